@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh machine with Python 3.11, pip and make:
+#   make run    set up, then run the main job on the embedded defaults
+#   make test   set up, then run the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/data_lake/.dagster
+
+.PHONY: setup run test ui lock bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@mkdir -p $(DAGSTER_HOME)
+	@touch $@
+
+run: setup
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/russell-pipeline build
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+ui: setup
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: setup
+	$(BIN)/python bench/parse_bench.py ../shared/real
+	$(BIN)/python bench/levels_bench.py
+
+# Re-pin every dependency (needs network to PyPI); commit the result.
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf data_lake/lake data_lake/warehouse.duckdb data_lake/.dagster

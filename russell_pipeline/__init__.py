@@ -1,0 +1,1 @@
+"""russell_pipeline: FTSE Russell published documents into tables and index series."""

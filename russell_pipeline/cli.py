@@ -1,0 +1,120 @@
+"""`russell-pipeline`: a thin command line over the definitions and lib functions."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.storage import Lake, default_lake_root
+
+
+def _emit(df: pl.DataFrame, fmt: str) -> None:
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        df.write_parquet(buf)
+        sys.stdout.buffer.write(buf.getvalue())
+    elif fmt == "json":
+        sys.stdout.write(df.write_json() + "\n")
+    else:
+        sys.stdout.write(df.write_csv())
+
+
+def cmd_parse(args) -> int:
+    from russell_pipeline.lib.documents import read_document
+
+    path = Path(args.file)
+    doc = read_document(path)
+    # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
+    year = int(path.parent.name) if path.parent.name.isdigit() else (
+        doc.as_of_date.year if doc.as_of_date else None)
+    rows = doc.rows.with_columns(recon_year=pl.lit(year, pl.Int64)).select(["recon_year", *doc.rows.columns])
+    _emit(rows, args.format)
+    print(f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_calendar(args) -> int:
+    from russell_pipeline.lib.ics import to_ics
+    from russell_pipeline.lib.ingest import year_calendar
+
+    calendar, errors = year_calendar(Lake(default_lake_root()).raw, args.year)
+    for err in errors:
+        print(f"warning: {err} (projected dates kept)", file=sys.stderr)
+    if args.format == "ics":
+        sys.stdout.buffer.write(to_ics(calendar))
+    else:
+        _emit(calendar, args.format)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from russell_pipeline.lib.report import chart_png, summary_table
+
+    lake = Lake(default_lake_root())
+    levels = lake.read("index_levels")
+    if levels is None or not levels.height:
+        raise InputError(lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    levels = levels.sort("date")
+    chart_png(levels, out / "index_levels.png")
+    summary = summary_table(levels)
+    summary.write_csv(out / "summary.csv")
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, float_precision=4):
+        (out / "summary.txt").write_text(str(summary) + "\n")
+        print(summary)
+    print(f"wrote {out / 'index_levels.png'}, {out / 'summary.csv'}, {out / 'summary.txt'}")
+    return 0
+
+
+def cmd_query(args) -> int:
+    lake = Lake(default_lake_root())
+    if not lake.warehouse.exists():
+        raise InputError(lake.warehouse, "no warehouse yet: run `russell-pipeline build` first")
+    with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+        print(lake.query(args.sql))
+    return 0
+
+
+def cmd_build(args) -> int:
+    from russell_pipeline.build import build
+
+    return build(Lake(default_lake_root()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="russell-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="verb", required=True)
+    sub.add_parser("build", help="materialize every asset for every partition")
+    p = sub.add_parser("parse", help="parse one document and print its rows")
+    p.add_argument("file")
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    p = sub.add_parser("calendar", help="one reconstitution year's events")
+    p.add_argument("year", type=int)
+    p.add_argument("--format", choices=["csv", "json", "ics"], default="csv")
+    p = sub.add_parser("report", help="index chart and summary table")
+    p.add_argument("--out", default="report")
+    p = sub.add_parser("query", help="run SQL against warehouse.duckdb")
+    p.add_argument("sql")
+    p.add_argument("--max-rows", type=int, default=50)
+    args = parser.parse_args(argv)
+    handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar,
+               "report": cmd_report, "query": cmd_query}[args.verb]
+    try:
+        return handler(args)
+    except (InputError, ValueError, OSError) as err:
+        print(f"error: {err}" if isinstance(err, InputError) else f"error: {type(err).__name__}: {err}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

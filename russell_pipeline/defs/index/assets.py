@@ -1,0 +1,95 @@
+"""The daily 90/10 index series, one partition per review period."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from russell_pipeline.defs.checks import frame_check
+from russell_pipeline.defs.market.assets import stored_market_data
+from russell_pipeline.defs.partitions import partition_keys, reviews, single_run
+from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib import levels as lv
+from russell_pipeline.lib.report import chart_markdown
+from russell_pipeline.lib.sessions import sessions
+
+LEVEL_CHECKS = {
+    "no_jump_at_rebalance": "Level at each rebalance is the same with old and new constituents (1e-10).",
+    "one_row_per_session": "Exactly one row per NYSE session, no gaps.",
+    "finite_levels": "No NaN or infinite level or divisor.",
+    "total_return_covers_price": "Total return grows at least as fast as price return on days without net negative dividends.",
+}
+
+
+@dg.asset(
+    deps=["quarterly_weights", "market_data"],
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    group_name="index",
+    check_specs=[dg.AssetCheckSpec(n, asset="index_levels", description=d) for n, d in LEVEL_CHECKS.items()],
+)
+def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Price and total return levels of the 90/10 index for every session of a review period."""
+    store = lake.lake()
+    md = stored_market_data(store)
+    weights = store.read("quarterly_weights")
+    keys = sorted(partition_keys(context))
+    in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
+    last_day = md.prices["date"].max()
+    frames: dict[str, pl.DataFrame] = {}
+    for key in keys:
+        if key not in in_data:
+            continue
+        i = in_data.index(key)
+        start = None
+        if i > 0:
+            prev = frames.get(in_data[i - 1])
+            if prev is None:
+                prev = store.read("index_levels", "review", [in_data[i - 1]])
+            if prev is None or not prev.height:
+                raise dg.Failure(f"index_levels: review {in_data[i - 1]} is not materialized; "
+                                 f"materialize the reviews before {key} first (one backfill run does them all)")
+            last = prev.sort("date").row(-1, named=True)
+            start = lv.LevelState(last["date"], last["price_return"], last["total_return"])
+        own = weights.filter(pl.col("review") == key)
+        t_next = (weights.filter(pl.col("review") == in_data[i + 1])["effective_date"][0]
+                  if i + 1 < len(in_data) else last_day)
+        first = own["effective_date"][0]
+        if first > last_day:
+            continue
+        frames[key] = lv.period_levels(own, start, min(t_next, last_day), md.prices, md.dividends, md.splits,
+                                       md.fx, sessions(first, last_day))
+    levels = pl.concat(list(frames.values()), how="vertical_relaxed") if frames else pl.DataFrame(
+        schema=lv.LEVEL_COLUMNS)
+    store.write("index_levels", levels, "review", keys)
+    series = store.read("index_levels")
+    latest = series.sort("date").row(-1, named=True) if series is not None and series.height else None
+    yield dg.MaterializeResult(
+        metadata={
+            "rows_written": levels.height,
+            "sessions": series.height if series is not None else 0,
+            "latest_date": str(latest["date"]) if latest else "none",
+            "latest_price_return": latest["price_return"] if latest else float("nan"),
+            "latest_total_return": latest["total_return"] if latest else float("nan"),
+            "chart": dg.MetadataValue.md(chart_markdown(series) if latest else "no levels yet"),
+        }
+    )
+    yield from level_checks(levels, weights, md)
+
+
+def level_checks(levels: pl.DataFrame, weights, md):
+    jumps = lv.rebalance_jumps(levels, weights, md.prices, md.splits, md.fx) if levels.height else pl.DataFrame()
+    yield frame_check("index_levels", "no_jump_at_rebalance",
+                      jumps.filter(pl.col("relative_gap").abs() > 1e-10) if jumps.height else jumps, "jump")
+    if levels.height:
+        want = pl.Series(sessions(levels["date"].min(), levels["date"].max()), dtype=pl.Date)
+        gaps = pl.DataFrame({"date": want}).join(levels.group_by("date").len(), on="date", how="left").filter(
+            pl.col("len").fill_null(0) != 1)
+    else:
+        gaps = levels
+    yield frame_check("index_levels", "one_row_per_session", gaps, "gap or duplicate")
+    values = ["price_return", "total_return", "divisor"]
+    yield frame_check("index_levels", "finite_levels",
+                      levels.filter(pl.any_horizontal(~pl.col(values).is_finite())), "non-finite value")
+    yield frame_check("index_levels", "total_return_covers_price", lv.total_return_shortfalls(levels, weights, md),
+                      "shortfall")

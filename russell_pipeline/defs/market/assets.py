@@ -1,0 +1,120 @@
+"""Market data (a user folder or the built-in synthetic feed) and the 90/10 quarterly weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from russell_pipeline.defs.partitions import partition_keys, reviews, single_run
+from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.market_data import MarketData, load_market_data, write_market_data
+from russell_pipeline.lib.synthetic import synthetic_market_data
+from russell_pipeline.lib.weights import WEIGHT_COLUMNS, compute_weights, review_dates, weights_checks
+from russell_pipeline.storage import Lake
+
+TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
+SYNTHETIC_FOLDER = "synthetic_market_data"
+
+
+def stored_market_data(store: Lake) -> MarketData:
+    """The validated market data as the `market_data` asset stored it."""
+    frames = {name: store.read(f"market_{name}") for name in TABLES}
+    missing = [name for name, df in frames.items() if df is None]
+    if missing:
+        raise dg.Failure(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
+    return MarketData(**frames)
+
+
+def _ingested_symbols(store: Lake) -> list[str]:
+    symbols: list[str] = []
+    for table in ("constituents", "constituent_changes"):
+        df = store.read(table)
+        if df is not None and df.height:
+            symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
+    return list(dict.fromkeys(symbols))
+
+
+@dg.asset(deps=["constituents", "constituent_changes"], group_name="market")
+def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+    """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
+    store = lake.lake()
+    if market.folder:
+        folder, source = Path(market.folder), f"folder {market.folder}"
+    else:
+        end = market.end_date()
+        folder = store.tables / SYNTHETIC_FOLDER
+        feed = synthetic_market_data(end, symbols=_ingested_symbols(store), n_stocks=market.synthetic_stocks)
+        write_market_data(feed, folder)
+        source = f"SYNTHETIC feed to {end} (not real market data)"
+    try:
+        md = load_market_data(folder)
+    except InputError as err:
+        raise dg.Failure(description=str(err)) from None
+    for name in TABLES:
+        store.write(f"market_{name}", getattr(md, name))
+    return dg.MaterializeResult(
+        metadata={
+            "source": source,
+            "synthetic": not market.folder,
+            "reviews": ", ".join(md.reviews),
+            "last_price_date": str(md.prices["date"].max()),
+            **{f"{name}_rows": getattr(md, name).height for name in TABLES},
+        }
+    )
+
+
+WEIGHT_CHECKS = {
+    "weights_sum_to_one": "Weights of each review sum to 1 within 1e-12.",
+    "nine_to_one": "Scaled SCC side equals 9 x the R2000 Growth side.",
+    "members_once": "Every member of either component index appears once.",
+    "finite_factors": "No weighting factor is NaN or infinite.",
+}
+
+
+@dg.asset(
+    deps=["market_data", "recon_calendar"],
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    group_name="index",
+    check_specs=[dg.AssetCheckSpec(n, asset="quarterly_weights", description=d) for n, d in WEIGHT_CHECKS.items()],
+)
+def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+    """Stock weights and weighting factors c_i of each review of the 90/10 index."""
+    store = lake.lake()
+    md = stored_market_data(store)
+    keys = partition_keys(context)
+    calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+    dates = review_dates(calendar) if calendar is not None else pl.DataFrame()
+    frames, skipped = [], []
+    for key in keys:
+        row = dates.filter(pl.col("review") == key) if dates.height else dates
+        if key not in md.reviews:
+            skipped.append(key)
+            continue
+        if row.height != 1:
+            raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}")
+        try:
+            frames.append(compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
+                                          market.max_stale_sessions))
+        except (InputError, ValueError) as err:
+            raise dg.Failure(description=str(err)) from None
+    weights = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=WEIGHT_COLUMNS)
+    store.write("quarterly_weights", weights, "review", keys)
+    yield dg.MaterializeResult(
+        metadata={
+            "rows": weights.height,
+            "reviews": ", ".join(sorted(set(keys) - set(skipped))) or "none",
+            "skipped_no_market_data": ", ".join(skipped) or "none",
+        }
+    )
+    results = {name: (True, []) for name in WEIGHT_CHECKS}
+    for review, part in weights.group_by("review"):
+        for name, (ok, msg) in weights_checks(part).items():
+            if not ok:
+                results[name] = (False, results[name][1] + [f"{review[0]}: {msg}"])
+    for name, (ok, msgs) in results.items():
+        yield dg.AssetCheckResult(check_name=name, passed=ok,
+                                  metadata={"failures": dg.MetadataValue.md("\n".join(msgs) or "none")})

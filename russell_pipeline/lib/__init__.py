@@ -1,0 +1,1 @@
+"""Pure functions: parsing, calendar, market data, weights, levels. No Dagster here."""

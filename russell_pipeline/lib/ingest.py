@@ -1,0 +1,150 @@
+"""A reconstitution year's documents into the three document tables, plus the quality checks."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from russell_pipeline.lib.calendar_rules import project_calendar
+from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, Document, read_document
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.schedules import parse_schedule, reconcile
+
+SOURCE_COLUMNS = {
+    "recon_year": pl.Int64,
+    "path": pl.String,
+    "sha256": pl.String,
+    "bytes": pl.Int64,
+    "pages": pl.Int64,
+    "doc_type": pl.String,
+    "index_name": pl.String,
+    "stage": pl.String,
+    "as_of_date": pl.Date,
+    "rows": pl.Int64,
+}
+PAGE_STAT_COLUMNS = {"source_sha256": pl.String, "page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
+# Words that only ever appear in headers, footers and disclaimers, never as a company or symbol.
+NOT_A_ROW = r"(?i)^(company|symbol|ticker|sector|industry)$|ftse russell|lse group|london stock exchange|©"
+SYMBOL = r"^[A-Z0-9]+([.\-/][A-Z0-9]+)*$"
+
+
+@dataclass(frozen=True)
+class YearTables:
+    source_documents: pl.DataFrame
+    constituents: pl.DataFrame
+    constituent_changes: pl.DataFrame
+    page_stats: pl.DataFrame
+
+
+def _read_all(paths: list[Path]) -> list[Document]:
+    pdf_pages = sum(p.stat().st_size for p in paths if p.suffix.lower() == ".pdf")
+    workers = min(len(paths), os.cpu_count() or 1)
+    # A pool only pays for itself when several sizeable PDFs are parsed.
+    if workers < 2 or pdf_pages < 500_000:
+        return [read_document(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(read_document, paths))
+
+
+def year_documents(raw: Path, year: int) -> list[Path]:
+    folder = raw / str(year)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def ingest_year(raw: Path, year: int) -> YearTables:
+    """Parse every document under `raw/<year>/`; any bad document raises InputError."""
+    docs = _read_all(year_documents(raw, year))
+    sources = pl.DataFrame(
+        [
+            {
+                "recon_year": year,
+                "path": Path(d.path).relative_to(raw.parent).as_posix()
+                if Path(d.path).is_relative_to(raw.parent)
+                else str(d.path),
+                "sha256": d.sha256,
+                "bytes": d.bytes,
+                "pages": d.pages,
+                "doc_type": d.doc_type,
+                "index_name": d.index_name,
+                "stage": d.stage,
+                "as_of_date": d.as_of_date,
+                "rows": d.rows.height,
+            }
+            for d in docs
+        ],
+        schema=SOURCE_COLUMNS,
+    )
+    return YearTables(
+        source_documents=sources,
+        constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
+        constituent_changes=_stack(docs, ("additions", "deletions"), CHANGE_COLUMNS, year),
+        page_stats=pl.concat(
+            [d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs]
+            or [pl.DataFrame(schema=PAGE_STAT_COLUMNS)],
+            how="diagonal_relaxed",
+        ).select(list(PAGE_STAT_COLUMNS)),
+    )
+
+
+def _stack(docs: list[Document], doc_types, columns: dict, year: int) -> pl.DataFrame:
+    types = (doc_types,) if isinstance(doc_types, str) else doc_types
+    frames = [d.rows.with_columns(recon_year=pl.lit(year, pl.Int64)) for d in docs if d.doc_type in types]
+    if not frames:
+        return pl.DataFrame(schema=columns)
+    return pl.concat(frames, how="diagonal_relaxed").select(
+        [pl.col(c).cast(t) for c, t in columns.items()]
+    )
+
+
+def page_mismatches(page_stats: pl.DataFrame) -> pl.DataFrame:
+    """Pages where the rows parsed differ from the data lines present."""
+    return page_stats.filter(pl.col("candidate_lines") != pl.col("rows"))
+
+
+def duplicate_symbols(rows: pl.DataFrame) -> pl.DataFrame:
+    """Symbols listed twice within one document (one list)."""
+    return rows.group_by("source_sha256", "symbol").len().filter(pl.col("len") > 1)
+
+
+def non_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows that look like a header, footer or disclaimer rather than a company."""
+    return rows.filter(
+        pl.col("company").str.contains(NOT_A_ROW)
+        | pl.col("symbol").str.contains(NOT_A_ROW)
+        | ~pl.col("symbol").str.contains(SYMBOL)
+        | (pl.col("company").str.strip_chars() == "")
+    )
+
+
+def overlapping_changes(changes: pl.DataFrame) -> pl.DataFrame:
+    """Symbols both added and deleted in the same index, stage and year."""
+    keys = ["recon_year", "index_name", "stage", "symbol"]
+    adds = changes.filter(pl.col("change") == "addition").select(keys).unique()
+    dels = changes.filter(pl.col("change") == "deletion").select(keys).unique()
+    return adds.join(dels, on=keys, how="inner", nulls_equal=True)
+
+
+def year_calendar(raw: Path, year: int, paths: list[Path] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """The year's projected calendar with its published schedules applied.
+
+    `paths` narrows the documents read (the asset passes the ones classified as schedules).
+    A schedule document that does not parse is reported (one line each) and skipped,
+    so the projection still stands for that year.
+    """
+    published, errors = [], []
+    for path in year_documents(raw, year) if paths is None else paths:
+        try:
+            doc = read_document(path)
+            if doc.doc_type == "schedule":
+                rel = path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
+                published.append(parse_schedule([text for _, _, text in doc.lines], rel, doc.sha256))
+        except InputError as err:
+            errors.append(str(err))
+    found = pl.concat(published, how="vertical_relaxed") if published else None
+    return reconcile(project_calendar(year), found), errors
