@@ -23,6 +23,10 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
         print(f"DAGSTER_HOME not set: recording runs in {home}")
+    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    if not config.exists():
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.get()
 
 
@@ -30,7 +34,12 @@ def _failure_lines(result) -> list[str]:
     lines = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            lines.append(f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}")
+            error = event.step_failure_data.error
+            # Dagster wraps user errors; the innermost cause is the one-line message that matters.
+            while error.cause is not None:
+                error = error.cause
+            text = " ".join(error.message.split())
+            lines.append(f"{event.step_key}: {text.removeprefix('dagster._core.definitions.events.Failure: ')}")
     return lines or ["run failed"]
 
 
@@ -39,12 +48,16 @@ def build(lake: Lake) -> int:
 
     instance = instance_for(lake)
     for job_name in ("recon_year_job", "index_job"):
-        job = defs.get_job_def(job_name)
+        job = defs.resolve_job_def(job_name)
         keys = job.partitions_def.get_partition_keys()
         started = time.perf_counter()
         print(f"{job_name}: partitions {keys[0]}..{keys[-1]} ({len(keys)})", flush=True)
         result = job.execute_in_process(
-            instance=instance, tags={RANGE_START: keys[0], RANGE_END: keys[-1]}, raise_on_error=False
+            instance=instance,
+            tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
+            # The full event log is in the instance (and the UI); the terminal gets the summary.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            raise_on_error=False,
         )
         took = time.perf_counter() - started
         if not result.success:

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from russell_pipeline.lib.errors import InputError
@@ -109,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                "report": cmd_report, "query": cmd_query}[args.verb]
     try:
         return handler(args)
-    except (InputError, ValueError, OSError) as err:
-        print(f"error: {err}" if isinstance(err, InputError) else f"error: {type(err).__name__}: {err}",
-              file=sys.stderr)
+    except (InputError, ValueError, OSError, duckdb.Error) as err:
+        text = str(err) if isinstance(err, InputError) else f"{type(err).__name__}: {err}"
+        print(f"error: {' '.join(text.split())}", file=sys.stderr)
         return 1
 
 

@@ -1,6 +1,5 @@
 """Project-wide resources: where the lake is, and where market data comes from."""
 
-from __future__ import annotations
 
 import os
 from datetime import date, datetime

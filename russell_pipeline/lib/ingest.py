@@ -146,5 +146,6 @@ def year_calendar(raw: Path, year: int, paths: list[Path] | None = None) -> tupl
                 published.append(parse_schedule([text for _, _, text in doc.lines], rel, doc.sha256))
         except InputError as err:
             errors.append(str(err))
-    found = pl.concat(published, how="vertical_relaxed") if published else None
+    # A document filed under one year may also date events of another; each year keeps its own.
+    found = pl.concat(published, how="vertical_relaxed").filter(pl.col("recon_year") == year) if published else None
     return reconcile(project_calendar(year), found), errors

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import date
 from functools import lru_cache
-
-import bisect
 
 import exchange_calendars as xcals
 import pandas as pd

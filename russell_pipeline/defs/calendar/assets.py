@@ -1,6 +1,5 @@
 """The reconstitution calendar: projected by rule, overridden by published schedules."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

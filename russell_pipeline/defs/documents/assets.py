@@ -1,6 +1,5 @@
 """Published documents into `source_documents`, `constituents` and `constituent_changes`."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

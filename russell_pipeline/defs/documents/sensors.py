@@ -1,6 +1,5 @@
 """Materialize a year's documents and calendar when files under raw/<year>/ appear or change."""
 
-from __future__ import annotations
 
 import hashlib
 import json

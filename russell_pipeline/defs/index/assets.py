@@ -1,6 +1,5 @@
 """The daily 90/10 index series, one partition per review period."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl
@@ -9,6 +8,7 @@ from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.market.assets import stored_market_data
 from russell_pipeline.defs.partitions import partition_keys, reviews, single_run
 from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib import level_checks as checks
 from russell_pipeline.lib import levels as lv
 from russell_pipeline.lib.report import chart_markdown
 from russell_pipeline.lib.sessions import sessions
@@ -60,7 +60,7 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
         frames[key] = lv.period_levels(own, start, min(t_next, last_day), md.prices, md.dividends, md.splits,
                                        md.fx, sessions(first, last_day))
     levels = pl.concat(list(frames.values()), how="vertical_relaxed") if frames else pl.DataFrame(
-        schema=lv.LEVEL_COLUMNS)
+        schema=lv.LEVEL_SCHEMA)
     store.write("index_levels", levels, "review", keys)
     series = store.read("index_levels")
     latest = series.sort("date").row(-1, named=True) if series is not None and series.height else None
@@ -74,22 +74,17 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
             "chart": dg.MetadataValue.md(chart_markdown(series) if latest else "no levels yet"),
         }
     )
-    yield from level_checks(levels, weights, md)
+    before = series.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else levels
+    yield from level_checks(levels, before, weights, md)
 
 
-def level_checks(levels: pl.DataFrame, weights, md):
-    jumps = lv.rebalance_jumps(levels, weights, md.prices, md.splits, md.fx) if levels.height else pl.DataFrame()
-    yield frame_check("index_levels", "no_jump_at_rebalance",
-                      jumps.filter(pl.col("relative_gap").abs() > 1e-10) if jumps.height else jumps, "jump")
-    if levels.height:
-        want = pl.Series(sessions(levels["date"].min(), levels["date"].max()), dtype=pl.Date)
-        gaps = pl.DataFrame({"date": want}).join(levels.group_by("date").len(), on="date", how="left").filter(
-            pl.col("len").fill_null(0) != 1)
-    else:
-        gaps = levels
-    yield frame_check("index_levels", "one_row_per_session", gaps, "gap or duplicate")
-    values = ["price_return", "total_return", "divisor"]
-    yield frame_check("index_levels", "finite_levels",
-                      levels.filter(pl.any_horizontal(~pl.col(values).is_finite())), "non-finite value")
-    yield frame_check("index_levels", "total_return_covers_price", lv.total_return_shortfalls(levels, weights, md),
-                      "shortfall")
+def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md):
+    """The four level checks over this run's rows; `context_rows` adds the session before them."""
+    span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
+    jumps = lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx) if span.height else pl.DataFrame(
+        schema={"rel_diff": pl.Float64})
+    yield frame_check("index_levels", "no_jump_at_rebalance", jumps.filter(pl.col("rel_diff") > 1e-10), "jump")
+    yield frame_check("index_levels", "one_row_per_session", checks.session_gaps(span), "gap or duplicate")
+    yield frame_check("index_levels", "finite_levels", checks.non_finite(levels), "non-finite value")
+    yield frame_check("index_levels", "total_return_covers_price",
+                      checks.total_return_shortfalls(span, weights, md.dividends), "shortfall")

@@ -1,6 +1,5 @@
 """Nightly run after the US close: market data, and the review periods that are new or missing."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Market data (a user folder or the built-in synthetic feed) and the 90/10 quarterly weights."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

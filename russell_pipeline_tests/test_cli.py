@@ -1,0 +1,90 @@
+"""`russell-pipeline` as a user runs it: a subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import icalendar
+import polars as pl
+import pytest
+
+from russell_pipeline_tests.conftest import RAW
+
+SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
+
+
+def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "russell_pipeline.cli", *args],
+        capture_output=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=600,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_parse_prints_every_row_in_each_format(fmt):
+    done = cli("parse", str(SEED_DELETIONS), "--format", fmt)
+    assert done.returncode == 0, done.stderr.decode()
+    if fmt == "csv":
+        rows = pl.read_csv(io.BytesIO(done.stdout))
+    elif fmt == "json":
+        rows = pl.DataFrame(json.loads(done.stdout))
+    else:
+        rows = pl.read_parquet(io.BytesIO(done.stdout))
+    assert rows.height == 256
+    assert rows["recon_year"].unique().to_list() == [2020]
+    assert {"company", "symbol", "change", "source_sha256", "source_page", "source_line"} <= set(rows.columns)
+    assert rows.row(0, named=True)["symbol"] == "XXII"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("empty.pdf", b""), ("error.pdf", b"<!DOCTYPE html><html><body>Service unavailable</body></html>"),
+     ("cut.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")],
+)
+def test_parse_bad_file_is_one_line_naming_the_file(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    done = cli("parse", str(path))
+    err = done.stderr.decode().strip()
+    assert done.returncode != 0
+    assert len(err.splitlines()) == 1 and name in err and "Traceback" not in err
+
+
+def test_calendar_ics_imports_with_one_event_per_date():
+    done = cli("calendar", "2024", "--format", "ics")
+    assert done.returncode == 0, done.stderr.decode()
+    cal = icalendar.Calendar.from_ical(done.stdout)
+    events = list(cal.walk("VEVENT"))
+    starts = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in events}
+    assert starts["Russell 2024-06 annual reconstitution: recon close (projected)"] == date(2024, 6, 28)
+    assert len({str(e["UID"]) for e in events}) == len(events)
+
+
+@pytest.mark.slow
+def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
+    from russell_pipeline.lib.market_data import write_market_data
+    from russell_pipeline.lib.synthetic import synthetic_market_data
+
+    market = tmp_path / "market"
+    write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), market)
+    env = {"RUSSELL_DATA_LAKE": str(tmp_lake), "RUSSELL_MARKET_DATA": str(market),
+           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    (tmp_path / "dagster_home").mkdir()
+    done = cli("build", env=env, cwd=tmp_path)
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    assert "index_job: ok" in out and "index_levels" in out
+    query = cli("query", "SELECT count(*) AS n, min(date) AS first FROM index_levels", env=env, cwd=tmp_path)
+    assert query.returncode == 0 and "2019-03-15" in query.stdout.decode()
+    report = cli("report", "--out", str(tmp_path / "report"), env=env, cwd=tmp_path)
+    assert report.returncode == 0, report.stderr.decode()
+    assert (tmp_path / "report" / "index_levels.png").stat().st_size > 1000
+    assert "2019" in (tmp_path / "report" / "summary.csv").read_text()
+    bad = cli("query", "SELECT * FROM no_such_table", env=env, cwd=tmp_path)
+    assert bad.returncode != 0 and len(bad.stderr.decode().strip().splitlines()) == 1

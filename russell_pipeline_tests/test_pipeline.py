@@ -1,0 +1,155 @@
+"""The assets for real: Dagster runs on a temporary lake, Parquet, DuckDB and the instance."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from russell_pipeline.defs.calendar.assets import recon_calendar
+from russell_pipeline.defs.documents.assets import documents
+from russell_pipeline.defs.index.assets import index_levels
+from russell_pipeline.defs.market.assets import market_data, quarterly_weights
+from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.build import _failure_lines
+from russell_pipeline.storage import Lake
+
+RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+YEAR_ASSETS = [documents, recon_calendar]
+REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
+
+
+def _resources(root, end="2020-12-31", stocks=150):
+    return {"lake": LakeResource(root=str(root)),
+            "market": MarketSource(synthetic_end=end, synthetic_stocks=stocks)}
+
+
+def _run(assets, resources, instance, first, last=None, selection=None):
+    result = dg.materialize(assets, resources=resources, instance=instance, selection=selection,
+                            tags={RANGE[0]: first, RANGE[1]: last or first}, raise_on_error=False)
+    return result
+
+
+def _failed_checks(result) -> list[str]:
+    return [e.asset_check_evaluation_data.check_name for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Seeds + a small synthetic feed to 2020-12-31, materialized as one run per partitioning."""
+    import shutil
+
+    from russell_pipeline_tests.conftest import RAW
+
+    root = tmp_path_factory.mktemp("built")
+    shutil.copytree(RAW, root / "raw")
+    with dg.instance_for_test() as instance:
+        years = _run(YEAR_ASSETS, _resources(root), instance, "2016", "2030")
+        reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2016-03", "2021-03")
+        yield root, instance, years, reviews
+
+
+@pytest.mark.slow
+def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(built):
+    root, instance, years, reviews = built
+    assert years.success, _failure_lines(years)
+    assert reviews.success, _failure_lines(reviews)
+    assert _failed_checks(years) == [] and _failed_checks(reviews) == []
+    assert len(instance.get_runs()) == 2
+    lake = Lake(root)
+    counts = {t: lake.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0] for t in (
+        "source_documents", "constituent_changes", "recon_calendar", "quarterly_weights", "index_levels")}
+    assert counts["source_documents"] == 5
+    assert counts["constituent_changes"] > 256
+    reviews_with_weights = lake.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")["review"]
+    assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
+    levels = lake.query("SELECT * FROM index_levels ORDER BY date")
+    assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
+    assert str(levels["date"][-1]) == "2020-12-31"
+
+
+@pytest.mark.slow
+def test_rematerializing_a_year_replaces_exactly_that_year(built):
+    root, instance, *_ = built
+    lake = Lake(root)
+    before = lake.read("constituent_changes").sort("recon_year", "source_sha256", "source_line")
+    (root / "raw" / "2020").rename(root / "raw" / "2020_away")
+    try:
+        assert _run(YEAR_ASSETS, _resources(root), instance, "2020").success
+        after = lake.read("constituent_changes")
+        assert 2020 not in after["recon_year"].to_list()
+        assert_frame_equal(after.sort("recon_year", "source_sha256", "source_line"),
+                           before.filter(pl.col("recon_year") != 2020))
+    finally:
+        (root / "raw" / "2020_away").rename(root / "raw" / "2020")
+        assert _run(YEAR_ASSETS, _resources(root), instance, "2020").success
+
+
+@pytest.mark.slow
+def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
+    root, instance, *_ = built
+    lake = Lake(root)
+    before = lake.read("constituent_changes", "recon_year", [2023])
+    bad = root / "raw" / "2023" / "broken.pdf"
+    bad.write_bytes(b"<html><body>404 Not Found</body></html>")
+    try:
+        result = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+        assert not result.success
+        message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+        assert "broken.pdf" in message and "\n" not in message.strip()
+        assert_frame_equal(lake.read("constituent_changes", "recon_year", [2023]), before)
+    finally:
+        bad.unlink()
+
+
+@pytest.mark.slow
+def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
+    root, instance, *_ = built
+    lake = Lake(root)
+    full = lake.read("index_levels").sort("date")
+    # Replay: copy the lake, drop the levels, and materialize one review partition per run.
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("index_levels", "*.duckdb"))
+    with dg.instance_for_test() as fresh:
+        for review in ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03", "2020-06", "2020-09", "2020-12"]:
+            assert _run([index_levels], _resources(copy), fresh, review).success
+    replay = Lake(copy).read("index_levels").sort("date")
+    assert_frame_equal(replay, full, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+
+
+@pytest.mark.slow
+def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
+    folder = tmp_path / "market"
+    folder.mkdir()
+    # Cut-off of the 2023-06 review: Wednesday after the second Friday of June = 2023-06-14.
+    pl.DataFrame({"date": ["2023-06-14", "2023-06-14", "2023-06-13", "2023-06-23", "2023-06-23", "2023-06-23"],
+                  "symbol": ["AAA", "BBB", "CCC", "AAA", "BBB", "CCC"],
+                  "close": [10.0, 20.0, 5.0, 11.0, 19.0, 5.5]}).write_csv(folder / "prices.csv")
+    pl.DataFrame({"date": ["2023-01-03"] * 3, "symbol": ["AAA", "BBB", "CCC"],
+                  "shares": [1000.0, 500.0, 2000.0], "free_float": [1.0, 0.5, 0.8]}).write_csv(folder / "shares.csv")
+    pl.DataFrame({"review": ["2023-06"] * 4,
+                  "index": ["RUSSELL_SMALL_CAP_COMPLETENESS", "RUSSELL_SMALL_CAP_COMPLETENESS",
+                            "RUSSELL_2000_GROWTH", "RUSSELL_2000_GROWTH"],
+                  "symbol": ["AAA", "BBB", "BBB", "CCC"], "fraction": [1.0, 1.0, 0.6, 1.0]}).write_csv(
+        folder / "memberships.csv")
+    resources = {"lake": LakeResource(root=str(tmp_lake)), "market": MarketSource(folder=str(folder))}
+    with dg.instance_for_test() as instance:
+        assert _run(YEAR_ASSETS, resources, instance, "2023").success
+        assert _run(REVIEW_ASSETS, resources, instance, "2023-06").success
+    got = Lake(tmp_lake).query("SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
+                               "FROM quarterly_weights ORDER BY symbol")
+    cap = {"AAA": 10.0 * 1000, "BBB": 20.0 * 500 * 0.5, "CCC": 5.0 * 2000 * 0.8}  # CCC carried back a day
+    scc = cap["AAA"] + cap["BBB"]
+    r2g = {"BBB": 0.6 * cap["BBB"], "CCC": cap["CCC"]}
+    scale = 9 * sum(r2g.values()) / scc
+    final = {"AAA": cap["AAA"] * scale, "BBB": cap["BBB"] * scale - r2g["BBB"], "CCC": -r2g["CCC"]}
+    total = sum(final.values())
+    assert got["symbol"].to_list() == ["AAA", "BBB", "CCC"]
+    for symbol, weight, mcap in zip(got["symbol"], got["weight"], got["final_mcap"]):
+        assert mcap == pytest.approx(final[symbol], rel=1e-12)
+        assert weight == pytest.approx(final[symbol] / total, rel=1e-12)
+    assert str(got["cutoff_date"][0]) == "2023-06-14" and str(got["effective_date"][0]) == "2023-06-23"
