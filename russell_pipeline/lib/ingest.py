@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -41,12 +42,13 @@ class YearTables:
 
 
 def _read_all(paths: list[Path]) -> list[Document]:
-    pdf_pages = sum(p.stat().st_size for p in paths if p.suffix.lower() == ".pdf")
+    pdf_bytes = sum(p.stat().st_size for p in paths if p.suffix.lower() == ".pdf")
     workers = min(len(paths), os.cpu_count() or 1)
-    # A pool only pays for itself when several sizeable PDFs are parsed.
-    if workers < 2 or pdf_pages < 500_000:
+    # A pool only pays for its start-up (about a second per worker) on many sizeable PDFs.
+    if workers < 2 or pdf_bytes < 4_000_000:
         return [read_document(p) for p in paths]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Spawn, not fork: polars' and pdfium's threads and locks do not survive a fork.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(read_document, paths))
 
 

@@ -1,0 +1,235 @@
+"""One parser for FTSE Russell company lists (membership, additions, deletions).
+
+The layout is detected, not configured: a header line made only of the words
+Company, Symbol|Ticker and optionally Sector|Industry marks a table and its
+column x positions; the same header repeated on one line means tables side by
+side. Headers with each word in its own cell (PDFs, tab-separated text) give a
+positioned table: words go to the column whose header starts at or left of
+them. A header in a single cell (space-separated text) gives a token table:
+the sector is a known name at the end of the line and the symbol the token
+before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from russell_pipeline.lib.pdftext import Line, Page
+
+RGS_SECTORS = frozenset({
+    "Consumer Discretionary", "Consumer Staples", "Energy", "Financial Services", "Health Care",
+    "Materials & Processing", "Producer Durables", "Technology", "Utilities",
+})
+ICB_INDUSTRIES = frozenset({
+    "Basic Materials", "Consumer Discretionary", "Consumer Goods", "Consumer Services",
+    "Consumer Staples", "Energy", "Financials", "Health Care", "Industrials", "Oil & Gas",
+    "Real Estate", "Technology", "Telecommunications", "Utilities",
+})
+SECTOR_NAMES = RGS_SECTORS | ICB_INDUSTRIES
+_HEADER_WORDS = {"company": "company", "symbol": "symbol", "ticker": "symbol",
+                 "sector": "sector", "industry": "sector"}
+# Symbols are kept as published (BRK.B, HEI.A, BELFB); anything else is not a row.
+TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
+_LOWER_RE = re.compile(r"[a-z]")
+X_TOLERANCE = 1.5  # header and data x positions agree to well under this
+
+
+class LayoutError(ValueError):
+    """The document is a list but its table layout cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    starts: tuple[tuple[str, float], ...]  # (column, x0) in x order
+    positioned: bool
+    sector_header: str | None  # "Sector" or "Industry" as printed
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    page: int
+    line: int
+    table: int  # 0 for the left table of side-by-side tables
+    company: str
+    symbol: str
+    sector: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedList:
+    rows: tuple[ListRow, ...]
+    page_stats: tuple[tuple[int, int, int], ...]  # (page, candidate rows, rows)
+    tables_found: bool
+    classification: str | None  # ICB | RGS | None (no sector column)
+    table_lines: frozenset[tuple[int, int]]  # (page, line) of headers and rows
+
+
+def find_header(line: Line) -> tuple[Table, ...]:
+    """The tables a header line opens, left to right; () when the line is no header."""
+    kinds = [_HEADER_WORDS.get(w.text.lower()) for w in line.words]
+    if not kinds or None in kinds or kinds[0] != "company":
+        return ()
+    positioned = len({w.cell for w in line.words}) == len(line.words)
+    tables: list[Table] = []
+    group: list[tuple[str, float]] = []
+    sector_word = None
+    for kind, word in zip(kinds, line.words, strict=True):
+        if kind == "company" and group:
+            tables.append(Table(tuple(group), positioned, sector_word))
+            group, sector_word = [], None
+        if kind in (k for k, _ in group):
+            return ()
+        group.append((kind, word.x0))
+        if kind == "sector":
+            sector_word = word.text.capitalize()
+    tables.append(Table(tuple(group), positioned, sector_word))
+    if any([k for k, _ in t.starts][:2] != ["company", "symbol"] for t in tables):
+        return ()
+    if len(tables) > 1 and not positioned:
+        raise LayoutError("side-by-side tables without column positions cannot be split")
+    return tuple(tables)
+
+
+def _split_positioned(line: Line, tables: tuple[Table, ...]) -> list[dict[str, list[str]]]:
+    """Words of the line by table and column, from their x positions."""
+    out: list[dict[str, list[str]]] = [{} for _ in tables]
+    for w in line.words:
+        t = _last_le([tab.starts[0][1] for tab in tables], w.x0)
+        if t < 0:
+            continue
+        cols = tables[t].starts
+        c = _last_le([x for _, x in cols], w.x0)
+        out[t].setdefault(cols[max(c, 0)][0], []).append(w.text)
+    return out
+
+
+def _last_le(starts: list[float], x: float) -> int:
+    idx = -1
+    for i, s in enumerate(starts):
+        if s - X_TOLERANCE <= x:
+            idx = i
+    return idx
+
+
+def _sector_suffix(tokens: list[str]) -> int:
+    """How many trailing tokens name a sector (0 if none); page edges may cut the last word."""
+    for k in (3, 2, 1):
+        if len(tokens) <= k:
+            continue
+        tail = " ".join(tokens[-k:])
+        if tail in SECTOR_NAMES:
+            return k
+    for k in (3, 2):
+        tail = tokens[-k:]
+        if len(tokens) > k and any(_is_cut(tail, name.split()) for name in SECTOR_NAMES):
+            return k
+    return 0
+
+
+def _is_cut(tail: list[str], name: list[str]) -> bool:
+    return len(tail) == len(name) and tail[:-1] == name[:-1] and name[-1].startswith(tail[-1])
+
+
+def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
+    """Company, symbol and sector of a line without positions, split by tokens."""
+    tokens = [w.text for w in line.words]
+    k = _sector_suffix(tokens) if table.sector_header else 0
+    if table.sector_header and not k:
+        # Unknown sector: split where mixed case starts, so the row still counts
+        # as a candidate and a dropped line shows in the page stats.
+        k = len(tokens) - next((i for i, t in enumerate(tokens) if _LOWER_RE.search(t)), len(tokens))
+    body = tokens[: len(tokens) - k]
+    out = {"company": body[:-1], "symbol": body[-1:]}
+    if k:
+        out["sector"] = tokens[len(tokens) - k:]
+    return {c: v for c, v in out.items() if v}
+
+
+def _is_candidate(cols: dict[str, list[str]]) -> bool:
+    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows."""
+    if not cols.get("company") or len(cols) < 2:
+        return False
+    name = " ".join(cols["company"] + cols.get("symbol", []))
+    return bool(re.search("[A-Z]", name)) and not _LOWER_RE.search(name)
+
+
+def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, str, str | None] | None:
+    company, symbol = cols.get("company", []), cols.get("symbol", [])
+    sector = cols.get("sector", [])
+    if not company or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
+        return None
+    if table.sector_header and not sector:
+        return None
+    if table.positioned and cells < 2:  # one run of text across columns is prose
+        return None
+    if not table.positioned and (_LOWER_RE.search(" ".join(company))
+                                 or _sector_suffix(["", *sector]) != len(sector)):
+        return None  # without positions only the upper-case convention tells names from prose
+    return " ".join(company), symbol[0], " ".join(sector) or None
+
+
+def parse_list(pages: tuple[Page, ...]) -> ParsedList:
+    """Rows of every table in the pages; tables carry over to pages without a header."""
+    rows: list[ListRow] = []
+    stats: list[tuple[int, int, int]] = []
+    table_lines: set[tuple[int, int]] = set()
+    tables: tuple[Table, ...] = ()
+    found = False
+    for page in pages:
+        first = len(rows)
+        candidates = produced = 0
+        last: dict[int, tuple[float, float | None, int]] = {}  # table -> (row y, row pitch, row index)
+        for line in page.lines:
+            header = find_header(line)
+            if header:
+                # The header's y stands in for a previous row, so a first row's wrap is seen too.
+                tables, found = header, True
+                last = {t: (line.y, None, -1) for t in range(len(tables))}
+                table_lines.add((page.number, line.number))
+                continue
+            if not tables:
+                continue
+            split = (_split_positioned(line, tables) if tables[0].positioned
+                     else [_token_row(line, tables[0])])
+            cells = len({w.cell for w in line.words})
+            for t, cols in enumerate(split):
+                candidates += _is_candidate(cols)
+                row = _to_row(cols, tables[t], cells)
+                if row is None:
+                    _continue_name(rows, last, t, line.y, cols)
+                    continue
+                prev = last.get(t)
+                last[t] = (line.y, line.y - prev[0] if prev else None, len(rows))
+                rows.append(ListRow(page.number, line.number, t, *row))
+                table_lines.add((page.number, line.number))
+                produced += 1
+        # Reading order: a page's left table top to bottom, then the right one.
+        rows[first:] = sorted(rows[first:], key=lambda r: (r.table, r.line))
+        stats.append((page.number, candidates, produced))
+    return ParsedList(tuple(rows), tuple(stats), found, _classify(tables, rows), frozenset(table_lines))
+
+
+def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict[str, list[str]]) -> None:
+    """Append a wrapped company name: name words only, closer below its row than rows are apart."""
+    prev = last.get(t)
+    words = cols.get("company", [])
+    if not prev or prev[2] < 0 or set(cols) != {"company"} or _LOWER_RE.search(" ".join(words)):
+        return
+    if prev[1] is None or y - prev[0] >= 0.8 * prev[1]:
+        return
+    r = rows[prev[2]]
+    rows[prev[2]] = ListRow(r.page, r.line, r.table, f"{r.company} {' '.join(words)}", r.symbol, r.sector)
+    last[t] = (y, prev[1], prev[2])
+
+
+def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:
+    """ICB or RGS from the sector names; the header word decides when names fit both."""
+    if not tables or not tables[0].sector_header:
+        return None
+    names = {r.sector for r in rows if r.sector}
+    icb_only = any(n in ICB_INDUSTRIES - RGS_SECTORS for n in names)
+    rgs_only = any(n in RGS_SECTORS - ICB_INDUSTRIES for n in names)
+    if icb_only != rgs_only:
+        return "ICB" if icb_only else "RGS"
+    return "ICB" if tables[0].sector_header == "Industry" else "RGS"
