@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -153,3 +155,26 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
         assert mcap == pytest.approx(final[symbol], rel=1e-12)
         assert weight == pytest.approx(final[symbol] / total, rel=1e-12)
     assert str(got["cutoff_date"][0]) == "2023-06-14" and str(got["effective_date"][0]) == "2023-06-23"
+
+
+@pytest.mark.slow
+def test_real_pdfs_through_the_documents_asset(tmp_path):
+    from russell_pipeline_tests.conftest import real_pdf
+
+    pdfs = {2016: ["ru3000_membershiplist_20160627.pdf"], 2022: ["ru3000_membershiplist_20220624_0.pdf"],
+            2023: ["ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"]}
+    for year, names in pdfs.items():
+        (tmp_path / "raw" / str(year)).mkdir(parents=True)
+        for name in names:
+            (tmp_path / "raw" / str(year) / name).symlink_to(real_pdf(name))
+    with dg.instance_for_test() as instance:
+        result = _run(YEAR_ASSETS, _resources(tmp_path), instance, "2016", "2023")
+    assert result.success, _failure_lines(result)
+    assert _failed_checks(result) == []
+    lake = Lake(tmp_path)
+    members = lake.query("SELECT recon_year, count(*) AS n, min(as_of_date) AS d FROM constituents "
+                         "GROUP BY 1 ORDER BY 1")
+    assert members.rows() == [(2016, 3005, date(2016, 6, 27)), (2022, 3010, date(2022, 6, 24))]
+    changes = lake.query("SELECT change, stage, index_name, count(*) AS n FROM constituent_changes "
+                         "GROUP BY ALL ORDER BY 1")
+    assert changes.rows() == [("addition", "final", "Russell 3000", 281), ("deletion", "final", "Russell 3000", 173)]
