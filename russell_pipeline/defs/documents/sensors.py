@@ -37,8 +37,9 @@ def changed_years(before: dict[str, str], after: dict[str, str]) -> list[str]:
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def raw_documents(context: dg.SensorEvaluationContext, lake: LakeResource):
     store = lake.lake()
-    before = json.loads(context.cursor) if context.cursor else {}
     after = raw_fingerprints(store.raw)
+    # The first evaluation takes the folder as it is; missing partitions are caught below.
+    before = json.loads(context.cursor) if context.cursor else after
     valid = set(recon_years.get_partition_keys())
     done = context.instance.get_materialized_partitions(dg.AssetKey("recon_calendar"))
     years = sorted((set(changed_years(before, after)) | (valid - set(done))) & valid)
