@@ -22,7 +22,7 @@ SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
 def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "russell_pipeline.cli", *args],
-        capture_output=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=600,
+        capture_output=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=600, check=False,
     )
 
 

@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from russell_pipeline.build import _failure_lines
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import index_levels
 from russell_pipeline.defs.market.assets import market_data, quarterly_weights
 from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.build import _failure_lines
 from russell_pipeline.storage import Lake
 
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
@@ -108,7 +108,7 @@ def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
 
 @pytest.mark.slow
 def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
-    root, instance, *_ = built
+    root, *_ = built
     lake = Lake(root)
     full = lake.read("index_levels").sort("date")
     # Replay: copy the lake, drop the levels, and materialize one review partition per run.
