@@ -178,3 +178,23 @@ def test_real_pdfs_through_the_documents_asset(tmp_path):
     changes = lake.query("SELECT change, stage, index_name, count(*) AS n FROM constituent_changes "
                          "GROUP BY ALL ORDER BY 1")
     assert changes.rows() == [("addition", "final", "Russell 3000", 281), ("deletion", "final", "Russell 3000", 173)]
+
+
+@pytest.mark.slow
+def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
+    good = next((tmp_lake / "raw" / "2019").glob("002_*.txt")).read_text()
+    (tmp_lake / "raw" / "2021").mkdir()
+    bad = tmp_lake / "raw" / "2021" / "announcement.txt"
+    bad.write_text(good.replace("2019", "2021").replace("Friday 10 May 2021", "Friday 31 June 2021"))
+    with dg.instance_for_test() as instance:
+        result = _run(YEAR_ASSETS, _resources(tmp_lake), instance, "2021")
+    assert result.success, _failure_lines(result)
+    failed = [e.asset_check_evaluation_data for e in result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+    assert [f.check_name for f in failed] == ["published_schedules_parse"]
+    message = failed[0].metadata["errors"].value
+    assert "announcement.txt" in message and "line" in message
+    calendar = Lake(tmp_lake).read("recon_calendar", "recon_year", [2021])
+    assert set(calendar["source"]) == {"projected"}
+    assert calendar.filter((pl.col("review") == "2021-06") & (pl.col("event") == "recon_close"))["date"][0] == date(
+        2021, 6, 25)
