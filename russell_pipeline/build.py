@@ -13,7 +13,7 @@ from russell_pipeline.storage import Lake
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
-          "market_memberships", "quarterly_weights", "index_levels")
+          "market_memberships", "market_source", "quarterly_weights", "index_levels")
 
 
 def instance_for(lake: Lake) -> dg.DagsterInstance:

@@ -65,12 +65,16 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     levels = levels.sort("date")
-    chart_png(levels, out / "index_levels.png")
+    source = lake.read("market_source")
+    note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
+    chart_png(levels, out / "index_levels.png", note)
     summary = summary_table(levels)
     summary.write_csv(out / "summary.csv")
     with pl.Config(tbl_rows=-1, tbl_cols=-1, float_precision=4):
         (out / "summary.txt").write_text(str(summary) + "\n")
         print(summary)
+    if note:
+        print(note)
     print(f"wrote {out / 'index_levels.png'}, {out / 'summary.csv'}, {out / 'summary.txt'}")
     return 0
 

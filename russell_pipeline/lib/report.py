@@ -54,14 +54,17 @@ def summary_table(levels: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([years, overall])
 
 
-def _figure(levels: pl.DataFrame, size: tuple[float, float]) -> Figure:
+TITLE = "Russell Custom Small Cap Completeness 90/10 Index"
+
+
+def _figure(levels: pl.DataFrame, size: tuple[float, float], note: str) -> Figure:
     levels = levels.sort("date")
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)  # the Agg canvas: no display, no pyplot global state
     ax = fig.add_subplot()
     ax.plot(levels["date"].to_list(), levels["total_return"].to_list(), label="Total return", lw=1)
     ax.plot(levels["date"].to_list(), levels["price_return"].to_list(), label="Price return", lw=1)
-    ax.set_title("Russell Custom Small Cap Completeness 90/10 Index")
+    ax.set_title(f"{TITLE}\n{note}" if note else TITLE)
     ax.set_ylabel("Level")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
@@ -70,16 +73,16 @@ def _figure(levels: pl.DataFrame, size: tuple[float, float]) -> Figure:
     return fig
 
 
-def chart_png(levels: pl.DataFrame, path: str | Path) -> Path:
-    """Both series as a PNG file (the `report` command's chart)."""
+def chart_png(levels: pl.DataFrame, path: str | Path, note: str = "") -> Path:
+    """Both series as a PNG file (the `report` command's chart); `note` says where the data came from."""
     path = Path(path)
-    _figure(levels, (10, 5)).savefig(path, dpi=100, format="png")
+    _figure(levels, (10, 5), note).savefig(path, dpi=100, format="png")
     return path
 
 
-def chart_markdown(levels: pl.DataFrame) -> str:
+def chart_markdown(levels: pl.DataFrame, note: str = "") -> str:
     """A small inline PNG as Markdown, for Dagster asset metadata (kept to a few tens of KB)."""
     buf = io.BytesIO()
-    _figure(levels, (6, 3)).savefig(buf, dpi=60, format="png")
+    _figure(levels, (6, 3), note).savefig(buf, dpi=60, format="png")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f"![90/10 index levels](data:image/png;base64,{data})"

@@ -5,7 +5,7 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
-from russell_pipeline.defs.market.assets import stored_market_data
+from russell_pipeline.defs.market.assets import market_source, stored_market_data
 from russell_pipeline.defs.partitions import partition_keys, reviews, single_run
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import level_checks as checks
@@ -67,11 +67,12 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     yield dg.MaterializeResult(
         metadata={
             "rows_written": levels.height,
+            "market_data_source": market_source(store),
             "sessions": series.height if series is not None else 0,
             "latest_date": str(latest["date"]) if latest else "none",
             "latest_price_return": latest["price_return"] if latest else float("nan"),
             "latest_total_return": latest["total_return"] if latest else float("nan"),
-            "chart": dg.MetadataValue.md(chart_markdown(series) if latest else "no levels yet"),
+            "chart": dg.MetadataValue.md(chart_markdown(series, market_source(store)) if latest else "no levels yet"),
         }
     )
     before = series.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else levels

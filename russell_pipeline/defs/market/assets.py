@@ -18,6 +18,12 @@ TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 SYNTHETIC_FOLDER = "synthetic_market_data"
 
 
+def market_source(store: Lake) -> str:
+    """Where the stored market data came from, e.g. `SYNTHETIC feed to 2026-11-20 (...)`."""
+    row = store.read("market_source")
+    return row["source"][0] if row is not None and row.height else "unknown"
+
+
 def stored_market_data(store: Lake) -> MarketData:
     """The validated market data as the `market_data` asset stored it."""
     frames = {name: store.read(f"market_{name}") for name in TABLES}
@@ -54,6 +60,8 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
         raise dg.Failure(description=str(err)) from None
     for name in TABLES:
         store.write(f"market_{name}", getattr(md, name))
+    store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
+                                               "last_price_date": [md.prices["date"].max()]}))
     return dg.MaterializeResult(
         metadata={
             "source": source,
@@ -105,6 +113,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     yield dg.MaterializeResult(
         metadata={
             "rows": weights.height,
+            "market_data_source": market_source(store),
             "reviews": ", ".join(sorted(set(keys) - set(skipped))) or "none",
             "skipped_no_market_data": ", ".join(skipped) or "none",
         }
