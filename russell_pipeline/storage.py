@@ -100,6 +100,11 @@ class Lake:
             return None
         return pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
 
+    def scan(self, table: str) -> pl.LazyFrame | None:
+        """The whole table, lazily: filters are pushed down to Parquet row groups."""
+        paths = self.files(table)
+        return pl.scan_parquet(paths) if paths else None
+
     def register(self, table: str) -> None:
         """(Re)create the DuckDB view `table` over its Parquet files."""
         if not self.files(table):

@@ -1,6 +1,8 @@
 """The daily 90/10 index series, one partition per review period."""
 
 
+from datetime import timedelta
+
 import dagster as dg
 import polars as pl
 
@@ -31,9 +33,9 @@ LEVEL_CHECKS = {
 def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     store = lake.lake()
-    md = stored_market_data(store)
     weights = store.read("quarterly_weights")
     keys = sorted(partition_keys(context))
+    md = stored_market_data(store, since=_history_needed(weights, keys))
     in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
     last_day = md.prices["date"].max()
     frames: dict[str, pl.DataFrame] = {}
@@ -77,6 +79,18 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     )
     before = series.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else levels
     yield from level_checks(levels, before, weights, md)
+
+
+def _history_needed(weights: pl.DataFrame | None, keys: list[str]):
+    """First market-data date these periods can touch: a margin before their earliest cut-off.
+
+    Weights already refuse a cut-off price staler than the limit (10 sessions), so closes
+    older than two months before the cut-off can never be carried into a level.
+    """
+    mine = weights.filter(pl.col("review").is_in(keys)) if weights is not None else None
+    if mine is None or not mine.height:
+        return None
+    return mine["cutoff_date"].min() - timedelta(days=62)
 
 
 def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md):

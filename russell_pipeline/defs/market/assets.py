@@ -1,6 +1,7 @@
 """Market data (a user folder or the built-in synthetic feed) and the 90/10 quarterly weights."""
 
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -24,13 +25,22 @@ def market_source(store: Lake) -> str:
     return row["source"][0] if row is not None and row.height else "unknown"
 
 
-def stored_market_data(store: Lake) -> MarketData:
-    """The validated market data as the `market_data` asset stored it."""
-    frames = {name: store.read(f"market_{name}") for name in TABLES}
-    missing = [name for name, df in frames.items() if df is None]
+DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
+
+
+def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
+    """The validated market data as `market_data` stored it; dated tables from `since` on.
+
+    Reading only from `since` keeps a nightly run's cost independent of the length of history:
+    the tables are sorted by date, so Parquet row groups before it are skipped.
+    """
+    scans = {name: store.scan(f"market_{name}") for name in TABLES}
+    missing = [name for name, scan in scans.items() if scan is None]
     if missing:
         raise dg.Failure(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
-    return MarketData(**frames)
+    if since is not None:
+        scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
+    return MarketData(**{name: scan.collect() for name, scan in scans.items()})
 
 
 def _ingested_symbols(store: Lake) -> list[str]:
@@ -59,7 +69,9 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
     except InputError as err:
         raise dg.Failure(description=str(err)) from None
     for name in TABLES:
-        store.write(f"market_{name}", getattr(md, name))
+        table = getattr(md, name)
+        store.write(f"market_{name}", table.sort(DATED[name], "symbol" if name != "fx" else "currency")
+                    if name in DATED else table)
     store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
                                                "last_price_date": [md.prices["date"].max()]}))
     return dg.MaterializeResult(
