@@ -32,6 +32,7 @@ ui: setup
 bench: setup
 	$(BIN)/python bench/parse_bench.py ../shared/real
 	$(BIN)/python bench/levels_bench.py
+	$(BIN)/python bench/nightly_bench.py
 
 # Re-pin every dependency (needs network to PyPI); commit the result.
 lock:

@@ -67,6 +67,11 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert counts["constituent_changes"] > 256
     reviews_with_weights = lake.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")["review"]
     assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
+    meta = next(m for m in reviews.asset_materializations_for_node("index_levels")).metadata
+    assert meta["latest_date"].value == "2020-12-31" and meta["sessions"].value == lake.query(
+        "SELECT count(*) AS n FROM index_levels")["n"][0]
+    assert meta["chart"].value.startswith("![") and "base64," in meta["chart"].value
+    assert "SYNTHETIC" in meta["market_data_source"].value
     levels = lake.query("SELECT * FROM index_levels ORDER BY date")
     assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
     assert str(levels["date"][-1]) == "2020-12-31"
@@ -133,15 +138,20 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
                   "close": [10.0, 20.0, 5.0, 11.0, 19.0, 5.5]}).write_csv(folder / "prices.csv")
     pl.DataFrame({"date": ["2023-01-03"] * 3, "symbol": ["AAA", "BBB", "CCC"],
                   "shares": [1000.0, 500.0, 2000.0], "free_float": [1.0, 0.5, 0.8]}).write_csv(folder / "shares.csv")
-    pl.DataFrame({"review": ["2023-06"] * 4,
+    # 2023-09 memberships are known before its cut-off: its weights wait, nothing fails.
+    pl.DataFrame({"review": ["2023-06"] * 4 + ["2023-09"] * 2,
                   "index": ["RUSSELL_SMALL_CAP_COMPLETENESS", "RUSSELL_SMALL_CAP_COMPLETENESS",
-                            "RUSSELL_2000_GROWTH", "RUSSELL_2000_GROWTH"],
-                  "symbol": ["AAA", "BBB", "BBB", "CCC"], "fraction": [1.0, 1.0, 0.6, 1.0]}).write_csv(
-        folder / "memberships.csv")
+                            "RUSSELL_2000_GROWTH", "RUSSELL_2000_GROWTH"] + ["RUSSELL_SMALL_CAP_COMPLETENESS",
+                                                                            "RUSSELL_2000_GROWTH"],
+                  "symbol": ["AAA", "BBB", "BBB", "CCC", "AAA", "CCC"],
+                  "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0]}).write_csv(folder / "memberships.csv")
     resources = {"lake": LakeResource(root=str(tmp_lake)), "market": MarketSource(folder=str(folder))}
     with dg.instance_for_test() as instance:
         assert _run(YEAR_ASSETS, resources, instance, "2023").success
-        assert _run(REVIEW_ASSETS, resources, instance, "2023-06").success
+        result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
+        assert result.success, _failure_lines(result)
+    meta = next(m for m in result.asset_materializations_for_node("quarterly_weights")).metadata
+    assert meta["pending_cutoff_not_reached"].value == "2023-09"
     got = Lake(tmp_lake).query("SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
                                "FROM quarterly_weights ORDER BY symbol")
     cap = {"AAA": 10.0 * 1000, "BBB": 20.0 * 500 * 0.5, "CCC": 5.0 * 2000 * 0.8}  # CCC carried back a day

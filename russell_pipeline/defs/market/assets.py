@@ -107,7 +107,8 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     keys = partition_keys(context)
     calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
     dates = review_dates(calendar) if calendar is not None else pl.DataFrame()
-    frames, skipped = [], []
+    last_close = md.prices["date"].max()
+    frames, skipped, pending = [], [], []
     for key in keys:
         row = dates.filter(pl.col("review") == key) if dates.height else dates
         if key not in md.reviews:
@@ -115,6 +116,9 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
             continue
         if row.height != 1:
             raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}")
+        if row["cutoff_date"][0] > last_close:
+            pending.append(key)  # memberships announced, cut-off not reached: weights come later
+            continue
         try:
             frames.append(compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
                                           market.max_stale_sessions))
@@ -126,8 +130,9 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         metadata={
             "rows": weights.height,
             "market_data_source": market_source(store),
-            "reviews": ", ".join(sorted(set(keys) - set(skipped))) or "none",
+            "reviews": ", ".join(sorted(set(keys) - set(skipped) - set(pending))) or "none",
             "skipped_no_market_data": ", ".join(skipped) or "none",
+            "pending_cutoff_not_reached": ", ".join(pending) or "none",
         }
     )
     results = {name: (True, []) for name in WEIGHT_CHECKS}
