@@ -18,6 +18,10 @@ import polars as pl
 DATA_FILE = "data.parquet"
 
 
+class WarehouseBusy(RuntimeError):
+    """warehouse.duckdb is locked by another process."""
+
+
 def default_lake_root() -> Path:
     return Path(os.environ.get("RUSSELL_DATA_LAKE") or "data_lake")
 
@@ -110,12 +114,17 @@ class Lake:
         if not self.files(table):
             return
         glob = str((self.tables / table).resolve() / "**" / DATA_FILE).replace("'", "''")
-        with duckdb.connect(str(self.warehouse)) as con:
-            # DDL cannot take bound parameters; the path is quoted, the name is an identifier.
-            con.execute(
-                f'CREATE OR REPLACE VIEW "{table}" AS '
-                f"SELECT * FROM read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
-            )
+        try:
+            with duckdb.connect(str(self.warehouse)) as con:
+                # DDL cannot take bound parameters; the path is quoted, the name is an identifier.
+                con.execute(
+                    f'CREATE OR REPLACE VIEW "{table}" AS '
+                    f"SELECT * FROM read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
+                )
+        except duckdb.IOException as err:
+            # The Parquet is already in place; only the view waits for the file to be free.
+            raise WarehouseBusy(f"{self.warehouse}: cannot register view {table!r}, the file is held by another "
+                                f"process (close other DuckDB connections and re-run): {err}") from None
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:

@@ -51,3 +51,23 @@ def test_unpartitioned_table_and_query_parameters(tmp_path):
     lake = Lake(tmp_path)
     lake.write("u", pl.DataFrame({"review": ["2019-03", "2019-06"], "x": [1.5, 2.5]}))
     assert lake.query("SELECT x FROM u WHERE review = ?", ["2019-06"])["x"].to_list() == [2.5]
+
+
+def test_locked_warehouse_is_one_clear_error_and_keeps_the_parquet(tmp_path):
+    import subprocess
+    import sys
+
+    from russell_pipeline.storage import WarehouseBusy
+
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(lake.warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseBusy, match="warehouse.duckdb: cannot register view 't'"):
+            lake.write("t", _frame(2020, ["b"]), "recon_year", [2020])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lake.read("t")["name"].to_list() == ["b"]
