@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
 
+from russell_pipeline.lib.calendar_rules import project_calendar
 from russell_pipeline.lib.market_data import R2G, SCC, MarketData, empty_table
-from russell_pipeline.lib.sessions import LAST_DAY, previous_session, sessions
+from russell_pipeline.lib.sessions import LAST_DAY, sessions
+from russell_pipeline.lib.weights import review_dates
 
 N_SECTORS = 11
 QUARTER_DAYS = 63  # sessions between quarterly dividends
@@ -25,12 +27,10 @@ SEASONING = 20  # sessions a new listing trades before it can join an index
 FIRST_REVIEW = (2019, 3)
 
 
-def rule_cutoff(review: str) -> date:
-    """DESIGN step 1: the Wednesday after the first Friday (second in June), or the session before."""
-    year, month = (int(x) for x in review.split("-"))
-    first = date(year, month, 1)
-    friday = first + timedelta(days=(4 - first.weekday()) % 7 + (7 if month == 6 else 0))
-    return previous_session(friday + timedelta(days=5))
+def review_cutoff(review: str) -> date:
+    """The review's price cut-off from the calendar rules: one source of truth for dates."""
+    dates = review_dates(project_calendar(int(review[:4])))
+    return dates.filter(pl.col("review") == review)["cutoff_date"][0]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def _reviews(days: list[date]) -> list[tuple[str, int]]:
     out, (year, month) = [], FIRST_REVIEW
     while True:
         review = f"{year}-{month:02d}"
-        cutoff = rule_cutoff(review)
+        cutoff = review_cutoff(review)
         if cutoff > days[-1]:
             return out
         if cutoff >= days[0]:
