@@ -143,16 +143,18 @@ def _append(out: list[pl.DataFrame], part: pl.DataFrame, state: LevelState | Non
     return LevelState.last_of(part) if part.height else state
 
 
-def all_levels(weights_all, end, prices, dividends, splits, fx, session_days) -> pl.DataFrame:
-    """Every period chained from the base review up to `end`: the backfill and the nightly reference.
+def all_levels(weights_all, end, prices, dividends, splits, fx, session_days, start=None) -> pl.DataFrame:
+    """The periods of `weights_all`'s reviews chained up to `end`: a backfill, or a run of nightly periods.
 
-    The same as calling `period_levels` review after review with the previous last row as start.
+    The first review starts from `start` (the stored last row of the review before it), or is the
+    base when `start` is None. The same as calling `period_levels` review after review with the
+    previous last row as start.
     """
     prices = prices if prices["date"].is_sorted() else prices.sort("date", maintain_order=True)
     dividends = None if dividends is None else dividends.sort("ex_date")
     splits = None if splits is None else splits.sort("ex_date")
     inputs = _period_inputs(_by_review(weights_all), end, prices, dividends, splits, fx, session_days)
-    out, state, workers = [], None, (os.cpu_count() or 1) + 1
+    out, state, workers = [], start, (os.cpu_count() or 1) + 1
     # The sums of the next few periods run on other cores while this thread chains them in order
     # (one worker more than cores, to fill the gaps while a worker holds the GIL); at most
     # `workers` periods are in flight, so memory stays at a few quarters.

@@ -37,32 +37,16 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     keys = sorted(partition_keys(context))
     md = stored_market_data(store, since=_history_needed(weights, keys))
     in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
-    last_day = md.prices["date"].max()
-    frames: dict[str, pl.DataFrame] = {}
-    for key in keys:
-        if key not in in_data:
-            continue
-        i = in_data.index(key)
-        start = None
-        if i > 0:
-            prev = frames.get(in_data[i - 1])
-            if prev is None:
-                prev = store.read("index_levels", "review", [in_data[i - 1]])
-            if prev is None or not prev.height:
-                raise dg.Failure(f"index_levels: review {in_data[i - 1]} is not materialized; "
-                                 f"materialize the reviews before {key} first (one backfill run does them all)")
-            last = prev.sort("date").row(-1, named=True)
-            start = lv.LevelState(last["date"], last["price_return"], last["total_return"])
-        own = weights.filter(pl.col("review") == key)
-        t_next = (weights.filter(pl.col("review") == in_data[i + 1])["effective_date"][0]
-                  if i + 1 < len(in_data) else last_day)
-        first = own["effective_date"][0]
-        if first > last_day:
-            continue
-        frames[key] = lv.period_levels(own, start, min(t_next, last_day), md.prices, md.dividends, md.splits,
-                                       md.fx, sessions(first, last_day))
-    levels = pl.concat(list(frames.values()), how="vertical_relaxed") if frames else pl.DataFrame(
-        schema=lv.LEVEL_SCHEMA)
+    todo = [k for k in keys if k in in_data]
+    levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
+    if todo:
+        first, last = in_data.index(todo[0]), in_data.index(todo[-1])
+        last_day = md.prices["date"].max()
+        # The run's last period ends where the next review's weights take over.
+        end = min(_effective(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
+        start = None if first == 0 else _stored_state(store, in_data[first - 1], todo[0])
+        levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
+                               md.splits, md.fx, sessions(_effective(weights, todo[0]), last_day), start)
     store.write("index_levels", levels, "review", keys)
     series = store.read("index_levels")
     latest = series.sort("date").row(-1, named=True) if series is not None and series.height else None
@@ -79,6 +63,19 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     )
     before = series.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else levels
     yield from level_checks(levels, before, weights, md)
+
+
+def _effective(weights: pl.DataFrame, review: str):
+    return weights.filter(pl.col("review") == review)["effective_date"][0]
+
+
+def _stored_state(store, previous: str, review: str) -> lv.LevelState:
+    """The last stored row of the period before `review`: where its levels start."""
+    prev = store.read("index_levels", "review", [previous])
+    if prev is None or not prev.height:
+        raise dg.Failure(f"index_levels: review {previous} is not materialized; materialize the reviews "
+                         f"before {review} first (one backfill run does them all)")
+    return lv.LevelState.last_of(prev)
 
 
 def _history_needed(weights: pl.DataFrame | None, keys: list[str]):
