@@ -208,3 +208,21 @@ def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
     assert set(calendar["source"]) == {"projected"}
     assert calendar.filter((pl.col("review") == "2021-06") & (pl.col("event") == "recon_close"))["date"][0] == date(
         2021, 6, 25)
+
+
+@pytest.mark.slow
+def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
+    folder = tmp_path / "market"
+    folder.mkdir()
+    pl.DataFrame({"date": ["2023-06-14"], "symbol": ["AAA"], "close": [10.0]}).write_csv(folder / "prices.csv")
+    pl.DataFrame({"date": ["2023-01-03"], "symbol": ["AAA"], "shares": [1000.0],
+                  "free_float": [1.5]}).write_csv(folder / "shares.csv")
+    pl.DataFrame({"review": ["2023-06"], "index": ["RUSSELL_2000_GROWTH"], "symbol": ["AAA"]}).write_csv(
+        folder / "memberships.csv")
+    resources = {"lake": LakeResource(root=str(tmp_lake)), "market": MarketSource(folder=str(folder))}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
+    assert not result.success
+    (line,) = _failure_lines(result)
+    assert "shares.csv" in line and "free_float" in line and "AAA" in line
+    assert Lake(tmp_lake).read("market_prices") is None
