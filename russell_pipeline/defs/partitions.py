@@ -14,8 +14,3 @@ reviews = dg.TimeWindowPartitionsDefinition(
 
 single_run = dg.BackfillPolicy.single_run()
 
-
-def partition_keys(context: dg.AssetExecutionContext) -> list[str]:
-    """Every partition key of this run: one key, or a single-run range of them."""
-    return list(context.partition_keys)
-

@@ -5,7 +5,7 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
-from russell_pipeline.defs.partitions import partition_keys, recon_years, single_run
+from russell_pipeline.defs.partitions import recon_years, single_run
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib.ingest import year_calendar
 from russell_pipeline.lib.schedules import disagreements
@@ -26,7 +26,7 @@ from russell_pipeline.lib.schedules import disagreements
 def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
     """Reconstitution and review dates for each year; published beats projected."""
     store = lake.lake()
-    years = [int(k) for k in partition_keys(context)]
+    years = [int(k) for k in context.partition_keys]
     frames, errors = [], []
     sources = store.read("source_documents", "recon_year", years)
     for year in years:

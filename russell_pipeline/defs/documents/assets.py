@@ -5,7 +5,7 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
-from russell_pipeline.defs.partitions import partition_keys, recon_years, single_run
+from russell_pipeline.defs.partitions import recon_years, single_run
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import ingest
 from russell_pipeline.lib.errors import InputError
@@ -42,7 +42,7 @@ CHECKS = [
 def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     """One parse of each year's documents feeds the three document tables."""
     store = lake.lake()
-    years = [int(k) for k in partition_keys(context)]
+    years = [int(k) for k in context.partition_keys]
     try:
         parsed = [ingest.ingest_year(store.raw, y) for y in years]
     except InputError as err:

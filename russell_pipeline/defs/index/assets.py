@@ -8,7 +8,7 @@ import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.market.assets import market_source, stored_market_data
-from russell_pipeline.defs.partitions import partition_keys, reviews, single_run
+from russell_pipeline.defs.partitions import reviews, single_run
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import level_checks as checks
 from russell_pipeline.lib import levels as lv
@@ -34,7 +34,7 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     store = lake.lake()
     weights = store.read("quarterly_weights")
-    keys = sorted(partition_keys(context))
+    keys = sorted(context.partition_keys)
     md = stored_market_data(store, since=_history_needed(weights, keys))
     in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
     todo = [k for k in keys if k in in_data]

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.partitions import partition_keys, reviews, single_run
+from russell_pipeline.defs.partitions import reviews, single_run
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market_data import MarketData, load_market_data, write_market_data
@@ -104,7 +104,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     store = lake.lake()
     md = stored_market_data(store)
-    keys = partition_keys(context)
+    keys = context.partition_keys
     calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
     dates = review_dates(calendar) if calendar is not None else pl.DataFrame()
     last_close = md.prices["date"].max()
