@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/data_lake/.dagster
 
 .PHONY: setup run test ui lock bench clean
@@ -13,8 +14,14 @@ setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "setup: installing the locked dependencies into $(VENV) (uv; plain pip if uv cannot be had)"
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
+	  $(BIN)/uv pip install --python $(BIN)/python -r requirements.lock \
+	  && $(BIN)/uv pip install --python $(BIN)/python --no-deps -e . ; \
+	else \
+	  $(BIN)/python -m pip install --disable-pip-version-check -r requirements.lock \
+	  && $(BIN)/python -m pip install --disable-pip-version-check --no-deps -e . ; \
+	fi
 	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
 
@@ -35,9 +42,8 @@ bench: setup
 	$(BIN)/python bench/nightly_bench.py
 
 # Re-pin every dependency (needs network to PyPI); commit the result.
-lock:
-	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf data_lake/lake data_lake/warehouse.duckdb data_lake/.dagster
