@@ -71,9 +71,11 @@ def build(lake: Lake) -> int:
         ]
         print(f"{job_name}: ok in {took:.1f}s (run {result.run_id[:8]})"
               + (f"; checks failed: {', '.join(failed)}" if failed else "; all checks passed"), flush=True)
+    lake.publish()
     print(f"tables in {Path(lake.warehouse)}:")
+    stored = set(lake.table_names())
     for table in TABLES:
-        if lake.files(table):
+        if table in stored:
             count = lake.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0]
             print(f"  {table:<22}{count:>12,} rows")
     return 0

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.storage import Lake, default_lake_root
+from russell_pipeline.storage import Lake, LakeError, default_lake_root
 
 
 def _emit(df: pl.DataFrame, fmt: str) -> None:
@@ -81,8 +81,6 @@ def cmd_report(args) -> int:
 
 def cmd_query(args) -> int:
     lake = Lake(default_lake_root())
-    if not lake.warehouse.exists():
-        raise InputError(lake.warehouse, "no warehouse yet: run `russell-pipeline build` first")
     with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
         print(lake.query(args.sql))
     return 0
@@ -114,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                "report": cmd_report, "query": cmd_query}[args.verb]
     try:
         return handler(args)
-    except (InputError, ValueError, OSError, duckdb.Error) as err:
-        text = str(err) if isinstance(err, InputError) else f"{type(err).__name__}: {err}"
+    except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:
+        text = str(err) if isinstance(err, (InputError, LakeError)) else f"{type(err).__name__}: {err}"
         print(f"error: {' '.join(text.split())}", file=sys.stderr)
         return 1
 

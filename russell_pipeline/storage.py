@@ -1,42 +1,157 @@
-"""The one storage path: hive-style Parquet under `<lake>/lake/<table>/` plus DuckDB views.
+"""The one storage path: Delta Lake tables under `<lake>/lake/<table>/` plus DuckDB views.
 
-Writes are staged next to their target and swapped in only once every new file is on disk,
-so a failure leaves the previous partition untouched and never a half-written one.
+Why Delta Lake rather than our own staging folders: a partition is replaced by one commit to the
+table's log, so every reader (the DuckDB views, polars) sees the files of one version, the old
+partition or the new one, never a mix and never a half-written file. A write killed at any point
+leaves only data files that no log entry names: invisible by construction, and removed by
+`vacuum` once they are older than the retention. The same holds on object stores, where renames
+are not atomic. Data files are plain Parquet in hive folders (`<column>=<key>/`).
+
+`warehouse.duckdb` holds one view per table over the files of its current version, with paths
+relative to the lake (`lake_root`, default the working directory), so a copied lake reads its
+own files. It is rebuilt whole and swapped in by rename: a process reading the old file keeps
+its snapshot (whose files outlive the retention), and no reader can block a writer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
-import shutil
+import signal
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import unquote
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
 
-DATA_FILE = "data.parquet"
+WAREHOUSE = "warehouse.duckdb"
+LOCK = ".lake.lock"
+REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
+# Files a newer version replaced stay this long, so readers holding an older snapshot (an open
+# warehouse file, `read_delta(version=N)`) keep working; `vacuum` removes them afterwards.
+RETENTION_HOURS = int(os.environ.get("RUSSELL_LAKE_RETENTION_HOURS", "168"))
+# Only these statement types reach the untrusted query surface.
+READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
-class WarehouseBusy(RuntimeError):
-    """warehouse.duckdb is locked by another process."""
+def _fault(table: str, point: str) -> None:
+    """Fault injection for the crash tests: `RUSSELL_FAULT=<table>:<point>` kills the process there."""
+    if os.environ.get("RUSSELL_FAULT") == f"{table}:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _batches(table: str, data: pa.Table) -> pa.RecordBatchReader:
+    """The rows as a stream the Delta writer pulls from; its end is the `data_written` fault point
+    (every row handed over, files being finished, nothing committed yet)."""
+
+    def stream():
+        yield from data.to_batches()
+        _fault(table, "data_written")
+
+    return pa.RecordBatchReader.from_batches(data.schema, stream())
+
+
+class LakeError(RuntimeError):
+    """A lake that cannot be used as asked; str() is one line naming it."""
 
 
 def default_lake_root() -> Path:
     return Path(os.environ.get("RUSSELL_DATA_LAKE") or "data_lake")
 
 
+def _literal(value: object) -> str:
+    """A partition key as a SQL literal for a Delta predicate (keys are ints or plain strings)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"partition key {value!r} must be an int or a string")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class Lake:
-    """Parquet tables under `root/lake`, registered as views in `root/warehouse.duckdb`."""
+    """Delta tables under `root/lake`, views in `root/warehouse.duckdb`, writers one at a time."""
+
+    _held: ClassVar[dict[str, tuple[int, int]]] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.tables = self.root / "lake"
         self.raw = self.root / "raw"
-        self.warehouse = self.root / "warehouse.duckdb"
+        self.warehouse = self.root / WAREHOUSE
 
-    def _partition_dir(self, table: str, column: str, key: object) -> Path:
-        return self.tables / table / f"{column}={key}"
+    def uri(self, table: str) -> str:
+        return str((self.tables / table).absolute())
+
+    # ------------------------------------------------------------------ one writer at a time
+    @contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[Lake]:
+        """Hold the lake's writer lock (an flock, which the OS releases when the process dies).
+
+        A second writer waits up to `timeout` seconds (RUSSELL_LOCK_TIMEOUT, default 600), then
+        gives up with one line. Re-entrant within a process, so a build can hold it around its runs.
+        """
+        path = str((self.root / LOCK).absolute())
+        if path in Lake._held:
+            fd, depth = Lake._held[path]
+            Lake._held[path] = (fd, depth + 1)
+            try:
+                yield self
+            finally:
+                fd, depth = Lake._held[path]
+                Lake._held[path] = (fd, depth - 1)
+            return
+        if not self.root.is_dir():
+            raise LakeError(f"{self.root}: lake folder does not exist")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise LakeError(f"{path}: cannot open the lake lock ({err.strerror})") from None
+        try:
+            self._acquire(fd, path, float(os.environ.get("RUSSELL_LOCK_TIMEOUT", "600")) if timeout is None
+                          else timeout)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            Lake._held[path] = (fd, 1)
+            try:
+                yield self
+            finally:
+                del Lake._held[path]
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+    @staticmethod
+    def _acquire(fd: int, path: str, timeout: float) -> None:
+        deadline, told = time.monotonic() + timeout, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+                    raise LakeError(f"{path}: the lake is being written by process {holder}; "
+                                    f"gave up after {timeout:.0f} s (RUSSELL_LOCK_TIMEOUT)") from None
+                if not told:
+                    told = True
+                    print(f"waiting for the lake lock {path} (another build or run is writing)", flush=True)
+                time.sleep(0.2)
+
+    # ------------------------------------------------------------------ tables
+    def _table(self, table: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.uri(table))
+        except TableNotFoundError:
+            return None
 
     def write(
         self,
@@ -44,88 +159,159 @@ class Lake:
         df: pl.DataFrame,
         partition_column: str | None = None,
         keys: Iterable[object] | None = None,
+        publish: bool = True,
     ) -> None:
-        """Replace exactly the given partitions of `table` (or the whole unpartitioned table)."""
-        if partition_column is None:
-            targets = {self.tables / table: df}
-        else:
+        """Replace exactly the given partitions of `table` (or the whole unpartitioned table) in one commit."""
+        nulls = [c for c, t in df.schema.items() if t == pl.Null]
+        if nulls:
+            raise ValueError(f"{table}: columns {nulls} have no type; cast them to the table's schema")
+        options: dict = {"mode": "overwrite"}
+        if partition_column is not None:
             keys = list(keys) if keys is not None else df[partition_column].unique().sort().to_list()
-            dtype = df.schema[partition_column]
-            targets = {
-                self._partition_dir(table, partition_column, k): df.filter(
-                    pl.col(partition_column) == pl.lit(k).cast(dtype)
-                )
-                for k in keys
-            }
             stray = df.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys]))
             if stray.height:
                 raise ValueError(f"{table}: rows outside the partitions being written: {stray.row(0)}")
-        staged = self._stage(targets)
-        self._swap(staged)
-        self.register(table)
-
-    def _stage(self, targets: dict[Path, pl.DataFrame]) -> dict[Path, Path]:
-        staged: dict[Path, Path] = {}
-        token = uuid.uuid4().hex[:12]
-        try:
-            for target, part in targets.items():
-                tmp = target.with_name(f".{target.name}.{token}.tmp")
-                tmp.mkdir(parents=True)
-                staged[target] = tmp
-                part.write_parquet(tmp / DATA_FILE, statistics=True)
-        except BaseException:
-            for tmp in staged.values():
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return staged
-
-    @staticmethod
-    def _swap(staged: dict[Path, Path]) -> None:
-        for target, tmp in staged.items():
-            old = target.with_name(f".{target.name}.{tmp.name}.old")
-            if target.exists():
-                target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-
-    def files(self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None):
-        base = self.tables / table
-        if partition_column is None or keys is None:
-            return sorted(base.rglob(DATA_FILE)) if base.exists() else []
-        paths = [self._partition_dir(table, partition_column, k) / DATA_FILE for k in keys]
-        return [p for p in paths if p.exists()]
+            if not keys:
+                return
+            options |= {"partition_by": [partition_column],
+                        "predicate": f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'}
+        with self.locked():
+            stored = self.scan(table)
+            if stored is not None and stored.collect_schema() != df.schema:
+                # The code changed the table's columns: rewrite the table in the new shape in the same
+                # single commit (other partitions keep their rows, new columns are null for them).
+                if partition_column is not None:
+                    kept = stored.filter(~pl.col(partition_column).is_in(keys)).collect()
+                    df = pl.concat([df, kept], how="diagonal_relaxed").select(df.columns)
+                options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
+            write_deltalake(self.uri(table), _batches(table, df.to_arrow()), **options)
+            _fault(table, "committed")
+            if publish:
+                self.publish()
 
     def read(
         self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None
     ) -> pl.DataFrame | None:
-        """The table's rows (of the given partitions), or None when nothing is stored."""
-        paths = self.files(table, partition_column, keys)
-        if not paths:
+        """The table's rows (of the given partitions), or None when the table does not exist."""
+        scan = self.scan(table)
+        if scan is None:
             return None
-        return pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
+        if partition_column is not None and keys is not None:
+            scan = scan.filter(pl.col(partition_column).is_in(list(keys)))
+        return scan.collect()
 
-    def scan(self, table: str) -> pl.LazyFrame | None:
-        """The whole table, lazily: filters are pushed down to Parquet row groups."""
-        paths = self.files(table)
-        return pl.scan_parquet(paths) if paths else None
+    def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
+        """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
+        if self._table(table) is None:
+            return None
+        return pl.scan_delta(self.uri(table), version=version)
 
-    def register(self, table: str) -> None:
-        """(Re)create the DuckDB view `table` over its Parquet files."""
-        if not self.files(table):
-            return
-        glob = str((self.tables / table).resolve() / "**" / DATA_FILE).replace("'", "''")
+    def table_names(self) -> list[str]:
+        if not self.tables.is_dir():
+            return []
+        return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
+
+    def vacuum(self, retention_hours: int = RETENTION_HOURS) -> int:
+        """Delete files no version within the retention needs (replaced ones, and a killed write's orphans)."""
+        removed = 0
+        with self.locked():
+            for name in self.table_names():
+                removed += len(DeltaTable(self.uri(name)).vacuum(
+                    retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False))
+        return removed
+
+    # ------------------------------------------------------------------ the DuckDB views
+    def _view_sql(self, table: str, dt: DeltaTable) -> str:
+        schema = pa.schema(dt.schema())
+        columns = ", ".join(f'"{f.name}"' for f in schema)
+        files = [f"lake/{table}/{unquote(p)}" for p in pa.table(dt.get_add_actions(flatten=True))["path"].to_pylist()]
+        if not files:  # an empty table still answers with its columns and types
+            types = duckdb.from_arrow(schema.empty_table()).types
+            cols = ", ".join(f'CAST(NULL AS {t}) AS "{f.name}"' for f, t in zip(schema, types, strict=True))
+            return f'CREATE VIEW "{table}" AS SELECT {cols} WHERE false'
+        parts = dt.metadata().partition_columns
+        hive = ""
+        if parts:
+            types = dict(zip(schema.names, duckdb.from_arrow(schema.empty_table()).types, strict=True))
+            hive = ", hive_partitioning = true, hive_types = {" + ", ".join(
+                f"{_quote(c)}: {_quote(str(types[c]))}" for c in parts) + "}"
+        # Paths are relative to the lake: `SET VARIABLE lake_root = '<folder>'`, or run from inside it.
+        paths = ", ".join(f"coalesce(getvariable('lake_root'), '.') || '/' || {_quote(f)}" for f in files)
+        return (f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
+                f"union_by_name = true{hive})")
+
+    def published_versions(self) -> dict[str, int]:
+        """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
+        if not self.warehouse.exists():
+            return {}
         try:
-            with duckdb.connect(str(self.warehouse)) as con:
-                # DDL cannot take bound parameters; the path is quoted, the name is an identifier.
-                con.execute(
-                    f'CREATE OR REPLACE VIEW "{table}" AS '
-                    f"SELECT * FROM read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
-                )
-        except duckdb.IOException as err:
-            # The Parquet is already in place; only the view waits for the file to be free.
-            raise WarehouseBusy(f"{self.warehouse}: cannot register view {table!r}, the file is held by another "
-                                f"process (close other DuckDB connections and re-run): {err}") from None
+            with duckdb.connect(str(self.warehouse), read_only=True) as con:
+                return dict(con.sql(f"SELECT table_name, version FROM {REGISTRY}").fetchall())
+        except duckdb.Error:
+            return {}
+
+    def publish(self) -> bool:
+        """Rebuild warehouse.duckdb over every table's current version, when any version changed.
+
+        The new file is written beside the old one and renamed over it, so readers never block
+        this and never see a half-made catalog. Returns whether a new file was published.
+        """
+        with self.locked():
+            tables = {name: DeltaTable(self.uri(name)) for name in self.table_names()}
+            versions = {name: dt.version() for name, dt in tables.items()}
+            if versions == self.published_versions():
+                return False
+            for stale in self.root.glob(f".{WAREHOUSE}.*.tmp"):  # a killed publish's file (we hold the lock)
+                stale.unlink(missing_ok=True)
+            tmp = self.root / f".{WAREHOUSE}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+            try:
+                with duckdb.connect(str(tmp)) as con:
+                    con.execute("SET VARIABLE lake_root = ?", [str(self.root.absolute())])
+                    for name, dt in tables.items():
+                        con.execute(self._view_sql(name, dt))
+                    con.execute(f"CREATE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT)")
+                    con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)",
+                                    [(n, versions[n], len(dt.file_uris())) for n, dt in tables.items()])
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+                _fault(WAREHOUSE, "staged")
+                os.replace(tmp, self.warehouse)
+            finally:
+                tmp.unlink(missing_ok=True)
+            return True
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the warehouse that can read the lake's tables and nothing else.
+
+        No statement can write (the file is opened read-only), read or write a path outside the
+        lake (external access off, the lake folder allowed), load an extension or change these
+        settings (the configuration is locked).
+        """
+        if not self.warehouse.exists():
+            raise LakeError(f"{self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+        root = str(self.root.absolute())
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            con.execute("SET VARIABLE lake_root = ?", [root])
+            con.execute("SET allowed_directories = ?", [[os.path.join(root, "lake") + os.sep]])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET autoinstall_known_extensions = false")
+            con.execute("SET autoload_known_extensions = false")
+            con.execute("SET lock_configuration = true")
+            yield con
+        finally:
+            con.close()
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views."""
+        with self.connect() as con:
+            try:
+                statements = con.extract_statements(sql)
+            except duckdb.Error as err:
+                raise LakeError(f"query: {' '.join(str(err).split())}") from None
+            if len(statements) != 1 or statements[0].type not in READ_ONLY_STATEMENTS:
+                kinds = ", ".join(s.type.name for s in statements) or "nothing"
+                raise LakeError(f"query: only one SELECT statement is allowed (got {kinds}); "
+                                "the query surface is read-only")
             return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
