@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "setup: installing the locked dependencies into $(VENV) (uv; plain pip if uv cannot be had)"
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
-	  $(BIN)/uv pip install --python $(BIN)/python -r requirements.lock \
+	  $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -r requirements.lock \
 	  && $(BIN)/uv pip install --python $(BIN)/python --no-deps -e . ; \
 	else \
 	  $(BIN)/python -m pip install --disable-pip-version-check -r requirements.lock \

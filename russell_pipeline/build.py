@@ -1,41 +1,57 @@
-"""The main job: every asset for every partition, as recorded runs in the Dagster instance."""
+"""The main job: every out-of-date partition of every asset, as recorded runs in the Dagster instance.
+
+Years first (documents and calendar), then the market data, then the reviews (weights and
+levels), each only where its inputs changed (planning.py). A year that fails is retried alone, so
+a bad document fails its own year and every other year, the market data and the index still build.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import dagster as dg
 
+from russell_pipeline import planning
+from russell_pipeline.defs.index.schedules import RANGE_END, RANGE_START
+from russell_pipeline.defs.partitions import recon_years, reviews
+from russell_pipeline.defs.resources import MarketSource, mark_dead_runs_failed
+from russell_pipeline.lib import lineage
 from russell_pipeline.storage import Lake
 
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
           "market_memberships", "market_source", "quarterly_weights", "index_levels")
 
 
 def instance_for(lake: Lake) -> dg.DagsterInstance:
-    """The instance at DAGSTER_HOME; without one, a persistent home inside the lake folder."""
+    """The instance at DAGSTER_HOME; without one, a persistent home inside the lake folder.
+
+    A home without a dagster.yaml gets the project's (the lake-writer pool, run monitoring).
+    """
     if not os.environ.get("DAGSTER_HOME"):
         home = (lake.root / ".dagster").resolve()
-        home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
         print(f"DAGSTER_HOME not set: recording runs in {home}")
-    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
-    if not config.exists():
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text("telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.get()
+    home = Path(os.environ["DAGSTER_HOME"])
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            shutil.copyfile(str(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
+        return dg.DagsterInstance.get()
+    except OSError as err:
+        raise OSError(f"{home}: cannot use the Dagster instance folder ({err.strerror or err})") from None
 
 
-def _failure_lines(result) -> list[str]:
+def failure_lines(result) -> list[str]:
+    """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error)."""
     lines = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             error = event.step_failure_data.error
-            # Dagster wraps user errors; the innermost cause is the one-line message that matters.
             while error.cause is not None:
                 error = error.cause
             text = " ".join(error.message.split())
@@ -43,39 +59,89 @@ def _failure_lines(result) -> list[str]:
     return lines or ["run failed"]
 
 
-def build(lake: Lake) -> int:
-    from russell_pipeline.definitions import defs
-
-    instance = instance_for(lake)
-    for job_name in ("recon_year_job", "index_job"):
-        job = defs.resolve_job_def(job_name)
-        keys = job.partitions_def.get_partition_keys()
-        started = time.perf_counter()
-        print(f"{job_name}: partitions {keys[0]}..{keys[-1]} ({len(keys)})", flush=True)
-        result = job.execute_in_process(
-            instance=instance,
-            tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
-            # The full event log is in the instance (and the UI); the terminal gets the summary.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            raise_on_error=False,
-        )
-        took = time.perf_counter() - started
-        if not result.success:
-            for line in _failure_lines(result):
-                print(f"error: {line}", file=sys.stderr)
-            return 1
-        failed = [
-            f"{e.asset_check_evaluation_data.asset_key.to_user_string()}.{e.asset_check_evaluation_data.check_name}"
+def failed_checks(result) -> list[str]:
+    return [f"{e.asset_check_evaluation_data.asset_key.to_user_string()}.{e.asset_check_evaluation_data.check_name}"
             for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
-        ]
-        print(f"{job_name}: ok in {took:.1f}s (run {result.run_id[:8]})"
-              + (f"; checks failed: {', '.join(failed)}" if failed else "; all checks passed"), flush=True)
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+
+
+class _Runner:
+    """Runs jobs in this process, prints one line per run, and collects failures."""
+
+    def __init__(self, instance: dg.DagsterInstance, verbose: bool):
+        from russell_pipeline.definitions import defs
+
+        self.defs, self.instance, self.verbose = defs, instance, verbose
+        self.failures: list[str] = []
+
+    def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False) -> bool:
+        started = time.perf_counter()
+        result = self.defs.resolve_job_def(job_name).execute_in_process(
+            instance=self.instance, tags=tags or {},
+            # The full event log is in the instance (and the UI); the terminal gets one line.
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
+            raise_on_error=self.verbose,
+        )
+        took, checks = time.perf_counter() - started, failed_checks(result)
+        if result.success:
+            print(f"{label}: ok in {took:.1f}s (run {result.run_id[:8]})"
+                  + (f"; checks failed: {', '.join(checks)}" if checks else ""), flush=True)
+        elif not quiet_failure:
+            for line in failure_lines(result):
+                self.failures.append(f"{label}: {line}")
+                print(f"{label}: FAILED: {line}", file=sys.stderr, flush=True)
+        return result.success
+
+    def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool) -> None:
+        for first, last in lineage.ranges(keys, all_keys):
+            label = f"{job_name} {first}" + (f"..{last}" if last != first else "")
+            tags = {RANGE_START: first, RANGE_END: last}
+            if self.run(job_name, label, tags, quiet_failure=retry_alone and first != last):
+                continue
+            if retry_alone and first != last:  # isolate the failing partitions: the others still build
+                print(f"{label}: failed; running its partitions one by one", flush=True)
+                for key in all_keys[all_keys.index(first):all_keys.index(last) + 1]:
+                    self.run(job_name, f"{job_name} {key}", {RANGE_START: key, RANGE_END: key})
+
+
+def build(lake: Lake, verbose: bool = False) -> int:
+    instance = instance_for(lake)
+    for run_id in mark_dead_runs_failed(instance):
+        print(f"marked run {run_id[:8]} failed: its process died before it finished")
+    runner = _Runner(instance, verbose)
+    years = recon_years.get_partition_keys()
+    stale = planning.stale_years(lake, years)
+    todo = sorted(set(stale["documents"]) | set(stale["recon_calendar"]))
+    print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({', '.join(todo)})" if todo else ""), flush=True)
+    runner.ranges("recon_year_job", todo, years, retry_alone=True)
+
+    market = MarketSource(folder=os.environ.get("RUSSELL_MARKET_DATA", ""))
+    if planning.market_stale(lake, market.fingerprint(planning.ingested_symbols(lake))):
+        runner.run("market_job", "market_data")
+    else:
+        print("market_data: up to date", flush=True)
+
+    stale = planning.stale_reviews(lake)
+    keys = sorted(set(stale["quarterly_weights"]) | set(stale["index_levels"]))
+    print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
+    runner.ranges("reviews_job", keys, reviews.get_partition_keys(), retry_alone=False)
+
     lake.publish()
-    print(f"tables in {Path(lake.warehouse)}:")
+    _summary(lake)
+    if runner.failures:
+        print(f"build finished with {len(runner.failures)} failure(s):", file=sys.stderr)
+        for line in runner.failures:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _summary(lake: Lake) -> None:
     stored = set(lake.table_names())
+    if not stored:
+        return
+    print(f"tables in {lake.warehouse}:")
     for table in TABLES:
         if table in stored:
             count = lake.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0]
             print(f"  {table:<22}{count:>12,} rows")
-    return 0

@@ -89,13 +89,22 @@ def cmd_query(args) -> int:
 def cmd_build(args) -> int:
     from russell_pipeline.build import build
 
-    return build(Lake(default_lake_root()))
+    root = default_lake_root()
+    if not root.is_dir():
+        if not (args.init or "RUSSELL_DATA_LAKE" not in os.environ):
+            raise LakeError(f"{root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
+                            "`russell-pipeline build --init` to start a new lake there")
+        root.mkdir(parents=True)
+        print(f"created the lake folder {root}")
+    return build(Lake(root), verbose=args.verbose)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="russell-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
-    sub.add_parser("build", help="materialize every asset for every partition")
+    p = sub.add_parser("build", help="materialize every out-of-date partition of every asset")
+    p.add_argument("--init", action="store_true", help="create the lake folder if it does not exist")
+    p.add_argument("--verbose", action="store_true", help="show Dagster's full log and stack traces")
     p = sub.add_parser("parse", help="parse one document and print its rows")
     p.add_argument("file")
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")

@@ -34,7 +34,8 @@ from deltalake.exceptions import TableNotFoundError
 
 WAREHOUSE = "warehouse.duckdb"
 LOCK = ".lake.lock"
-REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
+REGISTRY = "lake_tables"
+LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was built from  # the warehouse's own table: which version of each table its views show
 # Files a newer version replaced stay this long, so readers holding an older snapshot (an open
 # warehouse file, `read_delta(version=N)`) keep working; `vacuum` removes them afterwards.
 RETENTION_HOURS = int(os.environ.get("RUSSELL_LAKE_RETENTION_HOURS", "168"))
@@ -72,6 +73,21 @@ def _literal(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f"partition key {value!r} must be an int or a string")
     return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "short": "SMALLINT",
+                 "byte": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
+                 "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
+
+
+def _duckdb_type(table: str, column: str, delta_type) -> str:
+    """The DuckDB type of a Delta column (the lake's tables hold primitive columns only)."""
+    name = getattr(delta_type, "type", None)
+    if name in _DUCKDB_TYPES:
+        return _DUCKDB_TYPES[name]
+    if isinstance(name, str) and name.startswith("decimal"):
+        return name.upper()
+    raise TypeError(f"{table}.{column}: column type {delta_type} has no view mapping")
 
 
 def _quote(text: str) -> str:
@@ -206,6 +222,20 @@ class Lake:
             return None
         return pl.scan_delta(self.uri(table), version=version)
 
+    def lineage(self, asset: str) -> dict[str, str]:
+        """Partition -> digest of the inputs it was last built from (see lib/lineage.py)."""
+        rows = self.read(LINEAGE, "asset", [asset])
+        return {} if rows is None else dict(rows.select("partition", "inputs").iter_rows())
+
+    def record_lineage(self, asset: str, digests: dict[str, str]) -> None:
+        """Record what these partitions of `asset` were built from (after their data is written, so a
+        crash in between leaves them looking out of date, never falsely up to date)."""
+        with self.locked():
+            merged = self.lineage(asset) | digests
+            frame = pl.DataFrame({"asset": asset, "partition": list(merged), "inputs": list(merged.values())},
+                                 schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String})
+            self.write(LINEAGE, frame.sort("partition"), "asset", [asset])
+
     def table_names(self) -> list[str]:
         if not self.tables.is_dir():
             return []
@@ -222,23 +252,27 @@ class Lake:
 
     # ------------------------------------------------------------------ the DuckDB views
     def _view_sql(self, table: str, dt: DeltaTable) -> str:
-        schema = pa.schema(dt.schema())
-        columns = ", ".join(f'"{f.name}"' for f in schema)
-        files = [f"lake/{table}/{unquote(p)}" for p in pa.table(dt.get_add_actions(flatten=True))["path"].to_pylist()]
+        fields = [(f.name, _duckdb_type(table, f.name, f.type)) for f in dt.schema().fields]
+        # (from_stream, not pa.table: that probes for pandas, a second's import.)
+        adds = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
+        files = [f"lake/{table}/{unquote(p)}" for p in adds.column("path").to_pylist()]
         if not files:  # an empty table still answers with its columns and types
-            types = duckdb.from_arrow(schema.empty_table()).types
-            cols = ", ".join(f'CAST(NULL AS {t}) AS "{f.name}"' for f, t in zip(schema, types, strict=True))
+            cols = ", ".join(f'CAST(NULL AS {t}) AS "{name}"' for name, t in fields)
             return f'CREATE VIEW "{table}" AS SELECT {cols} WHERE false'
         parts = dt.metadata().partition_columns
         hive = ""
         if parts:
-            types = dict(zip(schema.names, duckdb.from_arrow(schema.empty_table()).types, strict=True))
+            types = dict(fields)
             hive = ", hive_partitioning = true, hive_types = {" + ", ".join(
-                f"{_quote(c)}: {_quote(str(types[c]))}" for c in parts) + "}"
+                f"{_quote(c)}: {_quote(types[c])}" for c in parts) + "}"
+        columns = ", ".join(f'"{name}"' for name, _ in fields)
         # Paths are relative to the lake: `SET VARIABLE lake_root = '<folder>'`, or run from inside it.
         paths = ", ".join(f"coalesce(getvariable('lake_root'), '.') || '/' || {_quote(f)}" for f in files)
         return (f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
                 f"union_by_name = true{hive})")
+
+    def _versions(self) -> dict[str, int]:
+        return {name: DeltaTable(self.uri(name)).version() for name in self.table_names()}
 
     def published_versions(self) -> dict[str, int]:
         """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
@@ -256,6 +290,8 @@ class Lake:
         The new file is written beside the old one and renamed over it, so readers never block
         this and never see a half-made catalog. Returns whether a new file was published.
         """
+        if self._versions() == self.published_versions():
+            return False  # nothing changed: no lock taken, no file touched
         with self.locked():
             tables = {name: DeltaTable(self.uri(name)) for name in self.table_names()}
             versions = {name: dt.version() for name, dt in tables.items()}

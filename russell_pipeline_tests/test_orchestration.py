@@ -1,77 +1,116 @@
-"""Definitions load; the nightly schedule and the raw-documents sensor ask for the right runs."""
+"""Definitions load with declared dependencies; the schedule, sensors and planner ask for the right runs."""
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
-from russell_pipeline.defs.documents.sensors import changed_years, raw_documents, raw_fingerprints
-from russell_pipeline.defs.index.schedules import nightly_index, nightly_range
+from russell_pipeline.defs.documents.sensors import new_documents
+from russell_pipeline.defs.index.schedules import nightly_market, stale_reviews_sensor
 from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib import lineage
 
 
 def test_definitions_load_with_every_table_job_schedule_and_sensor():
     from russell_pipeline.definitions import defs
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"source_documents", "constituents", "constituent_changes", "recon_calendar", "market_data",
-            "quarterly_weights", "index_levels"} <= keys
-    assert defs.resolve_job_def("recon_year_job") and defs.resolve_job_def("index_job")
-    assert defs.resolve_schedule_def("nightly_index").execution_timezone == "America/New_York"
-    assert defs.resolve_sensor_def("raw_documents")
+    assert {"raw_documents", "source_documents", "constituents", "constituent_changes", "recon_calendar",
+            "market_data", "quarterly_weights", "index_levels"} <= keys
+    for job in ("recon_year_job", "index_job", "market_job", "reviews_job", "freshness_job"):
+        assert defs.resolve_job_def(job)
+    assert defs.resolve_schedule_def("nightly_market").execution_timezone == "America/New_York"
+    assert defs.resolve_schedule_def("freshness").cron_schedule == "0 20 * * 1-5"
+    assert defs.resolve_sensor_def("new_documents") and defs.resolve_sensor_def("stale_reviews")
 
 
-@pytest.mark.parametrize(
-    ("keys", "done", "expected"),
-    [
-        (["2026-03", "2026-06", "2026-09"], {"2026-03", "2026-06", "2026-09"}, ("2026-06", "2026-09")),
-        (["2026-03", "2026-06", "2026-09"], {"2026-06", "2026-09"}, ("2026-03", "2026-09")),
-        (["2026-03", "2026-06", "2026-09"], set(), ("2026-03", "2026-09")),
-        (["2026-03"], set(), ("2026-03", "2026-03")),
-        ([], set(), None),
-    ],
-)
-def test_nightly_range_covers_the_period_in_force_and_every_gap(keys, done, expected):
-    assert nightly_range(keys, done) == expected
+def test_dependencies_and_partition_mappings_are_declared():
+    from russell_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    levels = graph.get(dg.AssetKey("index_levels"))
+    assert {k.to_user_string() for k in levels.parent_keys} == {"quarterly_weights", "index_levels", "market_data"}
+    # index_levels 2024-06 starts from 2024-03 and ends where the 2024-09 weights take over.
+    mapped = graph.get_parent_partition_keys_for_child(
+        "2024-06", dg.AssetKey("quarterly_weights"), dg.AssetKey("index_levels"))
+    assert sorted(mapped.partitions_subset.get_partition_keys()) == ["2024-06", "2024-09"]
+    previous = graph.get_parent_partition_keys_for_child(
+        "2024-06", dg.AssetKey("index_levels"), dg.AssetKey("index_levels"))
+    assert list(previous.partitions_subset.get_partition_keys()) == ["2024-03"]
+    years = graph.get_parent_partition_keys_for_child(
+        "2024-06", dg.AssetKey("recon_calendar"), dg.AssetKey("quarterly_weights"))
+    assert list(years.partitions_subset.get_partition_keys()) == ["2024"]
+    calendar = graph.get(dg.AssetKey("recon_calendar"))
+    assert {k.to_user_string() for k in calendar.parent_keys} == {"raw_documents"}
 
 
-def test_nightly_schedule_requests_one_range_run_after_the_close():
+def test_table_assets_carry_the_standard_metadata():
+    from russell_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for name, first_column in (("source_documents", "recon_year"), ("constituents", "recon_year"),
+                               ("recon_calendar", "recon_year"), ("quarterly_weights", "review"),
+                               ("index_levels", "date")):
+        node = graph.get(dg.AssetKey(name))
+        assert node.metadata["dagster/table_name"] == f"warehouse.main.{name}"
+        assert node.metadata["dagster/column_schema"].columns[0].name == first_column
+        assert {"polars", "parquet", "duckdb"} <= {t.removeprefix("dagster/kind/") for t in node.tags}
+        assert node.owners == ["team:index-data"]
+    for name, asset in (("recon_calendar", "recon_calendar"), ("quarterly_weights", "quarterly_weights"),
+                        ("index_levels", "index_levels")):
+        assert graph.get(dg.AssetKey(name)).code_version == lineage.CODE_VERSIONS[asset]
+    from russell_pipeline.defs.index.assets import index_levels
+    from russell_pipeline.defs.market.assets import quarterly_weights
+
+    for asset, hard in ((quarterly_weights, {"weights_sum_to_one", "nine_to_one", "finite_factors"}),
+                        (index_levels, {"one_row_per_session", "finite_levels"})):
+        assert {spec.name for spec in asset.check_specs if spec.blocking} == hard
+
+
+def test_nightly_schedule_refreshes_market_data_after_the_close():
     with dg.instance_for_test() as instance:
         when = datetime(2026, 11, 20, 18, 30, tzinfo=ZoneInfo("America/New_York"))
-        request = nightly_index(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        request = nightly_market(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
         assert isinstance(request, dg.RunRequest)
-        assert request.tags["dagster/asset_partition_range_start"] == "2016-03"
-        assert request.tags["dagster/asset_partition_range_end"] == "2026-09"
         assert request.run_key == "nightly-2026-11-20"
 
 
-def test_changed_years_sees_new_changed_and_removed_files():
-    before = {"2020/a.txt": "1:1", "2021/b.pdf": "2:2", "2022/c.pdf": "3:3"}
-    after = {"2020/a.txt": "1:1", "2021/b.pdf": "2:9", "2023/d.pdf": "4:4"}
-    assert changed_years(before, after) == ["2021", "2022", "2023"]
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["2024-03", "2024-06", "2024-12"], [("2024-03", "2024-06"), ("2024-12", "2024-12")]),
+        (["2024-12", "2024-03"], [("2024-03", "2024-03"), ("2024-12", "2024-12")]),
+        ([], []),
+    ],
+)
+def test_ranges_group_consecutive_partitions(keys, expected):
+    all_keys = ["2024-03", "2024-06", "2024-09", "2024-12"]
+    assert lineage.ranges(keys, all_keys) == expected
 
 
-def test_sensor_requests_changed_years_and_then_nothing(tmp_lake):
+def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake):
     resources = {"lake": LakeResource(root=str(tmp_lake))}
     with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(instance=instance, cursor=json.dumps(raw_fingerprints(tmp_lake / "raw")),
-                                      resources=resources)
-        # Every year's calendar is missing in a new instance: the first evaluation asks for them all.
-        first = raw_documents(ctx)
-        assert {r.partition_key for r in first} >= {"2019", "2020", "2022", "2023", "2030"}
-        for year in [r.partition_key for r in first]:
-            instance.report_runless_asset_event(
-                dg.AssetMaterialization(asset_key="recon_calendar", partition=year))
-        quiet = raw_documents(dg.build_sensor_context(instance=instance, cursor=ctx.cursor, resources=resources))
-        assert isinstance(quiet, dg.SkipReason)
-        new = tmp_lake / "raw" / "2021" / "list.txt"
-        new.parent.mkdir()
-        new.write_text("Russell 2000 Index - Additions\n")
-        os.utime(new)
-        changed = raw_documents(dg.build_sensor_context(instance=instance, cursor=ctx.cursor, resources=resources))
-        assert [r.partition_key for r in changed] == ["2021"]
+        first = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        # Nothing is built yet: every year is asked for, keyed by the digest of its files.
+        assert {r.partition_key for r in first.run_requests} >= {"2019", "2020", "2022", "2023", "2030"}
+        year_2023 = next(r for r in first.run_requests if r.partition_key == "2023")
+        files = lineage.year_files(tmp_lake / "raw", 2023)
+        assert year_2023.run_key == f"2023:{lineage.documents_inputs(files)}"
+        assert {e.partition for e in first.asset_events} == {r.partition_key for r in first.run_requests}
+        # The same files give the same run key: a failed year is not asked for again until it changes.
+        again = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        assert year_2023.run_key in {r.run_key for r in again.run_requests}
+        (tmp_lake / "raw" / "2023" / "extra.txt").write_text("Russell 2000 Index - Additions\n")
+        changed = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        assert year_2023.run_key not in {r.run_key for r in changed.run_requests}
+
+
+def test_review_sensor_skips_when_nothing_is_stored(tmp_lake):
+    resources = {"lake": LakeResource(root=str(tmp_lake))}
+    with dg.instance_for_test() as instance:
+        result = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    assert isinstance(result, dg.SkipReason)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from russell_pipeline.build import _failure_lines
+from russell_pipeline.build import failure_lines
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import index_levels
@@ -56,8 +56,8 @@ def built(tmp_path_factory):
 @pytest.mark.slow
 def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(built):
     root, instance, years, reviews = built
-    assert years.success, _failure_lines(years)
-    assert reviews.success, _failure_lines(reviews)
+    assert years.success, failure_lines(years)
+    assert reviews.success, failure_lines(reviews)
     assert _failed_checks(years) == [] and _failed_checks(reviews) == []
     assert len(instance.get_runs()) == 2
     lake = Lake(root)
@@ -67,11 +67,33 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert counts["constituent_changes"] > 256
     reviews_with_weights = lake.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")["review"]
     assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
-    meta = next(m for m in reviews.asset_materializations_for_node("index_levels")).metadata
-    assert meta["latest_date"].value == "2020-12-31" and meta["sessions"].value == lake.query(
+    # One materialization per partition, each with its own facts (not the run's totals).
+    levels_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("index_levels")}
+    assert len(levels_meta) == 21  # 2016-03..2021-03
+    per_review = dict(lake.query("SELECT review, count(*) AS n FROM index_levels GROUP BY 1").rows())
+    for review, meta in levels_meta.items():
+        assert meta["dagster/row_count"].value == per_review.get(review, 0), review
+    assert levels_meta["2019-03"]["first_date"].value == "2019-03-15"  # the base row at T
+    assert levels_meta["2020-09"]["last_date"].value == "2020-12-18"  # the next rebalance
+    assert levels_meta["2016-03"]["status"].value == "empty: no weights for this review"
+    charts = [r for r, m in levels_meta.items() if "series_chart" in m]
+    assert charts == ["2021-03"]  # the chart once per run, on its last partition
+    meta = levels_meta["2021-03"]
+    assert meta["series_latest_date"].value == "2020-12-31" and meta["series_sessions"].value == lake.query(
         "SELECT count(*) AS n FROM index_levels")["n"][0]
-    assert meta["chart"].value.startswith("![") and "base64," in meta["chart"].value
+    assert meta["series_chart"].value.startswith("![") and "base64," in meta["series_chart"].value
     assert "SYNTHETIC" in meta["market_data_source"].value
+    weights_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("quarterly_weights")}
+    assert weights_meta["2018-12"]["dagster/row_count"].value == 0
+    assert weights_meta["2018-12"]["status"].value == "empty: the market data has no memberships for this review"
+    assert weights_meta["2020-06"]["dagster/row_count"].value == lake.query(
+        "SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][0]
+    assert weights_meta["2020-06"]["first_date"].value == "2020-06-17"  # the June cut-off
+    docs_meta = {m.partition: m.metadata for m in years.asset_materializations_for_node("documents")
+                 if m.asset_key == dg.AssetKey("source_documents")}
+    assert docs_meta["2016"]["dagster/row_count"].value == 0
+    assert docs_meta["2016"]["status"].value == "no documents under raw/2016/"
+    assert docs_meta["2023"]["dagster/row_count"].value == 1
     levels = lake.query("SELECT * FROM index_levels ORDER BY date")
     assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
     assert str(levels["date"][-1]) == "2020-12-31"
@@ -149,9 +171,10 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
     with dg.instance_for_test() as instance:
         assert _run(YEAR_ASSETS, resources, instance, "2023").success
         result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
-        assert result.success, _failure_lines(result)
-    meta = next(m for m in result.asset_materializations_for_node("quarterly_weights")).metadata
-    assert meta["pending_cutoff_not_reached"].value == "2023-09"
+        assert result.success, failure_lines(result)
+    meta = {m.partition: m.metadata for m in result.asset_materializations_for_node("quarterly_weights")}
+    assert meta["2023-09"]["status"].value.startswith("pending: cut-off 2023-09-06 is after the last close")
+    assert meta["2023-06"]["dagster/row_count"].value == 3
     got = Lake(tmp_lake).query("SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
                                "FROM quarterly_weights ORDER BY symbol")
     cap = {"AAA": 10.0 * 1000, "BBB": 20.0 * 500 * 0.5, "CCC": 5.0 * 2000 * 0.8}  # CCC carried back a day
@@ -179,7 +202,7 @@ def test_real_pdfs_through_the_documents_asset(tmp_path):
             (tmp_path / "raw" / str(year) / name).symlink_to(real_pdf(name))
     with dg.instance_for_test() as instance:
         result = _run(YEAR_ASSETS, _resources(tmp_path), instance, "2016", "2023")
-    assert result.success, _failure_lines(result)
+    assert result.success, failure_lines(result)
     assert _failed_checks(result) == []
     lake = Lake(tmp_path)
     members = lake.query("SELECT recon_year, count(*) AS n, min(as_of_date) AS d FROM constituents "
@@ -198,7 +221,7 @@ def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
     bad.write_text(good.replace("2019", "2021").replace("Friday 10 May 2021", "Friday 31 June 2021"))
     with dg.instance_for_test() as instance:
         result = _run(YEAR_ASSETS, _resources(tmp_lake), instance, "2021")
-    assert result.success, _failure_lines(result)
+    assert result.success, failure_lines(result)
     failed = [e.asset_check_evaluation_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
     assert [f.check_name for f in failed] == ["published_schedules_parse"]
@@ -223,6 +246,6 @@ def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
     assert not result.success
-    (line,) = _failure_lines(result)
+    (line,) = failure_lines(result)
     assert "shares.csv" in line and "free_float" in line and "AAA" in line
     assert Lake(tmp_lake).read("market_prices") is None

@@ -1,4 +1,4 @@
-"""The two partitionings of the project, declared once."""
+"""The two partitionings of the project and how they map onto each other, declared once."""
 
 import dagster as dg
 
@@ -12,5 +12,19 @@ reviews = dg.TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 3,6,9,12 *", start="2016-03", fmt="%Y-%m", end_offset=1
 )
 
-single_run = dg.BackfillPolicy.single_run()
+# A review reads its dates from its year's calendar. By time window, a December review also
+# overlaps January of the next year, so it maps to both years: a change to either recomputes it.
+review_to_year = dg.TimeWindowPartitionMapping()
+# A review period starts from the last row of the period before it ...
+previous_review = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
+                                                allow_nonexistent_upstream_partitions=True)
+# ... and ends where the next review's weights take over.
+this_and_next_review = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1,
+                                                     allow_nonexistent_upstream_partitions=True)
 
+single_run = dg.BackfillPolicy.single_run()
+# Steps that write the lake queue for this pool (limit 1 in dagster.yaml); the lake's own lock
+# is the hard guarantee, the pool keeps runs from waiting on it inside a step.
+LAKE_POOL = "lake_writer"
+# A step retries only on what can pass (the lake lock held too long); bad input never retries.
+retry = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)

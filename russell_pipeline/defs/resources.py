@@ -2,13 +2,48 @@
 
 
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from russell_pipeline.lib import lineage
 from russell_pipeline.lib.sessions import previous_session
 from russell_pipeline.storage import Lake
+
+PID_TAG, HOST_TAG = "russell/pid", "russell/host"
+LIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[str]:
+    """Runs still STARTED whose process on this host has died (a SIGKILL, a power cut) are failed.
+
+    Runs record their process in the `russell/pid` and `russell/host` tags when they start, so any
+    run start (a build, a sensor or schedule run, a UI launch) cleans up after a killed one.
+    """
+    host, failed = socket.gethostname(), []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(LIVE))):
+        pid = run.tags.get(PID_TAG)
+        if run.run_id == own_run_id or run.tags.get(HOST_TAG) != host or not pid or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"run process {pid} on {host} died (killed?) while the run was "
+                                        "STARTED; marked failed when the next run started")
+        failed.append(run.run_id)
+    return failed
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -18,6 +53,20 @@ class LakeResource(dg.ConfigurableResource):
 
     def lake(self) -> Lake:
         return Lake(self.root)
+
+    @contextmanager
+    def writing(self) -> Iterator[Lake]:
+        """The lake with its writer lock held: what an asset reads and writes is one consistent step."""
+        with self.lake().locked() as store:
+            yield store
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        if run is None or context.instance is None:
+            return
+        context.instance.add_run_tags(run.run_id, {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()})
+        for run_id in mark_dead_runs_failed(context.instance, run.run_id):
+            context.log.warning(f"marked run {run_id} failed: its process died")
 
 
 class MarketSource(dg.ConfigurableResource):
@@ -36,6 +85,14 @@ class MarketSource(dg.ConfigurableResource):
         # A session counts once the US close (16:00 New York) has passed.
         today = now.date() if now.hour >= 17 else date.fromordinal(now.date().toordinal() - 1)
         return previous_session(today)
+
+    def fingerprint(self, symbols: list[str]) -> object:
+        """What the market data would be made from now: the folder's files, or the synthetic
+        feed's settings and the tickers it borrows from the ingested lists."""
+        if self.folder:
+            files = sorted(p for p in Path(self.folder).glob("*") if p.is_file())
+            return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
+        return ["synthetic", self.end_date(), self.synthetic_stocks, lineage.digest(symbols)]
 
 
 def _env(name: str, default: str) -> str | dg.EnvVar:

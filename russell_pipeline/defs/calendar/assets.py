@@ -5,50 +5,58 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
-from russell_pipeline.defs.partitions import recon_years, single_run
+from russell_pipeline.defs.metadata import add_partition_facts, partition_facts, table_definition
+from russell_pipeline.defs.partitions import LAKE_POOL, recon_years, retry, single_run
 from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib import lineage
+from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.ingest import year_calendar
 from russell_pipeline.lib.schedules import disagreements
 
+SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
+
 
 @dg.asset(
-    deps=["source_documents"],
+    # The calendar reads the year's files itself: a bad list document fails `documents` for its
+    # year, never the calendar, whose projection stands on its own.
+    deps=["raw_documents"],
     partitions_def=recon_years,
     backfill_policy=single_run,
     group_name="calendar",
+    pool=LAKE_POOL,
+    retry_policy=retry,
+    code_version=lineage.CODE_VERSIONS["recon_calendar"],
     check_specs=[
         dg.AssetCheckSpec("published_schedules_parse", asset="recon_calendar",
                           description="Every schedule document parsed; a bad one leaves the projection."),
         dg.AssetCheckSpec("published_matches_projection", asset="recon_calendar",
                           description="Every event where a published date differs from the rule."),
     ],
+    **table_definition("recon_calendar", SCHEMA,
+                       "Reconstitution and review dates of each year; published beats projected."),
 )
 def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
     """Reconstitution and review dates for each year; published beats projected."""
-    store = lake.lake()
     years = [int(k) for k in context.partition_keys]
-    frames, errors = [], []
-    sources = store.read("source_documents", "recon_year", years)
-    for year in years:
-        schedules = [] if sources is None else [
-            store.root / p for p in sources.filter(
-                (pl.col("recon_year") == year) & (pl.col("doc_type") == "schedule"))["path"].to_list()]
-        calendar, bad = year_calendar(store.raw, year, schedules)
-        frames.append(calendar)
-        errors += bad
-    calendar = pl.concat(frames, how="vertical_relaxed")
-    store.write("recon_calendar", calendar, "recon_year", years)
-    yield dg.MaterializeResult(
-        metadata={
-            "rows": calendar.height,
-            "published_rows": calendar.filter(pl.col("source") == "published").height,
-            "years": ", ".join(map(str, years)),
-        }
-    )
+    frames, errors = {}, []
+    with lake.writing() as store:
+        for year in years:
+            frames[year], bad = year_calendar(store.raw, year)
+            errors += bad
+        calendar = pl.concat(frames.values(), how="vertical_relaxed")
+        store.write("recon_calendar", calendar, "recon_year", years)
+        store.record_lineage("recon_calendar", {
+            str(y): lineage.calendar_inputs(lineage.documents_inputs(lineage.year_files(store.raw, y)))
+            for y in years})
+    add_partition_facts(context, "recon_calendar", {
+        str(y): partition_facts(store, "recon_calendar", frame, "date",
+                                published_rows=frame.filter(pl.col("source") == "published").height)
+        for y, frame in frames.items()})
+    yield dg.MaterializeResult()
     yield dg.AssetCheckResult(
         check_name="published_schedules_parse",
         passed=not errors,
         metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")},
     )
     yield frame_check("recon_calendar", "published_matches_projection", disagreements(calendar), "disagreement",
-                     severity=dg.AssetCheckSeverity.WARN)
+                      severity=dg.AssetCheckSeverity.WARN)

@@ -5,14 +5,21 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
-from russell_pipeline.defs.partitions import recon_years, single_run
+from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
+from russell_pipeline.defs.partitions import LAKE_POOL, recon_years, retry, single_run
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import ingest
+from russell_pipeline.lib import ingest, lineage
+from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.errors import InputError
 
+raw_documents = dg.AssetSpec(
+    "raw_documents", partitions_def=recon_years, group_name="documents", kinds={"pdf"}, owners=OWNERS,
+    description="The published FTSE Russell files as received under raw/<year>/ (PDF or extracted text).",
+)
+
 CHECKS = [
-    dg.AssetCheckSpec("rows_match_pages", asset="source_documents",
-                      description="Rows parsed equal the data lines present, page by page."),
+    dg.AssetCheckSpec("rows_match_pages", asset="source_documents", blocking=True,
+                      description="Rows parsed equal the data lines present, page by page (blocks the write)."),
     dg.AssetCheckSpec("no_duplicate_symbols", asset="constituents",
                       description="No symbol twice within one membership list."),
     dg.AssetCheckSpec("no_header_rows", asset="constituents",
@@ -24,46 +31,67 @@ CHECKS = [
     dg.AssetCheckSpec("additions_deletions_disjoint", asset="constituent_changes",
                       description="Additions and deletions of one index and stage do not overlap."),
 ]
+TABLES = {
+    "source_documents": (ingest.SOURCE_COLUMNS, "Every file under raw/<year>/, classified by content.",
+                         ["raw_documents"]),
+    "constituents": (CONSTITUENT_COLUMNS, "Index membership lists, one row per company, traced to page and line.",
+                     ["source_documents"]),
+    "constituent_changes": (CHANGE_COLUMNS, "Addition and deletion lists, traced to page and line.",
+                            ["source_documents"]),
+}
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec("source_documents", description="Every file under raw/<year>/, classified by content."),
-        dg.AssetSpec("constituents", deps=["source_documents"],
-                     description="Index membership lists, one row per company, traced to page and line."),
-        dg.AssetSpec("constituent_changes", deps=["source_documents"],
-                     description="Addition and deletion lists, traced to page and line."),
-    ],
+    specs=[dg.AssetSpec(name, deps=deps, code_version=lineage.CODE_VERSIONS["documents"],
+                        **table_definition(name, schema, description, kinds={"pdf"}))
+           for name, (schema, description, deps) in TABLES.items()],
     check_specs=CHECKS,
     partitions_def=recon_years,
     backfill_policy=single_run,
     group_name="documents",
+    pool=LAKE_POOL,
+    retry_policy=retry,
 )
 def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     """One parse of each year's documents feeds the three document tables."""
-    store = lake.lake()
     years = [int(k) for k in context.partition_keys]
-    try:
-        parsed = [ingest.ingest_year(store.raw, y) for y in years]
-    except InputError as err:
-        # Nothing has been written yet: the lake keeps its previous good partitions.
-        raise dg.Failure(description=str(err)) from None
-    tables = {
-        name: pl.concat([getattr(p, name) for p in parsed], how="vertical_relaxed")
-        for name in ("source_documents", "constituents", "constituent_changes", "page_stats")
-    }
-    for name in ("source_documents", "constituents", "constituent_changes"):
-        store.write(name, tables[name], "recon_year", years)
-        yield dg.MaterializeResult(
-            asset_key=name,
-            metadata={"rows": tables[name].height, "years": ", ".join(map(str, years))},
-        )
+    with lake.writing() as store:
+        try:
+            parsed = {y: ingest.ingest_year(store.raw, y) for y in years}
+        except InputError as err:
+            # Nothing has been written: the lake keeps its previous partitions.
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        tables = {
+            name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
+            for name in (*TABLES, "page_stats")
+        }
+        mismatches = ingest.page_mismatches(tables["page_stats"])
+        yield frame_check("source_documents", "rows_match_pages", mismatches, "mismatch")
+        if mismatches.height:
+            raise dg.Failure(description=f"{mismatches.height} page(s) where rows parsed differ from the data "
+                             "lines present (see rows_match_pages); nothing written", allow_retries=False)
+        for name in TABLES:
+            store.write(name, tables[name], "recon_year", years)
+        store.record_lineage("documents", {str(y): lineage.documents_inputs(lineage.year_files(store.raw, y))
+                                           for y in years})
+    for name in TABLES:
+        add_partition_facts(context, name, {
+            str(y): partition_facts(store, name, getattr(parsed[y], name), **_year_facts(parsed[y], y))
+            for y in years})
+        yield dg.MaterializeResult(asset_key=name)
     cons, changes = tables["constituents"], tables["constituent_changes"]
-    yield frame_check("source_documents", "rows_match_pages", ingest.page_mismatches(tables["page_stats"]), "mismatch")
     for asset, rows in (("constituents", cons), ("constituent_changes", changes)):
         yield frame_check(asset, "no_duplicate_symbols", ingest.duplicate_symbols(rows), "duplicates")
         yield frame_check(asset, "no_header_rows", ingest.non_rows(rows), "header rows")
     yield frame_check("constituent_changes", "additions_deletions_disjoint", ingest.overlapping_changes(changes),
-                 "overlap")
+                      "overlap")
 
 
+def _year_facts(parsed: ingest.YearTables, year: int) -> dict:
+    docs = parsed.source_documents
+    return {
+        "documents": dg.MetadataValue.md("\n".join(
+            f"- `{r['path']}`: {r['doc_type']}, {r['index_name'] or '-'}, {r['stage'] or '-'}, {r['rows']} rows"
+            for r in docs.iter_rows(named=True))) if docs.height else "none",
+        "empty_because": f"no documents under raw/{year}/" if not docs.height else "no rows in this year's documents",
+    }

@@ -1,14 +1,12 @@
-"""Materialize a year's documents and calendar when files under raw/<year>/ appear or change."""
+"""Materialize a year's documents and calendar when the files under raw/<year>/ change."""
 
-
-import hashlib
-import json
-from pathlib import Path
 
 import dagster as dg
 
 from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib import lineage
+from russell_pipeline.planning import stale_years
 
 recon_year_job = dg.define_asset_job(
     "recon_year_job",
@@ -18,38 +16,23 @@ recon_year_job = dg.define_asset_job(
 )
 
 
-def raw_fingerprints(raw: Path) -> dict[str, str]:
-    """`<year>/<file>` -> size and modification time, for every document under raw/."""
-    if not raw.is_dir():
-        return {}
-    return {
-        p.relative_to(raw).as_posix(): f"{p.stat().st_size}:{p.stat().st_mtime_ns}"
-        for p in sorted(raw.glob("*/*"))
-        if p.is_file() and p.parent.name.isdigit() and not p.name.startswith(".")
-    }
-
-
-def changed_years(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    paths = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
-    return sorted({p.split("/", 1)[0] for p in paths})
-
-
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def raw_documents(context: dg.SensorEvaluationContext, lake: LakeResource):
+def new_documents(context: dg.SensorEvaluationContext, lake: LakeResource):
+    """One run per year whose files (by sha256) differ from what its tables were built from.
+
+    The run key is the digest of the year's files, so a year whose run failed (a bad file) is
+    not asked for again until its files change.
+    """
     store = lake.lake()
-    after = raw_fingerprints(store.raw)
-    # The first evaluation takes the folder as it is; missing partitions are caught below.
-    before = json.loads(context.cursor) if context.cursor else after
-    valid = set(recon_years.get_partition_keys())
-    done = context.instance.get_materialized_partitions(dg.AssetKey("recon_calendar"))
-    years = sorted((set(changed_years(before, after)) | (valid - set(done))) & valid)
-    context.update_cursor(json.dumps(after, sort_keys=True))
+    stale = stale_years(store, recon_years.get_partition_keys())
+    years = sorted(set(stale["documents"]) | set(stale["recon_calendar"]))
     if not years:
-        return dg.SkipReason("no new or changed documents")
-    return [dg.RunRequest(run_key=f"{y}:{_digest(after, y)}", partition_key=y) for y in years]
-
-
-def _digest(fingerprints: dict[str, str], year: str) -> str:
-    """A run key that changes exactly when the year's files change."""
-    mine = {p: f for p, f in fingerprints.items() if p.startswith(f"{year}/")}
-    return hashlib.sha1(json.dumps(mine, sort_keys=True).encode()).hexdigest()[:12]
+        return dg.SkipReason("every year is up to date with its files")
+    requests, observations = [], []
+    for year in years:
+        files = lineage.year_files(store.raw, int(year))
+        inputs = lineage.documents_inputs(files)
+        requests.append(dg.RunRequest(run_key=f"{year}:{inputs}", partition_key=year))
+        observations.append(dg.AssetObservation(
+            "raw_documents", partition=year, metadata={"files": len(files), "inputs": inputs}))
+    return dg.SensorResult(run_requests=requests, asset_events=observations)

@@ -8,61 +8,98 @@ import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.market.assets import market_source, stored_market_data
-from russell_pipeline.defs.partitions import reviews, single_run
+from russell_pipeline.defs.metadata import add_partition_facts, partition_facts, table_definition
+from russell_pipeline.defs.partitions import (
+    LAKE_POOL,
+    previous_review,
+    retry,
+    reviews,
+    single_run,
+    this_and_next_review,
+)
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import level_checks as checks
 from russell_pipeline.lib import levels as lv
+from russell_pipeline.lib import lineage
 from russell_pipeline.lib.report import chart_markdown
 from russell_pipeline.lib.sessions import sessions
+from russell_pipeline.planning import review_digests
 
 LEVEL_CHECKS = {
     "no_jump_at_rebalance": "Level at each rebalance is the same with old and new constituents (1e-10).",
-    "one_row_per_session": "Exactly one row per NYSE session, no gaps.",
-    "finite_levels": "No NaN or infinite level or divisor.",
-    "total_return_covers_price": "Total return grows at least as fast as price return on days without net negative dividends.",
+    "one_row_per_session": "Exactly one row per NYSE session, no gaps (blocks the write).",
+    "finite_levels": "No NaN or infinite level or divisor (blocks the write).",
+    "total_return_covers_price": "Total return grows at least as fast as price return on days without net "
+                                 "negative dividends.",
 }
+BLOCKING_LEVEL_CHECKS = {"one_row_per_session", "finite_levels"}
 
 
 @dg.asset(
-    deps=["quarterly_weights", "market_data"],
+    deps=[
+        dg.AssetDep("quarterly_weights", partition_mapping=this_and_next_review),
+        dg.AssetDep("index_levels", partition_mapping=previous_review),
+        "market_data",
+    ],
     partitions_def=reviews,
     backfill_policy=single_run,
     group_name="index",
-    check_specs=[dg.AssetCheckSpec(n, asset="index_levels", description=d) for n, d in LEVEL_CHECKS.items()],
+    pool=LAKE_POOL,
+    retry_policy=retry,
+    code_version=lineage.CODE_VERSIONS["index_levels"],
+    check_specs=[dg.AssetCheckSpec(n, asset="index_levels", description=d, blocking=n in BLOCKING_LEVEL_CHECKS)
+                 for n, d in LEVEL_CHECKS.items()],
+    **table_definition("index_levels", lv.LEVEL_SCHEMA, "Price and total return levels of the 90/10 index for "
+                       "every session of a review period (T_R < date <= T_next)."),
 )
 def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     """Price and total return levels of the 90/10 index for every session of a review period."""
-    store = lake.lake()
-    weights = store.read("quarterly_weights")
     keys = sorted(context.partition_keys)
-    md = stored_market_data(store, since=_history_needed(weights, keys))
-    in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
-    todo = [k for k in keys if k in in_data]
-    levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
-    if todo:
-        first, last = in_data.index(todo[0]), in_data.index(todo[-1])
-        last_day = md.prices["date"].max()
-        # The run's last period ends where the next review's weights take over.
-        end = min(_effective(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
-        start = None if first == 0 else _stored_state(store, in_data[first - 1], todo[0])
-        levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
-                               md.splits, md.fx, sessions(_effective(weights, todo[0]), last_day), start)
-    store.write("index_levels", levels, "review", keys)
-    series = store.read("index_levels")
-    latest = series.sort("date").row(-1, named=True) if series is not None and series.height else None
-    yield dg.MaterializeResult(
-        metadata={
-            "rows_written": levels.height,
-            "market_data_source": market_source(store),
-            "sessions": series.height if series is not None else 0,
-            "latest_date": str(latest["date"]) if latest else "none",
-            "latest_price_return": latest["price_return"] if latest else float("nan"),
-            "latest_total_return": latest["total_return"] if latest else float("nan"),
-            "chart": dg.MetadataValue.md(chart_markdown(series, market_source(store)) if latest else "no levels yet"),
-        }
-    )
-    before = series.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else levels
-    yield from level_checks(levels, before, weights, md)
+    with lake.writing() as store:
+        weights = store.read("quarterly_weights")
+        md = stored_market_data(store, since=_history_needed(weights, keys))
+        in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
+        todo = [k for k in keys if k in in_data]
+        levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
+        if todo:
+            first, last = in_data.index(todo[0]), in_data.index(todo[-1])
+            last_day = md.prices["date"].max()
+            # The run's last period ends where the next review's weights take over.
+            end = min(_effective(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
+            start = None if first == 0 else _stored_state(store, in_data[first - 1], todo[0])
+            levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
+                                   md.splits, md.fx, sessions(_effective(weights, todo[0]), last_day), start)
+        stored = store.read("index_levels")
+        before = (stored.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1)
+                  if stored is not None and levels.height else levels.clear())
+        results = list(level_checks(levels, before, weights, md))
+        yield from results
+        failed = [r.check_name for r in results if not r.passed and r.check_name in BLOCKING_LEVEL_CHECKS]
+        if failed:
+            raise dg.Failure(description=f"index_levels: blocking check(s) {', '.join(failed)} failed; nothing "
+                             "written, the previous levels stay", allow_retries=False)
+        store.write("index_levels", levels, "review", keys)
+        digests = review_digests(store)["index_levels"]
+        store.record_lineage("index_levels", {k: digests[k] for k in keys if k in digests})
+        series = store.read("index_levels").sort("date")
+    source = market_source(store)
+    facts = {}
+    for key in keys:
+        rows = levels.filter(pl.col("review") == key)
+        facts[key] = partition_facts(
+            store, "index_levels", rows, "date", market_data_source=source,
+            empty_because="empty: no weights for this review" if key not in in_data else "empty: period not begun",
+            **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
+               if rows.height else {}))
+    # The whole stored series, on the run's last partition only: the chart is not copied per partition.
+    latest = series.row(-1, named=True) if series.height else None
+    facts[keys[-1]] |= {
+        "series_sessions": series.height,
+        "series_latest_date": str(latest["date"]) if latest else "none",
+        "series_chart": dg.MetadataValue.md(chart_markdown(series, source) if latest else "no levels yet"),
+    }
+    add_partition_facts(context, "index_levels", facts)
+    yield dg.MaterializeResult()
 
 
 def _effective(weights: pl.DataFrame, review: str):
@@ -74,7 +111,7 @@ def _stored_state(store, previous: str, review: str) -> lv.LevelState:
     prev = store.read("index_levels", "review", [previous])
     if prev is None or not prev.height:
         raise dg.Failure(f"index_levels: review {previous} is not materialized; materialize the reviews "
-                         f"before {review} first (one backfill run does them all)")
+                         f"before {review} first (one backfill run does them all)", allow_retries=False)
     return lv.LevelState.last_of(prev)
 
 

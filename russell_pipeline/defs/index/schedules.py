@@ -1,9 +1,14 @@
-"""Nightly run after the US close: market data, and the review periods that are new or missing."""
+"""Nightly market data after the US close, then the review periods it (or a new calendar) changed."""
 
 
 import dagster as dg
 
 from russell_pipeline.defs.partitions import reviews
+from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib import lineage
+from russell_pipeline.planning import stale_reviews
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 index_job = dg.define_asset_job(
     "index_job",
@@ -11,35 +16,41 @@ index_job = dg.define_asset_job(
     partitions_def=reviews,
     description="Market data, then weights and levels for a range of reviews, in one run.",
 )
-
-
-def nightly_range(keys: list[str], materialized: set[str]) -> tuple[str, str] | None:
-    """First and last review to recompute: the period in force, the coming one, and any gap.
-
-    The period in force is recomputed from its stored start state, so the cost of a night
-    does not grow with history; missing earlier periods are filled in the same run.
-    """
-    if not keys:
-        return None
-    recent = keys[-2:]
-    missing = [k for k in keys if k not in materialized]
-    return min(missing + recent), keys[-1]
+market_job = dg.define_asset_job(
+    "market_job", selection=dg.AssetSelection.assets("market_data"),
+    description="Refresh the market data (the synthetic feed extends to the last completed session).",
+)
+reviews_job = dg.define_asset_job(
+    "reviews_job",
+    selection=dg.AssetSelection.assets("quarterly_weights", "index_levels"),
+    partitions_def=reviews,
+    description="Weights and levels of a range of reviews, from the stored calendar and market data.",
+)
 
 
 @dg.schedule(
     cron_schedule="30 18 * * 1-5",
     execution_timezone="America/New_York",
-    job=index_job,
+    job=market_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def nightly_index(context: dg.ScheduleEvaluationContext):
-    keys = reviews.get_partition_keys(current_time=context.scheduled_execution_time)
-    done = context.instance.get_materialized_partitions(dg.AssetKey("index_levels"))
-    span = nightly_range(keys, set(done))
-    if span is None:
-        return dg.SkipReason("no review partitions yet")
-    start, end = span
-    return dg.RunRequest(
-        run_key=f"nightly-{context.scheduled_execution_time:%Y-%m-%d}",
-        tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
-    )
+def nightly_market(context: dg.ScheduleEvaluationContext):
+    """After the close: new market data; `stale_reviews` then recomputes the periods it reaches."""
+    return dg.RunRequest(run_key=f"nightly-{context.scheduled_execution_time:%Y-%m-%d}")
+
+
+def review_runs(store) -> list[tuple[str, str, str]]:
+    """(first, last, digest) of each run of consecutive reviews whose weights or levels are out of date."""
+    stale = stale_reviews(store)
+    keys = sorted(set(stale["quarterly_weights"]) | set(stale["index_levels"]))
+    return [(a, b, lineage.digest(a, b, stale)) for a, b in lineage.ranges(keys, reviews.get_partition_keys())]
+
+
+@dg.sensor(name="stale_reviews", job=reviews_job, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING)
+def stale_reviews_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+    """Weights and levels whose inputs changed (new market data, a new published calendar, new code)."""
+    runs = review_runs(lake.lake())
+    if not runs:
+        return dg.SkipReason("every review's weights and levels are up to date")
+    return [dg.RunRequest(run_key=f"reviews:{a}:{b}:{d}", tags={RANGE_START: a, RANGE_END: b}) for a, b, d in runs]

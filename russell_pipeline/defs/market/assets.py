@@ -7,12 +7,15 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.partitions import reviews, single_run
+from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
+from russell_pipeline.defs.partitions import LAKE_POOL, retry, review_to_year, reviews, single_run
 from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.lib import lineage
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market_data import MarketData, load_market_data, write_market_data
 from russell_pipeline.lib.synthetic import synthetic_market_data
 from russell_pipeline.lib.weights import WEIGHT_COLUMNS, compute_weights, review_dates, weights_checks
+from russell_pipeline.planning import MARKET_KEY, ingested_symbols, review_digests
 from russell_pipeline.storage import Lake
 
 TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
@@ -37,109 +40,138 @@ def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
     scans = {name: store.scan(f"market_{name}") for name in TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
-        raise dg.Failure(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
+        raise dg.Failure(f"{store.tables}: market data tables {missing} missing: materialize market_data first",
+                         allow_retries=False)
     if since is not None:
         scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
     return MarketData(**{name: scan.collect() for name, scan in scans.items()})
 
 
-def _ingested_symbols(store: Lake) -> list[str]:
-    symbols: list[str] = []
-    for table in ("constituents", "constituent_changes"):
-        df = store.read(table)
-        if df is not None and df.height:
-            symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
-    return list(dict.fromkeys(symbols))
-
-
-@dg.asset(deps=["constituents", "constituent_changes"], group_name="market")
+@dg.asset(
+    deps=["constituents", "constituent_changes"],
+    group_name="market",
+    pool=LAKE_POOL,
+    retry_policy=retry,
+    code_version=lineage.CODE_VERSIONS["market_data"],
+    owners=OWNERS,
+    kinds={"polars", "parquet", "duckdb"},
+    description="Prices, shares, memberships and corporate actions in the market-data contract, validated "
+                "(tables market_prices, market_shares, market_memberships, market_dividends, market_splits, "
+                "market_fx, market_source).",
+)
 def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
-    store = lake.lake()
-    if market.folder:
-        folder, source = Path(market.folder), f"folder {market.folder}"
-    else:
-        end = market.end_date()
-        folder = store.tables / SYNTHETIC_FOLDER
-        feed = synthetic_market_data(end, symbols=_ingested_symbols(store), n_stocks=market.synthetic_stocks)
-        write_market_data(feed, folder)
-        source = f"SYNTHETIC feed to {end} (not real market data)"
-    try:
-        md = load_market_data(folder)
-    except InputError as err:
-        raise dg.Failure(description=str(err)) from None
-    for name in TABLES:
-        table = getattr(md, name)
-        store.write(f"market_{name}", table.sort(DATED[name], "symbol" if name != "fx" else "currency")
-                    if name in DATED else table)
-    store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
-                                               "last_price_date": [md.prices["date"].max()]}))
+    with lake.writing() as store:
+        symbols = ingested_symbols(store)
+        fingerprint = market.fingerprint(symbols)
+        if market.folder:
+            folder, source = Path(market.folder), f"folder {market.folder}"
+        else:
+            end = market.end_date()
+            folder = store.tables / SYNTHETIC_FOLDER
+            write_market_data(synthetic_market_data(end, symbols=symbols, n_stocks=market.synthetic_stocks), folder)
+            source = f"SYNTHETIC feed to {end} (not real market data)"
+        try:
+            md = load_market_data(folder)
+        except InputError as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        tables = {name: getattr(md, name) for name in TABLES}
+        for name, table in tables.items():
+            # Sorted by date, so a nightly run's read from two months back skips older row groups.
+            order = [DATED[name], "symbol" if name != "fx" else "currency"] if name in DATED else []
+            store.write(f"market_{name}", table.sort(order) if order else table, publish=False)
+        store.write("market_days", lineage.market_days(tables), publish=False)
+        last = md.prices["date"].max()
+        store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
+                                                   "last_price_date": [last]}))
+        inputs = lineage.market_inputs(fingerprint)
+        store.record_lineage("market_data", {MARKET_KEY: inputs})
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(inputs),
         metadata={
             "source": source,
             "synthetic": not market.folder,
             "reviews": ", ".join(md.reviews),
-            "last_price_date": str(md.prices["date"].max()),
-            **{f"{name}_rows": getattr(md, name).height for name in TABLES},
-        }
+            "last_price_date": str(last),
+            "dagster/uri": store.uri("market_prices"),
+            "dagster/row_count": md.prices.height,
+            **{f"{name}_rows": table.height for name, table in tables.items()},
+        },
     )
 
 
 WEIGHT_CHECKS = {
-    "weights_sum_to_one": "Weights of each review sum to 1 within 1e-12.",
-    "nine_to_one": "Scaled SCC side equals 9 x the R2000 Growth side.",
+    "weights_sum_to_one": "Weights of each review sum to 1 within 1e-12 (blocks the write).",
+    "nine_to_one": "Scaled SCC side equals 9 x the R2000 Growth side (blocks the write).",
     "members_once": "Every member of either component index appears once.",
-    "finite_factors": "No weighting factor is NaN or infinite.",
+    "finite_factors": "No weighting factor is NaN or infinite (blocks the write).",
 }
+BLOCKING_WEIGHT_CHECKS = {"weights_sum_to_one", "nine_to_one", "finite_factors"}
 
 
 @dg.asset(
-    deps=["market_data", "recon_calendar"],
+    deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
     partitions_def=reviews,
     backfill_policy=single_run,
     group_name="index",
-    check_specs=[dg.AssetCheckSpec(n, asset="quarterly_weights", description=d) for n, d in WEIGHT_CHECKS.items()],
+    pool=LAKE_POOL,
+    retry_policy=retry,
+    code_version=lineage.CODE_VERSIONS["quarterly_weights"],
+    check_specs=[dg.AssetCheckSpec(n, asset="quarterly_weights", description=d, blocking=n in BLOCKING_WEIGHT_CHECKS)
+                 for n, d in WEIGHT_CHECKS.items()],
+    **table_definition("quarterly_weights", WEIGHT_COLUMNS, "Stock weights and weighting factors c_i of each "
+                       "review of the 90/10 index, with the inputs behind each row."),
 )
 def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
-    store = lake.lake()
-    md = stored_market_data(store)
     keys = context.partition_keys
-    calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-    dates = review_dates(calendar) if calendar is not None else pl.DataFrame()
-    last_close = md.prices["date"].max()
-    frames, skipped, pending = [], [], []
-    for key in keys:
-        row = dates.filter(pl.col("review") == key) if dates.height else dates
-        if key not in md.reviews:
-            skipped.append(key)
-            continue
-        if row.height != 1:
-            raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}")
-        if row["cutoff_date"][0] > last_close:
-            pending.append(key)  # memberships announced, cut-off not reached: weights come later
-            continue
-        try:
-            frames.append(compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
-                                          market.max_stale_sessions))
-        except (InputError, ValueError) as err:
-            raise dg.Failure(description=str(err)) from None
-    weights = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=WEIGHT_COLUMNS)
-    store.write("quarterly_weights", weights, "review", keys)
-    yield dg.MaterializeResult(
-        metadata={
-            "rows": weights.height,
-            "market_data_source": market_source(store),
-            "reviews": ", ".join(sorted(set(keys) - set(skipped) - set(pending))) or "none",
-            "skipped_no_market_data": ", ".join(skipped) or "none",
-            "pending_cutoff_not_reached": ", ".join(pending) or "none",
-        }
-    )
-    results = {name: (True, []) for name in WEIGHT_CHECKS}
-    for review, part in weights.group_by("review"):
+    with lake.writing() as store:
+        md = stored_market_data(store)
+        calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+        dates = review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+        last_close = md.prices["date"].max()
+        frames, status = {}, {}
+        for key in keys:
+            row = dates.filter(pl.col("review") == key)
+            if key not in md.reviews:
+                status[key] = "empty: the market data has no memberships for this review"
+            elif row.height != 1:
+                raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
+                                 allow_retries=False)
+            elif row["cutoff_date"][0] > last_close:  # memberships announced, cut-off not reached
+                status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_close}"
+            else:
+                try:
+                    frames[key] = compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
+                                                  market.max_stale_sessions)
+                except (InputError, ValueError) as err:
+                    raise dg.Failure(description=str(err), allow_retries=False) from None
+        results = _weight_check_results(frames)
+        yield from results
+        failed = [r.check_name for r in results if not r.passed and r.check_name in BLOCKING_WEIGHT_CHECKS]
+        if failed:
+            raise dg.Failure(description=f"quarterly_weights: blocking check(s) {', '.join(failed)} failed; "
+                             "nothing written, the previous weights stay", allow_retries=False)
+        empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
+        store.write("quarterly_weights", pl.concat([empty, *frames.values()], how="vertical_relaxed"), "review", keys)
+        digests = review_digests(store)["quarterly_weights"]
+        store.record_lineage("quarterly_weights", {k: digests[k] for k in keys if k in digests})
+    source = market_source(store)
+    add_partition_facts(context, "quarterly_weights", {
+        key: partition_facts(store, "quarterly_weights", frames.get(key, empty), "cutoff_date",
+                             empty_because=status.get(key, "empty"), market_data_source=source)
+        for key in keys})
+    yield dg.MaterializeResult()
+
+
+def _weight_check_results(frames: dict[str, pl.DataFrame]) -> list[dg.AssetCheckResult]:
+    """The weight checks over every review computed in this run, failures named by review."""
+    failures: dict[str, list[str]] = {name: [] for name in WEIGHT_CHECKS}
+    for review, part in frames.items():
         for name, (ok, msg) in weights_checks(part).items():
             if not ok:
-                results[name] = (False, results[name][1] + [f"{review[0]}: {msg}"])
-    for name, (ok, msgs) in results.items():
-        yield dg.AssetCheckResult(check_name=name, passed=ok,
-                                  metadata={"failures": dg.MetadataValue.md("\n".join(msgs) or "none")})
+                failures[name].append(f"{review}: {msg}")
+    return [dg.AssetCheckResult(check_name=name, passed=not msgs,
+                                metadata={"failures": dg.MetadataValue.md("\n".join(msgs) or "none")})
+            for name, msgs in failures.items()]
+

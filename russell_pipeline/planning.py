@@ -1,0 +1,56 @@
+"""Which partitions are out of date: the one answer `build`, the sensors and the schedule share.
+
+A partition is out of date when the digest of its inputs now (lib/lineage.py) differs from the
+digest recorded when it was last written. Years are decided from the files under raw/<year>/;
+market data from its source; reviews from the stored calendar and market data, so they are
+planned after the years and the market data are current.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from russell_pipeline.lib import lineage
+from russell_pipeline.lib.weights import review_dates
+from russell_pipeline.storage import Lake
+
+
+def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
+    """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
+    docs = {y: lineage.documents_inputs(lineage.year_files(store.raw, int(y))) for y in years}
+    calendar = {y: lineage.calendar_inputs(d) for y, d in docs.items()}
+    return {"documents": lineage.out_of_date(docs, store.lineage("documents")),
+            "recon_calendar": lineage.out_of_date(calendar, store.lineage("recon_calendar"))}
+
+
+def ingested_symbols(store: Lake) -> list[str]:
+    """Tickers of the ingested lists, oldest year first: the synthetic feed names its stocks after them."""
+    symbols: list[str] = []
+    for table in ("constituents", "constituent_changes"):
+        df = store.read(table)
+        if df is not None and df.height:
+            symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
+    return list(dict.fromkeys(symbols))
+
+
+MARKET_KEY = "all"  # market_data is one unpartitioned table set
+
+
+def market_stale(store: Lake, fingerprint: object) -> bool:
+    return store.lineage("market_data").get(MARKET_KEY) != lineage.market_inputs(fingerprint)
+
+
+def review_digests(store: Lake) -> dict[str, dict[str, str]]:
+    """The digests weights and levels of every review with market data and calendar dates would
+    record now ({} per asset when the calendar or market data is not stored yet)."""
+    calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
+    if calendar is None or members is None or days is None:
+        return {"quarterly_weights": {}, "index_levels": {}}
+    dates = review_dates(calendar).filter(pl.col("review").is_in(members["review"].unique().to_list()))
+    return lineage.review_inputs(dates, days, members)
+
+
+def stale_reviews(store: Lake) -> dict[str, list[str]]:
+    """{"quarterly_weights": [...], "index_levels": [...]}: reviews to recompute."""
+    expected = review_digests(store)
+    return {asset: lineage.out_of_date(digests, store.lineage(asset)) for asset, digests in expected.items()}
