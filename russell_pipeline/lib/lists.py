@@ -17,17 +17,8 @@ import re
 from dataclasses import dataclass
 
 from russell_pipeline.lib.pdftext import Line, Page, Word
+from russell_pipeline.lib.sectors import classification, is_sector, sector_width
 
-RGS_SECTORS = frozenset({
-    "Consumer Discretionary", "Consumer Staples", "Energy", "Financial Services", "Health Care",
-    "Materials & Processing", "Producer Durables", "Technology", "Utilities",
-})
-ICB_INDUSTRIES = frozenset({
-    "Basic Materials", "Consumer Discretionary", "Consumer Goods", "Consumer Services",
-    "Consumer Staples", "Energy", "Financials", "Health Care", "Industrials", "Oil & Gas",
-    "Real Estate", "Technology", "Telecommunications", "Utilities",
-})
-SECTOR_NAMES = RGS_SECTORS | ICB_INDUSTRIES
 # Column titles as printed -> column; a title's words share one cell ("Company Name").
 _TITLES = {("company", "name"): "company", ("company",): "company", ("name",): "company",
            ("symbol",): "symbol", ("ticker",): "symbol", ("sector",): "sector", ("industry",): "sector"}
@@ -133,36 +124,6 @@ def _last_le(starts: list[float], x: float) -> int:
     return idx
 
 
-def _is_sector(tokens: list[str]) -> bool:
-    """A sector name as printed; page edges may cut the last word of a longer one."""
-    return " ".join(tokens) in SECTOR_NAMES or len(tokens) > 1 and any(
-        _is_cut(tokens, name.split()) for name in SECTOR_NAMES)
-
-
-def _is_cut(tail: list[str], name: list[str]) -> bool:
-    return len(tail) == len(name) and tail[:-1] == name[:-1] and name[-1].startswith(tail[-1])
-
-
-def _sector_width(tokens: list[str], at_end: bool) -> int:
-    """How many tokens at the line's end (or start) name a sector, a whole name before a cut one."""
-    def part(k: int) -> list[str]:
-        return tokens[-k:] if at_end else tokens[:k]
-
-    widths = [k for k in (3, 2, 1) if len(tokens) > k]  # the company keeps at least one token
-    for k in widths:
-        if " ".join(part(k)) in SECTOR_NAMES:
-            return k
-    for k in widths:
-        if k > 1 and any(_is_cut(part(k), name.split()) for name in SECTOR_NAMES):
-            return k
-    # Unknown sector: split where mixed case starts (ends), so the row still counts
-    # as a candidate and a dropped line shows in the page stats.
-    mixed = [i for i, t in enumerate(tokens) if _LOWER_RE.search(t)]
-    if not mixed:
-        return 0
-    return len(tokens) - mixed[0] if at_end else mixed[-1] + 1
-
-
 def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
     """Company, symbol and sector of a line without positions: the symbol (one token) and the
     sector are peeled off the side of the company column they are printed on."""
@@ -172,7 +133,7 @@ def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     lo, hi = 0, len(tokens)
     for kind, at_end in [(k, False) for k in kinds[:at]] + [(k, True) for k in reversed(kinds[at + 1:])]:
-        width = min(1 if kind == "symbol" else _sector_width(tokens[lo:hi], at_end), hi - lo)
+        width = min(1 if kind == "symbol" else sector_width(tokens[lo:hi], at_end), hi - lo)
         out[kind] = tokens[hi - width:hi] if at_end else tokens[lo:lo + width]
         lo, hi = (lo, hi - width) if at_end else (lo + width, hi)
     out["company"] = tokens[lo:hi]
@@ -202,7 +163,7 @@ def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, 
         return None
     if table.positioned and cells < 2:  # one run of text across columns is prose
         return None
-    if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not _is_sector(sector)):
+    if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not is_sector(sector)):
         return None  # without positions only the upper-case convention tells names from prose
     return " ".join(company), symbol[0], " ".join(sector) or None
 
@@ -262,12 +223,6 @@ def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict
 
 
 def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:
-    """ICB or RGS from the sector names; the header word decides when names fit both."""
     if not tables or not tables[0].sector_header:
         return None
-    names = {r.sector for r in rows if r.sector}
-    icb_only = any(n in ICB_INDUSTRIES - RGS_SECTORS for n in names)
-    rgs_only = any(n in RGS_SECTORS - ICB_INDUSTRIES for n in names)
-    if icb_only != rgs_only:
-        return "ICB" if icb_only else "RGS"
-    return "ICB" if tables[0].sector_header == "Industry" else "RGS"
+    return classification({r.sector for r in rows if r.sector}, tables[0].sector_header)
