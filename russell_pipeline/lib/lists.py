@@ -23,6 +23,7 @@ from russell_pipeline.lib.sectors import classification, is_sector, sector_width
 _TITLES = {("company", "name"): "company", ("company",): "company", ("name",): "company",
            ("symbol",): "symbol", ("ticker",): "symbol", ("sector",): "sector", ("industry",): "sector"}
 _LONGEST_TITLE = max(map(len, _TITLES))
+_TITLE_WORDS = frozenset(w for title in _TITLES for w in title)
 # Symbols are kept as published (BRK.B, HEI.A, BELFB); anything else is not a row.
 TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
 _LOWER_RE = re.compile(r"[a-z]")
@@ -62,6 +63,8 @@ class ParsedList:
 
 def _titles(words: tuple[Word, ...]) -> list[tuple[str, Word, str]] | None:
     """(column, first word, title as printed) of a line made only of column titles, else None."""
+    if not words or words[0].text.lower() not in _TITLE_WORDS:  # most lines: data, at once
+        return None
     out: list[tuple[str, Word, str]] = []
     i = 0
     while i < len(words):
@@ -140,24 +143,21 @@ def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
     return {c: v for c, v in out.items() if v}
 
 
-def _has_letter(words: list[str]) -> bool:
-    """Company names and symbols hold a capital letter; a page number beside a footer does not."""
-    return any(_UPPER_RE.search(w) for w in words)
-
-
 def _is_candidate(cols: dict[str, list[str]]) -> bool:
-    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows."""
+    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows.
+
+    Names and symbols hold a capital letter; a page number beside a footer does not."""
     if not cols.get("company") or len(cols) < 2:
         return False
-    name = " ".join(cols["company"] + cols.get("symbol", []))
-    symbol = cols.get("symbol")
-    return _has_letter(cols["company"]) and (not symbol or _has_letter(symbol)) and not _LOWER_RE.search(name)
+    company, symbol = " ".join(cols["company"]), " ".join(cols.get("symbol", ()))
+    return (bool(_UPPER_RE.search(company)) and (not symbol or bool(_UPPER_RE.search(symbol)))
+            and not _LOWER_RE.search(f"{company} {symbol}"))
 
 
 def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, str, str | None] | None:
     company, symbol = cols.get("company", []), cols.get("symbol", [])
     sector = cols.get("sector", [])
-    if not _has_letter(company) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
+    if not _UPPER_RE.search(" ".join(company)) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
         return None
     if table.sector_header and not sector:
         return None
