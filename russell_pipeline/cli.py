@@ -26,11 +26,25 @@ def _emit(df: pl.DataFrame, fmt: str) -> None:
         sys.stdout.write(df.write_csv())
 
 
+def _warn_contradictions(contradictions: pl.DataFrame) -> None:
+    for c in contradictions.iter_rows(named=True):
+        other = f"{c['other_line']} ({c['other_date'] or 'footnote'})"
+        print(f"warning: {c['path']}: {c['review']} {c['event']}: {c['line']} ({c['date']}) contradicts {other}; "
+              "dropped, the projection stands", file=sys.stderr)
+
+
 def cmd_parse(args) -> int:
     from russell_pipeline.lib.documents import read_document
+    from russell_pipeline.lib.ingest import read_schedule
 
     path = Path(args.file)
     doc = read_document(path)
+    if doc.doc_type == "schedule":
+        schedule = read_schedule(doc, str(path))
+        _warn_contradictions(schedule.contradictions)
+        _emit(schedule.rows, args.format)
+        print(f"{path}: schedule, {doc.index_name or '-'}, {schedule.rows.height} calendar rows", file=sys.stderr)
+        return 0
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
     year = int(path.parent.name) if path.parent.name.isdigit() else (
         doc.as_of_date.year if doc.as_of_date else None)
@@ -45,13 +59,14 @@ def cmd_calendar(args) -> int:
     from russell_pipeline.lib.ics import to_ics
     from russell_pipeline.lib.ingest import year_calendar
 
-    calendar, errors = year_calendar(Lake(default_lake_root()).raw, args.year)
-    for err in errors:
+    found = year_calendar(Lake(default_lake_root()).raw, args.year)
+    for err in found.errors:
         print(f"warning: {err} (projected dates kept)", file=sys.stderr)
+    _warn_contradictions(found.contradictions)
     if args.format == "ics":
-        sys.stdout.buffer.write(to_ics(calendar))
+        sys.stdout.buffer.write(to_ics(found.calendar))
     else:
-        _emit(calendar, args.format)
+        _emit(found.calendar, args.format)
     return 0
 
 

@@ -21,7 +21,8 @@ from russell_pipeline.lib.calendar_rules import (
 )
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.ics import to_ics
-from russell_pipeline.lib.schedules import disagreements, parse_schedule, reconcile
+from russell_pipeline.lib.reconcile import disagreements, reconcile
+from russell_pipeline.lib.schedules import parse_schedule
 from russell_pipeline.lib.sessions import is_session
 
 RAW = Path(__file__).resolve().parents[1] / "data_lake" / "raw"
@@ -121,6 +122,7 @@ SEED_2022_EXPECTED = {
     ("2022-06", A, "query_period_start", date(2022, 5, 20)),
     ("2022-06", A, "query_period_end", date(2022, 6, 10)),
     ("2022-06", A, "lock_down", date(2022, 6, 13)),
+    ("2022-06", A, "recon_close", date(2022, 6, 24)),  # the Friday close before the open of 27 June
     ("2022-06", A, "effective_open", date(2022, 6, 27)),
 } | {
     row
@@ -133,13 +135,14 @@ SEED_2022_EXPECTED = {
         (review, Q, "query_period_start", _d(q_start)),
         (review, Q, "query_period_end", _d(final)),
         (review, Q, "lock_down", _d(lock)),
+        (review, Q, "recon_close", _d(eff) - timedelta(days=3)),  # the Friday close before that Monday
         (review, Q, "effective_open", _d(eff)),
     ]
 }
 
 
 def _parse(path: Path) -> pl.DataFrame:
-    return parse_schedule(path.read_text().splitlines(), str(path), "sha-" + path.stem)
+    return parse_schedule(path.read_text().splitlines(), str(path), "sha-" + path.stem).rows
 
 
 @pytest.mark.parametrize(
@@ -269,11 +272,11 @@ Review Effective Date (open of)\t21 September 2026\t14 December 2026""".splitlin
 
 @pytest.mark.parametrize(
     ("lines", "rows"),
-    [(LINES_2023, 7), (LINES_2024, 8), (LINES_2026, 4)],
+    [(LINES_2023, 7), (LINES_2024, 9), (LINES_2026, 6)],
     ids=["2019-style-2023", "weekly-updates-2024", "2022-style-2026"],
 )
 def test_other_years_of_the_family_parse_and_match(lines, rows):
-    published = parse_schedule(lines, "doc.txt", "abc")
+    published = parse_schedule(lines, "doc.txt", "abc").rows
     assert published.height == rows
     for row in published.iter_rows(named=True):
         assert row["date"] in _on(row["recon_year"], row["review"], row["event"], row["review_type"]), row
@@ -285,10 +288,11 @@ def test_us_style_dates_parse():
         "Tuesday, April 30, 2024 – Rank day",
         "Friday, June 28, 2024 – Reconstitution implemented after the close",
     ]
-    published = parse_schedule(lines, "us.txt", "abc")
+    published = parse_schedule(lines, "us.txt", "abc").rows
     assert published.select("review", "event", "date").rows() == [
         ("2024-06", "rank_day", date(2024, 4, 30)),
         ("2024-06", "recon_close", date(2024, 6, 28)),
+        ("2024-06", "effective_open", date(2024, 7, 1)),
     ]
 
 
@@ -306,7 +310,6 @@ HEAD_22 = "\tQuarterly IPO March 2022\tAnnual Reconstitution June 2022"
         ),
         ([HEAD_19, "", "Friday 11 May\tRank and cut-off day"], "line 3: 'Friday 11 May' is a Saturday"),
         ([HEAD_19, "Friday 1O May 2019: Rank day."], "line 2: unparseable date"),
-        ([HEAD_19, "Friday 10 May 2019: Rank day.", "Friday 17 May\tRank day"], "line 3: 2019-06 rank_day"),
         (
             [HEAD_22, "Release of Preliminary Index Membership Files\t25 February 2022\t31 June 2022"],
             "line 2: impossible date '31 June 2022'",
@@ -364,7 +367,8 @@ def test_ics_round_trips_with_stable_unique_uids():
     assert sorted(e.decoded("dtstart") for e in events) == sorted(cal["date"])
     summaries = {str(e["summary"]) for e in events}
     assert "Russell 2022-06 annual reconstitution: rank day (published)" in summaries
-    assert "Russell 2022-06 annual reconstitution: recon close (projected)" in summaries
+    assert "Russell 2022-06 annual reconstitution: recon close (published)" in summaries
+    assert "Russell 2022-06 annual reconstitution: price cutoff (projected)" in summaries
     projected = icalendar.Calendar.from_ical(to_ics(project_calendar(2024))).walk("VEVENT")
     assert "Russell 2024-06 annual reconstitution: rank day (projected)" in {
         str(e["summary"]) for e in projected

@@ -332,14 +332,6 @@ def test_same_rows_from_other_text_encodings(tmp_path, variant):
     assert doc.rows.select(cols).equals(_doc("000").rows.select(cols))
 
 
-def test_non_list_text_is_unknown_with_empty_rows(tmp_path):
-    path = tmp_path / "note.txt"
-    path.write_text("Some notes about the weather.\nNothing to see here.\n", encoding="utf-8")
-    doc = read_document(path)
-    assert (doc.doc_type, doc.rows.height, doc.lines[0]) == ("unknown", 0, (1, 1, "Some notes about the weather."))
-    assert "change" in doc.rows.columns
-
-
 # ------------------------------------------------------------------ bad input
 _PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
 
@@ -411,6 +403,8 @@ BAD_INPUTS = {
     "garbage-no-nul.txt": (lambda: bytes(b for b in random.Random(7).randbytes(8192) if b)[:4096], "binary data"),
     "no-header.txt": (lambda: "Russell 2000® Index - Additions\nName Code Sector\nACME CORP ACME Energy\n".encode(),
                       "without a recognizable Company/Symbol table header"),
+    "note.txt": (lambda: b"Some notes about the weather.\nNothing to see here.\n",
+                 "not a recognized FTSE Russell document"),
     "no-rows.txt": (lambda: b"Russell 2000 Index - Deletions\nCompany Symbol Sector\n\nthe end\n",
                     "no rows could be read"),
 }

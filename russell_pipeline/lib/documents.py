@@ -40,14 +40,19 @@ _DATE_LINE = (  # a line that is only a date, maybe followed by a page number
     re.compile(rf"^(?:[A-Z][a-z]+day,?\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(\d{{4}})(?:\s+\d{{1,3}})?$"),
     re.compile(rf"^(?:[A-Z][a-z]+day,?\s+)?{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?:\s+\d{{1,3}})?$"),
 )
-_CHANGE_TITLE = re.compile(r"^(Russell\b.*?)\s*Index\s*[-–—]\s*(Additions|Deletions)\b", re.IGNORECASE)
+# "Russell 2000 Index - Deletions", "Russell 3000 Index - IPO Additions" (up to three words between).
+_CHANGE_TITLE = re.compile(r"^(Russell\b.*?)\s*Index\s*(?:[-–—:]\s*)?(?:[A-Za-z]+\s+){0,3}?(Additions|Deletions)\b",
+                           re.IGNORECASE)
 _INDEX_TITLE = re.compile(r"^(Russell\b.*?)\s*Index(es)?\b")
 _KIND_WORDS = (("additions", r"\b(additions|adds)\b"), ("deletions", r"\b(deletions|deletes)\b"),
-               ("membership_list", r"\bmembership list\b"))
+               ("membership_list", r"\bmembership"))
 # Titles and footers capitalise the stage ("FTSE Russell | Final index Adds"); prose does not.
 _STAGE_WORDS = (("update", r"\bUpdated?\b"), ("preliminary", r"\bPrelim(inary)?\b"), ("final", r"\bFinal\b"))
 _SCHEDULE = re.compile(r"\b(review schedule|reconstitution schedule|rank day|reconstitution calendar)\b",
                        re.IGNORECASE)
+_UNKNOWN = "not a recognized FTSE Russell document (no company list header, schedule or ground rules found)"
+_UNKNOWN_LIST = ("company list whose kind is not stated: no title, footer, file name or PDF title says "
+                 "membership list, additions or deletions")
 _LIST_WORD = re.compile(r"\b(adds|deletes|additions|deletions|list|lists|index)\b", re.IGNORECASE)
 
 
@@ -81,7 +86,9 @@ def read_document(path: str | Path) -> Document:
     sha = hashlib.sha256(data).hexdigest()
     lines = tuple((p.number, ln.number, ln.text) for p in layer.pages for ln in p.lines)
     other = [_clean(t) for p, n, t in lines if (p, n) not in parsed.table_lines]
-    doc_type = _doc_type(other, parsed)
+    doc_type = _doc_type(other, parsed, path, layer)
+    if doc_type == "unknown":
+        raise InputError(path, _UNKNOWN_LIST if parsed.tables_found else _UNKNOWN)
     is_list = doc_type in LIST_TYPES
     if is_list and not parsed.tables_found:
         raise InputError(path, f"{doc_type} document without a recognizable Company/Symbol table header")
@@ -128,7 +135,7 @@ def _clean(text: str) -> str:
     return " ".join(text.replace("®", " ").replace("™", " ").split())
 
 
-def _doc_type(other: list[str], parsed: ParsedList) -> str:
+def _doc_type(other: list[str], parsed: ParsedList, path: str | Path, layer: TextLayer) -> str:
     for line in other:
         m = _CHANGE_TITLE.match(line)
         if m:
@@ -137,10 +144,12 @@ def _doc_type(other: list[str], parsed: ParsedList) -> str:
         return "membership_list"
     if parsed.tables_found:
         short = [ln for ln in other if len(ln) < 80]  # footers: "FTSE Russell | Final index Adds 2"
-        for kind, pattern in _KIND_WORDS:
-            if any(re.search(pattern, ln, re.IGNORECASE) and _LIST_WORD.search(ln) for ln in short):
-                return kind
-        return "membership_list" if parsed.classification is None else "unknown"
+        # The text first; the file name and PDF title only when the text names no kind.
+        for source in ([ln for ln in short if _LIST_WORD.search(ln)], _metadata_text(path, layer)):
+            for kind, pattern in _KIND_WORDS:
+                if any(re.search(pattern, ln, re.IGNORECASE) for ln in source):
+                    return kind
+        return "unknown"
     if sum(ln.lower().count("ground rules") for ln in other) >= 2:
         return "ground_rules"
     if any(_SCHEDULE.search(ln) for ln in other):
@@ -160,11 +169,15 @@ def _index_name(other: list[str]) -> str | None:
     return family
 
 
+def _metadata_text(path: str | Path, layer: TextLayer) -> list[str]:
+    """The file name (as words) and the PDF's title and subject."""
+    return [re.sub(r"[^A-Za-z]+", " ", Path(path).stem), layer.metadata.get("Title", ""),
+            layer.metadata.get("Subject", "")]
+
+
 def _stage(other: list[str], path: str | Path, layer: TextLayer) -> str:
     found = [ln for ln in other if len(ln) < 80 and _LIST_WORD.search(ln)]
-    meta = [re.sub(r"[^A-Za-z]+", " ", Path(path).stem), layer.metadata.get("Title", ""),
-            layer.metadata.get("Subject", "")]
-    for source, flags in ((found, 0), (meta, re.IGNORECASE)):
+    for source, flags in ((found, 0), (_metadata_text(path, layer), re.IGNORECASE)):
         for stage, pattern in _STAGE_WORDS:
             if any(re.search(pattern, ln, flags) for ln in source):
                 return stage

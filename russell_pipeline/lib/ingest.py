@@ -13,7 +13,8 @@ import polars as pl
 from russell_pipeline.lib.calendar_rules import project_calendar
 from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, Document, read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.schedules import parse_schedule, reconcile
+from russell_pipeline.lib.reconcile import reconcile
+from russell_pipeline.lib.schedules import CONTRADICTION_SCHEMA, PublishedSchedule, parse_schedule
 
 SOURCE_COLUMNS = {
     "recon_year": pl.Int64,
@@ -132,22 +133,46 @@ def overlapping_changes(changes: pl.DataFrame) -> pl.DataFrame:
     return adds.join(dels, on=keys, how="inner", nulls_equal=True)
 
 
-def year_calendar(raw: Path, year: int, paths: list[Path] | None = None) -> tuple[pl.DataFrame, list[str]]:
+def read_schedule(doc: Document, name: str) -> PublishedSchedule:
+    """The calendar rows a schedule document publishes; InputError when it dates no event at all."""
+    where = [f"page {p} line {n}" if doc.pages > 1 else f"line {n}" for p, n, _ in doc.lines]
+    published = parse_schedule([text for _, _, text in doc.lines], name, doc.sha256, where)
+    if published.rows.is_empty() and published.contradictions.is_empty():
+        raise InputError(name, "schedule document: no reconstitution or review date could be read")
+    return published
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    calendar: pl.DataFrame  # projected, with published schedule rows applied
+    errors: list[str]  # schedule documents that could not be read (the projection stands)
+    contradictions: pl.DataFrame  # rows a schedule contradicts itself with, dropped (CONTRADICTION_SCHEMA)
+
+
+def year_calendar(raw: Path, year: int, paths: list[Path] | None = None) -> YearCalendar:
     """The year's projected calendar with its published schedules applied.
 
     `paths` narrows the documents read (the asset passes the ones classified as schedules).
-    A schedule document that does not parse is reported (one line each) and skipped,
-    so the projection still stands for that year.
+    A schedule document that does not parse is reported (one line each) and skipped, and a
+    date it contradicts itself on is reported and dropped, so the projection still stands there.
     """
-    published, errors = [], []
+    published, errors, contradictions = [], [], []
     for path in year_documents(raw, year) if paths is None else paths:
         try:
             doc = read_document(path)
-            if doc.doc_type == "schedule":
-                rel = path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
-                published.append(parse_schedule([text for _, _, text in doc.lines], rel, doc.sha256))
+        except InputError:
+            continue  # not a readable document: `documents` fails its year with the reason
+        if doc.doc_type != "schedule":
+            continue
+        rel = path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
+        try:
+            schedule = read_schedule(doc, rel)
         except InputError as err:
             errors.append(str(err))
+            continue
+        published.append(schedule.rows)
+        contradictions.append(schedule.contradictions)
     # A document filed under one year may also date events of another; each year keeps its own.
     found = pl.concat(published, how="vertical_relaxed").filter(pl.col("recon_year") == year) if published else None
-    return reconcile(project_calendar(year), found), errors
+    bad = pl.concat([pl.DataFrame(schema=CONTRADICTION_SCHEMA), *contradictions]).filter(pl.col("recon_year") == year)
+    return YearCalendar(reconcile(project_calendar(year), found), errors, bad)

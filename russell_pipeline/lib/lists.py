@@ -1,13 +1,14 @@
 """One parser for FTSE Russell company lists (membership, additions, deletions).
 
-The layout is detected, not configured: a header line made only of the words
-Company, Symbol|Ticker and optionally Sector|Industry marks a table and its
-column x positions; the same header repeated on one line means tables side by
-side. Headers with each word in its own cell (PDFs, tab-separated text) give a
-positioned table: words go to the column whose header starts at or left of
-them. A header in a single cell (space-separated text) gives a token table:
-the sector is a known name at the end of the line and the symbol the token
-before it.
+The layout is detected, not configured: a header line made only of column titles
+(Company or Company Name or Name, Symbol or Ticker, optionally Sector or Industry,
+in any order) marks a table, its column order and its column x positions; the same
+titles repeated on one line mean tables side by side. Headers with each title in
+its own cell (PDFs, tab-separated text) give a positioned table: words go to the
+column whose title starts at or left of them. A header in a single cell
+(space-separated text) gives a token table: the symbol is one token and the sector
+a known name, taken from the end of the line they are printed at, and the company
+is what is left.
 """
 
 from __future__ import annotations
@@ -15,23 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from russell_pipeline.lib.pdftext import Line, Page
+from russell_pipeline.lib.pdftext import Line, Page, Word
+from russell_pipeline.lib.sectors import classification, is_sector, sector_width
 
-RGS_SECTORS = frozenset({
-    "Consumer Discretionary", "Consumer Staples", "Energy", "Financial Services", "Health Care",
-    "Materials & Processing", "Producer Durables", "Technology", "Utilities",
-})
-ICB_INDUSTRIES = frozenset({
-    "Basic Materials", "Consumer Discretionary", "Consumer Goods", "Consumer Services",
-    "Consumer Staples", "Energy", "Financials", "Health Care", "Industrials", "Oil & Gas",
-    "Real Estate", "Technology", "Telecommunications", "Utilities",
-})
-SECTOR_NAMES = RGS_SECTORS | ICB_INDUSTRIES
-_HEADER_WORDS = {"company": "company", "symbol": "symbol", "ticker": "symbol",
-                 "sector": "sector", "industry": "sector"}
+# Column titles as printed -> column; a title's words share one cell ("Company Name").
+_TITLES = {("company", "name"): "company", ("company",): "company", ("name",): "company",
+           ("symbol",): "symbol", ("ticker",): "symbol", ("sector",): "sector", ("industry",): "sector"}
+_LONGEST_TITLE = max(map(len, _TITLES))
+_TITLE_WORDS = frozenset(w for title in _TITLES for w in title)
 # Symbols are kept as published (BRK.B, HEI.A, BELFB); anything else is not a row.
 TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
 _LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
 X_TOLERANCE = 1.5  # header and data x positions agree to well under this
 
 
@@ -65,30 +61,49 @@ class ParsedList:
     table_lines: frozenset[tuple[int, int]]  # (page, line) of headers and rows
 
 
+def _titles(words: tuple[Word, ...]) -> list[tuple[str, Word, str]] | None:
+    """(column, first word, title as printed) of a line made only of column titles, else None."""
+    if not words or words[0].text.lower() not in _TITLE_WORDS:  # most lines: data, at once
+        return None
+    out: list[tuple[str, Word, str]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_LONGEST_TITLE, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            kind = _TITLES.get(tuple(w.text.lower() for w in span))
+            if kind and len({w.cell for w in span}) == 1:
+                out.append((kind, span[0], " ".join(w.text for w in span)))
+                i += n
+                break
+        else:
+            return None
+    return out
+
+
 def find_header(line: Line) -> tuple[Table, ...]:
-    """The tables a header line opens, left to right; () when the line is no header."""
-    kinds = [_HEADER_WORDS.get(w.text.lower()) for w in line.words]
-    if not kinds or None in kinds or kinds[0] != "company":
+    """The tables a header line opens, left to right; () when the line is no header.
+
+    Side-by-side tables repeat the first table's titles: the first column's title seen
+    again starts the next table."""
+    titles = _titles(line.words)
+    if not titles:
         return ()
-    positioned = len({w.cell for w in line.words}) == len(line.words)
-    tables: list[Table] = []
-    group: list[tuple[str, float]] = []
-    sector_word = None
-    for kind, word in zip(kinds, line.words, strict=True):
-        if kind == "company" and group:
-            tables.append(Table(tuple(group), positioned, sector_word))
-            group, sector_word = [], None
-        if kind in (k for k, _ in group):
-            return ()
-        group.append((kind, word.x0))
-        if kind == "sector":
-            sector_word = word.text.capitalize()
-    tables.append(Table(tuple(group), positioned, sector_word))
-    if any([k for k, _ in t.starts][:2] != ["company", "symbol"] for t in tables):
+    positioned = len({w.cell for _, w, _ in titles}) == len(titles)
+    groups: list[list[tuple[str, Word, str]]] = [[]]
+    for title in titles:
+        if title[0] in (k for k, _, _ in groups[-1]):
+            if title[0] != titles[0][0]:
+                return ()
+            groups.append([])
+        groups[-1].append(title)
+    if any({"company", "symbol"} - {k for k, _, _ in g} for g in groups):
         return ()
-    if len(tables) > 1 and not positioned:
+    if len(groups) > 1 and not positioned:
         raise LayoutError("side-by-side tables without column positions cannot be split")
-    return tuple(tables)
+    return tuple(
+        Table(tuple((k, w.x0) for k, w, _ in g), positioned,
+              next((text.capitalize() for k, _, text in g if k == "sector"), None))
+        for g in groups)
 
 
 def _split_positioned(line: Line, tables: tuple[Table, ...]) -> list[dict[str, list[str]]]:
@@ -112,59 +127,43 @@ def _last_le(starts: list[float], x: float) -> int:
     return idx
 
 
-def _sector_suffix(tokens: list[str]) -> int:
-    """How many trailing tokens name a sector (0 if none); page edges may cut the last word."""
-    for k in (3, 2, 1):
-        if len(tokens) <= k:
-            continue
-        tail = " ".join(tokens[-k:])
-        if tail in SECTOR_NAMES:
-            return k
-    for k in (3, 2):
-        tail = tokens[-k:]
-        if len(tokens) > k and any(_is_cut(tail, name.split()) for name in SECTOR_NAMES):
-            return k
-    return 0
-
-
-def _is_cut(tail: list[str], name: list[str]) -> bool:
-    return len(tail) == len(name) and tail[:-1] == name[:-1] and name[-1].startswith(tail[-1])
-
-
 def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
-    """Company, symbol and sector of a line without positions, split by tokens."""
+    """Company, symbol and sector of a line without positions: the symbol (one token) and the
+    sector are peeled off the side of the company column they are printed on."""
     tokens = [w.text for w in line.words]
-    k = _sector_suffix(tokens) if table.sector_header else 0
-    if table.sector_header and not k:
-        # Unknown sector: split where mixed case starts, so the row still counts
-        # as a candidate and a dropped line shows in the page stats.
-        k = len(tokens) - next((i for i, t in enumerate(tokens) if _LOWER_RE.search(t)), len(tokens))
-    body = tokens[: len(tokens) - k]
-    out = {"company": body[:-1], "symbol": body[-1:]}
-    if k:
-        out["sector"] = tokens[len(tokens) - k:]
+    kinds = [k for k, _ in table.starts]
+    at = kinds.index("company")
+    out: dict[str, list[str]] = {}
+    lo, hi = 0, len(tokens)
+    for kind, at_end in [(k, False) for k in kinds[:at]] + [(k, True) for k in reversed(kinds[at + 1:])]:
+        width = min(1 if kind == "symbol" else sector_width(tokens[lo:hi], at_end), hi - lo)
+        out[kind] = tokens[hi - width:hi] if at_end else tokens[lo:lo + width]
+        lo, hi = (lo, hi - width) if at_end else (lo + width, hi)
+    out["company"] = tokens[lo:hi]
     return {c: v for c, v in out.items() if v}
 
 
 def _is_candidate(cols: dict[str, list[str]]) -> bool:
-    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows."""
+    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows.
+
+    Names and symbols hold a capital letter; a page number beside a footer does not."""
     if not cols.get("company") or len(cols) < 2:
         return False
-    name = " ".join(cols["company"] + cols.get("symbol", []))
-    return bool(re.search("[A-Z]", name)) and not _LOWER_RE.search(name)
+    company, symbol = " ".join(cols["company"]), " ".join(cols.get("symbol", ()))
+    return (bool(_UPPER_RE.search(company)) and (not symbol or bool(_UPPER_RE.search(symbol)))
+            and not _LOWER_RE.search(f"{company} {symbol}"))
 
 
 def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, str, str | None] | None:
     company, symbol = cols.get("company", []), cols.get("symbol", [])
     sector = cols.get("sector", [])
-    if not company or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
+    if not _UPPER_RE.search(" ".join(company)) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
         return None
     if table.sector_header and not sector:
         return None
     if table.positioned and cells < 2:  # one run of text across columns is prose
         return None
-    if not table.positioned and (_LOWER_RE.search(" ".join(company))
-                                 or _sector_suffix(["", *sector]) != len(sector)):
+    if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not is_sector(sector)):
         return None  # without positions only the upper-case convention tells names from prose
     return " ".join(company), symbol[0], " ".join(sector) or None
 
@@ -224,12 +223,6 @@ def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict
 
 
 def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:
-    """ICB or RGS from the sector names; the header word decides when names fit both."""
     if not tables or not tables[0].sector_header:
         return None
-    names = {r.sector for r in rows if r.sector}
-    icb_only = any(n in ICB_INDUSTRIES - RGS_SECTORS for n in names)
-    rgs_only = any(n in RGS_SECTORS - ICB_INDUSTRIES for n in names)
-    if icb_only != rgs_only:
-        return "ICB" if icb_only else "RGS"
-    return "ICB" if tables[0].sector_header == "Industry" else "RGS"
+    return classification({r.sector for r in rows if r.sector}, tables[0].sector_header)

@@ -1,26 +1,23 @@
-"""Published FTSE Russell schedules -> calendar rows, and published-vs-projected reconciliation.
+"""Published FTSE Russell schedules -> calendar rows (reconcile.py lays them over the projection).
 
 One parser for the family, driven by what the text says: timetable lines that start with a
 date (`Friday 10 May 2019: Rank day.`, summary rows without a year) and review tables whose
-header names the reviews (`Quarterly IPO March 2022`, `2022 Third-quarter additions`).
+header names the reviews (`Quarterly IPO March 2022`, `2022 Third-quarter additions`). A
+document that dates one event twice differently loses that event only, and says so.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib.calendar_rules import (
-    CALENDAR_SCHEMA,
-    KEY,
-    REPEATING_EVENTS,
-    review_key,
-    with_occurrence,
-)
+from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA, REPEATING_EVENTS, review_key
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.sessions import previous_session
+from russell_pipeline.lib.schedule_events import Footnotes, footnotes, implementation, note_for
+from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY
 
 _MONTH_NAMES = "january february march april may june july august september october november december"
 _MONTHS = {n: i + 1 for i, n in enumerate(_MONTH_NAMES.split())}
@@ -52,6 +49,7 @@ _HEADER = re.compile(
 _DOC_TYPE = re.compile(r"\b(?:semi-annual|annual) reconstitution\b|\bquarterly ipo\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # Label/description -> event, first match wins (so "updated preliminary" before "preliminary").
+# `implementation` is recon_close and effective_open at once (schedule_events.py).
 _LABELS = [
     ("updated_preliminary_list", r"updated preliminary"),
     ("preliminary_list", r"preliminary (?:index )?(?:membership|addition|deletion|lists|files)"),
@@ -60,11 +58,35 @@ _LABELS = [
     ("lock_down", r"lock[- ]?down"),
     ("ipo_announce", r"announce(?:ment)? date"),
     ("rank", r"\brank (?:day|date)|\brank and cut-off|market capitali[sz]ation data cut-off"),
-    ("recon_close", r"implemented after (?:the )?(?:market )?close"),
-    ("effective_open", r"effective date|effective \(?from the open"),
+    ("implementation", r"implemented after (?:the )?(?:market )?close|effective date|effective \(?from the open"),
 ]
 _LABELS = [(event, re.compile(pattern, re.IGNORECASE)) for event, pattern in _LABELS]
 _QUARTERS = {"first": 3, "second": 6, "third": 9, "fourth": 12}
+CONTRADICTION_SCHEMA = {
+    "recon_year": pl.Int64, "review": pl.String, "review_type": pl.String, "event": pl.String,
+    "path": pl.String, "line": pl.String, "date": pl.Date, "text": pl.String,
+    "other_line": pl.String, "other_date": pl.Date, "other_text": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class PublishedSchedule:
+    """What one schedule document publishes: calendar rows, and the rows it contradicts itself
+    with (dropped from `rows`, so the projection stands for that event)."""
+
+    rows: pl.DataFrame  # CALENDAR_SCHEMA, source 'published'
+    contradictions: pl.DataFrame  # CONTRADICTION_SCHEMA
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: str
+    lines: list[str]
+    where: list[str]  # how to name line n (1-based) in messages: "line 12", "page 2 line 14"
+    notes: Footnotes
+
+    def error(self, n: int, problem: str) -> InputError:
+        return InputError(self.path, f"{self.where[n - 1]}: {problem}")
 
 
 def _event(text: str, review_type: str | None) -> str | None:
@@ -76,35 +98,45 @@ def _event(text: str, review_type: str | None) -> str | None:
     return name
 
 
-def _date(text: str, year: int | None, path: str, n: int) -> date:
+def _date(text: str, year: int | None, src: _Source, n: int) -> date:
     m = _ONE.search(text)
     y = int(m["year"]) if m["year"] else year
     if y is None:
-        raise InputError(path, f"line {n}: date '{text}' has no year and the document names none")
+        raise src.error(n, f"date '{text}' has no year and the document names none")
     try:
         d = date(y, _MONTHS[(m["m1"] or m["m2"]).lower()], int(m["d1"] or m["d2"]))
     except ValueError:
-        raise InputError(path, f"line {n}: impossible date '{text.strip()}'") from None
+        raise src.error(n, f"impossible date '{text.strip()}'") from None
     if m["wd"] and m["wd"].lower() != d.strftime("%A").lower():
-        raise InputError(path, f"line {n}: '{text.strip()}' is a {d:%A}, not a {m['wd'].capitalize()}")
+        raise src.error(n, f"'{text.strip()}' is a {d:%A}, not a {m['wd'].capitalize()}")
     return d
 
 
-def _range(m: re.Match, year: int | None, path: str, n: int) -> list[date]:
+def _range(m: re.Match, year: int | None, src: _Source, n: int) -> list[date]:
     """One or two dates; a range's first date borrows the second one's year."""
     if not m["b"]:
-        return [_date(m["a"], year, path, n)]
-    end = _date(m["b"], year, path, n)
-    start = _date(m["a"], end.year, path, n)
+        return [_date(m["a"], year, src, n)]
+    end = _date(m["b"], year, src, n)
+    start = _date(m["a"], end.year, src, n)
     if start > end and not _ONE.search(m["a"])["year"]:
         start = start.replace(year=end.year - 1)
     return [start, end]
 
 
-def _emit(event: str, dates: list[date]) -> list[tuple[str, date]]:
+def _emit(event: str, label: str, dates: list[date], src: _Source, n: int) -> list[tuple]:
+    """(event, date, line, other date, other line) of one dated label; other line is set when the
+    row contradicts it (its own footnote)."""
     if event == "query_period":
-        return list(zip(("query_period_start", "query_period_end"), dates))
-    return [(event, dates[0])]  # a period given for a point event starts on its first date
+        return [(ev, d, n, None, None) for ev, d in zip(("query_period_start", "query_period_end"), dates)]
+    if event != "implementation":
+        return [(event, dates[0], n, None, None)]  # a period given for a point event starts on its first date
+    if not FIRST_DAY <= dates[0] <= LAST_DAY:  # its other face is a session away
+        raise src.error(n, f"{dates[0]} is outside the NYSE calendar ({FIRST_DAY}..{LAST_DAY})")
+    note = note_for(label, n, src.notes)
+    faces = implementation(label, note[1] if note else None, dates[0])
+    if faces is None:
+        return [("recon_close, effective_open", dates[0], n, None, note[0])]
+    return [("recon_close", faces[0], n, None, None), ("effective_open", faces[1], n, None, None)]
 
 
 def _header(cell: str) -> tuple[str, str] | None:
@@ -121,50 +153,51 @@ def _kind(text: str) -> str:
     return text.lower().replace("-", "_").replace(" ", "_")
 
 
-def _timetable_review(found: list[tuple], kind: str | None, year: int | None, path: str) -> tuple[str, str]:
+def _timetable_review(found: list[tuple], kind: str | None, year: int | None, src: _Source) -> tuple[str, str]:
     """Which review a document's timetable lines describe: its title type, recon_close month."""
     if kind is None:
-        raise InputError(path, f"line {found[0][2]}: timetable dates but the document names no review type")
-    dates = {event: d for event, d, _ in found}
+        raise src.error(found[0][2], "timetable dates but the document names no review type")
+    dates = {event: d for event, d, *_ in found}
     if "recon_close" in dates:
         close = dates["recon_close"]
-    elif "effective_open" in dates:
-        close = previous_session(dates["effective_open"] - timedelta(days=1))
     elif kind == "annual_reconstitution" and year is not None:
         return review_key(year, 6), kind
     else:
-        raise InputError(path, f"line {found[0][2]}: cannot tell which review the timetable describes")
+        raise src.error(found[0][2], "cannot tell which review the timetable describes")
     return review_key(close.year, close.month), kind
 
 
-def _table_row(cells: list[str], columns: list[tuple], width: int, path: str, n: int) -> list[tuple]:
-    """(review, review_type, event, date, line) from one row of a review table."""
-    out = []
+def _table_row(cells: list[str], columns: list[tuple], width: int, src: _Source, n: int) -> list[tuple]:
+    """(review, review_type, event, date, line, other date, other line) of one review-table row."""
+    rows = []
     for j, review, review_type in columns:
         event = _event(cells[0], review_type)
         if event is None:
             continue
         if len(cells) != width:
-            raise InputError(path, f"line {n}: row has {len(cells)} cells, its table header {width}")
+            raise src.error(n, f"row has {len(cells)} cells, its table header {width}")
         cell = cells[j].strip()
         if cell.lower().rstrip("*") in _EMPTY_CELLS:
             continue
         m = _CELL.match(cell)
         if not m:
-            raise InputError(path, f"line {n}: unparseable date '{cell}' under '{review}'")
-        dates = _range(m, int(review[:4]), path, n)
-        out += [(review, review_type, ev, d, n) for ev, d in _emit(event, dates)]
-    return out
+            raise src.error(n, f"unparseable date '{cell}' under '{review}'")
+        rows += [(review, review_type, *r) for r in _emit(event, cells[0].strip(), _range(m, int(review[:4]), src, n),
+                                                          src, n)]
+    return rows
 
 
-def parse_schedule(lines: list[str], path: str, sha256: str) -> pl.DataFrame:
-    """Published calendar rows of one schedule document (source 'published')."""
+def parse_schedule(lines: list[str], path: str, sha256: str, where: list[str] | None = None) -> PublishedSchedule:
+    """Published calendar rows of one schedule document (source 'published').
+
+    `where` names each line in messages (default `line N`, N counting `lines` from 1)."""
+    src = _Source(path, lines, where or [f"line {n}" for n in range(1, len(lines) + 1)], footnotes(lines))
     text = "\n".join(lines)
     year_m, type_m = _YEAR.search(text), _DOC_TYPE.search(text)
     year = int(year_m[0]) if year_m else None
     doc_type = _kind(type_m[0]) if type_m else None
-    rows: list[tuple[str, str, str, date, int]] = []  # review, review_type, event, date, line
-    timetable: list[tuple[str, date, int]] = []
+    rows: list[tuple] = []  # review, review_type, event, date, line, other date, other line
+    timetable: list[tuple] = []  # the same without review and review_type, known at the end
     columns, width = None, 0
     for n, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
@@ -176,74 +209,48 @@ def parse_schedule(lines: list[str], path: str, sha256: str) -> pl.DataFrame:
         if columns and line.strip() and "\t" not in line:
             columns = None  # prose after a table ends it
         if columns and len(cells) > 1 and not _TIMETABLE.match(line):
-            rows += _table_row(cells, columns, width, path, n)
+            rows += _table_row(cells, columns, width, src, n)
             continue
         m = _TIMETABLE.match(line)
         if m:
-            dates = _range(m, year, path, n)  # validates every timetable date, used or not
+            dates = _range(m, year, src, n)  # validates every timetable date, used or not
             sentence = re.split(r"\.\s", m["text"], maxsplit=1)[0]
             event = _event(sentence, doc_type)
             if event:
-                timetable += [(ev, d, n) for ev, d in _emit(event, dates)]
+                timetable += _emit(event, sentence, dates, src, n)
         elif (look := _DATED_LOOK.match(line)) and _event(look["text"].split(". ")[0], doc_type):
-            raise InputError(path, f"line {n}: unparseable date in '{line.strip()[:60]}'")
+            raise src.error(n, f"unparseable date in '{line.strip()[:60]}'")
     if timetable:
-        review, review_type = _timetable_review(timetable, doc_type, year, path)
-        rows += [(review, review_type, ev, d, n) for ev, d, n in timetable]
-    return _published_frame(rows, path, sha256)
+        review, review_type = _timetable_review(timetable, doc_type, year, src)
+        rows += [(review, review_type, *r) for r in timetable]
+    return _published(rows, src, sha256)
 
 
-def _published_frame(rows: list[tuple], path: str, sha256: str) -> pl.DataFrame:
-    """Rows deduplicated; one document giving two dates for a one-off event is an error."""
-    seen: dict[tuple, tuple[date, int]] = {}
+def _published(rows: list[tuple], src: _Source, sha256: str) -> PublishedSchedule:
+    """Rows deduplicated; a one-off event the document dates twice differently is dropped and reported."""
+    conflicts = [r for r in rows if r[-1] is not None]  # rows contradicting their footnote
+    dates: dict[tuple, dict[date, int]] = {}  # key -> date -> first line giving it
+    for review, review_type, event, d, n, _, other in rows:
+        if other is None:
+            key = (review, review_type, event, d if event in REPEATING_EVENTS else None)
+            dates.setdefault(key, {}).setdefault(d, n)
     out = []
-    for review, review_type, event, d, n in rows:
-        key = (review, review_type, event, d if event in REPEATING_EVENTS else None)
-        if key in seen:
-            if (first := seen[key])[0] != d:
-                raise InputError(
-                    path, f"line {n}: {review} {event} {d} contradicts {first[0]} on line {first[1]}"
-                )
+    for (review, review_type, event, _), by_date in dates.items():
+        (first, n0), *others = sorted(by_date.items(), key=lambda item: item[1])
+        if others:
+            conflicts += [(review, review_type, event, d, n, first, n0) for d, n in others]
             continue
-        seen[key] = (d, n)
-        out.append((int(review[:4]), review, review_type, event, d, "published", sha256))
-    frame = pl.DataFrame(out, schema=CALENDAR_SCHEMA, orient="row")
-    return frame.sort("date", "review", "review_type", "event")
+        out.append((int(review[:4]), review, review_type, event, first, "published", sha256))
+    frame = pl.DataFrame(out, schema=CALENDAR_SCHEMA, orient="row").sort("date", "review", "review_type", "event")
+    return PublishedSchedule(frame, _contradictions(conflicts, src))
 
 
-def reconcile(projected: pl.DataFrame, published: pl.DataFrame | None) -> pl.DataFrame:
-    """Final calendar: published wins per (review, review_type, event, occurrence); projected_date kept.
+def _contradictions(conflicts: list[tuple], src: _Source) -> pl.DataFrame:
+    """One row per pair of lines that disagree (a footnote has no date of its own)."""
+    def said(n: int) -> str:
+        return " ".join(src.lines[n - 1].split())
 
-    Several documents may publish the same event: pass them oldest first, the last one wins
-    (repeating events keep every distinct date). `published` None means no schedule documents."""
-    published = pl.DataFrame(schema=CALENDAR_SCHEMA) if published is None else published
-    published = published.select(list(CALENDAR_SCHEMA)).cast(CALENDAR_SCHEMA)
-    repeating = pl.col("event").is_in(list(REPEATING_EVENTS))
-    several = published.filter(repeating).unique([*KEY, "date"], keep="first", maintain_order=True)
-    one_off = published.filter(~repeating).unique(KEY, keep="last", maintain_order=True)
-    published = pl.concat([several, one_off])
-    projected = with_occurrence(projected.select(list(CALENDAR_SCHEMA)).cast(CALENDAR_SCHEMA))
-    on = [*KEY, "occurrence"]
-    joined = projected.join(with_occurrence(published), on=on, how="full", coalesce=True, suffix="_pub")
-    has_pub = pl.col("date_pub").is_not_null()
-    out = joined.select(
-        pl.coalesce("recon_year_pub", "recon_year").alias("recon_year"),
-        *KEY,
-        date=pl.coalesce("date_pub", "date"),
-        source=pl.when(has_pub).then("source_pub").otherwise("source"),
-        source_sha256=pl.when(has_pub).then("source_sha256_pub").otherwise("source_sha256"),
-        projected_date="date",
-    )
-    return out.sort("date", "review", "review_type", "event")
-
-
-def disagreements(calendar: pl.DataFrame) -> pl.DataFrame:
-    """Published events whose date differs from the projection, or that the rules do not project."""
-    differ = calendar.filter(
-        (pl.col("source") == "published")
-        & (pl.col("projected_date").is_null() | (pl.col("date") != pl.col("projected_date")))
-    )
-    days_off = (pl.col("date") - pl.col("projected_date")).dt.total_days()
-    return differ.select(
-        "recon_year", *KEY, "date", "projected_date", days_off.alias("days_off"), "source_sha256"
-    )
+    out = [(int(review[:4]), review, review_type, event, src.path, src.where[n - 1], d, said(n),
+            src.where[n0 - 1], d0, said(n0))
+           for review, review_type, event, d, n, d0, n0 in conflicts]
+    return pl.DataFrame(out, schema=CONTRADICTION_SCHEMA, orient="row").sort("review", "event", maintain_order=True)

@@ -11,7 +11,7 @@ from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import lineage
 from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.ingest import year_calendar
-from russell_pipeline.lib.schedules import disagreements
+from russell_pipeline.lib.reconcile import disagreements
 
 SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
 
@@ -31,6 +31,9 @@ SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
                           description="Every schedule document parsed; a bad one leaves the projection."),
         dg.AssetCheckSpec("published_matches_projection", asset="recon_calendar",
                           description="Every event where a published date differs from the rule."),
+        dg.AssetCheckSpec("schedule_contradictions", asset="recon_calendar",
+                          description="Dates a schedule gives twice differently (both lines named); "
+                                      "dropped, so the projection stands for that event."),
     ],
     **table_definition("recon_calendar", SCHEMA,
                        "Reconstitution and review dates of each year; published beats projected."),
@@ -38,11 +41,13 @@ SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
 def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]
-    frames, errors = {}, []
+    frames, errors, contradictions = {}, [], []
     with lake.writing() as store:
         for year in years:
-            frames[year], bad = year_calendar(store.raw, year)
-            errors += bad
+            found = year_calendar(store.raw, year)
+            frames[year] = found.calendar
+            errors += found.errors
+            contradictions.append(found.contradictions)
         calendar = pl.concat(frames.values(), how="vertical_relaxed")
         store.write("recon_calendar", calendar, "recon_year", years)
         store.record_lineage("recon_calendar", {
@@ -59,4 +64,8 @@ def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
         metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")},
     )
     yield frame_check("recon_calendar", "published_matches_projection", disagreements(calendar), "disagreement",
+                      severity=dg.AssetCheckSeverity.WARN)
+    contradicted = pl.concat(contradictions).select("path", "review", "event", "line", "date", "other_line",
+                                                     "other_date")
+    yield frame_check("recon_calendar", "schedule_contradictions", contradicted, "contradiction",
                       severity=dg.AssetCheckSeverity.WARN)
