@@ -28,7 +28,8 @@ CHECKS = [
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("source_documents", description="Every file under raw/<year>/, classified by content."),
+        dg.AssetSpec("source_documents", deps=["published_documents"],
+                     description="Every file under raw/<year>/, classified by content."),
         dg.AssetSpec("constituents", deps=["source_documents"],
                      description="Index membership lists, one row per company, traced to page and line."),
         dg.AssetSpec("constituent_changes", deps=["source_documents"],
