@@ -114,6 +114,31 @@ def cmd_build(args) -> int:
     return build(Lake(root), verbose=args.verbose)
 
 
+def cmd_fetch(args) -> int:
+    from russell_pipeline.lib.download import Client
+    from russell_pipeline.lib.fetch import MANIFEST, fetch_years
+    from russell_pipeline.lib.sources import load_registry, parse_years
+
+    years = parse_years(args.years)
+    registry = load_registry(args.sources)
+    mirror = args.mirror if args.mirror is not None else os.environ.get("RUSSELL_MIRROR", "")
+    client = Client(mirror=mirror, timeout=args.timeout)
+    lake = Lake(default_lake_root())
+    print(f"fetch {args.years}: {sum(d.recon_year in years for d in registry)} documents in the source registry"
+          + (f", read through the mirror {mirror}" if mirror else ""), flush=True)
+
+    def report(outcome) -> None:
+        print(outcome.line, flush=True)
+        if outcome.status == "failed":
+            print(f"error: {outcome.failure_line}", file=sys.stderr, flush=True)
+
+    outcomes = fetch_years(lake, years, registry, client, report)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("fetched", "present", "failed")}
+    print(f"fetch: {counts['fetched']} fetched, {counts['present']} already present, {counts['failed']} failed; "
+          f"files in {lake.raw}, listed in the {MANIFEST} table")
+    return 1 if counts["failed"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="russell-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
@@ -131,9 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("query", help="run SQL against warehouse.duckdb")
     p.add_argument("sql")
     p.add_argument("--max-rows", type=int, default=50)
+    p = sub.add_parser("fetch", help="download the published documents of reconstitution years into raw/<year>/")
+    p.add_argument("years", help="a year (2024) or a range (2010..2026)")
+    p.add_argument("--mirror", default=None,
+                   help="read https://host/path from MIRROR/host/path (default: $RUSSELL_MIRROR, else the publishers)")
+    p.add_argument("--sources", default=None, help="a source registry CSV (default: the packaged sources.csv)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a download fails")
     args = parser.parse_args(argv)
     handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar,
-               "report": cmd_report, "query": cmd_query}[args.verb]
+               "report": cmd_report, "query": cmd_query, "fetch": cmd_fetch}[args.verb]
     try:
         return handler(args)
     except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:

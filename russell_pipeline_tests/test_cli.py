@@ -79,14 +79,14 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     done = cli("build", env=env, cwd=tmp_path)
     out = done.stdout.decode()
     assert done.returncode == 0, done.stderr.decode()[-3000:]
-    assert "recon_year_job 2016..2030: ok" in out and "market_data: ok" in out
+    assert "recon_year_job 2010..2030: ok" in out and "market_data: ok" in out
     assert "reviews_job 2019-03..2020-03: ok" in out
     # Nothing new: the second build plans nothing, runs nothing and touches no file of the lake.
     lake_files = {p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file()}
     again = cli("build", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr.decode()[-3000:]
     lines = again.stdout.decode().splitlines()
-    assert lines[:3] == ["years: 0 of 15 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    assert lines[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
     assert {p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file()} == lake_files
     query = cli("query", "SELECT count(*) AS n, min(date) AS first FROM index_levels", env=env, cwd=tmp_path)
     assert query.returncode == 0 and "2019-03-15" in query.stdout.decode()

@@ -2,9 +2,11 @@
 
 import dagster as dg
 
-# Reconstitution years; four years ahead so the calendar shows projected future years.
+# Reconstitution years: from 2010, the first year `fetch` knows published lists for (the calendar
+# rules start in 2016; earlier years hold what their documents publish), to four years ahead so
+# the calendar shows projected future years.
 recon_years = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start="2016", fmt="%Y", end_offset=5
+    cron_schedule="0 0 1 1 *", start="2010", fmt="%Y", end_offset=5
 )
 
 # Index reviews YYYY-03/06/09/12; the window of the current quarter is included.

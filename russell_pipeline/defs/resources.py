@@ -95,6 +95,25 @@ class MarketSource(dg.ConfigurableResource):
         return ["synthetic", self.end_date(), self.synthetic_stocks, lineage.digest(symbols)]
 
 
+class FetchSettings(dg.ConfigurableResource):
+    """Where published documents are fetched from: the publishers, or a mirror (`RUSSELL_MIRROR`)
+    serving `https://host/path` as `<mirror>/host/path`; `sources` replaces the packaged registry."""
+
+    mirror: str = ""
+    sources: str = ""
+    timeout: float = 60.0
+
+    def client(self):
+        from russell_pipeline.lib.download import Client
+
+        return Client(mirror=self.mirror, timeout=self.timeout)
+
+    def registry(self):
+        from russell_pipeline.lib.sources import load_registry
+
+        return load_registry(self.sources or None)
+
+
 def _env(name: str, default: str) -> str | dg.EnvVar:
     return dg.EnvVar(name) if os.environ.get(name) else default
 
@@ -105,5 +124,6 @@ def resources() -> dg.Definitions:
         resources={
             "lake": LakeResource(root=_env("RUSSELL_DATA_LAKE", "data_lake")),
             "market": MarketSource(folder=_env("RUSSELL_MARKET_DATA", "")),
+            "fetch": FetchSettings(mirror=_env("RUSSELL_MIRROR", "")),
         }
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lib.calendar_rules import project_calendar
+from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA, FIRST_YEAR, project_calendar
 from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, Document, read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.reconcile import reconcile
@@ -175,4 +175,6 @@ def year_calendar(raw: Path, year: int, paths: list[Path] | None = None) -> Year
     # A document filed under one year may also date events of another; each year keeps its own.
     found = pl.concat(published, how="vertical_relaxed").filter(pl.col("recon_year") == year) if published else None
     bad = pl.concat([pl.DataFrame(schema=CONTRADICTION_SCHEMA), *contradictions]).filter(pl.col("recon_year") == year)
-    return YearCalendar(reconcile(project_calendar(year), found), errors, bad)
+    # Before the rules' first era only what the year's documents publish is known.
+    projected = project_calendar(year) if year >= FIRST_YEAR else pl.DataFrame(schema=CALENDAR_SCHEMA)
+    return YearCalendar(reconcile(projected, found), errors, bad)

@@ -9,7 +9,7 @@ from russell_pipeline.defs.metadata import add_partition_facts, partition_facts,
 from russell_pipeline.defs.partitions import LAKE_POOL, recon_years, retry, single_run
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import lineage
-from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.lib.ingest import year_calendar
 from russell_pipeline.lib.reconcile import disagreements
 
@@ -55,7 +55,9 @@ def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
             for y in years})
     add_partition_facts(context, "recon_calendar", {
         str(y): partition_facts(store, "recon_calendar", frame, "date",
-                                published_rows=frame.filter(pl.col("source") == "published").height)
+                                published_rows=frame.filter(pl.col("source") == "published").height,
+                                empty_because=f"no calendar rules before {FIRST_YEAR} and no schedule published "
+                                              f"under raw/{y}/")
         for y, frame in frames.items()})
     yield dg.MaterializeResult()
     yield dg.AssetCheckResult(

@@ -13,8 +13,10 @@ from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.errors import InputError
 
 raw_documents = dg.AssetSpec(
-    "raw_documents", partitions_def=recon_years, group_name="documents", kinds={"pdf"}, owners=OWNERS,
-    description="The published FTSE Russell files as received under raw/<year>/ (PDF or extracted text).",
+    "raw_documents", deps=["published_documents"], partitions_def=recon_years, group_name="documents",
+    kinds={"pdf"}, owners=OWNERS,
+    description="The published FTSE Russell files under raw/<year>/ (PDF or extracted text), as fetched by "
+                "published_documents or dropped there by hand.",
 )
 
 CHECKS = [
