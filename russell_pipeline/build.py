@@ -21,7 +21,7 @@ from russell_pipeline.defs.index.schedules import RANGE_END, RANGE_START
 from russell_pipeline.defs.partitions import recon_years, reviews
 from russell_pipeline.defs.resources import MarketSource, mark_dead_runs_failed
 from russell_pipeline.lib import lineage
-from russell_pipeline.storage import Lake
+from russell_pipeline.storage import Lake, LakeError
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
           "market_memberships", "market_source", "quarterly_weights", "index_levels")
@@ -41,9 +41,12 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
         home.mkdir(parents=True, exist_ok=True)
         if not (home / "dagster.yaml").exists():
             shutil.copyfile(str(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
-        return dg.DagsterInstance.get()
-    except OSError as err:
-        raise OSError(f"{home}: cannot use the Dagster instance folder ({err.strerror or err})") from None
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)  # opens the run storage: a read-only or broken home fails here, once
+        return instance
+    except Exception as err:  # noqa: BLE001 - sqlite, yaml and OS errors all mean an unusable home
+        reason = " ".join(str(getattr(err, "orig", None) or err).split())[:200]
+        raise LakeError(f"{home}: the Dagster instance (DAGSTER_HOME) cannot be used: {reason}") from None
 
 
 def failure_lines(result) -> list[str]:
@@ -105,6 +108,7 @@ class _Runner:
 
 
 def build(lake: Lake, verbose: bool = False) -> int:
+    lake.check_writable()
     instance = instance_for(lake)
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id[:8]} failed: its process died before it finished")

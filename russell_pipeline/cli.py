@@ -6,6 +6,7 @@ import argparse
 import io
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -140,6 +141,8 @@ def cmd_fetch(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
+    warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
     parser = argparse.ArgumentParser(prog="russell-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
     p = sub.add_parser("build", help="materialize every out-of-date partition of every asset")

@@ -162,6 +162,14 @@ class Lake:
                     print(f"waiting for the lake lock {path} (another build or run is writing)", flush=True)
                 time.sleep(0.2)
 
+    def check_writable(self) -> None:
+        """One line now, rather than a failed step later, when the lake folder cannot be written."""
+        path = self.root / LOCK
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+        except OSError as err:
+            raise LakeError(f"{path}: the lake cannot be written ({err.strerror})") from None
+
     # ------------------------------------------------------------------ tables
     def _table(self, table: str) -> DeltaTable | None:
         try:

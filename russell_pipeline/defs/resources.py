@@ -42,6 +42,7 @@ def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None =
             continue
         instance.report_run_failed(run, f"run process {pid} on {host} died (killed?) while the run was "
                                         "STARTED; marked failed when the next run started")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)  # its lake_writer slot
         failed.append(run.run_id)
     return failed
 
