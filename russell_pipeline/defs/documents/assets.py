@@ -13,6 +13,8 @@ from russell_pipeline.lib.errors import InputError
 CHECKS = [
     dg.AssetCheckSpec("rows_match_pages", asset="source_documents",
                       description="Rows parsed equal the data lines present, page by page."),
+    dg.AssetCheckSpec("no_skipped_files", asset="source_documents",
+                      description="No file under raw/<year>/ was left unread (editor and OS files are listed)."),
     dg.AssetCheckSpec("no_duplicate_symbols", asset="constituents",
                       description="No symbol twice within one membership list."),
     dg.AssetCheckSpec("no_header_rows", asset="constituents",
@@ -60,6 +62,12 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         )
     cons, changes = tables["constituents"], tables["constituent_changes"]
     yield frame_check("source_documents", "rows_match_pages", ingest.page_mismatches(tables["page_stats"]), "mismatch")
+    skipped = [line for p in parsed for line in p.skipped]
+    for line in skipped:
+        context.log.warning(line)
+    skipped_frame = pl.DataFrame({"skipped": skipped}, schema=[("skipped", pl.String)])
+    yield frame_check("source_documents", "no_skipped_files", skipped_frame, "skipped files",
+                      severity=dg.AssetCheckSeverity.WARN)
     for asset, rows in (("constituents", cons), ("constituent_changes", changes)):
         yield frame_check(asset, "no_duplicate_symbols", ingest.duplicate_symbols(rows), "duplicates")
         yield frame_check(asset, "no_header_rows", ingest.non_rows(rows), "header rows")

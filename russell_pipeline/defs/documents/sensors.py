@@ -9,6 +9,7 @@ import dagster as dg
 
 from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib.raw_files import junk_reason
 
 recon_year_job = dg.define_asset_job(
     "recon_year_job",
@@ -19,14 +20,18 @@ recon_year_job = dg.define_asset_job(
 
 
 def raw_fingerprints(raw: Path) -> dict[str, str]:
-    """`<year>/<file>` -> size and modification time, for every document under raw/."""
+    """`<year>/<name>` -> size and modification time, for every entry under raw/<year>/ but junk.
+
+    Hidden files and links count too (not followed): the run they start refuses them with one line.
+    """
     if not raw.is_dir():
         return {}
-    return {
-        p.relative_to(raw).as_posix(): f"{p.stat().st_size}:{p.stat().st_mtime_ns}"
-        for p in sorted(raw.glob("*/*"))
-        if p.is_file() and p.parent.name.isdigit() and not p.name.startswith(".")
-    }
+    found = {}
+    for p in sorted(raw.glob("*/*")):
+        if p.parent.name.isdigit() and junk_reason(p.name) is None:
+            info = p.lstat()
+            found[p.relative_to(raw).as_posix()] = f"{info.st_size}:{info.st_mtime_ns}"
+    return found
 
 
 def changed_years(before: dict[str, str], after: dict[str, str]) -> list[str]:

@@ -1,0 +1,187 @@
+"""Untrusted input: each hostile file gets its one line, and nothing in the lake changes.
+
+The big cases (a 200 MB text, a 1.2 GB prices CSV) are measured by bench/hostile_inputs.py;
+here the same paths run with small configured limits.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from polars.testing import assert_frame_equal
+
+from russell_pipeline.build import _failure_lines
+from russell_pipeline.cli import main
+from russell_pipeline.defs.documents.assets import documents
+from russell_pipeline.defs.documents.sensors import raw_fingerprints
+from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.lib.documents import read_document
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.ingest import ingest_year
+from russell_pipeline.lib.limits import Limits
+from russell_pipeline.storage import Lake
+
+SAMPLE = "004_002a24caca4e0d3c.txt"  # the committed 2024 sample
+
+
+def text_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF: one line of Helvetica text per page (pdfium reads it back exactly)."""
+    n = len(pages)
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, text in enumerate(pages):
+        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                       f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    out, offsets = b"%PDF-1.4\n", []
+    for k, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{k} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    return out + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+def one_line(err: pytest.ExceptionInfo) -> str:
+    message = str(err.value)
+    assert "\n" not in message and err.value.__cause__ is None
+    return message
+
+
+# ---------------------------------------------------------------- documents: limits
+PDF = text_pdf(["Russell 2000 Index", "page two"])  # 18 + 8 characters on two pages
+LIMITED = {
+    "big.txt": (b"Company\tSymbol\n" + b"x" * 986, Limits(text_chars=1000),
+                "text document has 1,001 bytes, over the limit of 1,000 (set RUSSELL_MAX_TEXT_MB to raise it)"),
+    "big.pdf": (PDF, Limits(pdf_bytes=len(PDF) - 1),
+                f"PDF has {len(PDF):,} bytes, over the limit of {len(PDF) - 1:,} (set RUSSELL_MAX_PDF_MB to raise it)"),
+    "long.pdf": (PDF, Limits(pages=1), "PDF has 2 pages, over the limit of 1 (set RUSSELL_MAX_PAGES to raise it)"),
+    "long.txt": (b"one\ftwo\fthree\n", Limits(pages=2),
+                 "text document has 3 pages, over the limit of 2 (set RUSSELL_MAX_PAGES to raise it)"),
+    # A few PDF pages can hold a huge compressed text layer: characters are counted before boxes are read.
+    "dense.pdf": (PDF, Limits(text_chars=20),
+                  ("PDF text layer reaches 26 characters by page 2, over the limit of 20 "
+                  "(set RUSSELL_MAX_TEXT_MB to raise it)")),
+    # Over the size limit too, yet refused as binary: only the first 64 KiB were looked at.
+    "blob.txt": (bytes(100_000), Limits(text_chars=1000), "binary data, not a text document"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIMITED))
+def test_documents_over_a_limit_get_one_line(tmp_path, name):
+    data, limits, problem = LIMITED[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        read_document(path, limits)
+    assert one_line(err) == f"{path}: {problem}"
+
+
+def test_limits_from_environment():
+    env = {"RUSSELL_MAX_PDF_MB": "2.5", "RUSSELL_MAX_TEXT_MB": " ", "RUSSELL_MAX_PAGES": "7"}
+    assert Limits.from_env(env) == Limits(pdf_bytes=2_500_000, text_chars=10_000_000, pages=7)
+    assert Limits.from_env({}) == Limits(pdf_bytes=50_000_000, text_chars=10_000_000, pages=500)
+    with pytest.raises(ValueError) as err:
+        Limits.from_env({"RUSSELL_MAX_PAGES": "many"})
+    assert str(err.value) == "RUSSELL_MAX_PAGES='many': expected a positive whole number"
+    with pytest.raises(ValueError) as err:
+        Limits.from_env({"RUSSELL_MAX_TEXT_MB": "-1"})
+    assert str(err.value) == "RUSSELL_MAX_TEXT_MB='-1': expected a positive number"
+
+
+def test_cli_parse_reads_the_limit_from_the_environment(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"Company\tSymbol\n" * 100)  # 1,500 bytes
+    monkeypatch.setenv("RUSSELL_MAX_TEXT_MB", "0.001")
+    assert main(["parse", str(path)]) == 1
+    assert capsys.readouterr().err == (f"error: {path}: text document has 1,500 bytes, over the limit of 1,000 "
+                                       "(set RUSSELL_MAX_TEXT_MB to raise it)\n")
+
+
+# ---------------------------------------------------------------- raw/<year>/: what is read
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    """raw/2024/ holding the committed 2024 sample."""
+    folder = tmp_path / "raw" / "2024"
+    folder.mkdir(parents=True)
+    sample = Path(__file__).resolve().parents[1] / "data_lake" / "raw" / "2024" / SAMPLE
+    (folder / SAMPLE).write_bytes(sample.read_bytes())
+    return tmp_path / "raw"
+
+
+def refused(raw: Path) -> str:
+    with pytest.raises(InputError) as err:
+        ingest_year(raw, 2024)
+    return one_line(err)
+
+
+def test_symlink_to_etc_passwd_is_refused(raw):
+    (raw / "2024" / "list.txt").symlink_to("/etc/passwd")
+    assert refused(raw) == f"{raw}/2024/list.txt: is a symbolic link to /etc/passwd; put the document itself in raw/<year>/"
+
+
+def test_file_resolving_outside_raw_is_refused(raw, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "list.txt").write_text("Company\tSymbol\nACME\tACME\n")
+    (raw / "2025").symlink_to(outside, target_is_directory=True)  # a linked year folder
+    with pytest.raises(InputError) as err:
+        ingest_year(raw, 2025)
+    assert one_line(err) == f"{raw}/2025/list.txt: resolves to {outside}/list.txt, outside {raw}"
+    with pytest.raises(InputError) as err:  # a stored path climbing out with ..
+        read_document(raw / "2024" / ".." / ".." / "elsewhere" / "list.txt", root=raw)
+    assert one_line(err) == f"{raw}/2024/../../elsewhere/list.txt: resolves to {outside}/list.txt, outside {raw}"
+
+
+def test_hidden_file_is_refused_not_ignored(raw):
+    (raw / "2024" / "..deletions.txt").write_text("Russell 2000 Index - Deletions\nCompany\tSymbol\nACME\tACME\n")
+    assert refused(raw) == (f"{raw}/2024/..deletions.txt: hidden file: rename it without the leading dot "
+                            "to have it read, or remove it")
+
+
+def test_os_and_editor_files_are_skipped_and_reported(raw):
+    (raw / "2024" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (raw / "2024" / "~$list.docx").write_bytes(b"owner")
+    tables = ingest_year(raw, 2024)
+    assert tables.skipped == (f"{raw}/2024/.DS_Store: skipped (macOS folder settings)",
+                              f"{raw}/2024/~$list.docx: skipped (Office lock file)")
+    assert tables.source_documents["path"].to_list() == [f"raw/2024/{SAMPLE}"]
+
+
+def test_folder_and_fifo_are_refused_without_hanging(raw):
+    (raw / "2024" / "old").mkdir()
+    assert refused(raw) == f"{raw}/2024/old: is a folder; documents go directly in raw/<year>/"
+    (raw / "2024" / "old").rmdir()
+    os.mkfifo(raw / "2024" / "pipe.txt")
+    assert refused(raw) == f"{raw}/2024/pipe.txt: is not a regular file (a device, pipe or socket)"
+
+
+def test_sensor_sees_hidden_files_and_links_but_not_junk(raw):
+    (raw / "2024" / "..deletions.txt").write_text("x")
+    (raw / "2024" / "passwd.txt").symlink_to("/etc/passwd")
+    (raw / "2024" / ".DS_Store").write_text("x")
+    assert sorted(raw_fingerprints(raw)) == ["2024/..deletions.txt", f"2024/{SAMPLE}", "2024/passwd.txt"]
+
+
+@pytest.mark.slow
+def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
+    root = raw.parent
+    resources = {"lake": LakeResource(root=str(root))}
+    with dg.instance_for_test() as instance:
+        good = dg.materialize([documents], resources=resources, instance=instance, partition_key="2024")
+        assert good.success
+        before = Lake(root).read("source_documents")
+        (raw / "2024" / "list.txt").symlink_to("/etc/passwd")
+        bad = dg.materialize([documents], resources=resources, instance=instance, partition_key="2024",
+                             raise_on_error=False)
+    assert not bad.success
+    assert _failure_lines(bad) == [(f"documents: {raw}/2024/list.txt: is a symbolic link to /etc/passwd; "
+                                   "put the document itself in raw/<year>/")]
+    assert_frame_equal(Lake(root).read("source_documents"), before)
+    assert before["path"].to_list() == [f"raw/2024/{SAMPLE}"]
