@@ -1,6 +1,7 @@
 """Market data (a user folder or the built-in synthetic feed) and the 90/10 quarterly weights."""
 
 
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import polars as pl
 from russell_pipeline.defs.partitions import reviews, single_run
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market_data import MarketData, load_market_data, write_market_data
+from russell_pipeline.lib.market_data import MarketData, validate_market_data, write_market_data
 from russell_pipeline.lib.synthetic import synthetic_market_data
 from russell_pipeline.lib.weights import WEIGHT_COLUMNS, compute_weights, review_dates, weights_checks
 from russell_pipeline.storage import Lake
@@ -64,23 +65,28 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
         feed = synthetic_market_data(end, symbols=_ingested_symbols(store), n_stocks=market.synthetic_stocks)
         write_market_data(feed, folder)
         source = f"SYNTHETIC feed to {end} (not real market data)"
-    try:
-        md = load_market_data(folder)
-    except InputError as err:
-        raise dg.Failure(description=str(err)) from None
-    for name in TABLES:
-        table = getattr(md, name)
-        store.write(f"market_{name}", table.sort(DATED[name], "symbol" if name != "fx" else "currency")
-                    if name in DATED else table)
+    # Validated into Parquet first (streaming, any size); the lake's tables only change once all pass.
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".market_data.") as tmp:
+        try:
+            validated = {name: pl.scan_parquet(path) for name, path in validate_market_data(folder, tmp).items()}
+        except InputError as err:
+            raise dg.Failure(description=str(err)) from None
+        for name, table in validated.items():
+            if name in DATED:
+                table = table.sort(DATED[name], "symbol" if name != "fx" else "currency")
+            store.write(f"market_{name}", table.collect())
+        rows = {name: table.select(pl.len()).collect().item() for name, table in validated.items()}
+        reviews = validated["memberships"].select(pl.col("review").unique().sort()).collect()["review"].to_list()
+        last_price_date = validated["prices"].select(pl.col("date").max()).collect().item()
     store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
-                                               "last_price_date": [md.prices["date"].max()]}))
+                                               "last_price_date": [last_price_date]}))
     return dg.MaterializeResult(
         metadata={
             "source": source,
             "synthetic": not market.folder,
-            "reviews": ", ".join(md.reviews),
-            "last_price_date": str(md.prices["date"].max()),
-            **{f"{name}_rows": getattr(md, name).height for name in TABLES},
+            "reviews": ", ".join(reviews),
+            "last_price_date": str(last_price_date),
+            **{f"{name}_rows": rows[name] for name in TABLES},
         }
     )
 
