@@ -268,6 +268,15 @@ def test_duplicate_keys_are_found_across_hash_buckets(tmp_path, monkeypatch):
                                 "row 7 (line 8): date=2024-03-06, symbol=EEE, close=7.0, currency=USD")
 
 
+def test_keys_sharing_a_hash_are_told_apart(tmp_path, monkeypatch):
+    # Every key hashed alike: only the values decide what is a duplicate.
+    monkeypatch.setattr(market_data_lib, "_key_hash", lambda key: pl.col(key[0]).is_null().cast(pl.UInt64))
+    assert load_market_data(write_tables(tmp_path / "ok", TABLES)).prices.height == 7
+    folder = market(tmp_path, "prices", "2024-03-01,CCC", "2024-03-06,EEE")
+    assert rejected(folder) == (f"{folder}/prices.csv: column(s) date, symbol: duplicate key in row 5 (line 6) and "
+                                "row 7 (line 8): date=2024-03-06, symbol=EEE, close=7.0, currency=USD")
+
+
 def test_failed_validation_leaves_the_destination_as_it_was(tmp_path):
     good = write_tables(tmp_path / "good", TABLES)
     out = tmp_path / "validated"

@@ -270,32 +270,44 @@ def _not_a_session(day: date) -> str:
 
 
 def _check_unique(name: str, path: Path, typed: Path) -> None:
+    """The earliest row whose key appears again, with the row repeating it."""
     key = KEYS[name]
-    scan = pl.scan_parquet(typed)
-    # Repeated keys show as equal neighbours among sorted 64-bit hashes of the keys: a fifth of
-    # the memory of a group-by over the keys (3.6 GB for 41M prices). Hashes are taken in buckets
-    # of at most HASHES_PER_PASS, so memory stays bounded however long the file; the few
-    # candidates are then compared by value (two keys can share a hash).
-    hashed = pl.struct(key).hash(seed=8)
+    scan = pl.scan_parquet(typed).with_row_index("_row")
+    # Rows are split in buckets by key hash, so memory stays bounded however long the file.
     buckets = -(-scan.select(pl.len()).collect().item() // HASHES_PER_PASS) or 1
-    repeated = []
-    for bucket in range(buckets):
-        hashes = (scan.select(hashed.alias("h")).filter(pl.col("h") % buckets == bucket)
-                  .collect(engine="streaming").to_series().to_numpy(writable=True))
-        hashes.sort()
-        repeated.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
-        del hashes
-    candidates = np.concatenate(repeated)
-    if not candidates.size:
-        return
-    rows = (scan.with_row_index("_row").filter(hashed.is_in(pl.Series(candidates).implode()))
-            .collect(engine="streaming").sort("_row"))
-    dup = rows.filter(pl.len().over(key) > 1)
-    if not dup.is_empty():
-        first = dup.filter(pl.struct(key) == pl.struct(key).first())
-        i, j = (int(x) for x in first.get_column("_row")[:2])
+    hashed = _key_hash(key)
+    pairs = [pair for b in range(buckets) if (pair := _first_repeat(scan, key, hashed, hashed % buckets == b))]
+    if pairs:
+        i, j, row = min(pairs, key=lambda pair: pair[0])
         raise InputError(path, f"column(s) {', '.join(key)}: duplicate key in {_row_ref(path, i)} and "
-                               f"{_row_ref(path, j)}: {_show(first.drop('_row').row(0, named=True))}")
+                               f"{_row_ref(path, j)}: {_show(row)}")
+
+
+def _key_hash(key: tuple[str, ...]) -> pl.Expr:
+    return pl.struct(key).hash(seed=8)
+
+
+def _first_repeat(scan: pl.LazyFrame, key: tuple[str, ...], hashed: pl.Expr,
+                  bucket: pl.Expr) -> tuple[int, int, dict] | None:
+    # Equal neighbours among the bucket's sorted 64-bit key hashes: a fifth of the memory of a
+    # group-by over the keys (3.6 GB for 41M prices). Each candidate is then checked by value,
+    # in row order, since two keys can share a hash.
+    hashes = scan.filter(bucket).select(hashed).collect(engine="streaming").to_series().to_numpy(writable=True)
+    hashes.sort()
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    del hashes
+    if not repeated.size:
+        return None
+    candidates = scan.filter(bucket & hashed.is_in(pl.Series(repeated).implode()))
+    start = 0
+    while not (hit := candidates.filter(pl.col("_row") >= start).head(1).collect(engine="streaming")).is_empty():
+        i, row = int(hit["_row"][0]), hit.drop("_row").row(0, named=True)
+        same = pl.all_horizontal(pl.col(c) == pl.lit(row[c]) for c in key)
+        again = scan.filter(pl.col("_row") > i, same).head(1).collect(engine="streaming")
+        if not again.is_empty():
+            return i, int(again["_row"][0]), row
+        start = i + 1
+    return None
 
 
 def _row_ref(path: Path, i: int) -> str:

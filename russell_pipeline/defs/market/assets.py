@@ -65,7 +65,8 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
         feed = synthetic_market_data(end, symbols=_ingested_symbols(store), n_stocks=market.synthetic_stocks)
         write_market_data(feed, folder)
         source = f"SYNTHETIC feed to {end} (not real market data)"
-    # Validated into Parquet first (streaming, any size); the lake's tables only change once all pass.
+    # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
+    store.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".market_data.") as tmp:
         try:
             validated = {name: pl.scan_parquet(path) for name, path in validate_market_data(folder, tmp).items()}
@@ -76,7 +77,7 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
                 table = table.sort(DATED[name], "symbol" if name != "fx" else "currency")
             store.write(f"market_{name}", table.collect())
         rows = {name: table.select(pl.len()).collect().item() for name, table in validated.items()}
-        reviews = validated["memberships"].select(pl.col("review").unique().sort()).collect()["review"].to_list()
+        review_keys = validated["memberships"].select(pl.col("review").unique().sort()).collect()["review"].to_list()
         last_price_date = validated["prices"].select(pl.col("date").max()).collect().item()
     store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
                                                "last_price_date": [last_price_date]}))
@@ -84,7 +85,7 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
         metadata={
             "source": source,
             "synthetic": not market.folder,
-            "reviews": ", ".join(reviews),
+            "reviews": ", ".join(review_keys),
             "last_price_date": str(last_price_date),
             **{f"{name}_rows": rows[name] for name in TABLES},
         }
