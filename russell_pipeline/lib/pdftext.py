@@ -112,9 +112,9 @@ def _decode_text(path: str | Path, data: bytes, complete: bool = True) -> str:
 
 def _read_text(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
     text = _decode_text(path, data)
-    pages = text.count("\f") + 1  # form feeds separate the pages of an extraction
-    if pages > limits.pages:
-        raise InputError(path, over_limit(f"text document has {pages:,} pages", limits.pages, "pages"))
+    count = text.count("\f") + 1  # form feeds separate the pages of an extraction
+    if count > limits.pages:
+        raise InputError(path, over_limit(f"text document has {count:,} pages", limits.pages, "pages"))
     pages = tuple(_text_page(n, chunk) for n, chunk in enumerate(text.split("\f"), start=1))
     return TextLayer("text", pages, {})
 
