@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
 import time
 import uuid
@@ -34,6 +35,7 @@ from deltalake.exceptions import TableNotFoundError
 
 WAREHOUSE = "warehouse.duckdb"
 LOCK = ".lake.lock"
+SCRATCH = ".scratch"  # writers' temporary files, beside the lake
 REGISTRY = "lake_tables"
 LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was built from  # the warehouse's own table: which version of each table its views show
 # Files a newer version replaced stay this long, so readers holding an older snapshot (an open
@@ -49,15 +51,23 @@ def _fault(table: str, point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _batches(table: str, data: pa.Table) -> pa.RecordBatchReader:
-    """The rows as a stream the Delta writer pulls from; its end is the `data_written` fault point
-    (every row handed over, files being finished, nothing committed yet)."""
+def _batches(table: str, data: pl.DataFrame | pl.LazyFrame) -> pa.RecordBatchReader:
+    """The rows as a stream the Delta writer pulls from, a LazyFrame chunk by chunk (any size in
+    bounded memory). Its end is the `data_written` fault point: every row handed over, files being
+    finished, nothing committed yet."""
+    schema = pl.DataFrame(schema=_schema(data)).to_arrow().schema
 
     def stream():
-        yield from data.to_batches()
+        chunks = data.collect_batches() if isinstance(data, pl.LazyFrame) else [data]
+        for chunk in chunks:
+            yield from chunk.to_arrow().cast(schema).to_batches()
         _fault(table, "data_written")
 
-    return pa.RecordBatchReader.from_batches(data.schema, stream())
+    return pa.RecordBatchReader.from_batches(schema, stream())
+
+
+def _schema(data: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
+    return data.collect_schema() if isinstance(data, pl.LazyFrame) else data.schema
 
 
 class LakeError(RuntimeError):
@@ -138,6 +148,8 @@ class Lake:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             Lake._held[path] = (fd, 1)
+            # Scratch space of a writer that died (a SIGKILL mid-step): no other writer can be using it.
+            shutil.rmtree(self.root / SCRATCH, ignore_errors=True)
             try:
                 yield self
             finally:
@@ -170,6 +182,18 @@ class Lake:
         except OSError as err:
             raise LakeError(f"{path}: the lake cannot be written ({err.strerror})") from None
 
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private folder beside the lake (same file system, so a file made here can be renamed in),
+        removed afterwards; what a killed writer leaves is removed when the next writer takes the lock."""
+        with self.locked():
+            folder = self.root / SCRATCH / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            folder.mkdir(parents=True)
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+
     # ------------------------------------------------------------------ tables
     def _table(self, table: str) -> DeltaTable | None:
         try:
@@ -180,19 +204,27 @@ class Lake:
     def write(
         self,
         table: str,
-        df: pl.DataFrame,
+        df: pl.DataFrame | pl.LazyFrame,
         partition_column: str | None = None,
         keys: Iterable[object] | None = None,
         publish: bool = True,
     ) -> None:
-        """Replace exactly the given partitions of `table` (or the whole unpartitioned table) in one commit."""
-        nulls = [c for c, t in df.schema.items() if t == pl.Null]
+        """Replace exactly the given partitions of `table` (or the whole unpartitioned table) in one commit.
+
+        A LazyFrame is streamed into the table chunk by chunk, so its size is not bounded by memory.
+        """
+        schema = _schema(df)
+        nulls = [c for c, t in schema.items() if t == pl.Null]
         if nulls:
             raise ValueError(f"{table}: columns {nulls} have no type; cast them to the table's schema")
         options: dict = {"mode": "overwrite"}
         if partition_column is not None:
-            keys = list(keys) if keys is not None else df[partition_column].unique().sort().to_list()
-            stray = df.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys]))
+            lazy = df.lazy()
+            if keys is None:
+                keys = lazy.select(pl.col(partition_column).unique().sort()).collect()[partition_column]
+            keys = list(keys)
+            stray = lazy.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys])).head(1)
+            stray = stray.collect()
             if stray.height:
                 raise ValueError(f"{table}: rows outside the partitions being written: {stray.row(0)}")
             if not keys:
@@ -201,14 +233,14 @@ class Lake:
                         "predicate": f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'}
         with self.locked():
             stored = self.scan(table)
-            if stored is not None and stored.collect_schema() != df.schema:
+            if stored is not None and stored.collect_schema() != schema:
                 # The code changed the table's columns: rewrite the table in the new shape in the same
                 # single commit (other partitions keep their rows, new columns are null for them).
                 if partition_column is not None:
-                    kept = stored.filter(~pl.col(partition_column).is_in(keys)).collect()
-                    df = pl.concat([df, kept], how="diagonal_relaxed").select(df.columns)
+                    kept = stored.filter(~pl.col(partition_column).is_in(keys))
+                    df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
-            write_deltalake(self.uri(table), _batches(table, df.to_arrow()), **options)
+            write_deltalake(self.uri(table), _batches(table, df), **options)
             _fault(table, "committed")
             if publish:
                 self.publish()
@@ -305,10 +337,8 @@ class Lake:
             versions = {name: dt.version() for name, dt in tables.items()}
             if versions == self.published_versions():
                 return False
-            for stale in self.root.glob(f".{WAREHOUSE}.*.tmp"):  # a killed publish's file (we hold the lock)
-                stale.unlink(missing_ok=True)
-            tmp = self.root / f".{WAREHOUSE}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-            try:
+            with self.scratch() as folder:
+                tmp = folder / WAREHOUSE
                 with duckdb.connect(str(tmp)) as con:
                     con.execute("SET VARIABLE lake_root = ?", [str(self.root.absolute())])
                     for name, dt in tables.items():
@@ -320,8 +350,6 @@ class Lake:
                     os.fsync(f.fileno())
                 _fault(WAREHOUSE, "staged")
                 os.replace(tmp, self.warehouse)
-            finally:
-                tmp.unlink(missing_ok=True)
             return True
 
     @contextmanager

@@ -160,11 +160,11 @@ def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_cl
     else:  # killed after the commit: the table has the new rows; the view shows one whole version
         assert seen in ([(2020, 1, "a"), (2021, 1, "b")], [(2020, 1, "a"), (2021, 50000, "new0")])
         assert lake.read("t").height == 50001
-    assert not list(tmp_path.glob(".warehouse.duckdb.*.tmp")) or point == "warehouse.duckdb:staged"
+    assert not list((tmp_path / ".scratch").glob("*")) or point == "warehouse.duckdb:staged"
     # The next write is clean and publishes a consistent warehouse; the killed run's leftovers go.
     subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "3"], check=True)
     assert lake.query("SELECT count(*) AS n FROM t WHERE recon_year = 2021")["n"][0] == 3
-    assert not list(tmp_path.glob(".warehouse.duckdb.*.tmp"))
+    assert not list((tmp_path / ".scratch").glob("*"))
     assert Lake(tmp_path).vacuum(retention_hours=0) >= 1  # the replaced and the orphaned files
     assert len([f for f in _data_files(lake) if "_delta_log" not in f]) == 2  # one file per live partition
     assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 4

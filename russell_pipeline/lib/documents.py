@@ -16,8 +16,10 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.limits import Limits
 from russell_pipeline.lib.lists import LayoutError, ParsedList, parse_list
 from russell_pipeline.lib.pdftext import TextLayer, read_text_layer
+from russell_pipeline.lib.raw_files import read_limited
 
 CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64, "as_of_date": pl.Date, "index_name": pl.String, "company": pl.String,
@@ -72,13 +74,14 @@ class Document:
     classification: str | None = None  # ICB | RGS for change lists with a sector column
 
 
-def read_document(path: str | Path) -> Document:
-    """Parse one document; bad input raises InputError naming the file and the problem."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read file ({exc.strerror or exc})") from None
-    layer = read_text_layer(path, data)
+def read_document(path: str | Path, limits: Limits | None = None, root: Path | None = None) -> Document:
+    """Parse one document; bad input raises InputError naming the file and the problem.
+
+    `limits` default to `Limits.from_env()`; with `root`, the file must be a regular file inside it.
+    """
+    limits = limits or Limits.from_env()
+    data = read_limited(path, limits, root)
+    layer = read_text_layer(path, data, limits)
     try:
         parsed = parse_list(layer.pages)
     except LayoutError as exc:

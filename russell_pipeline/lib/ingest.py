@@ -6,6 +6,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,8 @@ import polars as pl
 from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA, FIRST_YEAR, project_calendar
 from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, Document, read_document
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.limits import Limits
+from russell_pipeline.lib.raw_files import list_year
 from russell_pipeline.lib.reconcile import reconcile
 from russell_pipeline.lib.schedules import CONTRADICTION_SCHEMA, PublishedSchedule, parse_schedule
 
@@ -40,29 +43,29 @@ class YearTables:
     constituents: pl.DataFrame
     constituent_changes: pl.DataFrame
     page_stats: pl.DataFrame
+    skipped: tuple[str, ...] = ()  # junk files left unread, one line each
 
 
-def _read_all(paths: list[Path]) -> list[Document]:
-    pdf_bytes = sum(p.stat().st_size for p in paths if p.suffix.lower() == ".pdf")
+def _read_all(paths: list[Path], raw: Path, limits: Limits) -> list[Document]:
+    read = partial(read_document, limits=limits, root=raw)
+    # lstat: a link is not followed here; read_document refuses it with one line.
+    pdf_bytes = sum(p.lstat().st_size for p in paths if p.suffix.lower() == ".pdf")
     workers = min(len(paths), os.cpu_count() or 1)
     # A pool only pays for its start-up (about a second per worker) on many sizeable PDFs.
     if workers < 2 or pdf_bytes < 4_000_000:
-        return [read_document(p) for p in paths]
+        return [read(p) for p in paths]
     # Spawn, not fork: polars' and pdfium's threads and locks do not survive a fork.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(read_document, paths))
+        return list(pool.map(read, paths))
 
 
-def year_documents(raw: Path, year: int) -> list[Path]:
-    folder = raw / str(year)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
+    """Parse every document under `raw/<year>/`; any bad document raises InputError.
 
-
-def ingest_year(raw: Path, year: int) -> YearTables:
-    """Parse every document under `raw/<year>/`; any bad document raises InputError."""
-    docs = _read_all(year_documents(raw, year))
+    `limits` default to `Limits.from_env()`.
+    """
+    folder = list_year(raw, year)
+    docs = _read_all(folder.documents, raw, limits or Limits.from_env())
     sources = pl.DataFrame(
         [
             {
@@ -92,6 +95,7 @@ def ingest_year(raw: Path, year: int) -> YearTables:
             or [pl.DataFrame(schema=PAGE_STAT_COLUMNS)],
             how="diagonal_relaxed",
         ).select(list(PAGE_STAT_COLUMNS)),
+        skipped=tuple(folder.skipped),
     )
 
 
@@ -157,9 +161,16 @@ def year_calendar(raw: Path, year: int, paths: list[Path] | None = None) -> Year
     date it contradicts itself on is reported and dropped, so the projection still stands there.
     """
     published, errors, contradictions = [], [], []
-    for path in year_documents(raw, year) if paths is None else paths:
+    limits = Limits.from_env()
+    if paths is None:
         try:
-            doc = read_document(path)
+            paths = list_year(raw, year).documents
+        except InputError as err:  # a refused file fails `documents` for the year; the projection stands
+            errors.append(str(err))
+            paths = []
+    for path in paths:
+        try:
+            doc = read_document(path, limits, root=raw)
         except InputError:
             continue  # not a readable document: `documents` fails its year with the reason
         if doc.doc_type != "schedule":

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.raw_files import junk_reason
+
 # The modules that implement each asset's method: editing one marks its partitions out of date.
 _METHOD = {
     "documents": ("lists", "pdftext", "documents", "ingest"),
@@ -62,12 +64,15 @@ def file_sha256(path) -> str:
 
 
 def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
-    """(name, sha256) of every entry under raw/<year>/: hidden files and links too, so any change shows."""
+    """(name, sha256) of every entry under raw/<year>/ but editor and OS junk: hidden files and links
+    too (not followed), so a change to any of them is noticed and its run refuses it with one line."""
     folder = raw / str(year)
     if not folder.is_dir():
         return []
     out = []
     for p in sorted(folder.iterdir()):
+        if junk_reason(p.name) is not None:
+            continue
         if p.is_symlink():
             out.append((p.name, f"link:{os.readlink(p)}"))
         else:
@@ -90,19 +95,18 @@ def market_inputs(fingerprint: object) -> str:
     return digest(CODE_VERSIONS["market_data"], fingerprint)
 
 
-def market_days(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
     """day -> a running digest of every dated market-data row up to that day (prices, shares,
     dividends, splits, fx). A period that ends on day D depends on the value at D only, so
     extending the data to later days leaves the digests of earlier periods unchanged."""
     daily = [
-        df.select(pl.col(col).alias("day"), df.hash_rows(seed=0).alias("h"), pl.lit(name).alias("t"))
-        for name, col in _DATED.items() if (df := tables[name]).height
+        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all(), pl.lit(name)).hash(seed=0).alias("h"))
+        .group_by("day").agg(pl.col("h").sum())
+        for name, col in _DATED.items() if (table := tables[name]) is not None
     ]
-    if not daily:
-        return pl.DataFrame(schema=DAYS_SCHEMA)
-    return (pl.concat(daily).with_columns(pl.struct("t", "h").hash(seed=0).alias("h"))
-            .group_by("day").agg(pl.col("h").sum()).sort("day")
-            .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest")))  # Delta has no u64
+    return (pl.concat(daily).group_by("day").agg(pl.col("h").sum()).sort("day")
+            .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
+            .collect(engine="streaming").cast(DAYS_SCHEMA))
 
 
 def window_digest(days: pl.DataFrame, end: date | None) -> int:

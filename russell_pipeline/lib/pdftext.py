@@ -18,6 +18,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.limits import Limits, over_limit
 
 # A gap wider than this many font sizes separates cells: a space is ~0.3 em,
 # table columns here are 5+ em apart.
@@ -25,6 +26,8 @@ CELL_GAP_EM = 0.9
 # Inside a word, a jump wider than this (no generated space) still splits it.
 WORD_GAP_EM = 0.6
 _CONTROLS_OK = "\t\n\r\f"
+# What a file's first bytes must tell: PDF or text, and whether the text is binary.
+PREFIX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,29 +67,42 @@ class TextLayer:
     metadata: dict[str, str]  # the PDF info dictionary (Title, CreationDate, ...); {} for text
 
 
-def read_text_layer(path: str | Path, data: bytes) -> TextLayer:
-    """Pages of positioned lines; every unreadable input becomes an InputError."""
-    if not data:
+def sniff(path: str | Path, head: bytes) -> str:
+    """"pdf" or "text" from a file's first PREFIX_BYTES; anything else raises InputError."""
+    if not head:
         raise InputError(path, "empty file")
-    head = data[:1024]
-    if b"%PDF-" in head:
-        return _read_pdf(path, data)
+    start = head[:1024]
+    if b"%PDF-" in start:
+        return "pdf"
     if str(path).lower().endswith(".pdf"):
-        lowered = head.lower()
+        lowered = start.lower()
         if b"<html" in lowered or b"<!doctype" in lowered or lowered.lstrip().startswith(b"<"):
             raise InputError(path, "is an HTML page, not a PDF (a failed download saved as .pdf?)")
         raise InputError(path, "is not a PDF (no %PDF- signature)")
-    return _read_text(path, data)
+    _decode_text(path, head[:PREFIX_BYTES], complete=len(head) < PREFIX_BYTES)
+    return "text"
+
+
+def read_text_layer(path: str | Path, data: bytes, limits: Limits | None = None) -> TextLayer:
+    """Pages of positioned lines; every unreadable input becomes an InputError."""
+    limits = limits or Limits()
+    if sniff(path, data[:PREFIX_BYTES]) == "pdf":
+        return _read_pdf(path, data, limits)
+    return _read_text(path, data, limits)
 
 
 # ---------------------------------------------------------------- text files
-def _decode_text(path: str | Path, data: bytes) -> str:
+def _decode_text(path: str | Path, data: bytes, complete: bool = True) -> str:
     if b"\x00" in data:
         raise InputError(path, "binary data, not a text document")
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    except UnicodeDecodeError as exc:
+        if not complete and exc.reason == "unexpected end of data":
+            # A prefix may cut a multi-byte character in two: decode what comes before it.
+            text = data[: exc.start].decode("utf-8-sig", errors="replace")
+        else:
+            text = data.decode("cp1252", errors="replace")
     # Random bytes decode to many control characters; real extractions have almost none.
     bad = sum(ch == "\ufffd" or (ch not in _CONTROLS_OK and unicodedata.category(ch) == "Cc") for ch in text)
     if bad > max(2, len(text) // 100):
@@ -94,8 +110,11 @@ def _decode_text(path: str | Path, data: bytes) -> str:
     return text
 
 
-def _read_text(path: str | Path, data: bytes) -> TextLayer:
+def _read_text(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
     text = _decode_text(path, data)
+    count = text.count("\f") + 1  # form feeds separate the pages of an extraction
+    if count > limits.pages:
+        raise InputError(path, over_limit(f"text document has {count:,} pages", limits.pages, "pages"))
     pages = tuple(_text_page(n, chunk) for n, chunk in enumerate(text.split("\f"), start=1))
     return TextLayer("text", pages, {})
 
@@ -128,7 +147,7 @@ def _text_page(number: int, chunk: str) -> Page:
 
 
 # ---------------------------------------------------------------- PDFs
-def _read_pdf(path: str | Path, data: bytes) -> TextLayer:
+def _read_pdf(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
     # pdfium silently rebuilds a truncated file from what is left; a missing
     # end-of-file marker is the reliable sign that pages may be gone.
     if b"%%EOF" not in data[-2048:]:
@@ -140,13 +159,22 @@ def _read_pdf(path: str | Path, data: bytes) -> TextLayer:
             raise InputError(path, "encrypted PDF (needs a password)") from None
         raise InputError(path, f"unreadable PDF ({_pdfium_reason(exc)})") from None
     try:
+        # Both limits are known before the costly part, reading each character's box.
+        if len(doc) > limits.pages:
+            raise InputError(path, over_limit(f"PDF has {len(doc):,} pages", limits.pages, "pages"))
         metadata = {k: v for k, v in doc.get_metadata_dict().items() if v}
-        pages = []
+        pages, chars = [], 0
         for i in range(len(doc)):
             page = doc[i]
+            tp = page.get_textpage()
             try:
-                pages.append(Page(i + 1, _pdf_lines(page)))
+                chars += tp.count_chars()
+                if chars > limits.text_chars:
+                    raise InputError(path, over_limit(f"PDF text layer reaches {chars:,} characters by page {i + 1}",
+                                                      limits.text_chars, "text_chars"))
+                pages.append(Page(i + 1, _pdf_lines(page.get_height(), tp)))
             finally:
+                tp.close()
                 page.close()
     except pdfium.PdfiumError as exc:
         raise InputError(path, f"damaged PDF ({_pdfium_reason(exc)})") from None
@@ -165,47 +193,42 @@ def _pdfium_reason(exc: Exception) -> str:
     return (m.group(1) if m else str(exc)).strip(" .").lower()
 
 
-def _pdf_words(page: pdfium.PdfPage) -> list[tuple[str, float, float, float, float, float]]:
+def _pdf_words(height: float, tp: pdfium.PdfTextPage) -> list[tuple[str, float, float, float, float, float]]:
     """(text, x0, x1, top, bottom, size) per word, top/bottom measured from the page top."""
-    height = page.get_height()
-    tp = page.get_textpage()
-    try:
-        n = tp.count_chars()
-        text = tp.get_text_range(0, n) if n else ""
-        if len(text) != n:  # surrogate pairs shift indices: read chars one by one
-            text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(tp.raw, i)) for i in range(n))
-        words = []
-        cur: list[str] = []
-        x0 = x1 = top = bottom = 0.0
-        for i, ch in enumerate(text):
-            if ch.isspace():
-                if cur:
-                    words.append(("".join(cur), x0, x1, top, bottom, bottom - top))
-                    cur = []
-                continue
-            if not ch.isprintable():  # soft hyphens, pdfium's \x02 markers: not text
-                continue
-            left, b, right, t = tp.get_charbox(i, loose=True)
-            ctop, cbot = height - t, height - b
+    n = tp.count_chars()
+    text = tp.get_text_range(0, n) if n else ""
+    if len(text) != n:  # surrogate pairs shift indices: read chars one by one
+        text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(tp.raw, i)) for i in range(n))
+    words = []
+    cur: list[str] = []
+    x0 = x1 = top = bottom = 0.0
+    for i, ch in enumerate(text):
+        if ch.isspace():
             if cur:
-                size = bottom - top
-                mid = (ctop + cbot) / 2
-                if not top <= mid <= bottom or left < x1 - size or left - x1 > WORD_GAP_EM * size:
-                    words.append(("".join(cur), x0, x1, top, bottom, size))
-                    cur = []
-            if not cur:
-                x0, top, bottom = left, ctop, cbot
-            cur.append(ch)
-            x1 = right
+                words.append(("".join(cur), x0, x1, top, bottom, bottom - top))
+                cur = []
+            continue
+        if not ch.isprintable():  # soft hyphens, pdfium's \x02 markers: not text
+            continue
+        left, b, right, t = tp.get_charbox(i, loose=True)
+        ctop, cbot = height - t, height - b
         if cur:
-            words.append(("".join(cur), x0, x1, top, bottom, bottom - top))
-        return words
-    finally:
-        tp.close()
+            size = bottom - top
+            mid = (ctop + cbot) / 2
+            if not top <= mid <= bottom or left < x1 - size or left - x1 > WORD_GAP_EM * size:
+                words.append(("".join(cur), x0, x1, top, bottom, size))
+                cur = []
+        if not cur:
+            x0, top, bottom = left, ctop, cbot
+        cur.append(ch)
+        x1 = right
+    if cur:
+        words.append(("".join(cur), x0, x1, top, bottom, bottom - top))
+    return words
 
 
-def _pdf_lines(page: pdfium.PdfPage) -> tuple[Line, ...]:
-    words = _pdf_words(page)
+def _pdf_lines(height: float, tp: pdfium.PdfTextPage) -> tuple[Line, ...]:
+    words = _pdf_words(height, tp)
     words.sort(key=lambda w: ((w[3] + w[4]) / 2, w[1]))
     groups: list[list[tuple]] = []
     band = (0.0, -1.0)

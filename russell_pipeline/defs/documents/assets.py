@@ -22,6 +22,8 @@ raw_documents = dg.AssetSpec(
 CHECKS = [
     dg.AssetCheckSpec("rows_match_pages", asset="source_documents", blocking=True,
                       description="Rows parsed equal the data lines present, page by page (blocks the write)."),
+    dg.AssetCheckSpec("no_skipped_files", asset="source_documents",
+                      description="No file under raw/<year>/ was left unread (editor and OS files are listed)."),
     dg.AssetCheckSpec("no_duplicate_symbols", asset="constituents",
                       description="No symbol twice within one membership list."),
     dg.AssetCheckSpec("no_header_rows", asset="constituents",
@@ -82,6 +84,12 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
             for y in years})
         yield dg.MaterializeResult(asset_key=name)
     cons, changes = tables["constituents"], tables["constituent_changes"]
+    skipped = [line for p in parsed.values() for line in p.skipped]
+    for line in skipped:
+        context.log.warning(line)
+    skipped_frame = pl.DataFrame({"skipped": skipped}, schema=[("skipped", pl.String)])
+    yield frame_check("source_documents", "no_skipped_files", skipped_frame, "skipped files",
+                      severity=dg.AssetCheckSeverity.WARN)
     for asset, rows in (("constituents", cons), ("constituent_changes", changes)):
         yield frame_check(asset, "no_duplicate_symbols", ingest.duplicate_symbols(rows), "duplicates")
         yield frame_check(asset, "no_header_rows", ingest.non_rows(rows), "header rows")

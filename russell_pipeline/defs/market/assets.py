@@ -12,7 +12,7 @@ from russell_pipeline.defs.partitions import LAKE_POOL, retry, review_to_year, r
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lib import lineage
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market_data import MarketData, load_market_data, write_market_data
+from russell_pipeline.lib.market_data import MarketData, validate_market_data, write_market_data
 from russell_pipeline.lib.synthetic import synthetic_market_data
 from russell_pipeline.lib.weights import WEIGHT_COLUMNS, compute_weights, review_dates, weights_checks
 from russell_pipeline.planning import MARKET_KEY, ingested_symbols, review_digests
@@ -71,17 +71,19 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
             folder = store.tables / SYNTHETIC_FOLDER
             write_market_data(synthetic_market_data(end, symbols=symbols, n_stocks=market.synthetic_stocks), folder)
             source = f"SYNTHETIC feed to {end} (not real market data)"
-        try:
-            md = load_market_data(folder)
-        except InputError as err:
-            raise dg.Failure(description=str(err), allow_retries=False) from None
-        tables = {name: getattr(md, name) for name in TABLES}
-        for name, table in tables.items():
-            # Sorted by date, so a nightly run's read from two months back skips older row groups.
-            order = [DATED[name], "symbol" if name != "fx" else "currency"] if name in DATED else []
-            store.write(f"market_{name}", table.sort(order) if order else table, publish=False)
-        store.write("market_days", lineage.market_days(tables), publish=False)
-        last = md.prices["date"].max()
+        # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
+        with store.scratch() as tmp:
+            try:
+                tables = {name: pl.scan_parquet(path) for name, path in validate_market_data(folder, tmp).items()}
+            except InputError as err:
+                raise dg.Failure(description=str(err), allow_retries=False) from None
+            for name, table in tables.items():
+                # Date order lets a nightly run's read from two months back skip older files and row groups.
+                store.write(f"market_{name}", _date_ordered(table, DATED.get(name)), publish=False)
+            store.write("market_days", lineage.market_days(tables), publish=False)
+            rows = {name: table.select(pl.len()).collect().item() for name, table in tables.items()}
+            review_keys = tables["memberships"].select(pl.col("review").unique().sort()).collect()["review"].to_list()
+            last = tables["prices"].select(pl.col("date").max()).collect().item()
         store.write("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
                                                    "last_price_date": [last]}))
         inputs = lineage.market_inputs(fingerprint)
@@ -91,13 +93,21 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
         metadata={
             "source": source,
             "synthetic": not market.folder,
-            "reviews": ", ".join(md.reviews),
+            "reviews": ", ".join(review_keys),
             "last_price_date": str(last),
             "dagster/uri": store.uri("market_prices"),
-            "dagster/row_count": md.prices.height,
-            **{f"{name}_rows": table.height for name, table in tables.items()},
+            "dagster/row_count": rows["prices"],
+            **{f"{name}_rows": rows[name] for name in TABLES},
         },
     )
+
+
+def _date_ordered(table: pl.LazyFrame, column: str | None) -> pl.LazyFrame:
+    """The table in date order: as it is when the feed already is (no sort, no memory), else sorted."""
+    if column is None:
+        return table
+    ordered = table.select((pl.col(column).diff().drop_nulls() >= 0).all()).collect(engine="streaming").item()
+    return table if ordered else table.sort(column, maintain_order=True)
 
 
 WEIGHT_CHECKS = {
