@@ -96,9 +96,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_query(args) -> int:
-    lake = Lake(default_lake_root())
+    result = Lake(default_lake_root()).query(args.sql)
+    if args.format != "table":
+        _emit(result, args.format)
+        return 0
     with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-        print(lake.query(args.sql))
+        print(result)
     return 0
 
 
@@ -106,7 +109,7 @@ def cmd_build(args) -> int:
     from russell_pipeline.build import build
 
     root = default_lake_root()
-    if not root.is_dir():
+    if isinstance(root, Path) and not root.is_dir():
         if not (args.init or "RUSSELL_DATA_LAKE" not in os.environ):
             raise LakeError(f"{root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
                             "`russell-pipeline build --init` to start a new lake there")
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("query", help="run SQL against warehouse.duckdb")
     p.add_argument("sql")
     p.add_argument("--max-rows", type=int, default=50)
+    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
     p = sub.add_parser("fetch", help="download the published documents of reconstitution years into raw/<year>/")
     p.add_argument("years", help="a year (2024) or a range (2010..2026)")
     p.add_argument("--mirror", default=None,

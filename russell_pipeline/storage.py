@@ -33,6 +33,8 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from russell_pipeline import remote
+
 WAREHOUSE = "warehouse.duckdb"
 LOCK = ".lake.lock"
 SCRATCH = ".scratch"  # writers' temporary files, beside the lake
@@ -74,8 +76,10 @@ class LakeError(RuntimeError):
     """A lake that cannot be used as asked; str() is one line naming it."""
 
 
-def default_lake_root() -> Path:
-    return Path(os.environ.get("RUSSELL_DATA_LAKE") or "data_lake")
+def default_lake_root() -> str | Path:
+    """`RUSSELL_DATA_LAKE` (default `./data_lake`): a folder, or an object-store URI kept as text."""
+    location = os.environ.get("RUSSELL_DATA_LAKE") or "data_lake"
+    return location if remote.is_remote(location) else Path(location)
 
 
 def _literal(value: object) -> str:
@@ -110,13 +114,36 @@ class Lake:
     _held: ClassVar[dict[str, tuple[int, int]]] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
 
     def __init__(self, root: str | Path):
-        self.root = Path(root)
+        # An object-store lake keeps its tables there and a local folder for the rest (remote.py).
+        self.location = str(root).rstrip("/") if remote.is_remote(str(root)) else None
+        self.root = remote.cache_folder(self.location) if self.location else Path(root)
         self.tables = self.root / "lake"
-        self.raw = self.root / "raw"
         self.warehouse = self.root / WAREHOUSE
+        self.options = remote.storage_options(self.location) if self.location else {}
+        self._raw, self._raw_synced = self.root / "raw", False
+
+    @property
+    def raw(self) -> Path:
+        """raw/ as local files: the folder itself, or the object store's raw/ mirrored down once."""
+        if self.location and not self._raw_synced:
+            remote.sync_down(f"{self.location}/raw", self._raw)
+            self._raw_synced = True
+        return self._raw
+
+    def push_raw(self) -> None:
+        """Upload documents added to the local raw/ (by `fetch`) to an object-store lake."""
+        if self.location:
+            for path in sorted(p for p in self._raw.rglob("*") if p.is_file() and p.name != ".sync.json"):
+                remote.put(path, f"{self.location}/raw/{path.relative_to(self._raw).as_posix()}")
+            self._raw_synced = False
 
     def uri(self, table: str) -> str:
-        return str((self.tables / table).absolute())
+        return f"{self.location}/lake/{table}" if self.location else str((self.tables / table).absolute())
+
+    @property
+    def lake_root(self) -> str:
+        """What the warehouse's relative paths hang from (the `lake_root` variable)."""
+        return self.location or str(self.root.absolute())
 
     # ------------------------------------------------------------------ one writer at a time
     @contextmanager
@@ -136,6 +163,8 @@ class Lake:
                 fd, depth = Lake._held[path]
                 Lake._held[path] = (fd, depth - 1)
             return
+        if self.location:
+            self.root.mkdir(parents=True, exist_ok=True)
         if not self.root.is_dir():
             raise LakeError(f"{self.root}: lake folder does not exist")
         try:
@@ -178,6 +207,8 @@ class Lake:
         """One line now, rather than a failed step later, when the lake folder cannot be written."""
         path = self.root / LOCK
         try:
+            if self.location:
+                self.root.mkdir(parents=True, exist_ok=True)
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
         except OSError as err:
             raise LakeError(f"{path}: the lake cannot be written ({err.strerror})") from None
@@ -197,7 +228,7 @@ class Lake:
     # ------------------------------------------------------------------ tables
     def _table(self, table: str) -> DeltaTable | None:
         try:
-            return DeltaTable(self.uri(table))
+            return DeltaTable(self.uri(table), storage_options=self.options)
         except TableNotFoundError:
             return None
 
@@ -240,7 +271,7 @@ class Lake:
                     kept = stored.filter(~pl.col(partition_column).is_in(keys))
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
-            write_deltalake(self.uri(table), _batches(table, df), **options)
+            write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
             _fault(table, "committed")
             if publish:
                 self.publish()
@@ -260,7 +291,7 @@ class Lake:
         """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
         if self._table(table) is None:
             return None
-        return pl.scan_delta(self.uri(table), version=version)
+        return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
 
     def lineage(self, asset: str) -> dict[str, str]:
         """Partition -> digest of the inputs it was last built from (see lib/lineage.py)."""
@@ -277,6 +308,8 @@ class Lake:
             self.write(LINEAGE, frame.sort("partition"), "asset", [asset])
 
     def table_names(self) -> list[str]:
+        if self.location:
+            return remote.delta_tables(f"{self.location}/lake")
         if not self.tables.is_dir():
             return []
         return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
@@ -286,7 +319,7 @@ class Lake:
         removed = 0
         with self.locked():
             for name in self.table_names():
-                removed += len(DeltaTable(self.uri(name)).vacuum(
+                removed += len(DeltaTable(self.uri(name), storage_options=self.options).vacuum(
                     retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False))
         return removed
 
@@ -312,10 +345,13 @@ class Lake:
                 f"union_by_name = true{hive})")
 
     def _versions(self) -> dict[str, int]:
-        return {name: DeltaTable(self.uri(name)).version() for name in self.table_names()}
+        return {name: DeltaTable(self.uri(name), storage_options=self.options).version()
+                for name in self.table_names()}
 
     def published_versions(self) -> dict[str, int]:
         """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
+        if self.location and not self._fetch_warehouse():
+            return {}
         if not self.warehouse.exists():
             return {}
         try:
@@ -333,14 +369,14 @@ class Lake:
         if self._versions() == self.published_versions():
             return False  # nothing changed: no lock taken, no file touched
         with self.locked():
-            tables = {name: DeltaTable(self.uri(name)) for name in self.table_names()}
+            tables = {name: DeltaTable(self.uri(name), storage_options=self.options) for name in self.table_names()}
             versions = {name: dt.version() for name, dt in tables.items()}
             if versions == self.published_versions():
                 return False
             with self.scratch() as folder:
                 tmp = folder / WAREHOUSE
                 with duckdb.connect(str(tmp)) as con:
-                    con.execute("SET VARIABLE lake_root = ?", [str(self.root.absolute())])
+                    self._attach_store(con)
                     for name, dt in tables.items():
                         con.execute(self._view_sql(name, dt))
                     con.execute(f"CREATE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT)")
@@ -349,8 +385,20 @@ class Lake:
                 with open(tmp, "rb") as f:
                     os.fsync(f.fileno())
                 _fault(WAREHOUSE, "staged")
+                if self.location:  # an object store replaces a whole object at once
+                    remote.put(tmp, f"{self.location}/{WAREHOUSE}")
                 os.replace(tmp, self.warehouse)
             return True
+
+    def _fetch_warehouse(self) -> bool:
+        """Refresh the local copy of an object-store lake's published warehouse (False: none yet)."""
+        return remote.get(f"{self.location}/{WAREHOUSE}", self.warehouse)
+
+    def _attach_store(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Point the views at this lake: `lake_root`, and the object store's file system if remote."""
+        if self.location:
+            con.register_filesystem(remote.fs_for(self.location))
+        con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -360,13 +408,14 @@ class Lake:
         lake (external access off, the lake folder allowed), load an extension or change these
         settings (the configuration is locked).
         """
+        if self.location:
+            self._fetch_warehouse()
         if not self.warehouse.exists():
-            raise LakeError(f"{self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
-        root = str(self.root.absolute())
+            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
         con = duckdb.connect(str(self.warehouse), read_only=True)
         try:
-            con.execute("SET VARIABLE lake_root = ?", [root])
-            con.execute("SET allowed_directories = ?", [[os.path.join(root, "lake") + os.sep]])
+            self._attach_store(con)
+            con.execute("SET allowed_directories = ?", [[f"{self.lake_root}/lake/"]])
             con.execute("SET enable_external_access = false")
             con.execute("SET autoinstall_known_extensions = false")
             con.execute("SET autoload_known_extensions = false")

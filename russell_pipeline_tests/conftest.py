@@ -27,3 +27,16 @@ def tmp_lake(tmp_path: Path) -> Path:
     root = tmp_path / "lake_root"
     shutil.copytree(RAW, root / "raw")
     return root
+
+
+@pytest.fixture(scope="session")
+def small_market(tmp_path_factory) -> Path:
+    """A small market-data folder (120 synthetic stocks to 2020-03-31): whole builds take seconds."""
+    from datetime import date
+
+    from russell_pipeline.lib.market_data import write_market_data
+    from russell_pipeline.lib.synthetic import synthetic_market_data
+
+    folder = tmp_path_factory.mktemp("small_market")
+    write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), folder)
+    return folder

@@ -23,21 +23,10 @@ TABLES = ("source_documents", "constituent_changes", "recon_calendar", "market_p
           "index_levels")
 
 
-@pytest.fixture(scope="module")
-def market(tmp_path_factory) -> Path:
-    """A small market-data folder (120 synthetic stocks to 2020-03-31): builds take seconds."""
-    from russell_pipeline.lib.market_data import write_market_data
-    from russell_pipeline.lib.synthetic import synthetic_market_data
-
-    folder = tmp_path_factory.mktemp("market")
-    write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), folder)
-    return folder
-
-
-def _lake(tmp_path: Path, market: Path, name: str = "lake") -> tuple[Path, dict]:
+def _lake(tmp_path: Path, small_market: Path, name: str = "lake") -> tuple[Path, dict]:
     root = tmp_path / name
     shutil.copytree(RAW, root / "raw")
-    shutil.copytree(market, tmp_path / f"{name}_market")
+    shutil.copytree(small_market, tmp_path / f"{name}_market")
     env = {"RUSSELL_DATA_LAKE": str(root), "RUSSELL_MARKET_DATA": str(tmp_path / f"{name}_market"),
            "DAGSTER_HOME": str(tmp_path / f"{name}_home")}
     return root, env
@@ -58,9 +47,9 @@ def _extend_market(folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(tmp_path, market,
+def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(tmp_path, small_market,
                                                                                        monkeypatch):
-    root, env = _lake(tmp_path, market)
+    root, env = _lake(tmp_path, small_market)
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-2000:]
     before = _contents(root)
@@ -81,7 +70,7 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
     assert f"marked run {stuck.run_id[:8]} failed" in again.stdout.decode()
     with dg.DagsterInstance.get() as instance:
         assert instance.get_run_by_id(stuck.run_id).status == dg.DagsterRunStatus.FAILURE
-    fresh_root, fresh_env = _lake(tmp_path, market, "fresh")
+    fresh_root, fresh_env = _lake(tmp_path, small_market, "fresh")
     _extend_market(Path(fresh_env["RUSSELL_MARKET_DATA"]))
     assert cli("build", env=fresh_env).returncode == 0
     assert _contents(root) == _contents(fresh_root)
@@ -108,8 +97,8 @@ READER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_two_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, market):
-    root, env = _lake(tmp_path, market)
+def test_two_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, small_market):
+    root, env = _lake(tmp_path, small_market)
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(root), str(stop)], stdout=subprocess.PIPE,
                               text=True)
@@ -124,7 +113,7 @@ def test_two_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_buil
         assert build.returncode == 0, err[-2000:]
     assert int(errors) == 0, examples
     assert int(reads) > 0
-    single_root, single_env = _lake(tmp_path, market, "single")
+    single_root, single_env = _lake(tmp_path, small_market, "single")
     assert cli("build", env=single_env).returncode == 0
     assert _contents(root) == _contents(single_root)
 
@@ -142,10 +131,10 @@ def test_a_missing_lake_folder_is_one_line_unless_asked_to_create_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_read_only_lake_or_instance_is_one_line(tmp_path, market):
+def test_a_read_only_lake_or_instance_is_one_line(tmp_path, small_market):
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], check=False).returncode:
         pytest.skip("needs a mount namespace (unshare -m) to make a read-only folder as root")
-    root, env = _lake(tmp_path, market)
+    root, env = _lake(tmp_path, small_market)
     (tmp_path / "home").mkdir()
 
     def read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:

@@ -205,6 +205,7 @@ def fetch_years(lake: Lake, years: list[int], registry: list[Published], client:
             if outcome.row is not None:
                 kept[doc.file] = outcome.row
         rows += kept.values()
+    lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
     lake.write(MANIFEST, pl.DataFrame(rows, schema=MANIFEST_COLUMNS), "recon_year", years)
     return outcomes
 
