@@ -77,10 +77,12 @@ class _Runner:
         self.defs, self.instance, self.verbose = defs, instance, verbose
         self.failures: list[str] = []
 
-    def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False) -> bool:
+    def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False,
+            assets: list[str] | None = None) -> bool:
         started = time.perf_counter()
         result = self.defs.resolve_job_def(job_name).execute_in_process(
             instance=self.instance, tags=tags or {},
+            asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
             # The full event log is in the instance (and the UI); the terminal gets one line.
             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
             raise_on_error=self.verbose,
@@ -95,11 +97,13 @@ class _Runner:
                 print(f"{label}: FAILED: {line}", file=sys.stderr, flush=True)
         return result.success
 
-    def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool) -> None:
+    def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool,
+               asset: str | None = None) -> None:
         for first, last in lineage.ranges(keys, all_keys):
-            label = f"{job_name} {first}" + (f"..{last}" if last != first else "")
+            label = (asset or job_name) + f" {first}" + (f"..{last}" if last != first else "")
             tags = {RANGE_START: first, RANGE_END: last}
-            if self.run(job_name, label, tags, quiet_failure=retry_alone and first != last):
+            if self.run(job_name, label, tags, quiet_failure=retry_alone and first != last,
+                        assets=[asset] if asset else None):
                 continue
             if retry_alone and first != last:  # isolate the failing partitions: the others still build
                 print(f"{label}: failed; running its partitions one by one", flush=True)
@@ -128,7 +132,10 @@ def build(lake: Lake, verbose: bool = False) -> int:
     stale = planning.stale_reviews(lake)
     keys = sorted(set(stale["quarterly_weights"]) | set(stale["index_levels"]))
     print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
-    runner.ranges("reviews_job", keys, reviews.get_partition_keys(), retry_alone=False)
+    # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
+    # the levels from the period before it on (each period starts from the one before).
+    for asset in ("quarterly_weights", "index_levels"):
+        runner.ranges("reviews_job", stale[asset], reviews.get_partition_keys(), retry_alone=False, asset=asset)
 
     lake.publish()
     _summary(lake)

@@ -80,7 +80,7 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     out = done.stdout.decode()
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     assert "recon_year_job 2010..2030: ok" in out and "market_data: ok" in out
-    assert "reviews_job 2019-03..2020-03: ok" in out
+    assert "index_levels 2019-03..2020-03: ok" in out
     # Nothing new: the second build plans nothing, runs nothing and touches no file of the lake.
     lake_files = {p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file()}
     again = cli("build", env=env, cwd=tmp_path)

@@ -42,6 +42,8 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
     assert lines[3] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[4].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[5].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
@@ -59,7 +61,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert done.returncode == 1
     assert "recon_year_job 2010..2030: failed; running its partitions one by one" in out
     assert "recon_year_job 2020: ok" in out and "recon_year_job 2022: ok" in out
-    assert "reviews_job 2019-03..2020-03: ok" in out  # the index still builds
+    assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
     assert err.splitlines() == [
         f"recon_year_job 2021: FAILED: documents: {root}/raw/2021/empty.pdf: empty file",
         "build finished with 1 failure(s):",

@@ -84,7 +84,7 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
                 "DAGSTER_HOME": str(tmp_path / "home")}
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-3000:]
-    assert "reviews_job 2019-03..2020-03: ok" in first.stdout.decode()
+    assert "index_levels 2019-03..2020-03: ok" in first.stdout.decode()
     before = _contents_of(env)
     # A kill inside the index_levels write: S3 keeps the previous version, every view still answers.
     _extend_market(tmp_path / "market")

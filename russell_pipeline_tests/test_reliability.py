@@ -56,7 +56,7 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
     _extend_market(Path(env["RUSSELL_MARKET_DATA"]))
     killed = cli("build", env=env | {"RUSSELL_FAULT": "index_levels:data_written"})
     assert killed.returncode == -signal.SIGKILL
-    assert "reviews_job 2020-03..2020-03" not in killed.stdout.decode()  # it died inside that run
+    assert "index_levels 2020-03: ok" not in killed.stdout.decode()  # it died inside that run
     # Every view still answers, with the previous levels (the new market data was already published).
     after_kill = _contents(root)
     assert after_kill["index_levels"] == before["index_levels"]
