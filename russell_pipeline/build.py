@@ -21,7 +21,7 @@ from russell_pipeline.defs.index.schedules import RANGE_END, RANGE_START
 from russell_pipeline.defs.partitions import recon_years, reviews
 from russell_pipeline.defs.resources import MarketSource, mark_dead_runs_failed
 from russell_pipeline.lib import lineage
-from russell_pipeline.storage import Lake, LakeError
+from russell_pipeline.storage import RETENTION_HOURS, Lake, LakeError
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
           "market_memberships", "market_source", "quarterly_weights", "index_levels")
@@ -137,6 +137,9 @@ def build(lake: Lake, verbose: bool = False) -> int:
     for asset in ("quarterly_weights", "index_levels"):
         runner.ranges("reviews_job", stale[asset], reviews.get_partition_keys(), retry_alone=False, asset=asset)
 
+    removed = lake.vacuum()
+    if removed:
+        print(f"vacuum: removed {removed} data files replaced more than {RETENTION_HOURS} hours ago")
     lake.publish()
     _summary(lake)
     if runner.failures:

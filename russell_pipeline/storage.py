@@ -315,13 +315,19 @@ class Lake:
         return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
 
     def vacuum(self, retention_hours: int = RETENTION_HOURS) -> int:
-        """Delete files no version within the retention needs (replaced ones, and a killed write's orphans)."""
-        removed = 0
+        """Delete files no version within the retention needs (replaced ones, and a killed write's orphans).
+
+        A dry run decides first, so a lake with nothing to delete is not touched (no lock, no commit)."""
+
+        def table(name: str) -> DeltaTable:
+            return DeltaTable(self.uri(name), storage_options=self.options)
+
+        options = {"retention_hours": retention_hours, "enforce_retention_duration": False}
+        due = [name for name in self.table_names() if table(name).vacuum(dry_run=True, **options)]
+        if not due:
+            return 0
         with self.locked():
-            for name in self.table_names():
-                removed += len(DeltaTable(self.uri(name), storage_options=self.options).vacuum(
-                    retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False))
-        return removed
+            return sum(len(table(name).vacuum(dry_run=False, **options)) for name in due)
 
     # ------------------------------------------------------------------ the DuckDB views
     def _view_sql(self, table: str, dt: DeltaTable) -> str:
