@@ -11,16 +11,19 @@ ENV PYTHONUNBUFFERED=1 \
 
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 
-WORKDIR /opt/dagster/app
 # The lock first: its layer is rebuilt only when the lock changes, not on every code change.
-COPY requirements.lock ./
-RUN uv pip install --system -r requirements.lock
+# Bytecode is compiled at build: the runtime user cannot write it, and every run starts afresh.
+COPY requirements.lock /tmp/src/
+RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock
 
-COPY pyproject.toml ./
-COPY russell_pipeline ./russell_pipeline
-RUN uv pip install --system --no-deps . \
+# The package is installed, not run from a source folder (which would shadow the installed copy).
+COPY pyproject.toml /tmp/src/
+COPY russell_pipeline /tmp/src/russell_pipeline
+RUN uv pip install --system --compile-bytecode --no-deps /tmp/src && rm -rf /tmp/src \
     && useradd --create-home --uid 1000 dagster \
     && mkdir -p "$DAGSTER_HOME" && chown dagster "$DAGSTER_HOME"
+
+WORKDIR /opt/dagster/app
 
 USER dagster
 EXPOSE 4000
