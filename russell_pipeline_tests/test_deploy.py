@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -24,13 +25,17 @@ import yaml
 from dagster._cli.api import grpc_command
 from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config
+from dagster._core.remote_origin import GrpcServerCodeLocationOrigin
 from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster._grpc.client import DagsterGrpcClient
+from dagster._grpc.server import wait_for_grpc_server
 from dagster_docker import DockerRunLauncher
 from dagster_k8s import K8sRunLauncher
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from russell_pipeline.build import _failure_lines
+from russell_pipeline.build import failure_lines
 from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.storage import Lake
 from russell_pipeline_tests.conftest import RAW, REPO
 
 DEPLOY = REPO / "deploy"
@@ -148,7 +153,7 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
             result = defs.resolve_job_def(job_name).execute_in_process(
                 instance=instance, resources=resources, tags={RANGE[0]: first, RANGE[1]: last},
                 raise_on_error=False)
-            assert result.success, _failure_lines(result)
+            assert result.success, failure_lines(result)
             results[job_name] = result.run_id
 
     # A second instance on the same home: everything below comes back from PostgreSQL.
@@ -164,7 +169,11 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
             assert sorted(r.partition_key for r in records[name]) == REVIEWS
         latest = instance.get_latest_materialization_event(dg.AssetKey("index_levels"))
         assert latest.dagster_event.partition == "2019-12"
-        assert latest.asset_materialization.metadata["latest_date"].value == "2019-12-31"
+        assert latest.asset_materialization.metadata["series_latest_date"].value == "2019-12-31"
+        rows = {r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value
+                for r in records["index_levels"]}
+        assert rows == dict(Lake(root).read("index_levels").group_by("review").len().iter_rows())
+        assert sum(rows.values()) == 202  # NYSE sessions 2019-03-15 (the March review) to 2019-12-31
         # The pool took its limit from `concurrency.pools.default_limit`, and the run freed its slots.
         limits = {p.name: (p.limit, p.from_default) for p in instance.event_log_storage.get_pool_limits()}
         assert limits == {"lake_writer": (1, True)}
@@ -199,9 +208,24 @@ def test_production_instance_settings_as_dagster_reads_them(postgres, tmp_path):
         assert (instance.run_retries_enabled, instance.run_retries_max_retries,
                 instance.run_retries_retry_on_asset_or_op_failure) == (True, 1, False)
         assert instance.get_tick_retention_settings(InstigatorType.SENSOR) == {
-            TickStatus.STARTED: 90, TickStatus.SKIPPED: 1, TickStatus.SUCCESS: 90, TickStatus.FAILURE: 90}
+            TickStatus.STARTED: -1, TickStatus.SKIPPED: 7, TickStatus.SUCCESS: -1, TickStatus.FAILURE: 30}
         assert set(instance.get_tick_retention_settings(InstigatorType.SCHEDULE).values()) == {90}
         assert not instance.telemetry_enabled
+
+
+def _within(small, big) -> bool:
+    """Every key of `small` is in `big` with the same value (mappings compared key by key)."""
+    if isinstance(small, dict):
+        return isinstance(big, dict) and all(k in big and _within(v, big[k]) for k, v in small.items())
+    return small == big
+
+
+def test_production_instance_keeps_every_laptop_setting():
+    """The team instance adds storage, queue limits, timeouts and retries to the project's
+    settings (russell_pipeline/dagster.yaml, used by `make run` and `make ui`), and changes none."""
+    laptop, production = _yaml(REPO / "russell_pipeline" / "dagster.yaml"), _yaml(DEPLOY / "dagster.yaml")
+    assert _within(laptop, production)
+    assert not _within(production, laptop)
 
 
 @pytest.mark.slow
@@ -227,15 +251,21 @@ def _grpc_args(args: list[str]) -> dict:
     return grpc_command.make_context("grpc", list(args)).params
 
 
+def _dockerfile_cmd() -> list[str]:
+    text = (REPO / "Dockerfile").read_text()
+    return yaml.safe_load(re.search(r"^CMD (\[.*?\])$", text, re.MULTILINE | re.DOTALL).group(1).replace("\\\n", ""))
+
+
 def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
     text = (REPO / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim$", text, re.MULTILINE)
     uv = re.search(r"^ARG UV_VERSION=(\S+)$", text, re.MULTILINE).group(1)
     assert uv == re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
-    assert "COPY requirements.lock ./\nRUN uv pip install --system -r requirements.lock" in text
-    assert "uv pip install --system --no-deps ." in text
+    assert ("COPY requirements.lock /tmp/src/\n"
+            "RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock") in text
+    assert "uv pip install --system --compile-bytecode --no-deps /tmp/src" in text
     assert re.search(r"^EXPOSE 4000$", text, re.MULTILINE)
-    cmd = yaml.safe_load(re.search(r"^CMD (\[.*?\])$", text, re.MULTILINE | re.DOTALL).group(1).replace("\\\n", ""))
+    cmd = _dockerfile_cmd()
     assert cmd[:3] == ["dagster", "api", "grpc"]
     params = _grpc_args(cmd[3:])
     dagster_table = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["dagster"]
@@ -243,6 +273,31 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
         "0.0.0.0", 4000, dagster_table["module_name"], dagster_table["code_location_name"])
     ignored = [line for line in (REPO / ".dockerignore").read_text().splitlines() if not line.startswith("#")]
     assert ignored[0] == "*" and {"!requirements.lock", "!pyproject.toml", "!russell_pipeline/"} <= set(ignored)
+
+
+@pytest.mark.slow
+def test_the_image_command_serves_the_location_the_docker_workspace_names(tmp_path):
+    """The Dockerfile's CMD, run here on 127.0.0.1 (a free port for 4000), answers the workspace
+    entry the webserver and daemon use, with the image the run launcher will start runs in."""
+    port = _free_port()
+    args = [{"0.0.0.0": "127.0.0.1", "4000": str(port)}.get(a, a) for a in _dockerfile_cmd()[3:]]
+    image = _yaml(DEPLOY / "docker" / "docker-compose.yaml")["services"]["code"]["environment"]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DAGSTER_CURRENT_IMAGE": image["DAGSTER_CURRENT_IMAGE"]}
+    # The image's working directory holds no source: run from an empty one too.
+    server = subprocess.Popen([sys.executable, "-m", "dagster", "api", "grpc", *args], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_grpc_server(server, DagsterGrpcClient(port=port, host="127.0.0.1"), args, timeout=120)
+        [entry] = _yaml(DEPLOY / "docker" / "workspace.yaml")["load_from"]
+        origin = GrpcServerCodeLocationOrigin(host="127.0.0.1", port=port,
+                                              location_name=entry["grpc_server"]["location_name"])
+        with dg.instance_for_test() as instance, origin.create_location(instance) as location:
+            assert location.container_image == image["DAGSTER_CURRENT_IMAGE"]
+            [repository] = location.get_repositories().values()
+            assert {"recon_year_job", "index_job"} <= {job.name for job in repository.get_all_jobs()}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_compose_runs_postgres_code_webserver_daemon_against_one_image():
