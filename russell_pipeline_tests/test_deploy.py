@@ -241,7 +241,7 @@ def test_docker_instance_is_the_production_one_plus_a_docker_run_launcher(postgr
     daemon_env = compose["services"]["daemon"]["environment"]
     # The launcher reads each variable from the daemon's environment and fails a run on a missing one.
     assert set(passed) == set(INSTANCE_ENV) | {"RUSSELL_DATA_LAKE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                               "AWS_REGION"}
+                                               "AWS_DEFAULT_REGION"}
     assert set(passed) <= set(daemon_env)
     assert set(compose["networks"]) == {"russell_pipeline"} == {compose["networks"]["russell_pipeline"]["name"]}
 
@@ -349,7 +349,7 @@ def test_helm_values_hold_the_production_instance_and_a_valid_k8s_launcher(tmp_p
     params = _grpc_args([*deployment["dagsterApiGrpcArgs"], "--port", str(deployment["port"])])
     assert params["module_name"] == "russell_pipeline.definitions"
     env = {e["name"]: e["value"] for e in deployment["env"]}
-    assert env["RUSSELL_DATA_LAKE"].startswith("s3://") and "AWS_REGION" in env
+    assert env["RUSSELL_DATA_LAKE"].startswith("s3://") and "AWS_DEFAULT_REGION" in env
     secrets = [s["name"] for s in deployment["envSecrets"]]
 
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
