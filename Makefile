@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/data_lake/.dagster
+# Let Python cache the bytecode of what it imports (a first run compiles only that), even where
+# the environment turns caching off: every later process, test subprocess and CLI call starts faster.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup run test ui lock bench clean
 
@@ -16,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "setup: installing the locked dependencies into $(VENV) (uv; plain pip if uv cannot be had)"
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
-	  $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -r requirements.lock \
+	  $(BIN)/uv pip install --python $(BIN)/python -r requirements.lock \
 	  && $(BIN)/uv pip install --python $(BIN)/python --no-deps -e . ; \
 	else \
 	  $(BIN)/python -m pip install --disable-pip-version-check -r requirements.lock \
