@@ -1,8 +1,9 @@
 """The main job: every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), each only where its inputs changed (planning.py). A year that fails is retried alone, so
-a bad document fails its own year and every other year, the market data and the index still build.
+levels), then the membership tables over every year, each only where its inputs changed
+(planning.py). A year that fails is retried alone, so a bad document fails its own year and every
+other year, the market data and the index still build.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from russell_pipeline.lib import lineage
 from russell_pipeline.storage import Lake
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
-          "market_memberships", "market_source", "quarterly_weights", "index_levels")
+          "market_memberships", "market_source", "quarterly_weights", "index_levels", "membership_history",
+          "membership_reconciliation", "list_revisions")
 
 
 def instance_for(lake: Lake) -> dg.DagsterInstance:
@@ -125,6 +127,11 @@ def build(lake: Lake, verbose: bool = False) -> int:
     keys = sorted(set(stale["quarterly_weights"]) | set(stale["index_levels"]))
     print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
     runner.ranges("reviews_job", keys, reviews.get_partition_keys(), retry_alone=False)
+
+    if planning.membership_stale(lake):
+        runner.run("membership_job", "membership")
+    else:
+        print("membership: up to date", flush=True)
 
     lake.publish()
     _summary(lake)
