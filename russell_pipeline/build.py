@@ -26,7 +26,7 @@ from russell_pipeline.storage import Lake
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
           "market_memberships", "market_source", "quarterly_weights", "index_levels", "membership_history",
-          "membership_reconciliation", "list_revisions")
+          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
 
 
 def instance_for(lake: Lake) -> dg.DagsterInstance:
@@ -151,4 +151,4 @@ def _summary(lake: Lake) -> None:
     for table in TABLES:
         if table in stored:
             count = lake.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0]
-            print(f"  {table:<22}{count:>12,} rows")
+            print(f"  {table:<26}{count:>12,} rows")

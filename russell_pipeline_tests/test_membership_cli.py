@@ -77,6 +77,9 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
         ("missing_from_list", "contradicts_final_list", "GOLF"), ("unexpected_in_list", "unexplained", "HTL")]
     assert lake.query("SELECT symbol FROM members_on(DATE '2023-06-23', index := 'Russell 2000')").rows() == [
         ("ALPH",), ("BRVO",), ("CHRL",)]
+    assert lake.query("SELECT review, previous_review, expected, listed, differences, scope "
+                      "FROM membership_reconciliation_summary ORDER BY review").rows() == [
+        ("2022-06", None, None, 3, 0, "no_previous_list"), ("2023-06", "2022-06", 5, 5, 2, "compared")]
     assert lake.query("SELECT count(*) FROM list_revisions").item() == 4
     materialized = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
                     for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
@@ -111,7 +114,8 @@ def test_definitions_hold_the_membership_job_and_sensor():
     from russell_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for name in ("membership_history", "membership_reconciliation", "list_revisions"):
+    for name in ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
+                 "list_revisions"):
         node = graph.get(dg.AssetKey(name))
         assert {k.to_user_string() for k in node.parent_keys} == {
             "source_documents", "constituents", "constituent_changes", "recon_calendar"}

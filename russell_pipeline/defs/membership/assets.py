@@ -10,7 +10,7 @@ from russell_pipeline.defs.partitions import LAKE_POOL, retry
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import lineage
 from russell_pipeline.lib.membership import HISTORY_COLUMNS, membership_tables, overlapping_intervals
-from russell_pipeline.lib.membership_reconcile import DIFFERENCE_COLUMNS, UNACCOUNTED
+from russell_pipeline.lib.membership_reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
 from russell_pipeline.lib.revisions import REVISION_COLUMNS
 from russell_pipeline.planning import MEMBERSHIP_KEY, membership_inputs
 
@@ -19,9 +19,13 @@ TABLES = {
                            "which it was a member, traced to the document rows that open and close each one.")),
     "membership_reconciliation": (DIFFERENCE_COLUMNS, ("Symbols where previous membership list + final additions "
                                   "- final deletions differs from the next list, with the cause the documents show.")),
+    "membership_reconciliation_summary": (SUMMARY_COLUMNS, ("Per index and documented reconstitution, what "
+                                          "could be reconciled (scope, note) and the counts behind it.")),
     "list_revisions": (REVISION_COLUMNS, ("Names that entered or left between consecutive versions (preliminary, "
                        "updates, final) of each addition and deletion list.")),
 }
+EMPTY = {"membership_reconciliation": "no differences, or nothing to reconcile (see the summary table)",
+         "list_revisions": "no change list has more than one version"}
 CHECKS = [
     dg.AssetCheckSpec("intervals_disjoint", asset="membership_history", blocking=True,
                       description="No symbol is in one index twice at the same time (blocks the write)."),
@@ -45,7 +49,7 @@ CHECKS = [
     retry_policy=retry,
 )
 def membership(context: dg.AssetExecutionContext, lake: LakeResource):
-    """One pass over every year's lists and review dates feeds the three membership tables."""
+    """One pass over every year's lists and review dates feeds the four membership tables."""
     with lake.writing() as store:
         inputs, digest = membership_inputs(store)
         built = membership_tables(inputs["constituents"], inputs["constituent_changes"],
@@ -56,21 +60,18 @@ def membership(context: dg.AssetExecutionContext, lake: LakeResource):
             raise dg.Failure(description=f"{overlaps.height} overlapping membership interval(s) (see "
                              "intervals_disjoint); nothing written", allow_retries=False)
         frames = {"membership_history": built.history, "membership_reconciliation": built.reconciliation,
-                  "list_revisions": built.revisions}
+                  "membership_reconciliation_summary": built.summary, "list_revisions": built.revisions}
         for name, frame in frames.items():
             store.write(name, frame, publish=False)
         store.record_lineage("membership", {MEMBERSHIP_KEY: digest})
         store.publish()
-    summary = _markdown(built.summary.drop("recon_year"))
     for name, frame in frames.items():
         yield dg.MaterializeResult(asset_key=name, data_version=dg.DataVersion(digest), metadata=partition_facts(
             store, name, frame, "start_date" if name == "membership_history" else None,
-            empty_because="no list document placed on a review" if name != "list_revisions"
-            else "no change list has more than one version",
-            **({"reconciled_reviews": summary} if name == "membership_reconciliation" else {})))
+            empty_because=EMPTY.get(name, "no list document placed on a review")))
     yield frame_check("membership_history", "documents_placed", built.unplaced, "unplaced document",
                       severity=dg.AssetCheckSeverity.WARN)
-    yield _reconciliation_check(built.reconciliation, summary)
+    yield _reconciliation_check(built.reconciliation, built.summary)
 
 
 def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
@@ -81,7 +82,7 @@ def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells]))
 
 
-def _reconciliation_check(differences: pl.DataFrame, summary: dg.MetadataValue) -> dg.AssetCheckResult:
+def _reconciliation_check(differences: pl.DataFrame, summary: pl.DataFrame) -> dg.AssetCheckResult:
     unaccounted = differences.filter(pl.col("cause").is_in(UNACCOUNTED))
     counts = differences.group_by("review", "index_name", "difference", "cause").len("symbols").sort(
         "review", "index_name", "difference", "cause")
@@ -92,7 +93,7 @@ def _reconciliation_check(differences: pl.DataFrame, summary: dg.MetadataValue) 
             "differences": differences.height,
             "unaccounted": unaccounted.height,
             "by_cause": _markdown(counts),
-            "reviews": summary,
+            "reviews": _markdown(summary.drop("recon_year")),
             "examples": _markdown(unaccounted.select("review", "index_name", "difference", "cause", "symbol",
                                                      "company", "source_path", "source_page", "source_line")
                                   .head(20)),

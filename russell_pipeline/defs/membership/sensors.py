@@ -8,8 +8,9 @@ from russell_pipeline.planning import membership_inputs, membership_stale
 
 membership_job = dg.define_asset_job(
     "membership_job",
-    selection=dg.AssetSelection.assets("membership_history", "membership_reconciliation", "list_revisions"),
-    description="Membership history, reconciliation and list revisions, from every year's stored lists.",
+    selection=dg.AssetSelection.assets("membership_history", "membership_reconciliation",
+                                       "membership_reconciliation_summary", "list_revisions"),
+    description="Membership history, reconciliation (differences and summary) and list revisions, from every year's stored lists.",
 )
 
 
