@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/parse_bench.py ../shared/real
 	$(BIN)/python bench/levels_bench.py
 	$(BIN)/python bench/nightly_bench.py
+	$(BIN)/python bench/membership_bench.py
 
 # Re-pin every dependency (needs network to PyPI); commit the result.
 lock: setup

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
+from datetime import date
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from russell_pipeline import planning
@@ -142,6 +145,14 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
                                     "[2022-06-27, 2024-07-01)\n")
 
 
+def test_members_in_parquet_keeps_the_types(built):
+    done = cli("members", "2023-06-23", "--format", "parquet", env={"RUSSELL_DATA_LAKE": str(built[0])})
+    assert done.returncode == 0, done.stderr.decode()
+    got = pl.read_parquet(io.BytesIO(done.stdout))
+    assert got.select("symbol", "start_date", "open_line").rows() == [
+        ("ALPH", date(2022, 6, 27), 6), ("BRVO", date(2022, 6, 27), 7), ("CHRL", date(2022, 6, 27), 8)]
+
+
 def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
     unknown = cli("members", "2023-06-26", "--index", "Russell 1000", env={"RUSSELL_DATA_LAKE": str(root)})
@@ -184,8 +195,6 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
 
 
 def test_macros_are_created_only_over_stored_tables(tmp_path):
-    import polars as pl
-
     lake = Lake(tmp_path)
     lake.write("constituents", pl.DataFrame({"recon_year": [2022], "symbol": ["ALPH"]}), "recon_year")
     assert lake.query("SELECT count(*) FROM constituents").item() == 1  # published without members_on
