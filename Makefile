@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/levels_bench.py
 	$(BIN)/python bench/nightly_bench.py
 	$(BIN)/python bench/hostile_inputs.py
+	$(BIN)/python bench/membership_bench.py
 
 # Re-pin every dependency (needs network to PyPI); commit the result.
 lock: setup

@@ -1,8 +1,9 @@
 """The main job: every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), each only where its inputs changed (planning.py). A year that fails is retried alone, so
-a bad document fails its own year and every other year, the market data and the index still build.
+levels), then the membership tables over every year, each only where its inputs changed
+(planning.py). A year that fails is retried alone, so a bad document fails its own year and every
+other year, the market data and the index still build.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from russell_pipeline.lib import lineage
 from russell_pipeline.storage import RETENTION_HOURS, Lake, LakeError
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
-          "market_memberships", "market_source", "quarterly_weights", "index_levels")
+          "market_memberships", "market_source", "quarterly_weights", "index_levels", "membership_history",
+          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
 
 
 def instance_for(lake: Lake) -> dg.DagsterInstance:
@@ -137,6 +139,11 @@ def build(lake: Lake, verbose: bool = False) -> int:
     for asset in ("quarterly_weights", "index_levels"):
         runner.ranges("reviews_job", stale[asset], reviews.get_partition_keys(), retry_alone=False, asset=asset)
 
+    if planning.membership_stale(lake):
+        runner.run("membership_job", "membership")
+    else:
+        print("membership: up to date", flush=True)
+
     removed = lake.vacuum()
     if removed:
         print(f"vacuum: removed {removed} data files replaced more than {RETENTION_HOURS} hours ago")
@@ -158,4 +165,4 @@ def _summary(lake: Lake) -> None:
     for table in TABLES:
         if table in stored:
             count = lake.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0]
-            print(f"  {table:<22}{count:>12,} rows")
+            print(f"  {table:<26}{count:>12,} rows")

@@ -7,6 +7,7 @@ import io
 import os
 import sys
 import warnings
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -143,6 +144,58 @@ def cmd_fetch(args) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _stored(lake: Lake, table: str) -> None:
+    if table not in lake.table_names():
+        raise LakeError(f"{lake.tables / table}: not built yet: run `russell-pipeline build` first")
+
+
+def cmd_members(args) -> int:
+    from russell_pipeline.lib.membership import coverage
+
+    lake = Lake(default_lake_root())
+    _stored(lake, "membership_history")
+    spans = coverage(lake.read("membership_history"))
+    if args.index is not None and args.index not in spans["index_name"].to_list():
+        known = ", ".join(spans["index_name"].unique(maintain_order=True).to_list()) or "none"
+        raise LakeError(f"--index {args.index}: no member of such an index in membership_history (indexes: {known})")
+    members = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, args.index])
+    _emit(members, args.format)
+    counts = dict(members.group_by("index_name").len().iter_rows())
+    for (name,), group in spans.group_by("index_name", maintain_order=True):
+        if args.index in (None, name):
+            covered = ", ".join(f"[{a}, {b or 'no later document'})" for a, b in group.select("start_date", "end_date")
+                                .iter_rows())
+            print(f"{name} on {args.date}: {counts.get(name, 0)} members; the documents cover {covered}",
+                  file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args) -> int:
+    lake = Lake(default_lake_root())
+    _stored(lake, "list_revisions")
+    revisions = lake.read("list_revisions").filter(pl.col("recon_year") == args.year)
+    if args.index is not None:
+        revisions = revisions.filter(pl.col("index_name") == args.index)
+    revisions = revisions.sort("review", "index_name", "change", "version", "revision", "symbol")
+    _emit(revisions, args.format)
+    steps = revisions.group_by("review", "index_name", "change", "version", "previous_stage", "previous_as_of_date",
+                               "stage", "as_of_date", maintain_order=True).agg(
+        (pl.col("revision") == "entered").sum().alias("entered"), (pl.col("revision") == "left").sum().alias("left"))
+    for r in steps.iter_rows(named=True):
+        print(f"{r['review']} {r['index_name']} {r['change']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
+              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered']} entered, {r['left']} left", file=sys.stderr)
+    if not steps.height:
+        print(f"{args.year}: no addition or deletion list with more than one version", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
@@ -169,9 +222,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="read https://host/path from MIRROR/host/path (default: $RUSSELL_MIRROR, else the publishers)")
     p.add_argument("--sources", default=None, help="a source registry CSV (default: the packaged sources.csv)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a download fails")
+    p = sub.add_parser("members", help="the constituents in force on a date, with the documents behind them")
+    p.add_argument("date", type=_iso_date, help="YYYY-MM-DD")
+    p.add_argument("--index", default=None, help='one index, e.g. "Russell 3000" (default: every index)')
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    p = sub.add_parser("diff", help="names entering or leaving between versions of a year's change lists")
+    p.add_argument("year", type=int)
+    p.add_argument("--index", default=None, help='one index, e.g. "Russell 2000" (default: every index)')
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     args = parser.parse_args(argv)
-    handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar,
-               "report": cmd_report, "query": cmd_query, "fetch": cmd_fetch}[args.verb]
+    handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar, "report": cmd_report,
+               "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff}[args.verb]
     try:
         return handler(args)
     except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import polars as pl
 
 from russell_pipeline.lib import lineage
+from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.weights import review_dates
 from russell_pipeline.storage import Lake
 
@@ -54,3 +57,31 @@ def stale_reviews(store: Lake) -> dict[str, list[str]]:
     """{"quarterly_weights": [...], "index_levels": [...]}: reviews to recompute."""
     expected = review_digests(store)
     return {asset: lineage.out_of_date(digests, store.lineage(asset)) for asset, digests in expected.items()}
+
+
+MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
+# What they read: the list tables whole, the documents' paths and the calendar's review dates.
+MEMBERSHIP_INPUTS = {
+    "constituents": (CONSTITUENT_COLUMNS, None),
+    "constituent_changes": (CHANGE_COLUMNS, None),
+    "source_documents": ({k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}, None),
+    "recon_calendar": ({k: CALENDAR_SCHEMA[k] for k in ("recon_year", "review", "review_type", "event", "date")},
+                       pl.col("event").is_in(["recon_close", "effective_open"])),
+}
+
+
+def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
+    """The tables the membership tables are built from (empty where not stored yet) and their digest."""
+    tables = {}
+    for name, (schema, rows) in MEMBERSHIP_INPUTS.items():
+        scan = store.scan(name)
+        if scan is None:
+            tables[name] = pl.DataFrame(schema=schema)
+            continue
+        scan = scan.select(list(schema)) if rows is None else scan.filter(rows).select(list(schema))
+        tables[name] = scan.collect().cast(schema)
+    return tables, lineage.membership_inputs(tables)
+
+
+def membership_stale(store: Lake) -> bool:
+    return store.lineage("membership").get(MEMBERSHIP_KEY) != membership_inputs(store)[1]

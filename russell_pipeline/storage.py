@@ -43,6 +43,8 @@ LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was 
 # Files a newer version replaced stay this long, so readers holding an older snapshot (an open
 # warehouse file, `read_delta(version=N)`) keep working; `vacuum` removes them afterwards.
 RETENTION_HOURS = int(os.environ.get("RUSSELL_LAKE_RETENTION_HOURS", "168"))
+# Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
+MACROS = Path(__file__).parent / "macros"
 # Only these statement types reach the untrusted query surface.
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
@@ -385,6 +387,9 @@ class Lake:
                     self._attach_store(con)
                     for name, dt in tables.items():
                         con.execute(self._view_sql(name, dt))
+                    for macros in (MACROS / f"{name}.sql" for name in tables):  # after every view they may read
+                        if macros.is_file():
+                            con.execute(macros.read_text())
                     con.execute(f"CREATE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT)")
                     con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)",
                                     [(n, versions[n], len(dt.file_uris())) for n, dt in tables.items()])

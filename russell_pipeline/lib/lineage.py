@@ -28,7 +28,10 @@ _METHOD = {
     "market_data": ("market_data", "synthetic"),
     "quarterly_weights": ("weights", "market_data"),
     "index_levels": ("levels", "levels_grid", "sessions"),
+    "membership": ("membership", "list_placement", "membership_reconcile", "revisions", "sessions"),
 }
+# Package files besides modules that an asset's output depends on (the warehouse macros it ships).
+_FILES = {"membership": ("macros/membership_history.sql",)}
 # Holidays come from exchange-calendars: a new release can move a date.
 _PACKAGES = {"recon_calendar": ("exchange_calendars",), "index_levels": ("exchange_calendars",)}
 
@@ -44,10 +47,11 @@ def digest(*parts: object) -> str:
 
 
 def _code_version(asset: str) -> str:
+    paths = [import_module(f"russell_pipeline.lib.{name}").__file__ for name in _METHOD[asset]]
+    paths += [Path(__file__).parents[1] / name for name in _FILES.get(asset, ())]
     sources = []
-    for name in _METHOD[asset]:
-        module = import_module(f"russell_pipeline.lib.{name}")
-        with open(module.__file__, "rb") as f:
+    for path in paths:
+        with open(path, "rb") as f:
             sources.append(hashlib.sha256(f.read()).hexdigest())
     return digest(asset, sources, [version(p) for p in _PACKAGES.get(asset, ())])
 
@@ -93,6 +97,17 @@ def calendar_inputs(documents: str) -> str:
 def market_inputs(fingerprint: object) -> str:
     """Market data: the synthetic feed's settings and tickers, or the user folder's files."""
     return digest(CODE_VERSIONS["market_data"], fingerprint)
+
+
+def frame_digest(df: pl.DataFrame) -> str:
+    """The rows of a frame, in any order, with its column names and types."""
+    rows = hashlib.sha256(df.hash_rows(seed=0).sort().to_numpy().tobytes()).hexdigest() if df.height else ""
+    return digest(list(df.schema.items()), df.height, rows)
+
+
+def membership_inputs(tables: dict[str, pl.DataFrame]) -> str:
+    """The membership tables: every year's lists, their paths, and the review dates they read."""
+    return digest(CODE_VERSIONS["membership"], {name: frame_digest(df) for name, df in tables.items()})
 
 
 def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:

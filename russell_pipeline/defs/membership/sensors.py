@@ -1,0 +1,23 @@
+"""Rebuild the membership tables when the lists or review dates they read change."""
+
+
+import dagster as dg
+
+from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.planning import membership_inputs, membership_stale
+
+membership_job = dg.define_asset_job(
+    "membership_job",
+    selection=dg.AssetSelection.assets("membership_history", "membership_reconciliation",
+                                       "membership_reconciliation_summary", "list_revisions"),
+    description="Membership history, reconciliation (differences and summary) and list revisions, from every year's stored lists.",
+)
+
+
+@dg.sensor(job=membership_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def stale_membership(context: dg.SensorEvaluationContext, lake: LakeResource):
+    """One run when the stored lists or review dates differ from what the tables were built from."""
+    store = lake.lake()
+    if not membership_stale(store):
+        return dg.SkipReason("the membership tables are up to date with the stored lists and calendar")
+    return dg.RunRequest(run_key=f"membership:{membership_inputs(store)[1]}")
