@@ -47,6 +47,12 @@ def cmd_parse(args) -> int:
         _emit(schedule.rows, args.format)
         print(f"{path}: schedule, {doc.index_name or '-'}, {schedule.rows.height} calendar rows", file=sys.stderr)
         return 0
+    # A data line the parser could not read is an error, as in the pipeline (rows_match_pages blocks).
+    dropped = doc.page_stats.filter(pl.col("candidate_lines") != pl.col("rows"))
+    if dropped.height:
+        page, lines, rows = dropped.row(0)
+        raise InputError(path, f"page {page}: {lines} data lines but {rows} rows read (a line the parser could "
+                               "not read as company, symbol and sector)")
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
     year = int(path.parent.name) if path.parent.name.isdigit() else (
         doc.as_of_date.year if doc.as_of_date else None)

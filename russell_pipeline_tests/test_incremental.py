@@ -96,3 +96,42 @@ def test_freshness_check_fails_when_the_series_missed_a_night(tmp_path, small_ma
     result = levels_current(lake=LakeResource(root=str(root)))
     assert not result.passed
     assert result.metadata["latest_level_date"].value == "2020-03-31"
+
+
+@pytest.mark.slow
+def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
+    """A list row whose symbol cannot be read (`BE TA`) is a data line the parser drops: the blocking
+    `rows_match_pages` check fails on the staged frames and the stored year stays as it was."""
+    import dagster as dg
+
+    from russell_pipeline.build import failure_lines
+    from russell_pipeline.defs.documents.assets import documents
+
+    resources = {"lake": LakeResource(root=str(tmp_lake))}
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([documents], resources=resources, instance=instance, partition_key="2023").success
+        before = Lake(tmp_lake).read("constituent_changes", "recon_year", [2023])
+        (tmp_lake / "raw" / "2023" / "adds.txt").write_text(
+            "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+            "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n")
+        result = dg.materialize([documents], resources=resources, instance=instance, partition_key="2023",
+                                raise_on_error=False)
+    assert not result.success
+    (check,) = [e.asset_check_evaluation_data for e in result.all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert (check.check_name, check.passed, check.metadata["failures"].value) == ("rows_match_pages", False, 1)
+    assert failure_lines(result) == [("documents: 1 page(s) where rows parsed differ from the data lines present "
+                                     "(see rows_match_pages); nothing written")]
+    assert result.asset_materializations_for_node("documents") == []
+    assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)
+
+
+def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
+    bad = tmp_path / "adds.txt"
+    bad.write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+                   "BETA INDUSTRIES\tBE TA\tTechnology\n")
+    done = cli("parse", str(bad))
+    assert done.returncode == 1 and done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        (f"error: {bad}: page 1: 2 data lines but 1 rows read (a line the parser could not read as company, "
+        "symbol and sector)")]
