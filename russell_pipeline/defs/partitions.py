@@ -30,3 +30,10 @@ single_run = dg.BackfillPolicy.single_run()
 LAKE_POOL = "lake_writer"
 # A step retries only on what can pass (the lake lock held too long); bad input never retries.
 retry = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def lake_writer(group: str, partitions_def: dg.PartitionsDefinition | None = None) -> dict:
+    """What every asset that writes the lake shares: its group, the writer pool and the retry policy,
+    and for a partitioned one, ranges backfilled in one run."""
+    partitioned = {"partitions_def": partitions_def, "backfill_policy": single_run} if partitions_def else {}
+    return {"group_name": group, "pool": LAKE_POOL, "retry_policy": retry, **partitioned}

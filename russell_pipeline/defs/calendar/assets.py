@@ -6,7 +6,7 @@ import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.metadata import add_partition_facts, partition_facts, table_definition
-from russell_pipeline.defs.partitions import LAKE_POOL, recon_years, retry, single_run
+from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import lineage
 from russell_pipeline.lib.calendar_rules import CALENDAR_SCHEMA, FIRST_YEAR
@@ -20,11 +20,7 @@ SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
     # The calendar reads the year's files itself: a bad list document fails `documents` for its
     # year, never the calendar, whose projection stands on its own.
     deps=["raw_documents"],
-    partitions_def=recon_years,
-    backfill_policy=single_run,
-    group_name="calendar",
-    pool=LAKE_POOL,
-    retry_policy=retry,
+    **lake_writer("calendar", recon_years),
     code_version=lineage.CODE_VERSIONS["recon_calendar"],
     check_specs=[
         dg.AssetCheckSpec("published_schedules_parse", asset="recon_calendar",

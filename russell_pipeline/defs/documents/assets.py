@@ -6,7 +6,7 @@ import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
-from russell_pipeline.defs.partitions import LAKE_POOL, recon_years, retry, single_run
+from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import ingest, lineage
 from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
@@ -50,11 +50,7 @@ TABLES = {
                         **table_definition(name, schema, description, kinds={"pdf"}))
            for name, (schema, description, deps) in TABLES.items()],
     check_specs=CHECKS,
-    partitions_def=recon_years,
-    backfill_policy=single_run,
-    group_name="documents",
-    pool=LAKE_POOL,
-    retry_policy=retry,
+    **lake_writer("documents", recon_years),
 )
 def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     """One parse of each year's documents feeds the three document tables."""

@@ -10,11 +10,9 @@ from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.market.assets import market_source, stored_market_data
 from russell_pipeline.defs.metadata import add_partition_facts, partition_facts, table_definition
 from russell_pipeline.defs.partitions import (
-    LAKE_POOL,
+    lake_writer,
     previous_review,
-    retry,
     reviews,
-    single_run,
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import LakeResource
@@ -41,11 +39,7 @@ BLOCKING_LEVEL_CHECKS = {"one_row_per_session", "finite_levels"}
         dg.AssetDep("index_levels", partition_mapping=previous_review),
         "market_data",
     ],
-    partitions_def=reviews,
-    backfill_policy=single_run,
-    group_name="index",
-    pool=LAKE_POOL,
-    retry_policy=retry,
+    **lake_writer("index", reviews),
     code_version=lineage.CODE_VERSIONS["index_levels"],
     check_specs=[dg.AssetCheckSpec(n, asset="index_levels", description=d, blocking=n in BLOCKING_LEVEL_CHECKS)
                  for n, d in LEVEL_CHECKS.items()],

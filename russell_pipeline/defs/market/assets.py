@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
-from russell_pipeline.defs.partitions import LAKE_POOL, retry, review_to_year, reviews, single_run
+from russell_pipeline.defs.partitions import lake_writer, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lib import lineage
 from russell_pipeline.lib.errors import InputError
@@ -49,9 +49,7 @@ def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
 
 @dg.asset(
     deps=["constituents", "constituent_changes"],
-    group_name="market",
-    pool=LAKE_POOL,
-    retry_policy=retry,
+    **lake_writer("market"),
     code_version=lineage.CODE_VERSIONS["market_data"],
     owners=OWNERS,
     kinds={"polars", "parquet", "duckdb"},
@@ -121,11 +119,7 @@ BLOCKING_WEIGHT_CHECKS = {"weights_sum_to_one", "nine_to_one", "finite_factors"}
 
 @dg.asset(
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
-    partitions_def=reviews,
-    backfill_policy=single_run,
-    group_name="index",
-    pool=LAKE_POOL,
-    retry_policy=retry,
+    **lake_writer("index", reviews),
     code_version=lineage.CODE_VERSIONS["quarterly_weights"],
     check_specs=[dg.AssetCheckSpec(n, asset="quarterly_weights", description=d, blocking=n in BLOCKING_WEIGHT_CHECKS)
                  for n, d in WEIGHT_CHECKS.items()],

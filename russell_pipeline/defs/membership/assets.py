@@ -6,7 +6,7 @@ import polars as pl
 
 from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.metadata import partition_facts, table_definition
-from russell_pipeline.defs.partitions import LAKE_POOL, retry
+from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import lineage
 from russell_pipeline.lib.membership import HISTORY_COLUMNS, membership_tables, overlapping_intervals
@@ -44,9 +44,7 @@ CHECKS = [
                         **table_definition(name, schema, description))
            for name, (schema, description) in TABLES.items()],
     check_specs=CHECKS,
-    group_name="membership",
-    pool=LAKE_POOL,
-    retry_policy=retry,
+    **lake_writer("membership"),
 )
 def membership(context: dg.AssetExecutionContext, lake: LakeResource):
     """One pass over every year's lists and review dates feeds the four membership tables."""
