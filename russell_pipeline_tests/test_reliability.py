@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import date
 from pathlib import Path
 
@@ -151,33 +150,3 @@ def test_a_read_only_lake_or_instance_is_one_line(tmp_path, small_market):
     (line,) = home.stderr.splitlines()
     assert line.startswith(f"error: {tmp_path / 'home'}: the Dagster instance (DAGSTER_HOME) cannot be used:")
     assert not (root / "lake").exists()  # nothing was written
-
-
-def test_a_slow_reader_never_delays_the_writer(tmp_path):
-    """A long query holds the old warehouse file; the writer publishes a new one regardless."""
-    import polars as pl
-
-    lake = Lake(tmp_path)
-    lake.write("t", pl.DataFrame({"recon_year": [2020], "name": ["a"]}), "recon_year", [2020])
-    slow = textwrap.dedent("""
-        import sys
-        from russell_pipeline.storage import Lake
-        with Lake(sys.argv[1]).connect() as con:
-            print("reading", flush=True)
-            sys.stdin.readline()
-            print(con.sql("SELECT name FROM t").fetchall(), flush=True)
-    """)
-    reader = subprocess.Popen([sys.executable, "-c", slow, str(tmp_path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert reader.stdout.readline().strip() == "reading"
-        started = time.monotonic()
-        lake.write("t", pl.DataFrame({"recon_year": [2020], "name": ["b"]}), "recon_year", [2020])
-        assert time.monotonic() - started < 5
-        assert lake.query("SELECT name FROM t").rows() == [("b",)]
-        reader.stdin.write("\n")
-        reader.stdin.flush()
-        assert reader.stdout.readline().strip() == "[('a',)]"
-    finally:
-        reader.kill()
-        reader.wait()
