@@ -199,7 +199,7 @@ def test_production_instance_settings_as_dagster_reads_them(postgres, tmp_path):
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.max_concurrent_runs == 4
         assert [(t["key"], t.get("value"), t["limit"]) for t in queue.tag_concurrency_limits] == [
-            ("dagster/backfill", None, 1), ("dagster/schedule_name", "nightly_index", 1)]
+            ("dagster/backfill", None, 1), ("dagster/schedule_name", "nightly_market", 1)]
         pools = instance.get_concurrency_config().pool_config
         assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "op")
         assert instance.run_monitoring_enabled
