@@ -316,6 +316,7 @@ def test_schedules_sensors_and_the_builds_runs(server):
 
 @pytest.fixture(scope="module")
 def browser():
+    """Headless Chromium. Tests name it before `server`: when it skips, nothing is built."""
     if not CHROMIUM.is_file():
         reason = f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does)"
         if os.environ.get(REQUIRE_CHROMIUM):
@@ -348,7 +349,7 @@ def _latest_levels_run(server: Server) -> str:
     return server.asset("index_levels", "assetMaterializations(limit: 1) { runId }")["assetMaterializations"][0]["runId"]
 
 
-def test_lineage_graph_shows_every_asset_and_its_state(server, page, tmp_path):
+def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tmp_path):
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/asset-groups")
@@ -375,7 +376,7 @@ def test_lineage_graph_shows_every_asset_and_its_state(server, page, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_asset_page_shows_the_latest_materialization(server, page):
+def test_asset_page_shows_the_latest_materialization(browser, server, page):
     from playwright.sync_api import expect
 
     levels = server.lake.read("index_levels")
