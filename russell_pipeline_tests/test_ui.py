@@ -1,0 +1,401 @@
+"""The Dagster UI for real: `dagster-webserver` on 127.0.0.1 over a lake and instance built by
+`russell-pipeline build`, read through its GraphQL API and through headless Chromium.
+
+One server per module: the build (a small market-data folder up to 2020-03-31) and the server
+start are paid once. `RUSSELL_LINEAGE_PNG=docs/lineage.png` also saves the lineage screenshot
+there (how the README's picture is made).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from russell_pipeline.storage import Lake
+from russell_pipeline_tests.conftest import RAW, REPO
+
+pytestmark = pytest.mark.slow
+
+MARKET_END = date(2020, 3, 31)
+BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
+YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon_calendar")
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never a downloaded one; nothing but the server on 127.0.0.1 may be reached.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# CI sets this: a missing Chromium there is a failure, not a skip.
+REQUIRE_CHROMIUM = "RUSSELL_REQUIRE_CHROMIUM"
+WAIT_MS = 30_000
+
+
+@dataclass
+class Server:
+    url: str
+    lake: Lake
+    log: Path
+
+    def graphql(self, query: str) -> dict:
+        request = urllib.request.Request(f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.load(response)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def asset(self, name: str, fields: str) -> dict:
+        return self.graphql(f'{{ assetNodeOrError(assetKey: {{path: ["{name}"]}}) {{ __typename '
+                            f'... on AssetNode {{ {fields} }} }} }}')["assetNodeOrError"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_loaded(server: Server, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Until the server answers and the code location is loaded; fails with the server's log."""
+    deadline, state = time.monotonic() + timeout, "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"dagster-webserver exited with {process.returncode}:\n{server.log.read_text()[-3000:]}")
+        try:
+            entries = server.graphql("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
+                                     "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            state = str(err)
+        else:
+            [entry] = entries["workspaceOrError"]["locationEntries"]
+            loaded = entry["locationOrLoadError"] or {}
+            if loaded.get("__typename") == "PythonError":
+                pytest.fail(f"code location failed to load: {loaded['message']}")
+            if entry["loadStatus"] == "LOADED" and loaded.get("__typename") == "RepositoryLocation":
+                return
+            state = entry["loadStatus"]
+        time.sleep(0.5)
+    pytest.fail(f"dagster-webserver not ready after {timeout:.0f} s ({state}):\n{server.log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """The webserver is asked to stop (10 s at most), then what is left of its group (the code
+    server it spawned) is killed: the instance is a throw-away one."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is still there
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Server:
+    from russell_pipeline.lib.market_data import write_market_data
+    from russell_pipeline.lib.synthetic import synthetic_market_data
+
+    root = tmp_path_factory.mktemp("ui")
+    shutil.copytree(RAW, root / "lake" / "raw")
+    write_market_data(synthetic_market_data(MARKET_END, n_stocks=120), root / "market")
+    env = {**os.environ, "RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    build = subprocess.Popen([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, cwd=root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The build's first line comes once it has created the instance's storage: from then on the
+    # server can start next to it (it only reads), which hides most of its start-up time.
+    first_line = build.stdout.readline()
+    port = _free_port()
+    server = Server(f"http://127.0.0.1:{port}", Lake(root / "lake"), root / "webserver.log")
+    with server.log.open("wb") as log:
+        # Its own process group, so the code server it spawns is ended with it.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(port),
+             "-w", str(REPO / "workspace.yaml")],
+            env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, err = build.communicate(timeout=600)
+        assert build.returncode == 0, f"{first_line}{out}{err[-3000:]}"
+        _wait_until_loaded(server, process)
+        yield server
+    finally:
+        build.kill()
+        build.wait()
+        _stop(process)
+
+
+# --- GraphQL -------------------------------------------------------------------------------------
+
+
+def test_asset_graph_edges_and_partition_mappings(server):
+    nodes = server.graphql("{ assetNodes { assetKey { path } groupName dependencies { asset { assetKey { path } } "
+                           "partitionMapping { className description } } } }")["assetNodes"]
+    edges = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]) for n in nodes for d in n["dependencies"]}
+    assert edges == {
+        ("published_documents", "raw_documents"),
+        ("raw_documents", "source_documents"), ("raw_documents", "recon_calendar"),
+        ("source_documents", "constituents"), ("source_documents", "constituent_changes"),
+        ("constituents", "market_data"), ("constituent_changes", "market_data"),
+        ("market_data", "quarterly_weights"), ("recon_calendar", "quarterly_weights"),
+        ("market_data", "index_levels"), ("quarterly_weights", "index_levels"),
+        ("index_levels", "index_levels"),
+    }
+    assert {n["assetKey"]["path"][0]: n["groupName"] for n in nodes} == {
+        "published_documents": "documents", "raw_documents": "documents", "source_documents": "documents",
+        "constituents": "documents", "constituent_changes": "documents", "recon_calendar": "calendar",
+        "market_data": "market", "quarterly_weights": "index", "index_levels": "index",
+    }
+    mappings = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
+                for n in nodes for d in n["dependencies"] if n["assetKey"]["path"][0] in ("quarterly_weights",
+                                                                                          "index_levels")}
+    overlap = "Maps a downstream partition to any upstream partition with an overlapping time window."
+    assert mappings == {
+        ("recon_calendar", "quarterly_weights"): {"className": "TimeWindowPartitionMapping", "description": overlap},
+        ("market_data", "quarterly_weights"): None,
+        ("market_data", "index_levels"): None,
+        ("index_levels", "index_levels"): {
+            "className": "TimeWindowPartitionMapping",
+            "description": f"{overlap} The start and end of the upstream time window is offsetted by -1 and -1 "
+                           "partitions respectively."},
+        ("quarterly_weights", "index_levels"): {
+            "className": "TimeWindowPartitionMapping",
+            "description": f"{overlap} The start and end of the upstream time window is offsetted by 0 and 1 "
+                           "partitions respectively."},
+    }
+
+
+def _expected_keys() -> tuple[list[str], list[str]]:
+    """Years 2010 to four years ahead; reviews 2016-03 to the one whose quarter has begun (UTC)."""
+    now = datetime.now(UTC)
+    years = [str(y) for y in range(2010, now.year + 5)]
+    reviews = [f"{y}-{m:02d}" for y in range(2016, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
+    return years, reviews
+
+
+def test_partitions_and_how_many_are_materialized(server):
+    years, reviews = _expected_keys()
+    fields = ("partitionKeys partitionStats { numMaterialized numPartitions numFailed numMaterializing } "
+              "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }")
+    stats = {name: server.asset(name, fields) for name in
+             ("raw_documents", *YEAR_ASSETS, "quarterly_weights", "index_levels")}
+    for name in YEAR_ASSETS:
+        assert stats[name]["partitionKeys"] == years
+        # Every year was built, the empty ones too (their metadata says why they are empty).
+        assert stats[name]["partitionStats"] == {"numMaterialized": len(years), "numPartitions": len(years),
+                                                 "numFailed": 0, "numMaterializing": 0}
+        assert stats[name]["assetPartitionStatuses"]["ranges"] == [
+            {"startKey": years[0], "endKey": years[-1], "status": "MATERIALIZED"}]
+    # raw_documents is the files themselves: observed by the sensor, never materialized.
+    assert stats["raw_documents"]["partitionStats"]["numMaterialized"] == 0
+    for name in ("quarterly_weights", "index_levels"):
+        assert stats[name]["partitionKeys"] == reviews
+        assert stats[name]["partitionStats"] == {"numMaterialized": 5, "numPartitions": len(reviews),
+                                                 "numFailed": 0, "numMaterializing": 0}
+        assert stats[name]["assetPartitionStatuses"]["ranges"] == [
+            {"startKey": "2019-03", "endKey": "2020-03", "status": "MATERIALIZED"}]
+
+
+def _metadata(entries: list[dict]) -> dict:
+    return {e["label"]: next((e[k] for k in ("intValue", "text", "mdStr") if k in e), None) for e in entries}
+
+
+MATERIALIZATIONS = ("assetMaterializations(partitions: [{keys}]) {{ partition runId metadataEntries {{ label "
+                    "... on IntMetadataEntry {{ intValue }} ... on TextMetadataEntry {{ text }} "
+                    "... on MarkdownMetadataEntry {{ mdStr }} }} }}")
+
+
+def _partition_metadata(server: Server, asset: str, keys: list[str]) -> dict[str, dict]:
+    found = server.asset(asset, MATERIALIZATIONS.format(keys=", ".join(f'"{k}"' for k in keys)))
+    # Newest first: the first materialization seen of a partition is its latest.
+    out: dict[str, dict] = {}
+    for event in found["assetMaterializations"]:
+        out.setdefault(event["partition"], _metadata(event["metadataEntries"]))
+    return out
+
+
+def test_each_partition_shows_its_own_rows_and_dates(server):
+    levels = server.lake.read("index_levels")
+    stored = {r["review"]: r for r in levels.group_by("review").agg(
+        pl.len().alias("rows"), pl.col("date").min().alias("first"), pl.col("date").max().alias("last")).to_dicts()}
+    shown = _partition_metadata(server, "index_levels", BUILT_REVIEWS)
+    assert sorted(shown) == sorted(stored) == BUILT_REVIEWS
+    for review, meta in shown.items():
+        assert (meta["dagster/row_count"], meta["first_date"], meta["last_date"]) == (
+            stored[review]["rows"], str(stored[review]["first"]), str(stored[review]["last"]))
+    # One run wrote all five, yet each partition carries its own count (not the run's total).
+    assert (shown["2019-06"]["dagster/row_count"], shown["2019-09"]["dagster/row_count"]) == (58, 64)
+
+    changes = _partition_metadata(server, "constituent_changes", ["2016", "2020", "2023"])
+    per_year = dict(server.lake.read("constituent_changes").group_by("recon_year").len().iter_rows())
+    assert {y: m["dagster/row_count"] for y, m in changes.items()} == {
+        "2016": 0, "2020": per_year[2020], "2023": per_year[2023]}
+    assert per_year[2020] != per_year[2023]
+    documents = _partition_metadata(server, "source_documents", ["2016", "2020"])
+    assert documents["2016"]["status"] == "no documents under raw/2016/"
+    assert documents["2016"]["dagster/row_count"] == 0
+    [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
+    assert documents["2020"]["documents"] == f"- `{path}`: deletions, Russell Microcap, final, 256 rows"
+
+
+def test_checks_with_their_blocking_flag_and_latest_result(server):
+    nodes = server.graphql("{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { "
+                           "name blocking executionForLatestMaterialization { status } } } } } }")["assetNodes"]
+    checks = {(n["assetKey"]["path"][0], c["name"]): (c["blocking"], c["executionForLatestMaterialization"]["status"])
+              for n in nodes for c in n["assetChecksOrError"]["checks"]}
+    ok = "SUCCEEDED"
+    assert checks == {
+        ("source_documents", "rows_match_pages"): (True, ok),
+        ("constituents", "no_duplicate_symbols"): (False, ok),
+        ("constituents", "no_header_rows"): (False, ok),
+        ("constituent_changes", "no_duplicate_symbols"): (False, ok),
+        ("constituent_changes", "no_header_rows"): (False, ok),
+        ("constituent_changes", "additions_deletions_disjoint"): (False, ok),
+        ("recon_calendar", "published_schedules_parse"): (False, ok),
+        ("recon_calendar", "published_matches_projection"): (False, ok),
+        ("recon_calendar", "schedule_contradictions"): (False, ok),
+        ("market_data", "freshness_check"): (False, ok),
+        ("quarterly_weights", "weights_sum_to_one"): (True, ok),
+        ("quarterly_weights", "nine_to_one"): (True, ok),
+        ("quarterly_weights", "finite_factors"): (True, ok),
+        ("quarterly_weights", "members_once"): (False, ok),
+        ("index_levels", "one_row_per_session"): (True, ok),
+        ("index_levels", "finite_levels"): (True, ok),
+        ("index_levels", "no_jump_at_rebalance"): (False, ok),
+        ("index_levels", "total_return_covers_price"): (False, ok),
+        # The series ends on 2020-03-31, long before the last NYSE session: the UI shows it red.
+        ("index_levels", "levels_current"): (False, "FAILED"),
+    }
+
+
+def test_schedules_sensors_and_the_builds_runs(server):
+    repo = server.graphql(
+        '{ repositoryOrError(repositorySelector: {repositoryLocationName: "russell_pipeline", '
+        'repositoryName: "__repository__"}) { ... on Repository { '
+        "schedules { name cronSchedule executionTimezone pipelineName scheduleState { status } } "
+        "sensors { name minIntervalSeconds targets { pipelineName } sensorState { status } } "
+        "jobs { name } } } "
+        "runsOrError { ... on Runs { results { jobName status tags { key value } } } } }")
+    schedules = {s["name"]: (s["cronSchedule"], s["executionTimezone"], s["pipelineName"], s["scheduleState"]["status"])
+                 for s in repo["repositoryOrError"]["schedules"]}
+    assert schedules == {"nightly_market": ("30 18 * * 1-5", "America/New_York", "market_job", "RUNNING"),
+                         "freshness": ("0 20 * * 1-5", "America/New_York", "freshness_job", "RUNNING")}
+    sensors = {s["name"]: (s["minIntervalSeconds"], [t["pipelineName"] for t in s["targets"]],
+                           s["sensorState"]["status"]) for s in repo["repositoryOrError"]["sensors"]}
+    assert sensors == {"new_documents": (60, ["recon_year_job"], "RUNNING"),
+                       "stale_reviews": (60, ["reviews_job"], "RUNNING")}
+    assert {j["name"] for j in repo["repositoryOrError"]["jobs"]} - {"__ASSET_JOB"} == {
+        "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job"}
+    # The build's three runs, newest first, with the ranges they covered.
+    runs = [(r["jobName"], r["status"], {t["key"]: t["value"] for t in r["tags"]}.get(
+        "dagster/asset_partition_range_start")) for r in repo["runsOrError"]["results"]]
+    years, _ = _expected_keys()
+    assert runs == [("reviews_job", "SUCCESS", "2019-03"), ("market_job", "SUCCESS", None),
+                    ("recon_year_job", "SUCCESS", years[0])]
+
+
+# --- Chromium ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium. Tests name it before `server`: when it skips, nothing is built."""
+    if not CHROMIUM.is_file():
+        reason = f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does)"
+        if os.environ.get(REQUIRE_CHROMIUM):
+            pytest.fail(f"{reason}, and {REQUIRE_CHROMIUM} is set")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    # The first visit to a fresh instance opens a newsletter dialog over the page; seen, it stays shut.
+    server.graphql("mutation { setNuxSeen }")
+    # Wide enough (at 0.7 scale) for the graph to draw full nodes, not name-only boxes.
+    context = browser.new_context(viewport={"width": 2600, "height": 1100}, device_scale_factor=0.7)
+    context.set_default_timeout(WAIT_MS)
+    yield context.new_page()
+    context.close()
+
+
+ASSETS = ("published_documents", "raw_documents", "source_documents", "constituents", "constituent_changes",
+          "recon_calendar", "market_data", "quarterly_weights", "index_levels")
+
+
+def _latest_levels_run(server: Server) -> str:
+    return server.asset("index_levels", "assetMaterializations(limit: 1) { runId }")["assetMaterializations"][0]["runId"]
+
+
+def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/asset-groups")
+    expect(page.get_by_text("Global asset lineage", exact=True)).to_be_visible()
+    for group in ("documents", "calendar", "market", "index"):
+        expect(page.locator("foreignObject").get_by_text(group, exact=True)).to_be_visible()
+    # Groups start collapsed: hide the navigation and the group tree, then expand them all (Alt+E).
+    page.get_by_text("Hide navigation", exact=True).click()
+    page.locator("button:has([aria-label='panel_show_right'])").click()
+    page.keyboard.press("Alt+e")
+    nodes = {name: page.locator("foreignObject", has=page.get_by_text(name, exact=True)) for name in ASSETS}
+    for node in nodes.values():
+        expect(node).to_have_count(1)
+        expect(node).to_be_visible()
+    levels = nodes["index_levels"]
+    expect(levels.get_by_text("4 / 5 Passed", exact=True)).to_be_visible()
+    expect(levels.get_by_text(f"{len(_expected_keys()[1])} partitions", exact=True)).to_be_visible()
+    expect(levels.locator(f"a[href^='/runs/{_latest_levels_run(server)}']")).to_be_visible()
+    expect(nodes["recon_calendar"].get_by_text("3 / 3 Passed", exact=True)).to_be_visible()
+    expect(nodes["recon_calendar"].get_by_text("100% filled", exact=True)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    shot = Path(os.environ.get("RUSSELL_LINEAGE_PNG") or tmp_path / "lineage.png")
+    page.screenshot(path=shot)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_asset_page_shows_the_latest_materialization(browser, server, page):
+    from playwright.sync_api import expect
+
+    levels = server.lake.read("index_levels")
+    latest = levels.sort("date").row(-1, named=True)
+    latest_rows = levels.filter(pl.col("review") == latest["review"]).height
+    page.goto(f"{server.url}/assets/index_levels")
+    expect(page.get_by_text("Latest materialization", exact=True).locator("xpath=..")).to_contain_text(
+        latest["review"])
+    expect(page.get_by_text("Row count", exact=True).locator("xpath=..")).to_have_text(
+        re.compile(rf"^Row count\s*{latest_rows}$"))
+    for label, value in (("last_date", latest["date"]), ("series_latest_date", latest["date"]),
+                         ("series_sessions", levels.height)):
+        expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_contain_text(str(value))
+
+    # A partition opened on its own shows its own row count and dates.
+    page.goto(f"{server.url}/assets/index_levels?view=partitions&partition=2019-06")
+    expect(page.get_by_text("Materialized (5)", exact=True)).to_be_visible()
+    period = levels.filter(pl.col("review") == "2019-06")
+    for label, value in (("dagster/row_count", period.height), ("first_date", period["date"].min()),
+                         ("last_date", period["date"].max())):
+        expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
+            re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$"))
