@@ -34,6 +34,8 @@ pytestmark = pytest.mark.slow
 MARKET_END = date(2020, 3, 31)
 BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
 YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon_calendar")
+MEMBERSHIP = ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
+              "list_revisions")
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, never a downloaded one; nothing but the server on 127.0.0.1 may be reached.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -157,11 +159,14 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("market_data", "quarterly_weights"), ("recon_calendar", "quarterly_weights"),
         ("market_data", "index_levels"), ("quarterly_weights", "index_levels"),
         ("index_levels", "index_levels"),
+        *((upstream, table) for table in MEMBERSHIP
+          for upstream in ("source_documents", "constituents", "constituent_changes", "recon_calendar")),
     }
     assert {n["assetKey"]["path"][0]: n["groupName"] for n in nodes} == {
         "published_documents": "documents", "raw_documents": "documents", "source_documents": "documents",
         "constituents": "documents", "constituent_changes": "documents", "recon_calendar": "calendar",
         "market_data": "market", "quarterly_weights": "index", "index_levels": "index",
+        **dict.fromkeys(MEMBERSHIP, "membership"),
     }
     mappings = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
                 for n in nodes for d in n["dependencies"] if n["assetKey"]["path"][0] in ("quarterly_weights",
@@ -263,6 +268,7 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
     ok = "SUCCEEDED"
     assert checks == {
         ("source_documents", "rows_match_pages"): (True, ok),
+        ("source_documents", "no_skipped_files"): (False, ok),
         ("constituents", "no_duplicate_symbols"): (False, ok),
         ("constituents", "no_header_rows"): (False, ok),
         ("constituent_changes", "no_duplicate_symbols"): (False, ok),
@@ -271,7 +277,9 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
         ("recon_calendar", "published_schedules_parse"): (False, ok),
         ("recon_calendar", "published_matches_projection"): (False, ok),
         ("recon_calendar", "schedule_contradictions"): (False, ok),
-        ("market_data", "freshness_check"): (False, ok),
+        ("membership_history", "intervals_disjoint"): (True, ok),
+        ("membership_history", "documents_placed"): (False, ok),
+        ("membership_reconciliation", "membership_reconciles"): (False, ok),
         ("quarterly_weights", "weights_sum_to_one"): (True, ok),
         ("quarterly_weights", "nine_to_one"): (True, ok),
         ("quarterly_weights", "finite_factors"): (True, ok),
@@ -280,7 +288,8 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
         ("index_levels", "finite_levels"): (True, ok),
         ("index_levels", "no_jump_at_rebalance"): (False, ok),
         ("index_levels", "total_return_covers_price"): (False, ok),
-        # The series ends on 2020-03-31, long before the last NYSE session: the UI shows it red.
+        # The data end on 2020-03-31, long before the last NYSE session: the UI shows both red.
+        ("market_data", "market_current"): (False, "FAILED"),
         ("index_levels", "levels_current"): (False, "FAILED"),
     }
 
@@ -300,14 +309,16 @@ def test_schedules_sensors_and_the_builds_runs(server):
     sensors = {s["name"]: (s["minIntervalSeconds"], [t["pipelineName"] for t in s["targets"]],
                            s["sensorState"]["status"]) for s in repo["repositoryOrError"]["sensors"]}
     assert sensors == {"new_documents": (60, ["recon_year_job"], "RUNNING"),
-                       "stale_reviews": (60, ["reviews_job"], "RUNNING")}
+                       "stale_reviews": (60, ["reviews_job"], "RUNNING"),
+                       "stale_membership": (60, ["membership_job"], "RUNNING")}
     assert {j["name"] for j in repo["repositoryOrError"]["jobs"]} - {"__ASSET_JOB"} == {
-        "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job"}
+        "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job", "membership_job"}
     # The build's three runs, newest first, with the ranges they covered.
     runs = [(r["jobName"], r["status"], {t["key"]: t["value"] for t in r["tags"]}.get(
         "dagster/asset_partition_range_start")) for r in repo["runsOrError"]["results"]]
     years, _ = _expected_keys()
-    assert runs == [("reviews_job", "SUCCESS", "2019-03"), ("market_job", "SUCCESS", None),
+    assert runs == [("membership_job", "SUCCESS", None), ("reviews_job", "SUCCESS", "2019-03"),
+                    ("reviews_job", "SUCCESS", "2019-03"), ("market_job", "SUCCESS", None),
                     ("recon_year_job", "SUCCESS", years[0])]
 
 
@@ -334,15 +345,15 @@ def browser():
 def page(browser, server):
     # The first visit to a fresh instance opens a newsletter dialog over the page; seen, it stays shut.
     server.graphql("mutation { setNuxSeen }")
-    # Wide enough (at 0.7 scale) for the graph to draw full nodes, not name-only boxes.
-    context = browser.new_context(viewport={"width": 2600, "height": 1100}, device_scale_factor=0.7)
+    # Big enough for the whole graph at a zoom that draws full nodes (the picture is scaled down).
+    context = browser.new_context(viewport={"width": 2600, "height": 1700}, device_scale_factor=0.6)
     context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
 
 
 ASSETS = ("published_documents", "raw_documents", "source_documents", "constituents", "constituent_changes",
-          "recon_calendar", "market_data", "quarterly_weights", "index_levels")
+          "recon_calendar", "market_data", "quarterly_weights", "index_levels", *MEMBERSHIP)
 
 
 def _latest_levels_run(server: Server) -> str:
@@ -352,15 +363,16 @@ def _latest_levels_run(server: Server) -> str:
 def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tmp_path):
     from playwright.sync_api import expect
 
-    page.goto(f"{server.url}/asset-groups")
+    groups = ("calendar", "documents", "index", "market", "membership")
+    # Every group expanded and the graph laid out top to bottom: the whole graph then fits the
+    # window at a zoom where each asset shows its name and state (a wide layout leaves some off screen).
+    page.add_init_script("window.localStorage.setItem('asset-graph-direction', JSON.stringify('vertical'))")
+    page.goto(f"{server.url}/asset-groups?expanded=" + ",".join(f"global@global:{g}" for g in groups))
     expect(page.get_by_text("Global asset lineage", exact=True)).to_be_visible()
-    for group in ("documents", "calendar", "market", "index"):
-        expect(page.locator("foreignObject").get_by_text(group, exact=True)).to_be_visible()
-    # Groups start collapsed: hide the navigation and the group tree, then expand them all (Alt+E).
     page.get_by_text("Hide navigation", exact=True).click()
-    page.locator("button:has([aria-label='panel_show_right'])").click()
-    page.keyboard.press("Alt+e")
-    nodes = {name: page.locator("foreignObject", has=page.get_by_text(name, exact=True)) for name in ASSETS}
+    page.locator("button:has([aria-label='panel_show_right'])").click()  # and the group tree
+    # A node holds its full name in a tooltip (a long one is drawn shortened).
+    nodes = {name: page.locator(f"foreignObject:has([data-tooltip='{name}'])") for name in ASSETS}
     for node in nodes.values():
         expect(node).to_have_count(1)
         expect(node).to_be_visible()
