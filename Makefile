@@ -11,7 +11,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data_lake/.dagster
 # the environment turns caching off: every later process, test subprocess and CLI call starts faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup run test ui lock bench clean
+.PHONY: setup run test ui lock bench bench-scaling mutate clean
 
 setup: $(STAMP)
 
@@ -43,8 +43,22 @@ bench: setup
 	$(BIN)/python bench/parse_bench.py ../shared/real
 	$(BIN)/python bench/levels_bench.py
 	$(BIN)/python bench/nightly_bench.py
+	$(BIN)/python bench/incremental_bench.py
 	$(BIN)/python bench/hostile_inputs.py
 	$(BIN)/python bench/membership_bench.py
+
+# Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md).
+bench-scaling: setup
+	$(BIN)/python bench/scaling_bench.py --stocks 3000 30000
+
+# Mutation testing (not in CI; about 1.5 h on a shared 2-core machine): mutmut mutates the
+# modules listed under [tool.mutmut] in pyproject.toml, runs their unit tests against each mutant
+# in a copy of the project (mutants/, kept between runs so a rerun only retests what changed),
+# then prints the score per module.
+MUTATE_CHILDREN ?= 2
+mutate: setup
+	-RUSSELL_TEST_SHARED=$(abspath ../shared) $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
+	$(BIN)/python bench/mutation_score.py mutants
 
 # Re-pin every dependency (needs network to PyPI); commit the result.
 lock: setup

@@ -1,4 +1,4 @@
-"""Benchmark of russell_pipeline.lib.levels.all_levels against a day-loop pandas reference.
+"""Benchmark of russell_pipeline.lib.levels.all_levels against two pandas references.
 
     .venv/bin/python bench/levels_bench.py [--stocks 5000] [--years 30] [--pandas-years 3]
 
@@ -6,8 +6,11 @@ Generates a synthetic market (random-walk prices with gaps, splits, dividends, t
 currencies, one review per quarter, stocks listing and delisting) into out/levels_bench/,
 then times each implementation in a fresh subprocess so ru_maxrss is that run's own peak
 (the parent stays small: Linux carries a parent's peak RSS into ru_maxrss across fork+exec).
-pandas runs on the first --pandas-years only and its time is extrapolated linearly in
-sessions (its cost is a fixed amount per session); both are checked to agree to 1e-10.
+The references are in bench/levels_pandas.py: a vectorised pandas/numpy implementation (per
+review, a session x member matrix; row sums; chained) and a per-day loop. Nothing is
+extrapolated: polars and vectorised pandas run on the full size; the day loop, too slow for
+it, runs on the first --pandas-years with polars and vectorised pandas on that same size.
+Every line names its size; all results are checked to agree (relative difference < 1e-10).
 """
 
 from __future__ import annotations
@@ -150,12 +153,13 @@ def run(engine: str, data: Path, end: date, out: Path) -> dict:
         f = {k: v.filter(pl.col("ex_date" if k in ("dividends", "splits") else "date") <= end)
              if k != "weights" else v for k, v in f.items()}
     args = (f["weights"], end, f["prices"], f["dividends"], f["splits"], f["fx"], days)
-    if engine == "pandas":
-        from levels_pandas import pandas_levels
+    if engine in ("pandas", "pandas_vec"):
+        from levels_pandas import pandas_levels, pandas_levels_vectorised
 
         args = tuple(a.to_pandas() if isinstance(a, pl.DataFrame) else a for a in args)
+        impl = pandas_levels if engine == "pandas" else pandas_levels_vectorised
         t0, c0 = time.perf_counter(), _cpu_seconds()
-        levels = pl.from_pandas(pandas_levels(*args)).with_columns(pl.col("date").cast(pl.Date))
+        levels = pl.from_pandas(impl(*args)).with_columns(pl.col("date").cast(pl.Date))
     else:
         t0, c0 = time.perf_counter(), _cpu_seconds()
         levels = all_levels(*args)
@@ -180,7 +184,7 @@ def main() -> None:
     p.add_argument("--years", type=int, default=30)
     p.add_argument("--pandas-years", type=int, default=3)
     p.add_argument("--data", type=Path, default=ROOT / "out" / "levels_bench")
-    p.add_argument("--run", choices=["polars", "pandas"])
+    p.add_argument("--run", choices=["polars", "pandas", "pandas_vec"])
     p.add_argument("--end", type=date.fromisoformat)
     p.add_argument("--out", type=Path)
     p.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
@@ -203,31 +207,47 @@ def main() -> None:
     days = [date.fromisoformat(d) for d in json.loads((data / "sessions.json").read_text())]
     print(f"data: {rows['prices']:,} prices, {reviews} reviews, {rows['weights'] / reviews:,.0f} constituents"
           f"/review, {rows['dividends']:,} dividends, {rows['splits']:,} splits, {len(days):,} sessions")
+    size = f"{a.stocks} stocks x {a.years} years ({len(days):,} sessions)"
     runs = [_timed("polars", data, days[-1], data / "levels_polars.parquet") for _ in range(a.repeat)]
     full = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     times = ", ".join(f"{r['seconds']:.2f} ({r['cpu']:.1f} CPU)" for r in runs)
-    print(f"polars all_levels, {a.years} years, {a.repeat} fresh processes, wall (CPU) s: {times}; "
+    print(f"polars all_levels, {size}, {a.repeat} fresh processes, wall (CPU) s: {times}; "
           f"median {full['seconds']:.2f} s on {os.cpu_count()} cores; peak RSS "
           f"{max(r['peak_mb'] for r in runs):.0f} MB, {full['loaded_mb']:.0f} MB of it the loaded inputs; "
           f"{full['rows']:,} rows")
-    short_end = sessions(FIRST, date(FIRST.year + a.pandas_years - 1, 12, 31))[-1]
-    small = _timed("polars", data, short_end, data / "levels_polars_short.parquet")
-    ref = _timed("pandas", data, short_end, data / "levels_pandas_short.parquet")
-    got, want = (pl.read_parquet(data / f"levels_{e}_short.parquet") for e in ("polars", "pandas"))
-    assert got["date"].equals(want["date"]) and got["review"].equals(want["review"])
-    rel = max(((got[c] - want[c]).abs() / want[c].abs()).max() for c in ("price_return", "total_return", "divisor"))
-    prefix = pl.read_parquet(data / "levels_polars.parquet").head(got.height)
-    drift = max(((prefix[c] - got[c]).abs() / got[c].abs()).max() for c in ("price_return", "total_return"))
-    scale = full["rows"] / ref["rows"]
-    print(f"pandas day loop, {a.pandas_years} years ({ref['rows']:,} sessions): {ref['seconds']:.1f} s, "
-          f"peak RSS {ref['peak_mb']:.0f} MB; polars on the same: {small['seconds']:.2f} s "
-          f"(x{ref['seconds'] / small['seconds']:.0f})")
-    print(f"pandas extrapolated to {a.years} years (x{scale:.1f} sessions): {ref['seconds'] * scale:.0f} s "
-          f"-> polars is x{ref['seconds'] * scale / full['seconds']:.0f} faster")
-    print(f"max relative difference polars vs pandas: {rel:.2e} (limit 1e-10); "
-          f"{a.pandas_years}-year run vs prefix of the {a.years}-year run: {drift:.2e}")
-    assert rel < 1e-10, "polars and pandas disagree"
+    vec = _timed("pandas_vec", data, days[-1], data / "levels_pandas_vec.parquet")
+    print(f"pandas vectorised, {size}: {vec['seconds']:.2f} s, peak RSS {vec['peak_mb']:.0f} MB")
+    print(f"ratio vectorised pandas / polars, {size}: {vec['seconds'] / full['seconds']:.1f} x")
 
+    short_days = sessions(FIRST, date(FIRST.year + a.pandas_years - 1, 12, 31))
+    short_end, short = short_days[-1], f"{a.stocks} stocks x {a.pandas_years} years ({len(short_days):,} sessions)"
+    small = _timed("polars", data, short_end, data / "levels_polars_short.parquet")
+    small_vec = _timed("pandas_vec", data, short_end, data / "levels_pandas_vec_short.parquet")
+    ref = _timed("pandas", data, short_end, data / "levels_pandas_short.parquet")
+    print(f"polars all_levels, {short}: {small['seconds']:.2f} s")
+    print(f"pandas vectorised, {short}: {small_vec['seconds']:.2f} s, peak RSS {small_vec['peak_mb']:.0f} MB")
+    print(f"pandas day loop, {short}: {ref['seconds']:.1f} s, peak RSS {ref['peak_mb']:.0f} MB")
+    print(f"ratio vectorised pandas / polars, {short}: {small_vec['seconds'] / small['seconds']:.1f} x")
+    print(f"ratio pandas day loop / polars, {short}: {ref['seconds'] / small['seconds']:.0f} x")
+
+    def rel(got: pl.DataFrame, want: pl.DataFrame) -> float:
+        assert got["date"].equals(want["date"]) and got["review"].equals(want["review"])
+        return max(((got[c] - want[c]).abs() / want[c].abs()).max()
+                   for c in ("price_return", "total_return", "divisor"))
+
+    def read(name: str) -> pl.DataFrame:
+        return pl.read_parquet(data / f"levels_{name}.parquet")
+
+    diffs = {f"vectorised pandas, {size}": rel(read("polars"), read("pandas_vec")),
+             f"vectorised pandas, {short}": rel(read("polars_short"), read("pandas_vec_short")),
+             f"pandas day loop, {short}": rel(read("polars_short"), read("pandas_short"))}
+    got = read("polars_short")
+    prefix = read("polars").head(got.height)
+    drift = max(((prefix[c] - got[c]).abs() / got[c].abs()).max() for c in ("price_return", "total_return"))
+    for what, d in diffs.items():
+        print(f"max relative difference polars vs {what}: {d:.2e} (limit 1e-10)")
+    print(f"{a.pandas_years}-year run vs prefix of the {a.years}-year run: {drift:.2e}")
+    assert max(diffs.values()) < 1e-10, "polars and pandas disagree"
 
 if __name__ == "__main__":
     main()

@@ -7,14 +7,27 @@ it stores the series up to the last rebalance (untimed), then times what the nig
 `index_levels` run does: read the market data from two months before the period's cut-off
 out of the date-sorted Parquet files (row groups before it are skipped), and compute the
 period in force from the stored last row (`period_levels`).
+
+Then the same night as Dagster runs it: on a lake built by `russell-pipeline build` (the
+committed documents, the synthetic feed with --stocks stocks to --end, in a temporary folder),
+it materializes `index_levels` for the latest review partition through the project's
+definitions (`reviews_job`, in process, as `build` runs it) --repeat times, and prints the
+asset's time from the run's event log (STEP_START to STEP_SUCCESS of the `index_levels` step:
+locking the lake, reading the weights and market data, computing, checking, writing, reading the
+whole series back and drawing the chart) beside the run's wall time and the core work alone
+(read from two months before the cut-off + compute the period) on the same lake.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -50,11 +63,84 @@ def nightly(data: Path, weights: pl.DataFrame, days: list[date], end: date, repe
     return statistics.median(times), stored.height + rows.height
 
 
+def dagster_night(root: Path, repeat: int) -> dict:
+    """Run in a subprocess whose environment points at the built lake (read at import)."""
+    import dagster as dg
+
+    from russell_pipeline.definitions import defs
+    from russell_pipeline.defs.index.assets import _effective, _history_needed, _stored_state
+    from russell_pipeline.defs.market.assets import stored_market_data
+    from russell_pipeline.lib.sessions import sessions
+    from russell_pipeline.storage import Lake
+
+    store = Lake(root)
+    weights = store.read("quarterly_weights")
+    last_day = store.scan("market_prices").select(pl.col("date").max()).collect().item()
+    in_force = sorted(weights.filter(pl.col("effective_date") <= last_day)["review"].unique().to_list())
+    key, previous = in_force[-1], in_force[-2]
+    job = defs.resolve_job_def("reviews_job")
+    instance = dg.DagsterInstance.get()
+    steps, walls, cores = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = job.execute_in_process(instance=instance, partition_key=key,
+                                        asset_selection=[dg.AssetKey("index_levels")],
+                                        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        walls.append(time.perf_counter() - t0)
+        assert result.success
+        stamps = {e.dagster_event.event_type_value: e.timestamp for e in instance.all_logs(result.run_id)
+                  if e.dagster_event is not None and e.step_key == "index_levels"
+                  and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")}
+        steps.append(stamps["STEP_SUCCESS"] - stamps["STEP_START"])
+        # the core of the same night on the same lake: read from two months before the cut-off, compute
+        t0 = time.perf_counter()
+        own = weights.filter(pl.col("review") == key)
+        md = stored_market_data(store, since=_history_needed(weights, [key]))
+        start = _stored_state(store, previous, key)
+        rows = all_levels(own, md.prices["date"].max(), md.prices, md.dividends, md.splits, md.fx,
+                          sessions(_effective(weights, key), md.prices["date"].max()), start)
+        cores.append(time.perf_counter() - t0)
+    stored = store.read("index_levels", "review", [key])
+    assert rows.select("date", "price_return").equals(stored.sort("date").select("date", "price_return")), \
+        "core and asset disagree"
+    return {"key": key, "step": statistics.median(steps), "wall": statistics.median(walls),
+            "core": statistics.median(cores), "sessions": rows.height,
+            "history": store.read("index_levels").height}
+
+
+def dagster_bench(stocks: int, end: str, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root, home, market = Path(tmp) / "lake", Path(tmp) / "home", Path(tmp) / "market"
+        shutil.copytree(ROOT / "data_lake" / "raw", root / "raw")
+        home.mkdir()
+        from russell_pipeline.lib.market_data import write_market_data
+        from russell_pipeline.lib.synthetic import synthetic_market_data
+
+        write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks), market)
+        env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),
+                            "RUSSELL_MARKET_DATA": str(market)}
+        subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, check=True,
+                       capture_output=True)
+        out = subprocess.run([sys.executable, __file__, "--dagster-run", str(root), "--repeat", str(repeat)],
+                             env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        r = json.loads(out.splitlines()[-1])
+        print(f"in Dagster, {stocks} synthetic stocks to {end} ({r['history']:,} sessions stored): index_levels "
+              f"{r['key']} asset step (STEP_START to STEP_SUCCESS) {r['step'] * 1000:.0f} ms, run wall "
+              f"{r['wall'] * 1000:.0f} ms; core read + period in force on the same lake {r['core'] * 1000:.0f} ms "
+              f"({r['sessions']} sessions; median of {repeat})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=ROOT / "out" / "levels_bench" / "5000x30")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--stocks", type=int, default=3000, help="synthetic stocks of the lake run in Dagster")
+    p.add_argument("--end", default="2026-11-20", help="last session of that lake's synthetic feed")
+    p.add_argument("--dagster-run", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.dagster_run:
+        print(json.dumps(dagster_night(a.dagster_run, a.repeat)))
+        return
     if not (a.data / "sessions.json").exists():
         sys.exit(f"{a.data}: no benchmark data; run bench/levels_bench.py first")
     weights = pl.read_parquet(a.data / "weights.parquet")
@@ -64,6 +150,7 @@ def main() -> None:
         seconds, rows = nightly(a.data, weights, days, end, a.repeat)
         print(f"history {years:>2} years (to {end}, {rows:,} sessions): nightly read + period in force "
               f"{seconds * 1000:.0f} ms (median of {a.repeat})")
+    dagster_bench(a.stocks, a.end, a.repeat)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared next to the checkout; RUSSELL_TEST_SHARED points elsewhere (`make mutate` runs the tests
+# from a copy of the project in mutants/, whose parent has no shared/).
+SHARED = Path(os.environ.get("RUSSELL_TEST_SHARED") or REPO.parent / "shared")
 REAL = SHARED / "real"
 RAW = REPO / "data_lake" / "raw"
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test that skips because ../shared or a real PDF in it is absent fails where ../shared/real
+    holds the PDFs: there the skip means the test lost track of the documents, and CI must not pass
+    it silently. (Skips for other reasons, and all skips on machines without ../shared, stay skips.)"""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and any(REAL.glob("*.pdf")):
+        reason = _skip_reason(report)
+        if str(SHARED) in reason or "../shared" in reason:
+            report.outcome = "failed"
+            report.longrepr = f"skipped although {REAL} holds the real documents: {reason}"
+    return report
 
 
 def real_pdf(name: str) -> Path:

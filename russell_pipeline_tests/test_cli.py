@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import subprocess
 import sys
 from datetime import date
@@ -43,17 +44,18 @@ def test_parse_prints_every_row_in_each_format(fmt):
 
 
 @pytest.mark.parametrize(
-    ("name", "content"),
-    [("empty.pdf", b""), ("error.pdf", b"<!DOCTYPE html><html><body>Service unavailable</body></html>"),
-     ("cut.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")],
+    ("name", "content", "problem"),
+    [("empty.pdf", b"", "empty file"),
+     ("error.pdf", b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
+      "is an HTML page, not a PDF (a failed download saved as .pdf?)"),
+     ("cut.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "truncated PDF (no %%EOF marker at the end)")],
 )
-def test_parse_bad_file_is_one_line_naming_the_file(tmp_path, name, content):
+def test_parse_bad_file_is_one_line_naming_the_file(tmp_path, name, content, problem):
     path = tmp_path / name
     path.write_bytes(content)
     done = cli("parse", str(path))
-    err = done.stderr.decode().strip()
-    assert done.returncode != 0
-    assert len(err.splitlines()) == 1 and name in err and "Traceback" not in err
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert done.stderr.decode() == f"error: {path}: {problem}\n"
 
 
 def test_calendar_ics_imports_with_one_event_per_date():
@@ -88,11 +90,19 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     lines = again.stdout.decode().splitlines()
     assert lines[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
     assert {p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file()} == lake_files
-    query = cli("query", "SELECT count(*) AS n, min(date) AS first FROM index_levels", env=env, cwd=tmp_path)
-    assert query.returncode == 0 and "2019-03-15" in query.stdout.decode()
+    sql = "SELECT count(*) AS n, min(date) AS first, max(date) AS last FROM index_levels"
+    query = cli("query", sql, "--format", "csv", env=env, cwd=tmp_path)
+    # One row per NYSE session from the base T (2019-03-15) to the feed's end: 2019 had 252 sessions,
+    # 50 of them before 15 March (21 + 19 + 10); 2020's first quarter had 21 + 19 + 22 = 62.
+    assert (query.returncode, query.stdout.decode()) == (0, "n,first,last\n264,2019-03-15,2020-03-31\n")
     report = cli("report", "--out", str(tmp_path / "report"), env=env, cwd=tmp_path)
     assert report.returncode == 0, report.stderr.decode()
-    assert (tmp_path / "report" / "index_levels.png").stat().st_size > 1000
-    assert "2019" in (tmp_path / "report" / "summary.csv").read_text()
+    png = (tmp_path / "report" / "index_levels.png").read_bytes()
+    # A PNG whose IHDR says 1000 x 500 pixels (the report's 10 x 5 inch chart at 100 dpi).
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (1000, 500)
+    summary = pl.read_csv(tmp_path / "report" / "summary.csv")
+    assert summary["period"].to_list() == ["2019", "2020", "overall"]
     bad = cli("query", "SELECT * FROM no_such_table", env=env, cwd=tmp_path)
-    assert bad.returncode != 0 and len(bad.stderr.decode().strip().splitlines()) == 1
+    assert (bad.returncode, bad.stdout) == (1, b"")
+    assert len(bad.stderr.decode().strip().splitlines()) == 1 and "no_such_table" in bad.stderr.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -83,6 +84,33 @@ def test_hand_computed_weights(md: MarketData) -> None:
     assert all(ok for ok, _ in weights_checks(w).values())
 
 
+def _with_closes(md: MarketData, scale: dict[str, float]) -> MarketData:
+    """md with some closes multiplied in memory (past load_market_data's checks, as a frame built in code)."""
+    factor = pl.col("symbol").replace_strict(scale, default=1.0, return_dtype=pl.Float64)
+    return dataclasses.replace(md, prices=md.prices.with_columns(pl.col("close") * factor))
+
+
+def test_weights_are_scale_free_and_zero_component_caps_are_refused(md: MarketData) -> None:
+    # Every close times 1e-6: both component caps fall below 1 USD (SCC 0.02438, Growth 0.00778),
+    # and the weights are those of test_hand_computed_weights.
+    tiny = _with_closes(md, {s: 1e-6 for s in ("AAA", "BBB", "CCC", "DDD", "EEE")})
+    w = compute_weights(tiny, "2024-03", CUTOFF, EFFECTIVE)
+    k = 9 * (6000 + 1280 + 500) / (5000 + 10000 + 1280 + 8100)
+    final = {"AAA": 5000 * k, "BBB": 10000 * k - 6000, "CCC": 1280 * k - 1280, "DDD": -500.0, "EEE": 8100 * k}
+    total = sum(final.values())
+    assert w.select("review", "cutoff_date", "effective_date").unique().rows() == [
+        ("2024-03", date(2024, 3, 6), date(2024, 3, 15))]
+    for row in w.iter_rows(named=True):
+        assert row["weight"] == pytest.approx(final[row["symbol"]] / total, rel=1e-12)
+    # No growth cap (BBB, CCC, DDD at 0) or no completeness cap (AAA, BBB, CCC, EEE at 0): no ratio.
+    no_growth = _with_closes(md, {"BBB": 0.0, "CCC": 0.0, "DDD": 0.0})
+    with pytest.raises(ValueError, match=r"^review 2024-03: component caps must be positive \(SCC 13100.0, R2G 0.0\)$"):
+        compute_weights(no_growth, "2024-03", CUTOFF, EFFECTIVE)
+    no_scc = _with_closes(md, {"AAA": 0.0, "BBB": 0.0, "CCC": 0.0, "EEE": 0.0})
+    with pytest.raises(ValueError, match=r"^review 2024-03: component caps must be positive \(SCC 0.0, R2G 500.0\)$"):
+        compute_weights(no_scc, "2024-03", CUTOFF, EFFECTIVE)
+
+
 def test_weights_checks_catch_broken_frames(md: MarketData) -> None:
     w = compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
     assert not weights_checks(w.with_columns(pl.col("weight") * 1.000001))["weights_sum_to_one"][0]
@@ -92,6 +120,36 @@ def test_weights_checks_catch_broken_frames(md: MarketData) -> None:
                          .alias("weighting_factor"))
     assert weights_checks(inf)["finite_factors"] == (False, "1 non-finite: ['AAA']")
     assert not any(ok for ok, _ in weights_checks(w.head(0)).values())
+
+
+def test_weights_checks_on_a_hand_made_review_with_a_foreign_growth_member() -> None:
+    # X (USD) only in the completeness index, Y (CAD at 0.5 USD) only in R2000 Growth.
+    # Y's cap 10 * 100 * 1 * 0.5 = 500; X scaled to 9 x 500 = 4500; Y's final cap -500; total 4000.
+    w = pl.DataFrame({
+        "symbol": ["X", "Y"], "price": [20.0, 10.0], "shares": [100.0, 100.0], "free_float": [1.0, 1.0],
+        "fx": [1.0, 0.5], "scc_fraction": [1.0, 0.0], "r2g_fraction": [0.0, 1.0],
+        "final_mcap": [4500.0, -500.0], "weight": [1.125, -0.125], "weighting_factor": [2.25, -1.0],
+    })
+    assert weights_checks(w) == {
+        "weights_sum_to_one": (True, "sum of weights = 1.0"),
+        "nine_to_one": (True, "scaled SCC cap / R2000 Growth cap = 9 x (1 + 0)"),
+        "members_once": (True, "2 rows; duplicated: []; null symbols: 0"),
+        "finite_factors": (True, "0 non-finite: []"),
+    }
+    # Y's cap read as 10 * 100 / 0.5 = 2000 would put the scaled cap at 6000 / 2000 = 3 x, not 9 x.
+    assert not weights_checks(w.with_columns(fx=pl.Series([1.0, 2.0])))["nine_to_one"][0]
+    # X's final cap 1% too big: scaled 4545 = 9 x 500 x (1 + 0.01).
+    assert weights_checks(w.with_columns(final_mcap=pl.Series([4545.0, -500.0])))["nine_to_one"] == (
+        False, "scaled SCC cap / R2000 Growth cap = 9 x (1 + 0.01)")
+    # A growth cap below 1 USD (0.5) is still a ratio; no growth member at all is no ratio.
+    tiny = w.with_columns(price=pl.Series([0.045, 0.01]), final_mcap=pl.Series([4.5, -0.5]))
+    assert weights_checks(tiny)["nine_to_one"] == (True, "scaled SCC cap / R2000 Growth cap = 9 x (1 + 0)")
+    no_growth = w.with_columns(r2g_fraction=pl.Series([0.0, 0.0]))
+    assert weights_checks(no_growth)["nine_to_one"] == (False, "scaled SCC cap / R2000 Growth cap = 9 x (1 + inf)")
+    missing_c = w.with_columns(weighting_factor=pl.Series([None, -1.0], dtype=pl.Float64))
+    assert weights_checks(missing_c)["finite_factors"] == (False, "1 non-finite: ['X']")
+    assert weights_checks(w.head(0)) == {name: (False, "no weights rows") for name in
+                                         ("weights_sum_to_one", "nine_to_one", "members_once", "finite_factors")}
 
 
 def replace(table: str, old: str, new: str) -> dict[str, str]:
@@ -191,9 +249,51 @@ def test_compute_weights_rejects_missing_inputs(tmp_path, table, old, new, match
         compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
 
 
+def test_missing_and_ambiguous_inputs_name_the_first_member_and_count_the_rest(tmp_path) -> None:
+    folder = tmp_path / "md"
+    one = replace("prices", "2024-03-06,DDD", "2024-03-08,DDD")
+    md = load_market_data(write_tables(folder, one))
+    with pytest.raises(InputError, match=rf"^{folder}/prices\.csv: review 2024-03: member DDD has no close on or "
+                                         r"before cut-off 2024-03-06$"):
+        compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
+    two = {**one, "prices": one["prices"].replace("2024-03-06,AAA", "2024-03-08,AAA")}
+    md = load_market_data(write_tables(folder, two))
+    with pytest.raises(InputError, match=rf"^{folder}/prices\.csv: review 2024-03: member AAA has no close on or "
+                                         r"before cut-off 2024-03-06 \(and 1 more\)$"):
+        compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
+    # A frame built in code (not through load_market_data) with two closes for AAA on one day: both
+    # rows are offending, so one is named and the other counted.
+    md = load_market_data(write_tables(folder, TABLES))
+    doubled = dataclasses.replace(md, prices=pl.concat([md.prices, md.prices.head(1)]))
+    with pytest.raises(InputError, match=rf"^{folder}/prices\.csv: two rows for symbol AAA on 2024-03-06; which "
+                                         r"one applies is ambiguous \(and 1 more\)$"):
+        compute_weights(doubled, "2024-03", CUTOFF, EFFECTIVE)
+
+
 def test_unknown_review_is_named(md: MarketData) -> None:
     with pytest.raises(InputError, match=r"memberships\.csv: review 2024-06 has no members \(reviews present: 2024-03\)"):
         compute_weights(md, "2024-06", date(2024, 6, 12), date(2024, 6, 28))
+
+
+def test_membership_problems_name_the_file_and_review(tmp_path) -> None:
+    folder = tmp_path / "md"
+    md = load_market_data(write_tables(folder, TABLES))
+    # Two reviews in the data (in memory): the error lists both; with none it says so.
+    extra = pl.DataFrame({"review": ["2023-12"], "index": [SCC], "symbol": ["AAA"], "fraction": [1.0]})
+    two = dataclasses.replace(md, memberships=pl.concat([md.memberships, extra.cast(md.memberships.schema)]))
+    with pytest.raises(InputError, match=rf"^{folder}/memberships\.csv: review 2024-06 has no members \(reviews "
+                                         r"present: 2023-12, 2024-03\)$"):
+        compute_weights(two, "2024-06", date(2024, 6, 12), date(2024, 6, 28))
+    none = dataclasses.replace(md, memberships=md.memberships.clear())
+    with pytest.raises(InputError, match=rf"^{folder}/memberships\.csv: review 2024-03 has no members \(reviews "
+                                         r"present: none\)$"):
+        compute_weights(none, "2024-03", CUTOFF, EFFECTIVE)
+    twice = dataclasses.replace(md, memberships=pl.concat([md.memberships, md.memberships.tail(1)]))
+    with pytest.raises(InputError, match=rf"^{folder}/memberships\.csv: review 2024-03: {R2G} lists a symbol twice$"):
+        compute_weights(twice, "2024-03", CUTOFF, EFFECTIVE)
+    stale = compute_weights(md, "2024-03", CUTOFF, EFFECTIVE).select("symbol", "stale_sessions")
+    assert stale.schema["stale_sessions"] == pl.Int64 and stale.rows() == [
+        ("AAA", 0), ("BBB", 0), ("CCC", 2), ("DDD", 0), ("EEE", 0)]
 
 
 def test_review_dates_from_calendar() -> None:
@@ -215,6 +315,48 @@ def test_review_dates_from_calendar() -> None:
         ("2024-06", date(2024, 6, 12), date(2024, 6, 28)),
         ("2026-12", date(2026, 12, 9), date(2026, 12, 18)),
     ]
+
+
+def test_review_dates_published_beats_projected() -> None:
+    # An amended schedule moved the 2019 reconstitution a week later than the rule projects; where
+    # both rows reach review_dates, the published dates are the review's (whatever the row order).
+    A, Q = "annual_reconstitution", "quarterly_ipo"
+    rows = [
+        ("2019-06", A, "price_cutoff", date(2019, 6, 12), "projected"),
+        ("2019-06", A, "recon_close", date(2019, 6, 21), "projected"),
+        ("2019-06", A, "price_cutoff", date(2019, 6, 19), "published"),
+        ("2019-06", A, "recon_close", date(2019, 6, 28), "published"),
+        ("2019-09", Q, "price_cutoff", date(2019, 9, 11), "projected"),
+        ("2019-09", Q, "recon_close", date(2019, 9, 20), "projected"),
+    ]
+    cal = pl.DataFrame(rows, schema=["review", "review_type", "event", "date", "source"], orient="row")
+    want = [("2019-06", date(2019, 6, 19), date(2019, 6, 28)), ("2019-09", date(2019, 9, 11), date(2019, 9, 20))]
+    for frame in (cal, cal.reverse()):
+        out = review_dates(frame.with_columns(pl.col("review").cast(pl.Categorical)))
+        assert out.schema == pl.Schema({"review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date})
+        assert out.rows() == want
+    # A calendar without a source column (one row per event) is read as it is.
+    projected = cal.filter(source="projected").drop("source")
+    assert review_dates(projected).rows() == [("2019-06", date(2019, 6, 12), date(2019, 6, 21)), want[1]]
+
+
+def test_review_dates_refuse_a_cutoff_after_the_rebalance() -> None:
+    def cal(*rows):
+        return pl.DataFrame(rows, schema=["review", "review_type", "event", "date"], orient="row")
+
+    fine = ("2024-03", "quarterly_ipo", "recon_close", date(2024, 3, 15))
+    # A cut-off on the rebalance day itself is allowed (a late schedule can move them together),
+    # and timestamps are read as their dates.
+    same_day = cal(("2024-03", "quarterly_ipo", "price_cutoff", date(2024, 3, 15)), fine)
+    out = review_dates(same_day.with_columns(pl.col("date").cast(pl.Datetime("us"))))
+    assert out.schema == pl.Schema({"review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date})
+    assert out.rows() == [("2024-03", date(2024, 3, 15), date(2024, 3, 15))]
+    late = cal(("2023-12", "quarterly_ipo", "price_cutoff", date(2023, 12, 6)),
+               ("2023-12", "quarterly_ipo", "recon_close", date(2023, 12, 15)),
+               ("2024-03", "quarterly_ipo", "price_cutoff", date(2024, 3, 18)), fine)
+    with pytest.raises(ValueError, match=r"^review 2024-03: price cut-off 2024-03-18 is after the rebalance "
+                                         r"2024-03-15$"):
+        review_dates(late)
 
 
 # --- synthetic feed -------------------------------------------------------------------------------

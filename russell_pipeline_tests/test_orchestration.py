@@ -65,8 +65,10 @@ def test_table_assets_carry_the_standard_metadata():
     from russell_pipeline.defs.index.assets import index_levels
     from russell_pipeline.defs.market.assets import quarterly_weights
 
-    for asset, hard in ((quarterly_weights, {"weights_sum_to_one", "nine_to_one", "finite_factors"}),
-                        (index_levels, {"one_row_per_session", "finite_levels"})):
+    for asset, hard in ((quarterly_weights, {"weights_sum_to_one", "nine_to_one", "finite_factors",
+                                           "no_null_contract_columns", "weights_match_sql"}),
+                        (index_levels, {"one_row_per_session", "finite_levels", "no_null_contract_columns",
+                                       "rebalance_continuity"})):
         assert {spec.name for spec in asset.check_specs if spec.blocking} == hard
 
 

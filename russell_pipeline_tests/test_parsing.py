@@ -25,9 +25,9 @@ import pytest
 from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.pdftext import read_text_layer
+from russell_pipeline_tests.conftest import REAL
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 RAW = REPO / "data_lake" / "raw"
 ADDS, DELS = "ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"
 M2016, M2022 = "ru3000_membershiplist_20160627.pdf", "ru3000_membershiplist_20220624_0.pdf"
@@ -198,6 +198,46 @@ def test_words_match_pdfplumber(name):
         for page, ours in zip(pdf.pages, layer.pages, strict=True):
             assert Counter(w["text"] for w in page.extract_words()) == Counter(
                 w.text for line in ours.lines for w in line.words)
+
+
+def _pdfplumber_membership_rows(path: Path) -> list[tuple[int, str, str]]:
+    """(page, company, symbol) of a two-tables-per-page membership list from pdfplumber's words alone:
+    the "Company" and "Ticker" header words give each table's column starts, a line is the words
+    sharing a top below the header and above the page footer; left table first, then the right."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    out = []
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            words = page.extract_words()
+            tickers = sorted(w["x0"] for w in words if w["text"] == "Ticker")
+            if not tickers:
+                continue  # the closing page of legal text
+            top = min(w["top"] for w in words if w["text"] == "Ticker")
+            heads = [w for w in words if w["text"] in ("Company", "Ticker") and abs(w["top"] - top) < 5]
+            companies = sorted(w["x0"] for w in heads if w["text"] == "Company")
+            assert len(companies) == len(tickers) in (1, 2)  # the last page may hold only a left table
+            header = max(w["bottom"] for w in heads)
+            body = [w for w in words if header < w["top"] < 745]  # the footer line sits at 752
+            for side, (c0, t0) in enumerate(zip(companies, tickers)):
+                c1 = companies[side + 1] if side + 1 < len(companies) else page.width
+                lines: dict[float, list] = {}
+                for w in body:
+                    if c0 - 1 <= w["x0"] < c1 - 1:
+                        lines.setdefault(round(w["top"], 1), []).append(w)
+                for top in sorted(lines):
+                    ws = sorted(lines[top], key=lambda w: w["x0"])
+                    out.append((number, " ".join(w["text"] for w in ws if w["x0"] < t0 - 1),
+                                " ".join(w["text"] for w in ws if w["x0"] >= t0 - 1)))
+    return out
+
+
+@pytest.mark.parametrize(("name", "n_rows", "n_pages"), [(M2016, 3005, 32), (M2022, 3010, 32)])
+def test_membership_rows_match_pdfplumber(name, n_rows, n_pages):
+    # Every row of every page (about 5 s per list for pdfplumber): symbol and company per row, in order.
+    theirs = _pdfplumber_membership_rows(_path(name))
+    ours = _doc(name).rows.select("source_page", "company", "symbol").rows()
+    assert len(theirs) == n_rows and {page for page, _, _ in theirs} == set(range(1, n_pages + 1))
+    assert ours == theirs
 
 
 # ------------------------------------------------------------------ generated layouts

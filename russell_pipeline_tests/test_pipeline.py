@@ -54,6 +54,19 @@ def built(tmp_path_factory):
         yield root, instance, years, reviews
 
 
+ICB_INDUSTRIES = ("Basic Materials", "Consumer Discretionary", "Consumer Staples", "Energy", "Financials",
+                  "Health Care", "Industrials", "Real Estate", "Technology", "Telecommunications", "Utilities")
+
+
+def _seed_list_rows() -> int:
+    from russell_pipeline_tests.conftest import RAW
+
+    deletions = next(RAW.glob("*/000_*.txt")).read_text(encoding="utf-8").splitlines()
+    additions = next(RAW.glob("*/001_*.txt")).read_text(encoding="utf-8").splitlines()
+    return (sum(len(line.split("\t")) == 3 and line != "Company\tSymbol\tSector" for line in deletions)
+            + sum(line.rstrip().endswith(ICB_INDUSTRIES) for line in additions))
+
+
 @pytest.mark.slow
 def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(built):
     root, instance, years, reviews = built
@@ -65,7 +78,9 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     counts = {t: lake.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0] for t in (
         "source_documents", "constituent_changes", "recon_calendar", "quarterly_weights", "index_levels")}
     assert counts["source_documents"] == 5
-    assert counts["constituent_changes"] > 256
+    # The two sample lists, counted line by line here: seed 000's tab rows less its repeated
+    # headers (256) and seed 001's lines ending in an ICB industry (161).
+    assert counts["constituent_changes"] == _seed_list_rows() == 256 + 161
     reviews_with_weights = lake.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")["review"]
     assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
     # One materialization per partition, each with its own facts (not the run's totals).

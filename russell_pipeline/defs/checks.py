@@ -5,9 +5,11 @@ import polars as pl
 
 
 def frame_check(
-    asset: str, name: str, bad: pl.DataFrame, what: str, severity=dg.AssetCheckSeverity.ERROR
+    asset: str, name: str, bad: pl.DataFrame, what: str, severity=dg.AssetCheckSeverity.ERROR, **facts
 ) -> dg.AssetCheckResult:
-    """A check that passes when `bad` (the offending rows) is empty; shows the first ones."""
+    """A check that passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`."""
+    with pl.Config(tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True):
+        shown = f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=name,
@@ -15,6 +17,7 @@ def frame_check(
         severity=severity,
         metadata={
             "failures": bad.height,
-            "examples": dg.MetadataValue.md(f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"),
+            "examples": dg.MetadataValue.md(shown),
+            **facts,
         },
     )

@@ -125,9 +125,11 @@ def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
 
 
 def window_digest(days: pl.DataFrame, end: date | None) -> int:
-    """The running digest at the last day <= end (all days when end is None; 0 before the first)."""
+    """The running digest at the last day <= end (all days when end is None; 0 before the first).
+
+    By date, not by row position: a stored table can come back in any file order."""
     upto = days if end is None else days.filter(pl.col("day") <= end)
-    return int(upto["digest"][-1]) if upto.height else 0
+    return int(upto.sort("day")["digest"][-1]) if upto.height else 0
 
 
 def members_digest(memberships: pl.DataFrame, review: str) -> str:

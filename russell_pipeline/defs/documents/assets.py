@@ -8,7 +8,7 @@ from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import ingest, lineage
+from russell_pipeline.lib import ingest, lineage, quality
 from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.errors import InputError
 
@@ -34,6 +34,15 @@ CHECKS = [
                       description="No header, footer or disclaimer line became a row."),
     dg.AssetCheckSpec("additions_deletions_disjoint", asset="constituent_changes",
                       description="Additions and deletions of one index and stage do not overlap."),
+    *[dg.AssetCheckSpec("no_null_contract_columns", asset=name, blocking=True,
+                        description="No null in a non-nullable contract column (blocks the write).")
+      for name in ("constituents", "constituent_changes")],
+    dg.AssetCheckSpec("member_count_change", asset="constituents",
+                      description=f"Consecutive membership lists of one index differ in size by at most "
+                                  f"±{quality.MEMBER_COUNT_CHANGE:.0%} (WARN)."),
+    dg.AssetCheckSpec("list_size", asset="constituents",
+                      description=f"Each full membership list of a Russell 1000/2000/3000/3000E/Microcap holds its "
+                                  f"nominal count within ±{quality.LIST_SIZE_TOLERANCE:.0%} (WARN)."),
 ]
 TABLES = {
     "source_documents": (ingest.SOURCE_COLUMNS, "Every file under raw/<year>/, classified by content.",
@@ -70,6 +79,15 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         if mismatches.height:
             raise dg.Failure(description=f"{mismatches.height} page(s) where rows parsed differ from the data "
                              "lines present (see rows_match_pages); nothing written", allow_retries=False)
+        nulls = {name: quality.null_contract_cells(tables[name], name) for name in ("constituents", "constituent_changes")}
+        for name, bad in nulls.items():
+            yield frame_check(name, "no_null_contract_columns", bad, "nulls")
+        if any(bad.height for bad in nulls.values()):
+            raise dg.Failure(description="null in a contract column of " + ", ".join(
+                f"{name} ({', '.join(bad['column'])})" for name, bad in nulls.items() if bad.height)
+                + " (see no_null_contract_columns); nothing written", allow_retries=False)
+        # The other years' lists, for member_count_change against the lists of neighbouring years.
+        others = [store.read(name) for name in ("constituents", "source_documents")]
         for name in TABLES:
             store.write(name, tables[name], "recon_year", years)
         store.record_lineage("documents", {str(y): lineage.documents_inputs(lineage.year_files(store.raw, y))
@@ -91,6 +109,39 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         yield frame_check(asset, "no_header_rows", ingest.non_rows(rows), "header rows")
     yield frame_check("constituent_changes", "additions_deletions_disjoint", ingest.overlapping_changes(changes),
                       "overlap")
+    sizes = quality.list_sizes(cons, tables["source_documents"])
+    yield _list_size_check(sizes)
+    yield _list_count_check(tables, years, sizes, *others)
+
+
+def _list_count_check(tables: dict, years: list[int], run_sizes: pl.DataFrame, stored_lists: pl.DataFrame | None,
+                      stored_docs: pl.DataFrame | None) -> dg.AssetCheckResult:
+    """member_count_change over every year's lists; the pairs that touch this run's years."""
+    def every_year(name: str, stored: pl.DataFrame | None) -> pl.DataFrame:
+        kept = stored.filter(~pl.col("recon_year").is_in(years)) if stored is not None else tables[name].clear()
+        return pl.concat([kept, tables[name]], how="vertical_relaxed")
+
+    sizes = quality.list_sizes(every_year("constituents", stored_lists), every_year("source_documents", stored_docs))
+    mine = quality.list_counts(run_sizes)["review"]
+    changes = quality.member_count_changes(quality.list_counts(sizes), over="index_name").filter(
+        pl.col("review").is_in(mine.implode()) | pl.col("previous_review").is_in(mine.implode()))
+    return frame_check("constituents", "member_count_change", changes, "change beyond the bound",
+                       severity=dg.AssetCheckSeverity.WARN, bound=f"±{quality.MEMBER_COUNT_CHANGE:.0%}")
+
+
+def _list_size_check(sizes: pl.DataFrame) -> dg.AssetCheckResult:
+    checked = sizes.filter(pl.col("nominal").is_not_null())
+    unchecked = sizes.filter(pl.col("nominal").is_null())
+    return frame_check(
+        "constituents", "list_size", checked.filter(~pl.col("within")).drop("within"), "list outside its bound",
+        severity=dg.AssetCheckSeverity.WARN, lists_checked=checked.height,
+        lists=dg.MetadataValue.md("\n".join(
+            f"- `{r['path']}`: {r['index_name']}, {r['rows']} rows (nominal {r['nominal']}, bound "
+            f"{r['low']}..{r['high']})" for r in checked.iter_rows(named=True))
+            or "0 lists checked: no full membership list in these years"),
+        not_checked=", ".join(f"{r['path']} ({r['index_name']}: no nominal size)"
+                              for r in unchecked.iter_rows(named=True)) or "none",
+    )
 
 
 def _year_facts(parsed: ingest.YearTables, year: int) -> dict:

@@ -18,7 +18,7 @@ from russell_pipeline.defs.partitions import (
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lib import level_checks as checks
 from russell_pipeline.lib import levels as lv
-from russell_pipeline.lib import lineage
+from russell_pipeline.lib import lineage, quality
 from russell_pipeline.lib.report import chart_markdown
 from russell_pipeline.lib.sessions import sessions
 from russell_pipeline.planning import review_digests
@@ -29,8 +29,14 @@ LEVEL_CHECKS = {
     "finite_levels": "No NaN or infinite level or divisor (blocks the write).",
     "total_return_covers_price": "Total return grows at least as fast as price return on days without net "
                                  "negative dividends.",
+    "no_null_contract_columns": "No null in a non-nullable contract column (blocks the write).",
+    "rebalance_continuity": f"At each rebalance the stored level equals sum(p e s f c) / divisor recomputed from the "
+                            f"stored weights, raw closes, splits and fx with the old and with the new review, within "
+                            f"{quality.CONTINUITY_TOLERANCE:g} relative (blocks the write).",
+    "daily_move_bound": f"No session's price return moves more than ±{quality.DAILY_MOVE_BOUND:.0%}; a failure "
+                        f"names the top 5 contributors (WARN).",
 }
-BLOCKING_LEVEL_CHECKS = {"one_row_per_session", "finite_levels"}
+BLOCKING_LEVEL_CHECKS = {"one_row_per_session", "finite_levels", "no_null_contract_columns", "rebalance_continuity"}
 
 
 @dg.asset(
@@ -51,8 +57,8 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     keys = sorted(context.partition_keys)
     with lake.writing() as store:
         weights = store.read("quarterly_weights")
-        md = stored_market_data(store, since=_history_needed(weights, keys))
         in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
+        md = stored_market_data(store, since=_history_needed(weights, keys))
         todo = [k for k in keys if k in in_data]
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
         if todo:
@@ -110,19 +116,26 @@ def _stored_state(store, previous: str, review: str) -> lv.LevelState:
 
 
 def _history_needed(weights: pl.DataFrame | None, keys: list[str]):
-    """First market-data date these periods can touch: a margin before their earliest cut-off.
+    """First market-data date these periods can touch: a margin before the earliest cut-off of
+    these reviews and of the review before them (the rebalance check values the old constituents
+    at the first T, with the last close each had; one may have stopped trading since its cut-off).
 
     Weights already refuse a cut-off price staler than the limit (10 sessions), so closes
     older than two months before the cut-off can never be carried into a level.
     """
-    mine = weights.filter(pl.col("review").is_in(keys)) if weights is not None else None
-    if mine is None or not mine.height:
+    if weights is None or not weights.height:
         return None
-    return mine["cutoff_date"].min() - timedelta(days=62)
+    reviews = sorted(weights["review"].unique().to_list())
+    mine = [k for k in keys if k in reviews]
+    if not mine:
+        return None
+    first = reviews.index(min(mine))
+    wanted = [*mine, *reviews[first - 1:first]]
+    return weights.filter(pl.col("review").is_in(wanted))["cutoff_date"].min() - timedelta(days=62)
 
 
 def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md):
-    """The four level checks over this run's rows; `context_rows` adds the session before them."""
+    """The level checks over this run's rows; `context_rows` adds the session before them."""
     span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
     jumps = lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx) if span.height else pl.DataFrame(
         schema={"rel_diff": pl.Float64})
@@ -131,3 +144,10 @@ def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.D
     yield frame_check("index_levels", "finite_levels", checks.non_finite(levels), "non-finite value")
     yield frame_check("index_levels", "total_return_covers_price",
                       checks.total_return_shortfalls(span, weights, md.dividends), "shortfall")
+    yield frame_check("index_levels", "no_null_contract_columns", quality.null_contract_cells(levels, "index_levels"),
+                      "nulls")
+    rebalances = quality.rebalance_levels(span, weights, md.prices, md.splits, md.fx)
+    yield frame_check("index_levels", "rebalance_continuity", quality.continuity_breaks(rebalances), "break",
+                      rebalances_checked=rebalances.height)
+    yield frame_check("index_levels", "daily_move_bound", quality.large_moves(span, weights, md.prices, md.splits,
+                                                                              md.fx), f"move beyond ±{quality.DAILY_MOVE_BOUND:.0%}", severity=dg.AssetCheckSeverity.WARN)

@@ -7,14 +7,21 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.lib import lineage
+from russell_pipeline.lib import lineage, quality
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market_data import MarketData, validate_market_data, write_market_data
 from russell_pipeline.lib.synthetic import synthetic_market_data
-from russell_pipeline.lib.weights import WEIGHT_COLUMNS, compute_weights, review_dates, weights_checks
+from russell_pipeline.lib.weights import (
+    CHECK_NAMES,
+    WEIGHT_COLUMNS,
+    compute_weights,
+    review_dates,
+    weights_checks,
+)
 from russell_pipeline.planning import MARKET_KEY, ingested_symbols, review_digests
 from russell_pipeline.storage import Lake
 
@@ -113,8 +120,14 @@ WEIGHT_CHECKS = {
     "nine_to_one": "Scaled SCC side equals 9 x the R2000 Growth side (blocks the write).",
     "members_once": "Every member of either component index appears once.",
     "finite_factors": "No weighting factor is NaN or infinite (blocks the write).",
+    "no_null_contract_columns": "No null in a non-nullable contract column (blocks the write).",
+    "weights_match_sql": f"Weights and factors recomputed in DuckDB SQL from the stored market tables agree per "
+                         f"(review, symbol) within {quality.WEIGHTS_TOLERANCE:g} relative (blocks the write).",
+    "member_count_change": f"Members of a review differ from the previous review's by at most "
+                           f"±{quality.MEMBER_COUNT_CHANGE:.0%} (WARN).",
 }
-BLOCKING_WEIGHT_CHECKS = {"weights_sum_to_one", "nine_to_one", "finite_factors"}
+BLOCKING_WEIGHT_CHECKS = {"weights_sum_to_one", "nine_to_one", "finite_factors", "no_null_contract_columns",
+                          "weights_match_sql"}
 
 
 @dg.asset(
@@ -150,14 +163,15 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                                                   market.max_stale_sessions)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
-        results = _weight_check_results(frames)
+        empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
+        staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
+        results = [*_weight_check_results(frames), *_input_check_results(staged, md, store.read("quarterly_weights"))]
         yield from results
         failed = [r.check_name for r in results if not r.passed and r.check_name in BLOCKING_WEIGHT_CHECKS]
         if failed:
             raise dg.Failure(description=f"quarterly_weights: blocking check(s) {', '.join(failed)} failed; "
                              "nothing written, the previous weights stay", allow_retries=False)
-        empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
-        store.write("quarterly_weights", pl.concat([empty, *frames.values()], how="vertical_relaxed"), "review", keys)
+        store.write("quarterly_weights", staged, "review", keys)
         digests = review_digests(store)["quarterly_weights"]
         store.record_lineage("quarterly_weights", {k: digests[k] for k in keys if k in digests})
     source = market_source(store)
@@ -170,7 +184,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
 
 def _weight_check_results(frames: dict[str, pl.DataFrame]) -> list[dg.AssetCheckResult]:
     """The weight checks over every review computed in this run, failures named by review."""
-    failures: dict[str, list[str]] = {name: [] for name in WEIGHT_CHECKS}
+    failures: dict[str, list[str]] = {name: [] for name in CHECK_NAMES}
     for review, part in frames.items():
         for name, (ok, msg) in weights_checks(part).items():
             if not ok:
@@ -179,3 +193,22 @@ def _weight_check_results(frames: dict[str, pl.DataFrame]) -> list[dg.AssetCheck
                                 metadata={"failures": dg.MetadataValue.md("\n".join(msgs) or "none")})
             for name, msgs in failures.items()]
 
+
+
+def _input_check_results(staged: pl.DataFrame, md: MarketData, stored: pl.DataFrame | None
+                         ) -> list[dg.AssetCheckResult]:
+    """The checks that recompute from the inputs: nulls, the SQL weights, members vs the previous review."""
+    tables = {name: getattr(md, name) for name in ("memberships", "prices", "shares", "fx")}
+    mine = staged["review"].unique().to_list()
+    counts = pl.concat([stored.filter(~pl.col("review").is_in(mine)) if stored is not None else staged.clear(),
+                        staged], how="vertical_relaxed").group_by("review").agg(members=pl.len())
+    changes = quality.member_count_changes(counts).filter(
+        pl.col("review").is_in(mine) | pl.col("previous_review").is_in(mine))
+    return [
+        frame_check("quarterly_weights", "no_null_contract_columns",
+                    quality.null_contract_cells(staged, "quarterly_weights"), "nulls"),
+        frame_check("quarterly_weights", "weights_match_sql", quality.weight_mismatches(staged, tables),
+                    "difference", reviews_compared=len(mine)),
+        frame_check("quarterly_weights", "member_count_change", changes, "change beyond the bound",
+                    severity=dg.AssetCheckSeverity.WARN, bound=f"±{quality.MEMBER_COUNT_CHANGE:.0%}"),
+    ]
