@@ -35,8 +35,10 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# The instance is opened the way `build` opens it first: a new home gets the project's dagster.yaml
+# (the lake_writer pool), and its tables are created by one process at a time.
 ui: setup
-	@mkdir -p $(DAGSTER_HOME)
+	@$(BIN)/python -c "from russell_pipeline import build, storage; build.instance_for(storage.Lake(storage.default_lake_root()))"
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: setup

@@ -8,6 +8,7 @@ other year, the market data and the index still build.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sys
@@ -43,8 +44,15 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
         home.mkdir(parents=True, exist_ok=True)
         if not (home / "dagster.yaml").exists():
             shutil.copyfile(str(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
-        instance = dg.DagsterInstance.get()
-        instance.get_runs(limit=1)  # opens the run storage: a read-only or broken home fails here, once
+        # Two processes opening a new home at once (two builds, a build and `make ui`) would both
+        # create its SQLite tables ("table secondary_indexes already exists"): one at a time.
+        with open(home / ".instance.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            instance = dg.DagsterInstance.get()
+            # Opens (and on a new home creates) each storage: a read-only or broken home fails here, once.
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+            instance.get_asset_keys()
         return instance
     except Exception as err:  # noqa: BLE001 - sqlite, yaml and OS errors all mean an unusable home
         reason = " ".join(str(getattr(err, "orig", None) or err).split())[:200]

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import date
 from pathlib import Path
 
@@ -115,6 +116,41 @@ def test_two_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_buil
     single_root, single_env = _lake(tmp_path, small_market, "single")
     assert cli("build", env=single_env).returncode == 0
     assert _contents(root) == _contents(single_root)
+
+
+OPEN_INSTANCE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from russell_pipeline.build import instance_for
+    from russell_pipeline.storage import Lake
+    go = Path(sys.argv[1])
+    (go.parent / f"ready{sys.argv[3]}").touch()  # imported: all wait, then open the home together
+    while not go.exists():
+        time.sleep(0.001)
+    instance_for(Lake(sys.argv[2]))
+""")
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_instance_at_once_all_succeed(tmp_path):
+    """Two builds (or a build and the UI) on a new DAGSTER_HOME both create its SQLite tables;
+    unserialized, 7 of 8 such starts had a process fail ("table snapshots already exists") or left
+    the home with two alembic heads."""
+    for trial in range(2):
+        trial_dir = tmp_path / f"trial{trial}"
+        trial_dir.mkdir()
+        home, go = trial_dir / "home", trial_dir / "go"
+        env = os.environ | {"DAGSTER_HOME": str(home)}
+        starts = [subprocess.Popen([sys.executable, "-c", OPEN_INSTANCE, str(go), str(tmp_path), str(i)], env=env,
+                                   stderr=subprocess.PIPE, text=True) for i in range(4)]
+        deadline = time.monotonic() + 120
+        while len(list(trial_dir.glob("ready*"))) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        go.touch()
+        errors = [p.communicate(timeout=120)[1] for p in starts]
+        assert [p.returncode for p in starts] == [0] * 4, [e[-500:] for e in errors if e]
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert instance.get_runs() == []
 
 
 @pytest.mark.slow
