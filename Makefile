@@ -53,7 +53,7 @@ bench: setup
 bench-scaling: setup
 	$(BIN)/python bench/scaling_bench.py --stocks 3000 30000
 
-# Mutation testing (not in CI; about 1.5 h on a shared 2-core machine): mutmut mutates the
+# Mutation testing (not in CI; roughly an hour on this 2-core machine): mutmut mutates the
 # modules listed under [tool.mutmut] in pyproject.toml, runs their unit tests against each mutant
 # in a copy of the project (mutants/, kept between runs so a rerun only retests what changed),
 # then prints the score per module.

@@ -364,3 +364,21 @@ def test_split_dividend_rebalance_by_hand_backfill_and_nightly():
         _assert_close(pl.concat(stored[r] for r in sorted(stored)), want.filter(pl.col("date") <= end), 1e-12)
     assert LevelState.last_of(stored["2024-01"]) == LevelState(M[6], want["price_return"][4],
                                                                want["total_return"][4])
+
+
+def test_review_of_refuses_weights_it_cannot_chain_naming_the_review():
+    from russell_pipeline.lib.levels_grid import review_of
+
+    weights = pl.DataFrame({"review": ["2024-06", "2024-06"], "cutoff_date": [date(2024, 6, 12)] * 2,
+                            "effective_date": [date(2024, 6, 24)] * 2, "symbol": ["AAA", "BBB"],
+                            "shares": [100.0, 50.0], "free_float": [1.0, 0.5], "weighting_factor": [0.2, 0.4]})
+    review = review_of(weights)
+    assert (review.review, review.cutoff, review.effective) == ("2024-06", date(2024, 6, 12), date(2024, 6, 24))
+    assert review.members.rows() == [(0, "AAA", 20.0), (1, "BBB", 10.0)]
+    two = pl.concat([weights, weights.with_columns(review=pl.lit("2024-09"))])
+    with pytest.raises(ValueError, match=r"^weights must hold exactly one review, got 2 \(review, dates\) pairs$"):
+        review_of(two)
+    with pytest.raises(ValueError, match="^review 2024-06: duplicate symbols in weights$"):
+        review_of(weights.with_columns(symbol=pl.lit("AAA")))
+    with pytest.raises(ValueError, match="^review 2024-06: shares, free_float or weighting_factor missing$"):
+        review_of(weights.with_columns(free_float=pl.Series([1.0, None])))

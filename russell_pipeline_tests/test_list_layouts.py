@@ -12,6 +12,8 @@ import pytest
 from russell_pipeline.lib.documents import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.ingest import ingest_year
+from russell_pipeline.lib.lists import LayoutError, find_header, parse_list
+from russell_pipeline.lib.pdftext import Line, Page, Word
 from russell_pipeline_tests.test_cli import cli
 from russell_pipeline_tests.test_parsing import _pdf, _table
 
@@ -160,3 +162,47 @@ def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
     assert rows.select("recon_year", "symbol", "change").rows()[:2] == [(2024, "AAPL", "addition"),
                                                                        (2024, "BRK.B", "addition")]
     assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows\n"
+
+
+# --- The parser on positioned lines built by hand (edges the documents above do not reach) ------
+
+
+def _line(number: int, y: float, *cells: tuple[float, str]) -> Line:
+    """A PDF line: each (x, text) is one cell, its words 5 points apart."""
+    words = tuple(Word(text, x + 5 * i, x + 5 * i + 4, cell)
+                  for cell, (x, value) in enumerate(cells) for i, text in enumerate(value.split()))
+    return Line(number, y, words, "\t".join(value for _, value in cells))
+
+
+HEADER = ((50.0, "Company"), (300.0, "Symbol"))
+
+
+def test_a_wrapped_name_joins_the_row_above_only_when_closer_than_rows_are_apart():
+    lines = (_line(1, 90, *HEADER),
+             _line(2, 100, (50, "ALPHA HOLDINGS"), (300, "AAA")),  # 10 below the header: the pitch so far
+             _line(3, 105, (50, "INTERNATIONAL")),  # 5 < 0.8 x 10: the first row's wrap
+             _line(4, 110, (50, "BETA CORP"), (300, "BBB")),  # pitch 5, from where the wrap left off
+             _line(5, 113, (50, "GROUP")),  # 3 < 0.8 x 5
+             _line(6, 123, (50, "GAMMA INC"), (300, "GGG")),  # pitch 10
+             _line(7, 131, (50, "EDGE TRUST")),  # 8 = 0.8 x 10 exactly: a line of its own, not a wrap
+             _line(8, 200, (50, "FOOTER TRUST")))  # far below: not a wrap
+    parsed = parse_list((Page(1, lines),))
+    assert [(r.line, r.company, r.symbol) for r in parsed.rows] == [
+        (2, "ALPHA HOLDINGS INTERNATIONAL", "AAA"), (4, "BETA CORP GROUP", "BBB"), (6, "GAMMA INC", "GGG")]
+    assert parsed.table_lines == {(1, 1), (1, 2), (1, 4), (1, 6)}  # the header and the rows
+    assert parsed.page_stats == ((1, 3, 3),)
+
+
+def test_a_word_left_of_the_first_column_is_dropped_and_its_row_kept():
+    lines = (_line(1, 90, *HEADER), _line(2, 100, (10, "17"), (50, "DELTA CORP"), (300, "DDD")),
+             _line(3, 110, (50, "EPSILON INC"), (300, "EEE")))
+    parsed = parse_list((Page(1, lines),))
+    assert [(r.table, r.company, r.symbol) for r in parsed.rows] == [(0, "DELTA CORP", "DDD"), (0, "EPSILON INC", "EEE")]
+
+
+def test_side_by_side_titles_in_one_text_cell_are_a_layout_error():
+    line = Line(1, 1.0, tuple(Word(t, 0, 0, 0) for t in ["Company", "Symbol", "Company", "Symbol"]),
+                "Company Symbol Company Symbol")
+    with pytest.raises(LayoutError, match="^side-by-side tables without column positions cannot be split$"):
+        find_header(line)
+    assert find_header(Line(2, 2.0, (), "")) == ()  # an empty line opens no table

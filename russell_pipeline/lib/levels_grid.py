@@ -51,7 +51,7 @@ def review_of(weights: pl.DataFrame) -> Review:
         pl.col("symbol").cast(pl.String),
         (pl.col("shares") * pl.col("free_float") * pl.col("weighting_factor")).alias("k"),
     )
-    if not members["k"].is_finite().all():
+    if not members["k"].is_finite().fill_null(False).all():  # a null is missing too (all() skips nulls)
         raise ValueError(f"review {heads['review'][0]}: shares, free_float or weighting_factor missing")
     return Review(*heads.row(0), members)
 
