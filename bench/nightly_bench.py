@@ -29,12 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lib.levels import LevelState, all_levels, period_levels
+from russell_pipeline.lib.levels import CLOSE_LOOKBACK, LevelState, all_levels, period_levels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def nightly(data: Path, weights: pl.DataFrame, days: list[date], end: date, repe
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        md = _read(data, own["cutoff_date"][0] - timedelta(days=62), end)
+        md = _read(data, own["cutoff_date"][0] - CLOSE_LOOKBACK, end)
         rows = period_levels(own, start, end, md["prices"], md["dividends"], md["splits"], md["fx"], days)
         times.append(time.perf_counter() - t0)
     return statistics.median(times), stored.height + rows.height

@@ -3,6 +3,8 @@
 import dagster as dg
 import polars as pl
 
+NO_NULLS = "No null in a non-nullable contract column (blocks the write)."
+
 
 def frame_check(
     asset: str, name: str, bad: pl.DataFrame, what: str, severity=dg.AssetCheckSeverity.ERROR, **facts

@@ -16,7 +16,7 @@ import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -24,6 +24,9 @@ import polars as pl
 from russell_pipeline.lib.levels_grid import dividend_points, numerator_grid, review_of, split_factors
 
 BASE_LEVEL = 1000.0
+# Weights refuse a cut-off price staler than 10 sessions, so no close older than this before a
+# review's cut-off can be carried into a level: how far back a period (or a check of it) reads.
+CLOSE_LOOKBACK = timedelta(days=62)
 LEVEL_SCHEMA = {
     "date": pl.Date,
     "price_return": pl.Float64,

@@ -6,11 +6,10 @@ split-adjusted shares for the rebalance levels), so a wrong input or a bug in th
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import duckdb
 import polars as pl
 
+from russell_pipeline.lib.levels import CLOSE_LOOKBACK
 from russell_pipeline.lib.market_data import R2G, SCC
 
 # Nominal sizes of the full membership lists; other indexes (styles, 2500, Midcap, ...) are not checked.
@@ -66,9 +65,16 @@ def list_counts(sizes: pl.DataFrame) -> pl.DataFrame:
     return sizes.select("index_name", review=pl.format("{} {}", "as_of_date", "path"), members="rows")
 
 
-def member_count_changes(counts: pl.DataFrame, over: str | None = None) -> pl.DataFrame:
+def after_write(stored: pl.DataFrame | None, staged: pl.DataFrame, column: str, keys: list) -> pl.DataFrame:
+    """The table as it will be once `staged` replaces the partitions `keys` (values of `column`) of `stored`."""
+    kept = stored.filter(~pl.col(column).is_in(keys)) if stored is not None else staged.clear()
+    return pl.concat([kept, staged], how="vertical_relaxed")
+
+
+def member_count_changes(counts: pl.DataFrame, over: str | None = None, touching: list | None = None
+                         ) -> pl.DataFrame:
     """Consecutive reviews (review, members; per `over`, e.g. index_name) whose member count changed by more
-    than MEMBER_COUNT_CHANGE."""
+    than MEMBER_COUNT_CHANGE; only the pairs with a review in `touching`, when given."""
     def previous(column: str) -> pl.Expr:
         return pl.col(column).shift(1).over(over) if over else pl.col(column).shift(1)
 
@@ -76,6 +82,8 @@ def member_count_changes(counts: pl.DataFrame, over: str | None = None) -> pl.Da
         *([over] if over else []), previous_review=previous("review"), previous_members=previous("members"),
         review="review", members="members",
     ).drop_nulls("previous_review")
+    if touching is not None:
+        pairs = pairs.filter(pl.col("review").is_in(touching) | pl.col("previous_review").is_in(touching))
     return pairs.with_columns(change=pl.col("members") / pl.col("previous_members") - 1).filter(
         pl.col("change").abs() > MEMBER_COUNT_CHANGE)
 
@@ -163,7 +171,7 @@ def _positions(weights: pl.DataFrame, review: str, day, prices, splits, fx) -> p
     ratio = (splits.filter((pl.col("ex_date") > cutoff) & (pl.col("ex_date") <= day))
              .group_by("symbol").agg(k=pl.col("ratio").product()))
     # Every member has a close within the stale limit before the cut-off: the window the levels read too.
-    closes = _on_or_before(prices, "symbol", ["close", "currency"], day, cutoff - timedelta(days=62))
+    closes = _on_or_before(prices, "symbol", ["close", "currency"], day, cutoff - CLOSE_LOOKBACK)
     rates = _on_or_before(fx, "currency", ["usd_per_unit"], day)
     return (
         w.select("symbol", "weight", "shares", "free_float", "weighting_factor")

@@ -4,7 +4,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.checks import frame_check
+from russell_pipeline.defs.checks import NO_NULLS, frame_check
 from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
@@ -34,8 +34,7 @@ CHECKS = [
                       description="No header, footer or disclaimer line became a row."),
     dg.AssetCheckSpec("additions_deletions_disjoint", asset="constituent_changes",
                       description="Additions and deletions of one index and stage do not overlap."),
-    *[dg.AssetCheckSpec("no_null_contract_columns", asset=name, blocking=True,
-                        description="No null in a non-nullable contract column (blocks the write).")
+    *[dg.AssetCheckSpec("no_null_contract_columns", asset=name, blocking=True, description=NO_NULLS)
       for name in ("constituents", "constituent_changes")],
     dg.AssetCheckSpec("member_count_change", asset="constituents",
                       description=f"Consecutive membership lists of one index differ in size by at most "
@@ -117,14 +116,10 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
 def _list_count_check(tables: dict, years: list[int], run_sizes: pl.DataFrame, stored_lists: pl.DataFrame | None,
                       stored_docs: pl.DataFrame | None) -> dg.AssetCheckResult:
     """member_count_change over every year's lists; the pairs that touch this run's years."""
-    def every_year(name: str, stored: pl.DataFrame | None) -> pl.DataFrame:
-        kept = stored.filter(~pl.col("recon_year").is_in(years)) if stored is not None else tables[name].clear()
-        return pl.concat([kept, tables[name]], how="vertical_relaxed")
-
-    sizes = quality.list_sizes(every_year("constituents", stored_lists), every_year("source_documents", stored_docs))
-    mine = quality.list_counts(run_sizes)["review"]
-    changes = quality.member_count_changes(quality.list_counts(sizes), over="index_name").filter(
-        pl.col("review").is_in(mine.implode()) | pl.col("previous_review").is_in(mine.implode()))
+    sizes = quality.list_sizes(quality.after_write(stored_lists, tables["constituents"], "recon_year", years),
+                               quality.after_write(stored_docs, tables["source_documents"], "recon_year", years))
+    changes = quality.member_count_changes(quality.list_counts(sizes), over="index_name",
+                                           touching=quality.list_counts(run_sizes)["review"].to_list())
     return frame_check("constituents", "member_count_change", changes, "change beyond the bound",
                        severity=dg.AssetCheckSeverity.WARN, bound=f"±{quality.MEMBER_COUNT_CHANGE:.0%}")
 

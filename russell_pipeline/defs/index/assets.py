@@ -1,12 +1,9 @@
 """The daily 90/10 index series, one partition per review period."""
 
-
-from datetime import timedelta
-
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.checks import frame_check
+from russell_pipeline.defs.checks import NO_NULLS, frame_check
 from russell_pipeline.defs.market.assets import market_source, stored_market_data
 from russell_pipeline.defs.metadata import add_partition_facts, partition_facts, table_definition
 from russell_pipeline.defs.partitions import (
@@ -29,7 +26,7 @@ LEVEL_CHECKS = {
     "finite_levels": "No NaN or infinite level or divisor (blocks the write).",
     "total_return_covers_price": "Total return grows at least as fast as price return on days without net "
                                  "negative dividends.",
-    "no_null_contract_columns": "No null in a non-nullable contract column (blocks the write).",
+    "no_null_contract_columns": NO_NULLS,
     "rebalance_continuity": f"At each rebalance the stored level equals sum(p e s f c) / divisor recomputed from the "
                             f"stored weights, raw closes, splits and fx with the old and with the new review, within "
                             f"{quality.CONTINUITY_TOLERANCE:g} relative (blocks the write).",
@@ -119,10 +116,7 @@ def _history_needed(weights: pl.DataFrame | None, keys: list[str]):
     """First market-data date these periods can touch: a margin before the earliest cut-off of
     these reviews and of the review before them (the rebalance check values the old constituents
     at the first T, with the last close each had; one may have stopped trading since its cut-off).
-
-    Weights already refuse a cut-off price staler than the limit (10 sessions), so closes
-    older than two months before the cut-off can never be carried into a level.
-    """
+    The margin, `levels.CLOSE_LOOKBACK`, covers the stalest close the weights accept."""
     if weights is None or not weights.height:
         return None
     reviews = sorted(weights["review"].unique().to_list())
@@ -131,7 +125,7 @@ def _history_needed(weights: pl.DataFrame | None, keys: list[str]):
         return None
     first = reviews.index(min(mine))
     wanted = [*mine, *reviews[first - 1:first]]
-    return weights.filter(pl.col("review").is_in(wanted))["cutoff_date"].min() - timedelta(days=62)
+    return weights.filter(pl.col("review").is_in(wanted))["cutoff_date"].min() - lv.CLOSE_LOOKBACK
 
 
 def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md):
@@ -149,5 +143,6 @@ def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.D
     rebalances = quality.rebalance_levels(span, weights, md.prices, md.splits, md.fx)
     yield frame_check("index_levels", "rebalance_continuity", quality.continuity_breaks(rebalances), "break",
                       rebalances_checked=rebalances.height)
-    yield frame_check("index_levels", "daily_move_bound", quality.large_moves(span, weights, md.prices, md.splits,
-                                                                              md.fx), f"move beyond ±{quality.DAILY_MOVE_BOUND:.0%}", severity=dg.AssetCheckSeverity.WARN)
+    moves = quality.large_moves(span, weights, md.prices, md.splits, md.fx)
+    yield frame_check("index_levels", "daily_move_bound", moves, f"move beyond ±{quality.DAILY_MOVE_BOUND:.0%}",
+                      severity=dg.AssetCheckSeverity.WARN)

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.checks import frame_check
+from russell_pipeline.defs.checks import NO_NULLS, frame_check
 from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
@@ -120,7 +120,7 @@ WEIGHT_CHECKS = {
     "nine_to_one": "Scaled SCC side equals 9 x the R2000 Growth side (blocks the write).",
     "members_once": "Every member of either component index appears once.",
     "finite_factors": "No weighting factor is NaN or infinite (blocks the write).",
-    "no_null_contract_columns": "No null in a non-nullable contract column (blocks the write).",
+    "no_null_contract_columns": NO_NULLS,
     "weights_match_sql": f"Weights and factors recomputed in DuckDB SQL from the stored market tables agree per "
                          f"(review, symbol) within {quality.WEIGHTS_TOLERANCE:g} relative (blocks the write).",
     "member_count_change": f"Members of a review differ from the previous review's by at most "
@@ -200,10 +200,8 @@ def _input_check_results(staged: pl.DataFrame, md: MarketData, stored: pl.DataFr
     """The checks that recompute from the inputs: nulls, the SQL weights, members vs the previous review."""
     tables = {name: getattr(md, name) for name in ("memberships", "prices", "shares", "fx")}
     mine = staged["review"].unique().to_list()
-    counts = pl.concat([stored.filter(~pl.col("review").is_in(mine)) if stored is not None else staged.clear(),
-                        staged], how="vertical_relaxed").group_by("review").agg(members=pl.len())
-    changes = quality.member_count_changes(counts).filter(
-        pl.col("review").is_in(mine) | pl.col("previous_review").is_in(mine))
+    counts = quality.after_write(stored, staged, "review", mine).group_by("review").agg(members=pl.len())
+    changes = quality.member_count_changes(counts, touching=mine)
     return [
         frame_check("quarterly_weights", "no_null_contract_columns",
                     quality.null_contract_cells(staged, "quarterly_weights"), "nulls"),
