@@ -41,9 +41,9 @@ def _peak_mb() -> float:
 
 def _case(kind: str, path: Path) -> dict:
     """One measured run (in a fresh subprocess): the imports are outside the timing."""
+    from russell_pipeline.lib.documents.ingest import ingest_year
     from russell_pipeline.lib.errors import InputError
-    from russell_pipeline.lib.ingest import ingest_year
-    from russell_pipeline.lib.market_data import validate_market_data
+    from russell_pipeline.lib.market.contract import validate_market_data
 
     started = time.perf_counter()
     try:
@@ -79,7 +79,7 @@ def _generate_prices(folder: Path, gigabytes: float) -> None:
     import numpy as np
     import polars as pl
 
-    from russell_pipeline.lib.sessions import sessions
+    from russell_pipeline.lib.calendar.sessions import sessions
 
     folder.mkdir(parents=True, exist_ok=True)
     days = sessions(date(2005, 1, 3), date(2035, 12, 31))

@@ -63,8 +63,8 @@ def main() -> None:
         sys.path.insert(0, str(REPO))
         from datetime import date
 
-        from russell_pipeline.lib.market_data import write_market_data
-        from russell_pipeline.lib.synthetic import synthetic_market_data
+        from russell_pipeline.lib.market.contract import write_market_data
+        from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
         write_market_data(synthetic_market_data(date.fromisoformat(args.end), n_stocks=args.stocks), market)
         env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),

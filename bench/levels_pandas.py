@@ -2,7 +2,7 @@
 an analyst would (a loop over review periods and, inside, over sessions, with one pandas step per
 day), and `pandas_levels_vectorised` (one matrix per review period, numpy row sums, no day loop).
 
-Same rules as russell_pipeline.lib.levels (DESIGN.md steps 6-13), including the one the design
+Same rules as russell_pipeline.lib.index.levels (docs/methodology.md §1.5-1.8), including the one the design
 leaves implicit: a carried close is paired with the shares in force on the close's date.
 """
 

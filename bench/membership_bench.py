@@ -16,10 +16,10 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib import lineage
-from russell_pipeline.lib.calendar_rules import FIRST_YEAR, LAST_YEAR, project_calendar
-from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
-from russell_pipeline.lib.membership import membership_tables
+from russell_pipeline.lib.calendar.rules import FIRST_YEAR, LAST_YEAR, project_calendar
+from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.membership.history import membership_tables
+from russell_pipeline.planning import digests
 
 
 def synthetic_lists(indexes: int, members: int, years: range, seed: int = 7):
@@ -67,7 +67,7 @@ def main() -> None:
     tables = membership_tables(constituents, changes, sources, calendar)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    lineage.membership_inputs({"constituents": constituents, "constituent_changes": changes,
+    digests.membership_inputs({"constituents": constituents, "constituent_changes": changes,
                                "source_documents": sources, "recon_calendar": calendar})
     digested = time.perf_counter() - started
     print(f"{args.indexes} indexes x {len(years)} years x {args.members} members: "

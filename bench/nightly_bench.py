@@ -34,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lib.levels import CLOSE_LOOKBACK, LevelState, all_levels, period_levels
+from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK, LevelState, all_levels, period_levels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,10 +68,10 @@ def dagster_night(root: Path, repeat: int) -> dict:
     import dagster as dg
 
     from russell_pipeline.definitions import defs
-    from russell_pipeline.defs.index.assets import _effective, _history_needed, _stored_state
-    from russell_pipeline.defs.market.assets import stored_market_data
-    from russell_pipeline.lib.sessions import sessions
-    from russell_pipeline.storage import Lake
+    from russell_pipeline.defs.index.assets import effective_date, history_needed, stored_state
+    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.tables import stored_market_data
+    from russell_pipeline.lib.calendar.sessions import sessions
 
     store = Lake(root)
     weights = store.read("quarterly_weights")
@@ -95,10 +95,10 @@ def dagster_night(root: Path, repeat: int) -> dict:
         # the core of the same night on the same lake: read from two months before the cut-off, compute
         t0 = time.perf_counter()
         own = weights.filter(pl.col("review") == key)
-        md = stored_market_data(store, since=_history_needed(weights, [key]))
-        start = _stored_state(store, previous, key)
+        md = stored_market_data(store, since=history_needed(weights, [key]))
+        start = stored_state(store, previous, key)
         rows = all_levels(own, md.prices["date"].max(), md.prices, md.dividends, md.splits, md.fx,
-                          sessions(_effective(weights, key), md.prices["date"].max()), start)
+                          sessions(effective_date(weights, key), md.prices["date"].max()), start)
         cores.append(time.perf_counter() - t0)
     stored = store.read("index_levels", "review", [key])
     assert rows.select("date", "price_return").equals(stored.sort("date").select("date", "price_return")), \
@@ -113,8 +113,8 @@ def dagster_bench(stocks: int, end: str, repeat: int) -> None:
         root, home, market = Path(tmp) / "lake", Path(tmp) / "home", Path(tmp) / "market"
         shutil.copytree(ROOT / "data_lake" / "raw", root / "raw")
         home.mkdir()
-        from russell_pipeline.lib.market_data import write_market_data
-        from russell_pipeline.lib.synthetic import synthetic_market_data
+        from russell_pipeline.lib.market.contract import write_market_data
+        from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
         write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks), market)
         env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),

@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from russell_pipeline.lib.documents import read_document
+from russell_pipeline.lib.documents.reading import read_document
 
 
 def parse_one(path: str) -> tuple[str, int, int, float]:

@@ -31,8 +31,8 @@ def generate(stocks: int, end: str, folder: str) -> None:
     """Write the synthetic feed (called in its own process so its memory is not the bench's)."""
     from datetime import date
 
-    from russell_pipeline.lib.market_data import write_market_data
-    from russell_pipeline.lib.synthetic import synthetic_market_data
+    from russell_pipeline.lib.market.contract import write_market_data
+    from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
     write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks), folder)
 
@@ -124,7 +124,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from datetime import date
 
-    from russell_pipeline.lib.sessions import previous_session
+    from russell_pipeline.lib.calendar.sessions import previous_session
 
     end = date.fromisoformat(a.end)
     if previous_session(end) != end:

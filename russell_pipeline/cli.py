@@ -1,4 +1,4 @@
-"""`russell-pipeline`: a thin command line over the definitions and lib functions."""
+"""`russell-pipeline`: build the lake, read documents, and query what it holds."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.storage import Lake, LakeError, default_lake_root
+from russell_pipeline.settings import Settings, SettingsError
 
 
 def _emit(df: pl.DataFrame, fmt: str) -> None:
@@ -35,12 +36,12 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
               "dropped, the projection stands", file=sys.stderr)
 
 
-def cmd_parse(args) -> int:
-    from russell_pipeline.lib.documents import read_document
-    from russell_pipeline.lib.ingest import read_schedule
+def cmd_parse(args, settings: Settings) -> int:
+    from russell_pipeline.lib.calendar.published import read_schedule
+    from russell_pipeline.lib.documents.reading import read_document
 
     path = Path(args.file)
-    doc = read_document(path)
+    doc = read_document(path, settings.limits)
     if doc.doc_type == "schedule":
         schedule = read_schedule(doc, str(path))
         _warn_contradictions(schedule.contradictions)
@@ -63,11 +64,11 @@ def cmd_parse(args) -> int:
     return 0
 
 
-def cmd_calendar(args) -> int:
-    from russell_pipeline.lib.ics import to_ics
-    from russell_pipeline.lib.ingest import year_calendar
+def cmd_calendar(args, settings: Settings) -> int:
+    from russell_pipeline.lib.calendar.ics import to_ics
+    from russell_pipeline.lib.calendar.published import year_calendar
 
-    found = year_calendar(Lake(default_lake_root()).raw, args.year)
+    found = year_calendar(Lake.from_settings(settings).raw, args.year, settings.limits)
     for err in found.errors:
         print(f"warning: {err} (projected dates kept)", file=sys.stderr)
     _warn_contradictions(found.contradictions)
@@ -78,10 +79,10 @@ def cmd_calendar(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    from russell_pipeline.lib.report import chart_png, summary_table
+def cmd_report(args, settings: Settings) -> int:
+    from russell_pipeline.lib.index.report import chart_png, summary_table
 
-    lake = Lake(default_lake_root())
+    lake = Lake.from_settings(settings)
     levels = lake.read("index_levels")
     if levels is None or not levels.height:
         raise InputError(lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first")
@@ -102,8 +103,8 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_query(args) -> int:
-    result = Lake(default_lake_root()).query(args.sql)
+def cmd_query(args, settings: Settings) -> int:
+    result = Lake.from_settings(settings).query(args.sql)
     if args.format != "table":
         _emit(result, args.format)
         return 0
@@ -112,29 +113,30 @@ def cmd_query(args) -> int:
     return 0
 
 
-def cmd_build(args) -> int:
-    from russell_pipeline.build import build
+def cmd_build(args, settings: Settings) -> int:
+    from russell_pipeline.planning.runs import build
 
-    root = default_lake_root()
-    if isinstance(root, Path) and not root.is_dir():
-        if not (args.init or "RUSSELL_DATA_LAKE" not in os.environ):
-            raise LakeError(f"{root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
+    lake = Lake.from_settings(settings)
+    if lake.location is None and not lake.root.is_dir():
+        if not (args.init or not settings.data_lake_named):
+            raise LakeError(f"{lake.root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
                             "`russell-pipeline build --init` to start a new lake there")
-        root.mkdir(parents=True)
-        print(f"created the lake folder {root}")
-    return build(Lake(root), verbose=args.verbose)
+        lake.root.mkdir(parents=True)
+        print(f"created the lake folder {lake.root}")
+    return build(settings, verbose=args.verbose)
 
 
-def cmd_fetch(args) -> int:
-    from russell_pipeline.lib.download import Client
-    from russell_pipeline.lib.fetch import MANIFEST, fetch_years
-    from russell_pipeline.lib.sources import load_registry, parse_years
+def cmd_fetch(args, settings: Settings) -> int:
+    from russell_pipeline.lake.tables import fetch_years
+    from russell_pipeline.lib.fetch.download import Client
+    from russell_pipeline.lib.fetch.fetcher import MANIFEST
+    from russell_pipeline.lib.fetch.registry import load_registry, parse_years
 
     years = parse_years(args.years)
     registry = load_registry(args.sources)
-    mirror = args.mirror if args.mirror is not None else os.environ.get("RUSSELL_MIRROR", "")
+    mirror = args.mirror if args.mirror is not None else settings.mirror
     client = Client(mirror=mirror, timeout=args.timeout)
-    lake = Lake(default_lake_root())
+    lake = Lake.from_settings(settings)
     print(f"fetch {args.years}: {sum(d.recon_year in years for d in registry)} documents in the source registry"
           + (f", read through the mirror {mirror}" if mirror else ""), flush=True)
 
@@ -162,10 +164,10 @@ def _stored(lake: Lake, table: str) -> None:
         raise LakeError(f"{lake.tables / table}: not built yet: run `russell-pipeline build` first")
 
 
-def cmd_members(args) -> int:
-    from russell_pipeline.lib.membership import coverage
+def cmd_members(args, settings: Settings) -> int:
+    from russell_pipeline.lib.membership.history import coverage
 
-    lake = Lake(default_lake_root())
+    lake = Lake.from_settings(settings)
     _stored(lake, "membership_history")
     spans = coverage(lake.read("membership_history"))
     if args.index is not None and args.index not in spans["index_name"].to_list():
@@ -183,8 +185,8 @@ def cmd_members(args) -> int:
     return 0
 
 
-def cmd_diff(args) -> int:
-    lake = Lake(default_lake_root())
+def cmd_diff(args, settings: Settings) -> int:
+    lake = Lake.from_settings(settings)
     _stored(lake, "list_revisions")
     revisions = lake.read("list_revisions").filter(pl.col("recon_year") == args.year)
     if args.index is not None:
@@ -240,9 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar, "report": cmd_report,
                "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff}[args.verb]
     try:
-        return handler(args)
+        return handler(args, Settings.from_env())
     except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:
-        text = str(err) if isinstance(err, (InputError, LakeError)) else f"{type(err).__name__}: {err}"
+        text = str(err) if isinstance(err, (InputError, LakeError, SettingsError)) else f"{type(err).__name__}: {err}"
         print(f"error: {' '.join(text.split())}", file=sys.stderr)
         return 1
 

@@ -1,11 +1,20 @@
-"""Everything under defs/, loaded as one code location, plus project-wide policy."""
+"""Everything under defs/, loaded as one code location, with the resources of one `Settings`."""
 
 from pathlib import Path
 
 import dagster as dg
 
-defs = dg.Definitions.merge(
-    dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-    # Steps run in the run's own process: a subprocess per step costs about 3 s here.
-    dg.Definitions(executor=dg.in_process_executor),
-)
+from russell_pipeline.defs.resources import resources
+from russell_pipeline.settings import Settings
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    """The code location over the lake and market data these settings name (`build` passes its own)."""
+    return dg.Definitions.merge(
+        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
+        # Steps run in the run's own process: a subprocess per step costs about 3 s here.
+        dg.Definitions(resources=resources(settings), executor=dg.in_process_executor),
+    )
+
+
+defs = definitions(Settings.from_env())

@@ -44,6 +44,24 @@ def real_pdf(name: str) -> Path:
     return path
 
 
+def resources_for(root: Path | str, **market) -> dict:
+    """The Dagster resources over the lake at `root`, built the way the pipeline builds them
+    (`resources(settings)`); `market` sets the market source (folder, synthetic_end, synthetic_stocks...)."""
+    from russell_pipeline.defs.resources import MarketSource, resources
+    from russell_pipeline.settings import Settings
+
+    built = resources(Settings().with_lake(root))
+    if market:
+        built["market"] = MarketSource(**market)
+    return built
+
+
+@pytest.fixture
+def lake_resources(tmp_lake: Path) -> dict:
+    """The resources over `tmp_lake`, with the built-in synthetic feed."""
+    return resources_for(tmp_lake)
+
+
 @pytest.fixture
 def tmp_lake(tmp_path: Path) -> Path:
     """A lake folder holding a copy of the committed sample documents."""
@@ -57,8 +75,8 @@ def small_market(tmp_path_factory) -> Path:
     """A small market-data folder (120 synthetic stocks to 2020-03-31): whole builds take seconds."""
     from datetime import date
 
-    from russell_pipeline.lib.market_data import write_market_data
-    from russell_pipeline.lib.synthetic import synthetic_market_data
+    from russell_pipeline.lib.market.contract import write_market_data
+    from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
     folder = tmp_path_factory.mktemp("small_market")
     write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), folder)

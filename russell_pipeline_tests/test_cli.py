@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import icalendar
 import polars as pl
 import pytest
 
 from russell_pipeline_tests.conftest import RAW
+from russell_pipeline_tests.helpers import cli
 
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
-
-
-def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "russell_pipeline.cli", *args],
-        capture_output=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=600, check=False,
-    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
@@ -70,8 +60,8 @@ def test_calendar_ics_imports_with_one_event_per_date():
 
 @pytest.mark.slow
 def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
-    from russell_pipeline.lib.market_data import write_market_data
-    from russell_pipeline.lib.synthetic import synthetic_market_data
+    from russell_pipeline.lib.market.contract import write_market_data
+    from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
     market = tmp_path / "market"
     write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), market)

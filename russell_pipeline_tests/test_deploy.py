@@ -33,10 +33,9 @@ from dagster_docker import DockerRunLauncher
 from dagster_k8s import K8sRunLauncher
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from russell_pipeline.build import failure_lines
-from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.storage import Lake
-from russell_pipeline_tests.conftest import RAW, REPO
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline_tests.conftest import RAW, REPO, resources_for
 
 DEPLOY = REPO / "deploy"
 PG_BIN = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin"
@@ -141,8 +140,7 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
     assert pools == {"lake_writer"}
     root = tmp_path / "lake_root"
     shutil.copytree(RAW, root / "raw")
-    resources = {"lake": LakeResource(root=str(root)),
-                 "market": MarketSource(synthetic_end="2019-12-31", synthetic_stocks=100)}
+    resources = resources_for(root, synthetic_end="2019-12-31", synthetic_stocks=100)
     home = tmp_path / "dagster_home"
     results = {}
     with _instance(home, DEPLOY / "dagster.yaml") as instance:

@@ -9,9 +9,10 @@ import dagster as dg
 import pytest
 
 from russell_pipeline.defs.documents.sensors import new_documents
-from russell_pipeline.defs.index.schedules import nightly_market, stale_reviews_sensor
-from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import lineage
+from russell_pipeline.defs.index.sensors import stale_reviews_sensor
+from russell_pipeline.defs.market.jobs import nightly_market
+from russell_pipeline.planning import digests
+from russell_pipeline_tests.conftest import resources_for
 
 
 def test_definitions_load_with_every_table_job_schedule_and_sensor():
@@ -61,14 +62,12 @@ def test_table_assets_carry_the_standard_metadata():
         assert node.owners == ["team:index-data"]
     for name, asset in (("recon_calendar", "recon_calendar"), ("quarterly_weights", "quarterly_weights"),
                         ("index_levels", "index_levels")):
-        assert graph.get(dg.AssetKey(name)).code_version == lineage.CODE_VERSIONS[asset]
-    from russell_pipeline.defs.index.assets import index_levels
-    from russell_pipeline.defs.market.assets import quarterly_weights
+        assert graph.get(dg.AssetKey(name)).code_version == digests.CODE_VERSIONS[asset]
+    from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
 
-    for asset, hard in ((quarterly_weights, {"weights_sum_to_one", "nine_to_one", "finite_factors",
-                                           "no_null_contract_columns", "weights_match_sql"}),
-                        (index_levels, {"one_row_per_session", "finite_levels", "no_null_contract_columns",
-                                       "rebalance_continuity"})):
+    for asset, hard in ((quarterly_weights, {"no_null_contract_columns", "weights_match_sql"}),
+                        (index_levels, {"no_null_contract_columns", "rebalance_continuity",
+                                        "total_return_matches_dividends"})):
         assert {spec.name for spec in asset.check_specs if spec.blocking} == hard
 
 
@@ -90,18 +89,18 @@ def test_nightly_schedule_refreshes_market_data_after_the_close():
 )
 def test_ranges_group_consecutive_partitions(keys, expected):
     all_keys = ["2024-03", "2024-06", "2024-09", "2024-12"]
-    assert lineage.ranges(keys, all_keys) == expected
+    assert digests.ranges(keys, all_keys) == expected
 
 
 def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake):
-    resources = {"lake": LakeResource(root=str(tmp_lake))}
+    resources = resources_for(tmp_lake)
     with dg.instance_for_test() as instance:
         first = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
         # Nothing is built yet: every year is asked for, keyed by the digest of its files.
         assert {r.partition_key for r in first.run_requests} >= {"2019", "2020", "2022", "2023", "2030"}
         year_2023 = next(r for r in first.run_requests if r.partition_key == "2023")
-        files = lineage.year_files(tmp_lake / "raw", 2023)
-        assert year_2023.run_key == f"2023:{lineage.documents_inputs(files)}"
+        files = digests.year_files(tmp_lake / "raw", 2023)
+        assert year_2023.run_key == f"2023:{digests.documents_inputs(files)}"
         assert {e.partition for e in first.asset_events} == {r.partition_key for r in first.run_requests}
         # The same files give the same run key: a failed year is not asked for again until it changes.
         again = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
@@ -112,7 +111,7 @@ def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake):
 
 
 def test_review_sensor_skips_when_nothing_is_stored(tmp_lake):
-    resources = {"lake": LakeResource(root=str(tmp_lake))}
+    resources = resources_for(tmp_lake)
     with dg.instance_for_test() as instance:
         result = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
     assert isinstance(result, dg.SkipReason)

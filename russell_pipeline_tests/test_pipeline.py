@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from russell_pipeline.build import failure_lines
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
-from russell_pipeline.defs.index.assets import index_levels
-from russell_pipeline.defs.market.assets import market_data, quarterly_weights
-from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.storage import Lake
+from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
+from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline_tests.conftest import resources_for
 
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 YEAR_ASSETS = [documents, recon_calendar]
@@ -24,8 +24,7 @@ REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
 
 
 def _resources(root, end="2020-12-31", stocks=150):
-    return {"lake": LakeResource(root=str(root)),
-            "market": MarketSource(synthetic_end=end, synthetic_stocks=stocks)}
+    return resources_for(root, synthetic_end=end, synthetic_stocks=stocks)
 
 
 def _run(assets, resources, instance, first, last=None, selection=None):
@@ -183,7 +182,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
                                                                             "RUSSELL_2000_GROWTH"],
                   "symbol": ["AAA", "BBB", "BBB", "CCC", "AAA", "CCC"],
                   "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0]}).write_csv(folder / "memberships.csv")
-    resources = {"lake": LakeResource(root=str(tmp_lake)), "market": MarketSource(folder=str(folder))}
+    resources = resources_for(tmp_lake, folder=str(folder))
     with dg.instance_for_test() as instance:
         assert _run(YEAR_ASSETS, resources, instance, "2023").success
         result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
@@ -259,7 +258,7 @@ def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
                   "free_float": [1.5]}).write_csv(folder / "shares.csv")
     pl.DataFrame({"review": ["2023-06"], "index": ["RUSSELL_2000_GROWTH"], "symbol": ["AAA"]}).write_csv(
         folder / "memberships.csv")
-    resources = {"lake": LakeResource(root=str(tmp_lake)), "market": MarketSource(folder=str(folder))}
+    resources = resources_for(tmp_lake, folder=str(folder))
     with dg.instance_for_test() as instance:
         result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
     assert not result.success

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.storage import Lake
+from russell_pipeline.lake.commit import Check
+from russell_pipeline.lake.store import Lake
 
 OWNERS = ["team:index-data"]
 KINDS = {"polars", "parquet", "duckdb"}
@@ -40,3 +41,8 @@ def add_partition_facts(context: dg.AssetExecutionContext, asset: str, facts: di
     """Attach each partition's own facts to its materialization (a ranged run records one per partition)."""
     for key, meta in facts.items():
         context.add_asset_metadata(meta, asset_key=asset, partition_key=key)
+
+
+def no_nulls(asset: str) -> Check:
+    """The contract's non-nullable columns hold no null (`lib/table_checks.REQUIRED_COLUMNS`)."""
+    return Check(asset, "no_null_contract_columns", "No null in a non-nullable contract column.", "block")

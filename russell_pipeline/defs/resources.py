@@ -1,4 +1,5 @@
-"""Project-wide resources: where the lake is, and where market data comes from."""
+"""The Dagster resources: the lake, the market data and the fetch client, all built from one
+`Settings` (settings.py) by `resources(settings)`; nothing here reads the environment."""
 
 
 import os
@@ -11,9 +12,11 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from russell_pipeline.lib import lineage
-from russell_pipeline.lib.sessions import previous_session
-from russell_pipeline.storage import Lake
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.calendar.sessions import previous_session
+from russell_pipeline.lib.documents.limits import MB, Limits
+from russell_pipeline.planning import digests
+from russell_pipeline.settings import DEFAULT_CACHE, DEFAULT_LAKE, Settings
 
 PID_TAG, HOST_TAG = "russell/pid", "russell/host"
 LIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
@@ -48,12 +51,23 @@ def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None =
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The data lake folder (`RUSSELL_DATA_LAKE`, default `./data_lake`)."""
+    """The data lake (`RUSSELL_DATA_LAKE`, default `./data_lake`) and the bounds of the documents read from it."""
 
-    root: str = "data_lake"
+    root: str = DEFAULT_LAKE
+    lock_timeout: float = 600.0
+    retention_hours: int = 168
+    cache: str = str(DEFAULT_CACHE)
+    max_pdf_mb: float = Limits().pdf_bytes / MB
+    max_text_mb: float = Limits().text_chars / MB
+    max_pages: int = Limits().pages
 
     def lake(self) -> Lake:
-        return Lake(self.root)
+        return Lake(self.root, lock_timeout=self.lock_timeout, retention_hours=self.retention_hours,
+                    cache=Path(self.cache))
+
+    def limits(self) -> Limits:
+        return Limits(pdf_bytes=round(self.max_pdf_mb * MB), text_chars=round(self.max_text_mb * MB),
+                      pages=self.max_pages)
 
     @contextmanager
     def writing(self) -> Iterator[Lake]:
@@ -71,7 +85,7 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class MarketSource(dg.ConfigurableResource):
-    """`RUSSELL_MARKET_DATA` folder, or empty for the built-in synthetic feed."""
+    """The market data: a folder (`RUSSELL_MARKET_DATA`), or empty for the built-in synthetic feed."""
 
     folder: str = ""
     # Last session the synthetic feed covers; empty means the last completed NYSE session.
@@ -93,7 +107,7 @@ class MarketSource(dg.ConfigurableResource):
         if self.folder:
             files = sorted(p for p in Path(self.folder).glob("*") if p.is_file())
             return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
-        return ["synthetic", self.end_date(), self.synthetic_stocks, lineage.digest(symbols)]
+        return ["synthetic", self.end_date(), self.synthetic_stocks, digests.digest(symbols)]
 
 
 class FetchSettings(dg.ConfigurableResource):
@@ -105,26 +119,23 @@ class FetchSettings(dg.ConfigurableResource):
     timeout: float = 60.0
 
     def client(self):
-        from russell_pipeline.lib.download import Client
+        from russell_pipeline.lib.fetch.download import Client
 
         return Client(mirror=self.mirror, timeout=self.timeout)
 
     def registry(self):
-        from russell_pipeline.lib.sources import load_registry
+        from russell_pipeline.lib.fetch.registry import load_registry
 
         return load_registry(self.sources or None)
 
 
-def _env(name: str, default: str) -> str | dg.EnvVar:
-    return dg.EnvVar(name) if os.environ.get(name) else default
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    return dg.Definitions(
-        resources={
-            "lake": LakeResource(root=_env("RUSSELL_DATA_LAKE", "data_lake")),
-            "market": MarketSource(folder=_env("RUSSELL_MARKET_DATA", "")),
-            "fetch": FetchSettings(mirror=_env("RUSSELL_MIRROR", "")),
-        }
-    )
+def resources(settings: Settings) -> dict:
+    """The Dagster resources of `settings`: every asset, sensor and check reads them."""
+    return {
+        "lake": LakeResource(root=settings.data_lake, lock_timeout=settings.lock_timeout,
+                             retention_hours=settings.retention_hours, cache=str(settings.lake_cache),
+                             max_pdf_mb=settings.limits.pdf_bytes / MB, max_text_mb=settings.limits.text_chars / MB,
+                             max_pages=settings.limits.pages),
+        "market": MarketSource(folder=settings.market_data),
+        "fetch": FetchSettings(mirror=settings.mirror),
+    }

@@ -1,16 +1,17 @@
 """Published documents into `source_documents`, `constituents` and `constituent_changes`."""
 
-
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.checks import NO_NULLS, frame_check
-from russell_pipeline.defs.metadata import OWNERS, add_partition_facts, partition_facts, table_definition
+from russell_pipeline.defs.metadata import OWNERS, no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import ingest, lineage, quality
-from russell_pipeline.lib.documents import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lib import table_checks
+from russell_pipeline.lib.documents import ingest, list_checks
+from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.planning import digests
 
 raw_documents = dg.AssetSpec(
     "raw_documents", deps=["published_documents"], partitions_def=recon_years, group_name="documents",
@@ -19,30 +20,23 @@ raw_documents = dg.AssetSpec(
                 "published_documents or dropped there by hand.",
 )
 
-CHECKS = [
-    dg.AssetCheckSpec("rows_match_pages", asset="source_documents", blocking=True,
-                      description="Rows parsed equal the data lines present, page by page (blocks the write)."),
-    dg.AssetCheckSpec("no_skipped_files", asset="source_documents",
-                      description="No file under raw/<year>/ was left unread (editor and OS files are listed)."),
-    dg.AssetCheckSpec("no_duplicate_symbols", asset="constituents",
-                      description="No symbol twice within one membership list."),
-    dg.AssetCheckSpec("no_header_rows", asset="constituents",
-                      description="No header, footer or disclaimer line became a row."),
-    dg.AssetCheckSpec("no_duplicate_symbols", asset="constituent_changes",
-                      description="No symbol twice within one addition or deletion list."),
-    dg.AssetCheckSpec("no_header_rows", asset="constituent_changes",
-                      description="No header, footer or disclaimer line became a row."),
-    dg.AssetCheckSpec("additions_deletions_disjoint", asset="constituent_changes",
-                      description="Additions and deletions of one index and stage do not overlap."),
-    *[dg.AssetCheckSpec("no_null_contract_columns", asset=name, blocking=True, description=NO_NULLS)
-      for name in ("constituents", "constituent_changes")],
-    dg.AssetCheckSpec("member_count_change", asset="constituents",
-                      description=f"Consecutive membership lists of one index differ in size by at most "
-                                  f"±{quality.MEMBER_COUNT_CHANGE:.0%} (WARN)."),
-    dg.AssetCheckSpec("list_size", asset="constituents",
-                      description=f"Each full membership list of a Russell 1000/2000/3000/3000E/Microcap holds its "
-                                  f"nominal count within ±{quality.LIST_SIZE_TOLERANCE:.0%} (WARN)."),
-]
+ROWS_MATCH_PAGES = Check("source_documents", "rows_match_pages", "Rows parsed equal the data lines present, page "
+                         "by page.", "block")
+NO_SKIPPED_FILES = Check("source_documents", "no_skipped_files", "No file under raw/<year>/ was left unread "
+                         "(editor and OS files are listed).", "warn")
+NULLS = {name: no_nulls(name) for name in ("constituents", "constituent_changes")}
+DUPLICATES = {name: Check(name, "no_duplicate_symbols", "No symbol twice within one list.")
+              for name in ("constituents", "constituent_changes")}
+HEADERS = {name: Check(name, "no_header_rows", "No header, footer or disclaimer line became a row.")
+           for name in ("constituents", "constituent_changes")}
+DISJOINT = Check("constituent_changes", "additions_deletions_disjoint",
+                 "Additions and deletions of one index and stage do not overlap.")
+COUNT_CHANGE = Check("constituents", "member_count_change", f"Consecutive membership lists of one index differ in "
+                     f"size by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.", "warn")
+LIST_SIZE = Check("constituents", "list_size", f"Each full membership list of a Russell 1000/2000/3000/3000E/"
+                  f"Microcap holds its nominal count within ±{list_checks.LIST_SIZE_TOLERANCE:.0%}.", "warn")
+CHECKS = [ROWS_MATCH_PAGES, NO_SKIPPED_FILES, *NULLS.values(), *DUPLICATES.values(), *HEADERS.values(), DISJOINT,
+          COUNT_CHANGE, LIST_SIZE]
 TABLES = {
     "source_documents": (ingest.SOURCE_COLUMNS, "Every file under raw/<year>/, classified by content.",
                          ["raw_documents"]),
@@ -54,10 +48,10 @@ TABLES = {
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(name, deps=deps, code_version=lineage.CODE_VERSIONS["documents"],
+    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"],
                         **table_definition(name, schema, description, kinds={"pdf"}))
            for name, (schema, description, deps) in TABLES.items()],
-    check_specs=CHECKS,
+    check_specs=specs(CHECKS),
     **lake_writer("documents", recon_years),
 )
 def documents(context: dg.AssetExecutionContext, lake: LakeResource):
@@ -65,71 +59,61 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
         try:
-            parsed = {y: ingest.ingest_year(store.raw, y) for y in years}
+            parsed = {y: ingest.ingest_year(store.raw, y, lake.limits()) for y in years}
         except InputError as err:
             # Nothing has been written: the lake keeps its previous partitions.
             raise dg.Failure(description=str(err), allow_retries=False) from None
-        tables = {
-            name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
-            for name in (*TABLES, "page_stats")
-        }
-        mismatches = ingest.page_mismatches(tables["page_stats"])
-        yield frame_check("source_documents", "rows_match_pages", mismatches, "mismatch")
-        if mismatches.height:
-            raise dg.Failure(description=f"{mismatches.height} page(s) where rows parsed differ from the data "
-                             "lines present (see rows_match_pages); nothing written", allow_retries=False)
-        nulls = {name: quality.null_contract_cells(tables[name], name) for name in ("constituents", "constituent_changes")}
-        for name, bad in nulls.items():
-            yield frame_check(name, "no_null_contract_columns", bad, "nulls")
-        if any(bad.height for bad in nulls.values()):
-            raise dg.Failure(description="null in a contract column of " + ", ".join(
-                f"{name} ({', '.join(bad['column'])})" for name, bad in nulls.items() if bad.height)
-                + " (see no_null_contract_columns); nothing written", allow_retries=False)
+        tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
+                  for name in (*TABLES, "page_stats")}
+        skipped = [line for p in parsed.values() for line in p.skipped]
+        for line in skipped:
+            context.log.warning(line)
         # The other years' lists, for member_count_change against the lists of neighbouring years.
-        others = [store.read(name) for name in ("constituents", "source_documents")]
-        for name in TABLES:
-            store.write(name, tables[name], "recon_year", years)
-        store.record_lineage("documents", {str(y): lineage.documents_inputs(lineage.year_files(store.raw, y))
-                                           for y in years})
-    for name in TABLES:
-        add_partition_facts(context, name, {
-            str(y): partition_facts(store, name, getattr(parsed[y], name), **_year_facts(parsed[y], y))
-            for y in years})
-        yield dg.MaterializeResult(asset_key=name)
+        stored = {name: store.read(name) for name in ("constituents", "source_documents")}
+        yield from commit(
+            context, store, CHECKS, _results(tables, years, skipped, stored),
+            [Staged(name, tables[name], "recon_year", years) for name in TABLES],
+            {"documents": {str(y): digests.documents_inputs(digests.year_files(store.raw, y)) for y in years}},
+            {name: {str(y): partition_facts(store, name, getattr(parsed[y], name), **_year_facts(parsed[y], y))
+                    for y in years} for name in TABLES},
+        )
+
+
+def _results(tables: dict, years: list[int], skipped: list[str], stored: dict) -> list[dg.AssetCheckResult]:
     cons, changes = tables["constituents"], tables["constituent_changes"]
-    skipped = [line for p in parsed.values() for line in p.skipped]
-    for line in skipped:
-        context.log.warning(line)
     skipped_frame = pl.DataFrame({"skipped": skipped}, schema=[("skipped", pl.String)])
-    yield frame_check("source_documents", "no_skipped_files", skipped_frame, "skipped files",
-                      severity=dg.AssetCheckSeverity.WARN)
-    for asset, rows in (("constituents", cons), ("constituent_changes", changes)):
-        yield frame_check(asset, "no_duplicate_symbols", ingest.duplicate_symbols(rows), "duplicates")
-        yield frame_check(asset, "no_header_rows", ingest.non_rows(rows), "header rows")
-    yield frame_check("constituent_changes", "additions_deletions_disjoint", ingest.overlapping_changes(changes),
-                      "overlap")
-    sizes = quality.list_sizes(cons, tables["source_documents"])
-    yield _list_size_check(sizes)
-    yield _list_count_check(tables, years, sizes, *others)
+    sizes = list_checks.list_sizes(cons, tables["source_documents"])
+    return [
+        ROWS_MATCH_PAGES.frame(list_checks.page_mismatches(tables["page_stats"], tables["source_documents"]),
+                               "page where rows parsed differ from the data lines present"),
+        *[NULLS[name].frame(table_checks.null_contract_cells(tables[name], name), "nulls") for name in NULLS],
+        NO_SKIPPED_FILES.frame(skipped_frame, "skipped files"),
+        *[DUPLICATES[name].frame(list_checks.duplicate_symbols(rows), "duplicates")
+          for name, rows in (("constituents", cons), ("constituent_changes", changes))],
+        *[HEADERS[name].frame(list_checks.non_rows(rows), "header rows")
+          for name, rows in (("constituents", cons), ("constituent_changes", changes))],
+        DISJOINT.frame(list_checks.overlapping_changes(changes), "overlap"),
+        _list_size_check(sizes),
+        _list_count_check(tables, years, sizes, stored["constituents"], stored["source_documents"]),
+    ]
 
 
 def _list_count_check(tables: dict, years: list[int], run_sizes: pl.DataFrame, stored_lists: pl.DataFrame | None,
                       stored_docs: pl.DataFrame | None) -> dg.AssetCheckResult:
     """member_count_change over every year's lists; the pairs that touch this run's years."""
-    sizes = quality.list_sizes(quality.after_write(stored_lists, tables["constituents"], "recon_year", years),
-                               quality.after_write(stored_docs, tables["source_documents"], "recon_year", years))
-    changes = quality.member_count_changes(quality.list_counts(sizes), over="index_name",
-                                           touching=quality.list_counts(run_sizes)["review"].to_list())
-    return frame_check("constituents", "member_count_change", changes, "change beyond the bound",
-                       severity=dg.AssetCheckSeverity.WARN, bound=f"±{quality.MEMBER_COUNT_CHANGE:.0%}")
+    after = table_checks.after_write
+    sizes = list_checks.list_sizes(after(stored_lists, tables["constituents"], "recon_year", years),
+                                   after(stored_docs, tables["source_documents"], "recon_year", years))
+    changes = table_checks.member_count_changes(list_checks.list_counts(sizes), over="index_name",
+                                                touching=list_checks.list_counts(run_sizes)["review"].to_list())
+    return COUNT_CHANGE.frame(changes, "change beyond the bound", bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}")
 
 
 def _list_size_check(sizes: pl.DataFrame) -> dg.AssetCheckResult:
     checked = sizes.filter(pl.col("nominal").is_not_null())
     unchecked = sizes.filter(pl.col("nominal").is_null())
-    return frame_check(
-        "constituents", "list_size", checked.filter(~pl.col("within")).drop("within"), "list outside its bound",
-        severity=dg.AssetCheckSeverity.WARN, lists_checked=checked.height,
+    return LIST_SIZE.frame(
+        checked.filter(~pl.col("within")).drop("within"), "list outside its bound", lists_checked=checked.height,
         lists=dg.MetadataValue.md("\n".join(
             f"- `{r['path']}`: {r['index_name']}, {r['rows']} rows (nominal {r['nominal']}, bound "
             f"{r['low']}..{r['high']})" for r in checked.iter_rows(named=True))

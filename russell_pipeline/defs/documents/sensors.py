@@ -3,17 +3,11 @@
 
 import dagster as dg
 
+from russell_pipeline.defs.documents.jobs import recon_year_job
 from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import lineage
-from russell_pipeline.planning import stale_years
-
-recon_year_job = dg.define_asset_job(
-    "recon_year_job",
-    selection=dg.AssetSelection.assets("source_documents", "constituents", "constituent_changes", "recon_calendar"),
-    partitions_def=recon_years,
-    description="Documents and calendar of a range of reconstitution years, in one run.",
-)
+from russell_pipeline.planning import digests
+from russell_pipeline.planning.stale import stale_years
 
 
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -30,8 +24,8 @@ def new_documents(context: dg.SensorEvaluationContext, lake: LakeResource):
         return dg.SkipReason("every year is up to date with its files")
     requests, observations = [], []
     for year in years:
-        files = lineage.year_files(store.raw, int(year))
-        inputs = lineage.documents_inputs(files)
+        files = digests.year_files(store.raw, int(year))
+        inputs = digests.documents_inputs(files)
         requests.append(dg.RunRequest(run_key=f"{year}:{inputs}", partition_key=year))
         observations.append(dg.AssetObservation(
             "raw_documents", partition=year, metadata={"files": len(files), "inputs": inputs}))

@@ -1,39 +1,122 @@
-"""The daily 90/10 index series, one partition per review period."""
+"""The 90/10 index: quarterly weights of each review, and the daily series of each review period."""
 
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.checks import NO_NULLS, frame_check
-from russell_pipeline.defs.market.assets import market_source, stored_market_data
-from russell_pipeline.defs.metadata import add_partition_facts, partition_facts, table_definition
+from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import (
     lake_writer,
     previous_review,
+    review_to_year,
     reviews,
     this_and_next_review,
 )
-from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import level_checks as checks
-from russell_pipeline.lib import levels as lv
-from russell_pipeline.lib import lineage, quality
-from russell_pipeline.lib.report import chart_markdown
-from russell_pipeline.lib.sessions import sessions
-from russell_pipeline.planning import review_digests
+from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.tables import market_source, stored_market_data, stored_state
+from russell_pipeline.lib import table_checks
+from russell_pipeline.lib.calendar.sessions import sessions
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.index import levels as lv
+from russell_pipeline.lib.index import recompute
+from russell_pipeline.lib.index.report import chart_markdown
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, review_dates
+from russell_pipeline.lib.market.contract import MarketData
+from russell_pipeline.planning import digests
+from russell_pipeline.planning.stale import review_digests
 
-LEVEL_CHECKS = {
-    "no_jump_at_rebalance": "Level at each rebalance is the same with old and new constituents (1e-10).",
-    "one_row_per_session": "Exactly one row per NYSE session, no gaps (blocks the write).",
-    "finite_levels": "No NaN or infinite level or divisor (blocks the write).",
-    "total_return_covers_price": "Total return grows at least as fast as price return on days without net "
-                                 "negative dividends.",
-    "no_null_contract_columns": NO_NULLS,
-    "rebalance_continuity": f"At each rebalance the stored level equals sum(p e s f c) / divisor recomputed from the "
-                            f"stored weights, raw closes, splits and fx with the old and with the new review, within "
-                            f"{quality.CONTINUITY_TOLERANCE:g} relative (blocks the write).",
-    "daily_move_bound": f"No session's price return moves more than ±{quality.DAILY_MOVE_BOUND:.0%}; a failure "
-                        f"names the top 5 contributors (WARN).",
-}
-BLOCKING_LEVEL_CHECKS = {"one_row_per_session", "finite_levels", "no_null_contract_columns", "rebalance_continuity"}
+WEIGHTS_MATCH_SQL = Check("quarterly_weights", "weights_match_sql", f"Weights and factors recomputed in DuckDB SQL "
+                          f"from the stored market tables agree per (review, symbol) within "
+                          f"{recompute.WEIGHTS_TOLERANCE:g} relative.", "block")
+WEIGHTS_COUNT_CHANGE = Check("quarterly_weights", "member_count_change", f"Members of a review differ from the "
+                             f"previous review's by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.", "warn")
+WEIGHT_CHECKS = [no_nulls("quarterly_weights"), WEIGHTS_MATCH_SQL, WEIGHTS_COUNT_CHANGE]
+
+NO_JUMP = Check("index_levels", "no_jump_at_rebalance",
+                "Level at each rebalance is the same with old and new constituents (1e-10).")
+CONTINUITY = Check("index_levels", "rebalance_continuity", f"At each rebalance the stored level equals "
+                   f"sum(p e s f c) / divisor recomputed from the stored weights, raw closes, splits and fx with "
+                   f"the old and with the new review, within {recompute.CONTINUITY_TOLERANCE:g} relative.", "block")
+DIVIDENDS = Check("index_levels", "total_return_matches_dividends", f"Each session's total-return growth equals "
+                  f"(I_d + XD_d) / I_(d-1), XD_d recomputed from the stored dividends on their ex-dates, closes, "
+                  f"shares, fx and weights, within {recompute.CONTINUITY_TOLERANCE:g} relative (a dividend "
+                  f"applied a session late fails it).", "block")
+MOVES = Check("index_levels", "daily_move_bound", f"No session's price return moves more than "
+              f"±{recompute.DAILY_MOVE_BOUND:.0%}; a failure names the top 5 contributors.", "warn")
+LEVEL_CHECKS = [NO_JUMP, no_nulls("index_levels"), CONTINUITY, DIVIDENDS, MOVES]
+
+
+def _stored_state(store: Lake, previous: str, review: str) -> lv.LevelState:
+    try:
+        return stored_state(store, previous, review)
+    except LakeError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
+
+
+def _market(store: Lake, since=None) -> MarketData:
+    try:
+        return stored_market_data(store, since)
+    except LakeError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
+
+
+@dg.asset(
+    deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
+    **lake_writer("index", reviews),
+    code_version=digests.CODE_VERSIONS["quarterly_weights"],
+    check_specs=specs(WEIGHT_CHECKS),
+    **table_definition("quarterly_weights", WEIGHT_COLUMNS, "Stock weights and weighting factors c_i of each "
+                       "review of the 90/10 index, with the inputs behind each row."),
+)
+def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+    """Stock weights and weighting factors c_i of each review of the 90/10 index."""
+    keys = context.partition_keys
+    with lake.writing() as store:
+        md = _market(store)
+        calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+        dates = review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+        last_close = md.prices["date"].max()
+        frames, status = {}, {}
+        for key in keys:
+            row = dates.filter(pl.col("review") == key)
+            if key not in md.reviews:
+                status[key] = "empty: the market data has no memberships for this review"
+            elif row.height != 1:
+                raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
+                                 allow_retries=False)
+            elif row["cutoff_date"][0] > last_close:  # memberships announced, cut-off not reached
+                status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_close}"
+            else:
+                try:
+                    frames[key] = compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
+                                                  market.max_stale_sessions)
+                except (InputError, ValueError) as err:
+                    raise dg.Failure(description=str(err), allow_retries=False) from None
+        empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
+        staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
+        source, expected = market_source(store), review_digests(store)["quarterly_weights"]
+        yield from commit(
+            context, store, WEIGHT_CHECKS, _weight_results(staged, md, store.read("quarterly_weights")),
+            [Staged("quarterly_weights", staged, "review", keys)],
+            {"quarterly_weights": {k: expected[k] for k in keys if k in expected}},
+            {"quarterly_weights": {key: partition_facts(store, "quarterly_weights", frames.get(key, empty),
+                                                        "cutoff_date", empty_because=status.get(key, "empty"),
+                                                        market_data_source=source) for key in keys}},
+        )
+
+
+def _weight_results(staged: pl.DataFrame, md: MarketData, stored: pl.DataFrame | None) -> list[dg.AssetCheckResult]:
+    """The checks that recompute from the inputs: nulls, the SQL weights, members vs the previous review."""
+    tables = {name: getattr(md, name) for name in ("memberships", "prices", "shares", "fx")}
+    mine = staged["review"].unique().to_list()
+    counts = table_checks.after_write(stored, staged, "review", mine).group_by("review").agg(members=pl.len())
+    return [
+        no_nulls("quarterly_weights").frame(table_checks.null_contract_cells(staged, "quarterly_weights"), "nulls"),
+        WEIGHTS_MATCH_SQL.frame(recompute.weight_mismatches(staged, tables), "difference", reviews_compared=len(mine)),
+        WEIGHTS_COUNT_CHANGE.frame(table_checks.member_count_changes(counts, touching=mine), "change beyond the bound",
+                                   bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}"),
+    ]
 
 
 @dg.asset(
@@ -43,9 +126,8 @@ BLOCKING_LEVEL_CHECKS = {"one_row_per_session", "finite_levels", "no_null_contra
         "market_data",
     ],
     **lake_writer("index", reviews),
-    code_version=lineage.CODE_VERSIONS["index_levels"],
-    check_specs=[dg.AssetCheckSpec(n, asset="index_levels", description=d, blocking=n in BLOCKING_LEVEL_CHECKS)
-                 for n, d in LEVEL_CHECKS.items()],
+    code_version=digests.CODE_VERSIONS["index_levels"],
+    check_specs=specs(LEVEL_CHECKS),
     **table_definition("index_levels", lv.LEVEL_SCHEMA, "Price and total return levels of the 90/10 index for "
                        "every session of a review period (T_R < date <= T_next)."),
 )
@@ -55,31 +137,33 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     with lake.writing() as store:
         weights = store.read("quarterly_weights")
         in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
-        md = stored_market_data(store, since=_history_needed(weights, keys))
+        md = _market(store, since=lv.history_needed(weights, keys))
         todo = [k for k in keys if k in in_data]
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
         if todo:
             first, last = in_data.index(todo[0]), in_data.index(todo[-1])
             last_day = md.prices["date"].max()
             # The run's last period ends where the next review's weights take over.
-            end = min(_effective(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
+            end = min(lv.effective_date(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
             start = None if first == 0 else _stored_state(store, in_data[first - 1], todo[0])
             levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
-                                   md.splits, md.fx, sessions(_effective(weights, todo[0]), last_day), start)
+                                   md.splits, md.fx, sessions(lv.effective_date(weights, todo[0]), last_day), start)
         stored = store.read("index_levels")
         before = (stored.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1)
                   if stored is not None and levels.height else levels.clear())
-        results = list(level_checks(levels, before, weights, md))
-        yield from results
-        failed = [r.check_name for r in results if not r.passed and r.check_name in BLOCKING_LEVEL_CHECKS]
-        if failed:
-            raise dg.Failure(description=f"index_levels: blocking check(s) {', '.join(failed)} failed; nothing "
-                             "written, the previous levels stay", allow_retries=False)
-        store.write("index_levels", levels, "review", keys)
-        digests = review_digests(store)["index_levels"]
-        store.record_lineage("index_levels", {k: digests[k] for k in keys if k in digests})
-        series = store.read("index_levels").sort("date")
-    source = market_source(store)
+        kept = stored.filter(~pl.col("review").is_in(keys)) if stored is not None else levels.clear()
+        series = pl.concat([kept, levels], how="vertical_relaxed").sort("date")
+        source, expected = market_source(store), review_digests(store)["index_levels"]
+        yield from commit(
+            context, store, LEVEL_CHECKS, level_results(levels, before, weights, md),
+            [Staged("index_levels", levels, "review", keys)],
+            {"index_levels": {k: expected[k] for k in keys if k in expected}},
+            {"index_levels": _level_facts(store, keys, in_data, levels, series, source)},
+        )
+
+
+def _level_facts(store: Lake, keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,
+                 source: str) -> dict[str, dict]:
     facts = {}
     for key in keys:
         rows = levels.filter(pl.col("review") == key)
@@ -95,54 +179,22 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
         "series_latest_date": str(latest["date"]) if latest else "none",
         "series_chart": dg.MetadataValue.md(chart_markdown(series, source) if latest else "no levels yet"),
     }
-    add_partition_facts(context, "index_levels", facts)
-    yield dg.MaterializeResult()
+    return facts
 
 
-def _effective(weights: pl.DataFrame, review: str):
-    return weights.filter(pl.col("review") == review)["effective_date"][0]
-
-
-def _stored_state(store, previous: str, review: str) -> lv.LevelState:
-    """The last stored row of the period before `review`: where its levels start."""
-    prev = store.read("index_levels", "review", [previous])
-    if prev is None or not prev.height:
-        raise dg.Failure(f"index_levels: review {previous} is not materialized; materialize the reviews "
-                         f"before {review} first (one backfill run does them all)", allow_retries=False)
-    return lv.LevelState.last_of(prev)
-
-
-def _history_needed(weights: pl.DataFrame | None, keys: list[str]):
-    """First market-data date these periods can touch: a margin before the earliest cut-off of
-    these reviews and of the review before them (the rebalance check values the old constituents
-    at the first T, with the last close each had; one may have stopped trading since its cut-off).
-    The margin, `levels.CLOSE_LOOKBACK`, covers the stalest close the weights accept."""
-    if weights is None or not weights.height:
-        return None
-    reviews = sorted(weights["review"].unique().to_list())
-    mine = [k for k in keys if k in reviews]
-    if not mine:
-        return None
-    first = reviews.index(min(mine))
-    wanted = [*mine, *reviews[first - 1:first]]
-    return weights.filter(pl.col("review").is_in(wanted))["cutoff_date"].min() - lv.CLOSE_LOOKBACK
-
-
-def level_checks(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md):
+def level_results(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
+                  ) -> list[dg.AssetCheckResult]:
     """The level checks over this run's rows; `context_rows` adds the session before them."""
     span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
     jumps = lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx) if span.height else pl.DataFrame(
         schema={"rel_diff": pl.Float64})
-    yield frame_check("index_levels", "no_jump_at_rebalance", jumps.filter(pl.col("rel_diff") > 1e-10), "jump")
-    yield frame_check("index_levels", "one_row_per_session", checks.session_gaps(span), "gap or duplicate")
-    yield frame_check("index_levels", "finite_levels", checks.non_finite(levels), "non-finite value")
-    yield frame_check("index_levels", "total_return_covers_price",
-                      checks.total_return_shortfalls(span, weights, md.dividends), "shortfall")
-    yield frame_check("index_levels", "no_null_contract_columns", quality.null_contract_cells(levels, "index_levels"),
-                      "nulls")
-    rebalances = quality.rebalance_levels(span, weights, md.prices, md.splits, md.fx)
-    yield frame_check("index_levels", "rebalance_continuity", quality.continuity_breaks(rebalances), "break",
-                      rebalances_checked=rebalances.height)
-    moves = quality.large_moves(span, weights, md.prices, md.splits, md.fx)
-    yield frame_check("index_levels", "daily_move_bound", moves, f"move beyond ±{quality.DAILY_MOVE_BOUND:.0%}",
-                      severity=dg.AssetCheckSeverity.WARN)
+    rebalances = recompute.rebalance_levels(span, weights, md.prices, md.splits, md.fx)
+    return [
+        NO_JUMP.frame(jumps.filter(pl.col("rel_diff") > 1e-10), "jump"),
+        no_nulls("index_levels").frame(table_checks.null_contract_cells(levels, "index_levels"), "nulls"),
+        CONTINUITY.frame(recompute.continuity_breaks(rebalances), "break", rebalances_checked=rebalances.height),
+        DIVIDENDS.frame(recompute.total_return_breaks(span, weights, md.prices, md.dividends, md.splits, md.fx),
+                        "session whose total return disagrees with its dividends"),
+        MOVES.frame(recompute.large_moves(span, weights, md.prices, md.splits, md.fx),
+                    f"move beyond ±{recompute.DAILY_MOVE_BOUND:.0%}"),
+    ]

@@ -4,15 +4,15 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.checks import frame_check
 from russell_pipeline.defs.metadata import partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lib import lineage
-from russell_pipeline.lib.membership import HISTORY_COLUMNS, membership_tables, overlapping_intervals
-from russell_pipeline.lib.membership_reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
-from russell_pipeline.lib.revisions import REVISION_COLUMNS
-from russell_pipeline.planning import MEMBERSHIP_KEY, membership_inputs
+from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
+from russell_pipeline.lib.membership.reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
+from russell_pipeline.lib.membership.revisions import REVISION_COLUMNS
+from russell_pipeline.planning import digests
+from russell_pipeline.planning.stale import MEMBERSHIP_KEY, membership_inputs
 
 TABLES = {
     "membership_history": (HISTORY_COLUMNS, ("For each index and symbol, the intervals [start_date, end_date) in "
@@ -26,24 +26,22 @@ TABLES = {
 }
 EMPTY = {"membership_reconciliation": "no differences, or nothing to reconcile (see the summary table)",
          "list_revisions": "no change list has more than one version"}
-CHECKS = [
-    dg.AssetCheckSpec("intervals_disjoint", asset="membership_history", blocking=True,
-                      description="No symbol is in one index twice at the same time (blocks the write)."),
-    dg.AssetCheckSpec("documents_placed", asset="membership_history",
-                      description="Every list document is dated on a review of recon_calendar; the others are "
-                                  "left out of the history (WARN)."),
-    dg.AssetCheckSpec("membership_reconciles", asset="membership_reconciliation",
-                      description="Previous list + final additions - final deletions equals the next list, except "
-                                  "where an IPO list or a list revision explains it (WARN, counts by cause)."),
-]
+DISJOINT = Check("membership_history", "intervals_disjoint", "No symbol is in one index twice at the same time.",
+                 "block")
+PLACED = Check("membership_history", "documents_placed", "Every list document is dated on a review of "
+               "recon_calendar; the others are left out of the history.", "warn")
+RECONCILES = Check("membership_reconciliation", "membership_reconciles", "Previous list + final additions - final "
+                   "deletions equals the next list, except where an IPO list or a list revision explains it "
+                   "(counts by cause).", "warn")
+CHECKS = [DISJOINT, PLACED, RECONCILES]
 
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, deps=["source_documents", "constituents", "constituent_changes", "recon_calendar"],
-                        code_version=lineage.CODE_VERSIONS["membership"],
+                        code_version=digests.CODE_VERSIONS["membership"],
                         **table_definition(name, schema, description))
            for name, (schema, description) in TABLES.items()],
-    check_specs=CHECKS,
+    check_specs=specs(CHECKS),
     **lake_writer("membership"),
 )
 def membership(context: dg.AssetExecutionContext, lake: LakeResource):
@@ -52,24 +50,19 @@ def membership(context: dg.AssetExecutionContext, lake: LakeResource):
         inputs, digest = membership_inputs(store)
         built = membership_tables(inputs["constituents"], inputs["constituent_changes"],
                                   inputs["source_documents"], inputs["recon_calendar"])
-        overlaps = overlapping_intervals(built.history)
-        yield frame_check("membership_history", "intervals_disjoint", overlaps, "overlap")
-        if overlaps.height:
-            raise dg.Failure(description=f"{overlaps.height} overlapping membership interval(s) (see "
-                             "intervals_disjoint); nothing written", allow_retries=False)
         frames = {"membership_history": built.history, "membership_reconciliation": built.reconciliation,
                   "membership_reconciliation_summary": built.summary, "list_revisions": built.revisions}
-        for name, frame in frames.items():
-            store.write(name, frame, publish=False)
-        store.record_lineage("membership", {MEMBERSHIP_KEY: digest})
-        store.publish()
-    for name, frame in frames.items():
-        yield dg.MaterializeResult(asset_key=name, data_version=dg.DataVersion(digest), metadata=partition_facts(
-            store, name, frame, "start_date" if name == "membership_history" else None,
-            empty_because=EMPTY.get(name, "no list document placed on a review")))
-    yield frame_check("membership_history", "documents_placed", built.unplaced, "unplaced document",
-                      severity=dg.AssetCheckSeverity.WARN)
-    yield _reconciliation_check(built.reconciliation, built.summary)
+        results = [DISJOINT.frame(overlapping_intervals(built.history), "overlap"),
+                   PLACED.frame(built.unplaced, "unplaced document"),
+                   _reconciliation_check(built.reconciliation, built.summary)]
+        yield from commit(
+            context, store, CHECKS, results, [Staged(name, frame) for name, frame in frames.items()],
+            {"membership": {MEMBERSHIP_KEY: digest}},
+            {name: partition_facts(store, name, frame, "start_date" if name == "membership_history" else None,
+                                   empty_because=EMPTY.get(name, "no list document placed on a review"))
+             for name, frame in frames.items()},
+            data_version=digest,
+        )
 
 
 def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
@@ -84,16 +77,12 @@ def _reconciliation_check(differences: pl.DataFrame, summary: pl.DataFrame) -> d
     unaccounted = differences.filter(pl.col("cause").is_in(UNACCOUNTED))
     counts = differences.group_by("review", "index_name", "difference", "cause").len("symbols").sort(
         "review", "index_name", "difference", "cause")
-    return dg.AssetCheckResult(
-        asset_key="membership_reconciliation", check_name="membership_reconciles",
-        passed=unaccounted.height == 0, severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "differences": differences.height,
-            "unaccounted": unaccounted.height,
-            "by_cause": _markdown(counts),
-            "reviews": _markdown(summary.drop("recon_year")),
-            "examples": _markdown(unaccounted.select("review", "index_name", "difference", "cause", "symbol",
-                                                     "company", "source_path", "source_page", "source_line")
-                                  .head(20)),
-        },
+    return RECONCILES.result(
+        unaccounted.height == 0,
+        differences=differences.height,
+        unaccounted=unaccounted.height,
+        by_cause=_markdown(counts),
+        reviews=_markdown(summary.drop("recon_year")),
+        examples=_markdown(unaccounted.select("review", "index_name", "difference", "cause", "symbol", "company",
+                                              "source_path", "source_page", "source_line").head(20)),
     )

@@ -3,15 +3,9 @@
 
 import dagster as dg
 
+from russell_pipeline.defs.membership.jobs import membership_job
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.planning import membership_inputs, membership_stale
-
-membership_job = dg.define_asset_job(
-    "membership_job",
-    selection=dg.AssetSelection.assets("membership_history", "membership_reconciliation",
-                                       "membership_reconciliation_summary", "list_revisions"),
-    description="Membership history, reconciliation (differences and summary) and list revisions, from every year's stored lists.",
-)
+from russell_pipeline.planning.stale import membership_inputs, membership_stale
 
 
 @dg.sensor(job=membership_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)

@@ -1,0 +1,10 @@
+"""The run that rebuilds the membership tables from every year's stored lists."""
+
+import dagster as dg
+
+membership_job = dg.define_asset_job(
+    "membership_job",
+    selection=dg.AssetSelection.assets("membership_history", "membership_reconciliation",
+                                       "membership_reconciliation_summary", "list_revisions"),
+    description="Membership history, reconciliation (differences and summary) and list revisions, from every year's stored lists.",
+)

@@ -1,0 +1,125 @@
+"""The one way an asset writes the lake: staged rows -> checks -> block -> write -> lineage -> metadata.
+
+Every table-writing asset computes its rows (staged, nothing written yet), evaluates its checks on
+them, and hands both to `commit`, which
+1. reports every check result;
+2. stops the step when a check declared `block` failed: nothing is written, the stored partitions
+   stay, and the failure names each such check with its first offending row;
+3. writes every staged table (each one Delta commit replacing exactly its partitions);
+4. records what each partition was built from (planning/digests.py), after the data, so a crash in
+   between leaves the partitions looking out of date, never falsely up to date;
+5. publishes the warehouse views once, and attaches each partition's own facts to its materialization.
+
+A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
+Dagster spec (`blocking=`) and what `commit` does with a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import dagster as dg
+import polars as pl
+
+from russell_pipeline.lake.store import Lake
+
+Level = Literal["block", "error", "warn"]
+_SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One asset check, declared once: which asset, its name, what it asserts, and its level.
+
+    `block`: evaluated on the staged rows; a failure writes nothing and fails the step.
+    `error`: a failure is reported (red) and the rows are written. `warn`: reported as a warning."""
+
+    asset: str
+    name: str
+    description: str
+    level: Level = "error"
+
+    @property
+    def blocking(self) -> bool:
+        return self.level == "block"
+
+    def spec(self) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(self.name, asset=self.asset, blocking=self.blocking,
+                                 description=self.description + _SUFFIX[self.level])
+
+    def result(self, passed: bool, **metadata) -> dg.AssetCheckResult:
+        severity = dg.AssetCheckSeverity.WARN if self.level == "warn" else dg.AssetCheckSeverity.ERROR
+        return dg.AssetCheckResult(asset_key=self.asset, check_name=self.name, passed=passed, severity=severity,
+                                   metadata=metadata)
+
+    def frame(self, bad: pl.DataFrame, what: str, **facts) -> dg.AssetCheckResult:
+        """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`."""
+        with pl.Config(tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True):
+            shown = f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"
+        first = ", ".join(f"{k}={v}" for k, v in bad.row(0, named=True).items()) if bad.height else ""
+        return self.result(bad.height == 0, failures=bad.height, examples=dg.MetadataValue.md(shown),
+                           **({"first": f"{what}: {first}"} if first else {}), **facts)
+
+
+def specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
+    return [c.spec() for c in checks]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Rows for `table`: the partitions `keys` of `partition_column`, or the whole table when None."""
+
+    table: str
+    rows: pl.DataFrame | pl.LazyFrame
+    partition_column: str | None = None
+    keys: list | None = None
+
+
+def _why(result: dg.AssetCheckResult) -> str:
+    meta = result.metadata or {}
+    first = meta.get("first")
+    count = meta.get("failures")
+    value = getattr(count, "value", count)
+    text = getattr(first, "value", first) or (f"{value} failure(s)" if value is not None else "failed")
+    return f"{result.asset_key.to_user_string()}.{result.check_name} ({text})"
+
+
+def commit(
+    context: dg.AssetExecutionContext,
+    store: Lake,
+    checks: Iterable[Check],
+    results: Iterable[dg.AssetCheckResult],
+    staged: Iterable[Staged],
+    lineage: dict[str, dict[str, str]],
+    facts: dict[str, dict],
+    data_version: str | None = None,
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+    """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
+    ({asset: {partition: digest}}), publish, then materialize each asset of `facts`.
+
+    `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
+    own), {asset: metadata} for an unpartitioned one. Call with the lake's writer lock held."""
+    blocking = {(c.asset, c.name) for c in checks if c.blocking}
+    results = list(results)
+    yield from results
+    failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
+    if failed:
+        raise dg.Failure(description="blocking check failed, nothing written (the stored partitions stay): "
+                         + "; ".join(_why(r) for r in failed), allow_retries=False)
+    with store.locked():
+        for s in staged:
+            store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
+        for asset, digests in lineage.items():
+            store.record_lineage(asset, digests)
+        store.publish()
+    partitioned = context.assets_def.partitions_def is not None
+    version = dg.DataVersion(data_version) if data_version else None
+    for asset, meta in facts.items():
+        if partitioned:
+            for key, partition_meta in meta.items():
+                context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
+            yield dg.MaterializeResult(asset_key=asset, data_version=version)
+        else:
+            yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)

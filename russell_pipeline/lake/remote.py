@@ -1,0 +1,104 @@
+"""A lake on an object store (`RUSSELL_DATA_LAKE=s3://bucket/prefix`): credentials, files, local cache.
+
+Tables live on the store as Delta tables (delta-rs writes them there directly, committing with
+conditional puts, so two writers never both win). What DuckDB and the document parser need as
+local files is kept in a cache folder per lake location: the raw documents (mirrored down before
+they are read, pushed up when `fetch` adds one), the lock and scratch space of this machine's
+writers, and a copy of `warehouse.duckdb`, whose published copy sits beside the tables.
+
+DuckDB reads the tables' Parquet through an fsspec file system registered on each connection:
+DuckDB's own httpfs extension cannot be downloaded here. With internet access, `INSTALL httpfs`
+and `CREATE SECRET` in a user's own session read the same views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+import fsspec
+
+
+def is_remote(location: str) -> bool:
+    return "://" in location and not location.startswith("file://")
+
+
+def cache_folder(cache: Path, location: str) -> Path:
+    """This machine's folder for a remote lake (raw mirror, lock, scratch, warehouse copy) under `cache`."""
+    return cache / hashlib.sha256(location.encode()).hexdigest()[:16]
+
+
+def storage_options(location: str) -> dict[str, str]:
+    """delta-rs options from the standard AWS_* environment (endpoint, region, keys)."""
+    if not location.startswith("s3://"):
+        return {}
+    options = {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v}
+    endpoint = options.get("AWS_ENDPOINT_URL", "")
+    if endpoint.startswith("http://"):
+        options["AWS_ALLOW_HTTP"] = "true"  # a local or internal S3-compatible server
+    # Commits by conditional put (If-None-Match): safe with several writers, no lock table needed.
+    options.setdefault("AWS_CONDITIONAL_PUT", "etag")
+    return options
+
+
+@cache
+def filesystem(protocol: str) -> fsspec.AbstractFileSystem:
+    """The fsspec file system of a scheme (s3fs reads the same AWS_* environment)."""
+    return fsspec.filesystem(protocol, use_listings_cache=False)
+
+
+def fs_for(location: str) -> fsspec.AbstractFileSystem:
+    return filesystem(location.split("://", 1)[0])
+
+
+def sync_down(location: str, local: Path) -> None:
+    """Mirror the files under `location` into `local`: new and changed ones downloaded (by ETag or
+    size), ones gone from the store removed. Names are kept as they are (hidden ones included),
+    so the checks on raw/ judge exactly what was published."""
+    fs = fs_for(location)
+    index_path = local / ".sync.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    remote = {}
+    for path, info in (fs.find(location, detail=True) if fs.exists(location) else {}).items():
+        rel = path.split(location.split("://", 1)[1].rstrip("/") + "/", 1)[1]
+        remote[rel] = str(info.get("ETag") or info.get("etag") or info.get("size"))
+    for rel, tag in remote.items():
+        target = local / rel
+        if index.get(rel) != tag or not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".sync-{os.getpid()}-{target.name}")
+            fs.get(f"{location}/{rel}", str(tmp))
+            os.replace(tmp, target)
+    for rel in set(index) - set(remote):
+        (local / rel).unlink(missing_ok=True)
+    local.mkdir(parents=True, exist_ok=True)
+    index_path.write_text(json.dumps(remote, sort_keys=True))
+
+
+def put(local: Path, location: str) -> None:
+    """Upload one file (an object store write is whole or absent)."""
+    fs_for(location).put(str(local), location)
+
+
+def get(location: str, local: Path) -> bool:
+    """Download one object to `local` (via a temporary name); False when it does not exist."""
+    fs = fs_for(location)
+    if not fs.exists(location):
+        return False
+    local.parent.mkdir(parents=True, exist_ok=True)
+    tmp = local.with_name(f".get-{os.getpid()}-{local.name}")
+    fs.get(location, str(tmp))
+    os.replace(tmp, local)
+    return True
+
+
+def delta_tables(location: str) -> list[str]:
+    """Names of the Delta tables under `location` (folders holding a `_delta_log`)."""
+    fs = fs_for(location)
+    if not fs.exists(location):
+        return []
+    names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(location, detail=False)]
+    return sorted(n for n in names if fs.exists(f"{location}/{n}/_delta_log"))

@@ -1,0 +1,454 @@
+"""The one storage path: Delta Lake tables under `<lake>/lake/<table>/` plus DuckDB views.
+
+Why Delta Lake rather than our own staging folders: a partition is replaced by one commit to the
+table's log, so every reader (the DuckDB views, polars) sees the files of one version, the old
+partition or the new one, never a mix and never a half-written file. A write killed at any point
+leaves only data files that no log entry names: invisible by construction, and removed by
+`vacuum` once they are older than the retention. The same holds on object stores, where renames
+are not atomic. Data files are plain Parquet in hive folders (`<column>=<key>/`).
+
+`warehouse.duckdb` holds one view per table over the files of its current version, with paths
+relative to the lake (`lake_root`, default the working directory), so a copied lake reads its
+own files. It is rebuilt whole and swapped in by rename: a process reading the old file keeps
+its snapshot (whose files outlive the retention), and no reader can block a writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import unquote
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from russell_pipeline.lake import remote
+from russell_pipeline.settings import DEFAULT_CACHE, Settings, fault_point
+
+WAREHOUSE = "warehouse.duckdb"
+LOCK = ".lake.lock"
+SCRATCH = ".scratch"  # writers' temporary files, beside the lake
+REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
+LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was built from
+# Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
+MACROS = Path(__file__).parent / "macros"
+# Only these statement types reach the untrusted query surface.
+READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+def _fault(table: str, point: str) -> None:
+    """Fault injection for the crash tests: `RUSSELL_FAULT=<table>:<point>` kills the process there."""
+    if fault_point() == f"{table}:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _batches(table: str, data: pl.DataFrame | pl.LazyFrame) -> pa.RecordBatchReader:
+    """The rows as a stream the Delta writer pulls from, a LazyFrame chunk by chunk (any size in
+    bounded memory). Its end is the `data_written` fault point: every row handed over, files being
+    finished, nothing committed yet."""
+    schema = pl.DataFrame(schema=_schema(data)).to_arrow().schema
+
+    def stream():
+        chunks = data.collect_batches() if isinstance(data, pl.LazyFrame) else [data]
+        for chunk in chunks:
+            yield from chunk.to_arrow().cast(schema).to_batches()
+        _fault(table, "data_written")
+
+    return pa.RecordBatchReader.from_batches(schema, stream())
+
+
+def _schema(data: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
+    return data.collect_schema() if isinstance(data, pl.LazyFrame) else data.schema
+
+
+class LakeError(RuntimeError):
+    """A lake that cannot be used as asked; str() is one line naming it."""
+
+
+def _literal(value: object) -> str:
+    """A partition key as a SQL literal for a Delta predicate (keys are ints or plain strings)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"partition key {value!r} must be an int or a string")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "short": "SMALLINT",
+                 "byte": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
+                 "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
+
+
+def _duckdb_type(table: str, column: str, delta_type) -> str:
+    """The DuckDB type of a Delta column (the lake's tables hold primitive columns only)."""
+    name = getattr(delta_type, "type", None)
+    if name in _DUCKDB_TYPES:
+        return _DUCKDB_TYPES[name]
+    if isinstance(name, str) and name.startswith("decimal"):
+        return name.upper()
+    raise TypeError(f"{table}.{column}: column type {delta_type} has no view mapping")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Lake:
+    """Delta tables under `root/lake`, views in `root/warehouse.duckdb`, writers one at a time."""
+
+    _held: ClassVar[dict[str, tuple[int, int]]] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
+
+    def __init__(self, root: str | Path, *, lock_timeout: float = 600.0, retention_hours: int = 168,
+                 cache: Path = DEFAULT_CACHE):
+        """`root`: a folder, or an object-store location (s3://bucket/prefix) kept as text.
+
+        `lock_timeout`: seconds a second writer waits for the lock; `retention_hours`: how long files a
+        newer version replaced stay, so readers holding an older snapshot (an open warehouse file,
+        `scan(version=N)`) keep working; `cache`: where an object-store lake keeps its local folder."""
+        # An object-store lake keeps its tables there and a local folder for the rest (remote.py).
+        self.location = str(root).rstrip("/") if remote.is_remote(str(root)) else None
+        self.root = remote.cache_folder(Path(cache), self.location) if self.location else Path(root)
+        self.lock_timeout, self.retention_hours = lock_timeout, retention_hours
+        self.tables = self.root / "lake"
+        self.warehouse = self.root / WAREHOUSE
+        self.options = remote.storage_options(self.location) if self.location else {}
+        self._raw, self._raw_synced = self.root / "raw", False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Lake:
+        """The lake the settings name, with their lock timeout, retention and object-store cache."""
+        return cls(settings.data_lake, lock_timeout=settings.lock_timeout, retention_hours=settings.retention_hours,
+                   cache=settings.lake_cache)
+
+    @property
+    def raw(self) -> Path:
+        """raw/ as local files: the folder itself, or the object store's raw/ mirrored down once."""
+        if self.location and not self._raw_synced:
+            remote.sync_down(f"{self.location}/raw", self._raw)
+            self._raw_synced = True
+        return self._raw
+
+    def push_raw(self) -> None:
+        """Upload documents added to the local raw/ (by `fetch`) to an object-store lake."""
+        if self.location:
+            for path in sorted(p for p in self._raw.rglob("*") if p.is_file() and p.name != ".sync.json"):
+                remote.put(path, f"{self.location}/raw/{path.relative_to(self._raw).as_posix()}")
+            self._raw_synced = False
+
+    def uri(self, table: str) -> str:
+        return f"{self.location}/lake/{table}" if self.location else str((self.tables / table).absolute())
+
+    @property
+    def lake_root(self) -> str:
+        """What the warehouse's relative paths hang from (the `lake_root` variable)."""
+        return self.location or str(self.root.absolute())
+
+    # ------------------------------------------------------------------ one writer at a time
+    @contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[Lake]:
+        """Hold the lake's writer lock (an flock, which the OS releases when the process dies).
+
+        A second writer waits up to `timeout` seconds (default the lake's `lock_timeout`), then
+        gives up with one line. Re-entrant within a process, so a build can hold it around its runs.
+        """
+        path = str((self.root / LOCK).absolute())
+        if path in Lake._held:
+            fd, depth = Lake._held[path]
+            Lake._held[path] = (fd, depth + 1)
+            try:
+                yield self
+            finally:
+                fd, depth = Lake._held[path]
+                Lake._held[path] = (fd, depth - 1)
+            return
+        if self.location:
+            self.root.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():
+            raise LakeError(f"{self.root}: lake folder does not exist")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise LakeError(f"{path}: cannot open the lake lock ({err.strerror})") from None
+        try:
+            self._acquire(fd, path, self.lock_timeout if timeout is None else timeout)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            Lake._held[path] = (fd, 1)
+            # Scratch space of a writer that died (a SIGKILL mid-step): no other writer can be using it.
+            shutil.rmtree(self.root / SCRATCH, ignore_errors=True)
+            try:
+                yield self
+            finally:
+                del Lake._held[path]
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+    @staticmethod
+    def _acquire(fd: int, path: str, timeout: float) -> None:
+        deadline, told = time.monotonic() + timeout, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+                    raise LakeError(f"{path}: the lake is being written by process {holder}; "
+                                    f"gave up after {timeout:.0f} s (RUSSELL_LOCK_TIMEOUT)") from None
+                if not told:
+                    told = True
+                    print(f"waiting for the lake lock {path} (another build or run is writing)", flush=True)
+                time.sleep(0.2)
+
+    def check_writable(self) -> None:
+        """One line now, rather than a failed step later, when the lake folder cannot be written."""
+        path = self.root / LOCK
+        try:
+            if self.location:
+                self.root.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+        except OSError as err:
+            raise LakeError(f"{path}: the lake cannot be written ({err.strerror})") from None
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private folder beside the lake (same file system, so a file made here can be renamed in),
+        removed afterwards; what a killed writer leaves is removed when the next writer takes the lock."""
+        with self.locked():
+            folder = self.root / SCRATCH / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            folder.mkdir(parents=True)
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    # ------------------------------------------------------------------ tables
+    def _table(self, table: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.uri(table), storage_options=self.options)
+        except TableNotFoundError:
+            return None
+
+    def write(
+        self,
+        table: str,
+        df: pl.DataFrame | pl.LazyFrame,
+        partition_column: str | None = None,
+        keys: Iterable[object] | None = None,
+        publish: bool = True,
+    ) -> None:
+        """Replace exactly the given partitions of `table` (or the whole unpartitioned table) in one commit.
+
+        A LazyFrame is streamed into the table chunk by chunk, so its size is not bounded by memory.
+        """
+        schema = _schema(df)
+        nulls = [c for c, t in schema.items() if t == pl.Null]
+        if nulls:
+            raise ValueError(f"{table}: columns {nulls} have no type; cast them to the table's schema")
+        options: dict = {"mode": "overwrite"}
+        if partition_column is not None:
+            lazy = df.lazy()
+            if keys is None:
+                keys = lazy.select(pl.col(partition_column).unique().sort()).collect()[partition_column]
+            keys = list(keys)
+            stray = lazy.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys])).head(1)
+            stray = stray.collect()
+            if stray.height:
+                raise ValueError(f"{table}: rows outside the partitions being written: {stray.row(0)}")
+            if not keys:
+                return
+            options |= {"partition_by": [partition_column],
+                        "predicate": f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'}
+        with self.locked():
+            stored = self.scan(table)
+            if stored is not None and stored.collect_schema() != schema:
+                # The code changed the table's columns: rewrite the table in the new shape in the same
+                # single commit (other partitions keep their rows, new columns are null for them).
+                if partition_column is not None:
+                    kept = stored.filter(~pl.col(partition_column).is_in(keys))
+                    df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
+                options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
+            write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
+            _fault(table, "committed")
+            if publish:
+                self.publish()
+
+    def read(
+        self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None
+    ) -> pl.DataFrame | None:
+        """The table's rows (of the given partitions), or None when the table does not exist."""
+        scan = self.scan(table)
+        if scan is None:
+            return None
+        if partition_column is not None and keys is not None:
+            scan = scan.filter(pl.col(partition_column).is_in(list(keys)))
+        return scan.collect()
+
+    def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
+        """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
+        if self._table(table) is None:
+            return None
+        return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
+
+    def lineage(self, asset: str) -> dict[str, str]:
+        """Partition -> digest of the inputs it was last built from (see lib/lineage.py)."""
+        rows = self.read(LINEAGE, "asset", [asset])
+        return {} if rows is None else dict(rows.select("partition", "inputs").iter_rows())
+
+    def record_lineage(self, asset: str, digests: dict[str, str]) -> None:
+        """Record what these partitions of `asset` were built from (after their data is written, so a
+        crash in between leaves them looking out of date, never falsely up to date)."""
+        with self.locked():
+            merged = self.lineage(asset) | digests
+            frame = pl.DataFrame({"asset": asset, "partition": list(merged), "inputs": list(merged.values())},
+                                 schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String})
+            self.write(LINEAGE, frame.sort("partition"), "asset", [asset], publish=False)
+
+    def table_names(self) -> list[str]:
+        if self.location:
+            return remote.delta_tables(f"{self.location}/lake")
+        if not self.tables.is_dir():
+            return []
+        return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
+
+    def vacuum(self, retention_hours: int | None = None) -> int:
+        """Delete files no version within the retention needs (replaced ones, and a killed write's orphans).
+
+        A dry run decides first, so a lake with nothing to delete is not touched (no lock, no commit)."""
+
+        def table(name: str) -> DeltaTable:
+            return DeltaTable(self.uri(name), storage_options=self.options)
+
+        hours = self.retention_hours if retention_hours is None else retention_hours
+        options = {"retention_hours": hours, "enforce_retention_duration": False}
+        due = [name for name in self.table_names() if table(name).vacuum(dry_run=True, **options)]
+        if not due:
+            return 0
+        with self.locked():
+            return sum(len(table(name).vacuum(dry_run=False, **options)) for name in due)
+
+    # ------------------------------------------------------------------ the DuckDB views
+    def _view_sql(self, table: str, dt: DeltaTable) -> str:
+        fields = [(f.name, _duckdb_type(table, f.name, f.type)) for f in dt.schema().fields]
+        # (from_stream, not pa.table: that probes for pandas, a second's import.)
+        adds = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
+        files = [f"lake/{table}/{unquote(p)}" for p in adds.column("path").to_pylist()]
+        if not files:  # an empty table still answers with its columns and types
+            cols = ", ".join(f'CAST(NULL AS {t}) AS "{name}"' for name, t in fields)
+            return f'CREATE VIEW "{table}" AS SELECT {cols} WHERE false'
+        parts = dt.metadata().partition_columns
+        hive = ""
+        if parts:
+            types = dict(fields)
+            hive = ", hive_partitioning = true, hive_types = {" + ", ".join(
+                f"{_quote(c)}: {_quote(types[c])}" for c in parts) + "}"
+        columns = ", ".join(f'"{name}"' for name, _ in fields)
+        # Paths are relative to the lake: `SET VARIABLE lake_root = '<folder>'`, or run from inside it.
+        paths = ", ".join(f"coalesce(getvariable('lake_root'), '.') || '/' || {_quote(f)}" for f in files)
+        return (f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
+                f"union_by_name = true{hive})")
+
+    def _versions(self) -> dict[str, int]:
+        return {name: DeltaTable(self.uri(name), storage_options=self.options).version()
+                for name in self.table_names()}
+
+    def published_versions(self) -> dict[str, int]:
+        """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
+        if self.location and not self._fetch_warehouse():
+            return {}
+        if not self.warehouse.exists():
+            return {}
+        try:
+            with duckdb.connect(str(self.warehouse), read_only=True) as con:
+                return dict(con.sql(f"SELECT table_name, version FROM {REGISTRY}").fetchall())
+        except duckdb.Error:
+            return {}
+
+    def publish(self) -> bool:
+        """Rebuild warehouse.duckdb over every table's current version, when any version changed.
+
+        The new file is written beside the old one and renamed over it, so readers never block
+        this and never see a half-made catalog. Returns whether a new file was published.
+        """
+        if self._versions() == self.published_versions():
+            return False  # nothing changed: no lock taken, no file touched
+        with self.locked():
+            tables = {name: DeltaTable(self.uri(name), storage_options=self.options) for name in self.table_names()}
+            versions = {name: dt.version() for name, dt in tables.items()}
+            if versions == self.published_versions():
+                return False
+            with self.scratch() as folder:
+                tmp = folder / WAREHOUSE
+                with duckdb.connect(str(tmp)) as con:
+                    self._attach_store(con)
+                    for name, dt in tables.items():
+                        con.execute(self._view_sql(name, dt))
+                    for macros in (MACROS / f"{name}.sql" for name in tables):  # after every view they may read
+                        if macros.is_file():
+                            con.execute(macros.read_text())
+                    con.execute(f"CREATE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT)")
+                    con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)",
+                                    [(n, versions[n], len(dt.file_uris())) for n, dt in tables.items()])
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+                _fault(WAREHOUSE, "staged")
+                if self.location:  # an object store replaces a whole object at once
+                    remote.put(tmp, f"{self.location}/{WAREHOUSE}")
+                os.replace(tmp, self.warehouse)
+            return True
+
+    def _fetch_warehouse(self) -> bool:
+        """Refresh the local copy of an object-store lake's published warehouse (False: none yet)."""
+        return remote.get(f"{self.location}/{WAREHOUSE}", self.warehouse)
+
+    def _attach_store(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Point the views at this lake: `lake_root`, and the object store's file system if remote."""
+        if self.location:
+            con.register_filesystem(remote.fs_for(self.location))
+        con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the warehouse that can read the lake's tables and nothing else.
+
+        No statement can write (the file is opened read-only), read or write a path outside the
+        lake (external access off, the lake folder allowed), load an extension or change these
+        settings (the configuration is locked).
+        """
+        if self.location:
+            self._fetch_warehouse()
+        if not self.warehouse.exists():
+            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            self._attach_store(con)
+            con.execute("SET allowed_directories = ?", [[f"{self.lake_root}/lake/"]])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET autoinstall_known_extensions = false")
+            con.execute("SET autoload_known_extensions = false")
+            con.execute("SET lock_configuration = true")
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
+        """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views."""
+        with self.connect() as con:
+            try:
+                statements = con.extract_statements(sql)
+            except duckdb.Error as err:
+                raise LakeError(f"query: {' '.join(str(err).split())}") from None
+            if len(statements) != 1 or statements[0].type not in READ_ONLY_STATEMENTS:
+                kinds = ", ".join(s.type.name for s in statements) or "nothing"
+                raise LakeError(f"query: only one SELECT statement is allowed (got {kinds}); "
+                                "the query surface is read-only")
+            return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())

@@ -1,0 +1,69 @@
+"""Reads and writes of particular stored tables that several parts of the pipeline share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import polars as pl
+
+from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lib.fetch.download import Client
+from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
+from russell_pipeline.lib.fetch.registry import Published
+from russell_pipeline.lib.index.levels import LevelState
+from russell_pipeline.lib.market.contract import MarketData
+
+MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
+DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
+
+
+def market_source(store: Lake) -> str:
+    """Where the stored market data came from, e.g. `SYNTHETIC feed to 2026-11-20 (...)`."""
+    row = store.read("market_source")
+    return row["source"][0] if row is not None and row.height else "unknown"
+
+
+def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
+    """The validated market data as `market_data` stored it; dated tables from `since` on.
+
+    Reading only from `since` keeps a nightly run's cost independent of the length of history:
+    the tables are sorted by date, so Parquet row groups before it are skipped.
+    """
+    scans = {name: store.scan(f"market_{name}") for name in MARKET_TABLES}
+    missing = [name for name, scan in scans.items() if scan is None]
+    if missing:
+        raise LakeError(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
+    if since is not None:
+        scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
+    return MarketData(**{name: scan.collect() for name, scan in scans.items()})
+
+
+def ingested_symbols(store: Lake) -> list[str]:
+    """Tickers of the ingested lists, oldest year first: the synthetic feed names its stocks after them."""
+    symbols: list[str] = []
+    for table in ("constituents", "constituent_changes"):
+        df = store.read(table)
+        if df is not None and df.height:
+            symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
+    return list(dict.fromkeys(symbols))
+
+
+def fetch_years(lake: Lake, years: list[int], registry: list[Published], client: Client,
+                report: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
+    """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
+    partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
+    outcomes, manifest = fetch_all(lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years),
+                                   report)
+    lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
+    lake.write(MANIFEST, manifest, "recon_year", years)
+    return outcomes
+
+
+def stored_state(store: Lake, previous: str, review: str) -> LevelState:
+    """The last stored `index_levels` row of the period before `review`: where its levels start."""
+    prev = store.read("index_levels", "review", [previous])
+    if prev is None or not prev.height:
+        raise LakeError(f"index_levels: review {previous} is not materialized; materialize the reviews "
+                        f"before {review} first (one backfill run does them all)")
+    return LevelState.last_of(prev)

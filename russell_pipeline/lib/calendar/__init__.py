@@ -1,0 +1,1 @@
+"""The reconstitution calendar: rules by era, published schedules, NYSE sessions, iCalendar output."""

@@ -1,0 +1,72 @@
+"""The reconstitution calendar as iCalendar (RFC 5545) bytes, for analysts' calendar apps."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import icalendar
+import polars as pl
+
+from russell_pipeline.lib.calendar.rules import with_occurrence
+
+PRODID = "-//russell_pipeline//Russell reconstitution calendar//EN"
+UID_DOMAIN = "russell-pipeline"
+_KIND = {
+    "annual_reconstitution": "annual reconstitution",
+    "semi_annual_reconstitution": "semi-annual reconstitution",
+    "quarterly_ipo": "quarterly IPO review",
+}
+
+
+def event_uid(review: str, review_type: str, event: str, occurrence: int) -> str:
+    """Identity of an event, not of its date: a re-import with a moved date updates it in place."""
+    return f"{review}.{review_type}.{event}.{occurrence}@{UID_DOMAIN}"
+
+
+def _summary(row: dict) -> str:
+    what = row["event"].replace("_", " ").replace("ipo ", "IPO ")
+    if row["occurrence"] > 1 or row["event"] == "updated_preliminary_list":
+        what += f" #{row['occurrence']}"
+    kind = _KIND.get(row["review_type"], row["review_type"])
+    return f"Russell {row['review']} {kind}: {what} ({row['source']})"
+
+
+def _description(row: dict) -> str:
+    parts = [f"source: {row['source']}"]
+    if row.get("source_sha256"):
+        parts.append(f"document sha256: {row['source_sha256']}")
+    projected = row.get("projected_date")
+    if projected is not None and projected != row["date"]:
+        parts.append(f"projected date was {projected.isoformat()}")
+    return "\n".join(parts)
+
+
+def _dtstamp(calendar: pl.DataFrame) -> datetime:
+    # DTSTAMP must be a time; taking it from the data (latest date shown) instead of the
+    # clock keeps the bytes identical for identical input.
+    latest: date | None = calendar["date"].max() if calendar.height else None
+    day = latest or date(1970, 1, 1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def to_ics(calendar: pl.DataFrame) -> bytes:
+    """One all-day VEVENT per calendar row; deterministic bytes for a given frame."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Russell US reconstitution calendar")
+    stamp = _dtstamp(calendar)
+    rows = with_occurrence(calendar).sort("date", "review", "review_type", "event", "occurrence")
+    for row in rows.iter_rows(named=True):
+        ev = icalendar.Event()
+        ev.add("uid", event_uid(row["review"], row["review_type"], row["event"], row["occurrence"]))
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", row["date"])
+        ev.add("dtend", row["date"] + timedelta(days=1))
+        ev.add("summary", _summary(row))
+        ev.add("description", _description(row))
+        ev.add("categories", [row["review_type"], row["source"]])
+        ev.add("transp", "TRANSPARENT")  # a schedule marker, not time the reader is busy
+        cal.add_component(ev)
+    return cal.to_ical()

@@ -1,0 +1,211 @@
+"""Projected Russell US reconstitution calendar: a rules table (data) and the engine that reads it.
+
+Every era of the schedule is a row of `RULES_TEXT`, so a change announced by FTSE Russell
+(a new rank-day rule, the month of the semi-annual reconstitution) is an edit of that table,
+never a new branch in code. Holidays and special closures come only from the XNYS calendar.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import re
+from datetime import date, timedelta
+
+import polars as pl
+
+from russell_pipeline.lib.calendar.sessions import next_session, previous_session
+
+FIRST_YEAR, LAST_YEAR = 2016, 2035
+
+# Rule language (dates are computed for one review: year Y, review month M):
+#   friN[+Kd]  N-th Friday of month M, plus K days  (fri2+5d = Wednesday after the 2nd Friday)
+#   R-Kw|R-Kd  K weeks/days before the review's nominal recon_close Friday
+#   eom-K      last NYSE session of month M-K      (eom-2 in June = last business day of April)
+#   next       first session after recon_close
+#   weekly     each Friday after preliminary_list and before final_list (or recon_close)
+# holiday: prev = a date that is not a session moves to the previous session;
+#          keep = the date is the opening of a period, published as a calendar date even on a
+#                 holiday (seeds/003: lock-down "open of 5 September 2022", Labor Day).
+# Sources: CALENDAR_FACTS.md (table and rules), seeds/002 (2019), seeds/003 (2022 review
+# schedule and IPO FAQ), seeds/004 section 5.2 (90/10 price cut-off).
+RULES_TEXT = """
+# review_type               months  years      event                     rule     holiday
+annual_reconstitution       6       2016-2035  recon_close               fri4     prev
+annual_reconstitution       6       2016-2035  effective_open            next     keep
+annual_reconstitution       6       2016-2016  rank_day                  R-4w     prev
+annual_reconstitution       6       2017-2018  rank_day                  R-6w     prev
+annual_reconstitution       6       2019-2022  rank_day                  R-7w     prev
+annual_reconstitution       6       2023-2035  rank_day                  eom-2    prev
+annual_reconstitution       6       2016-2018  preliminary_list          R-2w     prev
+annual_reconstitution       6       2019-2022  preliminary_list          R-3w     prev
+annual_reconstitution       6       2023-2035  preliminary_list          R-5w     prev
+annual_reconstitution       6       2016-2035  updated_preliminary_list  weekly   prev
+annual_reconstitution       6       2019-2022  final_list                R-1w     prev
+annual_reconstitution       6       2019-2035  query_period_start        R-5w     keep
+annual_reconstitution       6       2019-2022  query_period_end          R-2w     prev
+annual_reconstitution       6       2023-2035  query_period_end          R-3w     prev
+annual_reconstitution       6       2019-2022  lock_down                 R-11d    keep
+annual_reconstitution       6       2023-2035  lock_down                 R-18d    keep
+annual_reconstitution       6       2016-2035  price_cutoff              fri2+5d  prev
+quarterly_ipo               3,9,12  2016-2035  recon_close               fri3     prev
+quarterly_ipo               3,9,12  2016-2035  effective_open            next     keep
+quarterly_ipo               3,9,12  2016-2022  ipo_rank                  R-5w     prev
+quarterly_ipo               3       2023-2035  ipo_rank                  R-5w     prev
+quarterly_ipo               9,12    2023-2035  ipo_rank                  eom-2    prev
+quarterly_ipo               3,9,12  2016-2035  ipo_announce              R-3w     prev
+quarterly_ipo               3,9,12  2016-2035  preliminary_list          R-3w     prev
+quarterly_ipo               3,9,12  2016-2035  final_list                R-2w     prev
+quarterly_ipo               3,9,12  2016-2035  query_period_start        R-18d    keep
+quarterly_ipo               3,9,12  2016-2035  query_period_end          R-2w     prev
+quarterly_ipo               3,9,12  2016-2035  lock_down                 R-11d    keep
+quarterly_ipo               3,9,12  2016-2035  price_cutoff              fri1+5d  prev
+semi_annual_reconstitution  12      2026-2035  recon_close               fri2     prev
+semi_annual_reconstitution  12      2026-2035  rank_day                  eom-2    prev
+semi_annual_reconstitution  12      2026-2035  effective_open            next     keep
+"""
+
+CALENDAR_SCHEMA = {
+    "recon_year": pl.Int64,
+    "review": pl.String,
+    "review_type": pl.String,
+    "event": pl.String,
+    "date": pl.Date,
+    "source": pl.String,
+    "source_sha256": pl.String,
+}
+RULES_SCHEMA = {
+    "review_type": pl.String,
+    "month": pl.Int64,
+    "first_year": pl.Int64,
+    "last_year": pl.Int64,
+    "event": pl.String,
+    "rule": pl.String,
+    "holiday": pl.String,
+}
+REVIEW_TYPES = ("annual_reconstitution", "semi_annual_reconstitution", "quarterly_ipo")
+EVENTS = (
+    "rank_day",
+    "ipo_rank",
+    "preliminary_list",
+    "updated_preliminary_list",
+    "final_list",
+    "ipo_announce",
+    "query_period_start",
+    "query_period_end",
+    "lock_down",
+    "recon_close",
+    "effective_open",
+    "price_cutoff",
+)
+# Events that legitimately occur several times in one review (told apart by date order).
+REPEATING_EVENTS = frozenset({"updated_preliminary_list"})
+KEY = ["review", "review_type", "event"]
+
+_RULE = re.compile(r"^(?:(?P<base>fri(?P<nth>[1-5])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?|next|weekly)$")
+
+
+def parse_rules(text: str) -> pl.DataFrame:
+    """The rules table as a frame, one row per (review_type, month, year range, event)."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        review_type, months, years, event, rule, holiday = line.split()
+        first, last = (int(y) for y in years.split("-"))
+        if review_type not in REVIEW_TYPES or event not in EVENTS or holiday not in ("prev", "keep"):
+            raise ValueError(f"bad rules row: {line.strip()}")
+        if not _RULE.match(rule) or (rule.startswith("eom") and _RULE.match(rule)["off"]):
+            raise ValueError(f"bad rule {rule!r} in rules row: {line.strip()}")
+        for month in months.split(","):
+            rows.append((review_type, int(month), first, last, event, rule, holiday))
+    return pl.DataFrame(rows, schema=RULES_SCHEMA, orient="row")
+
+
+RULES = parse_rules(RULES_TEXT)
+
+
+def review_key(year: int, month: int) -> str:
+    return f"{year}-{month:02d}"
+
+
+def nth_friday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def last_session_of_month(year: int, month: int) -> date:
+    return previous_session(date(year, month, _cal.monthrange(year, month)[1]))
+
+
+def _offset(text: str | None) -> timedelta:
+    if not text:
+        return timedelta(0)
+    days = int(text[:-1]) * (7 if text[-1] == "w" else 1)
+    return timedelta(days=days)
+
+
+def _nominal(rule: str, year: int, month: int, anchor: date | None) -> date:
+    """The rule's date before any holiday roll (anchor = nominal recon_close)."""
+    m = _RULE.match(rule)
+    if m["nth"]:
+        return nth_friday(year, month, int(m["nth"])) + _offset(m["off"])
+    if m["back"]:
+        y, mo = divmod(year * 12 + month - 1 - int(m["back"]), 12)
+        return last_session_of_month(y, mo + 1)
+    if anchor is None:
+        raise ValueError(f"rule {rule!r} needs a recon_close rule for the same review")
+    return anchor + _offset(m["off"])
+
+
+def _roll(d: date, holiday: str) -> date:
+    return previous_session(d) if holiday == "prev" else d
+
+
+def _project_review(year: int, month: int, rules: dict[str, tuple[str, str]]) -> list[tuple[str, date]]:
+    """(event, date) pairs of one review from its rules {event: (rule, holiday)}."""
+    if "recon_close" not in rules:
+        raise ValueError(f"review {review_key(year, month)} has rules but no recon_close rule")
+    anchor = _nominal(rules["recon_close"][0], year, month, None)
+    nominal = {
+        event: _nominal(rule, year, month, anchor)
+        for event, (rule, _) in rules.items()
+        if rule not in ("next", "weekly")
+    }
+    out = [(event, _roll(d, rules[event][1])) for event, d in nominal.items()]
+    close = _roll(anchor, rules["recon_close"][1])
+    out += [(event, next_session(close)) for event, (rule, _) in rules.items() if rule == "next"]
+    for event, (rule, holiday) in rules.items():
+        if rule == "weekly" and "preliminary_list" in nominal:
+            # Updates come every Friday after the preliminary lists until the final list
+            # (or, in eras without one, until the last Friday before recon_close).
+            stop = nominal.get("final_list", anchor)
+            d = nominal["preliminary_list"] + timedelta(weeks=1)
+            while d < stop:
+                out.append((event, _roll(d, holiday)))
+                d += timedelta(weeks=1)
+    return out
+
+
+def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every projected event of the reviews whose key falls in `year` (recon_year = year)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year {year} is outside the projected range {FIRST_YEAR}..{LAST_YEAR}")
+    table = RULES if rules is None else rules
+    active = table.filter((pl.col("first_year") <= year) & (pl.col("last_year") >= year))
+    dupes = active.filter(pl.struct("review_type", "month", "event").is_duplicated())
+    if dupes.height:
+        raise ValueError(f"overlapping rules for {year}: {dupes.rows()}")
+    rows = []
+    for (review_type, month), group in active.sort("review_type", "month").group_by(
+        ["review_type", "month"], maintain_order=True
+    ):
+        spec = {r["event"]: (r["rule"], r["holiday"]) for r in group.iter_rows(named=True)}
+        for event, d in _project_review(year, month, spec):
+            rows.append((year, review_key(year, month), review_type, event, d, "projected", None))
+    frame = pl.DataFrame(rows, schema=CALENDAR_SCHEMA, orient="row")
+    return frame.sort("date", "review", "review_type", "event")
+
+
+def with_occurrence(calendar: pl.DataFrame) -> pl.DataFrame:
+    """Adds `occurrence` (1, 2, ... by date) within (review, review_type, event)."""
+    return calendar.with_columns(occurrence=pl.col("date").rank("ordinal").over(KEY).cast(pl.Int64))

@@ -1,0 +1,82 @@
+"""NYSE (XNYS) trading sessions, from exchange-calendars with explicit bounds."""
+
+from __future__ import annotations
+
+import bisect
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import exchange_calendars as xcals
+import pandas as pd
+
+FIRST_DAY = date(2005, 1, 1)
+LAST_DAY = date(2035, 12, 31)
+
+
+@lru_cache(maxsize=1)
+def _session_index() -> pd.DatetimeIndex:
+    cal = xcals.get_calendar("XNYS", start=FIRST_DAY.isoformat(), end=LAST_DAY.isoformat())
+    return cal.sessions
+
+
+@lru_cache(maxsize=1)
+def _all_sessions() -> tuple[date, ...]:
+    return tuple(ts.date() for ts in _session_index())
+
+
+def _check_bounds(d: date) -> None:
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise ValueError(f"{d} is outside the NYSE calendar bounds {FIRST_DAY}..{LAST_DAY}")
+
+
+def sessions(start: date, end: date) -> list[date]:
+    """NYSE sessions with start <= session <= end."""
+    _check_bounds(start)
+    _check_bounds(end)
+
+    all_ = _all_sessions()
+    return list(all_[bisect.bisect_left(all_, start) : bisect.bisect_right(all_, end)])
+
+
+def is_session(d: date) -> bool:
+    _check_bounds(d)
+
+    all_ = _all_sessions()
+    i = bisect.bisect_left(all_, d)
+    return i < len(all_) and all_[i] == d
+
+
+def previous_session(d: date) -> date:
+    """d itself when it is a session, else the last session before it."""
+    _check_bounds(d)
+
+    all_ = _all_sessions()
+    return all_[bisect.bisect_right(all_, d) - 1]
+
+
+def next_session(d: date) -> date:
+    """The first session strictly after d."""
+    _check_bounds(d)
+
+    all_ = _all_sessions()
+    return all_[bisect.bisect_right(all_, d)]
+
+
+def sessions_between(a: date, b: date) -> int:
+    """Number of sessions s with a < s <= b (how stale a price dated a is on day b)."""
+
+    all_ = _all_sessions()
+    return bisect.bisect_right(all_, b) - bisect.bisect_right(all_, a)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+# The nightly run starts 18:30 New York time; the day's data are due by 20:00.
+DEADLINE = time(20, 0)
+
+
+def expected_last_session(now: datetime) -> date:
+    """The last NYSE session whose close the data must show at `now`: today's once the deadline passed."""
+    local = now.astimezone(NEW_YORK)
+    day = local.date() if local.time() >= DEADLINE else local.date() - timedelta(days=1)
+    return previous_session(day)

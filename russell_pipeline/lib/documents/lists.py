@@ -1,0 +1,228 @@
+"""One parser for FTSE Russell company lists (membership, additions, deletions).
+
+The layout is detected, not configured: a header line made only of column titles
+(Company or Company Name or Name, Symbol or Ticker, optionally Sector or Industry,
+in any order) marks a table, its column order and its column x positions; the same
+titles repeated on one line mean tables side by side. Headers with each title in
+its own cell (PDFs, tab-separated text) give a positioned table: words go to the
+column whose title starts at or left of them. A header in a single cell
+(space-separated text) gives a token table: the symbol is one token and the sector
+a known name, taken from the end of the line they are printed at, and the company
+is what is left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from russell_pipeline.lib.documents.pdftext import Line, Page, Word
+from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
+
+# Column titles as printed -> column; a title's words share one cell ("Company Name").
+_TITLES = {("company", "name"): "company", ("company",): "company", ("name",): "company",
+           ("symbol",): "symbol", ("ticker",): "symbol", ("sector",): "sector", ("industry",): "sector"}
+_LONGEST_TITLE = max(map(len, _TITLES))
+_TITLE_WORDS = frozenset(w for title in _TITLES for w in title)
+# Symbols are kept as published (BRK.B, HEI.A, BELFB); anything else is not a row.
+TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
+_LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
+X_TOLERANCE = 1.5  # header and data x positions agree to well under this
+
+
+class LayoutError(ValueError):
+    """The document is a list but its table layout cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    starts: tuple[tuple[str, float], ...]  # (column, x0) in x order
+    positioned: bool
+    sector_header: str | None  # "Sector" or "Industry" as printed
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    page: int
+    line: int
+    table: int  # 0 for the left table of side-by-side tables
+    company: str
+    symbol: str
+    sector: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedList:
+    rows: tuple[ListRow, ...]
+    page_stats: tuple[tuple[int, int, int], ...]  # (page, candidate rows, rows)
+    tables_found: bool
+    classification: str | None  # ICB | RGS | None (no sector column)
+    table_lines: frozenset[tuple[int, int]]  # (page, line) of headers and rows
+
+
+def _titles(words: tuple[Word, ...]) -> list[tuple[str, Word, str]] | None:
+    """(column, first word, title as printed) of a line made only of column titles, else None."""
+    if not words or words[0].text.lower() not in _TITLE_WORDS:  # most lines: data, at once
+        return None
+    out: list[tuple[str, Word, str]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_LONGEST_TITLE, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            kind = _TITLES.get(tuple(w.text.lower() for w in span))
+            if kind and len({w.cell for w in span}) == 1:
+                out.append((kind, span[0], " ".join(w.text for w in span)))
+                i += n
+                break
+        else:
+            return None
+    return out
+
+
+def find_header(line: Line) -> tuple[Table, ...]:
+    """The tables a header line opens, left to right; () when the line is no header.
+
+    Side-by-side tables repeat the first table's titles: the first column's title seen
+    again starts the next table."""
+    titles = _titles(line.words)
+    if not titles:
+        return ()
+    positioned = len({w.cell for _, w, _ in titles}) == len(titles)
+    groups: list[list[tuple[str, Word, str]]] = [[]]
+    for title in titles:
+        if title[0] in (k for k, _, _ in groups[-1]):
+            if title[0] != titles[0][0]:
+                return ()
+            groups.append([])
+        groups[-1].append(title)
+    if any({"company", "symbol"} - {k for k, _, _ in g} for g in groups):
+        return ()
+    if len(groups) > 1 and not positioned:
+        raise LayoutError("side-by-side tables without column positions cannot be split")
+    return tuple(
+        Table(tuple((k, w.x0) for k, w, _ in g), positioned,
+              next((text.capitalize() for k, _, text in g if k == "sector"), None))
+        for g in groups)
+
+
+def _split_positioned(line: Line, tables: tuple[Table, ...]) -> list[dict[str, list[str]]]:
+    """Words of the line by table and column, from their x positions."""
+    out: list[dict[str, list[str]]] = [{} for _ in tables]
+    for w in line.words:
+        t = _last_le([tab.starts[0][1] for tab in tables], w.x0)
+        if t < 0:
+            continue
+        cols = tables[t].starts
+        c = _last_le([x for _, x in cols], w.x0)
+        out[t].setdefault(cols[max(c, 0)][0], []).append(w.text)
+    return out
+
+
+def _last_le(starts: list[float], x: float) -> int:
+    idx = -1
+    for i, s in enumerate(starts):
+        if s - X_TOLERANCE <= x:
+            idx = i
+    return idx
+
+
+def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
+    """Company, symbol and sector of a line without positions: the symbol (one token) and the
+    sector are peeled off the side of the company column they are printed on."""
+    tokens = [w.text for w in line.words]
+    kinds = [k for k, _ in table.starts]
+    at = kinds.index("company")
+    out: dict[str, list[str]] = {}
+    lo, hi = 0, len(tokens)
+    for kind, at_end in [(k, False) for k in kinds[:at]] + [(k, True) for k in reversed(kinds[at + 1:])]:
+        width = min(1 if kind == "symbol" else sector_width(tokens[lo:hi], at_end), hi - lo)
+        out[kind] = tokens[hi - width:hi] if at_end else tokens[lo:lo + width]
+        lo, hi = (lo, hi - width) if at_end else (lo + width, hi)
+    out["company"] = tokens[lo:hi]
+    return {c: v for c, v in out.items() if v}
+
+
+def _is_candidate(cols: dict[str, list[str]]) -> bool:
+    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows.
+
+    Names and symbols hold a capital letter; a page number beside a footer does not."""
+    if not cols.get("company") or len(cols) < 2:
+        return False
+    company, symbol = " ".join(cols["company"]), " ".join(cols.get("symbol", ()))
+    return (bool(_UPPER_RE.search(company)) and (not symbol or bool(_UPPER_RE.search(symbol)))
+            and not _LOWER_RE.search(f"{company} {symbol}"))
+
+
+def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, str, str | None] | None:
+    company, symbol = cols.get("company", []), cols.get("symbol", [])
+    sector = cols.get("sector", [])
+    if not _UPPER_RE.search(" ".join(company)) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
+        return None
+    if table.sector_header and not sector:
+        return None
+    if table.positioned and cells < 2:  # one run of text across columns is prose
+        return None
+    if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not is_sector(sector)):
+        return None  # without positions only the upper-case convention tells names from prose
+    return " ".join(company), symbol[0], " ".join(sector) or None
+
+
+def parse_list(pages: tuple[Page, ...]) -> ParsedList:
+    """Rows of every table in the pages; tables carry over to pages without a header."""
+    rows: list[ListRow] = []
+    stats: list[tuple[int, int, int]] = []
+    table_lines: set[tuple[int, int]] = set()
+    tables: tuple[Table, ...] = ()
+    found = False
+    for page in pages:
+        first = len(rows)
+        candidates = produced = 0
+        last: dict[int, tuple[float, float | None, int]] = {}  # table -> (row y, row pitch, row index)
+        for line in page.lines:
+            header = find_header(line)
+            if header:
+                # The header's y stands in for a previous row, so a first row's wrap is seen too.
+                tables, found = header, True
+                last = {t: (line.y, None, -1) for t in range(len(tables))}
+                table_lines.add((page.number, line.number))
+                continue
+            if not tables:
+                continue
+            split = (_split_positioned(line, tables) if tables[0].positioned
+                     else [_token_row(line, tables[0])])
+            cells = len({w.cell for w in line.words})
+            for t, cols in enumerate(split):
+                candidates += _is_candidate(cols)
+                row = _to_row(cols, tables[t], cells)
+                if row is None:
+                    _continue_name(rows, last, t, line.y, cols)
+                    continue
+                prev = last.get(t)
+                last[t] = (line.y, line.y - prev[0] if prev else None, len(rows))
+                rows.append(ListRow(page.number, line.number, t, *row))
+                table_lines.add((page.number, line.number))
+                produced += 1
+        # Reading order: a page's left table top to bottom, then the right one.
+        rows[first:] = sorted(rows[first:], key=lambda r: (r.table, r.line))
+        stats.append((page.number, candidates, produced))
+    return ParsedList(tuple(rows), tuple(stats), found, _classify(tables, rows), frozenset(table_lines))
+
+
+def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict[str, list[str]]) -> None:
+    """Append a wrapped company name: name words only, closer below its row than rows are apart."""
+    prev = last.get(t)
+    words = cols.get("company", [])
+    if not prev or prev[2] < 0 or set(cols) != {"company"} or _LOWER_RE.search(" ".join(words)):
+        return
+    if prev[1] is None or y - prev[0] >= 0.8 * prev[1]:
+        return
+    r = rows[prev[2]]
+    rows[prev[2]] = ListRow(r.page, r.line, r.table, f"{r.company} {' '.join(words)}", r.symbol, r.sector)
+    last[t] = (y, prev[1], prev[2])
+
+
+def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:
+    if not tables or not tables[0].sector_header:
+        return None
+    return classification({r.sector for r in rows if r.sector}, tables[0].sector_header)

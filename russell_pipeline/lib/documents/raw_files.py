@@ -1,0 +1,127 @@
+"""Untrusted files under raw/<year>/: which ones are documents, and reading one within its limits.
+
+Anyone who can drop a file into raw/ decides what the pipeline reads, so nothing is taken on
+trust: the size is checked before reading and no more than the limit is ever read, symbolic
+links and paths that resolve outside raw/ are refused, and every name in a year folder is read,
+refused or skipped-and-reported; none is ignored silently.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from russell_pipeline.lib.documents.limits import Limits, over_limit
+from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, sniff
+from russell_pipeline.lib.errors import InputError
+
+# Files that operating systems, editors and browsers leave beside documents. They are skipped
+# (and reported); any other hidden file is refused, since a leading dot is also the easiest
+# way to keep a list out of sight.
+JUNK = (
+    (".DS_Store", "macOS folder settings"),
+    ("._*", "macOS resource fork"),
+    ("Thumbs.db", "Windows thumbnail cache"),
+    ("desktop.ini", "Windows folder settings"),
+    ("~$*", "Office lock file"),
+    (".~lock.*#", "LibreOffice lock file"),
+    (".*.sw?", "vim swap file"),
+    ("*~", "editor backup"),
+    (".#*", "Emacs lock file"),
+    ("*.part", "unfinished download"),
+    (".fetch-*", "unfinished `russell-pipeline fetch` download"),
+    ("*.crdownload", "unfinished download"),
+    ("*.tmp", "unfinished download or temporary file"),
+)
+
+
+@dataclass(frozen=True)
+class YearFolder:
+    documents: list[Path]  # to be read, in name order
+    skipped: list[str]  # one line each: `<path>: skipped (<why>)`
+
+
+def junk_reason(name: str) -> str | None:
+    """Why a file name is left unread, or None for a document."""
+    return next((why for pattern, why in JUNK if fnmatch.fnmatchcase(name, pattern)), None)
+
+
+def list_year(raw: Path, year: int) -> YearFolder:
+    """The documents of raw/<year>/; a hidden file that is not known junk raises InputError."""
+    folder = raw / str(year)
+    if not folder.is_dir():
+        return YearFolder([], [])
+    documents, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        why = junk_reason(path.name)
+        if why is not None:
+            skipped.append(f"{path}: skipped ({why})")
+        elif path.name.startswith("."):
+            raise InputError(path, "hidden file: rename it without the leading dot to have it read, or remove it")
+        else:
+            documents.append(path)
+    return YearFolder(documents, skipped)
+
+
+def read_limited(path: str | Path, limits: Limits, root: Path | None = None) -> bytes:
+    """The bytes of one document; an InputError when it is not a regular file or is over a limit.
+
+    With `root` (raw/), the file must also be a regular file inside it: a symbolic link, or a path
+    that resolves elsewhere (through a linked folder or `..`), is refused.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # O_NONBLOCK: opening a FIFO must not hang
+    if root is not None:
+        if os.path.islink(path):
+            raise _symlink(path)
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(os.path.realpath(root)):
+            raise InputError(path, f"resolves to {real}, outside {root}")
+        flags |= os.O_NOFOLLOW  # in case a link replaces the file after the check
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and root is not None:
+            raise _symlink(path) from None
+        raise InputError(path, f"cannot read file ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(path, "is a folder; documents go directly in raw/<year>/")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(path, "is not a regular file (a device, pipe or socket)")
+        head = _read_up_to(fd, PREFIX_BYTES)
+        if sniff(path, head) == "pdf":
+            what, limit, name = "PDF", limits.pdf_bytes, "pdf_bytes"
+        else:
+            what, limit, name = "text document", limits.text_chars, "text_chars"
+        if info.st_size > limit:
+            raise InputError(path, over_limit(f"{what} has {info.st_size:,} bytes", limit, name))
+        data = head + _read_up_to(fd, limit + 1 - len(head))
+        if len(data) > limit:  # it grew after fstat
+            raise InputError(path, over_limit(f"{what} has more than {limit:,} bytes", limit, name))
+    finally:
+        os.close(fd)
+    return data
+
+
+def _read_up_to(fd: int, n: int) -> bytes:
+    chunks, size = [], 0
+    while size < n:
+        chunk = os.read(fd, min(n - size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _symlink(path: str | Path) -> InputError:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return InputError(path, f"is a symbolic link to {target}; put the document itself in raw/<year>/")

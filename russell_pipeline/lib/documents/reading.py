@@ -1,0 +1,215 @@
+"""Read one published document: what it is (by content), its metadata and its rows.
+
+`read_document` is the single entry point for PDFs and text extractions alike;
+rows follow the `constituents` / `constituent_changes` contracts of docs/methodology.md §2.3
+minus `recon_year`, which the caller knows from the partition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from russell_pipeline.lib.documents.limits import Limits
+from russell_pipeline.lib.documents.lists import LayoutError, ParsedList, parse_list
+from russell_pipeline.lib.documents.pdftext import TextLayer, read_text_layer
+from russell_pipeline.lib.documents.raw_files import read_limited
+from russell_pipeline.lib.errors import InputError
+
+CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
+    "recon_year": pl.Int64, "as_of_date": pl.Date, "index_name": pl.String, "company": pl.String,
+    "symbol": pl.String, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+}
+CHANGE_COLUMNS: dict[str, pl.DataType] = {
+    "recon_year": pl.Int64, "index_name": pl.String, "change": pl.String, "stage": pl.String,
+    "company": pl.String, "symbol": pl.String, "sector": pl.String, "classification": pl.String,
+    "as_of_date": pl.Date, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+}
+PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
+DOC_TYPES = ("membership_list", "additions", "deletions", "schedule", "ground_rules", "unknown")
+LIST_TYPES = ("membership_list", "additions", "deletions")
+CHANGE_TYPES = ("additions", "deletions")
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december"]
+_MONTH = "(" + "|".join(m.capitalize() for m in _MONTHS) + ")"
+_DATE_LINE = (  # a line that is only a date, maybe followed by a page number
+    re.compile(rf"^(?:[A-Z][a-z]+day,?\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(\d{{4}})(?:\s+\d{{1,3}})?$"),
+    re.compile(rf"^(?:[A-Z][a-z]+day,?\s+)?{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?:\s+\d{{1,3}})?$"),
+)
+# "Russell 2000 Index - Deletions", "Russell 3000 Index - IPO Additions" (up to three words between).
+_CHANGE_TITLE = re.compile(r"^(Russell\b.*?)\s*Index\s*(?:[-–—:]\s*)?(?:[A-Za-z]+\s+){0,3}?(Additions|Deletions)\b",
+                           re.IGNORECASE)
+_INDEX_TITLE = re.compile(r"^(Russell\b.*?)\s*Index(es)?\b")
+_KIND_WORDS = (("additions", r"\b(additions|adds)\b"), ("deletions", r"\b(deletions|deletes)\b"),
+               ("membership_list", r"\bmembership"))
+# Titles and footers capitalise the stage ("FTSE Russell | Final index Adds"); prose does not.
+_STAGE_WORDS = (("update", r"\bUpdated?\b"), ("preliminary", r"\bPrelim(inary)?\b"), ("final", r"\bFinal\b"))
+_SCHEDULE = re.compile(r"\b(review schedule|reconstitution schedule|rank day|reconstitution calendar)\b",
+                       re.IGNORECASE)
+_UNKNOWN = "not a recognized FTSE Russell document (no company list header, schedule or ground rules found)"
+_UNKNOWN_LIST = ("company list whose kind is not stated: no title, footer, file name or PDF title says "
+                 "membership list, additions or deletions")
+_LIST_WORD = re.compile(r"\b(adds|deletes|additions|deletions|list|lists|index)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    path: str
+    sha256: str
+    bytes: int
+    pages: int
+    doc_type: str
+    index_name: str | None
+    stage: str | None
+    as_of_date: dt.date | None
+    lines: tuple[tuple[int, int, str], ...]  # (page, line_no, text); cells tab-separated
+    rows: pl.DataFrame
+    page_stats: pl.DataFrame
+    classification: str | None = None  # ICB | RGS for change lists with a sector column
+
+
+def read_document(path: str | Path, limits: Limits | None = None, root: Path | None = None) -> Document:
+    """Parse one document; bad input raises InputError naming the file and the problem.
+
+    `limits` default to `Limits()`; with `root`, the file must be a regular file inside it.
+    """
+    limits = limits or Limits()
+    data = read_limited(path, limits, root)
+    layer = read_text_layer(path, data, limits)
+    try:
+        parsed = parse_list(layer.pages)
+    except LayoutError as exc:
+        raise InputError(path, str(exc)) from None
+    sha = hashlib.sha256(data).hexdigest()
+    lines = tuple((p.number, ln.number, ln.text) for p in layer.pages for ln in p.lines)
+    other = [_clean(t) for p, n, t in lines if (p, n) not in parsed.table_lines]
+    doc_type = _doc_type(other, parsed, path, layer)
+    if doc_type == "unknown":
+        raise InputError(path, _UNKNOWN_LIST if parsed.tables_found else _UNKNOWN)
+    is_list = doc_type in LIST_TYPES
+    if is_list and not parsed.tables_found:
+        raise InputError(path, f"{doc_type} document without a recognizable Company/Symbol table header")
+    if is_list and not parsed.rows:
+        raise InputError(path, f"{doc_type} document: table header found but no rows could be read")
+    index_name = _index_name(other)
+    stage = _stage(other, path, layer) if doc_type in CHANGE_TYPES else None
+    as_of = _text_date(other) or _metadata_date(path, layer)
+    stats = pl.DataFrame(
+        list(parsed.page_stats) if is_list else [(p.number, 0, 0) for p in layer.pages],
+        schema=PAGE_STATS_COLUMNS, orient="row")
+    classification = parsed.classification if doc_type in CHANGE_TYPES else None
+    rows = _rows(doc_type, parsed, sha, index_name, stage, as_of, classification)
+    return Document(str(path), sha, len(data), len(layer.pages), doc_type, index_name, stage, as_of,
+                    lines, rows, stats, classification)
+
+
+def empty_rows(doc_type: str) -> pl.DataFrame:
+    """The empty row frame of a document type (no recon_year): constituents for membership
+    lists, constituent_changes for everything else."""
+    cols = CONSTITUENT_COLUMNS if doc_type == "membership_list" else CHANGE_COLUMNS
+    return pl.DataFrame(schema={k: v for k, v in cols.items() if k != "recon_year"})
+
+
+def _rows(doc_type: str, parsed: ParsedList, sha: str, index_name: str | None, stage: str | None,
+          as_of: dt.date | None, classification: str | None) -> pl.DataFrame:
+    if doc_type not in LIST_TYPES:
+        return empty_rows(doc_type)
+    common = {
+        "company": [r.company for r in parsed.rows], "symbol": [r.symbol for r in parsed.rows],
+        "source_sha256": sha, "source_page": [r.page for r in parsed.rows],
+        "source_line": [r.line for r in parsed.rows], "index_name": index_name, "as_of_date": as_of,
+    }
+    if doc_type != "membership_list":
+        common |= {"change": doc_type.removesuffix("s"), "stage": stage,
+                   "sector": [r.sector for r in parsed.rows], "classification": classification}
+    template = empty_rows(doc_type)
+    n = len(parsed.rows)
+    frame = pl.DataFrame({k: v if isinstance(v, list) else [v] * n for k, v in common.items()})
+    return frame.select([pl.col(c).cast(t) for c, t in template.schema.items()])
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("®", " ").replace("™", " ").split())
+
+
+def _doc_type(other: list[str], parsed: ParsedList, path: str | Path, layer: TextLayer) -> str:
+    for line in other:
+        m = _CHANGE_TITLE.match(line)
+        if m:
+            return m.group(2).lower()
+    if any(ln.lower() == "membership list" for ln in other):
+        return "membership_list"
+    if parsed.tables_found:
+        short = [ln for ln in other if len(ln) < 80]  # footers: "FTSE Russell | Final index Adds 2"
+        # The text first; the file name and PDF title only when the text names no kind.
+        for source in ([ln for ln in short if _LIST_WORD.search(ln)], _metadata_text(path, layer)):
+            for kind, pattern in _KIND_WORDS:
+                if any(re.search(pattern, ln, re.IGNORECASE) for ln in source):
+                    return kind
+        return "unknown"
+    if sum(ln.lower().count("ground rules") for ln in other) >= 2:
+        return "ground_rules"
+    if any(_SCHEDULE.search(ln) for ln in other):
+        return "schedule"
+    return "unknown"
+
+
+def _index_name(other: list[str]) -> str | None:
+    """The index a title names ("Russell 3000"); a family ("Russell US") when no single index is named."""
+    family = None
+    for line in other:
+        m = _INDEX_TITLE.match(line)
+        if m and len(m.group(1)) < 60:
+            if not m.group(2):
+                return m.group(1).strip()
+            family = family or m.group(1).strip()
+    return family
+
+
+def _metadata_text(path: str | Path, layer: TextLayer) -> list[str]:
+    """The file name (as words) and the PDF's title and subject."""
+    return [re.sub(r"[^A-Za-z]+", " ", Path(path).stem), layer.metadata.get("Title", ""),
+            layer.metadata.get("Subject", "")]
+
+
+def _stage(other: list[str], path: str | Path, layer: TextLayer) -> str:
+    found = [ln for ln in other if len(ln) < 80 and _LIST_WORD.search(ln)]
+    for source, flags in ((found, 0), (_metadata_text(path, layer), re.IGNORECASE)):
+        for stage, pattern in _STAGE_WORDS:
+            if any(re.search(pattern, ln, flags) for ln in source):
+                return stage
+    # FTSE Russell labels preliminary lists and updates as such; an unlabelled list is the final one.
+    return "final"
+
+
+def _text_date(other: list[str]) -> dt.date | None:
+    for line in other:
+        for k, pattern in enumerate(_DATE_LINE):
+            m = pattern.match(line)
+            if m:
+                day, month, year = (m.group(1), m.group(2), m.group(3)) if k == 0 else m.group(2, 1, 3)
+                try:
+                    return dt.date(int(year), _MONTHS.index(month.lower()) + 1, int(day))
+                except ValueError:
+                    continue
+    return None
+
+
+def _metadata_date(path: str | Path, layer: TextLayer) -> dt.date | None:
+    """A yyyymmdd date in the file name, else the PDF creation date."""
+    candidates = re.findall(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)", Path(path).name)
+    created = re.match(r"D:(\d{4})(\d{2})(\d{2})", layer.metadata.get("CreationDate", ""))
+    if created:
+        candidates.append(created.groups())
+    for y, m, d in candidates:
+        try:
+            return dt.date(int(y), int(m), int(d))
+        except ValueError:
+            continue
+    return None

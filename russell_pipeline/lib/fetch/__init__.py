@@ -1,0 +1,1 @@
+"""Fetching published documents: the source registry, the HTTP client, verified downloads."""

@@ -1,0 +1,220 @@
+"""Daily price and total return levels of the 90/10 index (docs/methodology.md §1.5-1.8).
+
+A review period is computed from the previous period's last row and nothing else of the past,
+so a nightly run costs one quarter and a backfill is the same function chained (`all_levels`).
+
+Each period splits into the heavy part, which does not depend on the past at all (the daily
+numerators sum(p e s f c) and dividend points of the review's constituents, `levels_grid`), and
+a cheap chain of scalars (divisor, levels, total return) that needs the previous period's last
+row. The backfill computes the heavy parts of several periods at once and chains them in order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from russell_pipeline.lib.index.levels_grid import dividend_points, numerator_grid, review_of, split_factors
+
+BASE_LEVEL = 1000.0
+# Weights refuse a cut-off price staler than 10 sessions, so no close older than this before a
+# review's cut-off can be carried into a level: how far back a period (or a check of it) reads.
+CLOSE_LOOKBACK = timedelta(days=62)
+LEVEL_SCHEMA = {
+    "date": pl.Date,
+    "price_return": pl.Float64,
+    "total_return": pl.Float64,
+    "divisor": pl.Float64,
+    "review": pl.String,
+    "constituents": pl.Int64,
+}
+
+
+@dataclass(frozen=True)
+class LevelState:
+    """The last stored row of a period: all the next period needs of the past."""
+
+    date: date
+    price_return: float
+    total_return: float
+
+    @classmethod
+    def last_of(cls, levels: pl.DataFrame) -> LevelState:
+        row = levels.sort("date").row(-1, named=True)
+        return cls(row["date"], row["price_return"], row["total_return"])
+
+
+@dataclass(frozen=True)
+class _PeriodSums:
+    """What a period needs of the market: on T_R and each later session, sum(p e s f c) and the
+    ex-dividend points sum(div e s f c) of the review's constituents (before any divisor)."""
+
+    review: str
+    effective: date
+    constituents: int
+    days: pl.Series
+    numerators: np.ndarray
+    points: np.ndarray
+
+
+def _period_sums(weights, end, prices, dividends, splits, fx, session_days) -> _PeriodSums:
+    r = review_of(weights)
+    lo, hi = bisect.bisect_right(session_days, r.effective), bisect.bisect_right(session_days, end)
+    days = [r.effective, *session_days[lo:hi]]
+    factors = split_factors(splits, r, days[-1])
+    grid = numerator_grid(r, days, prices, factors, fx)
+    points = dividend_points(r, grid, dividends, factors)
+    return _PeriodSums(r.review, r.effective, r.members.height, grid.days, grid.numerators, points)
+
+
+def _chain(p: _PeriodSums, start: LevelState | None) -> pl.DataFrame:
+    """Levels from the sums: divisor reset at T_R (step 6), then the price and total return chains."""
+    if start is not None and start.date != p.effective:
+        raise ValueError(f"review {p.review}: start state is dated {start.date}, expected T={p.effective}")
+    level_t = BASE_LEVEL if start is None else start.price_return
+    tr_t = BASE_LEVEL if start is None else start.total_return
+    divisor = p.numerators[0] / level_t
+    if not np.isfinite(divisor) or divisor == 0:
+        raise ValueError(f"review {p.review}: index numerator at {p.effective} is {p.numerators[0]}")
+    level = np.concatenate([[level_t], p.numerators[1:] / divisor])
+    # TR_d = TR_{d-1} * (I_d + XD_d) / I_{d-1}; T_R's own dividends belong to the previous period
+    total = tr_t * np.cumprod(np.concatenate([[1.0], (level[1:] + p.points[1:] / divisor) / level[:-1]]))
+    first = 0 if start is None else 1  # the base row only for the base review
+    return pl.DataFrame(
+        {
+            "date": p.days[first:],
+            "price_return": level[first:],
+            "total_return": total[first:],
+            "divisor": np.full(len(level) - first, divisor),
+            "review": [p.review] * (len(level) - first),
+            "constituents": np.full(len(level) - first, p.constituents, dtype=np.int64),
+        },
+        schema=LEVEL_SCHEMA,
+    )
+
+
+def period_levels(weights, start, end, prices, dividends, splits, fx, session_days) -> pl.DataFrame:
+    """`index_levels` rows of one review R: sessions T_R < d <= end, plus the base row when start is None.
+
+    weights: R's `quarterly_weights` rows; start: the previous period's last row (dated T_R), or
+    None for the base review; end: min(T_next, last market-data date). Market frames as in
+    docs/methodology.md §2.5 (prices may hold any history: only each symbol's last close up to T_R is used).
+    """
+    if end < weights["effective_date"].min():
+        return pl.DataFrame(schema=LEVEL_SCHEMA)
+    return _chain(_period_sums(weights, end, prices, dividends, splits, fx, session_days), start)
+
+
+def _by_review(weights_all: pl.DataFrame) -> list[pl.DataFrame]:
+    """One weights frame per review, in effective-date order (the first is the base)."""
+    return sorted(weights_all.partition_by("review"), key=lambda w: w["effective_date"][0])
+
+
+def _slice(frame: pl.DataFrame | None, col: str, after: date, upto: date) -> pl.DataFrame | None:
+    """Rows with after < col <= upto of a frame sorted by col (zero-copy)."""
+    if frame is None:
+        return None
+    lo = frame[col].search_sorted(after, side="right")
+    return frame.slice(lo, frame[col].search_sorted(upto, side="right") - lo)
+
+
+def _period_inputs(reviews, end, prices, dividends, splits, fx, session_days):
+    """period_levels' arguments per review, with the market frames cut to what the period uses:
+    each symbol's last close up to T_R, then the closes up to the period's end."""
+    carried = _slice(prices, "date", date.min, reviews[0]["effective_date"][0])
+    for i, weights in enumerate(reviews):
+        t_cut, t_eff = weights["cutoff_date"][0], weights["effective_date"][0]
+        if t_eff > end:
+            return
+        stop = min(end, reviews[i + 1]["effective_date"][0]) if i + 1 < len(reviews) else end
+        window = pl.concat([carried, _slice(prices, "date", t_eff, stop)])
+        divs, spl = _slice(dividends, "ex_date", t_eff, stop), _slice(splits, "ex_date", t_cut, stop)
+        yield weights, stop, window, divs, spl, fx, session_days
+        carried = window.filter(pl.col("symbol").is_last_distinct())  # rows are in date order
+
+
+def _append(out: list[pl.DataFrame], part: pl.DataFrame, state: LevelState | None) -> LevelState | None:
+    """Adds a period's rows; returns the new last row (a period cut at its T_R adds none)."""
+    out.append(part)
+    return LevelState.last_of(part) if part.height else state
+
+
+def all_levels(weights_all, end, prices, dividends, splits, fx, session_days, start=None) -> pl.DataFrame:
+    """The periods of `weights_all`'s reviews chained up to `end`: a backfill, or a run of nightly periods.
+
+    The first review starts from `start` (the stored last row of the review before it), or is the
+    base when `start` is None. The same as calling `period_levels` review after review with the
+    previous last row as start.
+    """
+    prices = prices if prices["date"].is_sorted() else prices.sort("date", maintain_order=True)
+    dividends = None if dividends is None else dividends.sort("ex_date")
+    splits = None if splits is None else splits.sort("ex_date")
+    inputs = _period_inputs(_by_review(weights_all), end, prices, dividends, splits, fx, session_days)
+    out, state, workers = [], start, (os.cpu_count() or 1) + 1
+    # The sums of the next few periods run on other cores while this thread chains them in order
+    # (one worker more than cores, to fill the gaps while a worker holds the GIL); at most
+    # `workers` periods are in flight, so memory stays at a few quarters.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for args in inputs:
+            pending.append(pool.submit(_period_sums, *args))
+            while len(pending) > workers or (pending and pending[0].done()):
+                state = _append(out, _chain(pending.popleft().result(), state), state)
+        for future in pending:
+            state = _append(out, _chain(future.result(), state), state)
+    return pl.concat(out) if out else pl.DataFrame(schema=LEVEL_SCHEMA)
+
+
+def rebalance_jumps(levels, weights_all, prices, splits, fx) -> pl.DataFrame:
+    """Per rebalance T in `levels`: the stored I_T, and I_T recomputed with the old constituents and
+    divisor and with the new ones (the new divisor is the one on the session after T).
+
+    The index must not jump at a rebalance, so all three agree to rounding (asset check).
+    """
+    levels = levels.sort("date")
+    weights = {w["review"][0]: w for w in _by_review(weights_all)}
+    prev = levels.select(pl.all().shift(1).name.suffix("_old"))
+    changes = pl.concat([levels, prev], how="horizontal").filter(pl.col("review") != pl.col("review_old"))
+    rows = []
+    for ch in changes.iter_rows(named=True):
+        day = ch["date_old"]
+        old, new = (
+            numerator_grid(r, [day], prices, split_factors(splits, r, day), fx).numerators[0]
+            for r in (review_of(weights[ch["review_old"]]), review_of(weights[ch["review"]]))
+        )
+        rows.append((day, ch["review_old"], ch["review"], ch["price_return_old"],
+                     old / ch["divisor_old"], new / ch["divisor"]))
+    schema = {"date": pl.Date, "review_old": pl.String, "review_new": pl.String,
+              "level": pl.Float64, "level_old": pl.Float64, "level_new": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        (pl.max_horizontal((pl.col("level_old") - pl.col("level")).abs(),
+                           (pl.col("level_new") - pl.col("level")).abs()) / pl.col("level").abs())
+        .alias("rel_diff")
+    )
+
+
+def effective_date(weights: pl.DataFrame, review: str):
+    return weights.filter(pl.col("review") == review)["effective_date"][0]
+
+
+def history_needed(weights: pl.DataFrame | None, keys: list[str]):
+    """First market-data date these periods can touch: a margin before the earliest cut-off of
+    these reviews and of the review before them (the rebalance check values the old constituents
+    at the first T, with the last close each had; one may have stopped trading since its cut-off).
+    The margin, `CLOSE_LOOKBACK`, covers the stalest close the weights accept."""
+    if weights is None or not weights.height:
+        return None
+    in_data = sorted(weights["review"].unique().to_list())
+    mine = [k for k in keys if k in in_data]
+    if not mine:
+        return None
+    first = in_data.index(min(mine))
+    wanted = [*mine, *in_data[first - 1:first]]
+    return weights.filter(pl.col("review").is_in(wanted))["cutoff_date"].min() - CLOSE_LOOKBACK

@@ -1,0 +1,1 @@
+"""The market-data contract (validation) and the synthetic feed."""

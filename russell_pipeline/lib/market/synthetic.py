@@ -1,0 +1,239 @@
+"""Built-in synthetic market-data feed: a few thousand US stocks on NYSE sessions, in the folder contract.
+
+Every random draw comes from an RNG keyed by (seed, stream, ordinal): per session for returns, per
+quarterly update for shares, per review for style scores, and once per stock for events placed on a
+fixed session grid reaching the end of the calendar. So a value never depends on `end`, and extending
+the feed to later dates leaves every past row unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from russell_pipeline.lib.calendar.rules import project_calendar
+from russell_pipeline.lib.calendar.sessions import LAST_DAY, sessions
+from russell_pipeline.lib.index.weights import review_dates
+from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
+
+N_SECTORS = 11
+QUARTER_DAYS = 63  # sessions between quarterly dividends
+MAX_SUSPENSION = 8  # sessions; below the 10-session staleness limit of the weights
+SEASONING = 20  # sessions a new listing trades before it can join an index
+FIRST_REVIEW = (2019, 3)
+
+
+def review_cutoff(review: str) -> date:
+    """The review's price cut-off from the calendar rules: one source of truth for dates."""
+    dates = review_dates(project_calendar(int(review[:4])))
+    return dates.filter(pl.col("review") == review)["cutoff_date"][0]
+
+
+@dataclass(frozen=True)
+class _Stocks:
+    """Per-stock attributes and event ordinals (on the session grid from `start`); absent = past horizon."""
+
+    sector: np.ndarray
+    beta: np.ndarray
+    vol: np.ndarray
+    drift: np.ndarray
+    logp0: np.ndarray
+    shares0: np.ndarray
+    ff0: np.ndarray
+    div_drop: np.ndarray  # fraction of the close paid each quarter; 0 for non-payers
+    div_phase: np.ndarray
+    listing: np.ndarray
+    delisting: np.ndarray
+    split_at: np.ndarray
+    split_ratio: np.ndarray
+    suspensions: np.ndarray  # (2, n, 2): start, length
+    style: np.ndarray
+
+
+def _stocks(seed: int, n: int, horizon: int) -> _Stocks:
+    rng = np.random.default_rng([seed, 0])
+    u = lambda: rng.random(n)
+    logcap = rng.normal(np.log(1.5e9), 1.5, n)
+    logp0 = np.clip(rng.normal(np.log(30.0), 0.8, n), np.log(2.0), np.log(800.0))
+    never = horizon + 1
+    new = u() < 0.15
+    listing = np.where(new, rng.integers(1, horizon, n), 0)
+    split_ratio = np.where(logp0 < np.log(8.0), 0.1, rng.choice([2.0, 2.0, 3.0, 4.0], n))
+    return _Stocks(
+        sector=rng.integers(0, N_SECTORS, n),
+        beta=0.6 + 0.8 * u(),
+        vol=0.012 + 0.023 * u(),
+        drift=rng.normal(2e-4, 3e-4, n),
+        logp0=logp0,
+        shares0=np.round(np.exp(logcap - logp0)),
+        ff0=np.round(np.clip(0.35 + 0.65 * rng.beta(5.0, 1.5, n), 0.05, 1.0), 4),
+        div_drop=np.where(u() < 0.4, np.round(0.005 + 0.045 * u(), 4) / 4, 0.0),
+        div_phase=rng.integers(0, QUARTER_DAYS, n),
+        listing=listing,
+        delisting=np.where(u() < 0.35, rng.integers(30, horizon, n), never),
+        split_at=np.where(u() < 0.15, rng.integers(1, horizon, n), never),
+        split_ratio=split_ratio,
+        suspensions=np.stack([
+            np.stack([np.where(u() < 0.1, rng.integers(1, horizon, n), never),
+                      rng.integers(1, MAX_SUSPENSION + 1, n)], axis=1) for _ in range(2)
+        ]),
+        style=rng.normal(0.0, 1.0, n),
+    )
+
+
+def _log_prices(seed: int, st: _Stocks, n_days: int) -> np.ndarray:
+    """Unadjusted log closes (as if always trading): factor model with student-t shocks, dividends, splits."""
+    n = st.beta.size
+    ret = np.zeros((n_days, n))
+    for j in range(1, n_days):
+        rng = np.random.default_rng([seed, 1, j])
+        market, sectors = rng.normal(0.0, 0.009), rng.normal(0.0, 0.007, N_SECTORS)
+        shocks = rng.standard_t(4.0, n) * np.sqrt(0.5)  # t(4) has variance 2: scale to unit variance
+        ret[j] = st.drift + st.beta * (market + sectors[st.sector]) + st.vol * shocks
+    days = np.arange(n_days)[:, None]
+    ex_div = (st.div_drop > 0) & (days > 0) & ((days - st.div_phase) % QUARTER_DAYS == 0)
+    ret += np.where(ex_div, np.log1p(-st.div_drop), 0.0)
+    cum = np.cumsum(ret, axis=0, out=ret)
+    at_listing = cum[np.minimum(st.listing, n_days - 1), np.arange(n)]
+    split = (days >= st.split_at) & (st.split_at > st.listing)
+    return st.logp0 + cum - at_listing - np.where(split, np.log(st.split_ratio), 0.0)
+
+
+def _tickers(symbols: Sequence[str], n: int) -> list[str]:
+    given = list(dict.fromkeys(s.strip() for s in symbols if s and s.strip()))[:n]
+    taken, out, k = set(given), list(given), 0
+    while len(out) < n:
+        # 7919 is coprime with 26**4, so k -> code walks all four-letter tickers without repeats.
+        code = (k * 7919 + 12345) % 26**4
+        k += 1
+        ticker = "".join(chr(65 + code // 26**p % 26) for p in (3, 2, 1, 0))
+        if ticker not in taken:
+            taken.add(ticker)
+            out.append(ticker)
+    return out
+
+
+def _frame(days: list[date], tickers: list[str], j: np.ndarray, i: np.ndarray, date_col: str = "date",
+           **cols) -> pl.DataFrame:
+    return pl.DataFrame({
+        date_col: pl.Series(days, dtype=pl.Date).gather(j),
+        "symbol": pl.Series(tickers, dtype=pl.String).gather(i),
+        **cols,
+    })
+
+
+def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shares (before splits) and free float in force after each quarterly update; row 0 = initial."""
+    shares, ff = [st.shares0.astype(float)], [st.ff0]
+    for k in range(len(updates)):
+        rng = np.random.default_rng([seed, 2, k])
+        step = rng.normal(0.003, 0.015, st.beta.size)  # issuance and buybacks
+        moved = rng.random(st.beta.size) < 0.1
+        new_ff = np.round(np.clip(ff[-1] + rng.normal(0.0, 0.05, st.beta.size), 0.05, 1.0), 4)
+        shares.append(shares[-1] * np.exp(step))
+        ff.append(np.where(moved, new_ff, ff[-1]))
+    return np.stack(shares), np.stack(ff)
+
+
+def synthetic_market_data(
+    end: date, symbols: Sequence[str] = (), n_stocks: int = 3000, seed: int = 20190101,
+    start: date = date(2018, 1, 2),
+) -> MarketData:
+    """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`."""
+    days = sessions(start, end)
+    if len(days) < 2:
+        raise ValueError(f"synthetic feed needs at least two sessions between {start} and {end}")
+    horizon = len(sessions(start, LAST_DAY))
+    n, nd = n_stocks, len(days)
+    tickers = _tickers(symbols, n)
+    st = _stocks(seed, n, horizon)
+    logp = _log_prices(seed, st, nd)
+    close = np.maximum(np.round(np.exp(logp), 2), 0.01)
+    t = np.arange(nd)[:, None]
+    alive = (t >= st.listing) & (t < st.delisting)
+    trading = alive.copy()
+    for s in st.suspensions:
+        trading &= ~((t >= s[:, 0]) & (t < s[:, 0] + s[:, 1]))
+    j, i = np.nonzero(trading)
+    prices = _frame(days, tickers, j, i, close=close[j, i]).with_columns(currency=pl.lit("USD"))
+
+    ex_div = alive & (st.div_drop > 0) & (t > st.listing) & ((t - st.div_phase) % QUARTER_DAYS == 0)
+    j, i = np.nonzero(ex_div)
+    prev_close = np.exp(logp[j - 1, i])
+    dividends = _frame(days, tickers, j, i, "ex_date", amount=np.round(st.div_drop[i] * prev_close, 4))
+    split = alive & (t == st.split_at) & (st.split_at > st.listing)
+    j, i = np.nonzero(split)
+    splits = _frame(days, tickers, j, i, "ex_date", ratio=st.split_ratio[i])
+
+    # Share counts are revised on the first session of each calendar quarter, and on split ex-dates.
+    updates = np.array([k for k in range(1, nd) if days[k].month % 3 == 1 and days[k].month != days[k - 1].month],
+                       dtype=np.int64)
+    shares_path, ff_path = _shares_paths(seed, st, updates)
+
+    def shares_on(j: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Shares (split-adjusted) and free float in force on session j for stock i."""
+        k = np.searchsorted(updates, j, side="right")
+        split = (j >= st.split_at[i]) & (st.split_at[i] > st.listing[i])
+        return np.round(shares_path[k, i] * np.where(split, st.split_ratio[i], 1.0)), ff_path[k, i]
+
+    row = alive & ((t == st.listing) | np.isin(t, updates) | (t == st.split_at))
+    j, i = np.nonzero(row)
+    shares_values, ff_values = shares_on(j, i)
+    shares = _frame(days, tickers, j, i, shares=shares_values, free_float=ff_values)
+
+    last_trade = np.maximum.accumulate(np.where(trading, t, -1), axis=0)
+    memberships = _memberships(seed, st, days, tickers, close, shares_on, last_trade)
+    return MarketData(prices=prices, shares=shares, memberships=memberships, dividends=dividends,
+                      splits=splits, fx=empty_table("fx"), source="synthetic")
+
+
+def _reviews(days: list[date]) -> list[tuple[str, int]]:
+    """(review, cut-off ordinal) for every review from 2019-03 whose cut-off is on or before the last day."""
+    out, (year, month) = [], FIRST_REVIEW
+    while True:
+        review = f"{year}-{month:02d}"
+        cutoff = review_cutoff(review)
+        if cutoff > days[-1]:
+            return out
+        if cutoff >= days[0]:
+            out.append((review, days.index(cutoff)))
+        year, month = (year + 1, 3) if month == 12 else (year, month + 3)
+
+
+def _memberships(seed, st, days, tickers, close, shares_on, last_trade) -> pl.DataFrame:
+    """Full re-rank at the first review and every June; IPO additions and removals in between."""
+    rows: list[tuple[str, str, str, float]] = []
+    members: dict[str, dict[int, float]] = {SCC: {}, R2G: {}}
+    seen: set[int] = set()
+    for k, (review, c) in enumerate(_reviews(days)):
+        # Only stocks the weights can price: listed a while, not delisted, traded within 10 sessions.
+        ok = (st.listing <= c - SEASONING) & (st.delisting > c) & (last_trade[c] >= c - MAX_SUSPENSION - 2)
+        eligible = np.flatnonzero(ok)
+        everyone = np.arange(st.beta.size)
+        cap = close[np.maximum(last_trade[c], 0), everyone] * shares_on(np.full_like(everyone, c), everyone)[0]
+        order = eligible[np.argsort(-cap[eligible], kind="stable")]
+        rank = {int(s): r for r, s in enumerate(order)}
+        # Russell SCC ~ all but the largest 500 of 3,000; R2000 = ranks 1001-3000: same proportions here.
+        top, r1000 = round(len(order) / 6), round(len(order) / 3)
+        review_key = int(review[:4]) * 12 + int(review[5:])
+        score = st.style + 0.3 * np.random.default_rng([seed, 3, review_key]).normal(0.0, 1.0, st.beta.size)
+        growth = np.round(np.clip((score + 0.3) / 0.6, 0.0, 1.0) * 20) / 20
+        if k == 0 or review.endswith("-06"):
+            candidates = [int(s) for s in order]
+            members = {SCC: {}, R2G: {}}
+        else:
+            candidates = [int(s) for s in order if int(s) not in seen]
+            members = {ix: {s: f for s, f in m.items() if ok[s]} for ix, m in members.items()}
+        for s in candidates:
+            if rank[s] >= top:
+                members[SCC][s] = 1.0
+            if rank[s] >= r1000 and growth[s] > 0:
+                members[R2G][s] = float(growth[s])
+        seen.update(int(s) for s in eligible)
+        for index in (SCC, R2G):
+            rows += [(review, index, tickers[s], f) for s, f in sorted(members[index].items())]
+    return pl.DataFrame(rows, schema=empty_table("memberships").schema, orient="row")

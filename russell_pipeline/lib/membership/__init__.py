@@ -1,0 +1,1 @@
+"""Membership history from the lists, its reconciliation with the change lists, list revisions."""

@@ -1,0 +1,77 @@
+"""Code versions computed from the code, never listed by hand.
+
+An asset's code version is a digest of the source of its own definitions module and of every
+module of `russell_pipeline.lib` that module imports, followed import by import (the closure,
+read from the source with `ast`, so nothing is executed), plus the shipped SQL macros of the
+tables it writes and the version of exchange-calendars where the closure reads NYSE sessions.
+Editing any module an asset's method runs through changes its version, so its partitions are
+out of date (planning/stale.py) and the UI shows them as stale.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+PACKAGE = "russell_pipeline"
+ROOT = Path(__file__).resolve().parents[1]  # the russell_pipeline package folder
+FOLLOWED = f"{PACKAGE}.lib"
+# Holidays come from exchange-calendars: a new release can move a session, so a date.
+SESSIONS_MODULE = f"{PACKAGE}.lib.calendar.sessions"
+SESSIONS_PACKAGE = "exchange_calendars"
+
+
+def module_file(module: str, root: Path = ROOT) -> Path | None:
+    """The source file of a `russell_pipeline...` module (a package's __init__.py), or None."""
+    parts = module.split(".")[1:]
+    base = root.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    """The `russell_pipeline.lib` modules one source file imports (a `from pkg import name` may name a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith(FOLLOWED)}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(FOLLOWED):
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def closure(module: str, root: Path = ROOT) -> list[Path]:
+    """Source files of `module` and of every `russell_pipeline.lib` module it reaches by imports, sorted."""
+    seen: dict[str, Path] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = module_file(name, root)
+        if path is None:  # `from pkg import function`: a name, not a module
+            continue
+        seen[name] = path
+        # A module's package __init__ runs first when it is imported.
+        parent = name.rsplit(".", 1)[0]
+        if parent.startswith(FOLLOWED):
+            todo.append(parent)
+        todo += sorted(_imports(path))
+    return sorted(set(seen.values()))
+
+
+def code_version(module: str, tables: tuple[str, ...] = (), root: Path = ROOT) -> str:
+    """The code version of the assets defined in `module` that write `tables`."""
+    files = closure(module, root)
+    files += [m for t in tables if (m := root / "lake" / "macros" / f"{t}.sql").is_file()]
+    digests = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    sessions = module_file(SESSIONS_MODULE, root)
+    packages = {SESSIONS_PACKAGE: version(SESSIONS_PACKAGE)} if sessions in files else {}
+    text = json.dumps([digests, packages], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

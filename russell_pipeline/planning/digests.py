@@ -1,0 +1,172 @@
+"""What each table partition was built from, as a digest, and which partitions are out of date.
+
+Every asset records, per partition, a digest of exactly what it read (file checksums, the
+calendar dates it used, the market-data rows up to where they can reach it) and of the code that
+implements its method. A partition is out of date when the digest its inputs give now differs
+from the recorded one. `build`, the nightly schedule and the sensors all ask `out_of_date`, so a
+build with nothing new does nothing, and one new document rebuilds its year and what it reaches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from russell_pipeline.lib.documents.raw_files import junk_reason
+from russell_pipeline.planning.code_versions import code_version
+
+# Each asset's code version (planning/code_versions.py): its definitions module and every lib/
+# module that reaches, plus the SQL macros shipped for its tables.
+_DEFINED_IN = {
+    "documents": ("documents", ()),
+    "recon_calendar": ("calendar", ()),
+    "market_data": ("market", ()),
+    "quarterly_weights": ("index", ()),
+    "index_levels": ("index", ()),
+    "membership": ("membership", ("membership_history", "membership_reconciliation",
+                                  "membership_reconciliation_summary", "list_revisions")),
+}
+CODE_VERSIONS = {asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)
+                 for asset, (domain, tables) in _DEFINED_IN.items()}
+
+LINEAGE_SCHEMA = {"asset": pl.String, "partition": pl.String, "inputs": pl.String}
+DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64}
+_DATED = {"prices": "date", "shares": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
+
+
+def digest(*parts: object) -> str:
+    """A stable short digest of JSON-able parts (dates as ISO strings)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
+    """(name, sha256) of every entry under raw/<year>/ but editor and OS junk: hidden files and links
+    too (not followed), so a change to any of them is noticed and its run refuses it with one line."""
+    folder = raw / str(year)
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.iterdir()):
+        if junk_reason(p.name) is not None:
+            continue
+        if p.is_symlink():
+            out.append((p.name, f"link:{os.readlink(p)}"))
+        else:
+            out.append((p.name, file_sha256(p) if p.is_file() else "folder"))
+    return out
+
+
+def documents_inputs(files: list[tuple[str, str]]) -> str:
+    """A year's documents: (file name, sha256) of every file under raw/<year>/."""
+    return digest(CODE_VERSIONS["documents"], sorted(files))
+
+
+def calendar_inputs(documents: str) -> str:
+    """A year's calendar: the rules (code) and the year's documents."""
+    return digest(CODE_VERSIONS["recon_calendar"], documents)
+
+
+def market_inputs(fingerprint: object) -> str:
+    """Market data: the synthetic feed's settings and tickers, or the user folder's files."""
+    return digest(CODE_VERSIONS["market_data"], fingerprint)
+
+
+def frame_digest(df: pl.DataFrame) -> str:
+    """The rows of a frame, in any order, with its column names and types."""
+    rows = hashlib.sha256(df.hash_rows(seed=0).sort().to_numpy().tobytes()).hexdigest() if df.height else ""
+    return digest(list(df.schema.items()), df.height, rows)
+
+
+def membership_inputs(tables: dict[str, pl.DataFrame]) -> str:
+    """The membership tables: every year's lists, their paths, and the review dates they read."""
+    return digest(CODE_VERSIONS["membership"], {name: frame_digest(df) for name, df in tables.items()})
+
+
+def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
+    """day -> a running digest of every dated market-data row up to that day (prices, shares,
+    dividends, splits, fx). A period that ends on day D depends on the value at D only, so
+    extending the data to later days leaves the digests of earlier periods unchanged."""
+    daily = [
+        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all(), pl.lit(name)).hash(seed=0).alias("h"))
+        .group_by("day").agg(pl.col("h").sum())
+        for name, col in _DATED.items() if (table := tables[name]) is not None
+    ]
+    return (pl.concat(daily).group_by("day").agg(pl.col("h").sum()).sort("day")
+            .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
+            .collect(engine="streaming").cast(DAYS_SCHEMA))
+
+
+def window_digest(days: pl.DataFrame, end: date | None) -> int:
+    """The running digest at the last day <= end (all days when end is None; 0 before the first).
+
+    By date, not by row position: a stored table can come back in any file order."""
+    upto = days if end is None else days.filter(pl.col("day") <= end)
+    return int(upto.sort("day")["digest"][-1]) if upto.height else 0
+
+
+def members_digest(memberships: pl.DataFrame, review: str) -> str:
+    return digest(sorted(memberships.filter(pl.col("review") == review).select("index", "symbol", "fraction")
+                         .rows()))
+
+
+def weights_inputs(cutoff: date, effective: date, window: int, members: str) -> str:
+    """A review's weights: its calendar dates, the market data up to its cut-off, its members."""
+    return digest(CODE_VERSIONS["quarterly_weights"], cutoff, effective, window, members)
+
+
+def levels_inputs(weights: str, following: tuple[str, date] | None, previous: str | None, window: int) -> str:
+    """A review period's levels: its weights, where it ends (the next review in the data and its
+    rebalance date), the period before it (its start state) and the market data up to its end."""
+    return digest(CODE_VERSIONS["index_levels"], weights, following, previous, window)
+
+
+def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.DataFrame) -> dict[str, dict]:
+    """The digests `quarterly_weights` and `index_levels` of each review would record now.
+
+    `reviews`: review, cutoff_date, effective_date of the reviews that have market data;
+    `days`: `market_days`; `memberships`: the market-data memberships.
+    Returns {"quarterly_weights": {review: digest}, "index_levels": {review: digest}}.
+    """
+    rows = reviews.sort("review").rows(named=True)
+    weights = {r["review"]: weights_inputs(r["cutoff_date"], r["effective_date"],
+                                           window_digest(days, r["cutoff_date"]),
+                                           members_digest(memberships, r["review"])) for r in rows}
+    levels: dict[str, str] = {}
+    previous = None
+    for i, r in enumerate(rows):
+        following = (rows[i + 1]["review"], rows[i + 1]["effective_date"]) if i + 1 < len(rows) else None
+        end = following[1] if following else None
+        previous = levels[r["review"]] = levels_inputs(weights[r["review"]], following, previous,
+                                                       window_digest(days, end))
+    return {"quarterly_weights": weights, "index_levels": levels}
+
+
+def out_of_date(expected: dict[str, str], recorded: dict[str, str]) -> list[str]:
+    """Partitions whose recorded digest is missing or differs from the expected one, in key order."""
+    return sorted(k for k, v in expected.items() if recorded.get(k) != v)
+
+
+def ranges(keys: list[str], all_keys: list[str]) -> list[tuple[str, str]]:
+    """Runs of consecutive partition keys (in `all_keys` order) as (first, last) pairs."""
+    position = {k: i for i, k in enumerate(all_keys)}
+    out: list[list[str]] = []
+    for k in sorted(keys, key=position.__getitem__):
+        if out and position[k] == position[out[-1][1]] + 1:
+            out[-1][1] = k
+        else:
+            out.append([k, k])
+    return [(a, b) for a, b in out]

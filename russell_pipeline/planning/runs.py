@@ -1,0 +1,177 @@
+"""`build`, the main job: every out-of-date partition of every asset, as recorded runs in the Dagster instance.
+
+Years first (documents and calendar), then the market data, then the reviews (weights and
+levels), then the membership tables over every year, each only where its inputs changed
+(planning/stale.py). Every run gets the resources of the build's own `Settings`, so the lake it
+plans on is the lake the runs write. A year that fails is retried alone, so a bad document fails its own year and every
+other year, the market data and the index still build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import sys
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import dagster as dg
+
+from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, recon_years, reviews
+from russell_pipeline.defs.resources import mark_dead_runs_failed, resources
+from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.tables import ingested_symbols
+from russell_pipeline.planning import digests, stale
+from russell_pipeline.settings import Settings
+
+TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
+          "market_memberships", "market_source", "quarterly_weights", "index_levels", "membership_history",
+          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
+
+
+def instance_for(lake: Lake) -> dg.DagsterInstance:
+    """The instance at DAGSTER_HOME; without one, a persistent home inside the lake folder.
+
+    A home without a dagster.yaml gets the project's (the lake-writer pool, run monitoring).
+    """
+    if not os.environ.get("DAGSTER_HOME"):
+        home = (lake.root / ".dagster").resolve()
+        os.environ["DAGSTER_HOME"] = str(home)
+        print(f"DAGSTER_HOME not set: recording runs in {home}")
+    home = Path(os.environ["DAGSTER_HOME"])
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            shutil.copyfile(str(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
+        # Two processes opening a new home at once (two builds, a build and `make ui`) would both
+        # create its SQLite tables ("table secondary_indexes already exists"): one at a time.
+        with open(home / ".instance.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            instance = dg.DagsterInstance.get()
+            # Opens (and on a new home creates) each storage: a read-only or broken home fails here, once.
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+            instance.get_asset_keys()
+        return instance
+    except Exception as err:  # noqa: BLE001 - sqlite, yaml and OS errors all mean an unusable home
+        reason = " ".join(str(getattr(err, "orig", None) or err).split())[:200]
+        raise LakeError(f"{home}: the Dagster instance (DAGSTER_HOME) cannot be used: {reason}") from None
+
+
+def failure_lines(result) -> list[str]:
+    """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error)."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            text = " ".join(error.message.split())
+            lines.append(f"{event.step_key}: {text.removeprefix('dagster._core.definitions.events.Failure: ')}")
+    return lines or ["run failed"]
+
+
+def failed_checks(result) -> list[str]:
+    return [f"{e.asset_check_evaluation_data.asset_key.to_user_string()}.{e.asset_check_evaluation_data.check_name}"
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+
+
+class _Runner:
+    """Runs jobs in this process, prints one line per run, and collects failures."""
+
+    def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool):
+        from russell_pipeline.definitions import definitions
+
+        self.defs, self.instance, self.verbose = definitions(settings), instance, verbose
+        self.failures: list[str] = []
+
+    def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False,
+            assets: list[str] | None = None) -> bool:
+        started = time.perf_counter()
+        result = self.defs.resolve_job_def(job_name).execute_in_process(
+            instance=self.instance, tags=tags or {},
+            asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
+            # The full event log is in the instance (and the UI); the terminal gets one line.
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
+            raise_on_error=self.verbose,
+        )
+        took, checks = time.perf_counter() - started, failed_checks(result)
+        if result.success:
+            print(f"{label}: ok in {took:.1f}s (run {result.run_id[:8]})"
+                  + (f"; checks failed: {', '.join(checks)}" if checks else ""), flush=True)
+        elif not quiet_failure:
+            for line in failure_lines(result):
+                self.failures.append(f"{label}: {line}")
+                print(f"{label}: FAILED: {line}", file=sys.stderr, flush=True)
+        return result.success
+
+    def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool,
+               asset: str | None = None) -> None:
+        for first, last in digests.ranges(keys, all_keys):
+            label = (asset or job_name) + f" {first}" + (f"..{last}" if last != first else "")
+            tags = {RANGE_START: first, RANGE_END: last}
+            if self.run(job_name, label, tags, quiet_failure=retry_alone and first != last,
+                        assets=[asset] if asset else None):
+                continue
+            if retry_alone and first != last:  # isolate the failing partitions: the others still build
+                print(f"{label}: failed; running its partitions one by one", flush=True)
+                for key in all_keys[all_keys.index(first):all_keys.index(last) + 1]:
+                    self.run(job_name, f"{job_name} {key}", {RANGE_START: key, RANGE_END: key})
+
+
+def build(settings: Settings, verbose: bool = False) -> int:
+    lake = Lake.from_settings(settings)
+    lake.check_writable()
+    instance = instance_for(lake)
+    for run_id in mark_dead_runs_failed(instance):
+        print(f"marked run {run_id[:8]} failed: its process died before it finished")
+    runner = _Runner(instance, settings, verbose)
+    years = recon_years.get_partition_keys()
+    out_of_date = stale.stale_years(lake, years)
+    todo = sorted(set(out_of_date["documents"]) | set(out_of_date["recon_calendar"]))
+    print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({', '.join(todo)})" if todo else ""), flush=True)
+    runner.ranges("recon_year_job", todo, years, retry_alone=True)
+
+    if stale.market_stale(lake, resources(settings)["market"].fingerprint(ingested_symbols(lake))):
+        runner.run("market_job", "market_data")
+    else:
+        print("market_data: up to date", flush=True)
+
+    out_of_date = stale.stale_reviews(lake)
+    keys = sorted(set(out_of_date["quarterly_weights"]) | set(out_of_date["index_levels"]))
+    print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
+    # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
+    # the levels from the period before it on (each period starts from the one before).
+    for asset in ("quarterly_weights", "index_levels"):
+        runner.ranges("reviews_job", out_of_date[asset], reviews.get_partition_keys(), retry_alone=False, asset=asset)
+
+    if stale.membership_stale(lake):
+        runner.run("membership_job", "membership")
+    else:
+        print("membership: up to date", flush=True)
+
+    removed = lake.vacuum()
+    if removed:
+        print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
+    lake.publish()
+    _summary(lake)
+    if runner.failures:
+        print(f"build finished with {len(runner.failures)} failure(s):", file=sys.stderr)
+        for line in runner.failures:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _summary(lake: Lake) -> None:
+    stored = set(lake.table_names())
+    if not stored:
+        return
+    print(f"tables in {lake.warehouse}:")
+    for table in TABLES:
+        if table in stored:
+            count = lake.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0]
+            print(f"  {table:<26}{count:>12,} rows")

@@ -1,0 +1,77 @@
+"""Which partitions are out of date: the one answer `build`, the sensors and the schedule share.
+
+A partition is out of date when the digest of its inputs now (planning/digests.py) differs from the
+digest recorded when it was last written. Years are decided from the files under raw/<year>/;
+market data from its source; reviews from the stored calendar and market data, so they are
+planned after the years and the market data are current.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
+from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.index.weights import review_dates
+from russell_pipeline.planning import digests
+
+
+def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
+    """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
+    docs = {y: digests.documents_inputs(digests.year_files(store.raw, int(y))) for y in years}
+    calendar = {y: digests.calendar_inputs(d) for y, d in docs.items()}
+    return {"documents": digests.out_of_date(docs, store.lineage("documents")),
+            "recon_calendar": digests.out_of_date(calendar, store.lineage("recon_calendar"))}
+
+
+MARKET_KEY = "all"  # market_data is one unpartitioned table set
+
+
+def market_stale(store: Lake, fingerprint: object) -> bool:
+    return store.lineage("market_data").get(MARKET_KEY) != digests.market_inputs(fingerprint)
+
+
+def review_digests(store: Lake) -> dict[str, dict[str, str]]:
+    """The digests weights and levels of every review with market data and calendar dates would
+    record now ({} per asset when the calendar or market data is not stored yet)."""
+    calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
+    if calendar is None or members is None or days is None:
+        return {"quarterly_weights": {}, "index_levels": {}}
+    dates = review_dates(calendar).filter(pl.col("review").is_in(members["review"].unique().to_list()))
+    return digests.review_inputs(dates, days, members)
+
+
+def stale_reviews(store: Lake) -> dict[str, list[str]]:
+    """{"quarterly_weights": [...], "index_levels": [...]}: reviews to recompute."""
+    expected = review_digests(store)
+    return {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in expected.items()}
+
+
+MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
+# What they read: the list tables whole, the documents' paths and the calendar's review dates.
+MEMBERSHIP_INPUTS = {
+    "constituents": (CONSTITUENT_COLUMNS, None),
+    "constituent_changes": (CHANGE_COLUMNS, None),
+    "source_documents": ({k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}, None),
+    "recon_calendar": ({k: CALENDAR_SCHEMA[k] for k in ("recon_year", "review", "review_type", "event", "date")},
+                       pl.col("event").is_in(["recon_close", "effective_open"])),
+}
+
+
+def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
+    """The tables the membership tables are built from (empty where not stored yet) and their digest."""
+    tables = {}
+    for name, (schema, rows) in MEMBERSHIP_INPUTS.items():
+        scan = store.scan(name)
+        if scan is None:
+            tables[name] = pl.DataFrame(schema=schema)
+            continue
+        scan = scan.select(list(schema)) if rows is None else scan.filter(rows).select(list(schema))
+        tables[name] = scan.collect().cast(schema)
+    return tables, digests.membership_inputs(tables)
+
+
+def membership_stale(store: Lake) -> bool:
+    return store.lineage("membership").get(MEMBERSHIP_KEY) != membership_inputs(store)[1]

@@ -1,0 +1,97 @@
+"""Every setting the pipeline reads from its environment, read once, in this one place.
+
+`Settings.from_env()` is called once per process (by the CLI, by `build`, and when Dagster loads
+the definitions); everything else is handed the object: the lake is `Lake.from_settings(settings)`
+(lake/store.py) and the Dagster resources `resources(settings)` (defs/resources.py), so the lake
+`build` plans on is the lake its runs write. No other module reads a `RUSSELL_*` variable.
+
+| variable | default | what |
+|---|---|---|
+| RUSSELL_DATA_LAKE | ./data_lake | the lake: a folder, or s3://bucket/prefix |
+| RUSSELL_MARKET_DATA | (synthetic feed) | a folder of market data in the contract's layout |
+| RUSSELL_MIRROR | (the publishers) | `fetch` reads https://host/path from MIRROR/host/path |
+| RUSSELL_LAKE_CACHE | ~/.cache/russell_pipeline | local folder of an object-store lake |
+| RUSSELL_LOCK_TIMEOUT | 600 | seconds a writer waits for the lake lock |
+| RUSSELL_LAKE_RETENTION_HOURS | 168 | replaced data files kept this long for readers of older versions |
+| RUSSELL_MAX_PDF_MB, RUSSELL_MAX_TEXT_MB, RUSSELL_MAX_PAGES | 50, 10, 500 | bounds of an untrusted document |
+| RUSSELL_FAULT | | tests only: `<table>:<point>` kills the process there (crash tests) |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from russell_pipeline.lib.documents.limits import LIMIT_ENV, Limits
+
+DEFAULT_LAKE = "data_lake"
+DEFAULT_CACHE = Path.home() / ".cache" / "russell_pipeline"
+
+
+class SettingsError(ValueError):
+    """A setting with a value that cannot be used; str() is one line naming the variable."""
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, whole: bool = False) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r}: expected a positive {'whole number' if whole else 'number'}")
+    return value
+
+
+def _limits(environ: Mapping[str, str]) -> Limits:
+    """The document bounds, `RUSSELL_MAX_PDF_MB` and `RUSSELL_MAX_TEXT_MB` in MB (decimals allowed)."""
+    values = {}
+    for name, (var, unit) in LIMIT_ENV.items():
+        if environ.get(var, "").strip():
+            number = _number(environ, var, 0, whole=unit == 1)
+            values[name] = int(number * unit)
+            if values[name] < 1:
+                raise SettingsError(f"{var}={environ[var]!r}: expected a positive number")
+    return Limits(**values)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_lake: str = DEFAULT_LAKE
+    # Whether the lake was named (RUSSELL_DATA_LAKE): a named folder must exist unless `build --init`.
+    data_lake_named: bool = False
+    market_data: str = ""
+    mirror: str = ""
+    lake_cache: Path = DEFAULT_CACHE
+    lock_timeout: float = 600.0
+    retention_hours: int = 168
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        lake = env.get("RUSSELL_DATA_LAKE", "").strip()
+        return cls(
+            data_lake=lake or DEFAULT_LAKE,
+            data_lake_named=bool(lake),
+            market_data=env.get("RUSSELL_MARKET_DATA", "").strip(),
+            mirror=env.get("RUSSELL_MIRROR", "").strip(),
+            lake_cache=Path(env.get("RUSSELL_LAKE_CACHE", "").strip() or DEFAULT_CACHE),
+            lock_timeout=_number(env, "RUSSELL_LOCK_TIMEOUT", 600.0),
+            retention_hours=int(_number(env, "RUSSELL_LAKE_RETENTION_HOURS", 168, whole=True)),
+            limits=_limits(env),
+        )
+
+    def with_lake(self, root: str | Path) -> Settings:
+        """The same settings over another lake (a lake given in code, a test's folder)."""
+        return replace(self, data_lake=str(root), data_lake_named=True)
+
+
+def fault_point() -> str:
+    """`RUSSELL_FAULT` (crash tests only): read when a write reaches a named point, so a test's
+    subprocess can be killed exactly there."""
+    return os.environ.get("RUSSELL_FAULT", "")

@@ -1,0 +1,208 @@
+"""List layouts beyond the seeds: columns in any order (ticker-first IPO additions), how a list
+says what it is, and documents that say nothing recognizable (never 0 rows with success)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import polars as pl
+import pytest
+
+from russell_pipeline.lib.documents.ingest import ingest_year
+from russell_pipeline.lib.documents.lists import LayoutError, find_header, parse_list
+from russell_pipeline.lib.documents.pdftext import Line, Page, Word
+from russell_pipeline.lib.documents.reading import read_document
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline_tests.documents.test_parsing import _pdf, _table
+from russell_pipeline_tests.helpers import cli
+
+IPO_ROWS = [("AAPL", "APPLE INC", "Technology"), ("BRK.B", "BERKSHIRE HATHAWAY CL B", "Financials"),
+            ("CAVA", "CAVA GROUP", "Consumer Discretionary"), ("HEI.A", "HEICO CORP CL A", "Industrials"),
+            ("KVYO", "KLAVIYO (A)", "Technology"), ("T", "AT&T INC", "Telecommunications")]
+TITLES = {"symbol": "Ticker", "company": "Company Name", "sector": "Industry"}
+KEYS = ("symbol", "company", "sector")
+
+
+def _text_list(order: tuple[str, ...], sep: str, title: str = "Russell 3000® Index - IPO Additions") -> str:
+    """A list with its columns in `order`, cells joined by `sep`, and a footer after the rows."""
+    rows = [sep.join(dict(zip(KEYS, r))[c] for c in order) for r in IPO_ROWS]
+    return "\n".join([title, "", sep.join(TITLES[c] for c in order), *rows, "",
+                      "FTSE Russell | Quarterly IPO additions 1", ""])
+
+
+def _expected(order: tuple[str, ...]) -> list[tuple]:
+    with_sector = "sector" in order
+    return [(company, symbol, sector if with_sector else None) for symbol, company, sector in IPO_ROWS]
+
+
+ORDERS = [o for n in (2, 3) for o in itertools.permutations(KEYS, n) if {"symbol", "company"} <= set(o)]
+
+
+@pytest.mark.parametrize("sep", ["\t", " "], ids=["tabs", "spaces"])
+@pytest.mark.parametrize("order", ORDERS, ids=lambda o: "-".join(o))
+def test_columns_in_any_order_parse_row_exact(tmp_path, order, sep):
+    path = tmp_path / "ipo.txt"
+    path.write_text(_text_list(order, sep), encoding="utf-8")
+    doc = read_document(path)
+    assert (doc.doc_type, doc.index_name, doc.stage) == ("additions", "Russell 3000", "final")
+    assert doc.classification == ("ICB" if "sector" in order else None)
+    assert doc.rows.select("company", "symbol", "sector").rows() == _expected(order)
+    assert doc.rows["source_line"].to_list() == [4, 5, 6, 7, 8, 9]
+    assert doc.page_stats.rows() == [(1, 6, 6)]
+
+
+def test_ticker_first_pdf_parses_row_exact(tmp_path):
+    """FTSE Russell's quarterly IPO additions layout: Ticker, then Company Name, no sector."""
+    xs = (38, 110)
+    page = [(38, 60, "Russell US Indexes", 9), (38, 90, "Quarterly IPO additions", 14),
+            (38, 130, "Ticker", 8), (110, 130, "Company Name", 8),
+            *_table(145, [(s, c) for s, c, _ in IPO_ROWS[:3]], xs=xs),
+            (110, 145 + 2 * 12 + 7, "HOLDINGS", 7),  # CAVA's name wraps inside its cell
+            *_table(145 + 4 * 12, [(s, c) for s, c, _ in IPO_ROWS[3:]], xs=xs),
+            (38, 770, "FTSE Russell | Final IPO additions", 7), (571, 770, "1", 7)]
+    page_2 = [(38, 60, "Ticker", 8), (110, 60, "Company Name", 8), *_table(75, [("ZETA", "ZETA GLOBAL")], xs=xs)]
+    path = tmp_path / "final-ipo-additions-1-qtr-r3000.pdf"
+    path.write_bytes(_pdf([page, page_2]))
+    doc = read_document(path)
+    assert (doc.doc_type, doc.stage, doc.classification, doc.index_name) == ("additions", "final", None, "Russell US")
+    assert doc.rows.select("company", "symbol", "sector", "source_page").rows() == [
+        ("APPLE INC", "AAPL", None, 1), ("BERKSHIRE HATHAWAY CL B", "BRK.B", None, 1),
+        ("CAVA GROUP HOLDINGS", "CAVA", None, 1), ("HEICO CORP CL A", "HEI.A", None, 1),
+        ("KLAVIYO (A)", "KVYO", None, 1), ("AT&T INC", "T", None, 1), ("ZETA GLOBAL", "ZETA", None, 2)]
+    assert doc.page_stats.rows() == [(1, 6, 6), (2, 1, 1)]
+
+
+def test_side_by_side_ticker_first_tables_read_left_then_right(tmp_path):
+    xs = (38, 100, 300, 362)
+    page = [(38, 60, "Russell 2000® Index - IPO Additions", 12),
+            *[(x, 100, t, 8) for x, t in zip(xs, ["Ticker", "Company Name"] * 2)],
+            *_table(115, [("AAA", "ALPHA CORP", "CCC", "GAMMA INC"), ("BBB", "BETA LTD", "", "")], xs=xs)]
+    path = tmp_path / "ipo.pdf"
+    path.write_bytes(_pdf([page]))
+    doc = read_document(path)
+    assert (doc.doc_type, doc.index_name) == ("additions", "Russell 2000")
+    assert doc.rows.select("symbol", "company").rows() == [("AAA", "ALPHA CORP"), ("BBB", "BETA LTD"),
+                                                           ("CCC", "GAMMA INC")]
+
+
+@pytest.mark.parametrize(
+    ("title", "doc_type", "index_name"),
+    [("Russell 3000 Index - IPO Additions", "additions", "Russell 3000"),
+     ("Russell 3000® Index – Quarterly IPO Additions", "additions", "Russell 3000"),
+     ("Russell 2000 Index: Deletions", "deletions", "Russell 2000"),
+     ("Quarterly IPO additions", "additions", None)],
+)
+def test_titles_name_the_kind(tmp_path, title, doc_type, index_name):
+    path = tmp_path / "list.txt"
+    path.write_text(_text_list(("symbol", "company"), "\t", title).replace("FTSE Russell | Quarterly IPO additions 1",
+                                                                       ""), encoding="utf-8")
+    doc = read_document(path)
+    assert (doc.doc_type, doc.index_name, doc.rows.height) == (doc_type, index_name, 6)
+
+
+UNTITLED = "Company\tSymbol\tSector\nACME CORP\tACME\tEnergy\nZETA INC\tZETA\tTechnology\n"
+
+
+def test_untitled_list_fails_with_one_line(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text(UNTITLED, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_document(path)
+    assert str(info.value) == (f"{path}: company list whose kind is not stated: no title, footer, file name or "
+                               "PDF title says membership list, additions or deletions")
+
+
+def test_untitled_list_keeps_its_rows_when_the_file_name_says_what_it_is(tmp_path):
+    path = tmp_path / "r2000-deletions-20240628.txt"
+    path.write_text(UNTITLED, encoding="utf-8")
+    doc = read_document(path)
+    assert (doc.doc_type, doc.index_name, doc.stage, doc.classification, doc.as_of_date.isoformat()) == (
+        "deletions", None, "final", "RGS", "2024-06-28")
+    assert doc.rows.select("company", "symbol", "sector", "change").rows() == [
+        ("ACME CORP", "ACME", "Energy", "deletion"), ("ZETA INC", "ZETA", "Technology", "deletion")]
+
+
+def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
+    raw = tmp_lake / "raw"
+    note = raw / "2020" / "notes.txt"
+    note.write_text("Minutes of the weekly meeting.\nNothing about indexes.\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        ingest_year(raw, 2020)
+    assert str(info.value) == (f"{note}: not a recognized FTSE Russell document "
+                               "(no company list header, schedule or ground rules found)")
+    note.unlink()
+    assert ingest_year(raw, 2020).constituent_changes.height == 256
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [("notes.txt", b"Minutes of the weekly meeting.\n", "not a recognized FTSE Russell document"),
+     ("list.txt", UNTITLED.encode(), "company list whose kind is not stated"),
+     ("adds.txt", b"Russell 2000 Index - Additions\nCompany\tSymbol\tSector\n\nthe end\n",
+      "additions document: table header found but no rows could be read")],
+)
+def test_parse_of_an_unreadable_document_exits_non_zero_with_one_line(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    done = cli("parse", str(path))
+    assert done.returncode == 1 and done.stdout == b""
+    (line,) = done.stderr.decode().splitlines()
+    assert re.fullmatch(rf"error: {re.escape(str(path))}: {problem}.*", line), line
+
+
+def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
+    folder = tmp_path / "2024"
+    folder.mkdir()
+    path = folder / "ipo.txt"
+    path.write_text(_text_list(("symbol", "company"), "\t"), encoding="utf-8")
+    done = cli("parse", str(path))
+    assert done.returncode == 0, done.stderr.decode()
+    rows = pl.read_csv(done.stdout)
+    assert rows.select("recon_year", "symbol", "change").rows()[:2] == [(2024, "AAPL", "addition"),
+                                                                       (2024, "BRK.B", "addition")]
+    assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows\n"
+
+
+# --- The parser on positioned lines built by hand (edges the documents above do not reach) ------
+
+
+def _line(number: int, y: float, *cells: tuple[float, str]) -> Line:
+    """A PDF line: each (x, text) is one cell, its words 5 points apart."""
+    words = tuple(Word(text, x + 5 * i, x + 5 * i + 4, cell)
+                  for cell, (x, value) in enumerate(cells) for i, text in enumerate(value.split()))
+    return Line(number, y, words, "\t".join(value for _, value in cells))
+
+
+HEADER = ((50.0, "Company"), (300.0, "Symbol"))
+
+
+def test_a_wrapped_name_joins_the_row_above_only_when_closer_than_rows_are_apart():
+    lines = (_line(1, 90, *HEADER),
+             _line(2, 100, (50, "ALPHA HOLDINGS"), (300, "AAA")),  # 10 below the header: the pitch so far
+             _line(3, 105, (50, "INTERNATIONAL")),  # 5 < 0.8 x 10: the first row's wrap
+             _line(4, 110, (50, "BETA CORP"), (300, "BBB")),  # pitch 5, from where the wrap left off
+             _line(5, 113, (50, "GROUP")),  # 3 < 0.8 x 5
+             _line(6, 123, (50, "GAMMA INC"), (300, "GGG")),  # pitch 10
+             _line(7, 131, (50, "EDGE TRUST")),  # 8 = 0.8 x 10 exactly: a line of its own, not a wrap
+             _line(8, 200, (50, "FOOTER TRUST")))  # far below: not a wrap
+    parsed = parse_list((Page(1, lines),))
+    assert [(r.line, r.company, r.symbol) for r in parsed.rows] == [
+        (2, "ALPHA HOLDINGS INTERNATIONAL", "AAA"), (4, "BETA CORP GROUP", "BBB"), (6, "GAMMA INC", "GGG")]
+    assert parsed.table_lines == {(1, 1), (1, 2), (1, 4), (1, 6)}  # the header and the rows
+    assert parsed.page_stats == ((1, 3, 3),)
+
+
+def test_a_word_left_of_the_first_column_is_dropped_and_its_row_kept():
+    lines = (_line(1, 90, *HEADER), _line(2, 100, (10, "17"), (50, "DELTA CORP"), (300, "DDD")),
+             _line(3, 110, (50, "EPSILON INC"), (300, "EEE")))
+    parsed = parse_list((Page(1, lines),))
+    assert [(r.table, r.company, r.symbol) for r in parsed.rows] == [(0, "DELTA CORP", "DDD"), (0, "EPSILON INC", "EEE")]
+
+
+def test_side_by_side_titles_in_one_text_cell_are_a_layout_error():
+    line = Line(1, 1.0, tuple(Word(t, 0, 0, 0) for t in ["Company", "Symbol", "Company", "Symbol"]),
+                "Company Symbol Company Symbol")
+    with pytest.raises(LayoutError, match="^side-by-side tables without column positions cannot be split$"):
+        find_header(line)
+    assert find_header(Line(2, 2.0, (), "")) == ()  # an empty line opens no table

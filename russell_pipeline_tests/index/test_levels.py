@@ -1,0 +1,398 @@
+"""Index levels (DESIGN.md steps 6-13): a hand computation, nightly == backfill, and the report."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from russell_pipeline.lib.calendar.sessions import sessions
+from russell_pipeline.lib.index.levels import (
+    LEVEL_SCHEMA,
+    LevelState,
+    all_levels,
+    period_levels,
+    rebalance_jumps,
+)
+from russell_pipeline.lib.index.report import chart_markdown, chart_png, summary_table
+
+D = [date(2024, 1, day) for day in (2, 3, 4, 5, 8, 9, 10, 11)]  # a short calendar of our own
+T1, T2 = D[2], D[5]  # rebalance Fridays of the two reviews; cut-offs D[0] and D[4]
+
+
+def _weights(review, cutoff, effective, rows):
+    return pl.DataFrame(
+        [
+            {"review": review, "cutoff_date": cutoff, "effective_date": effective, "symbol": s,
+             "price": 1.0, "shares": sh, "free_float": ff, "fx": 1.0, "scc_fraction": 1.0,
+             "r2g_fraction": 0.0, "final_mcap": 1.0, "weight": 1.0, "weighting_factor": c}
+            for s, sh, ff, c in rows
+        ]
+    )
+
+
+def _prices(closes: dict[str, list], currency=None):
+    currency = currency or {}
+    return pl.DataFrame(
+        [{"date": d, "symbol": s, "close": p, "currency": currency.get(s, "USD")}
+         for s, series in closes.items() for d, p in zip(D, series) if p is not None]
+    )
+
+
+# symbol: shares, free_float, weighting factor c  (k = s f c)
+W1 = _weights("2024-01", D[0], T1, [("A", 100, 1, 1), ("B", 50, 0.5, 2), ("C", 10, 1, 1),
+                                    ("D", 40, 1, -0.5), ("E", 20, 1, 1)])
+W2 = _weights("2024-02", D[4], T2, [("A", 200, 1, 0.5), ("B", 150, 0.5, 1), ("C", 10, 1, 2),
+                                    ("D", 40, 1, -1), ("F", 30, 1, 1)])
+PRICES = _prices(
+    {
+        "A": [10, 5.5, 6, 6.5, 7, 7.5, 8, 8],  # 2:1 split ex D[1]: after cut-off, before T1
+        "B": [20, 21, 22, 7.5, 8, 8.5, 9, 9],  # 3:1 split ex D[3]: after T1
+        "C": [50, 51, 52, None, 54, 55, None, 56],  # CAD, gaps carried forward
+        "D": [30, 29, 28, 27, 26, None, None, 25],  # short; D[4]'s close carried over T2
+        "E": [15, 16, 17, 18, None, None, None, None],  # stops trading, leaves at T2
+        "F": [None, None, None, None, 12, 12.5, 13, 6],  # joins at T2, 2:1 split ex D[7]
+    },
+    currency={"C": "CAD"},
+)
+SPLITS = pl.DataFrame({"ex_date": [D[1], D[3], D[7]], "symbol": ["A", "B", "F"], "ratio": [2.0, 3.0, 2.0]})
+DIVIDENDS = pl.DataFrame({"ex_date": [T2, D[6]], "symbol": ["B", "A"], "amount": [0.3, 0.2]})
+FX = pl.DataFrame({"date": D, "currency": "CAD", "usd_per_unit": [0.75, 0.76, 0.74, 0.75, 0.8, 0.78, 0.77, 0.79]})
+WEIGHTS = pl.concat([W1, W2])
+
+
+def _hand_levels() -> pl.DataFrame:
+    # Review 1, numerators at T1..T2 (A's shares doubled by the split before T1; B's tripled from D[3]).
+    div1 = (6 * 200 + 22 * 50 + 52 * 0.74 * 10 + 28 * -20 + 17 * 20) / 1000
+    n1 = {
+        D[3]: 6.5 * 200 + 7.5 * 150 + 52 * 0.75 * 10 + 27 * -20 + 18 * 20,
+        D[4]: 7 * 200 + 8 * 150 + 54 * 0.80 * 10 + 26 * -20 + 18 * 20,
+        T2: 7.5 * 200 + 8.5 * 150 + 55 * 0.78 * 10 + 26 * -20 + 18 * 20,
+    }
+    i1 = {d: n / div1 for d, n in n1.items()}
+    tr_3 = 1000 * i1[D[3]] / 1000
+    tr_4 = tr_3 * i1[D[4]] / i1[D[3]]
+    tr_5 = tr_4 * (i1[T2] + 0.3 * 150 / div1) / i1[D[4]]  # B's dividend at T2: old review, old divisor
+    # Review 2: divisor reset so the level at T2's close is unchanged.
+    div2 = (7.5 * 100 + 8.5 * 75 + 55 * 0.78 * 20 + 26 * -40 + 12.5 * 30) / i1[T2]
+    i2 = {
+        D[6]: (8 * 100 + 9 * 75 + 55 * 0.77 * 20 + 26 * -40 + 13 * 30) / div2,
+        D[7]: (8 * 100 + 9 * 75 + 56 * 0.79 * 20 + 25 * -40 + 6 * 60) / div2,
+    }
+    tr_6 = tr_5 * (i2[D[6]] + 0.2 * 100 / div2) / i1[T2]
+    tr_7 = tr_6 * i2[D[7]] / i2[D[6]]
+    rows = [
+        (T1, 1000.0, 1000.0, div1, "2024-01", 5),
+        (D[3], i1[D[3]], tr_3, div1, "2024-01", 5),
+        (D[4], i1[D[4]], tr_4, div1, "2024-01", 5),
+        (T2, i1[T2], tr_5, div1, "2024-01", 5),
+        (D[6], i2[D[6]], tr_6, div2, "2024-02", 5),
+        (D[7], i2[D[7]], tr_7, div2, "2024-02", 5),
+    ]
+    return pl.DataFrame(rows, schema=LEVEL_SCHEMA, orient="row")
+
+
+def _assert_close(got: pl.DataFrame, want: pl.DataFrame, rel: float) -> None:
+    assert got.schema == want.schema
+    assert got.select("date", "review", "constituents").equals(want.select("date", "review", "constituents"))
+    for col in ("price_return", "total_return", "divisor"):
+        np.testing.assert_allclose(got[col].to_numpy(), want[col].to_numpy(), rtol=rel, atol=0)
+
+
+def test_hand_computation():
+    got = all_levels(WEIGHTS, D[-1], PRICES, DIVIDENDS, SPLITS, FX, D)
+    _assert_close(got, _hand_levels(), 1e-10)
+
+
+def test_periods_chain_from_stored_state():
+    first = period_levels(W1, None, T2, PRICES, DIVIDENDS, SPLITS, FX, D)
+    second = period_levels(W2, LevelState.last_of(first), D[-1], PRICES, DIVIDENDS, SPLITS, FX, D)
+    assert first["date"].to_list() == D[2:6] and second["date"].to_list() == D[6:]
+    _assert_close(pl.concat([first, second]), _hand_levels(), 1e-10)
+    with pytest.raises(ValueError, match="start state"):
+        period_levels(W2, LevelState(D[4], 1000.0, 1000.0), D[-1], PRICES, DIVIDENDS, SPLITS, FX, D)
+
+
+def test_carried_close_keeps_its_value_across_a_split():
+    # No close on the ex-date: the carried pre-split close pairs with pre-split shares.
+    w = _weights("2024-01", D[0], D[1], [("X", 10, 1, 1), ("Y", 10, 1, 1)])
+    px = _prices({"X": [10, 10, 11, None, 6], "Y": [5, 5, 5, 5, 5]})
+    split = pl.DataFrame({"ex_date": [D[3]], "symbol": ["X"], "ratio": [2.0]})
+    got = period_levels(w, None, D[4], px, None, split, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 16 / 15, 1000 * 16 / 15,
+                                                           1000 * 17 / 15], rel=1e-12)
+
+
+def test_rebalance_jumps_agree():
+    levels = all_levels(WEIGHTS, D[-1], PRICES, DIVIDENDS, SPLITS, FX, D)
+    jumps = rebalance_jumps(levels, WEIGHTS, PRICES, SPLITS, FX)
+    assert jumps["date"].to_list() == [T2] and jumps["rel_diff"][0] < 1e-10
+
+
+# -- a random year on the real calendar: invariants --------------------------------------------
+
+def _random_market(seed=7, n=40):
+    rng = np.random.default_rng(seed)
+    days = sessions(date(2023, 1, 1), date(2023, 12, 31))
+    fridays = [d for d in days if d.weekday() == 4 and 15 <= d.day <= 21 and d.month % 3 == 0]
+    syms = [f"S{i:02d}" for i in range(n)]
+    close = 20 * np.exp(np.cumsum(rng.normal(0, 0.02, (len(days), n)), axis=0))
+    keep = rng.random(close.shape) > 0.05
+    keep[0] = True
+    stop = {syms[3]: date(2023, 5, 1), syms[4]: date(2023, 10, 2)}  # stop trading mid-quarter
+    prices = pl.DataFrame(
+        {"date": pl.Series([d for d in days for _ in range(n)], dtype=pl.Date), "symbol": syms * len(days), "close": close.ravel(), "keep": keep.ravel()}
+    ).filter("keep", pl.col("date") <= pl.col("symbol").replace_strict(stop, default=date(2099, 1, 1)))
+    prices = prices.with_columns(currency=pl.when(pl.col("symbol") == "S05").then(pl.lit("EUR")).otherwise(
+        pl.lit("USD"))).drop("keep")
+    fx = pl.DataFrame({"date": days, "currency": "EUR", "usd_per_unit": 1.1 + rng.normal(0, .01, len(days))})
+    divs = pl.DataFrame({"ex_date": [days[i] for i in rng.integers(1, len(days), 30)],
+                         "symbol": [syms[i] for i in rng.integers(0, n, 30)], "amount": rng.random(30)})
+    splits = pl.DataFrame({"ex_date": [days[40], days[130]], "symbol": [syms[1], syms[2]], "ratio": [2.0, 0.5]})
+    weights = []
+    for q, eff in enumerate(fridays):
+        members = [s for j, s in enumerate(syms) if (j + q) % 7 and not (s in stop and stop[s] < eff)]
+        rows = [(s, float(rng.integers(1, 9)) * 1e6, 0.8, float(rng.normal(1, 0.8))) for s in members]
+        weights.append(_weights(f"2023-{eff.month:02d}", eff - timedelta(days=9), eff, rows))
+    return pl.concat(weights), prices, divs, splits, fx, days
+
+
+def test_nightly_runs_equal_the_backfill():
+    weights, prices, divs, splits, fx, days = _random_market()
+    effective = sorted(weights["effective_date"].unique().to_list())
+    full = all_levels(weights, days[-1], prices, divs, splits, fx, days)
+    stored: dict[date, pl.DataFrame] = {}  # the index_levels partitions, keyed by T_R
+    for end in [d for d in days if d >= effective[0]]:
+        t_r = max(t for t in effective if t < end or t == effective[0])
+        t_next = next((t for t in effective if t > t_r), end)
+        previous = [t for t in effective if t < t_r]
+        start = LevelState.last_of(stored[previous[-1]]) if previous else None
+        w = weights.filter(pl.col("effective_date") == t_r)
+        # the market data a nightly run sees ends at `end`
+        seen = prices.filter(pl.col("date") <= end)
+        stored[t_r] = period_levels(w, start, min(end, t_next), seen, divs, splits, fx, days)
+        nightly = pl.concat(stored[t] for t in sorted(stored))
+        _assert_close(nightly, full.filter(pl.col("date") <= end), 1e-12)
+    assert full["date"].to_list() == [d for d in days if d >= effective[0]]  # one row per session
+    assert full["date"].is_unique().all()
+    assert (full["total_return"] >= full["price_return"] * (1 - 1e-12)).all()
+    assert rebalance_jumps(full, weights, prices, splits, fx)["rel_diff"].max() < 1e-10
+
+
+# -- report ------------------------------------------------------------------------------------
+
+def test_summary_table_known_values(tmp_path):
+    # 100 -> 120 -> 90 (drawdown -25%) -> 110 across a year end
+    lv = pl.DataFrame(
+        {"date": [date(2022, 12, 29), date(2022, 12, 30), date(2023, 1, 3), date(2023, 1, 4)],
+         "price_return": [100.0, 120.0, 90.0, 110.0], "total_return": [100.0, 120.0, 90.0, 110.0]}
+    )
+    table = summary_table(lv)
+    assert table["period"].to_list() == ["2022", "2023", "overall"]
+    assert table["total_return"].to_list() == pytest.approx([0.2, 110 / 120 - 1, 0.1])
+    assert table["max_drawdown"].to_list() == pytest.approx([0.0, -0.25, -0.25])
+    daily = np.array([1.2, 0.75, 110 / 90]) - 1
+    assert table["volatility"][2] == pytest.approx(daily.std(ddof=1) * np.sqrt(252))
+    assert chart_png(lv, tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    md = chart_markdown(lv)
+    assert md.startswith("![") and len(md) < 60_000
+    assert base64.b64decode(md.split(",", 1)[1].rstrip(")"))[:4] == b"\x89PNG"
+
+
+# -- edge rules ----------------------------------------------------------------------------------
+
+SAT = date(2024, 1, 6)  # between D[3] (Friday) and D[4] (Monday), not a session
+
+
+@pytest.mark.parametrize(
+    ("extra", "monday_close", "want_monday"),
+    [
+        ([(SAT, 12.0)], None, 12.0),  # a close dated off the calendar counts from the next session
+        ([(SAT, 12.0)], 13.0, 13.0),  # ... unless that session has its own close
+        ([(SAT, float("nan"))], None, 11.0),  # a NaN close is no close: Friday's carries on
+    ],
+)
+def test_off_calendar_and_missing_closes(extra, monday_close, want_monday):
+    w = _weights("2024-01", D[0], D[1], [("X", 10, 1, 1)])
+    rows = [(d, "X", p) for d, p in zip(D[:4], [10.0, 10.0, 10.5, 11.0])] + [(d, "X", p) for d, p in extra]
+    rows += [(D[4], "X", monday_close)] if monday_close else []
+    px = pl.DataFrame(rows, schema={"date": pl.Date, "symbol": pl.String, "close": pl.Float64}, orient="row")
+    got = period_levels(w, None, D[4], px, None, None, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1050, 1100, 100 * want_monday], rel=1e-12)
+
+
+def test_dividend_dated_off_calendar_counts_next_session():
+    w = _weights("2024-01", D[0], D[1], [("X", 10, 1, 1)])
+    px = _prices({"X": [10.0] * 5})
+    divs = pl.DataFrame({"ex_date": [SAT], "symbol": ["X"], "amount": [0.5]})
+    got = period_levels(w, None, D[4], px, divs, None, None, D)
+    assert got["total_return"].to_list() == pytest.approx([1000, 1000, 1000, 1050], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("prices", "fx", "message"),
+    [
+        (PRICES.filter(pl.col("symbol") != "E"), FX, "no close on or before"),
+        (PRICES, None, "no fx table|no fx rate"),
+        (PRICES, FX.filter(pl.col("date") > T1), "no fx rate for CAD"),
+    ],
+)
+def test_bad_market_data_is_an_error(prices, fx, message):
+    with pytest.raises(ValueError, match=message):
+        period_levels(W1, None, T2, prices, DIVIDENDS, SPLITS, fx, D)
+
+
+def test_close_older_than_the_cutoff_window_still_carries():
+    # step 13 makes this an error upstream; here the level still carries the last known close
+    w = _weights("2024-01", D[0], D[1], [("X", 10, 1, 1), ("Y", 10, 1, 1)])
+    px = pl.concat([_prices({"Y": [5.0, 5.0, 6.0]}).drop("currency"),
+                    pl.DataFrame({"date": [date(2023, 6, 1)], "symbol": ["X"], "close": [10.0]})])
+    got = period_levels(w, None, D[2], px, None, None, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+
+
+@pytest.mark.parametrize("end", D[2:])
+def test_backfill_to_any_end_is_a_prefix(end):
+    full = _hand_levels()
+    got = all_levels(WEIGHTS, end, PRICES.filter(pl.col("date") <= end), DIVIDENDS, SPLITS, FX, D)
+    _assert_close(got, full.filter(pl.col("date") <= end), 1e-10)
+
+
+def test_window_digest_reads_by_date_not_row_order():
+    """A stored market_days table can come back in any file order: the digest of a window is the
+    running digest on its last day, wherever that row sits."""
+    from russell_pipeline.planning.digests import window_digest
+
+    days = pl.DataFrame({"day": [date(2024, 1, d) for d in (2, 3, 4, 5)], "digest": [1, 2, 3, 4]})
+    shuffled = pl.concat([days.tail(2), days.head(2)])
+    for end in (date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 31), None):
+        assert window_digest(shuffled, end) == window_digest(days, end)
+    assert window_digest(shuffled, date(2024, 1, 3)) == 2
+
+
+def test_history_read_for_a_run_covers_the_review_before_it():
+    """The rebalance check of a run's first period values the previous review's constituents at T
+    with their last closes, which go back to that review's cut-off, not only to this one's."""
+    from russell_pipeline.lib.index.levels import history_needed
+
+    weights = pl.DataFrame({"review": ["2024-03", "2024-06", "2024-09"],
+                            "cutoff_date": [date(2024, 3, 1), date(2024, 6, 1), date(2024, 9, 1)]})
+    assert history_needed(weights, ["2024-09"]) == date(2024, 6, 1) - timedelta(days=62)
+    assert history_needed(weights, ["2024-06", "2024-09"]) == date(2024, 3, 1) - timedelta(days=62)
+    assert history_needed(weights, ["2024-03"]) == date(2024, 3, 1) - timedelta(days=62)
+    assert history_needed(weights, ["2025-03"]) is None
+
+
+# -- a split, dividends and a rebalance by hand: the backfill and the nightly runs --------------
+
+# Sessions of 4-15 March 2024 (no holiday). Review 1: cut-off M[0], rebalance (base) M[2];
+# review 2: cut-off M[4], rebalance M[6]. A splits 2:1 ex M[5], between review 2's cut-off and its
+# rebalance, so step 11 applies the split to both reviews' shares from M[5]. B pays 0.40 ex M[3]
+# (review 1) and 0.50 ex M[8] (review 2). C leaves and D joins at M[6]; D has no close on M[8].
+M = [date(2024, 3, day) for day in (4, 5, 6, 7, 8, 11, 12, 13, 14, 15)]
+HAND_W = pl.concat([
+    # symbol, shares, free_float, c: k = s f c = A 100, B 200, C 50
+    _weights("2024-01", M[0], M[2], [("A", 100.0, 1.0, 1.0), ("B", 200.0, 0.5, 2.0), ("C", 50.0, 1.0, 1.0)]),
+    # A's shares as of the cut-off M[4] are pre-split: k = A 50 (100 from M[5]), B 100, D 20
+    _weights("2024-02", M[4], M[6], [("A", 100.0, 1.0, 0.5), ("B", 200.0, 0.5, 1.0), ("D", 10.0, 1.0, 2.0)]),
+])
+HAND_PRICES = pl.DataFrame(
+    [{"date": d, "symbol": s, "close": p}
+     for s, series in {
+         "A": [10, 10.5, 11, 11.5, 12, 6.2, 6.4, 6.3, 6.5, 6.6],
+         "B": [20, 20, 21, 20.5, 21, 22, 22, 23, 22.5, 23],
+         "C": [5, 5.1, 5.2, 5.3, 5.4, 5.5, 5.6, 5.7, 5.8, 5.9],
+         "D": [None, None, None, None, 40, 41, 42, 43, None, 44],
+     }.items() for d, p in zip(M, series) if p is not None],
+    schema={"date": pl.Date, "symbol": pl.String, "close": pl.Float64},
+)
+HAND_SPLITS = pl.DataFrame({"ex_date": [M[5]], "symbol": ["A"], "ratio": [2.0]})
+HAND_DIVS = pl.DataFrame({"ex_date": [M[3], M[8]], "symbol": ["B", "B"], "amount": [0.4, 0.5]})
+
+
+def _hand_split_div_rebalance() -> pl.DataFrame:
+    # Review 1 numerators sum(p s f c); A's k doubles from its ex-date M[5].
+    div1 = (11 * 100 + 21 * 200 + 5.2 * 50) / 1000  # 5560 / 1000: level 1000 at the base M[2]
+    i3 = (11.5 * 100 + 20.5 * 200 + 5.3 * 50) / div1  # 5515
+    i4 = (12 * 100 + 21 * 200 + 5.4 * 50) / div1  # 5670
+    i5 = (6.2 * 200 + 22 * 200 + 5.5 * 50) / div1  # 5915, A split
+    i6 = (6.4 * 200 + 22 * 200 + 5.6 * 50) / div1  # 5960 at T2 with the old constituents
+    # Review 2: A's pre-split k 50 times 2 (split after its cut-off); the divisor keeps I at T2.
+    div2 = (6.4 * 100 + 22 * 100 + 42 * 20) / i6  # 3680 / I_T2
+    i7 = (6.3 * 100 + 23 * 100 + 43 * 20) / div2  # 3790
+    i8 = (6.5 * 100 + 22.5 * 100 + 43 * 20) / div2  # 3760, D's M[7] close carried
+    i9 = (6.6 * 100 + 23 * 100 + 44 * 20) / div2  # 3840
+    tr3 = 1000 * (i3 + 0.4 * 200 / div1) / 1000
+    tr4 = tr3 * i4 / i3
+    tr5 = tr4 * i5 / i4
+    tr6 = tr5 * i6 / i5
+    tr7 = tr6 * i7 / i6
+    tr8 = tr7 * (i8 + 0.5 * 100 / div2) / i7
+    tr9 = tr8 * i9 / i8
+    rows = [
+        (M[2], 1000.0, 1000.0, div1, "2024-01", 3),
+        (M[3], i3, tr3, div1, "2024-01", 3),
+        (M[4], i4, tr4, div1, "2024-01", 3),
+        (M[5], i5, tr5, div1, "2024-01", 3),
+        (M[6], i6, tr6, div1, "2024-01", 3),
+        (M[7], i7, tr7, div2, "2024-02", 3),
+        (M[8], i8, tr8, div2, "2024-02", 3),
+        (M[9], i9, tr9, div2, "2024-02", 3),
+    ]
+    return pl.DataFrame(rows, schema=LEVEL_SCHEMA, orient="row")
+
+
+def test_split_dividend_rebalance_by_hand_backfill_and_nightly():
+    want = _hand_split_div_rebalance()
+    # spot values worked on paper: I at M[5] = 5915 / 5.56, TR at M[3] = (5515 + 80) / 5.56
+    assert want["price_return"][3] == pytest.approx(1063.8489208633093, rel=1e-15)
+    assert want["total_return"][1] == pytest.approx(1006.2949640287770, rel=1e-15)
+    full = all_levels(HAND_W, M[-1], HAND_PRICES, HAND_DIVS, HAND_SPLITS, None, M)
+    _assert_close(full, want, 1e-12)
+    # Nightly: each night sees the market data up to that day and recomputes only the review in
+    # force, starting from the stored last row of the review before it (as the index_levels asset).
+    stored: dict[str, pl.DataFrame] = {}
+    for end in M[2:]:
+        review = "2024-01" if end <= M[6] else "2024-02"
+        start = LevelState.last_of(stored["2024-01"]) if review == "2024-02" else None
+        seen = HAND_PRICES.filter(pl.col("date") <= end)
+        stored[review] = all_levels(HAND_W.filter(review=review), end, seen, HAND_DIVS, HAND_SPLITS, None,
+                                    M, start)
+        _assert_close(pl.concat(stored[r] for r in sorted(stored)), want.filter(pl.col("date") <= end), 1e-12)
+    assert LevelState.last_of(stored["2024-01"]) == LevelState(M[6], want["price_return"][4],
+                                                               want["total_return"][4])
+
+
+def test_review_of_refuses_weights_it_cannot_chain_naming_the_review():
+    from russell_pipeline.lib.index.levels_grid import review_of
+
+    weights = pl.DataFrame({"review": ["2024-06", "2024-06"], "cutoff_date": [date(2024, 6, 12)] * 2,
+                            "effective_date": [date(2024, 6, 24)] * 2, "symbol": ["AAA", "BBB"],
+                            "shares": [100.0, 50.0], "free_float": [1.0, 0.5], "weighting_factor": [0.2, 0.4]})
+    review = review_of(weights)
+    assert (review.review, review.cutoff, review.effective) == ("2024-06", date(2024, 6, 12), date(2024, 6, 24))
+    assert review.members.rows() == [(0, "AAA", 20.0), (1, "BBB", 10.0)]
+    two = pl.concat([weights, weights.with_columns(review=pl.lit("2024-09"))])
+    with pytest.raises(ValueError, match=r"^weights must hold exactly one review, got 2 \(review, dates\) pairs$"):
+        review_of(two)
+    with pytest.raises(ValueError, match="^review 2024-06: duplicate symbols in weights$"):
+        review_of(weights.with_columns(symbol=pl.lit("AAA")))
+    with pytest.raises(ValueError, match="^review 2024-06: shares, free_float or weighting_factor missing$"):
+        review_of(weights.with_columns(free_float=pl.Series([1.0, None])))
+
+
+def test_total_return_check_agrees_with_the_hand_levels_and_catches_a_dividend_a_session_late():
+    from russell_pipeline.lib.index.recompute import total_return_breaks
+
+    assert total_return_breaks(_hand_levels(), WEIGHTS, PRICES, DIVIDENDS, SPLITS, FX).height == 0
+    # A bug applying each dividend on the session after its ex-date: B's at T2 (old review) and A's at D[6].
+    late = DIVIDENDS.with_columns(ex_date=pl.Series([D[6], D[7]]))
+    levels = all_levels(WEIGHTS, D[-1], PRICES, late, SPLITS, FX, D)
+    breaks = total_return_breaks(levels, WEIGHTS, PRICES, DIVIDENDS, SPLITS, FX)
+    assert breaks["date"].to_list() == [T2, D[6], D[7]]
+    # On T2 the stored growth misses B's dividend: 0.3 x 150 shares / the old divisor, as in the hand levels.
+    div1 = _hand_levels()["divisor"][0]
+    assert breaks["xd"][0] == pytest.approx(0.3 * 150 / div1, rel=1e-12)

@@ -1,0 +1,236 @@
+"""The one storage path: partitions replaced exactly and atomically, one writer, a read-only query surface."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import polars as pl
+import pytest
+from deltalake.exceptions import DeltaError
+
+from russell_pipeline.lake.store import Lake, LakeError
+
+
+def _frame(year: int, names: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"recon_year": [year] * len(names), "name": names}, schema={"recon_year": pl.Int64,
+                                                                                    "name": pl.String})
+
+
+def _names(lake: Lake, table: str = "t") -> list[tuple]:
+    return lake.query(f'SELECT recon_year, name FROM "{table}" ORDER BY recon_year, name').rows()
+
+
+def _data_files(lake: Lake, table: str = "t") -> set[str]:
+    return {p.relative_to(lake.tables).as_posix() for p in (lake.tables / table).rglob("*.parquet")}
+
+
+def test_rewrite_replaces_exactly_that_partition(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", pl.concat([_frame(2020, ["a", "b"]), _frame(2021, ["c"])]), "recon_year", [2020, 2021])
+    lake.write("t", _frame(2021, ["z", "y"]), "recon_year", [2021])
+    assert _names(lake) == [(2020, "a"), (2020, "b"), (2021, "y"), (2021, "z")]
+    assert lake.read("t", "recon_year", [2021]).sort("name").rows() == [(2021, "y"), (2021, "z")]
+    # Files are hive-style Parquet; the partition column comes back with its type.
+    assert all(f.startswith(("t/recon_year=", "t/_delta_log")) for f in _data_files(lake))
+    assert lake.read("t").schema == pl.Schema({"recon_year": pl.Int64, "name": pl.String})
+
+
+@pytest.mark.parametrize("column, keys", [("recon_year", [2018, 2019, 2020, 2021, 2022]),
+                                          ("review", ["2019-09", "2019-12", "2020-03", "2020-06", "2020-09"])])
+def test_replacing_a_middle_partition_keeps_its_neighbours_row_for_row(tmp_path, column, keys):
+    """A predicate that reached past the written keys (a range, a prefix, a type cast) would drop a neighbour."""
+    lake = Lake(tmp_path)
+    dtype = pl.Int64 if column == "recon_year" else pl.String
+    every = pl.DataFrame({column: [k for k in keys for _ in range(3)], "name": [f"{k}-{i}" for k in keys
+                                                                               for i in range(3)]},
+                         schema={column: dtype, "name": pl.String})
+    lake.write("t", every, column, keys)
+    middle = keys[2]
+    lake.write("t", pl.DataFrame({column: [middle], "name": ["new"]}, schema=every.schema), column, [middle])
+    after = lake.read("t").sort(column, "name")
+    assert after.filter(pl.col(column) != middle).equals(every.filter(pl.col(column) != middle).sort(column, "name"))
+    assert after.filter(pl.col(column) == middle)["name"].to_list() == ["new"]
+    assert lake.query(f'SELECT count(*) AS n FROM t WHERE "{column}" <> ?', [middle])["n"][0] == 12
+
+
+def test_empty_partition_clears_old_rows_and_keeps_schema(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.write("t", _frame(2020, []), "recon_year", [2020])
+    assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 0
+    assert lake.query("SELECT * FROM t").columns == ["recon_year", "name"]
+    assert lake.read("t").columns == ["recon_year", "name"]
+
+
+def test_failed_write_leaves_previous_partitions_untouched(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
+    before = _data_files(lake)
+    bad = pl.DataFrame({"recon_year": [2020, 2021], "name": [object(), object()]},
+                       schema_overrides={"name": pl.Object})
+    # polars refuses the Object column while delta-rs streams it in; delta-rs reports it as its own error
+    with pytest.raises(DeltaError, match="cannot cast 'Object' type"):
+        lake.write("t", bad, "recon_year", [2020, 2021])
+    assert sorted(lake.read("t")["name"].to_list()) == ["a", "b"]
+    assert _data_files(lake) == before
+
+
+def test_rows_outside_the_written_partitions_are_refused(tmp_path):
+    lake = Lake(tmp_path)
+    with pytest.raises(ValueError, match=r"t: rows outside the partitions being written: \(2022, 'a'\)"):
+        lake.write("t", _frame(2022, ["a"]), "recon_year", [2021])
+    assert lake.read("t") is None
+
+
+def test_unpartitioned_table_and_query_parameters(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("u", pl.DataFrame({"review": ["2019-03", "2019-06"], "x": [1.5, 2.5]}))
+    assert lake.query("SELECT x FROM u WHERE review = ?", ["2019-06"])["x"].to_list() == [2.5]
+    lake.write("u", pl.DataFrame({"review": ["2020-03"], "x": [9.0]}))
+    assert lake.query("SELECT review, x FROM u").rows() == [("2020-03", 9.0)]
+
+
+def test_a_changed_schema_rewrites_the_table_in_one_commit(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
+    wider = _frame(2021, ["c"]).with_columns(extra=pl.lit(1.5))
+    lake.write("t", wider, "recon_year", [2021])
+    got = lake.query("SELECT recon_year, name, extra FROM t ORDER BY recon_year").rows()
+    assert got == [(2020, "a", None), (2021, "c", 1.5)]
+
+
+def test_earlier_versions_stay_readable(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.write("t", _frame(2020, ["b"]), "recon_year", [2020])
+    assert lake.scan("t", version=0).collect()["name"].to_list() == ["a"]
+    assert lake.read("t")["name"].to_list() == ["b"]
+
+
+def test_views_are_relative_so_a_copied_lake_reads_its_own_files(tmp_path):
+    lake = Lake(tmp_path / "a")
+    (tmp_path / "a").mkdir()
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    lake.write("t", _frame(2020, ["changed"]), "recon_year", [2020])
+    shutil.rmtree(tmp_path / "a" / "lake")  # the original's files are gone: the copy must not need them
+    assert _names(Lake(tmp_path / "b")) == [(2020, "a")]
+    # A user's own DuckDB session: from inside the lake folder, or with the lake_root variable set.
+    with duckdb.connect(str(tmp_path / "b" / "warehouse.duckdb"), read_only=True) as con:
+        con.execute("SET VARIABLE lake_root = ?", [str(tmp_path / "b")])
+        assert con.sql("SELECT name FROM t").fetchall() == [("a",)]
+
+
+def test_a_reader_holding_the_warehouse_never_blocks_a_write(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    # A user's session that opened the warehouse read-write (the DuckDB default), holding its lock.
+    hold = textwrap.dedent("""
+        import duckdb, sys
+        con = duckdb.connect(sys.argv[1])
+        con.execute("SET VARIABLE lake_root = ?", [sys.argv[2]])
+        print(con.sql("SELECT name FROM t").fetchall(), flush=True)
+        sys.stdin.readline()
+        print(con.sql("SELECT name FROM t").fetchall(), flush=True)
+    """)
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(lake.warehouse), str(tmp_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "[('a',)]"
+        lake.write("t", _frame(2020, ["b"]), "recon_year", [2020])
+        assert _names(lake) == [(2020, "b")]
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        # The holder keeps the snapshot it opened: old catalog, old files (kept for the retention).
+        assert holder.stdout.readline().strip() == "[('a',)]"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+WRITER = textwrap.dedent("""
+    import sys, polars as pl
+    from russell_pipeline.lake.store import Lake
+    lake = Lake(sys.argv[1])
+    rows = int(sys.argv[2])
+    lake.write("t", pl.DataFrame({"recon_year": [2021] * rows, "name": [f"new{i}" for i in range(rows)]}),
+               "recon_year", [2021])
+""")
+
+
+@pytest.mark.parametrize("point", ["t:data_written", "t:committed", "warehouse.duckdb:staged"])
+def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_clean(tmp_path, point):
+    lake = Lake(tmp_path)
+    lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
+    env = os.environ | {"RUSSELL_FAULT": point}
+    killed = subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "50000"], check=False, env=env)
+    assert killed.returncode == -signal.SIGKILL
+    # Readers see the old partition or the new one, whole: never a mix, never a broken view.
+    seen = lake.query("SELECT recon_year, count(*) AS n, min(name) AS first FROM t GROUP BY 1 ORDER BY 1").rows()
+    if point == "t:data_written":  # killed before the commit: the previous rows, in the view and the table
+        assert seen == [(2020, 1, "a"), (2021, 1, "b")]
+        assert lake.read("t").height == 2
+    else:  # killed after the commit: the table has the new rows; the view shows one whole version
+        assert seen in ([(2020, 1, "a"), (2021, 1, "b")], [(2020, 1, "a"), (2021, 50000, "new0")])
+        assert lake.read("t").height == 50001
+    assert not list((tmp_path / ".scratch").glob("*")) or point == "warehouse.duckdb:staged"
+    # The next write is clean and publishes a consistent warehouse; the killed run's leftovers go.
+    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "3"], check=True)
+    assert lake.query("SELECT count(*) AS n FROM t WHERE recon_year = 2021")["n"][0] == 3
+    assert not list((tmp_path / ".scratch").glob("*"))
+    assert Lake(tmp_path).vacuum(retention_hours=0) >= 1  # the replaced and the orphaned files
+    assert len([f for f in _data_files(lake) if "_delta_log" not in f]) == 2  # one file per live partition
+    assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 4
+
+
+def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
+    lake = Lake(tmp_path)
+    hold = "import sys, time; from russell_pipeline.lake.store import Lake\n" \
+           "with Lake(sys.argv[1]).locked():\n    print('held', flush=True); time.sleep(30)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        busy = rf"{tmp_path}/.lake.lock: the lake is being written by process {holder.pid}; gave up after 1 s"
+        with pytest.raises(LakeError, match=busy), lake.locked(timeout=1):
+            pass
+        assert 1 <= time.monotonic() - started < 5
+        holder.kill()  # the OS releases the lock of a dead process
+        holder.wait()
+        with lake.locked(timeout=5):
+            lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _names(lake) == [(2020, "a")]
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("COPY (SELECT 1) TO 'lake/t/x.parquet'", "only one SELECT statement is allowed (got COPY)"),
+        ("ATTACH 'other.duckdb' (READ_ONLY false)", "only one SELECT statement is allowed (got ATTACH)"),
+        ("INSTALL httpfs", "only one SELECT statement is allowed (got LOAD)"),
+        ("SELECT 1; DROP VIEW t", "only one SELECT statement is allowed (got SELECT, DROP)"),
+        ("SET enable_external_access = true", "only one SELECT statement is allowed (got SET)"),
+        ("SELECT * FROM read_text('/etc/passwd')", 'Cannot access file "/etc/passwd"'),
+        ("SELECT * FROM read_csv('/etc/passwd')", 'Cannot access file "/etc/passwd"'),
+        ("SELECT * FROM glob('/root/*')", 'Cannot access file "/root/*"'),
+        ("SELECT * FROM read_text('lake/../warehouse.duckdb')", "Cannot access file"),
+        ("SELECT getenv('HOME')", "getenv"),
+        ("SELEKT 1", "syntax error"),
+    ],
+)
+def test_query_cannot_write_or_read_outside_the_lake(tmp_path, sql, error):
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    with pytest.raises((LakeError, duckdb.Error), match=f"(?i){__import__('re').escape(error)}"):
+        lake.query(sql)
+    assert _names(lake) == [(2020, "a")] and not (tmp_path / "lake" / "t" / "x.parquet").exists()

@@ -1,0 +1,89 @@
+"""Code versions are computed from the code: every module an asset's method runs through feeds its version."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from russell_pipeline.planning import code_versions, digests
+from russell_pipeline.planning.code_versions import ROOT, closure, code_version
+
+DOMAINS = ("documents", "calendar", "market", "index", "membership", "fetch")
+
+
+def test_every_lib_module_the_definitions_load_feeds_an_asset_code_version():
+    # A fresh process: what loading the definitions imports, and nothing a test imported before.
+    script = ("import json, sys; import russell_pipeline.definitions; print(json.dumps(sorted("
+              "m.__file__ for n, m in sys.modules.items() if n.startswith('russell_pipeline.lib') "
+              "and getattr(m, '__file__', None))))")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                       timeout=300).stdout)
+    covered = {str(p) for d in DOMAINS for p in closure(f"russell_pipeline.defs.{d}.assets")}
+    assert len(loaded) > 30
+    assert sorted(set(loaded) - covered) == []
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    """A copy of the package to edit (the code versions read source files, nothing is imported from it)."""
+    copy = tmp_path / "russell_pipeline"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+# (file edited, asset module whose version must change, tables)
+EDITS = [
+    ("lib/calendar/schedule_events.py", "calendar", ()),  # how schedule footnotes are read
+    ("lib/calendar/published.py", "calendar", ()),
+    ("lib/documents/sectors.py", "documents", ()),
+    ("lib/documents/raw_files.py", "documents", ()),
+    ("lib/documents/limits.py", "documents", ()),
+    ("lib/documents/list_checks.py", "documents", ()),
+    ("lib/market/synthetic.py", "market", ()),
+    ("lib/market/contract.py", "market", ()),
+    ("lib/index/levels_grid.py", "index", ()),
+    ("lib/index/recompute.py", "index", ()),
+    ("lib/index/report.py", "index", ()),
+    ("lib/membership/revisions.py", "membership", ()),
+    ("lib/membership/placement.py", "membership", ()),
+    ("lib/fetch/download.py", "fetch", ()),
+    ("lib/fetch/registry.py", "fetch", ()),
+    ("lib/errors.py", "documents", ()),
+    ("lib/table_checks.py", "index", ()),
+    ("defs/index/assets.py", "index", ()),
+    ("lake/macros/membership_history.sql", "membership", ("membership_history",)),
+]
+
+
+@pytest.mark.parametrize(("edited", "domain", "tables"), EDITS, ids=[e[0] for e in EDITS])
+def test_editing_a_module_changes_the_code_version_of_the_assets_that_run_it(package, edited, domain, tables):
+    module = f"russell_pipeline.defs.{domain}.assets"
+    before = code_version(module, tables, package)
+    with open(package / edited, "a") as f:
+        f.write("\n# an edit\n" if edited.endswith(".py") else "\n-- an edit\n")
+    assert code_version(module, tables, package) != before
+
+
+def test_an_edit_outside_an_assets_closure_leaves_its_version(package):
+    before = {d: code_version(f"russell_pipeline.defs.{d}.assets", (), package) for d in DOMAINS}
+    with open(package / "lib/membership/revisions.py", "a") as f:
+        f.write("\n# an edit\n")
+    after = {d: code_version(f"russell_pipeline.defs.{d}.assets", (), package) for d in DOMAINS}
+    assert [d for d in DOMAINS if after[d] != before[d]] == ["membership"]
+
+
+def test_the_assets_carry_the_computed_versions():
+    from russell_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for asset, key in (("documents", "constituents"), ("recon_calendar", "recon_calendar"),
+                       ("market_data", "market_data"), ("quarterly_weights", "quarterly_weights"),
+                       ("index_levels", "index_levels"), ("membership", "membership_history")):
+        node = graph.get(__import__("dagster").AssetKey(key))
+        assert node.code_version == digests.CODE_VERSIONS[asset]
+    assert code_versions.SESSIONS_MODULE.endswith("sessions")
