@@ -384,7 +384,7 @@ def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tm
         expect(node).to_have_count(1)
         expect(node).to_be_visible()
     levels = nodes["index_levels"]
-    expect(levels.get_by_text("7 / 8 Passed", exact=True)).to_be_visible()
+    expect(levels.get_by_text("5 / 6 Passed", exact=True)).to_be_visible()
     expect(levels.get_by_text(f"{len(_expected_keys()[1])} partitions", exact=True)).to_be_visible()
     expect(levels.locator(f"a[href^='/runs/{_latest_levels_run(server)}']")).to_be_visible()
     expect(nodes["recon_calendar"].get_by_text("3 / 3 Passed", exact=True)).to_be_visible()

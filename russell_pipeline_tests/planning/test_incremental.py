@@ -118,11 +118,15 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
         result = dg.materialize([documents], resources=resources, instance=instance, partition_key="2023",
                                 raise_on_error=False)
     assert not result.success
-    (check,) = [e.asset_check_evaluation_data for e in result.all_events
-                if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    assert (check.check_name, check.passed, check.metadata["failures"].value) == ("rows_match_pages", False, 1)
-    assert failure_lines(result) == [("documents: 1 page(s) where rows parsed differ from the data lines present "
-                                     "(see rows_match_pages); nothing written")]
+    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data for e in result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    check = checks["rows_match_pages"]
+    assert (check.passed, check.metadata["failures"].value) == (False, 1)
+    # The refusal names the file and the page, in the run's failure and in the check.
+    first = "page where rows parsed differ from the data lines present: path=raw/2023/adds.txt, page=1, data_lines=3, rows=2"
+    assert check.metadata["first"].value == first
+    assert failure_lines(result) == [("documents: blocking check failed, nothing written (the stored partitions "
+                                      f"stay): source_documents.rows_match_pages ({first})")]
     assert result.asset_materializations_for_node("documents") == []
     assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)
 
