@@ -15,7 +15,6 @@ from russell_pipeline.lib.calendar.ics import to_ics
 from russell_pipeline.lib.calendar.published import disagreements, reconcile
 from russell_pipeline.lib.calendar.rules import (
     CALENDAR_SCHEMA,
-    FIRST_YEAR,
     LAST_YEAR,
     RULES,
     RULES_TEXT,
@@ -62,6 +61,21 @@ def _facts_table() -> list:
             if cells[column]:
                 out.append((int(cells["year"]), event, date.fromisoformat(cells[column])))
     return out
+
+
+# Before 2016 (dates typed from the membership lists FTSE Russell dated the Monday the new index took
+# effect, or the Friday before; rank day as of May 31, the last session on or before it: Friday 28 May
+# in 2010, May 31 being Memorial Day; Friday 30 May 2014 and Friday 29 May 2015, weekends).
+EARLY = [(2010, "2010-05-28", "2010-06-25", "2010-06-28"), (2011, "2011-05-31", "2011-06-24", "2011-06-27"),
+         (2012, "2012-05-31", "2012-06-22", "2012-06-25"), (2013, "2013-05-31", "2013-06-28", "2013-07-01"),
+         (2014, "2014-05-30", "2014-06-27", "2014-06-30"), (2015, "2015-05-29", "2015-06-26", "2015-06-29")]
+
+
+@pytest.mark.parametrize(("year", "rank_day", "recon_close", "effective_open"), EARLY, ids=[e[0] for e in EARLY])
+def test_2010_to_2015_project_rank_day_recon_close_and_the_effective_open(year, rank_day, recon_close,
+                                                                           effective_open):
+    got = {r["event"]: str(r["date"]) for r in project_calendar(year).iter_rows(named=True)}
+    assert got == {"rank_day": rank_day, "recon_close": recon_close, "effective_open": effective_open}
 
 
 @pytest.mark.parametrize(("year", "event", "expected"), _facts_table(), ids=lambda v: str(v))
@@ -217,7 +231,7 @@ def test_semi_annual_month_is_data_not_code():
     }
 
 
-@pytest.mark.parametrize("year", range(FIRST_YEAR, LAST_YEAR + 1))
+@pytest.mark.parametrize("year", range(2016, LAST_YEAR + 1))  # the 90/10 reviews: quarterly from 2016
 def test_one_price_cutoff_and_recon_close_per_review(year):
     cal = project_calendar(year)
     assert dict(cal.schema) == CALENDAR_SCHEMA

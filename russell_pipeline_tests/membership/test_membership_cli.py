@@ -199,3 +199,24 @@ def test_macros_are_created_only_over_stored_tables(tmp_path):
     lake.write("constituents", pl.DataFrame({"recon_year": [2022], "symbol": ["ALPH"]}), "recon_year")
     assert lake.query("SELECT count(*) FROM constituents").item() == 1  # published without members_on
     assert lake.query("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'members_on'").item() == 0
+
+
+def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_it(tmp_path):
+    """Before 2016 the calendar is projected from that era's rules, so a stored 2012 list is placed."""
+    root = tmp_path / "lake"
+    (root / "raw" / "2012").mkdir(parents=True)
+    (root / "raw" / "2012" / "members_20120625.txt").write_text(
+        MEMBERS.format(day="June 25, 2012", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\n"))
+    resources = resources_for(root)
+    with dg.instance_for_test() as instance:
+        years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
+                               tags={"dagster/asset_partition_range_start": "2012",
+                                     "dagster/asset_partition_range_end": "2012"})
+        assert years.success, failure_lines(years)
+        result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
+    assert result.success, failure_lines(result)
+    assert _check(result, "documents_placed").passed
+    done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    assert done.returncode == 0, done.stderr
+    assert pl.read_csv(io.StringIO(done.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
+    assert done.stderr.startswith("Russell 2000 on 2012-07-02: 2 members; the documents cover [2012-06-25, ")

@@ -15,23 +15,29 @@ import polars as pl
 
 from russell_pipeline.lib.calendar.sessions import next_session, previous_session
 
-FIRST_YEAR, LAST_YEAR = 2016, 2035
+FIRST_YEAR, LAST_YEAR = 2010, 2035
 
 # Rule language (dates are computed for one review: year Y, review month M):
 #   friN[+Kd]  N-th Friday of month M, plus K days  (fri2+5d = Wednesday after the 2nd Friday)
 #   R-Kw|R-Kd  K weeks/days before the review's nominal recon_close Friday
 #   eom-K      last NYSE session of month M-K      (eom-2 in June = last business day of April)
+#   dMM-DD     that calendar date of the review's year (d05-31 = May 31)
 #   next       first session after recon_close
 #   weekly     each Friday after preliminary_list and before final_list (or recon_close)
 # holiday: prev = a date that is not a session moves to the previous session;
 #          keep = the date is the opening of a period, published as a calendar date even on a
 #                 holiday (seeds/003: lock-down "open of 5 September 2022", Labor Day).
-# Sources: CALENDAR_FACTS.md (table and rules), seeds/002 (2019), seeds/003 (2022 review
-# schedule and IPO FAQ), seeds/004 section 5.2 (90/10 price cut-off).
+# Sources: FTSE Russell's published reconstitution dates and rules (docs/methodology.md §3: the
+# 2016-2025 dates, and before 2016 the recon_close Fridays the dates of its membership lists give,
+# 2010-06-25 .. 2015-06-26, with rank day as of May 31 under the earlier methodology), the 2019 and
+# 2022 schedule documents (seeds 002 and 003, with the IPO FAQ), and the 90/10 index methodology
+# section 5.2 (price cut-off). 2010-2015 project rank day, recon_close and the effective open only:
+# no source here dates their list releases or lock-down.
 RULES_TEXT = """
 # review_type               months  years      event                     rule     holiday
-annual_reconstitution       6       2016-2035  recon_close               fri4     prev
-annual_reconstitution       6       2016-2035  effective_open            next     keep
+annual_reconstitution       6       2010-2035  recon_close               fri4     prev
+annual_reconstitution       6       2010-2035  effective_open            next     keep
+annual_reconstitution       6       2010-2015  rank_day                  d05-31   prev
 annual_reconstitution       6       2016-2016  rank_day                  R-4w     prev
 annual_reconstitution       6       2017-2018  rank_day                  R-6w     prev
 annual_reconstitution       6       2019-2022  rank_day                  R-7w     prev
@@ -101,7 +107,8 @@ EVENTS = (
 REPEATING_EVENTS = frozenset({"updated_preliminary_list"})
 KEY = ["review", "review_type", "event"]
 
-_RULE = re.compile(r"^(?:(?P<base>fri(?P<nth>[1-5])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?|next|weekly)$")
+_RULE = re.compile(r"^(?:(?P<base>fri(?P<nth>[1-5])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?"
+                   r"|d(?P<mm>\d\d)-(?P<dd>\d\d)|next|weekly)$")
 
 
 def parse_rules(text: str) -> pl.DataFrame:
@@ -147,6 +154,8 @@ def _offset(text: str | None) -> timedelta:
 def _nominal(rule: str, year: int, month: int, anchor: date | None) -> date:
     """The rule's date before any holiday roll (anchor = nominal recon_close)."""
     m = _RULE.match(rule)
+    if m["mm"]:
+        return date(year, int(m["mm"]), int(m["dd"]))
     if m["nth"]:
         return nth_friday(year, month, int(m["nth"])) + _offset(m["off"])
     if m["back"]:
