@@ -1,4 +1,7 @@
-"""`russell-pipeline`: build the lake, read documents, and query what it holds."""
+"""russell-pipeline: turn FTSE Russell's published index documents into tables and a 90/10 index series.
+
+The lake is RUSSELL_DATA_LAKE (default ./data_lake); `build` fills it, the other verbs read it or
+one document. Every error is one line naming the file, date or value and the problem."""
 
 from __future__ import annotations
 
@@ -15,10 +18,16 @@ import polars as pl
 
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.settings import Settings, SettingsError
+from russell_pipeline.settings import Settings
+
+
+class UsageError(ValueError):
+    """A request the command cannot answer as asked; str() is the one line shown."""
 
 
 def _emit(df: pl.DataFrame, fmt: str) -> None:
+    if fmt == "parquet" and sys.stdout.isatty():
+        raise UsageError("--format parquet writes binary: redirect it to a file (... --format parquet > rows.parquet)")
     if fmt == "parquet":
         buf = io.BytesIO()
         df.write_parquet(buf)
@@ -67,6 +76,11 @@ def cmd_parse(args, settings: Settings) -> int:
 def cmd_calendar(args, settings: Settings) -> int:
     from russell_pipeline.lib.calendar.ics import to_ics
     from russell_pipeline.lib.calendar.published import year_calendar
+    from russell_pipeline.lib.calendar.rules import FIRST_YEAR, LAST_YEAR
+
+    if not FIRST_YEAR <= args.year <= LAST_YEAR:
+        raise UsageError(f"calendar {args.year}: the reconstitution calendar covers {FIRST_YEAR}..{LAST_YEAR} "
+                         "(projected by rule, with the published schedules under raw/<year>/ applied)")
 
     found = year_calendar(Lake.from_settings(settings).raw, args.year, settings.limits)
     for err in found.errors:
@@ -87,7 +101,10 @@ def cmd_report(args, settings: Settings) -> int:
     if levels is None or not levels.height:
         raise InputError(lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"report --out {out}: cannot create the folder ({err.strerror})") from None
     levels = levels.sort("date")
     source = lake.read("market_source")
     note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
@@ -165,32 +182,55 @@ def _stored(lake: Lake, table: str) -> None:
 
 
 def cmd_members(args, settings: Settings) -> int:
+    from russell_pipeline.lib.calendar.sessions import is_session
     from russell_pipeline.lib.membership.history import coverage
 
     lake = Lake.from_settings(settings)
     _stored(lake, "membership_history")
     spans = coverage(lake.read("membership_history"))
-    if args.index is not None and args.index not in spans["index_name"].to_list():
-        known = ", ".join(spans["index_name"].unique(maintain_order=True).to_list()) or "none"
-        raise LakeError(f"--index {args.index}: no member of such an index in membership_history (indexes: {known})")
-    members = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, args.index])
+    index = _index_name(args.index, spans["index_name"].unique(maintain_order=True).to_list(), "membership_history")
+    members = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
     _emit(members, args.format)
     counts = dict(members.group_by("index_name").len().iter_rows())
+    if _in_calendar(args.date) and not is_session(args.date):
+        print(f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
+              file=sys.stderr)
     for (name,), group in spans.group_by("index_name", maintain_order=True):
-        if args.index in (None, name):
+        if index in (None, name):
             covered = ", ".join(f"[{a}, {b or 'no later document'})" for a, b in group.select("start_date", "end_date")
                                 .iter_rows())
             print(f"{name} on {args.date}: {counts.get(name, 0)} members; the documents cover {covered}",
                   file=sys.stderr)
+    if not members.height:
+        print(f"note: no stored document covers {args.date}" + (f" for {index}" if index else "")
+              + ": 0 members is what the lake knows, not that the index was empty", file=sys.stderr)
     return 0
+
+
+def _in_calendar(day: date) -> bool:
+    from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY
+
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
+    """The stored index name `--index` means, in any letter case; one line naming the known ones if none."""
+    if asked is None:
+        return None
+    match = [name for name in known if name.casefold() == " ".join(asked.split()).casefold()]
+    if not match:
+        raise UsageError(f"--index {asked}: no such index in {table} (indexes: {', '.join(known) or 'none'})")
+    return match[0]
 
 
 def cmd_diff(args, settings: Settings) -> int:
     lake = Lake.from_settings(settings)
     _stored(lake, "list_revisions")
-    revisions = lake.read("list_revisions").filter(pl.col("recon_year") == args.year)
-    if args.index is not None:
-        revisions = revisions.filter(pl.col("index_name") == args.index)
+    stored = lake.read("list_revisions")
+    index = _index_name(args.index, stored["index_name"].unique(maintain_order=True).to_list(), "list_revisions")
+    revisions = stored.filter(pl.col("recon_year") == args.year)
+    if index is not None:
+        revisions = revisions.filter(pl.col("index_name") == index)
     revisions = revisions.sort("review", "index_name", "change", "version", "revision", "symbol")
     _emit(revisions, args.format)
     steps = revisions.group_by("review", "index_name", "change", "version", "previous_stage", "previous_as_of_date",
@@ -204,48 +244,98 @@ def cmd_diff(args, settings: Settings) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
-    warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
-    parser = argparse.ArgumentParser(prog="russell-pipeline", description=__doc__)
-    sub = parser.add_subparsers(dest="verb", required=True)
-    p = sub.add_parser("build", help="materialize every out-of-date partition of every asset")
-    p.add_argument("--init", action="store_true", help="create the lake folder if it does not exist")
+VERBS = {
+    "build": ("materialize every out-of-date partition of every asset (the main job)",
+              "russell-pipeline build\n  RUSSELL_DATA_LAKE=/data/lake russell-pipeline build --init"),
+    "parse": ("parse one document and print its rows (a list) or its calendar rows (a schedule)",
+              "russell-pipeline parse data_lake/raw/2024/additions.pdf --format json"),
+    "calendar": ("one reconstitution year's events: projected by rule, published schedules applied",
+                 "russell-pipeline calendar 2024\n  russell-pipeline calendar 2025 --format ics > recon-2025.ics"),
+    "report": ("the index chart and a summary table of annual returns, volatility and drawdown",
+               "russell-pipeline report --out report/"),
+    "query": ("one read-only SQL statement over the lake's tables",
+              'russell-pipeline query "SELECT * FROM index_levels ORDER BY date DESC LIMIT 5"'),
+    "fetch": ("download the published documents of reconstitution years into raw/<year>/",
+              "russell-pipeline fetch 2024\n  russell-pipeline fetch 2010..2026 --mirror http://cache.internal/"),
+    "members": ("the constituents in force on a date, with the documents behind them",
+                'russell-pipeline members 2023-01-03 --index "Russell 3000"'),
+    "diff": ("names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
+             "russell-pipeline diff 2023 --index \"russell 2000\""),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """A wrong argument is one line too (and exit code 2, as argparse gives)."""
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="russell-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(name: str) -> argparse.ArgumentParser:
+        text, example = VERBS[name]
+        return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".",
+                              epilog="example:\n  " + example, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def output(p: argparse.ArgumentParser, formats: list[str], default: str) -> None:
+        p.add_argument("--format", choices=formats, default=default,
+                       help=f"output format (default {default}; parquet only into a file or pipe)")
+
+    p = verb("build")
+    p.add_argument("--init", action="store_true", help="create the lake folder named by RUSSELL_DATA_LAKE if missing")
     p.add_argument("--verbose", action="store_true", help="show Dagster's full log and stack traces")
-    p = sub.add_parser("parse", help="parse one document and print its rows")
-    p.add_argument("file")
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
-    p = sub.add_parser("calendar", help="one reconstitution year's events")
-    p.add_argument("year", type=int)
-    p.add_argument("--format", choices=["csv", "json", "ics"], default="csv")
-    p = sub.add_parser("report", help="index chart and summary table")
-    p.add_argument("--out", default="report")
-    p = sub.add_parser("query", help="run SQL against warehouse.duckdb")
-    p.add_argument("sql")
-    p.add_argument("--max-rows", type=int, default=50)
-    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
-    p = sub.add_parser("fetch", help="download the published documents of reconstitution years into raw/<year>/")
+    p = verb("parse")
+    p.add_argument("file", help="a membership, additions or deletions list, or a schedule (PDF or text)")
+    output(p, ["csv", "json", "parquet"], "csv")
+    p = verb("calendar")
+    p.add_argument("year", type=int, help="a reconstitution year, 2010..2035")
+    output(p, ["csv", "json", "ics"], "csv")
+    p = verb("report")
+    p.add_argument("--out", default="report", help="folder for index_levels.png and the summary (default report/)")
+    p = verb("query")
+    p.add_argument("sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights")
+    p.add_argument("--max-rows", type=int, default=50, help="rows shown in the table format (default 50)")
+    output(p, ["table", "csv", "json", "parquet"], "table")
+    p = verb("fetch")
     p.add_argument("years", help="a year (2024) or a range (2010..2026)")
     p.add_argument("--mirror", default=None,
                    help="read https://host/path from MIRROR/host/path (default: $RUSSELL_MIRROR, else the publishers)")
     p.add_argument("--sources", default=None, help="a source registry CSV (default: the packaged sources.csv)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a download fails")
-    p = sub.add_parser("members", help="the constituents in force on a date, with the documents behind them")
-    p.add_argument("date", type=_iso_date, help="YYYY-MM-DD")
-    p.add_argument("--index", default=None, help='one index, e.g. "Russell 3000" (default: every index)')
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
-    p = sub.add_parser("diff", help="names entering or leaving between versions of a year's change lists")
-    p.add_argument("year", type=int)
-    p.add_argument("--index", default=None, help='one index, e.g. "Russell 2000" (default: every index)')
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
-    args = parser.parse_args(argv)
+    p = verb("members")
+    p.add_argument("date", type=_iso_date, help="the day, YYYY-MM-DD")
+    p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 3000" (default: all)')
+    output(p, ["csv", "json", "parquet"], "csv")
+    p = verb("diff")
+    p.add_argument("year", type=int, help="a reconstitution year")
+    p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)')
+    output(p, ["csv", "json", "parquet"], "csv")
+    return parser
+
+
+def _one_line(err: Exception) -> str:
+    """The error as the user's one line: no exception class names."""
+    if isinstance(err, OSError) and err.strerror:
+        text = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    elif isinstance(err, duckdb.Error):
+        text = f"query: {err}"
+    else:
+        text = str(err)
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
+    warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
+    args = _parser().parse_args(argv)
     handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar, "report": cmd_report,
                "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff}[args.verb]
     try:
         return handler(args, Settings.from_env())
     except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:
-        text = str(err) if isinstance(err, (InputError, LakeError, SettingsError)) else f"{type(err).__name__}: {err}"
-        print(f"error: {' '.join(text.split())}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 1
 
 

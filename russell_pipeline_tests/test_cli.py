@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
 from datetime import date
 
 import icalendar
 import polars as pl
 import pytest
 
+from russell_pipeline.cli import main
+from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.conftest import RAW
 from russell_pipeline_tests.helpers import cli
 
@@ -96,3 +99,44 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     bad = cli("query", "SELECT * FROM no_such_table", env=env, cwd=tmp_path)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert len(bad.stderr.decode().strip().splitlines()) == 1 and "no_such_table" in bad.stderr.decode()
+
+
+@pytest.mark.parametrize(("args", "code", "line"), [
+    (("calendar", "1999"), 1, ("error: calendar 1999: the reconstitution calendar covers 2010..2035 (projected by "
+                              "rule, with the published schedules under raw/<year>/ applied)")),
+    (("calendar", "2036"), 1, ("error: calendar 2036: the reconstitution calendar covers 2010..2035 (projected by "
+                              "rule, with the published schedules under raw/<year>/ applied)")),
+    (("fetch", "2026..2010"), 1, "error: years '2026..2010': expected a year (2024) or a range (2010..2026)"),
+    (("members", "2024-13-01"), 2, ("error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): "
+                                   "'2024-13-01' (see russell-pipeline members --help)")),
+    (("calendar", "2024", "--format", "xml"), 2, ("error: russell-pipeline calendar: argument --format: invalid "
+                                                 "choice: 'xml' (choose from 'csv', 'json', 'ics') (see "
+                                                 "russell-pipeline calendar --help)")),
+    (("report", "--out", "/proc/nope"), 1, ("error: report --out /proc/nope: cannot create the folder (No such file "
+                                           "or directory)")),
+    (("parse", "/nonexistent/list.pdf"), 1, ("error: /nonexistent/list.pdf: cannot read file (No such file or "
+                                            "directory)")),
+], ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v))
+def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code, line):
+    if args[0] == "report":  # stored levels, so the report gets as far as its folder
+        Lake(tmp_path).write("index_levels", pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0],
+                                                           "total_return": [1000.0]}))
+    done = cli(*args, text=True, env={"RUSSELL_DATA_LAKE": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (code, line + "\n")
+    assert "Error:" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_parquet_is_not_written_to_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["parse", str(SEED_DELETIONS), "--format", "parquet"]) == 1
+    assert capsys.readouterr().err == ("error: --format parquet writes binary: redirect it to a file (... --format "
+                                       "parquet > rows.parquet)\n")
+
+
+def test_help_teaches_each_verb_with_an_example():
+    for verb in ("build", "parse", "calendar", "report", "query", "fetch", "members", "diff"):
+        done = cli(verb, "--help", text=True)
+        assert done.returncode == 0
+        assert "\nexample:\n  russell-pipeline " + verb in done.stdout, verb
+    top = cli("--help", text=True).stdout
+    assert "thin command line" not in top and "members   the constituents in force on a date" in top

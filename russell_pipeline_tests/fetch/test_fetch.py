@@ -567,4 +567,4 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     assert (tmp_path / "lake" / "raw" / "2022" / "ru3000_membershiplist_20220624_0.pdf").is_file()
     bad = cli("fetch", "2026..2020", text=True, env=env)
     assert (bad.returncode, bad.stderr.strip()) == (
-        1, "error: ValueError: years '2026..2020': expected a year (2024) or a range (2010..2026)")
+        1, "error: years '2026..2020': expected a year (2024) or a range (2010..2026)")

@@ -157,8 +157,8 @@ def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
     unknown = cli("members", "2023-06-26", "--index", "Russell 1000", env={"RUSSELL_DATA_LAKE": str(root)})
     assert unknown.returncode == 1
-    assert unknown.stderr.decode() == ("error: --index Russell 1000: no member of such an index in "
-                                       "membership_history (indexes: Russell 2000)\n")
+    assert unknown.stderr.decode() == ("error: --index Russell 1000: no such index in membership_history "
+                                       "(indexes: Russell 2000)\n")
     empty = tmp_path / "empty"
     empty.mkdir()
     missing = cli("members", "2023-06-26", env={"RUSSELL_DATA_LAKE": str(empty)})
@@ -166,7 +166,26 @@ def test_members_errors_are_one_line(built, tmp_path):
     assert missing.stderr.decode() == (f"error: {empty}/lake/membership_history: not built yet: run "
                                        "`russell-pipeline build` first\n")
     bad = cli("members", "2023-02-30", env={"RUSSELL_DATA_LAKE": str(root)})
-    assert bad.returncode == 2 and "not a date (YYYY-MM-DD): '2023-02-30'" in bad.stderr.decode()
+    assert (bad.returncode, bad.stderr.decode()) == (2, (
+        "error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): '2023-02-30' "
+        "(see russell-pipeline members --help)\n"))
+
+
+def test_members_tells_what_an_answer_means(built):
+    env = {"RUSSELL_DATA_LAKE": str(built[0])}
+    # Any letter case names the index; a Saturday is the membership in force that day.
+    saturday = cli("members", "2023-07-01", "--index", "russell  2000", text=True, env=env)
+    assert saturday.returncode == 0, saturday.stderr
+    assert pl.read_csv(io.StringIO(saturday.stdout))["symbol"].to_list() == ["ALPH", "CHRL", "DLTA", "FXT", "HTL"]
+    assert saturday.stderr.splitlines()[0] == (
+        "note: 2023-07-01 (Saturday) is not an NYSE session: the members in force that day")
+    # Before the first stored list nothing is known: said, not answered as an empty index.
+    early = cli("members", "2021-01-04", text=True, env=env)
+    assert (early.returncode, early.stdout.splitlines()[1:]) == (0, [])
+    assert early.stderr.splitlines()[-1] == (
+        "note: no stored document covers 2021-01-04: 0 members is what the lake knows, not that the index was empty")
+    diff = cli("diff", "2023", "--index", "RUSSELL 2000", text=True, env=env)
+    assert diff.returncode == 0 and "Russell 2000" in diff.stdout
 
 
 def test_diff_prints_who_entered_and_left_between_list_versions(built):
