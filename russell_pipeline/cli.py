@@ -94,7 +94,7 @@ def cmd_calendar(args, settings: Settings) -> int:
 
 
 def cmd_report(args, settings: Settings) -> int:
-    from russell_pipeline.lib.index.report import chart_png, summary_table
+    from russell_pipeline.lib.index.report import chart_png, summary_html, summary_table, summary_text
 
     lake = Lake.from_settings(settings)
     levels = lake.read("index_levels")
@@ -111,12 +111,12 @@ def cmd_report(args, settings: Settings) -> int:
     chart_png(levels, out / "index_levels.png", note)
     summary = summary_table(levels)
     summary.write_csv(out / "summary.csv")
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, float_precision=4):
-        (out / "summary.txt").write_text(str(summary) + "\n")
-        print(summary)
-    if note:
-        print(note)
-    print(f"wrote {out / 'index_levels.png'}, {out / 'summary.csv'}, {out / 'summary.txt'}")
+    text = summary_text(summary, note)
+    (out / "summary.txt").write_text(text)
+    (out / "report.html").write_text(summary_html(summary, "index_levels.png", note))
+    print(text, end="")
+    print(f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.png'}, {out / 'summary.csv'}, "
+          f"{out / 'summary.txt'}")
     return 0
 
 

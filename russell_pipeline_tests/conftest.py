@@ -81,3 +81,31 @@ def small_market(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("small_market")
     write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), folder)
     return folder
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never a downloaded one; nothing but a server on 127.0.0.1 (or a file) may be reached.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# CI sets this: a missing Chromium there is a failure, not a skip.
+REQUIRE_CHROMIUM = "RUSSELL_REQUIRE_CHROMIUM"
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium. Tests name it before costly fixtures: when it skips, nothing is built."""
+    if not CHROMIUM.is_file():
+        reason = f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does)"
+        if os.environ.get(REQUIRE_CHROMIUM):
+            pytest.fail(f"{reason}, and {REQUIRE_CHROMIUM} is set")
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    # `expect` waits 5 s unless told otherwise (the context's timeout does not reach it): a busy
+    # CI machine draws a node's check badge later than that.
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -96,6 +96,8 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     assert struct.unpack(">II", png[16:24]) == (1000, 500)
     summary = pl.read_csv(tmp_path / "report" / "summary.csv")
     assert summary["period"].to_list() == ["2019", "2020", "overall"]
+    text = (tmp_path / "report" / "summary.txt").read_text()
+    assert "Total return (%)" in text and "shape:" not in text and (tmp_path / "report" / "report.html").is_file()
     bad = cli("query", "SELECT * FROM no_such_table", env=env, cwd=tmp_path)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert len(bad.stderr.decode().strip().splitlines()) == 1 and "no_such_table" in bad.stderr.decode()

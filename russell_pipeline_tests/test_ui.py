@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import RAW, REPO
+from russell_pipeline_tests.conftest import RAW, REPO, WAIT_MS
 
 pytestmark = pytest.mark.slow
 
@@ -36,13 +36,6 @@ BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
 YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon_calendar")
 MEMBERSHIP = ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
               "list_revisions")
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's Chromium, never a downloaded one; nothing but the server on 127.0.0.1 may be reached.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# CI sets this: a missing Chromium there is a failure, not a skip.
-REQUIRE_CHROMIUM = "RUSSELL_REQUIRE_CHROMIUM"
-WAIT_MS = 30_000
 
 
 @dataclass
@@ -327,25 +320,6 @@ def test_schedules_sensors_and_the_builds_runs(server):
 
 
 # --- Chromium ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium. Tests name it before `server`: when it skips, nothing is built."""
-    if not CHROMIUM.is_file():
-        reason = f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does)"
-        if os.environ.get(REQUIRE_CHROMIUM):
-            pytest.fail(f"{reason}, and {REQUIRE_CHROMIUM} is set")
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    # `expect` waits 5 s unless told otherwise (the context's timeout does not reach it): a busy
-    # CI machine draws a node's check badge later than that.
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import math
 from pathlib import Path
@@ -86,3 +87,64 @@ def chart_markdown(levels: pl.DataFrame, note: str = "") -> str:
     _figure(levels, (6, 3), note).savefig(buf, dpi=60, format="png")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f"![90/10 index levels](data:image/png;base64,{data})"
+
+
+# (column, heading, unit) of the readable table; returns and risk in percent.
+COLUMNS = (("period", "Period", ""), ("first_date", "From", ""), ("last_date", "To", ""),
+           ("sessions", "Sessions", ""), ("price_return", "Price return", "%"),
+           ("total_return", "Total return", "%"), ("volatility", "Volatility", "% a year"),
+           ("max_drawdown", "Max drawdown", "%"))
+NOTES = ("Returns run from the last level of the period before (the base level for the first period).",
+         "Volatility: standard deviation of daily total returns, annualised (x sqrt(252)).",
+         "Max drawdown: the largest fall of the total return level from its running peak.")
+
+
+def _cells(summary: pl.DataFrame) -> list[list[str]]:
+    def cell(value, column: str, unit: str) -> str:
+        if value is None:  # a period of one session has no volatility
+            return "-"
+        if not unit:
+            return str(value)
+        return f"{value * 100:+.2f}" if column.endswith("_return") else f"{value * 100:.2f}"  # returns signed
+
+    return [[cell(r[c], c, unit) for c, _, unit in COLUMNS] for r in summary.iter_rows(named=True)]
+
+
+def summary_text(summary: pl.DataFrame, note: str = "") -> str:
+    """The summary as a table a person reads: headings with units, percentages, aligned columns."""
+    heads = [f"{h} ({u})" if u else h for _, h, u in COLUMNS]
+    rows = _cells(summary)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [TITLE, *([note] if note else []), "", line(heads), "  ".join("-" * w for w in widths),
+           *(line(r) for r in rows), "", *NOTES]
+    return "\n".join(out) + "\n"
+
+
+def summary_html(summary: pl.DataFrame, chart: str, note: str = "") -> str:
+    """A page with the chart (file name `chart`, beside it) next to the summary table."""
+    esc = html.escape
+    heads = "".join(f"<th>{esc(h)}" + (f"<br><small>{esc(u)}</small>" if u else "") + "</th>" for _, h, u in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in _cells(summary))
+    notes = "".join(f"<li>{esc(n)}</li>" for n in NOTES)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(TITLE)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; }}
+main {{ display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }}
+figure {{ flex: 1 1 420px; max-width: 900px; margin: 0; }}
+img {{ width: 100%; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 0.3em 0.7em; border-bottom: 1px solid #ccc; }}
+td:nth-child(n+4) {{ text-align: right; font-variant-numeric: tabular-nums; }}
+</style></head>
+<body><h1>{esc(TITLE)}</h1>
+<p class="source">{esc(note)}</p>
+<main><figure><img src="{esc(chart)}" alt="Price and total return levels"></figure>
+<table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></main>
+<ul class="notes">{notes}</ul>
+</body></html>
+"""
