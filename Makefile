@@ -38,7 +38,7 @@ test: setup
 # The instance is opened the way `build` opens it first: a new home gets the project's dagster.yaml
 # (the lake_writer pool), and its tables are created by one process at a time.
 ui: setup
-	@$(BIN)/python -c "from russell_pipeline.planning.runs import instance_for; from russell_pipeline.settings import Settings; instance_for(Settings.from_env().lake())"
+	@$(BIN)/python -c "from russell_pipeline.lake.store import Lake; from russell_pipeline.planning.runs import instance_for; from russell_pipeline.settings import Settings; instance_for(Lake.from_settings(Settings.from_env()))"
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: setup
