@@ -28,6 +28,8 @@ from russell_pipeline.lib.documents.limits import LIMIT_ENV, Limits
 
 DEFAULT_LAKE = "data_lake"
 DEFAULT_CACHE = Path.home() / ".cache" / "russell_pipeline"
+DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
+DEFAULT_RETENTION_HOURS = 168
 
 
 class SettingsError(ValueError):
@@ -67,8 +69,8 @@ class Settings:
     market_data: str = ""
     mirror: str = ""
     lake_cache: Path = DEFAULT_CACHE
-    lock_timeout: float = 600.0
-    retention_hours: int = 168
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    retention_hours: int = DEFAULT_RETENTION_HOURS
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -81,8 +83,8 @@ class Settings:
             market_data=env.get("RUSSELL_MARKET_DATA", "").strip(),
             mirror=env.get("RUSSELL_MIRROR", "").strip(),
             lake_cache=Path(env.get("RUSSELL_LAKE_CACHE", "").strip() or DEFAULT_CACHE),
-            lock_timeout=_number(env, "RUSSELL_LOCK_TIMEOUT", 600.0),
-            retention_hours=int(_number(env, "RUSSELL_LAKE_RETENTION_HOURS", 168, whole=True)),
+            lock_timeout=_number(env, "RUSSELL_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT),
+            retention_hours=int(_number(env, "RUSSELL_LAKE_RETENTION_HOURS", DEFAULT_RETENTION_HOURS, whole=True)),
             limits=_limits(env),
         )
 

@@ -16,7 +16,13 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import previous_session
 from russell_pipeline.lib.documents.limits import MB, Limits
 from russell_pipeline.planning import digests
-from russell_pipeline.settings import DEFAULT_CACHE, DEFAULT_LAKE, Settings
+from russell_pipeline.settings import (
+    DEFAULT_CACHE,
+    DEFAULT_LAKE,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_RETENTION_HOURS,
+    Settings,
+)
 
 PID_TAG, HOST_TAG = "russell/pid", "russell/host"
 LIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
@@ -54,8 +60,8 @@ class LakeResource(dg.ConfigurableResource):
     """The data lake (`RUSSELL_DATA_LAKE`, default `./data_lake`) and the bounds of the documents read from it."""
 
     root: str = DEFAULT_LAKE
-    lock_timeout: float = 600.0
-    retention_hours: int = 168
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    retention_hours: int = DEFAULT_RETENTION_HOURS
     cache: str = str(DEFAULT_CACHE)
     max_pdf_mb: float = Limits().pdf_bytes / MB
     max_text_mb: float = Limits().text_chars / MB

@@ -34,7 +34,13 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from russell_pipeline.lake import remote
-from russell_pipeline.settings import DEFAULT_CACHE, Settings, fault_point
+from russell_pipeline.settings import (
+    DEFAULT_CACHE,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_RETENTION_HOURS,
+    Settings,
+    fault_point,
+)
 
 WAREHOUSE = "warehouse.duckdb"
 LOCK = ".lake.lock"
@@ -107,7 +113,8 @@ class Lake:
 
     _held: ClassVar[dict[str, tuple[int, int]]] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
 
-    def __init__(self, root: str | Path, *, lock_timeout: float = 600.0, retention_hours: int = 168,
+    def __init__(self, root: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                 retention_hours: int = DEFAULT_RETENTION_HOURS,
                  cache: Path = DEFAULT_CACHE):
         """`root`: a folder, or an object-store location (s3://bucket/prefix) kept as text.
 

@@ -47,16 +47,10 @@ MOVES = Check("index_levels", "daily_move_bound", f"No session's price return mo
 LEVEL_CHECKS = [NO_JUMP, no_nulls("index_levels"), CONTINUITY, DIVIDENDS, MOVES]
 
 
-def _stored_state(store: Lake, previous: str, review: str) -> lv.LevelState:
+def _or_fail(read, *args):
+    """A stored input the run needs, or the step's failure in one line (a missing table never retries)."""
     try:
-        return stored_state(store, previous, review)
-    except LakeError as err:
-        raise dg.Failure(description=str(err), allow_retries=False) from None
-
-
-def _market(store: Lake, since=None) -> MarketData:
-    try:
-        return stored_market_data(store, since)
+        return read(*args)
     except LakeError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
 
@@ -73,7 +67,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
     with lake.writing() as store:
-        md = _market(store)
+        md = _or_fail(stored_market_data, store)
         calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
         dates = review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
         last_close = md.prices["date"].max()
@@ -137,7 +131,7 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     with lake.writing() as store:
         weights = store.read("quarterly_weights")
         in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
-        md = _market(store, since=lv.history_needed(weights, keys))
+        md = _or_fail(stored_market_data, store, lv.history_needed(weights, keys))
         todo = [k for k in keys if k in in_data]
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
         if todo:
@@ -145,7 +139,7 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
             last_day = md.prices["date"].max()
             # The run's last period ends where the next review's weights take over.
             end = min(lv.effective_date(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
-            start = None if first == 0 else _stored_state(store, in_data[first - 1], todo[0])
+            start = None if first == 0 else _or_fail(stored_state, store, in_data[first - 1], todo[0])
             levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
                                    md.splits, md.fx, sessions(lv.effective_date(weights, todo[0]), last_day), start)
         stored = store.read("index_levels")
