@@ -58,11 +58,8 @@ def cmd_parse(args, settings: Settings) -> int:
         print(f"{path}: schedule, {doc.index_name or '-'}, {schedule.rows.height} calendar rows", file=sys.stderr)
         return 0
     # A data line the parser could not read is an error, as in the pipeline (rows_match_pages blocks).
-    dropped = doc.page_stats.filter(pl.col("candidate_lines") != pl.col("rows"))
-    if dropped.height:
-        page, lines, rows = dropped.row(0)
-        raise InputError(path, f"page {page}: {lines} data lines but {rows} rows read (a line the parser could "
-                               "not read as company, symbol and sector)")
+    if doc.unread_problem():
+        raise InputError(path, doc.unread_problem())
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
     year = int(path.parent.name) if path.parent.name.isdigit() else (
         doc.as_of_date.year if doc.as_of_date else None)
@@ -152,7 +149,7 @@ def cmd_fetch(args, settings: Settings) -> int:
     years = parse_years(args.years)
     registry = load_registry(args.sources)
     mirror = args.mirror if args.mirror is not None else settings.mirror
-    client = Client(mirror=mirror, timeout=args.timeout)
+    client = Client(mirror=mirror, timeout=args.timeout, max_bytes=settings.limits.pdf_bytes)
     lake = Lake.from_settings(settings)
     print(f"fetch {args.years}: {sum(d.recon_year in years for d in registry)} documents in the source registry"
           + (f", read through the mirror {mirror}" if mirror else ""), flush=True)

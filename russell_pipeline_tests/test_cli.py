@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import sys
 from datetime import date
 
+import dagster as dg
 import icalendar
 import polars as pl
 import pytest
@@ -76,6 +78,10 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     assert "recon_year_job 2010..2030: ok" in out and "market_data: ok" in out
     assert "index_levels 2019-03..2020-03: ok" in out
+    # Each run line names its run by the full id the UI opens at /runs/<id>, not a prefix of it.
+    printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", out)
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        assert sorted(printed) == sorted(r.run_id for r in instance.get_runs())
     # Nothing new: the second build plans nothing, runs nothing and touches no file of the lake.
     lake_files = {p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file()}
     again = cli("build", env=env, cwd=tmp_path)

@@ -167,11 +167,12 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
             assert sorted(r.partition_key for r in records[name]) == REVIEWS
         latest = instance.get_latest_materialization_event(dg.AssetKey("index_levels"))
         assert latest.dagster_event.partition == "2019-12"
-        assert latest.asset_materialization.metadata["series_latest_date"].value == "2019-12-31"
-        rows = {r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value
+        assert latest.asset_materialization.metadata["table_last_date"].value == "2019-12-31"
+        rows = {r.partition_key: r.asset_materialization.metadata["partition_rows"].value
                 for r in records["index_levels"]}
         assert rows == dict(Lake(root).read("index_levels").group_by("review").len().iter_rows())
         assert sum(rows.values()) == 202  # NYSE sessions 2019-03-15 (the March review) to 2019-12-31
+        assert latest.asset_materialization.metadata["dagster/row_count"].value == 202  # the whole table
         # The pool took its limit from `concurrency.pools.default_limit`, and the run freed its slots.
         limits = {p.name: (p.limit, p.from_default) for p in instance.event_log_storage.get_pool_limits()}
         assert limits == {"lake_writer": (1, True)}

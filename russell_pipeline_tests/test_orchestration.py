@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,10 @@ import pytest
 from russell_pipeline.defs.documents.sensors import new_documents
 from russell_pipeline.defs.index.sensors import stale_reviews_sensor
 from russell_pipeline.defs.market.jobs import nightly_market
+from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import digests
+from russell_pipeline.planning.attempts import INPUTS_TAG
+from russell_pipeline.planning.stale import year_attempt, year_digests
 from russell_pipeline_tests.conftest import resources_for
 
 
@@ -71,6 +75,42 @@ def test_table_assets_carry_the_standard_metadata():
         assert {spec.name for spec in asset.check_specs if spec.blocking} == hard
 
 
+def test_every_column_of_every_table_asset_says_what_it_holds():
+    from russell_pipeline.definitions import defs
+    from russell_pipeline.defs.columns import COLUMNS
+
+    tables = {}
+    for spec in defs.resolve_all_asset_specs():
+        if "dagster/table_name" in spec.metadata:
+            tables[spec.key.to_user_string()] = spec.metadata["dagster/column_schema"].columns
+    assert len(tables) == 10, sorted(tables)
+    missing = [f"{t}.{c.name}" for t, columns in tables.items() for c in columns if not (c.description or "").strip()]
+    assert missing == []
+    # One line each, and no description left behind for a column the table no longer has.
+    assert [f"{t}.{c.name}" for t, columns in tables.items() for c in columns if "\n" in c.description] == []
+    assert {t: sorted(set(COLUMNS.get(t, {})) - {c.name for c in columns}) for t, columns in tables.items()} == {
+        t: [] for t in tables}
+    assert set(COLUMNS) == set(tables)
+
+
+# Kinds Dagster 1.13's UI draws as a bare icon with no text (`content: ' '` in KNOWN_TAGS of
+# ui-core/src/graph/OpTags.tsx), compared as it compares them: lower case, without ' ', '_', '.', '-'.
+ICON_ONLY_KINDS = {"csv", "pdf", "yaml", "x", "r"}
+
+
+def test_every_kind_shows_a_label_in_the_ui():
+    from russell_pipeline.definitions import defs
+    from russell_pipeline.defs.metadata import PDF
+
+    specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
+    unlabelled = {(name, kind) for name, spec in specs.items() for kind in spec.kinds
+                  if re.sub(r"[ _.-]", "", kind).lower() in ICON_ONLY_KINDS}
+    assert unlabelled == set()
+    # The published documents and the tables read from them share one kind: one filter finds them all.
+    assert {name for name, spec in specs.items() if PDF in spec.kinds} == {
+        "raw_documents", "source_documents", "constituents", "constituent_changes"}
+
+
 def test_nightly_schedule_refreshes_market_data_after_the_close():
     with dg.instance_for_test() as instance:
         when = datetime(2026, 11, 20, 18, 30, tzinfo=ZoneInfo("America/New_York"))
@@ -99,10 +139,11 @@ def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake):
         # Nothing is built yet: every year is asked for, keyed by the digest of its files.
         assert {r.partition_key for r in first.run_requests} >= {"2019", "2020", "2022", "2023", "2030"}
         year_2023 = next(r for r in first.run_requests if r.partition_key == "2023")
-        files = digests.year_files(tmp_lake / "raw", 2023)
-        assert year_2023.run_key == f"2023:{digests.documents_inputs(files)}"
+        # Keyed by the attempt (planning/attempts.py): the year's calendar digest, which covers its files.
+        attempt = year_attempt(year_digests(Lake(tmp_lake), ["2023"]), ["2023"])
+        assert year_2023.run_key == f"2023:{attempt}" and year_2023.tags == {INPUTS_TAG: attempt}
         assert {e.partition for e in first.asset_events} == {r.partition_key for r in first.run_requests}
-        # The same files give the same run key: a failed year is not asked for again until it changes.
+        # The same files give the same attempt; other files another one.
         again = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
         assert year_2023.run_key in {r.run_key for r in again.run_requests}
         (tmp_lake / "raw" / "2023" / "extra.txt").write_text("Russell 2000 Index - Additions\n")

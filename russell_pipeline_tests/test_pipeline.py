@@ -14,6 +14,7 @@ from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.conftest import resources_for
@@ -49,7 +50,10 @@ def built(tmp_path_factory):
     shutil.copytree(RAW, root / "raw")
     with dg.instance_for_test() as instance:
         years = _run(YEAR_ASSETS, _resources(root), instance, "2016", "2030")
-        reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2016-03", "2021-03")
+        # Every review partition the feed fills (2019-03, the first there is, to 2020-12): with one
+        # empty review in the range, the weights would not be materialized as one output and Dagster
+        # would skip index_levels in this run (lake/commit.py).
+        reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2019-03", "2020-12")
         yield root, instance, years, reviews
 
 
@@ -84,34 +88,120 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
     # One materialization per partition, each with its own facts (not the run's totals).
     levels_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("index_levels")}
-    assert len(levels_meta) == 21  # 2016-03..2021-03
+    assert len(levels_meta) == 8  # 2019-03..2020-12
     per_review = dict(lake.query("SELECT review, count(*) AS n FROM index_levels GROUP BY 1").rows())
     for review, meta in levels_meta.items():
-        assert meta["dagster/row_count"].value == per_review.get(review, 0), review
-    assert levels_meta["2019-03"]["first_date"].value == "2019-03-15"  # the base row at T
-    assert levels_meta["2020-09"]["last_date"].value == "2020-12-18"  # the next rebalance
-    assert levels_meta["2016-03"]["status"].value == "empty: no weights for this review"
+        assert meta["partition_rows"].value == per_review.get(review, 0), review
+    assert levels_meta["2019-03"]["partition_first_date"].value == "2019-03-15"  # the base row at T
+    assert levels_meta["2020-09"]["partition_last_date"].value == "2020-12-18"  # the next rebalance
     charts = [r for r, m in levels_meta.items() if "series_chart" in m]
-    assert charts == ["2021-03"]  # the chart once per run, on its last partition
-    meta = levels_meta["2021-03"]
-    assert meta["series_latest_date"].value == "2020-12-31" and meta["series_sessions"].value == lake.query(
+    assert charts == ["2020-12"]  # the chart once per run, on its last partition
+    meta = levels_meta["2020-12"]
+    assert meta["table_last_date"].value == "2020-12-31" and meta["dagster/row_count"].value == lake.query(
         "SELECT count(*) AS n FROM index_levels")["n"][0]
     assert meta["series_chart"].value.startswith("![") and "base64," in meta["series_chart"].value
-    assert "SYNTHETIC" in meta["market_data_source"].value
+    assert "SYNTHETIC" in meta["partition_market_data_source"].value
     weights_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("quarterly_weights")}
-    assert weights_meta["2018-12"]["dagster/row_count"].value == 0
-    assert weights_meta["2018-12"]["status"].value == "empty: the market data has no memberships for this review"
-    assert weights_meta["2020-06"]["dagster/row_count"].value == lake.query(
+    assert weights_meta["2020-06"]["partition_rows"].value == lake.query(
         "SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][0]
-    assert weights_meta["2020-06"]["first_date"].value == "2020-06-17"  # the June cut-off
+    assert weights_meta["2020-06"]["partition_first_date"].value == "2020-06-17"  # the June cut-off
     docs_meta = {m.partition: m.metadata for m in years.asset_materializations_for_node("documents")
                  if m.asset_key == dg.AssetKey("source_documents")}
-    assert docs_meta["2016"]["dagster/row_count"].value == 0
-    assert docs_meta["2016"]["status"].value == "no documents under raw/2016/"
-    assert docs_meta["2023"]["dagster/row_count"].value == 1
+    assert "2016" not in docs_meta  # no documents: not materialized (test_a_partition_without_rows_...)
+    assert docs_meta["2023"]["partition_rows"].value == 1
     levels = lake.query("SELECT * FROM index_levels ORDER BY date")
     assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
     assert str(levels["date"][-1]) == "2020-12-31"
+
+
+TABLES = {"source_documents": "recon_year", "constituent_changes": "recon_year", "recon_calendar": "recon_year",
+          "quarterly_weights": "review", "index_levels": "review"}
+
+
+def _stored_partitions(lake: Lake, table: str) -> dict[str, int]:
+    column = TABLES[table]
+    return dict(lake.query(f'SELECT CAST("{column}" AS VARCHAR) AS p, count(*) AS n FROM "{table}" GROUP BY 1').rows())
+
+
+def _materializations(result, table: str) -> list[dg.AssetMaterialization]:
+    return [e.materialization for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(table)]
+
+
+@pytest.mark.slow
+def test_a_materialization_labels_its_partition_and_carries_the_whole_table(tmp_lake):
+    """The asset's overview shows its latest materialization: whichever partition that is, its headline
+    row count is the table's, and the partition's own facts are named as the partition's."""
+    root, lake = tmp_lake, Lake(tmp_lake)
+    with dg.instance_for_test() as instance:
+        years = _run(YEAR_ASSETS, _resources(root), instance, "2019", "2023")
+        reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2019-03", "2020-12")
+        assert years.success and reviews.success, failure_lines(years) + failure_lines(reviews)
+        _check_facts(lake, years, reviews)
+        # One year rebuilt alone: its materialization is now the latest, and still reads as the whole table.
+        result = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+        assert result.success, failure_lines(result)
+    stored = _stored_partitions(lake, "constituent_changes")
+    [event] = _materializations(result, "constituent_changes")
+    meta = event.metadata
+    assert (meta["partition"].value, meta["partition_rows"].value) == ("2023", stored["2023"])
+    assert meta["dagster/row_count"].value == sum(stored.values()) > stored["2023"]
+    assert meta["table_partitions_with_rows"].value == len(stored) == 2
+
+
+def _check_facts(lake: Lake, years, reviews) -> None:
+    for table, column in TABLES.items():
+        stored = _stored_partitions(lake, table)
+        events = _materializations(years if column == "recon_year" else reviews, table)
+        assert events, table
+        for event in events:
+            meta = event.metadata
+            assert next(iter(meta)) == "partition" and meta["partition"].value == event.partition, table
+            assert meta["partition_rows"].value == stored.get(event.partition, 0), (table, event.partition)
+            assert meta["dagster/row_count"].value == sum(stored.values()), table
+            assert meta["table_partitions_with_rows"].value == len(stored), table
+            assert meta["table_partition_range"].value == f"{min(stored)}..{max(stored)}", table
+            # Every other fact is the partition's (`partition_*`) or says why it is empty (`status`).
+            assert {k for k in meta if not k.startswith(("partition", "table_", "dagster/"))} <= {
+                "status", "series_chart"}, table
+
+
+def _observed(result, asset: str) -> dict[str, dict]:
+    """{partition: metadata} of the run's observations of `asset`: its partitions left unmaterialized."""
+    seen = [e.asset_observation_data.asset_observation for e in result.all_events
+            if e.event_type_value == "ASSET_OBSERVATION"]
+    return {o.partition: o.metadata for o in seen if o.asset_key == dg.AssetKey(asset)}
+
+
+@pytest.mark.slow
+def test_a_partition_without_rows_is_not_materialized_and_says_why(built):
+    """One run over the years 2016..2030: the partitions holding rows are materialized, those without
+    are missing (not green with 0 rows, not failed) and say why; the checks ran, and what reads the
+    tables (market data, weights, levels) still ran."""
+    root, instance, years, reviews = built
+    lake, keys = Lake(root), [str(y) for y in range(2016, 2031)]
+    for table in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
+        rows = lake.read(table)
+        filled = set() if rows is None else {str(y) for y in rows["recon_year"].unique()}
+        status = instance.get_status_by_partition(dg.AssetKey(table), keys, recon_years)
+        assert {k for k, v in status.items() if v is not None and v.value == "MATERIALIZED"} == filled, table
+        assert all(status[k] is None for k in keys if k not in filled), table  # missing, not failed
+        assert set(_observed(years, table)) == set(keys) - filled, table
+    assert lake.read("constituents").is_empty()  # the samples hold no membership list
+    assert {y for y in keys if y in {"2019", "2020", "2022", "2023", "2024"}} == {
+        str(y) for y in lake.read("source_documents")["recon_year"].unique()}
+    why = _observed(years, "constituents")
+    assert why["2016"]["status"].value == "not materialized: no documents under raw/2016/"
+    assert why["2020"]["status"].value == "not materialized: no rows in this year's documents"
+    logged = [r.user_message for r in instance.all_logs(years.run_id) if r.user_message]
+    assert "constituent_changes 2021: not materialized: no documents under raw/2021/" in logged
+    # Their checks still ran (over the run's rows) and passed; the blocking ones gate the write as before.
+    checked = {(e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
+               for e in years.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert ("constituents", "no_null_contract_columns") in checked and _failed_checks(years) == []
+    # Downstream: the market data (tickers from the lists) and every review still ran and materialized.
+    assert reviews.success and [m.asset_key.to_user_string() for m in reviews.asset_materializations_for_node(
+        "market_data")] == ["market_data"]
+    assert len(reviews.asset_materializations_for_node("index_levels")) == 8
 
 
 @pytest.mark.slow
@@ -188,8 +278,11 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
         result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
         assert result.success, failure_lines(result)
     meta = {m.partition: m.metadata for m in result.asset_materializations_for_node("quarterly_weights")}
-    assert meta["2023-09"]["status"].value.startswith("pending: cut-off 2023-09-06 is after the last close")
-    assert meta["2023-06"]["dagster/row_count"].value == 3
+    # The pending review holds no rows: observed with its reason, not materialized.
+    assert sorted(meta) == ["2023-06"]
+    assert _observed(result, "quarterly_weights")["2023-09"]["status"].value.startswith(
+        "not materialized: pending: cut-off 2023-09-06 is after the last close")
+    assert meta["2023-06"]["partition_rows"].value == 3
     got = Lake(tmp_lake).query("SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
                                "FROM quarterly_weights ORDER BY symbol")
     cap = {"AAA": 10.0 * 1000, "BBB": 20.0 * 500 * 0.5, "CCC": 5.0 * 2000 * 0.8}  # CCC carried back a day

@@ -43,6 +43,7 @@ class Server:
     url: str
     lake: Lake
     log: Path
+    build_output: str = ""  # what `russell-pipeline build` printed
 
     def graphql(self, query: str) -> dict:
         request = urllib.request.Request(f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
@@ -129,6 +130,7 @@ def server(tmp_path_factory) -> Server:
     try:
         out, err = build.communicate(timeout=600)
         assert build.returncode == 0, f"{first_line}{out}{err[-3000:]}"
+        server.build_output = first_line + out
         _wait_until_loaded(server, process)
         yield server
     finally:
@@ -181,10 +183,11 @@ def test_asset_graph_edges_and_partition_mappings(server):
 
 
 def _expected_keys() -> tuple[list[str], list[str]]:
-    """Years 2010 to four years ahead; reviews 2016-03 to the one whose quarter has begun (UTC)."""
+    """Years 2010 to four years ahead; reviews from the index's first (2019-03: none can hold data
+    before it) to the one whose quarter has begun (UTC)."""
     now = datetime.now(UTC)
     years = [str(y) for y in range(2010, now.year + 5)]
-    reviews = [f"{y}-{m:02d}" for y in range(2016, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
+    reviews = [f"{y}-{m:02d}" for y in range(2019, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
     return years, reviews
 
 
@@ -194,13 +197,17 @@ def test_partitions_and_how_many_are_materialized(server):
               "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }")
     stats = {name: server.asset(name, fields) for name in
              ("raw_documents", *YEAR_ASSETS, "quarterly_weights", "index_levels")}
+    # Every year was built, but only the partitions holding rows are materialized: the others are
+    # missing, not green with 0 rows (their observation says why).
+    filled = {"source_documents": ["2019", "2020", "2022", "2023", "2024"], "constituents": [],
+              "constituent_changes": ["2020", "2023"], "recon_calendar": years}
     for name in YEAR_ASSETS:
         assert stats[name]["partitionKeys"] == years
-        # Every year was built, the empty ones too (their metadata says why they are empty).
-        assert stats[name]["partitionStats"] == {"numMaterialized": len(years), "numPartitions": len(years),
+        assert stats[name]["partitionStats"] == {"numMaterialized": len(filled[name]), "numPartitions": len(years),
                                                  "numFailed": 0, "numMaterializing": 0}
-        assert stats[name]["assetPartitionStatuses"]["ranges"] == [
-            {"startKey": years[0], "endKey": years[-1], "status": "MATERIALIZED"}]
+        ranges = [(r["startKey"], r["endKey"]) for r in stats[name]["assetPartitionStatuses"]["ranges"]
+                  if r["status"] == "MATERIALIZED"]
+        assert [k for a, b in ranges for k in years[years.index(a):years.index(b) + 1]] == filled[name], name
     # raw_documents is the files themselves: observed by the sensor, never materialized.
     assert stats["raw_documents"]["partitionStats"]["numMaterialized"] == 0
     for name in ("quarterly_weights", "index_levels"):
@@ -220,6 +227,9 @@ MATERIALIZATIONS = ("assetMaterializations(partitions: [{keys}]) {{ partition ru
                     "... on MarkdownMetadataEntry {{ mdStr }} }} }}")
 
 
+OBSERVATIONS = MATERIALIZATIONS.replace("assetMaterializations", "assetObservations")
+
+
 def _partition_metadata(server: Server, asset: str, keys: list[str]) -> dict[str, dict]:
     found = server.asset(asset, MATERIALIZATIONS.format(keys=", ".join(f'"{k}"' for k in keys)))
     # Newest first: the first materialization seen of a partition is its latest.
@@ -236,21 +246,35 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
     shown = _partition_metadata(server, "index_levels", BUILT_REVIEWS)
     assert sorted(shown) == sorted(stored) == BUILT_REVIEWS
     for review, meta in shown.items():
-        assert (meta["dagster/row_count"], meta["first_date"], meta["last_date"]) == (
-            stored[review]["rows"], str(stored[review]["first"]), str(stored[review]["last"]))
+        assert (meta["partition"], meta["partition_rows"], meta["partition_first_date"],
+                meta["partition_last_date"]) == (
+            review, stored[review]["rows"], str(stored[review]["first"]), str(stored[review]["last"]))
+        # Beside its own facts, the whole table as the run left it.
+        assert (meta["dagster/row_count"], meta["table_partitions_with_rows"]) == (levels.height, 5)
     # One run wrote all five, yet each partition carries its own count (not the run's total).
-    assert (shown["2019-06"]["dagster/row_count"], shown["2019-09"]["dagster/row_count"]) == (58, 64)
+    assert (shown["2019-06"]["partition_rows"], shown["2019-09"]["partition_rows"]) == (58, 64)
 
     changes = _partition_metadata(server, "constituent_changes", ["2016", "2020", "2023"])
     per_year = dict(server.lake.read("constituent_changes").group_by("recon_year").len().iter_rows())
-    assert {y: m["dagster/row_count"] for y, m in changes.items()} == {
-        "2016": 0, "2020": per_year[2020], "2023": per_year[2023]}
+    assert {y: m["partition_rows"] for y, m in changes.items()} == {"2020": per_year[2020], "2023": per_year[2023]}
     assert per_year[2020] != per_year[2023]
     documents = _partition_metadata(server, "source_documents", ["2016", "2020"])
-    assert documents["2016"]["status"] == "no documents under raw/2016/"
-    assert documents["2016"]["dagster/row_count"] == 0
+    # 2016 holds no document: not materialized; its observation in the UI says why.
+    assert "2016" not in documents
+    seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2016"'))["assetObservations"]
+    assert _metadata(seen[0]["metadataEntries"])["status"] == "not materialized: no documents under raw/2016/"
     [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
-    assert documents["2020"]["documents"] == f"- `{path}`: deletions, Russell Microcap, final, 256 rows"
+    assert documents["2020"]["partition_documents"] == f"- `{path}`: deletions, Russell Microcap, final, 256 rows"
+
+
+def test_every_column_of_every_table_asset_is_described(server):
+    nodes = server.graphql("{ assetNodes { assetKey { path } metadataEntries { label "
+                           "... on TableSchemaMetadataEntry { schema { columns { name description } } } } } }")
+    schemas = {n["assetKey"]["path"][0]: e["schema"]["columns"] for n in nodes["assetNodes"]
+               for e in n["metadataEntries"] if e["label"] == "dagster/column_schema"}
+    assert set(schemas) == {*YEAR_ASSETS, "quarterly_weights", "index_levels", *MEMBERSHIP}
+    assert [f"{a}.{c['name']}" for a, columns in schemas.items() for c in columns
+            if not (c["description"] or "").strip()] == []
 
 
 def test_checks_with_their_blocking_flag_and_latest_result(server):
@@ -363,6 +387,9 @@ def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tm
     expect(levels.locator(f"a[href^='/runs/{_latest_levels_run(server)}']")).to_be_visible()
     expect(nodes["recon_calendar"].get_by_text("3 / 3 Passed", exact=True)).to_be_visible()
     expect(nodes["recon_calendar"].get_by_text("100% filled", exact=True)).to_be_visible()
+    # The documents' kind is drawn as a word (Dagster draws `pdf` as a bare icon).
+    for name in ("raw_documents", "source_documents", "constituents", "constituent_changes"):
+        expect(nodes[name].get_by_text("PDFs", exact=True)).to_be_visible()
     page.wait_for_load_state("networkidle")
     shot = Path(os.environ.get("RUSSELL_LINEAGE_PNG") or tmp_path / "lineage.png")
     page.screenshot(path=shot)
@@ -374,21 +401,84 @@ def test_asset_page_shows_the_latest_materialization(browser, server, page):
 
     levels = server.lake.read("index_levels")
     latest = levels.sort("date").row(-1, named=True)
-    latest_rows = levels.filter(pl.col("review") == latest["review"]).height
     page.goto(f"{server.url}/assets/index_levels")
     expect(page.get_by_text("Latest materialization", exact=True).locator("xpath=..")).to_contain_text(
         latest["review"])
+    # The headline is the whole table's, though the latest materialization is one review's; the
+    # metadata below names that review and labels its own facts as the partition's.
     expect(page.get_by_text("Row count", exact=True).locator("xpath=..")).to_have_text(
-        re.compile(rf"^Row count\s*{latest_rows}$"))
-    for label, value in (("last_date", latest["date"]), ("series_latest_date", latest["date"]),
-                         ("series_sessions", levels.height)):
+        re.compile(rf"^Row count\s*{levels.height:,}$"))
+    for label, value in (("partition", latest["review"]), ("partition_last_date", latest["date"]),
+                         ("table_last_date", latest["date"]), ("table_partitions_with_rows", 5),
+                         ("table_partition_range", "2019-03..2020-03")):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_contain_text(str(value))
 
     # A partition opened on its own shows its own row count and dates.
     page.goto(f"{server.url}/assets/index_levels?view=partitions&partition=2019-06")
     expect(page.get_by_text("Materialized (5)", exact=True)).to_be_visible()
     period = levels.filter(pl.col("review") == "2019-06")
-    for label, value in (("dagster/row_count", period.height), ("first_date", period["date"].min()),
-                         ("last_date", period["date"].max())):
+    for label, value in (("partition_rows", period.height), ("partition_first_date", period["date"].min()),
+                         ("partition_last_date", period["date"].max())):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
             re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$"))
+
+
+def test_every_kind_shows_a_word_and_every_column_its_meaning(browser, server, page):
+    from playwright.sync_api import expect
+
+    for name, kinds in (("raw_documents", ["PDFs"]), ("source_documents", ["PDFs", "DuckDB", "Parquet", "Polars"])):
+        page.goto(f"{server.url}/assets/{name}")
+        section = page.get_by_text("Kinds", exact=True).locator("xpath=..")
+        tags = section.locator("[class*='opTagsContainer']")
+        expect(tags).to_have_count(len(kinds))
+        # Each kind tag says its name in words, none is an icon alone.
+        assert sorted(t.inner_text().strip() for t in tags.all()) == sorted(kinds)
+    column = page.locator("tr", has=page.get_by_text("doc_type", exact=True))
+    expect(column).to_contain_text("membership_list")
+    expect(page.locator("tr", has=page.get_by_text("sha256", exact=True))).to_contain_text(
+        "every row traced to a document carries it")
+
+
+def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
+    from playwright.sync_api import expect
+
+    printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", server.build_output)
+    assert len(printed) == 5, server.build_output  # years, market data, weights, levels, membership
+    for run_id in printed:
+        found = server.graphql(f'{{ runOrError(runId: "{run_id}") {{ __typename ... on Run {{ status }} }} }}')
+        assert found["runOrError"] == {"__typename": "Run", "status": "SUCCESS"}, run_id
+    page.goto(f"{server.url}/runs/{printed[-1]}")
+    expect(page.get_by_text("Success", exact=True).first).to_be_visible()
+    expect(page.get_by_text("No run found", exact=True)).to_have_count(0)
+
+
+def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):
+    """Last in the module (it breaks year 2023): a list with a row the parser cannot read fails its
+    year; the build's summary, the failed check and the failed partition's page name file and line."""
+    from playwright.sync_api import expect
+
+    root = server.lake.root.parent
+    bad = server.lake.root / "raw" / "2023" / "zz-adds.txt"
+    bad.write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+                   "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n", encoding="utf-8")
+    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    try:
+        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
+                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        bad.unlink()
+    where = ("line holding data no row was read from: path=raw/2023/zz-adds.txt, page=1, line=5, "
+             "text=BETA INDUSTRIES BE TA Technology")
+    assert done.returncode == 1 and where in done.stdout + done.stderr, done.stdout + done.stderr
+    # Through GraphQL: the partition's latest observation says why it failed.
+    data = server.graphql('{ assetOrError(assetKey: {path: ["source_documents"]}) { ... on Asset { '
+                          'assetObservations(partitions: ["2023"], limit: 1) { metadataEntries { label '
+                          '... on TextMetadataEntry { text } } } } } }')
+    [observation] = data["assetOrError"]["assetObservations"]
+    status = {e["label"]: e.get("text") for e in observation["metadataEntries"]}["status"]
+    assert status.startswith("failed: blocking check failed") and where in status
+    # In the browser: the failed partition's page shows the reason beside the failure.
+    page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2023")
+    expect(page.get_by_text(re.compile(r"raw/2023/zz-adds\.txt, page=1, line=5")).first).to_be_visible(
+        timeout=WAIT_MS)

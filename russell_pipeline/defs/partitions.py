@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from russell_pipeline.lib.market.contract import FIRST_REVIEW
+
 # Reconstitution years: from 2010, the first year `fetch` knows published lists for (the calendar
 # rules start in 2016; earlier years hold what their documents publish), to four years ahead so
 # the calendar shows projected future years.
@@ -9,9 +11,12 @@ recon_years = dg.TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 1 *", start="2010", fmt="%Y", end_offset=5
 )
 
-# Index reviews YYYY-03/06/09/12; the window of the current quarter is included.
+# Index reviews YYYY-03/06/09/12 from the index's first review (2019-03: a review holds weights
+# only if the market data has its members, and the market-data contract starts them there, so an
+# earlier partition could never be filled; docs/methodology.md §1.1); the window of the current
+# quarter is included.
 reviews = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 3,6,9,12 *", start="2016-03", fmt="%Y-%m", end_offset=1
+    cron_schedule="0 0 1 3,6,9,12 *", start=FIRST_REVIEW, fmt="%Y-%m", end_offset=1
 )
 
 # A review reads its dates from its year's calendar. By time window, a December review also

@@ -6,15 +6,15 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.sessions import previous_session
+from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.limits import MB, Limits
+from russell_pipeline.lib.market.synthetic import borrowed_tickers
 from russell_pipeline.planning import digests
 from russell_pipeline.settings import (
     DEFAULT_CACHE,
@@ -98,22 +98,25 @@ class MarketSource(dg.ConfigurableResource):
     synthetic_end: str = ""
     max_stale_sessions: int = 10
     synthetic_stocks: int = 3000
+    # The time it is (ISO 8601 with its offset); empty for the system clock. Tests set it.
+    now: str = ""
+
+    def last_session(self) -> date:
+        """The last NYSE session completed now: market rows dated later are refused."""
+        return last_completed_session(datetime.fromisoformat(self.now) if self.now else datetime.now(UTC))
 
     def end_date(self) -> date:
-        if self.synthetic_end:
-            return date.fromisoformat(self.synthetic_end)
-        now = datetime.now(ZoneInfo("America/New_York"))
-        # A session counts once the US close (16:00 New York) has passed.
-        today = now.date() if now.hour >= 17 else date.fromordinal(now.date().toordinal() - 1)
-        return previous_session(today)
+        return date.fromisoformat(self.synthetic_end) if self.synthetic_end else self.last_session()
 
     def fingerprint(self, symbols: list[str]) -> object:
         """What the market data would be made from now: the folder's files, or the synthetic
-        feed's settings and the tickers it borrows from the ingested lists."""
+        feed's settings and the tickers it borrows from the ingested lists (those only: symbols
+        past the feed's stock count do not reach it, so they do not change its digest)."""
         if self.folder:
             files = sorted(p for p in Path(self.folder).glob("*") if p.is_file())
             return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
-        return ["synthetic", self.end_date(), self.synthetic_stocks, digests.digest(symbols)]
+        borrowed = borrowed_tickers(symbols, self.synthetic_stocks)
+        return ["synthetic", self.end_date(), self.synthetic_stocks, digests.digest(borrowed)]
 
 
 class FetchSettings(dg.ConfigurableResource):
@@ -123,11 +126,12 @@ class FetchSettings(dg.ConfigurableResource):
     mirror: str = ""
     sources: str = ""
     timeout: float = 60.0
+    max_pdf_bytes: int = Limits().pdf_bytes  # a body over this is refused while it streams (RUSSELL_MAX_PDF_MB)
 
     def client(self):
         from russell_pipeline.lib.fetch.download import Client
 
-        return Client(mirror=self.mirror, timeout=self.timeout)
+        return Client(mirror=self.mirror, timeout=self.timeout, max_bytes=self.max_pdf_bytes)
 
     def registry(self):
         from russell_pipeline.lib.fetch.registry import load_registry
@@ -143,5 +147,5 @@ def resources(settings: Settings) -> dict:
                              max_pdf_mb=settings.limits.pdf_bytes / MB, max_text_mb=settings.limits.text_chars / MB,
                              max_pages=settings.limits.pages),
         "market": MarketSource(folder=settings.market_data),
-        "fetch": FetchSettings(mirror=settings.mirror),
+        "fetch": FetchSettings(mirror=settings.mirror, max_pdf_bytes=settings.limits.pdf_bytes),
     }

@@ -10,6 +10,18 @@ them, and hands both to `commit`, which
    between leaves the partitions looking out of date, never falsely up to date;
 5. publishes the warehouse views once, and attaches each partition's own facts to its materialization.
 
+A partition of a partitioned table that holds no rows is **not materialized** (the rule lives here,
+once, for every asset): its rows are written (none, so an emptied partition is cleared) and its
+lineage recorded, so the planner does not ask for it again, but Dagster shows it missing, not green.
+Its facts go to an `AssetObservation` of that partition whose `status` says why (`not materialized:
+no documents under raw/2013/`), and to the run's log. Dagster 1.13 materializes an output for every
+partition of a ranged run, so when some partitions are empty the asset's output is skipped (its specs
+are `skippable` / `output_required=False`) and each filled partition gets its own
+`AssetMaterialization` instead. A skipped output skips the steps that depend on it *in the same
+run* (Dagster's rule for skippable outputs); `build` and the sensors run each asset in its own run,
+so what depends on it still runs. Check results are reported either way, and a failed blocking check
+still stops the write before anything of this.
+
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`) and what `commit` does with a failure.
 """
@@ -26,6 +38,8 @@ import polars as pl
 from russell_pipeline.lake.store import Lake
 
 Level = Literal["block", "error", "warn"]
+# The `status` of a partition that holds no rows, on its observation and in the run's log.
+STATUS, NOT_MATERIALIZED, FAILED = "status", "not materialized", "failed"
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
 
 
@@ -86,6 +100,17 @@ def _why(result: dg.AssetCheckResult) -> str:
     return f"{result.asset_key.to_user_string()}.{result.check_name} ({text})"
 
 
+def refuse(context: dg.AssetExecutionContext, assets: Iterable[str], reason: str) -> Iterator[dg.AssetObservation]:
+    """Fail the step with `reason` (one line), first observing each of the run's partitions of
+    `assets` with `status: failed: <reason>`: the failed partition's page in the UI says why, above
+    the facts of the data it still holds."""
+    keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
+    for asset in assets:
+        for key in keys:
+            yield dg.AssetObservation(asset_key=asset, partition=key, metadata={STATUS: f"{FAILED}: {reason}"})
+    raise dg.Failure(description=reason, allow_retries=False)
+
+
 def commit(
     context: dg.AssetExecutionContext,
     store: Lake,
@@ -95,19 +120,23 @@ def commit(
     lineage: dict[str, dict[str, str]],
     facts: dict[str, dict],
     data_version: str | None = None,
-) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+) -> Iterator[
+    dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation
+]:
     """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
-    ({asset: {partition: digest}}), publish, then materialize each asset of `facts`.
+    ({asset: {partition: digest}}), publish, then materialize each asset of `facts`, each partition
+    that holds rows (one with none is observed, not materialized: see the module's docstring).
 
     `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
-    own), {asset: metadata} for an unpartitioned one. Call with the lake's writer lock held."""
+    own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
+    Call with the lake's writer lock held."""
     blocking = {(c.asset, c.name) for c in checks if c.blocking}
-    results = list(results)
+    results, staged = list(results), list(staged)
     yield from results
     failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
     if failed:
-        raise dg.Failure(description="blocking check failed, nothing written (the stored partitions stay): "
-                         + "; ".join(_why(r) for r in failed), allow_retries=False)
+        yield from refuse(context, facts, "blocking check failed, nothing written (the stored partitions stay): "
+                          + "; ".join(_why(r) for r in failed))
     with store.locked():
         for s in staged:
             store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
@@ -116,10 +145,32 @@ def commit(
         store.publish()
     partitioned = context.assets_def.partitions_def is not None
     version = dg.DataVersion(data_version) if data_version else None
+    rows = _rows_per_partition(staged) if partitioned else {}
     for asset, meta in facts.items():
-        if partitioned:
+        if not partitioned:
+            yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
+            continue
+        empty = [key for key in meta if rows.get(asset, {}).get(key) == 0]
+        if not empty:  # the output: Dagster materializes every partition of the run, downstream steps run
             for key, partition_meta in meta.items():
                 context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
             yield dg.MaterializeResult(asset_key=asset, data_version=version)
-        else:
-            yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
+            continue
+        for key, partition_meta in meta.items():
+            if key in empty:
+                why = f"{NOT_MATERIALIZED}: {partition_meta.get(STATUS) or 'no rows'}"
+                context.log.info(f"{asset} {key}: {why}")
+                yield dg.AssetObservation(asset_key=asset, partition=key, metadata={**partition_meta, STATUS: why})
+            else:
+                yield dg.AssetMaterialization(asset_key=asset, partition=key, metadata=partition_meta)
+
+
+def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:
+    """{table: {partition key: rows staged}} of the partitioned tables of a write."""
+    out: dict[str, dict[str, int]] = {}
+    for s in staged:
+        if s.partition_column is None or s.keys is None:
+            continue
+        counts = dict(s.rows.lazy().group_by(s.partition_column).agg(pl.len()).collect().iter_rows())
+        out[s.table] = {str(k): counts.get(k, 0) for k in s.keys}
+    return out

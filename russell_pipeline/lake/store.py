@@ -50,7 +50,57 @@ LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was 
 # Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
 MACROS = Path(__file__).parent / "macros"
 # Only these statement types reach the untrusted query surface.
-READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+def _explained(statement) -> tuple[str | None, bool]:
+    """(the statement an EXPLAIN explains, whether it asks to ANALYZE it), from DuckDB's own tokens."""
+    sql = statement.query
+    every = duckdb.tokenize(sql)
+    spans = [(at, sql[at:nxt].strip().lower(), kind)
+             for (at, kind), (nxt, _) in zip(every, [*every[1:], (len(sql), None)])]
+    tokens = [at for at, _, kind in spans if kind != duckdb.token_type.comment]
+    words = [word for _, word, kind in spans if kind != duckdb.token_type.comment]
+    if len(tokens) < 2 or words[0] != "explain":
+        return None, False
+    i = 1
+    if words[1] == "(":  # EXPLAIN (option, ...) statement
+        close = words.index(")", 1) if ")" in words[1:] else len(words) - 1
+        options, i = words[2:close], close + 1
+    else:
+        options = []
+        while i < len(words) and words[i] in ("analyze", "analyse"):
+            options.append(words[i])
+            i += 1
+    inner = sql[tokens[i]:] if i < len(tokens) else None
+    return inner, any(o in ("analyze", "analyse") for o in options)
+
+
+def _reads_only(statement) -> bool:
+    """A SELECT, or an EXPLAIN (never EXPLAIN ANALYZE, which runs what it explains) of one SELECT:
+    decided by DuckDB's parse of the statement, not by its text."""
+    if statement.type == duckdb.StatementType.SELECT:
+        return True
+    if statement.type != duckdb.StatementType.EXPLAIN:
+        return False
+    inner, analyze = _explained(statement)
+    if analyze or inner is None:
+        return False
+    try:
+        explained = duckdb.extract_statements(inner)
+    except duckdb.Error:
+        return False
+    return len(explained) == 1 and explained[0].type == duckdb.StatementType.SELECT
+
+
+def _kind(statement) -> str:
+    if statement.type == duckdb.StatementType.EXPLAIN:
+        inner, analyze = _explained(statement)
+        try:
+            kinds = ", ".join(s.type.name for s in duckdb.extract_statements(inner)) if inner else "nothing"
+        except duckdb.Error:
+            kinds = "a statement DuckDB cannot parse"
+        return f"EXPLAIN{' ANALYZE' if analyze else ''} of {kinds}"
+    return statement.type.name
 
 
 def _fault(table: str, point: str) -> None:
@@ -454,8 +504,8 @@ class Lake:
                 statements = con.extract_statements(sql)
             except duckdb.Error as err:
                 raise LakeError(f"query: {' '.join(str(err).split())}") from None
-            if len(statements) != 1 or statements[0].type not in READ_ONLY_STATEMENTS:
-                kinds = ", ".join(s.type.name for s in statements) or "nothing"
-                raise LakeError(f"query: only one SELECT statement is allowed (got {kinds}); "
-                                "the query surface is read-only")
+            if len(statements) != 1 or not _reads_only(statements[0]):
+                kinds = ", ".join(_kind(s) for s in statements) or "nothing"
+                raise LakeError(f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
+                                f"allowed (got {kinds}); the query surface is read-only")
             return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())

@@ -12,7 +12,7 @@ from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
-from russell_pipeline.lib.market.contract import MarketData
+from russell_pipeline.lib.market.contract import FIRST_REVIEW, MarketData
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -40,12 +40,16 @@ def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
 
 
 def ingested_symbols(store: Lake) -> list[str]:
-    """Tickers of the ingested lists, oldest year first: the synthetic feed names its stocks after them."""
+    """Tickers of the ingested lists of the years the index covers (from its first review's year),
+    oldest year first: the synthetic feed names its stocks after them. Lists of earlier years are
+    not read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
     symbols: list[str] = []
     for table in ("constituents", "constituent_changes"):
-        df = store.read(table)
-        if df is not None and df.height:
-            symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
+        scan = store.scan(table)
+        if scan is None:
+            continue
+        df = scan.filter(pl.col("recon_year") >= int(FIRST_REVIEW[:4])).select("recon_year", "symbol").collect()
+        symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
     return list(dict.fromkeys(symbols))
 
 

@@ -12,3 +12,6 @@ class InputError(Exception):
         self.path = str(path)
         self.problem = " ".join(str(problem).split())
         super().__init__(f"{self.path}: {self.problem}")
+
+    def __reduce__(self):  # crosses process boundaries (documents are read in worker processes)
+        return InputError, (self.path, self.problem)

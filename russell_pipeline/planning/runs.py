@@ -21,9 +21,10 @@ import dagster as dg
 
 from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, recon_years, reviews
 from russell_pipeline.defs.resources import mark_dead_runs_failed, resources
+from russell_pipeline.lake.commit import NOT_MATERIALIZED, STATUS
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.lake.tables import ingested_symbols
-from russell_pipeline.planning import digests, stale
+from russell_pipeline.planning import attempts, digests, stale
 from russell_pipeline.settings import Settings
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
@@ -62,15 +63,35 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
 
 def failure_lines(result) -> list[str]:
     """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error)."""
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data:
-            error = event.step_failure_data.error
-            while error.cause is not None:
-                error = error.cause
-            text = " ".join(error.message.split())
-            lines.append(f"{event.step_key}: {text.removeprefix('dagster._core.definitions.events.Failure: ')}")
+    lines = [attempts.failure_line(e) for e in result.all_events if e.is_step_failure and e.step_failure_data]
     return lines or ["run failed"]
+
+
+def not_materialized(result) -> list[str]:
+    """The partitions a run left unmaterialized because they hold no rows (lake/commit.py), one line
+    per reason: `constituents, constituent_changes 2010..2018, 2021: not materialized: no documents
+    under raw/<year>/`."""
+    by_reason: dict[str, dict[str, list[str]]] = {}
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_OBSERVATION":
+            continue
+        seen = event.asset_observation_data.asset_observation
+        status = seen.metadata.get(STATUS)
+        text = getattr(status, "value", status)
+        if seen.partition is None or not str(text).startswith(NOT_MATERIALIZED):
+            continue
+        reason = str(text).replace(seen.partition, "<year>" if len(seen.partition) == 4 else "<review>")
+        by_reason.setdefault(reason, {}).setdefault(seen.asset_key.to_user_string(), []).append(seen.partition)
+    lines = []
+    for reason, assets in by_reason.items():
+        by_keys: dict[tuple[str, ...], list[str]] = {}
+        for asset, keys in assets.items():
+            by_keys.setdefault(tuple(sorted(keys)), []).append(asset)
+        for keys, names in by_keys.items():
+            every = (recon_years if len(keys[0]) == 4 else reviews).get_partition_keys()
+            spans = ", ".join(a if a == b else f"{a}..{b}" for a, b in digests.ranges(list(keys), every))
+            lines.append(f"{', '.join(names)} {spans}: {reason}")
+    return lines
 
 
 def failed_checks(result) -> list[str]:
@@ -80,7 +101,8 @@ def failed_checks(result) -> list[str]:
 
 
 class _Runner:
-    """Runs jobs in this process, prints one line per run, and collects failures."""
+    """Runs jobs in this process, prints one line per run (with its full run id: the UI opens it at
+    /runs/<id>), and collects failures."""
 
     def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool):
         from russell_pipeline.definitions import definitions
@@ -89,7 +111,19 @@ class _Runner:
         self.failures: list[str] = []
 
     def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False,
-            assets: list[str] | None = None) -> bool:
+            assets: list[str] | None = None, attempt: str | None = None) -> bool:
+        """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going."""
+        if attempt is not None:
+            before = attempts.previous(self.instance, attempt)
+            if before is not None and before.going:
+                print(f"{label}: {before.line()}", flush=True)
+                return True
+            if before is not None:
+                if not quiet_failure:
+                    self.failures.append(f"{label}: {before.line()}")
+                    print(f"{label}: {before.line()}", file=sys.stderr, flush=True)
+                return False
+            tags = {**(tags or {}), **attempts.tags(attempt)}
         started = time.perf_counter()
         result = self.defs.resolve_job_def(job_name).execute_in_process(
             instance=self.instance, tags=tags or {},
@@ -100,8 +134,10 @@ class _Runner:
         )
         took, checks = time.perf_counter() - started, failed_checks(result)
         if result.success:
-            print(f"{label}: ok in {took:.1f}s (run {result.run_id[:8]})"
+            print(f"{label}: ok in {took:.1f}s (run {result.run_id})"
                   + (f"; checks failed: {', '.join(checks)}" if checks else ""), flush=True)
+            for line in not_materialized(result):  # said once: their lineage is recorded, so not planned again
+                print(f"  {line}", flush=True)
         elif not quiet_failure:
             for line in failure_lines(result):
                 self.failures.append(f"{label}: {line}")
@@ -109,17 +145,25 @@ class _Runner:
         return result.success
 
     def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool,
-               asset: str | None = None) -> None:
+               inputs: dict[str, str], asset: str | None = None) -> None:
+        """Runs over the consecutive ranges of `keys`; `inputs`: each partition's input digest (its attempt)."""
+        target = asset or job_name
+
+        def attempt(span: list[str]) -> str:
+            return attempts.key(target, {k: inputs[k] for k in span})
+
         for first, last in digests.ranges(keys, all_keys):
-            label = (asset or job_name) + f" {first}" + (f"..{last}" if last != first else "")
+            label = target + f" {first}" + (f"..{last}" if last != first else "")
+            span = all_keys[all_keys.index(first):all_keys.index(last) + 1]
             tags = {RANGE_START: first, RANGE_END: last}
             if self.run(job_name, label, tags, quiet_failure=retry_alone and first != last,
-                        assets=[asset] if asset else None):
+                        assets=[asset] if asset else None, attempt=attempt(span)):
                 continue
             if retry_alone and first != last:  # isolate the failing partitions: the others still build
                 print(f"{label}: failed; running its partitions one by one", flush=True)
-                for key in all_keys[all_keys.index(first):all_keys.index(last) + 1]:
-                    self.run(job_name, f"{job_name} {key}", {RANGE_START: key, RANGE_END: key})
+                for key in span:
+                    self.run(job_name, f"{job_name} {key}", {RANGE_START: key, RANGE_END: key},
+                             attempt=attempt([key]))
 
 
 def build(settings: Settings, verbose: bool = False) -> int:
@@ -127,29 +171,34 @@ def build(settings: Settings, verbose: bool = False) -> int:
     lake.check_writable()
     instance = instance_for(lake)
     for run_id in mark_dead_runs_failed(instance):
-        print(f"marked run {run_id[:8]} failed: its process died before it finished")
+        print(f"marked run {run_id} failed: its process died before it finished")
     runner = _Runner(instance, settings, verbose)
     years = recon_years.get_partition_keys()
-    out_of_date = stale.stale_years(lake, years)
+    now = stale.year_digests(lake, years)
+    out_of_date = {asset: digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()}
     todo = sorted(set(out_of_date["documents"]) | set(out_of_date["recon_calendar"]))
     print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({', '.join(todo)})" if todo else ""), flush=True)
-    runner.ranges("recon_year_job", todo, years, retry_alone=True)
+    # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
+    runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 
-    if stale.market_stale(lake, resources(settings)["market"].fingerprint(ingested_symbols(lake))):
-        runner.run("market_job", "market_data")
+    fingerprint = resources(settings)["market"].fingerprint(ingested_symbols(lake))
+    if stale.market_stale(lake, fingerprint):
+        runner.run("market_job", "market_data", attempt=stale.market_attempt(fingerprint))
     else:
         print("market_data: up to date", flush=True)
 
-    out_of_date = stale.stale_reviews(lake)
+    expected = stale.review_digests(lake)
+    out_of_date = {asset: digests.out_of_date(now, lake.lineage(asset)) for asset, now in expected.items()}
     keys = sorted(set(out_of_date["quarterly_weights"]) | set(out_of_date["index_levels"]))
     print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
     # the levels from the period before it on (each period starts from the one before).
     for asset in ("quarterly_weights", "index_levels"):
-        runner.ranges("reviews_job", out_of_date[asset], reviews.get_partition_keys(), retry_alone=False, asset=asset)
+        runner.ranges("reviews_job", out_of_date[asset], reviews.get_partition_keys(), retry_alone=False,
+                      inputs=expected[asset], asset=asset)
 
     if stale.membership_stale(lake):
-        runner.run("membership_job", "membership")
+        runner.run("membership_job", "membership", attempt=stale.membership_attempt(lake))
     else:
         print("membership: up to date", flush=True)
 

@@ -10,20 +10,32 @@ from __future__ import annotations
 
 import polars as pl
 
+from russell_pipeline.defs.partitions import reviews
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.weights import review_dates
-from russell_pipeline.planning import digests
+from russell_pipeline.planning import attempts, digests
+
+YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/documents/jobs.py)
+
+
+def year_digests(store: Lake, years: list[str]) -> dict[str, dict[str, str]]:
+    """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record now."""
+    docs = {y: digests.documents_inputs(digests.year_files(store.raw, int(y))) for y in years}
+    return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
 
 
 def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
     """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
-    docs = {y: digests.documents_inputs(digests.year_files(store.raw, int(y))) for y in years}
-    calendar = {y: digests.calendar_inputs(d) for y, d in docs.items()}
-    return {"documents": digests.out_of_date(docs, store.lineage("documents")),
-            "recon_calendar": digests.out_of_date(calendar, store.lineage("recon_calendar"))}
+    return {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in year_digests(store, years).items()}
+
+
+def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> str:
+    """The attempt (planning/attempts.py) of a run of the year job over `years`: its inputs are the
+    calendar's digests, which cover the year's files and both assets' code."""
+    return attempts.key(YEAR_JOB, {y: year_digests["recon_calendar"][y] for y in years})
 
 
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
@@ -33,13 +45,20 @@ def market_stale(store: Lake, fingerprint: object) -> bool:
     return store.lineage("market_data").get(MARKET_KEY) != digests.market_inputs(fingerprint)
 
 
+def market_attempt(fingerprint: object) -> str:
+    return attempts.key("market_data", {MARKET_KEY: digests.market_inputs(fingerprint)})
+
+
 def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     """The digests weights and levels of every review with market data and calendar dates would
     record now ({} per asset when the calendar or market data is not stored yet)."""
     calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
     if calendar is None or members is None or days is None:
         return {"quarterly_weights": {}, "index_levels": {}}
-    dates = review_dates(calendar).filter(pl.col("review").is_in(members["review"].unique().to_list()))
+    # Only reviews that are partitions: a review outside them (a feed reaching past the current
+    # quarter) has no partition to run, so it is never planned.
+    keys = set(members["review"].unique().to_list()) & set(reviews.get_partition_keys())
+    dates = review_dates(calendar).filter(pl.col("review").is_in(sorted(keys)))
     return digests.review_inputs(dates, days, members)
 
 
@@ -75,3 +94,7 @@ def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
 
 def membership_stale(store: Lake) -> bool:
     return store.lineage("membership").get(MEMBERSHIP_KEY) != membership_inputs(store)[1]
+
+
+def membership_attempt(store: Lake) -> str:
+    return attempts.key("membership", {MEMBERSHIP_KEY: membership_inputs(store)[1]})

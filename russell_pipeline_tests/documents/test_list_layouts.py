@@ -4,6 +4,7 @@ says what it is, and documents that say nothing recognizable (never 0 rows with 
 from __future__ import annotations
 
 import itertools
+import pickle
 import re
 
 import polars as pl
@@ -135,6 +136,22 @@ def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
     assert ingest_year(raw, 2020).constituent_changes.height == 256
 
 
+def test_every_bad_document_of_a_year_is_named_in_one_error(tmp_lake):
+    """Three bad files in one year: one error, one line, naming each file and its problem."""
+    raw = tmp_lake / "raw"
+    bad = {"a-notes.txt": "Minutes of the weekly meeting.\n", "b-list.txt": UNTITLED,
+           "c-adds.txt": "Russell 2000 Index - Additions\nCompany\tSymbol\tSector\n\nthe end\n"}
+    for name, text in bad.items():
+        (raw / "2020" / name).write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        ingest_year(raw, 2020)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("raw/2020: 3 documents cannot be read: ")
+    assert [part.split(": ")[0].rsplit("/", 1)[-1] for part in message.split("; ")][1:] == ["b-list.txt", "c-adds.txt"]
+    assert all(f"{raw / '2020' / name}: " in message for name in bad)
+    assert pickle.loads(pickle.dumps(info.value)).args == info.value.args  # crosses worker processes
+
+
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [("notes.txt", b"Minutes of the weekly meeting.\n", "not a recognized FTSE Russell document"),
@@ -206,3 +223,120 @@ def test_side_by_side_titles_in_one_text_cell_are_a_layout_error():
     with pytest.raises(LayoutError, match="^side-by-side tables without column positions cannot be split$"):
         find_header(line)
     assert find_header(Line(2, 2.0, (), "")) == ()  # an empty line opens no table
+
+
+# --- Lines that hold data: the parser's own account agrees with its rows on every layout family ---
+
+TWO_UP = ((50.0, "Company"), (200.0, "Ticker"), (300.0, "Company"), (450.0, "Ticker"))
+WITH_SECTOR = ((50.0, "Company"), (250.0, "Symbol"), (330.0, "Sector"))
+
+
+def _one_run(number: int, y: float, x: float, words: list[tuple[float, str]]) -> Line:
+    """A line printed as one run of text (no column-sized gap), each word at its own x."""
+    return Line(number, y, tuple(Word(t, wx, wx + 4, 0) for wx, t in words), " ".join(t for _, t in words))
+
+
+def _read(*pages: tuple[Line, ...]):
+    parsed = parse_list(tuple(Page(n, lines) for n, lines in enumerate(pages, start=1)))
+    return parsed, [(r.page, r.table, r.company, r.symbol) for r in parsed.rows]
+
+
+def test_a_name_printed_up_to_its_ticker_at_the_foot_of_the_longer_two_up_column_is_a_row():
+    """Two-up columns of unequal length: the last left row stands alone on its line, its long
+    name printed up to the ticker in one run; the right column ended a row earlier."""
+    lines = (_line(1, 90, *TWO_UP),
+             _line(2, 100, (50, "ALPHA CORP"), (200, "AAA"), (300, "OMEGA INC"), (450, "OOO")),
+             _line(3, 110, (50, "BETA INC"), (200, "BBB")),
+             _one_run(4, 120, 50, [(50, "AVAGO"), (70, "TECHNOLOGIESLTD"), (200, "AVGO")]))
+    parsed, rows = _read(lines)
+    assert rows == [(1, 0, "ALPHA CORP", "AAA"), (1, 0, "BETA INC", "BBB"), (1, 0, "AVAGO TECHNOLOGIESLTD", "AVGO"),
+                    (1, 1, "OMEGA INC", "OOO")]
+    assert (parsed.unread, parsed.page_stats) == ((), ((1, 4, 4),))
+
+
+def test_a_name_wrapped_at_the_foot_of_a_column_is_no_data_line_of_its_own():
+    """The rest of the name on the line under it, as far below as rows are apart, beside a right-hand row."""
+    lines = (_line(1, 90, *TWO_UP),
+             _line(2, 100, (50, "ALPHA CORP"), (200, "AAA"), (300, "OMEGA INC"), (450, "OOO")),
+             _line(3, 110, (50, "AVAGO TECHNOLOGIES"), (200, "AVGO"), (300, "PSI CORP"), (450, "PSI")),
+             _line(4, 120, (50, "LTD"), (300, "RHO INC"), (450, "RHO")))
+    parsed, rows = _read(lines)
+    assert [r[3] for r in rows] == ["AAA", "AVGO", "OOO", "PSI", "RHO"]
+    assert (parsed.unread, parsed.page_stats) == ((), ((1, 5, 5),))
+
+
+def test_a_name_wrapped_at_the_foot_of_a_page_is_no_data_line_of_its_own():
+    """The rest of the last name of page 1 at the top of page 2 (tables carry over): not a lost row.
+    It is not joined to the row either: nothing on page 2 says it is not a title."""
+    page_1 = (_line(1, 90, *HEADER), _line(2, 100, (50, "ALPHA CORP"), (300, "AAA")),
+              _line(3, 110, (50, "BETA INTERNATIONAL"), (300, "BBB")))
+    page_2 = (_line(1, 40, (50, "HOLDINGS")), _line(2, 50, (50, "GAMMA INC"), (300, "GGG")))
+    parsed, rows = _read(page_1, page_2)
+    assert rows == [(1, 0, "ALPHA CORP", "AAA"), (1, 0, "BETA INTERNATIONAL", "BBB"), (2, 0, "GAMMA INC", "GGG")]
+    assert (parsed.unread, parsed.page_stats) == ((), ((1, 2, 2), (2, 1, 1)))
+
+
+@pytest.mark.parametrize("footer", [
+    [(50, "FTSE"), (330, "Russell | Final index Deletes"), (560, "4")],  # a Word footer spread over the columns
+    [(50, "FTSE RUSSELL | FINAL INDEX DELETES"), (560, "4")],  # the same in capitals
+    [(50, "© 2025 LSE GROUP"), (330, "All rights reserved")],
+], ids=["word-footer", "capitals", "notice"])
+def test_a_last_page_with_a_footer_counts_only_its_rows(footer):
+    lines = (_line(1, 90, *WITH_SECTOR),
+             *[_line(n, 90 + 12 * (n - 1), (50, f"{name} INC"), (250, name), (330, "Health Care"))
+               for n, name in enumerate(["ACAD", "BEAM", "CRSP", "DNLI"], start=2)],
+             _line(6, 770, *footer))
+    parsed, rows = _read(lines)
+    assert [r[3] for r in rows] == ["ACAD", "BEAM", "CRSP", "DNLI"]
+    assert (parsed.unread, parsed.page_stats) == ((), ((1, 4, 4),))
+
+
+def test_a_page_with_a_single_row_and_a_footer():
+    lines = (_line(1, 90, *WITH_SECTOR), _line(2, 102, (50, "ZETA GLOBAL"), (250, "ZETA"), (330, "Technology")),
+             _line(3, 770, (50, "FTSE Russell | Final index Adds 9")))
+    parsed, rows = _read(lines)
+    assert rows == [(1, 0, "ZETA GLOBAL", "ZETA")] and parsed.page_stats == ((1, 1, 1),) and not parsed.unread
+
+
+@pytest.mark.parametrize("bad, text", [
+    ([(50, "ACME BROKEN HOLDINGS INC"), (330, "Health Care")], "ACME BROKEN HOLDINGS INC Health Care"),
+    ([(50, "BERKSHIRE HATHAWAY"), (250, "BRK B"), (330, "Financials")], "BERKSHIRE HATHAWAY BRK B Financials"),
+], ids=["symbol-missing", "symbol-split"])
+@pytest.mark.parametrize("where", [3, 6], ids=["mid-page", "last-row"])
+def test_a_row_the_parser_cannot_read_is_named_by_page_and_line(bad, text, where):
+    good = [_line(n, 90 + 12 * (n - 1), (50, f"{s} INC"), (250, s), (330, "Energy"))
+            for n, s in zip([2, 4, 5, 6, 7], ["AAA", "CCC", "DDD", "EEE", "FFF"])]
+    lines = sorted([_line(1, 90, *WITH_SECTOR), *[ln for ln in good if ln.number != where],
+                    _line(where, 90 + 12 * (where - 1), *bad)], key=lambda ln: ln.number)
+    parsed, rows = _read(lines)
+    assert len(rows) == (5 if where == 3 else 4)  # line 3 is an extra line, line 6 replaces a row
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(1, where, text)]
+    assert parsed.page_stats == ((1, len(rows) + 1, len(rows)),)
+
+
+TAB_LIST = ["Russell 2000® Index - Deletions", "", "Company\tSymbol\tSector", "ALPHA CORP\tAAA\tEnergy",
+            "BETA INC\tBBB\tHealth Care", "GAMMA HOLDINGS\tGGG\tTechnology", "", "FTSE Russell | Final index Deletes 1"]
+
+
+@pytest.mark.parametrize("line, at", [
+    ("ACME BROKEN HOLDINGS INC\tHealth Care", 5), ("ACME BROKEN HOLDINGS INC\tHealth Care", 7),
+    ("ACME CORP ACME Health Care", 5), ("ACME CORP ACME Health Care", 7),
+    ("HOLDINGS", 5), ("see the notes below", 5),
+], ids=["symbol-missing", "symbol-missing-last", "spaces", "spaces-last", "name-alone", "prose"])
+def test_every_data_line_of_a_text_list_that_is_not_a_row_fails_naming_it(tmp_path, line, at):
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:at - 1], line, *TAB_LIST[at - 1:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows.height == 3
+    assert doc.unread.rows() == [(1, at, " ".join(line.split()))]
+    out = cli("parse", str(path), text=True)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr == (f"error: {path}: 1 line(s) hold data no row was read from (not company, symbol and sector "
+                          f"in their columns): page 1 line {at}: {' '.join(line.split())!r}\n")
+
+
+def test_a_text_list_with_only_rows_between_header_and_footer_reads_whole(tmp_path):
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join(TAB_LIST) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()

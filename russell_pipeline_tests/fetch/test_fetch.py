@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
+import re
+import shutil
 import threading
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +25,8 @@ from russell_pipeline.defs.fetch.assets import published_documents
 from russell_pipeline.defs.resources import FetchSettings
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import fetch_years
+from russell_pipeline.lib.calendar.rules import project_calendar
+from russell_pipeline.lib.calendar.sessions import previous_session
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.download import Client, page_title, retry_delay
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, fetch_document, published_stage, review_window
@@ -89,6 +94,28 @@ def stall_before_headers(handler, body, n):
 def stall_in_body(handler, body, n):
     _send(handler, 200, b"", length=len(body))
     handler.server.release.wait(5)
+
+
+def huge_announced(handler, body, n):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/pdf")
+    handler.send_header("Content-Length", str(2_000_000_000))
+    handler.end_headers()
+    handler.wfile.write(body[:1000])
+
+
+def endless(handler, body, n):
+    """A body with no length that never ends (until the client hangs up)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/pdf")
+    handler.end_headers()
+    chunk = b"%PDF-1.7\n" + b"A" * 65_526
+    try:
+        for _ in range(200):  # 13 MB at most: bounded even if the client never hangs up
+            handler.wfile.write(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    handler.close_connection = True
 
 
 def too_many_once(handler, body, n):
@@ -199,9 +226,9 @@ def real_documents() -> list[Published]:
 
 
 # ------------------------------------------------------------------ registry and pure functions
-def test_the_registry_covers_2010_to_2026_and_names_the_real_files():
+def test_the_registry_covers_2010_to_2027_and_names_the_real_files():
     registry = load_registry()
-    assert {d.recon_year for d in registry} == set(range(2010, 2027))
+    assert {d.recon_year for d in registry} == set(range(2010, 2028))
     by_file = {(d.recon_year, d.file): d for d in registry}
     assert len(by_file) == len(registry)
     additions = by_file[(2023, ADDITIONS_2023)]
@@ -223,6 +250,107 @@ def test_the_registry_covers_2010_to_2026_and_names_the_real_files():
     assert [a.url for a in by_file[(2021, "ru3000_membershiplist_20210628.pdf")].addresses] == [
         "https://content.ftserussell.com/sites/default/files/ru3000_membershiplist_20210628.pdf",
         "https://www.ftserussell.com/files/support-document/2021-membership-list-r3000"]
+
+
+
+# The reconstitutions after the last published one: every list is inferred. Their list dates:
+# (review, preliminary, updates, final = recon_close); membership lists are dated recon_close too.
+PROJECTED = [
+    ("2026-12", date(2026, 11, 20), [date(2026, 11, 27), date(2026, 12, 4)], date(2026, 12, 11)),
+    ("2027-06", date(2027, 5, 21), [date(2027, 5, 28), date(2027, 6, 4), date(2027, 6, 11), date(2027, 6, 17)],
+     date(2027, 6, 25)),
+    ("2027-12", date(2027, 11, 19), [date(2027, 11, 26), date(2027, 12, 3)], date(2027, 12, 10)),
+]
+
+
+def file_date(file: str) -> date:
+    (stamp,) = re.findall(r"(?<!\d)(\d{8})(?!\d)", file)
+    return datetime.strptime(stamp, "%Y%m%d").date()
+
+
+def reconstitution_events(review: str) -> dict[str, list[date]]:
+    """The dates of each event of the review's reconstitution (not its quarterly IPO review)."""
+    cal = project_calendar(int(review[:4])).filter(
+        (pl.col("review") == review) & (pl.col("review_type") != "quarterly_ipo"))
+    return {e: sorted(g["date"]) for (e,), g in cal.group_by("event")}
+
+
+def first_list_friday(rank_day: date) -> date:
+    """The preliminary lists: the first Friday at least three weeks after rank day."""
+    d = rank_day + timedelta(weeks=3)
+    return previous_session(d + timedelta(days=(4 - d.weekday()) % 7))
+
+
+@pytest.mark.parametrize(("review", "preliminary", "updates", "final"), PROJECTED, ids=[p[0] for p in PROJECTED])
+def test_the_registry_lists_every_russell_3000_list_of_the_projected_reconstitutions(review, preliminary, updates,
+                                                                                     final):
+    docs = [d for d in load_registry() if d.review == review]
+    assert {d.recon_year for d in docs} == {int(review[:4])}  # a December review is its year's partition
+    assert all(d.index_name == "Russell 3000" for d in docs)
+    listed = sorted((d.kind, d.stage or "", file_date(d.file)) for d in docs)
+    expected = [("membership_list", "", final)] + [
+        (kind, stage, day) for kind in ("additions", "deletions")
+        for stage, days in (("preliminary", [preliminary]), ("update", updates), ("final", [final])) for day in days]
+    assert listed == sorted(expected)
+    assert all(a.confidence == "inferred" for d in docs for a in d.addresses)
+
+
+@pytest.mark.parametrize("review", [p[0] for p in PROJECTED])
+def test_the_projected_list_dates_fall_between_rank_day_and_recon_close(review):
+    events = reconstitution_events(review)
+    (rank_day,), (recon_close,) = events["rank_day"], events["recon_close"]
+    docs = [d for d in load_registry() if d.review == review]
+    assert docs
+    for d in docs:
+        day = file_date(d.file)
+        assert rank_day <= day <= recon_close, d.file
+        assert datetime.strptime(d.addresses[0].archive_stamp, "%Y%m%d").date() > day, d.file  # captured after
+        if d.stage == "final" or d.kind == "membership_list":
+            assert day == recon_close, d.file
+    preliminary = {file_date(d.file) for d in docs if d.stage == "preliminary"}
+    updates = sorted({file_date(d.file) for d in docs if d.stage == "update"})
+    assert preliminary == {first_list_friday(rank_day)}
+    # Where the calendar dates the lists (June), the registry follows it; December has no list rules yet,
+    # so its lists follow the same weekly cadence from the preliminary Friday to recon_close.
+    if "preliminary_list" in events:
+        assert (preliminary, updates) == (set(events["preliminary_list"]), events["updated_preliminary_list"])
+    else:
+        (first,) = preliminary
+        weekly = [previous_session(first + timedelta(weeks=k)) for k in range(1, 6)]
+        assert updates == [d for d in weekly if d < recon_close]
+
+
+@pytest.mark.parametrize("year", [2023, 2024, 2025, 2026, 2027])
+def test_the_december_preliminary_rule_gives_every_projected_june_preliminary_date(year):
+    events = reconstitution_events(f"{year}-06")
+    assert events["preliminary_list"] == [first_list_friday(events["rank_day"][0])]
+
+
+def test_no_two_registry_rows_share_the_url_of_a_projected_list():
+    rows = pl.read_csv(registry_path(), infer_schema=False)
+    projected = rows.filter(pl.col("review").is_in([p[0] for p in PROJECTED]))
+    assert projected.height == 31
+    counts = rows.group_by("url").len()
+    shared = projected.join(counts, on="url").filter(pl.col("len") > 1)
+    assert shared["url"].to_list() == []
+    assert projected["note"].str.starts_with("inferred: ").all()
+    assert (projected["url"].str.extract(r"/([^/]+)$") == projected["file"].str.replace(
+        r"-(preliminary|update)\.pdf$", ".pdf")).all()  # the file is the published name plus the stage
+
+
+@pytest.mark.parametrize("review", ["2027-06", "2026-12", "2027-12"])
+def test_the_fetcher_reads_each_projected_change_list_at_its_registered_stage(review):
+    """June: the stage from the list's date against the projected list dates. December (semi-annual,
+    no published list dates): the final list by its date, the others as the document names them,
+    never from the December quarterly IPO review's list dates of the same month."""
+    docs = [d for d in load_registry() if d.review == review and d.stage]
+    assert {d.stage for d in docs} == {"preliminary", "update", "final"}
+    named = review.endswith("-12")
+    read = {d.file: published_stage(d.kind, d.review, file_date(d.file), d.stage if named else None) for d in docs}
+    assert read == {d.file: d.stage for d in docs}
+    if named:  # the final list is recognized by its date alone, whatever the text says
+        final = next(d for d in docs if d.stage == "final")
+        assert published_stage(final.kind, review, file_date(final.file), "update") == "final"
 
 
 def test_the_registry_is_package_data():
@@ -381,6 +509,10 @@ BAD = [  # (file, behaviour, the problem with the publisher copy)
     ("stalled.pdf", stall_before_headers, f"timed out (no data for {TIMEOUT:g} s)"),
     ("stalled-body.pdf", stall_in_body, f"timed out (no data for {TIMEOUT:g} s) after 0 bytes of the body"),
     ("busy.pdf", unavailable, "HTTP 503 Service Unavailable, still after 3 attempts"),
+    ("huge.pdf", huge_announced, ("announces a body of 2,000,000,000 bytes (Content-Length), over the limit of "
+                                 "1,000,000 (set RUSSELL_MAX_PDF_MB to raise it)")),
+    ("endless.pdf", endless, ("body still going after 983,040 bytes, over the limit of 1,000,000 (set "
+                             "RUSSELL_MAX_PDF_MB to raise it)")),
 ]
 
 
@@ -398,7 +530,14 @@ def test_each_failure_is_one_line_writes_nothing_and_stops_no_other_document(mir
             mirror.behave(d.addresses[0].url, behaviour)
         bad.append(d)
     docs = bad[:4] + [good] + bad[4:]
-    outcomes = fetch_years(lake, [2023], docs, client(mirror, retries=2))
+    # A killed fetch's staging folder (its process is gone) is removed; a running one's is not.
+    stale, live = lake.raw / "2023" / ".fetch-999999999-abc", lake.raw / "2023" / f".fetch-{os.getpid()}-live"
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+        (folder / "partial.pdf").write_bytes(b"%PDF-1.7 partial")
+    outcomes = fetch_years(lake, [2023], docs, client(mirror, retries=2, max_bytes=1_000_000))
+    assert not stale.exists()
+    shutil.rmtree(live)
     assert [(o.document.file, o.status) for o in outcomes] == [(d.file, "failed" if d in bad else "fetched")
                                                                for d in docs]
     for (file, _, problem), d in zip(BAD, bad, strict=True):
@@ -408,7 +547,8 @@ def test_each_failure_is_one_line_writes_nothing_and_stops_no_other_document(mir
             f"raw/2023/{file} not fetched: {mirrored(d.addresses[0].url, mirror.url)}: {problem}; "
             f"{archive}: HTTP 404 Not Found (404 Not Found)")
         assert mirror.hits(d.addresses[0].archive_url) == 1
-    assert mirror.hits(bad[-1].addresses[0].url) == 3  # 503: the first try and two retries
+    busy = next(d for d in bad if d.file == "busy.pdf")
+    assert mirror.hits(busy.addresses[0].url) == 3  # 503: the first try and two retries
     # Nothing but the good file, no staging folder left behind, one manifest row.
     assert sorted(p.name for p in (lake.raw / "2023").iterdir()) == [ADDITIONS_2023]
     assert lake.read(MANIFEST)["file"].to_list() == [ADDITIONS_2023]

@@ -67,7 +67,7 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
     # The next build marks the killed run failed and ends with the tables a fresh build gives.
     again = cli("build", env=env)
     assert again.returncode == 0, again.stderr.decode()[-2000:]
-    assert f"marked run {stuck.run_id[:8]} failed" in again.stdout.decode()
+    assert f"marked run {stuck.run_id} failed:" in again.stdout.decode()  # the id /runs/<id> opens
     with dg.DagsterInstance.get() as instance:
         assert instance.get_run_by_id(stuck.run_id).status == dg.DagsterRunStatus.FAILURE
     fresh_root, fresh_env = _lake(tmp_path, small_market, "fresh")

@@ -154,3 +154,45 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
     assert Lake(root).read("market_prices") is None
     assert list((root / ".scratch").iterdir()) == []  # the validation folder is gone too
     assert not (root / "lake").exists()
+
+
+@pytest.mark.parametrize(("table", "old", "new", "line"), [
+    ("prices", "2024-03-01,CCC,7", "2035-12-31,CCC,7",
+     ("prices.csv: column 'date' row 5 (line 6): dated after 2024-03-07, the last NYSE session completed when the "
+      "data were read (a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD")),
+    ("dividends", "2024-03-04,AAA", "2024-03-08,AAA",
+     ("dividends.csv: column 'ex_date' row 1 (line 2): dated after 2024-03-07, the last NYSE session completed "
+      "when the data were read (a fact from the future): ex_date=2024-03-08, symbol=AAA, amount=0.1")),
+    ("fx", "2024-03-07,CAD", "2024-03-09,CAD",
+     ("fx.csv: column 'date' row 2 (line 3): dated after 2024-03-07, the last NYSE session completed when the "
+      "data were read (a fact from the future): date=2024-03-09, currency=CAD, usd_per_unit=5.0")),
+])
+def test_rows_dated_after_the_last_completed_session_are_refused(tmp_path, table, old, new, line):
+    """`latest` is the last session whose close has happened (2024-03-08 before its 16:00 close in New York)."""
+    from datetime import datetime
+
+    from russell_pipeline.lib.calendar.sessions import NEW_YORK, last_completed_session
+
+    latest = last_completed_session(datetime(2024, 3, 8, 15, 59, tzinfo=NEW_YORK))
+    assert latest == date(2024, 3, 7) and last_completed_session(datetime(2024, 3, 8, 16, 0, tzinfo=NEW_YORK)) == \
+        date(2024, 3, 8)
+    folder = market(tmp_path, table, old, new)
+    with pytest.raises(InputError) as err:
+        validate_market_data(folder, tmp_path / "out", latest)
+    assert str(err.value) == f"{folder}/{line}"
+    assert not (tmp_path / "out" / f"{table}.parquet").exists()
+    validate_market_data(market(tmp_path / "ok", table, old, old), tmp_path / "out", latest)  # the same data, today's
+
+
+@pytest.mark.slow
+def test_a_price_from_the_future_fails_market_data_at_build_time_with_the_clock_it_runs_on(tmp_path):
+    folder = market(tmp_path, "prices", "2024-03-01,CCC,7", "2035-12-31,CCC,7")
+    root = tmp_path / "lake"
+    root.mkdir()
+    resources = resources_for(root, folder=str(folder))  # the system clock: 2035 is still to come
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
+    [line] = failure_lines(result)
+    assert line.startswith(f"market_data: {folder}/prices.csv: column 'date' row 5 (line 6): dated after ")
+    assert line.endswith("(a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD")
+    assert Lake(root).read("market_prices") is None and Lake(root).read("market_source") is None

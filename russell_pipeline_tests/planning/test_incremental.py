@@ -39,17 +39,61 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     lines = done.stdout.decode().splitlines()
     assert lines[0] == "years: 1 of 21 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
-    assert lines[2] == "market_data: up to date"
+    # 2019 holds schedules only: its list tables have no rows there, so those partitions stay missing.
+    assert lines[2] == "  constituents, constituent_changes 2019: not materialized: no rows in this year's documents"
+    assert lines[3] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
-    assert lines[3] == "reviews: 5 out of date (2019-03..2020-03)"
-    assert lines[4].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
-    assert lines[5].startswith("index_levels 2019-03..2020-03: ok")
+    assert lines[4] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[5].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[6].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
     again = cli("build", env=env).stdout.decode().splitlines()
     assert again[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
+
+
+@pytest.mark.slow
+def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmaterialized(tmp_path, small_market):
+    """A year with no documents (or no list of a kind) is built, recorded as built from its files, and
+    left missing in Dagster, not green with 0 rows; `build` says so when it builds it, and plans it
+    again only when its files change."""
+    import dagster as dg
+
+    from russell_pipeline.defs.partitions import recon_years, reviews
+
+    _, env = _lake(tmp_path, small_market)
+    first = cli("build", env=env)
+    assert first.returncode == 0, first.stderr.decode()[-2000:]
+    lines = first.stdout.decode().splitlines()
+    assert lines[1].startswith("recon_year_job 2010..2030: ok")
+    assert lines[2:5] == [
+        ("  source_documents, constituents, constituent_changes 2010..2018, 2021, 2025..2030: not materialized: "
+         "no documents under raw/<year>/"),
+        "  constituents 2019..2020, 2022..2024: not materialized: no rows in this year's documents",
+        "  constituent_changes 2019, 2022, 2024: not materialized: no rows in this year's documents"]
+    assert lines[5].startswith("market_data: ok")
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        years = recon_years.get_partition_keys()
+
+        def materialized(asset: str, keys: list[str], partitions) -> list[str]:
+            status = instance.get_status_by_partition(dg.AssetKey(asset), keys, partitions)
+            return [k for k in keys if status[k] is not None and status[k].value == "MATERIALIZED"]
+
+        assert materialized("source_documents", years, recon_years) == ["2019", "2020", "2022", "2023", "2024"]
+        assert materialized("constituents", years, recon_years) == []
+        assert materialized("constituent_changes", years, recon_years) == ["2020", "2023"]
+        assert materialized("recon_calendar", years, recon_years) == years
+        # Reviews are offered from the first one the market data can hold; the feed fills 2019-03..2020-03.
+        keys = reviews.get_partition_keys()
+        assert keys[0] == "2019-03"
+        for asset in ("quarterly_weights", "index_levels"):
+            assert materialized(asset, keys, reviews) == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
+    # Built from the same files: not planned again, and not said again.
+    again = cli("build", env=env).stdout.decode().splitlines()
+    assert again[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    assert not [line for line in again if "not materialized" in line]
 
 
 @pytest.mark.slow
@@ -71,8 +115,102 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert "Traceback" not in out + err
     lake = Lake(root)
     assert lake.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height == 1
-    # The failed year stays out of date until its files change: the next build asks for it alone.
+    # The failed year stays out of date until its files change.
     assert stale.stale_years(lake, [str(y) for y in range(2010, 2031)])["documents"] == ["2021"]
+
+
+@pytest.mark.slow
+def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_changes(tmp_path, small_market):
+    """What was attempted with which inputs is one record, the runs' `russell/inputs` tag in the
+    instance (planning/attempts.py): `build` and the `new_documents` sensor (which starts with the UI)
+    both read it, so neither re-runs a year whose files already failed; new files run again."""
+    import dagster as dg
+
+    from russell_pipeline.defs.documents.sensors import new_documents
+    from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
+
+    root, env = _lake(tmp_path, small_market)
+    (root / "raw" / "2021").mkdir()
+    (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
+    assert cli("build", env=env).returncode == 1
+    reason = f"documents: {root}/raw/2021/empty.pdf: empty file"
+
+    def runs_of_2021(instance) -> list:
+        return [r for r in instance.get_runs() if r.tags.get(RANGE_START) == r.tags.get(RANGE_END) == "2021"
+                or r.tags.get("dagster/partition") == "2021"]
+
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        [failed] = runs_of_2021(instance)
+        assert failed.status == dg.DagsterRunStatus.FAILURE
+        # The UI starts: its sensor sees the build's failure and asks for nothing.
+        tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
+        assert tick.run_requests == []
+        assert tick.skip_reason.skip_message.startswith(f"2021: not run: failed with the same inputs in run "
+                                                        f"{failed.run_id}")
+    again = cli("build", env=env)
+    assert again.returncode == 1
+    assert again.stdout.decode().splitlines()[0] == "years: 1 of 21 out of date (2021)"
+    line = (f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
+            f"when its inputs or code change): {reason}")
+    assert again.stderr.decode().splitlines() == [line, "build finished with 1 failure(s):", f"  {line}"]
+    (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file taken away: new inputs
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        assert runs_of_2021(instance) == [failed]  # the second build launched nothing
+        # New files are new inputs: asked for again.
+        tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
+        assert [r.partition_key for r in tick.run_requests] == ["2021"]
+    done = cli("build", env=env)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().splitlines()[1].startswith("recon_year_job 2021: ok")
+
+
+@pytest.mark.slow
+def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path):
+    """Digests cover what each partition reads: the synthetic feed names its stocks after the lists of
+    the years from the first review's (2019) on, so a 2016 list rebuilds its year (and the membership
+    tables, which read every list) but reaches neither the market data nor any weights or levels."""
+    import shutil
+
+    import dagster as dg
+
+    from russell_pipeline.defs.calendar.assets import recon_calendar
+    from russell_pipeline.defs.documents.assets import documents
+    from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
+    from russell_pipeline.defs.index.sensors import stale_reviews_sensor
+    from russell_pipeline.defs.market.assets import market_data
+    from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
+    from russell_pipeline.lake.tables import ingested_symbols
+    from russell_pipeline_tests.conftest import RAW
+
+    root = tmp_path / "lake"
+    shutil.copytree(RAW, root / "raw")
+    resources = resources_for(root, synthetic_end="2020-03-31", synthetic_stocks=120)
+    lake = Lake(root)
+    with dg.instance_for_test() as instance:
+
+        def run(assets, first=None, last=None):
+            tags = {RANGE_START: first, RANGE_END: last or first} if first else {}
+            result = dg.materialize(assets, resources=resources, instance=instance, tags=tags, raise_on_error=False)
+            assert result.success
+            return result
+
+        run([documents, recon_calendar], "2010", "2030")
+        run([market_data, quarterly_weights, index_levels], "2019-03", "2020-03")
+        days = lake.read("market_days").sort("day")
+        (root / "raw" / "2016").mkdir()
+        (root / "raw" / "2016" / "members_20160624.txt").write_text(
+            "Russell US Indexes\nMembership list\nRussell 2000® Index\nJune 24, 2016\nCompany\tTicker\n"
+            "ZULU INC\tZULU\nYANKEE CORP\tYNKE\n")
+        run([documents, recon_calendar], "2016")  # what the new_documents sensor launches
+        assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
+        # `build`: the market data is up to date, so is every review.
+        assert not stale.market_stale(lake, resources["market"].fingerprint(ingested_symbols(lake)))
+        assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": []}
+        # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
+        run([market_data])
+        assert lake.read("market_days").sort("day").equals(days)
+        tick = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(tick, dg.SkipReason)
 
 
 @pytest.mark.parametrize(
@@ -122,11 +260,18 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     check = checks["rows_match_pages"]
     assert (check.passed, check.metadata["failures"].value) == (False, 1)
-    # The refusal names the file and the page, in the run's failure and in the check.
-    first = "page where rows parsed differ from the data lines present: path=raw/2023/adds.txt, page=1, data_lines=3, rows=2"
+    # The refusal names the file, the page and the line, in the run's failure and in the check.
+    first = ("line holding data no row was read from: path=raw/2023/adds.txt, page=1, line=5, "
+             "text=BETA INDUSTRIES BE TA Technology")
     assert check.metadata["first"].value == first
-    assert failure_lines(result) == [("documents: blocking check failed, nothing written (the stored partitions "
-                                      f"stay): source_documents.rows_match_pages ({first})")]
+    reason = ("blocking check failed, nothing written (the stored partitions stay): "
+              f"source_documents.rows_match_pages ({first})")
+    assert failure_lines(result) == [f"documents: {reason}"]
+    # Each table's failed partition is observed with the reason (what its page in the UI shows).
+    observed = {(e.asset_key.to_user_string(), e.partition, e.asset_observation_data.asset_observation.metadata[
+        "status"].value) for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+    assert observed == {(t, "2023", f"failed: {reason}")
+                        for t in ("source_documents", "constituents", "constituent_changes")}
     assert result.asset_materializations_for_node("documents") == []
     assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)
 
@@ -138,5 +283,5 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
     done = cli("parse", str(bad))
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr.decode().splitlines() == [
-        (f"error: {bad}: page 1: 2 data lines but 1 rows read (a line the parser could not read as company, "
-        "symbol and sector)")]
+        (f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in their "
+         "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")]

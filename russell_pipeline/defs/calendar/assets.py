@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.metadata import partition_facts, table_definition
+from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
@@ -27,6 +27,7 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     deps=["raw_documents"],
     **lake_writer("calendar", recon_years),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
+    output_required=False,  # a year with no rows is not materialized (lake/commit.py)
     check_specs=specs(CHECKS),
     **table_definition("recon_calendar", SCHEMA,
                        "Reconstitution and review dates of each year; published beats projected."),
@@ -45,13 +46,14 @@ def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
             MATCHES.frame(disagreements(calendar), "disagreement"),
             CONTRADICTIONS.frame(contradicted, "contradiction"),
         ]
+        staged = Staged("recon_calendar", calendar, "recon_year", years)
         yield from commit(
-            context, store, CHECKS, results, [Staged("recon_calendar", calendar, "recon_year", years)],
+            context, store, CHECKS, results, [staged],
             {"recon_calendar": {str(y): digests.calendar_inputs(digests.documents_inputs(digests.year_files(
                 store.raw, y))) for y in years}},
-            {"recon_calendar": {str(y): partition_facts(
-                store, "recon_calendar", f.calendar, "date",
+            {"recon_calendar": with_table_facts(store, staged, {str(y): partition_facts(
+                str(y), f.calendar, "date",
                 published_rows=f.calendar.filter(pl.col("source") == "published").height,
                 empty_because=f"no calendar rules before {FIRST_YEAR} and no schedule published under raw/{y}/")
-                for y, f in found.items()}},
+                for y, f in found.items()}, "date")},
         )

@@ -3,10 +3,17 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.metadata import OWNERS, no_nulls, partition_facts, table_definition
+from russell_pipeline.defs.metadata import (
+    OWNERS,
+    PDF,
+    no_nulls,
+    partition_facts,
+    table_definition,
+    with_table_facts,
+)
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, refuse, specs
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
@@ -15,14 +22,15 @@ from russell_pipeline.planning import digests
 
 raw_documents = dg.AssetSpec(
     "raw_documents", deps=["published_documents"], partitions_def=recon_years, group_name="documents",
-    kinds={"pdf"}, owners=OWNERS,
-    description="The published FTSE Russell files under raw/<year>/ (PDF or extracted text), as fetched by "
+    kinds={PDF}, owners=OWNERS,
+    description="The published FTSE Russell files under `raw/<year>/` (PDF or extracted text), as fetched by "
                 "published_documents or dropped there by hand.",
 )
 
-ROWS_MATCH_PAGES = Check("source_documents", "rows_match_pages", "Rows parsed equal the data lines present, page "
-                         "by page.", "block")
-NO_SKIPPED_FILES = Check("source_documents", "no_skipped_files", "No file under raw/<year>/ was left unread "
+ROWS_MATCH_PAGES = Check("source_documents", "rows_match_pages", "Every line of a list that holds data was read "
+                         "as a row (or as the wrapped rest of a name): a lost row is named by file, page and line.",
+                         "block")
+NO_SKIPPED_FILES = Check("source_documents", "no_skipped_files", "No file under `raw/YEAR/` was left unread "
                          "(editor and OS files are listed).", "warn")
 NULLS = {name: no_nulls(name) for name in ("constituents", "constituent_changes")}
 DUPLICATES = {name: Check(name, "no_duplicate_symbols", "No symbol twice within one list.")
@@ -38,7 +46,7 @@ LIST_SIZE = Check("constituents", "list_size", f"Each full membership list of a 
 CHECKS = [ROWS_MATCH_PAGES, NO_SKIPPED_FILES, *NULLS.values(), *DUPLICATES.values(), *HEADERS.values(), DISJOINT,
           COUNT_CHANGE, LIST_SIZE]
 TABLES = {
-    "source_documents": (ingest.SOURCE_COLUMNS, "Every file under raw/<year>/, classified by content.",
+    "source_documents": (ingest.SOURCE_COLUMNS, "Every file under `raw/<year>/`, classified by content.",
                          ["raw_documents"]),
     "constituents": (CONSTITUENT_COLUMNS, "Index membership lists, one row per company, traced to page and line.",
                      ["source_documents"]),
@@ -48,8 +56,9 @@ TABLES = {
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"],
-                        **table_definition(name, schema, description, kinds={"pdf"}))
+    # skippable: a year with no rows for a table is not materialized (lake/commit.py).
+    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"], skippable=True,
+                        **table_definition(name, schema, description, kinds={PDF}))
            for name, (schema, description, deps) in TABLES.items()],
     check_specs=specs(CHECKS),
     **lake_writer("documents", recon_years),
@@ -59,23 +68,24 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
         try:
-            parsed = {y: ingest.ingest_year(store.raw, y, lake.limits()) for y in years}
+            parsed, failure = {y: ingest.ingest_year(store.raw, y, lake.limits()) for y in years}, None
         except InputError as err:
-            # Nothing has been written: the lake keeps its previous partitions.
-            raise dg.Failure(description=str(err), allow_retries=False) from None
+            parsed, failure = {}, str(err)
+        if failure:  # outside the except: the step's error is the one line, not a chain
+            yield from refuse(context, TABLES, failure)  # nothing written: the stored partitions stay
         tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
-                  for name in (*TABLES, "page_stats")}
+                  for name in (*TABLES, "unread")}
         skipped = [line for p in parsed.values() for line in p.skipped]
         for line in skipped:
             context.log.warning(line)
         # The other years' lists, for member_count_change against the lists of neighbouring years.
         stored = {name: store.read(name) for name in ("constituents", "source_documents")}
+        staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
-            context, store, CHECKS, _results(tables, years, skipped, stored),
-            [Staged(name, tables[name], "recon_year", years) for name in TABLES],
+            context, store, CHECKS, _results(tables, years, skipped, stored), staged.values(),
             {"documents": {str(y): digests.documents_inputs(digests.year_files(store.raw, y)) for y in years}},
-            {name: {str(y): partition_facts(store, name, getattr(parsed[y], name), **_year_facts(parsed[y], y))
-                    for y in years} for name in TABLES},
+            {name: with_table_facts(store, staged[name], {str(y): partition_facts(
+                str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y)) for y in years}) for name in TABLES},
         )
 
 
@@ -84,8 +94,8 @@ def _results(tables: dict, years: list[int], skipped: list[str], stored: dict) -
     skipped_frame = pl.DataFrame({"skipped": skipped}, schema=[("skipped", pl.String)])
     sizes = list_checks.list_sizes(cons, tables["source_documents"])
     return [
-        ROWS_MATCH_PAGES.frame(list_checks.page_mismatches(tables["page_stats"], tables["source_documents"]),
-                               "page where rows parsed differ from the data lines present"),
+        ROWS_MATCH_PAGES.frame(list_checks.unread_lines(tables["unread"], tables["source_documents"]),
+                               "line holding data no row was read from"),
         *[NULLS[name].frame(table_checks.null_contract_cells(tables[name], name), "nulls") for name in NULLS],
         NO_SKIPPED_FILES.frame(skipped_frame, "skipped files"),
         *[DUPLICATES[name].frame(list_checks.duplicate_symbols(rows), "duplicates")

@@ -6,27 +6,36 @@ import dagster as dg
 from russell_pipeline.defs.documents.jobs import recon_year_job
 from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.planning import digests
-from russell_pipeline.planning.stale import stale_years
+from russell_pipeline.planning import attempts, digests
+from russell_pipeline.planning.stale import year_attempt, year_digests
 
 
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def new_documents(context: dg.SensorEvaluationContext, lake: LakeResource):
     """One run per year whose files (by sha256) differ from what its tables were built from.
 
-    The run key is the digest of the year's files, so a year whose run failed (a bad file) is
-    not asked for again until its files change.
+    What was tried is the record `build` keeps too (planning/attempts.py): a year whose files failed
+    (a bad document), in a run of this sensor or of `build`, is not asked for again until its files
+    or the code change; nor one whose run with the same files is still going.
     """
     store = lake.lake()
-    stale = stale_years(store, recon_years.get_partition_keys())
-    years = sorted(set(stale["documents"]) | set(stale["recon_calendar"]))
-    if not years:
+    keys = recon_years.get_partition_keys()
+    now = year_digests(store, keys)
+    stale = {y for asset, expected in now.items() for y in digests.out_of_date(expected, store.lineage(asset))}
+    if not stale:
         return dg.SkipReason("every year is up to date with its files")
-    requests, observations = [], []
-    for year in years:
+    requests, observations, held = [], [], []
+    for year in sorted(stale):
+        attempt = year_attempt(now, [year])
+        before = attempts.previous(context.instance, attempt)
+        if before is not None:
+            held.append(f"{year}: {before.line()}")
+            continue
+        requests.append(dg.RunRequest(run_key=f"{year}:{attempt}", partition_key=year, tags=attempts.tags(attempt)))
         files = digests.year_files(store.raw, int(year))
-        inputs = digests.documents_inputs(files)
-        requests.append(dg.RunRequest(run_key=f"{year}:{inputs}", partition_key=year))
         observations.append(dg.AssetObservation(
-            "raw_documents", partition=year, metadata={"files": len(files), "inputs": inputs}))
-    return dg.SensorResult(run_requests=requests, asset_events=observations)
+            "raw_documents", partition=year, metadata={"files": len(files), "inputs": now["documents"][year]}))
+    for line in held:
+        context.log.info(line)
+    return dg.SensorResult(run_requests=requests, asset_events=observations,
+                           skip_reason="; ".join(held) if held and not requests else None)

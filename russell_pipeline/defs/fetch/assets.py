@@ -15,7 +15,7 @@ from russell_pipeline.planning.code_versions import code_version
     backfill_policy=single_run,
     group_name="documents",
     code_version=code_version(__name__),
-    description=f"The year's published documents under raw/<year>/, one {MANIFEST} row per file "
+    description=f"The year's published documents under `raw/<year>/`, one {MANIFEST} row per file "
                 "(address, sha256, stage read from the PDF).",
 )
 def published_documents(context: dg.AssetExecutionContext, lake: LakeResource, fetch: FetchSettings):

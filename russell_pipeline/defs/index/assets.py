@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
+from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
     lake_writer,
     previous_review,
@@ -13,7 +13,7 @@ from russell_pipeline.defs.partitions import (
 )
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
-from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import market_source, stored_market_data, stored_state
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.sessions import sessions
@@ -59,6 +59,7 @@ def _or_fail(read, *args):
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
+    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(WEIGHT_CHECKS),
     **table_definition("quarterly_weights", WEIGHT_COLUMNS, "Stock weights and weighting factors c_i of each "
                        "review of the 90/10 index, with the inputs behind each row."),
@@ -75,7 +76,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         for key in keys:
             row = dates.filter(pl.col("review") == key)
             if key not in md.reviews:
-                status[key] = "empty: the market data has no memberships for this review"
+                status[key] = "the market data has no memberships for this review"
             elif row.height != 1:
                 raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
                                  allow_retries=False)
@@ -90,13 +91,14 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
         source, expected = market_source(store), review_digests(store)["quarterly_weights"]
+        written = Staged("quarterly_weights", staged, "review", keys)
         yield from commit(
             context, store, WEIGHT_CHECKS, _weight_results(staged, md, store.read("quarterly_weights")),
-            [Staged("quarterly_weights", staged, "review", keys)],
+            [written],
             {"quarterly_weights": {k: expected[k] for k in keys if k in expected}},
-            {"quarterly_weights": {key: partition_facts(store, "quarterly_weights", frames.get(key, empty),
-                                                        "cutoff_date", empty_because=status.get(key, "empty"),
-                                                        market_data_source=source) for key in keys}},
+            {"quarterly_weights": with_table_facts(store, written, {key: partition_facts(
+                key, frames.get(key, empty), "cutoff_date", empty_because=status.get(key, "empty"),
+                market_data_source=source) for key in keys}, "cutoff_date")},
         )
 
 
@@ -121,6 +123,7 @@ def _weight_results(staged: pl.DataFrame, md: MarketData, stored: pl.DataFrame |
     ],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["index_levels"],
+    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(LEVEL_CHECKS),
     **table_definition("index_levels", lv.LEVEL_SCHEMA, "Price and total return levels of the 90/10 index for "
                        "every session of a review period (T_R < date <= T_next)."),
@@ -148,31 +151,33 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
         kept = stored.filter(~pl.col("review").is_in(keys)) if stored is not None else levels.clear()
         series = pl.concat([kept, levels], how="vertical_relaxed").sort("date")
         source, expected = market_source(store), review_digests(store)["index_levels"]
+        written = Staged("index_levels", levels, "review", keys)
         yield from commit(
             context, store, LEVEL_CHECKS, level_results(levels, before, weights, md),
-            [Staged("index_levels", levels, "review", keys)],
+            [written],
             {"index_levels": {k: expected[k] for k in keys if k in expected}},
-            {"index_levels": _level_facts(store, keys, in_data, levels, series, source)},
+            {"index_levels": with_table_facts(store, written, _level_facts(keys, in_data, levels, series, source),
+                                              "date")},
         )
 
 
-def _level_facts(store: Lake, keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,
+def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,
                  source: str) -> dict[str, dict]:
     facts = {}
     for key in keys:
         rows = levels.filter(pl.col("review") == key)
         facts[key] = partition_facts(
-            store, "index_levels", rows, "date", market_data_source=source,
-            empty_because="empty: no weights for this review" if key not in in_data else "empty: period not begun",
+            key, rows, "date", market_data_source=source,
+            empty_because="no weights for this review" if key not in in_data
+            else "its period has not begun: no session after its rebalance yet",
             **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
                if rows.height else {}))
-    # The whole stored series, on the run's last partition only: the chart is not copied per partition.
-    latest = series.row(-1, named=True) if series.height else None
-    facts[keys[-1]] |= {
-        "series_sessions": series.height,
-        "series_latest_date": str(latest["date"]) if latest else "none",
-        "series_chart": dg.MetadataValue.md(chart_markdown(series, source) if latest else "no levels yet"),
-    }
+    # The whole stored series, on the run's last partition with rows only (an empty one is not
+    # materialized): the chart is not copied per partition (its sessions and last date are the
+    # table-wide `dagster/row_count` and `table_last_date` every partition carries).
+    filled = [key for key in keys if facts[key]["partition_rows"]]
+    facts[(filled or keys)[-1]]["series_chart"] = dg.MetadataValue.md(
+        chart_markdown(series, source) if series.height else "no levels yet")
     return facts
 
 

@@ -5,15 +5,22 @@ import dagster as dg
 from russell_pipeline.defs.index.jobs import reviews_job
 from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, reviews
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.planning import digests
-from russell_pipeline.planning.stale import stale_reviews
+from russell_pipeline.planning import attempts, digests
+from russell_pipeline.planning.stale import review_digests
 
 
 def review_runs(store) -> list[tuple[str, str, str, str]]:
-    """(asset, first, last, digest) of each run of consecutive reviews whose weights or levels are out of date."""
+    """(asset, first, last, attempt) of each run of consecutive reviews whose weights or levels are out of
+    date; the attempt (planning/attempts.py) is the one `build` gives the same run."""
     keys = reviews.get_partition_keys()
-    return [(asset, a, b, digests.digest(asset, a, b, stale))
-            for asset, stale in stale_reviews(store).items() for a, b in digests.ranges(stale, keys)]
+    expected = review_digests(store)
+    out = []
+    for asset, now in expected.items():
+        stale = digests.out_of_date(now, store.lineage(asset))
+        for a, b in digests.ranges(stale, keys):
+            span = keys[keys.index(a):keys.index(b) + 1]
+            out.append((asset, a, b, attempts.key(asset, {k: now[k] for k in span})))
+    return out
 
 
 @dg.sensor(name="stale_reviews", job=reviews_job, minimum_interval_seconds=60,
@@ -22,11 +29,19 @@ def stale_reviews_sensor(context: dg.SensorEvaluationContext, lake: LakeResource
     """Weights and levels whose inputs changed (new market data, a new published calendar, new code).
 
     Weights first: a levels run started before the weights it needs are written would record the
-    old inputs and be asked for again on the next tick.
+    old inputs and be asked for again on the next tick. A run whose inputs already failed (in a run
+    of this sensor or of `build`), or whose run is still going, is not asked for again until they change.
     """
     runs = review_runs(lake.lake())
     if not runs:
         return dg.SkipReason("every review's weights and levels are up to date")
     weights = [r for r in runs if r[0] == "quarterly_weights"]
-    return [dg.RunRequest(run_key=f"{asset}:{a}:{b}:{d}", tags={RANGE_START: a, RANGE_END: b},
-                          asset_selection=[dg.AssetKey(asset)]) for asset, a, b, d in (weights or runs)]
+    requests, held = [], []
+    for asset, a, b, attempt in weights or runs:
+        before = attempts.previous(context.instance, attempt)
+        if before is not None:
+            held.append(f"{asset} {a}..{b}: {before.line()}")
+            continue
+        requests.append(dg.RunRequest(run_key=f"{asset}:{a}:{b}:{attempt}", asset_selection=[dg.AssetKey(asset)],
+                                      tags={RANGE_START: a, RANGE_END: b, **attempts.tags(attempt)}))
+    return requests or dg.SkipReason("; ".join(held))

@@ -44,7 +44,7 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
         with store.scratch() as tmp:
             try:
-                tables = {name: pl.scan_parquet(path) for name, path in validate_market_data(folder, tmp).items()}
+                tables = {name: pl.scan_parquet(path) for name, path in validate_market_data(folder, tmp, market.last_session()).items()}
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
             rows = {name: table.select(pl.len()).collect().item() for name, table in tables.items()}

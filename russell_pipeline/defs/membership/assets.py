@@ -4,7 +4,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.metadata import partition_facts, table_definition
+from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
@@ -58,8 +58,8 @@ def membership(context: dg.AssetExecutionContext, lake: LakeResource):
         yield from commit(
             context, store, CHECKS, results, [Staged(name, frame) for name, frame in frames.items()],
             {"membership": {MEMBERSHIP_KEY: digest}},
-            {name: partition_facts(store, name, frame, "start_date" if name == "membership_history" else None,
-                                   empty_because=EMPTY.get(name, "no list document placed on a review"))
+            {name: table_facts(store, name, frame, "start_date" if name == "membership_history" else None,
+                               empty_because=EMPTY.get(name, "no list document placed on a review"))
              for name, frame in frames.items()},
             data_version=digest,
         )

@@ -71,8 +71,15 @@ def sessions_between(a: date, b: date) -> int:
 
 
 NEW_YORK = ZoneInfo("America/New_York")
+CLOSE = time(16, 0)  # the NYSE close, New York time
 # The nightly run starts 18:30 New York time; the day's data are due by 20:00.
 DEADLINE = time(20, 0)
+
+
+def last_completed_session(now: datetime) -> date:
+    """The last NYSE session whose close has happened at `now`: nothing dated later can be a fact yet."""
+    local = now.astimezone(NEW_YORK)
+    return previous_session(local.date() if local.time() >= CLOSE else local.date() - timedelta(days=1))
 
 
 def expected_last_session(now: datetime) -> date:

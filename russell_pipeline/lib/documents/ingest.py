@@ -17,9 +17,11 @@ from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.lib.documents.reading import (
     CHANGE_COLUMNS,
     CONSTITUENT_COLUMNS,
+    UNREAD_COLUMNS,
     Document,
     read_document,
 )
+from russell_pipeline.lib.errors import InputError
 
 SOURCE_COLUMNS = {
     "recon_year": pl.Int64,
@@ -34,6 +36,7 @@ SOURCE_COLUMNS = {
     "rows": pl.Int64,
 }
 PAGE_STAT_COLUMNS = {"source_sha256": pl.String, "page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
+UNREAD_LINE_COLUMNS = {"source_sha256": pl.String, **UNREAD_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,31 @@ class YearTables:
     constituents: pl.DataFrame
     constituent_changes: pl.DataFrame
     page_stats: pl.DataFrame
+    unread: pl.DataFrame  # UNREAD_LINE_COLUMNS: lines holding data no row was read from
     skipped: tuple[str, ...] = ()  # junk files left unread, one line each
 
 
+def _read_or_error(path: Path, limits: Limits, root: Path) -> Document | InputError:
+    try:
+        return read_document(path, limits, root)
+    except InputError as err:
+        return err
+
+
 def _read_all(paths: list[Path], raw: Path, limits: Limits) -> list[Document]:
-    read = partial(read_document, limits=limits, root=raw)
+    """Every document of the folder; every bad one is named in one InputError (a build reports them all)."""
+    read = partial(_read_or_error, limits=limits, root=raw)
+    out = _read_each(read, paths)
+    errors = [r for r in out if isinstance(r, InputError)]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        folder = paths[0].parent.relative_to(raw.parent) if paths[0].is_relative_to(raw.parent) else paths[0].parent
+        raise InputError(folder, f"{len(errors)} documents cannot be read: " + "; ".join(map(str, errors)))
+    return out
+
+
+def _read_each(read, paths: list[Path]) -> list:
     # lstat: a link is not followed here; read_document refuses it with one line.
     pdf_bytes = sum(p.lstat().st_size for p in paths if p.suffix.lower() == ".pdf")
     workers = min(len(paths), os.cpu_count() or 1)
@@ -59,7 +82,7 @@ def _read_all(paths: list[Path], raw: Path, limits: Limits) -> list[Document]:
 
 
 def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
-    """Parse every document under `raw/<year>/`; any bad document raises InputError.
+    """Parse every document under `raw/<year>/`; bad documents raise one InputError naming each.
 
     `limits`: the document bounds (the settings' `limits`).
     """
@@ -89,13 +112,16 @@ def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTable
         source_documents=sources,
         constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
         constituent_changes=_stack(docs, ("additions", "deletions"), CHANGE_COLUMNS, year),
-        page_stats=pl.concat(
-            [d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs]
-            or [pl.DataFrame(schema=PAGE_STAT_COLUMNS)],
-            how="diagonal_relaxed",
-        ).select(list(PAGE_STAT_COLUMNS)),
+        page_stats=_stack_frames([d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
+                                 PAGE_STAT_COLUMNS),
+        unread=_stack_frames([d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
+                             UNREAD_LINE_COLUMNS),
         skipped=tuple(folder.skipped),
     )
+
+
+def _stack_frames(frames: list[pl.DataFrame], columns: dict) -> pl.DataFrame:
+    return pl.concat(frames or [pl.DataFrame(schema=columns)], how="diagonal_relaxed").select(list(columns))
 
 
 def _stack(docs: list[Document], doc_types, columns: dict, year: int) -> pl.DataFrame:

@@ -15,12 +15,11 @@ NOMINAL_SIZE = {"Russell 1000": 1_000, "Russell 2000": 2_000, "Russell 3000": 3_
 LIST_SIZE_TOLERANCE = 0.15
 
 
-def page_mismatches(page_stats: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
-    """Pages where the rows parsed differ from the data lines present: path, page, data_lines, rows."""
+def unread_lines(unread: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    """Lines holding data the parser read no row from: path, page, line, text."""
     paths = documents.select(source_sha256="sha256", path="path").unique("source_sha256")
-    return (page_stats.filter(pl.col("candidate_lines") != pl.col("rows"))
-            .join(paths, on="source_sha256", how="left")
-            .select("path", "page", data_lines="candidate_lines", rows="rows").sort("path", "page"))
+    return (unread.join(paths, on="source_sha256", how="left")
+            .select("path", "page", "line", "text").sort("path", "page", "line"))
 
 
 def duplicate_symbols(rows: pl.DataFrame) -> pl.DataFrame:

@@ -53,12 +53,22 @@ class ListRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Unread:
+    """A line that holds data the parser did not read: a row lost, never a wrap or a footer."""
+
+    page: int
+    line: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedList:
     rows: tuple[ListRow, ...]
-    page_stats: tuple[tuple[int, int, int], ...]  # (page, candidate rows, rows)
+    page_stats: tuple[tuple[int, int, int], ...]  # (page, data lines = rows + unread lines, rows)
     tables_found: bool
     classification: str | None  # ICB | RGS | None (no sector column)
     table_lines: frozenset[tuple[int, int]]  # (page, line) of headers and rows
+    unread: tuple[Unread, ...] = ()
 
 
 def _titles(words: tuple[Word, ...]) -> list[tuple[str, Word, str]] | None:
@@ -107,15 +117,19 @@ def find_header(line: Line) -> tuple[Table, ...]:
 
 
 def _split_positioned(line: Line, tables: tuple[Table, ...]) -> list[dict[str, list[str]]]:
-    """Words of the line by table and column, from their x positions."""
+    """Words of the line by table and column, from their x positions. A column's first word
+    printed exactly at the column's x also marks the column `aligned` (key `_aligned`)."""
     out: list[dict[str, list[str]]] = [{} for _ in tables]
     for w in line.words:
         t = _last_le([tab.starts[0][1] for tab in tables], w.x0)
         if t < 0:
             continue
         cols = tables[t].starts
-        c = _last_le([x for _, x in cols], w.x0)
-        out[t].setdefault(cols[max(c, 0)][0], []).append(w.text)
+        c = max(_last_le([x for _, x in cols], w.x0), 0)
+        name, x = cols[c]
+        if name not in out[t] and abs(w.x0 - x) <= X_TOLERANCE:
+            out[t].setdefault("_aligned", []).append(name)
+        out[t].setdefault(name, []).append(w.text)
     return out
 
 
@@ -144,14 +158,21 @@ def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
 
 
 def _is_candidate(cols: dict[str, list[str]]) -> bool:
-    """Looks like a data row (upper-case name and something beside it), judged more loosely than rows.
+    """Looks like a data row: an upper-case name (the lists' convention; prose and footers are
+    mixed case) and something in another column, judged more loosely than rows.
 
-    Names and symbols hold a capital letter; a page number beside a footer does not."""
-    if not cols.get("company") or len(cols) < 2:
+    Names hold a capital letter; a page number beside a footer does not."""
+    if not cols.get("company") or len(set(cols) - {"_aligned"}) < 2:
         return False
     company, symbol = " ".join(cols["company"]), " ".join(cols.get("symbol", ()))
-    return (bool(_UPPER_RE.search(company)) and (not symbol or bool(_UPPER_RE.search(symbol)))
-            and not _LOWER_RE.search(f"{company} {symbol}"))
+    return (bool(_UPPER_RE.search(company)) and not _LOWER_RE.search(company)
+            and (not symbol or bool(_UPPER_RE.search(symbol))))
+
+
+def _is_wrap(cols: dict[str, list[str]]) -> bool:
+    """Only upper-case name words: the rest of a company name printed on a line of its own."""
+    words = " ".join(cols.get("company", ()))
+    return set(cols) - {"_aligned"} == {"company"} and bool(_UPPER_RE.search(words)) and not _LOWER_RE.search(words)
 
 
 def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, str, str | None] | None:
@@ -161,23 +182,34 @@ def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, 
         return None
     if table.sector_header and not sector:
         return None
-    if table.positioned and cells < 2:  # one run of text across columns is prose
+    # One run of text across columns is prose, unless its symbol starts exactly at the symbol
+    # column (a long name printed up to the symbol, as at the foot of a two-up column).
+    if table.positioned and cells < 2 and "symbol" not in cols.get("_aligned", ()):
         return None
     if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not is_sector(sector)):
         return None  # without positions only the upper-case convention tells names from prose
     return " ".join(company), symbol[0], " ".join(sector) or None
 
 
-def parse_list(pages: tuple[Page, ...]) -> ParsedList:
-    """Rows of every table in the pages; tables carry over to pages without a header."""
+def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
+    """Rows of every table in the pages; tables carry over to pages without a header.
+
+    Every line that holds data the parser did not read is returned in `unread`: a line that
+    looks like a row (upper-case name beside another column) and is neither a row nor the
+    wrapped rest of a name; in a text list (`text`) also any line between a table's header (or
+    first row) and its last row on the page that is not a row, since text lists do not wrap."""
     rows: list[ListRow] = []
     stats: list[tuple[int, int, int]] = []
+    unread: list[Unread] = []
     table_lines: set[tuple[int, int]] = set()
     tables: tuple[Table, ...] = ()
     found = False
+    opened = 0  # the line of the header the current tables opened at (0: on an earlier page)
     for page in pages:
+        opened = 0 if tables else opened
         first = len(rows)
-        candidates = produced = 0
+        # (line, (header, table), words, kind): kind "header", "row", "wrap", "candidate" or "other"
+        pieces: list[tuple[int, tuple[int, int], str, str]] = []
         last: dict[int, tuple[float, float | None, int]] = {}  # table -> (row y, row pitch, row index)
         for line in page.lines:
             header = find_header(line)
@@ -186,40 +218,84 @@ def parse_list(pages: tuple[Page, ...]) -> ParsedList:
                 tables, found = header, True
                 last = {t: (line.y, None, -1) for t in range(len(tables))}
                 table_lines.add((page.number, line.number))
+                opened = line.number
+                pieces += [(line.number, (opened, t), "", "header") for t in range(len(tables))]
                 continue
             if not tables:
                 continue
             split = (_split_positioned(line, tables) if tables[0].positioned
                      else [_token_row(line, tables[0])])
             cells = len({w.cell for w in line.words})
+            if text:  # a text line has no print positions: a symbol at a column's offset is chance
+                for cols in split:
+                    cols.pop("_aligned", None)
             for t, cols in enumerate(split):
-                candidates += _is_candidate(cols)
+                if not set(cols) - {"_aligned"}:
+                    continue
+                words = " ".join(w for c, ws in cols.items() if c != "_aligned" for w in ws)
                 row = _to_row(cols, tables[t], cells)
                 if row is None:
-                    _continue_name(rows, last, t, line.y, cols)
+                    wrapped = _continue_name(rows, last, t, line.y, cols)
+                    kind = ("wrap" if wrapped or _is_wrap(cols) else
+                            "candidate" if _is_candidate(cols) or (text and _spaced_row(line, tables[t])) else "other")
+                    pieces.append((line.number, (opened, t), words, kind))
                     continue
                 prev = last.get(t)
                 last[t] = (line.y, line.y - prev[0] if prev else None, len(rows))
                 rows.append(ListRow(page.number, line.number, t, *row))
                 table_lines.add((page.number, line.number))
-                produced += 1
+                pieces.append((line.number, (opened, t), words, "row"))
+        lost = _unread(pieces, text)
+        unread += [Unread(page.number, n, words) for n, words in lost]
+        produced = len(rows) - first
         # Reading order: a page's left table top to bottom, then the right one.
         rows[first:] = sorted(rows[first:], key=lambda r: (r.table, r.line))
-        stats.append((page.number, candidates, produced))
-    return ParsedList(tuple(rows), tuple(stats), found, _classify(tables, rows), frozenset(table_lines))
+        stats.append((page.number, produced + len(lost), produced))
+    return ParsedList(tuple(rows), tuple(stats), found, _classify(tables, rows), frozenset(table_lines),
+                      tuple(unread))
 
 
-def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict[str, list[str]]) -> None:
+def _spaced_row(line: Line, table: Table) -> bool:
+    """A text line of one cell that reads as a whole row of a tab table with a sector column when
+    split at spaces: a row typed with spaces instead of tabs (the known sector name is the evidence)."""
+    if not table.positioned or not table.sector_header or len({w.cell for w in line.words}) > 1:
+        return False
+    spaced = Table(table.starts, False, table.sector_header)
+    return _to_row(_token_row(line, spaced), spaced, 1) is not None
+
+
+# Page furniture that never is a company: footers ("FTSE Russell | Final index Deletes 4"), notices.
+_FURNITURE = re.compile(r"ftse russell|lse group|london stock exchange|©|\|", re.IGNORECASE)
+
+
+def _unread(pieces: list[tuple[int, tuple[int, int], str, str]], text: bool) -> list[tuple[int, str]]:
+    """(line, words) of a page's pieces that hold data no row took, one per line, in line order;
+    pieces are grouped by the table they belong to (its header line and its place on the line)."""
+    lost: dict[int, str] = {}
+    for t in {p[1] for p in pieces}:
+        mine = [p for p in pieces if p[1] == t]
+        rows = [n for n, _, _, kind in mine if kind == "row"]
+        opened = min((n for n, _, _, kind in mine if kind in ("header", "row")), default=None)
+        for n, _, words, kind in mine:
+            inside = text and rows and opened is not None and opened < n < rows[-1]
+            lost_row = kind == "candidate" or (inside and kind in ("wrap", "other"))
+            if lost_row and not _FURNITURE.search(words):
+                lost[n] = f"{lost[n]} | {words}" if n in lost else words
+    return sorted(lost.items())
+
+
+def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict[str, list[str]]) -> bool:
     """Append a wrapped company name: name words only, closer below its row than rows are apart."""
     prev = last.get(t)
     words = cols.get("company", [])
-    if not prev or prev[2] < 0 or set(cols) != {"company"} or _LOWER_RE.search(" ".join(words)):
-        return
+    if not prev or prev[2] < 0 or not _is_wrap(cols):
+        return False
     if prev[1] is None or y - prev[0] >= 0.8 * prev[1]:
-        return
+        return False
     r = rows[prev[2]]
     rows[prev[2]] = ListRow(r.page, r.line, r.table, f"{r.company} {' '.join(words)}", r.symbol, r.sector)
     last[t] = (y, prev[1], prev[2])
+    return True
 
 
 def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:

@@ -31,6 +31,8 @@ CHANGE_COLUMNS: dict[str, pl.DataType] = {
     "as_of_date": pl.Date, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
 }
 PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
+# Lines holding data the parser did not read (a lost row): where, and what they say.
+UNREAD_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "line": pl.Int64, "text": pl.String}
 DOC_TYPES = ("membership_list", "additions", "deletions", "schedule", "ground_rules", "unknown")
 LIST_TYPES = ("membership_list", "additions", "deletions")
 CHANGE_TYPES = ("additions", "deletions")
@@ -70,8 +72,18 @@ class Document:
     as_of_date: dt.date | None
     lines: tuple[tuple[int, int, str], ...]  # (page, line_no, text); cells tab-separated
     rows: pl.DataFrame
-    page_stats: pl.DataFrame
+    page_stats: pl.DataFrame  # page, candidate_lines (rows + unread lines), rows
+    unread: pl.DataFrame  # UNREAD_COLUMNS: one row per line whose data no row took
     classification: str | None = None  # ICB | RGS for change lists with a sector column
+
+    def unread_problem(self) -> str | None:
+        """One line naming each unread line (page, line, text), or None when every data line was read."""
+        if not self.unread.height:
+            return None
+        shown = "; ".join(f"page {p} line {n}: {t!r}" for p, n, t in self.unread.head(3).iter_rows())
+        more = f" (and {self.unread.height - 3} more)" if self.unread.height > 3 else ""
+        return (f"{self.unread.height} line(s) hold data no row was read from (not company, symbol"
+                f"{' and sector' if self.classification else ''} in their columns): {shown}{more}")
 
 
 def read_document(path: str | Path, limits: Limits | None = None, root: Path | None = None) -> Document:
@@ -83,7 +95,7 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     data = read_limited(path, limits, root)
     layer = read_text_layer(path, data, limits)
     try:
-        parsed = parse_list(layer.pages)
+        parsed = parse_list(layer.pages, text=layer.kind == "text")
     except LayoutError as exc:
         raise InputError(path, str(exc)) from None
     sha = hashlib.sha256(data).hexdigest()
@@ -103,10 +115,12 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     stats = pl.DataFrame(
         list(parsed.page_stats) if is_list else [(p.number, 0, 0) for p in layer.pages],
         schema=PAGE_STATS_COLUMNS, orient="row")
+    unread = pl.DataFrame([(u.page, u.line, u.text) for u in parsed.unread] if is_list else [],
+                          schema=UNREAD_COLUMNS, orient="row")
     classification = parsed.classification if doc_type in CHANGE_TYPES else None
     rows = _rows(doc_type, parsed, sha, index_name, stage, as_of, classification)
     return Document(str(path), sha, len(data), len(layer.pages), doc_type, index_name, stage, as_of,
-                    lines, rows, stats, classification)
+                    lines, rows, stats, unread, classification)
 
 
 def empty_rows(doc_type: str) -> pl.DataFrame:

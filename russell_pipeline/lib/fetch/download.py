@@ -3,8 +3,9 @@
 Polite: a User-Agent naming the project, one request at a time per host with a pause between
 them (none for a mirror, which is the user's own cache), and bounded retries with exponential
 backoff on 429 and 5xx gateway answers, honouring Retry-After. Honest: every failure is one
-`InputError(url, problem)`; a body shorter than its Content-Length, a stalled server or a
-download running past its time limit is an error, never a short file.
+`InputError(url, problem)`; a body shorter than its Content-Length, a stalled server, a
+download running past its time limit or a body larger than the document size limit (announced
+or streamed: never held in memory, never written past the limit) is an error, never a short file.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from russell_pipeline.lib.documents.limits import Limits, over_limit
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.registry import mirrored
 
@@ -82,12 +84,13 @@ class Client:
 
     def __init__(self, mirror: str = "", timeout: float = 60.0, retries: int = 3, backoff: float = 2.0,
                  max_wait: float = 120.0, max_seconds: float = 900.0, interval: float | None = None,
-                 user_agent: str = USER_AGENT):
+                 user_agent: str = USER_AGENT, max_bytes: int = Limits().pdf_bytes):
         # A mirror given as a plain folder is read through file:// URLs.
         if mirror and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", mirror):
             mirror = Path(mirror).resolve().as_uri()
         self.mirror, self.timeout, self.retries, self.backoff = mirror, timeout, retries, backoff
         self.max_wait, self.max_seconds, self.user_agent = max_wait, max_seconds, user_agent
+        self.max_bytes = max_bytes  # the document size limit (settings' RUSSELL_MAX_PDF_MB)
         self.interval = (0.0 if mirror else 1.0) if interval is None else interval
         self._guard = threading.Lock()
         self._hosts: dict[str, threading.Lock] = {}
@@ -145,6 +148,9 @@ class Client:
 
     def _save(self, target: str, response, dest: Path, started: float) -> Response:
         expected = response.headers.get("Content-Length")
+        if expected and expected.isdigit() and int(expected) > self.max_bytes:
+            raise InputError(target, over_limit(f"announces a body of {int(expected):,} bytes (Content-Length)",
+                                                self.max_bytes, "pdf_bytes"))
         digest, size = hashlib.sha256(), 0
         with open(dest, "wb") as out:
             while True:
@@ -155,9 +161,12 @@ class Client:
                                              "of the body") from None
                 if not chunk:
                     break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise InputError(target, over_limit(f"body still going after {size - len(chunk):,} bytes",
+                                                        self.max_bytes, "pdf_bytes"))
                 out.write(chunk)
                 digest.update(chunk)
-                size += len(chunk)
                 if time.monotonic() - started > self.max_seconds:
                     raise InputError(target, f"download still running after {self.max_seconds:g} s "
                                              f"({size:,} bytes received)")

@@ -45,6 +45,7 @@ DOC_TYPES = {"membership_list": "membership_list", "additions": "additions", "ip
 CHANGE_KINDS = ("additions", "deletions", "ipo_additions")
 # A list posted on a Friday evening may carry the previous day's date (LSEG renders them overnight).
 STAGE_SLACK = timedelta(days=3)
+STAGING = ".fetch-"  # + pid: a download's folder beside its year's documents until it is checked
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,15 @@ def review_window(review: str) -> tuple[date, date]:
 
 
 @lru_cache(maxsize=64)
-def _review_events(review: str) -> dict[str, date]:
-    """First date of each projected event of a review ({} outside the projected years)."""
+def _review_events(review: str, ipo: bool) -> dict[str, date]:
+    """First date of each projected event of a review's reconstitution (or, `ipo`, of its quarterly
+    IPO review: a December review holds both since 2026); {} outside the projected years."""
     year = int(review[:4])
     if not FIRST_YEAR <= year <= LAST_YEAR:
         return {}
-    events = project_calendar(year).filter(pl.col("review") == review).group_by("event").agg(pl.col("date").min())
+    kind = pl.col("review_type") == "quarterly_ipo"
+    events = (project_calendar(year).filter((pl.col("review") == review) & (kind if ipo else ~kind))
+              .group_by("event").agg(pl.col("date").min()))
     return dict(events.iter_rows())
 
 
@@ -110,15 +114,15 @@ def published_stage(kind: str, review: str, created: date | None, text_stage: st
     Friday after the preliminary lists), else the stage its text or file name gives."""
     if kind not in CHANGE_KINDS:
         return None
-    events = _review_events(review)
+    events = _review_events(review, kind == "ipo_additions")
     if created is None or "recon_close" not in events:
         return text_stage
     if created >= events.get("final_list", events["recon_close"]) - STAGE_SLACK:
         return "final"
     prelim = events.get("preliminary_list")
-    if prelim is not None and created > prelim + STAGE_SLACK:
-        return "update"
-    return "preliminary"
+    if prelim is None:  # no published list dates (the semi-annual review): the document says
+        return text_stage or "preliminary"
+    return "update" if created > prelim + STAGE_SLACK else "preliminary"
 
 
 def check_copy(path: Path, response: Response, doc: Published) -> Checked:
@@ -166,7 +170,8 @@ def fetch_document(raw: Path, doc: Published, client: Client, known: dict | None
     if known and _vouched(raw, known):
         return Outcome(doc, "present", known)
     folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=folder))
+    remove_stale_staging(folder)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=folder))
     problems = []
     try:
         for address in doc.addresses:
@@ -185,6 +190,28 @@ def fetch_document(raw: Path, doc: Published, client: Client, known: dict | None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Outcome(doc, "failed", problem="; ".join(problems))
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove the staging folders (`.fetch-<pid>-*`) a killed fetch left in `folder`: those of a
+    process no longer running. A running fetch's folder is left alone. Returns what was removed."""
+    removed = []
+    for path in folder.glob(f"{STAGING}*"):
+        pid = path.name.removeprefix(STAGING).split("-", 1)[0]
+        if path.is_dir() and not (pid.isdigit() and _running(int(pid))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def fetch_all(raw: Path, years: list[int], registry: list[Published], client: Client, known: pl.DataFrame | None,

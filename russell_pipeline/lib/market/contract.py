@@ -24,6 +24,11 @@ from russell_pipeline.lib.errors import InputError
 SCC = "RUSSELL_SMALL_CAP_COMPLETENESS"
 R2G = "RUSSELL_2000_GROWTH"
 INDEXES = (SCC, R2G)
+# The first review of the index: a review holds weights only when the market data has its members,
+# and the market data starts its memberships here (the synthetic feed by construction, a user's
+# folder by the rule below). The review partitions start here too (defs/partitions.py): an earlier
+# review could never hold weights or levels (docs/methodology.md §1.1).
+FIRST_REVIEW = "2019-03"
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "prices": {"date": pl.Date, "symbol": pl.String, "close": pl.Float64, "currency": pl.String},
@@ -51,6 +56,8 @@ RULES: list[tuple[str, str, pl.Expr, str]] = [
     # The 90/10 index is reviewed in March, June, September and December only.
     ("memberships", "review", pl.col("review").str.contains(r"^\d{4}-(03|06|09|12)$"),
      "must be YYYY-MM with month 03, 06, 09 or 12"),
+    ("memberships", "review", pl.col("review") >= FIRST_REVIEW,
+     f"must be {FIRST_REVIEW} or later (the index's first review: no review partition before it)"),
     ("memberships", "index", pl.col("index").is_in(INDEXES), f"must be one of {', '.join(INDEXES)}"),
     ("dividends", "amount", pl.col("amount") >= 0, "must not be negative"),
     ("splits", "ratio", pl.col("ratio") > 0, "must be positive"),
@@ -62,6 +69,8 @@ RULES: list[tuple[str, str, pl.Expr, str]] = [
 # fixed on days the NYSE is shut (Good Friday, Thanksgiving); both are read "latest on or before",
 # so any calendar day is meaningful there.
 SESSION_DATES = {"prices": "date", "dividends": "ex_date", "splits": "ex_date"}
+# Other tables' dates, which may be any calendar day but not a day still to come.
+DATED_COLUMNS = {"fx": "date", "shares": "date"}
 # Key hashes held at once by the duplicate check (8 bytes each, twice while sorting).
 HASHES_PER_PASS = 16_000_000
 
@@ -115,11 +124,13 @@ def source_files(folder: str | Path) -> dict[str, Path]:
     return files
 
 
-def validate_market_data(folder: str | Path, out: str | Path) -> dict[str, Path]:
+def validate_market_data(folder: str | Path, out: str | Path, latest: date | None = None) -> dict[str, Path]:
     """Validate every contract table under `folder` into `out/<name>.parquet`: typed, in source order.
 
     All six tables are written, optional ones empty when absent. Any violation raises InputError
-    naming the file, row and problem, and then nothing under `out` changes.
+    naming the file, row and problem, and then nothing under `out` changes. `latest`: the last
+    session completed when the data are read (`last_completed_session`); a price, ex-date or fx
+    rate dated after it is refused (it cannot be a fact yet, and would move the index into the future).
     """
     sources = source_files(folder)
     out = Path(out)
@@ -129,7 +140,7 @@ def validate_market_data(folder: str | Path, out: str | Path) -> dict[str, Path]
         for name in SCHEMAS:
             staged[name] = unique_temp(out / f"{name}.parquet")
             if name in sources:
-                _validate(name, sources[name], staged[name])
+                _validate(name, sources[name], staged[name], latest)
             else:
                 empty_table(name).write_parquet(staged[name])
         for name, tmp in staged.items():
@@ -166,13 +177,13 @@ def write_market_data(md: MarketData, folder: str | Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------- one table
-def _validate(name: str, path: Path, out: Path) -> None:
+def _validate(name: str, path: Path, out: Path, latest: date | None = None) -> None:
     source = _source(name, path)
     try:
         _typed(name, source).sink_parquet(out)
     except Exception as exc:  # any reader failure means a bad file for the user
         raise _unreadable(path, exc) from exc
-    _check_rows(name, path, out, source)
+    _check_rows(name, path, out, source, latest)
     if name in KEYS:
         _check_unique(name, path, out)
 
@@ -226,7 +237,7 @@ def _sessions() -> pl.Series:
     return pl.Series(sessions(FIRST_DAY, LAST_DAY), dtype=pl.Date)
 
 
-def _checks(name: str) -> list[tuple[str, pl.Expr, str | None]]:
+def _checks(name: str, latest: date | None = None) -> list[tuple[str, pl.Expr, str | None]]:
     """(column, what a good row satisfies, problem) in the order a row's problems are reported.
 
     Problem None is a null: the source row tells an empty cell from an unreadable one.
@@ -237,15 +248,19 @@ def _checks(name: str) -> list[tuple[str, pl.Expr, str | None]]:
         if dtype == pl.Float64:
             checks.append((col, pl.col(col).is_finite(), "must be a finite number"))
     checks += [(col, ok, problem) for table, col, ok, problem in RULES if table == name]
+    dated = SESSION_DATES.get(name) or DATED_COLUMNS.get(name)
+    if latest is not None and dated:
+        checks.append((dated, pl.col(dated) <= latest, (f"dated after {latest}, the last NYSE session completed when "
+                                                       "the data were read (a fact from the future)")))
     if name in SESSION_DATES:
         col = SESSION_DATES[name]
         checks.append((col, pl.col(col).is_in(_sessions().implode()), "session"))
     return checks
 
 
-def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame) -> None:
+def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest: date | None = None) -> None:
     """The first row breaking any check, in one streaming pass over the typed table."""
-    checks = _checks(name)
+    checks = _checks(name, latest)
     failed = pl.coalesce([pl.when(~ok.fill_null(False)).then(pl.lit(k)) for k, (_, ok, _) in enumerate(checks)])
     hit = (pl.scan_parquet(typed).with_row_index("_row").with_columns(failed.alias("_check"))
            .filter(pl.col("_check").is_not_null()).head(1).collect(engine="streaming"))

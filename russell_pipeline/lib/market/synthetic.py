@@ -18,13 +18,12 @@ import polars as pl
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.calendar.sessions import LAST_DAY, sessions
 from russell_pipeline.lib.index.weights import review_dates
-from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
+from russell_pipeline.lib.market.contract import FIRST_REVIEW, R2G, SCC, MarketData, empty_table
 
 N_SECTORS = 11
 QUARTER_DAYS = 63  # sessions between quarterly dividends
 MAX_SUSPENSION = 8  # sessions; below the 10-session staleness limit of the weights
 SEASONING = 20  # sessions a new listing trades before it can join an index
-FIRST_REVIEW = (2019, 3)
 
 
 def review_cutoff(review: str) -> date:
@@ -103,8 +102,14 @@ def _log_prices(seed: int, st: _Stocks, n_days: int) -> np.ndarray:
     return st.logp0 + cum - at_listing - np.where(split, np.log(st.split_ratio), 0.0)
 
 
+def borrowed_tickers(symbols: Sequence[str], n: int) -> list[str]:
+    """The tickers of `symbols` the feed names its first stocks after: the first `n` distinct ones.
+    Nothing else of `symbols` reaches the feed, so its input digest covers exactly these."""
+    return list(dict.fromkeys(s.strip() for s in symbols if s and s.strip()))[:n]
+
+
 def _tickers(symbols: Sequence[str], n: int) -> list[str]:
-    given = list(dict.fromkeys(s.strip() for s in symbols if s and s.strip()))[:n]
+    given = borrowed_tickers(symbols, n)
     taken, out, k = set(given), list(given), 0
     while len(out) < n:
         # 7919 is coprime with 26**4, so k -> code walks all four-letter tickers without repeats.
@@ -192,8 +197,9 @@ def synthetic_market_data(
 
 
 def _reviews(days: list[date]) -> list[tuple[str, int]]:
-    """(review, cut-off ordinal) for every review from 2019-03 whose cut-off is on or before the last day."""
-    out, (year, month) = [], FIRST_REVIEW
+    """(review, cut-off ordinal) for every review from the first (2019-03) whose cut-off is on or before the
+    last day."""
+    out, (year, month) = [], (int(FIRST_REVIEW[:4]), int(FIRST_REVIEW[5:]))
     while True:
         review = f"{year}-{month:02d}"
         cutoff = review_cutoff(review)

@@ -1,0 +1,162 @@
+"""What each column of each lake table means, one line per column: the descriptions of its
+`dagster/column_schema` in the UI (the types come from the table's polars schema).
+
+The text follows the contracts of docs/methodology.md §2 (the docs' "meaning" column); a column
+without a line here shows no description, which `test_orchestration.py` refuses.
+"""
+
+from __future__ import annotations
+
+_YEAR = "The reconstitution year (the `raw/<year>/` folder the row comes from)."
+_REVIEW = "The review, `YYYY-MM` (`2022-06`, `2022-09`, ...)."
+_INDEX = "The index the document names (`Russell 3000`, `Russell Microcap`, ...)."
+_COMPANY = "Company name, as printed."
+_SYMBOL = "Ticker, as printed."
+_STAGE = "List version: `preliminary`, `update` or `final`."
+_CHANGE = "`addition` or `deletion`."
+_SHA = "SHA-256 of the source document (`source_documents.sha256`)."
+_PATH = "Path of the source document under the lake's `raw/` folder."
+_PAGE = "Page of the source document the row is on."
+_LINE = "Line of the row on that page."
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "source_documents": {
+        "recon_year": _YEAR,
+        "path": "The file, under the lake's `raw/` folder.",
+        "sha256": "Its content hash; every row traced to a document carries it.",
+        "bytes": "File size in bytes.",
+        "pages": "PDF pages, or form-feed pages of a text file.",
+        "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules` or `unknown`.",
+        "index_name": "The index the title names (`Russell 3000`); null when it names none.",
+        "stage": "`preliminary`, `update` or `final` (change lists only).",
+        "as_of_date": "The date the document prints, else its PDF metadata date.",
+        "rows": "Rows parsed from it.",
+    },
+    "constituents": {
+        "recon_year": _YEAR,
+        "as_of_date": "The membership list's date.",
+        "index_name": _INDEX,
+        "company": _COMPANY,
+        "symbol": _SYMBOL,
+        "source_sha256": _SHA,
+        "source_page": _PAGE,
+        "source_line": _LINE,
+    },
+    "constituent_changes": {
+        "recon_year": _YEAR,
+        "index_name": _INDEX,
+        "change": _CHANGE,
+        "stage": _STAGE,
+        "company": _COMPANY,
+        "symbol": _SYMBOL,
+        "sector": "The sector or industry column, when the list prints one.",
+        "classification": "`ICB` or `RGS`: the sector scheme of `sector`.",
+        "as_of_date": "The list's date, when it prints one.",
+        "source_sha256": _SHA,
+        "source_page": _PAGE,
+        "source_line": _LINE,
+    },
+    "recon_calendar": {
+        "recon_year": "The reconstitution year the review belongs to.",
+        "review": _REVIEW,
+        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution` or `quarterly_ipo`.",
+        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, ... (methodology §2.4).",
+        "date": "The date in force: published if a schedule gives it, else projected.",
+        "source": "`published` or `projected`: where `date` comes from.",
+        "source_sha256": "The schedule document, for published rows.",
+        "projected_date": "What the rules project for the same event (null when they project none).",
+    },
+    "quarterly_weights": {
+        "review": _REVIEW,
+        "cutoff_date": "t: the price cut-off of the review.",
+        "effective_date": "T: the rebalance Friday, after whose close the weights apply.",
+        "symbol": "The stock.",
+        "price": "p: its close at t, local currency.",
+        "shares": "s: shares outstanding as of t.",
+        "free_float": "f: free-float fraction as of t.",
+        "fx": "e: USD per unit of the stock's currency at t.",
+        "scc_fraction": "a: fraction held by the Small Cap Completeness index (0 if not a member).",
+        "r2g_fraction": "b: fraction held by the Russell 2000 Growth index (0 if not a member).",
+        "final_mcap": "The scaled SCC cap minus the R2G cap, in USD.",
+        "weight": "final_mcap / sum(final_mcap) over the review.",
+        "weighting_factor": "c: the factor applied to the stock's cap in the index level.",
+        "price_date": "Date of the close used for `price` (earlier than t when the stock did not trade).",
+        "stale_sessions": "Sessions between that close and t (methodology §1.3).",
+        "shares_date": "Date of the shares row used for `shares` and `free_float`.",
+        "currency": "The stock's price currency.",
+    },
+    "index_levels": {
+        "date": "The NYSE session.",
+        "price_return": "I_d: the price-return level.",
+        "total_return": "TR_d: the total-return level.",
+        "divisor": "D of the review reported.",
+        "review": "The review whose weights are in force on the date (methodology §1.8).",
+        "constituents": "Its number of members.",
+    },
+    "membership_history": {
+        "index_name": _INDEX,
+        "symbol": _SYMBOL,
+        "company": "Company name, as the opening row prints it.",
+        "start_date": "First day as a member; null: start unknown.",
+        "end_date": "First day no longer a member; null: still a member as far as the documents go.",
+        "start_review": "The review the interval opens at.",
+        "end_review": "The review the interval closes at.",
+        "opened_by": "`addition`, `listed`, `first_listed`, or null (start unknown).",
+        "closed_by": "`deletion`, `not_listed`, `not_covered`, or null (no later document).",
+        "open_sha256": "The document of the row that opened the interval.",
+        "open_path": "Its path under `raw/`.",
+        "open_page": "Its page.",
+        "open_line": "Its line on that page.",
+        "close_sha256": "The document of the row (or, for `not_listed`, the list) that closed the interval.",
+        "close_path": "Its path under `raw/`.",
+        "close_page": "Its page.",
+        "close_line": "Its line on that page.",
+    },
+    "membership_reconciliation": {
+        "recon_year": _YEAR,
+        "review": "The reconstitution whose new list is compared.",
+        "index_name": _INDEX,
+        "previous_review": "The review of the previous membership list.",
+        "difference": "`missing_from_list`, `unexpected_in_list`, `deletion_of_non_member` or `addition_of_member`.",
+        "cause": "`ipo_addition`, `list_revision`, `contradicts_final_list` or `unexplained`.",
+        "symbol": _SYMBOL,
+        "company": _COMPANY,
+        "source_sha256": "The document of the row behind the difference.",
+        "source_path": _PATH,
+        "source_page": _PAGE,
+        "source_line": _LINE,
+    },
+    "membership_reconciliation_summary": {
+        "recon_year": _YEAR,
+        "review": "The documented reconstitution.",
+        "index_name": _INDEX,
+        "previous_review": "The review of the previous membership list (null: none).",
+        "previous_members": "Members of the previous list (null: none).",
+        "additions": "Rows of the final additions list (null: no such list).",
+        "deletions": "Rows of the final deletions list (null: no such list).",
+        "expected": "Previous list + final additions - final deletions (null: no previous list).",
+        "listed": "Members of the new membership list (null: no such list).",
+        "differences": "Symbols where expected and listed differ (rows of membership_reconciliation).",
+        "unexplained": "Those no document accounts for (`unexplained` or `contradicts_final_list`).",
+        "scope": "`compared`, `changes_only` or `no_previous_list`.",
+        "note": "Which documents are missing.",
+    },
+    "list_revisions": {
+        "recon_year": _YEAR,
+        "review": "The review the change list is placed on.",
+        "index_name": _INDEX,
+        "change": _CHANGE,
+        "version": "Position of this version among the list's versions (preliminary, updates, final).",
+        "stage": _STAGE,
+        "as_of_date": "This version's date.",
+        "previous_stage": "The previous version's stage.",
+        "previous_as_of_date": "The previous version's date.",
+        "revision": "`entered` or `left`: the symbol's change between the two versions.",
+        "symbol": _SYMBOL,
+        "company": _COMPANY,
+        "source_sha256": "The document of the row: the later version for `entered`, the earlier for `left`.",
+        "source_path": _PATH,
+        "source_page": _PAGE,
+        "source_line": _LINE,
+    },
+}

@@ -1,0 +1,141 @@
+"""Untrusted PDFs are read where the operating system enforces the bounds.
+
+Two layers, cheapest first:
+1. `check_decoded_size`: every Flate stream of the file is inflated once, in bounded pieces and
+   thrown away, before pdfium sees the file. Real FTSE Russell PDFs inflate to 4-11x their size;
+   a compressed text-layer bomb (a few hundred KB drawing hundreds of millions of characters)
+   inflates to hundreds of times its size and is refused here in well under a second.
+2. `run_isolated`: the extraction itself runs in a forked child process whose address space may
+   grow by at most `MEMORY_BYTES` and whose CPU time is capped at `CPU_SECONDS` (RLIMIT_AS and
+   RLIMIT_CPU, enforced by the kernel), and whose wall time is capped at `WALL_SECONDS` (killed).
+   Whatever pdfium does with a hostile file, the reading process stays as it was: the child's
+   death is one InputError naming the file and the limit.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import pickle
+import re
+import resource
+import select
+import signal
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from russell_pipeline.lib.errors import InputError
+
+# Inflated stream bytes allowed per byte of file (real documents: 4-11), never less than the floor.
+DECODED_PER_BYTE = 100
+DECODED_FLOOR = 20_000_000
+MEMORY_BYTES = 1_000_000_000  # what the child may add to the address space it was forked with
+CPU_SECONDS = 60
+WALL_SECONDS = 120
+_STREAM = re.compile(rb"stream\r?\n")
+_PIECE = 1 << 20
+
+
+def check_decoded_size(path: str | Path, data: bytes) -> int:
+    """The bytes all Flate streams of `data` inflate to; InputError when over the bound.
+
+    Streams that are not Flate (images, fonts stored raw) are skipped; a stream cut short counts
+    what it gave. Memory: one piece at a time."""
+    limit = max(DECODED_FLOOR, DECODED_PER_BYTE * len(data))
+    total = 0
+    for m in _STREAM.finditer(data):
+        inflate, at = zlib.decompressobj(), m.end()
+        try:
+            while not inflate.eof and at < len(data):
+                chunk = inflate.decompress(inflate.unconsumed_tail or data[at:at + _PIECE], _PIECE)
+                if not inflate.unconsumed_tail:
+                    at += _PIECE
+                total += len(chunk)
+                if total > limit:
+                    raise InputError(path, f"compressed content inflates to more than {limit:,} bytes "
+                                           f"({DECODED_PER_BYTE}x the file's size): a compression bomb, not read")
+                if not chunk and not inflate.unconsumed_tail and inflate.eof:
+                    break
+        except zlib.error:
+            continue
+    return total
+
+
+def run_isolated(path: str | Path, fn: Callable, *args):
+    """`fn(*args)` in a forked child under the memory, CPU and wall-time limits; its result or
+    its InputError comes back; its death (a limit reached, a crash) is an InputError naming `path`."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        status = 0
+        try:
+            # A limit reached inside pdfium aborts the child: its dying words are noise, the parent
+            # reports one line.
+            faulthandler.disable()
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)
+            soft_as = _address_space() + MEMORY_BYTES
+            resource.setrlimit(resource.RLIMIT_AS, (soft_as, soft_as))
+            resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
+            try:
+                outcome = ("ok", fn(*args))
+            except InputError as err:
+                outcome = ("input", err)
+            except MemoryError:
+                outcome = ("memory", None)
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001 - the parent reports the child's death
+            status = 70
+        finally:
+            os._exit(status)
+    os.close(write)
+    try:
+        data, killed = _collect(read, pid)
+    finally:
+        os.close(read)
+    _, status = os.waitpid(pid, 0)
+    if killed:
+        raise InputError(path, f"reading the PDF took longer than {WALL_SECONDS} s: stopped")
+    if data:
+        kind, value = pickle.loads(data)
+        if kind == "ok":
+            return value
+        if kind == "input":
+            raise value
+        raise _limit_error(path, "memory")
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    raise _limit_error(path, "cpu" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory" if sig else "crash")
+
+
+def _limit_error(path: str | Path, what: str) -> InputError:
+    problem = {"memory": f"reading the PDF needed more than {MEMORY_BYTES // 1_000_000:,} MB of memory: stopped",
+               "cpu": f"reading the PDF needed more than {CPU_SECONDS} s of CPU: stopped",
+               "crash": "the PDF reader crashed on this file"}[what]
+    return InputError(path, problem)
+
+
+def _collect(fd: int, pid: int) -> tuple[bytes, bool]:
+    """Everything the child writes, until it closes the pipe or the wall time runs out (killed)."""
+    parts, deadline = [], time.monotonic() + WALL_SECONDS
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            return b"", True
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(parts), False
+            parts.append(chunk)
+
+
+def _address_space() -> int:
+    """This process's virtual size now (bytes), the base the child's limit adds to."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")

@@ -1,0 +1,77 @@
+"""What was attempted with which inputs: the one record `build` and the sensors share.
+
+Every run `build` or a sensor launches carries the tag `russell/inputs`: a digest of what it
+targets (a job, or one asset) and of each of its partitions' input digests (planning/digests.py,
+which include the code version). The Dagster instance keeps the runs, so this record is the one
+`build` (in its process) and the sensors (in the daemon, next to the UI) both read: a run of the
+same inputs that failed on them (a step failing with a `dg.Failure`: a bad document, a blocking
+check) is not launched again by either until the inputs or the code change, which changes the
+digest. A run that is still going is not launched twice. A run that died (its process killed: no
+step failure) or was canceled says nothing about its inputs: those are launched again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+from russell_pipeline.planning import digests
+
+INPUTS_TAG = "russell/inputs"
+GOING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+         dg.DagsterRunStatus.STARTED)
+
+
+def key(target: str, inputs: Mapping[str, str]) -> str:
+    """The attempt of `target` (a job or an asset) over partitions with these input digests."""
+    return digests.digest("attempt", target, sorted(inputs.items()))
+
+
+def tags(attempt: str) -> dict[str, str]:
+    return {INPUTS_TAG: attempt}
+
+
+def failure_line(event: dg.DagsterEvent) -> str:
+    """A failed step's one-line reason: the innermost cause of Dagster's wrapped error."""
+    error = event.step_failure_data.error
+    while error.cause is not None:
+        error = error.cause
+    text = " ".join(error.message.split())
+    return f"{event.step_key}: {text.removeprefix('dagster._core.definitions.events.Failure: ')}"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The latest run of an attempt that stands in the way of launching it again."""
+
+    run_id: str
+    going: bool
+    reasons: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        if self.going:
+            return f"not launched: run {self.run_id} with the same inputs is still going"
+        return (f"not run: failed with the same inputs in run {self.run_id} (it runs again when its inputs "
+                f"or code change): {'; '.join(self.reasons)}")
+
+
+def previous(instance: dg.DagsterInstance, attempt: str) -> Previous | None:
+    """The latest run of `attempt` if it is going or failed on its inputs; None when it may be launched."""
+    for run in instance.get_runs(filters=dg.RunsFilter(tags=tags(attempt)), limit=1):
+        if run.status in GOING:
+            return Previous(run.run_id, going=True)
+        if run.status == dg.DagsterRunStatus.FAILURE:
+            reasons = _input_failures(instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE))
+            if reasons:
+                return Previous(run.run_id, going=False, reasons=tuple(reasons))
+    return None
+
+
+def _input_failures(records: Sequence) -> list[str]:
+    """The steps that failed on their inputs (a `dg.Failure`): not a crash, a bug or a lock timeout."""
+    return [failure_line(r.dagster_event) for r in records
+            if r.dagster_event is not None and r.dagster_event.step_failure_data is not None
+            and r.dagster_event.step_failure_data.user_failure_data is not None]
