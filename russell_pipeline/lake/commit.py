@@ -6,8 +6,10 @@ them, and hands both to `commit`, which
 2. stops the step when a check declared `block` failed: nothing is written, the stored partitions
    stay, and the failure names each such check with its first offending row;
 3. writes every staged table (each one Delta commit replacing exactly its partitions);
-4. records what each partition was built from (planning/digests.py), after the data, so a crash in
-   between leaves the partitions looking out of date, never falsely up to date;
+4. records the version of each table it wrote, then what each partition was built from
+   (planning/digests.py), after the data, so a crash in between leaves the partitions looking out of
+   date, never falsely up to date; a table found later at another version than recorded (a write
+   killed between two tables, a stray writer) makes its asset out of date (`Lake.lineage`);
 5. publishes the warehouse views once, and attaches each partition's own facts to its materialization.
 
 A partition of a partitioned table that holds no rows is **not materialized** (the rule lives here,
@@ -140,6 +142,8 @@ def commit(
     with store.locked():
         for s in staged:
             store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
+        for asset in lineage:  # the versions this write left: a later change by anything else shows
+            store.record_written(asset, [s.table for s in staged])
         for asset, digests in lineage.items():
             store.record_lineage(asset, digests)
         store.publish()

@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from russell_pipeline.lake import remote
 from russell_pipeline.settings import (
@@ -47,6 +47,9 @@ LOCK = ".lake.lock"
 SCRATCH = ".scratch"  # writers' temporary files, beside the lake
 REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
 LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was built from
+# Per asset: the Delta version of each table its last commit left. A table at another version was
+# changed by something else (a write killed between two tables, a stray writer): see `lineage`.
+WRITTEN = "written_versions"
 # Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
 MACROS = Path(__file__).parent / "macros"
 # Only these statement types reach the untrusted query surface.
@@ -290,10 +293,17 @@ class Lake:
 
     # ------------------------------------------------------------------ tables
     def _table(self, table: str) -> DeltaTable | None:
+        """The Delta table, None when it does not exist; a log that cannot be read is one LakeError
+        naming the table and the repair (its asset is rebuilt once the folder is out of the way)."""
         try:
             return DeltaTable(self.uri(table), storage_options=self.options)
         except TableNotFoundError:
             return None
+        except DeltaError as err:
+            reason = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+            raise LakeError(f"{self.uri(table)}: its Delta log cannot be read ({reason}); move the folder out of the "
+                            "lake (or restore it from a copy) and run `russell-pipeline build`: the table is "
+                            "rebuilt from its inputs") from None
 
     def write(
         self,
@@ -357,9 +367,38 @@ class Lake:
         return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
 
     def lineage(self, asset: str) -> dict[str, str]:
-        """Partition -> digest of the inputs it was last built from (see lib/lineage.py)."""
+        """Partition -> digest of the inputs it was last built from (planning/digests.py); nothing when a
+        table the asset last wrote has changed since (`changed_outside`): then every partition is out of
+        date and rebuilt from its inputs, never reported up to date."""
+        if self.changed_outside(asset):
+            return {}
         rows = self.read(LINEAGE, "asset", [asset])
         return {} if rows is None else dict(rows.select("partition", "inputs").iter_rows())
+
+    def record_written(self, asset: str, tables: list[str]) -> None:
+        """After a commit of `asset` wrote `tables` (and before its lineage): their versions now."""
+        with self.locked():
+            frame = pl.DataFrame({"asset": asset, "table_name": tables, "version": [self.version(t) for t in tables]},
+                                 schema={"asset": pl.String, "table_name": pl.String, "version": pl.Int64})
+            self.write(WRITTEN, frame, "asset", [asset], publish=False)
+
+    def changed_outside(self, asset: str | None = None) -> list[str]:
+        """One line per table an asset (or every asset) last wrote that is at another version now."""
+        rows = self.read(WRITTEN, "asset", [asset]) if asset else self.read(WRITTEN)
+        out = []
+        for owner, table, version in ([] if rows is None else rows.select("asset", "table_name", "version").rows()):
+            now = self.version(table)
+            if now != version:
+                out.append(f"{table}: {'gone or unreadable' if now is None else f'at version {now}'}, but {owner} last left it at "
+                           f"version {version}: changed outside a build; {owner} is rebuilt from its inputs")
+        return out
+
+    def version(self, table: str) -> int | None:
+        """The table's current Delta version; None when it is missing or its log cannot be read."""
+        try:
+            return DeltaTable(self.uri(table), storage_options=self.options).version()
+        except (TableNotFoundError, DeltaError, OSError):
+            return None
 
     def record_lineage(self, asset: str, digests: dict[str, str]) -> None:
         """Record what these partitions of `asset` were built from (after their data is written, so a
@@ -382,16 +421,13 @@ class Lake:
 
         A dry run decides first, so a lake with nothing to delete is not touched (no lock, no commit)."""
 
-        def table(name: str) -> DeltaTable:
-            return DeltaTable(self.uri(name), storage_options=self.options)
-
         hours = self.retention_hours if retention_hours is None else retention_hours
         options = {"retention_hours": hours, "enforce_retention_duration": False}
-        due = [name for name in self.table_names() if table(name).vacuum(dry_run=True, **options)]
+        due = [name for name, dt in self.readable_tables().items() if dt.vacuum(dry_run=True, **options)]
         if not due:
             return 0
         with self.locked():
-            return sum(len(table(name).vacuum(dry_run=False, **options)) for name in due)
+            return sum(len(self._table(name).vacuum(dry_run=False, **options)) for name in due)
 
     # ------------------------------------------------------------------ the DuckDB views
     def _view_sql(self, table: str, dt: DeltaTable) -> str:
@@ -414,9 +450,19 @@ class Lake:
         return (f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
                 f"union_by_name = true{hive})")
 
+    def readable_tables(self) -> dict[str, DeltaTable]:
+        """Every table whose Delta log can be read. One that cannot is left out (no view, no vacuum)
+        until it is repaired: `build` names it in one line (`changed_outside`, and its asset's failure)."""
+        out = {}
+        for name in self.table_names():
+            try:
+                out[name] = self._table(name)
+            except LakeError:
+                continue
+        return out
+
     def _versions(self) -> dict[str, int]:
-        return {name: DeltaTable(self.uri(name), storage_options=self.options).version()
-                for name in self.table_names()}
+        return {name: dt.version() for name, dt in self.readable_tables().items()}
 
     def published_versions(self) -> dict[str, int]:
         """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
@@ -439,7 +485,7 @@ class Lake:
         if self._versions() == self.published_versions():
             return False  # nothing changed: no lock taken, no file touched
         with self.locked():
-            tables = {name: DeltaTable(self.uri(name), storage_options=self.options) for name in self.table_names()}
+            tables = self.readable_tables()
             versions = {name: dt.version() for name, dt in tables.items()}
             if versions == self.published_versions():
                 return False

@@ -12,6 +12,7 @@ step failure) or was canceled says nothing about its inputs: those are launched 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from dagster._core.events import DagsterEventType
 from russell_pipeline.planning import digests
 
 INPUTS_TAG = "russell/inputs"
+_CLASS = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception|Failure): ")
 GOING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
          dg.DagsterRunStatus.STARTED)
 
@@ -40,7 +42,8 @@ def failure_line(event: dg.DagsterEvent) -> str:
     while error.cause is not None:
         error = error.cause
     text = " ".join(error.message.split())
-    return f"{event.step_key}: {text.removeprefix('dagster._core.definitions.events.Failure: ')}"
+    # The message without the exception's class ("russell_pipeline.lake.store.LakeError: ...").
+    return f"{event.step_key}: {_CLASS.sub('', text)}"
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,8 @@ def build(settings: Settings, verbose: bool = False) -> int:
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
     runner = _Runner(instance, settings, verbose)
+    for line in lake.changed_outside():
+        print(line, flush=True)
     years = recon_years.get_partition_keys()
     now = stale.year_digests(lake, years)
     out_of_date = {asset: digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()}
@@ -216,7 +218,7 @@ def build(settings: Settings, verbose: bool = False) -> int:
 
 
 def _summary(lake: Lake) -> None:
-    stored = set(lake.table_names())
+    stored = set(lake.published_versions())  # the tables the warehouse has a view of
     if not stored:
         return
     print(f"tables in {lake.warehouse}:")

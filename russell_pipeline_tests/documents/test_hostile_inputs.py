@@ -145,6 +145,17 @@ def test_hidden_file_is_refused_not_ignored(raw):
                             "to have it read, or remove it")
 
 
+@pytest.mark.parametrize(("name", "shown", "codes"), [
+    ("deletions\n2024.txt", "deletions\\n2024.txt", "U+000A"),
+    ("adds-\u202etxt.pdf", "adds-\\u202etxt.pdf", "U+202E"),
+])
+def test_a_file_name_with_a_control_or_bidi_character_is_refused_in_one_line(raw, name, shown, codes):
+    (raw / "2024" / name).write_text("Russell 2000 Index - Deletions\nCompany\tSymbol\nACME\tACME\n")
+    message = refused(raw)
+    assert message == (f"{raw}/2024/{shown}: file name holds a control or bidi character ({codes}): rename it")
+    assert "\n" not in message and "\u202e" not in message
+
+
 def test_os_and_editor_files_are_skipped_and_reported(raw):
     (raw / "2024" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (raw / "2024" / "~$list.docx").write_bytes(b"owner")

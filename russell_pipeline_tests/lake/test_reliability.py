@@ -76,6 +76,68 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
     assert _contents(root) == _contents(fresh_root)
 
 
+@pytest.mark.slow
+def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(tmp_path, small_market):
+    """Killed as `market_prices` committed (the other market tables not yet), then the market files put
+    back as they were (same bytes, same times): the inputs match the record, the tables do not. The
+    next build names the table and rebuilds market data; the lake equals a fresh build's."""
+    root, env = _lake(tmp_path, small_market)
+    assert cli("build", env=env).returncode == 0
+    folder = Path(env["RUSSELL_MARKET_DATA"])
+    saved = tmp_path / "saved_market"
+    shutil.copytree(folder, saved)  # copy2: sizes and times kept, so the input digest comes back
+    _extend_market(folder)
+    killed = cli("build", env=env | {"RUSSELL_FAULT": "market_prices:committed"})
+    assert killed.returncode == -signal.SIGKILL
+    shutil.rmtree(folder)
+    shutil.copytree(saved, folder)
+    again = cli("build", env=env, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "market_prices: at version" in again.stdout and "changed outside a build; market_data is rebuilt" \
+        in again.stdout, again.stdout
+    assert "market_data: up to date" not in again.stdout
+    fresh_root, fresh_env = _lake(tmp_path, small_market, "fresh")
+    assert cli("build", env=fresh_env).returncode == 0
+    assert _contents(root) == _contents(fresh_root)
+    assert cli("build", env=env, text=True).stdout.count("changed outside") == 0  # and then it is up to date
+
+
+@pytest.mark.slow
+def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(tmp_path, small_market):
+    root, env = _lake(tmp_path, small_market)
+    assert cli("build", env=env).returncode == 0
+    before = _contents(root)
+    log = max((root / "lake" / "index_levels" / "_delta_log").glob("*.json"))
+    log.write_text('{"add": garbage')
+    broken = cli("build", env=env, text=True)
+    assert broken.returncode == 1 and "Traceback" not in broken.stdout + broken.stderr
+    lines = [ln for ln in broken.stderr.splitlines() if "its Delta log cannot be read" in ln]
+    assert lines and all(f"{root}/lake/index_levels: its Delta log cannot be read (" in ln and "move the folder out"
+                         in ln and "Error:" not in ln for ln in lines), broken.stderr
+    shutil.move(root / "lake" / "index_levels", tmp_path / "index_levels.corrupt")
+    repaired = cli("build", env=env, text=True)
+    assert repaired.returncode == 0, repaired.stderr[-2000:]
+    assert "index_levels: gone or unreadable" in repaired.stdout
+    assert _contents(root) == before
+
+
+def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
+    import polars as pl
+
+    lake = Lake(tmp_path)
+    lake.write("t", pl.DataFrame({"recon_year": [2020], "name": ["a"]}), "recon_year", [2020])
+    lake.record_written("a", ["t"])
+    lake.record_lineage("a", {"2020": "digest"})
+    assert lake.lineage("a") == {"2020": "digest"} and lake.changed_outside() == []
+    lake.write("t", pl.DataFrame({"recon_year": [2020], "name": ["stray"]}), "recon_year", [2020])  # not via commit
+    assert lake.lineage("a") == {}
+    assert lake.changed_outside() == [("t: at version 1, but a last left it at version 0: changed outside a build; "
+                                      "a is rebuilt from its inputs")]
+    shutil.rmtree(tmp_path / "lake" / "t")
+    assert lake.changed_outside("a") == [("t: gone or unreadable, but a last left it at version 0: changed outside a build; "
+                                         "a is rebuilt from its inputs")]
+
+
 READER = textwrap.dedent("""
     import sys, time
     from russell_pipeline.lake.store import Lake, LakeError

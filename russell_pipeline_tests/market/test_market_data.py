@@ -196,3 +196,28 @@ def test_a_price_from_the_future_fails_market_data_at_build_time_with_the_clock_
     assert line.startswith(f"market_data: {folder}/prices.csv: column 'date' row 5 (line 6): dated after ")
     assert line.endswith("(a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD")
     assert Lake(root).read("market_prices") is None and Lake(root).read("market_source") is None
+
+
+def test_a_full_disk_while_validating_is_named_as_such_not_as_an_unreadable_file(tmp_path, small_market):
+    """The validated copy goes to a 64 KB tmpfs (a mount namespace of its own): the one line says the
+    disk is full where the copy goes, not that the market file cannot be read."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], check=False).returncode:
+        pytest.skip("needs a mount namespace (unshare -m) to mount a small tmpfs as root")
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    code = ("import sys\nfrom russell_pipeline.lib.errors import InputError\n"
+            "from russell_pipeline.lib.market.contract import validate_market_data\n"
+            f"try:\n    validate_market_data({str(small_market)!r}, {str(tiny / 'out')!r})\n"
+            "except InputError as err:\n    print(err)\n    sys.exit(1)\n")
+    script = f"mount -t tmpfs -o size=64k tmpfs {tiny} && exec {sys.executable} -c \"$CODE\""
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, check=False,
+                          env=os.environ | {"CODE": code})
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [
+        (f"{tiny / 'out'}: no space left on device while writing the validated copy of {small_market}/prices.parquet: "
+        "free space, then build again (nothing was changed)")]

@@ -12,6 +12,7 @@ import errno
 import fnmatch
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,11 @@ def list_year(raw: Path, year: int) -> YearFolder:
         return YearFolder([], [])
     documents, skipped = [], []
     for path in sorted(folder.iterdir()):
+        hidden = [ch for ch in path.name if unicodedata.category(ch) in ("Cc", "Cf")]
+        if hidden:  # a newline, a right-to-left override (U+202E): the name would not read as it is stored
+            shown = path.name.encode("unicode_escape").decode("ascii")
+            raise InputError(folder / shown, f"file name holds a control or bidi character "
+                                             f"({', '.join(f'U+{ord(ch):04X}' for ch in hidden)}): rename it")
         why = junk_reason(path.name)
         if why is not None:
             skipped.append(f"{path}: skipped ({why})")

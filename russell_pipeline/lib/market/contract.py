@@ -6,6 +6,7 @@ queries, so a feed of any size is validated in bounded memory (bench/hostile_inp
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import uuid
@@ -181,11 +182,18 @@ def _validate(name: str, path: Path, out: Path, latest: date | None = None) -> N
     source = _source(name, path)
     try:
         _typed(name, source).sink_parquet(out)
-    except Exception as exc:  # any reader failure means a bad file for the user
+    except Exception as exc:  # any reader failure means a bad file for the user ...
+        if _disk_full(exc):  # ... but a full disk is where the validated copy goes, not the file
+            raise InputError(out.parent, f"no space left on device while writing the validated copy of {path}: "
+                                         "free space, then build again (nothing was changed)") from None
         raise _unreadable(path, exc) from exc
     _check_rows(name, path, out, source, latest)
     if name in KEYS:
         _check_unique(name, path, out)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
 def _unreadable(path: Path, exc: Exception) -> InputError:
