@@ -214,8 +214,9 @@ def main() -> int:
         odd.write_text("Russell 2000 Index - Additions\nCompany\tSymbol\tSector\nACME\tACME\tEnergy\n")
         done, _ = lab.cli("build")
         odd.unlink()
-        record("a file name with a newline", done.returncode == 1 and "control or bidi character" in done.stdout,
-               f"rc {done.returncode}")
+        said = [ln for ln in (done.stdout + done.stderr).splitlines() if "control or bidi character" in ln]
+        record("a file name with a newline", done.returncode == 1 and bool(said), f"rc {done.returncode}: "
+               + (said[-1].strip()[-110:] if said else "nothing said"))
         lab.cli("build")
 
         # A corrupt Delta log, then the folder moved aside.
