@@ -77,8 +77,9 @@ def run_isolated(path: str | Path, fn: Callable, *args):
             faulthandler.disable()
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 2)
-            soft_as = _address_space() + MEMORY_BYTES
-            resource.setrlimit(resource.RLIMIT_AS, (soft_as, soft_as))
+            base = _address_space()
+            if base is not None:  # Linux; elsewhere the CPU and wall limits still hold
+                resource.setrlimit(resource.RLIMIT_AS, (base + MEMORY_BYTES, base + MEMORY_BYTES))
             resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
             try:
                 outcome = ("ok", fn(*args))
@@ -135,7 +136,10 @@ def _collect(fd: int, pid: int) -> tuple[bytes, bool]:
             parts.append(chunk)
 
 
-def _address_space() -> int:
-    """This process's virtual size now (bytes), the base the child's limit adds to."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+def _address_space() -> int | None:
+    """This process's virtual size now (bytes), the base the child's limit adds to; None without /proc."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return None
