@@ -87,34 +87,40 @@ def _commits(root: Path) -> int:
     return sum(1 for _ in (root / "lake").glob("*/_delta_log/*.json"))
 
 
-def _kill_random(lab: Lab, rng: random.Random, fresh: dict, end: date) -> tuple[bool, str]:
+def _kill(lab: Lab, fresh: dict, end: date, when) -> tuple[bool, str]:
+    """Extend the market to `end`, start `build`, SIGKILL it once `when(run)` returns (if it is still
+    running), build again: held when that build exits 0 with the tables of a fresh build."""
     lab.extend_market(end)
     run = lab.start_build()
-    delay = rng.uniform(0.5, 25.0)
-    time.sleep(delay)
+    moment = when(run)
     killed = run.poll() is None
     if killed:
         run.send_signal(signal.SIGKILL)
     run.wait()
     again, _ = lab.cli("build")
-    same = again.returncode == 0 and lab.contents() == fresh
-    return same, f"killed after {delay:.1f} s ({'in flight' if killed else 'already done'}); rebuild rc {again.returncode}"
+    return (again.returncode == 0 and lab.contents() == fresh,
+            f"killed {moment} ({'in flight' if killed else 'already done'}); rebuild rc {again.returncode}")
+
+
+def _kill_random(lab: Lab, rng: random.Random, fresh: dict, end: date) -> tuple[bool, str]:
+    delay = rng.uniform(0.5, 25.0)
+
+    def wait(_run) -> str:
+        time.sleep(delay)
+        return f"after {delay:.1f} s"
+
+    return _kill(lab, fresh, end, wait)
 
 
 def _kill_at_commit(lab: Lab, rng: random.Random, fresh: dict, end: date) -> tuple[bool, str]:
-    lab.extend_market(end)
     start, wanted = _commits(lab.root), rng.randint(1, 12)
-    run = lab.start_build()
-    while run.poll() is None and _commits(lab.root) < start + wanted:
-        time.sleep(0.005)
-    killed = run.poll() is None
-    if killed:
-        run.send_signal(signal.SIGKILL)
-    run.wait()
-    again, _ = lab.cli("build")
-    same = again.returncode == 0 and lab.contents() == fresh
-    return same, (f"killed right after commit {wanted} of the build ({'in flight' if killed else 'already done'}); "
-                  f"rebuild rc {again.returncode}")
+
+    def watch(run) -> str:
+        while run.poll() is None and _commits(lab.root) < start + wanted:
+            time.sleep(0.005)
+        return f"right after commit {wanted} of the build"
+
+    return _kill(lab, fresh, end, watch)
 
 
 class _Endless(http.server.BaseHTTPRequestHandler):

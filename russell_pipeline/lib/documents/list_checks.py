@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from russell_pipeline.lib.documents.lists import FURNITURE
+
 # Words that only ever appear in headers, footers and disclaimers, never as a company or symbol.
-NOT_A_ROW = r"(?i)^(company|symbol|ticker|sector|industry)$|ftse russell|lse group|london stock exchange|©"
+NOT_A_ROW = rf"(?i)^(company|symbol|ticker|sector|industry)$|{FURNITURE}"
 SYMBOL = r"^[A-Z0-9]+([.\-/][A-Z0-9]+)*$"
 # Nominal sizes of the full membership lists; other indexes (styles, 2500, Midcap, ...) are not checked.
 NOMINAL_SIZE = {"Russell 1000": 1_000, "Russell 2000": 2_000, "Russell 3000": 3_000, "Russell 3000E": 4_000,

@@ -264,8 +264,9 @@ def _spaced_row(line: Line, table: Table) -> bool:
     return _to_row(_token_row(line, spaced), spaced, 1) is not None
 
 
-# Page furniture that never is a company: footers ("FTSE Russell | Final index Deletes 4"), notices.
-_FURNITURE = re.compile(r"ftse russell|lse group|london stock exchange|©|\|", re.IGNORECASE)
+# Words of footers and notices that never are a company ("FTSE Russell | Final index Deletes 4").
+FURNITURE = r"ftse russell|lse group|london stock exchange|©"
+_FURNITURE = re.compile(rf"{FURNITURE}|\|", re.IGNORECASE)  # and the footers' separator
 
 
 def _unread(pieces: list[tuple[int, tuple[int, int], str, str]], text: bool) -> list[tuple[int, str]]:
