@@ -5,13 +5,13 @@
 Builds a lake of the sample documents and a small synthetic market folder (120 stocks to
 2020-03-31) in a temporary folder, then runs each attack on it and checks what a user would see:
 - kills: `build` after a market extension, SIGKILLed from outside at a random moment, and at the
-  moment a new Delta commit appears (the log folder watched); then `build` again must exit 0 and
-  leave the tables of a fresh build;
+  moment a new Delta commit appears (the log folder watched); the views must still show the previous
+  build whole, then `build` again must exit 0 and leave the tables of a fresh build;
 - a write killed between two tables (`RUSSELL_FAULT=market_prices:committed`) and the input put
   back as it was: the next build must rebuild market data, not call it up to date;
 - hostile inputs: `EXPLAIN ANALYZE COPY` into the lake, a compressed text-layer bomb, a price dated
   2035, a file name with a newline, a corrupt Delta log, a mirror answering an endless body, and 64
-  bytes flipped in a data file;
+  bytes flipped in a data file (found by `build`, and with the file's time put back, by `verify`);
 each with its wall time and its peak memory (the child's, from getrusage). It prints one line per
 attack, `held` or `FAILED` with what was seen, and the totals. Exit 1 when anything failed.
 """
@@ -89,7 +89,9 @@ def _commits(root: Path) -> int:
 
 def _kill(lab: Lab, fresh: dict, end: date, when) -> tuple[bool, str]:
     """Extend the market to `end`, start `build`, SIGKILL it once `when(run)` returns (if it is still
-    running), build again: held when that build exits 0 with the tables of a fresh build."""
+    running), build again: held when the views after the kill still show the previous build whole
+    (a killed build publishes nothing) and the next build exits 0 with the tables of a fresh build."""
+    previous = lab.contents()
     lab.extend_market(end)
     run = lab.start_build()
     moment = when(run)
@@ -97,9 +99,11 @@ def _kill(lab: Lab, fresh: dict, end: date, when) -> tuple[bool, str]:
     if killed:
         run.send_signal(signal.SIGKILL)
     run.wait()
+    whole = not killed or lab.contents() == previous
     again, _ = lab.cli("build")
-    return (again.returncode == 0 and lab.contents() == fresh,
-            f"killed {moment} ({'in flight' if killed else 'already done'}); rebuild rc {again.returncode}")
+    views = "the previous build whole" if whole else "MIXED"
+    return (whole and again.returncode == 0 and lab.contents() == fresh,
+            f"killed {moment} ({'in flight' if killed else 'already done'}); views {views}; rebuild rc {again.returncode}")
 
 
 def _kill_random(lab: Lab, rng: random.Random, fresh: dict, end: date) -> tuple[bool, str]:
@@ -190,7 +194,7 @@ def main() -> int:
                f"rc {done.returncode}: {done.stderr.strip()[:160]}")
 
         # A compressed text-layer bomb.
-        from russell_pipeline_tests.helpers import text_layer_bomb
+        from russell_pipeline_tests.helpers import flip_bytes, text_layer_bomb
 
         bomb = where / "ru3000-additions-20250627.pdf"
         bomb.write_bytes(text_layer_bomb(300_000_000))
@@ -251,16 +255,19 @@ def main() -> int:
                and not leftovers and not (lab.root / "raw" / "2023" / "endless.pdf").exists(),
                f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB")
 
-        # 64 bytes flipped in a data file.
-        data = max((lab.root / "lake" / "index_levels").rglob("*.parquet"), key=lambda p: p.stat().st_mtime)
-        raw = bytearray(data.read_bytes())
-        for i in range(len(raw) // 2, len(raw) // 2 + 64):
-            raw[i] ^= 0xFF
-        data.write_bytes(bytes(raw))
-        done, _ = lab.cli("build")
-        said = done.stdout + done.stderr
-        record("64 bytes flipped in an index_levels file", done.returncode != 0 or "checksum" in said,
-               "named" if "checksum" in said else "build said nothing (no checksums yet)")
+        # 64 bytes flipped in a data file: build finds it by its changed stamp; with the file's time put
+        # back, only `verify` (every byte) can, and the next build rebuilds it.
+        for how in ("build", "verify"):
+            data = max((lab.root / "lake" / "index_levels").rglob("*.parquet"), key=lambda p: p.stat().st_mtime)
+            flip_bytes(data, restore_time=how == "verify")
+            found, _ = lab.cli(how)
+            done, _ = lab.cli("build") if how == "verify" else (found, None)
+            said = [ln for ln in (found.stdout + found.stderr).splitlines() if ln.startswith(f"{data}: ")]
+            record(f"64 bytes flipped in an index_levels file, found by {how}",
+                   bool(said) and "sha256 mismatch" in said[0] and done.returncode == 0
+                   and lab.contents() == expected[last],
+                   f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to a fresh "
+                   f"build: {lab.contents() == expected[last]}")
     finally:
         shutil.rmtree(where, ignore_errors=True)
     failed = [name for name, held, _ in results if not held]

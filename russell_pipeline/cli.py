@@ -94,7 +94,7 @@ def cmd_report(args, settings: Settings) -> int:
     from russell_pipeline.lib.index.report import chart_png, summary_html, summary_table, summary_text
 
     lake = Lake.from_settings(settings)
-    levels = lake.read("index_levels")
+    levels = lake.published("index_levels")
     if levels is None or not levels.height:
         raise InputError(lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first")
     out = Path(args.out)
@@ -103,7 +103,7 @@ def cmd_report(args, settings: Settings) -> int:
     except OSError as err:
         raise UsageError(f"report --out {out}: cannot create the folder ({err.strerror})") from None
     levels = levels.sort("date")
-    source = lake.read("market_source")
+    source = lake.published("market_source")
     note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
     chart_png(levels, out / "index_levels.png", note)
     summary = summary_table(levels)
@@ -174,7 +174,8 @@ def _iso_date(text: str) -> date:
 
 
 def _stored(lake: Lake, table: str) -> None:
-    if table not in lake.table_names():
+    """The table must be in the published snapshot (what the views and `Lake.published` read)."""
+    if table not in lake.published_versions():
         raise LakeError(f"{lake.tables / table}: not built yet: run `russell-pipeline build` first")
 
 
@@ -184,7 +185,7 @@ def cmd_members(args, settings: Settings) -> int:
 
     lake = Lake.from_settings(settings)
     _stored(lake, "membership_history")
-    spans = coverage(lake.read("membership_history"))
+    spans = coverage(lake.published("membership_history"))
     index = _index_name(args.index, spans["index_name"].unique(maintain_order=True).to_list(), "membership_history")
     members = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
     _emit(members, args.format)
@@ -223,7 +224,7 @@ def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
 def cmd_diff(args, settings: Settings) -> int:
     lake = Lake.from_settings(settings)
     _stored(lake, "list_revisions")
-    stored = lake.read("list_revisions")
+    stored = lake.published("list_revisions")
     index = _index_name(args.index, stored["index_name"].unique(maintain_order=True).to_list(), "list_revisions")
     revisions = stored.filter(pl.col("recon_year") == args.year)
     if index is not None:
@@ -241,6 +242,26 @@ def cmd_diff(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_verify(args, settings: Settings) -> int:
+    """Every byte of every table's current files against its commit's checksum; a damaged file is one
+    line, and its partition is marked out of date so the next `build` rebuilds it from its inputs."""
+    from russell_pipeline.lake import checksums
+
+    lake = Lake.from_settings(settings)
+    if not lake.table_names():
+        raise LakeError(f"{lake.tables}: no tables yet: run `russell-pipeline build` first")
+    with lake.locked():
+        damage, unrecorded, count = checksums.check(lake, every_byte=True)
+        lines = checksums.forget(lake, damage)
+    for line in lines:
+        print(f"{line} by the next `russell-pipeline build`", file=sys.stderr)
+    for table in unrecorded:
+        print(f"note: {lake.tables / table}: files with no checksum yet (written before checksums were kept, or by "
+              "`fetch`); the next build records them", file=sys.stderr)
+    print(f"verify: {count} files checked, {len(damage)} damaged")
+    return 1 if damage else 0
+
+
 VERBS = {
     "build": ("materialize every out-of-date partition of every asset (the main job)",
               "russell-pipeline build\n  RUSSELL_DATA_LAKE=/data/lake russell-pipeline build --init"),
@@ -256,6 +277,8 @@ VERBS = {
               "russell-pipeline fetch 2024\n  russell-pipeline fetch 2010..2026 --mirror http://cache.internal/"),
     "members": ("the constituents in force on a date, with the documents behind them",
                 'russell-pipeline members 2023-01-03 --index "Russell 3000"'),
+    "verify": ("read every data file of the lake and compare it with the checksum its commit recorded",
+               "russell-pipeline verify"),
     "diff": ("names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
              "russell-pipeline diff 2023 --index \"russell 2000\""),
 }
@@ -309,6 +332,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=int, help="a reconstitution year")
     p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)')
     output(p, ["csv", "json", "parquet"], "csv")
+    verb("verify")
     return parser
 
 
@@ -328,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
     args = _parser().parse_args(argv)
     handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar, "report": cmd_report,
-               "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff}[args.verb]
+               "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff,
+               "verify": cmd_verify}[args.verb]
     try:
         return handler(args, Settings.from_env())
     except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:

@@ -109,3 +109,14 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def publish_after_runs(instance, resources: dict) -> str:
+    """What the `publish_warehouse` sensor does once the runs are done: runs outside `build` do not
+    publish the warehouse themselves (lake/commit.py). Returns the sensor's message."""
+    import dagster as dg
+
+    from russell_pipeline.defs.publish import publish_warehouse
+
+    context = dg.build_sensor_context(instance=instance, resources={"lake": resources["lake"]})
+    return publish_warehouse(context).skip_message

@@ -17,7 +17,7 @@ from russell_pipeline.defs.market.assets import market_data
 from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.conftest import publish_after_runs, resources_for
 
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 YEAR_ASSETS = [documents, recon_calendar]
@@ -31,6 +31,7 @@ def _resources(root, end="2020-12-31", stocks=150):
 def _run(assets, resources, instance, first, last=None, selection=None):
     result = dg.materialize(assets, resources=resources, instance=instance, selection=selection,
                             tags={RANGE[0]: first, RANGE[1]: last or first}, raise_on_error=False)
+    publish_after_runs(instance, resources)
     return result
 
 

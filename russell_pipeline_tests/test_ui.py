@@ -331,7 +331,8 @@ def test_schedules_sensors_and_the_builds_runs(server):
                            s["sensorState"]["status"]) for s in repo["repositoryOrError"]["sensors"]}
     assert sensors == {"new_documents": (60, ["recon_year_job"], "RUNNING"),
                        "stale_reviews": (60, ["reviews_job"], "RUNNING"),
-                       "stale_membership": (60, ["membership_job"], "RUNNING")}
+                       "stale_membership": (60, ["membership_job"], "RUNNING"),
+                       "publish_warehouse": (30, [], "RUNNING")}  # publishes the views after runs outside build
     assert {j["name"] for j in repo["repositoryOrError"]["jobs"]} - {"__ASSET_JOB"} == {
         "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job", "membership_job"}
     # The build's three runs, newest first, with the ranges they covered.

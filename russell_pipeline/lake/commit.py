@@ -9,8 +9,14 @@ them, and hands both to `commit`, which
 4. records the version of each table it wrote, then what each partition was built from
    (planning/digests.py), after the data, so a crash in between leaves the partitions looking out of
    date, never falsely up to date; a table found later at another version than recorded (a write
-   killed between two tables, a stray writer) makes its asset out of date (`Lake.lineage`);
-5. publishes the warehouse views once, and attaches each partition's own facts to its materialization.
+   killed between two tables, a stray writer) makes its asset out of date (`Lake.lineage`); then
+   the checksum of every new data file (lake/checksums.py: a file changed later is rebuilt);
+5. attaches each partition's own facts to its materialization.
+
+It does not publish the warehouse: readers see one build's tables or the previous build's, never a
+mix. `build` publishes once when it ends (its runs carry the `russell/build` tag); any other run (the
+UI, a sensor, the schedule) is published by the `publish_warehouse` sensor once no run is going
+and no writer holds the lake (defs/publish.py).
 
 A partition of a partitioned table that holds no rows is **not materialized** (the rule lives here,
 once, for every asset): its rows are written (none, so an emptied partition is cleared) and its
@@ -37,11 +43,13 @@ from typing import Literal
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake import checksums
+from russell_pipeline.lake.store import LINEAGE, WRITTEN, Lake
 
 Level = Literal["block", "error", "warn"]
 # The `status` of a partition that holds no rows, on its observation and in the run's log.
 STATUS, NOT_MATERIALIZED, FAILED = "status", "not materialized", "failed"
+IN_BUILD = "russell/build"  # the tag of every run a `build` makes (planning/runs.py): it publishes at its end
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
 
 
@@ -126,7 +134,7 @@ def commit(
     dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation
 ]:
     """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
-    ({asset: {partition: digest}}), publish, then materialize each asset of `facts`, each partition
+    ({asset: {partition: digest}}), then materialize each asset of `facts`, each partition
     that holds rows (one with none is observed, not materialized: see the module's docstring).
 
     `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
@@ -146,7 +154,8 @@ def commit(
             store.record_written(asset, [s.table for s in staged])
         for asset, digests in lineage.items():
             store.record_lineage(asset, digests)
-        store.publish()
+        # What each file holds, so a byte changed later is found (lake/checksums.py).
+        checksums.record(store, [*(s.table for s in staged), WRITTEN, LINEAGE])
     partitioned = context.assets_def.partitions_def is not None
     version = dg.DataVersion(data_version) if data_version else None
     rows = _rows_per_partition(staged) if partitioned else {}

@@ -19,10 +19,12 @@ import fcntl
 import os
 import shutil
 import signal
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote
@@ -34,6 +36,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from russell_pipeline.lake import remote
+from russell_pipeline.lib.sandbox import forbid_writes, run_in_child
 from russell_pipeline.settings import (
     DEFAULT_CACHE,
     DEFAULT_LOCK_TIMEOUT,
@@ -50,6 +53,11 @@ LINEAGE = "lineage"  # per asset and partition: the digest of the inputs it was 
 # Per asset: the Delta version of each table its last commit left. A table at another version was
 # changed by something else (a write killed between two tables, a stray writer): see `lineage`.
 WRITTEN = "written_versions"
+# Per table: each data file of its current version as its commit left it (bytes, a stamp of size and
+# modification time, sha256). `check_files` compares the files with it: a file changed in place after
+# its commit (flipped bytes, a truncation, a stray writer) is found and its partition rebuilt.
+CHECKSUMS = "file_checksums"
+INTERNAL = (LINEAGE, WRITTEN, CHECKSUMS)  # the lake's own bookkeeping tables
 # Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
 MACROS = Path(__file__).parent / "macros"
 # Only these statement types reach the untrusted query surface.
@@ -133,6 +141,19 @@ def _schema(data: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
 
 class LakeError(RuntimeError):
     """A lake that cannot be used as asked; str() is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A data file of a table's current version that is not what its commit wrote."""
+
+    table: str
+    path: str  # as the table's log names it, relative to the table's folder
+    partition: dict[str, str]  # the file's hive partition values ({} for an unpartitioned table)
+    problem: str
+
+    def line(self, lake: Lake) -> str:
+        return f"{lake.tables / self.table / self.path}: {self.problem}"
 
 
 def _literal(value: object) -> str:
@@ -350,14 +371,18 @@ class Lake:
                 self.publish()
 
     def read(
-        self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None
+        self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None,
+        without: Iterable[object] | None = None,
     ) -> pl.DataFrame | None:
-        """The table's rows (of the given partitions), or None when the table does not exist."""
+        """The table's rows (of the given partitions; or of every partition but `without`, whose files are
+        not opened: a step rewriting them never reads them), or None when the table does not exist."""
         scan = self.scan(table)
         if scan is None:
             return None
         if partition_column is not None and keys is not None:
             scan = scan.filter(pl.col(partition_column).is_in(list(keys)))
+        if partition_column is not None and without is not None:
+            scan = scan.filter(~pl.col(partition_column).is_in(list(without)))
         return scan.collect()
 
     def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
@@ -476,15 +501,22 @@ class Lake:
         except duckdb.Error:
             return {}
 
-    def publish(self) -> bool:
+    def published(self, table: str) -> pl.DataFrame | None:
+        """The table as readers see it: at the version of the last published snapshot (None if none)."""
+        version = self.published_versions().get(table)
+        return None if version is None else self.scan(table, version).collect()
+
+    def publish(self, timeout: float | None = None) -> bool:
         """Rebuild warehouse.duckdb over every table's current version, when any version changed.
 
         The new file is written beside the old one and renamed over it, so readers never block
-        this and never see a half-made catalog. Returns whether a new file was published.
+        this and never see a half-made catalog: the views and the `lake_tables` registry are one
+        snapshot of table versions, swapped at once. Returns whether a new file was published;
+        `timeout`: how long to wait for the writer lock (default the lake's).
         """
         if self._versions() == self.published_versions():
             return False  # nothing changed: no lock taken, no file touched
-        with self.locked():
+        with self.locked(timeout):
             tables = self.readable_tables()
             versions = {name: dt.version() for name, dt in tables.items()}
             if versions == self.published_versions():
@@ -520,20 +552,24 @@ class Lake:
         con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, temp_directory: Path | None = None, fetch: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to the warehouse that can read the lake's tables and nothing else.
 
         No statement can write (the file is opened read-only), read or write a path outside the
         lake (external access off, the lake folder allowed), load an extension or change these
-        settings (the configuration is locked).
+        settings (the configuration is locked). `temp_directory`: where DuckDB may spill; `fetch`:
+        refresh an object-store lake's warehouse copy first.
         """
-        if self.location:
+        if self.location and fetch:
             self._fetch_warehouse()
         if not self.warehouse.exists():
             raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
         con = duckdb.connect(str(self.warehouse), read_only=True)
         try:
             self._attach_store(con)
+            if temp_directory is not None:
+                con.execute("SET temp_directory = ?", [str(temp_directory)])
+            con.execute("SET enable_progress_bar = false")  # stdout holds the answer (csv, json), nothing else
             con.execute("SET allowed_directories = ?", [[f"{self.lake_root}/lake/"]])
             con.execute("SET enable_external_access = false")
             con.execute("SET autoinstall_known_extensions = false")
@@ -544,7 +580,11 @@ class Lake:
             con.close()
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
-        """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views."""
+        """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views.
+
+        The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
+        in a child process the kernel forbids to change any file but its own spill folder
+        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written."""
         with self.connect() as con:
             try:
                 statements = con.extract_statements(sql)
@@ -554,4 +594,26 @@ class Lake:
                 kinds = ", ".join(_kind(s) for s in statements) or "nothing"
                 raise LakeError(f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
                                 f"allowed (got {kinds}); the query surface is read-only")
-            return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+        spill = Path(tempfile.mkdtemp(prefix="russell-query-"))
+        try:
+            outcome = run_in_child(self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill))
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        if outcome.kind == "ok":
+            return pl.from_arrow(outcome.value)
+        if outcome.kind == "error" and isinstance(outcome.value, LakeError):
+            raise outcome.value
+        if outcome.kind == "error":
+            raise LakeError(f"query: {' '.join(str(outcome.value).split())}")
+        raise LakeError(f"query: the process answering it died (signal {outcome.value})")
+
+    def _sandbox(self, spill: Path) -> None:
+        """In the query's child: no file but `spill` can change; an object store's client is made anew
+        (the parent's belongs to its own process)."""
+        remote.filesystem.cache_clear()
+        forbid_writes([spill])
+
+    def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:
+        """The statement's rows, in the child (the parent has fetched the warehouse already)."""
+        with self.connect(spill, fetch=False) as con:
+            return con.sql(sql, params=params).to_arrow_table()

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,7 +22,8 @@ import dagster as dg
 
 from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, recon_years, reviews
 from russell_pipeline.defs.resources import mark_dead_runs_failed, resources
-from russell_pipeline.lake.commit import NOT_MATERIALIZED, STATUS
+from russell_pipeline.lake import checksums
+from russell_pipeline.lake.commit import IN_BUILD, NOT_MATERIALIZED, STATUS
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.lake.tables import ingested_symbols
 from russell_pipeline.planning import attempts, digests, stale
@@ -107,8 +109,9 @@ class _Runner:
     def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool):
         from russell_pipeline.definitions import definitions
 
-        self.defs, self.instance, self.verbose = definitions(settings), instance, verbose
+        self.defs, self.instance, self.settings, self.verbose = definitions(settings), instance, settings, verbose
         self.failures: list[str] = []
+        self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
 
     def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False,
             assets: list[str] | None = None, attempt: str | None = None) -> bool:
@@ -124,9 +127,10 @@ class _Runner:
                     print(f"{label}: {before.line()}", file=sys.stderr, flush=True)
                 return False
             tags = {**(tags or {}), **attempts.tags(attempt)}
+        tags = {**(tags or {}), IN_BUILD: self.build}
         started = time.perf_counter()
         result = self.defs.resolve_job_def(job_name).execute_in_process(
-            instance=self.instance, tags=tags or {},
+            instance=self.instance, tags=tags,
             asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
             # The full event log is in the instance (and the UI); the terminal gets one line.
             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
@@ -167,14 +171,38 @@ class _Runner:
 
 
 def build(settings: Settings, verbose: bool = False) -> int:
+    """Every out-of-date partition, then one new warehouse: readers see the tables of the previous
+    build until this one ends, then all of this one's (lake/commit.py leaves publishing to it).
+
+    The build holds the lake's writer lock from before it plans until it has published, so builds
+    started together run one after the other, and each plans on what the one before it left."""
     lake = Lake.from_settings(settings)
     lake.check_writable()
     instance = instance_for(lake)
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    runner = _Runner(instance, settings, verbose)
+    with lake.locked():
+        failures = _build(lake, _Runner(instance, settings, verbose))
+        lake.publish()
+    _summary(lake)
+    if failures:
+        print(f"build finished with {len(failures)} failure(s):", file=sys.stderr)
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _build(lake: Lake, runner: _Runner) -> list[str]:
+    """Plan and run every stage on the locked lake; the failures, one line each."""
     for line in lake.changed_outside():
         print(line, flush=True)
+    # Files changed since their commit (a stamp differs, then the bytes): their partitions are rebuilt.
+    damage, unrecorded, _ = checksums.check(lake)
+    for line in checksums.forget(lake, damage):
+        print(line, flush=True)
+    if unrecorded:  # written before checksums were kept, or by `fetch`: recorded as found
+        checksums.record(lake, unrecorded)
     years = recon_years.get_partition_keys()
     now = stale.year_digests(lake, years)
     out_of_date = {asset: digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()}
@@ -183,7 +211,7 @@ def build(settings: Settings, verbose: bool = False) -> int:
     # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
     runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 
-    fingerprint = resources(settings)["market"].fingerprint(ingested_symbols(lake))
+    fingerprint = resources(runner.settings)["market"].fingerprint(ingested_symbols(lake))
     if stale.market_stale(lake, fingerprint):
         runner.run("market_job", "market_data", attempt=stale.market_attempt(fingerprint))
     else:
@@ -207,14 +235,7 @@ def build(settings: Settings, verbose: bool = False) -> int:
     removed = lake.vacuum()
     if removed:
         print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
-    lake.publish()
-    _summary(lake)
-    if runner.failures:
-        print(f"build finished with {len(runner.failures)} failure(s):", file=sys.stderr)
-        for line in runner.failures:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return runner.failures
 
 
 def _summary(lake: Lake) -> None:

@@ -27,7 +27,7 @@ from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.market.contract import R2G, SCC, SCHEMAS
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import RAW, resources_for
+from russell_pipeline_tests.conftest import RAW, publish_after_runs, resources_for
 
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 SPLIT_SYMBOL_MID, SPLIT_SYMBOL_CUTOFF = "ASGV", "BDZK"
@@ -177,6 +177,7 @@ def _build(root: Path, market: Path, instance, years=("2016", "2030"), reviews=(
     if reviews:
         runs.append(dg.materialize(list(assets), resources=resources, instance=instance,
                                    tags={RANGE[0]: reviews[0], RANGE[1]: reviews[1]}, raise_on_error=False))
+    publish_after_runs(instance, resources)
     return runs
 
 

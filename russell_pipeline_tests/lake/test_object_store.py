@@ -74,6 +74,7 @@ def _contents_of(env: dict) -> dict[str, list]:
     done = subprocess.run([sys.executable, "-c", CONTENTS, *TABLES], capture_output=True, text=True,
                           env=os.environ | env, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("\n") == 1, done.stdout[:3000]  # one line of JSON, nothing else
     return json.loads(done.stdout)
 
 

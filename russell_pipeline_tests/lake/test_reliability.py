@@ -17,7 +17,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import cli, flip_bytes
 
 TABLES = ("source_documents", "constituent_changes", "recon_calendar", "market_prices", "quarterly_weights",
           "index_levels")
@@ -138,6 +138,88 @@ def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
                                          "a is rebuilt from its inputs")]
 
 
+@pytest.mark.slow
+def test_readers_see_all_tables_of_one_build_or_all_of_the_previous_one(tmp_path, small_market):
+    """Killed after the 2019 document's tables and its calendar committed: the views (and the CLI) still
+    show the previous build whole, not the new documents beside the old calendar; the next build
+    publishes all of its tables at once."""
+    root, env = _lake(tmp_path, small_market)
+    (document,) = (root / "raw" / "2019").iterdir()
+    shutil.move(document, tmp_path / document.name)
+    assert cli("build", env=env).returncode == 0
+    lake = Lake(root)
+    before, versions = _contents(root), lake.published_versions()
+    shutil.move(tmp_path / document.name, document)
+    killed = cli("build", env=env | {"RUSSELL_FAULT": "recon_calendar:committed"})
+    assert killed.returncode == -signal.SIGKILL
+    assert lake.version("source_documents") > versions["source_documents"]  # the new tables are in the lake
+    assert lake.version("recon_calendar") > versions["recon_calendar"]
+    assert lake.published_versions() == versions and _contents(root) == before
+    assert lake.published("source_documents").height == len(before["source_documents"])
+    again = cli("build", env=env, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    after = _contents(root)
+    assert len(after["source_documents"]) == len(before["source_documents"]) + 1
+    assert after["recon_calendar"] != before["recon_calendar"]  # the document's schedule moved 2019's dates
+
+
+@pytest.mark.slow
+def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_path, small_market):
+    """64 bytes flipped in a data file: `build` finds it (its stamp changed) and rebuilds that review;
+    flipped with the file's time put back, `verify` (every byte) finds it, exits 1, and the next
+    build rebuilds it. The lake ends equal to before, and `verify` passes."""
+    root, env = _lake(tmp_path, small_market)
+    assert cli("build", env=env).returncode == 0
+    before = _contents(root)
+    (damaged,) = (root / "lake" / "index_levels" / "review=2019-09").glob("*.parquet")
+    flip_bytes(damaged)
+    rebuilt = cli("build", env=env, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert (f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 is "
+            "rebuilt from its inputs") in rebuilt.stdout, rebuilt.stdout
+    assert "index_levels 2019-09: ok" in rebuilt.stdout and "reviews: 1 out of date" in rebuilt.stdout
+    assert _contents(root) == before
+
+    (quiet,) = (root / "lake" / "quarterly_weights" / "review=2020-03").glob("*.parquet")
+    flip_bytes(quiet, restore_time=True)
+    found = cli("verify", env=env, text=True)
+    assert found.returncode == 1 and "Traceback" not in found.stderr
+    assert found.stderr.startswith(f"{quiet}: its content differs from what its commit wrote (sha256 mismatch): "
+                                   "quarterly_weights 2020-03 is rebuilt from its inputs by the next"), found.stderr
+    assert found.stdout.endswith(", 1 damaged\n")
+    again = cli("build", env=env, text=True)
+    assert again.returncode == 0 and "quarterly_weights 2020-03: ok" in again.stdout, again.stdout
+    assert _contents(root) == before
+    clean = cli("verify", env=env, text=True)
+    assert clean.returncode == 0 and clean.stdout.endswith(", 0 damaged\n"), clean.stdout + clean.stderr
+
+
+def test_a_damaged_lineage_file_makes_its_asset_out_of_date(tmp_path):
+    """The lake's own records are checked too: a flipped lineage file forgets that asset's lineage
+    (rebuilt whole), never a Parquet error at planning."""
+    import polars as pl
+
+    from russell_pipeline.lake import checksums
+
+    lake = Lake(tmp_path)
+    lake.write("t", pl.DataFrame({"recon_year": [2020, 2021], "name": ["a", "b"]}), "recon_year", [2020, 2021])
+    lake.record_written("a", ["t"])
+    lake.record_lineage("a", {"2020": "d0", "2021": "d1"})
+    lake.record_lineage("b", {"all": "d2"})
+    checksums.record(lake, ["t", "lineage", "written_versions"])
+    assert checksums.check(lake, every_byte=True)[0] == []
+    (flipped,) = (tmp_path / "lake" / "lineage" / "asset=a").glob("*.parquet")
+    flip_bytes(flipped)
+    (one,) = (tmp_path / "lake" / "t" / "recon_year=2021").glob("*.parquet")
+    flip_bytes(one, restore_time=True)
+    assert [d.path.split("/")[0] for d in checksums.check(lake)[0]] == ["asset=a"]  # the stamp shows one
+    damage, _, count = checksums.check(lake, every_byte=True)
+    assert count == 5 and sorted(d.partition.get("asset") or d.partition["recon_year"] for d in damage) == ["2021", "a"]
+    lines = checksums.forget(lake, damage)
+    assert any(line.startswith(f"{flipped}: ") and line.endswith(": a is rebuilt from its inputs") for line in lines)
+    assert lake.lineage("a") == {} and lake.lineage("b") == {"all": "d2"}
+
+
 READER = textwrap.dedent("""
     import sys, time
     from russell_pipeline.lake.store import Lake, LakeError
@@ -159,13 +241,14 @@ READER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_two_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, small_market):
+def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, small_market):
+    """One build takes the lake; the others each say they wait, then plan on what it left: nothing to do."""
     root, env = _lake(tmp_path, small_market)
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(root), str(stop)], stdout=subprocess.PIPE,
                               text=True)
     builds = [subprocess.Popen([sys.executable, "-m", "russell_pipeline.cli", "build"], env=os.environ | env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     try:
         outcomes = [b.communicate(timeout=600) for b in builds]
     finally:
@@ -173,6 +256,11 @@ def test_two_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_buil
     reads, errors, examples = reader.communicate(timeout=60)[0].split(" ", 2)
     for build, (out, err) in zip(builds, outcomes, strict=True):
         assert build.returncode == 0, err[-2000:]
+    working = [out for out, _ in outcomes if " ok in " in out]
+    waited = [out for out, _ in outcomes if "waiting for the lake lock" in out]
+    assert len(working) == 1 and len(waited) == 2, [out for out, _ in outcomes]
+    for out in waited:  # re-planned once the lock was theirs: the first build had done everything
+        assert "years: 0 of" in out and "market_data: up to date" in out and "reviews: 0 out of date" in out, out
     assert int(errors) == 0, examples
     assert int(reads) > 0
     single_root, single_env = _lake(tmp_path, small_market, "single")

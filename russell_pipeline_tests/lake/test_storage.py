@@ -243,6 +243,29 @@ def test_query_cannot_write_or_read_outside_the_lake(tmp_path, sql, error):
     assert _names(lake) == [(2020, "a")] and not (tmp_path / "lake" / "t" / "x.parquet").exists()
 
 
+@pytest.mark.parametrize("target", ["lake/t/x.csv", "lake/t/_delta_log/00000000000000000001.json",
+                                    "lake/t/recon_year=2020/part-0.parquet"])
+def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(tmp_path, monkeypatch, target):
+    """By construction, not by the filter: with the filter made to let everything through, a COPY into
+    the lake (a new file, a Delta log entry, a data file) fails in the query's process and the lake is
+    as it was. The same COPY on a connection outside that process writes, so the test can fail."""
+    from russell_pipeline.lake import store
+    from russell_pipeline.lib.sandbox import landlock_abi
+
+    if not landlock_abi():
+        pytest.skip("this kernel has no Landlock")
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    monkeypatch.setattr(store, "_reads_only", lambda statement: True)  # a hole in the statement filter
+    copy = f"COPY (SELECT 'x' AS name, 2020 AS recon_year) TO '{tmp_path / target}' (FORMAT csv)"
+    with pytest.raises(LakeError, match="(?i)permission denied"):
+        lake.query(copy)
+    assert not (tmp_path / target).exists() and _names(lake) == [(2020, "a")]
+    with lake.connect() as con:  # the same connection, in this process: only the kernel rule was missing
+        con.execute(copy)
+    assert (tmp_path / target).exists()
+
+
 @pytest.mark.parametrize("sql", ["EXPLAIN SELECT * FROM t", "explain (format json) select * from t",
                                  "/* plan */ EXPLAIN SELECT count(*) FROM t"])
 def test_explain_of_a_select_shows_its_plan(tmp_path, sql):

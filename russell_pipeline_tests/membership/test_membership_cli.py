@@ -18,7 +18,7 @@ from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.conftest import publish_after_runs, resources_for
 from russell_pipeline_tests.helpers import cli
 
 RANGE = {"dagster/asset_partition_range_start": "2022", "dagster/asset_partition_range_end": "2024"}
@@ -65,6 +65,7 @@ def built(tmp_path_factory):
         assert years.success, failure_lines(years)
         assert stale.membership_stale(Lake(root))
         result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
+        publish_after_runs(instance, resources)
         yield root, instance, result
 
 
@@ -233,6 +234,7 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
                                      "dagster/asset_partition_range_end": "2012"})
         assert years.success, failure_lines(years)
         result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
+        publish_after_runs(instance, resources)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
     done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})

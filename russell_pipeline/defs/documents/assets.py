@@ -79,7 +79,7 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         for line in skipped:
             context.log.warning(line)
         # The other years' lists, for member_count_change against the lists of neighbouring years.
-        stored = {name: store.read(name) for name in ("constituents", "source_documents")}
+        stored = {name: store.read(name, "recon_year", without=years) for name in ("constituents", "source_documents")}
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context, store, CHECKS, _results(tables, years, skipped, stored), staged.values(),

@@ -93,7 +93,8 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         source, expected = market_source(store), review_digests(store)["quarterly_weights"]
         written = Staged("quarterly_weights", staged, "review", keys)
         yield from commit(
-            context, store, WEIGHT_CHECKS, _weight_results(staged, md, store.read("quarterly_weights")),
+            context, store, WEIGHT_CHECKS,
+            _weight_results(staged, md, store.read("quarterly_weights", "review", without=keys)),
             [written],
             {"quarterly_weights": {k: expected[k] for k in keys if k in expected}},
             {"quarterly_weights": with_table_facts(store, written, {key: partition_facts(
@@ -145,10 +146,10 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
             start = None if first == 0 else _or_fail(stored_state, store, in_data[first - 1], todo[0])
             levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
                                    md.splits, md.fx, sessions(lv.effective_date(weights, todo[0]), last_day), start)
-        stored = store.read("index_levels")
-        before = (stored.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1)
-                  if stored is not None and levels.height else levels.clear())
-        kept = stored.filter(~pl.col("review").is_in(keys)) if stored is not None else levels.clear()
+        # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
+        kept = store.read("index_levels", "review", without=keys)
+        kept = levels.clear() if kept is None else kept
+        before = kept.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else kept.clear()
         series = pl.concat([kept, levels], how="vertical_relaxed").sort("date")
         source, expected = market_source(store), review_digests(store)["index_levels"]
         written = Staged("index_levels", levels, "review", keys)

@@ -5,7 +5,7 @@ Two layers, cheapest first:
    thrown away, before pdfium sees the file. Real FTSE Russell PDFs inflate to 4-11x their size;
    a compressed text-layer bomb (a few hundred KB drawing hundreds of millions of characters)
    inflates to hundreds of times its size and is refused here in well under a second.
-2. `run_isolated`: the extraction itself runs in a forked child process whose address space may
+2. `run_isolated`: the extraction itself runs in a forked child process (lib/sandbox.py) whose address space may
    grow by at most `MEMORY_BYTES` and whose CPU time is capped at `CPU_SECONDS` (RLIMIT_AS and
    RLIMIT_CPU, enforced by the kernel), and whose wall time is capped at `WALL_SECONDS` (killed).
    Whatever pdfium does with a hostile file, the reading process stays as it was: the child's
@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import pickle
 import re
 import resource
-import select
 import signal
-import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.sandbox import run_in_child
 
 # Inflated stream bytes allowed per byte of file (real documents: 4-11), never less than the floor.
 DECODED_PER_BYTE = 100
@@ -66,51 +64,29 @@ def check_decoded_size(path: str | Path, data: bytes) -> int:
 def run_isolated(path: str | Path, fn: Callable, *args):
     """`fn(*args)` in a forked child under the memory, CPU and wall-time limits; its result or
     its InputError comes back; its death (a limit reached, a crash) is an InputError naming `path`."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read)
-        status = 0
-        try:
-            # A limit reached inside pdfium aborts the child: its dying words are noise, the parent
-            # reports one line.
-            faulthandler.disable()
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 2)
-            base = _address_space()
-            if base is not None:  # Linux; elsewhere the CPU and wall limits still hold
-                resource.setrlimit(resource.RLIMIT_AS, (base + MEMORY_BYTES, base + MEMORY_BYTES))
-            resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
-            try:
-                outcome = ("ok", fn(*args))
-            except InputError as err:
-                outcome = ("input", err)
-            except MemoryError:
-                outcome = ("memory", None)
-            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write, "wb") as out:
-                out.write(payload)
-        except BaseException:  # noqa: BLE001 - the parent reports the child's death
-            status = 70
-        finally:
-            os._exit(status)
-    os.close(write)
-    try:
-        data, killed = _collect(read, pid)
-    finally:
-        os.close(read)
-    _, status = os.waitpid(pid, 0)
-    if killed:
+    outcome = run_in_child(fn, *args, prepare=_bounded, wall=WALL_SECONDS, keep=(InputError, MemoryError))
+    if outcome.kind == "ok":
+        return outcome.value
+    if outcome.kind == "killed":
         raise InputError(path, f"reading the PDF took longer than {WALL_SECONDS} s: stopped")
-    if data:
-        kind, value = pickle.loads(data)
-        if kind == "ok":
-            return value
-        if kind == "input":
-            raise value
+    if outcome.kind == "error":
+        if isinstance(outcome.value, InputError):
+            raise outcome.value
         raise _limit_error(path, "memory")
-    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    sig = outcome.value
     raise _limit_error(path, "cpu" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory" if sig else "crash")
+
+
+def _bounded() -> None:
+    """In the child: a limit reached inside pdfium aborts it, and its dying words are noise (the parent
+    reports one line); the kernel bounds its address space and CPU time."""
+    faulthandler.disable()
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    base = _address_space()
+    if base is not None:  # Linux; elsewhere the CPU and wall limits still hold
+        resource.setrlimit(resource.RLIMIT_AS, (base + MEMORY_BYTES, base + MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
 
 
 def _limit_error(path: str | Path, what: str) -> InputError:
@@ -118,22 +94,6 @@ def _limit_error(path: str | Path, what: str) -> InputError:
                "cpu": f"reading the PDF needed more than {CPU_SECONDS} s of CPU: stopped",
                "crash": "the PDF reader crashed on this file"}[what]
     return InputError(path, problem)
-
-
-def _collect(fd: int, pid: int) -> tuple[bytes, bool]:
-    """Everything the child writes, until it closes the pipe or the wall time runs out (killed)."""
-    parts, deadline = [], time.monotonic() + WALL_SECONDS
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            os.kill(pid, signal.SIGKILL)
-            return b"", True
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(parts), False
-            parts.append(chunk)
 
 
 def _address_space() -> int | None:

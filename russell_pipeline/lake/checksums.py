@@ -1,0 +1,151 @@
+"""Checksums of the lake's data files: what each commit wrote, and whether the files still hold it.
+
+A Delta log names a table's files but not their content, so a byte flipped in place (a disk, a copy,
+a stray writer) would be served as data. After every commit, `record` keeps, per data file of the
+tables it wrote, its size, a stamp (size and modification time) and its sha256, in the lake's own
+`file_checksums` table. `check` compares: `build` reads a file again only when its stamp changed
+(so a no-change build costs one `stat` per file), the `verify` verb reads every byte. A damaged
+file is one line naming it; `forget` makes the partition that holds it out of date (its assets'
+lineage forgets it), so `build` rebuilds it from its inputs and the rewrite drops the file from
+the table's log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from urllib.parse import unquote
+
+import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from russell_pipeline.lake import remote
+from russell_pipeline.lake.store import CHECKSUMS, LINEAGE, WRITTEN, Damage, Lake
+
+SCHEMA = {"table_name": pl.String, "path": pl.String, "bytes": pl.Int64, "stamp": pl.String, "sha256": pl.String}
+BOOKKEEPING = (LINEAGE, WRITTEN)  # partitioned by asset: a damaged file there forgets that asset
+
+
+def data_files(dt: DeltaTable) -> dict[str, tuple[int, dict[str, str]]]:
+    """Path (relative to the table) -> (bytes, hive partition values) of each file of the current version."""
+    adds = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all().to_pylist()
+    return {unquote(a["path"]): (a["size_bytes"], {k.split(".", 1)[1]: str(v) for k, v in a.items()
+                                                  if k.startswith("partition.")}) for a in adds}
+
+
+def _stamp(lake: Lake, table: str, path: str) -> str | None:
+    """Size and modification time of a data file; None when it is gone."""
+    try:
+        if lake.location:
+            info = remote.fs_for(lake.location).info(f"{lake.uri(table)}/{path}")
+            return f"{info['size']}:{info.get('LastModified') or info.get('ETag') or ''}"
+        st = os.stat(lake.tables / table / path)
+        return f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        return None
+
+
+def _sha256(lake: Lake, table: str, path: str) -> str | None:
+    try:
+        if lake.location:
+            with remote.fs_for(lake.location).open(f"{lake.uri(table)}/{path}", "rb") as f:
+                return hashlib.file_digest(f, "sha256").hexdigest()
+        with open(lake.tables / table / path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def recorded(lake: Lake) -> dict[str, dict[str, tuple[int, str, str]]]:
+    """{table: {path: (bytes, stamp, sha256)}} as the commits recorded them."""
+    rows = lake.read(CHECKSUMS)
+    out: dict[str, dict[str, tuple[int, str, str]]] = {}
+    for table, path, size, stamp, sha in ([] if rows is None else rows.select(*SCHEMA).rows()):
+        out.setdefault(table, {})[path] = (size, stamp, sha)
+    return out
+
+
+def record(lake: Lake, tables: Iterable[str]) -> None:
+    """After a commit wrote `tables`: the record of every data file of their current versions. A file
+    an earlier commit recorded keeps its record (file names are unique per write); a new one is read
+    once. Call with the writer lock held."""
+    tables = sorted(set(tables))
+    known, rows = recorded(lake), []
+    current = lake.readable_tables()
+    for table in tables:
+        if table not in current:
+            continue
+        old = known.get(table, {})
+        for path, (size, _) in data_files(current[table]).items():
+            rows.append((table, path, *old[path]) if path in old else
+                        (table, path, size, _stamp(lake, table, path) or "", _sha256(lake, table, path) or ""))
+    lake.write(CHECKSUMS, pl.DataFrame(rows, schema=SCHEMA, orient="row"), "table_name", tables, publish=False)
+
+
+def check(lake: Lake, every_byte: bool = False) -> tuple[list[Damage], list[str], int]:
+    """(damaged files, tables holding files no commit recorded, files checked) over every table's
+    current version but the record itself. A file whose stamp is as recorded is trusted unless
+    `every_byte`; otherwise it is read and its sha256 compared with the record."""
+    known, damage, unrecorded, count = recorded(lake), [], [], 0
+    for table, dt in lake.readable_tables().items():
+        if table == CHECKSUMS:
+            continue
+        files, record_of = data_files(dt), known.get(table, {})
+        if any(path not in record_of for path in files):
+            unrecorded.append(table)
+        for path, (size, partition) in files.items():
+            if path not in record_of:
+                continue
+            count += 1
+            want_size, want_stamp, want_sha = record_of[path]
+            stamp = _stamp(lake, table, path)
+            if stamp is None:
+                problem = "missing: the table's log names it but the file is gone"
+            elif not stamp.startswith(f"{want_size}:"):
+                problem = f"{stamp.split(':')[0]} bytes, but its commit wrote {want_size}"
+            elif (every_byte or stamp != want_stamp) and _sha256(lake, table, path) != want_sha:
+                problem = "its content differs from what its commit wrote (sha256 mismatch)"
+            else:
+                continue
+            damage.append(Damage(table, path, partition, problem))
+    return damage, unrecorded, count
+
+
+def forget(lake: Lake, damage: list[Damage]) -> list[str]:
+    """Make each damaged file's partition out of date, so `build` rebuilds it from its inputs; one line
+    per file saying what is rebuilt. Call with the writer lock held."""
+    owners: dict[str, list[str]] = {}
+    written = None if WRITTEN in {d.table for d in damage} else lake.read(WRITTEN)
+    for asset, table in ([] if written is None else written.select("asset", "table_name").rows()):
+        owners.setdefault(table, []).append(asset)
+    lines, forgotten = [], {}
+    for d in damage:
+        if d.table in BOOKKEEPING:  # the lake's own record of an asset: that asset is rebuilt whole
+            asset = d.partition.get("asset", "")
+            lake.write(d.table, pl.DataFrame(schema=lake.scan(d.table).collect_schema()), "asset", [asset],
+                       publish=False)
+            forgotten[asset] = None
+            what = f"{asset} is rebuilt from its inputs"
+        elif d.table not in owners:
+            what = (f"no asset is recorded as writing {d.table}: move lake/{d.table} out of the lake and run "
+                    "`russell-pipeline build` to rebuild it")
+        else:
+            key = next(iter(d.partition.values())) if len(d.partition) == 1 else None
+            for asset in owners[d.table]:
+                if asset not in forgotten or forgotten[asset] is not None:
+                    forgotten[asset] = None if key is None else [*(forgotten.get(asset) or []), key]
+            what = f"{', '.join(owners[d.table])} {key or ''} is rebuilt from its inputs".replace("  ", " ")
+        lines.append(f"{d.line(lake)}: {what}")
+    for asset, keys in forgotten.items():
+        _forget_lineage(lake, asset, keys)
+    return lines
+
+
+def _forget_lineage(lake: Lake, asset: str, keys: list[str] | None) -> None:
+    """Drop `keys` (None: every partition) from what `asset` was built from: they are out of date."""
+    rows = lake.read(LINEAGE, "asset", [asset]) if keys is not None else None
+    kept = (pl.DataFrame(schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String}) if rows is None
+            else rows.filter(~pl.col("partition").is_in(keys)))
+    lake.write(LINEAGE, kept, "asset", [asset], publish=False)

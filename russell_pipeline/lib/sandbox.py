@@ -1,0 +1,151 @@
+"""Work done where the operating system bounds it: a forked child, and a kernel rule against writing.
+
+`run_in_child` runs a function in a forked child after a `prepare` step (resource limits for an
+untrusted PDF, `forbid_writes` for an untrusted query) and brings back its result, its error, or
+how it died. `forbid_writes` uses Landlock (Linux 5.13+): once applied, the process and its threads
+cannot create, write, truncate, rename or remove any file outside the folders named, whatever a
+library inside it is asked to do. Reading is not restricted by it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of the child: `ok` (value), `error` (value: the exception, or its text when it
+    cannot be pickled), `died` (value: the signal that ended it, or None), or `killed` (wall time)."""
+
+    kind: str
+    value: object = None
+
+
+def run_in_child(fn: Callable, *args, prepare: Callable[[], None] | None = None, wall: float | None = None,
+                 keep: tuple[type[BaseException], ...] = (Exception,)) -> Outcome:
+    """`fn(*args)` in a forked child, after `prepare()` there. An exception of the `keep` kinds comes
+    back as `error`; any other end of the child (a signal, a limit) is `died`; past `wall` seconds
+    the child is killed (`killed`)."""
+    for stream in (sys.stdout, sys.stderr):  # what the parent printed is not printed again by the child
+        stream.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        status = 0
+        try:
+            # Its answer goes through the pipe: nothing it does may add to the parent's output.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            if prepare is not None:
+                prepare()
+            try:
+                outcome = Outcome("ok", fn(*args))
+            except keep as err:
+                outcome = Outcome("error", err)
+            try:
+                payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an exception that does not pickle comes back as its text
+                payload = pickle.dumps(Outcome("error", " ".join(str(outcome.value).split())))
+            with os.fdopen(write, "wb") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001 - the parent reports the child's death
+            status = 70
+        finally:
+            os._exit(status)
+    os.close(write)
+    try:
+        data, killed = _collect(read, pid, wall)
+    finally:
+        os.close(read)
+    _, status = os.waitpid(pid, 0)
+    if killed:
+        return Outcome("killed")
+    if data:
+        return pickle.loads(data)
+    return Outcome("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+
+
+def _collect(fd: int, pid: int, wall: float | None) -> tuple[bytes, bool]:
+    """Everything the child writes, until it closes the pipe or the wall time runs out (killed)."""
+    parts, deadline = [], None if wall is None else time.monotonic() + wall
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            return b"", True
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(parts), False
+            parts.append(chunk)
+
+
+# Landlock (include/uapi/linux/landlock.h): syscall numbers are the same on every Linux architecture.
+_CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
+_CREATE_RULESET_VERSION, _RULE_PATH_BENEATH, _PR_SET_NO_NEW_PRIVS = 1, 1, 38
+# Every right that changes the file system, by the ABI version that introduced it.
+_WRITES = {1: sum(1 << bit for bit in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12)),  # write, remove, make
+           2: 1 << 13,  # REFER: link or rename into another folder
+           3: 1 << 14}  # TRUNCATE
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 where there is none (not Linux, too old, turned off)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    version = libc.syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(int(version), 0)
+
+
+def forbid_writes(allowed: list[Path]) -> bool:
+    """From now on this process cannot change any file outside `allowed`; False where the kernel has no
+    Landlock (nothing is restricted then). Irreversible: call it in a child."""
+    abi = landlock_abi()
+    if not abi:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    rights = sum(bits for version, bits in _WRITES.items() if version <= abi)
+    attr = _RulesetAttr(rights)
+    ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
+                           ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        for folder in allowed:
+            fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+            try:
+                rule = _PathBeneath(rights, fd)
+                if libc.syscall(_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
+                                ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule {folder}")
+            finally:
+                os.close(fd)
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        if libc.syscall(_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    return True
