@@ -12,13 +12,24 @@ import sys
 import warnings
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
-from russell_pipeline.lake.store import Lake, LakeError
-from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from russell_pipeline.lake.store import Lake
+
+# Each verb imports what it uses when it runs (the lake, DuckDB, Dagster, the calendar): `parse` of
+# one document starts in about the time it takes to import polars.
+
+
+def _lake(settings: Settings) -> Lake:
+    from russell_pipeline.lake.store import Lake
+
+    return Lake.from_settings(settings)
 
 
 class UsageError(ValueError):
@@ -46,12 +57,13 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
 
 
 def cmd_parse(args, settings: Settings) -> int:
-    from russell_pipeline.lib.calendar.published import read_schedule
     from russell_pipeline.lib.documents.reading import read_document
 
     path = Path(args.file)
     doc = read_document(path, settings.limits)
-    if doc.doc_type == "schedule":
+    if doc.doc_type == "schedule":  # only a schedule needs the calendar rules (and NYSE sessions)
+        from russell_pipeline.lib.calendar.published import read_schedule
+
         schedule = read_schedule(doc, str(path))
         _warn_contradictions(schedule.contradictions)
         _emit(schedule.rows, args.format)
@@ -79,7 +91,7 @@ def cmd_calendar(args, settings: Settings) -> int:
         raise UsageError(f"calendar {args.year}: the reconstitution calendar covers {FIRST_YEAR}..{LAST_YEAR} "
                          "(projected by rule, with the published schedules under raw/<year>/ applied)")
 
-    found = year_calendar(Lake.from_settings(settings).raw, args.year, settings.limits)
+    found = year_calendar(_lake(settings).raw, args.year, settings.limits)
     for err in found.errors:
         print(f"warning: {err} (projected dates kept)", file=sys.stderr)
     _warn_contradictions(found.contradictions)
@@ -93,7 +105,7 @@ def cmd_calendar(args, settings: Settings) -> int:
 def cmd_report(args, settings: Settings) -> int:
     from russell_pipeline.lib.index.report import chart_png, summary_html, summary_table, summary_text
 
-    lake = Lake.from_settings(settings)
+    lake = _lake(settings)
     levels = lake.published("index_levels")
     if levels is None or not levels.height:
         raise InputError(lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first")
@@ -118,7 +130,7 @@ def cmd_report(args, settings: Settings) -> int:
 
 
 def cmd_query(args, settings: Settings) -> int:
-    result = Lake.from_settings(settings).query(args.sql)
+    result = _lake(settings).query(args.sql)
     if args.format != "table":
         _emit(result, args.format)
         return 0
@@ -130,7 +142,7 @@ def cmd_query(args, settings: Settings) -> int:
 def cmd_build(args, settings: Settings) -> int:
     from russell_pipeline.planning.runs import build
 
-    lake = Lake.from_settings(settings)
+    lake = _lake(settings)
     if lake.location is None and not lake.root.is_dir():
         if not (args.init or not settings.data_lake_named):
             raise LakeError(f"{lake.root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
@@ -150,7 +162,7 @@ def cmd_fetch(args, settings: Settings) -> int:
     registry = load_registry(args.sources)
     mirror = args.mirror if args.mirror is not None else settings.mirror
     client = Client(mirror=mirror, timeout=args.timeout, max_bytes=settings.limits.pdf_bytes)
-    lake = Lake.from_settings(settings)
+    lake = _lake(settings)
     print(f"fetch {args.years}: {sum(d.recon_year in years for d in registry)} documents in the source registry"
           + (f", read through the mirror {mirror}" if mirror else ""), flush=True)
 
@@ -183,7 +195,7 @@ def cmd_members(args, settings: Settings) -> int:
     from russell_pipeline.lib.calendar.sessions import is_session
     from russell_pipeline.lib.membership.history import coverage
 
-    lake = Lake.from_settings(settings)
+    lake = _lake(settings)
     _stored(lake, "membership_history")
     spans = coverage(lake.published("membership_history"))
     index = _index_name(args.index, spans["index_name"].unique(maintain_order=True).to_list(), "membership_history")
@@ -222,7 +234,7 @@ def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
 
 
 def cmd_diff(args, settings: Settings) -> int:
-    lake = Lake.from_settings(settings)
+    lake = _lake(settings)
     _stored(lake, "list_revisions")
     stored = lake.published("list_revisions")
     index = _index_name(args.index, stored["index_name"].unique(maintain_order=True).to_list(), "list_revisions")
@@ -247,7 +259,7 @@ def cmd_verify(args, settings: Settings) -> int:
     line, and its partition is marked out of date so the next `build` rebuilds it from its inputs."""
     from russell_pipeline.lake import checksums
 
-    lake = Lake.from_settings(settings)
+    lake = _lake(settings)
     if not lake.table_names():
         raise LakeError(f"{lake.tables}: no tables yet: run `russell-pipeline build` first")
     with lake.locked():
@@ -336,11 +348,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _duckdb_error(err: Exception) -> bool:
+    """A DuckDB error (DuckDB is imported only by the verbs that use it)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(err, duckdb.Error)
+
+
 def _one_line(err: Exception) -> str:
     """The error as the user's one line: no exception class names."""
     if isinstance(err, OSError) and err.strerror:
         text = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
-    elif isinstance(err, duckdb.Error):
+    elif _duckdb_error(err):
         text = f"query: {err}"
     else:
         text = str(err)
@@ -356,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
                "verify": cmd_verify}[args.verb]
     try:
         return handler(args, Settings.from_env())
-    except (InputError, LakeError, ValueError, OSError, duckdb.Error) as err:
+    except Exception as err:
+        if not isinstance(err, (InputError, LakeError, ValueError, OSError)) and not _duckdb_error(err):
+            raise
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return 1
 

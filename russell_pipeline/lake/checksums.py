@@ -73,12 +73,12 @@ def record(lake: Lake, tables: Iterable[str]) -> None:
     once. Call with the writer lock held."""
     tables = sorted(set(tables))
     known, rows = recorded(lake), []
-    current = lake.readable_tables()
     for table in tables:
-        if table not in current:
+        dt = lake.delta(table)
+        if dt is None:
             continue
         old = known.get(table, {})
-        for path, (size, _) in data_files(current[table]).items():
+        for path, (size, _) in data_files(dt).items():
             rows.append((table, path, *old[path]) if path in old else
                         (table, path, size, _stamp(lake, table, path) or "", _sha256(lake, table, path) or ""))
     lake.write(CHECKSUMS, pl.DataFrame(rows, schema=SCHEMA, orient="row"), "table_name", tables, publish=False)

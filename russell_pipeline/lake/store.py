@@ -36,6 +36,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from russell_pipeline.lake import remote
+from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.sandbox import forbid_writes, run_in_child
 from russell_pipeline.settings import (
     DEFAULT_CACHE,
@@ -137,10 +138,6 @@ def _batches(table: str, data: pl.DataFrame | pl.LazyFrame) -> pa.RecordBatchRea
 
 def _schema(data: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
     return data.collect_schema() if isinstance(data, pl.LazyFrame) else data.schema
-
-
-class LakeError(RuntimeError):
-    """A lake that cannot be used as asked; str() is one line naming it."""
 
 
 @dataclass(frozen=True)
@@ -313,7 +310,7 @@ class Lake:
                 shutil.rmtree(folder, ignore_errors=True)
 
     # ------------------------------------------------------------------ tables
-    def _table(self, table: str) -> DeltaTable | None:
+    def delta(self, table: str) -> DeltaTable | None:
         """The Delta table, None when it does not exist; a log that cannot be read is one LakeError
         naming the table and the repair (its asset is rebuilt once the folder is out of the way)."""
         try:
@@ -387,7 +384,7 @@ class Lake:
 
     def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
         """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
-        if self._table(table) is None:
+        if self.delta(table) is None:
             return None
         return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
 
@@ -452,7 +449,7 @@ class Lake:
         if not due:
             return 0
         with self.locked():
-            return sum(len(self._table(name).vacuum(dry_run=False, **options)) for name in due)
+            return sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
 
     # ------------------------------------------------------------------ the DuckDB views
     def _view_sql(self, table: str, dt: DeltaTable) -> str:
@@ -481,7 +478,7 @@ class Lake:
         out = {}
         for name in self.table_names():
             try:
-                out[name] = self._table(name)
+                out[name] = self.delta(name)
             except LakeError:
                 continue
         return out
@@ -585,15 +582,18 @@ class Lake:
         The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
         in a child process the kernel forbids to change any file but its own spill folder
         (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written."""
-        with self.connect() as con:
-            try:
-                statements = con.extract_statements(sql)
-            except duckdb.Error as err:
-                raise LakeError(f"query: {' '.join(str(err).split())}") from None
-            if len(statements) != 1 or not _reads_only(statements[0]):
-                kinds = ", ".join(_kind(s) for s in statements) or "nothing"
-                raise LakeError(f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
-                                f"allowed (got {kinds}); the query surface is read-only")
+        if self.location:
+            self._fetch_warehouse()  # the child reads this copy
+        if not self.warehouse.exists():
+            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+        try:
+            statements = duckdb.extract_statements(sql)  # parsing needs no catalog
+        except duckdb.Error as err:
+            raise LakeError(f"query: {' '.join(str(err).split())}") from None
+        if len(statements) != 1 or not _reads_only(statements[0]):
+            kinds = ", ".join(_kind(s) for s in statements) or "nothing"
+            raise LakeError(f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
+                            f"allowed (got {kinds}); the query surface is read-only")
         spill = Path(tempfile.mkdtemp(prefix="russell-query-"))
         try:
             outcome = run_in_child(self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill))
@@ -612,6 +612,15 @@ class Lake:
         (the parent's belongs to its own process)."""
         remote.filesystem.cache_clear()
         forbid_writes([spill])
+
+    def counts(self) -> dict[str, int]:
+        """Rows per published table, read in this process: fixed SQL of ours, not a user's statement."""
+        tables = list(self.published_versions())
+        if not tables:
+            return {}
+        with self.connect() as con:
+            union = " UNION ALL ".join(f"SELECT {_quote(t)}, count(*) FROM \"{t}\"" for t in tables)
+            return dict(con.sql(union).fetchall())
 
     def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:
         """The statement's rows, in the child (the parent has fetched the warehouse already)."""

@@ -1,4 +1,4 @@
-"""The one error type for bad input: a single line naming the file and the problem."""
+"""The errors a user sees as one line: bad input (naming the file and the problem), an unusable lake."""
 
 from __future__ import annotations
 
@@ -15,3 +15,7 @@ class InputError(Exception):
 
     def __reduce__(self):  # crosses process boundaries (documents are read in worker processes)
         return InputError, (self.path, self.problem)
+
+
+class LakeError(RuntimeError):
+    """A lake that cannot be used as asked; str() is one line naming it."""

@@ -239,11 +239,10 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
 
 
 def _summary(lake: Lake) -> None:
-    stored = set(lake.published_versions())  # the tables the warehouse has a view of
-    if not stored:
+    counts = lake.counts()  # the tables the warehouse has a view of
+    if not counts:
         return
     print(f"tables in {lake.warehouse}:")
     for table in TABLES:
-        if table in stored:
-            count = lake.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0]
-            print(f"  {table:<26}{count:>12,} rows")
+        if table in counts:
+            print(f"  {table:<26}{counts[table]:>12,} rows")
