@@ -14,7 +14,10 @@ is what is left.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 
 from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
@@ -120,25 +123,45 @@ def _split_positioned(line: Line, tables: tuple[Table, ...]) -> list[dict[str, l
     """Words of the line by table and column, from their x positions. A column's first word
     printed exactly at the column's x also marks the column `aligned` (key `_aligned`)."""
     out: list[dict[str, list[str]]] = [{} for _ in tables]
+    at, columns = _edges(tables)
     for w in line.words:
-        t = _last_le([tab.starts[0][1] for tab in tables], w.x0)
-        if t < 0:
-            continue
-        cols = tables[t].starts
-        c = max(_last_le([x for _, x in cols], w.x0), 0)
-        name, x = cols[c]
-        if name not in out[t] and abs(w.x0 - x) <= X_TOLERANCE:
-            out[t].setdefault("_aligned", []).append(name)
-        out[t].setdefault(name, []).append(w.text)
+        x0 = w.x0
+        if columns is None:
+            found = _column(tables, x0)
+            if found is None:
+                continue
+            t, name, x = found
+        else:
+            i = bisect_right(at, x0) - 1
+            if i < 0 or not at[i] <= x0:  # left of every table (or x NaN)
+                continue
+            t, name, x = columns[i]
+        cols = out[t]
+        if name not in cols and abs(x0 - x) <= X_TOLERANCE:
+            cols.setdefault("_aligned", []).append(name)
+        cols.setdefault(name, []).append(w.text)
     return out
 
 
-def _last_le(starts: list[float], x: float) -> int:
-    idx = -1
-    for i, s in enumerate(starts):
-        if s - X_TOLERANCE <= x:
-            idx = i
-    return idx
+@lru_cache(maxsize=64)
+def _edges(tables: tuple[Table, ...]) -> tuple[tuple[float, ...], tuple[tuple[int, str, float], ...] | None]:
+    """Where each column of each table starts taking words (X_TOLERANCE left of its title), in x
+    order, and its (table, column, title x): a word goes to the last column starting at or left of
+    it, so one search finds the table and the column. None when titles are not in x order."""
+    flat = [(x - X_TOLERANCE, t, name, x) for t, tab in enumerate(tables) for name, x in tab.starts]
+    if any(a[0] > b[0] for a, b in pairwise(flat)):
+        return (), None
+    return tuple(e for e, *_ in flat), tuple((t, name, x) for _, t, name, x in flat)
+
+
+def _column(tables: tuple[Table, ...], x0: float) -> tuple[int, str, float] | None:
+    """(table, column, title x) of a word at x0 when titles are not in x order: the last table, then
+    the last column, starting at or left of it."""
+    t = max((i for i, tab in enumerate(tables) if tab.starts[0][1] - X_TOLERANCE <= x0), default=-1)
+    if t < 0:
+        return None
+    c = max((i for i, (_, x) in enumerate(tables[t].starts) if x - X_TOLERANCE <= x0), default=0)
+    return t, *tables[t].starts[c]
 
 
 def _token_row(line: Line, table: Table) -> dict[str, list[str]]:

@@ -3,17 +3,21 @@
 Both kinds come out in the same shape so one layout algorithm (lists.py) serves
 them: a word has x positions and a `cell` number; cells are runs of words with
 no column-sized gap between them (a tab in text files, a wide gap in PDFs).
-PDF text comes from pypdfium2 character boxes, which gives the same words for these
-documents as pdfplumber's extract_words and is about 22x faster on the four real PDFs
-(78 pages): the `ratio:` line of `bench/parse_bench.py ../shared/real`.
+PDF text comes from pdfium's text and loose character boxes, read a page at a time in a
+bounded child (`_read_pdf_pages`) and laid out with numpy (pdflayout.py); it gives the same
+words for these documents as pdfplumber's extract_words, many times faster: the `ratio:` and
+`parser / pypdfium2 text-only:` lines of `bench/parse_bench.py ../shared/real`.
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
+from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
@@ -22,18 +26,12 @@ from russell_pipeline.lib.documents.isolated import check_decoded_size, run_isol
 from russell_pipeline.lib.documents.limits import Limits, over_limit
 from russell_pipeline.lib.errors import InputError
 
-# A gap wider than this many font sizes separates cells: a space is ~0.3 em,
-# table columns here are 5+ em apart.
-CELL_GAP_EM = 0.9
-# Inside a word, a jump wider than this (no generated space) still splits it.
-WORD_GAP_EM = 0.6
 _CONTROLS_OK = "\t\n\r\f"
 # What a file's first bytes must tell: PDF or text, and whether the text is binary.
 PREFIX_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):  # a tuple: a page's hundreds of words are made at C speed
     text: str
     x0: float
     x1: float
@@ -93,7 +91,7 @@ def read_text_layer(path: str | Path, data: bytes, limits: Limits | None = None)
     limits = limits or Limits()
     if sniff(path, data[:PREFIX_BYTES]) == "pdf":
         check_decoded_size(path, data)
-        return _from_plain(run_isolated(path, _read_pdf_plain, path, data, limits))
+        return _laid_out(path, run_isolated(path, _read_pdf_pages, path, data, limits))
     return _read_text(path, data, limits)
 
 
@@ -153,7 +151,22 @@ def _text_page(number: int, chunk: str) -> Page:
 
 
 # ---------------------------------------------------------------- PDFs
+# pdfium's loose character box through a plain C prototype: pypdfium2's typed binding checks each
+# argument's type and costs several times the C call itself; called through `map`, a page's boxes
+# are read with no Python step per character.
+_LOOSE_BOX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)(
+    ctypes.cast(pdfium_raw.FPDFText_GetLooseCharBox, ctypes.c_void_p).value)
+_BOX_BYTES = ctypes.sizeof(pdfium_raw.FS_RECTF)  # left, top, right, bottom as float32
+
+
 def _read_pdf(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
+    """The PDF's text layer, read in this process."""
+    return _laid_out(path, _read_pdf_pages(path, data, limits))
+
+
+def _read_pdf_pages(path: str | Path, data: bytes, limits: Limits) -> tuple:
+    """(metadata, [(page height, text, character boxes, box read) per page]): what pdfium gives, as
+    bytes; what crosses from the reading child back costs little to unpickle."""
     # pdfium silently rebuilds a truncated file from what is left; a missing
     # end-of-file marker is the reliable sign that pages may be gone.
     if b"%%EOF" not in data[-2048:]:
@@ -174,11 +187,12 @@ def _read_pdf(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
             page = doc[i]
             tp = page.get_textpage()
             try:
-                chars += tp.count_chars()
+                n = tp.count_chars()
+                chars += n
                 if chars > limits.text_chars:
                     raise InputError(path, over_limit(f"PDF text layer reaches {chars:,} characters by page {i + 1}",
                                                       limits.text_chars, "text_chars"))
-                pages.append(Page(i + 1, _pdf_lines(page.get_height(), tp)))
+                pages.append((page.get_height(), _page_text(tp, n), *_char_boxes(tp, n)))
             finally:
                 tp.close()
                 page.close()
@@ -188,97 +202,37 @@ def _read_pdf(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
         doc.close()
     if not pages:
         raise InputError(path, "PDF has no pages")
-    if not any(p.lines for p in pages):
+    return metadata, pages
+
+
+def _page_text(tp: pdfium.PdfTextPage, n: int) -> str:
+    """One character per pdfium character index."""
+    text = tp.get_text_range(0, n) if n else ""
+    if len(text) != n:  # surrogate pairs shift indices: read chars one by one
+        text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(tp.raw, i)) for i in range(n))
+    return text
+
+
+def _char_boxes(tp: pdfium.PdfTextPage, n: int) -> tuple[bytes, bytes]:
+    """Every character's loose box (pdfium's FS_RECTF) and one byte per character: 1 where pdfium gave it."""
+    boxes = ctypes.create_string_buffer(_BOX_BYTES * n)
+    base, handle = ctypes.addressof(boxes), ctypes.cast(tp.raw, ctypes.c_void_p).value
+    ok = bytes(map(_LOOSE_BOX, repeat(handle, n), range(n), range(base, base + _BOX_BYTES * n, _BOX_BYTES)))
+    return boxes.raw, ok
+
+
+def _laid_out(path: str | Path, read: tuple) -> TextLayer:
+    """The pages' lines from what `_read_pdf_pages` read (pdflayout.py; numpy is imported with it)."""
+    from russell_pipeline.lib.documents.pdflayout import page_lines
+
+    metadata, pages = read
+    layer = tuple(Page(number, page_lines(path, *page)) for number, page in enumerate(pages, start=1))
+    if not any(p.lines for p in layer):
         raise InputError(path, "PDF has no text layer (a scanned image?); OCR it first")
-    return TextLayer("pdf", tuple(pages), metadata)
-
-
-def _read_pdf_plain(path: str | Path, data: bytes, limits: Limits) -> tuple:
-    """`_read_pdf` as plain tuples: what crosses from the reading child back costs 4x less to unpickle."""
-    layer = _read_pdf(path, data, limits)
-    return (layer.kind, layer.metadata, [(p.number, [(ln.number, ln.y, ln.text, [(w.text, w.x0, w.x1, w.cell)
-                                                                                  for w in ln.words])
-                                                     for ln in p.lines]) for p in layer.pages])
-
-
-def _from_plain(plain: tuple) -> TextLayer:
-    kind, metadata, pages = plain
-    return TextLayer(kind, tuple(Page(n, tuple(Line(number, y, tuple(Word(*w) for w in words), text)
-                                               for number, y, text, words in lines)) for n, lines in pages), metadata)
+    return TextLayer("pdf", layer, metadata)
 
 
 def _pdfium_reason(exc: Exception) -> str:
     """pdfium's own words ("Data format error"), without the library's call wrapper."""
     m = re.search(r"PDFium: ([^)]*)", str(exc))
     return (m.group(1) if m else str(exc)).strip(" .").lower()
-
-
-def _pdf_words(height: float, tp: pdfium.PdfTextPage) -> list[tuple[str, float, float, float, float, float]]:
-    """(text, x0, x1, top, bottom, size) per word, top/bottom measured from the page top."""
-    n = tp.count_chars()
-    text = tp.get_text_range(0, n) if n else ""
-    if len(text) != n:  # surrogate pairs shift indices: read chars one by one
-        text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(tp.raw, i)) for i in range(n))
-    words = []
-    cur: list[str] = []
-    x0 = x1 = top = bottom = 0.0
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if cur:
-                words.append(("".join(cur), x0, x1, top, bottom, bottom - top))
-                cur = []
-            continue
-        if not ch.isprintable():  # soft hyphens, pdfium's \x02 markers: not text
-            continue
-        left, b, right, t = tp.get_charbox(i, loose=True)
-        ctop, cbot = height - t, height - b
-        if cur:
-            size = bottom - top
-            mid = (ctop + cbot) / 2
-            if not top <= mid <= bottom or left < x1 - size or left - x1 > WORD_GAP_EM * size:
-                words.append(("".join(cur), x0, x1, top, bottom, size))
-                cur = []
-        if not cur:
-            x0, top, bottom = left, ctop, cbot
-        cur.append(ch)
-        x1 = right
-    if cur:
-        words.append(("".join(cur), x0, x1, top, bottom, bottom - top))
-    return words
-
-
-def _pdf_lines(height: float, tp: pdfium.PdfTextPage) -> tuple[Line, ...]:
-    words = _pdf_words(height, tp)
-    words.sort(key=lambda w: ((w[3] + w[4]) / 2, w[1]))
-    groups: list[list[tuple]] = []
-    band = (0.0, -1.0)
-    for w in words:
-        mid = (w[3] + w[4]) / 2
-        # Same line while the word's middle sits inside the first word's band:
-        # header cells in different font sizes still share a line.
-        if groups and band[0] <= mid <= band[1]:
-            groups[-1].append(w)
-        else:
-            groups.append([w])
-            band = (w[3], w[4])
-    lines = []
-    for n, group in enumerate(groups, start=1):
-        group.sort(key=lambda w: w[1])
-        out: list[Word] = []
-        cell = 0
-        for k, (text, x0, x1, _top, _bottom, size) in enumerate(group):
-            if k and x0 - group[k - 1][2] > CELL_GAP_EM * max(size, group[k - 1][5]):
-                cell += 1
-            out.append(Word(text, round(x0, 2), round(x1, 2), cell))
-        y = round(sum((w[3] + w[4]) / 2 for w in group) / len(group), 2)
-        lines.append(Line(n, y, tuple(out), _join_cells(out)))
-    return tuple(lines)
-
-
-def _join_cells(words: list[Word]) -> str:
-    parts: list[str] = []
-    for k, w in enumerate(words):
-        if k:
-            parts.append("\t" if w.cell != words[k - 1].cell else " ")
-        parts.append(w.text)
-    return "".join(parts)
