@@ -23,7 +23,7 @@ from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_figure
 from russell_pipeline.lib.research.event import event_days, group_paths, index_path, normalized_paths, window
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, resources_for
+from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, real_pdf, resources_for
 from russell_pipeline_tests.helpers import cli
 
 # 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
@@ -42,13 +42,13 @@ GROUP = {"AAA": "addition", "BBB": "addition", "CCC": "addition", "DDD": "deleti
          "FFF": "deletion"}
 
 
-def _long_prices() -> pd.DataFrame:
+def _long_prices(tickers=("AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "PRLM", "XXX")) -> pd.DataFrame:
     """Closes as a download library saves them: CCC first trades after rank day (no reference close),
     EEE misses sessions in the window, PRLM and XXX are not on a final list, ZZZ has no prices at all."""
     days = xcals.get_calendar("XNYS").sessions_in_range("2023-03-01", "2023-08-31")
     rng = np.random.default_rng(7)
     frames = []
-    for k, ticker in enumerate(["AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "PRLM", "XXX"]):
+    for k, ticker in enumerate(tickers):
         close = 20 * (k + 1) * np.exp(np.cumsum(rng.normal(0, 0.02, len(days))))
         frame = pd.DataFrame({"Date": days, "Ticker": ticker, "Open": close, "High": close * 1.01,
                               "Low": close * 0.99, "Close": close, "Volume": 1000 + k})
@@ -73,30 +73,35 @@ def price_files(tmp_path_factory):
     return folder
 
 
+def _build_2023(root, instance) -> dict:
+    """2023's documents and calendar built in the lake at `root` and published; its resources."""
+    resources = resources_for(root)
+    years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance, partition_key="2023")
+    assert years.success, failure_lines(years)
+    publish_after_runs(instance, resources)
+    return resources
+
+
 @pytest.fixture(scope="module")
 def lake_2023(tmp_path_factory):
-    """A lake with 2023's documents and calendar built and published."""
+    """A lake with the sample 2023 documents and calendar built and published."""
     root = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS)
-    resources = resources_for(root)
     with dg.instance_for_test() as instance:
-        years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
-                               partition_key="2023")
-        assert years.success, failure_lines(years)
-        publish_after_runs(instance, resources)
+        _build_2023(root, instance)
     return root
 
 
-def _pandas_effect(path) -> pd.DataFrame:
-    """The medians and means in plain pandas, from the file and the NYSE calendar alone."""
+def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
+    """The medians and means in plain pandas, from the file, the lists' symbols and the NYSE calendar alone."""
     df = pd.read_csv(path, parse_dates=["Date"])
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2023-01-01", "2023-12-31")
     rank = sessions.get_indexer([pd.Timestamp(RANK_DAY)])[0]
     close = sessions.get_indexer([pd.Timestamp(RECON_CLOSE)])[0]
     offsets = pd.Series(range(rank - 20 - close, 21), index=sessions[rank - 20:close + 21], name="offset")
     reference = df[df.Date <= pd.Timestamp(RANK_DAY)].sort_values("Date").groupby("Ticker").Close.last()
-    df = df[df.Ticker.isin(GROUP) & df.Ticker.isin(reference.index) & df.Date.isin(offsets.index)].copy()
+    df = df[df.Ticker.isin(groups) & df.Ticker.isin(reference.index) & df.Date.isin(offsets.index)].copy()
     df["normalized"] = df.Close / df.Ticker.map(reference)
-    df["group"], df["offset"] = df.Ticker.map(GROUP), df.Date.map(offsets)
+    df["group"], df["offset"] = df.Ticker.map(groups), df.Date.map(offsets)
     out = df.groupby(["group", "offset", "Date"]).normalized.agg(["count", "median", "mean"]).reset_index()
     return out.rename(columns={"Date": "date", "count": "symbols"})
 
@@ -125,18 +130,24 @@ def test_group_paths_take_median_and_mean_of_symbols_with_a_reference_close():
     assert effect["symbols"].to_list() == [2, 1, 2]  # rank day, the day before recon_close, recon_close
 
 
-def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, price_files):
-    env = {"RUSSELL_DATA_LAKE": str(lake_2023)}
-    run = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env, text=True)
-    assert run.returncode == 0, run.stderr
-    mine = pl.read_csv(io.StringIO(run.stdout), try_parse_dates=True)
+def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
+    """The CLI's rows, after checking them against the plain pandas computation on the same file."""
+    mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)
     assert mine.columns == ["group", "offset", "date", "symbols", "median", "mean"]
-    expected = pl.from_pandas(_pandas_effect(price_files / "long.csv")).with_columns(pl.col("date").dt.date())
+    expected = pl.from_pandas(_pandas_effect(path, groups)).with_columns(pl.col("date").dt.date())
     assert mine.height == expected.height == 2 * 79  # 79 sessions, both groups on every one
     for col in ("group", "offset", "date", "symbols"):
         assert mine[col].to_list() == expected[col].to_list(), col
     for col in ("median", "mean"):
         assert np.allclose(mine[col].to_numpy(), expected[col].to_numpy(), rtol=1e-12, atol=0), col
+    return mine
+
+
+def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, price_files):
+    env = {"RUSSELL_DATA_LAKE": str(lake_2023)}
+    run = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env, text=True)
+    assert run.returncode == 0, run.stderr
+    mine = _same_as_pandas(run.stdout, price_files / "long.csv")
     # CCC (no close by rank day) and ZZZ (no prices) do not count; EEE drops out where it has no close.
     assert set(mine.filter(pl.col("group") == "addition")["symbols"]) == {2}
     assert set(mine.filter(pl.col("group") == "deletion")["symbols"]) == {2, 3}
@@ -254,13 +265,16 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
                                               "close": [10.0, 12.0], "currency": ["USD", "USD"]}))
     lake.write("market_source", pl.DataFrame({"source": ["SYNTHETIC feed to 2026-11-20 (not real market data)"],
                                               "synthetic": [True], "last_price_date": [RECON_CLOSE]}))
+    lake.write("index_levels", pl.DataFrame({"date": [RANK_DAY, RECON_CLOSE], "price_return": [500.0, 450.0]}))
     with dg.instance_for_test() as instance:
         result = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
                                 partition_key="2023", raise_on_error=False)
         assert result.success, failure_lines(result)
     effect = Lake(root).read("reconstitution_effect")
-    assert effect.select("group", "offset", "median").rows() == [("addition", -38, 1.0), ("addition", 0, 1.2)]
+    assert effect.sort("group", "offset").select("group", "offset", "symbols", "median").rows() == [
+        ("addition", -38, 1, 1.0), ("addition", 0, 1, 1.2), ("index", -38, 1, 1.0), ("index", 0, 1, 0.9)]
     assert set(effect["price_source"]) == {SYNTHETIC_LABEL}
+    assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
 
 
 def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):
@@ -268,3 +282,30 @@ def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_
               env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True)
     assert run.returncode == 1 and run.stdout == "" and run.stderr.count("\n") == 1
     assert "no final addition or deletion list for 2022" in run.stderr
+
+
+def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
+    """The real Russell 3000 final addition and deletion lists of 2023, with a long price file for their
+    symbols: the CLI's medians equal pandas', and the asset stores the same paths."""
+    root = tmp_path / "lake"
+    for name in ("ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"):
+        (root / "raw" / "2023").mkdir(parents=True, exist_ok=True)
+        shutil.copy(real_pdf(name), root / "raw" / "2023" / name)
+    with dg.instance_for_test() as instance:
+        resources = _build_2023(root, instance)
+        changes = Lake(root).read("constituent_changes").filter(pl.col("stage") == "final")
+        groups = dict(changes.select("symbol", "change").iter_rows())
+        assert len(groups) == 281 + 173
+        prices = tmp_path / "prices.csv"
+        _long_prices(sorted(groups)).to_csv(prices, index=False, date_format="%Y-%m-%d")
+        env = {"RUSSELL_DATA_LAKE": str(root)}
+        run = cli("event-study", "2023", "--prices", str(prices), env=env, text=True)
+        assert run.returncode == 0, run.stderr
+        mine = _same_as_pandas(run.stdout, prices, groups)
+        assert mine["symbols"].max() == 281
+        assert cli("import-prices", str(prices), env=env).returncode == 0
+        result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
+                                partition_key="2023")
+        assert result.success, failure_lines(result)
+    stored = Lake(root).read("reconstitution_effect").sort("group", "offset")
+    assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
