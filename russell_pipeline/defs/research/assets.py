@@ -4,10 +4,11 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years, review_to_year
+from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_markdown
 from russell_pipeline.lib.research.event import (
     EFFECT_SCHEMA,
@@ -34,6 +35,9 @@ TABLES = {
 PRICED = Check("reconstitution_paths", "listed_symbols_priced", "Every symbol of the year's final addition and "
                "deletion lists has a close on or before rank day; the others are left out of the paths.", "warn")
 CHECKS = [PRICED]
+# A year reads the index's levels of the reviews it overlaps; years before the first review or after
+# the current quarter have none (their index path is simply absent).
+YEAR_TO_REVIEWS = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
 
 
 def price_source(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, str, bool]:
@@ -62,13 +66,14 @@ def _year(store: Lake, year: int, changes: pl.DataFrame | None, calendar: pl.Dat
     paths, effect = pl.DataFrame(schema=TABLES["reconstitution_paths"][0]), pl.DataFrame(
         schema=TABLES["reconstitution_effect"][0])
     unpriced = listed.clear()
-    try:
-        days = event_days(calendar, year) if calendar is not None else None
-    except ValueError:
-        days = None
-    if not listed.height or days is None:
-        why = "no final addition or deletion list" if not listed.height else "no rank day or recon_close"
-        return paths, effect, unpriced, {"empty_because": f"{why} for {year}"}, digests.digest(why)
+    days, why = None, f"no final addition or deletion list for {year}"
+    if listed.height:
+        try:
+            days = event_days(calendar if calendar is not None else pl.DataFrame(schema=CALENDAR_SCHEMA), year)
+        except ValueError as err:  # no rank day or recon_close, or a window past the NYSE calendar known
+            why = str(err)
+    if days is None:
+        return paths, effect, unpriced, {"empty_because": why}, digests.digest(why)
     prices, source, synthetic = price_source(store, listed["symbol"].unique())
     if prices is None:
         return paths, effect, unpriced, {"empty_because": source}, digests.digest(source)
@@ -102,7 +107,7 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: s
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, deps=[dg.AssetDep("constituent_changes"), dg.AssetDep("recon_calendar"), "market_data",
-                                    dg.AssetDep("index_levels", partition_mapping=review_to_year)],
+                                    dg.AssetDep("index_levels", partition_mapping=YEAR_TO_REVIEWS)],
                         code_version=digests.CODE_VERSIONS["reconstitution_effect"], skippable=True,
                         **table_definition(name, schema, description))
            for name, (schema, description) in TABLES.items()],
