@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import exchange_calendars as xcals
@@ -152,8 +156,11 @@ def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, pr
     assert set(mine.filter(pl.col("group") == "addition")["symbols"]) == {2}
     assert set(mine.filter(pl.col("group") == "deletion")["symbols"]) == {2, 3}
     assert "additions: 2 of 4 listed symbols" in run.stderr and "recon_close 2023-06-23 (offset 0)" in run.stderr
-    as_json = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), "--format", "json", env=env,
-                  text=True)
+    # The installed console script, as a user runs it.
+    script = Path(sys.executable).parent / "russell-pipeline"
+    as_json = subprocess.run([str(script), "event-study", "2023", "--prices", str(price_files / "long.csv"),
+                              "--format", "json"], env={**os.environ, **env}, capture_output=True, text=True,
+                             check=False, timeout=600)
     assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["group"] == "addition"
     assert pl.DataFrame(json.loads(as_json.stdout))["median"].to_list() == mine["median"].to_list()
 

@@ -80,11 +80,11 @@ def _year(store: Lake, year: int, changes: pl.DataFrame | None, calendar: pl.Dat
     per_symbol = normalized_paths(prices, listed, days)
     unpriced = listed.join(per_symbol.select("symbol").unique(), on="symbol", how="anti")
     index = index_path(levels, days)
-    effect = group_paths(pl.concat([per_symbol, index])).with_columns(
+    paths = pl.concat([per_symbol, index]).with_columns(recon_year=pl.lit(year, pl.Int64))
+    effect = group_paths(paths).with_columns(
         recon_year=pl.lit(year, pl.Int64), price_source=pl.lit(SYNTHETIC_LABEL if synthetic else source)
     ).select(list(TABLES["reconstitution_effect"][0]))
-    paths = pl.concat([per_symbol, index]).with_columns(recon_year=pl.lit(year, pl.Int64)).select(
-        list(TABLES["reconstitution_paths"][0]))
+    paths = paths.select(list(TABLES["reconstitution_paths"][0]))
     facts = _facts(listed, per_symbol, days, source, synthetic)
     facts["chart"] = dg.MetadataValue.md(effect_markdown(effect, days, source, synthetic) if effect.height
                                          else "no symbol with a close on or before rank day")
