@@ -221,6 +221,9 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
                    text=True)
     assert imported.returncode == 0, imported.stderr
     assert f"long layout, {len(_long_prices())} closes of 8 symbols, 2023-03-01..2023-08-31" in imported.stdout
+    verified = cli("verify", env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True)
+    assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
+    assert Lake(lake_2023).query("SELECT count(*) FROM research_prices").item() == len(_long_prices())
     resources = resources_for(lake_2023)
     with dg.instance_for_test() as instance:
         result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
