@@ -274,6 +274,60 @@ def cmd_verify(args, settings: Settings) -> int:
     return 1 if damage else 0
 
 
+def _latest_session():
+    from datetime import UTC, datetime
+
+    from russell_pipeline.lib.calendar.sessions import last_completed_session
+
+    return last_completed_session(datetime.now(UTC))
+
+
+def cmd_import_prices(args, settings: Settings) -> int:
+    """Validate a price file and store it as `research_prices` (what `reconstitution_effect` reads)."""
+    from russell_pipeline.defs.research.assets import RESEARCH_PRICES
+    from russell_pipeline.lake import checksums
+    from russell_pipeline.lib.research.prices import read_price_file
+
+    found = read_price_file(args.file, _latest_session())
+    lake = _lake(settings)
+    with lake.locked():  # one writer; the files' checksums recorded as a commit records them
+        lake.write(RESEARCH_PRICES, found.prices.with_columns(source=pl.lit(Path(args.file).name)), publish=False)
+        checksums.record(lake, [RESEARCH_PRICES])
+    lake.publish()
+    p = found.prices
+    print(f"{args.file}: {found.layout} layout, {p.height} closes of {p['symbol'].n_unique()} symbols, "
+          f"{p['date'].min()}..{p['date'].max()}: stored as {RESEARCH_PRICES} (replacing any earlier import); "
+          "materialize reconstitution_effect to use them")
+    return 0
+
+
+def cmd_event_study(args, settings: Settings) -> int:
+    from russell_pipeline.lib.research.event import event_days, group_paths, listed_symbols, normalized_paths
+    from russell_pipeline.lib.research.prices import read_price_file
+
+    found = read_price_file(args.prices, _latest_session())  # a bad file is refused before the lake is read
+    lake = _lake(settings)
+    for table in ("constituent_changes", "recon_calendar"):
+        _stored(lake, table)
+    changes = lake.published("constituent_changes").filter(pl.col("recon_year") == args.year)
+    listed = listed_symbols(changes, args.year)
+    if not listed.height:
+        raise LakeError(f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
+                        f"{args.year} (put its lists under raw/{args.year}/ and run `russell-pipeline build`)")
+    days = event_days(lake.published("recon_calendar"), args.year)
+    paths = normalized_paths(found.prices, listed, days)
+    _emit(group_paths(paths).filter(pl.col("group").is_in(["addition", "deletion"])), args.format)
+    window = days.window["date"]
+    print(f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (offset 0), window "
+          f"{window[0]}..{window[-1]} (offsets {days.window['offset'][0]}..{days.window['offset'][-1]})",
+          file=sys.stderr)
+    for (group,), rows in listed.group_by("group", maintain_order=True):
+        priced = paths.filter(pl.col("group") == group)["symbol"].n_unique()
+        print(f"{group}s: {priced} of {rows.height} listed symbols have a close on or before rank day in "
+              f"{args.prices}", file=sys.stderr)
+    return 0
+
+
 VERBS = {
     "build": ("materialize every out-of-date partition of every asset (the main job)",
               "russell-pipeline build\n  RUSSELL_DATA_LAKE=/data/lake russell-pipeline build --init"),
@@ -291,6 +345,10 @@ VERBS = {
                 'russell-pipeline members 2023-01-03 --index "Russell 3000"'),
     "verify": ("read every data file of the lake and compare it with the checksum its commit recorded",
                "russell-pipeline verify"),
+    "import-prices": ("validate a price file (long, wide or yfinance CSV) and store it for reconstitution_effect",
+                      "russell-pipeline import-prices prices.csv"),
+    "event-study": ("median and mean price paths of a year's added and deleted symbols around its reconstitution",
+                    "russell-pipeline event-study 2025 --prices prices.csv --format json"),
     "diff": ("names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
              "russell-pipeline diff 2023 --index \"russell 2000\""),
 }
@@ -345,6 +403,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)')
     output(p, ["csv", "json", "parquet"], "csv")
     verb("verify")
+    p = verb("import-prices")
+    p.add_argument("file", help="CSV: long (Date, Ticker, Close, ...), wide (Date, one column per ticker) or yfinance's")
+    p = verb("event-study")
+    p.add_argument("year", type=int, help="a reconstitution year with final lists in the lake")
+    p.add_argument("--prices", required=True, help="a price file, as import-prices reads it")
+    output(p, ["csv", "json"], "csv")
     return parser
 
 
@@ -371,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar, "report": cmd_report,
                "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff,
-               "verify": cmd_verify}[args.verb]
+               "verify": cmd_verify, "import-prices": cmd_import_prices, "event-study": cmd_event_study}[args.verb]
     try:
         return handler(args, Settings.from_env())
     except Exception as err:

@@ -56,6 +56,14 @@ def resources_for(root: Path | str, **market) -> dict:
     return built
 
 
+def documents_lake(root: Path, documents: dict[str, str]) -> Path:
+    """A lake at `root` whose raw/ holds `documents` ({"<year>/<file name>": text})."""
+    for name, text in documents.items():
+        (root / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "raw" / name).write_text(text)
+    return root
+
+
 @pytest.fixture
 def lake_resources(tmp_lake: Path) -> dict:
     """The resources over `tmp_lake`, with the built-in synthetic feed."""

@@ -146,9 +146,10 @@ def test_parquet_is_not_written_to_a_terminal(monkeypatch, capsys):
 
 
 def test_help_teaches_each_verb_with_an_example():
-    for verb in ("build", "parse", "calendar", "report", "query", "fetch", "members", "diff"):
+    for verb in ("build", "parse", "calendar", "report", "query", "fetch", "members", "diff", "import-prices",
+                 "event-study"):
         done = cli(verb, "--help", text=True)
         assert done.returncode == 0
         assert "\nexample:\n  russell-pipeline " + verb in done.stdout, verb
     top = cli("--help", text=True).stdout
-    assert "thin command line" not in top and "members   the constituents in force on a date" in top
+    assert "thin command line" not in top and re.search(r"\n    members +the constituents in force on a date", top)

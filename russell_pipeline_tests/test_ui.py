@@ -36,6 +36,7 @@ BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
 YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon_calendar")
 MEMBERSHIP = ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
               "list_revisions")
+RESEARCH = ("reconstitution_paths", "reconstitution_effect")
 
 
 @dataclass
@@ -156,12 +157,14 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("index_levels", "index_levels"),
         *((upstream, table) for table in MEMBERSHIP
           for upstream in ("source_documents", "constituents", "constituent_changes", "recon_calendar")),
+        *((upstream, table) for table in RESEARCH
+          for upstream in ("constituent_changes", "recon_calendar", "market_data", "index_levels")),
     }
     assert {n["assetKey"]["path"][0]: n["groupName"] for n in nodes} == {
         "published_documents": "documents", "raw_documents": "documents", "source_documents": "documents",
         "constituents": "documents", "constituent_changes": "documents", "recon_calendar": "calendar",
         "market_data": "market", "quarterly_weights": "index", "index_levels": "index",
-        **dict.fromkeys(MEMBERSHIP, "membership"),
+        **dict.fromkeys(MEMBERSHIP, "membership"), **dict.fromkeys(RESEARCH, "research"),
     }
     mappings = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
                 for n in nodes for d in n["dependencies"] if n["assetKey"]["path"][0] in ("quarterly_weights",
@@ -359,7 +362,7 @@ def page(browser, server):
 
 
 ASSETS = ("published_documents", "raw_documents", "source_documents", "constituents", "constituent_changes",
-          "recon_calendar", "market_data", "quarterly_weights", "index_levels", *MEMBERSHIP)
+          "recon_calendar", "market_data", "quarterly_weights", "index_levels", *MEMBERSHIP, *RESEARCH)
 
 
 def _latest_levels_run(server: Server) -> str:
@@ -369,7 +372,7 @@ def _latest_levels_run(server: Server) -> str:
 def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tmp_path):
     from playwright.sync_api import expect
 
-    groups = ("calendar", "documents", "index", "market", "membership")
+    groups = ("calendar", "documents", "index", "market", "membership", "research")
     # Every group expanded and the graph laid out top to bottom: the whole graph then fits the
     # window at a zoom where each asset shows its name and state (a wide layout leaves some off screen).
     page.add_init_script("window.localStorage.setItem('asset-graph-direction', JSON.stringify('vertical'))")

@@ -30,6 +30,7 @@ _DEFINED_IN = {
     "index_levels": ("index", ()),
     "membership": ("membership", ("membership_history", "membership_reconciliation",
                                   "membership_reconciliation_summary", "list_revisions")),
+    "reconstitution_effect": ("research", ()),
 }
 CODE_VERSIONS = {asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)
                  for asset, (domain, tables) in _DEFINED_IN.items()}

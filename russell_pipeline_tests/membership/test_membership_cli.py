@@ -18,7 +18,7 @@ from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import publish_after_runs, resources_for
+from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, resources_for
 from russell_pipeline_tests.helpers import cli
 
 RANGE = {"dagster/asset_partition_range_start": "2022", "dagster/asset_partition_range_end": "2024"}
@@ -55,10 +55,7 @@ def _check(result, name: str) -> dg.AssetCheckEvaluation:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("membership")
-    for name, text in DOCUMENTS.items():
-        (root / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "raw" / name).write_text(text)
+    root = documents_lake(tmp_path_factory.mktemp("membership"), DOCUMENTS)
     resources = resources_for(root)
     with dg.instance_for_test() as instance:
         years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance, tags=RANGE)

@@ -10,10 +10,10 @@ import errno
 import os
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -266,8 +266,10 @@ def _checks(name: str, latest: date | None = None) -> list[tuple[str, pl.Expr, s
     return checks
 
 
-def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest: date | None = None) -> None:
-    """The first row breaking any check, in one streaming pass over the typed table."""
+def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest: date | None = None,
+                where: Callable[[int], str] | None = None) -> None:
+    """The first row breaking any check, in one streaming pass over the typed table. `where(i)` names
+    typed row i in the user's file (default: its row and CSV line, the rows being the file's)."""
     checks = _checks(name, latest)
     failed = pl.coalesce([pl.when(~ok.fill_null(False)).then(pl.lit(k)) for k, (_, ok, _) in enumerate(checks)])
     hit = (pl.scan_parquet(typed).with_row_index("_row").with_columns(failed.alias("_check"))
@@ -283,7 +285,7 @@ def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest
         problem = "empty value" if empty else f"cannot read {cell!r} as {SCHEMAS[name][col]}"
     elif problem == "session":
         problem = _not_a_session(row[col])
-    raise InputError(path, f"column '{col}' {_row_ref(path, i)}: {problem}: {_show(row)}")
+    raise InputError(path, f"column '{col}' {(where or partial(_row_ref, path))(i)}: {problem}: {_show(row)}")
 
 
 def _not_a_session(day: date) -> str:
@@ -292,8 +294,8 @@ def _not_a_session(day: date) -> str:
     return f"{day} is a {day:%A}, not an NYSE session" if day.weekday() >= 5 else f"{day} is an NYSE holiday"
 
 
-def _check_unique(name: str, path: Path, typed: Path) -> None:
-    """The earliest row whose key appears again, with the row repeating it."""
+def _check_unique(name: str, path: Path, typed: Path, where: Callable[[int], str] | None = None) -> None:
+    """The earliest row whose key appears again, with the row repeating it (`where` as in `_check_rows`)."""
     key = KEYS[name]
     scan = pl.scan_parquet(typed).with_row_index("_row")
     # Rows are split in buckets by key hash, so memory stays bounded however long the file.
@@ -302,8 +304,8 @@ def _check_unique(name: str, path: Path, typed: Path) -> None:
     pairs = [pair for b in range(buckets) if (pair := _first_repeat(scan, key, hashed, hashed % buckets == b))]
     if pairs:
         i, j, row = min(pairs, key=lambda pair: pair[0])
-        raise InputError(path, f"column(s) {', '.join(key)}: duplicate key in {_row_ref(path, i)} and "
-                               f"{_row_ref(path, j)}: {_show(row)}")
+        where = where or partial(_row_ref, path)
+        raise InputError(path, f"column(s) {', '.join(key)}: duplicate key in {where(i)} and {where(j)}: {_show(row)}")
 
 
 def _key_hash(key: tuple[str, ...]) -> pl.Expr:

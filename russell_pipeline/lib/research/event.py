@@ -1,0 +1,109 @@
+"""The reconstitution effect: normalized price paths of the added and deleted symbols around a reconstitution.
+
+The window of a year runs on NYSE sessions from the 20th session before rank day to the 20th after
+`recon_close`; `offset` counts sessions from `recon_close` (0). A symbol's normalized close on a
+session is its close that day divided by its **reference close**, its last close on or before rank
+day; only symbols with a reference close count, and a session where a symbol has no close counts it
+out for that session (nothing is carried forward). The index path is `index_levels.price_return`
+normalized the same way. Method and contract: docs/methodology.md §2.10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from russell_pipeline.lib.calendar.sessions import sessions
+
+GROUPS = ("addition", "deletion")
+INDEX_GROUP = "index"
+SESSIONS_AROUND = 20
+# The annual reconstitution's events an analyst reads the paths against (drawn on the chart).
+MARKED_EVENTS = ("rank_day", "preliminary_list", "final_list", "recon_close")
+WINDOW_SCHEMA = {"offset": pl.Int64, "date": pl.Date}
+PATH_SCHEMA = {"group": pl.String, "symbol": pl.String, "offset": pl.Int64, "date": pl.Date,
+               "close": pl.Float64, "reference_close": pl.Float64, "normalized": pl.Float64}
+EFFECT_SCHEMA = {"group": pl.String, "offset": pl.Int64, "date": pl.Date, "symbols": pl.Int64,
+                 "median": pl.Float64, "mean": pl.Float64}
+
+
+@dataclass(frozen=True)
+class EventDays:
+    """The annual reconstitution's dates of one year (recon_calendar), and its session window."""
+
+    year: int
+    rank_day: date
+    recon_close: date
+    marks: dict[str, date]
+    window: pl.DataFrame  # offset, date
+
+    def offset_of(self, day: date) -> int | None:
+        """The offset of the last window session on or before `day` (None outside the window)."""
+        inside = self.window.filter(pl.col("date") <= day)
+        return inside["offset"][-1] if inside.height and day <= self.window["date"][-1] else None
+
+
+def event_days(calendar: pl.DataFrame, year: int, around: int = SESSIONS_AROUND) -> EventDays:
+    """The dates of `year`'s annual reconstitution from `recon_calendar` rows, and its window;
+    ValueError naming what is missing when the calendar has no rank day or recon_close for it."""
+    rows = calendar.filter((pl.col("recon_year") == year) & (pl.col("review_type") == "annual_reconstitution"))
+    firsts = dict(rows.group_by("event").agg(pl.col("date").min()).iter_rows())
+    missing = [e for e in ("rank_day", "recon_close") if e not in firsts]
+    if missing:
+        raise ValueError(f"recon_calendar {year}: no {' or '.join(missing)} of the annual reconstitution")
+    rank_day, recon_close = firsts["rank_day"], firsts["recon_close"]
+    return EventDays(year, rank_day, recon_close, {e: firsts[e] for e in MARKED_EVENTS if e in firsts},
+                     window(rank_day, recon_close, around))
+
+
+def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> pl.DataFrame:
+    """offset, date: the sessions from the `around`th before rank day (the last session on or before it)
+    to the `around`th after `recon_close`, offsets counted from `recon_close` (0)."""
+    # Three calendar days per session and two weeks' margin reach far enough past any holidays.
+    days = sessions(rank_day - timedelta(days=3 * around + 14), recon_close + timedelta(days=3 * around + 14))
+    rank = max(i for i, d in enumerate(days) if d <= rank_day)
+    close = max(i for i, d in enumerate(days) if d <= recon_close)
+    span = days[rank - around:close + around + 1]
+    start = rank - around - close
+    return pl.DataFrame({"offset": range(start, start + len(span)), "date": span}, schema=WINDOW_SCHEMA)
+
+
+def listed_symbols(changes: pl.DataFrame, year: int) -> pl.DataFrame:
+    """group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index)."""
+    return (changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final")
+                           & pl.col("change").is_in(GROUPS))
+            .select(pl.col("change").alias("group"), "symbol").unique().sort("group", "symbol"))
+
+
+def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays) -> pl.DataFrame:
+    """group, symbol, offset, date, close, reference_close, normalized: each listed symbol with a
+    reference close, on each window session it has a close. `prices`: date, symbol, close."""
+    symbols = listed["symbol"].unique()
+    mine = prices.lazy().filter(pl.col("symbol").is_in(symbols.implode()))
+    reference = (mine.filter(pl.col("date") <= days.rank_day).sort("date")
+                 .group_by("symbol").agg(pl.col("close").last().alias("reference_close")))
+    return (listed.lazy().join(reference, on="symbol")
+            .join(mine.join(days.window.lazy(), on="date"), on="symbol")
+            .with_columns((pl.col("close") / pl.col("reference_close")).alias("normalized"))
+            .select(list(PATH_SCHEMA)).sort("group", "symbol", "offset").collect().cast(PATH_SCHEMA))
+
+
+def group_paths(paths: pl.DataFrame) -> pl.DataFrame:
+    """group, offset, date, symbols, median, mean of the normalized closes, per group and session
+    (sessions where no symbol of the group has a close are left out)."""
+    return (paths.group_by("group", "offset", "date")
+            .agg(pl.len().alias("symbols"), pl.col("normalized").median().alias("median"),
+                 pl.col("normalized").mean().alias("mean"))
+            .sort("group", "offset").cast(EFFECT_SCHEMA))
+
+
+def index_path(levels: pl.DataFrame | None, days: EventDays) -> pl.DataFrame:
+    """The index's price-return level normalized by its last level on or before rank day, on the window's
+    sessions, as a path of group and symbol `index`; empty when the index has no level by rank day."""
+    if levels is None:
+        return pl.DataFrame(schema=PATH_SCHEMA)
+    series = levels.select("date", pl.col("price_return").alias("close"), symbol=pl.lit(INDEX_GROUP))
+    listed = pl.DataFrame({"group": [INDEX_GROUP], "symbol": [INDEX_GROUP]})
+    return normalized_paths(series, listed, days)

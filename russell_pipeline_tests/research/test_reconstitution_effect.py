@@ -1,0 +1,330 @@
+"""The reconstitution effect: price files, event windows, paths, the `event-study` verb and the asset."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from russell_pipeline.defs.calendar.assets import recon_calendar
+from russell_pipeline.defs.documents.assets import documents
+from russell_pipeline.defs.research.assets import reconstitution_effect
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_figure
+from russell_pipeline.lib.research.event import event_days, group_paths, index_path, normalized_paths, window
+from russell_pipeline.lib.research.prices import read_price_file
+from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, real_pdf, resources_for
+from russell_pipeline_tests.helpers import cli
+
+# 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
+RANK_DAY, RECON_CLOSE = date(2023, 4, 28), date(2023, 6, 23)
+ADDS = "Russell 2000® Index - {stage}Additions\n{day}\n\nCompany Symbol Industry\n{rows}"
+DELS = "Russell 2000® Index - {stage}Deletions\n{day}\n\nCompany\tSymbol\tSector\n{rows}"
+DOCUMENTS = {
+    # A preliminary list names a symbol the final one drops: only final lists count.
+    "2023/adds_prelim.txt": ADDS.format(stage="Preliminary ", day="May 19, 2023", rows="PRELIM INC PRLM Energy\n"),
+    "2023/adds_final.txt": ADDS.format(stage="", day="June 23, 2023", rows="ALPHA INC AAA Technology\n"
+                                       "BRAVO CORP BBB Energy\nCHARLIE CO CCC Financials\nZULU INC ZZZ Utilities\n"),
+    "2023/dels_final.txt": DELS.format(stage="", day="June 23, 2023", rows="DELTA INC\tDDD\tEnergy\n"
+                                       "ECHO CORP\tEEE\tUtilities\nFOX INC\tFFF\tEnergy\n"),
+}
+GROUP = {"AAA": "addition", "BBB": "addition", "CCC": "addition", "DDD": "deletion", "EEE": "deletion",
+         "FFF": "deletion"}
+
+
+def _long_prices(tickers=("AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "PRLM", "XXX")) -> pd.DataFrame:
+    """Closes as a download library saves them: CCC first trades after rank day (no reference close),
+    EEE misses sessions in the window, PRLM and XXX are not on a final list, ZZZ has no prices at all."""
+    days = xcals.get_calendar("XNYS").sessions_in_range("2023-03-01", "2023-08-31")
+    rng = np.random.default_rng(7)
+    frames = []
+    for k, ticker in enumerate(tickers):
+        close = 20 * (k + 1) * np.exp(np.cumsum(rng.normal(0, 0.02, len(days))))
+        frame = pd.DataFrame({"Date": days, "Ticker": ticker, "Open": close, "High": close * 1.01,
+                              "Low": close * 0.99, "Close": close, "Volume": 1000 + k})
+        if ticker == "CCC":
+            frame = frame[frame.Date > "2023-05-01"]
+        if ticker == "EEE":
+            frame = frame[~frame.Date.isin(days[60:70])]
+        frames.append(frame)
+    return pd.concat(frames).sort_values(["Date", "Ticker"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def price_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("prices")
+    prices = _long_prices()
+    prices.to_csv(folder / "long.csv", index=False, date_format="%Y-%m-%d")
+    prices.pivot(index="Date", columns="Ticker", values="Close").to_csv(folder / "wide.csv", date_format="%Y-%m-%d")
+    # What yfinance.download([...]).to_csv() writes: columns (Price, Ticker), index Date.
+    yf = prices.pivot(index="Date", columns="Ticker", values=["Close", "Open"])
+    yf.columns.names = ["Price", "Ticker"]
+    yf.to_csv(folder / "yfinance.csv", date_format="%Y-%m-%d")
+    return folder
+
+
+def _build_2023(root, instance) -> dict:
+    """2023's documents and calendar built in the lake at `root` and published; its resources."""
+    resources = resources_for(root)
+    years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance, partition_key="2023")
+    assert years.success, failure_lines(years)
+    publish_after_runs(instance, resources)
+    return resources
+
+
+@pytest.fixture(scope="module")
+def lake_2023(tmp_path_factory):
+    """A lake with the sample 2023 documents and calendar built and published."""
+    root = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS)
+    with dg.instance_for_test() as instance:
+        _build_2023(root, instance)
+    return root
+
+
+def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
+    """The medians and means in plain pandas, from the file, the lists' symbols and the NYSE calendar alone."""
+    df = pd.read_csv(path, parse_dates=["Date"])
+    sessions = xcals.get_calendar("XNYS").sessions_in_range("2023-01-01", "2023-12-31")
+    rank = sessions.get_indexer([pd.Timestamp(RANK_DAY)])[0]
+    close = sessions.get_indexer([pd.Timestamp(RECON_CLOSE)])[0]
+    offsets = pd.Series(range(rank - 20 - close, 21), index=sessions[rank - 20:close + 21], name="offset")
+    reference = df[df.Date <= pd.Timestamp(RANK_DAY)].sort_values("Date").groupby("Ticker").Close.last()
+    df = df[df.Ticker.isin(groups) & df.Ticker.isin(reference.index) & df.Date.isin(offsets.index)].copy()
+    df["normalized"] = df.Close / df.Ticker.map(reference)
+    df["group"], df["offset"] = df.Ticker.map(groups), df.Date.map(offsets)
+    out = df.groupby(["group", "offset", "Date"]).normalized.agg(["count", "median", "mean"]).reset_index()
+    return out.rename(columns={"Date": "date", "count": "symbols"})
+
+
+def test_window_runs_from_20_sessions_before_rank_day_to_20_after_recon_close():
+    days = window(RANK_DAY, RECON_CLOSE)
+    # 20 sessions before Friday 2023-04-28 is Thursday 2023-03-30; 20 after 2023-06-23 is 2023-07-24
+    # (Juneteenth and July 4 are holidays).
+    assert days["date"][0] == date(2023, 3, 30) and days["date"][-1] == date(2023, 7, 24)
+    assert days.filter(pl.col("offset") == 0)["date"].item() == RECON_CLOSE
+    assert days["offset"][-1] == 20 and days.filter(pl.col("date") == RANK_DAY)["offset"].item() == days[
+        "offset"][0] + 20
+    # A rank day on a weekend counts from the session before it (2014: Saturday May 31).
+    assert window(date(2014, 5, 31), date(2014, 6, 27), 0)["date"].to_list()[0] == date(2014, 5, 30)
+
+
+def test_group_paths_take_median_and_mean_of_symbols_with_a_reference_close():
+    days = _days_2023()
+    prices = pl.DataFrame({"date": [RANK_DAY, RANK_DAY, RECON_CLOSE, RECON_CLOSE, RECON_CLOSE, date(2023, 6, 22)],
+                           "symbol": ["A", "B", "A", "B", "C", "A"], "close": [10.0, 20.0, 11.0, 30.0, 5.0, 1.0]})
+    listed = pl.DataFrame({"group": ["addition"] * 3, "symbol": ["A", "B", "C"]})
+    effect = group_paths(normalized_paths(prices, listed, days))
+    at_close = effect.filter(pl.col("offset") == 0).row(0, named=True)
+    assert (at_close["symbols"], at_close["median"], at_close["mean"]) == (2, pytest.approx(1.3), pytest.approx(1.3))
+    assert effect.filter(pl.col("offset") == -1)["median"].item() == 0.1
+    assert effect["symbols"].to_list() == [2, 1, 2]  # rank day, the day before recon_close, recon_close
+
+
+def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
+    """The CLI's rows, after checking them against the plain pandas computation on the same file."""
+    mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)
+    assert mine.columns == ["group", "offset", "date", "symbols", "median", "mean"]
+    expected = pl.from_pandas(_pandas_effect(path, groups)).with_columns(pl.col("date").dt.date())
+    assert mine.height == expected.height == 2 * 79  # 79 sessions, both groups on every one
+    for col in ("group", "offset", "date", "symbols"):
+        assert mine[col].to_list() == expected[col].to_list(), col
+    for col in ("median", "mean"):
+        assert np.allclose(mine[col].to_numpy(), expected[col].to_numpy(), rtol=1e-12, atol=0), col
+    return mine
+
+
+def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, price_files):
+    env = {"RUSSELL_DATA_LAKE": str(lake_2023)}
+    run = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env, text=True)
+    assert run.returncode == 0, run.stderr
+    mine = _same_as_pandas(run.stdout, price_files / "long.csv")
+    # CCC (no close by rank day) and ZZZ (no prices) do not count; EEE drops out where it has no close.
+    assert set(mine.filter(pl.col("group") == "addition")["symbols"]) == {2}
+    assert set(mine.filter(pl.col("group") == "deletion")["symbols"]) == {2, 3}
+    assert "additions: 2 of 4 listed symbols" in run.stderr and "recon_close 2023-06-23 (offset 0)" in run.stderr
+    # The installed console script, as a user runs it.
+    script = Path(sys.executable).parent / "russell-pipeline"
+    as_json = subprocess.run([str(script), "event-study", "2023", "--prices", str(price_files / "long.csv"),
+                              "--format", "json"], env={**os.environ, **env}, capture_output=True, text=True,
+                             check=False, timeout=600)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["group"] == "addition"
+    assert pl.DataFrame(json.loads(as_json.stdout))["median"].to_list() == mine["median"].to_list()
+
+
+def test_wide_and_yfinance_layouts_give_the_long_layouts_closes(price_files):
+    long = read_price_file(price_files / "long.csv")
+    wide, yfinance = read_price_file(price_files / "wide.csv"), read_price_file(price_files / "yfinance.csv")
+    assert (long.layout, wide.layout, yfinance.layout) == ("long", "wide", "yfinance")
+    ordered = long.prices.sort("date", "symbol")
+    assert wide.prices.sort("date", "symbol").equals(ordered)
+    assert yfinance.prices.sort("date", "symbol").equals(ordered)
+
+
+BAD = {
+    "duplicate.csv": ("Date,Ticker,Open,High,Low,Close,Volume\n2023-03-01,AAA,1,1,1,10,5\n"
+                      + "2023-03-02,AAA,1,1,1,11,5\n2023-03-01,AAA,1,1,1,12,5\n",
+                      "duplicate key in row 1 (line 2) and row 3 (line 4)"),
+    "weekend.csv": ("Date,Ticker,Close\n2023-03-01,AAA,10\n2023-03-04,AAA,11\n",
+                    "column 'date' row 2 (line 3): 2023-03-04 is a Saturday, not an NYSE session"),
+    "negative.csv": ("Date,Ticker,Close\n2023-03-01,AAA,10\n2023-03-02,AAA,-1\n",
+                     "column 'close' row 2 (line 3): must be positive"),
+    "future.csv": ("Date,Ticker,Close\n2034-03-01,AAA,10\n", "row 1 (line 2): dated after"),
+    "wide_negative.csv": ("Date,AAA,BBB\n2023-03-01,10,\n2023-03-02,11,-3\n",
+                          "column 'close' line 3 (ticker BBB): must be positive"),
+    "unknown.csv": ("when,what,price\n2023-03-01,AAA,10\n", "unknown price file layout"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_a_bad_price_file_is_one_line_naming_the_file_and_row(tmp_path, name):
+    text, problem = BAD[name]
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_price_file(path, date(2026, 11, 20))
+    assert str(err.value).startswith(f"{path}: ") and problem in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["duplicate.csv", "weekend.csv", "negative.csv", "unknown.csv"])
+def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_path, name):
+    path = tmp_path / name
+    path.write_text(BAD[name][0])
+    run = cli("event-study", "2023", "--prices", str(path), env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith(f"error: {path}: ") and BAD[name][1] in run.stderr
+
+
+def test_chart_labels_synthetic_prices():
+    days = _days_2023()
+    effect = pl.DataFrame({"group": ["addition"], "offset": [0], "date": [RECON_CLOSE], "symbols": [1],
+                           "median": [1.0], "mean": [1.0]})
+    assert SYNTHETIC_LABEL in effect_figure(effect, days, "SYNTHETIC feed", True).axes[0].get_title()
+    assert "SYNTHETIC" not in effect_figure(effect, days, "imported price file p.csv", False).axes[0].get_title()
+
+
+def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
+    imported = cli("import-prices", str(price_files / "long.csv"), env={"RUSSELL_DATA_LAKE": str(lake_2023)},
+                   text=True)
+    assert imported.returncode == 0, imported.stderr
+    assert f"long layout, {len(_long_prices())} closes of 8 symbols, 2023-03-01..2023-08-31" in imported.stdout
+    verified = cli("verify", env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True)
+    assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
+    assert Lake(lake_2023).query("SELECT count(*) FROM research_prices").item() == len(_long_prices())
+    resources = resources_for(lake_2023)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
+                                partition_key="2023", raise_on_error=False)
+        assert result.success, failure_lines(result)
+    lake = Lake(lake_2023)
+    effect = lake.read("reconstitution_effect").sort("group", "offset")
+    expected = _pandas_effect(price_files / "long.csv")
+    assert effect.filter(pl.col("group") != "index")["median"].to_list() == pytest.approx(
+        expected["median"].to_list(), rel=1e-12)
+    assert set(effect["price_source"]) == {"imported price file long.csv"}
+    paths = lake.read("reconstitution_paths")
+    assert sorted(paths["symbol"].unique()) == ["AAA", "BBB", "DDD", "EEE", "FFF"]
+    check = next(e.asset_check_evaluation_data for e in result.all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    assert check.check_name == "listed_symbols_priced" and not check.passed
+    assert check.metadata["failures"].value == 2  # CCC and ZZZ
+    facts = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+             for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    mine = facts["reconstitution_effect"]
+    assert mine["partition"].value == "2023" and mine["partition_rows"].value == effect.height == 2 * 79
+    assert mine["partition_additions_priced"].value == "2 of 4"
+    assert mine["partition_rank_day"].value == "2023-04-28" and mine["partition_synthetic_prices"].value is False
+    assert mine["partition_chart"].value.startswith("![reconstitution 2023](data:image/png;base64,")
+    assert "partition_chart" not in facts["reconstitution_paths"]
+
+
+def _days_2023():
+    return event_days(pl.DataFrame({"recon_year": [2023, 2023], "review_type": ["annual_reconstitution"] * 2,
+                                    "event": ["rank_day", "recon_close"], "date": [RANK_DAY, RECON_CLOSE]}), 2023)
+
+
+def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():
+    levels = pl.DataFrame({"date": [date(2023, 4, 27), RANK_DAY, RECON_CLOSE, date(2023, 8, 1)],
+                           "price_return": [990.0, 1000.0, 1100.0, 1200.0]})
+    path = group_paths(index_path(levels, _days_2023()))
+    assert path["group"].to_list() == ["index"] * 3 and path["symbols"].to_list() == [1, 1, 1]
+    assert path["date"].to_list() == [date(2023, 4, 27), RANK_DAY, RECON_CLOSE]  # 2023-08-01 is past the window
+    assert path["median"].to_list() == [0.99, 1.0, 1.1] and path["offset"].to_list() == [-39, -38, 0]
+    assert index_path(levels.filter(pl.col("date") > RANK_DAY), _days_2023()).is_empty()  # no level by rank day
+
+
+def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_path):
+    root = tmp_path / "lake"
+    shutil.copytree(lake_2023, root)
+    lake = Lake(root)
+    shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
+    lake.write("market_prices", pl.DataFrame({"date": [RANK_DAY, RECON_CLOSE], "symbol": ["AAA", "AAA"],
+                                              "close": [10.0, 12.0], "currency": ["USD", "USD"]}))
+    lake.write("market_source", pl.DataFrame({"source": ["SYNTHETIC feed to 2026-11-20 (not real market data)"],
+                                              "synthetic": [True], "last_price_date": [RECON_CLOSE]}))
+    lake.write("index_levels", pl.DataFrame({"date": [RANK_DAY, RECON_CLOSE], "price_return": [500.0, 450.0]}))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
+                                partition_key="2023", raise_on_error=False)
+        assert result.success, failure_lines(result)
+    effect = Lake(root).read("reconstitution_effect")
+    assert effect.sort("group", "offset").select("group", "offset", "symbols", "median").rows() == [
+        ("addition", -38, 1, 1.0), ("addition", 0, 1, 1.2), ("index", -38, 1, 1.0), ("index", 0, 1, 0.9)]
+    assert set(effect["price_source"]) == {SYNTHETIC_LABEL}
+    assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
+    # A year without final lists (and before the first review of index_levels) is written empty and
+    # not materialized, and says why.
+    with dg.instance_for_test() as instance:
+        empty = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
+                               partition_key="2012")
+    assert not [e for e in empty.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
+    status = {e.asset_observation_data.asset_observation.metadata["status"].value
+              for e in empty.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+    assert status == {"not materialized: no final addition or deletion list for 2012"}
+
+
+def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):
+    run = cli("event-study", "2022", "--prices", str(price_files / "long.csv"),
+              env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True)
+    assert run.returncode == 1 and run.stdout == "" and run.stderr.count("\n") == 1
+    assert "no final addition or deletion list for 2022" in run.stderr
+
+
+def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
+    """The real Russell 3000 final addition and deletion lists of 2023, with a long price file for their
+    symbols: the CLI's medians equal pandas', and the asset stores the same paths."""
+    root = tmp_path / "lake"
+    for name in ("ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"):
+        (root / "raw" / "2023").mkdir(parents=True, exist_ok=True)
+        shutil.copy(real_pdf(name), root / "raw" / "2023" / name)
+    with dg.instance_for_test() as instance:
+        resources = _build_2023(root, instance)
+        changes = Lake(root).read("constituent_changes").filter(pl.col("stage") == "final")
+        groups = dict(changes.select("symbol", "change").iter_rows())
+        assert len(groups) == 281 + 173
+        prices = tmp_path / "prices.csv"
+        _long_prices(sorted(groups)).to_csv(prices, index=False, date_format="%Y-%m-%d")
+        env = {"RUSSELL_DATA_LAKE": str(root)}
+        run = cli("event-study", "2023", "--prices", str(prices), env=env, text=True)
+        assert run.returncode == 0, run.stderr
+        mine = _same_as_pandas(run.stdout, prices, groups)
+        assert mine["symbols"].max() == 281
+        assert cli("import-prices", str(prices), env=env).returncode == 0
+        result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
+                                partition_key="2023")
+        assert result.success, failure_lines(result)
+    stored = Lake(root).read("reconstitution_effect").sort("group", "offset")
+    assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
