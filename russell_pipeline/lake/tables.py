@@ -52,9 +52,9 @@ def stored_reviews(store: Lake) -> list[str]:
 
 
 def last_close(store: Lake) -> date | None:
-    """The date of the last stored close (as `market_data` recorded it in `market_source`)."""
-    row = store.read("market_source")
-    return row["last_price_date"][0] if row is not None and row.height else None
+    """The date of the last stored close (one column, streaming: not the history in memory)."""
+    prices = _market_scans(store)["prices"]
+    return prices.select(pl.col("date").max()).collect(engine="streaming").item()
 
 
 def review_market_data(store: Lake, review: str, cutoff: date, max_stale_sessions: int) -> MarketData:
