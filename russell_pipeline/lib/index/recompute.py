@@ -94,11 +94,10 @@ def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] 
     ).select(columns).sort("review", "symbol")
 
 
-def _on_or_before(rows: pl.DataFrame, key: str, values: list[str], day, since=None) -> pl.DataFrame:
-    """Per `key`, `values` of the latest row dated on or before `day` (carried forward), looking back to `since`."""
+def _on_or_before(rows: pl.DataFrame, key: str, values: list[str], day) -> pl.DataFrame:
+    """Per `key`, `values` of the latest row dated on or before `day` (carried forward)."""
     latest = pl.col("date").arg_max()
-    window = (pl.col("date") <= day) & (pl.col("date") >= since) if since else pl.col("date") <= day
-    return rows.filter(window).group_by(key).agg(pl.col(v).get(latest) for v in values)
+    return rows.filter(pl.col("date") <= day).group_by(key).agg(pl.col(v).get(latest) for v in values)
 
 
 def _positions(weights: pl.DataFrame, review: str, day, prices, splits, fx) -> pl.DataFrame:
