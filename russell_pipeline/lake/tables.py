@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 
 from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
 from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
@@ -30,13 +31,70 @@ def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
     Reading only from `since` keeps a nightly run's cost independent of the length of history:
     the tables are sorted by date, so Parquet row groups before it are skipped.
     """
+    scans = _market_scans(store)
+    if since is not None:
+        scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
+    return MarketData(**{name: scan.collect() for name, scan in scans.items()})
+
+
+def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
     scans = {name: store.scan(f"market_{name}") for name in MARKET_TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
         raise LakeError(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
-    if since is not None:
-        scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
-    return MarketData(**{name: scan.collect() for name, scan in scans.items()})
+    return scans
+
+
+def stored_reviews(store: Lake) -> list[str]:
+    """The reviews the stored memberships hold, in order."""
+    scan = _market_scans(store)["memberships"]
+    return scan.select(pl.col("review").unique().sort()).collect(engine="streaming")["review"].to_list()
+
+
+def last_close(store: Lake) -> date | None:
+    """The date of the last stored close (one column, streaming: not the history in memory)."""
+    prices = _market_scans(store)["prices"]
+    return prices.select(pl.col("date").max()).collect(engine="streaming").item()
+
+
+def review_market_data(store: Lake, review: str, cutoff: date, max_stale_sessions: int) -> MarketData:
+    """What the weights of one review read of the stored market data (docs/methodology.md §1.3), and no more.
+
+    Its memberships; its members' closes from the earliest session a close could be dated and not be
+    stale at the cut-off, to the cut-off (plus, for a member with none there, its last close before
+    them, so the refusal still says how stale it is); per member the latest `shares` row, and per
+    currency the latest `fx` row, on or before the cut-off. `compute_weights` gives the same rows
+    (and refusals) on it as on the whole history, and so does the SQL recomputation
+    (`recompute.weight_mismatches`). The scans filter on date, so files and row groups outside the
+    window are skipped, and the latest rows are found streaming: memory grows with the number of
+    stocks, not the years of history.
+    """
+    scans = _market_scans(store)
+    memberships = scans["memberships"].filter(pl.col("review") == review).collect()
+    members = memberships["symbol"].unique()
+    mine = pl.col("symbol").is_in(members.implode())
+    known = sessions(FIRST_DAY, cutoff)
+    start = known[-(max_stale_sessions + 1)] if len(known) > max_stale_sessions else date.min
+    prices = scans["prices"].filter(pl.col("date") >= start, pl.col("date") <= cutoff, mine).collect(
+        engine="streaming")
+    absent = members.filter(~members.is_in(prices["symbol"].unique().implode()))
+    if absent.len():  # stale or never priced: the weights refuse it, naming its last close
+        older = _latest_rows(scans["prices"].filter(pl.col("date") < start, pl.col("symbol").is_in(absent.implode())),
+                             "symbol")
+        prices = pl.concat([older, prices])
+    return MarketData(
+        prices=prices, memberships=memberships,
+        shares=_latest_rows(scans["shares"].filter(pl.col("date") <= cutoff, mine), "symbol"),
+        fx=_latest_rows(scans["fx"].filter(pl.col("date") <= cutoff), "currency"),
+    )
+
+
+def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
+    """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
+    (the latest date per key first, then the rows on it), so only one row per key is held."""
+    latest = scan.group_by(key).agg(pl.col("date").max())
+    columns = scan.collect_schema().names()
+    return scan.join(latest, on=[key, "date"], how="semi").select(columns).collect(engine="streaming")
 
 
 def ingested_symbols(store: Lake) -> list[str]:

@@ -138,6 +138,19 @@ def test_rebalance_levels_adjust_shares_for_splits():
     assert unsplit["level_old"].to_list() == [50.0] and recompute.continuity_breaks(unsplit).height == 1
 
 
+def test_rebalance_checks_read_only_the_closes_near_the_period_in_any_row_order():
+    weights, md = _two_reviews()
+    levels = _levels([(date(2020, 1, 7), 100.0, 1.0, "R1"), (date(2020, 1, 8), 100.0, 1.2, "R1"),
+                      (date(2020, 1, 9), 160.0, 1.0, "R2")])
+    expected = recompute.rebalance_levels(levels, weights, md["prices"], md["splits"], md["fx"])
+    # Years of closes far before the cut-offs (wrong values, other currency), rows in reverse date order.
+    old = pl.DataFrame({"date": [date(2015, 1, 2 + i) for i in range(5)], "symbol": ["A", "B"] * 2 + ["A"],
+                        "close": [1e6] * 5, "currency": ["EUR"] * 5})
+    history = pl.concat([old, md["prices"]]).reverse()
+    assert recompute.rebalance_levels(levels, weights, history, md["splits"], md["fx"]).equals(expected)
+    assert expected["rel_diff"].to_list() == [0.0]
+
+
 def test_large_moves_name_the_day_the_move_and_the_contributors():
     weights, md = _two_reviews()
     levels = _levels([(date(2020, 1, 8), 100.0, 1.2, "R1"), (date(2020, 1, 9), 160.0, 1.0, "R2"),

@@ -7,12 +7,21 @@ import math
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from russell_pipeline.lib.calendar.sessions import previous_session
+from russell_pipeline.defs.calendar.assets import recon_calendar
+from russell_pipeline.defs.documents.assets import documents
+from russell_pipeline.defs.index.assets import quarterly_weights
+from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.tables import DATED, review_market_data, stored_market_data
+from russell_pipeline.lib.calendar.sessions import previous_session, sessions
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.weights import CONTRACT_COLUMNS, compute_weights, review_dates
 from russell_pipeline.lib.market.contract import (
     R2G,
@@ -23,6 +32,7 @@ from russell_pipeline.lib.market.contract import (
     write_market_data,
 )
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline_tests.conftest import resources_for
 
 CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 March 2024; third Friday
 
@@ -341,6 +351,90 @@ def test_review_dates_refuse_a_cutoff_after_the_rebalance() -> None:
     with pytest.raises(ValueError, match=r"^review 2024-03: price cut-off 2024-03-18 is after the rebalance "
                                          r"2024-03-15$"):
         review_dates(late)
+
+
+# --- one review's window of the stored tables ------------------------------------------------------
+
+# Years of history around the hand-made review: closes every session of 2021-2024 for AAA (some after
+# the cut-off), DDD's only shares row from 2019, EEE's only CAD rate from 2020 (and one after the cut-off).
+HISTORY = {
+    **TABLES,
+    "prices": TABLES["prices"] + "".join(f"{d},AAA,{10 + i % 7},USD\n" for i, d in enumerate(
+        sessions(date(2021, 1, 4), date(2024, 4, 30))) if d not in (CUTOFF, date(2024, 3, 7))),
+    "shares": TABLES["shares"].replace("2023-10-02,DDD", "2019-10-02,DDD"),
+    "fx": "date,currency,usd_per_unit\n2020-03-05,CAD,0.75\n2024-03-07,CAD,5\n",
+}
+
+
+def stored_lake(root: Path, tables: dict[str, str]) -> Lake:
+    """A lake whose market tables hold `tables` as `market_data` stores them (validated, date order)."""
+    md = load_market_data(write_tables(root / "feed", tables))
+    root.mkdir(exist_ok=True)
+    store = Lake(root)
+    for name in SCHEMAS:
+        frame = getattr(md, name)
+        store.write(f"market_{name}", frame.sort(DATED[name], maintain_order=True) if name in DATED else frame,
+                    publish=False)
+    return store
+
+
+def weights_or_error(md: MarketData) -> pl.DataFrame | str:
+    try:
+        return compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
+    except InputError as err:
+        return str(err)
+
+
+def test_the_window_holds_what_the_weights_read(tmp_path: Path) -> None:
+    store = stored_lake(tmp_path / "lake", HISTORY)
+    window, whole = review_market_data(store, "2024-03", CUTOFF, 10), stored_market_data(store)
+    # Only the closes the stale limit allows (from 2024-02-21, 10 sessions back), the latest shares row
+    # per member and rate per currency on or before the cut-off: years of history are not read.
+    assert window.prices["date"].min() == date(2024, 2, 21) and window.prices["date"].max() == CUTOFF
+    assert window.prices.height == 11 + 5 and whole.prices.height > 800  # AAA's 11 sessions, 5 other closes
+    assert sorted(window.shares.rows()) == [
+        (date(2019, 10, 2), "DDD", 100.0, 1.0), (date(2024, 1, 2), "AAA", 1000.0, 0.5),
+        (date(2024, 1, 2), "BBB", 500.0, 1.0), (date(2024, 1, 2), "EEE", 300.0, 0.9),
+        (date(2024, 3, 6), "CCC", 200.0, 0.8)]
+    assert window.fx.rows() == [(date(2020, 3, 5), "CAD", 0.75)]
+    assert window.reviews == ["2024-03"] and window.splits.is_empty()
+    expected = compute_weights(whole, "2024-03", CUTOFF, EFFECTIVE)
+    assert_frame_equal(compute_weights(window, "2024-03", CUTOFF, EFFECTIVE), expected)
+    assert (expected.filter(pl.col("symbol") == "DDD")["shares_date"].item(),
+            expected.filter(pl.col("symbol") == "EEE")["fx"].item()) == (date(2019, 10, 2), 0.75)
+    # The SQL recomputation agrees on the window as on the whole history, to the last bit.
+    assert_frame_equal(recompute.sql_weights(recompute.market_connection(window), "2024-03", CUTOFF),
+                       recompute.sql_weights(recompute.market_connection(whole), "2024-03", CUTOFF))
+
+
+@pytest.mark.parametrize(("old", "new", "error"), [
+    # CCC's last close years before the cut-off: stale, not "no close" (its row before the window is read).
+    ("2024-03-04,CCC", "2022-06-01,CCC", "member CCC last close 2022-06-01 is 442 sessions before cut-off 2024-03-06"),
+    ("2024-03-04,CCC", "2024-02-20,CCC", "member CCC last close 2024-02-20 is 11 sessions before cut-off 2024-03-06"),
+    ("2024-03-06,DDD", "2024-03-08,DDD", "member DDD has no close on or before cut-off 2024-03-06"),
+])
+def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(tmp_path, old, new, error) -> None:
+    tables = {**HISTORY, "prices": HISTORY["prices"].replace("2024-03-01,CCC,7,USD\n", "").replace(old, new)}
+    store = stored_lake(tmp_path / "lake", tables)
+    got = weights_or_error(review_market_data(store, "2024-03", CUTOFF, 10))
+    limit = " (limit 10)" if "last close" in error else ""
+    assert got == weights_or_error(stored_market_data(store)) == f"market_data/prices: review 2024-03: {error}{limit}"
+
+
+def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, small_market: Path) -> None:
+    resources = resources_for(tmp_lake, folder=str(small_market))
+    with dg.instance_for_test() as instance:
+        for assets, first, last in (([documents, recon_calendar], "2019", "2020"),
+                                    ([market_data, quarterly_weights], "2019-03", "2020-03")):
+            assert dg.materialize(assets, resources=resources, instance=instance, tags={
+                RANGE_START: first, RANGE_END: last}).success
+    store = Lake(tmp_lake)
+    whole, stored = stored_market_data(store), store.read("quarterly_weights")
+    dates = review_dates(store.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
+    assert dates["review"].to_list() == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
+    for review, cutoff, effective in dates.iter_rows():
+        assert_frame_equal(stored.filter(pl.col("review") == review).sort("symbol"),
+                           compute_weights(whole, review, cutoff, effective), check_exact=True)
 
 
 # --- synthetic feed -------------------------------------------------------------------------------

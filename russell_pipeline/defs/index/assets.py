@@ -14,7 +14,14 @@ from russell_pipeline.defs.partitions import (
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
 from russell_pipeline.lake.store import LakeError
-from russell_pipeline.lake.tables import market_source, stored_market_data, stored_state
+from russell_pipeline.lake.tables import (
+    last_close,
+    market_source,
+    review_market_data,
+    stored_market_data,
+    stored_reviews,
+    stored_state,
+)
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.errors import InputError
@@ -68,33 +75,36 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
     with lake.writing() as store:
-        md = _or_fail(stored_market_data, store)
+        in_data, last_day = _or_fail(stored_reviews, store), last_close(store)
         calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
         dates = review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
-        last_close = md.prices["date"].max()
-        frames, status = {}, {}
+        frames, status, mismatches = {}, {}, []
         for key in keys:
             row = dates.filter(pl.col("review") == key)
-            if key not in md.reviews:
+            if key not in in_data:
                 status[key] = "the market data has no memberships for this review"
             elif row.height != 1:
                 raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
                                  allow_retries=False)
-            elif row["cutoff_date"][0] > last_close:  # memberships announced, cut-off not reached
-                status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_close}"
+            elif row["cutoff_date"][0] > last_day:  # memberships announced, cut-off not reached
+                status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_day}"
             else:
+                # Each review reads only its own window of the market tables: memory follows the
+                # number of stocks, and a backfill's time the number of reviews.
+                md = review_market_data(store, key, row["cutoff_date"][0], market.max_stale_sessions)
                 try:
                     frames[key] = compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
                                                   market.max_stale_sessions)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
+                mismatches.append(recompute.weight_mismatches(frames[key], md))
         empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
         source, expected = market_source(store), review_digests(store)["quarterly_weights"]
         written = Staged("quarterly_weights", staged, "review", keys)
         yield from commit(
             context, store, WEIGHT_CHECKS,
-            _weight_results(staged, md, store.read("quarterly_weights", "review", without=keys)),
+            _weight_results(staged, mismatches, store.read("quarterly_weights", "review", without=keys)),
             [written],
             {"quarterly_weights": {k: expected[k] for k in keys if k in expected}},
             {"quarterly_weights": with_table_facts(store, written, {key: partition_facts(
@@ -103,14 +113,16 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         )
 
 
-def _weight_results(staged: pl.DataFrame, md: MarketData, stored: pl.DataFrame | None) -> list[dg.AssetCheckResult]:
-    """The checks that recompute from the inputs: nulls, the SQL weights, members vs the previous review."""
-    tables = {name: getattr(md, name) for name in ("memberships", "prices", "shares", "fx")}
+def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored: pl.DataFrame | None
+                    ) -> list[dg.AssetCheckResult]:
+    """The checks that recompute from the inputs: nulls, the SQL weights (`mismatches`, one frame per
+    review, each from that review's own window of the market tables), members vs the previous review."""
+    differences = pl.concat([pl.DataFrame(schema=recompute.MISMATCH_SCHEMA), *mismatches])
     mine = staged["review"].unique().to_list()
     counts = table_checks.after_write(stored, staged, "review", mine).group_by("review").agg(members=pl.len())
     return [
         no_nulls("quarterly_weights").frame(table_checks.null_contract_cells(staged, "quarterly_weights"), "nulls"),
-        WEIGHTS_MATCH_SQL.frame(recompute.weight_mismatches(staged, tables), "difference", reviews_compared=len(mine)),
+        WEIGHTS_MATCH_SQL.frame(differences.sort("review", "symbol"), "difference", reviews_compared=len(mine)),
         WEIGHTS_COUNT_CHANGE.frame(table_checks.member_count_changes(counts, touching=mine), "change beyond the bound",
                                    bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}"),
     ]

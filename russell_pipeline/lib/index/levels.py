@@ -125,6 +125,17 @@ def _slice(frame: pl.DataFrame | None, col: str, after: date, upto: date) -> pl.
     return frame.slice(lo, frame[col].search_sorted(upto, side="right") - lo)
 
 
+def by_date(frame: pl.DataFrame, col: str = "date") -> pl.DataFrame:
+    """`frame` in `col` order: itself when it already is (no copy; the stored tables are), else sorted."""
+    return frame if frame[col].is_sorted() else frame.sort(col, maintain_order=True)
+
+
+def closes_from(prices: pl.DataFrame, review_cutoff: date, day: date) -> pl.DataFrame:
+    """The closes of date-ordered `prices` a constituent of a review with this cut-off can be valued
+    at on `day`: from `CLOSE_LOOKBACK` before the cut-off to `day` (zero-copy, whatever the history)."""
+    return _slice(prices, "date", review_cutoff - CLOSE_LOOKBACK - timedelta(days=1), day)
+
+
 def _period_inputs(reviews, end, prices, dividends, splits, fx, session_days):
     """period_levels' arguments per review, with the market frames cut to what the period uses:
     each symbol's last close up to T_R, then the closes up to the period's end."""
@@ -153,7 +164,7 @@ def all_levels(weights_all, end, prices, dividends, splits, fx, session_days, st
     base when `start` is None. The same as calling `period_levels` review after review with the
     previous last row as start.
     """
-    prices = prices if prices["date"].is_sorted() else prices.sort("date", maintain_order=True)
+    prices = by_date(prices)
     dividends = None if dividends is None else dividends.sort("ex_date")
     splits = None if splits is None else splits.sort("ex_date")
     inputs = _period_inputs(_by_review(weights_all), end, prices, dividends, splits, fx, session_days)
@@ -178,7 +189,7 @@ def rebalance_jumps(levels, weights_all, prices, splits, fx) -> pl.DataFrame:
 
     The index must not jump at a rebalance, so all three agree to rounding (asset check).
     """
-    levels = levels.sort("date")
+    levels, prices = levels.sort("date"), by_date(prices)
     weights = {w["review"][0]: w for w in _by_review(weights_all)}
     prev = levels.select(pl.all().shift(1).name.suffix("_old"))
     changes = pl.concat([levels, prev], how="horizontal").filter(pl.col("review") != pl.col("review_old"))
@@ -186,7 +197,7 @@ def rebalance_jumps(levels, weights_all, prices, splits, fx) -> pl.DataFrame:
     for ch in changes.iter_rows(named=True):
         day = ch["date_old"]
         old, new = (
-            numerator_grid(r, [day], prices, split_factors(splits, r, day), fx).numerators[0]
+            numerator_grid(r, [day], closes_from(prices, r.cutoff, day), split_factors(splits, r, day), fx).numerators[0]
             for r in (review_of(weights[ch["review_old"]]), review_of(weights[ch["review"]]))
         )
         rows.append((day, ch["review_old"], ch["review"], ch["price_return_old"],

@@ -6,15 +6,20 @@ split-adjusted shares for the rebalance levels), so a wrong input or a bug in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import polars as pl
 
-from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
-from russell_pipeline.lib.market.contract import R2G, SCC
+from russell_pipeline.lib.index.levels import by_date, closes_from
+from russell_pipeline.lib.market.contract import R2G, SCC, MarketData
 
 DAILY_MOVE_BOUND = 0.20  # |I_d / I_{d-1} - 1|
 WEIGHTS_TOLERANCE = 1e-12
 CONTINUITY_TOLERANCE = 1e-10
+MISMATCH_SCHEMA = {c: pl.String if c in ("review", "symbol") else pl.Float64 for c in (
+    "review", "symbol", "weight", "weight_sql", "weighting_factor", "weighting_factor_sql", "weight_diff",
+    "factor_diff")}
 
 
 # docs/methodology.md §1.3-1.4, for one review and its cut-off date.
@@ -44,10 +49,12 @@ FROM final
 """
 
 
-def market_connection(tables: dict[str, pl.DataFrame]) -> duckdb.DuckDBPyConnection:
+def market_connection(tables: Mapping[str, pl.DataFrame] | MarketData) -> duckdb.DuckDBPyConnection:
+    """DuckDB holding the tables the weights read: of a MarketData, or a mapping of them by name."""
     con = duckdb.connect()
     for name in ("memberships", "prices", "shares", "fx"):
-        con.register("frame", tables[name].to_arrow())
+        frame = tables[name] if isinstance(tables, Mapping) else getattr(tables, name)
+        con.register("frame", frame.to_arrow())
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
         con.unregister("frame")
     return con
@@ -64,13 +71,15 @@ def sql_weights(con: duckdb.DuckDBPyConnection, review: str, cutoff) -> pl.DataF
         "symbol")
 
 
-def weight_mismatches(weights: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] | MarketData) -> pl.DataFrame:
     """(review, symbol) rows where the stored weight or factor differs from the SQL recomputation by more
-    than WEIGHTS_TOLERANCE relative (a symbol on one side only is a mismatch)."""
-    columns = ("review", "symbol", "weight", "weight_sql", "weighting_factor", "weighting_factor_sql",
-               "weight_diff", "factor_diff")
+    than WEIGHTS_TOLERANCE relative (a symbol on one side only is a mismatch).
+
+    `tables` may be the whole history or, per review, only its window (`lake.tables.review_market_data`):
+    the SQL reads the latest close, shares row and rate on or before the cut-off, which the window holds."""
+    columns = list(MISMATCH_SCHEMA)
     if weights.is_empty():
-        return pl.DataFrame(schema={c: pl.String if c in ("review", "symbol") else pl.Float64 for c in columns})
+        return pl.DataFrame(schema=MISMATCH_SCHEMA)
     frames, con = [], market_connection(tables)
     for (review, cutoff), part in weights.group_by("review", "cutoff_date"):
         sql = sql_weights(con, review, cutoff)
@@ -85,11 +94,10 @@ def weight_mismatches(weights: pl.DataFrame, tables: dict[str, pl.DataFrame]) ->
     ).select(columns).sort("review", "symbol")
 
 
-def _on_or_before(rows: pl.DataFrame, key: str, values: list[str], day, since=None) -> pl.DataFrame:
-    """Per `key`, `values` of the latest row dated on or before `day` (carried forward), looking back to `since`."""
+def _on_or_before(rows: pl.DataFrame, key: str, values: list[str], day) -> pl.DataFrame:
+    """Per `key`, `values` of the latest row dated on or before `day` (carried forward)."""
     latest = pl.col("date").arg_max()
-    window = (pl.col("date") <= day) & (pl.col("date") >= since) if since else pl.col("date") <= day
-    return rows.filter(window).group_by(key).agg(pl.col(v).get(latest) for v in values)
+    return rows.filter(pl.col("date") <= day).group_by(key).agg(pl.col(v).get(latest) for v in values)
 
 
 def _positions(weights: pl.DataFrame, review: str, day, prices, splits, fx) -> pl.DataFrame:
@@ -99,8 +107,9 @@ def _positions(weights: pl.DataFrame, review: str, day, prices, splits, fx) -> p
     cutoff = w["cutoff_date"][0]
     ratio = (splits.filter((pl.col("ex_date") > cutoff) & (pl.col("ex_date") <= day))
              .group_by("symbol").agg(k=pl.col("ratio").product()))
-    # Every member has a close within the stale limit before the cut-off: the window the levels read too.
-    closes = _on_or_before(prices, "symbol", ["close", "currency"], day, cutoff - CLOSE_LOOKBACK)
+    # Every member has a close within the stale limit before the cut-off: the window the levels read too
+    # (`prices` in date order: the window is a slice, not a scan of the whole history).
+    closes = _on_or_before(closes_from(prices, cutoff, day), "symbol", ["close", "currency"], day)
     rates = _on_or_before(fx, "currency", ["usd_per_unit"], day)
     return (
         w.select("symbol", "weight", "shares", "free_float", "weighting_factor")
@@ -119,7 +128,7 @@ def rebalance_levels(levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.Dat
     the level from the old review's positions / old divisor and from the new review's / new divisor."""
     rows = levels.sort("date").with_columns(next_review=pl.col("review").shift(-1),
                                             next_divisor=pl.col("divisor").shift(-1))
-    out = []
+    out, prices = [], by_date(prices)
     for r in rows.filter(pl.col("next_review").is_not_null() & (pl.col("next_review") != pl.col("review"))
                          ).iter_rows(named=True):
         old = _positions(weights, r["review"], r["date"], prices, splits, fx)["value"].sum() / r["divisor"]
@@ -145,7 +154,7 @@ def large_moves(levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFram
     moves = levels.sort("date").with_columns(previous=pl.col("date").shift(1),
                                              move=pl.col("price_return") / pl.col("price_return").shift(1) - 1
                                              ).filter(pl.col("move").abs() > DAILY_MOVE_BOUND)
-    out = []
+    out, prices = [], by_date(prices)
     for r in moves.iter_rows(named=True):
         # Returns over the day with the review in force on d, shares fixed: the split ratio k scales the close.
         now = _positions(weights, r["review"], r["date"], prices, splits, fx)
@@ -201,7 +210,13 @@ def _dividend_points(rows: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataF
         paid = paid.join(ratio, on=["ex_date", "symbol"], how="left")
     else:
         paid = paid.with_columns(k=pl.lit(None, pl.Float64))
-    currency = prices.select("date", "symbol", "currency").sort("date")
+    if paid.is_empty():
+        return pl.DataFrame(schema={"date": pl.Date, "xd": pl.Float64})
+    # The currency each payer's last close on or before its ex-date was in: only the payers' closes from
+    # CLOSE_LOOKBACK before the earliest cut-off (where every constituent has one), not the whole history.
+    window = closes_from(by_date(prices), paid["cutoff_date"].min(), paid["ex_date"].max())
+    currency = window.filter(pl.col("symbol").is_in(paid["symbol"].unique().implode())).select(
+        "date", "symbol", "currency")
     paid = paid.sort("ex_date").join_asof(currency, left_on="ex_date", right_on="date", by="symbol",
                                           strategy="backward", check_sortedness=False)
     if fx is not None and fx.height:
