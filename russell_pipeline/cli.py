@@ -254,6 +254,26 @@ def cmd_diff(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_pro_forma(args, settings: Settings) -> int:
+    """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol;
+    the totals on stderr (docs/methodology.md §1.10)."""
+    from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, totals
+
+    lake = _lake(settings)
+    _stored(lake, "pro_forma_weights")
+    stored = lake.published("pro_forma_weights")
+    rows = stored.filter(pl.col("review") == args.review).sort("symbol")
+    if not rows.height:
+        held = sorted(stored["review"].unique().to_list())
+        raise UsageError(f"pro-forma {args.review}: no pro-forma weights for this review (reviews with them: "
+                         + (f"{held[0]}..{held[-1]}" if held else "none") + "; a review needs its members in the "
+                         "market data and the weights of the review before it)")
+    _emit(rows.select(TRADE_COLUMNS), args.format)
+    head = rows.row(0, named=True)
+    print(totals(rows).line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
+    return 0
+
+
 def cmd_verify(args, settings: Settings) -> int:
     """Every byte of every table's current files against its commit's checksum; a damaged file is one
     line, and its partition is marked out of date so the next `build` rebuilds it from its inputs."""
@@ -345,6 +365,8 @@ VERBS = {
                 'russell-pipeline members 2023-01-03 --index "Russell 3000"'),
     "verify": ("read every data file of the lake and compare it with the checksum its commit recorded",
                "russell-pipeline verify"),
+    "pro-forma": ("a review's weights as the method sets them and the trade from the weights in force",
+                  "russell-pipeline pro-forma 2024-06 --format json"),
     "import-prices": ("validate a price file (long, wide or yfinance CSV) and store it for reconstitution_effect",
                       "russell-pipeline import-prices prices.csv"),
     "event-study": ("median and mean price paths of a year's added and deleted symbols around its reconstitution",
@@ -402,6 +424,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=int, help="a reconstitution year")
     p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)')
     output(p, ["csv", "json", "parquet"], "csv")
+    p = verb("pro-forma")
+    p.add_argument("review", help="a review, YYYY-MM (March, June, September or December)")
+    output(p, ["csv", "json"], "csv")
     verb("verify")
     p = verb("import-prices")
     p.add_argument("file", help="CSV: long (Date, Ticker, Close, ...), wide (Date, one column per ticker) or yfinance's")
@@ -435,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"build": cmd_build, "parse": cmd_parse, "calendar": cmd_calendar, "report": cmd_report,
                "query": cmd_query, "fetch": cmd_fetch, "members": cmd_members, "diff": cmd_diff,
-               "verify": cmd_verify, "import-prices": cmd_import_prices, "event-study": cmd_event_study}[args.verb]
+               "verify": cmd_verify, "import-prices": cmd_import_prices, "event-study": cmd_event_study,
+               "pro-forma": cmd_pro_forma}[args.verb]
     try:
         return handler(args, Settings.from_env())
     except Exception as err:

@@ -155,6 +155,8 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("market_data", "quarterly_weights"), ("recon_calendar", "quarterly_weights"),
         ("market_data", "index_levels"), ("quarterly_weights", "index_levels"),
         ("index_levels", "index_levels"),
+        ("market_data", "pro_forma_weights"), ("recon_calendar", "pro_forma_weights"),
+        ("quarterly_weights", "pro_forma_weights"),
         *((upstream, table) for table in MEMBERSHIP
           for upstream in ("source_documents", "constituents", "constituent_changes", "recon_calendar")),
         *((upstream, table) for table in RESEARCH
@@ -163,7 +165,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
     assert {n["assetKey"]["path"][0]: n["groupName"] for n in nodes} == {
         "published_documents": "documents", "raw_documents": "documents", "source_documents": "documents",
         "constituents": "documents", "constituent_changes": "documents", "recon_calendar": "calendar",
-        "market_data": "market", "quarterly_weights": "index", "index_levels": "index",
+        "market_data": "market", "quarterly_weights": "index", "index_levels": "index", "pro_forma_weights": "index",
         **dict.fromkeys(MEMBERSHIP, "membership"), **dict.fromkeys(RESEARCH, "research"),
     }
     mappings = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
@@ -222,11 +224,13 @@ def test_partitions_and_how_many_are_materialized(server):
 
 
 def _metadata(entries: list[dict]) -> dict:
-    return {e["label"]: next((e[k] for k in ("intValue", "text", "mdStr") if k in e), None) for e in entries}
+    return {e["label"]: next((e[k] for k in ("intValue", "floatValue", "text", "mdStr") if k in e), None)
+            for e in entries}
 
 
 MATERIALIZATIONS = ("assetMaterializations(partitions: [{keys}]) {{ partition runId metadataEntries {{ label "
-                    "... on IntMetadataEntry {{ intValue }} ... on TextMetadataEntry {{ text }} "
+                    "... on IntMetadataEntry {{ intValue }} ... on FloatMetadataEntry {{ floatValue }} "
+                    "... on TextMetadataEntry {{ text }} "
                     "... on MarkdownMetadataEntry {{ mdStr }} }} }}")
 
 
@@ -270,12 +274,33 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
     assert documents["2020"]["partition_documents"] == f"- `{path}`: deletions, Russell Microcap, final, 256 rows"
 
 
+def test_each_pro_forma_partition_shows_its_trade_facts(server):
+    from russell_pipeline.lib.index.pro_forma import totals
+
+    stored = server.lake.read("pro_forma_weights")
+    shown = _partition_metadata(server, "pro_forma_weights", BUILT_REVIEWS)
+    assert sorted(shown) == BUILT_REVIEWS
+    for review, meta in shown.items():
+        rows = stored.filter(pl.col("review") == review)
+        head, sums = rows.row(0, named=True), totals(rows)
+        assert (meta["partition"], meta["partition_rows"], meta["partition_as_of_date"], meta["partition_prices"],
+                meta["partition_names_in"], meta["partition_names_out"]) == (
+            review, rows.height, str(head["effective_date"]), f"cut-off closes of {head['cutoff_date']}",
+            sums.names_in, sums.names_out)
+        assert meta["partition_one_way_turnover"] == pytest.approx(sums.turnover, rel=1e-12)
+        assert meta["partition_previous_review"] == (head["previous_review"] or "none (the base review)")
+    # The base review is bought from nothing; each later one trades from the review before it.
+    assert (shown["2019-03"]["partition_names_in"], shown["2019-03"]["partition_names_out"]) == (
+        stored.filter(pl.col("review") == "2019-03").height, 0)
+    assert shown["2020-03"]["partition_previous_review"] == "2019-12"
+
+
 def test_every_column_of_every_table_asset_is_described(server):
     nodes = server.graphql("{ assetNodes { assetKey { path } metadataEntries { label "
                            "... on TableSchemaMetadataEntry { schema { columns { name description } } } } } }")
     schemas = {n["assetKey"]["path"][0]: e["schema"]["columns"] for n in nodes["assetNodes"]
                for e in n["metadataEntries"] if e["label"] == "dagster/column_schema"}
-    assert set(schemas) == {*YEAR_ASSETS, "quarterly_weights", "index_levels", *MEMBERSHIP}
+    assert set(schemas) == {*YEAR_ASSETS, "quarterly_weights", "index_levels", "pro_forma_weights", *MEMBERSHIP}
     assert [f"{a}.{c['name']}" for a, columns in schemas.items() for c in columns
             if not (c["description"] or "").strip()] == []
 
@@ -312,6 +337,8 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
         ("index_levels", "no_null_contract_columns"): (True, ok),
         ("index_levels", "rebalance_continuity"): (True, ok),
         ("index_levels", "daily_move_bound"): (False, ok),
+        ("pro_forma_weights", "no_null_contract_columns"): (True, ok),
+        ("pro_forma_weights", "pro_forma_matches_weights"): (True, ok),
         # The data end on 2020-03-31, long before the last NYSE session: the UI shows both red.
         ("market_data", "market_current"): (False, "FAILED"),
         ("index_levels", "levels_current"): (False, "FAILED"),
@@ -338,12 +365,13 @@ def test_schedules_sensors_and_the_builds_runs(server):
                        "publish_warehouse": (30, [], "RUNNING")}  # publishes the views after runs outside build
     assert {j["name"] for j in repo["repositoryOrError"]["jobs"]} - {"__ASSET_JOB"} == {
         "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job", "membership_job"}
-    # The build's three runs, newest first, with the ranges they covered.
+    # The build's runs, newest first, with the ranges they covered.
     runs = [(r["jobName"], r["status"], {t["key"]: t["value"] for t in r["tags"]}.get(
         "dagster/asset_partition_range_start")) for r in repo["runsOrError"]["results"]]
     years, _ = _expected_keys()
     assert runs == [("membership_job", "SUCCESS", None), ("reviews_job", "SUCCESS", "2019-03"),
-                    ("reviews_job", "SUCCESS", "2019-03"), ("market_job", "SUCCESS", None),
+                    ("reviews_job", "SUCCESS", "2019-03"), ("reviews_job", "SUCCESS", "2019-03"),
+                    ("market_job", "SUCCESS", None),
                     ("recon_year_job", "SUCCESS", years[0])]
 
 
@@ -362,7 +390,7 @@ def page(browser, server):
 
 
 ASSETS = ("published_documents", "raw_documents", "source_documents", "constituents", "constituent_changes",
-          "recon_calendar", "market_data", "quarterly_weights", "index_levels", *MEMBERSHIP, *RESEARCH)
+          "recon_calendar", "market_data", "quarterly_weights", "index_levels", "pro_forma_weights", *MEMBERSHIP, *RESEARCH)
 
 
 def _latest_levels_run(server: Server) -> str:
@@ -447,13 +475,29 @@ def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
     from playwright.sync_api import expect
 
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", server.build_output)
-    assert len(printed) == 5, server.build_output  # years, market data, weights, levels, membership
+    assert len(printed) == 6, server.build_output  # years, market data, weights, levels, pro-forma, membership
     for run_id in printed:
         found = server.graphql(f'{{ runOrError(runId: "{run_id}") {{ __typename ... on Run {{ status }} }} }}')
         assert found["runOrError"] == {"__typename": "Run", "status": "SUCCESS"}, run_id
     page.goto(f"{server.url}/runs/{printed[-1]}")
     expect(page.get_by_text("Success", exact=True).first).to_be_visible()
     expect(page.get_by_text("No run found", exact=True)).to_have_count(0)
+
+
+def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
+    from playwright.sync_api import expect
+
+    rows = server.lake.read("pro_forma_weights").filter(pl.col("review") == "2020-03")
+    head = rows.row(0, named=True)
+    page.goto(f"{server.url}/assets/pro_forma_weights?view=partitions&partition=2020-03")
+    expect(page.get_by_text("Materialized (5)", exact=True)).to_be_visible()
+    for label, value in (("partition_rows", rows.height), ("partition_as_of_date", head["as_of_date"]),
+                         ("partition_prices", f"cut-off closes of {head['cutoff_date']}"),
+                         ("partition_previous_review", "2019-12"),
+                         ("partition_names_out", (rows["move"] == "out").sum())):
+        expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
+            re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$"))
+    expect(page.locator("tr", has=page.get_by_text("partition_one_way_turnover", exact=True))).to_be_visible()
 
 
 def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):

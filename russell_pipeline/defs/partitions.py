@@ -28,6 +28,9 @@ previous_review = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
 # ... and ends where the next review's weights take over.
 this_and_next_review = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1,
                                                      allow_nonexistent_upstream_partitions=True)
+# A review's pro-forma trades from the previous review's weights and is checked against its own.
+previous_and_this_review = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0,
+                                                         allow_nonexistent_upstream_partitions=True)
 
 single_run = dg.BackfillPolicy.single_run()
 # Steps that write the lake queue for this pool (limit 1 in dagster.yaml); the lake's own lock

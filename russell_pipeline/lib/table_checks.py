@@ -15,6 +15,9 @@ REQUIRED_COLUMNS = {
     "quarterly_weights": ("review", "cutoff_date", "effective_date", "symbol", "price", "shares", "free_float",
                           "fx", "scc_fraction", "r2g_fraction", "final_mcap", "weight", "weighting_factor"),
     "index_levels": ("date", "price_return", "total_return", "divisor", "review", "constituents"),
+    "pro_forma_weights": ("review", "cutoff_date", "effective_date", "prices_date", "stand_in", "as_of_date",
+                          "symbol", "move", "weight_now", "weight_pro_forma", "change", "price", "fx",
+                          "shares_per_billion"),
 }
 
 

@@ -34,6 +34,7 @@ _DEFINED_IN = {
 }
 CODE_VERSIONS = {asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)
                  for asset, (domain, tables) in _DEFINED_IN.items()}
+CODE_VERSIONS["pro_forma_weights"] = code_version("russell_pipeline.defs.index.pro_forma")
 
 LINEAGE_SCHEMA = {"asset": pl.String, "partition": pl.String, "inputs": pl.String}
 DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64}
@@ -135,12 +136,20 @@ def levels_inputs(weights: str, following: tuple[str, date] | None, previous: st
     return digest(CODE_VERSIONS["index_levels"], weights, following, previous, window)
 
 
+def pro_forma_inputs(weights: str, previous: str | None, window: int) -> str:
+    """A review's pro-forma weights: its weights' inputs, those of the previous review (the weights in
+    force) and the market data up to its rebalance (its as-of close is the last one up to T), so a new
+    close before T recomputes it and one after T does not."""
+    return digest(CODE_VERSIONS["pro_forma_weights"], weights, previous, window)
+
+
 def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.DataFrame) -> dict[str, dict]:
-    """The digests `quarterly_weights` and `index_levels` of each review would record now.
+    """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record now.
 
     `reviews`: review, cutoff_date, effective_date of the reviews that have market data;
     `days`: `market_days`; `memberships`: the market-data memberships.
-    Returns {"quarterly_weights": {review: digest}, "index_levels": {review: digest}}.
+    Returns {"quarterly_weights": {review: digest}, "index_levels": {review: digest},
+    "pro_forma_weights": {review: digest}}.
     """
     rows = reviews.sort("review").rows(named=True)
     weights = {r["review"]: weights_inputs(r["cutoff_date"], r["effective_date"],
@@ -153,7 +162,9 @@ def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.Dat
         end = following[1] if following else None
         previous = levels[r["review"]] = levels_inputs(weights[r["review"]], following, previous,
                                                        window_digest(days, end))
-    return {"quarterly_weights": weights, "index_levels": levels}
+    pro_forma = {r["review"]: pro_forma_inputs(weights[r["review"]], weights[rows[i - 1]["review"]] if i else None,
+                                               window_digest(days, r["effective_date"])) for i, r in enumerate(rows)}
+    return {"quarterly_weights": weights, "index_levels": levels, "pro_forma_weights": pro_forma}
 
 
 def out_of_date(expected: dict[str, str], recorded: dict[str, str]) -> list[str]:

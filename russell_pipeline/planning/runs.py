@@ -30,7 +30,7 @@ from russell_pipeline.planning import attempts, digests, stale
 from russell_pipeline.settings import Settings
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
-          "market_memberships", "market_source", "quarterly_weights", "index_levels", "membership_history",
+          "market_memberships", "market_source", "quarterly_weights", "index_levels", "pro_forma_weights", "membership_history",
           "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
 
 
@@ -219,11 +219,12 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
 
     expected = stale.review_digests(lake)
     out_of_date = {asset: digests.out_of_date(now, lake.lineage(asset)) for asset, now in expected.items()}
-    keys = sorted(set(out_of_date["quarterly_weights"]) | set(out_of_date["index_levels"]))
+    keys = sorted(set().union(*out_of_date.values()))
     print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
-    # the levels from the period before it on (each period starts from the one before).
-    for asset in ("quarterly_weights", "index_levels"):
+    # the levels from the period before it on (each period starts from the one before); the pro-forma
+    # weights last, after the weights they trade from and are checked against.
+    for asset in ("quarterly_weights", "index_levels", "pro_forma_weights"):
         runner.ranges("reviews_job", out_of_date[asset], reviews.get_partition_keys(), retry_alone=False,
                       inputs=expected[asset], asset=asset)
 

@@ -50,11 +50,11 @@ def market_attempt(fingerprint: object) -> str:
 
 
 def review_digests(store: Lake) -> dict[str, dict[str, str]]:
-    """The digests weights and levels of every review with market data and calendar dates would
-    record now ({} per asset when the calendar or market data is not stored yet)."""
+    """The digests weights, levels and pro-forma weights of every review with market data and calendar
+    dates would record now ({} per asset when the calendar or market data is not stored yet)."""
     calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
     if calendar is None or members is None or days is None:
-        return {"quarterly_weights": {}, "index_levels": {}}
+        return {"quarterly_weights": {}, "index_levels": {}, "pro_forma_weights": {}}
     # Only reviews that are partitions: a review outside them (a feed reaching past the current
     # quarter) has no partition to run, so it is never planned.
     keys = set(members["review"].unique().to_list()) & set(reviews.get_partition_keys())
@@ -63,7 +63,7 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
 
 
 def stale_reviews(store: Lake) -> dict[str, list[str]]:
-    """{"quarterly_weights": [...], "index_levels": [...]}: reviews to recompute."""
+    """{"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}: reviews to recompute."""
     expected = review_digests(store)
     return {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in expected.items()}
 

@@ -176,6 +176,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.calendar.assets import recon_calendar
     from russell_pipeline.defs.documents.assets import documents
     from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
+    from russell_pipeline.defs.index.pro_forma import pro_forma_weights
     from russell_pipeline.defs.index.sensors import stale_reviews_sensor
     from russell_pipeline.defs.market.assets import market_data
     from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
@@ -195,7 +196,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
             return result
 
         run([documents, recon_calendar], "2010", "2030")
-        run([market_data, quarterly_weights, index_levels], "2019-03", "2020-03")
+        run([market_data, quarterly_weights, index_levels, pro_forma_weights], "2019-03", "2020-03")
         days = lake.read("market_days").sort("day")
         (root / "raw" / "2016").mkdir()
         (root / "raw" / "2016" / "members_20160624.txt").write_text(
@@ -205,7 +206,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
         assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
         # `build`: the market data is up to date, so is every review.
         assert not stale.market_stale(lake, resources["market"].fingerprint(ingested_symbols(lake)))
-        assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": []}
+        assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": [], "pro_forma_weights": []}
         # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
         run([market_data])
         assert lake.read("market_days").sort("day").equals(days)

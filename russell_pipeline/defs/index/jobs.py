@@ -12,9 +12,10 @@ index_job = dg.define_asset_job(
 )
 reviews_job = dg.define_asset_job(
     "reviews_job",
-    selection=dg.AssetSelection.assets("quarterly_weights", "index_levels"),
+    selection=dg.AssetSelection.assets("quarterly_weights", "index_levels", "pro_forma_weights"),
     partitions_def=reviews,
-    description="Weights and levels of a range of reviews, from the stored calendar and market data.",
+    description="Weights, levels and pro-forma weights of a range of reviews, from the stored calendar and "
+                "market data.",
 )
 freshness_job = dg.define_asset_job(
     "freshness_job",

@@ -1,4 +1,5 @@
-"""Recompute the weights and levels whose inputs changed (new market data, a new calendar, new code)."""
+"""Recompute the weights, levels and pro-forma weights whose inputs changed (new market data, a new calendar,
+new code)."""
 
 import dagster as dg
 
@@ -26,7 +27,8 @@ def review_runs(store) -> list[tuple[str, str, str, str]]:
 @dg.sensor(name="stale_reviews", job=reviews_job, minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING)
 def stale_reviews_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
-    """Weights and levels whose inputs changed (new market data, a new published calendar, new code).
+    """Weights, levels and pro-forma weights whose inputs changed (new market data, a new published calendar,
+    new code).
 
     Weights first: a levels run started before the weights it needs are written would record the
     old inputs and be asked for again on the next tick. A run whose inputs already failed (in a run
@@ -34,7 +36,7 @@ def stale_reviews_sensor(context: dg.SensorEvaluationContext, lake: LakeResource
     """
     runs = review_runs(lake.lake())
     if not runs:
-        return dg.SkipReason("every review's weights and levels are up to date")
+        return dg.SkipReason("every review's weights, levels and pro-forma weights are up to date")
     weights = [r for r in runs if r[0] == "quarterly_weights"]
     requests, held = [], []
     for asset, a, b, attempt in weights or runs:

@@ -38,6 +38,12 @@ class Grid:
     codes: np.ndarray  # currency index (int8) of each (constituent, session) cell
     rates: np.ndarray  # currencies x sessions: usd_per_unit in force (1 for USD)
     numerators: np.ndarray  # sum(p e s f c) on each of days
+    cells: np.ndarray  # constituents x days: p e s f c of each (times `scale` in USD)
+    scale: np.ndarray | float  # 1 when `cells` are in USD (several currencies), else the one rate per day
+
+    def values(self) -> np.ndarray:
+        """constituents x days: each constituent's p e s f c in USD (rows in `Review.members` order)."""
+        return self.cells * self.scale
 
 
 def review_of(weights: pl.DataFrame) -> Review:
@@ -218,8 +224,8 @@ def numerator_grid(r: Review, days: list[date], prices: pl.DataFrame, factors, f
         if multi:
             c = codes[source]
             grid[missing] *= rates[c, missing % n] / rates[c, source % n]
-    numerators = grid.reshape(m, n).sum(axis=0) * (1.0 if multi else rates[0])
-    return Grid(day_s, codes, rates, numerators)
+    cells, scale = grid.reshape(m, n), (1.0 if multi else rates[0])
+    return Grid(day_s, codes, rates, cells.sum(axis=0) * scale, cells, scale)
 
 
 def dividend_points(r: Review, grid: Grid, dividends: pl.DataFrame | None, factors) -> np.ndarray:

@@ -1,0 +1,117 @@
+"""The next review before it happens: its pro-forma weights and the trade from the weights in force
+(lib/index/pro_forma.py; docs/methodology.md §1.10)."""
+
+import dagster as dg
+import polars as pl
+
+from russell_pipeline.defs.index.assets import _or_fail
+from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
+from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
+from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.tables import market_source, stored_market_data
+from russell_pipeline.lib import table_checks
+from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.index import pro_forma as pf
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, review_dates
+from russell_pipeline.planning import digests
+from russell_pipeline.planning.stale import review_digests
+
+# Blocking: once a review's cut-off has passed its pro-forma is a statement about the trade the index
+# really makes. If it disagrees with the stored weights one of them is wrong, and a trade list that
+# contradicts the weights the levels are computed from must not be published; the stored stay.
+MATCHES = Check("pro_forma_weights", "pro_forma_matches_weights", f"For a review whose cut-off has passed (and "
+                f"whose quarterly_weights partition is stored), every pro-forma weight equals the stored weight "
+                f"within {pf.TOLERANCE:g}, with the same members.", "block")
+CHECKS = [no_nulls("pro_forma_weights"), MATCHES]
+EMPTY = pl.DataFrame(schema=pf.PRO_FORMA_COLUMNS)
+
+
+def _dates(store, keys: list[str]) -> pl.DataFrame:
+    """review, cutoff_date, effective_date of the stored calendar years of `keys`."""
+    calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+    return review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+
+
+def _previous(reviews_in_data: list[str], key: str) -> str | None:
+    earlier = [r for r in reviews_in_data if r < key]
+    return earlier[-1] if earlier else None
+
+
+@dg.asset(
+    deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year),
+          dg.AssetDep("quarterly_weights", partition_mapping=previous_and_this_review)],
+    **lake_writer("index", reviews),
+    code_version=digests.CODE_VERSIONS["pro_forma_weights"],
+    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
+    check_specs=specs(CHECKS),
+    **table_definition("pro_forma_weights", pf.PRO_FORMA_COLUMNS, "Each review's weights as the method sets "
+                       "them (the latest close standing in for the cut-off close until it passes), the weights in "
+                       "force drifted to the as-of close, and the trade per $1 billion tracked."),
+)
+def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+    """Pro-forma weights of each review and the trade from the weights in force."""
+    keys = context.partition_keys
+    with lake.writing() as store:
+        md, dates = _or_fail(stored_market_data, store), _dates(store, keys)
+        last_close, in_data = md.prices["date"].max(), md.reviews
+        previous = {key: _previous(in_data, key) for key in keys}
+        wanted = sorted({*keys, *(p for p in previous.values() if p)})
+        weights = store.read("quarterly_weights", "review", wanted)
+        weights = pl.DataFrame(schema=WEIGHT_COLUMNS) if weights is None else weights
+        frames, status = {}, {}
+        for key in keys:
+            row, prev = dates.filter(pl.col("review") == key), previous[key]
+            in_force = weights.filter(pl.col("review") == prev) if prev else None
+            if key not in in_data:
+                status[key] = "the market data has no memberships for this review"
+            elif row.height != 1:
+                raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
+                                 allow_retries=False)
+            elif in_force is not None and not in_force.height:
+                status[key] = f"the weights in force are not known: quarterly_weights {prev} holds no rows"
+            elif in_force is not None and min(row["effective_date"][0], last_close) < in_force["effective_date"][0]:
+                status[key] = (f"the last close {last_close} is before {prev}'s rebalance "
+                               f"{in_force['effective_date'][0]}: its weights are not in force yet")
+            else:
+                on = pf.ReviewDates(key, row["cutoff_date"][0], row["effective_date"][0], last_close)
+                try:
+                    frames[key] = pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions)
+                except (InputError, ValueError) as err:
+                    raise dg.Failure(description=str(err), allow_retries=False) from None
+        staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
+        source, expected = market_source(store), review_digests(store)["pro_forma_weights"]
+        written = Staged("pro_forma_weights", staged, "review", keys)
+        yield from commit(
+            context, store, CHECKS, _results(staged, weights),
+            [written],
+            {"pro_forma_weights": {k: expected[k] for k in keys if k in expected}},
+            {"pro_forma_weights": with_table_facts(store, written, {key: _facts(key, frames.get(key, EMPTY),
+                                                                                 status.get(key, "empty"), source)
+                                                                     for key in keys})},
+        )
+
+
+def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckResult]:
+    """Nulls, and the pro-forma of every review past its cut-off against its stored weights."""
+    past = staged.filter(~pl.col("stand_in"))
+    compared = sorted(set(past["review"].unique().to_list()) & set(weights["review"].unique().to_list()))
+    mismatches = pf.weight_mismatches(past.filter(pl.col("review").is_in(compared)),
+                                      weights.filter(pl.col("review").is_in(compared)))
+    return [
+        no_nulls("pro_forma_weights").frame(table_checks.null_contract_cells(staged, "pro_forma_weights"), "nulls"),
+        MATCHES.frame(mismatches, "difference", reviews_compared=len(compared)),
+    ]
+
+
+def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str) -> dict:
+    """The partition's facts: as-of date, which prices, the previous review, turnover and names in/out."""
+    if not rows.height:
+        return partition_facts(key, rows, empty_because=empty_because, market_data_source=source)
+    head, totals = rows.row(0, named=True), pf.totals(rows)
+    prices = (f"stand-in: closes on or before {head['prices_date']} (cut-off {head['cutoff_date']} not passed)"
+              if head["stand_in"] else f"cut-off closes of {head['cutoff_date']}")
+    return partition_facts(
+        key, rows, market_data_source=source, as_of_date=str(head["as_of_date"]), prices=prices,
+        previous_review=head["previous_review"] or "none (the base review)",
+        one_way_turnover=totals.turnover, names_in=totals.names_in, names_out=totals.names_out)

@@ -1,0 +1,154 @@
+"""The next review before it happens: its weights as the method sets them, and the trade from the
+weights in force to them (docs/methodology.md §1.10).
+
+For review R with cut-off t and rebalance T, on market data whose last close is L:
+
+- **as-of date** a = min(T, L): the close the trade list is valued at. Up to T's close the index
+  holds the previous review's weights (§1.5), so a is always a day they are in force.
+- **weight_now**: the previous review's weighting factors applied to a's prices, shares (splits
+  after its cut-off included), free float and fx, each stock's p e s f c over their sum: the
+  previous review's weights drifted to a, computed by the level mechanics themselves
+  (`levels_grid.numerator_grid`), so sum(p e s f c) / divisor is the stored level on a.
+- **weight_pro_forma**: `compute_weights` of R with prices, shares and fx on or before
+  min(t, L). When L < t the latest close is the **stand-in** for the cut-off close: each member's
+  last close on or before L (and shares and fx on or before L), the stale limit counted to L.
+  Once t has passed it is exactly the review's `quarterly_weights` weight.
+- **change** = weight_pro_forma - weight_now; a symbol on one side only has 0 on the other.
+- **shares_per_billion** = change x 1e9 / (p e) with p the stock's last close on or before a
+  (local currency) and e its currency's USD rate on or before a (1 for USD): the shares a
+  portfolio of $1 billion tracking the index buys (+) or sells (-) at a's close; negative weights
+  are the short side, so a negative change there shorts more.
+- **totals**: one-way turnover = the sum of the positive changes (half the sum of |change| when
+  both sides sum to 1, which is every review but the base, bought from nothing); names in (members
+  of R only) and names out (members of the previous review only).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from russell_pipeline.lib.index.levels_grid import USD, numerator_grid, review_of, split_factors
+from russell_pipeline.lib.index.weights import compute_weights
+from russell_pipeline.lib.market.contract import MarketData
+
+PER_BILLION = 1e9
+TOLERANCE = 1e-12  # pro-forma of a review past its cut-off vs its stored weights
+# The `pro_forma_weights` contract: one row per symbol of the review or of the weights in force.
+PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
+    "review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date, "prices_date": pl.Date,
+    "stand_in": pl.Boolean, "as_of_date": pl.Date, "previous_review": pl.String, "symbol": pl.String,
+    "move": pl.String, "weight_now": pl.Float64, "weight_pro_forma": pl.Float64, "change": pl.Float64,
+    "price": pl.Float64, "fx": pl.Float64, "shares_per_billion": pl.Float64,
+}
+TRADE_COLUMNS = ["symbol", "weight_now", "weight_pro_forma", "change", "shares_per_billion"]
+
+
+@dataclass(frozen=True)
+class ReviewDates:
+    """A review's cut-off t and rebalance T, and the last close L of the market data."""
+
+    review: str
+    cutoff: date
+    effective: date
+    last_close: date
+
+    @property
+    def prices_date(self) -> date:
+        """The pro-forma weights read prices, shares and fx on or before this day: min(t, L)."""
+        return min(self.cutoff, self.last_close)
+
+    @property
+    def stand_in(self) -> bool:
+        """The cut-off has not passed: the latest close stands in for the cut-off close."""
+        return self.last_close < self.cutoff
+
+    @property
+    def as_of(self) -> date:
+        """The close the trade is valued at: min(T, L)."""
+        return min(self.effective, self.last_close)
+
+
+@dataclass(frozen=True)
+class Totals:
+    turnover: float
+    names_in: int
+    names_out: int
+    names: int
+
+    def line(self, review: str, as_of: date, stand_in: bool) -> str:
+        prices = "latest close standing in for the cut-off close" if stand_in else "cut-off closes"
+        return (f"{review} as of {as_of} ({prices}): one-way turnover {self.turnover:.4%}, "
+                f"names in {self.names_in}, names out {self.names_out}, {self.names} symbols")
+
+
+def weights_now(in_force: pl.DataFrame, md: MarketData, as_of: date) -> pl.DataFrame:
+    """symbol, weight_now: the review `in_force` (its `quarterly_weights` rows) drifted to `as_of`'s close."""
+    r = review_of(in_force)
+    values = numerator_grid(r, [as_of], md.prices, split_factors(md.splits, r, as_of), md.fx).values()[:, 0]
+    return pl.DataFrame({"symbol": r.members["symbol"], "weight_now": values / math.fsum(values)})
+
+
+def _closes(md: MarketData, symbols: pl.Series, as_of: date) -> pl.DataFrame:
+    """symbol, price, fx: each symbol's last close on or before `as_of` and its currency's rate then."""
+    latest = pl.col("date").arg_max()
+    closes = (md.prices.filter(pl.col("date") <= as_of, pl.col("symbol").is_in(symbols.implode()),
+                               pl.col("close").cast(pl.Float64).is_finite())
+              .group_by("symbol").agg(pl.col("close").get(latest).cast(pl.Float64).alias("price"),
+                                      pl.col("currency").get(latest).fill_null(USD)))
+    rates = (md.fx.filter(pl.col("date") <= as_of).group_by("currency")
+             .agg(pl.col("usd_per_unit").get(latest).alias("fx")))
+    return closes.join(rates, on="currency", how="left").select(
+        "symbol", "price", pl.when(pl.col("currency") == USD).then(1.0).otherwise(pl.col("fx")).alias("fx"))
+
+
+def pro_forma(md: MarketData, dates: ReviewDates, in_force: pl.DataFrame | None, previous: str | None,
+              max_stale_sessions: int = 10) -> pl.DataFrame:
+    """The `pro_forma_weights` rows of one review (module docstring); `in_force`: the stored weights of
+    `previous`, the review in force at the as-of date, or None for the base review."""
+    target = compute_weights(md, dates.review, dates.prices_date, dates.effective, max_stale_sessions)
+    target = target.select("symbol", pl.col("weight").alias("weight_pro_forma"))
+    now = (pl.DataFrame(schema={"symbol": pl.String, "weight_now": pl.Float64}) if in_force is None
+           else weights_now(in_force, md, dates.as_of))
+    both = now.join(target, on="symbol", how="full", coalesce=True).with_columns(
+        pl.when(pl.col("weight_now").is_null()).then(pl.lit("in"))
+        .when(pl.col("weight_pro_forma").is_null()).then(pl.lit("out")).otherwise(pl.lit("kept")).alias("move"),
+        pl.col("weight_now", "weight_pro_forma").fill_null(0.0),
+    ).with_columns((pl.col("weight_pro_forma") - pl.col("weight_now")).alias("change"))
+    both = both.join(_closes(md, both["symbol"], dates.as_of), on="symbol", how="left")
+    missing = both.filter(pl.col("price").is_null() | pl.col("fx").is_null())
+    if missing.height:
+        raise ValueError(f"review {dates.review}: no close or fx rate on or before {dates.as_of} for "
+                         f"{missing['symbol'].head(5).to_list()}")
+    return both.with_columns(
+        pl.lit(dates.review).alias("review"), pl.lit(dates.cutoff).alias("cutoff_date"),
+        pl.lit(dates.effective).alias("effective_date"), pl.lit(dates.prices_date).alias("prices_date"),
+        pl.lit(dates.stand_in).alias("stand_in"), pl.lit(dates.as_of).alias("as_of_date"),
+        pl.lit(previous, pl.String).alias("previous_review"),
+        (pl.col("change") * PER_BILLION / (pl.col("price") * pl.col("fx"))).alias("shares_per_billion"),
+    ).select(pl.col(c).cast(t) for c, t in PRO_FORMA_COLUMNS.items()).sort("symbol")
+
+
+def totals(rows: pl.DataFrame) -> Totals:
+    """One review's totals: one-way turnover (sum of the positive changes), names in and out."""
+    moves = rows["move"].value_counts()
+    count = dict(zip(moves["move"].to_list(), moves["count"].to_list(), strict=True))
+    return Totals(math.fsum(c for c in rows["change"].to_list() if c > 0), count.get("in", 0), count.get("out", 0),
+                  rows.height)
+
+
+def weight_mismatches(rows: pl.DataFrame, stored: pl.DataFrame, tolerance: float = TOLERANCE) -> pl.DataFrame:
+    """(review, symbol) where the pro-forma weight of a review past its cut-off differs from its stored
+    `quarterly_weights` weight by more than `tolerance`, or where a member is on one side only.
+
+    `rows`: pro-forma rows of the reviews to compare; `stored`: their `quarterly_weights` rows."""
+    members = rows.filter(pl.col("move") != "out").select("review", "symbol", "weight_pro_forma")
+    return (
+        members.join(stored.select("review", "symbol", "weight"), on=["review", "symbol"], how="full", coalesce=True)
+        .with_columns((pl.col("weight_pro_forma") - pl.col("weight")).abs().alias("difference"))
+        .filter(~(pl.col("difference") <= tolerance).fill_null(False))
+        .sort("review", "symbol")
+    )

@@ -1,0 +1,261 @@
+"""The next review before it happens: pro-forma weights, the trade from the weights in force, the check
+against the stored weights, and `russell-pipeline pro-forma` on a built lake (docs/methodology.md §1.10)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from russell_pipeline.lib.index import pro_forma as pf
+from russell_pipeline.lib.index.weights import compute_weights
+from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, load_market_data
+from russell_pipeline_tests.conftest import RAW
+from russell_pipeline_tests.helpers import cli
+
+# The previous review 2024-03 (cut-off 6 March) holds AAA and BBB in SCC and CCC in R2000 Growth, each with
+# a cap of 1000 at its cut-off: S = 2000, G = 1000, so c = 4.5, 4.5, -1 and the weights 0.5625, 0.5625, -0.125.
+# By 5 June AAA rose to 12, BBB split 2:1 (ex 1 May) and trades at 10, CCC is unchanged: p s f c is
+# 5400, 10 x 50 x 2 x 4.5 = 4500 and -1000, so the weights in force are 54/89, 45/89 and -10/89.
+# The review 2024-06 (cut-off 12 June, not passed on 5 June) holds AAA and DDD (priced in CAD at 0.8) in SCC
+# and half of BBB in R2000 Growth: on 5 June the caps are AAA 1200, DDD 4 x 250 x 0.8 = 800, BBB 10 x 100 =
+# 1000, so S = 2000, G = 500, the scaling 9 G / S = 2.25 and final caps 2700, 1800, -500 (sum 4000 = 8 G):
+# weights 0.675, 0.45, -0.125. Rows dated 6 June (after the last close used) must change nothing.
+TABLES = {
+    "prices": "date,symbol,close,currency\n2024-03-06,AAA,10,USD\n2024-03-06,BBB,20,USD\n2024-03-06,CCC,5,USD\n"
+              "2024-06-05,AAA,12,USD\n2024-06-05,BBB,10,USD\n2024-06-05,CCC,5,USD\n2024-06-05,DDD,4,CAD\n"
+              "2024-06-06,AAA,99,USD\n2024-06-06,BBB,99,USD\n2024-06-06,CCC,99,USD\n2024-06-06,DDD,99,CAD\n",
+    "shares": "date,symbol,shares,free_float\n2024-01-02,AAA,100,1\n2024-01-02,BBB,50,1\n2024-01-02,CCC,200,1\n"
+              "2024-05-01,BBB,100,1\n2024-06-03,DDD,250,1\n2024-06-06,DDD,9999,1\n",
+    "memberships": f"review,index,symbol,fraction\n2024-03,{SCC},AAA,1\n2024-03,{SCC},BBB,1\n2024-03,{R2G},CCC,1\n"
+                   f"2024-06,{SCC},AAA,1\n2024-06,{SCC},DDD,1\n2024-06,{R2G},BBB,0.5\n",
+    "fx": "date,currency,usd_per_unit\n2024-05-31,CAD,0.8\n2024-06-06,CAD,5\n",
+    "splits": "ex_date,symbol,ratio\n2024-05-01,BBB,2\n",
+}
+JUNE = pf.ReviewDates("2024-06", date(2024, 6, 12), date(2024, 6, 28), last_close=date(2024, 6, 5))
+
+
+@pytest.fixture
+def md(tmp_path: Path) -> MarketData:
+    folder = tmp_path / "md"
+    folder.mkdir()
+    for name, text in TABLES.items():
+        (folder / f"{name}.csv").write_text(text)
+    return load_market_data(folder)
+
+
+def _march(md: MarketData) -> pl.DataFrame:
+    return compute_weights(md, "2024-03", date(2024, 3, 6), date(2024, 3, 15))
+
+
+def test_review_dates_stand_in_until_the_cut_off_and_value_at_the_rebalance():
+    assert (JUNE.prices_date, JUNE.as_of, JUNE.stand_in) == (date(2024, 6, 5), date(2024, 6, 5), True)
+    between = pf.ReviewDates("2024-06", date(2024, 6, 12), date(2024, 6, 28), last_close=date(2024, 6, 20))
+    assert (between.prices_date, between.as_of, between.stand_in) == (date(2024, 6, 12), date(2024, 6, 20), False)
+    after = pf.ReviewDates("2024-06", date(2024, 6, 12), date(2024, 6, 28), last_close=date(2024, 9, 3))
+    assert (after.prices_date, after.as_of, after.stand_in) == (date(2024, 6, 12), date(2024, 6, 28), False)
+
+
+def test_hand_computed_trade_list(md: MarketData):
+    march = _march(md)
+    assert march["weighting_factor"].to_list() == [4.5, 4.5, -1.0]
+    rows = pf.pro_forma(md, JUNE, march, "2024-03")
+
+    now = {"AAA": 54 / 89, "BBB": 45 / 89, "CCC": -10 / 89, "DDD": 0.0}
+    target = {"AAA": 0.675, "BBB": -0.125, "CCC": 0.0, "DDD": 0.45}
+    usd_price = {"AAA": 12.0, "BBB": 10.0, "CCC": 5.0, "DDD": 4 * 0.8}
+    assert rows.columns == list(pf.PRO_FORMA_COLUMNS)
+    assert rows["symbol"].to_list() == ["AAA", "BBB", "CCC", "DDD"]
+    assert rows["move"].to_list() == ["kept", "kept", "out", "in"]
+    for r in rows.iter_rows(named=True):
+        s = r["symbol"]
+        assert r["weight_now"] == pytest.approx(now[s], abs=1e-15)
+        assert r["weight_pro_forma"] == pytest.approx(target[s], abs=1e-15)
+        assert r["change"] == pytest.approx(target[s] - now[s], abs=1e-15)
+        assert r["shares_per_billion"] == pytest.approx((target[s] - now[s]) * 1e9 / usd_price[s], rel=1e-12)
+    # DDD: 0.45 x $1bn / (4 CAD x 0.8 USD per CAD) = 140,625,000 shares to buy.
+    assert rows.filter(pl.col("symbol") == "DDD")["shares_per_billion"].item() == pytest.approx(140_625_000, rel=1e-12)
+    head = rows.row(0, named=True)
+    assert (head["prices_date"], head["as_of_date"], head["stand_in"], head["previous_review"]) == (
+        date(2024, 6, 5), date(2024, 6, 5), True, "2024-03")
+
+    totals = pf.totals(rows)
+    # Buys: AAA 0.675 - 54/89, CCC +10/89 (covering the short), DDD 0.45; their sum is what BBB sells.
+    assert totals.turnover == pytest.approx(0.675 - 54 / 89 + 10 / 89 + 0.45, abs=1e-15)
+    assert totals.turnover == pytest.approx(45 / 89 + 0.125, abs=1e-15)
+    assert (totals.names_in, totals.names_out, totals.names) == (1, 1, 4)
+    assert totals.line("2024-06", JUNE.as_of, JUNE.stand_in) == (
+        "2024-06 as of 2024-06-05 (latest close standing in for the cut-off close): one-way turnover 63.0618%, "
+        "names in 1, names out 1, 4 symbols")
+
+
+def test_the_base_review_is_bought_from_nothing(md: MarketData):
+    rows = pf.pro_forma(md, JUNE, None, None)
+    assert rows["move"].to_list() == ["in", "in", "in"] and rows["weight_now"].to_list() == [0.0, 0.0, 0.0]
+    assert rows["change"].to_list() == rows["weight_pro_forma"].to_list()
+    assert pf.totals(rows).turnover == pytest.approx(0.675 + 0.45, abs=1e-15)  # the positive weights
+
+
+def test_pro_forma_after_the_cut_off_is_the_reviews_weights(md: MarketData):
+    passed = pf.ReviewDates("2024-06", date(2024, 6, 5), date(2024, 6, 28), last_close=date(2024, 6, 5))
+    rows = pf.pro_forma(md, passed, _march(md), "2024-03")
+    stored = compute_weights(md, "2024-06", date(2024, 6, 5), date(2024, 6, 28))
+    assert pf.weight_mismatches(rows, stored).height == 0
+
+
+def test_the_check_fails_on_a_wrong_frame(md: MarketData):
+    from russell_pipeline.defs.index.pro_forma import _results
+
+    passed = pf.ReviewDates("2024-06", date(2024, 6, 5), date(2024, 6, 28), last_close=date(2024, 6, 5))
+    rows = pf.pro_forma(md, passed, _march(md), "2024-03")
+    stored = pl.concat([_march(md), compute_weights(md, "2024-06", date(2024, 6, 5), date(2024, 6, 28))])
+    assert [r.passed for r in _results(rows, stored)] == [True, True]
+    off = stored.with_columns(pl.when((pl.col("review") == "2024-06") & (pl.col("symbol") == "DDD"))
+                              .then(pl.col("weight") + 1e-9).otherwise(pl.col("weight")).alias("weight"))
+    check = _results(rows, off)[1]
+    assert not check.passed and check.metadata["failures"].value == 1
+    assert check.metadata["first"].value.startswith("difference: review=2024-06, symbol=DDD")
+    # A stored member the pro-forma lacks fails too.
+    extra = stored.filter(pl.col("symbol") == "AAA").with_columns(pl.lit("ZZZ").alias("symbol"),
+                                                                 pl.lit("2024-06").alias("review"))
+    assert not _results(rows, pl.concat([stored, extra]))[1].passed
+    # A stand-in is not compared: its cut-off has not passed, the stored weights (if any) are not its own.
+    assert _results(pf.pro_forma(md, JUNE, _march(md), "2024-03"), off)[1].metadata["reviews_compared"].value == 0
+
+
+def test_pro_forma_on_a_lake_without_it_is_one_line(tmp_path):
+    for args in (("pro-forma", "2024-06"), ("pro-forma", "2024-06", "--format", "json")):
+        done = cli(*args, text=True, env={"RUSSELL_DATA_LAKE": str(tmp_path)})
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == (f"error: {tmp_path / 'lake' / 'pro_forma_weights'}: not built yet: run "
+                               "`russell-pipeline build` first\n")
+    help_text = cli("pro-forma", "--help", text=True).stdout
+    assert "\nexample:\n  russell-pipeline pro-forma 2024-06" in help_text
+
+
+# --- A built lake: market data to 5 June 2020 with the June 2020 members announced ------------------------
+
+LAST_CLOSE, JUNE_2020 = date(2020, 6, 5), ("2020-06", date(2020, 6, 17), date(2020, 6, 26))  # t, T of 2020-06
+PAST = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
+
+
+def _market(folder: Path, last: date) -> MarketData:
+    """The synthetic feed's 120 stocks with the memberships of every review to June 2020, and every dated
+    row up to `last` only: the June 2020 members are known before its cut-off (a user's folder)."""
+    from russell_pipeline.lib.market.contract import write_market_data
+    from russell_pipeline.lib.market.synthetic import synthetic_market_data
+
+    full = synthetic_market_data(date(2020, 6, 30), n_stocks=120)
+    md = MarketData(prices=full.prices.filter(pl.col("date") <= last),
+                    shares=full.shares.filter(pl.col("date") <= last), memberships=full.memberships,
+                    dividends=full.dividends.filter(pl.col("ex_date") <= last),
+                    splits=full.splits.filter(pl.col("ex_date") <= last), fx=full.fx, source="synthetic")
+    write_market_data(md, folder)
+    return load_market_data(folder)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pro_forma")
+    shutil.copytree(RAW, root / "lake" / "raw")
+    _market(root / "market", LAST_CLOSE)
+    done = cli("build", env=_env(root), cwd=root, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "pro_forma_weights 2019-03..2020-06: ok" in done.stdout, done.stdout
+    return root
+
+
+def _env(root: Path) -> dict:
+    return {"RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
+            "DAGSTER_HOME": str(root / "dagster_home")}
+
+
+def _trades(root: Path, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
+    done = cli("pro-forma", review, "--format", fmt, env=_env(root), cwd=root, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = pl.read_csv(io.StringIO(done.stdout)) if fmt == "csv" else pl.DataFrame(json.loads(done.stdout))
+    return rows, done.stderr
+
+
+@pytest.mark.slow
+def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: Path):
+    from russell_pipeline.lake.store import Lake
+
+    stored = Lake(built / "lake").published("quarterly_weights")
+    for review in PAST:
+        rows, totals = _trades(built, review)
+        assert rows.columns == pf.TRADE_COLUMNS
+        weights = stored.filter(pl.col("review") == review).select("symbol", "weight")
+        members = rows.filter(pl.col("weight_pro_forma") != 0)
+        both = members.join(weights, on="symbol", how="full", coalesce=True)
+        assert both.height == weights.height == members.height, review
+        assert (both["weight_pro_forma"] - both["weight"]).abs().max() <= 1e-12, review
+        assert f"{review} as of " in totals and "(cut-off closes)" in totals and len(totals.splitlines()) == 1
+    as_json, _ = _trades(built, "2019-12", "json")
+    as_csv, _ = _trades(built, "2019-12")
+    assert as_json.columns == pf.TRADE_COLUMNS and as_json.height == as_csv.height
+    assert (as_json["change"] - as_csv["change"]).abs().max() <= 1e-15
+
+
+@pytest.mark.slow
+def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: Path):
+    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lib.index.recompute import _positions
+
+    lake, md = Lake(built / "lake"), load_market_data(built / "market")
+    review, cutoff, effective = JUNE_2020
+    weights = lake.published("quarterly_weights")
+    assert review not in weights["review"].to_list()  # its cut-off has not passed: no weights yet
+    rows, totals = _trades(built, review)
+    stored = lake.published("pro_forma_weights").filter(pl.col("review") == review).sort("symbol")
+    assert rows["symbol"].to_list() == stored["symbol"].to_list() and rows.height > 50
+    assert stored.select("cutoff_date", "prices_date", "as_of_date", "stand_in", "previous_review").unique().rows() == [
+        (cutoff, LAST_CLOSE, LAST_CLOSE, True, "2020-03")]
+    # The method's weights with the 5 June closes standing in for the 17 June cut-off ...
+    target = compute_weights(md, review, LAST_CLOSE, effective).select("symbol", "weight")
+    mine = rows.join(target, on="symbol", how="left").with_columns(pl.col("weight").fill_null(0.0))
+    assert (mine["weight_pro_forma"] - mine["weight"]).abs().max() <= 1e-15
+    # ... against the March weights drifted to 5 June, recomputed by the level checks' own route.
+    held = _positions(weights, "2020-03", LAST_CLOSE, md.prices, md.splits, md.fx)
+    held = held.with_columns((pl.col("value") / pl.col("value").sum()).alias("drifted")).select("symbol", "drifted")
+    mine = rows.join(held, on="symbol", how="left").with_columns(pl.col("drifted").fill_null(0.0))
+    assert (mine["weight_now"] - mine["drifted"]).abs().max() <= 1e-12
+    closes = md.prices.filter(pl.col("date") == LAST_CLOSE).select("symbol", "close")
+    mine = rows.join(closes, on="symbol")
+    assert mine.height == rows.height
+    assert ((mine["shares_per_billion"] - mine["change"] * 1e9 / mine["close"]).abs()
+            / mine["shares_per_billion"].abs()).max() <= 1e-12
+    turnover = math.fsum(c for c in rows["change"].to_list() if c > 0)
+    assert abs(turnover - 0.5 * math.fsum(abs(c) for c in rows["change"].to_list())) <= 1e-12
+    assert totals == (f"{review} as of {LAST_CLOSE} (latest close standing in for the cut-off close): one-way "
+                      f"turnover {turnover:.4%}, names in {(stored['move'] == 'in').sum()}, names out "
+                      f"{(stored['move'] == 'out').sum()}, {rows.height} symbols\n")
+
+
+@pytest.mark.slow
+def test_an_unknown_review_is_one_line(built: Path):
+    for review in ("2021-03", "2020-07", "june"):
+        done = cli("pro-forma", review, env=_env(built), cwd=built, text=True)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == (f"error: pro-forma {review}: no pro-forma weights for this review (reviews with them: "
+                               "2019-03..2020-06; a review needs its members in the market data and the weights of "
+                               "the review before it)\n")
+
+
+@pytest.mark.slow
+def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_path: Path):
+    root = tmp_path / "copy"
+    shutil.copytree(built, root)
+    _market(root / "market", date(2020, 6, 8))
+    done = cli("build", env=_env(root), cwd=root, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights")] == [
+        "pro_forma_weights 2020-06"]
+    rows, totals = _trades(root, "2020-06")
+    assert rows.height > 50 and totals.startswith("2020-06 as of 2020-06-08 (latest close standing in for the cut-off close)")
