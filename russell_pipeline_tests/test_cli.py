@@ -114,9 +114,9 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "code", "line"), [
-    (("calendar", "1999"), 1, ("error: calendar 1999: the reconstitution calendar covers 2010..2035 (projected by "
+    (("calendar", "1988"), 1, ("error: calendar 1988: the reconstitution calendar covers 1989..2035 (projected by "
                               "rule, with the published schedules under raw/<year>/ applied)")),
-    (("calendar", "2036"), 1, ("error: calendar 2036: the reconstitution calendar covers 2010..2035 (projected by "
+    (("calendar", "2036"), 1, ("error: calendar 2036: the reconstitution calendar covers 1989..2035 (projected by "
                               "rule, with the published schedules under raw/<year>/ applied)")),
     (("fetch", "2026..2010"), 1, "error: years '2026..2010': expected a year (2024) or a range (2010..2026)"),
     (("members", "2024-13-01"), 2, ("error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): "
