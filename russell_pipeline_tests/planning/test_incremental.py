@@ -149,7 +149,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
                                                         f"{failed.run_id}")
     again = cli("build", env=env)
     assert again.returncode == 1
-    assert again.stdout.decode().splitlines()[0] == "years: 1 of 21 out of date (2021)"
+    assert again.stdout.decode().splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
             f"when its inputs or code change): {reason}")
     assert again.stderr.decode().splitlines() == [line, "build finished with 1 failure(s):", f"  {line}"]

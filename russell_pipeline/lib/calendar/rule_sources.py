@@ -11,8 +11,9 @@ RULE_SOURCES = {
              "Analysts Journal 2003, and Russell's 2003 and 2007 reconstitution releases; for 2010 Russell named "
              "Friday 28 May, May 31 being Memorial Day)",
     "june30": "recon_close the last trading day of June (Russell press release of 11 February 2004, which "
-              "moved the close from the last day in June; an ITG note of November 2003: reconstituted on "
-              "the last trading day of June with data as of the last trading day of May)",
+              "moved the close from the last day in June; the industry note 'Managing the Russell "
+              "Reconstitution' of 10 November 2003: reconstituted on the last trading day of June with data "
+              "as of the last trading day of May)",
     "lastfri": "recon_close the last Friday of June (Russell press release of 11 February 2004: 25 June 2004, "
                "new index from the open on Monday 28 June; 2006 on Friday 30 June, Russell's preliminary-list "
                "release of June 2006)",

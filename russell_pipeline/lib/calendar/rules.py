@@ -33,7 +33,7 @@ FIRST_YEAR, LAST_YEAR = 1989, 2035  # annual reconstitution every June since 198
 # carries its rule and that text in `basis`).
 # Eras of the annual reconstitution before 2016 (docs/methodology.md section 3.3):
 # - rank day as of May 31 until 2015. "As of May 31" is the close of the last trading day of May
-#   (Russell's own wording up to 2003), so a May 31 that is not a session rolls to the previous
+#   ("as of the end of May" in Russell's 2003 release), so a May 31 that is not a session rolls to the previous
 #   session, as the 2010-2015 row always did (2010: Friday 28 May, May 31 being Memorial Day).
 # - recon_close: the last trading day of June until 2003; the last Friday of June 2004-2006 (Friday
 #   30 June 2006); from 2007 the fourth Friday (the last Friday, or the Friday before when that is
