@@ -126,3 +126,16 @@ def test_year_partitions_start_in_1989():
 
     keys = recon_years.get_partition_keys()
     assert keys[:2] == ["1989", "1990"] and "2009" in keys
+
+
+def test_ics_events_carry_their_basis():
+    import icalendar
+
+    from russell_pipeline.lib.calendar.ics import to_ics
+
+    events = icalendar.Calendar.from_ical(to_ics(project_calendar(1995))).walk("VEVENT")
+    descriptions = {str(e["SUMMARY"]): str(e["DESCRIPTION"]) for e in events}
+    close = descriptions["Russell 1995-06 annual reconstitution: recon close (projected)"]
+    lines = close.splitlines()
+    assert lines[0] == "source: projected" and len(lines) == 2
+    assert lines[1].startswith("basis: rule d06-30 (previous session if not one): recon_close the last")
