@@ -353,8 +353,9 @@ VERBS = {
               "russell-pipeline build\n  RUSSELL_DATA_LAKE=/data/lake russell-pipeline build --init"),
     "parse": ("parse one document and print its rows (a list) or its calendar rows (a schedule)",
               "russell-pipeline parse data_lake/raw/2024/additions.pdf --format json"),
-    "calendar": ("one reconstitution year's events: projected by rule, published schedules applied",
-                 "russell-pipeline calendar 2024\n  russell-pipeline calendar 2025 --format ics > recon-2025.ics"),
+    "calendar": (("one reconstitution year's events (1989..2035), each with its rule or source (`basis`): "
+                  "projected by rule, published schedules applied"),
+                 "russell-pipeline calendar 1995\n  russell-pipeline calendar 2025 --format ics > recon-2025.ics"),
     "report": ("the index chart and a summary table of annual returns, volatility and drawdown",
                "russell-pipeline report --out report/"),
     "query": ("one read-only SQL statement over the lake's tables",
@@ -402,7 +403,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a membership, additions or deletions list, or a schedule (PDF or text)")
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("calendar")
-    p.add_argument("year", type=int, help="a reconstitution year, 2010..2035")
+    p.add_argument("year", type=int, help="a reconstitution year, 1989..2035")
     output(p, ["csv", "json", "ics"], "csv")
     p = verb("report")
     p.add_argument("--out", default="report", help="folder for index_levels.png and the summary (default report/)")

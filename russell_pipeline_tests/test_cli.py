@@ -76,7 +76,7 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     done = cli("build", env=env, cwd=tmp_path)
     out = done.stdout.decode()
     assert done.returncode == 0, done.stderr.decode()[-3000:]
-    assert "recon_year_job 2010..2030: ok" in out and "market_data: ok" in out
+    assert "recon_year_job 1989..2030: ok" in out and "market_data: ok" in out
     assert "index_levels 2019-03..2020-03: ok" in out
     # Each run line names its run by the full id the UI opens at /runs/<id>, not a prefix of it.
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", out)
@@ -91,7 +91,7 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     again = cli("build", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr.decode()[-3000:]
     lines = again.stdout.decode().splitlines()
-    assert lines[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    assert lines[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
     assert files() == lake_files
     sql = "SELECT count(*) AS n, min(date) AS first, max(date) AS last FROM index_levels"
     query = cli("query", sql, "--format", "csv", env=env, cwd=tmp_path)
@@ -114,9 +114,9 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "code", "line"), [
-    (("calendar", "1999"), 1, ("error: calendar 1999: the reconstitution calendar covers 2010..2035 (projected by "
+    (("calendar", "1988"), 1, ("error: calendar 1988: the reconstitution calendar covers 1989..2035 (projected by "
                               "rule, with the published schedules under raw/<year>/ applied)")),
-    (("calendar", "2036"), 1, ("error: calendar 2036: the reconstitution calendar covers 2010..2035 (projected by "
+    (("calendar", "2036"), 1, ("error: calendar 2036: the reconstitution calendar covers 1989..2035 (projected by "
                               "rule, with the published schedules under raw/<year>/ applied)")),
     (("fetch", "2026..2010"), 1, "error: years '2026..2010': expected a year (2024) or a range (2010..2026)"),
     (("members", "2024-13-01"), 2, ("error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): "

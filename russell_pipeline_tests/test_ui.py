@@ -188,10 +188,10 @@ def test_asset_graph_edges_and_partition_mappings(server):
 
 
 def _expected_keys() -> tuple[list[str], list[str]]:
-    """Years 2010 to four years ahead; reviews from the index's first (2019-03: none can hold data
+    """Years 1989 to four years ahead; reviews from the index's first (2019-03: none can hold data
     before it) to the one whose quarter has begun (UTC)."""
     now = datetime.now(UTC)
-    years = [str(y) for y in range(2010, now.year + 5)]
+    years = [str(y) for y in range(1989, now.year + 5)]
     reviews = [f"{y}-{m:02d}" for y in range(2019, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
     return years, reviews
 

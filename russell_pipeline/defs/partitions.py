@@ -4,11 +4,12 @@ import dagster as dg
 
 from russell_pipeline.lib.market.contract import FIRST_REVIEW
 
-# Reconstitution years: from 2010, the first year `fetch` knows published lists for (the calendar
-# rules start in 2016; earlier years hold what their documents publish), to four years ahead so
-# the calendar shows projected future years.
+# Reconstitution years: from 1989, the first annual June reconstitution and the calendar rules'
+# first year (lib/calendar/rules.py FIRST_YEAR; years without documents hold only the projected
+# calendar, their document tables not materialized), to four years ahead so the calendar shows
+# projected future years.
 recon_years = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start="2010", fmt="%Y", end_offset=5
+    cron_schedule="0 0 1 1 *", start="1989", fmt="%Y", end_offset=5
 )
 
 # Index reviews YYYY-03/06/09/12 from the index's first review (2019-03: a review holds weights

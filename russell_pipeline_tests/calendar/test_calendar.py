@@ -203,10 +203,10 @@ def test_juneteenth_moves_to_previous_session():
 def test_special_closures_come_from_exchange_calendar():
     # Rules landing on the 2018-12-05 and 2025-01-09 closures (no hand-written holiday list).
     rules = parse_rules("""
-        quarterly_ipo  12  2018-2018  recon_close   fri3     prev
-        quarterly_ipo  12  2018-2018  price_cutoff  fri1-2d  prev
-        quarterly_ipo  1   2025-2025  recon_close   fri2     prev
-        quarterly_ipo  1   2025-2025  price_cutoff  fri2-1d  prev
+        quarterly_ipo  12  2018-2018  recon_close   fri3     prev  ipo
+        quarterly_ipo  12  2018-2018  price_cutoff  fri1-2d  prev  cutoff
+        quarterly_ipo  1   2025-2025  recon_close   fri2     prev  ipo
+        quarterly_ipo  1   2025-2025  price_cutoff  fri2-1d  prev  cutoff
     """)
     assert not is_session(date(2018, 12, 5)) and not is_session(date(2025, 1, 9))
     assert project_calendar(2018, rules).filter(event="price_cutoff")["date"].to_list() == [date(2018, 12, 4)]
@@ -347,7 +347,8 @@ def test_bad_dates_raise_input_error_naming_file_and_line(lines, problem):
 
 def _published(*rows) -> pl.DataFrame:
     return pl.DataFrame(
-        [(int(r[0][:4]), *r, "published", "sha") for r in rows], schema=CALENDAR_SCHEMA, orient="row"
+        [(int(r[0][:4]), *r, "published", "sha", "published: raw/2024/schedule.txt") for r in rows],
+        schema=CALENDAR_SCHEMA, orient="row",
     )
 
 
@@ -452,19 +453,26 @@ def test_price_cutoff_and_effective_date_of_every_review_2019_2026():
     assert {r for r, wd in weekdays.items() if wd != 2} == {"2024-06"} and weekdays["2024-06"] == 1
 
 
-GOOD_ROW = "quarterly_ipo  3  2020-2020  recon_close  fri3  prev"
+GOOD_ROW = "quarterly_ipo  3  2020-2020  recon_close  fri3  prev  ipo"
 
 
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("weekly_ipo  3  2020-2020  recon_close  fri3  prev", "bad rules row: weekly_ipo  3  2020-2020  recon_close  fri3  prev"),
-        ("quarterly_ipo  3  2020-2020  close_day  fri3  prev", "bad rules row: quarterly_ipo  3  2020-2020  close_day  fri3  prev"),
-        ("quarterly_ipo  3  2020-2020  recon_close  fri3  next", "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  next"),
-        ("quarterly_ipo  3  2020-2020  recon_close  fri6  prev",
-         "bad rule 'fri6' in rules row: quarterly_ipo  3  2020-2020  recon_close  fri6  prev"),
-        ("quarterly_ipo  3  2020-2020  rank_day  eom-2+1d  prev",
-         "bad rule 'eom-2\\+1d' in rules row: quarterly_ipo  3  2020-2020  rank_day  eom-2\\+1d  prev"),
+        ("weekly_ipo  3  2020-2020  recon_close  fri3  prev  ipo",
+         "bad rules row: weekly_ipo  3  2020-2020  recon_close  fri3  prev  ipo"),
+        ("quarterly_ipo  3  2020-2020  close_day  fri3  prev  ipo",
+         "bad rules row: quarterly_ipo  3  2020-2020  close_day  fri3  prev  ipo"),
+        ("quarterly_ipo  3  2020-2020  recon_close  fri3  next  ipo",
+         "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  next  ipo"),
+        ("quarterly_ipo  3  2020-2020  recon_close  fri3  prev  hearsay",
+         "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  prev  hearsay"),
+        ("quarterly_ipo  3  2020-2020  recon_close  fri3  prev",
+         "bad rules row \\(7 fields, the last a source\\): quarterly_ipo  3  2020-2020  recon_close  fri3  prev"),
+        ("quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo",
+         "bad rule 'fri6' in rules row: quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo"),
+        ("quarterly_ipo  3  2020-2020  rank_day  eom-2+1d  prev  ipo",
+         "bad rule 'eom-2\\+1d' in rules row: quarterly_ipo  3  2020-2020  rank_day  eom-2\\+1d  prev  ipo"),
     ],
 )
 def test_bad_rules_rows_are_refused_naming_the_row(row, message):
@@ -475,4 +483,4 @@ def test_bad_rules_rows_are_refused_naming_the_row(row, message):
 
 def test_rules_text_comments_and_blank_lines():
     rules = parse_rules(f"\n   # an indented comment\n\n{GOOD_ROW}\n\t# a tabbed one\n")
-    assert rules.rows() == [("quarterly_ipo", 3, 2020, 2020, "recon_close", "fri3", "prev")]
+    assert rules.rows() == [("quarterly_ipo", 3, 2020, 2020, "recon_close", "fri3", "prev", "ipo")]

@@ -163,7 +163,8 @@ def test_parse_of_a_schedule_prints_its_calendar_rows(tmp_path):
     done = cli("parse", str(path), "--format", "parquet")
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_parquet(io.BytesIO(done.stdout))
-    assert rows.columns == ["recon_year", "review", "review_type", "event", "date", "source", "source_sha256"]
+    assert rows.columns == ["recon_year", "review", "review_type", "event", "date", "source", "source_sha256", "basis"]
+    assert set(rows["basis"]) == {f"published: {path}"}
     assert _events(rows) == sorted(KEPT)
     assert done.stderr.decode().splitlines() == [
         (f"warning: {path}: 2024-09 ipo_rank: line 10 (2024-08-16) contradicts line 4 (2024-07-31); "

@@ -47,9 +47,9 @@ def rejected(folder: Path) -> str:
     ("prices", "2024-03-01,CCC,7", "2024-01-15,CCC,7",  # Martin Luther King Jr. Day
      ("prices.csv: column 'date' row 5 (line 6): 2024-01-15 is an NYSE holiday: "
      "date=2024-01-15, symbol=CCC, close=7.0, currency=USD")),
-    ("prices", "2024-03-01,CCC,7", "2004-12-31,CCC,7",
-     ("prices.csv: column 'date' row 5 (line 6): 2004-12-31 is outside the NYSE calendar known here "
-     "(2005-01-01 to 2035-12-31): date=2004-12-31, symbol=CCC, close=7.0, currency=USD")),
+    ("prices", "2024-03-01,CCC,7", "1988-12-30,CCC,7",  # a Friday, before the calendar's first year
+     ("prices.csv: column 'date' row 5 (line 6): 1988-12-30 is outside the NYSE calendar known here "
+     "(1989-01-01 to 2035-12-31): date=1988-12-30, symbol=CCC, close=7.0, currency=USD")),
     ("dividends", "2024-03-04,AAA", "2024-03-03,AAA",
      ("dividends.csv: column 'ex_date' row 1 (line 2): 2024-03-03 is a Sunday, not an NYSE session: "
      "ex_date=2024-03-03, symbol=AAA, amount=0.1")),

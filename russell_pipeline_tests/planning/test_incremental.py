@@ -32,12 +32,12 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     unmoved = "SELECT * FROM index_levels WHERE date <= '2019-06-21' ORDER BY date"
     levels_before = lake.query(unmoved)
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
-    assert stale.stale_years(lake, [str(y) for y in range(2010, 2031)]) == {
+    assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)]) == {
         "documents": ["2019"], "recon_calendar": ["2019"]}
     done = cli("build", env=env)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     lines = done.stdout.decode().splitlines()
-    assert lines[0] == "years: 1 of 21 out of date (2019)"
+    assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
     # 2019 holds schedules only: its list tables have no rows there, so those partitions stay missing.
     assert lines[2] == "  constituents, constituent_changes 2019: not materialized: no rows in this year's documents"
@@ -51,7 +51,7 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
     again = cli("build", env=env).stdout.decode().splitlines()
-    assert again[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
 
 
 @pytest.mark.slow
@@ -67,9 +67,9 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-2000:]
     lines = first.stdout.decode().splitlines()
-    assert lines[1].startswith("recon_year_job 2010..2030: ok")
+    assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
-        ("  source_documents, constituents, constituent_changes 2010..2018, 2021, 2025..2030: not materialized: "
+        ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: not materialized: "
          "no documents under raw/<year>/"),
         "  constituents 2019..2020, 2022..2024: not materialized: no rows in this year's documents",
         "  constituent_changes 2019, 2022, 2024: not materialized: no rows in this year's documents"]
@@ -92,7 +92,7 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
             assert materialized(asset, keys, reviews) == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Built from the same files: not planned again, and not said again.
     again = cli("build", env=env).stdout.decode().splitlines()
-    assert again[:3] == ["years: 0 of 21 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
     assert not [line for line in again if "not materialized" in line]
 
 
@@ -104,7 +104,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     done = cli("build", env=env)
     out, err = done.stdout.decode(), done.stderr.decode()
     assert done.returncode == 1
-    assert "recon_year_job 2010..2030: failed; running its partitions one by one" in out
+    assert "recon_year_job 1989..2030: failed; running its partitions one by one" in out
     assert "recon_year_job 2020: ok" in out and "recon_year_job 2022: ok" in out
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
     assert err.splitlines() == [
@@ -116,7 +116,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     lake = Lake(root)
     assert lake.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height == 1
     # The failed year stays out of date until its files change.
-    assert stale.stale_years(lake, [str(y) for y in range(2010, 2031)])["documents"] == ["2021"]
+    assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)])["documents"] == ["2021"]
 
 
 @pytest.mark.slow
@@ -149,7 +149,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
                                                         f"{failed.run_id}")
     again = cli("build", env=env)
     assert again.returncode == 1
-    assert again.stdout.decode().splitlines()[0] == "years: 1 of 21 out of date (2021)"
+    assert again.stdout.decode().splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
             f"when its inputs or code change): {reason}")
     assert again.stderr.decode().splitlines() == [line, "build finished with 1 failure(s):", f"  {line}"]
@@ -195,7 +195,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
             assert result.success
             return result
 
-        run([documents, recon_calendar], "2010", "2030")
+        run([documents, recon_calendar], "1989", "2030")
         run([market_data, quarterly_weights, index_levels, pro_forma_weights], "2019-03", "2020-03")
         days = lake.read("market_days").sort("day")
         (root / "raw" / "2016").mkdir()

@@ -33,6 +33,8 @@ def _summary(row: dict) -> str:
 
 def _description(row: dict) -> str:
     parts = [f"source: {row['source']}"]
+    if row.get("basis"):
+        parts.append(f"basis: {row['basis']}")
     if row.get("source_sha256"):
         parts.append(f"document sha256: {row['source_sha256']}")
     projected = row.get("projected_date")

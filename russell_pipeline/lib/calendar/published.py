@@ -44,6 +44,7 @@ def reconcile(projected: pl.DataFrame, published: pl.DataFrame | None) -> pl.Dat
         date=pl.coalesce("date_pub", "date"),
         source=pl.when(has_pub).then("source_pub").otherwise("source"),
         source_sha256=pl.when(has_pub).then("source_sha256_pub").otherwise("source_sha256"),
+        basis=pl.when(has_pub).then("basis_pub").otherwise("basis"),
         projected_date="date",
     )
     return out.sort("date", "review", "review_type", "event")

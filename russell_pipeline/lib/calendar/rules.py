@@ -13,12 +13,14 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
 from russell_pipeline.lib.calendar.sessions import next_session, previous_session
 
-FIRST_YEAR, LAST_YEAR = 2010, 2035
+FIRST_YEAR, LAST_YEAR = 1989, 2035  # annual reconstitution every June since 1989
 
 # Rule language (dates are computed for one review: year Y, review month M):
-#   friN[+Kd]  N-th Friday of month M, plus K days  (fri2+5d = Wednesday after the 2nd Friday)
+#   friN[+Kd]  N-th Friday of month M, plus K days  (fri2+5d = Wednesday after the 2nd Friday);
+#              friL = the last Friday of month M
 #   R-Kw|R-Kd  K weeks/days before the review's nominal recon_close Friday
 #   eom-K      last NYSE session of month M-K      (eom-2 in June = last business day of April)
 #   dMM-DD     that calendar date of the review's year (d05-31 = May 31)
@@ -27,47 +29,56 @@ FIRST_YEAR, LAST_YEAR = 2010, 2035
 # holiday: prev = a date that is not a session moves to the previous session;
 #          keep = the date is the opening of a period, published as a calendar date even on a
 #                 holiday (seeds/003: lock-down "open of 5 September 2022", Labor Day).
-# Sources: FTSE Russell's published reconstitution dates and rules (docs/methodology.md §3: the
-# 2016-2025 dates, and before 2016 the recon_close Fridays the dates of its membership lists give,
-# 2010-06-25 .. 2015-06-26, with rank day as of May 31 under the earlier methodology), the 2019 and
-# 2022 schedule documents (seeds 002 and 003, with the IPO FAQ), and the 90/10 index methodology
-# section 5.2 (price cut-off). 2010-2015 project rank day, recon_close and the effective open only:
-# no source here dates their list releases or lock-down.
+# source: a key of rule_sources.RULE_SOURCES, what the row rests on (each projected calendar row
+# carries its rule and that text in `basis`).
+# Eras of the annual reconstitution before 2016 (docs/methodology.md section 3.3):
+# - rank day as of May 31 until 2015. "As of May 31" is the close of the last trading day of May
+#   ("as of the end of May" in Russell's 2003 release), so a May 31 that is not a session rolls to the previous
+#   session, as the 2010-2015 row always did (2010: Friday 28 May, May 31 being Memorial Day).
+# - recon_close: the last trading day of June until 2003; the last Friday of June 2004-2006 (Friday
+#   30 June 2006); from 2007 the fourth Friday (the last Friday, or the Friday before when that is
+#   the 29th or 30th: 22 June 2007).
+# - list releases: dated only from 2004 (preliminary lists two weeks before recon_close, weekly
+#   updates); 2010-2015 are left without them, as before. None is known before 2004.
 RULES_TEXT = """
-# review_type               months  years      event                     rule     holiday
-annual_reconstitution       6       2010-2035  recon_close               fri4     prev
-annual_reconstitution       6       2010-2035  effective_open            next     keep
-annual_reconstitution       6       2010-2015  rank_day                  d05-31   prev
-annual_reconstitution       6       2016-2016  rank_day                  R-4w     prev
-annual_reconstitution       6       2017-2018  rank_day                  R-6w     prev
-annual_reconstitution       6       2019-2022  rank_day                  R-7w     prev
-annual_reconstitution       6       2023-2035  rank_day                  eom-2    prev
-annual_reconstitution       6       2016-2018  preliminary_list          R-2w     prev
-annual_reconstitution       6       2019-2022  preliminary_list          R-3w     prev
-annual_reconstitution       6       2023-2035  preliminary_list          R-5w     prev
-annual_reconstitution       6       2016-2035  updated_preliminary_list  weekly   prev
-annual_reconstitution       6       2019-2022  final_list                R-1w     prev
-annual_reconstitution       6       2019-2035  query_period_start        R-5w     keep
-annual_reconstitution       6       2019-2022  query_period_end          R-2w     prev
-annual_reconstitution       6       2023-2035  query_period_end          R-3w     prev
-annual_reconstitution       6       2019-2022  lock_down                 R-11d    keep
-annual_reconstitution       6       2023-2035  lock_down                 R-18d    keep
-annual_reconstitution       6       2016-2035  price_cutoff              fri2+5d  prev
-quarterly_ipo               3,9,12  2016-2035  recon_close               fri3     prev
-quarterly_ipo               3,9,12  2016-2035  effective_open            next     keep
-quarterly_ipo               3,9,12  2016-2022  ipo_rank                  R-5w     prev
-quarterly_ipo               3       2023-2035  ipo_rank                  R-5w     prev
-quarterly_ipo               9,12    2023-2035  ipo_rank                  eom-2    prev
-quarterly_ipo               3,9,12  2016-2035  ipo_announce              R-3w     prev
-quarterly_ipo               3,9,12  2016-2035  preliminary_list          R-3w     prev
-quarterly_ipo               3,9,12  2016-2035  final_list                R-2w     prev
-quarterly_ipo               3,9,12  2016-2035  query_period_start        R-18d    keep
-quarterly_ipo               3,9,12  2016-2035  query_period_end          R-2w     prev
-quarterly_ipo               3,9,12  2016-2035  lock_down                 R-11d    keep
-quarterly_ipo               3,9,12  2016-2035  price_cutoff              fri1+5d  prev
-semi_annual_reconstitution  12      2026-2035  recon_close               fri2     prev
-semi_annual_reconstitution  12      2026-2035  rank_day                  eom-2    prev
-semi_annual_reconstitution  12      2026-2035  effective_open            next     keep
+# review_type               months  years      event                     rule     holiday  source
+annual_reconstitution       6       1989-2003  recon_close               d06-30   prev     june30
+annual_reconstitution       6       2004-2006  recon_close               friL     prev     lastfri
+annual_reconstitution       6       2007-2035  recon_close               fri4     prev     fri4
+annual_reconstitution       6       1989-2035  effective_open            next     keep     next
+annual_reconstitution       6       1989-2015  rank_day                  d05-31   prev     may31
+annual_reconstitution       6       2016-2016  rank_day                  R-4w     prev     schedules
+annual_reconstitution       6       2017-2018  rank_day                  R-6w     prev     schedules
+annual_reconstitution       6       2019-2022  rank_day                  R-7w     prev     schedules
+annual_reconstitution       6       2023-2035  rank_day                  eom-2    prev     schedules
+annual_reconstitution       6       2004-2009  preliminary_list          R-2w     prev     prelim
+annual_reconstitution       6       2016-2018  preliminary_list          R-2w     prev     schedules
+annual_reconstitution       6       2019-2022  preliminary_list          R-3w     prev     schedules
+annual_reconstitution       6       2023-2035  preliminary_list          R-5w     prev     schedules
+annual_reconstitution       6       2004-2009  updated_preliminary_list  weekly   prev     prelim
+annual_reconstitution       6       2016-2035  updated_preliminary_list  weekly   prev     schedules
+annual_reconstitution       6       2019-2022  final_list                R-1w     prev     schedules
+annual_reconstitution       6       2019-2035  query_period_start        R-5w     keep     schedules
+annual_reconstitution       6       2019-2022  query_period_end          R-2w     prev     schedules
+annual_reconstitution       6       2023-2035  query_period_end          R-3w     prev     schedules
+annual_reconstitution       6       2019-2022  lock_down                 R-11d    keep     schedules
+annual_reconstitution       6       2023-2035  lock_down                 R-18d    keep     schedules
+annual_reconstitution       6       2016-2035  price_cutoff              fri2+5d  prev     cutoff
+quarterly_ipo               3,9,12  2016-2035  recon_close               fri3     prev     ipo
+quarterly_ipo               3,9,12  2016-2035  effective_open            next     keep     ipo
+quarterly_ipo               3,9,12  2016-2022  ipo_rank                  R-5w     prev     ipo
+quarterly_ipo               3       2023-2035  ipo_rank                  R-5w     prev     ipo
+quarterly_ipo               9,12    2023-2035  ipo_rank                  eom-2    prev     ipo
+quarterly_ipo               3,9,12  2016-2035  ipo_announce              R-3w     prev     ipo
+quarterly_ipo               3,9,12  2016-2035  preliminary_list          R-3w     prev     ipo
+quarterly_ipo               3,9,12  2016-2035  final_list                R-2w     prev     ipo
+quarterly_ipo               3,9,12  2016-2035  query_period_start        R-18d    keep     ipo
+quarterly_ipo               3,9,12  2016-2035  query_period_end          R-2w     prev     ipo
+quarterly_ipo               3,9,12  2016-2035  lock_down                 R-11d    keep     ipo
+quarterly_ipo               3,9,12  2016-2035  price_cutoff              fri1+5d  prev     cutoff
+semi_annual_reconstitution  12      2026-2035  recon_close               fri2     prev     semi
+semi_annual_reconstitution  12      2026-2035  rank_day                  eom-2    prev     semi
+semi_annual_reconstitution  12      2026-2035  effective_open            next     keep     semi
 """
 
 CALENDAR_SCHEMA = {
@@ -78,6 +89,7 @@ CALENDAR_SCHEMA = {
     "date": pl.Date,
     "source": pl.String,
     "source_sha256": pl.String,
+    "basis": pl.String,  # the rule and what it rests on (projected), or the document (published)
 }
 RULES_SCHEMA = {
     "review_type": pl.String,
@@ -87,6 +99,7 @@ RULES_SCHEMA = {
     "event": pl.String,
     "rule": pl.String,
     "holiday": pl.String,
+    "source": pl.String,
 }
 REVIEW_TYPES = ("annual_reconstitution", "semi_annual_reconstitution", "quarterly_ipo")
 EVENTS = (
@@ -107,7 +120,7 @@ EVENTS = (
 REPEATING_EVENTS = frozenset({"updated_preliminary_list"})
 KEY = ["review", "review_type", "event"]
 
-_RULE = re.compile(r"^(?:(?P<base>fri(?P<nth>[1-5])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?"
+_RULE = re.compile(r"^(?:(?P<base>fri(?P<nth>[1-5L])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?"
                    r"|d(?P<mm>\d\d)-(?P<dd>\d\d)|next|weekly)$")
 
 
@@ -117,14 +130,18 @@ def parse_rules(text: str) -> pl.DataFrame:
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        review_type, months, years, event, rule, holiday = line.split()
+        fields = line.split()
+        if len(fields) != 7:
+            raise ValueError(f"bad rules row (7 fields, the last a source): {line.strip()}")
+        review_type, months, years, event, rule, holiday, source = fields
         first, last = (int(y) for y in years.split("-"))
-        if review_type not in REVIEW_TYPES or event not in EVENTS or holiday not in ("prev", "keep"):
+        if (review_type not in REVIEW_TYPES or event not in EVENTS or holiday not in ("prev", "keep")
+                or source not in RULE_SOURCES):
             raise ValueError(f"bad rules row: {line.strip()}")
         if not _RULE.match(rule) or (rule.startswith("eom") and _RULE.match(rule)["off"]):
             raise ValueError(f"bad rule {rule!r} in rules row: {line.strip()}")
         for month in months.split(","):
-            rows.append((review_type, int(month), first, last, event, rule, holiday))
+            rows.append((review_type, int(month), first, last, event, rule, holiday, source))
     return pl.DataFrame(rows, schema=RULES_SCHEMA, orient="row")
 
 
@@ -138,6 +155,11 @@ def review_key(year: int, month: int) -> str:
 def nth_friday(year: int, month: int, n: int) -> date:
     first = date(year, month, 1)
     return first + timedelta(days=(4 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def last_friday(year: int, month: int) -> date:
+    end = date(year, month, _cal.monthrange(year, month)[1])
+    return end - timedelta(days=(end.weekday() - 4) % 7)
 
 
 def last_session_of_month(year: int, month: int) -> date:
@@ -157,7 +179,8 @@ def _nominal(rule: str, year: int, month: int, anchor: date | None) -> date:
     if m["mm"]:
         return date(year, int(m["mm"]), int(m["dd"]))
     if m["nth"]:
-        return nth_friday(year, month, int(m["nth"])) + _offset(m["off"])
+        friday = last_friday(year, month) if m["nth"] == "L" else nth_friday(year, month, int(m["nth"]))
+        return friday + _offset(m["off"])
     if m["back"]:
         y, mo = divmod(year * 12 + month - 1 - int(m["back"]), 12)
         return last_session_of_month(y, mo + 1)
@@ -195,6 +218,12 @@ def _project_review(year: int, month: int, rules: dict[str, tuple[str, str]]) ->
     return out
 
 
+def rule_basis(rule: str, holiday: str, source: str) -> str:
+    """What a projected date rests on: its rule (section 3.2 of docs/methodology.md) and source."""
+    roll = "" if rule == "next" else " (previous session if not one)" if holiday == "prev" else " (kept on a holiday)"
+    return f"rule {rule}{roll}: {RULE_SOURCES[source]}"
+
+
 def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every projected event of the reviews whose key falls in `year` (recon_year = year)."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
@@ -209,8 +238,9 @@ def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFra
         ["review_type", "month"], maintain_order=True
     ):
         spec = {r["event"]: (r["rule"], r["holiday"]) for r in group.iter_rows(named=True)}
+        basis = {r["event"]: rule_basis(r["rule"], r["holiday"], r["source"]) for r in group.iter_rows(named=True)}
         for event, d in _project_review(year, month, spec):
-            rows.append((year, review_key(year, month), review_type, event, d, "projected", None))
+            rows.append((year, review_key(year, month), review_type, event, d, "projected", None, basis[event]))
     frame = pl.DataFrame(rows, schema=CALENDAR_SCHEMA, orient="row")
     return frame.sort("date", "review", "review_type", "event")
 

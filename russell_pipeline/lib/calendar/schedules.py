@@ -240,7 +240,7 @@ def _published(rows: list[tuple], src: _Source, sha256: str) -> PublishedSchedul
         if others:
             conflicts += [(review, review_type, event, d, n, first, n0) for d, n in others]
             continue
-        out.append((int(review[:4]), review, review_type, event, first, "published", sha256))
+        out.append((int(review[:4]), review, review_type, event, first, "published", sha256, f"published: {src.path}"))
     frame = pl.DataFrame(out, schema=CALENDAR_SCHEMA, orient="row").sort("date", "review", "review_type", "event")
     return PublishedSchedule(frame, _contradictions(conflicts, src))
 

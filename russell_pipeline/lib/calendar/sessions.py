@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import exchange_calendars as xcals
 import pandas as pd
 
-FIRST_DAY = date(2005, 1, 1)
+FIRST_DAY = date(1989, 1, 1)  # the calendar's first year (rules.FIRST_YEAR); XNYS covers it
 LAST_DAY = date(2035, 12, 31)
 
 
@@ -52,7 +52,10 @@ def previous_session(d: date) -> date:
     _check_bounds(d)
 
     all_ = _all_sessions()
-    return all_[bisect.bisect_right(all_, d) - 1]
+    i = bisect.bisect_right(all_, d) - 1
+    if i < 0:
+        raise ValueError(f"no NYSE session on or before {d} within the calendar bounds {FIRST_DAY}..{LAST_DAY}")
+    return all_[i]
 
 
 def next_session(d: date) -> date:

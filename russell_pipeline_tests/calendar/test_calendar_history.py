@@ -1,0 +1,141 @@
+"""The reconstitution calendar 1989-2009: dates typed by hand from each era's rule and a wall calendar.
+
+Eras (docs/methodology.md section 3.3): rank day as of May 31 (the last session on or before it);
+recon_close the last trading day of June until 2003, the last Friday of June 2004-2006, the fourth
+Friday from 2007; effective_open the next session; from 2004 preliminary lists two weeks before
+recon_close and an update each Friday after.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import exchange_calendars as xcals
+import polars as pl
+import pytest
+
+from russell_pipeline.lib.calendar.rules import project_calendar
+from russell_pipeline.lib.calendar.sessions import is_session
+from russell_pipeline_tests.helpers import cli
+
+# year, rank_day, recon_close, effective_open: each worked out on a calendar of that June.
+TYPED_TEXT = """
+1989 1989-05-31 1989-06-30 1989-07-03  1 June a Thursday: May 31 a Wednesday; June 30 a Friday (the 5th)
+1990 1990-05-31 1990-06-29 1990-07-02  1 June a Friday: June 30 a Saturday, so Friday 29 June
+1992 1992-05-29 1992-06-30 1992-07-01  1 June a Monday: May 31 a Sunday; June 30 a Tuesday, not a Friday
+1995 1995-05-31 1995-06-30 1995-07-03  1 June a Thursday: Friday 30 June; Monday 3 July (July 4 a Tuesday)
+1997 1997-05-30 1997-06-30 1997-07-01  1 June a Sunday: May 31 a Saturday; Monday 30 June
+2001 2001-05-31 2001-06-29 2001-07-02  1 June a Friday: June 30 a Saturday, so Friday 29 June
+2003 2003-05-30 2003-06-30 2003-07-01  1 June a Sunday: the last year on the last trading day of June
+2004 2004-05-28 2004-06-25 2004-06-28  Memorial Day 31 May; last Friday 25 June, open 28 June (release of Feb 2004)
+2005 2005-05-31 2005-06-24 2005-06-27  Memorial Day 30 May; Friday 24 June (Russell's April 2005 schedule)
+2006 2006-05-31 2006-06-30 2006-07-03  Fridays 2..30: the last, 30 June (Russell, June 2006), not the 4th (23rd)
+2007 2007-05-31 2007-06-22 2007-06-25  Fridays 1..29: the last is the 29th, so 22 June (release of 11 June 2007)
+2008 2008-05-30 2008-06-27 2008-06-30  1 June a Sunday: May 31 a Saturday; Fridays 6, 13, 20, 27
+2009 2009-05-29 2009-06-26 2009-06-29  1 June a Monday: May 31 a Sunday; Fridays 5, 12, 19, 26
+"""
+TYPED = [(int(f[0]), *f[1:4]) for f in (line.split(maxsplit=4) for line in TYPED_TEXT.strip().splitlines())]
+
+# (year, preliminary_list, [updated_preliminary_list ...]) from 2004 on, two weeks before recon_close:
+LISTS = [
+    # Friday 11 June 2004 the NYSE was closed (President Reagan's funeral): the rule's holiday move
+    # gives Thursday 10 June; the update Friday 18 June.
+    (2004, "2004-06-10", ["2004-06-18"]),
+    (2005, "2005-06-10", ["2005-06-17"]),  # both published (Russell, April and June 2005)
+    (2006, "2006-06-16", ["2006-06-23"]),  # the update published (Russell, June 2006)
+    (2007, "2007-06-08", ["2007-06-15"]),
+    (2009, "2009-06-12", ["2009-06-19"]),
+]
+
+
+def _events(year: int) -> dict[str, list[str]]:
+    cal = project_calendar(year).filter(review=f"{year}-06")
+    out: dict[str, list[str]] = {}
+    for row in cal.sort("date").iter_rows(named=True):
+        out.setdefault(row["event"], []).append(str(row["date"]))
+    return out
+
+
+@pytest.mark.parametrize(("year", "rank_day", "recon_close", "effective_open"), TYPED, ids=[t[0] for t in TYPED])
+def test_rank_day_recon_close_and_effective_open_by_era(year, rank_day, recon_close, effective_open):
+    got = _events(year)
+    assert (got["rank_day"], got["recon_close"], got["effective_open"]) == ([rank_day], [recon_close],
+                                                                           [effective_open])
+
+
+@pytest.mark.parametrize(("year", "preliminary", "updates"), LISTS, ids=[t[0] for t in LISTS])
+def test_list_releases_from_2004(year, preliminary, updates):
+    got = _events(year)
+    assert got["preliminary_list"] == [preliminary] and got["updated_preliminary_list"] == updates
+
+
+def test_no_list_release_before_2004_and_nothing_but_june():
+    # Nothing dates a list release before 2004, and the quarterly IPO reviews start in 2016.
+    for year in range(1989, 2004):
+        assert set(_events(year)) == {"rank_day", "recon_close", "effective_open"}
+    for year in range(1989, 2010):
+        cal = project_calendar(year)
+        assert set(cal["review"]) == {f"{year}-06"} and set(cal["review_type"]) == {"annual_reconstitution"}
+
+
+def test_every_date_1989_2009_is_an_nyse_session_by_the_exchange_calendar():
+    # Checked against exchange-calendars directly, not through the project's session helpers.
+    xnys = xcals.get_calendar("XNYS", start="1989-01-01", end="2009-12-31")
+    cal = pl.concat([project_calendar(year) for year in range(1989, 2010)])
+    assert cal.height == 15 * 3 + 6 * 5  # 1989-2003: 3 events a year; 2004-2009: 5
+    off = [(r["event"], r["date"]) for r in cal.iter_rows(named=True) if not xnys.is_session(r["date"])]
+    assert off == []
+
+
+def test_special_closures_of_the_period_come_from_the_exchange_calendar():
+    # Days the NYSE closed that a weekday rule could land on (typed from history).
+    for closed in (date(1994, 4, 27), date(2001, 9, 11), date(2001, 9, 14), date(2004, 6, 11), date(2007, 1, 2)):
+        assert not is_session(closed), closed
+    assert is_session(date(1989, 1, 3)) and is_session(date(2001, 9, 17))
+
+
+def test_every_row_names_its_rule_and_source():
+    cal = pl.concat([project_calendar(year) for year in range(1989, 2010)])
+    assert cal["basis"].null_count() == 0
+    close = dict(cal.filter(event="recon_close").select("recon_year", "basis").iter_rows())
+    assert close[1995].startswith("rule d06-30 (previous session if not one): ")
+    assert close[2005].startswith("rule friL ") and close[2008].startswith("rule fri4 ")
+    assert all("11 February 2004" in close[y] for y in range(1989, 2007))
+    assert "11 June 2007" in close[2007]
+    assert cal.filter(event="preliminary_list")["basis"].str.contains("inferred").all()
+
+
+def test_calendar_1995_prints_its_events_with_their_sources():
+    done = cli("calendar", "1995")
+    assert done.returncode == 0, done.stderr.decode()
+    rows = pl.read_csv(io.BytesIO(done.stdout), try_parse_dates=True)
+    assert rows.select("event", "date", "source").rows() == [
+        ("rank_day", date(1995, 5, 31), "projected"),
+        ("recon_close", date(1995, 6, 30), "projected"),
+        ("effective_open", date(1995, 7, 3), "projected"),
+    ]
+    basis = rows["basis"].to_list()
+    assert basis[0].startswith("rule d05-31 ") and "May 31" in basis[0]
+    assert basis[1].startswith("rule d06-30 ") and "last trading day of June" in basis[1]
+    assert basis[2].startswith("rule next") and "next open" in basis[2]
+
+
+def test_year_partitions_start_in_1989():
+    from russell_pipeline.defs.partitions import recon_years
+
+    keys = recon_years.get_partition_keys()
+    assert keys[:2] == ["1989", "1990"] and "2009" in keys
+
+
+def test_ics_events_carry_their_basis():
+    import icalendar
+
+    from russell_pipeline.lib.calendar.ics import to_ics
+
+    events = icalendar.Calendar.from_ical(to_ics(project_calendar(1995))).walk("VEVENT")
+    descriptions = {str(e["SUMMARY"]): str(e["DESCRIPTION"]) for e in events}
+    close = descriptions["Russell 1995-06 annual reconstitution: recon close (projected)"]
+    lines = close.splitlines()
+    assert lines[0] == "source: projected" and len(lines) == 2
+    assert lines[1].startswith("basis: rule d06-30 (previous session if not one): recon_close the last")
