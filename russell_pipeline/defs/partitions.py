@@ -3,12 +3,12 @@
 import dagster as dg
 
 from russell_pipeline.lib.market.contract import FIRST_REVIEW
+from russell_pipeline.planning.keys import FIRST_RECON_YEAR, YEARS_AHEAD
 
-# Reconstitution years: from 2010, the first year `fetch` knows published lists for (the calendar
-# rules start in 2016; earlier years hold what their documents publish), to four years ahead so
-# the calendar shows projected future years.
+# Reconstitution years: from FIRST_RECON_YEAR (2010), the first year `fetch` knows published lists
+# for, to YEARS_AHEAD years past the current one (planning/keys.py lists the same keys without Dagster).
 recon_years = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start="2010", fmt="%Y", end_offset=5
+    cron_schedule="0 0 1 1 *", start=str(FIRST_RECON_YEAR), fmt="%Y", end_offset=YEARS_AHEAD + 1
 )
 
 # Index reviews YYYY-03/06/09/12 from the index's first review (2019-03: a review holds weights
