@@ -49,6 +49,8 @@ bench: setup
 	$(BIN)/python bench/hostile_inputs.py
 	$(BIN)/python bench/membership_bench.py
 	$(BIN)/python bench/startup_bench.py
+	$(BIN)/python bench/publish_bench.py
+	$(BIN)/python bench/events_bench.py
 
 # Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md).
 bench-scaling: setup

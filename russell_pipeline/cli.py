@@ -140,7 +140,7 @@ def cmd_query(args, settings: Settings) -> int:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from russell_pipeline.planning.runs import build
+    from russell_pipeline.planning.build import build
 
     lake = _lake(settings)
     if lake.location is None and not lake.root.is_dir():

@@ -3,13 +3,12 @@
 import dagster as dg
 
 from russell_pipeline.lib.market.contract import FIRST_REVIEW
+from russell_pipeline.planning.keys import FIRST_RECON_YEAR, YEARS_AHEAD
 
-# Reconstitution years: from 1989, the first annual June reconstitution and the calendar rules'
-# first year (lib/calendar/rules.py FIRST_YEAR; years without documents hold only the projected
-# calendar, their document tables not materialized), to four years ahead so the calendar shows
-# projected future years.
+# Reconstitution years: from FIRST_RECON_YEAR (1989, the first annual June reconstitution and the
+# calendar rules' first year; years without documents hold only the projected calendar), to YEARS_AHEAD years past the current one (planning/keys.py lists the same keys without Dagster).
 recon_years = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start="1989", fmt="%Y", end_offset=5
+    cron_schedule="0 0 1 1 *", start=str(FIRST_RECON_YEAR), fmt="%Y", end_offset=YEARS_AHEAD + 1
 )
 
 # Index reviews YYYY-03/06/09/12 from the index's first review (2019-03: a review holds weights

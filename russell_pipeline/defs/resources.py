@@ -14,8 +14,8 @@ import dagster as dg
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.limits import MB, Limits
-from russell_pipeline.lib.market.synthetic import borrowed_tickers
-from russell_pipeline.planning import digests
+from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS
+from russell_pipeline.planning.stale import feed_fingerprint
 from russell_pipeline.settings import (
     DEFAULT_CACHE,
     DEFAULT_LAKE,
@@ -97,7 +97,7 @@ class MarketSource(dg.ConfigurableResource):
     # Last session the synthetic feed covers; empty means the last completed NYSE session.
     synthetic_end: str = ""
     max_stale_sessions: int = 10
-    synthetic_stocks: int = 3000
+    synthetic_stocks: int = DEFAULT_STOCKS
     # The time it is (ISO 8601 with its offset); empty for the system clock. Tests set it.
     now: str = ""
 
@@ -109,14 +109,8 @@ class MarketSource(dg.ConfigurableResource):
         return date.fromisoformat(self.synthetic_end) if self.synthetic_end else self.last_session()
 
     def fingerprint(self, symbols: list[str]) -> object:
-        """What the market data would be made from now: the folder's files, or the synthetic
-        feed's settings and the tickers it borrows from the ingested lists (those only: symbols
-        past the feed's stock count do not reach it, so they do not change its digest)."""
-        if self.folder:
-            files = sorted(p for p in Path(self.folder).glob("*") if p.is_file())
-            return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
-        borrowed = borrowed_tickers(symbols, self.synthetic_stocks)
-        return ["synthetic", self.end_date(), self.synthetic_stocks, digests.digest(borrowed)]
+        """What the market data would be made from now (planning/stale.py `feed_fingerprint`)."""
+        return feed_fingerprint(self.folder, symbols, self.synthetic_stocks, self.end_date)
 
 
 class FetchSettings(dg.ConfigurableResource):

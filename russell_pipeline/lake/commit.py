@@ -22,7 +22,8 @@ A partition of a partitioned table that holds no rows is **not materialized** (t
 once, for every asset): its rows are written (none, so an emptied partition is cleared) and its
 lineage recorded, so the planner does not ask for it again, but Dagster shows it missing, not green.
 Its facts go to an `AssetObservation` of that partition whose `status` says why (`not materialized:
-no documents under raw/2013/`), and to the run's log. Dagster 1.13 materializes an output for every
+no documents under raw/2013/`), and to the run's log (one entry per asset naming each such partition
+and why: Dagster writes every log line as an event to its storage). Dagster 1.13 materializes an output for every
 partition of a ranged run, so when some partitions are empty the asset's output is skipped (its specs
 are `skippable` / `output_required=False`) and each filled partition gets its own
 `AssetMaterialization` instead. A skipped output skips the steps that depend on it *in the same
@@ -169,13 +170,15 @@ def commit(
                 context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
             yield dg.MaterializeResult(asset_key=asset, data_version=version)
             continue
+        said = []
         for key, partition_meta in meta.items():
             if key in empty:
                 why = f"{NOT_MATERIALIZED}: {partition_meta.get(STATUS) or 'no rows'}"
-                context.log.info(f"{asset} {key}: {why}")
+                said.append(f"{asset} {key}: {why}")
                 yield dg.AssetObservation(asset_key=asset, partition=key, metadata={**partition_meta, STATUS: why})
             else:
                 yield dg.AssetMaterialization(asset_key=asset, partition=key, metadata=partition_meta)
+        context.log.info("\n".join(said))  # one event in the run's log, not one per partition
 
 
 def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:

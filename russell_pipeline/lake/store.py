@@ -9,13 +9,16 @@ are not atomic. Data files are plain Parquet in hive folders (`<column>=<key>/`)
 
 `warehouse.duckdb` holds one view per table over the files of its current version, with paths
 relative to the lake (`lake_root`, default the working directory), so a copied lake reads its
-own files. It is rebuilt whole and swapped in by rename: a process reading the old file keeps
-its snapshot (whose files outlive the retention), and no reader can block a writer.
+own files. A new one is made from a copy of the old (only the views of changed tables made again)
+and swapped in by rename: a process reading the old file keeps its snapshot (whose files outlive
+the retention), and no reader can block a writer.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -270,6 +273,10 @@ class Lake:
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
+    def holds_lock(self) -> bool:
+        """Whether this process holds the lake's writer lock now."""
+        return str((self.root / LOCK).absolute()) in Lake._held
+
     @staticmethod
     def _acquire(fd: int, path: str, timeout: float) -> None:
         deadline, told = time.monotonic() + timeout, False
@@ -483,20 +490,25 @@ class Lake:
                 continue
         return out
 
-    def _versions(self) -> dict[str, int]:
-        return {name: dt.version() for name, dt in self.readable_tables().items()}
-
     def published_versions(self) -> dict[str, int]:
         """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
+        return {name: version for name, (version, _) in self._published_views().items()}
+
+    def _published_views(self) -> dict[str, tuple[int, str | None]]:
+        """Table -> (Delta version, digest of its view) in the current warehouse file; the digest is
+        None in a file from before the registry kept them (then `publish` makes every view again)."""
         if self.location and not self._fetch_warehouse():
             return {}
         if not self.warehouse.exists():
             return {}
         try:
             with duckdb.connect(str(self.warehouse), read_only=True) as con:
-                return dict(con.sql(f"SELECT table_name, version FROM {REGISTRY}").fetchall())
+                cursor = con.execute(f"SELECT * FROM {REGISTRY}")
+                columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error:
             return {}
+        return {(row := dict(zip(columns, values)))["table_name"]: (row["version"], row.get("definition"))
+                for values in rows}
 
     def published(self, table: str) -> pl.DataFrame | None:
         """The table as readers see it: at the version of the last published snapshot (None if none)."""
@@ -504,32 +516,41 @@ class Lake:
         return None if version is None else self.scan(table, version).collect()
 
     def publish(self, timeout: float | None = None) -> bool:
-        """Rebuild warehouse.duckdb over every table's current version, when any version changed.
+        """Make warehouse.duckdb show every table's current version, when any version changed.
 
-        The new file is written beside the old one and renamed over it, so readers never block
-        this and never see a half-made catalog: the views and the `lake_tables` registry are one
-        snapshot of table versions, swapped at once. Returns whether a new file was published;
-        `timeout`: how long to wait for the writer lock (default the lake's).
+        The new file is made beside the old one and renamed over it, so readers never block this
+        and never see a half-made catalog: the views and the `lake_tables` registry are one
+        snapshot of table versions, swapped at once. It starts as a copy of the published file, in
+        which only the views whose definition changed (their table's files, or the code that writes
+        the view) are made again, since making a view reads the footers of its files; when a table
+        came or went, or a macro changed, every view is made in a new file. Returns whether a
+        new file was published; `timeout`: how long to wait for the writer lock (default the lake's).
         """
-        if self._versions() == self.published_versions():
+        tables, published = self.readable_tables(), self._published_views()
+        if {name: dt.version() for name, dt in tables.items()} == {n: v for n, (v, _) in published.items()}:
             return False  # nothing changed: no lock taken, no file touched
+        held = self.holds_lock()
         with self.locked(timeout):
-            tables = self.readable_tables()
+            if not held:  # another writer may have committed before this process took the lock
+                tables, published = self.readable_tables(), self._published_views()
             versions = {name: dt.version() for name, dt in tables.items()}
-            if versions == self.published_versions():
+            if versions == {name: version for name, (version, _) in published.items()}:
                 return False
+            views = {name: self._view_sql(name, dt) for name, dt in tables.items()}
+            macros = {name: path.read_text() for name in tables if (path := MACROS / f"{name}.sql").is_file()}
+            # A view's definition: its SQL (its files, its columns) and the macros over the views.
+            definitions = {name: hashlib.sha256(json.dumps([sql, macros]).encode()).hexdigest()[:16]
+                           for name, sql in views.items()}
+            # Views are made again only in a copy holding the same tables and macros; otherwise all are.
+            keep = ({n for n in views if published[n][1] == definitions[n]} if set(published) == set(views)
+                    else set())
             with self.scratch() as folder:
                 tmp = folder / WAREHOUSE
-                with duckdb.connect(str(tmp)) as con:
-                    self._attach_store(con)
-                    for name, dt in tables.items():
-                        con.execute(self._view_sql(name, dt))
-                    for macros in (MACROS / f"{name}.sql" for name in tables):  # after every view they may read
-                        if macros.is_file():
-                            con.execute(macros.read_text())
-                    con.execute(f"CREATE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT)")
-                    con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)",
-                                    [(n, versions[n], len(dt.file_uris())) for n, dt in tables.items()])
+                try:
+                    self._make_warehouse(tmp, tables, views, macros, versions, definitions, keep)
+                except duckdb.Error:  # the copy could not be used (a user's session changing it): anew
+                    tmp = folder / f"anew-{WAREHOUSE}"
+                    self._make_warehouse(tmp, tables, views, macros, versions, definitions, set())
                 with open(tmp, "rb") as f:
                     os.fsync(f.fileno())
                 _fault(WAREHOUSE, "staged")
@@ -537,6 +558,27 @@ class Lake:
                     remote.put(tmp, f"{self.location}/{WAREHOUSE}")
                 os.replace(tmp, self.warehouse)
             return True
+
+    def _make_warehouse(self, tmp: Path, tables: dict[str, DeltaTable], views: dict[str, str], macros: dict[str, str],
+                        versions: dict[str, int], definitions: dict[str, str], keep: set[str]) -> None:
+        """The warehouse file at `tmp`: a copy of the published one keeping the views of `keep`, the
+        other views made again (all of them, and the macros, in a new file when `keep` is empty)."""
+        if keep:
+            shutil.copyfile(self.warehouse, tmp)
+        with duckdb.connect(str(tmp)) as con:
+            self._attach_store(con)
+            con.execute("BEGIN")  # one commit for the whole catalog, not one per statement
+            for name in set(views) - keep:
+                con.execute(f'DROP VIEW IF EXISTS "{name}"')
+                con.execute(views[name])
+            if not keep:  # after every view they may read (a table macro binds when it is called)
+                for text in macros.values():
+                    con.execute(text)
+            con.execute(f"CREATE OR REPLACE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT, "
+                        "definition VARCHAR)")
+            con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?)",
+                            [(n, versions[n], len(dt.file_uris()), definitions[n]) for n, dt in tables.items()])
+            con.execute("COMMIT")
 
     def _fetch_warehouse(self) -> bool:
         """Refresh the local copy of an object-store lake's published warehouse (False: none yet)."""

@@ -1,4 +1,5 @@
-"""`build`, the main job: every out-of-date partition of every asset, as recorded runs in the Dagster instance.
+"""The runs of a `build` with work (planning/build.py decides first, without Dagster, whether it has
+any): every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
 levels), then the membership tables over every year, each only where its inputs changed
@@ -20,18 +21,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, recon_years, reviews
-from russell_pipeline.defs.resources import mark_dead_runs_failed, resources
+from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
+from russell_pipeline.defs.resources import mark_dead_runs_failed
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.commit import IN_BUILD, NOT_MATERIALIZED, STATUS
 from russell_pipeline.lake.store import Lake, LakeError
-from russell_pipeline.lake.tables import ingested_symbols
 from russell_pipeline.planning import attempts, digests, stale
+from russell_pipeline.planning.keys import review_keys, year_keys
 from russell_pipeline.settings import Settings
-
-TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
-          "market_memberships", "market_source", "quarterly_weights", "index_levels", "pro_forma_weights", "membership_history",
-          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
 
 
 def instance_for(lake: Lake) -> dg.DagsterInstance:
@@ -90,7 +87,7 @@ def not_materialized(result) -> list[str]:
         for asset, keys in assets.items():
             by_keys.setdefault(tuple(sorted(keys)), []).append(asset)
         for keys, names in by_keys.items():
-            every = (recon_years if len(keys[0]) == 4 else reviews).get_partition_keys()
+            every = year_keys() if len(keys[0]) == 4 else review_keys()
             spans = ", ".join(a if a == b else f"{a}..{b}" for a, b in digests.ranges(list(keys), every))
             lines.append(f"{', '.join(names)} {spans}: {reason}")
     return lines
@@ -170,27 +167,13 @@ class _Runner:
                              attempt=attempt([key]))
 
 
-def build(settings: Settings, verbose: bool = False) -> int:
-    """Every out-of-date partition, then one new warehouse: readers see the tables of the previous
-    build until this one ends, then all of this one's (lake/commit.py leaves publishing to it).
-
-    The build holds the lake's writer lock from before it plans until it has published, so builds
-    started together run one after the other, and each plans on what the one before it left."""
-    lake = Lake.from_settings(settings)
-    lake.check_writable()
+def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> list[str]:
+    """Plan and run every stage on the locked lake (planning/build.py holds the lock and publishes);
+    the failures, one line each. Runs left STARTED by a process that died are marked failed first."""
     instance = instance_for(lake)
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    with lake.locked():
-        failures = _build(lake, _Runner(instance, settings, verbose))
-        lake.publish()
-    _summary(lake)
-    if failures:
-        print(f"build finished with {len(failures)} failure(s):", file=sys.stderr)
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return _build(lake, _Runner(instance, settings, verbose))
 
 
 def _build(lake: Lake, runner: _Runner) -> list[str]:
@@ -203,29 +186,25 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
         print(line, flush=True)
     if unrecorded:  # written before checksums were kept, or by `fetch`: recorded as found
         checksums.record(lake, unrecorded)
-    years = recon_years.get_partition_keys()
-    now = stale.year_digests(lake, years)
-    out_of_date = {asset: digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()}
-    todo = sorted(set(out_of_date["documents"]) | set(out_of_date["recon_calendar"]))
+    years, now, todo = stale.years_out_of_date(lake)
     print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({', '.join(todo)})" if todo else ""), flush=True)
     # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
     runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 
-    fingerprint = resources(runner.settings)["market"].fingerprint(ingested_symbols(lake))
+    fingerprint = stale.market_fingerprint(runner.settings, lake)
     if stale.market_stale(lake, fingerprint):
         runner.run("market_job", "market_data", attempt=stale.market_attempt(fingerprint))
     else:
         print("market_data: up to date", flush=True)
 
-    expected = stale.review_digests(lake)
-    out_of_date = {asset: digests.out_of_date(now, lake.lineage(asset)) for asset, now in expected.items()}
+    expected, out_of_date = stale.reviews_out_of_date(lake)
     keys = sorted(set().union(*out_of_date.values()))
     print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
     # the levels from the period before it on (each period starts from the one before); the pro-forma
     # weights last, after the weights they trade from and are checked against.
     for asset in ("quarterly_weights", "index_levels", "pro_forma_weights"):
-        runner.ranges("reviews_job", out_of_date[asset], reviews.get_partition_keys(), retry_alone=False,
+        runner.ranges("reviews_job", out_of_date[asset], review_keys(), retry_alone=False,
                       inputs=expected[asset], asset=asset)
 
     if stale.membership_stale(lake):
@@ -233,17 +212,4 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
     else:
         print("membership: up to date", flush=True)
 
-    removed = lake.vacuum()
-    if removed:
-        print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
     return runner.failures
-
-
-def _summary(lake: Lake) -> None:
-    counts = lake.counts()  # the tables the warehouse has a view of
-    if not counts:
-        return
-    print(f"tables in {lake.warehouse}:")
-    for table in TABLES:
-        if table in counts:
-            print(f"  {table:<26}{counts[table]:>12,} rows")

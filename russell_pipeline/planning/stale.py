@@ -8,15 +8,26 @@ planned after the years and the market data are current.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
 import polars as pl
 
-from russell_pipeline.defs.partitions import reviews
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.tables import ingested_symbols
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.weights import review_dates
-from russell_pipeline.planning import attempts, digests
+from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS, borrowed_tickers
+from russell_pipeline.planning import digests, keys
+from russell_pipeline.settings import Settings
+
+# Nothing here imports Dagster: `build` plans with these before it knows it has a run to launch
+# (planning/build.py). The attempt keys (planning/attempts.py, which reads the Dagster instance)
+# are imported by the functions that give them, which only a build with work calls.
 
 YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/documents/jobs.py)
 
@@ -27,6 +38,14 @@ def year_digests(store: Lake, years: list[str]) -> dict[str, dict[str, str]]:
     return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
 
 
+def years_out_of_date(store: Lake) -> tuple[list[str], dict[str, dict[str, str]], list[str]]:
+    """(every year key, `year_digests` of them, the years whose documents or calendar are out of date)."""
+    years = keys.year_keys()
+    now = year_digests(store, years)
+    out = {asset: digests.out_of_date(expected, store.lineage(asset)) for asset, expected in now.items()}
+    return years, now, sorted(set(out["documents"]) | set(out["recon_calendar"]))
+
+
 def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
     """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
     return {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in year_digests(store, years).items()}
@@ -35,10 +54,29 @@ def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
 def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> str:
     """The attempt (planning/attempts.py) of a run of the year job over `years`: its inputs are the
     calendar's digests, which cover the year's files and both assets' code."""
+    from russell_pipeline.planning import attempts
+
     return attempts.key(YEAR_JOB, {y: year_digests["recon_calendar"][y] for y in years})
 
 
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
+
+
+def feed_fingerprint(folder: str, symbols: list[str], stocks: int, end: Callable[[], date]) -> object:
+    """What the market data would be made from now: the folder's files, or the synthetic feed's
+    settings (`end()`: its last session) and the tickers it borrows from the ingested lists (those
+    only: symbols past the feed's stock count do not reach it, so they do not change its digest)."""
+    if folder:
+        files = sorted(p for p in Path(folder).glob("*") if p.is_file())
+        return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
+    return ["synthetic", end(), stocks, digests.digest(borrowed_tickers(symbols, stocks))]
+
+
+def market_fingerprint(settings: Settings, store: Lake) -> object:
+    """The fingerprint of the market data the runs of a build with `settings` read (the `market`
+    resource of `resources(settings)`: the folder, else the synthetic feed to the last session)."""
+    return feed_fingerprint(settings.market_data, ingested_symbols(store), DEFAULT_STOCKS,
+                            lambda: last_completed_session(datetime.now(UTC)))
 
 
 def market_stale(store: Lake, fingerprint: object) -> bool:
@@ -46,6 +84,8 @@ def market_stale(store: Lake, fingerprint: object) -> bool:
 
 
 def market_attempt(fingerprint: object) -> str:
+    from russell_pipeline.planning import attempts
+
     return attempts.key("market_data", {MARKET_KEY: digests.market_inputs(fingerprint)})
 
 
@@ -57,15 +97,21 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
         return {"quarterly_weights": {}, "index_levels": {}, "pro_forma_weights": {}}
     # Only reviews that are partitions: a review outside them (a feed reaching past the current
     # quarter) has no partition to run, so it is never planned.
-    keys = set(members["review"].unique().to_list()) & set(reviews.get_partition_keys())
-    dates = review_dates(calendar).filter(pl.col("review").is_in(sorted(keys)))
+    partitions = set(members["review"].unique().to_list()) & set(keys.review_keys())
+    dates = review_dates(calendar).filter(pl.col("review").is_in(sorted(partitions)))
     return digests.review_inputs(dates, days, members)
+
+
+def reviews_out_of_date(store: Lake) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
+    """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...]}: the reviews each asset
+    must recompute)."""
+    expected = review_digests(store)
+    return expected, {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in expected.items()}
 
 
 def stale_reviews(store: Lake) -> dict[str, list[str]]:
     """{"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}: reviews to recompute."""
-    expected = review_digests(store)
-    return {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in expected.items()}
+    return reviews_out_of_date(store)[1]
 
 
 MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
@@ -97,4 +143,6 @@ def membership_stale(store: Lake) -> bool:
 
 
 def membership_attempt(store: Lake) -> str:
+    from russell_pipeline.planning import attempts
+
     return attempts.key("membership", {MEMBERSHIP_KEY: membership_inputs(store)[1]})

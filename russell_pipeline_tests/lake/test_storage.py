@@ -273,3 +273,45 @@ def test_explain_of_a_select_shows_its_plan(tmp_path, sql):
     lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     plan = lake.query(sql)
     assert plan.columns == ["explain_key", "explain_value"] and plan.height == 1
+
+
+def _registry(lake: Lake) -> dict[str, tuple]:
+    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+        return {r[0]: r[1:] for r in con.sql("SELECT table_name, version, definition FROM lake_tables").fetchall()}
+
+
+def _add_probe(lake: Lake) -> None:
+    """An object only a copy of the published warehouse holds (a file made anew has none)."""
+    with duckdb.connect(str(lake.warehouse)) as con:
+        con.execute("CREATE VIEW probe AS SELECT 1 AS one")
+
+
+def _has_probe(lake: Lake) -> bool:
+    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+        return bool(con.sql("SELECT count(*) FROM duckdb_views() WHERE view_name = 'probe'").fetchall()[0][0])
+
+
+def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.write("u", pl.DataFrame({"x": [1]}))
+    before = _registry(lake)
+    _add_probe(lake)
+    lake.write("u", pl.DataFrame({"x": [2]}))
+    after = _registry(lake)
+    # t's view is kept from the published file (a copy: the probe is still there), u's is made again.
+    assert _has_probe(lake) and after["t"] == before["t"]
+    assert after["u"][0] == before["u"][0] + 1 and after["u"][1] != before["u"][1]
+    assert _names(lake) == [(2020, "a")] and lake.query("SELECT x FROM u").rows() == [(2,)]
+    # A new table: every view is made in a new file.
+    lake.write("v", pl.DataFrame({"y": [3]}))
+    assert not _has_probe(lake) and _registry(lake)["t"] == before["t"]
+    assert _names(lake) == [(2020, "a")] and lake.query("SELECT y FROM v").rows() == [(3,)]
+    # A warehouse from before the registry kept view digests: every view is made again.
+    _add_probe(lake)
+    with duckdb.connect(str(lake.warehouse)) as con:
+        con.execute("ALTER TABLE lake_tables DROP COLUMN definition")
+    assert lake.published_versions() == {"t": 0, "u": 1, "v": 0}
+    lake.write("t", _frame(2021, ["b"]), "recon_year", [2021])
+    assert not _has_probe(lake) and _names(lake) == [(2020, "a"), (2021, "b")]
+    assert set(_registry(lake)) == {"t", "u", "v"}

@@ -102,6 +102,9 @@ def _log_prices(seed: int, st: _Stocks, n_days: int) -> np.ndarray:
     return st.logp0 + cum - at_listing - np.where(split, np.log(st.split_ratio), 0.0)
 
 
+DEFAULT_STOCKS = 3000  # the feed's stock count unless told (the `market` resource's too)
+
+
 def borrowed_tickers(symbols: Sequence[str], n: int) -> list[str]:
     """The tickers of `symbols` the feed names its first stocks after: the first `n` distinct ones.
     Nothing else of `symbols` reaches the feed, so its input digest covers exactly these."""
@@ -145,7 +148,7 @@ def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarr
 
 
 def synthetic_market_data(
-    end: date, symbols: Sequence[str] = (), n_stocks: int = 3000, seed: int = 20190101,
+    end: date, symbols: Sequence[str] = (), n_stocks: int = DEFAULT_STOCKS, seed: int = 20190101,
     start: date = date(2018, 1, 2),
 ) -> MarketData:
     """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`."""

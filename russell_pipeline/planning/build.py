@@ -1,0 +1,84 @@
+"""`build`, the main job: every out-of-date partition of every asset, then one new warehouse.
+
+Years first (documents and calendar), then the market data, then the reviews (weights and
+levels), then the membership tables over every year, each only where its inputs changed
+(planning/stale.py). A build first asks the lake, without importing Dagster, whether any of these
+is out of date, or any table changed behind a build, or any data file differs from its commit:
+when none is, it says so stage by stage, exactly as the full planner would, and launches nothing;
+otherwise the full planner (planning/runs.py) runs the stages as recorded Dagster runs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from russell_pipeline.lake import checksums
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.planning import stale
+from russell_pipeline.settings import Settings
+
+TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
+          "market_memberships", "market_source", "quarterly_weights", "index_levels", "pro_forma_weights",
+          "membership_history",
+          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
+
+
+def build(settings: Settings, verbose: bool = False) -> int:
+    """Every out-of-date partition, then one new warehouse: readers see the tables of the previous
+    build until this one ends, then all of this one's (lake/commit.py leaves publishing to it).
+
+    The build holds the lake's writer lock from before it plans until it has published, so builds
+    started together run one after the other, and each plans on what the one before it left."""
+    lake = Lake.from_settings(settings)
+    lake.check_writable()
+    with lake.locked():
+        planned = nothing_to_do(lake, settings)
+        if planned is not None:
+            for line in planned:
+                print(line, flush=True)
+            failures = []
+        else:
+            from russell_pipeline.planning.runs import run_stages  # Dagster: only for a build with work
+
+            failures = run_stages(lake, settings, verbose)
+        removed = lake.vacuum()
+        if removed:
+            print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
+        lake.publish()
+    _summary(lake)
+    if failures:
+        print(f"build finished with {len(failures)} failure(s):", file=sys.stderr)
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
+    """The lines the full planner prints when it launches no run (every stage up to date), or None
+    when it has work: the same questions as planning/runs.py `_build`, in its order, asked of the
+    locked lake. Nothing is written. (When no stage is out of date the full planner changes
+    nothing between stages, so asking every stage up front gives its answers.)"""
+    if lake.changed_outside():
+        return None
+    damage, unrecorded, _ = checksums.check(lake)
+    if damage or unrecorded:  # rebuilt, or recorded as found: the full planner writes
+        return None
+    years, _, todo = stale.years_out_of_date(lake)
+    if todo or stale.market_stale(lake, stale.market_fingerprint(settings, lake)):
+        return None
+    _, reviews = stale.reviews_out_of_date(lake)
+    if any(reviews.values()) or stale.membership_stale(lake):
+        return None
+    return [f"years: 0 of {len(years)} out of date", "market_data: up to date", "reviews: 0 out of date",
+            "membership: up to date"]
+
+
+def _summary(lake: Lake) -> None:
+    counts = lake.counts()  # the tables the warehouse has a view of
+    if not counts:
+        return
+    print(f"tables in {lake.warehouse}:")
+    for table in TABLES:
+        if table in counts:
+            print(f"  {table:<26}{counts[table]:>12,} rows")

@@ -1,0 +1,35 @@
+"""The partition keys of the two partitionings, without Dagster: what `build` plans over.
+
+defs/partitions.py declares the same partitionings to Dagster from these constants, and a test
+checks that Dagster's keys are these at many moments, so `build` can decide that nothing is out of
+date before it imports Dagster (planning/build.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from russell_pipeline.lib.market.contract import FIRST_REVIEW
+
+# Reconstitution years: from 1989, the first annual June reconstitution and the first year of the
+# calendar rules (lib/calendar/rules.py FIRST_YEAR; a test holds the two equal) ...
+FIRST_RECON_YEAR = 1989
+# ... to this many years past the current one, so the calendar shows projected future years.
+YEARS_AHEAD = 4
+
+
+def year_keys(now: datetime | None = None) -> list[str]:
+    """"1989" .. the current year (UTC) + YEARS_AHEAD."""
+    now = now or datetime.now(UTC)
+    return [str(y) for y in range(FIRST_RECON_YEAR, now.year + YEARS_AHEAD + 1)]
+
+
+def review_keys(now: datetime | None = None) -> list[str]:
+    """"YYYY-MM" of every review from FIRST_REVIEW to the one whose quarter holds now (UTC)."""
+    now = now or datetime.now(UTC)
+    year, month = int(FIRST_REVIEW[:4]), int(FIRST_REVIEW[5:])
+    out = []
+    while (year, month) <= (now.year, now.month):
+        out.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 3) if month == 12 else (year, month + 3)
+    return out

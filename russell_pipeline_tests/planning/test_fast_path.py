@@ -1,0 +1,108 @@
+"""`build` decides "nothing to do" before importing Dagster, and exactly when the full planner would."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from russell_pipeline.lake.checksums import data_files
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.tables import ingested_symbols
+from russell_pipeline.planning import digests, keys, stale
+from russell_pipeline.planning.build import build, nothing_to_do
+from russell_pipeline.settings import Settings
+from russell_pipeline_tests.helpers import flip_bytes
+from russell_pipeline_tests.lake.test_reliability import _lake
+from russell_pipeline_tests.planning.test_incremental import AMENDED_2019
+
+MOMENTS = ["2025-12-31T23:59:59", "2026-01-01T00:00:00", "2026-02-28T12:00:00", "2026-03-01T00:00:00",
+           "2026-05-31T23:59:59", "2026-06-01T00:00:00", "2026-09-15T08:00:00", "2026-12-01T00:00:00",
+           "2027-11-30T23:59:59", "2030-07-04T00:00:00"]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_the_partition_keys_without_dagster_are_dagsters(moment):
+    from russell_pipeline.defs.partitions import recon_years, reviews
+
+    now = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    assert keys.year_keys(now) == recon_years.get_partition_keys(current_time=now)
+    assert keys.review_keys(now) == reviews.get_partition_keys(current_time=now)
+    assert keys.year_keys(now)[0] == str(keys.FIRST_RECON_YEAR) and keys.year_keys(now)[-1] == str(now.year + 4)
+
+
+
+def test_the_first_partition_year_is_the_calendar_rules_first_year():
+    from russell_pipeline.lib.calendar.rules import FIRST_YEAR
+
+    assert keys.FIRST_RECON_YEAR == FIRST_YEAR == 1989
+
+def test_the_planners_market_fingerprint_is_the_resources(tmp_lake, small_market):
+    from russell_pipeline.defs.resources import resources
+
+    for settings in (Settings(market_data=str(small_market)).with_lake(tmp_lake), Settings().with_lake(tmp_lake)):
+        lake = Lake.from_settings(settings)
+        assert stale.market_fingerprint(settings, lake) == resources(settings)["market"].fingerprint(
+            ingested_symbols(lake))
+    assert stale.market_fingerprint(Settings(market_data=str(small_market)), lake)[0] == "folder"
+
+
+def _launched(out: str) -> list[str]:
+    """The run ids a build printed (one per run it launched)."""
+    return re.findall(r"\(run ([0-9a-f-]{36})\)", out)
+
+
+@pytest.mark.slow
+def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp_path, small_market, monkeypatch,
+                                                                             capsys):
+    root, env = _lake(tmp_path, small_market)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    lake = Lake.from_settings(settings)
+
+    def check(state: str) -> list[str] | None:
+        """The fast path's answer on the lake as it is, then what the full build does with it."""
+        fast = nothing_to_do(lake, settings)
+        capsys.readouterr()
+        assert build(settings) == 0, state
+        out = capsys.readouterr().out
+        assert (fast is None) == bool(_launched(out)), f"{state}: fast path {fast}, build printed:\n{out}"
+        if fast is not None:
+            assert out.splitlines()[:4] == fast, state
+        return fast
+
+    assert check("a new lake") is None
+    assert check("nothing changed") == ["years: 0 of 21 out of date", "market_data: up to date",
+                                        "reviews: 0 out of date", "membership: up to date"]
+    (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
+    assert check("a document added") is None
+    market = next(p for p in sorted(tmp_path.joinpath("lake_market").iterdir()) if p.is_file())
+    os.utime(market, ns=(market.stat().st_atime_ns, market.stat().st_mtime_ns + 10**9))
+    assert check("market data changed") is None
+    lake.write("market_source", lake.read("market_source"), publish=False)
+    assert check("a table changed behind the build") is None
+    flip_bytes(lake.tables / "quarterly_weights" / min(data_files(lake.delta("quarterly_weights"))))
+    assert check("a data file damaged") is None
+    monkeypatch.setitem(digests.CODE_VERSIONS, "index_levels", "edited")
+    assert check("the code of index_levels changed") is None
+    assert check("nothing changed after all that") is not None
+
+
+@pytest.mark.slow
+def test_a_build_with_nothing_to_do_does_not_import_dagster(tmp_path, small_market):
+    _, env = _lake(tmp_path, small_market)
+    code = ("import sys; from russell_pipeline.cli import main; rc = main(['build']); "
+            "print('dagster imported' if 'dagster' in sys.modules else 'no dagster'); sys.exit(rc)")
+    first = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
+                           check=False)
+    assert first.returncode == 0 and first.stdout.splitlines()[-1] == "dagster imported", first.stderr[-2000:]
+    again = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
+                           check=False)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.splitlines()[0] == "years: 0 of 21 out of date"
+    assert again.stdout.splitlines()[-1] == "no dagster"
