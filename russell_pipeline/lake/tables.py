@@ -12,7 +12,8 @@ from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
-from russell_pipeline.lib.market.contract import FIRST_REVIEW, MarketData
+from russell_pipeline.lib.market.contract import FIRST_REVIEW, SCHEMAS, MarketData
+from russell_pipeline.lib.market.partitions import YEAR
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -27,16 +28,18 @@ def market_source(store: Lake) -> str:
 def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
     """The validated market data as `market_data` stored it; dated tables from `since` on.
 
-    Reading only from `since` keeps a nightly run's cost independent of the length of history:
-    the tables are sorted by date, so Parquet row groups before it are skipped.
+    Reading only from `since` keeps a nightly run's cost independent of the length of history: the
+    tables are partitioned by year (lake/market.py), so earlier years' files are not opened, and
+    within a year they are sorted by date, so Parquet row groups before it are skipped.
     """
     scans = {name: store.scan(f"market_{name}") for name in MARKET_TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
         raise LakeError(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
     if since is not None:
-        scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
-    return MarketData(**{name: scan.collect() for name, scan in scans.items()})
+        scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
+                 for n, s in scans.items()}
+    return MarketData(**{name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()})
 
 
 def ingested_symbols(store: Lake) -> list[str]:

@@ -178,18 +178,39 @@ def write_market_data(md: MarketData, folder: str | Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------- one table
-def _validate(name: str, path: Path, out: Path, latest: date | None = None) -> None:
-    source = _source(name, path)
+def validate_table(name: str, path: Path, out: Path, latest: date | None = None, shown: Path | None = None,
+                   offset: int = 0) -> None:
+    """Validate one contract table's file into `out` (typed Parquet, source order); InputError on the first bad row.
+
+    `shown`, `offset`: the file an error names and the rows before `path`'s first (a CSV's appended
+    tail is validated alone, its errors naming the whole file's row and line)."""
+    _validate(name, path, out, latest, _Where(shown or path, offset))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The file an error names, and how many of its rows come before the rows being read."""
+
+    path: Path
+    offset: int = 0
+
+    def row(self, i: int) -> str:
+        return _row_ref(self.path, self.offset + i)
+
+
+def _validate(name: str, path: Path, out: Path, latest: date | None = None, where: _Where | None = None) -> None:
+    where = where or _Where(path)
+    source = _source(name, path, where.path)
     try:
         _typed(name, source).sink_parquet(out)
     except Exception as exc:  # any reader failure means a bad file for the user ...
         if _disk_full(exc):  # ... but a full disk is where the validated copy goes, not the file
-            raise InputError(out.parent, f"no space left on device while writing the validated copy of {path}: "
-                                         "free space, then build again (nothing was changed)") from None
-        raise _unreadable(path, exc) from exc
-    _check_rows(name, path, out, source, latest)
+            raise InputError(out.parent, f"no space left on device while writing the validated copy of "
+                                         f"{where.path}: free space, then build again (nothing was changed)") from None
+        raise _unreadable(where.path, exc) from exc
+    _check_rows(name, where, out, source, latest)
     if name in KEYS:
-        _check_unique(name, path, out)
+        _check_unique(name, where, out)
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -200,18 +221,18 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     return InputError(path, f"cannot read: {type(exc).__name__}: {exc}")
 
 
-def _source(name: str, path: Path) -> pl.LazyFrame:
+def _source(name: str, path: Path, shown: Path | None = None) -> pl.LazyFrame:
     """The contract columns of `path` as stored (CSV: all text, so a bad cell is reported with its
     row rather than by the reader); an absent optional column holds its default."""
     scan = pl.scan_csv(path, infer_schema=False) if path.suffix == ".csv" else pl.scan_parquet(path)
     try:
         columns = scan.collect_schema()
     except Exception as exc:  # any reader failure means a bad file for the user
-        raise _unreadable(path, exc) from exc
+        raise _unreadable(shown or path, exc) from exc
     schema = SCHEMAS[name]
     missing = [c for c in schema if c not in columns and (name, c) not in DEFAULTS]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}")
+        raise InputError(shown or path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}")
     return scan.select(pl.col(c) if c in columns else pl.lit(DEFAULTS[(name, c)]).alias(c) for c in schema)
 
 
@@ -266,7 +287,7 @@ def _checks(name: str, latest: date | None = None) -> list[tuple[str, pl.Expr, s
     return checks
 
 
-def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest: date | None = None) -> None:
+def _check_rows(name: str, where: _Where, typed: Path, source: pl.LazyFrame, latest: date | None = None) -> None:
     """The first row breaking any check, in one streaming pass over the typed table."""
     checks = _checks(name, latest)
     failed = pl.coalesce([pl.when(~ok.fill_null(False)).then(pl.lit(k)) for k, (_, ok, _) in enumerate(checks)])
@@ -283,7 +304,7 @@ def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest
         problem = "empty value" if empty else f"cannot read {cell!r} as {SCHEMAS[name][col]}"
     elif problem == "session":
         problem = _not_a_session(row[col])
-    raise InputError(path, f"column '{col}' {_row_ref(path, i)}: {problem}: {_show(row)}")
+    raise InputError(where.path, f"column '{col}' {where.row(i)}: {problem}: {_show(row)}")
 
 
 def _not_a_session(day: date) -> str:
@@ -292,7 +313,7 @@ def _not_a_session(day: date) -> str:
     return f"{day} is a {day:%A}, not an NYSE session" if day.weekday() >= 5 else f"{day} is an NYSE holiday"
 
 
-def _check_unique(name: str, path: Path, typed: Path) -> None:
+def _check_unique(name: str, where: _Where, typed: Path) -> None:
     """The earliest row whose key appears again, with the row repeating it."""
     key = KEYS[name]
     scan = pl.scan_parquet(typed).with_row_index("_row")
@@ -302,8 +323,8 @@ def _check_unique(name: str, path: Path, typed: Path) -> None:
     pairs = [pair for b in range(buckets) if (pair := _first_repeat(scan, key, hashed, hashed % buckets == b))]
     if pairs:
         i, j, row = min(pairs, key=lambda pair: pair[0])
-        raise InputError(path, f"column(s) {', '.join(key)}: duplicate key in {_row_ref(path, i)} and "
-                               f"{_row_ref(path, j)}: {_show(row)}")
+        raise InputError(where.path, f"column(s) {', '.join(key)}: duplicate key in {where.row(i)} and "
+                                     f"{where.row(j)}: {_show(row)}")
 
 
 def _key_hash(key: tuple[str, ...]) -> pl.Expr:
