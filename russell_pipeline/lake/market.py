@@ -10,7 +10,8 @@ file otherwise; and it replaces only the years whose digest changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import polars as pl
 
 from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import KEYS, SCHEMAS, validate_table
 from russell_pipeline.lib.market.partitions import (
     DATED,
@@ -26,8 +28,9 @@ from russell_pipeline.lib.market.partitions import (
     add_digests,
     changed_years,
     csv_tail,
+    extend_sha256,
     file_sha256,
-    grew_at_end,
+    may_have_grown,
     with_year,
     year_digests,
     year_of,
@@ -98,11 +101,8 @@ def read_file(store: Lake, name: str, path: Path | None, before: Previous | None
         return Update(pl.LazyFrame(schema=SCHEMAS[name]), pl.DataFrame(schema=DIGESTS_SCHEMA), None, None)
     size, last = path.stat().st_size, before.reads.get(name) if before else None
     if last is not None and last["file"] == path.name:
-        running = grew_at_end(path, last["bytes"], last["sha256"])
-        if running is not None and size == last["bytes"]:
-            return unchanged(name, last)
-        if running is not None:
-            added = _read_tail(store, name, path, last, running, tmp, latest, before)
+        if may_have_grown(path, last["bytes"]):
+            added = _appended(store, name, path, size, last, tmp, latest, before)
             if added is not None:
                 return added
         elif path.suffix != ".csv" and size == last["bytes"] and file_sha256(path).hexdigest() == last["sha256"]:
@@ -115,11 +115,31 @@ def read_file(store: Lake, name: str, path: Path | None, before: Previous | None
                                                  int(digests["rows"].sum()), code))
 
 
-def _read_tail(store: Lake, name: str, path: Path, last: dict, running, tmp: Path, latest: date | None,
+def _appended(store: Lake, name: str, path: Path, size: int, last: dict, tmp: Path, latest: date | None,
+              before: Previous) -> Update | None:
+    """The CSV read from its previous end, when its first bytes are still those read before (their
+    sha256 is computed beside the validation of the appended rows: hashlib runs outside the GIL);
+    None when they are not, or an appended row repeats a stored key: the file is then read whole."""
+    with ThreadPoolExecutor(1) as pool:
+        prefix = pool.submit(file_sha256, path, last["bytes"])
+        try:
+            added = _read_tail(store, name, path, last, tmp, latest, before) if size > last["bytes"] else \
+                unchanged(name, last)
+        except InputError:
+            if prefix.result().hexdigest() == last["sha256"]:
+                raise  # a bad appended row (the whole file's row and line)
+            added = None  # the beginning changed too: the whole file's validation says what is wrong
+        running = prefix.result()
+    if added is None or running.hexdigest() != last["sha256"]:
+        return None
+    return replace(added, read=added.read | {"sha256": extend_sha256(running, path, last["bytes"])})
+
+
+def _read_tail(store: Lake, name: str, path: Path, last: dict, tmp: Path, latest: date | None,
                before: Previous) -> Update | None:
     """The rows appended to CSV `path` since `last` was read, joined to the stored rows of their years;
     None when one repeats a stored key (the whole file is then read, and its error names both rows)."""
-    tail = csv_tail(path, last["bytes"], tmp / f"{name}.tail.csv", running)
+    tail = csv_tail(path, last["bytes"], tmp / f"{name}.tail.csv")
     out = tmp / f"{name}.tail.parquet"
     validate_table(name, tail, out, latest, shown=path, offset=last["rows"])
     added = pl.scan_parquet(out)
@@ -128,8 +148,7 @@ def _read_tail(store: Lake, name: str, path: Path, last: dict, running, tmp: Pat
     stored = stored_rows(store, name, years)
     if name in KEYS and stored.join(added, on=list(KEYS[name]), how="semi").head(1).collect().height:
         return None
-    read = _read_row(name, path, path.stat().st_size, running.hexdigest(), last["rows"] + int(digests["rows"].sum()),
-                     last["code"])
+    read = _read_row(name, path, path.stat().st_size, "", last["rows"] + int(digests["rows"].sum()), last["code"])
     return Update(pl.concat([stored, added]), add_digests(before.digests(name), digests), years, read)
 
 

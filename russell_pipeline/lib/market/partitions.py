@@ -83,27 +83,31 @@ def file_sha256(path: Path, size: int | None = None) -> hashlib._Hash:
     return h
 
 
-def grew_at_end(path: Path, size: int, sha256: str) -> hashlib._Hash | None:
-    """The running sha256 of `path`'s first `size` bytes when they are the bytes read before (`sha256`),
-    the file is at least that long and they end a line; else None (the file must be read whole)."""
+def may_have_grown(path: Path, size: int) -> bool:
+    """Whether CSV `path` can be the `size` bytes read before with rows appended: at least that long,
+    and those bytes end a line (whether they are the same bytes is `file_sha256`'s to say)."""
     if path.suffix != ".csv" or size <= 0 or path.stat().st_size < size:
-        return None
+        return False
     with open(path, "rb") as f:
         f.seek(size - 1)
-        if f.read(1) != b"\n":
-            return None
-    h = file_sha256(path, size)
-    return h if h.hexdigest() == sha256 else None
+        return f.read(1) == b"\n"
 
 
-def csv_tail(path: Path, start: int, out: Path, running: hashlib._Hash) -> Path:
-    """`out`: the header line of CSV `path` and its bytes from `start` on, a CSV of the appended rows;
-    those bytes go on into `running` (then the sha256 of the whole file)."""
+def extend_sha256(running: hashlib._Hash, path: Path, start: int) -> str:
+    """The sha256 of the whole file, from the running hash of its first `start` bytes."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        while block := f.read(_BLOCK):
+            running.update(block)
+    return running.hexdigest()
+
+
+def csv_tail(path: Path, start: int, out: Path) -> Path:
+    """`out`: the header line of CSV `path` and its bytes from `start` on, a CSV of the appended rows."""
     with open(path, "rb") as src, open(out, "wb") as dst:
         dst.write(src.readline())
         src.seek(start)
         while block := src.read(_BLOCK):
-            running.update(block)
             dst.write(block)
     return out
 
