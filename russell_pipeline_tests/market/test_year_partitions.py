@@ -184,3 +184,28 @@ def test_the_synthetic_feed_generates_and_writes_only_the_new_days_year(tmp_path
         for name in MARKET_TABLES:
             assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(whole, name).sort(pl.all()),
                                check_dtypes=False)
+
+
+def test_a_damaged_market_file_makes_market_data_rewrite_every_year(built):
+    """A year's file changed after its commit: its partition is no market_data partition, so the whole
+    asset is out of date, and the next run trusts no record: every year is written again, the file dropped."""
+    from russell_pipeline.lake import checksums
+    from russell_pipeline.planning.stale import MARKET_KEY
+
+    folder, root, instance = built
+    lake = Lake(root)
+    [old] = files(root, "market_prices")["2019"]
+    path = lake.tables / "market_prices" / old
+    data = bytearray(path.read_bytes())
+    data[100:164] = bytes(b ^ 0xFF for b in data[100:164])
+    path.write_bytes(bytes(data))
+    with lake.locked():
+        damage, _, _ = checksums.check(lake, every_byte=True)
+        [line] = checksums.forget(lake, damage)
+    assert line.endswith("market_data 2019 is rebuilt from its inputs")
+    assert MARKET_KEY not in lake.lineage("market_data")
+    result = run(root, instance, folder=str(folder))
+    assert result.success, failure_lines(result)
+    assert written(result).startswith("prices 2018..2021; shares 2018..2021")
+    assert old not in files(root, "market_prices")["2019"]
+    assert_stored_as_validated(root, folder)
