@@ -14,6 +14,7 @@ from russell_pipeline.lake.commit import Staged, commit
 from russell_pipeline.lake.tables import MARKET_TABLES, ingested_symbols
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data
+from russell_pipeline.lib.market.partitions import YEAR
 from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import MARKET_KEY
@@ -67,6 +68,7 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
                     "reviews": ", ".join(reviews),
                     "last_price_date": str(last),
                     stored.WRITTEN_FACT: written or "nothing (no year changed)",
+                    "partition_column": YEAR,  # of every market table (lib/market/partitions.py)
                     "dagster/uri": store.uri("market_prices"),
                     "dagster/row_count": night.rows("prices"),
                     **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
