@@ -52,9 +52,11 @@ bench: setup
 	$(BIN)/python bench/publish_bench.py
 	$(BIN)/python bench/events_bench.py
 
-# Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md).
+# Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md);
+# one new market day with 4 and 16 years of history at 15,000 stocks (docs/performance.md).
 bench-scaling: setup
 	$(BIN)/python bench/scaling_bench.py --stocks 3000 30000
+	$(BIN)/python bench/nightly_bench.py --market
 
 # Mutation testing (not in CI; roughly an hour on this 2-core machine): mutmut mutates the
 # modules listed under [tool.mutmut] in pyproject.toml, runs their unit tests against each mutant

@@ -1,6 +1,7 @@
 """Does a nightly run cost the same with 3 years of history as with 30?
 
     .venv/bin/python bench/nightly_bench.py [--data out/levels_bench/5000x30]
+    .venv/bin/python bench/nightly_bench.py --market [--stocks 15000] [--history 4 16]
 
 Uses the data `levels_bench.py` generated (run that first). For histories of 3 and 30 years
 it stores the series up to the last rebalance (untimed), then times what the nightly
@@ -16,6 +17,17 @@ asset's time from the run's event log (STEP_START to STEP_SUCCESS of the `index_
 locking the lake, reading the weights and market data, computing, checking, writing, reading the
 whole series back and drawing the chart) beside the run's wall time and the core work alone
 (read from two months before the cut-off + compute the period) on the same lake.
+
+`--market`: does one new market day cost the same with 16 years of history as with 4? For each
+--history length it writes the synthetic feed of --stocks stocks over those years to the session
+--days sessions before --end as a user's CSV folder (memberships of its last two reviews only, so
+every length computes the same reviews) and builds a lake from it; then for each of those --days
+sessions up to --end, on each lake in turn (so both see the same machine), it times, each a fresh
+`russell-pipeline build` process: a build with nothing new, and a build after that session's rows
+are appended to the CSV files. It prints each night, the medians, and the two ratios of medians
+against the targets
+(issue 18): the new day with the longest history over the shortest (<= 1.3x), and over the
+no-change build of the same lake (<= 2.5x).
 """
 
 from __future__ import annotations
@@ -130,14 +142,106 @@ def dagster_bench(stocks: int, end: str, repeat: int) -> None:
               f"({r['sessions']} sessions; median of {repeat})")
 
 
+def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tuple[dict, Path, object]:
+    """A lake built from `years` of the synthetic feed to the session before `nights` (a CSV folder, the
+    memberships of its last two reviews only); (its environment, the folder, the nights' rows)."""
+    from scaling_bench import history_start, timed_build
+
+    from russell_pipeline.lib.calendar.sessions import previous_session
+    from russell_pipeline.lib.market.synthetic import synthetic_market_data
+
+    before = previous_session(date.fromordinal(nights[0].toordinal() - 1))
+    start = date.fromisoformat(history_start(nights[-1].isoformat(), years))
+    root, home, market = tmp / "lake", tmp / "home", tmp / "market"
+    shutil.copytree(ROOT / "data_lake" / "raw", root / "raw")
+    home.mkdir()
+    market.mkdir()
+    md = synthetic_market_data(before, n_stocks=stocks, start=start)
+    reviews = sorted(md.memberships["review"].unique())[-2:]
+    for name in ("prices", "shares", "memberships", "dividends", "splits"):
+        table = getattr(md, name)
+        table = table.filter(pl.col("review").is_in(reviews)) if name == "memberships" else table
+        table.write_csv(market / f"{name}.csv")
+    rows = md.prices.height
+    del md, table
+    new = synthetic_market_data(nights[-1], n_stocks=stocks, start=start, since=nights[0])
+    env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home), "RUSSELL_MARKET_DATA": str(market)}
+    full, peak, _, failures = timed_build(env)
+    if failures:
+        sys.exit(f"backfill failed: {failures}")
+    print(f"history {years} years ({start} to {before}, {rows:,} price rows): backfill {full:.1f} s, peak {peak:.0f} MB",
+          flush=True)
+    return env, market, new
+
+
+def _night(years: int, day: date, env: dict, market: Path, new) -> dict:
+    """One night on one lake: a no-change build, then `day`'s rows appended and a build."""
+    from scaling_bench import timed_build
+
+    still = timed_build(env)[0]
+    for name, column in (("prices", "date"), ("shares", "date"), ("dividends", "ex_date"), ("splits", "ex_date")):
+        with open(market / f"{name}.csv", "a") as f:
+            f.write(getattr(new, name).filter(pl.col(column) == day).write_csv(include_header=False))
+    night, peak, out, failures = timed_build(env)
+    if failures:
+        sys.exit(f"one-new-day build failed: {failures}")
+    ran = {ln.split(": ok in ")[0]: float(ln.split(": ok in ")[1].split("s")[0]) for ln in out.splitlines()
+           if ": ok in " in ln}
+    wrote = next((ln.strip() for ln in out.splitlines() if "market_data wrote:" in ln), "")
+    print(f"history {years} years, new day {day}: no-change build {still:.1f} s; one-new-day build {night:.1f} s "
+          f"(peak {peak:.0f} MB; runs: {', '.join(f'{k} {v:.1f} s' for k, v in ran.items())}; {wrote})", flush=True)
+    return {"still": still, "night": night, "market": ran.get("market_data", float("nan"))}
+
+
+def market_bench(stocks: int, histories: list[int], end: str, days: int, keep: Path | None) -> None:
+    """Both lakes first, then night by night on each in turn, so both see the same machine."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from russell_pipeline.lib.calendar.sessions import previous_session
+
+    nights = [date.fromisoformat(end)]
+    while len(nights) < days:
+        nights.insert(0, previous_session(date.fromordinal(nights[0].toordinal() - 1)))
+    folders = {years: Path(tempfile.mkdtemp(prefix=f"market_night_{stocks}x{years}_", dir=keep))
+               for years in histories}
+    try:
+        lakes = {years: _market_lake(stocks, years, nights, folders[years]) for years in histories}
+        got = {years: [] for years in histories}
+        for day in nights:
+            for years in histories:
+                got[years].append(_night(years, day, *lakes[years]))
+    finally:
+        if keep is None:
+            for folder in folders.values():
+                shutil.rmtree(folder, ignore_errors=True)
+    med = {years: {k: statistics.median(n[k] for n in got[years]) for k in ("still", "night", "market")}
+           for years in histories}
+    for years in histories:
+        print(f"history {years} years, medians of {days} nights: no-change build {med[years]['still']:.1f} s, "
+              f"one-new-day build {med[years]['night']:.1f} s, its market_data run {med[years]['market']:.1f} s")
+    short, long = med[min(histories)], med[max(histories)]
+    print(f"{stocks} stocks, one new market day: {max(histories)} years of history / {min(histories)} years = "
+          f"{long['night'] / short['night']:.2f}x (target <= 1.3x; market_data run alone "
+          f"{long['market'] / short['market']:.2f}x)")
+    print(f"{stocks} stocks, {max(histories)} years: one-new-day build / no-change build = "
+          f"{long['night'] / long['still']:.2f}x (target <= 2.5x)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=ROOT / "out" / "levels_bench" / "5000x30")
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--stocks", type=int, default=3000, help="synthetic stocks of the lake run in Dagster")
+    p.add_argument("--stocks", type=int, default=None,
+                   help="synthetic stocks of the lake run in Dagster (3000; --market: 15000)")
     p.add_argument("--end", default="2026-11-20", help="last session of that lake's synthetic feed")
     p.add_argument("--dagster-run", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--market", action="store_true", help="the market-data night at --history lengths instead")
+    p.add_argument("--history", type=int, nargs=2, default=[4, 16], help="years of market history compared")
+    p.add_argument("--days", type=int, default=3, help="--market: new days appended one by one (medians)")
+    p.add_argument("--keep", type=Path, default=None, help="make the --market lakes here and keep them")
     a = p.parse_args()
+    if a.market:
+        market_bench(15000 if a.stocks is None else a.stocks, a.history, a.end, a.days, a.keep)
+        return
     if a.dagster_run:
         print(json.dumps(dagster_night(a.dagster_run, a.repeat)))
         return
@@ -150,7 +254,7 @@ def main() -> None:
         seconds, rows = nightly(a.data, weights, days, end, a.repeat)
         print(f"history {years:>2} years (to {end}, {rows:,} sessions): nightly read + period in force "
               f"{seconds * 1000:.0f} ms (median of {a.repeat})")
-    dagster_bench(a.stocks, a.end, a.repeat)
+    dagster_bench(3000 if a.stocks is None else a.stocks, a.end, a.repeat)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """How a full backfill and a night grow with the number of constituents: `build` at 1x and 10x.
 
-    .venv/bin/python bench/scaling_bench.py [--stocks 3000 30000] [--end 2026-11-20]
+    .venv/bin/python bench/scaling_bench.py [--stocks 3000 30000] [--end 2026-11-20] [--years 30]
 
 For each universe size N it writes the built-in synthetic feed with N stocks (to the session before
---end) into a market-data folder, then runs `russell-pipeline build` on a fresh temporary lake (the
+--end; from 2018-01-02, or --years years before --end) into a market-data folder, then runs `russell-pipeline build` on a fresh temporary lake (the
 committed documents in raw/, its own DAGSTER_HOME), each build a fresh process under /usr/bin/time,
 three times: the full backfill, a build with nothing new, and a build after the feed gains one session
 (--end). Per build it prints the wall time, the build process's peak RSS, the runs it launched and
@@ -27,14 +27,32 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def generate(stocks: int, end: str, folder: str) -> None:
+def generate(stocks: int, end: str, folder: str, start: str = "") -> None:
     """Write the synthetic feed (called in its own process so its memory is not the bench's)."""
     from datetime import date
 
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks), folder)
+    since = {"start": date.fromisoformat(start)} if start else {}
+    write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks, **since), folder)
+
+
+def history_start(end: str, years: int | None) -> str:
+    """The first day of `years` years of history to `end` ("" for the feed's own start, 2018-01-02)."""
+    from datetime import date
+
+    from russell_pipeline.lib.calendar.sessions import FIRST_DAY
+
+    if years is None:
+        return ""
+    last = date.fromisoformat(end)
+    start = last.replace(year=last.year - years)
+    if start < FIRST_DAY:
+        sys.exit(f"--years {years}: the history would start {start}, before the NYSE calendar known here "
+                 f"({FIRST_DAY}); ask for at most {last.year - FIRST_DAY.year - (last.replace(year=FIRST_DAY.year) < FIRST_DAY)} "
+                 f"years to {last}")
+    return start.isoformat()
 
 
 def du_mb(path: Path) -> float:
@@ -75,14 +93,14 @@ def run_counts(home: Path, known: set[str]) -> tuple[int, int, int, set[str]]:
     return len(new), sum(v[0] for v in new.values()), sum(v[1] for v in new.values()), set(counts)
 
 
-def one_size(stocks: int, end: str, before: str, keep: Path | None) -> None:
+def one_size(stocks: int, end: str, before: str, keep: Path | None, start: str = "") -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"scaling_{stocks}_", dir=keep))
     try:
         root, home, market = tmp / "lake", tmp / "home", tmp / "market"
         shutil.copytree(REPO / "data_lake" / "raw", root / "raw")
         home.mkdir()
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--generate", str(stocks), before, str(market)], check=True)
+        subprocess.run([sys.executable, __file__, "--generate", str(stocks), before, str(market), start], check=True)
         print(f"N={stocks}: synthetic feed to {before} written in {time.perf_counter() - t0:.0f} s "
               f"({du_mb(market):.0f} MB of Parquet)", flush=True)
         env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),
@@ -91,7 +109,8 @@ def one_size(stocks: int, end: str, before: str, keep: Path | None) -> None:
         known: set[str] = set()
         for label in ("full backfill", "no-change build", "one-new-day build"):
             if label == "one-new-day build":
-                subprocess.run([sys.executable, __file__, "--generate", str(stocks), end, str(market)], check=True)
+                subprocess.run([sys.executable, __file__, "--generate", str(stocks), end, str(market), start],
+                               check=True)
             took, peak, out, failures = timed_build(env)
             runs, events, mats, known = run_counts(home, known)
             if label == "no-change build" and runs:
@@ -116,10 +135,11 @@ def main() -> None:
     p.add_argument("--stocks", type=int, nargs="+", default=[3000, 30000])
     p.add_argument("--end", default="2026-11-20", help="last session after the new day")
     p.add_argument("--keep", type=Path, default=None, help="make the temporary lakes here and keep them")
-    p.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--years", type=int, default=None, help="years of market history to --end (default: from 2018)")
+    p.add_argument("--generate", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.generate:
-        generate(int(a.generate[0]), a.generate[1], a.generate[2])
+        generate(int(a.generate[0]), a.generate[1], a.generate[2], *a.generate[3:])
         return
     sys.path.insert(0, str(REPO))
     from datetime import date
@@ -130,10 +150,12 @@ def main() -> None:
     if previous_session(end) != end:
         sys.exit(f"--end {end} is not a session")
     before = previous_session(date.fromordinal(end.toordinal() - 1)).isoformat()
-    print(f"machine: {os.cpu_count()} cores; feed to {before}, then one new session {end}", flush=True)
+    start = history_start(a.end, a.years)
+    print(f"machine: {os.cpu_count()} cores; feed {'from ' + start + ' ' if start else ''}to {before}, then one "
+          f"new session {end}", flush=True)
     for stocks in a.stocks:
         started = time.perf_counter()
-        one_size(stocks, a.end, before, a.keep)
+        one_size(stocks, a.end, before, a.keep, start)
         print(f"N={stocks}: bench wall time {time.perf_counter() - started:.0f} s", flush=True)
 
 

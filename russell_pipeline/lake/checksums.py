@@ -146,6 +146,8 @@ def forget(lake: Lake, damage: list[Damage]) -> list[str]:
 def _forget_lineage(lake: Lake, asset: str, keys: list[str] | None) -> None:
     """Drop `keys` (None: every partition) from what `asset` was built from: they are out of date."""
     rows = lake.read(LINEAGE, "asset", [asset]) if keys is not None else None
+    if rows is not None and not rows.filter(pl.col("partition").is_in(keys)).height:
+        rows = None  # a table partition that is no partition of the asset (market_data's years): all of it
     kept = (pl.DataFrame(schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String}) if rows is None
             else rows.filter(~pl.col("partition").is_in(keys)))
     lake.write(LINEAGE, kept, "asset", [asset], publish=False)

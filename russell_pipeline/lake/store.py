@@ -356,16 +356,20 @@ class Lake:
             stray = stray.collect()
             if stray.height:
                 raise ValueError(f"{table}: rows outside the partitions being written: {stray.row(0)}")
-            if not keys:
-                return
-            options |= {"partition_by": [partition_column],
-                        "predicate": f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'}
+            if not keys and self.delta(table) is not None:
+                return  # nothing to replace (a new table is still made, empty)
+            options |= {"partition_by": [partition_column]}
+            if keys:
+                options["predicate"] = f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'
         with self.locked():
             stored = self.scan(table)
-            if stored is not None and stored.collect_schema() != schema:
+            # A table stored with other partitions (its layout changed) is rewritten whole from the rows given.
+            moved = stored is not None and partition_column is not None and \
+                partition_column not in self.delta(table).metadata().partition_columns
+            if stored is not None and (stored.collect_schema() != schema or moved):
                 # The code changed the table's columns: rewrite the table in the new shape in the same
                 # single commit (other partitions keep their rows, new columns are null for them).
-                if partition_column is not None:
+                if partition_column is not None and not moved:
                     kept = stored.filter(~pl.col(partition_column).is_in(keys))
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}

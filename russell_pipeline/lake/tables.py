@@ -13,7 +13,8 @@ from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
-from russell_pipeline.lib.market.contract import FIRST_REVIEW, MarketData
+from russell_pipeline.lib.market.contract import FIRST_REVIEW, SCHEMAS, MarketData
+from russell_pipeline.lib.market.partitions import YEAR
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -28,16 +29,20 @@ def market_source(store: Lake) -> str:
 def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
     """The validated market data as `market_data` stored it; dated tables from `since` on.
 
-    Reading only from `since` keeps a nightly run's cost independent of the length of history:
-    the tables are sorted by date, so Parquet row groups before it are skipped.
+    Reading only from `since` keeps a nightly run's cost independent of the length of history: the
+    tables are partitioned by year (lake/market.py), so earlier years' files are not opened, and
+    within a year they are sorted by date, so Parquet row groups before it are skipped.
     """
     scans = _market_scans(store)
     if since is not None:
-        scans = {n: s.filter(pl.col(DATED[n]) >= since) if n in DATED else s for n, s in scans.items()}
-    return MarketData(**{name: scan.collect() for name, scan in scans.items()})
+        scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
+                 for n, s in scans.items()}
+    return MarketData(**{name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()})
 
 
 def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
+    """The stored market tables as lazy scans, with their `year` partition column: a filter on it skips
+    whole years' files; the frames handed on hold the contract's columns only."""
     scans = {name: store.scan(f"market_{name}") for name in MARKET_TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
@@ -70,22 +75,22 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
     stocks, not the years of history.
     """
     scans = _market_scans(store)
-    memberships = scans["memberships"].filter(pl.col("review") == review).collect()
+    memberships = scans["memberships"].filter(pl.col(YEAR) == int(review[:4]), pl.col("review") == review).select(list(SCHEMAS["memberships"])).collect()
     members = memberships["symbol"].unique()
     mine = pl.col("symbol").is_in(members.implode())
     known = sessions(FIRST_DAY, cutoff)
     start = known[-(max_stale_sessions + 1)] if len(known) > max_stale_sessions else date.min
-    prices = scans["prices"].filter(pl.col("date") >= start, pl.col("date") <= cutoff, mine).collect(
-        engine="streaming")
+    prices = scans["prices"].filter(pl.col(YEAR).is_between(start.year, cutoff.year), pl.col("date") >= start,
+                                    pl.col("date") <= cutoff, mine).select(list(SCHEMAS["prices"])).collect(engine="streaming")
     absent = members.filter(~members.is_in(prices["symbol"].unique().implode()))
     if absent.len():  # stale or never priced: the weights refuse it, naming its last close
-        older = _latest_rows(scans["prices"].filter(pl.col("date") < start, pl.col("symbol").is_in(absent.implode())),
-                             "symbol")
+        older = _latest_rows(scans["prices"].filter(pl.col(YEAR) <= start.year, pl.col("date") < start,
+                                                    pl.col("symbol").is_in(absent.implode())), "symbol")
         prices = pl.concat([older, prices])
     return MarketData(
         prices=prices, memberships=memberships,
-        shares=_latest_rows(scans["shares"].filter(pl.col("date") <= cutoff, mine), "symbol"),
-        fx=_latest_rows(scans["fx"].filter(pl.col("date") <= cutoff), "currency"),
+        shares=_latest_rows(scans["shares"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff, mine), "symbol"),
+        fx=_latest_rows(scans["fx"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff), "currency"),
     )
 
 
@@ -93,7 +98,7 @@ def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
     """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
     (the latest date per key first, then the rows on it), so only one row per key is held."""
     latest = scan.group_by(key).agg(pl.col("date").max())
-    columns = scan.collect_schema().names()
+    columns = [c for c in scan.collect_schema().names() if c != YEAR]
     return scan.join(latest, on=[key, "date"], how="semi").select(columns).collect(engine="streaming")
 
 

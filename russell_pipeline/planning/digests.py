@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 
@@ -98,18 +99,29 @@ def membership_inputs(tables: dict[str, pl.DataFrame]) -> str:
     return digest(CODE_VERSIONS["membership"], {name: frame_digest(df) for name, df in tables.items()})
 
 
-def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
+def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame | None], before: pl.DataFrame | None = None,
+                years: Collection[int] = ()) -> pl.DataFrame:
     """day -> a running digest of every dated market-data row up to that day (prices, shares,
-    dividends, splits, fx). A period that ends on day D depends on the value at D only, so
-    extending the data to later days leaves the digests of earlier periods unchanged."""
+    dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that ends on day D depends on the value at D only, so
+    extending the data to later days leaves the digests of earlier periods unchanged.
+
+    With `before` (the stored table), `tables` hold only the rows of `years`: the days of those
+    years are summed again, every other day keeps its own sum from `before` (a night reads one year)."""
     daily = [
-        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all(), pl.lit(name)).hash(seed=0).alias("h"))
+        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all().exclude("year"), pl.lit(name))
+                            .hash(seed=0).alias("h"))
         .group_by("day").agg(pl.col("h").sum())
-        for name, col in _DATED.items() if (table := tables[name]) is not None
+        for name, col in _DATED.items() if (table := tables.get(name)) is not None
     ]
-    return (pl.concat(daily).group_by("day").agg(pl.col("h").sum()).sort("day")
+    sums = pl.concat(daily).group_by("day").agg(pl.col("h").sum()).collect(engine="streaming")
+    if before is not None and before.height:
+        before = before.sort("day")
+        running = pl.col("digest").reinterpret(signed=False)
+        kept = before.select("day", (running - running.shift(1).fill_null(0)).alias("h"))  # wraps, as the sum did
+        sums = pl.concat([kept.filter(~pl.col("day").dt.year().is_in(list(years))), sums])
+    return (sums.group_by("day").agg(pl.col("h").sum()).sort("day")
             .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
-            .collect(engine="streaming").cast(DAYS_SCHEMA))
+            .cast(DAYS_SCHEMA))
 
 
 def window_digest(days: pl.DataFrame, end: date | None) -> int:

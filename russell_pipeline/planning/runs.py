@@ -25,6 +25,7 @@ from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
 from russell_pipeline.defs.resources import mark_dead_runs_failed
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.commit import IN_BUILD, NOT_MATERIALIZED, STATUS
+from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.planning import attempts, digests, stale
 from russell_pipeline.planning.keys import review_keys, year_keys
@@ -64,6 +65,17 @@ def failure_lines(result) -> list[str]:
     """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error)."""
     lines = [attempts.failure_line(e) for e in result.all_events if e.is_step_failure and e.step_failure_data]
     return lines or ["run failed"]
+
+
+def years_written(result) -> list[str]:
+    """What a `market_data` run replaced, year by year (`market_data wrote: prices 2026; shares 2026`)."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            fact = event.step_materialization_data.materialization.metadata.get(WRITTEN_FACT)
+            if fact is not None:
+                lines.append(f"{event.asset_key.to_user_string()} wrote: {fact.value}")
+    return lines
 
 
 def not_materialized(result) -> list[str]:
@@ -137,7 +149,7 @@ class _Runner:
         if result.success:
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})"
                   + (f"; checks failed: {', '.join(checks)}" if checks else ""), flush=True)
-            for line in not_materialized(result):  # said once: their lineage is recorded, so not planned again
+            for line in not_materialized(result) + years_written(result):  # not_materialized: said once, not planned again
                 print(f"  {line}", flush=True)
         elif not quiet_failure:
             for line in failure_lines(result):

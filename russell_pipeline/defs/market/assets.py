@@ -1,5 +1,6 @@
 """Market data (a user folder or the built-in synthetic feed), validated into the market tables."""
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -8,15 +9,17 @@ import polars as pl
 from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.commit import Staged, commit
-from russell_pipeline.lake.tables import DATED, MARKET_TABLES, ingested_symbols
+from russell_pipeline.lake.tables import MARKET_TABLES, ingested_symbols
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market.contract import validate_market_data, write_market_data
-from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data
+from russell_pipeline.lib.market.partitions import YEAR
+from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import MARKET_KEY
 
-SYNTHETIC_FOLDER = "synthetic_market_data"
+SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_reads`
 
 
 @dg.asset(
@@ -31,48 +34,66 @@ SYNTHETIC_FOLDER = "synthetic_market_data"
 )
 def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
+    code = digests.CODE_VERSIONS["market_data"]
     with lake.writing() as store:
         symbols = ingested_symbols(store)
         fingerprint = market.fingerprint(symbols)
-        if market.folder:
-            folder, source = Path(market.folder), f"folder {market.folder}"
-        else:
-            end = market.end_date()
-            folder = store.tables / SYNTHETIC_FOLDER
-            write_market_data(synthetic_market_data(end, symbols=symbols, n_stocks=market.synthetic_stocks), folder)
-            source = f"SYNTHETIC feed to {end} (not real market data)"
+        before = stored.previous(store, MARKET_KEY in store.lineage("market_data"), code)
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
         with store.scratch() as tmp:
             try:
-                tables = {name: pl.scan_parquet(path) for name, path in validate_market_data(folder, tmp, market.last_session()).items()}
+                if market.folder:
+                    source = f"folder {market.folder}"
+                    files = source_files(market.folder)
+                    updates = {name: stored.read_file(store, name, files.get(name), before, tmp, market.last_session(),
+                                                      code) for name in SCHEMAS}
+                else:
+                    end = market.end_date()
+                    source = f"SYNTHETIC feed to {end} (not real market data)"
+                    updates = _synthetic(market, symbols, end, before, tmp, code)
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
-            rows = {name: table.select(pl.len()).collect().item() for name, table in tables.items()}
-            review_keys = tables["memberships"].select(pl.col("review").unique().sort()).collect()["review"].to_list()
-            last = tables["prices"].select(pl.col("date").max()).collect().item()
+            night = stored.plan(store, updates, before)
+            reviews, last = stored.facts(store, updates, night)
+            written = "; ".join(f"{name} {_years(years)}" for name, years in night.written.items() if years)
             inputs = digests.market_inputs(fingerprint)
-            staged = [
-                # Date order lets a nightly run's read from two months back skip older files and row groups.
-                *[Staged(f"market_{name}", _date_ordered(table, DATED.get(name))) for name, table in tables.items()],
-                Staged("market_days", digests.market_days(tables)),
-                Staged("market_source", pl.DataFrame({"source": [source], "synthetic": [not market.folder],
-                                                      "last_price_date": [last]})),
-            ]
+            staged = [*night.staged, Staged("market_source", pl.DataFrame(
+                {"source": [source], "synthetic": [not market.folder], "last_price_date": [last]},
+                schema={"source": pl.String, "synthetic": pl.Boolean, "last_price_date": pl.Date}))]
+            context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
             yield from commit(context, store, [], [], staged, {"market_data": {MARKET_KEY: inputs}}, {
                 "market_data": {
                     "source": source,
                     "synthetic": not market.folder,
-                    "reviews": ", ".join(review_keys),
+                    "reviews": ", ".join(reviews),
                     "last_price_date": str(last),
+                    stored.WRITTEN_FACT: written or "nothing (no year changed)",
+                    "partition_column": YEAR,  # of every market table (lib/market/partitions.py)
                     "dagster/uri": store.uri("market_prices"),
-                    "dagster/row_count": rows["prices"],
-                    **{f"{name}_rows": rows[name] for name in MARKET_TABLES},
+                    "dagster/row_count": night.rows("prices"),
+                    **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
                 }}, data_version=inputs)
 
 
-def _date_ordered(table: pl.LazyFrame, column: str | None) -> pl.LazyFrame:
-    """The table in date order: as it is when the feed already is (no sort, no memory), else sorted."""
-    if column is None:
-        return table
-    ordered = table.select((pl.col(column).diff().drop_nulls() >= 0).all()).collect(engine="streaming").item()
-    return table if ordered else table.sort(column, maintain_order=True)
+def _synthetic(market: MarketSource, symbols: list[str], end: date, before: stored.Previous | None, tmp: Path,
+               code: str) -> dict[str, stored.Update]:
+    """The synthetic feed to `end`. Its past rows never change when it is extended, so with the same
+    settings as the last run only the years from that run's end on are generated and validated."""
+    settings = digests.digest(market.synthetic_stocks, borrowed_tickers(symbols, market.synthetic_stocks))
+    last = before.reads.get("prices") if before else None
+    since = years = None
+    if last and last["file"] == SYNTHETIC and last["sha256"] == settings and last["end_date"]:
+        since = min(last["end_date"], end).replace(month=1, day=1)
+        years = set(range(since.year, max(last["end_date"], end).year + 1))
+    folder = tmp / SYNTHETIC
+    write_market_data(synthetic_market_data(end, symbols=symbols, n_stocks=market.synthetic_stocks, since=since),
+                      folder)
+    read = {"file": SYNTHETIC, "bytes": 0, "sha256": settings, "rows": 0, "code": code, "end_date": end}
+    return stored.read_generated(folder, tmp, market.last_session(), years, read)
+
+
+def _years(years: list[int]) -> str:
+    """2010..2025 for a run of years, else the years listed."""
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}..{years[-1]}"
+    return ", ".join(map(str, years))

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -178,18 +178,41 @@ def write_market_data(md: MarketData, folder: str | Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------- one table
-def _validate(name: str, path: Path, out: Path, latest: date | None = None) -> None:
-    source = _source(name, path)
+def validate_table(name: str, path: Path, out: Path, latest: date | None = None, shown: Path | None = None,
+                   offset: int = 0) -> None:
+    """Validate one contract table's file into `out` (typed Parquet, source order); InputError on the first bad row.
+
+    `shown`, `offset`: the file an error names and the rows before `path`'s first (a CSV's appended
+    tail is validated alone, its errors naming the whole file's row and line)."""
+    _validate(name, path, out, latest, _Where(shown or path, offset))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The file an error names, and how many of its rows come before the rows being read."""
+
+    path: Path
+    offset: int = 0
+    # Another way to name row i, for files whose rows are not the typed table's (a wide price file).
+    name: Callable[[int], str] | None = None
+
+    def row(self, i: int) -> str:
+        return self.name(i) if self.name else _row_ref(self.path, self.offset + i)
+
+
+def _validate(name: str, path: Path, out: Path, latest: date | None = None, where: _Where | None = None) -> None:
+    where = where or _Where(path)
+    source = _source(name, path, where.path)
     try:
         _typed(name, source).sink_parquet(out)
     except Exception as exc:  # any reader failure means a bad file for the user ...
         if _disk_full(exc):  # ... but a full disk is where the validated copy goes, not the file
-            raise InputError(out.parent, f"no space left on device while writing the validated copy of {path}: "
-                                         "free space, then build again (nothing was changed)") from None
-        raise _unreadable(path, exc) from exc
-    _check_rows(name, path, out, source, latest)
+            raise InputError(out.parent, f"no space left on device while writing the validated copy of "
+                                         f"{where.path}: free space, then build again (nothing was changed)") from None
+        raise _unreadable(where.path, exc) from exc
+    _check_rows(name, where, out, source, latest)
     if name in KEYS:
-        _check_unique(name, path, out)
+        _check_unique(name, where, out)
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -200,18 +223,18 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     return InputError(path, f"cannot read: {type(exc).__name__}: {exc}")
 
 
-def _source(name: str, path: Path) -> pl.LazyFrame:
+def _source(name: str, path: Path, shown: Path | None = None) -> pl.LazyFrame:
     """The contract columns of `path` as stored (CSV: all text, so a bad cell is reported with its
     row rather than by the reader); an absent optional column holds its default."""
     scan = pl.scan_csv(path, infer_schema=False) if path.suffix == ".csv" else pl.scan_parquet(path)
     try:
         columns = scan.collect_schema()
     except Exception as exc:  # any reader failure means a bad file for the user
-        raise _unreadable(path, exc) from exc
+        raise _unreadable(shown or path, exc) from exc
     schema = SCHEMAS[name]
     missing = [c for c in schema if c not in columns and (name, c) not in DEFAULTS]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}")
+        raise InputError(shown or path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}")
     return scan.select(pl.col(c) if c in columns else pl.lit(DEFAULTS[(name, c)]).alias(c) for c in schema)
 
 
@@ -266,10 +289,8 @@ def _checks(name: str, latest: date | None = None) -> list[tuple[str, pl.Expr, s
     return checks
 
 
-def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest: date | None = None,
-                where: Callable[[int], str] | None = None) -> None:
-    """The first row breaking any check, in one streaming pass over the typed table. `where(i)` names
-    typed row i in the user's file (default: its row and CSV line, the rows being the file's)."""
+def _check_rows(name: str, where: _Where, typed: Path, source: pl.LazyFrame, latest: date | None = None) -> None:
+    """The first row breaking any check, in one streaming pass over the typed table."""
     checks = _checks(name, latest)
     failed = pl.coalesce([pl.when(~ok.fill_null(False)).then(pl.lit(k)) for k, (_, ok, _) in enumerate(checks)])
     hit = (pl.scan_parquet(typed).with_row_index("_row").with_columns(failed.alias("_check"))
@@ -285,7 +306,7 @@ def _check_rows(name: str, path: Path, typed: Path, source: pl.LazyFrame, latest
         problem = "empty value" if empty else f"cannot read {cell!r} as {SCHEMAS[name][col]}"
     elif problem == "session":
         problem = _not_a_session(row[col])
-    raise InputError(path, f"column '{col}' {(where or partial(_row_ref, path))(i)}: {problem}: {_show(row)}")
+    raise InputError(where.path, f"column '{col}' {where.row(i)}: {problem}: {_show(row)}")
 
 
 def _not_a_session(day: date) -> str:
@@ -294,8 +315,8 @@ def _not_a_session(day: date) -> str:
     return f"{day} is a {day:%A}, not an NYSE session" if day.weekday() >= 5 else f"{day} is an NYSE holiday"
 
 
-def _check_unique(name: str, path: Path, typed: Path, where: Callable[[int], str] | None = None) -> None:
-    """The earliest row whose key appears again, with the row repeating it (`where` as in `_check_rows`)."""
+def _check_unique(name: str, where: _Where, typed: Path) -> None:
+    """The earliest row whose key appears again, with the row repeating it."""
     key = KEYS[name]
     scan = pl.scan_parquet(typed).with_row_index("_row")
     # Rows are split in buckets by key hash, so memory stays bounded however long the file.
@@ -304,8 +325,8 @@ def _check_unique(name: str, path: Path, typed: Path, where: Callable[[int], str
     pairs = [pair for b in range(buckets) if (pair := _first_repeat(scan, key, hashed, hashed % buckets == b))]
     if pairs:
         i, j, row = min(pairs, key=lambda pair: pair[0])
-        where = where or partial(_row_ref, path)
-        raise InputError(path, f"column(s) {', '.join(key)}: duplicate key in {where(i)} and {where(j)}: {_show(row)}")
+        raise InputError(where.path, f"column(s) {', '.join(key)}: duplicate key in {where.row(i)} and "
+                                     f"{where.row(j)}: {_show(row)}")
 
 
 def _key_hash(key: tuple[str, ...]) -> pl.Expr:

@@ -149,14 +149,24 @@ def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarr
 
 def synthetic_market_data(
     end: date, symbols: Sequence[str] = (), n_stocks: int = DEFAULT_STOCKS, seed: int = 20190101,
-    start: date = date(2018, 1, 2),
+    start: date = date(2018, 1, 2), since: date | None = None,
 ) -> MarketData:
-    """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`."""
+    """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`.
+
+    `since`: the dated tables hold only their rows from that day on (memberships whole), the same
+    values as the whole feed's: a night regenerating the current year builds no frame of the others."""
     days = sessions(start, end)
     if len(days) < 2:
         raise ValueError(f"synthetic feed needs at least two sessions between {start} and {end}")
     horizon = len(sessions(start, LAST_DAY))
     n, nd = n_stocks, len(days)
+    first = 0 if since is None else int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(since)))
+
+    def rows(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(session, stock) ordinals where `mask` holds, from the session `since` on."""
+        j, i = np.nonzero(mask[first:])
+        return j + first, i
+
     tickers = _tickers(symbols, n)
     st = _stocks(seed, n, horizon)
     logp = _log_prices(seed, st, nd)
@@ -166,15 +176,15 @@ def synthetic_market_data(
     trading = alive.copy()
     for s in st.suspensions:
         trading &= ~((t >= s[:, 0]) & (t < s[:, 0] + s[:, 1]))
-    j, i = np.nonzero(trading)
+    j, i = rows(trading)
     prices = _frame(days, tickers, j, i, close=close[j, i]).with_columns(currency=pl.lit("USD"))
 
     ex_div = alive & (st.div_drop > 0) & (t > st.listing) & ((t - st.div_phase) % QUARTER_DAYS == 0)
-    j, i = np.nonzero(ex_div)
+    j, i = rows(ex_div)
     prev_close = np.exp(logp[j - 1, i])
     dividends = _frame(days, tickers, j, i, "ex_date", amount=np.round(st.div_drop[i] * prev_close, 4))
     split = alive & (t == st.split_at) & (st.split_at > st.listing)
-    j, i = np.nonzero(split)
+    j, i = rows(split)
     splits = _frame(days, tickers, j, i, "ex_date", ratio=st.split_ratio[i])
 
     # Share counts are revised on the first session of each calendar quarter, and on split ex-dates.
@@ -189,7 +199,7 @@ def synthetic_market_data(
         return np.round(shares_path[k, i] * np.where(split, st.split_ratio[i], 1.0)), ff_path[k, i]
 
     row = alive & ((t == st.listing) | np.isin(t, updates) | (t == st.split_at))
-    j, i = np.nonzero(row)
+    j, i = rows(row)
     shares_values, ff_values = shares_on(j, i)
     shares = _frame(days, tickers, j, i, shares=shares_values, free_float=ff_values)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market.contract import _check_rows, _check_unique, _row_ref, _typed
+from russell_pipeline.lib.market.contract import _check_rows, _check_unique, _typed, _Where
 
 PRICE_SCHEMA = {"date": pl.Date, "symbol": pl.String, "close": pl.Float64}
 DATE_NAMES, TICKER_NAMES, CLOSE_NAMES = {"date"}, {"ticker", "symbol"}, {"close"}
@@ -128,11 +128,11 @@ def read_price_file(path: str | Path, latest: date | None = None) -> PriceFile:
     layout = detect_layout(path)
     source, lines = _long(path) if layout == "long" else _wide(path, layout)
 
-    def where(i: int) -> str:
-        if lines is None:
-            return _row_ref(path, i)
+    def wide_row(i: int) -> str:
         line, symbol = lines.row(i)
         return f"line {line} (ticker {symbol})"
+
+    where = _Where(path) if lines is None else _Where(path, name=wide_row)
 
     with tempfile.TemporaryDirectory(prefix="price_file.") as tmp:
         typed = Path(tmp) / "prices.parquet"
@@ -140,8 +140,8 @@ def read_price_file(path: str | Path, latest: date | None = None) -> PriceFile:
             _typed("prices", source).sink_parquet(typed)
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # a reader failure: a bad file
             raise InputError(path, f"cannot read: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
-        _check_rows("prices", path, typed, source, latest, where)
-        _check_unique("prices", path, typed, where)
+        _check_rows("prices", where, typed, source, latest)
+        _check_unique("prices", where, typed)
         prices = pl.read_parquet(typed).select(list(PRICE_SCHEMA))
     if not prices.height:
         raise InputError(path, "no closes in the file")

@@ -1,0 +1,211 @@
+"""The market tables by year: a night validates what its source added and replaces only the years that changed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.tables import MARKET_TABLES, stored_market_data
+from russell_pipeline.lib.market import contract
+from russell_pipeline.lib.market.contract import load_market_data
+from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.planning import digests
+from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline_tests.conftest import resources_for
+
+pytestmark = pytest.mark.slow
+NOW = "2021-03-01T12:00:00-05:00"  # the clock of the runs: every row of the feed is in the past
+
+
+def feed(folder: Path) -> Path:
+    """The synthetic feed (40 stocks, 2018-01-02 to 2021-01-14) as a user's CSV folder."""
+    md = synthetic_market_data(date(2021, 1, 14), n_stocks=40)
+    folder.mkdir(parents=True)
+    for name in MARKET_TABLES:
+        getattr(md, name).write_csv(folder / f"{name}.csv")
+    return folder
+
+
+def append(path: Path, lines: list[str]) -> None:
+    with open(path, "a") as f:
+        f.write("".join(f"{line}\n" for line in lines))
+
+
+def files(root: Path, table: str) -> dict[str, set[str]]:
+    """year -> the data files of the table's current version."""
+    adds = Lake(root).delta(table).get_add_actions(flatten=True)
+    out: dict[str, set[str]] = {}
+    for path, year in zip(adds.column("path").to_pylist(), adds.column("partition.year").to_pylist(), strict=True):
+        out.setdefault(str(year), set()).add(path)
+    return out
+
+
+def run(root: Path, instance, **market) -> dg.ExecuteInProcessResult:
+    result = dg.materialize([market_data], resources=resources_for(root, now=NOW, **market), instance=instance,
+                            raise_on_error=False)
+    return result
+
+
+def written(result) -> str:
+    [mat] = result.asset_materializations_for_node("market_data")
+    return mat.metadata["years_written"].value
+
+
+def assert_stored_as_validated(root: Path, folder: Path) -> None:
+    """The stored tables hold exactly what validating the whole folder gives, and `market_days` too."""
+    lake, md = Lake(root), load_market_data(folder)
+    stored = stored_market_data(lake)
+    for name in MARKET_TABLES:
+        assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(md, name).sort(pl.all()))
+    assert lake.read("market_days").sort("day").equals(digests.market_days({n: getattr(md, n) for n in
+                                                                            ("prices", "shares", "dividends",
+                                                                             "splits", "fx")}))
+
+
+@pytest.fixture
+def built(tmp_path):
+    folder, root = feed(tmp_path / "md"), tmp_path / "lake"
+    root.mkdir()
+    with dg.instance_for_test() as instance:
+        result = run(root, instance, folder=str(folder))
+        assert result.success, failure_lines(result)
+        assert written(result) == "prices 2018..2021; shares 2018..2021; memberships 2019, 2020; dividends 2018..2020; splits 2018, 2020"
+        yield folder, root, instance
+
+
+def test_one_new_day_rewrites_only_the_last_years_files(built):
+    folder, root, instance = built
+    before = {t: files(root, f"market_{t}") for t in ("prices", "shares")}
+    append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-15,AAAB,7.25,USD"])
+    result = run(root, instance, folder=str(folder))
+    assert result.success, failure_lines(result)
+    assert written(result) == "prices 2021"
+    after = files(root, "market_prices")
+    assert {y: f for y, f in after.items() if y != "2021"} == {y: f for y, f in before["prices"].items() if y != "2021"}
+    assert after["2021"].isdisjoint(before["prices"]["2021"])
+    assert files(root, "market_shares") == before["shares"]
+    assert_stored_as_validated(root, folder)
+    assert Lake(root).read("market_source")["last_price_date"][0] == date(2021, 1, 15)
+    again = run(root, instance, folder=str(folder))  # nothing new: nothing written
+    assert written(again) == "nothing (no year changed)" and files(root, "market_prices") == after
+
+
+def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
+    """A rule the first rows break but the appended ones keep: read from its previous end, the file
+    passes; once a byte of its beginning changes, it is read whole and the same rule refuses it."""
+    folder, root, instance = built
+    first = pl.read_csv(folder / "prices.csv", infer_schema=False).row(0, named=True)
+    monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "symbol", pl.col("symbol") != first["symbol"],
+                                                              "is the first row's symbol")])
+    append(folder / "prices.csv", ["2021-01-15,ZZZZ,3.5,USD"])
+    result = run(root, instance, folder=str(folder))
+    assert result.success, failure_lines(result)
+    assert written(result) == "prices 2021"
+    reads = Lake(root).read("market_reads").filter(pl.col("table_name") == "prices").row(0, named=True)
+    assert reads["bytes"] == (folder / "prices.csv").stat().st_size
+    assert reads["rows"] == pl.read_csv(folder / "prices.csv").height
+    text = (folder / "prices.csv").read_text()
+    (folder / "prices.csv").write_text(text.replace(f"{first['close']},", f"{first['close']}0,", 1))
+    [line] = failure_lines(run(root, instance, folder=str(folder)))
+    assert line.startswith(f"market_data: {folder}/prices.csv: column 'symbol' row 1 (line 2): is the first row's")
+
+
+def test_a_changed_row_in_an_old_year_rewrites_that_year_only(built):
+    folder, root, instance = built
+    before = files(root, "market_prices")
+    prices = pl.read_csv(folder / "prices.csv", infer_schema=False)
+    changed = prices.with_columns(pl.when((pl.col("date") == "2019-06-03") & (pl.col("symbol") == prices["symbol"][0]))
+                                  .then(pl.lit("99.99")).otherwise(pl.col("close")).alias("close"))
+    assert (changed["close"] == "99.99").sum() == 1
+    changed.write_csv(folder / "prices.csv")
+    result = run(root, instance, folder=str(folder))
+    assert result.success, failure_lines(result)
+    assert written(result) == "prices 2019"
+    after = files(root, "market_prices")
+    assert after["2019"].isdisjoint(before["2019"]) and {y: after[y] for y in ("2018", "2020", "2021")} == \
+        {y: before[y] for y in ("2018", "2020", "2021")}
+    assert_stored_as_validated(root, folder)
+
+
+def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
+    folder, root, instance = built
+    lake = Lake(root)
+    versions = {t: lake.version(t) for t in lake.table_names()}
+    rows = pl.read_csv(folder / "prices.csv").height
+    append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-16,AAAB,7.25,USD"])
+    result = run(root, instance, folder=str(folder))
+    assert failure_lines(result) == [
+        (f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 is a "
+         "Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD")]
+    assert {t: lake.version(t) for t in lake.table_names()} == versions
+
+
+def test_a_duplicate_of_a_stored_row_in_the_tail_names_both_rows(built):
+    folder, root, instance = built
+    last = pl.read_csv(folder / "prices.csv", infer_schema=False).row(-1)
+    rows = pl.read_csv(folder / "prices.csv").height
+    append(folder / "prices.csv", [",".join([last[0], last[1], "1.5", "USD"])])
+    [line] = failure_lines(run(root, instance, folder=str(folder)))
+    assert f"duplicate key in row {rows} (line {rows + 1}) and row {rows + 1} (line {rows + 2})" in line
+
+
+def test_a_date_filter_opens_only_the_years_it_reaches(built):
+    """A 2018 data file removed behind the lake's back: a read from 2020 never opens it, a whole read does."""
+    _, root, _ = built
+    lake = Lake(root)
+    [old] = files(root, "market_prices")["2018"]
+    (lake.tables / "market_prices" / old).unlink()
+    since = stored_market_data(lake, since=date(2020, 1, 2))
+    assert since.prices["date"].min() == date(2020, 1, 2)
+    assert since.prices.columns == list(contract.SCHEMAS["prices"])
+    with pytest.raises(Exception, match="No such file|not found|os error 2"):
+        stored_market_data(lake)
+
+
+def test_the_synthetic_feed_generates_and_writes_only_the_new_days_year(tmp_path):
+    root = tmp_path / "lake"
+    root.mkdir()
+    with dg.instance_for_test() as instance:
+        assert run(root, instance, synthetic_end="2020-12-31", synthetic_stocks=60).success
+        before = files(root, "market_prices")
+        result = run(root, instance, synthetic_end="2021-01-05", synthetic_stocks=60)
+        assert result.success, failure_lines(result)
+        assert written(result).startswith("prices 2021; shares 2021")
+        assert {y: f for y, f in files(root, "market_prices").items() if y != "2021"} == before
+        whole = synthetic_market_data(date(2021, 1, 5), n_stocks=60)
+        stored = stored_market_data(Lake(root))
+        for name in MARKET_TABLES:
+            assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(whole, name).sort(pl.all()),
+                               check_dtypes=False)
+
+
+def test_a_damaged_market_file_makes_market_data_rewrite_every_year(built):
+    """A year's file changed after its commit: its partition is no market_data partition, so the whole
+    asset is out of date, and the next run trusts no record: every year is written again, the file dropped."""
+    from russell_pipeline.lake import checksums
+    from russell_pipeline.planning.stale import MARKET_KEY
+
+    folder, root, instance = built
+    lake = Lake(root)
+    [old] = files(root, "market_prices")["2019"]
+    path = lake.tables / "market_prices" / old
+    data = bytearray(path.read_bytes())
+    data[100:164] = bytes(b ^ 0xFF for b in data[100:164])
+    path.write_bytes(bytes(data))
+    with lake.locked():
+        damage, _, _ = checksums.check(lake, every_byte=True)
+        [line] = checksums.forget(lake, damage)
+    assert line.endswith("market_data 2019 is rebuilt from its inputs")
+    assert MARKET_KEY not in lake.lineage("market_data")
+    result = run(root, instance, folder=str(folder))
+    assert result.success, failure_lines(result)
+    assert written(result).startswith("prices 2018..2021; shares 2018..2021")
+    assert old not in files(root, "market_prices")["2019"]
+    assert_stored_as_validated(root, folder)
