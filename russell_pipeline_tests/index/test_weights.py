@@ -31,6 +31,7 @@ from russell_pipeline.lib.market.contract import (
     load_market_data,
     write_market_data,
 )
+from russell_pipeline.lib.market.partitions import YEAR, with_year
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
 from russell_pipeline_tests.conftest import resources_for
 
@@ -372,9 +373,9 @@ def stored_lake(root: Path, tables: dict[str, str]) -> Lake:
     root.mkdir(exist_ok=True)
     store = Lake(root)
     for name in SCHEMAS:
-        frame = getattr(md, name)
-        store.write(f"market_{name}", frame.sort(DATED[name], maintain_order=True) if name in DATED else frame,
-                    publish=False)
+        frame = with_year(name, getattr(md, name).lazy()).collect()
+        frame = frame.sort(DATED[name], maintain_order=True) if name in DATED else frame
+        store.write(f"market_{name}", frame, YEAR, sorted(set(frame[YEAR].to_list())), publish=False)
     return store
 
 
