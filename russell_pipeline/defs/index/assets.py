@@ -205,6 +205,8 @@ def level_findings(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl
     """What the level checks find in some rows (`context_rows` adds the session before them), from
     market data `md` reaching from `lv.history_needed` of their reviews to their last date."""
     span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
+    # only the span's reviews: a chunk's checks cost the same however many reviews the table holds
+    weights = weights.filter(pl.col("review").is_in(span["review"].unique().implode()))
     jumps = lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx) if span.height else pl.DataFrame(
         schema={"rel_diff": pl.Float64})
     return {
