@@ -90,13 +90,16 @@ def backfill(root: str, way: str) -> None:
                       "digest": digest.hexdigest()[:16]}))
 
 
-def _child(*args: str) -> dict:
-    done = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+def _child(*args: str, script: str = __file__) -> dict:
+    done = subprocess.run([sys.executable, script, *args], check=True, capture_output=True, text=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def run(doc: str, prepare, backfill, ways: tuple[str, ...], script: str = __file__) -> tuple[list[int], dict] | None:
+    """A bench run as this one: as a child, `--prepare` a lake or run one `--backfill`, and None;
+    else a lake per history length, then every (way, history) backfill in a fresh process, --rounds
+    times, and the history lengths with the results keyed by (way, years) (the fastest round each)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stocks", type=int, default=3000)
     p.add_argument("--years", type=int, nargs=2, default=[4, 16], help="short and long history (years of reviews)")
     p.add_argument("--rounds", type=int, default=2, help="runs of each (way, history); the fastest counts")
@@ -108,33 +111,49 @@ def main() -> None:
     if a.backfill:
         return backfill(*a.backfill)
     results: dict[tuple[str, int], dict] = {}
-    tmp = Path(tempfile.mkdtemp(prefix="weights_bench_"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{Path(script).stem}_"))
     try:
         for years in a.years:
-            feed = _child("--prepare", str(tmp / f"lake_{years}"), str(a.stocks), str(years))
+            feed = _child("--prepare", str(tmp / f"lake_{years}"), str(a.stocks), str(years), script=script)
             print(f"{a.stocks} stocks, reviews 2019-{2018 + years}: {feed['prices']:,} price rows, "
                   f"{feed['reviews']} reviews", flush=True)
         # Rounds interleave the sizes and ways, and each keeps its fastest: the machine is shared.
         for _ in range(a.rounds):
             for years in a.years:
-                for way in WAYS:
-                    r = _child("--backfill", str(tmp / f"lake_{years}"), way)
+                for way in ways:
+                    r = _child("--backfill", str(tmp / f"lake_{years}"), way, script=script)
                     best = results.setdefault((way, years), r)
                     results[way, years] = min(best, r, key=lambda x: x["seconds"])
                     if r["digest"] != best["digest"]:
-                        sys.exit(f"{way}, {years} years: the rounds gave different weights")
-        for years in a.years:
-            for way in WAYS:
-                r = results[way, years]
-                print(f"{way:>13}, {years:>2} years of reviews: backfill {r['seconds']:.1f} s "
-                      f"({1000 * r['seconds'] / r['reviews']:.0f} ms/review), peak RSS {r['peak']:.0f} MB "
-                      f"({r['peak'] - r['imported']:.0f} MB after imports), weights {r['digest']}", flush=True)
-            if results[WAYS[0], years]["digest"] != results[WAYS[1], years]["digest"]:
-                sys.exit(f"{years} years: the two ways gave different weights")
+                        sys.exit(f"{way}, {years} years: the rounds gave different results")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    short, long = a.years
-    for way in WAYS:
+    return a.years, results
+
+
+def main() -> None:
+    done = run(__doc__, prepare, backfill, WAYS)
+    if done is not None:
+        report(*done, WAYS, lambda way, years, r: (
+            f"{way:>13}, {years:>2} years of reviews: backfill {r['seconds']:.1f} s "
+            f"({1000 * r['seconds'] / r['reviews']:.0f} ms/review), peak RSS {r['peak']:.0f} MB "
+            f"({r['peak'] - r['imported']:.0f} MB after imports), weights {r['digest']}"), "weights")
+
+
+def report(history: list[int], results: dict, ways: tuple[str, ...], line, what: str) -> None:
+    """`line(way, years, result)` per (history, way); the ways must agree (`digest`) at each history."""
+    for years in history:
+        for way in ways:
+            print(line(way, years, results[way, years]), flush=True)
+        if len({results[way, years]["digest"] for way in ways}) > 1:
+            sys.exit(f"{years} years: the two ways gave different {what}")
+    ratios(history, results, ways)
+
+
+def ratios(years: list[int], results: dict, ways: tuple[str, ...]) -> None:
+    """Per way, long against short history: time (against the reviews) and peak RSS."""
+    short, long = years
+    for way in ways:
         s, g = results[way, short], results[way, long]
         print(f"ratio {long}/{short} years, {way}: time {g['seconds'] / s['seconds']:.2f}x "
               f"({g['reviews'] / s['reviews']:.1f}x the reviews), peak RSS {g['peak'] / s['peak']:.2f}x, "

@@ -26,16 +26,19 @@ def market_source(store: Lake) -> str:
     return row["source"][0] if row is not None and row.height else "unknown"
 
 
-def stored_market_data(store: Lake, since: date | None = None) -> MarketData:
-    """The validated market data as `market_data` stored it; dated tables from `since` on.
+def stored_market_data(store: Lake, since: date | None = None, until: date | None = None) -> MarketData:
+    """The validated market data as `market_data` stored it; dated tables from `since` on, up to `until`.
 
-    Reading only from `since` keeps a nightly run's cost independent of the length of history: the
-    tables are partitioned by year (lake/market.py), so earlier years' files are not opened, and
-    within a year they are sorted by date, so Parquet row groups before it are skipped.
+    Reading only from `since` (and up to `until`) keeps a run's cost independent of the length of
+    history: the tables are partitioned by year (lake/market.py), so other years' files are not
+    opened, and within a year they are sorted by date, so Parquet row groups outside are skipped.
     """
     scans = _market_scans(store)
     if since is not None:
         scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
+                 for n, s in scans.items()}
+    if until is not None:
+        scans = {n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
                  for n, s in scans.items()}
     return MarketData(**{name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()})
 

@@ -8,12 +8,15 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.index.levels import (
     LEVEL_SCHEMA,
     LevelState,
     all_levels,
+    backfill,
+    history_needed,
     period_levels,
     rebalance_jumps,
 )
@@ -180,6 +183,38 @@ def test_nightly_runs_equal_the_backfill():
     assert full["date"].is_unique().all()
     assert (full["total_return"] >= full["price_return"] * (1 - 1e-12)).all()
     assert rebalance_jumps(full, weights, prices, splits, fx)["rel_diff"].max() < 1e-10
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_backfill_in_chunks_reads_each_chunks_span_and_equals_all_at_once_exactly(size):
+    from russell_pipeline.lib.market.contract import MarketData, empty_table
+
+    weights, prices, divs, splits, fx, days = _random_market()
+    whole = all_levels(weights, days[-1], prices, divs, splits, fx, days)
+    reads, seen = [], []
+
+    def read(since, until):
+        reads.append((since, until))
+        return MarketData(prices.filter(pl.col("date").is_between(since, until)), empty_table("shares"),
+                          empty_table("memberships"), divs.filter(pl.col("ex_date").is_between(since, until)),
+                          splits.filter(pl.col("ex_date").is_between(since, until)),
+                          fx.filter(pl.col("date").is_between(since, until)))
+
+    def visit(part, md):
+        seen.append(part)
+        assert md.prices["date"].max() <= part["date"].max()  # nothing after the chunk's last session
+
+    keys = sorted(weights["review"].unique().to_list())
+    got = backfill(weights, keys, days[-1], None, read, visit, size=size)
+    assert_frame_equal(got, whole, check_exact=True)  # bit-identical, chained across the chunks
+    assert_frame_equal(pl.concat(seen), whole, check_exact=True)
+    chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
+    # each chunk reads from two months before the cut-off of the review before it to its last session
+    assert reads == [(history_needed(weights, c), part["date"].max()) for c, part in zip(chunks, seen)]
+    # a chained start: the chunks after the first start from the stored last row, as the asset runs
+    first = whole.filter(pl.col("review") == keys[0])
+    rest = backfill(weights, keys[1:], days[-1], LevelState.last_of(first), read, lambda *_: None, size=size)
+    assert_frame_equal(rest, whole.filter(pl.col("review") != keys[0]), check_exact=True)
 
 
 # -- report ------------------------------------------------------------------------------------

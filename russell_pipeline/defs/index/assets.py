@@ -23,13 +23,12 @@ from russell_pipeline.lake.tables import (
     stored_state,
 )
 from russell_pipeline.lib import table_checks
-from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
 from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, review_dates
-from russell_pipeline.lib.market.contract import MarketData
+from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import review_digests
 
@@ -147,26 +146,33 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     with lake.writing() as store:
         weights = store.read("quarterly_weights")
         in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
-        md = _or_fail(stored_market_data, store, lv.history_needed(weights, keys))
         todo = [k for k in keys if k in in_data]
-        levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
-        if todo:
-            first, last = in_data.index(todo[0]), in_data.index(todo[-1])
-            last_day = md.prices["date"].max()
-            # The run's last period ends where the next review's weights take over.
-            end = min(lv.effective_date(weights, in_data[last + 1]), last_day) if last + 1 < len(in_data) else last_day
-            start = None if first == 0 else _or_fail(stored_state, store, in_data[first - 1], todo[0])
-            levels = lv.all_levels(weights.filter(pl.col("review").is_in(todo)), end, md.prices, md.dividends,
-                                   md.splits, md.fx, sessions(lv.effective_date(weights, todo[0]), last_day), start)
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
         kept = store.read("index_levels", "review", without=keys)
-        kept = levels.clear() if kept is None else kept
-        before = kept.filter(pl.col("date") < levels["date"].min()).sort("date").tail(1) if levels.height else kept.clear()
+        kept = pl.DataFrame(schema=lv.LEVEL_SCHEMA) if kept is None else kept
+        findings, context_rows = [], kept
+
+        def check(part: pl.DataFrame, md: MarketData) -> None:
+            """The checks of a chunk's rows, with the session before them (stored, or the chunk before's)."""
+            nonlocal context_rows
+            if part.height:
+                before = context_rows.filter(pl.col("date") < part["date"].min()).sort("date").tail(1)
+                findings.append(level_findings(part, before, weights, md))
+                context_rows = part
+
+        levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
+        if todo:
+            first = in_data.index(todo[0])
+            start = None if first == 0 else _or_fail(stored_state, store, in_data[first - 1], todo[0])
+            # A backfill reads and computes a few periods at a time (lv.CHUNK_REVIEWS), each from the
+            # last row of the chunk before: its memory follows the chunk, not the length of the run.
+            levels = lv.backfill(weights, todo, _or_fail(last_close, store), start,
+                                 lambda since, until: _or_fail(stored_market_data, store, since, until), check)
         series = pl.concat([kept, levels], how="vertical_relaxed").sort("date")
         source, expected = market_source(store), review_digests(store)["index_levels"]
         written = Staged("index_levels", levels, "review", keys)
         yield from commit(
-            context, store, LEVEL_CHECKS, level_results(levels, before, weights, md),
+            context, store, LEVEL_CHECKS, level_results(levels, findings),
             [written],
             {"index_levels": {k: expected[k] for k in keys if k in expected}},
             {"index_levels": with_table_facts(store, written, _level_facts(keys, in_data, levels, series, source),
@@ -194,19 +200,34 @@ def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, seri
     return facts
 
 
-def level_results(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
-                  ) -> list[dg.AssetCheckResult]:
-    """The level checks over this run's rows; `context_rows` adds the session before them."""
+def level_findings(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
+                   ) -> dict[str, pl.DataFrame]:
+    """What the level checks find in some rows (`context_rows` adds the session before them), from
+    market data `md` reaching from `lv.history_needed` of their reviews to their last date."""
     span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
+    # only the span's reviews: a chunk's checks cost the same however many reviews the table holds
+    weights = weights.filter(pl.col("review").is_in(span["review"].unique().implode()))
     jumps = lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx) if span.height else pl.DataFrame(
         schema={"rel_diff": pl.Float64})
-    rebalances = recompute.rebalance_levels(span, weights, md.prices, md.splits, md.fx)
+    return {
+        "jumps": jumps.filter(pl.col("rel_diff") > 1e-10),
+        "rebalances": recompute.rebalance_levels(span, weights, md.prices, md.splits, md.fx),
+        "dividends": recompute.total_return_breaks(span, weights, md.prices, md.dividends, md.splits, md.fx),
+        "moves": recompute.large_moves(span, weights, md.prices, md.splits, md.fx),
+    }
+
+
+def level_results(levels: pl.DataFrame, findings: list[dict[str, pl.DataFrame]]) -> list[dg.AssetCheckResult]:
+    """The level checks over this run's rows, from the `level_findings` of each chunk of them."""
+    if not findings:  # no rows: the findings of nothing, with their columns
+        nothing = MarketData(empty_table("prices"), empty_table("shares"), empty_table("memberships"))
+        findings = [level_findings(levels.clear(), levels.clear(), pl.DataFrame(schema=WEIGHT_COLUMNS), nothing)]
+    found = {name: pl.concat([f[name] for f in findings], how="vertical_relaxed") for name in findings[0]}
     return [
-        NO_JUMP.frame(jumps.filter(pl.col("rel_diff") > 1e-10), "jump"),
+        NO_JUMP.frame(found["jumps"], "jump"),
         no_nulls("index_levels").frame(table_checks.null_contract_cells(levels, "index_levels"), "nulls"),
-        CONTINUITY.frame(recompute.continuity_breaks(rebalances), "break", rebalances_checked=rebalances.height),
-        DIVIDENDS.frame(recompute.total_return_breaks(span, weights, md.prices, md.dividends, md.splits, md.fx),
-                        "session whose total return disagrees with its dividends"),
-        MOVES.frame(recompute.large_moves(span, weights, md.prices, md.splits, md.fx),
-                    f"move beyond ±{recompute.DAILY_MOVE_BOUND:.0%}"),
+        CONTINUITY.frame(recompute.continuity_breaks(found["rebalances"]), "break",
+                         rebalances_checked=found["rebalances"].height),
+        DIVIDENDS.frame(found["dividends"], "session whose total return disagrees with its dividends"),
+        MOVES.frame(found["moves"], f"move beyond ±{recompute.DAILY_MOVE_BOUND:.0%}"),
     ]

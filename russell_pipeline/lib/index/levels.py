@@ -6,7 +6,8 @@ so a nightly run costs one quarter and a backfill is the same function chained (
 Each period splits into the heavy part, which does not depend on the past at all (the daily
 numerators sum(p e s f c) and dividend points of the review's constituents, `levels_grid`), and
 a cheap chain of scalars (divisor, levels, total return) that needs the previous period's last
-row. The backfill computes the heavy parts of several periods at once and chains them in order.
+row. The backfill computes the heavy parts of several periods at once and chains them in order,
+a year of periods per read of the market data (`backfill`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import bisect
 import os
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,9 +23,13 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.index.levels_grid import dividend_points, numerator_grid, review_of, split_factors
 
 BASE_LEVEL = 1000.0
+# Review periods a backfill computes from one read of the market data (`backfill`): a year, so the
+# periods of a chunk still run side by side (`all_levels`) while memory stays at one year's closes.
+CHUNK_REVIEWS = 4
 # Weights refuse a cut-off price staler than 10 sessions, so no close older than this before a
 # review's cut-off can be carried into a level: how far back a period (or a check of it) reads.
 CLOSE_LOOKBACK = timedelta(days=62)
@@ -180,6 +186,31 @@ def all_levels(weights_all, end, prices, dividends, splits, fx, session_days, st
                 state = _append(out, _chain(pending.popleft().result(), state), state)
         for future in pending:
             state = _append(out, _chain(future.result(), state), state)
+    return pl.concat(out) if out else pl.DataFrame(schema=LEVEL_SCHEMA)
+
+
+def backfill(weights: pl.DataFrame, todo: list[str], last_day: date, start: LevelState | None,
+             read: Callable, visit: Callable, size: int = CHUNK_REVIEWS) -> pl.DataFrame:
+    """The periods of `todo` (consecutive reviews of `weights`) chained up to `last_day`, `size` at a time.
+
+    Each chunk reads, with `read(since, until)` -> MarketData, only what its periods and their checks
+    use (from `history_needed` to the chunk's end), computes them with `all_levels` from the last
+    row of the chunk before (or `start`), and hands its rows and that data to `visit(levels, md)`
+    before the next chunk is read: memory follows the chunk, not the run. The same rows as one
+    `all_levels` over all of them.
+    """
+    in_data = sorted(weights["review"].unique().to_list())
+    out, state = [], start
+    for i in range(0, len(todo), size):
+        chunk = todo[i:i + size]
+        after = in_data.index(chunk[-1]) + 1  # the chunk's last period ends where the next weights take over
+        end = min(effective_date(weights, in_data[after]), last_day) if after < len(in_data) else last_day
+        md = read(history_needed(weights, chunk), end)
+        part = all_levels(weights.filter(pl.col("review").is_in(chunk)), end, md.prices, md.dividends, md.splits,
+                          md.fx, sessions(effective_date(weights, chunk[0]), end), state)
+        visit(part, md)
+        state = _append(out, part, state)
+        del md, part  # this chunk's market data goes before the next one is read
     return pl.concat(out) if out else pl.DataFrame(schema=LEVEL_SCHEMA)
 
 
