@@ -97,6 +97,21 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
     )
 
 
+
+def pro_forma_market_data(store: Lake, review: str, prices_date: date, since: date, as_of: date,
+                          max_stale_sessions: int) -> MarketData:
+    """What one review's pro-forma weights read (lib/index/pro_forma.py), and no more: the weights'
+    window at `prices_date` (`review_market_data`), and the dated tables from `since` to `as_of` for
+    the weights in force drifted to `as_of` and the trade valued there."""
+    target = review_market_data(store, review, prices_date, max_stale_sessions)
+    span = stored_market_data(store, since, as_of)
+
+    def both(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+        return pl.concat([a, b]).unique(maintain_order=True)
+
+    return MarketData(prices=both(target.prices, span.prices), shares=target.shares, memberships=target.memberships,
+                      dividends=span.dividends, splits=span.splits, fx=both(target.fx, span.fx))
+
 def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
     """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
     (the latest date per key first, then the rows on it), so only one row per key is held."""

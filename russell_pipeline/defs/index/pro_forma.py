@@ -9,10 +9,12 @@ from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_defi
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
-from russell_pipeline.lake.tables import market_source, stored_market_data
+from russell_pipeline.lake.tables import last_close as stored_last_close
+from russell_pipeline.lake.tables import market_source, pro_forma_market_data, stored_reviews
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
+from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
 from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, review_dates
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import review_digests
@@ -53,8 +55,8 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
     with lake.writing() as store:
-        md, dates = _or_fail(stored_market_data, store), _dates(store, keys)
-        last_close, in_data = md.prices["date"].max(), md.reviews
+        in_data, dates = _or_fail(stored_reviews, store), _dates(store, keys)
+        last_close = stored_last_close(store)
         previous = {key: _previous(in_data, key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
         weights = store.read("quarterly_weights", "review", wanted)
@@ -75,6 +77,11 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                                f"{in_force['effective_date'][0]}: its weights are not in force yet")
             else:
                 on = pf.ReviewDates(key, row["cutoff_date"][0], row["effective_date"][0], last_close)
+                # Each review reads only its windows of the market tables (memory follows the stocks):
+                # from a close-lookback before the earlier of its prices date and the in-force cut-off.
+                earliest = min([on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])])
+                md = pro_forma_market_data(store, key, on.prices_date, earliest - CLOSE_LOOKBACK, on.as_of,
+                                           market.max_stale_sessions)
                 try:
                     frames[key] = pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions)
                 except (InputError, ValueError) as err:
