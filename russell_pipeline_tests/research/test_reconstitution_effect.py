@@ -293,7 +293,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     assert not [e for e in empty.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
     status = {e.asset_observation_data.asset_observation.metadata["status"].value
               for e in empty.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-    assert status == {"not materialized: no final addition or deletion list for 2012"}
+    assert status == {"not materialized: no final addition or deletion list for 2012's annual reconstitution"}
 
 
 def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):
@@ -328,3 +328,28 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         assert result.success, failure_lines(result)
     stored = Lake(root).read("reconstitution_effect").sort("group", "offset")
     assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
+
+
+def test_only_the_annual_reconstitutions_final_lists_count_not_a_quarterly_ipo_reviews():
+    from russell_pipeline.lib.calendar.rules import project_calendar
+    from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
+    from russell_pipeline.lib.research.event import listed_symbols
+
+    # 2023's rules: March IPO review effective 2023-03-20, annual 2023-06-26, September IPO 2023-09-18.
+    rows = [("addition", "final", "AAA", date(2023, 6, 23)),   # the annual's final additions
+            ("addition", "final", "IPOM", date(2023, 3, 3)),   # the March IPO review's final additions
+            ("addition", "final", "IPOS", date(2023, 9, 1)),   # the September IPO review's
+            ("deletion", "final", "DDD", None),                # undated: its year's annual reconstitution's
+            ("addition", "preliminary", "PRLM", date(2023, 5, 19))]
+    changes = pl.DataFrame([{"recon_year": 2023, "index_name": "Russell 3000", "change": c, "stage": s,
+                             "symbol": sym, "as_of_date": d} for c, s, sym, d in rows]
+                           ).with_columns(*(pl.lit(None).cast(t).alias(k) for k, t in CHANGE_COLUMNS.items()
+                                            if k not in ("recon_year", "index_name", "change", "stage", "symbol",
+                                                         "as_of_date"))).cast(CHANGE_COLUMNS)
+    calendar = project_calendar(2023)
+    assert set(calendar["review_type"]) >= {"annual_reconstitution", "quarterly_ipo"}
+    annual = listed_symbols(changes, 2023, calendar)
+    assert annual.rows() == [("addition", "AAA"), ("deletion", "DDD")]
+    # Without a calendar the lists cannot be placed: every final list of the year counts.
+    assert listed_symbols(changes, 2023).rows() == [("addition", "AAA"), ("addition", "IPOM"), ("addition", "IPOS"),
+                                                    ("deletion", "DDD")]
