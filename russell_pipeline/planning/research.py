@@ -3,7 +3,7 @@
 A year's paths read its annual reconstitution's final addition and deletion lists, its rank day and
 recon_close (and so its session window), the closes of the listed symbols and the index's levels
 over the window. Its digest is made of those without hashing the prices: an imported price file
-(`research_prices`) by its table version (each import is a new version), the market data by the
+(`research_prices`) by its data files (each import writes new ones), the market data by the
 running digest of its dated rows up to the window's last session (`market_days`, written with the
 market data) and its source, so a new close after the window leaves the year up to date. A year
 with nothing to chart (no final lists, no calendar dates, no prices) records the reason's digest,
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.research.event import EventDays, event_days, index_path, listed_symbols
@@ -40,18 +41,24 @@ class YearInputs:
     digest: str
 
 
+def _live_files(store: Lake, table: str) -> list[str] | None:
+    """The table's data files now (each write adds new ones; a vacuum, unlike its version, leaves them)."""
+    dt = store.delta(table)
+    return None if dt is None else sorted(data_files(dt))
+
+
 def _price_state(store: Lake) -> tuple[str, object] | None:
     """Where the closes come from and what identifies them without reading them (None: no prices)."""
-    version = store.version(RESEARCH_PRICES)
-    if version is not None:
-        return "imported", version
-    days, source, version = store.read("market_days"), store.read("market_source"), store.version("market_prices")
-    if version is None:
+    imported = _live_files(store, RESEARCH_PRICES)
+    if imported is not None:
+        return "imported", imported
+    days, source, files = store.read("market_days"), store.read("market_source"), _live_files(store, "market_prices")
+    if files is None:
         return None
     # What the effect's price_source names: the folder, or "synthetic" (not the synthetic feed's end date).
     named = ([("synthetic" if synthetic else name) for name, synthetic in source.select("source", "synthetic").rows()]
              if source is not None else None)
-    return "market", (named, version if days is None else days)
+    return "market", (named, files if days is None else days)
 
 
 def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
@@ -78,10 +85,10 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
             out[year] = YearInputs(listed, None, why, digests.digest(code, why))
             continue
         kind, prices = state
-        if kind == "market":  # the market rows up to the window's end (their table version without
-            # market_days, which the market data asset always writes), and the source the chart names
+        if kind == "market":  # the market rows up to the window's end (their files without market_days,
+            # which the market data asset always writes), and the source the chart names
             named, by_day = prices
-            prices = (named, by_day if isinstance(by_day, int) else digests.window_digest(by_day, days.window["date"][-1]))
+            prices = (named, by_day if isinstance(by_day, list) else digests.window_digest(by_day, days.window["date"][-1]))
         out[year] = YearInputs(listed, days, None, digests.digest(
             code, digests.frame_digest(listed), digests.frame_digest(days.window), days.rank_day, kind, prices,
             digests.frame_digest(index_path(levels, days))))
