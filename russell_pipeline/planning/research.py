@@ -71,7 +71,8 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
     for year in years:
-        listed = (listed_symbols(changes, year, calendar) if changes is not None
+        # The year's own reviews place its lists, whichever years the caller reads (the asset reads its run's).
+        listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
                   else pl.DataFrame(schema={"group": pl.String, "symbol": pl.String}))
         days, why = None, f"no final addition or deletion list for {year}'s annual reconstitution"
         if listed.height:

@@ -82,7 +82,7 @@ def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | No
     annual reconstitution. Without a calendar every final list of the year counts."""
     final = changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final")
                            & pl.col("change").is_in(GROUPS))
-    if calendar is not None:
+    if calendar is not None and final.height:
         reviews = review_dates(calendar).select(pl.col("recon_year").alias("review_year"), "review_type",
                                                 "effective_date").sort("effective_date")
         placed = final.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date").join_asof(
