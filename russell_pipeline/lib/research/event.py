@@ -5,7 +5,7 @@ The window of a year runs on NYSE sessions from the 20th session before rank day
 session is its close that day divided by its **reference close**, its last close on or before rank
 day; only symbols with a reference close count, and a session where a symbol has no close counts it
 out for that session (nothing is carried forward). The index path is `index_levels.price_return`
-normalized the same way. Method and contract: docs/methodology.md §2.10.
+normalized the same way. Method and contract: docs/methodology.md §2.11.
 """
 
 from __future__ import annotations
