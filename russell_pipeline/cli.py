@@ -317,7 +317,7 @@ def cmd_import_prices(args, settings: Settings) -> int:
     p = found.prices
     print(f"{args.file}: {found.layout} layout, {p.height} closes of {p['symbol'].n_unique()} symbols, "
           f"{p['date'].min()}..{p['date'].max()}: stored as {RESEARCH_PRICES} (replacing any earlier import); "
-          "materialize reconstitution_effect to use them")
+          "the next `build` reruns reconstitution_effect with them")
     return 0
 
 

@@ -25,7 +25,7 @@ def test_definitions_load_with_every_table_job_schedule_and_sensor():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"raw_documents", "source_documents", "constituents", "constituent_changes", "recon_calendar",
             "market_data", "quarterly_weights", "index_levels"} <= keys
-    for job in ("recon_year_job", "index_job", "market_job", "reviews_job", "freshness_job"):
+    for job in ("recon_year_job", "index_job", "market_job", "reviews_job", "freshness_job", "research_job"):
         assert defs.resolve_job_def(job)
     assert defs.resolve_schedule_def("nightly_market").execution_timezone == "America/New_York"
     assert defs.resolve_schedule_def("freshness").cron_schedule == "0 20 * * 1-5"

@@ -1,8 +1,8 @@
 """`build`, the main job: every out-of-date partition of every asset, then one new warehouse.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), then the membership tables over every year, each only where its inputs changed
-(planning/stale.py). A build first asks the lake, without importing Dagster, whether any of these
+levels), then the membership tables over every year, then the reconstitution effect of each year
+(it reads the levels), each only where its inputs changed (planning/stale.py, planning/research.py). A build first asks the lake, without importing Dagster, whether any of these
 is out of date, or any table changed behind a build, or any data file differs from its commit:
 when none is, it says so stage by stage, exactly as the full planner would, and launches nothing;
 otherwise the full planner (planning/runs.py) runs the stages as recorded Dagster runs.
@@ -14,13 +14,14 @@ import sys
 
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.planning import stale
+from russell_pipeline.planning import research, stale
 from russell_pipeline.settings import Settings
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
           "market_memberships", "market_source", "quarterly_weights", "index_levels", "pro_forma_weights",
           "membership_history",
-          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions")
+          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions",
+          "research_prices", "reconstitution_paths", "reconstitution_effect")
 
 
 def build(settings: Settings, verbose: bool = False) -> int:
@@ -70,8 +71,11 @@ def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
     _, reviews = stale.reviews_out_of_date(lake)
     if any(reviews.values()) or stale.membership_stale(lake):
         return None
+    research_years, _, todo = research.years_out_of_date(lake)
+    if todo:
+        return None
     return [f"years: 0 of {len(years)} out of date", "market_data: up to date", "reviews: 0 out of date",
-            "membership: up to date"]
+            "membership: up to date", f"{research.ASSET}: 0 of {len(research_years)} years out of date"]
 
 
 def _summary(lake: Lake) -> None:

@@ -2,8 +2,8 @@
 any): every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), then the membership tables over every year, each only where its inputs changed
-(planning/stale.py). Every run gets the resources of the build's own `Settings`, so the lake it
+levels), then the membership tables over every year, then the reconstitution effect of each year,
+each only where its inputs changed (planning/stale.py, planning/research.py). Every run gets the resources of the build's own `Settings`, so the lake it
 plans on is the lake the runs write. A year that fails is retried alone, so a bad document fails its own year and every
 other year, the market data and the index still build.
 """
@@ -27,7 +27,7 @@ from russell_pipeline.lake import checksums
 from russell_pipeline.lake.commit import IN_BUILD, NOT_MATERIALIZED, STATUS
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake, LakeError
-from russell_pipeline.planning import attempts, digests, stale
+from russell_pipeline.planning import attempts, digests, research, stale
 from russell_pipeline.planning.keys import review_keys, year_keys
 from russell_pipeline.settings import Settings
 
@@ -223,5 +223,11 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
         runner.run("membership_job", "membership", attempt=stale.membership_attempt(lake))
     else:
         print("membership: up to date", flush=True)
+
+    # After the levels (a year's index path reads them): the years whose lists, dates, prices or levels moved.
+    years, now, todo = research.years_out_of_date(lake)
+    print(f"{research.ASSET}: {len(todo)} of {len(years)} years out of date"
+          + (f" ({todo[0]}..{todo[-1]})" if todo else ""), flush=True)
+    runner.ranges(research.JOB, todo, years, retry_alone=True, inputs=now)
 
     return runner.failures

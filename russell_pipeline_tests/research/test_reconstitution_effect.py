@@ -293,7 +293,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     assert not [e for e in empty.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
     status = {e.asset_observation_data.asset_observation.metadata["status"].value
               for e in empty.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-    assert status == {"not materialized: no final addition or deletion list for 2012"}
+    assert status == {"not materialized: no final addition or deletion list for 2012's annual reconstitution"}
 
 
 def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):
@@ -328,3 +328,70 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         assert result.success, failure_lines(result)
     stored = Lake(root).read("reconstitution_effect").sort("group", "offset")
     assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
+
+
+def test_only_the_annual_reconstitutions_final_lists_count_not_a_quarterly_ipo_reviews():
+    from russell_pipeline.lib.calendar.rules import project_calendar
+    from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
+    from russell_pipeline.lib.research.event import listed_symbols
+
+    # 2023's rules: March IPO review effective 2023-03-20, annual 2023-06-26, September IPO 2023-09-18.
+    rows = [("addition", "final", "AAA", date(2023, 6, 23)),   # the annual's final additions
+            ("addition", "final", "IPOM", date(2023, 3, 3)),   # the March IPO review's final additions
+            ("addition", "final", "IPOS", date(2023, 9, 1)),   # the September IPO review's
+            ("deletion", "final", "DDD", None),                # undated: its year's annual reconstitution's
+            ("addition", "preliminary", "PRLM", date(2023, 5, 19))]
+    changes = pl.DataFrame([{"recon_year": 2023, "index_name": "Russell 3000", "change": c, "stage": s,
+                             "symbol": sym, "as_of_date": d} for c, s, sym, d in rows]
+                           ).with_columns(*(pl.lit(None).cast(t).alias(k) for k, t in CHANGE_COLUMNS.items()
+                                            if k not in ("recon_year", "index_name", "change", "stage", "symbol",
+                                                         "as_of_date"))).cast(CHANGE_COLUMNS)
+    calendar = project_calendar(2023)
+    assert set(calendar["review_type"]) >= {"annual_reconstitution", "quarterly_ipo"}
+    annual = listed_symbols(changes, 2023, calendar)
+    assert annual.rows() == [("addition", "AAA"), ("deletion", "DDD")]
+    # Without a calendar the lists cannot be placed: every final list of the year counts.
+    assert listed_symbols(changes, 2023).rows() == [("addition", "AAA"), ("addition", "IPOM"), ("addition", "IPOS"),
+                                                    ("deletion", "DDD")]
+
+
+def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_only(lake_2023, tmp_path):
+    from russell_pipeline.planning import digests, research
+
+    root = tmp_path / "lake"
+    shutil.copytree(lake_2023, root)
+    lake = Lake(root)
+    shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
+
+    def digest() -> dict[int, str]:
+        return {y: i.digest for y, i in research.year_inputs(Lake(root), [2012, 2023]).items()}
+
+    empty = digest()
+    assert research.year_inputs(lake, [2023])[2023].why == research.NO_PRICES
+    prices = {"date": [RANK_DAY, RECON_CLOSE], "symbol": ["AAA", "AAA"], "close": [10.0, 12.0]}
+    lake.write("market_prices", pl.DataFrame(prices | {"currency": ["USD", "USD"]}), publish=False)
+    days = digests.market_days({"prices": pl.DataFrame(prices), "shares": None, "dividends": None, "splits": None,
+                                "fx": None})
+    lake.write("market_days", days, publish=False)
+    market = digest()
+    assert market[2012] == empty[2012] and market[2023] != empty[2023]  # 2012 has no lists: its reason stays
+    # A close after 2023's window (it ends 20 sessions after recon_close) leaves the year up to date ...
+    later = digests.market_days({"prices": pl.DataFrame(prices).vstack(pl.DataFrame(
+        {"date": [date(2023, 9, 1)], "symbol": ["AAA"], "close": [13.0]})), "shares": None, "dividends": None,
+        "splits": None, "fx": None})
+    lake.write("market_days", later, publish=False)
+    assert digest() == market
+    # ... one inside it does not.
+    inside = digests.market_days({"prices": pl.DataFrame(prices).vstack(pl.DataFrame(
+        {"date": [date(2023, 7, 3)], "symbol": ["AAA"], "close": [13.0]})), "shares": None, "dividends": None,
+        "splits": None, "fx": None})
+    lake.write("market_days", inside, publish=False)
+    assert digest()[2023] != market[2023]
+    # An imported file replaces the market data; importing again re-plans the year, a vacuum does not.
+    lake.write("research_prices", pl.DataFrame(prices | {"source": ["a.csv", "a.csv"]}), publish=False)
+    first = digest()
+    assert first[2023] not in (market[2023], empty[2023])
+    lake.write("research_prices", pl.DataFrame(prices | {"source": ["a.csv", "a.csv"]}), publish=False)
+    again = digest()
+    assert again[2023] != first[2023]
+    assert lake.vacuum(retention_hours=0) >= 1 and digest() == again

@@ -8,21 +8,18 @@ from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_markdown
 from russell_pipeline.lib.research.event import (
     EFFECT_SCHEMA,
     PATH_SCHEMA,
     EventDays,
-    event_days,
     group_paths,
     index_path,
-    listed_symbols,
     normalized_paths,
 )
 from russell_pipeline.planning import digests
+from russell_pipeline.planning.research import ASSET, NO_PRICES, RESEARCH_PRICES, YearInputs, year_inputs
 
-RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli.py)
 YEAR = {"recon_year": pl.Int64}
 TABLES = {
     "reconstitution_paths": (YEAR | PATH_SCHEMA, (
@@ -50,7 +47,7 @@ def price_source(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, 
         return wanted.select("date", "symbol", "close").collect(), f"imported price file {', '.join(names)}", False
     market = store.scan("market_prices")
     if market is None:
-        return None, "no prices: `import-prices FILE`, or materialize market_data", False
+        return None, NO_PRICES, False
     about = store.read("market_source")
     source = about["source"][0] if about is not None and about.height else "market data"
     synthetic = bool(about["synthetic"][0]) if about is not None and about.height else False
@@ -58,25 +55,17 @@ def price_source(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, 
     return rows, source, synthetic
 
 
-def _year(store: Lake, year: int, changes: pl.DataFrame | None, calendar: pl.DataFrame | None,
-          levels: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict, str]:
-    """One year's paths, effect, unpriced symbols, facts and inputs digest (empty frames and why when it has none)."""
-    listed = listed_symbols(changes, year) if changes is not None else pl.DataFrame(schema={"group": pl.String,
-                                                                                            "symbol": pl.String})
+def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | None
+          ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict]:
+    """One year's paths, effect, unpriced symbols and facts (empty frames and why when it has none)."""
     paths, effect = pl.DataFrame(schema=TABLES["reconstitution_paths"][0]), pl.DataFrame(
         schema=TABLES["reconstitution_effect"][0])
+    listed, days = inputs.listed, inputs.days
     unpriced = listed.clear()
-    days, why = None, f"no final addition or deletion list for {year}"
-    if listed.height:
-        try:
-            days = event_days(calendar if calendar is not None else pl.DataFrame(schema=CALENDAR_SCHEMA), year)
-        except ValueError as err:  # no rank day or recon_close, or a window past the NYSE calendar known
-            why = str(err)
     if days is None:
-        return paths, effect, unpriced, {"empty_because": why}, digests.digest(why)
+        return paths, effect, unpriced, {"empty_because": inputs.why}
+    # Days only when planning/research.py found prices (an import or market_prices), under this same lock.
     prices, source, synthetic = price_source(store, listed["symbol"].unique())
-    if prices is None:
-        return paths, effect, unpriced, {"empty_because": source}, digests.digest(source)
     per_symbol = normalized_paths(prices, listed, days)
     unpriced = listed.join(per_symbol.select("symbol").unique(), on="symbol", how="anti")
     index = index_path(levels, days)
@@ -88,10 +77,7 @@ def _year(store: Lake, year: int, changes: pl.DataFrame | None, calendar: pl.Dat
     facts = _facts(listed, per_symbol, days, source, synthetic)
     facts["chart"] = dg.MetadataValue.md(effect_markdown(effect, days, source, synthetic) if effect.height
                                          else "no symbol with a close on or before rank day")
-    inputs = digests.digest(digests.CODE_VERSIONS["reconstitution_effect"], digests.frame_digest(listed),
-                            digests.frame_digest(days.window), days.rank_day, digests.frame_digest(prices),
-                            digests.frame_digest(index))
-    return paths, effect, unpriced, facts, inputs
+    return paths, effect, unpriced, facts
 
 
 def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: str, synthetic: bool) -> dict:
@@ -119,9 +105,9 @@ def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource)
     group and the index's path, from an imported price file or the market data (labelled synthetic)."""
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
-        changes = store.read("constituent_changes", "recon_year", years)
-        calendar = store.read("recon_calendar", "recon_year", years)
-        built = {y: _year(store, y, changes, calendar, store.read("index_levels")) for y in years}
+        # The lists, dates and digests build plans with (planning/research.py), read under this lock.
+        inputs, levels = year_inputs(store, years), store.read("index_levels")
+        built = {y: _year(store, y, inputs[y], levels) for y in years}
         staged = [Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
                   for i, name in enumerate(TABLES)]
         unpriced = pl.concat([b[2].with_columns(recon_year=pl.lit(y, pl.Int64)) for y, b in built.items()])
@@ -134,6 +120,6 @@ def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource)
         yield from commit(
             context, store, CHECKS, [PRICED.frame(unpriced.select("recon_year", "group", "symbol"),
                                                   "symbol without a close on or before rank day")],
-            staged, {"reconstitution_effect": {str(y): b[4] for y, b in built.items()}},
+            staged, {ASSET: {str(y): i.digest for y, i in inputs.items()}},
             {name: with_table_facts(store, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
         )

@@ -5,7 +5,7 @@ The window of a year runs on NYSE sessions from the 20th session before rank day
 session is its close that day divided by its **reference close**, its last close on or before rank
 day; only symbols with a reference close count, and a session where a symbol has no close counts it
 out for that session (nothing is carried forward). The index path is `index_levels.price_return`
-normalized the same way. Method and contract: docs/methodology.md §2.10.
+normalized the same way. Method and contract: docs/methodology.md §2.11.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.sessions import sessions
+from russell_pipeline.lib.membership.placement import PLACEMENT_DAYS, review_dates
 
 GROUPS = ("addition", "deletion")
 INDEX_GROUP = "index"
@@ -70,11 +71,26 @@ def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> 
     return pl.DataFrame({"offset": range(start, start + len(span)), "date": span}, schema=WINDOW_SCHEMA)
 
 
-def listed_symbols(changes: pl.DataFrame, year: int) -> pl.DataFrame:
-    """group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index)."""
-    return (changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final")
+def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None = None) -> pl.DataFrame:
+    """group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of its
+    annual reconstitution.
+
+    With `calendar` (recon_calendar rows), a dated list is placed as membership places it
+    (lib/membership/placement.py): on the first review whose effective open is on or after its date,
+    within PLACEMENT_DAYS; only lists placed on `year`'s annual reconstitution count, so a quarterly IPO
+    review's final additions stored under the same year do not. An undated list belongs to its year's
+    annual reconstitution. Without a calendar every final list of the year counts."""
+    final = changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final")
                            & pl.col("change").is_in(GROUPS))
-            .select(pl.col("change").alias("group"), "symbol").unique().sort("group", "symbol"))
+    if calendar is not None and final.height:
+        reviews = review_dates(calendar).select(pl.col("recon_year").alias("review_year"), "review_type",
+                                                "effective_date").sort("effective_date")
+        placed = final.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date").join_asof(
+            reviews, left_on="as_of_date", right_on="effective_date", strategy="forward",
+            tolerance=timedelta(days=PLACEMENT_DAYS))
+        annual = placed.filter((pl.col("review_type") == "annual_reconstitution") & (pl.col("review_year") == year))
+        final = pl.concat([annual.select(final.columns), final.filter(pl.col("as_of_date").is_null())])
+    return final.select(pl.col("change").alias("group"), "symbol").unique().sort("group", "symbol")
 
 
 def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays) -> pl.DataFrame:

@@ -1,6 +1,6 @@
 """A user's price file (closes of the listed symbols), validated like the market-data contract's prices.
 
-Three layouts, told apart by their header (docs/methodology.md §2.10):
+Three layouts, told apart by their header (docs/methodology.md §2.11):
 
 - **long**: one row per (date, ticker), columns `Date`, `Ticker` (or `Symbol`) and `Close` in any
   order and letter case; others (`Open`, `High`, `Low`, `Volume`, `Adj Close`) are ignored;

@@ -1,0 +1,103 @@
+"""What each year of `reconstitution_effect` reads, and which years are out of date.
+
+A year's paths read its annual reconstitution's final addition and deletion lists, its rank day and
+recon_close (and so its session window), the closes of the listed symbols and the index's levels
+over the window. Its digest is made of those without hashing the prices: an imported price file
+(`research_prices`) by its data files (each import writes new ones), the market data by the
+running digest of its dated rows up to the window's last session (`market_days`, written with the
+market data) and its source, so a new close after the window leaves the year up to date. A year
+with nothing to chart (no final lists, no calendar dates, no prices) records the reason's digest,
+so it is planned again only when that changes. The asset records these digests and `build` asks
+for them (planning/build.py, planning/runs.py): both read the same tables under the lake's lock.
+Nothing here imports Dagster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from russell_pipeline.lake.checksums import data_files
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.research.event import EventDays, event_days, index_path, listed_symbols
+from russell_pipeline.planning import digests, keys
+
+ASSET = "reconstitution_effect"
+JOB = "research_job"  # reconstitution_paths and reconstitution_effect of a range of years (defs/research/jobs.py)
+RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli.py)
+NO_PRICES = "no prices: `import-prices FILE`, or materialize market_data"
+
+
+@dataclass(frozen=True)
+class YearInputs:
+    """One year's listed symbols (group, symbol), its event days (None when it has nothing to chart,
+    `why` then says why), and the digest of everything its paths read."""
+
+    listed: pl.DataFrame
+    days: EventDays | None
+    why: str | None
+    digest: str
+
+
+def _live_files(store: Lake, table: str) -> list[str] | None:
+    """The table's data files now (each write adds new ones; a vacuum, unlike its version, leaves them)."""
+    dt = store.delta(table)
+    return None if dt is None else sorted(data_files(dt))
+
+
+def _price_state(store: Lake) -> tuple[str, object] | None:
+    """Where the closes come from and what identifies them without reading them (None: no prices)."""
+    imported = _live_files(store, RESEARCH_PRICES)
+    if imported is not None:
+        return "imported", imported
+    days, source, files = store.read("market_days"), store.read("market_source"), _live_files(store, "market_prices")
+    if files is None:
+        return None
+    # What the effect's price_source names: the folder, or "synthetic" (not the synthetic feed's end date).
+    named = ([("synthetic" if synthetic else name) for name, synthetic in source.select("source", "synthetic").rows()]
+             if source is not None else None)
+    return "market", (named, files if days is None else days)
+
+
+def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
+    """Each year's `YearInputs`, read from the lake as it is (the lists, calendar, levels and price state)."""
+    changes = store.read("constituent_changes", "recon_year", years)
+    calendar = store.read("recon_calendar", "recon_year", years)
+    calendar = calendar if calendar is not None else pl.DataFrame(schema=CALENDAR_SCHEMA)
+    levels = store.read("index_levels")
+    state = _price_state(store)
+    code = digests.CODE_VERSIONS[ASSET]
+    out = {}
+    for year in years:
+        # The year's own reviews place its lists, whichever years the caller reads (the asset reads its run's).
+        listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
+                  else pl.DataFrame(schema={"group": pl.String, "symbol": pl.String}))
+        days, why = None, f"no final addition or deletion list for {year}'s annual reconstitution"
+        if listed.height:
+            try:
+                days = event_days(calendar, year)
+            except ValueError as err:  # no rank day or recon_close, or a window past the NYSE calendar known
+                why = str(err)
+        if days is not None and state is None:
+            days, why = None, NO_PRICES
+        if days is None:
+            out[year] = YearInputs(listed, None, why, digests.digest(code, why))
+            continue
+        kind, prices = state
+        if kind == "market":  # the market rows up to the window's end (their files without market_days,
+            # which the market data asset always writes), and the source the chart names
+            named, by_day = prices
+            prices = (named, by_day if isinstance(by_day, list) else digests.window_digest(by_day, days.window["date"][-1]))
+        out[year] = YearInputs(listed, days, None, digests.digest(
+            code, digests.frame_digest(listed), digests.frame_digest(days.window), days.rank_day, kind, prices,
+            digests.frame_digest(index_path(levels, days))))
+    return out
+
+
+def years_out_of_date(store: Lake) -> tuple[list[str], dict[str, str], list[str]]:
+    """(every year key, the digest each year would record now, the years whose recorded digest differs)."""
+    years = keys.year_keys()
+    now = {str(y): i.digest for y, i in year_inputs(store, [int(y) for y in years]).items()}
+    return years, now, digests.out_of_date(now, store.lineage(ASSET))
