@@ -300,7 +300,8 @@ def test_every_column_of_every_table_asset_is_described(server):
                            "... on TableSchemaMetadataEntry { schema { columns { name description } } } } } }")
     schemas = {n["assetKey"]["path"][0]: e["schema"]["columns"] for n in nodes["assetNodes"]
                for e in n["metadataEntries"] if e["label"] == "dagster/column_schema"}
-    assert set(schemas) == {*YEAR_ASSETS, "quarterly_weights", "index_levels", "pro_forma_weights", *MEMBERSHIP}
+    assert set(schemas) == {*YEAR_ASSETS, "quarterly_weights", "index_levels", "pro_forma_weights", *MEMBERSHIP,
+                            *RESEARCH}
     assert [f"{a}.{c['name']}" for a, columns in schemas.items() for c in columns
             if not (c["description"] or "").strip()] == []
 
@@ -342,6 +343,8 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
         # The data end on 2020-03-31, long before the last NYSE session: the UI shows both red.
         ("market_data", "market_current"): (False, "FAILED"),
         ("index_levels", "levels_current"): (False, "FAILED"),
+        # The synthetic feed prices none of the sample lists' symbols: a warning, red in the UI.
+        ("reconstitution_paths", "listed_symbols_priced"): (False, "FAILED"),
     }
 
 
@@ -364,12 +367,13 @@ def test_schedules_sensors_and_the_builds_runs(server):
                        "stale_membership": (60, ["membership_job"], "RUNNING"),
                        "publish_warehouse": (30, [], "RUNNING")}  # publishes the views after runs outside build
     assert {j["name"] for j in repo["repositoryOrError"]["jobs"]} - {"__ASSET_JOB"} == {
-        "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job", "membership_job"}
+        "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job", "membership_job", "research_job"}
     # The build's runs, newest first, with the ranges they covered.
     runs = [(r["jobName"], r["status"], {t["key"]: t["value"] for t in r["tags"]}.get(
         "dagster/asset_partition_range_start")) for r in repo["runsOrError"]["results"]]
     years, _ = _expected_keys()
-    assert runs == [("membership_job", "SUCCESS", None), ("reviews_job", "SUCCESS", "2019-03"),
+    assert runs == [("research_job", "SUCCESS", years[0]),
+                    ("membership_job", "SUCCESS", None), ("reviews_job", "SUCCESS", "2019-03"),
                     ("reviews_job", "SUCCESS", "2019-03"), ("reviews_job", "SUCCESS", "2019-03"),
                     ("market_job", "SUCCESS", None),
                     ("recon_year_job", "SUCCESS", years[0])]
@@ -475,7 +479,8 @@ def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
     from playwright.sync_api import expect
 
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", server.build_output)
-    assert len(printed) == 6, server.build_output  # years, market data, weights, levels, pro-forma, membership
+    # years, market data, weights, levels, pro-forma, membership, reconstitution effect
+    assert len(printed) == 7, server.build_output
     for run_id in printed:
         found = server.graphql(f'{{ runOrError(runId: "{run_id}") {{ __typename ... on Run {{ status }} }} }}')
         assert found["runOrError"] == {"__typename": "Run", "status": "SUCCESS"}, run_id
