@@ -330,11 +330,13 @@ def cmd_event_study(args, settings: Settings) -> int:
     for table in ("constituent_changes", "recon_calendar"):
         _stored(lake, table)
     changes = lake.published("constituent_changes").filter(pl.col("recon_year") == args.year)
-    listed = listed_symbols(changes, args.year)
+    calendar = lake.published("recon_calendar")
+    # The year's lists placed on its reviews as the asset places them: the annual reconstitution's only.
+    listed = listed_symbols(changes, args.year, calendar.filter(pl.col("recon_year") == args.year))
     if not listed.height:
         raise LakeError(f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
                         f"{args.year} (put its lists under raw/{args.year}/ and run `russell-pipeline build`)")
-    days = event_days(lake.published("recon_calendar"), args.year)
+    days = event_days(calendar, args.year)
     paths = normalized_paths(found.prices, listed, days)
     _emit(group_paths(paths).filter(pl.col("group").is_in(["addition", "deletion"])), args.format)
     window = days.window["date"]

@@ -460,7 +460,26 @@ class Lake:
         if not due:
             return 0
         with self.locked():
-            return sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
+            before = {name: self.version(name) for name in due}
+            removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
+            self._carry_written(before)
+            return removed
+
+    def _carry_written(self, before: dict[str, int | None]) -> None:
+        """A vacuum commits to the tables it cleans (Delta records it as two versions) without changing
+        a row: an asset that left a table at its version before the vacuum still owns it, so its
+        recorded version moves with the vacuum and `changed_outside` does not rebuild it. A table
+        already at another version than its asset left it stays changed outside."""
+        rows = self.read(WRITTEN)
+        if rows is None or not rows.height:
+            return
+        now = {name: self.version(name) for name in before}
+        carried = rows.with_columns(pl.struct("table_name", "version").map_elements(
+            lambda r: now[r["table_name"]] if r["table_name"] in before and before[r["table_name"]] == r["version"]
+            else r["version"], return_dtype=pl.Int64).alias("version"))
+        assets = sorted(set(rows.filter(pl.col("version") != carried["version"])["asset"].to_list()))
+        if assets:
+            self.write(WRITTEN, carried.filter(pl.col("asset").is_in(assets)), "asset", assets, publish=False)
 
     # ------------------------------------------------------------------ the DuckDB views
     def _view_sql(self, table: str, dt: DeltaTable) -> str:

@@ -190,6 +190,21 @@ def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_cl
     assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 4
 
 
+
+def test_a_vacuum_is_not_a_change_outside_a_build_but_a_real_one_still_is(tmp_path):
+    lake = Lake(tmp_path)
+    for year, names in ((2020, ["a"]), (2020, ["b"])):  # the second write replaces the first's file
+        lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
+        lake.write("u", _frame(year, names), "recon_year", [year], publish=False)
+    lake.record_written("owner_t", ["t"])
+    lake.record_written("owner_u", ["u"])
+    lake.write("u", _frame(2021, ["c"]), "recon_year", [2021], publish=False)  # u changed behind its owner
+    versions = {name: lake.version(name) for name in ("t", "u")}
+    assert lake.vacuum(retention_hours=0) >= 2
+    assert {name: lake.version(name) for name in ("t", "u")} != versions  # the vacuum committed to both
+    assert [line.split(":")[0] for line in lake.changed_outside()] == ["u"]
+    assert lake.read("t")["name"].to_list() == ["b"]
+
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
     hold = "import sys, time; from russell_pipeline.lake.store import Lake\n" \
