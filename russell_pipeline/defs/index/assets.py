@@ -53,13 +53,25 @@ MOVES = Check("index_levels", "daily_move_bound", f"No session's price return mo
 LEVEL_CHECKS = [NO_JUMP, no_nulls("index_levels"), CONTINUITY, DIVIDENDS, MOVES]
 
 
-def _or_fail(read, *args):
+def or_fail(read, *args):
     """A stored input the run needs, or the step's failure in one line (a missing table never retries)."""
     try:
         return read(*args)
     except LakeError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
 
+
+
+def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: pl.DataFrame, checks: list[Check],
+                   results: list[dg.AssetCheckResult], facts: dict[str, dict], date_column: str | None = None):
+    """How a review asset's run ends: `rows` replace exactly the run's review partitions (after the
+    checks), each review's input digest is recorded as its lineage, and each partition shows its facts
+    beside the whole table's."""
+    keys = context.partition_keys
+    expected = review_digests(store)[asset]
+    written = Staged(asset, rows, "review", keys)
+    yield from commit(context, store, checks, results, [written], {asset: {k: expected[k] for k in keys if k in expected}},
+                      {asset: with_table_facts(store, written, facts, date_column)})
 
 @dg.asset(
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
@@ -74,7 +86,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
     with lake.writing() as store:
-        in_data, last_day = _or_fail(stored_reviews, store), last_close(store)
+        in_data, last_day = or_fail(stored_reviews, store), last_close(store)
         calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
         dates = review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
         frames, status, mismatches = {}, {}, []
@@ -99,17 +111,12 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                 mismatches.append(recompute.weight_mismatches(frames[key], md))
         empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
-        source, expected = market_source(store), review_digests(store)["quarterly_weights"]
-        written = Staged("quarterly_weights", staged, "review", keys)
-        yield from commit(
-            context, store, WEIGHT_CHECKS,
+        source = market_source(store)
+        yield from commit_reviews(
+            context, store, "quarterly_weights", staged, WEIGHT_CHECKS,
             _weight_results(staged, mismatches, store.read("quarterly_weights", "review", without=keys)),
-            [written],
-            {"quarterly_weights": {k: expected[k] for k in keys if k in expected}},
-            {"quarterly_weights": with_table_facts(store, written, {key: partition_facts(
-                key, frames.get(key, empty), "cutoff_date", empty_because=status.get(key, "empty"),
-                market_data_source=source) for key in keys}, "cutoff_date")},
-        )
+            {key: partition_facts(key, frames.get(key, empty), "cutoff_date", empty_because=status.get(key, "empty"),
+                                  market_data_source=source) for key in keys}, "cutoff_date")
 
 
 def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored: pl.DataFrame | None
@@ -163,21 +170,14 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
         if todo:
             first = in_data.index(todo[0])
-            start = None if first == 0 else _or_fail(stored_state, store, in_data[first - 1], todo[0])
+            start = None if first == 0 else or_fail(stored_state, store, in_data[first - 1], todo[0])
             # A backfill reads and computes a few periods at a time (lv.CHUNK_REVIEWS), each from the
             # last row of the chunk before: its memory follows the chunk, not the length of the run.
-            levels = lv.backfill(weights, todo, _or_fail(last_close, store), start,
-                                 lambda since, until: _or_fail(stored_market_data, store, since, until), check)
+            levels = lv.backfill(weights, todo, or_fail(last_close, store), start,
+                                 lambda since, until: or_fail(stored_market_data, store, since, until), check)
         series = pl.concat([kept, levels], how="vertical_relaxed").sort("date")
-        source, expected = market_source(store), review_digests(store)["index_levels"]
-        written = Staged("index_levels", levels, "review", keys)
-        yield from commit(
-            context, store, LEVEL_CHECKS, level_results(levels, findings),
-            [written],
-            {"index_levels": {k: expected[k] for k in keys if k in expected}},
-            {"index_levels": with_table_facts(store, written, _level_facts(keys, in_data, levels, series, source),
-                                              "date")},
-        )
+        yield from commit_reviews(context, store, "index_levels", levels, LEVEL_CHECKS, level_results(levels, findings),
+                                  _level_facts(keys, in_data, levels, series, market_source(store)), "date")
 
 
 def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,

@@ -4,11 +4,11 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.index.assets import _or_fail
-from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
+from russell_pipeline.defs.index.assets import commit_reviews, or_fail
+from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, specs
 from russell_pipeline.lake.tables import last_close as stored_last_close
 from russell_pipeline.lake.tables import market_source, pro_forma_market_data, stored_reviews
 from russell_pipeline.lib import table_checks
@@ -17,7 +17,6 @@ from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
 from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, review_dates
 from russell_pipeline.planning import digests
-from russell_pipeline.planning.stale import review_digests
 
 # Blocking: once a review's cut-off has passed its pro-forma is a statement about the trade the index
 # really makes. If it disagrees with the stored weights one of them is wrong, and a trade list that
@@ -55,7 +54,7 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
     with lake.writing() as store:
-        in_data, dates = _or_fail(stored_reviews, store), _dates(store, keys)
+        in_data, dates = or_fail(stored_reviews, store), _dates(store, keys)
         last_close = stored_last_close(store)
         previous = {key: _previous(in_data, key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
@@ -87,16 +86,10 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
-        source, expected = market_source(store), review_digests(store)["pro_forma_weights"]
-        written = Staged("pro_forma_weights", staged, "review", keys)
-        yield from commit(
-            context, store, CHECKS, _results(staged, weights),
-            [written],
-            {"pro_forma_weights": {k: expected[k] for k in keys if k in expected}},
-            {"pro_forma_weights": with_table_facts(store, written, {key: _facts(key, frames.get(key, EMPTY),
-                                                                                 status.get(key, "empty"), source)
-                                                                     for key in keys})},
-        )
+        source = market_source(store)
+        yield from commit_reviews(context, store, "pro_forma_weights", staged, CHECKS, _results(staged, weights),
+                                  {key: _facts(key, frames.get(key, EMPTY), status.get(key, "empty"), source)
+                                   for key in keys})
 
 
 def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckResult]:
