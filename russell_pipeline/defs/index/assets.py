@@ -62,6 +62,12 @@ def or_fail(read, *args):
 
 
 
+
+def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
+    """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
+    calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+    return review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+
 def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: pl.DataFrame, checks: list[Check],
                    results: list[dg.AssetCheckResult], facts: dict[str, dict], date_column: str | None = None):
     """How a review asset's run ends: `rows` replace exactly the run's review partitions (after the
@@ -87,8 +93,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     keys = context.partition_keys
     with lake.writing() as store:
         in_data, last_day = or_fail(stored_reviews, store), last_close(store)
-        calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-        dates = review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+        dates = stored_review_dates(store, keys)
         frames, status, mismatches = {}, {}, []
         for key in keys:
             row = dates.filter(pl.col("review") == key)

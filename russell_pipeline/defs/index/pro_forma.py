@@ -4,7 +4,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.index.assets import commit_reviews, or_fail
+from russell_pipeline.defs.index.assets import commit_reviews, or_fail, stored_review_dates
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
@@ -15,7 +15,7 @@ from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
-from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, review_dates
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS
 from russell_pipeline.planning import digests
 
 # Blocking: once a review's cut-off has passed its pro-forma is a statement about the trade the index
@@ -26,12 +26,6 @@ MATCHES = Check("pro_forma_weights", "pro_forma_matches_weights", f"For a review
                 f"within {pf.TOLERANCE:g}, with the same members.", "block")
 CHECKS = [no_nulls("pro_forma_weights"), MATCHES]
 EMPTY = pl.DataFrame(schema=pf.PRO_FORMA_COLUMNS)
-
-
-def _dates(store, keys: list[str]) -> pl.DataFrame:
-    """review, cutoff_date, effective_date of the stored calendar years of `keys`."""
-    calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-    return review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
 
 
 def _previous(reviews_in_data: list[str], key: str) -> str | None:
@@ -54,7 +48,7 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
     with lake.writing() as store:
-        in_data, dates = or_fail(stored_reviews, store), _dates(store, keys)
+        in_data, dates = or_fail(stored_reviews, store), stored_review_dates(store, keys)
         last_close = stored_last_close(store)
         previous = {key: _previous(in_data, key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
