@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import sys
 import time
@@ -91,7 +92,7 @@ def not_materialized(result) -> list[str]:
         text = getattr(status, "value", status)
         if seen.partition is None or not str(text).startswith(NOT_MATERIALIZED):
             continue
-        reason = str(text).replace(seen.partition, "<year>" if len(seen.partition) == 4 else "<review>")
+        reason = generic_reason(str(text), seen.partition)
         by_reason.setdefault(reason, {}).setdefault(seen.asset_key.to_user_string(), []).append(seen.partition)
     lines = []
     for reason, assets in by_reason.items():
@@ -103,6 +104,13 @@ def not_materialized(result) -> list[str]:
             spans = ", ".join(a if a == b else f"{a}..{b}" for a, b in digests.ranges(list(keys), every))
             lines.append(f"{', '.join(names)} {spans}: {reason}")
     return lines
+
+
+def generic_reason(reason: str, key: str) -> str:
+    """The reason with its partition key as `<year>` or `<review>`, so partitions that share it are
+    named on one line: the key as a word of its own ("raw/2021/"), never inside a date
+    ("2021-06-25" is a date, whatever the key)."""
+    return re.sub(rf"(?<![\d-]){re.escape(key)}(?!-?\d)", "<year>" if len(key) == 4 else "<review>", reason)
 
 
 def failed_checks(result) -> list[str]:

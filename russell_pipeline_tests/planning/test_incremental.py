@@ -11,6 +11,7 @@ from russell_pipeline.defs.index.checks import levels_current
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import expected_last_session
 from russell_pipeline.planning import stale
+from russell_pipeline.planning.runs import generic_reason
 from russell_pipeline_tests.conftest import resources_for
 from russell_pipeline_tests.helpers import cli
 from russell_pipeline_tests.lake.test_reliability import _lake
@@ -286,3 +287,16 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
     assert done.stderr.decode().splitlines() == [
         (f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in their "
          "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")]
+
+
+@pytest.mark.parametrize(("reason", "key", "said"), [
+    ("not materialized: no documents under raw/2021/", "2021", "not materialized: no documents under raw/<year>/"),
+    ("not materialized: pending: cut-off 2026-12-11 is after the last close 2026-11-20", "2026-12",
+     "not materialized: pending: cut-off 2026-12-11 is after the last close 2026-11-20"),
+    ("not materialized: no rows for 2026-12 (its lists are dated 2026-12-01)", "2026-12",
+     "not materialized: no rows for <review> (its lists are dated 2026-12-01)"),
+    ("not materialized: no schedule for 2026 before 2026-06-26", "2026",
+     "not materialized: no schedule for <year> before 2026-06-26"),
+])
+def test_a_partition_key_is_made_generic_in_a_reason_but_never_inside_a_date(reason, key, said):
+    assert generic_reason(reason, key) == said
