@@ -4,8 +4,9 @@ Beside the six tables (partitioned by `year`, lib/market/partitions.py) the lake
 run read and stored: `market_reads` (per source table: its file, bytes, sha256, rows, the code that
 read it; for the synthetic feed its settings and end) and `market_years` (per table and year: rows
 and digest). A run then validates only what is new: nothing for an unchanged file, the appended rows
-of a CSV that only grew at its end (checked against the stored rows for a repeated key), the whole
-file otherwise; and it replaces only the years whose digest changed.
+of a CSV that only grew at its end (checked against the stored rows for a repeated key), otherwise
+the years whose rows changed (the file's rows are digested by year first, typed but unchecked); and
+it replaces only the years whose digest changed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import polars as pl
 from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market.contract import KEYS, SCHEMAS, validate_table
+from russell_pipeline.lib.market.contract import KEYS, SCHEMAS, typed_rows, validate_table
 from russell_pipeline.lib.market.partitions import (
     DATED,
     DIGESTS_SCHEMA,
@@ -108,11 +109,28 @@ def read_file(store: Lake, name: str, path: Path | None, before: Previous | None
         elif path.suffix != ".csv" and size == last["bytes"] and file_sha256(path).hexdigest() == last["sha256"]:
             return unchanged(name, last)
     out = tmp / f"{name}.parquet"
-    validate_table(name, path, out, latest)
-    rows = pl.scan_parquet(out)
-    digests = year_digests(name, rows)
-    return Update(rows, digests, None, _read_row(name, path, size, file_sha256(path).hexdigest(),
-                                                 int(digests["rows"].sum()), code))
+    with ThreadPoolExecutor(1) as pool:  # hashlib runs outside the GIL, beside the reading
+        sha256 = pool.submit(file_sha256, path)
+        digests = _source_digests(name, path) if before is not None else None
+        if digests is None:
+            validate_table(name, path, out, latest)
+            rows = pl.scan_parquet(out)
+            digests, years = year_digests(name, rows), None
+        else:  # only the years whose rows changed are validated (any row without a year among them)
+            years = set(changed_years(before.digests(name), digests.drop_nulls(YEAR), None))
+            validate_table(name, path, out, latest, keep=year_of(name).is_in(sorted(years)) | year_of(name).is_null())
+            rows = pl.scan_parquet(out)
+        read = _read_row(name, path, size, sha256.result().hexdigest(), int(digests["rows"].sum()), code)
+    return Update(rows, digests, years, read)
+
+
+def _source_digests(name: str, path: Path) -> pl.DataFrame | None:
+    """The year digests of the file's rows as typed, before any is checked; None when a row's year
+    cannot be read (the whole file is then validated, and its error names the row)."""
+    try:
+        return year_digests(name, typed_rows(name, path))
+    except (InputError, pl.exceptions.PolarsError):
+        return None
 
 
 def _appended(store: Lake, name: str, path: Path, size: int, last: dict, tmp: Path, latest: date | None,

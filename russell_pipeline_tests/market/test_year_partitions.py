@@ -99,7 +99,8 @@ def test_one_new_day_rewrites_only_the_last_years_files(built):
 
 def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     """A rule the first rows break but the appended ones keep: read from its previous end, the file
-    passes; once a byte of its beginning changes, it is read whole and the same rule refuses it."""
+    passes; once a value of its beginning changes, its year is validated again and the same rule
+    refuses it (a byte that changes no value, 12.5 written 12.50, changes no year: nothing is written)."""
     folder, root, instance = built
     first = pl.read_csv(folder / "prices.csv", infer_schema=False).row(0, named=True)
     monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "symbol", pl.col("symbol") != first["symbol"],
@@ -113,6 +114,9 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     assert reads["rows"] == pl.read_csv(folder / "prices.csv").height
     text = (folder / "prices.csv").read_text()
     (folder / "prices.csv").write_text(text.replace(f"{first['close']},", f"{first['close']}0,", 1))
+    result = run(root, instance, folder=str(folder))
+    assert result.success and written(result) == "nothing (no year changed)"
+    (folder / "prices.csv").write_text(text.replace(f"{first['close']},", f"{first['close']}1,", 1))
     [line] = failure_lines(run(root, instance, folder=str(folder)))
     assert line.startswith(f"market_data: {folder}/prices.csv: column 'symbol' row 1 (line 2): is the first row's")
 
@@ -209,3 +213,58 @@ def test_a_damaged_market_file_makes_market_data_rewrite_every_year(built):
     assert written(result).startswith("prices 2018..2021; shares 2018..2021")
     assert old not in files(root, "market_prices")["2019"]
     assert_stored_as_validated(root, folder)
+
+
+def test_a_rewritten_parquet_file_is_validated_only_in_the_years_whose_rows_changed(tmp_path, monkeypatch):
+    """A vendor's Parquet file written again each night: its rows are digested by year first, and only
+    the years that changed are validated and written. A rule every 2018 row breaks (added after the
+    first run) is not asked of 2018 while 2018 is unchanged; once a 2018 row changes, it is, from the
+    year's first row."""
+    md = synthetic_market_data(date(2021, 1, 14), n_stocks=40)
+    folder, root = tmp_path / "md", tmp_path / "lake"
+    root.mkdir()
+    contract.write_market_data(md, folder)
+    prices = pl.read_parquet(folder / "prices.parquet")
+    with dg.instance_for_test() as instance:
+        assert run(root, instance, folder=str(folder)).success
+        monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018,
+                                                                  "is in 2018")])
+        new_day = pl.DataFrame({"date": [date(2021, 1, 15)] * 2, "symbol": prices["symbol"][:2].to_list(),
+                                "close": [12.5, 7.25], "currency": ["USD", "USD"]}).cast(prices.schema)
+        pl.concat([prices, new_day]).write_parquet(folder / "prices.parquet")
+        result = run(root, instance, folder=str(folder))
+        assert result.success, failure_lines(result)
+        assert written(result) == "prices 2021"
+        monkeypatch.undo()
+        assert_stored_as_validated(root, folder)
+
+        monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018,
+                                                                  "is in 2018")])
+        at = prices.with_row_index().filter(pl.col("date") == date(2018, 5, 1))["index"][3]
+        changed = prices.with_columns(pl.when(pl.int_range(pl.len()) == at).then(pl.col("close") + 1)
+                                      .otherwise(pl.col("close")).alias("close"))
+        pl.concat([changed, new_day]).write_parquet(folder / "prices.parquet")
+        [line] = failure_lines(run(root, instance, folder=str(folder)))
+        assert line.startswith(f"market_data: {folder}/prices.parquet: column 'date' row 1: is in 2018: "
+                               "date=2018-01-02")
+
+
+@pytest.mark.parametrize(("day", "column", "value", "problem"), [
+    ("2020-03-02", "close", "-1.5", "must be positive: date=2020-03-02"),
+    ("2019-07-01", "date", "2019-13-01", "cannot read '2019-13-01' as Date"),
+])
+def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(built, day, column, value, problem):
+    """Rewritten in place (not appended): a close made negative, or a date that does not read (a row
+    without a year); found though the unchanged years are not validated, by its row and line in the
+    file, and nothing changes."""
+    folder, root, instance = built
+    lake = Lake(root)
+    versions = {t: lake.version(t) for t in lake.table_names()}
+    prices = pl.read_csv(folder / "prices.csv", infer_schema=False).with_row_index()
+    at = prices.filter(pl.col("date") == day)["index"][5]
+    prices.with_columns(pl.when(pl.col("index") == at).then(pl.lit(value)).otherwise(pl.col(column))
+                        .alias(column)).drop("index").write_csv(folder / "prices.csv")
+    [line] = failure_lines(run(root, instance, folder=str(folder)))
+    assert line.startswith(f"market_data: {folder}/prices.csv: column '{column}' row {at + 1} (line {at + 2}): "
+                           f"{problem}")
+    assert {t: lake.version(t) for t in lake.table_names()} == versions

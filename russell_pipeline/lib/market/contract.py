@@ -179,12 +179,23 @@ def write_market_data(md: MarketData, folder: str | Path) -> list[Path]:
 
 # ---------------------------------------------------------------- one table
 def validate_table(name: str, path: Path, out: Path, latest: date | None = None, shown: Path | None = None,
-                   offset: int = 0) -> None:
+                   offset: int = 0, keep: pl.Expr | None = None) -> None:
     """Validate one contract table's file into `out` (typed Parquet, source order); InputError on the first bad row.
 
     `shown`, `offset`: the file an error names and the rows before `path`'s first (a CSV's appended
-    tail is validated alone, its errors naming the whole file's row and line)."""
-    _validate(name, path, out, latest, _Where(shown or path, offset))
+    tail is validated alone, its errors naming the whole file's row and line). `keep`: only the typed
+    rows it holds for are validated and written (the years a run has not read before); an error still
+    names the row of the whole file."""
+    _validate(name, path, out, latest, _Where(shown or path, offset), keep)
+
+
+def typed_rows(name: str, path: Path) -> pl.LazyFrame:
+    """The rows of contract table `name`'s file as the contract types them, unchecked (a cell that does
+    not read is null): what a run digests to tell which years changed before it validates any."""
+    return _typed(name, _source(name, path))
+
+
+_FILE_ROW = "_file_row"
 
 
 @dataclass(frozen=True)
@@ -200,19 +211,33 @@ class _Where:
         return self.name(i) if self.name else _row_ref(self.path, self.offset + i)
 
 
-def _validate(name: str, path: Path, out: Path, latest: date | None = None, where: _Where | None = None) -> None:
+def _validate(name: str, path: Path, out: Path, latest: date | None = None, where: _Where | None = None,
+              keep: pl.Expr | None = None) -> None:
     where = where or _Where(path)
     source = _source(name, path, where.path)
+    kept = out.with_name(f"{out.stem}.kept{out.suffix}")  # with each kept row's row in the file
     try:
-        _typed(name, source).sink_parquet(out)
-    except Exception as exc:  # any reader failure means a bad file for the user ...
-        if _disk_full(exc):  # ... but a full disk is where the validated copy goes, not the file
-            raise InputError(out.parent, f"no space left on device while writing the validated copy of "
-                                         f"{where.path}: free space, then build again (nothing was changed)") from None
-        raise _unreadable(where.path, exc) from exc
-    _check_rows(name, where, out, source, latest)
-    if name in KEYS:
-        _check_unique(name, where, out)
+        try:
+            if keep is None:
+                _typed(name, source).sink_parquet(out)
+            else:
+                source = source.with_row_index(_FILE_ROW)
+                _typed(name, source).filter(keep).sink_parquet(kept)
+                pl.scan_parquet(kept).drop(_FILE_ROW).sink_parquet(out)
+        except Exception as exc:  # any reader failure means a bad file for the user ...
+            if _disk_full(exc):  # ... but a full disk is where the validated copy goes, not the file
+                raise InputError(out.parent, f"no space left on device while writing the validated copy of "
+                                             f"{where.path}: free space, then build again (nothing was changed)") from None
+            raise _unreadable(where.path, exc) from exc
+        if keep is not None:  # an error names the row of the file: looked up only then (memory: none)
+            rows = pl.scan_parquet(kept).select(_FILE_ROW)
+            source = source.join(rows, on=_FILE_ROW, how="semi", maintain_order="left").drop(_FILE_ROW)
+            where = _Where(where.path, name=lambda i, at=where.row: at(rows.slice(i, 1).collect().item()))
+        _check_rows(name, where, out, source, latest)
+        if name in KEYS:
+            _check_unique(name, where, out)
+    finally:
+        kept.unlink(missing_ok=True)
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -260,7 +285,7 @@ def _typed(name: str, source: pl.LazyFrame) -> pl.LazyFrame:
             blank = pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
             value = pl.when(blank).then(pl.lit(DEFAULTS[(name, col)], dtype)).otherwise(value)
         columns.append(value.alias(col))
-    return source.select(columns)
+    return source.select(*columns, *(pl.col(c) for c in src if c not in SCHEMAS[name]))  # and any row index
 
 
 @lru_cache(maxsize=1)
