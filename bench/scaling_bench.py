@@ -116,7 +116,7 @@ def one_size(stocks: int, end: str, before: str, keep: Path | None, start: str =
             if label == "no-change build" and runs:
                 print(f"N={stocks} WARNING: the no-change build launched {runs} runs:\n{out}", flush=True)
             print(f"N={stocks} {label}: {took:.1f} s, peak RSS {peak:.0f} MB, {runs} runs, "
-                  f"{events} Dagster events, {mats} materializations"
+                  f"{events} Dagster events ({events / runs if runs else 0:.0f} per run), {mats} materializations"
                   + (f"; FAILED: {' | '.join(failures)}" if failures else ""), flush=True)
             ran = [line.split(": ok in ")[0] + " " + line.split(": ok in ")[1].split()[0]
                    for line in out.splitlines() if ": ok in " in line]
