@@ -285,7 +285,7 @@ def _typed(name: str, source: pl.LazyFrame) -> pl.LazyFrame:
             blank = pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
             value = pl.when(blank).then(pl.lit(DEFAULTS[(name, col)], dtype)).otherwise(value)
         columns.append(value.alias(col))
-    return source.select(*columns, *(pl.col(c) for c in src if c not in SCHEMAS[name]))  # and any row index
+    return source.select(*columns, *([pl.col(_FILE_ROW)] if _FILE_ROW in src else []))
 
 
 @lru_cache(maxsize=1)
