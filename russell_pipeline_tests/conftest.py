@@ -37,15 +37,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` runs the tests on every core (pytest-xdist, `--dist loadgroup`): the tests of a
-    module that share a module-scoped fixture (a build, a server, a browser) go to one worker, which
-    sets the fixture up once; every other test goes wherever a worker is free. The `slow` tests are
-    handed out first, so that no worker is left with a long build at the end while the other idles."""
+    """`make test` runs the test files on every core (pytest-xdist, `--dist loadfile`): the `slow`
+    tests come first, so that the files holding the long builds are handed out first and no worker
+    is left with one at the end while the other idles."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is not None and any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def real_pdf(name: str) -> Path:
