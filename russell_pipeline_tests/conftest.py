@@ -36,6 +36,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the test files on every core (pytest-xdist, `--dist loadfile`): the `slow`
+    tests come first, so that the files holding the long builds are handed out first and no worker
+    is left with one at the end while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept
+
+
 def real_pdf(name: str) -> Path:
     """A real FTSE Russell PDF from ../shared/real; the test skips where it is absent."""
     path = REAL / name
@@ -83,12 +90,54 @@ def small_market(tmp_path_factory) -> Path:
     """A small market-data folder (120 synthetic stocks to 2020-03-31): whole builds take seconds."""
     from datetime import date
 
+    return market_folder(tmp_path_factory.mktemp("small_market"), date(2020, 3, 31))
+
+
+def market_folder(folder: Path, end) -> Path:
+    """The small synthetic feed (120 stocks, the same on every call) up to `end`, written to `folder`."""
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    folder = tmp_path_factory.mktemp("small_market")
-    write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), folder)
+    write_market_data(synthetic_market_data(end, n_stocks=120), folder)
     return folder
+
+
+def _shared_root(tmp_path_factory) -> Path:
+    """This run's temporary folder that every xdist worker sees (each worker's own is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory):
+    """`fresh_build(end)`: the lake root of a first `russell-pipeline build` over the sample documents
+    and the small feed up to `end` (2020-03-31 or later). Tests compare a lake that went through kills
+    and rebuilds with it; they only read it. Built once per run, whichever worker asks first (the
+    others wait on the lock and reuse it)."""
+    import fcntl
+    from datetime import date
+
+    from russell_pipeline_tests.helpers import cli
+
+    shared = _shared_root(tmp_path_factory) / "fresh_builds"
+    shared.mkdir(exist_ok=True)
+
+    def build(end: date) -> Path:
+        folder = shared / end.isoformat()
+        with (shared / f"{end.isoformat()}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / "built").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                shutil.copytree(RAW, folder / "lake" / "raw")
+                env = {"RUSSELL_DATA_LAKE": str(folder / "lake"),
+                       "RUSSELL_MARKET_DATA": str(market_folder(folder / "market", end)),
+                       "DAGSTER_HOME": str(folder / "home")}
+                done = cli("build", env=env, text=True)
+                assert done.returncode == 0, done.stderr[-2000:]
+                (folder / "built").touch()
+        return folder / "lake"
+
+    return build
 
 
 CHROMIUM = Path("/usr/bin/chromium")

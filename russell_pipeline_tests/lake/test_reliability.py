@@ -16,9 +16,12 @@ import dagster as dg
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import RAW
+from russell_pipeline_tests.conftest import RAW, market_folder
 from russell_pipeline_tests.helpers import cli, flip_bytes
 
+# The small feed (conftest's small_market) ends 2020-03-31; extended, a month later.
+SMALL_END = date(2020, 3, 31)
+EXTENDED_END = date(2020, 4, 30)
 TABLES = ("source_documents", "constituent_changes", "recon_calendar", "market_prices", "quarterly_weights",
           "index_levels")
 
@@ -40,15 +43,12 @@ def _contents(root: Path) -> dict[str, list]:
 
 def _extend_market(folder: Path) -> None:
     """The same synthetic feed a month longer: only the last review period can change."""
-    from russell_pipeline.lib.market.contract import write_market_data
-    from russell_pipeline.lib.market.synthetic import synthetic_market_data
-
-    write_market_data(synthetic_market_data(date(2020, 4, 30), n_stocks=120), folder)
+    market_folder(folder, EXTENDED_END)
 
 
 @pytest.mark.slow
 def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(tmp_path, small_market,
-                                                                                       monkeypatch):
+                                                                                       monkeypatch, fresh_build):
     root, env = _lake(tmp_path, small_market)
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-2000:]
@@ -70,14 +70,12 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
     assert f"marked run {stuck.run_id} failed:" in again.stdout.decode()  # the id /runs/<id> opens
     with dg.DagsterInstance.get() as instance:
         assert instance.get_run_by_id(stuck.run_id).status == dg.DagsterRunStatus.FAILURE
-    fresh_root, fresh_env = _lake(tmp_path, small_market, "fresh")
-    _extend_market(Path(fresh_env["RUSSELL_MARKET_DATA"]))
-    assert cli("build", env=fresh_env).returncode == 0
-    assert _contents(root) == _contents(fresh_root)
+    assert _contents(root) == _contents(fresh_build(EXTENDED_END))
 
 
 @pytest.mark.slow
-def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(tmp_path, small_market):
+def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(tmp_path, small_market,
+                                                                                             fresh_build):
     """Killed as `market_prices` committed (the other market tables not yet), then the market files put
     back as they were (same bytes, same times): the inputs match the record, the tables do not. The
     next build names the table and rebuilds market data; the lake equals a fresh build's."""
@@ -96,9 +94,7 @@ def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_no
     assert "market_prices: at version" in again.stdout and "changed outside a build; market_data is rebuilt" \
         in again.stdout, again.stdout
     assert "market_data: up to date" not in again.stdout
-    fresh_root, fresh_env = _lake(tmp_path, small_market, "fresh")
-    assert cli("build", env=fresh_env).returncode == 0
-    assert _contents(root) == _contents(fresh_root)
+    assert _contents(root) == _contents(fresh_build(SMALL_END))
     assert cli("build", env=env, text=True).stdout.count("changed outside") == 0  # and then it is up to date
 
 
@@ -241,7 +237,8 @@ READER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, small_market):
+def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, small_market,
+                                                                                    fresh_build):
     """One build takes the lake; the others each say they wait, then plan on what it left: nothing to do."""
     root, env = _lake(tmp_path, small_market)
     stop = tmp_path / "stop"
@@ -263,9 +260,7 @@ def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_bu
         assert "years: 0 of" in out and "market_data: up to date" in out and "reviews: 0 out of date" in out, out
     assert int(errors) == 0, examples
     assert int(reads) > 0
-    single_root, single_env = _lake(tmp_path, small_market, "single")
-    assert cli("build", env=single_env).returncode == 0
-    assert _contents(root) == _contents(single_root)
+    assert _contents(root) == _contents(fresh_build(SMALL_END))
 
 
 OPEN_INSTANCE = textwrap.dedent("""

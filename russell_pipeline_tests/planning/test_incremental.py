@@ -14,7 +14,7 @@ from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import generic_reason
 from russell_pipeline_tests.conftest import resources_for
 from russell_pipeline_tests.helpers import cli
-from russell_pipeline_tests.lake.test_reliability import _lake
+from russell_pipeline_tests.lake.test_reliability import SMALL_END, _lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
 AMENDED_2019 = """Russell US Indexes - Annual Reconstitution 2019 (amended)
@@ -230,11 +230,9 @@ def test_levels_are_due_for_the_last_session_closed_before_the_deadline(now, exp
 
 
 @pytest.mark.slow
-def test_freshness_check_fails_when_the_series_missed_a_night(tmp_path, small_market):
-    root, env = _lake(tmp_path, small_market)
-    assert cli("build", env=env).returncode == 0
-    # The small feed ends 2020-03-31: today the series is years behind the last session.
-    result = levels_current(lake=resources_for(root)["lake"])
+def test_freshness_check_fails_when_the_series_missed_a_night(fresh_build):
+    # A build on the small feed, which ends 2020-03-31: today the series is years behind the last session.
+    result = levels_current(lake=resources_for(fresh_build(SMALL_END))["lake"])
     assert not result.passed
     assert result.metadata["latest_level_date"].value == "2020-03-31"
 
