@@ -101,9 +101,13 @@ def not_materialized(result) -> list[str]:
             by_keys.setdefault(tuple(sorted(keys)), []).append(asset)
         for keys, names in by_keys.items():
             every = year_keys() if len(keys[0]) == 4 else review_keys()
-            spans = ", ".join(a if a == b else f"{a}..{b}" for a, b in digests.ranges(list(keys), every))
-            lines.append(f"{', '.join(names)} {spans}: {reason}")
+            lines.append(f"{', '.join(names)} {spans(list(keys), every)}: {reason}")
     return lines
+
+
+def spans(keys: list[str], every: list[str]) -> str:
+    """The keys as runs of consecutive partitions: `1989..2018, 2021, 2025..2030`."""
+    return ", ".join(a if a == b else f"{a}..{b}" for a, b in digests.ranges(keys, every))
 
 
 def generic_reason(reason: str, key: str) -> str:
@@ -207,7 +211,7 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
     if unrecorded:  # written before checksums were kept, or by `fetch`: recorded as found
         checksums.record(lake, unrecorded)
     years, now, todo = stale.years_out_of_date(lake)
-    print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({', '.join(todo)})" if todo else ""), flush=True)
+    print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({spans(todo, years)})" if todo else ""), flush=True)
     # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
     runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 

@@ -68,6 +68,7 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-2000:]
     lines = first.stdout.decode().splitlines()
+    assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
         ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: not materialized: "
