@@ -72,27 +72,32 @@ def list_documents(rows: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
             .join(paths, on=["recon_year", "sha256"], how="left").select(list(DOCUMENT_COLUMNS)))
 
 
-def place_documents(documents: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
-    """Each document with the review it belongs to (null when the calendar has none), and its
-    `version` within (index, review, kind), ordered by stage, then date (undated last), then path.
+def place_lists(lists: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
+    """`lists` (rows with recon_year, kind, as_of_date) with the review each takes effect at:
+    `review_year` and PLACEMENT, null when the calendar has none within PLACEMENT_DAYS.
 
     A membership list shows the index after the latest review closed on or before its date; a
     change list takes effect at the first effective open on or after its date. An undated list
     belongs to its year's annual reconstitution."""
-    tolerance = timedelta(days=PLACEMENT_DAYS)
-    dated = documents.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date")
+    tolerance, columns = timedelta(days=PLACEMENT_DAYS), [*lists.columns, "review_year", *PLACEMENT]
+    dated = lists.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date")
     right = reviews.select(pl.col("recon_year").alias("review_year"), *PLACEMENT, "recon_close")
-    lists = dated.filter(pl.col("kind") == "membership").join_asof(
+    members = dated.filter(pl.col("kind") == "membership").join_asof(
         right.sort("recon_close"), left_on="as_of_date", right_on="recon_close", strategy="backward",
         tolerance=tolerance)
     moves = dated.filter(pl.col("kind") != "membership").join_asof(
         right.sort("effective_date"), left_on="as_of_date", right_on="effective_date", strategy="forward",
         tolerance=tolerance)
-    annual = right.filter(pl.col("review_type") == "annual_reconstitution")
-    undated = documents.filter(pl.col("as_of_date").is_null()).join(
-        annual, left_on="recon_year", right_on="review_year", how="left")
-    columns = [*DOCUMENT_COLUMNS, *PLACEMENT]
-    placed = pl.concat([f.select(columns) for f in (lists, moves, undated)])
+    annual = right.filter(pl.col("review_type") == "annual_reconstitution").with_columns(
+        pl.col("review_year").alias("recon_year"))
+    undated = lists.filter(pl.col("as_of_date").is_null()).join(annual, on="recon_year", how="left")
+    return pl.concat([f.select(columns) for f in (members, moves, undated)])
+
+
+def place_documents(documents: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
+    """Each document with the review it belongs to (`place_lists`; null when the calendar has none),
+    and its `version` within (index, review, kind), ordered by stage, then date (undated last), then path."""
+    placed = place_lists(documents, reviews).select(*DOCUMENT_COLUMNS, *PLACEMENT)
     placed = placed.with_columns(pl.when(pl.col("index_name").is_null()).then(None).otherwise(pl.col(c)).alias(c)
                                  for c in PLACEMENT)
     return placed.sort(*versions_key()).with_columns(

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.sessions import sessions
-from russell_pipeline.lib.membership.placement import PLACEMENT_DAYS, review_dates
+from russell_pipeline.lib.membership.placement import place_lists, review_dates
 
 GROUPS = ("addition", "deletion")
 INDEX_GROUP = "index"
@@ -75,21 +75,15 @@ def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | No
     """group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of its
     annual reconstitution.
 
-    With `calendar` (recon_calendar rows), a dated list is placed as membership places it
-    (lib/membership/placement.py): on the first review whose effective open is on or after its date,
-    within PLACEMENT_DAYS; only lists placed on `year`'s annual reconstitution count, so a quarterly IPO
-    review's final additions stored under the same year do not. An undated list belongs to its year's
-    annual reconstitution. Without a calendar every final list of the year counts."""
-    final = changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final")
-                           & pl.col("change").is_in(GROUPS))
+    With `calendar` (recon_calendar rows), the lists are placed as membership places them
+    (lib/membership/placement.py `place_lists`): only lists placed on `year`'s annual reconstitution
+    count, so a quarterly IPO review's final additions stored under the same year do not; an undated
+    list belongs to its year's annual reconstitution. Without a calendar every final list of the year counts."""
+    final = changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final"))
     if calendar is not None and final.height:
-        reviews = review_dates(calendar).select(pl.col("recon_year").alias("review_year"), "review_type",
-                                                "effective_date").sort("effective_date")
-        placed = final.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date").join_asof(
-            reviews, left_on="as_of_date", right_on="effective_date", strategy="forward",
-            tolerance=timedelta(days=PLACEMENT_DAYS))
-        annual = placed.filter((pl.col("review_type") == "annual_reconstitution") & (pl.col("review_year") == year))
-        final = pl.concat([annual.select(final.columns), final.filter(pl.col("as_of_date").is_null())])
+        placed = place_lists(final.with_columns(pl.col("change").alias("kind")), review_dates(calendar))
+        annual = (pl.col("review_type") == "annual_reconstitution") & (pl.col("review_year") == year)
+        final = placed.filter(annual | pl.col("as_of_date").is_null())
     return final.select(pl.col("change").alias("group"), "symbol").unique().sort("group", "symbol")
 
 
