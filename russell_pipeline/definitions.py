@@ -17,4 +17,14 @@ def definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = definitions(Settings.from_env())
+def __getattr__(name: str) -> dg.Definitions:
+    """`defs`, the location over the environment's settings, built when first asked for (Dagster's
+    loaders and tools ask): `build` imports this module for `definitions` and builds its own, once."""
+    if name != "defs":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()["defs"] = built = definitions(Settings.from_env())
+    return built
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "defs"})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,6 +37,13 @@ def module_file(module: str, root: Path = ROOT) -> Path | None:
 
 def _imports(path: Path) -> set[str]:
     """The `russell_pipeline.lib` modules one source file imports (a `from pkg import name` may name a module)."""
+    stat = path.stat()
+    return _parsed_imports(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parsed_imports(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+    """`_imports` of the file as it is at that stamp: each module is parsed once for every asset it serves."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
@@ -43,7 +51,7 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(FOLLOWED):
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names}
-    return found
+    return frozenset(found)
 
 
 def closure(module: str, root: Path = ROOT) -> list[Path]:

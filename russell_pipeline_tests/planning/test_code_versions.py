@@ -17,8 +17,9 @@ DOMAINS = ("documents", "calendar", "market", "index", "membership", "fetch", "r
 
 
 def test_every_lib_module_the_definitions_load_feeds_an_asset_code_version():
-    # A fresh process: what loading the definitions imports, and nothing a test imported before.
-    script = ("import json, sys; import russell_pipeline.definitions; print(json.dumps(sorted("
+    # A fresh process: what loading the definitions (as Dagster does: `defs`) imports, and nothing a test
+    # imported before.
+    script = ("import json, sys; from russell_pipeline.definitions import defs; print(json.dumps(sorted("
               "m.__file__ for n, m in sys.modules.items() if n.startswith('russell_pipeline.lib') "
               "and getattr(m, '__file__', None))))")
     loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from russell_pipeline.lib.charts import figure, inline_png
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TRADING_DAYS = 252
 
@@ -60,8 +62,7 @@ TITLE = "Russell Custom Small Cap Completeness 90/10 Index"
 
 def _figure(levels: pl.DataFrame, size: tuple[float, float], note: str) -> Figure:
     levels = levels.sort("date")
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)  # the Agg canvas: no display, no pyplot global state
+    fig = figure(size)
     ax = fig.add_subplot()
     ax.plot(levels["date"].to_list(), levels["total_return"].to_list(), label="Total return", lw=1)
     ax.plot(levels["date"].to_list(), levels["price_return"].to_list(), label="Price return", lw=1)
@@ -82,11 +83,8 @@ def chart_png(levels: pl.DataFrame, path: str | Path, note: str = "") -> Path:
 
 
 def chart_markdown(levels: pl.DataFrame, note: str = "") -> str:
-    """A small inline PNG as Markdown, for Dagster asset metadata (kept to a few tens of KB)."""
-    buf = io.BytesIO()
-    _figure(levels, (6, 3), note).savefig(buf, dpi=60, format="png")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f"![90/10 index levels](data:image/png;base64,{data})"
+    """A small inline PNG as Markdown, for Dagster asset metadata."""
+    return inline_png(_figure(levels, (6, 3), note), "90/10 index levels")
 
 
 # (column, heading, unit) of the readable table; returns and risk in percent.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import io
+from typing import TYPE_CHECKING
 
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from russell_pipeline.lib.charts import figure, inline_png
 from russell_pipeline.lib.research.event import GROUPS, INDEX_GROUP, EventDays
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SYNTHETIC_LABEL = "SYNTHETIC prices (the built-in feed, not market data)"
 
@@ -17,8 +18,7 @@ SYNTHETIC_LABEL = "SYNTHETIC prices (the built-in feed, not market data)"
 def effect_figure(effect: pl.DataFrame, days: EventDays, source: str, synthetic: bool) -> Figure:
     """Median normalized close per session offset of each group, and the index's path where it exists;
     dotted lines at rank day, the list dates and recon_close; the title names the prices' source."""
-    fig = Figure(figsize=(6, 3.2))
-    FigureCanvasAgg(fig)  # the Agg canvas: no display, no pyplot global state
+    fig = figure((6, 3.2))
     ax = fig.add_subplot()
     for group in (*GROUPS, INDEX_GROUP):
         rows = effect.filter(pl.col("group") == group).sort("offset")
@@ -42,8 +42,5 @@ def effect_figure(effect: pl.DataFrame, days: EventDays, source: str, synthetic:
 
 
 def effect_markdown(effect: pl.DataFrame, days: EventDays, source: str, synthetic: bool) -> str:
-    """The chart as a small inline PNG in Markdown, for the asset's metadata (as lib/index/report.py draws
-    the index's: a few tens of KB)."""
-    buf = io.BytesIO()
-    effect_figure(effect, days, source, synthetic).savefig(buf, dpi=60, format="png")
-    return f"![reconstitution {days.year}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+    """The chart as a small inline PNG in Markdown, for the asset's metadata."""
+    return inline_png(effect_figure(effect, days, source, synthetic), f"reconstitution {days.year}")
