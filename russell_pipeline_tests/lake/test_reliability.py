@@ -103,8 +103,12 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
     root, env = _lake(tmp_path, small_market)
     assert cli("build", env=env).returncode == 0
     before = _contents(root)
+    # The newest commit, and its checkpoint when it has one (a reader opens a checkpointed version from it).
     log = max((root / "lake" / "index_levels" / "_delta_log").glob("*.json"))
     log.write_text('{"add": garbage')
+    checkpoint = log.with_name(f"{log.stem}.checkpoint.parquet")
+    if checkpoint.exists():
+        checkpoint.write_bytes(b"PAR1 garbage")
     broken = cli("build", env=env, text=True)
     assert broken.returncode == 1 and "Traceback" not in broken.stdout + broken.stderr
     lines = [ln for ln in broken.stderr.splitlines() if "its Delta log cannot be read" in ln]

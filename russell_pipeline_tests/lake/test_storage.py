@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,7 +16,7 @@ import polars as pl
 import pytest
 from deltalake.exceptions import DeltaError
 
-from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.store import CHECKPOINT_EVERY, Lake, LakeError
 
 
 def _frame(year: int, names: list[str]) -> pl.DataFrame:
@@ -204,6 +205,26 @@ def test_a_vacuum_is_not_a_change_outside_a_build_but_a_real_one_still_is(tmp_pa
     assert {name: lake.version(name) for name in ("t", "u")} != versions  # the vacuum committed to both
     assert [line.split(":")[0] for line in lake.changed_outside()] == ["u"]
     assert lake.read("t")["name"].to_list() == ["b"]
+
+def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_path):
+    """Opening a table replays its commits since the last checkpoint: writes and vacuums keep that
+    under CHECKPOINT_EVERY + 1 commits, and every version stays readable."""
+    lake = Lake(tmp_path)
+    log = lake.tables / "t" / "_delta_log"
+    behind = []
+    for night in range(3 * CHECKPOINT_EVERY + 4):
+        lake.write("t", _frame(2020, [f"n{night}"]), "recon_year", [2020], publish=night % 7 == 0)
+        if night % 9 == 8:
+            lake.vacuum(retention_hours=0)  # two commits of its own
+        checkpoint = json.loads((log / "_last_checkpoint").read_text())["version"] if night >= CHECKPOINT_EVERY else 0
+        behind.append(lake.version("t") - checkpoint)
+    assert max(behind) <= CHECKPOINT_EVERY + 1, behind
+    assert len(list(log.glob("*.checkpoint.parquet"))) >= 3
+    assert lake.read("t")["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 3}"]
+    lake.publish()
+    assert _names(lake) == [(2020, f"n{3 * CHECKPOINT_EVERY + 3}")]
+    assert lake.scan("t", version=lake.version("t") - 1).collect()["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 2}"]
+
 
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
