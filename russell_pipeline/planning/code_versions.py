@@ -35,7 +35,7 @@ def module_file(module: str, root: Path = ROOT) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path) -> frozenset[str]:
     """The `russell_pipeline.lib` modules one source file imports (a `from pkg import name` may name a module)."""
     stat = path.stat()
     return _parsed_imports(path, stat.st_mtime_ns, stat.st_size)
