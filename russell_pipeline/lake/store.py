@@ -207,6 +207,7 @@ class Lake:
         self.warehouse = self.root / WAREHOUSE
         self.options = remote.storage_options(self.location) if self.location else {}
         self._raw, self._raw_synced = self.root / "raw", False
+        self._pinned: dict[str, DeltaTable | None] | None = None  # `pinned`: the tables opened so far
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Lake:
@@ -320,10 +321,40 @@ class Lake:
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    @contextmanager
+    def pinned(self) -> Iterator[Lake]:
+        """Hold the writer lock, and open each table once while it is held: a build asks the same
+        tables several times (what is out of date, the file check, the vacuum, the warehouse), and
+        with the lock no other writer can commit in between. A commit through this object reopens
+        what it opens next; a commit through another object in this process (a Dagster run's) would
+        not, so a build pins only the stretches in which it alone writes."""
+        with self.locked():
+            outer = self._pinned is None
+            if outer:
+                self._pinned = {}
+            try:
+                yield self
+            finally:
+                if outer:
+                    self._pinned = None
+
+    def _unpin(self) -> None:
+        """After a commit: tables are opened afresh (at their new versions)."""
+        if self._pinned is not None:
+            self._pinned.clear()
+
     # ------------------------------------------------------------------ tables
     def delta(self, table: str) -> DeltaTable | None:
         """The Delta table, None when it does not exist; a log that cannot be read is one LakeError
         naming the table and the repair (its asset is rebuilt once the folder is out of the way)."""
+        if self._pinned is not None and table in self._pinned:
+            return self._pinned[table]
+        dt = self._open(table)
+        if self._pinned is not None:
+            self._pinned[table] = dt
+        return dt
+
+    def _open(self, table: str) -> DeltaTable | None:
         try:
             return DeltaTable(self.uri(table), storage_options=self.options)
         except TableNotFoundError:
@@ -377,6 +408,7 @@ class Lake:
                     kept = stored.filter(~pl.col(partition_column).is_in(keys))
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
+            self._unpin()
             write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
             _fault(table, "committed")
             self._checkpoint(table, 1)
@@ -400,8 +432,11 @@ class Lake:
 
     def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
         """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
-        if self.delta(table) is None:
+        dt = self.delta(table)
+        if dt is None:
             return None
+        if version is None:  # the version just opened (its options carry the object store's)
+            return pl.scan_delta(dt)
         return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
 
     def lineage(self, asset: str) -> dict[str, str]:
@@ -434,9 +469,10 @@ class Lake:
     def version(self, table: str) -> int | None:
         """The table's current Delta version; None when it is missing or its log cannot be read."""
         try:
-            return DeltaTable(self.uri(table), storage_options=self.options).version()
-        except (TableNotFoundError, DeltaError, OSError):
+            dt = self.delta(table)
+        except (LakeError, OSError):
             return None
+        return None if dt is None else dt.version()
 
     def record_lineage(self, asset: str, digests: dict[str, str]) -> None:
         """Record what these partitions of `asset` were built from (after their data is written, so a
@@ -466,7 +502,9 @@ class Lake:
             return 0
         with self.locked():
             before = {name: self.version(name) for name in due}
+            self._unpin()
             removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
+            self._unpin()
             for name in due:
                 self._checkpoint(name, self.version(name) - before[name])
             self._carry_written(before)

@@ -33,7 +33,8 @@ def build(settings: Settings, verbose: bool = False) -> int:
     lake = Lake.from_settings(settings)
     lake.check_writable()
     with lake.locked():
-        planned = nothing_to_do(lake, settings)
+        with lake.pinned():  # each table opened once for the questions (nothing here writes)
+            planned = nothing_to_do(lake, settings)
         if planned is not None:
             for line in planned:
                 print(line, flush=True)
@@ -42,10 +43,11 @@ def build(settings: Settings, verbose: bool = False) -> int:
             from russell_pipeline.planning.runs import run_stages  # Dagster: only for a build with work
 
             failures = run_stages(lake, settings, verbose)
-        removed = lake.vacuum()
-        if removed:
-            print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
-        lake.publish()
+        with lake.pinned():  # after the runs: their commits are opened afresh here
+            removed = lake.vacuum()
+            if removed:
+                print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
+            lake.publish()
     _summary(lake)
     if failures:
         print(f"build finished with {len(failures)} failure(s):", file=sys.stderr)

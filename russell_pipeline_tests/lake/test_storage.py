@@ -226,6 +226,34 @@ def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_pa
     assert lake.scan("t", version=lake.version("t") - 1).collect()["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 2}"]
 
 
+
+def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, monkeypatch):
+    """Inside `pinned` a table's log is read once however often it is asked for; a commit through the
+    lake (a write, a vacuum) is seen at once; outside it every question reads the log again."""
+    lake = Lake(tmp_path)
+    for year, names in ((2020, ["a"]), (2020, ["b"]), (2021, ["c"])):
+        lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
+    lake.write("u", _frame(2020, ["x"]), "recon_year", [2020], publish=False)
+    opened = []
+    real_open = Lake._open
+    monkeypatch.setattr(Lake, "_open", lambda self, table: opened.append(table) or real_open(self, table))
+    with lake.pinned():
+        for _ in range(3):
+            assert lake.version("t") == 2 and sorted(lake.read("t")["name"]) == ["b", "c"]
+            assert set(lake.readable_tables()) == {"t", "u"} and lake.version("missing") is None
+        assert sorted(opened) == ["missing", "t", "u"]
+        lake.write("t", _frame(2021, ["d"]), "recon_year", [2021], publish=False)
+        assert lake.version("t") == 3 and sorted(lake.read("t")["name"]) == ["b", "d"]
+        assert lake.vacuum(retention_hours=0) >= 2
+        assert lake.version("t") == 5 and sorted(lake.read("t")["name"]) == ["b", "d"]
+        assert lake.publish() and _names(lake) == [(2020, "b"), (2021, "d")]
+    other = Lake(tmp_path)  # another writer, once the pin is gone
+    other.write("u", _frame(2020, ["y"]), "recon_year", [2020], publish=False)
+    opened.clear()
+    assert lake.read("u")["name"].to_list() == ["y"] and lake.read("u")["name"].to_list() == ["y"]
+    assert opened.count("u") == 2
+    assert not lake.holds_lock()
+
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
     hold = "import sys, time; from russell_pipeline.lake.store import Lake\n" \
