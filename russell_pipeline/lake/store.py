@@ -325,9 +325,10 @@ class Lake:
     def pinned(self) -> Iterator[Lake]:
         """Hold the writer lock, and open each table once while it is held: a build asks the same
         tables several times (what is out of date, the file check, the vacuum, the warehouse), and
-        with the lock no other writer can commit in between. A commit through this object reopens
-        what it opens next; a commit through another object in this process (a Dagster run's) would
-        not, so a build pins only the stretches in which it alone writes."""
+        with the lock no other process can commit in between. A commit through this object opens the
+        tables it committed to afresh when next asked. A commit through another object in this
+        process (a Dagster run's) is not seen: whoever runs one calls `unpin()` after it, or pins
+        only stretches in which this object alone commits."""
         with self.locked():
             outer = self._pinned is None
             if outer:
@@ -338,10 +339,12 @@ class Lake:
                 if outer:
                     self._pinned = None
 
-    def _unpin(self) -> None:
-        """After a commit: tables are opened afresh (at their new versions)."""
+    def unpin(self, tables: Iterable[str] | None = None) -> None:
+        """Before a commit to `tables` (None: after something else committed): they are opened afresh,
+        at their new versions, when next asked."""
         if self._pinned is not None:
-            self._pinned.clear()
+            for table in list(self._pinned) if tables is None else tables:
+                self._pinned.pop(table, None)
 
     # ------------------------------------------------------------------ tables
     def delta(self, table: str) -> DeltaTable | None:
@@ -408,7 +411,7 @@ class Lake:
                     kept = stored.filter(~pl.col(partition_column).is_in(keys))
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
-            self._unpin()
+            self.unpin([table])
             write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
             _fault(table, "committed")
             self._checkpoint(table, 1)
@@ -502,9 +505,9 @@ class Lake:
             return 0
         with self.locked():
             before = {name: self.version(name) for name in due}
-            self._unpin()
+            self.unpin(due)
             removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
-            self._unpin()
+            self.unpin(due)
             for name in due:
                 self._checkpoint(name, self.version(name) - before[name])
             self._carry_written(before)

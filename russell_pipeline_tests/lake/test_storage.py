@@ -229,7 +229,8 @@ def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_pa
 
 def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, monkeypatch):
     """Inside `pinned` a table's log is read once however often it is asked for; a commit through the
-    lake (a write, a vacuum) is seen at once; outside it every question reads the log again."""
+    lake (a write, a vacuum) is seen at once, and only the tables it committed to are read again;
+    outside it every question reads the log again."""
     lake = Lake(tmp_path)
     for year, names in ((2020, ["a"]), (2020, ["b"]), (2021, ["c"])):
         lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
@@ -244,6 +245,7 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
         assert sorted(opened) == ["missing", "t", "u"]
         lake.write("t", _frame(2021, ["d"]), "recon_year", [2021], publish=False)
         assert lake.version("t") == 3 and sorted(lake.read("t")["name"]) == ["b", "d"]
+        assert set(lake.readable_tables()) == {"t", "u"} and opened.count("u") == 1  # only what it wrote
         assert lake.vacuum(retention_hours=0) >= 2
         assert lake.version("t") == 5 and sorted(lake.read("t")["name"]) == ["b", "d"]
         assert lake.publish() and _names(lake) == [(2020, "b"), (2021, "d")]
