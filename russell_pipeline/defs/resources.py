@@ -77,10 +77,8 @@ class LakeResource(dg.ConfigurableResource):
 
     @contextmanager
     def writing(self) -> Iterator[Lake]:
-        """The lake with its writer lock held: what an asset reads and writes is one consistent step.
-        Every commit of the step goes through this object, so each table is opened once until the
-        step commits to it (`Lake.pinned`)."""
-        with self.lake().pinned() as store:
+        """The lake with its writer lock held: what an asset reads and writes is one consistent step."""
+        with self.lake().locked() as store:
             yield store
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

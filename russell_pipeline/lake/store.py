@@ -326,9 +326,9 @@ class Lake:
         """Hold the writer lock, and open each table once while it is held: a build asks the same
         tables several times (what is out of date, the file check, the vacuum, the warehouse), and
         with the lock no other process can commit in between. A commit through this object opens the
-        tables it committed to afresh when next asked. A commit through another object in this
-        process (a Dagster run's) is not seen: whoever runs one calls `unpin()` after it, or pins
-        only stretches in which this object alone commits."""
+        tables it committed to afresh when next asked; a commit through another object in this
+        process (a Dagster run's) would not be seen, so only stretches in which this object alone
+        commits are pinned."""
         with self.locked():
             outer = self._pinned is None
             if outer:
@@ -339,17 +339,17 @@ class Lake:
                 if outer:
                     self._pinned = None
 
-    def unpin(self, tables: Iterable[str] | None = None) -> None:
-        """Before a commit to `tables` (None: after something else committed): they are opened afresh,
-        at their new versions, when next asked."""
+    def _unpin(self, tables: Iterable[str]) -> None:
+        """Before a commit to `tables`: they are opened afresh, at their new versions, when next asked."""
         if self._pinned is not None:
-            for table in list(self._pinned) if tables is None else tables:
+            for table in tables:
                 self._pinned.pop(table, None)
 
     # ------------------------------------------------------------------ tables
     def delta(self, table: str) -> DeltaTable | None:
-        """The Delta table, None when it does not exist; a log that cannot be read is one LakeError
-        naming the table and the repair (its asset is rebuilt once the folder is out of the way)."""
+        """The Delta table at its current version (inside `pinned`, as first opened there), None when it
+        does not exist; a log that cannot be read is one LakeError naming the table and the repair (its
+        asset is rebuilt once the folder is out of the way)."""
         if self._pinned is not None and table in self._pinned:
             return self._pinned[table]
         dt = self._open(table)
@@ -411,7 +411,7 @@ class Lake:
                     kept = stored.filter(~pl.col(partition_column).is_in(keys))
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
-            self.unpin([table])
+            self._unpin([table])
             write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
             _fault(table, "committed")
             self._checkpoint(table, 1)
@@ -505,9 +505,9 @@ class Lake:
             return 0
         with self.locked():
             before = {name: self.version(name) for name in due}
-            self.unpin(due)
+            self._unpin(due)
             removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
-            self.unpin(due)
+            self._unpin(due)
             for name in due:
                 self._checkpoint(name, self.version(name) - before[name])
             self._carry_written(before)

@@ -125,14 +125,12 @@ def failed_checks(result) -> list[str]:
 
 class _Runner:
     """Runs jobs in this process, prints one line per run (with its full run id: the UI opens it at
-    /runs/<id>), and collects failures. The planner's `lake` is pinned (`Lake.pinned`) between runs:
-    a run commits through its own objects, so after each every table is opened afresh."""
+    /runs/<id>), and collects failures."""
 
-    def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool, lake: Lake):
+    def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool):
         from russell_pipeline.definitions import definitions
 
         self.defs, self.instance, self.settings, self.verbose = definitions(settings), instance, settings, verbose
-        self.lake = lake
         self.failures: list[str] = []
         self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
 
@@ -152,16 +150,13 @@ class _Runner:
             tags = {**(tags or {}), **attempts.tags(attempt)}
         tags = {**(tags or {}), IN_BUILD: self.build}
         started = time.perf_counter()
-        try:
-            result = self.defs.resolve_job_def(job_name).execute_in_process(
-                instance=self.instance, tags=tags,
-                asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
-                # The full event log is in the instance (and the UI); the terminal gets one line.
-                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
-                raise_on_error=self.verbose,
-            )
-        finally:
-            self.lake.unpin()  # what the run committed is read afresh by the next question
+        result = self.defs.resolve_job_def(job_name).execute_in_process(
+            instance=self.instance, tags=tags,
+            asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
+            # The full event log is in the instance (and the UI); the terminal gets one line.
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
+            raise_on_error=self.verbose,
+        )
         took, checks = time.perf_counter() - started, failed_checks(result)
         if result.success:
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})"
@@ -206,8 +201,7 @@ def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> list[st
     instance = instance_for(lake)
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    with lake.pinned():
-        return _build(lake, _Runner(instance, settings, verbose, lake))
+    return _build(lake, _Runner(instance, settings, verbose))
 
 
 def _build(lake: Lake, runner: _Runner) -> list[str]:

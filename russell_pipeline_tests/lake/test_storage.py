@@ -226,7 +226,6 @@ def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_pa
     assert lake.scan("t", version=lake.version("t") - 1).collect()["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 2}"]
 
 
-
 def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, monkeypatch):
     """Inside `pinned` a table's log is read once however often it is asked for; a commit through the
     lake (a write, a vacuum) is seen at once, and only the tables it committed to are read again;
@@ -255,6 +254,7 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
     assert lake.read("u")["name"].to_list() == ["y"] and lake.read("u")["name"].to_list() == ["y"]
     assert opened.count("u") == 2
     assert not lake.holds_lock()
+
 
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
