@@ -505,9 +505,8 @@ class Lake:
             return 0
         with self.locked():
             before = {name: self.version(name) for name in due}
-            self._unpin(due)
             removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
-            self._unpin(due)
+            self._unpin(due)  # the vacuum committed: its new versions are read afresh
             for name in due:
                 self._checkpoint(name, self.version(name) - before[name])
             self._carry_written(before)
