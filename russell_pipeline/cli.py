@@ -192,29 +192,43 @@ def _stored(lake: Lake, table: str) -> None:
 
 
 def cmd_members(args, settings: Settings) -> int:
+    """The members of each index on a date, from a complete base only (docs/methodology.md §2.8): an
+    index the lake cannot count whole that day is one clause of the error line, and the exit code is 1."""
     from russell_pipeline.lib.calendar.sessions import is_session
-    from russell_pipeline.lib.membership.history import coverage
+    from russell_pipeline.lib.membership.in_force import DERIVED, coverage
+    from russell_pipeline.lib.membership.on_date import answer
 
     lake = _lake(settings)
-    _stored(lake, "membership_history")
-    spans = coverage(lake.published("membership_history"))
-    index = _index_name(args.index, spans["index_name"].unique(maintain_order=True).to_list(), "membership_history")
-    members = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
-    _emit(members, args.format)
-    counts = dict(members.group_by("index_name").len().iter_rows())
+    for table in ("membership_in_force", "membership_reconciliation_summary"):
+        _stored(lake, table)
+    spans = coverage(lake.published("membership_in_force"))
+    known = list(dict.fromkeys([*spans["index_name"].to_list(), *DERIVED]))
+    index = _index_name(args.index, known, "membership_in_force")
+    on_day = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
+    asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
+    if not asked:
+        raise LakeError(f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
+                        f"that date for any index ({_known_whole(spans)})")
+    found = answer(args.date, asked, on_day, spans, lake.published("membership_reconciliation_summary"))
+    if found.members.height:
+        _emit(found.members, args.format)
     if _in_calendar(args.date) and not is_session(args.date):
         print(f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
               file=sys.stderr)
-    for (name,), group in spans.group_by("index_name", maintain_order=True):
-        if index in (None, name):
-            covered = ", ".join(f"[{a}, {b or 'no later document'})" for a, b in group.select("start_date", "end_date")
-                                .iter_rows())
-            print(f"{name} on {args.date}: {counts.get(name, 0)} members; the documents cover {covered}",
-                  file=sys.stderr)
-    if not members.height:
-        print(f"note: no stored document covers {args.date}" + (f" for {index}" if index else "")
-              + ": 0 members is what the lake knows, not that the index was empty", file=sys.stderr)
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    if found.uncounted:
+        raise LakeError(found.error(args.date))
     return 0
+
+
+def _known_whole(spans: pl.DataFrame) -> str:
+    whole = spans.filter(pl.col("complete"))
+    if not whole.height:
+        return "no index's membership is stored whole: it needs a membership list"
+    return "known whole: " + "; ".join(
+        f"{name} [{a}, {b or 'no later document'})" for name, a, b in whole.select("index_name", "valid_from",
+                                                                                  "valid_to").iter_rows())
 
 
 def _in_calendar(day: date) -> bool:

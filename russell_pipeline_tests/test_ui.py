@@ -34,8 +34,8 @@ pytestmark = pytest.mark.slow
 MARKET_END = date(2020, 3, 31)
 BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
 YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon_calendar")
-MEMBERSHIP = ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
-              "list_revisions")
+MEMBERSHIP = ("membership_history", "membership_in_force", "membership_reconciliation",
+              "membership_reconciliation_summary", "list_revisions")
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
 
 

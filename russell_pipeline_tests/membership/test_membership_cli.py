@@ -53,6 +53,18 @@ def _check(result, name: str) -> dg.AssetCheckEvaluation:
                 if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == name)
 
 
+def _build(root, first: str, last: str, instance) -> dg.ExecuteInProcessResult:
+    """The documents and calendar of years `first`..`last`, then the membership tables, built and
+    published as a build leaves them; the membership run."""
+    resources = resources_for(root)
+    years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
+                           tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+    assert years.success, failure_lines(years)
+    result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
+    publish_after_runs(instance, resources)
+    return result
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = documents_lake(tmp_path_factory.mktemp("membership"), DOCUMENTS)
@@ -86,6 +98,7 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
                     for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert materialized["membership_history"]["dagster/row_count"].value == 6
     assert materialized["membership_history"]["first_date"].value == "2022-06-27"
+    assert materialized["membership_in_force"]["dagster/row_count"].value == 3 + 5
 
 
 def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(built):
@@ -135,11 +148,17 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
             ("DLTA", "DELTA INC", "2023-06-26", "2023-06", "addition", adds, 5),
             ("FXT", "FOXTROT CO", "2023-06-26", "2023-06", "addition", adds, 6),
             ("HTL", "HOTEL INC", "2023-06-26", "2023-06", "listed", m23, 10)]
-    assert done.stdout.decode().splitlines() == [
+    lines = done.stdout.decode().splitlines()
+    assert [",".join(line.split(",")[:11]) for line in lines] == [
         "index_name,symbol,company,start_date,end_date,start_review,opened_by,open_sha256,open_path,open_page,open_line",
         *(f"Russell 2000,{symbol},{company},{start},2024-07-01,{review},{how},{_sha(path[4:])},{path},1,{line}"
           for symbol, company, start, review, how, path, line in rows)]
-    assert done.stderr.decode() == ("Russell 2000 on 2023-06-26: 5 members; the documents cover "
+    got = pl.read_csv(io.StringIO(done.stdout.decode()))
+    # Every name as the list in force prints it (the 2023 list, line by line), the whole index.
+    assert got.select("symbol", "complete", "base_review", "source_path", "source_line").rows() == [
+        (s, True, "2023-06", m23, line) for s, line in (("ALPH", 6), ("CHRL", 7), ("DLTA", 8), ("FXT", 9), ("HTL", 10))]
+    assert done.stderr.decode() == ("Russell 2000 on 2023-06-26: 5 members; the membership list of 2023-06 in force "
+                                    "(raw/2023/members_20230623.txt); its membership is known whole over "
                                     "[2022-06-27, 2024-07-01)\n")
 
 
@@ -153,15 +172,22 @@ def test_members_in_parquet_keeps_the_types(built):
 
 def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
-    unknown = cli("members", "2023-06-26", "--index", "Russell 1000", env={"RUSSELL_DATA_LAKE": str(root)})
+    unknown = cli("members", "2023-06-26", "--index", "Russell Midcap", env={"RUSSELL_DATA_LAKE": str(root)})
     assert unknown.returncode == 1
-    assert unknown.stderr.decode() == ("error: --index Russell 1000: no such index in membership_history "
-                                       "(indexes: Russell 2000)\n")
+    assert unknown.stderr.decode() == ("error: --index Russell Midcap: no such index in membership_in_force "
+                                       "(indexes: Russell 2000, Russell 1000)\n")
+    # The Russell 1000 is derived where a Russell 3000 and a Russell 2000 list are both in force.
+    derived = cli("members", "2023-06-26", "--index", "russell 1000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    assert (derived.returncode, derived.stdout, derived.stderr.count("\n")) == (1, "", 1)
+    assert derived.stderr.startswith(
+        "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it is "
+        "derived as Russell 3000 minus Russell 2000 only where both are stored whole; Russell 3000: no complete "
+        "membership of it is stored; Russell 2000: its membership is known whole over [2022-06-27, 2024-07-01)")
     empty = tmp_path / "empty"
     empty.mkdir()
     missing = cli("members", "2023-06-26", env={"RUSSELL_DATA_LAKE": str(empty)})
     assert missing.returncode == 1
-    assert missing.stderr.decode() == (f"error: {empty}/lake/membership_history: not built yet: run "
+    assert missing.stderr.decode() == (f"error: {empty}/lake/membership_in_force: not built yet: run "
                                        "`russell-pipeline build` first\n")
     bad = cli("members", "2023-02-30", env={"RUSSELL_DATA_LAKE": str(root)})
     assert (bad.returncode, bad.stderr.decode()) == (2, (
@@ -177,11 +203,15 @@ def test_members_tells_what_an_answer_means(built):
     assert pl.read_csv(io.StringIO(saturday.stdout))["symbol"].to_list() == ["ALPH", "CHRL", "DLTA", "FXT", "HTL"]
     assert saturday.stderr.splitlines()[0] == (
         "note: 2023-07-01 (Saturday) is not an NYSE session: the members in force that day")
-    # Before the first stored list nothing is known: said, not answered as an empty index.
+    # Before the first stored list nothing is known: an error, not an empty index.
     early = cli("members", "2021-01-04", text=True, env=env)
-    assert (early.returncode, early.stdout.splitlines()[1:]) == (0, [])
-    assert early.stderr.splitlines()[-1] == (
-        "note: no stored document covers 2021-01-04: 0 members is what the lake knows, not that the index was empty")
+    assert (early.returncode, early.stdout) == (1, "")
+    assert early.stderr == (f"error: {built[0]}/lake/membership_in_force: members 2021-01-04: no stored document "
+                            "covers that date for any index (known whole: Russell 2000 [2022-06-27, 2024-07-01))\n")
+    early_one = cli("members", "2021-01-04", "--index", "Russell 2000", text=True, env=env)
+    assert (early_one.returncode, early_one.stdout) == (1, "")
+    assert early_one.stderr.startswith("error: members 2021-01-04: no count for Russell 2000: no stored document "
+                                       "covers 2021-01-04; its membership is known whole over [2022-06-27, 2024-07-01)")
     diff = cli("diff", "2023", "--index", "RUSSELL 2000", text=True, env=env)
     assert diff.returncode == 0 and "Russell 2000" in diff.stdout
 
@@ -224,17 +254,105 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
     (root / "raw" / "2012").mkdir(parents=True)
     (root / "raw" / "2012" / "members_20120625.txt").write_text(
         MEMBERS.format(day="June 25, 2012", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\n"))
-    resources = resources_for(root)
     with dg.instance_for_test() as instance:
-        years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
-                               tags={"dagster/asset_partition_range_start": "2012",
-                                     "dagster/asset_partition_range_end": "2012"})
-        assert years.success, failure_lines(years)
-        result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
-        publish_after_runs(instance, resources)
+        result = _build(root, "2012", "2012", instance)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
     done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})
     assert done.returncode == 0, done.stderr
     assert pl.read_csv(io.StringIO(done.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
-    assert done.stderr.startswith("Russell 2000 on 2012-07-02: 2 members; the documents cover [2012-06-25, ")
+    assert done.stderr.startswith("Russell 2000 on 2012-07-02: 2 members; the membership list of 2012-06 in force "
+                                  "(raw/2012/members_20120625.txt); its membership is known whole over [2012-06-25, ")
+
+
+R3000_MEMBERS = MEMBERS.replace("Russell 2000®", "Russell 3000®")
+# Three years of Russell 3000 lists and no change list; ABY renamed in 2016; a 2016 Russell 2000 list.
+THREE_YEARS = {
+    "2014/r3000_20140627.txt": R3000_MEMBERS.format(day="June 27, 2014", rows="ABENGOA YIELD PLC\tABY\n"
+                                                    "ALCOA INC\tAA\nBRAVO CORP\tBRVO\nCHARLIE CO\tCHRL\n"),
+    "2015/r3000_20150626.txt": R3000_MEMBERS.format(day="June 26, 2015", rows="ABENGOA YIELD PLC\tABY\n"
+                                                    "ALCOA INC\tAA\nBRAVO CORP\tBRVO\nDELTA INC\tDLTA\n"),
+    "2016/r3000_20160624.txt": R3000_MEMBERS.format(day="June 24, 2016", rows="ATLANTICA YIELD PLC\tABY\n"
+                                                    "ALCOA INC\tAA\nBRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n"),
+    "2016/r2000_20160624.txt": MEMBERS.format(day="June 24, 2016", rows="BRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def three_years(tmp_path_factory):
+    root = documents_lake(tmp_path_factory.mktemp("three_years"), THREE_YEARS)
+    with dg.instance_for_test() as instance:
+        yield root, instance, _build(root, "2014", "2016", instance)
+
+
+def test_lists_without_change_lists_reconcile_as_a_state_not_a_failure(three_years):
+    result = three_years[2]
+    assert result.success, failure_lines(result)
+    reconciles = _check(result, "membership_reconciles")
+    assert reconciles.passed
+    assert (reconciles.metadata["unaccounted"].value, reconciles.metadata["missing_document"].value) == (0, 2)
+    missing = reconciles.metadata["documents_missing"].value
+    assert "| 2015-06 | Russell 3000 | no_change_lists | no final addition list; no final deletion list |" in missing
+    assert "| 2016-06 | Russell 3000 | no_change_lists |" in missing
+
+
+def test_members_names_every_member_as_the_list_in_force_prints_it(three_years):
+    env = {"RUSSELL_DATA_LAKE": str(three_years[0])}
+    for day, names in (("2015-07-01", {"ABY": "ABENGOA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO CORP",
+                                       "DLTA": "DELTA INC"}),
+                       ("2016-07-01", {"ABY": "ATLANTICA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO HOLDINGS",
+                                       "DLTA": "DELTA INC"})):
+        done = cli("members", day, "--index", "Russell 3000", text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        got = pl.read_csv(io.StringIO(done.stdout))
+        assert dict(got.select("symbol", "company").iter_rows()) == names
+        assert set(got["member"]) == {1} and got["complete"].all()
+
+
+def test_russell_1000_is_derived_and_labelled_so(three_years):
+    env = {"RUSSELL_DATA_LAKE": str(three_years[0])}
+    done = cli("members", "2016-07-01", "--index", "Russell 1000", text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    got = pl.read_csv(io.StringIO(done.stdout))
+    assert got.select("symbol", "company", "derived_from").rows() == [
+        ("AA", "ALCOA INC", "Russell 3000 minus Russell 2000"),
+        ("ABY", "ATLANTICA YIELD PLC", "Russell 3000 minus Russell 2000")]
+    assert done.stderr == ("Russell 1000 on 2016-07-01: 2 members; derived: Russell 3000 minus Russell 2000 of the "
+                           "same date (lists of 2016-06); its membership is known whole over [2016-06-27, no later document)\n")
+    sql = cli("query", "SELECT symbol, complete, derived_from FROM members_on(DATE '2016-07-01', "
+              "index := 'Russell 1000')", "--format", "csv", text=True, env=env)
+    assert sql.stdout.splitlines() == ["symbol,complete,derived_from", "AA,true,Russell 3000 minus Russell 2000",
+                                       "ABY,true,Russell 3000 minus Russell 2000"]
+    # Where no Russell 2000 list is in force, nothing is derived, and the answer says why.
+    before = cli("members", "2015-07-01", "--index", "Russell 1000", text=True, env=env)
+    assert (before.returncode, before.stdout, before.stderr.count("\n")) == (1, "", 1)
+    assert "Russell 2000: its membership is known whole over [2016-06-27, no later document)" in before.stderr
+
+
+def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
+    """A 2023 list, nothing for 2024, and the 2025 final additions: on 2025-07-01 the lake holds the
+    additions only, which is not the index: one line saying what it holds, and exit code 1."""
+    adds = ADDS.replace("Russell 2000®", "Russell 3000®")
+    root = documents_lake(tmp_path / "lake", {
+        "2023/r3000_20230623.txt": R3000_MEMBERS.format(day="June 23, 2023", rows="ALPHA INC\tALPH\nBRAVO CO\tBRVO\n"),
+        "2025/adds_final.txt": adds.format(stage="", day="June 27, 2025", rows="DELTA INC DLTA Technology\n"
+                                           "ECHO CORP ECHO Energy\nFOXTROT CO FXT Financials\n")})
+    with dg.instance_for_test() as instance:
+        assert _build(root, "2023", "2025", instance).success
+    env = {"RUSSELL_DATA_LAKE": str(root)}
+    for asked in (["--index", "Russell 3000"], []):
+        done = cli("members", "2025-07-01", *asked, text=True, env=env)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == (
+            "error: members 2025-07-01: no count for Russell 3000: no membership list is in force; the lake holds 3 "
+            "of its members (3 added by the final additions of 2025-06; its final deletions: no list stored); its "
+            "membership is known whole over [2023-06-26, 2024-07-01) (the rows it holds, each marked complete or "
+            "not: russell-pipeline query \"SELECT * FROM members_on(DATE '2025-07-01')\")\n")
+    whole = cli("members", "2023-07-03", text=True, env=env)
+    assert whole.returncode == 0 and pl.read_csv(io.StringIO(whole.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
+    # The macro gives the rows it holds, each marked: never a silent partial count.
+    sql = cli("query", "SELECT symbol, complete, base_review, opened_by FROM members_on(DATE '2025-07-01')",
+              "--format", "csv", text=True, env=env)
+    assert sql.stdout.splitlines() == ["symbol,complete,base_review,opened_by", "DLTA,false,,addition",
+                                       "ECHO,false,,addition", "FXT,false,,addition"]
+
