@@ -21,6 +21,7 @@ from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.weights import review_dates
+from russell_pipeline.lib.market.contract import SCHEMAS
 from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS, borrowed_tickers
 from russell_pipeline.planning import digests, keys
 from russell_pipeline.settings import Settings
@@ -115,13 +116,17 @@ def stale_reviews(store: Lake) -> dict[str, list[str]]:
 
 
 MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
-# What they read: the list tables whole, the documents' paths and the calendar's review dates.
+# What they read: the list tables whole, the documents' paths and the calendar's review dates; and,
+# for the check of a vendor's memberships against the lists, the market data's memberships (not
+# read for the synthetic feed, whose memberships are generated: a new review of it changes nothing).
 MEMBERSHIP_INPUTS = {
     "constituents": (CONSTITUENT_COLUMNS, None),
     "constituent_changes": (CHANGE_COLUMNS, None),
     "source_documents": ({k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}, None),
     "recon_calendar": ({k: CALENDAR_SCHEMA[k] for k in ("recon_year", "review", "review_type", "event", "date")},
                        pl.col("event").is_in(["recon_close", "effective_open"])),
+    "market_source": ({"synthetic": pl.Boolean}, None),
+    "market_memberships": ({k: SCHEMAS["memberships"][k] for k in ("review", "index", "symbol")}, None),
 }
 
 
@@ -129,7 +134,11 @@ def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
     """The tables the membership tables are built from (empty where not stored yet) and their digest."""
     tables = {}
     for name, (schema, rows) in MEMBERSHIP_INPUTS.items():
-        scan = store.scan(name)
+        # A vendor's memberships are compared with membership lists: without one, or for the synthetic
+        # feed, they are not read.
+        unread = name == "market_memberships" and (tables["market_source"]["synthetic"].any()
+                                                   or tables["constituents"].is_empty())
+        scan = None if unread else store.scan(name)
         if scan is None:
             tables[name] = pl.DataFrame(schema=schema)
             continue

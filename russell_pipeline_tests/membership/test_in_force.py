@@ -1,6 +1,6 @@
 """Members on a date: only from a complete base, named as the document in force prints them, one
-member per company behind a ticker, the derived Russell 1000 and reconciliation states (pure
-functions, on constructed and real lists)."""
+member per company behind a ticker, the derived Russell 1000, reconciliation states and the market
+data's memberships against the lists (pure functions, on constructed and real lists)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.membership.identity import same_company
 from russell_pipeline.lib.membership.in_force import coverage
+from russell_pipeline.lib.membership.placement import review_dates
+from russell_pipeline.lib.membership.vendor import unlisted_members
 from russell_pipeline_tests.membership.conftest import lake_frames, macro, real_tables, tables_of
 
 CALENDAR = pl.concat([project_calendar(y) for y in range(2012, 2027)])
@@ -193,6 +195,22 @@ def test_a_year_with_a_list_and_no_change_list_is_a_state_and_an_inconsistency_i
     assert with_additions.reconciliation.select("difference", "cause", "symbol").rows() == [
         ("missing_from_list", "missing_document", "CHRL"), ("unexpected_in_list", "unexplained", "DLTA")]
     assert with_additions.summary["scope"].to_list() == ["no_previous_list", "compared"]
+
+
+def test_market_memberships_absent_from_the_list_in_force_are_named():
+    tables = _tables((2016, "membership", None, date(2016, 6, 24), "AAA BBB CCC", R3000),
+                     (2016, "membership", None, date(2016, 6, 24), "BBB CCC", R2000))
+    memberships = pl.DataFrame(
+        [("2016-09", "RUSSELL_SMALL_CAP_COMPLETENESS", s) for s in ("AAA", "BBB", "ZZZ")]
+        + [("2016-09", "RUSSELL_2000_GROWTH", s) for s in ("AAA", "CCC")]
+        + [("2019-03", "RUSSELL_SMALL_CAP_COMPLETENESS", "ZZZ")],  # no list covers 2019-03: not compared
+        schema=["review", "index", "symbol"], orient="row")
+    unlisted, compared = unlisted_members(memberships, tables.in_force, review_dates(CALENDAR))
+    assert unlisted.select("review", "index", "symbol", "list_index", "on_date", "base_review").rows() == [
+        ("2016-09", "RUSSELL_2000_GROWTH", "AAA", R2000, date(2016, 9, 19), "2016-06"),
+        ("2016-09", "RUSSELL_SMALL_CAP_COMPLETENESS", "ZZZ", R3000, date(2016, 9, 19), "2016-06")]
+    assert compared.rows() == [("2016-09", R2000, date(2016, 9, 19), True), ("2016-09", R3000, date(2016, 9, 19), True),
+                               ("2019-03", R3000, date(2019, 3, 18), False)]
 
 
 def _renamed(constituents: pl.DataFrame) -> list[tuple[str, str]]:

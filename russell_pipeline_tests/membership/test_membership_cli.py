@@ -82,6 +82,8 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     root, _, result = built
     assert result.success, failure_lines(result)
     assert _check(result, "intervals_disjoint").passed and _check(result, "documents_placed").passed
+    # No market data stored: nothing to compare the vendor memberships with.
+    assert _check(result, "vendor_memberships_listed").passed
     reconciles = _check(result, "membership_reconciles")
     assert not reconciles.passed and reconciles.severity == dg.AssetCheckSeverity.WARN
     assert (reconciles.metadata["differences"].value, reconciles.metadata["unaccounted"].value) == (2, 2)
@@ -327,6 +329,42 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
     before = cli("members", "2015-07-01", "--index", "Russell 1000", text=True, env=env)
     assert (before.returncode, before.stdout, before.stderr.count("\n")) == (1, "", 1)
     assert "Russell 2000: its membership is known whole over [2016-06-27, no later document)" in before.stderr
+
+
+def _market(root, synthetic: bool, members: dict[str, list[str]]) -> None:
+    """A market source and its memberships written to the lake as market_data writes them."""
+    lake = Lake(root)
+    lake.write("market_source", pl.DataFrame({"source": ["folder /vendor"], "synthetic": [synthetic],
+                                              "last_price_date": [date(2016, 9, 30)]}))
+    rows = [("2016-09", index, s, 1.0, 2016) for index, symbols in members.items() for s in symbols]
+    lake.write("market_memberships", pl.DataFrame(rows, schema={"review": pl.String, "index": pl.String,
+                                                                "symbol": pl.String, "fraction": pl.Float64,
+                                                                "year": pl.Int32}, orient="row"), "year")
+
+
+def test_vendor_memberships_absent_from_the_list_in_force_are_named(three_years, tmp_path):
+    root = tmp_path / "lake"
+    shutil.copytree(three_years[0], root)
+    resources = resources_for(root)
+    wrong = {"RUSSELL_SMALL_CAP_COMPLETENESS": ["AA", "BRVO", "AAPLX"], "RUSSELL_2000_GROWTH": ["BRVO", "ABY"]}
+    with dg.instance_for_test() as instance:
+        for synthetic, passed in ((False, False), (True, True)):
+            _market(root, synthetic, wrong)
+            assert stale.membership_stale(Lake(root))  # the vendor's memberships are what the check reads
+            result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
+            assert result.success, failure_lines(result)
+            check = _check(result, "vendor_memberships_listed")
+            assert (check.passed, check.severity) == (passed, dg.AssetCheckSeverity.WARN)
+            if not synthetic:
+                assert check.metadata["failures"].value == 2
+                assert check.metadata["first"].value.startswith(
+                    "market-data member absent from the published list in force: review=2016-09, "
+                    "index=RUSSELL_2000_GROWTH, symbol=ABY, list_index=Russell 2000, on_date=2016-09-19")
+                assert "symbol=AAPLX" not in check.metadata["first"].value
+                assert "AAPLX" in check.metadata["examples"].value
+                assert check.metadata["compared"].value.startswith("1 of 1 reviews (2016-09)")
+            else:
+                assert check.metadata["compared"].value.startswith("none: the market data is the synthetic feed")
 
 
 def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):

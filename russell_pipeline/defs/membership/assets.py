@@ -1,5 +1,5 @@
 """Membership history, the members in force on each date, the reconciliation with the change lists,
-and the revisions of each list."""
+the revisions of each list, and the market data's memberships checked against the lists."""
 
 
 import dagster as dg
@@ -11,8 +11,10 @@ from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
+from russell_pipeline.lib.membership.placement import review_dates
 from russell_pipeline.lib.membership.reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
 from russell_pipeline.lib.membership.revisions import REVISION_COLUMNS
+from russell_pipeline.lib.membership.vendor import unlisted_members
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import MEMBERSHIP_KEY, membership_inputs
 
@@ -39,7 +41,11 @@ PLACED = Check("membership_history", "documents_placed", "Every list document is
 RECONCILES = Check("membership_reconciliation", "membership_reconciles", "Previous list + final additions - final "
                    "deletions equals the next list, except where an IPO list or a list revision explains it "
                    "(counts by cause); a review whose change lists are not stored is named, not failed.", "warn")
-CHECKS = [DISJOINT, PLACED, RECONCILES]
+VENDOR = Check("membership_in_force", "vendor_memberships_listed", "Every member the market data's `memberships` "
+               "names for a review is in the published index it belongs to (Small Cap Completeness: Russell 3000; "
+               "Russell 2000 Growth: Russell 2000 and 3000) where a complete list covers the review's effective "
+               "date; the synthetic feed's generated memberships are not compared.", "warn")
+CHECKS = [DISJOINT, PLACED, RECONCILES, VENDOR]
 DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"}
 
 
@@ -62,7 +68,8 @@ def membership(context: dg.AssetExecutionContext, lake: LakeResource):
                   "membership_reconciliation_summary": built.summary, "list_revisions": built.revisions}
         results = [DISJOINT.frame(overlapping_intervals(built.history), "overlap"),
                    PLACED.frame(built.unplaced, "unplaced document"),
-                   _reconciliation_check(built.reconciliation, built.summary)]
+                   _reconciliation_check(built.reconciliation, built.summary),
+                   _vendor_check(inputs, built.in_force)]
         yield from commit(
             context, store, CHECKS, results, [Staged(name, frame) for name, frame in frames.items()],
             {"membership": {MEMBERSHIP_KEY: digest}},
@@ -100,3 +107,18 @@ def _reconciliation_check(differences: pl.DataFrame, summary: pl.DataFrame) -> d
                                               "source_path", "source_page", "source_line").head(20)),
     )
 
+
+def _vendor_check(inputs: dict[str, pl.DataFrame], in_force: pl.DataFrame) -> dg.AssetCheckResult:
+    if inputs["market_source"]["synthetic"].any():
+        return VENDOR.result(True, compared="none: the market data is the synthetic feed, whose memberships are "
+                             "generated from borrowed tickers, not a vendor's")
+    unlisted, compared = unlisted_members(inputs["market_memberships"], in_force,
+                                          review_dates(inputs["recon_calendar"]))
+    done = sorted(set(compared.filter(pl.col("compared"))["review"]))
+    reviews = compared["review"].n_unique()
+    return VENDOR.frame(
+        unlisted, "market-data member absent from the published list in force",
+        compared=(f"{len(done)} of {reviews} reviews" + (f" ({', '.join(done)})" if done else "")
+                  + ": the others have no complete published list on their effective date" if reviews else
+                  "none: no membership list or no market-data memberships are stored"),
+    )
