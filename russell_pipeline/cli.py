@@ -247,24 +247,52 @@ def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
     return match[0]
 
 
+def _year_not_built(lake: Lake, year: int, answered: bool) -> str | None:
+    """Why the year's stored tables are not those of its files (planning/stale.py), or None; when the
+    verb still answers (from the tables an earlier build left), a warning says so."""
+    from russell_pipeline.planning.stale import year_not_built
+
+    why = year_not_built(lake, year)
+    if why and answered:
+        print(f"warning: {why}; this answer rests on the tables an earlier build of {year} left", file=sys.stderr)
+    return why
+
+
 def cmd_diff(args, settings: Settings) -> int:
+    """Who entered or left between consecutive versions of a year's change lists; with nothing to
+    compare (no list with two versions stored, or the year's build failed) one line and exit code 1."""
+    from russell_pipeline.lib.documents.reading import CONSTITUENT_COLUMNS
+    from russell_pipeline.lib.membership.placement import placed_lists
+    from russell_pipeline.lib.membership.revisions import version_pairs
+
     lake = _lake(settings)
-    _stored(lake, "list_revisions")
+    for table in ("list_revisions", "constituent_changes", "source_documents", "recon_calendar"):
+        _stored(lake, table)
     stored = lake.published("list_revisions")
-    index = _index_name(args.index, stored["index_name"].unique(maintain_order=True).to_list(), "list_revisions")
-    revisions = stored.filter(pl.col("recon_year") == args.year)
-    if index is not None:
-        revisions = revisions.filter(pl.col("index_name") == index)
+    changes = lake.published("constituent_changes")
+    index = _index_name(args.index, changes["index_name"].drop_nulls().unique(maintain_order=True).to_list(),
+                        "constituent_changes")
+    changes = changes.filter(pl.col("recon_year") == args.year, *([pl.col("index_name") == index] if index else []))
+    _, placed, _ = placed_lists(pl.DataFrame(schema=CONSTITUENT_COLUMNS), changes, lake.published("source_documents"),
+                                lake.published("recon_calendar"))
+    pairs = version_pairs(placed).sort("review", "index_name", "kind", "version")
+    unbuilt = _year_not_built(lake, args.year, pairs.height > 0)
+    if not pairs.height:
+        lists = placed.filter(pl.col("kind") != "membership").height
+        raise LakeError(f"diff {args.year}: nothing to compare: " + (unbuilt or (
+            f"each of the {lists} addition and deletion lists stored for {args.year} has one version" if lists
+            else f"no addition or deletion list is stored for {args.year}")))
+    revisions = stored.filter(pl.col("recon_year") == args.year, *([pl.col("index_name") == index] if index else []))
     revisions = revisions.sort("review", "index_name", "change", "version", "revision", "symbol")
     _emit(revisions, args.format)
-    steps = revisions.group_by("review", "index_name", "change", "version", "previous_stage", "previous_as_of_date",
-                               "stage", "as_of_date", maintain_order=True).agg(
+    counts = revisions.group_by("review", "index_name", "change", "version").agg(
         (pl.col("revision") == "entered").sum().alias("entered"), (pl.col("revision") == "left").sum().alias("left"))
+    steps = pairs.join(counts, left_on=["review", "index_name", "kind", "version"],
+                       right_on=["review", "index_name", "change", "version"], how="left")
     for r in steps.iter_rows(named=True):
-        print(f"{r['review']} {r['index_name']} {r['change']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
-              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered']} entered, {r['left']} left", file=sys.stderr)
-    if not steps.height:
-        print(f"{args.year}: no addition or deletion list with more than one version", file=sys.stderr)
+        print(f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
+              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered'] or 0} entered, {r['left'] or 0} left",
+              file=sys.stderr)
     return 0
 
 
@@ -347,9 +375,11 @@ def cmd_event_study(args, settings: Settings) -> int:
     calendar = lake.published("recon_calendar")
     # The year's lists placed on its reviews as the asset places them: the annual reconstitution's only.
     listed = listed_symbols(changes, args.year, calendar.filter(pl.col("recon_year") == args.year))
+    unbuilt = _year_not_built(lake, args.year, listed.height > 0)
     if not listed.height:
         raise LakeError(f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
-                        f"{args.year} (put its lists under raw/{args.year}/ and run `russell-pipeline build`)")
+                        f"{args.year}: " + (unbuilt or f"put its lists under raw/{args.year}/ and run "
+                                                      "`russell-pipeline build`"))
     days = event_days(calendar, args.year)
     paths = normalized_paths(found.prices, listed, days)
     _emit(group_paths(paths).filter(pl.col("group").is_in(["addition", "deletion"])), args.format)

@@ -60,6 +60,28 @@ def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> s
     return attempts.key(YEAR_JOB, {y: year_digests["recon_calendar"][y] for y in years})
 
 
+def year_not_built(store: Lake, year: int) -> str | None:
+    """Why the stored tables of `year` are not those of the files now under raw/<year>/, in one
+    clause (a failed build of them, with its run and reason, from the record `build` and the sensors
+    share); None when they are, or when the folder holds no file."""
+    key = str(year)
+    if key not in keys.year_keys() or not digests.year_files(store.raw, year):
+        return None
+    now = year_digests(store, [key])
+    if not any(digests.out_of_date(expected, store.lineage(asset)) for asset, expected in now.items()):
+        return None
+    from russell_pipeline.planning import attempts
+
+    instance = attempts.recorded(store.root)
+    before = attempts.previous(instance, year_attempt(now, [key])) if instance is not None else None
+    if before is None:
+        return f"the files under raw/{year}/ are not built yet: run `russell-pipeline build`"
+    if before.going:
+        return f"the files under raw/{year}/ are being built (run {before.run_id})"
+    return (f"the build of {year} failed on its files under raw/{year}/ (run {before.run_id}): "
+            f"{'; '.join(before.reasons)}")
+
+
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
 
 

@@ -6,6 +6,8 @@ import hashlib
 import io
 import shutil
 from datetime import date
+from importlib.resources import files
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -13,6 +15,7 @@ import pytest
 
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
+from russell_pipeline.defs.documents.sensors import new_documents
 from russell_pipeline.defs.membership.assets import membership
 from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.store import Lake
@@ -238,9 +241,10 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
         "2023-06 Russell 2000 additions: update 2023-05-26 -> final 2023-06-23: 1 entered, 0 left",
         "2023-06 Russell 2000 deletions: preliminary 2023-05-19 -> final 2023-06-23: 0 entered, 1 left",
     ]
+    # Nothing to compare is an error: no change list at all, or each with one version.
     none = cli("diff", "2022", env={"RUSSELL_DATA_LAKE": str(root)})
-    assert none.returncode == 0 and none.stdout.decode().count("\n") == 1
-    assert none.stderr.decode() == "2022: no addition or deletion list with more than one version\n"
+    assert (none.returncode, none.stdout) == (1, b"")
+    assert none.stderr.decode() == "error: diff 2022: nothing to compare: no addition or deletion list is stored for 2022\n"
 
 
 def test_macros_are_created_only_over_stored_tables(tmp_path):
@@ -394,3 +398,77 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
     assert sql.stdout.splitlines() == ["symbol,complete,base_review,opened_by", "DLTA,false,,addition",
                                        "ECHO,false,,addition", "FXT,false,,addition"]
 
+
+def _prices(path, symbols=("AAA", "DDD")) -> None:
+    """A long price file over 2022's reconstitution window for `symbols`."""
+    import exchange_calendars as xcals
+
+    days = xcals.get_calendar("XNYS").sessions_in_range("2022-03-01", "2022-08-31")
+    rows = [f"{d:%Y-%m-%d},{s},{10 + k + i / 100:.2f}" for i, d in enumerate(days) for k, s in enumerate(symbols)]
+    path.write_text("Date,Ticker,Close\n" + "\n".join(rows) + "\n")
+
+
+@pytest.mark.slow
+def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(tmp_path):
+    """2022 built from good lists; 2023's lists are there but an HTML page saved as .pdf fails its
+    year (a run the `new_documents` sensor asks for, as after a `build`): the verbs name the failed
+    run and its reason instead of asking for lists, and exit 1. Then a bad file fails 2022 again: the
+    verbs still answer from 2022's stored tables, with a warning."""
+    html = "<!DOCTYPE html><html><head><title>Access denied</title></head><body>no</body></html>"
+    lists = {"adds_prelim.txt": ADDS.format(stage="Preliminary ", day="May 20, 2022", rows="ALPHA INC AAA Energy\n"),
+             "adds_final.txt": ADDS.format(stage="", day="June 24, 2022", rows="ALPHA INC AAA Energy\n"
+                                           "BRAVO CO BBB Utilities\n"),
+             "dels_final.txt": DELS.format(stage="", day="June 24, 2022", rows="DELTA INC\tDDD\tEnergy\n")}
+    root = documents_lake(tmp_path / "lake", {f"{year}/{name}": text for year in ("2022", "2023")
+                                              for name, text in lists.items()}
+                          | {"2023/saved_page.pdf": html})
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(Path(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
+    resources, env = resources_for(root), {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home)}
+    prices = tmp_path / "prices.csv"
+    _prices(prices)
+
+    def sensor_runs(instance, years: tuple[str, ...]) -> dict[str, str]:
+        """The runs the new_documents sensor asks for `years`, executed as the daemon would: {year: run id}."""
+        asked = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        done = {}
+        for request in (r for r in asked.run_requests if r.partition_key in years):
+            run = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
+                                 partition_key=request.partition_key, tags=request.tags, raise_on_error=False)
+            done[request.partition_key] = run.run_id
+        assert dg.materialize([membership], resources=resources, instance=instance).success
+        publish_after_runs(instance, resources)
+        return done
+
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        runs = sensor_runs(instance, ("2022", "2023"))
+        assert sorted(runs) == ["2022", "2023"]
+        failed = cli("event-study", "2023", "--prices", str(prices), text=True, env=env)
+        assert (failed.returncode, failed.stdout, failed.stderr.count("\n")) == (1, "", 1)
+        assert failed.stderr == (
+            f"error: {root}/lake/constituent_changes: no final addition or deletion list for 2023: the build of 2023 "
+            f"failed on its files under raw/2023/ (run {runs['2023']}): documents: {root}/raw/2023/saved_page.pdf: "
+            "is an HTML page, not a PDF (a failed download saved as .pdf?)\n")
+        diff = cli("diff", "2023", text=True, env=env)
+        assert (diff.returncode, diff.stdout) == (1, "")
+        assert diff.stderr.startswith(f"error: diff 2023: nothing to compare: the build of 2023 failed on its files "
+                                      f"under raw/2023/ (run {runs['2023']}): documents: ")
+        # Files not built yet are said to be so.
+        (root / "raw" / "2024").mkdir()
+        (root / "raw" / "2024" / "adds_final.txt").write_text(lists["adds_final.txt"].replace("2022", "2024"))
+        unbuilt = cli("diff", "2024", text=True, env=env)
+        assert unbuilt.stderr == ("error: diff 2024: nothing to compare: the files under raw/2024/ are not built yet: "
+                                  "run `russell-pipeline build`\n")
+        # A year whose tables an earlier build left: answered from them, with a warning naming the failure.
+        (root / "raw" / "2022" / "saved_page.pdf").write_text(html)
+        again = sensor_runs(instance, ("2022",))
+    answered = cli("event-study", "2022", "--prices", str(prices), text=True, env=env)
+    assert answered.returncode == 0, answered.stderr
+    assert answered.stderr.splitlines()[0] == (
+        f"warning: the build of 2022 failed on its files under raw/2022/ (run {again['2022']}): documents: "
+        f"{root}/raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
+        "rests on the tables an earlier build of 2022 left")
+    versions = cli("diff", "2022", text=True, env=env)
+    assert versions.returncode == 0 and versions.stderr.splitlines()[-1] == (
+        "2022-06 Russell 2000 additions: preliminary 2022-05-20 -> final 2022-06-24: 1 entered, 0 left")
