@@ -4,7 +4,8 @@
 
 Builds, per index and year, a membership list and final addition/deletion lists with 10%
 turnover (plus preliminary lists, so list_revisions has work), then times `membership_tables`
-(every table the asset writes) and the digest `build` computes to decide whether to run it.
+(every table the asset writes) and the digest `build` computes to decide whether to run it. The
+first two indexes are named Russell 3000 and Russell 2000, so the derived Russell 1000 has work.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def synthetic_lists(indexes: int, members: int, years: range, seed: int = 7):
     rng = random.Random(seed)
     lists, changes, sources = [], [], []
     for i in range(indexes):
-        index, pool, current = f"Russell Bench {i}", iter(range(10**7)), set()
+        index = {0: "Russell 3000", 1: "Russell 2000"}.get(i, f"Russell Bench {i}")
+        pool, current = iter(range(10**7)), set()
         current = {f"S{next(pool)}" for _ in range(members)}
         for year in years:
             leaving = set(rng.sample(sorted(current), members // 10)) if year > years[0] else set()
@@ -74,7 +76,8 @@ def main() -> None:
     print(f"{args.indexes} indexes x {len(years)} years x {args.members} members: "
           f"{constituents.height:,} list rows, {changes.height:,} change rows")
     print(f"membership_tables: {built:.2f} s ({tables.history.height:,} intervals, "
-          f"{tables.reconciliation.height:,} differences, {tables.revisions.height:,} revisions)")
+          f"{tables.in_force.height:,} rows in force, {tables.reconciliation.height:,} differences, "
+          f"{tables.revisions.height:,} revisions)")
     print(f"input digest (what build checks each run): {digested:.3f} s")
 
 

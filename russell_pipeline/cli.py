@@ -192,29 +192,43 @@ def _stored(lake: Lake, table: str) -> None:
 
 
 def cmd_members(args, settings: Settings) -> int:
+    """The members of each index on a date, from a complete base only (docs/methodology.md §2.8): an
+    index the lake cannot count whole that day is one clause of the error line, and the exit code is 1."""
     from russell_pipeline.lib.calendar.sessions import is_session
-    from russell_pipeline.lib.membership.history import coverage
+    from russell_pipeline.lib.membership.in_force import DERIVED, coverage
+    from russell_pipeline.lib.membership.on_date import answer
 
     lake = _lake(settings)
-    _stored(lake, "membership_history")
-    spans = coverage(lake.published("membership_history"))
-    index = _index_name(args.index, spans["index_name"].unique(maintain_order=True).to_list(), "membership_history")
-    members = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
-    _emit(members, args.format)
-    counts = dict(members.group_by("index_name").len().iter_rows())
+    for table in ("membership_in_force", "membership_reconciliation_summary"):
+        _stored(lake, table)
+    spans = coverage(lake.published("membership_in_force"))
+    known = list(dict.fromkeys([*spans["index_name"].to_list(), *DERIVED]))
+    index = _index_name(args.index, known, "membership_in_force")
+    on_day = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
+    asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
+    if not asked:
+        raise LakeError(f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
+                        f"that date for any index ({_known_whole(spans)})")
+    found = answer(args.date, asked, on_day, spans, lake.published("membership_reconciliation_summary"))
+    if found.members.height:
+        _emit(found.members, args.format)
     if _in_calendar(args.date) and not is_session(args.date):
         print(f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
               file=sys.stderr)
-    for (name,), group in spans.group_by("index_name", maintain_order=True):
-        if index in (None, name):
-            covered = ", ".join(f"[{a}, {b or 'no later document'})" for a, b in group.select("start_date", "end_date")
-                                .iter_rows())
-            print(f"{name} on {args.date}: {counts.get(name, 0)} members; the documents cover {covered}",
-                  file=sys.stderr)
-    if not members.height:
-        print(f"note: no stored document covers {args.date}" + (f" for {index}" if index else "")
-              + ": 0 members is what the lake knows, not that the index was empty", file=sys.stderr)
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    if found.uncounted:
+        raise LakeError(found.error(args.date))
     return 0
+
+
+def _known_whole(spans: pl.DataFrame) -> str:
+    whole = spans.filter(pl.col("complete"))
+    if not whole.height:
+        return "no index's membership is stored whole: it needs a membership list"
+    return "known whole: " + "; ".join(
+        f"{name} [{a}, {b or 'no later document'})" for name, a, b in whole.select("index_name", "valid_from",
+                                                                                  "valid_to").iter_rows())
 
 
 def _in_calendar(day: date) -> bool:
@@ -233,24 +247,52 @@ def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
     return match[0]
 
 
+def _year_not_built(lake: Lake, year: int, answered: bool) -> str | None:
+    """Why the year's stored tables are not those of its files (planning/stale.py), or None; when the
+    verb still answers (from the tables an earlier build left), a warning says so."""
+    from russell_pipeline.planning.stale import year_not_built
+
+    why = year_not_built(lake, year)
+    if why and answered:
+        print(f"warning: {why}; this answer rests on the tables an earlier build of {year} left", file=sys.stderr)
+    return why
+
+
 def cmd_diff(args, settings: Settings) -> int:
+    """Who entered or left between consecutive versions of a year's change lists; with nothing to
+    compare (no list with two versions stored, or the year's build failed) one line and exit code 1."""
+    from russell_pipeline.lib.documents.reading import CONSTITUENT_COLUMNS
+    from russell_pipeline.lib.membership.placement import placed_lists
+    from russell_pipeline.lib.membership.revisions import version_pairs
+
     lake = _lake(settings)
-    _stored(lake, "list_revisions")
+    for table in ("list_revisions", "constituent_changes", "source_documents", "recon_calendar"):
+        _stored(lake, table)
     stored = lake.published("list_revisions")
-    index = _index_name(args.index, stored["index_name"].unique(maintain_order=True).to_list(), "list_revisions")
-    revisions = stored.filter(pl.col("recon_year") == args.year)
-    if index is not None:
-        revisions = revisions.filter(pl.col("index_name") == index)
+    changes = lake.published("constituent_changes")
+    index = _index_name(args.index, changes["index_name"].drop_nulls().unique(maintain_order=True).to_list(),
+                        "constituent_changes")
+    changes = changes.filter(pl.col("recon_year") == args.year, *([pl.col("index_name") == index] if index else []))
+    _, placed, _ = placed_lists(pl.DataFrame(schema=CONSTITUENT_COLUMNS), changes, lake.published("source_documents"),
+                                lake.published("recon_calendar"))
+    pairs = version_pairs(placed).sort("review", "index_name", "kind", "version")
+    unbuilt = _year_not_built(lake, args.year, pairs.height > 0)
+    if not pairs.height:
+        lists = placed.filter(pl.col("kind") != "membership").height
+        raise LakeError(f"diff {args.year}: nothing to compare: " + (unbuilt or (
+            f"each of the {lists} addition and deletion lists stored for {args.year} has one version" if lists
+            else f"no addition or deletion list is stored for {args.year}")))
+    revisions = stored.filter(pl.col("recon_year") == args.year, *([pl.col("index_name") == index] if index else []))
     revisions = revisions.sort("review", "index_name", "change", "version", "revision", "symbol")
     _emit(revisions, args.format)
-    steps = revisions.group_by("review", "index_name", "change", "version", "previous_stage", "previous_as_of_date",
-                               "stage", "as_of_date", maintain_order=True).agg(
+    counts = revisions.group_by("review", "index_name", "change", "version").agg(
         (pl.col("revision") == "entered").sum().alias("entered"), (pl.col("revision") == "left").sum().alias("left"))
+    steps = pairs.join(counts, left_on=["review", "index_name", "kind", "version"],
+                       right_on=["review", "index_name", "change", "version"], how="left")
     for r in steps.iter_rows(named=True):
-        print(f"{r['review']} {r['index_name']} {r['change']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
-              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered']} entered, {r['left']} left", file=sys.stderr)
-    if not steps.height:
-        print(f"{args.year}: no addition or deletion list with more than one version", file=sys.stderr)
+        print(f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
+              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered'] or 0} entered, {r['left'] or 0} left",
+              file=sys.stderr)
     return 0
 
 
@@ -333,9 +375,11 @@ def cmd_event_study(args, settings: Settings) -> int:
     calendar = lake.published("recon_calendar")
     # The year's lists placed on its reviews as the asset places them: the annual reconstitution's only.
     listed = listed_symbols(changes, args.year, calendar.filter(pl.col("recon_year") == args.year))
+    unbuilt = _year_not_built(lake, args.year, listed.height > 0)
     if not listed.height:
         raise LakeError(f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
-                        f"{args.year} (put its lists under raw/{args.year}/ and run `russell-pipeline build`)")
+                        f"{args.year}: " + (unbuilt or f"put its lists under raw/{args.year}/ and run "
+                                                      "`russell-pipeline build`"))
     days = event_days(calendar, args.year)
     paths = normalized_paths(found.prices, listed, days)
     _emit(group_paths(paths).filter(pl.col("group").is_in(["addition", "deletion"])), args.format)

@@ -18,6 +18,8 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
+_MEMBER = ("Which company under this ticker: 1 for the first the documents show, one more each time the ticker "
+           "comes back under a name sharing no word with the one it left under.")
 
 COLUMNS: dict[str, dict[str, str]] = {
     "source_documents": {
@@ -114,6 +116,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "membership_history": {
         "index_name": _INDEX,
         "symbol": _SYMBOL,
+        "member": _MEMBER,
         "company": "Company name, as the opening row prints it.",
         "start_date": "First day as a member; null: start unknown.",
         "end_date": "First day no longer a member; null: still a member as far as the documents go.",
@@ -130,13 +133,40 @@ COLUMNS: dict[str, dict[str, str]] = {
         "close_page": "Its page.",
         "close_line": "Its line on that page.",
     },
+    "membership_in_force": {
+        "index_name": "The index (`Russell 3000`, ...; a derived one: `Russell 1000`).",
+        "symbol": _SYMBOL,
+        "member": _MEMBER,
+        "company": "Company name, as the document in force on these dates prints it.",
+        "sector": "Its sector, where that document prints one (change lists); null for membership lists.",
+        "classification": "`ICB` or `RGS`: the sector scheme of `sector`.",
+        "valid_from": "First day this row is in force.",
+        "valid_to": "First day it no longer is (a later document, or the member left); null: no later document.",
+        "complete": ("True: the index's whole membership is known on these dates (a membership list in force and "
+                     "every final change list since); false: only part of it (change lists without a list)."),
+        "derived_from": "Null for a listed index; for a derived one the two it comes from (`Russell 3000 minus Russell 2000`).",
+        "base_review": "The review of the membership list the members rest on (null: none in force).",
+        "base_path": "That list's path under `raw/`.",
+        "source_sha256": "The document in force that prints this row.",
+        "source_path": _PATH,
+        "source_page": _PAGE,
+        "source_line": _LINE,
+        "start_date": "First day of the member's interval (membership_history); a derived index: of its run of rows.",
+        "end_date": "First day after the interval; null: still a member as far as the documents go.",
+        "start_review": "The review the interval opens at (null for a derived index).",
+        "opened_by": "`addition`, `listed`, `first_listed` (membership_history), or `derived`.",
+        "open_sha256": "The document of the row that opened the interval (null for a derived index).",
+        "open_path": "Its path under `raw/`.",
+        "open_page": "Its page.",
+        "open_line": "Its line on that page.",
+    },
     "membership_reconciliation": {
         "recon_year": _YEAR,
         "review": "The reconstitution whose new list is compared.",
         "index_name": _INDEX,
         "previous_review": "The review of the previous membership list.",
         "difference": "`missing_from_list`, `unexpected_in_list`, `deletion_of_non_member` or `addition_of_member`.",
-        "cause": "`ipo_addition`, `list_revision`, `contradicts_final_list` or `unexplained`.",
+        "cause": "`ipo_addition`, `list_revision`, `contradicts_final_list`, `missing_document` or `unexplained`.",
         "symbol": _SYMBOL,
         "company": _COMPANY,
         "source_sha256": "The document of the row behind the difference.",
@@ -156,7 +186,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "listed": "Members of the new membership list (null: no such list).",
         "differences": "Symbols where expected and listed differ (rows of membership_reconciliation).",
         "unexplained": "Those no document accounts for (`unexplained` or `contradicts_final_list`).",
-        "scope": "`compared`, `changes_only` or `no_previous_list`.",
+        "missing_document": "Those a document not stored would account for (`missing_document`).",
+        "scope": "`compared`, `no_change_lists` (a list, no change list), `changes_only` or `no_previous_list`.",
         "note": "Which documents are missing.",
     },
     "list_revisions": {

@@ -12,9 +12,11 @@ step failure) or was canceled says nothing about its inputs: those are launched 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
@@ -78,3 +80,10 @@ def _input_failures(records: Sequence) -> list[str]:
     return [failure_line(r.dagster_event) for r in records
             if r.dagster_event is not None and r.dagster_event.step_failure_data is not None
             and r.dagster_event.step_failure_data.user_failure_data is not None]
+
+
+def recorded(lake_root: Path) -> dg.DagsterInstance | None:
+    """The instance `build` records its runs in (DAGSTER_HOME, else the lake's `.dagster`), opened to
+    read; None when there is none yet."""
+    home = Path(os.environ.get("DAGSTER_HOME") or lake_root / ".dagster")
+    return dg.DagsterInstance.from_config(str(home)) if (home / "dagster.yaml").is_file() else None

@@ -19,7 +19,7 @@ from russell_pipeline.settings import Settings
 
 TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
           "market_memberships", "market_source", "quarterly_weights", "index_levels", "pro_forma_weights",
-          "membership_history",
+          "membership_history", "membership_in_force",
           "membership_reconciliation", "membership_reconciliation_summary", "list_revisions",
           "research_prices", "reconstitution_paths", "reconstitution_effect")
 

@@ -29,7 +29,7 @@ _DEFINED_IN = {
     "market_data": ("market", ()),
     "quarterly_weights": ("index", ()),
     "index_levels": ("index", ()),
-    "membership": ("membership", ("membership_history", "membership_reconciliation",
+    "membership": ("membership", ("membership_history", "membership_in_force", "membership_reconciliation",
                                   "membership_reconciliation_summary", "list_revisions")),
     "reconstitution_effect": ("research", ()),
 }

@@ -21,6 +21,7 @@ from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.weights import review_dates
+from russell_pipeline.lib.market.contract import SCHEMAS
 from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS, borrowed_tickers
 from russell_pipeline.planning import digests, keys
 from russell_pipeline.settings import Settings
@@ -57,6 +58,28 @@ def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> s
     from russell_pipeline.planning import attempts
 
     return attempts.key(YEAR_JOB, {y: year_digests["recon_calendar"][y] for y in years})
+
+
+def year_not_built(store: Lake, year: int) -> str | None:
+    """Why the stored tables of `year` are not those of the files now under raw/<year>/, in one
+    clause (a failed build of them, with its run and reason, from the record `build` and the sensors
+    share); None when they are, or when the folder holds no file."""
+    key = str(year)
+    if key not in keys.year_keys() or not digests.year_files(store.raw, year):
+        return None
+    now = year_digests(store, [key])
+    if not any(digests.out_of_date(expected, store.lineage(asset)) for asset, expected in now.items()):
+        return None
+    from russell_pipeline.planning import attempts
+
+    instance = attempts.recorded(store.root)
+    before = attempts.previous(instance, year_attempt(now, [key])) if instance is not None else None
+    if before is None:
+        return f"the files under raw/{year}/ are not built yet: run `russell-pipeline build`"
+    if before.going:
+        return f"the files under raw/{year}/ are being built (run {before.run_id})"
+    return (f"the build of {year} failed on its files under raw/{year}/ (run {before.run_id}): "
+            f"{'; '.join(before.reasons)}")
 
 
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
@@ -115,13 +138,17 @@ def stale_reviews(store: Lake) -> dict[str, list[str]]:
 
 
 MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
-# What they read: the list tables whole, the documents' paths and the calendar's review dates.
+# What they read: the list tables whole, the documents' paths and the calendar's review dates; and,
+# for the check of a vendor's memberships against the lists, the market data's memberships (not
+# read for the synthetic feed, whose memberships are generated: a new review of it changes nothing).
 MEMBERSHIP_INPUTS = {
     "constituents": (CONSTITUENT_COLUMNS, None),
     "constituent_changes": (CHANGE_COLUMNS, None),
     "source_documents": ({k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}, None),
     "recon_calendar": ({k: CALENDAR_SCHEMA[k] for k in ("recon_year", "review", "review_type", "event", "date")},
                        pl.col("event").is_in(["recon_close", "effective_open"])),
+    "market_source": ({"synthetic": pl.Boolean}, None),
+    "market_memberships": ({k: SCHEMAS["memberships"][k] for k in ("review", "index", "symbol")}, None),
 }
 
 
@@ -129,7 +156,11 @@ def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
     """The tables the membership tables are built from (empty where not stored yet) and their digest."""
     tables = {}
     for name, (schema, rows) in MEMBERSHIP_INPUTS.items():
-        scan = store.scan(name)
+        # A vendor's memberships are compared with membership lists: without one, or for the synthetic
+        # feed, they are not read.
+        unread = name == "market_memberships" and (tables["market_source"]["synthetic"].any()
+                                                   or tables["constituents"].is_empty())
+        scan = None if unread else store.scan(name)
         if scan is None:
             tables[name] = pl.DataFrame(schema=schema)
             continue

@@ -58,7 +58,7 @@ EDITS = [
     ("lib/errors.py", "documents", ()),
     ("lib/table_checks.py", "index", ()),
     ("defs/index/assets.py", "index", ()),
-    ("lake/macros/membership_history.sql", "membership", ("membership_history",)),
+    ("lake/macros/membership_in_force.sql", "membership", ("membership_in_force",)),
 ]
 
 

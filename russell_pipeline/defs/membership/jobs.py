@@ -4,7 +4,8 @@ import dagster as dg
 
 membership_job = dg.define_asset_job(
     "membership_job",
-    selection=dg.AssetSelection.assets("membership_history", "membership_reconciliation",
+    selection=dg.AssetSelection.assets("membership_history", "membership_in_force", "membership_reconciliation",
                                        "membership_reconciliation_summary", "list_revisions"),
-    description="Membership history, reconciliation (differences and summary) and list revisions, from every year's stored lists.",
+    description=("Membership history, the members in force on each date, reconciliation (differences and summary) "
+                 "and list revisions, from every year's stored lists."),
 )

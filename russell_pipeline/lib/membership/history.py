@@ -5,10 +5,14 @@ are the changes that take effect at the review's effective open (the first sessi
 recon_close). Each document is placed on the review its date belongs to (recon_calendar), and each
 interval [start_date, end_date) is traced to the document rows that open and close it.
 
-Nothing is inferred beyond what the documents say. A symbol is its own identity: a ticker change
-is one interval closing and another opening. Membership before an index's first document is
-unknown (`first_listed`), and at a reconstitution no deletion list or membership list covers, the
-intervals in force end (`not_covered`): who stayed is unknown, not assumed.
+Nothing is inferred beyond what the documents say. A ticker is one member while it stays in the
+index; when it leaves and comes back under a name that shares no word with the one it left under
+(lib/membership/identity.py), it is another company's: `member` counts them. Membership before an
+index's first document is unknown (`first_listed`), and at a reconstitution no deletion list or
+membership list covers, the intervals in force end (`not_covered`): who stayed is unknown, not
+assumed. Beside the intervals, the walk records for each member the document row in force (the
+latest list or addition printing it) and whether the index's membership is complete there: a
+membership list in force and every final change list since (lib/membership/in_force.py).
 """
 
 from __future__ import annotations
@@ -18,70 +22,122 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib.membership import placement
-from russell_pipeline.lib.membership.placement import Step
+from russell_pipeline.lib.membership import in_force, placement
+from russell_pipeline.lib.membership.identity import same_company
+from russell_pipeline.lib.membership.in_force import Segment
+from russell_pipeline.lib.membership.placement import TRACE, Step, trace
 from russell_pipeline.lib.membership.reconcile import reconcile_membership
 from russell_pipeline.lib.membership.revisions import list_revisions
 
-_TRACE = {"sha256": pl.String, "path": pl.String, "page": pl.Int64, "line": pl.Int64}
 HISTORY_COLUMNS = {
-    "index_name": pl.String, "symbol": pl.String, "company": pl.String,
+    "index_name": pl.String, "symbol": pl.String, "member": pl.Int64, "company": pl.String,
     "start_date": pl.Date, "end_date": pl.Date, "start_review": pl.String, "end_review": pl.String,
     "opened_by": pl.String, "closed_by": pl.String,
-    **{f"open_{k}": t for k, t in _TRACE.items()}, **{f"close_{k}": t for k, t in _TRACE.items()},
+    **{f"open_{k}": t for k, t in TRACE.items()}, **{f"close_{k}": t for k, t in TRACE.items()},
 }
 
 
-def _trace(prefix: str, row: dict | None) -> dict:
-    return {f"{prefix}_{k}": (row or {}).get(k) for k in _TRACE}
+class _Walk:
+    """One index's reviews in effective order: its intervals, and each member's segments (lib/membership/in_force.py)."""
 
+    def __init__(self, index: str):
+        self.index = index
+        self.intervals: list[dict] = []  # every interval, in the order opened
+        self.current: dict[str, dict] = {}  # symbol -> its open interval
+        self.shown: dict[str, Segment] = {}  # symbol -> its open segment
+        self.segments: list[Segment] = []
+        self.complete = False  # whether `current` is the whole index (a list, then complete change lists)
+        self.base: Step | None = None  # the membership list the current members rest on
 
-def _index_history(index: str, steps: list[Step]) -> list[dict]:
-    done: list[dict] = []
-    current: dict[str, dict] = {}
-    complete = False  # whether `current` is the whole index (a list, then complete change lists)
+    def begin(self, symbol: str, step: Step | None, how: str | None, row: dict) -> dict:
+        interval = {"index_name": self.index, "symbol": symbol, "company": row["company"],
+                    "start_date": step and step.effective_date, "start_review": step and step.review,
+                    "opened_by": how, **trace("open", row if step else None),
+                    "end_date": None, "end_review": None, "closed_by": None, **trace("close", None)}
+        self.intervals.append(interval)
+        return interval
 
-    def begin(symbol: str, step: Step | None, how: str | None, row: dict) -> dict:
-        return {"index_name": index, "symbol": symbol, "company": row["company"],
-                "start_date": step and step.effective_date, "start_review": step and step.review,
-                "opened_by": how, **_trace("open", row if step else None)}
+    def end(self, interval: dict, step: Step, how: str, row: dict | None) -> None:
+        interval.update(end_date=step.effective_date, end_review=step.review, closed_by=how, **trace("close", row))
+        segment = self.shown.get(interval["symbol"])
+        if segment is not None and segment.interval is interval:
+            segment.valid_to = step.effective_date
+            del self.shown[interval["symbol"]]
 
-    def end(interval: dict, step: Step, how: str, row: dict | None) -> None:
-        done.append(interval | {"end_date": step.effective_date, "end_review": step.review, "closed_by": how,
-                                **_trace("close", row)})
-
-    for step in steps:
+    def step(self, step: Step) -> None:
         listed, added, deleted = step.membership, step.addition or {}, step.deletion
         for symbol, row in (deleted or {}).items():
             if listed is not None and symbol in listed:
                 continue  # the membership list contradicts the deletion; the reconciliation reports it
             # A deletion of a symbol no earlier document lists: a member until here, since unknown.
-            end(current.pop(symbol) if symbol in current else begin(symbol, None, None, row), step, "deletion", row)
+            self.end(self.current.pop(symbol) if symbol in self.current else self.begin(symbol, None, None, row),
+                     step, "deletion", row)
         if listed is not None:
-            for symbol in [s for s in current if s not in listed]:
-                end(current.pop(symbol), step, "not_listed", step.membership_source)
+            for symbol in [s for s in self.current if s not in listed]:
+                self.end(self.current.pop(symbol), step, "not_listed", step.membership_source)
             for symbol, row in listed.items():
-                if symbol not in current:
-                    how = "addition" if symbol in added else "listed" if complete else "first_listed"
-                    current[symbol] = begin(symbol, step, how, added.get(symbol, row))
-            complete = True
-            continue
+                if symbol not in self.current:
+                    how = "addition" if symbol in added else "listed" if self.complete else "first_listed"
+                    self.current[symbol] = self.begin(symbol, step, how, added.get(symbol, row))
+            self.complete, self.base = True, step
+            self.show(step)
+            return
         if step.reconstitution and deleted is None:
-            for symbol in list(current):
-                end(current.pop(symbol), step, "not_covered", None)
+            for symbol in list(self.current):
+                self.end(self.current.pop(symbol), step, "not_covered", None)
+            self.base = None
         for symbol, row in added.items():
-            if symbol not in current:
-                current[symbol] = begin(symbol, step, "addition", row)
+            if symbol not in self.current:
+                self.current[symbol] = self.begin(symbol, step, "addition", row)
         if step.reconstitution:
-            complete = complete and step.addition is not None and deleted is not None
-    return done + [i | {"end_date": None, "end_review": None, "closed_by": None, **_trace("close", None)}
-                   for i in current.values()]
+            self.complete = self.complete and step.addition is not None and deleted is not None
+        self.show(step)
+
+    def show(self, step: Step) -> None:
+        """After `step`: a new segment for each member whose row in force, completeness or base changed."""
+        day, printed = step.effective_date, {**(step.addition or {}), **(step.membership or {})}
+        for symbol, interval in self.current.items():
+            old = self.shown.get(symbol)
+            row = printed.get(symbol) or old.row
+            if old is not None and old.row is row and old.complete == self.complete and old.base is self.base:
+                continue
+            if old is not None:
+                old.valid_to = day
+            self.shown[symbol] = Segment(interval, row, day, self.complete, self.base)
+            self.segments.append(self.shown[symbol])
+
+    def number_members(self) -> None:
+        """`member` of every interval: 1 for the first company the documents show under the ticker, one
+        more each time it comes back under a name sharing no word with the one it left under."""
+        names: dict[int, list[str]] = {}
+        for segment in self.segments:
+            names.setdefault(id(segment.interval), []).append(segment.row["company"])
+        by_symbol: dict[str, list[dict]] = {}
+        for interval in self.intervals:
+            by_symbol.setdefault(interval["symbol"], []).append(interval)
+        for intervals in by_symbol.values():
+            member, left_as = 1, None
+            for interval in sorted(intervals, key=lambda i: (i["end_date"] or date.max, i["start_date"] or date.min)):
+                shown = names.get(id(interval)) or [interval["company"]]
+                if left_as is not None and not same_company(left_as, shown[0], interval["symbol"]):
+                    member += 1
+                interval["member"], left_as = member, shown[-1]
 
 
-def membership_history(rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
+def _walks(indexes: list[tuple[str, list[Step]]]) -> list[_Walk]:
+    walks = []
+    for index, steps in indexes:
+        walk = _Walk(index)
+        for step in steps:
+            walk.step(step)
+        walk.number_members()
+        walks.append(walk)
+    return walks
+
+
+def _history(walks: list[_Walk]) -> pl.DataFrame:
     """HISTORY_COLUMNS: one row per interval of membership of a symbol in an index."""
-    intervals = [i for index, steps in placement.index_steps(rows, placed, reviews) for i in _index_history(index, steps)]
-    return (pl.DataFrame(intervals, schema=HISTORY_COLUMNS)
+    return (pl.DataFrame([i for w in walks for i in w.intervals], schema=HISTORY_COLUMNS)
             .sort("index_name", "symbol", pl.col("start_date").fill_null(date.min), "end_date"))
 
 
@@ -99,6 +155,7 @@ def overlapping_intervals(history: pl.DataFrame) -> pl.DataFrame:
 @dataclass(frozen=True)
 class MembershipTables:
     history: pl.DataFrame  # HISTORY_COLUMNS
+    in_force: pl.DataFrame  # in_force.IN_FORCE_COLUMNS: each member's row in force, and the derived indexes
     reconciliation: pl.DataFrame  # membership_reconcile.DIFFERENCE_COLUMNS
     summary: pl.DataFrame  # membership_reconcile.SUMMARY_COLUMNS: what each reconstitution could be checked for
     revisions: pl.DataFrame  # revisions.REVISION_COLUMNS
@@ -108,22 +165,9 @@ class MembershipTables:
 def membership_tables(constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.DataFrame,
                       calendar: pl.DataFrame) -> MembershipTables:
     """Everything the membership tables hold, from the document tables and the calendar."""
-    reviews = placement.review_dates(calendar)
-    rows = placement.document_rows(constituents, changes)
-    placed = placement.place_documents(placement.list_documents(rows, sources), reviews)
-    differences, summary = reconcile_membership(rows, placed, reviews)
-    return MembershipTables(membership_history(rows, placed, reviews), differences, summary,
-                            list_revisions(rows, placed), placement.unplaced(placed))
-
-
-def coverage(history: pl.DataFrame) -> pl.DataFrame:
-    """index_name, start_date, end_date: the spans in which the documents say who was in each index
-    (the union of its intervals with a known start; end_date null: no later document)."""
-    known = (history.filter(pl.col("start_date").is_not_null())
-             .select("index_name", "start_date", pl.col("end_date").fill_null(date.max))
-             .sort("index_name", "start_date"))
-    reach = pl.col("end_date").cum_max().shift(1).over("index_name")
-    spans = known.with_columns(span=(reach.is_null() | (pl.col("start_date") > reach)).cum_sum().over("index_name"))
-    return (spans.group_by("index_name", "span").agg(pl.col("start_date").min(), pl.col("end_date").max())
-            .sort("index_name", "start_date")
-            .select("index_name", "start_date", pl.when(pl.col("end_date") < date.max).then(pl.col("end_date"))))
+    rows, placed, reviews = placement.placed_lists(constituents, changes, sources, calendar)
+    indexes = list(placement.index_steps(rows, placed, reviews))
+    differences, summary = reconcile_membership(indexes)
+    walks = _walks(indexes)
+    return MembershipTables(_history(walks), in_force.in_force_table([s for w in walks for s in w.segments]),
+                            differences, summary, list_revisions(rows, placed), placement.unplaced(placed))

@@ -28,9 +28,15 @@ REVIEW_COLUMNS = {"recon_year": pl.Int64, "review": pl.String, "review_type": pl
 DOCUMENT_COLUMNS = {"recon_year": pl.Int64, "index_name": pl.String, "kind": pl.String, "stage": pl.String,
                     "as_of_date": pl.Date, "sha256": pl.String, "path": pl.String, "rows": pl.Int64}
 ROW_COLUMNS = {"recon_year": pl.Int64, "index_name": pl.String, "kind": pl.String, "stage": pl.String,
-               "as_of_date": pl.Date, "symbol": pl.String, "company": pl.String, "sha256": pl.String,
-               "page": pl.Int64, "line": pl.Int64}
+               "as_of_date": pl.Date, "symbol": pl.String, "company": pl.String, "sector": pl.String,
+               "classification": pl.String, "sha256": pl.String, "page": pl.Int64, "line": pl.Int64}
 PLACEMENT = ["review", "review_type", "effective_date"]
+TRACE = {"sha256": pl.String, "path": pl.String, "page": pl.Int64, "line": pl.Int64}  # a document row
+
+
+def trace(prefix: str, row: dict | None) -> dict:
+    """The TRACE fields of a document row as `<prefix>_sha256`, ... (all null without a row)."""
+    return {f"{prefix}_{k}": (row or {}).get(k) for k in TRACE}
 
 
 def review_dates(calendar: pl.DataFrame) -> pl.DataFrame:
@@ -53,13 +59,15 @@ def review_dates(calendar: pl.DataFrame) -> pl.DataFrame:
 
 def document_rows(constituents: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
     """Every list row (membership lists and addition/deletion lists) in one shape (ROW_COLUMNS)."""
+    none = pl.lit(None, pl.String)
     lists = constituents.select(
-        "recon_year", "index_name", pl.lit("membership").alias("kind"), pl.lit(None, pl.String).alias("stage"),
-        "as_of_date", "symbol", "company", pl.col("source_sha256").alias("sha256"),
-        pl.col("source_page").alias("page"), pl.col("source_line").alias("line"))
+        "recon_year", "index_name", pl.lit("membership").alias("kind"), none.alias("stage"),
+        "as_of_date", "symbol", "company", none.alias("sector"), none.alias("classification"),
+        pl.col("source_sha256").alias("sha256"), pl.col("source_page").alias("page"),
+        pl.col("source_line").alias("line"))
     moves = changes.select(
         "recon_year", "index_name", pl.col("change").alias("kind"), "stage", "as_of_date", "symbol", "company",
-        pl.col("source_sha256").alias("sha256"), pl.col("source_page").alias("page"),
+        "sector", "classification", pl.col("source_sha256").alias("sha256"), pl.col("source_page").alias("page"),
         pl.col("source_line").alias("line"))
     return pl.concat([lists.cast(ROW_COLUMNS), moves.cast(ROW_COLUMNS)])
 
@@ -102,6 +110,14 @@ def place_documents(documents: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFr
                                  for c in PLACEMENT)
     return placed.sort(*versions_key()).with_columns(
         version=pl.int_range(1, pl.len() + 1).over(["index_name", "review", "review_type", "kind"]).cast(pl.Int64))
+
+
+def placed_lists(constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.DataFrame,
+                 calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(document_rows, place_documents, review_dates) of the stored list tables on the calendar."""
+    reviews = review_dates(calendar)
+    rows = document_rows(constituents, changes)
+    return rows, place_documents(list_documents(rows, sources), reviews), reviews
 
 
 def versions_key() -> list:
@@ -163,8 +179,8 @@ def index_steps(rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame)
         for r in group.sort("version", "page", "line").iter_rows(named=True):
             step = steps.setdefault((r["review"], r["review_type"]),
                                     Step(r["review"], r["review_type"], r["effective_date"]))
-            row = {"symbol": r["symbol"], "company": r["company"], "sha256": r["sha256"], "path": r["path"],
-                   "page": r["page"], "line": r["line"]}
+            row = {k: r[k] for k in ("symbol", "company", "sector", "classification", "sha256", "path", "page",
+                                     "line")}
             if not r["current"]:
                 if r["kind"] != "membership":
                     step.earlier[r["kind"]].setdefault(r["symbol"], row)

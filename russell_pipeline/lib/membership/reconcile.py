@@ -7,16 +7,21 @@ the documents show one:
 - `list_revision`: a preliminary or update version of the review's change list named it, the
   final version did not (it changed between list versions);
 - `contradicts_final_list`: the membership list says the opposite of the final change list;
-- `unexplained`: no document explains it (the symbol is in one list only: a merger, a delisting,
-  a listing between reviews, or a ticker change, which is never inferred).
-Without a new membership list only the change lists can be checked against the previous list.
+- `missing_document`: a document that would say is not stored: the review's final deletion list
+  (for a member missing from the new list), its final addition list (for a new name in it), or
+  every document of a reconstitution between the two lists (either way);
+- `unexplained`: no document explains it although they are all there (the symbol is in one list
+  only: a merger, a delisting, a listing between reviews, or a ticker change, never inferred).
+Without a new membership list only the change lists can be checked against the previous list. A
+review with a membership list and no change list is reported as a state (`no_change_lists`), not
+as differences: the absence of a document is not an inconsistency.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from russell_pipeline.lib.membership.placement import Step, index_steps
+from russell_pipeline.lib.membership.placement import Step
 
 DIFFERENCE_COLUMNS = {
     "recon_year": pl.Int64, "review": pl.String, "index_name": pl.String, "previous_review": pl.String,
@@ -26,7 +31,8 @@ DIFFERENCE_COLUMNS = {
 SUMMARY_COLUMNS = {
     "recon_year": pl.Int64, "review": pl.String, "index_name": pl.String, "previous_review": pl.String,
     "previous_members": pl.Int64, "additions": pl.Int64, "deletions": pl.Int64, "expected": pl.Int64,
-    "listed": pl.Int64, "differences": pl.Int64, "unexplained": pl.Int64, "scope": pl.String, "note": pl.String,
+    "listed": pl.Int64, "differences": pl.Int64, "unexplained": pl.Int64, "missing_document": pl.Int64,
+    "scope": pl.String, "note": pl.String,
 }
 # Differences no document accounts for: what the WARN check counts.
 UNACCOUNTED = ("unexplained", "contradicts_final_list")
@@ -39,20 +45,27 @@ def _difference(step: Step, index: str, base: Step | None, difference: str, caus
             "source_path": row["path"], "source_page": row["page"], "source_line": row["line"]}
 
 
-def _changes(step: Step, expected: dict, ipo: dict) -> list[tuple[str, str, dict]]:
-    """Final change rows that do not fit the membership before the review."""
+def _unexplained(missing: bool) -> str:
+    return "missing_document" if missing else "unexplained"
+
+
+def _changes(step: Step, expected: dict, ipo: dict, gap: bool) -> list[tuple[str, str, dict]]:
+    """Final change rows that do not fit the membership before the review (`gap`: reconstitutions
+    since the previous list have no documents)."""
     out = []
     for symbol, row in (step.deletion or {}).items():
         if symbol not in expected:
             out.append(("deletion_of_non_member", *(("ipo_addition", ipo[symbol]) if symbol in ipo
-                                                    else ("unexplained", row))))
-    out += [("addition_of_member", "unexplained", row) for s, row in (step.addition or {}).items() if s in expected]
+                                                    else (_unexplained(gap), row))))
+    out += [("addition_of_member", _unexplained(gap), row) for s, row in (step.addition or {}).items()
+            if s in expected]
     return out
 
 
-def _against_list(step: Step, expected: dict, ipo: dict) -> list[tuple[str, str, dict]]:
+def _against_list(step: Step, expected: dict, ipo: dict, gap: bool) -> list[tuple[str, str, dict]]:
     """Symbols where the new membership list and the expected membership differ."""
     listed, added, deleted = step.membership, step.addition or {}, step.deletion or {}
+    gone, new = _unexplained(gap or step.deletion is None), _unexplained(gap or step.addition is None)
     out = []
     for symbol, row in expected.items():
         if symbol in listed:
@@ -62,7 +75,7 @@ def _against_list(step: Step, expected: dict, ipo: dict) -> list[tuple[str, str,
         elif symbol in step.earlier["deletion"]:
             out.append(("missing_from_list", "list_revision", step.earlier["deletion"][symbol]))
         else:
-            out.append(("missing_from_list", "unexplained", row))
+            out.append(("missing_from_list", gone, row))
     for symbol, row in listed.items():
         if symbol in expected:
             continue
@@ -73,7 +86,7 @@ def _against_list(step: Step, expected: dict, ipo: dict) -> list[tuple[str, str,
         elif symbol in step.earlier["addition"]:
             out.append(("unexpected_in_list", "list_revision", step.earlier["addition"][symbol]))
         else:
-            out.append(("unexpected_in_list", "unexplained", row))
+            out.append(("unexpected_in_list", new, row))
     return out
 
 
@@ -106,13 +119,13 @@ def _index_reconciliation(index: str, steps: list[Step]) -> tuple[list[dict], li
             continue
         found = []
         if expected is not None:
-            found = _changes(step, expected, ipo)
+            found = _changes(step, expected, ipo, bool(uncovered))
             kept = {s: r for s, r in expected.items() if s not in (step.deletion or {})}
             expected = kept | {s: r for s, r in (step.addition or {}).items() if s not in kept}
             if step.membership is not None:
-                found += _against_list(step, expected, ipo)
-        scope = ("no_previous_list" if expected is None else "compared" if step.membership is not None
-                 else "changes_only")
+                found += _against_list(step, expected, ipo, bool(uncovered))
+        scope = ("no_previous_list" if expected is None else "changes_only" if step.membership is None
+                 else "no_change_lists" if step.addition is None and step.deletion is None else "compared")
         differences += [_difference(step, index, base, *f) for f in found]
         summary.append({
             "recon_year": int(step.review[:4]), "review": step.review, "index_name": index,
@@ -123,6 +136,7 @@ def _index_reconciliation(index: str, steps: list[Step]) -> tuple[list[dict], li
             "expected": len(expected) if expected is not None else None,
             "listed": len(step.membership) if step.membership is not None else None,
             "differences": len(found), "unexplained": sum(cause in UNACCOUNTED for _, cause, _ in found),
+            "missing_document": sum(cause == "missing_document" for _, cause, _ in found),
             "scope": scope, "note": _note(step, base, uncovered),
         })
         if step.membership is not None:
@@ -130,11 +144,11 @@ def _index_reconciliation(index: str, steps: list[Step]) -> tuple[list[dict], li
     return differences, summary
 
 
-def reconcile_membership(rows: pl.DataFrame, placed: pl.DataFrame,
-                         reviews: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(differences: DIFFERENCE_COLUMNS, summary: SUMMARY_COLUMNS, one row per documented reconstitution)."""
+def reconcile_membership(indexes: list[tuple[str, list[Step]]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(differences: DIFFERENCE_COLUMNS, summary: SUMMARY_COLUMNS, one row per documented reconstitution),
+    from each index's reviews and lists (placement.index_steps)."""
     differences, summary = [], []
-    for index, steps in index_steps(rows, placed, reviews):
+    for index, steps in indexes:
         d, s = _index_reconciliation(index, steps)
         differences += d
         summary += s

@@ -20,21 +20,32 @@ REVISION_COLUMNS = {
 LIST = ["index_name", "review", "review_type", "kind"]
 
 
+def _change_lists(placed: pl.DataFrame) -> pl.DataFrame:
+    return placed.filter((pl.col("kind") != "membership") & pl.col("index_name").is_not_null())
+
+
+def version_pairs(placed: pl.DataFrame) -> pl.DataFrame:
+    """Each version of a change list after its first, with the stage and date of the version before it
+    (`placed`: list_placement.place_documents)."""
+    docs = _change_lists(placed)
+    return docs.join(docs.select(*LIST, (pl.col("version") + 1).alias("version"),
+                                 pl.col("stage").alias("previous_stage"),
+                                 pl.col("as_of_date").alias("previous_as_of_date")),
+                     on=[*LIST, "version"], nulls_equal=True)
+
+
 def list_revisions(rows: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
     """REVISION_COLUMNS for every change list with more than one version.
 
     `rows`: list_placement.document_rows; `placed`: list_placement.place_documents (its `version`).
     A version's row that names the symbol is the trace: the later one for `entered`, the
     earlier one for `left`."""
-    docs = placed.filter((pl.col("kind") != "membership") & pl.col("index_name").is_not_null())
+    docs = _change_lists(placed)
     named = (rows.join(docs.select("recon_year", "sha256", "path", *LIST[1:3], "version"),
                        on=["recon_year", "sha256"])
              .sort("version", "page", "line")
              .unique([*LIST, "version", "symbol"], keep="first", maintain_order=True))
-    pairs = docs.join(docs.select(*LIST, (pl.col("version") + 1).alias("version"),
-                                  pl.col("stage").alias("previous_stage"),
-                                  pl.col("as_of_date").alias("previous_as_of_date")),
-                      on=[*LIST, "version"], nulls_equal=True)
+    pairs = version_pairs(placed)
     key = [*LIST, "version", "symbol"]
     later = named.filter(pl.col("version") > 1)
     earlier = named.with_columns(pl.col("version") + 1)
