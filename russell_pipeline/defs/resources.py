@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import last_completed_session
@@ -108,9 +109,9 @@ class MarketSource(dg.ConfigurableResource):
     def end_date(self) -> date:
         return date.fromisoformat(self.synthetic_end) if self.synthetic_end else self.last_session()
 
-    def fingerprint(self, symbols: list[str]) -> object:
+    def fingerprint(self, listed: pl.DataFrame) -> object:
         """What the market data would be made from now (planning/stale.py `feed_fingerprint`)."""
-        return feed_fingerprint(self.folder, symbols, self.synthetic_stocks, self.end_date)
+        return feed_fingerprint(self.folder, listed, self.synthetic_stocks, self.end_date)
 
 
 class FetchSettings(dg.ConfigurableResource):
