@@ -78,8 +78,10 @@ class LakeResource(dg.ConfigurableResource):
 
     @contextmanager
     def writing(self) -> Iterator[Lake]:
-        """The lake with its writer lock held: what an asset reads and writes is one consistent step."""
-        with self.lake().locked() as store:
+        """The lake with its writer lock held: what an asset reads and writes is one consistent step.
+        Every commit of the step goes through this object, so each table is opened once until the
+        step commits to it (`Lake.pinned`): a review backfill reads the market tables per review."""
+        with self.lake().pinned() as store:
             yield store
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
