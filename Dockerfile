@@ -11,10 +11,11 @@ ENV PYTHONUNBUFFERED=1 \
 
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 
-# The lock first: its layer is rebuilt only when the lock changes, not on every code change.
+# The locks first: their layer is rebuilt only when a lock changes, not on every code change. The
+# test lock holds the deploy extra (PostgreSQL storage, the Docker and Kubernetes run launchers).
 # Bytecode is compiled at build: the runtime user cannot write it, and every run starts afresh.
-COPY requirements.lock /tmp/src/
-RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock
+COPY requirements.lock requirements-test.lock /tmp/src/
+RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock -r /tmp/src/requirements-test.lock
 
 # The package is installed, not run from a source folder (which would shadow the installed copy).
 COPY pyproject.toml /tmp/src/

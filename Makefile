@@ -1,38 +1,57 @@
 # Two commands do everything on a fresh machine with Python 3.11, pip and make:
-#   make run    set up, then run the main job on the embedded defaults
-#   make test   set up, then run the test suite
+#   make run    set up (the runtime lock only), then run the main job on the embedded defaults
+#   make test   set up (the runtime lock and the test lock), then run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/data_lake/.dagster
 # Let Python cache the bytecode of what it imports (a first run compiles only that), even where
 # the environment turns caching off: every later process, test subprocess and CLI call starts faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup run test ui lock bench bench-scaling mutate clean
+.PHONY: setup setup-test run test ui lock bench bench-scaling mutate clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	@echo "setup: installing the locked dependencies into $(VENV) (uv; plain pip if uv cannot be had)"
-	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
-	  $(BIN)/uv pip install --python $(BIN)/python -r requirements.lock \
-	  && $(BIN)/uv pip install --python $(BIN)/python --no-deps -e . ; \
+setup-test: $(TEST_STAMP)
+
+# The environment is made without pip (the machine's pip installs uv into it: quicker than seeding
+# pip), then uv installs the locks, hash-checked. Where uv cannot be had, pip is seeded and does it
+# (--no-deps: a lock holds every dependency, and pip's hash mode refuses a dependency's extras).
+define pip_install
+	@if [ -x $(BIN)/uv ] || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
+	  $(BIN)/uv pip install --python $(BIN)/python $(1) ; \
 	else \
-	  $(BIN)/python -m pip install --disable-pip-version-check -r requirements.lock \
-	  && $(BIN)/python -m pip install --disable-pip-version-check --no-deps -e . ; \
+	  { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip; } \
+	  && $(BIN)/python -m pip install --disable-pip-version-check --no-deps $(1) ; \
 	fi
+endef
+
+$(BIN)/python:
+	$(PYTHON) -m venv --without-pip $(VENV)
+
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	@echo "setup: installing requirements.lock into $(VENV) (uv; plain pip if uv cannot be had)"
+	$(call pip_install,-r requirements.lock)
+	$(call pip_install,--no-deps -e .)
 	@mkdir -p $(DAGSTER_HOME)
+	@touch $@
+
+# The test and deploy extras (pytest, ruff, moto, pgserver, playwright, dg, the PostgreSQL storage
+# and the run launchers), pinned at the runtime lock's versions of what both hold.
+$(TEST_STAMP): requirements-test.lock $(STAMP)
+	@echo "setup: installing requirements-test.lock into $(VENV)"
+	$(call pip_install,-r requirements.lock -r requirements-test.lock)
 	@touch $@
 
 run: setup
 	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/russell-pipeline build
 
-test: setup
+test: setup-test
 	$(BIN)/python -m pytest -q
 
 # The instance is opened the way `build` opens it first: a new home gets the project's dagster.yaml
@@ -41,7 +60,7 @@ ui: setup
 	@$(BIN)/python -c "from russell_pipeline.lake.store import Lake; from russell_pipeline.planning.runs import instance_for; from russell_pipeline.settings import Settings; instance_for(Lake.from_settings(Settings.from_env()))"
 	$(BIN)/dagster dev -w workspace.yaml
 
-bench: setup
+bench: setup-test
 	$(BIN)/python bench/parse_bench.py ../shared/real
 	$(BIN)/python bench/levels_bench.py
 	$(BIN)/python bench/nightly_bench.py
@@ -51,10 +70,11 @@ bench: setup
 	$(BIN)/python bench/startup_bench.py
 	$(BIN)/python bench/publish_bench.py
 	$(BIN)/python bench/events_bench.py
+	$(BIN)/python bench/first_run_bench.py
 
 # Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md);
 # one new market day with 4 and 16 years of history at 15,000 stocks (docs/performance.md).
-bench-scaling: setup
+bench-scaling: setup-test
 	$(BIN)/python bench/scaling_bench.py --stocks 3000 30000
 	$(BIN)/python bench/nightly_bench.py --market
 
@@ -63,13 +83,18 @@ bench-scaling: setup
 # in a copy of the project (mutants/, kept between runs so a rerun only retests what changed),
 # then prints the score per module.
 MUTATE_CHILDREN ?= 2
-mutate: setup
+mutate: setup-test
 	-RUSSELL_TEST_SHARED=$(abspath ../shared) $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
 	$(BIN)/python bench/mutation_score.py mutants
 
-# Re-pin every dependency (needs network to PyPI); commit the result.
+# Re-pin every dependency, with hashes (needs network to PyPI; pins already in the files are kept
+# unless UPGRADE=--upgrade); commit the result. The runtime lock is what `make run` installs; the
+# test lock adds the test and deploy extras at the runtime lock's versions.
 lock: setup
-	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml $(UPGRADE) --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra deploy -c requirements.lock $(UPGRADE) \
+	  --python-version 3.11 --generate-hashes --custom-compile-command "make lock" -o requirements-test.lock
 
 clean:
 	rm -rf data_lake/lake data_lake/warehouse.duckdb data_lake/.dagster

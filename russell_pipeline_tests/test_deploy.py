@@ -260,8 +260,9 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
     assert re.search(r"^FROM python:3\.11-slim$", text, re.MULTILINE)
     uv = re.search(r"^ARG UV_VERSION=(\S+)$", text, re.MULTILINE).group(1)
     assert uv == re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
-    assert ("COPY requirements.lock /tmp/src/\n"
-            "RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock") in text
+    assert ("COPY requirements.lock requirements-test.lock /tmp/src/\n"
+            "RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock "
+            "-r /tmp/src/requirements-test.lock") in text
     assert "uv pip install --system --compile-bytecode --no-deps /tmp/src" in text
     assert re.search(r"^EXPOSE 4000$", text, re.MULTILINE)
     cmd = _dockerfile_cmd()
@@ -271,7 +272,8 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
     assert (params["host"], params["port"], params["module_name"], params["location_name"]) == (
         "0.0.0.0", 4000, dagster_table["module_name"], dagster_table["code_location_name"])
     ignored = [line for line in (REPO / ".dockerignore").read_text().splitlines() if not line.startswith("#")]
-    assert ignored[0] == "*" and {"!requirements.lock", "!pyproject.toml", "!russell_pipeline/"} <= set(ignored)
+    assert ignored[0] == "*" and {"!requirements.lock", "!requirements-test.lock", "!pyproject.toml",
+                                   "!russell_pipeline/"} <= set(ignored)
 
 
 @pytest.mark.slow

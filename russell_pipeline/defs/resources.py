@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import last_completed_session
@@ -77,8 +78,10 @@ class LakeResource(dg.ConfigurableResource):
 
     @contextmanager
     def writing(self) -> Iterator[Lake]:
-        """The lake with its writer lock held: what an asset reads and writes is one consistent step."""
-        with self.lake().locked() as store:
+        """The lake with its writer lock held: what an asset reads and writes is one consistent step.
+        Every commit of the step goes through this object, so each table is opened once until the
+        step commits to it (`Lake.pinned`): a review backfill reads the market tables per review."""
+        with self.lake().pinned() as store:
             yield store
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -108,9 +111,9 @@ class MarketSource(dg.ConfigurableResource):
     def end_date(self) -> date:
         return date.fromisoformat(self.synthetic_end) if self.synthetic_end else self.last_session()
 
-    def fingerprint(self, symbols: list[str]) -> object:
+    def fingerprint(self, listed: pl.DataFrame) -> object:
         """What the market data would be made from now (planning/stale.py `feed_fingerprint`)."""
-        return feed_fingerprint(self.folder, symbols, self.synthetic_stocks, self.end_date)
+        return feed_fingerprint(self.folder, listed, self.synthetic_stocks, self.end_date)
 
 
 class FetchSettings(dg.ConfigurableResource):

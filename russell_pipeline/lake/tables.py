@@ -15,6 +15,7 @@ from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
 from russell_pipeline.lib.market.contract import FIRST_REVIEW, SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
+from russell_pipeline.lib.market.synthetic import LISTED_SCHEMA
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -120,18 +121,18 @@ def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
     return scan.join(latest, on=[key, "date"], how="semi").select(columns).collect(engine="streaming")
 
 
-def ingested_symbols(store: Lake) -> list[str]:
-    """Tickers of the ingested lists of the years the index covers (from its first review's year),
-    oldest year first: the synthetic feed names its stocks after them. Lists of earlier years are
-    not read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
-    symbols: list[str] = []
+def ingested_lists(store: Lake) -> pl.DataFrame:
+    """recon_year, index_name, symbol of the ingested lists of the years the index covers (from its
+    first review's year): the synthetic feed names its stocks after the small- and micro-cap ones
+    (lib/market/synthetic.py `borrowed_tickers`). Lists of earlier years are not read, so adding them
+    changes neither the feed nor its input digest (nor the reviews)."""
+    frames = [pl.DataFrame(schema=LISTED_SCHEMA)]
     for table in ("constituents", "constituent_changes"):
         scan = store.scan(table)
-        if scan is None:
-            continue
-        df = scan.filter(pl.col("recon_year") >= int(FIRST_REVIEW[:4])).select("recon_year", "symbol").collect()
-        symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
-    return list(dict.fromkeys(symbols))
+        if scan is not None:
+            frames.append(scan.filter(pl.col("recon_year") >= int(FIRST_REVIEW[:4]))
+                          .select(list(LISTED_SCHEMA)).collect())
+    return pl.concat(frames)
 
 
 def fetch_years(lake: Lake, years: list[int], registry: list[Published], client: Client,

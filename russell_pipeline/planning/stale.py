@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_symbols
+from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
@@ -85,20 +85,21 @@ def year_not_built(store: Lake, year: int) -> str | None:
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
 
 
-def feed_fingerprint(folder: str, symbols: list[str], stocks: int, end: Callable[[], date]) -> object:
+def feed_fingerprint(folder: str, listed: pl.DataFrame, stocks: int, end: Callable[[], date]) -> object:
     """What the market data would be made from now: the folder's files, or the synthetic feed's
-    settings (`end()`: its last session) and the tickers it borrows from the ingested lists (those
-    only: symbols past the feed's stock count do not reach it, so they do not change its digest)."""
+    settings (`end()`: its last session) and the names it borrows from the ingested lists (those
+    only: other lists, and names past the feed's stock count, do not reach it, so they do not change
+    its digest)."""
     if folder:
         files = sorted(p for p in Path(folder).glob("*") if p.is_file())
         return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
-    return ["synthetic", end(), stocks, digests.digest(borrowed_tickers(symbols, stocks))]
+    return ["synthetic", end(), stocks, digests.digest(borrowed_tickers(listed, stocks))]
 
 
 def market_fingerprint(settings: Settings, store: Lake) -> object:
     """The fingerprint of the market data the runs of a build with `settings` read (the `market`
     resource of `resources(settings)`: the folder, else the synthetic feed to the last session)."""
-    return feed_fingerprint(settings.market_data, ingested_symbols(store), DEFAULT_STOCKS,
+    return feed_fingerprint(settings.market_data, ingested_lists(store), DEFAULT_STOCKS,
                             lambda: last_completed_session(datetime.now(UTC)))
 
 

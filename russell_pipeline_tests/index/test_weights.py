@@ -458,7 +458,9 @@ END = date(2026, 11, 20)
 
 @pytest.fixture(scope="module")
 def synthetic() -> MarketData:
-    return synthetic_market_data(END, symbols=["AAPL", "ZZZZ", "AAPL", " "], n_stocks=300)
+    listed = pl.DataFrame({"recon_year": [2020, 2020, 2021, 2021], "symbol": ["AAPL", "ZZZZ", "AAPL", " "],
+                           "index_name": ["Russell 1000", "Russell Microcap", "Russell 3000", "Russell 2000"]})
+    return synthetic_market_data(END, listed, n_stocks=300)
 
 
 def test_synthetic_weights_for_every_review(synthetic: MarketData) -> None:
@@ -483,7 +485,8 @@ def test_synthetic_tables_satisfy_the_contract(synthetic: MarketData, tmp_path: 
     loaded = load_market_data(tmp_path)
     for name in SCHEMAS:
         assert_frame_equal(getattr(loaded, name), getattr(synthetic, name))
-    assert {"AAPL", "ZZZZ"} <= set(synthetic.prices["symbol"].unique()) | set(synthetic.shares["symbol"])
+    named = set(synthetic.prices["symbol"].unique()) | set(synthetic.shares["symbol"])
+    assert "ZZZZ" in named and "AAPL" not in named  # names of small-cap lists only
     assert synthetic.dividends.height > 0 and synthetic.splits.height > 0
     # Splits: the unadjusted close drops by about the ratio on the ex-date.
     for ex, sym, ratio in synthetic.splits.rows():

@@ -13,7 +13,7 @@ import pytest
 from russell_pipeline.cli import main
 from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_symbols
+from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.planning import digests, keys, stale
 from russell_pipeline.planning.build import build, nothing_to_do
 from russell_pipeline.settings import Settings
@@ -48,7 +48,7 @@ def test_the_planners_market_fingerprint_is_the_resources(tmp_lake, small_market
     for settings in (Settings(market_data=str(small_market)).with_lake(tmp_lake), Settings().with_lake(tmp_lake)):
         lake = Lake.from_settings(settings)
         assert stale.market_fingerprint(settings, lake) == resources(settings)["market"].fingerprint(
-            ingested_symbols(lake))
+            ingested_lists(lake))
     assert stale.market_fingerprint(Settings(market_data=str(small_market)), lake)[0] == "folder"
 
 

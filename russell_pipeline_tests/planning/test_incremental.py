@@ -189,7 +189,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.index.sensors import stale_reviews_sensor
     from russell_pipeline.defs.market.assets import market_data
     from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
-    from russell_pipeline.lake.tables import ingested_symbols
+    from russell_pipeline.lake.tables import ingested_lists
     from russell_pipeline_tests.conftest import RAW
 
     root = tmp_path / "lake"
@@ -214,7 +214,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
         run([documents, recon_calendar], "2016")  # what the new_documents sensor launches
         assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
         # `build`: the market data is up to date, so is every review.
-        assert not stale.market_stale(lake, resources["market"].fingerprint(ingested_symbols(lake)))
+        assert not stale.market_stale(lake, resources["market"].fingerprint(ingested_lists(lake)))
         assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": [], "pro_forma_weights": []}
         # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
         run([market_data])

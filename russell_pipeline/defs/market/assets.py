@@ -11,7 +11,7 @@ from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.commit import Staged, commit
-from russell_pipeline.lake.tables import MARKET_TABLES, ingested_symbols
+from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data
 from russell_pipeline.lib.market.partitions import YEAR
@@ -36,8 +36,8 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
     code = digests.CODE_VERSIONS["market_data"]
     with lake.writing() as store:
-        symbols = ingested_symbols(store)
-        fingerprint = market.fingerprint(symbols)
+        listed = ingested_lists(store)
+        fingerprint = market.fingerprint(listed)
         before = stored.previous(store, MARKET_KEY in store.lineage("market_data"), code)
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
         with store.scratch() as tmp:
@@ -50,7 +50,7 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
                 else:
                     end = market.end_date()
                     source = f"SYNTHETIC feed to {end} (not real market data)"
-                    updates = _synthetic(market, symbols, end, before, tmp, code)
+                    updates = _synthetic(market, listed, end, before, tmp, code)
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
             night = stored.plan(store, updates, before)
@@ -75,18 +75,18 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
                 }}, data_version=inputs)
 
 
-def _synthetic(market: MarketSource, symbols: list[str], end: date, before: stored.Previous | None, tmp: Path,
+def _synthetic(market: MarketSource, listed: pl.DataFrame, end: date, before: stored.Previous | None, tmp: Path,
                code: str) -> dict[str, stored.Update]:
     """The synthetic feed to `end`. Its past rows never change when it is extended, so with the same
     settings as the last run only the years from that run's end on are generated and validated."""
-    settings = digests.digest(market.synthetic_stocks, borrowed_tickers(symbols, market.synthetic_stocks))
+    settings = digests.digest(market.synthetic_stocks, borrowed_tickers(listed, market.synthetic_stocks))
     last = before.reads.get("prices") if before else None
     since = years = None
     if last and last["file"] == SYNTHETIC and last["sha256"] == settings and last["end_date"]:
         since = min(last["end_date"], end).replace(month=1, day=1)
         years = set(range(since.year, max(last["end_date"], end).year + 1))
     folder = tmp / SYNTHETIC
-    write_market_data(synthetic_market_data(end, symbols=symbols, n_stocks=market.synthetic_stocks, since=since),
+    write_market_data(synthetic_market_data(end, listed, n_stocks=market.synthetic_stocks, since=since),
                       folder)
     read = {"file": SYNTHETIC, "bytes": 0, "sha256": settings, "rows": 0, "code": code, "end_date": end}
     return stored.read_generated(folder, tmp, market.last_session(), years, read)

@@ -1,14 +1,17 @@
-"""Built-in synthetic market-data feed: a few thousand US stocks on NYSE sessions, in the folder contract.
+"""Built-in synthetic market-data feed: a thousand US stocks on NYSE sessions, in the folder contract.
 
 Every random draw comes from an RNG keyed by (seed, stream, ordinal): per session for returns, per
 quarterly update for shares, per review for style scores, and once per stock for events placed on a
 fixed session grid reaching the end of the calendar. So a value never depends on `end`, and extending
 the feed to later dates leaves every past row unchanged.
+
+The feed names stocks after the symbols of the ingested small- and micro-cap lists, each on a stock
+that trades from before its lists' years to after them (as a real feed prices a listed name around
+its rank day), the smallest stocks first; the other stocks get made-up four-letter tickers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -102,26 +105,56 @@ def _log_prices(seed: int, st: _Stocks, n_days: int) -> np.ndarray:
     return st.logp0 + cum - at_listing - np.where(split, np.log(st.split_ratio), 0.0)
 
 
-DEFAULT_STOCKS = 3000  # the feed's stock count unless told (the `market` resource's too)
+DEFAULT_STOCKS = 1000  # the feed's stock count unless told (the `market` resource's too)
+# The lists whose symbols the feed may borrow: small- and micro-cap indexes (Russell 2000 and its
+# styles, Russell Microcap, Small Cap Completeness). A broad or large-cap list (Russell 3000, 1000,
+# Top 200, Midcap) names large caps, which the feed's small-cap index members must not wear.
+SMALL_CAP_LISTS = r"(?i)micro\s?-?cap|small\s?-?cap|\b2000\b"  # of a list's index_name
+LISTED_SCHEMA = {"recon_year": pl.Int64, "index_name": pl.String, "symbol": pl.String}
 
 
-def borrowed_tickers(symbols: Sequence[str], n: int) -> list[str]:
-    """The tickers of `symbols` the feed names its first stocks after: the first `n` distinct ones.
-    Nothing else of `symbols` reaches the feed, so its input digest covers exactly these."""
-    return list(dict.fromkeys(s.strip() for s in symbols if s and s.strip()))[:n]
+def borrowed_tickers(listed: pl.DataFrame | None, n: int) -> list[tuple[str, int, int]]:
+    """(symbol, first year, last year) of the names the feed may give its stocks: the symbols of the
+    small- and micro-cap lists among `listed` (recon_year, index_name, symbol rows), with the first
+    and last year any list names them in, the first `n` distinct ones, oldest first year first.
+    Nothing else of `listed` reaches the feed, so its input digest covers exactly these."""
+    if listed is None or listed.is_empty():
+        return []
+    rows = listed.with_columns(pl.col("symbol").str.strip_chars()).filter(pl.col("symbol") != "")
+    small = rows.filter(pl.col("index_name").str.contains(SMALL_CAP_LISTS))["symbol"].unique()
+    names = (rows.filter(pl.col("symbol").is_in(small.implode()))
+             .group_by("symbol").agg(first=pl.col("recon_year").min(), last=pl.col("recon_year").max())
+             .sort("first", "symbol").head(n))
+    return [(s, int(a), int(b)) for s, a, b in names.iter_rows()]
 
 
-def _tickers(symbols: Sequence[str], n: int) -> list[str]:
-    given = borrowed_tickers(symbols, n)
-    taken, out, k = set(given), list(given), 0
-    while len(out) < n:
-        # 7919 is coprime with 26**4, so k -> code walks all four-letter tickers without repeats.
-        code = (k * 7919 + 12345) % 26**4
-        k += 1
-        ticker = "".join(chr(65 + code // 26**p % 26) for p in (3, 2, 1, 0))
-        if ticker not in taken:
-            taken.add(ticker)
-            out.append(ticker)
+def _tickers(borrowed: list[tuple[str, int, int]], st: _Stocks, grid: np.ndarray) -> list[str]:
+    """Each stock's ticker. A borrowed name goes to the smallest free stock (by its first market value)
+    that trades from the start of the year before its first list (or the feed's start) to the end of
+    its last list's year, so it has closes before every rank day its lists name it on; a name no stock
+    fits is not borrowed. `grid` is the feed's session grid to the end of the calendar: the choice
+    never depends on `end`."""
+    n = st.beta.size
+    out: list[str | None] = [None] * n
+    by_size = np.argsort(st.shares0 * np.exp(st.logp0), kind="stable")
+    free = np.ones(n, dtype=bool)
+    for symbol, first, last in borrowed:
+        opens = np.searchsorted(grid, np.datetime64(date(first - 1, 1, 1)))
+        closes = np.searchsorted(grid, np.datetime64(date(last + 1, 1, 1)))
+        fits = free[by_size] & (st.listing[by_size] <= opens) & (st.delisting[by_size] >= closes)
+        if fits.any():
+            stock = by_size[int(np.argmax(fits))]
+            out[stock], free[stock] = symbol, False
+    taken, k = {t for t in out if t}, 0
+    for i in range(n):
+        while out[i] is None:
+            # 7919 is coprime with 26**4, so k -> code walks all four-letter tickers without repeats.
+            code = (k * 7919 + 12345) % 26**4
+            k += 1
+            ticker = "".join(chr(65 + code // 26**p % 26) for p in (3, 2, 1, 0))
+            if ticker not in taken:
+                taken.add(ticker)
+                out[i] = ticker
     return out
 
 
@@ -148,17 +181,19 @@ def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarr
 
 
 def synthetic_market_data(
-    end: date, symbols: Sequence[str] = (), n_stocks: int = DEFAULT_STOCKS, seed: int = 20190101,
+    end: date, listed: pl.DataFrame | None = None, n_stocks: int = DEFAULT_STOCKS, seed: int = 20190101,
     start: date = date(2018, 1, 2), since: date | None = None,
 ) -> MarketData:
-    """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`.
+    """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`, with stocks
+    named after the small- and micro-cap lists of `listed` (recon_year, index_name, symbol rows).
 
     `since`: the dated tables hold only their rows from that day on (memberships whole), the same
     values as the whole feed's: a night regenerating the current year builds no frame of the others."""
     days = sessions(start, end)
     if len(days) < 2:
         raise ValueError(f"synthetic feed needs at least two sessions between {start} and {end}")
-    horizon = len(sessions(start, LAST_DAY))
+    grid = np.array(sessions(start, LAST_DAY), dtype="datetime64[D]")
+    horizon = len(grid)
     n, nd = n_stocks, len(days)
     first = 0 if since is None else int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(since)))
 
@@ -167,8 +202,8 @@ def synthetic_market_data(
         j, i = np.nonzero(mask[first:])
         return j + first, i
 
-    tickers = _tickers(symbols, n)
     st = _stocks(seed, n, horizon)
+    tickers = _tickers(borrowed_tickers(listed, n), st, grid)
     logp = _log_prices(seed, st, nd)
     close = np.maximum(np.round(np.exp(logp), 2), 0.01)
     t = np.arange(nd)[:, None]
