@@ -338,13 +338,13 @@ def cmd_event_study(args, settings: Settings) -> int:
                         f"{args.year} (put its lists under raw/{args.year}/ and run `russell-pipeline build`)")
     days = event_days(calendar, args.year)
     paths = normalized_paths(found.prices, listed, days)
-    _emit(group_paths(paths).filter(pl.col("group").is_in(["addition", "deletion"])), args.format)
+    _emit(group_paths(paths).filter(pl.col("list_group").is_in(["addition", "deletion"])), args.format)
     window = days.window["date"]
-    print(f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (offset 0), window "
-          f"{window[0]}..{window[-1]} (offsets {days.window['offset'][0]}..{days.window['offset'][-1]})",
+    print(f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (session_offset 0), window "
+          f"{window[0]}..{window[-1]} (session offsets {days.window['session_offset'][0]}..{days.window['session_offset'][-1]})",
           file=sys.stderr)
-    for (group,), rows in listed.group_by("group", maintain_order=True):
-        priced = paths.filter(pl.col("group") == group)["symbol"].n_unique()
+    for (group,), rows in listed.group_by("list_group", maintain_order=True):
+        priced = paths.filter(pl.col("list_group") == group)["symbol"].n_unique()
         print(f"{group}s: {priced} of {rows.height} listed symbols have a close on or before rank day in "
               f"{args.prices}", file=sys.stderr)
     return 0

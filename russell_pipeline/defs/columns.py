@@ -18,6 +18,8 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
+_SESSION_OFFSET = ("NYSE sessions from `recon_close` (0); negative before it. The window starts 20 sessions "
+                   "before rank day.")
 
 COLUMNS: dict[str, dict[str, str]] = {
     "source_documents": {
@@ -179,9 +181,9 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "reconstitution_paths": {
         "recon_year": _YEAR,
-        "group": "`addition` or `deletion` (the year's final lists, any index), or `index` (the 90/10 index).",
+        "list_group": "`addition` or `deletion` (the year's final lists, any index), or `index` (the 90/10 index).",
         "symbol": "Ticker as the list prints it (`index` for the index's path).",
-        "offset": "Sessions from `recon_close` (0); negative before it. The window starts 20 sessions before rank day.",
+        "session_offset": _SESSION_OFFSET,
         "date": "The NYSE session.",
         "close": "The symbol's close that session (the index: its price-return level).",
         "reference_close": "The symbol's last close on or before rank day.",
@@ -189,8 +191,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "reconstitution_effect": {
         "recon_year": _YEAR,
-        "group": "`addition`, `deletion` or `index` (the 90/10 index's price-return level).",
-        "offset": "Sessions from `recon_close` (0); negative before it. The window starts 20 sessions before rank day.",
+        "list_group": "`addition`, `deletion` or `index` (the 90/10 index's price-return level).",
+        "session_offset": _SESSION_OFFSET,
         "date": "The NYSE session.",
         "symbols": "Symbols of the group with a reference close and a close that session.",
         "median": "Median of their close / reference close.",

@@ -32,7 +32,7 @@ NO_PRICES = "no prices: `import-prices FILE`, or materialize market_data"
 
 @dataclass(frozen=True)
 class YearInputs:
-    """One year's listed symbols (group, symbol), its event days (None when it has nothing to chart,
+    """One year's listed symbols (list_group, symbol), its event days (None when it has nothing to chart,
     `why` then says why), and the digest of everything its paths read."""
 
     listed: pl.DataFrame
@@ -73,7 +73,7 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     for year in years:
         # The year's own reviews place its lists, whichever years the caller reads (the asset reads its run's).
         listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
-                  else pl.DataFrame(schema={"group": pl.String, "symbol": pl.String}))
+                  else pl.DataFrame(schema={"list_group": pl.String, "symbol": pl.String}))
         days, why = None, f"no final addition or deletion list for {year}'s annual reconstitution"
         if listed.height:
             try:

@@ -101,12 +101,12 @@ def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2023-01-01", "2023-12-31")
     rank = sessions.get_indexer([pd.Timestamp(RANK_DAY)])[0]
     close = sessions.get_indexer([pd.Timestamp(RECON_CLOSE)])[0]
-    offsets = pd.Series(range(rank - 20 - close, 21), index=sessions[rank - 20:close + 21], name="offset")
+    offsets = pd.Series(range(rank - 20 - close, 21), index=sessions[rank - 20:close + 21], name="session_offset")
     reference = df[df.Date <= pd.Timestamp(RANK_DAY)].sort_values("Date").groupby("Ticker").Close.last()
     df = df[df.Ticker.isin(groups) & df.Ticker.isin(reference.index) & df.Date.isin(offsets.index)].copy()
     df["normalized"] = df.Close / df.Ticker.map(reference)
-    df["group"], df["offset"] = df.Ticker.map(groups), df.Date.map(offsets)
-    out = df.groupby(["group", "offset", "Date"]).normalized.agg(["count", "median", "mean"]).reset_index()
+    df["list_group"], df["session_offset"] = df.Ticker.map(groups), df.Date.map(offsets)
+    out = df.groupby(["list_group", "session_offset", "Date"]).normalized.agg(["count", "median", "mean"]).reset_index()
     return out.rename(columns={"Date": "date", "count": "symbols"})
 
 
@@ -115,9 +115,9 @@ def test_window_runs_from_20_sessions_before_rank_day_to_20_after_recon_close():
     # 20 sessions before Friday 2023-04-28 is Thursday 2023-03-30; 20 after 2023-06-23 is 2023-07-24
     # (Juneteenth and July 4 are holidays).
     assert days["date"][0] == date(2023, 3, 30) and days["date"][-1] == date(2023, 7, 24)
-    assert days.filter(pl.col("offset") == 0)["date"].item() == RECON_CLOSE
-    assert days["offset"][-1] == 20 and days.filter(pl.col("date") == RANK_DAY)["offset"].item() == days[
-        "offset"][0] + 20
+    assert days.filter(pl.col("session_offset") == 0)["date"].item() == RECON_CLOSE
+    assert days["session_offset"][-1] == 20 and days.filter(pl.col("date") == RANK_DAY)["session_offset"].item() == days[
+        "session_offset"][0] + 20
     # A rank day on a weekend counts from the session before it (2014: Saturday May 31).
     assert window(date(2014, 5, 31), date(2014, 6, 27), 0)["date"].to_list()[0] == date(2014, 5, 30)
 
@@ -126,21 +126,21 @@ def test_group_paths_take_median_and_mean_of_symbols_with_a_reference_close():
     days = _days_2023()
     prices = pl.DataFrame({"date": [RANK_DAY, RANK_DAY, RECON_CLOSE, RECON_CLOSE, RECON_CLOSE, date(2023, 6, 22)],
                            "symbol": ["A", "B", "A", "B", "C", "A"], "close": [10.0, 20.0, 11.0, 30.0, 5.0, 1.0]})
-    listed = pl.DataFrame({"group": ["addition"] * 3, "symbol": ["A", "B", "C"]})
+    listed = pl.DataFrame({"list_group": ["addition"] * 3, "symbol": ["A", "B", "C"]})
     effect = group_paths(normalized_paths(prices, listed, days))
-    at_close = effect.filter(pl.col("offset") == 0).row(0, named=True)
+    at_close = effect.filter(pl.col("session_offset") == 0).row(0, named=True)
     assert (at_close["symbols"], at_close["median"], at_close["mean"]) == (2, pytest.approx(1.3), pytest.approx(1.3))
-    assert effect.filter(pl.col("offset") == -1)["median"].item() == 0.1
+    assert effect.filter(pl.col("session_offset") == -1)["median"].item() == 0.1
     assert effect["symbols"].to_list() == [2, 1, 2]  # rank day, the day before recon_close, recon_close
 
 
 def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
     """The CLI's rows, after checking them against the plain pandas computation on the same file."""
     mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)
-    assert mine.columns == ["group", "offset", "date", "symbols", "median", "mean"]
+    assert mine.columns == ["list_group", "session_offset", "date", "symbols", "median", "mean"]
     expected = pl.from_pandas(_pandas_effect(path, groups)).with_columns(pl.col("date").dt.date())
     assert mine.height == expected.height == 2 * 79  # 79 sessions, both groups on every one
-    for col in ("group", "offset", "date", "symbols"):
+    for col in ("list_group", "session_offset", "date", "symbols"):
         assert mine[col].to_list() == expected[col].to_list(), col
     for col in ("median", "mean"):
         assert np.allclose(mine[col].to_numpy(), expected[col].to_numpy(), rtol=1e-12, atol=0), col
@@ -153,15 +153,15 @@ def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, pr
     assert run.returncode == 0, run.stderr
     mine = _same_as_pandas(run.stdout, price_files / "long.csv")
     # CCC (no close by rank day) and ZZZ (no prices) do not count; EEE drops out where it has no close.
-    assert set(mine.filter(pl.col("group") == "addition")["symbols"]) == {2}
-    assert set(mine.filter(pl.col("group") == "deletion")["symbols"]) == {2, 3}
-    assert "additions: 2 of 4 listed symbols" in run.stderr and "recon_close 2023-06-23 (offset 0)" in run.stderr
+    assert set(mine.filter(pl.col("list_group") == "addition")["symbols"]) == {2}
+    assert set(mine.filter(pl.col("list_group") == "deletion")["symbols"]) == {2, 3}
+    assert "additions: 2 of 4 listed symbols" in run.stderr and "recon_close 2023-06-23 (session_offset 0)" in run.stderr
     # The installed console script, as a user runs it.
     script = Path(sys.executable).parent / "russell-pipeline"
     as_json = subprocess.run([str(script), "event-study", "2023", "--prices", str(price_files / "long.csv"),
                               "--format", "json"], env={**os.environ, **env}, capture_output=True, text=True,
                              check=False, timeout=600)
-    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["group"] == "addition"
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["list_group"] == "addition"
     assert pl.DataFrame(json.loads(as_json.stdout))["median"].to_list() == mine["median"].to_list()
 
 
@@ -210,7 +210,7 @@ def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_
 
 def test_chart_labels_synthetic_prices():
     days = _days_2023()
-    effect = pl.DataFrame({"group": ["addition"], "offset": [0], "date": [RECON_CLOSE], "symbols": [1],
+    effect = pl.DataFrame({"list_group": ["addition"], "session_offset": [0], "date": [RECON_CLOSE], "symbols": [1],
                            "median": [1.0], "mean": [1.0]})
     assert SYNTHETIC_LABEL in effect_figure(effect, days, "SYNTHETIC feed", True).axes[0].get_title()
     assert "SYNTHETIC" not in effect_figure(effect, days, "imported price file p.csv", False).axes[0].get_title()
@@ -230,9 +230,9 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
                                 partition_key="2023", raise_on_error=False)
         assert result.success, failure_lines(result)
     lake = Lake(lake_2023)
-    effect = lake.read("reconstitution_effect").sort("group", "offset")
+    effect = lake.read("reconstitution_effect").sort("list_group", "session_offset")
     expected = _pandas_effect(price_files / "long.csv")
-    assert effect.filter(pl.col("group") != "index")["median"].to_list() == pytest.approx(
+    assert effect.filter(pl.col("list_group") != "index")["median"].to_list() == pytest.approx(
         expected["median"].to_list(), rel=1e-12)
     assert set(effect["price_source"]) == {"imported price file long.csv"}
     paths = lake.read("reconstitution_paths")
@@ -260,9 +260,9 @@ def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():
     levels = pl.DataFrame({"date": [date(2023, 4, 27), RANK_DAY, RECON_CLOSE, date(2023, 8, 1)],
                            "price_return": [990.0, 1000.0, 1100.0, 1200.0]})
     path = group_paths(index_path(levels, _days_2023()))
-    assert path["group"].to_list() == ["index"] * 3 and path["symbols"].to_list() == [1, 1, 1]
+    assert path["list_group"].to_list() == ["index"] * 3 and path["symbols"].to_list() == [1, 1, 1]
     assert path["date"].to_list() == [date(2023, 4, 27), RANK_DAY, RECON_CLOSE]  # 2023-08-01 is past the window
-    assert path["median"].to_list() == [0.99, 1.0, 1.1] and path["offset"].to_list() == [-39, -38, 0]
+    assert path["median"].to_list() == [0.99, 1.0, 1.1] and path["session_offset"].to_list() == [-39, -38, 0]
     assert index_path(levels.filter(pl.col("date") > RANK_DAY), _days_2023()).is_empty()  # no level by rank day
 
 
@@ -281,7 +281,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
                                 partition_key="2023", raise_on_error=False)
         assert result.success, failure_lines(result)
     effect = Lake(root).read("reconstitution_effect")
-    assert effect.sort("group", "offset").select("group", "offset", "symbols", "median").rows() == [
+    assert effect.sort("list_group", "session_offset").select("list_group", "session_offset", "symbols", "median").rows() == [
         ("addition", -38, 1, 1.0), ("addition", 0, 1, 1.2), ("index", -38, 1, 1.0), ("index", 0, 1, 0.9)]
     assert set(effect["price_source"]) == {SYNTHETIC_LABEL}
     assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
@@ -326,7 +326,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
                                 partition_key="2023")
         assert result.success, failure_lines(result)
-    stored = Lake(root).read("reconstitution_effect").sort("group", "offset")
+    stored = Lake(root).read("reconstitution_effect").sort("list_group", "session_offset")
     assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
 
 

@@ -81,12 +81,12 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
 
 
 def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: str, synthetic: bool) -> dict:
-    priced = paths.group_by("group").agg(pl.col("symbol").n_unique())
+    priced = paths.group_by("list_group").agg(pl.col("symbol").n_unique())
     counts = {g: n for g, n in priced.iter_rows()}
     out = {"rank_day": str(days.rank_day), "recon_close": str(days.recon_close),
            "window": f"{days.window['date'][0]}..{days.window['date'][-1]}",
            "price_source": source, "synthetic_prices": synthetic}
-    for (group,), rows in listed.group_by("group", maintain_order=True):
+    for (group,), rows in listed.group_by("list_group", maintain_order=True):
         out[f"{group}s_priced"] = f"{counts.get(group, 0)} of {rows.height}"
     return out
 
@@ -118,7 +118,7 @@ def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource)
                              for y in years}
                       for name, s in zip(TABLES, staged)}
         yield from commit(
-            context, store, CHECKS, [PRICED.frame(unpriced.select("recon_year", "group", "symbol"),
+            context, store, CHECKS, [PRICED.frame(unpriced.select("recon_year", "list_group", "symbol"),
                                                   "symbol without a close on or before rank day")],
             staged, {ASSET: {str(y): i.digest for y, i in inputs.items()}},
             {name: with_table_facts(store, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},

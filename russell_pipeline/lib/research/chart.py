@@ -21,10 +21,10 @@ def effect_figure(effect: pl.DataFrame, days: EventDays, source: str, synthetic:
     fig = figure((6, 3.2))
     ax = fig.add_subplot()
     for group in (*GROUPS, INDEX_GROUP):
-        rows = effect.filter(pl.col("group") == group).sort("offset")
+        rows = effect.filter(pl.col("list_group") == group).sort("session_offset")
         if rows.height:
             label = "90/10 index" if group == INDEX_GROUP else f"{group}s (median of {rows['symbols'].max()})"
-            ax.plot(rows["offset"].to_list(), rows["median"].to_list(), label=label, lw=1)
+            ax.plot(rows["session_offset"].to_list(), rows["median"].to_list(), label=label, lw=1)
     for event, day in days.marks.items():
         if (offset := days.offset_of(day)) is not None:
             ax.axvline(offset, color="grey", ls=":", lw=0.8)
