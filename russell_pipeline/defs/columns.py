@@ -18,6 +18,10 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
+_PRICE_SOURCE = ("Where the prices behind the row come from: `synthetic` (the built-in feed, not market data), "
+                 "`market file <name>` or `imported file <name>`.")
+_GROUP_PRICE_SOURCE = ("Where the prices of the row's list group come from: `synthetic` (the built-in feed), "
+                       "`market file <name>` or `imported file <name>`; the `index` group's are its levels'.")
 _SESSION_OFFSET = ("NYSE sessions from `recon_close` (0); negative before it. The window starts 20 sessions "
                    "before rank day.")
 
@@ -87,6 +91,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "stale_sessions": "Sessions between that close and t (methodology §1.3).",
         "shares_date": "Date of the shares row used for `shares` and `free_float`.",
         "currency": "The stock's price currency.",
+        "price_source": _PRICE_SOURCE,
     },
     "index_levels": {
         "date": "The NYSE session.",
@@ -95,6 +100,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "divisor": "D of the review reported.",
         "review": "The review whose weights are in force on the date (methodology §1.8).",
         "constituents": "Its number of members.",
+        "price_source": _PRICE_SOURCE,
     },
     "pro_forma_weights": {
         "review": _REVIEW,
@@ -112,6 +118,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "price": "The stock's last close on or before as_of_date, local currency.",
         "fx": "USD per unit of its currency on or before as_of_date (1 for USD).",
         "shares_per_billion": "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked.",
+        "price_source": _PRICE_SOURCE,
     },
     "membership_history": {
         "index_name": _INDEX,
@@ -188,6 +195,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "close": "The symbol's close that session (the index: its price-return level).",
         "reference_close": "The symbol's last close on or before rank day.",
         "normalized": "close / reference_close.",
+        "price_source": _GROUP_PRICE_SOURCE,
     },
     "reconstitution_effect": {
         "recon_year": _YEAR,
@@ -197,6 +205,6 @@ COLUMNS: dict[str, dict[str, str]] = {
         "symbols": "Symbols of the group with a reference close and a close that session.",
         "median": "Median of their close / reference close.",
         "mean": "Mean of their close / reference close.",
-        "price_source": "Where the closes come from: an imported price file, or the market data (`SYNTHETIC ...`).",
+        "price_source": _GROUP_PRICE_SOURCE,
     },
 }

@@ -23,7 +23,8 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.research.assets import reconstitution_effect
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_figure
+from russell_pipeline.lib.market.provenance import SYNTHETIC_WORDS
+from russell_pipeline.lib.research.chart import effect_figure
 from russell_pipeline.lib.research.event import event_days, group_paths, index_path, normalized_paths, window
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.planning.runs import failure_lines
@@ -208,12 +209,17 @@ def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_
     assert run.stderr.count("\n") == 1 and run.stderr.startswith(f"error: {path}: ") and BAD[name][1] in run.stderr
 
 
-def test_chart_labels_synthetic_prices():
+def test_chart_labels_each_groups_prices_and_never_draws_synthetic_as_real():
     days = _days_2023()
-    effect = pl.DataFrame({"list_group": ["addition"], "session_offset": [0], "date": [RECON_CLOSE], "symbols": [1],
-                           "median": [1.0], "mean": [1.0]})
-    assert SYNTHETIC_LABEL in effect_figure(effect, days, "SYNTHETIC feed", True).axes[0].get_title()
-    assert "SYNTHETIC" not in effect_figure(effect, days, "imported price file p.csv", False).axes[0].get_title()
+    effect = pl.DataFrame({"list_group": ["addition", "index"], "session_offset": [0, 0], "date": [RECON_CLOSE] * 2,
+                           "symbols": [1, 1], "median": [1.0, 1.0], "mean": [1.0, 1.0],
+                           "price_source": ["imported file p.csv", "synthetic"]})
+    axes = effect_figure(effect, days).axes[0]
+    assert f"addition: imported file p.csv; index: {SYNTHETIC_WORDS}" in axes.get_title()
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["additions (median of 1)",
+                                                                     "90/10 index (SYNTHETIC)"]
+    real = effect_figure(effect.filter(pl.col("list_group") == "addition"), days).axes[0]
+    assert "SYNTHETIC" not in real.get_title() and "imported file p.csv" in real.get_title()
 
 
 def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
@@ -234,7 +240,7 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
     expected = _pandas_effect(price_files / "long.csv")
     assert effect.filter(pl.col("list_group") != "index")["median"].to_list() == pytest.approx(
         expected["median"].to_list(), rel=1e-12)
-    assert set(effect["price_source"]) == {"imported price file long.csv"}
+    assert set(effect["price_source"]) == {"imported file long.csv"}
     paths = lake.read("reconstitution_paths")
     assert sorted(paths["symbol"].unique()) == ["AAA", "BBB", "DDD", "EEE", "FFF"]
     check = next(e.asset_check_evaluation_data for e in result.all_events
@@ -283,7 +289,8 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     effect = Lake(root).read("reconstitution_effect")
     assert effect.sort("list_group", "session_offset").select("list_group", "session_offset", "symbols", "median").rows() == [
         ("addition", -38, 1, 1.0), ("addition", 0, 1, 1.2), ("index", -38, 1, 1.0), ("index", 0, 1, 0.9)]
-    assert set(effect["price_source"]) == {SYNTHETIC_LABEL}
+    # A market_source and index_levels written before the label: the synthetic flag still says it.
+    assert set(effect["price_source"]) == {"synthetic"}
     assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
     # A year without final lists (and before the first review of index_levels) is written empty and
     # not materialized, and says why.
@@ -294,6 +301,53 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     status = {e.asset_observation_data.asset_observation.metadata["status"].value
               for e in empty.all_events if e.event_type_value == "ASSET_OBSERVATION"}
     assert status == {"not materialized: no final addition or deletion list for 2012's annual reconstitution"}
+
+
+def _effect_facts(result) -> dict:
+    return {k: v.value for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+            and e.asset_key.to_user_string() == "reconstitution_effect"
+            for k, v in e.step_materialization_data.materialization.metadata.items()}
+
+
+@pytest.mark.parametrize("market", ["synthetic", "folder"])
+def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files, tmp_path, market):
+    """An imported file prices the listed names; the index group rests on the levels' market data and
+    says so, synthetic or a market file, whatever was imported; a file that prices none of a year's
+    names leaves only the index group, which never wears the file's name."""
+    root = tmp_path / "lake"
+    shutil.copytree(lake_2023, root)
+    lake = Lake(root)
+    label = "synthetic" if market == "synthetic" else "market file prices.csv"
+    days = window(RANK_DAY, RECON_CLOSE)["date"]
+    lake.write("market_prices", pl.DataFrame({"date": [RANK_DAY], "symbol": ["AAA"], "close": [10.0],
+                                              "currency": ["USD"]}))
+    lake.write("market_source", pl.DataFrame({"source": ["x"], "synthetic": [market == "synthetic"],
+                                              "last_price_date": [RECON_CLOSE], "price_source": [label]}))
+    lake.write("index_levels", pl.DataFrame({"date": days, "price_return": [1000.0 + i for i in range(len(days))],
+                                             "price_source": [label] * len(days)}))
+
+    def effect_of(prices_file: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+        assert cli("import-prices", str(prices_file), env={"RUSSELL_DATA_LAKE": str(root)}).returncode == 0
+        with dg.instance_for_test() as instance:
+            result = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
+                                    partition_key="2023", raise_on_error=False)
+            assert result.success, failure_lines(result)
+        return Lake(root).read("reconstitution_effect"), Lake(root).read("reconstitution_paths"), _effect_facts(result)
+
+    effect, paths, facts = effect_of(price_files / "long.csv")
+    assert dict(effect.select("list_group", "price_source").unique().rows()) == {
+        "addition": "imported file long.csv", "deletion": "imported file long.csv", "index": label}
+    assert dict(paths.select("list_group", "price_source").unique().rows()) == {
+        "addition": "imported file long.csv", "deletion": "imported file long.csv", "index": label}
+    assert facts["partition_price_source"] == f"addition, deletion: imported file long.csv; index: {label}"
+    assert facts["partition_synthetic_prices"] is (market == "synthetic")
+    # A file of other names only (as a 2025-only file is for 2023's lists).
+    other = tmp_path / "other.csv"
+    other.write_text("Date,Ticker,Close\n2023-04-27,QQQQ,10\n2023-06-23,QQQQ,11\n")
+    effect, _, facts = effect_of(other)
+    assert effect.height and set(effect["list_group"]) == {"index"} and set(effect["price_source"]) == {label}
+    assert facts["partition_price_source"] == f"index: {label}" and "other.csv" not in str(facts)
+    assert facts["partition_synthetic_prices"] is (market == "synthetic")
 
 
 def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.sessions import sessions
+from russell_pipeline.lib.market.provenance import COLUMN
 from russell_pipeline.lib.membership.placement import place_lists, review_dates
 
 GROUPS = ("addition", "deletion")
@@ -117,3 +118,20 @@ def index_path(levels: pl.DataFrame | None, days: EventDays) -> pl.DataFrame:
     series = levels.select("date", pl.col("price_return").alias("close"), symbol=pl.lit(INDEX_GROUP))
     listed = pl.DataFrame({"list_group": [INDEX_GROUP], "symbol": [INDEX_GROUP]})
     return normalized_paths(series, listed, days)
+
+
+def index_sources(levels: pl.DataFrame | None, days: EventDays) -> list[str]:
+    """The `price_source` labels of the index levels on the window's sessions (what the index path rests
+    on; lib/market/provenance.py), sorted; none when the levels carry no label."""
+    if levels is None or COLUMN not in levels.columns:
+        return []
+    window = levels.filter(pl.col("date").is_in(days.window["date"].implode()))
+    return sorted(window[COLUMN].drop_nulls().unique().to_list())
+
+
+def sources_line(sources: dict[str, str]) -> str:
+    """Which prices each group rests on, in words: `addition, deletion: imported file p.csv; index: synthetic`."""
+    by_label: dict[str, list[str]] = {}
+    for group in sorted(sources):
+        by_label.setdefault(sources[group], []).append(group)
+    return "; ".join(f"{', '.join(groups)}: {label}" for label, groups in by_label.items()) or "no prices"
