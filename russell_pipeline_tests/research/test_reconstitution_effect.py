@@ -135,6 +135,18 @@ def test_group_paths_take_median_and_mean_of_symbols_with_a_reference_close():
     assert effect["symbols"].to_list() == [2, 1, 2]  # rank day, the day before recon_close, recon_close
 
 
+def test_group_means_are_bit_identical_whatever_order_the_paths_come_in():
+    rng = np.random.default_rng(11)
+    n, days = 500, _days_2023().window
+    paths = pl.DataFrame({"list_group": ["addition"] * (n * days.height), "symbol": [f"S{i}" for i in range(n)
+                                                                                   for _ in range(days.height)],
+                          "session_offset": days["session_offset"].to_list() * n, "date": days["date"].to_list() * n,
+                          "close": 1.0, "reference_close": 1.0, "normalized": rng.lognormal(0, 0.1, n * days.height)})
+    first = group_paths(paths)
+    for seed in range(3):
+        assert first.equals(group_paths(paths.sample(fraction=1.0, shuffle=True, seed=seed)))
+
+
 def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
     """The CLI's rows, after checking them against the plain pandas computation on the same file."""
     mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)

@@ -103,10 +103,13 @@ def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays
 
 def group_paths(paths: pl.DataFrame) -> pl.DataFrame:
     """list_group, session_offset, date, symbols, median, mean of the normalized closes, per group and session
-    (sessions where no symbol of the group has a close are left out)."""
+    (sessions where no symbol of the group has a close are left out).
+
+    Each mean sums its values in ascending order, whatever order the rows came in: the same closes give
+    the same bits (docs/reliability.md, bit-identical rebuilds)."""
     return (paths.group_by("list_group", "session_offset", "date")
             .agg(pl.len().alias("symbols"), pl.col("normalized").median().alias("median"),
-                 pl.col("normalized").mean().alias("mean"))
+                 pl.col("normalized").sort().mean().alias("mean"))
             .sort("list_group", "session_offset").cast(EFFECT_SCHEMA))
 
 
