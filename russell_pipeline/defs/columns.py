@@ -70,7 +70,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
-        "basis": "What `date` rests on: the rule and its source (projected), or the schedule document (published).",
+        "basis": ("What `date` rests on: the rule, its code and in words (`rule eom-2 = the last NYSE session of "
+                  "April`), and its source (projected); or the schedule document (published)."),
         "projected_date": "What the rules project for the same event (null when they project none).",
     },
     "quarterly_weights": {
