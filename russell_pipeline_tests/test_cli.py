@@ -7,7 +7,7 @@ import json
 import re
 import struct
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import icalendar
@@ -53,14 +53,22 @@ def test_parse_bad_file_is_one_line_naming_the_file(tmp_path, name, content, pro
     assert done.stderr.decode() == f"error: {path}: {problem}\n"
 
 
-def test_calendar_ics_imports_with_one_event_per_date():
-    done = cli("calendar", "2024", "--format", "ics")
+@pytest.mark.parametrize("year", ["2024", "2030"])
+def test_calendar_ics_imports_with_one_event_per_date_stamped_at_its_export(year):
+    before = datetime.now(UTC).replace(microsecond=0)
+    done = cli("calendar", year, "--format", "ics")
+    after = datetime.now(UTC)
     assert done.returncode == 0, done.stderr.decode()
     cal = icalendar.Calendar.from_ical(done.stdout)
     events = list(cal.walk("VEVENT"))
     starts = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in events}
-    assert starts["Russell 2024-06 annual reconstitution: recon close (projected)"] == date(2024, 6, 28)
+    if year == "2024":
+        assert starts["Russell 2024-06 annual reconstitution: recon close (projected)"] == date(2024, 6, 28)
     assert len({str(e["UID"]) for e in events}) == len(events)
+    # DTSTAMP is when the file was made (RFC 5545), never a date of the calendar: the 2030 calendar's
+    # events lie years ahead, its stamps do not.
+    stamps = {e.decoded("DTSTAMP") for e in events}
+    assert len(stamps) == 1 and before <= stamps.pop() <= after
 
 
 @pytest.mark.slow
