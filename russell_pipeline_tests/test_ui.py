@@ -143,6 +143,23 @@ def server(tmp_path_factory) -> Server:
 # --- GraphQL -------------------------------------------------------------------------------------
 
 
+def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
+    """`make ui HOST=... PORT=...` passes them to `dagster dev -h -p`: the UI answers there."""
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
+    (tmp_path / "lake").mkdir()
+    process = subprocess.Popen(["make", "--no-print-directory", "ui", "HOST=127.0.0.1", f"PORT={port}"], cwd=REPO,
+                               env=env, stdout=(tmp_path / "log").open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        _wait_until_loaded(Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
+            assert json.load(response)["dagster_version"] == "1.13.27"
+    finally:
+        _stop(process)
+    assert f"dagster dev -w workspace.yaml -h 127.0.0.1 -p {port}" in (tmp_path / "log").read_text()
+
+
 def test_asset_graph_edges_and_partition_mappings(server):
     nodes = server.graphql("{ assetNodes { assetKey { path } groupName dependencies { asset { assetKey { path } } "
                            "partitionMapping { className description } } } }")["assetNodes"]
