@@ -522,6 +522,36 @@ def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
     expect(page.locator("tr", has=page.get_by_text("partition_one_way_turnover", exact=True))).to_be_visible()
 
 
+def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(browser, server, page, tmp_path):
+    """With closes imported for 2020's final deletions, the next build charts 2020: the partition's facts
+    link to the chart in a line (not a [Show Markdown] button), and its event shows it at 720 x 300."""
+    from playwright.sync_api import expect
+
+    from russell_pipeline.lib.calendar.sessions import sessions
+
+    root = server.lake.root.parent
+    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    deleted = server.lake.read("constituent_changes").filter(pl.col("recon_year") == 2020, pl.col("stage") == "final")
+    symbols, days = deleted["symbol"].head(5).to_list(), sessions(date(2020, 3, 2), date(2020, 8, 31))
+    prices = tmp_path / "prices.csv"
+    pl.DataFrame({"Date": [d for d in days for _ in symbols], "Ticker": symbols * len(days),
+                  "Close": [10.0 + i % 7 for i in range(len(symbols) * len(days))]}).write_csv(prices)
+    for args in (["import-prices", str(prices)], ["build"]):
+        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", *args], env={**os.environ, **env},
+                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    page.goto(f"{server.url}/assets/reconstitution_effect?view=partitions&partition=2020")
+    row = page.locator("tr", has=page.get_by_text("partition_chart", exact=True))
+    expect(row.get_by_role("link")).to_have_attribute(
+        "href", "/assets/reconstitution_effect?view=events&partition=2020")
+    expect(row).not_to_contain_text("Show Markdown")
+    page.goto(f"{server.url}/assets/reconstitution_effect?view=events&partition=2020")
+    chart = page.get_by_role("img", name="reconstitution 2020")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("e => [e.naturalWidth, e.naturalHeight, e.width, e.height]") == [720, 300, 720, 300]
+
+
 def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):
     """Last in the module (it breaks year 2023): a list with a row the parser cannot read fails its
     year; the build's summary, the failed check and the failed partition's page name file and line."""

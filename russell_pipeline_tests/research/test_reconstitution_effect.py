@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from datetime import date
@@ -259,14 +261,22 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
                  if e.event_type_value == "ASSET_CHECK_EVALUATION")
     assert check.check_name == "listed_symbols_priced" and not check.passed
     assert check.metadata["failures"].value == 2  # CCC and ZZZ
-    facts = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
-             for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
-    mine = facts["reconstitution_effect"]
+    events = {e.asset_key.to_user_string(): e.step_materialization_data.materialization
+              for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    mine = events["reconstitution_effect"].metadata
     assert mine["partition"].value == "2023" and mine["partition_rows"].value == effect.height == 2 * 79
     assert mine["partition_additions_priced"].value == "2 of 4"
     assert mine["partition_rank_day"].value == "2023-04-28" and mine["partition_synthetic_prices"].value is False
-    assert mine["partition_chart"].value.startswith("![reconstitution 2023](data:image/png;base64,")
-    assert "partition_chart" not in facts["reconstitution_paths"]
+    # The chart in full is the materialization's description (the UI shows it at its size); the facts link
+    # to it in fewer than the 1,000 characters the UI shows inline.
+    chart = events["reconstitution_effect"].description
+    assert chart.startswith("![reconstitution 2023](data:image/png;base64,")
+    png = base64.b64decode(chart.split("base64,")[1].rstrip(")"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (720, 300)
+    link = mine["partition_chart"].value
+    assert len(link) < 1000 and "(/assets/reconstitution_effect?view=events&partition=2023)" in link
+    assert "partition_chart" not in events["reconstitution_paths"].metadata
+    assert events["reconstitution_paths"].description is None
 
 
 def _days_2023():

@@ -82,8 +82,8 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
                         provenance.stamped(group_paths(index), index_label)]
                        ).with_columns(year_column).select(list(TABLES["reconstitution_effect"][0]))
     facts = _facts(listed, per_symbol, days, group_sources(effect))
-    facts["chart"] = dg.MetadataValue.md(effect_markdown(effect, days) if effect.height
-                                         else "no symbol with a close on or before rank day")
+    if not effect.height:
+        facts["chart"] = "no symbol with a close on or before rank day"
     return paths, effect, unpriced, facts
 
 
@@ -122,7 +122,14 @@ def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource)
         staged = [Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
                   for i, name in enumerate(TABLES)]
         unpriced = pl.concat([b[2].with_columns(recon_year=pl.lit(y, pl.Int64)) for y, b in built.items()])
-        # The chart goes on the effect's partitions only.
+        # The chart goes on the effect's partitions only: in full as the description of the year's
+        # materialization, and as a link to it among the facts (Dagster shows a metadata value over
+        # 1,000 characters only behind a button, and its description in full on the Events tab).
+        charts = {str(y): effect_markdown(b[1], inputs[y].days) for y, b in built.items() if b[1].height}
+        for y, b in built.items():
+            if str(y) in charts:
+                b[3]["chart"] = dg.MetadataValue.md(f"[the {y} chart, in full: this partition's event on the "
+                                                    f"Events tab](/assets/{ASSET}?view=events&partition={y})")
         date_facts = {name: {str(y): partition_facts(str(y), s.rows.filter(pl.col("recon_year") == y), "date",
                                                      **{k: v for k, v in built[y][3].items()
                                                         if k != "chart" or name == "reconstitution_effect"})
@@ -133,4 +140,5 @@ def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource)
                                                   "symbol without a close on or before rank day")],
             staged, {ASSET: {str(y): i.digest for y, i in inputs.items()}},
             {name: with_table_facts(store, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
+            descriptions={ASSET: charts},
         )
