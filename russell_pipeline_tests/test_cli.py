@@ -184,7 +184,7 @@ def _priced_lake(root, label: str) -> None:
 
 
 @pytest.mark.parametrize("label", ["synthetic", "market file prices.parquet"])
-def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(tmp_path, label):
+def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(tmp_path, label, capsys):
     _priced_lake(tmp_path, label)
     env = {"RUSSELL_DATA_LAKE": str(tmp_path)}
     synthetic = label == "synthetic"
@@ -203,6 +203,12 @@ def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(t
     assert (f"note: the rows of index_levels {note}" in query.stderr) is synthetic
     plain = cli("query", "SELECT 1 AS index_levels_count", env=env, text=True)  # names no table
     assert plain.returncode == 0 and plain.stderr == ""
+    # `build` ends with the tables and, on the synthetic feed, the note.
+    from russell_pipeline.planning.build import _summary
+
+    _summary(Lake(tmp_path))
+    said = capsys.readouterr()
+    assert "index_levels" in said.out and (note in said.err) is synthetic
 
 
 def test_pro_forma_writes_parquet_and_an_error_writes_nothing(tmp_path):

@@ -152,7 +152,8 @@ def test_group_means_are_bit_identical_whatever_order_the_paths_come_in():
 def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
     """The CLI's rows, after checking them against the plain pandas computation on the same file."""
     mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)
-    assert mine.columns == ["list_group", "session_offset", "date", "symbols", "median", "mean"]
+    assert mine.columns == ["list_group", "session_offset", "date", "symbols", "median", "mean", "price_source"]
+    assert set(mine["price_source"]) == {f"imported file {Path(path).name}"}  # the file given, never synthetic
     expected = pl.from_pandas(_pandas_effect(path, groups)).with_columns(pl.col("date").dt.date())
     assert mine.height == expected.height == 2 * 79  # 79 sessions, both groups on every one
     for col in ("list_group", "session_offset", "date", "symbols"):
