@@ -158,29 +158,17 @@ def cmd_query(args, settings: Settings) -> int:
 
 
 def _synthetic_tables(lake: Lake, sql: str) -> list[str]:
-    """The published tables `sql` names (as identifiers, by DuckDB's tokenizer) holding rows that rest on
-    the synthetic feed: a `price_source` of `synthetic`, or a market table of a synthetic `market_source`."""
+    """The published tables `sql` names (its identifiers, by DuckDB's tokenizer) holding rows that rest on
+    the synthetic feed."""
     import duckdb
 
-    from russell_pipeline.lib.market import provenance
+    from russell_pipeline.lake.tables import on_synthetic_prices
 
     tokens = duckdb.tokenize(sql)
     ends = [start for start, _ in tokens[1:]] + [len(sql)]
     named = {sql[start:end].strip().strip('"').lower() for (start, kind), end in zip(tokens, ends, strict=True)
              if kind == duckdb.token_type.identifier}
-    versions = lake.published_versions()
-    source = lake.published("market_source") if "market_source" in versions else None
-    market_synthetic = source is not None and bool(source["synthetic"].any())
-    out = []
-    for table in sorted(named & set(versions)):
-        scan = lake.scan(table, versions[table])
-        if provenance.COLUMN in scan.collect_schema().names():
-            synthetic = scan.filter(pl.col(provenance.COLUMN) == provenance.SYNTHETIC).head(1).collect().height > 0
-        else:
-            synthetic = table.startswith("market_") and market_synthetic
-        if synthetic:
-            out.append(table)
-    return out
+    return on_synthetic_prices(lake, named)
 
 
 def cmd_build(args, settings: Settings) -> int:

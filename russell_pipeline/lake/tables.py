@@ -39,6 +39,24 @@ def price_label(store: Lake) -> str | None:
     return provenance.SYNTHETIC if row["synthetic"][0] else provenance.market_file("prices")
 
 
+def on_synthetic_prices(lake: Lake, tables: set[str]) -> list[str]:
+    """Those of `tables` whose published rows rest on the synthetic feed: rows whose `price_source` is
+    `synthetic`, or a market table of a synthetic `market_source` (the names not published are left out)."""
+    versions = lake.published_versions()
+    source = lake.published("market_source") if "market_source" in versions else None
+    market_synthetic = source is not None and bool(source["synthetic"].any())
+    out = []
+    for table in sorted(tables & set(versions)):
+        scan = lake.scan(table, versions[table])
+        if provenance.COLUMN in scan.collect_schema().names():
+            rows = scan.filter(pl.col(provenance.COLUMN) == provenance.SYNTHETIC).head(1).collect().height
+            if rows:
+                out.append(table)
+        elif table.startswith("market_") and market_synthetic:
+            out.append(table)
+    return out
+
+
 def stored_market_data(store: Lake, since: date | None = None, until: date | None = None) -> MarketData:
     """The validated market data as `market_data` stored it; dated tables from `since` on, up to `until`.
 
