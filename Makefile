@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/data_lake/.dagster
+# Where `make ui` serves the Dagster UI: `make ui HOST=0.0.0.0 PORT=8080` (dagster dev's -h and -p).
+HOST ?= 127.0.0.1
+PORT ?= 3000
 # Let Python cache the bytecode of what it imports (a first run compiles only that), even where
 # the environment turns caching off: every later process, test subprocess and CLI call starts faster.
 unexport PYTHONDONTWRITEBYTECODE
@@ -58,7 +61,7 @@ test: setup-test
 # (the lake_writer pool), and its tables are created by one process at a time.
 ui: setup
 	@$(BIN)/python -c "from russell_pipeline.lake.store import Lake; from russell_pipeline.planning.runs import instance_for; from russell_pipeline.settings import Settings; instance_for(Lake.from_settings(Settings.from_env()))"
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
 
 bench: setup-test
 	$(BIN)/python bench/parse_bench.py ../shared/real

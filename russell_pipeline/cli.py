@@ -49,6 +49,14 @@ def _emit(df: pl.DataFrame, fmt: str) -> None:
         sys.stdout.write(df.write_csv())
 
 
+def _say_synthetic(labels: pl.Series, what: str) -> None:
+    """One line on stderr when any of `labels` (a `price_source` column) is the synthetic feed."""
+    from russell_pipeline.lib.market import provenance
+
+    if labels.eq(provenance.SYNTHETIC).any():
+        print(provenance.synthetic_note(what), file=sys.stderr)
+
+
 def _warn_contradictions(contradictions: pl.DataFrame) -> None:
     for c in contradictions.iter_rows(named=True):
         other = f"{c['other_line']} ({c['other_date'] or 'footnote'})"
@@ -119,24 +127,48 @@ def cmd_report(args, settings: Settings) -> int:
     note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
     chart_png(levels, out / "index_levels.png", note)
     summary = summary_table(levels)
-    summary.write_csv(out / "summary.csv")
+    labels = levels["price_source"] if "price_source" in levels.columns else pl.Series([None], dtype=pl.String)
+    summary.with_columns(price_source=pl.lit(", ".join(sorted(labels.drop_nulls().unique())) or None, pl.String)
+                         ).write_csv(out / "summary.csv")
     text = summary_text(summary, note)
     (out / "summary.txt").write_text(text)
     (out / "report.html").write_text(summary_html(summary, "index_levels.png", note))
     print(text, end="")
     print(f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.png'}, {out / 'summary.csv'}, "
           f"{out / 'summary.txt'}")
+    _say_synthetic(labels, "the index levels of this report")
     return 0
 
 
 def cmd_query(args, settings: Settings) -> int:
-    result = _lake(settings).query(args.sql)
+    """The statement's rows as it selects them (a priced table's `price_source` column is there to select);
+    a note on stderr names the tables it reads whose rows rest on the synthetic feed."""
+    lake = _lake(settings)
+    result = lake.query(args.sql)
     if args.format != "table":
         _emit(result, args.format)
-        return 0
-    with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-        print(result)
+    else:
+        with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            print(result)
+    if synthetic := _synthetic_tables(lake, args.sql):
+        from russell_pipeline.lib.market.provenance import synthetic_note
+
+        print(synthetic_note(f"the rows of {', '.join(synthetic)}"), file=sys.stderr)
     return 0
+
+
+def _synthetic_tables(lake: Lake, sql: str) -> list[str]:
+    """The published tables `sql` names (its identifiers, by DuckDB's tokenizer) holding rows that rest on
+    the synthetic feed."""
+    import duckdb
+
+    from russell_pipeline.lake.tables import on_synthetic_prices
+
+    tokens = duckdb.tokenize(sql)
+    ends = [start for start, _ in tokens[1:]] + [len(sql)]
+    named = {sql[start:end].strip().strip('"').lower() for (start, kind), end in zip(tokens, ends, strict=True)
+             if kind == duckdb.token_type.identifier}
+    return on_synthetic_prices(lake, named)
 
 
 def cmd_build(args, settings: Settings) -> int:
@@ -297,9 +329,11 @@ def cmd_diff(args, settings: Settings) -> int:
 
 
 def cmd_pro_forma(args, settings: Settings) -> int:
-    """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol;
-    the totals on stderr (docs/methodology.md §1.10)."""
+    """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol, and
+    the prices it rests on; the totals on stderr, and a note when those prices are the synthetic feed
+    (docs/methodology.md §1.10). Nothing is printed on stdout unless the whole answer is."""
     from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, totals
+    from russell_pipeline.lib.market.provenance import COLUMN
 
     lake = _lake(settings)
     _stored(lake, "pro_forma_weights")
@@ -310,9 +344,10 @@ def cmd_pro_forma(args, settings: Settings) -> int:
         raise UsageError(f"pro-forma {args.review}: no pro-forma weights for this review (reviews with them: "
                          + (f"{held[0]}..{held[-1]}" if held else "none") + "; a review needs its members in the "
                          "market data and the weights of the review before it)")
-    _emit(rows.select(TRADE_COLUMNS), args.format)
+    _emit(rows.select(*TRADE_COLUMNS, COLUMN), args.format)
     head = rows.row(0, named=True)
     print(totals(rows).line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
+    _say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
     return 0
 
 
@@ -364,6 +399,7 @@ def cmd_import_prices(args, settings: Settings) -> int:
 
 
 def cmd_event_study(args, settings: Settings) -> int:
+    from russell_pipeline.lib.market.provenance import imported_file, stamped
     from russell_pipeline.lib.research.event import event_days, group_paths, listed_symbols, normalized_paths
     from russell_pipeline.lib.research.prices import read_price_file
 
@@ -382,13 +418,14 @@ def cmd_event_study(args, settings: Settings) -> int:
                                                       "`russell-pipeline build`"))
     days = event_days(calendar, args.year)
     paths = normalized_paths(found.prices, listed, days)
-    _emit(group_paths(paths).filter(pl.col("group").is_in(["addition", "deletion"])), args.format)
+    effect = group_paths(paths).filter(pl.col("list_group").is_in(["addition", "deletion"]))
+    _emit(stamped(effect, imported_file(Path(args.prices).name)), args.format)  # the user's file: never synthetic
     window = days.window["date"]
-    print(f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (offset 0), window "
-          f"{window[0]}..{window[-1]} (offsets {days.window['offset'][0]}..{days.window['offset'][-1]})",
+    print(f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (session_offset 0), window "
+          f"{window[0]}..{window[-1]} (session offsets {days.window['session_offset'][0]}..{days.window['session_offset'][-1]})",
           file=sys.stderr)
-    for (group,), rows in listed.group_by("group", maintain_order=True):
-        priced = paths.filter(pl.col("group") == group)["symbol"].n_unique()
+    for (group,), rows in listed.group_by("list_group", maintain_order=True):
+        priced = paths.filter(pl.col("list_group") == group)["symbol"].n_unique()
         print(f"{group}s: {priced} of {rows.height} listed symbols have a close on or before rank day in "
               f"{args.prices}", file=sys.stderr)
     return 0
@@ -473,7 +510,7 @@ def _parser() -> argparse.ArgumentParser:
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("pro-forma")
     p.add_argument("review", help="a review, YYYY-MM (March, June, September or December)")
-    output(p, ["csv", "json"], "csv")
+    output(p, ["csv", "json", "parquet"], "csv")
     verb("verify")
     p = verb("import-prices")
     p.add_argument("file", help="CSV: long (Date, Ticker, Close, ...), wide (Date, one column per ticker) or yfinance's")

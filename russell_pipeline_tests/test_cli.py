@@ -7,7 +7,7 @@ import json
 import re
 import struct
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import icalendar
@@ -53,14 +53,22 @@ def test_parse_bad_file_is_one_line_naming_the_file(tmp_path, name, content, pro
     assert done.stderr.decode() == f"error: {path}: {problem}\n"
 
 
-def test_calendar_ics_imports_with_one_event_per_date():
-    done = cli("calendar", "2024", "--format", "ics")
+@pytest.mark.parametrize("year", ["2024", "2030"])
+def test_calendar_ics_imports_with_one_event_per_date_stamped_at_its_export(year):
+    before = datetime.now(UTC).replace(microsecond=0)
+    done = cli("calendar", year, "--format", "ics")
+    after = datetime.now(UTC)
     assert done.returncode == 0, done.stderr.decode()
     cal = icalendar.Calendar.from_ical(done.stdout)
     events = list(cal.walk("VEVENT"))
     starts = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in events}
-    assert starts["Russell 2024-06 annual reconstitution: recon close (projected)"] == date(2024, 6, 28)
+    if year == "2024":
+        assert starts["Russell 2024-06 annual reconstitution: recon close (projected)"] == date(2024, 6, 28)
     assert len({str(e["UID"]) for e in events}) == len(events)
+    # DTSTAMP is when the file was made (RFC 5545), never a date of the calendar: the 2030 calendar's
+    # events lie years ahead, its stamps do not.
+    stamps = {e.decoded("DTSTAMP") for e in events}
+    assert len(stamps) == 1 and before <= stamps.pop() <= after
 
 
 @pytest.mark.slow
@@ -153,3 +161,67 @@ def test_help_teaches_each_verb_with_an_example():
         assert "\nexample:\n  russell-pipeline " + verb in done.stdout, verb
     top = cli("--help", text=True).stdout
     assert "thin command line" not in top and re.search(r"\n    members +the constituents in force on a date", top)
+
+
+def _priced_lake(root, label: str) -> None:
+    """A lake holding one review's pro-forma rows, its levels and the market source, each labelled `label`."""
+    from russell_pipeline.lib.index.pro_forma import PRO_FORMA_COLUMNS
+
+    lake = Lake(root)
+    day = date(2024, 6, 5)
+    rows = {"review": "2024-06", "cutoff_date": date(2024, 6, 12), "effective_date": date(2024, 6, 28),
+            "prices_date": day, "stand_in": True, "as_of_date": day, "previous_review": "2024-03",
+            "move": "kept", "weight_now": 0.5, "weight_pro_forma": 0.5, "change": 0.0, "price": 10.0, "fx": 1.0,
+            "shares_per_billion": 0.0}
+    lake.write("pro_forma_weights", pl.DataFrame([rows | {"symbol": s} for s in ("AAA", "BBB")],
+                                                 schema=PRO_FORMA_COLUMNS).with_columns(price_source=pl.lit(label)),
+               "review")
+    lake.write("index_levels", pl.DataFrame({"date": [date(2024, 1, 2), date(2024, 1, 3)],
+                                             "price_return": [1000.0, 1001.0], "total_return": [1000.0, 1001.5],
+                                             "price_source": [label, label]}))
+    lake.write("market_source", pl.DataFrame({"source": ["x"], "synthetic": [label == "synthetic"],
+                                              "last_price_date": [day], "price_source": [label]}))
+
+
+@pytest.mark.parametrize("label", ["synthetic", "market file prices.parquet"])
+def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(tmp_path, label, capsys):
+    _priced_lake(tmp_path, label)
+    env = {"RUSSELL_DATA_LAKE": str(tmp_path)}
+    synthetic = label == "synthetic"
+    note = "rest on SYNTHETIC prices (the built-in feed, not market data)"
+    as_json = cli("pro-forma", "2024-06", "--format", "json", env=env, text=True)
+    assert as_json.returncode == 0, as_json.stderr
+    assert [r["price_source"] for r in json.loads(as_json.stdout)] == [label, label]
+    assert (f"note: the weights and trades of pro-forma 2024-06 {note}" in as_json.stderr) is synthetic
+    assert len(as_json.stderr.splitlines()) == 1 + synthetic  # the totals line, and the note
+    report = cli("report", "--out", str(tmp_path / "report"), env=env, text=True)
+    assert report.returncode == 0, report.stderr
+    assert (note in report.stderr) is synthetic
+    assert pl.read_csv(tmp_path / "report" / "summary.csv")["price_source"].to_list() == [label, label]  # 2024, all
+    query = cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv", env=env, text=True)
+    assert (query.returncode, query.stdout) == (0, "n\n2\n")
+    assert (f"note: the rows of index_levels {note}" in query.stderr) is synthetic
+    plain = cli("query", "SELECT 1 AS index_levels_count", env=env, text=True)  # names no table
+    assert plain.returncode == 0 and plain.stderr == ""
+    # `build` ends with the tables and, on the synthetic feed, the note.
+    from russell_pipeline.planning.build import _summary
+
+    _summary(Lake(tmp_path))
+    said = capsys.readouterr()
+    assert "index_levels" in said.out and (note in said.err) is synthetic
+
+
+def test_pro_forma_writes_parquet_and_an_error_writes_nothing(tmp_path):
+    _priced_lake(tmp_path, "synthetic")
+    env = {"RUSSELL_DATA_LAKE": str(tmp_path)}
+    done = cli("pro-forma", "2024-06", "--format", "parquet", env=env)
+    assert done.returncode == 0, done.stderr.decode()
+    rows = pl.read_parquet(io.BytesIO(done.stdout))
+    as_csv = pl.read_csv(io.BytesIO(cli("pro-forma", "2024-06", env=env).stdout))
+    assert rows.columns == as_csv.columns and rows["symbol"].to_list() == ["AAA", "BBB"]
+    assert rows.columns[-1] == "price_source" and set(rows["price_source"]) == {"synthetic"}
+    # A review without rows: one line and exit 1 before anything reaches stdout, so `> file` gets no bytes.
+    for fmt in ("parquet", "json", "csv"):
+        missing = cli("pro-forma", "2030-03", "--format", fmt, env=env, text=True)
+        assert (missing.returncode, missing.stdout) == (1, "")
+        assert missing.stderr.startswith("error: pro-forma 2030-03: no pro-forma weights for this review")

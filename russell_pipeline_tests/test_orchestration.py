@@ -93,6 +93,22 @@ def test_every_column_of_every_table_asset_says_what_it_holds():
     assert set(COLUMNS) == set(tables)
 
 
+def test_no_column_of_any_table_is_an_sql_reserved_word():
+    """A user's `SELECT list_group, session_offset FROM reconstitution_effect` needs no quoting: no column
+    of any table (the table assets' and the bookkeeping ones shown in docs) is a word DuckDB reserves."""
+    import duckdb
+
+    from russell_pipeline.definitions import defs
+
+    reserved = {k for (k,) in duckdb.sql("SELECT keyword_name FROM duckdb_keywords() "
+                                         "WHERE keyword_category = 'reserved'").fetchall()}
+    assert {"group", "offset", "order"} <= reserved  # the words a column could easily take
+    columns = [f"{spec.key.to_user_string()}.{c.name}" for spec in defs.resolve_all_asset_specs()
+               if "dagster/column_schema" in spec.metadata for c in spec.metadata["dagster/column_schema"].columns]
+    assert len(columns) > 100
+    assert [c for c in columns if c.split(".")[1].lower() in reserved] == []
+
+
 # Kinds Dagster 1.13's UI draws as a bare icon with no text (`content: ' '` in KNOWN_TAGS of
 # ui-core/src/graph/OpTags.tsx), compared as it compares them: lower case, without ' ', '_', '.', '-'.
 ICON_ONLY_KINDS = {"csv", "pdf", "yaml", "x", "r"}

@@ -143,6 +143,23 @@ def server(tmp_path_factory) -> Server:
 # --- GraphQL -------------------------------------------------------------------------------------
 
 
+def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
+    """`make ui HOST=... PORT=...` passes them to `dagster dev -h -p`: the UI answers there."""
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
+    (tmp_path / "lake").mkdir()
+    process = subprocess.Popen(["make", "--no-print-directory", "ui", "HOST=127.0.0.1", f"PORT={port}"], cwd=REPO,
+                               env=env, stdout=(tmp_path / "log").open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        _wait_until_loaded(Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
+            assert json.load(response)["dagster_version"] == "1.13.27"
+    finally:
+        _stop(process)
+    assert f"dagster dev -w workspace.yaml -h 127.0.0.1 -p {port}" in (tmp_path / "log").read_text()
+
+
 def test_asset_graph_edges_and_partition_mappings(server):
     nodes = server.graphql("{ assetNodes { assetKey { path } groupName dependencies { asset { assetKey { path } } "
                            "partitionMapping { className description } } } }")["assetNodes"]
@@ -504,6 +521,36 @@ def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
             re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$"))
     expect(page.locator("tr", has=page.get_by_text("partition_one_way_turnover", exact=True))).to_be_visible()
+
+
+def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(browser, server, page, tmp_path):
+    """With closes imported for 2020's final deletions, the next build charts 2020: the partition's facts
+    link to the chart in a line (not a [Show Markdown] button), and its event shows it at 720 x 300."""
+    from playwright.sync_api import expect
+
+    from russell_pipeline.lib.calendar.sessions import sessions
+
+    root = server.lake.root.parent
+    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    deleted = server.lake.read("constituent_changes").filter(pl.col("recon_year") == 2020, pl.col("stage") == "final")
+    symbols, days = deleted["symbol"].head(5).to_list(), sessions(date(2020, 3, 2), date(2020, 8, 31))
+    prices = tmp_path / "prices.csv"
+    pl.DataFrame({"Date": [d for d in days for _ in symbols], "Ticker": symbols * len(days),
+                  "Close": [10.0 + i % 7 for i in range(len(symbols) * len(days))]}).write_csv(prices)
+    for args in (["import-prices", str(prices)], ["build"]):
+        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", *args], env={**os.environ, **env},
+                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    page.goto(f"{server.url}/assets/reconstitution_effect?view=partitions&partition=2020")
+    row = page.locator("tr", has=page.get_by_text("partition_chart", exact=True))
+    expect(row.get_by_role("link")).to_have_attribute(
+        "href", "/assets/reconstitution_effect?view=events&partition=2020")
+    expect(row).not_to_contain_text("Show Markdown")
+    page.goto(f"{server.url}/assets/reconstitution_effect?view=events&partition=2020")
+    chart = page.get_by_role("img", name="reconstitution 2020")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("e => [e.naturalWidth, e.naturalHeight, e.width, e.height]") == [720, 300, 720, 300]
 
 
 def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):

@@ -20,6 +20,12 @@ _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
 _MEMBER = ("Which company under this ticker: 1 for the first the documents show, one more each time the ticker "
            "comes back under a name sharing no word with the one it left under.")
+_PRICE_SOURCE = ("Where the prices behind the row come from: `synthetic` (the built-in feed, not market data), "
+                 "`market file <name>` or `imported file <name>`.")
+_GROUP_PRICE_SOURCE = ("Where the prices of the row's list group come from: `synthetic` (the built-in feed), "
+                       "`market file <name>` or `imported file <name>`; the `index` group's are its levels'.")
+_SESSION_OFFSET = ("NYSE sessions from `recon_close` (0); negative before it. The window starts 20 sessions "
+                   "before rank day.")
 
 COLUMNS: dict[str, dict[str, str]] = {
     "source_documents": {
@@ -66,7 +72,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
-        "basis": "What `date` rests on: the rule and its source (projected), or the schedule document (published).",
+        "basis": ("What `date` rests on: the rule, its code and in words (`rule eom-2 = the last NYSE session of "
+                  "April`), and its source (projected); or the schedule document (published)."),
         "projected_date": "What the rules project for the same event (null when they project none).",
     },
     "quarterly_weights": {
@@ -87,6 +94,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "stale_sessions": "Sessions between that close and t (methodology §1.3).",
         "shares_date": "Date of the shares row used for `shares` and `free_float`.",
         "currency": "The stock's price currency.",
+        "price_source": _PRICE_SOURCE,
     },
     "index_levels": {
         "date": "The NYSE session.",
@@ -95,6 +103,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "divisor": "D of the review reported.",
         "review": "The review whose weights are in force on the date (methodology §1.8).",
         "constituents": "Its number of members.",
+        "price_source": _PRICE_SOURCE,
     },
     "pro_forma_weights": {
         "review": _REVIEW,
@@ -112,6 +121,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "price": "The stock's last close on or before as_of_date, local currency.",
         "fx": "USD per unit of its currency on or before as_of_date (1 for USD).",
         "shares_per_billion": "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked.",
+        "price_source": _PRICE_SOURCE,
     },
     "membership_history": {
         "index_name": _INDEX,
@@ -210,22 +220,23 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "reconstitution_paths": {
         "recon_year": _YEAR,
-        "group": "`addition` or `deletion` (the year's final lists, any index), or `index` (the 90/10 index).",
+        "list_group": "`addition` or `deletion` (the year's final lists, any index), or `index` (the 90/10 index).",
         "symbol": "Ticker as the list prints it (`index` for the index's path).",
-        "offset": "Sessions from `recon_close` (0); negative before it. The window starts 20 sessions before rank day.",
+        "session_offset": _SESSION_OFFSET,
         "date": "The NYSE session.",
         "close": "The symbol's close that session (the index: its price-return level).",
         "reference_close": "The symbol's last close on or before rank day.",
         "normalized": "close / reference_close.",
+        "price_source": _GROUP_PRICE_SOURCE,
     },
     "reconstitution_effect": {
         "recon_year": _YEAR,
-        "group": "`addition`, `deletion` or `index` (the 90/10 index's price-return level).",
-        "offset": "Sessions from `recon_close` (0); negative before it. The window starts 20 sessions before rank day.",
+        "list_group": "`addition`, `deletion` or `index` (the 90/10 index's price-return level).",
+        "session_offset": _SESSION_OFFSET,
         "date": "The NYSE session.",
         "symbols": "Symbols of the group with a reference close and a close that session.",
         "median": "Median of their close / reference close.",
         "mean": "Mean of their close / reference close.",
-        "price_source": "Where the closes come from: an imported price file, or the market data (`SYNTHETIC ...`).",
+        "price_source": _GROUP_PRICE_SOURCE,
     },
 }

@@ -131,6 +131,7 @@ def commit(
     lineage: dict[str, dict[str, str]],
     facts: dict[str, dict],
     data_version: str | None = None,
+    descriptions: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[
     dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation
 ]:
@@ -140,6 +141,9 @@ def commit(
 
     `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
     own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
+    `descriptions`: {asset: {partition_key: Markdown}} shown above a partition's metadata on its event in
+    the UI, in full (a chart at its own size; a metadata value over 1,000 characters is only a button):
+    such a partition gets its own `AssetMaterialization`, as when others of the run are empty.
     Call with the lake's writer lock held."""
     blocking = {(c.asset, c.name) for c in checks if c.blocking}
     results, staged = list(results), list(staged)
@@ -165,7 +169,8 @@ def commit(
             yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
             continue
         empty = [key for key in meta if rows.get(asset, {}).get(key) == 0]
-        if not empty:  # the output: Dagster materializes every partition of the run, downstream steps run
+        described = (descriptions or {}).get(asset, {})
+        if not empty and not described:  # the output: Dagster materializes every partition, downstream steps run
             for key, partition_meta in meta.items():
                 context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
             yield dg.MaterializeResult(asset_key=asset, data_version=version)
@@ -177,7 +182,8 @@ def commit(
                 said.append(f"{asset} {key}: {why}")
                 yield dg.AssetObservation(asset_key=asset, partition=key, metadata={**partition_meta, STATUS: why})
             else:
-                yield dg.AssetMaterialization(asset_key=asset, partition=key, metadata=partition_meta)
+                yield dg.AssetMaterialization(asset_key=asset, partition=key, metadata=partition_meta,
+                                              description=described.get(key))
         context.log.info("\n".join(said))  # one event in the run's log, not one per partition
 
 

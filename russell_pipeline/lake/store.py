@@ -135,7 +135,10 @@ def _batches(table: str, data: pl.DataFrame | pl.LazyFrame) -> pa.RecordBatchRea
     schema = pl.DataFrame(schema=_schema(data)).to_arrow().schema
 
     def stream():
-        chunks = data.collect_batches() if isinstance(data, pl.LazyFrame) else [data]
+        # A frame in memory goes as one batch: the Delta writer interleaves the batches of a stream, so
+        # only then is the file's row order the frame's (the same rows give the same file). A LazyFrame
+        # streams in batches (bounded memory); its files' row order is not defined.
+        chunks = data.collect_batches() if isinstance(data, pl.LazyFrame) else [data.rechunk()]
         for chunk in chunks:
             yield from chunk.to_arrow().cast(schema).to_batches()
         _fault(table, "data_written")

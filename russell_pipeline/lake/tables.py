@@ -13,6 +13,7 @@ from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
+from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import FIRST_REVIEW, SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
 from russell_pipeline.lib.market.synthetic import LISTED_SCHEMA
@@ -25,6 +26,36 @@ def market_source(store: Lake) -> str:
     """Where the stored market data came from, e.g. `SYNTHETIC feed to 2026-11-20 (...)`."""
     row = store.read("market_source")
     return row["source"][0] if row is not None and row.height else "unknown"
+
+
+def price_label(store: Lake) -> str | None:
+    """The `price_source` of what is computed from the stored market data (lib/market/provenance.py):
+    `synthetic` or `market file <name>`; None when no market data is stored."""
+    row = store.read("market_source")
+    if row is None or not row.height:
+        return None
+    if provenance.COLUMN in row.columns:
+        return row[provenance.COLUMN][0]
+    # A lake written before the column: the flag and the folder say the same.
+    return provenance.SYNTHETIC if row["synthetic"][0] else provenance.market_file("prices")
+
+
+def on_synthetic_prices(lake: Lake, tables: set[str]) -> list[str]:
+    """Those of `tables` whose published rows rest on the synthetic feed: rows whose `price_source` is
+    `synthetic`, or a market table of a synthetic `market_source` (the names not published are left out)."""
+    versions = lake.published_versions()
+    source = lake.published("market_source") if "market_source" in versions else None
+    market_synthetic = source is not None and bool(source["synthetic"].any())
+    out = []
+    for table in sorted(tables & set(versions)):
+        scan = lake.scan(table, versions[table])
+        if provenance.COLUMN in scan.collect_schema().names():
+            rows = scan.filter(pl.col(provenance.COLUMN) == provenance.SYNTHETIC).head(1).collect().height
+            if rows:
+                out.append(table)
+        elif table.startswith("market_") and market_synthetic:
+            out.append(table)
+    return out
 
 
 def stored_market_data(store: Lake, since: date | None = None, until: date | None = None) -> MarketData:

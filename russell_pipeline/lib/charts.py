@@ -25,8 +25,9 @@ def figure(size: tuple[float, float]) -> Figure:
     return fig
 
 
-def inline_png(fig: Figure, alt: str) -> str:
-    """The figure as a small inline PNG in Markdown, for asset metadata (a few tens of KB)."""
+def inline_png(fig: Figure, alt: str, dpi: int = 60) -> str:
+    """The figure as an inline PNG in Markdown, for asset metadata or an event's description (at the
+    default 60 dpi a thumbnail of a few tens of KB)."""
     buf = io.BytesIO()
-    fig.savefig(buf, dpi=60, format="png")
+    fig.savefig(buf, dpi=dpi, format="png")
     return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode('ascii')})"

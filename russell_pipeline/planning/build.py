@@ -14,6 +14,8 @@ import sys
 
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.tables import price_label
+from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import research, stale
 from russell_pipeline.settings import Settings
 
@@ -88,3 +90,6 @@ def _summary(lake: Lake) -> None:
     for table in TABLES:
         if table in counts:
             print(f"  {table:<26}{counts[table]:>12,} rows")
+    if provenance.is_synthetic(price_label(lake)):
+        print(provenance.synthetic_note("the market tables and every row whose price_source is `synthetic`"),
+              file=sys.stderr, flush=True)

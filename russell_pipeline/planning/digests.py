@@ -137,9 +137,10 @@ def members_digest(memberships: pl.DataFrame, review: str) -> str:
                          .rows()))
 
 
-def weights_inputs(cutoff: date, effective: date, window: int, members: str) -> str:
-    """A review's weights: its calendar dates, the market data up to its cut-off, its members."""
-    return digest(CODE_VERSIONS["quarterly_weights"], cutoff, effective, window, members)
+def weights_inputs(cutoff: date, effective: date, window: int, members: str, price_source: str | None) -> str:
+    """A review's weights: its calendar dates, the market data up to its cut-off, its members, and where
+    the prices come from (a switch between sources with equal values still relabels every row)."""
+    return digest(CODE_VERSIONS["quarterly_weights"], cutoff, effective, window, members, price_source)
 
 
 def levels_inputs(weights: str, following: tuple[str, date] | None, previous: str | None, window: int) -> str:
@@ -155,18 +156,21 @@ def pro_forma_inputs(weights: str, previous: str | None, window: int) -> str:
     return digest(CODE_VERSIONS["pro_forma_weights"], weights, previous, window)
 
 
-def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.DataFrame) -> dict[str, dict]:
+def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.DataFrame,
+                  price_source: str | None = None) -> dict[str, dict]:
     """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record now.
 
     `reviews`: review, cutoff_date, effective_date of the reviews that have market data;
-    `days`: `market_days`; `memberships`: the market-data memberships.
+    `days`: `market_days`; `memberships`: the market-data memberships; `price_source`: the label of the
+    stored market data (lib/market/provenance.py), which levels and pro-forma weights inherit through
+    their weights' digest.
     Returns {"quarterly_weights": {review: digest}, "index_levels": {review: digest},
     "pro_forma_weights": {review: digest}}.
     """
     rows = reviews.sort("review").rows(named=True)
     weights = {r["review"]: weights_inputs(r["cutoff_date"], r["effective_date"],
                                            window_digest(days, r["cutoff_date"]),
-                                           members_digest(memberships, r["review"])) for r in rows}
+                                           members_digest(memberships, r["review"]), price_source) for r in rows}
     levels: dict[str, str] = {}
     previous = None
     for i, r in enumerate(rows):

@@ -2,8 +2,9 @@
 
 A year's paths read its annual reconstitution's final addition and deletion lists, its rank day and
 recon_close (and so its session window), the closes of the listed symbols and the index's levels
-over the window. Its digest is made of those without hashing the prices: an imported price file
-(`research_prices`) by its data files (each import writes new ones), the market data by the
+over the window, and the labels of where those prices come from. Its digest is made of those without
+hashing the prices: an imported price file (`research_prices`) by its data files (each import writes
+new ones), the market data by the
 running digest of its dated rows up to the window's last session (`market_days`, written with the
 market data) and its source, so a new close after the window leaves the year up to date. A year
 with nothing to chart (no final lists, no calendar dates, no prices) records the reason's digest,
@@ -20,8 +21,15 @@ import polars as pl
 
 from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.tables import price_label
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
-from russell_pipeline.lib.research.event import EventDays, event_days, index_path, listed_symbols
+from russell_pipeline.lib.research.event import (
+    EventDays,
+    event_days,
+    index_path,
+    index_sources,
+    listed_symbols,
+)
 from russell_pipeline.planning import digests, keys
 
 ASSET = "reconstitution_effect"
@@ -32,7 +40,7 @@ NO_PRICES = "no prices: `import-prices FILE`, or materialize market_data"
 
 @dataclass(frozen=True)
 class YearInputs:
-    """One year's listed symbols (group, symbol), its event days (None when it has nothing to chart,
+    """One year's listed symbols (list_group, symbol), its event days (None when it has nothing to chart,
     `why` then says why), and the digest of everything its paths read."""
 
     listed: pl.DataFrame
@@ -52,13 +60,11 @@ def _price_state(store: Lake) -> tuple[str, object] | None:
     imported = _live_files(store, RESEARCH_PRICES)
     if imported is not None:
         return "imported", imported
-    days, source, files = store.read("market_days"), store.read("market_source"), _live_files(store, "market_prices")
+    days, files = store.read("market_days"), _live_files(store, "market_prices")
     if files is None:
         return None
-    # What the effect's price_source names: the folder, or "synthetic" (not the synthetic feed's end date).
-    named = ([("synthetic" if synthetic else name) for name, synthetic in source.select("source", "synthetic").rows()]
-             if source is not None else None)
-    return "market", (named, files if days is None else days)
+    # What the effect's price_source names: the prices file, or `synthetic` (not the synthetic feed's end date).
+    return "market", (price_label(store), files if days is None else days)
 
 
 def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
@@ -73,7 +79,7 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     for year in years:
         # The year's own reviews place its lists, whichever years the caller reads (the asset reads its run's).
         listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
-                  else pl.DataFrame(schema={"group": pl.String, "symbol": pl.String}))
+                  else pl.DataFrame(schema={"list_group": pl.String, "symbol": pl.String}))
         days, why = None, f"no final addition or deletion list for {year}'s annual reconstitution"
         if listed.height:
             try:
@@ -92,7 +98,7 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
             prices = (named, by_day if isinstance(by_day, list) else digests.window_digest(by_day, days.window["date"][-1]))
         out[year] = YearInputs(listed, days, None, digests.digest(
             code, digests.frame_digest(listed), digests.frame_digest(days.window), days.rank_day, kind, prices,
-            digests.frame_digest(index_path(levels, days))))
+            digests.frame_digest(index_path(levels, days)), index_sources(levels, days)))
     return out
 
 

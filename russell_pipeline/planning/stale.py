@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_lists
+from russell_pipeline.lake.tables import ingested_lists, price_label
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
@@ -123,7 +123,7 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     # quarter) has no partition to run, so it is never planned.
     partitions = set(members["review"].unique().to_list()) & set(keys.review_keys())
     dates = review_dates(calendar).filter(pl.col("review").is_in(sorted(partitions)))
-    return digests.review_inputs(dates, days, members)
+    return digests.review_inputs(dates, days, members, price_label(store))
 
 
 def reviews_out_of_date(store: Lake) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:

@@ -9,6 +9,7 @@ recon_close and an update each Friday after.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import exchange_calendars as xcals
@@ -99,11 +100,37 @@ def test_every_row_names_its_rule_and_source():
     cal = pl.concat([project_calendar(year) for year in range(1989, 2010)])
     assert cal["basis"].null_count() == 0
     close = dict(cal.filter(event="recon_close").select("recon_year", "basis").iter_rows())
-    assert close[1995].startswith("rule d06-30 (previous session if not one): ")
+    assert close[1995].startswith("rule d06-30 = June 30 (previous session if not one): ")
     assert close[2005].startswith("rule friL ") and close[2008].startswith("rule fri4 ")
     assert all("11 February 2004" in close[y] for y in range(1989, 2007))
     assert "11 June 2007" in close[2007]
     assert cal.filter(event="preliminary_list")["basis"].str.contains("inferred").all()
+
+
+def test_every_rule_code_is_explained_in_words_beside_it():
+    """Wherever a rule code is shown (the `basis` of `calendar`, `recon_calendar`, the .ics), the words
+    beside it say what it means for that review, and they agree with the date it gives."""
+    import calendar as months
+
+    from russell_pipeline.lib.calendar.rules import RULES, rule_words
+
+    for rule, month in RULES.select("rule", "month").unique().rows():
+        words = rule_words(rule, month)
+        assert words and rule not in words and not re.search(r"\b(fri[1-5L]|eom-\d|R-\d|d\d\d-\d\d)", words), rule
+    assert rule_words("eom-2", 6) == "the last NYSE session of April"
+    assert rule_words("eom-2", 12) == "the last NYSE session of October"
+    assert rule_words("fri2+5d", 6) == "the Wednesday after the second Friday of June"
+    assert rule_words("friL", 6) == "the last Friday of June" and rule_words("d05-31", 6) == "May 31"
+    assert rule_words("R-4w", 6) == "4 weeks before the nominal recon_close Friday"
+    cal = pl.concat([project_calendar(year) for year in range(1989, 2036)])
+    assert cal["basis"].str.contains(r"^rule \S+ = [^:]+: ").all()
+    # The words are the date's: a price cut-off on `the Wednesday after ...` is a Wednesday (or the
+    # session before, when that is a holiday), a rank day `the last NYSE session of April` is in April.
+    cutoffs = cal.filter(pl.col("basis").str.starts_with("rule fri2+5d = the Wednesday after"))
+    assert cutoffs.height >= 20 and cutoffs["date"].dt.weekday().is_in([2, 3]).all()
+    for row in cal.filter(pl.col("basis").str.contains("= the last NYSE session of ")).iter_rows(named=True):
+        named = row["basis"].split("= the last NYSE session of ")[1].split(" ")[0]
+        assert months.month_name[row["date"].month] == named, row
 
 
 def test_calendar_1995_prints_its_events_with_their_sources():
@@ -138,4 +165,4 @@ def test_ics_events_carry_their_basis():
     close = descriptions["Russell 1995-06 annual reconstitution: recon close (projected)"]
     lines = close.splitlines()
     assert lines[0] == "source: projected" and len(lines) == 2
-    assert lines[1].startswith("basis: rule d06-30 (previous session if not one): recon_close the last")
+    assert lines[1].startswith("basis: rule d06-30 = June 30 (previous session if not one): recon_close the last")

@@ -217,6 +217,22 @@ def test_backfill_in_chunks_reads_each_chunks_span_and_equals_all_at_once_exactl
     assert_frame_equal(rest, whole.filter(pl.col("review") != keys[0]), check_exact=True)
 
 
+def test_levels_are_bit_identical_whatever_order_the_stored_rows_come_back_in():
+    """A Delta table returns its rows in no fixed order (its writer interleaves the batches of a stream):
+    the same weights, closes, dividends and splits in any row order give the same levels, bit for bit."""
+    weights, prices, divs, splits, fx, days = _random_market(n=300)
+    # Many dividends on a few sessions: their points add up within a session.
+    rng = np.random.default_rng(3)
+    syms = sorted(weights["symbol"].unique().to_list())
+    divs = pl.concat([divs, pl.DataFrame({"ex_date": [days[i] for i in rng.integers(1, 12, 400) * 20],
+                                          "symbol": [syms[i] for i in rng.integers(0, len(syms), 400)],
+                                          "amount": rng.random(400)})]).unique(["ex_date", "symbol"])
+    first = all_levels(weights, days[-1], prices, divs, splits, fx, days)
+    for seed in range(3):
+        w, p, d, s = (f.sample(fraction=1.0, shuffle=True, seed=seed) for f in (weights, prices, divs, splits))
+        assert_frame_equal(all_levels(w, days[-1], p, d, s, fx, days), first, check_exact=True)
+
+
 # -- report ------------------------------------------------------------------------------------
 
 def test_summary_table_known_values(tmp_path):

@@ -190,7 +190,9 @@ def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: Path):
     stored = Lake(built / "lake").published("quarterly_weights")
     for review in PAST:
         rows, totals = _trades(built, review)
-        assert rows.columns == pf.TRADE_COLUMNS
+        # Each row names the prices it rests on: the folder's prices file (so stderr has no synthetic note).
+        assert rows.columns == [*pf.TRADE_COLUMNS, "price_source"]
+        assert set(rows["price_source"]) == {"market file prices.parquet"}
         weights = stored.filter(pl.col("review") == review).select("symbol", "weight")
         members = rows.filter(pl.col("weight_pro_forma") != 0)
         both = members.join(weights, on="symbol", how="full", coalesce=True)
@@ -199,7 +201,7 @@ def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: Path):
         assert f"{review} as of " in totals and "(cut-off closes)" in totals and len(totals.splitlines()) == 1
     as_json, _ = _trades(built, "2019-12", "json")
     as_csv, _ = _trades(built, "2019-12")
-    assert as_json.columns == pf.TRADE_COLUMNS and as_json.height == as_csv.height
+    assert as_json.columns == [*pf.TRADE_COLUMNS, "price_source"] and as_json.height == as_csv.height
     assert (as_json["change"] - as_csv["change"]).abs().max() <= 1e-15
 
 

@@ -29,6 +29,7 @@ from russell_pipeline.lib.market.contract import (
     SCHEMAS,
     MarketData,
     load_market_data,
+    source_files,
     write_market_data,
 )
 from russell_pipeline.lib.market.partitions import YEAR, with_year
@@ -433,8 +434,10 @@ def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, s
     whole, stored = stored_market_data(store), store.read("quarterly_weights")
     dates = review_dates(store.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
     assert dates["review"].to_list() == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
+    # Each row says which prices it rests on: the market-data folder's prices file.
+    assert set(stored["price_source"]) == {f"market file {source_files(small_market)['prices'].name}"}
     for review, cutoff, effective in dates.iter_rows():
-        assert_frame_equal(stored.filter(pl.col("review") == review).sort("symbol"),
+        assert_frame_equal(stored.filter(pl.col("review") == review).sort("symbol").drop("price_source"),
                            compute_weights(whole, review, cutoff, effective), check_exact=True)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from datetime import date
@@ -23,7 +25,8 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.research.assets import reconstitution_effect
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_figure
+from russell_pipeline.lib.market.provenance import SYNTHETIC_WORDS
+from russell_pipeline.lib.research.chart import effect_figure
 from russell_pipeline.lib.research.event import event_days, group_paths, index_path, normalized_paths, window
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.planning.runs import failure_lines
@@ -101,12 +104,12 @@ def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2023-01-01", "2023-12-31")
     rank = sessions.get_indexer([pd.Timestamp(RANK_DAY)])[0]
     close = sessions.get_indexer([pd.Timestamp(RECON_CLOSE)])[0]
-    offsets = pd.Series(range(rank - 20 - close, 21), index=sessions[rank - 20:close + 21], name="offset")
+    offsets = pd.Series(range(rank - 20 - close, 21), index=sessions[rank - 20:close + 21], name="session_offset")
     reference = df[df.Date <= pd.Timestamp(RANK_DAY)].sort_values("Date").groupby("Ticker").Close.last()
     df = df[df.Ticker.isin(groups) & df.Ticker.isin(reference.index) & df.Date.isin(offsets.index)].copy()
     df["normalized"] = df.Close / df.Ticker.map(reference)
-    df["group"], df["offset"] = df.Ticker.map(groups), df.Date.map(offsets)
-    out = df.groupby(["group", "offset", "Date"]).normalized.agg(["count", "median", "mean"]).reset_index()
+    df["list_group"], df["session_offset"] = df.Ticker.map(groups), df.Date.map(offsets)
+    out = df.groupby(["list_group", "session_offset", "Date"]).normalized.agg(["count", "median", "mean"]).reset_index()
     return out.rename(columns={"Date": "date", "count": "symbols"})
 
 
@@ -115,9 +118,9 @@ def test_window_runs_from_20_sessions_before_rank_day_to_20_after_recon_close():
     # 20 sessions before Friday 2023-04-28 is Thursday 2023-03-30; 20 after 2023-06-23 is 2023-07-24
     # (Juneteenth and July 4 are holidays).
     assert days["date"][0] == date(2023, 3, 30) and days["date"][-1] == date(2023, 7, 24)
-    assert days.filter(pl.col("offset") == 0)["date"].item() == RECON_CLOSE
-    assert days["offset"][-1] == 20 and days.filter(pl.col("date") == RANK_DAY)["offset"].item() == days[
-        "offset"][0] + 20
+    assert days.filter(pl.col("session_offset") == 0)["date"].item() == RECON_CLOSE
+    assert days["session_offset"][-1] == 20 and days.filter(pl.col("date") == RANK_DAY)["session_offset"].item() == days[
+        "session_offset"][0] + 20
     # A rank day on a weekend counts from the session before it (2014: Saturday May 31).
     assert window(date(2014, 5, 31), date(2014, 6, 27), 0)["date"].to_list()[0] == date(2014, 5, 30)
 
@@ -126,21 +129,34 @@ def test_group_paths_take_median_and_mean_of_symbols_with_a_reference_close():
     days = _days_2023()
     prices = pl.DataFrame({"date": [RANK_DAY, RANK_DAY, RECON_CLOSE, RECON_CLOSE, RECON_CLOSE, date(2023, 6, 22)],
                            "symbol": ["A", "B", "A", "B", "C", "A"], "close": [10.0, 20.0, 11.0, 30.0, 5.0, 1.0]})
-    listed = pl.DataFrame({"group": ["addition"] * 3, "symbol": ["A", "B", "C"]})
+    listed = pl.DataFrame({"list_group": ["addition"] * 3, "symbol": ["A", "B", "C"]})
     effect = group_paths(normalized_paths(prices, listed, days))
-    at_close = effect.filter(pl.col("offset") == 0).row(0, named=True)
+    at_close = effect.filter(pl.col("session_offset") == 0).row(0, named=True)
     assert (at_close["symbols"], at_close["median"], at_close["mean"]) == (2, pytest.approx(1.3), pytest.approx(1.3))
-    assert effect.filter(pl.col("offset") == -1)["median"].item() == 0.1
+    assert effect.filter(pl.col("session_offset") == -1)["median"].item() == 0.1
     assert effect["symbols"].to_list() == [2, 1, 2]  # rank day, the day before recon_close, recon_close
+
+
+def test_group_means_are_bit_identical_whatever_order_the_paths_come_in():
+    rng = np.random.default_rng(11)
+    n, days = 500, _days_2023().window
+    paths = pl.DataFrame({"list_group": ["addition"] * (n * days.height), "symbol": [f"S{i}" for i in range(n)
+                                                                                   for _ in range(days.height)],
+                          "session_offset": days["session_offset"].to_list() * n, "date": days["date"].to_list() * n,
+                          "close": 1.0, "reference_close": 1.0, "normalized": rng.lognormal(0, 0.1, n * days.height)})
+    first = group_paths(paths)
+    for seed in range(3):
+        assert first.equals(group_paths(paths.sample(fraction=1.0, shuffle=True, seed=seed)))
 
 
 def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
     """The CLI's rows, after checking them against the plain pandas computation on the same file."""
     mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)
-    assert mine.columns == ["group", "offset", "date", "symbols", "median", "mean"]
+    assert mine.columns == ["list_group", "session_offset", "date", "symbols", "median", "mean", "price_source"]
+    assert set(mine["price_source"]) == {f"imported file {Path(path).name}"}  # the file given, never synthetic
     expected = pl.from_pandas(_pandas_effect(path, groups)).with_columns(pl.col("date").dt.date())
     assert mine.height == expected.height == 2 * 79  # 79 sessions, both groups on every one
-    for col in ("group", "offset", "date", "symbols"):
+    for col in ("list_group", "session_offset", "date", "symbols"):
         assert mine[col].to_list() == expected[col].to_list(), col
     for col in ("median", "mean"):
         assert np.allclose(mine[col].to_numpy(), expected[col].to_numpy(), rtol=1e-12, atol=0), col
@@ -153,15 +169,15 @@ def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, pr
     assert run.returncode == 0, run.stderr
     mine = _same_as_pandas(run.stdout, price_files / "long.csv")
     # CCC (no close by rank day) and ZZZ (no prices) do not count; EEE drops out where it has no close.
-    assert set(mine.filter(pl.col("group") == "addition")["symbols"]) == {2}
-    assert set(mine.filter(pl.col("group") == "deletion")["symbols"]) == {2, 3}
-    assert "additions: 2 of 4 listed symbols" in run.stderr and "recon_close 2023-06-23 (offset 0)" in run.stderr
+    assert set(mine.filter(pl.col("list_group") == "addition")["symbols"]) == {2}
+    assert set(mine.filter(pl.col("list_group") == "deletion")["symbols"]) == {2, 3}
+    assert "additions: 2 of 4 listed symbols" in run.stderr and "recon_close 2023-06-23 (session_offset 0)" in run.stderr
     # The installed console script, as a user runs it.
     script = Path(sys.executable).parent / "russell-pipeline"
     as_json = subprocess.run([str(script), "event-study", "2023", "--prices", str(price_files / "long.csv"),
                               "--format", "json"], env={**os.environ, **env}, capture_output=True, text=True,
                              check=False, timeout=600)
-    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["group"] == "addition"
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["list_group"] == "addition"
     assert pl.DataFrame(json.loads(as_json.stdout))["median"].to_list() == mine["median"].to_list()
 
 
@@ -208,12 +224,17 @@ def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_
     assert run.stderr.count("\n") == 1 and run.stderr.startswith(f"error: {path}: ") and BAD[name][1] in run.stderr
 
 
-def test_chart_labels_synthetic_prices():
+def test_chart_labels_each_groups_prices_and_never_draws_synthetic_as_real():
     days = _days_2023()
-    effect = pl.DataFrame({"group": ["addition"], "offset": [0], "date": [RECON_CLOSE], "symbols": [1],
-                           "median": [1.0], "mean": [1.0]})
-    assert SYNTHETIC_LABEL in effect_figure(effect, days, "SYNTHETIC feed", True).axes[0].get_title()
-    assert "SYNTHETIC" not in effect_figure(effect, days, "imported price file p.csv", False).axes[0].get_title()
+    effect = pl.DataFrame({"list_group": ["addition", "index"], "session_offset": [0, 0], "date": [RECON_CLOSE] * 2,
+                           "symbols": [1, 1], "median": [1.0, 1.0], "mean": [1.0, 1.0],
+                           "price_source": ["imported file p.csv", "synthetic"]})
+    axes = effect_figure(effect, days).axes[0]
+    assert f"addition: imported file p.csv; index: {SYNTHETIC_WORDS}" in axes.get_title()
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["additions (median of 1)",
+                                                                     "90/10 index (SYNTHETIC)"]
+    real = effect_figure(effect.filter(pl.col("list_group") == "addition"), days).axes[0]
+    assert "SYNTHETIC" not in real.get_title() and "imported file p.csv" in real.get_title()
 
 
 def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
@@ -230,25 +251,33 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
                                 partition_key="2023", raise_on_error=False)
         assert result.success, failure_lines(result)
     lake = Lake(lake_2023)
-    effect = lake.read("reconstitution_effect").sort("group", "offset")
+    effect = lake.read("reconstitution_effect").sort("list_group", "session_offset")
     expected = _pandas_effect(price_files / "long.csv")
-    assert effect.filter(pl.col("group") != "index")["median"].to_list() == pytest.approx(
+    assert effect.filter(pl.col("list_group") != "index")["median"].to_list() == pytest.approx(
         expected["median"].to_list(), rel=1e-12)
-    assert set(effect["price_source"]) == {"imported price file long.csv"}
+    assert set(effect["price_source"]) == {"imported file long.csv"}
     paths = lake.read("reconstitution_paths")
     assert sorted(paths["symbol"].unique()) == ["AAA", "BBB", "DDD", "EEE", "FFF"]
     check = next(e.asset_check_evaluation_data for e in result.all_events
                  if e.event_type_value == "ASSET_CHECK_EVALUATION")
     assert check.check_name == "listed_symbols_priced" and not check.passed
     assert check.metadata["failures"].value == 2  # CCC and ZZZ
-    facts = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
-             for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
-    mine = facts["reconstitution_effect"]
+    events = {e.asset_key.to_user_string(): e.step_materialization_data.materialization
+              for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    mine = events["reconstitution_effect"].metadata
     assert mine["partition"].value == "2023" and mine["partition_rows"].value == effect.height == 2 * 79
     assert mine["partition_additions_priced"].value == "2 of 4"
     assert mine["partition_rank_day"].value == "2023-04-28" and mine["partition_synthetic_prices"].value is False
-    assert mine["partition_chart"].value.startswith("![reconstitution 2023](data:image/png;base64,")
-    assert "partition_chart" not in facts["reconstitution_paths"]
+    # The chart in full is the materialization's description (the UI shows it at its size); the facts link
+    # to it in fewer than the 1,000 characters the UI shows inline.
+    chart = events["reconstitution_effect"].description
+    assert chart.startswith("![reconstitution 2023](data:image/png;base64,")
+    png = base64.b64decode(chart.split("base64,")[1].rstrip(")"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (720, 300)
+    link = mine["partition_chart"].value
+    assert len(link) < 1000 and "(/assets/reconstitution_effect?view=events&partition=2023)" in link
+    assert "partition_chart" not in events["reconstitution_paths"].metadata
+    assert events["reconstitution_paths"].description is None
 
 
 def _days_2023():
@@ -260,9 +289,9 @@ def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():
     levels = pl.DataFrame({"date": [date(2023, 4, 27), RANK_DAY, RECON_CLOSE, date(2023, 8, 1)],
                            "price_return": [990.0, 1000.0, 1100.0, 1200.0]})
     path = group_paths(index_path(levels, _days_2023()))
-    assert path["group"].to_list() == ["index"] * 3 and path["symbols"].to_list() == [1, 1, 1]
+    assert path["list_group"].to_list() == ["index"] * 3 and path["symbols"].to_list() == [1, 1, 1]
     assert path["date"].to_list() == [date(2023, 4, 27), RANK_DAY, RECON_CLOSE]  # 2023-08-01 is past the window
-    assert path["median"].to_list() == [0.99, 1.0, 1.1] and path["offset"].to_list() == [-39, -38, 0]
+    assert path["median"].to_list() == [0.99, 1.0, 1.1] and path["session_offset"].to_list() == [-39, -38, 0]
     assert index_path(levels.filter(pl.col("date") > RANK_DAY), _days_2023()).is_empty()  # no level by rank day
 
 
@@ -281,9 +310,10 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
                                 partition_key="2023", raise_on_error=False)
         assert result.success, failure_lines(result)
     effect = Lake(root).read("reconstitution_effect")
-    assert effect.sort("group", "offset").select("group", "offset", "symbols", "median").rows() == [
+    assert effect.sort("list_group", "session_offset").select("list_group", "session_offset", "symbols", "median").rows() == [
         ("addition", -38, 1, 1.0), ("addition", 0, 1, 1.2), ("index", -38, 1, 1.0), ("index", 0, 1, 0.9)]
-    assert set(effect["price_source"]) == {SYNTHETIC_LABEL}
+    # A market_source and index_levels written before the label: the synthetic flag still says it.
+    assert set(effect["price_source"]) == {"synthetic"}
     assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
     # A year without final lists (and before the first review of index_levels) is written empty and
     # not materialized, and says why.
@@ -294,6 +324,53 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     status = {e.asset_observation_data.asset_observation.metadata["status"].value
               for e in empty.all_events if e.event_type_value == "ASSET_OBSERVATION"}
     assert status == {"not materialized: no final addition or deletion list for 2012's annual reconstitution"}
+
+
+def _effect_facts(result) -> dict:
+    return {k: v.value for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+            and e.asset_key.to_user_string() == "reconstitution_effect"
+            for k, v in e.step_materialization_data.materialization.metadata.items()}
+
+
+@pytest.mark.parametrize("market", ["synthetic", "folder"])
+def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files, tmp_path, market):
+    """An imported file prices the listed names; the index group rests on the levels' market data and
+    says so, synthetic or a market file, whatever was imported; a file that prices none of a year's
+    names leaves only the index group, which never wears the file's name."""
+    root = tmp_path / "lake"
+    shutil.copytree(lake_2023, root)
+    lake = Lake(root)
+    label = "synthetic" if market == "synthetic" else "market file prices.csv"
+    days = window(RANK_DAY, RECON_CLOSE)["date"]
+    lake.write("market_prices", pl.DataFrame({"date": [RANK_DAY], "symbol": ["AAA"], "close": [10.0],
+                                              "currency": ["USD"]}))
+    lake.write("market_source", pl.DataFrame({"source": ["x"], "synthetic": [market == "synthetic"],
+                                              "last_price_date": [RECON_CLOSE], "price_source": [label]}))
+    lake.write("index_levels", pl.DataFrame({"date": days, "price_return": [1000.0 + i for i in range(len(days))],
+                                             "price_source": [label] * len(days)}))
+
+    def effect_of(prices_file: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+        assert cli("import-prices", str(prices_file), env={"RUSSELL_DATA_LAKE": str(root)}).returncode == 0
+        with dg.instance_for_test() as instance:
+            result = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
+                                    partition_key="2023", raise_on_error=False)
+            assert result.success, failure_lines(result)
+        return Lake(root).read("reconstitution_effect"), Lake(root).read("reconstitution_paths"), _effect_facts(result)
+
+    effect, paths, facts = effect_of(price_files / "long.csv")
+    assert dict(effect.select("list_group", "price_source").unique().rows()) == {
+        "addition": "imported file long.csv", "deletion": "imported file long.csv", "index": label}
+    assert dict(paths.select("list_group", "price_source").unique().rows()) == {
+        "addition": "imported file long.csv", "deletion": "imported file long.csv", "index": label}
+    assert facts["partition_price_source"] == f"addition, deletion: imported file long.csv; index: {label}"
+    assert facts["partition_synthetic_prices"] is (market == "synthetic")
+    # A file of other names only (as a 2025-only file is for 2023's lists).
+    other = tmp_path / "other.csv"
+    other.write_text("Date,Ticker,Close\n2023-04-27,QQQQ,10\n2023-06-23,QQQQ,11\n")
+    effect, _, facts = effect_of(other)
+    assert effect.height and set(effect["list_group"]) == {"index"} and set(effect["price_source"]) == {label}
+    assert facts["partition_price_source"] == f"index: {label}" and "other.csv" not in str(facts)
+    assert facts["partition_synthetic_prices"] is (market == "synthetic")
 
 
 def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):
@@ -326,7 +403,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
                                 partition_key="2023")
         assert result.success, failure_lines(result)
-    stored = Lake(root).read("reconstitution_effect").sort("group", "offset")
+    stored = Lake(root).read("reconstitution_effect").sort("list_group", "session_offset")
     assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
 
 

@@ -17,6 +17,7 @@ from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
     last_close,
     market_source,
+    price_label,
     review_market_data,
     stored_market_data,
     stored_reviews,
@@ -28,6 +29,7 @@ from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
 from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, review_dates
+from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import review_digests
@@ -51,6 +53,9 @@ DIVIDENDS = Check("index_levels", "total_return_matches_dividends", f"Each sessi
 MOVES = Check("index_levels", "daily_move_bound", f"No session's price return moves more than "
               f"±{recompute.DAILY_MOVE_BOUND:.0%}; a failure names the top 5 contributors.", "warn")
 LEVEL_CHECKS = [NO_JUMP, no_nulls("index_levels"), CONTINUITY, DIVIDENDS, MOVES]
+# Each table's contract, then the prices its rows rest on (lib/market/provenance.py).
+WEIGHTS_TABLE = WEIGHT_COLUMNS | provenance.SCHEMA
+LEVELS_TABLE = lv.LEVEL_SCHEMA | provenance.SCHEMA
 
 
 def or_fail(read, *args):
@@ -61,6 +66,9 @@ def or_fail(read, *args):
         raise dg.Failure(description=str(err), allow_retries=False) from None
 
 
+def price_facts(label: str | None) -> dict:
+    """A partition's facts about its prices: the label its rows carry, and whether it is the synthetic feed."""
+    return {provenance.COLUMN: label, "synthetic_prices": provenance.is_synthetic(label)}
 
 
 def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
@@ -85,7 +93,7 @@ def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: p
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
     output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(WEIGHT_CHECKS),
-    **table_definition("quarterly_weights", WEIGHT_COLUMNS, "Stock weights and weighting factors c_i of each "
+    **table_definition("quarterly_weights", WEIGHTS_TABLE, "Stock weights and weighting factors c_i of each "
                        "review of the 90/10 index, with the inputs behind each row."),
 )
 def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
@@ -93,7 +101,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     keys = context.partition_keys
     with lake.writing() as store:
         in_data, last_day = or_fail(stored_reviews, store), last_close(store)
-        dates = stored_review_dates(store, keys)
+        dates, label = stored_review_dates(store, keys), price_label(store)
         frames, status, mismatches = {}, {}, []
         for key in keys:
             row = dates.filter(pl.col("review") == key)
@@ -109,19 +117,19 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                 # number of stocks, and a backfill's time the number of reviews.
                 md = review_market_data(store, key, row["cutoff_date"][0], market.max_stale_sessions)
                 try:
-                    frames[key] = compute_weights(md, key, row["cutoff_date"][0], row["effective_date"][0],
-                                                  market.max_stale_sessions)
+                    frames[key] = provenance.stamped(compute_weights(
+                        md, key, row["cutoff_date"][0], row["effective_date"][0], market.max_stale_sessions), label)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
                 mismatches.append(recompute.weight_mismatches(frames[key], md))
-        empty = pl.DataFrame(schema=WEIGHT_COLUMNS)
+        empty = pl.DataFrame(schema=WEIGHTS_TABLE)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
         source = market_source(store)
         yield from commit_reviews(
             context, store, "quarterly_weights", staged, WEIGHT_CHECKS,
             _weight_results(staged, mismatches, store.read("quarterly_weights", "review", without=keys)),
             {key: partition_facts(key, frames.get(key, empty), "cutoff_date", empty_because=status.get(key, "empty"),
-                                  market_data_source=source) for key in keys}, "cutoff_date")
+                                  market_data_source=source, **price_facts(label)) for key in keys}, "cutoff_date")
 
 
 def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored: pl.DataFrame | None
@@ -149,7 +157,7 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
     code_version=digests.CODE_VERSIONS["index_levels"],
     output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(LEVEL_CHECKS),
-    **table_definition("index_levels", lv.LEVEL_SCHEMA, "Price and total return levels of the 90/10 index for "
+    **table_definition("index_levels", LEVELS_TABLE, "Price and total return levels of the 90/10 index for "
                        "every session of a review period (T_R < date <= T_next)."),
 )
 def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
@@ -161,14 +169,15 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
         todo = [k for k in keys if k in in_data]
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
         kept = store.read("index_levels", "review", without=keys)
-        kept = pl.DataFrame(schema=lv.LEVEL_SCHEMA) if kept is None else kept
+        kept = pl.DataFrame(schema=LEVELS_TABLE) if kept is None else kept
         findings, context_rows = [], kept
 
         def check(part: pl.DataFrame, md: MarketData) -> None:
             """The checks of a chunk's rows, with the session before them (stored, or the chunk before's)."""
             nonlocal context_rows
             if part.height:
-                before = context_rows.filter(pl.col("date") < part["date"].min()).sort("date").tail(1)
+                before = context_rows.filter(pl.col("date") < part["date"].min()).sort("date").tail(1).select(
+                    list(lv.LEVEL_SCHEMA))
                 findings.append(level_findings(part, before, weights, md))
                 context_rows = part
 
@@ -180,18 +189,21 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
             # last row of the chunk before: its memory follows the chunk, not the length of the run.
             levels = lv.backfill(weights, todo, or_fail(last_close, store), start,
                                  lambda since, until: or_fail(stored_market_data, store, since, until), check)
-        series = pl.concat([kept, levels], how="vertical_relaxed").sort("date")
+        label = price_label(store)
+        levels = provenance.stamped(levels, label)
+        # Kept rows of a lake written before the label have no such column until they are rebuilt.
+        series = pl.concat([kept, levels], how="diagonal_relaxed").sort("date")
         yield from commit_reviews(context, store, "index_levels", levels, LEVEL_CHECKS, level_results(levels, findings),
-                                  _level_facts(keys, in_data, levels, series, market_source(store)), "date")
+                                  _level_facts(keys, in_data, levels, series, market_source(store), label), "date")
 
 
 def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,
-                 source: str) -> dict[str, dict]:
+                 source: str, label: str | None) -> dict[str, dict]:
     facts = {}
     for key in keys:
         rows = levels.filter(pl.col("review") == key)
         facts[key] = partition_facts(
-            key, rows, "date", market_data_source=source,
+            key, rows, "date", market_data_source=source, **price_facts(label),
             empty_because="no weights for this review" if key not in in_data
             else "its period has not begun: no session after its rebalance yet",
             **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}

@@ -4,18 +4,19 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.index.assets import commit_reviews, or_fail, stored_review_dates
+from russell_pipeline.defs.index.assets import commit_reviews, or_fail, price_facts, stored_review_dates
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake.commit import Check, specs
 from russell_pipeline.lake.tables import last_close as stored_last_close
-from russell_pipeline.lake.tables import market_source, pro_forma_market_data, stored_reviews
+from russell_pipeline.lake.tables import market_source, price_label, pro_forma_market_data, stored_reviews
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
 from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS
+from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import digests
 
 # Blocking: once a review's cut-off has passed its pro-forma is a statement about the trade the index
@@ -25,7 +26,8 @@ MATCHES = Check("pro_forma_weights", "pro_forma_matches_weights", f"For a review
                 f"whose quarterly_weights partition is stored), every pro-forma weight equals the stored weight "
                 f"within {pf.TOLERANCE:g}, with the same members.", "block")
 CHECKS = [no_nulls("pro_forma_weights"), MATCHES]
-EMPTY = pl.DataFrame(schema=pf.PRO_FORMA_COLUMNS)
+TABLE = pf.PRO_FORMA_COLUMNS | provenance.SCHEMA  # the contract, then the prices the rows rest on
+EMPTY = pl.DataFrame(schema=TABLE)
 
 
 def _previous(reviews_in_data: list[str], key: str) -> str | None:
@@ -40,7 +42,7 @@ def _previous(reviews_in_data: list[str], key: str) -> str | None:
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
     output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(CHECKS),
-    **table_definition("pro_forma_weights", pf.PRO_FORMA_COLUMNS, "Each review's weights as the method sets "
+    **table_definition("pro_forma_weights", TABLE, "Each review's weights as the method sets "
                        "them (the latest close standing in for the cut-off close until it passes), the weights in "
                        "force drifted to the as-of close, and the trade per $1 billion tracked."),
 )
@@ -49,7 +51,7 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     keys = context.partition_keys
     with lake.writing() as store:
         in_data, dates = or_fail(stored_reviews, store), stored_review_dates(store, keys)
-        last_close = stored_last_close(store)
+        last_close, label = stored_last_close(store), price_label(store)
         previous = {key: _previous(in_data, key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
         weights = store.read("quarterly_weights", "review", wanted)
@@ -76,13 +78,14 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                 md = pro_forma_market_data(store, key, on.prices_date, earliest - CLOSE_LOOKBACK, on.as_of,
                                            market.max_stale_sessions)
                 try:
-                    frames[key] = pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions)
+                    frames[key] = provenance.stamped(pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions),
+                                                     label)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
         source = market_source(store)
         yield from commit_reviews(context, store, "pro_forma_weights", staged, CHECKS, _results(staged, weights),
-                                  {key: _facts(key, frames.get(key, EMPTY), status.get(key, "empty"), source)
+                                  {key: _facts(key, frames.get(key, EMPTY), status.get(key, "empty"), source, label)
                                    for key in keys})
 
 
@@ -98,14 +101,15 @@ def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckR
     ]
 
 
-def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str) -> dict:
+def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str, label: str | None) -> dict:
     """The partition's facts: as-of date, which prices, the previous review, turnover and names in/out."""
     if not rows.height:
-        return partition_facts(key, rows, empty_because=empty_because, market_data_source=source)
+        return partition_facts(key, rows, empty_because=empty_because, market_data_source=source,
+                               **price_facts(label))
     head, totals = rows.row(0, named=True), pf.totals(rows)
     prices = (f"stand-in: closes on or before {head['prices_date']} (cut-off {head['cutoff_date']} not passed)"
               if head["stand_in"] else f"cut-off closes of {head['cutoff_date']}")
     return partition_facts(
-        key, rows, market_data_source=source, as_of_date=str(head["as_of_date"]), prices=prices,
+        key, rows, market_data_source=source, **price_facts(label), as_of_date=str(head["as_of_date"]), prices=prices,
         previous_review=head["previous_review"] or "none (the base review)",
         one_way_turnover=totals.turnover, names_in=totals.names_in, names_out=totals.names_out)

@@ -13,6 +13,7 @@ from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.commit import Staged, commit
 from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data
 from russell_pipeline.lib.market.partitions import YEAR
 from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
@@ -45,11 +46,13 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
                 if market.folder:
                     source = f"folder {market.folder}"
                     files = source_files(market.folder)
+                    label = provenance.market_file(files["prices"].name)
                     updates = {name: stored.read_file(store, name, files.get(name), before, tmp, market.last_session(),
                                                       code) for name in SCHEMAS}
                 else:
                     end = market.end_date()
                     source = f"SYNTHETIC feed to {end} (not real market data)"
+                    label = provenance.SYNTHETIC
                     updates = _synthetic(market, listed, end, before, tmp, code)
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
@@ -58,13 +61,15 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
             written = "; ".join(f"{name} {_years(years)}" for name, years in night.written.items() if years)
             inputs = digests.market_inputs(fingerprint)
             staged = [*night.staged, Staged("market_source", pl.DataFrame(
-                {"source": [source], "synthetic": [not market.folder], "last_price_date": [last]},
-                schema={"source": pl.String, "synthetic": pl.Boolean, "last_price_date": pl.Date}))]
+                {"source": [source], "synthetic": [not market.folder], "last_price_date": [last],
+                 provenance.COLUMN: [label]},
+                schema={"source": pl.String, "synthetic": pl.Boolean, "last_price_date": pl.Date} | provenance.SCHEMA))]
             context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
             yield from commit(context, store, [], [], staged, {"market_data": {MARKET_KEY: inputs}}, {
                 "market_data": {
                     "source": source,
                     "synthetic": not market.folder,
+                    provenance.COLUMN: label,
                     "reviews": ", ".join(reviews),
                     "last_price_date": str(last),
                     stored.WRITTEN_FACT: written or "nothing (no year changed)",

@@ -8,26 +8,30 @@ from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.commit import Check, Staged, commit, specs
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_markdown
+from russell_pipeline.lake.tables import price_label
+from russell_pipeline.lib.market import provenance
+from russell_pipeline.lib.research.chart import effect_markdown, group_sources
 from russell_pipeline.lib.research.event import (
     EFFECT_SCHEMA,
     PATH_SCHEMA,
     EventDays,
     group_paths,
     index_path,
+    index_sources,
     normalized_paths,
+    sources_line,
 )
 from russell_pipeline.planning import digests
-from russell_pipeline.planning.research import ASSET, NO_PRICES, RESEARCH_PRICES, YearInputs, year_inputs
+from russell_pipeline.planning.research import ASSET, RESEARCH_PRICES, YearInputs, year_inputs
 
 YEAR = {"recon_year": pl.Int64}
 TABLES = {
-    "reconstitution_paths": (YEAR | PATH_SCHEMA, (
+    "reconstitution_paths": (YEAR | PATH_SCHEMA | provenance.SCHEMA, (
         "Close / close on rank day of each symbol of a year's final addition and deletion lists (and the 90/10 "
         "index), per session from 20 before rank day to 20 after recon_close.")),
-    "reconstitution_effect": (YEAR | EFFECT_SCHEMA | {"price_source": pl.String}, (
-        "Median and mean normalized close per group (addition, deletion, index) and session offset from "
-        "recon_close.")),
+    "reconstitution_effect": (YEAR | EFFECT_SCHEMA | provenance.SCHEMA, (
+        "Median and mean normalized close per list group (addition, deletion, index) and session offset from "
+        "recon_close, with the source of each group's prices.")),
 }
 PRICED = Check("reconstitution_paths", "listed_symbols_priced", "Every symbol of the year's final addition and "
                "deletion lists has a close on or before rank day; the others are left out of the paths.", "warn")
@@ -37,27 +41,28 @@ CHECKS = [PRICED]
 YEAR_TO_REVIEWS = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
 
 
-def price_source(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, str, bool]:
-    """(date, symbol, close of `symbols`, where they come from, synthetic?): an imported price file if the
-    lake holds one (`research_prices`), else the market data's prices (synthetic unless a feed was given)."""
+def listed_prices(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, str | None]:
+    """(date, symbol, close of `symbols`; their `price_source`): an imported price file if the lake holds
+    one (`research_prices`), else the market data's prices (`synthetic` for the built-in feed)."""
     imported = store.scan(RESEARCH_PRICES)
     if imported is not None:
-        names = imported.select(pl.col("source").unique()).collect()["source"].to_list()
+        names = sorted(imported.select(pl.col("source").unique()).collect()["source"].to_list())
         wanted = imported.filter(pl.col("symbol").is_in(symbols.implode()))
-        return wanted.select("date", "symbol", "close").collect(), f"imported price file {', '.join(names)}", False
+        return wanted.select("date", "symbol", "close").collect(), provenance.imported_file(", ".join(names))
     market = store.scan("market_prices")
     if market is None:
-        return None, NO_PRICES, False
-    about = store.read("market_source")
-    source = about["source"][0] if about is not None and about.height else "market data"
-    synthetic = bool(about["synthetic"][0]) if about is not None and about.height else False
+        return None, None
     rows = market.filter(pl.col("symbol").is_in(symbols.implode())).select("date", "symbol", "close").collect()
-    return rows, source, synthetic
+    return rows, price_label(store)
 
 
 def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | None
           ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict]:
-    """One year's paths, effect, unpriced symbols and facts (empty frames and why when it has none)."""
+    """One year's paths, effect, unpriced symbols and facts (empty frames and why when it has none).
+
+    Every row carries the source of its own group's prices: the listed names' (an imported file or the
+    market data), and the index's (the label of its `index_levels` rows: the market data it was computed
+    from, whatever file was imported for the names)."""
     paths, effect = pl.DataFrame(schema=TABLES["reconstitution_paths"][0]), pl.DataFrame(
         schema=TABLES["reconstitution_effect"][0])
     listed, days = inputs.listed, inputs.days
@@ -65,28 +70,33 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
     if days is None:
         return paths, effect, unpriced, {"empty_because": inputs.why}
     # Days only when planning/research.py found prices (an import or market_prices), under this same lock.
-    prices, source, synthetic = price_source(store, listed["symbol"].unique())
+    prices, label = listed_prices(store, listed["symbol"].unique())
     per_symbol = normalized_paths(prices, listed, days)
     unpriced = listed.join(per_symbol.select("symbol").unique(), on="symbol", how="anti")
     index = index_path(levels, days)
-    paths = pl.concat([per_symbol, index]).with_columns(recon_year=pl.lit(year, pl.Int64))
-    effect = group_paths(paths).with_columns(
-        recon_year=pl.lit(year, pl.Int64), price_source=pl.lit(SYNTHETIC_LABEL if synthetic else source)
-    ).select(list(TABLES["reconstitution_effect"][0]))
-    paths = paths.select(list(TABLES["reconstitution_paths"][0]))
-    facts = _facts(listed, per_symbol, days, source, synthetic)
-    facts["chart"] = dg.MetadataValue.md(effect_markdown(effect, days, source, synthetic) if effect.height
-                                         else "no symbol with a close on or before rank day")
+    index_label = ", ".join(index_sources(levels, days)) or price_label(store)
+    year_column = pl.lit(year, pl.Int64).alias("recon_year")
+    paths = pl.concat([provenance.stamped(per_symbol, label), provenance.stamped(index, index_label)]
+                      ).with_columns(year_column).select(list(TABLES["reconstitution_paths"][0]))
+    effect = pl.concat([provenance.stamped(group_paths(per_symbol), label),
+                        provenance.stamped(group_paths(index), index_label)]
+                       ).with_columns(year_column).select(list(TABLES["reconstitution_effect"][0]))
+    facts = _facts(listed, per_symbol, days, group_sources(effect))
+    if not effect.height:
+        facts["chart"] = "no symbol with a close on or before rank day"
     return paths, effect, unpriced, facts
 
 
-def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: str, synthetic: bool) -> dict:
-    priced = paths.group_by("group").agg(pl.col("symbol").n_unique())
+def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: dict[str, str]) -> dict:
+    """The year's dates, which prices each group rests on (`synthetic_prices`: any of them on the
+    synthetic feed), and how many listed symbols of each list have a reference close."""
+    priced = paths.group_by("list_group").agg(pl.col("symbol").n_unique())
     counts = {g: n for g, n in priced.iter_rows()}
     out = {"rank_day": str(days.rank_day), "recon_close": str(days.recon_close),
            "window": f"{days.window['date'][0]}..{days.window['date'][-1]}",
-           "price_source": source, "synthetic_prices": synthetic}
-    for (group,), rows in listed.group_by("group", maintain_order=True):
+           provenance.COLUMN: sources_line(sources),
+           "synthetic_prices": any(provenance.is_synthetic(s) for s in sources.values())}
+    for (group,), rows in listed.group_by("list_group", maintain_order=True):
         out[f"{group}s_priced"] = f"{counts.get(group, 0)} of {rows.height}"
     return out
 
@@ -102,7 +112,8 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: s
 )
 def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource):
     """For each year: the normalized price path of every added and deleted symbol, the median and mean per
-    group and the index's path, from an imported price file or the market data (labelled synthetic)."""
+    group and the index's path, from an imported price file or the market data, each group labelled with
+    the source of its prices (`synthetic` for the built-in feed)."""
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
         # The lists, dates and digests build plans with (planning/research.py), read under this lock.
@@ -111,15 +122,23 @@ def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource)
         staged = [Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
                   for i, name in enumerate(TABLES)]
         unpriced = pl.concat([b[2].with_columns(recon_year=pl.lit(y, pl.Int64)) for y, b in built.items()])
-        # The chart goes on the effect's partitions only.
+        # The chart goes on the effect's partitions only: in full as the description of the year's
+        # materialization, and as a link to it among the facts (Dagster shows a metadata value over
+        # 1,000 characters only behind a button, and its description in full on the Events tab).
+        charts = {str(y): effect_markdown(b[1], inputs[y].days) for y, b in built.items() if b[1].height}
+        for y, b in built.items():
+            if str(y) in charts:
+                b[3]["chart"] = dg.MetadataValue.md(f"[the {y} chart, in full: this partition's event on the "
+                                                    f"Events tab](/assets/{ASSET}?view=events&partition={y})")
         date_facts = {name: {str(y): partition_facts(str(y), s.rows.filter(pl.col("recon_year") == y), "date",
                                                      **{k: v for k, v in built[y][3].items()
                                                         if k != "chart" or name == "reconstitution_effect"})
                              for y in years}
                       for name, s in zip(TABLES, staged)}
         yield from commit(
-            context, store, CHECKS, [PRICED.frame(unpriced.select("recon_year", "group", "symbol"),
+            context, store, CHECKS, [PRICED.frame(unpriced.select("recon_year", "list_group", "symbol"),
                                                   "symbol without a close on or before rank day")],
             staged, {ASSET: {str(y): i.digest for y, i in inputs.items()}},
             {name: with_table_facts(store, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
+            descriptions={ASSET: charts},
         )

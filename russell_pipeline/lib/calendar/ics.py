@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import polars as pl
@@ -43,22 +43,18 @@ def _description(row: dict) -> str:
     return "\n".join(parts)
 
 
-def _dtstamp(calendar: pl.DataFrame) -> datetime:
-    # DTSTAMP must be a time; taking it from the data (latest date shown) instead of the
-    # clock keeps the bytes identical for identical input.
-    latest: date | None = calendar["date"].max() if calendar.height else None
-    day = latest or date(1970, 1, 1)
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+def to_ics(calendar: pl.DataFrame, exported: datetime | None = None) -> bytes:
+    """One all-day VEVENT per calendar row; the same bytes for the same frame and export time.
 
-
-def to_ics(calendar: pl.DataFrame) -> bytes:
-    """One all-day VEVENT per calendar row; deterministic bytes for a given frame."""
+    Every event's DTSTAMP is `exported` (default: now), in UTC to the second: RFC 5545 makes it the
+    time the iCalendar object was created, so it is never a date of the calendar (those lie ahead),
+    and a re-export of moved dates carries a later stamp for the same UIDs."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", "Russell US reconstitution calendar")
-    stamp = _dtstamp(calendar)
+    stamp = (exported or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rows = with_occurrence(calendar).sort("date", "review", "review_type", "event", "occurrence")
     for row in rows.iter_rows(named=True):
         ev = icalendar.Event()

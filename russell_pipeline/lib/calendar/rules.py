@@ -218,10 +218,46 @@ def _project_review(year: int, month: int, rules: dict[str, tuple[str, str]]) ->
     return out
 
 
-def rule_basis(rule: str, holiday: str, source: str) -> str:
-    """What a projected date rests on: its rule (section 3.2 of docs/methodology.md) and source."""
+_NTH = {"1": "first", "2": "second", "3": "third", "4": "fourth", "5": "fifth", "L": "last"}
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _shift(text: str | None, anchor: str) -> str:
+    """`anchor` moved by a rule's offset, in words: `+5d` from a Friday is `the Wednesday after ...`."""
+    if not text:
+        return anchor
+    count, unit = abs(int(text[:-1])), "week" if text[-1] == "w" else "day"
+    side = "after" if text[0] == "+" else "before"
+    if unit == "day" and count < 7 and anchor.startswith(("the ", "its ")) and "Friday" in anchor:
+        return f"the {_WEEKDAYS[(4 + int(text[:-1])) % 7]} {side} {anchor}"
+    return f"{count} {unit}{'s' if count > 1 else ''} {side} {anchor}"
+
+
+def rule_words(rule: str, month: int) -> str:
+    """A rule of the rules table in words, for a review in `month`: `eom-2` in June is `the last NYSE
+    session of April` (the notation: the comment above `RULES_TEXT`, docs/methodology.md section 3.2)."""
+    m = _RULE.match(rule)
+    if m is None:
+        raise ValueError(f"bad rule {rule!r}")
+    if m["mm"]:
+        return f"{_cal.month_name[int(m['mm'])]} {int(m['dd'])}"
+    if m["nth"]:
+        return _shift(m["off"], f"the {_NTH[m['nth']]} Friday of {_cal.month_name[month]}")
+    if m["back"]:
+        return f"the last NYSE session of {_cal.month_name[(month - 1 - int(m['back'])) % 12 + 1]}"
+    if rule == "next":
+        return "the first session after recon_close"
+    if rule == "weekly":
+        return "each Friday after the preliminary lists, before the final list"
+    return _shift(m["off"], "the nominal recon_close Friday")
+
+
+def rule_basis(rule: str, holiday: str, source: str, month: int) -> str:
+    """What a projected date rests on: its rule with the rule in words (section 3.2 of
+    docs/methodology.md), and its source: `rule eom-2 = the last NYSE session of April (previous
+    session if not one): ...`."""
     roll = "" if rule == "next" else " (previous session if not one)" if holiday == "prev" else " (kept on a holiday)"
-    return f"rule {rule}{roll}: {RULE_SOURCES[source]}"
+    return f"rule {rule} = {rule_words(rule, month)}{roll}: {RULE_SOURCES[source]}"
 
 
 def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -238,7 +274,8 @@ def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFra
         ["review_type", "month"], maintain_order=True
     ):
         spec = {r["event"]: (r["rule"], r["holiday"]) for r in group.iter_rows(named=True)}
-        basis = {r["event"]: rule_basis(r["rule"], r["holiday"], r["source"]) for r in group.iter_rows(named=True)}
+        basis = {r["event"]: rule_basis(r["rule"], r["holiday"], r["source"], month)
+                 for r in group.iter_rows(named=True)}
         for event, d in _project_review(year, month, spec):
             rows.append((year, review_key(year, month), review_type, event, d, "projected", None, basis[event]))
     frame = pl.DataFrame(rows, schema=CALENDAR_SCHEMA, orient="row")

@@ -52,7 +52,9 @@ def review_of(weights: pl.DataFrame) -> Review:
         raise ValueError(f"weights must hold exactly one review, got {heads.height} (review, dates) pairs")
     if weights["symbol"].n_unique() != weights.height:
         raise ValueError(f"review {heads['review'][0]}: duplicate symbols in weights")
-    members = weights.select(
+    # Members in symbol order, however the stored rows come back: each day's numerator sums their values
+    # in this order, so the same weights give the same bits (docs/reliability.md, bit-identical rebuilds).
+    members = weights.sort("symbol").select(
         pl.int_range(pl.len()).alias("cid"),
         pl.col("symbol").cast(pl.String),
         (pl.col("shares") * pl.col("free_float") * pl.col("weighting_factor")).alias("k"),
@@ -92,7 +94,7 @@ def split_factors(splits: pl.DataFrame | None, r: Review, end: date) -> pl.DataF
         window.select(pl.Series("cid", _codes(window["symbol"], r.members["symbol"])), "ex_date", "ratio")
         .filter(pl.col("cid") >= 0)
         .group_by("cid", "ex_date")
-        .agg(pl.col("ratio").product())
+        .agg(pl.col("ratio").sort().product())  # several splits of one day multiply in one order
         .sort("cid", "ex_date")
         .select("cid", pl.col("ex_date").alias("split_date"), pl.col("ratio").cum_prod().over("cid").alias("g"))
     )
@@ -233,7 +235,10 @@ def dividend_points(r: Review, grid: Grid, dividends: pl.DataFrame | None, facto
     days, n = grid.days, len(grid.days)
     if dividends is None or dividends.is_empty() or n < 2:
         return np.zeros(n)
-    divs = dividends.filter(pl.col("ex_date") > days[0], pl.col("ex_date") <= days[-1]).sort("ex_date")
+    # One order for the dividends of a session, whatever order they were stored in: their points add up
+    # in it (np.bincount adds in input order).
+    divs = dividends.filter(pl.col("ex_date") > days[0], pl.col("ex_date") <= days[-1]).sort(
+        "ex_date", "symbol", "amount")
     cid = _codes(divs["symbol"], r.members["symbol"])
     divs, cid = divs.filter(pl.Series(cid >= 0)), cid[cid >= 0]
     ex = _day_numbers(divs["ex_date"])

@@ -1,7 +1,7 @@
 """The reconstitution effect: normalized price paths of the added and deleted symbols around a reconstitution.
 
 The window of a year runs on NYSE sessions from the 20th session before rank day to the 20th after
-`recon_close`; `offset` counts sessions from `recon_close` (0). A symbol's normalized close on a
+`recon_close`; `session_offset` counts sessions from `recon_close` (0). A symbol's normalized close on a
 session is its close that day divided by its **reference close**, its last close on or before rank
 day; only symbols with a reference close count, and a session where a symbol has no close counts it
 out for that session (nothing is carried forward). The index path is `index_levels.price_return`
@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.sessions import sessions
+from russell_pipeline.lib.market.provenance import COLUMN
 from russell_pipeline.lib.membership.placement import place_lists, review_dates
 
 GROUPS = ("addition", "deletion")
@@ -23,10 +24,10 @@ INDEX_GROUP = "index"
 SESSIONS_AROUND = 20
 # The annual reconstitution's events an analyst reads the paths against (drawn on the chart).
 MARKED_EVENTS = ("rank_day", "preliminary_list", "final_list", "recon_close")
-WINDOW_SCHEMA = {"offset": pl.Int64, "date": pl.Date}
-PATH_SCHEMA = {"group": pl.String, "symbol": pl.String, "offset": pl.Int64, "date": pl.Date,
+WINDOW_SCHEMA = {"session_offset": pl.Int64, "date": pl.Date}
+PATH_SCHEMA = {"list_group": pl.String, "symbol": pl.String, "session_offset": pl.Int64, "date": pl.Date,
                "close": pl.Float64, "reference_close": pl.Float64, "normalized": pl.Float64}
-EFFECT_SCHEMA = {"group": pl.String, "offset": pl.Int64, "date": pl.Date, "symbols": pl.Int64,
+EFFECT_SCHEMA = {"list_group": pl.String, "session_offset": pl.Int64, "date": pl.Date, "symbols": pl.Int64,
                  "median": pl.Float64, "mean": pl.Float64}
 
 
@@ -43,7 +44,7 @@ class EventDays:
     def offset_of(self, day: date) -> int | None:
         """The offset of the last window session on or before `day` (None outside the window)."""
         inside = self.window.filter(pl.col("date") <= day)
-        return inside["offset"][-1] if inside.height and day <= self.window["date"][-1] else None
+        return inside["session_offset"][-1] if inside.height and day <= self.window["date"][-1] else None
 
 
 def event_days(calendar: pl.DataFrame, year: int, around: int = SESSIONS_AROUND) -> EventDays:
@@ -60,7 +61,7 @@ def event_days(calendar: pl.DataFrame, year: int, around: int = SESSIONS_AROUND)
 
 
 def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> pl.DataFrame:
-    """offset, date: the sessions from the `around`th before rank day (the last session on or before it)
+    """session_offset, date: the sessions from the `around`th before rank day (the last session on or before it)
     to the `around`th after `recon_close`, offsets counted from `recon_close` (0)."""
     # Three calendar days per session and two weeks' margin reach far enough past any holidays.
     days = sessions(rank_day - timedelta(days=3 * around + 14), recon_close + timedelta(days=3 * around + 14))
@@ -68,11 +69,11 @@ def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> 
     close = max(i for i, d in enumerate(days) if d <= recon_close)
     span = days[rank - around:close + around + 1]
     start = rank - around - close
-    return pl.DataFrame({"offset": range(start, start + len(span)), "date": span}, schema=WINDOW_SCHEMA)
+    return pl.DataFrame({"session_offset": range(start, start + len(span)), "date": span}, schema=WINDOW_SCHEMA)
 
 
 def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None = None) -> pl.DataFrame:
-    """group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of its
+    """list_group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of its
     annual reconstitution.
 
     With `calendar` (recon_calendar rows), the lists are placed as membership places them
@@ -84,11 +85,11 @@ def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | No
         placed = place_lists(final.with_columns(pl.col("change").alias("kind")), review_dates(calendar))
         annual = (pl.col("review_type") == "annual_reconstitution") & (pl.col("review_year") == year)
         final = placed.filter(annual | pl.col("as_of_date").is_null())
-    return final.select(pl.col("change").alias("group"), "symbol").unique().sort("group", "symbol")
+    return final.select(pl.col("change").alias("list_group"), "symbol").unique().sort("list_group", "symbol")
 
 
 def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays) -> pl.DataFrame:
-    """group, symbol, offset, date, close, reference_close, normalized: each listed symbol with a
+    """list_group, symbol, session_offset, date, close, reference_close, normalized: each listed symbol with a
     reference close, on each window session it has a close. `prices`: date, symbol, close."""
     symbols = listed["symbol"].unique()
     mine = prices.lazy().filter(pl.col("symbol").is_in(symbols.implode()))
@@ -97,23 +98,43 @@ def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays
     return (listed.lazy().join(reference, on="symbol")
             .join(mine.join(days.window.lazy(), on="date"), on="symbol")
             .with_columns((pl.col("close") / pl.col("reference_close")).alias("normalized"))
-            .select(list(PATH_SCHEMA)).sort("group", "symbol", "offset").collect().cast(PATH_SCHEMA))
+            .select(list(PATH_SCHEMA)).sort("list_group", "symbol", "session_offset").collect().cast(PATH_SCHEMA))
 
 
 def group_paths(paths: pl.DataFrame) -> pl.DataFrame:
-    """group, offset, date, symbols, median, mean of the normalized closes, per group and session
-    (sessions where no symbol of the group has a close are left out)."""
-    return (paths.group_by("group", "offset", "date")
+    """list_group, session_offset, date, symbols, median, mean of the normalized closes, per group and session
+    (sessions where no symbol of the group has a close are left out).
+
+    Each mean sums its values in ascending order, whatever order the rows came in: the same closes give
+    the same bits (docs/reliability.md, bit-identical rebuilds)."""
+    return (paths.group_by("list_group", "session_offset", "date")
             .agg(pl.len().alias("symbols"), pl.col("normalized").median().alias("median"),
-                 pl.col("normalized").mean().alias("mean"))
-            .sort("group", "offset").cast(EFFECT_SCHEMA))
+                 pl.col("normalized").sort().mean().alias("mean"))
+            .sort("list_group", "session_offset").cast(EFFECT_SCHEMA))
 
 
 def index_path(levels: pl.DataFrame | None, days: EventDays) -> pl.DataFrame:
     """The index's price-return level normalized by its last level on or before rank day, on the window's
-    sessions, as a path of group and symbol `index`; empty when the index has no level by rank day."""
+    sessions, as a path of list_group and symbol `index`; empty when the index has no level by rank day."""
     if levels is None:
         return pl.DataFrame(schema=PATH_SCHEMA)
     series = levels.select("date", pl.col("price_return").alias("close"), symbol=pl.lit(INDEX_GROUP))
-    listed = pl.DataFrame({"group": [INDEX_GROUP], "symbol": [INDEX_GROUP]})
+    listed = pl.DataFrame({"list_group": [INDEX_GROUP], "symbol": [INDEX_GROUP]})
     return normalized_paths(series, listed, days)
+
+
+def index_sources(levels: pl.DataFrame | None, days: EventDays) -> list[str]:
+    """The `price_source` labels of the index levels on the window's sessions (what the index path rests
+    on; lib/market/provenance.py), sorted; none when the levels carry no label."""
+    if levels is None or COLUMN not in levels.columns:
+        return []
+    window = levels.filter(pl.col("date").is_in(days.window["date"].implode()))
+    return sorted(window[COLUMN].drop_nulls().unique().to_list())
+
+
+def sources_line(sources: dict[str, str]) -> str:
+    """Which prices each group rests on, in words: `addition, deletion: imported file p.csv; index: synthetic`."""
+    by_label: dict[str, list[str]] = {}
+    for group in sorted(sources):
+        by_label.setdefault(sources[group], []).append(group)
+    return "; ".join(f"{', '.join(groups)}: {label}" for label, groups in by_label.items()) or "no prices"
