@@ -18,6 +18,8 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
+_CORRECTED = ("Null for a row the parser read; for a row a user's correction added, the corrections file and its "
+              "line (`raw/<year>/corrections.csv:<line>`).")
 
 COLUMNS: dict[str, dict[str, str]] = {
     "source_documents": {
@@ -41,6 +43,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "source_sha256": _SHA,
         "source_page": _PAGE,
         "source_line": _LINE,
+        "corrected_by": _CORRECTED,
     },
     "constituent_changes": {
         "recon_year": _YEAR,
@@ -55,6 +58,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "source_sha256": _SHA,
         "source_page": _PAGE,
         "source_line": _LINE,
+        "corrected_by": _CORRECTED,
     },
     "recon_calendar": {
         "recon_year": "The reconstitution year the review belongs to.",

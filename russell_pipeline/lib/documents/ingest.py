@@ -12,8 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.documents.corrections import Correction, read_corrections, ready_entry, settle
 from russell_pipeline.lib.documents.limits import Limits
-from russell_pipeline.lib.documents.raw_files import list_year
+from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year
 from russell_pipeline.lib.documents.reading import (
     CHANGE_COLUMNS,
     CONSTITUENT_COLUMNS,
@@ -40,6 +41,22 @@ UNREAD_LINE_COLUMNS = {"source_sha256": pl.String, **UNREAD_COLUMNS}
 
 
 @dataclass(frozen=True)
+class DocumentState:
+    """What became of one document of a year: read (with its rows) or refused (and why)."""
+
+    path: str  # raw/<year>/<file>
+    rows: int
+    refused: str | None = None  # the one-line reason, without the path
+    unread: tuple[str, ...] = ()  # the corrections.csv entry that settles each unread line, ready to paste
+    what: str = ""  # what it is: `additions, Russell 3000, final`
+
+    def line(self) -> str:
+        if self.refused:
+            return f"{self.path}: refused: {self.refused}"
+        return f"{self.path}: read, {self.rows} rows" + (f" ({self.what})" if self.what else "")
+
+
+@dataclass(frozen=True)
 class YearTables:
     source_documents: pl.DataFrame
     constituents: pl.DataFrame
@@ -47,6 +64,9 @@ class YearTables:
     page_stats: pl.DataFrame
     unread: pl.DataFrame  # UNREAD_LINE_COLUMNS: lines holding data no row was read from
     skipped: tuple[str, ...] = ()  # junk files left unread, one line each
+    documents: tuple[DocumentState, ...] = ()  # every document of the year, in name order
+    refusal: str | None = None  # one line: why nothing of the year may be written
+    corrections: int = 0  # entries of raw/<year>/corrections.csv applied
 
 
 def _read_or_error(path: Path, limits: Limits, root: Path) -> Document | InputError:
@@ -54,19 +74,6 @@ def _read_or_error(path: Path, limits: Limits, root: Path) -> Document | InputEr
         return read_document(path, limits, root)
     except InputError as err:
         return err
-
-
-def _read_all(paths: list[Path], raw: Path, limits: Limits) -> list[Document]:
-    """Every document of the folder; every bad one is named in one InputError (a build reports them all)."""
-    read = partial(_read_or_error, limits=limits, root=raw)
-    out = _read_each(read, paths)
-    errors = [r for r in out if isinstance(r, InputError)]
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        folder = paths[0].parent.relative_to(raw.parent) if paths[0].is_relative_to(raw.parent) else paths[0].parent
-        raise InputError(folder, f"{len(errors)} documents cannot be read: " + "; ".join(map(str, errors)))
-    return out
 
 
 def _read_each(read, paths: list[Path]) -> list:
@@ -82,34 +89,43 @@ def _read_each(read, paths: list[Path]) -> list:
 
 
 def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
-    """Parse every document under `raw/<year>/`; bad documents raise one InputError naming each.
+    """`read_year`, raising its refusal as one InputError."""
+    tables = read_year(raw, year, limits)
+    if tables.refusal:
+        path, _, problem = tables.refusal.partition(": ")
+        raise InputError(path, problem)
+    return tables
 
+
+def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
+    """Every document under `raw/<year>/`, each read or refused, with the user's corrections applied.
+
+    One refused document refuses the year (`refusal`: nothing of it may be written), but every
+    document's state is kept, and the tables hold the rows of every document that could be read.
     `limits`: the document bounds (the settings' `limits`).
     """
-    folder = list_year(raw, year)
-    docs = _read_all(folder.documents, raw, limits or Limits())
-    sources = pl.DataFrame(
-        [
-            {
-                "recon_year": year,
-                "path": Path(d.path).relative_to(raw.parent).as_posix()
-                if Path(d.path).is_relative_to(raw.parent)
-                else str(d.path),
-                "sha256": d.sha256,
-                "bytes": d.bytes,
-                "pages": d.pages,
-                "doc_type": d.doc_type,
-                "index_name": d.index_name,
-                "stage": d.stage,
-                "as_of_date": d.as_of_date,
-                "rows": d.rows.height,
-            }
-            for d in docs
-        ],
-        schema=SOURCE_COLUMNS,
-    )
+    try:
+        folder = list_year(raw, year)
+    except InputError as err:  # a name that cannot be read as it is stored: the year stops there
+        return _empty(year, str(InputError(_shown(Path(err.path), raw), err.problem)))
+    found = _read_each(partial(_read_or_error, limits=limits or Limits(), root=raw), folder.documents)
+    source = _shown(folder.corrections, raw)
+    entries, problems = _corrections(folder, source, year)
+    docs, states = [], []
+    for path, got in zip(folder.documents, found, strict=True):
+        shown = _shown(path, raw)
+        if isinstance(got, InputError):
+            states.append(DocumentState(shown, 0, got.problem))
+            continue
+        try:
+            got = settle(got, tuple(e for e in entries if e.document == path.name), source)
+        except InputError as err:
+            problems.append(str(err))
+        docs.append(got)
+        states.append(DocumentState(shown, got.rows.height, got.unread_problem(), tuple(
+            ready_entry(path.name, p, n) for p, n, _ in got.unread.iter_rows()), _what(got)))
     return YearTables(
-        source_documents=sources,
+        source_documents=_sources(docs, raw, year),
         constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
         constituent_changes=_stack(docs, ("additions", "deletions"), CHANGE_COLUMNS, year),
         page_stats=_stack_frames([d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
@@ -117,7 +133,74 @@ def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTable
         unread=_stack_frames([d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
                              UNREAD_LINE_COLUMNS),
         skipped=tuple(folder.skipped),
+        documents=tuple(states),
+        refusal=_refusal(problems, states, year),
+        corrections=sum(d.corrections for d in docs),
     )
+
+
+def read_one(path: Path, limits: Limits | None = None) -> Document:
+    """One document as `parse` reads it: under a year folder (`raw/<year>/`), with the entries of that
+    folder's corrections.csv that name it applied; a bad document or entry is one InputError."""
+    doc = read_document(path, limits)
+    folder = path.parent
+    corrections = folder / CORRECTIONS
+    if folder.name.isdigit() and len(folder.name) == 4 and corrections.is_file():
+        source = f"raw/{folder.name}/{CORRECTIONS}"  # as the lake's rows name it (`corrected_by`)
+        entries = read_corrections(corrections, source)
+        doc = settle(doc, tuple(e for e in entries if e.document == path.name), source)
+    return doc
+
+
+def _empty(year: int, refusal: str) -> YearTables:
+    return YearTables(_sources([], Path(), year), _stack([], "", CONSTITUENT_COLUMNS, year),
+                      _stack([], "", CHANGE_COLUMNS, year), _stack_frames([], PAGE_STAT_COLUMNS),
+                      _stack_frames([], UNREAD_LINE_COLUMNS), refusal=refusal)
+
+
+def _what(doc: Document) -> str:
+    return ", ".join(v or "-" for v in (doc.doc_type, doc.index_name, doc.stage))
+
+
+def _shown(path: Path | None, raw: Path) -> str:
+    """A path under raw/ as the tables show it: `raw/<year>/<file>`."""
+    if path is None:
+        return ""
+    return path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
+
+
+def _corrections(folder: YearFolder, source: str, year: int) -> tuple[tuple[Correction, ...], list[str]]:
+    """The year's corrections, and the one-line problem of a file that cannot be applied."""
+    if folder.corrections is None:
+        return (), []
+    try:
+        entries = read_corrections(folder.corrections, source)
+    except InputError as err:
+        return (), [str(err)]
+    names = {p.name for p in folder.documents}
+    stray = next((e for e in entries if e.document not in names), None)
+    if stray is not None:
+        return (), [str(InputError(source, f"line {stray.at}: {stray.document} is not a document under "
+                                           f"raw/{year}/; nothing changed"))]
+    return entries, []
+
+
+def _refusal(problems: list[str], states: list[DocumentState], year: int) -> str | None:
+    """One line: the corrections file's problem, else each refused document's."""
+    if problems:
+        return "; ".join(problems)
+    refused = [f"{s.path}: {s.refused}" for s in states if s.refused]
+    if len(refused) > 1:
+        return f"raw/{year}: {len(refused)} documents cannot be read: " + "; ".join(refused)
+    return refused[0] if refused else None
+
+
+def _sources(docs: list[Document], raw: Path, year: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"recon_year": year, "path": _shown(Path(d.path), raw), "sha256": d.sha256, "bytes": d.bytes,
+          "pages": d.pages, "doc_type": d.doc_type, "index_name": d.index_name, "stage": d.stage,
+          "as_of_date": d.as_of_date, "rows": d.rows.height} for d in docs],
+        schema=SOURCE_COLUMNS)
 
 
 def _stack_frames(frames: list[pl.DataFrame], columns: dict) -> pl.DataFrame:

@@ -40,10 +40,15 @@ JUNK = (
 )
 
 
+# The user's corrections of lines the parser could not read (corrections.py): an input, not a document.
+CORRECTIONS = "corrections.csv"
+
+
 @dataclass(frozen=True)
 class YearFolder:
     documents: list[Path]  # to be read, in name order
     skipped: list[str]  # one line each: `<path>: skipped (<why>)`
+    corrections: Path | None = None  # raw/<year>/corrections.csv, when there is one
 
 
 def junk_reason(name: str) -> str | None:
@@ -56,7 +61,7 @@ def list_year(raw: Path, year: int) -> YearFolder:
     folder = raw / str(year)
     if not folder.is_dir():
         return YearFolder([], [])
-    documents, skipped = [], []
+    documents, skipped, corrections = [], [], None
     for path in sorted(folder.iterdir()):
         hidden = [ch for ch in path.name if unicodedata.category(ch) in ("Cc", "Cf")]
         if hidden:  # a newline, a right-to-left override (U+202E): the name would not read as it is stored
@@ -64,13 +69,15 @@ def list_year(raw: Path, year: int) -> YearFolder:
             raise InputError(folder / shown, f"file name holds a control or bidi character "
                                              f"({', '.join(f'U+{ord(ch):04X}' for ch in hidden)}): rename it")
         why = junk_reason(path.name)
-        if why is not None:
+        if path.name == CORRECTIONS:
+            corrections = path
+        elif why is not None:
             skipped.append(f"{path}: skipped ({why})")
         elif path.name.startswith("."):
             raise InputError(path, "hidden file: rename it without the leading dot to have it read, or remove it")
         else:
             documents.append(path)
-    return YearFolder(documents, skipped)
+    return YearFolder(documents, skipped, corrections)
 
 
 def read_limited(path: str | Path, limits: Limits, root: Path | None = None) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -24,11 +24,13 @@ from russell_pipeline.lib.errors import InputError
 CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64, "as_of_date": pl.Date, "index_name": pl.String, "company": pl.String,
     "symbol": pl.String, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "corrected_by": pl.String,  # an extra column after the contract: a row a user's correction added
 }
 CHANGE_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64, "index_name": pl.String, "change": pl.String, "stage": pl.String,
     "company": pl.String, "symbol": pl.String, "sector": pl.String, "classification": pl.String,
     "as_of_date": pl.Date, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "corrected_by": pl.String,
 }
 PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
 # Lines holding data the parser did not read (a lost row): where, and what they say.
@@ -75,6 +77,9 @@ class Document:
     page_stats: pl.DataFrame  # page, candidate_lines (rows + unread lines), rows
     unread: pl.DataFrame  # UNREAD_COLUMNS: one row per line whose data no row took
     classification: str | None = None  # ICB | RGS for change lists with a sector column
+    row_tables: tuple[int, ...] = ()  # each row's table (0: the left one of side-by-side tables)
+    unread_tables: dict = field(default_factory=dict)  # (page, line) of an unread line -> its tables
+    corrections: int = 0  # entries of raw/<year>/corrections.csv applied (corrections.py)
 
     def unread_problem(self) -> str | None:
         """One line naming each unread line (page, line, text), or None when every data line was read."""
@@ -120,7 +125,8 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     classification = parsed.classification if doc_type in CHANGE_TYPES else None
     rows = _rows(doc_type, parsed, sha, index_name, stage, as_of, classification)
     return Document(str(path), sha, len(data), len(layer.pages), doc_type, index_name, stage, as_of,
-                    lines, rows, stats, unread, classification)
+                    lines, rows, stats, unread, classification, tuple(r.table for r in parsed.rows) if is_list else (),
+                    {(u.page, u.line): u.tables for u in parsed.unread} if is_list else {})
 
 
 def empty_rows(doc_type: str) -> pl.DataFrame:
@@ -138,6 +144,7 @@ def _rows(doc_type: str, parsed: ParsedList, sha: str, index_name: str | None, s
         "company": [r.company for r in parsed.rows], "symbol": [r.symbol for r in parsed.rows],
         "source_sha256": sha, "source_page": [r.page for r in parsed.rows],
         "source_line": [r.line for r in parsed.rows], "index_name": index_name, "as_of_date": as_of,
+        "corrected_by": None,
     }
     if doc_type != "membership_list":
         common |= {"change": doc_type.removesuffix("s"), "stage": stage,
