@@ -82,7 +82,8 @@ def cmd_parse(args, settings: Settings) -> int:
         doc.as_of_date.year if doc.as_of_date else None)
     rows = doc.rows.with_columns(recon_year=pl.lit(year, pl.Int64)).select(["recon_year", *doc.rows.columns])
     _emit(rows, args.format)
-    print(f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows",
+    dated = f"dated {doc.as_of_date} ({doc.date_source})" if doc.as_of_date else f"no date ({doc.date_source or '-'})"
+    print(f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows, {dated}",
           file=sys.stderr)
     return 0
 

@@ -271,7 +271,7 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
     seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2016"'))["assetObservations"]
     assert _metadata(seen[0]["metadataEntries"])["status"] == "not materialized: no documents under raw/2016/"
     [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
-    assert documents["2020"]["partition_documents"] == f"- {path}: read, 256 rows (deletions, Russell Microcap, final)"
+    assert documents["2020"]["partition_documents"] == f"- {path}: read, 256 rows (deletions, Russell Microcap, final, no date: the folder's year)"
 
 
 def test_each_pro_forma_partition_shows_its_trade_facts(server):

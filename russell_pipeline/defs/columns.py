@@ -31,8 +31,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules` or `unknown`.",
         "index_name": "The index the title names (`Russell 3000`); null when it names none.",
         "stage": "`preliminary`, `update` or `final` (change lists only).",
-        "as_of_date": "The date the document prints, else its PDF metadata date.",
+        "as_of_date": "The document's date: the date its text prints, else its file name's, else its PDF's creation date.",
         "rows": "Rows parsed from it.",
+        "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the PDF's "
+                       "creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
     },
     "constituents": {
         "recon_year": _YEAR,

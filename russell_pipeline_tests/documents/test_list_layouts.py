@@ -178,7 +178,7 @@ def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
     rows = pl.read_csv(done.stdout)
     assert rows.select("recon_year", "symbol", "change").rows()[:2] == [(2024, "AAPL", "addition"),
                                                                        (2024, "BRK.B", "addition")]
-    assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows\n"
+    assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows, no date (folder)\n"
 
 
 # --- The parser on positioned lines built by hand (edges the documents above do not reach) ------

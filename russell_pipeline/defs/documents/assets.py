@@ -86,7 +86,7 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context, store, CHECKS, results, staged.values(),
-            {"documents": {str(y): digests.documents_inputs(digests.year_files(store.raw, y)) for y in years}},
+            {"documents": {str(y): digests.year_inputs(store.raw, y) for y in years}},
             {name: with_table_facts(store, staged[name], {str(y): partition_facts(
                 str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y)) for y in years}) for name in TABLES},
         )

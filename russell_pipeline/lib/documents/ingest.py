@@ -3,6 +3,7 @@ constituent_changes) and the page statistics the row-count check reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.corrections import Correction, read_corrections, ready_entry, settle
 from russell_pipeline.lib.documents.limits import Limits
-from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year
+from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year, same_bytes_elsewhere
 from russell_pipeline.lib.documents.reading import (
     CHANGE_COLUMNS,
     CONSTITUENT_COLUMNS,
+    LIST_TYPES,
     UNREAD_COLUMNS,
     Document,
     read_document,
@@ -35,6 +38,7 @@ SOURCE_COLUMNS = {
     "stage": pl.String,
     "as_of_date": pl.Date,
     "rows": pl.Int64,
+    "date_source": pl.String,
 }
 PAGE_STAT_COLUMNS = {"source_sha256": pl.String, "page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
 UNREAD_LINE_COLUMNS = {"source_sha256": pl.String, **UNREAD_COLUMNS}
@@ -121,9 +125,12 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
             got = settle(got, tuple(e for e in entries if e.document == path.name), source)
         except InputError as err:
             problems.append(str(err))
+        dated = dating.decide(got.evidence, year, got.doc_type in LIST_TYPES, got.doc_type == "membership_list")
+        got = dataclasses.replace(got, date_source=dated.source)
         docs.append(got)
-        states.append(DocumentState(shown, got.rows.height, got.unread_problem(), tuple(
+        states.append(DocumentState(shown, got.rows.height, dated.problem or got.unread_problem(), tuple(
             ready_entry(path.name, p, n) for p, n, _ in got.unread.iter_rows()), _what(got)))
+    states = _identities(docs, states, raw, year)
     return YearTables(
         source_documents=_sources(docs, raw, year),
         constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
@@ -140,12 +147,18 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
 
 
 def read_one(path: Path, limits: Limits | None = None) -> Document:
-    """One document as `parse` reads it: under a year folder (`raw/<year>/`), with the entries of that
-    folder's corrections.csv that name it applied; a bad document or entry is one InputError."""
+    """One document as `parse` reads it: under a year folder (`raw/<year>/`), dated against that year
+    (dating.py) and with the entries of that folder's corrections.csv that name it applied; a bad
+    document, date or entry is one InputError."""
     doc = read_document(path, limits)
     folder = path.parent
+    year = int(folder.name) if folder.name.isdigit() and len(folder.name) == 4 else None
+    dated = dating.decide(doc.evidence, year, doc.doc_type in LIST_TYPES, doc.doc_type == "membership_list")
+    if dated.problem:
+        raise InputError(path, dated.problem)
+    doc = dataclasses.replace(doc, date_source=dated.source)
     corrections = folder / CORRECTIONS
-    if folder.name.isdigit() and len(folder.name) == 4 and corrections.is_file():
+    if year is not None and corrections.is_file():
         source = f"raw/{folder.name}/{CORRECTIONS}"  # as the lake's rows name it (`corrected_by`)
         entries = read_corrections(corrections, source)
         doc = settle(doc, tuple(e for e in entries if e.document == path.name), source)
@@ -159,7 +172,50 @@ def _empty(year: int, refusal: str) -> YearTables:
 
 
 def _what(doc: Document) -> str:
-    return ", ".join(v or "-" for v in (doc.doc_type, doc.index_name, doc.stage))
+    dated = f"dated {doc.as_of_date} by its {doc.date_source.replace('_', ' ')}" if doc.as_of_date else (
+        f"no date: the {doc.date_source}'s year" if doc.date_source else "no date")
+    return ", ".join([*(v or "-" for v in (doc.doc_type, doc.index_name, doc.stage)), dated])
+
+
+def _identities(docs: list[Document], states: list[DocumentState], raw: Path, year: int) -> list[DocumentState]:
+    """The states with every document that is not a document of its own refused: a copy of a file
+    anywhere under raw/ (same sha256: the first copy whose date fits its folder is read, the others
+    are refused naming it), and two lists claiming to be the same version (index, kind, stage, date)."""
+    state = {s.path: s for s in states}
+    shown = {d.sha256: [] for d in docs}
+    for d in docs:
+        shown[d.sha256].append((_shown(Path(d.path), raw), d))
+    elsewhere = same_bytes_elsewhere(raw, year, {d.sha256: d.bytes for d in docs})
+    why: dict[str, str] = {}
+    for sha, mine in shown.items():
+        doc = mine[0][1]
+        copies = sorted([*(p for p, _ in mine), *(_shown(p, raw) for p, s in elsewhere if s == sha)])
+        if len(copies) < 2:
+            continue
+        # The copy to read: its date fits its folder; a copy whose file name also carries the date first.
+        fits = sorted((c for c in copies if not dating.decide(doc.evidence.with_name(c), int(c.split("/")[-2]),
+                                                       doc.doc_type in LIST_TYPES,
+                                                       doc.doc_type == "membership_list").problem),
+                      key=lambda c: (dating.name_date(c) is None, c))
+        for path, _ in mine:
+            if fits and path != fits[0]:
+                why[path] = (f"same content as {fits[0]} (sha256 {sha[:12]}...): a document is read once, "
+                             "remove this copy")
+    claims: dict[tuple, list[tuple[str, Document]]] = {}
+    for d in docs:
+        path = _shown(Path(d.path), raw)
+        if d.doc_type in LIST_TYPES and not state[path].refused and path not in why:
+            claims.setdefault((d.doc_type, d.index_name, d.stage, d.as_of_date), []).append((path, d))
+    for (kind, index, stage, as_of), versions in claims.items():
+        if len({d.sha256 for _, d in versions}) < 2:
+            continue
+        names = " and ".join(p for p, _ in versions)
+        what = " ".join(v for v in (index, stage, kind.replace("_", " ")) if v) + (f" of {as_of}" if as_of else "")
+        rows = " vs ".join(str(d.rows.height) for _, d in versions)
+        for path, _ in versions:
+            why[path] = (f"conflicting versions: {names} are both the {what} but differ ({rows} rows): keep the "
+                         "right one and remove the other")
+    return [dataclasses.replace(s, refused=s.refused or why.get(s.path)) for s in states]
 
 
 def _shown(path: Path | None, raw: Path) -> str:
@@ -199,7 +255,7 @@ def _sources(docs: list[Document], raw: Path, year: int) -> pl.DataFrame:
     return pl.DataFrame(
         [{"recon_year": year, "path": _shown(Path(d.path), raw), "sha256": d.sha256, "bytes": d.bytes,
           "pages": d.pages, "doc_type": d.doc_type, "index_name": d.index_name, "stage": d.stage,
-          "as_of_date": d.as_of_date, "rows": d.rows.height} for d in docs],
+          "as_of_date": d.as_of_date, "rows": d.rows.height, "date_source": d.date_source} for d in docs],
         schema=SOURCE_COLUMNS)
 
 

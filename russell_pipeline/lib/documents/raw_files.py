@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import os
 import stat
 import unicodedata
@@ -78,6 +79,33 @@ def list_year(raw: Path, year: int) -> YearFolder:
         else:
             documents.append(path)
     return YearFolder(documents, skipped, corrections)
+
+
+def same_bytes_elsewhere(raw: Path, year: int, sizes: dict[str, int]) -> list[tuple[Path, str]]:
+    """(path, sha256) of every file under another year's folder of `raw` holding the same bytes as one
+    of `sizes` ({sha256: size} of this year's documents); only files of one of those sizes are hashed."""
+    wanted = set(sizes.values())
+    out = []
+    for folder in sorted(p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
+        if folder.name == str(year):
+            continue
+        for path in sorted(folder.iterdir()):
+            if junk_reason(path.name) is not None or path.name == CORRECTIONS or path.is_symlink() \
+                    or not path.is_file() or path.stat().st_size not in wanted:
+                continue
+            sha = file_sha256(path)
+            if sha in sizes:
+                out.append((path, sha))
+    return out
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_limited(path: str | Path, limits: Limits, root: Path | None = None) -> bytes:
