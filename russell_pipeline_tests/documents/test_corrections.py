@@ -154,3 +154,21 @@ def test_parse_prints_the_ready_entry_then_reads_the_settled_document(year):
     rows = pl.read_csv(done.stdout.encode())
     assert rows.select("symbol", "corrected_by").rows() == [("ACME", None), ("BETA", "raw/2023/corrections.csv:2"),
                                                             ("GAMM", None)]
+
+
+def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
+    """Page by page, the left table's rows top to bottom, then the right one's; page and line exact."""
+    from russell_pipeline_tests.documents.layouts import draw, render
+
+    data, expected, _ = render(draw(87))  # a two-up Russell 3000 membership list over several pages
+    root = tmp_path / "lake"
+    (root / "raw" / "2025").mkdir(parents=True)
+    (root / "raw" / "2025" / "membership.pdf").write_bytes(data)
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([documents], resources=resources_for(root), instance=instance,
+                              partition_key="2025").success
+    stored = Lake(root).read("constituents")
+    assert stored.select("source_page", "company", "symbol").rows() == [(p, c, s) for p, c, s, _ in expected]
+    assert len({p for p, *_ in expected}) > 1
+    lines = stored.filter(pl.col("source_page") == 1)["source_line"].to_list()
+    assert lines != sorted(lines)  # the right table's first row shares a line with the left one's
