@@ -65,10 +65,11 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
 
 
 def cmd_parse(args, settings: Settings) -> int:
-    from russell_pipeline.lib.documents.reading import read_document
+    from russell_pipeline.lib.documents.corrections import ready_entry
+    from russell_pipeline.lib.documents.ingest import read_one
 
     path = Path(args.file)
-    doc = read_document(path, settings.limits)
+    doc = read_one(path, settings.limits)
     if doc.doc_type == "schedule":  # only a schedule needs the calendar rules (and NYSE sessions)
         from russell_pipeline.lib.calendar.published import read_schedule
 
@@ -77,15 +78,20 @@ def cmd_parse(args, settings: Settings) -> int:
         _emit(schedule.rows, args.format)
         print(f"{path}: schedule, {doc.index_name or '-'}, {schedule.rows.height} calendar rows", file=sys.stderr)
         return 0
-    # A data line the parser could not read is an error, as in the pipeline (rows_match_pages blocks).
+    # A data line the parser could not read is an error, as in the pipeline; each is followed by the
+    # raw/<year>/corrections.csv entry that settles it, on a line of its own, ready to paste.
     if doc.unread_problem():
-        raise InputError(path, doc.unread_problem())
+        print(f"error: {InputError(path, doc.unread_problem())}", file=sys.stderr)
+        for page, line, _ in doc.unread.iter_rows():
+            print(ready_entry(path.name, page, line), file=sys.stderr)
+        return 1
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
     year = int(path.parent.name) if path.parent.name.isdigit() else (
         doc.as_of_date.year if doc.as_of_date else None)
     rows = doc.rows.with_columns(recon_year=pl.lit(year, pl.Int64)).select(["recon_year", *doc.rows.columns])
     _emit(rows, args.format)
-    print(f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows",
+    dated = f"dated {doc.as_of_date} ({doc.date_source})" if doc.as_of_date else f"no date ({doc.date_source or '-'})"
+    print(f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows, {dated}",
           file=sys.stderr)
     return 0
 

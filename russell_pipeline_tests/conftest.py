@@ -36,6 +36,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--layouts", type=int, default=500, metavar="N",
+                     help="how many randomly drawn list layouts documents/test_generated_layouts.py reads "
+                          "(seeds 0..N-1; default 500, what CI runs)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs the test files on every core (pytest-xdist, `--dist loadfile`): the `slow`
     tests come first, so that the files holding the long builds are handed out first and no worker

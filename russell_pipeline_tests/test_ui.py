@@ -288,7 +288,7 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
     seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2016"'))["assetObservations"]
     assert _metadata(seen[0]["metadataEntries"])["status"] == "not materialized: no documents under raw/2016/"
     [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
-    assert documents["2020"]["partition_documents"] == f"- `{path}`: deletions, Russell Microcap, final, 256 rows"
+    assert documents["2020"]["partition_documents"] == f"- {path}: read, 256 rows (deletions, Russell Microcap, final, no date: the folder's year)"
 
 
 def test_each_pro_forma_partition_shows_its_trade_facts(server):
@@ -569,17 +569,18 @@ def test_a_refused_document_says_where_on_its_failed_partition(browser, server, 
                               cwd=root, capture_output=True, text=True, timeout=600, check=False)
     finally:
         bad.unlink()
-    where = ("line holding data no row was read from: path=raw/2023/zz-adds.txt, page=1, line=5, "
-             "text=BETA INDUSTRIES BE TA Technology")
+    where = ("raw/2023/zz-adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
+             "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")
     assert done.returncode == 1 and where in done.stdout + done.stderr, done.stdout + done.stderr
+    assert "zz-adds.txt,1,5,not_a_row,,," in done.stdout.splitlines()  # the entry that settles it, ready to paste
     # Through GraphQL: the partition's latest observation says why it failed.
     data = server.graphql('{ assetOrError(assetKey: {path: ["source_documents"]}) { ... on Asset { '
                           'assetObservations(partitions: ["2023"], limit: 1) { metadataEntries { label '
                           '... on TextMetadataEntry { text } } } } } }')
     [observation] = data["assetOrError"]["assetObservations"]
     status = {e["label"]: e.get("text") for e in observation["metadataEntries"]}["status"]
-    assert status.startswith("failed: blocking check failed") and where in status
+    assert status == f"failed: {where}"
     # In the browser: the failed partition's page shows the reason beside the failure.
     page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2023")
-    expect(page.get_by_text(re.compile(r"raw/2023/zz-adds\.txt, page=1, line=5")).first).to_be_visible(
+    expect(page.get_by_text(re.compile(r"raw/2023/zz-adds\.txt: 1 line\(s\) hold data")).first).to_be_visible(
         timeout=WAIT_MS)

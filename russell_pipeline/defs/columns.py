@@ -26,6 +26,8 @@ _GROUP_PRICE_SOURCE = ("Where the prices of the row's list group come from: `syn
                        "`market file <name>` or `imported file <name>`; the `index` group's are its levels'.")
 _SESSION_OFFSET = ("NYSE sessions from `recon_close` (0); negative before it. The window starts 20 sessions "
                    "before rank day.")
+_CORRECTED = ("Null for a row the parser read; for a row a user's correction added, the corrections file and its "
+              "line (`raw/<year>/corrections.csv:<line>`).")
 
 COLUMNS: dict[str, dict[str, str]] = {
     "source_documents": {
@@ -37,8 +39,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules` or `unknown`.",
         "index_name": "The index the title names (`Russell 3000`); null when it names none.",
         "stage": "`preliminary`, `update` or `final` (change lists only).",
-        "as_of_date": "The date the document prints, else its PDF metadata date.",
+        "as_of_date": "The document's date: the date its text prints, else its file name's, else its PDF's creation date.",
         "rows": "Rows parsed from it.",
+        "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the PDF's "
+                       "creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
     },
     "constituents": {
         "recon_year": _YEAR,
@@ -49,6 +53,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "source_sha256": _SHA,
         "source_page": _PAGE,
         "source_line": _LINE,
+        "corrected_by": _CORRECTED,
     },
     "constituent_changes": {
         "recon_year": _YEAR,
@@ -63,6 +68,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "source_sha256": _SHA,
         "source_page": _PAGE,
         "source_line": _LINE,
+        "corrected_by": _CORRECTED,
     },
     "recon_calendar": {
         "recon_year": "The reconstitution year the review belongs to.",

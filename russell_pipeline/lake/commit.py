@@ -111,14 +111,16 @@ def _why(result: dg.AssetCheckResult) -> str:
     return f"{result.asset_key.to_user_string()}.{result.check_name} ({text})"
 
 
-def refuse(context: dg.AssetExecutionContext, assets: Iterable[str], reason: str) -> Iterator[dg.AssetObservation]:
+def refuse(context: dg.AssetExecutionContext, assets: Iterable[str], reason: str,
+           facts: dict[str, dict] | None = None) -> Iterator[dg.AssetObservation]:
     """Fail the step with `reason` (one line), first observing each of the run's partitions of
-    `assets` with `status: failed: <reason>`: the failed partition's page in the UI says why, above
-    the facts of the data it still holds."""
+    `assets` with `status: failed: <reason>` and that partition's `facts` ({key: metadata}): the
+    failed partition's page in the UI says why, above the facts of the data it still holds."""
     keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
     for asset in assets:
         for key in keys:
-            yield dg.AssetObservation(asset_key=asset, partition=key, metadata={STATUS: f"{FAILED}: {reason}"})
+            yield dg.AssetObservation(asset_key=asset, partition=key,
+                                      metadata={STATUS: f"{FAILED}: {reason}", **(facts or {}).get(key, {})})
     raise dg.Failure(description=reason, allow_retries=False)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lib.documents.raw_files import junk_reason
+from russell_pipeline.lib.documents.raw_files import file_sha256, junk_reason, same_bytes_elsewhere
 from russell_pipeline.planning.code_versions import code_version
 
 # Each asset's code version (planning/code_versions.py): its definitions module and every lib/
@@ -48,14 +48,6 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
     """(name, sha256) of every entry under raw/<year>/ but editor and OS junk: hidden files and links
     too (not followed), so a change to any of them is noticed and its run refuses it with one line."""
@@ -73,9 +65,20 @@ def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
     return out
 
 
-def documents_inputs(files: list[tuple[str, str]]) -> str:
-    """A year's documents: (file name, sha256) of every file under raw/<year>/."""
-    return digest(CODE_VERSIONS["documents"], sorted(files))
+def documents_inputs(files: list[tuple[str, str]], copies: list[tuple[str, str]] = ()) -> str:
+    """A year's documents: (file name, sha256) of every file under raw/<year>/ (its corrections.csv
+    too), and (path, sha256) of the files under other years holding the same bytes as one of them
+    (`copies`: which copy is read depends on them)."""
+    return digest(CODE_VERSIONS["documents"], sorted(files), *([sorted(copies)] if copies else []))
+
+
+def year_inputs(raw: Path, year: int) -> str:
+    """`documents_inputs` of a year as it is on disk now."""
+    files = year_files(raw, year)
+    sizes = {sha: (raw / str(year) / name).stat().st_size for name, sha in files
+             if len(sha) == 64 and not (raw / str(year) / name).is_symlink()}
+    copies = same_bytes_elsewhere(raw, year, sizes) if sizes else []
+    return documents_inputs(files, [(p.relative_to(raw).as_posix(), sha) for p, sha in copies])
 
 
 def calendar_inputs(documents: str) -> str:

@@ -117,6 +117,34 @@ def generic_reason(reason: str, key: str) -> str:
     return re.sub(rf"(?<![\d-]){re.escape(key)}(?!-?\d)", "<year>" if len(key) == 4 else "<review>", reason)
 
 
+def document_lines(result) -> list[str]:
+    """Each document of each year the run read and what became of it (`raw/2024/a.pdf: read, 215 rows`,
+    `...: refused: why`), indented under the run's line, then the raw/<year>/corrections.csv entries that
+    would settle its unread lines, one a line as it is pasted: from the facts of `source_documents`
+    (defs/documents/assets.py)."""
+    from russell_pipeline.defs.documents.assets import DOCUMENTS, UNREAD_ENTRIES
+
+    found: dict[str, list[str]] = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            seen = event.step_materialization_data.materialization
+        elif event.event_type_value == "ASSET_OBSERVATION":
+            seen = event.asset_observation_data.asset_observation
+        else:
+            continue
+        meta = seen.metadata
+        if seen.asset_key.to_user_string() != "source_documents" or DOCUMENTS not in meta:
+            continue
+        lines = [f"  {ln.removeprefix('- ')}" for ln in str(meta[DOCUMENTS].value).splitlines() if ln != "none"]
+        entries = str(getattr(meta.get(UNREAD_ENTRIES), "value", "") or "").splitlines()
+        if entries:
+            lines.append(f"  settle each line above that the parser could not read in raw/{seen.partition}/"
+                         "corrections.csv: paste its entry (or edit it into `row` with the company, symbol and "
+                         "sector the line holds):")
+        found[seen.partition] = [*lines, *entries]
+    return [line for key in sorted(found) for line in found[key]]
+
+
 def failed_checks(result) -> list[str]:
     return [f"{e.asset_check_evaluation_data.asset_key.to_user_string()}.{e.asset_check_evaluation_data.check_name}"
             for e in result.all_events
@@ -167,6 +195,9 @@ class _Runner:
             for line in failure_lines(result):
                 self.failures.append(f"{label}: {line}")
                 print(f"{label}: FAILED: {line}", file=sys.stderr, flush=True)
+            # A refused year hides none of its documents: each with its state (the UI has them for every year).
+            for line in document_lines(result):
+                print(line, flush=True)
         return result.success
 
     def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool,

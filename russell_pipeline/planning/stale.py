@@ -35,7 +35,7 @@ YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/
 
 def year_digests(store: Lake, years: list[str]) -> dict[str, dict[str, str]]:
     """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record now."""
-    docs = {y: digests.documents_inputs(digests.year_files(store.raw, int(y))) for y in years}
+    docs = {y: digests.year_inputs(store.raw, int(y)) for y in years}
     return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
 
 

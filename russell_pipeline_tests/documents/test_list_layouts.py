@@ -130,7 +130,7 @@ def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
     note.write_text("Minutes of the weekly meeting.\nNothing about indexes.\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         ingest_year(raw, 2020)
-    assert str(info.value) == (f"{note}: not a recognized FTSE Russell document "
+    assert str(info.value) == ("raw/2020/notes.txt: not a recognized FTSE Russell document "
                                "(no company list header, schedule or ground rules found)")
     note.unlink()
     assert ingest_year(raw, 2020).constituent_changes.height == 256
@@ -148,7 +148,7 @@ def test_every_bad_document_of_a_year_is_named_in_one_error(tmp_lake):
     message = str(info.value)
     assert "\n" not in message and message.startswith("raw/2020: 3 documents cannot be read: ")
     assert [part.split(": ")[0].rsplit("/", 1)[-1] for part in message.split("; ")][1:] == ["b-list.txt", "c-adds.txt"]
-    assert all(f"{raw / '2020' / name}: " in message for name in bad)
+    assert all(f"raw/2020/{name}: " in message for name in bad)
     assert pickle.loads(pickle.dumps(info.value)).args == info.value.args  # crosses worker processes
 
 
@@ -178,7 +178,7 @@ def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
     rows = pl.read_csv(done.stdout)
     assert rows.select("recon_year", "symbol", "change").rows()[:2] == [(2024, "AAPL", "addition"),
                                                                        (2024, "BRK.B", "addition")]
-    assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows\n"
+    assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows, no date (folder)\n"
 
 
 # --- The parser on positioned lines built by hand (edges the documents above do not reach) ------
@@ -332,7 +332,8 @@ def test_every_data_line_of_a_text_list_that_is_not_a_row_fails_naming_it(tmp_pa
     out = cli("parse", str(path), text=True)
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr == (f"error: {path}: 1 line(s) hold data no row was read from (not company, symbol and sector "
-                          f"in their columns): page 1 line {at}: {' '.join(line.split())!r}\n")
+                          f"in their columns): page 1 line {at}: {' '.join(line.split())!r}\n"
+                          f"deletions.txt,1,{at},not_a_row,,,\n")
 
 
 def test_a_text_list_with_only_rows_between_header_and_footer_reads_whole(tmp_path):
@@ -340,3 +341,91 @@ def test_a_text_list_with_only_rows_between_header_and_footer_reads_whole(tmp_pa
     path.write_text("\n".join(TAB_LIST) + "\n", encoding="utf-8")
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+
+
+# --- Page furniture and columns not left-aligned: samples of the families the column model reads ---
+
+NOTICE = ["For more information about Russell Indexes call us or visit www.russell.com/indexes.",
+          "Americas:", "+44-0-20-7024-6600", "© 2010 Russell Investments. All rights reserved.",
+          *[f"Legal text line {k}: Russell Investments is the owner of the trademarks contained in this material"
+            for k in range(10)]]
+
+
+def test_a_two_up_membership_list_ends_with_a_notice_spanning_both_tables(tmp_path):
+    """The last page's tables end, then a notice block starts at x=72 across both of them."""
+    xs = (38, 234, 292, 488)
+    names = [(f"ALPHA {k} CORP", f"AL{chr(65 + k)}", f"OMEGA {k} INC", f"OM{chr(65 + k)}") for k in range(12)]
+    page_1 = [(38, 60, "Russell US Indexes", 9), (38, 82, "Membership list", 14), (38, 130, "Russell 3000® Index", 12),
+              *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)], *_table(171, names[:8], xs=xs, pitch=11.8),
+              (36, 755, "June 25, 2010", 7), (571, 755, "1", 7)]
+    last = names[8:]
+    page_2 = [(38, 60, "Russell US Indexes", 9), (38, 82, "Membership list", 14),
+              *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)],
+              *_table(171, [r[:2] for r in last], xs=xs, pitch=11.8),
+              *_table(171, [("", "", *r[2:]) for r in last[:2]], xs=xs, pitch=11.8),
+              *[(72, 230 + 14 * k, text, 8) for k, text in enumerate(NOTICE)], (36, 755, "June 25, 2010", 7),
+              # the contact line printed across the tables: in the right one's company and ticker columns
+              (300, 244, "+1-877-503-6437; APAC: +65-6880-5926;", 8), (490, 244, "EMEA:", 8),
+              (571, 755, "2", 7)]
+    path = tmp_path / "ru3000_membershiplist_20100625.pdf"
+    path.write_bytes(_pdf([page_1, page_2]))
+    doc = read_document(path)
+    assert doc.unread.is_empty()
+    left, right = [r[:2] for r in names], [r[2:] for r in names]
+    assert doc.rows.select("source_page", "company", "symbol").rows() == [
+        *[(1, *r) for r in left[:8]], *[(1, *r) for r in right[:8]],
+        *[(2, *r) for r in left[8:]], *[(2, *r) for r in right[8:10]]]
+    assert doc.page_stats.rows() == [(1, 16, 16), (2, 6, 6)]
+
+
+SYMBOLS_CENTRED = [("XBIOTECH INC", "XBIT", 239.7), ("XENCOR INC", "XNCR", 241.1), ("XERIS BIOPHARMA", "XERS", 242.0),
+                   ("XOMA CORP", "XOMA", 241.3), ("ZYMEWORKS", "ZYME", 244.0)]
+
+
+def test_a_symbol_column_centred_on_one_page_reads_whole(tmp_path):
+    """A Word-made list: one page prints its Symbol column centred, a symbol starting 2.6 pt left of
+    its title; the other pages are left-aligned."""
+    header = [(38, 150, "Company", 8), (242.3, 150, "Symbol", 8), (363, 150, "Sector", 8)]
+    page_1 = [(38, 100, "Russell 3000® Index - Deletions", 12), *header,
+              *_table(165, [("ACME CORP", "ACME", "Technology"), ("BETA INC", "BETA", "Health Care")], xs=(38, 242.3, 363))]
+    page_2 = [*header, *[(x, 165 + 12 * k, text, 7) for k, (name, symbol, at) in enumerate(SYMBOLS_CENTRED)
+                         for x, text in ((38, name), (at, symbol), (363, "Health Care"))],
+              (38, 770, "FTSE Russell | Final index Deletes", 7), (571, 770, "2", 7)]
+    path = tmp_path / "ru3000-deletions-final-20250627.pdf"
+    path.write_bytes(_pdf([page_1, page_2]))
+    doc = read_document(path)
+    assert doc.unread.is_empty()
+    assert doc.rows.filter(pl.col("source_page") == 2).select("company", "symbol").rows() == [
+        (name, symbol) for name, symbol, _ in SYMBOLS_CENTRED]
+    assert doc.page_stats.rows() == [(1, 2, 2), (2, 5, 5)]
+
+
+def test_a_ticker_first_list_with_three_title_lines_on_every_page(tmp_path):
+    xs = (38, 110)
+    titles = [(38, 40, "Russell US Indexes", 9), (38, 62, "Quarterly IPO additions - Q3 2025", 14),
+              (38, 84, "RUSSELL 3000 INDEX", 10)]
+    header = [(38, 120, "Ticker", 8), (110, 120, "Company Name", 8)]
+    rows = [(f"T{chr(65 + k)}{chr(66 + k)}", f"IPO COMPANY {k} INC") for k in range(8)]
+    pages = [[*titles, *header, *_table(135, rows[:5], xs=xs), (38, 770, "ftserussell.com", 7), (571, 770, "1", 7)],
+             [*titles, *header, *_table(135, rows[5:], xs=xs), (38, 770, "ftserussell.com", 7), (571, 770, "2", 7)]]
+    path = tmp_path / "ipo-additions-q3-2025.pdf"
+    path.write_bytes(_pdf(pages))
+    doc = read_document(path)
+    assert doc.unread.is_empty() and doc.doc_type == "additions"
+    assert doc.rows.select("symbol", "company").rows() == rows
+    assert doc.page_stats.rows() == [(1, 5, 5), (2, 3, 3)]
+
+
+def test_a_row_lost_inside_a_table_still_refuses_while_the_notice_after_it_does_not():
+    """The accounting stays: a line between the header and the last row that is not a row is named;
+    the notice block under the last row (further than a row pitch, or prose across the columns) is not."""
+    lines = (_line(1, 40, (50, "RUSSELL 3000 INDEX")),  # a title in capitals above the header
+             _line(2, 90, *WITH_SECTOR),
+             _line(3, 102, (50, "ALPHA CORP"), (250, "AAA"), (330, "Energy")),
+             _line(4, 114, (50, "BETA CORP"), (250, "BE TA"), (330, "Energy")),
+             _line(5, 126, (50, "GAMMA CORP"), (250, "GGG"), (330, "Energy")),
+             _one_run(6, 138, 50, [(50, "Americas:"), (90, "+1-877-503-6437;"), (250, "APAC:"), (330, "EMEA:")]),
+             _line(7, 170, (50, "CONTACT US"), (330, "EMEA")))  # capitals, three pitches down
+    parsed, rows = _read(lines)
+    assert [r[3] for r in rows] == ["AAA", "GGG"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(1, 4, "BETA CORP BE TA Energy")]

@@ -135,19 +135,23 @@ def test_rounding_is_pythons_round():
     assert _round2(np.array(values)) == [round(v, 2) for v in values]
 
 
-def test_words_go_to_columns_by_one_search_and_titles_out_of_order_still_place_them():
-    from russell_pipeline.lib.documents.lists import Table, _split_positioned
+def test_words_go_to_the_columns_the_page_learned_side_by_side():
+    from russell_pipeline.lib.documents.columns import Column, learn, split
     from russell_pipeline.lib.documents.pdftext import Line, Word
 
     def line(*words):
         return Line(1, 1.0, tuple(Word(t, x, x + 4, k) for k, (x, t) in enumerate(words)), "")
 
-    side_by_side = (Table((("company", 10.0), ("symbol", 100.0)), True, None),
-                    Table((("company", 300.0), ("symbol", 400.0)), True, None))
-    assert _split_positioned(line((5.0, "X"), (10.0, "ACME"), (101.0, "ACM"), (299.0, "BETA"), (420.0, "BET")),
-                             side_by_side) == [
-        {"_aligned": ["company", "symbol"], "company": ["ACME"], "symbol": ["ACM"]},
-        {"_aligned": ["company"], "company": ["BETA"], "symbol": ["BET"]}]
-    # Titles not in x order: the last table, then the last column, starting at or left of the word.
-    backwards = (Table((("symbol", 200.0), ("company", 10.0)), True, None),)
-    assert _split_positioned(line((10.0, "ACME"), (205.0, "ACM")), backwards) == [{"company": ["ACM"]}]
+    columns = (Column(0, "company", 10.0, 40.0), Column(0, "symbol", 100.0, 125.0),
+               Column(1, "company", 300.0, 330.0), Column(1, "symbol", 400.0, 425.0))
+    # Left-aligned rows: each column starts taking words where its title starts.
+    model = learn(columns, [line((10.0, "ACME"), (101.0, "ACM"), (300.0, "BETA"), (400.0, "BET"))])
+    got = split(line((0.0, "X"), (10.0, "ACME"), (101.0, "ACM"), (299.0, "BETA"), (420.0, "BET")), model, 2)
+    assert got.cols == ({"company": ["ACME"], "symbol": ["ACM"]}, {"company": ["BETA"], "symbol": ["BET"]})
+    assert got.aligned == (frozenset({"company", "symbol"}), frozenset({"company"})) and not got.spans
+    # Symbols centred under their title: a short one starts right of it, a long one left of it.
+    centred = [line((10.0, "ACME"), (108.5, "AC")), line((10.0, "BETA"), (96.0, "BETAX"))]
+    model = learn(columns[:2], [Line(1, 1.0, (Word("ACME", 10, 14, 0), Word("AC", 108.5, 116.5, 1)), ""),
+                                Line(2, 2.0, (Word("BETA", 10, 14, 0), Word("BETAX", 95.0, 130.0, 1)), "")])
+    assert model.anchors[1][0] == "centre" and model.starts[1] == 95.0 - 1.5
+    assert split(centred[1], model, 1).cols == ({"company": ["BETA"], "symbol": ["BETAX"]},)

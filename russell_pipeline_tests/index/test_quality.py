@@ -402,7 +402,7 @@ def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(tmp_lake, mon
     with dg.instance_for_test() as instance:
         assert dg.materialize([documents], resources=resources, instance=instance, partition_key="2020").success
         before = Lake(tmp_lake).read("constituent_changes", "recon_year", [2020])
-        real = ingest.ingest_year
+        real = ingest.read_year
 
         def null_symbol(*args, **kwargs):  # a parser bug losing the first row's symbol
             year = real(*args, **kwargs)
@@ -410,7 +410,7 @@ def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(tmp_lake, mon
                 symbol=pl.when(pl.col("index") == 0).then(None).otherwise("symbol")).drop("index")
             return dataclasses.replace(year, constituent_changes=changes)
 
-        monkeypatch.setattr(ingest, "ingest_year", null_symbol)
+        monkeypatch.setattr(ingest, "read_year", null_symbol)
         run = dg.materialize([documents], resources=resources, instance=instance, partition_key="2020",
                              raise_on_error=False)
     assert failure_lines(run) == [

@@ -116,10 +116,11 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
                      "recon_year_job 2022..2024: ok", "recon_year_job 2025..2030: ok"]
     assert "recon_year_job 1989..2030: failed; running its halves apart until the failing partitions run alone" in out
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
+    assert "  raw/2021/empty.pdf: refused: empty file" in out.splitlines()  # each document of the refused year
     assert err.splitlines() == [
-        f"recon_year_job 2021: FAILED: documents: {root}/raw/2021/empty.pdf: empty file",
+        "recon_year_job 2021: FAILED: documents: raw/2021/empty.pdf: empty file",
         "build finished with 1 failure(s):",
-        f"  recon_year_job 2021: documents: {root}/raw/2021/empty.pdf: empty file",
+        "  recon_year_job 2021: documents: raw/2021/empty.pdf: empty file",
     ]
     assert "Traceback" not in out + err
     lake = Lake(root)
@@ -142,7 +143,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     (root / "raw" / "2021").mkdir()
     (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
     assert cli("build", env=env).returncode == 1
-    reason = f"documents: {root}/raw/2021/empty.pdf: empty file"
+    reason = "documents: raw/2021/empty.pdf: empty file"
 
     def runs_of_2021(instance) -> list:
         return [r for r in instance.get_runs() if r.tags.get(RANGE_START) == r.tags.get(RANGE_END) == "2021"
@@ -247,8 +248,8 @@ def test_freshness_check_fails_when_the_series_missed_a_night(fresh_build):
 
 @pytest.mark.slow
 def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
-    """A list row whose symbol cannot be read (`BE TA`) is a data line the parser drops: the blocking
-    `rows_match_pages` check fails on the staged frames and the stored year stays as it was."""
+    """A list row whose symbol cannot be read (`BE TA`) is a data line the parser drops: the
+    `rows_match_pages` check fails, the year is refused and the stored year stays as it was."""
     import dagster as dg
 
     from russell_pipeline.defs.documents.assets import documents
@@ -272,8 +273,9 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
     first = ("line holding data no row was read from: path=raw/2023/adds.txt, page=1, line=5, "
              "text=BETA INDUSTRIES BE TA Technology")
     assert check.metadata["first"].value == first
-    reason = ("blocking check failed, nothing written (the stored partitions stay): "
-              f"source_documents.rows_match_pages ({first})")
+    # The year is refused as its document is: one line naming the file, page, line and text.
+    reason = ("raw/2023/adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
+              "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")
     assert failure_lines(result) == [f"documents: {reason}"]
     # Each table's failed partition is observed with the reason (what its page in the UI shows).
     observed = {(e.asset_key.to_user_string(), e.partition, e.asset_observation_data.asset_observation.metadata[
@@ -292,7 +294,7 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr.decode().splitlines() == [
         (f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in their "
-         "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")]
+         "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"), "adds.txt,1,5,not_a_row,,,"]
 
 
 @pytest.mark.parametrize(("reason", "key", "said"), [

@@ -49,8 +49,7 @@ def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
         staged = Staged("recon_calendar", calendar, "recon_year", years)
         yield from commit(
             context, store, CHECKS, results, [staged],
-            {"recon_calendar": {str(y): digests.calendar_inputs(digests.documents_inputs(digests.year_files(
-                store.raw, y))) for y in years}},
+            {"recon_calendar": {str(y): digests.calendar_inputs(digests.year_inputs(store.raw, y)) for y in years}},
             {"recon_calendar": with_table_facts(store, staged, {str(y): partition_facts(
                 str(y), f.calendar, "date",
                 published_rows=f.calendar.filter(pl.col("source") == "published").height,

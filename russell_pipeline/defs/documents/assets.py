@@ -17,8 +17,10 @@ from russell_pipeline.lake.commit import Check, Staged, commit, refuse, specs
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
-from russell_pipeline.lib.errors import InputError
 from russell_pipeline.planning import digests
+
+# A year's documents on its partition (lake/commit.py's facts; build prints them: planning/runs.py).
+DOCUMENTS, CORRECTIONS, UNREAD_ENTRIES = "partition_documents", "partition_corrections", "partition_unread_entries"
 
 raw_documents = dg.AssetSpec(
     "raw_documents", deps=["published_documents"], partitions_def=recon_years, group_name="documents",
@@ -67,12 +69,7 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
-        try:
-            parsed, failure = {y: ingest.ingest_year(store.raw, y, lake.limits()) for y in years}, None
-        except InputError as err:
-            parsed, failure = {}, str(err)
-        if failure:  # outside the except: the step's error is the one line, not a chain
-            yield from refuse(context, TABLES, failure)  # nothing written: the stored partitions stay
+        parsed = {y: ingest.read_year(store.raw, y, lake.limits()) for y in years}
         tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
                   for name in (*TABLES, "unread")}
         skipped = [line for p in parsed.values() for line in p.skipped]
@@ -80,10 +77,16 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
             context.log.warning(line)
         # The other years' lists, for member_count_change against the lists of neighbouring years.
         stored = {name: store.read(name, "recon_year", without=years) for name in ("constituents", "source_documents")}
+        results = _results(tables, years, skipped, stored)
+        refused = [p.refusal for p in parsed.values() if p.refusal]
+        if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
+            yield from results
+            yield from refuse(context, TABLES, "; ".join(refused),
+                              {str(y): _document_facts(parsed[y]) for y in years})
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
-            context, store, CHECKS, _results(tables, years, skipped, stored), staged.values(),
-            {"documents": {str(y): digests.documents_inputs(digests.year_files(store.raw, y)) for y in years}},
+            context, store, CHECKS, results, staged.values(),
+            {"documents": {str(y): digests.year_inputs(store.raw, y) for y in years}},
             {name: with_table_facts(store, staged[name], {str(y): partition_facts(
                 str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y)) for y in years}) for name in TABLES},
         )
@@ -133,11 +136,21 @@ def _list_size_check(sizes: pl.DataFrame) -> dg.AssetCheckResult:
     )
 
 
+def _document_facts(parsed: ingest.YearTables) -> dict:
+    """Each document of the year and what became of it (`read, N rows` / `refused: why`), the entries
+    that would settle its unread lines, and the corrections applied: on the partition's
+    materialization, or its observation when the year is refused."""
+    entries = [entry for d in parsed.documents for entry in d.unread]
+    return {
+        DOCUMENTS: dg.MetadataValue.md("\n".join(f"- {d.line()}" for d in parsed.documents) or "none"),
+        CORRECTIONS: parsed.corrections,
+        **({UNREAD_ENTRIES: "\n".join(entries)} if entries else {}),
+    }
+
+
 def _year_facts(parsed: ingest.YearTables, year: int) -> dict:
     docs = parsed.source_documents
     return {
-        "documents": dg.MetadataValue.md("\n".join(
-            f"- `{r['path']}`: {r['doc_type']}, {r['index_name'] or '-'}, {r['stage'] or '-'}, {r['rows']} rows"
-            for r in docs.iter_rows(named=True))) if docs.height else "none",
+        **{k.removeprefix("partition_"): v for k, v in _document_facts(parsed).items()},
         "empty_because": f"no documents under raw/{year}/" if not docs.height else "no rows in this year's documents",
     }

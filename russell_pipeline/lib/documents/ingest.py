@@ -3,6 +3,7 @@ constituent_changes) and the page statistics the row-count check reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -12,11 +13,14 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.documents import dating
+from russell_pipeline.lib.documents.corrections import Correction, read_corrections, ready_entry, settle
 from russell_pipeline.lib.documents.limits import Limits
-from russell_pipeline.lib.documents.raw_files import list_year
+from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year, same_bytes_elsewhere
 from russell_pipeline.lib.documents.reading import (
     CHANGE_COLUMNS,
     CONSTITUENT_COLUMNS,
+    LIST_TYPES,
     UNREAD_COLUMNS,
     Document,
     read_document,
@@ -34,9 +38,26 @@ SOURCE_COLUMNS = {
     "stage": pl.String,
     "as_of_date": pl.Date,
     "rows": pl.Int64,
+    "date_source": pl.String,
 }
 PAGE_STAT_COLUMNS = {"source_sha256": pl.String, "page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
 UNREAD_LINE_COLUMNS = {"source_sha256": pl.String, **UNREAD_COLUMNS}
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """What became of one document of a year: read (with its rows) or refused (and why)."""
+
+    path: str  # raw/<year>/<file>
+    rows: int
+    refused: str | None = None  # the one-line reason, without the path
+    unread: tuple[str, ...] = ()  # the corrections.csv entry that settles each unread line, ready to paste
+    what: str = ""  # what it is: `additions, Russell 3000, final`
+
+    def line(self) -> str:
+        if self.refused:
+            return f"{self.path}: refused: {self.refused}"
+        return f"{self.path}: read, {self.rows} rows" + (f" ({self.what})" if self.what else "")
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,9 @@ class YearTables:
     page_stats: pl.DataFrame
     unread: pl.DataFrame  # UNREAD_LINE_COLUMNS: lines holding data no row was read from
     skipped: tuple[str, ...] = ()  # junk files left unread, one line each
+    documents: tuple[DocumentState, ...] = ()  # every document of the year, in name order
+    refusal: str | None = None  # one line: why nothing of the year may be written
+    corrections: int = 0  # entries of raw/<year>/corrections.csv applied
 
 
 def _read_or_error(path: Path, limits: Limits, root: Path) -> Document | InputError:
@@ -54,19 +78,6 @@ def _read_or_error(path: Path, limits: Limits, root: Path) -> Document | InputEr
         return read_document(path, limits, root)
     except InputError as err:
         return err
-
-
-def _read_all(paths: list[Path], raw: Path, limits: Limits) -> list[Document]:
-    """Every document of the folder; every bad one is named in one InputError (a build reports them all)."""
-    read = partial(_read_or_error, limits=limits, root=raw)
-    out = _read_each(read, paths)
-    errors = [r for r in out if isinstance(r, InputError)]
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        folder = paths[0].parent.relative_to(raw.parent) if paths[0].is_relative_to(raw.parent) else paths[0].parent
-        raise InputError(folder, f"{len(errors)} documents cannot be read: " + "; ".join(map(str, errors)))
-    return out
 
 
 def _read_each(read, paths: list[Path]) -> list:
@@ -82,34 +93,46 @@ def _read_each(read, paths: list[Path]) -> list:
 
 
 def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
-    """Parse every document under `raw/<year>/`; bad documents raise one InputError naming each.
+    """`read_year`, raising its refusal as one InputError."""
+    tables = read_year(raw, year, limits)
+    if tables.refusal:
+        path, _, problem = tables.refusal.partition(": ")
+        raise InputError(path, problem)
+    return tables
 
+
+def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
+    """Every document under `raw/<year>/`, each read or refused, with the user's corrections applied.
+
+    One refused document refuses the year (`refusal`: nothing of it may be written), but every
+    document's state is kept, and the tables hold the rows of every document that could be read.
     `limits`: the document bounds (the settings' `limits`).
     """
-    folder = list_year(raw, year)
-    docs = _read_all(folder.documents, raw, limits or Limits())
-    sources = pl.DataFrame(
-        [
-            {
-                "recon_year": year,
-                "path": Path(d.path).relative_to(raw.parent).as_posix()
-                if Path(d.path).is_relative_to(raw.parent)
-                else str(d.path),
-                "sha256": d.sha256,
-                "bytes": d.bytes,
-                "pages": d.pages,
-                "doc_type": d.doc_type,
-                "index_name": d.index_name,
-                "stage": d.stage,
-                "as_of_date": d.as_of_date,
-                "rows": d.rows.height,
-            }
-            for d in docs
-        ],
-        schema=SOURCE_COLUMNS,
-    )
+    try:
+        folder = list_year(raw, year)
+    except InputError as err:  # a name that cannot be read as it is stored: the year stops there
+        return _empty(year, str(InputError(_shown(Path(err.path), raw), err.problem)))
+    found = _read_each(partial(_read_or_error, limits=limits or Limits(), root=raw), folder.documents)
+    source = _shown(folder.corrections, raw)
+    entries, problems = _corrections(folder, source, year)
+    docs, states = [], []
+    for path, got in zip(folder.documents, found, strict=True):
+        shown = _shown(path, raw)
+        if isinstance(got, InputError):
+            states.append(DocumentState(shown, 0, got.problem))
+            continue
+        try:
+            got = settle(got, tuple(e for e in entries if e.document == path.name), source)
+        except InputError as err:
+            problems.append(str(err))
+        dated = dating.decide(got.evidence, year, got.doc_type in LIST_TYPES, got.doc_type == "membership_list")
+        got = dataclasses.replace(got, date_source=dated.source)
+        docs.append(got)
+        states.append(DocumentState(shown, got.rows.height, dated.problem or got.unread_problem(), tuple(
+            ready_entry(path.name, p, n) for p, n, _ in got.unread.iter_rows()), _what(got)))
+    states = _identities(docs, states, raw, year)
     return YearTables(
-        source_documents=sources,
+        source_documents=_sources(docs, raw, year),
         constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
         constituent_changes=_stack(docs, ("additions", "deletions"), CHANGE_COLUMNS, year),
         page_stats=_stack_frames([d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
@@ -117,7 +140,123 @@ def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTable
         unread=_stack_frames([d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
                              UNREAD_LINE_COLUMNS),
         skipped=tuple(folder.skipped),
+        documents=tuple(states),
+        refusal=_refusal(problems, states, year),
+        corrections=sum(d.corrections for d in docs),
     )
+
+
+def read_one(path: Path, limits: Limits | None = None) -> Document:
+    """One document as `parse` reads it: under a year folder (`raw/<year>/`), dated against that year
+    (dating.py) and with the entries of that folder's corrections.csv that name it applied; a bad
+    document, date or entry is one InputError."""
+    doc = read_document(path, limits)
+    folder = path.parent
+    year = int(folder.name) if folder.name.isdigit() and len(folder.name) == 4 else None
+    dated = dating.decide(doc.evidence, year, doc.doc_type in LIST_TYPES, doc.doc_type == "membership_list")
+    if dated.problem:
+        raise InputError(path, dated.problem)
+    doc = dataclasses.replace(doc, date_source=dated.source)
+    corrections = folder / CORRECTIONS
+    if year is not None and corrections.is_file():
+        source = f"raw/{folder.name}/{CORRECTIONS}"  # as the lake's rows name it (`corrected_by`)
+        entries = read_corrections(corrections, source)
+        doc = settle(doc, tuple(e for e in entries if e.document == path.name), source)
+    return doc
+
+
+def _empty(year: int, refusal: str) -> YearTables:
+    return YearTables(_sources([], Path(), year), _stack([], "", CONSTITUENT_COLUMNS, year),
+                      _stack([], "", CHANGE_COLUMNS, year), _stack_frames([], PAGE_STAT_COLUMNS),
+                      _stack_frames([], UNREAD_LINE_COLUMNS), refusal=refusal)
+
+
+def _what(doc: Document) -> str:
+    dated = f"dated {doc.as_of_date} by its {doc.date_source.replace('_', ' ')}" if doc.as_of_date else (
+        f"no date: the {doc.date_source}'s year" if doc.date_source else "no date")
+    return ", ".join([*(v or "-" for v in (doc.doc_type, doc.index_name, doc.stage)), dated])
+
+
+def _identities(docs: list[Document], states: list[DocumentState], raw: Path, year: int) -> list[DocumentState]:
+    """The states with every document that is not a document of its own refused: a copy of a file
+    anywhere under raw/ (same sha256: the first copy whose date fits its folder is read, the others
+    are refused naming it), and two lists claiming to be the same version (index, kind, stage, date)."""
+    state = {s.path: s for s in states}
+    shown = {d.sha256: [] for d in docs}
+    for d in docs:
+        shown[d.sha256].append((_shown(Path(d.path), raw), d))
+    elsewhere = same_bytes_elsewhere(raw, year, {d.sha256: d.bytes for d in docs})
+    why: dict[str, str] = {}
+    for sha, mine in shown.items():
+        doc = mine[0][1]
+        copies = sorted([*(p for p, _ in mine), *(_shown(p, raw) for p, s in elsewhere if s == sha)])
+        if len(copies) < 2:
+            continue
+        # The copy to read: its date fits its folder; a copy whose file name also carries the date first.
+        fits = sorted((c for c in copies if not dating.decide(doc.evidence.with_name(c), int(c.split("/")[-2]),
+                                                       doc.doc_type in LIST_TYPES,
+                                                       doc.doc_type == "membership_list").problem),
+                      key=lambda c: (dating.name_date(c) is None, c))
+        for path, _ in mine:
+            if fits and path != fits[0]:
+                why[path] = (f"same content as {fits[0]} (sha256 {sha[:12]}...): a document is read once, "
+                             "remove this copy")
+    claims: dict[tuple, list[tuple[str, Document]]] = {}
+    for d in docs:
+        path = _shown(Path(d.path), raw)
+        if d.doc_type in LIST_TYPES and not state[path].refused and path not in why:
+            claims.setdefault((d.doc_type, d.index_name, d.stage, d.as_of_date), []).append((path, d))
+    for (kind, index, stage, as_of), versions in claims.items():
+        if len({d.sha256 for _, d in versions}) < 2:
+            continue
+        names = " and ".join(p for p, _ in versions)
+        what = " ".join(v for v in (index, stage, kind.replace("_", " ")) if v) + (f" of {as_of}" if as_of else "")
+        rows = " vs ".join(str(d.rows.height) for _, d in versions)
+        for path, _ in versions:
+            why[path] = (f"conflicting versions: {names} are both the {what} but differ ({rows} rows): keep the "
+                         "right one and remove the other")
+    return [dataclasses.replace(s, refused=s.refused or why.get(s.path)) for s in states]
+
+
+def _shown(path: Path | None, raw: Path) -> str:
+    """A path under raw/ as the tables show it: `raw/<year>/<file>`."""
+    if path is None:
+        return ""
+    return path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
+
+
+def _corrections(folder: YearFolder, source: str, year: int) -> tuple[tuple[Correction, ...], list[str]]:
+    """The year's corrections, and the one-line problem of a file that cannot be applied."""
+    if folder.corrections is None:
+        return (), []
+    try:
+        entries = read_corrections(folder.corrections, source)
+    except InputError as err:
+        return (), [str(err)]
+    names = {p.name for p in folder.documents}
+    stray = next((e for e in entries if e.document not in names), None)
+    if stray is not None:
+        return (), [str(InputError(source, f"line {stray.at}: {stray.document} is not a document under "
+                                           f"raw/{year}/; nothing changed"))]
+    return entries, []
+
+
+def _refusal(problems: list[str], states: list[DocumentState], year: int) -> str | None:
+    """One line: the corrections file's problem, else each refused document's."""
+    if problems:
+        return "; ".join(problems)
+    refused = [f"{s.path}: {s.refused}" for s in states if s.refused]
+    if len(refused) > 1:
+        return f"raw/{year}: {len(refused)} documents cannot be read: " + "; ".join(refused)
+    return refused[0] if refused else None
+
+
+def _sources(docs: list[Document], raw: Path, year: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"recon_year": year, "path": _shown(Path(d.path), raw), "sha256": d.sha256, "bytes": d.bytes,
+          "pages": d.pages, "doc_type": d.doc_type, "index_name": d.index_name, "stage": d.stage,
+          "as_of_date": d.as_of_date, "rows": d.rows.height, "date_source": d.date_source} for d in docs],
+        schema=SOURCE_COLUMNS)
 
 
 def _stack_frames(frames: list[pl.DataFrame], columns: dict) -> pl.DataFrame:

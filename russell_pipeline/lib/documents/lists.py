@@ -2,23 +2,30 @@
 
 The layout is detected, not configured: a header line made only of column titles
 (Company or Company Name or Name, Symbol or Ticker, optionally Sector or Industry,
-in any order) marks a table, its column order and its column x positions; the same
-titles repeated on one line mean tables side by side. Headers with each title in
-its own cell (PDFs, tab-separated text) give a positioned table: words go to the
-column whose title starts at or left of them. A header in a single cell
-(space-separated text) gives a token table: the symbol is one token and the sector
-a known name, taken from the end of the line they are printed at, and the company
-is what is left.
+in any order) marks a table, its column order and its column spans; the same titles
+repeated on one line mean tables side by side. Headers with each title in its own
+cell (PDFs, tab-separated text) give a positioned table: each page's column model
+(columns.py) says which column a word belongs to, whether the column is printed
+left, centred or right under its title. A header in a single cell (space-separated
+text) gives a token table: the symbol is one token and the sector a known name,
+taken from the end of the line they are printed at, and the company is what is left.
+
+Each table on a page runs from its header (or, carried over from an earlier page, from
+the page top) to the page's next header. Within it, what lies between the header and the
+last row is the table: a line there that holds data no row took is an unread line. Around
+it is page furniture, never a row and never an unread line: everything above a page's
+header, and what follows a table's last row (or, carried over, precedes its first) once a
+line is further than one and a half row pitches from the table, crosses column boundaries
+the way prose does, or is not a name in capitals.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from dataclasses import dataclass
-from functools import lru_cache
-from itertools import pairwise
+import statistics
+from dataclasses import dataclass, field
 
+from russell_pipeline.lib.documents.columns import Column, Model, Split, learn, split
 from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
 
@@ -31,7 +38,8 @@ _TITLE_WORDS = frozenset(w for title in _TITLES for w in title)
 TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
 _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
-X_TOLERANCE = 1.5  # header and data x positions agree to well under this
+# A line further than this many row pitches from its table's last (or first) line is not the table's.
+PITCH_REACH = 1.5
 
 
 class LayoutError(ValueError):
@@ -40,7 +48,7 @@ class LayoutError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    starts: tuple[tuple[str, float], ...]  # (column, x0) in x order
+    titles: tuple[tuple[str, float, float], ...]  # (column, title x0, title x1) in header order
     positioned: bool
     sector_header: str | None  # "Sector" or "Industry" as printed
 
@@ -57,11 +65,12 @@ class ListRow:
 
 @dataclass(frozen=True, slots=True)
 class Unread:
-    """A line that holds data the parser did not read: a row lost, never a wrap or a footer."""
+    """A line that holds data the parser did not read: a row lost, never a wrap or page furniture."""
 
     page: int
     line: int
     text: str
+    tables: tuple[int, ...] = (0,)  # the tables (left to right) whose part of the line is lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +81,21 @@ class ParsedList:
     classification: str | None  # ICB | RGS | None (no sector column)
     table_lines: frozenset[tuple[int, int]]  # (page, line) of headers and rows
     unread: tuple[Unread, ...] = ()
+    sector_column: bool = False  # the tables print a sector column
 
 
-def _titles(words: tuple[Word, ...]) -> list[tuple[str, Word, str]] | None:
-    """(column, first word, title as printed) of a line made only of column titles, else None."""
+def _titles(words: tuple[Word, ...]) -> list[tuple[str, list[Word], str]] | None:
+    """(column, its words, title as printed) of a line made only of column titles, else None."""
     if not words or words[0].text.lower() not in _TITLE_WORDS:  # most lines: data, at once
         return None
-    out: list[tuple[str, Word, str]] = []
+    out: list[tuple[str, list[Word], str]] = []
     i = 0
     while i < len(words):
         for n in range(min(_LONGEST_TITLE, len(words) - i), 0, -1):
             span = words[i:i + n]
             kind = _TITLES.get(tuple(w.text.lower() for w in span))
             if kind and len({w.cell for w in span}) == 1:
-                out.append((kind, span[0], " ".join(w.text for w in span)))
+                out.append((kind, list(span), " ".join(w.text for w in span)))
                 i += n
                 break
         else:
@@ -101,8 +111,8 @@ def find_header(line: Line) -> tuple[Table, ...]:
     titles = _titles(line.words)
     if not titles:
         return ()
-    positioned = len({w.cell for _, w, _ in titles}) == len(titles)
-    groups: list[list[tuple[str, Word, str]]] = [[]]
+    positioned = len({ws[0].cell for _, ws, _ in titles}) == len(titles)
+    groups: list[list[tuple[str, list[Word], str]]] = [[]]
     for title in titles:
         if title[0] in (k for k, _, _ in groups[-1]):
             if title[0] != titles[0][0]:
@@ -114,61 +124,16 @@ def find_header(line: Line) -> tuple[Table, ...]:
     if len(groups) > 1 and not positioned:
         raise LayoutError("side-by-side tables without column positions cannot be split")
     return tuple(
-        Table(tuple((k, w.x0) for k, w, _ in g), positioned,
+        Table(tuple((k, ws[0].x0, ws[-1].x1) for k, ws, _ in g), positioned,
               next((text.capitalize() for k, _, text in g if k == "sector"), None))
         for g in groups)
-
-
-def _split_positioned(line: Line, tables: tuple[Table, ...]) -> list[dict[str, list[str]]]:
-    """Words of the line by table and column, from their x positions. A column's first word
-    printed exactly at the column's x also marks the column `aligned` (key `_aligned`)."""
-    out: list[dict[str, list[str]]] = [{} for _ in tables]
-    at, columns = _edges(tables)
-    for w in line.words:
-        x0 = w.x0
-        if columns is None:
-            found = _column(tables, x0)
-            if found is None:
-                continue
-            t, name, x = found
-        else:
-            i = bisect_right(at, x0) - 1
-            if i < 0 or not at[i] <= x0:  # left of every table (or x NaN)
-                continue
-            t, name, x = columns[i]
-        cols = out[t]
-        if name not in cols and abs(x0 - x) <= X_TOLERANCE:
-            cols.setdefault("_aligned", []).append(name)
-        cols.setdefault(name, []).append(w.text)
-    return out
-
-
-@lru_cache(maxsize=64)
-def _edges(tables: tuple[Table, ...]) -> tuple[tuple[float, ...], tuple[tuple[int, str, float], ...] | None]:
-    """Where each column of each table starts taking words (X_TOLERANCE left of its title), in x
-    order, and its (table, column, title x): a word goes to the last column starting at or left of
-    it, so one search finds the table and the column. None when titles are not in x order."""
-    flat = [(x - X_TOLERANCE, t, name, x) for t, tab in enumerate(tables) for name, x in tab.starts]
-    if any(a[0] > b[0] for a, b in pairwise(flat)):
-        return (), None
-    return tuple(e for e, *_ in flat), tuple((t, name, x) for _, t, name, x in flat)
-
-
-def _column(tables: tuple[Table, ...], x0: float) -> tuple[int, str, float] | None:
-    """(table, column, title x) of a word at x0 when titles are not in x order: the last table, then
-    the last column, starting at or left of it."""
-    t = max((i for i, tab in enumerate(tables) if tab.starts[0][1] - X_TOLERANCE <= x0), default=-1)
-    if t < 0:
-        return None
-    c = max((i for i, (_, x) in enumerate(tables[t].starts) if x - X_TOLERANCE <= x0), default=0)
-    return t, *tables[t].starts[c]
 
 
 def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
     """Company, symbol and sector of a line without positions: the symbol (one token) and the
     sector are peeled off the side of the company column they are printed on."""
     tokens = [w.text for w in line.words]
-    kinds = [k for k, _ in table.starts]
+    kinds = [k for k, _, _ in table.titles]
     at = kinds.index("company")
     out: dict[str, list[str]] = {}
     lo, hi = 0, len(tokens)
@@ -185,7 +150,7 @@ def _is_candidate(cols: dict[str, list[str]]) -> bool:
     mixed case) and something in another column, judged more loosely than rows.
 
     Names hold a capital letter; a page number beside a footer does not."""
-    if not cols.get("company") or len(set(cols) - {"_aligned"}) < 2:
+    if not cols.get("company") or len(cols) < 2:
         return False
     company, symbol = " ".join(cols["company"]), " ".join(cols.get("symbol", ()))
     return (bool(_UPPER_RE.search(company)) and not _LOWER_RE.search(company)
@@ -195,87 +160,170 @@ def _is_candidate(cols: dict[str, list[str]]) -> bool:
 def _is_wrap(cols: dict[str, list[str]]) -> bool:
     """Only upper-case name words: the rest of a company name printed on a line of its own."""
     words = " ".join(cols.get("company", ()))
-    return set(cols) - {"_aligned"} == {"company"} and bool(_UPPER_RE.search(words)) and not _LOWER_RE.search(words)
+    return set(cols) == {"company"} and bool(_UPPER_RE.search(words)) and not _LOWER_RE.search(words)
 
 
-def _to_row(cols: dict[str, list[str]], table: Table, cells: int) -> tuple[str, str, str | None] | None:
+def _to_row(cols: dict[str, list[str]], table: Table, cells: int,
+            aligned: frozenset[str] = frozenset()) -> tuple[str, str, str | None] | None:
     company, symbol = cols.get("company", []), cols.get("symbol", [])
     sector = cols.get("sector", [])
     if not _UPPER_RE.search(" ".join(company)) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
         return None
     if table.sector_header and not sector:
         return None
-    # One run of text across columns is prose, unless its symbol starts exactly at the symbol
-    # column (a long name printed up to the symbol, as at the foot of a two-up column).
-    if table.positioned and cells < 2 and "symbol" not in cols.get("_aligned", ()):
+    # One run of text across columns is prose, unless its symbol sits where the column's symbols
+    # sit (a long name printed up to the symbol, as at the foot of a two-up column).
+    if table.positioned and cells < 2 and "symbol" not in aligned:
         return None
     if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not is_sector(sector)):
         return None  # without positions only the upper-case convention tells names from prose
     return " ".join(company), symbol[0], " ".join(sector) or None
 
 
+@dataclass
+class _Piece:
+    """One table's part of one line: what the parser made of it."""
+
+    line: int
+    y: float
+    table: int
+    words: str
+    kind: str  # header | row | wrap | candidate | other
+    spans: bool = False
+
+
+@dataclass
+class _Segment:
+    """A stretch of a page under one header (or carried over from an earlier page)."""
+
+    page: int
+    tables: tuple[Table, ...]
+    header: Line | None
+    lines: tuple[Line, ...]
+    above_header: bool  # carried over and ended by a header on this page: titles and running heads
+    pieces: list[_Piece] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)  # y distances between consecutive rows of a table
+
+
+def _segments(page: Page, carried: tuple[Table, ...]) -> list[_Segment]:
+    """The page's stretches: the carried tables up to the first header, then one per header."""
+    heads = [(i, tables) for i, line in enumerate(page.lines) if (tables := find_header(line))]
+    first = heads[0][0] if heads else len(page.lines)
+    out = [_Segment(page.number, carried, None, page.lines[:first], bool(heads))] if carried else []
+    for k, (i, tables) in enumerate(heads):
+        end = heads[k + 1][0] if k + 1 < len(heads) else len(page.lines)
+        out.append(_Segment(page.number, tables, page.lines[i], page.lines[i + 1:end], False))
+    return out
+
+
+def _model(segment: _Segment) -> Model | None:
+    if not segment.tables[0].positioned:
+        return None
+    columns = sorted((Column(t, kind, x0, x1) for t, table in enumerate(segment.tables)
+                      for kind, x0, x1 in table.titles), key=lambda c: c.x0)
+    return learn(tuple(columns), segment.lines)
+
+
+def _split(line: Line, segment: _Segment, model: Model | None, text: bool) -> Split:
+    if model is None:
+        return Split((_token_row(line, segment.tables[0]),), (frozenset(),), False)
+    got = split(line, model, len(segment.tables))
+    # A text line has no print positions: a symbol at a column's offset is chance.
+    return Split(got.cols, tuple(frozenset() for _ in got.cols), got.spans) if text else got
+
+
+def _read(segment: _Segment, rows: list[ListRow], table_lines: set[tuple[int, int]], text: bool,
+          pitch: float | None) -> None:
+    """Rows of the segment appended to `rows`, in reading order (left table, then right); every
+    line's part in each table recorded as a piece. `pitch`: the row pitch of the pages before, which
+    tells the wrapped rest of a carried table's first name on a page from a line of its own."""
+    first = len(rows)
+    model = _model(segment)
+    # table -> (y of its last line, row pitch so far, index of its last row); the header's y stands
+    # in for a previous row, so a first row's wrap is seen too.
+    last: dict[int, tuple[float, float | None, int]] = {}
+    row_y: dict[int, float] = {}  # table -> y of its last row
+    if segment.header is not None:
+        last = {t: (segment.header.y, None, -1) for t in range(len(segment.tables))}
+        table_lines.add((segment.page, segment.header.number))
+        segment.pieces += [_Piece(segment.header.number, segment.header.y, t, "", "header")
+                           for t in range(len(segment.tables))]
+    for line in segment.lines:
+        got = _split(line, segment, model, text)
+        cells = len({w.cell for w in line.words})
+        for t, cols in enumerate(got.cols):
+            if not cols:
+                continue
+            words = " ".join(w for ws in cols.values() for w in ws)
+            row = _to_row(cols, segment.tables[t], cells, got.aligned[t])
+            if row is None:
+                wrapped = _continue_name(rows, last, t, line.y, cols)
+                # A row typed with spaces crosses the columns as a row does, not as prose.
+                spaced = text and _spaced_row(line, segment.tables[t])
+                kind = ("wrap" if wrapped or _is_wrap(cols) else
+                        "candidate" if spaced or _is_candidate(cols) else "other")
+                segment.pieces.append(_Piece(line.number, line.y, t, words, kind, got.spans and not spaced))
+                continue
+            prev = last.get(t)
+            if t in row_y:
+                segment.gaps.append(line.y - row_y[t])
+            row_y[t] = line.y
+            last[t] = (line.y, line.y - prev[0] if prev else pitch, len(rows))
+            rows.append(ListRow(segment.page, line.number, t, *row))
+            table_lines.add((segment.page, line.number))
+            segment.pieces.append(_Piece(line.number, line.y, t, words, "row", got.spans))
+    rows[first:] = sorted(rows[first:], key=lambda r: (r.table, r.line))
+
+
 def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     """Rows of every table in the pages; tables carry over to pages without a header.
 
-    Every line that holds data the parser did not read is returned in `unread`: a line that
-    looks like a row (upper-case name beside another column) and is neither a row nor the
-    wrapped rest of a name; in a text list (`text`) also any line between a table's header (or
-    first row) and its last row on the page that is not a row, since text lists do not wrap."""
+    Every line that holds data the parser did not read is returned in `unread`: a line in a
+    table (between its header, or first row, and its last row, or within reach of them: see the
+    module's docstring) that looks like a row (upper-case name beside another column) and is
+    neither a row nor the wrapped rest of a name; in a text list (`text`) also any line between a
+    table's header (or first row) and its last row that is not a row, since text lists do not wrap."""
     rows: list[ListRow] = []
-    stats: list[tuple[int, int, int]] = []
-    unread: list[Unread] = []
     table_lines: set[tuple[int, int]] = set()
     tables: tuple[Table, ...] = ()
     found = False
-    opened = 0  # the line of the header the current tables opened at (0: on an earlier page)
+    pages_read: list[tuple[int, int, list[_Segment]]] = []  # (page, first row index, segments)
+    done: list[_Segment] = []
     for page in pages:
-        opened = 0 if tables else opened
+        segments = _segments(page, tables)
         first = len(rows)
-        # (line, (header, table), words, kind): kind "header", "row", "wrap", "candidate" or "other"
-        pieces: list[tuple[int, tuple[int, int], str, str]] = []
-        last: dict[int, tuple[float, float | None, int]] = {}  # table -> (row y, row pitch, row index)
-        for line in page.lines:
-            header = find_header(line)
-            if header:
-                # The header's y stands in for a previous row, so a first row's wrap is seen too.
-                tables, found = header, True
-                last = {t: (line.y, None, -1) for t in range(len(tables))}
-                table_lines.add((page.number, line.number))
-                opened = line.number
-                pieces += [(line.number, (opened, t), "", "header") for t in range(len(tables))]
-                continue
-            if not tables:
-                continue
-            split = (_split_positioned(line, tables) if tables[0].positioned
-                     else [_token_row(line, tables[0])])
-            cells = len({w.cell for w in line.words})
-            if text:  # a text line has no print positions: a symbol at a column's offset is chance
-                for cols in split:
-                    cols.pop("_aligned", None)
-            for t, cols in enumerate(split):
-                if not set(cols) - {"_aligned"}:
-                    continue
-                words = " ".join(w for c, ws in cols.items() if c != "_aligned" for w in ws)
-                row = _to_row(cols, tables[t], cells)
-                if row is None:
-                    wrapped = _continue_name(rows, last, t, line.y, cols)
-                    kind = ("wrap" if wrapped or _is_wrap(cols) else
-                            "candidate" if _is_candidate(cols) or (text and _spaced_row(line, tables[t])) else "other")
-                    pieces.append((line.number, (opened, t), words, kind))
-                    continue
-                prev = last.get(t)
-                last[t] = (line.y, line.y - prev[0] if prev else None, len(rows))
-                rows.append(ListRow(page.number, line.number, t, *row))
-                table_lines.add((page.number, line.number))
-                pieces.append((line.number, (opened, t), words, "row"))
-        lost = _unread(pieces, text)
-        unread += [Unread(page.number, n, words) for n, words in lost]
-        produced = len(rows) - first
-        # Reading order: a page's left table top to bottom, then the right one.
-        rows[first:] = sorted(rows[first:], key=lambda r: (r.table, r.line))
-        stats.append((page.number, produced + len(lost), produced))
+        for segment in segments:
+            _read(segment, rows, table_lines, text, _pitch(done))
+            done.append(segment)
+            if segment.header is not None:
+                tables, found = segment.tables, True
+        pages_read.append((page.number, first, segments))
+    pitch = _pitch(done)
+    unread: list[Unread] = []
+    for page, _, segments in pages_read:
+        lost = _lost([(s, _pitch([s]) or pitch) for s in segments], text)
+        unread += [Unread(page, n, words, t) for n, (words, t) in lost]
+    stats = _page_stats([page for page, _, _ in pages_read], rows, unread)
+    sector = bool(tables) and tables[0].sector_header is not None
     return ParsedList(tuple(rows), tuple(stats), found, _classify(tables, rows), frozenset(table_lines),
-                      tuple(unread))
+                      tuple(unread), sector)
+
+
+def _page_stats(pages: list[int], rows: list[ListRow], unread: list[Unread]) -> list[tuple[int, int, int]]:
+    """(page, data lines = rows + unread lines, rows) of every page."""
+    produced: dict[int, int] = {}
+    for r in rows:
+        produced[r.page] = produced.get(r.page, 0) + 1
+    lost: dict[int, int] = {}
+    for u in unread:
+        lost[u.page] = lost.get(u.page, 0) + 1
+    return [(p, produced.get(p, 0) + lost.get(p, 0), produced.get(p, 0)) for p in pages]
+
+
+def _pitch(segments: list[_Segment]) -> float | None:
+    """The row pitch: the median distance between consecutive rows of a table."""
+    gaps = [g for s in segments for g in s.gaps if g > 0]
+    return statistics.median(gaps) if gaps else None
 
 
 def _spaced_row(line: Line, table: Table) -> bool:
@@ -283,7 +331,7 @@ def _spaced_row(line: Line, table: Table) -> bool:
     split at spaces: a row typed with spaces instead of tabs (the known sector name is the evidence)."""
     if not table.positioned or not table.sector_header or len({w.cell for w in line.words}) > 1:
         return False
-    spaced = Table(table.starts, False, table.sector_header)
+    spaced = Table(table.titles, False, table.sector_header)
     return _to_row(_token_row(line, spaced), spaced, 1) is not None
 
 
@@ -292,20 +340,61 @@ FURNITURE = r"ftse russell|lse group|london stock exchange|©"
 _FURNITURE = re.compile(rf"{FURNITURE}|\|", re.IGNORECASE)  # and the footers' separator
 
 
-def _unread(pieces: list[tuple[int, tuple[int, int], str, str]], text: bool) -> list[tuple[int, str]]:
-    """(line, words) of a page's pieces that hold data no row took, one per line, in line order;
-    pieces are grouped by the table they belong to (its header line and its place on the line)."""
-    lost: dict[int, str] = {}
-    for t in {p[1] for p in pieces}:
-        mine = [p for p in pieces if p[1] == t]
-        rows = [n for n, _, _, kind in mine if kind == "row"]
-        opened = min((n for n, _, _, kind in mine if kind in ("header", "row")), default=None)
-        for n, _, words, kind in mine:
-            inside = text and rows and opened is not None and opened < n < rows[-1]
-            lost_row = kind == "candidate" or (inside and kind in ("wrap", "other"))
-            if lost_row and not _FURNITURE.search(words):
-                lost[n] = f"{lost[n]} | {words}" if n in lost else words
+def _lost(segments: list[tuple[_Segment, float | None]], text: bool) -> list[tuple[int, tuple[str, tuple[int, ...]]]]:
+    """(line, (words, tables)) of a page's pieces that hold data no row took, one per line, in line
+    order: the unread lines of the page's tables, never their furniture."""
+    lost: dict[int, tuple[str, tuple[int, ...]]] = {}
+    for segment, pitch in segments:
+        for t in range(len(segment.tables)):
+            mine = [p for p in segment.pieces if p.table == t]
+            for piece in _unread_pieces(segment, mine, pitch, text):
+                if _FURNITURE.search(piece.words):
+                    continue
+                words, tables = lost.get(piece.line, ("", ()))
+                lost[piece.line] = (f"{words} | {piece.words}" if words else piece.words, (*tables, t))
     return sorted(lost.items())
+
+
+def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, text: bool) -> list[_Piece]:
+    """The pieces of one table of a segment that are lost rows."""
+    rows = [i for i, p in enumerate(mine) if p.kind == "row"]
+    if not rows:
+        if segment.above_header:  # titles and running heads above this page's header
+            return []
+        if segment.header is None:  # a whole page without a row: every line that looks like one is lost
+            return [p for p in mine if p.kind == "candidate" and not p.spans]
+        return _walk(mine[1:], segment.header.y, pitch)
+    top = 0 if segment.header is not None else rows[0]
+    inside = [p for p in mine[top + 1:rows[-1]]
+              if p.kind == "candidate" or (text and p.kind in ("wrap", "other"))]
+    after = _walk(mine[rows[-1] + 1:], _end_y(mine, rows[-1]), pitch)
+    before = [] if segment.header is not None else _walk(mine[:rows[0]][::-1], mine[rows[0]].y, pitch)
+    return [*before, *inside, *after]
+
+
+def _end_y(mine: list[_Piece], last_row: int) -> float:
+    """Where the table's last row ends: its own line, or the wrapped rest of its name below it."""
+    y = mine[last_row].y
+    for p in mine[last_row + 1:]:
+        if p.kind != "wrap":
+            break
+        y = p.y
+    return y
+
+
+def _walk(pieces: list[_Piece], y: float, pitch: float | None) -> list[_Piece]:
+    """Lines leaving the table (below its last row, or above its first): lost rows while they stay
+    within reach of the table, up to the first line of page furniture; the rest is furniture."""
+    out = []
+    for p in pieces:
+        if pitch is not None and abs(p.y - y) > PITCH_REACH * pitch:
+            break
+        if p.spans or p.kind == "other":
+            break
+        if p.kind == "candidate":
+            out.append(p)
+        y = p.y
+    return out
 
 
 def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict[str, list[str]]) -> bool:

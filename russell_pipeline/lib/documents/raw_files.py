@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import os
 import stat
 import unicodedata
@@ -40,10 +41,15 @@ JUNK = (
 )
 
 
+# The user's corrections of lines the parser could not read (corrections.py): an input, not a document.
+CORRECTIONS = "corrections.csv"
+
+
 @dataclass(frozen=True)
 class YearFolder:
     documents: list[Path]  # to be read, in name order
     skipped: list[str]  # one line each: `<path>: skipped (<why>)`
+    corrections: Path | None = None  # raw/<year>/corrections.csv, when there is one
 
 
 def junk_reason(name: str) -> str | None:
@@ -56,7 +62,7 @@ def list_year(raw: Path, year: int) -> YearFolder:
     folder = raw / str(year)
     if not folder.is_dir():
         return YearFolder([], [])
-    documents, skipped = [], []
+    documents, skipped, corrections = [], [], None
     for path in sorted(folder.iterdir()):
         hidden = [ch for ch in path.name if unicodedata.category(ch) in ("Cc", "Cf")]
         if hidden:  # a newline, a right-to-left override (U+202E): the name would not read as it is stored
@@ -64,13 +70,42 @@ def list_year(raw: Path, year: int) -> YearFolder:
             raise InputError(folder / shown, f"file name holds a control or bidi character "
                                              f"({', '.join(f'U+{ord(ch):04X}' for ch in hidden)}): rename it")
         why = junk_reason(path.name)
-        if why is not None:
+        if path.name == CORRECTIONS:
+            corrections = path
+        elif why is not None:
             skipped.append(f"{path}: skipped ({why})")
         elif path.name.startswith("."):
             raise InputError(path, "hidden file: rename it without the leading dot to have it read, or remove it")
         else:
             documents.append(path)
-    return YearFolder(documents, skipped)
+    return YearFolder(documents, skipped, corrections)
+
+
+def same_bytes_elsewhere(raw: Path, year: int, sizes: dict[str, int]) -> list[tuple[Path, str]]:
+    """(path, sha256) of every file under another year's folder of `raw` holding the same bytes as one
+    of `sizes` ({sha256: size} of this year's documents); only files of one of those sizes are hashed."""
+    wanted = set(sizes.values())
+    out = []
+    for folder in sorted(p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
+        if folder.name == str(year):
+            continue
+        for path in sorted(folder.iterdir()):
+            if junk_reason(path.name) is not None or path.name == CORRECTIONS or path.is_symlink() \
+                    or not path.is_file() or path.stat().st_size not in wanted:
+                continue
+            sha = file_sha256(path)
+            if sha in sizes:
+                out.append((path, sha))
+    return out
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_limited(path: str | Path, limits: Limits, root: Path | None = None) -> bytes:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.lists import LayoutError, ParsedList, parse_list
 from russell_pipeline.lib.documents.pdftext import TextLayer, read_text_layer
@@ -24,11 +25,13 @@ from russell_pipeline.lib.errors import InputError
 CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64, "as_of_date": pl.Date, "index_name": pl.String, "company": pl.String,
     "symbol": pl.String, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "corrected_by": pl.String,  # an extra column after the contract: a row a user's correction added
 }
 CHANGE_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64, "index_name": pl.String, "change": pl.String, "stage": pl.String,
     "company": pl.String, "symbol": pl.String, "sector": pl.String, "classification": pl.String,
     "as_of_date": pl.Date, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "corrected_by": pl.String,
 }
 PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
 # Lines holding data the parser did not read (a lost row): where, and what they say.
@@ -75,6 +78,11 @@ class Document:
     page_stats: pl.DataFrame  # page, candidate_lines (rows + unread lines), rows
     unread: pl.DataFrame  # UNREAD_COLUMNS: one row per line whose data no row took
     classification: str | None = None  # ICB | RGS for change lists with a sector column
+    row_tables: tuple[int, ...] = ()  # each row's table (0: the left one of side-by-side tables)
+    unread_tables: dict = field(default_factory=dict)  # (page, line) of an unread line -> its tables
+    corrections: int = 0  # entries of raw/<year>/corrections.csv applied (corrections.py)
+    evidence: dating.Evidence = field(default_factory=dating.Evidence)  # what its text, file name and PDF metadata say of its date
+    date_source: str | None = None  # which of them gave `as_of_date` (dating.SOURCES)
 
     def unread_problem(self) -> str | None:
         """One line naming each unread line (page, line, text), or None when every data line was read."""
@@ -111,7 +119,9 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
         raise InputError(path, f"{doc_type} document: table header found but no rows could be read")
     index_name = _index_name(other)
     stage = _stage(other, path, layer) if doc_type in CHANGE_TYPES else None
-    as_of = _text_date(other) or _metadata_date(path, layer)
+    found = dating.evidence(_text_date(other), path, layer.metadata)
+    dated = dating.decide(found, None, is_list, doc_type == "membership_list")
+    as_of = dated.as_of
     stats = pl.DataFrame(
         list(parsed.page_stats) if is_list else [(p.number, 0, 0) for p in layer.pages],
         schema=PAGE_STATS_COLUMNS, orient="row")
@@ -120,7 +130,9 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     classification = parsed.classification if doc_type in CHANGE_TYPES else None
     rows = _rows(doc_type, parsed, sha, index_name, stage, as_of, classification)
     return Document(str(path), sha, len(data), len(layer.pages), doc_type, index_name, stage, as_of,
-                    lines, rows, stats, unread, classification)
+                    lines, rows, stats, unread, classification, tuple(r.table for r in parsed.rows) if is_list else (),
+                    {(u.page, u.line): u.tables for u in parsed.unread} if is_list else {}, evidence=found,
+                    date_source=dated.source)
 
 
 def empty_rows(doc_type: str) -> pl.DataFrame:
@@ -138,6 +150,7 @@ def _rows(doc_type: str, parsed: ParsedList, sha: str, index_name: str | None, s
         "company": [r.company for r in parsed.rows], "symbol": [r.symbol for r in parsed.rows],
         "source_sha256": sha, "source_page": [r.page for r in parsed.rows],
         "source_line": [r.line for r in parsed.rows], "index_name": index_name, "as_of_date": as_of,
+        "corrected_by": None,
     }
     if doc_type != "membership_list":
         common |= {"change": doc_type.removesuffix("s"), "stage": stage,
@@ -212,18 +225,4 @@ def _text_date(other: list[str]) -> dt.date | None:
                     return dt.date(int(year), _MONTHS.index(month.lower()) + 1, int(day))
                 except ValueError:
                     continue
-    return None
-
-
-def _metadata_date(path: str | Path, layer: TextLayer) -> dt.date | None:
-    """A yyyymmdd date in the file name, else the PDF creation date."""
-    candidates = re.findall(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)", Path(path).name)
-    created = re.match(r"D:(\d{4})(\d{2})(\d{2})", layer.metadata.get("CreationDate", ""))
-    if created:
-        candidates.append(created.groups())
-    for y, m, d in candidates:
-        try:
-            return dt.date(int(y), int(m), int(d))
-        except ValueError:
-            continue
     return None

@@ -1,0 +1,126 @@
+"""The column model of a list's tables on a page: which column each word of a line belongs to.
+
+A header prints each column's title; the rows under it may be aligned left, centred or right under
+that title, and the title itself may be narrower or wider than what it heads. So a column is not
+where its title starts: it is learned from the page. A cell of a row (a run of words with no
+column-sized gap) that touches one title's span alone is an observation of that column; the lines
+that hold observations of two or more columns are the page's rows, and together with the titles they
+give each column
+- where it starts taking words: the leftmost start of its title or of any of its cells, less a
+  tolerance (a centred or right-aligned column reaches left of its title);
+- how its rows are aligned: left, centre or right, whichever edge of the cells keeps one offset from
+  the title's (the band of offsets seen, so a symbol printed up to a long name can be recognized as
+  sitting where the column's symbols sit).
+
+A cell that touches one title goes whole to that column; a cell that touches several (a name run up
+to its symbol, a notice spanning the page) is split word by word at the columns' starts, and the line
+is marked as spanning columns.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from russell_pipeline.lib.documents.pdftext import Line, Word
+
+TOLERANCE = 1.5  # points: a title and the words under it agree to well under this
+ANCHORS = ("left", "centre", "right")
+_LOWER = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    table: int  # 0 for the left table of side-by-side tables
+    kind: str  # company | symbol | sector
+    x0: float  # the title's span
+    x1: float
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    columns: tuple[Column, ...]  # in x order of their titles
+    starts: tuple[float, ...]  # where each column starts taking words
+    anchors: tuple[tuple[str, float, float], ...]  # per column: (anchor, lowest, highest offset seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A line's words by table and column; `aligned`: the columns whose words sit where the column's
+    rows do; `spans`: a run of words that no row prints crosses column boundaries (`_spans`)."""
+
+    cols: tuple[dict[str, list[str]], ...]
+    aligned: tuple[frozenset[str], ...]
+    spans: bool
+
+
+def _touching(columns: tuple[Column, ...], a: float, b: float) -> list[int]:
+    return [j for j, c in enumerate(columns) if a <= c.x1 + TOLERANCE and b >= c.x0 - TOLERANCE]
+
+
+def _offset(anchor: str, column: Column, a: float, b: float) -> float:
+    if anchor == "left":
+        return a - column.x0
+    if anchor == "right":
+        return b - column.x1
+    return (a + b - column.x0 - column.x1) / 2
+
+
+def learn(columns: tuple[Column, ...], lines: tuple[Line, ...] | list[Line]) -> Model:
+    """The model of `columns` (titles in x order) from the lines under their header on one page."""
+    seen: list[list[tuple[float, float]]] = [[] for _ in columns]
+    for line in lines:
+        clean = []
+        for cell in line.cells():
+            a, b = cell[0].x0, cell[-1].x1
+            hit = _touching(columns, a, b)
+            if len(hit) == 1:
+                clean.append((hit[0], a, b))
+        if len({j for j, _, _ in clean}) >= 2:  # a row, not a title or a notice in one run
+            for j, a, b in clean:
+                seen[j].append((a, b))
+    starts, anchors = [], []
+    for column, cells in zip(columns, seen, strict=True):
+        starts.append(min([column.x0, *(a for a, _ in cells)]) - TOLERANCE)
+        if not cells:
+            anchors.append(("left", 0.0, 0.0))
+            continue
+        bands = {anchor: [_offset(anchor, column, a, b) for a, b in cells] for anchor in ANCHORS}
+        anchor = min(ANCHORS, key=lambda k: max(bands[k]) - min(bands[k]))  # ties: left first
+        anchors.append((anchor, min(bands[anchor]), max(bands[anchor])))
+    return Model(columns, tuple(starts), tuple(anchors))
+
+
+def split(line: Line, model: Model, tables: int) -> Split:
+    """The words of `line` by table and column (a word left of every column is left out)."""
+    cols: list[dict[str, list[str]]] = [{} for _ in range(tables)]
+    by_column: dict[int, list[Word]] = {}
+    crossing = False
+    for cell in line.cells():
+        hit = _touching(model.columns, cell[0].x0, cell[-1].x1)
+        for w in cell:
+            j = hit[0] if len(hit) == 1 else bisect_right(model.starts, w.x0) - 1
+            if j < 0:
+                continue
+            by_column.setdefault(j, []).append(w)
+        if len(hit) > 1 and not crossing:
+            crossing = _spans(model, cell)
+    aligned: list[set[str]] = [set() for _ in range(tables)]
+    for j in sorted(by_column):
+        column, words = model.columns[j], by_column[j]
+        cols[column.table].setdefault(column.kind, []).extend(w.text for w in words)
+        anchor, low, high = model.anchors[j]
+        if low - TOLERANCE <= _offset(anchor, column, words[0].x0, words[-1].x1) <= high + TOLERANCE:
+            aligned[column.table].add(column.kind)
+    return Split(tuple(cols), tuple(frozenset(a) for a in aligned), crossing)
+
+
+def _spans(model: Model, cell: list[Word]) -> bool:
+    """A run of words that is not a row's: it crosses from one table into another, or over two column
+    boundaries, or it is prose (lower case). A name run up to its symbol crosses one boundary, in capitals."""
+    reached = {bisect_right(model.starts, w.x0) - 1 for w in cell} - {-1}
+    if len(reached) < 2:
+        return False
+    tables = {model.columns[j].table for j in reached}
+    return len(tables) > 1 or max(reached) - min(reached) > 1 or any(_LOWER.search(w.text) for w in cell)
