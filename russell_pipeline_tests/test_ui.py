@@ -202,17 +202,13 @@ def test_partitions_and_how_many_are_materialized(server):
               "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }")
     stats = {name: server.asset(name, fields) for name in
              ("raw_documents", *YEAR_ASSETS, "quarterly_weights", "index_levels")}
-    # Every year was built, but only the partitions holding rows are materialized: the others are
-    # missing, not green with 0 rows (their observation says why).
-    filled = {"source_documents": ["2019", "2020", "2022", "2023", "2024"], "constituents": [],
-              "constituent_changes": ["2020", "2023"], "recon_calendar": years}
+    # Every year was built, and every one is materialized, those without rows too (with 0 rows and why).
     for name in YEAR_ASSETS:
         assert stats[name]["partitionKeys"] == years
-        assert stats[name]["partitionStats"] == {"numMaterialized": len(filled[name]), "numPartitions": len(years),
+        assert stats[name]["partitionStats"] == {"numMaterialized": len(years), "numPartitions": len(years),
                                                  "numFailed": 0, "numMaterializing": 0}
-        ranges = [(r["startKey"], r["endKey"]) for r in stats[name]["assetPartitionStatuses"]["ranges"]
-                  if r["status"] == "MATERIALIZED"]
-        assert [k for a, b in ranges for k in years[years.index(a):years.index(b) + 1]] == filled[name], name
+        assert stats[name]["assetPartitionStatuses"]["ranges"] == [
+            {"startKey": years[0], "endKey": years[-1], "status": "MATERIALIZED"}], name
     # raw_documents is the files themselves: observed by the sensor, never materialized.
     assert stats["raw_documents"]["partitionStats"]["numMaterialized"] == 0
     for name in ("quarterly_weights", "index_levels"):
@@ -263,13 +259,14 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
 
     changes = _partition_metadata(server, "constituent_changes", ["2016", "2020", "2023"])
     per_year = dict(server.lake.read("constituent_changes").group_by("recon_year").len().iter_rows())
-    assert {y: m["partition_rows"] for y, m in changes.items()} == {"2020": per_year[2020], "2023": per_year[2023]}
+    assert {y: m["partition_rows"] for y, m in changes.items()} == {"2016": 0, "2020": per_year[2020],
+                                                                   "2023": per_year[2023]}
     assert per_year[2020] != per_year[2023]
     documents = _partition_metadata(server, "source_documents", ["2016", "2020"])
-    # 2016 holds no document: not materialized; its observation in the UI says why.
-    assert "2016" not in documents
-    seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2016"'))["assetObservations"]
-    assert _metadata(seen[0]["metadataEntries"])["status"] == "not materialized: no documents under raw/2016/"
+    # 2016 holds no document: materialized with 0 rows, and its metadata in the UI says why.
+    assert (documents["2016"]["partition_rows"], documents["2016"]["status"]) == (
+        0, "0 rows: no documents under raw/2016/")
+    assert "status" not in documents["2020"]
     [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
     assert documents["2020"]["partition_documents"] == f"- `{path}`: deletions, Russell Microcap, final, 256 rows"
 

@@ -18,18 +18,14 @@ mix. `build` publishes once when it ends (its runs carry the `russell/build` tag
 UI, a sensor, the schedule) is published by the `publish_warehouse` sensor once no run is going
 and no writer holds the lake (defs/publish.py).
 
-A partition of a partitioned table that holds no rows is **not materialized** (the rule lives here,
-once, for every asset): its rows are written (none, so an emptied partition is cleared) and its
-lineage recorded, so the planner does not ask for it again, but Dagster shows it missing, not green.
-Its facts go to an `AssetObservation` of that partition whose `status` says why (`not materialized:
-no documents under raw/2013/`), and to the run's log (one entry per asset naming each such partition
-and why: Dagster writes every log line as an event to its storage). Dagster 1.13 materializes an output for every
-partition of a ranged run, so when some partitions are empty the asset's output is skipped (its specs
-are `skippable` / `output_required=False`) and each filled partition gets its own
-`AssetMaterialization` instead. A skipped output skips the steps that depend on it *in the same
-run* (Dagster's rule for skippable outputs); `build` and the sensors run each asset in its own run,
-so what depends on it still runs. Check results are reported either way, and a failed blocking check
-still stops the write before anything of this.
+A partition of a partitioned table that holds no rows is a result like any other (the rule lives
+here, once, for every asset): it is written (none, so an emptied partition is cleared), its lineage
+recorded, and it is **materialized with 0 rows and its reason**: its `status` is `0 rows: <why>`
+(`0 rows: no documents under raw/2013/`, from the `status` its asset passes), and the run's log
+names each such partition and why (one entry per asset: Dagster stores every log line as an
+event). So every partition of a run is materialized: Dagster's backfills, which count a targeted
+partition done only once it is materialized or failed, end successfully over any range, and the
+steps that depend on the asset in the same run always run (no output is ever skipped).
 
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`) and what `commit` does with a failure.
@@ -48,8 +44,9 @@ from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import LINEAGE, WRITTEN, Lake
 
 Level = Literal["block", "error", "warn"]
-# The `status` of a partition that holds no rows, on its observation and in the run's log.
-STATUS, NOT_MATERIALIZED, FAILED = "status", "not materialized", "failed"
+# The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and
+# in the run's log), `failed: <reason>` on the observation of one whose run refused its input.
+STATUS, EMPTY, FAILED = "status", "0 rows", "failed"
 IN_BUILD = "russell/build"  # the tag of every run a `build` makes (planning/runs.py): it publishes at its end
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
 
@@ -135,8 +132,8 @@ def commit(
     dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation
 ]:
     """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
-    ({asset: {partition: digest}}), then materialize each asset of `facts`, each partition
-    that holds rows (one with none is observed, not materialized: see the module's docstring).
+    ({asset: {partition: digest}}), then materialize each asset of `facts`, every partition of the
+    run (one with no rows says so and why: see the module's docstring).
 
     `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
     own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
@@ -164,21 +161,15 @@ def commit(
         if not partitioned:
             yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
             continue
-        empty = [key for key in meta if rows.get(asset, {}).get(key) == 0]
-        if not empty:  # the output: Dagster materializes every partition of the run, downstream steps run
-            for key, partition_meta in meta.items():
-                context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
-            yield dg.MaterializeResult(asset_key=asset, data_version=version)
-            continue
-        said = []
+        empty = []
         for key, partition_meta in meta.items():
-            if key in empty:
-                why = f"{NOT_MATERIALIZED}: {partition_meta.get(STATUS) or 'no rows'}"
-                said.append(f"{asset} {key}: {why}")
-                yield dg.AssetObservation(asset_key=asset, partition=key, metadata={**partition_meta, STATUS: why})
-            else:
-                yield dg.AssetMaterialization(asset_key=asset, partition=key, metadata=partition_meta)
-        context.log.info("\n".join(said))  # one event in the run's log, not one per partition
+            if rows.get(asset, {}).get(key) == 0:
+                partition_meta = {**partition_meta, STATUS: f"{EMPTY}: {partition_meta.get(STATUS) or 'no rows'}"}
+                empty.append(f"{asset} {key}: {partition_meta[STATUS]}")
+            context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
+        yield dg.MaterializeResult(asset_key=asset, data_version=version)
+        if empty:
+            context.log.info("\n".join(empty))  # one event in the run's log, not one per partition
 
 
 def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:

@@ -25,7 +25,7 @@ import dagster as dg
 from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
 from russell_pipeline.defs.resources import mark_dead_runs_failed
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.commit import IN_BUILD, NOT_MATERIALIZED, STATUS
+from russell_pipeline.lake.commit import EMPTY, IN_BUILD, STATUS
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.planning import attempts, digests, research, stale
@@ -79,21 +79,20 @@ def years_written(result) -> list[str]:
     return lines
 
 
-def not_materialized(result) -> list[str]:
-    """The partitions a run left unmaterialized because they hold no rows (lake/commit.py), one line
-    per reason: `constituents, constituent_changes 2010..2018, 2021: not materialized: no documents
-    under raw/<year>/`."""
+def empty_partitions(result) -> list[str]:
+    """The partitions a run materialized with no rows (lake/commit.py), one line per reason:
+    `constituents, constituent_changes 2010..2018, 2021: 0 rows: no documents under raw/<year>/`."""
     by_reason: dict[str, dict[str, list[str]]] = {}
     for event in result.all_events:
-        if event.event_type_value != "ASSET_OBSERVATION":
+        if event.event_type_value != "ASSET_MATERIALIZATION":
             continue
-        seen = event.asset_observation_data.asset_observation
-        status = seen.metadata.get(STATUS)
+        done = event.step_materialization_data.materialization
+        status = done.metadata.get(STATUS)
         text = getattr(status, "value", status)
-        if seen.partition is None or not str(text).startswith(NOT_MATERIALIZED):
+        if done.partition is None or not str(text).startswith(EMPTY):
             continue
-        reason = generic_reason(str(text), seen.partition)
-        by_reason.setdefault(reason, {}).setdefault(seen.asset_key.to_user_string(), []).append(seen.partition)
+        reason = generic_reason(str(text), done.partition)
+        by_reason.setdefault(reason, {}).setdefault(done.asset_key.to_user_string(), []).append(done.partition)
     lines = []
     for reason, assets in by_reason.items():
         by_keys: dict[tuple[str, ...], list[str]] = {}
@@ -161,7 +160,7 @@ class _Runner:
         if result.success:
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})"
                   + (f"; checks failed: {', '.join(checks)}" if checks else ""), flush=True)
-            for line in not_materialized(result) + years_written(result):  # not_materialized: said once, not planned again
+            for line in empty_partitions(result) + years_written(result):  # said once, not planned again
                 print(f"  {line}", flush=True)
         elif not quiet_failure:
             for line in failure_lines(result):

@@ -40,8 +40,8 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     lines = done.stdout.decode().splitlines()
     assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
-    # 2019 holds schedules only: its list tables have no rows there, so those partitions stay missing.
-    assert lines[2] == "  constituents, constituent_changes 2019: not materialized: no rows in this year's documents"
+    # 2019 holds schedules only: its list tables have no rows there, and say so.
+    assert lines[2] == "  constituents, constituent_changes 2019: 0 rows: no rows in this year's documents"
     assert lines[3] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
@@ -56,10 +56,10 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
 
 
 @pytest.mark.slow
-def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmaterialized(tmp_path, small_market):
+def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp_path, small_market):
     """A year with no documents (or no list of a kind) is built, recorded as built from its files, and
-    left missing in Dagster, not green with 0 rows; `build` says so when it builds it, and plans it
-    again only when its files change."""
+    materialized with 0 rows and its reason; `build` says so when it builds it, and plans it again
+    only when its files change."""
     import dagster as dg
 
     from russell_pipeline.defs.partitions import recon_years, reviews
@@ -71,10 +71,10 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
     assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
-        ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: not materialized: "
+        ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: 0 rows: "
          "no documents under raw/<year>/"),
-        "  constituents 2019..2020, 2022..2024: not materialized: no rows in this year's documents",
-        "  constituent_changes 2019, 2022, 2024: not materialized: no rows in this year's documents"]
+        "  constituents 2019..2020, 2022..2024: 0 rows: no rows in this year's documents",
+        "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents"]
     assert lines[5].startswith("market_data: ok")
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         years = recon_years.get_partition_keys()
@@ -83,19 +83,16 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
             status = instance.get_status_by_partition(dg.AssetKey(asset), keys, partitions)
             return [k for k in keys if status[k] is not None and status[k].value == "MATERIALIZED"]
 
-        assert materialized("source_documents", years, recon_years) == ["2019", "2020", "2022", "2023", "2024"]
-        assert materialized("constituents", years, recon_years) == []
-        assert materialized("constituent_changes", years, recon_years) == ["2020", "2023"]
-        assert materialized("recon_calendar", years, recon_years) == years
-        # Reviews are offered from the first one the market data can hold; the feed fills 2019-03..2020-03.
+        for asset in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
+            assert materialized(asset, years, recon_years) == years
+        # The partitions whose inputs were built, with or without rows: the feed fills 2019-03..2020-03.
         keys = reviews.get_partition_keys()
-        assert keys[0] == "2019-03"
         for asset in ("quarterly_weights", "index_levels"):
             assert materialized(asset, keys, reviews) == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Built from the same files: not planned again, and not said again.
     again = cli("build", env=env).stdout.decode().splitlines()
     assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
-    assert not [line for line in again if "not materialized" in line]
+    assert not [line for line in again if ": 0 rows: " in line]
 
 
 @pytest.mark.slow
@@ -296,13 +293,13 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
 
 
 @pytest.mark.parametrize(("reason", "key", "said"), [
-    ("not materialized: no documents under raw/2021/", "2021", "not materialized: no documents under raw/<year>/"),
-    ("not materialized: pending: cut-off 2026-12-11 is after the last close 2026-11-20", "2026-12",
-     "not materialized: pending: cut-off 2026-12-11 is after the last close 2026-11-20"),
-    ("not materialized: no rows for 2026-12 (its lists are dated 2026-12-01)", "2026-12",
-     "not materialized: no rows for <review> (its lists are dated 2026-12-01)"),
-    ("not materialized: no schedule for 2026 before 2026-06-26", "2026",
-     "not materialized: no schedule for <year> before 2026-06-26"),
+    ("0 rows: no documents under raw/2021/", "2021", "0 rows: no documents under raw/<year>/"),
+    ("0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20", "2026-12",
+     "0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20"),
+    ("0 rows: no rows for 2026-12 (its lists are dated 2026-12-01)", "2026-12",
+     "0 rows: no rows for <review> (its lists are dated 2026-12-01)"),
+    ("0 rows: no schedule for 2026 before 2026-06-26", "2026",
+     "0 rows: no schedule for <year> before 2026-06-26"),
 ])
 def test_a_partition_key_is_made_generic_in_a_reason_but_never_inside_a_date(reason, key, said):
     assert generic_reason(reason, key) == said

@@ -27,7 +27,6 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     deps=["raw_documents"],
     **lake_writer("calendar", recon_years),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
-    output_required=False,  # a year with no rows is not materialized (lake/commit.py)
     check_specs=specs(CHECKS),
     **table_definition("recon_calendar", SCHEMA,
                        "Reconstitution and review dates of each year; published beats projected."),

@@ -56,8 +56,7 @@ TABLES = {
 
 
 @dg.multi_asset(
-    # skippable: a year with no rows for a table is not materialized (lake/commit.py).
-    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"], skippable=True,
+    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"],
                         **table_definition(name, schema, description, kinds={PDF}))
            for name, (schema, description, deps) in TABLES.items()],
     check_specs=specs(CHECKS),

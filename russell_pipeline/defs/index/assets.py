@@ -83,7 +83,6 @@ def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: p
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
-    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(WEIGHT_CHECKS),
     **table_definition("quarterly_weights", WEIGHT_COLUMNS, "Stock weights and weighting factors c_i of each "
                        "review of the 90/10 index, with the inputs behind each row."),
@@ -147,7 +146,6 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
     ],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["index_levels"],
-    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(LEVEL_CHECKS),
     **table_definition("index_levels", lv.LEVEL_SCHEMA, "Price and total return levels of the 90/10 index for "
                        "every session of a review period (T_R < date <= T_next)."),
@@ -196,11 +194,10 @@ def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, seri
             else "its period has not begun: no session after its rebalance yet",
             **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
                if rows.height else {}))
-    # The whole stored series, on the run's last partition with rows only (an empty one is not
-    # materialized): the chart is not copied per partition (its sessions and last date are the
-    # table-wide `dagster/row_count` and `table_last_date` every partition carries).
-    filled = [key for key in keys if facts[key]["partition_rows"]]
-    facts[(filled or keys)[-1]]["series_chart"] = dg.MetadataValue.md(
+    # The whole stored series, on the run's last partition only (its latest materialization): the
+    # chart is not copied per partition (its sessions and last date are the table-wide
+    # `dagster/row_count` and `table_last_date` every partition carries).
+    facts[keys[-1]]["series_chart"] = dg.MetadataValue.md(
         chart_markdown(series, source) if series.height else "no levels yet")
     return facts
 

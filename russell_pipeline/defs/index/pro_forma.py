@@ -38,7 +38,6 @@ def _previous(reviews_in_data: list[str], key: str) -> str | None:
           dg.AssetDep("quarterly_weights", partition_mapping=previous_and_this_review)],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
-    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(CHECKS),
     **table_definition("pro_forma_weights", pf.PRO_FORMA_COLUMNS, "Each review's weights as the method sets "
                        "them (the latest close standing in for the cut-off close until it passes), the weights in "

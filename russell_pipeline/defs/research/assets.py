@@ -75,6 +75,8 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
     ).select(list(TABLES["reconstitution_effect"][0]))
     paths = paths.select(list(TABLES["reconstitution_paths"][0]))
     facts = _facts(listed, per_symbol, days, source, synthetic)
+    facts["empty_because"] = (f"no listed symbol has a close on or before rank day {days.rank_day} in {source}, "
+                              "and no index level covers the window")
     facts["chart"] = dg.MetadataValue.md(effect_markdown(effect, days, source, synthetic) if effect.height
                                          else "no symbol with a close on or before rank day")
     return paths, effect, unpriced, facts
@@ -94,7 +96,7 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: s
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, deps=[dg.AssetDep("constituent_changes"), dg.AssetDep("recon_calendar"), "market_data",
                                     dg.AssetDep("index_levels", partition_mapping=YEAR_TO_REVIEWS)],
-                        code_version=digests.CODE_VERSIONS["reconstitution_effect"], skippable=True,
+                        code_version=digests.CODE_VERSIONS["reconstitution_effect"],
                         **table_definition(name, schema, description))
            for name, (schema, description) in TABLES.items()],
     check_specs=specs(CHECKS),
