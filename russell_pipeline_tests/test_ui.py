@@ -8,18 +8,11 @@ there (how the README's picture is made).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -28,6 +21,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.conftest import RAW, REPO, WAIT_MS
+from russell_pipeline_tests.helpers import Server, free_port, stop_group, wait_until_loaded
 
 pytestmark = pytest.mark.slow
 
@@ -37,72 +31,6 @@ YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon
 MEMBERSHIP = ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
               "list_revisions")
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
-
-
-@dataclass
-class Server:
-    url: str
-    lake: Lake
-    log: Path
-    build_output: str = ""  # what `russell-pipeline build` printed
-
-    def graphql(self, query: str) -> dict:
-        request = urllib.request.Request(f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            body = json.load(response)
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-    def asset(self, name: str, fields: str) -> dict:
-        return self.graphql(f'{{ assetNodeOrError(assetKey: {{path: ["{name}"]}}) {{ __typename '
-                            f'... on AssetNode {{ {fields} }} }} }}')["assetNodeOrError"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_loaded(server: Server, process: subprocess.Popen, timeout: float = 180) -> None:
-    """Until the server answers and the code location is loaded; fails with the server's log."""
-    deadline, state = time.monotonic() + timeout, "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"dagster-webserver exited with {process.returncode}:\n{server.log.read_text()[-3000:]}")
-        try:
-            entries = server.graphql("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
-                                     "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
-            state = str(err)
-        else:
-            [entry] = entries["workspaceOrError"]["locationEntries"]
-            loaded = entry["locationOrLoadError"] or {}
-            if loaded.get("__typename") == "PythonError":
-                pytest.fail(f"code location failed to load: {loaded['message']}")
-            if entry["loadStatus"] == "LOADED" and loaded.get("__typename") == "RepositoryLocation":
-                return
-            state = entry["loadStatus"]
-        time.sleep(0.5)
-    pytest.fail(f"dagster-webserver not ready after {timeout:.0f} s ({state}):\n{server.log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """The webserver is asked to stop (10 s at most), then what is left of its group (the code
-    server it spawned) is killed: the instance is a throw-away one."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is still there
-    except ProcessLookupError:
-        pass
-    process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +48,7 @@ def server(tmp_path_factory) -> Server:
     # The build's first line comes once it has created the instance's storage: from then on the
     # server can start next to it (it only reads), which hides most of its start-up time.
     first_line = build.stdout.readline()
-    port = _free_port()
+    port = free_port()
     server = Server(f"http://127.0.0.1:{port}", Lake(root / "lake"), root / "webserver.log")
     with server.log.open("wb") as log:
         # Its own process group, so the code server it spawns is ended with it.
@@ -132,12 +60,12 @@ def server(tmp_path_factory) -> Server:
         out, err = build.communicate(timeout=600)
         assert build.returncode == 0, f"{first_line}{out}{err[-3000:]}"
         server.build_output = first_line + out
-        _wait_until_loaded(server, process)
+        wait_until_loaded(server, process)
         yield server
     finally:
         build.kill()
         build.wait()
-        _stop(process)
+        stop_group(process)
 
 
 # --- GraphQL -------------------------------------------------------------------------------------
