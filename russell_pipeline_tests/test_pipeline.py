@@ -243,6 +243,60 @@ def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
 
 
 @pytest.mark.slow
+def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
+    """A run that fails writes nothing, so the lake still holds the rows its checks were last evaluated
+    on in a run that succeeded: each check of the failed step is reported not evaluated, with the
+    run's reason, restating that result; never "Execution failed" (Dagster's red for a check without a
+    result in a failed run), never the result of an earlier failed run, whose rows were refused."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    root, instance, *_ = built
+    year = root / "raw" / "2023"
+    checks = {dg.AssetCheckKey(s.asset_key, s.name) for s in documents.check_specs}
+    wrote = _run(YEAR_ASSETS, _resources(root), instance, "2023")  # the latest run that wrote 2023's rows
+    assert wrote.success
+    # First a blocking check fails on a line no row was read from: the rows are refused, the check is red.
+    (year / "zz-adds.txt").write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\n"
+                                      "ACME CORP\tACME\tTechnology\nBETA INDUSTRIES\tBE TA\tTechnology\n")
+    try:
+        blocked = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+    finally:
+        (year / "zz-adds.txt").unlink()
+    assert not blocked.success and "rows_match_pages" in _failed_checks(blocked)
+    # Then a document is refused before any check could run.
+    (year / "broken.pdf").write_bytes(b"<html><body>404 Not Found</body></html>")
+    try:
+        refused = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+    finally:
+        (year / "broken.pdf").unlink()
+    assert not refused.success
+    [line] = failure_lines(refused)
+    reason = line.removeprefix("documents: ")
+    assert "broken.pdf" in reason
+    reported = {dg.AssetCheckKey(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
+                e.asset_check_evaluation_data for e in refused.all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks <= set(reported)  # every check of the failed step, none left to Dagster
+    reported = {key: found for key, found in reported.items() if key in checks}  # (the calendar's step ran)
+    succeeded = {dg.AssetCheckKey(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
+                 e.asset_check_evaluation_data for e in wrote.all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    for key, found in reported.items():
+        assert found.description == (f"not evaluated: its run failed ({reason}); the result on the rows the "
+                                     f"lake holds, of run {wrote.run_id}, stands"), key
+        assert found.metadata["status"].value == found.description
+        # The verdict of the run that wrote the rows, not of the blocked run (rows_match_pages failed there).
+        assert (found.passed, found.severity) == (succeeded[key].passed, succeeded[key].severity), key
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
+    assert {r.status for r in latest.values()} == {AssetCheckExecutionRecordStatus.SUCCEEDED}
+    # Each table's partition of the failed run is observed with the reason.
+    observed = {(e.asset_key.to_user_string(), e.partition, e.asset_observation_data.asset_observation.metadata[
+        "status"].value) for e in refused.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+    assert observed == {(t, "2023", f"failed: {reason}")
+                        for t in ("source_documents", "constituents", "constituent_changes")}
+
+
+@pytest.mark.slow
 def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
     root, *_ = built
     lake = Lake(root)

@@ -460,3 +460,52 @@ def test_a_refused_document_says_where_on_its_failed_partition(browser, server, 
     page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2023")
     expect(page.get_by_text(re.compile(r"raw/2023/zz-adds\.txt, page=1, line=5")).first).to_be_visible(
         timeout=WAIT_MS)
+
+
+def test_a_refused_document_leaves_the_checks_of_the_data_the_lake_holds(browser, server, page):
+    """Last in the module (it fails year 2024): an HTML page saved as `.pdf` is refused before any
+    check runs. The run and the partition show failed; the checks do not: each is not evaluated,
+    with the run's reason, and keeps its result on the rows the lake still holds (never Dagster's
+    "Execution failed", the red of data that failed)."""
+    from playwright.sync_api import expect
+
+    root = server.lake.root.parent
+    bad = server.lake.root / "raw" / "2024" / "ru3000-additions.pdf"
+    bad.write_bytes(b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>")
+    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    try:
+        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
+                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        bad.unlink()
+    reason = f"{bad}: is an HTML page, not a PDF (a failed download saved as .pdf?)"
+    assert done.returncode == 1 and f"recon_year_job 2024: FAILED: documents: {reason}" in done.stderr, done.stderr
+    failed_run = server.asset("source_documents", 'latestRunForPartition(partition: "2024") { id status }')[
+        "latestRunForPartition"]
+    assert failed_run["status"] == "FAILURE"
+    # Through GraphQL: the partition is failed, its observation says why ...
+    ranges = server.asset("source_documents", "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { "
+                          "startKey endKey status } } }")["assetPartitionStatuses"]["ranges"]
+    assert {"startKey": "2024", "endKey": "2024", "status": "FAILED"} in ranges
+    seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2024"'))["assetObservations"]
+    assert _metadata(seen[0]["metadataEntries"])["status"] == f"failed: {reason}"
+    # ... and every check of the three tables keeps its verdict, not evaluated by the failed run.
+    for asset in ("source_documents", "constituents", "constituent_changes"):
+        checks = server.asset(asset, "assetChecksOrError { ... on AssetChecks { checks { name "
+                              "executionForLatestMaterialization { status runId evaluation { description } } } } }")
+        for check in checks["assetChecksOrError"]["checks"]:
+            latest = check["executionForLatestMaterialization"]
+            assert (latest["status"], latest["runId"]) == ("SUCCEEDED", failed_run["id"]), (asset, check)
+            assert latest["evaluation"]["description"].startswith(f"not evaluated: its run failed ({reason}); "
+                                                                  "the result on the rows the lake holds"), check
+    # In the browser: the checks read succeeded with the reason they were not evaluated, none failed ...
+    page.goto(f"{server.url}/assets/source_documents?view=checks")
+    expect(page.get_by_text("Checks (2)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Succeeded", exact=True)).to_have_count(2)  # rows_match_pages, no_skipped_files
+    expect(page.get_by_text("Failed", exact=True)).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^not evaluated: its run failed \(")).first).to_be_visible()
+    # ... and the partition's page shows the failed run and why, above the facts of the data it holds.
+    page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2024")
+    expect(page.get_by_text("failed, and did not materialize this asset.")).to_be_visible()
+    expect(page.get_by_text(f"failed: {reason}", exact=True)).to_be_visible()

@@ -27,28 +27,37 @@ event). So every partition of a run is materialized: Dagster's backfills, which 
 partition done only once it is materialized or failed, end successfully over any range, and the
 steps that depend on the asset in the same run always run (no output is ever skipped).
 
+A step that fails (`refuse` on bad input, a failed blocking check, a crash) writes nothing; every
+table-writing asset is wrapped in `reports_failure`, which says so on each partition of the run
+and reports each check of the step it did not evaluate as **not evaluated**, keeping its result on
+the rows the lake still holds: a failed run never reads as data that failed its checks.
+
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`) and what `commit` does with a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 
 import dagster as dg
 import polars as pl
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import LINEAGE, WRITTEN, Lake
 
 Level = Literal["block", "error", "warn"]
 # The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and
-# in the run's log), `failed: <reason>` on the observation of one whose run refused its input.
-STATUS, EMPTY, FAILED = "status", "0 rows", "failed"
+# in the run's log), `failed: <reason>` on the observation of one whose run failed; of a check, `not
+# evaluated: <why>` when its run failed before evaluating it.
+STATUS, EMPTY, FAILED, NOT_EVALUATED = "status", "0 rows", "failed", "not evaluated"
 IN_BUILD = "russell/build"  # the tag of every run a `build` makes (planning/runs.py): it publishes at its end
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
+_HISTORY = 50  # how far back a check not evaluated looks for the result of a run that wrote its rows
 
 
 @dataclass(frozen=True)
@@ -108,15 +117,63 @@ def _why(result: dg.AssetCheckResult) -> str:
     return f"{result.asset_key.to_user_string()}.{result.check_name} ({text})"
 
 
-def refuse(context: dg.AssetExecutionContext, assets: Iterable[str], reason: str) -> Iterator[dg.AssetObservation]:
-    """Fail the step with `reason` (one line), first observing each of the run's partitions of
-    `assets` with `status: failed: <reason>`: the failed partition's page in the UI says why, above
-    the facts of the data it still holds."""
-    keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
-    for asset in assets:
-        for key in keys:
-            yield dg.AssetObservation(asset_key=asset, partition=key, metadata={STATUS: f"{FAILED}: {reason}"})
+def refuse(reason: str) -> NoReturn:
+    """Fail the step on its input with `reason` (one line): never retried (the same input fails the
+    same way); `reports_failure` says it on the step's partitions and checks."""
     raise dg.Failure(description=reason, allow_retries=False)
+
+
+def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """The compute function of an asset that writes the lake, such that a failed run never reads as
+    failed data. When the step fails (a refused input, a failed blocking check, a crash), before the
+    failure is raised:
+
+    - each partition of the run of each of the step's assets is observed with `status: failed:
+      <reason>`: its page in the UI says why, above the facts of the data it still holds;
+    - each check of the step that reported no result is reported **not evaluated**, with the reason,
+      restating its latest result in a run that succeeded (same verdict, severity and facts, its run
+      named): a failed step writes nothing, so the lake still holds the rows that result is about.
+      A check no such run evaluated passes (the lake holds none of its rows). Without a result,
+      Dagster shows every such check "Execution failed" in red, the way it shows data that failed it.
+    """
+
+    @functools.wraps(compute)
+    def step(context: dg.AssetExecutionContext, *args, **kwargs) -> Iterator:
+        reported: set[dg.AssetCheckKey] = set()
+        try:
+            for event in compute(context, *args, **kwargs):
+                if isinstance(event, dg.AssetCheckResult):
+                    reported.add(dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name))
+                yield event
+        except Exception as err:
+            reason = " ".join(str(err.description if isinstance(err, dg.Failure) else err).split())
+            keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
+            for asset in sorted(context.selected_asset_keys):
+                for key in keys:
+                    yield dg.AssetObservation(asset_key=asset, partition=key, metadata={STATUS: f"{FAILED}: {reason}"})
+            for check in sorted(context.selected_asset_check_keys - reported, key=str):
+                yield _not_evaluated(context.instance, check, reason)
+            raise
+
+    return step
+
+
+def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason: str) -> dg.AssetCheckResult:
+    """`check` not evaluated in a failed run: the latest result of a run that succeeded (whose rows
+    the lake holds: a failed run's result was on rows never written) restated, or a pass over nothing."""
+    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    records = instance.event_log_storage.get_asset_check_execution_history(check, _HISTORY, status=done)
+    succeeded = {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(
+        run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]))}
+    latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
+    found = latest.evaluation if latest is not None else None
+    said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (
+        f"the result on the rows the lake holds, of run {latest.run_id}, stands" if found
+        else "no run that wrote its rows evaluated it")
+    return dg.AssetCheckResult(
+        asset_key=check.asset_key, check_name=check.name, passed=found.passed if found else True,
+        **({"severity": found.severity} if found else {}), description=said,
+        metadata={**(found.metadata if found else {}), STATUS: said})
 
 
 def commit(
@@ -143,8 +200,8 @@ def commit(
     yield from results
     failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
     if failed:
-        yield from refuse(context, facts, "blocking check failed, nothing written (the stored partitions stay): "
-                          + "; ".join(_why(r) for r in failed))
+        refuse("blocking check failed, nothing written (the stored partitions stay): "
+               + "; ".join(_why(r) for r in failed))
     with store.locked():
         for s in staged:
             store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)

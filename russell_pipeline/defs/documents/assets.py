@@ -13,7 +13,7 @@ from russell_pipeline.defs.metadata import (
 )
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, refuse, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
@@ -62,6 +62,7 @@ TABLES = {
     check_specs=specs(CHECKS),
     **lake_writer("documents", recon_years),
 )
+@reports_failure
 def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
@@ -71,7 +72,7 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         except InputError as err:
             parsed, failure = {}, str(err)
         if failure:  # outside the except: the step's error is the one line, not a chain
-            yield from refuse(context, TABLES, failure)  # nothing written: the stored partitions stay
+            refuse(failure)  # nothing written: the stored partitions stay
         tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
                   for name in (*TABLES, "unread")}
         skipped = [line for p in parsed.values() for line in p.skipped]

@@ -12,7 +12,7 @@ from russell_pipeline.defs.partitions import (
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
     last_close,
@@ -87,6 +87,7 @@ def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: p
     **table_definition("quarterly_weights", WEIGHT_COLUMNS, "Stock weights and weighting factors c_i of each "
                        "review of the 90/10 index, with the inputs behind each row."),
 )
+@reports_failure
 def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
@@ -150,6 +151,7 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
     **table_definition("index_levels", lv.LEVEL_SCHEMA, "Price and total return levels of the 90/10 index for "
                        "every session of a review period (T_R < date <= T_next)."),
 )
+@reports_failure
 def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)

@@ -7,7 +7,7 @@ import polars as pl
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
 from russell_pipeline.lib.membership.revisions import REVISION_COLUMNS
@@ -44,6 +44,7 @@ CHECKS = [DISJOINT, PLACED, RECONCILES]
     check_specs=specs(CHECKS),
     **lake_writer("membership"),
 )
+@reports_failure
 def membership(context: dg.AssetExecutionContext, lake: LakeResource):
     """One pass over every year's lists and review dates feeds the four membership tables."""
     with lake.writing() as store:

@@ -6,7 +6,7 @@ import polars as pl
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.research.chart import SYNTHETIC_LABEL, effect_markdown
 from russell_pipeline.lib.research.event import (
@@ -102,6 +102,7 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, source: s
     check_specs=specs(CHECKS),
     **lake_writer("research", recon_years),
 )
+@reports_failure
 def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource):
     """For each year: the normalized price path of every added and deleted symbol, the median and mean per
     group and the index's path, from an imported price file or the market data (labelled synthetic)."""
