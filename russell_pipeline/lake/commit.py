@@ -33,13 +33,14 @@ and reports each check of the step it did not evaluate as **not evaluated**, kee
 the rows the lake still holds: a failed run never reads as data that failed its checks.
 
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
-Dagster spec (`blocking=`) and what `commit` does with a failure.
+Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
+writes nothing, `error` is written and fails `build` (planning/runs.py), `warn` is written and said.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, NoReturn
 
@@ -57,6 +58,8 @@ Level = Literal["block", "error", "warn"]
 STATUS, EMPTY, FAILED, NOT_EVALUATED = "status", "0 rows", "failed", "not evaluated"
 IN_BUILD = "russell/build"  # the tag of every run a `build` makes (planning/runs.py): it publishes at its end
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
+PARTITION_COLUMNS = ("recon_year", "review")  # the partition column of every partitioned table
+PARTITIONS = "partitions"  # a failed check's fact: the partitions its offending rows are in
 _HISTORY = 50  # how far back a check not evaluated looks for the result of a run that wrote its rows
 
 
@@ -86,12 +89,16 @@ class Check:
                                    metadata=metadata)
 
     def frame(self, bad: pl.DataFrame, what: str, **facts) -> dg.AssetCheckResult:
-        """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`."""
+        """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`;
+        when the rows carry their partition, which partitions they are in (`partitions`)."""
         with pl.Config(tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True):
             shown = f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"
         first = ", ".join(f"{k}={v}" for k, v in bad.row(0, named=True).items()) if bad.height else ""
+        column = next((c for c in PARTITION_COLUMNS if c in bad.columns), None)
+        where = ", ".join(sorted({str(v) for v in bad[column]})) if column and bad.height else ""
         return self.result(bad.height == 0, failures=bad.height, examples=dg.MetadataValue.md(shown),
-                           **({"first": f"{what}: {first}"} if first else {}), **facts)
+                           **({"first": f"{what}: {first}"} if first else {}),
+                           **({PARTITIONS: where} if where else {}), **facts)
 
 
 def specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
@@ -108,13 +115,17 @@ class Staged:
     keys: list | None = None
 
 
+def why(check: str, metadata: Mapping) -> str:
+    """A failed check in one line: `asset.check (its first offending row, or how many failed, or its
+    plain facts)`."""
+    values = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    plain = ", ".join(f"{k}={v}" for k, v in values.items() if isinstance(v, str | int | float) and "\n" not in str(v))
+    text = values.get("first") or (f"{values['failures']} failure(s)" if "failures" in values else plain or "failed")
+    return f"{check} ({text})"
+
+
 def _why(result: dg.AssetCheckResult) -> str:
-    meta = result.metadata or {}
-    first = meta.get("first")
-    count = meta.get("failures")
-    value = getattr(count, "value", count)
-    text = getattr(first, "value", first) or (f"{value} failure(s)" if value is not None else "failed")
-    return f"{result.asset_key.to_user_string()}.{result.check_name} ({text})"
+    return why(f"{result.asset_key.to_user_string()}.{result.check_name}", result.metadata or {})
 
 
 def refuse(reason: str) -> NoReturn:

@@ -42,12 +42,15 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     assert lines[1].startswith("recon_year_job 2019: ok")
     # 2019 holds schedules only: its list tables have no rows there, and say so.
     assert lines[2] == "  constituents, constituent_changes 2019: 0 rows: no rows in this year's documents"
-    assert lines[3] == "market_data: up to date"
+    # The published date differs from the rule's: worth a look, said, and the build passes.
+    assert lines[3].startswith("  recon_year_job 2019: warn-level check failed: recon_calendar."
+                               "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06")
+    assert lines[4] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
-    assert lines[4] == "reviews: 5 out of date (2019-03..2020-03)"
-    assert lines[5].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
-    assert lines[6].startswith("index_levels 2019-03..2020-03: ok")
+    assert lines[5] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[6].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[7].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
@@ -115,7 +118,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
     assert err.splitlines() == [
         f"recon_year_job 2021: FAILED: documents: {root}/raw/2021/empty.pdf: empty file",
-        "build finished with 1 failure(s):",
+        "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
         f"  recon_year_job 2021: documents: {root}/raw/2021/empty.pdf: empty file",
     ]
     assert "Traceback" not in out + err
@@ -123,6 +126,44 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert lake.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height == 1
     # The failed year stays out of date until its files change.
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)])["documents"] == ["2021"]
+
+
+ADDITIONS_2021 = "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n" \
+                 "GAMMA HOLDINGS\tGAMM\tEnergy\n"
+DELETIONS_2021 = "Russell 2000 Index - Deletions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n" \
+                 "DELTA INC\tDLTA\tUtilities\n"
+
+
+@pytest.mark.slow
+def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_not(tmp_path, small_market):
+    """Like `dbt build`: a check of error level failing on what the build wrote exits 1 and the summary
+    names it, apart from failed runs, with the partition its rows are in; a warn-level one is printed
+    and the build passes."""
+    root, env = _lake(tmp_path, small_market)
+    (root / "raw" / "2021").mkdir()
+    # ACME both added and deleted in 2021: worth a look (a re-used ticker can be), warn level.
+    (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021)
+    (root / "raw" / "2021" / "r2000-deletions.txt").write_text(DELETIONS_2021)
+    warned = cli("build", env=env, text=True)
+    assert warned.returncode == 0, warned.stderr[-2000:]
+    assert ("  recon_year_job 1989..2030: warn-level check failed: constituent_changes.additions_deletions_disjoint "
+            "on 2021 (overlap: recon_year=2021, index_name=Russell 2000, stage=final, symbol=ACME)"
+            in warned.stdout.splitlines())
+    assert "build finished" not in warned.stderr
+    # GAMM listed twice in one list: the data are wrong, error level. The rows are written; the build fails.
+    (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n")
+    failed = cli("build", env=env, text=True)
+    assert failed.returncode == 1, failed.stdout[-2000:]
+    lines = failed.stderr.splitlines()
+    check = ("recon_year_job 2021: error-level check failed: constituent_changes.no_duplicate_symbols on 2021 "
+             "(duplicates: recon_year=2021, source_sha256=")
+    assert lines[0].startswith(f"  {check}") and lines[0].endswith(", symbol=GAMM, len=2)"), lines
+    # Said under its run, then in the summary, which tells it from a failed run.
+    assert lines[1:] == ["build finished with failures: 1 error-level check(s) failed on rows that were written:",
+                         lines[0]]
+    assert "recon_year_job 2021: ok in" in failed.stdout  # the run itself succeeded
+    written = Lake(root).read("constituent_changes", "recon_year", [2021])
+    assert written.filter(written["symbol"] == "GAMM").height == 2
 
 
 @pytest.mark.slow
@@ -158,7 +199,9 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     assert again.stdout.decode().splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
             f"when its inputs or code change): {reason}")
-    assert again.stderr.decode().splitlines() == [line, "build finished with 1 failure(s):", f"  {line}"]
+    assert again.stderr.decode().splitlines() == [
+        line, "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
+        f"  {line}"]
     (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file taken away: new inputs
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         assert runs_of_2021(instance) == [failed]  # the second build launched nothing

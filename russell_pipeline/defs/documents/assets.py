@@ -38,7 +38,7 @@ DUPLICATES = {name: Check(name, "no_duplicate_symbols", "No symbol twice within 
 HEADERS = {name: Check(name, "no_header_rows", "No header, footer or disclaimer line became a row.")
            for name in ("constituents", "constituent_changes")}
 DISJOINT = Check("constituent_changes", "additions_deletions_disjoint",
-                 "Additions and deletions of one index and stage do not overlap.")
+                 "Additions and deletions of one index and stage do not overlap (a re-used ticker can).", "warn")
 COUNT_CHANGE = Check("constituents", "member_count_change", f"Consecutive membership lists of one index differ in "
                      f"size by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.", "warn")
 LIST_SIZE = Check("constituents", "list_size", f"Each full membership list of a Russell 1000/2000/3000/3000E/"
