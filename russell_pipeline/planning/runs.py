@@ -245,7 +245,7 @@ def _build(lake: Lake, runner: _Runner) -> None:
 
     expected, out_of_date = stale.reviews_out_of_date(lake)
     keys = sorted(set().union(*out_of_date.values()))
-    print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
+    print(f"reviews: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""), flush=True)
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
     # the levels from the period before it on (each period starts from the one before); the pro-forma
     # weights last, after the weights they trade from and are checked against.
@@ -261,5 +261,5 @@ def _build(lake: Lake, runner: _Runner) -> None:
     # After the levels (a year's index path reads them): the years whose lists, dates, prices or levels moved.
     years, now, todo = research.years_out_of_date(lake)
     print(f"{research.ASSET}: {len(todo)} of {len(years)} years out of date"
-          + (f" ({todo[0]}..{todo[-1]})" if todo else ""), flush=True)
+          + (f" ({spans(todo, years)})" if todo else ""), flush=True)
     runner.ranges(research.JOB, todo, years, retry_alone=True, inputs=now)

@@ -65,6 +65,7 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
     lake = Lake.from_settings(settings)
+    printed: list[str] = []  # what the last build printed
 
     def check(state: str) -> list[str] | None:
         """The fast path's answer on the lake as it is, then what the full build does with it."""
@@ -72,6 +73,7 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
         capsys.readouterr()
         assert build(settings) == 0, state
         out = capsys.readouterr().out
+        printed[:] = out.splitlines()
         assert (fast is None) == bool(_launched(out)), f"{state}: fast path {fast}, build printed:\n{out}"
         if fast is not None:
             assert out.splitlines()[:len(fast)] == fast, state
@@ -87,6 +89,8 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
     prices.write_text("Date,Ticker,Close\n2019-06-03,AAA,10.0\n2019-06-04,AAA,10.5\n")
     assert main(["import-prices", str(prices)]) == 0
     assert check("a price file imported") is None
+    # The years with final lists (2020 and 2023 in the samples), named apart: not a range over 2021..2022.
+    assert f"reconstitution_effect: 2 of {years} years out of date (2020, 2023)" in printed
     assert check("nothing changed after the import") is not None
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
     assert check("a document added") is None
