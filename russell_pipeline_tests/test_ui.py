@@ -430,22 +430,28 @@ def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
     expect(page.locator("tr", has=page.get_by_text("partition_one_way_turnover", exact=True))).to_be_visible()
 
 
-def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):
-    """Last in the module (it breaks year 2023): a list with a row the parser cannot read fails its
-    year; the build's summary, the failed check and the failed partition's page name file and line."""
-    from playwright.sync_api import expect
-
-    root = server.lake.root.parent
-    bad = server.lake.root / "raw" / "2023" / "zz-adds.txt"
-    bad.write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-                   "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n", encoding="utf-8")
+def _build_with(server: Server, name: str, content: bytes) -> subprocess.CompletedProcess:
+    """`russell-pipeline build` on the server's lake and instance with `raw/<name>` holding `content`
+    (taken away again after the build)."""
+    root, bad = server.lake.root.parent, server.lake.root / "raw" / name
+    bad.write_bytes(content)
     env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
            "DAGSTER_HOME": str(root / "dagster_home")}
     try:
-        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
+        return subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
                               cwd=root, capture_output=True, text=True, timeout=600, check=False)
     finally:
         bad.unlink()
+
+
+def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):
+    """Near the end of the module (it breaks year 2023): a list with a row the parser cannot read fails its
+    year; the build's summary, the failed check and the failed partition's page name file and line."""
+    from playwright.sync_api import expect
+
+    done = _build_with(server, "2023/zz-adds.txt", (
+        b"Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+        b"BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"))
     where = ("line holding data no row was read from: path=raw/2023/zz-adds.txt, page=1, line=5, "
              "text=BETA INDUSTRIES BE TA Technology")
     assert done.returncode == 1 and where in done.stdout + done.stderr, done.stdout + done.stderr
@@ -469,17 +475,10 @@ def test_a_refused_document_leaves_the_checks_of_the_data_the_lake_holds(browser
     "Execution failed", the red of data that failed)."""
     from playwright.sync_api import expect
 
-    root = server.lake.root.parent
-    bad = server.lake.root / "raw" / "2024" / "ru3000-additions.pdf"
-    bad.write_bytes(b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>")
-    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
-           "DAGSTER_HOME": str(root / "dagster_home")}
-    try:
-        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
-                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
-    finally:
-        bad.unlink()
-    reason = f"{bad}: is an HTML page, not a PDF (a failed download saved as .pdf?)"
+    done = _build_with(server, "2024/ru3000-additions.pdf",
+                       b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>")
+    reason = (f"{server.lake.root / 'raw' / '2024' / 'ru3000-additions.pdf'}: is an HTML page, not a PDF "
+              "(a failed download saved as .pdf?)")
     assert done.returncode == 1 and f"recon_year_job 2024: FAILED: documents: {reason}" in done.stderr, done.stderr
     failed_run = server.asset("source_documents", 'latestRunForPartition(partition: "2024") { id status }')[
         "latestRunForPartition"]
