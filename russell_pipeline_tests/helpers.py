@@ -1,11 +1,22 @@
-"""Helpers the tests share: the command line as a user runs it."""
+"""Helpers the tests share: the command line as a user runs it; the Dagster webserver as a user opens it."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from russell_pipeline.lake.store import Lake
 
 
 def cli(*args: str, env: dict | None = None, cwd: Path | None = None, text: bool = False,
@@ -57,3 +68,69 @@ def flip_bytes(path: Path, restore_time: bool = False) -> None:
     path.write_bytes(bytes(data))
     if restore_time:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@dataclass
+class Server:
+    url: str
+    lake: Lake
+    log: Path
+    build_output: str = ""  # what `russell-pipeline build` printed
+
+    def graphql(self, query: str) -> dict:
+        request = urllib.request.Request(f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.load(response)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def asset(self, name: str, fields: str) -> dict:
+        return self.graphql(f'{{ assetNodeOrError(assetKey: {{path: ["{name}"]}}) {{ __typename '
+                            f'... on AssetNode {{ {fields} }} }} }}')["assetNodeOrError"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_loaded(server: Server, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Until the server answers and the code location is loaded; fails with the server's log."""
+    deadline, state = time.monotonic() + timeout, "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"dagster-webserver exited with {process.returncode}:\n{server.log.read_text()[-3000:]}")
+        try:
+            entries = server.graphql("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
+                                     "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            state = str(err)
+        else:
+            [entry] = entries["workspaceOrError"]["locationEntries"]
+            loaded = entry["locationOrLoadError"] or {}
+            if loaded.get("__typename") == "PythonError":
+                pytest.fail(f"code location failed to load: {loaded['message']}")
+            if entry["loadStatus"] == "LOADED" and loaded.get("__typename") == "RepositoryLocation":
+                return
+            state = entry["loadStatus"]
+        time.sleep(0.5)
+    pytest.fail(f"dagster-webserver not ready after {timeout:.0f} s ({state}):\n{server.log.read_text()[-3000:]}")
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """The webserver is asked to stop (10 s at most), then what is left of its group (the code
+    server it spawned) is killed: the instance is a throw-away one."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is still there
+    except ProcessLookupError:
+        pass
+    process.wait()

@@ -75,6 +75,27 @@ def test_table_assets_carry_the_standard_metadata():
         assert {spec.name for spec in asset.check_specs if spec.blocking} == hard
 
 
+def test_every_check_has_the_level_the_methodology_lists():
+    """Each check's level as the UI shows it (blocking; `(WARN)` in its description; else error, which
+    fails `build`) is the one the methodology's table lists, and the table lists every check."""
+    import re
+
+    from russell_pipeline.definitions import defs
+    from russell_pipeline_tests.conftest import REPO
+
+    graph = defs.resolve_asset_graph()
+    declared = set()
+    for key in graph.asset_check_keys:
+        node = graph.get(key)
+        level = "block" if node.blocking else "warn" if (node.description or "").endswith("(WARN)") else "error"
+        declared.add((key.asset_key.to_user_string(), key.name, level))
+    text = (REPO / "docs" / "methodology.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| (\w+) \| (\w+) \| (block|error|warn) \|$", text, flags=re.MULTILINE))
+    assert listed == declared
+    assert ("constituent_changes", "no_duplicate_symbols", "error") in declared  # wrong data fails the build
+    assert ("market_data", "market_current", "warn") in declared  # late data does not
+
+
 def test_every_column_of_every_table_asset_says_what_it_holds():
     from russell_pipeline.definitions import defs
     from russell_pipeline.defs.columns import COLUMNS

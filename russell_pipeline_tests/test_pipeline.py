@@ -52,9 +52,7 @@ def built(tmp_path_factory):
     shutil.copytree(RAW, root / "raw")
     with dg.instance_for_test() as instance:
         years = _run(YEAR_ASSETS, _resources(root), instance, "2016", "2030")
-        # Every review partition the feed fills (2019-03, the first there is, to 2020-12): with one
-        # empty review in the range, the weights would not be materialized as one output and Dagster
-        # would skip index_levels in this run (lake/commit.py).
+        # Every review partition the feed fills (2019-03, the first there is, to 2020-12).
         reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2019-03", "2020-12")
         yield root, instance, years, reviews
 
@@ -109,7 +107,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert weights_meta["2020-06"]["partition_first_date"].value == "2020-06-17"  # the June cut-off
     docs_meta = {m.partition: m.metadata for m in years.asset_materializations_for_node("documents")
                  if m.asset_key == dg.AssetKey("source_documents")}
-    assert "2016" not in docs_meta  # no documents: not materialized (test_a_partition_without_rows_...)
+    assert docs_meta["2016"]["partition_rows"].value == 0  # no documents (test_a_partition_without_rows_...)
     assert docs_meta["2023"]["partition_rows"].value == 1
     levels = lake.query("SELECT * FROM index_levels ORDER BY date")
     assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
@@ -167,38 +165,39 @@ def _check_facts(lake: Lake, years, reviews) -> None:
                 "status", "series_chart"}, table
 
 
-def _observed(result, asset: str) -> dict[str, dict]:
-    """{partition: metadata} of the run's observations of `asset`: its partitions left unmaterialized."""
-    seen = [e.asset_observation_data.asset_observation for e in result.all_events
-            if e.event_type_value == "ASSET_OBSERVATION"]
-    return {o.partition: o.metadata for o in seen if o.asset_key == dg.AssetKey(asset)}
+def _materialized(result, asset: str) -> dict[str, dict]:
+    """{partition: metadata} of the run's materializations of `asset`."""
+    return {m.partition: m.metadata for m in _materializations(result, asset)}
 
 
 @pytest.mark.slow
-def test_a_partition_without_rows_is_not_materialized_and_says_why(built):
-    """One run over the years 2016..2030: the partitions holding rows are materialized, those without
-    are missing (not green with 0 rows, not failed) and say why; the checks ran, and what reads the
-    tables (market data, weights, levels) still ran."""
+def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built):
+    """One run over the years 2016..2030: every partition is materialized, those without rows with 0
+    rows and why (`status`), none failed; the checks ran, and what reads the tables (market data,
+    weights, levels) still ran."""
     root, instance, years, reviews = built
     lake, keys = Lake(root), [str(y) for y in range(2016, 2031)]
     for table in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
         rows = lake.read(table)
         filled = set() if rows is None else {str(y) for y in rows["recon_year"].unique()}
         status = instance.get_status_by_partition(dg.AssetKey(table), keys, recon_years)
-        assert {k for k, v in status.items() if v is not None and v.value == "MATERIALIZED"} == filled, table
-        assert all(status[k] is None for k in keys if k not in filled), table  # missing, not failed
-        assert set(_observed(years, table)) == set(keys) - filled, table
+        assert {k for k, v in status.items() if v is not None and v.value == "MATERIALIZED"} == set(keys), table
+        shown = _materialized(years, table)
+        assert {k for k, meta in shown.items() if meta["partition_rows"].value == 0} == set(keys) - filled, table
+        # Only an empty partition carries a status, and it starts with its row count.
+        assert {k for k, meta in shown.items() if "status" in meta} == set(keys) - filled, table
     assert lake.read("constituents").is_empty()  # the samples hold no membership list
     assert {y for y in keys if y in {"2019", "2020", "2022", "2023", "2024"}} == {
         str(y) for y in lake.read("source_documents")["recon_year"].unique()}
-    why = _observed(years, "constituents")
-    assert why["2016"]["status"].value == "not materialized: no documents under raw/2016/"
-    assert why["2020"]["status"].value == "not materialized: no rows in this year's documents"
+    why = _materialized(years, "constituents")
+    assert why["2016"]["status"].value == "0 rows: no documents under raw/2016/"
+    assert why["2020"]["status"].value == "0 rows: no rows in this year's documents"
+    assert not [e for e in years.all_events if e.event_type_value == "ASSET_OBSERVATION"]  # nothing failed
     # The run's log says it too: one entry per asset (not one per partition: each is a stored event).
     logged = [r.user_message for r in instance.all_logs(years.run_id)
-              if r.dagster_event is None and "not materialized" in r.user_message]
+              if r.dagster_event is None and ": 0 rows: " in r.user_message]
     assert len(logged) == 3  # source_documents, constituents, constituent_changes; the calendar fills every year
-    assert "constituent_changes 2021: not materialized: no documents under raw/2021/" in "\n".join(logged).splitlines()
+    assert "constituent_changes 2021: 0 rows: no documents under raw/2021/" in "\n".join(logged).splitlines()
     # Their checks still ran (over the run's rows) and passed; the blocking ones gate the write as before.
     checked = {(e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
                for e in years.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
@@ -241,6 +240,60 @@ def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
         assert_frame_equal(lake.read("constituent_changes", "recon_year", [2023]), before)
     finally:
         bad.unlink()
+
+
+@pytest.mark.slow
+def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
+    """A run that fails writes nothing, so the lake still holds the rows its checks were last evaluated
+    on in a run that succeeded: each check of the failed step is reported not evaluated, with the
+    run's reason, restating that result; never "Execution failed" (Dagster's red for a check without a
+    result in a failed run), never the result of an earlier failed run, whose rows were refused."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    root, instance, *_ = built
+    year = root / "raw" / "2023"
+    checks = {dg.AssetCheckKey(s.asset_key, s.name) for s in documents.check_specs}
+    wrote = _run(YEAR_ASSETS, _resources(root), instance, "2023")  # the latest run that wrote 2023's rows
+    assert wrote.success
+    # First a blocking check fails on a line no row was read from: the rows are refused, the check is red.
+    (year / "zz-adds.txt").write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\n"
+                                      "ACME CORP\tACME\tTechnology\nBETA INDUSTRIES\tBE TA\tTechnology\n")
+    try:
+        blocked = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+    finally:
+        (year / "zz-adds.txt").unlink()
+    assert not blocked.success and "rows_match_pages" in _failed_checks(blocked)
+    # Then a document is refused before any check could run.
+    (year / "broken.pdf").write_bytes(b"<html><body>404 Not Found</body></html>")
+    try:
+        refused = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+    finally:
+        (year / "broken.pdf").unlink()
+    assert not refused.success
+    [line] = failure_lines(refused)
+    reason = line.removeprefix("documents: ")
+    assert "broken.pdf" in reason
+    reported = {dg.AssetCheckKey(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
+                e.asset_check_evaluation_data for e in refused.all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks <= set(reported)  # every check of the failed step, none left to Dagster
+    reported = {key: found for key, found in reported.items() if key in checks}  # (the calendar's step ran)
+    succeeded = {dg.AssetCheckKey(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
+                 e.asset_check_evaluation_data for e in wrote.all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    for key, found in reported.items():
+        assert found.description == (f"not evaluated: its run failed ({reason}); the result on the rows the "
+                                     f"lake holds, of run {wrote.run_id}, stands"), key
+        assert found.metadata["status"].value == found.description
+        # The verdict of the run that wrote the rows, not of the blocked run (rows_match_pages failed there).
+        assert (found.passed, found.severity) == (succeeded[key].passed, succeeded[key].severity), key
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
+    assert {r.status for r in latest.values()} == {AssetCheckExecutionRecordStatus.SUCCEEDED}
+    # Each table's partition of the failed run is observed with the reason.
+    observed = {(e.asset_key.to_user_string(), e.partition, e.asset_observation_data.asset_observation.metadata[
+        "status"].value) for e in refused.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+    assert observed == {(t, "2023", f"failed: {reason}")
+                        for t in ("source_documents", "constituents", "constituent_changes")}
 
 
 @pytest.mark.slow
@@ -287,10 +340,9 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
         result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
         assert result.success, failure_lines(result)
     meta = {m.partition: m.metadata for m in result.asset_materializations_for_node("quarterly_weights")}
-    # The pending review holds no rows: observed with its reason, not materialized.
-    assert sorted(meta) == ["2023-06"]
-    assert _observed(result, "quarterly_weights")["2023-09"]["status"].value.startswith(
-        "not materialized: pending: cut-off 2023-09-06 is after the last close")
+    # The pending review holds no rows: materialized with 0 rows and its reason.
+    assert sorted(meta) == ["2023-06", "2023-09"] and meta["2023-09"]["partition_rows"].value == 0
+    assert meta["2023-09"]["status"].value.startswith("0 rows: pending: cut-off 2023-09-06 is after the last close")
     assert meta["2023-06"]["partition_rows"].value == 3
     got = Lake(tmp_lake).query("SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
                                "FROM quarterly_weights ORDER BY symbol")

@@ -12,14 +12,9 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -28,6 +23,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.conftest import RAW, REPO, WAIT_MS
+from russell_pipeline_tests.helpers import Server, free_port, stop_group, wait_until_loaded
 
 pytestmark = pytest.mark.slow
 
@@ -37,72 +33,6 @@ YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon
 MEMBERSHIP = ("membership_history", "membership_in_force", "membership_reconciliation",
               "membership_reconciliation_summary", "list_revisions")
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
-
-
-@dataclass
-class Server:
-    url: str
-    lake: Lake
-    log: Path
-    build_output: str = ""  # what `russell-pipeline build` printed
-
-    def graphql(self, query: str) -> dict:
-        request = urllib.request.Request(f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            body = json.load(response)
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-    def asset(self, name: str, fields: str) -> dict:
-        return self.graphql(f'{{ assetNodeOrError(assetKey: {{path: ["{name}"]}}) {{ __typename '
-                            f'... on AssetNode {{ {fields} }} }} }}')["assetNodeOrError"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_loaded(server: Server, process: subprocess.Popen, timeout: float = 180) -> None:
-    """Until the server answers and the code location is loaded; fails with the server's log."""
-    deadline, state = time.monotonic() + timeout, "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"dagster-webserver exited with {process.returncode}:\n{server.log.read_text()[-3000:]}")
-        try:
-            entries = server.graphql("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
-                                     "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
-            state = str(err)
-        else:
-            [entry] = entries["workspaceOrError"]["locationEntries"]
-            loaded = entry["locationOrLoadError"] or {}
-            if loaded.get("__typename") == "PythonError":
-                pytest.fail(f"code location failed to load: {loaded['message']}")
-            if entry["loadStatus"] == "LOADED" and loaded.get("__typename") == "RepositoryLocation":
-                return
-            state = entry["loadStatus"]
-        time.sleep(0.5)
-    pytest.fail(f"dagster-webserver not ready after {timeout:.0f} s ({state}):\n{server.log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """The webserver is asked to stop (10 s at most), then what is left of its group (the code
-    server it spawned) is killed: the instance is a throw-away one."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is still there
-    except ProcessLookupError:
-        pass
-    process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +50,7 @@ def server(tmp_path_factory) -> Server:
     # The build's first line comes once it has created the instance's storage: from then on the
     # server can start next to it (it only reads), which hides most of its start-up time.
     first_line = build.stdout.readline()
-    port = _free_port()
+    port = free_port()
     server = Server(f"http://127.0.0.1:{port}", Lake(root / "lake"), root / "webserver.log")
     with server.log.open("wb") as log:
         # Its own process group, so the code server it spawns is ended with it.
@@ -132,12 +62,12 @@ def server(tmp_path_factory) -> Server:
         out, err = build.communicate(timeout=600)
         assert build.returncode == 0, f"{first_line}{out}{err[-3000:]}"
         server.build_output = first_line + out
-        _wait_until_loaded(server, process)
+        wait_until_loaded(server, process)
         yield server
     finally:
         build.kill()
         build.wait()
-        _stop(process)
+        stop_group(process)
 
 
 # --- GraphQL -------------------------------------------------------------------------------------
@@ -145,18 +75,18 @@ def server(tmp_path_factory) -> Server:
 
 def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
     """`make ui HOST=... PORT=...` passes them to `dagster dev -h -p`: the UI answers there."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
     (tmp_path / "lake").mkdir()
     process = subprocess.Popen(["make", "--no-print-directory", "ui", "HOST=127.0.0.1", f"PORT={port}"], cwd=REPO,
                                env=env, stdout=(tmp_path / "log").open("w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
-        _wait_until_loaded(Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process)
+        wait_until_loaded(Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
             assert json.load(response)["dagster_version"] == "1.13.27"
     finally:
-        _stop(process)
+        stop_group(process)
     assert f"dagster dev -w workspace.yaml -h 127.0.0.1 -p {port}" in (tmp_path / "log").read_text()
 
 
@@ -219,17 +149,13 @@ def test_partitions_and_how_many_are_materialized(server):
               "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }")
     stats = {name: server.asset(name, fields) for name in
              ("raw_documents", *YEAR_ASSETS, "quarterly_weights", "index_levels")}
-    # Every year was built, but only the partitions holding rows are materialized: the others are
-    # missing, not green with 0 rows (their observation says why).
-    filled = {"source_documents": ["2019", "2020", "2022", "2023", "2024"], "constituents": [],
-              "constituent_changes": ["2020", "2023"], "recon_calendar": years}
+    # Every year was built, and every one is materialized, those without rows too (with 0 rows and why).
     for name in YEAR_ASSETS:
         assert stats[name]["partitionKeys"] == years
-        assert stats[name]["partitionStats"] == {"numMaterialized": len(filled[name]), "numPartitions": len(years),
+        assert stats[name]["partitionStats"] == {"numMaterialized": len(years), "numPartitions": len(years),
                                                  "numFailed": 0, "numMaterializing": 0}
-        ranges = [(r["startKey"], r["endKey"]) for r in stats[name]["assetPartitionStatuses"]["ranges"]
-                  if r["status"] == "MATERIALIZED"]
-        assert [k for a, b in ranges for k in years[years.index(a):years.index(b) + 1]] == filled[name], name
+        assert stats[name]["assetPartitionStatuses"]["ranges"] == [
+            {"startKey": years[0], "endKey": years[-1], "status": "MATERIALIZED"}], name
     # raw_documents is the files themselves: observed by the sensor, never materialized.
     assert stats["raw_documents"]["partitionStats"]["numMaterialized"] == 0
     for name in ("quarterly_weights", "index_levels"):
@@ -280,13 +206,14 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
 
     changes = _partition_metadata(server, "constituent_changes", ["2016", "2020", "2023"])
     per_year = dict(server.lake.read("constituent_changes").group_by("recon_year").len().iter_rows())
-    assert {y: m["partition_rows"] for y, m in changes.items()} == {"2020": per_year[2020], "2023": per_year[2023]}
+    assert {y: m["partition_rows"] for y, m in changes.items()} == {"2016": 0, "2020": per_year[2020],
+                                                                   "2023": per_year[2023]}
     assert per_year[2020] != per_year[2023]
     documents = _partition_metadata(server, "source_documents", ["2016", "2020"])
-    # 2016 holds no document: not materialized; its observation in the UI says why.
-    assert "2016" not in documents
-    seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2016"'))["assetObservations"]
-    assert _metadata(seen[0]["metadataEntries"])["status"] == "not materialized: no documents under raw/2016/"
+    # 2016 holds no document: materialized with 0 rows, and its metadata in the UI says why.
+    assert (documents["2016"]["partition_rows"], documents["2016"]["status"]) == (
+        0, "0 rows: no documents under raw/2016/")
+    assert "status" not in documents["2020"]
     [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
     assert documents["2020"]["partition_documents"] == f"- {path}: read, 256 rows (deletions, Russell Microcap, final, no date: the folder's year)"
 
@@ -553,22 +480,28 @@ def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(brows
     assert chart.evaluate("e => [e.naturalWidth, e.naturalHeight, e.width, e.height]") == [720, 300, 720, 300]
 
 
-def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):
-    """Last in the module (it breaks year 2023): a list with a row the parser cannot read fails its
-    year; the build's summary, the failed check and the failed partition's page name file and line."""
-    from playwright.sync_api import expect
-
-    root = server.lake.root.parent
-    bad = server.lake.root / "raw" / "2023" / "zz-adds.txt"
-    bad.write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-                   "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n", encoding="utf-8")
+def _build_with(server: Server, name: str, content: bytes) -> subprocess.CompletedProcess:
+    """`russell-pipeline build` on the server's lake and instance with `raw/<name>` holding `content`
+    (taken away again after the build)."""
+    root, bad = server.lake.root.parent, server.lake.root / "raw" / name
+    bad.write_bytes(content)
     env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
            "DAGSTER_HOME": str(root / "dagster_home")}
     try:
-        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
+        return subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
                               cwd=root, capture_output=True, text=True, timeout=600, check=False)
     finally:
         bad.unlink()
+
+
+def test_a_refused_document_says_where_on_its_failed_partition(browser, server, page):
+    """Near the end of the module (it breaks year 2023): a list with a row the parser cannot read fails its
+    year; the build's summary, the failed check and the failed partition's page name file and line."""
+    from playwright.sync_api import expect
+
+    done = _build_with(server, "2023/zz-adds.txt", (
+        b"Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+        b"BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"))
     where = ("raw/2023/zz-adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
              "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")
     assert done.returncode == 1 and where in done.stdout + done.stderr, done.stdout + done.stderr
@@ -584,3 +517,44 @@ def test_a_refused_document_says_where_on_its_failed_partition(browser, server, 
     page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2023")
     expect(page.get_by_text(re.compile(r"raw/2023/zz-adds\.txt: 1 line\(s\) hold data")).first).to_be_visible(
         timeout=WAIT_MS)
+
+
+def test_a_refused_document_leaves_the_checks_of_the_data_the_lake_holds(browser, server, page):
+    """Last in the module (it fails year 2024): an HTML page saved as `.pdf` is refused before any
+    check runs. The run and the partition show failed; the checks do not: each is not evaluated,
+    with the run's reason, and keeps its result on the rows the lake still holds (never Dagster's
+    "Execution failed", the red of data that failed)."""
+    from playwright.sync_api import expect
+
+    done = _build_with(server, "2024/ru3000-additions.pdf",
+                       b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>")
+    reason = "raw/2024/ru3000-additions.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?)"
+    assert done.returncode == 1 and f"recon_year_job 2024: FAILED: documents: {reason}" in done.stderr, done.stderr
+    failed_run = server.asset("source_documents", 'latestRunForPartition(partition: "2024") { id status }')[
+        "latestRunForPartition"]
+    assert failed_run["status"] == "FAILURE"
+    # Through GraphQL: the partition is failed, its observation says why ...
+    ranges = server.asset("source_documents", "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { "
+                          "startKey endKey status } } }")["assetPartitionStatuses"]["ranges"]
+    assert {"startKey": "2024", "endKey": "2024", "status": "FAILED"} in ranges
+    seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2024"'))["assetObservations"]
+    assert _metadata(seen[0]["metadataEntries"])["status"] == f"failed: {reason}"
+    # ... and every check of the three tables keeps its verdict, not evaluated by the failed run.
+    for asset in ("source_documents", "constituents", "constituent_changes"):
+        checks = server.asset(asset, "assetChecksOrError { ... on AssetChecks { checks { name "
+                              "executionForLatestMaterialization { status runId evaluation { description } } } } }")
+        for check in checks["assetChecksOrError"]["checks"]:
+            latest = check["executionForLatestMaterialization"]
+            assert (latest["status"], latest["runId"]) == ("SUCCEEDED", failed_run["id"]), (asset, check)
+            assert latest["evaluation"]["description"].startswith(f"not evaluated: its run failed ({reason}); "
+                                                                  "the result on the rows the lake holds"), check
+    # In the browser: the checks read succeeded with the reason they were not evaluated, none failed ...
+    page.goto(f"{server.url}/assets/source_documents?view=checks")
+    expect(page.get_by_text("Checks (2)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Succeeded", exact=True)).to_have_count(2)  # rows_match_pages, no_skipped_files
+    expect(page.get_by_text("Failed", exact=True)).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^not evaluated: its run failed \(")).first).to_be_visible()
+    # ... and the partition's page shows the failed run and why, above the facts of the data it holds.
+    page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2024")
+    expect(page.get_by_text("failed, and did not materialize this asset.")).to_be_visible()
+    expect(page.get_by_text(f"failed: {reason}", exact=True)).to_be_visible()

@@ -18,40 +18,49 @@ mix. `build` publishes once when it ends (its runs carry the `russell/build` tag
 UI, a sensor, the schedule) is published by the `publish_warehouse` sensor once no run is going
 and no writer holds the lake (defs/publish.py).
 
-A partition of a partitioned table that holds no rows is **not materialized** (the rule lives here,
-once, for every asset): its rows are written (none, so an emptied partition is cleared) and its
-lineage recorded, so the planner does not ask for it again, but Dagster shows it missing, not green.
-Its facts go to an `AssetObservation` of that partition whose `status` says why (`not materialized:
-no documents under raw/2013/`), and to the run's log (one entry per asset naming each such partition
-and why: Dagster writes every log line as an event to its storage). Dagster 1.13 materializes an output for every
-partition of a ranged run, so when some partitions are empty the asset's output is skipped (its specs
-are `skippable` / `output_required=False`) and each filled partition gets its own
-`AssetMaterialization` instead. A skipped output skips the steps that depend on it *in the same
-run* (Dagster's rule for skippable outputs); `build` and the sensors run each asset in its own run,
-so what depends on it still runs. Check results are reported either way, and a failed blocking check
-still stops the write before anything of this.
+A partition of a partitioned table that holds no rows is a result like any other (the rule lives
+here, once, for every asset): it is written (none, so an emptied partition is cleared), its lineage
+recorded, and it is **materialized with 0 rows and its reason**: its `status` is `0 rows: <why>`
+(`0 rows: no documents under raw/2013/`, from the `status` its asset passes), and the run's log
+names each such partition and why (one entry per asset: Dagster stores every log line as an
+event). So every partition of a run is materialized: Dagster's backfills, which count a targeted
+partition done only once it is materialized or failed, end successfully over any range, and the
+steps that depend on the asset in the same run always run (no output is ever skipped).
+
+A step that fails (`refuse` on bad input, a failed blocking check, a crash) writes nothing; every
+table-writing asset is wrapped in `reports_failure`, which says so on each partition of the run
+and reports each check of the step it did not evaluate as **not evaluated**, keeping its result on
+the rows the lake still holds: a failed run never reads as data that failed its checks.
 
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
-Dagster spec (`blocking=`) and what `commit` does with a failure.
+Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
+writes nothing, `error` is written and fails `build` (planning/runs.py), `warn` is written and said.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 
 import dagster as dg
 import polars as pl
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import LINEAGE, WRITTEN, Lake
 
 Level = Literal["block", "error", "warn"]
-# The `status` of a partition that holds no rows, on its observation and in the run's log.
-STATUS, NOT_MATERIALIZED, FAILED = "status", "not materialized", "failed"
+# The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and
+# in the run's log), `failed: <reason>` on the observation of one whose run failed; of a check, `not
+# evaluated: <why>` when its run failed before evaluating it.
+STATUS, EMPTY, FAILED, NOT_EVALUATED = "status", "0 rows", "failed", "not evaluated"
 IN_BUILD = "russell/build"  # the tag of every run a `build` makes (planning/runs.py): it publishes at its end
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
+PARTITION_COLUMNS = ("recon_year", "review")  # the partition column of every partitioned table
+PARTITIONS = "partitions"  # a failed check's fact: the partitions its offending rows are in
+_HISTORY = 50  # how far back a check not evaluated looks for the result of a run that wrote its rows
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,16 @@ class Check:
                                    metadata=metadata)
 
     def frame(self, bad: pl.DataFrame, what: str, **facts) -> dg.AssetCheckResult:
-        """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`."""
+        """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`;
+        when the rows carry their partition, which partitions they are in (`partitions`)."""
         with pl.Config(tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True):
             shown = f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"
         first = ", ".join(f"{k}={v}" for k, v in bad.row(0, named=True).items()) if bad.height else ""
+        column = next((c for c in PARTITION_COLUMNS if c in bad.columns), None)
+        where = ", ".join(sorted({str(v) for v in bad[column]})) if column and bad.height else ""
         return self.result(bad.height == 0, failures=bad.height, examples=dg.MetadataValue.md(shown),
-                           **({"first": f"{what}: {first}"} if first else {}), **facts)
+                           **({"first": f"{what}: {first}"} if first else {}),
+                           **({PARTITIONS: where} if where else {}), **facts)
 
 
 def specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
@@ -102,26 +115,88 @@ class Staged:
     keys: list | None = None
 
 
+def why(check: str, metadata: Mapping) -> str:
+    """A failed check in one line: `asset.check (its first offending row, or how many failed, or its
+    plain facts)`."""
+    values = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    plain = ", ".join(f"{k}={v}" for k, v in values.items() if isinstance(v, str | int | float) and "\n" not in str(v))
+    text = values.get("first") or (f"{values['failures']} failure(s)" if "failures" in values else plain or "failed")
+    return f"{check} ({text})"
+
+
 def _why(result: dg.AssetCheckResult) -> str:
-    meta = result.metadata or {}
-    first = meta.get("first")
-    count = meta.get("failures")
-    value = getattr(count, "value", count)
-    text = getattr(first, "value", first) or (f"{value} failure(s)" if value is not None else "failed")
-    return f"{result.asset_key.to_user_string()}.{result.check_name} ({text})"
+    return why(f"{result.asset_key.to_user_string()}.{result.check_name}", result.metadata or {})
 
 
-def refuse(context: dg.AssetExecutionContext, assets: Iterable[str], reason: str,
-           facts: dict[str, dict] | None = None) -> Iterator[dg.AssetObservation]:
-    """Fail the step with `reason` (one line), first observing each of the run's partitions of
-    `assets` with `status: failed: <reason>` and that partition's `facts` ({key: metadata}): the
-    failed partition's page in the UI says why, above the facts of the data it still holds."""
-    keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
-    for asset in assets:
-        for key in keys:
-            yield dg.AssetObservation(asset_key=asset, partition=key,
-                                      metadata={STATUS: f"{FAILED}: {reason}", **(facts or {}).get(key, {})})
-    raise dg.Failure(description=reason, allow_retries=False)
+class Refusal(dg.Failure):
+    """A step failed on its input: never retried (the same input fails the same way). `facts`
+    ({partition key: metadata}) go on the observation of each failed partition beside its reason."""
+
+    def __init__(self, reason: str, facts: dict[str, dict] | None = None):
+        super().__init__(description=reason, allow_retries=False)
+        self.facts = facts or {}
+
+
+def refuse(reason: str, facts: dict[str, dict] | None = None) -> NoReturn:
+    """Fail the step on its input with `reason` (one line), and each partition's `facts` ({key:
+    metadata}, e.g. the state of each document of a refused year); `reports_failure` says it on the
+    step's partitions and checks."""
+    raise Refusal(reason, facts)
+
+
+def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """The compute function of an asset that writes the lake, such that a failed run never reads as
+    failed data. When the step fails (a refused input, a failed blocking check, a crash), before the
+    failure is raised:
+
+    - each partition of the run of each of the step's assets is observed with `status: failed:
+      <reason>`: its page in the UI says why, above the facts of the data it still holds;
+    - each check of the step that reported no result is reported **not evaluated**, with the reason,
+      restating its latest result in a run that succeeded (same verdict, severity and facts, its run
+      named): a failed step writes nothing, so the lake still holds the rows that result is about.
+      A check no such run evaluated passes (the lake holds none of its rows). Without a result,
+      Dagster shows every such check "Execution failed" in red, the way it shows data that failed it.
+    """
+
+    @functools.wraps(compute)
+    def step(context: dg.AssetExecutionContext, *args, **kwargs) -> Iterator:
+        reported: set[dg.AssetCheckKey] = set()
+        try:
+            for event in compute(context, *args, **kwargs):
+                if isinstance(event, dg.AssetCheckResult):
+                    reported.add(dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name))
+                yield event
+        except Exception as err:
+            reason = " ".join(str(err.description if isinstance(err, dg.Failure) else err).split())
+            keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
+            facts = err.facts if isinstance(err, Refusal) else {}
+            for asset in sorted(context.selected_asset_keys):
+                for key in keys:
+                    yield dg.AssetObservation(asset_key=asset, partition=key,
+                                              metadata={STATUS: f"{FAILED}: {reason}", **facts.get(key, {})})
+            for check in sorted(context.selected_asset_check_keys - reported, key=str):
+                yield _not_evaluated(context.instance, check, reason)
+            raise
+
+    return step
+
+
+def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason: str) -> dg.AssetCheckResult:
+    """`check` not evaluated in a failed run: the latest result of a run that succeeded (whose rows
+    the lake holds: a failed run's result was on rows never written) restated, or a pass over nothing."""
+    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    records = instance.event_log_storage.get_asset_check_execution_history(check, _HISTORY, status=done)
+    succeeded = {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(
+        run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]))}
+    latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
+    found = latest.evaluation if latest is not None else None
+    said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (
+        f"the result on the rows the lake holds, of run {latest.run_id}, stands" if found
+        else "no run that wrote its rows evaluated it")
+    return dg.AssetCheckResult(
+        asset_key=check.asset_key, check_name=check.name, passed=found.passed if found else True,
+        **({"severity": found.severity} if found else {}), description=said,
+        metadata={**(found.metadata if found else {}), STATUS: said})
 
 
 def commit(
@@ -138,22 +213,22 @@ def commit(
     dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation
 ]:
     """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
-    ({asset: {partition: digest}}), then materialize each asset of `facts`, each partition
-    that holds rows (one with none is observed, not materialized: see the module's docstring).
+    ({asset: {partition: digest}}), then materialize each asset of `facts`, every partition of the
+    run (one with no rows says so and why: see the module's docstring).
 
     `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
     own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
-    `descriptions`: {asset: {partition_key: Markdown}} shown above a partition's metadata on its event in
-    the UI, in full (a chart at its own size; a metadata value over 1,000 characters is only a button):
-    such a partition gets its own `AssetMaterialization`, as when others of the run are empty.
+    `descriptions`: {asset: {partition_key: Markdown}} shown in full in the UI on an observation of the
+    partition that follows its materialization (a chart at its own size: a metadata value over 1,000
+    characters is only a button, and a materialization made from the step's output takes no description).
     Call with the lake's writer lock held."""
     blocking = {(c.asset, c.name) for c in checks if c.blocking}
     results, staged = list(results), list(staged)
     yield from results
     failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
     if failed:
-        yield from refuse(context, facts, "blocking check failed, nothing written (the stored partitions stay): "
-                          + "; ".join(_why(r) for r in failed))
+        refuse("blocking check failed, nothing written (the stored partitions stay): "
+               + "; ".join(_why(r) for r in failed))
     with store.locked():
         for s in staged:
             store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
@@ -170,23 +245,17 @@ def commit(
         if not partitioned:
             yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
             continue
-        empty = [key for key in meta if rows.get(asset, {}).get(key) == 0]
-        described = (descriptions or {}).get(asset, {})
-        if not empty and not described:  # the output: Dagster materializes every partition, downstream steps run
-            for key, partition_meta in meta.items():
-                context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
-            yield dg.MaterializeResult(asset_key=asset, data_version=version)
-            continue
-        said = []
+        empty = []
         for key, partition_meta in meta.items():
-            if key in empty:
-                why = f"{NOT_MATERIALIZED}: {partition_meta.get(STATUS) or 'no rows'}"
-                said.append(f"{asset} {key}: {why}")
-                yield dg.AssetObservation(asset_key=asset, partition=key, metadata={**partition_meta, STATUS: why})
-            else:
-                yield dg.AssetMaterialization(asset_key=asset, partition=key, metadata=partition_meta,
-                                              description=described.get(key))
-        context.log.info("\n".join(said))  # one event in the run's log, not one per partition
+            if rows.get(asset, {}).get(key) == 0:
+                partition_meta = {**partition_meta, STATUS: f"{EMPTY}: {partition_meta.get(STATUS) or 'no rows'}"}
+                empty.append(f"{asset} {key}: {partition_meta[STATUS]}")
+            context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
+        yield dg.MaterializeResult(asset_key=asset, data_version=version)
+        for key, text in (descriptions or {}).get(asset, {}).items():
+            yield dg.AssetObservation(asset_key=asset, partition=key, description=text)
+        if empty:
+            context.log.info("\n".join(empty))  # one event in the run's log, not one per partition
 
 
 def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:

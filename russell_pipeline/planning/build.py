@@ -40,23 +40,33 @@ def build(settings: Settings, verbose: bool = False) -> int:
         if planned is not None:
             for line in planned:
                 print(line, flush=True)
-            failures = []
+            failed_runs, failed_checks = [], []
         else:
             from russell_pipeline.planning.runs import run_stages  # Dagster: only for a build with work
 
-            failures = run_stages(lake, settings, verbose)
+            failed_runs, failed_checks = run_stages(lake, settings, verbose)
         with lake.pinned():  # after the runs: their commits are opened afresh here
             removed = lake.vacuum()
             if removed:
                 print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
             lake.publish()
     _summary(lake)
-    if failures:
-        print(f"build finished with {len(failures)} failure(s):", file=sys.stderr)
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return _failures(failed_runs, failed_checks)
+
+
+def _failures(failed_runs: list[str], failed_checks: list[str]) -> int:
+    """The exit code, like `dbt build`'s: 1 when a run failed (its partitions keep what they held) or
+    an error-level check failed on what a run wrote (warn-level ones were printed and pass); the
+    summary says which kind each failure is."""
+    if not failed_runs and not failed_checks:
+        return 0
+    said = [f"{len(lines)} {what}" for lines, what in (
+        (failed_runs, "run(s) failed, their partitions keep what they held"),
+        (failed_checks, "error-level check(s) failed on rows that were written")) if lines]
+    print(f"build finished with failures: {'; '.join(said)}:", file=sys.stderr)
+    for line in failed_runs + failed_checks:
+        print(f"  {line}", file=sys.stderr)
+    return 1
 
 
 def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:

@@ -25,7 +25,7 @@ import dagster as dg
 from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
 from russell_pipeline.defs.resources import mark_dead_runs_failed
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.commit import IN_BUILD, NOT_MATERIALIZED, STATUS
+from russell_pipeline.lake.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.planning import attempts, digests, research, stale
@@ -79,21 +79,20 @@ def years_written(result) -> list[str]:
     return lines
 
 
-def not_materialized(result) -> list[str]:
-    """The partitions a run left unmaterialized because they hold no rows (lake/commit.py), one line
-    per reason: `constituents, constituent_changes 2010..2018, 2021: not materialized: no documents
-    under raw/<year>/`."""
+def empty_partitions(result) -> list[str]:
+    """The partitions a run materialized with no rows (lake/commit.py), one line per reason:
+    `constituents, constituent_changes 2010..2018, 2021: 0 rows: no documents under raw/<year>/`."""
     by_reason: dict[str, dict[str, list[str]]] = {}
     for event in result.all_events:
-        if event.event_type_value != "ASSET_OBSERVATION":
+        if event.event_type_value != "ASSET_MATERIALIZATION":
             continue
-        seen = event.asset_observation_data.asset_observation
-        status = seen.metadata.get(STATUS)
+        done = event.step_materialization_data.materialization
+        status = done.metadata.get(STATUS)
         text = getattr(status, "value", status)
-        if seen.partition is None or not str(text).startswith(NOT_MATERIALIZED):
+        if done.partition is None or not str(text).startswith(EMPTY):
             continue
-        reason = generic_reason(str(text), seen.partition)
-        by_reason.setdefault(reason, {}).setdefault(seen.asset_key.to_user_string(), []).append(seen.partition)
+        reason = generic_reason(str(text), done.partition)
+        by_reason.setdefault(reason, {}).setdefault(done.asset_key.to_user_string(), []).append(done.partition)
     lines = []
     for reason, assets in by_reason.items():
         by_keys: dict[tuple[str, ...], list[str]] = {}
@@ -145,10 +144,20 @@ def document_lines(result) -> list[str]:
     return [line for key in sorted(found) for line in found[key]]
 
 
-def failed_checks(result) -> list[str]:
-    return [f"{e.asset_check_evaluation_data.asset_key.to_user_string()}.{e.asset_check_evaluation_data.check_name}"
-            for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+def failed_checks(result, label: str) -> tuple[list[str], list[str]]:
+    """The checks that failed in a run, one line each, as (error level, warn level): which check, on
+    which partitions (those its offending rows are in, else the run's, named by `label`), and why."""
+    error, warn = [], []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION" or event.asset_check_evaluation_data.passed:
+            continue
+        found = event.asset_check_evaluation_data
+        warning = found.severity == dg.AssetCheckSeverity.WARN
+        where = found.metadata.get(PARTITIONS)
+        check = f"{found.asset_key.to_user_string()}.{found.check_name}" + (f" on {where.value}" if where else "")
+        line = f"{label}: {'warn' if warning else 'error'}-level check failed: {why(check, found.metadata)}"
+        (warn if warning else error).append(line)
+    return error, warn
 
 
 class _Runner:
@@ -159,7 +168,8 @@ class _Runner:
         from russell_pipeline.definitions import definitions
 
         self.defs, self.instance, self.settings, self.verbose = definitions(settings), instance, settings, verbose
-        self.failures: list[str] = []
+        self.failures: list[str] = []  # runs that failed: their partitions keep what they held
+        self.failed_checks: list[str] = []  # error-level checks that failed on what a run wrote
         self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
 
     def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False,
@@ -185,12 +195,17 @@ class _Runner:
             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
             raise_on_error=self.verbose,
         )
-        took, checks = time.perf_counter() - started, failed_checks(result)
+        took = time.perf_counter() - started
         if result.success:
-            print(f"{label}: ok in {took:.1f}s (run {result.run_id})"
-                  + (f"; checks failed: {', '.join(checks)}" if checks else ""), flush=True)
-            for line in not_materialized(result) + years_written(result):  # not_materialized: said once, not planned again
+            error, warn = failed_checks(result, label)
+            print(f"{label}: ok in {took:.1f}s (run {result.run_id})", flush=True)
+            for line in empty_partitions(result) + years_written(result):  # said once, not planned again
                 print(f"  {line}", flush=True)
+            for line in warn:
+                print(f"  {line}", flush=True)
+            for line in error:  # the rows were written (an error-level check does not block): the build fails
+                self.failed_checks.append(line)
+                print(f"  {line}", file=sys.stderr, flush=True)
         elif not quiet_failure:
             for line in failure_lines(result):
                 self.failures.append(f"{label}: {line}")
@@ -226,17 +241,20 @@ class _Runner:
             run(all_keys[all_keys.index(first):all_keys.index(last) + 1])
 
 
-def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> list[str]:
+def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> tuple[list[str], list[str]]:
     """Plan and run every stage on the locked lake (planning/build.py holds the lock and publishes);
-    the failures, one line each. Runs left STARTED by a process that died are marked failed first."""
+    the failed runs and the failed error-level checks, one line each. Runs left STARTED by a process
+    that died are marked failed first."""
     instance = instance_for(lake)
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    return _build(lake, _Runner(instance, settings, verbose))
+    runner = _Runner(instance, settings, verbose)
+    _build(lake, runner)
+    return runner.failures, runner.failed_checks
 
 
-def _build(lake: Lake, runner: _Runner) -> list[str]:
-    """Plan and run every stage on the locked lake; the failures, one line each."""
+def _build(lake: Lake, runner: _Runner) -> None:
+    """Plan and run every stage on the locked lake."""
     for line in lake.changed_outside():
         print(line, flush=True)
     # Files changed since their commit (a stamp differs, then the bytes): their partitions are rebuilt.
@@ -258,7 +276,7 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
 
     expected, out_of_date = stale.reviews_out_of_date(lake)
     keys = sorted(set().union(*out_of_date.values()))
-    print(f"reviews: {len(keys)} out of date" + (f" ({keys[0]}..{keys[-1]})" if keys else ""), flush=True)
+    print(f"reviews: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""), flush=True)
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
     # the levels from the period before it on (each period starts from the one before); the pro-forma
     # weights last, after the weights they trade from and are checked against.
@@ -274,7 +292,5 @@ def _build(lake: Lake, runner: _Runner) -> list[str]:
     # After the levels (a year's index path reads them): the years whose lists, dates, prices or levels moved.
     years, now, todo = research.years_out_of_date(lake)
     print(f"{research.ASSET}: {len(todo)} of {len(years)} years out of date"
-          + (f" ({todo[0]}..{todo[-1]})" if todo else ""), flush=True)
+          + (f" ({spans(todo, years)})" if todo else ""), flush=True)
     runner.ranges(research.JOB, todo, years, retry_alone=True, inputs=now)
-
-    return runner.failures

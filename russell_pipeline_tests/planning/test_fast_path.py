@@ -61,10 +61,15 @@ def _launched(out: str) -> list[str]:
 def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp_path, small_market, monkeypatch,
                                                                              capsys):
     root, env = _lake(tmp_path, small_market)
+    # A final list of 2017 besides the samples' of 2020: two years apart that a price file reaches.
+    (root / "raw" / "2017").mkdir()
+    (root / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(
+        "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
     lake = Lake.from_settings(settings)
+    printed: list[str] = []  # what the last build printed
 
     def check(state: str) -> list[str] | None:
         """The fast path's answer on the lake as it is, then what the full build does with it."""
@@ -72,6 +77,7 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
         capsys.readouterr()
         assert build(settings) == 0, state
         out = capsys.readouterr().out
+        printed[:] = out.splitlines()
         assert (fast is None) == bool(_launched(out)), f"{state}: fast path {fast}, build printed:\n{out}"
         if fast is not None:
             assert out.splitlines()[:len(fast)] == fast, state
@@ -87,6 +93,8 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
     prices.write_text("Date,Ticker,Close\n2019-06-03,AAA,10.0\n2019-06-04,AAA,10.5\n")
     assert main(["import-prices", str(prices)]) == 0
     assert check("a price file imported") is None
+    # The years with final lists, named apart: not a range over 2018..2019.
+    assert f"reconstitution_effect: 2 of {years} years out of date (2017, 2020)" in printed
     assert check("nothing changed after the import") is not None
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
     assert check("a document added") is None

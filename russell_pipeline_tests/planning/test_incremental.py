@@ -40,14 +40,17 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     lines = done.stdout.decode().splitlines()
     assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
-    # 2019 holds schedules only: its list tables have no rows there, so those partitions stay missing.
-    assert lines[2] == "  constituents, constituent_changes 2019: not materialized: no rows in this year's documents"
-    assert lines[3] == "market_data: up to date"
+    # 2019 holds schedules only: its list tables have no rows there, and say so.
+    assert lines[2] == "  constituents, constituent_changes 2019: 0 rows: no rows in this year's documents"
+    # The published date differs from the rule's: worth a look, said, and the build passes.
+    assert lines[3].startswith("  recon_year_job 2019: warn-level check failed: recon_calendar."
+                               "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06")
+    assert lines[4] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
-    assert lines[4] == "reviews: 5 out of date (2019-03..2020-03)"
-    assert lines[5].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
-    assert lines[6].startswith("index_levels 2019-03..2020-03: ok")
+    assert lines[5] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[6].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[7].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
@@ -56,10 +59,10 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
 
 
 @pytest.mark.slow
-def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmaterialized(tmp_path, small_market):
+def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp_path, small_market):
     """A year with no documents (or no list of a kind) is built, recorded as built from its files, and
-    left missing in Dagster, not green with 0 rows; `build` says so when it builds it, and plans it
-    again only when its files change."""
+    materialized with 0 rows and its reason; `build` says so when it builds it, and plans it again
+    only when its files change."""
     import dagster as dg
 
     from russell_pipeline.defs.partitions import recon_years, reviews
@@ -71,10 +74,10 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
     assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
-        ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: not materialized: "
+        ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: 0 rows: "
          "no documents under raw/<year>/"),
-        "  constituents 2019..2020, 2022..2024: not materialized: no rows in this year's documents",
-        "  constituent_changes 2019, 2022, 2024: not materialized: no rows in this year's documents"]
+        "  constituents 2019..2020, 2022..2024: 0 rows: no rows in this year's documents",
+        "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents"]
     assert lines[5].startswith("market_data: ok")
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         years = recon_years.get_partition_keys()
@@ -83,19 +86,16 @@ def test_build_says_once_which_partitions_hold_no_rows_and_leaves_them_unmateria
             status = instance.get_status_by_partition(dg.AssetKey(asset), keys, partitions)
             return [k for k in keys if status[k] is not None and status[k].value == "MATERIALIZED"]
 
-        assert materialized("source_documents", years, recon_years) == ["2019", "2020", "2022", "2023", "2024"]
-        assert materialized("constituents", years, recon_years) == []
-        assert materialized("constituent_changes", years, recon_years) == ["2020", "2023"]
-        assert materialized("recon_calendar", years, recon_years) == years
-        # Reviews are offered from the first one the market data can hold; the feed fills 2019-03..2020-03.
+        for asset in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
+            assert materialized(asset, years, recon_years) == years
+        # The partitions whose inputs were built, with or without rows: the feed fills 2019-03..2020-03.
         keys = reviews.get_partition_keys()
-        assert keys[0] == "2019-03"
         for asset in ("quarterly_weights", "index_levels"):
             assert materialized(asset, keys, reviews) == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Built from the same files: not planned again, and not said again.
     again = cli("build", env=env).stdout.decode().splitlines()
     assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
-    assert not [line for line in again if "not materialized" in line]
+    assert not [line for line in again if ": 0 rows: " in line]
 
 
 @pytest.mark.slow
@@ -119,7 +119,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert "  raw/2021/empty.pdf: refused: empty file" in out.splitlines()  # each document of the refused year
     assert err.splitlines() == [
         "recon_year_job 2021: FAILED: documents: raw/2021/empty.pdf: empty file",
-        "build finished with 1 failure(s):",
+        "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
         "  recon_year_job 2021: documents: raw/2021/empty.pdf: empty file",
     ]
     assert "Traceback" not in out + err
@@ -127,6 +127,44 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert lake.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height == 1
     # The failed year stays out of date until its files change.
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)])["documents"] == ["2021"]
+
+
+ADDITIONS_2021 = "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n" \
+                 "GAMMA HOLDINGS\tGAMM\tEnergy\n"
+DELETIONS_2021 = "Russell 2000 Index - Deletions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n" \
+                 "DELTA INC\tDLTA\tUtilities\n"
+
+
+@pytest.mark.slow
+def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_not(tmp_path, small_market):
+    """Like `dbt build`: a check of error level failing on what the build wrote exits 1 and the summary
+    names it, apart from failed runs, with the partition its rows are in; a warn-level one is printed
+    and the build passes."""
+    root, env = _lake(tmp_path, small_market)
+    (root / "raw" / "2021").mkdir()
+    # ACME both added and deleted in 2021: worth a look (a re-used ticker can be), warn level.
+    (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021)
+    (root / "raw" / "2021" / "r2000-deletions.txt").write_text(DELETIONS_2021)
+    warned = cli("build", env=env, text=True)
+    assert warned.returncode == 0, warned.stderr[-2000:]
+    assert ("  recon_year_job 1989..2030: warn-level check failed: constituent_changes.additions_deletions_disjoint "
+            "on 2021 (overlap: recon_year=2021, index_name=Russell 2000, stage=final, symbol=ACME)"
+            in warned.stdout.splitlines())
+    assert "build finished" not in warned.stderr
+    # GAMM listed twice in one list: the data are wrong, error level. The rows are written; the build fails.
+    (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n")
+    failed = cli("build", env=env, text=True)
+    assert failed.returncode == 1, failed.stdout[-2000:]
+    lines = failed.stderr.splitlines()
+    check = ("recon_year_job 2021: error-level check failed: constituent_changes.no_duplicate_symbols on 2021 "
+             "(duplicates: recon_year=2021, source_sha256=")
+    assert lines[0].startswith(f"  {check}") and lines[0].endswith(", symbol=GAMM, len=2)"), lines
+    # Said under its run, then in the summary, which tells it from a failed run.
+    assert lines[1:] == ["build finished with failures: 1 error-level check(s) failed on rows that were written:",
+                         lines[0]]
+    assert "recon_year_job 2021: ok in" in failed.stdout  # the run itself succeeded
+    written = Lake(root).read("constituent_changes", "recon_year", [2021])
+    assert written.filter(written["symbol"] == "GAMM").height == 2
 
 
 @pytest.mark.slow
@@ -162,7 +200,9 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     assert again.stdout.decode().splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
             f"when its inputs or code change): {reason}")
-    assert again.stderr.decode().splitlines() == [line, "build finished with 1 failure(s):", f"  {line}"]
+    assert again.stderr.decode().splitlines() == [
+        line, "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
+        f"  {line}"]
     (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file taken away: new inputs
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         assert runs_of_2021(instance) == [failed]  # the second build launched nothing
@@ -298,13 +338,13 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
 
 
 @pytest.mark.parametrize(("reason", "key", "said"), [
-    ("not materialized: no documents under raw/2021/", "2021", "not materialized: no documents under raw/<year>/"),
-    ("not materialized: pending: cut-off 2026-12-11 is after the last close 2026-11-20", "2026-12",
-     "not materialized: pending: cut-off 2026-12-11 is after the last close 2026-11-20"),
-    ("not materialized: no rows for 2026-12 (its lists are dated 2026-12-01)", "2026-12",
-     "not materialized: no rows for <review> (its lists are dated 2026-12-01)"),
-    ("not materialized: no schedule for 2026 before 2026-06-26", "2026",
-     "not materialized: no schedule for <year> before 2026-06-26"),
+    ("0 rows: no documents under raw/2021/", "2021", "0 rows: no documents under raw/<year>/"),
+    ("0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20", "2026-12",
+     "0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20"),
+    ("0 rows: no rows for 2026-12 (its lists are dated 2026-12-01)", "2026-12",
+     "0 rows: no rows for <review> (its lists are dated 2026-12-01)"),
+    ("0 rows: no schedule for 2026 before 2026-06-26", "2026",
+     "0 rows: no schedule for <year> before 2026-06-26"),
 ])
 def test_a_partition_key_is_made_generic_in_a_reason_but_never_inside_a_date(reason, key, said):
     assert generic_reason(reason, key) == said

@@ -316,14 +316,15 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     assert set(effect["price_source"]) == {"synthetic"}
     assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
     # A year without final lists (and before the first review of index_levels) is written empty and
-    # not materialized, and says why.
+    # materialized with 0 rows, and says why.
     with dg.instance_for_test() as instance:
         empty = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
                                partition_key="2012")
-    assert not [e for e in empty.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
-    status = {e.asset_observation_data.asset_observation.metadata["status"].value
-              for e in empty.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-    assert status == {"not materialized: no final addition or deletion list for 2012's annual reconstitution"}
+    done = [e.step_materialization_data.materialization for e in empty.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"]
+    assert sorted(m.asset_key.to_user_string() for m in done) == ["reconstitution_effect", "reconstitution_paths"]
+    assert {(m.partition, m.metadata["partition_rows"].value, m.metadata["status"].value) for m in done} == {
+        ("2012", 0, "0 rows: no final addition or deletion list for 2012's annual reconstitution")}
 
 
 def _effect_facts(result) -> dict:

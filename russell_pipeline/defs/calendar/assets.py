@@ -6,7 +6,7 @@ import polars as pl
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lib.calendar.published import disagreements, year_calendar
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.planning import digests
@@ -27,11 +27,11 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     deps=["raw_documents"],
     **lake_writer("calendar", recon_years),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
-    output_required=False,  # a year with no rows is not materialized (lake/commit.py)
     check_specs=specs(CHECKS),
     **table_definition("recon_calendar", SCHEMA,
                        "Reconstitution and review dates of each year; published beats projected."),
 )
+@reports_failure
 def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]

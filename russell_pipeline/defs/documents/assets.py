@@ -13,7 +13,7 @@ from russell_pipeline.defs.metadata import (
 )
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, refuse, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
@@ -40,7 +40,7 @@ DUPLICATES = {name: Check(name, "no_duplicate_symbols", "No symbol twice within 
 HEADERS = {name: Check(name, "no_header_rows", "No header, footer or disclaimer line became a row.")
            for name in ("constituents", "constituent_changes")}
 DISJOINT = Check("constituent_changes", "additions_deletions_disjoint",
-                 "Additions and deletions of one index and stage do not overlap.")
+                 "Additions and deletions of one index and stage do not overlap (a re-used ticker can).", "warn")
 COUNT_CHANGE = Check("constituents", "member_count_change", f"Consecutive membership lists of one index differ in "
                      f"size by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.", "warn")
 LIST_SIZE = Check("constituents", "list_size", f"Each full membership list of a Russell 1000/2000/3000/3000E/"
@@ -58,18 +58,21 @@ TABLES = {
 
 
 @dg.multi_asset(
-    # skippable: a year with no rows for a table is not materialized (lake/commit.py).
-    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"], skippable=True,
+    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"],
                         **table_definition(name, schema, description, kinds={PDF}))
            for name, (schema, description, deps) in TABLES.items()],
     check_specs=specs(CHECKS),
     **lake_writer("documents", recon_years),
 )
+@reports_failure
 def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
         parsed = {y: ingest.read_year(store.raw, y, lake.limits()) for y in years}
+        refused = [p.refusal for p in parsed.values() if p.refusal]
+        if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
+            refuse("; ".join(refused), {str(y): _document_facts(parsed[y]) for y in years})
         tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
                   for name in (*TABLES, "unread")}
         skipped = [line for p in parsed.values() for line in p.skipped]
@@ -78,11 +81,6 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
         # The other years' lists, for member_count_change against the lists of neighbouring years.
         stored = {name: store.read(name, "recon_year", without=years) for name in ("constituents", "source_documents")}
         results = _results(tables, years, skipped, stored)
-        refused = [p.refusal for p in parsed.values() if p.refusal]
-        if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
-            yield from results
-            yield from refuse(context, TABLES, "; ".join(refused),
-                              {str(y): _document_facts(parsed[y]) for y in years})
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context, store, CHECKS, results, staged.values(),

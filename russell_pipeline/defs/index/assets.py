@@ -12,7 +12,7 @@ from russell_pipeline.defs.partitions import (
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
     last_close,
@@ -91,11 +91,11 @@ def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: p
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
-    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(WEIGHT_CHECKS),
     **table_definition("quarterly_weights", WEIGHTS_TABLE, "Stock weights and weighting factors c_i of each "
                        "review of the 90/10 index, with the inputs behind each row."),
 )
+@reports_failure
 def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
@@ -155,11 +155,11 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
     ],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["index_levels"],
-    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(LEVEL_CHECKS),
     **table_definition("index_levels", LEVELS_TABLE, "Price and total return levels of the 90/10 index for "
                        "every session of a review period (T_R < date <= T_next)."),
 )
+@reports_failure
 def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
@@ -208,11 +208,10 @@ def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, seri
             else "its period has not begun: no session after its rebalance yet",
             **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
                if rows.height else {}))
-    # The whole stored series, on the run's last partition with rows only (an empty one is not
-    # materialized): the chart is not copied per partition (its sessions and last date are the
-    # table-wide `dagster/row_count` and `table_last_date` every partition carries).
-    filled = [key for key in keys if facts[key]["partition_rows"]]
-    facts[(filled or keys)[-1]]["series_chart"] = dg.MetadataValue.md(
+    # The whole stored series, on the run's last partition only (its latest materialization): the
+    # chart is not copied per partition (its sessions and last date are the table-wide
+    # `dagster/row_count` and `table_last_date` every partition carries).
+    facts[keys[-1]]["series_chart"] = dg.MetadataValue.md(
         chart_markdown(series, source) if series.height else "no levels yet")
     return facts
 

@@ -7,7 +7,7 @@ from russell_pipeline.defs.resources import LakeResource
 
 
 @dg.asset_check(asset="index_levels", description="The series reaches the last NYSE session closed before the "
-                "20:00 New York deadline (weekends and holidays need no new row).")
+                "20:00 New York deadline (weekends and holidays need no new row). (WARN)")
 def levels_current(lake: LakeResource) -> dg.AssetCheckResult:
     levels = lake.lake().scan("index_levels")
     return current(levels.select("date").max().collect().item() if levels is not None else None,

@@ -8,7 +8,7 @@ from russell_pipeline.defs.index.assets import commit_reviews, or_fail, price_fa
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
-from russell_pipeline.lake.commit import Check, specs
+from russell_pipeline.lake.commit import Check, reports_failure, specs
 from russell_pipeline.lake.tables import last_close as stored_last_close
 from russell_pipeline.lake.tables import market_source, price_label, pro_forma_market_data, stored_reviews
 from russell_pipeline.lib import table_checks
@@ -40,12 +40,12 @@ def _previous(reviews_in_data: list[str], key: str) -> str | None:
           dg.AssetDep("quarterly_weights", partition_mapping=previous_and_this_review)],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
-    output_required=False,  # a review with no rows is not materialized (lake/commit.py)
     check_specs=specs(CHECKS),
     **table_definition("pro_forma_weights", TABLE, "Each review's weights as the method sets "
                        "them (the latest close standing in for the cut-off close until it passes), the weights in "
                        "force drifted to the as-of close, and the trade per $1 billion tracked."),
 )
+@reports_failure
 def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys

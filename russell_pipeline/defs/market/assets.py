@@ -10,7 +10,7 @@ from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake import market as stored
-from russell_pipeline.lake.commit import Staged, commit
+from russell_pipeline.lake.commit import Staged, commit, reports_failure
 from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market import provenance
@@ -33,6 +33,7 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
                 "(tables market_prices, market_shares, market_memberships, market_dividends, market_splits, "
                 "market_fx, market_source).",
 )
+@reports_failure
 def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
     code = digests.CODE_VERSIONS["market_data"]

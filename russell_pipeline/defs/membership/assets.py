@@ -8,7 +8,7 @@ import polars as pl
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
 from russell_pipeline.lib.membership.placement import review_dates
@@ -57,6 +57,7 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
     check_specs=specs(CHECKS),
     **lake_writer("membership"),
 )
+@reports_failure
 def membership(context: dg.AssetExecutionContext, lake: LakeResource):
     """One pass over every year's lists and review dates feeds the four membership tables."""
     with lake.writing() as store:

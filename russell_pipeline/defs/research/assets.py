@@ -6,7 +6,7 @@ import polars as pl
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import LakeResource
-from russell_pipeline.lake.commit import Check, Staged, commit, specs
+from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import price_label
 from russell_pipeline.lib.market import provenance
@@ -82,6 +82,8 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
                         provenance.stamped(group_paths(index), index_label)]
                        ).with_columns(year_column).select(list(TABLES["reconstitution_effect"][0]))
     facts = _facts(listed, per_symbol, days, group_sources(effect))
+    facts["empty_because"] = (f"no listed symbol has a close on or before rank day {days.rank_day} in {label}, "
+                              "and no index level covers the window")
     if not effect.height:
         facts["chart"] = "no symbol with a close on or before rank day"
     return paths, effect, unpriced, facts
@@ -104,12 +106,13 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, deps=[dg.AssetDep("constituent_changes"), dg.AssetDep("recon_calendar"), "market_data",
                                     dg.AssetDep("index_levels", partition_mapping=YEAR_TO_REVIEWS)],
-                        code_version=digests.CODE_VERSIONS["reconstitution_effect"], skippable=True,
+                        code_version=digests.CODE_VERSIONS["reconstitution_effect"],
                         **table_definition(name, schema, description))
            for name, (schema, description) in TABLES.items()],
     check_specs=specs(CHECKS),
     **lake_writer("research", recon_years),
 )
+@reports_failure
 def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource):
     """For each year: the normalized price path of every added and deleted symbol, the median and mean per
     group and the index's path, from an imported price file or the market data, each group labelled with

@@ -25,8 +25,9 @@ def unread_lines(unread: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
 
 
 def duplicate_symbols(rows: pl.DataFrame) -> pl.DataFrame:
-    """Symbols listed twice within one document (one list)."""
-    return rows.group_by("source_sha256", "symbol").len().filter(pl.col("len") > 1)
+    """Symbols listed twice within one document (one list), with the year it is filed under."""
+    return rows.group_by("recon_year", "source_sha256", "symbol").len().filter(pl.col("len") > 1).sort(
+        "recon_year", "source_sha256", "symbol")
 
 
 def non_rows(rows: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,146 @@
+"""Backfills launched the way the UI launches them, run by the real Dagster daemon.
+
+A lake built by `russell-pipeline build` (the committed samples, a change list placed for 2017, the
+small market-data folder), then `dagster-webserver` and `dagster-daemon` on a throw-away instance on
+127.0.0.1: the backfills are launched through the webserver's GraphQL (the mutation the asset page's
+"Materialize" sends) and the daemon plans and launches their runs. Dagster counts a backfill done only
+when every targeted partition is materialized or failed, so a partition without rows must still be
+materialized (with 0 rows and its reason) for the backfill to end `COMPLETED_SUCCESS`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from russell_pipeline.lake.store import Lake
+from russell_pipeline_tests.conftest import RAW, REPO
+from russell_pipeline_tests.helpers import Server, cli, free_port, stop_group, wait_until_loaded
+
+pytestmark = pytest.mark.slow
+
+ADDITIONS_2017 = ("Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+                  "GAMMA HOLDINGS\tGAMM\tEnergy\nDELTA INC\tDLTA\tUtilities\n")
+YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes")  # one multi-asset: the UI takes all three
+REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
+DONE = {"COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED", "COMPLETED"}
+
+
+def _start(args: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
+    """A Dagster server process in its own process group (so what it spawns is ended with it)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory, small_market) -> Server:
+    """The built lake with the webserver and the daemon running over its instance."""
+    import os
+
+    root = tmp_path_factory.mktemp("backfills")
+    shutil.copytree(RAW, root / "lake" / "raw")
+    (root / "lake" / "raw" / "2017").mkdir()
+    (root / "lake" / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(ADDITIONS_2017)
+    shutil.copytree(small_market, root / "market")
+    env = {**os.environ, "RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    built = cli("build", env=env, cwd=root, text=True)
+    assert built.returncode == 0, built.stderr[-3000:]
+    port = free_port()
+    server = Server(f"http://127.0.0.1:{port}", Lake(root / "lake"), root / "webserver.log")
+    bin_dir = Path(sys.executable).parent
+    web = _start([sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(port),
+                  "-w", str(REPO / "workspace.yaml")], env, root, server.log)
+    runner = _start([str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")], env, root,
+                    root / "daemon.log")
+    try:
+        wait_until_loaded(server, web)
+        yield server
+    finally:
+        stop_group(runner)
+        stop_group(web)
+
+
+def _launch(server: Server, assets: tuple[str, ...], keys: list[str]) -> str:
+    """The backfill the asset page's "Materialize" launches for these partitions; its id."""
+    selection = ", ".join(f'{{path: ["{a}"]}}' for a in assets)
+    names = ", ".join(f'"{k}"' for k in keys)
+    launched = server.graphql(
+        f"mutation {{ launchPartitionBackfill(backfillParams: {{assetSelection: [{selection}], "
+        f"partitionNames: [{names}], fromFailure: false}}) {{ __typename ... on LaunchBackfillSuccess "
+        f"{{ backfillId }} ... on PythonError {{ message }} }} }}")["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    return launched["backfillId"]
+
+
+def _wait(server: Server, backfills: list[str], timeout: float = 900) -> dict[str, str]:
+    """Each backfill's final status, once the daemon has finished all of them."""
+    deadline, status = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        for backfill in backfills:
+            found = server.graphql(f'{{ partitionBackfillOrError(backfillId: "{backfill}") {{ ... on '
+                                   f"PartitionBackfill {{ status }} }} }}")["partitionBackfillOrError"]
+            status[backfill] = found["status"]
+        if set(status.values()) <= DONE:
+            return status
+        time.sleep(3)
+    log = (server.log.parent / "daemon.log").read_text()[-3000:]
+    pytest.fail(f"backfills not done after {timeout:.0f} s ({status}); the daemon's log:\n{log}")
+
+
+def _latest(server: Server, asset: str, keys: list[str]) -> dict[str, tuple[str, dict]]:
+    """{partition: (run id, metadata)} of each partition's latest materialization."""
+    names = ", ".join(f'"{k}"' for k in keys)
+    found = server.asset(asset, f"assetMaterializations(partitions: [{names}]) {{ partition runId metadataEntries "
+                                "{ label ... on IntMetadataEntry { intValue } ... on TextMetadataEntry { text } } }")
+    out: dict[str, tuple[str, dict]] = {}
+    for event in found["assetMaterializations"]:  # newest first
+        meta = {e["label"]: e.get("intValue", e.get("text")) for e in event["metadataEntries"]}
+        out.setdefault(event["partition"], (event["runId"], meta))
+    return out
+
+
+def _backfill_runs(server: Server, backfill: str) -> dict[str, str]:
+    """{run id: status} of the runs the daemon launched for a backfill."""
+    runs = server.graphql(f'{{ runsOrError(filter: {{tags: [{{key: "dagster/backfill", value: "{backfill}"}}]}}) '
+                          "{ ... on Runs { results { runId status } } } }")["runsOrError"]["results"]
+    return {r["runId"]: r["status"] for r in runs}
+
+
+def test_ui_backfills_over_partitions_with_and_without_rows_complete(daemon):
+    """2016 (no document) and 2017 (a change list); the last review the market data fills and the two
+    after it (no members yet): both backfills end COMPLETED_SUCCESS, every targeted partition
+    materialized by their runs, those without rows with 0 rows and why."""
+    lake = daemon.lake
+    filled = sorted(lake.read("quarterly_weights")["review"].unique())
+    every = daemon.asset("quarterly_weights", "partitionKeys")["partitionKeys"]
+    reviews = every[every.index(filled[-1]):][:3]
+    assert len(reviews) == 3  # one with members, two without
+    years = ["2016", "2017"]
+    documents, index = _launch(daemon, YEAR_ASSETS, years), _launch(daemon, REVIEW_ASSETS, reviews)
+
+    assert _wait(daemon, [documents, index]) == {documents: "COMPLETED_SUCCESS", index: "COMPLETED_SUCCESS"}
+    for backfill, assets, keys in ((documents, YEAR_ASSETS, years), (index, REVIEW_ASSETS, reviews)):
+        runs = _backfill_runs(daemon, backfill)
+        assert runs and set(runs.values()) == {"SUCCESS"}, runs
+        for asset in assets:
+            latest = _latest(daemon, asset, keys)
+            assert sorted(latest) == keys, asset
+            assert {run for run, _ in latest.values()} <= set(runs), asset
+    # The partitions without rows say so, and why; the one with rows holds them.
+    changes = _latest(daemon, "constituent_changes", years)
+    assert changes["2016"][1]["status"] == "0 rows: no documents under raw/2016/"
+    stored = lake.read("constituent_changes").filter(pl.col("recon_year") == 2017)
+    assert changes["2017"][1]["partition_rows"] == stored.height == 3 and "status" not in changes["2017"][1]
+    weights = _latest(daemon, "quarterly_weights", reviews)
+    assert weights[reviews[0]][1]["partition_rows"] > 0
+    for review in reviews[1:]:
+        assert weights[review][1]["status"] == "0 rows: the market data has no memberships for this review"
+    levels = _latest(daemon, "index_levels", reviews)
+    assert {levels[r][1]["status"] for r in reviews[1:]} == {"0 rows: no weights for this review"}
