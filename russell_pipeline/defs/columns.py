@@ -59,8 +59,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "recon_calendar": {
         "recon_year": "The reconstitution year the review belongs to.",
         "review": _REVIEW,
-        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution` or `quarterly_ipo`.",
-        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, ... (methodology §2.4).",
+        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution`, `quarterly_ipo`, or `index_review` "
+                       "(the 90/10 index's March, September and December reviews before 2016).",
+        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, `rebalance`, ... "
+                 "(methodology §2.4).",
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
