@@ -188,12 +188,13 @@ def test_asset_graph_edges_and_partition_mappings(server):
 
 
 def _expected_keys() -> tuple[list[str], list[str]]:
-    """Years 1989 to four years ahead; reviews from the index's first (2019-03: none can hold data
-    before it) to the one whose quarter has begun (UTC)."""
+    """Years 1989 to four years ahead; reviews from the first the calendar dates (1989-03) to the one
+    after the one whose quarter has begun (UTC): the upcoming review."""
     now = datetime.now(UTC)
     years = [str(y) for y in range(1989, now.year + 5)]
-    reviews = [f"{y}-{m:02d}" for y in range(2019, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
-    return years, reviews
+    current = [f"{y}-{m:02d}" for y in range(1989, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
+    year, month = int(current[-1][:4]), int(current[-1][5:])
+    return years, [*current, f"{year + 1}-03" if month == 12 else f"{year}-{month + 3:02d}"]
 
 
 def test_partitions_and_how_many_are_materialized(server):

@@ -13,8 +13,9 @@ from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
-from russell_pipeline.lib.market.contract import FIRST_REVIEW, SCHEMAS, MarketData
+from russell_pipeline.lib.market.contract import SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
+from russell_pipeline.lib.market.synthetic import FIRST_MEMBERS
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -101,8 +102,9 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
 def pro_forma_market_data(store: Lake, review: str, prices_date: date, since: date, as_of: date,
                           max_stale_sessions: int) -> MarketData:
     """What one review's pro-forma weights read (lib/index/pro_forma.py), and no more: the weights'
-    window at `prices_date` (`review_market_data`), and the dated tables from `since` to `as_of` for
-    the weights in force drifted to `as_of` and the trade valued there."""
+    window at `prices_date` (`review_market_data`; `review`: the review whose members they take), and
+    the dated tables from `since` to `as_of` for the weights in force drifted to `as_of` and the trade
+    valued there."""
     target = review_market_data(store, review, prices_date, max_stale_sessions)
     span = stored_market_data(store, since, as_of)
 
@@ -121,15 +123,15 @@ def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
 
 
 def ingested_symbols(store: Lake) -> list[str]:
-    """Tickers of the ingested lists of the years the index covers (from its first review's year),
-    oldest year first: the synthetic feed names its stocks after them. Lists of earlier years are
-    not read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
+    """Tickers of the ingested lists of the years the synthetic feed's memberships cover (from the year
+    of its first review with members), oldest year first: the feed names its stocks after them. Lists
+    of earlier years are not read, so adding them changes neither the feed nor its input digest."""
     symbols: list[str] = []
     for table in ("constituents", "constituent_changes"):
         scan = store.scan(table)
         if scan is None:
             continue
-        df = scan.filter(pl.col("recon_year") >= int(FIRST_REVIEW[:4])).select("recon_year", "symbol").collect()
+        df = scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4])).select("recon_year", "symbol").collect()
         symbols += df.sort("recon_year", "symbol")["symbol"].to_list()
     return list(dict.fromkeys(symbols))
 
