@@ -33,15 +33,20 @@ def stored_market_data(store: Lake, since: date | None = None, until: date | Non
     Reading only from `since` (and up to `until`) keeps a run's cost independent of the length of
     history: the tables are partitioned by year (lake/market.py), so other years' files are not
     opened, and within a year they are sorted by date, so Parquet row groups outside are skipped.
+    A rate is read "on or before": fx also holds each currency's latest rate before `since`.
     """
-    scans = _market_scans(store)
+    scans = whole = _market_scans(store)
     if since is not None:
         scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
                  for n, s in scans.items()}
     if until is not None:
         scans = {n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
                  for n, s in scans.items()}
-    return MarketData(**{name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()})
+    tables = {name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()}
+    if since is not None:
+        before = whole["fx"].filter(pl.col(YEAR) <= since.year, pl.col("date") < since)
+        tables["fx"] = pl.concat([_latest_rows(before, "currency").select(list(SCHEMAS["fx"])), tables["fx"]])
+    return MarketData(**tables)
 
 
 def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
