@@ -112,6 +112,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "price": "The stock's last close on or before as_of_date, local currency.",
         "fx": "USD per unit of its currency on or before as_of_date (1 for USD).",
         "shares_per_billion": "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked.",
+        "members_review": "The review whose members the pro-forma weights are computed for: the review itself, or "
+                          "the latest review with members when the market data holds none for it yet.",
+        "members_carried": "True when members_review is not the review: its members are carried, not announced.",
     },
     "membership_history": {
         "index_name": _INDEX,

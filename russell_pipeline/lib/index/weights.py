@@ -81,13 +81,9 @@ def compute_weights(
     md: MarketData, review: str, cutoff: date, effective: date, max_stale_sessions: int = 10
 ) -> pl.DataFrame:
     """The `quarterly_weights` rows of one review, plus the dates behind each input."""
-    members = _members(md, review)
-    prices = _latest(md, "prices", "symbol", cutoff).rename({"date": "price_date", "close": "price"})
-    df = members.join(prices, on="symbol", how="left").sort("symbol")
+    df = _priced(md, review, cutoff)
     _check_none(md, "prices", df.filter(pl.col("price").is_null()),
                 f"review {review}: member {{symbol}} has no close on or before cut-off {cutoff}")
-    stale = [sessions_between(d, cutoff) for d in df.get_column("price_date")]
-    df = df.with_columns(pl.Series("stale_sessions", stale, dtype=pl.Int64))
     _check_none(md, "prices", df.filter(pl.col("stale_sessions") > max_stale_sessions),
                 f"review {review}: member {{symbol}} last close {{price_date}} is {{stale_sessions}} sessions "
                 f"before cut-off {cutoff} (limit {max_stale_sessions})")
@@ -105,6 +101,23 @@ def compute_weights(
                 f"review {review}: member {{symbol}} is priced in {{currency}} but there is no {{currency}} "
                 f"rate on or before cut-off {cutoff}")
     return _weigh(df.sort("symbol"), review, cutoff, effective)
+
+
+def _priced(md: MarketData, review: str, cutoff: date) -> pl.DataFrame:
+    """The members of `review` with their last close on or before the cut-off (`price`, `price_date`:
+    null without one) and how many sessions before the cut-off it is (`stale_sessions`)."""
+    prices = _latest(md, "prices", "symbol", cutoff).rename({"date": "price_date", "close": "price"})
+    df = _members(md, review).join(prices, on="symbol", how="left").sort("symbol")
+    stale = [None if d is None else sessions_between(d, cutoff) for d in df.get_column("price_date")]
+    return df.with_columns(pl.Series("stale_sessions", stale, dtype=pl.Int64))
+
+
+def unpriced_members(md: MarketData, review: str, cutoff: date, max_stale_sessions: int = 10) -> pl.DataFrame:
+    """symbol, price_date, stale_sessions of the members of `review` that `compute_weights` refuses for
+    their close: none on or before the cut-off, or one more than `max_stale_sessions` sessions before it."""
+    df = _priced(md, review, cutoff)
+    return df.filter(pl.col("price").is_null() | (pl.col("stale_sessions") > max_stale_sessions)).select(
+        "symbol", "price_date", "stale_sessions")
 
 
 def _check_none(md: MarketData, table: str, bad: pl.DataFrame, what: str) -> None:
