@@ -496,8 +496,10 @@ def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
     rows = server.lake.read("pro_forma_weights").filter(pl.col("review") == "2020-03")
     head = rows.row(0, named=True)
     page.goto(f"{server.url}/assets/pro_forma_weights?view=partitions&partition=2020-03")
-    expect(page.get_by_text("Materialized (5)", exact=True)).to_be_visible()
+    # The feed's five reviews and 2020-06, the upcoming one, which carries 2020-03's members
+    expect(page.get_by_text("Materialized (6)", exact=True)).to_be_visible()
     for label, value in (("partition_rows", rows.height), ("partition_as_of_date", head["as_of_date"]),
+                         ("partition_members", "2020-03's own"),
                          ("partition_prices", f"cut-off closes of {head['cutoff_date']}"),
                          ("partition_previous_review", "2019-12"),
                          ("partition_names_out", (rows["move"] == "out").sum())):
