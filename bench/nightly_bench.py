@@ -18,10 +18,10 @@ locking the lake, reading the weights and market data, computing, checking, writ
 whole series back and drawing the chart) beside the run's wall time and the core work alone
 (read from two months before the cut-off + compute the period) on the same lake.
 
-`--market`: does one new market day cost the same with 16 years of history as with 4? For each
+`--market`: does one new market day cost the same with 16 years of reviews as with 4? For each
 --history length it writes the synthetic feed of --stocks stocks over those years to the session
---days sessions before --end as a user's CSV folder (memberships of its last two reviews only, so
-every length computes the same reviews) and builds a lake from it; then for each of those --days
+--days sessions before --end as a user's CSV folder (memberships from the first year of prices, so
+the longer history holds four times the reviews, weights and levels) and builds a lake from it; then for each of those --days
 sessions up to --end, on each lake in turn (so both see the same machine), it times, each a fresh
 `russell-pipeline build` process: a build with nothing new, and a build after that session's rows
 are appended to the CSV files. It prints each night, the medians, and the two ratios of medians
@@ -143,9 +143,10 @@ def dagster_bench(stocks: int, end: str, repeat: int) -> None:
 
 
 def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tuple[dict, Path, object]:
-    """A lake built from `years` of the synthetic feed to the session before `nights` (a CSV folder, the
-    memberships of its last two reviews only); (its environment, the folder, the nights' rows)."""
-    from scaling_bench import history_start, timed_build
+    """A lake built from `years` of the synthetic feed to the session before `nights` (a CSV folder, with
+    the members of every review from the first year of prices); (its environment, the folder, the
+    nights' rows)."""
+    from scaling_bench import feed_start, history_start, timed_build
 
     from russell_pipeline.lib.calendar.sessions import previous_session
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
@@ -156,21 +157,18 @@ def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tupl
     shutil.copytree(ROOT / "data_lake" / "raw", root / "raw")
     home.mkdir()
     market.mkdir()
-    md = synthetic_market_data(before, n_stocks=stocks, start=start)
-    reviews = sorted(md.memberships["review"].unique())[-2:]
+    md = synthetic_market_data(before, n_stocks=stocks, **feed_start(start.isoformat()))
     for name in ("prices", "shares", "memberships", "dividends", "splits"):
-        table = getattr(md, name)
-        table = table.filter(pl.col("review").is_in(reviews)) if name == "memberships" else table
-        table.write_csv(market / f"{name}.csv")
-    rows = md.prices.height
-    del md, table
+        getattr(md, name).write_csv(market / f"{name}.csv")
+    rows, reviews = md.prices.height, md.memberships["review"].n_unique()
+    del md
     new = synthetic_market_data(nights[-1], n_stocks=stocks, start=start, since=nights[0])
     env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home), "RUSSELL_MARKET_DATA": str(market)}
     full, peak, _, failures = timed_build(env)
     if failures:
         sys.exit(f"backfill failed: {failures}")
-    print(f"history {years} years ({start} to {before}, {rows:,} price rows): backfill {full:.1f} s, peak {peak:.0f} MB",
-          flush=True)
+    print(f"history {years} years ({start} to {before}, {rows:,} price rows, {reviews} reviews): backfill {full:.1f} s, "
+          f"peak {peak:.0f} MB", flush=True)
     return env, market, new
 
 

@@ -1,9 +1,12 @@
-"""How a full backfill and a night grow with the number of constituents: `build` at 1x and 10x.
+"""How a full backfill and a night grow with the number of constituents and years: `build` at 1x and 10x.
 
-    .venv/bin/python bench/scaling_bench.py [--stocks 3000 30000] [--end 2026-11-20] [--years 30]
+    .venv/bin/python bench/scaling_bench.py [--stocks 3000 30000] [--end 2026-11-20] [--years 30 | --from-year 1996]
 
 For each universe size N it writes the built-in synthetic feed with N stocks (to the session before
---end; from 2018-01-02, or --years years before --end) into a market-data folder, then runs `russell-pipeline build` on a fresh temporary lake (the
+--end; from 2018-01-02, or --years years before --end, or the first session of --from-year) into a
+market-data folder, with memberships from the first year of prices (the first review of that year whose
+stocks have traded long enough; the feed's own 2019-03 without --years or --from-year), so the weights
+and levels cover every review from there, then runs `russell-pipeline build` on a fresh temporary lake (the
 committed documents in raw/, its own DAGSTER_HOME), each build a fresh process under /usr/bin/time,
 three times: the full backfill, a build with nothing new, and a build after the feed gains one session
 (--end). Per build it prints the wall time, the build process's peak RSS, the runs it launched and
@@ -34,16 +37,26 @@ def generate(stocks: int, end: str, folder: str, start: str = "") -> None:
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    since = {"start": date.fromisoformat(start)} if start else {}
-    write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks, **since), folder)
+    write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks, **feed_start(start)), folder)
 
 
-def history_start(end: str, years: int | None) -> str:
-    """The first day of `years` years of history to `end` ("" for the feed's own start, 2018-01-02)."""
+def feed_start(start: str) -> dict:
+    """The synthetic feed's start from `start` ("" for its own): prices from that day, memberships from
+    the March review of its year (the first with seasoned stocks is the first to hold any)."""
     from datetime import date
 
-    from russell_pipeline.lib.calendar.sessions import FIRST_DAY
+    return {"start": date.fromisoformat(start), "members_from": f"{start[:4]}-03"} if start else {}
 
+
+def history_start(end: str, years: int | None, from_year: int | None = None) -> str:
+    """The first day of `years` years of history to `end`, or the first session of `from_year` ("" for
+    the feed's own start, 2018-01-02)."""
+    from datetime import date
+
+    from russell_pipeline.lib.calendar.sessions import FIRST_DAY, next_session
+
+    if from_year is not None:
+        return next_session(date(from_year - 1, 12, 31)).isoformat()
     if years is None:
         return ""
     last = date.fromisoformat(end)
@@ -136,6 +149,7 @@ def main() -> None:
     p.add_argument("--end", default="2026-11-20", help="last session after the new day")
     p.add_argument("--keep", type=Path, default=None, help="make the temporary lakes here and keep them")
     p.add_argument("--years", type=int, default=None, help="years of market history to --end (default: from 2018)")
+    p.add_argument("--from-year", type=int, default=None, help="market history from the first session of this year")
     p.add_argument("--generate", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.generate:
@@ -150,7 +164,7 @@ def main() -> None:
     if previous_session(end) != end:
         sys.exit(f"--end {end} is not a session")
     before = previous_session(date.fromordinal(end.toordinal() - 1)).isoformat()
-    start = history_start(a.end, a.years)
+    start = history_start(a.end, a.years, a.from_year)
     print(f"machine: {os.cpu_count()} cores; feed {'from ' + start + ' ' if start else ''}to {before}, then one "
           f"new session {end}", flush=True)
     for stocks in a.stocks:

@@ -351,8 +351,13 @@ def cmd_pro_forma(args, settings: Settings) -> int:
                          + (f"{held[0]}..{held[-1]}" if held else "none") + "; a review needs its members in the "
                          "market data and the weights of the review before it)")
     _emit(rows.select(*TRADE_COLUMNS, COLUMN), args.format)
-    head = rows.row(0, named=True)
-    print(totals(rows).line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
+    head, summary = rows.row(0, named=True), totals(rows)
+    print(summary.line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
+    if head["members_carried"]:
+        print(f"members carried: the market data holds no members for {args.review} yet, so these are the members of "
+              f"{head['members_review']} (its latest review with members; {summary.names_out} without a close "
+              f"within the stale limit left out); when the data gives {args.review} its own, build uses them",
+              file=sys.stderr)
     _say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
     return 0
 

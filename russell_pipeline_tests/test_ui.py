@@ -135,12 +135,13 @@ def test_asset_graph_edges_and_partition_mappings(server):
 
 
 def _expected_keys() -> tuple[list[str], list[str]]:
-    """Years 1989 to four years ahead; reviews from the index's first (2019-03: none can hold data
-    before it) to the one whose quarter has begun (UTC)."""
+    """Years 1989 to four years ahead; reviews from the first the calendar dates (1989-03) to the one
+    after the one whose quarter has begun (UTC): the upcoming review."""
     now = datetime.now(UTC)
     years = [str(y) for y in range(1989, now.year + 5)]
-    reviews = [f"{y}-{m:02d}" for y in range(2019, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
-    return years, reviews
+    current = [f"{y}-{m:02d}" for y in range(1989, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
+    year, month = int(current[-1][:4]), int(current[-1][5:])
+    return years, [*current, f"{year + 1}-03" if month == 12 else f"{year}-{month + 3:02d}"]
 
 
 def test_partitions_and_how_many_are_materialized(server):
@@ -440,8 +441,10 @@ def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
     rows = server.lake.read("pro_forma_weights").filter(pl.col("review") == "2020-03")
     head = rows.row(0, named=True)
     page.goto(f"{server.url}/assets/pro_forma_weights?view=partitions&partition=2020-03")
-    expect(page.get_by_text("Materialized (5)", exact=True)).to_be_visible()
+    # The feed's five reviews and 2020-06, the upcoming one, which carries 2020-03's members
+    expect(page.get_by_text("Materialized (6)", exact=True)).to_be_visible()
     for label, value in (("partition_rows", rows.height), ("partition_as_of_date", head["as_of_date"]),
+                         ("partition_members", "2020-03's own"),
                          ("partition_prices", f"cut-off closes of {head['cutoff_date']}"),
                          ("partition_previous_review", "2019-12"),
                          ("partition_names_out", (rows["move"] == "out").sum())):

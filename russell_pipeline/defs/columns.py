@@ -73,8 +73,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "recon_calendar": {
         "recon_year": "The reconstitution year the review belongs to.",
         "review": _REVIEW,
-        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution` or `quarterly_ipo`.",
-        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, ... (methodology §2.4).",
+        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution`, `quarterly_ipo`, or `index_review` "
+                       "(the 90/10 index's March, September and December reviews before 2016).",
+        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, `rebalance`, ... "
+                 "(methodology §2.4).",
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
@@ -128,6 +130,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "fx": "USD per unit of its currency on or before as_of_date (1 for USD).",
         "shares_per_billion": "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked.",
         "price_source": _PRICE_SOURCE,
+        "members_review": "The review whose members the pro-forma weights are computed for: the review itself, or "
+                          "the latest review with members when the market data holds none for it yet.",
+        "members_carried": "True when members_review is not the review: its members are carried, not announced.",
     },
     "membership_history": {
         "index_name": _INDEX,

@@ -2,8 +2,7 @@
 
 import dagster as dg
 
-from russell_pipeline.lib.market.contract import FIRST_REVIEW
-from russell_pipeline.planning.keys import FIRST_RECON_YEAR, YEARS_AHEAD
+from russell_pipeline.planning.keys import FIRST_DATED_REVIEW, FIRST_RECON_YEAR, REVIEWS_AHEAD, YEARS_AHEAD
 
 # Reconstitution years: from FIRST_RECON_YEAR (1989, the first annual June reconstitution and the
 # calendar rules' first year; years without documents hold only the projected calendar), to YEARS_AHEAD years past the current one (planning/keys.py lists the same keys without Dagster).
@@ -11,12 +10,12 @@ recon_years = dg.TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 1 *", start=str(FIRST_RECON_YEAR), fmt="%Y", end_offset=YEARS_AHEAD + 1
 )
 
-# Index reviews YYYY-03/06/09/12 from the index's first review (2019-03: a review holds weights
-# only if the market data has its members, and the market-data contract starts them there, so an
-# earlier partition could never be filled; docs/methodology.md §1.1); the window of the current
-# quarter is included.
+# Index reviews YYYY-03/06/09/12 from the first review the calendar dates (1989-03) to the upcoming
+# one (planning/keys.py): static, so the time-window mappings below hold (docs/methodology.md §2.1).
+# A review the market data holds no members for is a computed result: its partition holds 0 rows
+# and says why. end_offset 1 is the window of the current quarter; each review further ahead adds one.
 reviews = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 3,6,9,12 *", start=FIRST_REVIEW, fmt="%Y-%m", end_offset=1
+    cron_schedule="0 0 1 3,6,9,12 *", start=FIRST_DATED_REVIEW, fmt="%Y-%m", end_offset=1 + REVIEWS_AHEAD
 )
 
 # A review reads its dates from its year's calendar. By time window, a December review also

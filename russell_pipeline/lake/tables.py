@@ -14,9 +14,9 @@ from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
 from russell_pipeline.lib.market import provenance
-from russell_pipeline.lib.market.contract import FIRST_REVIEW, SCHEMAS, MarketData
+from russell_pipeline.lib.market.contract import SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
-from russell_pipeline.lib.market.synthetic import LISTED_SCHEMA
+from russell_pipeline.lib.market.synthetic import FIRST_MEMBERS, LISTED_SCHEMA
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -64,15 +64,20 @@ def stored_market_data(store: Lake, since: date | None = None, until: date | Non
     Reading only from `since` (and up to `until`) keeps a run's cost independent of the length of
     history: the tables are partitioned by year (lake/market.py), so other years' files are not
     opened, and within a year they are sorted by date, so Parquet row groups outside are skipped.
+    A rate is read "on or before": fx also holds each currency's latest rate before `since`.
     """
-    scans = _market_scans(store)
+    scans = whole = _market_scans(store)
     if since is not None:
         scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
                  for n, s in scans.items()}
     if until is not None:
         scans = {n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
                  for n, s in scans.items()}
-    return MarketData(**{name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()})
+    tables = {name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()}
+    if since is not None:
+        before = whole["fx"].filter(pl.col(YEAR) <= since.year, pl.col("date") < since)
+        tables["fx"] = pl.concat([_latest_rows(before, "currency").select(list(SCHEMAS["fx"])), tables["fx"]])
+    return MarketData(**tables)
 
 
 def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
@@ -133,8 +138,9 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
 def pro_forma_market_data(store: Lake, review: str, prices_date: date, since: date, as_of: date,
                           max_stale_sessions: int) -> MarketData:
     """What one review's pro-forma weights read (lib/index/pro_forma.py), and no more: the weights'
-    window at `prices_date` (`review_market_data`), and the dated tables from `since` to `as_of` for
-    the weights in force drifted to `as_of` and the trade valued there."""
+    window at `prices_date` (`review_market_data`; `review`: the review whose members they take), and
+    the dated tables from `since` to `as_of` for the weights in force drifted to `as_of` and the trade
+    valued there."""
     target = review_market_data(store, review, prices_date, max_stale_sessions)
     span = stored_market_data(store, since, as_of)
 
@@ -153,15 +159,15 @@ def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
 
 
 def ingested_lists(store: Lake) -> pl.DataFrame:
-    """recon_year, index_name, symbol of the ingested lists of the years the index covers (from its
-    first review's year): the synthetic feed names its stocks after the small- and micro-cap ones
+    """recon_year, index_name, symbol of the ingested lists of the years the synthetic feed's memberships
+    cover (from the year of its first review with members): the synthetic feed names its stocks after the small- and micro-cap ones
     (lib/market/synthetic.py `borrowed_tickers`). Lists of earlier years are not read, so adding them
     changes neither the feed nor its input digest (nor the reviews)."""
     frames = [pl.DataFrame(schema=LISTED_SCHEMA)]
     for table in ("constituents", "constituent_changes"):
         scan = store.scan(table)
         if scan is not None:
-            frames.append(scan.filter(pl.col("recon_year") >= int(FIRST_REVIEW[:4]))
+            frames.append(scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4]))
                           .select(list(LISTED_SCHEMA)).collect())
     return pl.concat(frames)
 

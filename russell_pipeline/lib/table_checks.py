@@ -17,7 +17,7 @@ REQUIRED_COLUMNS = {
     "index_levels": ("date", "price_return", "total_return", "divisor", "review", "constituents"),
     "pro_forma_weights": ("review", "cutoff_date", "effective_date", "prices_date", "stand_in", "as_of_date",
                           "symbol", "move", "weight_now", "weight_pro_forma", "change", "price", "fx",
-                          "shares_per_billion"),
+                          "shares_per_billion", "members_review", "members_carried"),
 }
 
 

@@ -135,9 +135,10 @@ def window_digest(days: pl.DataFrame, end: date | None) -> int:
     return int(upto.sort("day")["digest"][-1]) if upto.height else 0
 
 
-def members_digest(memberships: pl.DataFrame, review: str) -> str:
-    return digest(sorted(memberships.filter(pl.col("review") == review).select("index", "symbol", "fraction")
-                         .rows()))
+def members_digests(memberships: pl.DataFrame) -> dict[str, str]:
+    """{review: a digest of its members (index, symbol, fraction)}, in one pass over the memberships."""
+    parts = memberships.select("review", "index", "symbol", "fraction").partition_by("review", as_dict=True)
+    return {review: frame_digest(part.drop("review")) for (review,), part in parts.items()}
 
 
 def weights_inputs(cutoff: date, effective: date, window: int, members: str, price_source: str | None) -> str:
@@ -159,21 +160,34 @@ def pro_forma_inputs(weights: str, previous: str | None, window: int) -> str:
     return digest(CODE_VERSIONS["pro_forma_weights"], weights, previous, window)
 
 
+def empty_review(asset: str) -> str:
+    """What a review the market data holds no members for gives `asset`: no rows, whatever else changes."""
+    return digest(CODE_VERSIONS[asset], "no members")
+
+
 def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.DataFrame,
-                  price_source: str | None = None) -> dict[str, dict]:
+                  carried: dict[str, str] | None = None, price_source: str | None = None) -> dict[str, dict]:
     """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record now.
 
-    `reviews`: review, cutoff_date, effective_date of the reviews that have market data;
-    `days`: `market_days`; `memberships`: the market-data memberships; `price_source`: the label of the
-    stored market data (lib/market/provenance.py), which levels and pro-forma weights inherit through
-    their weights' digest.
+    `reviews`: review, cutoff_date, effective_date of the reviews that have market data (and of those
+    in `carried`); `days`: `market_days`; `memberships`: the market-data memberships; `carried`: {review:
+    the review whose members its pro-forma takes} for reviews without members of their own (only the
+    pro-forma weights are computed for those); `price_source`: the label of the stored market data
+    (lib/market/provenance.py), which levels and pro-forma weights inherit through their weights' digest.
     Returns {"quarterly_weights": {review: digest}, "index_levels": {review: digest},
     "pro_forma_weights": {review: digest}}.
     """
-    rows = reviews.sort("review").rows(named=True)
-    weights = {r["review"]: weights_inputs(r["cutoff_date"], r["effective_date"],
-                                           window_digest(days, r["cutoff_date"]),
-                                           members_digest(memberships, r["review"]), price_source) for r in rows}
+    carried = carried or {}
+    every = reviews.sort("review").rows(named=True)
+    rows = [r for r in every if r["review"] not in carried]
+    of = members_digests(memberships)
+    members = {r["review"]: of[carried.get(r["review"], r["review"])] for r in every}
+    # The weights each pro-forma computes: a carried review's digest names the review its members come from.
+    target = {r["review"]: weights_inputs(r["cutoff_date"], r["effective_date"], window_digest(days, r["cutoff_date"]),
+                                          members[r["review"]] if r["review"] not in carried
+                                          else digest(carried[r["review"]], members[r["review"]]), price_source)
+              for r in every}
+    weights = {r["review"]: target[r["review"]] for r in rows}
     levels: dict[str, str] = {}
     previous = None
     for i, r in enumerate(rows):
@@ -181,8 +195,8 @@ def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.Dat
         end = following[1] if following else None
         previous = levels[r["review"]] = levels_inputs(weights[r["review"]], following, previous,
                                                        window_digest(days, end))
-    pro_forma = {r["review"]: pro_forma_inputs(weights[r["review"]], weights[rows[i - 1]["review"]] if i else None,
-                                               window_digest(days, r["effective_date"])) for i, r in enumerate(rows)}
+    pro_forma = {r["review"]: pro_forma_inputs(target[r["review"]], target[every[i - 1]["review"]] if i else None,
+                                               window_digest(days, r["effective_date"])) for i, r in enumerate(every)}
     return {"quarterly_weights": weights, "index_levels": levels, "pro_forma_weights": pro_forma}
 
 

@@ -20,6 +20,7 @@ from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.index.pro_forma import carried_members
 from russell_pipeline.lib.index.weights import review_dates
 from russell_pipeline.lib.market.contract import SCHEMAS
 from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS, borrowed_tickers
@@ -113,24 +114,41 @@ def market_attempt(fingerprint: object) -> str:
     return attempts.key("market_data", {MARKET_KEY: digests.market_inputs(fingerprint)})
 
 
+REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
+
+
 def review_digests(store: Lake) -> dict[str, dict[str, str]]:
-    """The digests weights, levels and pro-forma weights of every review with market data and calendar
-    dates would record now ({} per asset when the calendar or market data is not stored yet)."""
+    """The digests weights, levels and pro-forma weights of every review partition would record now ({}
+    per asset when the calendar or market data is not stored yet): from the members, calendar dates
+    and market data of each review the market data holds members for (and, for the pro-forma, of the
+    review right after the last of them, which carries its members); every other review holds no rows,
+    and its digest says only that (`digests.empty_review`)."""
     calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
     if calendar is None or members is None or days is None:
-        return {"quarterly_weights": {}, "index_levels": {}, "pro_forma_weights": {}}
-    # Only reviews that are partitions: a review outside them (a feed reaching past the current
-    # quarter) has no partition to run, so it is never planned.
-    partitions = set(members["review"].unique().to_list()) & set(keys.review_keys())
-    dates = review_dates(calendar).filter(pl.col("review").is_in(sorted(partitions)))
-    return digests.review_inputs(dates, days, members, price_label(store))
+        return {asset: {} for asset in REVIEW_ASSETS}
+    # Only reviews that are partitions: a review outside them (a feed reaching past the upcoming
+    # review) has no partition to run, so it is never planned.
+    partitions = keys.review_keys()
+    with_members = sorted(set(members["review"].unique().to_list()) & set(partitions))
+    carried = carried_members(with_members, partitions)
+    dates = review_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
+    expected = digests.review_inputs(dates, days, members, carried, price_label(store))
+    return {asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
+            for asset in REVIEW_ASSETS}
+
+
+def review_out_of_date(asset: str, expected: dict[str, str], recorded: dict[str, str]) -> list[str]:
+    """The reviews of `asset` to recompute: those whose digest differs from the recorded one, but a
+    review without members never built (it holds no rows: a run would only say so; a backfill may)."""
+    empty = digests.empty_review(asset)
+    return [k for k in digests.out_of_date(expected, recorded) if k in recorded or expected[k] != empty]
 
 
 def reviews_out_of_date(store: Lake) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
-    """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...]}: the reviews each asset
-    must recompute)."""
+    """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}:
+    the reviews each asset must recompute)."""
     expected = review_digests(store)
-    return expected, {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in expected.items()}
+    return expected, {asset: review_out_of_date(asset, now, store.lineage(asset)) for asset, now in expected.items()}
 
 
 def stale_reviews(store: Lake) -> dict[str, list[str]]:

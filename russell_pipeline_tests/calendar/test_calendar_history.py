@@ -71,20 +71,25 @@ def test_list_releases_from_2004(year, preliminary, updates):
     assert got["preliminary_list"] == [preliminary] and got["updated_preliminary_list"] == updates
 
 
-def test_no_list_release_before_2004_and_nothing_but_june():
-    # Nothing dates a list release before 2004, and the quarterly IPO reviews start in 2016.
+def test_no_list_release_before_2004_and_no_russell_review_but_june():
+    # Nothing dates a list release before 2004, and the quarterly IPO reviews start in 2016: the March,
+    # September and December reviews before are the 90/10 index's own, a cut-off and a rebalance only.
     for year in range(1989, 2004):
-        assert set(_events(year)) == {"rank_day", "recon_close", "effective_open"}
-    for year in range(1989, 2010):
+        assert set(_events(year)) == {"rank_day", "price_cutoff", "recon_close", "effective_open"}
+    for year in range(1989, 2016):
         cal = project_calendar(year)
-        assert set(cal["review"]) == {f"{year}-06"} and set(cal["review_type"]) == {"annual_reconstitution"}
+        assert set(cal.filter(review_type="annual_reconstitution")["review"]) == {f"{year}-06"}
+        own = cal.filter(pl.col("review_type") != "annual_reconstitution")
+        assert set(own["review_type"]) == {"index_review"} and set(own["event"]) == {"price_cutoff", "rebalance"}
+        assert sorted(own["review"].unique()) == [f"{year}-03", f"{year}-09", f"{year}-12"]
 
 
 def test_every_date_1989_2009_is_an_nyse_session_by_the_exchange_calendar():
     # Checked against exchange-calendars directly, not through the project's session helpers.
     xnys = xcals.get_calendar("XNYS", start="1989-01-01", end="2009-12-31")
     cal = pl.concat([project_calendar(year) for year in range(1989, 2010)])
-    assert cal.height == 15 * 3 + 6 * 5  # 1989-2003: 3 events a year; 2004-2009: 5
+    # June: 1989-2003 four events a year, 2004-2009 six; March, September and December: two each
+    assert cal.height == 15 * 4 + 6 * 6 + 21 * 3 * 2
     off = [(r["event"], r["date"]) for r in cal.iter_rows(named=True) if not xnys.is_session(r["date"])]
     assert off == []
 
@@ -137,15 +142,27 @@ def test_calendar_1995_prints_its_events_with_their_sources():
     done = cli("calendar", "1995")
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_csv(io.BytesIO(done.stdout), try_parse_dates=True)
-    assert rows.select("event", "date", "source").rows() == [
-        ("rank_day", date(1995, 5, 31), "projected"),
-        ("recon_close", date(1995, 6, 30), "projected"),
-        ("effective_open", date(1995, 7, 3), "projected"),
+    # Wednesdays after the first Friday of March (3rd), September (1st) and December (1st), after the
+    # second of June (9th); third Fridays 17 March, 15 September, 15 December.
+    assert rows.select("review", "event", "date", "source").rows() == [
+        ("1995-03", "price_cutoff", date(1995, 3, 8), "projected"),
+        ("1995-03", "rebalance", date(1995, 3, 17), "projected"),
+        ("1995-06", "rank_day", date(1995, 5, 31), "projected"),
+        ("1995-06", "price_cutoff", date(1995, 6, 14), "projected"),
+        ("1995-06", "recon_close", date(1995, 6, 30), "projected"),
+        ("1995-06", "effective_open", date(1995, 7, 3), "projected"),
+        ("1995-09", "price_cutoff", date(1995, 9, 6), "projected"),
+        ("1995-09", "rebalance", date(1995, 9, 15), "projected"),
+        ("1995-12", "price_cutoff", date(1995, 12, 6), "projected"),
+        ("1995-12", "rebalance", date(1995, 12, 15), "projected"),
     ]
-    basis = rows["basis"].to_list()
-    assert basis[0].startswith("rule d05-31 ") and "May 31" in basis[0]
-    assert basis[1].startswith("rule d06-30 ") and "last trading day of June" in basis[1]
-    assert basis[2].startswith("rule next") and "next open" in basis[2]
+    basis = dict(zip(rows["review"] + " " + rows["event"], rows["basis"], strict=True))
+    assert basis["1995-06 rank_day"].startswith("rule d05-31 ") and "May 31" in basis["1995-06 rank_day"]
+    assert (basis["1995-06 recon_close"].startswith("rule d06-30 ")
+            and "last trading day of June" in basis["1995-06 recon_close"])
+    assert basis["1995-06 effective_open"].startswith("rule next") and "next open" in basis["1995-06 effective_open"]
+    assert basis["1995-06 price_cutoff"].startswith("rule fri2+5d ") and "90/10" in basis["1995-06 price_cutoff"]
+    assert basis["1995-09 rebalance"].startswith("rule fri3 ") and "not a published date" in basis["1995-09 rebalance"]
 
 
 def test_year_partitions_start_in_1989():
@@ -166,3 +183,36 @@ def test_ics_events_carry_their_basis():
     lines = close.splitlines()
     assert lines[0] == "source: projected" and len(lines) == 2
     assert lines[1].startswith("basis: rule d06-30 = June 30 (previous session if not one): recon_close the last")
+
+
+# The 90/10 index's reviews before 2016 (its cut-off rule, and the third Friday for its own March,
+# September and December reviews), each worked out on a wall calendar of that month.
+INDEX_REVIEWS = [
+    ("1989-03", date(1989, 3, 8), date(1989, 3, 17)),  # Fridays 3, 10, 17
+    ("1989-06", date(1989, 6, 14), date(1989, 6, 30)),  # Fridays 2, 9: Wednesday 14; the June 30 close
+    ("1994-12", date(1994, 12, 7), date(1994, 12, 16)),  # Fridays 2, 9, 16
+    # Fridays 7, 14, 21: Wednesday 12 September the NYSE was shut (11-14 September), so Monday the 10th
+    ("2001-09", date(2001, 9, 10), date(2001, 9, 21)),
+    ("2008-03", date(2008, 3, 12), date(2008, 3, 20)),  # Fridays 7, 14, 21: the 21st Good Friday, so Thursday
+    ("2015-12", date(2015, 12, 9), date(2015, 12, 18)),  # Fridays 4, 11, 18
+]
+
+
+@pytest.mark.parametrize(("review", "cutoff", "rebalance"), INDEX_REVIEWS, ids=[r[0] for r in INDEX_REVIEWS])
+def test_the_index_reviews_before_2016_have_their_cutoff_and_rebalance(review, cutoff, rebalance):
+    from russell_pipeline.lib.index.weights import review_dates
+
+    dates = review_dates(project_calendar(int(review[:4]))).filter(review=review)
+    assert dates.select("cutoff_date", "effective_date").rows() == [(cutoff, rebalance)]
+
+
+def test_every_review_from_1989_has_one_cutoff_before_its_rebalance():
+    from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW, LAST_YEAR
+    from russell_pipeline.lib.index.weights import review_dates
+
+    dates = review_dates(pl.concat([project_calendar(year) for year in range(1989, LAST_YEAR + 1)]))
+    assert dates["review"].to_list() == [f"{y}-{m:02d}" for y in range(1989, LAST_YEAR + 1) for m in (3, 6, 9, 12)]
+    assert dates["review"][0] == FIRST_DATED_REVIEW == "1989-03"
+    for r in dates.iter_rows(named=True):
+        assert is_session(r["cutoff_date"]) and is_session(r["effective_date"]), r
+        assert r["cutoff_date"] < r["effective_date"] and r["effective_date"].month == int(r["review"][5:]), r

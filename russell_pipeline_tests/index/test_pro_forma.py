@@ -43,11 +43,7 @@ JUNE = pf.ReviewDates("2024-06", date(2024, 6, 12), date(2024, 6, 28), last_clos
 
 @pytest.fixture
 def md(tmp_path: Path) -> MarketData:
-    folder = tmp_path / "md"
-    folder.mkdir()
-    for name, text in TABLES.items():
-        (folder / f"{name}.csv").write_text(text)
-    return load_market_data(folder)
+    return load_market_data(_folder(tmp_path / "md"))
 
 
 def _march(md: MarketData) -> pl.DataFrame:
@@ -93,6 +89,58 @@ def test_hand_computed_trade_list(md: MarketData):
     assert totals.line("2024-06", JUNE.as_of, JUNE.stand_in) == (
         "2024-06 as of 2024-06-05 (latest close standing in for the cut-off close): one-way turnover 63.0618%, "
         "names in 1, names out 1, 4 symbols")
+
+
+def test_the_review_after_the_last_with_members_carries_them():
+    partitions = ["2023-12", "2024-03", "2024-06", "2024-09"]
+    assert pf.carried_members(["2023-12", "2024-03"], partitions) == {"2024-06": "2024-03"}
+    assert pf.carried_members(["2024-09"], partitions) == {} and pf.carried_members([], partitions) == {}
+
+
+def test_hand_computed_trade_list_with_carried_members(tmp_path: Path):
+    # The market data holds no members for 2024-06 yet: those of 2024-03 stand in, plus EEE (SCC, a cap
+    # of 1000 at the March cut-off), which has not traded since: on 5 June its close is stale, so it
+    # is left out. March: S = 3000, G = 1000, c = 3 (SCC) and -1 (CCC). Drifted to 5 June, p s f c is
+    # AAA 12 x 100 x 3 = 3600, BBB 10 x 100 x 3 = 3000, CCC -1000, EEE 10 x 100 x 3 = 3000 (its last
+    # close carried): 8600 in all. Carried to June at the 5 June closes: AAA 1200, BBB 1000 in SCC (S =
+    # 2200), CCC 1000 in R2G (G = 1000); scaled by 9 G / S the SCC caps are 54000/11 and 45000/11, the sum
+    # of final caps 8000: weights 27/44, 45/88 and -1/8.
+    tables = dict(TABLES)
+    tables["prices"] += "2024-03-06,EEE,10,USD\n"
+    tables["shares"] += "2024-01-02,EEE,100,1\n"
+    tables["memberships"] = "".join(line + "\n" for line in tables["memberships"].splitlines()
+                                    if not line.startswith("2024-06")) + f"2024-03,{SCC},EEE,1\n"
+    folder = tmp_path / "md"
+    folder.mkdir()
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
+    md = load_market_data(folder)
+    march = _march(md)
+    assert march["weighting_factor"].to_list() == [3.0, 3.0, -1.0, 3.0]
+    rows = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03")
+
+    assert rows["symbol"].to_list() == ["AAA", "BBB", "CCC", "EEE"]
+    assert rows["move"].to_list() == ["kept", "kept", "kept", "out"]
+    now = {"AAA": 36 / 86, "BBB": 30 / 86, "CCC": -10 / 86, "EEE": 30 / 86}
+    target = {"AAA": 27 / 44, "BBB": 45 / 88, "CCC": -1 / 8, "EEE": 0.0}
+    for r in rows.iter_rows(named=True):
+        assert r["weight_now"] == pytest.approx(now[r["symbol"]], abs=1e-15)
+        assert r["weight_pro_forma"] == pytest.approx(target[r["symbol"]], abs=1e-15)
+    assert set(rows.select("review", "members_review", "members_carried", "stand_in", "previous_review").rows()) == {
+        ("2024-06", "2024-03", True, True, "2024-03")}
+    # EEE is the one carried member left out: a member whose close is stale is refused by the weights.
+    assert pf.carry(md, "2024-06", "2024-03", JUNE.prices_date).memberships["symbol"].to_list() == ["AAA", "BBB", "CCC"]
+    # Its own members, once in the data, are used instead (and say so).
+    announced = load_market_data(_folder(tmp_path / "own"))
+    own = pf.pro_forma(announced, JUNE, _march(announced), "2024-03")
+    assert set(own.select("members_review", "members_carried").rows()) == {("2024-06", False)}
+
+
+def _folder(folder: Path) -> Path:
+    folder.mkdir()
+    for name, text in TABLES.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
 
 
 def test_the_base_review_is_bought_from_nothing(md: MarketData):
@@ -145,15 +193,16 @@ LAST_CLOSE, JUNE_2020 = date(2020, 6, 5), ("2020-06", date(2020, 6, 17), date(20
 PAST = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
 
 
-def _market(folder: Path, last: date) -> MarketData:
-    """The synthetic feed's 120 stocks with the memberships of every review to June 2020, and every dated
-    row up to `last` only: the June 2020 members are known before its cut-off (a user's folder)."""
+def _market(folder: Path, last: date, members_until: str = "2020-06") -> MarketData:
+    """The synthetic feed's 120 stocks with the memberships of every review to `members_until`, and every
+    dated row up to `last` only: the June 2020 members are known before its cut-off (a user's folder)."""
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    full = synthetic_market_data(date(2020, 6, 30), n_stocks=120)
+    full = synthetic_market_data(date(2020, 9, 30), n_stocks=120)
     md = MarketData(prices=full.prices.filter(pl.col("date") <= last),
-                    shares=full.shares.filter(pl.col("date") <= last), memberships=full.memberships,
+                    shares=full.shares.filter(pl.col("date") <= last),
+                    memberships=full.memberships.filter(pl.col("review") <= members_until),
                     dividends=full.dividends.filter(pl.col("ex_date") <= last),
                     splits=full.splits.filter(pl.col("ex_date") <= last), fx=full.fx, source="synthetic")
     write_market_data(md, folder)
@@ -167,7 +216,8 @@ def built(tmp_path_factory) -> Path:
     _market(root / "market", LAST_CLOSE)
     done = cli("build", env=_env(root), cwd=root, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "pro_forma_weights 2019-03..2020-06: ok" in done.stdout, done.stdout
+    # ... and 2020-09, which carries the June members (but trades from June weights not known yet)
+    assert "pro_forma_weights 2019-03..2020-09: ok" in done.stdout, done.stdout
     return root
 
 
@@ -257,7 +307,52 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_pat
     _market(root / "market", date(2020, 6, 8))
     done = cli("build", env=_env(root), cwd=root, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+    # The upcoming review's, and the one after it, which carries its members
     assert [line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights")] == [
-        "pro_forma_weights 2020-06"]
+        "pro_forma_weights 2020-06..2020-09"]
     rows, totals = _trades(root, "2020-06")
     assert rows.height > 50 and totals.startswith("2020-06 as of 2020-06-08 (latest close standing in for the cut-off close)")
+
+
+@pytest.mark.slow
+def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the_data(built: Path, tmp_path: Path):
+    from russell_pipeline.lake.store import Lake
+
+    root = tmp_path / "copy"
+    shutil.copytree(built, root)
+    # Closes to 31 July 2020: June's weights are in force (rebalance 26 June), September's members unknown;
+    # one June member stops trading on 1 July (21 sessions before 31 July: stale).
+    md = _market(root / "market", date(2020, 7, 31))
+    gone = md.memberships.filter(pl.col("review") == "2020-06")["symbol"].sort()[0]
+    md.prices.filter((pl.col("symbol") != gone) | (pl.col("date") <= date(2020, 7, 1))).write_parquet(
+        root / "market" / "prices.parquet")
+    md = load_market_data(root / "market")
+    done = cli("build", env=_env(root), cwd=root, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows, said = _trades(root, "2020-09")
+    assert set(rows.select("members_review", "members_carried").rows()) == {("2020-06", True)}
+    assert "members carried: the market data holds no members for 2020-09 yet, so these are the members of 2020-06" in said
+    lake = Lake(root / "lake")
+    stored = lake.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
+    assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [(date(2020, 7, 31), True,
+                                                                                           "2020-06")]
+    # The method's weights of June's members at the 31 July closes, less those no longer trading.
+    carried = pf.carry(md, "2020-09", "2020-06", date(2020, 7, 31))
+    target = compute_weights(carried, "2020-09", date(2020, 7, 31), date(2020, 9, 18)).select("symbol", "weight")
+    mine = stored.filter(pl.col("move") != "out").join(target, on="symbol", how="full", coalesce=True)
+    assert mine.height == target.height and (mine["weight_pro_forma"] - mine["weight"]).abs().max() <= 1e-15
+    june = md.memberships.filter(pl.col("review") == "2020-06")["symbol"].unique()
+    left_out = set(june) - set(target["symbol"])
+    assert left_out == {gone} and set(stored.filter(pl.col("move") == "out")["symbol"]) == left_out
+    assert rows["symbol"].to_list() == stored.sort("symbol")["symbol"].to_list()
+    # September has no weights: its members are not in the data.
+    assert "2020-09" not in lake.published("quarterly_weights")["review"].to_list()
+
+    # The feed announces September's members: they are used, and December carries them.
+    _market(root / "market", date(2020, 7, 31), members_until="2020-09")
+    done = cli("build", env=_env(root), cwd=root, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "pro_forma_weights 2020-09..2020-12: ok" in done.stdout, done.stdout
+    rows, said = _trades(root, "2020-09")
+    assert set(rows.select("members_review", "members_carried").rows()) == {("2020-09", False)}
+    assert "members carried" not in said

@@ -169,9 +169,9 @@ BAD = [
     ("memberships", "2024-03,RUSSELL_2000_GROWTH,DDD", "24-03,RUSSELL_2000_GROWTH,DDD", "review", "row 7",
      "YYYY-MM"),
     ("memberships", f"{R2G},DDD", "RUSSELL_2000,DDD", "index", "row 7", "must be one of"),
-    # Before the index's first review no review partition exists (docs/methodology.md §1.1).
-    ("memberships", "2024-03,RUSSELL_2000_GROWTH,DDD", "2018-12,RUSSELL_2000_GROWTH,DDD", "review", "row 7",
-     "must be 2019-03 or later"),
+    # Before the first review the calendar dates there is no cut-off, rebalance or partition (§2.5).
+    ("memberships", "2024-03,RUSSELL_2000_GROWTH,DDD", "1988-12,RUSSELL_2000_GROWTH,DDD", "review", "row 7",
+     "must be 1989-03 or later (the first review the calendar dates"),
     ("memberships", f"{R2G},DDD", f"{R2G},CCC", "review, index, symbol", "row 6 (line 7) and row 7",
      "duplicate"),
     ("dividends", "AAA,0.1", "AAA,-0.1", "amount", "row 1", "must not be negative"),

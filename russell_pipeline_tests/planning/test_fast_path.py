@@ -37,6 +37,15 @@ def test_the_partition_keys_without_dagster_are_dagsters(moment):
 
 
 
+@pytest.mark.parametrize(("moment", "upcoming"), [("2026-11-25T12:00:00", "2026-12"), ("2026-12-01T00:00:00", "2027-03"),
+                                                  ("2027-02-28T23:59:59", "2027-03"), ("2027-03-01T00:00:00", "2027-06")])
+def test_review_partitions_run_from_1989_to_the_upcoming_review(moment, upcoming):
+    # The upcoming review: the one after the review whose quarter holds now (March's quarter is March to May).
+    got = keys.review_keys(datetime.fromisoformat(moment).replace(tzinfo=UTC))
+    assert (got[0], got[-1]) == ("1989-03", upcoming) and len(got) == len(set(got))
+    assert len(got) == (int(upcoming[:4]) - 1989) * 4 + int(upcoming[5:]) // 3
+
+
 def test_the_first_partition_year_is_the_calendar_rules_first_year():
     from russell_pipeline.lib.calendar.rules import FIRST_YEAR
 

@@ -88,8 +88,10 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
 
         for asset in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
             assert materialized(asset, years, recon_years) == years
-        # The partitions whose inputs were built, with or without rows: the feed fills 2019-03..2020-03.
+        # Reviews are offered from the first the calendar dates; the feed fills 2019-03..2020-03, and the
+        # reviews without members, never built, stay missing.
         keys = reviews.get_partition_keys()
+        assert keys[0] == "1989-03"
         for asset in ("quarterly_weights", "index_levels"):
             assert materialized(asset, keys, reviews) == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Built from the same files: not planned again, and not said again.
@@ -217,7 +219,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
 @pytest.mark.slow
 def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path):
     """Digests cover what each partition reads: the synthetic feed names its stocks after the lists of
-    the years from the first review's (2019) on, so a 2016 list rebuilds its year (and the membership
+    the years from its first review with members (2019) on, so a 2016 list rebuilds its year (and the membership
     tables, which read every list) but reaches neither the market data nor any weights or levels."""
     import shutil
 
@@ -247,6 +249,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
 
         run([documents, recon_calendar], "1989", "2030")
         run([market_data, quarterly_weights, index_levels, pro_forma_weights], "2019-03", "2020-03")
+        run([pro_forma_weights], "2020-06")  # the upcoming review's, which carries March's members
         days = lake.read("market_days").sort("day")
         (root / "raw" / "2016").mkdir()
         (root / "raw" / "2016" / "members_20160624.txt").write_text(
@@ -348,3 +351,18 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
 ])
 def test_a_partition_key_is_made_generic_in_a_reason_but_never_inside_a_date(reason, key, said):
     assert generic_reason(reason, key) == said
+
+
+def test_a_review_without_members_is_planned_only_when_it_was_built_before():
+    from russell_pipeline.planning import digests
+
+    empty = digests.empty_review("quarterly_weights")
+    expected = {"1995-06": empty, "1995-09": empty, "2019-03": "members"}
+    # Never built: it holds no rows, so nothing to do; one that held rows (its members gone) is emptied.
+    assert stale.review_out_of_date("quarterly_weights", expected, {}) == ["2019-03"]
+    assert stale.review_out_of_date("quarterly_weights", expected, {"1995-09": "rows", "2019-03": "members"}) == [
+        "1995-09"]
+    # Run once without members (a backfill over it): up to date until the data gives it members.
+    assert stale.review_out_of_date("quarterly_weights", expected, {"1995-06": empty, "2019-03": "members"}) == []
+    assert stale.review_out_of_date("quarterly_weights", {**expected, "1995-06": "members"}, {"1995-06": empty}) == [
+        "1995-06", "2019-03"]

@@ -71,6 +71,12 @@ def price_facts(label: str | None) -> dict:
     return {provenance.COLUMN: label, "synthetic_prices": provenance.is_synthetic(label)}
 
 
+def no_members(key: str, in_data: list[str]) -> str:
+    """Why review `key` holds no rows when the market data has no members for it (its `status`)."""
+    held = f"{in_data[0]}..{in_data[-1]}" if in_data else "none"
+    return f"the market data has no members for {key} (its reviews with members: {held})"
+
+
 def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
     """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
     calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
@@ -100,13 +106,15 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
     with lake.writing() as store:
-        in_data, last_day = or_fail(stored_reviews, store), last_close(store)
+        in_data = or_fail(stored_reviews, store)
+        # A run of reviews without members (a backfill over the years before the data) reads no prices.
+        last_day = last_close(store) if set(keys) & set(in_data) else None
         dates, label = stored_review_dates(store, keys), price_label(store)
         frames, status, mismatches = {}, {}, []
         for key in keys:
             row = dates.filter(pl.col("review") == key)
             if key not in in_data:
-                status[key] = "the market data has no memberships for this review"
+                status[key] = no_members(key, in_data)
             elif row.height != 1:
                 raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
                                  allow_retries=False)
@@ -127,9 +135,15 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         source = market_source(store)
         yield from commit_reviews(
             context, store, "quarterly_weights", staged, WEIGHT_CHECKS,
-            _weight_results(staged, mismatches, store.read("quarterly_weights", "review", without=keys)),
+            _weight_results(staged, mismatches, stored_review_rows(store, keys)),
             {key: partition_facts(key, frames.get(key, empty), "cutoff_date", empty_because=status.get(key, "empty"),
                                   market_data_source=source, **price_facts(label)) for key in keys}, "cutoff_date")
+
+
+def stored_review_rows(store, keys: list[str]) -> pl.DataFrame | None:
+    """The `review` of every stored weights row but those of `keys` (what the member-count check reads)."""
+    scan = store.scan("quarterly_weights")
+    return None if scan is None else scan.filter(~pl.col("review").is_in(keys)).select("review").collect()
 
 
 def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored: pl.DataFrame | None
@@ -138,7 +152,8 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
     review, each from that review's own window of the market tables), members vs the previous review."""
     differences = pl.concat([pl.DataFrame(schema=recompute.MISMATCH_SCHEMA), *mismatches])
     mine = staged["review"].unique().to_list()
-    counts = table_checks.after_write(stored, staged, "review", mine).group_by("review").agg(members=pl.len())
+    counts = (table_checks.after_write(stored, staged.select("review"), "review", mine)
+              .group_by("review").agg(members=pl.len()))
     return [
         no_nulls("quarterly_weights").frame(table_checks.null_contract_cells(staged, "quarterly_weights"), "nulls"),
         WEIGHTS_MATCH_SQL.frame(differences.sort("review", "symbol"), "difference", reviews_compared=len(mine)),
@@ -164,9 +179,13 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
     with lake.writing() as store:
-        weights = store.read("quarterly_weights")
-        in_data = sorted(weights["review"].unique().to_list()) if weights is not None and weights.height else []
-        todo = [k for k in keys if k in in_data]
+        stored = store.scan("quarterly_weights")
+        in_data = [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
+        todo = [k for k in keys if k in in_data]  # consecutive reviews of in_data: the run's keys are a range
+        # The weights its periods read, and no others: theirs, the review's before (where they start, the
+        # rebalance check) and after (where the last period ends). A run of reviews without any reads none.
+        around = in_data[max(in_data.index(todo[0]) - 1, 0):in_data.index(todo[-1]) + 2] if todo else []
+        weights = store.read("quarterly_weights", "review", around) if around else pl.DataFrame(schema=WEIGHT_COLUMNS)
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
         kept = store.read("index_levels", "review", without=keys)
         kept = pl.DataFrame(schema=LEVELS_TABLE) if kept is None else kept
@@ -194,17 +213,27 @@ def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
         # Kept rows of a lake written before the label have no such column until they are rebuilt.
         series = pl.concat([kept, levels], how="diagonal_relaxed").sort("date")
         yield from commit_reviews(context, store, "index_levels", levels, LEVEL_CHECKS, level_results(levels, findings),
-                                  _level_facts(keys, in_data, levels, series, market_source(store), label), "date")
+                                  _level_facts(keys, in_data, levels, series, market_source(store), label,
+                                               stored_reviews_or_none(store)), "date")
+
+
+def stored_reviews_or_none(store) -> list[str]:
+    """The reviews the stored market data holds members for (none before `market_data` is stored)."""
+    try:
+        return stored_reviews(store)
+    except LakeError:
+        return []
 
 
 def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,
-                 source: str, label: str | None) -> dict[str, dict]:
+                 source: str, label: str | None, with_members: list[str]) -> dict[str, dict]:
     facts = {}
     for key in keys:
         rows = levels.filter(pl.col("review") == key)
         facts[key] = partition_facts(
             key, rows, "date", market_data_source=source, **price_facts(label),
-            empty_because="no weights for this review" if key not in in_data
+            empty_because=no_members(key, with_members) if key not in with_members
+            else f"no weights for {key}: quarterly_weights {key} holds no rows" if key not in in_data
             else "its period has not begun: no session after its rebalance yet",
             **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
                if rows.height else {}))

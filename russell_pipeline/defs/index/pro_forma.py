@@ -4,7 +4,13 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.index.assets import commit_reviews, or_fail, price_facts, stored_review_dates
+from russell_pipeline.defs.index.assets import (
+    commit_reviews,
+    no_members,
+    or_fail,
+    price_facts,
+    stored_review_dates,
+)
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import LakeResource, MarketSource
@@ -18,6 +24,7 @@ from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
 from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import digests
+from russell_pipeline.planning.keys import review_keys
 
 # Blocking: once a review's cut-off has passed its pro-forma is a statement about the trade the index
 # really makes. If it disagrees with the stored weights one of them is wrong, and a trade list that
@@ -30,8 +37,8 @@ TABLE = pf.PRO_FORMA_COLUMNS | provenance.SCHEMA  # the contract, then the price
 EMPTY = pl.DataFrame(schema=TABLE)
 
 
-def _previous(reviews_in_data: list[str], key: str) -> str | None:
-    earlier = [r for r in reviews_in_data if r < key]
+def _previous(reviews: list[str], key: str) -> str | None:
+    earlier = [r for r in reviews if r < key]
     return earlier[-1] if earlier else None
 
 
@@ -52,7 +59,10 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
     with lake.writing() as store:
         in_data, dates = or_fail(stored_reviews, store), stored_review_dates(store, keys)
         last_close, label = stored_last_close(store), price_label(store)
-        previous = {key: _previous(in_data, key) for key in keys}
+        # The review after the last one with members takes its members (the upcoming review, before
+        # its own are in the data), and trades from that one's weights.
+        carried = pf.carried_members(in_data, review_keys())
+        previous = {key: _previous(sorted({*in_data, *carried}), key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
         weights = store.read("quarterly_weights", "review", wanted)
         weights = pl.DataFrame(schema=WEIGHT_COLUMNS) if weights is None else weights
@@ -60,8 +70,8 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
         for key in keys:
             row, prev = dates.filter(pl.col("review") == key), previous[key]
             in_force = weights.filter(pl.col("review") == prev) if prev else None
-            if key not in in_data:
-                status[key] = "the market data has no memberships for this review"
+            if key not in in_data and key not in carried:
+                status[key] = no_members(key, in_data)
             elif row.height != 1:
                 raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
                                  allow_retries=False)
@@ -75,11 +85,12 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                 # Each review reads only its windows of the market tables (memory follows the stocks):
                 # from a close-lookback before the earlier of its prices date and the in-force cut-off.
                 earliest = min([on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])])
-                md = pro_forma_market_data(store, key, on.prices_date, earliest - CLOSE_LOOKBACK, on.as_of,
+                members = carried.get(key, key)
+                md = pro_forma_market_data(store, members, on.prices_date, earliest - CLOSE_LOOKBACK, on.as_of,
                                            market.max_stale_sessions)
                 try:
-                    frames[key] = provenance.stamped(pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions),
-                                                     label)
+                    frames[key] = provenance.stamped(
+                        pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions, members), label)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
@@ -109,7 +120,11 @@ def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str, label:
     head, totals = rows.row(0, named=True), pf.totals(rows)
     prices = (f"stand-in: closes on or before {head['prices_date']} (cut-off {head['cutoff_date']} not passed)"
               if head["stand_in"] else f"cut-off closes of {head['cutoff_date']}")
+    members = (f"carried from {head['members_review']}: the market data holds no members for {key} yet "
+               f"({totals.names_out} of them without a close within the stale limit left out)"
+               if head["members_carried"] else f"{key}'s own")
     return partition_facts(
-        key, rows, market_data_source=source, **price_facts(label), as_of_date=str(head["as_of_date"]), prices=prices,
+        key, rows, market_data_source=source, **price_facts(label), as_of_date=str(head["as_of_date"]),
+        prices=prices, members=members,
         previous_review=head["previous_review"] or "none (the base review)",
         one_way_turnover=totals.turnover, names_in=totals.names_in, names_out=totals.names_out)

@@ -7,7 +7,7 @@ from russell_pipeline.defs.index.jobs import reviews_job
 from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, reviews
 from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.planning import attempts, digests
-from russell_pipeline.planning.stale import review_digests
+from russell_pipeline.planning.stale import review_digests, review_out_of_date
 
 
 def review_runs(store) -> list[tuple[str, str, str, str]]:
@@ -17,7 +17,7 @@ def review_runs(store) -> list[tuple[str, str, str, str]]:
     expected = review_digests(store)
     out = []
     for asset, now in expected.items():
-        stale = digests.out_of_date(now, store.lineage(asset))
+        stale = review_out_of_date(asset, now, store.lineage(asset))
         for a, b in digests.ranges(stale, keys):
             span = keys[keys.index(a):keys.index(b) + 1]
             out.append((asset, a, b, attempts.key(asset, {k: now[k] for k in span})))

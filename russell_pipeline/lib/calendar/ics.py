@@ -15,6 +15,7 @@ _KIND = {
     "annual_reconstitution": "annual reconstitution",
     "semi_annual_reconstitution": "semi-annual reconstitution",
     "quarterly_ipo": "quarterly IPO review",
+    "index_review": "90/10 index review",
 }
 
 

@@ -31,6 +31,11 @@ RULE_SOURCES = {
     "ipo": "FTSE Russell's quarterly IPO review schedule (the 2022 schedule document and the IPO FAQ; from 2023 "
            "the published September and December rank dates were month-ends)",
     "cutoff": "the 90/10 index methodology, section 5.2 (price cut-off)",
+    "backcast": "the 90/10 index's quarterly rebalance before FTSE Russell's quarterly review dates are known here "
+                "(2016): the third Friday of March, September and December, the day those reviews keep from "
+                "2016 on, applied to the index's back history (a convention of this pipeline, not a published "
+                "date; Russell added IPOs quarterly only from September 2004, at first after the close of the "
+                "quarter's last trading day)",
     "semi": "FTSE Russell's January 2025 press release and February 2026 research note (semi-annual "
             "reconstitution from December 2026); month and day projected until a schedule is published",
 }

@@ -17,6 +17,9 @@ from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
 from russell_pipeline.lib.calendar.sessions import next_session, previous_session
 
 FIRST_YEAR, LAST_YEAR = 1989, 2035  # annual reconstitution every June since 1989
+# The first review the calendar dates (price cut-off and rebalance): the earliest any market data may
+# hold members for, and the first review partition.
+FIRST_DATED_REVIEW = f"{FIRST_YEAR}-03"
 
 # Rule language (dates are computed for one review: year Y, review month M):
 #   friN[+Kd]  N-th Friday of month M, plus K days  (fri2+5d = Wednesday after the 2nd Friday);
@@ -63,7 +66,7 @@ annual_reconstitution       6       2019-2022  query_period_end          R-2w   
 annual_reconstitution       6       2023-2035  query_period_end          R-3w     prev     schedules
 annual_reconstitution       6       2019-2022  lock_down                 R-11d    keep     schedules
 annual_reconstitution       6       2023-2035  lock_down                 R-18d    keep     schedules
-annual_reconstitution       6       2016-2035  price_cutoff              fri2+5d  prev     cutoff
+annual_reconstitution       6       1989-2035  price_cutoff              fri2+5d  prev     cutoff
 quarterly_ipo               3,9,12  2016-2035  recon_close               fri3     prev     ipo
 quarterly_ipo               3,9,12  2016-2035  effective_open            next     keep     ipo
 quarterly_ipo               3,9,12  2016-2022  ipo_rank                  R-5w     prev     ipo
@@ -77,6 +80,10 @@ quarterly_ipo               3,9,12  2016-2035  query_period_end          R-2w   
 quarterly_ipo               3,9,12  2016-2035  lock_down                 R-11d    keep     ipo
 quarterly_ipo               3,9,12  2016-2035  price_cutoff              fri1+5d  prev     cutoff
 semi_annual_reconstitution  12      2026-2035  recon_close               fri2     prev     semi
+# The 90/10 index's own March, September and December reviews before the quarterly IPO reviews are
+# dated here (2016): its cut-off rule, and its rebalance on the third Friday those reviews keep.
+index_review                3,9,12  1989-2015  price_cutoff              fri1+5d  prev     cutoff
+index_review                3,9,12  1989-2015  rebalance                 fri3     prev     backcast
 semi_annual_reconstitution  12      2026-2035  rank_day                  eom-2    prev     semi
 semi_annual_reconstitution  12      2026-2035  effective_open            next     keep     semi
 """
@@ -101,7 +108,7 @@ RULES_SCHEMA = {
     "holiday": pl.String,
     "source": pl.String,
 }
-REVIEW_TYPES = ("annual_reconstitution", "semi_annual_reconstitution", "quarterly_ipo")
+REVIEW_TYPES = ("annual_reconstitution", "semi_annual_reconstitution", "quarterly_ipo", "index_review")
 EVENTS = (
     "rank_day",
     "ipo_rank",
@@ -115,6 +122,7 @@ EVENTS = (
     "recon_close",
     "effective_open",
     "price_cutoff",
+    "rebalance",
 )
 # Events that legitimately occur several times in one review (told apart by date order).
 REPEATING_EVENTS = frozenset({"updated_preliminary_list"})
@@ -194,16 +202,19 @@ def _roll(d: date, holiday: str) -> date:
 
 
 def _project_review(year: int, month: int, rules: dict[str, tuple[str, str]]) -> list[tuple[str, date]]:
-    """(event, date) pairs of one review from its rules {event: (rule, holiday)}."""
-    if "recon_close" not in rules:
-        raise ValueError(f"review {review_key(year, month)} has rules but no recon_close rule")
-    anchor = _nominal(rules["recon_close"][0], year, month, None)
+    """(event, date) pairs of one review from its rules {event: (rule, holiday)}. Rules relative to
+    recon_close (`R-...`, `next`, `weekly`) need a recon_close rule of the same review."""
+    anchor = _nominal(rules["recon_close"][0], year, month, None) if "recon_close" in rules else None
+    if anchor is None and any(rule in ("next", "weekly") for rule, _ in rules.values()):
+        raise ValueError(f"review {review_key(year, month)} has rules relative to recon_close but no recon_close rule")
     nominal = {
         event: _nominal(rule, year, month, anchor)
         for event, (rule, _) in rules.items()
         if rule not in ("next", "weekly")
     }
     out = [(event, _roll(d, rules[event][1])) for event, d in nominal.items()]
+    if anchor is None:
+        return out
     close = _roll(anchor, rules["recon_close"][1])
     out += [(event, next_session(close)) for event, (rule, _) in rules.items() if rule == "next"]
     for event, (rule, holiday) in rules.items():

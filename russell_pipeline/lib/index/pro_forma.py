@@ -21,18 +21,23 @@ For review R with cut-off t and rebalance T, on market data whose last close is 
 - **totals**: one-way turnover = the sum of the positive changes (half the sum of |change| when
   both sides sum to 1, which is every review but the base, bought from nothing); names in (members
   of R only) and names out (members of the previous review only).
+- **carried members**: the review right after the last one the market data holds members for (the
+  upcoming review, before its members are announced) takes the members of that last review, less those
+  without a close within the stale limit at the prices date (a stock that stopped trading: `out` of
+  the trade); every row says so (`members_review`, `members_carried`). When the data gives R its own
+  members, they are used.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
 
 from russell_pipeline.lib.index.levels_grid import USD, numerator_grid, review_of, split_factors
-from russell_pipeline.lib.index.weights import compute_weights
+from russell_pipeline.lib.index.weights import compute_weights, unpriced_members
 from russell_pipeline.lib.market.contract import MarketData
 
 PER_BILLION = 1e9
@@ -43,8 +48,31 @@ PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
     "stand_in": pl.Boolean, "as_of_date": pl.Date, "previous_review": pl.String, "symbol": pl.String,
     "move": pl.String, "weight_now": pl.Float64, "weight_pro_forma": pl.Float64, "change": pl.Float64,
     "price": pl.Float64, "fx": pl.Float64, "shares_per_billion": pl.Float64,
+    "members_review": pl.String, "members_carried": pl.Boolean,
 }
-TRADE_COLUMNS = ["symbol", "weight_now", "weight_pro_forma", "change", "shares_per_billion"]
+TRADE_COLUMNS = ["symbol", "weight_now", "weight_pro_forma", "change", "shares_per_billion", "members_review",
+                 "members_carried"]
+
+
+def carried_members(with_members: list[str], partitions: list[str]) -> dict[str, str]:
+    """{review: the review whose members it takes}: the review of `partitions` right after the last one
+    the market data holds members for (`with_members`) takes that one's members until its own are in
+    the data. A review further on trades from weights no review has yet: nothing is carried there."""
+    if not with_members:
+        return {}
+    last = max(with_members)
+    later = [review for review in partitions if review > last]
+    return {later[0]: last} if later else {}
+
+
+def carry(md: MarketData, review: str, members_review: str, prices_date: date, max_stale_sessions: int = 10
+          ) -> MarketData:
+    """`md` with the members of `members_review` as those of `review`, less the members without a close
+    within `max_stale_sessions` sessions of `prices_date` (they stopped trading: in the trade list they
+    are `out` of the review they are carried from)."""
+    members = md.memberships.filter(pl.col("review") == members_review).with_columns(review=pl.lit(review))
+    gone = unpriced_members(replace(md, memberships=members), review, prices_date, max_stale_sessions)
+    return replace(md, memberships=members.filter(~pl.col("symbol").is_in(gone["symbol"].implode())))
 
 
 @dataclass(frozen=True)
@@ -106,9 +134,13 @@ def _closes(md: MarketData, symbols: pl.Series, as_of: date) -> pl.DataFrame:
 
 
 def pro_forma(md: MarketData, dates: ReviewDates, in_force: pl.DataFrame | None, previous: str | None,
-              max_stale_sessions: int = 10) -> pl.DataFrame:
+              max_stale_sessions: int = 10, members_review: str | None = None) -> pl.DataFrame:
     """The `pro_forma_weights` rows of one review (module docstring); `in_force`: the stored weights of
-    `previous`, the review in force at the as-of date, or None for the base review."""
+    `previous`, the review in force at the as-of date, or None for the base review; `members_review`: the
+    review whose members `md` holds when they are carried (`carried_members`), else R itself."""
+    members_review = members_review or dates.review
+    if members_review != dates.review:
+        md = carry(md, dates.review, members_review, dates.prices_date, max_stale_sessions)
     target = compute_weights(md, dates.review, dates.prices_date, dates.effective, max_stale_sessions)
     target = target.select("symbol", pl.col("weight").alias("weight_pro_forma"))
     now = (pl.DataFrame(schema={"symbol": pl.String, "weight_now": pl.Float64}) if in_force is None
@@ -129,6 +161,7 @@ def pro_forma(md: MarketData, dates: ReviewDates, in_force: pl.DataFrame | None,
         pl.lit(dates.stand_in).alias("stand_in"), pl.lit(dates.as_of).alias("as_of_date"),
         pl.lit(previous, pl.String).alias("previous_review"),
         (pl.col("change") * PER_BILLION / (pl.col("price") * pl.col("fx"))).alias("shares_per_billion"),
+        pl.lit(members_review).alias("members_review"), pl.lit(members_review != dates.review).alias("members_carried"),
     ).select(pl.col(c).cast(t) for c, t in PRO_FORMA_COLUMNS.items()).sort("symbol")
 
 

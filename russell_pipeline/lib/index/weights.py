@@ -20,23 +20,23 @@ WEIGHT_COLUMNS: dict[str, pl.DataType] = {
     "price_date": pl.Date, "stale_sessions": pl.Int64, "shares_date": pl.Date, "currency": pl.String,
 }
 CONTRACT_COLUMNS = list(WEIGHT_COLUMNS)[:13]
-REVIEW_TYPES = ("annual_reconstitution", "quarterly_ipo")
+# The rebalance T of a review: the recon_close of the Russell review it follows, or where the calendar
+# dates none (March, September and December before 2016), the index's own `rebalance` event.
+REBALANCE = ((pl.col("event") == "recon_close")
+             & pl.col("review_type").is_in(["annual_reconstitution", "quarterly_ipo"])) | (pl.col("event") == "rebalance")
 
 
 def review_dates(calendar: pl.DataFrame) -> pl.DataFrame:
     """review, cutoff_date, effective_date for every review with both a price cut-off and a rebalance."""
 
-    def event(name: str, alias: str, types: tuple[str, ...] | None) -> pl.DataFrame:
-        rows = calendar.filter(pl.col("event") == name)
-        if types is not None:
-            rows = rows.filter(pl.col("review_type").is_in(types))
+    def event(rows: pl.DataFrame, alias: str) -> pl.DataFrame:
         if "source" in rows.columns:  # published beats projected if both survived upstream
             rows = rows.sort(pl.col("source") != "published", "date")
         return rows.group_by("review", maintain_order=True).first().select("review", pl.col("date").alias(alias))
 
     out = (
-        event("price_cutoff", "cutoff_date", None)
-        .join(event("recon_close", "effective_date", REVIEW_TYPES), on="review", how="inner")
+        event(calendar.filter(pl.col("event") == "price_cutoff"), "cutoff_date")
+        .join(event(calendar.filter(REBALANCE), "effective_date"), on="review", how="inner")
         .with_columns(pl.col("review").cast(pl.String), pl.col("cutoff_date", "effective_date").cast(pl.Date))
         .sort("review")
     )
@@ -81,13 +81,9 @@ def compute_weights(
     md: MarketData, review: str, cutoff: date, effective: date, max_stale_sessions: int = 10
 ) -> pl.DataFrame:
     """The `quarterly_weights` rows of one review, plus the dates behind each input."""
-    members = _members(md, review)
-    prices = _latest(md, "prices", "symbol", cutoff).rename({"date": "price_date", "close": "price"})
-    df = members.join(prices, on="symbol", how="left").sort("symbol")
+    df = _priced(md, review, cutoff)
     _check_none(md, "prices", df.filter(pl.col("price").is_null()),
                 f"review {review}: member {{symbol}} has no close on or before cut-off {cutoff}")
-    stale = [sessions_between(d, cutoff) for d in df.get_column("price_date")]
-    df = df.with_columns(pl.Series("stale_sessions", stale, dtype=pl.Int64))
     _check_none(md, "prices", df.filter(pl.col("stale_sessions") > max_stale_sessions),
                 f"review {review}: member {{symbol}} last close {{price_date}} is {{stale_sessions}} sessions "
                 f"before cut-off {cutoff} (limit {max_stale_sessions})")
@@ -105,6 +101,23 @@ def compute_weights(
                 f"review {review}: member {{symbol}} is priced in {{currency}} but there is no {{currency}} "
                 f"rate on or before cut-off {cutoff}")
     return _weigh(df.sort("symbol"), review, cutoff, effective)
+
+
+def _priced(md: MarketData, review: str, cutoff: date) -> pl.DataFrame:
+    """The members of `review` with their last close on or before the cut-off (`price`, `price_date`:
+    null without one) and how many sessions before the cut-off it is (`stale_sessions`)."""
+    prices = _latest(md, "prices", "symbol", cutoff).rename({"date": "price_date", "close": "price"})
+    df = _members(md, review).join(prices, on="symbol", how="left").sort("symbol")
+    stale = [None if d is None else sessions_between(d, cutoff) for d in df.get_column("price_date")]
+    return df.with_columns(pl.Series("stale_sessions", stale, dtype=pl.Int64))
+
+
+def unpriced_members(md: MarketData, review: str, cutoff: date, max_stale_sessions: int = 10) -> pl.DataFrame:
+    """symbol, price_date, stale_sessions of the members of `review` that `compute_weights` refuses for
+    their close: none on or before the cut-off, or one more than `max_stale_sessions` sessions before it."""
+    df = _priced(md, review, cutoff)
+    return df.filter(pl.col("price").is_null() | (pl.col("stale_sessions") > max_stale_sessions)).select(
+        "symbol", "price_date", "stale_sessions")
 
 
 def _check_none(md: MarketData, table: str, bad: pl.DataFrame, what: str) -> None:

@@ -19,17 +19,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW
 from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY, sessions
 from russell_pipeline.lib.errors import InputError
 
 SCC = "RUSSELL_SMALL_CAP_COMPLETENESS"
 R2G = "RUSSELL_2000_GROWTH"
 INDEXES = (SCC, R2G)
-# The first review of the index: a review holds weights only when the market data has its members,
-# and the market data starts its memberships here (the synthetic feed by construction, a user's
-# folder by the rule below). The review partitions start here too (defs/partitions.py): an earlier
-# review could never hold weights or levels (docs/methodology.md §1.1).
-FIRST_REVIEW = "2019-03"
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "prices": {"date": pl.Date, "symbol": pl.String, "close": pl.Float64, "currency": pl.String},
@@ -57,8 +53,9 @@ RULES: list[tuple[str, str, pl.Expr, str]] = [
     # The 90/10 index is reviewed in March, June, September and December only.
     ("memberships", "review", pl.col("review").str.contains(r"^\d{4}-(03|06|09|12)$"),
      "must be YYYY-MM with month 03, 06, 09 or 12"),
-    ("memberships", "review", pl.col("review") >= FIRST_REVIEW,
-     f"must be {FIRST_REVIEW} or later (the index's first review: no review partition before it)"),
+    # Members of any review the calendar dates; which one comes first is the data's to say.
+    ("memberships", "review", pl.col("review") >= FIRST_DATED_REVIEW,
+     f"must be {FIRST_DATED_REVIEW} or later (the first review the calendar dates its cut-off and rebalance for)"),
     ("memberships", "index", pl.col("index").is_in(INDEXES), f"must be one of {', '.join(INDEXES)}"),
     ("dividends", "amount", pl.col("amount") >= 0, "must not be negative"),
     ("splits", "ratio", pl.col("ratio") > 0, "must be positive"),

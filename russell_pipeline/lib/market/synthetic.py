@@ -21,12 +21,15 @@ import polars as pl
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.calendar.sessions import LAST_DAY, sessions
 from russell_pipeline.lib.index.weights import review_dates
-from russell_pipeline.lib.market.contract import FIRST_REVIEW, R2G, SCC, MarketData, empty_table
+from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
 
 N_SECTORS = 11
 QUARTER_DAYS = 63  # sessions between quarterly dividends
 MAX_SUSPENSION = 8  # sessions; below the 10-session staleness limit of the weights
 SEASONING = 20  # sessions a new listing trades before it can join an index
+# The sample's first review with members (a year of prices after its first session): a property of
+# this feed only; the pipeline takes its reviews from whatever memberships the market data holds.
+FIRST_MEMBERS = "2019-03"
 
 
 def review_cutoff(review: str) -> date:
@@ -182,10 +185,11 @@ def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarr
 
 def synthetic_market_data(
     end: date, listed: pl.DataFrame | None = None, n_stocks: int = DEFAULT_STOCKS, seed: int = 20190101,
-    start: date = date(2018, 1, 2), since: date | None = None,
+    start: date = date(2018, 1, 2), since: date | None = None, members_from: str = FIRST_MEMBERS,
 ) -> MarketData:
     """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`, with stocks
-    named after the small- and micro-cap lists of `listed` (recon_year, index_name, symbol rows).
+    named after the small- and micro-cap lists of `listed` (recon_year, index_name, symbol rows);
+    memberships from review `members_from` (or the first after it with seasoned stocks).
 
     `since`: the dated tables hold only their rows from that day on (memberships whole), the same
     values as the whole feed's: a night regenerating the current year builds no frame of the others."""
@@ -239,15 +243,14 @@ def synthetic_market_data(
     shares = _frame(days, tickers, j, i, shares=shares_values, free_float=ff_values)
 
     last_trade = np.maximum.accumulate(np.where(trading, t, -1), axis=0)
-    memberships = _memberships(seed, st, days, tickers, close, shares_on, last_trade)
+    memberships = _memberships(seed, st, days, tickers, close, shares_on, last_trade, members_from)
     return MarketData(prices=prices, shares=shares, memberships=memberships, dividends=dividends,
                       splits=splits, fx=empty_table("fx"), source="synthetic")
 
 
-def _reviews(days: list[date]) -> list[tuple[str, int]]:
-    """(review, cut-off ordinal) for every review from the first (2019-03) whose cut-off is on or before the
-    last day."""
-    out, (year, month) = [], (int(FIRST_REVIEW[:4]), int(FIRST_REVIEW[5:]))
+def _reviews(days: list[date], first: str) -> list[tuple[str, int]]:
+    """(review, cut-off ordinal) for every review from `first` whose cut-off is on or before the last day."""
+    out, (year, month) = [], (int(first[:4]), int(first[5:]))
     while True:
         review = f"{year}-{month:02d}"
         cutoff = review_cutoff(review)
@@ -258,12 +261,12 @@ def _reviews(days: list[date]) -> list[tuple[str, int]]:
         year, month = (year + 1, 3) if month == 12 else (year, month + 3)
 
 
-def _memberships(seed, st, days, tickers, close, shares_on, last_trade) -> pl.DataFrame:
+def _memberships(seed, st, days, tickers, close, shares_on, last_trade, first: str) -> pl.DataFrame:
     """Full re-rank at the first review and every June; IPO additions and removals in between."""
     rows: list[tuple[str, str, str, float]] = []
     members: dict[str, dict[int, float]] = {SCC: {}, R2G: {}}
     seen: set[int] = set()
-    for k, (review, c) in enumerate(_reviews(days)):
+    for k, (review, c) in enumerate(_reviews(days, first)):
         # Only stocks the weights can price: listed a while, not delisted, traded within 10 sessions.
         ok = (st.listing <= c - SEASONING) & (st.delisting > c) & (last_trade[c] >= c - MAX_SUSPENSION - 2)
         eligible = np.flatnonzero(ok)
