@@ -74,6 +74,6 @@ def test_the_synthetic_feed_prices_every_sample_symbol_before_its_rank_day(defau
         priced = closes.filter(pl.col("recon_year") == year, pl.col("date").is_in(not_stale))["symbol"].unique()
         assert set(rows["symbol"]) == set(priced), year
     # The reconstitution effect of 2020's final (deletion) list holds every listed symbol, beside the index.
-    paths = lake.read("reconstitution_paths").group_by("recon_year", "group").agg(pl.col("symbol").n_unique())
+    paths = lake.read("reconstitution_paths").group_by("recon_year", "list_group").agg(pl.col("symbol").n_unique())
     assert sorted(paths.rows()) == [(2020, "deletion", 256), (2020, "index", 1)]
     assert set(lake.read("market_source")["synthetic"]) == {True}

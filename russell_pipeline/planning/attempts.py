@@ -24,7 +24,7 @@ from dagster._core.events import DagsterEventType
 from russell_pipeline.planning import digests
 
 INPUTS_TAG = "russell/inputs"
-_CLASS = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception|Failure): ")
+_CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*|\w*(?:Error|Exception|Failure)): ")
 GOING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
          dg.DagsterRunStatus.STARTED)
 
@@ -44,7 +44,8 @@ def failure_line(event: dg.DagsterEvent) -> str:
     while error.cause is not None:
         error = error.cause
     text = " ".join(error.message.split())
-    # The message without the exception's class ("russell_pipeline.lake.store.LakeError: ...").
+    # The message without the exception's class ("russell_pipeline.lake.store.LakeError: ...",
+    # "russell_pipeline.lake.commit.Refusal: ...").
     return f"{event.step_key}: {_CLASS.sub('', text)}"
 
 

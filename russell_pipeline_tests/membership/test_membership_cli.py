@@ -408,6 +408,12 @@ def _prices(path, symbols=("AAA", "DDD")) -> None:
     path.write_text("Date,Ticker,Close\n" + "\n".join(rows) + "\n")
 
 
+def _redated(text: str, dates: dict[str, str]) -> str:
+    for old, new in dates.items():
+        text = text.replace(old, new)
+    return text
+
+
 @pytest.mark.slow
 def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(tmp_path):
     """2022 built from good lists; 2023's lists are there but an HTML page saved as .pdf fails its
@@ -419,8 +425,10 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
              "adds_final.txt": ADDS.format(stage="", day="June 24, 2022", rows="ALPHA INC AAA Energy\n"
                                            "BRAVO CO BBB Utilities\n"),
              "dels_final.txt": DELS.format(stage="", day="June 24, 2022", rows="DELTA INC\tDDD\tEnergy\n")}
-    root = documents_lake(tmp_path / "lake", {f"{year}/{name}": text for year in ("2022", "2023")
-                                              for name, text in lists.items()}
+    # 2023's lists are dated in 2023 (a list dated 2022 under raw/2023/ is refused as misfiled).
+    dated_2023 = {"May 20, 2022": "May 19, 2023", "June 24, 2022": "June 23, 2023"}
+    root = documents_lake(tmp_path / "lake", {f"2022/{name}": text for name, text in lists.items()}
+                          | {f"2023/{name}": _redated(text, dated_2023) for name, text in lists.items()}
                           | {"2023/saved_page.pdf": html})
     home = tmp_path / "home"
     home.mkdir()
@@ -448,7 +456,7 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         assert (failed.returncode, failed.stdout, failed.stderr.count("\n")) == (1, "", 1)
         assert failed.stderr == (
             f"error: {root}/lake/constituent_changes: no final addition or deletion list for 2023: the build of 2023 "
-            f"failed on its files under raw/2023/ (run {runs['2023']}): documents: {root}/raw/2023/saved_page.pdf: "
+            f"failed on its files under raw/2023/ (run {runs['2023']}): documents: raw/2023/saved_page.pdf: "
             "is an HTML page, not a PDF (a failed download saved as .pdf?)\n")
         diff = cli("diff", "2023", text=True, env=env)
         assert (diff.returncode, diff.stdout) == (1, "")
@@ -456,7 +464,7 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
                                       f"under raw/2023/ (run {runs['2023']}): documents: ")
         # Files not built yet are said to be so.
         (root / "raw" / "2024").mkdir()
-        (root / "raw" / "2024" / "adds_final.txt").write_text(lists["adds_final.txt"].replace("2022", "2024"))
+        (root / "raw" / "2024" / "adds_final.txt").write_text(_redated(lists["adds_final.txt"], {"June 24, 2022": "June 28, 2024"}))
         unbuilt = cli("diff", "2024", text=True, env=env)
         assert unbuilt.stderr == ("error: diff 2024: nothing to compare: the files under raw/2024/ are not built yet: "
                                   "run `russell-pipeline build`\n")
@@ -467,7 +475,7 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     assert answered.returncode == 0, answered.stderr
     assert answered.stderr.splitlines()[0] == (
         f"warning: the build of 2022 failed on its files under raw/2022/ (run {again['2022']}): documents: "
-        f"{root}/raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
+        "raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
         "rests on the tables an earlier build of 2022 left")
     versions = cli("diff", "2022", text=True, env=env)
     assert versions.returncode == 0 and versions.stderr.splitlines()[-1] == (

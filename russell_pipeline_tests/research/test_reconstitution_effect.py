@@ -268,16 +268,20 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
     assert mine["partition"].value == "2023" and mine["partition_rows"].value == effect.height == 2 * 79
     assert mine["partition_additions_priced"].value == "2 of 4"
     assert mine["partition_rank_day"].value == "2023-04-28" and mine["partition_synthetic_prices"].value is False
-    # The chart in full is the materialization's description (the UI shows it at its size); the facts link
-    # to it in fewer than the 1,000 characters the UI shows inline.
-    chart = events["reconstitution_effect"].description
+    # The chart in full is the description of the partition's observation that follows its materialization
+    # (the UI shows it at its size on the Events tab); the facts link to it in fewer than the 1,000
+    # characters the UI shows inline.
+    described = {(e.asset_key.to_user_string(), e.asset_observation_data.asset_observation.partition):
+                 e.asset_observation_data.asset_observation.description
+                 for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+    chart = described[("reconstitution_effect", "2023")]
     assert chart.startswith("![reconstitution 2023](data:image/png;base64,")
     png = base64.b64decode(chart.split("base64,")[1].rstrip(")"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (720, 300)
     link = mine["partition_chart"].value
     assert len(link) < 1000 and "(/assets/reconstitution_effect?view=events&partition=2023)" in link
     assert "partition_chart" not in events["reconstitution_paths"].metadata
-    assert events["reconstitution_paths"].description is None
+    assert ("reconstitution_paths", "2023") not in described
 
 
 def _days_2023():

@@ -70,11 +70,13 @@ def documents(context: dg.AssetExecutionContext, lake: LakeResource):
     years = [int(k) for k in context.partition_keys]
     with lake.writing() as store:
         parsed = {y: ingest.read_year(store.raw, y, lake.limits()) for y in years}
-        refused = [p.refusal for p in parsed.values() if p.refusal]
-        if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
-            refuse("; ".join(refused), {str(y): _document_facts(parsed[y]) for y in years})
         tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
                   for name in (*TABLES, "unread")}
+        refused = [p.refusal for p in parsed.values() if p.refusal]
+        if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
+            if tables["unread"].height:  # lines no row was read from: the check that stops them is red
+                yield _rows_match_pages(tables)
+            refuse("; ".join(refused), {str(y): _document_facts(parsed[y]) for y in years})
         skipped = [line for p in parsed.values() for line in p.skipped]
         for line in skipped:
             context.log.warning(line)
@@ -95,8 +97,7 @@ def _results(tables: dict, years: list[int], skipped: list[str], stored: dict) -
     skipped_frame = pl.DataFrame({"skipped": skipped}, schema=[("skipped", pl.String)])
     sizes = list_checks.list_sizes(cons, tables["source_documents"])
     return [
-        ROWS_MATCH_PAGES.frame(list_checks.unread_lines(tables["unread"], tables["source_documents"]),
-                               "line holding data no row was read from"),
+        _rows_match_pages(tables),
         *[NULLS[name].frame(table_checks.null_contract_cells(tables[name], name), "nulls") for name in NULLS],
         NO_SKIPPED_FILES.frame(skipped_frame, "skipped files"),
         *[DUPLICATES[name].frame(list_checks.duplicate_symbols(rows), "duplicates")
@@ -107,6 +108,11 @@ def _results(tables: dict, years: list[int], skipped: list[str], stored: dict) -
         _list_size_check(sizes),
         _list_count_check(tables, years, sizes, stored["constituents"], stored["source_documents"]),
     ]
+
+
+def _rows_match_pages(tables: dict) -> dg.AssetCheckResult:
+    return ROWS_MATCH_PAGES.frame(list_checks.unread_lines(tables["unread"], tables["source_documents"]),
+                                  "line holding data no row was read from")
 
 
 def _list_count_check(tables: dict, years: list[int], run_sizes: pl.DataFrame, stored_lists: pl.DataFrame | None,
