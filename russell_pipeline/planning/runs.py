@@ -30,6 +30,7 @@ from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake, LakeError
 from russell_pipeline.planning import attempts, digests, research, stale
 from russell_pipeline.planning.keys import review_keys, year_keys
+from russell_pipeline.planning.sqlite_events import fewer_syncs
 from russell_pipeline.settings import Settings
 
 
@@ -249,7 +250,8 @@ def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> tuple[l
     for run_id in mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
     runner = _Runner(instance, settings, verbose)
-    _build(lake, runner)
+    with fewer_syncs():  # the runs' events, on a local instance, without a disk sync each
+        _build(lake, runner)
     return runner.failures, runner.failed_checks
 
 

@@ -1,0 +1,62 @@
+"""A build's Dagster events on SQLite: no checkpoint and no sync per event while the build runs, every
+event stored when it ends (planning/sqlite_events.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from russell_pipeline.planning.sqlite_events import fewer_syncs
+
+
+def _store(db: Path, value: int) -> int:
+    """One row the way Dagster's SQLite storage stores an event: a new engine and connection, one
+    commit, closed; the connection's `synchronous` setting."""
+    engine = sa.create_engine(f"sqlite:///{db}", poolclass=NullPool)
+    with engine.connect() as connection, connection.begin():
+        connection.execute(sa.text("INSERT INTO events VALUES (:v)"), {"v": value})
+        synchronous = connection.execute(sa.text("PRAGMA synchronous")).scalar()
+    engine.dispose()
+    return synchronous
+
+
+def _wal_database(tmp_path: Path) -> Path:
+    db = tmp_path / "index.db"
+    engine = sa.create_engine(f"sqlite:///{db}", poolclass=NullPool)
+    with engine.connect() as connection, connection.begin():
+        connection.execute(sa.text("PRAGMA journal_mode=WAL"))
+        connection.execute(sa.text("CREATE TABLE events (value INTEGER)"))
+    engine.dispose()
+    return db
+
+
+def test_inside_a_build_the_log_is_kept_and_synced_less_and_every_row_is_stored(tmp_path):
+    db = _wal_database(tmp_path)
+    wal = db.with_name(db.name + "-wal")
+    # Outside: each close of the only connection checkpoints the log into the database and deletes it.
+    assert _store(db, 0) == 2  # FULL: a sync at every commit
+    assert not wal.exists()
+    with fewer_syncs():
+        synchronous = {_store(db, value) for value in range(1, 21)}
+        assert synchronous == {1}  # NORMAL: no sync at a commit in WAL mode
+        assert wal.exists()  # held open: no close was the last one, nothing checkpointed
+    assert not wal.exists()  # the held connection's close checkpointed it once
+    assert _store(db, 21) == 2  # after the block, connections are left as SQLite opens them
+    engine = sa.create_engine(f"sqlite:///{db}", poolclass=NullPool)
+    with engine.connect() as connection:
+        stored = [row[0] for row in connection.execute(sa.text("SELECT value FROM events ORDER BY value"))]
+    engine.dispose()
+    assert stored == list(range(22))
+
+
+def test_a_dagster_instance_stores_every_event_written_inside(tmp_path):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with fewer_syncs():
+            for key in ("2019", "2020", "2021"):
+                instance.report_runless_asset_event(dg.AssetMaterialization(asset_key="a", partition=key))
+        records = instance.fetch_materializations(dg.AssetKey("a"), limit=10).records
+        assert sorted(r.partition_key for r in records) == ["2019", "2020", "2021"]
+    assert not list(tmp_path.rglob("*.db-wal"))  # every log checkpointed and removed
