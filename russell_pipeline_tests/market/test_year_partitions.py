@@ -15,8 +15,8 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import MARKET_TABLES, stored_market_data
 from russell_pipeline.lib.market import contract
 from russell_pipeline.lib.market.contract import load_market_data
+from russell_pipeline.lib.market.partitions import market_days
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
-from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.conftest import resources_for
 
@@ -64,7 +64,7 @@ def assert_stored_as_validated(root: Path, folder: Path) -> None:
     stored = stored_market_data(lake)
     for name in MARKET_TABLES:
         assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(md, name).sort(pl.all()))
-    assert lake.read("market_days").sort("day").equals(digests.market_days({n: getattr(md, n) for n in
+    assert lake.read("market_days").sort("day").equals(market_days({n: getattr(md, n) for n in
                                                                             ("prices", "shares", "dividends",
                                                                              "splits", "fx")}))
 
