@@ -16,12 +16,12 @@ import polars as pl
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists, price_label
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.pro_forma import carried_members
-from russell_pipeline.lib.index.weights import review_dates
 from russell_pipeline.lib.market.contract import SCHEMAS
 from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS, borrowed_tickers
 from russell_pipeline.planning import digests, keys
@@ -131,7 +131,7 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     partitions = keys.review_keys()
     with_members = sorted(set(members["review"].unique().to_list()) & set(partitions))
     carried = carried_members(with_members, partitions)
-    dates = review_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
+    dates = rebalance_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
     expected = digests.review_inputs(dates, days, members, carried, price_label(store))
     return {asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
             for asset in REVIEW_ASSETS}

@@ -24,11 +24,12 @@ from russell_pipeline.lake.tables import (
     stored_state,
 )
 from russell_pipeline.lib import table_checks
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
-from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, review_dates
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
@@ -80,7 +81,7 @@ def no_members(key: str, in_data: list[str]) -> str:
 def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
     """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
     calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-    return review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+    return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
 
 def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: pl.DataFrame, checks: list[Check],
                    results: list[dg.AssetCheckResult], facts: dict[str, dict], date_column: str | None = None):

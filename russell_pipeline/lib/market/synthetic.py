@@ -18,9 +18,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.calendar.sessions import LAST_DAY, sessions
-from russell_pipeline.lib.index.weights import review_dates
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
 
 N_SECTORS = 11
@@ -34,7 +34,7 @@ FIRST_MEMBERS = "2019-03"
 
 def review_cutoff(review: str) -> date:
     """The review's price cut-off from the calendar rules: one source of truth for dates."""
-    dates = review_dates(project_calendar(int(review[:4])))
+    dates = rebalance_dates(project_calendar(int(review[:4])))
     return dates.filter(pl.col("review") == review)["cutoff_date"][0]
 
 
