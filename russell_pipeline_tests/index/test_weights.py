@@ -16,7 +16,6 @@ from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
-from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import DATED, review_market_data, stored_market_data
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
@@ -35,6 +34,7 @@ from russell_pipeline.lib.market.contract import (
 )
 from russell_pipeline.lib.market.partitions import YEAR, with_year
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 from russell_pipeline_tests.conftest import resources_for
 
 CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 March 2024; third Friday
@@ -362,7 +362,7 @@ def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(t
 
 
 def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, small_market: Path) -> None:
-    resources = resources_for(tmp_lake, folder=str(small_market))
+    resources = resources_for(tmp_lake, market_data=str(small_market))
     with dg.instance_for_test() as instance:
         for assets, first, last in (([documents, recon_calendar], "2019", "2020"),
                                     ([market_data, quarterly_weights], "2019-03", "2020-03")):

@@ -11,7 +11,7 @@ from russell_pipeline.defs.partitions import (
     reviews,
     this_and_next_review,
 )
-from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
@@ -103,10 +103,10 @@ def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: p
                        "review of the 90/10 index, with the inputs behind each row."),
 )
 @reports_failure
-def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         in_data = or_fail(stored_reviews, store)
         # A run of reviews without members (a backfill over the years before the data) reads no prices.
         last_day = last_close(store) if set(keys) & set(in_data) else None
@@ -124,10 +124,10 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
             else:
                 # Each review reads only its own window of the market tables: memory follows the
                 # number of stocks, and a backfill's time the number of reviews.
-                md = review_market_data(store, key, row["cutoff_date"][0], market.max_stale_sessions)
+                md = review_market_data(store, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions)
                 try:
                     frames[key] = provenance.stamped(compute_weights(
-                        md, key, row["cutoff_date"][0], row["effective_date"][0], market.max_stale_sessions), label)
+                        md, key, row["cutoff_date"][0], row["effective_date"][0], pipeline.settings.max_stale_sessions), label)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
                 mismatches.append(recompute.weight_mismatches(frames[key], md))
@@ -176,10 +176,10 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
                        "every session of a review period (T_R < date <= T_next)."),
 )
 @reports_failure
-def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
+def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         stored = store.scan("quarterly_weights")
         in_data = [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
         todo = [k for k in keys if k in in_data]  # consecutive reviews of in_data: the run's keys are a range
