@@ -31,10 +31,9 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
     import dagster as dg
 
-    from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
-    from russell_pipeline.planning.keys import review_keys, year_keys
+    from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
 
     with tempfile.TemporaryDirectory() as tmp:
         root, home, market = Path(tmp) / "lake", Path(tmp) / "home", Path(tmp) / "market"

@@ -38,13 +38,14 @@ def prepare(root: str, stocks: int, years: int) -> None:
 
     from russell_pipeline.lake.store import Lake
     from russell_pipeline.lake.tables import review_market_data, stored_reviews
+    from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.calendar.rules import project_calendar
-    from russell_pipeline.lib.index.weights import compute_weights, review_dates
+    from russell_pipeline.lib.index.weights import compute_weights
 
     prepare_market(root, stocks, years)
     store = Lake(root)
     keys = stored_reviews(store)
-    dates = review_dates(pl.concat([project_calendar(y) for y in sorted({int(k[:4]) for k in keys})]))
+    dates = rebalance_dates(pl.concat([project_calendar(y) for y in sorted({int(k[:4]) for k in keys})]))
     frames = [compute_weights(review_market_data(store, row[0], row[1], 10), *row, 10)
               for row in dates.filter(pl.col("review").is_in(keys)).iter_rows()]
     store.write("quarterly_weights", pl.concat(frames, how="vertical_relaxed"), publish=False)

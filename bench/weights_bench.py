@@ -60,15 +60,16 @@ def backfill(root: str, way: str) -> None:
 
     from russell_pipeline.lake.store import Lake
     from russell_pipeline.lake.tables import review_market_data, stored_market_data, stored_reviews
+    from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.calendar.rules import project_calendar
     from russell_pipeline.lib.index import recompute
-    from russell_pipeline.lib.index.weights import compute_weights, review_dates
+    from russell_pipeline.lib.index.weights import compute_weights
 
     imported = _peak_mb()
     store = Lake(root)
     keys = stored_reviews(store)
     years = sorted({int(k[:4]) for k in keys})
-    dates = review_dates(pl.concat([project_calendar(y) for y in years])).filter(pl.col("review").is_in(keys))
+    dates = rebalance_dates(pl.concat([project_calendar(y) for y in years])).filter(pl.col("review").is_in(keys))
     digest = hashlib.sha256()
     started = time.perf_counter()
     if way == WAYS[0]:  # all tables read whole, every review computed, then one SQL recomputation of them all

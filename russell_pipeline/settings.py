@@ -2,8 +2,9 @@
 
 `Settings.from_env()` is called once per process (by the CLI, by `build`, and when Dagster loads
 the definitions); everything else is handed the object: the lake is `Lake.from_settings(settings)`
-(lake/store.py) and the Dagster resources `resources(settings)` (defs/resources.py), so the lake
-`build` plans on is the lake its runs write. No other module reads a `RUSSELL_*` variable.
+(lake/store.py) and the assets get it in the one Dagster resource `resources(settings)` (defs/resources.py),
+so the lake `build` plans on is the lake its runs write. No other module reads a `RUSSELL_*` variable.
+The market and fetch knobs below the table have no variable: tests and code set them.
 
 | variable | default | what |
 |---|---|---|
@@ -22,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from russell_pipeline.lib.documents.limits import LIMIT_ENV, Limits
@@ -30,6 +32,7 @@ DEFAULT_LAKE = "data_lake"
 DEFAULT_CACHE = Path.home() / ".cache" / "russell_pipeline"
 DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
 DEFAULT_RETENTION_HOURS = 168
+DEFAULT_STOCKS = 1000  # the synthetic feed's stock count
 
 
 class SettingsError(ValueError):
@@ -72,6 +75,15 @@ class Settings:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     retention_hours: int = DEFAULT_RETENTION_HOURS
     limits: Limits = field(default_factory=Limits)
+    # The market data: the synthetic feed's last session (None: the last completed NYSE session) and
+    # stock count, the time it is (None: the clock), and the most sessions a price may be older than a cut-off.
+    synthetic_end: date | None = None
+    synthetic_stocks: int = DEFAULT_STOCKS
+    now: datetime | None = None
+    max_stale_sessions: int = 10
+    # `fetch`: a registry CSV replacing the packaged one ("": the packaged), and each download's timeout (s).
+    sources: str = ""
+    timeout: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

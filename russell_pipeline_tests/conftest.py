@@ -57,16 +57,15 @@ def real_pdf(name: str) -> Path:
     return path
 
 
-def resources_for(root: Path | str, **market) -> dict:
+def resources_for(root: Path | str, **settings) -> dict:
     """The Dagster resources over the lake at `root`, built the way the pipeline builds them
-    (`resources(settings)`); `market` sets the market source (folder, synthetic_end, synthetic_stocks...)."""
-    from russell_pipeline.defs.resources import MarketSource, resources
+    (`resources(settings)`); `settings` sets other fields of `Settings` (market_data, synthetic_end...)."""
+    from dataclasses import replace
+
+    from russell_pipeline.defs.resources import resources
     from russell_pipeline.settings import Settings
 
-    built = resources(Settings().with_lake(root))
-    if market:
-        built["market"] = MarketSource(**market)
-    return built
+    return resources(replace(Settings().with_lake(root), **settings))
 
 
 def documents_lake(root: Path, documents: dict[str, str]) -> Path:
@@ -181,5 +180,5 @@ def publish_after_runs(instance, resources: dict) -> str:
 
     from russell_pipeline.defs.publish import publish_warehouse
 
-    context = dg.build_sensor_context(instance=instance, resources={"lake": resources["lake"]})
+    context = dg.build_sensor_context(instance=instance, resources={"pipeline": resources["pipeline"]})
     return publish_warehouse(context).skip_message

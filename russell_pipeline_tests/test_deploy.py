@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -140,7 +141,7 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
     assert pools == {"lake_writer"}
     root = tmp_path / "lake_root"
     shutil.copytree(RAW, root / "raw")
-    resources = resources_for(root, synthetic_end="2019-12-31", synthetic_stocks=100)
+    resources = resources_for(root, synthetic_end=date(2019, 12, 31), synthetic_stocks=100)
     home = tmp_path / "dagster_home"
     results = {}
     with _instance(home, DEPLOY / "dagster.yaml") as instance:

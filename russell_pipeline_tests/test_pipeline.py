@@ -25,7 +25,7 @@ YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
 
 
-def _resources(root, end="2020-12-31", stocks=150):
+def _resources(root, end=date(2020, 12, 31), stocks=150):
     return resources_for(root, synthetic_end=end, synthetic_stocks=stocks)
 
 
@@ -334,7 +334,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
                                                                             "RUSSELL_2000_GROWTH"],
                   "symbol": ["AAA", "BBB", "BBB", "CCC", "AAA", "CCC"],
                   "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0]}).write_csv(folder / "memberships.csv")
-    resources = resources_for(tmp_lake, folder=str(folder))
+    resources = resources_for(tmp_lake, market_data=str(folder))
     with dg.instance_for_test() as instance:
         assert _run(YEAR_ASSETS, resources, instance, "2023").success
         result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
@@ -412,7 +412,7 @@ def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
                   "free_float": [1.5]}).write_csv(folder / "shares.csv")
     pl.DataFrame({"review": ["2023-06"], "index": ["RUSSELL_2000_GROWTH"], "symbol": ["AAA"]}).write_csv(
         folder / "memberships.csv")
-    resources = resources_for(tmp_lake, folder=str(folder))
+    resources = resources_for(tmp_lake, market_data=str(folder))
     with dg.instance_for_test() as instance:
         result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
     assert not result.success

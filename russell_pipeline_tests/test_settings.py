@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from russell_pipeline.defs.resources import resources
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.settings import Settings, SettingsError
@@ -26,10 +26,9 @@ def test_settings_read_every_variable_once():
     lake = Lake.from_settings(s)
     assert (lake.location, lake.lock_timeout, lake.retention_hours) == ("s3://bucket/lake", 5.0, 2)
     assert lake.root.parent == Path("/tmp/cache")
-    built = resources(s)
-    assert built["lake"].lake().location == "s3://bucket/lake"
-    assert built["lake"].limits() == Limits(pages=9)
-    assert built["market"].folder == "/data/market" and built["fetch"].mirror == "http://127.0.0.1:9/"
+    pipeline = Pipeline(s)
+    assert pipeline.lake().location == "s3://bucket/lake" and pipeline.limits() == Limits(pages=9)
+    assert pipeline.client().mirror == "http://127.0.0.1:9/"
     with pytest.raises(SettingsError, match=r"^RUSSELL_LOCK_TIMEOUT='soon': expected a positive number$"):
         Settings.from_env({"RUSSELL_LOCK_TIMEOUT": "soon"})
 

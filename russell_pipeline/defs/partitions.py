@@ -44,5 +44,3 @@ def lake_writer(group: str, partitions_def: dg.PartitionsDefinition | None = Non
     and for a partitioned one, ranges backfilled in one run."""
     partitioned = {"partitions_def": partitions_def, "backfill_policy": single_run} if partitions_def else {}
     return {"group_name": group, "pool": LAKE_POOL, "retry_policy": retry, **partitioned}
-# The tags of a run over a range of partitions (what `build` and the sensors ask for).
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

@@ -31,12 +31,12 @@ from russell_pipeline.lib.market.partitions import (
     csv_tail,
     extend_sha256,
     file_sha256,
+    market_days,
     may_have_grown,
     with_year,
     year_digests,
     year_of,
 )
-from russell_pipeline.planning.digests import market_days
 
 READS, YEARS = "market_reads", "market_years"
 WRITTEN_FACT = "years_written"  # the metadata of a run's materialization: `prices 2026; shares 2026`

@@ -8,12 +8,16 @@ same inputs that failed on them (a step failing with a `dg.Failure`: a bad docum
 check) is not launched again by either until the inputs or the code change, which changes the
 digest. A run that is still going is not launched twice. A run that died (its process killed: no
 step failure) or was canceled says nothing about its inputs: those are launched again.
+
+Every run also records its process as it starts (`russell/pid`, `russell/host`), so the next run
+start (a build, a sensor or schedule run, a UI launch) marks a run whose process died as failed.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +28,11 @@ from dagster._core.events import DagsterEventType
 from russell_pipeline.planning import digests
 
 INPUTS_TAG = "russell/inputs"
+PID_TAG, HOST_TAG = "russell/pid", "russell/host"
 _CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*|\w*(?:Error|Exception|Failure)): ")
 GOING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
          dg.DagsterRunStatus.STARTED)
+LIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
 
 
 def key(target: str, inputs: Mapping[str, str]) -> str:
@@ -88,3 +94,33 @@ def recorded(lake_root: Path) -> dg.DagsterInstance | None:
     read; None when there is none yet."""
     home = Path(os.environ.get("DAGSTER_HOME") or lake_root / ".dagster")
     return dg.DagsterInstance.from_config(str(home)) if (home / "dagster.yaml").is_file() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[str]:
+    """Runs still STARTED whose process on this host has died (a SIGKILL, a power cut) are failed."""
+    host, failed = socket.gethostname(), []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(LIVE))):
+        pid = run.tags.get(PID_TAG)
+        if run.run_id == own_run_id or run.tags.get(HOST_TAG) != host or not pid or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"run process {pid} on {host} died (killed?) while the run was "
+                                        "STARTED; marked failed when the next run started")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)  # its lake_writer slot
+        failed.append(run.run_id)
+    return failed
+
+
+def start_run(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Record this process on run `run_id` as it starts, and fail the runs whose process died."""
+    instance.add_run_tags(run_id, {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()})
+    return mark_dead_runs_failed(instance, run_id)

@@ -14,7 +14,7 @@ import sys
 
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import price_label
+from russell_pipeline.lake.tables import ingested_lists, price_label
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import research, stale
 from russell_pipeline.settings import Settings
@@ -80,7 +80,7 @@ def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
     if damage or unrecorded:  # rebuilt, or recorded as found: the full planner writes
         return None
     years, _, todo = stale.years_out_of_date(lake)
-    if todo or stale.market_stale(lake, stale.market_fingerprint(settings, lake)):
+    if todo or stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake))):
         return None
     _, reviews = stale.reviews_out_of_date(lake)
     if any(reviews.values()) or stale.membership_stale(lake):

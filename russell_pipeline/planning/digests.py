@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 
@@ -38,8 +37,6 @@ CODE_VERSIONS = {asset: code_version(f"russell_pipeline.defs.{domain}.assets", t
 CODE_VERSIONS["pro_forma_weights"] = code_version("russell_pipeline.defs.index.pro_forma")
 
 LINEAGE_SCHEMA = {"asset": pl.String, "partition": pl.String, "inputs": pl.String}
-DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64}
-_DATED = {"prices": "date", "shares": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
 
 
 def digest(*parts: object) -> str:
@@ -100,31 +97,6 @@ def frame_digest(df: pl.DataFrame) -> str:
 def membership_inputs(tables: dict[str, pl.DataFrame]) -> str:
     """The membership tables: every year's lists, their paths, and the review dates they read."""
     return digest(CODE_VERSIONS["membership"], {name: frame_digest(df) for name, df in tables.items()})
-
-
-def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame | None], before: pl.DataFrame | None = None,
-                years: Collection[int] = ()) -> pl.DataFrame:
-    """day -> a running digest of every dated market-data row up to that day (prices, shares,
-    dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that ends on day D depends on the value at D only, so
-    extending the data to later days leaves the digests of earlier periods unchanged.
-
-    With `before` (the stored table), `tables` hold only the rows of `years`: the days of those
-    years are summed again, every other day keeps its own sum from `before` (a night reads one year)."""
-    daily = [
-        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all().exclude("year"), pl.lit(name))
-                            .hash(seed=0).alias("h"))
-        .group_by("day").agg(pl.col("h").sum())
-        for name, col in _DATED.items() if (table := tables.get(name)) is not None
-    ]
-    sums = pl.concat(daily).group_by("day").agg(pl.col("h").sum()).collect(engine="streaming")
-    if before is not None and before.height:
-        before = before.sort("day")
-        running = pl.col("digest").reinterpret(signed=False)
-        kept = before.select("day", (running - running.shift(1).fill_null(0)).alias("h"))  # wraps, as the sum did
-        sums = pl.concat([kept.filter(~pl.col("day").dt.year().is_in(list(years))), sums])
-    return (sums.group_by("day").agg(pl.col("h").sum()).sort("day")
-            .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
-            .cast(DAYS_SCHEMA))
 
 
 def window_digest(days: pl.DataFrame, end: date | None) -> int:

@@ -28,6 +28,8 @@ def year_keys(now: datetime | None = None) -> list[str]:
 # data's to say, so every review it may hold is a partition) to the upcoming one, the review after
 # the one whose quarter holds now, so its pro-forma trade list is there before its cut-off.
 REVIEWS_AHEAD = 1
+# The tags of a run over a range of partitions (what `build` and the sensors ask for).
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def review_keys(now: datetime | None = None) -> list[str]:

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
-from russell_pipeline.defs.resources import mark_dead_runs_failed
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.tables import ingested_lists
+from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.planning import attempts, digests, research, stale
-from russell_pipeline.planning.keys import review_keys, year_keys
+from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
 from russell_pipeline.planning.sqlite_events import fewer_syncs
 from russell_pipeline.settings import Settings
 
@@ -122,8 +122,6 @@ def document_lines(result) -> list[str]:
     `...: refused: why`), indented under the run's line, then the raw/<year>/corrections.csv entries that
     would settle its unread lines, one a line as it is pasted: from the facts of `source_documents`
     (defs/documents/assets.py)."""
-    from russell_pipeline.defs.documents.assets import DOCUMENTS, UNREAD_ENTRIES
-
     found: dict[str, list[str]] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -133,10 +131,10 @@ def document_lines(result) -> list[str]:
         else:
             continue
         meta = seen.metadata
-        if seen.asset_key.to_user_string() != "source_documents" or DOCUMENTS not in meta:
+        if seen.asset_key.to_user_string() != "source_documents" or DOCUMENTS_FACT not in meta:
             continue
-        lines = [f"  {ln.removeprefix('- ')}" for ln in str(meta[DOCUMENTS].value).splitlines() if ln != "none"]
-        entries = str(getattr(meta.get(UNREAD_ENTRIES), "value", "") or "").splitlines()
+        lines = [f"  {ln.removeprefix('- ')}" for ln in str(meta[DOCUMENTS_FACT].value).splitlines() if ln != "none"]
+        entries = str(getattr(meta.get(UNREAD_FACT), "value", "") or "").splitlines()
         if entries:
             lines.append(f"  settle each line above that the parser could not read in raw/{seen.partition}/"
                          "corrections.csv: paste its entry (or edit it into `row` with the company, symbol and "
@@ -247,7 +245,7 @@ def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> tuple[l
     the failed runs and the failed error-level checks, one line each. Runs left STARTED by a process
     that died are marked failed first."""
     instance = instance_for(lake)
-    for run_id in mark_dead_runs_failed(instance):
+    for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
     runner = _Runner(instance, settings, verbose)
     with fewer_syncs():  # the runs' events, on a local instance, without a disk sync each
@@ -270,7 +268,7 @@ def _build(lake: Lake, runner: _Runner) -> None:
     # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
     runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 
-    fingerprint = stale.market_fingerprint(runner.settings, lake)
+    fingerprint = stale.market_fingerprint(runner.settings, ingested_lists(lake))
     if stale.market_stale(lake, fingerprint):
         runner.run("market_job", "market_data", attempt=stale.market_attempt(fingerprint))
     else:

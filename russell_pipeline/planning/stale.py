@@ -8,22 +8,21 @@ planned after the years and the market data are current.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_lists, price_label
+from russell_pipeline.lake.tables import price_label
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.pro_forma import carried_members
-from russell_pipeline.lib.index.weights import review_dates
 from russell_pipeline.lib.market.contract import SCHEMAS
-from russell_pipeline.lib.market.synthetic import DEFAULT_STOCKS, borrowed_tickers
+from russell_pipeline.lib.market.synthetic import borrowed_tickers
 from russell_pipeline.planning import digests, keys
 from russell_pipeline.settings import Settings
 
@@ -86,22 +85,26 @@ def year_not_built(store: Lake, year: int) -> str | None:
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
 
 
-def feed_fingerprint(folder: str, listed: pl.DataFrame, stocks: int, end: Callable[[], date]) -> object:
-    """What the market data would be made from now: the folder's files, or the synthetic feed's
-    settings (`end()`: its last session) and the names it borrows from the ingested lists (those
+def last_session(settings: Settings) -> date:
+    """The last NYSE session completed at `settings.now` (the clock when None): market rows dated later are refused."""
+    return last_completed_session(settings.now or datetime.now(UTC))
+
+
+def market_end(settings: Settings) -> date:
+    """The last session the synthetic feed covers: `synthetic_end`, else the last completed session."""
+    return settings.synthetic_end or last_session(settings)
+
+
+def market_fingerprint(settings: Settings, listed: pl.DataFrame) -> object:
+    """What the market data of `settings` would be made from now: the folder's files, or the synthetic
+    feed's settings (its last session) and the names it borrows from the ingested lists `listed` (those
     only: other lists, and names past the feed's stock count, do not reach it, so they do not change
     its digest)."""
-    if folder:
-        files = sorted(p for p in Path(folder).glob("*") if p.is_file())
+    if settings.market_data:
+        files = sorted(p for p in Path(settings.market_data).glob("*") if p.is_file())
         return ["folder", [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
-    return ["synthetic", end(), stocks, digests.digest(borrowed_tickers(listed, stocks))]
-
-
-def market_fingerprint(settings: Settings, store: Lake) -> object:
-    """The fingerprint of the market data the runs of a build with `settings` read (the `market`
-    resource of `resources(settings)`: the folder, else the synthetic feed to the last session)."""
-    return feed_fingerprint(settings.market_data, ingested_lists(store), DEFAULT_STOCKS,
-                            lambda: last_completed_session(datetime.now(UTC)))
+    stocks = settings.synthetic_stocks
+    return ["synthetic", market_end(settings), stocks, digests.digest(borrowed_tickers(listed, stocks))]
 
 
 def market_stale(store: Lake, fingerprint: object) -> bool:
@@ -131,7 +134,7 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     partitions = keys.review_keys()
     with_members = sorted(set(members["review"].unique().to_list()) & set(partitions))
     carried = carried_members(with_members, partitions)
-    dates = review_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
+    dates = rebalance_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
     expected = digests.review_inputs(dates, days, members, carried, price_label(store))
     return {asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
             for asset in REVIEW_ASSETS}

@@ -446,10 +446,10 @@ TYPED_REVIEW_DATES = [
 
 
 def test_price_cutoff_and_effective_date_of_every_review_2019_2026():
-    from russell_pipeline.lib.index.weights import review_dates
+    from russell_pipeline.lib.calendar.reviews import rebalance_dates
 
     calendar = pl.concat([project_calendar(year) for year in range(2019, 2027)])
-    got = review_dates(calendar)
+    got = rebalance_dates(calendar)
     assert got.rows() == TYPED_REVIEW_DATES
     # The typed cut-offs are Wednesdays except where a holiday moved them (to a Tuesday).
     weekdays = {review: cutoff.weekday() for review, cutoff, _ in TYPED_REVIEW_DATES}

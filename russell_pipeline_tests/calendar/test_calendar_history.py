@@ -200,17 +200,17 @@ INDEX_REVIEWS = [
 
 @pytest.mark.parametrize(("review", "cutoff", "rebalance"), INDEX_REVIEWS, ids=[r[0] for r in INDEX_REVIEWS])
 def test_the_index_reviews_before_2016_have_their_cutoff_and_rebalance(review, cutoff, rebalance):
-    from russell_pipeline.lib.index.weights import review_dates
+    from russell_pipeline.lib.calendar.reviews import rebalance_dates
 
-    dates = review_dates(project_calendar(int(review[:4]))).filter(review=review)
+    dates = rebalance_dates(project_calendar(int(review[:4]))).filter(review=review)
     assert dates.select("cutoff_date", "effective_date").rows() == [(cutoff, rebalance)]
 
 
 def test_every_review_from_1989_has_one_cutoff_before_its_rebalance():
+    from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW, LAST_YEAR
-    from russell_pipeline.lib.index.weights import review_dates
 
-    dates = review_dates(pl.concat([project_calendar(year) for year in range(1989, LAST_YEAR + 1)]))
+    dates = rebalance_dates(pl.concat([project_calendar(year) for year in range(1989, LAST_YEAR + 1)]))
     assert dates["review"].to_list() == [f"{y}-{m:02d}" for y in range(1989, LAST_YEAR + 1) for m in (3, 6, 9, 12)]
     assert dates["review"][0] == FIRST_DATED_REVIEW == "1989-03"
     for r in dates.iter_rows(named=True):

@@ -7,10 +7,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from russell_pipeline.defs.documents.assets import CORRECTIONS, DOCUMENTS, UNREAD_ENTRIES, documents
+from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.corrections import HEADER, read_corrections
-from russell_pipeline.lib.documents.ingest import read_year
+from russell_pipeline.lib.documents.ingest import CORRECTIONS_FACT, DOCUMENTS_FACT, UNREAD_FACT, read_year
 from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import document_lines, failure_lines
@@ -118,7 +118,7 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         assert reason.startswith("documents: raw/2023/adds.txt: 1 line(s) hold data no row was read from")
         seen = {e.asset_key.to_user_string(): e.asset_observation_data.asset_observation.metadata
                 for e in refused.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-        assert seen["constituent_changes"][UNREAD_ENTRIES].value == entry
+        assert seen["constituent_changes"][UNREAD_FACT].value == entry
         assert Lake(root).read("constituent_changes").equals(before)  # the year is atomic: nothing written
         # A wrong correction: one line naming the file and its line, and the lake does not change.
         (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,4,not_a_row,,,\n")
@@ -132,8 +132,8 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         assert settled.success
     meta = {(e.asset_key.to_user_string()): e.step_materialization_data.materialization.metadata
             for e in settled.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
-    assert meta["constituent_changes"][CORRECTIONS].value == 1
-    assert meta["source_documents"][DOCUMENTS].value == (
+    assert meta["constituent_changes"][CORRECTIONS_FACT].value == 1
+    assert meta["source_documents"][DOCUMENTS_FACT].value == (
         f"- raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)\n"
         "- raw/2023/adds.txt: read, 3 rows (additions, Russell 2000, final, no date: the folder's year)")
     stored = Lake(root).read("constituent_changes")

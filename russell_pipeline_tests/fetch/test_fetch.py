@@ -22,7 +22,6 @@ import polars as pl
 import pytest
 
 from russell_pipeline.defs.fetch.assets import published_documents
-from russell_pipeline.defs.resources import FetchSettings
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import fetch_years
 from russell_pipeline.lib.calendar.rules import project_calendar
@@ -659,8 +658,7 @@ def test_published_documents_asset_fetches_a_partition(mirror, tmp_path):
         mirror.publish(d.addresses[0].url, REAL / d.file)
     sources = _registry_csv(tmp_path / "sources.csv", docs)
     root = tmp_path / "lake"
-    resources = resources_for(root) | {"fetch": FetchSettings(mirror=mirror.url, sources=str(sources),
-                                                                timeout=TIMEOUT)}
+    resources = resources_for(root, mirror=mirror.url, sources=str(sources), timeout=TIMEOUT)
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([published_documents], partition_key="2023", resources=resources, instance=instance)
         assert result.success

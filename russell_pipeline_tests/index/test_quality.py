@@ -182,7 +182,7 @@ def _with_splits(tables: dict) -> dict:
 
 def _build(root: Path, market: Path, instance, years=("2016", "2030"), reviews=("2019-03", "2020-03"),
            assets=(market_data, quarterly_weights, index_levels)):
-    resources = resources_for(root, folder=str(market))
+    resources = resources_for(root, market_data=str(market))
     runs = []
     if years:
         runs.append(dg.materialize([documents, recon_calendar], resources=resources, instance=instance,

@@ -16,13 +16,13 @@ from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
-from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import DATED, review_market_data, stored_market_data
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.sessions import previous_session, sessions
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import recompute
-from russell_pipeline.lib.index.weights import CONTRACT_COLUMNS, compute_weights, review_dates
+from russell_pipeline.lib.index.weights import CONTRACT_COLUMNS, compute_weights
 from russell_pipeline.lib.market.contract import (
     R2G,
     SCC,
@@ -34,6 +34,7 @@ from russell_pipeline.lib.market.contract import (
 )
 from russell_pipeline.lib.market.partitions import YEAR, with_year
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 from russell_pipeline_tests.conftest import resources_for
 
 CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 March 2024; third Friday
@@ -292,69 +293,6 @@ def test_membership_problems_name_the_file_and_review(tmp_path) -> None:
         ("AAA", 0), ("BBB", 0), ("CCC", 2), ("DDD", 0), ("EEE", 0)]
 
 
-def test_review_dates_from_calendar() -> None:
-    rows = [
-        ("2024-03", "quarterly_ipo", "price_cutoff", date(2024, 3, 6), "projected"),
-        ("2024-03", "quarterly_ipo", "recon_close", date(2024, 3, 15), "projected"),
-        ("2024-06", "annual_reconstitution", "price_cutoff", date(2024, 6, 12), "projected"),
-        ("2024-06", "annual_reconstitution", "recon_close", date(2024, 6, 28), "published"),
-        ("2024-06", "annual_reconstitution", "rank_day", date(2024, 4, 30), "published"),
-        ("2026-12", "semi_annual_reconstitution", "recon_close", date(2026, 12, 11), "projected"),
-        ("2026-12", "quarterly_ipo", "recon_close", date(2026, 12, 18), "projected"),
-        ("2026-12", "quarterly_ipo", "price_cutoff", date(2026, 12, 9), "projected"),
-        ("2026-09", "quarterly_ipo", "recon_close", date(2026, 9, 18), "projected"),  # no cut-off: left out
-    ]
-    cal = pl.DataFrame(rows, schema=["review", "review_type", "event", "date", "source"], orient="row")
-    out = review_dates(cal.with_columns(recon_year=pl.col("review").str.slice(0, 4).cast(pl.Int64)))
-    assert out.rows() == [
-        ("2024-03", date(2024, 3, 6), date(2024, 3, 15)),
-        ("2024-06", date(2024, 6, 12), date(2024, 6, 28)),
-        ("2026-12", date(2026, 12, 9), date(2026, 12, 18)),
-    ]
-
-
-def test_review_dates_published_beats_projected() -> None:
-    # An amended schedule moved the 2019 reconstitution a week later than the rule projects; where
-    # both rows reach review_dates, the published dates are the review's (whatever the row order).
-    A, Q = "annual_reconstitution", "quarterly_ipo"
-    rows = [
-        ("2019-06", A, "price_cutoff", date(2019, 6, 12), "projected"),
-        ("2019-06", A, "recon_close", date(2019, 6, 21), "projected"),
-        ("2019-06", A, "price_cutoff", date(2019, 6, 19), "published"),
-        ("2019-06", A, "recon_close", date(2019, 6, 28), "published"),
-        ("2019-09", Q, "price_cutoff", date(2019, 9, 11), "projected"),
-        ("2019-09", Q, "recon_close", date(2019, 9, 20), "projected"),
-    ]
-    cal = pl.DataFrame(rows, schema=["review", "review_type", "event", "date", "source"], orient="row")
-    want = [("2019-06", date(2019, 6, 19), date(2019, 6, 28)), ("2019-09", date(2019, 9, 11), date(2019, 9, 20))]
-    for frame in (cal, cal.reverse()):
-        out = review_dates(frame.with_columns(pl.col("review").cast(pl.Categorical)))
-        assert out.schema == pl.Schema({"review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date})
-        assert out.rows() == want
-    # A calendar without a source column (one row per event) is read as it is.
-    projected = cal.filter(source="projected").drop("source")
-    assert review_dates(projected).rows() == [("2019-06", date(2019, 6, 12), date(2019, 6, 21)), want[1]]
-
-
-def test_review_dates_refuse_a_cutoff_after_the_rebalance() -> None:
-    def cal(*rows):
-        return pl.DataFrame(rows, schema=["review", "review_type", "event", "date"], orient="row")
-
-    fine = ("2024-03", "quarterly_ipo", "recon_close", date(2024, 3, 15))
-    # A cut-off on the rebalance day itself is allowed (a late schedule can move them together),
-    # and timestamps are read as their dates.
-    same_day = cal(("2024-03", "quarterly_ipo", "price_cutoff", date(2024, 3, 15)), fine)
-    out = review_dates(same_day.with_columns(pl.col("date").cast(pl.Datetime("us"))))
-    assert out.schema == pl.Schema({"review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date})
-    assert out.rows() == [("2024-03", date(2024, 3, 15), date(2024, 3, 15))]
-    late = cal(("2023-12", "quarterly_ipo", "price_cutoff", date(2023, 12, 6)),
-               ("2023-12", "quarterly_ipo", "recon_close", date(2023, 12, 15)),
-               ("2024-03", "quarterly_ipo", "price_cutoff", date(2024, 3, 18)), fine)
-    with pytest.raises(ValueError, match=r"^review 2024-03: price cut-off 2024-03-18 is after the rebalance "
-                                         r"2024-03-15$"):
-        review_dates(late)
-
-
 # --- one review's window of the stored tables ------------------------------------------------------
 
 # Years of history around the hand-made review: closes every session of 2021-2024 for AAA (some after
@@ -424,7 +362,7 @@ def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(t
 
 
 def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, small_market: Path) -> None:
-    resources = resources_for(tmp_lake, folder=str(small_market))
+    resources = resources_for(tmp_lake, market_data=str(small_market))
     with dg.instance_for_test() as instance:
         for assets, first, last in (([documents, recon_calendar], "2019", "2020"),
                                     ([market_data, quarterly_weights], "2019-03", "2020-03")):
@@ -432,7 +370,7 @@ def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, s
                 RANGE_START: first, RANGE_END: last}).success
     store = Lake(tmp_lake)
     whole, stored = stored_market_data(store), store.read("quarterly_weights")
-    dates = review_dates(store.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
+    dates = rebalance_dates(store.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
     assert dates["review"].to_list() == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Each row says which prices it rests on: the market-data folder's prices file.
     assert set(stored["price_source"]) == {f"market file {source_files(small_market)['prices'].name}"}

@@ -11,7 +11,6 @@ import dagster as dg
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.publish import publish_warehouse
-from russell_pipeline.defs.resources import LakeResource
 from russell_pipeline.lake.store import LOCK, Lake
 from russell_pipeline_tests.conftest import resources_for
 
@@ -34,7 +33,7 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
         assert "source_documents" in lake.table_names() and lake.published_versions() == {}  # steps do not publish
 
         def tick() -> str:
-            context = dg.build_sensor_context(instance=instance, resources={"lake": LakeResource(root=str(tmp_lake))})
+            context = dg.build_sensor_context(instance=instance, resources=resources_for(tmp_lake))
             return publish_warehouse(context).skip_message
 
         going = instance.add_run(dg.DagsterRun(job_name="other", status=dg.DagsterRunStatus.STARTED))

@@ -145,7 +145,7 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
     folder = market(tmp_path, "prices", "2024-03-04,CCC", "2024-03-02,CCC")
     root = tmp_path / "lake"
     root.mkdir()
-    resources = resources_for(root, folder=str(folder))
+    resources = resources_for(root, market_data=str(folder))
     with dg.instance_for_test() as instance:
         result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
     assert failure_lines(result) == [
@@ -189,7 +189,7 @@ def test_a_price_from_the_future_fails_market_data_at_build_time_with_the_clock_
     folder = market(tmp_path, "prices", "2024-03-01,CCC,7", "2035-12-31,CCC,7")
     root = tmp_path / "lake"
     root.mkdir()
-    resources = resources_for(root, folder=str(folder))  # the system clock: 2035 is still to come
+    resources = resources_for(root, market_data=str(folder))  # the system clock: 2035 is still to come
     with dg.instance_for_test() as instance:
         result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
     [line] = failure_lines(result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -15,13 +15,13 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import MARKET_TABLES, stored_market_data
 from russell_pipeline.lib.market import contract
 from russell_pipeline.lib.market.contract import load_market_data
+from russell_pipeline.lib.market.partitions import market_days
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
-from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.conftest import resources_for
 
 pytestmark = pytest.mark.slow
-NOW = "2021-03-01T12:00:00-05:00"  # the clock of the runs: every row of the feed is in the past
+NOW = datetime.fromisoformat("2021-03-01T12:00:00-05:00")  # the clock of the runs: every row of the feed is in the past
 
 
 def feed(folder: Path) -> Path:
@@ -47,8 +47,8 @@ def files(root: Path, table: str) -> dict[str, set[str]]:
     return out
 
 
-def run(root: Path, instance, **market) -> dg.ExecuteInProcessResult:
-    result = dg.materialize([market_data], resources=resources_for(root, now=NOW, **market), instance=instance,
+def run(root: Path, instance, **settings) -> dg.ExecuteInProcessResult:
+    result = dg.materialize([market_data], resources=resources_for(root, now=NOW, **settings), instance=instance,
                             raise_on_error=False)
     return result
 
@@ -64,7 +64,7 @@ def assert_stored_as_validated(root: Path, folder: Path) -> None:
     stored = stored_market_data(lake)
     for name in MARKET_TABLES:
         assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(md, name).sort(pl.all()))
-    assert lake.read("market_days").sort("day").equals(digests.market_days({n: getattr(md, n) for n in
+    assert lake.read("market_days").sort("day").equals(market_days({n: getattr(md, n) for n in
                                                                             ("prices", "shares", "dividends",
                                                                              "splits", "fx")}))
 
@@ -74,7 +74,7 @@ def built(tmp_path):
     folder, root = feed(tmp_path / "md"), tmp_path / "lake"
     root.mkdir()
     with dg.instance_for_test() as instance:
-        result = run(root, instance, folder=str(folder))
+        result = run(root, instance, market_data=str(folder))
         assert result.success, failure_lines(result)
         assert written(result) == "prices 2018..2021; shares 2018..2021; memberships 2019, 2020; dividends 2018..2020; splits 2018, 2020"
         yield folder, root, instance
@@ -84,7 +84,7 @@ def test_one_new_day_rewrites_only_the_last_years_files(built):
     folder, root, instance = built
     before = {t: files(root, f"market_{t}") for t in ("prices", "shares")}
     append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-15,AAAB,7.25,USD"])
-    result = run(root, instance, folder=str(folder))
+    result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2021"
     after = files(root, "market_prices")
@@ -93,7 +93,7 @@ def test_one_new_day_rewrites_only_the_last_years_files(built):
     assert files(root, "market_shares") == before["shares"]
     assert_stored_as_validated(root, folder)
     assert Lake(root).read("market_source")["last_price_date"][0] == date(2021, 1, 15)
-    again = run(root, instance, folder=str(folder))  # nothing new: nothing written
+    again = run(root, instance, market_data=str(folder))  # nothing new: nothing written
     assert written(again) == "nothing (no year changed)" and files(root, "market_prices") == after
 
 
@@ -106,7 +106,7 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "symbol", pl.col("symbol") != first["symbol"],
                                                               "is the first row's symbol")])
     append(folder / "prices.csv", ["2021-01-15,ZZZZ,3.5,USD"])
-    result = run(root, instance, folder=str(folder))
+    result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2021"
     reads = Lake(root).read("market_reads").filter(pl.col("table_name") == "prices").row(0, named=True)
@@ -114,10 +114,10 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     assert reads["rows"] == pl.read_csv(folder / "prices.csv").height
     text = (folder / "prices.csv").read_text()
     (folder / "prices.csv").write_text(text.replace(f"{first['close']},", f"{first['close']}0,", 1))
-    result = run(root, instance, folder=str(folder))
+    result = run(root, instance, market_data=str(folder))
     assert result.success and written(result) == "nothing (no year changed)"
     (folder / "prices.csv").write_text(text.replace(f"{first['close']},", f"{first['close']}1,", 1))
-    [line] = failure_lines(run(root, instance, folder=str(folder)))
+    [line] = failure_lines(run(root, instance, market_data=str(folder)))
     assert line.startswith(f"market_data: {folder}/prices.csv: column 'symbol' row 1 (line 2): is the first row's")
 
 
@@ -129,7 +129,7 @@ def test_a_changed_row_in_an_old_year_rewrites_that_year_only(built):
                                   .then(pl.lit("99.99")).otherwise(pl.col("close")).alias("close"))
     assert (changed["close"] == "99.99").sum() == 1
     changed.write_csv(folder / "prices.csv")
-    result = run(root, instance, folder=str(folder))
+    result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2019"
     after = files(root, "market_prices")
@@ -144,7 +144,7 @@ def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
     versions = {t: lake.version(t) for t in lake.table_names()}
     rows = pl.read_csv(folder / "prices.csv").height
     append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-16,AAAB,7.25,USD"])
-    result = run(root, instance, folder=str(folder))
+    result = run(root, instance, market_data=str(folder))
     assert failure_lines(result) == [
         (f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 is a "
          "Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD")]
@@ -156,7 +156,7 @@ def test_a_duplicate_of_a_stored_row_in_the_tail_names_both_rows(built):
     last = pl.read_csv(folder / "prices.csv", infer_schema=False).row(-1)
     rows = pl.read_csv(folder / "prices.csv").height
     append(folder / "prices.csv", [",".join([last[0], last[1], "1.5", "USD"])])
-    [line] = failure_lines(run(root, instance, folder=str(folder)))
+    [line] = failure_lines(run(root, instance, market_data=str(folder)))
     assert f"duplicate key in row {rows} (line {rows + 1}) and row {rows + 1} (line {rows + 2})" in line
 
 
@@ -177,9 +177,9 @@ def test_the_synthetic_feed_generates_and_writes_only_the_new_days_year(tmp_path
     root = tmp_path / "lake"
     root.mkdir()
     with dg.instance_for_test() as instance:
-        assert run(root, instance, synthetic_end="2020-12-31", synthetic_stocks=60).success
+        assert run(root, instance, synthetic_end=date(2020, 12, 31), synthetic_stocks=60).success
         before = files(root, "market_prices")
-        result = run(root, instance, synthetic_end="2021-01-05", synthetic_stocks=60)
+        result = run(root, instance, synthetic_end=date(2021, 1, 5), synthetic_stocks=60)
         assert result.success, failure_lines(result)
         assert written(result).startswith("prices 2021; shares 2021")
         assert {y: f for y, f in files(root, "market_prices").items() if y != "2021"} == before
@@ -208,7 +208,7 @@ def test_a_damaged_market_file_makes_market_data_rewrite_every_year(built):
         [line] = checksums.forget(lake, damage)
     assert line.endswith("market_data 2019 is rebuilt from its inputs")
     assert MARKET_KEY not in lake.lineage("market_data")
-    result = run(root, instance, folder=str(folder))
+    result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result).startswith("prices 2018..2021; shares 2018..2021")
     assert old not in files(root, "market_prices")["2019"]
@@ -226,13 +226,13 @@ def test_a_rewritten_parquet_file_is_validated_only_in_the_years_whose_rows_chan
     contract.write_market_data(md, folder)
     prices = pl.read_parquet(folder / "prices.parquet")
     with dg.instance_for_test() as instance:
-        assert run(root, instance, folder=str(folder)).success
+        assert run(root, instance, market_data=str(folder)).success
         monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018,
                                                                   "is in 2018")])
         new_day = pl.DataFrame({"date": [date(2021, 1, 15)] * 2, "symbol": prices["symbol"][:2].to_list(),
                                 "close": [12.5, 7.25], "currency": ["USD", "USD"]}).cast(prices.schema)
         pl.concat([prices, new_day]).write_parquet(folder / "prices.parquet")
-        result = run(root, instance, folder=str(folder))
+        result = run(root, instance, market_data=str(folder))
         assert result.success, failure_lines(result)
         assert written(result) == "prices 2021"
         monkeypatch.undo()
@@ -244,7 +244,7 @@ def test_a_rewritten_parquet_file_is_validated_only_in_the_years_whose_rows_chan
         changed = prices.with_columns(pl.when(pl.int_range(pl.len()) == at).then(pl.col("close") + 1)
                                       .otherwise(pl.col("close")).alias("close"))
         pl.concat([changed, new_day]).write_parquet(folder / "prices.parquet")
-        [line] = failure_lines(run(root, instance, folder=str(folder)))
+        [line] = failure_lines(run(root, instance, market_data=str(folder)))
         assert line.startswith(f"market_data: {folder}/prices.parquet: column 'date' row 1: is in 2018: "
                                "date=2018-01-02")
 
@@ -264,7 +264,7 @@ def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(bui
     at = prices.filter(pl.col("date") == day)["index"][5]
     prices.with_columns(pl.when(pl.col("index") == at).then(pl.lit(value)).otherwise(pl.col(column))
                         .alias(column)).drop("index").write_csv(folder / "prices.csv")
-    [line] = failure_lines(run(root, instance, folder=str(folder)))
+    [line] = failure_lines(run(root, instance, market_data=str(folder)))
     assert line.startswith(f"market_data: {folder}/prices.csv: column '{column}' row {at + 1} (line {at + 2}): "
                            f"{problem}")
     assert {t: lake.version(t) for t in lake.table_names()} == versions

@@ -9,10 +9,10 @@ from datetime import date
 import polars as pl
 import pytest
 
+from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.membership.identity import same_company
 from russell_pipeline.lib.membership.in_force import coverage
-from russell_pipeline.lib.membership.placement import review_dates
 from russell_pipeline.lib.membership.vendor import unlisted_members
 from russell_pipeline_tests.membership.conftest import lake_frames, macro, real_tables, tables_of
 

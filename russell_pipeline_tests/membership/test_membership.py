@@ -7,15 +7,11 @@ from datetime import date
 import polars as pl
 import pytest
 
+from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.documents import ingest
 from russell_pipeline.lib.membership.history import membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import coverage
-from russell_pipeline.lib.membership.placement import (
-    document_rows,
-    list_documents,
-    place_documents,
-    review_dates,
-)
+from russell_pipeline.lib.membership.placement import document_rows, list_documents, place_documents
 from russell_pipeline_tests.membership.conftest import (
     CALENDAR,
     R2000,

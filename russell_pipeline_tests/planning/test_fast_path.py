@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -51,14 +51,13 @@ def test_the_first_partition_year_is_the_calendar_rules_first_year():
 
     assert keys.FIRST_RECON_YEAR == FIRST_YEAR == 1989
 
-def test_the_planners_market_fingerprint_is_the_resources(tmp_lake, small_market):
-    from russell_pipeline.defs.resources import resources
-
-    for settings in (Settings(market_data=str(small_market)).with_lake(tmp_lake), Settings().with_lake(tmp_lake)):
-        lake = Lake.from_settings(settings)
-        assert stale.market_fingerprint(settings, lake) == resources(settings)["market"].fingerprint(
-            ingested_lists(lake))
-    assert stale.market_fingerprint(Settings(market_data=str(small_market)), lake)[0] == "folder"
+def test_the_market_fingerprint_follows_the_settings(tmp_lake, small_market):
+    listed = ingested_lists(Lake(tmp_lake))
+    assert stale.market_fingerprint(Settings(market_data=str(small_market)), listed)[0] == "folder"
+    friday_evening = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
+    assert stale.market_fingerprint(Settings(now=friday_evening), listed)[:3] == ["synthetic", date(2026, 11, 20), 1000]
+    assert stale.market_fingerprint(Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120), listed)[:3] == [
+        "synthetic", date(2020, 3, 31), 120]
 
 
 def _launched(out: str) -> list[str]:

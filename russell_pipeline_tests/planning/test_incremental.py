@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from russell_pipeline.defs.index.checks import levels_current
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import generic_reason
+from russell_pipeline.settings import Settings
 from russell_pipeline_tests.conftest import resources_for
 from russell_pipeline_tests.helpers import cli
 from russell_pipeline_tests.lake.test_reliability import SMALL_END, _lake
@@ -177,7 +179,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     import dagster as dg
 
     from russell_pipeline.defs.documents.sensors import new_documents
-    from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
+    from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 
     root, env = _lake(tmp_path, small_market)
     (root / "raw" / "2021").mkdir()
@@ -231,19 +233,20 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.index.pro_forma import pro_forma_weights
     from russell_pipeline.defs.index.sensors import stale_reviews_sensor
     from russell_pipeline.defs.market.assets import market_data
-    from russell_pipeline.defs.partitions import RANGE_END, RANGE_START
+    from russell_pipeline.defs.resources import resources
     from russell_pipeline.lake.tables import ingested_lists
+    from russell_pipeline.planning.keys import RANGE_END, RANGE_START
     from russell_pipeline_tests.conftest import RAW
 
     root = tmp_path / "lake"
     shutil.copytree(RAW, root / "raw")
-    resources = resources_for(root, synthetic_end="2020-03-31", synthetic_stocks=120)
-    lake = Lake(root)
+    settings = Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).with_lake(root)
+    built, lake = resources(settings), Lake(root)
     with dg.instance_for_test() as instance:
 
         def run(assets, first=None, last=None):
             tags = {RANGE_START: first, RANGE_END: last or first} if first else {}
-            result = dg.materialize(assets, resources=resources, instance=instance, tags=tags, raise_on_error=False)
+            result = dg.materialize(assets, resources=built, instance=instance, tags=tags, raise_on_error=False)
             assert result.success
             return result
 
@@ -258,12 +261,12 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
         run([documents, recon_calendar], "2016")  # what the new_documents sensor launches
         assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
         # `build`: the market data is up to date, so is every review.
-        assert not stale.market_stale(lake, resources["market"].fingerprint(ingested_lists(lake)))
+        assert not stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake)))
         assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": [], "pro_forma_weights": []}
         # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
         run([market_data])
         assert lake.read("market_days").sort("day").equals(days)
-        tick = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        tick = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=built))
         assert isinstance(tick, dg.SkipReason)
 
 
@@ -284,7 +287,7 @@ def test_levels_are_due_for_the_last_session_closed_before_the_deadline(now, exp
 @pytest.mark.slow
 def test_freshness_check_fails_when_the_series_missed_a_night(fresh_build):
     # A build on the small feed, which ends 2020-03-31: today the series is years behind the last session.
-    result = levels_current(lake=resources_for(fresh_build(SMALL_END))["lake"])
+    result = levels_current(pipeline=Pipeline(Settings().with_lake(fresh_build(SMALL_END))))
     assert not result.passed
     assert result.metadata["latest_level_date"].value == "2020-03-31"
 

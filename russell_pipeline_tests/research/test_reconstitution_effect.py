@@ -438,7 +438,8 @@ def test_only_the_annual_reconstitutions_final_lists_count_not_a_quarterly_ipo_r
 
 
 def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_only(lake_2023, tmp_path):
-    from russell_pipeline.planning import digests, research
+    from russell_pipeline.lib.market.partitions import market_days
+    from russell_pipeline.planning import research
 
     root = tmp_path / "lake"
     shutil.copytree(lake_2023, root)
@@ -452,19 +453,19 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
     assert research.year_inputs(lake, [2023])[2023].why == research.NO_PRICES
     prices = {"date": [RANK_DAY, RECON_CLOSE], "symbol": ["AAA", "AAA"], "close": [10.0, 12.0]}
     lake.write("market_prices", pl.DataFrame(prices | {"currency": ["USD", "USD"]}), publish=False)
-    days = digests.market_days({"prices": pl.DataFrame(prices), "shares": None, "dividends": None, "splits": None,
+    days = market_days({"prices": pl.DataFrame(prices), "shares": None, "dividends": None, "splits": None,
                                 "fx": None})
     lake.write("market_days", days, publish=False)
     market = digest()
     assert market[2012] == empty[2012] and market[2023] != empty[2023]  # 2012 has no lists: its reason stays
     # A close after 2023's window (it ends 20 sessions after recon_close) leaves the year up to date ...
-    later = digests.market_days({"prices": pl.DataFrame(prices).vstack(pl.DataFrame(
+    later = market_days({"prices": pl.DataFrame(prices).vstack(pl.DataFrame(
         {"date": [date(2023, 9, 1)], "symbol": ["AAA"], "close": [13.0]})), "shares": None, "dividends": None,
         "splits": None, "fx": None})
     lake.write("market_days", later, publish=False)
     assert digest() == market
     # ... one inside it does not.
-    inside = digests.market_days({"prices": pl.DataFrame(prices).vstack(pl.DataFrame(
+    inside = market_days({"prices": pl.DataFrame(prices).vstack(pl.DataFrame(
         {"date": [date(2023, 7, 3)], "symbol": ["AAA"], "close": [13.0]})), "shares": None, "dividends": None,
         "splits": None, "fx": None})
     lake.write("market_days", inside, publish=False)

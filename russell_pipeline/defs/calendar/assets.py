@@ -5,7 +5,7 @@ import polars as pl
 
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lib.calendar.published import disagreements, year_calendar
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
@@ -32,11 +32,11 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
                        "Reconstitution and review dates of each year; published beats projected."),
 )
 @reports_failure
-def recon_calendar(context: dg.AssetExecutionContext, lake: LakeResource):
+def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]
-    with lake.writing() as store:
-        found = {year: year_calendar(store.raw, year, lake.limits()) for year in years}
+    with pipeline.writing() as store:
+        found = {year: year_calendar(store.raw, year, pipeline.limits()) for year in years}
         calendar = pl.concat([f.calendar for f in found.values()], how="vertical_relaxed")
         errors = [e for f in found.values() for e in f.errors]
         contradicted = pl.concat([f.contradictions for f in found.values()]).select(

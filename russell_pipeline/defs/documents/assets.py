@@ -12,7 +12,7 @@ from russell_pipeline.defs.metadata import (
     with_table_facts,
 )
 from russell_pipeline.defs.partitions import lake_writer, recon_years
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
@@ -20,7 +20,6 @@ from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_C
 from russell_pipeline.planning import digests
 
 # A year's documents on its partition (lake/commit.py's facts; build prints them: planning/runs.py).
-DOCUMENTS, CORRECTIONS, UNREAD_ENTRIES = "partition_documents", "partition_corrections", "partition_unread_entries"
 
 raw_documents = dg.AssetSpec(
     "raw_documents", deps=["published_documents"], partitions_def=recon_years, group_name="documents",
@@ -65,11 +64,11 @@ TABLES = {
     **lake_writer("documents", recon_years),
 )
 @reports_failure
-def documents(context: dg.AssetExecutionContext, lake: LakeResource):
+def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
-    with lake.writing() as store:
-        parsed = {y: ingest.read_year(store.raw, y, lake.limits()) for y in years}
+    with pipeline.writing() as store:
+        parsed = {y: ingest.read_year(store.raw, y, pipeline.limits()) for y in years}
         tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
                   for name in (*TABLES, "unread")}
         refused = [p.refusal for p in parsed.values() if p.refusal]
@@ -146,9 +145,9 @@ def _document_facts(parsed: ingest.YearTables) -> dict:
     materialization, or its observation when the year is refused."""
     entries = [entry for d in parsed.documents for entry in d.unread]
     return {
-        DOCUMENTS: dg.MetadataValue.md("\n".join(f"- {d.line()}" for d in parsed.documents) or "none"),
-        CORRECTIONS: parsed.corrections,
-        **({UNREAD_ENTRIES: "\n".join(entries)} if entries else {}),
+        ingest.DOCUMENTS_FACT: dg.MetadataValue.md("\n".join(f"- {d.line()}" for d in parsed.documents) or "none"),
+        ingest.CORRECTIONS_FACT: parsed.corrections,
+        **({ingest.UNREAD_FACT: "\n".join(entries)} if entries else {}),
     }
 
 

@@ -5,20 +5,20 @@ import dagster as dg
 
 from russell_pipeline.defs.documents.jobs import recon_year_job
 from russell_pipeline.defs.partitions import recon_years
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.stale import year_attempt, year_digests
 
 
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def new_documents(context: dg.SensorEvaluationContext, lake: LakeResource):
+def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
     """One run per year whose files (by sha256) differ from what its tables were built from.
 
     What was tried is the record `build` keeps too (planning/attempts.py): a year whose files failed
     (a bad document), in a run of this sensor or of `build`, is not asked for again until its files
     or the code change; nor one whose run with the same files is still going.
     """
-    store = lake.lake()
+    store = pipeline.lake()
     keys = recon_years.get_partition_keys()
     now = year_digests(store, keys)
     stale = {y for asset, expected in now.items() for y in digests.out_of_date(expected, store.lineage(asset))}

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from russell_pipeline.defs.partitions import recon_years, single_run
-from russell_pipeline.defs.resources import FetchSettings, LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.tables import fetch_years
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.fetcher import MANIFEST
@@ -18,14 +18,14 @@ from russell_pipeline.planning.code_versions import code_version
     description=f"The year's published documents under `raw/<year>/`, one {MANIFEST} row per file "
                 "(address, sha256, stage read from the PDF).",
 )
-def published_documents(context: dg.AssetExecutionContext, lake: LakeResource, fetch: FetchSettings):
+def published_documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Every document the source registry lists for the years; a failure stops none of the others."""
     years = [int(k) for k in context.partition_keys]
     try:
-        registry = fetch.registry()
+        registry = pipeline.registry()
     except InputError as err:
         raise dg.Failure(description=str(err)) from None
-    outcomes = fetch_years(lake.lake(), years, registry, fetch.client(), lambda o: context.log.info(o.line))
+    outcomes = fetch_years(pipeline.lake(), years, registry, pipeline.client(), lambda o: context.log.info(o.line))
     failed = [o.failure_line for o in outcomes if o.status == "failed"]
     if failed:
         # The documents that did arrive are stored and listed in the manifest already.

@@ -11,7 +11,7 @@ from russell_pipeline.defs.partitions import (
     reviews,
     this_and_next_review,
 )
-from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
@@ -24,11 +24,12 @@ from russell_pipeline.lake.tables import (
     stored_state,
 )
 from russell_pipeline.lib import table_checks
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
-from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, review_dates
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
@@ -80,7 +81,7 @@ def no_members(key: str, in_data: list[str]) -> str:
 def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
     """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
     calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-    return review_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
+    return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
 
 def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: pl.DataFrame, checks: list[Check],
                    results: list[dg.AssetCheckResult], facts: dict[str, dict], date_column: str | None = None):
@@ -102,10 +103,10 @@ def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: p
                        "review of the 90/10 index, with the inputs behind each row."),
 )
 @reports_failure
-def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         in_data = or_fail(stored_reviews, store)
         # A run of reviews without members (a backfill over the years before the data) reads no prices.
         last_day = last_close(store) if set(keys) & set(in_data) else None
@@ -123,10 +124,10 @@ def quarterly_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
             else:
                 # Each review reads only its own window of the market tables: memory follows the
                 # number of stocks, and a backfill's time the number of reviews.
-                md = review_market_data(store, key, row["cutoff_date"][0], market.max_stale_sessions)
+                md = review_market_data(store, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions)
                 try:
                     frames[key] = provenance.stamped(compute_weights(
-                        md, key, row["cutoff_date"][0], row["effective_date"][0], market.max_stale_sessions), label)
+                        md, key, row["cutoff_date"][0], row["effective_date"][0], pipeline.settings.max_stale_sessions), label)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
                 mismatches.append(recompute.weight_mismatches(frames[key], md))
@@ -175,10 +176,10 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
                        "every session of a review period (T_R < date <= T_next)."),
 )
 @reports_failure
-def index_levels(context: dg.AssetExecutionContext, lake: LakeResource):
+def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         stored = store.scan("quarterly_weights")
         in_data = [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
         todo = [k for k in keys if k in in_data]  # consecutive reviews of in_data: the run's keys are a range

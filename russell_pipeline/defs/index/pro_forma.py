@@ -13,7 +13,7 @@ from russell_pipeline.defs.index.assets import (
 )
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
-from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, reports_failure, specs
 from russell_pipeline.lake.tables import last_close as stored_last_close
 from russell_pipeline.lake.tables import market_source, price_label, pro_forma_market_data, stored_reviews
@@ -53,10 +53,10 @@ def _previous(reviews: list[str], key: str) -> str | None:
                        "force drifted to the as-of close, and the trade per $1 billion tracked."),
 )
 @reports_failure
-def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         in_data, dates = or_fail(stored_reviews, store), stored_review_dates(store, keys)
         last_close, label = stored_last_close(store), price_label(store)
         # The review after the last one with members takes its members (the upcoming review, before
@@ -87,10 +87,10 @@ def pro_forma_weights(context: dg.AssetExecutionContext, lake: LakeResource, mar
                 earliest = min([on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])])
                 members = carried.get(key, key)
                 md = pro_forma_market_data(store, members, on.prices_date, earliest - CLOSE_LOOKBACK, on.as_of,
-                                           market.max_stale_sessions)
+                                           pipeline.settings.max_stale_sessions)
                 try:
                     frames[key] = provenance.stamped(
-                        pf.pro_forma(md, on, in_force, prev, market.max_stale_sessions, members), label)
+                        pf.pro_forma(md, on, in_force, prev, pipeline.settings.max_stale_sessions, members), label)
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")

@@ -4,9 +4,10 @@ new code)."""
 import dagster as dg
 
 from russell_pipeline.defs.index.jobs import reviews_job
-from russell_pipeline.defs.partitions import RANGE_END, RANGE_START, reviews
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.partitions import reviews
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.planning import attempts, digests
+from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 from russell_pipeline.planning.stale import review_digests, review_out_of_date
 
 
@@ -26,7 +27,7 @@ def review_runs(store) -> list[tuple[str, str, str, str]]:
 
 @dg.sensor(name="stale_reviews", job=reviews_job, minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING)
-def stale_reviews_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+def stale_reviews_sensor(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
     """Weights, levels and pro-forma weights whose inputs changed (new market data, a new published calendar,
     new code).
 
@@ -34,7 +35,7 @@ def stale_reviews_sensor(context: dg.SensorEvaluationContext, lake: LakeResource
     old inputs and be asked for again on the next tick. A run whose inputs already failed (in a run
     of this sensor or of `build`), or whose run is still going, is not asked for again until they change.
     """
-    runs = review_runs(lake.lake())
+    runs = review_runs(pipeline.lake())
     if not runs:
         return dg.SkipReason("every review's weights, levels and pro-forma weights are up to date")
     weights = [r for r in runs if r[0] == "quarterly_weights"]

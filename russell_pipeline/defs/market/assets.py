@@ -8,7 +8,7 @@ import polars as pl
 
 from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
-from russell_pipeline.defs.resources import LakeResource, MarketSource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.commit import Staged, commit, reports_failure
 from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
@@ -34,27 +34,27 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
                 "market_fx, market_source).",
 )
 @reports_failure
-def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: MarketSource):
+def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
-    code = digests.CODE_VERSIONS["market_data"]
-    with lake.writing() as store:
+    code, folder = digests.CODE_VERSIONS["market_data"], pipeline.settings.market_data
+    with pipeline.writing() as store:
         listed = ingested_lists(store)
-        fingerprint = market.fingerprint(listed)
+        fingerprint = pipeline.fingerprint(listed)
         before = stored.previous(store, MARKET_KEY in store.lineage("market_data"), code)
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
         with store.scratch() as tmp:
             try:
-                if market.folder:
-                    source = f"folder {market.folder}"
-                    files = source_files(market.folder)
+                if folder:
+                    source = f"folder {folder}"
+                    files = source_files(folder)
                     label = provenance.market_file(files["prices"].name)
-                    updates = {name: stored.read_file(store, name, files.get(name), before, tmp, market.last_session(),
+                    updates = {name: stored.read_file(store, name, files.get(name), before, tmp, pipeline.last_session(),
                                                       code) for name in SCHEMAS}
                 else:
-                    end = market.end_date()
+                    end = pipeline.end_date()
                     source = f"SYNTHETIC feed to {end} (not real market data)"
                     label = provenance.SYNTHETIC
-                    updates = _synthetic(market, listed, end, before, tmp, code)
+                    updates = _synthetic(pipeline, listed, end, before, tmp, code)
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
             night = stored.plan(store, updates, before)
@@ -62,14 +62,14 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
             written = "; ".join(f"{name} {_years(years)}" for name, years in night.written.items() if years)
             inputs = digests.market_inputs(fingerprint)
             staged = [*night.staged, Staged("market_source", pl.DataFrame(
-                {"source": [source], "synthetic": [not market.folder], "last_price_date": [last],
+                {"source": [source], "synthetic": [not folder], "last_price_date": [last],
                  provenance.COLUMN: [label]},
                 schema={"source": pl.String, "synthetic": pl.Boolean, "last_price_date": pl.Date} | provenance.SCHEMA))]
             context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
             yield from commit(context, store, [], [], staged, {"market_data": {MARKET_KEY: inputs}}, {
                 "market_data": {
                     "source": source,
-                    "synthetic": not market.folder,
+                    "synthetic": not folder,
                     provenance.COLUMN: label,
                     "reviews": ", ".join(reviews),
                     "last_price_date": str(last),
@@ -81,21 +81,21 @@ def market_data(context: dg.AssetExecutionContext, lake: LakeResource, market: M
                 }}, data_version=inputs)
 
 
-def _synthetic(market: MarketSource, listed: pl.DataFrame, end: date, before: stored.Previous | None, tmp: Path,
+def _synthetic(pipeline: Pipeline, listed: pl.DataFrame, end: date, before: stored.Previous | None, tmp: Path,
                code: str) -> dict[str, stored.Update]:
     """The synthetic feed to `end`. Its past rows never change when it is extended, so with the same
     settings as the last run only the years from that run's end on are generated and validated."""
-    settings = digests.digest(market.synthetic_stocks, borrowed_tickers(listed, market.synthetic_stocks))
+    stocks = pipeline.settings.synthetic_stocks
+    settings = digests.digest(stocks, borrowed_tickers(listed, stocks))
     last = before.reads.get("prices") if before else None
     since = years = None
     if last and last["file"] == SYNTHETIC and last["sha256"] == settings and last["end_date"]:
         since = min(last["end_date"], end).replace(month=1, day=1)
         years = set(range(since.year, max(last["end_date"], end).year + 1))
     folder = tmp / SYNTHETIC
-    write_market_data(synthetic_market_data(end, listed, n_stocks=market.synthetic_stocks, since=since),
-                      folder)
+    write_market_data(synthetic_market_data(end, listed, n_stocks=stocks, since=since), folder)
     read = {"file": SYNTHETIC, "bytes": 0, "sha256": settings, "rows": 0, "code": code, "end_date": end}
-    return stored.read_generated(folder, tmp, market.last_session(), years, read)
+    return stored.read_generated(folder, tmp, pipeline.last_session(), years, read)
 
 
 def _years(years: list[int]) -> str:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import dagster as dg
 
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lib.calendar.sessions import NEW_YORK, expected_last_session
 
 
@@ -18,6 +18,6 @@ def current(latest: date | None, what: str) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset="market_data", description="The market data reaches the last NYSE session closed before "
                 "the 20:00 New York deadline (weekends and holidays need no new day). (WARN)")
-def market_current(lake: LakeResource) -> dg.AssetCheckResult:
-    source = lake.lake().read("market_source")
+def market_current(pipeline: dg.ResourceParam[Pipeline]) -> dg.AssetCheckResult:
+    source = pipeline.lake().read("market_source")
     return current(source["last_price_date"].max() if source is not None else None, "last_price_date")

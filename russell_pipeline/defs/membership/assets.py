@@ -7,11 +7,11 @@ import polars as pl
 
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
-from russell_pipeline.lib.membership.placement import review_dates
 from russell_pipeline.lib.membership.reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
 from russell_pipeline.lib.membership.revisions import REVISION_COLUMNS
 from russell_pipeline.lib.membership.vendor import unlisted_members
@@ -58,9 +58,9 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
     **lake_writer("membership"),
 )
 @reports_failure
-def membership(context: dg.AssetExecutionContext, lake: LakeResource):
+def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """One pass over every year's lists and review dates feeds the four membership tables."""
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         inputs, digest = membership_inputs(store)
         built = membership_tables(inputs["constituents"], inputs["constituent_changes"],
                                   inputs["source_documents"], inputs["recon_calendar"])

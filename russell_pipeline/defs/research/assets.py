@@ -5,7 +5,7 @@ import polars as pl
 
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
-from russell_pipeline.defs.resources import LakeResource
+from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import price_label
@@ -113,12 +113,12 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
     **lake_writer("research", recon_years),
 )
 @reports_failure
-def reconstitution_effect(context: dg.AssetExecutionContext, lake: LakeResource):
+def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """For each year: the normalized price path of every added and deleted symbol, the median and mean per
     group and the index's path, from an imported price file or the market data, each group labelled with
     the source of its prices (`synthetic` for the built-in feed)."""
     years = [int(k) for k in context.partition_keys]
-    with lake.writing() as store:
+    with pipeline.writing() as store:
         # The lists, dates and digests build plans with (planning/research.py), read under this lock.
         inputs, levels = year_inputs(store, years), store.read("index_levels")
         built = {y: _year(store, y, inputs[y], levels) for y in years}

@@ -27,6 +27,9 @@ from russell_pipeline.lib.documents.reading import (
 )
 from russell_pipeline.lib.errors import InputError
 
+# The facts a documents run reports its year under (defs/documents/assets.py), which `build` prints:
+# each document and its state, the corrections applied, and the entries that would settle unread lines.
+DOCUMENTS_FACT, CORRECTIONS_FACT, UNREAD_FACT = "partition_documents", "partition_corrections", "partition_unread_entries"
 SOURCE_COLUMNS = {
     "recon_year": pl.Int64,
     "path": pl.String,

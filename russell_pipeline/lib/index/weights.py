@@ -20,32 +20,6 @@ WEIGHT_COLUMNS: dict[str, pl.DataType] = {
     "price_date": pl.Date, "stale_sessions": pl.Int64, "shares_date": pl.Date, "currency": pl.String,
 }
 CONTRACT_COLUMNS = list(WEIGHT_COLUMNS)[:13]
-# The rebalance T of a review: the recon_close of the Russell review it follows, or where the calendar
-# dates none (March, September and December before 2016), the index's own `rebalance` event.
-REBALANCE = ((pl.col("event") == "recon_close")
-             & pl.col("review_type").is_in(["annual_reconstitution", "quarterly_ipo"])) | (pl.col("event") == "rebalance")
-
-
-def review_dates(calendar: pl.DataFrame) -> pl.DataFrame:
-    """review, cutoff_date, effective_date for every review with both a price cut-off and a rebalance."""
-
-    def event(rows: pl.DataFrame, alias: str) -> pl.DataFrame:
-        if "source" in rows.columns:  # published beats projected if both survived upstream
-            rows = rows.sort(pl.col("source") != "published", "date")
-        return rows.group_by("review", maintain_order=True).first().select("review", pl.col("date").alias(alias))
-
-    out = (
-        event(calendar.filter(pl.col("event") == "price_cutoff"), "cutoff_date")
-        .join(event(calendar.filter(REBALANCE), "effective_date"), on="review", how="inner")
-        .with_columns(pl.col("review").cast(pl.String), pl.col("cutoff_date", "effective_date").cast(pl.Date))
-        .sort("review")
-    )
-    bad = out.filter(pl.col("cutoff_date") > pl.col("effective_date"))
-    if not bad.is_empty():
-        r = bad.row(0, named=True)
-        raise ValueError(f"review {r['review']}: price cut-off {r['cutoff_date']} is after the "
-                         f"rebalance {r['effective_date']}")
-    return out
 
 
 def _latest(md: MarketData, table: str, key: str, cutoff: date) -> pl.DataFrame:

@@ -8,11 +8,14 @@ a year's digest does not depend on row order, and rows appended to a year add th
 
 A CSV source that only grew at its end is read from its previous end: the bytes read before are
 checked against their recorded sha256, and only the appended rows are validated (`csv_tail`).
+
+`market_days` keeps a running digest of the dated rows by day: what a period reads up to its end.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +28,7 @@ PARTITIONED = {"prices": "date", "shares": "date", "memberships": "review", "div
                "splits": "ex_date", "fx": "date"}
 DATED = {name: column for name, column in PARTITIONED.items() if name != "memberships"}
 DIGESTS_SCHEMA = {"table_name": pl.String, YEAR: pl.Int32, "rows": pl.Int64, "digest": pl.Int64}
+DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64}  # `market_days`
 _BLOCK = 1 << 20
 
 
@@ -67,6 +71,31 @@ def changed_years(before: pl.DataFrame, after: pl.DataFrame, years: set[int] | N
     new = {y: (r, d) for y, r, d in after.select(YEAR, "rows", "digest").iter_rows()}
     candidates = set(old) | set(new) if years is None else years
     return sorted(y for y in candidates if old.get(y) != new.get(y))
+
+
+def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame | None], before: pl.DataFrame | None = None,
+                years: Collection[int] = ()) -> pl.DataFrame:
+    """day -> a running digest of every dated market-data row up to that day (prices, shares,
+    dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that ends on day D depends on the value at D only, so
+    extending the data to later days leaves the digests of earlier periods unchanged.
+
+    With `before` (the stored table), `tables` hold only the rows of `years`: the days of those
+    years are summed again, every other day keeps its own sum from `before` (a night reads one year)."""
+    daily = [
+        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all().exclude("year"), pl.lit(name))
+                            .hash(seed=0).alias("h"))
+        .group_by("day").agg(pl.col("h").sum())
+        for name, col in DATED.items() if (table := tables.get(name)) is not None
+    ]
+    sums = pl.concat(daily).group_by("day").agg(pl.col("h").sum()).collect(engine="streaming")
+    if before is not None and before.height:
+        before = before.sort("day")
+        running = pl.col("digest").reinterpret(signed=False)
+        kept = before.select("day", (running - running.shift(1).fill_null(0)).alias("h"))  # wraps, as the sum did
+        sums = pl.concat([kept.filter(~pl.col("day").dt.year().is_in(list(years))), sums])
+    return (sums.group_by("day").agg(pl.col("h").sum()).sort("day")
+            .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
+            .cast(DAYS_SCHEMA))
 
 
 # ------------------------------------------------------------------ appended CSV files

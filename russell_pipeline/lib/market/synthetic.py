@@ -18,9 +18,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.calendar.sessions import LAST_DAY, sessions
-from russell_pipeline.lib.index.weights import review_dates
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
 
 N_SECTORS = 11
@@ -34,7 +34,7 @@ FIRST_MEMBERS = "2019-03"
 
 def review_cutoff(review: str) -> date:
     """The review's price cut-off from the calendar rules: one source of truth for dates."""
-    dates = review_dates(project_calendar(int(review[:4])))
+    dates = rebalance_dates(project_calendar(int(review[:4])))
     return dates.filter(pl.col("review") == review)["cutoff_date"][0]
 
 
@@ -108,7 +108,6 @@ def _log_prices(seed: int, st: _Stocks, n_days: int) -> np.ndarray:
     return st.logp0 + cum - at_listing - np.where(split, np.log(st.split_ratio), 0.0)
 
 
-DEFAULT_STOCKS = 1000  # the feed's stock count unless told (the `market` resource's too)
 # The lists whose symbols the feed may borrow: small- and micro-cap indexes (Russell 2000 and its
 # styles, Russell Microcap, Small Cap Completeness). A broad or large-cap list (Russell 3000, 1000,
 # Top 200, Midcap) names large caps, which the feed's small-cap index members must not wear.
@@ -184,7 +183,7 @@ def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarr
 
 
 def synthetic_market_data(
-    end: date, listed: pl.DataFrame | None = None, n_stocks: int = DEFAULT_STOCKS, seed: int = 20190101,
+    end: date, listed: pl.DataFrame | None = None, *, n_stocks: int, seed: int = 20190101,
     start: date = date(2018, 1, 2), since: date | None = None, members_from: str = FIRST_MEMBERS,
 ) -> MarketData:
     """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`, with stocks

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.sessions import next_session, previous_session
+from russell_pipeline.lib.calendar.reviews import review_dates
 
 STAGE_ORDER = {"preliminary": 0, "update": 1, "final": 2}
 # A list is dated within a quarter of the review it belongs to (preliminary lists come five weeks
@@ -23,8 +23,6 @@ STAGE_ORDER = {"preliminary": 0, "update": 1, "final": 2}
 # lacks its review and the document is reported, not placed on a neighbouring one.
 PLACEMENT_DAYS = 92
 
-REVIEW_COLUMNS = {"recon_year": pl.Int64, "review": pl.String, "review_type": pl.String,
-                  "recon_close": pl.Date, "effective_date": pl.Date}
 DOCUMENT_COLUMNS = {"recon_year": pl.Int64, "index_name": pl.String, "kind": pl.String, "stage": pl.String,
                     "as_of_date": pl.Date, "sha256": pl.String, "path": pl.String, "rows": pl.Int64}
 ROW_COLUMNS = {"recon_year": pl.Int64, "index_name": pl.String, "kind": pl.String, "stage": pl.String,
@@ -37,24 +35,6 @@ TRACE = {"sha256": pl.String, "path": pl.String, "page": pl.Int64, "line": pl.In
 def trace(prefix: str, row: dict | None) -> dict:
     """The TRACE fields of a document row as `<prefix>_sha256`, ... (all null without a row)."""
     return {f"{prefix}_{k}": (row or {}).get(k) for k in TRACE}
-
-
-def review_dates(calendar: pl.DataFrame) -> pl.DataFrame:
-    """Every review's recon_close and effective date (the open after it), in effective order.
-
-    A calendar giving only one of the two (a published schedule before the rules' era) gets the
-    other from the NYSE sessions."""
-    key = ["recon_year", "review", "review_type"]
-
-    def event(name: str) -> pl.DataFrame:
-        return (calendar.filter(pl.col("event") == name).group_by(key).agg(pl.col("date").min().alias(name)))
-
-    both = event("recon_close").join(event("effective_open"), on=key, how="full", coalesce=True)
-    rows = [(r["recon_year"], r["review"], r["review_type"],
-             r["recon_close"] or previous_session(r["effective_open"] - timedelta(days=1)),
-             r["effective_open"] or next_session(r["recon_close"]))
-            for r in both.iter_rows(named=True)]
-    return pl.DataFrame(rows, schema=REVIEW_COLUMNS, orient="row").sort("effective_date", "review_type")
 
 
 def document_rows(constituents: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
@@ -89,7 +69,8 @@ def place_lists(lists: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
     belongs to its year's annual reconstitution."""
     tolerance, columns = timedelta(days=PLACEMENT_DAYS), [*lists.columns, "review_year", *PLACEMENT]
     dated = lists.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date")
-    right = reviews.select(pl.col("recon_year").alias("review_year"), *PLACEMENT, "recon_close")
+    right = reviews.drop_nulls("recon_close").select(pl.col("recon_year").alias("review_year"), "review", "review_type",
+                                                     pl.col("effective_open").alias("effective_date"), "recon_close")
     members = dated.filter(pl.col("kind") == "membership").join_asof(
         right.sort("recon_close"), left_on="as_of_date", right_on="recon_close", strategy="backward",
         tolerance=tolerance)
@@ -193,8 +174,8 @@ def index_steps(rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame)
                     step.membership_source = row | {"page": None, "line": None}
             found.setdefault(r["symbol"], row)
         first = min(s.effective_date for s in steps.values())
-        undocumented = [Step(r["review"], r["review_type"], r["effective_date"])
-                        for r in reviews.filter((pl.col("effective_date") > first)
+        undocumented = [Step(r["review"], r["review_type"], r["effective_open"])
+                        for r in reviews.filter((pl.col("effective_open") > first)
                                                 & (pl.col("review_type") != "quarterly_ipo")).iter_rows(named=True)
                         if (r["review"], r["review_type"]) not in steps]
         yield index, sorted([*steps.values(), *undocumented], key=lambda s: (s.effective_date, s.review_type))

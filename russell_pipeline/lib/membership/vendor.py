@@ -31,8 +31,8 @@ def unlisted_members(memberships: pl.DataFrame, in_force: pl.DataFrame,
                      reviews: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(UNLISTED_COLUMNS: each market-data member absent from a published index it belongs to, on its
     review's effective date; COMPARED_COLUMNS: per review and published index, whether a complete
-    list covered that date). `memberships`: review, index, symbol; `reviews`: placement.review_dates."""
-    dates = reviews.group_by("review").agg(pl.col("effective_date").min().alias("on_date"))
+    list covered that date). `memberships`: review, index, symbol; `reviews`: lib/calendar/reviews.py `review_dates`."""
+    dates = reviews.drop_nulls("effective_open").group_by("review").agg(pl.col("effective_open").min().alias("on_date"))
     members = (memberships.select("review", "index", "symbol").unique()
                .with_columns(list_index=pl.col("index").replace_strict(CONTAINED_IN, default=[],
                                                                        return_dtype=pl.List(pl.String)))

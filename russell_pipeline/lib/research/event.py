@@ -15,9 +15,10 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.market.provenance import COLUMN
-from russell_pipeline.lib.membership.placement import place_lists, review_dates
+from russell_pipeline.lib.membership.placement import place_lists
 
 GROUPS = ("addition", "deletion")
 INDEX_GROUP = "index"

@@ -1,0 +1,71 @@
+"""Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "russell_pipeline"
+
+# Top to bottom. Prefixes side by side in one layer import neither each other nor anything above.
+LAYERS = [
+    ("russell_pipeline.cli",),
+    ("russell_pipeline.planning.build",),
+    ("russell_pipeline.planning.runs",),
+    ("russell_pipeline.definitions",),
+    ("russell_pipeline.defs",),
+    ("russell_pipeline.planning",),
+    ("russell_pipeline.lake",),
+    ("russell_pipeline.settings",),
+    ("russell_pipeline.lib.research",),
+    ("russell_pipeline.lib.index", "russell_pipeline.lib.membership", "russell_pipeline.lib.fetch"),
+    ("russell_pipeline.lib.market",),
+    ("russell_pipeline.lib.calendar",),
+    ("russell_pipeline.lib.documents",),
+    ("russell_pipeline.lib",),
+]
+
+
+def _place(module: str) -> tuple[int, str] | None:
+    """(layer index, prefix) of the longest prefix `module` falls under; None outside every layer."""
+    found = [(len(prefix), i, prefix) for i, prefixes in enumerate(LAYERS) for prefix in prefixes
+             if module == prefix or module.startswith(prefix + ".")]
+    return max(found)[1:] if found else None
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(node: ast.AST, modules: set[str]) -> list[str]:
+    """The package modules an import statement names (`from pkg import module` names the module)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                for a in node.names]
+    return []
+
+
+def _modules() -> dict[str, Path]:
+    return {_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if p != PACKAGE / "__init__.py"}
+
+
+def test_every_module_is_in_a_layer():
+    outside = [name for name in _modules() if _place(name) is None]
+    assert not outside, f"in no layer: {outside}"
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    modules = _modules()
+    wrong = []
+    for name, path in modules.items():
+        here = _place(name)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):  # function-level imports too
+            for target in _imported(node, set(modules)):
+                there = _place(target) if target.startswith("russell_pipeline.") else None
+                if there is not None and (there[0] < here[0] or (there[0] == here[0] and there[1] != here[1])):
+                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: imports {target} "
+                                 f"({there[1]} is not below {here[1]})")
+    assert not wrong, "\n".join(wrong)
