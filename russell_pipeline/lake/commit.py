@@ -49,7 +49,8 @@ import polars as pl
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.store import LINEAGE, WRITTEN, Lake
+from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
+from russell_pipeline.lake.store import Lake
 
 Level = Literal["block", "error", "warn"]
 # The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and

@@ -7,8 +7,9 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
+from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published

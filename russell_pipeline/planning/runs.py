@@ -27,7 +27,8 @@ from russell_pipeline.defs.resources import mark_dead_runs_failed
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake.market import WRITTEN_FACT
-from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests, research, stale
 from russell_pipeline.planning.keys import review_keys, year_keys
 from russell_pipeline.settings import Settings

@@ -13,7 +13,6 @@ from russell_pipeline.defs.partitions import (
 )
 from russell_pipeline.defs.resources import LakeResource, MarketSource
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
-from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
     last_close,
     market_source,
@@ -24,7 +23,7 @@ from russell_pipeline.lake.tables import (
     stored_state,
 )
 from russell_pipeline.lib import table_checks
-from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
