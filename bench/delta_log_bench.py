@@ -21,7 +21,8 @@ from pathlib import Path
 import polars as pl
 from deltalake import DeltaTable, write_deltalake
 
-from russell_pipeline.lake.store import CHECKPOINT_EVERY, Lake
+from russell_pipeline.lake.delta import CHECKPOINT_EVERY
+from russell_pipeline.lake.store import Lake
 
 
 def _open_ms(uri: str, repeat: int = 15) -> float:

@@ -393,15 +393,12 @@ def _latest_session():
 def cmd_import_prices(args, settings: Settings) -> int:
     """Validate a price file and store it as `research_prices` (what `reconstitution_effect` reads)."""
     from russell_pipeline.defs.research.assets import RESEARCH_PRICES
-    from russell_pipeline.lake import checksums
+    from russell_pipeline.lake.commit import Staged, write_and_publish
     from russell_pipeline.lib.research.prices import read_price_file
 
     found = read_price_file(args.file, _latest_session())
     lake = _lake(settings)
-    with lake.locked():  # one writer; the files' checksums recorded as a commit records them
-        lake.write(RESEARCH_PRICES, found.prices.with_columns(source=pl.lit(Path(args.file).name)), publish=False)
-        checksums.record(lake, [RESEARCH_PRICES])
-    lake.publish()
+    write_and_publish(lake, Staged(RESEARCH_PRICES, found.prices.with_columns(source=pl.lit(Path(args.file).name))))
     p = found.prices
     print(f"{args.file}: {found.layout} layout, {p.height} closes of {p['symbol'].n_unique()} symbols, "
           f"{p['date'].min()}..{p['date'].max()}: stored as {RESEARCH_PRICES} (replacing any earlier import); "

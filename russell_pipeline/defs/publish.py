@@ -9,7 +9,7 @@ so a reader sees all tables as those runs left them, or all as they were before.
 import dagster as dg
 
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.store import LakeError
+from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning.attempts import GOING
 
 

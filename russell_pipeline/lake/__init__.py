@@ -1,1 +1,1 @@
-"""The lake: Delta tables and the DuckDB warehouse (store.py), the one write path of the assets (commit.py)."""
+"""The lake: Delta tables and the DuckDB warehouse (`Lake`, store.py), the one write path (commit.py)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 import polars as pl
@@ -22,10 +23,28 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from russell_pipeline.lake import remote
-from russell_pipeline.lake.store import CHECKSUMS, LINEAGE, WRITTEN, Damage, Lake
+from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
+from russell_pipeline.lake.store import Lake
 
+# Per table: each data file of its current version as its commit left it (bytes, a stamp of size and
+# modification time, sha256). `check` compares the files with it: a file changed in place after
+# its commit (flipped bytes, a truncation, a stray writer) is found and its partition rebuilt.
+CHECKSUMS = "file_checksums"
 SCHEMA = {"table_name": pl.String, "path": pl.String, "bytes": pl.Int64, "stamp": pl.String, "sha256": pl.String}
 BOOKKEEPING = (LINEAGE, WRITTEN)  # partitioned by asset: a damaged file there forgets that asset
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A data file of a table's current version that is not what its commit wrote."""
+
+    table: str
+    path: str  # as the table's log names it, relative to the table's folder
+    partition: dict[str, str]  # the file's hive partition values ({} for an unpartitioned table)
+    problem: str
+
+    def line(self, lake: Lake) -> str:
+        return f"{lake.tables / self.table / self.path}: {self.problem}"
 
 
 def data_files(dt: DeltaTable) -> dict[str, tuple[int, dict[str, str]]]:

@@ -13,6 +13,10 @@ them, and hands both to `commit`, which
    the checksum of every new data file (lake/checksums.py: a file changed later is rebuilt);
 5. attaches each partition's own facts to its materialization.
 
+Steps 3 and 4 are `write_staged`, the lake's one table write: the two writes that are no asset's
+`commit`, the fetch manifest and `import-prices`'s `research_prices`, go through it too
+(`write_and_publish`).
+
 It does not publish the warehouse: readers see one build's tables or the previous build's, never a
 mix. `build` publishes once when it ends (its runs carry the `russell/build` tag); any other run (the
 UI, a sensor, the schedule) is published by the `publish_warehouse` sensor once no run is going
@@ -49,7 +53,8 @@ import polars as pl
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.store import LINEAGE, WRITTEN, Lake
+from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
+from russell_pipeline.lake.store import Lake
 
 Level = Literal["block", "error", "warn"]
 # The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and
@@ -229,15 +234,7 @@ def commit(
     if failed:
         refuse("blocking check failed, nothing written (the stored partitions stay): "
                + "; ".join(_why(r) for r in failed))
-    with store.locked():
-        for s in staged:
-            store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
-        for asset in lineage:  # the versions this write left: a later change by anything else shows
-            store.record_written(asset, [s.table for s in staged])
-        for asset, digests in lineage.items():
-            store.record_lineage(asset, digests)
-        # What each file holds, so a byte changed later is found (lake/checksums.py).
-        checksums.record(store, [*(s.table for s in staged), WRITTEN, LINEAGE])
+    write_staged(store, staged, lineage)
     partitioned = context.assets_def.partitions_def is not None
     version = dg.DataVersion(data_version) if data_version else None
     rows = _rows_per_partition(staged) if partitioned else {}
@@ -256,6 +253,29 @@ def commit(
             yield dg.AssetObservation(asset_key=asset, partition=key, description=text)
         if empty:
             context.log.info("\n".join(empty))  # one event in the run's log, not one per partition
+
+
+def write_staged(store: Lake, staged: list[Staged], lineage: dict[str, dict[str, str]]) -> None:
+    """Write `staged` under the writer lock (each one Delta commit replacing exactly its partitions), then
+    record the versions it left and `lineage` ({asset: {partition: digest}}) for each asset, then the
+    checksum of every data file of the tables written. The warehouse is not published."""
+    with store.locked():
+        for s in staged:
+            store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
+        for asset in lineage:  # the versions this write left: a later change by anything else shows
+            store.record_written(asset, [s.table for s in staged])
+        for asset, digests in lineage.items():
+            store.record_lineage(asset, digests)
+        # What each file holds, so a byte changed later is found (lake/checksums.py).
+        checksums.record(store, [*(s.table for s in staged), *((WRITTEN, LINEAGE) if lineage else ())])
+
+
+def write_and_publish(store: Lake, staged: Staged) -> None:
+    """One table written with no checks or lineage (the fetch manifest, an imported price file): through
+    `write_staged`, then published, so readers see it at once."""
+    with store.locked():
+        write_staged(store, [staged], {})
+        store.publish()
 
 
 def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:

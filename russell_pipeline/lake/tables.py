@@ -7,8 +7,9 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
+from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
@@ -176,10 +177,13 @@ def fetch_years(lake: Lake, years: list[int], registry: list[Published], client:
                 report: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
     """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
     partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
+    # Imported here: the write path imports Dagster, which the readers of this module need not.
+    from russell_pipeline.lake.commit import Staged, write_and_publish
+
     outcomes, manifest = fetch_all(lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years),
                                    report)
     lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
-    lake.write(MANIFEST, manifest, "recon_year", years)
+    write_and_publish(lake, Staged(MANIFEST, manifest, "recon_year", years))
     return outcomes
 
 

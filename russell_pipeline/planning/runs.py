@@ -25,9 +25,10 @@ import dagster as dg
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake.market import WRITTEN_FACT
-from russell_pipeline.lake.store import Lake, LakeError
+from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
+from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests, research, stale
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
 from russell_pipeline.planning.sqlite_events import fewer_syncs

@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.defs.fetch.assets import published_documents
+from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import fetch_years
 from russell_pipeline.lib.calendar.rules import project_calendar
@@ -484,6 +485,7 @@ def test_fetch_stores_the_published_bytes_then_downloads_nothing_again(mirror, l
         ("ru3000_membershiplist_20220624_0.pdf", None, "membership_list", date(2022, 6, 24)),
         (ADDITIONS_2023, "final", "additions", date(2023, 6, 23)),
         (DELETIONS_2023, "final", "deletions", date(2023, 6, 23))]
+    assert checksums.check(lake)[:2] == ([], [])  # the manifest's files recorded as every commit's are
     # Idempotent: a file whose sha256 the manifest knows is not requested again.
     requests = mirror.total()
     again = fetch_years(lake, [2016, 2022, 2023], docs, client(mirror))

@@ -11,7 +11,8 @@ import dagster as dg
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.publish import publish_warehouse
-from russell_pipeline.lake.store import LOCK, Lake
+from russell_pipeline.lake.lock import LOCK
+from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.conftest import resources_for
 
 HOLD = textwrap.dedent("""

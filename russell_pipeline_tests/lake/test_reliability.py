@@ -222,7 +222,8 @@ def test_a_damaged_lineage_file_makes_its_asset_out_of_date(tmp_path):
 
 READER = textwrap.dedent("""
     import sys, time
-    from russell_pipeline.lake.store import Lake, LakeError
+    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lib.errors import LakeError
     lake, stop, reads, errors = Lake(sys.argv[1]), sys.argv[2], 0, []
     import os
     while not os.path.exists(stop):

@@ -16,7 +16,9 @@ import polars as pl
 import pytest
 from deltalake.exceptions import DeltaError
 
-from russell_pipeline.lake.store import CHECKPOINT_EVERY, Lake, LakeError
+from russell_pipeline.lake.delta import CHECKPOINT_EVERY
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.errors import LakeError
 
 
 def _frame(year: int, names: list[str]) -> pl.DataFrame:
@@ -315,14 +317,14 @@ def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(
     """By construction, not by the filter: with the filter made to let everything through, a COPY into
     the lake (a new file, a Delta log entry, a data file) fails in the query's process and the lake is
     as it was. The same COPY on a connection outside that process writes, so the test can fail."""
-    from russell_pipeline.lake import store
+    from russell_pipeline.lake import query
     from russell_pipeline.lib.sandbox import landlock_abi
 
     if not landlock_abi():
         pytest.skip("this kernel has no Landlock")
     lake = Lake(tmp_path)
     lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
-    monkeypatch.setattr(store, "_reads_only", lambda statement: True)  # a hole in the statement filter
+    monkeypatch.setattr(query, "_reads_only", lambda statement: True)  # a hole in the statement filter
     copy = f"COPY (SELECT 'x' AS name, 2020 AS recon_year) TO '{tmp_path / target}' (FORMAT csv)"
     with pytest.raises(LakeError, match="(?i)permission denied"):
         lake.query(copy)

@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from russell_pipeline.lake.store import MACROS
+from russell_pipeline.lake.warehouse import MACROS
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.documents import ingest
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS

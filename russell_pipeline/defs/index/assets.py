@@ -13,7 +13,6 @@ from russell_pipeline.defs.partitions import (
 )
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
-from russell_pipeline.lake.store import LakeError
 from russell_pipeline.lake.tables import (
     last_close,
     market_source,
@@ -25,7 +24,7 @@ from russell_pipeline.lake.tables import (
 )
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
-from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown

@@ -1,0 +1,235 @@
+"""The lake's tables: Delta Lake tables under `<lake>/lake/<table>/`, written and read.
+
+Why Delta Lake rather than our own staging folders: a partition is replaced by one commit to the
+table's log, so every reader (the DuckDB views, polars) sees the files of one version, the old
+partition or the new one, never a mix and never a half-written file. A write killed at any point
+leaves only data files that no log entry names: invisible by construction, and removed by
+`vacuum` once they are older than the retention. The same holds on object stores, where renames
+are not atomic. Data files are plain Parquet in hive folders (`<column>=<key>/`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError, TableNotFoundError
+
+from russell_pipeline.lake import remote
+from russell_pipeline.lake.lock import WriterLock
+from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.settings import fault_point
+
+# A table's log gets a checkpoint every this many commits: opening a table reads its last checkpoint
+# and the commits after it, so a table a build commits to several times a night (lineage, written
+# versions, the market record) opens as fast after a year of nights as on the first.
+CHECKPOINT_EVERY = 10
+
+
+def fault(table: str, point: str) -> None:
+    """Fault injection for the crash tests: `RUSSELL_FAULT=<table>:<point>` kills the process there."""
+    if fault_point() == f"{table}:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _batches(table: str, data: pl.DataFrame | pl.LazyFrame) -> pa.RecordBatchReader:
+    """The rows as a stream the Delta writer pulls from, a LazyFrame chunk by chunk (any size in
+    bounded memory). Its end is the `data_written` fault point: every row handed over, files being
+    finished, nothing committed yet."""
+    schema = pl.DataFrame(schema=_schema(data)).to_arrow().schema
+
+    def stream():
+        # A frame in memory goes as one batch: the Delta writer interleaves the batches of a stream, so
+        # only then is the file's row order the frame's (the same rows give the same file). A LazyFrame
+        # streams in batches (bounded memory); its files' row order is not defined.
+        chunks = data.collect_batches() if isinstance(data, pl.LazyFrame) else [data.rechunk()]
+        for chunk in chunks:
+            yield from chunk.to_arrow().cast(schema).to_batches()
+        fault(table, "data_written")
+
+    return pa.RecordBatchReader.from_batches(schema, stream())
+
+
+def _schema(data: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
+    return data.collect_schema() if isinstance(data, pl.LazyFrame) else data.schema
+
+
+def _literal(value: object) -> str:
+    """A partition key as a SQL literal for a Delta predicate (keys are ints or plain strings)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"partition key {value!r} must be an int or a string")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+class Tables(WriterLock):
+    """The Delta tables under `tables` (a folder, or `location`/lake on an object store with `options`),
+    one commit per write under the writer lock; part of `Lake` (store.py), whose `publish`
+    (warehouse.py) a write calls unless told not to."""
+
+    tables: Path
+    options: dict
+    _pinned: dict[str, DeltaTable | None] | None  # `pinned`: the tables opened so far
+
+    def uri(self, table: str) -> str:
+        return f"{self.location}/lake/{table}" if self.location else str((self.tables / table).absolute())
+
+    @contextmanager
+    def pinned(self) -> Iterator[Self]:
+        """Hold the writer lock, and open each table once while it is held: a build asks the same
+        tables several times (what is out of date, the file check, the vacuum, the warehouse), and
+        with the lock no other process can commit in between. A commit through this object opens the
+        tables it committed to afresh when next asked; a commit through another object in this
+        process (a Dagster run's) would not be seen, so only stretches in which this object alone
+        commits are pinned."""
+        with self.locked():
+            outer = self._pinned is None
+            if outer:
+                self._pinned = {}
+            try:
+                yield self
+            finally:
+                if outer:
+                    self._pinned = None
+
+    def _unpin(self, tables: Iterable[str]) -> None:
+        """Before a commit to `tables`: they are opened afresh, at their new versions, when next asked."""
+        if self._pinned is not None:
+            for table in tables:
+                self._pinned.pop(table, None)
+
+    def delta(self, table: str) -> DeltaTable | None:
+        """The Delta table at its current version (inside `pinned`, as first opened there), None when it
+        does not exist; a log that cannot be read is one LakeError naming the table and the repair (its
+        asset is rebuilt once the folder is out of the way)."""
+        if self._pinned is not None and table in self._pinned:
+            return self._pinned[table]
+        dt = self._open(table)
+        if self._pinned is not None:
+            self._pinned[table] = dt
+        return dt
+
+    def _open(self, table: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.uri(table), storage_options=self.options)
+        except TableNotFoundError:
+            return None
+        except DeltaError as err:
+            reason = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+            raise LakeError(f"{self.uri(table)}: its Delta log cannot be read ({reason}); move the folder out of the "
+                            "lake (or restore it from a copy) and run `russell-pipeline build`: the table is "
+                            "rebuilt from its inputs") from None
+
+    def write(
+        self,
+        table: str,
+        df: pl.DataFrame | pl.LazyFrame,
+        partition_column: str | None = None,
+        keys: Iterable[object] | None = None,
+        publish: bool = True,
+    ) -> None:
+        """Replace exactly the given partitions of `table` (or the whole unpartitioned table) in one commit.
+
+        A LazyFrame is streamed into the table chunk by chunk, so its size is not bounded by memory.
+        The pipeline writes through lake/commit.py, which records what each write left.
+        """
+        schema = _schema(df)
+        nulls = [c for c, t in schema.items() if t == pl.Null]
+        if nulls:
+            raise ValueError(f"{table}: columns {nulls} have no type; cast them to the table's schema")
+        options: dict = {"mode": "overwrite"}
+        if partition_column is not None:
+            lazy = df.lazy()
+            if keys is None:
+                keys = lazy.select(pl.col(partition_column).unique().sort()).collect()[partition_column]
+            keys = list(keys)
+            stray = lazy.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys])).head(1)
+            stray = stray.collect()
+            if stray.height:
+                raise ValueError(f"{table}: rows outside the partitions being written: {stray.row(0)}")
+            if not keys and self.delta(table) is not None:
+                return  # nothing to replace (a new table is still made, empty)
+            options |= {"partition_by": [partition_column]}
+            if keys:
+                options["predicate"] = f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'
+        with self.locked():
+            stored = self.scan(table)
+            # A table stored with other partitions (its layout changed) is rewritten whole from the rows given.
+            moved = stored is not None and partition_column is not None and \
+                partition_column not in self.delta(table).metadata().partition_columns
+            if stored is not None and (stored.collect_schema() != schema or moved):
+                # The code changed the table's columns: rewrite the table in the new shape in the same
+                # single commit (other partitions keep their rows, new columns are null for them).
+                if partition_column is not None and not moved:
+                    kept = stored.filter(~pl.col(partition_column).is_in(keys))
+                    df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
+                options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
+            self._unpin([table])
+            write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
+            fault(table, "committed")
+            self._checkpoint(table, 1)
+            if publish:
+                self.publish()
+
+    def read(
+        self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None,
+        without: Iterable[object] | None = None,
+    ) -> pl.DataFrame | None:
+        """The table's rows (of the given partitions; or of every partition but `without`, whose files are
+        not opened: a step rewriting them never reads them), or None when the table does not exist."""
+        scan = self.scan(table)
+        if scan is None:
+            return None
+        if partition_column is not None and keys is not None:
+            scan = scan.filter(pl.col(partition_column).is_in(list(keys)))
+        if partition_column is not None and without is not None:
+            scan = scan.filter(~pl.col(partition_column).is_in(list(without)))
+        return scan.collect()
+
+    def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
+        """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
+        dt = self.delta(table)
+        if dt is None:
+            return None
+        if version is None:  # the version just opened (its options carry the object store's)
+            return pl.scan_delta(dt)
+        return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
+
+    def version(self, table: str) -> int | None:
+        """The table's current Delta version; None when it is missing or its log cannot be read."""
+        try:
+            dt = self.delta(table)
+        except (LakeError, OSError):
+            return None
+        return None if dt is None else dt.version()
+
+    def table_names(self) -> list[str]:
+        if self.location:
+            return remote.delta_tables(f"{self.location}/lake")
+        if not self.tables.is_dir():
+            return []
+        return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
+
+    def readable_tables(self) -> dict[str, DeltaTable]:
+        """Every table whose Delta log can be read. One that cannot is left out (no view, no vacuum)
+        until it is repaired: `build` names it in one line (`changed_outside`, and its asset's failure)."""
+        out = {}
+        for name in self.table_names():
+            try:
+                out[name] = self.delta(name)
+            except LakeError:
+                continue
+        return out
+
+    def _checkpoint(self, table: str, commits: int) -> None:
+        """A checkpoint of the table's log when its last `commits` commits reached a multiple of
+        CHECKPOINT_EVERY (written beside the commits: a reader sees it, or the commits alone)."""
+        dt = self.delta(table)
+        if dt.version() % CHECKPOINT_EVERY < commits:
+            dt.create_checkpoint()

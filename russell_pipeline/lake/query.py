@@ -1,0 +1,114 @@
+"""The untrusted query surface (`russell-pipeline query`): one read-only statement against the
+warehouse views, checked by DuckDB's parse, then answered in a child process that cannot write."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from russell_pipeline.lake import remote
+from russell_pipeline.lake.warehouse import Warehouse
+from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.lib.sandbox import forbid_writes, run_in_child
+
+
+def _explained(statement) -> tuple[str | None, bool]:
+    """(the statement an EXPLAIN explains, whether it asks to ANALYZE it), from DuckDB's own tokens."""
+    sql = statement.query
+    every = duckdb.tokenize(sql)
+    spans = [(at, sql[at:nxt].strip().lower(), kind)
+             for (at, kind), (nxt, _) in zip(every, [*every[1:], (len(sql), None)])]
+    tokens = [at for at, _, kind in spans if kind != duckdb.token_type.comment]
+    words = [word for _, word, kind in spans if kind != duckdb.token_type.comment]
+    if len(tokens) < 2 or words[0] != "explain":
+        return None, False
+    i = 1
+    if words[1] == "(":  # EXPLAIN (option, ...) statement
+        close = words.index(")", 1) if ")" in words[1:] else len(words) - 1
+        options, i = words[2:close], close + 1
+    else:
+        options = []
+        while i < len(words) and words[i] in ("analyze", "analyse"):
+            options.append(words[i])
+            i += 1
+    inner = sql[tokens[i]:] if i < len(tokens) else None
+    return inner, any(o in ("analyze", "analyse") for o in options)
+
+
+def _reads_only(statement) -> bool:
+    """A SELECT, or an EXPLAIN (never EXPLAIN ANALYZE, which runs what it explains) of one SELECT:
+    decided by DuckDB's parse of the statement, not by its text."""
+    if statement.type == duckdb.StatementType.SELECT:
+        return True
+    if statement.type != duckdb.StatementType.EXPLAIN:
+        return False
+    inner, analyze = _explained(statement)
+    if analyze or inner is None:
+        return False
+    try:
+        explained = duckdb.extract_statements(inner)
+    except duckdb.Error:
+        return False
+    return len(explained) == 1 and explained[0].type == duckdb.StatementType.SELECT
+
+
+def _kind(statement) -> str:
+    if statement.type == duckdb.StatementType.EXPLAIN:
+        inner, analyze = _explained(statement)
+        try:
+            kinds = ", ".join(s.type.name for s in duckdb.extract_statements(inner)) if inner else "nothing"
+        except duckdb.Error:
+            kinds = "a statement DuckDB cannot parse"
+        return f"EXPLAIN{' ANALYZE' if analyze else ''} of {kinds}"
+    return statement.type.name
+
+
+class Query(Warehouse):
+    """Read-only statements of a user's, answered in a sandboxed child; part of `Lake` (store.py)."""
+
+    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
+        """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views.
+
+        The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
+        in a child process the kernel forbids to change any file but its own spill folder
+        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written."""
+        if self.location:
+            self._fetch_warehouse()  # the child reads this copy
+        if not self.warehouse.exists():
+            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+        try:
+            statements = duckdb.extract_statements(sql)  # parsing needs no catalog
+        except duckdb.Error as err:
+            raise LakeError(f"query: {' '.join(str(err).split())}") from None
+        if len(statements) != 1 or not _reads_only(statements[0]):
+            kinds = ", ".join(_kind(s) for s in statements) or "nothing"
+            raise LakeError(f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
+                            f"allowed (got {kinds}); the query surface is read-only")
+        spill = Path(tempfile.mkdtemp(prefix="russell-query-"))
+        try:
+            outcome = run_in_child(self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill))
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        if outcome.kind == "ok":
+            return pl.from_arrow(outcome.value)
+        if outcome.kind == "error" and isinstance(outcome.value, LakeError):
+            raise outcome.value
+        if outcome.kind == "error":
+            raise LakeError(f"query: {' '.join(str(outcome.value).split())}")
+        raise LakeError(f"query: the process answering it died (signal {outcome.value})")
+
+    def _sandbox(self, spill: Path) -> None:
+        """In the query's child: no file but `spill` can change; an object store's client is made anew
+        (the parent's belongs to its own process)."""
+        remote.filesystem.cache_clear()
+        forbid_writes([spill])
+
+    def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:
+        """The statement's rows, in the child (the parent has fetched the warehouse already)."""
+        with self.connect(spill, fetch=False) as con:
+            return con.sql(sql, params=params).to_arrow_table()

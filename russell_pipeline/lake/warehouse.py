@@ -1,0 +1,219 @@
+"""The DuckDB warehouse: `warehouse.duckdb`, one view per lake table, published in one swap.
+
+`warehouse.duckdb` holds one view per table over the files of its current version, with paths
+relative to the lake (`lake_root`, default the working directory), so a copied lake reads its
+own files. A new one is made from a copy of the old (only the views of changed tables made again)
+and swapped in by rename: a process reading the old file keeps its snapshot (whose files outlive
+the retention), and no reader can block a writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from russell_pipeline.lake import remote
+from russell_pipeline.lake.delta import Tables, fault
+from russell_pipeline.lib.errors import LakeError
+
+WAREHOUSE = "warehouse.duckdb"
+REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
+# Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
+MACROS = Path(__file__).parent / "macros"
+_DUCKDB_TYPES = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "short": "SMALLINT",
+                 "byte": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
+                 "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
+
+
+def _duckdb_type(table: str, column: str, delta_type) -> str:
+    """The DuckDB type of a Delta column (the lake's tables hold primitive columns only)."""
+    name = getattr(delta_type, "type", None)
+    if name in _DUCKDB_TYPES:
+        return _DUCKDB_TYPES[name]
+    if isinstance(name, str) and name.startswith("decimal"):
+        return name.upper()
+    raise TypeError(f"{table}.{column}: column type {delta_type} has no view mapping")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Warehouse(Tables):
+    """The views of the lake's tables in `warehouse` (a local file; an object-store lake's copy of its
+    published one), and read-only connections to it; part of `Lake` (store.py)."""
+
+    warehouse: Path
+
+    @property
+    def lake_root(self) -> str:
+        """What the warehouse's relative paths hang from (the `lake_root` variable)."""
+        return self.location or str(self.root.absolute())
+
+    def _view_sql(self, table: str, dt: DeltaTable) -> str:
+        fields = [(f.name, _duckdb_type(table, f.name, f.type)) for f in dt.schema().fields]
+        # (from_stream, not pa.table: that probes for pandas, a second's import.)
+        adds = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
+        files = [f"lake/{table}/{unquote(p)}" for p in adds.column("path").to_pylist()]
+        if not files:  # an empty table still answers with its columns and types
+            cols = ", ".join(f'CAST(NULL AS {t}) AS "{name}"' for name, t in fields)
+            return f'CREATE VIEW "{table}" AS SELECT {cols} WHERE false'
+        parts = dt.metadata().partition_columns
+        hive = ""
+        if parts:
+            types = dict(fields)
+            hive = ", hive_partitioning = true, hive_types = {" + ", ".join(
+                f"{_quote(c)}: {_quote(types[c])}" for c in parts) + "}"
+        columns = ", ".join(f'"{name}"' for name, _ in fields)
+        # Paths are relative to the lake: `SET VARIABLE lake_root = '<folder>'`, or run from inside it.
+        paths = ", ".join(f"coalesce(getvariable('lake_root'), '.') || '/' || {_quote(f)}" for f in files)
+        return (f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
+                f"union_by_name = true{hive})")
+
+    def published_versions(self) -> dict[str, int]:
+        """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
+        return {name: version for name, (version, _) in self._published_views().items()}
+
+    def _published_views(self) -> dict[str, tuple[int, str | None]]:
+        """Table -> (Delta version, digest of its view) in the current warehouse file; the digest is
+        None in a file from before the registry kept them (then `publish` makes every view again)."""
+        if self.location and not self._fetch_warehouse():
+            return {}
+        if not self.warehouse.exists():
+            return {}
+        try:
+            with duckdb.connect(str(self.warehouse), read_only=True) as con:
+                cursor = con.execute(f"SELECT * FROM {REGISTRY}")
+                columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
+        except duckdb.Error:
+            return {}
+        return {(row := dict(zip(columns, values)))["table_name"]: (row["version"], row.get("definition"))
+                for values in rows}
+
+    def published(self, table: str) -> pl.DataFrame | None:
+        """The table as readers see it: at the version of the last published snapshot (None if none)."""
+        version = self.published_versions().get(table)
+        return None if version is None else self.scan(table, version).collect()
+
+    def publish(self, timeout: float | None = None) -> bool:
+        """Make warehouse.duckdb show every table's current version, when any version changed.
+
+        The new file is made beside the old one and renamed over it, so readers never block this
+        and never see a half-made catalog: the views and the `lake_tables` registry are one
+        snapshot of table versions, swapped at once. It starts as a copy of the published file, in
+        which only the views whose definition changed (their table's files, or the code that writes
+        the view) are made again, since making a view reads the footers of its files; when a table
+        came or went, or a macro changed, every view is made in a new file. Returns whether a
+        new file was published; `timeout`: how long to wait for the writer lock (default the lake's).
+        """
+        tables, published = self.readable_tables(), self._published_views()
+        if {name: dt.version() for name, dt in tables.items()} == {n: v for n, (v, _) in published.items()}:
+            return False  # nothing changed: no lock taken, no file touched
+        held = self.holds_lock()
+        with self.locked(timeout):
+            if not held:  # another writer may have committed before this process took the lock
+                tables, published = self.readable_tables(), self._published_views()
+            versions = {name: dt.version() for name, dt in tables.items()}
+            if versions == {name: version for name, (version, _) in published.items()}:
+                return False
+            views = {name: self._view_sql(name, dt) for name, dt in tables.items()}
+            macros = {name: path.read_text() for name in tables if (path := MACROS / f"{name}.sql").is_file()}
+            # A view's definition: its SQL (its files, its columns) and the macros over the views.
+            definitions = {name: hashlib.sha256(json.dumps([sql, macros]).encode()).hexdigest()[:16]
+                           for name, sql in views.items()}
+            # Views are made again only in a copy holding the same tables and macros; otherwise all are.
+            keep = ({n for n in views if published[n][1] == definitions[n]} if set(published) == set(views)
+                    else set())
+            with self.scratch() as folder:
+                tmp = folder / WAREHOUSE
+                try:
+                    self._make_warehouse(tmp, tables, views, macros, versions, definitions, keep)
+                except duckdb.Error:  # the copy could not be used (a user's session changing it): anew
+                    tmp = folder / f"anew-{WAREHOUSE}"
+                    self._make_warehouse(tmp, tables, views, macros, versions, definitions, set())
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+                fault(WAREHOUSE, "staged")
+                if self.location:  # an object store replaces a whole object at once
+                    remote.put(tmp, f"{self.location}/{WAREHOUSE}")
+                os.replace(tmp, self.warehouse)
+            return True
+
+    def _make_warehouse(self, tmp: Path, tables: dict[str, DeltaTable], views: dict[str, str], macros: dict[str, str],
+                        versions: dict[str, int], definitions: dict[str, str], keep: set[str]) -> None:
+        """The warehouse file at `tmp`: a copy of the published one keeping the views of `keep`, the
+        other views made again (all of them, and the macros, in a new file when `keep` is empty)."""
+        if keep:
+            shutil.copyfile(self.warehouse, tmp)
+        with duckdb.connect(str(tmp)) as con:
+            self._attach_store(con)
+            con.execute("BEGIN")  # one commit for the whole catalog, not one per statement
+            for name in set(views) - keep:
+                con.execute(f'DROP VIEW IF EXISTS "{name}"')
+                con.execute(views[name])
+            if not keep:  # after every view they may read (a table macro binds when it is called)
+                for text in macros.values():
+                    con.execute(text)
+            con.execute(f"CREATE OR REPLACE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT, "
+                        "definition VARCHAR)")
+            con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?)",
+                            [(n, versions[n], len(dt.file_uris()), definitions[n]) for n, dt in tables.items()])
+            con.execute("COMMIT")
+
+    def _fetch_warehouse(self) -> bool:
+        """Refresh the local copy of an object-store lake's published warehouse (False: none yet)."""
+        return remote.get(f"{self.location}/{WAREHOUSE}", self.warehouse)
+
+    def _attach_store(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Point the views at this lake: `lake_root`, and the object store's file system if remote."""
+        if self.location:
+            con.register_filesystem(remote.fs_for(self.location))
+        con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
+
+    @contextmanager
+    def connect(self, temp_directory: Path | None = None, fetch: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the warehouse that can read the lake's tables and nothing else.
+
+        No statement can write (the file is opened read-only), read or write a path outside the
+        lake (external access off, the lake folder allowed), load an extension or change these
+        settings (the configuration is locked). `temp_directory`: where DuckDB may spill; `fetch`:
+        refresh an object-store lake's warehouse copy first.
+        """
+        if self.location and fetch:
+            self._fetch_warehouse()
+        if not self.warehouse.exists():
+            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            self._attach_store(con)
+            if temp_directory is not None:
+                con.execute("SET temp_directory = ?", [str(temp_directory)])
+            con.execute("SET enable_progress_bar = false")  # stdout holds the answer (csv, json), nothing else
+            con.execute("SET allowed_directories = ?", [[f"{self.lake_root}/lake/"]])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET autoinstall_known_extensions = false")
+            con.execute("SET autoload_known_extensions = false")
+            con.execute("SET lock_configuration = true")
+            yield con
+        finally:
+            con.close()
+
+    def counts(self) -> dict[str, int]:
+        """Rows per published table, read in this process: fixed SQL of ours, not a user's statement."""
+        tables = list(self.published_versions())
+        if not tables:
+            return {}
+        with self.connect() as con:
+            union = " UNION ALL ".join(f"SELECT {_quote(t)}, count(*) FROM \"{t}\"" for t in tables)
+            return dict(con.sql(union).fetchall())

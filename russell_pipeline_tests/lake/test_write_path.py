@@ -1,0 +1,48 @@
+"""Every table write goes through lake/commit.py: no other module calls the low-level table write."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import russell_pipeline
+
+PACKAGE = Path(russell_pipeline.__file__).parent
+# The write path, the table I/O it calls, and the lake's own bookkeeping of what a write left.
+ALLOWED = {"lake/commit.py", "lake/delta.py", "lake/lineage.py", "lake/checksums.py"}
+
+
+def table_writes(source: str) -> list[int]:
+    """Lines calling a table write: `write_deltalake(...)`, or `<lake>.write(table, rows, ...)` (two
+    arguments or more: a file's `write` takes one; `os.write(fd, data)` is no table's)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        on_os = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "os"
+        if name == "write_deltalake" or (name == "write" and not on_os and len(node.args) + len(node.keywords) >= 2):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_outside_the_write_path_writes_a_table():
+    found = {path.relative_to(PACKAGE).as_posix(): table_writes(path.read_text())
+             for path in sorted(PACKAGE.rglob("*.py"))}
+    assert {path: lines for path, lines in found.items() if lines and path not in ALLOWED} == {}
+    assert found["lake/commit.py"] and found["lake/delta.py"]  # the scan sees the writes it allows
+
+
+@pytest.mark.parametrize(("source", "is_write"), [
+    ('lake.write("t", rows, publish=False)', True),
+    ('store.write(MANIFEST, manifest, "recon_year", years)', True),
+    ("write_deltalake(uri, batches, mode='overwrite')", True),
+    ("handle.write(text)", False),
+    ('os.write(fd, b"1")', False),
+    ("sys.stdout.buffer.write(data)", False),
+])
+def test_the_scan_tells_a_table_write_from_a_file_write(source, is_write):
+    assert bool(table_writes(source)) is is_write
