@@ -28,7 +28,7 @@ from russell_pipeline.planning import digests, keys
 
 ASSET = "reconstitution_effect"
 JOB = "research_job"  # reconstitution_paths and reconstitution_effect of a range of years (defs/research/jobs.py)
-RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli.py)
+RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli/research.py)
 NO_PRICES = "no prices: `import-prices FILE`, or materialize market_data"
 
 
