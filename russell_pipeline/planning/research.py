@@ -23,18 +23,12 @@ from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import price_label
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
-from russell_pipeline.lib.research.event import (
-    EventDays,
-    event_days,
-    index_path,
-    index_sources,
-    listed_symbols,
-)
+from russell_pipeline.lib.research.event import EventDays, index_path, index_sources, year_events
 from russell_pipeline.planning import digests, keys
 
 ASSET = "reconstitution_effect"
 JOB = "research_job"  # reconstitution_paths and reconstitution_effect of a range of years (defs/research/jobs.py)
-RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli.py)
+RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli/research.py)
 NO_PRICES = "no prices: `import-prices FILE`, or materialize market_data"
 
 
@@ -77,15 +71,7 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
     for year in years:
-        # The year's own reviews place its lists, whichever years the caller reads (the asset reads its run's).
-        listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
-                  else pl.DataFrame(schema={"list_group": pl.String, "symbol": pl.String}))
-        days, why = None, f"no final addition or deletion list for {year}'s annual reconstitution"
-        if listed.height:
-            try:
-                days = event_days(calendar, year)
-            except ValueError as err:  # no rank day or recon_close, or a window past the NYSE calendar known
-                why = str(err)
+        listed, days, why = year_events(changes, calendar, year)
         if days is not None and state is None:
             days, why = None, NO_PRICES
         if days is None:

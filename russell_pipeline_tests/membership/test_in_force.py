@@ -13,6 +13,7 @@ from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.membership.identity import same_company
 from russell_pipeline.lib.membership.in_force import coverage
+from russell_pipeline.lib.membership.on_date import known_whole
 from russell_pipeline.lib.membership.vendor import unlisted_members
 from russell_pipeline_tests.membership.conftest import lake_frames, macro, real_tables, tables_of
 
@@ -245,3 +246,16 @@ def test_reused_tickers_across_the_real_2016_and_2022_lists(real_lists):
     assert sum(m > 1 for m in members.values()) == 23
     snow = history.filter(pl.col("symbol") == "SNOW").select("member", "company").rows()
     assert snow == [(1, "INTRAWEST RSRTS HLDG INC"), (2, "SNOWFLAKE")]
+
+
+
+@pytest.mark.parametrize(("complete", "expected"), [
+    ([True, False, True], ("known whole: Russell 2000 [2016-06-27, 2018-06-25); Russell 2000 [2023-06-26, "
+                           "no later document)")),
+    ([False, False, False], "no index's membership is stored whole: it needs a membership list"),
+])
+def test_the_spans_known_whole_are_named_in_words(complete, expected):
+    spans = pl.DataFrame({"index_name": [R2000] * 3, "complete": complete,
+                          "valid_from": [date(2016, 6, 27), date(2018, 6, 25), date(2023, 6, 26)],
+                          "valid_to": [date(2018, 6, 25), date(2023, 6, 26), None]})
+    assert known_whole(spans) == expected

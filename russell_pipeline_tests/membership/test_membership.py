@@ -11,7 +11,13 @@ from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.documents import ingest
 from russell_pipeline.lib.membership.history import membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import coverage
-from russell_pipeline.lib.membership.placement import document_rows, list_documents, place_documents
+from russell_pipeline.lib.membership.placement import (
+    document_rows,
+    list_documents,
+    place_documents,
+    placed_lists,
+)
+from russell_pipeline.lib.membership.revisions import revision_steps
 from russell_pipeline_tests.membership.conftest import (
     CALENDAR,
     R2000,
@@ -195,6 +201,11 @@ def test_list_revisions_between_preliminary_updates_and_final(tmp_path):
          "raw/2023/d_prelim.txt", 6),
     ]
     assert set(got["index_name"]) == {R2000} and set(got["recon_year"]) == {2023}
+    # Each step between versions, with its counts (what `diff` prints): a step nobody entered is 0, not absent.
+    _, placed, _ = placed_lists(year.constituents, year.constituent_changes, year.source_documents, CALENDAR)
+    assert revision_steps(placed, got).select("kind", "version", "previous_stage", "stage", "entered", "left").rows() == [
+        ("addition", 2, "preliminary", "update", 1, 1), ("addition", 3, "update", "final", 1, 0),
+        ("deletion", 2, "preliminary", "final", 0, 1)]
 
 
 def test_real_2022_list_and_2023_final_changes_reconcile_except_six_deletions(real_lists):

@@ -27,7 +27,15 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.provenance import SYNTHETIC_WORDS
 from russell_pipeline.lib.research.chart import effect_figure
-from russell_pipeline.lib.research.event import event_days, group_paths, index_path, normalized_paths, window
+from russell_pipeline.lib.research.event import (
+    event_days,
+    group_paths,
+    index_path,
+    listed_effect,
+    normalized_paths,
+    window,
+    year_events,
+)
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, real_pdf, resources_for
@@ -130,7 +138,8 @@ def test_group_paths_take_median_and_mean_of_symbols_with_a_reference_close():
     prices = pl.DataFrame({"date": [RANK_DAY, RANK_DAY, RECON_CLOSE, RECON_CLOSE, RECON_CLOSE, date(2023, 6, 22)],
                            "symbol": ["A", "B", "A", "B", "C", "A"], "close": [10.0, 20.0, 11.0, 30.0, 5.0, 1.0]})
     listed = pl.DataFrame({"list_group": ["addition"] * 3, "symbol": ["A", "B", "C"]})
-    effect = group_paths(normalized_paths(prices, listed, days))
+    paths, effect = listed_effect(prices, listed, days)
+    assert paths.equals(normalized_paths(prices, listed, days)) and set(paths["symbol"]) == {"A", "B"}
     at_close = effect.filter(pl.col("session_offset") == 0).row(0, named=True)
     assert (at_close["symbols"], at_close["median"], at_close["mean"]) == (2, pytest.approx(1.3), pytest.approx(1.3))
     assert effect.filter(pl.col("session_offset") == -1)["median"].item() == 0.1
@@ -287,6 +296,28 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
 def _days_2023():
     return event_days(pl.DataFrame({"recon_year": [2023, 2023], "review_type": ["annual_reconstitution"] * 2,
                                     "event": ["rank_day", "recon_close"], "date": [RANK_DAY, RECON_CLOSE]}), 2023)
+
+
+@pytest.mark.parametrize(("dropped", "listed", "why"), [
+    ([], [("addition", "AAA"), ("deletion", "DDD")], None),
+    (["rank_day"], [("addition", "AAA"), ("deletion", "DDD")],
+     "recon_calendar 2023: no rank_day of the annual reconstitution"),
+    (None, [], "no final addition or deletion list for 2023's annual reconstitution"),  # no changes stored
+])
+def test_a_years_lists_and_days_or_why_it_has_none(dropped, listed, why):
+    from russell_pipeline.lib.calendar.rules import project_calendar
+    from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
+
+    calendar = project_calendar(2023).filter(~pl.col("event").is_in(dropped or []))
+    changes = None if dropped is None else pl.DataFrame(
+        {"recon_year": 2023, "index_name": "Russell 2000", "change": ["addition", "deletion", "addition"],
+         "stage": ["final", "final", "preliminary"], "symbol": ["AAA", "DDD", "PRLM"], "as_of_date": RECON_CLOSE}
+    ).with_columns(*(pl.lit(None).cast(t).alias(k) for k, t in CHANGE_COLUMNS.items()
+                     if k not in ("recon_year", "index_name", "change", "stage", "symbol", "as_of_date"))
+                   ).cast(CHANGE_COLUMNS)
+    got_listed, days, got_why = year_events(changes, calendar, 2023)
+    assert (got_listed.rows(), got_why) == (listed, why)
+    assert (days.rank_day, days.recon_close) == (RANK_DAY, RECON_CLOSE) if why is None else days is None
 
 
 def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():

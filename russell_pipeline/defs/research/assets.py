@@ -18,7 +18,7 @@ from russell_pipeline.lib.research.event import (
     group_paths,
     index_path,
     index_sources,
-    normalized_paths,
+    listed_effect,
     sources_line,
 )
 from russell_pipeline.planning import digests
@@ -71,14 +71,14 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
         return paths, effect, unpriced, {"empty_because": inputs.why}
     # Days only when planning/research.py found prices (an import or market_prices), under this same lock.
     prices, label = listed_prices(store, listed["symbol"].unique())
-    per_symbol = normalized_paths(prices, listed, days)
+    per_symbol, listed_groups = listed_effect(prices, listed, days)
     unpriced = listed.join(per_symbol.select("symbol").unique(), on="symbol", how="anti")
     index = index_path(levels, days)
     index_label = ", ".join(index_sources(levels, days)) or price_label(store)
     year_column = pl.lit(year, pl.Int64).alias("recon_year")
     paths = pl.concat([provenance.stamped(per_symbol, label), provenance.stamped(index, index_label)]
                       ).with_columns(year_column).select(list(TABLES["reconstitution_paths"][0]))
-    effect = pl.concat([provenance.stamped(group_paths(per_symbol), label),
+    effect = pl.concat([provenance.stamped(listed_groups, label),
                         provenance.stamped(group_paths(index), index_label)]
                        ).with_columns(year_column).select(list(TABLES["reconstitution_effect"][0]))
     facts = _facts(listed, per_symbol, days, group_sources(effect))

@@ -29,6 +29,16 @@ def _spans(spans: pl.DataFrame, index: str) -> str:
     return f"its membership is known whole over {text}" if text else "no complete membership of it is stored"
 
 
+def known_whole(spans: pl.DataFrame) -> str:
+    """Where each index's membership is known whole (`spans`: in_force.coverage), in words."""
+    whole = spans.filter(pl.col("complete"))
+    if not whole.height:
+        return "no index's membership is stored whole: it needs a membership list"
+    return "known whole: " + "; ".join(
+        f"{name} [{a}, {b or 'no later document'})" for name, a, b in whole.select("index_name", "valid_from",
+                                                                                  "valid_to").iter_rows())
+
+
 def _rests_on(rows: pl.DataFrame) -> str:
     head = rows.row(0, named=True)
     if head["derived_from"] is not None:

@@ -34,6 +34,17 @@ def version_pairs(placed: pl.DataFrame) -> pl.DataFrame:
                      on=[*LIST, "version"], nulls_equal=True)
 
 
+def revision_steps(placed: pl.DataFrame, revisions: pl.DataFrame) -> pl.DataFrame:
+    """Each version of a change list after its first (`version_pairs` of `placed`), in order, with how many
+    names `entered` and `left` since the version before (counted in `revisions`, their REVISION_COLUMNS
+    rows; null where none is stored)."""
+    pairs = version_pairs(placed).sort("review", "index_name", "kind", "version")
+    counts = revisions.group_by("review", "index_name", "change", "version").agg(
+        (pl.col("revision") == "entered").sum().alias("entered"), (pl.col("revision") == "left").sum().alias("left"))
+    return pairs.join(counts, left_on=["review", "index_name", "kind", "version"],
+                      right_on=["review", "index_name", "change", "version"], how="left")
+
+
 def list_revisions(rows: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
     """REVISION_COLUMNS for every change list with more than one version.
 

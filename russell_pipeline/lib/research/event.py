@@ -26,6 +26,7 @@ SESSIONS_AROUND = 20
 # The annual reconstitution's events an analyst reads the paths against (drawn on the chart).
 MARKED_EVENTS = ("rank_day", "preliminary_list", "final_list", "recon_close")
 WINDOW_SCHEMA = {"session_offset": pl.Int64, "date": pl.Date}
+LISTED_SCHEMA = {"list_group": pl.String, "symbol": pl.String}
 PATH_SCHEMA = {"list_group": pl.String, "symbol": pl.String, "session_offset": pl.Int64, "date": pl.Date,
                "close": pl.Float64, "reference_close": pl.Float64, "normalized": pl.Float64}
 EFFECT_SCHEMA = {"list_group": pl.String, "session_offset": pl.Int64, "date": pl.Date, "symbols": pl.Int64,
@@ -87,6 +88,28 @@ def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | No
         annual = (pl.col("review_type") == "annual_reconstitution") & (pl.col("review_year") == year)
         final = placed.filter(annual | pl.col("as_of_date").is_null())
     return final.select(pl.col("change").alias("list_group"), "symbol").unique().sort("list_group", "symbol")
+
+
+def year_events(changes: pl.DataFrame | None, calendar: pl.DataFrame, year: int
+                ) -> tuple[pl.DataFrame, EventDays | None, str | None]:
+    """(listed, days, why) of `year`: its annual reconstitution's listed symbols, placed on the year's own
+    reviews whatever years `changes` and `calendar` (recon_calendar rows) hold, and its event days; days
+    None and `why` naming what is missing when it has no final list or the calendar lacks its dates."""
+    listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
+              else pl.DataFrame(schema=LISTED_SCHEMA))
+    if not listed.height:
+        return listed, None, f"no final addition or deletion list for {year}'s annual reconstitution"
+    try:
+        return listed, event_days(calendar, year), None
+    except ValueError as err:  # no rank day or recon_close, or a window past the NYSE calendar known
+        return listed, None, str(err)
+
+
+def listed_effect(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(paths, effect) of the listed symbols: each one's normalized path (`normalized_paths`) and their
+    median and mean per list group and session (`group_paths`)."""
+    paths = normalized_paths(prices, listed, days)
+    return paths, group_paths(paths)
 
 
 def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays) -> pl.DataFrame:

@@ -1,0 +1,83 @@
+"""What the verbs share: the lake, rows in the format asked, and each error as one line.
+
+Each verb imports what it uses when it runs (the lake, DuckDB, Dagster, the calendar): `parse` of one
+document starts in about the time it takes to import polars."""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from russell_pipeline.lake.store import Lake
+
+
+class UsageError(ValueError):
+    """A request the command cannot answer as asked; str() is the one line shown."""
+
+
+def open_lake(settings: Settings) -> Lake:
+    from russell_pipeline.lake.store import Lake
+
+    return Lake.from_settings(settings)
+
+
+def emit(df: pl.DataFrame, fmt: str) -> None:
+    if fmt == "parquet" and sys.stdout.isatty():
+        raise UsageError("--format parquet writes binary: redirect it to a file (... --format parquet > rows.parquet)")
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        df.write_parquet(buf)
+        sys.stdout.buffer.write(buf.getvalue())
+    elif fmt == "json":
+        sys.stdout.write(df.write_json() + "\n")
+    else:
+        sys.stdout.write(df.write_csv())
+
+
+def stored(lake: Lake, table: str) -> None:
+    """The table must be in the published snapshot (what the views and `Lake.published` read)."""
+    if table not in lake.published_versions():
+        raise LakeError(f"{lake.tables / table}: not built yet: run `russell-pipeline build` first")
+
+
+def say_synthetic(labels: pl.Series, what: str) -> None:
+    """One line on stderr when any of `labels` (a `price_source` column) is the synthetic feed."""
+    from russell_pipeline.lib.market import provenance
+
+    if labels.eq(provenance.SYNTHETIC).any():
+        print(provenance.synthetic_note(what), file=sys.stderr)
+
+
+def not_built(lake: Lake, year: int, answered: bool) -> str | None:
+    """Why the year's stored tables are not those of its files (planning/stale.py), or None; when the
+    verb still answers (from the tables an earlier build left), a warning says so."""
+    from russell_pipeline.planning.stale import year_not_built
+
+    why = year_not_built(lake, year)
+    if why and answered:
+        print(f"warning: {why}; this answer rests on the tables an earlier build of {year} left", file=sys.stderr)
+    return why
+
+
+def duckdb_error(err: Exception) -> bool:
+    """A DuckDB error (DuckDB is imported only by the verbs that use it)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(err, duckdb.Error)
+
+
+def one_line(err: Exception) -> str:
+    """The error as the user's one line: no exception class names."""
+    if isinstance(err, OSError) and err.strerror:
+        text = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    elif duckdb_error(err):
+        text = f"query: {err}"
+    else:
+        text = str(err)
+    return " ".join(text.split())

@@ -1,0 +1,92 @@
+"""The verbs of membership: members (who was in an index on a date) and diff (a year's list revisions)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import polars as pl
+
+from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, stored
+from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.settings import Settings
+
+
+def cmd_members(args, settings: Settings) -> int:
+    """The members of each index on a date, from a complete base only (docs/methodology.md §2.8): an
+    index the lake cannot count whole that day is one clause of the error line, and the exit code is 1."""
+    from russell_pipeline.lib.calendar.sessions import is_session
+    from russell_pipeline.lib.membership.in_force import DERIVED, coverage
+    from russell_pipeline.lib.membership.on_date import answer, known_whole
+
+    lake = open_lake(settings)
+    for table in ("membership_in_force", "membership_reconciliation_summary"):
+        stored(lake, table)
+    spans = coverage(lake.published("membership_in_force"))
+    known = list(dict.fromkeys([*spans["index_name"].to_list(), *DERIVED]))
+    index = _index_name(args.index, known, "membership_in_force")
+    on_day = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
+    asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
+    if not asked:
+        raise LakeError(f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
+                        f"that date for any index ({known_whole(spans)})")
+    found = answer(args.date, asked, on_day, spans, lake.published("membership_reconciliation_summary"))
+    if found.members.height:
+        emit(found.members, args.format)
+    if _in_calendar(args.date) and not is_session(args.date):
+        print(f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
+              file=sys.stderr)
+    for line in found.notes:
+        print(line, file=sys.stderr)
+    if found.uncounted:
+        raise LakeError(found.error(args.date))
+    return 0
+
+
+def _in_calendar(day: date) -> bool:
+    from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY
+
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
+    """The stored index name `--index` means, in any letter case; one line naming the known ones if none."""
+    if asked is None:
+        return None
+    match = [name for name in known if name.casefold() == " ".join(asked.split()).casefold()]
+    if not match:
+        raise UsageError(f"--index {asked}: no such index in {table} (indexes: {', '.join(known) or 'none'})")
+    return match[0]
+
+
+def cmd_diff(args, settings: Settings) -> int:
+    """Who entered or left between consecutive versions of a year's change lists; with nothing to
+    compare (no list with two versions stored, or the year's build failed) one line and exit code 1."""
+    from russell_pipeline.lib.documents.reading import CONSTITUENT_COLUMNS
+    from russell_pipeline.lib.membership.placement import placed_lists
+    from russell_pipeline.lib.membership.revisions import revision_steps
+
+    lake = open_lake(settings)
+    for table in ("list_revisions", "constituent_changes", "source_documents", "recon_calendar"):
+        stored(lake, table)
+    changes = lake.published("constituent_changes")
+    index = _index_name(args.index, changes["index_name"].drop_nulls().unique(maintain_order=True).to_list(),
+                        "constituent_changes")
+    asked = [pl.col("recon_year") == args.year, *([pl.col("index_name") == index] if index else [])]
+    _, placed, _ = placed_lists(pl.DataFrame(schema=CONSTITUENT_COLUMNS), changes.filter(*asked),
+                                lake.published("source_documents"), lake.published("recon_calendar"))
+    revisions = lake.published("list_revisions").filter(*asked).sort(
+        "review", "index_name", "change", "version", "revision", "symbol")
+    steps = revision_steps(placed, revisions)
+    unbuilt = not_built(lake, args.year, steps.height > 0)
+    if not steps.height:
+        lists = placed.filter(pl.col("kind") != "membership").height
+        raise LakeError(f"diff {args.year}: nothing to compare: " + (unbuilt or (
+            f"each of the {lists} addition and deletion lists stored for {args.year} has one version" if lists
+            else f"no addition or deletion list is stored for {args.year}")))
+    emit(revisions, args.format)
+    for r in steps.iter_rows(named=True):
+        print(f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
+              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered'] or 0} entered, {r['left'] or 0} left",
+              file=sys.stderr)
+    return 0
