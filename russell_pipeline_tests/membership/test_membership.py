@@ -16,7 +16,7 @@ from russell_pipeline.lib.membership.placement import (
     place_documents,
     review_dates,
 )
-from russell_pipeline_tests.membership.conftest import (
+from russell_pipeline_tests.membership.helpers import (
     CALENDAR,
     R2000,
     intervals,
