@@ -25,8 +25,8 @@ the longer history holds four times the reviews, weights and levels) and builds 
 sessions up to --end, on each lake in turn (so both see the same machine), it times, each a fresh
 `russell-pipeline build` process: a build with nothing new, and a build after that session's rows
 are appended to the CSV files. It prints each night, the medians, and the two ratios of medians
-against the targets
-(issue 18): the new day with the longest history over the shortest (<= 1.3x), and over the
+against the targets:
+the new day with the longest history over the shortest (<= 1.3x), and over the
 no-change build of the same lake (<= 2.5x).
 """
 

@@ -9,7 +9,7 @@ russell_pipeline.cli` and the definitions Dagster loads, `from russell_pipeline.
 nothing to do, `russell-pipeline parse` of a small sample list, `russell-pipeline calendar 2024`
 (which needs the NYSE calendar) and `russell-pipeline --help`. It prints the median CPU seconds
 (user + system of the child, from wait4) and wall seconds of each, each one's CPU ratio to
-`import polars`, and the build's to the pipeline's import. Targets (issue 18): `parse` of a small
+`import polars`, and the build's to the pipeline's import. Targets: `parse` of a small
 list at most 2.5x `import polars`; the no-change build at most 1.3x the pipeline's import.
 """
 

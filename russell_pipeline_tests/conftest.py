@@ -1,19 +1,17 @@
-"""Shared fixtures: the repository, ../shared, and a fresh lake per test."""
+"""Shared fixtures and hooks: a fresh lake and its resources per test, the small market feed, first
+builds to compare with, the real PDFs of ../shared, a browser; skips for absent real PDFs fail where
+they are present. Constants and plain helpers live in helpers.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-# ../shared next to the checkout; RUSSELL_TEST_SHARED points elsewhere (`make mutate` runs the tests
-# from a copy of the project in mutants/, whose parent has no shared/).
-SHARED = Path(os.environ.get("RUSSELL_TEST_SHARED") or REPO.parent / "shared")
-REAL = SHARED / "real"
-RAW = REPO / "data_lake" / "raw"
+from russell_pipeline_tests.helpers import RAW, REAL, SHARED, WAIT_MS, cli, market_folder, resources_for
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -49,31 +47,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept
 
 
-def real_pdf(name: str) -> Path:
-    """A real FTSE Russell PDF from ../shared/real; the test skips where it is absent."""
-    path = REAL / name
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
-    return path
+@pytest.fixture(scope="session")
+def real_pdf() -> Callable[[str], Path]:
+    """`real_pdf(name)`: a real FTSE Russell PDF from ../shared/real; the test skips where it is absent."""
 
+    def find(name: str) -> Path:
+        path = REAL / name
+        if not path.is_file():
+            pytest.skip(f"{path} not present")
+        return path
 
-def resources_for(root: Path | str, **settings) -> dict:
-    """The Dagster resources over the lake at `root`, built the way the pipeline builds them
-    (`resources(settings)`); `settings` sets other fields of `Settings` (market_data, synthetic_end...)."""
-    from dataclasses import replace
-
-    from russell_pipeline.defs.resources import resources
-    from russell_pipeline.settings import Settings
-
-    return resources(replace(Settings().with_lake(root), **settings))
-
-
-def documents_lake(root: Path, documents: dict[str, str]) -> Path:
-    """A lake at `root` whose raw/ holds `documents` ({"<year>/<file name>": text})."""
-    for name, text in documents.items():
-        (root / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "raw" / name).write_text(text)
-    return root
+    return find
 
 
 @pytest.fixture
@@ -98,15 +82,6 @@ def small_market(tmp_path_factory) -> Path:
     return market_folder(tmp_path_factory.mktemp("small_market"), date(2020, 3, 31))
 
 
-def market_folder(folder: Path, end) -> Path:
-    """The small synthetic feed (120 stocks, the same on every call) up to `end`, written to `folder`."""
-    from russell_pipeline.lib.market.contract import write_market_data
-    from russell_pipeline.lib.market.synthetic import synthetic_market_data
-
-    write_market_data(synthetic_market_data(end, n_stocks=120), folder)
-    return folder
-
-
 def _shared_root(tmp_path_factory) -> Path:
     """This run's temporary folder that every xdist worker sees (each worker's own is inside it)."""
     base = tmp_path_factory.getbasetemp()
@@ -121,8 +96,6 @@ def fresh_build(tmp_path_factory):
     others wait on the lock and reuse it)."""
     import fcntl
     from datetime import date
-
-    from russell_pipeline_tests.helpers import cli
 
     shared = _shared_root(tmp_path_factory) / "fresh_builds"
     shared.mkdir(exist_ok=True)
@@ -151,7 +124,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # CI sets this: a missing Chromium there is a failure, not a skip.
 REQUIRE_CHROMIUM = "RUSSELL_REQUIRE_CHROMIUM"
-WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -171,14 +143,3 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def publish_after_runs(instance, resources: dict) -> str:
-    """What the `publish_warehouse` sensor does once the runs are done: runs outside `build` do not
-    publish the warehouse themselves (lake/commit.py). Returns the sensor's message."""
-    import dagster as dg
-
-    from russell_pipeline.defs.publish import publish_warehouse
-
-    context = dg.build_sensor_context(instance=instance, resources={"pipeline": resources["pipeline"]})
-    return publish_warehouse(context).skip_message

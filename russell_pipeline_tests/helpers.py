@@ -1,4 +1,9 @@
-"""Helpers the tests share: the command line as a user runs it; the Dagster webserver as a user opens it."""
+"""What the tests share besides fixtures: the paths of the repository and ../shared, lakes and
+resources, the one way to materialize assets in-process, the command line as a user runs it, and the
+Dagster webserver as a user opens it.
+
+The project and Dagster are imported inside the functions: conftest.py imports this module, and
+`make mutate` starts a test process per mutant from a server that has loaded it."""
 
 from __future__ import annotations
 
@@ -11,12 +16,75 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from russell_pipeline.lake.store import Lake
+if TYPE_CHECKING:
+    from russell_pipeline.lake.store import Lake
+
+REPO = Path(__file__).resolve().parents[1]
+# ../shared next to the checkout; RUSSELL_TEST_SHARED points elsewhere (`make mutate` runs the tests
+# from a copy of the project in mutants/, whose parent has no shared/).
+SHARED = Path(os.environ.get("RUSSELL_TEST_SHARED") or REPO.parent / "shared")
+REAL = SHARED / "real"
+RAW = REPO / "data_lake" / "raw"
+WAIT_MS = 30_000  # how long a browser test waits for the UI to draw something
+
+
+def resources_for(root: Path | str, **settings) -> dict:
+    """The Dagster resources over the lake at `root`, built the way the pipeline builds them
+    (`resources(settings)`); `settings` sets other fields of `Settings` (market_data, synthetic_end...)."""
+    from dataclasses import replace
+
+    from russell_pipeline.defs.resources import resources
+    from russell_pipeline.settings import Settings
+
+    return resources(replace(Settings().with_lake(root), **settings))
+
+
+def documents_lake(root: Path, documents: dict[str, str]) -> Path:
+    """A lake at `root` whose raw/ holds `documents` ({"<year>/<file name>": text})."""
+    for name, text in documents.items():
+        (root / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "raw" / name).write_text(text)
+    return root
+
+
+def market_folder(folder: Path, end) -> Path:
+    """The small synthetic feed (120 stocks, the same on every call) up to `end`, written to `folder`."""
+    from russell_pipeline.lib.market.contract import write_market_data
+    from russell_pipeline.lib.market.synthetic import synthetic_market_data
+
+    write_market_data(synthetic_market_data(end, n_stocks=120), folder)
+    return folder
+
+
+def materialize(assets: Sequence, resources: dict, instance, partitions: str | tuple[str, str] | None = None, *,
+                tags: dict[str, str] | None = None, publish: bool = False):
+    """One in-process run of `assets` on the lake of `resources`, recorded in `instance`: of the partition
+    `partitions`, of every partition of the range (first, last) as `build` runs a backfill (range tags), or
+    unpartitioned. `publish` then does what the `publish_warehouse` sensor does once the runs are done:
+    runs outside `build` do not publish the warehouse themselves (lake/commit.py). Never raises on a failed
+    run: the caller asserts `success` or reads the failure."""
+    import dagster as dg
+
+    from russell_pipeline.defs.publish import publish_warehouse
+    from russell_pipeline.planning.keys import RANGE_END, RANGE_START
+
+    tags, key = dict(tags or {}), None
+    if isinstance(partitions, tuple):
+        tags |= {RANGE_START: partitions[0], RANGE_END: partitions[1]}
+    else:
+        key = partitions
+    result = dg.materialize(list(assets), resources=resources, instance=instance, partition_key=key, tags=tags,
+                            raise_on_error=False)
+    if publish:
+        publish_warehouse(dg.build_sensor_context(instance=instance, resources={"pipeline": resources["pipeline"]}))
+    return result
 
 
 def cli(*args: str, env: dict | None = None, cwd: Path | None = None, text: bool = False,

@@ -20,8 +20,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import RAW, REPO
-from russell_pipeline_tests.helpers import Server, cli, free_port, stop_group, wait_until_loaded
+from russell_pipeline_tests.helpers import RAW, REPO, Server, cli, free_port, stop_group, wait_until_loaded
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,7 @@ import pytest
 
 from russell_pipeline.cli import main
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import RAW, cli
 
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
 

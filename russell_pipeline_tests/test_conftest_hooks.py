@@ -6,28 +6,17 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins = ["pytester"]
-
-CONFTEST = '''
-from pathlib import Path
-
-import russell_pipeline_tests.conftest as base
-
-base.SHARED = Path(__file__).parent / "shared"
-base.REAL = base.SHARED / "real"
-from russell_pipeline_tests.conftest import pytest_runtest_makereport  # noqa: E402,F401
-'''
+OPTIONS = ("-p", "no:cacheprovider", "-p", "russell_pipeline_tests.conftest")
 
 TESTS = '''
 from pathlib import Path
 
 import pytest
 
-from russell_pipeline_tests.conftest import real_pdf
-
 FACTS = Path(__file__).parent / "shared" / "CALENDAR_FACTS.md"
 
 
-def test_reads_a_real_pdf():
+def test_reads_a_real_pdf(real_pdf):
     real_pdf("ru3000_membershiplist_20990101.pdf")
 
 
@@ -47,8 +36,9 @@ def test_plain():
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest(CONFTEST)
+def project(pytester: pytest.Pytester, monkeypatch) -> pytest.Pytester:
+    """A project whose ../shared is its own shared/ folder, its tests run with the suite's conftest.py."""
+    monkeypatch.setenv("RUSSELL_TEST_SHARED", str(pytester.path / "shared"))
     pytester.makepyfile(test_docs=TESTS)
     (pytester.path / "shared" / "real").mkdir(parents=True)
     return pytester
@@ -57,7 +47,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project):
     real = project.path / "shared" / "real"
     (real / "ru3000-additions-final-20230623.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
-    result = project.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("-rA", *OPTIONS)
     # The real-PDF skip (in the call) fails, the mark skip naming ../shared (in setup) errors,
     # the unrelated skip stays a skip.
     result.assert_outcomes(passed=1, failed=1, errors=1, skipped=1)
@@ -66,13 +56,13 @@ def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project)
         (f"skipped although {real} holds the real documents: "
          f"{project.path}/shared/CALENDAR_FACTS.md not present"),
         f"skipped although {real} holds the real documents: {real}/ru3000_membershiplist_20990101.pdf not present",
-        "SKIPPED [[]1[]] test_docs.py:19: needs a mount namespace (unshare -m)",
+        "SKIPPED [[]1[]] test_docs.py:17: needs a mount namespace (unshare -m)",
         "ERROR test_docs.py::test_calendar_facts[[]0[]] - skipped although *",
         "FAILED test_docs.py::test_reads_a_real_pdf - skipped although *",
     ])
 
 
 def test_the_same_skips_pass_where_shared_has_no_pdfs(project):
-    result = project.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("-rA", *OPTIONS)
     result.assert_outcomes(passed=1, skipped=3)
     assert result.ret == pytest.ExitCode.OK

@@ -13,8 +13,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import sessions
-from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import RAW, cli
 
 
 @pytest.fixture(scope="module")

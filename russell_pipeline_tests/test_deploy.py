@@ -36,7 +36,7 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import RAW, REPO, resources_for
+from russell_pipeline_tests.helpers import RAW, REPO, resources_for
 
 DEPLOY = REPO / "deploy"
 PG_BIN = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin"

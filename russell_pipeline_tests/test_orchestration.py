@@ -16,7 +16,7 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.attempts import INPUTS_TAG
 from russell_pipeline.planning.stale import year_attempt, year_digests
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.helpers import REPO
 
 
 def test_definitions_load_with_every_table_job_schedule_and_sensor():
@@ -81,7 +81,6 @@ def test_every_check_has_the_level_the_methodology_lists():
     import re
 
     from russell_pipeline.definitions import defs
-    from russell_pipeline_tests.conftest import REPO
 
     graph = defs.resolve_asset_graph()
     declared = set()
@@ -169,10 +168,9 @@ def test_ranges_group_consecutive_partitions(keys, expected):
     assert digests.ranges(keys, all_keys) == expected
 
 
-def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake):
-    resources = resources_for(tmp_lake)
+def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake, lake_resources):
     with dg.instance_for_test() as instance:
-        first = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        first = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
         # Nothing is built yet: every year is asked for, keyed by the digest of its files.
         assert {r.partition_key for r in first.run_requests} >= {"2019", "2020", "2022", "2023", "2030"}
         year_2023 = next(r for r in first.run_requests if r.partition_key == "2023")
@@ -181,15 +179,14 @@ def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake):
         assert year_2023.run_key == f"2023:{attempt}" and year_2023.tags == {INPUTS_TAG: attempt}
         assert {e.partition for e in first.asset_events} == {r.partition_key for r in first.run_requests}
         # The same files give the same attempt; other files another one.
-        again = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        again = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
         assert year_2023.run_key in {r.run_key for r in again.run_requests}
         (tmp_lake / "raw" / "2023" / "extra.txt").write_text("Russell 2000 Index - Additions\n")
-        changed = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
+        changed = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
         assert year_2023.run_key not in {r.run_key for r in changed.run_requests}
 
 
-def test_review_sensor_skips_when_nothing_is_stored(tmp_lake):
-    resources = resources_for(tmp_lake)
+def test_review_sensor_skips_when_nothing_is_stored(tmp_lake, lake_resources):
     with dg.instance_for_test() as instance:
-        result = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        result = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=lake_resources))
     assert isinstance(result, dg.SkipReason)

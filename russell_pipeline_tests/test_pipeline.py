@@ -18,22 +18,14 @@ from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import publish_after_runs, resources_for
+from russell_pipeline_tests.helpers import RAW, cli, market_folder, materialize, resources_for
 
-RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
 
 
 def _resources(root, end=date(2020, 12, 31), stocks=150):
     return resources_for(root, synthetic_end=end, synthetic_stocks=stocks)
-
-
-def _run(assets, resources, instance, first, last=None, selection=None):
-    result = dg.materialize(assets, resources=resources, instance=instance, selection=selection,
-                            tags={RANGE[0]: first, RANGE[1]: last or first}, raise_on_error=False)
-    publish_after_runs(instance, resources)
-    return result
 
 
 def _failed_checks(result) -> list[str]:
@@ -44,16 +36,12 @@ def _failed_checks(result) -> list[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Seeds + a small synthetic feed to 2020-12-31, materialized as one run per partitioning."""
-    import shutil
-
-    from russell_pipeline_tests.conftest import RAW
-
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(RAW, root / "raw")
     with dg.instance_for_test() as instance:
-        years = _run(YEAR_ASSETS, _resources(root), instance, "2016", "2030")
+        years = materialize(YEAR_ASSETS, _resources(root), instance, ("2016", "2030"), publish=True)
         # Every review partition the feed fills (2019-03, the first there is, to 2020-12).
-        reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2019-03", "2020-12")
+        reviews = materialize(REVIEW_ASSETS, _resources(root), instance, ("2019-03", "2020-12"), publish=True)
         yield root, instance, years, reviews
 
 
@@ -62,8 +50,6 @@ ICB_INDUSTRIES = ("Basic Materials", "Consumer Discretionary", "Consumer Staples
 
 
 def _seed_list_rows() -> int:
-    from russell_pipeline_tests.conftest import RAW
-
     deletions = next(RAW.glob("*/000_*.txt")).read_text(encoding="utf-8").splitlines()
     additions = next(RAW.glob("*/001_*.txt")).read_text(encoding="utf-8").splitlines()
     return (sum(len(line.split("\t")) == 3 and line != "Company\tSymbol\tSector" for line in deletions)
@@ -133,12 +119,12 @@ def test_a_materialization_labels_its_partition_and_carries_the_whole_table(tmp_
     row count is the table's, and the partition's own facts are named as the partition's."""
     root, lake = tmp_lake, Lake(tmp_lake)
     with dg.instance_for_test() as instance:
-        years = _run(YEAR_ASSETS, _resources(root), instance, "2019", "2023")
-        reviews = _run(REVIEW_ASSETS, _resources(root), instance, "2019-03", "2020-12")
+        years = materialize(YEAR_ASSETS, _resources(root), instance, ("2019", "2023"), publish=True)
+        reviews = materialize(REVIEW_ASSETS, _resources(root), instance, ("2019-03", "2020-12"), publish=True)
         assert years.success and reviews.success, failure_lines(years) + failure_lines(reviews)
         _check_facts(lake, years, reviews)
         # One year rebuilt alone: its materialization is now the latest, and still reads as the whole table.
-        result = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+        result = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
         assert result.success, failure_lines(result)
     stored = _stored_partitions(lake, "constituent_changes")
     [event] = _materializations(result, "constituent_changes")
@@ -215,14 +201,14 @@ def test_rematerializing_a_year_replaces_exactly_that_year(built):
     before = lake.read("constituent_changes").sort("recon_year", "source_sha256", "source_line")
     (root / "raw" / "2020").rename(root / "raw" / "2020_away")
     try:
-        assert _run(YEAR_ASSETS, _resources(root), instance, "2020").success
+        assert materialize(YEAR_ASSETS, _resources(root), instance, ("2020", "2020"), publish=True).success
         after = lake.read("constituent_changes")
         assert 2020 not in after["recon_year"].to_list()
         assert_frame_equal(after.sort("recon_year", "source_sha256", "source_line"),
                            before.filter(pl.col("recon_year") != 2020))
     finally:
         (root / "raw" / "2020_away").rename(root / "raw" / "2020")
-        assert _run(YEAR_ASSETS, _resources(root), instance, "2020").success
+        assert materialize(YEAR_ASSETS, _resources(root), instance, ("2020", "2020"), publish=True).success
 
 
 @pytest.mark.slow
@@ -233,7 +219,7 @@ def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
     bad = root / "raw" / "2023" / "broken.pdf"
     bad.write_bytes(b"<html><body>404 Not Found</body></html>")
     try:
-        result = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+        result = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
         assert not result.success
         message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
         assert "broken.pdf" in message and "\n" not in message.strip()
@@ -253,20 +239,21 @@ def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
     root, instance, *_ = built
     year = root / "raw" / "2023"
     checks = {dg.AssetCheckKey(s.asset_key, s.name) for s in documents.check_specs}
-    wrote = _run(YEAR_ASSETS, _resources(root), instance, "2023")  # the latest run that wrote 2023's rows
+    # The latest run that wrote 2023's rows.
+    wrote = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
     assert wrote.success
     # First a blocking check fails on a line no row was read from: the rows are refused, the check is red.
     (year / "zz-adds.txt").write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\n"
                                       "ACME CORP\tACME\tTechnology\nBETA INDUSTRIES\tBE TA\tTechnology\n")
     try:
-        blocked = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+        blocked = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
     finally:
         (year / "zz-adds.txt").unlink()
     assert not blocked.success and "rows_match_pages" in _failed_checks(blocked)
     # Then a document is refused before any check could run.
     (year / "broken.pdf").write_bytes(b"<html><body>404 Not Found</body></html>")
     try:
-        refused = _run(YEAR_ASSETS, _resources(root), instance, "2023")
+        refused = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
     finally:
         (year / "broken.pdf").unlink()
     assert not refused.success
@@ -309,7 +296,7 @@ def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
     reviews = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03", "2020-06", "2020-09", "2020-12"]
     with dg.instance_for_test() as fresh:
         for review in reviews:
-            assert _run([index_levels], _resources(copy), fresh, review).success
+            assert materialize([index_levels], _resources(copy), fresh, (review, review), publish=True).success
     replay = Lake(copy).read("index_levels").sort("date")
     # The ranged run computed its reviews a chunk at a time, each chunk from the one before's last
     # row: the same rows, bit for bit, as one run per review from the stored row before it.
@@ -336,8 +323,8 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
                   "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0]}).write_csv(folder / "memberships.csv")
     resources = resources_for(tmp_lake, market_data=str(folder))
     with dg.instance_for_test() as instance:
-        assert _run(YEAR_ASSETS, resources, instance, "2023").success
-        result = _run(REVIEW_ASSETS, resources, instance, "2023-06", "2023-09")
+        assert materialize(YEAR_ASSETS, resources, instance, ("2023", "2023"), publish=True).success
+        result = materialize(REVIEW_ASSETS, resources, instance, ("2023-06", "2023-09"), publish=True)
         assert result.success, failure_lines(result)
     meta = {m.partition: m.metadata for m in result.asset_materializations_for_node("quarterly_weights")}
     # The pending review holds no rows: materialized with 0 rows and its reason.
@@ -360,9 +347,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
 
 
 @pytest.mark.slow
-def test_real_pdfs_through_the_documents_asset(tmp_path):
-    from russell_pipeline_tests.conftest import real_pdf
-
+def test_real_pdfs_through_the_documents_asset(tmp_path, real_pdf):
     pdfs = {2016: ["ru3000_membershiplist_20160627.pdf"], 2022: ["ru3000_membershiplist_20220624_0.pdf"],
             2023: ["ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"]}
     for year, names in pdfs.items():
@@ -371,7 +356,7 @@ def test_real_pdfs_through_the_documents_asset(tmp_path):
             # Copied: a symbolic link under raw/ is refused.
             shutil.copyfile(real_pdf(name), tmp_path / "raw" / str(year) / name)
     with dg.instance_for_test() as instance:
-        result = _run(YEAR_ASSETS, _resources(tmp_path), instance, "2016", "2023")
+        result = materialize(YEAR_ASSETS, _resources(tmp_path), instance, ("2016", "2023"), publish=True)
     assert result.success, failure_lines(result)
     assert _failed_checks(result) == []
     lake = Lake(tmp_path)
@@ -390,7 +375,7 @@ def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
     bad = tmp_lake / "raw" / "2021" / "announcement.txt"
     bad.write_text(good.replace("2019", "2021").replace("Friday 10 May 2021", "Friday 31 June 2021"))
     with dg.instance_for_test() as instance:
-        result = _run(YEAR_ASSETS, _resources(tmp_lake), instance, "2021")
+        result = materialize(YEAR_ASSETS, _resources(tmp_lake), instance, ("2021", "2021"), publish=True)
     assert result.success, failure_lines(result)
     failed = [e.asset_check_evaluation_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
@@ -414,7 +399,7 @@ def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
         folder / "memberships.csv")
     resources = resources_for(tmp_lake, market_data=str(folder))
     with dg.instance_for_test() as instance:
-        result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
+        result = materialize([market_data], resources, instance)
     assert not result.success
     (line,) = failure_lines(result)
     assert "shares.csv" in line and "free_float" in line and "AAA" in line
@@ -452,9 +437,6 @@ def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path):
     """The same documents and market data, built from scratch into two lakes by `russell-pipeline build`: every
     table holds the same rows, bit for bit (the levels, weights and reconstitution effect included), and
     every table written from memory holds them in the same order within each partition."""
-    from russell_pipeline_tests.conftest import RAW, market_folder
-    from russell_pipeline_tests.helpers import cli
-
     market = market_folder(tmp_path / "market", date(2020, 12, 31))  # a year of reviews and 2020's window
     hashes = []
     for name in ("first", "second"):

@@ -11,7 +11,7 @@ from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.settings import Settings, SettingsError
-from russell_pipeline_tests.conftest import RAW
+from russell_pipeline_tests.helpers import RAW
 
 
 def test_settings_read_every_variable_once():

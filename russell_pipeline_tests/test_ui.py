@@ -22,8 +22,15 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import RAW, REPO, WAIT_MS
-from russell_pipeline_tests.helpers import Server, free_port, stop_group, wait_until_loaded
+from russell_pipeline_tests.helpers import (
+    RAW,
+    REPO,
+    WAIT_MS,
+    Server,
+    free_port,
+    stop_group,
+    wait_until_loaded,
+)
 
 pytestmark = pytest.mark.slow
 

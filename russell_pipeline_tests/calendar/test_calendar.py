@@ -24,7 +24,7 @@ from russell_pipeline.lib.calendar.rules import (
 from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.calendar.sessions import is_session
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.conftest import SHARED
+from russell_pipeline_tests.helpers import SHARED
 
 RAW = Path(__file__).resolve().parents[2] / "data_lake" / "raw"
 SEED_2019 = next(RAW.glob("2019/002_*.txt"))

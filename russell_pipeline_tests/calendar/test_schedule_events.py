@@ -16,9 +16,8 @@ from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
-from russell_pipeline_tests.test_pipeline import YEAR_ASSETS, _resources, _run
+from russell_pipeline_tests.helpers import RAW, cli, materialize
+from russell_pipeline_tests.test_pipeline import YEAR_ASSETS, _resources
 
 A, Q = "annual_reconstitution", "quarterly_ipo"
 # Modelled on seeds/003 (the 2022 review schedule and its IPO table) for 2024, with one
@@ -130,7 +129,7 @@ def test_contradiction_is_a_warn_check_naming_both_lines_and_the_rest_is_publish
     (tmp_lake / "raw" / "2024" / "schedule.txt").write_text(SCHEDULE_2024.format(march="15 March 2024"),
                                                             encoding="utf-8")
     with dg.instance_for_test() as instance:
-        result = _run(YEAR_ASSETS, _resources(tmp_lake), instance, "2024")
+        result = materialize(YEAR_ASSETS, _resources(tmp_lake), instance, ("2024", "2024"), publish=True)
     assert result.success, failure_lines(result)
     checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}

@@ -14,8 +14,7 @@ from russell_pipeline.lib.documents.ingest import CORRECTIONS_FACT, DOCUMENTS_FA
 from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import document_lines, failure_lines
-from russell_pipeline_tests.conftest import resources_for
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import cli, materialize, resources_for
 
 SEED = "001_24f06aff5129bbda.txt"  # the committed 2023 sample: 161 Microcap additions
 BAD = ("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
@@ -94,19 +93,14 @@ def test_corrections_csv_is_an_input_of_its_year_not_a_document(year):
     assert read_corrections(year / "2023" / "corrections.csv")[0].at == 2
 
 
-def _materialize(root, instance):
-    return dg.materialize([documents], resources=resources_for(root), instance=instance, partition_key="2023",
-                          raise_on_error=False)
-
-
 def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year):
     root = year.parent
     with dg.instance_for_test() as instance:
         (year / "2023" / "adds.txt").rename(year / "adds.txt")
-        assert _materialize(root, instance).success
+        assert materialize([documents], resources_for(root), instance, "2023").success
         before = Lake(root).read("constituent_changes")
         (year / "adds.txt").rename(year / "2023" / "adds.txt")
-        refused = _materialize(root, instance)
+        refused = materialize([documents], resources_for(root), instance, "2023")
         assert not refused.success
         entry = "adds.txt,1,5,not_a_row,,,"
         assert document_lines(refused) == [
@@ -122,13 +116,13 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         assert Lake(root).read("constituent_changes").equals(before)  # the year is atomic: nothing written
         # A wrong correction: one line naming the file and its line, and the lake does not change.
         (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,4,not_a_row,,,\n")
-        wrong = _materialize(root, instance)
+        wrong = materialize([documents], resources_for(root), instance, "2023")
         assert failure_lines(wrong) == [("documents: raw/2023/corrections.csv: line 2: adds.txt page 1 line 4 is not "
                                         "a line the parser could not read (its unread lines: page 1 line 5); "
                                         "nothing changed")]
         assert Lake(root).read("constituent_changes").equals(before)
         (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n")
-        settled = _materialize(root, instance)
+        settled = materialize([documents], resources_for(root), instance, "2023")
         assert settled.success
     meta = {(e.asset_key.to_user_string()): e.step_materialization_data.materialization.metadata
             for e in settled.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
@@ -165,8 +159,7 @@ def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
     (root / "raw" / "2025").mkdir(parents=True)
     (root / "raw" / "2025" / "membership.pdf").write_bytes(data)
     with dg.instance_for_test() as instance:
-        assert dg.materialize([documents], resources=resources_for(root), instance=instance,
-                              partition_key="2025").success
+        assert materialize([documents], resources_for(root), instance, "2025").success
     stored = Lake(root).read("constituents")
     assert stored.select("source_page", "company", "symbol").rows() == [(p, c, s) for p, c, s, _ in expected]
     assert len({p for p, *_ in expected}) > 1

@@ -16,9 +16,8 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import real_pdf, resources_for
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import cli, materialize, resources_for
 
 ROWS = [("ACME CORP", "ACME", "Technology"), ("BETA INC", "BETA", "Energy"), ("GAMMA HOLDINGS", "GAMM", "Financials")]
 
@@ -115,11 +114,7 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
     root = tmp_path / "lake"
     raw = _year(root, {"2024/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28)})
     with dg.instance_for_test() as instance:
-        def run():
-            return dg.materialize([documents], resources=resources_for(root), instance=instance,
-                                  partition_key="2024", raise_on_error=False)
-
-        assert run().success
+        assert materialize([documents], resources_for(root), instance, "2024").success
         before = Lake(root).read("constituent_changes")
         assert Lake(root).read("source_documents").select("path", "date_source").rows() == [
             ("raw/2024/ru3000-additions-final-20240628.pdf", "file_name")]
@@ -127,7 +122,7 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
                                                           .read_bytes())
         (raw / "2024" / "deletions-20240628.pdf").write_bytes(_list(None, dt.datetime(2023, 6, 23)).replace(
             b"Additions", b"Deletions"))
-        failed = run()
+        failed = materialize([documents], resources_for(root), instance, "2024")
     assert not failed.success
     (line,) = failure_lines(failed)
     assert line.startswith("documents: raw/2024: 2 documents cannot be read: raw/2024/additions-copy.pdf: same "
@@ -158,13 +153,14 @@ ADDS_2023, M2022 = "ru3000-additions-final-20230623.pdf", "ru3000_membershiplist
     (ADDS_2023, ADDS_2023, 2024, "it belongs under raw/2023/, not raw/2024/"),
     (M2022, M2022, 2024, "dated 2022-06-24 by its text"),
 ], ids=["renamed", "misfiled-additions", "misfiled-membership-list"])
-def test_a_real_list_renamed_or_misfiled_is_refused_naming_each_source(tmp_path, name, stored, year, words):
+def test_a_real_list_renamed_or_misfiled_is_refused_naming_each_source(tmp_path, real_pdf, name, stored, year,
+                                                                         words):
     raw = _year(tmp_path, {f"{year}/{stored}": real_pdf(name).read_bytes()})
     got = read_year(raw, year)
     assert got.refusal.startswith(f"raw/{year}/{stored}: ") and words in got.refusal, got.refusal
 
 
-def test_the_real_2023_additions_are_dated_by_their_file_name_and_counted_once(tmp_path):
+def test_the_real_2023_additions_are_dated_by_their_file_name_and_counted_once(tmp_path, real_pdf):
     data = real_pdf(ADDS_2023).read_bytes()
     raw = _year(tmp_path, {f"2023/{ADDS_2023}": data, "2023/additions-copy.pdf": data})
     got = read_year(raw, 2023)

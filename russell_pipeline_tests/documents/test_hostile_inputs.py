@@ -22,7 +22,7 @@ from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.helpers import materialize, resources_for
 
 SAMPLE = "004_002a24caca4e0d3c.txt"  # the committed 2024 sample
 
@@ -187,12 +187,11 @@ def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
     root = raw.parent
     resources = resources_for(root)
     with dg.instance_for_test() as instance:
-        good = dg.materialize([documents], resources=resources, instance=instance, partition_key="2024")
+        good = materialize([documents], resources, instance, "2024")
         assert good.success
         before = Lake(root).read("source_documents")
         (raw / "2024" / "list.txt").symlink_to("/etc/passwd")
-        bad = dg.materialize([documents], resources=resources, instance=instance, partition_key="2024",
-                             raise_on_error=False)
+        bad = materialize([documents], resources, instance, "2024")
     assert not bad.success
     assert failure_lines(bad) == [("documents: raw/2024/list.txt: is a symbolic link to /etc/passwd; "
                                    "put the document itself in raw/<year>/")]

@@ -13,8 +13,7 @@ from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.pdftext import _read_pdf
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.conftest import REPO
-from russell_pipeline_tests.helpers import cli, text_layer_bomb
+from russell_pipeline_tests.helpers import REPO, cli, text_layer_bomb
 
 REAL = REPO.parent / "shared" / "real"
 

@@ -25,7 +25,7 @@ import pytest
 from russell_pipeline.lib.documents.pdftext import read_text_layer
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.conftest import REAL
+from russell_pipeline_tests.helpers import REAL
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = REPO / "data_lake" / "raw"

@@ -15,7 +15,7 @@ from russell_pipeline.lib.documents import pdftext
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.pdflayout import CELL_GAP_EM, WORD_GAP_EM, _round2, page_lines
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.conftest import REAL, real_pdf
+from russell_pipeline_tests.helpers import REAL
 
 
 def _reference_lines(height: float, text: str, boxes: bytes) -> list[tuple]:
@@ -73,7 +73,7 @@ def _plain(lines) -> list[tuple]:
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REAL.glob("*.pdf")) or ["absent.pdf"])
-def test_real_pages_lay_out_as_character_at_a_time(name):
+def test_real_pages_lay_out_as_character_at_a_time(real_pdf, name):
     path = real_pdf(name)
     _, pages = pdftext._read_pdf_pages(path, path.read_bytes(), Limits())
     for height, text, boxes, ok in pages:

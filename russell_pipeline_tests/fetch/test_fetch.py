@@ -39,8 +39,7 @@ from russell_pipeline.lib.fetch.registry import (
     parse_years,
     registry_path,
 )
-from russell_pipeline_tests.conftest import REAL, real_pdf, resources_for
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import REAL, cli, materialize, resources_for
 
 ADDITIONS_2023 = "ru3000-additions-final-20230623.pdf"
 DELETIONS_2023 = "ru3000-deletions-final-20230623.pdf"
@@ -517,7 +516,7 @@ BAD = [  # (file, behaviour, the problem with the publisher copy)
 ]
 
 
-def test_each_failure_is_one_line_writes_nothing_and_stops_no_other_document(mirror, lake):
+def test_each_failure_is_one_line_writes_nothing_and_stops_no_other_document(mirror, lake, real_pdf):
     real = real_pdf(ADDITIONS_2023)
     good = doc(ADDITIONS_2023, "https://files.test/good/" + ADDITIONS_2023)
     mirror.publish(good.addresses[0].url, real)
@@ -555,7 +554,7 @@ def test_each_failure_is_one_line_writes_nothing_and_stops_no_other_document(mir
     assert lake.read(MANIFEST)["file"].to_list() == [ADDITIONS_2023]
 
 
-def test_429_then_success_retries_and_stores(mirror, lake):
+def test_429_then_success_retries_and_stores(mirror, lake, real_pdf):
     d = doc(ADDITIONS_2023, "https://files.test/" + ADDITIONS_2023)
     mirror.publish(d.addresses[0].url, real_pdf(ADDITIONS_2023))
     mirror.behave(d.addresses[0].url, too_many_once)
@@ -564,7 +563,7 @@ def test_429_then_success_retries_and_stores(mirror, lake):
     assert mirror.hits(d.addresses[0].url) == 2
 
 
-def test_an_overwritten_address_yields_each_stage_from_its_own_copy(mirror, lake, tmp_path):
+def test_an_overwritten_address_yields_each_stage_from_its_own_copy(mirror, lake, tmp_path, real_pdf):
     """LSEG replaced the update under the same address: the creation date tells the copies apart."""
     real = real_pdf(ADDITIONS_2023).read_bytes()
     update = tmp_path / "update.pdf"
@@ -592,7 +591,7 @@ def test_an_overwritten_address_yields_each_stage_from_its_own_copy(mirror, lake
      (doc("prelim.pdf", "https://files.test/prelim.pdf", stage="preliminary"),
       "is the final list (created 2023-06-23), not the preliminary one")],
 )
-def test_a_copy_that_is_not_the_registered_document_is_refused(mirror, lake, d, problem):
+def test_a_copy_that_is_not_the_registered_document_is_refused(mirror, lake, real_pdf, d, problem):
     mirror.publish(d.addresses[0].url, real_pdf(ADDITIONS_2023))
     outcome = fetch_document(lake.raw, d, client(mirror))
     assert outcome.problem.split("; ")[0] == f"{mirrored(d.addresses[0].url, mirror.url)}: {problem}"
@@ -622,7 +621,7 @@ def test_a_whole_pdf_the_parser_does_not_recognize_is_kept_with_a_warning(mirror
     assert outcome.line.endswith(f"; warning: {warning}")
 
 
-def test_a_plain_folder_serves_as_mirror(tmp_path, lake):
+def test_a_plain_folder_serves_as_mirror(tmp_path, lake, real_pdf):
     folder = tmp_path / "cache"
     good = doc(ADDITIONS_2023, "https://www.lseg.com/x/" + ADDITIONS_2023)
     gone = doc("gone.pdf", "https://www.lseg.com/x/gone.pdf")
@@ -662,7 +661,7 @@ def test_published_documents_asset_fetches_a_partition(mirror, tmp_path):
     root = tmp_path / "lake"
     resources = resources_for(root, mirror=mirror.url, sources=str(sources), timeout=TIMEOUT)
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize([published_documents], partition_key="2023", resources=resources, instance=instance)
+        result = materialize([published_documents], resources, instance, "2023")
         assert result.success
         (mat,) = result.asset_materializations_for_node("published_documents")
         assert (mat.metadata["fetched"].value, mat.metadata["already_present"].value) == (2, 0)
@@ -670,8 +669,7 @@ def test_published_documents_asset_fetches_a_partition(mirror, tmp_path):
         # A document that cannot be fetched fails the partition with its line; the others stay stored.
         broken = doc("missing.pdf", "https://files.test/missing.pdf")
         _registry_csv(sources, [*docs, broken])
-        failed = dg.materialize([published_documents], partition_key="2023", resources=resources,
-                                instance=instance, raise_on_error=False)
+        failed = materialize([published_documents], resources, instance, "2023")
         assert not failed.success
         (failure,) = [e for e in failed.all_events if e.is_step_failure]
         assert "1 of 3 documents not fetched:\nraw/2023/missing.pdf not fetched: " in (

@@ -14,8 +14,7 @@ import pytest
 
 from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.market.contract import R2G, SCC
-from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import RAW, cli
 
 FIRST_CUTOFF, FIRST_REBALANCE = date(2010, 3, 10), date(2010, 3, 19)  # Wednesday after 5 March; third Friday
 LAST_CLOSE = date(2013, 1, 31)

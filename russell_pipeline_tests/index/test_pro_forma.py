@@ -16,8 +16,7 @@ import pytest
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.weights import compute_weights
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, load_market_data
-from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import RAW, cli
 
 # The previous review 2024-03 (cut-off 6 March) holds AAA and BBB in SCC and CCC in R2000 Growth, each with
 # a cap of 1000 at its cut-off: S = 2000, G = 1000, so c = 4.5, 4.5, -1 and the weights 0.5625, 0.5625, -0.125.

@@ -27,9 +27,10 @@ from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.market.contract import R2G, SCC, SCHEMAS
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import RAW, publish_after_runs, resources_for
+from russell_pipeline_tests.helpers import RAW, materialize, resources_for
 
-RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+YEAR_ASSETS, REVIEW_ASSETS = [documents, recon_calendar], [market_data, quarterly_weights, index_levels]
+YEARS, REVIEWS = ("2016", "2030"), ("2019-03", "2020-03")  # the sample lists' years; the small feed's reviews
 SPLIT_SYMBOL_MID, SPLIT_SYMBOL_CUTOFF = "ASGV", "BDZK"
 
 
@@ -180,20 +181,6 @@ def _with_splits(tables: dict) -> dict:
     return tables | {"prices": prices, "splits": splits}
 
 
-def _build(root: Path, market: Path, instance, years=("2016", "2030"), reviews=("2019-03", "2020-03"),
-           assets=(market_data, quarterly_weights, index_levels)):
-    resources = resources_for(root, market_data=str(market))
-    runs = []
-    if years:
-        runs.append(dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
-                                   tags={RANGE[0]: years[0], RANGE[1]: years[1]}, raise_on_error=False))
-    if reviews:
-        runs.append(dg.materialize(list(assets), resources=resources, instance=instance,
-                                   tags={RANGE[0]: reviews[0], RANGE[1]: reviews[1]}, raise_on_error=False))
-    publish_after_runs(instance, resources)
-    return runs
-
-
 def _checks(*results) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
     return {(e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name):
             e.asset_check_evaluation_data
@@ -213,8 +200,10 @@ def good(tmp_path_factory, small_market):
     tmp = tmp_path_factory.mktemp("quality")
     root, market = tmp / "lake", _market(tmp / "market", small_market, _with_splits)
     shutil.copytree(RAW, root / "raw")
+    resources = resources_for(root, market_data=str(market))
     with dg.instance_for_test() as instance:
-        runs = _build(root, market, instance)
+        runs = [materialize(YEAR_ASSETS, resources, instance, YEARS),
+                materialize(REVIEW_ASSETS, resources, instance, REVIEWS, publish=True)]
         yield root, market, instance, runs
 
 
@@ -244,7 +233,8 @@ def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_pa
     shutil.copytree(RAW, lake / "raw")
     _membership_list(lake, 2022, "June 24, 2022", 300)
     with dg.instance_for_test() as instance:
-        (run,) = _build(lake, good[1], instance, years=("2022", "2022"), reviews=None)
+        run = materialize(YEAR_ASSETS, resources_for(lake, market_data=str(good[1])), instance, ("2022", "2022"),
+                          publish=True)
         assert run.success  # WARN: the list is stored, the check is red
         check = _checks(run)["constituents", "list_size"]
         assert (check.passed, check.severity) == (False, dg.AssetCheckSeverity.WARN)
@@ -258,7 +248,8 @@ def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_pa
         assert _checks(run)["constituents", "member_count_change"].passed  # one list: nothing to compare
         # A 2,900-row list the year before: 2,900 -> 300 (-90%), named by both lists, from the 2021 run.
         _membership_list(lake, 2021, "June 24, 2021", 2900)
-        (run,) = _build(lake, good[1], instance, years=("2021", "2021"), reviews=None)
+        run = materialize(YEAR_ASSETS, resources_for(lake, market_data=str(good[1])), instance, ("2021", "2021"),
+                          publish=True)
     checks = _checks(run)
     assert checks["constituents", "list_size"].passed and checks["constituents", "list_size"].metadata[
         "lists_checked"].value == 1
@@ -283,8 +274,8 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
     lake = tmp_path / "lake"
     shutil.copytree(root, lake, ignore=shutil.ignore_patterns(".dagster"))
     with dg.instance_for_test() as instance:
-        (run,) = _build(lake, market, instance, years=None, reviews=("2019-12", "2019-12"),
-                        assets=(market_data, quarterly_weights))
+        run = materialize([market_data, quarterly_weights], resources_for(lake, market_data=str(market)), instance,
+                          ("2019-12", "2019-12"), publish=True)
     assert run.success, failure_lines(run)
     check = _checks(run)["quarterly_weights", "member_count_change"]
     assert (check.passed, check.severity, check.metadata["failures"].value) == (False, dg.AssetCheckSeverity.WARN, 2)
@@ -307,8 +298,10 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
     market = _market(tmp_path / "market", good[1], jump)
     lake = tmp_path / "lake"
     shutil.copytree(RAW, lake / "raw")
+    resources = resources_for(lake, market_data=str(market))
     with dg.instance_for_test() as instance:
-        runs = _build(lake, market, instance)
+        runs = [materialize(YEAR_ASSETS, resources, instance, YEARS),
+                materialize(REVIEW_ASSETS, resources, instance, REVIEWS, publish=True)]
     assert all(r.success for r in runs), [failure_lines(r) for r in runs]
     checks = _checks(*runs)
     check = checks["index_levels", "daily_move_bound"]
@@ -338,7 +331,8 @@ def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(g
         return w.with_columns(weight=pl.concat([w["weight"][1:2], w["weight"][0:1], w["weight"][2:]]))
 
     monkeypatch.setattr(index_assets, "compute_weights", swapped)
-    (run,) = _build(root, market, instance, years=None, reviews=("2019-12", "2019-12"), assets=(quarterly_weights,))
+    run = materialize([quarterly_weights], resources_for(root, market_data=str(market)), instance, ("2019-12", "2019-12"),
+                      publish=True)
     assert not run.success
     (line,) = failure_lines(run)
     assert line.startswith("quarterly_weights: blocking check failed, nothing written (the stored partitions stay): "
@@ -352,8 +346,10 @@ def _levels_stopped(good, tmp_path: Path):
     """The good inputs built into a new lake whose reviews run fails: (lake, that run, its one failure line)."""
     lake = tmp_path / "lake"
     shutil.copytree(RAW, lake / "raw")
+    resources = resources_for(lake, market_data=str(good[1]))
     with dg.instance_for_test() as instance:
-        years, reviews = _build(lake, good[1], instance)
+        years = materialize(YEAR_ASSETS, resources, instance, YEARS)
+        reviews = materialize(REVIEW_ASSETS, resources, instance, REVIEWS, publish=True)
     assert years.success and not reviews.success
     (line,) = failure_lines(reviews)
     return lake, reviews, line
@@ -397,10 +393,9 @@ def test_levels_that_ignore_splits_are_stopped_by_rebalance_continuity(good, tmp
     assert Lake(lake).read("index_levels") is None or Lake(lake).read("index_levels").height == 0
 
 
-def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(tmp_lake, monkeypatch):
-    resources = resources_for(tmp_lake)
+def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(tmp_lake, lake_resources, monkeypatch):
     with dg.instance_for_test() as instance:
-        assert dg.materialize([documents], resources=resources, instance=instance, partition_key="2020").success
+        assert materialize([documents], lake_resources, instance, "2020").success
         before = Lake(tmp_lake).read("constituent_changes", "recon_year", [2020])
         real = ingest.read_year
 
@@ -411,8 +406,7 @@ def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(tmp_lake, mon
             return dataclasses.replace(year, constituent_changes=changes)
 
         monkeypatch.setattr(ingest, "read_year", null_symbol)
-        run = dg.materialize([documents], resources=resources, instance=instance, partition_key="2020",
-                             raise_on_error=False)
+        run = materialize([documents], lake_resources, instance, "2020")
     assert failure_lines(run) == [
         ("documents: blocking check failed, nothing written (the stored partitions stay): "
          "constituent_changes.no_null_contract_columns (nulls: column=symbol, nulls=1)")]

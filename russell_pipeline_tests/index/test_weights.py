@@ -34,8 +34,7 @@ from russell_pipeline.lib.market.contract import (
 )
 from russell_pipeline.lib.market.partitions import YEAR, with_year
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
-from russell_pipeline.planning.keys import RANGE_END, RANGE_START
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.helpers import materialize, resources_for
 
 CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 March 2024; third Friday
 
@@ -366,8 +365,7 @@ def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, s
     with dg.instance_for_test() as instance:
         for assets, first, last in (([documents, recon_calendar], "2019", "2020"),
                                     ([market_data, quarterly_weights], "2019-03", "2020-03")):
-            assert dg.materialize(assets, resources=resources, instance=instance, tags={
-                RANGE_START: first, RANGE_END: last}).success
+            assert materialize(assets, resources, instance, (first, last)).success
     store = Lake(tmp_lake)
     whole, stored = stored_market_data(store), store.read("quarterly_weights")
     dates = rebalance_dates(store.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))

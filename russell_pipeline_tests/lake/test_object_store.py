@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from russell_pipeline_tests.conftest import RAW
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import RAW, cli
 from russell_pipeline_tests.lake.test_reliability import EXTENDED_END, TABLES, _extend_market
 
 

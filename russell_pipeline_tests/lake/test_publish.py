@@ -13,7 +13,7 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.publish import publish_warehouse
 from russell_pipeline.lake.lock import LOCK
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.helpers import materialize, resources_for
 
 HOLD = textwrap.dedent("""
     import fcntl, os, sys, time
@@ -24,12 +24,11 @@ HOLD = textwrap.dedent("""
 """)
 
 
-def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_holds_the_lake(tmp_lake):
+def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_holds_the_lake(tmp_lake,
+                                                                                           lake_resources):
     lake = Lake(tmp_lake)
     with dg.instance_for_test() as instance:
-        run = dg.materialize([documents, recon_calendar], resources=resources_for(tmp_lake), instance=instance,
-                             tags={"dagster/asset_partition_range_start": "2019",
-                                   "dagster/asset_partition_range_end": "2023"})
+        run = materialize([documents, recon_calendar], lake_resources, instance, ("2019", "2023"))
         assert run.success
         assert "source_documents" in lake.table_names() and lake.published_versions() == {}  # steps do not publish
 

@@ -16,8 +16,7 @@ import dagster as dg
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.conftest import RAW, market_folder
-from russell_pipeline_tests.helpers import cli, flip_bytes
+from russell_pipeline_tests.helpers import RAW, cli, flip_bytes, market_folder
 
 # The small feed (conftest's small_market) ends 2020-03-31; extended, a month later.
 SMALL_END = date(2020, 3, 31)

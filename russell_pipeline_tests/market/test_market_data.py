@@ -23,7 +23,7 @@ from russell_pipeline.lib.market.contract import (
     write_market_data,
 )
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.helpers import materialize, resources_for
 from russell_pipeline_tests.index.test_weights import TABLES, write_tables
 
 
@@ -147,7 +147,7 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
     root.mkdir()
     resources = resources_for(root, market_data=str(folder))
     with dg.instance_for_test() as instance:
-        result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
+        result = materialize([market_data], resources, instance)
     assert failure_lines(result) == [
         (f"market_data: {folder}/prices.csv: column 'date' row 4 (line 5): 2024-03-02 is a Saturday, "
         "not an NYSE session: date=2024-03-02, symbol=CCC, close=8.0, currency=USD")]
@@ -191,7 +191,7 @@ def test_a_price_from_the_future_fails_market_data_at_build_time_with_the_clock_
     root.mkdir()
     resources = resources_for(root, market_data=str(folder))  # the system clock: 2035 is still to come
     with dg.instance_for_test() as instance:
-        result = dg.materialize([market_data], resources=resources, instance=instance, raise_on_error=False)
+        result = materialize([market_data], resources, instance)
     [line] = failure_lines(result)
     assert line.startswith(f"market_data: {folder}/prices.csv: column 'date' row 5 (line 6): dated after ")
     assert line.endswith("(a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD")

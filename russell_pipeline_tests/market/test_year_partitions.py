@@ -18,7 +18,7 @@ from russell_pipeline.lib.market.contract import load_market_data
 from russell_pipeline.lib.market.partitions import market_days
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import resources_for
+from russell_pipeline_tests.helpers import materialize, resources_for
 
 pytestmark = pytest.mark.slow
 NOW = datetime.fromisoformat("2021-03-01T12:00:00-05:00")  # the clock of the runs: every row of the feed is in the past
@@ -48,9 +48,8 @@ def files(root: Path, table: str) -> dict[str, set[str]]:
 
 
 def run(root: Path, instance, **settings) -> dg.ExecuteInProcessResult:
-    result = dg.materialize([market_data], resources=resources_for(root, now=NOW, **settings), instance=instance,
-                            raise_on_error=False)
-    return result
+    """The market_data run at the clock NOW, with these fields of the settings (market_data, synthetic_end...)."""
+    return materialize([market_data], resources_for(root, now=NOW, **settings), instance)
 
 
 def written(result) -> str:

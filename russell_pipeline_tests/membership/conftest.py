@@ -1,71 +1,16 @@
-"""What the membership tests share: lists built from short specs, the warehouse macro over the
-tables, and the real FTSE Russell lists parsed once per module."""
+"""The membership tests' fixture: the real FTSE Russell lists parsed once per module."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import date
 
-import duckdb
-import polars as pl
 import pytest
 
-from russell_pipeline.lake.warehouse import MACROS
-from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.documents import ingest
-from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
-from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
-from russell_pipeline.lib.membership.history import MembershipTables, membership_tables
-from russell_pipeline_tests.conftest import real_pdf
-
-CALENDAR = pl.concat([project_calendar(y) for y in range(2016, 2027)])
-R2000 = "Russell 2000"
-
-
-def lake_frames(*lists: tuple) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """constituents, constituent_changes, source_documents from (year, kind, stage, as_of, symbols[, index])
-    specs; kind is membership, addition or deletion; `symbols` is "SYM ..." (companies `<symbol> INC`)
-    or a list of (symbol, company) or (symbol, company, sector); one row a line from line 5."""
-    members, changes, sources = [], [], []
-    for year, kind, stage, as_of, symbols, *index in lists:
-        sha = f"{year}-{kind}-{stage}-{as_of}" + (f"-{index[0]}" if index else "")
-        sources.append({"recon_year": year, "sha256": sha, "path": f"raw/{year}/{sha}.txt"})
-        named = [(s, f"{s} INC") for s in symbols.split()] if isinstance(symbols, str) else symbols
-        for line, (symbol, company, *sector) in enumerate(named, start=5):
-            row = {"recon_year": year, "index_name": index[0] if index else R2000, "company": company,
-                   "symbol": symbol, "as_of_date": as_of, "source_sha256": sha, "source_page": 1, "source_line": line}
-            if kind == "membership":
-                members.append(row)
-            else:
-                changes.append(row | {"change": kind, "stage": stage, "sector": sector[0] if sector else None,
-                                      "classification": "ICB" if sector else None})
-    return (pl.DataFrame(members, schema=CONSTITUENT_COLUMNS), pl.DataFrame(changes, schema=CHANGE_COLUMNS),
-            pl.DataFrame(sources, schema={k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}))
-
-
-def tables_of(*lists: tuple, calendar: pl.DataFrame = CALENDAR) -> MembershipTables:
-    return membership_tables(*lake_frames(*lists), calendar)
-
-
-def macro(tables: MembershipTables, day: date, index: str | None = None) -> pl.DataFrame:
-    """The warehouse macro members_on, run over membership_in_force as DuckDB sees the table."""
-    con = duckdb.connect()
-    con.register("membership_in_force", tables.in_force.to_arrow())
-    con.execute((MACROS / "membership_in_force.sql").read_text())
-    return pl.from_arrow(con.execute("SELECT * FROM members_on(?, index := ?)", [day, index]).to_arrow_table())
-
-
-def members_on(tables: MembershipTables, day: date, index: str | None = None) -> list[str]:
-    return macro(tables, day, index)["symbol"].to_list()
-
-
-def intervals(history: pl.DataFrame, symbol: str) -> list[tuple]:
-    return history.filter(pl.col("symbol") == symbol).select(
-        "start_date", "end_date", "opened_by", "closed_by").rows()
 
 
 @pytest.fixture(scope="module")
-def real_lists(tmp_path_factory):
+def real_lists(tmp_path_factory, real_pdf):
     """The real 2016 and 2022 Russell 3000 lists and 2023 final changes, copied into a raw/ folder."""
     raw = tmp_path_factory.mktemp("real") / "raw"
     files = {2016: ["ru3000_membershiplist_20160627.pdf"], 2022: ["ru3000_membershiplist_20220624_0.pdf"],
@@ -75,13 +20,3 @@ def real_lists(tmp_path_factory):
         for name in names:
             shutil.copyfile(real_pdf(name), raw / str(year) / name)
     return [ingest.ingest_year(raw, y) for y in files]
-
-
-def real_tables(parsed, years, extra: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None,
-                calendar: pl.DataFrame = CALENDAR) -> MembershipTables:
-    """The membership tables of the real lists of `years`, with `extra` (lake_frames) beside them."""
-    frames = [pl.concat([getattr(p, t) for p in parsed if p.source_documents["recon_year"][0] in years]
-                        + ([extra[k]] if extra else []), how="diagonal_relaxed")
-              for k, t in enumerate(("constituents", "constituent_changes", "source_documents"))]
-    frames[2] = frames[2].select("recon_year", "sha256", "path")
-    return membership_tables(*frames, calendar)

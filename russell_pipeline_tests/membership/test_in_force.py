@@ -15,7 +15,7 @@ from russell_pipeline.lib.membership.identity import same_company
 from russell_pipeline.lib.membership.in_force import coverage
 from russell_pipeline.lib.membership.on_date import known_whole
 from russell_pipeline.lib.membership.vendor import unlisted_members
-from russell_pipeline_tests.membership.conftest import lake_frames, macro, real_tables, tables_of
+from russell_pipeline_tests.membership.helpers import lake_frames, macro, real_tables, tables_of
 
 CALENDAR = pl.concat([project_calendar(y) for y in range(2012, 2027)])
 R3000, R2000, R1000 = "Russell 3000", "Russell 2000", "Russell 1000"

@@ -18,7 +18,7 @@ from russell_pipeline.lib.membership.placement import (
     placed_lists,
 )
 from russell_pipeline.lib.membership.revisions import revision_steps
-from russell_pipeline_tests.membership.conftest import (
+from russell_pipeline_tests.membership.helpers import (
     CALENDAR,
     R2000,
     intervals,

@@ -21,10 +21,8 @@ from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, resources_for
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import cli, documents_lake, materialize, resources_for
 
-RANGE = {"dagster/asset_partition_range_start": "2022", "dagster/asset_partition_range_end": "2024"}
 MEMBERS = "Russell US Indexes\nMembership list\nRussell 2000® Index\n{day}\nCompany\tTicker\n{rows}"
 ADDS = "Russell 2000® Index - {stage}Additions\n{day}\n\nCompany Symbol Industry\n{rows}"
 DELS = "Russell 2000® Index - {stage}Deletions\n{day}\n\nCompany\tSymbol\tSector\n{rows}"
@@ -56,29 +54,15 @@ def _check(result, name: str) -> dg.AssetCheckEvaluation:
                 if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == name)
 
 
-def _build(root, first: str, last: str, instance) -> dg.ExecuteInProcessResult:
-    """The documents and calendar of years `first`..`last`, then the membership tables, built and
-    published as a build leaves them; the membership run."""
-    resources = resources_for(root)
-    years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
-                           tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
-    assert years.success, failure_lines(years)
-    result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
-    publish_after_runs(instance, resources)
-    return result
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = documents_lake(tmp_path_factory.mktemp("membership"), DOCUMENTS)
     resources = resources_for(root)
     with dg.instance_for_test() as instance:
-        years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance, tags=RANGE)
+        years = materialize([documents, recon_calendar], resources, instance, ("2022", "2024"))
         assert years.success, failure_lines(years)
         assert stale.membership_stale(Lake(root))
-        result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
-        publish_after_runs(instance, resources)
-        yield root, instance, result
+        yield root, instance, materialize([membership], resources, instance, publish=True)
 
 
 def test_membership_asset_writes_the_three_tables_with_checks(built):
@@ -113,16 +97,13 @@ def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(bui
     assert not stale.membership_stale(lake)
     assert isinstance(stale_membership(context), dg.SkipReason)
     # The calendar rewritten with the same dates changes nothing the membership tables read.
-    again = dg.materialize([recon_calendar], resources=resources_for(root), instance=instance,
-                           tags=RANGE)
+    again = materialize([recon_calendar], resources_for(root), instance, ("2022", "2024"))
     assert again.success and not stale.membership_stale(lake)
     extra = root.parent / "extra"
     shutil.copytree(root, extra)
     (extra / "raw" / "2023" / "adds_update2.txt").write_text(ADDS.format(
         stage="Updated ", day="June 2, 2023", rows="DELTA INC DLTA Technology\n"))
-    changed = dg.materialize([documents], resources=resources_for(extra), instance=instance,
-                             tags={**RANGE, "dagster/asset_partition_range_start": "2023",
-                                   "dagster/asset_partition_range_end": "2023"})
+    changed = materialize([documents], resources_for(extra), instance, ("2023", "2023"))
     assert changed.success and stale.membership_stale(Lake(extra))
     request = stale_membership(dg.build_sensor_context(instance=instance,
                                                        resources=resources_for(extra)))
@@ -261,7 +242,9 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
     (root / "raw" / "2012" / "members_20120625.txt").write_text(
         MEMBERS.format(day="June 25, 2012", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\n"))
     with dg.instance_for_test() as instance:
-        result = _build(root, "2012", "2012", instance)
+        years = materialize([documents, recon_calendar], resources_for(root), instance, ("2012", "2012"))
+        assert years.success, failure_lines(years)
+        result = materialize([membership], resources_for(root), instance, publish=True)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
     done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})
@@ -288,7 +271,9 @@ THREE_YEARS = {
 def three_years(tmp_path_factory):
     root = documents_lake(tmp_path_factory.mktemp("three_years"), THREE_YEARS)
     with dg.instance_for_test() as instance:
-        yield root, instance, _build(root, "2014", "2016", instance)
+        years = materialize([documents, recon_calendar], resources_for(root), instance, ("2014", "2016"))
+        assert years.success, failure_lines(years)
+        yield root, instance, materialize([membership], resources_for(root), instance, publish=True)
 
 
 def test_lists_without_change_lists_reconcile_as_a_state_not_a_failure(three_years):
@@ -355,7 +340,7 @@ def test_vendor_memberships_absent_from_the_list_in_force_are_named(three_years,
         for synthetic, passed in ((False, False), (True, True)):
             _market(root, synthetic, wrong)
             assert stale.membership_stale(Lake(root))  # the vendor's memberships are what the check reads
-            result = dg.materialize([membership], resources=resources, instance=instance, raise_on_error=False)
+            result = materialize([membership], resources, instance)
             assert result.success, failure_lines(result)
             check = _check(result, "vendor_memberships_listed")
             assert (check.passed, check.severity) == (passed, dg.AssetCheckSeverity.WARN)
@@ -380,7 +365,9 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         "2025/adds_final.txt": adds.format(stage="", day="June 27, 2025", rows="DELTA INC DLTA Technology\n"
                                            "ECHO CORP ECHO Energy\nFOXTROT CO FXT Financials\n")})
     with dg.instance_for_test() as instance:
-        assert _build(root, "2023", "2025", instance).success
+        years = materialize([documents, recon_calendar], resources_for(root), instance, ("2023", "2025"))
+        assert years.success, failure_lines(years)
+        assert materialize([membership], resources_for(root), instance, publish=True).success
     env = {"RUSSELL_DATA_LAKE": str(root)}
     for asked in (["--index", "Russell 3000"], []):
         done = cli("members", "2025-07-01", *asked, text=True, env=env)
@@ -442,11 +429,10 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         asked = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
         done = {}
         for request in (r for r in asked.run_requests if r.partition_key in years):
-            run = dg.materialize([documents, recon_calendar], resources=resources, instance=instance,
-                                 partition_key=request.partition_key, tags=request.tags, raise_on_error=False)
+            run = materialize([documents, recon_calendar], resources, instance, request.partition_key,
+                              tags=request.tags)
             done[request.partition_key] = run.run_id
-        assert dg.materialize([membership], resources=resources, instance=instance).success
-        publish_after_runs(instance, resources)
+        assert materialize([membership], resources, instance, publish=True).success
         return done
 
     with dg.instance_for_test(temp_dir=str(home)) as instance:

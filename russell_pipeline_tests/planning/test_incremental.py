@@ -14,8 +14,7 @@ from russell_pipeline.lib.calendar.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import generic_reason
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.conftest import resources_for
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import RAW, cli, materialize, resources_for
 from russell_pipeline_tests.lake.test_reliability import SMALL_END, _lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
@@ -233,40 +232,33 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.index.pro_forma import pro_forma_weights
     from russell_pipeline.defs.index.sensors import stale_reviews_sensor
     from russell_pipeline.defs.market.assets import market_data
-    from russell_pipeline.defs.resources import resources
     from russell_pipeline.lake.tables import ingested_lists
-    from russell_pipeline.planning.keys import RANGE_END, RANGE_START
-    from russell_pipeline_tests.conftest import RAW
 
     root = tmp_path / "lake"
     shutil.copytree(RAW, root / "raw")
     settings = Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).with_lake(root)
-    built, lake = resources(settings), Lake(root)
+    resources, lake = resources_for(root, synthetic_end=settings.synthetic_end, synthetic_stocks=120), Lake(root)
     with dg.instance_for_test() as instance:
-
-        def run(assets, first=None, last=None):
-            tags = {RANGE_START: first, RANGE_END: last or first} if first else {}
-            result = dg.materialize(assets, resources=built, instance=instance, tags=tags, raise_on_error=False)
-            assert result.success
-            return result
-
-        run([documents, recon_calendar], "1989", "2030")
-        run([market_data, quarterly_weights, index_levels, pro_forma_weights], "2019-03", "2020-03")
-        run([pro_forma_weights], "2020-06")  # the upcoming review's, which carries March's members
+        assert materialize([documents, recon_calendar], resources, instance, ("1989", "2030")).success
+        assert materialize([market_data, quarterly_weights, index_levels, pro_forma_weights], resources, instance,
+                           ("2019-03", "2020-03")).success
+        # The upcoming review's, which carries March's members.
+        assert materialize([pro_forma_weights], resources, instance, ("2020-06", "2020-06")).success
         days = lake.read("market_days").sort("day")
         (root / "raw" / "2016").mkdir()
         (root / "raw" / "2016" / "members_20160624.txt").write_text(
             "Russell US Indexes\nMembership list\nRussell 2000® Index\nJune 24, 2016\nCompany\tTicker\n"
             "ZULU INC\tZULU\nYANKEE CORP\tYNKE\n")
-        run([documents, recon_calendar], "2016")  # what the new_documents sensor launches
+        # What the new_documents sensor launches.
+        assert materialize([documents, recon_calendar], resources, instance, ("2016", "2016")).success
         assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
         # `build`: the market data is up to date, so is every review.
         assert not stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake)))
         assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": [], "pro_forma_weights": []}
         # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
-        run([market_data])
+        assert materialize([market_data], resources, instance).success
         assert lake.read("market_days").sort("day").equals(days)
-        tick = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=built))
+        tick = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         assert isinstance(tick, dg.SkipReason)
 
 
@@ -293,7 +285,7 @@ def test_freshness_check_fails_when_the_series_missed_a_night(fresh_build):
 
 
 @pytest.mark.slow
-def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
+def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_resources):
     """A list row whose symbol cannot be read (`BE TA`) is a data line the parser drops: the
     `rows_match_pages` check fails, the year is refused and the stored year stays as it was."""
     import dagster as dg
@@ -301,15 +293,13 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake):
     from russell_pipeline.defs.documents.assets import documents
     from russell_pipeline.planning.runs import failure_lines
 
-    resources = resources_for(tmp_lake)
     with dg.instance_for_test() as instance:
-        assert dg.materialize([documents], resources=resources, instance=instance, partition_key="2023").success
+        assert materialize([documents], lake_resources, instance, "2023").success
         before = Lake(tmp_lake).read("constituent_changes", "recon_year", [2023])
         (tmp_lake / "raw" / "2023" / "adds.txt").write_text(
             "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
             "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n")
-        result = dg.materialize([documents], resources=resources, instance=instance, partition_key="2023",
-                                raise_on_error=False)
+        result = materialize([documents], lake_resources, instance, "2023")
     assert not result.success
     checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}

@@ -38,8 +38,7 @@ from russell_pipeline.lib.research.event import (
 )
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.conftest import documents_lake, publish_after_runs, real_pdf, resources_for
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import cli, documents_lake, materialize, resources_for
 
 # 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
 RANK_DAY, RECON_CLOSE = date(2023, 4, 28), date(2023, 6, 23)
@@ -88,21 +87,13 @@ def price_files(tmp_path_factory):
     return folder
 
 
-def _build_2023(root, instance) -> dict:
-    """2023's documents and calendar built in the lake at `root` and published; its resources."""
-    resources = resources_for(root)
-    years = dg.materialize([documents, recon_calendar], resources=resources, instance=instance, partition_key="2023")
-    assert years.success, failure_lines(years)
-    publish_after_runs(instance, resources)
-    return resources
-
-
 @pytest.fixture(scope="module")
 def lake_2023(tmp_path_factory):
     """A lake with the sample 2023 documents and calendar built and published."""
     root = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS)
     with dg.instance_for_test() as instance:
-        _build_2023(root, instance)
+        years = materialize([documents, recon_calendar], resources_for(root), instance, "2023", publish=True)
+        assert years.success, failure_lines(years)
     return root
 
 
@@ -256,8 +247,7 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
     assert Lake(lake_2023).query("SELECT count(*) FROM research_prices").item() == len(_long_prices())
     resources = resources_for(lake_2023)
     with dg.instance_for_test() as instance:
-        result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
-                                partition_key="2023", raise_on_error=False)
+        result = materialize([reconstitution_effect], resources, instance, "2023")
         assert result.success, failure_lines(result)
     lake = Lake(lake_2023)
     effect = lake.read("reconstitution_effect").sort("list_group", "session_offset")
@@ -341,8 +331,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
                                               "synthetic": [True], "last_price_date": [RECON_CLOSE]}))
     lake.write("index_levels", pl.DataFrame({"date": [RANK_DAY, RECON_CLOSE], "price_return": [500.0, 450.0]}))
     with dg.instance_for_test() as instance:
-        result = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
-                                partition_key="2023", raise_on_error=False)
+        result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
         assert result.success, failure_lines(result)
     effect = Lake(root).read("reconstitution_effect")
     assert effect.sort("list_group", "session_offset").select("list_group", "session_offset", "symbols", "median").rows() == [
@@ -353,8 +342,8 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     # A year without final lists (and before the first review of index_levels) is written empty and
     # materialized with 0 rows, and says why.
     with dg.instance_for_test() as instance:
-        empty = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
-                               partition_key="2012")
+        empty = materialize([reconstitution_effect], resources_for(root), instance, "2012")
+    assert empty.success, failure_lines(empty)
     done = [e.step_materialization_data.materialization for e in empty.all_events
             if e.event_type_value == "ASSET_MATERIALIZATION"]
     assert sorted(m.asset_key.to_user_string() for m in done) == ["reconstitution_effect", "reconstitution_paths"]
@@ -388,8 +377,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     def effect_of(prices_file: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
         assert cli("import-prices", str(prices_file), env={"RUSSELL_DATA_LAKE": str(root)}).returncode == 0
         with dg.instance_for_test() as instance:
-            result = dg.materialize([reconstitution_effect], resources=resources_for(root), instance=instance,
-                                    partition_key="2023", raise_on_error=False)
+            result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
             assert result.success, failure_lines(result)
         return Lake(root).read("reconstitution_effect"), Lake(root).read("reconstitution_paths"), _effect_facts(result)
 
@@ -416,15 +404,17 @@ def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_
     assert "no final addition or deletion list for 2022" in run.stderr
 
 
-def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
+def test_event_study_and_asset_on_the_real_2023_lists(tmp_path, real_pdf):
     """The real Russell 3000 final addition and deletion lists of 2023, with a long price file for their
     symbols: the CLI's medians equal pandas', and the asset stores the same paths."""
     root = tmp_path / "lake"
     for name in ("ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"):
         (root / "raw" / "2023").mkdir(parents=True, exist_ok=True)
         shutil.copy(real_pdf(name), root / "raw" / "2023" / name)
+    resources = resources_for(root)
     with dg.instance_for_test() as instance:
-        resources = _build_2023(root, instance)
+        years = materialize([documents, recon_calendar], resources, instance, "2023", publish=True)
+        assert years.success, failure_lines(years)
         changes = Lake(root).read("constituent_changes").filter(pl.col("stage") == "final")
         groups = dict(changes.select("symbol", "change").iter_rows())
         assert len(groups) == 281 + 173
@@ -436,8 +426,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         mine = _same_as_pandas(run.stdout, prices, groups)
         assert mine["symbols"].max() == 281
         assert cli("import-prices", str(prices), env=env).returncode == 0
-        result = dg.materialize([reconstitution_effect], resources=resources, instance=instance,
-                                partition_key="2023")
+        result = materialize([reconstitution_effect], resources, instance, "2023")
         assert result.success, failure_lines(result)
     stored = Lake(root).read("reconstitution_effect").sort("list_group", "session_offset")
     assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
