@@ -4,7 +4,7 @@
 the definitions); everything else is handed the object: the lake is `Lake.from_settings(settings)`
 (lake/store.py) and the assets get it in the one Dagster resource `resources(settings)` (defs/resources.py),
 so the lake `build` plans on is the lake its runs write. No other module reads a `RUSSELL_*` variable.
-The market and fetch knobs below the table have no variable: tests and code set them.
+The market and fetch fields after `limits` have no variable: tests and code set them.
 
 | variable | default | what |
 |---|---|---|
@@ -32,7 +32,6 @@ DEFAULT_LAKE = "data_lake"
 DEFAULT_CACHE = Path.home() / ".cache" / "russell_pipeline"
 DEFAULT_LOCK_TIMEOUT = 600.0  # seconds
 DEFAULT_RETENTION_HOURS = 168
-DEFAULT_STOCKS = 1000  # the synthetic feed's stock count
 
 
 class SettingsError(ValueError):
@@ -78,7 +77,7 @@ class Settings:
     # The market data: the synthetic feed's last session (None: the last completed NYSE session) and
     # stock count, the time it is (None: the clock), and the most sessions a price may be older than a cut-off.
     synthetic_end: date | None = None
-    synthetic_stocks: int = DEFAULT_STOCKS
+    synthetic_stocks: int = 1000
     now: datetime | None = None
     max_stale_sessions: int = 10
     # `fetch`: a registry CSV replacing the packaged one ("": the packaged), and each download's timeout (s).
