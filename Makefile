@@ -25,7 +25,7 @@ setup-test: $(TEST_STAMP)
 # pip), then uv installs the locks, hash-checked. Where uv cannot be had, pip is seeded and does it
 # (--no-deps: a lock holds every dependency, and pip's hash mode refuses a dependency's extras).
 define pip_install
-	@if [ -x $(BIN)/uv ] || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
+	@if [ -x $(BIN)/uv ] || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check --no-deps "uv==$(UV_VERSION)"; then \
 	  $(BIN)/uv pip install --python $(BIN)/python $(1) ; \
 	else \
 	  { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip; } \

@@ -249,7 +249,7 @@ def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> tuple[l
     for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
     runner = _Runner(instance, settings, verbose)
-    with fewer_syncs():  # the runs' events, on a local instance, without a disk sync each
+    with fewer_syncs(instance):  # the runs' events, on a local instance, without a disk sync each
         _build(lake, runner)
     return runner.failures, runner.failed_checks
 

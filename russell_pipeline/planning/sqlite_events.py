@@ -1,17 +1,24 @@
-"""A build's Dagster events on a local (SQLite) instance, stored without a disk sync per event.
+"""A build's Dagster events on a local (SQLite) instance, stored without a disk sync per event and
+without a new database engine per event.
 
 Dagster's SQLite storage opens a connection for every event it stores and closes it again. In WAL
 mode each commit syncs the log, and the close of a database's last connection checkpoints it into
 the database and deletes the log (more syncs, and one of the folder): about ten syncs per asset
-event, 10,000 for the first build of the embedded defaults, most of its time on a slow disk.
+event, 10,000 for the first build of the embedded defaults, most of its time on a slow disk. Its
+event log also makes a new SQLAlchemy engine for each of those connections, so every statement is
+compiled again (an engine caches its compiled statements) and every connection is set up anew:
+about as much CPU per event as the rest of storing it.
 
-While `fewer_syncs()` is open (around a build's runs), this process keeps one idle connection to
-each database its events go to, so no close is the last one and nothing is checkpointed per event
-(SQLite checkpoints when the log passes 1,000 pages, and when the held connections close at the
-end), and its connections commit with `synchronous=NORMAL`: the setting SQLite documents for WAL
-mode, with which a crash of the process or the machine never corrupts the database; a power cut
-can lose the last events before it, as it can lose the run itself. A PostgreSQL instance
-(deploy/dagster.yaml) is not touched.
+While `fewer_syncs(instance)` is open (around a build's runs):
+- this process keeps one idle connection to each database its events go to, so no close is the
+  last one and nothing is checkpointed per event (SQLite checkpoints when the log passes 1,000
+  pages, and when the held connections close at the end);
+- its connections commit with `synchronous=NORMAL`: the setting SQLite documents for WAL mode, with
+  which a crash of the process or the machine never corrupts the database; a power cut can lose
+  the last events before it, as it can lose the run itself;
+- the instance's event log, when it is Dagster's SQLite one, takes its connections from one pooled
+  engine per database: the same statements, transactions and lock, each committed as before.
+A PostgreSQL instance (deploy/dagster.yaml) is not touched.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
 
 # The idle connections of the open `fewer_syncs()`, by database file; None when none is open.
 _held: dict[str, sqlite3.Connection] | None = None
@@ -40,16 +49,45 @@ def _on_connect(connection: object, _record: object) -> None:
         _held[path] = held
 
 
+def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine]):
+    """`storage._connect` (one transaction on one shard's database, under the storage's lock) from one
+    engine per database, made on first use: its connection and compiled statements are reused."""
+
+    @contextmanager
+    def connect(shard: str) -> Iterator[Connection]:
+        with storage._db_lock:
+            url = storage.conn_string_for_shard(shard)
+            if url not in engines:
+                engines[url] = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            if shard not in storage._initialized_dbs:
+                storage._initdb(engines[url])
+                storage._initialized_dbs.add(shard)
+            with engines[url].connect() as connection, connection.begin():
+                yield connection
+
+    return connect
+
+
 @contextmanager
-def fewer_syncs() -> Iterator[None]:
-    """Store this process's Dagster events on SQLite without a sync per event until the block ends."""
+def fewer_syncs(instance=None) -> Iterator[None]:
+    """Store this process's Dagster events on SQLite without a sync per event until the block ends
+    (and, for `instance`'s SQLite event log, without an engine per event)."""
     global _held
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
+    storage = getattr(instance, "event_log_storage", None)
+    engines: dict[str, Engine] = {}
+    pooled = type(storage) is SqliteEventLogStorage  # not a subclass: its connections may differ
+    if pooled:
+        storage._connect = _pooled(storage, engines)  # this object only, until the block ends
     _held = {}
     try:
         yield
     finally:
+        if pooled:
+            del storage._connect
+        for engine in engines.values():
+            engine.dispose()
         held, _held = _held, None
         for connection in held.values():
             connection.close()  # the last close checkpoints the database once

@@ -60,3 +60,32 @@ def test_a_dagster_instance_stores_every_event_written_inside(tmp_path):
         records = instance.fetch_materializations(dg.AssetKey("a"), limit=10).records
         assert sorted(r.partition_key for r in records) == ["2019", "2020", "2021"]
     assert not list(tmp_path.rglob("*.db-wal"))  # every log checkpointed and removed
+
+
+def test_inside_a_build_the_event_log_reuses_one_connection_per_database(tmp_path):
+    """Dagster's SQLite event log makes an engine and a connection per event; inside, each database
+    it writes is connected once, and the log goes back to its own connections after."""
+    opened: list[str] = []
+
+    def count(connection, _record) -> None:
+        opened.append(connection.execute("PRAGMA database_list").fetchone()[2])
+
+    sa.event.listen(sa.engine.Engine, "connect", count)
+    try:
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            def report(keys: list[str]) -> int:
+                before = len(opened)
+                for key in keys:
+                    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key="a", partition=key))
+                return len(opened) - before
+
+            report(["2018"])  # the databases exist before the counts
+            assert report(["2019", "2020", "2021"]) >= 3  # outside: at least one connection per event
+            with fewer_syncs(instance):
+                inside = report([str(year) for year in range(2022, 2042)])
+            assert 0 < inside <= len(set(opened))  # one per database, not one per event
+            assert report(["2042"]) >= 1  # after: the log's own engine per connection again
+            records = instance.fetch_materializations(dg.AssetKey("a"), limit=100).records
+            assert sorted(int(r.partition_key) for r in records) == list(range(2018, 2043))
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", count)
