@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
-import struct
 import sys
+import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -107,10 +107,11 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     assert (query.returncode, query.stdout.decode()) == (0, "n,first,last\n264,2019-03-15,2020-03-31\n")
     report = cli("report", "--out", str(tmp_path / "report"), env=env, cwd=tmp_path)
     assert report.returncode == 0, report.stderr.decode()
-    png = (tmp_path / "report" / "index_levels.png").read_bytes()
-    # A PNG whose IHDR says 1000 x 500 pixels (the report's 10 x 5 inch chart at 100 dpi).
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
-    assert struct.unpack(">II", png[16:24]) == (1000, 500)
+    # An SVG of 1000 x 500 pixels with a line each for the total and the price return.
+    svg = ET.parse(tmp_path / "report" / "index_levels.svg").getroot()
+    assert (svg.tag, svg.get("width"), svg.get("height")) == ("{http://www.w3.org/2000/svg}svg", "1000", "500")
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 2
+    assert "index_levels.svg" in report.stdout.decode()
     summary = pl.read_csv(tmp_path / "report" / "summary.csv")
     assert summary["period"].to_list() == ["2019", "2020", "overall"]
     text = (tmp_path / "report" / "summary.txt").read_text()

@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=int, help="a reconstitution year, 1989..2035")
     output(p, ["csv", "json", "ics"], "csv")
     p = verb("report")
-    p.add_argument("--out", default="report", help="folder for index_levels.png and the summary (default report/)")
+    p.add_argument("--out", default="report", help="folder for index_levels.svg and the summary (default report/)")
     p = verb("query")
     p.add_argument("sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights")
     p.add_argument("--max-rows", type=int, default=50, help="rows shown in the table format (default 50)")

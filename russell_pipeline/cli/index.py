@@ -13,7 +13,7 @@ from russell_pipeline.settings import Settings
 
 
 def cmd_report(args, settings: Settings) -> int:
-    from russell_pipeline.lib.index.report import chart_png, summary_html, summary_table, summary_text
+    from russell_pipeline.lib.index.report import chart_svg, summary_html, summary_table, summary_text
 
     lake = open_lake(settings)
     levels = lake.published("index_levels")
@@ -27,16 +27,16 @@ def cmd_report(args, settings: Settings) -> int:
     levels = levels.sort("date")
     source = lake.published("market_source")
     note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
-    chart_png(levels, out / "index_levels.png", note)
+    chart_svg(levels, out / "index_levels.svg", note)
     summary = summary_table(levels)
     labels = levels["price_source"] if "price_source" in levels.columns else pl.Series([None], dtype=pl.String)
     summary.with_columns(price_source=pl.lit(", ".join(sorted(labels.drop_nulls().unique())) or None, pl.String)
                          ).write_csv(out / "summary.csv")
     text = summary_text(summary, note)
     (out / "summary.txt").write_text(text)
-    (out / "report.html").write_text(summary_html(summary, "index_levels.png", note))
+    (out / "report.html").write_text(summary_html(summary, "index_levels.svg", note))
     print(text, end="")
-    print(f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.png'}, {out / 'summary.csv'}, "
+    print(f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.svg'}, {out / 'summary.csv'}, "
           f"{out / 'summary.txt'}")
     say_synthetic(labels, "the index levels of this report")
     return 0

@@ -1,33 +1,189 @@
-"""Figures for the charts the pipeline draws (the index series, a reconstitution's effect).
+"""Line charts as SVG, in pure Python (the index series, a reconstitution's effect).
 
-matplotlib is imported when a chart is drawn, not with the modules that draw one: a process that
-loads the definitions or plans a build without drawing (the UI's code server, a sensor's tick, a
-years-only run) does not pay for it.
+`render(chart)` lays a `Chart` out on its pixel size: title lines on top, "nice" y ticks (1-2-5
+steps covering the data), numeric or date x ticks (days, months or years by the span), a light grid,
+one polyline per series, then the optional legend, dotted marks, reference line and axis labels.
+No font metrics are at hand, so text widths are estimated from the font size.
 """
 
 from __future__ import annotations
 
 import base64
-import io
-from typing import TYPE_CHECKING
+import math
+import textwrap
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import escape
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-
-def figure(size: tuple[float, float]) -> Figure:
-    """An empty figure on the Agg canvas: no display, no pyplot global state."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    return fig
+# the tab10 palette's first colours, in order
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+CHAR = 0.58  # a character's average width in sans-serif, as a fraction of the font size
 
 
-def inline_png(fig: Figure, alt: str, dpi: int = 60) -> str:
-    """The figure as an inline PNG in Markdown, for asset metadata or an event's description (at the
-    default 60 dpi a thumbnail of a few tens of KB)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, format="png")
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode('ascii')})"
+@dataclass(frozen=True)
+class Series:
+    label: str
+    xs: list  # numbers or dates (every series of a chart the same kind)
+    ys: list  # numbers; None or NaN breaks the line
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int  # pixels
+    height: int
+    title: tuple[str, ...]  # lines, each wrapped to the width
+    series: tuple[Series, ...]
+    x_label: str = ""
+    y_label: str = ""
+    legend: str | None = "upper left"  # or "lower left", or None for none
+    marks: tuple[tuple[float, str], ...] = ()  # (x, label): dotted vertical lines
+    reference: float | None = None  # a horizontal line at this y
+    font: float = 11.0  # pixels
+
+
+def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
+    """Ticks at a 1, 2 or 5 x 10^k step, at most `most`, from at or below `lo` to at or above `hi`."""
+    if hi <= lo:
+        lo, hi = lo - (abs(lo) * 0.05 or 1.0), hi + (abs(hi) * 0.05 or 1.0)
+    for power in range(math.floor(math.log10((hi - lo) / most)), 400):
+        for m in (1, 2, 5):
+            step = m * 10.0 ** power
+            first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+            if last - first + 1 <= most:
+                return [round(i * step, 12) + 0.0 for i in range(first, last + 1)]
+    raise ValueError(f"no ticks for {lo}..{hi}")
+
+
+def _label(value: float, ticks: list[float]) -> str:
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    return f"{value:.{max(0, -math.floor(math.log10(step) + 1e-9))}f}"
+
+
+def _firsts_of_months(lo: date, hi: date, months: int) -> list[date]:
+    """The first days of months within lo..hi whose count (year * 12 + month - 1) divides by `months`."""
+    n = lo.year * 12 + lo.month - 1 + (lo.day > 1)
+    n = -(-n // months) * months
+    out = []
+    while (day := date(n // 12, n % 12 + 1, 1)) <= hi:
+        out.append(day)
+        n += months
+    return out
+
+
+def date_ticks(lo: date, hi: date, width: float, font: float) -> list[tuple[date, str]]:
+    """Dates within lo..hi and their labels: days (2023-01-03) up to two months, months (2019-03) up to
+    three years, then years (2020); the smallest step whose labels fit across `width` pixels."""
+    span = (hi - lo).days
+    unit, steps, fmt = (("day", (1, 2, 7, 14), "%Y-%m-%d") if span <= 62 else
+                        ("month", (1, 2, 3, 6), "%Y-%m") if span <= 3 * 366 else
+                        ("year", (1, 2, 5, 10, 20, 50), "%Y"))
+    most = max(2, int(width // (len(lo.strftime(fmt)) * CHAR * font + 2 * font)))
+    for step in steps:
+        ticks = ([lo + timedelta(d) for d in range(0, span + 1, step)] if unit == "day" else
+                 _firsts_of_months(lo, hi, step * (12 if unit == "year" else 1)))
+        if len(ticks) <= most or step == steps[-1]:
+            break
+    return [(t, t.strftime(fmt)) for t in ticks]
+
+
+def _text(x: float, y: float, text: str, size: float, anchor: str = "start", upright: bool = False) -> str:
+    """Text at (x, y); `upright` turns it to read bottom to top, (x, y) then being its anchor."""
+    at = (f'transform="translate({x:.1f},{y:.1f}) rotate(-90)"' if upright else f'x="{x:.1f}" y="{y:.1f}"')
+    return f'<text {at} font-size="{size:g}" text-anchor="{anchor}">{escape(text)}</text>'
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, style: str) -> str:
+    return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>'
+
+
+def _legend(series: tuple[Series, ...], x: float, y: float, f: float) -> list[str]:
+    """A box at (x, y) of a line sample and a label per series."""
+    row, width = 1.4 * f, max(len(s.label) for s in series) * CHAR * f + 3.5 * f
+    out = [(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{len(series) * row + 0.6 * f:.1f}" '
+            'fill="white" fill-opacity="0.85" stroke="#bbb" stroke-width="0.8"/>')]
+    for i, s in enumerate(series):
+        mid = y + 0.3 * f + (i + 0.5) * row
+        colour = COLOURS[i % len(COLOURS)]
+        out += [_line(x + 0.4 * f, mid, x + 2.2 * f, mid, f'stroke="{colour}" stroke-width="1.5"'),
+                _text(x + 2.7 * f, mid + 0.35 * f, s.label, f)]
+    return out
+
+
+def render(chart: Chart) -> str:
+    """The chart as an SVG document of `chart.width` x `chart.height` pixels."""
+    w, h, f = chart.width, chart.height, chart.font
+    finite = [(x, y) for s in chart.series for x, y in zip(s.xs, s.ys) if y is not None and math.isfinite(y)]
+    dated = bool(finite) and isinstance(finite[0][0], date)
+
+    def num(x) -> float:
+        return x.toordinal() if dated else float(x)
+
+    xs = [num(x) for x, _ in finite] + [num(x) for x, _ in chart.marks]
+    ys = [y for _, y in finite] + ([chart.reference] if chart.reference is not None else [])
+    x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x_hi <= x_lo:
+        x_lo, x_hi = x_lo - 1, x_hi + 1
+    title = [part for line in chart.title for part in textwrap.wrap(line, int((w - 20) / (CHAR * (f + 1))))]
+    # The plot area, x0..x1 left to right and y0..y1 top down, inside the title and the axes' labels.
+    y0, y1 = len(title) * 1.3 * (f + 1) + 12, h - 1.8 * f - (1.5 * f if chart.x_label else 0) - 6
+    y_ticks = nice_ticks(min(ys), max(ys), max(4, int((y1 - y0) // (2.5 * f)))) if ys else [0.0, 1.0]
+    y_labels = [_label(t, y_ticks) for t in y_ticks]
+    x0 = max(len(s) for s in y_labels) * CHAR * f + f + (1.6 * f if chart.y_label else 0) + 6
+    x1 = w - 1.5 * f
+
+    def px(x) -> float:
+        return x0 + (num(x) - x_lo) / (x_hi - x_lo) * (x1 - x0)
+
+    def py(y: float) -> float:
+        return y1 - (y - y_ticks[0]) / (y_ticks[-1] - y_ticks[0]) * (y1 - y0)
+
+    if dated:
+        x_ticks = [(px(d), s) for d, s in date_ticks(date.fromordinal(int(x_lo)), date.fromordinal(int(x_hi)),
+                                                     x1 - x0, f)]
+    else:
+        most = max(2, int((x1 - x0) // (6 * CHAR * f + 2 * f)))
+        ticks = [t for t in nice_ticks(x_lo, x_hi, most) if x_lo <= t <= x_hi]
+        x_ticks = [(px(t), _label(t, ticks)) for t in ticks]
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+            'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">'),
+           f'<rect width="{w}" height="{h}" fill="white"/>']
+    out += [_text(w / 2, 6 + (i + 1) * 1.3 * (f + 1) - 0.3 * f, line, f + 1, "middle")
+            for i, line in enumerate(title)]
+    grid = 'stroke="#ddd" stroke-width="0.8"'
+    for t, s in zip(y_ticks, y_labels):
+        out += [_line(x0, py(t), x1, py(t), grid), _text(x0 - 5, py(t) + 0.35 * f, s, f, "end")]
+    for x, s in x_ticks:
+        out += [_line(x, y0, x, y1, grid), _text(x, y1 + 1.2 * f + 3, s, f, "middle")]
+    out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="none" '
+               'stroke="#444" stroke-width="0.8"/>')
+    if chart.reference is not None:
+        level = py(chart.reference)
+        out.append(_line(x0, level, x1, level, 'stroke="black" stroke-width="0.7"'))
+    for x, label in chart.marks:
+        out += [_line(px(x), y0, px(x), y1, 'stroke="grey" stroke-width="0.8" stroke-dasharray="1.5,2.5"'),
+                # left of the line, or right of it where the y axis's labels are
+                _text(px(x) - 3 if px(x) - x0 > f else px(x) + 0.85 * f + 2, y0 + 4, label, 0.85 * f, "end",
+                      upright=True)]
+    for i, s in enumerate(chart.series):
+        runs = [[]]  # a missing value ends a run of the line
+        for x, y in zip(s.xs, s.ys):
+            if y is None or not math.isfinite(y):
+                runs.append([])
+            else:
+                runs[-1].append(f"{px(x):.1f},{py(y):.1f}")
+        out += [f'<polyline points="{" ".join(r)}" fill="none" stroke="{COLOURS[i % len(COLOURS)]}" '
+                'stroke-width="1.2" stroke-linejoin="round"/>' for r in runs if r]
+    if chart.legend and chart.series:
+        height = len(chart.series) * 1.4 * f + 0.6 * f
+        out += _legend(chart.series, x0 + 0.6 * f, y0 + 0.6 * f if chart.legend == "upper left" else
+                       y1 - 0.6 * f - height, f)
+    if chart.x_label:
+        out.append(_text((x0 + x1) / 2, h - 0.5 * f, chart.x_label, f, "middle"))
+    if chart.y_label:
+        out.append(_text(1.2 * f, (y0 + y1) / 2, chart.y_label, f, "middle", upright=True))
+    return "\n".join([*out, "</svg>"]) + "\n"
+
+
+def inline_svg(svg: str, alt: str) -> str:
+    """The SVG as an inline image in Markdown, for asset metadata or an event's description."""
+    return f"![{alt}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode('ascii')})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
 import numpy as np
@@ -20,7 +21,7 @@ from russell_pipeline.lib.index.levels import (
     period_levels,
     rebalance_jumps,
 )
-from russell_pipeline.lib.index.report import chart_markdown, chart_png, summary_table
+from russell_pipeline.lib.index.report import chart_markdown, chart_svg, summary_table
 
 D = [date(2024, 1, day) for day in (2, 3, 4, 5, 8, 9, 10, 11)]  # a short calendar of our own
 T1, T2 = D[2], D[5]  # rebalance Fridays of the two reviews; cut-offs D[0] and D[4]
@@ -247,10 +248,22 @@ def test_summary_table_known_values(tmp_path):
     assert table["max_drawdown"].to_list() == pytest.approx([0.0, -0.25, -0.25])
     daily = np.array([1.2, 0.75, 110 / 90]) - 1
     assert table["volatility"][2] == pytest.approx(daily.std(ddof=1) * np.sqrt(252))
-    assert chart_png(lv, tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    # The report's chart: 1000 x 500 pixels, the two series from the first date to the last, the note.
+    svg = ET.parse(chart_svg(lv, tmp_path / "chart.svg", "market data: a <test> & note")).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert (svg.get("width"), svg.get("height")) == ("1000", "500")
+    lines = [[tuple(map(float, p.split(","))) for p in line.get("points").split()] for line in svg.iter(f"{ns}polyline")]
+    assert [len(points) for points in lines] == [4, 4]
+    frame = next(r for r in svg.iter(f"{ns}rect") if r.get("fill") == "none")
+    left, right = float(frame.get("x")), float(frame.get("x")) + float(frame.get("width"))
+    assert all(p[0][0] == pytest.approx(left, abs=0.1) and p[-1][0] == pytest.approx(right, abs=0.1) for p in lines)
+    texts = {t.text for t in svg.iter(f"{ns}text")}
+    assert {"Total return", "Price return", "market data: a <test> & note", "2022-12-29", "2023-01-04"} <= texts
+    # Asset metadata: a small inline SVG, 360 x 180.
     md = chart_markdown(lv)
-    assert md.startswith("![") and len(md) < 60_000
-    assert base64.b64decode(md.split(",", 1)[1].rstrip(")"))[:4] == b"\x89PNG"
+    assert md.startswith("![90/10 index levels](data:image/svg+xml;base64,") and len(md) < 60_000
+    small = ET.fromstring(base64.b64decode(md.split(",", 1)[1].rstrip(")")))
+    assert (small.get("width"), small.get("height")) == ("360", "180")
 
 
 # -- edge rules ----------------------------------------------------------------------------------

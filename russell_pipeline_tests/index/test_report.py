@@ -40,7 +40,9 @@ def test_the_report_page_shows_the_chart_beside_the_table(tmp_path, monkeypatch,
     page.goto((tmp_path / "report" / "report.html").as_uri())
     image, table = page.locator("img"), page.locator("table")
     assert page.title() == "Russell Custom Small Cap Completeness 90/10 Index"
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 1000  # the 10 x 5 inch chart at 100 dpi
+    assert image.get_attribute("src") == "index_levels.svg"
+    # The SVG's own size: 1000 x 500 pixels.
+    assert image.evaluate("img => img.complete && [img.naturalWidth, img.naturalHeight]") == [1000, 500]
     headings = table.locator("th").all_inner_texts()
     assert [h.split("\n")[0] for h in headings] == ["Period", "From", "To", "Sessions", "Price return",
                                                    "Total return", "Volatility", "Max drawdown"]

@@ -7,9 +7,9 @@ import io
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from russell_pipeline.defs.research.assets import reconstitution_effect
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.provenance import SYNTHETIC_WORDS
-from russell_pipeline.lib.research.chart import effect_figure
+from russell_pipeline.lib.research.chart import effect_chart
 from russell_pipeline.lib.research.event import (
     event_days,
     group_paths,
@@ -229,12 +229,13 @@ def test_chart_labels_each_groups_prices_and_never_draws_synthetic_as_real():
     effect = pl.DataFrame({"list_group": ["addition", "index"], "session_offset": [0, 0], "date": [RECON_CLOSE] * 2,
                            "symbols": [1, 1], "median": [1.0, 1.0], "mean": [1.0, 1.0],
                            "price_source": ["imported file p.csv", "synthetic"]})
-    axes = effect_figure(effect, days).axes[0]
-    assert f"addition: imported file p.csv; index: {SYNTHETIC_WORDS}" in axes.get_title()
-    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["additions (median of 1)",
-                                                                     "90/10 index (SYNTHETIC)"]
-    real = effect_figure(effect.filter(pl.col("list_group") == "addition"), days).axes[0]
-    assert "SYNTHETIC" not in real.get_title() and "imported file p.csv" in real.get_title()
+    chart = effect_chart(effect, days)
+    assert f"addition: imported file p.csv; index: {SYNTHETIC_WORDS}" in " ".join(chart.title)
+    assert [s.label for s in chart.series] == ["additions (median of 1)", "90/10 index (SYNTHETIC)"]
+    assert chart.legend and chart.reference == 1.0 and chart.x_label == "sessions from recon_close"
+    assert [label for _, label in chart.marks] == ["rank_day", "recon_close"]
+    real = " ".join(effect_chart(effect.filter(pl.col("list_group") == "addition"), days).title)
+    assert "SYNTHETIC" not in real and "imported file p.csv" in real
 
 
 def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
@@ -274,9 +275,12 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
                  e.asset_observation_data.asset_observation.description
                  for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
     chart = described[("reconstitution_effect", "2023")]
-    assert chart.startswith("![reconstitution 2023](data:image/png;base64,")
-    png = base64.b64decode(chart.split("base64,")[1].rstrip(")"))
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (720, 300)
+    assert chart.startswith("![reconstitution 2023](data:image/svg+xml;base64,")
+    svg = ET.fromstring(base64.b64decode(chart.split("base64,")[1].rstrip(")")))
+    assert (svg.tag, svg.get("width"), svg.get("height")) == ("{http://www.w3.org/2000/svg}svg", "720", "300")
+    texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"additions (median of 2)", "deletions (median of 3)", "rank_day", "recon_close",
+            "sessions from recon_close"} <= texts, texts
     link = mine["partition_chart"].value
     assert len(link) < 1000 and "(/assets/reconstitution_effect?view=events&partition=2023)" in link
     assert "partition_chart" not in events["reconstitution_paths"].metadata

@@ -5,14 +5,10 @@ from __future__ import annotations
 import html
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-from russell_pipeline.lib.charts import figure, inline_png
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from russell_pipeline.lib.charts import Chart, Series, inline_svg, render
 
 TRADING_DAYS = 252
 
@@ -60,31 +56,25 @@ def summary_table(levels: pl.DataFrame) -> pl.DataFrame:
 TITLE = "Russell Custom Small Cap Completeness 90/10 Index"
 
 
-def _figure(levels: pl.DataFrame, size: tuple[float, float], note: str) -> Figure:
+def levels_chart(levels: pl.DataFrame, size: tuple[int, int], note: str = "", font: float = 13) -> Chart:
+    """Total and price return levels by date, `size` in pixels; `note` says where the data came from."""
     levels = levels.sort("date")
-    fig = figure(size)
-    ax = fig.add_subplot()
-    ax.plot(levels["date"].to_list(), levels["total_return"].to_list(), label="Total return", lw=1)
-    ax.plot(levels["date"].to_list(), levels["price_return"].to_list(), label="Price return", lw=1)
-    ax.set_title(f"{TITLE}\n{note}" if note else TITLE)
-    ax.set_ylabel("Level")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
+    dates = levels["date"].to_list()
+    return Chart(*size, title=(TITLE, note), font=font, y_label="Level",
+                 series=(Series("Total return", dates, levels["total_return"].to_list()),
+                         Series("Price return", dates, levels["price_return"].to_list())))
 
 
-def chart_png(levels: pl.DataFrame, path: str | Path, note: str = "") -> Path:
-    """Both series as a PNG file (the `report` command's chart); `note` says where the data came from."""
+def chart_svg(levels: pl.DataFrame, path: str | Path, note: str = "") -> Path:
+    """Both series as an SVG file of 1000 x 500 pixels (the `report` command's chart)."""
     path = Path(path)
-    _figure(levels, (10, 5), note).savefig(path, dpi=100, format="png")
+    path.write_text(render(levels_chart(levels, (1000, 500), note)))
     return path
 
 
 def chart_markdown(levels: pl.DataFrame, note: str = "") -> str:
-    """A small inline PNG as Markdown, for Dagster asset metadata."""
-    return inline_png(_figure(levels, (6, 3), note), "90/10 index levels")
+    """A small inline SVG (360 x 180 pixels) as Markdown, for Dagster asset metadata."""
+    return inline_svg(render(levels_chart(levels, (360, 180), note, font=9)), "90/10 index levels")
 
 
 # (column, heading, unit) of the readable table; returns and risk in percent.
