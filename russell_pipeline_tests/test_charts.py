@@ -201,3 +201,26 @@ def test_inline_svg_is_a_markdown_image_of_a_base64_data_uri():
     md = inline_svg(svg, "90/10 index levels")
     assert md.startswith("![90/10 index levels](data:image/svg+xml;base64,") and md.endswith(")")
     assert base64.b64decode(md.split("base64,", 1)[1][:-1]).decode() == svg
+
+
+def test_a_long_series_keeps_per_pixel_column_its_first_highest_lowest_and_last_point():
+    """16 years of sessions in a 360-pixel chart: the line's points follow the width, not the history,
+    and the extremes of every column (a crash day, the peak) are still drawn."""
+    rng = random.Random(7)
+    days = [date(2010, 1, 4) + timedelta(d) for d in range(16 * 365)]
+    ys = list(itertools.accumulate(rng.gauss(0, 1) for _ in days))
+    ys[3000] = min(ys) - 50  # a one-day crash
+    root = _svg(Chart(360, 180, ("levels",), (Series("a", days, ys),), legend=None))
+    x0, x1, y0, y1 = _plot_area(root)
+    (line,) = root.findall("s:polyline", NS)
+    points = _points(line)
+    assert len(points) <= 4 * (int(x1) - int(x0) + 1) < len(days)
+    assert [p[0] for p in points] == sorted(p[0] for p in points)  # still left to right
+    assert points[0][0] == pytest.approx(x0, abs=0.1) and points[-1][0] == pytest.approx(x1, abs=0.1)
+    assert all(y0 <= p[1] <= y1 for p in points)  # inside the plot area
+    crash_x = x0 + 3000 / (len(days) - 1) * (x1 - x0)
+    lowest = max(points, key=lambda p: p[1])  # the lowest value is drawn lowest (largest y)
+    assert lowest[0] == pytest.approx(crash_x, abs=0.1)
+    highest = min(points, key=lambda p: p[1])
+    peak_x = x0 + ys.index(max(ys)) / (len(days) - 1) * (x1 - x0)
+    assert highest[0] == pytest.approx(peak_x, abs=0.1)

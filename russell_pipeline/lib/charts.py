@@ -9,6 +9,7 @@ No font metrics are at hand, so text widths are estimated from the font size.
 from __future__ import annotations
 
 import base64
+import itertools
 import math
 import textwrap
 from dataclasses import dataclass
@@ -109,6 +110,19 @@ def _legend(series: tuple[Series, ...], x: float, y: float, f: float) -> list[st
     return out
 
 
+def thinned(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points of a line, in order, keeping of those in one pixel column its first, highest,
+    lowest and last: the line drawn is the same, and its size follows the chart's width, not the
+    length of the history (16 years of sessions in a 360-pixel chart)."""
+    out: list[tuple[float, float]] = []
+    for _, group in itertools.groupby(points, key=lambda p: int(p[0])):
+        column = list(group)
+        ys = [y for _, y in column]
+        kept = {0, len(column) - 1, ys.index(min(ys)), ys.index(max(ys))}
+        out += [column[k] for k in sorted(kept)]
+    return out
+
+
 def render(chart: Chart) -> str:
     """The chart as an SVG document of `chart.width` x `chart.height` pixels."""
     w, h, f = chart.width, chart.height, chart.font
@@ -165,14 +179,15 @@ def render(chart: Chart) -> str:
                 _text(px(x) - 3 if px(x) - x0 > f else px(x) + 0.85 * f + 2, y0 + 4, label, 0.85 * f, "end",
                       upright=True)]
     for i, s in enumerate(chart.series):
-        runs = [[]]  # a missing value ends a run of the line
+        runs: list[list[tuple[float, float]]] = [[]]  # a missing value ends a run of the line
         for x, y in zip(s.xs, s.ys):
             if y is None or not math.isfinite(y):
                 runs.append([])
             else:
-                runs[-1].append(f"{px(x):.1f},{py(y):.1f}")
-        out += [f'<polyline points="{" ".join(r)}" fill="none" stroke="{COLOURS[i % len(COLOURS)]}" '
-                'stroke-width="1.2" stroke-linejoin="round"/>' for r in runs if r]
+                runs[-1].append((px(x), py(y)))
+        out += [f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in thinned(r))}" fill="none" '
+                f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round"/>'
+                for r in runs if r]
     if chart.legend and chart.series:
         height = len(chart.series) * 1.4 * f + 0.6 * f
         out += _legend(chart.series, x0 + 0.6 * f, y0 + 0.6 * f if chart.legend == "upper left" else
