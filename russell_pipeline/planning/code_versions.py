@@ -3,7 +3,7 @@
 An asset's code version is a digest of the source of its own definitions module and of every
 module of `russell_pipeline.lib` that module imports, followed import by import (the closure,
 read from the source with `ast`, so nothing is executed), plus the shipped SQL macros of the
-tables it writes and the version of exchange-calendars where the closure reads NYSE sessions.
+tables it writes and the version of the holidays package where the closure reads NYSE sessions.
 Editing any module an asset's method runs through changes its version, so its partitions are
 out of date (planning/stale.py) and the UI shows them as stale.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 PACKAGE = "russell_pipeline"
 ROOT = Path(__file__).resolve().parents[1]  # the russell_pipeline package folder
 FOLLOWED = f"{PACKAGE}.lib"
-# Holidays come from exchange-calendars: a new release can move a session, so a date.
+# NYSE closures come from the holidays package: a new release can move a session, so a date.
 SESSIONS_MODULE = f"{PACKAGE}.lib.calendar.sessions"
-SESSIONS_PACKAGE = "exchange_calendars"
+SESSIONS_PACKAGE = "holidays"
 
 
 def module_file(module: str, root: Path = ROOT) -> Path | None:

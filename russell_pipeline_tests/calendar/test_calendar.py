@@ -22,7 +22,7 @@ from russell_pipeline.lib.calendar.rules import (
     project_calendar,
 )
 from russell_pipeline.lib.calendar.schedules import parse_schedule
-from russell_pipeline.lib.calendar.sessions import is_session
+from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY, is_session, sessions
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline_tests.helpers import SHARED
 
@@ -202,7 +202,21 @@ def test_juneteenth_moves_to_previous_session():
     assert date(2026, 6, 18) in _on(2026, "2026-06", "updated_preliminary_list")
 
 
-def test_special_closures_come_from_exchange_calendar():
+def test_the_sessions_are_exchange_calendars_xnys_sessions_day_for_day():
+    """The NYSE closures come from the holidays package; exchange-calendars' XNYS calendar (a test
+    dependency) is the reference: every session from 1989 to 2035 the same, holidays and special
+    closures (2001-09-11..14, 2012-10-29..30, the days of mourning) included."""
+    import exchange_calendars as xcals
+
+    xnys = xcals.get_calendar("XNYS", start=FIRST_DAY.isoformat(), end=LAST_DAY.isoformat())
+    expected = [ts.date() for ts in xnys.sessions]
+    assert sessions(FIRST_DAY, LAST_DAY) == expected and len(expected) == 11829
+    for closed in (date(2001, 9, 11), date(2001, 9, 14), date(2012, 10, 29), date(2012, 10, 30), date(2004, 6, 11),
+                   date(2007, 1, 2), date(2018, 12, 5), date(2025, 1, 9), date(2022, 6, 20), date(2035, 12, 25)):
+        assert not is_session(closed)
+
+
+def test_special_closures_come_from_the_nyse_calendar():
     # Rules landing on the 2018-12-05 and 2025-01-09 closures (no hand-written holiday list).
     rules = parse_rules("""
         quarterly_ipo  12  2018-2018  recon_close   fri3     prev  ipo

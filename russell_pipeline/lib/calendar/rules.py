@@ -2,7 +2,7 @@
 
 Every era of the schedule is a row of `RULES_TEXT`, so a change announced by FTSE Russell
 (a new rank-day rule, the month of the semi-annual reconstitution) is an edit of that table,
-never a new branch in code. Holidays and special closures come only from the XNYS calendar.
+never a new branch in code. Holidays and special closures come only from the NYSE calendar (lib/calendar/sessions.py).
 """
 
 from __future__ import annotations
