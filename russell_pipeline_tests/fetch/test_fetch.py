@@ -11,8 +11,11 @@ import http.server
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
+import zipfile
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -352,12 +355,22 @@ def test_the_fetcher_reads_each_projected_change_list_at_its_registered_stage(re
         assert published_stage(final.kind, review, file_date(final.file), "update") == "final"
 
 
-def test_the_registry_is_package_data():
+def test_the_registry_is_package_data(tmp_path):
+    """The wheel built from the project (as the Docker image installs it) carries the registry and the
+    other data files beside the modules, and nothing of the tests."""
     assert registry_path().name == "sources.csv" and registry_path().is_file()
-    import tomllib
-
-    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
-    assert "sources.csv" in project["tool"]["setuptools"]["package-data"]["russell_pipeline.lib.fetch"]
+    uv = Path(sys.executable).with_name("uv")
+    if not uv.is_file():
+        pytest.skip("uv (installed by `make setup`) is not in this environment")
+    root = Path(__file__).resolve().parents[2]
+    built = subprocess.run([str(uv), "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(root)],
+                           check=False, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("russell_pipeline-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"russell_pipeline/lib/fetch/sources.csv", "russell_pipeline/dagster.yaml",
+            "russell_pipeline/lake/macros/membership_in_force.sql", "russell_pipeline/cli/__init__.py"} <= names
+    assert not any(n.startswith(("russell_pipeline_tests/", "data_lake/", "bench/")) for n in names)
 
 
 ROW = {"recon_year": "2023", "review": "2023-06", "kind": "additions", "index_name": "Russell 3000", "stage": "final",
