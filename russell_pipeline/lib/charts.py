@@ -97,10 +97,12 @@ def _line(x1: float, y1: float, x2: float, y2: float, style: str) -> str:
     return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>'
 
 
-def _legend(series: tuple[Series, ...], x: float, y: float, f: float) -> list[str]:
-    """A box at (x, y) of a line sample and a label per series."""
+def _legend(series: tuple[Series, ...], x: float, top: float, bottom: float, corner: str, f: float) -> list[str]:
+    """A box of a line sample and a label per series, at x, below `top` (upper left) or above `bottom`."""
     row, width = 1.4 * f, max(len(s.label) for s in series) * CHAR * f + 3.5 * f
-    out = [(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{len(series) * row + 0.6 * f:.1f}" '
+    height = len(series) * row + 0.6 * f
+    y = top + 0.6 * f if corner == "upper left" else bottom - 0.6 * f - height
+    out = [(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
             'fill="white" fill-opacity="0.85" stroke="#bbb" stroke-width="0.8"/>')]
     for i, s in enumerate(series):
         mid = y + 0.3 * f + (i + 0.5) * row
@@ -189,9 +191,7 @@ def render(chart: Chart) -> str:
                 f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round"/>'
                 for r in runs if r]
     if chart.legend and chart.series:
-        height = len(chart.series) * 1.4 * f + 0.6 * f
-        out += _legend(chart.series, x0 + 0.6 * f, y0 + 0.6 * f if chart.legend == "upper left" else
-                       y1 - 0.6 * f - height, f)
+        out += _legend(chart.series, x0 + 0.6 * f, y0, y1, chart.legend, f)
     if chart.x_label:
         out.append(_text((x0 + x1) / 2, h - 0.5 * f, chart.x_label, f, "middle"))
     if chart.y_label:
