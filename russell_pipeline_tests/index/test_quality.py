@@ -96,6 +96,15 @@ def test_sql_weights_follow_the_methodology_by_hand():
     assert got["weighting_factor"].to_list() == pytest.approx([5.328, 832 / 500, -1.0], rel=1e-15)
 
 
+
+def test_market_connections_open_at_once_each_see_their_own_tables():
+    # They share one in-memory database: the tables are views of each connection's frames, not tables in it.
+    tiny = _tiny_market()
+    doubled = {**tiny, "prices": tiny["prices"].with_columns(pl.col("close") * 2)}
+    with recompute.market_connection(tiny) as first, recompute.market_connection(doubled) as second:
+        assert first.execute("SELECT sum(close) FROM prices").fetchone()[0] == 143.0
+        assert second.execute("SELECT sum(close) FROM prices").fetchone()[0] == 286.0
+        assert first.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
 def _weights_frame(**changes) -> pl.DataFrame:
     w = pl.DataFrame({"review": ["2020-03"] * 3, "cutoff_date": [date(2020, 3, 11)] * 3, "symbol": ["A", "B", "C"],
                       "weight": [5328 / 5920, 832 / 5920, -240 / 5920], "weighting_factor": [5.328, 832 / 500, -1.0]})

@@ -7,6 +7,7 @@ split-adjusted shares for the rebalance levels), so a wrong input or a bug in th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import duckdb
 import polars as pl
@@ -49,14 +50,19 @@ FROM final
 """
 
 
+@lru_cache(maxsize=1)
+def _database() -> duckdb.DuckDBPyConnection:
+    """The process's in-memory DuckDB database: opening one costs tens of milliseconds, a cursor on it none."""
+    return duckdb.connect()
+
+
 def market_connection(tables: Mapping[str, pl.DataFrame] | MarketData) -> duckdb.DuckDBPyConnection:
-    """DuckDB holding the tables the weights read: of a MarketData, or a mapping of them by name."""
-    con = duckdb.connect()
+    """A DuckDB connection seeing the tables the weights read (of a MarketData, or a mapping of them by
+    name) as its own views of the frames, uncopied: a cursor on the process's in-memory database, whose
+    views no other connection sees."""
+    con = _database().cursor()
     for name in ("memberships", "prices", "shares", "fx"):
-        frame = tables[name] if isinstance(tables, Mapping) else getattr(tables, name)
-        con.register("frame", frame.to_arrow())
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
-        con.unregister("frame")
+        con.register(name, (tables[name] if isinstance(tables, Mapping) else getattr(tables, name)).to_arrow())
     return con
 
 
@@ -80,18 +86,23 @@ def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] 
     columns = list(MISMATCH_SCHEMA)
     if weights.is_empty():
         return pl.DataFrame(schema=MISMATCH_SCHEMA)
-    frames, con = [], market_connection(tables)
-    for (review, cutoff), part in weights.group_by("review", "cutoff_date"):
-        sql = sql_weights(con, review, cutoff)
-        both = part.select("review", "symbol", "weight", "weighting_factor").join(
-            sql, on="symbol", how="full", coalesce=True, suffix="_sql").with_columns(pl.lit(review).alias("review"))
-        frames.append(both.with_columns(
-            weight_diff=(pl.col("weight") - pl.col("weight_sql")).abs() / pl.col("weight_scale"),
-            factor_diff=(pl.col("weighting_factor") - pl.col("weighting_factor_sql")).abs() / pl.col("factor_scale"),
-        ))
+    frames = []
+    with market_connection(tables) as con:
+        for (review, cutoff), part in weights.group_by("review", "cutoff_date"):
+            frames.append(_compared(part, sql_weights(con, review, cutoff), review))
     return pl.concat(frames, how="vertical_relaxed").filter(
         ~((pl.col("weight_diff") <= WEIGHTS_TOLERANCE) & (pl.col("factor_diff") <= WEIGHTS_TOLERANCE)).fill_null(False)
     ).select(columns).sort("review", "symbol")
+
+
+def _compared(part: pl.DataFrame, sql: pl.DataFrame, review: str) -> pl.DataFrame:
+    """One review's stored weights beside the SQL's, with each difference relative to its scale."""
+    both = part.select("review", "symbol", "weight", "weighting_factor").join(
+        sql, on="symbol", how="full", coalesce=True, suffix="_sql").with_columns(pl.lit(review).alias("review"))
+    return both.with_columns(
+        weight_diff=(pl.col("weight") - pl.col("weight_sql")).abs() / pl.col("weight_scale"),
+        factor_diff=(pl.col("weighting_factor") - pl.col("weighting_factor_sql")).abs() / pl.col("factor_scale"),
+    )
 
 
 def _on_or_before(rows: pl.DataFrame, key: str, values: list[str], day) -> pl.DataFrame:
