@@ -17,17 +17,24 @@ While `fewer_syncs(instance)` is open (around a build's runs):
   which a crash of the process or the machine never corrupts the database; a power cut can lose
   the last events before it, as it can lose the run itself;
 - the instance's event log, when it is Dagster's SQLite one, takes its connections from one pooled
-  engine per database: the same statements, transactions and lock, each committed as before.
+  engine per database: the same statements, transactions and lock, each committed as before;
+- it remembers the tables, and the index columns of the asset table, it has found: Dagster asks the
+  database for them at every asset event (through a new engine for the tables), and once present
+  they stay;
+- each run's new database (Dagster keeps one per run) is a copy of the first one made in the block,
+  taken as Dagster's own code made it (its tables, WAL mode and alembic stamp) before any event:
+  alembic reads its migration scripts again for every database it stamps.
 A PostgreSQL instance (deploy/dagster.yaml) is not touched.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -49,9 +56,10 @@ def _on_connect(connection: object, _record: object) -> None:
         _held[path] = held
 
 
-def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine]):
+def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine], fresh: list[sqlite3.Connection]):
     """`storage._connect` (one transaction on one shard's database, under the storage's lock) from one
-    engine per database, made on first use: its connection and compiled statements are reused."""
+    engine per database, made on first use: its connection and compiled statements are reused. A run's
+    new database is a copy of the first new one (`_new_shard`; `fresh` holds it)."""
 
     @contextmanager
     def connect(shard: str) -> Iterator[Connection]:
@@ -60,12 +68,49 @@ def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine]):
             if url not in engines:
                 engines[url] = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
             if shard not in storage._initialized_dbs:
-                storage._initdb(engines[url])
+                _new_shard(storage, shard, engines[url], fresh)
                 storage._initialized_dbs.add(shard)
             with engines[url].connect() as connection, connection.begin():
                 yield connection
 
     return connect
+
+
+def _new_shard(storage: SqliteEventLogStorage, shard: str, engine: Engine, fresh: list[sqlite3.Connection]) -> None:
+    """Make `shard`'s database if it does not exist: with Dagster's `_initdb` the first time, kept in
+    `fresh` (in memory) before any event; as a copy of that one after (written beside, renamed into place)."""
+    path = storage.path_for_shard(shard)
+    if shard == INDEX_SHARD_NAME or os.path.exists(path) or not fresh:
+        new = not os.path.exists(path)
+        storage._initdb(engine)
+        if new and shard != INDEX_SHARD_NAME:
+            fresh.append(sqlite3.connect(":memory:", check_same_thread=False))
+            with closing(sqlite3.connect(path)) as made:
+                made.backup(fresh[0])
+        return
+    beside = f"{path}.new"  # not *.db: Dagster takes every *.db of the folder for a run's database
+    with closing(sqlite3.connect(beside)) as copy:
+        fresh[0].backup(copy)
+        copy.execute("PRAGMA journal_mode=WAL")
+    os.replace(beside, path)
+
+
+def _remembered(storage: SqliteEventLogStorage) -> dict[str, object]:
+    """`has_table` and the asset table's index-column test, each answer remembered once it is yes."""
+    tables: set[str] = set()
+    columns: list[bool] = []
+
+    def has_table(name: str) -> bool:
+        if name not in tables and SqliteEventLogStorage.has_table(storage, name):
+            tables.add(name)
+        return name in tables
+
+    def has_index_cols(connection: Connection) -> bool:
+        if not columns and SqliteEventLogStorage._has_asset_key_index_cols_on_connection(storage, connection):
+            columns.append(True)
+        return bool(columns)
+
+    return {"has_table": has_table, "_has_asset_key_index_cols_on_connection": has_index_cols}
 
 
 @contextmanager
@@ -77,17 +122,21 @@ def fewer_syncs(instance=None) -> Iterator[None]:
         event.listen(Engine, "connect", _on_connect)
     storage = getattr(instance, "event_log_storage", None)
     engines: dict[str, Engine] = {}
+    fresh: list[sqlite3.Connection] = []
     pooled = type(storage) is SqliteEventLogStorage  # not a subclass: its connections may differ
-    if pooled:
-        storage._connect = _pooled(storage, engines)  # this object only, until the block ends
+    replaced = {"_connect": _pooled(storage, engines, fresh), **_remembered(storage)} if pooled else {}
+    for name, method in replaced.items():
+        setattr(storage, name, method)  # this object only, until the block ends
     _held = {}
     try:
         yield
     finally:
-        if pooled:
-            del storage._connect
+        for name in replaced:
+            delattr(storage, name)
         for engine in engines.values():
             engine.dispose()
+        for connection in fresh:
+            connection.close()
         held, _held = _held, None
         for connection in held.values():
             connection.close()  # the last close checkpoints the database once

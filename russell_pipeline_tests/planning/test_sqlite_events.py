@@ -3,6 +3,8 @@ event stored when it ends (planning/sqlite_events.py)."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import dagster as dg
@@ -89,3 +91,67 @@ def test_inside_a_build_the_event_log_reuses_one_connection_per_database(tmp_pat
             assert sorted(int(r.partition_key) for r in records) == list(range(2018, 2043))
     finally:
         sa.event.remove(sa.engine.Engine, "connect", count)
+
+
+def test_inside_a_build_a_tagged_asset_event_asks_for_its_tables_once(tmp_path):
+    """Dagster asks whether the tags table exists (through a new engine) and reads the asset table's
+    columns at every asset event carrying tags; inside, once found, they are not asked again."""
+    opened: list[str] = []
+
+    def count(connection, _record) -> None:
+        opened.append(connection.execute("PRAGMA database_list").fetchone()[2])
+
+    def report(instance, keys: list[str]) -> int:
+        before = len(opened)
+        for key in keys:
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                asset_key="a", partition=key, tags={"dagster/data_version": key}))
+        return len(opened) - before
+
+    sa.event.listen(sa.engine.Engine, "connect", count)
+    try:
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            report(instance, ["2018"])
+            assert report(instance, ["2019", "2020", "2021"]) >= 6  # the event's and has_table's, each time
+            with fewer_syncs(instance):
+                inside = report(instance, [str(year) for year in range(2022, 2042)])
+            assert 0 < inside <= 3  # the index database's engine, and has_table's first answer
+            tagged = instance.event_log_storage.get_latest_tags_by_partition(
+                dg.AssetKey("a"), dg.DagsterEventType.ASSET_MATERIALIZATION, ["dagster/data_version"])
+            assert sorted(tagged) == [str(year) for year in range(2018, 2042)]
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", count)
+
+
+@dg.asset
+def _one() -> int:
+    return 1
+
+
+def _schema(db: Path) -> tuple:
+    """What a run's database holds before its events: tables and indexes, alembic stamp, journal mode."""
+    with closing(sqlite3.connect(db)) as connection:
+        return (sorted(connection.execute("SELECT type, name, sql FROM sqlite_master")),
+                connection.execute("SELECT version_num FROM alembic_version").fetchall(),
+                connection.execute("PRAGMA journal_mode").fetchone())
+
+
+def test_inside_a_build_each_new_run_database_is_a_copy_of_the_first_as_dagster_made_it(tmp_path):
+    job = dg.define_asset_job("one").resolve(asset_graph=dg.Definitions(assets=[_one]).resolve_asset_graph())
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        made = []
+        own = storage._initdb
+        storage._initdb = lambda engine, **kw: (made.append(str(engine.url)), own(engine, **kw))[1]
+        outside = job.execute_in_process(instance=instance).run_id
+        with fewer_syncs(instance):
+            inside = [job.execute_in_process(instance=instance).run_id for _ in range(3)]
+        del storage._initdb
+        assert [url.rsplit("/", 1)[-1] for url in made] == [f"{outside}.db", f"{inside[0]}.db"]  # alembic twice
+        runs = Path(storage._base_dir)
+        assert {_schema(runs / f"{run_id}.db") == _schema(runs / f"{outside}.db") for run_id in inside} == {True}
+        for run_id in [outside, *inside]:  # every run's events are in its database, readable as Dagster's
+            assert instance.get_run_by_id(run_id).is_success
+            types = [e.dagster_event.event_type for e in instance.all_logs(run_id) if e.dagster_event]
+            assert types.count(dg.DagsterEventType.ASSET_MATERIALIZATION) == 1
+        assert not list(runs.glob("*.new"))
