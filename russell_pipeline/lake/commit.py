@@ -192,7 +192,7 @@ def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason
     done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
     records = instance.event_log_storage.get_asset_check_execution_history(check, _HISTORY, status=done)
     succeeded = {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(
-        run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]))}
+        run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]))} if records else set()
     latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
     found = latest.evaluation if latest is not None else None
     said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (

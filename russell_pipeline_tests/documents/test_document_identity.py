@@ -172,3 +172,9 @@ def test_the_real_2023_additions_are_dated_by_their_file_name_and_counted_once(t
     got = read_year(raw, 2023)
     assert got.refusal is None and got.constituent_changes.height == 281
     assert got.source_documents.select("as_of_date", "date_source").rows() == [(dt.date(2023, 6, 23), "file_name")]
+
+
+def test_a_new_lake_without_a_raw_folder_reads_an_empty_year(tmp_path):
+    # `build --init` starts a lake with no raw/ at all: each year is read empty, not refused.
+    got = read_year(tmp_path / "raw", 2024)
+    assert got.refusal is None and got.documents == () and got.source_documents.height == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 import russell_pipeline
@@ -46,3 +47,14 @@ def test_no_module_outside_the_write_path_writes_a_table():
 ])
 def test_the_scan_tells_a_table_write_from_a_file_write(source, is_write):
     assert bool(table_writes(source)) is is_write
+
+
+def test_a_check_never_evaluated_before_passes_over_nothing_with_the_failure_reason(tmp_path):
+    # A new instance has no result to restate: the failed run's reason still reaches the check.
+    from russell_pipeline.lake.commit import _not_evaluated
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = _not_evaluated(instance, dg.AssetCheckKey(dg.AssetKey("quarterly_weights"), "nulls"), "disk full")
+    assert result.passed
+    assert result.description == ("not evaluated: its run failed (disk full); "
+                                  "no run that wrote its rows evaluated it")

@@ -85,6 +85,8 @@ def same_bytes_elsewhere(raw: Path, year: int, sizes: dict[str, int]) -> list[tu
     """(path, sha256) of every file under another year's folder of `raw` holding the same bytes as one
     of `sizes` ({sha256: size} of this year's documents); only files of one of those sizes are hashed."""
     wanted = set(sizes.values())
+    if not wanted or not raw.is_dir():  # no document this year, or a new lake with none at all
+        return []
     out = []
     for folder in sorted(p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
         if folder.name == str(year):
