@@ -67,7 +67,14 @@ def stored_market_data(store: Lake, since: date | None = None, until: date | Non
     opened, and within a year they are sorted by date, so Parquet row groups outside are skipped.
     A rate is read "on or before": fx also holds each currency's latest rate before `since`.
     """
-    scans = whole = _market_scans(store)
+    return MarketData(**_tables_between(store, MARKET_TABLES, since, until))
+
+
+def _tables_between(store: Lake, names: tuple[str, ...], since: date | None, until: date | None
+                    ) -> dict[str, pl.DataFrame]:
+    """The stored market tables `names`, the dated ones from `since` up to `until` (`stored_market_data`)."""
+    whole = _market_scans(store)
+    scans = {n: whole[n] for n in names}
     if since is not None:
         scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
                  for n, s in scans.items()}
@@ -75,10 +82,10 @@ def stored_market_data(store: Lake, since: date | None = None, until: date | Non
         scans = {n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
                  for n, s in scans.items()}
     tables = {name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()}
-    if since is not None:
+    if since is not None and "fx" in names:
         before = whole["fx"].filter(pl.col(YEAR) <= since.year, pl.col("date") < since)
         tables["fx"] = pl.concat([_latest_rows(before, "currency").select(list(SCHEMAS["fx"])), tables["fx"]])
-    return MarketData(**tables)
+    return tables
 
 
 def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
@@ -143,13 +150,14 @@ def pro_forma_market_data(store: Lake, review: str, prices_date: date, since: da
     the dated tables from `since` to `as_of` for the weights in force drifted to `as_of` and the trade
     valued there."""
     target = review_market_data(store, review, prices_date, max_stale_sessions)
-    span = stored_market_data(store, since, as_of)
+    span = _tables_between(store, ("prices", "dividends", "splits", "fx"), since, as_of)  # not shares, memberships
 
     def both(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
         return pl.concat([a, b]).unique(maintain_order=True)
 
-    return MarketData(prices=both(target.prices, span.prices), shares=target.shares, memberships=target.memberships,
-                      dividends=span.dividends, splits=span.splits, fx=both(target.fx, span.fx))
+    return MarketData(prices=both(target.prices, span["prices"]), shares=target.shares,
+                      memberships=target.memberships, dividends=span["dividends"], splits=span["splits"],
+                      fx=both(target.fx, span["fx"]))
 
 def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
     """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
