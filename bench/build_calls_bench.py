@@ -1,0 +1,85 @@
+"""Where a build of the embedded defaults spends its time: the wall seconds inside a few named calls.
+
+    .venv/bin/python bench/build_calls_bench.py [--repeat 2]
+
+Each repeat builds the defaults (the repository's sample documents, the synthetic feed) into a new
+temporary lake and Dagster home, in this process, with the bytecode already compiled; it prints the
+build's wall time and, per call below, how many times it ran and the wall seconds inside it (a
+wrapper around the real function: nothing is replaced). Run it with another checkout's interpreter
+(`OTHER/.venv/bin/python bench/build_calls_bench.py`) to put that checkout's code beside this one's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import importlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+CALLS = [  # (module, qualified name)
+    ("dagster._core.definitions.job_definition", "JobDefinition.execute_in_process"),
+    ("dagster._core.storage.event_log.sqlite.sqlite_event_log", "SqliteEventLogStorage.store_event"),
+    ("dagster._core.instance.runs.run_domain", "RunDomain.create_run"),
+    ("russell_pipeline.lib.index.recompute", "market_connection"),
+    ("russell_pipeline.lake.tables", "review_market_data"),
+    ("russell_pipeline.lake.tables", "pro_forma_market_data"),
+]
+
+
+def _wrap(seconds: Counter, calls: Counter) -> None:
+    for module, qualified in CALLS:
+        owner = importlib.import_module(module)
+        *path, name = qualified.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        real = getattr(owner, name)
+
+        @functools.wraps(real)
+        def timed(*args, _real=real, _key=qualified, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                seconds[_key] += time.perf_counter() - started
+                calls[_key] += 1
+
+        setattr(owner, name, timed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    import russell_pipeline
+    from russell_pipeline.cli import main as cli
+
+    raw = Path(russell_pipeline.__file__).resolve().parents[1] / "data_lake" / "raw"
+    seconds, calls = Counter(), Counter()
+    _wrap(seconds, calls)
+    for repeat in range(args.repeat):
+        tmp = Path(tempfile.mkdtemp(prefix="build_calls_"))
+        shutil.copytree(raw, tmp / "lake" / "raw")
+        (tmp / "home").mkdir()
+        os.environ.update(RUSSELL_DATA_LAKE=str(tmp / "lake"), DAGSTER_HOME=str(tmp / "home"))
+        seconds.clear(), calls.clear()
+        sys.argv = ["russell-pipeline", "build"]
+        started = time.perf_counter()
+        try:
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # the build's own lines
+                cli()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"build {repeat + 1}: wall {time.perf_counter() - started:.2f} s")
+        for _, qualified in CALLS:
+            print(f"  {qualified:45s} {calls[qualified]:4d} calls {seconds[qualified]:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
