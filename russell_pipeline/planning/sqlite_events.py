@@ -80,37 +80,37 @@ def _new_shard(storage: SqliteEventLogStorage, shard: str, engine: Engine, fresh
     """Make `shard`'s database if it does not exist: with Dagster's `_initdb` the first time, kept in
     `fresh` (in memory) before any event; as a copy of that one after (written beside, renamed into place)."""
     path = storage.path_for_shard(shard)
-    if shard == INDEX_SHARD_NAME or os.path.exists(path) or not fresh:
-        new = not os.path.exists(path)
-        storage._initdb(engine)
-        if new and shard != INDEX_SHARD_NAME:
-            fresh.append(sqlite3.connect(":memory:", check_same_thread=False))
-            with closing(sqlite3.connect(path)) as made:
-                made.backup(fresh[0])
+    new_run = shard != INDEX_SHARD_NAME and not os.path.exists(path)
+    if new_run and fresh:
+        beside = f"{path}.new"  # not *.db: Dagster takes every *.db of the folder for a run's database
+        with closing(sqlite3.connect(beside)) as copy:
+            fresh[0].backup(copy)
+            copy.execute("PRAGMA journal_mode=WAL")
+        os.replace(beside, path)
         return
-    beside = f"{path}.new"  # not *.db: Dagster takes every *.db of the folder for a run's database
-    with closing(sqlite3.connect(beside)) as copy:
-        fresh[0].backup(copy)
-        copy.execute("PRAGMA journal_mode=WAL")
-    os.replace(beside, path)
+    storage._initdb(engine)
+    if new_run:
+        fresh.append(sqlite3.connect(":memory:", check_same_thread=False))
+        with closing(sqlite3.connect(path)) as made:
+            made.backup(fresh[0])
 
 
 def _remembered(storage: SqliteEventLogStorage) -> dict[str, object]:
-    """`has_table` and the asset table's index-column test, each answer remembered once it is yes."""
-    tables: set[str] = set()
-    columns: list[bool] = []
+    """`has_table` and the asset table's index-column test, each answer remembered once it is yes (a
+    table or column, once there, stays)."""
+    found: set[str] = set()
 
-    def has_table(name: str) -> bool:
-        if name not in tables and SqliteEventLogStorage.has_table(storage, name):
-            tables.add(name)
-        return name in tables
+    def yes_once(key: str, ask) -> bool:
+        if key not in found and ask():
+            found.add(key)
+        return key in found
 
-    def has_index_cols(connection: Connection) -> bool:
-        if not columns and SqliteEventLogStorage._has_asset_key_index_cols_on_connection(storage, connection):
-            columns.append(True)
-        return bool(columns)
-
-    return {"has_table": has_table, "_has_asset_key_index_cols_on_connection": has_index_cols}
+    return {
+        "has_table": lambda name: yes_once(name, lambda: SqliteEventLogStorage.has_table(storage, name)),
+        "_has_asset_key_index_cols_on_connection": lambda connection: yes_once(
+            "asset key index columns",
+            lambda: SqliteEventLogStorage._has_asset_key_index_cols_on_connection(storage, connection)),
+    }
 
 
 @contextmanager
