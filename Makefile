@@ -21,11 +21,11 @@ setup: $(STAMP)
 
 setup-test: $(TEST_STAMP)
 
-# The environment is made without pip (the machine's pip installs uv into it: quicker than seeding
-# pip), then uv installs the locks, hash-checked. Where uv cannot be had, pip is seeded and does it
-# (--no-deps: a lock holds every dependency, and pip's hash mode refuses a dependency's extras).
+# The environment is made without pip (quicker than seeding pip), then uv installs the locks,
+# hash-checked. Where uv cannot be had, pip is seeded and does it (--no-deps: a lock holds every
+# dependency, and pip's hash mode refuses a dependency's extras).
 define pip_install
-	@if [ -x $(BIN)/uv ] || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check --no-deps "uv==$(UV_VERSION)"; then \
+	@if [ -x $(BIN)/uv ]; then \
 	  $(BIN)/uv pip install --python $(BIN)/python $(1) ; \
 	else \
 	  { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip; } \
@@ -33,10 +33,19 @@ define pip_install
 	fi
 endef
 
+# uv, installed by the machine's pip: this platform's wheel by address and hash (requirements-uv.lock;
+# pip then skips the index's page listing every uv release, half of its time), else the same release
+# from the index. Where neither installs, $(BIN)/uv stays missing and pip does the installs.
+$(BIN)/uv: requirements-uv.lock | $(BIN)/python
+	-@$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+	  --require-hashes -r requirements-uv.lock
+	-@[ -x $@ ] || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check \
+	  --no-deps "uv==$(UV_VERSION)"
+
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
 
-$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python $(BIN)/uv
 	@echo "setup: installing requirements.lock into $(VENV) (uv; plain pip if uv cannot be had)"
 	$(call pip_install,-r requirements.lock)
 	$(call pip_install,--no-deps -e .)
@@ -92,13 +101,14 @@ mutate: setup-test
 	$(BIN)/python bench/mutation_score.py mutants
 
 # Re-pin every dependency, with hashes (needs network to PyPI; pins already in the files are kept
-# unless UPGRADE=--upgrade); commit the result. The runtime lock is what `make run` installs; the
-# test lock adds the test and deploy extras at the runtime lock's versions.
+# unless UPGRADE=--upgrade), and uv UV_VERSION's wheels; commit the result. The runtime lock is what
+# `make run` installs; the test lock adds the test and deploy extras at the runtime lock's versions.
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml $(UPGRADE) --python-version 3.11 --generate-hashes \
 	  --custom-compile-command "make lock" -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra deploy -c requirements.lock $(UPGRADE) \
 	  --python-version 3.11 --generate-hashes --custom-compile-command "make lock" -o requirements-test.lock
+	$(PYTHON) .ci/pin_uv.py $(UV_VERSION) > requirements-uv.lock.new && mv requirements-uv.lock.new requirements-uv.lock
 
 clean:
 	rm -rf data_lake/lake data_lake/warehouse.duckdb data_lake/.dagster

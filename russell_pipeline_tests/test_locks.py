@@ -1,6 +1,6 @@
-"""The two locks: `requirements.lock` (what `make run` installs) holds exactly what the package needs,
+"""The locks: `requirements.lock` (what `make run` installs) holds exactly what the package needs,
 nothing that only the tests, benches or CI use; `requirements-test.lock` (`make test`) adds those at
-the runtime lock's versions.
+the runtime lock's versions; `requirements-uv.lock` pins the installer, uv, one wheel per platform.
 
 What needs what is read from the code and from the installed packages' own metadata: the imports of
 `russell_pipeline/` (the package) and of `russell_pipeline_tests/` and `bench/` (their static imports,
@@ -11,18 +11,20 @@ each distribution declares.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
 
-from packaging.markers import default_environment
+from packaging.markers import Marker, default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME_LOCK, TEST_LOCK = REPO / "requirements.lock", REPO / "requirements-test.lock"
+UV_LOCK = REPO / "requirements-uv.lock"
 OWN = {"russell_pipeline", "russell_pipeline_tests", "conftest", "helpers"}
 # Modules a test or bench loads by name: `pytest.importorskip("x")`, `importlib.import_module("x")`.
 BY_NAME = {"importorskip", "import_module"}
@@ -125,3 +127,25 @@ def test_the_test_lock_adds_the_extras_at_the_runtime_locks_versions():
     for path in (RUNTIME_LOCK, TEST_LOCK):  # every pin hash-checked at install
         entries = re.split(r"\n(?=[A-Za-z0-9])", path.read_text().split("\n", 2)[2].strip())
         assert all("--hash=sha256:" in e for e in entries if "==" in e), f"{path.name}: a pin without a hash"
+
+
+def test_uv_is_pinned_per_platform_by_hash_and_setup_installed_this_platforms_wheel():
+    """Each line of requirements-uv.lock is the Makefile's UV_VERSION, by address and sha256, under a
+    marker; exactly one line holds on this machine, its wheel installs here, and the environment's uv
+    is that wheel (pip records the address and hash it installed from), not the index's."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    version = re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
+    entries = re.findall(r"^uv @ (\S+) ; (.+?) \\\n\s+--hash=sha256:([0-9a-f]{64})$", UV_LOCK.read_text(), re.MULTILINE)
+    lines = [line for line in UV_LOCK.read_text().splitlines() if line.startswith("uv")]
+    assert len(entries) == len(lines) >= 4, f"{UV_LOCK.name}: a line without its marker or hash"
+    wheels = {url: (parse_wheel_filename(url.rsplit("/", 1)[1]), Marker(marker), digest)
+              for url, marker, digest in entries}
+    assert {str(w[0][1]) for w in wheels.values()} == {version}, f"{UV_LOCK.name} pins another uv than {version}"
+    here = [url for url, (_, marker, _) in wheels.items() if marker.evaluate()]
+    assert len(here) == 1, f"{UV_LOCK.name}: {len(here)} lines hold on this machine"
+    (_, _, _, tags), _, digest = wheels[here[0]]
+    assert tags & set(sys_tags()), f"{here[0]} does not install on this machine"
+    installed = json.loads(metadata.distribution("uv").read_text("direct_url.json") or "{}")
+    assert (installed.get("url"), installed.get("archive_info", {}).get("hashes")) == (here[0], {"sha256": digest})
