@@ -81,11 +81,11 @@ def _tables_between(store: Lake, names: tuple[str, ...], since: date | None, unt
     if until is not None:
         scans = {n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
                  for n, s in scans.items()}
-    tables = {name: scan.select(list(SCHEMAS[name])).collect() for name, scan in scans.items()}
+    queries = {name: scan.select(list(SCHEMAS[name])) for name, scan in scans.items()}
     if since is not None and "fx" in names:
         before = whole["fx"].filter(pl.col(YEAR) <= since.year, pl.col("date") < since)
-        tables["fx"] = pl.concat([_latest_rows(before, "currency").select(list(SCHEMAS["fx"])), tables["fx"]])
-    return tables
+        queries["fx"] = pl.concat([_latest(before, "currency").select(list(SCHEMAS["fx"])), queries["fx"]])
+    return dict(zip(queries, pl.collect_all(queries.values(), engine="streaming"), strict=True))
 
 
 def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
@@ -128,18 +128,18 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
     mine = pl.col("symbol").is_in(members.implode())
     known = sessions(FIRST_DAY, cutoff)
     start = known[-(max_stale_sessions + 1)] if len(known) > max_stale_sessions else date.min
-    prices = scans["prices"].filter(pl.col(YEAR).is_between(start.year, cutoff.year), pl.col("date") >= start,
-                                    pl.col("date") <= cutoff, mine).select(list(SCHEMAS["prices"])).collect(engine="streaming")
+    prices, shares, fx = pl.collect_all([  # three reads of the same window, run together
+        scans["prices"].filter(pl.col(YEAR).is_between(start.year, cutoff.year), pl.col("date") >= start,
+                               pl.col("date") <= cutoff, mine).select(list(SCHEMAS["prices"])),
+        _latest(scans["shares"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff, mine), "symbol"),
+        _latest(scans["fx"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff), "currency"),
+    ], engine="streaming")
     absent = members.filter(~members.is_in(prices["symbol"].unique().implode()))
     if absent.len():  # stale or never priced: the weights refuse it, naming its last close
-        older = _latest_rows(scans["prices"].filter(pl.col(YEAR) <= start.year, pl.col("date") < start,
-                                                    pl.col("symbol").is_in(absent.implode())), "symbol")
-        prices = pl.concat([older, prices])
-    return MarketData(
-        prices=prices, memberships=memberships,
-        shares=_latest_rows(scans["shares"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff, mine), "symbol"),
-        fx=_latest_rows(scans["fx"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff), "currency"),
-    )
+        older = _latest(scans["prices"].filter(pl.col(YEAR) <= start.year, pl.col("date") < start,
+                                               pl.col("symbol").is_in(absent.implode())), "symbol")
+        prices = pl.concat([older.collect(engine="streaming"), prices])
+    return MarketData(prices=prices, memberships=memberships, shares=shares, fx=fx)
 
 
 
@@ -159,12 +159,12 @@ def pro_forma_market_data(store: Lake, review: str, prices_date: date, since: da
                       memberships=target.memberships, dividends=span["dividends"], splits=span["splits"],
                       fx=both(target.fx, span["fx"]))
 
-def _latest_rows(scan: pl.LazyFrame, key: str) -> pl.DataFrame:
+def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:
     """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
     (the latest date per key first, then the rows on it), so only one row per key is held."""
     latest = scan.group_by(key).agg(pl.col("date").max())
     columns = [c for c in scan.collect_schema().names() if c != YEAR]
-    return scan.join(latest, on=[key, "date"], how="semi").select(columns).collect(engine="streaming")
+    return scan.join(latest, on=[key, "date"], how="semi").select(columns)
 
 
 def ingested_lists(store: Lake) -> pl.DataFrame:
