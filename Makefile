@@ -83,6 +83,7 @@ bench: setup-test
 	$(BIN)/python bench/publish_bench.py
 	$(BIN)/python bench/events_bench.py
 	$(BIN)/python bench/build_calls_bench.py
+	$(BIN)/python bench/object_store_bench.py
 	$(BIN)/python bench/first_run_bench.py
 
 # Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md);

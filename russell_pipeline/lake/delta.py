@@ -160,9 +160,11 @@ class Tables(WriterLock):
                 options["predicate"] = f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'
         with self.locked():
             stored = self.scan(table)
+            # This write's own handle on the table (none is shared): its commit advances it in place.
+            target = None if stored is None else self._open(table)
             # A table stored with other partitions (its layout changed) is rewritten whole from the rows given.
-            moved = stored is not None and partition_column is not None and \
-                partition_column not in self.delta(table).metadata().partition_columns
+            moved = target is not None and partition_column is not None and \
+                partition_column not in target.metadata().partition_columns
             if stored is not None and (stored.collect_schema() != schema or moved):
                 # The code changed the table's columns: rewrite the table in the new shape in the same
                 # single commit (other partitions keep their rows, new columns are null for them).
@@ -171,9 +173,10 @@ class Tables(WriterLock):
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
                 options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
             self._unpin([table])
-            write_deltalake(self.uri(table), _batches(table, df), storage_options=self.options, **options)
+            write_deltalake(self.uri(table) if target is None else target, _batches(table, df),
+                            storage_options=self.options, **options)
             fault(table, "committed")
-            self._checkpoint(table, 1)
+            self._checkpoint(self.delta(table) if target is None else target, 1)
             if publish:
                 self.publish()
 
@@ -227,9 +230,9 @@ class Tables(WriterLock):
                 continue
         return out
 
-    def _checkpoint(self, table: str, commits: int) -> None:
+    @staticmethod
+    def _checkpoint(dt: DeltaTable, commits: int) -> None:
         """A checkpoint of the table's log when its last `commits` commits reached a multiple of
         CHECKPOINT_EVERY (written beside the commits: a reader sees it, or the commits alone)."""
-        dt = self.delta(table)
         if dt.version() % CHECKPOINT_EVERY < commits:
             dt.create_checkpoint()

@@ -46,6 +46,13 @@ def _duckdb_type(table: str, column: str, delta_type) -> str:
     raise TypeError(f"{table}.{column}: column type {delta_type} has no view mapping")
 
 
+def _logged_rows(dt: DeltaTable) -> int | None:
+    """The rows of the table's current files as its log records them (each file's `num_records`);
+    None when a file was added without that statistic."""
+    records = pa.table(dt.get_add_actions(flatten=True)).column("num_records").to_pylist()
+    return None if None in records else sum(records)
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -88,6 +95,10 @@ class Warehouse(Tables):
     def _published_views(self) -> dict[str, tuple[int, str | None]]:
         """Table -> (Delta version, digest of its view) in the current warehouse file; the digest is
         None in a file from before the registry kept them (then `publish` makes every view again)."""
+        return {name: (row["version"], row.get("definition")) for name, row in self._registry().items()}
+
+    def _registry(self) -> dict[str, dict]:
+        """Table -> its `lake_tables` row in the current warehouse file ({} when there is none or it is busy)."""
         if self.location and not self._fetch_warehouse():
             return {}
         if not self.warehouse.exists():
@@ -98,8 +109,7 @@ class Warehouse(Tables):
                 columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error:
             return {}
-        return {(row := dict(zip(columns, values)))["table_name"]: (row["version"], row.get("definition"))
-                for values in rows}
+        return {(row := dict(zip(columns, values)))["table_name"]: row for values in rows}
 
     def published(self, table: str) -> pl.DataFrame | None:
         """The table as readers see it: at the version of the last published snapshot (None if none)."""
@@ -166,9 +176,10 @@ class Warehouse(Tables):
                 for text in macros.values():
                     con.execute(text)
             con.execute(f"CREATE OR REPLACE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT, "
-                        "definition VARCHAR)")
-            con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?)",
-                            [(n, versions[n], len(dt.file_uris()), definitions[n]) for n, dt in tables.items()])
+                        "definition VARCHAR, rows BIGINT)")
+            con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?, ?)",
+                            [(n, versions[n], len(dt.file_uris()), definitions[n], _logged_rows(dt))
+                             for n, dt in tables.items()])
             con.execute("COMMIT")
 
     def _fetch_warehouse(self) -> bool:
@@ -210,10 +221,15 @@ class Warehouse(Tables):
             con.close()
 
     def counts(self) -> dict[str, int]:
-        """Rows per published table, read in this process: fixed SQL of ours, not a user's statement."""
-        tables = list(self.published_versions())
-        if not tables:
-            return {}
-        with self.connect() as con:
-            union = " UNION ALL ".join(f"SELECT {_quote(t)}, count(*) FROM \"{t}\"" for t in tables)
-            return dict(con.sql(union).fetchall())
+        """Rows per published table: as the registry took them from each table's log when it was
+        published, without opening a file (on an object store, a request per file). A table whose
+        log lacks a file's row count, or any table of a warehouse from before the registry kept
+        them, is counted through its view, in this process: fixed SQL of ours, not a user's."""
+        registry = self._registry()
+        counts = {name: row["rows"] for name, row in registry.items() if row.get("rows") is not None}
+        unknown = [name for name in registry if name not in counts]
+        if unknown:
+            with self.connect() as con:
+                union = " UNION ALL ".join(f"SELECT {_quote(t)}, count(*) FROM \"{t}\"" for t in unknown)
+                counts |= dict(con.sql(union).fetchall())
+        return counts

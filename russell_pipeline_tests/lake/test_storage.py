@@ -359,6 +359,32 @@ def _has_probe(lake: Lake) -> bool:
         return bool(con.sql("SELECT count(*) FROM duckdb_views() WHERE view_name = 'probe'").fetchall()[0][0])
 
 
+def test_counts_come_from_the_tables_logs_without_reading_a_file(tmp_path):
+    """The build's summary of rows per table: the registry holds each table's rows as its log records
+    them when published, so counting opens no data file (on an object store, a request per file); a
+    warehouse from before the registry kept them counts through the views."""
+    lake = Lake(tmp_path)
+    lake.write("t", pl.concat([_frame(2020, ["a", "b"]), _frame(2021, ["c"])]), "recon_year", [2020, 2021])
+    lake.write("u", pl.DataFrame({"x": [1, 2, 3, 4]}))
+    lake.write("empty", pl.DataFrame(schema={"x": pl.Int64}))
+    with lake.connect() as con:
+        through_views = {t: con.sql(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in ("t", "u", "empty")}
+    assert through_views == {"t": 3, "u": 4, "empty": 0}
+    assert lake.counts() == through_views
+    # With t's files gone, a count through its view fails; the logged count still answers.
+    for file in (tmp_path / "lake" / "t").rglob("*.parquet"):
+        file.rename(file.with_suffix(".moved"))
+    with pytest.raises(duckdb.Error), lake.connect() as con:
+        con.sql('SELECT count(*) FROM "t"').fetchall()
+    assert lake.counts() == through_views
+    for file in (tmp_path / "lake" / "t").rglob("*.moved"):
+        file.rename(file.with_suffix(".parquet"))
+    # An older warehouse without the column: every table counted through its view.
+    with duckdb.connect(str(lake.warehouse)) as con:
+        con.execute("ALTER TABLE lake_tables DROP COLUMN rows")
+    assert lake.counts() == through_views
+
+
 def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
     lake = Lake(tmp_path)
     lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])

@@ -1,0 +1,87 @@
+"""A build on an object store: the requests it makes and its wall time, on moto's S3 server.
+
+    .venv/bin/python bench/object_store_bench.py [--repeat 2]
+
+Each repeat starts moto's S3 server on a free 127.0.0.1 port, puts the repository's sample documents
+in a new bucket, and builds the embedded defaults (the built-in synthetic feed) with
+`RUSSELL_DATA_LAKE=s3://.../lake`, in a new process. It prints the build's wall time and the requests
+the server answered, by method: the count does not depend on the machine's load (moto answers each
+request in this process's stead, so on a real store each is a round trip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def one_build(tmp: Path) -> tuple[float, Counter]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp / "moto.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        import boto3
+
+        endpoint = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")
+        client.create_bucket(Bucket="bench")
+        raw = REPO / "data_lake" / "raw"
+        for path in raw.rglob("*"):
+            if path.is_file():
+                client.upload_file(str(path), "bench", f"lake/raw/{path.relative_to(raw).as_posix()}")
+        before = log.read_text().count("\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSSELL_", "DAGSTER_", "AWS_"))}
+        env |= {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": endpoint, "RUSSELL_DATA_LAKE": "s3://bench/lake",
+                "RUSSELL_LAKE_CACHE": str(tmp / "cache"), "DAGSTER_HOME": str(tmp / "home")}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, cwd=REPO,
+                              capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        if done.returncode:
+            raise SystemExit(f"build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        lines = log.read_text().splitlines()[before:]
+        return wall, Counter(m.group(1) for line in lines if (m := re.search(r'"([A-Z]+) /', line)))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    for n in range(1, args.repeat + 1):
+        tmp = Path(tempfile.mkdtemp(prefix="object_store_bench_"))
+        try:
+            wall, requests = one_build(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        methods = ", ".join(f"{method} {count}" for method, count in sorted(requests.items()))
+        print(f"build {n} on S3: wall {wall:.1f} s, {sum(requests.values())} requests ({methods})")
+
+
+if __name__ == "__main__":
+    main()
