@@ -44,6 +44,8 @@ def one_build(tmp: Path) -> tuple[float, Counter]:
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise SystemExit(f"moto's S3 server did not answer on 127.0.0.1:{port} within 30 s")
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                               aws_access_key_id="bench", aws_secret_access_key="bench")
         client.create_bucket(Bucket="bench")

@@ -29,6 +29,7 @@ class Vacuum(Lineage):
             removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
             self._unpin(due)  # the vacuum committed: its new versions are read afresh
             for name in due:
-                self._checkpoint(self.delta(name), self.version(name) - before[name])
+                dt = self.delta(name)
+                self._checkpoint(dt, dt.version() - before[name])
             self._carry_written(before)
             return removed
