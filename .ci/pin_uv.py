@@ -18,9 +18,14 @@ import urllib.request
 # (environment marker, the wheel's platform tag): one wheel per platform, glibc or musl alike where
 # uv publishes one for both.
 PLATFORMS = [
-    ('sys_platform == "linux" and platform_machine == "x86_64"', "manylinux_2_17_x86_64.manylinux2014_x86_64"),
-    ('sys_platform == "linux" and platform_machine == "aarch64"',
-     "manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64"),
+    (
+        'sys_platform == "linux" and platform_machine == "x86_64"',
+        "manylinux_2_17_x86_64.manylinux2014_x86_64",
+    ),
+    (
+        'sys_platform == "linux" and platform_machine == "aarch64"',
+        "manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64",
+    ),
     ('sys_platform == "darwin" and platform_machine == "arm64"', "macosx_11_0_arm64"),
     ('sys_platform == "darwin" and platform_machine == "x86_64"', "macosx_10_12_x86_64"),
 ]
@@ -41,8 +46,9 @@ def lines(version: str, files: list[dict]) -> list[str]:
 
 def main() -> None:
     version = sys.argv[1]
-    request = urllib.request.Request("https://pypi.org/simple/uv/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    request = urllib.request.Request(
+        "https://pypi.org/simple/uv/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         files = json.load(response)["files"]
     print(f"# uv {version}, the installer `make setup` uses, one wheel per platform by address and hash.")

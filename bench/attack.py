@@ -36,8 +36,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 MARKET_END = date(2020, 3, 31)
-TABLES = ("source_documents", "constituent_changes", "recon_calendar", "market_prices", "quarterly_weights",
-          "index_levels")
+TABLES = (
+    "source_documents",
+    "constituent_changes",
+    "recon_calendar",
+    "market_prices",
+    "quarterly_weights",
+    "index_levels",
+)
 
 
 class Lab:
@@ -50,8 +56,12 @@ class Lab:
         self.root, self.market = where / name, where / f"{name}_market"
         shutil.copytree(ROOT / "data_lake" / "raw", self.root / "raw")
         write_market_data(synthetic_market_data(MARKET_END, n_stocks=120), self.market)
-        self.env = {**os.environ, "RUSSELL_DATA_LAKE": str(self.root), "RUSSELL_MARKET_DATA": str(self.market),
-                    "DAGSTER_HOME": str(where / f"{name}_home")}
+        self.env = {
+            **os.environ,
+            "RUSSELL_DATA_LAKE": str(self.root),
+            "RUSSELL_MARKET_DATA": str(self.market),
+            "DAGSTER_HOME": str(where / f"{name}_home"),
+        }
 
     def cli(self, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
         """Run `russell-pipeline ARGS`; (its result, {seconds, peak_mb}): the child's own peak (wait4)."""
@@ -63,12 +73,21 @@ class Lab:
             child.returncode = os.waitstatus_to_exitcode(status)
             out.seek(0)
             err.seek(0)
-            done = subprocess.CompletedProcess(command, child.returncode, out.read().decode(), err.read().decode())
-        return done, {"seconds": round(time.monotonic() - started, 1), "peak_mb": round(usage.ru_maxrss / 1024)}
+            done = subprocess.CompletedProcess(
+                command, child.returncode, out.read().decode(), err.read().decode()
+            )
+        return done, {
+            "seconds": round(time.monotonic() - started, 1),
+            "peak_mb": round(usage.ru_maxrss / 1024),
+        }
 
     def start_build(self, env: dict | None = None) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**self.env, **(env or {})},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "russell_pipeline.cli", "build"],
+            env={**self.env, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def contents(self) -> dict:
         from russell_pipeline.lake.store import Lake
@@ -102,8 +121,10 @@ def _kill(lab: Lab, fresh: dict, end: date, when) -> tuple[bool, str]:
     whole = not killed or lab.contents() == previous
     again, _ = lab.cli("build")
     views = "the previous build whole" if whole else "MIXED"
-    return (whole and again.returncode == 0 and lab.contents() == fresh,
-            f"killed {moment} ({'in flight' if killed else 'already done'}); views {views}; rebuild rc {again.returncode}")
+    return (
+        whole and again.returncode == 0 and lab.contents() == fresh,
+        f"killed {moment} ({'in flight' if killed else 'already done'}); views {views}; rebuild rc {again.returncode}",
+    )
 
 
 def _kill_random(lab: Lab, rng: random.Random, fresh: dict, end: date) -> tuple[bool, str]:
@@ -145,7 +166,9 @@ class _Endless(http.server.BaseHTTPRequestHandler):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kills", type=int, default=4, help="random kills and kills at a commit, each (default 4)")
+    parser.add_argument(
+        "--kills", type=int, default=4, help="random kills and kills at a commit, each (default 4)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", default=None, help="where the temporary lakes go")
     args = parser.parse_args()
@@ -181,17 +204,24 @@ def main() -> int:
         shutil.rmtree(lab.market)
         shutil.copytree(saved, lab.market)
         again, _ = lab.cli("build")
-        record("killed between two tables, input put back",
-               killed.returncode == -signal.SIGKILL and again.returncode == 0
-               and "market_data: up to date" not in again.stdout and lab.contents() == expected[last],
-               f"kill rc {killed.returncode}, next build rc {again.returncode}, "
-               f"{'rebuilt market data' if 'market_data: up to date' not in again.stdout else 'said up to date'}")
+        record(
+            "killed between two tables, input put back",
+            killed.returncode == -signal.SIGKILL
+            and again.returncode == 0
+            and "market_data: up to date" not in again.stdout
+            and lab.contents() == expected[last],
+            f"kill rc {killed.returncode}, next build rc {again.returncode}, "
+            f"{'rebuilt market data' if 'market_data: up to date' not in again.stdout else 'said up to date'}",
+        )
 
         # EXPLAIN ANALYZE COPY into the lake.
         target = lab.root / "lake" / "index_levels" / "x.parquet"
         done, _ = lab.cli("query", f"EXPLAIN ANALYZE COPY (SELECT 1 AS a) TO '{target}'")
-        record("EXPLAIN ANALYZE COPY into the lake", done.returncode != 0 and not target.exists(),
-               f"rc {done.returncode}: {done.stderr.strip()[:160]}")
+        record(
+            "EXPLAIN ANALYZE COPY into the lake",
+            done.returncode != 0 and not target.exists(),
+            f"rc {done.returncode}: {done.stderr.strip()[:160]}",
+        )
 
         # A compressed text-layer bomb.
         from russell_pipeline_tests.helpers import flip_bytes, text_layer_bomb
@@ -200,11 +230,15 @@ def main() -> int:
         bomb.write_bytes(text_layer_bomb(300_000_000))
         _, small_cost = lab.cli("parse", str(min((ROOT / "data_lake" / "raw" / "2023").iterdir())))
         done, cost = lab.cli("parse", str(bomb))
-        record("text-layer bomb (405 KB, 300 M characters)",
-               done.returncode == 1 and done.stderr.count("\n") == 1 and (cost["peak_mb"] or 0) < 1000
-               and cost["seconds"] <= small_cost["seconds"] + 10,
-               f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB (a small list: "
-               f"{small_cost['seconds']} s): {done.stderr.strip()[:120]}")
+        record(
+            "text-layer bomb (405 KB, 300 M characters)",
+            done.returncode == 1
+            and done.stderr.count("\n") == 1
+            and (cost["peak_mb"] or 0) < 1000
+            and cost["seconds"] <= small_cost["seconds"] + 10,
+            f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB (a small list: "
+            f"{small_cost['seconds']} s): {done.stderr.strip()[:120]}",
+        )
 
         # A price from the future.
         import polars as pl
@@ -215,8 +249,11 @@ def main() -> int:
         future.write_parquet(prices)
         done, _ = lab.cli("build")
         original.write_parquet(prices)
-        record("a price dated 2035-12-31", done.returncode == 1 and "from the future" in done.stdout + done.stderr,
-               f"rc {done.returncode}")
+        record(
+            "a price dated 2035-12-31",
+            done.returncode == 1 and "from the future" in done.stdout + done.stderr,
+            f"rc {done.returncode}",
+        )
         lab.cli("build")
 
         # A file name with a newline.
@@ -225,8 +262,11 @@ def main() -> int:
         done, _ = lab.cli("build")
         odd.unlink()
         said = [ln for ln in (done.stdout + done.stderr).splitlines() if "control or bidi character" in ln]
-        record("a file name with a newline", done.returncode == 1 and bool(said), f"rc {done.returncode}: "
-               + (said[-1].strip()[-110:] if said else "nothing said"))
+        record(
+            "a file name with a newline",
+            done.returncode == 1 and bool(said),
+            f"rc {done.returncode}: " + (said[-1].strip()[-110:] if said else "nothing said"),
+        )
         lab.cli("build")
 
         # A corrupt Delta log, then the folder moved aside.
@@ -235,44 +275,73 @@ def main() -> int:
         broken, _ = lab.cli("build")
         shutil.move(lab.root / "lake" / "index_levels", where / "index_levels.corrupt")
         repaired, _ = lab.cli("build")
-        record("a corrupt Delta log", broken.returncode == 1 and "Traceback" not in broken.stdout + broken.stderr
-               and repaired.returncode == 0 and lab.contents() == expected[last],
-               f"rc {broken.returncode} with one line per failure, repaired by moving it aside: rc {repaired.returncode}")
+        record(
+            "a corrupt Delta log",
+            broken.returncode == 1
+            and "Traceback" not in broken.stdout + broken.stderr
+            and repaired.returncode == 0
+            and lab.contents() == expected[last],
+            f"rc {broken.returncode} with one line per failure, repaired by moving it aside: rc {repaired.returncode}",
+        )
 
         # A mirror answering an endless body.
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         sources = where / "sources.csv"
-        sources.write_text("recon_year,review,kind,index_name,stage,file,url,archive_stamp,confidence,note\n"
-                           "2023,2023-06,additions,Russell 3000,final,endless.pdf,https://files.test/endless.pdf,"
-                           "20230701,seen,attack\n")
-        done, cost = lab.cli("fetch", "2023", "--sources", str(sources), "--mirror", f"http://127.0.0.1:"
-                             f"{server.server_address[1]}", "--timeout", "10", env={"RUSSELL_MAX_PDF_MB": "50"})
+        sources.write_text(
+            "recon_year,review,kind,index_name,stage,file,url,archive_stamp,confidence,note\n"
+            "2023,2023-06,additions,Russell 3000,final,endless.pdf,https://files.test/endless.pdf,"
+            "20230701,seen,attack\n"
+        )
+        done, cost = lab.cli(
+            "fetch",
+            "2023",
+            "--sources",
+            str(sources),
+            "--mirror",
+            f"http://127.0.0.1:{server.server_address[1]}",
+            "--timeout",
+            "10",
+            env={"RUSSELL_MAX_PDF_MB": "50"},
+        )
         server.shutdown()
         leftovers = list((lab.root / "raw" / "2023").glob(".fetch-*"))
-        record("a mirror sending an endless body", done.returncode != 0 and (cost["peak_mb"] or 0) < 1000
-               and not leftovers and not (lab.root / "raw" / "2023" / "endless.pdf").exists(),
-               f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB")
+        record(
+            "a mirror sending an endless body",
+            done.returncode != 0
+            and (cost["peak_mb"] or 0) < 1000
+            and not leftovers
+            and not (lab.root / "raw" / "2023" / "endless.pdf").exists(),
+            f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB",
+        )
 
         # 64 bytes flipped in a data file: build finds it by its changed stamp; with the file's time put
         # back, only `verify` (every byte) can, and the next build rebuilds it.
         for how in ("build", "verify"):
-            data = max((lab.root / "lake" / "index_levels").rglob("*.parquet"), key=lambda p: p.stat().st_mtime)
+            data = max(
+                (lab.root / "lake" / "index_levels").rglob("*.parquet"), key=lambda p: p.stat().st_mtime
+            )
             flip_bytes(data, restore_time=how == "verify")
             found, _ = lab.cli(how)
             done, _ = lab.cli("build") if how == "verify" else (found, None)
             said = [ln for ln in (found.stdout + found.stderr).splitlines() if ln.startswith(f"{data}: ")]
-            record(f"64 bytes flipped in an index_levels file, found by {how}",
-                   bool(said) and "sha256 mismatch" in said[0] and done.returncode == 0
-                   and lab.contents() == expected[last],
-                   f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to a fresh "
-                   f"build: {lab.contents() == expected[last]}")
+            record(
+                f"64 bytes flipped in an index_levels file, found by {how}",
+                bool(said)
+                and "sha256 mismatch" in said[0]
+                and done.returncode == 0
+                and lab.contents() == expected[last],
+                f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to a fresh "
+                f"build: {lab.contents() == expected[last]}",
+            )
     finally:
         shutil.rmtree(where, ignore_errors=True)
     failed = [name for name, held, _ in results if not held]
-    print(f"attacks: {len(results) - len(failed)} held, {len(failed)} failed" + (f" ({', '.join(failed)})"
-                                                                                   if failed else ""))
+    print(
+        f"attacks: {len(results) - len(failed)} held, {len(failed)} failed"
+        + (f" ({', '.join(failed)})" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -41,18 +41,27 @@ def main() -> None:
     frame = pl.DataFrame({"asset": ["a"] * 3, "partition": ["1", "2", "3"], "inputs": ["x", "y", "z"]})
     with tempfile.TemporaryDirectory() as tmp:
         lake, plain = Lake(tmp), str(Path(tmp) / "plain")
-        print(f"{'commits':>7} {'lake open ms':>13} {'delta default ms':>17}  (checkpoint every {CHECKPOINT_EVERY} / 100)")
+        print(
+            f"{'commits':>7} {'lake open ms':>13} {'delta default ms':>17}  (checkpoint every {CHECKPOINT_EVERY} / 100)"
+        )
         worst = {"lake": 0.0, "plain": 0.0}
         for n in range(1, a.commits + 1):
             lake.write("t", frame, "asset", ["a"], publish=False)
-            write_deltalake(plain, frame.to_arrow(), mode="overwrite", partition_by=["asset"],
-                            predicate="\"asset\" IN ('a')")
+            write_deltalake(
+                plain,
+                frame.to_arrow(),
+                mode="overwrite",
+                partition_by=["asset"],
+                predicate="\"asset\" IN ('a')",
+            )
             if n % 10 == 0:
                 ours, theirs = _open_ms(lake.uri("t")), _open_ms(plain)
                 worst = {"lake": max(worst["lake"], ours), "plain": max(worst["plain"], theirs)}
                 print(f"{n:>7} {ours:>13.2f} {theirs:>17.2f}", flush=True)
-        print(f"slowest open over {a.commits} commits: lake {worst['lake']:.2f} ms, Delta's default "
-              f"{worst['plain']:.2f} ms ({worst['plain'] / worst['lake']:.1f}x)")
+        print(
+            f"slowest open over {a.commits} commits: lake {worst['lake']:.2f} ms, Delta's default "
+            f"{worst['plain']:.2f} ms ({worst['plain'] / worst['lake']:.1f}x)"
+        )
 
 
 if __name__ == "__main__":

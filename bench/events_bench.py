@@ -39,10 +39,17 @@ def main() -> None:
         root, home, market = Path(tmp) / "lake", Path(tmp) / "home", Path(tmp) / "market"
         shutil.copytree(REPO / "data_lake" / "raw", root / "raw")
         write_market_data(synthetic_market_data(date(2026, 11, 20), n_stocks=args.stocks), market)
-        env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),
-                            "RUSSELL_MARKET_DATA": str(market)}
-        subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        env = os.environ | {
+            "RUSSELL_DATA_LAKE": str(root),
+            "DAGSTER_HOME": str(home),
+            "RUSSELL_MARKET_DATA": str(market),
+        }
+        subprocess.run(
+            [sys.executable, "-m", "russell_pipeline.cli", "build"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         every = {4: year_keys(), 7: review_keys()}
         by_type: collections.Counter = collections.Counter()
         total_events = total_partitions = 0
@@ -52,14 +59,20 @@ def main() -> None:
                 first, last = run.tags.get(RANGE_START), run.tags.get(RANGE_END)
                 keys = every[len(first)] if first else []
                 partitions = keys.index(last) - keys.index(first) + 1 if first else 1
-                by_type.update(e.dagster_event.event_type_value if e.dagster_event else "LOG_MESSAGE" for e in logs)
+                by_type.update(
+                    e.dagster_event.event_type_value if e.dagster_event else "LOG_MESSAGE" for e in logs
+                )
                 total_events, total_partitions = total_events + len(logs), total_partitions + partitions
                 span = f" {first}..{last}" if first else ""
-                print(f"{run.job_name}{span}: {partitions} partitions, {len(logs)} events, "
-                      f"{len(logs) / partitions:.1f} per partition")
+                print(
+                    f"{run.job_name}{span}: {partitions} partitions, {len(logs)} events, "
+                    f"{len(logs) / partitions:.1f} per partition"
+                )
         print("events by type: " + ", ".join(f"{name} {n}" for name, n in by_type.most_common()))
-        print(f"backfill from empty: {total_events} events over {total_partitions} partitions = "
-              f"{total_events / total_partitions:.2f} events per partition")
+        print(
+            f"backfill from empty: {total_events} events over {total_partitions} partitions = "
+            f"{total_events / total_partitions:.2f} events per partition"
+        )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the command and its children, its output)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSSELL_", "DAGSTER_", "VIRTUAL_ENV"))}
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
@@ -48,25 +50,35 @@ def main() -> None:
         clone = tmp / "clone"
         steps = {"git clone": timed(["git", "clone", "-q", args.repo, str(clone)], tmp)}
         subprocess.run(["git", "checkout", "-q", args.rev], cwd=clone, check=True)
-        for name, command in (("make setup", ["make", "setup"]), ("make run", ["make", "run"]),
-                              ("make run again", ["make", "run"]),
-                              ("make clean", ["make", "clean"]), ("make run, warm", ["make", "run"]),
-                              ("import polars", [".venv/bin/python", "-c", "import polars"])):
+        for name, command in (
+            ("make setup", ["make", "setup"]),
+            ("make run", ["make", "run"]),
+            ("make run again", ["make", "run"]),
+            ("make clean", ["make", "clean"]),
+            ("make run, warm", ["make", "run"]),
+            ("import polars", [".venv/bin/python", "-c", "import polars"]),
+        ):
             steps[name] = timed(command, clone)
         installed = re.search(r"Installed (\d+) packages", steps["make setup"][2])
-        print(f"{args.rev} ({subprocess.check_output(['git', 'rev-parse', '--short', 'HEAD'], cwd=clone, text=True).strip()}),"
-              f" {installed.group(1) if installed else '?'} packages installed")
+        print(
+            f"{args.rev} ({subprocess.check_output(['git', 'rev-parse', '--short', 'HEAD'], cwd=clone, text=True).strip()}),"
+            f" {installed.group(1) if installed else '?'} packages installed"
+        )
         for line in steps["make run"][2].splitlines():
             if re.match(r"^\S.*: ok in |^\S.*FAILED|^years:|^reviews:", line):
                 print(f"  {line}")
         for name, (wall, cpu, _) in steps.items():
             print(f"{name:16s} wall {wall:6.1f} s  cpu {cpu:6.1f} s")
         first = [sum(steps[s][i] for s in ("git clone", "make setup", "make run")) for i in (0, 1)]
-        print(f"git clone + make run: wall {first[0]:.1f} s, cpu {first[1]:.1f} s = "
-              f"{first[1] / steps['import polars'][1]:.0f}x the CPU of import polars")
+        print(
+            f"git clone + make run: wall {first[0]:.1f} s, cpu {first[1]:.1f} s = "
+            f"{first[1] / steps['import polars'][1]:.0f}x the CPU of import polars"
+        )
         compiling = [steps["make run"][i] - steps["make run, warm"][i] for i in (0, 1)]
-        print(f"of make run: wall {compiling[0]:.1f} s, cpu {compiling[1]:.1f} s compiling and first loading its modules "
-              f"(make run less the same build with their bytecode kept)")
+        print(
+            f"of make run: wall {compiling[0]:.1f} s, cpu {compiling[1]:.1f} s compiling and first loading its modules "
+            f"(make run less the same build with their bytecode kept)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

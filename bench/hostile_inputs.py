@@ -56,7 +56,11 @@ def _case(kind: str, path: Path) -> dict:
         outcome = "accepted"
     except InputError as err:
         outcome = str(err)
-    return {"seconds": round(time.perf_counter() - started, 2), "peak_mb": round(_peak_mb()), "outcome": outcome}
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "peak_mb": round(_peak_mb()),
+        "outcome": outcome,
+    }
 
 
 def _generate_text(path: Path, megabytes: float) -> None:
@@ -88,18 +92,21 @@ def _generate_prices(folder: Path, gigabytes: float) -> None:
     with (folder / "prices.csv").open("wb") as f:
         f.write(b"date,symbol,close,currency\n")
         for k in range(0, len(days), 200):
-            chunk = days[k:k + 200]
-            pl.DataFrame({
-                "date": pl.Series(chunk, dtype=pl.Date).repeat_by(SYMBOLS).explode(),
-                "symbol": pl.concat([symbols] * len(chunk)),
-                "close": np.round(rng.uniform(1, 500, SYMBOLS * len(chunk)), 4),
-                "currency": "USD",
-            }).write_csv(f, include_header=False)
+            chunk = days[k : k + 200]
+            pl.DataFrame(
+                {
+                    "date": pl.Series(chunk, dtype=pl.Date).repeat_by(SYMBOLS).explode(),
+                    "symbol": pl.concat([symbols] * len(chunk)),
+                    "close": np.round(rng.uniform(1, 500, SYMBOLS * len(chunk)), 4),
+                    "currency": "USD",
+                }
+            ).write_csv(f, include_header=False)
             if f.tell() >= gigabytes * 1e9:
                 break
     (folder / "shares.csv").write_text("date,symbol,shares,free_float\n2005-01-03,S0000,1000,1\n")
-    (folder / "memberships.csv").write_text("review,index,symbol,fraction\n"
-                                            "2024-06,RUSSELL_2000_GROWTH,S0000,1\n")
+    (folder / "memberships.csv").write_text(
+        "review,index,symbol,fraction\n2024-06,RUSSELL_2000_GROWTH,S0000,1\n"
+    )
 
 
 def _run(*args: str) -> dict:
@@ -110,13 +117,17 @@ def _run(*args: str) -> dict:
 
 
 def _report(name: str, size: int, result: dict) -> None:
-    print(f"{name:<40}{size / 1e6:>9,.0f} MB  {result['seconds']:>7.2f} s  (process {result['process_seconds']:.2f} s)"
-          f"  peak {result['peak_mb']:>6,} MB")
+    print(
+        f"{name:<40}{size / 1e6:>9,.0f} MB  {result['seconds']:>7.2f} s  (process {result['process_seconds']:.2f} s)"
+        f"  peak {result['peak_mb']:>6,} MB"
+    )
     print(f"    {result['outcome'][:200]}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dir", help="where to create the big files (default: the system temp folder)")
     parser.add_argument("--text-mb", type=float, default=200)
     parser.add_argument("--prices-gb", type=float, default=1.2)
@@ -137,30 +148,44 @@ def main() -> None:
         raw = work / "raw"
         text = raw / "2024" / "huge.txt"
         _generate_text(text, a.text_mb)
-        _report("text document (list-like rows)", text.stat().st_size, _run("--case", "documents", "--path", str(raw)))
+        _report(
+            "text document (list-like rows)",
+            text.stat().st_size,
+            _run("--case", "documents", "--path", str(raw)),
+        )
         text.unlink()
         blob = raw / "2024" / "huge-binary.txt"
         _generate_binary(blob, a.text_mb)
-        _report("binary data named .txt", blob.stat().st_size, _run("--case", "documents", "--path", str(raw)))
+        _report(
+            "binary data named .txt", blob.stat().st_size, _run("--case", "documents", "--path", str(raw))
+        )
         blob.unlink()
 
         market = work / "market"
         t0 = time.perf_counter()
         _run("--generate", "prices", "--path", str(market), "--prices-gb", str(a.prices_gb))
         prices = market / "prices.csv"
-        print(f"(generated {prices.stat().st_size / 1e9:.2f} GB of prices in {time.perf_counter() - t0:.0f} s)")
+        print(
+            f"(generated {prices.stat().st_size / 1e9:.2f} GB of prices in {time.perf_counter() - t0:.0f} s)"
+        )
         _report("prices CSV, valid", prices.stat().st_size, _run("--case", "market", "--path", str(market)))
         size = prices.stat().st_size
         with prices.open("a") as f:
             f.write("2024-06-01,S0001,10.5,USD\n")  # a Saturday, after every other row
-        _report("prices CSV, Saturday row at the end", prices.stat().st_size,
-                _run("--case", "market", "--path", str(market)))
+        _report(
+            "prices CSV, Saturday row at the end",
+            prices.stat().st_size,
+            _run("--case", "market", "--path", str(market)),
+        )
         with prices.open("r+") as f:
             f.truncate(size)
             f.seek(size)
             f.write("2005-01-03,S0000,10.5,USD\n")  # the first row's key again
-        _report("prices CSV, first key again at the end", prices.stat().st_size,
-                _run("--case", "market", "--path", str(market)))
+        _report(
+            "prices CSV, first key again at the end",
+            prices.stat().st_size,
+            _run("--case", "market", "--path", str(market)),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

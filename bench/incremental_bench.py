@@ -36,8 +36,13 @@ def snapshot(*folders: Path) -> dict[Path, int]:
 def timed_build(env: dict, folders: tuple[Path, ...]) -> tuple[float, int, str]:
     before = snapshot(*folders)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     took = time.perf_counter() - started
     after = snapshot(*folders)
     written = sum(1 for p, m in after.items() if before.get(p) != m)
@@ -47,13 +52,18 @@ def timed_build(env: dict, folders: tuple[Path, ...]) -> tuple[float, int, str]:
 def startup(env: dict) -> float:
     """A process that imports the pipeline and exits: the part of a build that is not the build."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import russell_pipeline.cli; from russell_pipeline.definitions import defs"],
-                   env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import russell_pipeline.cli; from russell_pipeline.definitions import defs"],
+        env=env,
+        check=True,
+    )
     return time.perf_counter() - started
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stocks", type=int, default=3000)
     parser.add_argument("--end", default="2026-11-20", help="last session of the synthetic feed")
     args = parser.parse_args()
@@ -67,14 +77,19 @@ def main() -> None:
         from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
         write_market_data(synthetic_market_data(date.fromisoformat(args.end), n_stocks=args.stocks), market)
-        env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),
-                            "RUSSELL_MARKET_DATA": str(market)}
+        env = os.environ | {
+            "RUSSELL_DATA_LAKE": str(root),
+            "DAGSTER_HOME": str(home),
+            "RUSSELL_MARKET_DATA": str(market),
+        }
         first, _, _ = timed_build(env, (root,))
         print(f"first build: {first:.1f} s ({args.stocks} synthetic stocks to {args.end})")
         base = startup(env)
         took, written, out = timed_build(env, (root, home))
-        print(f"no-change build: {took:.2f} s, {written} files written "
-              f"(of which {base:.2f} s is starting Python and importing the pipeline)")
+        print(
+            f"no-change build: {took:.2f} s, {written} files written "
+            f"(of which {base:.2f} s is starting Python and importing the pipeline)"
+        )
         assert "reviews: 0 out of date" in out, out
         (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
         took, written, out = timed_build(env, (root, home))

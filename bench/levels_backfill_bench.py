@@ -46,8 +46,10 @@ def prepare(root: str, stocks: int, years: int) -> None:
     store = Lake(root)
     keys = stored_reviews(store)
     dates = rebalance_dates(pl.concat([project_calendar(y) for y in sorted({int(k[:4]) for k in keys})]))
-    frames = [compute_weights(review_market_data(store, row[0], row[1], 10), *row, 10)
-              for row in dates.filter(pl.col("review").is_in(keys)).iter_rows()]
+    frames = [
+        compute_weights(review_market_data(store, row[0], row[1], 10), *row, 10)
+        for row in dates.filter(pl.col("review").is_in(keys)).iter_rows()
+    ]
     store.write("quarterly_weights", pl.concat(frames, how="vertical_relaxed"), publish=False)
 
 
@@ -70,25 +72,54 @@ def backfill(root: str, way: str) -> None:
     if way == WAYS[0]:  # the whole run's market data at once, every period from it, one check of the span
         md = stored_market_data(store, lv.history_needed(weights, keys))
         last_day = md.prices["date"].max()
-        levels = lv.all_levels(weights, last_day, md.prices, md.dividends, md.splits, md.fx,
-                               sessions(lv.effective_date(weights, keys[0]), last_day))
+        levels = lv.all_levels(
+            weights,
+            last_day,
+            md.prices,
+            md.dividends,
+            md.splits,
+            md.fx,
+            sessions(lv.effective_date(weights, keys[0]), last_day),
+        )
         findings.append(level_findings(levels, levels.clear(), weights, md))
     else:  # a chunk of reviews at a time, each from its own span of the market data, checked with the row before
         previous = []
 
         def check(part, md):
-            findings.append(level_findings(part, previous[-1].tail(1) if previous else part.clear(), weights, md))
+            findings.append(
+                level_findings(part, previous[-1].tail(1) if previous else part.clear(), weights, md)
+            )
             previous.append(part)
 
-        levels = lv.backfill(weights, keys, last_close(store), None,
-                             lambda since, until: stored_market_data(store, since, until), check)
+        levels = lv.backfill(
+            weights,
+            keys,
+            last_close(store),
+            None,
+            lambda since, until: stored_market_data(store, since, until),
+            check,
+        )
     took = time.perf_counter() - started
     found = {name: pl.concat([f[name] for f in findings], how="vertical_relaxed") for name in findings[0]}
     rows = hashlib.sha256(levels.write_ipc(None).getvalue()).hexdigest()[:16]
-    checks = hashlib.sha256(b"".join(found[n].sort(found[n].columns).write_ipc(None).getvalue() for n in found))
-    print(json.dumps({"seconds": took, "reviews": len(keys), "sessions": levels.height, "peak": _peak_mb(),
-                      "imported": imported, "levels": rows, "checks": checks.hexdigest()[:16],
-                      "digest": f"{rows} {checks.hexdigest()[:16]}", "rebalances": found["rebalances"].height}))
+    checks = hashlib.sha256(
+        b"".join(found[n].sort(found[n].columns).write_ipc(None).getvalue() for n in found)
+    )
+    print(
+        json.dumps(
+            {
+                "seconds": took,
+                "reviews": len(keys),
+                "sessions": levels.height,
+                "peak": _peak_mb(),
+                "imported": imported,
+                "levels": rows,
+                "checks": checks.hexdigest()[:16],
+                "digest": f"{rows} {checks.hexdigest()[:16]}",
+                "rebalances": found["rebalances"].height,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -96,15 +127,24 @@ def main() -> None:
     if done is None:
         return
     history, results = done
-    report(history, results, WAYS, lambda way, years, r: (
-        f"{way:>11}, {years:>2} years of reviews: levels backfill {r['seconds']:.1f} s ({r['reviews']} reviews, "
-        f"{r['sessions']:,} sessions, {r['rebalances']} rebalances checked), peak RSS {r['peak']:.0f} MB "
-        f"({r['peak'] - r['imported']:.0f} MB after imports), levels {r['levels']}, checks {r['checks']}"),
-        "levels or check findings")
+    report(
+        history,
+        results,
+        WAYS,
+        lambda way, years, r: (
+            f"{way:>11}, {years:>2} years of reviews: levels backfill {r['seconds']:.1f} s ({r['reviews']} reviews, "
+            f"{r['sessions']:,} sessions, {r['rebalances']} rebalances checked), peak RSS {r['peak']:.0f} MB "
+            f"({r['peak'] - r['imported']:.0f} MB after imports), levels {r['levels']}, checks {r['checks']}"
+        ),
+        "levels or check findings",
+    )
     for years in history:
         c, w = results[WAYS[1], years], results[WAYS[0], years]
-        print(f"{years} years, chunked / all at once: time {c['seconds'] / w['seconds']:.2f}x, "
-              f"peak RSS {c['peak'] / w['peak']:.2f}x", flush=True)
+        print(
+            f"{years} years, chunked / all at once: time {c['seconds'] / w['seconds']:.2f}x, "
+            f"peak RSS {c['peak'] / w['peak']:.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

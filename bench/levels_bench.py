@@ -101,30 +101,56 @@ def generate(stocks: int, years: int, out: Path, seed: int = 90_10) -> None:
     names = np.array([f"S{s:05d}" for s in range(u)])
     day_arr = np.array(days, dtype="datetime64[D]")
     cat_idx = np.concatenate(cols["sym"])
-    prices = pl.DataFrame({
-        "date": day_arr[np.concatenate(cols["day"])], "symbol": pl.Series(names[cat_idx], dtype=cat),
-        "close": np.concatenate(cols["close"]),
-        "currency": pl.Series(np.array(CURRENCIES)[cur[cat_idx]], dtype=cat),
-    }).sort("date", "symbol")
+    prices = pl.DataFrame(
+        {
+            "date": day_arr[np.concatenate(cols["day"])],
+            "symbol": pl.Series(names[cat_idx], dtype=cat),
+            "close": np.concatenate(cols["close"]),
+            "currency": pl.Series(np.array(CURRENCIES)[cur[cat_idx]], dtype=cat),
+        }
+    ).sort("date", "symbol")
     wq, wsym = np.concatenate(cols["wq"]), np.concatenate(cols["wsym"])
     fx_paths = {c_: 0.8 * np.exp(np.cumsum(rng.normal(0, 0.005, n))) for c_ in CURRENCIES[1:]}
-    fx = pl.DataFrame({"date": np.tile(day_arr, 2), "currency": np.repeat(CURRENCIES[1:], n),
-                       "usd_per_unit": np.concatenate(list(fx_paths.values()))})
-    wfx = np.array([1.0 if cur[s] == 0 else fx_paths[CURRENCIES[cur[s]]][reviews[q][1]]
-                    for q, s in zip(wq, wsym)])
+    fx = pl.DataFrame(
+        {
+            "date": np.tile(day_arr, 2),
+            "currency": np.repeat(CURRENCIES[1:], n),
+            "usd_per_unit": np.concatenate(list(fx_paths.values())),
+        }
+    )
+    wfx = np.array(
+        [1.0 if cur[s] == 0 else fx_paths[CURRENCIES[cur[s]]][reviews[q][1]] for q, s in zip(wq, wsym)]
+    )
     mcap = np.concatenate(cols["wpx"]) * np.concatenate(cols["wshares"]) * free_float[wsym] * wfx
-    weights = pl.DataFrame({
-        "review": np.array([r[0] for r in reviews])[wq], "cutoff_date": day_arr[[reviews[q][1] for q in wq]],
-        "effective_date": day_arr[[reviews[q][2] for q in wq]], "symbol": names[wsym],
-        "price": np.concatenate(cols["wpx"]), "shares": np.concatenate(cols["wshares"]),
-        "free_float": free_float[wsym], "fx": wfx, "scc_fraction": 1.0, "r2g_fraction": 0.0,
-        "final_mcap": mcap * c[wsym], "weight": 0.0, "weighting_factor": c[wsym],
-    }).with_columns(weight=pl.col("final_mcap") / pl.col("final_mcap").sum().over("review"))
+    weights = pl.DataFrame(
+        {
+            "review": np.array([r[0] for r in reviews])[wq],
+            "cutoff_date": day_arr[[reviews[q][1] for q in wq]],
+            "effective_date": day_arr[[reviews[q][2] for q in wq]],
+            "symbol": names[wsym],
+            "price": np.concatenate(cols["wpx"]),
+            "shares": np.concatenate(cols["wshares"]),
+            "free_float": free_float[wsym],
+            "fx": wfx,
+            "scc_fraction": 1.0,
+            "r2g_fraction": 0.0,
+            "final_mcap": mcap * c[wsym],
+            "weight": 0.0,
+            "weighting_factor": c[wsym],
+        }
+    ).with_columns(weight=pl.col("final_mcap") / pl.col("final_mcap").sum().over("review"))
     dsym = np.concatenate(cols["dsym"])
-    dividends = pl.DataFrame({"ex_date": day_arr[np.concatenate(cols["dday"])], "symbol": names[dsym],
-                              "amount": np.concatenate(cols["damt"])}).sort("ex_date")
+    dividends = pl.DataFrame(
+        {
+            "ex_date": day_arr[np.concatenate(cols["dday"])],
+            "symbol": names[dsym],
+            "amount": np.concatenate(cols["damt"]),
+        }
+    ).sort("ex_date")
     sx, ss, sk = zip(*split_rows)
-    splits = pl.DataFrame({"ex_date": day_arr[list(sx)], "symbol": names[list(ss)], "ratio": sk}).sort("ex_date")
+    splits = pl.DataFrame({"ex_date": day_arr[list(sx)], "symbol": names[list(ss)], "ratio": sk}).sort(
+        "ex_date"
+    )
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in zip(TABLES, [weights, prices, dividends, splits, fx]):
         frame.write_parquet(out / f"{name}.parquet")
@@ -150,8 +176,12 @@ def run(engine: str, data: Path, end: date, out: Path) -> dict:
     f, days = _load(data)
     loaded_mb = _peak_mb()
     if end < days[-1]:  # a shorter run sees only the market data up to its end, like a user would
-        f = {k: v.filter(pl.col("ex_date" if k in ("dividends", "splits") else "date") <= end)
-             if k != "weights" else v for k, v in f.items()}
+        f = {
+            k: v.filter(pl.col("ex_date" if k in ("dividends", "splits") else "date") <= end)
+            if k != "weights"
+            else v
+            for k, v in f.items()
+        }
     args = (f["weights"], end, f["prices"], f["dividends"], f["splits"], f["fx"], days)
     if engine in ("pandas", "pandas_vec"):
         from levels_pandas import pandas_levels, pandas_levels_vectorised
@@ -165,8 +195,15 @@ def run(engine: str, data: Path, end: date, out: Path) -> dict:
         levels = all_levels(*args)
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
     levels.write_parquet(out)
-    return {"engine": engine, "end": end.isoformat(), "seconds": seconds, "cpu": cpu, "rows": levels.height,
-            "loaded_mb": loaded_mb, "peak_mb": _peak_mb()}
+    return {
+        "engine": engine,
+        "end": end.isoformat(),
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": levels.height,
+        "loaded_mb": loaded_mb,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def _subprocess(*args: str) -> dict:
@@ -205,22 +242,29 @@ def main() -> None:
     rows = {t: pl.scan_parquet(data / f"{t}.parquet").select(pl.len()).collect().item() for t in TABLES}
     reviews = pl.scan_parquet(data / "weights.parquet").select(pl.col("review").n_unique()).collect().item()
     days = [date.fromisoformat(d) for d in json.loads((data / "sessions.json").read_text())]
-    print(f"data: {rows['prices']:,} prices, {reviews} reviews, {rows['weights'] / reviews:,.0f} constituents"
-          f"/review, {rows['dividends']:,} dividends, {rows['splits']:,} splits, {len(days):,} sessions")
+    print(
+        f"data: {rows['prices']:,} prices, {reviews} reviews, {rows['weights'] / reviews:,.0f} constituents"
+        f"/review, {rows['dividends']:,} dividends, {rows['splits']:,} splits, {len(days):,} sessions"
+    )
     size = f"{a.stocks} stocks x {a.years} years ({len(days):,} sessions)"
     runs = [_timed("polars", data, days[-1], data / "levels_polars.parquet") for _ in range(a.repeat)]
     full = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     times = ", ".join(f"{r['seconds']:.2f} ({r['cpu']:.1f} CPU)" for r in runs)
-    print(f"polars all_levels, {size}, {a.repeat} fresh processes, wall (CPU) s: {times}; "
-          f"median {full['seconds']:.2f} s on {os.cpu_count()} cores; peak RSS "
-          f"{max(r['peak_mb'] for r in runs):.0f} MB, {full['loaded_mb']:.0f} MB of it the loaded inputs; "
-          f"{full['rows']:,} rows")
+    print(
+        f"polars all_levels, {size}, {a.repeat} fresh processes, wall (CPU) s: {times}; "
+        f"median {full['seconds']:.2f} s on {os.cpu_count()} cores; peak RSS "
+        f"{max(r['peak_mb'] for r in runs):.0f} MB, {full['loaded_mb']:.0f} MB of it the loaded inputs; "
+        f"{full['rows']:,} rows"
+    )
     vec = _timed("pandas_vec", data, days[-1], data / "levels_pandas_vec.parquet")
     print(f"pandas vectorised, {size}: {vec['seconds']:.2f} s, peak RSS {vec['peak_mb']:.0f} MB")
     print(f"ratio vectorised pandas / polars, {size}: {vec['seconds'] / full['seconds']:.1f} x")
 
     short_days = sessions(FIRST, date(FIRST.year + a.pandas_years - 1, 12, 31))
-    short_end, short = short_days[-1], f"{a.stocks} stocks x {a.pandas_years} years ({len(short_days):,} sessions)"
+    short_end, short = (
+        short_days[-1],
+        f"{a.stocks} stocks x {a.pandas_years} years ({len(short_days):,} sessions)",
+    )
     small = _timed("polars", data, short_end, data / "levels_polars_short.parquet")
     small_vec = _timed("pandas_vec", data, short_end, data / "levels_pandas_vec_short.parquet")
     ref = _timed("pandas", data, short_end, data / "levels_pandas_short.parquet")
@@ -232,15 +276,19 @@ def main() -> None:
 
     def rel(got: pl.DataFrame, want: pl.DataFrame) -> float:
         assert got["date"].equals(want["date"]) and got["review"].equals(want["review"])
-        return max(((got[c] - want[c]).abs() / want[c].abs()).max()
-                   for c in ("price_return", "total_return", "divisor"))
+        return max(
+            ((got[c] - want[c]).abs() / want[c].abs()).max()
+            for c in ("price_return", "total_return", "divisor")
+        )
 
     def read(name: str) -> pl.DataFrame:
         return pl.read_parquet(data / f"levels_{name}.parquet")
 
-    diffs = {f"vectorised pandas, {size}": rel(read("polars"), read("pandas_vec")),
-             f"vectorised pandas, {short}": rel(read("polars_short"), read("pandas_vec_short")),
-             f"pandas day loop, {short}": rel(read("polars_short"), read("pandas_short"))}
+    diffs = {
+        f"vectorised pandas, {size}": rel(read("polars"), read("pandas_vec")),
+        f"vectorised pandas, {short}": rel(read("polars_short"), read("pandas_vec_short")),
+        f"pandas day loop, {short}": rel(read("polars_short"), read("pandas_short")),
+    }
     got = read("polars_short")
     prefix = read("polars").head(got.height)
     drift = max(((prefix[c] - got[c]).abs() / got[c].abs()).max() for c in ("price_return", "total_return"))
@@ -248,6 +296,7 @@ def main() -> None:
         print(f"max relative difference polars vs {what}: {d:.2e} (limit 1e-10)")
     print(f"{a.pandas_years}-year run vs prefix of the {a.years}-year run: {drift:.2e}")
     assert max(diffs.values()) < 1e-10, "polars and pandas disagree"
+
 
 if __name__ == "__main__":
     main()

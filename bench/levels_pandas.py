@@ -110,7 +110,9 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
     # close and currency on the day each symbol traded; the row of its last close on or before each day
     price_days = prices["date"].to_numpy("datetime64[ns]")
     row = days.searchsorted(price_days)
-    assert (days.to_numpy()[np.minimum(row, n_days - 1)] == price_days).all(), "a price off the session calendar"
+    assert (days.to_numpy()[np.minimum(row, n_days - 1)] == price_days).all(), (
+        "a price off the session calendar"
+    )
     col = symbols.get_indexer(sym_labels)[sym_codes]
     close = np.full((n_days, n_sym), np.nan)
     close[row, col] = prices["close"].to_numpy(float)
@@ -125,8 +127,11 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
     fx_wide = fx.pivot(index="date", columns="currency", values="usd_per_unit").sort_index()
     fx_wide.index = pd.DatetimeIndex(fx_wide.index)
     fx_wide = fx_wide.reindex(columns=currencies)
-    rates = fx_wide.reindex(days, method="ffill").to_numpy(float) if len(fx_wide) else \
-        np.full((n_days, len(currencies)), np.nan)
+    rates = (
+        fx_wide.reindex(days, method="ffill").to_numpy(float)
+        if len(fx_wide)
+        else np.full((n_days, len(currencies)), np.nan)
+    )
     rates[:, currencies == "USD"] = 1.0
     rates = np.concatenate([rates, np.full((n_days, 1), np.nan)], axis=1)  # code -1: no close yet
 
@@ -137,7 +142,9 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
         r = days.get_indexer(pd.DatetimeIndex(sel[date_col]))
         c = pd.Index(members_col).get_indexer(sel["symbol"].astype(str))
         keep = (r >= 0) & (c >= 0)
-        (np.add if how == "sum" else np.multiply).at(out, (r[keep] - lo, c[keep]), sel[value_col].to_numpy(float)[keep])
+        (np.add if how == "sum" else np.multiply).at(
+            out, (r[keep] - lo, c[keep]), sel[value_col].to_numpy(float)[keep]
+        )
         return out
 
     frames = []
@@ -151,9 +158,15 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
         stop_row = days.searchsorted(stop, side="right") - 1
         rows = np.arange(big_row, stop_row + 1)  # T_R, then every session of the period
         # split factor since the cut-off, G[x - t_row] for session x (1 up to the cut-off)
-        growth = np.cumprod(np.vstack([np.ones((1, len(m))),
-                                       per_member(splits, "ex_date", "ratio", t_row + 1, stop_row + 1, members,
-                                                  "product")]), axis=0)
+        growth = np.cumprod(
+            np.vstack(
+                [
+                    np.ones((1, len(m))),
+                    per_member(splits, "ex_date", "ratio", t_row + 1, stop_row + 1, members, "product"),
+                ]
+            ),
+            axis=0,
+        )
         last = last_row[rows][:, m]  # row of each member's last close on each day
         cols = np.broadcast_to(m, last.shape)
         px = np.where(last >= 0, close[np.maximum(last, 0), cols], np.nan)
@@ -169,10 +182,18 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
         ratios = (levels[1:] + points[1:] / divisor) / np.concatenate([[level], levels[1:-1]])
         trs = tr * np.cumprod(ratios)
         first = 0 if i == 0 else 1  # T_R itself is the last row of the previous period
-        frames.append(pd.DataFrame({
-            "date": days[rows[first:]], "price_return": levels[first:],
-            "total_return": np.concatenate([[tr], trs])[first:], "divisor": divisor,
-            "review": review, "constituents": len(w)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": days[rows[first:]],
+                    "price_return": levels[first:],
+                    "total_return": np.concatenate([[tr], trs])[first:],
+                    "divisor": divisor,
+                    "review": review,
+                    "constituents": len(w),
+                }
+            )
+        )
         if len(rows) > 1:
             level, tr = levels[-1], trs[-1]
     return pd.concat(frames, ignore_index=True)

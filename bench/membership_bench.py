@@ -34,10 +34,12 @@ def synthetic_lists(indexes: int, members: int, years: range, seed: int = 7):
             leaving = set(rng.sample(sorted(current), members // 10)) if year > years[0] else set()
             joining = {f"S{next(pool)}" for _ in leaving}
             current = (current - leaving) | joining
-            docs = {"membership": (date(year, 6, 24), None, current),
-                    "addition": (date(year, 6, 23), "final", joining),
-                    "deletion": (date(year, 6, 23), "final", leaving),
-                    "preliminary": (date(year, 6, 2), "preliminary", set(list(joining)[: len(joining) // 2]))}
+            docs = {
+                "membership": (date(year, 6, 24), None, current),
+                "addition": (date(year, 6, 23), "final", joining),
+                "deletion": (date(year, 6, 23), "final", leaving),
+                "preliminary": (date(year, 6, 2), "preliminary", set(list(joining)[: len(joining) // 2])),
+            }
             for kind, (as_of, stage, symbols) in docs.items():
                 sha = f"{index}-{year}-{kind}"
                 sources.append((year, sha, f"raw/{year}/{sha}.pdf"))
@@ -47,16 +49,35 @@ def synthetic_lists(indexes: int, members: int, years: range, seed: int = 7):
                         lists.append(row)
                     else:
                         change = "deletion" if kind == "deletion" else "addition"
-                        changes.append((year, index, change, stage, f"{symbol} INC", symbol, None, None, as_of,
-                                        sha, 1 + line // 50, 5 + line % 50))
-    return (pl.DataFrame(lists, schema=CONSTITUENT_COLUMNS, orient="row"),
-            pl.DataFrame(changes, schema=CHANGE_COLUMNS, orient="row"),
-            pl.DataFrame(sources, schema={"recon_year": pl.Int64, "sha256": pl.String, "path": pl.String},
-                         orient="row"))
+                        changes.append(
+                            (
+                                year,
+                                index,
+                                change,
+                                stage,
+                                f"{symbol} INC",
+                                symbol,
+                                None,
+                                None,
+                                as_of,
+                                sha,
+                                1 + line // 50,
+                                5 + line % 50,
+                            )
+                        )
+    return (
+        pl.DataFrame(lists, schema=CONSTITUENT_COLUMNS, orient="row"),
+        pl.DataFrame(changes, schema=CHANGE_COLUMNS, orient="row"),
+        pl.DataFrame(
+            sources, schema={"recon_year": pl.Int64, "sha256": pl.String, "path": pl.String}, orient="row"
+        ),
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--indexes", type=int, default=4)
     parser.add_argument("--members", type=int, default=3000)
     # The years fetch's registry has lists for (docs/performance.md's figures), not the calendar's 1989 start.
@@ -70,14 +91,24 @@ def main() -> None:
     tables = membership_tables(constituents, changes, sources, calendar)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    digests.membership_inputs({"constituents": constituents, "constituent_changes": changes,
-                               "source_documents": sources, "recon_calendar": calendar})
+    digests.membership_inputs(
+        {
+            "constituents": constituents,
+            "constituent_changes": changes,
+            "source_documents": sources,
+            "recon_calendar": calendar,
+        }
+    )
     digested = time.perf_counter() - started
-    print(f"{args.indexes} indexes x {len(years)} years x {args.members} members: "
-          f"{constituents.height:,} list rows, {changes.height:,} change rows")
-    print(f"membership_tables: {built:.2f} s ({tables.history.height:,} intervals, "
-          f"{tables.in_force.height:,} rows in force, {tables.reconciliation.height:,} differences, "
-          f"{tables.revisions.height:,} revisions)")
+    print(
+        f"{args.indexes} indexes x {len(years)} years x {args.members} members: "
+        f"{constituents.height:,} list rows, {changes.height:,} change rows"
+    )
+    print(
+        f"membership_tables: {built:.2f} s ({tables.history.height:,} intervals, "
+        f"{tables.in_force.height:,} rows in force, {tables.reconciliation.height:,} differences, "
+        f"{tables.revisions.height:,} revisions)"
+    )
     print(f"input digest (what build checks each run): {digested:.3f} s")
 
 

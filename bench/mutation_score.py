@@ -16,8 +16,20 @@ from collections import Counter
 from pathlib import Path
 
 # mutmut.stats.status_by_exit_code, reduced to the classes reported here.
-STATUS = {1: "killed", 3: "killed", 37: "killed", 0: "survived", 5: "no tests", 33: "no tests",
-          24: "timeout", -24: "timeout", 36: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+STATUS = {
+    1: "killed",
+    3: "killed",
+    37: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    24: "timeout",
+    -24: "timeout",
+    36: "timeout",
+    152: "timeout",
+    255: "timeout",
+    None: "not checked",
+}
 COLUMNS = ("killed", "survived", "timeout", "no tests", "other", "not checked")
 
 
@@ -45,7 +57,11 @@ def main(argv: list[str]) -> int:
     total: Counter = Counter()
     for module, counts in per_module.items():
         total += counts
-        print(f"{module:<{width}}  " + "  ".join(f"{counts[c]:>11}" for c in COLUMNS) + f"  {score(counts):11.1%}")
+        print(
+            f"{module:<{width}}  "
+            + "  ".join(f"{counts[c]:>11}" for c in COLUMNS)
+            + f"  {score(counts):11.1%}"
+        )
     print(f"{'total':<{width}}  " + "  ".join(f"{total[c]:>11}" for c in COLUMNS) + f"  {score(total):11.1%}")
     return 0
 

@@ -54,8 +54,10 @@ DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "d
 
 
 def _read(data: Path, since: date, end: date) -> dict[str, pl.DataFrame]:
-    return {n: pl.scan_parquet(data / f"{n}.parquet").filter(pl.col(c).is_between(since, end)).collect()
-            for n, c in DATED.items()}
+    return {
+        n: pl.scan_parquet(data / f"{n}.parquet").filter(pl.col(c).is_between(since, end)).collect()
+        for n, c in DATED.items()
+    }
 
 
 def nightly(data: Path, weights: pl.DataFrame, days: list[date], end: date, repeat: int) -> tuple[float, int]:
@@ -63,8 +65,15 @@ def nightly(data: Path, weights: pl.DataFrame, days: list[date], end: date, repe
     last = weights["review"].max()
     own = weights.filter(pl.col("review") == last)
     history = _read(data, date.min, end)
-    stored = all_levels(weights.filter(pl.col("review") != last), own["effective_date"][0], history["prices"],
-                        history["dividends"], history["splits"], history["fx"], days)
+    stored = all_levels(
+        weights.filter(pl.col("review") != last),
+        own["effective_date"][0],
+        history["prices"],
+        history["dividends"],
+        history["splits"],
+        history["fx"],
+        days,
+    )
     start = LevelState.last_of(stored)
     times = []
     for _ in range(repeat):
@@ -95,29 +104,50 @@ def dagster_night(root: Path, repeat: int) -> dict:
     steps, walls, cores = [], [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        result = job.execute_in_process(instance=instance, partition_key=key,
-                                        asset_selection=[dg.AssetKey("index_levels")],
-                                        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=key,
+            asset_selection=[dg.AssetKey("index_levels")],
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
         walls.append(time.perf_counter() - t0)
         assert result.success
-        stamps = {e.dagster_event.event_type_value: e.timestamp for e in instance.all_logs(result.run_id)
-                  if e.dagster_event is not None and e.step_key == "index_levels"
-                  and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")}
+        stamps = {
+            e.dagster_event.event_type_value: e.timestamp
+            for e in instance.all_logs(result.run_id)
+            if e.dagster_event is not None
+            and e.step_key == "index_levels"
+            and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")
+        }
         steps.append(stamps["STEP_SUCCESS"] - stamps["STEP_START"])
         # the core of the same night on the same lake: read from two months before the cut-off, compute
         t0 = time.perf_counter()
         own = weights.filter(pl.col("review") == key)
         md = stored_market_data(store, since=history_needed(weights, [key]))
         start = stored_state(store, previous, key)
-        rows = all_levels(own, md.prices["date"].max(), md.prices, md.dividends, md.splits, md.fx,
-                          sessions(effective_date(weights, key), md.prices["date"].max()), start)
+        rows = all_levels(
+            own,
+            md.prices["date"].max(),
+            md.prices,
+            md.dividends,
+            md.splits,
+            md.fx,
+            sessions(effective_date(weights, key), md.prices["date"].max()),
+            start,
+        )
         cores.append(time.perf_counter() - t0)
     stored = store.read("index_levels", "review", [key])
-    assert rows.select("date", "price_return").equals(stored.sort("date").select("date", "price_return")), \
+    assert rows.select("date", "price_return").equals(stored.sort("date").select("date", "price_return")), (
         "core and asset disagree"
-    return {"key": key, "step": statistics.median(steps), "wall": statistics.median(walls),
-            "core": statistics.median(cores), "sessions": rows.height,
-            "history": store.read("index_levels").height}
+    )
+    return {
+        "key": key,
+        "step": statistics.median(steps),
+        "wall": statistics.median(walls),
+        "core": statistics.median(cores),
+        "sessions": rows.height,
+        "history": store.read("index_levels").height,
+    }
 
 
 def dagster_bench(stocks: int, end: str, repeat: int) -> None:
@@ -129,17 +159,28 @@ def dagster_bench(stocks: int, end: str, repeat: int) -> None:
         from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
         write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks), market)
-        env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),
-                            "RUSSELL_MARKET_DATA": str(market)}
-        subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, check=True,
-                       capture_output=True)
-        out = subprocess.run([sys.executable, __file__, "--dagster-run", str(root), "--repeat", str(repeat)],
-                             env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        env = os.environ | {
+            "RUSSELL_DATA_LAKE": str(root),
+            "DAGSTER_HOME": str(home),
+            "RUSSELL_MARKET_DATA": str(market),
+        }
+        subprocess.run(
+            [sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, check=True, capture_output=True
+        )
+        out = subprocess.run(
+            [sys.executable, __file__, "--dagster-run", str(root), "--repeat", str(repeat)],
+            env=env,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
         r = json.loads(out.splitlines()[-1])
-        print(f"in Dagster, {stocks} synthetic stocks to {end} ({r['history']:,} sessions stored): index_levels "
-              f"{r['key']} asset step (STEP_START to STEP_SUCCESS) {r['step'] * 1000:.0f} ms, run wall "
-              f"{r['wall'] * 1000:.0f} ms; core read + period in force on the same lake {r['core'] * 1000:.0f} ms "
-              f"({r['sessions']} sessions; median of {repeat})")
+        print(
+            f"in Dagster, {stocks} synthetic stocks to {end} ({r['history']:,} sessions stored): index_levels "
+            f"{r['key']} asset step (STEP_START to STEP_SUCCESS) {r['step'] * 1000:.0f} ms, run wall "
+            f"{r['wall'] * 1000:.0f} ms; core read + period in force on the same lake {r['core'] * 1000:.0f} ms "
+            f"({r['sessions']} sessions; median of {repeat})"
+        )
 
 
 def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tuple[dict, Path, object]:
@@ -163,12 +204,19 @@ def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tupl
     rows, reviews = md.prices.height, md.memberships["review"].n_unique()
     del md
     new = synthetic_market_data(nights[-1], n_stocks=stocks, start=start, since=nights[0])
-    env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home), "RUSSELL_MARKET_DATA": str(market)}
+    env = os.environ | {
+        "RUSSELL_DATA_LAKE": str(root),
+        "DAGSTER_HOME": str(home),
+        "RUSSELL_MARKET_DATA": str(market),
+    }
     full, peak, _, failures = timed_build(env)
     if failures:
         sys.exit(f"backfill failed: {failures}")
-    print(f"history {years} years ({start} to {before}, {rows:,} price rows, {reviews} reviews): backfill {full:.1f} s, "
-          f"peak {peak:.0f} MB", flush=True)
+    print(
+        f"history {years} years ({start} to {before}, {rows:,} price rows, {reviews} reviews): backfill {full:.1f} s, "
+        f"peak {peak:.0f} MB",
+        flush=True,
+    )
     return env, market, new
 
 
@@ -177,17 +225,28 @@ def _night(years: int, day: date, env: dict, market: Path, new) -> dict:
     from scaling_bench import timed_build
 
     still = timed_build(env)[0]
-    for name, column in (("prices", "date"), ("shares", "date"), ("dividends", "ex_date"), ("splits", "ex_date")):
+    for name, column in (
+        ("prices", "date"),
+        ("shares", "date"),
+        ("dividends", "ex_date"),
+        ("splits", "ex_date"),
+    ):
         with open(market / f"{name}.csv", "a") as f:
             f.write(getattr(new, name).filter(pl.col(column) == day).write_csv(include_header=False))
     night, peak, out, failures = timed_build(env)
     if failures:
         sys.exit(f"one-new-day build failed: {failures}")
-    ran = {ln.split(": ok in ")[0]: float(ln.split(": ok in ")[1].split("s")[0]) for ln in out.splitlines()
-           if ": ok in " in ln}
+    ran = {
+        ln.split(": ok in ")[0]: float(ln.split(": ok in ")[1].split("s")[0])
+        for ln in out.splitlines()
+        if ": ok in " in ln
+    }
     wrote = next((ln.strip() for ln in out.splitlines() if "market_data wrote:" in ln), "")
-    print(f"history {years} years, new day {day}: no-change build {still:.1f} s; one-new-day build {night:.1f} s "
-          f"(peak {peak:.0f} MB; runs: {', '.join(f'{k} {v:.1f} s' for k, v in ran.items())}; {wrote})", flush=True)
+    print(
+        f"history {years} years, new day {day}: no-change build {still:.1f} s; one-new-day build {night:.1f} s "
+        f"(peak {peak:.0f} MB; runs: {', '.join(f'{k} {v:.1f} s' for k, v in ran.items())}; {wrote})",
+        flush=True,
+    )
     return {"still": still, "night": night, "market": ran.get("market_data", float("nan"))}
 
 
@@ -199,8 +258,10 @@ def market_bench(stocks: int, histories: list[int], end: str, days: int, keep: P
     nights = [date.fromisoformat(end)]
     while len(nights) < days:
         nights.insert(0, previous_session(date.fromordinal(nights[0].toordinal() - 1)))
-    folders = {years: Path(tempfile.mkdtemp(prefix=f"market_night_{stocks}x{years}_", dir=keep))
-               for years in histories}
+    folders = {
+        years: Path(tempfile.mkdtemp(prefix=f"market_night_{stocks}x{years}_", dir=keep))
+        for years in histories
+    }
     try:
         lakes = {years: _market_lake(stocks, years, nights, folders[years]) for years in histories}
         got = {years: [] for years in histories}
@@ -211,25 +272,37 @@ def market_bench(stocks: int, histories: list[int], end: str, days: int, keep: P
         if keep is None:
             for folder in folders.values():
                 shutil.rmtree(folder, ignore_errors=True)
-    med = {years: {k: statistics.median(n[k] for n in got[years]) for k in ("still", "night", "market")}
-           for years in histories}
+    med = {
+        years: {k: statistics.median(n[k] for n in got[years]) for k in ("still", "night", "market")}
+        for years in histories
+    }
     for years in histories:
-        print(f"history {years} years, medians of {days} nights: no-change build {med[years]['still']:.1f} s, "
-              f"one-new-day build {med[years]['night']:.1f} s, its market_data run {med[years]['market']:.1f} s")
+        print(
+            f"history {years} years, medians of {days} nights: no-change build {med[years]['still']:.1f} s, "
+            f"one-new-day build {med[years]['night']:.1f} s, its market_data run {med[years]['market']:.1f} s"
+        )
     short, long = med[min(histories)], med[max(histories)]
-    print(f"{stocks} stocks, one new market day: {max(histories)} years of history / {min(histories)} years = "
-          f"{long['night'] / short['night']:.2f}x (target <= 1.3x; market_data run alone "
-          f"{long['market'] / short['market']:.2f}x)")
-    print(f"{stocks} stocks, {max(histories)} years: one-new-day build / no-change build = "
-          f"{long['night'] / long['still']:.2f}x (target <= 2.5x)")
+    print(
+        f"{stocks} stocks, one new market day: {max(histories)} years of history / {min(histories)} years = "
+        f"{long['night'] / short['night']:.2f}x (target <= 1.3x; market_data run alone "
+        f"{long['market'] / short['market']:.2f}x)"
+    )
+    print(
+        f"{stocks} stocks, {max(histories)} years: one-new-day build / no-change build = "
+        f"{long['night'] / long['still']:.2f}x (target <= 2.5x)"
+    )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=ROOT / "out" / "levels_bench" / "5000x30")
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--stocks", type=int, default=None,
-                   help="synthetic stocks of the lake run in Dagster (3000; --market: 15000)")
+    p.add_argument(
+        "--stocks",
+        type=int,
+        default=None,
+        help="synthetic stocks of the lake run in Dagster (3000; --market: 15000)",
+    )
     p.add_argument("--end", default="2026-11-20", help="last session of that lake's synthetic feed")
     p.add_argument("--dagster-run", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--market", action="store_true", help="the market-data night at --history lengths instead")
@@ -250,8 +323,10 @@ def main() -> None:
     for years in (3, 30):
         end = days[min(len(days), years * 252) - 1]
         seconds, rows = nightly(a.data, weights, days, end, a.repeat)
-        print(f"history {years:>2} years (to {end}, {rows:,} sessions): nightly read + period in force "
-              f"{seconds * 1000:.0f} ms (median of {a.repeat})")
+        print(
+            f"history {years:>2} years (to {end}, {rows:,} sessions): nightly read + period in force "
+            f"{seconds * 1000:.0f} ms (median of {a.repeat})"
+        )
     dagster_bench(3000 if a.stocks is None else a.stocks, a.end, a.repeat)
 
 

@@ -32,8 +32,11 @@ def one_build(tmp: Path) -> tuple[float, Counter]:
         port = sock.getsockname()[1]
     log = tmp / "moto.log"
     with log.open("w") as out:
-        server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                                  stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         import boto3
 
@@ -46,8 +49,13 @@ def one_build(tmp: Path) -> tuple[float, Counter]:
                 time.sleep(0.2)
         else:
             raise SystemExit(f"moto's S3 server did not answer on 127.0.0.1:{port} within 30 s")
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench")
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
         client.create_bucket(Bucket="bench")
         raw = REPO / "data_lake" / "raw"
         for path in raw.rglob("*"):
@@ -55,12 +63,24 @@ def one_build(tmp: Path) -> tuple[float, Counter]:
                 client.upload_file(str(path), "bench", f"lake/raw/{path.relative_to(raw).as_posix()}")
         before = log.read_text().count("\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSSELL_", "DAGSTER_", "AWS_"))}
-        env |= {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
-                "AWS_ENDPOINT_URL": endpoint, "RUSSELL_DATA_LAKE": "s3://bench/lake",
-                "RUSSELL_LAKE_CACHE": str(tmp / "cache"), "DAGSTER_HOME": str(tmp / "home")}
+        env |= {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "RUSSELL_DATA_LAKE": "s3://bench/lake",
+            "RUSSELL_LAKE_CACHE": str(tmp / "cache"),
+            "DAGSTER_HOME": str(tmp / "home"),
+        }
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, cwd=REPO,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "russell_pipeline.cli", "build"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         wall = time.perf_counter() - started
         if done.returncode:
             raise SystemExit(f"build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

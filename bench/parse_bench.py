@@ -104,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:45} {pages:5d} {rows:6d} {secs:8.3f} {pages / secs:8.1f}")
     total_pages = sum(r[1] for r in results)
     total_rows = sum(r[2] for r in results)
-    print(f"{'single process':45} {total_pages:5d} {total_rows:6d} {single:8.3f} {total_pages / single:8.1f}"
-          "  (pages/s per core)")
+    print(
+        f"{'single process':45} {total_pages:5d} {total_rows:6d} {single:8.3f} {total_pages / single:8.1f}"
+        "  (pages/s per core)"
+    )
 
     # spawn, not fork: polars' and pdfium's threads and locks do not survive a fork (the pool hangs).
     spawn = multiprocessing.get_context("spawn")
@@ -115,17 +117,25 @@ def main(argv: list[str] | None = None) -> int:
         pooled = list(pool.map(parse_one, paths))
         wall = time.perf_counter() - start
     assert [r[:3] for r in pooled] == [r[:3] for r in results], "pool and single process disagree"
-    print(f"{f'process pool, {args.workers} workers':45} {total_pages:5d} {total_rows:6d} {wall:8.3f} "
-          f"{total_pages / wall:8.1f}  ({total_pages / wall / args.workers:.1f} pages/s per core)")
+    print(
+        f"{f'process pool, {args.workers} workers':45} {total_pages:5d} {total_rows:6d} {wall:8.3f} "
+        f"{total_pages / wall:8.1f}  ({total_pages / wall / args.workers:.1f} pages/s per core)"
+    )
 
     (ours_wall, ours_cpu), (pdfium_wall, pdfium_cpu) = against_pdfium(paths, args.repeat)
     wall_ratio, cpu_ratio = pdfium_wall / ours_wall, pdfium_cpu / ours_cpu
-    print(f"parser: {total_pages} pages in {ours_wall:.2f} s = {total_pages / ours_wall:.0f} pages/s "
-          f"(CPU: {ours_cpu:.2f} s)")
-    print(f"pypdfium2 text-only: {total_pages} pages in {pdfium_wall:.2f} s = {total_pages / pdfium_wall:.0f} pages/s "
-          f"(CPU: {pdfium_cpu:.2f} s)")
-    print(f"parser / pypdfium2 text-only: {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU "
-          f"(target wall >= 0.50: {'PASS' if wall_ratio >= 0.5 else 'FAIL'})")
+    print(
+        f"parser: {total_pages} pages in {ours_wall:.2f} s = {total_pages / ours_wall:.0f} pages/s "
+        f"(CPU: {ours_cpu:.2f} s)"
+    )
+    print(
+        f"pypdfium2 text-only: {total_pages} pages in {pdfium_wall:.2f} s = {total_pages / pdfium_wall:.0f} pages/s "
+        f"(CPU: {pdfium_cpu:.2f} s)"
+    )
+    print(
+        f"parser / pypdfium2 text-only: {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+        f"(target wall >= 0.50: {'PASS' if wall_ratio >= 0.5 else 'FAIL'})"
+    )
 
     plumber_one(paths[0])  # warm imports outside the timing, as for the parser
     start = time.perf_counter()
@@ -133,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     plumber = time.perf_counter() - start
     assert sum(p for p, _ in plumbed) == total_pages, "pdfplumber and the parser count different pages"
     ours, theirs = total_pages / ours_wall, total_pages / plumber
-    print(f"pdfplumber extract_words: {total_pages} pages in {plumber:.2f} s = {theirs:.1f} pages/s "
-          f"({sum(w for _, w in plumbed):,} words)")
+    print(
+        f"pdfplumber extract_words: {total_pages} pages in {plumber:.2f} s = {theirs:.1f} pages/s "
+        f"({sum(w for _, w in plumbed):,} words)"
+    )
     print(f"ratio: {ours / theirs:.0f} x (parser pages/s / pdfplumber extract_words pages/s)")
     return 0
 

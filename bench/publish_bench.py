@@ -35,10 +35,17 @@ def built_lake(folder: Path) -> Path:
     root, market = folder / "lake", folder / "market"
     shutil.copytree(REPO / "data_lake" / "raw", root / "raw")
     write_market_data(synthetic_market_data(date(2026, 11, 20), n_stocks=600), market)
-    env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(folder / "home"),
-                        "RUSSELL_MARKET_DATA": str(market)}
-    subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    env = os.environ | {
+        "RUSSELL_DATA_LAKE": str(root),
+        "DAGSTER_HOME": str(folder / "home"),
+        "RUSSELL_MARKET_DATA": str(market),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return root
 
 
@@ -53,7 +60,9 @@ def timed(lake, before) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lake", type=Path, default=None, help="a built lake (its tables are rewritten as they are)")
+    parser.add_argument(
+        "--lake", type=Path, default=None, help="a built lake (its tables are rewritten as they are)"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     from russell_pipeline.lake.store import Lake
@@ -65,7 +74,9 @@ def main() -> None:
         def new_day() -> None:
             for table in NEW_DAY:
                 lake.write(table, lake.read(table), publish=False)
-            lake.write("index_levels", lake.read("index_levels", "review", [last]), "review", [last], publish=False)
+            lake.write(
+                "index_levels", lake.read("index_levels", "review", [last]), "review", [last], publish=False
+            )
 
         runs: dict[str, list[float]] = {"one new day": [], "every view": []}
         timed(lake, new_day)  # warm the caches; the warehouse now has this code's registry
@@ -76,7 +87,9 @@ def main() -> None:
         for name, samples in runs.items():
             print(f"publish, {name}: median {statistics.median(samples):.3f} s over {args.rounds} rounds")
         ratio = statistics.median(runs["one new day"]) / statistics.median(runs["every view"])
-        print(f"ratio one new day / every view ({views} views, {len(NEW_DAY) + 1} tables rewritten): {ratio:.2f} x")
+        print(
+            f"ratio one new day / every view ({views} views, {len(NEW_DAY) + 1} tables rewritten): {ratio:.2f} x"
+        )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ def generate(stocks: int, end: str, folder: str, start: str = "") -> None:
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    write_market_data(synthetic_market_data(date.fromisoformat(end), n_stocks=stocks, **feed_start(start)), folder)
+    write_market_data(
+        synthetic_market_data(date.fromisoformat(end), n_stocks=stocks, **feed_start(start)), folder
+    )
 
 
 def feed_start(start: str) -> dict:
@@ -62,9 +64,11 @@ def history_start(end: str, years: int | None, from_year: int | None = None) -> 
     last = date.fromisoformat(end)
     start = last.replace(year=last.year - years)
     if start < FIRST_DAY:
-        sys.exit(f"--years {years}: the history would start {start}, before the NYSE calendar known here "
-                 f"({FIRST_DAY}); ask for at most {last.year - FIRST_DAY.year - (last.replace(year=FIRST_DAY.year) < FIRST_DAY)} "
-                 f"years to {last}")
+        sys.exit(
+            f"--years {years}: the history would start {start}, before the NYSE calendar known here "
+            f"({FIRST_DAY}); ask for at most {last.year - FIRST_DAY.year - (last.replace(year=FIRST_DAY.year) < FIRST_DAY)} "
+            f"years to {last}"
+        )
     return start.isoformat()
 
 
@@ -92,14 +96,16 @@ def timed_build(env: dict) -> tuple[float, float, str, list[str]]:
 def run_counts(home: Path, known: set[str]) -> tuple[int, int, int, set[str]]:
     """(runs, events, materializations) of the runs in the instance at `home` not in `known`."""
     env = os.environ | {"DAGSTER_HOME": str(home)}
-    code = ("import json, dagster as dg\n"
-            "i = dg.DagsterInstance.get()\n"
-            "out = {}\n"
-            "for r in i.get_runs():\n"
-            "    logs = i.all_logs(r.run_id)\n"
-            "    out[r.run_id] = [len(logs), sum(1 for e in logs if e.dagster_event is not None and "
-            "e.dagster_event.event_type_value == 'ASSET_MATERIALIZATION')]\n"
-            "print(json.dumps(out))\n")
+    code = (
+        "import json, dagster as dg\n"
+        "i = dg.DagsterInstance.get()\n"
+        "out = {}\n"
+        "for r in i.get_runs():\n"
+        "    logs = i.all_logs(r.run_id)\n"
+        "    out[r.run_id] = [len(logs), sum(1 for e in logs if e.dagster_event is not None and "
+        "e.dagster_event.event_type_value == 'ASSET_MATERIALIZATION')]\n"
+        "print(json.dumps(out))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     counts = json.loads(done.stdout.splitlines()[-1])
     new = {k: v for k, v in counts.items() if k not in known}
@@ -113,31 +119,49 @@ def one_size(stocks: int, end: str, before: str, keep: Path | None, start: str =
         shutil.copytree(REPO / "data_lake" / "raw", root / "raw")
         home.mkdir()
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--generate", str(stocks), before, str(market), start], check=True)
-        print(f"N={stocks}: synthetic feed to {before} written in {time.perf_counter() - t0:.0f} s "
-              f"({du_mb(market):.0f} MB of Parquet)", flush=True)
-        env = os.environ | {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home),
-                            "RUSSELL_MARKET_DATA": str(market)}
+        subprocess.run(
+            [sys.executable, __file__, "--generate", str(stocks), before, str(market), start], check=True
+        )
+        print(
+            f"N={stocks}: synthetic feed to {before} written in {time.perf_counter() - t0:.0f} s "
+            f"({du_mb(market):.0f} MB of Parquet)",
+            flush=True,
+        )
+        env = os.environ | {
+            "RUSSELL_DATA_LAKE": str(root),
+            "DAGSTER_HOME": str(home),
+            "RUSSELL_MARKET_DATA": str(market),
+        }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         known: set[str] = set()
         for label in ("full backfill", "no-change build", "one-new-day build"):
             if label == "one-new-day build":
-                subprocess.run([sys.executable, __file__, "--generate", str(stocks), end, str(market), start],
-                               check=True)
+                subprocess.run(
+                    [sys.executable, __file__, "--generate", str(stocks), end, str(market), start], check=True
+                )
             took, peak, out, failures = timed_build(env)
             runs, events, mats, known = run_counts(home, known)
             if label == "no-change build" and runs:
                 print(f"N={stocks} WARNING: the no-change build launched {runs} runs:\n{out}", flush=True)
-            print(f"N={stocks} {label}: {took:.1f} s, peak RSS {peak:.0f} MB, {runs} runs, "
-                  f"{events} Dagster events ({events / runs if runs else 0:.0f} per run), {mats} materializations"
-                  + (f"; FAILED: {' | '.join(failures)}" if failures else ""), flush=True)
-            ran = [line.split(": ok in ")[0] + " " + line.split(": ok in ")[1].split()[0]
-                   for line in out.splitlines() if ": ok in " in line]
+            print(
+                f"N={stocks} {label}: {took:.1f} s, peak RSS {peak:.0f} MB, {runs} runs, "
+                f"{events} Dagster events ({events / runs if runs else 0:.0f} per run), {mats} materializations"
+                + (f"; FAILED: {' | '.join(failures)}" if failures else ""),
+                flush=True,
+            )
+            ran = [
+                line.split(": ok in ")[0] + " " + line.split(": ok in ")[1].split()[0]
+                for line in out.splitlines()
+                if ": ok in " in line
+            ]
             stale = [line for line in out.splitlines() if line.startswith("reviews: ")]
             print(f"N={stocks} {label} runs: {', '.join(ran) or 'none'}; {'; '.join(stale)}", flush=True)
             if label == "full backfill":
-                print(f"N={stocks} lake on disk: tables {du_mb(root / 'lake'):.0f} MB, warehouse "
-                      f"{du_mb(root / 'warehouse.duckdb'):.1f} MB, instance {du_mb(home):.1f} MB", flush=True)
+                print(
+                    f"N={stocks} lake on disk: tables {du_mb(root / 'lake'):.0f} MB, warehouse "
+                    f"{du_mb(root / 'warehouse.duckdb'):.1f} MB, instance {du_mb(home):.1f} MB",
+                    flush=True,
+                )
     finally:
         if keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -148,8 +172,12 @@ def main() -> None:
     p.add_argument("--stocks", type=int, nargs="+", default=[3000, 30000])
     p.add_argument("--end", default="2026-11-20", help="last session after the new day")
     p.add_argument("--keep", type=Path, default=None, help="make the temporary lakes here and keep them")
-    p.add_argument("--years", type=int, default=None, help="years of market history to --end (default: from 2018)")
-    p.add_argument("--from-year", type=int, default=None, help="market history from the first session of this year")
+    p.add_argument(
+        "--years", type=int, default=None, help="years of market history to --end (default: from 2018)"
+    )
+    p.add_argument(
+        "--from-year", type=int, default=None, help="market history from the first session of this year"
+    )
     p.add_argument("--generate", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.generate:
@@ -165,8 +193,11 @@ def main() -> None:
         sys.exit(f"--end {end} is not a session")
     before = previous_session(date.fromordinal(end.toordinal() - 1)).isoformat()
     start = history_start(a.end, a.years, a.from_year)
-    print(f"machine: {os.cpu_count()} cores; feed {'from ' + start + ' ' if start else ''}to {before}, then one "
-          f"new session {end}", flush=True)
+    print(
+        f"machine: {os.cpu_count()} cores; feed {'from ' + start + ' ' if start else ''}to {before}, then one "
+        f"new session {end}",
+        flush=True,
+    )
     for stocks in a.stocks:
         started = time.perf_counter()
         one_size(stocks, a.end, before, a.keep, start)

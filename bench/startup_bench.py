@@ -62,8 +62,11 @@ def built_lake(tmp: Path, cli: list[str], stocks: int) -> dict:
 
     shutil.copytree(REPO / "data_lake" / "raw", tmp / "lake" / "raw")
     write_market_data(synthetic_market_data(date(2026, 11, 20), n_stocks=stocks), tmp / "market")
-    env = os.environ | {"RUSSELL_DATA_LAKE": str(tmp / "lake"), "DAGSTER_HOME": str(tmp / "home"),
-                        "RUSSELL_MARKET_DATA": str(tmp / "market")}
+    env = os.environ | {
+        "RUSSELL_DATA_LAKE": str(tmp / "lake"),
+        "DAGSTER_HOME": str(tmp / "home"),
+        "RUSSELL_MARKET_DATA": str(tmp / "market"),
+    }
     subprocess.run([*cli, "build"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
     return env
 
@@ -73,7 +76,11 @@ def run(rounds: int, cli: list[str], lake_env: dict) -> None:
     pipeline = "import the pipeline"
     commands = {
         "import polars": [sys.executable, "-c", "import polars"],
-        pipeline: [sys.executable, "-c", "import russell_pipeline.cli; from russell_pipeline.definitions import defs"],
+        pipeline: [
+            sys.executable,
+            "-c",
+            "import russell_pipeline.cli; from russell_pipeline.definitions import defs",
+        ],
         build: [*cli, "build"],
         f"parse {SMALL_LIST.name}": [*cli, "parse", str(SMALL_LIST)],
         "calendar 2024": [*cli, "calendar", "2024"],
@@ -92,8 +99,10 @@ def run(rounds: int, cli: list[str], lake_env: dict) -> None:
         cpu, wall = statistics.median(c for c, _ in samples), statistics.median(w for _, w in samples)
         print(f"{name:<40}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>21.2f}x")
     cpu = {name: statistics.median(c for c, _ in samples) for name, samples in runs.items()}
-    print(f"{build}: {cpu[build] / cpu[pipeline]:.2f}x the CPU of {pipeline} "
-          f"(`import russell_pipeline.cli; from russell_pipeline.definitions import defs`), {cpu[build] / base:.2f}x import polars")
+    print(
+        f"{build}: {cpu[build] / cpu[pipeline]:.2f}x the CPU of {pipeline} "
+        f"(`import russell_pipeline.cli; from russell_pipeline.definitions import defs`), {cpu[build] / base:.2f}x import polars"
+    )
 
 
 if __name__ == "__main__":

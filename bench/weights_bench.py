@@ -69,7 +69,9 @@ def backfill(root: str, way: str) -> None:
     store = Lake(root)
     keys = stored_reviews(store)
     years = sorted({int(k[:4]) for k in keys})
-    dates = rebalance_dates(pl.concat([project_calendar(y) for y in years])).filter(pl.col("review").is_in(keys))
+    dates = rebalance_dates(pl.concat([project_calendar(y) for y in years])).filter(
+        pl.col("review").is_in(keys)
+    )
     digest = hashlib.sha256()
     started = time.perf_counter()
     if way == WAYS[0]:  # all tables read whole, every review computed, then one SQL recomputation of them all
@@ -87,8 +89,17 @@ def backfill(root: str, way: str) -> None:
         sys.exit(f"{way}: the SQL recomputation disagrees on {bad} rows")
     for weights in frames:
         digest.update(weights.write_ipc(None).getvalue())
-    print(json.dumps({"seconds": took, "reviews": dates.height, "peak": _peak_mb(), "imported": imported,
-                      "digest": digest.hexdigest()[:16]}))
+    print(
+        json.dumps(
+            {
+                "seconds": took,
+                "reviews": dates.height,
+                "peak": _peak_mb(),
+                "imported": imported,
+                "digest": digest.hexdigest()[:16],
+            }
+        )
+    )
 
 
 def _child(*args: str, script: str = __file__) -> dict:
@@ -96,13 +107,17 @@ def _child(*args: str, script: str = __file__) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def run(doc: str, prepare, backfill, ways: tuple[str, ...], script: str = __file__) -> tuple[list[int], dict] | None:
+def run(
+    doc: str, prepare, backfill, ways: tuple[str, ...], script: str = __file__
+) -> tuple[list[int], dict] | None:
     """A bench run as this one: as a child, `--prepare` a lake or run one `--backfill`, and None;
     else a lake per history length, then every (way, history) backfill in a fresh process, --rounds
     times, and the history lengths with the results keyed by (way, years) (the fastest round each)."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stocks", type=int, default=3000)
-    p.add_argument("--years", type=int, nargs=2, default=[4, 16], help="short and long history (years of reviews)")
+    p.add_argument(
+        "--years", type=int, nargs=2, default=[4, 16], help="short and long history (years of reviews)"
+    )
     p.add_argument("--rounds", type=int, default=2, help="runs of each (way, history); the fastest counts")
     p.add_argument("--prepare", nargs=3, help=argparse.SUPPRESS)
     p.add_argument("--backfill", nargs=2, help=argparse.SUPPRESS)
@@ -116,8 +131,11 @@ def run(doc: str, prepare, backfill, ways: tuple[str, ...], script: str = __file
     try:
         for years in a.years:
             feed = _child("--prepare", str(tmp / f"lake_{years}"), str(a.stocks), str(years), script=script)
-            print(f"{a.stocks} stocks, reviews 2019-{2018 + years}: {feed['prices']:,} price rows, "
-                  f"{feed['reviews']} reviews", flush=True)
+            print(
+                f"{a.stocks} stocks, reviews 2019-{2018 + years}: {feed['prices']:,} price rows, "
+                f"{feed['reviews']} reviews",
+                flush=True,
+            )
         # Rounds interleave the sizes and ways, and each keeps its fastest: the machine is shared.
         for _ in range(a.rounds):
             for years in a.years:
@@ -135,10 +153,16 @@ def run(doc: str, prepare, backfill, ways: tuple[str, ...], script: str = __file
 def main() -> None:
     done = run(__doc__, prepare, backfill, WAYS)
     if done is not None:
-        report(*done, WAYS, lambda way, years, r: (
-            f"{way:>13}, {years:>2} years of reviews: backfill {r['seconds']:.1f} s "
-            f"({1000 * r['seconds'] / r['reviews']:.0f} ms/review), peak RSS {r['peak']:.0f} MB "
-            f"({r['peak'] - r['imported']:.0f} MB after imports), weights {r['digest']}"), "weights")
+        report(
+            *done,
+            WAYS,
+            lambda way, years, r: (
+                f"{way:>13}, {years:>2} years of reviews: backfill {r['seconds']:.1f} s "
+                f"({1000 * r['seconds'] / r['reviews']:.0f} ms/review), peak RSS {r['peak']:.0f} MB "
+                f"({r['peak'] - r['imported']:.0f} MB after imports), weights {r['digest']}"
+            ),
+            "weights",
+        )
 
 
 def report(history: list[int], results: dict, ways: tuple[str, ...], line, what: str) -> None:
@@ -156,9 +180,12 @@ def ratios(years: list[int], results: dict, ways: tuple[str, ...]) -> None:
     short, long = years
     for way in ways:
         s, g = results[way, short], results[way, long]
-        print(f"ratio {long}/{short} years, {way}: time {g['seconds'] / s['seconds']:.2f}x "
-              f"({g['reviews'] / s['reviews']:.1f}x the reviews), peak RSS {g['peak'] / s['peak']:.2f}x, "
-              f"after imports {(g['peak'] - g['imported']) / (s['peak'] - s['imported']):.2f}x", flush=True)
+        print(
+            f"ratio {long}/{short} years, {way}: time {g['seconds'] / s['seconds']:.2f}x "
+            f"({g['reviews'] / s['reviews']:.1f}x the reviews), peak RSS {g['peak'] / s['peak']:.2f}x, "
+            f"after imports {(g['peak'] - g['imported']) / (s['peak'] - s['imported']):.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

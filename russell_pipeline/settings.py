@@ -95,7 +95,9 @@ class Settings:
             mirror=env.get("RUSSELL_MIRROR", "").strip(),
             lake_cache=Path(env.get("RUSSELL_LAKE_CACHE", "").strip() or DEFAULT_CACHE),
             lock_timeout=_number(env, "RUSSELL_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT),
-            retention_hours=int(_number(env, "RUSSELL_LAKE_RETENTION_HOURS", DEFAULT_RETENTION_HOURS, whole=True)),
+            retention_hours=int(
+                _number(env, "RUSSELL_LAKE_RETENTION_HOURS", DEFAULT_RETENTION_HOURS, whole=True)
+            ),
             limits=_limits(env),
         )
 

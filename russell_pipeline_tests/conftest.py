@@ -35,9 +35,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--layouts", type=int, default=500, metavar="N",
-                     help="how many randomly drawn list layouts documents/test_generated_layouts.py reads "
-                          "(seeds 0..N-1; default 500, what CI runs)")
+    parser.addoption(
+        "--layouts",
+        type=int,
+        default=500,
+        metavar="N",
+        help="how many randomly drawn list layouts documents/test_generated_layouts.py reads "
+        "(seeds 0..N-1; default 500, what CI runs)",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -107,9 +112,11 @@ def fresh_build(tmp_path_factory):
             if not (folder / "built").exists():
                 shutil.rmtree(folder, ignore_errors=True)
                 shutil.copytree(RAW, folder / "lake" / "raw")
-                env = {"RUSSELL_DATA_LAKE": str(folder / "lake"),
-                       "RUSSELL_MARKET_DATA": str(market_folder(folder / "market", end)),
-                       "DAGSTER_HOME": str(folder / "home")}
+                env = {
+                    "RUSSELL_DATA_LAKE": str(folder / "lake"),
+                    "RUSSELL_MARKET_DATA": str(market_folder(folder / "market", end)),
+                    "DAGSTER_HOME": str(folder / "home"),
+                }
                 done = cli("build", env=env, text=True)
                 assert done.returncode == 0, done.stderr[-2000:]
                 (folder / "built").touch()
@@ -120,8 +127,16 @@ def fresh_build(tmp_path_factory):
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, never a downloaded one; nothing but a server on 127.0.0.1 (or a file) may be reached.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # CI sets this: a missing Chromium there is a failure, not a skip.
 REQUIRE_CHROMIUM = "RUSSELL_REQUIRE_CHROMIUM"
 

@@ -63,8 +63,15 @@ def market_folder(folder: Path, end) -> Path:
     return folder
 
 
-def materialize(assets: Sequence, resources: dict, instance, partitions: str | tuple[str, str] | None = None, *,
-                tags: dict[str, str] | None = None, publish: bool = False):
+def materialize(
+    assets: Sequence,
+    resources: dict,
+    instance,
+    partitions: str | tuple[str, str] | None = None,
+    *,
+    tags: dict[str, str] | None = None,
+    publish: bool = False,
+):
     """One in-process run of `assets` on the lake of `resources`, recorded in `instance`: of the partition
     `partitions`, of every partition of the range (first, last) as `build` runs a backfill (range tags), or
     unpartitioned. `publish` then does what the `publish_warehouse` sensor does once the runs are done:
@@ -80,19 +87,33 @@ def materialize(assets: Sequence, resources: dict, instance, partitions: str | t
         tags |= {RANGE_START: partitions[0], RANGE_END: partitions[1]}
     else:
         key = partitions
-    result = dg.materialize(list(assets), resources=resources, instance=instance, partition_key=key, tags=tags,
-                            raise_on_error=False)
+    result = dg.materialize(
+        list(assets),
+        resources=resources,
+        instance=instance,
+        partition_key=key,
+        tags=tags,
+        raise_on_error=False,
+    )
     if publish:
-        publish_warehouse(dg.build_sensor_context(instance=instance, resources={"pipeline": resources["pipeline"]}))
+        publish_warehouse(
+            dg.build_sensor_context(instance=instance, resources={"pipeline": resources["pipeline"]})
+        )
     return result
 
 
-def cli(*args: str, env: dict | None = None, cwd: Path | None = None, text: bool = False,
-        timeout: float = 600) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, env: dict | None = None, cwd: Path | None = None, text: bool = False, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """`russell-pipeline ARGS` in a subprocess with `env` added to this environment; never raises on exit code."""
     return subprocess.run(
         [sys.executable, "-m", "russell_pipeline.cli", *args],
-        capture_output=True, env={**os.environ, **(env or {})}, cwd=cwd, text=text, timeout=timeout, check=False,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        text=text,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -111,8 +132,10 @@ def text_layer_bomb(chars: int, run: int = 4096) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>"),
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
@@ -132,7 +155,7 @@ def flip_bytes(path: Path, restore_time: bool = False) -> None:
     st = path.stat()
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
     path.write_bytes(bytes(data))
     if restore_time:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -146,16 +169,21 @@ class Server:
     build_output: str = ""  # what `russell-pipeline build` printed
 
     def graphql(self, query: str) -> dict:
-        request = urllib.request.Request(f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             body = json.load(response)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
     def asset(self, name: str, fields: str) -> dict:
-        return self.graphql(f'{{ assetNodeOrError(assetKey: {{path: ["{name}"]}}) {{ __typename '
-                            f'... on AssetNode {{ {fields} }} }} }}')["assetNodeOrError"]
+        return self.graphql(
+            f'{{ assetNodeOrError(assetKey: {{path: ["{name}"]}}) {{ __typename '
+            f"... on AssetNode {{ {fields} }} }} }}"
+        )["assetNodeOrError"]
 
 
 def free_port() -> int:
@@ -169,10 +197,14 @@ def wait_until_loaded(server: Server, process: subprocess.Popen, timeout: float 
     deadline, state = time.monotonic() + timeout, "no answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"dagster-webserver exited with {process.returncode}:\n{server.log.read_text()[-3000:]}")
+            pytest.fail(
+                f"dagster-webserver exited with {process.returncode}:\n{server.log.read_text()[-3000:]}"
+            )
         try:
-            entries = server.graphql("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
-                                     "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+            entries = server.graphql(
+                "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
+                "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+            )
         except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
             state = str(err)
         else:
@@ -184,7 +216,9 @@ def wait_until_loaded(server: Server, process: subprocess.Popen, timeout: float 
                 return
             state = entry["loadStatus"]
         time.sleep(0.5)
-    pytest.fail(f"dagster-webserver not ready after {timeout:.0f} s ({state}):\n{server.log.read_text()[-3000:]}")
+    pytest.fail(
+        f"dagster-webserver not ready after {timeout:.0f} s ({state}):\n{server.log.read_text()[-3000:]}"
+    )
 
 
 def stop_group(process: subprocess.Popen) -> None:

@@ -24,9 +24,15 @@ from russell_pipeline_tests.helpers import RAW, REPO, Server, cli, free_port, st
 
 pytestmark = pytest.mark.slow
 
-ADDITIONS_2017 = ("Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-                  "GAMMA HOLDINGS\tGAMM\tEnergy\nDELTA INC\tDLTA\tUtilities\n")
-YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes")  # one multi-asset: the UI takes all three
+ADDITIONS_2017 = (
+    "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    "GAMMA HOLDINGS\tGAMM\tEnergy\nDELTA INC\tDLTA\tUtilities\n"
+)
+YEAR_ASSETS = (
+    "source_documents",
+    "constituents",
+    "constituent_changes",
+)  # one multi-asset: the UI takes all three
 REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
 DONE = {"COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED", "COMPLETED"}
 
@@ -34,7 +40,9 @@ DONE = {"COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED", "COMPLETE
 def _start(args: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
     """A Dagster server process in its own process group (so what it spawns is ended with it)."""
     with log.open("wb") as out:
-        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +55,39 @@ def daemon(tmp_path_factory, small_market) -> Server:
     (root / "lake" / "raw" / "2017").mkdir()
     (root / "lake" / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(ADDITIONS_2017)
     shutil.copytree(small_market, root / "market")
-    env = {**os.environ, "RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
-           "DAGSTER_HOME": str(root / "dagster_home")}
+    env = {
+        **os.environ,
+        "RUSSELL_DATA_LAKE": str(root / "lake"),
+        "RUSSELL_MARKET_DATA": str(root / "market"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
     built = cli("build", env=env, cwd=root, text=True)
     assert built.returncode == 0, built.stderr[-3000:]
     port = free_port()
     server = Server(f"http://127.0.0.1:{port}", Lake(root / "lake"), root / "webserver.log")
     bin_dir = Path(sys.executable).parent
-    web = _start([sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(port),
-                  "-w", str(REPO / "workspace.yaml")], env, root, server.log)
-    runner = _start([str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")], env, root,
-                    root / "daemon.log")
+    web = _start(
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            str(REPO / "workspace.yaml"),
+        ],
+        env,
+        root,
+        server.log,
+    )
+    runner = _start(
+        [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+        env,
+        root,
+        root / "daemon.log",
+    )
     try:
         wait_until_loaded(server, web)
         yield server
@@ -73,7 +103,8 @@ def _launch(server: Server, assets: tuple[str, ...], keys: list[str]) -> str:
     launched = server.graphql(
         f"mutation {{ launchPartitionBackfill(backfillParams: {{assetSelection: [{selection}], "
         f"partitionNames: [{names}], fromFailure: false}}) {{ __typename ... on LaunchBackfillSuccess "
-        f"{{ backfillId }} ... on PythonError {{ message }} }} }}")["launchPartitionBackfill"]
+        f"{{ backfillId }} ... on PythonError {{ message }} }} }}"
+    )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     return launched["backfillId"]
 
@@ -83,8 +114,10 @@ def _wait(server: Server, backfills: list[str], timeout: float = 900) -> dict[st
     deadline, status = time.monotonic() + timeout, {}
     while time.monotonic() < deadline:
         for backfill in backfills:
-            found = server.graphql(f'{{ partitionBackfillOrError(backfillId: "{backfill}") {{ ... on '
-                                   f"PartitionBackfill {{ status }} }} }}")["partitionBackfillOrError"]
+            found = server.graphql(
+                f'{{ partitionBackfillOrError(backfillId: "{backfill}") {{ ... on '
+                f"PartitionBackfill {{ status }} }} }}"
+            )["partitionBackfillOrError"]
             status[backfill] = found["status"]
         if set(status.values()) <= DONE:
             return status
@@ -96,8 +129,11 @@ def _wait(server: Server, backfills: list[str], timeout: float = 900) -> dict[st
 def _latest(server: Server, asset: str, keys: list[str]) -> dict[str, tuple[str, dict]]:
     """{partition: (run id, metadata)} of each partition's latest materialization."""
     names = ", ".join(f'"{k}"' for k in keys)
-    found = server.asset(asset, f"assetMaterializations(partitions: [{names}]) {{ partition runId metadataEntries "
-                                "{ label ... on IntMetadataEntry { intValue } ... on TextMetadataEntry { text } } }")
+    found = server.asset(
+        asset,
+        f"assetMaterializations(partitions: [{names}]) {{ partition runId metadataEntries "
+        "{ label ... on IntMetadataEntry { intValue } ... on TextMetadataEntry { text } } }",
+    )
     out: dict[str, tuple[str, dict]] = {}
     for event in found["assetMaterializations"]:  # newest first
         meta = {e["label"]: e.get("intValue", e.get("text")) for e in event["metadataEntries"]}
@@ -107,8 +143,10 @@ def _latest(server: Server, asset: str, keys: list[str]) -> dict[str, tuple[str,
 
 def _backfill_runs(server: Server, backfill: str) -> dict[str, str]:
     """{run id: status} of the runs the daemon launched for a backfill."""
-    runs = server.graphql(f'{{ runsOrError(filter: {{tags: [{{key: "dagster/backfill", value: "{backfill}"}}]}}) '
-                          "{ ... on Runs { results { runId status } } } }")["runsOrError"]["results"]
+    runs = server.graphql(
+        f'{{ runsOrError(filter: {{tags: [{{key: "dagster/backfill", value: "{backfill}"}}]}}) '
+        "{ ... on Runs { results { runId status } } } }"
+    )["runsOrError"]["results"]
     return {r["runId"]: r["status"] for r in runs}
 
 
@@ -119,7 +157,7 @@ def test_ui_backfills_over_partitions_with_and_without_rows_complete(daemon):
     lake = daemon.lake
     filled = sorted(lake.read("quarterly_weights")["review"].unique())
     every = daemon.asset("quarterly_weights", "partitionKeys")["partitionKeys"]
-    reviews = every[every.index(filled[-1]):][:3]
+    reviews = every[every.index(filled[-1]) :][:3]
     assert len(reviews) == 3  # one with members, two without
     years = ["2016", "2017"]
     documents, index = _launch(daemon, YEAR_ASSETS, years), _launch(daemon, REVIEW_ASSETS, reviews)
@@ -141,7 +179,9 @@ def test_ui_backfills_over_partitions_with_and_without_rows_complete(daemon):
     assert weights[reviews[0]][1]["partition_rows"] > 0
     for review in reviews[1:]:
         status = weights[review][1]["status"]
-        assert status.startswith(f"0 rows: the market data has no members for {review} (its reviews with members: ")
+        assert status.startswith(
+            f"0 rows: the market data has no members for {review} (its reviews with members: "
+        )
         assert status.endswith(f"..{reviews[0]})"), status
     levels = _latest(daemon, "index_levels", reviews)
     assert all(levels[r][1]["status"] == weights[r][1]["status"] for r in reviews[1:])  # the same reason

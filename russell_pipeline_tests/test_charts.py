@@ -40,7 +40,11 @@ def test_the_svg_has_its_pixel_size_and_a_white_background():
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert (root.get("width"), root.get("height"), root.get("viewBox")) == ("720", "300", "0 0 720 300")
     background = root.find("s:rect", NS)
-    assert (background.get("width"), background.get("height"), background.get("fill")) == ("720", "300", "white")
+    assert (background.get("width"), background.get("height"), background.get("fill")) == (
+        "720",
+        "300",
+        "white",
+    )
 
 
 def test_points_land_on_the_plot_area_in_proportion():
@@ -63,13 +67,17 @@ def test_points_land_on_the_plot_area_in_proportion():
 def test_the_y_ticks_are_nice_numbers_covering_the_data_and_drawn_where_they_belong():
     root = _svg(Chart(600, 300, ("t",), (Series("a", [0, 1, 2], [0.93, 1.17, 1.02]),), legend=None))
     _, _, y0, y1 = _plot_area(root)
-    labels = [t for t in root.findall("s:text", NS) if t.get("text-anchor") == "end" and t.get("x") is not None]
+    labels = [
+        t for t in root.findall("s:text", NS) if t.get("text-anchor") == "end" and t.get("x") is not None
+    ]
     values = [float(t.text) for t in labels]
     assert values[0] <= 0.93 and values[-1] >= 1.17
     steps = {round(b - a, 9) for a, b in itertools.pairwise(values)}
     assert len(steps) == 1 and steps.pop() in (0.01, 0.02, 0.05, 0.1, 0.2)
     # Each label sits at its own gridline, the lowest at the bottom of the plot area, the highest at its top.
-    grid = sorted(float(g.get("y1")) for g in root.findall("s:line[@stroke='#ddd']", NS) if g.get("y1") == g.get("y2"))
+    grid = sorted(
+        float(g.get("y1")) for g in root.findall("s:line[@stroke='#ddd']", NS) if g.get("y1") == g.get("y2")
+    )
     assert grid[0] == pytest.approx(y0, abs=0.1) and grid[-1] == pytest.approx(y1, abs=0.1)
     assert len(grid) == len(values)
     (line,) = root.findall("s:polyline", NS)
@@ -78,13 +86,16 @@ def test_the_y_ticks_are_nice_numbers_covering_the_data_and_drawn_where_they_bel
     assert min(ys) == pytest.approx(y1 - (1.17 - values[0]) / (values[-1] - values[0]) * (y1 - y0), abs=0.1)
 
 
-@pytest.mark.parametrize(("lo", "hi", "most", "expected"), [
-    (0.93, 1.17, 7, [0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2]),
-    (950.0, 1520.0, 7, [800.0, 1000.0, 1200.0, 1400.0, 1600.0]),
-    (0.0, 10.0, 6, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]),
-    (-62.0, 20.0, 10, [-70.0, -60.0, -50.0, -40.0, -30.0, -20.0, -10.0, 0.0, 10.0, 20.0]),
-    (1.0, 1.0, 5, [0.95, 1.0, 1.05]),  # one value: 5% either side of it
-])
+@pytest.mark.parametrize(
+    ("lo", "hi", "most", "expected"),
+    [
+        (0.93, 1.17, 7, [0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2]),
+        (950.0, 1520.0, 7, [800.0, 1000.0, 1200.0, 1400.0, 1600.0]),
+        (0.0, 10.0, 6, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]),
+        (-62.0, 20.0, 10, [-70.0, -60.0, -50.0, -40.0, -30.0, -20.0, -10.0, 0.0, 10.0, 20.0]),
+        (1.0, 1.0, 5, [0.95, 1.0, 1.05]),  # one value: 5% either side of it
+    ],
+)
 def test_nice_ticks_known_values(lo, hi, most, expected):
     assert nice_ticks(lo, hi, most) == pytest.approx(expected)
 
@@ -105,8 +116,15 @@ def test_nice_ticks_cover_any_range_in_1_2_5_steps():
 
 def test_date_ticks_are_days_months_or_years_by_the_span():
     days = date_ticks(date(2022, 12, 29), date(2023, 1, 4), 900, 13)
-    assert [s for _, s in days] == ["2022-12-29", "2022-12-30", "2022-12-31", "2023-01-01", "2023-01-02",
-                                    "2023-01-03", "2023-01-04"]
+    assert [s for _, s in days] == [
+        "2022-12-29",
+        "2022-12-30",
+        "2022-12-31",
+        "2023-01-01",
+        "2023-01-02",
+        "2023-01-03",
+        "2023-01-04",
+    ]
     months = date_ticks(date(2019, 3, 15), date(2020, 3, 31), 300, 9)
     assert [s for _, s in months] == ["2019-04", "2019-07", "2019-10", "2020-01"]
     assert all(d.day == 1 for d, _ in months)
@@ -125,7 +143,9 @@ def test_a_dated_series_spans_the_plot_area_and_labels_its_dates():
     (line,) = root.findall("s:polyline", NS)
     points = _points(line)
     assert points[0][0] == pytest.approx(x0, abs=0.1) and points[-1][0] == pytest.approx(x1, abs=0.1)
-    ticks = [t for t in root.findall("s:text", NS) if t.get("text-anchor") == "middle" and t.text[:2] in ("20",)]
+    ticks = [
+        t for t in root.findall("s:text", NS) if t.get("text-anchor") == "middle" and t.text[:2] in ("20",)
+    ]
     assert ticks and all(len(t.text) == 7 and t.text[4] == "-" for t in ticks)  # 2019-05 style
     # A tick sits at its date: 2020-01-01 is day 292 of the 382.
     x = {t.text: float(t.get("x")) for t in ticks}
@@ -133,8 +153,15 @@ def test_a_dated_series_spans_the_plot_area_and_labels_its_dates():
 
 
 def test_text_is_escaped_and_the_svg_stays_valid_xml():
-    chart = Chart(400, 200, ('A <b>bold</b> & "quoted" title',), (Series("x < y & z", [0, 1], [1.0, 2.0]),),
-                  marks=((0.5, "a>b"),), x_label="<x>", y_label="&y")
+    chart = Chart(
+        400,
+        200,
+        ('A <b>bold</b> & "quoted" title',),
+        (Series("x < y & z", [0, 1], [1.0, 2.0]),),
+        marks=((0.5, "a>b"),),
+        x_label="<x>",
+        y_label="&y",
+    )
     svg = render(chart)
     assert "<b>" not in svg and "&lt;b&gt;" in svg
     texts = _texts(ET.fromstring(svg))
@@ -166,15 +193,26 @@ def test_the_legend_sits_in_the_corner_asked_for():
 
 
 def test_marks_are_dotted_vertical_lines_with_upright_labels_and_the_reference_is_level():
-    chart = Chart(720, 300, ("t",), (Series("a", list(range(-20, 21)), [1.0 + i / 100 for i in range(41)]),),
-                  marks=((-10, "final_list"), (0, "recon_close")), reference=1.0)
+    chart = Chart(
+        720,
+        300,
+        ("t",),
+        (Series("a", list(range(-20, 21)), [1.0 + i / 100 for i in range(41)]),),
+        marks=((-10, "final_list"), (0, "recon_close")),
+        reference=1.0,
+    )
     root = _svg(chart)
     x0, x1, y0, y1 = _plot_area(root)
     dotted = root.findall("s:line[@stroke-dasharray]", NS)
-    assert [float(d.get("x1")) for d in dotted] == pytest.approx([x0 + 0.25 * (x1 - x0), x0 + 0.5 * (x1 - x0)],
-                                                                 abs=0.1)
-    assert all(d.get("x1") == d.get("x2") and float(d.get("y1")) == pytest.approx(y0, abs=0.1)
-               and float(d.get("y2")) == pytest.approx(y1, abs=0.1) for d in dotted)
+    assert [float(d.get("x1")) for d in dotted] == pytest.approx(
+        [x0 + 0.25 * (x1 - x0), x0 + 0.5 * (x1 - x0)], abs=0.1
+    )
+    assert all(
+        d.get("x1") == d.get("x2")
+        and float(d.get("y1")) == pytest.approx(y0, abs=0.1)
+        and float(d.get("y2")) == pytest.approx(y1, abs=0.1)
+        for d in dotted
+    )
     labels = {t.text: t.get("transform") for t in root.findall("s:text", NS) if t.get("transform")}
     assert set(labels) == {"final_list", "recon_close"} and all("rotate(-90)" in v for v in labels.values())
     (level,) = root.findall("s:line[@stroke='black']", NS)

@@ -39,10 +39,15 @@ def test_parse_prints_every_row_in_each_format(fmt):
 
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
-    [("empty.pdf", b"", "empty file"),
-     ("error.pdf", b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
-      "is an HTML page, not a PDF (a failed download saved as .pdf?)"),
-     ("cut.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "truncated PDF (no %%EOF marker at the end)")],
+    [
+        ("empty.pdf", b"", "empty file"),
+        (
+            "error.pdf",
+            b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
+            "is an HTML page, not a PDF (a failed download saved as .pdf?)",
+        ),
+        ("cut.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "truncated PDF (no %%EOF marker at the end)"),
+    ],
 )
 def test_parse_bad_file_is_one_line_naming_the_file(tmp_path, name, content, problem):
     path = tmp_path / name
@@ -77,8 +82,11 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
 
     market = tmp_path / "market"
     write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), market)
-    env = {"RUSSELL_DATA_LAKE": str(tmp_lake), "RUSSELL_MARKET_DATA": str(market),
-           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    env = {
+        "RUSSELL_DATA_LAKE": str(tmp_lake),
+        "RUSSELL_MARKET_DATA": str(market),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
     (tmp_path / "dagster_home").mkdir()
     done = cli("build", env=env, cwd=tmp_path)
     out = done.stdout.decode()
@@ -89,10 +97,13 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", out)
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         assert sorted(printed) == sorted(r.run_id for r in instance.get_runs())
+
     # Nothing new: the second build plans nothing, runs nothing and touches no file of the lake.
     # (The lock file names its holder: each build writes its pid there.)
     def files() -> dict:
-        return {p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file() and p.name != ".lake.lock"}
+        return {
+            p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file() and p.name != ".lake.lock"
+        }
 
     lake_files = files()
     again = cli("build", env=env, cwd=tmp_path)
@@ -109,38 +120,86 @@ def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
     assert report.returncode == 0, report.stderr.decode()
     # An SVG of 1000 x 500 pixels with a line each for the total and the price return.
     svg = ET.parse(tmp_path / "report" / "index_levels.svg").getroot()
-    assert (svg.tag, svg.get("width"), svg.get("height")) == ("{http://www.w3.org/2000/svg}svg", "1000", "500")
+    assert (svg.tag, svg.get("width"), svg.get("height")) == (
+        "{http://www.w3.org/2000/svg}svg",
+        "1000",
+        "500",
+    )
     assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 2
     assert "index_levels.svg" in report.stdout.decode()
     summary = pl.read_csv(tmp_path / "report" / "summary.csv")
     assert summary["period"].to_list() == ["2019", "2020", "overall"]
     text = (tmp_path / "report" / "summary.txt").read_text()
-    assert "Total return (%)" in text and "shape:" not in text and (tmp_path / "report" / "report.html").is_file()
+    assert (
+        "Total return (%)" in text
+        and "shape:" not in text
+        and (tmp_path / "report" / "report.html").is_file()
+    )
     bad = cli("query", "SELECT * FROM no_such_table", env=env, cwd=tmp_path)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert len(bad.stderr.decode().strip().splitlines()) == 1 and "no_such_table" in bad.stderr.decode()
 
 
-@pytest.mark.parametrize(("args", "code", "line"), [
-    (("calendar", "1988"), 1, ("error: calendar 1988: the reconstitution calendar covers 1989..2035 (projected by "
-                              "rule, with the published schedules under raw/<year>/ applied)")),
-    (("calendar", "2036"), 1, ("error: calendar 2036: the reconstitution calendar covers 1989..2035 (projected by "
-                              "rule, with the published schedules under raw/<year>/ applied)")),
-    (("fetch", "2026..2010"), 1, "error: years '2026..2010': expected a year (2024) or a range (2010..2026)"),
-    (("members", "2024-13-01"), 2, ("error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): "
-                                   "'2024-13-01' (see russell-pipeline members --help)")),
-    (("calendar", "2024", "--format", "xml"), 2, ("error: russell-pipeline calendar: argument --format: invalid "
-                                                 "choice: 'xml' (choose from 'csv', 'json', 'ics') (see "
-                                                 "russell-pipeline calendar --help)")),
-    (("report", "--out", "/proc/nope"), 1, ("error: report --out /proc/nope: cannot create the folder (No such file "
-                                           "or directory)")),
-    (("parse", "/nonexistent/list.pdf"), 1, ("error: /nonexistent/list.pdf: cannot read file (No such file or "
-                                            "directory)")),
-], ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v))
+@pytest.mark.parametrize(
+    ("args", "code", "line"),
+    [
+        (
+            ("calendar", "1988"),
+            1,
+            (
+                "error: calendar 1988: the reconstitution calendar covers 1989..2035 (projected by "
+                "rule, with the published schedules under raw/<year>/ applied)"
+            ),
+        ),
+        (
+            ("calendar", "2036"),
+            1,
+            (
+                "error: calendar 2036: the reconstitution calendar covers 1989..2035 (projected by "
+                "rule, with the published schedules under raw/<year>/ applied)"
+            ),
+        ),
+        (
+            ("fetch", "2026..2010"),
+            1,
+            "error: years '2026..2010': expected a year (2024) or a range (2010..2026)",
+        ),
+        (
+            ("members", "2024-13-01"),
+            2,
+            (
+                "error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): "
+                "'2024-13-01' (see russell-pipeline members --help)"
+            ),
+        ),
+        (
+            ("calendar", "2024", "--format", "xml"),
+            2,
+            (
+                "error: russell-pipeline calendar: argument --format: invalid "
+                "choice: 'xml' (choose from 'csv', 'json', 'ics') (see "
+                "russell-pipeline calendar --help)"
+            ),
+        ),
+        (
+            ("report", "--out", "/proc/nope"),
+            1,
+            ("error: report --out /proc/nope: cannot create the folder (No such file or directory)"),
+        ),
+        (
+            ("parse", "/nonexistent/list.pdf"),
+            1,
+            ("error: /nonexistent/list.pdf: cannot read file (No such file or directory)"),
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
+)
 def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code, line):
     if args[0] == "report":  # stored levels, so the report gets as far as its folder
-        Lake(tmp_path).write("index_levels", pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0],
-                                                           "total_return": [1000.0]}))
+        Lake(tmp_path).write(
+            "index_levels",
+            pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0], "total_return": [1000.0]}),
+        )
     done = cli(*args, text=True, env={"RUSSELL_DATA_LAKE": str(tmp_path)})
     assert (done.returncode, done.stderr) == (code, line + "\n")
     assert "Error:" not in done.stderr and "Traceback" not in done.stderr
@@ -149,18 +208,31 @@ def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code,
 def test_parquet_is_not_written_to_a_terminal(monkeypatch, capsys):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(["parse", str(SEED_DELETIONS), "--format", "parquet"]) == 1
-    assert capsys.readouterr().err == ("error: --format parquet writes binary: redirect it to a file (... --format "
-                                       "parquet > rows.parquet)\n")
+    assert capsys.readouterr().err == (
+        "error: --format parquet writes binary: redirect it to a file (... --format parquet > rows.parquet)\n"
+    )
 
 
 def test_help_teaches_each_verb_with_an_example():
-    for verb in ("build", "parse", "calendar", "report", "query", "fetch", "members", "diff", "import-prices",
-                 "event-study"):
+    for verb in (
+        "build",
+        "parse",
+        "calendar",
+        "report",
+        "query",
+        "fetch",
+        "members",
+        "diff",
+        "import-prices",
+        "event-study",
+    ):
         done = cli(verb, "--help", text=True)
         assert done.returncode == 0
         assert "\nexample:\n  russell-pipeline " + verb in done.stdout, verb
     top = cli("--help", text=True).stdout
-    assert "thin command line" not in top and re.search(r"\n    members +the constituents in force on a date", top)
+    assert "thin command line" not in top and re.search(
+        r"\n    members +the constituents in force on a date", top
+    )
 
 
 def _priced_lake(root, label: str) -> None:
@@ -169,18 +241,51 @@ def _priced_lake(root, label: str) -> None:
 
     lake = Lake(root)
     day = date(2024, 6, 5)
-    rows = {"review": "2024-06", "cutoff_date": date(2024, 6, 12), "effective_date": date(2024, 6, 28),
-            "prices_date": day, "stand_in": True, "as_of_date": day, "previous_review": "2024-03",
-            "move": "kept", "weight_now": 0.5, "weight_pro_forma": 0.5, "change": 0.0, "price": 10.0, "fx": 1.0,
-            "shares_per_billion": 0.0}
-    lake.write("pro_forma_weights", pl.DataFrame([rows | {"symbol": s} for s in ("AAA", "BBB")],
-                                                 schema=PRO_FORMA_COLUMNS).with_columns(price_source=pl.lit(label)),
-               "review")
-    lake.write("index_levels", pl.DataFrame({"date": [date(2024, 1, 2), date(2024, 1, 3)],
-                                             "price_return": [1000.0, 1001.0], "total_return": [1000.0, 1001.5],
-                                             "price_source": [label, label]}))
-    lake.write("market_source", pl.DataFrame({"source": ["x"], "synthetic": [label == "synthetic"],
-                                              "last_price_date": [day], "price_source": [label]}))
+    rows = {
+        "review": "2024-06",
+        "cutoff_date": date(2024, 6, 12),
+        "effective_date": date(2024, 6, 28),
+        "prices_date": day,
+        "stand_in": True,
+        "as_of_date": day,
+        "previous_review": "2024-03",
+        "move": "kept",
+        "weight_now": 0.5,
+        "weight_pro_forma": 0.5,
+        "change": 0.0,
+        "price": 10.0,
+        "fx": 1.0,
+        "shares_per_billion": 0.0,
+    }
+    lake.write(
+        "pro_forma_weights",
+        pl.DataFrame([rows | {"symbol": s} for s in ("AAA", "BBB")], schema=PRO_FORMA_COLUMNS).with_columns(
+            price_source=pl.lit(label)
+        ),
+        "review",
+    )
+    lake.write(
+        "index_levels",
+        pl.DataFrame(
+            {
+                "date": [date(2024, 1, 2), date(2024, 1, 3)],
+                "price_return": [1000.0, 1001.0],
+                "total_return": [1000.0, 1001.5],
+                "price_source": [label, label],
+            }
+        ),
+    )
+    lake.write(
+        "market_source",
+        pl.DataFrame(
+            {
+                "source": ["x"],
+                "synthetic": [label == "synthetic"],
+                "last_price_date": [day],
+                "price_source": [label],
+            }
+        ),
+    )
 
 
 @pytest.mark.parametrize("label", ["synthetic", "market file prices.parquet"])
@@ -197,7 +302,10 @@ def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(t
     report = cli("report", "--out", str(tmp_path / "report"), env=env, text=True)
     assert report.returncode == 0, report.stderr
     assert (note in report.stderr) is synthetic
-    assert pl.read_csv(tmp_path / "report" / "summary.csv")["price_source"].to_list() == [label, label]  # 2024, all
+    assert pl.read_csv(tmp_path / "report" / "summary.csv")["price_source"].to_list() == [
+        label,
+        label,
+    ]  # 2024, all
     query = cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv", env=env, text=True)
     assert (query.returncode, query.stdout) == (0, "n\n2\n")
     assert (f"note: the rows of index_levels {note}" in query.stderr) is synthetic

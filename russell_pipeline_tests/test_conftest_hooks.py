@@ -8,7 +8,7 @@ import pytest
 pytest_plugins = ["pytester"]
 OPTIONS = ("-p", "no:cacheprovider", "-p", "russell_pipeline_tests.conftest")
 
-TESTS = '''
+TESTS = """
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ def test_skipped_for_another_reason():
 
 def test_plain():
     pass
-'''
+"""
 
 
 @pytest.fixture
@@ -52,14 +52,18 @@ def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project)
     # the unrelated skip stays a skip.
     result.assert_outcomes(passed=1, failed=1, errors=1, skipped=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines([  # the ERRORS section (setup) comes before FAILURES
-        (f"skipped although {real} holds the real documents: "
-         f"{project.path}/shared/CALENDAR_FACTS.md not present"),
-        f"skipped although {real} holds the real documents: {real}/ru3000_membershiplist_20990101.pdf not present",
-        "SKIPPED [[]1[]] test_docs.py:17: needs a mount namespace (unshare -m)",
-        "ERROR test_docs.py::test_calendar_facts[[]0[]] - skipped although *",
-        "FAILED test_docs.py::test_reads_a_real_pdf - skipped although *",
-    ])
+    result.stdout.fnmatch_lines(
+        [  # the ERRORS section (setup) comes before FAILURES
+            (
+                f"skipped although {real} holds the real documents: "
+                f"{project.path}/shared/CALENDAR_FACTS.md not present"
+            ),
+            f"skipped although {real} holds the real documents: {real}/ru3000_membershiplist_20990101.pdf not present",
+            "SKIPPED [[]1[]] test_docs.py:17: needs a mount namespace (unshare -m)",
+            "ERROR test_docs.py::test_calendar_facts[[]0[]] - skipped although *",
+            "FAILED test_docs.py::test_reads_a_real_pdf - skipped although *",
+        ]
+    )
 
 
 def test_the_same_skips_pass_where_shared_has_no_pdfs(project):

@@ -22,8 +22,11 @@ def default_build(tmp_path_factory):
     runs it on a fresh clone: the sample documents, no market data folder, a new Dagster home."""
     root = tmp_path_factory.mktemp("default")
     shutil.copytree(RAW, root / "data_lake" / "raw")
-    env = {"RUSSELL_DATA_LAKE": str(root / "data_lake"), "RUSSELL_MARKET_DATA": "",
-           "DAGSTER_HOME": str(root / "home")}
+    env = {
+        "RUSSELL_DATA_LAKE": str(root / "data_lake"),
+        "RUSSELL_MARKET_DATA": "",
+        "DAGSTER_HOME": str(root / "home"),
+    }
     (root / "home").mkdir()
     done = cli("build", env=env, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -38,12 +41,17 @@ def test_every_check_of_the_default_build_is_evaluated_and_passes(default_build)
     assert not [line for line in stderr.splitlines() if re.search(r"(?i)fail|error|warn", line)], stderr
     records = instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION))
     evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
-    failed = [(e.asset_key.to_user_string(), e.check_name, {k: v.value for k, v in e.metadata.items()})
-              for e in evaluations if not e.passed]
+    failed = [
+        (e.asset_key.to_user_string(), e.check_name, {k: v.value for k, v in e.metadata.items()})
+        for e in evaluations
+        if not e.passed
+    ]
     assert not failed
     from russell_pipeline.definitions import defs
 
-    declared = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
+    declared = {
+        (key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys
+    }
     evaluated = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
     assert declared <= evaluated  # green because each ran, not because it was skipped
 
@@ -53,8 +61,9 @@ def test_no_run_of_the_default_build_logs_a_warning(default_build):
     _, instance, _, _ = default_build
     runs = instance.get_runs()
     assert len(runs) >= 7 and all(r.is_success for r in runs)
-    warnings = [(r.job_name, e.user_message[:200]) for r in runs for e in instance.all_logs(r.run_id)
-                if e.level >= 30]
+    warnings = [
+        (r.job_name, e.user_message[:200]) for r in runs for e in instance.all_logs(r.run_id) if e.level >= 30
+    ]
     assert not warnings
 
 
@@ -64,15 +73,25 @@ def test_the_synthetic_feed_prices_every_sample_symbol_before_its_rank_day(defau
     listed = lake.read("constituent_changes").select("recon_year", "change", "symbol").unique()
     assert set(listed["recon_year"]) == {2020, 2023} and listed.height == 256 + 161
     rank_days = lake.read("recon_calendar").filter(
-        (pl.col("event") == "rank_day") & (pl.col("review_type") == "annual_reconstitution"))
-    closes = lake.read("market_prices").join(listed, on="symbol").join(
-        rank_days.select("recon_year", rank_day="date"), on="recon_year")
+        (pl.col("event") == "rank_day") & (pl.col("review_type") == "annual_reconstitution")
+    )
+    closes = (
+        lake.read("market_prices")
+        .join(listed, on="symbol")
+        .join(rank_days.select("recon_year", rank_day="date"), on="recon_year")
+    )
     for (year,), rows in listed.group_by("recon_year"):
         rank_day = rank_days.filter(pl.col("recon_year") == year)["date"][0]
         not_stale = sessions(rank_day - timedelta(days=30), rank_day)[-11:]  # the 10 sessions up to rank day
-        priced = closes.filter(pl.col("recon_year") == year, pl.col("date").is_in(not_stale))["symbol"].unique()
+        priced = closes.filter(pl.col("recon_year") == year, pl.col("date").is_in(not_stale))[
+            "symbol"
+        ].unique()
         assert set(rows["symbol"]) == set(priced), year
     # The reconstitution effect of 2020's final (deletion) list holds every listed symbol, beside the index.
-    paths = lake.read("reconstitution_paths").group_by("recon_year", "list_group").agg(pl.col("symbol").n_unique())
+    paths = (
+        lake.read("reconstitution_paths")
+        .group_by("recon_year", "list_group")
+        .agg(pl.col("symbol").n_unique())
+    )
     assert sorted(paths.rows()) == [(2020, "deletion", 256), (2020, "index", 1)]
     assert set(lake.read("market_source")["synthetic"]) == {True}

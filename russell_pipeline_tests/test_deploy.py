@@ -41,7 +41,13 @@ from russell_pipeline_tests.helpers import RAW, REPO, resources_for
 DEPLOY = REPO / "deploy"
 PG_BIN = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin"
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-INSTANCE_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
+INSTANCE_ENV = (
+    "DAGSTER_PG_HOST",
+    "DAGSTER_PG_PORT",
+    "DAGSTER_PG_USER",
+    "DAGSTER_PG_PASSWORD",
+    "DAGSTER_PG_DB",
+)
 INDEX_ASSETS = ("market_data", "quarterly_weights", "index_levels")
 # Every connection dagster-postgres opens costs a server process: a small range keeps this quick.
 REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12"]
@@ -58,14 +64,25 @@ def _free_port() -> int:
 
 
 def _pg(bin_dir: Path, tool: str, *args, user: str | None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(bin_dir / tool), *map(str, args)], user=user, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [str(bin_dir / tool), *map(str, args)],
+        user=user,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _connect(env: dict, dbname: str):
     """An autocommit connection as the `dagster` role over TCP."""
-    conn = psycopg2.connect(host=env["DAGSTER_PG_HOST"], port=int(env["DAGSTER_PG_PORT"]),
-                            user=env["DAGSTER_PG_USER"], password=env["DAGSTER_PG_PASSWORD"], dbname=dbname)
+    conn = psycopg2.connect(
+        host=env["DAGSTER_PG_HOST"],
+        port=int(env["DAGSTER_PG_PORT"]),
+        user=env["DAGSTER_PG_USER"],
+        password=env["DAGSTER_PG_PASSWORD"],
+        dbname=dbname,
+    )
     conn.autocommit = True
     return conn
 
@@ -89,20 +106,49 @@ def postgres_server():
             bin_dir = base / "site" / PG_BIN.relative_to(site)
             for path in (base, base / "pw"):
                 shutil.chown(path, user)
-        init = _pg(bin_dir, "initdb", "-D", data, "-U", "dagster", f"--pwfile={base / 'pw'}",
-                   "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--no-sync", user=user)
+        init = _pg(
+            bin_dir,
+            "initdb",
+            "-D",
+            data,
+            "-U",
+            "dagster",
+            f"--pwfile={base / 'pw'}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-sync",
+            user=user,
+        )
         assert init.returncode == 0, init.stderr
         for _attempt in range(3):  # a free port can be taken between the probe and the server's bind
             port = _free_port()
             options = f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off"
-            started = _pg(bin_dir, "pg_ctl", "-D", data, "-l", base / "log", "-w", "-t", "30", "-o", options,
-                          "start", user=user)
+            started = _pg(
+                bin_dir,
+                "pg_ctl",
+                "-D",
+                data,
+                "-l",
+                base / "log",
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                options,
+                "start",
+                user=user,
+            )
             if started.returncode == 0:
                 break
         else:
             pytest.fail(f"PostgreSQL did not start: {(base / 'log').read_text()}")
-        yield {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port), "DAGSTER_PG_USER": "dagster",
-               "DAGSTER_PG_PASSWORD": password}
+        yield {
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_PORT": str(port),
+            "DAGSTER_PG_USER": "dagster",
+            "DAGSTER_PG_PASSWORD": password,
+        }
     finally:
         if started is not None and started.returncode == 0:
             _pg(bin_dir, "pg_ctl", "-D", data, "-w", "-m", "fast", "stop", user=user)
@@ -115,8 +161,9 @@ def postgres(postgres_server, request, monkeypatch):
     env = {**postgres_server, "DAGSTER_PG_DB": request.node.name.lower()[:63]}
     admin = _connect(postgres_server, "postgres")
     try:
-        admin.cursor().execute(psycopg2.sql.SQL("CREATE DATABASE {}").format(
-            psycopg2.sql.Identifier(env["DAGSTER_PG_DB"])))
+        admin.cursor().execute(
+            psycopg2.sql.SQL("CREATE DATABASE {}").format(psycopg2.sql.Identifier(env["DAGSTER_PG_DB"]))
+        )
     finally:
         admin.close()
     for name, value in env.items():
@@ -148,20 +195,29 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
-        for job_name, first, last in (("recon_year_job", "2018", "2020"), ("index_job", REVIEWS[0], REVIEWS[-1])):
+        for job_name, first, last in (
+            ("recon_year_job", "2018", "2020"),
+            ("index_job", REVIEWS[0], REVIEWS[-1]),
+        ):
             result = defs.resolve_job_def(job_name).execute_in_process(
-                instance=instance, resources=resources, tags={RANGE[0]: first, RANGE[1]: last},
-                raise_on_error=False)
+                instance=instance,
+                resources=resources,
+                tags={RANGE[0]: first, RANGE[1]: last},
+                raise_on_error=False,
+            )
             assert result.success, failure_lines(result)
             results[job_name] = result.run_id
 
     # A second instance on the same home: everything below comes back from PostgreSQL.
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert {r.job_name: (r.run_id, r.status) for r in instance.get_runs()} == {
-            name: (run_id, dg.DagsterRunStatus.SUCCESS) for name, run_id in results.items()}
+            name: (run_id, dg.DagsterRunStatus.SUCCESS) for name, run_id in results.items()
+        }
         # market_data is one unpartitioned table; weights and levels one event per review.
-        records = {name: instance.fetch_materializations(dg.AssetKey(name), limit=100).records
-                   for name in INDEX_ASSETS}
+        records = {
+            name: instance.fetch_materializations(dg.AssetKey(name), limit=100).records
+            for name in INDEX_ASSETS
+        }
         assert [r.partition_key for r in records["market_data"]] == [None]
         for name in ("quarterly_weights", "index_levels"):
             assert instance.get_materialized_partitions(dg.AssetKey(name)) == set(REVIEWS)
@@ -169,8 +225,10 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
         latest = instance.get_latest_materialization_event(dg.AssetKey("index_levels"))
         assert latest.dagster_event.partition == "2019-12"
         assert latest.asset_materialization.metadata["table_last_date"].value == "2019-12-31"
-        rows = {r.partition_key: r.asset_materialization.metadata["partition_rows"].value
-                for r in records["index_levels"]}
+        rows = {
+            r.partition_key: r.asset_materialization.metadata["partition_rows"].value
+            for r in records["index_levels"]
+        }
         assert rows == dict(Lake(root).read("index_levels").group_by("review").len().iter_rows())
         assert sum(rows.values()) == 202  # NYSE sessions 2019-03-15 (the March review) to 2019-12-31
         assert latest.asset_materialization.metadata["dagster/row_count"].value == 202  # the whole table
@@ -182,8 +240,10 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
     conn = _connect(postgres, postgres["DAGSTER_PG_DB"])
     try:
         cursor = conn.cursor()
-        cursor.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = %s AND run_id = %s",
-                       ("ASSET_MATERIALIZATION", results["index_job"]))
+        cursor.execute(
+            "SELECT count(*) FROM event_logs WHERE dagster_event_type = %s AND run_id = %s",
+            ("ASSET_MATERIALIZATION", results["index_job"]),
+        )
         assert cursor.fetchone()[0] == 1 + 2 * len(REVIEWS)
     finally:
         conn.close()
@@ -199,16 +259,28 @@ def test_production_instance_settings_as_dagster_reads_them(postgres, tmp_path):
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.max_concurrent_runs == 4
         assert [(t["key"], t.get("value"), t["limit"]) for t in queue.tag_concurrency_limits] == [
-            ("dagster/backfill", None, 1), ("dagster/schedule_name", "nightly_market", 1)]
+            ("dagster/backfill", None, 1),
+            ("dagster/schedule_name", "nightly_market", 1),
+        ]
         pools = instance.get_concurrency_config().pool_config
         assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "op")
         assert instance.run_monitoring_enabled
-        assert (instance.run_monitoring_start_timeout_seconds, instance.run_monitoring_max_runtime_seconds,
-                instance.run_monitoring_max_resume_run_attempts) == (180, 14400, 0)
-        assert (instance.run_retries_enabled, instance.run_retries_max_retries,
-                instance.run_retries_retry_on_asset_or_op_failure) == (True, 1, False)
+        assert (
+            instance.run_monitoring_start_timeout_seconds,
+            instance.run_monitoring_max_runtime_seconds,
+            instance.run_monitoring_max_resume_run_attempts,
+        ) == (180, 14400, 0)
+        assert (
+            instance.run_retries_enabled,
+            instance.run_retries_max_retries,
+            instance.run_retries_retry_on_asset_or_op_failure,
+        ) == (True, 1, False)
         assert instance.get_tick_retention_settings(InstigatorType.SENSOR) == {
-            TickStatus.STARTED: -1, TickStatus.SKIPPED: 7, TickStatus.SUCCESS: -1, TickStatus.FAILURE: 30}
+            TickStatus.STARTED: -1,
+            TickStatus.SKIPPED: 7,
+            TickStatus.SUCCESS: -1,
+            TickStatus.FAILURE: 30,
+        }
         assert set(instance.get_tick_retention_settings(InstigatorType.SCHEDULE).values()) == {90}
         assert not instance.telemetry_enabled
 
@@ -240,10 +312,16 @@ def test_docker_instance_is_the_production_one_plus_a_docker_run_launcher(postgr
     compose = _yaml(DEPLOY / "docker" / "docker-compose.yaml")
     daemon_env = compose["services"]["daemon"]["environment"]
     # The launcher reads each variable from the daemon's environment and fails a run on a missing one.
-    assert set(passed) == set(INSTANCE_ENV) | {"RUSSELL_DATA_LAKE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                               "AWS_DEFAULT_REGION"}
+    assert set(passed) == set(INSTANCE_ENV) | {
+        "RUSSELL_DATA_LAKE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+    }
     assert set(passed) <= set(daemon_env)
-    assert set(compose["networks"]) == {"russell_pipeline"} == {compose["networks"]["russell_pipeline"]["name"]}
+    assert (
+        set(compose["networks"]) == {"russell_pipeline"} == {compose["networks"]["russell_pipeline"]["name"]}
+    )
 
 
 def _grpc_args(args: list[str]) -> dict:
@@ -253,7 +331,9 @@ def _grpc_args(args: list[str]) -> dict:
 
 def _dockerfile_cmd() -> list[str]:
     text = (REPO / "Dockerfile").read_text()
-    return yaml.safe_load(re.search(r"^CMD (\[.*?\])$", text, re.MULTILINE | re.DOTALL).group(1).replace("\\\n", ""))
+    return yaml.safe_load(
+        re.search(r"^CMD (\[.*?\])$", text, re.MULTILINE | re.DOTALL).group(1).replace("\\\n", "")
+    )
 
 
 def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
@@ -261,9 +341,11 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
     assert re.search(r"^FROM python:3\.11-slim$", text, re.MULTILINE)
     uv = re.search(r"^ARG UV_VERSION=(\S+)$", text, re.MULTILINE).group(1)
     assert uv == re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
-    assert ("COPY requirements.lock requirements-test.lock /tmp/src/\n"
-            "RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock "
-            "-r /tmp/src/requirements-test.lock") in text
+    assert (
+        "COPY requirements.lock requirements-test.lock /tmp/src/\n"
+        "RUN uv pip install --system --compile-bytecode -r /tmp/src/requirements.lock "
+        "-r /tmp/src/requirements-test.lock"
+    ) in text
     assert "uv pip install --system --compile-bytecode --no-deps /tmp/src" in text
     assert re.search(r"^EXPOSE 4000$", text, re.MULTILINE)
     cmd = _dockerfile_cmd()
@@ -271,10 +353,18 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
     params = _grpc_args(cmd[3:])
     dagster_table = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["dagster"]
     assert (params["host"], params["port"], params["module_name"], params["location_name"]) == (
-        "0.0.0.0", 4000, dagster_table["module_name"], dagster_table["code_location_name"])
+        "0.0.0.0",
+        4000,
+        dagster_table["module_name"],
+        dagster_table["code_location_name"],
+    )
     ignored = [line for line in (REPO / ".dockerignore").read_text().splitlines() if not line.startswith("#")]
-    assert ignored[0] == "*" and {"!requirements.lock", "!requirements-test.lock", "!pyproject.toml",
-                                   "!russell_pipeline/"} <= set(ignored)
+    assert ignored[0] == "*" and {
+        "!requirements.lock",
+        "!requirements-test.lock",
+        "!pyproject.toml",
+        "!russell_pipeline/",
+    } <= set(ignored)
 
 
 @pytest.mark.slow
@@ -284,15 +374,25 @@ def test_the_image_command_serves_the_location_the_docker_workspace_names(tmp_pa
     port = _free_port()
     args = [{"0.0.0.0": "127.0.0.1", "4000": str(port)}.get(a, a) for a in _dockerfile_cmd()[3:]]
     image = _yaml(DEPLOY / "docker" / "docker-compose.yaml")["services"]["code"]["environment"]
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DAGSTER_CURRENT_IMAGE": image["DAGSTER_CURRENT_IMAGE"]}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path),
+        "DAGSTER_CURRENT_IMAGE": image["DAGSTER_CURRENT_IMAGE"],
+    }
     # The image's working directory holds no source: run from an empty one too.
-    server = subprocess.Popen([sys.executable, "-m", "dagster", "api", "grpc", *args], cwd=tmp_path, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "api", "grpc", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_grpc_server(server, DagsterGrpcClient(port=port, host="127.0.0.1"), args, timeout=120)
         [entry] = _yaml(DEPLOY / "docker" / "workspace.yaml")["load_from"]
-        origin = GrpcServerCodeLocationOrigin(host="127.0.0.1", port=port,
-                                              location_name=entry["grpc_server"]["location_name"])
+        origin = GrpcServerCodeLocationOrigin(
+            host="127.0.0.1", port=port, location_name=entry["grpc_server"]["location_name"]
+        )
         with dg.instance_for_test() as instance, origin.create_location(instance) as location:
             assert location.container_image == image["DAGSTER_CURRENT_IMAGE"]
             [repository] = location.get_repositories().values()
@@ -325,8 +425,9 @@ def test_compose_runs_postgres_code_webserver_daemon_against_one_image():
         assert env["RUSSELL_DATA_LAKE"].startswith("${RUSSELL_DATA_LAKE:?")
     assert services["postgres"]["image"] == "postgres:16"
     workspace = _yaml(DEPLOY / "docker" / "workspace.yaml")
-    assert workspace == {"load_from": [{"grpc_server": {"host": "code", "port": 4000,
-                                                        "location_name": "russell_pipeline"}}]}
+    assert workspace == {
+        "load_from": [{"grpc_server": {"host": "code", "port": 4000, "location_name": "russell_pipeline"}}]
+    }
 
 
 def _snake(value):
@@ -359,13 +460,19 @@ def test_helm_values_hold_the_production_instance_and_a_valid_k8s_launcher(tmp_p
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     k8s = values["runLauncher"]["config"]["k8sRunLauncher"]
     assert [s["name"] for s in k8s["envSecrets"]] == secrets
-    rendered = {"instance_config_map": "dagster-instance", "env_secrets": secrets,
-                "run_k8s_config": _snake(k8s["runK8sConfig"])}
+    rendered = {
+        "instance_config_map": "dagster-instance",
+        "env_secrets": secrets,
+        "run_k8s_config": _snake(k8s["runK8sConfig"]),
+    }
     assert validate_config(K8sRunLauncher.config_type(), rendered).success
 
     assert values["postgresql"]["enabled"] is False and values["generatePostgresqlPasswordSecret"] is False
     daemon = values["dagsterDaemon"]
-    assert (daemon["runCoordinator"]["enabled"], daemon["runCoordinator"]["type"]) == (True, "QueuedRunCoordinator")
+    assert (daemon["runCoordinator"]["enabled"], daemon["runCoordinator"]["type"]) == (
+        True,
+        "QueuedRunCoordinator",
+    )
     settings = {
         "concurrency": _snake({k: v for k, v in values["concurrency"].items() if k != "enabled"}),
         "retention": _snake({k: v for k, v in values["retention"].items() if k != "enabled"}),
@@ -379,4 +486,3 @@ def test_helm_values_hold_the_production_instance_and_a_valid_k8s_launcher(tmp_p
     assert settings["run_monitoring"].pop("start_timeout_seconds") == 300
     production["run_monitoring"].pop("start_timeout_seconds")
     assert settings == {k: production[k] for k in settings}
-

@@ -28,8 +28,12 @@ LAYERS = [
 
 def _place(module: str) -> tuple[int, str] | None:
     """(layer index, prefix) of the longest prefix `module` falls under; None outside every layer."""
-    found = [(len(prefix), i, prefix) for i, prefixes in enumerate(LAYERS) for prefix in prefixes
-             if module == prefix or module.startswith(prefix + ".")]
+    found = [
+        (len(prefix), i, prefix)
+        for i, prefixes in enumerate(LAYERS)
+        for prefix in prefixes
+        if module == prefix or module.startswith(prefix + ".")
+    ]
     return max(found)[1:] if found else None
 
 
@@ -43,8 +47,10 @@ def _imported(node: ast.AST, modules: set[str]) -> list[str]:
     if isinstance(node, ast.Import):
         return [a.name for a in node.names]
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        return [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
-                for a in node.names]
+        return [
+            f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+            for a in node.names
+        ]
     return []
 
 
@@ -65,7 +71,11 @@ def test_no_module_imports_a_layer_above_its_own():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):  # function-level imports too
             for target in _imported(node, set(modules)):
                 there = _place(target) if target.startswith("russell_pipeline.") else None
-                if there is not None and (there[0] < here[0] or (there[0] == here[0] and there[1] != here[1])):
-                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: imports {target} "
-                                 f"({there[1]} is not below {here[1]})")
+                if there is not None and (
+                    there[0] < here[0] or (there[0] == here[0] and there[1] != here[1])
+                ):
+                    wrong.append(
+                        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: imports {target} "
+                        f"({there[1]} is not below {here[1]})"
+                    )
     assert not wrong, "\n".join(wrong)

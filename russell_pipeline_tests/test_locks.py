@@ -48,8 +48,13 @@ def imported_modules(*roots: Path) -> dict[str, set[str]]:
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
                     names = [node.module]
-                elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in BY_NAME
-                      and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                elif (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "attr", getattr(node.func, "id", None)) in BY_NAME
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
                     names = [node.args[0].value]
                 else:
                     continue
@@ -87,8 +92,9 @@ def closure(requirements: list[str]) -> set[str]:
         seen.add(key)
         for line in metadata.distribution(name).requires or []:
             dep = Requirement(line)
-            if dep.marker is None or any(dep.marker.evaluate({**default_environment(), "extra": e})
-                                         for e in extras or [""]):
+            if dep.marker is None or any(
+                dep.marker.evaluate({**default_environment(), "extra": e}) for e in extras or [""]
+            ):
                 todo.append(dep)
     return {key.split("[")[0] for key in seen}
 
@@ -110,18 +116,24 @@ def test_the_runtime_lock_holds_nothing_only_the_tests_use():
     declared = {canonicalize_name(Requirement(r).name) for r in project()["dependencies"]}
     undeclared = {dist: sorted(files)[:3] for dist, files in package.items() if dist not in declared}
     assert not undeclared, f"the package imports distributions pyproject.toml does not declare: {undeclared}"
-    assert set(runtime) == needed, (f"{RUNTIME_LOCK.name} differs from what the package's dependencies need: "
-                                    f"extra {sorted(set(runtime) - needed)}, missing {sorted(needed - set(runtime))}")
+    assert set(runtime) == needed, (
+        f"{RUNTIME_LOCK.name} differs from what the package's dependencies need: "
+        f"extra {sorted(set(runtime) - needed)}, missing {sorted(needed - set(runtime))}"
+    )
 
 
 def test_the_test_lock_adds_the_extras_at_the_runtime_locks_versions():
     runtime, full = locked(RUNTIME_LOCK), locked(TEST_LOCK)
     differ = {d: (v, full.get(d)) for d, v in runtime.items() if full.get(d) != v}
-    assert not differ, f"{TEST_LOCK.name} pins these otherwise than {RUNTIME_LOCK.name} (or lacks them): {differ}"
+    assert not differ, (
+        f"{TEST_LOCK.name} pins these otherwise than {RUNTIME_LOCK.name} (or lacks them): {differ}"
+    )
     extras = project()["optional-dependencies"]
     needed = closure(project()["dependencies"] + extras["test"] + extras["deploy"])
-    assert set(full) == needed, (f"{TEST_LOCK.name} differs from what the test and deploy extras need: "
-                                 f"extra {sorted(set(full) - needed)}, missing {sorted(needed - set(full))}")
+    assert set(full) == needed, (
+        f"{TEST_LOCK.name} differs from what the test and deploy extras need: "
+        f"extra {sorted(set(full) - needed)}, missing {sorted(needed - set(full))}"
+    )
     tests = distributions_of(imported_modules(REPO / "russell_pipeline_tests", REPO / "bench"))
     assert set(tests) <= set(full), f"the tests import what no lock holds: {sorted(set(tests) - set(full))}"
     for path in (RUNTIME_LOCK, TEST_LOCK):  # every pin hash-checked at install
@@ -137,15 +149,24 @@ def test_uv_is_pinned_per_platform_by_hash_and_setup_installed_this_platforms_wh
     from packaging.utils import parse_wheel_filename
 
     version = re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
-    entries = re.findall(r"^uv @ (\S+) ; (.+?) \\\n\s+--hash=sha256:([0-9a-f]{64})$", UV_LOCK.read_text(), re.MULTILINE)
+    entries = re.findall(
+        r"^uv @ (\S+) ; (.+?) \\\n\s+--hash=sha256:([0-9a-f]{64})$", UV_LOCK.read_text(), re.MULTILINE
+    )
     lines = [line for line in UV_LOCK.read_text().splitlines() if line.startswith("uv")]
     assert len(entries) == len(lines) >= 4, f"{UV_LOCK.name}: a line without its marker or hash"
-    wheels = {url: (parse_wheel_filename(url.rsplit("/", 1)[1]), Marker(marker), digest)
-              for url, marker, digest in entries}
-    assert {str(w[0][1]) for w in wheels.values()} == {version}, f"{UV_LOCK.name} pins another uv than {version}"
+    wheels = {
+        url: (parse_wheel_filename(url.rsplit("/", 1)[1]), Marker(marker), digest)
+        for url, marker, digest in entries
+    }
+    assert {str(w[0][1]) for w in wheels.values()} == {version}, (
+        f"{UV_LOCK.name} pins another uv than {version}"
+    )
     here = [url for url, (_, marker, _) in wheels.items() if marker.evaluate()]
     assert len(here) == 1, f"{UV_LOCK.name}: {len(here)} lines hold on this machine"
     (_, _, _, tags), _, digest = wheels[here[0]]
     assert tags & set(sys_tags()), f"{here[0]} does not install on this machine"
     installed = json.loads(metadata.distribution("uv").read_text("direct_url.json") or "{}")
-    assert (installed.get("url"), installed.get("archive_info", {}).get("hashes")) == (here[0], {"sha256": digest})
+    assert (installed.get("url"), installed.get("archive_info", {}).get("hashes")) == (
+        here[0],
+        {"sha256": digest},
+    )

@@ -23,8 +23,16 @@ def test_definitions_load_with_every_table_job_schedule_and_sensor():
     from russell_pipeline.definitions import defs
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"raw_documents", "source_documents", "constituents", "constituent_changes", "recon_calendar",
-            "market_data", "quarterly_weights", "index_levels"} <= keys
+    assert {
+        "raw_documents",
+        "source_documents",
+        "constituents",
+        "constituent_changes",
+        "recon_calendar",
+        "market_data",
+        "quarterly_weights",
+        "index_levels",
+    } <= keys
     for job in ("recon_year_job", "index_job", "market_job", "reviews_job", "freshness_job", "research_job"):
         assert defs.resolve_job_def(job)
     assert defs.resolve_schedule_def("nightly_market").execution_timezone == "America/New_York"
@@ -37,16 +45,23 @@ def test_dependencies_and_partition_mappings_are_declared():
 
     graph = defs.resolve_asset_graph()
     levels = graph.get(dg.AssetKey("index_levels"))
-    assert {k.to_user_string() for k in levels.parent_keys} == {"quarterly_weights", "index_levels", "market_data"}
+    assert {k.to_user_string() for k in levels.parent_keys} == {
+        "quarterly_weights",
+        "index_levels",
+        "market_data",
+    }
     # index_levels 2024-06 starts from 2024-03 and ends where the 2024-09 weights take over.
     mapped = graph.get_parent_partition_keys_for_child(
-        "2024-06", dg.AssetKey("quarterly_weights"), dg.AssetKey("index_levels"))
+        "2024-06", dg.AssetKey("quarterly_weights"), dg.AssetKey("index_levels")
+    )
     assert sorted(mapped.partitions_subset.get_partition_keys()) == ["2024-06", "2024-09"]
     previous = graph.get_parent_partition_keys_for_child(
-        "2024-06", dg.AssetKey("index_levels"), dg.AssetKey("index_levels"))
+        "2024-06", dg.AssetKey("index_levels"), dg.AssetKey("index_levels")
+    )
     assert list(previous.partitions_subset.get_partition_keys()) == ["2024-03"]
     years = graph.get_parent_partition_keys_for_child(
-        "2024-06", dg.AssetKey("recon_calendar"), dg.AssetKey("quarterly_weights"))
+        "2024-06", dg.AssetKey("recon_calendar"), dg.AssetKey("quarterly_weights")
+    )
     assert list(years.partitions_subset.get_partition_keys()) == ["2024"]
     calendar = graph.get(dg.AssetKey("recon_calendar"))
     assert {k.to_user_string() for k in calendar.parent_keys} == {"raw_documents"}
@@ -56,22 +71,33 @@ def test_table_assets_carry_the_standard_metadata():
     from russell_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for name, first_column in (("source_documents", "recon_year"), ("constituents", "recon_year"),
-                               ("recon_calendar", "recon_year"), ("quarterly_weights", "review"),
-                               ("index_levels", "date")):
+    for name, first_column in (
+        ("source_documents", "recon_year"),
+        ("constituents", "recon_year"),
+        ("recon_calendar", "recon_year"),
+        ("quarterly_weights", "review"),
+        ("index_levels", "date"),
+    ):
         node = graph.get(dg.AssetKey(name))
         assert node.metadata["dagster/table_name"] == f"warehouse.main.{name}"
         assert node.metadata["dagster/column_schema"].columns[0].name == first_column
         assert {"polars", "parquet", "duckdb"} <= {t.removeprefix("dagster/kind/") for t in node.tags}
         assert node.owners == ["team:index-data"]
-    for name, asset in (("recon_calendar", "recon_calendar"), ("quarterly_weights", "quarterly_weights"),
-                        ("index_levels", "index_levels")):
+    for name, asset in (
+        ("recon_calendar", "recon_calendar"),
+        ("quarterly_weights", "quarterly_weights"),
+        ("index_levels", "index_levels"),
+    ):
         assert graph.get(dg.AssetKey(name)).code_version == digests.CODE_VERSIONS[asset]
     from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
 
-    for asset, hard in ((quarterly_weights, {"no_null_contract_columns", "weights_match_sql"}),
-                        (index_levels, {"no_null_contract_columns", "rebalance_continuity",
-                                        "total_return_matches_dividends"})):
+    for asset, hard in (
+        (quarterly_weights, {"no_null_contract_columns", "weights_match_sql"}),
+        (
+            index_levels,
+            {"no_null_contract_columns", "rebalance_continuity", "total_return_matches_dividends"},
+        ),
+    ):
         assert {spec.name for spec in asset.check_specs if spec.blocking} == hard
 
 
@@ -86,7 +112,9 @@ def test_every_check_has_the_level_the_methodology_lists():
     declared = set()
     for key in graph.asset_check_keys:
         node = graph.get(key)
-        level = "block" if node.blocking else "warn" if (node.description or "").endswith("(WARN)") else "error"
+        level = (
+            "block" if node.blocking else "warn" if (node.description or "").endswith("(WARN)") else "error"
+        )
         declared.add((key.asset_key.to_user_string(), key.name, level))
     text = (REPO / "docs" / "methodology.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| (\w+) \| (\w+) \| (block|error|warn) \|$", text, flags=re.MULTILINE))
@@ -104,12 +132,15 @@ def test_every_column_of_every_table_asset_says_what_it_holds():
         if "dagster/table_name" in spec.metadata:
             tables[spec.key.to_user_string()] = spec.metadata["dagster/column_schema"].columns
     assert len(tables) == 14, sorted(tables)
-    missing = [f"{t}.{c.name}" for t, columns in tables.items() for c in columns if not (c.description or "").strip()]
+    missing = [
+        f"{t}.{c.name}" for t, columns in tables.items() for c in columns if not (c.description or "").strip()
+    ]
     assert missing == []
     # One line each, and no description left behind for a column the table no longer has.
     assert [f"{t}.{c.name}" for t, columns in tables.items() for c in columns if "\n" in c.description] == []
-    assert {t: sorted(set(COLUMNS.get(t, {})) - {c.name for c in columns}) for t, columns in tables.items()} == {
-        t: [] for t in tables}
+    assert {
+        t: sorted(set(COLUMNS.get(t, {})) - {c.name for c in columns}) for t, columns in tables.items()
+    } == {t: [] for t in tables}
     assert set(COLUMNS) == set(tables)
 
 
@@ -120,11 +151,19 @@ def test_no_column_of_any_table_is_an_sql_reserved_word():
 
     from russell_pipeline.definitions import defs
 
-    reserved = {k for (k,) in duckdb.sql("SELECT keyword_name FROM duckdb_keywords() "
-                                         "WHERE keyword_category = 'reserved'").fetchall()}
+    reserved = {
+        k
+        for (k,) in duckdb.sql(
+            "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
+        ).fetchall()
+    }
     assert {"group", "offset", "order"} <= reserved  # the words a column could easily take
-    columns = [f"{spec.key.to_user_string()}.{c.name}" for spec in defs.resolve_all_asset_specs()
-               if "dagster/column_schema" in spec.metadata for c in spec.metadata["dagster/column_schema"].columns]
+    columns = [
+        f"{spec.key.to_user_string()}.{c.name}"
+        for spec in defs.resolve_all_asset_specs()
+        if "dagster/column_schema" in spec.metadata
+        for c in spec.metadata["dagster/column_schema"].columns
+    ]
     assert len(columns) > 100
     assert [c for c in columns if c.split(".")[1].lower() in reserved] == []
 
@@ -139,12 +178,20 @@ def test_every_kind_shows_a_label_in_the_ui():
     from russell_pipeline.defs.metadata import PDF
 
     specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
-    unlabelled = {(name, kind) for name, spec in specs.items() for kind in spec.kinds
-                  if re.sub(r"[ _.-]", "", kind).lower() in ICON_ONLY_KINDS}
+    unlabelled = {
+        (name, kind)
+        for name, spec in specs.items()
+        for kind in spec.kinds
+        if re.sub(r"[ _.-]", "", kind).lower() in ICON_ONLY_KINDS
+    }
     assert unlabelled == set()
     # The published documents and the tables read from them share one kind: one filter finds them all.
     assert {name for name, spec in specs.items() if PDF in spec.kinds} == {
-        "raw_documents", "source_documents", "constituents", "constituent_changes"}
+        "raw_documents",
+        "source_documents",
+        "constituents",
+        "constituent_changes",
+    }
 
 
 def test_nightly_schedule_refreshes_market_data_after_the_close():

@@ -29,8 +29,11 @@ def _resources(root, end=date(2020, 12, 31), stocks=150):
 
 
 def _failed_checks(result) -> list[str]:
-    return [e.asset_check_evaluation_data.check_name for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+    return [
+        e.asset_check_evaluation_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +48,27 @@ def built(tmp_path_factory):
         yield root, instance, years, reviews
 
 
-ICB_INDUSTRIES = ("Basic Materials", "Consumer Discretionary", "Consumer Staples", "Energy", "Financials",
-                  "Health Care", "Industrials", "Real Estate", "Technology", "Telecommunications", "Utilities")
+ICB_INDUSTRIES = (
+    "Basic Materials",
+    "Consumer Discretionary",
+    "Consumer Staples",
+    "Energy",
+    "Financials",
+    "Health Care",
+    "Industrials",
+    "Real Estate",
+    "Technology",
+    "Telecommunications",
+    "Utilities",
+)
 
 
 def _seed_list_rows() -> int:
     deletions = next(RAW.glob("*/000_*.txt")).read_text(encoding="utf-8").splitlines()
     additions = next(RAW.glob("*/001_*.txt")).read_text(encoding="utf-8").splitlines()
-    return (sum(len(line.split("\t")) == 3 and line != "Company\tSymbol\tSector" for line in deletions)
-            + sum(line.rstrip().endswith(ICB_INDUSTRIES) for line in additions))
+    return sum(len(line.split("\t")) == 3 and line != "Company\tSymbol\tSector" for line in deletions) + sum(
+        line.rstrip().endswith(ICB_INDUSTRIES) for line in additions
+    )
 
 
 @pytest.mark.slow
@@ -64,8 +79,16 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert _failed_checks(years) == [] and _failed_checks(reviews) == []
     assert len(instance.get_runs()) == 2
     lake = Lake(root)
-    counts = {t: lake.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0] for t in (
-        "source_documents", "constituent_changes", "recon_calendar", "quarterly_weights", "index_levels")}
+    counts = {
+        t: lake.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0]
+        for t in (
+            "source_documents",
+            "constituent_changes",
+            "recon_calendar",
+            "quarterly_weights",
+            "index_levels",
+        )
+    }
     assert counts["source_documents"] == 5
     # The two sample lists, counted line by line here: seed 000's tab rows less its repeated
     # headers (256) and seed 001's lines ending in an ICB industry (161).
@@ -83,16 +106,25 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     charts = [r for r, m in levels_meta.items() if "series_chart" in m]
     assert charts == ["2020-12"]  # the chart once per run, on its last partition
     meta = levels_meta["2020-12"]
-    assert meta["table_last_date"].value == "2020-12-31" and meta["dagster/row_count"].value == lake.query(
-        "SELECT count(*) AS n FROM index_levels")["n"][0]
+    assert (
+        meta["table_last_date"].value == "2020-12-31"
+        and meta["dagster/row_count"].value == lake.query("SELECT count(*) AS n FROM index_levels")["n"][0]
+    )
     assert meta["series_chart"].value.startswith("![") and "base64," in meta["series_chart"].value
     assert "SYNTHETIC" in meta["partition_market_data_source"].value
-    weights_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("quarterly_weights")}
-    assert weights_meta["2020-06"]["partition_rows"].value == lake.query(
-        "SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][0]
+    weights_meta = {
+        m.partition: m.metadata for m in reviews.asset_materializations_for_node("quarterly_weights")
+    }
+    assert (
+        weights_meta["2020-06"]["partition_rows"].value
+        == lake.query("SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][0]
+    )
     assert weights_meta["2020-06"]["partition_first_date"].value == "2020-06-17"  # the June cut-off
-    docs_meta = {m.partition: m.metadata for m in years.asset_materializations_for_node("documents")
-                 if m.asset_key == dg.AssetKey("source_documents")}
+    docs_meta = {
+        m.partition: m.metadata
+        for m in years.asset_materializations_for_node("documents")
+        if m.asset_key == dg.AssetKey("source_documents")
+    }
     assert docs_meta["2016"]["partition_rows"].value == 0  # no documents (test_a_partition_without_rows_...)
     assert docs_meta["2023"]["partition_rows"].value == 1
     levels = lake.query("SELECT * FROM index_levels ORDER BY date")
@@ -100,17 +132,28 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert str(levels["date"][-1]) == "2020-12-31"
 
 
-TABLES = {"source_documents": "recon_year", "constituent_changes": "recon_year", "recon_calendar": "recon_year",
-          "quarterly_weights": "review", "index_levels": "review"}
+TABLES = {
+    "source_documents": "recon_year",
+    "constituent_changes": "recon_year",
+    "recon_calendar": "recon_year",
+    "quarterly_weights": "review",
+    "index_levels": "review",
+}
 
 
 def _stored_partitions(lake: Lake, table: str) -> dict[str, int]:
     column = TABLES[table]
-    return dict(lake.query(f'SELECT CAST("{column}" AS VARCHAR) AS p, count(*) AS n FROM "{table}" GROUP BY 1').rows())
+    return dict(
+        lake.query(f'SELECT CAST("{column}" AS VARCHAR) AS p, count(*) AS n FROM "{table}" GROUP BY 1').rows()
+    )
 
 
 def _materializations(result, table: str) -> list[dg.AssetMaterialization]:
-    return [e.materialization for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(table)]
+    return [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(table)
+    ]
 
 
 @pytest.mark.slow
@@ -148,7 +191,9 @@ def _check_facts(lake: Lake, years, reviews) -> None:
             assert meta["table_partition_range"].value == f"{min(stored)}..{max(stored)}", table
             # Every other fact is the partition's (`partition_*`) or says why it is empty (`status`).
             assert {k for k in meta if not k.startswith(("partition", "table_", "dagster/"))} <= {
-                "status", "series_chart"}, table
+                "status",
+                "series_chart",
+            }, table
 
 
 def _materialized(result, asset: str) -> dict[str, dict]:
@@ -167,30 +212,44 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
         rows = lake.read(table)
         filled = set() if rows is None else {str(y) for y in rows["recon_year"].unique()}
         status = instance.get_status_by_partition(dg.AssetKey(table), keys, recon_years)
-        assert {k for k, v in status.items() if v is not None and v.value == "MATERIALIZED"} == set(keys), table
+        assert {k for k, v in status.items() if v is not None and v.value == "MATERIALIZED"} == set(keys), (
+            table
+        )
         shown = _materialized(years, table)
-        assert {k for k, meta in shown.items() if meta["partition_rows"].value == 0} == set(keys) - filled, table
+        assert {k for k, meta in shown.items() if meta["partition_rows"].value == 0} == set(keys) - filled, (
+            table
+        )
         # Only an empty partition carries a status, and it starts with its row count.
         assert {k for k, meta in shown.items() if "status" in meta} == set(keys) - filled, table
     assert lake.read("constituents").is_empty()  # the samples hold no membership list
     assert {y for y in keys if y in {"2019", "2020", "2022", "2023", "2024"}} == {
-        str(y) for y in lake.read("source_documents")["recon_year"].unique()}
+        str(y) for y in lake.read("source_documents")["recon_year"].unique()
+    }
     why = _materialized(years, "constituents")
     assert why["2016"]["status"].value == "0 rows: no documents under raw/2016/"
     assert why["2020"]["status"].value == "0 rows: no rows in this year's documents"
     assert not [e for e in years.all_events if e.event_type_value == "ASSET_OBSERVATION"]  # nothing failed
     # The run's log says it too: one entry per asset (not one per partition: each is a stored event).
-    logged = [r.user_message for r in instance.all_logs(years.run_id)
-              if r.dagster_event is None and ": 0 rows: " in r.user_message]
-    assert len(logged) == 3  # source_documents, constituents, constituent_changes; the calendar fills every year
+    logged = [
+        r.user_message
+        for r in instance.all_logs(years.run_id)
+        if r.dagster_event is None and ": 0 rows: " in r.user_message
+    ]
+    assert (
+        len(logged) == 3
+    )  # source_documents, constituents, constituent_changes; the calendar fills every year
     assert "constituent_changes 2021: 0 rows: no documents under raw/2021/" in "\n".join(logged).splitlines()
     # Their checks still ran (over the run's rows) and passed; the blocking ones gate the write as before.
-    checked = {(e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
-               for e in years.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    checked = {
+        (e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name)
+        for e in years.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     assert ("constituents", "no_null_contract_columns") in checked and _failed_checks(years) == []
     # Downstream: the market data (tickers from the lists) and every review still ran and materialized.
-    assert reviews.success and [m.asset_key.to_user_string() for m in reviews.asset_materializations_for_node(
-        "market_data")] == ["market_data"]
+    assert reviews.success and [
+        m.asset_key.to_user_string() for m in reviews.asset_materializations_for_node("market_data")
+    ] == ["market_data"]
     assert len(reviews.asset_materializations_for_node("index_levels")) == 8
 
 
@@ -204,8 +263,10 @@ def test_rematerializing_a_year_replaces_exactly_that_year(built):
         assert materialize(YEAR_ASSETS, _resources(root), instance, ("2020", "2020"), publish=True).success
         after = lake.read("constituent_changes")
         assert 2020 not in after["recon_year"].to_list()
-        assert_frame_equal(after.sort("recon_year", "source_sha256", "source_line"),
-                           before.filter(pl.col("recon_year") != 2020))
+        assert_frame_equal(
+            after.sort("recon_year", "source_sha256", "source_line"),
+            before.filter(pl.col("recon_year") != 2020),
+        )
     finally:
         (root / "raw" / "2020_away").rename(root / "raw" / "2020")
         assert materialize(YEAR_ASSETS, _resources(root), instance, ("2020", "2020"), publish=True).success
@@ -243,8 +304,10 @@ def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
     wrote = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
     assert wrote.success
     # First a blocking check fails on a line no row was read from: the rows are refused, the check is red.
-    (year / "zz-adds.txt").write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\n"
-                                      "ACME CORP\tACME\tTechnology\nBETA INDUSTRIES\tBE TA\tTechnology\n")
+    (year / "zz-adds.txt").write_text(
+        "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\n"
+        "ACME CORP\tACME\tTechnology\nBETA INDUSTRIES\tBE TA\tTechnology\n"
+    )
     try:
         blocked = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
     finally:
@@ -260,27 +323,45 @@ def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
     [line] = failure_lines(refused)
     reason = line.removeprefix("documents: ")
     assert "broken.pdf" in reason
-    reported = {dg.AssetCheckKey(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
-                e.asset_check_evaluation_data for e in refused.all_events
-                if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    reported = {
+        dg.AssetCheckKey(
+            e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name
+        ): e.asset_check_evaluation_data
+        for e in refused.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     assert checks <= set(reported)  # every check of the failed step, none left to Dagster
     reported = {key: found for key, found in reported.items() if key in checks}  # (the calendar's step ran)
-    succeeded = {dg.AssetCheckKey(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
-                 e.asset_check_evaluation_data for e in wrote.all_events
-                 if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    succeeded = {
+        dg.AssetCheckKey(
+            e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name
+        ): e.asset_check_evaluation_data
+        for e in wrote.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     for key, found in reported.items():
-        assert found.description == (f"not evaluated: its run failed ({reason}); the result on the rows the "
-                                     f"lake holds, of run {wrote.run_id}, stands"), key
+        assert found.description == (
+            f"not evaluated: its run failed ({reason}); the result on the rows the "
+            f"lake holds, of run {wrote.run_id}, stands"
+        ), key
         assert found.metadata["status"].value == found.description
         # The verdict of the run that wrote the rows, not of the blocked run (rows_match_pages failed there).
         assert (found.passed, found.severity) == (succeeded[key].passed, succeeded[key].severity), key
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
     assert {r.status for r in latest.values()} == {AssetCheckExecutionRecordStatus.SUCCEEDED}
     # Each table's partition of the failed run is observed with the reason.
-    observed = {(e.asset_key.to_user_string(), e.partition, e.asset_observation_data.asset_observation.metadata[
-        "status"].value) for e in refused.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-    assert observed == {(t, "2023", f"failed: {reason}")
-                        for t in ("source_documents", "constituents", "constituent_changes")}
+    observed = {
+        (
+            e.asset_key.to_user_string(),
+            e.partition,
+            e.asset_observation_data.asset_observation.metadata["status"].value,
+        )
+        for e in refused.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    }
+    assert observed == {
+        (t, "2023", f"failed: {reason}") for t in ("source_documents", "constituents", "constituent_changes")
+    }
 
 
 @pytest.mark.slow
@@ -296,7 +377,9 @@ def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
     reviews = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03", "2020-06", "2020-09", "2020-12"]
     with dg.instance_for_test() as fresh:
         for review in reviews:
-            assert materialize([index_levels], _resources(copy), fresh, (review, review), publish=True).success
+            assert materialize(
+                [index_levels], _resources(copy), fresh, (review, review), publish=True
+            ).success
     replay = Lake(copy).read("index_levels").sort("date")
     # The ranged run computed its reviews a chunk at a time, each chunk from the one before's last
     # row: the same rows, bit for bit, as one run per review from the stored row before it.
@@ -309,18 +392,36 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
     folder = tmp_path / "market"
     folder.mkdir()
     # Cut-off of the 2023-06 review: Wednesday after the second Friday of June = 2023-06-14.
-    pl.DataFrame({"date": ["2023-06-14", "2023-06-14", "2023-06-13", "2023-06-23", "2023-06-23", "2023-06-23"],
-                  "symbol": ["AAA", "BBB", "CCC", "AAA", "BBB", "CCC"],
-                  "close": [10.0, 20.0, 5.0, 11.0, 19.0, 5.5]}).write_csv(folder / "prices.csv")
-    pl.DataFrame({"date": ["2023-01-03"] * 3, "symbol": ["AAA", "BBB", "CCC"],
-                  "shares": [1000.0, 500.0, 2000.0], "free_float": [1.0, 0.5, 0.8]}).write_csv(folder / "shares.csv")
+    pl.DataFrame(
+        {
+            "date": ["2023-06-14", "2023-06-14", "2023-06-13", "2023-06-23", "2023-06-23", "2023-06-23"],
+            "symbol": ["AAA", "BBB", "CCC", "AAA", "BBB", "CCC"],
+            "close": [10.0, 20.0, 5.0, 11.0, 19.0, 5.5],
+        }
+    ).write_csv(folder / "prices.csv")
+    pl.DataFrame(
+        {
+            "date": ["2023-01-03"] * 3,
+            "symbol": ["AAA", "BBB", "CCC"],
+            "shares": [1000.0, 500.0, 2000.0],
+            "free_float": [1.0, 0.5, 0.8],
+        }
+    ).write_csv(folder / "shares.csv")
     # 2023-09 memberships are known before its cut-off: its weights wait, nothing fails.
-    pl.DataFrame({"review": ["2023-06"] * 4 + ["2023-09"] * 2,
-                  "index": ["RUSSELL_SMALL_CAP_COMPLETENESS", "RUSSELL_SMALL_CAP_COMPLETENESS",
-                            "RUSSELL_2000_GROWTH", "RUSSELL_2000_GROWTH"] + ["RUSSELL_SMALL_CAP_COMPLETENESS",
-                                                                            "RUSSELL_2000_GROWTH"],
-                  "symbol": ["AAA", "BBB", "BBB", "CCC", "AAA", "CCC"],
-                  "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0]}).write_csv(folder / "memberships.csv")
+    pl.DataFrame(
+        {
+            "review": ["2023-06"] * 4 + ["2023-09"] * 2,
+            "index": [
+                "RUSSELL_SMALL_CAP_COMPLETENESS",
+                "RUSSELL_SMALL_CAP_COMPLETENESS",
+                "RUSSELL_2000_GROWTH",
+                "RUSSELL_2000_GROWTH",
+            ]
+            + ["RUSSELL_SMALL_CAP_COMPLETENESS", "RUSSELL_2000_GROWTH"],
+            "symbol": ["AAA", "BBB", "BBB", "CCC", "AAA", "CCC"],
+            "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0],
+        }
+    ).write_csv(folder / "memberships.csv")
     resources = resources_for(tmp_lake, market_data=str(folder))
     with dg.instance_for_test() as instance:
         assert materialize(YEAR_ASSETS, resources, instance, ("2023", "2023"), publish=True).success
@@ -329,10 +430,14 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
     meta = {m.partition: m.metadata for m in result.asset_materializations_for_node("quarterly_weights")}
     # The pending review holds no rows: materialized with 0 rows and its reason.
     assert sorted(meta) == ["2023-06", "2023-09"] and meta["2023-09"]["partition_rows"].value == 0
-    assert meta["2023-09"]["status"].value.startswith("0 rows: pending: cut-off 2023-09-06 is after the last close")
+    assert meta["2023-09"]["status"].value.startswith(
+        "0 rows: pending: cut-off 2023-09-06 is after the last close"
+    )
     assert meta["2023-06"]["partition_rows"].value == 3
-    got = Lake(tmp_lake).query("SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
-                               "FROM quarterly_weights ORDER BY symbol")
+    got = Lake(tmp_lake).query(
+        "SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
+        "FROM quarterly_weights ORDER BY symbol"
+    )
     cap = {"AAA": 10.0 * 1000, "BBB": 20.0 * 500 * 0.5, "CCC": 5.0 * 2000 * 0.8}  # CCC carried back a day
     scc = cap["AAA"] + cap["BBB"]
     r2g = {"BBB": 0.6 * cap["BBB"], "CCC": cap["CCC"]}
@@ -348,8 +453,11 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
 
 @pytest.mark.slow
 def test_real_pdfs_through_the_documents_asset(tmp_path, real_pdf):
-    pdfs = {2016: ["ru3000_membershiplist_20160627.pdf"], 2022: ["ru3000_membershiplist_20220624_0.pdf"],
-            2023: ["ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"]}
+    pdfs = {
+        2016: ["ru3000_membershiplist_20160627.pdf"],
+        2022: ["ru3000_membershiplist_20220624_0.pdf"],
+        2023: ["ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"],
+    }
     for year, names in pdfs.items():
         (tmp_path / "raw" / str(year)).mkdir(parents=True)
         for name in names:
@@ -360,12 +468,17 @@ def test_real_pdfs_through_the_documents_asset(tmp_path, real_pdf):
     assert result.success, failure_lines(result)
     assert _failed_checks(result) == []
     lake = Lake(tmp_path)
-    members = lake.query("SELECT recon_year, count(*) AS n, min(as_of_date) AS d FROM constituents "
-                         "GROUP BY 1 ORDER BY 1")
+    members = lake.query(
+        "SELECT recon_year, count(*) AS n, min(as_of_date) AS d FROM constituents GROUP BY 1 ORDER BY 1"
+    )
     assert members.rows() == [(2016, 3005, date(2016, 6, 27)), (2022, 3010, date(2022, 6, 24))]
-    changes = lake.query("SELECT change, stage, index_name, count(*) AS n FROM constituent_changes "
-                         "GROUP BY ALL ORDER BY 1")
-    assert changes.rows() == [("addition", "final", "Russell 3000", 281), ("deletion", "final", "Russell 3000", 173)]
+    changes = lake.query(
+        "SELECT change, stage, index_name, count(*) AS n FROM constituent_changes GROUP BY ALL ORDER BY 1"
+    )
+    assert changes.rows() == [
+        ("addition", "final", "Russell 3000", 281),
+        ("deletion", "final", "Russell 3000", 173),
+    ]
 
 
 @pytest.mark.slow
@@ -377,26 +490,34 @@ def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
     with dg.instance_for_test() as instance:
         result = materialize(YEAR_ASSETS, _resources(tmp_lake), instance, ("2021", "2021"), publish=True)
     assert result.success, failure_lines(result)
-    failed = [e.asset_check_evaluation_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+    failed = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
     assert [f.check_name for f in failed] == ["published_schedules_parse"]
     message = failed[0].metadata["errors"].value
     assert "announcement.txt" in message and "line" in message
     calendar = Lake(tmp_lake).read("recon_calendar", "recon_year", [2021])
     assert set(calendar["source"]) == {"projected"}
-    assert calendar.filter((pl.col("review") == "2021-06") & (pl.col("event") == "recon_close"))["date"][0] == date(
-        2021, 6, 25)
+    assert calendar.filter((pl.col("review") == "2021-06") & (pl.col("event") == "recon_close"))["date"][
+        0
+    ] == date(2021, 6, 25)
 
 
 @pytest.mark.slow
 def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
     folder = tmp_path / "market"
     folder.mkdir()
-    pl.DataFrame({"date": ["2023-06-14"], "symbol": ["AAA"], "close": [10.0]}).write_csv(folder / "prices.csv")
-    pl.DataFrame({"date": ["2023-01-03"], "symbol": ["AAA"], "shares": [1000.0],
-                  "free_float": [1.5]}).write_csv(folder / "shares.csv")
+    pl.DataFrame({"date": ["2023-06-14"], "symbol": ["AAA"], "close": [10.0]}).write_csv(
+        folder / "prices.csv"
+    )
+    pl.DataFrame(
+        {"date": ["2023-01-03"], "symbol": ["AAA"], "shares": [1000.0], "free_float": [1.5]}
+    ).write_csv(folder / "shares.csv")
     pl.DataFrame({"review": ["2023-06"], "index": ["RUSSELL_2000_GROWTH"], "symbol": ["AAA"]}).write_csv(
-        folder / "memberships.csv")
+        folder / "memberships.csv"
+    )
     resources = resources_for(tmp_lake, market_data=str(folder))
     with dg.instance_for_test() as instance:
         result = materialize([market_data], resources, instance)
@@ -427,7 +548,11 @@ def _table_hashes(root) -> dict[str, tuple[str, str | None]]:
         if table.startswith("market_") and column is not None:  # streamed in batches (lake/market.py)
             out[table] = (canonical, None)
             continue
-        parts = [rows] if column is None else [rows.filter(pl.col(column) == k) for k in sorted(rows[column].unique())]
+        parts = (
+            [rows]
+            if column is None
+            else [rows.filter(pl.col(column) == k) for k in sorted(rows[column].unique())]
+        )
         out[table] = (canonical, digest(pl.concat(parts)) if parts else "")
     return out
 
@@ -441,8 +566,11 @@ def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path):
     hashes = []
     for name in ("first", "second"):
         shutil.copytree(RAW, tmp_path / name / "raw")
-        env = {"RUSSELL_DATA_LAKE": str(tmp_path / name), "RUSSELL_MARKET_DATA": str(market),
-               "DAGSTER_HOME": str(tmp_path / f"{name}_home")}
+        env = {
+            "RUSSELL_DATA_LAKE": str(tmp_path / name),
+            "RUSSELL_MARKET_DATA": str(market),
+            "DAGSTER_HOME": str(tmp_path / f"{name}_home"),
+        }
         done = cli("build", env=env, text=True)
         assert done.returncode == 0, done.stderr[-3000:]
         hashes.append(_table_hashes(tmp_path / name))

@@ -15,13 +15,35 @@ from russell_pipeline_tests.helpers import RAW
 
 
 def test_settings_read_every_variable_once():
-    env = {"RUSSELL_DATA_LAKE": "s3://bucket/lake", "RUSSELL_MARKET_DATA": "/data/market",
-           "RUSSELL_MIRROR": "http://127.0.0.1:9/", "RUSSELL_LAKE_CACHE": "/tmp/cache", "RUSSELL_LOCK_TIMEOUT": "5",
-           "RUSSELL_LAKE_RETENTION_HOURS": "2", "RUSSELL_MAX_PAGES": "9"}
+    env = {
+        "RUSSELL_DATA_LAKE": "s3://bucket/lake",
+        "RUSSELL_MARKET_DATA": "/data/market",
+        "RUSSELL_MIRROR": "http://127.0.0.1:9/",
+        "RUSSELL_LAKE_CACHE": "/tmp/cache",
+        "RUSSELL_LOCK_TIMEOUT": "5",
+        "RUSSELL_LAKE_RETENTION_HOURS": "2",
+        "RUSSELL_MAX_PAGES": "9",
+    }
     s = Settings.from_env(env)
-    assert (s.data_lake, s.data_lake_named, s.market_data, s.mirror, s.lake_cache, s.lock_timeout,
-            s.retention_hours, s.limits) == ("s3://bucket/lake", True, "/data/market", "http://127.0.0.1:9/",
-                                             Path("/tmp/cache"), 5.0, 2, Limits(pages=9))
+    assert (
+        s.data_lake,
+        s.data_lake_named,
+        s.market_data,
+        s.mirror,
+        s.lake_cache,
+        s.lock_timeout,
+        s.retention_hours,
+        s.limits,
+    ) == (
+        "s3://bucket/lake",
+        True,
+        "/data/market",
+        "http://127.0.0.1:9/",
+        Path("/tmp/cache"),
+        5.0,
+        2,
+        Limits(pages=9),
+    )
     assert Settings.from_env({}) == Settings()
     lake = Lake.from_settings(s)
     assert (lake.location, lake.lock_timeout, lake.retention_hours) == ("s3://bucket/lake", 5.0, 2)
@@ -35,14 +57,20 @@ def test_settings_read_every_variable_once():
 
 def test_no_module_but_settings_reads_a_russell_variable():
     package = Path(__file__).resolve().parents[1] / "russell_pipeline"
-    readers = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
-                     if "os.environ" in p.read_text() and p.name != "settings.py"
-                     and "RUSSELL_" in "".join(line for line in p.read_text().splitlines() if "environ" in line))
+    readers = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*.py")
+        if "os.environ" in p.read_text()
+        and p.name != "settings.py"
+        and "RUSSELL_" in "".join(line for line in p.read_text().splitlines() if "environ" in line)
+    )
     assert readers == []
 
 
 @pytest.mark.slow
-def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(tmp_path, small_market, monkeypatch):
+def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(
+    tmp_path, small_market, monkeypatch
+):
     given, elsewhere = tmp_path / "given", tmp_path / "elsewhere"
     shutil.copytree(RAW, given / "raw")
     elsewhere.mkdir()
@@ -52,7 +80,12 @@ def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(tmp
 
     settings = Settings(market_data=str(small_market)).with_lake(given)
     assert build(settings) == 0
-    assert {"source_documents", "recon_calendar", "market_prices", "quarterly_weights", "index_levels"} <= set(
-        Lake(given).table_names())
+    assert {
+        "source_documents",
+        "recon_calendar",
+        "market_prices",
+        "quarterly_weights",
+        "index_levels",
+    } <= set(Lake(given).table_names())
     assert Lake(given).read("index_levels").height > 0
     assert sorted(p.name for p in elsewhere.iterdir()) == []

@@ -37,8 +37,13 @@ pytestmark = pytest.mark.slow
 MARKET_END = date(2020, 3, 31)
 BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
 YEAR_ASSETS = ("source_documents", "constituents", "constituent_changes", "recon_calendar")
-MEMBERSHIP = ("membership_history", "membership_in_force", "membership_reconciliation",
-              "membership_reconciliation_summary", "list_revisions")
+MEMBERSHIP = (
+    "membership_history",
+    "membership_in_force",
+    "membership_reconciliation",
+    "membership_reconciliation_summary",
+    "list_revisions",
+)
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
 
 
@@ -50,10 +55,20 @@ def server(tmp_path_factory) -> Server:
     root = tmp_path_factory.mktemp("ui")
     shutil.copytree(RAW, root / "lake" / "raw")
     write_market_data(synthetic_market_data(MARKET_END, n_stocks=120), root / "market")
-    env = {**os.environ, "RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
-           "DAGSTER_HOME": str(root / "dagster_home")}
-    build = subprocess.Popen([sys.executable, "-m", "russell_pipeline.cli", "build"], env=env, cwd=root,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "RUSSELL_DATA_LAKE": str(root / "lake"),
+        "RUSSELL_MARKET_DATA": str(root / "market"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
+    build = subprocess.Popen(
+        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # The build's first line comes once it has created the instance's storage: from then on the
     # server can start next to it (it only reads), which hides most of its start-up time.
     first_line = build.stdout.readline()
@@ -62,9 +77,23 @@ def server(tmp_path_factory) -> Server:
     with server.log.open("wb") as log:
         # Its own process group, so the code server it spawns is ended with it.
         process = subprocess.Popen(
-            [sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(port),
-             "-w", str(REPO / "workspace.yaml")],
-            env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "dagster_webserver",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                str(REPO / "workspace.yaml"),
+            ],
+            env=env,
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         out, err = build.communicate(timeout=600)
         assert build.returncode == 0, f"{first_line}{out}{err[-3000:]}"
@@ -85,11 +114,18 @@ def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
     (tmp_path / "lake").mkdir()
-    process = subprocess.Popen(["make", "--no-print-directory", "ui", "HOST=127.0.0.1", f"PORT={port}"], cwd=REPO,
-                               env=env, stdout=(tmp_path / "log").open("w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "ui", "HOST=127.0.0.1", f"PORT={port}"],
+        cwd=REPO,
+        env=env,
+        stdout=(tmp_path / "log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        wait_until_loaded(Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process)
+        wait_until_loaded(
+            Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process
+        )
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
             assert json.load(response)["dagster_version"] == "1.13.27"
     finally:
@@ -98,46 +134,80 @@ def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
 
 
 def test_asset_graph_edges_and_partition_mappings(server):
-    nodes = server.graphql("{ assetNodes { assetKey { path } groupName dependencies { asset { assetKey { path } } "
-                           "partitionMapping { className description } } } }")["assetNodes"]
-    edges = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]) for n in nodes for d in n["dependencies"]}
+    nodes = server.graphql(
+        "{ assetNodes { assetKey { path } groupName dependencies { asset { assetKey { path } } "
+        "partitionMapping { className description } } } }"
+    )["assetNodes"]
+    edges = {
+        (d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0])
+        for n in nodes
+        for d in n["dependencies"]
+    }
     assert edges == {
         ("published_documents", "raw_documents"),
-        ("raw_documents", "source_documents"), ("raw_documents", "recon_calendar"),
-        ("source_documents", "constituents"), ("source_documents", "constituent_changes"),
-        ("constituents", "market_data"), ("constituent_changes", "market_data"),
-        ("market_data", "quarterly_weights"), ("recon_calendar", "quarterly_weights"),
-        ("market_data", "index_levels"), ("quarterly_weights", "index_levels"),
+        ("raw_documents", "source_documents"),
+        ("raw_documents", "recon_calendar"),
+        ("source_documents", "constituents"),
+        ("source_documents", "constituent_changes"),
+        ("constituents", "market_data"),
+        ("constituent_changes", "market_data"),
+        ("market_data", "quarterly_weights"),
+        ("recon_calendar", "quarterly_weights"),
+        ("market_data", "index_levels"),
+        ("quarterly_weights", "index_levels"),
         ("index_levels", "index_levels"),
-        ("market_data", "pro_forma_weights"), ("recon_calendar", "pro_forma_weights"),
+        ("market_data", "pro_forma_weights"),
+        ("recon_calendar", "pro_forma_weights"),
         ("quarterly_weights", "pro_forma_weights"),
-        *((upstream, table) for table in MEMBERSHIP
-          for upstream in ("source_documents", "constituents", "constituent_changes", "recon_calendar")),
-        *((upstream, table) for table in RESEARCH
-          for upstream in ("constituent_changes", "recon_calendar", "market_data", "index_levels")),
+        *(
+            (upstream, table)
+            for table in MEMBERSHIP
+            for upstream in ("source_documents", "constituents", "constituent_changes", "recon_calendar")
+        ),
+        *(
+            (upstream, table)
+            for table in RESEARCH
+            for upstream in ("constituent_changes", "recon_calendar", "market_data", "index_levels")
+        ),
     }
     assert {n["assetKey"]["path"][0]: n["groupName"] for n in nodes} == {
-        "published_documents": "documents", "raw_documents": "documents", "source_documents": "documents",
-        "constituents": "documents", "constituent_changes": "documents", "recon_calendar": "calendar",
-        "market_data": "market", "quarterly_weights": "index", "index_levels": "index", "pro_forma_weights": "index",
-        **dict.fromkeys(MEMBERSHIP, "membership"), **dict.fromkeys(RESEARCH, "research"),
+        "published_documents": "documents",
+        "raw_documents": "documents",
+        "source_documents": "documents",
+        "constituents": "documents",
+        "constituent_changes": "documents",
+        "recon_calendar": "calendar",
+        "market_data": "market",
+        "quarterly_weights": "index",
+        "index_levels": "index",
+        "pro_forma_weights": "index",
+        **dict.fromkeys(MEMBERSHIP, "membership"),
+        **dict.fromkeys(RESEARCH, "research"),
     }
-    mappings = {(d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
-                for n in nodes for d in n["dependencies"] if n["assetKey"]["path"][0] in ("quarterly_weights",
-                                                                                          "index_levels")}
+    mappings = {
+        (d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
+        for n in nodes
+        for d in n["dependencies"]
+        if n["assetKey"]["path"][0] in ("quarterly_weights", "index_levels")
+    }
     overlap = "Maps a downstream partition to any upstream partition with an overlapping time window."
     assert mappings == {
-        ("recon_calendar", "quarterly_weights"): {"className": "TimeWindowPartitionMapping", "description": overlap},
+        ("recon_calendar", "quarterly_weights"): {
+            "className": "TimeWindowPartitionMapping",
+            "description": overlap,
+        },
         ("market_data", "quarterly_weights"): None,
         ("market_data", "index_levels"): None,
         ("index_levels", "index_levels"): {
             "className": "TimeWindowPartitionMapping",
             "description": f"{overlap} The start and end of the upstream time window is offsetted by -1 and -1 "
-                           "partitions respectively."},
+            "partitions respectively.",
+        },
         ("quarterly_weights", "index_levels"): {
             "className": "TimeWindowPartitionMapping",
             "description": f"{overlap} The start and end of the upstream time window is offsetted by 0 and 1 "
-                           "partitions respectively."},
+            "partitions respectively.",
+        },
     }
 
 
@@ -146,43 +216,66 @@ def _expected_keys() -> tuple[list[str], list[str]]:
     after the one whose quarter has begun (UTC): the upcoming review."""
     now = datetime.now(UTC)
     years = [str(y) for y in range(1989, now.year + 5)]
-    current = [f"{y}-{m:02d}" for y in range(1989, now.year + 1) for m in (3, 6, 9, 12) if (y, m) <= (now.year, now.month)]
+    current = [
+        f"{y}-{m:02d}"
+        for y in range(1989, now.year + 1)
+        for m in (3, 6, 9, 12)
+        if (y, m) <= (now.year, now.month)
+    ]
     year, month = int(current[-1][:4]), int(current[-1][5:])
     return years, [*current, f"{year + 1}-03" if month == 12 else f"{year}-{month + 3:02d}"]
 
 
 def test_partitions_and_how_many_are_materialized(server):
     years, reviews = _expected_keys()
-    fields = ("partitionKeys partitionStats { numMaterialized numPartitions numFailed numMaterializing } "
-              "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }")
-    stats = {name: server.asset(name, fields) for name in
-             ("raw_documents", *YEAR_ASSETS, "quarterly_weights", "index_levels")}
+    fields = (
+        "partitionKeys partitionStats { numMaterialized numPartitions numFailed numMaterializing } "
+        "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }"
+    )
+    stats = {
+        name: server.asset(name, fields)
+        for name in ("raw_documents", *YEAR_ASSETS, "quarterly_weights", "index_levels")
+    }
     # Every year was built, and every one is materialized, those without rows too (with 0 rows and why).
     for name in YEAR_ASSETS:
         assert stats[name]["partitionKeys"] == years
-        assert stats[name]["partitionStats"] == {"numMaterialized": len(years), "numPartitions": len(years),
-                                                 "numFailed": 0, "numMaterializing": 0}
+        assert stats[name]["partitionStats"] == {
+            "numMaterialized": len(years),
+            "numPartitions": len(years),
+            "numFailed": 0,
+            "numMaterializing": 0,
+        }
         assert stats[name]["assetPartitionStatuses"]["ranges"] == [
-            {"startKey": years[0], "endKey": years[-1], "status": "MATERIALIZED"}], name
+            {"startKey": years[0], "endKey": years[-1], "status": "MATERIALIZED"}
+        ], name
     # raw_documents is the files themselves: observed by the sensor, never materialized.
     assert stats["raw_documents"]["partitionStats"]["numMaterialized"] == 0
     for name in ("quarterly_weights", "index_levels"):
         assert stats[name]["partitionKeys"] == reviews
-        assert stats[name]["partitionStats"] == {"numMaterialized": 5, "numPartitions": len(reviews),
-                                                 "numFailed": 0, "numMaterializing": 0}
+        assert stats[name]["partitionStats"] == {
+            "numMaterialized": 5,
+            "numPartitions": len(reviews),
+            "numFailed": 0,
+            "numMaterializing": 0,
+        }
         assert stats[name]["assetPartitionStatuses"]["ranges"] == [
-            {"startKey": "2019-03", "endKey": "2020-03", "status": "MATERIALIZED"}]
+            {"startKey": "2019-03", "endKey": "2020-03", "status": "MATERIALIZED"}
+        ]
 
 
 def _metadata(entries: list[dict]) -> dict:
-    return {e["label"]: next((e[k] for k in ("intValue", "floatValue", "text", "mdStr") if k in e), None)
-            for e in entries}
+    return {
+        e["label"]: next((e[k] for k in ("intValue", "floatValue", "text", "mdStr") if k in e), None)
+        for e in entries
+    }
 
 
-MATERIALIZATIONS = ("assetMaterializations(partitions: [{keys}]) {{ partition runId metadataEntries {{ label "
-                    "... on IntMetadataEntry {{ intValue }} ... on FloatMetadataEntry {{ floatValue }} "
-                    "... on TextMetadataEntry {{ text }} "
-                    "... on MarkdownMetadataEntry {{ mdStr }} }} }}")
+MATERIALIZATIONS = (
+    "assetMaterializations(partitions: [{keys}]) {{ partition runId metadataEntries {{ label "
+    "... on IntMetadataEntry {{ intValue }} ... on FloatMetadataEntry {{ floatValue }} "
+    "... on TextMetadataEntry {{ text }} "
+    "... on MarkdownMetadataEntry {{ mdStr }} }} }}"
+)
 
 
 OBSERVATIONS = MATERIALIZATIONS.replace("assetMaterializations", "assetObservations")
@@ -199,14 +292,21 @@ def _partition_metadata(server: Server, asset: str, keys: list[str]) -> dict[str
 
 def test_each_partition_shows_its_own_rows_and_dates(server):
     levels = server.lake.read("index_levels")
-    stored = {r["review"]: r for r in levels.group_by("review").agg(
-        pl.len().alias("rows"), pl.col("date").min().alias("first"), pl.col("date").max().alias("last")).to_dicts()}
+    stored = {
+        r["review"]: r
+        for r in levels.group_by("review")
+        .agg(pl.len().alias("rows"), pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
+        .to_dicts()
+    }
     shown = _partition_metadata(server, "index_levels", BUILT_REVIEWS)
     assert sorted(shown) == sorted(stored) == BUILT_REVIEWS
     for review, meta in shown.items():
-        assert (meta["partition"], meta["partition_rows"], meta["partition_first_date"],
-                meta["partition_last_date"]) == (
-            review, stored[review]["rows"], str(stored[review]["first"]), str(stored[review]["last"]))
+        assert (
+            meta["partition"],
+            meta["partition_rows"],
+            meta["partition_first_date"],
+            meta["partition_last_date"],
+        ) == (review, stored[review]["rows"], str(stored[review]["first"]), str(stored[review]["last"]))
         # Beside its own facts, the whole table as the run left it.
         assert (meta["dagster/row_count"], meta["table_partitions_with_rows"]) == (levels.height, 5)
     # One run wrote all five, yet each partition carries its own count (not the run's total).
@@ -214,16 +314,24 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
 
     changes = _partition_metadata(server, "constituent_changes", ["2016", "2020", "2023"])
     per_year = dict(server.lake.read("constituent_changes").group_by("recon_year").len().iter_rows())
-    assert {y: m["partition_rows"] for y, m in changes.items()} == {"2016": 0, "2020": per_year[2020],
-                                                                   "2023": per_year[2023]}
+    assert {y: m["partition_rows"] for y, m in changes.items()} == {
+        "2016": 0,
+        "2020": per_year[2020],
+        "2023": per_year[2023],
+    }
     assert per_year[2020] != per_year[2023]
     documents = _partition_metadata(server, "source_documents", ["2016", "2020"])
     # 2016 holds no document: materialized with 0 rows, and its metadata in the UI says why.
     assert (documents["2016"]["partition_rows"], documents["2016"]["status"]) == (
-        0, "0 rows: no documents under raw/2016/")
+        0,
+        "0 rows: no documents under raw/2016/",
+    )
     assert "status" not in documents["2020"]
     [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
-    assert documents["2020"]["partition_documents"] == f"- {path}: read, 256 rows (deletions, Russell Microcap, final, no date: the folder's year)"
+    assert (
+        documents["2020"]["partition_documents"]
+        == f"- {path}: read, 256 rows (deletions, Russell Microcap, final, no date: the folder's year)"
+    )
 
 
 def test_each_pro_forma_partition_shows_its_trade_facts(server):
@@ -235,34 +343,71 @@ def test_each_pro_forma_partition_shows_its_trade_facts(server):
     for review, meta in shown.items():
         rows = stored.filter(pl.col("review") == review)
         head, sums = rows.row(0, named=True), totals(rows)
-        assert (meta["partition"], meta["partition_rows"], meta["partition_as_of_date"], meta["partition_prices"],
-                meta["partition_names_in"], meta["partition_names_out"]) == (
-            review, rows.height, str(head["effective_date"]), f"cut-off closes of {head['cutoff_date']}",
-            sums.names_in, sums.names_out)
+        assert (
+            meta["partition"],
+            meta["partition_rows"],
+            meta["partition_as_of_date"],
+            meta["partition_prices"],
+            meta["partition_names_in"],
+            meta["partition_names_out"],
+        ) == (
+            review,
+            rows.height,
+            str(head["effective_date"]),
+            f"cut-off closes of {head['cutoff_date']}",
+            sums.names_in,
+            sums.names_out,
+        )
         assert meta["partition_one_way_turnover"] == pytest.approx(sums.turnover, rel=1e-12)
         assert meta["partition_previous_review"] == (head["previous_review"] or "none (the base review)")
     # The base review is bought from nothing; each later one trades from the review before it.
     assert (shown["2019-03"]["partition_names_in"], shown["2019-03"]["partition_names_out"]) == (
-        stored.filter(pl.col("review") == "2019-03").height, 0)
+        stored.filter(pl.col("review") == "2019-03").height,
+        0,
+    )
     assert shown["2020-03"]["partition_previous_review"] == "2019-12"
 
 
 def test_every_column_of_every_table_asset_is_described(server):
-    nodes = server.graphql("{ assetNodes { assetKey { path } metadataEntries { label "
-                           "... on TableSchemaMetadataEntry { schema { columns { name description } } } } } }")
-    schemas = {n["assetKey"]["path"][0]: e["schema"]["columns"] for n in nodes["assetNodes"]
-               for e in n["metadataEntries"] if e["label"] == "dagster/column_schema"}
-    assert set(schemas) == {*YEAR_ASSETS, "quarterly_weights", "index_levels", "pro_forma_weights", *MEMBERSHIP,
-                            *RESEARCH}
-    assert [f"{a}.{c['name']}" for a, columns in schemas.items() for c in columns
-            if not (c["description"] or "").strip()] == []
+    nodes = server.graphql(
+        "{ assetNodes { assetKey { path } metadataEntries { label "
+        "... on TableSchemaMetadataEntry { schema { columns { name description } } } } } }"
+    )
+    schemas = {
+        n["assetKey"]["path"][0]: e["schema"]["columns"]
+        for n in nodes["assetNodes"]
+        for e in n["metadataEntries"]
+        if e["label"] == "dagster/column_schema"
+    }
+    assert set(schemas) == {
+        *YEAR_ASSETS,
+        "quarterly_weights",
+        "index_levels",
+        "pro_forma_weights",
+        *MEMBERSHIP,
+        *RESEARCH,
+    }
+    assert [
+        f"{a}.{c['name']}"
+        for a, columns in schemas.items()
+        for c in columns
+        if not (c["description"] or "").strip()
+    ] == []
 
 
 def test_checks_with_their_blocking_flag_and_latest_result(server):
-    nodes = server.graphql("{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { "
-                           "name blocking executionForLatestMaterialization { status } } } } } }")["assetNodes"]
-    checks = {(n["assetKey"]["path"][0], c["name"]): (c["blocking"], c["executionForLatestMaterialization"]["status"])
-              for n in nodes for c in n["assetChecksOrError"]["checks"]}
+    nodes = server.graphql(
+        "{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { "
+        "name blocking executionForLatestMaterialization { status } } } } } }"
+    )["assetNodes"]
+    checks = {
+        (n["assetKey"]["path"][0], c["name"]): (
+            c["blocking"],
+            c["executionForLatestMaterialization"]["status"],
+        )
+        for n in nodes
+        for c in n["assetChecksOrError"]["checks"]
+    }
     ok = "SUCCEEDED"
     assert checks == {
         ("source_documents", "rows_match_pages"): (True, ok),
@@ -308,28 +453,63 @@ def test_schedules_sensors_and_the_builds_runs(server):
         "schedules { name cronSchedule executionTimezone pipelineName scheduleState { status } } "
         "sensors { name minIntervalSeconds targets { pipelineName } sensorState { status } } "
         "jobs { name } } } "
-        "runsOrError { ... on Runs { results { jobName status tags { key value } } } } }")
-    schedules = {s["name"]: (s["cronSchedule"], s["executionTimezone"], s["pipelineName"], s["scheduleState"]["status"])
-                 for s in repo["repositoryOrError"]["schedules"]}
-    assert schedules == {"nightly_market": ("30 18 * * 1-5", "America/New_York", "market_job", "RUNNING"),
-                         "freshness": ("0 20 * * 1-5", "America/New_York", "freshness_job", "RUNNING")}
-    sensors = {s["name"]: (s["minIntervalSeconds"], [t["pipelineName"] for t in s["targets"]],
-                           s["sensorState"]["status"]) for s in repo["repositoryOrError"]["sensors"]}
-    assert sensors == {"new_documents": (60, ["recon_year_job"], "RUNNING"),
-                       "stale_reviews": (60, ["reviews_job"], "RUNNING"),
-                       "stale_membership": (60, ["membership_job"], "RUNNING"),
-                       "publish_warehouse": (30, [], "RUNNING")}  # publishes the views after runs outside build
+        "runsOrError { ... on Runs { results { jobName status tags { key value } } } } }"
+    )
+    schedules = {
+        s["name"]: (
+            s["cronSchedule"],
+            s["executionTimezone"],
+            s["pipelineName"],
+            s["scheduleState"]["status"],
+        )
+        for s in repo["repositoryOrError"]["schedules"]
+    }
+    assert schedules == {
+        "nightly_market": ("30 18 * * 1-5", "America/New_York", "market_job", "RUNNING"),
+        "freshness": ("0 20 * * 1-5", "America/New_York", "freshness_job", "RUNNING"),
+    }
+    sensors = {
+        s["name"]: (
+            s["minIntervalSeconds"],
+            [t["pipelineName"] for t in s["targets"]],
+            s["sensorState"]["status"],
+        )
+        for s in repo["repositoryOrError"]["sensors"]
+    }
+    assert sensors == {
+        "new_documents": (60, ["recon_year_job"], "RUNNING"),
+        "stale_reviews": (60, ["reviews_job"], "RUNNING"),
+        "stale_membership": (60, ["membership_job"], "RUNNING"),
+        "publish_warehouse": (30, [], "RUNNING"),
+    }  # publishes the views after runs outside build
     assert {j["name"] for j in repo["repositoryOrError"]["jobs"]} - {"__ASSET_JOB"} == {
-        "recon_year_job", "market_job", "reviews_job", "index_job", "freshness_job", "membership_job", "research_job"}
+        "recon_year_job",
+        "market_job",
+        "reviews_job",
+        "index_job",
+        "freshness_job",
+        "membership_job",
+        "research_job",
+    }
     # The build's runs, newest first, with the ranges they covered.
-    runs = [(r["jobName"], r["status"], {t["key"]: t["value"] for t in r["tags"]}.get(
-        "dagster/asset_partition_range_start")) for r in repo["runsOrError"]["results"]]
+    runs = [
+        (
+            r["jobName"],
+            r["status"],
+            {t["key"]: t["value"] for t in r["tags"]}.get("dagster/asset_partition_range_start"),
+        )
+        for r in repo["runsOrError"]["results"]
+    ]
     years, _ = _expected_keys()
-    assert runs == [("research_job", "SUCCESS", years[0]),
-                    ("membership_job", "SUCCESS", None), ("reviews_job", "SUCCESS", "2019-03"),
-                    ("reviews_job", "SUCCESS", "2019-03"), ("reviews_job", "SUCCESS", "2019-03"),
-                    ("market_job", "SUCCESS", None),
-                    ("recon_year_job", "SUCCESS", years[0])]
+    assert runs == [
+        ("research_job", "SUCCESS", years[0]),
+        ("membership_job", "SUCCESS", None),
+        ("reviews_job", "SUCCESS", "2019-03"),
+        ("reviews_job", "SUCCESS", "2019-03"),
+        ("reviews_job", "SUCCESS", "2019-03"),
+        ("market_job", "SUCCESS", None),
+        ("recon_year_job", "SUCCESS", years[0]),
+    ]
 
 
 # --- Chromium ------------------------------------------------------------------------------------
@@ -346,12 +526,26 @@ def page(browser, server):
     context.close()
 
 
-ASSETS = ("published_documents", "raw_documents", "source_documents", "constituents", "constituent_changes",
-          "recon_calendar", "market_data", "quarterly_weights", "index_levels", "pro_forma_weights", *MEMBERSHIP, *RESEARCH)
+ASSETS = (
+    "published_documents",
+    "raw_documents",
+    "source_documents",
+    "constituents",
+    "constituent_changes",
+    "recon_calendar",
+    "market_data",
+    "quarterly_weights",
+    "index_levels",
+    "pro_forma_weights",
+    *MEMBERSHIP,
+    *RESEARCH,
+)
 
 
 def _latest_levels_run(server: Server) -> str:
-    return server.asset("index_levels", "assetMaterializations(limit: 1) { runId }")["assetMaterializations"][0]["runId"]
+    return server.asset("index_levels", "assetMaterializations(limit: 1) { runId }")["assetMaterializations"][
+        0
+    ]["runId"]
 
 
 def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tmp_path):
@@ -392,30 +586,43 @@ def test_asset_page_shows_the_latest_materialization(browser, server, page):
     latest = levels.sort("date").row(-1, named=True)
     page.goto(f"{server.url}/assets/index_levels")
     expect(page.get_by_text("Latest materialization", exact=True).locator("xpath=..")).to_contain_text(
-        latest["review"])
+        latest["review"]
+    )
     # The headline is the whole table's, though the latest materialization is one review's; the
     # metadata below names that review and labels its own facts as the partition's.
     expect(page.get_by_text("Row count", exact=True).locator("xpath=..")).to_have_text(
-        re.compile(rf"^Row count\s*{levels.height:,}$"))
-    for label, value in (("partition", latest["review"]), ("partition_last_date", latest["date"]),
-                         ("table_last_date", latest["date"]), ("table_partitions_with_rows", 5),
-                         ("table_partition_range", "2019-03..2020-03")):
+        re.compile(rf"^Row count\s*{levels.height:,}$")
+    )
+    for label, value in (
+        ("partition", latest["review"]),
+        ("partition_last_date", latest["date"]),
+        ("table_last_date", latest["date"]),
+        ("table_partitions_with_rows", 5),
+        ("table_partition_range", "2019-03..2020-03"),
+    ):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_contain_text(str(value))
 
     # A partition opened on its own shows its own row count and dates.
     page.goto(f"{server.url}/assets/index_levels?view=partitions&partition=2019-06")
     expect(page.get_by_text("Materialized (5)", exact=True)).to_be_visible()
     period = levels.filter(pl.col("review") == "2019-06")
-    for label, value in (("partition_rows", period.height), ("partition_first_date", period["date"].min()),
-                         ("partition_last_date", period["date"].max())):
+    for label, value in (
+        ("partition_rows", period.height),
+        ("partition_first_date", period["date"].min()),
+        ("partition_last_date", period["date"].max()),
+    ):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
-            re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$"))
+            re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$")
+        )
 
 
 def test_every_kind_shows_a_word_and_every_column_its_meaning(browser, server, page):
     from playwright.sync_api import expect
 
-    for name, kinds in (("raw_documents", ["PDFs"]), ("source_documents", ["PDFs", "DuckDB", "Parquet", "Polars"])):
+    for name, kinds in (
+        ("raw_documents", ["PDFs"]),
+        ("source_documents", ["PDFs", "DuckDB", "Parquet", "Polars"]),
+    ):
         page.goto(f"{server.url}/assets/{name}")
         section = page.get_by_text("Kinds", exact=True).locator("xpath=..")
         tags = section.locator("[class*='opTagsContainer']")
@@ -425,7 +632,8 @@ def test_every_kind_shows_a_word_and_every_column_its_meaning(browser, server, p
     column = page.locator("tr", has=page.get_by_text("doc_type", exact=True))
     expect(column).to_contain_text("membership_list")
     expect(page.locator("tr", has=page.get_by_text("sha256", exact=True))).to_contain_text(
-        "every row traced to a document carries it")
+        "every row traced to a document carries it"
+    )
 
 
 def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
@@ -435,7 +643,9 @@ def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
     # years, market data, weights, levels, pro-forma, membership, reconstitution effect
     assert len(printed) == 7, server.build_output
     for run_id in printed:
-        found = server.graphql(f'{{ runOrError(runId: "{run_id}") {{ __typename ... on Run {{ status }} }} }}')
+        found = server.graphql(
+            f'{{ runOrError(runId: "{run_id}") {{ __typename ... on Run {{ status }} }} }}'
+        )
         assert found["runOrError"] == {"__typename": "Run", "status": "SUCCESS"}, run_id
     page.goto(f"{server.url}/runs/{printed[-1]}")
     expect(page.get_by_text("Success", exact=True).first).to_be_visible()
@@ -450,13 +660,17 @@ def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
     page.goto(f"{server.url}/assets/pro_forma_weights?view=partitions&partition=2020-03")
     # The feed's five reviews and 2020-06, the upcoming one, which carries 2020-03's members
     expect(page.get_by_text("Materialized (6)", exact=True)).to_be_visible()
-    for label, value in (("partition_rows", rows.height), ("partition_as_of_date", head["as_of_date"]),
-                         ("partition_members", "2020-03's own"),
-                         ("partition_prices", f"cut-off closes of {head['cutoff_date']}"),
-                         ("partition_previous_review", "2019-12"),
-                         ("partition_names_out", (rows["move"] == "out").sum())):
+    for label, value in (
+        ("partition_rows", rows.height),
+        ("partition_as_of_date", head["as_of_date"]),
+        ("partition_members", "2020-03's own"),
+        ("partition_prices", f"cut-off closes of {head['cutoff_date']}"),
+        ("partition_previous_review", "2019-12"),
+        ("partition_names_out", (rows["move"] == "out").sum()),
+    ):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
-            re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$"))
+            re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$")
+        )
     expect(page.locator("tr", has=page.get_by_text("partition_one_way_turnover", exact=True))).to_be_visible()
 
 
@@ -468,21 +682,39 @@ def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(brows
     from russell_pipeline.lib.calendar.sessions import sessions
 
     root = server.lake.root.parent
-    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
-           "DAGSTER_HOME": str(root / "dagster_home")}
-    deleted = server.lake.read("constituent_changes").filter(pl.col("recon_year") == 2020, pl.col("stage") == "final")
+    env = {
+        "RUSSELL_DATA_LAKE": str(server.lake.root),
+        "RUSSELL_MARKET_DATA": str(root / "market"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
+    deleted = server.lake.read("constituent_changes").filter(
+        pl.col("recon_year") == 2020, pl.col("stage") == "final"
+    )
     symbols, days = deleted["symbol"].head(5).to_list(), sessions(date(2020, 3, 2), date(2020, 8, 31))
     prices = tmp_path / "prices.csv"
-    pl.DataFrame({"Date": [d for d in days for _ in symbols], "Ticker": symbols * len(days),
-                  "Close": [10.0 + i % 7 for i in range(len(symbols) * len(days))]}).write_csv(prices)
+    pl.DataFrame(
+        {
+            "Date": [d for d in days for _ in symbols],
+            "Ticker": symbols * len(days),
+            "Close": [10.0 + i % 7 for i in range(len(symbols) * len(days))],
+        }
+    ).write_csv(prices)
     for args in (["import-prices", str(prices)], ["build"]):
-        done = subprocess.run([sys.executable, "-m", "russell_pipeline.cli", *args], env={**os.environ, **env},
-                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "russell_pipeline.cli", *args],
+            env={**os.environ, **env},
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     page.goto(f"{server.url}/assets/reconstitution_effect?view=partitions&partition=2020")
     row = page.locator("tr", has=page.get_by_text("partition_chart", exact=True))
     expect(row.get_by_role("link")).to_have_attribute(
-        "href", "/assets/reconstitution_effect?view=events&partition=2020")
+        "href", "/assets/reconstitution_effect?view=events&partition=2020"
+    )
     expect(row).not_to_contain_text("Show Markdown")
     page.goto(f"{server.url}/assets/reconstitution_effect?view=events&partition=2020")
     chart = page.get_by_role("img", name="reconstitution 2020")
@@ -495,11 +727,21 @@ def _build_with(server: Server, name: str, content: bytes) -> subprocess.Complet
     (taken away again after the build)."""
     root, bad = server.lake.root.parent, server.lake.root / "raw" / name
     bad.write_bytes(content)
-    env = {"RUSSELL_DATA_LAKE": str(server.lake.root), "RUSSELL_MARKET_DATA": str(root / "market"),
-           "DAGSTER_HOME": str(root / "dagster_home")}
+    env = {
+        "RUSSELL_DATA_LAKE": str(server.lake.root),
+        "RUSSELL_MARKET_DATA": str(root / "market"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
     try:
-        return subprocess.run([sys.executable, "-m", "russell_pipeline.cli", "build"], env={**os.environ, **env},
-                              cwd=root, capture_output=True, text=True, timeout=600, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "russell_pipeline.cli", "build"],
+            env={**os.environ, **env},
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     finally:
         bad.unlink()
 
@@ -509,24 +751,36 @@ def test_a_refused_document_says_where_on_its_failed_partition(browser, server, 
     year; the build's summary, the failed check and the failed partition's page name file and line."""
     from playwright.sync_api import expect
 
-    done = _build_with(server, "2023/zz-adds.txt", (
-        b"Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-        b"BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"))
-    where = ("raw/2023/zz-adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
-             "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")
+    done = _build_with(
+        server,
+        "2023/zz-adds.txt",
+        (
+            b"Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+            b"BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"
+        ),
+    )
+    where = (
+        "raw/2023/zz-adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
+        "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
+    )
     assert done.returncode == 1 and where in done.stdout + done.stderr, done.stdout + done.stderr
-    assert "zz-adds.txt,1,5,not_a_row,,," in done.stdout.splitlines()  # the entry that settles it, ready to paste
+    assert (
+        "zz-adds.txt,1,5,not_a_row,,," in done.stdout.splitlines()
+    )  # the entry that settles it, ready to paste
     # Through GraphQL: the partition's latest observation says why it failed.
-    data = server.graphql('{ assetOrError(assetKey: {path: ["source_documents"]}) { ... on Asset { '
-                          'assetObservations(partitions: ["2023"], limit: 1) { metadataEntries { label '
-                          '... on TextMetadataEntry { text } } } } } }')
+    data = server.graphql(
+        '{ assetOrError(assetKey: {path: ["source_documents"]}) { ... on Asset { '
+        'assetObservations(partitions: ["2023"], limit: 1) { metadataEntries { label '
+        "... on TextMetadataEntry { text } } } } } }"
+    )
     [observation] = data["assetOrError"]["assetObservations"]
     status = {e["label"]: e.get("text") for e in observation["metadataEntries"]}["status"]
     assert status == f"failed: {where}"
     # In the browser: the failed partition's page shows the reason beside the failure.
     page.goto(f"{server.url}/assets/source_documents?view=partitions&partition=2023")
     expect(page.get_by_text(re.compile(r"raw/2023/zz-adds\.txt: 1 line\(s\) hold data")).first).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
 
 
 def test_a_refused_document_leaves_the_checks_of_the_data_the_lake_holds(browser, server, page):
@@ -536,28 +790,40 @@ def test_a_refused_document_leaves_the_checks_of_the_data_the_lake_holds(browser
     "Execution failed", the red of data that failed)."""
     from playwright.sync_api import expect
 
-    done = _build_with(server, "2024/ru3000-additions.pdf",
-                       b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>")
+    done = _build_with(
+        server,
+        "2024/ru3000-additions.pdf",
+        b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>",
+    )
     reason = "raw/2024/ru3000-additions.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?)"
-    assert done.returncode == 1 and f"recon_year_job 2024: FAILED: documents: {reason}" in done.stderr, done.stderr
+    assert done.returncode == 1 and f"recon_year_job 2024: FAILED: documents: {reason}" in done.stderr, (
+        done.stderr
+    )
     failed_run = server.asset("source_documents", 'latestRunForPartition(partition: "2024") { id status }')[
-        "latestRunForPartition"]
+        "latestRunForPartition"
+    ]
     assert failed_run["status"] == "FAILURE"
     # Through GraphQL: the partition is failed, its observation says why ...
-    ranges = server.asset("source_documents", "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { "
-                          "startKey endKey status } } }")["assetPartitionStatuses"]["ranges"]
+    ranges = server.asset(
+        "source_documents",
+        "assetPartitionStatuses { ... on TimePartitionStatuses { ranges { startKey endKey status } } }",
+    )["assetPartitionStatuses"]["ranges"]
     assert {"startKey": "2024", "endKey": "2024", "status": "FAILED"} in ranges
     seen = server.asset("source_documents", OBSERVATIONS.format(keys='"2024"'))["assetObservations"]
     assert _metadata(seen[0]["metadataEntries"])["status"] == f"failed: {reason}"
     # ... and every check of the three tables keeps its verdict, not evaluated by the failed run.
     for asset in ("source_documents", "constituents", "constituent_changes"):
-        checks = server.asset(asset, "assetChecksOrError { ... on AssetChecks { checks { name "
-                              "executionForLatestMaterialization { status runId evaluation { description } } } } }")
+        checks = server.asset(
+            asset,
+            "assetChecksOrError { ... on AssetChecks { checks { name "
+            "executionForLatestMaterialization { status runId evaluation { description } } } } }",
+        )
         for check in checks["assetChecksOrError"]["checks"]:
             latest = check["executionForLatestMaterialization"]
             assert (latest["status"], latest["runId"]) == ("SUCCEEDED", failed_run["id"]), (asset, check)
-            assert latest["evaluation"]["description"].startswith(f"not evaluated: its run failed ({reason}); "
-                                                                  "the result on the rows the lake holds"), check
+            assert latest["evaluation"]["description"].startswith(
+                f"not evaluated: its run failed ({reason}); the result on the rows the lake holds"
+            ), check
     # In the browser: the checks read succeeded with the reason they were not evaluated, none failed ...
     page.goto(f"{server.url}/assets/source_documents?view=checks")
     expect(page.get_by_text("Checks (2)", exact=True)).to_be_visible()

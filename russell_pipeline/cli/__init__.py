@@ -16,37 +16,72 @@ from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.settings import Settings
 
 VERBS = {
-    "build": ("materialize every out-of-date partition of every asset (the main job)",
-              "russell-pipeline build\n  RUSSELL_DATA_LAKE=/data/lake russell-pipeline build --init"),
-    "parse": ("parse one document and print its rows (a list) or its calendar rows (a schedule)",
-              "russell-pipeline parse data_lake/raw/2024/additions.pdf --format json"),
-    "calendar": (("one reconstitution year's events (1989..2035), each with its rule or source (`basis`): "
-                  "projected by rule, published schedules applied"),
-                 "russell-pipeline calendar 1995\n  russell-pipeline calendar 2025 --format ics > recon-2025.ics"),
-    "report": ("the index chart and a summary table of annual returns, volatility and drawdown",
-               "russell-pipeline report --out report/"),
-    "query": ("one read-only SQL statement over the lake's tables",
-              'russell-pipeline query "SELECT * FROM index_levels ORDER BY date DESC LIMIT 5"'),
-    "fetch": ("download the published documents of reconstitution years into raw/<year>/",
-              "russell-pipeline fetch 2024\n  russell-pipeline fetch 2010..2026 --mirror http://cache.internal/"),
-    "members": ("the constituents in force on a date, with the documents behind them",
-                'russell-pipeline members 2023-01-03 --index "Russell 3000"'),
-    "verify": ("read every data file of the lake and compare it with the checksum its commit recorded",
-               "russell-pipeline verify"),
-    "pro-forma": ("a review's weights as the method sets them and the trade from the weights in force",
-                  "russell-pipeline pro-forma 2024-06 --format json"),
-    "import-prices": ("validate a price file (long, wide or yfinance CSV) and store it for reconstitution_effect",
-                      "russell-pipeline import-prices prices.csv"),
-    "event-study": ("median and mean price paths of a year's added and deleted symbols around its reconstitution",
-                    "russell-pipeline event-study 2025 --prices prices.csv --format json"),
-    "diff": ("names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
-             "russell-pipeline diff 2023 --index \"russell 2000\""),
+    "build": (
+        "materialize every out-of-date partition of every asset (the main job)",
+        "russell-pipeline build\n  RUSSELL_DATA_LAKE=/data/lake russell-pipeline build --init",
+    ),
+    "parse": (
+        "parse one document and print its rows (a list) or its calendar rows (a schedule)",
+        "russell-pipeline parse data_lake/raw/2024/additions.pdf --format json",
+    ),
+    "calendar": (
+        (
+            "one reconstitution year's events (1989..2035), each with its rule or source (`basis`): "
+            "projected by rule, published schedules applied"
+        ),
+        "russell-pipeline calendar 1995\n  russell-pipeline calendar 2025 --format ics > recon-2025.ics",
+    ),
+    "report": (
+        "the index chart and a summary table of annual returns, volatility and drawdown",
+        "russell-pipeline report --out report/",
+    ),
+    "query": (
+        "one read-only SQL statement over the lake's tables",
+        'russell-pipeline query "SELECT * FROM index_levels ORDER BY date DESC LIMIT 5"',
+    ),
+    "fetch": (
+        "download the published documents of reconstitution years into raw/<year>/",
+        "russell-pipeline fetch 2024\n  russell-pipeline fetch 2010..2026 --mirror http://cache.internal/",
+    ),
+    "members": (
+        "the constituents in force on a date, with the documents behind them",
+        'russell-pipeline members 2023-01-03 --index "Russell 3000"',
+    ),
+    "verify": (
+        "read every data file of the lake and compare it with the checksum its commit recorded",
+        "russell-pipeline verify",
+    ),
+    "pro-forma": (
+        "a review's weights as the method sets them and the trade from the weights in force",
+        "russell-pipeline pro-forma 2024-06 --format json",
+    ),
+    "import-prices": (
+        "validate a price file (long, wide or yfinance CSV) and store it for reconstitution_effect",
+        "russell-pipeline import-prices prices.csv",
+    ),
+    "event-study": (
+        "median and mean price paths of a year's added and deleted symbols around its reconstitution",
+        "russell-pipeline event-study 2025 --prices prices.csv --format json",
+    ),
+    "diff": (
+        "names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
+        'russell-pipeline diff 2023 --index "russell 2000"',
+    ),
 }
-HANDLERS = {"build": lake.cmd_build, "parse": documents.cmd_parse, "calendar": documents.cmd_calendar,
-            "report": index.cmd_report, "query": lake.cmd_query, "fetch": lake.cmd_fetch,
-            "members": membership.cmd_members, "diff": membership.cmd_diff, "verify": lake.cmd_verify,
-            "import-prices": research.cmd_import_prices, "event-study": research.cmd_event_study,
-            "pro-forma": index.cmd_pro_forma}
+HANDLERS = {
+    "build": lake.cmd_build,
+    "parse": documents.cmd_parse,
+    "calendar": documents.cmd_calendar,
+    "report": index.cmd_report,
+    "query": lake.cmd_query,
+    "fetch": lake.cmd_fetch,
+    "members": membership.cmd_members,
+    "diff": membership.cmd_diff,
+    "verify": lake.cmd_verify,
+    "import-prices": research.cmd_import_prices,
+    "event-study": research.cmd_event_study,
+    "pro-forma": index.cmd_pro_forma,
+}
 
 
 def _iso_date(text: str) -> date:
@@ -63,20 +98,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="russell-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="russell-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     def verb(name: str) -> argparse.ArgumentParser:
         text, example = VERBS[name]
-        return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".",
-                              epilog="example:\n  " + example, formatter_class=argparse.RawDescriptionHelpFormatter)
+        return sub.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog="example:\n  " + example,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     def output(p: argparse.ArgumentParser, formats: list[str], default: str) -> None:
-        p.add_argument("--format", choices=formats, default=default,
-                       help=f"output format (default {default}; parquet only into a file or pipe)")
+        p.add_argument(
+            "--format",
+            choices=formats,
+            default=default,
+            help=f"output format (default {default}; parquet only into a file or pipe)",
+        )
 
     p = verb("build")
-    p.add_argument("--init", action="store_true", help="create the lake folder named by RUSSELL_DATA_LAKE if missing")
+    p.add_argument(
+        "--init", action="store_true", help="create the lake folder named by RUSSELL_DATA_LAKE if missing"
+    )
     p.add_argument("--verbose", action="store_true", help="show Dagster's full log and stack traces")
     p = verb("parse")
     p.add_argument("file", help="a membership, additions or deletions list, or a schedule (PDF or text)")
@@ -85,31 +133,46 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=int, help="a reconstitution year, 1989..2035")
     output(p, ["csv", "json", "ics"], "csv")
     p = verb("report")
-    p.add_argument("--out", default="report", help="folder for index_levels.svg and the summary (default report/)")
+    p.add_argument(
+        "--out", default="report", help="folder for index_levels.svg and the summary (default report/)"
+    )
     p = verb("query")
-    p.add_argument("sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights")
+    p.add_argument(
+        "sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights"
+    )
     p.add_argument("--max-rows", type=int, default=50, help="rows shown in the table format (default 50)")
     output(p, ["table", "csv", "json", "parquet"], "table")
     p = verb("fetch")
     p.add_argument("years", help="a year (2024) or a range (2010..2026)")
-    p.add_argument("--mirror", default=None,
-                   help="read https://host/path from MIRROR/host/path (default: $RUSSELL_MIRROR, else the publishers)")
-    p.add_argument("--sources", default=None, help="a source registry CSV (default: the packaged sources.csv)")
+    p.add_argument(
+        "--mirror",
+        default=None,
+        help="read https://host/path from MIRROR/host/path (default: $RUSSELL_MIRROR, else the publishers)",
+    )
+    p.add_argument(
+        "--sources", default=None, help="a source registry CSV (default: the packaged sources.csv)"
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a download fails")
     p = verb("members")
     p.add_argument("date", type=_iso_date, help="the day, YYYY-MM-DD")
-    p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 3000" (default: all)')
+    p.add_argument(
+        "--index", default=None, help='one index, any letter case, e.g. "Russell 3000" (default: all)'
+    )
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("diff")
     p.add_argument("year", type=int, help="a reconstitution year")
-    p.add_argument("--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)')
+    p.add_argument(
+        "--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)'
+    )
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("pro-forma")
     p.add_argument("review", help="a review, YYYY-MM (March, June, September or December)")
     output(p, ["csv", "json", "parquet"], "csv")
     verb("verify")
     p = verb("import-prices")
-    p.add_argument("file", help="CSV: long (Date, Ticker, Close, ...), wide (Date, one column per ticker) or yfinance's")
+    p.add_argument(
+        "file", help="CSV: long (Date, Ticker, Close, ...), wide (Date, one column per ticker) or yfinance's"
+    )
     p = verb("event-study")
     p.add_argument("year", type=int, help="a reconstitution year with final lists in the lake")
     p.add_argument("--prices", required=True, help="a price file, as import-prices reads it")

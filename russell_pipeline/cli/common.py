@@ -30,7 +30,9 @@ def open_lake(settings: Settings) -> Lake:
 
 def emit(df: pl.DataFrame, fmt: str) -> None:
     if fmt == "parquet" and sys.stdout.isatty():
-        raise UsageError("--format parquet writes binary: redirect it to a file (... --format parquet > rows.parquet)")
+        raise UsageError(
+            "--format parquet writes binary: redirect it to a file (... --format parquet > rows.parquet)"
+        )
     if fmt == "parquet":
         buf = io.BytesIO()
         df.write_parquet(buf)
@@ -62,7 +64,10 @@ def not_built(lake: Lake, year: int, answered: bool) -> str | None:
 
     why = year_not_built(lake, year)
     if why and answered:
-        print(f"warning: {why}; this answer rests on the tables an earlier build of {year} left", file=sys.stderr)
+        print(
+            f"warning: {why}; this answer rests on the tables an earlier build of {year} left",
+            file=sys.stderr,
+        )
     return why
 
 

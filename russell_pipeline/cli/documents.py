@@ -15,8 +15,11 @@ from russell_pipeline.settings import Settings
 def _warn_contradictions(contradictions: pl.DataFrame) -> None:
     for c in contradictions.iter_rows(named=True):
         other = f"{c['other_line']} ({c['other_date'] or 'footnote'})"
-        print(f"warning: {c['path']}: {c['review']} {c['event']}: {c['line']} ({c['date']}) contradicts {other}; "
-              "dropped, the projection stands", file=sys.stderr)
+        print(
+            f"warning: {c['path']}: {c['review']} {c['event']}: {c['line']} ({c['date']}) contradicts {other}; "
+            "dropped, the projection stands",
+            file=sys.stderr,
+        )
 
 
 def cmd_parse(args, settings: Settings) -> int:
@@ -31,7 +34,10 @@ def cmd_parse(args, settings: Settings) -> int:
         schedule = read_schedule(doc, str(path))
         _warn_contradictions(schedule.contradictions)
         emit(schedule.rows, args.format)
-        print(f"{path}: schedule, {doc.index_name or '-'}, {schedule.rows.height} calendar rows", file=sys.stderr)
+        print(
+            f"{path}: schedule, {doc.index_name or '-'}, {schedule.rows.height} calendar rows",
+            file=sys.stderr,
+        )
         return 0
     # A data line the parser could not read is an error, as in the pipeline; each is followed by the
     # raw/<year>/corrections.csv entry that settles it, on a line of its own, ready to paste.
@@ -41,13 +47,22 @@ def cmd_parse(args, settings: Settings) -> int:
             print(ready_entry(path.name, page, line), file=sys.stderr)
         return 1
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
-    year = int(path.parent.name) if path.parent.name.isdigit() else (
-        doc.as_of_date.year if doc.as_of_date else None)
+    year = (
+        int(path.parent.name)
+        if path.parent.name.isdigit()
+        else (doc.as_of_date.year if doc.as_of_date else None)
+    )
     rows = doc.rows.with_columns(recon_year=pl.lit(year, pl.Int64)).select(["recon_year", *doc.rows.columns])
     emit(rows, args.format)
-    dated = f"dated {doc.as_of_date} ({doc.date_source})" if doc.as_of_date else f"no date ({doc.date_source or '-'})"
-    print(f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows, {dated}",
-          file=sys.stderr)
+    dated = (
+        f"dated {doc.as_of_date} ({doc.date_source})"
+        if doc.as_of_date
+        else f"no date ({doc.date_source or '-'})"
+    )
+    print(
+        f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows, {dated}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -57,8 +72,10 @@ def cmd_calendar(args, settings: Settings) -> int:
     from russell_pipeline.lib.calendar.rules import FIRST_YEAR, LAST_YEAR
 
     if not FIRST_YEAR <= args.year <= LAST_YEAR:
-        raise UsageError(f"calendar {args.year}: the reconstitution calendar covers {FIRST_YEAR}..{LAST_YEAR} "
-                         "(projected by rule, with the published schedules under raw/<year>/ applied)")
+        raise UsageError(
+            f"calendar {args.year}: the reconstitution calendar covers {FIRST_YEAR}..{LAST_YEAR} "
+            "(projected by rule, with the published schedules under raw/<year>/ applied)"
+        )
 
     found = year_calendar(open_lake(settings).raw, args.year, settings.limits)
     for err in found.errors:

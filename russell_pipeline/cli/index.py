@@ -18,7 +18,9 @@ def cmd_report(args, settings: Settings) -> int:
     lake = open_lake(settings)
     levels = lake.published("index_levels")
     if levels is None or not levels.height:
-        raise InputError(lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first")
+        raise InputError(
+            lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first"
+        )
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -29,15 +31,20 @@ def cmd_report(args, settings: Settings) -> int:
     note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
     chart_svg(levels, out / "index_levels.svg", note)
     summary = summary_table(levels)
-    labels = levels["price_source"] if "price_source" in levels.columns else pl.Series([None], dtype=pl.String)
-    summary.with_columns(price_source=pl.lit(", ".join(sorted(labels.drop_nulls().unique())) or None, pl.String)
-                         ).write_csv(out / "summary.csv")
+    labels = (
+        levels["price_source"] if "price_source" in levels.columns else pl.Series([None], dtype=pl.String)
+    )
+    summary.with_columns(
+        price_source=pl.lit(", ".join(sorted(labels.drop_nulls().unique())) or None, pl.String)
+    ).write_csv(out / "summary.csv")
     text = summary_text(summary, note)
     (out / "summary.txt").write_text(text)
     (out / "report.html").write_text(summary_html(summary, "index_levels.svg", note))
     print(text, end="")
-    print(f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.svg'}, {out / 'summary.csv'}, "
-          f"{out / 'summary.txt'}")
+    print(
+        f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.svg'}, {out / 'summary.csv'}, "
+        f"{out / 'summary.txt'}"
+    )
     say_synthetic(labels, "the index levels of this report")
     return 0
 
@@ -55,16 +62,21 @@ def cmd_pro_forma(args, settings: Settings) -> int:
     rows = weights.filter(pl.col("review") == args.review).sort("symbol")
     if not rows.height:
         held = sorted(weights["review"].unique().to_list())
-        raise UsageError(f"pro-forma {args.review}: no pro-forma weights for this review (reviews with them: "
-                         + (f"{held[0]}..{held[-1]}" if held else "none") + "; a review needs its members in the "
-                         "market data and the weights of the review before it)")
+        raise UsageError(
+            f"pro-forma {args.review}: no pro-forma weights for this review (reviews with them: "
+            + (f"{held[0]}..{held[-1]}" if held else "none")
+            + "; a review needs its members in the "
+            "market data and the weights of the review before it)"
+        )
     emit(rows.select(*TRADE_COLUMNS, COLUMN), args.format)
     head, summary = rows.row(0, named=True), totals(rows)
     print(summary.line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
     if head["members_carried"]:
-        print(f"members carried: the market data holds no members for {args.review} yet, so these are the members of "
-              f"{head['members_review']} (its latest review with members; {summary.names_out} without a close "
-              f"within the stale limit left out); when the data gives {args.review} its own, build uses them",
-              file=sys.stderr)
+        print(
+            f"members carried: the market data holds no members for {args.review} yet, so these are the members of "
+            f"{head['members_review']} (its latest review with members; {summary.names_out} without a close "
+            f"within the stale limit left out); when the data gives {args.review} its own, build uses them",
+            file=sys.stderr,
+        )
     say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
     return 0

@@ -21,8 +21,10 @@ def cmd_build(args, settings: Settings) -> int:
     lake = open_lake(settings)
     if lake.location is None and not lake.root.is_dir():
         if not (args.init or not settings.data_lake_named):
-            raise LakeError(f"{lake.root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
-                            "`russell-pipeline build --init` to start a new lake there")
+            raise LakeError(
+                f"{lake.root}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
+                "`russell-pipeline build --init` to start a new lake there"
+            )
         lake.root.mkdir(parents=True)
         print(f"created the lake folder {lake.root}")
     return build(settings, verbose=args.verbose)
@@ -42,8 +44,11 @@ def cmd_verify(args, settings: Settings) -> int:
     for line in lines:
         print(f"{line} by the next `russell-pipeline build`", file=sys.stderr)
     for table in unrecorded:
-        print(f"note: {lake.tables / table}: files with no checksum yet (written before checksums were kept, or by "
-              "`fetch`); the next build records them", file=sys.stderr)
+        print(
+            f"note: {lake.tables / table}: files with no checksum yet (written before checksums were kept, or by "
+            "`fetch`); the next build records them",
+            file=sys.stderr,
+        )
     print(f"verify: {count} files checked, {len(damage)} damaged")
     return 1 if damage else 0
 
@@ -74,8 +79,11 @@ def _synthetic_tables(lake: Lake, sql: str) -> list[str]:
 
     tokens = duckdb.tokenize(sql)
     ends = [start for start, _ in tokens[1:]] + [len(sql)]
-    named = {sql[start:end].strip().strip('"').lower() for (start, kind), end in zip(tokens, ends, strict=True)
-             if kind == duckdb.token_type.identifier}
+    named = {
+        sql[start:end].strip().strip('"').lower()
+        for (start, kind), end in zip(tokens, ends, strict=True)
+        if kind == duckdb.token_type.identifier
+    }
     return on_synthetic_prices(lake, named)
 
 
@@ -90,8 +98,11 @@ def cmd_fetch(args, settings: Settings) -> int:
     mirror = args.mirror if args.mirror is not None else settings.mirror
     client = Client(mirror=mirror, timeout=args.timeout, max_bytes=settings.limits.pdf_bytes)
     lake = open_lake(settings)
-    print(f"fetch {args.years}: {sum(d.recon_year in years for d in registry)} documents in the source registry"
-          + (f", read through the mirror {mirror}" if mirror else ""), flush=True)
+    print(
+        f"fetch {args.years}: {sum(d.recon_year in years for d in registry)} documents in the source registry"
+        + (f", read through the mirror {mirror}" if mirror else ""),
+        flush=True,
+    )
 
     def report(outcome) -> None:
         print(outcome.line, flush=True)
@@ -100,6 +111,8 @@ def cmd_fetch(args, settings: Settings) -> int:
 
     outcomes = fetch_years(lake, years, registry, client, report)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("fetched", "present", "failed")}
-    print(f"fetch: {counts['fetched']} fetched, {counts['present']} already present, {counts['failed']} failed; "
-          f"files in {lake.raw}, listed in the {MANIFEST} table")
+    print(
+        f"fetch: {counts['fetched']} fetched, {counts['present']} already present, {counts['failed']} failed; "
+        f"files in {lake.raw}, listed in the {MANIFEST} table"
+    )
     return 1 if counts["failed"] else 0

@@ -28,14 +28,18 @@ def cmd_members(args, settings: Settings) -> int:
     on_day = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
     asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
     if not asked:
-        raise LakeError(f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
-                        f"that date for any index ({known_whole(spans)})")
+        raise LakeError(
+            f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
+            f"that date for any index ({known_whole(spans)})"
+        )
     found = answer(args.date, asked, on_day, spans, lake.published("membership_reconciliation_summary"))
     if found.members.height:
         emit(found.members, args.format)
     if _in_calendar(args.date) and not is_session(args.date):
-        print(f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
-              file=sys.stderr)
+        print(
+            f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
+            file=sys.stderr,
+        )
     for line in found.notes:
         print(line, file=sys.stderr)
     if found.uncounted:
@@ -70,23 +74,43 @@ def cmd_diff(args, settings: Settings) -> int:
     for table in ("list_revisions", "constituent_changes", "source_documents", "recon_calendar"):
         stored(lake, table)
     changes = lake.published("constituent_changes")
-    index = _index_name(args.index, changes["index_name"].drop_nulls().unique(maintain_order=True).to_list(),
-                        "constituent_changes")
+    index = _index_name(
+        args.index,
+        changes["index_name"].drop_nulls().unique(maintain_order=True).to_list(),
+        "constituent_changes",
+    )
     asked = [pl.col("recon_year") == args.year, *([pl.col("index_name") == index] if index else [])]
-    _, placed, _ = placed_lists(pl.DataFrame(schema=CONSTITUENT_COLUMNS), changes.filter(*asked),
-                                lake.published("source_documents"), lake.published("recon_calendar"))
-    revisions = lake.published("list_revisions").filter(*asked).sort(
-        "review", "index_name", "change", "version", "revision", "symbol")
+    _, placed, _ = placed_lists(
+        pl.DataFrame(schema=CONSTITUENT_COLUMNS),
+        changes.filter(*asked),
+        lake.published("source_documents"),
+        lake.published("recon_calendar"),
+    )
+    revisions = (
+        lake.published("list_revisions")
+        .filter(*asked)
+        .sort("review", "index_name", "change", "version", "revision", "symbol")
+    )
     steps = revision_steps(placed, revisions)
     unbuilt = not_built(lake, args.year, steps.height > 0)
     if not steps.height:
         lists = placed.filter(pl.col("kind") != "membership").height
-        raise LakeError(f"diff {args.year}: nothing to compare: " + (unbuilt or (
-            f"each of the {lists} addition and deletion lists stored for {args.year} has one version" if lists
-            else f"no addition or deletion list is stored for {args.year}")))
+        raise LakeError(
+            f"diff {args.year}: nothing to compare: "
+            + (
+                unbuilt
+                or (
+                    f"each of the {lists} addition and deletion lists stored for {args.year} has one version"
+                    if lists
+                    else f"no addition or deletion list is stored for {args.year}"
+                )
+            )
+        )
     emit(revisions, args.format)
     for r in steps.iter_rows(named=True):
-        print(f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
-              f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered'] or 0} entered, {r['left'] or 0} left",
-              file=sys.stderr)
+        print(
+            f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
+            f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered'] or 0} entered, {r['left'] or 0} left",
+            file=sys.stderr,
+        )
     return 0

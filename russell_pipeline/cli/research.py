@@ -28,11 +28,15 @@ def cmd_import_prices(args, settings: Settings) -> int:
 
     found = read_price_file(args.file, _latest_session())
     lake = open_lake(settings)
-    write_and_publish(lake, Staged(RESEARCH_PRICES, found.prices.with_columns(source=pl.lit(Path(args.file).name))))
+    write_and_publish(
+        lake, Staged(RESEARCH_PRICES, found.prices.with_columns(source=pl.lit(Path(args.file).name)))
+    )
     p = found.prices
-    print(f"{args.file}: {found.layout} layout, {p.height} closes of {p['symbol'].n_unique()} symbols, "
-          f"{p['date'].min()}..{p['date'].max()}: stored as {RESEARCH_PRICES} (replacing any earlier import); "
-          "the next `build` reruns reconstitution_effect with them")
+    print(
+        f"{args.file}: {found.layout} layout, {p.height} closes of {p['symbol'].n_unique()} symbols, "
+        f"{p['date'].min()}..{p['date'].max()}: stored as {RESEARCH_PRICES} (replacing any earlier import); "
+        "the next `build` reruns reconstitution_effect with them"
+    )
     return 0
 
 
@@ -47,23 +51,33 @@ def cmd_event_study(args, settings: Settings) -> int:
     lake = open_lake(settings)
     for table in ("constituent_changes", "recon_calendar"):
         stored(lake, table)
-    listed, days, why = year_events(lake.published("constituent_changes"), lake.published("recon_calendar"),
-                                    args.year)
+    listed, days, why = year_events(
+        lake.published("constituent_changes"), lake.published("recon_calendar"), args.year
+    )
     unbuilt = not_built(lake, args.year, listed.height > 0)
     if not listed.height:
-        raise LakeError(f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
-                        f"{args.year}: " + (unbuilt or f"put its lists under raw/{args.year}/ and run "
-                                                      "`russell-pipeline build`"))
+        raise LakeError(
+            f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
+            f"{args.year}: "
+            + (unbuilt or f"put its lists under raw/{args.year}/ and run `russell-pipeline build`")
+        )
     if days is None:
         raise ValueError(why)
     paths, effect = listed_effect(found.prices, listed, days)
-    emit(stamped(effect, imported_file(Path(args.prices).name)), args.format)  # the user's file: never synthetic
+    emit(
+        stamped(effect, imported_file(Path(args.prices).name)), args.format
+    )  # the user's file: never synthetic
     window = days.window["date"]
-    print(f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (session_offset 0), window "
-          f"{window[0]}..{window[-1]} (session offsets {days.window['session_offset'][0]}..{days.window['session_offset'][-1]})",
-          file=sys.stderr)
+    print(
+        f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (session_offset 0), window "
+        f"{window[0]}..{window[-1]} (session offsets {days.window['session_offset'][0]}..{days.window['session_offset'][-1]})",
+        file=sys.stderr,
+    )
     for (group,), rows in listed.group_by("list_group", maintain_order=True):
         priced = paths.filter(pl.col("list_group") == group)["symbol"].n_unique()
-        print(f"{group}s: {priced} of {rows.height} listed symbols have a close on or before rank day in "
-              f"{args.prices}", file=sys.stderr)
+        print(
+            f"{group}s: {priced} of {rows.height} listed symbols have a close on or before rank day in "
+            f"{args.prices}",
+            file=sys.stderr,
+        )
     return 0

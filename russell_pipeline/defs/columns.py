@@ -18,16 +18,25 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
-_MEMBER = ("Which company under this ticker: 1 for the first the documents show, one more each time the ticker "
-           "comes back under a name sharing no word with the one it left under.")
-_PRICE_SOURCE = ("Where the prices behind the row come from: `synthetic` (the built-in feed, not market data), "
-                 "`market file <name>` or `imported file <name>`.")
-_GROUP_PRICE_SOURCE = ("Where the prices of the row's list group come from: `synthetic` (the built-in feed), "
-                       "`market file <name>` or `imported file <name>`; the `index` group's are its levels'.")
-_SESSION_OFFSET = ("NYSE sessions from `recon_close` (0); negative before it. The window starts 20 sessions "
-                   "before rank day.")
-_CORRECTED = ("Null for a row the parser read; for a row a user's correction added, the corrections file and its "
-              "line (`raw/<year>/corrections.csv:<line>`).")
+_MEMBER = (
+    "Which company under this ticker: 1 for the first the documents show, one more each time the ticker "
+    "comes back under a name sharing no word with the one it left under."
+)
+_PRICE_SOURCE = (
+    "Where the prices behind the row come from: `synthetic` (the built-in feed, not market data), "
+    "`market file <name>` or `imported file <name>`."
+)
+_GROUP_PRICE_SOURCE = (
+    "Where the prices of the row's list group come from: `synthetic` (the built-in feed), "
+    "`market file <name>` or `imported file <name>`; the `index` group's are its levels'."
+)
+_SESSION_OFFSET = (
+    "NYSE sessions from `recon_close` (0); negative before it. The window starts 20 sessions before rank day."
+)
+_CORRECTED = (
+    "Null for a row the parser read; for a row a user's correction added, the corrections file and its "
+    "line (`raw/<year>/corrections.csv:<line>`)."
+)
 
 COLUMNS: dict[str, dict[str, str]] = {
     "source_documents": {
@@ -42,7 +51,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "as_of_date": "The document's date: the date its text prints, else its file name's, else its PDF's creation date.",
         "rows": "Rows parsed from it.",
         "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the PDF's "
-                       "creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
+        "creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
     },
     "constituents": {
         "recon_year": _YEAR,
@@ -74,14 +83,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "recon_year": "The reconstitution year the review belongs to.",
         "review": _REVIEW,
         "review_type": "`annual_reconstitution`, `semi_annual_reconstitution`, `quarterly_ipo`, or `index_review` "
-                       "(the 90/10 index's March, September and December reviews before 2016).",
+        "(the 90/10 index's March, September and December reviews before 2016).",
         "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, `rebalance`, ... "
-                 "(methodology §2.4).",
+        "(methodology §2.4).",
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
-        "basis": ("What `date` rests on: the rule, its code and in words (`rule eom-2 = the last NYSE session of "
-                  "April`), and its source (projected); or the schedule document (published)."),
+        "basis": (
+            "What `date` rests on: the rule, its code and in words (`rule eom-2 = the last NYSE session of "
+            "April`), and its source (projected); or the schedule document (published)."
+        ),
         "projected_date": "What the rules project for the same event (null when they project none).",
     },
     "quarterly_weights": {
@@ -131,7 +142,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "shares_per_billion": "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked.",
         "price_source": _PRICE_SOURCE,
         "members_review": "The review whose members the pro-forma weights are computed for: the review itself, or "
-                          "the latest review with members when the market data holds none for it yet.",
+        "the latest review with members when the market data holds none for it yet.",
         "members_carried": "True when members_review is not the review: its members are carried, not announced.",
     },
     "membership_history": {
@@ -163,8 +174,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "classification": "`ICB` or `RGS`: the sector scheme of `sector`.",
         "valid_from": "First day this row is in force.",
         "valid_to": "First day it no longer is (a later document, or the member left); null: no later document.",
-        "complete": ("True: the index's whole membership is known on these dates (a membership list in force and "
-                     "every final change list since); false: only part of it (change lists without a list)."),
+        "complete": (
+            "True: the index's whole membership is known on these dates (a membership list in force and "
+            "every final change list since); false: only part of it (change lists without a list)."
+        ),
         "derived_from": "Null for a listed index; for a derived one the two it comes from (`Russell 3000 minus Russell 2000`).",
         "base_review": "The review of the membership list the members rest on (null: none in force).",
         "base_path": "That list's path under `raw/`.",

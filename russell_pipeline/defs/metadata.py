@@ -22,7 +22,9 @@ def table_definition(table: str, schema: dict[str, pl.DataType], description: st
     """AssetSpec/asset keyword arguments for a lake table: its contract as the column schema, each
     column with its type and its one-line meaning (defs/columns.py)."""
     meaning = COLUMNS.get(table, {})
-    columns = [dg.TableColumn(name, str(dtype), description=meaning.get(name)) for name, dtype in schema.items()]
+    columns = [
+        dg.TableColumn(name, str(dtype), description=meaning.get(name)) for name, dtype in schema.items()
+    ]
     return {
         "description": description,
         "owners": OWNERS,
@@ -58,8 +60,9 @@ def partition_facts(key: str, rows: pl.DataFrame, date_column: str | None = None
     return {"partition": key} | {k if k == STATUS else f"partition_{k}": v for k, v in own.items()}
 
 
-def with_table_facts(store: Lake, staged: Staged, partitions: dict[str, dict], date_column: str | None = None
-                     ) -> dict[str, dict]:
+def with_table_facts(
+    store: Lake, staged: Staged, partitions: dict[str, dict], date_column: str | None = None
+) -> dict[str, dict]:
     """Each partition's facts followed by the whole table's as writing `staged` leaves it.
 
     The asset's overview shows its latest materialization, whichever partition that was: its headline
@@ -71,10 +74,22 @@ def with_table_facts(store: Lake, staged: Staged, partitions: dict[str, dict], d
     parts = [staged.rows.lazy().select(wanted)]
     if (stored := store.scan(staged.table)) is not None:
         parts.append(stored.filter(~pl.col(column).is_in(keys)).select(wanted))
-    whole = pl.concat(parts, how="vertical_relaxed").select(
-        rows=pl.len(), partitions=pl.col(column).n_unique(), first=pl.col(column).min(), last=pl.col(column).max(),
-        **({"first_date": pl.col(date_column).min(), "last_date": pl.col(date_column).max()} if date_column else {}),
-    ).collect().row(0, named=True)
+    whole = (
+        pl.concat(parts, how="vertical_relaxed")
+        .select(
+            rows=pl.len(),
+            partitions=pl.col(column).n_unique(),
+            first=pl.col(column).min(),
+            last=pl.col(column).max(),
+            **(
+                {"first_date": pl.col(date_column).min(), "last_date": pl.col(date_column).max()}
+                if date_column
+                else {}
+            ),
+        )
+        .collect()
+        .row(0, named=True)
+    )
     table = {
         "dagster/row_count": whole["rows"],
         "dagster/uri": store.uri(staged.table),

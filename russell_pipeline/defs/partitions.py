@@ -22,14 +22,17 @@ reviews = dg.TimeWindowPartitionsDefinition(
 # overlaps January of the next year, so it maps to both years: a change to either recomputes it.
 review_to_year = dg.TimeWindowPartitionMapping()
 # A review period starts from the last row of the period before it ...
-previous_review = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
-                                                allow_nonexistent_upstream_partitions=True)
+previous_review = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
 # ... and ends where the next review's weights take over.
-this_and_next_review = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1,
-                                                     allow_nonexistent_upstream_partitions=True)
+this_and_next_review = dg.TimeWindowPartitionMapping(
+    start_offset=0, end_offset=1, allow_nonexistent_upstream_partitions=True
+)
 # A review's pro-forma trades from the previous review's weights and is checked against its own.
-previous_and_this_review = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0,
-                                                         allow_nonexistent_upstream_partitions=True)
+previous_and_this_review = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True
+)
 
 single_run = dg.BackfillPolicy.single_run()
 # Steps that write the lake queue for this pool (limit 1 in dagster.yaml); the lake's own lock

@@ -23,4 +23,6 @@ def publish_warehouse(context: dg.SensorEvaluationContext, pipeline: dg.Resource
         published = pipeline.lake().publish(timeout=0)
     except LakeError as err:  # a build (or a run's step) holds the lake: it publishes, or the next tick does
         return dg.SkipReason(str(err))
-    return dg.SkipReason("published a new warehouse" if published else "the warehouse shows every table's version")
+    return dg.SkipReason(
+        "published a new warehouse" if published else "the warehouse shows every table's version"
+    )

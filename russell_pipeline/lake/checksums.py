@@ -30,7 +30,13 @@ from russell_pipeline.lake.store import Lake
 # modification time, sha256). `check` compares the files with it: a file changed in place after
 # its commit (flipped bytes, a truncation, a stray writer) is found and its partition rebuilt.
 CHECKSUMS = "file_checksums"
-SCHEMA = {"table_name": pl.String, "path": pl.String, "bytes": pl.Int64, "stamp": pl.String, "sha256": pl.String}
+SCHEMA = {
+    "table_name": pl.String,
+    "path": pl.String,
+    "bytes": pl.Int64,
+    "stamp": pl.String,
+    "sha256": pl.String,
+}
 BOOKKEEPING = (LINEAGE, WRITTEN)  # partitioned by asset: a damaged file there forgets that asset
 
 
@@ -50,8 +56,13 @@ class Damage:
 def data_files(dt: DeltaTable) -> dict[str, tuple[int, dict[str, str]]]:
     """Path (relative to the table) -> (bytes, hive partition values) of each file of the current version."""
     adds = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all().to_pylist()
-    return {unquote(a["path"]): (a["size_bytes"], {k.split(".", 1)[1]: str(v) for k, v in a.items()
-                                                  if k.startswith("partition.")}) for a in adds}
+    return {
+        unquote(a["path"]): (
+            a["size_bytes"],
+            {k.split(".", 1)[1]: str(v) for k, v in a.items() if k.startswith("partition.")},
+        )
+        for a in adds
+    }
 
 
 def _stamp(lake: Lake, table: str, path: str) -> str | None:
@@ -81,7 +92,7 @@ def recorded(lake: Lake) -> dict[str, dict[str, tuple[int, str, str]]]:
     """{table: {path: (bytes, stamp, sha256)}} as the commits recorded them."""
     rows = lake.read(CHECKSUMS)
     out: dict[str, dict[str, tuple[int, str, str]]] = {}
-    for table, path, size, stamp, sha in ([] if rows is None else rows.select(*SCHEMA).rows()):
+    for table, path, size, stamp, sha in [] if rows is None else rows.select(*SCHEMA).rows():
         out.setdefault(table, {})[path] = (size, stamp, sha)
     return out
 
@@ -98,9 +109,14 @@ def record(lake: Lake, tables: Iterable[str]) -> None:
             continue
         old = known.get(table, {})
         for path, (size, _) in data_files(dt).items():
-            rows.append((table, path, *old[path]) if path in old else
-                        (table, path, size, _stamp(lake, table, path) or "", _sha256(lake, table, path) or ""))
-    lake.write(CHECKSUMS, pl.DataFrame(rows, schema=SCHEMA, orient="row"), "table_name", tables, publish=False)
+            rows.append(
+                (table, path, *old[path])
+                if path in old
+                else (table, path, size, _stamp(lake, table, path) or "", _sha256(lake, table, path) or "")
+            )
+    lake.write(
+        CHECKSUMS, pl.DataFrame(rows, schema=SCHEMA, orient="row"), "table_name", tables, publish=False
+    )
 
 
 def check(lake: Lake, every_byte: bool = False) -> tuple[list[Damage], list[str], int]:
@@ -137,19 +153,26 @@ def forget(lake: Lake, damage: list[Damage]) -> list[str]:
     per file saying what is rebuilt. Call with the writer lock held."""
     owners: dict[str, list[str]] = {}
     written = None if WRITTEN in {d.table for d in damage} else lake.read(WRITTEN)
-    for asset, table in ([] if written is None else written.select("asset", "table_name").rows()):
+    for asset, table in [] if written is None else written.select("asset", "table_name").rows():
         owners.setdefault(table, []).append(asset)
     lines, forgotten = [], {}
     for d in damage:
         if d.table in BOOKKEEPING:  # the lake's own record of an asset: that asset is rebuilt whole
             asset = d.partition.get("asset", "")
-            lake.write(d.table, pl.DataFrame(schema=lake.scan(d.table).collect_schema()), "asset", [asset],
-                       publish=False)
+            lake.write(
+                d.table,
+                pl.DataFrame(schema=lake.scan(d.table).collect_schema()),
+                "asset",
+                [asset],
+                publish=False,
+            )
             forgotten[asset] = None
             what = f"{asset} is rebuilt from its inputs"
         elif d.table not in owners:
-            what = (f"no asset is recorded as writing {d.table}: move lake/{d.table} out of the lake and run "
-                    "`russell-pipeline build` to rebuild it")
+            what = (
+                f"no asset is recorded as writing {d.table}: move lake/{d.table} out of the lake and run "
+                "`russell-pipeline build` to rebuild it"
+            )
         else:
             key = next(iter(d.partition.values())) if len(d.partition) == 1 else None
             for asset in owners[d.table]:
@@ -167,6 +190,9 @@ def _forget_lineage(lake: Lake, asset: str, keys: list[str] | None) -> None:
     rows = lake.read(LINEAGE, "asset", [asset]) if keys is not None else None
     if rows is not None and not rows.filter(pl.col("partition").is_in(keys)).height:
         rows = None  # a table partition that is no partition of the asset (market_data's years): all of it
-    kept = (pl.DataFrame(schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String}) if rows is None
-            else rows.filter(~pl.col("partition").is_in(keys)))
+    kept = (
+        pl.DataFrame(schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String})
+        if rows is None
+        else rows.filter(~pl.col("partition").is_in(keys))
+    )
     lake.write(LINEAGE, kept, "asset", [asset], publish=False)

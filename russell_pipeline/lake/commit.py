@@ -85,25 +85,37 @@ class Check:
         return self.level == "block"
 
     def spec(self) -> dg.AssetCheckSpec:
-        return dg.AssetCheckSpec(self.name, asset=self.asset, blocking=self.blocking,
-                                 description=self.description + _SUFFIX[self.level])
+        return dg.AssetCheckSpec(
+            self.name,
+            asset=self.asset,
+            blocking=self.blocking,
+            description=self.description + _SUFFIX[self.level],
+        )
 
     def result(self, passed: bool, **metadata) -> dg.AssetCheckResult:
         severity = dg.AssetCheckSeverity.WARN if self.level == "warn" else dg.AssetCheckSeverity.ERROR
-        return dg.AssetCheckResult(asset_key=self.asset, check_name=self.name, passed=passed, severity=severity,
-                                   metadata=metadata)
+        return dg.AssetCheckResult(
+            asset_key=self.asset, check_name=self.name, passed=passed, severity=severity, metadata=metadata
+        )
 
     def frame(self, bad: pl.DataFrame, what: str, **facts) -> dg.AssetCheckResult:
         """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`;
         when the rows carry their partition, which partitions they are in (`partitions`)."""
-        with pl.Config(tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True):
+        with pl.Config(
+            tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True
+        ):
             shown = f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"
         first = ", ".join(f"{k}={v}" for k, v in bad.row(0, named=True).items()) if bad.height else ""
         column = next((c for c in PARTITION_COLUMNS if c in bad.columns), None)
         where = ", ".join(sorted({str(v) for v in bad[column]})) if column and bad.height else ""
-        return self.result(bad.height == 0, failures=bad.height, examples=dg.MetadataValue.md(shown),
-                           **({"first": f"{what}: {first}"} if first else {}),
-                           **({PARTITIONS: where} if where else {}), **facts)
+        return self.result(
+            bad.height == 0,
+            failures=bad.height,
+            examples=dg.MetadataValue.md(shown),
+            **({"first": f"{what}: {first}"} if first else {}),
+            **({PARTITIONS: where} if where else {}),
+            **facts,
+        )
 
 
 def specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
@@ -124,8 +136,12 @@ def why(check: str, metadata: Mapping) -> str:
     """A failed check in one line: `asset.check (its first offending row, or how many failed, or its
     plain facts)`."""
     values = {k: getattr(v, "value", v) for k, v in metadata.items()}
-    plain = ", ".join(f"{k}={v}" for k, v in values.items() if isinstance(v, str | int | float) and "\n" not in str(v))
-    text = values.get("first") or (f"{values['failures']} failure(s)" if "failures" in values else plain or "failed")
+    plain = ", ".join(
+        f"{k}={v}" for k, v in values.items() if isinstance(v, str | int | float) and "\n" not in str(v)
+    )
+    text = values.get("first") or (
+        f"{values['failures']} failure(s)" if "failures" in values else plain or "failed"
+    )
     return f"{check} ({text})"
 
 
@@ -169,7 +185,9 @@ def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]
         try:
             for event in compute(context, *args, **kwargs):
                 if isinstance(event, dg.AssetCheckResult):
-                    reported.add(dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name))
+                    reported.add(
+                        dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name)
+                    )
                 yield event
         except Exception as err:
             reason = " ".join(str(err.description if isinstance(err, dg.Failure) else err).split())
@@ -177,8 +195,11 @@ def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]
             facts = err.facts if isinstance(err, Refusal) else {}
             for asset in sorted(context.selected_asset_keys):
                 for key in keys:
-                    yield dg.AssetObservation(asset_key=asset, partition=key,
-                                              metadata={STATUS: f"{FAILED}: {reason}", **facts.get(key, {})})
+                    yield dg.AssetObservation(
+                        asset_key=asset,
+                        partition=key,
+                        metadata={STATUS: f"{FAILED}: {reason}", **facts.get(key, {})},
+                    )
             for check in sorted(context.selected_asset_check_keys - reported, key=str):
                 yield _not_evaluated(context.instance, check, reason)
             raise
@@ -191,17 +212,33 @@ def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason
     the lake holds: a failed run's result was on rows never written) restated, or a pass over nothing."""
     done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
     records = instance.event_log_storage.get_asset_check_execution_history(check, _HISTORY, status=done)
-    succeeded = {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(
-        run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]))} if records else set()
+    succeeded = (
+        {
+            r.run_id
+            for r in instance.get_runs(
+                filters=dg.RunsFilter(
+                    run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]
+                )
+            )
+        }
+        if records
+        else set()
+    )
     latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
     found = latest.evaluation if latest is not None else None
     said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (
-        f"the result on the rows the lake holds, of run {latest.run_id}, stands" if found
-        else "no run that wrote its rows evaluated it")
+        f"the result on the rows the lake holds, of run {latest.run_id}, stands"
+        if found
+        else "no run that wrote its rows evaluated it"
+    )
     return dg.AssetCheckResult(
-        asset_key=check.asset_key, check_name=check.name, passed=found.passed if found else True,
-        **({"severity": found.severity} if found else {}), description=said,
-        metadata={**(found.metadata if found else {}), STATUS: said})
+        asset_key=check.asset_key,
+        check_name=check.name,
+        passed=found.passed if found else True,
+        **({"severity": found.severity} if found else {}),
+        description=said,
+        metadata={**(found.metadata if found else {}), STATUS: said},
+    )
 
 
 def commit(
@@ -214,9 +251,7 @@ def commit(
     facts: dict[str, dict],
     data_version: str | None = None,
     descriptions: dict[str, dict[str, str]] | None = None,
-) -> Iterator[
-    dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation
-]:
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation]:
     """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
     ({asset: {partition: digest}}), then materialize each asset of `facts`, every partition of the
     run (one with no rows says so and why: see the module's docstring).
@@ -232,8 +267,10 @@ def commit(
     yield from results
     failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
     if failed:
-        refuse("blocking check failed, nothing written (the stored partitions stay): "
-               + "; ".join(_why(r) for r in failed))
+        refuse(
+            "blocking check failed, nothing written (the stored partitions stay): "
+            + "; ".join(_why(r) for r in failed)
+        )
     write_staged(store, staged, lineage)
     partitioned = context.assets_def.partitions_def is not None
     version = dg.DataVersion(data_version) if data_version else None
@@ -245,7 +282,10 @@ def commit(
         empty = []
         for key, partition_meta in meta.items():
             if rows.get(asset, {}).get(key) == 0:
-                partition_meta = {**partition_meta, STATUS: f"{EMPTY}: {partition_meta.get(STATUS) or 'no rows'}"}
+                partition_meta = {
+                    **partition_meta,
+                    STATUS: f"{EMPTY}: {partition_meta.get(STATUS) or 'no rows'}",
+                }
                 empty.append(f"{asset} {key}: {partition_meta[STATUS]}")
             context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
         yield dg.MaterializeResult(asset_key=asset, data_version=version)

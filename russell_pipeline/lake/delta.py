@@ -122,9 +122,11 @@ class Tables(WriterLock):
             return None
         except DeltaError as err:
             reason = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
-            raise LakeError(f"{self.uri(table)}: its Delta log cannot be read ({reason}); move the folder out of the "
-                            "lake (or restore it from a copy) and run `russell-pipeline build`: the table is "
-                            "rebuilt from its inputs") from None
+            raise LakeError(
+                f"{self.uri(table)}: its Delta log cannot be read ({reason}); move the folder out of the "
+                "lake (or restore it from a copy) and run `russell-pipeline build`: the table is "
+                "rebuilt from its inputs"
+            ) from None
 
     def write(
         self,
@@ -149,7 +151,9 @@ class Tables(WriterLock):
             if keys is None:
                 keys = lazy.select(pl.col(partition_column).unique().sort()).collect()[partition_column]
             keys = list(keys)
-            stray = lazy.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys])).head(1)
+            stray = lazy.filter(~pl.col(partition_column).cast(pl.String).is_in([str(k) for k in keys])).head(
+                1
+            )
             stray = stray.collect()
             if stray.height:
                 raise ValueError(f"{table}: rows outside the partitions being written: {stray.row(0)}")
@@ -163,25 +167,37 @@ class Tables(WriterLock):
             # This write's own handle on the table (none is shared): its commit advances it in place.
             target = None if stored is None else self._open(table)
             # A table stored with other partitions (its layout changed) is rewritten whole from the rows given.
-            moved = target is not None and partition_column is not None and \
-                partition_column not in target.metadata().partition_columns
+            moved = (
+                target is not None
+                and partition_column is not None
+                and partition_column not in target.metadata().partition_columns
+            )
             if stored is not None and (stored.collect_schema() != schema or moved):
                 # The code changed the table's columns: rewrite the table in the new shape in the same
                 # single commit (other partitions keep their rows, new columns are null for them).
                 if partition_column is not None and not moved:
                     kept = stored.filter(~pl.col(partition_column).is_in(keys))
                     df = pl.concat([df.lazy(), kept], how="diagonal_relaxed").select(list(schema))
-                options = {k: v for k, v in options.items() if k != "predicate"} | {"schema_mode": "overwrite"}
+                options = {k: v for k, v in options.items() if k != "predicate"} | {
+                    "schema_mode": "overwrite"
+                }
             self._unpin([table])
-            write_deltalake(self.uri(table) if target is None else target, _batches(table, df),
-                            storage_options=self.options, **options)
+            write_deltalake(
+                self.uri(table) if target is None else target,
+                _batches(table, df),
+                storage_options=self.options,
+                **options,
+            )
             fault(table, "committed")
             self._checkpoint(self.delta(table) if target is None else target, 1)
             if publish:
                 self.publish()
 
     def read(
-        self, table: str, partition_column: str | None = None, keys: Iterable[object] | None = None,
+        self,
+        table: str,
+        partition_column: str | None = None,
+        keys: Iterable[object] | None = None,
         without: Iterable[object] | None = None,
     ) -> pl.DataFrame | None:
         """The table's rows (of the given partitions; or of every partition but `without`, whose files are

@@ -28,19 +28,25 @@ class Lineage(Tables):
     def record_written(self, asset: str, tables: list[str]) -> None:
         """After a commit of `asset` wrote `tables` (and before its lineage): their versions now."""
         with self.locked():
-            frame = pl.DataFrame({"asset": asset, "table_name": tables, "version": [self.version(t) for t in tables]},
-                                 schema={"asset": pl.String, "table_name": pl.String, "version": pl.Int64})
+            frame = pl.DataFrame(
+                {"asset": asset, "table_name": tables, "version": [self.version(t) for t in tables]},
+                schema={"asset": pl.String, "table_name": pl.String, "version": pl.Int64},
+            )
             self.write(WRITTEN, frame, "asset", [asset], publish=False)
 
     def changed_outside(self, asset: str | None = None) -> list[str]:
         """One line per table an asset (or every asset) last wrote that is at another version now."""
         rows = self.read(WRITTEN, "asset", [asset]) if asset else self.read(WRITTEN)
         out = []
-        for owner, table, version in ([] if rows is None else rows.select("asset", "table_name", "version").rows()):
+        for owner, table, version in (
+            [] if rows is None else rows.select("asset", "table_name", "version").rows()
+        ):
             now = self.version(table)
             if now != version:
-                out.append(f"{table}: {'gone or unreadable' if now is None else f'at version {now}'}, but {owner} last left it at "
-                           f"version {version}: changed outside a build; {owner} is rebuilt from its inputs")
+                out.append(
+                    f"{table}: {'gone or unreadable' if now is None else f'at version {now}'}, but {owner} last left it at "
+                    f"version {version}: changed outside a build; {owner} is rebuilt from its inputs"
+                )
         return out
 
     def record_lineage(self, asset: str, digests: dict[str, str]) -> None:
@@ -48,8 +54,10 @@ class Lineage(Tables):
         crash in between leaves them looking out of date, never falsely up to date)."""
         with self.locked():
             merged = self.lineage(asset) | digests
-            frame = pl.DataFrame({"asset": asset, "partition": list(merged), "inputs": list(merged.values())},
-                                 schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String})
+            frame = pl.DataFrame(
+                {"asset": asset, "partition": list(merged), "inputs": list(merged.values())},
+                schema={"asset": pl.String, "partition": pl.String, "inputs": pl.String},
+            )
             self.write(LINEAGE, frame.sort("partition"), "asset", [asset], publish=False)
 
     def _carry_written(self, before: dict[str, int | None]) -> None:
@@ -61,9 +69,18 @@ class Lineage(Tables):
         if rows is None or not rows.height:
             return
         now = {name: self.version(name) for name in before}
-        carried = rows.with_columns(pl.struct("table_name", "version").map_elements(
-            lambda r: now[r["table_name"]] if r["table_name"] in before and before[r["table_name"]] == r["version"]
-            else r["version"], return_dtype=pl.Int64).alias("version"))
+        carried = rows.with_columns(
+            pl.struct("table_name", "version")
+            .map_elements(
+                lambda r: (
+                    now[r["table_name"]]
+                    if r["table_name"] in before and before[r["table_name"]] == r["version"]
+                    else r["version"]
+                ),
+                return_dtype=pl.Int64,
+            )
+            .alias("version")
+        )
         assets = sorted(set(rows.filter(pl.col("version") != carried["version"])["asset"].to_list()))
         if assets:
             self.write(WRITTEN, carried.filter(pl.col("asset").is_in(assets)), "asset", assets, publish=False)

@@ -26,7 +26,9 @@ class WriterLock:
     """The writer lock of the lake folder `root` (`location`: the object store an object-store lake's
     tables live in, its lock being the local folder's); part of `Lake` (store.py)."""
 
-    _held: ClassVar[dict[str, tuple[int, int]]] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
+    _held: ClassVar[
+        dict[str, tuple[int, int]]
+    ] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
     root: Path
     location: str | None
     lock_timeout: float
@@ -106,8 +108,10 @@ def _acquire(fd: int, path: str, timeout: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
-                raise LakeError(f"{path}: the lake is being written by process {holder}; "
-                                f"gave up after {timeout:.0f} s (RUSSELL_LOCK_TIMEOUT)") from None
+                raise LakeError(
+                    f"{path}: the lake is being written by process {holder}; "
+                    f"gave up after {timeout:.0f} s (RUSSELL_LOCK_TIMEOUT)"
+                ) from None
             if not told:
                 told = True
                 print(f"waiting for the lake lock {path} (another build or run is writing)", flush=True)

@@ -40,8 +40,15 @@ from russell_pipeline.lib.market.partitions import (
 
 READS, YEARS = "market_reads", "market_years"
 WRITTEN_FACT = "years_written"  # the metadata of a run's materialization: `prices 2026; shares 2026`
-READS_SCHEMA = {"table_name": pl.String, "file": pl.String, "bytes": pl.Int64, "sha256": pl.String,
-                "rows": pl.Int64, "code": pl.String, "end_date": pl.Date}
+READS_SCHEMA = {
+    "table_name": pl.String,
+    "file": pl.String,
+    "bytes": pl.Int64,
+    "sha256": pl.String,
+    "rows": pl.Int64,
+    "code": pl.String,
+    "end_date": pl.Date,
+}
 
 
 @dataclass(frozen=True)
@@ -86,16 +93,30 @@ def stored_rows(store: Lake, name: str, years: set[int] | None = None) -> pl.Laz
 
 
 def _read_row(name: str, path: Path, size: int, sha256: str, rows: int, code: str) -> dict:
-    return {"table_name": name, "file": path.name, "bytes": size, "sha256": sha256, "rows": rows, "code": code,
-            "end_date": None}
+    return {
+        "table_name": name,
+        "file": path.name,
+        "bytes": size,
+        "sha256": sha256,
+        "rows": rows,
+        "code": code,
+        "end_date": None,
+    }
 
 
 def unchanged(name: str, read: dict | None) -> Update:
     return Update(pl.LazyFrame(schema=SCHEMAS[name]), pl.DataFrame(schema=DIGESTS_SCHEMA), set(), read)
 
 
-def read_file(store: Lake, name: str, path: Path | None, before: Previous | None, tmp: Path,
-              latest: date | None, code: str) -> Update:
+def read_file(
+    store: Lake,
+    name: str,
+    path: Path | None,
+    before: Previous | None,
+    tmp: Path,
+    latest: date | None,
+    code: str,
+) -> Update:
     """Contract table `name` from its source file (None: an absent optional table), validating only
     what this run has not read before."""
     if path is None:
@@ -106,7 +127,11 @@ def read_file(store: Lake, name: str, path: Path | None, before: Previous | None
             added = _appended(store, name, path, size, last, tmp, latest, before)
             if added is not None:
                 return added
-        elif path.suffix != ".csv" and size == last["bytes"] and file_sha256(path).hexdigest() == last["sha256"]:
+        elif (
+            path.suffix != ".csv"
+            and size == last["bytes"]
+            and file_sha256(path).hexdigest() == last["sha256"]
+        ):
             return unchanged(name, last)
     out = tmp / f"{name}.parquet"
     with ThreadPoolExecutor(1) as pool:  # hashlib runs outside the GIL, beside the reading
@@ -118,7 +143,9 @@ def read_file(store: Lake, name: str, path: Path | None, before: Previous | None
             digests, years = year_digests(name, rows), None
         else:  # only the years whose rows changed are validated (any row without a year among them)
             years = set(changed_years(before.digests(name), digests.drop_nulls(YEAR), None))
-            validate_table(name, path, out, latest, keep=year_of(name).is_in(sorted(years)) | year_of(name).is_null())
+            validate_table(
+                name, path, out, latest, keep=year_of(name).is_in(sorted(years)) | year_of(name).is_null()
+            )
             rows = pl.scan_parquet(out)
         read = _read_row(name, path, size, sha256.result().hexdigest(), int(digests["rows"].sum()), code)
     return Update(rows, digests, years, read)
@@ -133,16 +160,27 @@ def _source_digests(name: str, path: Path) -> pl.DataFrame | None:
         return None
 
 
-def _appended(store: Lake, name: str, path: Path, size: int, last: dict, tmp: Path, latest: date | None,
-              before: Previous) -> Update | None:
+def _appended(
+    store: Lake,
+    name: str,
+    path: Path,
+    size: int,
+    last: dict,
+    tmp: Path,
+    latest: date | None,
+    before: Previous,
+) -> Update | None:
     """The CSV read from its previous end, when its first bytes are still those read before (their
     sha256 is computed beside the validation of the appended rows: hashlib runs outside the GIL);
     None when they are not, or an appended row repeats a stored key: the file is then read whole."""
     with ThreadPoolExecutor(1) as pool:
         prefix = pool.submit(file_sha256, path, last["bytes"])
         try:
-            added = _read_tail(store, name, path, last, tmp, latest, before) if size > last["bytes"] else \
-                unchanged(name, last)
+            added = (
+                _read_tail(store, name, path, last, tmp, latest, before)
+                if size > last["bytes"]
+                else unchanged(name, last)
+            )
         except InputError:
             if prefix.result().hexdigest() == last["sha256"]:
                 raise  # a bad appended row (the whole file's row and line)
@@ -153,8 +191,9 @@ def _appended(store: Lake, name: str, path: Path, size: int, last: dict, tmp: Pa
     return replace(added, read=added.read | {"sha256": extend_sha256(running, path, last["bytes"])})
 
 
-def _read_tail(store: Lake, name: str, path: Path, last: dict, tmp: Path, latest: date | None,
-               before: Previous) -> Update | None:
+def _read_tail(
+    store: Lake, name: str, path: Path, last: dict, tmp: Path, latest: date | None, before: Previous
+) -> Update | None:
     """The rows appended to CSV `path` since `last` was read, joined to the stored rows of their years;
     None when one repeats a stored key (the whole file is then read, and its error names both rows)."""
     tail = csv_tail(path, last["bytes"], tmp / f"{name}.tail.csv")
@@ -166,12 +205,15 @@ def _read_tail(store: Lake, name: str, path: Path, last: dict, tmp: Path, latest
     stored = stored_rows(store, name, years)
     if name in KEYS and stored.join(added, on=list(KEYS[name]), how="semi").head(1).collect().height:
         return None
-    read = _read_row(name, path, path.stat().st_size, "", last["rows"] + int(digests["rows"].sum()), last["code"])
+    read = _read_row(
+        name, path, path.stat().st_size, "", last["rows"] + int(digests["rows"].sum()), last["code"]
+    )
     return Update(pl.concat([stored, added]), add_digests(before.digests(name), digests), years, read)
 
 
-def read_generated(folder: Path, tmp: Path, latest: date | None, years: set[int] | None,
-                   read: dict) -> dict[str, Update]:
+def read_generated(
+    folder: Path, tmp: Path, latest: date | None, years: set[int] | None, read: dict
+) -> dict[str, Update]:
     """The synthetic feed's files (of `years` only when not None), validated like a user's folder."""
     updates = {}
     for name in SCHEMAS:
@@ -179,8 +221,12 @@ def read_generated(folder: Path, tmp: Path, latest: date | None, years: set[int]
         validate_table(name, folder / f"{name}.parquet", out, latest)
         rows = pl.scan_parquet(out)
         # Memberships are generated whole (every review): their digests are compared year by year.
-        updates[name] = Update(rows, year_digests(name, rows), None if name == "memberships" else years,
-                               read | {"table_name": name})
+        updates[name] = Update(
+            rows,
+            year_digests(name, rows),
+            None if name == "memberships" else years,
+            read | {"table_name": name},
+        )
     return updates
 
 
@@ -221,18 +267,28 @@ def plan(store: Lake, updates: dict[str, Update], before: Previous | None) -> Ni
             years = changed_years(old, update.digests, update.years)
         written[name] = years
         rows = with_year(name, update.rows).filter(pl.col(YEAR).is_in(years))
-        staged.append(Staged(f"market_{name}", _date_ordered(rows, DATED[name]) if name in DATED else rows,
-                             YEAR, years))
-        after = update.digests if update.years is None else pl.concat(
-            [old.filter(~pl.col(YEAR).is_in(sorted(update.years))),
-             update.digests.filter(pl.col(YEAR).is_in(sorted(update.years)))])
+        staged.append(
+            Staged(f"market_{name}", _date_ordered(rows, DATED[name]) if name in DATED else rows, YEAR, years)
+        )
+        after = (
+            update.digests
+            if update.years is None
+            else pl.concat(
+                [
+                    old.filter(~pl.col(YEAR).is_in(sorted(update.years))),
+                    update.digests.filter(pl.col(YEAR).is_in(sorted(update.years))),
+                ]
+            )
+        )
         kept.append(after)
     days = _days(store, updates, written, before)
-    reads = pl.DataFrame([u.read for u in updates.values() if u.read is not None], schema=READS_SCHEMA,
-                         orient="row")
+    reads = pl.DataFrame(
+        [u.read for u in updates.values() if u.read is not None], schema=READS_SCHEMA, orient="row"
+    )
     digests = pl.concat(kept).cast(DIGESTS_SCHEMA).sort("table_name", YEAR)
-    return Night([*staged, Staged("market_days", days), Staged(READS, reads), Staged(YEARS, digests)],
-                 written, digests)
+    return Night(
+        [*staged, Staged("market_days", days), Staged(READS, reads), Staged(YEARS, digests)], written, digests
+    )
 
 
 def _days(store: Lake, updates: dict[str, Update], written: dict[str, list[int]], before: Previous | None):
@@ -243,24 +299,33 @@ def _days(store: Lake, updates: dict[str, Update], written: dict[str, list[int]]
     if before is None or stored is None:
         return market_days({n: updates[n].rows for n in DATED})
     years = set().union(*(written[n] for n in DATED))
-    return market_days({name: after(store, name, updates[name], written[name], years) for name in DATED}, stored, years)
+    return market_days(
+        {name: after(store, name, updates[name], written[name], years) for name in DATED}, stored, years
+    )
 
 
 def after(store: Lake, name: str, update: Update, written: list[int], years: set[int]) -> pl.LazyFrame:
     """Table `name`'s rows of `years` once this run is written: read now where it replaces the year,
     stored where it does not."""
     mine = sorted(set(written) & years)
-    return pl.concat([update.rows.filter(year_of(name).is_in(mine)), stored_rows(store, name, years - set(mine))])
+    return pl.concat(
+        [update.rows.filter(year_of(name).is_in(mine)), stored_rows(store, name, years - set(mine))]
+    )
 
 
 def facts(store: Lake, updates: dict[str, Update], night: Night) -> tuple[list[str], date | None]:
     """(the reviews, the last price date) of the market data once this run is written."""
-    reviews = after(store, "memberships", updates["memberships"], night.written["memberships"],
-                    night.held("memberships"))
+    reviews = after(
+        store, "memberships", updates["memberships"], night.written["memberships"], night.held("memberships")
+    )
     prices = night.held("prices")
-    last = after(store, "prices", updates["prices"], night.written["prices"], {max(prices)} if prices else set())
-    return (reviews.select(pl.col("review").unique().sort()).collect()["review"].to_list(),
-            last.select(pl.col("date").max()).collect().item())
+    last = after(
+        store, "prices", updates["prices"], night.written["prices"], {max(prices)} if prices else set()
+    )
+    return (
+        reviews.select(pl.col("review").unique().sort()).collect()["review"].to_list(),
+        last.select(pl.col("date").max()).collect().item(),
+    )
 
 
 def _date_ordered(rows: pl.LazyFrame, column: str) -> pl.LazyFrame:

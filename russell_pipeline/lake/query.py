@@ -21,8 +21,10 @@ def _explained(statement) -> tuple[str | None, bool]:
     """(the statement an EXPLAIN explains, whether it asks to ANALYZE it), from DuckDB's own tokens."""
     sql = statement.query
     every = duckdb.tokenize(sql)
-    spans = [(at, sql[at:nxt].strip().lower(), kind)
-             for (at, kind), (nxt, _) in zip(every, [*every[1:], (len(sql), None)])]
+    spans = [
+        (at, sql[at:nxt].strip().lower(), kind)
+        for (at, kind), (nxt, _) in zip(every, [*every[1:], (len(sql), None)])
+    ]
     tokens = [at for at, _, kind in spans if kind != duckdb.token_type.comment]
     words = [word for _, word, kind in spans if kind != duckdb.token_type.comment]
     if len(tokens) < 2 or words[0] != "explain":
@@ -36,7 +38,7 @@ def _explained(statement) -> tuple[str | None, bool]:
         while i < len(words) and words[i] in ("analyze", "analyse"):
             options.append(words[i])
             i += 1
-    inner = sql[tokens[i]:] if i < len(tokens) else None
+    inner = sql[tokens[i] :] if i < len(tokens) else None
     return inner, any(o in ("analyze", "analyse") for o in options)
 
 
@@ -80,15 +82,19 @@ class Query(Warehouse):
         if self.location:
             self._fetch_warehouse()  # the child reads this copy
         if not self.warehouse.exists():
-            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+            raise LakeError(
+                f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first"
+            )
         try:
             statements = duckdb.extract_statements(sql)  # parsing needs no catalog
         except duckdb.Error as err:
             raise LakeError(f"query: {' '.join(str(err).split())}") from None
         if len(statements) != 1 or not _reads_only(statements[0]):
             kinds = ", ".join(_kind(s) for s in statements) or "nothing"
-            raise LakeError(f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
-                            f"allowed (got {kinds}); the query surface is read-only")
+            raise LakeError(
+                f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
+                f"allowed (got {kinds}); the query surface is read-only"
+            )
         spill = Path(tempfile.mkdtemp(prefix="russell-query-"))
         try:
             outcome = run_in_child(self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill))

@@ -20,9 +20,14 @@ from russell_pipeline.settings import DEFAULT_CACHE, DEFAULT_LOCK_TIMEOUT, DEFAU
 class Lake(Query, Vacuum):
     """Delta tables under `root/lake`, views in `root/warehouse.duckdb`, writers one at a time."""
 
-    def __init__(self, root: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                 retention_hours: int = DEFAULT_RETENTION_HOURS,
-                 cache: Path = DEFAULT_CACHE):
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        retention_hours: int = DEFAULT_RETENTION_HOURS,
+        cache: Path = DEFAULT_CACHE,
+    ):
         """`root`: a folder, or an object-store location (s3://bucket/prefix) kept as text.
 
         `lock_timeout`: seconds a second writer waits for the lock; `retention_hours`: how long files a
@@ -41,8 +46,12 @@ class Lake(Query, Vacuum):
     @classmethod
     def from_settings(cls, settings: Settings) -> Lake:
         """The lake the settings name, with their lock timeout, retention and object-store cache."""
-        return cls(settings.data_lake, lock_timeout=settings.lock_timeout, retention_hours=settings.retention_hours,
-                   cache=settings.lake_cache)
+        return cls(
+            settings.data_lake,
+            lock_timeout=settings.lock_timeout,
+            retention_hours=settings.retention_hours,
+            cache=settings.lake_cache,
+        )
 
     @property
     def raw(self) -> Path:

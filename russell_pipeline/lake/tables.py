@@ -70,17 +70,22 @@ def stored_market_data(store: Lake, since: date | None = None, until: date | Non
     return MarketData(**_tables_between(store, MARKET_TABLES, since, until))
 
 
-def _tables_between(store: Lake, names: tuple[str, ...], since: date | None, until: date | None
-                    ) -> dict[str, pl.DataFrame]:
+def _tables_between(
+    store: Lake, names: tuple[str, ...], since: date | None, until: date | None
+) -> dict[str, pl.DataFrame]:
     """The stored market tables `names`, the dated ones from `since` up to `until` (`stored_market_data`)."""
     whole = _market_scans(store)
     scans = {n: whole[n] for n in names}
     if since is not None:
-        scans = {n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
-                 for n, s in scans.items()}
+        scans = {
+            n: s.filter(pl.col(YEAR) >= since.year, pl.col(DATED[n]) >= since) if n in DATED else s
+            for n, s in scans.items()
+        }
     if until is not None:
-        scans = {n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
-                 for n, s in scans.items()}
+        scans = {
+            n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
+            for n, s in scans.items()
+        }
     queries = {name: scan.select(list(SCHEMAS[name])) for name, scan in scans.items()}
     if since is not None and "fx" in names:
         before = whole["fx"].filter(pl.col(YEAR) <= since.year, pl.col("date") < since)
@@ -94,7 +99,9 @@ def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
     scans = {name: store.scan(f"market_{name}") for name in MARKET_TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
-        raise LakeError(f"{store.tables}: market data tables {missing} missing: materialize market_data first")
+        raise LakeError(
+            f"{store.tables}: market data tables {missing} missing: materialize market_data first"
+        )
     return scans
 
 
@@ -123,41 +130,69 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
     stocks, not the years of history.
     """
     scans = _market_scans(store)
-    memberships = scans["memberships"].filter(pl.col(YEAR) == int(review[:4]), pl.col("review") == review).select(list(SCHEMAS["memberships"])).collect()
+    memberships = (
+        scans["memberships"]
+        .filter(pl.col(YEAR) == int(review[:4]), pl.col("review") == review)
+        .select(list(SCHEMAS["memberships"]))
+        .collect()
+    )
     members = memberships["symbol"].unique()
     mine = pl.col("symbol").is_in(members.implode())
     known = sessions(FIRST_DAY, cutoff)
     start = known[-(max_stale_sessions + 1)] if len(known) > max_stale_sessions else date.min
-    prices, shares, fx = pl.collect_all([  # three reads of the same window, run together
-        scans["prices"].filter(pl.col(YEAR).is_between(start.year, cutoff.year), pl.col("date") >= start,
-                               pl.col("date") <= cutoff, mine).select(list(SCHEMAS["prices"])),
-        _latest(scans["shares"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff, mine), "symbol"),
-        _latest(scans["fx"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff), "currency"),
-    ], engine="streaming")
+    prices, shares, fx = pl.collect_all(
+        [  # three reads of the same window, run together
+            scans["prices"]
+            .filter(
+                pl.col(YEAR).is_between(start.year, cutoff.year),
+                pl.col("date") >= start,
+                pl.col("date") <= cutoff,
+                mine,
+            )
+            .select(list(SCHEMAS["prices"])),
+            _latest(
+                scans["shares"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff, mine), "symbol"
+            ),
+            _latest(scans["fx"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff), "currency"),
+        ],
+        engine="streaming",
+    )
     absent = members.filter(~members.is_in(prices["symbol"].unique().implode()))
     if absent.len():  # stale or never priced: the weights refuse it, naming its last close
-        older = _latest(scans["prices"].filter(pl.col(YEAR) <= start.year, pl.col("date") < start,
-                                               pl.col("symbol").is_in(absent.implode())), "symbol")
+        older = _latest(
+            scans["prices"].filter(
+                pl.col(YEAR) <= start.year, pl.col("date") < start, pl.col("symbol").is_in(absent.implode())
+            ),
+            "symbol",
+        )
         prices = pl.concat([older.collect(engine="streaming"), prices])
     return MarketData(prices=prices, memberships=memberships, shares=shares, fx=fx)
 
 
-
-def pro_forma_market_data(store: Lake, review: str, prices_date: date, since: date, as_of: date,
-                          max_stale_sessions: int) -> MarketData:
+def pro_forma_market_data(
+    store: Lake, review: str, prices_date: date, since: date, as_of: date, max_stale_sessions: int
+) -> MarketData:
     """What one review's pro-forma weights read (lib/index/pro_forma.py), and no more: the weights'
     window at `prices_date` (`review_market_data`; `review`: the review whose members they take), and
     the dated tables from `since` to `as_of` for the weights in force drifted to `as_of` and the trade
     valued there."""
     target = review_market_data(store, review, prices_date, max_stale_sessions)
-    span = _tables_between(store, ("prices", "dividends", "splits", "fx"), since, as_of)  # not shares, memberships
+    span = _tables_between(
+        store, ("prices", "dividends", "splits", "fx"), since, as_of
+    )  # not shares, memberships
 
     def both(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
         return pl.concat([a, b]).unique(maintain_order=True)
 
-    return MarketData(prices=both(target.prices, span["prices"]), shares=target.shares,
-                      memberships=target.memberships, dividends=span["dividends"], splits=span["splits"],
-                      fx=both(target.fx, span["fx"]))
+    return MarketData(
+        prices=both(target.prices, span["prices"]),
+        shares=target.shares,
+        memberships=target.memberships,
+        dividends=span["dividends"],
+        splits=span["splits"],
+        fx=both(target.fx, span["fx"]),
+    )
+
 
 def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:
     """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
@@ -176,20 +211,29 @@ def ingested_lists(store: Lake) -> pl.DataFrame:
     for table in ("constituents", "constituent_changes"):
         scan = store.scan(table)
         if scan is not None:
-            frames.append(scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4]))
-                          .select(list(LISTED_SCHEMA)).collect())
+            frames.append(
+                scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4]))
+                .select(list(LISTED_SCHEMA))
+                .collect()
+            )
     return pl.concat(frames)
 
 
-def fetch_years(lake: Lake, years: list[int], registry: list[Published], client: Client,
-                report: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
+def fetch_years(
+    lake: Lake,
+    years: list[int],
+    registry: list[Published],
+    client: Client,
+    report: Callable[[Outcome], None] = lambda _: None,
+) -> list[Outcome]:
     """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
     partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
     # Imported here: the write path imports Dagster, which the readers of this module need not.
     from russell_pipeline.lake.commit import Staged, write_and_publish
 
-    outcomes, manifest = fetch_all(lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years),
-                                   report)
+    outcomes, manifest = fetch_all(
+        lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years), report
+    )
     lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
     write_and_publish(lake, Staged(MANIFEST, manifest, "recon_year", years))
     return outcomes
@@ -199,6 +243,8 @@ def stored_state(store: Lake, previous: str, review: str) -> LevelState:
     """The last stored `index_levels` row of the period before `review`: where its levels start."""
     prev = store.read("index_levels", "review", [previous])
     if prev is None or not prev.height:
-        raise LakeError(f"index_levels: review {previous} is not materialized; materialize the reviews "
-                        f"before {review} first (one backfill run does them all)")
+        raise LakeError(
+            f"index_levels: review {previous} is not materialized; materialize the reviews "
+            f"before {review} first (one backfill run does them all)"
+        )
     return LevelState.last_of(prev)

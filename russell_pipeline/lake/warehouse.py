@@ -31,9 +31,20 @@ WAREHOUSE = "warehouse.duckdb"
 REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
 # Table macros over a table's view (`macros/<table>.sql`); publish creates them with the views.
 MACROS = Path(__file__).parent / "macros"
-_DUCKDB_TYPES = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "short": "SMALLINT",
-                 "byte": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
-                 "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "long": "BIGINT",
+    "integer": "INTEGER",
+    "short": "SMALLINT",
+    "byte": "TINYINT",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "timestamp_ntz": "TIMESTAMP",
+    "binary": "BLOB",
+}
 
 
 def _duckdb_type(table: str, column: str, delta_type) -> str:
@@ -80,13 +91,18 @@ class Warehouse(Tables):
         hive = ""
         if parts:
             types = dict(fields)
-            hive = ", hive_partitioning = true, hive_types = {" + ", ".join(
-                f"{_quote(c)}: {_quote(types[c])}" for c in parts) + "}"
+            hive = (
+                ", hive_partitioning = true, hive_types = {"
+                + ", ".join(f"{_quote(c)}: {_quote(types[c])}" for c in parts)
+                + "}"
+            )
         columns = ", ".join(f'"{name}"' for name, _ in fields)
         # Paths are relative to the lake: `SET VARIABLE lake_root = '<folder>'`, or run from inside it.
         paths = ", ".join(f"coalesce(getvariable('lake_root'), '.') || '/' || {_quote(f)}" for f in files)
-        return (f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
-                f"union_by_name = true{hive})")
+        return (
+            f'CREATE VIEW "{table}" AS SELECT {columns} FROM read_parquet([{paths}], '
+            f"union_by_name = true{hive})"
+        )
 
     def published_versions(self) -> dict[str, int]:
         """Table -> Delta version the current warehouse file shows ({} when there is none or it is busy)."""
@@ -140,11 +156,16 @@ class Warehouse(Tables):
             views = {name: self._view_sql(name, dt) for name, dt in tables.items()}
             macros = {name: path.read_text() for name in tables if (path := MACROS / f"{name}.sql").is_file()}
             # A view's definition: its SQL (its files, its columns) and the macros over the views.
-            definitions = {name: hashlib.sha256(json.dumps([sql, macros]).encode()).hexdigest()[:16]
-                           for name, sql in views.items()}
+            definitions = {
+                name: hashlib.sha256(json.dumps([sql, macros]).encode()).hexdigest()[:16]
+                for name, sql in views.items()
+            }
             # Views are made again only in a copy holding the same tables and macros; otherwise all are.
-            keep = ({n for n in views if published[n][1] == definitions[n]} if set(published) == set(views)
-                    else set())
+            keep = (
+                {n for n in views if published[n][1] == definitions[n]}
+                if set(published) == set(views)
+                else set()
+            )
             with self.scratch() as folder:
                 tmp = folder / WAREHOUSE
                 try:
@@ -160,8 +181,16 @@ class Warehouse(Tables):
                 os.replace(tmp, self.warehouse)
             return True
 
-    def _make_warehouse(self, tmp: Path, tables: dict[str, DeltaTable], views: dict[str, str], macros: dict[str, str],
-                        versions: dict[str, int], definitions: dict[str, str], keep: set[str]) -> None:
+    def _make_warehouse(
+        self,
+        tmp: Path,
+        tables: dict[str, DeltaTable],
+        views: dict[str, str],
+        macros: dict[str, str],
+        versions: dict[str, int],
+        definitions: dict[str, str],
+        keep: set[str],
+    ) -> None:
         """The warehouse file at `tmp`: a copy of the published one keeping the views of `keep`, the
         other views made again (all of them, and the macros, in a new file when `keep` is empty)."""
         if keep:
@@ -175,11 +204,17 @@ class Warehouse(Tables):
             if not keep:  # after every view they may read (a table macro binds when it is called)
                 for text in macros.values():
                     con.execute(text)
-            con.execute(f"CREATE OR REPLACE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT, "
-                        "definition VARCHAR, rows BIGINT)")
-            con.executemany(f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?, ?)",
-                            [(n, versions[n], len(dt.file_uris()), definitions[n], _logged_rows(dt))
-                             for n, dt in tables.items()])
+            con.execute(
+                f"CREATE OR REPLACE TABLE {REGISTRY} (table_name VARCHAR, version BIGINT, files BIGINT, "
+                "definition VARCHAR, rows BIGINT)"
+            )
+            con.executemany(
+                f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?, ?)",
+                [
+                    (n, versions[n], len(dt.file_uris()), definitions[n], _logged_rows(dt))
+                    for n, dt in tables.items()
+                ],
+            )
             con.execute("COMMIT")
 
     def _fetch_warehouse(self) -> bool:
@@ -193,7 +228,9 @@ class Warehouse(Tables):
         con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
 
     @contextmanager
-    def connect(self, temp_directory: Path | None = None, fetch: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(
+        self, temp_directory: Path | None = None, fetch: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to the warehouse that can read the lake's tables and nothing else.
 
         No statement can write (the file is opened read-only), read or write a path outside the
@@ -204,13 +241,17 @@ class Warehouse(Tables):
         if self.location and fetch:
             self._fetch_warehouse()
         if not self.warehouse.exists():
-            raise LakeError(f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first")
+            raise LakeError(
+                f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first"
+            )
         con = duckdb.connect(str(self.warehouse), read_only=True)
         try:
             self._attach_store(con)
             if temp_directory is not None:
                 con.execute("SET temp_directory = ?", [str(temp_directory)])
-            con.execute("SET enable_progress_bar = false")  # stdout holds the answer (csv, json), nothing else
+            con.execute(
+                "SET enable_progress_bar = false"
+            )  # stdout holds the answer (csv, json), nothing else
             con.execute("SET allowed_directories = ?", [[f"{self.lake_root}/lake/"]])
             con.execute("SET enable_external_access = false")
             con.execute("SET autoinstall_known_extensions = false")
@@ -230,6 +271,6 @@ class Warehouse(Tables):
         unknown = [name for name in registry if name not in counts]
         if unknown:
             with self.connect() as con:
-                union = " UNION ALL ".join(f"SELECT {_quote(t)}, count(*) FROM \"{t}\"" for t in unknown)
+                union = " UNION ALL ".join(f'SELECT {_quote(t)}, count(*) FROM "{t}"' for t in unknown)
                 counts |= dict(con.sql(union).fetchall())
         return counts

@@ -48,7 +48,7 @@ def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
         lo, hi = lo - (abs(lo) * 0.05 or 1.0), hi + (abs(hi) * 0.05 or 1.0)
     for power in range(math.floor(math.log10((hi - lo) / most)), 400):
         for m in (1, 2, 5):
-            step = m * 10.0 ** power
+            step = m * 10.0**power
             first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
             if last - first + 1 <= most:
                 return [round(i * step, 12) + 0.0 for i in range(first, last + 1)]
@@ -75,13 +75,20 @@ def date_ticks(lo: date, hi: date, width: float, font: float) -> list[tuple[date
     """Dates within lo..hi and their labels: days (2023-01-03) up to two months, months (2019-03) up to
     three years, then years (2020); the smallest step whose labels fit across `width` pixels."""
     span = (hi - lo).days
-    unit, steps, fmt = (("day", (1, 2, 7, 14), "%Y-%m-%d") if span <= 62 else
-                        ("month", (1, 2, 3, 6), "%Y-%m") if span <= 3 * 366 else
-                        ("year", (1, 2, 5, 10, 20, 50), "%Y"))
+    unit, steps, fmt = (
+        ("day", (1, 2, 7, 14), "%Y-%m-%d")
+        if span <= 62
+        else ("month", (1, 2, 3, 6), "%Y-%m")
+        if span <= 3 * 366
+        else ("year", (1, 2, 5, 10, 20, 50), "%Y")
+    )
     most = max(2, int(width // (len(lo.strftime(fmt)) * CHAR * font + 2 * font)))
     for step in steps:
-        ticks = ([lo + timedelta(d) for d in range(0, span + 1, step)] if unit == "day" else
-                 _firsts_of_months(lo, hi, step * (12 if unit == "year" else 1)))
+        ticks = (
+            [lo + timedelta(d) for d in range(0, span + 1, step)]
+            if unit == "day"
+            else _firsts_of_months(lo, hi, step * (12 if unit == "year" else 1))
+        )
         if len(ticks) <= most or step == steps[-1]:
             break
     return [(t, t.strftime(fmt)) for t in ticks]
@@ -89,7 +96,7 @@ def date_ticks(lo: date, hi: date, width: float, font: float) -> list[tuple[date
 
 def _text(x: float, y: float, text: str, size: float, anchor: str = "start", upright: bool = False) -> str:
     """Text at (x, y); `upright` turns it to read bottom to top, (x, y) then being its anchor."""
-    at = (f'transform="translate({x:.1f},{y:.1f}) rotate(-90)"' if upright else f'x="{x:.1f}" y="{y:.1f}"')
+    at = f'transform="translate({x:.1f},{y:.1f}) rotate(-90)"' if upright else f'x="{x:.1f}" y="{y:.1f}"'
     return f'<text {at} font-size="{size:g}" text-anchor="{anchor}">{escape(text)}</text>'
 
 
@@ -97,18 +104,26 @@ def _line(x1: float, y1: float, x2: float, y2: float, style: str) -> str:
     return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>'
 
 
-def _legend(series: tuple[Series, ...], x: float, top: float, bottom: float, corner: str, f: float) -> list[str]:
+def _legend(
+    series: tuple[Series, ...], x: float, top: float, bottom: float, corner: str, f: float
+) -> list[str]:
     """A box of a line sample and a label per series, at x, below `top` (upper left) or above `bottom`."""
     row, width = 1.4 * f, max(len(s.label) for s in series) * CHAR * f + 3.5 * f
     height = len(series) * row + 0.6 * f
     y = top + 0.6 * f if corner == "upper left" else bottom - 0.6 * f - height
-    out = [(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-            'fill="white" fill-opacity="0.85" stroke="#bbb" stroke-width="0.8"/>')]
+    out = [
+        (
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
+            'fill="white" fill-opacity="0.85" stroke="#bbb" stroke-width="0.8"/>'
+        )
+    ]
     for i, s in enumerate(series):
         mid = y + 0.3 * f + (i + 0.5) * row
         colour = COLOURS[i % len(COLOURS)]
-        out += [_line(x + 0.4 * f, mid, x + 2.2 * f, mid, f'stroke="{colour}" stroke-width="1.5"'),
-                _text(x + 2.7 * f, mid + 0.35 * f, s.label, f)]
+        out += [
+            _line(x + 0.4 * f, mid, x + 2.2 * f, mid, f'stroke="{colour}" stroke-width="1.5"'),
+            _text(x + 2.7 * f, mid + 0.35 * f, s.label, f),
+        ]
     return out
 
 
@@ -154,32 +169,50 @@ def render(chart: Chart) -> str:
         return y1 - (y - y_ticks[0]) / (y_ticks[-1] - y_ticks[0]) * (y1 - y0)
 
     if dated:
-        x_ticks = [(px(d), s) for d, s in date_ticks(date.fromordinal(int(x_lo)), date.fromordinal(int(x_hi)),
-                                                     x1 - x0, f)]
+        x_ticks = [
+            (px(d), s)
+            for d, s in date_ticks(date.fromordinal(int(x_lo)), date.fromordinal(int(x_hi)), x1 - x0, f)
+        ]
     else:
         most = max(2, int((x1 - x0) // (6 * CHAR * f + 2 * f)))
         ticks = [t for t in nice_ticks(x_lo, x_hi, most) if x_lo <= t <= x_hi]
         x_ticks = [(px(t), _label(t, ticks)) for t in ticks]
-    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-            'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">'),
-           f'<rect width="{w}" height="{h}" fill="white"/>']
-    out += [_text(w / 2, 6 + (i + 1) * 1.3 * (f + 1) - 0.3 * f, line, f + 1, "middle")
-            for i, line in enumerate(title)]
+    out = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+            'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">'
+        ),
+        f'<rect width="{w}" height="{h}" fill="white"/>',
+    ]
+    out += [
+        _text(w / 2, 6 + (i + 1) * 1.3 * (f + 1) - 0.3 * f, line, f + 1, "middle")
+        for i, line in enumerate(title)
+    ]
     grid = 'stroke="#ddd" stroke-width="0.8"'
     for t, s in zip(y_ticks, y_labels):
         out += [_line(x0, py(t), x1, py(t), grid), _text(x0 - 5, py(t) + 0.35 * f, s, f, "end")]
     for x, s in x_ticks:
         out += [_line(x, y0, x, y1, grid), _text(x, y1 + 1.2 * f + 3, s, f, "middle")]
-    out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="none" '
-               'stroke="#444" stroke-width="0.8"/>')
+    out.append(
+        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="none" '
+        'stroke="#444" stroke-width="0.8"/>'
+    )
     if chart.reference is not None:
         level = py(chart.reference)
         out.append(_line(x0, level, x1, level, 'stroke="black" stroke-width="0.7"'))
     for x, label in chart.marks:
-        out += [_line(px(x), y0, px(x), y1, 'stroke="grey" stroke-width="0.8" stroke-dasharray="1.5,2.5"'),
-                # left of the line, or right of it where the y axis's labels are
-                _text(px(x) - 3 if px(x) - x0 > f else px(x) + 0.85 * f + 2, y0 + 4, label, 0.85 * f, "end",
-                      upright=True)]
+        out += [
+            _line(px(x), y0, px(x), y1, 'stroke="grey" stroke-width="0.8" stroke-dasharray="1.5,2.5"'),
+            # left of the line, or right of it where the y axis's labels are
+            _text(
+                px(x) - 3 if px(x) - x0 > f else px(x) + 0.85 * f + 2,
+                y0 + 4,
+                label,
+                0.85 * f,
+                "end",
+                upright=True,
+            ),
+        ]
     for i, s in enumerate(chart.series):
         runs: list[list[tuple[float, float]]] = [[]]  # a missing value ends a run of the line
         for x, y in zip(s.xs, s.ys):
@@ -187,9 +220,12 @@ def render(chart: Chart) -> str:
                 runs.append([])
             else:
                 runs[-1].append((px(x), py(y)))
-        out += [f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in thinned(r))}" fill="none" '
-                f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round"/>'
-                for r in runs if r]
+        out += [
+            f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in thinned(r))}" fill="none" '
+            f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round"/>'
+            for r in runs
+            if r
+        ]
     if chart.legend and chart.series:
         out += _legend(chart.series, x0 + 0.6 * f, y0, y1, chart.legend, f)
     if chart.x_label:

@@ -30,8 +30,13 @@ class Outcome:
     value: object = None
 
 
-def run_in_child(fn: Callable, *args, prepare: Callable[[], None] | None = None, wall: float | None = None,
-                 keep: tuple[type[BaseException], ...] = (Exception,)) -> Outcome:
+def run_in_child(
+    fn: Callable,
+    *args,
+    prepare: Callable[[], None] | None = None,
+    wall: float | None = None,
+    keep: tuple[type[BaseException], ...] = (Exception,),
+) -> Outcome:
     """`fn(*args)` in a forked child, after `prepare()` there. An exception of the `keep` kinds comes
     back as `error`; any other end of the child (a signal, a limit) is `died`; past `wall` seconds
     the child is killed (`killed`)."""
@@ -94,9 +99,11 @@ def _collect(fd: int, pid: int, wall: float | None) -> tuple[bytes, bool]:
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION, _RULE_PATH_BENEATH, _PR_SET_NO_NEW_PRIVS = 1, 1, 38
 # Every right that changes the file system, by the ABI version that introduced it.
-_WRITES = {1: sum(1 << bit for bit in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12)),  # write, remove, make
-           2: 1 << 13,  # REFER: link or rename into another folder
-           3: 1 << 14}  # TRUNCATE
+_WRITES = {
+    1: sum(1 << bit for bit in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12)),  # write, remove, make
+    2: 1 << 13,  # REFER: link or rename into another folder
+    3: 1 << 14,
+}  # TRUNCATE
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -114,7 +121,9 @@ def landlock_abi() -> int:
         return 0
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    version = libc.syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    version = libc.syscall(
+        _CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)
+    )
     return max(int(version), 0)
 
 
@@ -128,8 +137,9 @@ def forbid_writes(allowed: list[Path]) -> bool:
     libc.syscall.restype = ctypes.c_long
     rights = sum(bits for version, bits in _WRITES.items() if version <= abi)
     attr = _RulesetAttr(rights)
-    ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
-                           ctypes.c_uint32(0))
+    ruleset = libc.syscall(
+        _CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
     try:
@@ -137,8 +147,16 @@ def forbid_writes(allowed: list[Path]) -> bool:
             fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)
             try:
                 rule = _PathBeneath(rights, fd)
-                if libc.syscall(_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
-                                ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                if (
+                    libc.syscall(
+                        _ADD_RULE,
+                        ctypes.c_int(ruleset),
+                        ctypes.c_int(_RULE_PATH_BENEATH),
+                        ctypes.byref(rule),
+                        ctypes.c_uint32(0),
+                    )
+                    < 0
+                ):
                     raise OSError(ctypes.get_errno(), f"landlock_add_rule {folder}")
             finally:
                 os.close(fd)

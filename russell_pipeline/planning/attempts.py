@@ -30,8 +30,12 @@ from russell_pipeline.planning import digests
 INPUTS_TAG = "russell/inputs"
 PID_TAG, HOST_TAG = "russell/pid", "russell/host"
 _CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*|\w*(?:Error|Exception|Failure)): ")
-GOING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-         dg.DagsterRunStatus.STARTED)
+GOING = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+)
 LIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
 
 
@@ -66,8 +70,10 @@ class Previous:
     def line(self) -> str:
         if self.going:
             return f"not launched: run {self.run_id} with the same inputs is still going"
-        return (f"not run: failed with the same inputs in run {self.run_id} (it runs again when its inputs "
-                f"or code change): {'; '.join(self.reasons)}")
+        return (
+            f"not run: failed with the same inputs in run {self.run_id} (it runs again when its inputs "
+            f"or code change): {'; '.join(self.reasons)}"
+        )
 
 
 def previous(instance: dg.DagsterInstance, attempt: str) -> Previous | None:
@@ -84,9 +90,13 @@ def previous(instance: dg.DagsterInstance, attempt: str) -> Previous | None:
 
 def _input_failures(records: Sequence) -> list[str]:
     """The steps that failed on their inputs (a `dg.Failure`): not a crash, a bug or a lock timeout."""
-    return [failure_line(r.dagster_event) for r in records
-            if r.dagster_event is not None and r.dagster_event.step_failure_data is not None
-            and r.dagster_event.step_failure_data.user_failure_data is not None]
+    return [
+        failure_line(r.dagster_event)
+        for r in records
+        if r.dagster_event is not None
+        and r.dagster_event.step_failure_data is not None
+        and r.dagster_event.step_failure_data.user_failure_data is not None
+    ]
 
 
 def recorded(lake_root: Path) -> dg.DagsterInstance | None:
@@ -113,8 +123,11 @@ def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None =
         pid = run.tags.get(PID_TAG)
         if run.run_id == own_run_id or run.tags.get(HOST_TAG) != host or not pid or _alive(int(pid)):
             continue
-        instance.report_run_failed(run, f"run process {pid} on {host} died (killed?) while the run was "
-                                        "STARTED; marked failed when the next run started")
+        instance.report_run_failed(
+            run,
+            f"run process {pid} on {host} died (killed?) while the run was "
+            "STARTED; marked failed when the next run started",
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)  # its lake_writer slot
         failed.append(run.run_id)
     return failed

@@ -19,11 +19,26 @@ from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import research, stale
 from russell_pipeline.settings import Settings
 
-TABLES = ("source_documents", "constituents", "constituent_changes", "recon_calendar", "market_prices",
-          "market_memberships", "market_source", "quarterly_weights", "index_levels", "pro_forma_weights",
-          "membership_history", "membership_in_force",
-          "membership_reconciliation", "membership_reconciliation_summary", "list_revisions",
-          "research_prices", "reconstitution_paths", "reconstitution_effect")
+TABLES = (
+    "source_documents",
+    "constituents",
+    "constituent_changes",
+    "recon_calendar",
+    "market_prices",
+    "market_memberships",
+    "market_source",
+    "quarterly_weights",
+    "index_levels",
+    "pro_forma_weights",
+    "membership_history",
+    "membership_in_force",
+    "membership_reconciliation",
+    "membership_reconciliation_summary",
+    "list_revisions",
+    "research_prices",
+    "reconstitution_paths",
+    "reconstitution_effect",
+)
 
 
 def build(settings: Settings, verbose: bool = False) -> int:
@@ -48,7 +63,9 @@ def build(settings: Settings, verbose: bool = False) -> int:
         with lake.pinned():  # after the runs: their commits are opened afresh here
             removed = lake.vacuum()
             if removed:
-                print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
+                print(
+                    f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago"
+                )
             lake.publish()
     _summary(lake)
     return _failures(failed_runs, failed_checks)
@@ -60,9 +77,14 @@ def _failures(failed_runs: list[str], failed_checks: list[str]) -> int:
     summary says which kind each failure is."""
     if not failed_runs and not failed_checks:
         return 0
-    said = [f"{len(lines)} {what}" for lines, what in (
-        (failed_runs, "run(s) failed, their partitions keep what they held"),
-        (failed_checks, "error-level check(s) failed on rows that were written")) if lines]
+    said = [
+        f"{len(lines)} {what}"
+        for lines, what in (
+            (failed_runs, "run(s) failed, their partitions keep what they held"),
+            (failed_checks, "error-level check(s) failed on rows that were written"),
+        )
+        if lines
+    ]
     print(f"build finished with failures: {'; '.join(said)}:", file=sys.stderr)
     for line in failed_runs + failed_checks:
         print(f"  {line}", file=sys.stderr)
@@ -88,8 +110,13 @@ def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
     research_years, _, todo = research.years_out_of_date(lake)
     if todo:
         return None
-    return [f"years: 0 of {len(years)} out of date", "market_data: up to date", "reviews: 0 out of date",
-            "membership: up to date", f"{research.ASSET}: 0 of {len(research_years)} years out of date"]
+    return [
+        f"years: 0 of {len(years)} out of date",
+        "market_data: up to date",
+        "reviews: 0 out of date",
+        "membership: up to date",
+        f"{research.ASSET}: 0 of {len(research_years)} years out of date",
+    ]
 
 
 def _summary(lake: Lake) -> None:
@@ -101,5 +128,8 @@ def _summary(lake: Lake) -> None:
         if table in counts:
             print(f"  {table:<26}{counts[table]:>12,} rows")
     if provenance.is_synthetic(price_label(lake)):
-        print(provenance.synthetic_note("the market tables and every row whose price_source is `synthetic`"),
-              file=sys.stderr, flush=True)
+        print(
+            provenance.synthetic_note("the market tables and every row whose price_source is `synthetic`"),
+            file=sys.stderr,
+            flush=True,
+        )

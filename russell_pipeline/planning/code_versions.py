@@ -48,7 +48,9 @@ def _parsed_imports(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith(FOLLOWED)}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(FOLLOWED):
+        elif (
+            isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(FOLLOWED)
+        ):
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names}
     return frozenset(found)

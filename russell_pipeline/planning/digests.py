@@ -28,12 +28,22 @@ _DEFINED_IN = {
     "market_data": ("market", ()),
     "quarterly_weights": ("index", ()),
     "index_levels": ("index", ()),
-    "membership": ("membership", ("membership_history", "membership_in_force", "membership_reconciliation",
-                                  "membership_reconciliation_summary", "list_revisions")),
+    "membership": (
+        "membership",
+        (
+            "membership_history",
+            "membership_in_force",
+            "membership_reconciliation",
+            "membership_reconciliation_summary",
+            "list_revisions",
+        ),
+    ),
     "reconstitution_effect": ("research", ()),
 }
-CODE_VERSIONS = {asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)
-                 for asset, (domain, tables) in _DEFINED_IN.items()}
+CODE_VERSIONS = {
+    asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)
+    for asset, (domain, tables) in _DEFINED_IN.items()
+}
 CODE_VERSIONS["pro_forma_weights"] = code_version("russell_pipeline.defs.index.pro_forma")
 
 LINEAGE_SCHEMA = {"asset": pl.String, "partition": pl.String, "inputs": pl.String}
@@ -72,8 +82,11 @@ def documents_inputs(files: list[tuple[str, str]], copies: list[tuple[str, str]]
 def year_inputs(raw: Path, year: int) -> str:
     """`documents_inputs` of a year as it is on disk now."""
     files = year_files(raw, year)
-    sizes = {sha: (raw / str(year) / name).stat().st_size for name, sha in files
-             if len(sha) == 64 and not (raw / str(year) / name).is_symlink()}
+    sizes = {
+        sha: (raw / str(year) / name).stat().st_size
+        for name, sha in files
+        if len(sha) == 64 and not (raw / str(year) / name).is_symlink()
+    }
     copies = same_bytes_elsewhere(raw, year, sizes) if sizes else []
     return documents_inputs(files, [(p.relative_to(raw).as_posix(), sha) for p, sha in copies])
 
@@ -137,8 +150,13 @@ def empty_review(asset: str) -> str:
     return digest(CODE_VERSIONS[asset], "no members")
 
 
-def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.DataFrame,
-                  carried: dict[str, str] | None = None, price_source: str | None = None) -> dict[str, dict]:
+def review_inputs(
+    reviews: pl.DataFrame,
+    days: pl.DataFrame,
+    memberships: pl.DataFrame,
+    carried: dict[str, str] | None = None,
+    price_source: str | None = None,
+) -> dict[str, dict]:
     """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record now.
 
     `reviews`: review, cutoff_date, effective_date of the reviews that have market data (and of those
@@ -155,20 +173,35 @@ def review_inputs(reviews: pl.DataFrame, days: pl.DataFrame, memberships: pl.Dat
     of = members_digests(memberships)
     members = {r["review"]: of[carried.get(r["review"], r["review"])] for r in every}
     # The weights each pro-forma computes: a carried review's digest names the review its members come from.
-    target = {r["review"]: weights_inputs(r["cutoff_date"], r["effective_date"], window_digest(days, r["cutoff_date"]),
-                                          members[r["review"]] if r["review"] not in carried
-                                          else digest(carried[r["review"]], members[r["review"]]), price_source)
-              for r in every}
+    target = {
+        r["review"]: weights_inputs(
+            r["cutoff_date"],
+            r["effective_date"],
+            window_digest(days, r["cutoff_date"]),
+            members[r["review"]]
+            if r["review"] not in carried
+            else digest(carried[r["review"]], members[r["review"]]),
+            price_source,
+        )
+        for r in every
+    }
     weights = {r["review"]: target[r["review"]] for r in rows}
     levels: dict[str, str] = {}
     previous = None
     for i, r in enumerate(rows):
         following = (rows[i + 1]["review"], rows[i + 1]["effective_date"]) if i + 1 < len(rows) else None
         end = following[1] if following else None
-        previous = levels[r["review"]] = levels_inputs(weights[r["review"]], following, previous,
-                                                       window_digest(days, end))
-    pro_forma = {r["review"]: pro_forma_inputs(target[r["review"]], target[every[i - 1]["review"]] if i else None,
-                                               window_digest(days, r["effective_date"])) for i, r in enumerate(every)}
+        previous = levels[r["review"]] = levels_inputs(
+            weights[r["review"]], following, previous, window_digest(days, end)
+        )
+    pro_forma = {
+        r["review"]: pro_forma_inputs(
+            target[r["review"]],
+            target[every[i - 1]["review"]] if i else None,
+            window_digest(days, r["effective_date"]),
+        )
+        for i, r in enumerate(every)
+    }
     return {"quarterly_weights": weights, "index_levels": levels, "pro_forma_weights": pro_forma}
 
 

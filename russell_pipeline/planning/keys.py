@@ -19,7 +19,7 @@ YEARS_AHEAD = 4
 
 
 def year_keys(now: datetime | None = None) -> list[str]:
-    """"1989" .. the current year (UTC) + YEARS_AHEAD."""
+    """ "1989" .. the current year (UTC) + YEARS_AHEAD."""
     now = now or datetime.now(UTC)
     return [str(y) for y in range(FIRST_RECON_YEAR, now.year + YEARS_AHEAD + 1)]
 
@@ -33,7 +33,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 
 def review_keys(now: datetime | None = None) -> list[str]:
-    """"YYYY-MM" of every review from FIRST_DATED_REVIEW to the one REVIEWS_AHEAD after the one whose
+    """ "YYYY-MM" of every review from FIRST_DATED_REVIEW to the one REVIEWS_AHEAD after the one whose
     quarter holds now (UTC): on 2026-11-25, 1989-03 .. 2026-12."""
     now = now or datetime.now(UTC)
     year, month = int(FIRST_DATED_REVIEW[:4]), int(FIRST_DATED_REVIEW[5:])

@@ -81,10 +81,27 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
         if kind == "market":  # the market rows up to the window's end (their files without market_days,
             # which the market data asset always writes), and the source the chart names
             named, by_day = prices
-            prices = (named, by_day if isinstance(by_day, list) else digests.window_digest(by_day, days.window["date"][-1]))
-        out[year] = YearInputs(listed, days, None, digests.digest(
-            code, digests.frame_digest(listed), digests.frame_digest(days.window), days.rank_day, kind, prices,
-            digests.frame_digest(index_path(levels, days)), index_sources(levels, days)))
+            prices = (
+                named,
+                by_day
+                if isinstance(by_day, list)
+                else digests.window_digest(by_day, days.window["date"][-1]),
+            )
+        out[year] = YearInputs(
+            listed,
+            days,
+            None,
+            digests.digest(
+                code,
+                digests.frame_digest(listed),
+                digests.frame_digest(days.window),
+                days.rank_day,
+                kind,
+                prices,
+                digests.frame_digest(index_path(levels, days)),
+                index_sources(levels, days),
+            ),
+        )
     return out
 
 

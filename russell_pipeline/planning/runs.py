@@ -94,7 +94,9 @@ def empty_partitions(result) -> list[str]:
         if done.partition is None or not str(text).startswith(EMPTY):
             continue
         reason = generic_reason(str(text), done.partition)
-        by_reason.setdefault(reason, {}).setdefault(done.asset_key.to_user_string(), []).append(done.partition)
+        by_reason.setdefault(reason, {}).setdefault(done.asset_key.to_user_string(), []).append(
+            done.partition
+        )
     lines = []
     for reason, assets in by_reason.items():
         by_keys: dict[tuple[str, ...], list[str]] = {}
@@ -134,12 +136,18 @@ def document_lines(result) -> list[str]:
         meta = seen.metadata
         if seen.asset_key.to_user_string() != "source_documents" or DOCUMENTS_FACT not in meta:
             continue
-        lines = [f"  {ln.removeprefix('- ')}" for ln in str(meta[DOCUMENTS_FACT].value).splitlines() if ln != "none"]
+        lines = [
+            f"  {ln.removeprefix('- ')}"
+            for ln in str(meta[DOCUMENTS_FACT].value).splitlines()
+            if ln != "none"
+        ]
         entries = str(getattr(meta.get(UNREAD_FACT), "value", "") or "").splitlines()
         if entries:
-            lines.append(f"  settle each line above that the parser could not read in raw/{seen.partition}/"
-                         "corrections.csv: paste its entry (or edit it into `row` with the company, symbol and "
-                         "sector the line holds):")
+            lines.append(
+                f"  settle each line above that the parser could not read in raw/{seen.partition}/"
+                "corrections.csv: paste its entry (or edit it into `row` with the company, symbol and "
+                "sector the line holds):"
+            )
         found[seen.partition] = [*lines, *entries]
     return [line for key in sorted(found) for line in found[key]]
 
@@ -154,7 +162,9 @@ def failed_checks(result, label: str) -> tuple[list[str], list[str]]:
         found = event.asset_check_evaluation_data
         warning = found.severity == dg.AssetCheckSeverity.WARN
         where = found.metadata.get(PARTITIONS)
-        check = f"{found.asset_key.to_user_string()}.{found.check_name}" + (f" on {where.value}" if where else "")
+        check = f"{found.asset_key.to_user_string()}.{found.check_name}" + (
+            f" on {where.value}" if where else ""
+        )
         line = f"{label}: {'warn' if warning else 'error'}-level check failed: {why(check, found.metadata)}"
         (warn if warning else error).append(line)
     return error, warn
@@ -167,13 +177,25 @@ class _Runner:
     def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool):
         from russell_pipeline.definitions import definitions
 
-        self.defs, self.instance, self.settings, self.verbose = definitions(settings), instance, settings, verbose
+        self.defs, self.instance, self.settings, self.verbose = (
+            definitions(settings),
+            instance,
+            settings,
+            verbose,
+        )
         self.failures: list[str] = []  # runs that failed: their partitions keep what they held
         self.failed_checks: list[str] = []  # error-level checks that failed on what a run wrote
         self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
 
-    def run(self, job_name: str, label: str, tags: dict | None = None, quiet_failure: bool = False,
-            assets: list[str] | None = None, attempt: str | None = None) -> bool:
+    def run(
+        self,
+        job_name: str,
+        label: str,
+        tags: dict | None = None,
+        quiet_failure: bool = False,
+        assets: list[str] | None = None,
+        attempt: str | None = None,
+    ) -> bool:
         """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going."""
         if attempt is not None:
             before = attempts.previous(self.instance, attempt)
@@ -189,10 +211,13 @@ class _Runner:
         tags = {**(tags or {}), IN_BUILD: self.build}
         started = time.perf_counter()
         result = self.defs.resolve_job_def(job_name).execute_in_process(
-            instance=self.instance, tags=tags,
+            instance=self.instance,
+            tags=tags,
             asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
             # The full event log is in the instance (and the UI); the terminal gets one line.
-            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "DEBUG" if self.verbose else "CRITICAL"}}}
+            },
             raise_on_error=self.verbose,
         )
         took = time.perf_counter() - started
@@ -215,8 +240,15 @@ class _Runner:
                 print(line, flush=True)
         return result.success
 
-    def ranges(self, job_name: str, keys: list[str], all_keys: list[str], retry_alone: bool,
-               inputs: dict[str, str], asset: str | None = None) -> None:
+    def ranges(
+        self,
+        job_name: str,
+        keys: list[str],
+        all_keys: list[str],
+        retry_alone: bool,
+        inputs: dict[str, str],
+        asset: str | None = None,
+    ) -> None:
         """Runs over the consecutive ranges of `keys`; `inputs`: each partition's input digest (its attempt).
         With `retry_alone`, a range that fails is run again as its two halves, and so on, until the
         failing partitions have run alone: the others still build, in a few runs (a bad year of 42 costs
@@ -229,16 +261,28 @@ class _Runner:
         def run(span: list[str]) -> None:
             first, last = span[0], span[-1]
             label = target + f" {first}" + (f"..{last}" if last != first else "")
-            if self.run(job_name, label, {RANGE_START: first, RANGE_END: last},
-                        quiet_failure=retry_alone and first != last, assets=[asset] if asset else None,
-                        attempt=attempt(span)) or not retry_alone or first == last:
+            if (
+                self.run(
+                    job_name,
+                    label,
+                    {RANGE_START: first, RANGE_END: last},
+                    quiet_failure=retry_alone and first != last,
+                    assets=[asset] if asset else None,
+                    attempt=attempt(span),
+                )
+                or not retry_alone
+                or first == last
+            ):
                 return
-            print(f"{label}: failed; running its halves apart until the failing partitions run alone", flush=True)
-            run(span[:len(span) // 2])
-            run(span[len(span) // 2:])
+            print(
+                f"{label}: failed; running its halves apart until the failing partitions run alone",
+                flush=True,
+            )
+            run(span[: len(span) // 2])
+            run(span[len(span) // 2 :])
 
         for first, last in digests.ranges(keys, all_keys):
-            run(all_keys[all_keys.index(first):all_keys.index(last) + 1])
+            run(all_keys[all_keys.index(first) : all_keys.index(last) + 1])
 
 
 def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> tuple[list[str], list[str]]:
@@ -265,7 +309,10 @@ def _build(lake: Lake, runner: _Runner) -> None:
     if unrecorded:  # written before checksums were kept, or by `fetch`: recorded as found
         checksums.record(lake, unrecorded)
     years, now, todo = stale.years_out_of_date(lake)
-    print(f"years: {len(todo)} of {len(years)} out of date" + (f" ({spans(todo, years)})" if todo else ""), flush=True)
+    print(
+        f"years: {len(todo)} of {len(years)} out of date" + (f" ({spans(todo, years)})" if todo else ""),
+        flush=True,
+    )
     # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
     runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 
@@ -277,13 +324,21 @@ def _build(lake: Lake, runner: _Runner) -> None:
 
     expected, out_of_date = stale.reviews_out_of_date(lake)
     keys = sorted(set().union(*out_of_date.values()))
-    print(f"reviews: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""), flush=True)
+    print(
+        f"reviews: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""), flush=True
+    )
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
     # the levels from the period before it on (each period starts from the one before); the pro-forma
     # weights last, after the weights they trade from and are checked against.
     for asset in ("quarterly_weights", "index_levels", "pro_forma_weights"):
-        runner.ranges("reviews_job", out_of_date[asset], review_keys(), retry_alone=False,
-                      inputs=expected[asset], asset=asset)
+        runner.ranges(
+            "reviews_job",
+            out_of_date[asset],
+            review_keys(),
+            retry_alone=False,
+            inputs=expected[asset],
+            asset=asset,
+        )
 
     if stale.membership_stale(lake):
         runner.run("membership_job", "membership", attempt=stale.membership_attempt(lake))
@@ -292,6 +347,9 @@ def _build(lake: Lake, runner: _Runner) -> None:
 
     # After the levels (a year's index path reads them): the years whose lists, dates, prices or levels moved.
     years, now, todo = research.years_out_of_date(lake)
-    print(f"{research.ASSET}: {len(todo)} of {len(years)} years out of date"
-          + (f" ({spans(todo, years)})" if todo else ""), flush=True)
+    print(
+        f"{research.ASSET}: {len(todo)} of {len(years)} years out of date"
+        + (f" ({spans(todo, years)})" if todo else ""),
+        flush=True,
+    )
     runner.ranges(research.JOB, todo, years, retry_alone=True, inputs=now)

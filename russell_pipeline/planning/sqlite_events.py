@@ -76,7 +76,9 @@ def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine], fresh: l
     return connect
 
 
-def _new_shard(storage: SqliteEventLogStorage, shard: str, engine: Engine, fresh: list[sqlite3.Connection]) -> None:
+def _new_shard(
+    storage: SqliteEventLogStorage, shard: str, engine: Engine, fresh: list[sqlite3.Connection]
+) -> None:
     """Make `shard`'s database if it does not exist: with Dagster's `_initdb` the first time, kept in
     `fresh` (in memory) before any event; as a copy of that one after (written beside, renamed into place)."""
     path = storage.path_for_shard(shard)
@@ -109,7 +111,8 @@ def _remembered(storage: SqliteEventLogStorage) -> dict[str, object]:
         "has_table": lambda name: yes_once(name, lambda: SqliteEventLogStorage.has_table(storage, name)),
         "_has_asset_key_index_cols_on_connection": lambda connection: yes_once(
             "asset key index columns",
-            lambda: SqliteEventLogStorage._has_asset_key_index_cols_on_connection(storage, connection)),
+            lambda: SqliteEventLogStorage._has_asset_key_index_cols_on_connection(storage, connection),
+        ),
     }
 
 

@@ -49,7 +49,10 @@ def years_out_of_date(store: Lake) -> tuple[list[str], dict[str, dict[str, str]]
 
 def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
     """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
-    return {asset: digests.out_of_date(now, store.lineage(asset)) for asset, now in year_digests(store, years).items()}
+    return {
+        asset: digests.out_of_date(now, store.lineage(asset))
+        for asset, now in year_digests(store, years).items()
+    }
 
 
 def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> str:
@@ -78,8 +81,10 @@ def year_not_built(store: Lake, year: int) -> str | None:
         return f"the files under raw/{year}/ are not built yet: run `russell-pipeline build`"
     if before.going:
         return f"the files under raw/{year}/ are being built (run {before.run_id})"
-    return (f"the build of {year} failed on its files under raw/{year}/ (run {before.run_id}): "
-            f"{'; '.join(before.reasons)}")
+    return (
+        f"the build of {year} failed on its files under raw/{year}/ (run {before.run_id}): "
+        f"{'; '.join(before.reasons)}"
+    )
 
 
 MARKET_KEY = "all"  # market_data is one unpartitioned table set
@@ -136,8 +141,10 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     carried = carried_members(with_members, partitions)
     dates = rebalance_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
     expected = digests.review_inputs(dates, days, members, carried, price_label(store))
-    return {asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
-            for asset in REVIEW_ASSETS}
+    return {
+        asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
+        for asset in REVIEW_ASSETS
+    }
 
 
 def review_out_of_date(asset: str, expected: dict[str, str], recorded: dict[str, str]) -> list[str]:
@@ -151,7 +158,9 @@ def reviews_out_of_date(store: Lake) -> tuple[dict[str, dict[str, str]], dict[st
     """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}:
     the reviews each asset must recompute)."""
     expected = review_digests(store)
-    return expected, {asset: review_out_of_date(asset, now, store.lineage(asset)) for asset, now in expected.items()}
+    return expected, {
+        asset: review_out_of_date(asset, now, store.lineage(asset)) for asset, now in expected.items()
+    }
 
 
 def stale_reviews(store: Lake) -> dict[str, list[str]]:
@@ -167,8 +176,10 @@ MEMBERSHIP_INPUTS = {
     "constituents": (CONSTITUENT_COLUMNS, None),
     "constituent_changes": (CHANGE_COLUMNS, None),
     "source_documents": ({k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}, None),
-    "recon_calendar": ({k: CALENDAR_SCHEMA[k] for k in ("recon_year", "review", "review_type", "event", "date")},
-                       pl.col("event").is_in(["recon_close", "effective_open"])),
+    "recon_calendar": (
+        {k: CALENDAR_SCHEMA[k] for k in ("recon_year", "review", "review_type", "event", "date")},
+        pl.col("event").is_in(["recon_close", "effective_open"]),
+    ),
     "market_source": ({"synthetic": pl.Boolean}, None),
     "market_memberships": ({k: SCHEMAS["memberships"][k] for k in ("review", "index", "symbol")}, None),
 }
@@ -180,8 +191,9 @@ def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
     for name, (schema, rows) in MEMBERSHIP_INPUTS.items():
         # A vendor's memberships are compared with membership lists: without one, or for the synthetic
         # feed, they are not read.
-        unread = name == "market_memberships" and (tables["market_source"]["synthetic"].any()
-                                                   or tables["constituents"].is_empty())
+        unread = name == "market_memberships" and (
+            tables["market_source"]["synthetic"].any() or tables["constituents"].is_empty()
+        )
         scan = None if unread else store.scan(name)
         if scan is None:
             tables[name] = pl.DataFrame(schema=schema)

@@ -66,16 +66,25 @@ def _facts_table() -> list:
 # Before 2016 (dates typed from the membership lists FTSE Russell dated the Monday the new index took
 # effect, or the Friday before; rank day as of May 31, the last session on or before it: Friday 28 May
 # in 2010, May 31 being Memorial Day; Friday 30 May 2014 and Friday 29 May 2015, weekends).
-EARLY = [(2010, "2010-05-28", "2010-06-25", "2010-06-28"), (2011, "2011-05-31", "2011-06-24", "2011-06-27"),
-         (2012, "2012-05-31", "2012-06-22", "2012-06-25"), (2013, "2013-05-31", "2013-06-28", "2013-07-01"),
-         (2014, "2014-05-30", "2014-06-27", "2014-06-30"), (2015, "2015-05-29", "2015-06-26", "2015-06-29")]
+EARLY = [
+    (2010, "2010-05-28", "2010-06-25", "2010-06-28"),
+    (2011, "2011-05-31", "2011-06-24", "2011-06-27"),
+    (2012, "2012-05-31", "2012-06-22", "2012-06-25"),
+    (2013, "2013-05-31", "2013-06-28", "2013-07-01"),
+    (2014, "2014-05-30", "2014-06-27", "2014-06-30"),
+    (2015, "2015-05-29", "2015-06-26", "2015-06-29"),
+]
 
 
-@pytest.mark.parametrize(("year", "rank_day", "recon_close", "effective_open"), EARLY, ids=[e[0] for e in EARLY])
-def test_2010_to_2015_project_rank_day_recon_close_and_the_effective_open(year, rank_day, recon_close,
-                                                                           effective_open):
-    russell = project_calendar(year).filter(pl.col("review_type") == "annual_reconstitution",
-                                            pl.col("event") != "price_cutoff")  # the 90/10 index's own
+@pytest.mark.parametrize(
+    ("year", "rank_day", "recon_close", "effective_open"), EARLY, ids=[e[0] for e in EARLY]
+)
+def test_2010_to_2015_project_rank_day_recon_close_and_the_effective_open(
+    year, rank_day, recon_close, effective_open
+):
+    russell = project_calendar(year).filter(
+        pl.col("review_type") == "annual_reconstitution", pl.col("event") != "price_cutoff"
+    )  # the 90/10 index's own
     got = {r["event"]: str(r["date"]) for r in russell.iter_rows(named=True)}
     assert got == {"rank_day": rank_day, "recon_close": recon_close, "effective_open": effective_open}
 
@@ -211,8 +220,18 @@ def test_the_sessions_are_exchange_calendars_xnys_sessions_day_for_day():
     xnys = xcals.get_calendar("XNYS", start=FIRST_DAY.isoformat(), end=LAST_DAY.isoformat())
     expected = [ts.date() for ts in xnys.sessions]
     assert sessions(FIRST_DAY, LAST_DAY) == expected and len(expected) == 11829
-    for closed in (date(2001, 9, 11), date(2001, 9, 14), date(2012, 10, 29), date(2012, 10, 30), date(2004, 6, 11),
-                   date(2007, 1, 2), date(2018, 12, 5), date(2025, 1, 9), date(2022, 6, 20), date(2035, 12, 25)):
+    for closed in (
+        date(2001, 9, 11),
+        date(2001, 9, 14),
+        date(2012, 10, 29),
+        date(2012, 10, 30),
+        date(2004, 6, 11),
+        date(2007, 1, 2),
+        date(2018, 12, 5),
+        date(2025, 1, 9),
+        date(2022, 6, 20),
+        date(2035, 12, 25),
+    ):
         assert not is_session(closed)
 
 
@@ -364,7 +383,8 @@ def test_bad_dates_raise_input_error_naming_file_and_line(lines, problem):
 def _published(*rows) -> pl.DataFrame:
     return pl.DataFrame(
         [(int(r[0][:4]), *r, "published", "sha", "published: raw/2024/schedule.txt") for r in rows],
-        schema=CALENDAR_SCHEMA, orient="row",
+        schema=CALENDAR_SCHEMA,
+        orient="row",
     )
 
 
@@ -476,20 +496,34 @@ GOOD_ROW = "quarterly_ipo  3  2020-2020  recon_close  fri3  prev  ipo"
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("weekly_ipo  3  2020-2020  recon_close  fri3  prev  ipo",
-         "bad rules row: weekly_ipo  3  2020-2020  recon_close  fri3  prev  ipo"),
-        ("quarterly_ipo  3  2020-2020  close_day  fri3  prev  ipo",
-         "bad rules row: quarterly_ipo  3  2020-2020  close_day  fri3  prev  ipo"),
-        ("quarterly_ipo  3  2020-2020  recon_close  fri3  next  ipo",
-         "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  next  ipo"),
-        ("quarterly_ipo  3  2020-2020  recon_close  fri3  prev  hearsay",
-         "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  prev  hearsay"),
-        ("quarterly_ipo  3  2020-2020  recon_close  fri3  prev",
-         "bad rules row \\(7 fields, the last a source\\): quarterly_ipo  3  2020-2020  recon_close  fri3  prev"),
-        ("quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo",
-         "bad rule 'fri6' in rules row: quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo"),
-        ("quarterly_ipo  3  2020-2020  rank_day  eom-2+1d  prev  ipo",
-         "bad rule 'eom-2\\+1d' in rules row: quarterly_ipo  3  2020-2020  rank_day  eom-2\\+1d  prev  ipo"),
+        (
+            "weekly_ipo  3  2020-2020  recon_close  fri3  prev  ipo",
+            "bad rules row: weekly_ipo  3  2020-2020  recon_close  fri3  prev  ipo",
+        ),
+        (
+            "quarterly_ipo  3  2020-2020  close_day  fri3  prev  ipo",
+            "bad rules row: quarterly_ipo  3  2020-2020  close_day  fri3  prev  ipo",
+        ),
+        (
+            "quarterly_ipo  3  2020-2020  recon_close  fri3  next  ipo",
+            "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  next  ipo",
+        ),
+        (
+            "quarterly_ipo  3  2020-2020  recon_close  fri3  prev  hearsay",
+            "bad rules row: quarterly_ipo  3  2020-2020  recon_close  fri3  prev  hearsay",
+        ),
+        (
+            "quarterly_ipo  3  2020-2020  recon_close  fri3  prev",
+            "bad rules row \\(7 fields, the last a source\\): quarterly_ipo  3  2020-2020  recon_close  fri3  prev",
+        ),
+        (
+            "quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo",
+            "bad rule 'fri6' in rules row: quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo",
+        ),
+        (
+            "quarterly_ipo  3  2020-2020  rank_day  eom-2+1d  prev  ipo",
+            "bad rule 'eom-2\\+1d' in rules row: quarterly_ipo  3  2020-2020  rank_day  eom-2\\+1d  prev  ipo",
+        ),
     ],
 )
 def test_bad_rules_rows_are_refused_naming_the_row(row, message):

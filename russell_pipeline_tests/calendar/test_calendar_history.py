@@ -58,11 +58,16 @@ def _events(year: int) -> dict[str, list[str]]:
     return out
 
 
-@pytest.mark.parametrize(("year", "rank_day", "recon_close", "effective_open"), TYPED, ids=[t[0] for t in TYPED])
+@pytest.mark.parametrize(
+    ("year", "rank_day", "recon_close", "effective_open"), TYPED, ids=[t[0] for t in TYPED]
+)
 def test_rank_day_recon_close_and_effective_open_by_era(year, rank_day, recon_close, effective_open):
     got = _events(year)
-    assert (got["rank_day"], got["recon_close"], got["effective_open"]) == ([rank_day], [recon_close],
-                                                                           [effective_open])
+    assert (got["rank_day"], got["recon_close"], got["effective_open"]) == (
+        [rank_day],
+        [recon_close],
+        [effective_open],
+    )
 
 
 @pytest.mark.parametrize(("year", "preliminary", "updates"), LISTS, ids=[t[0] for t in LISTS])
@@ -80,7 +85,10 @@ def test_no_list_release_before_2004_and_no_russell_review_but_june():
         cal = project_calendar(year)
         assert set(cal.filter(review_type="annual_reconstitution")["review"]) == {f"{year}-06"}
         own = cal.filter(pl.col("review_type") != "annual_reconstitution")
-        assert set(own["review_type"]) == {"index_review"} and set(own["event"]) == {"price_cutoff", "rebalance"}
+        assert set(own["review_type"]) == {"index_review"} and set(own["event"]) == {
+            "price_cutoff",
+            "rebalance",
+        }
         assert sorted(own["review"].unique()) == [f"{year}-03", f"{year}-09", f"{year}-12"]
 
 
@@ -96,7 +104,13 @@ def test_every_date_1989_2009_is_an_nyse_session_by_the_exchange_calendar():
 
 def test_special_closures_of_the_period_come_from_the_exchange_calendar():
     # Days the NYSE closed that a weekday rule could land on (typed from history).
-    for closed in (date(1994, 4, 27), date(2001, 9, 11), date(2001, 9, 14), date(2004, 6, 11), date(2007, 1, 2)):
+    for closed in (
+        date(1994, 4, 27),
+        date(2001, 9, 11),
+        date(2001, 9, 14),
+        date(2004, 6, 11),
+        date(2007, 1, 2),
+    ):
         assert not is_session(closed), closed
     assert is_session(date(1989, 1, 3)) and is_session(date(2001, 9, 17))
 
@@ -121,7 +135,9 @@ def test_every_rule_code_is_explained_in_words_beside_it():
 
     for rule, month in RULES.select("rule", "month").unique().rows():
         words = rule_words(rule, month)
-        assert words and rule not in words and not re.search(r"\b(fri[1-5L]|eom-\d|R-\d|d\d\d-\d\d)", words), rule
+        assert (
+            words and rule not in words and not re.search(r"\b(fri[1-5L]|eom-\d|R-\d|d\d\d-\d\d)", words)
+        ), rule
     assert rule_words("eom-2", 6) == "the last NYSE session of April"
     assert rule_words("eom-2", 12) == "the last NYSE session of October"
     assert rule_words("fri2+5d", 6) == "the Wednesday after the second Friday of June"
@@ -158,11 +174,21 @@ def test_calendar_1995_prints_its_events_with_their_sources():
     ]
     basis = dict(zip(rows["review"] + " " + rows["event"], rows["basis"], strict=True))
     assert basis["1995-06 rank_day"].startswith("rule d05-31 ") and "May 31" in basis["1995-06 rank_day"]
-    assert (basis["1995-06 recon_close"].startswith("rule d06-30 ")
-            and "last trading day of June" in basis["1995-06 recon_close"])
-    assert basis["1995-06 effective_open"].startswith("rule next") and "next open" in basis["1995-06 effective_open"]
-    assert basis["1995-06 price_cutoff"].startswith("rule fri2+5d ") and "90/10" in basis["1995-06 price_cutoff"]
-    assert basis["1995-09 rebalance"].startswith("rule fri3 ") and "not a published date" in basis["1995-09 rebalance"]
+    assert (
+        basis["1995-06 recon_close"].startswith("rule d06-30 ")
+        and "last trading day of June" in basis["1995-06 recon_close"]
+    )
+    assert (
+        basis["1995-06 effective_open"].startswith("rule next")
+        and "next open" in basis["1995-06 effective_open"]
+    )
+    assert (
+        basis["1995-06 price_cutoff"].startswith("rule fri2+5d ") and "90/10" in basis["1995-06 price_cutoff"]
+    )
+    assert (
+        basis["1995-09 rebalance"].startswith("rule fri3 ")
+        and "not a published date" in basis["1995-09 rebalance"]
+    )
 
 
 def test_year_partitions_start_in_1989():
@@ -182,7 +208,9 @@ def test_ics_events_carry_their_basis():
     close = descriptions["Russell 1995-06 annual reconstitution: recon close (projected)"]
     lines = close.splitlines()
     assert lines[0] == "source: projected" and len(lines) == 2
-    assert lines[1].startswith("basis: rule d06-30 = June 30 (previous session if not one): recon_close the last")
+    assert lines[1].startswith(
+        "basis: rule d06-30 = June 30 (previous session if not one): recon_close the last"
+    )
 
 
 # The 90/10 index's reviews before 2016 (its cut-off rule, and the third Friday for its own March,
@@ -211,7 +239,9 @@ def test_every_review_from_1989_has_one_cutoff_before_its_rebalance():
     from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW, LAST_YEAR
 
     dates = rebalance_dates(pl.concat([project_calendar(year) for year in range(1989, LAST_YEAR + 1)]))
-    assert dates["review"].to_list() == [f"{y}-{m:02d}" for y in range(1989, LAST_YEAR + 1) for m in (3, 6, 9, 12)]
+    assert dates["review"].to_list() == [
+        f"{y}-{m:02d}" for y in range(1989, LAST_YEAR + 1) for m in (3, 6, 9, 12)
+    ]
     assert dates["review"][0] == FIRST_DATED_REVIEW == "1989-03"
     for r in dates.iter_rows(named=True):
         assert is_session(r["cutoff_date"]) and is_session(r["effective_date"]), r

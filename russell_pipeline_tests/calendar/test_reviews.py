@@ -14,7 +14,7 @@ A, Q, S, I = "annual_reconstitution", "quarterly_ipo", "semi_annual_reconstituti
 
 def _calendar(*rows: tuple) -> pl.DataFrame:
     """Calendar rows (review, review_type, event, date[, source]) with the review's year as recon_year."""
-    names = ["review", "review_type", "event", "date", "source"][:len(rows[0])]
+    names = ["review", "review_type", "event", "date", "source"][: len(rows[0])]
     frame = pl.DataFrame(rows, schema=names, orient="row")
     return frame.with_columns(recon_year=pl.col("review").str.slice(0, 4).cast(pl.Int64))
 
@@ -62,12 +62,16 @@ def test_rebalance_dates_are_one_row_per_review_the_index_rebalances_at() -> Non
 def test_published_beats_projected() -> None:
     # An amended schedule moved the March 2024 review a week later than the rule projects; where
     # both rows reach review_dates, the published dates are the review's (whatever the row order).
-    amended = _calendar(("2024-03", Q, "price_cutoff", date(2024, 3, 13), "published"),
-                        ("2024-03", Q, "recon_close", date(2024, 3, 22), "published"))
+    amended = _calendar(
+        ("2024-03", Q, "price_cutoff", date(2024, 3, 13), "published"),
+        ("2024-03", Q, "recon_close", date(2024, 3, 22), "published"),
+    )
     calendar = pl.concat([CALENDAR, amended.select(CALENDAR.columns)])
     for frame in (calendar, calendar.reverse()):
         out = rebalance_dates(frame.with_columns(pl.col("review").cast(pl.Categorical)))
-        assert out.schema == pl.Schema({"review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date})
+        assert out.schema == pl.Schema(
+            {"review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date}
+        )
         assert out.filter(review="2024-03").rows() == [("2024-03", date(2024, 3, 13), date(2024, 3, 22))]
     # A calendar without a source column (one row per event) is read as it is.
     assert rebalance_dates(CALENDAR.drop("source")).equals(rebalance_dates(CALENDAR))
@@ -80,8 +84,15 @@ def test_a_cutoff_after_the_rebalance_is_refused() -> None:
     same_day = _calendar(("2024-03", Q, "price_cutoff", date(2024, 3, 15)), fine)
     out = rebalance_dates(same_day.with_columns(pl.col("date").cast(pl.Datetime("us"))))
     assert out.rows() == [("2024-03", date(2024, 3, 15), date(2024, 3, 15))]
-    late = _calendar(("2023-12", Q, "price_cutoff", date(2023, 12, 6)), ("2023-12", Q, "recon_close", date(2023, 12, 15)),
-                     ("2024-03", Q, "price_cutoff", date(2024, 3, 18)), fine)
-    with pytest.raises(ValueError, match=r"^review 2024-03: price cut-off 2024-03-18 is after the rebalance "
-                                         r"2024-03-15$"):
+    late = _calendar(
+        ("2023-12", Q, "price_cutoff", date(2023, 12, 6)),
+        ("2023-12", Q, "recon_close", date(2023, 12, 15)),
+        ("2024-03", Q, "price_cutoff", date(2024, 3, 18)),
+        fine,
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^review 2024-03: price cut-off 2024-03-18 is after the rebalance "
+        r"2024-03-15$",
+    ):
         review_dates(late)

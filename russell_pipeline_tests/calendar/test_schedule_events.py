@@ -52,10 +52,19 @@ KEPT = [
     ("2024-09", Q, "recon_close", date(2024, 9, 20)),
     ("2024-09", Q, "effective_open", date(2024, 9, 23)),
 ]
-RANK_CONTRADICTION = (2024, "2024-09", Q, "ipo_rank", "x.txt", "line 10", date(2024, 8, 16),
-                      "Rank date* Five weeks prior to implementation. 9 February 2024 16 August 2024",
-                      "line 4", date(2024, 7, 31),
-                      "Index Rebalance Market Capitalisation data cut-off 9 February 2024 30 April 2024 31 July 2024")
+RANK_CONTRADICTION = (
+    2024,
+    "2024-09",
+    Q,
+    "ipo_rank",
+    "x.txt",
+    "line 10",
+    date(2024, 8, 16),
+    "Rank date* Five weeks prior to implementation. 9 February 2024 16 August 2024",
+    "line 4",
+    date(2024, 7, 31),
+    "Index Rebalance Market Capitalisation data cut-off 9 February 2024 30 April 2024 31 July 2024",
+)
 
 
 def _lines(march: str = "18 March 2024") -> list[str]:
@@ -81,16 +90,19 @@ def test_a_date_its_own_footnote_contradicts_is_dropped_naming_the_footnote():
     assert _events(published.rows) == sorted(KEPT)  # line 7 still dates the March implementation
     footnote = published.contradictions.filter(pl.col("review") == "2024-03")
     assert footnote.select("event", "line", "date", "other_line", "other_date").rows() == [
-        ("recon_close, effective_open", "line 11", date(2024, 3, 25), "line 13", None)]
+        ("recon_close, effective_open", "line 11", date(2024, 3, 25), "line 13", None)
+    ]
     assert footnote["other_text"][0] == "** After the close on the third Friday of the month."
 
 
 def test_close_and_open_rows_that_disagree_drop_that_event_only():
-    lines = ["Russell US Indexes – Annual Reconstitution 2023",
-             "Friday 28 April 2023: Rank day.",
-             "Friday 23 June 2023: The Russell US reconstitution is implemented after market close.",
-             "Summary:",
-             "Monday 03 July\tThe Reconstitution changes are effective (from the open)"]
+    lines = [
+        "Russell US Indexes – Annual Reconstitution 2023",
+        "Friday 28 April 2023: Rank day.",
+        "Friday 23 June 2023: The Russell US reconstitution is implemented after market close.",
+        "Summary:",
+        "Monday 03 July\tThe Reconstitution changes are effective (from the open)",
+    ]
     published = parse_schedule(lines, "x.txt", "sha")
     assert _events(published.rows) == [("2023-06", A, "rank_day", date(2023, 4, 28))]
     assert published.contradictions.select("event", "line", "date", "other_line", "other_date").rows() == [
@@ -102,11 +114,16 @@ def test_close_and_open_rows_that_disagree_drop_that_event_only():
 @pytest.mark.parametrize("printed", ["20 March 2008", "24 March 2008"], ids=["close", "next-open"])
 def test_footnoted_close_on_a_holiday_moves_to_the_previous_session(printed):
     """Third Friday of March 2008 was Good Friday: the close is Thursday 20 March."""
-    lines = ["\tQuarterly IPO March 2008", f"Effective date*\t{printed}",
-             "* After the close on the third Friday of the month."]
+    lines = [
+        "\tQuarterly IPO March 2008",
+        f"Effective date*\t{printed}",
+        "* After the close on the third Friday of the month.",
+    ]
     published = parse_schedule(lines, "x.txt", "sha")
-    assert _events(published.rows) == [("2008-03", Q, "effective_open", date(2008, 3, 24)),
-                                       ("2008-03", Q, "recon_close", date(2008, 3, 20))]
+    assert _events(published.rows) == [
+        ("2008-03", Q, "effective_open", date(2008, 3, 24)),
+        ("2008-03", Q, "recon_close", date(2008, 3, 20)),
+    ]
     assert published.contradictions.is_empty()
 
 
@@ -117,7 +134,8 @@ def test_ingestion_names_file_lines_and_keeps_the_other_published_dates(tmp_path
     found = year_calendar(tmp_path / "raw", 2024)
     assert found.errors == []
     assert found.contradictions.select("path", "line", "other_line").rows() == [
-        ("raw/2024/schedule.txt", "line 10", "line 4")]
+        ("raw/2024/schedule.txt", "line 10", "line 4")
+    ]
     published = found.calendar.filter(pl.col("source") == "published")
     assert _events(published) == sorted(KEPT)
     rank = found.calendar.filter(review="2024-09", event="ipo_rank")
@@ -126,16 +144,23 @@ def test_ingestion_names_file_lines_and_keeps_the_other_published_dates(tmp_path
 
 @pytest.mark.slow
 def test_contradiction_is_a_warn_check_naming_both_lines_and_the_rest_is_published(tmp_lake):
-    (tmp_lake / "raw" / "2024" / "schedule.txt").write_text(SCHEDULE_2024.format(march="15 March 2024"),
-                                                            encoding="utf-8")
+    (tmp_lake / "raw" / "2024" / "schedule.txt").write_text(
+        SCHEDULE_2024.format(march="15 March 2024"), encoding="utf-8"
+    )
     with dg.instance_for_test() as instance:
         result = materialize(YEAR_ASSETS, _resources(tmp_lake), instance, ("2024", "2024"), publish=True)
     assert result.success, failure_lines(result)
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    checks = {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     warned = checks["schedule_contradictions"]
     assert (warned.passed, warned.severity, warned.metadata["failures"].value) == (
-        False, dg.AssetCheckSeverity.WARN, 1)
+        False,
+        dg.AssetCheckSeverity.WARN,
+        1,
+    )
     example = warned.metadata["examples"].value
     assert "raw/2024/schedule.txt" in example and "line 10" in example and "line 4" in example
     assert checks["published_schedules_parse"].passed
@@ -150,10 +175,15 @@ def test_seed_2022_dates_its_implementations_both_ways_without_contradiction():
     assert published.contradictions.is_empty()
     faces = published.rows.filter(pl.col("event").is_in(["recon_close", "effective_open"]))
     assert faces.select("review", "event", "date").rows() == [
-        ("2022-03", "recon_close", date(2022, 3, 18)), ("2022-03", "effective_open", date(2022, 3, 21)),
-        ("2022-06", "recon_close", date(2022, 6, 24)), ("2022-06", "effective_open", date(2022, 6, 27)),
-        ("2022-09", "recon_close", date(2022, 9, 16)), ("2022-09", "effective_open", date(2022, 9, 19)),
-        ("2022-12", "recon_close", date(2022, 12, 16)), ("2022-12", "effective_open", date(2022, 12, 19))]
+        ("2022-03", "recon_close", date(2022, 3, 18)),
+        ("2022-03", "effective_open", date(2022, 3, 21)),
+        ("2022-06", "recon_close", date(2022, 6, 24)),
+        ("2022-06", "effective_open", date(2022, 6, 27)),
+        ("2022-09", "recon_close", date(2022, 9, 16)),
+        ("2022-09", "effective_open", date(2022, 9, 19)),
+        ("2022-12", "recon_close", date(2022, 12, 16)),
+        ("2022-12", "effective_open", date(2022, 12, 19)),
+    ]
 
 
 def test_parse_of_a_schedule_prints_its_calendar_rows(tmp_path):
@@ -162,13 +192,25 @@ def test_parse_of_a_schedule_prints_its_calendar_rows(tmp_path):
     done = cli("parse", str(path), "--format", "parquet")
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_parquet(io.BytesIO(done.stdout))
-    assert rows.columns == ["recon_year", "review", "review_type", "event", "date", "source", "source_sha256", "basis"]
+    assert rows.columns == [
+        "recon_year",
+        "review",
+        "review_type",
+        "event",
+        "date",
+        "source",
+        "source_sha256",
+        "basis",
+    ]
     assert set(rows["basis"]) == {f"published: {path}"}
     assert _events(rows) == sorted(KEPT)
     assert done.stderr.decode().splitlines() == [
-        (f"warning: {path}: 2024-09 ipo_rank: line 10 (2024-08-16) contradicts line 4 (2024-07-31); "
-         "dropped, the projection stands"),
-        f"{path}: schedule, Russell U.S. Equity, 14 calendar rows"]
+        (
+            f"warning: {path}: 2024-09 ipo_rank: line 10 (2024-08-16) contradicts line 4 (2024-07-31); "
+            "dropped, the projection stands"
+        ),
+        f"{path}: schedule, Russell U.S. Equity, 14 calendar rows",
+    ]
 
 
 def test_schedule_with_no_readable_date_is_an_error(tmp_path):

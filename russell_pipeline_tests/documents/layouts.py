@@ -22,29 +22,84 @@ from fpdf import FPDF
 from russell_pipeline.lib.documents.sectors import ICB_INDUSTRIES, RGS_SECTORS
 
 CREATED = datetime(2025, 6, 27, 9, 30, tzinfo=UTC)
-PAGES = {"letter": (612.0, 792.0), "a4": (595.28, 841.89), "legal": (612.0, 1008.0),
-         "letter-landscape": (792.0, 612.0)}
+PAGES = {
+    "letter": (612.0, 792.0),
+    "a4": (595.28, 841.89),
+    "legal": (612.0, 1008.0),
+    "letter-landscape": (792.0, 612.0),
+}
 FONTS = ("helvetica", "times", "courier")
-_WORDS = ("ACME", "ALPHA", "BETA", "GAMMA", "DELTA", "OMEGA", "ZETA", "KAPPA", "HOLDINGS", "GROUP", "INC", "CORP",
-          "CO", "LTD", "PLC", "TRUST", "BANCORP", "FINANCIAL", "THERAPEUTICS", "BIOSCIENCES", "ENERGY", "REALTY",
-          "SYSTEMS", "TECHNOLOGIES", "INTERNATIONAL", "PHARMA", "MINING", "AIRLINES", "AT&T", "O'REILLY",
-          "MCDONALD'S", "BERKE & HERBERT", "1-800-FLOWERS.COM", "3D", "10X", "I-80", "8X8", "P3", "2U",
-          "A K A", "U.S.", "C & F", "Y-MABS", "NORTH", "PACIFIC", "FIRST", "UNITED", "AMERICAN", "MEDICAL")
+_WORDS = (
+    "ACME",
+    "ALPHA",
+    "BETA",
+    "GAMMA",
+    "DELTA",
+    "OMEGA",
+    "ZETA",
+    "KAPPA",
+    "HOLDINGS",
+    "GROUP",
+    "INC",
+    "CORP",
+    "CO",
+    "LTD",
+    "PLC",
+    "TRUST",
+    "BANCORP",
+    "FINANCIAL",
+    "THERAPEUTICS",
+    "BIOSCIENCES",
+    "ENERGY",
+    "REALTY",
+    "SYSTEMS",
+    "TECHNOLOGIES",
+    "INTERNATIONAL",
+    "PHARMA",
+    "MINING",
+    "AIRLINES",
+    "AT&T",
+    "O'REILLY",
+    "MCDONALD'S",
+    "BERKE & HERBERT",
+    "1-800-FLOWERS.COM",
+    "3D",
+    "10X",
+    "I-80",
+    "8X8",
+    "P3",
+    "2U",
+    "A K A",
+    "U.S.",
+    "C & F",
+    "Y-MABS",
+    "NORTH",
+    "PACIFIC",
+    "FIRST",
+    "UNITED",
+    "AMERICAN",
+    "MEDICAL",
+)
 _SUFFIXES = ("", "", "", "INC", "CORP", "CL A", "CL B", "CLASS A", "(A)", "NEW", "HLDGS")
-_NOTICE = ("For more information about Russell Indexes call us or visit www.russell.com/indexes.",
-           "Americas: +1-877-503-6437; APAC: +65-6880-5926; EMEA: +44-0-20-7024-6600",
-           "Copyright 2025 London Stock Exchange Group plc and its applicable group undertakings.",
-           "All rights reserved. No part of this information may be reproduced or stored in a retrieval system",
-           "without prior written permission of the applicable member of LSE Group. Use and distribution of",
-           "the data requires a licence from FTSE, Russell, FTSE Canada and or their respective licensors.",
-           "Past performance is no guarantee of future results. Charts and graphs are provided for",
-           "illustrative purposes only. Index returns shown may not represent the results of the actual trading",
-           "of investable assets. Certain returns shown may reflect back-tested performance, calculated",
-           "prior to the index inception date, based on the same methodology that was in effect when the",
-           "index was officially launched. This material is not intended to be an offer to buy or sell.",
-           "Quarterly IPO additions are announced after the close of the rank day of each quarter.")
-_TITLES = {"company": ("Company", "Company Name", "Name"), "symbol": ("Symbol", "Ticker"),
-           "sector": ("Sector", "Industry")}
+_NOTICE = (
+    "For more information about Russell Indexes call us or visit www.russell.com/indexes.",
+    "Americas: +1-877-503-6437; APAC: +65-6880-5926; EMEA: +44-0-20-7024-6600",
+    "Copyright 2025 London Stock Exchange Group plc and its applicable group undertakings.",
+    "All rights reserved. No part of this information may be reproduced or stored in a retrieval system",
+    "without prior written permission of the applicable member of LSE Group. Use and distribution of",
+    "the data requires a licence from FTSE, Russell, FTSE Canada and or their respective licensors.",
+    "Past performance is no guarantee of future results. Charts and graphs are provided for",
+    "illustrative purposes only. Index returns shown may not represent the results of the actual trading",
+    "of investable assets. Certain returns shown may reflect back-tested performance, calculated",
+    "prior to the index inception date, based on the same methodology that was in effect when the",
+    "index was officially launched. This material is not intended to be an offer to buy or sell.",
+    "Quarterly IPO additions are announced after the close of the rank day of each quarter.",
+)
+_TITLES = {
+    "company": ("Company", "Company Name", "Name"),
+    "symbol": ("Symbol", "Ticker"),
+    "sector": ("Sector", "Industry"),
+}
 
 
 @dataclass(frozen=True)
@@ -82,17 +137,28 @@ def draw(seed: int) -> Layout:
     size = rng.choice((6.5, 7.0, 7.5, 8.0, 9.0))
     titles = tuple(rng.choice(_TITLES[c]) for c in order)
     return Layout(
-        seed=seed, kind=kind, page=page, font=rng.choice(FONTS), size=size,
+        seed=seed,
+        kind=kind,
+        page=page,
+        font=rng.choice(FONTS),
+        size=size,
         pitch=round(size * rng.uniform(1.55, 2.1), 2),
         two_up=not sector and (kind == "membership_list" or rng.random() < 0.25),
-        order=tuple(order), titles=titles,
-        align=tuple("left" if c == "company" and rng.random() < 0.9 else rng.choice(("left", "centre", "right"))
-                    for c in order),
-        title_lines=rng.randint(1, 4), titles_every_page=rng.random() < 0.7,
+        order=tuple(order),
+        titles=titles,
+        align=tuple(
+            "left" if c == "company" and rng.random() < 0.9 else rng.choice(("left", "centre", "right"))
+            for c in order
+        ),
+        title_lines=rng.randint(1, 4),
+        titles_every_page=rng.random() < 0.7,
         header_every_page=rng.random() < 0.8,
-        notice_lines=rng.choice((0, rng.randint(1, 12))), notice_every_page=rng.random() < 0.3,
+        notice_lines=rng.choice((0, rng.randint(1, 12))),
+        notice_every_page=rng.random() < 0.3,
         notice_gap=rng.choice((1.0, round(rng.uniform(1.8, 5.0), 2))),
-        footer=rng.choice(("url", "ftse", "date")), rows=rng.randint(3, 150), wraps=rng.random() < 0.3,
+        footer=rng.choice(("url", "ftse", "date")),
+        rows=rng.randint(3, 150),
+        wraps=rng.random() < 0.3,
         bad_row=None if rng.random() < 0.85 else -1,
     )
 
@@ -134,8 +200,9 @@ def _at(align: str, x0: float, x1: float, width: float) -> float:
     return x0 if align == "left" else x1 - width if align == "right" else (x0 + x1 - width) / 2
 
 
-def render(layout: Layout, created: datetime | None = CREATED
-           ) -> tuple[bytes, list[tuple[int, str, str, str | None]], tuple[int, str] | None]:
+def render(
+    layout: Layout, created: datetime | None = CREATED
+) -> tuple[bytes, list[tuple[int, str, str, str | None]], tuple[int, str] | None]:
     """The PDF (its CreationDate `created`, none when None), its rows in reading order as (page,
     company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has one."""
     rng = random.Random(layout.seed * 7919 + 1)
@@ -149,8 +216,10 @@ def render(layout: Layout, created: datetime | None = CREATED
     span = (width - 2 * margin - (tables - 1) * 24) / tables
     em = pdf.get_string_width("M")
     # Symbol and sector columns as wide as what they print; the company column gets the rest.
-    fixed = {"symbol": pdf.get_string_width("WWWW.A") + rng.uniform(4, 30),
-             "sector": max(pdf.get_string_width(s) for s in RGS_SECTORS | ICB_INDUSTRIES) + rng.uniform(4, 20)}
+    fixed = {
+        "symbol": pdf.get_string_width("WWWW.A") + rng.uniform(4, 30),
+        "sector": max(pdf.get_string_width(s) for s in RGS_SECTORS | ICB_INDUSTRIES) + rng.uniform(4, 20),
+    }
     gutter = max(2.5 * em, 12.0)
     company_width = span - sum(fixed[c] + gutter for c in layout.order if c != "company")
     room = max(8, int(company_width / pdf.get_string_width("W")))
@@ -190,7 +259,7 @@ def render(layout: Layout, created: datetime | None = CREATED
         limit = bottom - (notice_height if layout.notice_every_page else 0)
         per_table = max(1, int((limit - y) // (layout.pitch * 1.7 if layout.wraps else layout.pitch)))
         # Side by side, the tables share their lines: a slot is as tall as its taller row.
-        page_rows = [rows[i + t * per_table:i + (t + 1) * per_table] for t in range(tables)]
+        page_rows = [rows[i + t * per_table : i + (t + 1) * per_table] for t in range(tables)]
         slots, ty = [], y
         for k in range(max(len(r) for r in page_rows)):
             slots.append(ty)
@@ -198,8 +267,15 @@ def render(layout: Layout, created: datetime | None = CREATED
         for t, table_rows in enumerate(page_rows):
             for k, row in enumerate(table_rows):
                 if i + t * per_table + k == bad and 0 < k < len(table_rows) - 1:
-                    bad_at = (page_no, " ".join(row.company.split()[:row.wrap_at or None]))
-                    _draw_row(pdf, layout, boxes[t], slots[k], row, symbol=row.symbol[:1] + " " + row.symbol[1:] + "Q")
+                    bad_at = (page_no, " ".join(row.company.split()[: row.wrap_at or None]))
+                    _draw_row(
+                        pdf,
+                        layout,
+                        boxes[t],
+                        slots[k],
+                        row,
+                        symbol=row.symbol[:1] + " " + row.symbol[1:] + "Q",
+                    )
                 else:
                     expected.append((page_no, t, row))
                     _draw_row(pdf, layout, boxes[t], slots[k], row)
@@ -225,27 +301,39 @@ def _draw_row(pdf: FPDF, layout: Layout, cols: list, y: float, row: Row, symbol:
     values = {"company": row.company, "symbol": symbol or row.symbol, "sector": row.sector or ""}
     if row.wrap_at:
         words = row.company.split()
-        values["company"] = " ".join(words[:row.wrap_at])
+        values["company"] = " ".join(words[: row.wrap_at])
         x0, x1 = cols[layout.order.index("company")]
-        rest = " ".join(words[row.wrap_at:])
-        pdf.text(_at(layout.align[layout.order.index("company")], x0, x1, pdf.get_string_width(rest)),
-                 y + layout.size * 1.1, rest)
+        rest = " ".join(words[row.wrap_at :])
+        pdf.text(
+            _at(layout.align[layout.order.index("company")], x0, x1, pdf.get_string_width(rest)),
+            y + layout.size * 1.1,
+            rest,
+        )
     for (x0, x1), column, align in zip(cols, layout.order, layout.align, strict=True):
         pdf.text(_at(align, x0, x1, pdf.get_string_width(values[column])), y, values[column])
 
 
 def _title_lines(layout: Layout, rng: random.Random) -> list[str]:
-    kind = {"membership_list": "Membership list", "additions": "Russell 3000 Index - Additions",
-            "deletions": "Russell 2000 Index - Deletions"}[layout.kind]
-    extra = ["Russell US Indexes", "Reconstitution", "Quarterly IPO additions - Q3 2025" if layout.kind == "additions"
-             else "Russell 3000 Index", "June 27, 2025"]
-    lines = [kind, *rng.sample(extra, 3)][:layout.title_lines]
+    kind = {
+        "membership_list": "Membership list",
+        "additions": "Russell 3000 Index - Additions",
+        "deletions": "Russell 2000 Index - Deletions",
+    }[layout.kind]
+    extra = [
+        "Russell US Indexes",
+        "Reconstitution",
+        "Quarterly IPO additions - Q3 2025" if layout.kind == "additions" else "Russell 3000 Index",
+        "June 27, 2025",
+    ]
+    lines = [kind, *rng.sample(extra, 3)][: layout.title_lines]
     rng.shuffle(lines)
     return lines
 
 
 def _footer(pdf: FPDF, layout: Layout, margin: float, width: float, height: float, page: int) -> None:
     pdf.set_font(layout.font, size=7)
-    left = {"url": "ftserussell.com", "ftse": "FTSE Russell | Final index list", "date": "June 27, 2025"}[layout.footer]
+    left = {"url": "ftserussell.com", "ftse": "FTSE Russell | Final index list", "date": "June 27, 2025"}[
+        layout.footer
+    ]
     pdf.text(margin, height - 30, left)
     pdf.text(width - margin - pdf.get_string_width(str(page)), height - 30, str(page))

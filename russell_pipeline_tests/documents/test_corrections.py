@@ -17,8 +17,10 @@ from russell_pipeline.planning.runs import document_lines, failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 
 SEED = "001_24f06aff5129bbda.txt"  # the committed 2023 sample: 161 Microcap additions
-BAD = ("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-       "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n")
+BAD = (
+    "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"
+)
 HEAD = ",".join(HEADER) + "\n"
 
 
@@ -33,47 +35,104 @@ def test_a_refused_document_leaves_every_document_of_its_year_listed_with_its_st
     got = read_year(year, 2023)
     assert [d.line() for d in got.documents] == [
         f"raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)",
-        ("raw/2023/adds.txt: refused: 1 line(s) hold data no row was read from (not company, symbol and sector in "
-        "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")]
+        (
+            "raw/2023/adds.txt: refused: 1 line(s) hold data no row was read from (not company, symbol and sector in "
+            "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
+        ),
+    ]
     assert got.refusal == f"raw/2023/adds.txt: {got.documents[1].refused}"
     assert got.documents[1].unread == ("adds.txt,1,5,not_a_row,,,",)  # the entry, ready to paste
     assert got.constituent_changes.height == 163  # the rows of both, for the checks; nothing is written
 
 
-@pytest.mark.parametrize(("entry", "rows", "corrected"), [
-    ("adds.txt,1,5,not_a_row,,,", ["ACME", "GAMM"], []),
-    ("adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology", ["ACME", "BETA", "GAMM"],
-     [("BETA", "raw/2023/corrections.csv:2")]),
-    ('adds.txt,1,5,row,"BETA INDUSTRIES, INC.",BE.TA,Technology', ["ACME", "BE.TA", "GAMM"],
-     [("BE.TA", "raw/2023/corrections.csv:2")]),
-], ids=["not-a-row", "row", "quoted-row"])
+@pytest.mark.parametrize(
+    ("entry", "rows", "corrected"),
+    [
+        ("adds.txt,1,5,not_a_row,,,", ["ACME", "GAMM"], []),
+        (
+            "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology",
+            ["ACME", "BETA", "GAMM"],
+            [("BETA", "raw/2023/corrections.csv:2")],
+        ),
+        (
+            'adds.txt,1,5,row,"BETA INDUSTRIES, INC.",BE.TA,Technology',
+            ["ACME", "BE.TA", "GAMM"],
+            [("BE.TA", "raw/2023/corrections.csv:2")],
+        ),
+    ],
+    ids=["not-a-row", "row", "quoted-row"],
+)
 def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, rows, corrected):
     (year / "2023" / "corrections.csv").write_text(HEAD + entry + "\n")
     got = read_year(year, 2023)
     assert got.refusal is None and got.corrections == 1
-    mine = got.constituent_changes.filter(pl.col("source_sha256") != got.constituent_changes["source_sha256"][0])
+    mine = got.constituent_changes.filter(
+        pl.col("source_sha256") != got.constituent_changes["source_sha256"][0]
+    )
     assert mine["symbol"].to_list() == rows
-    assert mine.filter(pl.col("corrected_by").is_not_null()).select("symbol", "corrected_by").rows() == corrected
+    assert (
+        mine.filter(pl.col("corrected_by").is_not_null()).select("symbol", "corrected_by").rows() == corrected
+    )
     assert mine.filter(pl.col("symbol") == "BETA")["source_line"].to_list() == ([5] if "BETA" in rows else [])
     assert got.unread.is_empty()
     stats = got.page_stats.filter(pl.col("source_sha256") == mine["source_sha256"][0])
     assert stats.select("candidate_lines", "rows").rows() == [(len(rows), len(rows))]
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("document,page,line,action\n", "line 1: the header must be `document,page,line,action,company,symbol,sector`"),
-    (HEAD + "adds.txt,1,6,not_a_row,,,\n", ("line 2: adds.txt page 1 line 6 is not a line the parser could not read "
-                                           "(its unread lines: page 1 line 5); nothing changed")),
-    (HEAD + "\nother.txt,1,5,not_a_row,,,\n", "line 3: other.txt is not a document under raw/2023/; nothing changed"),
-    (HEAD + "adds.txt,1,5,drop,,,\n", "line 2: action 'drop' is not one of not_a_row, row"),
-    (HEAD + "adds.txt,1,5,not_a_row,BETA,,\n", "line 2: not_a_row leaves company, symbol and sector empty"),
-    (HEAD + "adds.txt,one,5,not_a_row,,,\n", "line 2: page 'one' is not a number from 1 (as the refusal prints it)"),
-    (HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,be ta,Technology\n", "line 2: symbol 'be ta' is not a symbol"),
-    (HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,\n", "line 2: adds.txt prints a sector column: the row needs"),
-    (HEAD + "adds.txt,1,5,not_a_row,,,\nadds.txt,1,5,not_a_row,,,\n", "line 3: adds.txt page 1 line 5 is settled twice"),
-    (HEAD + "adds.txt,1,5,not_a_row,,\n", "line 2: 6 fields, not 7"),
-], ids=["header", "no-such-line", "no-such-document", "action", "not-a-row-with-values", "page", "symbol", "sector",
-        "twice", "fields"])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "document,page,line,action\n",
+            "line 1: the header must be `document,page,line,action,company,symbol,sector`",
+        ),
+        (
+            HEAD + "adds.txt,1,6,not_a_row,,,\n",
+            (
+                "line 2: adds.txt page 1 line 6 is not a line the parser could not read "
+                "(its unread lines: page 1 line 5); nothing changed"
+            ),
+        ),
+        (
+            HEAD + "\nother.txt,1,5,not_a_row,,,\n",
+            "line 3: other.txt is not a document under raw/2023/; nothing changed",
+        ),
+        (HEAD + "adds.txt,1,5,drop,,,\n", "line 2: action 'drop' is not one of not_a_row, row"),
+        (
+            HEAD + "adds.txt,1,5,not_a_row,BETA,,\n",
+            "line 2: not_a_row leaves company, symbol and sector empty",
+        ),
+        (
+            HEAD + "adds.txt,one,5,not_a_row,,,\n",
+            "line 2: page 'one' is not a number from 1 (as the refusal prints it)",
+        ),
+        (
+            HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,be ta,Technology\n",
+            "line 2: symbol 'be ta' is not a symbol",
+        ),
+        (
+            HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,\n",
+            "line 2: adds.txt prints a sector column: the row needs",
+        ),
+        (
+            HEAD + "adds.txt,1,5,not_a_row,,,\nadds.txt,1,5,not_a_row,,,\n",
+            "line 3: adds.txt page 1 line 5 is settled twice",
+        ),
+        (HEAD + "adds.txt,1,5,not_a_row,,\n", "line 2: 6 fields, not 7"),
+    ],
+    ids=[
+        "header",
+        "no-such-line",
+        "no-such-document",
+        "action",
+        "not-a-row-with-values",
+        "page",
+        "symbol",
+        "sector",
+        "twice",
+        "fields",
+    ],
+)
 def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text, problem):
     (year / "2023" / "corrections.csv").write_text(text)
     got = read_year(year, 2023)
@@ -106,33 +165,51 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         assert document_lines(refused) == [
             f"  raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)",
             f"  raw/2023/adds.txt: refused: {read_year(year, 2023).documents[1].refused}",
-            ("  settle each line above that the parser could not read in raw/2023/corrections.csv: paste its entry "
-            "(or edit it into `row` with the company, symbol and sector the line holds):"), entry]
+            (
+                "  settle each line above that the parser could not read in raw/2023/corrections.csv: paste its entry "
+                "(or edit it into `row` with the company, symbol and sector the line holds):"
+            ),
+            entry,
+        ]
         (reason,) = failure_lines(refused)
         assert reason.startswith("documents: raw/2023/adds.txt: 1 line(s) hold data no row was read from")
-        seen = {e.asset_key.to_user_string(): e.asset_observation_data.asset_observation.metadata
-                for e in refused.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+        seen = {
+            e.asset_key.to_user_string(): e.asset_observation_data.asset_observation.metadata
+            for e in refused.all_events
+            if e.event_type_value == "ASSET_OBSERVATION"
+        }
         assert seen["constituent_changes"][UNREAD_FACT].value == entry
         assert Lake(root).read("constituent_changes").equals(before)  # the year is atomic: nothing written
         # A wrong correction: one line naming the file and its line, and the lake does not change.
         (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,4,not_a_row,,,\n")
         wrong = materialize([documents], resources_for(root), instance, "2023")
-        assert failure_lines(wrong) == [("documents: raw/2023/corrections.csv: line 2: adds.txt page 1 line 4 is not "
-                                        "a line the parser could not read (its unread lines: page 1 line 5); "
-                                        "nothing changed")]
+        assert failure_lines(wrong) == [
+            (
+                "documents: raw/2023/corrections.csv: line 2: adds.txt page 1 line 4 is not "
+                "a line the parser could not read (its unread lines: page 1 line 5); "
+                "nothing changed"
+            )
+        ]
         assert Lake(root).read("constituent_changes").equals(before)
-        (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n")
+        (year / "2023" / "corrections.csv").write_text(
+            HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n"
+        )
         settled = materialize([documents], resources_for(root), instance, "2023")
         assert settled.success
-    meta = {(e.asset_key.to_user_string()): e.step_materialization_data.materialization.metadata
-            for e in settled.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    meta = {
+        (e.asset_key.to_user_string()): e.step_materialization_data.materialization.metadata
+        for e in settled.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
     assert meta["constituent_changes"][CORRECTIONS_FACT].value == 1
     assert meta["source_documents"][DOCUMENTS_FACT].value == (
         f"- raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)\n"
-        "- raw/2023/adds.txt: read, 3 rows (additions, Russell 2000, final, no date: the folder's year)")
+        "- raw/2023/adds.txt: read, 3 rows (additions, Russell 2000, final, no date: the folder's year)"
+    )
     stored = Lake(root).read("constituent_changes")
-    assert stored.filter(pl.col("corrected_by").is_not_null()).select("symbol", "source_line", "corrected_by").rows() == [
-        ("BETA", 5, "raw/2023/corrections.csv:2")]
+    assert stored.filter(pl.col("corrected_by").is_not_null()).select(
+        "symbol", "source_line", "corrected_by"
+    ).rows() == [("BETA", 5, "raw/2023/corrections.csv:2")]
     assert stored.height == 164 and stored["corrected_by"].null_count() == 163
 
 
@@ -142,12 +219,17 @@ def test_parse_prints_the_ready_entry_then_reads_the_settled_document(year):
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines()[1:] == ["adds.txt,1,5,not_a_row,,,"]
     assert cli("parse", str(year / "2023" / SEED)).returncode == 0  # the year's good document still parses
-    (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n")
+    (year / "2023" / "corrections.csv").write_text(
+        HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n"
+    )
     done = cli("parse", str(path), text=True)
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(done.stdout.encode())
-    assert rows.select("symbol", "corrected_by").rows() == [("ACME", None), ("BETA", "raw/2023/corrections.csv:2"),
-                                                            ("GAMM", None)]
+    assert rows.select("symbol", "corrected_by").rows() == [
+        ("ACME", None),
+        ("BETA", "raw/2023/corrections.csv:2"),
+        ("GAMM", None),
+    ]
 
 
 def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):

@@ -19,14 +19,26 @@ from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 
-ROWS = [("ACME CORP", "ACME", "Technology"), ("BETA INC", "BETA", "Energy"), ("GAMMA HOLDINGS", "GAMM", "Financials")]
+ROWS = [
+    ("ACME CORP", "ACME", "Technology"),
+    ("BETA INC", "BETA", "Energy"),
+    ("GAMMA HOLDINGS", "GAMM", "Financials"),
+]
 
 
-def _list(date_line: str | None = None, created: dt.datetime | None = None, stage: str = "", rows=ROWS) -> bytes:
+def _list(
+    date_line: str | None = None, created: dt.datetime | None = None, stage: str = "", rows=ROWS
+) -> bytes:
     """A Russell 3000 additions list; its text prints `date_line` (if any), its PDF metadata `created`."""
-    page = [(38, 100, f"Russell 3000® Index - {stage}Additions", 12),
-            (38, 150, "Company", 8), (242, 150, "Symbol", 8), (363, 150, "Industry", 8), *_table(165, rows),
-            *([(36, 760, date_line, 7)] if date_line else []), (571, 760, "1", 7)]
+    page = [
+        (38, 100, f"Russell 3000® Index - {stage}Additions", 12),
+        (38, 150, "Company", 8),
+        (242, 150, "Symbol", 8),
+        (363, 150, "Industry", 8),
+        *_table(165, rows),
+        *([(36, 760, date_line, 7)] if date_line else []),
+        (571, 760, "1", 7),
+    ]
     return _pdf([page], creation=created)
 
 
@@ -42,44 +54,109 @@ JUNE_28 = dt.datetime(2024, 6, 28, 9, 0)
 CASES = {
     # name: (files, year read, refused path -> words of its reason, (as_of, date_source) of the read list)
     "text-date": ({"2024/adds.pdf": _list("June 28, 2024", JUNE_28)}, 2024, {}, ("2024-06-28", "text")),
-    "text-wins-over-its-name": ({"2023/adds-20240628.pdf": _list("June 23, 2023", dt.datetime(2023, 6, 23))},
-                                2023, {}, ("2023-06-23", "text")),
+    "text-wins-over-its-name": (
+        {"2023/adds-20240628.pdf": _list("June 23, 2023", dt.datetime(2023, 6, 23))},
+        2023,
+        {},
+        ("2023-06-23", "text"),
+    ),
     "file-name": ({"2024/adds-20240628.pdf": _list(None, JUNE_28)}, 2024, {}, ("2024-06-28", "file_name")),
-    "metadata": ({"2024/adds.pdf": _list(None, dt.datetime(2024, 6, 7))}, 2024, {}, ("2024-06-07", "metadata")),
-    "exported-later": ({"2024/adds-20240628.pdf": _list(None, dt.datetime(2025, 2, 1))}, 2024, {},
-                       ("2024-06-28", "file_name")),
+    "metadata": (
+        {"2024/adds.pdf": _list(None, dt.datetime(2024, 6, 7))},
+        2024,
+        {},
+        ("2024-06-07", "metadata"),
+    ),
+    "exported-later": (
+        {"2024/adds-20240628.pdf": _list(None, dt.datetime(2025, 2, 1))},
+        2024,
+        {},
+        ("2024-06-28", "file_name"),
+    ),
     "no-date-the-folder-decides": ({"2024/adds.pdf": _list()}, 2024, {}, (None, "folder")),
-    "misfiled-by-text": ({"2025/adds.pdf": _list("June 28, 2024", JUNE_28)}, 2025,
-                         {"raw/2025/adds.pdf": "dated 2024-06-28 by its text (text 2024-06-28; PDF created 2024-06-28):"
-                                               " it belongs under raw/2024/, not raw/2025/; move it there"}, None),
-    "misfiled-by-name": ({"2025/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28)}, 2025,
-                         {"raw/2025/ru3000-additions-final-20240628.pdf": "it belongs under raw/2024/"}, None),
-    "misfiled-by-metadata": ({"2025/adds.pdf": _list(None, JUNE_28)}, 2025, {"raw/2025/adds.pdf": "raw/2024/"}, None),
-    "renamed": ({"2024/ru3000-additions-final-20240628.pdf": _list(None, dt.datetime(2023, 6, 23))}, 2024,
-                {"raw/2024/ru3000-additions-final-20240628.pdf": "the PDF was created 371 days before that date"}, None),
-    "renamed-with-a-text-date": ({"2024/adds.pdf": _list("June 28, 2024", dt.datetime(2023, 6, 23))}, 2024,
-                                 {"raw/2024/adds.pdf": "created 371 days before"}, None),
-    "copy": ({"2024/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28),
-              "2024/additions-copy.pdf": _list(None, JUNE_28)}, 2024,
-             {"raw/2024/additions-copy.pdf": "same content as raw/2024/ru3000-additions-final-20240628.pdf"}, None),
-    "copy-misfiled-elsewhere": ({"2024/adds-20240628.pdf": _list(None, JUNE_28),
-                                 "2025/adds-20240628.pdf": _list(None, JUNE_28)}, 2024, {},
-                                ("2024-06-28", "file_name")),
-    "copy-misfiled-here": ({"2024/adds-20240628.pdf": _list(None, JUNE_28),
-                            "2025/adds-20240628.pdf": _list(None, JUNE_28)}, 2025,
-                           {"raw/2025/adds-20240628.pdf": "it belongs under raw/2024/"}, None),
-    "copy-in-a-later-folder-under-a-dateless-name": ({"2024/adds.pdf": _list("June 28, 2024", JUNE_28),
-                                                      "2023/adds.pdf": _list("June 28, 2024", JUNE_28)}, 2024, {},
-                                                     ("2024-06-28", "text")),
-    "conflicting-versions": ({"2024/a-20240628.pdf": _list(None, JUNE_28),
-                              "2024/b-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2])}, 2024,
-                             {"raw/2024/a-20240628.pdf": "conflicting versions: raw/2024/a-20240628.pdf and "
-                                                         "raw/2024/b-20240628.pdf are both the Russell 3000 final "
-                                                         "additions of 2024-06-28 but differ (3 vs 2 rows)",
-                              "raw/2024/b-20240628.pdf": "conflicting versions"}, None),
-    "revisions-are-not-conflicts": ({"2024/a-20240607.pdf": _list(None, JUNE_28, stage="Updated "),
-                                     "2024/b-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2])}, 2024, {},
-                                    ("2024-06-07", "file_name")),
+    "misfiled-by-text": (
+        {"2025/adds.pdf": _list("June 28, 2024", JUNE_28)},
+        2025,
+        {
+            "raw/2025/adds.pdf": "dated 2024-06-28 by its text (text 2024-06-28; PDF created 2024-06-28):"
+            " it belongs under raw/2024/, not raw/2025/; move it there"
+        },
+        None,
+    ),
+    "misfiled-by-name": (
+        {"2025/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28)},
+        2025,
+        {"raw/2025/ru3000-additions-final-20240628.pdf": "it belongs under raw/2024/"},
+        None,
+    ),
+    "misfiled-by-metadata": (
+        {"2025/adds.pdf": _list(None, JUNE_28)},
+        2025,
+        {"raw/2025/adds.pdf": "raw/2024/"},
+        None,
+    ),
+    "renamed": (
+        {"2024/ru3000-additions-final-20240628.pdf": _list(None, dt.datetime(2023, 6, 23))},
+        2024,
+        {"raw/2024/ru3000-additions-final-20240628.pdf": "the PDF was created 371 days before that date"},
+        None,
+    ),
+    "renamed-with-a-text-date": (
+        {"2024/adds.pdf": _list("June 28, 2024", dt.datetime(2023, 6, 23))},
+        2024,
+        {"raw/2024/adds.pdf": "created 371 days before"},
+        None,
+    ),
+    "copy": (
+        {
+            "2024/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28),
+            "2024/additions-copy.pdf": _list(None, JUNE_28),
+        },
+        2024,
+        {"raw/2024/additions-copy.pdf": "same content as raw/2024/ru3000-additions-final-20240628.pdf"},
+        None,
+    ),
+    "copy-misfiled-elsewhere": (
+        {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds-20240628.pdf": _list(None, JUNE_28)},
+        2024,
+        {},
+        ("2024-06-28", "file_name"),
+    ),
+    "copy-misfiled-here": (
+        {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds-20240628.pdf": _list(None, JUNE_28)},
+        2025,
+        {"raw/2025/adds-20240628.pdf": "it belongs under raw/2024/"},
+        None,
+    ),
+    "copy-in-a-later-folder-under-a-dateless-name": (
+        {"2024/adds.pdf": _list("June 28, 2024", JUNE_28), "2023/adds.pdf": _list("June 28, 2024", JUNE_28)},
+        2024,
+        {},
+        ("2024-06-28", "text"),
+    ),
+    "conflicting-versions": (
+        {
+            "2024/a-20240628.pdf": _list(None, JUNE_28),
+            "2024/b-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2]),
+        },
+        2024,
+        {
+            "raw/2024/a-20240628.pdf": "conflicting versions: raw/2024/a-20240628.pdf and "
+            "raw/2024/b-20240628.pdf are both the Russell 3000 final "
+            "additions of 2024-06-28 but differ (3 vs 2 rows)",
+            "raw/2024/b-20240628.pdf": "conflicting versions",
+        },
+        None,
+    ),
+    "revisions-are-not-conflicts": (
+        {
+            "2024/a-20240607.pdf": _list(None, JUNE_28, stage="Updated "),
+            "2024/b-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2]),
+        },
+        2024,
+        {},
+        ("2024-06-07", "file_name"),
+    ),
 }
 
 
@@ -117,44 +194,64 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
         assert materialize([documents], resources_for(root), instance, "2024").success
         before = Lake(root).read("constituent_changes")
         assert Lake(root).read("source_documents").select("path", "date_source").rows() == [
-            ("raw/2024/ru3000-additions-final-20240628.pdf", "file_name")]
-        (raw / "2024" / "additions-copy.pdf").write_bytes((raw / "2024" / "ru3000-additions-final-20240628.pdf")
-                                                          .read_bytes())
-        (raw / "2024" / "deletions-20240628.pdf").write_bytes(_list(None, dt.datetime(2023, 6, 23)).replace(
-            b"Additions", b"Deletions"))
+            ("raw/2024/ru3000-additions-final-20240628.pdf", "file_name")
+        ]
+        (raw / "2024" / "additions-copy.pdf").write_bytes(
+            (raw / "2024" / "ru3000-additions-final-20240628.pdf").read_bytes()
+        )
+        (raw / "2024" / "deletions-20240628.pdf").write_bytes(
+            _list(None, dt.datetime(2023, 6, 23)).replace(b"Additions", b"Deletions")
+        )
         failed = materialize([documents], resources_for(root), instance, "2024")
     assert not failed.success
     (line,) = failure_lines(failed)
-    assert line.startswith("documents: raw/2024: 2 documents cannot be read: raw/2024/additions-copy.pdf: same "
-                           "content as raw/2024/ru3000-additions-final-20240628.pdf")
+    assert line.startswith(
+        "documents: raw/2024: 2 documents cannot be read: raw/2024/additions-copy.pdf: same "
+        "content as raw/2024/ru3000-additions-final-20240628.pdf"
+    )
     assert Lake(root).read("constituent_changes").equals(before)
     assert before.height == 3 and before["recon_year"].unique().to_list() == [2024]
 
 
 def test_parse_prints_where_the_date_comes_from_and_refuses_a_misfiled_list(tmp_path):
-    raw = _year(tmp_path, {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds.pdf": _list("June 28, 2024")})
+    raw = _year(
+        tmp_path, {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds.pdf": _list("June 28, 2024")}
+    )
     done = cli("parse", str(raw / "2024" / "adds-20240628.pdf"), text=True)
     assert done.returncode == 0 and done.stderr.endswith("3 rows, dated 2024-06-28 (file_name)\n")
     assert pl.read_csv(done.stdout.encode())["recon_year"].unique().to_list() == [2024]
     done = cli("parse", str(raw / "2025" / "adds.pdf"), text=True)
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr == (f"error: {raw / '2025' / 'adds.pdf'}: dated 2024-06-28 by its text (text 2024-06-28): "
-                           "it belongs under raw/2024/, not raw/2025/; move it there\n")
+    assert done.stderr == (
+        f"error: {raw / '2025' / 'adds.pdf'}: dated 2024-06-28 by its text (text 2024-06-28): "
+        "it belongs under raw/2024/, not raw/2025/; move it there\n"
+    )
 
 
 # ---- the real lists (skipped where ../shared/real is absent) ----
 ADDS_2023, M2022 = "ru3000-additions-final-20230623.pdf", "ru3000_membershiplist_20220624_0.pdf"
 
 
-@pytest.mark.parametrize(("name", "stored", "year", "words"), [
-    (ADDS_2023, "ru3000-additions-final-20240628.pdf", 2024,
-     ("dated 2024-06-28 by its file name (file name 2024-06-28; PDF created 2023-06-23; PDF modified 2023-06-28), "
-     "but the PDF was created 371 days before that date")),
-    (ADDS_2023, ADDS_2023, 2024, "it belongs under raw/2023/, not raw/2024/"),
-    (M2022, M2022, 2024, "dated 2022-06-24 by its text"),
-], ids=["renamed", "misfiled-additions", "misfiled-membership-list"])
-def test_a_real_list_renamed_or_misfiled_is_refused_naming_each_source(tmp_path, real_pdf, name, stored, year,
-                                                                         words):
+@pytest.mark.parametrize(
+    ("name", "stored", "year", "words"),
+    [
+        (
+            ADDS_2023,
+            "ru3000-additions-final-20240628.pdf",
+            2024,
+            (
+                "dated 2024-06-28 by its file name (file name 2024-06-28; PDF created 2023-06-23; PDF modified 2023-06-28), "
+                "but the PDF was created 371 days before that date"
+            ),
+        ),
+        (ADDS_2023, ADDS_2023, 2024, "it belongs under raw/2023/, not raw/2024/"),
+        (M2022, M2022, 2024, "dated 2022-06-24 by its text"),
+    ],
+    ids=["renamed", "misfiled-additions", "misfiled-membership-list"],
+)
+def test_a_real_list_renamed_or_misfiled_is_refused_naming_each_source(
+    tmp_path, real_pdf, name, stored, year, words
+):
     raw = _year(tmp_path, {f"{year}/{stored}": real_pdf(name).read_bytes()})
     got = read_year(raw, year)
     assert got.refusal.startswith(f"raw/{year}/{stored}: ") and words in got.refusal, got.refusal
@@ -165,13 +262,18 @@ def test_the_real_2023_additions_are_dated_by_their_file_name_and_counted_once(t
     raw = _year(tmp_path, {f"2023/{ADDS_2023}": data, "2023/additions-copy.pdf": data})
     got = read_year(raw, 2023)
     assert [d.line() for d in got.documents] == [
-        ("raw/2023/additions-copy.pdf: refused: same content as raw/2023/ru3000-additions-final-20230623.pdf (sha256 "
-        f"{got.source_documents['sha256'][0][:12]}...): a document is read once, remove this copy"),
-        f"raw/2023/{ADDS_2023}: read, 281 rows (additions, Russell 3000, final, dated 2023-06-23 by its file name)"]
+        (
+            "raw/2023/additions-copy.pdf: refused: same content as raw/2023/ru3000-additions-final-20230623.pdf (sha256 "
+            f"{got.source_documents['sha256'][0][:12]}...): a document is read once, remove this copy"
+        ),
+        f"raw/2023/{ADDS_2023}: read, 281 rows (additions, Russell 3000, final, dated 2023-06-23 by its file name)",
+    ]
     (raw / "2023" / "additions-copy.pdf").unlink()
     got = read_year(raw, 2023)
     assert got.refusal is None and got.constituent_changes.height == 281
-    assert got.source_documents.select("as_of_date", "date_source").rows() == [(dt.date(2023, 6, 23), "file_name")]
+    assert got.source_documents.select("as_of_date", "date_source").rows() == [
+        (dt.date(2023, 6, 23), "file_name")
+    ]
 
 
 def test_a_new_lake_without_a_raw_folder_reads_an_empty_year(tmp_path):

@@ -32,7 +32,13 @@ def test_a_drawn_layout_reads_row_exact(tmp_path, seed):
         ((page, _, text),) = doc.unread.rows()
         assert page == bad[0] and bad[1] in text, named
     stats = doc.page_stats
-    assert stats["rows"].sum() == len(expected) and stats["candidate_lines"].sum() == len(expected) + (bad is not None)
+    assert stats["rows"].sum() == len(expected) and stats["candidate_lines"].sum() == len(expected) + (
+        bad is not None
+    )
     lines = {(p, n): " ".join(t.split()) for p, n, t in doc.lines}
-    for page, line, company, symbol in doc.rows.select("source_page", "source_line", "company", "symbol").rows():
-        assert company.split()[0] in lines[(page, line)].split() and symbol in lines[(page, line)].split(), named
+    for page, line, company, symbol in doc.rows.select(
+        "source_page", "source_line", "company", "symbol"
+    ).rows():
+        assert company.split()[0] in lines[(page, line)].split() and symbol in lines[(page, line)].split(), (
+            named
+        )

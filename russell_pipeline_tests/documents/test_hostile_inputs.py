@@ -31,12 +31,17 @@ def text_pdf(pages: list[str]) -> bytes:
     """A minimal valid PDF: one line of Helvetica text per page (pdfium reads it back exactly)."""
     n = len(pages)
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>",
-               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     for i, text in enumerate(pages):
         stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                       f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>"
+        )
         objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
     out, offsets = b"%PDF-1.4\n", []
     for k, body in enumerate(objects, start=1):
@@ -57,17 +62,35 @@ def one_line(err: pytest.ExceptionInfo) -> str:
 # ---------------------------------------------------------------- documents: limits
 PDF = text_pdf(["Russell 2000 Index", "page two"])  # 18 + 8 characters on two pages
 LIMITED = {
-    "big.txt": (b"Company\tSymbol\n" + b"x" * 986, Limits(text_chars=1000),
-                "text document has 1,001 bytes, over the limit of 1,000 (set RUSSELL_MAX_TEXT_MB to raise it)"),
-    "big.pdf": (PDF, Limits(pdf_bytes=len(PDF) - 1),
-                f"PDF has {len(PDF):,} bytes, over the limit of {len(PDF) - 1:,} (set RUSSELL_MAX_PDF_MB to raise it)"),
-    "long.pdf": (PDF, Limits(pages=1), "PDF has 2 pages, over the limit of 1 (set RUSSELL_MAX_PAGES to raise it)"),
-    "long.txt": (b"one\ftwo\fthree\n", Limits(pages=2),
-                 "text document has 3 pages, over the limit of 2 (set RUSSELL_MAX_PAGES to raise it)"),
+    "big.txt": (
+        b"Company\tSymbol\n" + b"x" * 986,
+        Limits(text_chars=1000),
+        "text document has 1,001 bytes, over the limit of 1,000 (set RUSSELL_MAX_TEXT_MB to raise it)",
+    ),
+    "big.pdf": (
+        PDF,
+        Limits(pdf_bytes=len(PDF) - 1),
+        f"PDF has {len(PDF):,} bytes, over the limit of {len(PDF) - 1:,} (set RUSSELL_MAX_PDF_MB to raise it)",
+    ),
+    "long.pdf": (
+        PDF,
+        Limits(pages=1),
+        "PDF has 2 pages, over the limit of 1 (set RUSSELL_MAX_PAGES to raise it)",
+    ),
+    "long.txt": (
+        b"one\ftwo\fthree\n",
+        Limits(pages=2),
+        "text document has 3 pages, over the limit of 2 (set RUSSELL_MAX_PAGES to raise it)",
+    ),
     # A few PDF pages can hold a huge compressed text layer: characters are counted before boxes are read.
-    "dense.pdf": (PDF, Limits(text_chars=20),
-                  ("PDF text layer reaches 26 characters by page 2, over the limit of 20 "
-                  "(set RUSSELL_MAX_TEXT_MB to raise it)")),
+    "dense.pdf": (
+        PDF,
+        Limits(text_chars=20),
+        (
+            "PDF text layer reaches 26 characters by page 2, over the limit of 20 "
+            "(set RUSSELL_MAX_TEXT_MB to raise it)"
+        ),
+    ),
     # Over the size limit too, yet refused as binary: only the first 64 KiB were looked at.
     "blob.txt": (bytes(100_000), Limits(text_chars=1000), "binary data, not a text document"),
 }
@@ -100,8 +123,10 @@ def test_cli_parse_reads_the_limit_from_the_environment(tmp_path, monkeypatch, c
     path.write_bytes(b"Company\tSymbol\n" * 100)  # 1,500 bytes
     monkeypatch.setenv("RUSSELL_MAX_TEXT_MB", "0.001")
     assert main(["parse", str(path)]) == 1
-    assert capsys.readouterr().err == (f"error: {path}: text document has 1,500 bytes, over the limit of 1,000 "
-                                       "(set RUSSELL_MAX_TEXT_MB to raise it)\n")
+    assert capsys.readouterr().err == (
+        f"error: {path}: text document has 1,500 bytes, over the limit of 1,000 "
+        "(set RUSSELL_MAX_TEXT_MB to raise it)\n"
+    )
 
 
 # ---------------------------------------------------------------- raw/<year>/: what is read
@@ -123,7 +148,10 @@ def refused(raw: Path) -> str:
 
 def test_symlink_to_etc_passwd_is_refused(raw):
     (raw / "2024" / "list.txt").symlink_to("/etc/passwd")
-    assert refused(raw) == "raw/2024/list.txt: is a symbolic link to /etc/passwd; put the document itself in raw/<year>/"
+    assert (
+        refused(raw)
+        == "raw/2024/list.txt: is a symbolic link to /etc/passwd; put the document itself in raw/<year>/"
+    )
 
 
 def test_file_resolving_outside_raw_is_refused(raw, tmp_path):
@@ -136,19 +164,28 @@ def test_file_resolving_outside_raw_is_refused(raw, tmp_path):
     assert one_line(err) == f"raw/2025/list.txt: resolves to {outside}/list.txt, outside {raw}"
     with pytest.raises(InputError) as err:  # a stored path climbing out with ..
         read_document(raw / "2024" / ".." / ".." / "elsewhere" / "list.txt", root=raw)
-    assert one_line(err) == f"{raw}/2024/../../elsewhere/list.txt: resolves to {outside}/list.txt, outside {raw}"
+    assert (
+        one_line(err) == f"{raw}/2024/../../elsewhere/list.txt: resolves to {outside}/list.txt, outside {raw}"
+    )
 
 
 def test_hidden_file_is_refused_not_ignored(raw):
-    (raw / "2024" / "..deletions.txt").write_text("Russell 2000 Index - Deletions\nCompany\tSymbol\nACME\tACME\n")
-    assert refused(raw) == ("raw/2024/..deletions.txt: hidden file: rename it without the leading dot "
-                            "to have it read, or remove it")
+    (raw / "2024" / "..deletions.txt").write_text(
+        "Russell 2000 Index - Deletions\nCompany\tSymbol\nACME\tACME\n"
+    )
+    assert refused(raw) == (
+        "raw/2024/..deletions.txt: hidden file: rename it without the leading dot "
+        "to have it read, or remove it"
+    )
 
 
-@pytest.mark.parametrize(("name", "shown", "codes"), [
-    ("deletions\n2024.txt", "deletions\\n2024.txt", "U+000A"),
-    ("adds-\u202etxt.pdf", "adds-\\u202etxt.pdf", "U+202E"),
-])
+@pytest.mark.parametrize(
+    ("name", "shown", "codes"),
+    [
+        ("deletions\n2024.txt", "deletions\\n2024.txt", "U+000A"),
+        ("adds-\u202etxt.pdf", "adds-\\u202etxt.pdf", "U+202E"),
+    ],
+)
 def test_a_file_name_with_a_control_or_bidi_character_is_refused_in_one_line(raw, name, shown, codes):
     (raw / "2024" / name).write_text("Russell 2000 Index - Deletions\nCompany\tSymbol\nACME\tACME\n")
     message = refused(raw)
@@ -160,8 +197,10 @@ def test_os_and_editor_files_are_skipped_and_reported(raw):
     (raw / "2024" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (raw / "2024" / "~$list.docx").write_bytes(b"owner")
     tables = ingest_year(raw, 2024)
-    assert tables.skipped == (f"{raw}/2024/.DS_Store: skipped (macOS folder settings)",
-                              f"{raw}/2024/~$list.docx: skipped (Office lock file)")
+    assert tables.skipped == (
+        f"{raw}/2024/.DS_Store: skipped (macOS folder settings)",
+        f"{raw}/2024/~$list.docx: skipped (Office lock file)",
+    )
     assert tables.source_documents["path"].to_list() == [f"raw/2024/{SAMPLE}"]
 
 
@@ -193,7 +232,11 @@ def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
         (raw / "2024" / "list.txt").symlink_to("/etc/passwd")
         bad = materialize([documents], resources, instance, "2024")
     assert not bad.success
-    assert failure_lines(bad) == [("documents: raw/2024/list.txt: is a symbolic link to /etc/passwd; "
-                                   "put the document itself in raw/<year>/")]
+    assert failure_lines(bad) == [
+        (
+            "documents: raw/2024/list.txt: is a symbolic link to /etc/passwd; "
+            "put the document itself in raw/<year>/"
+        )
+    ]
     assert_frame_equal(Lake(root).read("source_documents"), before)
     assert before["path"].to_list() == [f"raw/2024/{SAMPLE}"]

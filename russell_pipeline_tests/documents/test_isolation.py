@@ -28,8 +28,10 @@ def test_a_compressed_text_layer_bomb_is_refused_before_pdfium_reads_it(tmp_path
     before, started = _peak_mb(), time.monotonic()
     with pytest.raises(InputError) as err:
         read_document(bomb)
-    assert str(err.value) == (f"{bomb}: compressed content inflates to more than 40,496,200 bytes (100x the file's "
-                              "size): a compression bomb, not read")
+    assert str(err.value) == (
+        f"{bomb}: compressed content inflates to more than 40,496,200 bytes (100x the file's "
+        "size): a compression bomb, not read"
+    )
     assert time.monotonic() - started < 5 and _peak_mb() - before < 100
     done = cli("parse", str(bomb), text=True)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "compression bomb" in done.stderr
@@ -41,7 +43,9 @@ def test_the_bounded_child_stops_pdfium_on_a_bomb_the_cheap_bound_lets_through(t
     bomb = tmp_path / "bomb.pdf"
     bomb.write_bytes(text_layer_bomb(50_000_000))
     before, started = _peak_mb(), time.monotonic()
-    with pytest.raises(InputError, match=r"bomb\.pdf: reading the PDF needed more than 300 MB of memory: stopped$"):
+    with pytest.raises(
+        InputError, match=r"bomb\.pdf: reading the PDF needed more than 300 MB of memory: stopped$"
+    ):
         isolated.run_isolated(bomb, _read_pdf, bomb, bomb.read_bytes(), Limits())
     assert time.monotonic() - started < 30 and _peak_mb() - before < 100  # the parent never held it
 
@@ -59,11 +63,19 @@ def _allocate():
     return [bytearray(50_000_000) for _ in range(100)]
 
 
-@pytest.mark.parametrize(("fn", "limit", "problem"), [
-    (_allocate, ("MEMORY_BYTES", 200_000_000), "reading the PDF needed more than 200 MB of memory: stopped"),
-    (_spin, ("CPU_SECONDS", 1), "reading the PDF needed more than 1 s of CPU: stopped"),
-    (_sleep, ("WALL_SECONDS", 1), "reading the PDF took longer than 1 s: stopped"),
-], ids=["memory", "cpu", "wall"])
+@pytest.mark.parametrize(
+    ("fn", "limit", "problem"),
+    [
+        (
+            _allocate,
+            ("MEMORY_BYTES", 200_000_000),
+            "reading the PDF needed more than 200 MB of memory: stopped",
+        ),
+        (_spin, ("CPU_SECONDS", 1), "reading the PDF needed more than 1 s of CPU: stopped"),
+        (_sleep, ("WALL_SECONDS", 1), "reading the PDF took longer than 1 s: stopped"),
+    ],
+    ids=["memory", "cpu", "wall"],
+)
 def test_each_kernel_limit_stops_the_child_with_one_line(monkeypatch, fn, limit, problem):
     monkeypatch.setattr(isolated, *limit)
     started = time.monotonic()

@@ -18,9 +18,14 @@ from russell_pipeline.lib.errors import InputError
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
 from russell_pipeline_tests.helpers import cli
 
-IPO_ROWS = [("AAPL", "APPLE INC", "Technology"), ("BRK.B", "BERKSHIRE HATHAWAY CL B", "Financials"),
-            ("CAVA", "CAVA GROUP", "Consumer Discretionary"), ("HEI.A", "HEICO CORP CL A", "Industrials"),
-            ("KVYO", "KLAVIYO (A)", "Technology"), ("T", "AT&T INC", "Telecommunications")]
+IPO_ROWS = [
+    ("AAPL", "APPLE INC", "Technology"),
+    ("BRK.B", "BERKSHIRE HATHAWAY CL B", "Financials"),
+    ("CAVA", "CAVA GROUP", "Consumer Discretionary"),
+    ("HEI.A", "HEICO CORP CL A", "Industrials"),
+    ("KVYO", "KLAVIYO (A)", "Technology"),
+    ("T", "AT&T INC", "Telecommunications"),
+]
 TITLES = {"symbol": "Ticker", "company": "Company Name", "sector": "Industry"}
 KEYS = ("symbol", "company", "sector")
 
@@ -28,8 +33,17 @@ KEYS = ("symbol", "company", "sector")
 def _text_list(order: tuple[str, ...], sep: str, title: str = "Russell 3000® Index - IPO Additions") -> str:
     """A list with its columns in `order`, cells joined by `sep`, and a footer after the rows."""
     rows = [sep.join(dict(zip(KEYS, r))[c] for c in order) for r in IPO_ROWS]
-    return "\n".join([title, "", sep.join(TITLES[c] for c in order), *rows, "",
-                      "FTSE Russell | Quarterly IPO additions 1", ""])
+    return "\n".join(
+        [
+            title,
+            "",
+            sep.join(TITLES[c] for c in order),
+            *rows,
+            "",
+            "FTSE Russell | Quarterly IPO additions 1",
+            "",
+        ]
+    )
 
 
 def _expected(order: tuple[str, ...]) -> list[tuple]:
@@ -56,48 +70,78 @@ def test_columns_in_any_order_parse_row_exact(tmp_path, order, sep):
 def test_ticker_first_pdf_parses_row_exact(tmp_path):
     """FTSE Russell's quarterly IPO additions layout: Ticker, then Company Name, no sector."""
     xs = (38, 110)
-    page = [(38, 60, "Russell US Indexes", 9), (38, 90, "Quarterly IPO additions", 14),
-            (38, 130, "Ticker", 8), (110, 130, "Company Name", 8),
-            *_table(145, [(s, c) for s, c, _ in IPO_ROWS[:3]], xs=xs),
-            (110, 145 + 2 * 12 + 7, "HOLDINGS", 7),  # CAVA's name wraps inside its cell
-            *_table(145 + 4 * 12, [(s, c) for s, c, _ in IPO_ROWS[3:]], xs=xs),
-            (38, 770, "FTSE Russell | Final IPO additions", 7), (571, 770, "1", 7)]
-    page_2 = [(38, 60, "Ticker", 8), (110, 60, "Company Name", 8), *_table(75, [("ZETA", "ZETA GLOBAL")], xs=xs)]
+    page = [
+        (38, 60, "Russell US Indexes", 9),
+        (38, 90, "Quarterly IPO additions", 14),
+        (38, 130, "Ticker", 8),
+        (110, 130, "Company Name", 8),
+        *_table(145, [(s, c) for s, c, _ in IPO_ROWS[:3]], xs=xs),
+        (110, 145 + 2 * 12 + 7, "HOLDINGS", 7),  # CAVA's name wraps inside its cell
+        *_table(145 + 4 * 12, [(s, c) for s, c, _ in IPO_ROWS[3:]], xs=xs),
+        (38, 770, "FTSE Russell | Final IPO additions", 7),
+        (571, 770, "1", 7),
+    ]
+    page_2 = [
+        (38, 60, "Ticker", 8),
+        (110, 60, "Company Name", 8),
+        *_table(75, [("ZETA", "ZETA GLOBAL")], xs=xs),
+    ]
     path = tmp_path / "final-ipo-additions-1-qtr-r3000.pdf"
     path.write_bytes(_pdf([page, page_2]))
     doc = read_document(path)
-    assert (doc.doc_type, doc.stage, doc.classification, doc.index_name) == ("additions", "final", None, "Russell US")
+    assert (doc.doc_type, doc.stage, doc.classification, doc.index_name) == (
+        "additions",
+        "final",
+        None,
+        "Russell US",
+    )
     assert doc.rows.select("company", "symbol", "sector", "source_page").rows() == [
-        ("APPLE INC", "AAPL", None, 1), ("BERKSHIRE HATHAWAY CL B", "BRK.B", None, 1),
-        ("CAVA GROUP HOLDINGS", "CAVA", None, 1), ("HEICO CORP CL A", "HEI.A", None, 1),
-        ("KLAVIYO (A)", "KVYO", None, 1), ("AT&T INC", "T", None, 1), ("ZETA GLOBAL", "ZETA", None, 2)]
+        ("APPLE INC", "AAPL", None, 1),
+        ("BERKSHIRE HATHAWAY CL B", "BRK.B", None, 1),
+        ("CAVA GROUP HOLDINGS", "CAVA", None, 1),
+        ("HEICO CORP CL A", "HEI.A", None, 1),
+        ("KLAVIYO (A)", "KVYO", None, 1),
+        ("AT&T INC", "T", None, 1),
+        ("ZETA GLOBAL", "ZETA", None, 2),
+    ]
     assert doc.page_stats.rows() == [(1, 6, 6), (2, 1, 1)]
 
 
 def test_side_by_side_ticker_first_tables_read_left_then_right(tmp_path):
     xs = (38, 100, 300, 362)
-    page = [(38, 60, "Russell 2000® Index - IPO Additions", 12),
-            *[(x, 100, t, 8) for x, t in zip(xs, ["Ticker", "Company Name"] * 2)],
-            *_table(115, [("AAA", "ALPHA CORP", "CCC", "GAMMA INC"), ("BBB", "BETA LTD", "", "")], xs=xs)]
+    page = [
+        (38, 60, "Russell 2000® Index - IPO Additions", 12),
+        *[(x, 100, t, 8) for x, t in zip(xs, ["Ticker", "Company Name"] * 2)],
+        *_table(115, [("AAA", "ALPHA CORP", "CCC", "GAMMA INC"), ("BBB", "BETA LTD", "", "")], xs=xs),
+    ]
     path = tmp_path / "ipo.pdf"
     path.write_bytes(_pdf([page]))
     doc = read_document(path)
     assert (doc.doc_type, doc.index_name) == ("additions", "Russell 2000")
-    assert doc.rows.select("symbol", "company").rows() == [("AAA", "ALPHA CORP"), ("BBB", "BETA LTD"),
-                                                           ("CCC", "GAMMA INC")]
+    assert doc.rows.select("symbol", "company").rows() == [
+        ("AAA", "ALPHA CORP"),
+        ("BBB", "BETA LTD"),
+        ("CCC", "GAMMA INC"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("title", "doc_type", "index_name"),
-    [("Russell 3000 Index - IPO Additions", "additions", "Russell 3000"),
-     ("Russell 3000® Index – Quarterly IPO Additions", "additions", "Russell 3000"),
-     ("Russell 2000 Index: Deletions", "deletions", "Russell 2000"),
-     ("Quarterly IPO additions", "additions", None)],
+    [
+        ("Russell 3000 Index - IPO Additions", "additions", "Russell 3000"),
+        ("Russell 3000® Index – Quarterly IPO Additions", "additions", "Russell 3000"),
+        ("Russell 2000 Index: Deletions", "deletions", "Russell 2000"),
+        ("Quarterly IPO additions", "additions", None),
+    ],
 )
 def test_titles_name_the_kind(tmp_path, title, doc_type, index_name):
     path = tmp_path / "list.txt"
-    path.write_text(_text_list(("symbol", "company"), "\t", title).replace("FTSE Russell | Quarterly IPO additions 1",
-                                                                       ""), encoding="utf-8")
+    path.write_text(
+        _text_list(("symbol", "company"), "\t", title).replace(
+            "FTSE Russell | Quarterly IPO additions 1", ""
+        ),
+        encoding="utf-8",
+    )
     doc = read_document(path)
     assert (doc.doc_type, doc.index_name, doc.rows.height) == (doc_type, index_name, 6)
 
@@ -110,8 +154,10 @@ def test_untitled_list_fails_with_one_line(tmp_path):
     path.write_text(UNTITLED, encoding="utf-8")
     with pytest.raises(InputError) as info:
         read_document(path)
-    assert str(info.value) == (f"{path}: company list whose kind is not stated: no title, footer, file name or "
-                               "PDF title says membership list, additions or deletions")
+    assert str(info.value) == (
+        f"{path}: company list whose kind is not stated: no title, footer, file name or "
+        "PDF title says membership list, additions or deletions"
+    )
 
 
 def test_untitled_list_keeps_its_rows_when_the_file_name_says_what_it_is(tmp_path):
@@ -119,9 +165,16 @@ def test_untitled_list_keeps_its_rows_when_the_file_name_says_what_it_is(tmp_pat
     path.write_text(UNTITLED, encoding="utf-8")
     doc = read_document(path)
     assert (doc.doc_type, doc.index_name, doc.stage, doc.classification, doc.as_of_date.isoformat()) == (
-        "deletions", None, "final", "RGS", "2024-06-28")
+        "deletions",
+        None,
+        "final",
+        "RGS",
+        "2024-06-28",
+    )
     assert doc.rows.select("company", "symbol", "sector", "change").rows() == [
-        ("ACME CORP", "ACME", "Energy", "deletion"), ("ZETA INC", "ZETA", "Technology", "deletion")]
+        ("ACME CORP", "ACME", "Energy", "deletion"),
+        ("ZETA INC", "ZETA", "Technology", "deletion"),
+    ]
 
 
 def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
@@ -130,8 +183,10 @@ def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
     note.write_text("Minutes of the weekly meeting.\nNothing about indexes.\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         ingest_year(raw, 2020)
-    assert str(info.value) == ("raw/2020/notes.txt: not a recognized FTSE Russell document "
-                               "(no company list header, schedule or ground rules found)")
+    assert str(info.value) == (
+        "raw/2020/notes.txt: not a recognized FTSE Russell document "
+        "(no company list header, schedule or ground rules found)"
+    )
     note.unlink()
     assert ingest_year(raw, 2020).constituent_changes.height == 256
 
@@ -139,25 +194,36 @@ def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
 def test_every_bad_document_of_a_year_is_named_in_one_error(tmp_lake):
     """Three bad files in one year: one error, one line, naming each file and its problem."""
     raw = tmp_lake / "raw"
-    bad = {"a-notes.txt": "Minutes of the weekly meeting.\n", "b-list.txt": UNTITLED,
-           "c-adds.txt": "Russell 2000 Index - Additions\nCompany\tSymbol\tSector\n\nthe end\n"}
+    bad = {
+        "a-notes.txt": "Minutes of the weekly meeting.\n",
+        "b-list.txt": UNTITLED,
+        "c-adds.txt": "Russell 2000 Index - Additions\nCompany\tSymbol\tSector\n\nthe end\n",
+    }
     for name, text in bad.items():
         (raw / "2020" / name).write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as info:
         ingest_year(raw, 2020)
     message = str(info.value)
     assert "\n" not in message and message.startswith("raw/2020: 3 documents cannot be read: ")
-    assert [part.split(": ")[0].rsplit("/", 1)[-1] for part in message.split("; ")][1:] == ["b-list.txt", "c-adds.txt"]
+    assert [part.split(": ")[0].rsplit("/", 1)[-1] for part in message.split("; ")][1:] == [
+        "b-list.txt",
+        "c-adds.txt",
+    ]
     assert all(f"raw/2020/{name}: " in message for name in bad)
     assert pickle.loads(pickle.dumps(info.value)).args == info.value.args  # crosses worker processes
 
 
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
-    [("notes.txt", b"Minutes of the weekly meeting.\n", "not a recognized FTSE Russell document"),
-     ("list.txt", UNTITLED.encode(), "company list whose kind is not stated"),
-     ("adds.txt", b"Russell 2000 Index - Additions\nCompany\tSymbol\tSector\n\nthe end\n",
-      "additions document: table header found but no rows could be read")],
+    [
+        ("notes.txt", b"Minutes of the weekly meeting.\n", "not a recognized FTSE Russell document"),
+        ("list.txt", UNTITLED.encode(), "company list whose kind is not stated"),
+        (
+            "adds.txt",
+            b"Russell 2000 Index - Additions\nCompany\tSymbol\tSector\n\nthe end\n",
+            "additions document: table header found but no rows could be read",
+        ),
+    ],
 )
 def test_parse_of_an_unreadable_document_exits_non_zero_with_one_line(tmp_path, name, content, problem):
     path = tmp_path / name
@@ -176,8 +242,10 @@ def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
     done = cli("parse", str(path))
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_csv(done.stdout)
-    assert rows.select("recon_year", "symbol", "change").rows()[:2] == [(2024, "AAPL", "addition"),
-                                                                       (2024, "BRK.B", "addition")]
+    assert rows.select("recon_year", "symbol", "change").rows()[:2] == [
+        (2024, "AAPL", "addition"),
+        (2024, "BRK.B", "addition"),
+    ]
     assert done.stderr.decode() == f"{path}: additions, Russell 3000, final, 6 rows, no date (folder)\n"
 
 
@@ -186,8 +254,11 @@ def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
 
 def _line(number: int, y: float, *cells: tuple[float, str]) -> Line:
     """A PDF line: each (x, text) is one cell, its words 5 points apart."""
-    words = tuple(Word(text, x + 5 * i, x + 5 * i + 4, cell)
-                  for cell, (x, value) in enumerate(cells) for i, text in enumerate(value.split()))
+    words = tuple(
+        Word(text, x + 5 * i, x + 5 * i + 4, cell)
+        for cell, (x, value) in enumerate(cells)
+        for i, text in enumerate(value.split())
+    )
     return Line(number, y, words, "\t".join(value for _, value in cells))
 
 
@@ -195,31 +266,46 @@ HEADER = ((50.0, "Company"), (300.0, "Symbol"))
 
 
 def test_a_wrapped_name_joins_the_row_above_only_when_closer_than_rows_are_apart():
-    lines = (_line(1, 90, *HEADER),
-             _line(2, 100, (50, "ALPHA HOLDINGS"), (300, "AAA")),  # 10 below the header: the pitch so far
-             _line(3, 105, (50, "INTERNATIONAL")),  # 5 < 0.8 x 10: the first row's wrap
-             _line(4, 110, (50, "BETA CORP"), (300, "BBB")),  # pitch 5, from where the wrap left off
-             _line(5, 113, (50, "GROUP")),  # 3 < 0.8 x 5
-             _line(6, 123, (50, "GAMMA INC"), (300, "GGG")),  # pitch 10
-             _line(7, 131, (50, "EDGE TRUST")),  # 8 = 0.8 x 10 exactly: a line of its own, not a wrap
-             _line(8, 200, (50, "FOOTER TRUST")))  # far below: not a wrap
+    lines = (
+        _line(1, 90, *HEADER),
+        _line(2, 100, (50, "ALPHA HOLDINGS"), (300, "AAA")),  # 10 below the header: the pitch so far
+        _line(3, 105, (50, "INTERNATIONAL")),  # 5 < 0.8 x 10: the first row's wrap
+        _line(4, 110, (50, "BETA CORP"), (300, "BBB")),  # pitch 5, from where the wrap left off
+        _line(5, 113, (50, "GROUP")),  # 3 < 0.8 x 5
+        _line(6, 123, (50, "GAMMA INC"), (300, "GGG")),  # pitch 10
+        _line(7, 131, (50, "EDGE TRUST")),  # 8 = 0.8 x 10 exactly: a line of its own, not a wrap
+        _line(8, 200, (50, "FOOTER TRUST")),
+    )  # far below: not a wrap
     parsed = parse_list((Page(1, lines),))
     assert [(r.line, r.company, r.symbol) for r in parsed.rows] == [
-        (2, "ALPHA HOLDINGS INTERNATIONAL", "AAA"), (4, "BETA CORP GROUP", "BBB"), (6, "GAMMA INC", "GGG")]
+        (2, "ALPHA HOLDINGS INTERNATIONAL", "AAA"),
+        (4, "BETA CORP GROUP", "BBB"),
+        (6, "GAMMA INC", "GGG"),
+    ]
     assert parsed.table_lines == {(1, 1), (1, 2), (1, 4), (1, 6)}  # the header and the rows
     assert parsed.page_stats == ((1, 3, 3),)
 
 
 def test_a_word_left_of_the_first_column_is_dropped_and_its_row_kept():
-    lines = (_line(1, 90, *HEADER), _line(2, 100, (10, "17"), (50, "DELTA CORP"), (300, "DDD")),
-             _line(3, 110, (50, "EPSILON INC"), (300, "EEE")))
+    lines = (
+        _line(1, 90, *HEADER),
+        _line(2, 100, (10, "17"), (50, "DELTA CORP"), (300, "DDD")),
+        _line(3, 110, (50, "EPSILON INC"), (300, "EEE")),
+    )
     parsed = parse_list((Page(1, lines),))
-    assert [(r.table, r.company, r.symbol) for r in parsed.rows] == [(0, "DELTA CORP", "DDD"), (0, "EPSILON INC", "EEE")]
+    assert [(r.table, r.company, r.symbol) for r in parsed.rows] == [
+        (0, "DELTA CORP", "DDD"),
+        (0, "EPSILON INC", "EEE"),
+    ]
 
 
 def test_side_by_side_titles_in_one_text_cell_are_a_layout_error():
-    line = Line(1, 1.0, tuple(Word(t, 0, 0, 0) for t in ["Company", "Symbol", "Company", "Symbol"]),
-                "Company Symbol Company Symbol")
+    line = Line(
+        1,
+        1.0,
+        tuple(Word(t, 0, 0, 0) for t in ["Company", "Symbol", "Company", "Symbol"]),
+        "Company Symbol Company Symbol",
+    )
     with pytest.raises(LayoutError, match="^side-by-side tables without column positions cannot be split$"):
         find_header(line)
     assert find_header(Line(2, 2.0, (), "")) == ()  # an empty line opens no table
@@ -244,22 +330,30 @@ def _read(*pages: tuple[Line, ...]):
 def test_a_name_printed_up_to_its_ticker_at_the_foot_of_the_longer_two_up_column_is_a_row():
     """Two-up columns of unequal length: the last left row stands alone on its line, its long
     name printed up to the ticker in one run; the right column ended a row earlier."""
-    lines = (_line(1, 90, *TWO_UP),
-             _line(2, 100, (50, "ALPHA CORP"), (200, "AAA"), (300, "OMEGA INC"), (450, "OOO")),
-             _line(3, 110, (50, "BETA INC"), (200, "BBB")),
-             _one_run(4, 120, 50, [(50, "AVAGO"), (70, "TECHNOLOGIESLTD"), (200, "AVGO")]))
+    lines = (
+        _line(1, 90, *TWO_UP),
+        _line(2, 100, (50, "ALPHA CORP"), (200, "AAA"), (300, "OMEGA INC"), (450, "OOO")),
+        _line(3, 110, (50, "BETA INC"), (200, "BBB")),
+        _one_run(4, 120, 50, [(50, "AVAGO"), (70, "TECHNOLOGIESLTD"), (200, "AVGO")]),
+    )
     parsed, rows = _read(lines)
-    assert rows == [(1, 0, "ALPHA CORP", "AAA"), (1, 0, "BETA INC", "BBB"), (1, 0, "AVAGO TECHNOLOGIESLTD", "AVGO"),
-                    (1, 1, "OMEGA INC", "OOO")]
+    assert rows == [
+        (1, 0, "ALPHA CORP", "AAA"),
+        (1, 0, "BETA INC", "BBB"),
+        (1, 0, "AVAGO TECHNOLOGIESLTD", "AVGO"),
+        (1, 1, "OMEGA INC", "OOO"),
+    ]
     assert (parsed.unread, parsed.page_stats) == ((), ((1, 4, 4),))
 
 
 def test_a_name_wrapped_at_the_foot_of_a_column_is_no_data_line_of_its_own():
     """The rest of the name on the line under it, as far below as rows are apart, beside a right-hand row."""
-    lines = (_line(1, 90, *TWO_UP),
-             _line(2, 100, (50, "ALPHA CORP"), (200, "AAA"), (300, "OMEGA INC"), (450, "OOO")),
-             _line(3, 110, (50, "AVAGO TECHNOLOGIES"), (200, "AVGO"), (300, "PSI CORP"), (450, "PSI")),
-             _line(4, 120, (50, "LTD"), (300, "RHO INC"), (450, "RHO")))
+    lines = (
+        _line(1, 90, *TWO_UP),
+        _line(2, 100, (50, "ALPHA CORP"), (200, "AAA"), (300, "OMEGA INC"), (450, "OOO")),
+        _line(3, 110, (50, "AVAGO TECHNOLOGIES"), (200, "AVGO"), (300, "PSI CORP"), (450, "PSI")),
+        _line(4, 120, (50, "LTD"), (300, "RHO INC"), (450, "RHO")),
+    )
     parsed, rows = _read(lines)
     assert [r[3] for r in rows] == ["AAA", "AVGO", "OOO", "PSI", "RHO"]
     assert (parsed.unread, parsed.page_stats) == ((), ((1, 5, 5),))
@@ -268,72 +362,126 @@ def test_a_name_wrapped_at_the_foot_of_a_column_is_no_data_line_of_its_own():
 def test_a_name_wrapped_at_the_foot_of_a_page_is_no_data_line_of_its_own():
     """The rest of the last name of page 1 at the top of page 2 (tables carry over): not a lost row.
     It is not joined to the row either: nothing on page 2 says it is not a title."""
-    page_1 = (_line(1, 90, *HEADER), _line(2, 100, (50, "ALPHA CORP"), (300, "AAA")),
-              _line(3, 110, (50, "BETA INTERNATIONAL"), (300, "BBB")))
+    page_1 = (
+        _line(1, 90, *HEADER),
+        _line(2, 100, (50, "ALPHA CORP"), (300, "AAA")),
+        _line(3, 110, (50, "BETA INTERNATIONAL"), (300, "BBB")),
+    )
     page_2 = (_line(1, 40, (50, "HOLDINGS")), _line(2, 50, (50, "GAMMA INC"), (300, "GGG")))
     parsed, rows = _read(page_1, page_2)
-    assert rows == [(1, 0, "ALPHA CORP", "AAA"), (1, 0, "BETA INTERNATIONAL", "BBB"), (2, 0, "GAMMA INC", "GGG")]
+    assert rows == [
+        (1, 0, "ALPHA CORP", "AAA"),
+        (1, 0, "BETA INTERNATIONAL", "BBB"),
+        (2, 0, "GAMMA INC", "GGG"),
+    ]
     assert (parsed.unread, parsed.page_stats) == ((), ((1, 2, 2), (2, 1, 1)))
 
 
-@pytest.mark.parametrize("footer", [
-    [(50, "FTSE"), (330, "Russell | Final index Deletes"), (560, "4")],  # a Word footer spread over the columns
-    [(50, "FTSE RUSSELL | FINAL INDEX DELETES"), (560, "4")],  # the same in capitals
-    [(50, "© 2025 LSE GROUP"), (330, "All rights reserved")],
-], ids=["word-footer", "capitals", "notice"])
+@pytest.mark.parametrize(
+    "footer",
+    [
+        [
+            (50, "FTSE"),
+            (330, "Russell | Final index Deletes"),
+            (560, "4"),
+        ],  # a Word footer spread over the columns
+        [(50, "FTSE RUSSELL | FINAL INDEX DELETES"), (560, "4")],  # the same in capitals
+        [(50, "© 2025 LSE GROUP"), (330, "All rights reserved")],
+    ],
+    ids=["word-footer", "capitals", "notice"],
+)
 def test_a_last_page_with_a_footer_counts_only_its_rows(footer):
-    lines = (_line(1, 90, *WITH_SECTOR),
-             *[_line(n, 90 + 12 * (n - 1), (50, f"{name} INC"), (250, name), (330, "Health Care"))
-               for n, name in enumerate(["ACAD", "BEAM", "CRSP", "DNLI"], start=2)],
-             _line(6, 770, *footer))
+    lines = (
+        _line(1, 90, *WITH_SECTOR),
+        *[
+            _line(n, 90 + 12 * (n - 1), (50, f"{name} INC"), (250, name), (330, "Health Care"))
+            for n, name in enumerate(["ACAD", "BEAM", "CRSP", "DNLI"], start=2)
+        ],
+        _line(6, 770, *footer),
+    )
     parsed, rows = _read(lines)
     assert [r[3] for r in rows] == ["ACAD", "BEAM", "CRSP", "DNLI"]
     assert (parsed.unread, parsed.page_stats) == ((), ((1, 4, 4),))
 
 
 def test_a_page_with_a_single_row_and_a_footer():
-    lines = (_line(1, 90, *WITH_SECTOR), _line(2, 102, (50, "ZETA GLOBAL"), (250, "ZETA"), (330, "Technology")),
-             _line(3, 770, (50, "FTSE Russell | Final index Adds 9")))
+    lines = (
+        _line(1, 90, *WITH_SECTOR),
+        _line(2, 102, (50, "ZETA GLOBAL"), (250, "ZETA"), (330, "Technology")),
+        _line(3, 770, (50, "FTSE Russell | Final index Adds 9")),
+    )
     parsed, rows = _read(lines)
     assert rows == [(1, 0, "ZETA GLOBAL", "ZETA")] and parsed.page_stats == ((1, 1, 1),) and not parsed.unread
 
 
-@pytest.mark.parametrize("bad, text", [
-    ([(50, "ACME BROKEN HOLDINGS INC"), (330, "Health Care")], "ACME BROKEN HOLDINGS INC Health Care"),
-    ([(50, "BERKSHIRE HATHAWAY"), (250, "BRK B"), (330, "Financials")], "BERKSHIRE HATHAWAY BRK B Financials"),
-], ids=["symbol-missing", "symbol-split"])
+@pytest.mark.parametrize(
+    "bad, text",
+    [
+        ([(50, "ACME BROKEN HOLDINGS INC"), (330, "Health Care")], "ACME BROKEN HOLDINGS INC Health Care"),
+        (
+            [(50, "BERKSHIRE HATHAWAY"), (250, "BRK B"), (330, "Financials")],
+            "BERKSHIRE HATHAWAY BRK B Financials",
+        ),
+    ],
+    ids=["symbol-missing", "symbol-split"],
+)
 @pytest.mark.parametrize("where", [3, 6], ids=["mid-page", "last-row"])
 def test_a_row_the_parser_cannot_read_is_named_by_page_and_line(bad, text, where):
-    good = [_line(n, 90 + 12 * (n - 1), (50, f"{s} INC"), (250, s), (330, "Energy"))
-            for n, s in zip([2, 4, 5, 6, 7], ["AAA", "CCC", "DDD", "EEE", "FFF"])]
-    lines = sorted([_line(1, 90, *WITH_SECTOR), *[ln for ln in good if ln.number != where],
-                    _line(where, 90 + 12 * (where - 1), *bad)], key=lambda ln: ln.number)
+    good = [
+        _line(n, 90 + 12 * (n - 1), (50, f"{s} INC"), (250, s), (330, "Energy"))
+        for n, s in zip([2, 4, 5, 6, 7], ["AAA", "CCC", "DDD", "EEE", "FFF"])
+    ]
+    lines = sorted(
+        [
+            _line(1, 90, *WITH_SECTOR),
+            *[ln for ln in good if ln.number != where],
+            _line(where, 90 + 12 * (where - 1), *bad),
+        ],
+        key=lambda ln: ln.number,
+    )
     parsed, rows = _read(lines)
     assert len(rows) == (5 if where == 3 else 4)  # line 3 is an extra line, line 6 replaces a row
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [(1, where, text)]
     assert parsed.page_stats == ((1, len(rows) + 1, len(rows)),)
 
 
-TAB_LIST = ["Russell 2000® Index - Deletions", "", "Company\tSymbol\tSector", "ALPHA CORP\tAAA\tEnergy",
-            "BETA INC\tBBB\tHealth Care", "GAMMA HOLDINGS\tGGG\tTechnology", "", "FTSE Russell | Final index Deletes 1"]
+TAB_LIST = [
+    "Russell 2000® Index - Deletions",
+    "",
+    "Company\tSymbol\tSector",
+    "ALPHA CORP\tAAA\tEnergy",
+    "BETA INC\tBBB\tHealth Care",
+    "GAMMA HOLDINGS\tGGG\tTechnology",
+    "",
+    "FTSE Russell | Final index Deletes 1",
+]
 
 
-@pytest.mark.parametrize("line, at", [
-    ("ACME BROKEN HOLDINGS INC\tHealth Care", 5), ("ACME BROKEN HOLDINGS INC\tHealth Care", 7),
-    ("ACME CORP ACME Health Care", 5), ("ACME CORP ACME Health Care", 7),
-    ("HOLDINGS", 5), ("see the notes below", 5),
-], ids=["symbol-missing", "symbol-missing-last", "spaces", "spaces-last", "name-alone", "prose"])
+@pytest.mark.parametrize(
+    "line, at",
+    [
+        ("ACME BROKEN HOLDINGS INC\tHealth Care", 5),
+        ("ACME BROKEN HOLDINGS INC\tHealth Care", 7),
+        ("ACME CORP ACME Health Care", 5),
+        ("ACME CORP ACME Health Care", 7),
+        ("HOLDINGS", 5),
+        ("see the notes below", 5),
+    ],
+    ids=["symbol-missing", "symbol-missing-last", "spaces", "spaces-last", "name-alone", "prose"],
+)
 def test_every_data_line_of_a_text_list_that_is_not_a_row_fails_naming_it(tmp_path, line, at):
     path = tmp_path / "deletions.txt"
-    path.write_text("\n".join([*TAB_LIST[:at - 1], line, *TAB_LIST[at - 1:]]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([*TAB_LIST[: at - 1], line, *TAB_LIST[at - 1 :]]) + "\n", encoding="utf-8")
     doc = read_document(path)
     assert doc.rows.height == 3
     assert doc.unread.rows() == [(1, at, " ".join(line.split()))]
     out = cli("parse", str(path), text=True)
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr == (f"error: {path}: 1 line(s) hold data no row was read from (not company, symbol and sector "
-                          f"in their columns): page 1 line {at}: {' '.join(line.split())!r}\n"
-                          f"deletions.txt,1,{at},not_a_row,,,\n")
+    assert out.stderr == (
+        f"error: {path}: 1 line(s) hold data no row was read from (not company, symbol and sector "
+        f"in their columns): page 1 line {at}: {' '.join(line.split())!r}\n"
+        f"deletions.txt,1,{at},not_a_row,,,\n"
+    )
 
 
 def test_a_text_list_with_only_rows_between_header_and_footer_reads_whole(tmp_path):
@@ -345,69 +493,126 @@ def test_a_text_list_with_only_rows_between_header_and_footer_reads_whole(tmp_pa
 
 # --- Page furniture and columns not left-aligned: samples of the families the column model reads ---
 
-NOTICE = ["For more information about Russell Indexes call us or visit www.russell.com/indexes.",
-          "Americas:", "+44-0-20-7024-6600", "© 2010 Russell Investments. All rights reserved.",
-          *[f"Legal text line {k}: Russell Investments is the owner of the trademarks contained in this material"
-            for k in range(10)]]
+NOTICE = [
+    "For more information about Russell Indexes call us or visit www.russell.com/indexes.",
+    "Americas:",
+    "+44-0-20-7024-6600",
+    "© 2010 Russell Investments. All rights reserved.",
+    *[
+        f"Legal text line {k}: Russell Investments is the owner of the trademarks contained in this material"
+        for k in range(10)
+    ],
+]
 
 
 def test_a_two_up_membership_list_ends_with_a_notice_spanning_both_tables(tmp_path):
     """The last page's tables end, then a notice block starts at x=72 across both of them."""
     xs = (38, 234, 292, 488)
     names = [(f"ALPHA {k} CORP", f"AL{chr(65 + k)}", f"OMEGA {k} INC", f"OM{chr(65 + k)}") for k in range(12)]
-    page_1 = [(38, 60, "Russell US Indexes", 9), (38, 82, "Membership list", 14), (38, 130, "Russell 3000® Index", 12),
-              *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)], *_table(171, names[:8], xs=xs, pitch=11.8),
-              (36, 755, "June 25, 2010", 7), (571, 755, "1", 7)]
+    page_1 = [
+        (38, 60, "Russell US Indexes", 9),
+        (38, 82, "Membership list", 14),
+        (38, 130, "Russell 3000® Index", 12),
+        *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)],
+        *_table(171, names[:8], xs=xs, pitch=11.8),
+        (36, 755, "June 25, 2010", 7),
+        (571, 755, "1", 7),
+    ]
     last = names[8:]
-    page_2 = [(38, 60, "Russell US Indexes", 9), (38, 82, "Membership list", 14),
-              *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)],
-              *_table(171, [r[:2] for r in last], xs=xs, pitch=11.8),
-              *_table(171, [("", "", *r[2:]) for r in last[:2]], xs=xs, pitch=11.8),
-              *[(72, 230 + 14 * k, text, 8) for k, text in enumerate(NOTICE)], (36, 755, "June 25, 2010", 7),
-              # the contact line printed across the tables: in the right one's company and ticker columns
-              (300, 244, "+1-877-503-6437; APAC: +65-6880-5926;", 8), (490, 244, "EMEA:", 8),
-              (571, 755, "2", 7)]
+    page_2 = [
+        (38, 60, "Russell US Indexes", 9),
+        (38, 82, "Membership list", 14),
+        *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)],
+        *_table(171, [r[:2] for r in last], xs=xs, pitch=11.8),
+        *_table(171, [("", "", *r[2:]) for r in last[:2]], xs=xs, pitch=11.8),
+        *[(72, 230 + 14 * k, text, 8) for k, text in enumerate(NOTICE)],
+        (36, 755, "June 25, 2010", 7),
+        # the contact line printed across the tables: in the right one's company and ticker columns
+        (300, 244, "+1-877-503-6437; APAC: +65-6880-5926;", 8),
+        (490, 244, "EMEA:", 8),
+        (571, 755, "2", 7),
+    ]
     path = tmp_path / "ru3000_membershiplist_20100625.pdf"
     path.write_bytes(_pdf([page_1, page_2]))
     doc = read_document(path)
     assert doc.unread.is_empty()
     left, right = [r[:2] for r in names], [r[2:] for r in names]
     assert doc.rows.select("source_page", "company", "symbol").rows() == [
-        *[(1, *r) for r in left[:8]], *[(1, *r) for r in right[:8]],
-        *[(2, *r) for r in left[8:]], *[(2, *r) for r in right[8:10]]]
+        *[(1, *r) for r in left[:8]],
+        *[(1, *r) for r in right[:8]],
+        *[(2, *r) for r in left[8:]],
+        *[(2, *r) for r in right[8:10]],
+    ]
     assert doc.page_stats.rows() == [(1, 16, 16), (2, 6, 6)]
 
 
-SYMBOLS_CENTRED = [("XBIOTECH INC", "XBIT", 239.7), ("XENCOR INC", "XNCR", 241.1), ("XERIS BIOPHARMA", "XERS", 242.0),
-                   ("XOMA CORP", "XOMA", 241.3), ("ZYMEWORKS", "ZYME", 244.0)]
+SYMBOLS_CENTRED = [
+    ("XBIOTECH INC", "XBIT", 239.7),
+    ("XENCOR INC", "XNCR", 241.1),
+    ("XERIS BIOPHARMA", "XERS", 242.0),
+    ("XOMA CORP", "XOMA", 241.3),
+    ("ZYMEWORKS", "ZYME", 244.0),
+]
 
 
 def test_a_symbol_column_centred_on_one_page_reads_whole(tmp_path):
     """A Word-made list: one page prints its Symbol column centred, a symbol starting 2.6 pt left of
     its title; the other pages are left-aligned."""
     header = [(38, 150, "Company", 8), (242.3, 150, "Symbol", 8), (363, 150, "Sector", 8)]
-    page_1 = [(38, 100, "Russell 3000® Index - Deletions", 12), *header,
-              *_table(165, [("ACME CORP", "ACME", "Technology"), ("BETA INC", "BETA", "Health Care")], xs=(38, 242.3, 363))]
-    page_2 = [*header, *[(x, 165 + 12 * k, text, 7) for k, (name, symbol, at) in enumerate(SYMBOLS_CENTRED)
-                         for x, text in ((38, name), (at, symbol), (363, "Health Care"))],
-              (38, 770, "FTSE Russell | Final index Deletes", 7), (571, 770, "2", 7)]
+    page_1 = [
+        (38, 100, "Russell 3000® Index - Deletions", 12),
+        *header,
+        *_table(
+            165,
+            [("ACME CORP", "ACME", "Technology"), ("BETA INC", "BETA", "Health Care")],
+            xs=(38, 242.3, 363),
+        ),
+    ]
+    page_2 = [
+        *header,
+        *[
+            (x, 165 + 12 * k, text, 7)
+            for k, (name, symbol, at) in enumerate(SYMBOLS_CENTRED)
+            for x, text in ((38, name), (at, symbol), (363, "Health Care"))
+        ],
+        (38, 770, "FTSE Russell | Final index Deletes", 7),
+        (571, 770, "2", 7),
+    ]
     path = tmp_path / "ru3000-deletions-final-20250627.pdf"
     path.write_bytes(_pdf([page_1, page_2]))
     doc = read_document(path)
     assert doc.unread.is_empty()
     assert doc.rows.filter(pl.col("source_page") == 2).select("company", "symbol").rows() == [
-        (name, symbol) for name, symbol, _ in SYMBOLS_CENTRED]
+        (name, symbol) for name, symbol, _ in SYMBOLS_CENTRED
+    ]
     assert doc.page_stats.rows() == [(1, 2, 2), (2, 5, 5)]
 
 
 def test_a_ticker_first_list_with_three_title_lines_on_every_page(tmp_path):
     xs = (38, 110)
-    titles = [(38, 40, "Russell US Indexes", 9), (38, 62, "Quarterly IPO additions - Q3 2025", 14),
-              (38, 84, "RUSSELL 3000 INDEX", 10)]
+    titles = [
+        (38, 40, "Russell US Indexes", 9),
+        (38, 62, "Quarterly IPO additions - Q3 2025", 14),
+        (38, 84, "RUSSELL 3000 INDEX", 10),
+    ]
     header = [(38, 120, "Ticker", 8), (110, 120, "Company Name", 8)]
     rows = [(f"T{chr(65 + k)}{chr(66 + k)}", f"IPO COMPANY {k} INC") for k in range(8)]
-    pages = [[*titles, *header, *_table(135, rows[:5], xs=xs), (38, 770, "ftserussell.com", 7), (571, 770, "1", 7)],
-             [*titles, *header, *_table(135, rows[5:], xs=xs), (38, 770, "ftserussell.com", 7), (571, 770, "2", 7)]]
+    pages = [
+        [
+            *titles,
+            *header,
+            *_table(135, rows[:5], xs=xs),
+            (38, 770, "ftserussell.com", 7),
+            (571, 770, "1", 7),
+        ],
+        [
+            *titles,
+            *header,
+            *_table(135, rows[5:], xs=xs),
+            (38, 770, "ftserussell.com", 7),
+            (571, 770, "2", 7),
+        ],
+    ]
     path = tmp_path / "ipo-additions-q3-2025.pdf"
     path.write_bytes(_pdf(pages))
     doc = read_document(path)
@@ -419,13 +624,15 @@ def test_a_ticker_first_list_with_three_title_lines_on_every_page(tmp_path):
 def test_a_row_lost_inside_a_table_still_refuses_while_the_notice_after_it_does_not():
     """The accounting stays: a line between the header and the last row that is not a row is named;
     the notice block under the last row (further than a row pitch, or prose across the columns) is not."""
-    lines = (_line(1, 40, (50, "RUSSELL 3000 INDEX")),  # a title in capitals above the header
-             _line(2, 90, *WITH_SECTOR),
-             _line(3, 102, (50, "ALPHA CORP"), (250, "AAA"), (330, "Energy")),
-             _line(4, 114, (50, "BETA CORP"), (250, "BE TA"), (330, "Energy")),
-             _line(5, 126, (50, "GAMMA CORP"), (250, "GGG"), (330, "Energy")),
-             _one_run(6, 138, 50, [(50, "Americas:"), (90, "+1-877-503-6437;"), (250, "APAC:"), (330, "EMEA:")]),
-             _line(7, 170, (50, "CONTACT US"), (330, "EMEA")))  # capitals, three pitches down
+    lines = (
+        _line(1, 40, (50, "RUSSELL 3000 INDEX")),  # a title in capitals above the header
+        _line(2, 90, *WITH_SECTOR),
+        _line(3, 102, (50, "ALPHA CORP"), (250, "AAA"), (330, "Energy")),
+        _line(4, 114, (50, "BETA CORP"), (250, "BE TA"), (330, "Energy")),
+        _line(5, 126, (50, "GAMMA CORP"), (250, "GGG"), (330, "Energy")),
+        _one_run(6, 138, 50, [(50, "Americas:"), (90, "+1-877-503-6437;"), (250, "APAC:"), (330, "EMEA:")]),
+        _line(7, 170, (50, "CONTACT US"), (330, "EMEA")),
+    )  # capitals, three pitches down
     parsed, rows = _read(lines)
     assert [r[3] for r in rows] == ["AAA", "GGG"]
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [(1, 4, "BETA CORP BE TA Energy")]

@@ -67,7 +67,12 @@ def _doc(name: str):
 def test_document_metadata_and_row_count(name, doc_type, index_name, stage, as_of, classification, n_rows):
     doc = _doc(name)
     assert (doc.doc_type, doc.index_name, doc.stage, doc.as_of_date, doc.classification) == (
-        doc_type, index_name, stage, as_of, classification)
+        doc_type,
+        index_name,
+        stage,
+        as_of,
+        classification,
+    )
     assert doc.rows.height == n_rows
     assert doc.sha256 == hashlib.sha256(_path(name).read_bytes()).hexdigest()
     assert doc.bytes == _path(name).stat().st_size
@@ -94,7 +99,9 @@ def test_rows_are_clean_and_traceable(name):
     doc = _doc(name)
     rows = doc.rows
     # Page furniture never becomes a row: names and symbols are upper case, symbols unique.
-    assert rows.filter(pl.col("company").str.contains("[a-z]") | pl.col("symbol").str.contains("[a-z]")).is_empty()
+    assert rows.filter(
+        pl.col("company").str.contains("[a-z]") | pl.col("symbol").str.contains("[a-z]")
+    ).is_empty()
     assert rows.filter(pl.col("company").str.contains(r"^\s|\s$|\s\s")).is_empty()
     assert not rows["symbol"].is_duplicated().any()
     assert rows.filter(pl.col("company").is_in(["Company", "FTSE Russell", "Reconstitution"])).is_empty()
@@ -163,8 +170,14 @@ def test_specific_rows(name, company, symbol, sector):
 
 @pytest.mark.parametrize(
     ("name", "first", "last"),
-    [("000", "XXII", "ZSAN"), ("001", "TWOU", "ZYME"), (ADDS, "SCWO", "ZYME"), (DELS, "DIBS", "XOS"),
-     (M2016, "FLWS", "YELP"), (M2022, "TXG", "ZYXI")],
+    [
+        ("000", "XXII", "ZSAN"),
+        ("001", "TWOU", "ZYME"),
+        (ADDS, "SCWO", "ZYME"),
+        (DELS, "DIBS", "XOS"),
+        (M2016, "FLWS", "YELP"),
+        (M2022, "TXG", "ZYXI"),
+    ],
 )
 def test_first_and_last_rows(name, first, last):
     symbols = _doc(name).rows["symbol"]
@@ -175,7 +188,9 @@ def test_side_by_side_rows_share_the_line_left_first():
     rows = _doc(M2022).rows
     left = rows.filter(pl.col("symbol") == "TXG").row(0, named=True)
     right = rows.filter(pl.col("symbol") == "ACET").row(0, named=True)
-    assert (left["source_page"], left["source_line"]) == (right["source_page"], right["source_line"]) == (1, 5)
+    assert (
+        (left["source_page"], left["source_line"]) == (right["source_page"], right["source_line"]) == (1, 5)
+    )
     symbols = rows["symbol"].to_list()
     assert symbols.index("TXG") < symbols.index("ACET")
     # Reading order: the left table of a page ends before the right one starts.
@@ -197,7 +212,8 @@ def test_words_match_pdfplumber(name):
     with pdfplumber.open(path) as pdf:
         for page, ours in zip(pdf.pages, layer.pages, strict=True):
             assert Counter(w["text"] for w in page.extract_words()) == Counter(
-                w.text for line in ours.lines for w in line.words)
+                w.text for line in ours.lines for w in line.words
+            )
 
 
 def _pdfplumber_membership_rows(path: Path) -> list[tuple[int, str, str]]:
@@ -226,8 +242,13 @@ def _pdfplumber_membership_rows(path: Path) -> list[tuple[int, str, str]]:
                         lines.setdefault(round(w["top"], 1), []).append(w)
                 for top in sorted(lines):
                     ws = sorted(lines[top], key=lambda w: w["x0"])
-                    out.append((number, " ".join(w["text"] for w in ws if w["x0"] < t0 - 1),
-                                " ".join(w["text"] for w in ws if w["x0"] >= t0 - 1)))
+                    out.append(
+                        (
+                            number,
+                            " ".join(w["text"] for w in ws if w["x0"] < t0 - 1),
+                            " ".join(w["text"] for w in ws if w["x0"] >= t0 - 1),
+                        )
+                    )
     return out
 
 
@@ -249,10 +270,16 @@ def _pdf(pages: list[list[tuple[float, float, str, float]]], creation: dt.dateti
 
     buf = io.BytesIO()
     # Core Helvetica: plain text operators pdfium reads back exactly; "medium" is its AFM weight.
-    core_font = {"pdf.use14corefonts": True, "font.family": "sans-serif", "font.sans-serif": ["Helvetica"],
-                 "font.weight": "medium"}
-    with mpl.rc_context(core_font), PdfPages(
-            buf, metadata={"Title": "Reconstitution", "CreationDate": creation}) as pdf:
+    core_font = {
+        "pdf.use14corefonts": True,
+        "font.family": "sans-serif",
+        "font.sans-serif": ["Helvetica"],
+        "font.weight": "medium",
+    }
+    with (
+        mpl.rc_context(core_font),
+        PdfPages(buf, metadata={"Title": "Reconstitution", "CreationDate": creation}) as pdf,
+    ):
         for items in pages:
             fig = Figure(figsize=(8.5, 11))
             for x, y, text, size in items:
@@ -266,18 +293,30 @@ def _table(y: float, rows: list[tuple[str, ...]], xs=(38, 242, 363), pitch=12.0,
 
 
 RGS_PAGE_1 = [
-    (38, 60, "Russell US Indexes", 9), (38, 100, "Russell 2000® Index – Deletions", 12),
-    (38, 150, "Company", 8), (242, 150, "Symbol", 8), (363, 150, "Sector", 8),
-    *_table(165, [("BERKSHIRE HATHAWAY CL B", "BRK.B", "Financial Services"),
-                  ("HEICO CORP CL A", "HEI.A", "Producer Durables"),
-                  ("BEL FUSE INC CL B", "BELFB", "Technology"),
-                  ("A VERY LONG COMPANY NAME THAT", "WRAP", "Materials & Processing")]),
+    (38, 60, "Russell US Indexes", 9),
+    (38, 100, "Russell 2000® Index – Deletions", 12),
+    (38, 150, "Company", 8),
+    (242, 150, "Symbol", 8),
+    (363, 150, "Sector", 8),
+    *_table(
+        165,
+        [
+            ("BERKSHIRE HATHAWAY CL B", "BRK.B", "Financial Services"),
+            ("HEICO CORP CL A", "HEI.A", "Producer Durables"),
+            ("BEL FUSE INC CL B", "BELFB", "Technology"),
+            ("A VERY LONG COMPANY NAME THAT", "WRAP", "Materials & Processing"),
+        ],
+    ),
     (38, 165 + 3 * 12 + 7, "WRAPS ONTO TWO LINES INC", 7),  # wrapped inside its cell
     *_table(165 + 5 * 12, [("AT&T INC", "T", "Utilities"), ("3D SYSTEMS CORP", "DDD", "Technology")]),
-    (38, 770, "FTSE Russell | Updated index Deletes", 7), (571, 770, "1", 7),
+    (38, 770, "FTSE Russell | Updated index Deletes", 7),
+    (571, 770, "1", 7),
 ]
-RGS_PAGE_2 = [*_table(60, [("ZYNGA INC", "ZNGA", "Technology")]),  # no header: the table carries over
-              (38, 770, "FTSE Russell | Updated index Deletes", 7), (571, 770, "2", 7)]
+RGS_PAGE_2 = [
+    *_table(60, [("ZYNGA INC", "ZNGA", "Technology")]),  # no header: the table carries over
+    (38, 770, "FTSE Russell | Updated index Deletes", 7),
+    (571, 770, "2", 7),
+]
 
 
 def test_generated_rgs_list_with_dash_title_wrap_and_carried_table(tmp_path):
@@ -285,7 +324,11 @@ def test_generated_rgs_list_with_dash_title_wrap_and_carried_table(tmp_path):
     path.write_bytes(_pdf([RGS_PAGE_1, RGS_PAGE_2]))
     doc = read_document(path)
     assert (doc.doc_type, doc.index_name, doc.stage, doc.classification) == (
-        "deletions", "Russell 2000", "update", "RGS")
+        "deletions",
+        "Russell 2000",
+        "update",
+        "RGS",
+    )
     assert doc.as_of_date == dt.date(2024, 6, 7)  # from the file name
     assert doc.rows.select("company", "symbol", "sector", "source_page").rows() == [
         ("BERKSHIRE HATHAWAY CL B", "BRK.B", "Financial Services", 1),
@@ -302,17 +345,33 @@ def test_generated_rgs_list_with_dash_title_wrap_and_carried_table(tmp_path):
 
 def test_generated_side_by_side_membership_list(tmp_path):
     xs = (38, 234, 292, 488)
-    page = [(38, 80, "Membership list", 14), (38, 130, "Russell 1000® Index", 12),
-            *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)],
-            *_table(171, [("AAON INC", "AAON", "ALLY FINANCIAL", "ALLY"), ("ABBVIE INC", "ABBV", "AMC NETWORKS", "AMCX"),
-                          ("ACCENTURE PLC", "ACN", "", ""), ("ADOBE INC", "ADBE", "", "")], xs=xs),
-            (292, 178, "HOLDINGS GROUP", 7),  # the right table's first name wraps
-            (36, 760, "May 10, 2024", 7), (571, 760, "1", 7)]
+    page = [
+        (38, 80, "Membership list", 14),
+        (38, 130, "Russell 1000® Index", 12),
+        *[(x, 157, h, 8) for x, h in zip(xs, ["Company", "Ticker"] * 2)],
+        *_table(
+            171,
+            [
+                ("AAON INC", "AAON", "ALLY FINANCIAL", "ALLY"),
+                ("ABBVIE INC", "ABBV", "AMC NETWORKS", "AMCX"),
+                ("ACCENTURE PLC", "ACN", "", ""),
+                ("ADOBE INC", "ADBE", "", ""),
+            ],
+            xs=xs,
+        ),
+        (292, 178, "HOLDINGS GROUP", 7),  # the right table's first name wraps
+        (36, 760, "May 10, 2024", 7),
+        (571, 760, "1", 7),
+    ]
     path = tmp_path / "membership.pdf"
     path.write_bytes(_pdf([page], creation=dt.datetime(2021, 5, 3, 12, 0)))
     doc = read_document(path)
     assert (doc.doc_type, doc.index_name, doc.as_of_date, doc.stage) == (
-        "membership_list", "Russell 1000", dt.date(2024, 5, 10), None)
+        "membership_list",
+        "Russell 1000",
+        dt.date(2024, 5, 10),
+        None,
+    )
     assert doc.rows["symbol"].to_list() == ["AAON", "ABBV", "ACN", "ADBE", "ALLY", "AMCX"]
     assert doc.rows["company"][4] == "ALLY FINANCIAL HOLDINGS GROUP" and doc.rows["company"][0] == "AAON INC"
     lines = doc.rows["source_line"].to_list()
@@ -327,9 +386,13 @@ def test_generated_pdf_falls_back_to_creation_date(tmp_path):
 
 
 def test_dropped_line_shows_in_page_stats(tmp_path):
-    page = [(38, 100, "Russell 3000® Index - Additions", 12),
-            (38, 150, "Company", 8), (242, 150, "Symbol", 8), (363, 150, "Industry", 8),
-            *_table(165, [("GOOD CORP", "GOOD", "Technology"), ("ODD SYMBOL INC", "ODD SYM", "Energy")])]
+    page = [
+        (38, 100, "Russell 3000® Index - Additions", 12),
+        (38, 150, "Company", 8),
+        (242, 150, "Symbol", 8),
+        (363, 150, "Industry", 8),
+        *_table(165, [("GOOD CORP", "GOOD", "Technology"), ("ODD SYMBOL INC", "ODD SYM", "Energy")]),
+    ]
     path = tmp_path / "adds.pdf"
     path.write_bytes(_pdf([page]))
     doc = read_document(path)
@@ -338,16 +401,23 @@ def test_dropped_line_shows_in_page_stats(tmp_path):
 
 
 def test_space_separated_text_with_pages_and_cut_sector(tmp_path):
-    text = ("Russell 2000® Index – Additions\n\nCompany Symbol Industry\nACME MINING CO AMC Basic Materi \n\n"
-            "ALPHA & OMEGA SEMI AOSL Technology\nDATA IO CORP DAIO Technology\n"
-            "FTSE Russell | Final index Adds 1\n\f"
-            "Russell 2000® Index – Additions\nCompany Symbol Industry\nZETA GLOBAL (A) ZETA Technology\n"
-            "This Technology\n")
+    text = (
+        "Russell 2000® Index – Additions\n\nCompany Symbol Industry\nACME MINING CO AMC Basic Materi \n\n"
+        "ALPHA & OMEGA SEMI AOSL Technology\nDATA IO CORP DAIO Technology\n"
+        "FTSE Russell | Final index Adds 1\n\f"
+        "Russell 2000® Index – Additions\nCompany Symbol Industry\nZETA GLOBAL (A) ZETA Technology\n"
+        "This Technology\n"
+    )
     path = tmp_path / "adds.txt"
     path.write_text(text, encoding="utf-8")
     doc = read_document(path)
     assert (doc.doc_type, doc.index_name, doc.stage, doc.classification, doc.pages) == (
-        "additions", "Russell 2000", "final", "ICB", 2)
+        "additions",
+        "Russell 2000",
+        "final",
+        "ICB",
+        2,
+    )
     assert doc.rows.select("company", "symbol", "sector", "source_page", "source_line").rows() == [
         ("ACME MINING CO", "AMC", "Basic Materi", 1, 4),  # kept as published
         ("ALPHA & OMEGA SEMI", "AOSL", "Technology", 1, 6),
@@ -358,9 +428,11 @@ def test_space_separated_text_with_pages_and_cut_sector(tmp_path):
 
 @pytest.mark.parametrize(
     "variant",
-    [lambda b: b.replace(b"\t", b" "),  # no positions: the token parser takes over
-     lambda b: b.replace(b"\n", b"\r\n"),
-     lambda b: b.decode("utf-8").encode("cp1252")],
+    [
+        lambda b: b.replace(b"\t", b" "),  # no positions: the token parser takes over
+        lambda b: b.replace(b"\n", b"\r\n"),
+        lambda b: b.decode("utf-8").encode("cp1252"),
+    ],
     ids=["spaces", "crlf", "cp1252"],
 )
 def test_same_rows_from_other_text_encodings(tmp_path, variant):
@@ -395,10 +467,13 @@ def _encrypted_pdf(user: bytes = b"secret") -> bytes:
     file_id = hashlib.md5(b"russell").digest()
     owner = _rc4(hashlib.md5((b"owner" + _PAD)[:32]).digest()[:5], (user + _PAD)[:32])
     key = hashlib.md5((user + _PAD)[:32] + owner + struct.pack("<i", -4) + file_id).digest()[:5]
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
-               b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (
-                   owner.hex().encode(), _rc4(key, _PAD).hex().encode())]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>"
+        % (owner.hex().encode(), _rc4(key, _PAD).hex().encode()),
+    ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for n, body in enumerate(objects, 1):
         offsets.append(len(out))
@@ -406,7 +481,10 @@ def _encrypted_pdf(user: bytes = b"secret") -> bytes:
     xref = len(out)
     out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<%s><%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
-        file_id.hex().encode(), file_id.hex().encode(), xref)
+        file_id.hex().encode(),
+        file_id.hex().encode(),
+        xref,
+    )
     return bytes(out)
 
 
@@ -432,7 +510,10 @@ def _blank_page_pdf() -> bytes:
 BAD_INPUTS = {
     "empty.pdf": (lambda: b"", "empty file"),
     "empty.txt": (lambda: b"", "empty file"),
-    "error-page.pdf": (lambda: b"<!DOCTYPE html><html><head><title>404 Not Found</title></head></html>", "HTML"),
+    "error-page.pdf": (
+        lambda: b"<!DOCTYPE html><html><head><title>404 Not Found</title></head></html>",
+        "HTML",
+    ),
     "picture.pdf": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(64), "not a PDF"),
     "truncated.pdf": (lambda: _pdf([RGS_PAGE_1])[:900], "truncated"),
     "damaged.pdf": (lambda: b"%PDF-1.4\n garbage, no objects at all\n%%EOF\n", "unreadable PDF"),
@@ -440,13 +521,22 @@ BAD_INPUTS = {
     "scan.pdf": (_image_only_pdf, "no text layer"),
     "blank.pdf": (_blank_page_pdf, "no text layer"),
     "garbage.txt": (lambda: random.Random(7).randbytes(4096), "binary data"),
-    "garbage-no-nul.txt": (lambda: bytes(b for b in random.Random(7).randbytes(8192) if b)[:4096], "binary data"),
-    "no-header.txt": (lambda: "Russell 2000® Index - Additions\nName Code Sector\nACME CORP ACME Energy\n".encode(),
-                      "without a recognizable Company/Symbol table header"),
-    "note.txt": (lambda: b"Some notes about the weather.\nNothing to see here.\n",
-                 "not a recognized FTSE Russell document"),
-    "no-rows.txt": (lambda: b"Russell 2000 Index - Deletions\nCompany Symbol Sector\n\nthe end\n",
-                    "no rows could be read"),
+    "garbage-no-nul.txt": (
+        lambda: bytes(b for b in random.Random(7).randbytes(8192) if b)[:4096],
+        "binary data",
+    ),
+    "no-header.txt": (
+        lambda: "Russell 2000® Index - Additions\nName Code Sector\nACME CORP ACME Energy\n".encode(),
+        "without a recognizable Company/Symbol table header",
+    ),
+    "note.txt": (
+        lambda: b"Some notes about the weather.\nNothing to see here.\n",
+        "not a recognized FTSE Russell document",
+    ),
+    "no-rows.txt": (
+        lambda: b"Russell 2000 Index - Deletions\nCompany Symbol Sector\n\nthe end\n",
+        "no rows could be read",
+    ),
 }
 
 

@@ -91,8 +91,13 @@ def _generated_page(rng: random.Random) -> tuple[float, str, bytes]:
                 ch = rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.&-®\xad\x02")
                 width = size * rng.uniform(0.3, 0.7)
                 jump = rng.random()
-                x += (size * rng.uniform(0.61, 3) if jump < 0.05 else -size * rng.uniform(1.01, 2)
-                      if jump < 0.08 else size * rng.uniform(0, 0.2))
+                x += (
+                    size * rng.uniform(0.61, 3)
+                    if jump < 0.05
+                    else -size * rng.uniform(1.01, 2)
+                    if jump < 0.08
+                    else size * rng.uniform(0, 0.2)
+                )
                 lift = rng.choice([0.0] * 20 + [size * 0.6, -size * 0.7, 0.3])
                 bottom = height - (baseline + lift + 0.2 * size)
                 chars.append(ch)
@@ -142,8 +147,12 @@ def test_words_go_to_the_columns_the_page_learned_side_by_side():
     def line(*words):
         return Line(1, 1.0, tuple(Word(t, x, x + 4, k) for k, (x, t) in enumerate(words)), "")
 
-    columns = (Column(0, "company", 10.0, 40.0), Column(0, "symbol", 100.0, 125.0),
-               Column(1, "company", 300.0, 330.0), Column(1, "symbol", 400.0, 425.0))
+    columns = (
+        Column(0, "company", 10.0, 40.0),
+        Column(0, "symbol", 100.0, 125.0),
+        Column(1, "company", 300.0, 330.0),
+        Column(1, "symbol", 400.0, 425.0),
+    )
     # Left-aligned rows: each column starts taking words where its title starts.
     model = learn(columns, [line((10.0, "ACME"), (101.0, "ACM"), (300.0, "BETA"), (400.0, "BET"))])
     got = split(line((0.0, "X"), (10.0, "ACME"), (101.0, "ACM"), (299.0, "BETA"), (420.0, "BET")), model, 2)
@@ -151,7 +160,12 @@ def test_words_go_to_the_columns_the_page_learned_side_by_side():
     assert got.aligned == (frozenset({"company", "symbol"}), frozenset({"company"})) and not got.spans
     # Symbols centred under their title: a short one starts right of it, a long one left of it.
     centred = [line((10.0, "ACME"), (108.5, "AC")), line((10.0, "BETA"), (96.0, "BETAX"))]
-    model = learn(columns[:2], [Line(1, 1.0, (Word("ACME", 10, 14, 0), Word("AC", 108.5, 116.5, 1)), ""),
-                                Line(2, 2.0, (Word("BETA", 10, 14, 0), Word("BETAX", 95.0, 130.0, 1)), "")])
+    model = learn(
+        columns[:2],
+        [
+            Line(1, 1.0, (Word("ACME", 10, 14, 0), Word("AC", 108.5, 116.5, 1)), ""),
+            Line(2, 2.0, (Word("BETA", 10, 14, 0), Word("BETAX", 95.0, 130.0, 1)), ""),
+        ],
+    )
     assert model.anchors[1][0] == "centre" and model.starts[1] == 95.0 - 1.5
     assert split(centred[1], model, 1).cols == ({"company": ["BETA"], "symbol": ["BETAX"]},)

@@ -22,15 +22,25 @@ REVIEWS = [f"{y}-{m:02d}" for y in (2010, 2011, 2012) for m in (3, 6, 9, 12)]
 # symbol: close at the first cut-off, currency, shares, free float. At 10 March 2010 (CAD at 0.80):
 # p s f e is AAA 20 x 1,000,000 x 0.5 = 10M, BBB 40 x 500,000 = 20M, CCC 10 x 2,000,000 x 0.5 = 10M,
 # DDD 25 x 400,000 = 10M, EEE 50 CAD x 250,000 x 0.8 = 10M; FFF joins SCC (for EEE) from 2011-06.
-STOCKS = {"AAA": (20.0, "USD", 1_000_000, 0.5), "BBB": (40.0, "USD", 500_000, 1.0),
-          "CCC": (10.0, "USD", 2_000_000, 0.5), "DDD": (25.0, "USD", 400_000, 1.0),
-          "EEE": (50.0, "CAD", 250_000, 1.0), "FFF": (15.0, "USD", 600_000, 0.8)}
+STOCKS = {
+    "AAA": (20.0, "USD", 1_000_000, 0.5),
+    "BBB": (40.0, "USD", 500_000, 1.0),
+    "CCC": (10.0, "USD", 2_000_000, 0.5),
+    "DDD": (25.0, "USD", 400_000, 1.0),
+    "EEE": (50.0, "CAD", 250_000, 1.0),
+    "FFF": (15.0, "USD", 600_000, 0.8),
+}
 # First review: SCC holds AAA, BBB, CCC and EEE wholly, R2G half of CCC and all of DDD:
 #   S = 10 + 20 + 10 + 10 = 50M, G = 0.5 x 10 + 10 = 15M, 9 G / S = 2.7
 #   final caps: AAA 27M, BBB 54M, CCC 27 - 5 = 22M, DDD -10M, EEE 27M; sum 120M = 8 G
 #   weights 27/120, 54/120, 22/120, -10/120, 27/120; c = 2.7, 2.7, 2.2 (2.7 - 0.5), -1, 2.7
-FIRST_WEIGHTS = {"AAA": (0.225, 2.7), "BBB": (0.45, 2.7), "CCC": (22 / 120, 2.2), "DDD": (-1 / 12, -1.0),
-                 "EEE": (0.225, 2.7)}
+FIRST_WEIGHTS = {
+    "AAA": (0.225, 2.7),
+    "BBB": (0.45, 2.7),
+    "CCC": (22 / 120, 2.2),
+    "DDD": (-1 / 12, -1.0),
+    "EEE": (0.225, 2.7),
+}
 FX = [(date(2010, 1, 4), 0.80), (date(2010, 6, 1), 0.85), (date(2011, 3, 1), 0.90), (date(2012, 1, 3), 0.95)]
 
 
@@ -45,23 +55,36 @@ def _write_feed(folder: Path) -> None:
         for i, day in enumerate(days):
             close = base if day == FIRST_CUTOFF else round(base * (1 + 0.15 * math.sin(0.03 * i + j)), 2)
             prices.append((day, symbol, close, currency))
-    pl.DataFrame(prices, schema=["date", "symbol", "close", "currency"], orient="row").write_csv(folder / "prices.csv")
+    pl.DataFrame(prices, schema=["date", "symbol", "close", "currency"], orient="row").write_csv(
+        folder / "prices.csv"
+    )
     shares = [(date(2010, 1, 4), s, n, f) for s, (_, _, n, f) in STOCKS.items()] + [
-        (date(2011, 1, 3), "AAA", 1_100_000, 0.5)]
-    pl.DataFrame(shares, schema=["date", "symbol", "shares", "free_float"], orient="row").write_csv(folder / "shares.csv")
-    pl.DataFrame([(d, "CAD", r) for d, r in FX], schema=["date", "currency", "usd_per_unit"],
-                 orient="row").write_csv(folder / "fx.csv")
+        (date(2011, 1, 3), "AAA", 1_100_000, 0.5)
+    ]
+    pl.DataFrame(shares, schema=["date", "symbol", "shares", "free_float"], orient="row").write_csv(
+        folder / "shares.csv"
+    )
+    pl.DataFrame(
+        [(d, "CAD", r) for d, r in FX], schema=["date", "currency", "usd_per_unit"], orient="row"
+    ).write_csv(folder / "fx.csv")
     members = []
     for review in REVIEWS:
         scc = ["AAA", "BBB", "CCC", "EEE" if review < "2011-06" else "FFF"]
-        members += [(review, SCC, s, 1.0) for s in scc] + [(review, R2G, "CCC", 0.5), (review, R2G, "DDD", 1.0)]
+        members += [(review, SCC, s, 1.0) for s in scc] + [
+            (review, R2G, "CCC", 0.5),
+            (review, R2G, "DDD", 1.0),
+        ]
     pl.DataFrame(members, schema=["review", "index", "symbol", "fraction"], orient="row").write_csv(
-        folder / "memberships.csv")
+        folder / "memberships.csv"
+    )
 
 
 def _env(root: Path) -> dict:
-    return {"RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
-            "DAGSTER_HOME": str(root / "home")}
+    return {
+        "RUSSELL_DATA_LAKE": str(root / "lake"),
+        "RUSSELL_MARKET_DATA": str(root / "market"),
+        "DAGSTER_HOME": str(root / "home"),
+    }
 
 
 def _tables(root: Path) -> dict[str, pl.DataFrame]:
@@ -100,7 +123,8 @@ def test_every_review_the_feed_covers_has_weights_and_levels_and_none_before(bui
     pro_forma = built["pro_forma_weights"]
     assert sorted(pro_forma["review"].unique()) == [*REVIEWS, "2013-03"]
     assert set(pro_forma.filter(review="2013-03").select("members_review", "members_carried").rows()) == {
-        ("2012-12", True)}
+        ("2012-12", True)
+    }
 
 
 @pytest.mark.slow
@@ -121,10 +145,13 @@ def _value(weights: pl.DataFrame, prices: pl.DataFrame, day: date) -> float:
     rate = [r for d, r in FX if d <= day][-1]
     closes = prices.filter(pl.col("date") == day).select("symbol", "close", "currency")
     rows = weights.join(closes, on="symbol").with_columns(
-        e=pl.when(pl.col("currency_right") == "CAD").then(rate).otherwise(1.0))
+        e=pl.when(pl.col("currency_right") == "CAD").then(rate).otherwise(1.0)
+    )
     assert rows.height == weights.height
-    return math.fsum((r["close"] * r["e"] * r["shares"] * r["free_float"] * r["weighting_factor"])
-                     for r in rows.iter_rows(named=True))
+    return math.fsum(
+        (r["close"] * r["e"] * r["shares"] * r["free_float"] * r["weighting_factor"])
+        for r in rows.iter_rows(named=True)
+    )
 
 
 @pytest.mark.slow
@@ -133,7 +160,11 @@ def test_the_divisor_chain_is_unbroken_from_the_first_review_to_the_last(built):
     levels = built["index_levels"].sort("date")
     base = levels.row(0, named=True)
     assert (base["date"], base["review"], base["price_return"], base["total_return"]) == (
-        FIRST_REBALANCE, "2010-03", 1000.0, 1000.0)
+        FIRST_REBALANCE,
+        "2010-03",
+        1000.0,
+        1000.0,
+    )
     first = weights.filter(review="2010-03")
     assert base["divisor"] == pytest.approx(_value(first, prices, FIRST_REBALANCE) / 1000, rel=1e-14)
     for old, new in itertools.pairwise(REVIEWS):
@@ -143,14 +174,18 @@ def test_the_divisor_chain_is_unbroken_from_the_first_review_to_the_last(built):
         assert (at["review"], after["review"]) == (old, new)  # T reports the old review (section 1.8)
         level = at["price_return"]
         # The level at T is the same with the old constituents and divisor and with the new ones.
-        assert _value(weights.filter(review=old), prices, rebalance) / at["divisor"] == pytest.approx(level, rel=1e-12)
-        assert _value(weights.filter(review=new), prices, rebalance) / after["divisor"] == pytest.approx(level,
-                                                                                                        rel=1e-12)
+        assert _value(weights.filter(review=old), prices, rebalance) / at["divisor"] == pytest.approx(
+            level, rel=1e-12
+        )
+        assert _value(weights.filter(review=new), prices, rebalance) / after["divisor"] == pytest.approx(
+            level, rel=1e-12
+        )
 
 
 @pytest.mark.slow
-def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_its_new_first(root: Path,
-                                                                                          tmp_path: Path):
+def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_its_new_first(
+    root: Path, tmp_path: Path
+):
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)
     members = pl.read_csv(copy / "market" / "memberships.csv")
@@ -160,7 +195,9 @@ def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_it
     # The 2010 reviews held rows: they are run again, hold none, and say why.
     reason = "the market data has no members for <review> (its reviews with members: 2011-03..2012-12)"
     said = [line for line in done.stdout.splitlines() if reason in line]
-    assert [line.split()[0] for line in said] == ["quarterly_weights", "index_levels", "pro_forma_weights"], done.stdout
+    assert [line.split()[0] for line in said] == ["quarterly_weights", "index_levels", "pro_forma_weights"], (
+        done.stdout
+    )
     assert all(" 2010-03..2010-12: " in line for line in said)
     tables = _tables(copy)
     for table in ("quarterly_weights", "index_levels", "pro_forma_weights"):

@@ -30,9 +30,21 @@ T1, T2 = D[2], D[5]  # rebalance Fridays of the two reviews; cut-offs D[0] and D
 def _weights(review, cutoff, effective, rows):
     return pl.DataFrame(
         [
-            {"review": review, "cutoff_date": cutoff, "effective_date": effective, "symbol": s,
-             "price": 1.0, "shares": sh, "free_float": ff, "fx": 1.0, "scc_fraction": 1.0,
-             "r2g_fraction": 0.0, "final_mcap": 1.0, "weight": 1.0, "weighting_factor": c}
+            {
+                "review": review,
+                "cutoff_date": cutoff,
+                "effective_date": effective,
+                "symbol": s,
+                "price": 1.0,
+                "shares": sh,
+                "free_float": ff,
+                "fx": 1.0,
+                "scc_fraction": 1.0,
+                "r2g_fraction": 0.0,
+                "final_mcap": 1.0,
+                "weight": 1.0,
+                "weighting_factor": c,
+            }
             for s, sh, ff, c in rows
         ]
     )
@@ -41,16 +53,28 @@ def _weights(review, cutoff, effective, rows):
 def _prices(closes: dict[str, list], currency=None):
     currency = currency or {}
     return pl.DataFrame(
-        [{"date": d, "symbol": s, "close": p, "currency": currency.get(s, "USD")}
-         for s, series in closes.items() for d, p in zip(D, series) if p is not None]
+        [
+            {"date": d, "symbol": s, "close": p, "currency": currency.get(s, "USD")}
+            for s, series in closes.items()
+            for d, p in zip(D, series)
+            if p is not None
+        ]
     )
 
 
 # symbol: shares, free_float, weighting factor c  (k = s f c)
-W1 = _weights("2024-01", D[0], T1, [("A", 100, 1, 1), ("B", 50, 0.5, 2), ("C", 10, 1, 1),
-                                    ("D", 40, 1, -0.5), ("E", 20, 1, 1)])
-W2 = _weights("2024-02", D[4], T2, [("A", 200, 1, 0.5), ("B", 150, 0.5, 1), ("C", 10, 1, 2),
-                                    ("D", 40, 1, -1), ("F", 30, 1, 1)])
+W1 = _weights(
+    "2024-01",
+    D[0],
+    T1,
+    [("A", 100, 1, 1), ("B", 50, 0.5, 2), ("C", 10, 1, 1), ("D", 40, 1, -0.5), ("E", 20, 1, 1)],
+)
+W2 = _weights(
+    "2024-02",
+    D[4],
+    T2,
+    [("A", 200, 1, 0.5), ("B", 150, 0.5, 1), ("C", 10, 1, 2), ("D", 40, 1, -1), ("F", 30, 1, 1)],
+)
 PRICES = _prices(
     {
         "A": [10, 5.5, 6, 6.5, 7, 7.5, 8, 8],  # 2:1 split ex D[1]: after cut-off, before T1
@@ -64,7 +88,9 @@ PRICES = _prices(
 )
 SPLITS = pl.DataFrame({"ex_date": [D[1], D[3], D[7]], "symbol": ["A", "B", "F"], "ratio": [2.0, 3.0, 2.0]})
 DIVIDENDS = pl.DataFrame({"ex_date": [T2, D[6]], "symbol": ["B", "A"], "amount": [0.3, 0.2]})
-FX = pl.DataFrame({"date": D, "currency": "CAD", "usd_per_unit": [0.75, 0.76, 0.74, 0.75, 0.8, 0.78, 0.77, 0.79]})
+FX = pl.DataFrame(
+    {"date": D, "currency": "CAD", "usd_per_unit": [0.75, 0.76, 0.74, 0.75, 0.8, 0.78, 0.77, 0.79]}
+)
 WEIGHTS = pl.concat([W1, W2])
 
 
@@ -126,8 +152,9 @@ def test_carried_close_keeps_its_value_across_a_split():
     px = _prices({"X": [10, 10, 11, None, 6], "Y": [5, 5, 5, 5, 5]})
     split = pl.DataFrame({"ex_date": [D[3]], "symbol": ["X"], "ratio": [2.0]})
     got = period_levels(w, None, D[4], px, None, split, None, D)
-    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 16 / 15, 1000 * 16 / 15,
-                                                           1000 * 17 / 15], rel=1e-12)
+    assert got["price_return"].to_list() == pytest.approx(
+        [1000, 1000 * 16 / 15, 1000 * 16 / 15, 1000 * 17 / 15], rel=1e-12
+    )
 
 
 def test_rebalance_jumps_agree():
@@ -137,6 +164,7 @@ def test_rebalance_jumps_agree():
 
 
 # -- a random year on the real calendar: invariants --------------------------------------------
+
 
 def _random_market(seed=7, n=40):
     rng = np.random.default_rng(seed)
@@ -148,14 +176,27 @@ def _random_market(seed=7, n=40):
     keep[0] = True
     stop = {syms[3]: date(2023, 5, 1), syms[4]: date(2023, 10, 2)}  # stop trading mid-quarter
     prices = pl.DataFrame(
-        {"date": pl.Series([d for d in days for _ in range(n)], dtype=pl.Date), "symbol": syms * len(days), "close": close.ravel(), "keep": keep.ravel()}
+        {
+            "date": pl.Series([d for d in days for _ in range(n)], dtype=pl.Date),
+            "symbol": syms * len(days),
+            "close": close.ravel(),
+            "keep": keep.ravel(),
+        }
     ).filter("keep", pl.col("date") <= pl.col("symbol").replace_strict(stop, default=date(2099, 1, 1)))
-    prices = prices.with_columns(currency=pl.when(pl.col("symbol") == "S05").then(pl.lit("EUR")).otherwise(
-        pl.lit("USD"))).drop("keep")
-    fx = pl.DataFrame({"date": days, "currency": "EUR", "usd_per_unit": 1.1 + rng.normal(0, .01, len(days))})
-    divs = pl.DataFrame({"ex_date": [days[i] for i in rng.integers(1, len(days), 30)],
-                         "symbol": [syms[i] for i in rng.integers(0, n, 30)], "amount": rng.random(30)})
-    splits = pl.DataFrame({"ex_date": [days[40], days[130]], "symbol": [syms[1], syms[2]], "ratio": [2.0, 0.5]})
+    prices = prices.with_columns(
+        currency=pl.when(pl.col("symbol") == "S05").then(pl.lit("EUR")).otherwise(pl.lit("USD"))
+    ).drop("keep")
+    fx = pl.DataFrame({"date": days, "currency": "EUR", "usd_per_unit": 1.1 + rng.normal(0, 0.01, len(days))})
+    divs = pl.DataFrame(
+        {
+            "ex_date": [days[i] for i in rng.integers(1, len(days), 30)],
+            "symbol": [syms[i] for i in rng.integers(0, n, 30)],
+            "amount": rng.random(30),
+        }
+    )
+    splits = pl.DataFrame(
+        {"ex_date": [days[40], days[130]], "symbol": [syms[1], syms[2]], "ratio": [2.0, 0.5]}
+    )
     weights = []
     for q, eff in enumerate(fridays):
         members = [s for j, s in enumerate(syms) if (j + q) % 7 and not (s in stop and stop[s] < eff)]
@@ -196,10 +237,14 @@ def test_backfill_in_chunks_reads_each_chunks_span_and_equals_all_at_once_exactl
 
     def read(since, until):
         reads.append((since, until))
-        return MarketData(prices.filter(pl.col("date").is_between(since, until)), empty_table("shares"),
-                          empty_table("memberships"), divs.filter(pl.col("ex_date").is_between(since, until)),
-                          splits.filter(pl.col("ex_date").is_between(since, until)),
-                          fx.filter(pl.col("date").is_between(since, until)))
+        return MarketData(
+            prices.filter(pl.col("date").is_between(since, until)),
+            empty_table("shares"),
+            empty_table("memberships"),
+            divs.filter(pl.col("ex_date").is_between(since, until)),
+            splits.filter(pl.col("ex_date").is_between(since, until)),
+            fx.filter(pl.col("date").is_between(since, until)),
+        )
 
     def visit(part, md):
         seen.append(part)
@@ -209,7 +254,7 @@ def test_backfill_in_chunks_reads_each_chunks_span_and_equals_all_at_once_exactl
     got = backfill(weights, keys, days[-1], None, read, visit, size=size)
     assert_frame_equal(got, whole, check_exact=True)  # bit-identical, chained across the chunks
     assert_frame_equal(pl.concat(seen), whole, check_exact=True)
-    chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
+    chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
     # each chunk reads from two months before the cut-off of the review before it to its last session
     assert reads == [(history_needed(weights, c), part["date"].max()) for c, part in zip(chunks, seen)]
     # a chained start: the chunks after the first start from the stored last row, as the asset runs
@@ -225,22 +270,37 @@ def test_levels_are_bit_identical_whatever_order_the_stored_rows_come_back_in():
     # Many dividends on a few sessions: their points add up within a session.
     rng = np.random.default_rng(3)
     syms = sorted(weights["symbol"].unique().to_list())
-    divs = pl.concat([divs, pl.DataFrame({"ex_date": [days[i] for i in rng.integers(1, 12, 400) * 20],
-                                          "symbol": [syms[i] for i in rng.integers(0, len(syms), 400)],
-                                          "amount": rng.random(400)})]).unique(["ex_date", "symbol"])
+    divs = pl.concat(
+        [
+            divs,
+            pl.DataFrame(
+                {
+                    "ex_date": [days[i] for i in rng.integers(1, 12, 400) * 20],
+                    "symbol": [syms[i] for i in rng.integers(0, len(syms), 400)],
+                    "amount": rng.random(400),
+                }
+            ),
+        ]
+    ).unique(["ex_date", "symbol"])
     first = all_levels(weights, days[-1], prices, divs, splits, fx, days)
     for seed in range(3):
-        w, p, d, s = (f.sample(fraction=1.0, shuffle=True, seed=seed) for f in (weights, prices, divs, splits))
+        w, p, d, s = (
+            f.sample(fraction=1.0, shuffle=True, seed=seed) for f in (weights, prices, divs, splits)
+        )
         assert_frame_equal(all_levels(w, days[-1], p, d, s, fx, days), first, check_exact=True)
 
 
 # -- report ------------------------------------------------------------------------------------
 
+
 def test_summary_table_known_values(tmp_path):
     # 100 -> 120 -> 90 (drawdown -25%) -> 110 across a year end
     lv = pl.DataFrame(
-        {"date": [date(2022, 12, 29), date(2022, 12, 30), date(2023, 1, 3), date(2023, 1, 4)],
-         "price_return": [100.0, 120.0, 90.0, 110.0], "total_return": [100.0, 120.0, 90.0, 110.0]}
+        {
+            "date": [date(2022, 12, 29), date(2022, 12, 30), date(2023, 1, 3), date(2023, 1, 4)],
+            "price_return": [100.0, 120.0, 90.0, 110.0],
+            "total_return": [100.0, 120.0, 90.0, 110.0],
+        }
     )
     table = summary_table(lv)
     assert table["period"].to_list() == ["2022", "2023", "overall"]
@@ -252,13 +312,24 @@ def test_summary_table_known_values(tmp_path):
     svg = ET.parse(chart_svg(lv, tmp_path / "chart.svg", "market data: a <test> & note")).getroot()
     ns = "{http://www.w3.org/2000/svg}"
     assert (svg.get("width"), svg.get("height")) == ("1000", "500")
-    lines = [[tuple(map(float, p.split(","))) for p in line.get("points").split()] for line in svg.iter(f"{ns}polyline")]
+    lines = [
+        [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+        for line in svg.iter(f"{ns}polyline")
+    ]
     assert [len(points) for points in lines] == [4, 4]
     frame = next(r for r in svg.iter(f"{ns}rect") if r.get("fill") == "none")
     left, right = float(frame.get("x")), float(frame.get("x")) + float(frame.get("width"))
-    assert all(p[0][0] == pytest.approx(left, abs=0.1) and p[-1][0] == pytest.approx(right, abs=0.1) for p in lines)
+    assert all(
+        p[0][0] == pytest.approx(left, abs=0.1) and p[-1][0] == pytest.approx(right, abs=0.1) for p in lines
+    )
     texts = {t.text for t in svg.iter(f"{ns}text")}
-    assert {"Total return", "Price return", "market data: a <test> & note", "2022-12-29", "2023-01-04"} <= texts
+    assert {
+        "Total return",
+        "Price return",
+        "market data: a <test> & note",
+        "2022-12-29",
+        "2023-01-04",
+    } <= texts
     # Asset metadata: a small inline SVG, 360 x 180.
     md = chart_markdown(lv)
     assert md.startswith("![90/10 index levels](data:image/svg+xml;base64,") and len(md) < 60_000
@@ -312,8 +383,12 @@ def test_bad_market_data_is_an_error(prices, fx, message):
 def test_close_older_than_the_cutoff_window_still_carries():
     # step 13 makes this an error upstream; here the level still carries the last known close
     w = _weights("2024-01", D[0], D[1], [("X", 10, 1, 1), ("Y", 10, 1, 1)])
-    px = pl.concat([_prices({"Y": [5.0, 5.0, 6.0]}).drop("currency"),
-                    pl.DataFrame({"date": [date(2023, 6, 1)], "symbol": ["X"], "close": [10.0]})])
+    px = pl.concat(
+        [
+            _prices({"Y": [5.0, 5.0, 6.0]}).drop("currency"),
+            pl.DataFrame({"date": [date(2023, 6, 1)], "symbol": ["X"], "close": [10.0]}),
+        ]
+    )
     got = period_levels(w, None, D[2], px, None, None, None, D)
     assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
 
@@ -342,8 +417,12 @@ def test_history_read_for_a_run_covers_the_review_before_it():
     with their last closes, which go back to that review's cut-off, not only to this one's."""
     from russell_pipeline.lib.index.levels import history_needed
 
-    weights = pl.DataFrame({"review": ["2024-03", "2024-06", "2024-09"],
-                            "cutoff_date": [date(2024, 3, 1), date(2024, 6, 1), date(2024, 9, 1)]})
+    weights = pl.DataFrame(
+        {
+            "review": ["2024-03", "2024-06", "2024-09"],
+            "cutoff_date": [date(2024, 3, 1), date(2024, 6, 1), date(2024, 9, 1)],
+        }
+    )
     assert history_needed(weights, ["2024-09"]) == date(2024, 6, 1) - timedelta(days=62)
     assert history_needed(weights, ["2024-06", "2024-09"]) == date(2024, 3, 1) - timedelta(days=62)
     assert history_needed(weights, ["2024-03"]) == date(2024, 3, 1) - timedelta(days=62)
@@ -357,20 +436,30 @@ def test_history_read_for_a_run_covers_the_review_before_it():
 # rebalance, so step 11 applies the split to both reviews' shares from M[5]. B pays 0.40 ex M[3]
 # (review 1) and 0.50 ex M[8] (review 2). C leaves and D joins at M[6]; D has no close on M[8].
 M = [date(2024, 3, day) for day in (4, 5, 6, 7, 8, 11, 12, 13, 14, 15)]
-HAND_W = pl.concat([
-    # symbol, shares, free_float, c: k = s f c = A 100, B 200, C 50
-    _weights("2024-01", M[0], M[2], [("A", 100.0, 1.0, 1.0), ("B", 200.0, 0.5, 2.0), ("C", 50.0, 1.0, 1.0)]),
-    # A's shares as of the cut-off M[4] are pre-split: k = A 50 (100 from M[5]), B 100, D 20
-    _weights("2024-02", M[4], M[6], [("A", 100.0, 1.0, 0.5), ("B", 200.0, 0.5, 1.0), ("D", 10.0, 1.0, 2.0)]),
-])
+HAND_W = pl.concat(
+    [
+        # symbol, shares, free_float, c: k = s f c = A 100, B 200, C 50
+        _weights(
+            "2024-01", M[0], M[2], [("A", 100.0, 1.0, 1.0), ("B", 200.0, 0.5, 2.0), ("C", 50.0, 1.0, 1.0)]
+        ),
+        # A's shares as of the cut-off M[4] are pre-split: k = A 50 (100 from M[5]), B 100, D 20
+        _weights(
+            "2024-02", M[4], M[6], [("A", 100.0, 1.0, 0.5), ("B", 200.0, 0.5, 1.0), ("D", 10.0, 1.0, 2.0)]
+        ),
+    ]
+)
 HAND_PRICES = pl.DataFrame(
-    [{"date": d, "symbol": s, "close": p}
-     for s, series in {
-         "A": [10, 10.5, 11, 11.5, 12, 6.2, 6.4, 6.3, 6.5, 6.6],
-         "B": [20, 20, 21, 20.5, 21, 22, 22, 23, 22.5, 23],
-         "C": [5, 5.1, 5.2, 5.3, 5.4, 5.5, 5.6, 5.7, 5.8, 5.9],
-         "D": [None, None, None, None, 40, 41, 42, 43, None, 44],
-     }.items() for d, p in zip(M, series) if p is not None],
+    [
+        {"date": d, "symbol": s, "close": p}
+        for s, series in {
+            "A": [10, 10.5, 11, 11.5, 12, 6.2, 6.4, 6.3, 6.5, 6.6],
+            "B": [20, 20, 21, 20.5, 21, 22, 22, 23, 22.5, 23],
+            "C": [5, 5.1, 5.2, 5.3, 5.4, 5.5, 5.6, 5.7, 5.8, 5.9],
+            "D": [None, None, None, None, 40, 41, 42, 43, None, 44],
+        }.items()
+        for d, p in zip(M, series)
+        if p is not None
+    ],
     schema={"date": pl.Date, "symbol": pl.String, "close": pl.Float64},
 )
 HAND_SPLITS = pl.DataFrame({"ex_date": [M[5]], "symbol": ["A"], "ratio": [2.0]})
@@ -423,24 +512,40 @@ def test_split_dividend_rebalance_by_hand_backfill_and_nightly():
         review = "2024-01" if end <= M[6] else "2024-02"
         start = LevelState.last_of(stored["2024-01"]) if review == "2024-02" else None
         seen = HAND_PRICES.filter(pl.col("date") <= end)
-        stored[review] = all_levels(HAND_W.filter(review=review), end, seen, HAND_DIVS, HAND_SPLITS, None,
-                                    M, start)
+        stored[review] = all_levels(
+            HAND_W.filter(review=review), end, seen, HAND_DIVS, HAND_SPLITS, None, M, start
+        )
         _assert_close(pl.concat(stored[r] for r in sorted(stored)), want.filter(pl.col("date") <= end), 1e-12)
-    assert LevelState.last_of(stored["2024-01"]) == LevelState(M[6], want["price_return"][4],
-                                                               want["total_return"][4])
+    assert LevelState.last_of(stored["2024-01"]) == LevelState(
+        M[6], want["price_return"][4], want["total_return"][4]
+    )
 
 
 def test_review_of_refuses_weights_it_cannot_chain_naming_the_review():
     from russell_pipeline.lib.index.levels_grid import review_of
 
-    weights = pl.DataFrame({"review": ["2024-06", "2024-06"], "cutoff_date": [date(2024, 6, 12)] * 2,
-                            "effective_date": [date(2024, 6, 24)] * 2, "symbol": ["AAA", "BBB"],
-                            "shares": [100.0, 50.0], "free_float": [1.0, 0.5], "weighting_factor": [0.2, 0.4]})
+    weights = pl.DataFrame(
+        {
+            "review": ["2024-06", "2024-06"],
+            "cutoff_date": [date(2024, 6, 12)] * 2,
+            "effective_date": [date(2024, 6, 24)] * 2,
+            "symbol": ["AAA", "BBB"],
+            "shares": [100.0, 50.0],
+            "free_float": [1.0, 0.5],
+            "weighting_factor": [0.2, 0.4],
+        }
+    )
     review = review_of(weights)
-    assert (review.review, review.cutoff, review.effective) == ("2024-06", date(2024, 6, 12), date(2024, 6, 24))
+    assert (review.review, review.cutoff, review.effective) == (
+        "2024-06",
+        date(2024, 6, 12),
+        date(2024, 6, 24),
+    )
     assert review.members.rows() == [(0, "AAA", 20.0), (1, "BBB", 10.0)]
     two = pl.concat([weights, weights.with_columns(review=pl.lit("2024-09"))])
-    with pytest.raises(ValueError, match=r"^weights must hold exactly one review, got 2 \(review, dates\) pairs$"):
+    with pytest.raises(
+        ValueError, match=r"^weights must hold exactly one review, got 2 \(review, dates\) pairs$"
+    ):
         review_of(two)
     with pytest.raises(ValueError, match="^review 2024-06: duplicate symbols in weights$"):
         review_of(weights.with_columns(symbol=pl.lit("AAA")))

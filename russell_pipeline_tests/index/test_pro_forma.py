@@ -28,12 +28,12 @@ from russell_pipeline_tests.helpers import RAW, cli
 # weights 0.675, 0.45, -0.125. Rows dated 6 June (after the last close used) must change nothing.
 TABLES = {
     "prices": "date,symbol,close,currency\n2024-03-06,AAA,10,USD\n2024-03-06,BBB,20,USD\n2024-03-06,CCC,5,USD\n"
-              "2024-06-05,AAA,12,USD\n2024-06-05,BBB,10,USD\n2024-06-05,CCC,5,USD\n2024-06-05,DDD,4,CAD\n"
-              "2024-06-06,AAA,99,USD\n2024-06-06,BBB,99,USD\n2024-06-06,CCC,99,USD\n2024-06-06,DDD,99,CAD\n",
+    "2024-06-05,AAA,12,USD\n2024-06-05,BBB,10,USD\n2024-06-05,CCC,5,USD\n2024-06-05,DDD,4,CAD\n"
+    "2024-06-06,AAA,99,USD\n2024-06-06,BBB,99,USD\n2024-06-06,CCC,99,USD\n2024-06-06,DDD,99,CAD\n",
     "shares": "date,symbol,shares,free_float\n2024-01-02,AAA,100,1\n2024-01-02,BBB,50,1\n2024-01-02,CCC,200,1\n"
-              "2024-05-01,BBB,100,1\n2024-06-03,DDD,250,1\n2024-06-06,DDD,9999,1\n",
+    "2024-05-01,BBB,100,1\n2024-06-03,DDD,250,1\n2024-06-06,DDD,9999,1\n",
     "memberships": f"review,index,symbol,fraction\n2024-03,{SCC},AAA,1\n2024-03,{SCC},BBB,1\n2024-03,{R2G},CCC,1\n"
-                   f"2024-06,{SCC},AAA,1\n2024-06,{SCC},DDD,1\n2024-06,{R2G},BBB,0.5\n",
+    f"2024-06,{SCC},AAA,1\n2024-06,{SCC},DDD,1\n2024-06,{R2G},BBB,0.5\n",
     "fx": "date,currency,usd_per_unit\n2024-05-31,CAD,0.8\n2024-06-06,CAD,5\n",
     "splits": "ex_date,symbol,ratio\n2024-05-01,BBB,2\n",
 }
@@ -52,7 +52,11 @@ def _march(md: MarketData) -> pl.DataFrame:
 def test_review_dates_stand_in_until_the_cut_off_and_value_at_the_rebalance():
     assert (JUNE.prices_date, JUNE.as_of, JUNE.stand_in) == (date(2024, 6, 5), date(2024, 6, 5), True)
     between = pf.ReviewDates("2024-06", date(2024, 6, 12), date(2024, 6, 28), last_close=date(2024, 6, 20))
-    assert (between.prices_date, between.as_of, between.stand_in) == (date(2024, 6, 12), date(2024, 6, 20), False)
+    assert (between.prices_date, between.as_of, between.stand_in) == (
+        date(2024, 6, 12),
+        date(2024, 6, 20),
+        False,
+    )
     after = pf.ReviewDates("2024-06", date(2024, 6, 12), date(2024, 6, 28), last_close=date(2024, 9, 3))
     assert (after.prices_date, after.as_of, after.stand_in) == (date(2024, 6, 12), date(2024, 6, 28), False)
 
@@ -75,10 +79,16 @@ def test_hand_computed_trade_list(md: MarketData):
         assert r["change"] == pytest.approx(target[s] - now[s], abs=1e-15)
         assert r["shares_per_billion"] == pytest.approx((target[s] - now[s]) * 1e9 / usd_price[s], rel=1e-12)
     # DDD: 0.45 x $1bn / (4 CAD x 0.8 USD per CAD) = 140,625,000 shares to buy.
-    assert rows.filter(pl.col("symbol") == "DDD")["shares_per_billion"].item() == pytest.approx(140_625_000, rel=1e-12)
+    assert rows.filter(pl.col("symbol") == "DDD")["shares_per_billion"].item() == pytest.approx(
+        140_625_000, rel=1e-12
+    )
     head = rows.row(0, named=True)
     assert (head["prices_date"], head["as_of_date"], head["stand_in"], head["previous_review"]) == (
-        date(2024, 6, 5), date(2024, 6, 5), True, "2024-03")
+        date(2024, 6, 5),
+        date(2024, 6, 5),
+        True,
+        "2024-03",
+    )
 
     totals = pf.totals(rows)
     # Buys: AAA 0.675 - 54/89, CCC +10/89 (covering the short), DDD 0.45; their sum is what BBB sells.
@@ -87,7 +97,8 @@ def test_hand_computed_trade_list(md: MarketData):
     assert (totals.names_in, totals.names_out, totals.names) == (1, 1, 4)
     assert totals.line("2024-06", JUNE.as_of, JUNE.stand_in) == (
         "2024-06 as of 2024-06-05 (latest close standing in for the cut-off close): one-way turnover 63.0618%, "
-        "names in 1, names out 1, 4 symbols")
+        "names in 1, names out 1, 4 symbols"
+    )
 
 
 def test_the_review_after_the_last_with_members_carries_them():
@@ -107,8 +118,10 @@ def test_hand_computed_trade_list_with_carried_members(tmp_path: Path):
     tables = dict(TABLES)
     tables["prices"] += "2024-03-06,EEE,10,USD\n"
     tables["shares"] += "2024-01-02,EEE,100,1\n"
-    tables["memberships"] = "".join(line + "\n" for line in tables["memberships"].splitlines()
-                                    if not line.startswith("2024-06")) + f"2024-03,{SCC},EEE,1\n"
+    tables["memberships"] = (
+        "".join(line + "\n" for line in tables["memberships"].splitlines() if not line.startswith("2024-06"))
+        + f"2024-03,{SCC},EEE,1\n"
+    )
     folder = tmp_path / "md"
     folder.mkdir()
     for name, text in tables.items():
@@ -125,10 +138,15 @@ def test_hand_computed_trade_list_with_carried_members(tmp_path: Path):
     for r in rows.iter_rows(named=True):
         assert r["weight_now"] == pytest.approx(now[r["symbol"]], abs=1e-15)
         assert r["weight_pro_forma"] == pytest.approx(target[r["symbol"]], abs=1e-15)
-    assert set(rows.select("review", "members_review", "members_carried", "stand_in", "previous_review").rows()) == {
-        ("2024-06", "2024-03", True, True, "2024-03")}
+    assert set(
+        rows.select("review", "members_review", "members_carried", "stand_in", "previous_review").rows()
+    ) == {("2024-06", "2024-03", True, True, "2024-03")}
     # EEE is the one carried member left out: a member whose close is stale is refused by the weights.
-    assert pf.carry(md, "2024-06", "2024-03", JUNE.prices_date).memberships["symbol"].to_list() == ["AAA", "BBB", "CCC"]
+    assert pf.carry(md, "2024-06", "2024-03", JUNE.prices_date).memberships["symbol"].to_list() == [
+        "AAA",
+        "BBB",
+        "CCC",
+    ]
     # Its own members, once in the data, are used instead (and say so).
     announced = load_market_data(_folder(tmp_path / "own"))
     own = pf.pro_forma(announced, JUNE, _march(announced), "2024-03")
@@ -163,25 +181,35 @@ def test_the_check_fails_on_a_wrong_frame(md: MarketData):
     rows = pf.pro_forma(md, passed, _march(md), "2024-03")
     stored = pl.concat([_march(md), compute_weights(md, "2024-06", date(2024, 6, 5), date(2024, 6, 28))])
     assert [r.passed for r in _results(rows, stored)] == [True, True]
-    off = stored.with_columns(pl.when((pl.col("review") == "2024-06") & (pl.col("symbol") == "DDD"))
-                              .then(pl.col("weight") + 1e-9).otherwise(pl.col("weight")).alias("weight"))
+    off = stored.with_columns(
+        pl.when((pl.col("review") == "2024-06") & (pl.col("symbol") == "DDD"))
+        .then(pl.col("weight") + 1e-9)
+        .otherwise(pl.col("weight"))
+        .alias("weight")
+    )
     check = _results(rows, off)[1]
     assert not check.passed and check.metadata["failures"].value == 1
     assert check.metadata["first"].value.startswith("difference: review=2024-06, symbol=DDD")
     # A stored member the pro-forma lacks fails too.
-    extra = stored.filter(pl.col("symbol") == "AAA").with_columns(pl.lit("ZZZ").alias("symbol"),
-                                                                 pl.lit("2024-06").alias("review"))
+    extra = stored.filter(pl.col("symbol") == "AAA").with_columns(
+        pl.lit("ZZZ").alias("symbol"), pl.lit("2024-06").alias("review")
+    )
     assert not _results(rows, pl.concat([stored, extra]))[1].passed
     # A stand-in is not compared: its cut-off has not passed, the stored weights (if any) are not its own.
-    assert _results(pf.pro_forma(md, JUNE, _march(md), "2024-03"), off)[1].metadata["reviews_compared"].value == 0
+    assert (
+        _results(pf.pro_forma(md, JUNE, _march(md), "2024-03"), off)[1].metadata["reviews_compared"].value
+        == 0
+    )
 
 
 def test_pro_forma_on_a_lake_without_it_is_one_line(tmp_path):
     for args in (("pro-forma", "2024-06"), ("pro-forma", "2024-06", "--format", "json")):
         done = cli(*args, text=True, env={"RUSSELL_DATA_LAKE": str(tmp_path)})
         assert (done.returncode, done.stdout) == (1, "")
-        assert done.stderr == (f"error: {tmp_path / 'lake' / 'pro_forma_weights'}: not built yet: run "
-                               "`russell-pipeline build` first\n")
+        assert done.stderr == (
+            f"error: {tmp_path / 'lake' / 'pro_forma_weights'}: not built yet: run "
+            "`russell-pipeline build` first\n"
+        )
     help_text = cli("pro-forma", "--help", text=True).stdout
     assert "\nexample:\n  russell-pipeline pro-forma 2024-06" in help_text
 
@@ -199,11 +227,15 @@ def _market(folder: Path, last: date, members_until: str = "2020-06") -> MarketD
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
     full = synthetic_market_data(date(2020, 9, 30), n_stocks=120)
-    md = MarketData(prices=full.prices.filter(pl.col("date") <= last),
-                    shares=full.shares.filter(pl.col("date") <= last),
-                    memberships=full.memberships.filter(pl.col("review") <= members_until),
-                    dividends=full.dividends.filter(pl.col("ex_date") <= last),
-                    splits=full.splits.filter(pl.col("ex_date") <= last), fx=full.fx, source="synthetic")
+    md = MarketData(
+        prices=full.prices.filter(pl.col("date") <= last),
+        shares=full.shares.filter(pl.col("date") <= last),
+        memberships=full.memberships.filter(pl.col("review") <= members_until),
+        dividends=full.dividends.filter(pl.col("ex_date") <= last),
+        splits=full.splits.filter(pl.col("ex_date") <= last),
+        fx=full.fx,
+        source="synthetic",
+    )
     write_market_data(md, folder)
     return load_market_data(folder)
 
@@ -221,8 +253,11 @@ def built(tmp_path_factory) -> Path:
 
 
 def _env(root: Path) -> dict:
-    return {"RUSSELL_DATA_LAKE": str(root / "lake"), "RUSSELL_MARKET_DATA": str(root / "market"),
-            "DAGSTER_HOME": str(root / "dagster_home")}
+    return {
+        "RUSSELL_DATA_LAKE": str(root / "lake"),
+        "RUSSELL_MARKET_DATA": str(root / "market"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
 
 
 def _trades(root: Path, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
@@ -266,27 +301,34 @@ def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: Path):
     rows, totals = _trades(built, review)
     stored = lake.published("pro_forma_weights").filter(pl.col("review") == review).sort("symbol")
     assert rows["symbol"].to_list() == stored["symbol"].to_list() and rows.height > 50
-    assert stored.select("cutoff_date", "prices_date", "as_of_date", "stand_in", "previous_review").unique().rows() == [
-        (cutoff, LAST_CLOSE, LAST_CLOSE, True, "2020-03")]
+    assert stored.select(
+        "cutoff_date", "prices_date", "as_of_date", "stand_in", "previous_review"
+    ).unique().rows() == [(cutoff, LAST_CLOSE, LAST_CLOSE, True, "2020-03")]
     # The method's weights with the 5 June closes standing in for the 17 June cut-off ...
     target = compute_weights(md, review, LAST_CLOSE, effective).select("symbol", "weight")
     mine = rows.join(target, on="symbol", how="left").with_columns(pl.col("weight").fill_null(0.0))
     assert (mine["weight_pro_forma"] - mine["weight"]).abs().max() <= 1e-15
     # ... against the March weights drifted to 5 June, recomputed by the level checks' own route.
     held = _positions(weights, "2020-03", LAST_CLOSE, md.prices, md.splits, md.fx)
-    held = held.with_columns((pl.col("value") / pl.col("value").sum()).alias("drifted")).select("symbol", "drifted")
+    held = held.with_columns((pl.col("value") / pl.col("value").sum()).alias("drifted")).select(
+        "symbol", "drifted"
+    )
     mine = rows.join(held, on="symbol", how="left").with_columns(pl.col("drifted").fill_null(0.0))
     assert (mine["weight_now"] - mine["drifted"]).abs().max() <= 1e-12
     closes = md.prices.filter(pl.col("date") == LAST_CLOSE).select("symbol", "close")
     mine = rows.join(closes, on="symbol")
     assert mine.height == rows.height
-    assert ((mine["shares_per_billion"] - mine["change"] * 1e9 / mine["close"]).abs()
-            / mine["shares_per_billion"].abs()).max() <= 1e-12
+    assert (
+        (mine["shares_per_billion"] - mine["change"] * 1e9 / mine["close"]).abs()
+        / mine["shares_per_billion"].abs()
+    ).max() <= 1e-12
     turnover = math.fsum(c for c in rows["change"].to_list() if c > 0)
     assert abs(turnover - 0.5 * math.fsum(abs(c) for c in rows["change"].to_list())) <= 1e-12
-    assert totals == (f"{review} as of {LAST_CLOSE} (latest close standing in for the cut-off close): one-way "
-                      f"turnover {turnover:.4%}, names in {(stored['move'] == 'in').sum()}, names out "
-                      f"{(stored['move'] == 'out').sum()}, {rows.height} symbols\n")
+    assert totals == (
+        f"{review} as of {LAST_CLOSE} (latest close standing in for the cut-off close): one-way "
+        f"turnover {turnover:.4%}, names in {(stored['move'] == 'in').sum()}, names out "
+        f"{(stored['move'] == 'out').sum()}, {rows.height} symbols\n"
+    )
 
 
 @pytest.mark.slow
@@ -294,9 +336,11 @@ def test_an_unknown_review_is_one_line(built: Path):
     for review in ("2021-03", "2020-07", "june"):
         done = cli("pro-forma", review, env=_env(built), cwd=built, text=True)
         assert (done.returncode, done.stdout) == (1, "")
-        assert done.stderr == (f"error: pro-forma {review}: no pro-forma weights for this review (reviews with them: "
-                               "2019-03..2020-06; a review needs its members in the market data and the weights of "
-                               "the review before it)\n")
+        assert done.stderr == (
+            f"error: pro-forma {review}: no pro-forma weights for this review (reviews with them: "
+            "2019-03..2020-06; a review needs its members in the market data and the weights of "
+            "the review before it)\n"
+        )
 
 
 @pytest.mark.slow
@@ -307,14 +351,19 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_pat
     done = cli("build", env=_env(root), cwd=root, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
-    assert [line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights")] == [
-        "pro_forma_weights 2020-06..2020-09"]
+    assert [
+        line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights")
+    ] == ["pro_forma_weights 2020-06..2020-09"]
     rows, totals = _trades(root, "2020-06")
-    assert rows.height > 50 and totals.startswith("2020-06 as of 2020-06-08 (latest close standing in for the cut-off close)")
+    assert rows.height > 50 and totals.startswith(
+        "2020-06 as of 2020-06-08 (latest close standing in for the cut-off close)"
+    )
 
 
 @pytest.mark.slow
-def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the_data(built: Path, tmp_path: Path):
+def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the_data(
+    built: Path, tmp_path: Path
+):
     from russell_pipeline.lake.store import Lake
 
     root = tmp_path / "copy"
@@ -324,20 +373,27 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
     md = _market(root / "market", date(2020, 7, 31))
     gone = md.memberships.filter(pl.col("review") == "2020-06")["symbol"].sort()[0]
     md.prices.filter((pl.col("symbol") != gone) | (pl.col("date") <= date(2020, 7, 1))).write_parquet(
-        root / "market" / "prices.parquet")
+        root / "market" / "prices.parquet"
+    )
     md = load_market_data(root / "market")
     done = cli("build", env=_env(root), cwd=root, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     rows, said = _trades(root, "2020-09")
     assert set(rows.select("members_review", "members_carried").rows()) == {("2020-06", True)}
-    assert "members carried: the market data holds no members for 2020-09 yet, so these are the members of 2020-06" in said
+    assert (
+        "members carried: the market data holds no members for 2020-09 yet, so these are the members of 2020-06"
+        in said
+    )
     lake = Lake(root / "lake")
     stored = lake.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
-    assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [(date(2020, 7, 31), True,
-                                                                                           "2020-06")]
+    assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [
+        (date(2020, 7, 31), True, "2020-06")
+    ]
     # The method's weights of June's members at the 31 July closes, less those no longer trading.
     carried = pf.carry(md, "2020-09", "2020-06", date(2020, 7, 31))
-    target = compute_weights(carried, "2020-09", date(2020, 7, 31), date(2020, 9, 18)).select("symbol", "weight")
+    target = compute_weights(carried, "2020-09", date(2020, 7, 31), date(2020, 9, 18)).select(
+        "symbol", "weight"
+    )
     mine = stored.filter(pl.col("move") != "out").join(target, on="symbol", how="full", coalesce=True)
     assert mine.height == target.height and (mine["weight_pro_forma"] - mine["weight"]).abs().max() <= 1e-15
     june = md.memberships.filter(pl.col("review") == "2020-06")["symbol"].unique()

@@ -11,8 +11,13 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.index.report import summary_table, summary_text
 
 # 100 -> 120 -> 90 (drawdown -25%) -> 110 across a year end
-LEVELS = pl.DataFrame({"date": [date(2022, 12, 29), date(2022, 12, 30), date(2023, 1, 3), date(2023, 1, 4)],
-                       "price_return": [100.0, 118.0, 88.0, 107.0], "total_return": [100.0, 120.0, 90.0, 110.0]})
+LEVELS = pl.DataFrame(
+    {
+        "date": [date(2022, 12, 29), date(2022, 12, 30), date(2023, 1, 3), date(2023, 1, 4)],
+        "price_return": [100.0, 118.0, 88.0, 107.0],
+        "total_return": [100.0, 120.0, 90.0, 110.0],
+    }
+)
 
 
 def test_the_summary_is_a_table_with_units_and_percentages():
@@ -44,11 +49,25 @@ def test_the_report_page_shows_the_chart_beside_the_table(tmp_path, monkeypatch,
     # The SVG's own size: 1000 x 500 pixels.
     assert image.evaluate("img => img.complete && [img.naturalWidth, img.naturalHeight]") == [1000, 500]
     headings = table.locator("th").all_inner_texts()
-    assert [h.split("\n")[0] for h in headings] == ["Period", "From", "To", "Sessions", "Price return",
-                                                   "Total return", "Volatility", "Max drawdown"]
-    assert table.locator("tbody tr").nth(2).inner_text().split("\t")[:4] == ["overall", "2022-12-29", "2023-01-04",
-                                                                            "4"]
+    assert [h.split("\n")[0] for h in headings] == [
+        "Period",
+        "From",
+        "To",
+        "Sessions",
+        "Price return",
+        "Total return",
+        "Volatility",
+        "Max drawdown",
+    ]
+    assert table.locator("tbody tr").nth(2).inner_text().split("\t")[:4] == [
+        "overall",
+        "2022-12-29",
+        "2023-01-04",
+        "4",
+    ]
     chart, grid = image.bounding_box(), table.bounding_box()
-    assert chart["x"] + chart["width"] <= grid["x"] and chart["y"] < grid["y"] + grid["height"]  # side by side
+    assert (
+        chart["x"] + chart["width"] <= grid["x"] and chart["y"] < grid["y"] + grid["height"]
+    )  # side by side
     page.screenshot(path=str(tmp_path / "report.png"))
     page.close()

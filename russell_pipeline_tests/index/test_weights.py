@@ -42,14 +42,14 @@ CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 Mar
 # R2000 Growth; BBB is 60% growth; EEE is priced in CAD. Rows after the cut-off must be ignored.
 TABLES = {
     "prices": "date,symbol,close,currency\n"
-              "2024-03-06,AAA,10,USD\n2024-03-07,AAA,999,USD\n2024-03-06,BBB,20,\n2024-03-04,CCC,8,USD\n"
-              "2024-03-01,CCC,7,USD\n2024-03-06,DDD,5,USD\n2024-03-06,EEE,40,CAD\n",
+    "2024-03-06,AAA,10,USD\n2024-03-07,AAA,999,USD\n2024-03-06,BBB,20,\n2024-03-04,CCC,8,USD\n"
+    "2024-03-01,CCC,7,USD\n2024-03-06,DDD,5,USD\n2024-03-06,EEE,40,CAD\n",
     "shares": "date,symbol,shares,free_float\n"
-              "2024-01-02,AAA,1000,0.5\n2024-01-02,BBB,500,1\n2024-03-06,CCC,200,0.8\n2023-10-02,DDD,100,1\n"
-              "2023-10-02,EEE,250,0.9\n2024-01-02,EEE,300,0.9\n2024-03-07,EEE,9999,0.1\n",
+    "2024-01-02,AAA,1000,0.5\n2024-01-02,BBB,500,1\n2024-03-06,CCC,200,0.8\n2023-10-02,DDD,100,1\n"
+    "2023-10-02,EEE,250,0.9\n2024-01-02,EEE,300,0.9\n2024-03-07,EEE,9999,0.1\n",
     "memberships": "review,index,symbol,fraction\n"
-                   f"2024-03,{SCC},AAA,1\n2024-03,{SCC},BBB,1\n2024-03,{SCC},CCC,\n2024-03,{SCC},EEE,1\n"
-                   f"2024-03,{R2G},BBB,0.6\n2024-03,{R2G},CCC,1\n2024-03,{R2G},DDD,1\n",
+    f"2024-03,{SCC},AAA,1\n2024-03,{SCC},BBB,1\n2024-03,{SCC},CCC,\n2024-03,{SCC},EEE,1\n"
+    f"2024-03,{R2G},BBB,0.6\n2024-03,{R2G},CCC,1\n2024-03,{R2G},DDD,1\n",
     "fx": "date,currency,usd_per_unit\n2024-03-05,CAD,0.75\n2024-03-07,CAD,5\n",
     "dividends": "ex_date,symbol,amount\n2024-03-04,AAA,0.1\n",
     "splits": "ex_date,symbol,ratio\n2024-02-01,BBB,2\n",
@@ -84,15 +84,22 @@ def weights_checks(df: pl.DataFrame) -> dict[str, tuple[bool, str]]:
     return {
         "weights_sum_to_one": (abs(total - 1.0) <= 1e-12, f"sum of weights = {total!r}"),
         "nine_to_one": (rel <= 1e-12, f"scaled SCC cap / R2000 Growth cap = 9 x (1 + {rel:.3g})"),
-        "members_once": (dup.is_empty() and nulls == 0,
-                         f"{df.height} rows; duplicated: {dup.to_list()[:5]}; null symbols: {nulls}"),
+        "members_once": (
+            dup.is_empty() and nulls == 0,
+            f"{df.height} rows; duplicated: {dup.to_list()[:5]}; null symbols: {nulls}",
+        ),
         "finite_factors": (bad_c.is_empty(), f"{bad_c.len()} non-finite: {bad_c.to_list()[:5]}"),
     }
 
 
 def test_hand_computed_weights(md: MarketData) -> None:
-    base = {"AAA": 10 * 1000 * 0.5, "BBB": 20 * 500 * 1.0, "CCC": 8 * 200 * 0.8, "DDD": 5 * 100 * 1.0,
-            "EEE": 40 * 300 * 0.9 * 0.75}
+    base = {
+        "AAA": 10 * 1000 * 0.5,
+        "BBB": 20 * 500 * 1.0,
+        "CCC": 8 * 200 * 0.8,
+        "DDD": 5 * 100 * 1.0,
+        "EEE": 40 * 300 * 0.9 * 0.75,
+    }
     scc = {"AAA": 1.0, "BBB": 1.0, "CCC": 1.0, "DDD": 0.0, "EEE": 1.0}
     r2g = {"AAA": 0.0, "BBB": 0.6, "CCC": 1.0, "DDD": 1.0, "EEE": 0.0}
     k = 9 * (6000 + 1280 + 500) / (5000 + 10000 + 1280 + 8100)
@@ -111,7 +118,10 @@ def test_hand_computed_weights(md: MarketData) -> None:
         assert rows[s]["weighting_factor"] == pytest.approx(final[s] / cap, rel=1e-12)
         assert (rows[s]["scc_fraction"], rows[s]["r2g_fraction"]) == (scc[s], r2g[s])
     assert (rows["CCC"]["price"], rows["CCC"]["price_date"], rows["CCC"]["stale_sessions"]) == (
-        8.0, date(2024, 3, 4), 2)
+        8.0,
+        date(2024, 3, 4),
+        2,
+    )
     assert (rows["EEE"]["fx"], rows["EEE"]["shares"], rows["EEE"]["currency"]) == (0.75, 300.0, "CAD")
     assert (rows["AAA"]["price"], rows["BBB"]["currency"]) == (10.0, "USD")
     assert rows["DDD"]["final_mcap"] == -500.0  # only in R2000 Growth: subtracted, nothing added
@@ -133,15 +143,20 @@ def test_weights_are_scale_free_and_zero_component_caps_are_refused(md: MarketDa
     final = {"AAA": 5000 * k, "BBB": 10000 * k - 6000, "CCC": 1280 * k - 1280, "DDD": -500.0, "EEE": 8100 * k}
     total = sum(final.values())
     assert w.select("review", "cutoff_date", "effective_date").unique().rows() == [
-        ("2024-03", date(2024, 3, 6), date(2024, 3, 15))]
+        ("2024-03", date(2024, 3, 6), date(2024, 3, 15))
+    ]
     for row in w.iter_rows(named=True):
         assert row["weight"] == pytest.approx(final[row["symbol"]] / total, rel=1e-12)
     # No growth cap (BBB, CCC, DDD at 0) or no completeness cap (AAA, BBB, CCC, EEE at 0): no ratio.
     no_growth = _with_closes(md, {"BBB": 0.0, "CCC": 0.0, "DDD": 0.0})
-    with pytest.raises(ValueError, match=r"^review 2024-03: component caps must be positive \(SCC 13100.0, R2G 0.0\)$"):
+    with pytest.raises(
+        ValueError, match=r"^review 2024-03: component caps must be positive \(SCC 13100.0, R2G 0.0\)$"
+    ):
         compute_weights(no_growth, "2024-03", CUTOFF, EFFECTIVE)
     no_scc = _with_closes(md, {"AAA": 0.0, "BBB": 0.0, "CCC": 0.0, "EEE": 0.0})
-    with pytest.raises(ValueError, match=r"^review 2024-03: component caps must be positive \(SCC 0.0, R2G 500.0\)$"):
+    with pytest.raises(
+        ValueError, match=r"^review 2024-03: component caps must be positive \(SCC 0.0, R2G 500.0\)$"
+    ):
         compute_weights(no_scc, "2024-03", CUTOFF, EFFECTIVE)
 
 
@@ -164,16 +179,40 @@ BAD = [
     ("shares", "2024-01-02,EEE", "2023-10-02,EEE", "date, symbol", "row 5 (line 6) and row 6", "duplicate"),
     ("memberships", f"{R2G},DDD,1", f"{R2G},DDD,1.2", "fraction", "row 7", "(0, 1]"),
     ("memberships", f"{R2G},DDD,1", f"{R2G},DDD,0", "fraction", "row 7", "(0, 1]"),
-    ("memberships", "2024-03,RUSSELL_2000_GROWTH,DDD", "2024-04,RUSSELL_2000_GROWTH,DDD", "review", "row 7",
-     "YYYY-MM"),
-    ("memberships", "2024-03,RUSSELL_2000_GROWTH,DDD", "24-03,RUSSELL_2000_GROWTH,DDD", "review", "row 7",
-     "YYYY-MM"),
+    (
+        "memberships",
+        "2024-03,RUSSELL_2000_GROWTH,DDD",
+        "2024-04,RUSSELL_2000_GROWTH,DDD",
+        "review",
+        "row 7",
+        "YYYY-MM",
+    ),
+    (
+        "memberships",
+        "2024-03,RUSSELL_2000_GROWTH,DDD",
+        "24-03,RUSSELL_2000_GROWTH,DDD",
+        "review",
+        "row 7",
+        "YYYY-MM",
+    ),
     ("memberships", f"{R2G},DDD", "RUSSELL_2000,DDD", "index", "row 7", "must be one of"),
     # Before the first review the calendar dates there is no cut-off, rebalance or partition (§2.5).
-    ("memberships", "2024-03,RUSSELL_2000_GROWTH,DDD", "1988-12,RUSSELL_2000_GROWTH,DDD", "review", "row 7",
-     "must be 1989-03 or later (the first review the calendar dates"),
-    ("memberships", f"{R2G},DDD", f"{R2G},CCC", "review, index, symbol", "row 6 (line 7) and row 7",
-     "duplicate"),
+    (
+        "memberships",
+        "2024-03,RUSSELL_2000_GROWTH,DDD",
+        "1988-12,RUSSELL_2000_GROWTH,DDD",
+        "review",
+        "row 7",
+        "must be 1989-03 or later (the first review the calendar dates",
+    ),
+    (
+        "memberships",
+        f"{R2G},DDD",
+        f"{R2G},CCC",
+        "review, index, symbol",
+        "row 6 (line 7) and row 7",
+        "duplicate",
+    ),
     ("dividends", "AAA,0.1", "AAA,-0.1", "amount", "row 1", "must not be negative"),
     ("splits", "BBB,2", "BBB,0", "ratio", "row 1", "must be positive"),
     ("fx", "CAD,0.75", "CAD,-0.75", "usd_per_unit", "row 1", "must be positive"),
@@ -202,7 +241,9 @@ def test_validation_of_parquet_and_folder_layout(tmp_path: Path, md: MarketData)
     (folder / "prices.csv").write_text(TABLES["prices"])
     with pytest.raises(InputError, match="both prices.parquet and prices.csv exist"):
         load_market_data(folder)
-    only_required = write_tables(tmp_path / "req", {k: TABLES[k] for k in ("prices", "shares", "memberships")})
+    only_required = write_tables(
+        tmp_path / "req", {k: TABLES[k] for k in ("prices", "shares", "memberships")}
+    )
     loaded = load_market_data(only_required)
     assert loaded.fx.is_empty() and loaded.fx.schema == pl.Schema(SCHEMAS["fx"])
     assert loaded.reviews == ["2024-03"]
@@ -219,13 +260,22 @@ def test_defaults_for_currency_and_fraction(md: MarketData) -> None:
 def test_stale_price_limit(tmp_path: Path) -> None:
     # 2024-02-21 is exactly 10 sessions before 2024-03-06 (19 Feb was Presidents' Day); 2024-02-20 is 11.
     no_march = TABLES["prices"].replace("2024-03-01,CCC,7,USD\n", "")
-    ok = load_market_data(write_tables(tmp_path / "ok", {**TABLES, "prices": no_march.replace("03-04,CCC", "02-21,CCC")}))
-    assert compute_weights(ok, "2024-03", CUTOFF, EFFECTIVE).filter(pl.col("symbol") == "CCC")[
-        "stale_sessions"].item() == 10
+    ok = load_market_data(
+        write_tables(tmp_path / "ok", {**TABLES, "prices": no_march.replace("03-04,CCC", "02-21,CCC")})
+    )
+    assert (
+        compute_weights(ok, "2024-03", CUTOFF, EFFECTIVE)
+        .filter(pl.col("symbol") == "CCC")["stale_sessions"]
+        .item()
+        == 10
+    )
     tables = {**TABLES, "prices": no_march.replace("03-04,CCC", "02-20,CCC")}
     stale = load_market_data(write_tables(tmp_path / "stale", tables))
-    with pytest.raises(InputError, match=r"prices\.csv: review 2024-03: member CCC last close 2024-02-20 is 11 "
-                                         r"sessions before cut-off 2024-03-06 \(limit 10\)"):
+    with pytest.raises(
+        InputError,
+        match=r"prices\.csv: review 2024-03: member CCC last close 2024-02-20 is 11 "
+        r"sessions before cut-off 2024-03-06 \(limit 10\)",
+    ):
         compute_weights(stale, "2024-03", CUTOFF, EFFECTIVE)
     assert compute_weights(stale, "2024-03", CUTOFF, EFFECTIVE, max_stale_sessions=11).height == 5
 
@@ -233,9 +283,19 @@ def test_stale_price_limit(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "old", "new", "match"),
     [
-        ("prices", "2024-03-06,DDD", "2024-03-08,DDD", r"prices\.csv: .*DDD has no close on or before cut-off 2024-03-06"),
+        (
+            "prices",
+            "2024-03-06,DDD",
+            "2024-03-08,DDD",
+            r"prices\.csv: .*DDD has no close on or before cut-off 2024-03-06",
+        ),
         ("shares", "2024-03-06,CCC", "2024-03-07,CCC", r"shares\.csv: .*member CCC has no shares row"),
-        ("fx", "2024-03-05,CAD", "2024-03-08,CAD", r"fx\.csv: .*EEE is priced in CAD but there is no CAD rate"),
+        (
+            "fx",
+            "2024-03-05,CAD",
+            "2024-03-08,CAD",
+            r"fx\.csv: .*EEE is priced in CAD but there is no CAD rate",
+        ),
         ("memberships", f"2024-03,{R2G}", f"2024-06,{R2G}", rf"memberships\.csv: .*{R2G} has no members"),
     ],
 )
@@ -249,25 +309,36 @@ def test_missing_and_ambiguous_inputs_name_the_first_member_and_count_the_rest(t
     folder = tmp_path / "md"
     one = replace("prices", "2024-03-06,DDD", "2024-03-08,DDD")
     md = load_market_data(write_tables(folder, one))
-    with pytest.raises(InputError, match=rf"^{folder}/prices\.csv: review 2024-03: member DDD has no close on or "
-                                         r"before cut-off 2024-03-06$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{folder}/prices\.csv: review 2024-03: member DDD has no close on or "
+        r"before cut-off 2024-03-06$",
+    ):
         compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
     two = {**one, "prices": one["prices"].replace("2024-03-06,AAA", "2024-03-08,AAA")}
     md = load_market_data(write_tables(folder, two))
-    with pytest.raises(InputError, match=rf"^{folder}/prices\.csv: review 2024-03: member AAA has no close on or "
-                                         r"before cut-off 2024-03-06 \(and 1 more\)$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{folder}/prices\.csv: review 2024-03: member AAA has no close on or "
+        r"before cut-off 2024-03-06 \(and 1 more\)$",
+    ):
         compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
     # A frame built in code (not through load_market_data) with two closes for AAA on one day: both
     # rows are offending, so one is named and the other counted.
     md = load_market_data(write_tables(folder, TABLES))
     doubled = dataclasses.replace(md, prices=pl.concat([md.prices, md.prices.head(1)]))
-    with pytest.raises(InputError, match=rf"^{folder}/prices\.csv: two rows for symbol AAA on 2024-03-06; which "
-                                         r"one applies is ambiguous \(and 1 more\)$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{folder}/prices\.csv: two rows for symbol AAA on 2024-03-06; which "
+        r"one applies is ambiguous \(and 1 more\)$",
+    ):
         compute_weights(doubled, "2024-03", CUTOFF, EFFECTIVE)
 
 
 def test_unknown_review_is_named(md: MarketData) -> None:
-    with pytest.raises(InputError, match=r"memberships\.csv: review 2024-06 has no members \(reviews present: 2024-03\)"):
+    with pytest.raises(
+        InputError, match=r"memberships\.csv: review 2024-06 has no members \(reviews present: 2024-03\)"
+    ):
         compute_weights(md, "2024-06", date(2024, 6, 12), date(2024, 6, 28))
 
 
@@ -277,19 +348,32 @@ def test_membership_problems_name_the_file_and_review(tmp_path) -> None:
     # Two reviews in the data (in memory): the error lists both; with none it says so.
     extra = pl.DataFrame({"review": ["2023-12"], "index": [SCC], "symbol": ["AAA"], "fraction": [1.0]})
     two = dataclasses.replace(md, memberships=pl.concat([md.memberships, extra.cast(md.memberships.schema)]))
-    with pytest.raises(InputError, match=rf"^{folder}/memberships\.csv: review 2024-06 has no members \(reviews "
-                                         r"present: 2023-12, 2024-03\)$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{folder}/memberships\.csv: review 2024-06 has no members \(reviews "
+        r"present: 2023-12, 2024-03\)$",
+    ):
         compute_weights(two, "2024-06", date(2024, 6, 12), date(2024, 6, 28))
     none = dataclasses.replace(md, memberships=md.memberships.clear())
-    with pytest.raises(InputError, match=rf"^{folder}/memberships\.csv: review 2024-03 has no members \(reviews "
-                                         r"present: none\)$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{folder}/memberships\.csv: review 2024-03 has no members \(reviews "
+        r"present: none\)$",
+    ):
         compute_weights(none, "2024-03", CUTOFF, EFFECTIVE)
     twice = dataclasses.replace(md, memberships=pl.concat([md.memberships, md.memberships.tail(1)]))
-    with pytest.raises(InputError, match=rf"^{folder}/memberships\.csv: review 2024-03: {R2G} lists a symbol twice$"):
+    with pytest.raises(
+        InputError, match=rf"^{folder}/memberships\.csv: review 2024-03: {R2G} lists a symbol twice$"
+    ):
         compute_weights(twice, "2024-03", CUTOFF, EFFECTIVE)
     stale = compute_weights(md, "2024-03", CUTOFF, EFFECTIVE).select("symbol", "stale_sessions")
     assert stale.schema["stale_sessions"] == pl.Int64 and stale.rows() == [
-        ("AAA", 0), ("BBB", 0), ("CCC", 2), ("DDD", 0), ("EEE", 0)]
+        ("AAA", 0),
+        ("BBB", 0),
+        ("CCC", 2),
+        ("DDD", 0),
+        ("EEE", 0),
+    ]
 
 
 # --- one review's window of the stored tables ------------------------------------------------------
@@ -298,8 +382,12 @@ def test_membership_problems_name_the_file_and_review(tmp_path) -> None:
 # the cut-off), DDD's only shares row from 2019, EEE's only CAD rate from 2020 (and one after the cut-off).
 HISTORY = {
     **TABLES,
-    "prices": TABLES["prices"] + "".join(f"{d},AAA,{10 + i % 7},USD\n" for i, d in enumerate(
-        sessions(date(2021, 1, 4), date(2024, 4, 30))) if d not in (CUTOFF, date(2024, 3, 7))),
+    "prices": TABLES["prices"]
+    + "".join(
+        f"{d},AAA,{10 + i % 7},USD\n"
+        for i, d in enumerate(sessions(date(2021, 1, 4), date(2024, 4, 30)))
+        if d not in (CUTOFF, date(2024, 3, 7))
+    ),
     "shares": TABLES["shares"].replace("2023-10-02,DDD", "2019-10-02,DDD"),
     "fx": "date,currency,usd_per_unit\n2020-03-05,CAD,0.75\n2024-03-07,CAD,5\n",
 }
@@ -332,39 +420,65 @@ def test_the_window_holds_what_the_weights_read(tmp_path: Path) -> None:
     assert window.prices["date"].min() == date(2024, 2, 21) and window.prices["date"].max() == CUTOFF
     assert window.prices.height == 11 + 5 and whole.prices.height > 800  # AAA's 11 sessions, 5 other closes
     assert sorted(window.shares.rows()) == [
-        (date(2019, 10, 2), "DDD", 100.0, 1.0), (date(2024, 1, 2), "AAA", 1000.0, 0.5),
-        (date(2024, 1, 2), "BBB", 500.0, 1.0), (date(2024, 1, 2), "EEE", 300.0, 0.9),
-        (date(2024, 3, 6), "CCC", 200.0, 0.8)]
+        (date(2019, 10, 2), "DDD", 100.0, 1.0),
+        (date(2024, 1, 2), "AAA", 1000.0, 0.5),
+        (date(2024, 1, 2), "BBB", 500.0, 1.0),
+        (date(2024, 1, 2), "EEE", 300.0, 0.9),
+        (date(2024, 3, 6), "CCC", 200.0, 0.8),
+    ]
     assert window.fx.rows() == [(date(2020, 3, 5), "CAD", 0.75)]
     assert window.reviews == ["2024-03"] and window.splits.is_empty()
     expected = compute_weights(whole, "2024-03", CUTOFF, EFFECTIVE)
     assert_frame_equal(compute_weights(window, "2024-03", CUTOFF, EFFECTIVE), expected)
-    assert (expected.filter(pl.col("symbol") == "DDD")["shares_date"].item(),
-            expected.filter(pl.col("symbol") == "EEE")["fx"].item()) == (date(2019, 10, 2), 0.75)
+    assert (
+        expected.filter(pl.col("symbol") == "DDD")["shares_date"].item(),
+        expected.filter(pl.col("symbol") == "EEE")["fx"].item(),
+    ) == (date(2019, 10, 2), 0.75)
     # The SQL recomputation agrees on the window as on the whole history, to the last bit.
-    assert_frame_equal(recompute.sql_weights(recompute.market_connection(window), "2024-03", CUTOFF),
-                       recompute.sql_weights(recompute.market_connection(whole), "2024-03", CUTOFF))
+    assert_frame_equal(
+        recompute.sql_weights(recompute.market_connection(window), "2024-03", CUTOFF),
+        recompute.sql_weights(recompute.market_connection(whole), "2024-03", CUTOFF),
+    )
 
 
-@pytest.mark.parametrize(("old", "new", "error"), [
-    # CCC's last close years before the cut-off: stale, not "no close" (its row before the window is read).
-    ("2024-03-04,CCC", "2022-06-01,CCC", "member CCC last close 2022-06-01 is 442 sessions before cut-off 2024-03-06"),
-    ("2024-03-04,CCC", "2024-02-20,CCC", "member CCC last close 2024-02-20 is 11 sessions before cut-off 2024-03-06"),
-    ("2024-03-06,DDD", "2024-03-08,DDD", "member DDD has no close on or before cut-off 2024-03-06"),
-])
-def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(tmp_path, old, new, error) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        # CCC's last close years before the cut-off: stale, not "no close" (its row before the window is read).
+        (
+            "2024-03-04,CCC",
+            "2022-06-01,CCC",
+            "member CCC last close 2022-06-01 is 442 sessions before cut-off 2024-03-06",
+        ),
+        (
+            "2024-03-04,CCC",
+            "2024-02-20,CCC",
+            "member CCC last close 2024-02-20 is 11 sessions before cut-off 2024-03-06",
+        ),
+        ("2024-03-06,DDD", "2024-03-08,DDD", "member DDD has no close on or before cut-off 2024-03-06"),
+    ],
+)
+def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(
+    tmp_path, old, new, error
+) -> None:
     tables = {**HISTORY, "prices": HISTORY["prices"].replace("2024-03-01,CCC,7,USD\n", "").replace(old, new)}
     store = stored_lake(tmp_path / "lake", tables)
     got = weights_or_error(review_market_data(store, "2024-03", CUTOFF, 10))
     limit = " (limit 10)" if "last close" in error else ""
-    assert got == weights_or_error(stored_market_data(store)) == f"market_data/prices: review 2024-03: {error}{limit}"
+    assert (
+        got
+        == weights_or_error(stored_market_data(store))
+        == f"market_data/prices: review 2024-03: {error}{limit}"
+    )
 
 
 def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, small_market: Path) -> None:
     resources = resources_for(tmp_lake, market_data=str(small_market))
     with dg.instance_for_test() as instance:
-        for assets, first, last in (([documents, recon_calendar], "2019", "2020"),
-                                    ([market_data, quarterly_weights], "2019-03", "2020-03")):
+        for assets, first, last in (
+            ([documents, recon_calendar], "2019", "2020"),
+            ([market_data, quarterly_weights], "2019-03", "2020-03"),
+        ):
             assert materialize(assets, resources, instance, (first, last)).success
     store = Lake(tmp_lake)
     whole, stored = stored_market_data(store), store.read("quarterly_weights")
@@ -373,11 +487,15 @@ def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, s
     # Each row says which prices it rests on: the market-data folder's prices file.
     assert set(stored["price_source"]) == {f"market file {source_files(small_market)['prices'].name}"}
     for review, cutoff, effective in dates.iter_rows():
-        assert_frame_equal(stored.filter(pl.col("review") == review).sort("symbol").drop("price_source"),
-                           compute_weights(whole, review, cutoff, effective), check_exact=True)
+        assert_frame_equal(
+            stored.filter(pl.col("review") == review).sort("symbol").drop("price_source"),
+            compute_weights(whole, review, cutoff, effective),
+            check_exact=True,
+        )
 
 
 # --- synthetic feed -------------------------------------------------------------------------------
+
 
 def nth_friday(year: int, month: int, n: int) -> date:
     first = date(year, month, 1)
@@ -397,8 +515,13 @@ END = date(2026, 11, 20)
 
 @pytest.fixture(scope="module")
 def synthetic() -> MarketData:
-    listed = pl.DataFrame({"recon_year": [2020, 2020, 2021, 2021], "symbol": ["AAPL", "ZZZZ", "AAPL", " "],
-                           "index_name": ["Russell 1000", "Russell Microcap", "Russell 3000", "Russell 2000"]})
+    listed = pl.DataFrame(
+        {
+            "recon_year": [2020, 2020, 2021, 2021],
+            "symbol": ["AAPL", "ZZZZ", "AAPL", " "],
+            "index_name": ["Russell 1000", "Russell Microcap", "Russell 3000", "Russell 2000"],
+        }
+    )
     return synthetic_market_data(END, listed, n_stocks=300)
 
 
@@ -445,7 +568,10 @@ def test_synthetic_is_deterministic_and_past_values_never_change() -> None:
     assert longer.reviews[-1] == "2021-03"
     for name, cols in SCHEMAS.items():
         assert_frame_equal(getattr(short, name), getattr(again, name))
-        when = pl.col("review").is_in(short.reviews) if name == "memberships" else (
-            pl.col(next(iter(cols))) <= date(2020, 7, 15))
+        when = (
+            pl.col("review").is_in(short.reviews)
+            if name == "memberships"
+            else (pl.col(next(iter(cols))) <= date(2020, 7, 15))
+        )
         assert_frame_equal(getattr(longer, name).filter(when), getattr(short, name))
     assert not short.prices.equals(other_seed.prices)

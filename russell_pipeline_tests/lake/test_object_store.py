@@ -24,11 +24,18 @@ def s3(tmp_path_factory):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-           "RUSSELL_LAKE_CACHE": str(tmp_path_factory.mktemp("cache"))}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "RUSSELL_LAKE_CACHE": str(tmp_path_factory.mktemp("cache")),
+    }
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -50,8 +57,13 @@ def _bucket(s3_env: dict, name: str) -> str:
     """A new bucket holding the sample documents under raw/; returns the lake URI."""
     import boto3
 
-    client = boto3.client("s3", endpoint_url=s3_env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     client.create_bucket(Bucket=name)
     for path in RAW.rglob("*"):
         if path.is_file():
@@ -70,20 +82,29 @@ print(json.dumps({t: sorted(map(repr, lake.query(f'SELECT * FROM "{t}"').rows())
 
 def _contents_of(env: dict) -> dict[str, list]:
     """Every table's rows as a user's process sees them through the read-only query surface."""
-    done = subprocess.run([sys.executable, "-c", CONTENTS, *TABLES], capture_output=True, text=True,
-                          env=os.environ | env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CONTENTS, *TABLES],
+        capture_output=True,
+        text=True,
+        env=os.environ | env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("\n") == 1, done.stdout[:3000]  # one line of JSON, nothing else
     return json.loads(done.stdout)
 
 
 @pytest.mark.slow
-def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_queries(s3, small_market, tmp_path,
-                                                                                    fresh_build):
+def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_queries(
+    s3, small_market, tmp_path, fresh_build
+):
     uri = _bucket(s3, "russell")
     shutil.copytree(small_market, tmp_path / "market")
-    env = s3 | {"RUSSELL_DATA_LAKE": uri, "RUSSELL_MARKET_DATA": str(tmp_path / "market"),
-                "DAGSTER_HOME": str(tmp_path / "home")}
+    env = s3 | {
+        "RUSSELL_DATA_LAKE": uri,
+        "RUSSELL_MARKET_DATA": str(tmp_path / "market"),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+    }
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-3000:]
     assert "index_levels 2019-03..2020-03: ok" in first.stdout.decode()
@@ -99,8 +120,10 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
     # The same tables as a build on a local folder with the same inputs.
     assert _contents_of(env) == _contents_of({"RUSSELL_DATA_LAKE": str(fresh_build(EXTENDED_END))})
     # The query surface stays read-only and inside the lake on S3 too.
-    for sql, problem in (("COPY (SELECT 1) TO 's3://russell/lake/lake/index_levels/x.parquet'", "got COPY"),
-                         ("SELECT * FROM read_text('s3://russell/other.txt')", 'Cannot access file')):
+    for sql, problem in (
+        ("COPY (SELECT 1) TO 's3://russell/lake/lake/index_levels/x.parquet'", "got COPY"),
+        ("SELECT * FROM read_text('s3://russell/other.txt')", "Cannot access file"),
+    ):
         refused = cli("query", sql, env=env)
         assert refused.returncode == 1 and problem in refused.stderr.decode(), refused.stderr.decode()
     # The lake is self-contained on the store: a fresh machine (new cache) reads the same tables.

@@ -24,13 +24,16 @@ HOLD = textwrap.dedent("""
 """)
 
 
-def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_holds_the_lake(tmp_lake,
-                                                                                           lake_resources):
+def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_holds_the_lake(
+    tmp_lake, lake_resources
+):
     lake = Lake(tmp_lake)
     with dg.instance_for_test() as instance:
         run = materialize([documents, recon_calendar], lake_resources, instance, ("2019", "2023"))
         assert run.success
-        assert "source_documents" in lake.table_names() and lake.published_versions() == {}  # steps do not publish
+        assert (
+            "source_documents" in lake.table_names() and lake.published_versions() == {}
+        )  # steps do not publish
 
         def tick() -> str:
             context = dg.build_sensor_context(instance=instance, resources=resources_for(tmp_lake))
@@ -40,8 +43,12 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
         assert tick() == "1 run(s) going: the warehouse keeps the snapshot before them"
         instance.report_run_failed(going)
 
-        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_lake / LOCK)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(tmp_lake / LOCK)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert holder.stdout.readline() == "held\n"
             assert "the lake is being written by process" in tick() and lake.published_versions() == {}

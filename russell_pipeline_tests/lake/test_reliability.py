@@ -21,16 +21,25 @@ from russell_pipeline_tests.helpers import RAW, cli, flip_bytes, market_folder
 # The small feed (conftest's small_market) ends 2020-03-31; extended, a month later.
 SMALL_END = date(2020, 3, 31)
 EXTENDED_END = date(2020, 4, 30)
-TABLES = ("source_documents", "constituent_changes", "recon_calendar", "market_prices", "quarterly_weights",
-          "index_levels")
+TABLES = (
+    "source_documents",
+    "constituent_changes",
+    "recon_calendar",
+    "market_prices",
+    "quarterly_weights",
+    "index_levels",
+)
 
 
 def _lake(tmp_path: Path, small_market: Path, name: str = "lake") -> tuple[Path, dict]:
     root = tmp_path / name
     shutil.copytree(RAW, root / "raw")
     shutil.copytree(small_market, tmp_path / f"{name}_market")
-    env = {"RUSSELL_DATA_LAKE": str(root), "RUSSELL_MARKET_DATA": str(tmp_path / f"{name}_market"),
-           "DAGSTER_HOME": str(tmp_path / f"{name}_home")}
+    env = {
+        "RUSSELL_DATA_LAKE": str(root),
+        "RUSSELL_MARKET_DATA": str(tmp_path / f"{name}_market"),
+        "DAGSTER_HOME": str(tmp_path / f"{name}_home"),
+    }
     return root, env
 
 
@@ -46,8 +55,9 @@ def _extend_market(folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(tmp_path, small_market,
-                                                                                       monkeypatch, fresh_build):
+def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(
+    tmp_path, small_market, monkeypatch, fresh_build
+):
     root, env = _lake(tmp_path, small_market)
     first = cli("build", env=env)
     assert first.returncode == 0, first.stderr.decode()[-2000:]
@@ -73,8 +83,9 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
 
 
 @pytest.mark.slow
-def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(tmp_path, small_market,
-                                                                                             fresh_build):
+def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(
+    tmp_path, small_market, fresh_build
+):
     """Killed as `market_prices` committed (the other market tables not yet), then the market files put
     back as they were (same bytes, same times): the inputs match the record, the tables do not. The
     next build names the table and rebuilds market data; the lake equals a fresh build's."""
@@ -90,8 +101,10 @@ def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_no
     shutil.copytree(saved, folder)
     again = cli("build", env=env, text=True)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "market_prices: at version" in again.stdout and "changed outside a build; market_data is rebuilt" \
-        in again.stdout, again.stdout
+    assert (
+        "market_prices: at version" in again.stdout
+        and "changed outside a build; market_data is rebuilt" in again.stdout
+    ), again.stdout
     assert "market_data: up to date" not in again.stdout
     assert _contents(root) == _contents(fresh_build(SMALL_END))
     assert cli("build", env=env, text=True).stdout.count("changed outside") == 0  # and then it is up to date
@@ -111,8 +124,12 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
     broken = cli("build", env=env, text=True)
     assert broken.returncode == 1 and "Traceback" not in broken.stdout + broken.stderr
     lines = [ln for ln in broken.stderr.splitlines() if "its Delta log cannot be read" in ln]
-    assert lines and all(f"{root}/lake/index_levels: its Delta log cannot be read (" in ln and "move the folder out"
-                         in ln and "Error:" not in ln for ln in lines), broken.stderr
+    assert lines and all(
+        f"{root}/lake/index_levels: its Delta log cannot be read (" in ln
+        and "move the folder out" in ln
+        and "Error:" not in ln
+        for ln in lines
+    ), broken.stderr
     shutil.move(root / "lake" / "index_levels", tmp_path / "index_levels.corrupt")
     repaired = cli("build", env=env, text=True)
     assert repaired.returncode == 0, repaired.stderr[-2000:]
@@ -128,13 +145,23 @@ def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
     lake.record_written("a", ["t"])
     lake.record_lineage("a", {"2020": "digest"})
     assert lake.lineage("a") == {"2020": "digest"} and lake.changed_outside() == []
-    lake.write("t", pl.DataFrame({"recon_year": [2020], "name": ["stray"]}), "recon_year", [2020])  # not via commit
+    lake.write(
+        "t", pl.DataFrame({"recon_year": [2020], "name": ["stray"]}), "recon_year", [2020]
+    )  # not via commit
     assert lake.lineage("a") == {}
-    assert lake.changed_outside() == [("t: at version 1, but a last left it at version 0: changed outside a build; "
-                                      "a is rebuilt from its inputs")]
+    assert lake.changed_outside() == [
+        (
+            "t: at version 1, but a last left it at version 0: changed outside a build; "
+            "a is rebuilt from its inputs"
+        )
+    ]
     shutil.rmtree(tmp_path / "lake" / "t")
-    assert lake.changed_outside("a") == [("t: gone or unreadable, but a last left it at version 0: changed outside a build; "
-                                         "a is rebuilt from its inputs")]
+    assert lake.changed_outside("a") == [
+        (
+            "t: gone or unreadable, but a last left it at version 0: changed outside a build; "
+            "a is rebuilt from its inputs"
+        )
+    ]
 
 
 @pytest.mark.slow
@@ -174,8 +201,10 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
     flip_bytes(damaged)
     rebuilt = cli("build", env=env, text=True)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
-    assert (f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 is "
-            "rebuilt from its inputs") in rebuilt.stdout, rebuilt.stdout
+    assert (
+        f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 is "
+        "rebuilt from its inputs"
+    ) in rebuilt.stdout, rebuilt.stdout
     assert "index_levels 2019-09: ok" in rebuilt.stdout and "reviews: 1 out of date" in rebuilt.stdout
     assert _contents(root) == before
 
@@ -183,8 +212,10 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
     flip_bytes(quiet, restore_time=True)
     found = cli("verify", env=env, text=True)
     assert found.returncode == 1 and "Traceback" not in found.stderr
-    assert found.stderr.startswith(f"{quiet}: its content differs from what its commit wrote (sha256 mismatch): "
-                                   "quarterly_weights 2020-03 is rebuilt from its inputs by the next"), found.stderr
+    assert found.stderr.startswith(
+        f"{quiet}: its content differs from what its commit wrote (sha256 mismatch): "
+        "quarterly_weights 2020-03 is rebuilt from its inputs by the next"
+    ), found.stderr
     assert found.stdout.endswith(", 1 damaged\n")
     again = cli("build", env=env, text=True)
     assert again.returncode == 0 and "quarterly_weights 2020-03: ok" in again.stdout, again.stdout
@@ -201,7 +232,9 @@ def test_a_damaged_lineage_file_makes_its_asset_out_of_date(tmp_path):
     from russell_pipeline.lake import checksums
 
     lake = Lake(tmp_path)
-    lake.write("t", pl.DataFrame({"recon_year": [2020, 2021], "name": ["a", "b"]}), "recon_year", [2020, 2021])
+    lake.write(
+        "t", pl.DataFrame({"recon_year": [2020, 2021], "name": ["a", "b"]}), "recon_year", [2020, 2021]
+    )
     lake.record_written("a", ["t"])
     lake.record_lineage("a", {"2020": "d0", "2021": "d1"})
     lake.record_lineage("b", {"all": "d2"})
@@ -213,9 +246,14 @@ def test_a_damaged_lineage_file_makes_its_asset_out_of_date(tmp_path):
     flip_bytes(one, restore_time=True)
     assert [d.path.split("/")[0] for d in checksums.check(lake)[0]] == ["asset=a"]  # the stamp shows one
     damage, _, count = checksums.check(lake, every_byte=True)
-    assert count == 5 and sorted(d.partition.get("asset") or d.partition["recon_year"] for d in damage) == ["2021", "a"]
+    assert count == 5 and sorted(d.partition.get("asset") or d.partition["recon_year"] for d in damage) == [
+        "2021",
+        "a",
+    ]
     lines = checksums.forget(lake, damage)
-    assert any(line.startswith(f"{flipped}: ") and line.endswith(": a is rebuilt from its inputs") for line in lines)
+    assert any(
+        line.startswith(f"{flipped}: ") and line.endswith(": a is rebuilt from its inputs") for line in lines
+    )
     assert lake.lineage("a") == {} and lake.lineage("b") == {"all": "d2"}
 
 
@@ -241,15 +279,25 @@ READER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(tmp_path, small_market,
-                                                                                    fresh_build):
+def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(
+    tmp_path, small_market, fresh_build
+):
     """One build takes the lake; the others each say they wait, then plan on what it left: nothing to do."""
     root, env = _lake(tmp_path, small_market)
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(root), str(stop)], stdout=subprocess.PIPE,
-                              text=True)
-    builds = [subprocess.Popen([sys.executable, "-m", "russell_pipeline.cli", "build"], env=os.environ | env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(root), str(stop)], stdout=subprocess.PIPE, text=True
+    )
+    builds = [
+        subprocess.Popen(
+            [sys.executable, "-m", "russell_pipeline.cli", "build"],
+            env=os.environ | env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     try:
         outcomes = [b.communicate(timeout=600) for b in builds]
     finally:
@@ -261,7 +309,9 @@ def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_bu
     waited = [out for out, _ in outcomes if "waiting for the lake lock" in out]
     assert len(working) == 1 and len(waited) == 2, [out for out, _ in outcomes]
     for out in waited:  # re-planned once the lock was theirs: the first build had done everything
-        assert "years: 0 of" in out and "market_data: up to date" in out and "reviews: 0 out of date" in out, out
+        assert (
+            "years: 0 of" in out and "market_data: up to date" in out and "reviews: 0 out of date" in out
+        ), out
     assert int(errors) == 0, examples
     assert int(reads) > 0
     assert _contents(root) == _contents(fresh_build(SMALL_END))
@@ -290,8 +340,15 @@ def test_processes_opening_a_new_instance_at_once_all_succeed(tmp_path):
         trial_dir.mkdir()
         home, go = trial_dir / "home", trial_dir / "go"
         env = os.environ | {"DAGSTER_HOME": str(home)}
-        starts = [subprocess.Popen([sys.executable, "-c", OPEN_INSTANCE, str(go), str(tmp_path), str(i)], env=env,
-                                   stderr=subprocess.PIPE, text=True) for i in range(4)]
+        starts = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_INSTANCE, str(go), str(tmp_path), str(i)],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(4)
+        ]
         deadline = time.monotonic() + 120
         while len(list(trial_dir.glob("ready*"))) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -309,8 +366,11 @@ def test_a_missing_lake_folder_is_one_line_unless_asked_to_create_it(tmp_path):
     done = cli("build", env=env)
     assert done.returncode == 1
     assert done.stderr.decode().splitlines() == [
-        (f"error: {missing}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
-         "`russell-pipeline build --init` to start a new lake there")]
+        (
+            f"error: {missing}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
+            "`russell-pipeline build --init` to start a new lake there"
+        )
+    ]
     assert not missing.exists()
 
 
@@ -322,14 +382,23 @@ def test_a_read_only_lake_or_instance_is_one_line(tmp_path, small_market):
     (tmp_path / "home").mkdir()
 
     def read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:
-        script = (f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
-                  f"exec {sys.executable} -m russell_pipeline.cli {' '.join(args)}")
-        return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
-                              env=os.environ | env | {"DAGSTER_HOME": str(tmp_path / "home")}, check=False)
+        script = (
+            f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+            f"exec {sys.executable} -m russell_pipeline.cli {' '.join(args)}"
+        )
+        return subprocess.run(
+            ["unshare", "-m", "sh", "-c", script],
+            capture_output=True,
+            text=True,
+            env=os.environ | env | {"DAGSTER_HOME": str(tmp_path / "home")},
+            check=False,
+        )
 
     lake = read_only(root, "build")
     assert lake.returncode == 1
-    assert lake.stderr.splitlines() == [f"error: {root}/.lake.lock: the lake cannot be written (Read-only file system)"]
+    assert lake.stderr.splitlines() == [
+        f"error: {root}/.lake.lock: the lake cannot be written (Read-only file system)"
+    ]
     home = read_only(tmp_path / "home", "build")
     assert home.returncode == 1
     (line,) = home.stderr.splitlines()

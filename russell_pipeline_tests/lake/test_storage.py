@@ -22,8 +22,9 @@ from russell_pipeline.lib.errors import LakeError
 
 
 def _frame(year: int, names: list[str]) -> pl.DataFrame:
-    return pl.DataFrame({"recon_year": [year] * len(names), "name": names}, schema={"recon_year": pl.Int64,
-                                                                                    "name": pl.String})
+    return pl.DataFrame(
+        {"recon_year": [year] * len(names), "name": names}, schema={"recon_year": pl.Int64, "name": pl.String}
+    )
 
 
 def _names(lake: Lake, table: str = "t") -> list[tuple]:
@@ -45,20 +46,28 @@ def test_rewrite_replaces_exactly_that_partition(tmp_path):
     assert lake.read("t").schema == pl.Schema({"recon_year": pl.Int64, "name": pl.String})
 
 
-@pytest.mark.parametrize("column, keys", [("recon_year", [2018, 2019, 2020, 2021, 2022]),
-                                          ("review", ["2019-09", "2019-12", "2020-03", "2020-06", "2020-09"])])
+@pytest.mark.parametrize(
+    "column, keys",
+    [
+        ("recon_year", [2018, 2019, 2020, 2021, 2022]),
+        ("review", ["2019-09", "2019-12", "2020-03", "2020-06", "2020-09"]),
+    ],
+)
 def test_replacing_a_middle_partition_keeps_its_neighbours_row_for_row(tmp_path, column, keys):
     """A predicate that reached past the written keys (a range, a prefix, a type cast) would drop a neighbour."""
     lake = Lake(tmp_path)
     dtype = pl.Int64 if column == "recon_year" else pl.String
-    every = pl.DataFrame({column: [k for k in keys for _ in range(3)], "name": [f"{k}-{i}" for k in keys
-                                                                               for i in range(3)]},
-                         schema={column: dtype, "name": pl.String})
+    every = pl.DataFrame(
+        {column: [k for k in keys for _ in range(3)], "name": [f"{k}-{i}" for k in keys for i in range(3)]},
+        schema={column: dtype, "name": pl.String},
+    )
     lake.write("t", every, column, keys)
     middle = keys[2]
     lake.write("t", pl.DataFrame({column: [middle], "name": ["new"]}, schema=every.schema), column, [middle])
     after = lake.read("t").sort(column, "name")
-    assert after.filter(pl.col(column) != middle).equals(every.filter(pl.col(column) != middle).sort(column, "name"))
+    assert after.filter(pl.col(column) != middle).equals(
+        every.filter(pl.col(column) != middle).sort(column, "name")
+    )
     assert after.filter(pl.col(column) == middle)["name"].to_list() == ["new"]
     assert lake.query(f'SELECT count(*) AS n FROM t WHERE "{column}" <> ?', [middle])["n"][0] == 12
 
@@ -76,8 +85,9 @@ def test_failed_write_leaves_previous_partitions_untouched(tmp_path):
     lake = Lake(tmp_path)
     lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
     before = _data_files(lake)
-    bad = pl.DataFrame({"recon_year": [2020, 2021], "name": [object(), object()]},
-                       schema_overrides={"name": pl.Object})
+    bad = pl.DataFrame(
+        {"recon_year": [2020, 2021], "name": [object(), object()]}, schema_overrides={"name": pl.Object}
+    )
     # polars refuses the Object column while delta-rs streams it in; delta-rs reports it as its own error
     with pytest.raises(DeltaError, match="cannot cast 'Object' type"):
         lake.write("t", bad, "recon_year", [2020, 2021])
@@ -143,8 +153,12 @@ def test_a_reader_holding_the_warehouse_never_blocks_a_write(tmp_path):
         sys.stdin.readline()
         print(con.sql("SELECT name FROM t").fetchall(), flush=True)
     """)
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(lake.warehouse), str(tmp_path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(lake.warehouse), str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "[('a',)]"
         lake.write("t", _frame(2020, ["b"]), "recon_year", [2020])
@@ -176,7 +190,9 @@ def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_cl
     killed = subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "50000"], check=False, env=env)
     assert killed.returncode == -signal.SIGKILL
     # Readers see the old partition or the new one, whole: never a mix, never a broken view.
-    seen = lake.query("SELECT recon_year, count(*) AS n, min(name) AS first FROM t GROUP BY 1 ORDER BY 1").rows()
+    seen = lake.query(
+        "SELECT recon_year, count(*) AS n, min(name) AS first FROM t GROUP BY 1 ORDER BY 1"
+    ).rows()
     if point == "t:data_written":  # killed before the commit: the previous rows, in the view and the table
         assert seen == [(2020, 1, "a"), (2021, 1, "b")]
         assert lake.read("t").height == 2
@@ -193,7 +209,6 @@ def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_cl
     assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 4
 
 
-
 def test_a_vacuum_is_not_a_change_outside_a_build_but_a_real_one_still_is(tmp_path):
     lake = Lake(tmp_path)
     for year, names in ((2020, ["a"]), (2020, ["b"])):  # the second write replaces the first's file
@@ -208,6 +223,7 @@ def test_a_vacuum_is_not_a_change_outside_a_build_but_a_real_one_still_is(tmp_pa
     assert [line.split(":")[0] for line in lake.changed_outside()] == ["u"]
     assert lake.read("t")["name"].to_list() == ["b"]
 
+
 def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_path):
     """Opening a table replays its commits since the last checkpoint: writes and vacuums keep that
     under CHECKPOINT_EVERY + 1 commits, and every version stays readable."""
@@ -218,14 +234,18 @@ def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_pa
         lake.write("t", _frame(2020, [f"n{night}"]), "recon_year", [2020], publish=night % 7 == 0)
         if night % 9 == 8:
             lake.vacuum(retention_hours=0)  # two commits of its own
-        checkpoint = json.loads((log / "_last_checkpoint").read_text())["version"] if night >= CHECKPOINT_EVERY else 0
+        checkpoint = (
+            json.loads((log / "_last_checkpoint").read_text())["version"] if night >= CHECKPOINT_EVERY else 0
+        )
         behind.append(lake.version("t") - checkpoint)
     assert max(behind) <= CHECKPOINT_EVERY + 1, behind
     assert len(list(log.glob("*.checkpoint.parquet"))) >= 3
     assert lake.read("t")["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 3}"]
     lake.publish()
     assert _names(lake) == [(2020, f"n{3 * CHECKPOINT_EVERY + 3}")]
-    assert lake.scan("t", version=lake.version("t") - 1).collect()["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 2}"]
+    assert lake.scan("t", version=lake.version("t") - 1).collect()["name"].to_list() == [
+        f"n{3 * CHECKPOINT_EVERY + 2}"
+    ]
 
 
 def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, monkeypatch):
@@ -260,8 +280,10 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
 
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
-    hold = "import sys, time; from russell_pipeline.lake.store import Lake\n" \
-           "with Lake(sys.argv[1]).locked():\n    print('held', flush=True); time.sleep(30)"
+    hold = (
+        "import sys, time; from russell_pipeline.lake.store import Lake\n"
+        "with Lake(sys.argv[1]).locked():\n    print('held', flush=True); time.sleep(30)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -311,9 +333,13 @@ def test_query_cannot_write_or_read_outside_the_lake(tmp_path, sql, error):
     assert _names(lake) == [(2020, "a")] and not (tmp_path / "lake" / "t" / "x.parquet").exists()
 
 
-@pytest.mark.parametrize("target", ["lake/t/x.csv", "lake/t/_delta_log/00000000000000000001.json",
-                                    "lake/t/recon_year=2020/part-0.parquet"])
-def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(tmp_path, monkeypatch, target):
+@pytest.mark.parametrize(
+    "target",
+    ["lake/t/x.csv", "lake/t/_delta_log/00000000000000000001.json", "lake/t/recon_year=2020/part-0.parquet"],
+)
+def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(
+    tmp_path, monkeypatch, target
+):
     """By construction, not by the filter: with the filter made to let everything through, a COPY into
     the lake (a new file, a Delta log entry, a data file) fails in the query's process and the lake is
     as it was. The same COPY on a connection outside that process writes, so the test can fail."""
@@ -334,8 +360,14 @@ def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(
     assert (tmp_path / target).exists()
 
 
-@pytest.mark.parametrize("sql", ["EXPLAIN SELECT * FROM t", "explain (format json) select * from t",
-                                 "/* plan */ EXPLAIN SELECT count(*) FROM t"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "EXPLAIN SELECT * FROM t",
+        "explain (format json) select * from t",
+        "/* plan */ EXPLAIN SELECT count(*) FROM t",
+    ],
+)
 def test_explain_of_a_select_shows_its_plan(tmp_path, sql):
     lake = Lake(tmp_path)
     lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
@@ -345,7 +377,9 @@ def test_explain_of_a_select_shows_its_plan(tmp_path, sql):
 
 def _registry(lake: Lake) -> dict[str, tuple]:
     with duckdb.connect(str(lake.warehouse), read_only=True) as con:
-        return {r[0]: r[1:] for r in con.sql("SELECT table_name, version, definition FROM lake_tables").fetchall()}
+        return {
+            r[0]: r[1:] for r in con.sql("SELECT table_name, version, definition FROM lake_tables").fetchall()
+        }
 
 
 def _add_probe(lake: Lake) -> None:
@@ -368,7 +402,9 @@ def test_counts_come_from_the_tables_logs_without_reading_a_file(tmp_path):
     lake.write("u", pl.DataFrame({"x": [1, 2, 3, 4]}))
     lake.write("empty", pl.DataFrame(schema={"x": pl.Int64}))
     with lake.connect() as con:
-        through_views = {t: con.sql(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in ("t", "u", "empty")}
+        through_views = {
+            t: con.sql(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in ("t", "u", "empty")
+        }
     assert through_views == {"t": 3, "u": 4, "empty": 0}
     assert lake.counts() == through_views
     # With t's files gone, a count through its view fails; the logged count still answers.

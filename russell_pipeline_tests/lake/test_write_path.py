@@ -23,28 +23,37 @@ def table_writes(source: str) -> list[int]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        name = (
+            func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        )
         on_os = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "os"
-        if name == "write_deltalake" or (name == "write" and not on_os and len(node.args) + len(node.keywords) >= 2):
+        if name == "write_deltalake" or (
+            name == "write" and not on_os and len(node.args) + len(node.keywords) >= 2
+        ):
             lines.append(node.lineno)
     return lines
 
 
 def test_no_module_outside_the_write_path_writes_a_table():
-    found = {path.relative_to(PACKAGE).as_posix(): table_writes(path.read_text())
-             for path in sorted(PACKAGE.rglob("*.py"))}
+    found = {
+        path.relative_to(PACKAGE).as_posix(): table_writes(path.read_text())
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
     assert {path: lines for path, lines in found.items() if lines and path not in ALLOWED} == {}
     assert found["lake/commit.py"] and found["lake/delta.py"]  # the scan sees the writes it allows
 
 
-@pytest.mark.parametrize(("source", "is_write"), [
-    ('lake.write("t", rows, publish=False)', True),
-    ('store.write(MANIFEST, manifest, "recon_year", years)', True),
-    ("write_deltalake(uri, batches, mode='overwrite')", True),
-    ("handle.write(text)", False),
-    ('os.write(fd, b"1")', False),
-    ("sys.stdout.buffer.write(data)", False),
-])
+@pytest.mark.parametrize(
+    ("source", "is_write"),
+    [
+        ('lake.write("t", rows, publish=False)', True),
+        ('store.write(MANIFEST, manifest, "recon_year", years)', True),
+        ("write_deltalake(uri, batches, mode='overwrite')", True),
+        ("handle.write(text)", False),
+        ('os.write(fd, b"1")', False),
+        ("sys.stdout.buffer.write(data)", False),
+    ],
+)
 def test_the_scan_tells_a_table_write_from_a_file_write(source, is_write):
     assert bool(table_writes(source)) is is_write
 
@@ -54,7 +63,10 @@ def test_a_check_never_evaluated_before_passes_over_nothing_with_the_failure_rea
     from russell_pipeline.lake.commit import _not_evaluated
 
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        result = _not_evaluated(instance, dg.AssetCheckKey(dg.AssetKey("quarterly_weights"), "nulls"), "disk full")
+        result = _not_evaluated(
+            instance, dg.AssetCheckKey(dg.AssetKey("quarterly_weights"), "nulls"), "disk full"
+        )
     assert result.passed
-    assert result.description == ("not evaluated: its run failed (disk full); "
-                                  "no run that wrote its rows evaluated it")
+    assert result.description == (
+        "not evaluated: its run failed (disk full); no run that wrote its rows evaluated it"
+    )

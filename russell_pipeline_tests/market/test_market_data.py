@@ -40,23 +40,56 @@ def rejected(folder: Path) -> str:
     return message
 
 
-@pytest.mark.parametrize(("table", "old", "new", "line"), [
-    ("prices", "2024-03-04,CCC,8", "2024-03-02,CCC,8",
-     ("prices.csv: column 'date' row 4 (line 5): 2024-03-02 is a Saturday, not an NYSE session: "
-     "date=2024-03-02, symbol=CCC, close=8.0, currency=USD")),
-    ("prices", "2024-03-01,CCC,7", "2024-01-15,CCC,7",  # Martin Luther King Jr. Day
-     ("prices.csv: column 'date' row 5 (line 6): 2024-01-15 is an NYSE holiday: "
-     "date=2024-01-15, symbol=CCC, close=7.0, currency=USD")),
-    ("prices", "2024-03-01,CCC,7", "1988-12-30,CCC,7",  # a Friday, before the calendar's first year
-     ("prices.csv: column 'date' row 5 (line 6): 1988-12-30 is outside the NYSE calendar known here "
-     "(1989-01-01 to 2035-12-31): date=1988-12-30, symbol=CCC, close=7.0, currency=USD")),
-    ("dividends", "2024-03-04,AAA", "2024-03-03,AAA",
-     ("dividends.csv: column 'ex_date' row 1 (line 2): 2024-03-03 is a Sunday, not an NYSE session: "
-     "ex_date=2024-03-03, symbol=AAA, amount=0.1")),
-    ("splits", "2024-02-01,BBB", "2024-02-19,BBB",  # Washington's Birthday
-     ("splits.csv: column 'ex_date' row 1 (line 2): 2024-02-19 is an NYSE holiday: "
-     "ex_date=2024-02-19, symbol=BBB, ratio=2.0")),
-])
+@pytest.mark.parametrize(
+    ("table", "old", "new", "line"),
+    [
+        (
+            "prices",
+            "2024-03-04,CCC,8",
+            "2024-03-02,CCC,8",
+            (
+                "prices.csv: column 'date' row 4 (line 5): 2024-03-02 is a Saturday, not an NYSE session: "
+                "date=2024-03-02, symbol=CCC, close=8.0, currency=USD"
+            ),
+        ),
+        (
+            "prices",
+            "2024-03-01,CCC,7",
+            "2024-01-15,CCC,7",  # Martin Luther King Jr. Day
+            (
+                "prices.csv: column 'date' row 5 (line 6): 2024-01-15 is an NYSE holiday: "
+                "date=2024-01-15, symbol=CCC, close=7.0, currency=USD"
+            ),
+        ),
+        (
+            "prices",
+            "2024-03-01,CCC,7",
+            "1988-12-30,CCC,7",  # a Friday, before the calendar's first year
+            (
+                "prices.csv: column 'date' row 5 (line 6): 1988-12-30 is outside the NYSE calendar known here "
+                "(1989-01-01 to 2035-12-31): date=1988-12-30, symbol=CCC, close=7.0, currency=USD"
+            ),
+        ),
+        (
+            "dividends",
+            "2024-03-04,AAA",
+            "2024-03-03,AAA",
+            (
+                "dividends.csv: column 'ex_date' row 1 (line 2): 2024-03-03 is a Sunday, not an NYSE session: "
+                "ex_date=2024-03-03, symbol=AAA, amount=0.1"
+            ),
+        ),
+        (
+            "splits",
+            "2024-02-01,BBB",
+            "2024-02-19,BBB",  # Washington's Birthday
+            (
+                "splits.csv: column 'ex_date' row 1 (line 2): 2024-02-19 is an NYSE holiday: "
+                "ex_date=2024-02-19, symbol=BBB, ratio=2.0"
+            ),
+        ),
+    ],
+)
 def test_rows_off_the_nyse_calendar_are_rejected(tmp_path, table, old, new, line):
     folder = market(tmp_path, table, old, new)
     assert rejected(folder) == f"{folder}/{line}"
@@ -64,35 +97,51 @@ def test_rows_off_the_nyse_calendar_are_rejected(tmp_path, table, old, new, line
 
 def test_shares_and_fx_may_be_dated_any_day(tmp_path):
     # Shares rows are "in force from" dates; fx is fixed on days the NYSE is shut (Good Friday).
-    tables = {**TABLES, "shares": TABLES["shares"].replace("2024-01-02,AAA", "2023-12-30,AAA"),
-              "fx": TABLES["fx"].replace("2024-03-07,CAD", "2024-03-29,CAD")}
+    tables = {
+        **TABLES,
+        "shares": TABLES["shares"].replace("2024-01-02,AAA", "2023-12-30,AAA"),
+        "fx": TABLES["fx"].replace("2024-03-07,CAD", "2024-03-29,CAD"),
+    }
     md = load_market_data(write_tables(tmp_path / "md", tables))
     assert md.shares.filter(pl.col("symbol") == "AAA")["date"].to_list() == [date(2023, 12, 30)]
     assert md.fx["date"].to_list() == [date(2024, 3, 5), date(2024, 3, 29)]
 
 
 def test_the_first_bad_row_is_reported_whatever_the_check(tmp_path):
-    tables = {**TABLES, "prices": TABLES["prices"].replace("2024-03-07,AAA", "2024-03-09,AAA")
-              .replace("2024-03-06,EEE,40", "2024-03-06,EEE,-40")}
+    tables = {
+        **TABLES,
+        "prices": TABLES["prices"]
+        .replace("2024-03-07,AAA", "2024-03-09,AAA")
+        .replace("2024-03-06,EEE,40", "2024-03-06,EEE,-40"),
+    }
     assert rejected(write_tables(tmp_path / "md", tables)).endswith(
         "prices.csv: column 'date' row 2 (line 3): 2024-03-09 is a Saturday, not an NYSE session: "
-        "date=2024-03-09, symbol=AAA, close=999.0, currency=USD")
+        "date=2024-03-09, symbol=AAA, close=999.0, currency=USD"
+    )
 
 
 def test_an_unreadable_optional_cell_is_not_defaulted(tmp_path):
-    folder = market(tmp_path, "memberships", f"{TABLES['memberships'].splitlines()[3]}",
-                    TABLES["memberships"].splitlines()[3] + "abc")
-    assert rejected(folder) == (f"{folder}/memberships.csv: column 'fraction' row 3 (line 4): cannot read 'abc' "
-                                "as Float64: review=2024-03, index=RUSSELL_SMALL_CAP_COMPLETENESS, symbol=CCC, "
-                                "fraction=abc")
+    folder = market(
+        tmp_path,
+        "memberships",
+        f"{TABLES['memberships'].splitlines()[3]}",
+        TABLES["memberships"].splitlines()[3] + "abc",
+    )
+    assert rejected(folder) == (
+        f"{folder}/memberships.csv: column 'fraction' row 3 (line 4): cannot read 'abc' "
+        "as Float64: review=2024-03, index=RUSSELL_SMALL_CAP_COMPLETENESS, symbol=CCC, "
+        "fraction=abc"
+    )
 
 
 def test_duplicate_keys_are_found_across_hash_buckets(tmp_path, monkeypatch):
     # Big feeds hash their keys in several passes; a pair must be caught whichever bucket it is in.
     monkeypatch.setattr(market_data_lib, "HASHES_PER_PASS", 2)
     folder = market(tmp_path, "prices", "2024-03-01,CCC", "2024-03-06,EEE")
-    assert rejected(folder) == (f"{folder}/prices.csv: column(s) date, symbol: duplicate key in row 5 (line 6) and "
-                                "row 7 (line 8): date=2024-03-06, symbol=EEE, close=7.0, currency=USD")
+    assert rejected(folder) == (
+        f"{folder}/prices.csv: column(s) date, symbol: duplicate key in row 5 (line 6) and "
+        "row 7 (line 8): date=2024-03-06, symbol=EEE, close=7.0, currency=USD"
+    )
 
 
 def test_keys_sharing_a_hash_are_told_apart(tmp_path, monkeypatch):
@@ -100,8 +149,10 @@ def test_keys_sharing_a_hash_are_told_apart(tmp_path, monkeypatch):
     monkeypatch.setattr(market_data_lib, "_key_hash", lambda key: pl.col(key[0]).is_null().cast(pl.UInt64))
     assert load_market_data(write_tables(tmp_path / "ok", TABLES)).prices.height == 7
     folder = market(tmp_path, "prices", "2024-03-01,CCC", "2024-03-06,EEE")
-    assert rejected(folder) == (f"{folder}/prices.csv: column(s) date, symbol: duplicate key in row 5 (line 6) and "
-                                "row 7 (line 8): date=2024-03-06, symbol=EEE, close=7.0, currency=USD")
+    assert rejected(folder) == (
+        f"{folder}/prices.csv: column(s) date, symbol: duplicate key in row 5 (line 6) and "
+        "row 7 (line 8): date=2024-03-06, symbol=EEE, close=7.0, currency=USD"
+    )
 
 
 def test_failed_validation_leaves_the_destination_as_it_was(tmp_path):
@@ -149,24 +200,48 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
     with dg.instance_for_test() as instance:
         result = materialize([market_data], resources, instance)
     assert failure_lines(result) == [
-        (f"market_data: {folder}/prices.csv: column 'date' row 4 (line 5): 2024-03-02 is a Saturday, "
-        "not an NYSE session: date=2024-03-02, symbol=CCC, close=8.0, currency=USD")]
+        (
+            f"market_data: {folder}/prices.csv: column 'date' row 4 (line 5): 2024-03-02 is a Saturday, "
+            "not an NYSE session: date=2024-03-02, symbol=CCC, close=8.0, currency=USD"
+        )
+    ]
     assert Lake(root).read("market_prices") is None
     assert list((root / ".scratch").iterdir()) == []  # the validation folder is gone too
     assert not (root / "lake").exists()
 
 
-@pytest.mark.parametrize(("table", "old", "new", "line"), [
-    ("prices", "2024-03-01,CCC,7", "2035-12-31,CCC,7",
-     ("prices.csv: column 'date' row 5 (line 6): dated after 2024-03-07, the last NYSE session completed when the "
-      "data were read (a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD")),
-    ("dividends", "2024-03-04,AAA", "2024-03-08,AAA",
-     ("dividends.csv: column 'ex_date' row 1 (line 2): dated after 2024-03-07, the last NYSE session completed "
-      "when the data were read (a fact from the future): ex_date=2024-03-08, symbol=AAA, amount=0.1")),
-    ("fx", "2024-03-07,CAD", "2024-03-09,CAD",
-     ("fx.csv: column 'date' row 2 (line 3): dated after 2024-03-07, the last NYSE session completed when the "
-      "data were read (a fact from the future): date=2024-03-09, currency=CAD, usd_per_unit=5.0")),
-])
+@pytest.mark.parametrize(
+    ("table", "old", "new", "line"),
+    [
+        (
+            "prices",
+            "2024-03-01,CCC,7",
+            "2035-12-31,CCC,7",
+            (
+                "prices.csv: column 'date' row 5 (line 6): dated after 2024-03-07, the last NYSE session completed when the "
+                "data were read (a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD"
+            ),
+        ),
+        (
+            "dividends",
+            "2024-03-04,AAA",
+            "2024-03-08,AAA",
+            (
+                "dividends.csv: column 'ex_date' row 1 (line 2): dated after 2024-03-07, the last NYSE session completed "
+                "when the data were read (a fact from the future): ex_date=2024-03-08, symbol=AAA, amount=0.1"
+            ),
+        ),
+        (
+            "fx",
+            "2024-03-07,CAD",
+            "2024-03-09,CAD",
+            (
+                "fx.csv: column 'date' row 2 (line 3): dated after 2024-03-07, the last NYSE session completed when the "
+                "data were read (a fact from the future): date=2024-03-09, currency=CAD, usd_per_unit=5.0"
+            ),
+        ),
+    ],
+)
 def test_rows_dated_after_the_last_completed_session_are_refused(tmp_path, table, old, new, line):
     """`latest` is the last session whose close has happened (2024-03-08 before its 16:00 close in New York)."""
     from datetime import datetime
@@ -174,14 +249,17 @@ def test_rows_dated_after_the_last_completed_session_are_refused(tmp_path, table
     from russell_pipeline.lib.calendar.sessions import NEW_YORK, last_completed_session
 
     latest = last_completed_session(datetime(2024, 3, 8, 15, 59, tzinfo=NEW_YORK))
-    assert latest == date(2024, 3, 7) and last_completed_session(datetime(2024, 3, 8, 16, 0, tzinfo=NEW_YORK)) == \
-        date(2024, 3, 8)
+    assert latest == date(2024, 3, 7) and last_completed_session(
+        datetime(2024, 3, 8, 16, 0, tzinfo=NEW_YORK)
+    ) == date(2024, 3, 8)
     folder = market(tmp_path, table, old, new)
     with pytest.raises(InputError) as err:
         validate_market_data(folder, tmp_path / "out", latest)
     assert str(err.value) == f"{folder}/{line}"
     assert not (tmp_path / "out" / f"{table}.parquet").exists()
-    validate_market_data(market(tmp_path / "ok", table, old, old), tmp_path / "out", latest)  # the same data, today's
+    validate_market_data(
+        market(tmp_path / "ok", table, old, old), tmp_path / "out", latest
+    )  # the same data, today's
 
 
 @pytest.mark.slow
@@ -210,14 +288,24 @@ def test_a_full_disk_while_validating_is_named_as_such_not_as_an_unreadable_file
         pytest.skip("needs a mount namespace (unshare -m) to mount a small tmpfs as root")
     tiny = tmp_path / "tiny"
     tiny.mkdir()
-    code = ("import sys\nfrom russell_pipeline.lib.errors import InputError\n"
-            "from russell_pipeline.lib.market.contract import validate_market_data\n"
-            f"try:\n    validate_market_data({str(small_market)!r}, {str(tiny / 'out')!r})\n"
-            "except InputError as err:\n    print(err)\n    sys.exit(1)\n")
-    script = f"mount -t tmpfs -o size=64k tmpfs {tiny} && exec {sys.executable} -c \"$CODE\""
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, check=False,
-                          env=os.environ | {"CODE": code})
+    code = (
+        "import sys\nfrom russell_pipeline.lib.errors import InputError\n"
+        "from russell_pipeline.lib.market.contract import validate_market_data\n"
+        f"try:\n    validate_market_data({str(small_market)!r}, {str(tiny / 'out')!r})\n"
+        "except InputError as err:\n    print(err)\n    sys.exit(1)\n"
+    )
+    script = f'mount -t tmpfs -o size=64k tmpfs {tiny} && exec {sys.executable} -c "$CODE"'
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"CODE": code},
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stdout.splitlines() == [
-        (f"{tiny / 'out'}: no space left on device while writing the validated copy of {small_market}/prices.parquet: "
-        "free space, then build again (nothing was changed)")]
+        (
+            f"{tiny / 'out'}: no space left on device while writing the validated copy of {small_market}/prices.parquet: "
+            "free space, then build again (nothing was changed)"
+        )
+    ]

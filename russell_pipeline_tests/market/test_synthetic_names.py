@@ -27,13 +27,16 @@ def _names(prefix: str, count: int) -> list[str]:
 # name large caps (and, in the Russell 3000 list, one of the micro caps).
 MICRO_2020, R2000_2023 = _names("M", 250), _names("N", 140) + _names("M", 10)
 LARGE = ["AAPL", "MSFT", *_names("L", 80)]
-LISTED = pl.concat([
-    pl.DataFrame({"recon_year": 2020, "index_name": "Russell Microcap", "symbol": MICRO_2020}),
-    pl.DataFrame({"recon_year": 2023, "index_name": "Russell 2000 Growth", "symbol": R2000_2023}),
-    pl.DataFrame({"recon_year": 2024, "index_name": "Russell 3000", "symbol": [*LARGE, MICRO_2020[-1]]}),
-    pl.DataFrame({"recon_year": 2021, "index_name": "Russell 1000", "symbol": LARGE[:40]}),
-    pl.DataFrame({"recon_year": 2021, "index_name": None, "symbol": ["NONAME"]}),
-], how="vertical_relaxed")
+LISTED = pl.concat(
+    [
+        pl.DataFrame({"recon_year": 2020, "index_name": "Russell Microcap", "symbol": MICRO_2020}),
+        pl.DataFrame({"recon_year": 2023, "index_name": "Russell 2000 Growth", "symbol": R2000_2023}),
+        pl.DataFrame({"recon_year": 2024, "index_name": "Russell 3000", "symbol": [*LARGE, MICRO_2020[-1]]}),
+        pl.DataFrame({"recon_year": 2021, "index_name": "Russell 1000", "symbol": LARGE[:40]}),
+        pl.DataFrame({"recon_year": 2021, "index_name": None, "symbol": ["NONAME"]}),
+    ],
+    how="vertical_relaxed",
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,9 @@ def test_borrowed_names_are_the_small_stocks_of_the_first_review(feed):
     first = feed.memberships.filter(pl.col("review") == feed.reviews[0])
     held = set(first["symbol"]) & (set(MICRO_2020) | set(R2000_2023))
     assert len(held) > 200
-    assert held <= set(first.filter(pl.col("index") == SCC)["symbol"])  # none among the largest, left out of SCC
+    assert held <= set(
+        first.filter(pl.col("index") == SCC)["symbol"]
+    )  # none among the largest, left out of SCC
 
 
 def test_names_and_past_values_do_not_depend_on_the_end():

@@ -21,7 +21,9 @@ from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for
 
 pytestmark = pytest.mark.slow
-NOW = datetime.fromisoformat("2021-03-01T12:00:00-05:00")  # the clock of the runs: every row of the feed is in the past
+NOW = datetime.fromisoformat(
+    "2021-03-01T12:00:00-05:00"
+)  # the clock of the runs: every row of the feed is in the past
 
 
 def feed(folder: Path) -> Path:
@@ -42,7 +44,9 @@ def files(root: Path, table: str) -> dict[str, set[str]]:
     """year -> the data files of the table's current version."""
     adds = Lake(root).delta(table).get_add_actions(flatten=True)
     out: dict[str, set[str]] = {}
-    for path, year in zip(adds.column("path").to_pylist(), adds.column("partition.year").to_pylist(), strict=True):
+    for path, year in zip(
+        adds.column("path").to_pylist(), adds.column("partition.year").to_pylist(), strict=True
+    ):
         out.setdefault(str(year), set()).add(path)
     return out
 
@@ -63,9 +67,11 @@ def assert_stored_as_validated(root: Path, folder: Path) -> None:
     stored = stored_market_data(lake)
     for name in MARKET_TABLES:
         assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(md, name).sort(pl.all()))
-    assert lake.read("market_days").sort("day").equals(market_days({n: getattr(md, n) for n in
-                                                                            ("prices", "shares", "dividends",
-                                                                             "splits", "fx")}))
+    assert (
+        lake.read("market_days")
+        .sort("day")
+        .equals(market_days({n: getattr(md, n) for n in ("prices", "shares", "dividends", "splits", "fx")}))
+    )
 
 
 @pytest.fixture
@@ -75,7 +81,10 @@ def built(tmp_path):
     with dg.instance_for_test() as instance:
         result = run(root, instance, market_data=str(folder))
         assert result.success, failure_lines(result)
-        assert written(result) == "prices 2018..2021; shares 2018..2021; memberships 2019, 2020; dividends 2018..2020; splits 2018, 2020"
+        assert (
+            written(result)
+            == "prices 2018..2021; shares 2018..2021; memberships 2019, 2020; dividends 2018..2020; splits 2018, 2020"
+        )
         yield folder, root, instance
 
 
@@ -87,7 +96,9 @@ def test_one_new_day_rewrites_only_the_last_years_files(built):
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2021"
     after = files(root, "market_prices")
-    assert {y: f for y, f in after.items() if y != "2021"} == {y: f for y, f in before["prices"].items() if y != "2021"}
+    assert {y: f for y, f in after.items() if y != "2021"} == {
+        y: f for y, f in before["prices"].items() if y != "2021"
+    }
     assert after["2021"].isdisjoint(before["prices"]["2021"])
     assert files(root, "market_shares") == before["shares"]
     assert_stored_as_validated(root, folder)
@@ -102,8 +113,14 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     refuses it (a byte that changes no value, 12.5 written 12.50, changes no year: nothing is written)."""
     folder, root, instance = built
     first = pl.read_csv(folder / "prices.csv", infer_schema=False).row(0, named=True)
-    monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "symbol", pl.col("symbol") != first["symbol"],
-                                                              "is the first row's symbol")])
+    monkeypatch.setattr(
+        contract,
+        "RULES",
+        [
+            *contract.RULES,
+            ("prices", "symbol", pl.col("symbol") != first["symbol"], "is the first row's symbol"),
+        ],
+    )
     append(folder / "prices.csv", ["2021-01-15,ZZZZ,3.5,USD"])
     result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
@@ -117,23 +134,30 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     assert result.success and written(result) == "nothing (no year changed)"
     (folder / "prices.csv").write_text(text.replace(f"{first['close']},", f"{first['close']}1,", 1))
     [line] = failure_lines(run(root, instance, market_data=str(folder)))
-    assert line.startswith(f"market_data: {folder}/prices.csv: column 'symbol' row 1 (line 2): is the first row's")
+    assert line.startswith(
+        f"market_data: {folder}/prices.csv: column 'symbol' row 1 (line 2): is the first row's"
+    )
 
 
 def test_a_changed_row_in_an_old_year_rewrites_that_year_only(built):
     folder, root, instance = built
     before = files(root, "market_prices")
     prices = pl.read_csv(folder / "prices.csv", infer_schema=False)
-    changed = prices.with_columns(pl.when((pl.col("date") == "2019-06-03") & (pl.col("symbol") == prices["symbol"][0]))
-                                  .then(pl.lit("99.99")).otherwise(pl.col("close")).alias("close"))
+    changed = prices.with_columns(
+        pl.when((pl.col("date") == "2019-06-03") & (pl.col("symbol") == prices["symbol"][0]))
+        .then(pl.lit("99.99"))
+        .otherwise(pl.col("close"))
+        .alias("close")
+    )
     assert (changed["close"] == "99.99").sum() == 1
     changed.write_csv(folder / "prices.csv")
     result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2019"
     after = files(root, "market_prices")
-    assert after["2019"].isdisjoint(before["2019"]) and {y: after[y] for y in ("2018", "2020", "2021")} == \
-        {y: before[y] for y in ("2018", "2020", "2021")}
+    assert after["2019"].isdisjoint(before["2019"]) and {y: after[y] for y in ("2018", "2020", "2021")} == {
+        y: before[y] for y in ("2018", "2020", "2021")
+    }
     assert_stored_as_validated(root, folder)
 
 
@@ -145,8 +169,11 @@ def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
     append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-16,AAAB,7.25,USD"])
     result = run(root, instance, market_data=str(folder))
     assert failure_lines(result) == [
-        (f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 is a "
-         "Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD")]
+        (
+            f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 is a "
+            "Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD"
+        )
+    ]
     assert {t: lake.version(t) for t in lake.table_names()} == versions
 
 
@@ -185,8 +212,9 @@ def test_the_synthetic_feed_generates_and_writes_only_the_new_days_year(tmp_path
         whole = synthetic_market_data(date(2021, 1, 5), n_stocks=60)
         stored = stored_market_data(Lake(root))
         for name in MARKET_TABLES:
-            assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(whole, name).sort(pl.all()),
-                               check_dtypes=False)
+            assert_frame_equal(
+                getattr(stored, name).sort(pl.all()), getattr(whole, name).sort(pl.all()), check_dtypes=False
+            )
 
 
 def test_a_damaged_market_file_makes_market_data_rewrite_every_year(built):
@@ -226,10 +254,19 @@ def test_a_rewritten_parquet_file_is_validated_only_in_the_years_whose_rows_chan
     prices = pl.read_parquet(folder / "prices.parquet")
     with dg.instance_for_test() as instance:
         assert run(root, instance, market_data=str(folder)).success
-        monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018,
-                                                                  "is in 2018")])
-        new_day = pl.DataFrame({"date": [date(2021, 1, 15)] * 2, "symbol": prices["symbol"][:2].to_list(),
-                                "close": [12.5, 7.25], "currency": ["USD", "USD"]}).cast(prices.schema)
+        monkeypatch.setattr(
+            contract,
+            "RULES",
+            [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018, "is in 2018")],
+        )
+        new_day = pl.DataFrame(
+            {
+                "date": [date(2021, 1, 15)] * 2,
+                "symbol": prices["symbol"][:2].to_list(),
+                "close": [12.5, 7.25],
+                "currency": ["USD", "USD"],
+            }
+        ).cast(prices.schema)
         pl.concat([prices, new_day]).write_parquet(folder / "prices.parquet")
         result = run(root, instance, market_data=str(folder))
         assert result.success, failure_lines(result)
@@ -237,22 +274,35 @@ def test_a_rewritten_parquet_file_is_validated_only_in_the_years_whose_rows_chan
         monkeypatch.undo()
         assert_stored_as_validated(root, folder)
 
-        monkeypatch.setattr(contract, "RULES", [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018,
-                                                                  "is in 2018")])
+        monkeypatch.setattr(
+            contract,
+            "RULES",
+            [*contract.RULES, ("prices", "date", pl.col("date").dt.year() > 2018, "is in 2018")],
+        )
         at = prices.with_row_index().filter(pl.col("date") == date(2018, 5, 1))["index"][3]
-        changed = prices.with_columns(pl.when(pl.int_range(pl.len()) == at).then(pl.col("close") + 1)
-                                      .otherwise(pl.col("close")).alias("close"))
+        changed = prices.with_columns(
+            pl.when(pl.int_range(pl.len()) == at)
+            .then(pl.col("close") + 1)
+            .otherwise(pl.col("close"))
+            .alias("close")
+        )
         pl.concat([changed, new_day]).write_parquet(folder / "prices.parquet")
         [line] = failure_lines(run(root, instance, market_data=str(folder)))
-        assert line.startswith(f"market_data: {folder}/prices.parquet: column 'date' row 1: is in 2018: "
-                               "date=2018-01-02")
+        assert line.startswith(
+            f"market_data: {folder}/prices.parquet: column 'date' row 1: is in 2018: date=2018-01-02"
+        )
 
 
-@pytest.mark.parametrize(("day", "column", "value", "problem"), [
-    ("2020-03-02", "close", "-1.5", "must be positive: date=2020-03-02"),
-    ("2019-07-01", "date", "2019-13-01", "cannot read '2019-13-01' as Date"),
-])
-def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(built, day, column, value, problem):
+@pytest.mark.parametrize(
+    ("day", "column", "value", "problem"),
+    [
+        ("2020-03-02", "close", "-1.5", "must be positive: date=2020-03-02"),
+        ("2019-07-01", "date", "2019-13-01", "cannot read '2019-13-01' as Date"),
+    ],
+)
+def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(
+    built, day, column, value, problem
+):
     """Rewritten in place (not appended): a close made negative, or a date that does not read (a row
     without a year); found though the unchanged years are not validated, by its row and line in the
     file, and nothing changes."""
@@ -261,9 +311,11 @@ def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(bui
     versions = {t: lake.version(t) for t in lake.table_names()}
     prices = pl.read_csv(folder / "prices.csv", infer_schema=False).with_row_index()
     at = prices.filter(pl.col("date") == day)["index"][5]
-    prices.with_columns(pl.when(pl.col("index") == at).then(pl.lit(value)).otherwise(pl.col(column))
-                        .alias(column)).drop("index").write_csv(folder / "prices.csv")
+    prices.with_columns(
+        pl.when(pl.col("index") == at).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+    ).drop("index").write_csv(folder / "prices.csv")
     [line] = failure_lines(run(root, instance, market_data=str(folder)))
-    assert line.startswith(f"market_data: {folder}/prices.csv: column '{column}' row {at + 1} (line {at + 2}): "
-                           f"{problem}")
+    assert line.startswith(
+        f"market_data: {folder}/prices.csv: column '{column}' row {at + 1} (line {at + 2}): {problem}"
+    )
     assert {t: lake.version(t) for t in lake.table_names()} == versions

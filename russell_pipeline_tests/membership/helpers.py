@@ -28,15 +28,33 @@ def lake_frames(*lists: tuple) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame
         sources.append({"recon_year": year, "sha256": sha, "path": f"raw/{year}/{sha}.txt"})
         named = [(s, f"{s} INC") for s in symbols.split()] if isinstance(symbols, str) else symbols
         for line, (symbol, company, *sector) in enumerate(named, start=5):
-            row = {"recon_year": year, "index_name": index[0] if index else R2000, "company": company,
-                   "symbol": symbol, "as_of_date": as_of, "source_sha256": sha, "source_page": 1, "source_line": line}
+            row = {
+                "recon_year": year,
+                "index_name": index[0] if index else R2000,
+                "company": company,
+                "symbol": symbol,
+                "as_of_date": as_of,
+                "source_sha256": sha,
+                "source_page": 1,
+                "source_line": line,
+            }
             if kind == "membership":
                 members.append(row)
             else:
-                changes.append(row | {"change": kind, "stage": stage, "sector": sector[0] if sector else None,
-                                      "classification": "ICB" if sector else None})
-    return (pl.DataFrame(members, schema=CONSTITUENT_COLUMNS), pl.DataFrame(changes, schema=CHANGE_COLUMNS),
-            pl.DataFrame(sources, schema={k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}))
+                changes.append(
+                    row
+                    | {
+                        "change": kind,
+                        "stage": stage,
+                        "sector": sector[0] if sector else None,
+                        "classification": "ICB" if sector else None,
+                    }
+                )
+    return (
+        pl.DataFrame(members, schema=CONSTITUENT_COLUMNS),
+        pl.DataFrame(changes, schema=CHANGE_COLUMNS),
+        pl.DataFrame(sources, schema={k: SOURCE_COLUMNS[k] for k in ("recon_year", "sha256", "path")}),
+    )
 
 
 def tables_of(*lists: tuple, calendar: pl.DataFrame = CALENDAR) -> MembershipTables:
@@ -48,7 +66,9 @@ def macro(tables: MembershipTables, day: date, index: str | None = None) -> pl.D
     con = duckdb.connect()
     con.register("membership_in_force", tables.in_force.to_arrow())
     con.execute((MACROS / "membership_in_force.sql").read_text())
-    return pl.from_arrow(con.execute("SELECT * FROM members_on(?, index := ?)", [day, index]).to_arrow_table())
+    return pl.from_arrow(
+        con.execute("SELECT * FROM members_on(?, index := ?)", [day, index]).to_arrow_table()
+    )
 
 
 def members_on(tables: MembershipTables, day: date, index: str | None = None) -> list[str]:
@@ -56,15 +76,27 @@ def members_on(tables: MembershipTables, day: date, index: str | None = None) ->
 
 
 def intervals(history: pl.DataFrame, symbol: str) -> list[tuple]:
-    return history.filter(pl.col("symbol") == symbol).select(
-        "start_date", "end_date", "opened_by", "closed_by").rows()
+    return (
+        history.filter(pl.col("symbol") == symbol)
+        .select("start_date", "end_date", "opened_by", "closed_by")
+        .rows()
+    )
 
 
-def real_tables(parsed, years, extra: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None,
-                calendar: pl.DataFrame = CALENDAR) -> MembershipTables:
+def real_tables(
+    parsed,
+    years,
+    extra: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None,
+    calendar: pl.DataFrame = CALENDAR,
+) -> MembershipTables:
     """The membership tables of the real lists of `years`, with `extra` (lake_frames) beside them."""
-    frames = [pl.concat([getattr(p, t) for p in parsed if p.source_documents["recon_year"][0] in years]
-                        + ([extra[k]] if extra else []), how="diagonal_relaxed")
-              for k, t in enumerate(("constituents", "constituent_changes", "source_documents"))]
+    frames = [
+        pl.concat(
+            [getattr(p, t) for p in parsed if p.source_documents["recon_year"][0] in years]
+            + ([extra[k]] if extra else []),
+            how="diagonal_relaxed",
+        )
+        for k, t in enumerate(("constituents", "constituent_changes", "source_documents"))
+    ]
     frames[2] = frames[2].select("recon_year", "sha256", "path")
     return membership_tables(*frames, calendar)

@@ -33,67 +33,160 @@ def _on(tables, day: date, index: str = R2000, *columns: str) -> list[tuple]:
 BASE = (2023, "membership", None, date(2023, 6, 23), "ALPH BRVO CHRL")
 
 
-@pytest.mark.parametrize(("lists", "day", "complete", "base", "symbols"), [
-    # Only the 2025 final additions: what the lake holds is those, never a count of the index.
-    ([(2025, "addition", "final", date(2025, 6, 27), "NEWA NEWB")], date(2025, 7, 1), False, None, ["NEWA", "NEWB"]),
-    # A list, then both final change lists: complete from the list plus the changes.
-    ([BASE, (2024, "addition", "final", date(2024, 6, 28), "DLTA"),
-      (2024, "deletion", "final", date(2024, 6, 28), "BRVO")], date(2024, 7, 1), True, "2023-06",
-     ["ALPH", "CHRL", "DLTA"]),
-    # The next reconstitution with additions only: who stayed is unknown; the additions are all it holds.
-    ([BASE, (2024, "addition", "final", date(2024, 6, 28), "DLTA")], date(2024, 7, 1), False, None, ["DLTA"]),
-    # With deletions only, the list less the deletions is held, but the additions are missing.
-    ([BASE, (2024, "deletion", "final", date(2024, 6, 28), "BRVO")], date(2024, 7, 1), False, "2023-06",
-     ["ALPH", "CHRL"]),
-    # The list itself, and a later list with no change list: complete from each list.
-    ([BASE], date(2023, 6, 26), True, "2023-06", ["ALPH", "BRVO", "CHRL"]),
-    ([BASE, (2024, "membership", None, date(2024, 6, 28), "ALPH ECHO")], date(2024, 7, 1), True, "2024-06",
-     ["ALPH", "ECHO"]),
-])
-def test_members_are_marked_complete_only_on_a_list_in_force_and_every_change_since(lists, day, complete, base,
-                                                                                       symbols):
+@pytest.mark.parametrize(
+    ("lists", "day", "complete", "base", "symbols"),
+    [
+        # Only the 2025 final additions: what the lake holds is those, never a count of the index.
+        (
+            [(2025, "addition", "final", date(2025, 6, 27), "NEWA NEWB")],
+            date(2025, 7, 1),
+            False,
+            None,
+            ["NEWA", "NEWB"],
+        ),
+        # A list, then both final change lists: complete from the list plus the changes.
+        (
+            [
+                BASE,
+                (2024, "addition", "final", date(2024, 6, 28), "DLTA"),
+                (2024, "deletion", "final", date(2024, 6, 28), "BRVO"),
+            ],
+            date(2024, 7, 1),
+            True,
+            "2023-06",
+            ["ALPH", "CHRL", "DLTA"],
+        ),
+        # The next reconstitution with additions only: who stayed is unknown; the additions are all it holds.
+        (
+            [BASE, (2024, "addition", "final", date(2024, 6, 28), "DLTA")],
+            date(2024, 7, 1),
+            False,
+            None,
+            ["DLTA"],
+        ),
+        # With deletions only, the list less the deletions is held, but the additions are missing.
+        (
+            [BASE, (2024, "deletion", "final", date(2024, 6, 28), "BRVO")],
+            date(2024, 7, 1),
+            False,
+            "2023-06",
+            ["ALPH", "CHRL"],
+        ),
+        # The list itself, and a later list with no change list: complete from each list.
+        ([BASE], date(2023, 6, 26), True, "2023-06", ["ALPH", "BRVO", "CHRL"]),
+        (
+            [BASE, (2024, "membership", None, date(2024, 6, 28), "ALPH ECHO")],
+            date(2024, 7, 1),
+            True,
+            "2024-06",
+            ["ALPH", "ECHO"],
+        ),
+    ],
+)
+def test_members_are_marked_complete_only_on_a_list_in_force_and_every_change_since(
+    lists, day, complete, base, symbols
+):
     tables = _tables(*lists)
     rows = macro(tables, day, R2000)
     assert rows["symbol"].to_list() == symbols
     assert set(rows["complete"]) == {complete} and set(rows["base_review"]) == {base}
-    spans = coverage(tables.in_force).filter(pl.col("valid_from") <= day,
-                                             pl.col("valid_to").is_null() | (pl.col("valid_to") > day))
+    spans = coverage(tables.in_force).filter(
+        pl.col("valid_from") <= day, pl.col("valid_to").is_null() | (pl.col("valid_to") > day)
+    )
     assert spans["complete"].to_list() == [complete]
 
 
 def test_names_and_sectors_come_from_the_document_in_force():
     tables = _tables(
-        (2014, "membership", None, date(2014, 6, 27), [("ABY", "ABENGOA YIELD PLC"), ("AA", "ALCOA INC"),
-                                                       ("KEEP", "KEEPER CORP")], R3000),
-        (2015, "membership", None, date(2015, 6, 26), [("ABY", "ABENGOA YIELD PLC"), ("AA", "ALCOA INC"),
-                                                       ("KEEP", "KEEPER CORP")], R3000),
-        (2016, "membership", None, date(2016, 6, 24), [("ABY", "ATLANTICA YIELD PLC"), ("AA", "ALCOA INC"),
-                                                       ("KEEP", "KEEPER HOLDINGS")], R3000),
+        (
+            2014,
+            "membership",
+            None,
+            date(2014, 6, 27),
+            [("ABY", "ABENGOA YIELD PLC"), ("AA", "ALCOA INC"), ("KEEP", "KEEPER CORP")],
+            R3000,
+        ),
+        (
+            2015,
+            "membership",
+            None,
+            date(2015, 6, 26),
+            [("ABY", "ABENGOA YIELD PLC"), ("AA", "ALCOA INC"), ("KEEP", "KEEPER CORP")],
+            R3000,
+        ),
+        (
+            2016,
+            "membership",
+            None,
+            date(2016, 6, 24),
+            [("ABY", "ATLANTICA YIELD PLC"), ("AA", "ALCOA INC"), ("KEEP", "KEEPER HOLDINGS")],
+            R3000,
+        ),
         (2017, "addition", "final", date(2017, 6, 23), [("NEWC", "NEWCO INC", "Technology")], R3000),
         (2017, "deletion", "final", date(2017, 6, 23), [("KEEP", "KEEPER HOLDINGS", "Energy")], R3000),
-        (2018, "membership", None, date(2018, 6, 22), [("ABY", "ATLANTICA YIELD"), ("AA", "ALCOA CORP"),
-                                                       ("NEWC", "NEWCO INC")], R3000),
+        (
+            2018,
+            "membership",
+            None,
+            date(2018, 6, 22),
+            [("ABY", "ATLANTICA YIELD"), ("AA", "ALCOA CORP"), ("NEWC", "NEWCO INC")],
+            R3000,
+        ),
     )
     columns = ("company", "sector", "source_path", "base_review")
     assert _on(tables, date(2015, 7, 1), R3000, *columns) == [
         ("AA", "ALCOA INC", None, "raw/2015/2015-membership-None-2015-06-26-Russell 3000.txt", "2015-06"),
-        ("ABY", "ABENGOA YIELD PLC", None, "raw/2015/2015-membership-None-2015-06-26-Russell 3000.txt", "2015-06"),
-        ("KEEP", "KEEPER CORP", None, "raw/2015/2015-membership-None-2015-06-26-Russell 3000.txt", "2015-06")]
+        (
+            "ABY",
+            "ABENGOA YIELD PLC",
+            None,
+            "raw/2015/2015-membership-None-2015-06-26-Russell 3000.txt",
+            "2015-06",
+        ),
+        ("KEEP", "KEEPER CORP", None, "raw/2015/2015-membership-None-2015-06-26-Russell 3000.txt", "2015-06"),
+    ]
     assert _on(tables, date(2016, 7, 1), R3000, "company") == [
-        ("AA", "ALCOA INC"), ("ABY", "ATLANTICA YIELD PLC"), ("KEEP", "KEEPER HOLDINGS")]
+        ("AA", "ALCOA INC"),
+        ("ABY", "ATLANTICA YIELD PLC"),
+        ("KEEP", "KEEPER HOLDINGS"),
+    ]
     # The 2016 list with the 2017 final changes: an added name and sector as the additions print them.
     assert _on(tables, date(2017, 7, 3), R3000, *columns, "complete") == [
-        ("AA", "ALCOA INC", None, "raw/2016/2016-membership-None-2016-06-24-Russell 3000.txt", "2016-06", True),
-        ("ABY", "ATLANTICA YIELD PLC", None, "raw/2016/2016-membership-None-2016-06-24-Russell 3000.txt", "2016-06",
-         True),
-        ("NEWC", "NEWCO INC", "Technology", "raw/2017/2017-addition-final-2017-06-23-Russell 3000.txt", "2016-06",
-         True)]
+        (
+            "AA",
+            "ALCOA INC",
+            None,
+            "raw/2016/2016-membership-None-2016-06-24-Russell 3000.txt",
+            "2016-06",
+            True,
+        ),
+        (
+            "ABY",
+            "ATLANTICA YIELD PLC",
+            None,
+            "raw/2016/2016-membership-None-2016-06-24-Russell 3000.txt",
+            "2016-06",
+            True,
+        ),
+        (
+            "NEWC",
+            "NEWCO INC",
+            "Technology",
+            "raw/2017/2017-addition-final-2017-06-23-Russell 3000.txt",
+            "2016-06",
+            True,
+        ),
+    ]
     assert _on(tables, date(2018, 7, 2), R3000, "company", "member") == [
-        ("AA", "ALCOA CORP", 1), ("ABY", "ATLANTICA YIELD", 1), ("NEWC", "NEWCO INC", 1)]
+        ("AA", "ALCOA CORP", 1),
+        ("ABY", "ATLANTICA YIELD", 1),
+        ("NEWC", "NEWCO INC", 1),
+    ]
     # One interval per member, however often its name changed.
     aby = tables.history.filter(pl.col("symbol") == "ABY")
     assert aby.select("member", "company", "start_date", "opened_by").rows() == [
-        (1, "ABENGOA YIELD PLC", date(2014, 6, 30), "first_listed")]
+        (1, "ABENGOA YIELD PLC", date(2014, 6, 30), "first_listed")
+    ]
 
 
 def _member_ids(*lists) -> list[tuple]:
@@ -106,53 +199,90 @@ NEW = [("XYZ", "NEW SOFTWARE INC")]
 OTHER = [("KEEP", "KEEPER CORP")]
 
 
-@pytest.mark.parametrize(("lists", "members"), [
-    # Gone from the 2017 list, back in 2018 as an unrelated company: two members.
-    ([(2016, "membership", None, date(2016, 6, 24), OLD), (2017, "membership", None, date(2017, 6, 23), OTHER),
-      (2018, "membership", None, date(2018, 6, 22), NEW)], [(1, "OLD MINING CORP"), (2, "NEW SOFTWARE INC")]),
-    # Back under a name sharing a word: one member again.
-    ([(2016, "membership", None, date(2016, 6, 24), OLD), (2017, "membership", None, date(2017, 6, 23), OTHER),
-      (2018, "membership", None, date(2018, 6, 22), MOVED)], [(1, "OLD MINING CORP"), (1, "MINING HOLDINGS OF ARIZONA")]),
-    # In every list, renamed to an unrelated name: a rename, one member (no CUSIP says otherwise).
-    ([(2016, "membership", None, date(2016, 6, 24), OLD), (2017, "membership", None, date(2017, 6, 23), NEW)],
-     [(1, "OLD MINING CORP")]),
-    # Deleted and added at one reconstitution under an unrelated name: two members.
-    ([(2016, "membership", None, date(2016, 6, 24), OLD), (2017, "deletion", "final", date(2017, 6, 23), OLD),
-      (2017, "addition", "final", date(2017, 6, 23), NEW)], [(1, "OLD MINING CORP"), (2, "NEW SOFTWARE INC")]),
-    # Across a reconstitution no document covers (membership unknown there), the names decide.
-    ([(2016, "membership", None, date(2016, 6, 24), OLD), (2018, "membership", None, date(2018, 6, 22), NEW)],
-     [(1, "OLD MINING CORP"), (2, "NEW SOFTWARE INC")]),
-])
+@pytest.mark.parametrize(
+    ("lists", "members"),
+    [
+        # Gone from the 2017 list, back in 2018 as an unrelated company: two members.
+        (
+            [
+                (2016, "membership", None, date(2016, 6, 24), OLD),
+                (2017, "membership", None, date(2017, 6, 23), OTHER),
+                (2018, "membership", None, date(2018, 6, 22), NEW),
+            ],
+            [(1, "OLD MINING CORP"), (2, "NEW SOFTWARE INC")],
+        ),
+        # Back under a name sharing a word: one member again.
+        (
+            [
+                (2016, "membership", None, date(2016, 6, 24), OLD),
+                (2017, "membership", None, date(2017, 6, 23), OTHER),
+                (2018, "membership", None, date(2018, 6, 22), MOVED),
+            ],
+            [(1, "OLD MINING CORP"), (1, "MINING HOLDINGS OF ARIZONA")],
+        ),
+        # In every list, renamed to an unrelated name: a rename, one member (no CUSIP says otherwise).
+        (
+            [
+                (2016, "membership", None, date(2016, 6, 24), OLD),
+                (2017, "membership", None, date(2017, 6, 23), NEW),
+            ],
+            [(1, "OLD MINING CORP")],
+        ),
+        # Deleted and added at one reconstitution under an unrelated name: two members.
+        (
+            [
+                (2016, "membership", None, date(2016, 6, 24), OLD),
+                (2017, "deletion", "final", date(2017, 6, 23), OLD),
+                (2017, "addition", "final", date(2017, 6, 23), NEW),
+            ],
+            [(1, "OLD MINING CORP"), (2, "NEW SOFTWARE INC")],
+        ),
+        # Across a reconstitution no document covers (membership unknown there), the names decide.
+        (
+            [
+                (2016, "membership", None, date(2016, 6, 24), OLD),
+                (2018, "membership", None, date(2018, 6, 22), NEW),
+            ],
+            [(1, "OLD MINING CORP"), (2, "NEW SOFTWARE INC")],
+        ),
+    ],
+)
 def test_a_reused_ticker_is_two_members_and_a_renamed_company_one(lists, members):
     assert _member_ids(*lists) == members
 
 
-@pytest.mark.parametrize(("first", "second", "ticker"), [
-    ("ALCOA INC", "ALCOA CORP", "AA"),
-    ("ABENGOA YIELD PLC", "ATLANTICA YIELD PLC", "ABY"),
-    ("WAL MART STORES INC", "WALMART", "WMT"),  # two words joined
-    ("OLD NATIONAL BANCORP", "OLD NATL BNCP", "ONB"),  # abbreviated
-    ("INTL BUSINESS MACHINES", "INTERNATIONAL BUS MACHNS.", "IBM"),
-    ("SPORTSMANS WHSE HLDGS", "SPORTMANS WAREHOUSE HOLDINGS", "SPWH"),
-    ("UNIVERSAL FOREST PRODS", "UFP INDUSTRIES INC", "UFPI"),  # initials
-    ("OWENS ILLINOIS INC", "O-I GLASS INC", "OI"),
-    ("APACHE CORP", "APA CORPORATION", "APA"),  # renamed after its ticker
-    ("PHARMACEUTICA HOLDINGS", "PHARMACEUTICALS INC", None),  # cut short by the list's column
-    ("HOLDINGS INC", "GROUP CORP", None),  # nothing but legal forms: no evidence of two companies
-])
+@pytest.mark.parametrize(
+    ("first", "second", "ticker"),
+    [
+        ("ALCOA INC", "ALCOA CORP", "AA"),
+        ("ABENGOA YIELD PLC", "ATLANTICA YIELD PLC", "ABY"),
+        ("WAL MART STORES INC", "WALMART", "WMT"),  # two words joined
+        ("OLD NATIONAL BANCORP", "OLD NATL BNCP", "ONB"),  # abbreviated
+        ("INTL BUSINESS MACHINES", "INTERNATIONAL BUS MACHNS.", "IBM"),
+        ("SPORTSMANS WHSE HLDGS", "SPORTMANS WAREHOUSE HOLDINGS", "SPWH"),
+        ("UNIVERSAL FOREST PRODS", "UFP INDUSTRIES INC", "UFPI"),  # initials
+        ("OWENS ILLINOIS INC", "O-I GLASS INC", "OI"),
+        ("APACHE CORP", "APA CORPORATION", "APA"),  # renamed after its ticker
+        ("PHARMACEUTICA HOLDINGS", "PHARMACEUTICALS INC", None),  # cut short by the list's column
+        ("HOLDINGS INC", "GROUP CORP", None),  # nothing but legal forms: no evidence of two companies
+    ],
+)
 def test_names_of_one_company(first, second, ticker):
     assert same_company(first, second, ticker) and same_company(second, first, ticker)
 
 
-@pytest.mark.parametrize(("first", "second", "ticker"), [
-    ("INTRAWEST RSRTS HLDG INC", "SNOWFLAKE", "SNOW"),
-    ("ACETO CORP", "ADICET BIO INC", "ACET"),
-    ("ALCOA INC", "ARCONIC INC", None),
-    ("DEVRY EDUCATION GROUP", "DOUBLEVERIFY HOLDINGS", "DV"),
-    ("STEIN MART INC", "SMARTRENT INC", "SMRT"),
-    ("EVERBANK FINL CORP", "EVERQUOTE", "EVER"),
-    ("WEIGHT WATCHERS INTL INC", "WILLIS TOWERS WATSON PLC", "WTW"),
-])
+@pytest.mark.parametrize(
+    ("first", "second", "ticker"),
+    [
+        ("INTRAWEST RSRTS HLDG INC", "SNOWFLAKE", "SNOW"),
+        ("ACETO CORP", "ADICET BIO INC", "ACET"),
+        ("ALCOA INC", "ARCONIC INC", None),
+        ("DEVRY EDUCATION GROUP", "DOUBLEVERIFY HOLDINGS", "DV"),
+        ("STEIN MART INC", "SMARTRENT INC", "SMRT"),
+        ("EVERBANK FINL CORP", "EVERQUOTE", "EVER"),
+        ("WEIGHT WATCHERS INTL INC", "WILLIS TOWERS WATSON PLC", "WTW"),
+    ],
+)
 def test_names_of_two_companies(first, second, ticker):
     assert not same_company(first, second, ticker) and not same_company(second, first, ticker)
 
@@ -166,71 +296,110 @@ def test_russell_1000_is_russell_3000_minus_russell_2000_where_both_are_complete
         (2018, "membership", None, date(2018, 6, 22), "AAA GGG", R3000),  # no 2018 Russell 2000 list
         (2019, "membership", None, date(2019, 6, 28), "AAA HHH III", R3000),
         (2019, "membership", None, date(2019, 6, 28), "III", R2000),
-        (2019, "membership", None, date(2019, 6, 28), "AAA", R1000),  # a published list wins over the derivation
+        (
+            2019,
+            "membership",
+            None,
+            date(2019, 6, 28),
+            "AAA",
+            R1000,
+        ),  # a published list wins over the derivation
     )
     rows = macro(tables, date(2016, 7, 1), R1000)
     assert rows.select("symbol", "complete", "derived_from", "company", "base_review").rows() == [
         ("AAA", True, "Russell 3000 minus Russell 2000", "AAA INC", "2016-06"),
-        ("BBB", True, "Russell 3000 minus Russell 2000", "BBB INC", "2016-06")]
+        ("BBB", True, "Russell 3000 minus Russell 2000", "BBB INC", "2016-06"),
+    ]
     assert _on(tables, date(2017, 7, 3), R1000, "start_date", "end_date", "opened_by") == [
-        ("AAA", date(2016, 6, 27), date(2018, 6, 25), "derived")]
+        ("AAA", date(2016, 6, 27), date(2018, 6, 25), "derived")
+    ]
     assert _on(tables, date(2018, 7, 2), R1000) == []  # no Russell 2000 list in force: nothing derived
     assert _on(tables, date(2019, 7, 1), R1000, "derived_from") == [("AAA", None)]
     assert coverage(tables.in_force).filter(pl.col("index_name") == R1000).rows() == [
-        (R1000, True, date(2016, 6, 27), date(2018, 6, 25)), (R1000, True, date(2019, 7, 1), date(2020, 6, 29))]
-    assert tables.history.filter(pl.col("index_name") == R1000)["symbol"].to_list() == ["AAA"]  # the published one
+        (R1000, True, date(2016, 6, 27), date(2018, 6, 25)),
+        (R1000, True, date(2019, 7, 1), date(2020, 6, 29)),
+    ]
+    assert tables.history.filter(pl.col("index_name") == R1000)["symbol"].to_list() == [
+        "AAA"
+    ]  # the published one
 
 
 def test_a_year_with_a_list_and_no_change_list_is_a_state_and_an_inconsistency_is_still_one():
-    two_lists = _tables((2016, "membership", None, date(2016, 6, 24), "ALPH BRVO CHRL"),
-                        (2017, "membership", None, date(2017, 6, 23), "ALPH BRVO DLTA"))
-    assert two_lists.summary.select("review", "scope", "unexplained", "missing_document", "note").rows()[1] == (
-        "2017-06", "no_change_lists", 0, 2, "no final addition list; no final deletion list")
+    two_lists = _tables(
+        (2016, "membership", None, date(2016, 6, 24), "ALPH BRVO CHRL"),
+        (2017, "membership", None, date(2017, 6, 23), "ALPH BRVO DLTA"),
+    )
+    assert two_lists.summary.select("review", "scope", "unexplained", "missing_document", "note").rows()[
+        1
+    ] == ("2017-06", "no_change_lists", 0, 2, "no final addition list; no final deletion list")
     assert two_lists.reconciliation.select("difference", "cause", "symbol").rows() == [
-        ("missing_from_list", "missing_document", "CHRL"), ("unexpected_in_list", "missing_document", "DLTA")]
+        ("missing_from_list", "missing_document", "CHRL"),
+        ("unexpected_in_list", "missing_document", "DLTA"),
+    ]
     # With the final additions stored, a new name they do not give is an inconsistency; a member gone
     # from the list still waits for the missing deletion list.
-    with_additions = _tables((2016, "membership", None, date(2016, 6, 24), "ALPH BRVO CHRL"),
-                             (2017, "addition", "final", date(2017, 6, 23), "ECHO"),
-                             (2017, "membership", None, date(2017, 6, 23), "ALPH BRVO DLTA ECHO"))
+    with_additions = _tables(
+        (2016, "membership", None, date(2016, 6, 24), "ALPH BRVO CHRL"),
+        (2017, "addition", "final", date(2017, 6, 23), "ECHO"),
+        (2017, "membership", None, date(2017, 6, 23), "ALPH BRVO DLTA ECHO"),
+    )
     assert with_additions.reconciliation.select("difference", "cause", "symbol").rows() == [
-        ("missing_from_list", "missing_document", "CHRL"), ("unexpected_in_list", "unexplained", "DLTA")]
+        ("missing_from_list", "missing_document", "CHRL"),
+        ("unexpected_in_list", "unexplained", "DLTA"),
+    ]
     assert with_additions.summary["scope"].to_list() == ["no_previous_list", "compared"]
 
 
 def test_market_memberships_absent_from_the_list_in_force_are_named():
-    tables = _tables((2016, "membership", None, date(2016, 6, 24), "AAA BBB CCC", R3000),
-                     (2016, "membership", None, date(2016, 6, 24), "BBB CCC", R2000))
+    tables = _tables(
+        (2016, "membership", None, date(2016, 6, 24), "AAA BBB CCC", R3000),
+        (2016, "membership", None, date(2016, 6, 24), "BBB CCC", R2000),
+    )
     memberships = pl.DataFrame(
         [("2016-09", "RUSSELL_SMALL_CAP_COMPLETENESS", s) for s in ("AAA", "BBB", "ZZZ")]
         + [("2016-09", "RUSSELL_2000_GROWTH", s) for s in ("AAA", "CCC")]
         + [("2019-03", "RUSSELL_SMALL_CAP_COMPLETENESS", "ZZZ")],  # no list covers 2019-03: not compared
-        schema=["review", "index", "symbol"], orient="row")
+        schema=["review", "index", "symbol"],
+        orient="row",
+    )
     unlisted, compared = unlisted_members(memberships, tables.in_force, review_dates(CALENDAR))
     assert unlisted.select("review", "index", "symbol", "list_index", "on_date", "base_review").rows() == [
         ("2016-09", "RUSSELL_2000_GROWTH", "AAA", R2000, date(2016, 9, 19), "2016-06"),
-        ("2016-09", "RUSSELL_SMALL_CAP_COMPLETENESS", "ZZZ", R3000, date(2016, 9, 19), "2016-06")]
-    assert compared.rows() == [("2016-09", R2000, date(2016, 9, 19), True), ("2016-09", R3000, date(2016, 9, 19), True),
-                               ("2019-03", R3000, date(2019, 3, 18), False)]
+        ("2016-09", "RUSSELL_SMALL_CAP_COMPLETENESS", "ZZZ", R3000, date(2016, 9, 19), "2016-06"),
+    ]
+    assert compared.rows() == [
+        ("2016-09", R2000, date(2016, 9, 19), True),
+        ("2016-09", R3000, date(2016, 9, 19), True),
+        ("2019-03", R3000, date(2019, 3, 18), False),
+    ]
 
 
 def _renamed(constituents: pl.DataFrame) -> list[tuple[str, str]]:
     """A generated list of `year` from a real list's rows: every third name another company's."""
-    return [(s, f"EARLIER NAME {k} CORP" if k % 3 == 0 else c)
-            for k, (s, c) in enumerate(constituents.select("symbol", "company").iter_rows())]
+    return [
+        (s, f"EARLIER NAME {k} CORP" if k % 3 == 0 else c)
+        for k, (s, c) in enumerate(constituents.select("symbol", "company").iter_rows())
+    ]
 
 
-@pytest.mark.parametrize(("year", "as_of", "earlier", "day_before", "day"), [
-    (2016, date(2015, 6, 26), 2015, date(2015, 7, 1), date(2016, 7, 1)),
-    (2022, date(2021, 6, 25), 2021, date(2021, 7, 1), date(2022, 7, 1)),
-])
+@pytest.mark.parametrize(
+    ("year", "as_of", "earlier", "day_before", "day"),
+    [
+        (2016, date(2015, 6, 26), 2015, date(2015, 7, 1), date(2016, 7, 1)),
+        (2022, date(2021, 6, 25), 2021, date(2021, 7, 1), date(2022, 7, 1)),
+    ],
+)
 def test_every_name_on_a_date_is_the_real_list_in_force(real_lists, year, as_of, earlier, day_before, day):
     """A real Russell 3000 list after a generated list of the year before that names a third of its
     members otherwise: on the real list's dates every name is the one it prints."""
     real = next(p.constituents for p in real_lists if p.source_documents["recon_year"][0] == year)
     before = _renamed(real)
-    tables = real_tables(real_lists, {year}, lake_frames((earlier, "membership", None, as_of, before, R3000)),
-                         calendar=CALENDAR)
+    tables = real_tables(
+        real_lists,
+        {year},
+        lake_frames((earlier, "membership", None, as_of, before, R3000)),
+        calendar=CALENDAR,
+    )
     on_day = macro(tables, day, R3000)
     printed = dict(real.select("symbol", "company").iter_rows())
     assert on_day.height == len(printed) and on_day["complete"].all()
@@ -242,20 +411,38 @@ def test_every_name_on_a_date_is_the_real_list_in_force(real_lists, year, as_of,
 def test_reused_tickers_across_the_real_2016_and_2022_lists(real_lists):
     history = real_tables(real_lists, {2016, 2022}).history
     members = {s: m for s, m in history.group_by("symbol").agg(pl.col("member").max()).iter_rows()}
-    assert (members["SNOW"], members["ADPT"], members["IBM"], members["AA"], members["WMT"]) == (2, 2, 1, 1, 1)
+    assert (members["SNOW"], members["ADPT"], members["IBM"], members["AA"], members["WMT"]) == (
+        2,
+        2,
+        1,
+        1,
+        1,
+    )
     assert sum(m > 1 for m in members.values()) == 23
     snow = history.filter(pl.col("symbol") == "SNOW").select("member", "company").rows()
     assert snow == [(1, "INTRAWEST RSRTS HLDG INC"), (2, "SNOWFLAKE")]
 
 
-
-@pytest.mark.parametrize(("complete", "expected"), [
-    ([True, False, True], ("known whole: Russell 2000 [2016-06-27, 2018-06-25); Russell 2000 [2023-06-26, "
-                           "no later document)")),
-    ([False, False, False], "no index's membership is stored whole: it needs a membership list"),
-])
+@pytest.mark.parametrize(
+    ("complete", "expected"),
+    [
+        (
+            [True, False, True],
+            (
+                "known whole: Russell 2000 [2016-06-27, 2018-06-25); Russell 2000 [2023-06-26, "
+                "no later document)"
+            ),
+        ),
+        ([False, False, False], "no index's membership is stored whole: it needs a membership list"),
+    ],
+)
 def test_the_spans_known_whole_are_named_in_words(complete, expected):
-    spans = pl.DataFrame({"index_name": [R2000] * 3, "complete": complete,
-                          "valid_from": [date(2016, 6, 27), date(2018, 6, 25), date(2023, 6, 26)],
-                          "valid_to": [date(2018, 6, 25), date(2023, 6, 26), None]})
+    spans = pl.DataFrame(
+        {
+            "index_name": [R2000] * 3,
+            "complete": complete,
+            "valid_from": [date(2016, 6, 27), date(2018, 6, 25), date(2023, 6, 26)],
+            "valid_to": [date(2018, 6, 25), date(2023, 6, 26), None],
+        }
+    )
     assert known_whole(spans) == expected

@@ -29,19 +29,32 @@ DELS = "Russell 2000® Index - {stage}Deletions\n{day}\n\nCompany\tSymbol\tSecto
 # A Russell 2000 in miniature: the 2022 list, the 2023 lists in three stages, and the 2023 list,
 # which lacks a final addition (GOLF) and holds a name no change list gives (HOTEL).
 DOCUMENTS = {
-    "2022/members_20220624.txt": MEMBERS.format(day="June 24, 2022",
-                                                rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\nCHARLIE CO\tCHRL\n"),
-    "2023/adds_prelim.txt": ADDS.format(stage="Preliminary ", day="May 19, 2023",
-                                        rows="DELTA INC DLTA Technology\nECHO CORP ECHO Health Care\n"),
-    "2023/adds_update.txt": ADDS.format(stage="Updated ", day="May 26, 2023",
-                                        rows="DELTA INC DLTA Technology\nFOXTROT CO FXT Financials\n"),
-    "2023/adds_final.txt": ADDS.format(stage="", day="June 23, 2023", rows="DELTA INC DLTA Technology\n"
-                                       "FOXTROT CO FXT Financials\nGOLF INC GOLF Industrials\n"),
-    "2023/dels_prelim.txt": DELS.format(stage="Preliminary ", day="May 19, 2023",
-                                        rows="BRAVO CORP\tBRVO\tEnergy\nCHARLIE CO\tCHRL\tUtilities\n"),
+    "2022/members_20220624.txt": MEMBERS.format(
+        day="June 24, 2022", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\nCHARLIE CO\tCHRL\n"
+    ),
+    "2023/adds_prelim.txt": ADDS.format(
+        stage="Preliminary ",
+        day="May 19, 2023",
+        rows="DELTA INC DLTA Technology\nECHO CORP ECHO Health Care\n",
+    ),
+    "2023/adds_update.txt": ADDS.format(
+        stage="Updated ", day="May 26, 2023", rows="DELTA INC DLTA Technology\nFOXTROT CO FXT Financials\n"
+    ),
+    "2023/adds_final.txt": ADDS.format(
+        stage="",
+        day="June 23, 2023",
+        rows="DELTA INC DLTA Technology\nFOXTROT CO FXT Financials\nGOLF INC GOLF Industrials\n",
+    ),
+    "2023/dels_prelim.txt": DELS.format(
+        stage="Preliminary ",
+        day="May 19, 2023",
+        rows="BRAVO CORP\tBRVO\tEnergy\nCHARLIE CO\tCHRL\tUtilities\n",
+    ),
     "2023/dels_final.txt": DELS.format(stage="", day="June 23, 2023", rows="BRAVO CORP\tBRVO\tEnergy\n"),
-    "2023/members_20230623.txt": MEMBERS.format(day="June 23, 2023", rows="ALPHA INC\tALPH\nCHARLIE CO\tCHRL\n"
-                                                "DELTA INC\tDLTA\nFOXTROT CO\tFXT\nHOTEL INC\tHTL\n"),
+    "2023/members_20230623.txt": MEMBERS.format(
+        day="June 23, 2023",
+        rows="ALPHA INC\tALPH\nCHARLIE CO\tCHRL\nDELTA INC\tDLTA\nFOXTROT CO\tFXT\nHOTEL INC\tHTL\n",
+    ),
 }
 
 
@@ -50,8 +63,11 @@ def _sha(name: str) -> str:
 
 
 def _check(result, name: str) -> dg.AssetCheckEvaluation:
-    return next(e.asset_check_evaluation_data for e in result.all_events
-                if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == name)
+    return next(
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == name
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,16 +91,30 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     assert not reconciles.passed and reconciles.severity == dg.AssetCheckSeverity.WARN
     assert (reconciles.metadata["differences"].value, reconciles.metadata["unaccounted"].value) == (2, 2)
     lake = Lake(root)
-    assert lake.query("SELECT difference, cause, symbol FROM membership_reconciliation ORDER BY symbol").rows() == [
-        ("missing_from_list", "contradicts_final_list", "GOLF"), ("unexpected_in_list", "unexplained", "HTL")]
+    assert lake.query(
+        "SELECT difference, cause, symbol FROM membership_reconciliation ORDER BY symbol"
+    ).rows() == [
+        ("missing_from_list", "contradicts_final_list", "GOLF"),
+        ("unexpected_in_list", "unexplained", "HTL"),
+    ]
     assert lake.query("SELECT symbol FROM members_on(DATE '2023-06-23', index := 'Russell 2000')").rows() == [
-        ("ALPH",), ("BRVO",), ("CHRL",)]
-    assert lake.query("SELECT review, previous_review, expected, listed, differences, scope "
-                      "FROM membership_reconciliation_summary ORDER BY review").rows() == [
-        ("2022-06", None, None, 3, 0, "no_previous_list"), ("2023-06", "2022-06", 5, 5, 2, "compared")]
+        ("ALPH",),
+        ("BRVO",),
+        ("CHRL",),
+    ]
+    assert lake.query(
+        "SELECT review, previous_review, expected, listed, differences, scope "
+        "FROM membership_reconciliation_summary ORDER BY review"
+    ).rows() == [
+        ("2022-06", None, None, 3, 0, "no_previous_list"),
+        ("2023-06", "2022-06", 5, 5, 2, "compared"),
+    ]
     assert lake.query("SELECT count(*) FROM list_revisions").item() == 4
-    materialized = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
-                    for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    materialized = {
+        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
     assert materialized["membership_history"]["dagster/row_count"].value == 6
     assert materialized["membership_history"]["first_date"].value == "2022-06-27"
     assert materialized["membership_in_force"]["dagster/row_count"].value == 3 + 5
@@ -101,12 +131,12 @@ def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(bui
     assert again.success and not stale.membership_stale(lake)
     extra = root.parent / "extra"
     shutil.copytree(root, extra)
-    (extra / "raw" / "2023" / "adds_update2.txt").write_text(ADDS.format(
-        stage="Updated ", day="June 2, 2023", rows="DELTA INC DLTA Technology\n"))
+    (extra / "raw" / "2023" / "adds_update2.txt").write_text(
+        ADDS.format(stage="Updated ", day="June 2, 2023", rows="DELTA INC DLTA Technology\n")
+    )
     changed = materialize([documents], resources_for(extra), instance, ("2023", "2023"))
     assert changed.success and stale.membership_stale(Lake(extra))
-    request = stale_membership(dg.build_sensor_context(instance=instance,
-                                                       resources=resources_for(extra)))
+    request = stale_membership(dg.build_sensor_context(instance=instance, resources=resources_for(extra)))
     assert request.run_key == f"membership:{stale.membership_inputs(Lake(extra))[1]}"
 
 
@@ -114,11 +144,19 @@ def test_definitions_hold_the_membership_job_and_sensor():
     from russell_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for name in ("membership_history", "membership_reconciliation", "membership_reconciliation_summary",
-                 "list_revisions"):
+    for name in (
+        "membership_history",
+        "membership_reconciliation",
+        "membership_reconciliation_summary",
+        "list_revisions",
+    ):
         node = graph.get(dg.AssetKey(name))
         assert {k.to_user_string() for k in node.parent_keys} == {
-            "source_documents", "constituents", "constituent_changes", "recon_calendar"}
+            "source_documents",
+            "constituents",
+            "constituent_changes",
+            "recon_calendar",
+        }
         assert node.metadata["dagster/table_name"] == f"warehouse.main.{name}"
     assert defs.resolve_job_def("membership_job") and defs.resolve_sensor_def("stale_membership")
 
@@ -129,23 +167,32 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
     assert done.returncode == 0, done.stderr.decode()
     m22, m23 = "raw/2022/members_20220624.txt", "raw/2023/members_20230623.txt"
     adds = "raw/2023/adds_final.txt"
-    rows = [("ALPH", "ALPHA INC", "2022-06-27", "2022-06", "first_listed", m22, 6),
-            ("CHRL", "CHARLIE CO", "2022-06-27", "2022-06", "first_listed", m22, 8),
-            ("DLTA", "DELTA INC", "2023-06-26", "2023-06", "addition", adds, 5),
-            ("FXT", "FOXTROT CO", "2023-06-26", "2023-06", "addition", adds, 6),
-            ("HTL", "HOTEL INC", "2023-06-26", "2023-06", "listed", m23, 10)]
+    rows = [
+        ("ALPH", "ALPHA INC", "2022-06-27", "2022-06", "first_listed", m22, 6),
+        ("CHRL", "CHARLIE CO", "2022-06-27", "2022-06", "first_listed", m22, 8),
+        ("DLTA", "DELTA INC", "2023-06-26", "2023-06", "addition", adds, 5),
+        ("FXT", "FOXTROT CO", "2023-06-26", "2023-06", "addition", adds, 6),
+        ("HTL", "HOTEL INC", "2023-06-26", "2023-06", "listed", m23, 10),
+    ]
     lines = done.stdout.decode().splitlines()
     assert [",".join(line.split(",")[:11]) for line in lines] == [
         "index_name,symbol,company,start_date,end_date,start_review,opened_by,open_sha256,open_path,open_page,open_line",
-        *(f"Russell 2000,{symbol},{company},{start},2024-07-01,{review},{how},{_sha(path[4:])},{path},1,{line}"
-          for symbol, company, start, review, how, path, line in rows)]
+        *(
+            f"Russell 2000,{symbol},{company},{start},2024-07-01,{review},{how},{_sha(path[4:])},{path},1,{line}"
+            for symbol, company, start, review, how, path, line in rows
+        ),
+    ]
     got = pl.read_csv(io.StringIO(done.stdout.decode()))
     # Every name as the list in force prints it (the 2023 list, line by line), the whole index.
     assert got.select("symbol", "complete", "base_review", "source_path", "source_line").rows() == [
-        (s, True, "2023-06", m23, line) for s, line in (("ALPH", 6), ("CHRL", 7), ("DLTA", 8), ("FXT", 9), ("HTL", 10))]
-    assert done.stderr.decode() == ("Russell 2000 on 2023-06-26: 5 members; the membership list of 2023-06 in force "
-                                    "(raw/2023/members_20230623.txt); its membership is known whole over "
-                                    "[2022-06-27, 2024-07-01)\n")
+        (s, True, "2023-06", m23, line)
+        for s, line in (("ALPH", 6), ("CHRL", 7), ("DLTA", 8), ("FXT", 9), ("HTL", 10))
+    ]
+    assert done.stderr.decode() == (
+        "Russell 2000 on 2023-06-26: 5 members; the membership list of 2023-06 in force "
+        "(raw/2023/members_20230623.txt); its membership is known whole over "
+        "[2022-06-27, 2024-07-01)\n"
+    )
 
 
 def test_members_in_parquet_keeps_the_types(built):
@@ -153,32 +200,45 @@ def test_members_in_parquet_keeps_the_types(built):
     assert done.returncode == 0, done.stderr.decode()
     got = pl.read_parquet(io.BytesIO(done.stdout))
     assert got.select("symbol", "start_date", "open_line").rows() == [
-        ("ALPH", date(2022, 6, 27), 6), ("BRVO", date(2022, 6, 27), 7), ("CHRL", date(2022, 6, 27), 8)]
+        ("ALPH", date(2022, 6, 27), 6),
+        ("BRVO", date(2022, 6, 27), 7),
+        ("CHRL", date(2022, 6, 27), 8),
+    ]
 
 
 def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
     unknown = cli("members", "2023-06-26", "--index", "Russell Midcap", env={"RUSSELL_DATA_LAKE": str(root)})
     assert unknown.returncode == 1
-    assert unknown.stderr.decode() == ("error: --index Russell Midcap: no such index in membership_in_force "
-                                       "(indexes: Russell 2000, Russell 1000)\n")
+    assert unknown.stderr.decode() == (
+        "error: --index Russell Midcap: no such index in membership_in_force "
+        "(indexes: Russell 2000, Russell 1000)\n"
+    )
     # The Russell 1000 is derived where a Russell 3000 and a Russell 2000 list are both in force.
-    derived = cli("members", "2023-06-26", "--index", "russell 1000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    derived = cli(
+        "members", "2023-06-26", "--index", "russell 1000", text=True, env={"RUSSELL_DATA_LAKE": str(root)}
+    )
     assert (derived.returncode, derived.stdout, derived.stderr.count("\n")) == (1, "", 1)
     assert derived.stderr.startswith(
         "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it is "
         "derived as Russell 3000 minus Russell 2000 only where both are stored whole; Russell 3000: no complete "
-        "membership of it is stored; Russell 2000: its membership is known whole over [2022-06-27, 2024-07-01)")
+        "membership of it is stored; Russell 2000: its membership is known whole over [2022-06-27, 2024-07-01)"
+    )
     empty = tmp_path / "empty"
     empty.mkdir()
     missing = cli("members", "2023-06-26", env={"RUSSELL_DATA_LAKE": str(empty)})
     assert missing.returncode == 1
-    assert missing.stderr.decode() == (f"error: {empty}/lake/membership_in_force: not built yet: run "
-                                       "`russell-pipeline build` first\n")
+    assert missing.stderr.decode() == (
+        f"error: {empty}/lake/membership_in_force: not built yet: run `russell-pipeline build` first\n"
+    )
     bad = cli("members", "2023-02-30", env={"RUSSELL_DATA_LAKE": str(root)})
-    assert (bad.returncode, bad.stderr.decode()) == (2, (
-        "error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): '2023-02-30' "
-        "(see russell-pipeline members --help)\n"))
+    assert (bad.returncode, bad.stderr.decode()) == (
+        2,
+        (
+            "error: russell-pipeline members: argument date: not a date (YYYY-MM-DD): '2023-02-30' "
+            "(see russell-pipeline members --help)\n"
+        ),
+    )
 
 
 def test_members_tells_what_an_answer_means(built):
@@ -186,18 +246,29 @@ def test_members_tells_what_an_answer_means(built):
     # Any letter case names the index; a Saturday is the membership in force that day.
     saturday = cli("members", "2023-07-01", "--index", "russell  2000", text=True, env=env)
     assert saturday.returncode == 0, saturday.stderr
-    assert pl.read_csv(io.StringIO(saturday.stdout))["symbol"].to_list() == ["ALPH", "CHRL", "DLTA", "FXT", "HTL"]
+    assert pl.read_csv(io.StringIO(saturday.stdout))["symbol"].to_list() == [
+        "ALPH",
+        "CHRL",
+        "DLTA",
+        "FXT",
+        "HTL",
+    ]
     assert saturday.stderr.splitlines()[0] == (
-        "note: 2023-07-01 (Saturday) is not an NYSE session: the members in force that day")
+        "note: 2023-07-01 (Saturday) is not an NYSE session: the members in force that day"
+    )
     # Before the first stored list nothing is known: an error, not an empty index.
     early = cli("members", "2021-01-04", text=True, env=env)
     assert (early.returncode, early.stdout) == (1, "")
-    assert early.stderr == (f"error: {built[0]}/lake/membership_in_force: members 2021-01-04: no stored document "
-                            "covers that date for any index (known whole: Russell 2000 [2022-06-27, 2024-07-01))\n")
+    assert early.stderr == (
+        f"error: {built[0]}/lake/membership_in_force: members 2021-01-04: no stored document "
+        "covers that date for any index (known whole: Russell 2000 [2022-06-27, 2024-07-01))\n"
+    )
     early_one = cli("members", "2021-01-04", "--index", "Russell 2000", text=True, env=env)
     assert (early_one.returncode, early_one.stdout) == (1, "")
-    assert early_one.stderr.startswith("error: members 2021-01-04: no count for Russell 2000: no stored document "
-                                       "covers 2021-01-04; its membership is known whole over [2022-06-27, 2024-07-01)")
+    assert early_one.stderr.startswith(
+        "error: members 2021-01-04: no count for Russell 2000: no stored document "
+        "covers 2021-01-04; its membership is known whole over [2022-06-27, 2024-07-01)"
+    )
     diff = cli("diff", "2023", "--index", "RUSSELL 2000", text=True, env=env)
     assert diff.returncode == 0 and "Russell 2000" in diff.stdout
 
@@ -207,8 +278,10 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
     done = cli("diff", "2023", env={"RUSSELL_DATA_LAKE": str(root)})
     assert done.returncode == 0, done.stderr.decode()
     lines = done.stdout.decode().splitlines()
-    assert lines[0] == ("recon_year,review,index_name,change,version,stage,as_of_date,previous_stage,"
-                        "previous_as_of_date,revision,symbol,company,source_sha256,source_path,source_page,source_line")
+    assert lines[0] == (
+        "recon_year,review,index_name,change,version,stage,as_of_date,previous_stage,"
+        "previous_as_of_date,revision,symbol,company,source_sha256,source_path,source_page,source_line"
+    )
     assert [",".join(line.split(",")[3:12]) for line in lines[1:]] == [
         "addition,2,update,2023-05-26,preliminary,2023-05-19,entered,FXT,FOXTROT CO",
         "addition,2,update,2023-05-26,preliminary,2023-05-19,left,ECHO,ECHO CORP",
@@ -225,14 +298,19 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
     # Nothing to compare is an error: no change list at all, or each with one version.
     none = cli("diff", "2022", env={"RUSSELL_DATA_LAKE": str(root)})
     assert (none.returncode, none.stdout) == (1, b"")
-    assert none.stderr.decode() == "error: diff 2022: nothing to compare: no addition or deletion list is stored for 2022\n"
+    assert (
+        none.stderr.decode()
+        == "error: diff 2022: nothing to compare: no addition or deletion list is stored for 2022\n"
+    )
 
 
 def test_macros_are_created_only_over_stored_tables(tmp_path):
     lake = Lake(tmp_path)
     lake.write("constituents", pl.DataFrame({"recon_year": [2022], "symbol": ["ALPH"]}), "recon_year")
     assert lake.query("SELECT count(*) FROM constituents").item() == 1  # published without members_on
-    assert lake.query("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'members_on'").item() == 0
+    assert (
+        lake.query("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'members_on'").item() == 0
+    )
 
 
 def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_it(tmp_path):
@@ -240,30 +318,42 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
     root = tmp_path / "lake"
     (root / "raw" / "2012").mkdir(parents=True)
     (root / "raw" / "2012" / "members_20120625.txt").write_text(
-        MEMBERS.format(day="June 25, 2012", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\n"))
+        MEMBERS.format(day="June 25, 2012", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\n")
+    )
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources_for(root), instance, ("2012", "2012"))
         assert years.success, failure_lines(years)
         result = materialize([membership], resources_for(root), instance, publish=True)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
-    done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    done = cli(
+        "members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)}
+    )
     assert done.returncode == 0, done.stderr
     assert pl.read_csv(io.StringIO(done.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
-    assert done.stderr.startswith("Russell 2000 on 2012-07-02: 2 members; the membership list of 2012-06 in force "
-                                  "(raw/2012/members_20120625.txt); its membership is known whole over [2012-06-25, ")
+    assert done.stderr.startswith(
+        "Russell 2000 on 2012-07-02: 2 members; the membership list of 2012-06 in force "
+        "(raw/2012/members_20120625.txt); its membership is known whole over [2012-06-25, "
+    )
 
 
 R3000_MEMBERS = MEMBERS.replace("Russell 2000®", "Russell 3000®")
 # Three years of Russell 3000 lists and no change list; ABY renamed in 2016; a 2016 Russell 2000 list.
 THREE_YEARS = {
-    "2014/r3000_20140627.txt": R3000_MEMBERS.format(day="June 27, 2014", rows="ABENGOA YIELD PLC\tABY\n"
-                                                    "ALCOA INC\tAA\nBRAVO CORP\tBRVO\nCHARLIE CO\tCHRL\n"),
-    "2015/r3000_20150626.txt": R3000_MEMBERS.format(day="June 26, 2015", rows="ABENGOA YIELD PLC\tABY\n"
-                                                    "ALCOA INC\tAA\nBRAVO CORP\tBRVO\nDELTA INC\tDLTA\n"),
-    "2016/r3000_20160624.txt": R3000_MEMBERS.format(day="June 24, 2016", rows="ATLANTICA YIELD PLC\tABY\n"
-                                                    "ALCOA INC\tAA\nBRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n"),
-    "2016/r2000_20160624.txt": MEMBERS.format(day="June 24, 2016", rows="BRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n"),
+    "2014/r3000_20140627.txt": R3000_MEMBERS.format(
+        day="June 27, 2014",
+        rows="ABENGOA YIELD PLC\tABY\nALCOA INC\tAA\nBRAVO CORP\tBRVO\nCHARLIE CO\tCHRL\n",
+    ),
+    "2015/r3000_20150626.txt": R3000_MEMBERS.format(
+        day="June 26, 2015", rows="ABENGOA YIELD PLC\tABY\nALCOA INC\tAA\nBRAVO CORP\tBRVO\nDELTA INC\tDLTA\n"
+    ),
+    "2016/r3000_20160624.txt": R3000_MEMBERS.format(
+        day="June 24, 2016",
+        rows="ATLANTICA YIELD PLC\tABY\nALCOA INC\tAA\nBRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n",
+    ),
+    "2016/r2000_20160624.txt": MEMBERS.format(
+        day="June 24, 2016", rows="BRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n"
+    ),
 }
 
 
@@ -283,16 +373,25 @@ def test_lists_without_change_lists_reconcile_as_a_state_not_a_failure(three_yea
     assert reconciles.passed
     assert (reconciles.metadata["unaccounted"].value, reconciles.metadata["missing_document"].value) == (0, 2)
     missing = reconciles.metadata["documents_missing"].value
-    assert "| 2015-06 | Russell 3000 | no_change_lists | no final addition list; no final deletion list |" in missing
+    assert (
+        "| 2015-06 | Russell 3000 | no_change_lists | no final addition list; no final deletion list |"
+        in missing
+    )
     assert "| 2016-06 | Russell 3000 | no_change_lists |" in missing
 
 
 def test_members_names_every_member_as_the_list_in_force_prints_it(three_years):
     env = {"RUSSELL_DATA_LAKE": str(three_years[0])}
-    for day, names in (("2015-07-01", {"ABY": "ABENGOA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO CORP",
-                                       "DLTA": "DELTA INC"}),
-                       ("2016-07-01", {"ABY": "ATLANTICA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO HOLDINGS",
-                                       "DLTA": "DELTA INC"})):
+    for day, names in (
+        (
+            "2015-07-01",
+            {"ABY": "ABENGOA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO CORP", "DLTA": "DELTA INC"},
+        ),
+        (
+            "2016-07-01",
+            {"ABY": "ATLANTICA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO HOLDINGS", "DLTA": "DELTA INC"},
+        ),
+    ):
         done = cli("members", day, "--index", "Russell 3000", text=True, env=env)
         assert done.returncode == 0, done.stderr
         got = pl.read_csv(io.StringIO(done.stdout))
@@ -307,13 +406,25 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
     got = pl.read_csv(io.StringIO(done.stdout))
     assert got.select("symbol", "company", "derived_from").rows() == [
         ("AA", "ALCOA INC", "Russell 3000 minus Russell 2000"),
-        ("ABY", "ATLANTICA YIELD PLC", "Russell 3000 minus Russell 2000")]
-    assert done.stderr == ("Russell 1000 on 2016-07-01: 2 members; derived: Russell 3000 minus Russell 2000 of the "
-                           "same date (lists of 2016-06); its membership is known whole over [2016-06-27, no later document)\n")
-    sql = cli("query", "SELECT symbol, complete, derived_from FROM members_on(DATE '2016-07-01', "
-              "index := 'Russell 1000')", "--format", "csv", text=True, env=env)
-    assert sql.stdout.splitlines() == ["symbol,complete,derived_from", "AA,true,Russell 3000 minus Russell 2000",
-                                       "ABY,true,Russell 3000 minus Russell 2000"]
+        ("ABY", "ATLANTICA YIELD PLC", "Russell 3000 minus Russell 2000"),
+    ]
+    assert done.stderr == (
+        "Russell 1000 on 2016-07-01: 2 members; derived: Russell 3000 minus Russell 2000 of the "
+        "same date (lists of 2016-06); its membership is known whole over [2016-06-27, no later document)\n"
+    )
+    sql = cli(
+        "query",
+        "SELECT symbol, complete, derived_from FROM members_on(DATE '2016-07-01', index := 'Russell 1000')",
+        "--format",
+        "csv",
+        text=True,
+        env=env,
+    )
+    assert sql.stdout.splitlines() == [
+        "symbol,complete,derived_from",
+        "AA,true,Russell 3000 minus Russell 2000",
+        "ABY,true,Russell 3000 minus Russell 2000",
+    ]
     # Where no Russell 2000 list is in force, nothing is derived, and the answer says why.
     before = cli("members", "2015-07-01", "--index", "Russell 1000", text=True, env=env)
     assert (before.returncode, before.stdout, before.stderr.count("\n")) == (1, "", 1)
@@ -323,19 +434,38 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
 def _market(root, synthetic: bool, members: dict[str, list[str]]) -> None:
     """A market source and its memberships written to the lake as market_data writes them."""
     lake = Lake(root)
-    lake.write("market_source", pl.DataFrame({"source": ["folder /vendor"], "synthetic": [synthetic],
-                                              "last_price_date": [date(2016, 9, 30)]}))
+    lake.write(
+        "market_source",
+        pl.DataFrame(
+            {"source": ["folder /vendor"], "synthetic": [synthetic], "last_price_date": [date(2016, 9, 30)]}
+        ),
+    )
     rows = [("2016-09", index, s, 1.0, 2016) for index, symbols in members.items() for s in symbols]
-    lake.write("market_memberships", pl.DataFrame(rows, schema={"review": pl.String, "index": pl.String,
-                                                                "symbol": pl.String, "fraction": pl.Float64,
-                                                                "year": pl.Int32}, orient="row"), "year")
+    lake.write(
+        "market_memberships",
+        pl.DataFrame(
+            rows,
+            schema={
+                "review": pl.String,
+                "index": pl.String,
+                "symbol": pl.String,
+                "fraction": pl.Float64,
+                "year": pl.Int32,
+            },
+            orient="row",
+        ),
+        "year",
+    )
 
 
 def test_vendor_memberships_absent_from_the_list_in_force_are_named(three_years, tmp_path):
     root = tmp_path / "lake"
     shutil.copytree(three_years[0], root)
     resources = resources_for(root)
-    wrong = {"RUSSELL_SMALL_CAP_COMPLETENESS": ["AA", "BRVO", "AAPLX"], "RUSSELL_2000_GROWTH": ["BRVO", "ABY"]}
+    wrong = {
+        "RUSSELL_SMALL_CAP_COMPLETENESS": ["AA", "BRVO", "AAPLX"],
+        "RUSSELL_2000_GROWTH": ["BRVO", "ABY"],
+    }
     with dg.instance_for_test() as instance:
         for synthetic, passed in ((False, False), (True, True)):
             _market(root, synthetic, wrong)
@@ -348,22 +478,34 @@ def test_vendor_memberships_absent_from_the_list_in_force_are_named(three_years,
                 assert check.metadata["failures"].value == 2
                 assert check.metadata["first"].value.startswith(
                     "market-data member absent from the published list in force: review=2016-09, "
-                    "index=RUSSELL_2000_GROWTH, symbol=ABY, list_index=Russell 2000, on_date=2016-09-19")
+                    "index=RUSSELL_2000_GROWTH, symbol=ABY, list_index=Russell 2000, on_date=2016-09-19"
+                )
                 assert "symbol=AAPLX" not in check.metadata["first"].value
                 assert "AAPLX" in check.metadata["examples"].value
                 assert check.metadata["compared"].value.startswith("1 of 1 reviews (2016-09)")
             else:
-                assert check.metadata["compared"].value.startswith("none: the market data is the synthetic feed")
+                assert check.metadata["compared"].value.startswith(
+                    "none: the market data is the synthetic feed"
+                )
 
 
 def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
     """A 2023 list, nothing for 2024, and the 2025 final additions: on 2025-07-01 the lake holds the
     additions only, which is not the index: one line saying what it holds, and exit code 1."""
     adds = ADDS.replace("Russell 2000®", "Russell 3000®")
-    root = documents_lake(tmp_path / "lake", {
-        "2023/r3000_20230623.txt": R3000_MEMBERS.format(day="June 23, 2023", rows="ALPHA INC\tALPH\nBRAVO CO\tBRVO\n"),
-        "2025/adds_final.txt": adds.format(stage="", day="June 27, 2025", rows="DELTA INC DLTA Technology\n"
-                                           "ECHO CORP ECHO Energy\nFOXTROT CO FXT Financials\n")})
+    root = documents_lake(
+        tmp_path / "lake",
+        {
+            "2023/r3000_20230623.txt": R3000_MEMBERS.format(
+                day="June 23, 2023", rows="ALPHA INC\tALPH\nBRAVO CO\tBRVO\n"
+            ),
+            "2025/adds_final.txt": adds.format(
+                stage="",
+                day="June 27, 2025",
+                rows="DELTA INC DLTA Technology\nECHO CORP ECHO Energy\nFOXTROT CO FXT Financials\n",
+            ),
+        },
+    )
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources_for(root), instance, ("2023", "2025"))
         assert years.success, failure_lines(years)
@@ -376,14 +518,28 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
             "error: members 2025-07-01: no count for Russell 3000: no membership list is in force; the lake holds 3 "
             "of its members (3 added by the final additions of 2025-06; its final deletions: no list stored); its "
             "membership is known whole over [2023-06-26, 2024-07-01) (the rows it holds, each marked complete or "
-            "not: russell-pipeline query \"SELECT * FROM members_on(DATE '2025-07-01')\")\n")
+            "not: russell-pipeline query \"SELECT * FROM members_on(DATE '2025-07-01')\")\n"
+        )
     whole = cli("members", "2023-07-03", text=True, env=env)
-    assert whole.returncode == 0 and pl.read_csv(io.StringIO(whole.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
+    assert whole.returncode == 0 and pl.read_csv(io.StringIO(whole.stdout))["symbol"].to_list() == [
+        "ALPH",
+        "BRVO",
+    ]
     # The macro gives the rows it holds, each marked: never a silent partial count.
-    sql = cli("query", "SELECT symbol, complete, base_review, opened_by FROM members_on(DATE '2025-07-01')",
-              "--format", "csv", text=True, env=env)
-    assert sql.stdout.splitlines() == ["symbol,complete,base_review,opened_by", "DLTA,false,,addition",
-                                       "ECHO,false,,addition", "FXT,false,,addition"]
+    sql = cli(
+        "query",
+        "SELECT symbol, complete, base_review, opened_by FROM members_on(DATE '2025-07-01')",
+        "--format",
+        "csv",
+        text=True,
+        env=env,
+    )
+    assert sql.stdout.splitlines() == [
+        "symbol,complete,base_review,opened_by",
+        "DLTA,false,,addition",
+        "ECHO,false,,addition",
+        "FXT,false,,addition",
+    ]
 
 
 def _prices(path, symbols=("AAA", "DDD")) -> None:
@@ -391,7 +547,9 @@ def _prices(path, symbols=("AAA", "DDD")) -> None:
     import exchange_calendars as xcals
 
     days = xcals.get_calendar("XNYS").sessions_in_range("2022-03-01", "2022-08-31")
-    rows = [f"{d:%Y-%m-%d},{s},{10 + k + i / 100:.2f}" for i, d in enumerate(days) for k, s in enumerate(symbols)]
+    rows = [
+        f"{d:%Y-%m-%d},{s},{10 + k + i / 100:.2f}" for i, d in enumerate(days) for k, s in enumerate(symbols)
+    ]
     path.write_text("Date,Ticker,Close\n" + "\n".join(rows) + "\n")
 
 
@@ -408,15 +566,23 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     run and its reason instead of asking for lists, and exit 1. Then a bad file fails 2022 again: the
     verbs still answer from 2022's stored tables, with a warning."""
     html = "<!DOCTYPE html><html><head><title>Access denied</title></head><body>no</body></html>"
-    lists = {"adds_prelim.txt": ADDS.format(stage="Preliminary ", day="May 20, 2022", rows="ALPHA INC AAA Energy\n"),
-             "adds_final.txt": ADDS.format(stage="", day="June 24, 2022", rows="ALPHA INC AAA Energy\n"
-                                           "BRAVO CO BBB Utilities\n"),
-             "dels_final.txt": DELS.format(stage="", day="June 24, 2022", rows="DELTA INC\tDDD\tEnergy\n")}
+    lists = {
+        "adds_prelim.txt": ADDS.format(
+            stage="Preliminary ", day="May 20, 2022", rows="ALPHA INC AAA Energy\n"
+        ),
+        "adds_final.txt": ADDS.format(
+            stage="", day="June 24, 2022", rows="ALPHA INC AAA Energy\nBRAVO CO BBB Utilities\n"
+        ),
+        "dels_final.txt": DELS.format(stage="", day="June 24, 2022", rows="DELTA INC\tDDD\tEnergy\n"),
+    }
     # 2023's lists are dated in 2023 (a list dated 2022 under raw/2023/ is refused as misfiled).
     dated_2023 = {"May 20, 2022": "May 19, 2023", "June 24, 2022": "June 23, 2023"}
-    root = documents_lake(tmp_path / "lake", {f"2022/{name}": text for name, text in lists.items()}
-                          | {f"2023/{name}": _redated(text, dated_2023) for name, text in lists.items()}
-                          | {"2023/saved_page.pdf": html})
+    root = documents_lake(
+        tmp_path / "lake",
+        {f"2022/{name}": text for name, text in lists.items()}
+        | {f"2023/{name}": _redated(text, dated_2023) for name, text in lists.items()}
+        | {"2023/saved_page.pdf": html},
+    )
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(Path(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
@@ -429,8 +595,9 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         asked = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
         done = {}
         for request in (r for r in asked.run_requests if r.partition_key in years):
-            run = materialize([documents, recon_calendar], resources, instance, request.partition_key,
-                              tags=request.tags)
+            run = materialize(
+                [documents, recon_calendar], resources, instance, request.partition_key, tags=request.tags
+            )
             done[request.partition_key] = run.run_id
         assert materialize([membership], resources, instance, publish=True).success
         return done
@@ -443,17 +610,24 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         assert failed.stderr == (
             f"error: {root}/lake/constituent_changes: no final addition or deletion list for 2023: the build of 2023 "
             f"failed on its files under raw/2023/ (run {runs['2023']}): documents: raw/2023/saved_page.pdf: "
-            "is an HTML page, not a PDF (a failed download saved as .pdf?)\n")
+            "is an HTML page, not a PDF (a failed download saved as .pdf?)\n"
+        )
         diff = cli("diff", "2023", text=True, env=env)
         assert (diff.returncode, diff.stdout) == (1, "")
-        assert diff.stderr.startswith(f"error: diff 2023: nothing to compare: the build of 2023 failed on its files "
-                                      f"under raw/2023/ (run {runs['2023']}): documents: ")
+        assert diff.stderr.startswith(
+            f"error: diff 2023: nothing to compare: the build of 2023 failed on its files "
+            f"under raw/2023/ (run {runs['2023']}): documents: "
+        )
         # Files not built yet are said to be so.
         (root / "raw" / "2024").mkdir()
-        (root / "raw" / "2024" / "adds_final.txt").write_text(_redated(lists["adds_final.txt"], {"June 24, 2022": "June 28, 2024"}))
+        (root / "raw" / "2024" / "adds_final.txt").write_text(
+            _redated(lists["adds_final.txt"], {"June 24, 2022": "June 28, 2024"})
+        )
         unbuilt = cli("diff", "2024", text=True, env=env)
-        assert unbuilt.stderr == ("error: diff 2024: nothing to compare: the files under raw/2024/ are not built yet: "
-                                  "run `russell-pipeline build`\n")
+        assert unbuilt.stderr == (
+            "error: diff 2024: nothing to compare: the files under raw/2024/ are not built yet: "
+            "run `russell-pipeline build`\n"
+        )
         # A year whose tables an earlier build left: answered from them, with a warning naming the failure.
         (root / "raw" / "2022" / "saved_page.pdf").write_text(html)
         again = sensor_runs(instance, ("2022",))
@@ -462,7 +636,9 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     assert answered.stderr.splitlines()[0] == (
         f"warning: the build of 2022 failed on its files under raw/2022/ (run {again['2022']}): documents: "
         "raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
-        "rests on the tables an earlier build of 2022 left")
+        "rests on the tables an earlier build of 2022 left"
+    )
     versions = cli("diff", "2022", text=True, env=env)
     assert versions.returncode == 0 and versions.stderr.splitlines()[-1] == (
-        "2022-06 Russell 2000 additions: preliminary 2022-05-20 -> final 2022-06-24: 1 entered, 0 left")
+        "2022-06 Russell 2000 additions: preliminary 2022-05-20 -> final 2022-06-24: 1 entered, 0 left"
+    )

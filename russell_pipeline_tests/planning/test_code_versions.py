@@ -19,12 +19,20 @@ DOMAINS = ("documents", "calendar", "market", "index", "membership", "fetch", "r
 def test_every_lib_module_the_definitions_load_feeds_an_asset_code_version():
     # A fresh process: what loading the definitions (as Dagster does: `defs`) imports, and nothing a test
     # imported before.
-    script = ("import json, sys; from russell_pipeline.definitions import defs; print(json.dumps(sorted("
-              "m.__file__ for n, m in sys.modules.items() if n.startswith('russell_pipeline.lib') "
-              "and getattr(m, '__file__', None))))")
-    loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                                       timeout=300).stdout)
-    modules = [*(f"russell_pipeline.defs.{d}.assets" for d in DOMAINS), "russell_pipeline.defs.index.pro_forma"]
+    script = (
+        "import json, sys; from russell_pipeline.definitions import defs; print(json.dumps(sorted("
+        "m.__file__ for n, m in sys.modules.items() if n.startswith('russell_pipeline.lib') "
+        "and getattr(m, '__file__', None))))"
+    )
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+        ).stdout
+    )
+    modules = [
+        *(f"russell_pipeline.defs.{d}.assets" for d in DOMAINS),
+        "russell_pipeline.defs.index.pro_forma",
+    ]
     covered = {str(p) for m in modules for p in closure(m)}
     assert len(loaded) > 30
     assert sorted(set(loaded) - covered) == []
@@ -83,10 +91,15 @@ def test_the_assets_carry_the_computed_versions():
     from russell_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for asset, key in (("documents", "constituents"), ("recon_calendar", "recon_calendar"),
-                       ("market_data", "market_data"), ("quarterly_weights", "quarterly_weights"),
-                       ("index_levels", "index_levels"), ("membership", "membership_history"),
-                       ("pro_forma_weights", "pro_forma_weights")):
+    for asset, key in (
+        ("documents", "constituents"),
+        ("recon_calendar", "recon_calendar"),
+        ("market_data", "market_data"),
+        ("quarterly_weights", "quarterly_weights"),
+        ("index_levels", "index_levels"),
+        ("membership", "membership_history"),
+        ("pro_forma_weights", "pro_forma_weights"),
+    ):
         node = graph.get(__import__("dagster").AssetKey(key))
         assert node.code_version == digests.CODE_VERSIONS[asset]
     assert code_versions.SESSIONS_MODULE.endswith("sessions")

@@ -21,9 +21,18 @@ from russell_pipeline_tests.helpers import flip_bytes
 from russell_pipeline_tests.lake.test_reliability import _lake
 from russell_pipeline_tests.planning.test_incremental import AMENDED_2019
 
-MOMENTS = ["2025-12-31T23:59:59", "2026-01-01T00:00:00", "2026-02-28T12:00:00", "2026-03-01T00:00:00",
-           "2026-05-31T23:59:59", "2026-06-01T00:00:00", "2026-09-15T08:00:00", "2026-12-01T00:00:00",
-           "2027-11-30T23:59:59", "2030-07-04T00:00:00"]
+MOMENTS = [
+    "2025-12-31T23:59:59",
+    "2026-01-01T00:00:00",
+    "2026-02-28T12:00:00",
+    "2026-03-01T00:00:00",
+    "2026-05-31T23:59:59",
+    "2026-06-01T00:00:00",
+    "2026-09-15T08:00:00",
+    "2026-12-01T00:00:00",
+    "2027-11-30T23:59:59",
+    "2030-07-04T00:00:00",
+]
 
 
 @pytest.mark.parametrize("moment", MOMENTS)
@@ -33,12 +42,20 @@ def test_the_partition_keys_without_dagster_are_dagsters(moment):
     now = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     assert keys.year_keys(now) == recon_years.get_partition_keys(current_time=now)
     assert keys.review_keys(now) == reviews.get_partition_keys(current_time=now)
-    assert keys.year_keys(now)[0] == str(keys.FIRST_RECON_YEAR) and keys.year_keys(now)[-1] == str(now.year + 4)
+    assert keys.year_keys(now)[0] == str(keys.FIRST_RECON_YEAR) and keys.year_keys(now)[-1] == str(
+        now.year + 4
+    )
 
 
-
-@pytest.mark.parametrize(("moment", "upcoming"), [("2026-11-25T12:00:00", "2026-12"), ("2026-12-01T00:00:00", "2027-03"),
-                                                  ("2027-02-28T23:59:59", "2027-03"), ("2027-03-01T00:00:00", "2027-06")])
+@pytest.mark.parametrize(
+    ("moment", "upcoming"),
+    [
+        ("2026-11-25T12:00:00", "2026-12"),
+        ("2026-12-01T00:00:00", "2027-03"),
+        ("2027-02-28T23:59:59", "2027-03"),
+        ("2027-03-01T00:00:00", "2027-06"),
+    ],
+)
 def test_review_partitions_run_from_1989_to_the_upcoming_review(moment, upcoming):
     # The upcoming review: the one after the review whose quarter holds now (March's quarter is March to May).
     got = keys.review_keys(datetime.fromisoformat(moment).replace(tzinfo=UTC))
@@ -51,13 +68,19 @@ def test_the_first_partition_year_is_the_calendar_rules_first_year():
 
     assert keys.FIRST_RECON_YEAR == FIRST_YEAR == 1989
 
+
 def test_the_market_fingerprint_follows_the_settings(tmp_lake, small_market):
     listed = ingested_lists(Lake(tmp_lake))
     assert stale.market_fingerprint(Settings(market_data=str(small_market)), listed)[0] == "folder"
     friday_evening = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
-    assert stale.market_fingerprint(Settings(now=friday_evening), listed)[:3] == ["synthetic", date(2026, 11, 20), 1000]
-    assert stale.market_fingerprint(Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120), listed)[:3] == [
-        "synthetic", date(2020, 3, 31), 120]
+    assert stale.market_fingerprint(Settings(now=friday_evening), listed)[:3] == [
+        "synthetic",
+        date(2026, 11, 20),
+        1000,
+    ]
+    assert stale.market_fingerprint(Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120), listed)[
+        :3
+    ] == ["synthetic", date(2020, 3, 31), 120]
 
 
 def _launched(out: str) -> list[str]:
@@ -66,13 +89,15 @@ def _launched(out: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp_path, small_market, monkeypatch,
-                                                                             capsys):
+def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
+    tmp_path, small_market, monkeypatch, capsys
+):
     root, env = _lake(tmp_path, small_market)
     # A final list of 2017 besides the samples' of 2020: two years apart that a price file reaches.
     (root / "raw" / "2017").mkdir()
     (root / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(
-        "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n")
+        "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    )
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
@@ -88,14 +113,18 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
         printed[:] = out.splitlines()
         assert (fast is None) == bool(_launched(out)), f"{state}: fast path {fast}, build printed:\n{out}"
         if fast is not None:
-            assert out.splitlines()[:len(fast)] == fast, state
+            assert out.splitlines()[: len(fast)] == fast, state
         return fast
 
     assert check("a new lake") is None
     years = len(keys.year_keys())
-    assert check("nothing changed") == [f"years: 0 of {years} out of date", "market_data: up to date",
-                                        "reviews: 0 out of date", "membership: up to date",
-                                        f"reconstitution_effect: 0 of {years} years out of date"]
+    assert check("nothing changed") == [
+        f"years: 0 of {years} out of date",
+        "market_data: up to date",
+        "reviews: 0 out of date",
+        "membership: up to date",
+        f"reconstitution_effect: 0 of {years} years out of date",
+    ]
     # Only the research's inputs change: a price file imported (a new research_prices).
     prices = tmp_path / "prices.csv"
     prices.write_text("Date,Ticker,Close\n2019-06-03,AAA,10.0\n2019-06-04,AAA,10.5\n")
@@ -121,13 +150,17 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(tmp
 @pytest.mark.slow
 def test_a_build_with_nothing_to_do_does_not_import_dagster(tmp_path, small_market):
     _, env = _lake(tmp_path, small_market)
-    code = ("import sys; from russell_pipeline.cli import main; rc = main(['build']); "
-            "print('dagster imported' if 'dagster' in sys.modules else 'no dagster'); sys.exit(rc)")
-    first = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
-                           check=False)
+    code = (
+        "import sys; from russell_pipeline.cli import main; rc = main(['build']); "
+        "print('dagster imported' if 'dagster' in sys.modules else 'no dagster'); sys.exit(rc)"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
     assert first.returncode == 0 and first.stdout.splitlines()[-1] == "dagster imported", first.stderr[-2000:]
-    again = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
-                           check=False)
+    again = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.splitlines()[0] == f"years: 0 of {len(keys.year_keys())} out of date"
     assert again.stdout.splitlines()[-1] == "no dagster"

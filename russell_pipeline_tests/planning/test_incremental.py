@@ -35,7 +35,9 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     levels_before = lake.query(unmoved)
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)]) == {
-        "documents": ["2019"], "recon_calendar": ["2019"]}
+        "documents": ["2019"],
+        "recon_calendar": ["2019"],
+    }
     done = cli("build", env=env)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     lines = done.stdout.decode().splitlines()
@@ -44,8 +46,10 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     # 2019 holds schedules only: its list tables have no rows there, and say so.
     assert lines[2] == "  constituents, constituent_changes 2019: 0 rows: no rows in this year's documents"
     # The published date differs from the rule's: worth a look, said, and the build passes.
-    assert lines[3].startswith("  recon_year_job 2019: warn-level check failed: recon_calendar."
-                               "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06")
+    assert lines[3].startswith(
+        "  recon_year_job 2019: warn-level check failed: recon_calendar."
+        "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06"
+    )
     assert lines[4] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
@@ -75,10 +79,13 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
     assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
-        ("  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: 0 rows: "
-         "no documents under raw/<year>/"),
+        (
+            "  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: 0 rows: "
+            "no documents under raw/<year>/"
+        ),
         "  constituents 2019..2020, 2022..2024: 0 rows: no rows in this year's documents",
-        "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents"]
+        "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents",
+    ]
     assert lines[5].startswith("market_data: ok")
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         years = recon_years.get_partition_keys()
@@ -94,7 +101,13 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
         keys = reviews.get_partition_keys()
         assert keys[0] == "1989-03"
         for asset in ("quarterly_weights", "index_levels"):
-            assert materialized(asset, keys, reviews) == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
+            assert materialized(asset, keys, reviews) == [
+                "2019-03",
+                "2019-06",
+                "2019-09",
+                "2019-12",
+                "2020-03",
+            ]
     # Built from the same files: not planned again, and not said again.
     again = cli("build", env=env).stdout.decode().splitlines()
     assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
@@ -110,16 +123,31 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     out, err = done.stdout.decode(), done.stderr.decode()
     assert done.returncode == 1
     # The failing range is halved until the bad year runs alone: 11 runs, every other year built.
-    years = [line.split(":")[0] + (": ok" if ": ok in " in line else ": failed") for line in out.splitlines()
-             if line.startswith("recon_year_job")]
-    assert years == ["recon_year_job 1989..2030: failed", "recon_year_job 1989..2009: ok",
-                     "recon_year_job 2010..2030: failed", "recon_year_job 2010..2019: ok",
-                     "recon_year_job 2020..2030: failed", "recon_year_job 2020..2024: failed",
-                     "recon_year_job 2020..2021: failed", "recon_year_job 2020: ok",
-                     "recon_year_job 2022..2024: ok", "recon_year_job 2025..2030: ok"]
-    assert "recon_year_job 1989..2030: failed; running its halves apart until the failing partitions run alone" in out
+    years = [
+        line.split(":")[0] + (": ok" if ": ok in " in line else ": failed")
+        for line in out.splitlines()
+        if line.startswith("recon_year_job")
+    ]
+    assert years == [
+        "recon_year_job 1989..2030: failed",
+        "recon_year_job 1989..2009: ok",
+        "recon_year_job 2010..2030: failed",
+        "recon_year_job 2010..2019: ok",
+        "recon_year_job 2020..2030: failed",
+        "recon_year_job 2020..2024: failed",
+        "recon_year_job 2020..2021: failed",
+        "recon_year_job 2020: ok",
+        "recon_year_job 2022..2024: ok",
+        "recon_year_job 2025..2030: ok",
+    ]
+    assert (
+        "recon_year_job 1989..2030: failed; running its halves apart until the failing partitions run alone"
+        in out
+    )
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
-    assert "  raw/2021/empty.pdf: refused: empty file" in out.splitlines()  # each document of the refused year
+    assert (
+        "  raw/2021/empty.pdf: refused: empty file" in out.splitlines()
+    )  # each document of the refused year
     assert err.splitlines() == [
         "recon_year_job 2021: FAILED: documents: raw/2021/empty.pdf: empty file",
         "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
@@ -132,10 +160,14 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)])["documents"] == ["2021"]
 
 
-ADDITIONS_2021 = "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n" \
-                 "GAMMA HOLDINGS\tGAMM\tEnergy\n"
-DELETIONS_2021 = "Russell 2000 Index - Deletions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n" \
-                 "DELTA INC\tDLTA\tUtilities\n"
+ADDITIONS_2021 = (
+    "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    "GAMMA HOLDINGS\tGAMM\tEnergy\n"
+)
+DELETIONS_2021 = (
+    "Russell 2000 Index - Deletions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    "DELTA INC\tDLTA\tUtilities\n"
+)
 
 
 @pytest.mark.slow
@@ -150,21 +182,29 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
     (root / "raw" / "2021" / "r2000-deletions.txt").write_text(DELETIONS_2021)
     warned = cli("build", env=env, text=True)
     assert warned.returncode == 0, warned.stderr[-2000:]
-    assert ("  recon_year_job 1989..2030: warn-level check failed: constituent_changes.additions_deletions_disjoint "
-            "on 2021 (overlap: recon_year=2021, index_name=Russell 2000, stage=final, symbol=ACME)"
-            in warned.stdout.splitlines())
+    assert (
+        "  recon_year_job 1989..2030: warn-level check failed: constituent_changes.additions_deletions_disjoint "
+        "on 2021 (overlap: recon_year=2021, index_name=Russell 2000, stage=final, symbol=ACME)"
+        in warned.stdout.splitlines()
+    )
     assert "build finished" not in warned.stderr
     # GAMM listed twice in one list: the data are wrong, error level. The rows are written; the build fails.
-    (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n")
+    (root / "raw" / "2021" / "r2000-additions.txt").write_text(
+        ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n"
+    )
     failed = cli("build", env=env, text=True)
     assert failed.returncode == 1, failed.stdout[-2000:]
     lines = failed.stderr.splitlines()
-    check = ("recon_year_job 2021: error-level check failed: constituent_changes.no_duplicate_symbols on 2021 "
-             "(duplicates: recon_year=2021, source_sha256=")
+    check = (
+        "recon_year_job 2021: error-level check failed: constituent_changes.no_duplicate_symbols on 2021 "
+        "(duplicates: recon_year=2021, source_sha256="
+    )
     assert lines[0].startswith(f"  {check}") and lines[0].endswith(", symbol=GAMM, len=2)"), lines
     # Said under its run, then in the summary, which tells it from a failed run.
-    assert lines[1:] == ["build finished with failures: 1 error-level check(s) failed on rows that were written:",
-                         lines[0]]
+    assert lines[1:] == [
+        "build finished with failures: 1 error-level check(s) failed on rows that were written:",
+        lines[0],
+    ]
     assert "recon_year_job 2021: ok in" in failed.stdout  # the run itself succeeded
     written = Lake(root).read("constituent_changes", "recon_year", [2021])
     assert written.filter(written["symbol"] == "GAMM").height == 2
@@ -187,8 +227,12 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     reason = "documents: raw/2021/empty.pdf: empty file"
 
     def runs_of_2021(instance) -> list:
-        return [r for r in instance.get_runs() if r.tags.get(RANGE_START) == r.tags.get(RANGE_END) == "2021"
-                or r.tags.get("dagster/partition") == "2021"]
+        return [
+            r
+            for r in instance.get_runs()
+            if r.tags.get(RANGE_START) == r.tags.get(RANGE_END) == "2021"
+            or r.tags.get("dagster/partition") == "2021"
+        ]
 
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         [failed] = runs_of_2021(instance)
@@ -196,16 +240,21 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
         # The UI starts: its sensor sees the build's failure and asks for nothing.
         tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
         assert tick.run_requests == []
-        assert tick.skip_reason.skip_message.startswith(f"2021: not run: failed with the same inputs in run "
-                                                        f"{failed.run_id}")
+        assert tick.skip_reason.skip_message.startswith(
+            f"2021: not run: failed with the same inputs in run {failed.run_id}"
+        )
     again = cli("build", env=env)
     assert again.returncode == 1
     assert again.stdout.decode().splitlines()[0] == "years: 1 of 42 out of date (2021)"
-    line = (f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
-            f"when its inputs or code change): {reason}")
+    line = (
+        f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
+        f"when its inputs or code change): {reason}"
+    )
     assert again.stderr.decode().splitlines() == [
-        line, "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
-        f"  {line}"]
+        line,
+        "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
+        f"  {line}",
+    ]
     (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file taken away: new inputs
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         assert runs_of_2021(instance) == [failed]  # the second build launched nothing
@@ -237,24 +286,36 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     root = tmp_path / "lake"
     shutil.copytree(RAW, root / "raw")
     settings = Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).with_lake(root)
-    resources, lake = resources_for(root, synthetic_end=settings.synthetic_end, synthetic_stocks=120), Lake(root)
+    resources, lake = (
+        resources_for(root, synthetic_end=settings.synthetic_end, synthetic_stocks=120),
+        Lake(root),
+    )
     with dg.instance_for_test() as instance:
         assert materialize([documents, recon_calendar], resources, instance, ("1989", "2030")).success
-        assert materialize([market_data, quarterly_weights, index_levels, pro_forma_weights], resources, instance,
-                           ("2019-03", "2020-03")).success
+        assert materialize(
+            [market_data, quarterly_weights, index_levels, pro_forma_weights],
+            resources,
+            instance,
+            ("2019-03", "2020-03"),
+        ).success
         # The upcoming review's, which carries March's members.
         assert materialize([pro_forma_weights], resources, instance, ("2020-06", "2020-06")).success
         days = lake.read("market_days").sort("day")
         (root / "raw" / "2016").mkdir()
         (root / "raw" / "2016" / "members_20160624.txt").write_text(
             "Russell US Indexes\nMembership list\nRussell 2000® Index\nJune 24, 2016\nCompany\tTicker\n"
-            "ZULU INC\tZULU\nYANKEE CORP\tYNKE\n")
+            "ZULU INC\tZULU\nYANKEE CORP\tYNKE\n"
+        )
         # What the new_documents sensor launches.
         assert materialize([documents, recon_calendar], resources, instance, ("2016", "2016")).success
         assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
         # `build`: the market data is up to date, so is every review.
         assert not stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake)))
-        assert stale.stale_reviews(lake) == {"quarterly_weights": [], "index_levels": [], "pro_forma_weights": []}
+        assert stale.stale_reviews(lake) == {
+            "quarterly_weights": [],
+            "index_levels": [],
+            "pro_forma_weights": [],
+        }
         # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
         assert materialize([market_data], resources, instance).success
         assert lake.read("market_days").sort("day").equals(days)
@@ -298,50 +359,84 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
         before = Lake(tmp_lake).read("constituent_changes", "recon_year", [2023])
         (tmp_lake / "raw" / "2023" / "adds.txt").write_text(
             "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-            "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n")
+            "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"
+        )
         result = materialize([documents], lake_resources, instance, "2023")
     assert not result.success
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    checks = {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     check = checks["rows_match_pages"]
     assert (check.passed, check.metadata["failures"].value) == (False, 1)
     # The refusal names the file, the page and the line, in the run's failure and in the check.
-    first = ("line holding data no row was read from: path=raw/2023/adds.txt, page=1, line=5, "
-             "text=BETA INDUSTRIES BE TA Technology")
+    first = (
+        "line holding data no row was read from: path=raw/2023/adds.txt, page=1, line=5, "
+        "text=BETA INDUSTRIES BE TA Technology"
+    )
     assert check.metadata["first"].value == first
     # The year is refused as its document is: one line naming the file, page, line and text.
-    reason = ("raw/2023/adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
-              "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'")
+    reason = (
+        "raw/2023/adds.txt: 1 line(s) hold data no row was read from (not company, symbol and sector in "
+        "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
+    )
     assert failure_lines(result) == [f"documents: {reason}"]
     # Each table's failed partition is observed with the reason (what its page in the UI shows).
-    observed = {(e.asset_key.to_user_string(), e.partition, e.asset_observation_data.asset_observation.metadata[
-        "status"].value) for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-    assert observed == {(t, "2023", f"failed: {reason}")
-                        for t in ("source_documents", "constituents", "constituent_changes")}
+    observed = {
+        (
+            e.asset_key.to_user_string(),
+            e.partition,
+            e.asset_observation_data.asset_observation.metadata["status"].value,
+        )
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    }
+    assert observed == {
+        (t, "2023", f"failed: {reason}") for t in ("source_documents", "constituents", "constituent_changes")
+    }
     assert result.asset_materializations_for_node("documents") == []
     assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)
 
 
 def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
     bad = tmp_path / "adds.txt"
-    bad.write_text("Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
-                   "BETA INDUSTRIES\tBE TA\tTechnology\n")
+    bad.write_text(
+        "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+        "BETA INDUSTRIES\tBE TA\tTechnology\n"
+    )
     done = cli("parse", str(bad))
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr.decode().splitlines() == [
-        (f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in their "
-         "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"), "adds.txt,1,5,not_a_row,,,"]
+        (
+            f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in their "
+            "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
+        ),
+        "adds.txt,1,5,not_a_row,,,",
+    ]
 
 
-@pytest.mark.parametrize(("reason", "key", "said"), [
-    ("0 rows: no documents under raw/2021/", "2021", "0 rows: no documents under raw/<year>/"),
-    ("0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20", "2026-12",
-     "0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20"),
-    ("0 rows: no rows for 2026-12 (its lists are dated 2026-12-01)", "2026-12",
-     "0 rows: no rows for <review> (its lists are dated 2026-12-01)"),
-    ("0 rows: no schedule for 2026 before 2026-06-26", "2026",
-     "0 rows: no schedule for <year> before 2026-06-26"),
-])
+@pytest.mark.parametrize(
+    ("reason", "key", "said"),
+    [
+        ("0 rows: no documents under raw/2021/", "2021", "0 rows: no documents under raw/<year>/"),
+        (
+            "0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20",
+            "2026-12",
+            "0 rows: pending: cut-off 2026-12-11 is after the last close 2026-11-20",
+        ),
+        (
+            "0 rows: no rows for 2026-12 (its lists are dated 2026-12-01)",
+            "2026-12",
+            "0 rows: no rows for <review> (its lists are dated 2026-12-01)",
+        ),
+        (
+            "0 rows: no schedule for 2026 before 2026-06-26",
+            "2026",
+            "0 rows: no schedule for <year> before 2026-06-26",
+        ),
+    ],
+)
 def test_a_partition_key_is_made_generic_in_a_reason_but_never_inside_a_date(reason, key, said):
     assert generic_reason(reason, key) == said
 
@@ -353,9 +448,14 @@ def test_a_review_without_members_is_planned_only_when_it_was_built_before():
     expected = {"1995-06": empty, "1995-09": empty, "2019-03": "members"}
     # Never built: it holds no rows, so nothing to do; one that held rows (its members gone) is emptied.
     assert stale.review_out_of_date("quarterly_weights", expected, {}) == ["2019-03"]
-    assert stale.review_out_of_date("quarterly_weights", expected, {"1995-09": "rows", "2019-03": "members"}) == [
-        "1995-09"]
+    assert stale.review_out_of_date(
+        "quarterly_weights", expected, {"1995-09": "rows", "2019-03": "members"}
+    ) == ["1995-09"]
     # Run once without members (a backfill over it): up to date until the data gives it members.
-    assert stale.review_out_of_date("quarterly_weights", expected, {"1995-06": empty, "2019-03": "members"}) == []
-    assert stale.review_out_of_date("quarterly_weights", {**expected, "1995-06": "members"}, {"1995-06": empty}) == [
-        "1995-06", "2019-03"]
+    assert (
+        stale.review_out_of_date("quarterly_weights", expected, {"1995-06": empty, "2019-03": "members"})
+        == []
+    )
+    assert stale.review_out_of_date(
+        "quarterly_weights", {**expected, "1995-06": "members"}, {"1995-06": empty}
+    ) == ["1995-06", "2019-03"]

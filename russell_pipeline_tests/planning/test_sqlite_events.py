@@ -75,6 +75,7 @@ def test_inside_a_build_the_event_log_reuses_one_connection_per_database(tmp_pat
     sa.event.listen(sa.engine.Engine, "connect", count)
     try:
         with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+
             def report(keys: list[str]) -> int:
                 before = len(opened)
                 for key in keys:
@@ -104,8 +105,9 @@ def test_inside_a_build_a_tagged_asset_event_asks_for_its_tables_once(tmp_path):
     def report(instance, keys: list[str]) -> int:
         before = len(opened)
         for key in keys:
-            instance.report_runless_asset_event(dg.AssetMaterialization(
-                asset_key="a", partition=key, tags={"dagster/data_version": key}))
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(asset_key="a", partition=key, tags={"dagster/data_version": key})
+            )
         return len(opened) - before
 
     sa.event.listen(sa.engine.Engine, "connect", count)
@@ -117,7 +119,8 @@ def test_inside_a_build_a_tagged_asset_event_asks_for_its_tables_once(tmp_path):
                 inside = report(instance, [str(year) for year in range(2022, 2042)])
             assert 0 < inside <= 3  # the index database's engine, and has_table's first answer
             tagged = instance.event_log_storage.get_latest_tags_by_partition(
-                dg.AssetKey("a"), dg.DagsterEventType.ASSET_MATERIALIZATION, ["dagster/data_version"])
+                dg.AssetKey("a"), dg.DagsterEventType.ASSET_MATERIALIZATION, ["dagster/data_version"]
+            )
             assert sorted(tagged) == [str(year) for year in range(2018, 2042)]
     finally:
         sa.event.remove(sa.engine.Engine, "connect", count)
@@ -131,9 +134,11 @@ def _one() -> int:
 def _schema(db: Path) -> tuple:
     """What a run's database holds before its events: tables and indexes, alembic stamp, journal mode."""
     with closing(sqlite3.connect(db)) as connection:
-        return (sorted(connection.execute("SELECT type, name, sql FROM sqlite_master")),
-                connection.execute("SELECT version_num FROM alembic_version").fetchall(),
-                connection.execute("PRAGMA journal_mode").fetchone())
+        return (
+            sorted(connection.execute("SELECT type, name, sql FROM sqlite_master")),
+            connection.execute("SELECT version_num FROM alembic_version").fetchall(),
+            connection.execute("PRAGMA journal_mode").fetchone(),
+        )
 
 
 def test_inside_a_build_each_new_run_database_is_a_copy_of_the_first_as_dagster_made_it(tmp_path):
@@ -147,9 +152,14 @@ def test_inside_a_build_each_new_run_database_is_a_copy_of_the_first_as_dagster_
         with fewer_syncs(instance):
             inside = [job.execute_in_process(instance=instance).run_id for _ in range(3)]
         del storage._initdb
-        assert [url.rsplit("/", 1)[-1] for url in made] == [f"{outside}.db", f"{inside[0]}.db"]  # alembic twice
+        assert [url.rsplit("/", 1)[-1] for url in made] == [
+            f"{outside}.db",
+            f"{inside[0]}.db",
+        ]  # alembic twice
         runs = Path(storage._base_dir)
-        assert {_schema(runs / f"{run_id}.db") == _schema(runs / f"{outside}.db") for run_id in inside} == {True}
+        assert {_schema(runs / f"{run_id}.db") == _schema(runs / f"{outside}.db") for run_id in inside} == {
+            True
+        }
         for run_id in [outside, *inside]:  # every run's events are in its database, readable as Dagster's
             assert instance.get_run_by_id(run_id).is_success
             types = [e.dagster_event.event_type for e in instance.all_logs(run_id) if e.dagster_event]

@@ -12,12 +12,24 @@ from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.planning import digests
 
 SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
-PARSE = Check("recon_calendar", "published_schedules_parse",
-              "Every schedule document parsed; a bad one leaves the projection.")
-MATCHES = Check("recon_calendar", "published_matches_projection",
-                "Every event where a published date differs from the rule.", "warn")
-CONTRADICTIONS = Check("recon_calendar", "schedule_contradictions", "Dates a schedule gives twice differently "
-                       "(both lines named); dropped, so the projection stands for that event.", "warn")
+PARSE = Check(
+    "recon_calendar",
+    "published_schedules_parse",
+    "Every schedule document parsed; a bad one leaves the projection.",
+)
+MATCHES = Check(
+    "recon_calendar",
+    "published_matches_projection",
+    "Every event where a published date differs from the rule.",
+    "warn",
+)
+CONTRADICTIONS = Check(
+    "recon_calendar",
+    "schedule_contradictions",
+    "Dates a schedule gives twice differently "
+    "(both lines named); dropped, so the projection stands for that event.",
+    "warn",
+)
 CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
 
 
@@ -28,8 +40,9 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     **lake_writer("calendar", recon_years),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
     check_specs=specs(CHECKS),
-    **table_definition("recon_calendar", SCHEMA,
-                       "Reconstitution and review dates of each year; published beats projected."),
+    **table_definition(
+        "recon_calendar", SCHEMA, "Reconstitution and review dates of each year; published beats projected."
+    ),
 )
 @reports_failure
 def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
@@ -40,19 +53,42 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
         calendar = pl.concat([f.calendar for f in found.values()], how="vertical_relaxed")
         errors = [e for f in found.values() for e in f.errors]
         contradicted = pl.concat([f.contradictions for f in found.values()]).select(
-            "path", "review", "event", "line", "date", "other_line", "other_date")
+            "path", "review", "event", "line", "date", "other_line", "other_date"
+        )
         results = [
-            PARSE.result(not errors, errors=dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")),
+            PARSE.result(
+                not errors, errors=dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")
+            ),
             MATCHES.frame(disagreements(calendar), "disagreement"),
             CONTRADICTIONS.frame(contradicted, "contradiction"),
         ]
         staged = Staged("recon_calendar", calendar, "recon_year", years)
         yield from commit(
-            context, store, CHECKS, results, [staged],
-            {"recon_calendar": {str(y): digests.calendar_inputs(digests.year_inputs(store.raw, y)) for y in years}},
-            {"recon_calendar": with_table_facts(store, staged, {str(y): partition_facts(
-                str(y), f.calendar, "date",
-                published_rows=f.calendar.filter(pl.col("source") == "published").height,
-                empty_because=f"no calendar rules before {FIRST_YEAR} and no schedule published under raw/{y}/")
-                for y, f in found.items()}, "date")},
+            context,
+            store,
+            CHECKS,
+            results,
+            [staged],
+            {
+                "recon_calendar": {
+                    str(y): digests.calendar_inputs(digests.year_inputs(store.raw, y)) for y in years
+                }
+            },
+            {
+                "recon_calendar": with_table_facts(
+                    store,
+                    staged,
+                    {
+                        str(y): partition_facts(
+                            str(y),
+                            f.calendar,
+                            "date",
+                            published_rows=f.calendar.filter(pl.col("source") == "published").height,
+                            empty_because=f"no calendar rules before {FIRST_YEAR} and no schedule published under raw/{y}/",
+                        )
+                        for y, f in found.items()
+                    },
+                    "date",
+                )
+            },
         )

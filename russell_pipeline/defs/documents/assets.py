@@ -22,44 +22,97 @@ from russell_pipeline.planning import digests
 # A year's documents on its partition (lake/commit.py's facts; build prints them: planning/runs.py).
 
 raw_documents = dg.AssetSpec(
-    "raw_documents", deps=["published_documents"], partitions_def=recon_years, group_name="documents",
-    kinds={PDF}, owners=OWNERS,
+    "raw_documents",
+    deps=["published_documents"],
+    partitions_def=recon_years,
+    group_name="documents",
+    kinds={PDF},
+    owners=OWNERS,
     description="The published FTSE Russell files under `raw/<year>/` (PDF or extracted text), as fetched by "
-                "published_documents or dropped there by hand.",
+    "published_documents or dropped there by hand.",
 )
 
-ROWS_MATCH_PAGES = Check("source_documents", "rows_match_pages", "Every line of a list that holds data was read "
-                         "as a row (or as the wrapped rest of a name): a lost row is named by file, page and line.",
-                         "block")
-NO_SKIPPED_FILES = Check("source_documents", "no_skipped_files", "No file under `raw/YEAR/` was left unread "
-                         "(editor and OS files are listed).", "warn")
+ROWS_MATCH_PAGES = Check(
+    "source_documents",
+    "rows_match_pages",
+    "Every line of a list that holds data was read "
+    "as a row (or as the wrapped rest of a name): a lost row is named by file, page and line.",
+    "block",
+)
+NO_SKIPPED_FILES = Check(
+    "source_documents",
+    "no_skipped_files",
+    "No file under `raw/YEAR/` was left unread (editor and OS files are listed).",
+    "warn",
+)
 NULLS = {name: no_nulls(name) for name in ("constituents", "constituent_changes")}
-DUPLICATES = {name: Check(name, "no_duplicate_symbols", "No symbol twice within one list.")
-              for name in ("constituents", "constituent_changes")}
-HEADERS = {name: Check(name, "no_header_rows", "No header, footer or disclaimer line became a row.")
-           for name in ("constituents", "constituent_changes")}
-DISJOINT = Check("constituent_changes", "additions_deletions_disjoint",
-                 "Additions and deletions of one index and stage do not overlap (a re-used ticker can).", "warn")
-COUNT_CHANGE = Check("constituents", "member_count_change", f"Consecutive membership lists of one index differ in "
-                     f"size by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.", "warn")
-LIST_SIZE = Check("constituents", "list_size", f"Each full membership list of a Russell 1000/2000/3000/3000E/"
-                  f"Microcap holds its nominal count within ±{list_checks.LIST_SIZE_TOLERANCE:.0%}.", "warn")
-CHECKS = [ROWS_MATCH_PAGES, NO_SKIPPED_FILES, *NULLS.values(), *DUPLICATES.values(), *HEADERS.values(), DISJOINT,
-          COUNT_CHANGE, LIST_SIZE]
+DUPLICATES = {
+    name: Check(name, "no_duplicate_symbols", "No symbol twice within one list.")
+    for name in ("constituents", "constituent_changes")
+}
+HEADERS = {
+    name: Check(name, "no_header_rows", "No header, footer or disclaimer line became a row.")
+    for name in ("constituents", "constituent_changes")
+}
+DISJOINT = Check(
+    "constituent_changes",
+    "additions_deletions_disjoint",
+    "Additions and deletions of one index and stage do not overlap (a re-used ticker can).",
+    "warn",
+)
+COUNT_CHANGE = Check(
+    "constituents",
+    "member_count_change",
+    f"Consecutive membership lists of one index differ in "
+    f"size by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.",
+    "warn",
+)
+LIST_SIZE = Check(
+    "constituents",
+    "list_size",
+    f"Each full membership list of a Russell 1000/2000/3000/3000E/"
+    f"Microcap holds its nominal count within ±{list_checks.LIST_SIZE_TOLERANCE:.0%}.",
+    "warn",
+)
+CHECKS = [
+    ROWS_MATCH_PAGES,
+    NO_SKIPPED_FILES,
+    *NULLS.values(),
+    *DUPLICATES.values(),
+    *HEADERS.values(),
+    DISJOINT,
+    COUNT_CHANGE,
+    LIST_SIZE,
+]
 TABLES = {
-    "source_documents": (ingest.SOURCE_COLUMNS, "Every file under `raw/<year>/`, classified by content.",
-                         ["raw_documents"]),
-    "constituents": (CONSTITUENT_COLUMNS, "Index membership lists, one row per company, traced to page and line.",
-                     ["source_documents"]),
-    "constituent_changes": (CHANGE_COLUMNS, "Addition and deletion lists, traced to page and line.",
-                            ["source_documents"]),
+    "source_documents": (
+        ingest.SOURCE_COLUMNS,
+        "Every file under `raw/<year>/`, classified by content.",
+        ["raw_documents"],
+    ),
+    "constituents": (
+        CONSTITUENT_COLUMNS,
+        "Index membership lists, one row per company, traced to page and line.",
+        ["source_documents"],
+    ),
+    "constituent_changes": (
+        CHANGE_COLUMNS,
+        "Addition and deletion lists, traced to page and line.",
+        ["source_documents"],
+    ),
 }
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(name, deps=deps, code_version=digests.CODE_VERSIONS["documents"],
-                        **table_definition(name, schema, description, kinds={PDF}))
-           for name, (schema, description, deps) in TABLES.items()],
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=deps,
+            code_version=digests.CODE_VERSIONS["documents"],
+            **table_definition(name, schema, description, kinds={PDF}),
+        )
+        for name, (schema, description, deps) in TABLES.items()
+    ],
     check_specs=specs(CHECKS),
     **lake_writer("documents", recon_years),
 )
@@ -69,8 +122,10 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as store:
         parsed = {y: ingest.read_year(store.raw, y, pipeline.limits()) for y in years}
-        tables = {name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
-                  for name in (*TABLES, "unread")}
+        tables = {
+            name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
+            for name in (*TABLES, "unread")
+        }
         refused = [p.refusal for p in parsed.values() if p.refusal]
         if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
             if tables["unread"].height:  # lines no row was read from: the check that stops them is red
@@ -80,14 +135,30 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         for line in skipped:
             context.log.warning(line)
         # The other years' lists, for member_count_change against the lists of neighbouring years.
-        stored = {name: store.read(name, "recon_year", without=years) for name in ("constituents", "source_documents")}
+        stored = {
+            name: store.read(name, "recon_year", without=years)
+            for name in ("constituents", "source_documents")
+        }
         results = _results(tables, years, skipped, stored)
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
-            context, store, CHECKS, results, staged.values(),
+            context,
+            store,
+            CHECKS,
+            results,
+            staged.values(),
             {"documents": {str(y): digests.year_inputs(store.raw, y) for y in years}},
-            {name: with_table_facts(store, staged[name], {str(y): partition_facts(
-                str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y)) for y in years}) for name in TABLES},
+            {
+                name: with_table_facts(
+                    store,
+                    staged[name],
+                    {
+                        str(y): partition_facts(str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y))
+                        for y in years
+                    },
+                )
+                for name in TABLES
+            },
         )
 
 
@@ -99,10 +170,14 @@ def _results(tables: dict, years: list[int], skipped: list[str], stored: dict) -
         _rows_match_pages(tables),
         *[NULLS[name].frame(table_checks.null_contract_cells(tables[name], name), "nulls") for name in NULLS],
         NO_SKIPPED_FILES.frame(skipped_frame, "skipped files"),
-        *[DUPLICATES[name].frame(list_checks.duplicate_symbols(rows), "duplicates")
-          for name, rows in (("constituents", cons), ("constituent_changes", changes))],
-        *[HEADERS[name].frame(list_checks.non_rows(rows), "header rows")
-          for name, rows in (("constituents", cons), ("constituent_changes", changes))],
+        *[
+            DUPLICATES[name].frame(list_checks.duplicate_symbols(rows), "duplicates")
+            for name, rows in (("constituents", cons), ("constituent_changes", changes))
+        ],
+        *[
+            HEADERS[name].frame(list_checks.non_rows(rows), "header rows")
+            for name, rows in (("constituents", cons), ("constituent_changes", changes))
+        ],
         DISJOINT.frame(list_checks.overlapping_changes(changes), "overlap"),
         _list_size_check(sizes),
         _list_count_check(tables, years, sizes, stored["constituents"], stored["source_documents"]),
@@ -110,32 +185,54 @@ def _results(tables: dict, years: list[int], skipped: list[str], stored: dict) -
 
 
 def _rows_match_pages(tables: dict) -> dg.AssetCheckResult:
-    return ROWS_MATCH_PAGES.frame(list_checks.unread_lines(tables["unread"], tables["source_documents"]),
-                                  "line holding data no row was read from")
+    return ROWS_MATCH_PAGES.frame(
+        list_checks.unread_lines(tables["unread"], tables["source_documents"]),
+        "line holding data no row was read from",
+    )
 
 
-def _list_count_check(tables: dict, years: list[int], run_sizes: pl.DataFrame, stored_lists: pl.DataFrame | None,
-                      stored_docs: pl.DataFrame | None) -> dg.AssetCheckResult:
+def _list_count_check(
+    tables: dict,
+    years: list[int],
+    run_sizes: pl.DataFrame,
+    stored_lists: pl.DataFrame | None,
+    stored_docs: pl.DataFrame | None,
+) -> dg.AssetCheckResult:
     """member_count_change over every year's lists; the pairs that touch this run's years."""
     after = table_checks.after_write
-    sizes = list_checks.list_sizes(after(stored_lists, tables["constituents"], "recon_year", years),
-                                   after(stored_docs, tables["source_documents"], "recon_year", years))
-    changes = table_checks.member_count_changes(list_checks.list_counts(sizes), over="index_name",
-                                                touching=list_checks.list_counts(run_sizes)["review"].to_list())
-    return COUNT_CHANGE.frame(changes, "change beyond the bound", bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}")
+    sizes = list_checks.list_sizes(
+        after(stored_lists, tables["constituents"], "recon_year", years),
+        after(stored_docs, tables["source_documents"], "recon_year", years),
+    )
+    changes = table_checks.member_count_changes(
+        list_checks.list_counts(sizes),
+        over="index_name",
+        touching=list_checks.list_counts(run_sizes)["review"].to_list(),
+    )
+    return COUNT_CHANGE.frame(
+        changes, "change beyond the bound", bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}"
+    )
 
 
 def _list_size_check(sizes: pl.DataFrame) -> dg.AssetCheckResult:
     checked = sizes.filter(pl.col("nominal").is_not_null())
     unchecked = sizes.filter(pl.col("nominal").is_null())
     return LIST_SIZE.frame(
-        checked.filter(~pl.col("within")).drop("within"), "list outside its bound", lists_checked=checked.height,
-        lists=dg.MetadataValue.md("\n".join(
-            f"- `{r['path']}`: {r['index_name']}, {r['rows']} rows (nominal {r['nominal']}, bound "
-            f"{r['low']}..{r['high']})" for r in checked.iter_rows(named=True))
-            or "0 lists checked: no full membership list in these years"),
-        not_checked=", ".join(f"{r['path']} ({r['index_name']}: no nominal size)"
-                              for r in unchecked.iter_rows(named=True)) or "none",
+        checked.filter(~pl.col("within")).drop("within"),
+        "list outside its bound",
+        lists_checked=checked.height,
+        lists=dg.MetadataValue.md(
+            "\n".join(
+                f"- `{r['path']}`: {r['index_name']}, {r['rows']} rows (nominal {r['nominal']}, bound "
+                f"{r['low']}..{r['high']})"
+                for r in checked.iter_rows(named=True)
+            )
+            or "0 lists checked: no full membership list in these years"
+        ),
+        not_checked=", ".join(
+            f"{r['path']} ({r['index_name']}: no nominal size)" for r in unchecked.iter_rows(named=True)
+        )
+        or "none",
     )
 
 
@@ -145,7 +242,9 @@ def _document_facts(parsed: ingest.YearTables) -> dict:
     materialization, or its observation when the year is refused."""
     entries = [entry for d in parsed.documents for entry in d.unread]
     return {
-        ingest.DOCUMENTS_FACT: dg.MetadataValue.md("\n".join(f"- {d.line()}" for d in parsed.documents) or "none"),
+        ingest.DOCUMENTS_FACT: dg.MetadataValue.md(
+            "\n".join(f"- {d.line()}" for d in parsed.documents) or "none"
+        ),
         ingest.CORRECTIONS_FACT: parsed.corrections,
         **({ingest.UNREAD_FACT: "\n".join(entries)} if entries else {}),
     }
@@ -155,5 +254,7 @@ def _year_facts(parsed: ingest.YearTables, year: int) -> dict:
     docs = parsed.source_documents
     return {
         **{k.removeprefix("partition_"): v for k, v in _document_facts(parsed).items()},
-        "empty_because": f"no documents under raw/{year}/" if not docs.height else "no rows in this year's documents",
+        "empty_because": f"no documents under raw/{year}/"
+        if not docs.height
+        else "no rows in this year's documents",
     }

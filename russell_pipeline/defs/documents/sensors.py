@@ -1,6 +1,5 @@
 """Materialize a year's documents and calendar when the files under raw/<year>/ change."""
 
-
 import dagster as dg
 
 from russell_pipeline.defs.documents.jobs import recon_year_job
@@ -21,7 +20,9 @@ def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourcePara
     store = pipeline.lake()
     keys = recon_years.get_partition_keys()
     now = year_digests(store, keys)
-    stale = {y for asset, expected in now.items() for y in digests.out_of_date(expected, store.lineage(asset))}
+    stale = {
+        y for asset, expected in now.items() for y in digests.out_of_date(expected, store.lineage(asset))
+    }
     if not stale:
         return dg.SkipReason("every year is up to date with its files")
     requests, observations, held = [], [], []
@@ -31,11 +32,21 @@ def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourcePara
         if before is not None:
             held.append(f"{year}: {before.line()}")
             continue
-        requests.append(dg.RunRequest(run_key=f"{year}:{attempt}", partition_key=year, tags=attempts.tags(attempt)))
+        requests.append(
+            dg.RunRequest(run_key=f"{year}:{attempt}", partition_key=year, tags=attempts.tags(attempt))
+        )
         files = digests.year_files(store.raw, int(year))
-        observations.append(dg.AssetObservation(
-            "raw_documents", partition=year, metadata={"files": len(files), "inputs": now["documents"][year]}))
+        observations.append(
+            dg.AssetObservation(
+                "raw_documents",
+                partition=year,
+                metadata={"files": len(files), "inputs": now["documents"][year]},
+            )
+        )
     for line in held:
         context.log.info(line)
-    return dg.SensorResult(run_requests=requests, asset_events=observations,
-                           skip_reason="; ".join(held) if held and not requests else None)
+    return dg.SensorResult(
+        run_requests=requests,
+        asset_events=observations,
+        skip_reason="; ".join(held) if held and not requests else None,
+    )

@@ -16,7 +16,7 @@ from russell_pipeline.planning.code_versions import code_version
     group_name="documents",
     code_version=code_version(__name__),
     description=f"The year's published documents under `raw/<year>/`, one {MANIFEST} row per file "
-                "(address, sha256, stage read from the PDF).",
+    "(address, sha256, stage read from the PDF).",
 )
 def published_documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Every document the source registry lists for the years; a failure stops none of the others."""
@@ -25,14 +25,22 @@ def published_documents(context: dg.AssetExecutionContext, pipeline: dg.Resource
         registry = pipeline.registry()
     except InputError as err:
         raise dg.Failure(description=str(err)) from None
-    outcomes = fetch_years(pipeline.lake(), years, registry, pipeline.client(), lambda o: context.log.info(o.line))
+    outcomes = fetch_years(
+        pipeline.lake(), years, registry, pipeline.client(), lambda o: context.log.info(o.line)
+    )
     failed = [o.failure_line for o in outcomes if o.status == "failed"]
     if failed:
         # The documents that did arrive are stored and listed in the manifest already.
-        raise dg.Failure(description=f"{len(failed)} of {len(outcomes)} documents not fetched:\n" + "\n".join(failed))
-    return dg.MaterializeResult(metadata={
-        "fetched": sum(o.status == "fetched" for o in outcomes),
-        "already_present": sum(o.status == "present" for o in outcomes),
-        "files": dg.MetadataValue.md("\n".join(f"- {o.row['path']} ({o.row['stage'] or '-'})" for o in outcomes)
-                                     or "no documents registered for these years"),
-    })
+        raise dg.Failure(
+            description=f"{len(failed)} of {len(outcomes)} documents not fetched:\n" + "\n".join(failed)
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "fetched": sum(o.status == "fetched" for o in outcomes),
+            "already_present": sum(o.status == "present" for o in outcomes),
+            "files": dg.MetadataValue.md(
+                "\n".join(f"- {o.row['path']} ({o.row['stage'] or '-'})" for o in outcomes)
+                or "no documents registered for these years"
+            ),
+        }
+    )

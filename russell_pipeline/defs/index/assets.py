@@ -34,24 +34,52 @@ from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import review_digests
 
-WEIGHTS_MATCH_SQL = Check("quarterly_weights", "weights_match_sql", f"Weights and factors recomputed in DuckDB SQL "
-                          f"from the stored market tables agree per (review, symbol) within "
-                          f"{recompute.WEIGHTS_TOLERANCE:g} relative.", "block")
-WEIGHTS_COUNT_CHANGE = Check("quarterly_weights", "member_count_change", f"Members of a review differ from the "
-                             f"previous review's by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.", "warn")
+WEIGHTS_MATCH_SQL = Check(
+    "quarterly_weights",
+    "weights_match_sql",
+    f"Weights and factors recomputed in DuckDB SQL "
+    f"from the stored market tables agree per (review, symbol) within "
+    f"{recompute.WEIGHTS_TOLERANCE:g} relative.",
+    "block",
+)
+WEIGHTS_COUNT_CHANGE = Check(
+    "quarterly_weights",
+    "member_count_change",
+    f"Members of a review differ from the "
+    f"previous review's by at most ±{table_checks.MEMBER_COUNT_CHANGE:.0%}.",
+    "warn",
+)
 WEIGHT_CHECKS = [no_nulls("quarterly_weights"), WEIGHTS_MATCH_SQL, WEIGHTS_COUNT_CHANGE]
 
-NO_JUMP = Check("index_levels", "no_jump_at_rebalance",
-                "Level at each rebalance is the same with old and new constituents (1e-10).")
-CONTINUITY = Check("index_levels", "rebalance_continuity", f"At each rebalance the stored level equals "
-                   f"sum(p e s f c) / divisor recomputed from the stored weights, raw closes, splits and fx with "
-                   f"the old and with the new review, within {recompute.CONTINUITY_TOLERANCE:g} relative.", "block")
-DIVIDENDS = Check("index_levels", "total_return_matches_dividends", f"Each session's total-return growth equals "
-                  f"(I_d + XD_d) / I_(d-1), XD_d recomputed from the stored dividends on their ex-dates, closes, "
-                  f"shares, fx and weights, within {recompute.CONTINUITY_TOLERANCE:g} relative (a dividend "
-                  f"applied a session late fails it).", "block")
-MOVES = Check("index_levels", "daily_move_bound", f"No session's price return moves more than "
-              f"±{recompute.DAILY_MOVE_BOUND:.0%}; a failure names the top 5 contributors.", "warn")
+NO_JUMP = Check(
+    "index_levels",
+    "no_jump_at_rebalance",
+    "Level at each rebalance is the same with old and new constituents (1e-10).",
+)
+CONTINUITY = Check(
+    "index_levels",
+    "rebalance_continuity",
+    f"At each rebalance the stored level equals "
+    f"sum(p e s f c) / divisor recomputed from the stored weights, raw closes, splits and fx with "
+    f"the old and with the new review, within {recompute.CONTINUITY_TOLERANCE:g} relative.",
+    "block",
+)
+DIVIDENDS = Check(
+    "index_levels",
+    "total_return_matches_dividends",
+    f"Each session's total-return growth equals "
+    f"(I_d + XD_d) / I_(d-1), XD_d recomputed from the stored dividends on their ex-dates, closes, "
+    f"shares, fx and weights, within {recompute.CONTINUITY_TOLERANCE:g} relative (a dividend "
+    f"applied a session late fails it).",
+    "block",
+)
+MOVES = Check(
+    "index_levels",
+    "daily_move_bound",
+    f"No session's price return moves more than "
+    f"±{recompute.DAILY_MOVE_BOUND:.0%}; a failure names the top 5 contributors.",
+    "warn",
+)
 LEVEL_CHECKS = [NO_JUMP, no_nulls("index_levels"), CONTINUITY, DIVIDENDS, MOVES]
 # Each table's contract, then the prices its rows rest on (lib/market/provenance.py).
 WEIGHTS_TABLE = WEIGHT_COLUMNS | provenance.SCHEMA
@@ -82,24 +110,45 @@ def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
     calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
     return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
 
-def commit_reviews(context: dg.AssetExecutionContext, store, asset: str, rows: pl.DataFrame, checks: list[Check],
-                   results: list[dg.AssetCheckResult], facts: dict[str, dict], date_column: str | None = None):
+
+def commit_reviews(
+    context: dg.AssetExecutionContext,
+    store,
+    asset: str,
+    rows: pl.DataFrame,
+    checks: list[Check],
+    results: list[dg.AssetCheckResult],
+    facts: dict[str, dict],
+    date_column: str | None = None,
+):
     """How a review asset's run ends: `rows` replace exactly the run's review partitions (after the
     checks), each review's input digest is recorded as its lineage, and each partition shows its facts
     beside the whole table's."""
     keys = context.partition_keys
     expected = review_digests(store)[asset]
     written = Staged(asset, rows, "review", keys)
-    yield from commit(context, store, checks, results, [written], {asset: {k: expected[k] for k in keys if k in expected}},
-                      {asset: with_table_facts(store, written, facts, date_column)})
+    yield from commit(
+        context,
+        store,
+        checks,
+        results,
+        [written],
+        {asset: {k: expected[k] for k in keys if k in expected}},
+        {asset: with_table_facts(store, written, facts, date_column)},
+    )
+
 
 @dg.asset(
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
     check_specs=specs(WEIGHT_CHECKS),
-    **table_definition("quarterly_weights", WEIGHTS_TABLE, "Stock weights and weighting factors c_i of each "
-                       "review of the 90/10 index, with the inputs behind each row."),
+    **table_definition(
+        "quarterly_weights",
+        WEIGHTS_TABLE,
+        "Stock weights and weighting factors c_i of each "
+        "review of the 90/10 index, with the inputs behind each row.",
+    ),
 )
 @reports_failure
 def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
@@ -116,17 +165,28 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
             if key not in in_data:
                 status[key] = no_members(key, in_data)
             elif row.height != 1:
-                raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
-                                 allow_retries=False)
+                raise dg.Failure(
+                    f"recon_calendar: no price cut-off/effective date for review {key}", allow_retries=False
+                )
             elif row["cutoff_date"][0] > last_day:  # memberships announced, cut-off not reached
                 status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_day}"
             else:
                 # Each review reads only its own window of the market tables: memory follows the
                 # number of stocks, and a backfill's time the number of reviews.
-                md = review_market_data(store, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions)
+                md = review_market_data(
+                    store, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions
+                )
                 try:
-                    frames[key] = provenance.stamped(compute_weights(
-                        md, key, row["cutoff_date"][0], row["effective_date"][0], pipeline.settings.max_stale_sessions), label)
+                    frames[key] = provenance.stamped(
+                        compute_weights(
+                            md,
+                            key,
+                            row["cutoff_date"][0],
+                            row["effective_date"][0],
+                            pipeline.settings.max_stale_sessions,
+                        ),
+                        label,
+                    )
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
                 mismatches.append(recompute.weight_mismatches(frames[key], md))
@@ -134,10 +194,25 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
         source = market_source(store)
         yield from commit_reviews(
-            context, store, "quarterly_weights", staged, WEIGHT_CHECKS,
+            context,
+            store,
+            "quarterly_weights",
+            staged,
+            WEIGHT_CHECKS,
             _weight_results(staged, mismatches, stored_review_rows(store, keys)),
-            {key: partition_facts(key, frames.get(key, empty), "cutoff_date", empty_because=status.get(key, "empty"),
-                                  market_data_source=source, **price_facts(label)) for key in keys}, "cutoff_date")
+            {
+                key: partition_facts(
+                    key,
+                    frames.get(key, empty),
+                    "cutoff_date",
+                    empty_because=status.get(key, "empty"),
+                    market_data_source=source,
+                    **price_facts(label),
+                )
+                for key in keys
+            },
+            "cutoff_date",
+        )
 
 
 def stored_review_rows(store, keys: list[str]) -> pl.DataFrame | None:
@@ -146,19 +221,30 @@ def stored_review_rows(store, keys: list[str]) -> pl.DataFrame | None:
     return None if scan is None else scan.filter(~pl.col("review").is_in(keys)).select("review").collect()
 
 
-def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored: pl.DataFrame | None
-                    ) -> list[dg.AssetCheckResult]:
+def _weight_results(
+    staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored: pl.DataFrame | None
+) -> list[dg.AssetCheckResult]:
     """The checks that recompute from the inputs: nulls, the SQL weights (`mismatches`, one frame per
     review, each from that review's own window of the market tables), members vs the previous review."""
     differences = pl.concat([pl.DataFrame(schema=recompute.MISMATCH_SCHEMA), *mismatches])
     mine = staged["review"].unique().to_list()
-    counts = (table_checks.after_write(stored, staged.select("review"), "review", mine)
-              .group_by("review").agg(members=pl.len()))
+    counts = (
+        table_checks.after_write(stored, staged.select("review"), "review", mine)
+        .group_by("review")
+        .agg(members=pl.len())
+    )
     return [
-        no_nulls("quarterly_weights").frame(table_checks.null_contract_cells(staged, "quarterly_weights"), "nulls"),
-        WEIGHTS_MATCH_SQL.frame(differences.sort("review", "symbol"), "difference", reviews_compared=len(mine)),
-        WEIGHTS_COUNT_CHANGE.frame(table_checks.member_count_changes(counts, touching=mine), "change beyond the bound",
-                                   bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}"),
+        no_nulls("quarterly_weights").frame(
+            table_checks.null_contract_cells(staged, "quarterly_weights"), "nulls"
+        ),
+        WEIGHTS_MATCH_SQL.frame(
+            differences.sort("review", "symbol"), "difference", reviews_compared=len(mine)
+        ),
+        WEIGHTS_COUNT_CHANGE.frame(
+            table_checks.member_count_changes(counts, touching=mine),
+            "change beyond the bound",
+            bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}",
+        ),
     ]
 
 
@@ -171,8 +257,12 @@ def _weight_results(staged: pl.DataFrame, mismatches: list[pl.DataFrame], stored
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["index_levels"],
     check_specs=specs(LEVEL_CHECKS),
-    **table_definition("index_levels", LEVELS_TABLE, "Price and total return levels of the 90/10 index for "
-                       "every session of a review period (T_R < date <= T_next)."),
+    **table_definition(
+        "index_levels",
+        LEVELS_TABLE,
+        "Price and total return levels of the 90/10 index for "
+        "every session of a review period (T_R < date <= T_next).",
+    ),
 )
 @reports_failure
 def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
@@ -180,12 +270,18 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
     keys = sorted(context.partition_keys)
     with pipeline.writing() as store:
         stored = store.scan("quarterly_weights")
-        in_data = [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
+        in_data = (
+            [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
+        )
         todo = [k for k in keys if k in in_data]  # consecutive reviews of in_data: the run's keys are a range
         # The weights its periods read, and no others: theirs, the review's before (where they start, the
         # rebalance check) and after (where the last period ends). A run of reviews without any reads none.
-        around = in_data[max(in_data.index(todo[0]) - 1, 0):in_data.index(todo[-1]) + 2] if todo else []
-        weights = store.read("quarterly_weights", "review", around) if around else pl.DataFrame(schema=WEIGHT_COLUMNS)
+        around = in_data[max(in_data.index(todo[0]) - 1, 0) : in_data.index(todo[-1]) + 2] if todo else []
+        weights = (
+            store.read("quarterly_weights", "review", around)
+            if around
+            else pl.DataFrame(schema=WEIGHT_COLUMNS)
+        )
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
         kept = store.read("index_levels", "review", without=keys)
         kept = pl.DataFrame(schema=LEVELS_TABLE) if kept is None else kept
@@ -195,8 +291,12 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
             """The checks of a chunk's rows, with the session before them (stored, or the chunk before's)."""
             nonlocal context_rows
             if part.height:
-                before = context_rows.filter(pl.col("date") < part["date"].min()).sort("date").tail(1).select(
-                    list(lv.LEVEL_SCHEMA))
+                before = (
+                    context_rows.filter(pl.col("date") < part["date"].min())
+                    .sort("date")
+                    .tail(1)
+                    .select(list(lv.LEVEL_SCHEMA))
+                )
                 findings.append(level_findings(part, before, weights, md))
                 context_rows = part
 
@@ -206,15 +306,30 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
             start = None if first == 0 else or_fail(stored_state, store, in_data[first - 1], todo[0])
             # A backfill reads and computes a few periods at a time (lv.CHUNK_REVIEWS), each from the
             # last row of the chunk before: its memory follows the chunk, not the length of the run.
-            levels = lv.backfill(weights, todo, or_fail(last_close, store), start,
-                                 lambda since, until: or_fail(stored_market_data, store, since, until), check)
+            levels = lv.backfill(
+                weights,
+                todo,
+                or_fail(last_close, store),
+                start,
+                lambda since, until: or_fail(stored_market_data, store, since, until),
+                check,
+            )
         label = price_label(store)
         levels = provenance.stamped(levels, label)
         # Kept rows of a lake written before the label have no such column until they are rebuilt.
         series = pl.concat([kept, levels], how="diagonal_relaxed").sort("date")
-        yield from commit_reviews(context, store, "index_levels", levels, LEVEL_CHECKS, level_results(levels, findings),
-                                  _level_facts(keys, in_data, levels, series, market_source(store), label,
-                                               stored_reviews_or_none(store)), "date")
+        yield from commit_reviews(
+            context,
+            store,
+            "index_levels",
+            levels,
+            LEVEL_CHECKS,
+            level_results(levels, findings),
+            _level_facts(
+                keys, in_data, levels, series, market_source(store), label, stored_reviews_or_none(store)
+            ),
+            "date",
+        )
 
 
 def stored_reviews_or_none(store) -> list[str]:
@@ -225,35 +340,57 @@ def stored_reviews_or_none(store) -> list[str]:
         return []
 
 
-def _level_facts(keys: list[str], in_data: list[str], levels: pl.DataFrame, series: pl.DataFrame,
-                 source: str, label: str | None, with_members: list[str]) -> dict[str, dict]:
+def _level_facts(
+    keys: list[str],
+    in_data: list[str],
+    levels: pl.DataFrame,
+    series: pl.DataFrame,
+    source: str,
+    label: str | None,
+    with_members: list[str],
+) -> dict[str, dict]:
     facts = {}
     for key in keys:
         rows = levels.filter(pl.col("review") == key)
         facts[key] = partition_facts(
-            key, rows, "date", market_data_source=source, **price_facts(label),
-            empty_because=no_members(key, with_members) if key not in with_members
-            else f"no weights for {key}: quarterly_weights {key} holds no rows" if key not in in_data
+            key,
+            rows,
+            "date",
+            market_data_source=source,
+            **price_facts(label),
+            empty_because=no_members(key, with_members)
+            if key not in with_members
+            else f"no weights for {key}: quarterly_weights {key} holds no rows"
+            if key not in in_data
             else "its period has not begun: no session after its rebalance yet",
-            **({"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
-               if rows.height else {}))
+            **(
+                {"last_price_return": rows["price_return"][-1], "last_total_return": rows["total_return"][-1]}
+                if rows.height
+                else {}
+            ),
+        )
     # The whole stored series, on the run's last partition only (its latest materialization): the
     # chart is not copied per partition (its sessions and last date are the table-wide
     # `dagster/row_count` and `table_last_date` every partition carries).
     facts[keys[-1]]["series_chart"] = dg.MetadataValue.md(
-        chart_markdown(series, source) if series.height else "no levels yet")
+        chart_markdown(series, source) if series.height else "no levels yet"
+    )
     return facts
 
 
-def level_findings(levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
-                   ) -> dict[str, pl.DataFrame]:
+def level_findings(
+    levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
+) -> dict[str, pl.DataFrame]:
     """What the level checks find in some rows (`context_rows` adds the session before them), from
     market data `md` reaching from `lv.history_needed` of their reviews to their last date."""
     span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
     # only the span's reviews: a chunk's checks cost the same however many reviews the table holds
     weights = weights.filter(pl.col("review").is_in(span["review"].unique().implode()))
-    jumps = lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx) if span.height else pl.DataFrame(
-        schema={"rel_diff": pl.Float64})
+    jumps = (
+        lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx)
+        if span.height
+        else pl.DataFrame(schema={"rel_diff": pl.Float64})
+    )
     return {
         "jumps": jumps.filter(pl.col("rel_diff") > 1e-10),
         "rebalances": recompute.rebalance_levels(span, weights, md.prices, md.splits, md.fx),
@@ -266,13 +403,18 @@ def level_results(levels: pl.DataFrame, findings: list[dict[str, pl.DataFrame]])
     """The level checks over this run's rows, from the `level_findings` of each chunk of them."""
     if not findings:  # no rows: the findings of nothing, with their columns
         nothing = MarketData(empty_table("prices"), empty_table("shares"), empty_table("memberships"))
-        findings = [level_findings(levels.clear(), levels.clear(), pl.DataFrame(schema=WEIGHT_COLUMNS), nothing)]
+        findings = [
+            level_findings(levels.clear(), levels.clear(), pl.DataFrame(schema=WEIGHT_COLUMNS), nothing)
+        ]
     found = {name: pl.concat([f[name] for f in findings], how="vertical_relaxed") for name in findings[0]}
     return [
         NO_JUMP.frame(found["jumps"], "jump"),
         no_nulls("index_levels").frame(table_checks.null_contract_cells(levels, "index_levels"), "nulls"),
-        CONTINUITY.frame(recompute.continuity_breaks(found["rebalances"]), "break",
-                         rebalances_checked=found["rebalances"].height),
+        CONTINUITY.frame(
+            recompute.continuity_breaks(found["rebalances"]),
+            "break",
+            rebalances_checked=found["rebalances"].height,
+        ),
         DIVIDENDS.frame(found["dividends"], "session whose total return disagrees with its dividends"),
         MOVES.frame(found["moves"], f"move beyond ±{recompute.DAILY_MOVE_BOUND:.0%}"),
     ]

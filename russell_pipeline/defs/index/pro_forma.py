@@ -29,9 +29,14 @@ from russell_pipeline.planning.keys import review_keys
 # Blocking: once a review's cut-off has passed its pro-forma is a statement about the trade the index
 # really makes. If it disagrees with the stored weights one of them is wrong, and a trade list that
 # contradicts the weights the levels are computed from must not be published; the stored stay.
-MATCHES = Check("pro_forma_weights", "pro_forma_matches_weights", f"For a review whose cut-off has passed (and "
-                f"whose quarterly_weights partition is stored), every pro-forma weight equals the stored weight "
-                f"within {pf.TOLERANCE:g}, with the same members.", "block")
+MATCHES = Check(
+    "pro_forma_weights",
+    "pro_forma_matches_weights",
+    f"For a review whose cut-off has passed (and "
+    f"whose quarterly_weights partition is stored), every pro-forma weight equals the stored weight "
+    f"within {pf.TOLERANCE:g}, with the same members.",
+    "block",
+)
 CHECKS = [no_nulls("pro_forma_weights"), MATCHES]
 TABLE = pf.PRO_FORMA_COLUMNS | provenance.SCHEMA  # the contract, then the prices the rows rest on
 EMPTY = pl.DataFrame(schema=TABLE)
@@ -43,14 +48,21 @@ def _previous(reviews: list[str], key: str) -> str | None:
 
 
 @dg.asset(
-    deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year),
-          dg.AssetDep("quarterly_weights", partition_mapping=previous_and_this_review)],
+    deps=[
+        "market_data",
+        dg.AssetDep("recon_calendar", partition_mapping=review_to_year),
+        dg.AssetDep("quarterly_weights", partition_mapping=previous_and_this_review),
+    ],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
     check_specs=specs(CHECKS),
-    **table_definition("pro_forma_weights", TABLE, "Each review's weights as the method sets "
-                       "them (the latest close standing in for the cut-off close until it passes), the weights in "
-                       "force drifted to the as-of close, and the trade per $1 billion tracked."),
+    **table_definition(
+        "pro_forma_weights",
+        TABLE,
+        "Each review's weights as the method sets "
+        "them (the latest close standing in for the cut-off close until it passes), the weights in "
+        "force drifted to the as-of close, and the trade per $1 billion tracked.",
+    ),
 )
 @reports_failure
 def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
@@ -73,41 +85,69 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
             if key not in in_data and key not in carried:
                 status[key] = no_members(key, in_data)
             elif row.height != 1:
-                raise dg.Failure(f"recon_calendar: no price cut-off/effective date for review {key}",
-                                 allow_retries=False)
+                raise dg.Failure(
+                    f"recon_calendar: no price cut-off/effective date for review {key}", allow_retries=False
+                )
             elif in_force is not None and not in_force.height:
                 status[key] = f"the weights in force are not known: quarterly_weights {prev} holds no rows"
-            elif in_force is not None and min(row["effective_date"][0], last_close) < in_force["effective_date"][0]:
-                status[key] = (f"the last close {last_close} is before {prev}'s rebalance "
-                               f"{in_force['effective_date'][0]}: its weights are not in force yet")
+            elif (
+                in_force is not None
+                and min(row["effective_date"][0], last_close) < in_force["effective_date"][0]
+            ):
+                status[key] = (
+                    f"the last close {last_close} is before {prev}'s rebalance "
+                    f"{in_force['effective_date'][0]}: its weights are not in force yet"
+                )
             else:
                 on = pf.ReviewDates(key, row["cutoff_date"][0], row["effective_date"][0], last_close)
                 # Each review reads only its windows of the market tables (memory follows the stocks):
                 # from a close-lookback before the earlier of its prices date and the in-force cut-off.
-                earliest = min([on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])])
+                earliest = min(
+                    [on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])]
+                )
                 members = carried.get(key, key)
-                md = pro_forma_market_data(store, members, on.prices_date, earliest - CLOSE_LOOKBACK, on.as_of,
-                                           pipeline.settings.max_stale_sessions)
+                md = pro_forma_market_data(
+                    store,
+                    members,
+                    on.prices_date,
+                    earliest - CLOSE_LOOKBACK,
+                    on.as_of,
+                    pipeline.settings.max_stale_sessions,
+                )
                 try:
                     frames[key] = provenance.stamped(
-                        pf.pro_forma(md, on, in_force, prev, pipeline.settings.max_stale_sessions, members), label)
+                        pf.pro_forma(md, on, in_force, prev, pipeline.settings.max_stale_sessions, members),
+                        label,
+                    )
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
         source = market_source(store)
-        yield from commit_reviews(context, store, "pro_forma_weights", staged, CHECKS, _results(staged, weights),
-                                  {key: _facts(key, frames.get(key, EMPTY), status.get(key, "empty"), source, label)
-                                   for key in keys})
+        yield from commit_reviews(
+            context,
+            store,
+            "pro_forma_weights",
+            staged,
+            CHECKS,
+            _results(staged, weights),
+            {
+                key: _facts(key, frames.get(key, EMPTY), status.get(key, "empty"), source, label)
+                for key in keys
+            },
+        )
 
 
 def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckResult]:
     """Nulls, and the pro-forma of every review past its cut-off against its stored weights."""
     past = staged.filter(~pl.col("stand_in"))
     compared = sorted(set(past["review"].unique().to_list()) & set(weights["review"].unique().to_list()))
-    mismatches = pf.weight_mismatches(past.filter(pl.col("review").is_in(compared)),
-                                      weights.filter(pl.col("review").is_in(compared)))
+    mismatches = pf.weight_mismatches(
+        past.filter(pl.col("review").is_in(compared)), weights.filter(pl.col("review").is_in(compared))
+    )
     return [
-        no_nulls("pro_forma_weights").frame(table_checks.null_contract_cells(staged, "pro_forma_weights"), "nulls"),
+        no_nulls("pro_forma_weights").frame(
+            table_checks.null_contract_cells(staged, "pro_forma_weights"), "nulls"
+        ),
         MATCHES.frame(mismatches, "difference", reviews_compared=len(compared)),
     ]
 
@@ -115,16 +155,31 @@ def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckR
 def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str, label: str | None) -> dict:
     """The partition's facts: as-of date, which prices, the previous review, turnover and names in/out."""
     if not rows.height:
-        return partition_facts(key, rows, empty_because=empty_because, market_data_source=source,
-                               **price_facts(label))
+        return partition_facts(
+            key, rows, empty_because=empty_because, market_data_source=source, **price_facts(label)
+        )
     head, totals = rows.row(0, named=True), pf.totals(rows)
-    prices = (f"stand-in: closes on or before {head['prices_date']} (cut-off {head['cutoff_date']} not passed)"
-              if head["stand_in"] else f"cut-off closes of {head['cutoff_date']}")
-    members = (f"carried from {head['members_review']}: the market data holds no members for {key} yet "
-               f"({totals.names_out} of them without a close within the stale limit left out)"
-               if head["members_carried"] else f"{key}'s own")
+    prices = (
+        f"stand-in: closes on or before {head['prices_date']} (cut-off {head['cutoff_date']} not passed)"
+        if head["stand_in"]
+        else f"cut-off closes of {head['cutoff_date']}"
+    )
+    members = (
+        f"carried from {head['members_review']}: the market data holds no members for {key} yet "
+        f"({totals.names_out} of them without a close within the stale limit left out)"
+        if head["members_carried"]
+        else f"{key}'s own"
+    )
     return partition_facts(
-        key, rows, market_data_source=source, **price_facts(label), as_of_date=str(head["as_of_date"]),
-        prices=prices, members=members,
+        key,
+        rows,
+        market_data_source=source,
+        **price_facts(label),
+        as_of_date=str(head["as_of_date"]),
+        prices=prices,
+        members=members,
         previous_review=head["previous_review"] or "none (the base review)",
-        one_way_turnover=totals.turnover, names_in=totals.names_in, names_out=totals.names_out)
+        one_way_turnover=totals.turnover,
+        names_in=totals.names_in,
+        names_out=totals.names_out,
+    )

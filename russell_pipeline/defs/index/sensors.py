@@ -20,13 +20,17 @@ def review_runs(store) -> list[tuple[str, str, str, str]]:
     for asset, now in expected.items():
         stale = review_out_of_date(asset, now, store.lineage(asset))
         for a, b in digests.ranges(stale, keys):
-            span = keys[keys.index(a):keys.index(b) + 1]
+            span = keys[keys.index(a) : keys.index(b) + 1]
             out.append((asset, a, b, attempts.key(asset, {k: now[k] for k in span})))
     return out
 
 
-@dg.sensor(name="stale_reviews", job=reviews_job, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    name="stale_reviews",
+    job=reviews_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def stale_reviews_sensor(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
     """Weights, levels and pro-forma weights whose inputs changed (new market data, a new published calendar,
     new code).
@@ -45,6 +49,11 @@ def stale_reviews_sensor(context: dg.SensorEvaluationContext, pipeline: dg.Resou
         if before is not None:
             held.append(f"{asset} {a}..{b}: {before.line()}")
             continue
-        requests.append(dg.RunRequest(run_key=f"{asset}:{a}:{b}:{attempt}", asset_selection=[dg.AssetKey(asset)],
-                                      tags={RANGE_START: a, RANGE_END: b, **attempts.tags(attempt)}))
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{asset}:{a}:{b}:{attempt}",
+                asset_selection=[dg.AssetKey(asset)],
+                tags={RANGE_START: a, RANGE_END: b, **attempts.tags(attempt)},
+            )
+        )
     return requests or dg.SkipReason("; ".join(held))

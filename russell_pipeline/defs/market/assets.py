@@ -30,8 +30,8 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
     owners=OWNERS,
     kinds=KINDS,
     description="Prices, shares, memberships and corporate actions in the market-data contract, validated "
-                "(tables market_prices, market_shares, market_memberships, market_dividends, market_splits, "
-                "market_fx, market_source).",
+    "(tables market_prices, market_shares, market_memberships, market_dividends, market_splits, "
+    "market_fx, market_source).",
 )
 @reports_failure
 def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
@@ -48,8 +48,12 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
                     source = f"folder {folder}"
                     files = source_files(folder)
                     label = provenance.market_file(files["prices"].name)
-                    updates = {name: stored.read_file(store, name, files.get(name), before, tmp, pipeline.last_session(),
-                                                      code) for name in SCHEMAS}
+                    updates = {
+                        name: stored.read_file(
+                            store, name, files.get(name), before, tmp, pipeline.last_session(), code
+                        )
+                        for name in SCHEMAS
+                    }
                 else:
                     end = pipeline.end_date()
                     source = f"SYNTHETIC feed to {end} (not real market data)"
@@ -61,28 +65,51 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
             reviews, last = stored.facts(store, updates, night)
             written = "; ".join(f"{name} {_years(years)}" for name, years in night.written.items() if years)
             inputs = digests.market_inputs(fingerprint)
-            staged = [*night.staged, Staged("market_source", pl.DataFrame(
-                {"source": [source], "synthetic": [not folder], "last_price_date": [last],
-                 provenance.COLUMN: [label]},
-                schema={"source": pl.String, "synthetic": pl.Boolean, "last_price_date": pl.Date} | provenance.SCHEMA))]
+            staged = [
+                *night.staged,
+                Staged(
+                    "market_source",
+                    pl.DataFrame(
+                        {
+                            "source": [source],
+                            "synthetic": [not folder],
+                            "last_price_date": [last],
+                            provenance.COLUMN: [label],
+                        },
+                        schema={"source": pl.String, "synthetic": pl.Boolean, "last_price_date": pl.Date}
+                        | provenance.SCHEMA,
+                    ),
+                ),
+            ]
             context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
-            yield from commit(context, store, [], [], staged, {"market_data": {MARKET_KEY: inputs}}, {
-                "market_data": {
-                    "source": source,
-                    "synthetic": not folder,
-                    provenance.COLUMN: label,
-                    "reviews": ", ".join(reviews),
-                    "last_price_date": str(last),
-                    stored.WRITTEN_FACT: written or "nothing (no year changed)",
-                    "partition_column": YEAR,  # of every market table (lib/market/partitions.py)
-                    "dagster/uri": store.uri("market_prices"),
-                    "dagster/row_count": night.rows("prices"),
-                    **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
-                }}, data_version=inputs)
+            yield from commit(
+                context,
+                store,
+                [],
+                [],
+                staged,
+                {"market_data": {MARKET_KEY: inputs}},
+                {
+                    "market_data": {
+                        "source": source,
+                        "synthetic": not folder,
+                        provenance.COLUMN: label,
+                        "reviews": ", ".join(reviews),
+                        "last_price_date": str(last),
+                        stored.WRITTEN_FACT: written or "nothing (no year changed)",
+                        "partition_column": YEAR,  # of every market table (lib/market/partitions.py)
+                        "dagster/uri": store.uri("market_prices"),
+                        "dagster/row_count": night.rows("prices"),
+                        **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
+                    }
+                },
+                data_version=inputs,
+            )
 
 
-def _synthetic(pipeline: Pipeline, listed: pl.DataFrame, end: date, before: stored.Previous | None, tmp: Path,
-               code: str) -> dict[str, stored.Update]:
+def _synthetic(
+    pipeline: Pipeline, listed: pl.DataFrame, end: date, before: stored.Previous | None, tmp: Path, code: str
+) -> dict[str, stored.Update]:
     """The synthetic feed to `end`. Its past rows never change when it is extended, so with the same
     settings as the last run only the years from that run's end on are generated and validated."""
     stocks = pipeline.settings.synthetic_stocks

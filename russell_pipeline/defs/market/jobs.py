@@ -3,7 +3,8 @@
 import dagster as dg
 
 market_job = dg.define_asset_job(
-    "market_job", selection=dg.AssetSelection.assets("market_data"),
+    "market_job",
+    selection=dg.AssetSelection.assets("market_data"),
     description="Refresh the market data (the synthetic feed extends to the last completed session).",
 )
 

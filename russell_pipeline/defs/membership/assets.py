@@ -1,7 +1,6 @@
 """Membership history, the members in force on each date, the reconciliation with the change lists,
 the revisions of each list, and the market data's memberships checked against the lists."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -19,41 +18,88 @@ from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import MEMBERSHIP_KEY, membership_inputs
 
 TABLES = {
-    "membership_history": (HISTORY_COLUMNS, ("For each index and symbol, the intervals [start_date, end_date) in "
-                           "which it was a member, traced to the document rows that open and close each one.")),
-    "membership_in_force": (IN_FORCE_COLUMNS, ("For each index and member, the spans in which one document row is "
-                            "in force for it (its name, sector and trace as that document prints them), whether the "
-                            "index's membership is complete there, and the derived Russell 1000; members_on reads "
-                            "it.")),
-    "membership_reconciliation": (DIFFERENCE_COLUMNS, ("Symbols where previous membership list + final additions "
-                                  "- final deletions differs from the next list, with the cause the documents show.")),
-    "membership_reconciliation_summary": (SUMMARY_COLUMNS, ("Per index and documented reconstitution, what "
-                                          "could be reconciled (scope, note) and the counts behind it.")),
-    "list_revisions": (REVISION_COLUMNS, ("Names that entered or left between consecutive versions (preliminary, "
-                       "updates, final) of each addition and deletion list.")),
+    "membership_history": (
+        HISTORY_COLUMNS,
+        (
+            "For each index and symbol, the intervals [start_date, end_date) in "
+            "which it was a member, traced to the document rows that open and close each one."
+        ),
+    ),
+    "membership_in_force": (
+        IN_FORCE_COLUMNS,
+        (
+            "For each index and member, the spans in which one document row is "
+            "in force for it (its name, sector and trace as that document prints them), whether the "
+            "index's membership is complete there, and the derived Russell 1000; members_on reads "
+            "it."
+        ),
+    ),
+    "membership_reconciliation": (
+        DIFFERENCE_COLUMNS,
+        (
+            "Symbols where previous membership list + final additions "
+            "- final deletions differs from the next list, with the cause the documents show."
+        ),
+    ),
+    "membership_reconciliation_summary": (
+        SUMMARY_COLUMNS,
+        (
+            "Per index and documented reconstitution, what "
+            "could be reconciled (scope, note) and the counts behind it."
+        ),
+    ),
+    "list_revisions": (
+        REVISION_COLUMNS,
+        (
+            "Names that entered or left between consecutive versions (preliminary, "
+            "updates, final) of each addition and deletion list."
+        ),
+    ),
 }
-EMPTY = {"membership_reconciliation": "no differences, or nothing to reconcile (see the summary table)",
-         "list_revisions": "no change list has more than one version"}
-DISJOINT = Check("membership_history", "intervals_disjoint", "No symbol is in one index twice at the same time.",
-                 "block")
-PLACED = Check("membership_history", "documents_placed", "Every list document is dated on a review of "
-               "recon_calendar; the others are left out of the history.", "warn")
-RECONCILES = Check("membership_reconciliation", "membership_reconciles", "Previous list + final additions - final "
-                   "deletions equals the next list, except where an IPO list or a list revision explains it "
-                   "(counts by cause); a review whose change lists are not stored is named, not failed.", "warn")
-VENDOR = Check("membership_in_force", "vendor_memberships_listed", "Every member the market data's `memberships` "
-               "names for a review is in the published index it belongs to (Small Cap Completeness: Russell 3000; "
-               "Russell 2000 Growth: Russell 2000 and 3000) where a complete list covers the review's effective "
-               "date; the synthetic feed's generated memberships are not compared.", "warn")
+EMPTY = {
+    "membership_reconciliation": "no differences, or nothing to reconcile (see the summary table)",
+    "list_revisions": "no change list has more than one version",
+}
+DISJOINT = Check(
+    "membership_history", "intervals_disjoint", "No symbol is in one index twice at the same time.", "block"
+)
+PLACED = Check(
+    "membership_history",
+    "documents_placed",
+    "Every list document is dated on a review of recon_calendar; the others are left out of the history.",
+    "warn",
+)
+RECONCILES = Check(
+    "membership_reconciliation",
+    "membership_reconciles",
+    "Previous list + final additions - final "
+    "deletions equals the next list, except where an IPO list or a list revision explains it "
+    "(counts by cause); a review whose change lists are not stored is named, not failed.",
+    "warn",
+)
+VENDOR = Check(
+    "membership_in_force",
+    "vendor_memberships_listed",
+    "Every member the market data's `memberships` "
+    "names for a review is in the published index it belongs to (Small Cap Completeness: Russell 3000; "
+    "Russell 2000 Growth: Russell 2000 and 3000) where a complete list covers the review's effective "
+    "date; the synthetic feed's generated memberships are not compared.",
+    "warn",
+)
 CHECKS = [DISJOINT, PLACED, RECONCILES, VENDOR]
 DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"}
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(name, deps=["source_documents", "constituents", "constituent_changes", "recon_calendar"],
-                        code_version=digests.CODE_VERSIONS["membership"],
-                        **table_definition(name, schema, description))
-           for name, (schema, description) in TABLES.items()],
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=["source_documents", "constituents", "constituent_changes", "recon_calendar"],
+            code_version=digests.CODE_VERSIONS["membership"],
+            **table_definition(name, schema, description),
+        )
+        for name, (schema, description) in TABLES.items()
+    ],
     check_specs=specs(CHECKS),
     **lake_writer("membership"),
 )
@@ -62,21 +108,42 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
     """One pass over every year's lists and review dates feeds the four membership tables."""
     with pipeline.writing() as store:
         inputs, digest = membership_inputs(store)
-        built = membership_tables(inputs["constituents"], inputs["constituent_changes"],
-                                  inputs["source_documents"], inputs["recon_calendar"])
-        frames = {"membership_history": built.history, "membership_in_force": built.in_force,
-                  "membership_reconciliation": built.reconciliation,
-                  "membership_reconciliation_summary": built.summary, "list_revisions": built.revisions}
-        results = [DISJOINT.frame(overlapping_intervals(built.history), "overlap"),
-                   PLACED.frame(built.unplaced, "unplaced document"),
-                   _reconciliation_check(built.reconciliation, built.summary),
-                   _vendor_check(inputs, built.in_force)]
+        built = membership_tables(
+            inputs["constituents"],
+            inputs["constituent_changes"],
+            inputs["source_documents"],
+            inputs["recon_calendar"],
+        )
+        frames = {
+            "membership_history": built.history,
+            "membership_in_force": built.in_force,
+            "membership_reconciliation": built.reconciliation,
+            "membership_reconciliation_summary": built.summary,
+            "list_revisions": built.revisions,
+        }
+        results = [
+            DISJOINT.frame(overlapping_intervals(built.history), "overlap"),
+            PLACED.frame(built.unplaced, "unplaced document"),
+            _reconciliation_check(built.reconciliation, built.summary),
+            _vendor_check(inputs, built.in_force),
+        ]
         yield from commit(
-            context, store, CHECKS, results, [Staged(name, frame) for name, frame in frames.items()],
+            context,
+            store,
+            CHECKS,
+            results,
+            [Staged(name, frame) for name, frame in frames.items()],
             {"membership": {MEMBERSHIP_KEY: digest}},
-            {name: table_facts(store, name, frame, DATED.get(name),
-                               empty_because=EMPTY.get(name, "no list document placed on a review"))
-             for name, frame in frames.items()},
+            {
+                name: table_facts(
+                    store,
+                    name,
+                    frame,
+                    DATED.get(name),
+                    empty_because=EMPTY.get(name, "no list document placed on a review"),
+                )
+                for name, frame in frames.items()
+            },
             data_version=digest,
         )
 
@@ -93,8 +160,11 @@ def _reconciliation_check(differences: pl.DataFrame, summary: pl.DataFrame) -> d
     """Fails on differences no document accounts for; reviews whose documents are missing are a state,
     listed with what is missing."""
     unaccounted = differences.filter(pl.col("cause").is_in(UNACCOUNTED))
-    counts = differences.group_by("review", "index_name", "difference", "cause").len("symbols").sort(
-        "review", "index_name", "difference", "cause")
+    counts = (
+        differences.group_by("review", "index_name", "difference", "cause")
+        .len("symbols")
+        .sort("review", "index_name", "difference", "cause")
+    )
     incomplete = summary.filter(pl.col("note") != "")
     return RECONCILES.result(
         unaccounted.height == 0,
@@ -104,22 +174,42 @@ def _reconciliation_check(differences: pl.DataFrame, summary: pl.DataFrame) -> d
         documents_missing=_markdown(incomplete.select("review", "index_name", "scope", "note")),
         by_cause=_markdown(counts),
         reviews=_markdown(summary.drop("recon_year")),
-        examples=_markdown(unaccounted.select("review", "index_name", "difference", "cause", "symbol", "company",
-                                              "source_path", "source_page", "source_line").head(20)),
+        examples=_markdown(
+            unaccounted.select(
+                "review",
+                "index_name",
+                "difference",
+                "cause",
+                "symbol",
+                "company",
+                "source_path",
+                "source_page",
+                "source_line",
+            ).head(20)
+        ),
     )
 
 
 def _vendor_check(inputs: dict[str, pl.DataFrame], in_force: pl.DataFrame) -> dg.AssetCheckResult:
     if inputs["market_source"]["synthetic"].any():
-        return VENDOR.result(True, compared="none: the market data is the synthetic feed, whose memberships are "
-                             "generated from borrowed tickers, not a vendor's")
-    unlisted, compared = unlisted_members(inputs["market_memberships"], in_force,
-                                          review_dates(inputs["recon_calendar"]))
+        return VENDOR.result(
+            True,
+            compared="none: the market data is the synthetic feed, whose memberships are "
+            "generated from borrowed tickers, not a vendor's",
+        )
+    unlisted, compared = unlisted_members(
+        inputs["market_memberships"], in_force, review_dates(inputs["recon_calendar"])
+    )
     done = sorted(set(compared.filter(pl.col("compared"))["review"]))
     reviews = compared["review"].n_unique()
     return VENDOR.frame(
-        unlisted, "market-data member absent from the published list in force",
-        compared=(f"{len(done)} of {reviews} reviews" + (f" ({', '.join(done)})" if done else "")
-                  + ": the others have no complete published list on their effective date" if reviews else
-                  "none: no membership list or no market-data memberships are stored"),
+        unlisted,
+        "market-data member absent from the published list in force",
+        compared=(
+            f"{len(done)} of {reviews} reviews"
+            + (f" ({', '.join(done)})" if done else "")
+            + ": the others have no complete published list on their effective date"
+            if reviews
+            else "none: no membership list or no market-data memberships are stored"
+        ),
     )

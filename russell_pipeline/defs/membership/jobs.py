@@ -4,8 +4,15 @@ import dagster as dg
 
 membership_job = dg.define_asset_job(
     "membership_job",
-    selection=dg.AssetSelection.assets("membership_history", "membership_in_force", "membership_reconciliation",
-                                       "membership_reconciliation_summary", "list_revisions"),
-    description=("Membership history, the members in force on each date, reconciliation (differences and summary) "
-                 "and list revisions, from every year's stored lists."),
+    selection=dg.AssetSelection.assets(
+        "membership_history",
+        "membership_in_force",
+        "membership_reconciliation",
+        "membership_reconciliation_summary",
+        "list_revisions",
+    ),
+    description=(
+        "Membership history, the members in force on each date, reconciliation (differences and summary) "
+        "and list revisions, from every year's stored lists."
+    ),
 )

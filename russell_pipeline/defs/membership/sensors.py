@@ -1,6 +1,5 @@
 """Rebuild the membership tables when the lists or review dates they read change."""
 
-
 import dagster as dg
 
 from russell_pipeline.defs.membership.jobs import membership_job

@@ -26,15 +26,28 @@ from russell_pipeline.planning.research import ASSET, RESEARCH_PRICES, YearInput
 
 YEAR = {"recon_year": pl.Int64}
 TABLES = {
-    "reconstitution_paths": (YEAR | PATH_SCHEMA | provenance.SCHEMA, (
-        "Close / close on rank day of each symbol of a year's final addition and deletion lists (and the 90/10 "
-        "index), per session from 20 before rank day to 20 after recon_close.")),
-    "reconstitution_effect": (YEAR | EFFECT_SCHEMA | provenance.SCHEMA, (
-        "Median and mean normalized close per list group (addition, deletion, index) and session offset from "
-        "recon_close, with the source of each group's prices.")),
+    "reconstitution_paths": (
+        YEAR | PATH_SCHEMA | provenance.SCHEMA,
+        (
+            "Close / close on rank day of each symbol of a year's final addition and deletion lists (and the 90/10 "
+            "index), per session from 20 before rank day to 20 after recon_close."
+        ),
+    ),
+    "reconstitution_effect": (
+        YEAR | EFFECT_SCHEMA | provenance.SCHEMA,
+        (
+            "Median and mean normalized close per list group (addition, deletion, index) and session offset from "
+            "recon_close, with the source of each group's prices."
+        ),
+    ),
 }
-PRICED = Check("reconstitution_paths", "listed_symbols_priced", "Every symbol of the year's final addition and "
-               "deletion lists has a close on or before rank day; the others are left out of the paths.", "warn")
+PRICED = Check(
+    "reconstitution_paths",
+    "listed_symbols_priced",
+    "Every symbol of the year's final addition and "
+    "deletion lists has a close on or before rank day; the others are left out of the paths.",
+    "warn",
+)
 CHECKS = [PRICED]
 # A year reads the index's levels of the reviews it overlaps; years before the first review or after
 # the current quarter have none (their index path is simply absent).
@@ -52,19 +65,24 @@ def listed_prices(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None,
     market = store.scan("market_prices")
     if market is None:
         return None, None
-    rows = market.filter(pl.col("symbol").is_in(symbols.implode())).select("date", "symbol", "close").collect()
+    rows = (
+        market.filter(pl.col("symbol").is_in(symbols.implode())).select("date", "symbol", "close").collect()
+    )
     return rows, price_label(store)
 
 
-def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | None
-          ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict]:
+def _year(
+    store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict]:
     """One year's paths, effect, unpriced symbols and facts (empty frames and why when it has none).
 
     Every row carries the source of its own group's prices: the listed names' (an imported file or the
     market data), and the index's (the label of its `index_levels` rows: the market data it was computed
     from, whatever file was imported for the names)."""
-    paths, effect = pl.DataFrame(schema=TABLES["reconstitution_paths"][0]), pl.DataFrame(
-        schema=TABLES["reconstitution_effect"][0])
+    paths, effect = (
+        pl.DataFrame(schema=TABLES["reconstitution_paths"][0]),
+        pl.DataFrame(schema=TABLES["reconstitution_effect"][0]),
+    )
     listed, days = inputs.listed, inputs.days
     unpriced = listed.clear()
     if days is None:
@@ -76,14 +94,23 @@ def _year(store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | Non
     index = index_path(levels, days)
     index_label = ", ".join(index_sources(levels, days)) or price_label(store)
     year_column = pl.lit(year, pl.Int64).alias("recon_year")
-    paths = pl.concat([provenance.stamped(per_symbol, label), provenance.stamped(index, index_label)]
-                      ).with_columns(year_column).select(list(TABLES["reconstitution_paths"][0]))
-    effect = pl.concat([provenance.stamped(listed_groups, label),
-                        provenance.stamped(group_paths(index), index_label)]
-                       ).with_columns(year_column).select(list(TABLES["reconstitution_effect"][0]))
+    paths = (
+        pl.concat([provenance.stamped(per_symbol, label), provenance.stamped(index, index_label)])
+        .with_columns(year_column)
+        .select(list(TABLES["reconstitution_paths"][0]))
+    )
+    effect = (
+        pl.concat(
+            [provenance.stamped(listed_groups, label), provenance.stamped(group_paths(index), index_label)]
+        )
+        .with_columns(year_column)
+        .select(list(TABLES["reconstitution_effect"][0]))
+    )
     facts = _facts(listed, per_symbol, days, group_sources(effect))
-    facts["empty_because"] = (f"no listed symbol has a close on or before rank day {days.rank_day} in {label}, "
-                              "and no index level covers the window")
+    facts["empty_because"] = (
+        f"no listed symbol has a close on or before rank day {days.rank_day} in {label}, "
+        "and no index level covers the window"
+    )
     if not effect.height:
         facts["chart"] = "no symbol with a close on or before rank day"
     return paths, effect, unpriced, facts
@@ -94,21 +121,33 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
     synthetic feed), and how many listed symbols of each list have a reference close."""
     priced = paths.group_by("list_group").agg(pl.col("symbol").n_unique())
     counts = {g: n for g, n in priced.iter_rows()}
-    out = {"rank_day": str(days.rank_day), "recon_close": str(days.recon_close),
-           "window": f"{days.window['date'][0]}..{days.window['date'][-1]}",
-           provenance.COLUMN: sources_line(sources),
-           "synthetic_prices": any(provenance.is_synthetic(s) for s in sources.values())}
+    out = {
+        "rank_day": str(days.rank_day),
+        "recon_close": str(days.recon_close),
+        "window": f"{days.window['date'][0]}..{days.window['date'][-1]}",
+        provenance.COLUMN: sources_line(sources),
+        "synthetic_prices": any(provenance.is_synthetic(s) for s in sources.values()),
+    }
     for (group,), rows in listed.group_by("list_group", maintain_order=True):
         out[f"{group}s_priced"] = f"{counts.get(group, 0)} of {rows.height}"
     return out
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(name, deps=[dg.AssetDep("constituent_changes"), dg.AssetDep("recon_calendar"), "market_data",
-                                    dg.AssetDep("index_levels", partition_mapping=YEAR_TO_REVIEWS)],
-                        code_version=digests.CODE_VERSIONS["reconstitution_effect"],
-                        **table_definition(name, schema, description))
-           for name, (schema, description) in TABLES.items()],
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=[
+                dg.AssetDep("constituent_changes"),
+                dg.AssetDep("recon_calendar"),
+                "market_data",
+                dg.AssetDep("index_levels", partition_mapping=YEAR_TO_REVIEWS),
+            ],
+            code_version=digests.CODE_VERSIONS["reconstitution_effect"],
+            **table_definition(name, schema, description),
+        )
+        for name, (schema, description) in TABLES.items()
+    ],
     check_specs=specs(CHECKS),
     **lake_writer("research", recon_years),
 )
@@ -122,8 +161,10 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
         # The lists, dates and digests build plans with (planning/research.py), read under this lock.
         inputs, levels = year_inputs(store, years), store.read("index_levels")
         built = {y: _year(store, y, inputs[y], levels) for y in years}
-        staged = [Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
-                  for i, name in enumerate(TABLES)]
+        staged = [
+            Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
+            for i, name in enumerate(TABLES)
+        ]
         unpriced = pl.concat([b[2].with_columns(recon_year=pl.lit(y, pl.Int64)) for y, b in built.items()])
         # The chart goes on the effect's partitions only: in full as the description of the year's
         # materialization, and as a link to it among the facts (Dagster shows a metadata value over
@@ -131,17 +172,38 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
         charts = {str(y): effect_markdown(b[1], inputs[y].days) for y, b in built.items() if b[1].height}
         for y, b in built.items():
             if str(y) in charts:
-                b[3]["chart"] = dg.MetadataValue.md(f"[the {y} chart, in full: this partition's event on the "
-                                                    f"Events tab](/assets/{ASSET}?view=events&partition={y})")
-        date_facts = {name: {str(y): partition_facts(str(y), s.rows.filter(pl.col("recon_year") == y), "date",
-                                                     **{k: v for k, v in built[y][3].items()
-                                                        if k != "chart" or name == "reconstitution_effect"})
-                             for y in years}
-                      for name, s in zip(TABLES, staged)}
+                b[3]["chart"] = dg.MetadataValue.md(
+                    f"[the {y} chart, in full: this partition's event on the "
+                    f"Events tab](/assets/{ASSET}?view=events&partition={y})"
+                )
+        date_facts = {
+            name: {
+                str(y): partition_facts(
+                    str(y),
+                    s.rows.filter(pl.col("recon_year") == y),
+                    "date",
+                    **{
+                        k: v
+                        for k, v in built[y][3].items()
+                        if k != "chart" or name == "reconstitution_effect"
+                    },
+                )
+                for y in years
+            }
+            for name, s in zip(TABLES, staged)
+        }
         yield from commit(
-            context, store, CHECKS, [PRICED.frame(unpriced.select("recon_year", "list_group", "symbol"),
-                                                  "symbol without a close on or before rank day")],
-            staged, {ASSET: {str(y): i.digest for y, i in inputs.items()}},
+            context,
+            store,
+            CHECKS,
+            [
+                PRICED.frame(
+                    unpriced.select("recon_year", "list_group", "symbol"),
+                    "symbol without a close on or before rank day",
+                )
+            ],
+            staged,
+            {ASSET: {str(y): i.digest for y, i in inputs.items()}},
             {name: with_table_facts(store, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
             descriptions={ASSET: charts},
         )

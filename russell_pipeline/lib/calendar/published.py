@@ -78,8 +78,9 @@ class YearCalendar:
     contradictions: pl.DataFrame  # rows a schedule contradicts itself with, dropped (CONTRADICTION_SCHEMA)
 
 
-def year_calendar(raw: Path, year: int, limits: Limits | None = None, paths: list[Path] | None = None
-                  ) -> YearCalendar:
+def year_calendar(
+    raw: Path, year: int, limits: Limits | None = None, paths: list[Path] | None = None
+) -> YearCalendar:
     """The year's projected calendar with its published schedules applied.
 
     `paths` narrows the documents read (the asset passes the ones classified as schedules).
@@ -110,8 +111,14 @@ def year_calendar(raw: Path, year: int, limits: Limits | None = None, paths: lis
         published.append(schedule.rows)
         contradictions.append(schedule.contradictions)
     # A document filed under one year may also date events of another; each year keeps its own.
-    found = pl.concat(published, how="vertical_relaxed").filter(pl.col("recon_year") == year) if published else None
-    bad = pl.concat([pl.DataFrame(schema=CONTRADICTION_SCHEMA), *contradictions]).filter(pl.col("recon_year") == year)
+    found = (
+        pl.concat(published, how="vertical_relaxed").filter(pl.col("recon_year") == year)
+        if published
+        else None
+    )
+    bad = pl.concat([pl.DataFrame(schema=CONTRADICTION_SCHEMA), *contradictions]).filter(
+        pl.col("recon_year") == year
+    )
     # Before the rules' first era only what the year's documents publish is known.
     projected = project_calendar(year) if year >= FIRST_YEAR else pl.DataFrame(schema=CALENDAR_SCHEMA)
     return YearCalendar(reconcile(projected, found), errors, bad)

@@ -128,8 +128,10 @@ EVENTS = (
 REPEATING_EVENTS = frozenset({"updated_preliminary_list"})
 KEY = ["review", "review_type", "event"]
 
-_RULE = re.compile(r"^(?:(?P<base>fri(?P<nth>[1-5L])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?"
-                   r"|d(?P<mm>\d\d)-(?P<dd>\d\d)|next|weekly)$")
+_RULE = re.compile(
+    r"^(?:(?P<base>fri(?P<nth>[1-5L])|R|eom-(?P<back>\d+))(?P<off>[+-]\d+[wd])?"
+    r"|d(?P<mm>\d\d)-(?P<dd>\d\d)|next|weekly)$"
+)
 
 
 def parse_rules(text: str) -> pl.DataFrame:
@@ -143,8 +145,12 @@ def parse_rules(text: str) -> pl.DataFrame:
             raise ValueError(f"bad rules row (7 fields, the last a source): {line.strip()}")
         review_type, months, years, event, rule, holiday, source = fields
         first, last = (int(y) for y in years.split("-"))
-        if (review_type not in REVIEW_TYPES or event not in EVENTS or holiday not in ("prev", "keep")
-                or source not in RULE_SOURCES):
+        if (
+            review_type not in REVIEW_TYPES
+            or event not in EVENTS
+            or holiday not in ("prev", "keep")
+            or source not in RULE_SOURCES
+        ):
             raise ValueError(f"bad rules row: {line.strip()}")
         if not _RULE.match(rule) or (rule.startswith("eom") and _RULE.match(rule)["off"]):
             raise ValueError(f"bad rule {rule!r} in rules row: {line.strip()}")
@@ -206,7 +212,9 @@ def _project_review(year: int, month: int, rules: dict[str, tuple[str, str]]) ->
     recon_close (`R-...`, `next`, `weekly`) need a recon_close rule of the same review."""
     anchor = _nominal(rules["recon_close"][0], year, month, None) if "recon_close" in rules else None
     if anchor is None and any(rule in ("next", "weekly") for rule, _ in rules.values()):
-        raise ValueError(f"review {review_key(year, month)} has rules relative to recon_close but no recon_close rule")
+        raise ValueError(
+            f"review {review_key(year, month)} has rules relative to recon_close but no recon_close rule"
+        )
     nominal = {
         event: _nominal(rule, year, month, anchor)
         for event, (rule, _) in rules.items()
@@ -267,7 +275,13 @@ def rule_basis(rule: str, holiday: str, source: str, month: int) -> str:
     """What a projected date rests on: its rule with the rule in words (section 3.2 of
     docs/methodology.md), and its source: `rule eom-2 = the last NYSE session of April (previous
     session if not one): ...`."""
-    roll = "" if rule == "next" else " (previous session if not one)" if holiday == "prev" else " (kept on a holiday)"
+    roll = (
+        ""
+        if rule == "next"
+        else " (previous session if not one)"
+        if holiday == "prev"
+        else " (kept on a holiday)"
+    )
     return f"rule {rule} = {rule_words(rule, month)}{roll}: {RULE_SOURCES[source]}"
 
 
@@ -285,10 +299,14 @@ def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFra
         ["review_type", "month"], maintain_order=True
     ):
         spec = {r["event"]: (r["rule"], r["holiday"]) for r in group.iter_rows(named=True)}
-        basis = {r["event"]: rule_basis(r["rule"], r["holiday"], r["source"], month)
-                 for r in group.iter_rows(named=True)}
+        basis = {
+            r["event"]: rule_basis(r["rule"], r["holiday"], r["source"], month)
+            for r in group.iter_rows(named=True)
+        }
         for event, d in _project_review(year, month, spec):
-            rows.append((year, review_key(year, month), review_type, event, d, "projected", None, basis[event]))
+            rows.append(
+                (year, review_key(year, month), review_type, event, d, "projected", None, basis[event])
+            )
     frame = pl.DataFrame(rows, schema=CALENDAR_SCHEMA, orient="row")
     return frame.sort("date", "review", "review_type", "event")
 

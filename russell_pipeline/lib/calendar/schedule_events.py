@@ -24,7 +24,9 @@ _OPEN = re.compile(r"\bopen of\b|\(open\)|\bfrom the open\b|\bat the open\b", re
 _CLOSE = re.compile(r"\bafter (?:the )?(?:market )?close\b|\bat the close\b|\bclose of\b", re.IGNORECASE)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 _NTH = ("first", "second", "third", "fourth")
-_DAY_RULE = re.compile(rf"\b(?:(?P<nth>{'|'.join(_NTH)}|last)\s+)?(?P<wd>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
+_DAY_RULE = re.compile(
+    rf"\b(?:(?P<nth>{'|'.join(_NTH)}|last)\s+)?(?P<wd>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE
+)
 
 Footnotes = dict[str, list[tuple[int, str]]]  # marker -> (line, text) of each definition
 
@@ -49,7 +51,11 @@ def note_for(label: str, n: int, notes: Footnotes) -> tuple[int, str] | None:
 
 
 def _face(text: str) -> str | None:
-    found = [(m.start(), face) for face, pattern in (("open", _OPEN), ("close", _CLOSE)) if (m := pattern.search(text))]
+    found = [
+        (m.start(), face)
+        for face, pattern in (("open", _OPEN), ("close", _CLOSE))
+        if (m := pattern.search(text))
+    ]
     return min(found)[1] if found else None
 
 

@@ -58,14 +58,25 @@ _LABELS = [
     ("lock_down", r"lock[- ]?down"),
     ("ipo_announce", r"announce(?:ment)? date"),
     ("rank", r"\brank (?:day|date)|\brank and cut-off|market capitali[sz]ation data cut-off"),
-    ("implementation", r"implemented after (?:the )?(?:market )?close|effective date|effective \(?from the open"),
+    (
+        "implementation",
+        r"implemented after (?:the )?(?:market )?close|effective date|effective \(?from the open",
+    ),
 ]
 _LABELS = [(event, re.compile(pattern, re.IGNORECASE)) for event, pattern in _LABELS]
 _QUARTERS = {"first": 3, "second": 6, "third": 9, "fourth": 12}
 CONTRADICTION_SCHEMA = {
-    "recon_year": pl.Int64, "review": pl.String, "review_type": pl.String, "event": pl.String,
-    "path": pl.String, "line": pl.String, "date": pl.Date, "text": pl.String,
-    "other_line": pl.String, "other_date": pl.Date, "other_text": pl.String,
+    "recon_year": pl.Int64,
+    "review": pl.String,
+    "review_type": pl.String,
+    "event": pl.String,
+    "path": pl.String,
+    "line": pl.String,
+    "date": pl.Date,
+    "text": pl.String,
+    "other_line": pl.String,
+    "other_date": pl.Date,
+    "other_text": pl.String,
 }
 
 
@@ -153,7 +164,9 @@ def _kind(text: str) -> str:
     return text.lower().replace("-", "_").replace(" ", "_")
 
 
-def _timetable_review(found: list[tuple], kind: str | None, year: int | None, src: _Source) -> tuple[str, str]:
+def _timetable_review(
+    found: list[tuple], kind: str | None, year: int | None, src: _Source
+) -> tuple[str, str]:
     """Which review a document's timetable lines describe: its title type, recon_close month."""
     if kind is None:
         raise src.error(found[0][2], "timetable dates but the document names no review type")
@@ -182,12 +195,16 @@ def _table_row(cells: list[str], columns: list[tuple], width: int, src: _Source,
         m = _CELL.match(cell)
         if not m:
             raise src.error(n, f"unparseable date '{cell}' under '{review}'")
-        rows += [(review, review_type, *r) for r in _emit(event, cells[0].strip(), _range(m, int(review[:4]), src, n),
-                                                          src, n)]
+        rows += [
+            (review, review_type, *r)
+            for r in _emit(event, cells[0].strip(), _range(m, int(review[:4]), src, n), src, n)
+        ]
     return rows
 
 
-def parse_schedule(lines: list[str], path: str, sha256: str, where: list[str] | None = None) -> PublishedSchedule:
+def parse_schedule(
+    lines: list[str], path: str, sha256: str, where: list[str] | None = None
+) -> PublishedSchedule:
     """Published calendar rows of one schedule document (source 'published').
 
     `where` names each line in messages (default `line N`, N counting `lines` from 1)."""
@@ -240,17 +257,46 @@ def _published(rows: list[tuple], src: _Source, sha256: str) -> PublishedSchedul
         if others:
             conflicts += [(review, review_type, event, d, n, first, n0) for d, n in others]
             continue
-        out.append((int(review[:4]), review, review_type, event, first, "published", sha256, f"published: {src.path}"))
-    frame = pl.DataFrame(out, schema=CALENDAR_SCHEMA, orient="row").sort("date", "review", "review_type", "event")
+        out.append(
+            (
+                int(review[:4]),
+                review,
+                review_type,
+                event,
+                first,
+                "published",
+                sha256,
+                f"published: {src.path}",
+            )
+        )
+    frame = pl.DataFrame(out, schema=CALENDAR_SCHEMA, orient="row").sort(
+        "date", "review", "review_type", "event"
+    )
     return PublishedSchedule(frame, _contradictions(conflicts, src))
 
 
 def _contradictions(conflicts: list[tuple], src: _Source) -> pl.DataFrame:
     """One row per pair of lines that disagree (a footnote has no date of its own)."""
+
     def said(n: int) -> str:
         return " ".join(src.lines[n - 1].split())
 
-    out = [(int(review[:4]), review, review_type, event, src.path, src.where[n - 1], d, said(n),
-            src.where[n0 - 1], d0, said(n0))
-           for review, review_type, event, d, n, d0, n0 in conflicts]
-    return pl.DataFrame(out, schema=CONTRADICTION_SCHEMA, orient="row").sort("review", "event", maintain_order=True)
+    out = [
+        (
+            int(review[:4]),
+            review,
+            review_type,
+            event,
+            src.path,
+            src.where[n - 1],
+            d,
+            said(n),
+            src.where[n0 - 1],
+            d0,
+            said(n0),
+        )
+        for review, review_type, event, d, n, d0, n0 in conflicts
+    ]
+    return pl.DataFrame(out, schema=CONTRADICTION_SCHEMA, orient="row").sort(
+        "review", "event", maintain_order=True
+    )

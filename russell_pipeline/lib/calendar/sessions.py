@@ -56,7 +56,9 @@ def previous_session(d: date) -> date:
     all_ = _all_sessions()
     i = bisect.bisect_right(all_, d) - 1
     if i < 0:
-        raise ValueError(f"no NYSE session on or before {d} within the calendar bounds {FIRST_DAY}..{LAST_DAY}")
+        raise ValueError(
+            f"no NYSE session on or before {d} within the calendar bounds {FIRST_DAY}..{LAST_DAY}"
+        )
     return all_[i]
 
 

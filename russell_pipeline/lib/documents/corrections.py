@@ -50,7 +50,7 @@ def read_corrections(path: Path, shown: str | None = None) -> tuple[Correction, 
     naming the file (as `shown`: `raw/<year>/corrections.csv`) and its line."""
     name = shown or str(path)
     try:
-        data = path.read_bytes()[:_MAX_BYTES + 1]
+        data = path.read_bytes()[: _MAX_BYTES + 1]
     except OSError as err:
         raise InputError(name, f"cannot read file ({err.strerror or err})") from None
     if len(data) > _MAX_BYTES:
@@ -71,7 +71,9 @@ def read_corrections(path: Path, shown: str | None = None) -> tuple[Correction, 
         entry = _entry(name, at, fields)
         key = (entry.document, entry.page, entry.line)
         if entry.action == "not_a_row" and key in seen or seen.get(key) == "not_a_row":
-            raise InputError(name, f"line {at}: {entry.document} page {entry.page} line {entry.line} is settled twice")
+            raise InputError(
+                name, f"line {at}: {entry.document} page {entry.page} line {entry.line} is settled twice"
+            )
         seen[key] = entry.action
         out.append(entry)
     return tuple(out)
@@ -115,16 +117,25 @@ def settle(doc, entries: tuple[Correction, ...], source: str):
     for e in entries:
         if (e.page, e.line) not in unread:
             shown = ", ".join(f"page {p} line {n}" for p, n in unread) or "none"
-            raise InputError(source, f"line {e.at}: {e.document} page {e.page} line {e.line} is not a line the parser "
-                                   f"could not read (its unread lines: {shown}); nothing changed")
+            raise InputError(
+                source,
+                f"line {e.at}: {e.document} page {e.page} line {e.line} is not a line the parser "
+                f"could not read (its unread lines: {shown}); nothing changed",
+            )
         settled.add((e.page, e.line))
         if e.action == "not_a_row":
             continue
         wants_sector = doc.classification is not None
         if bool(e.sector) != wants_sector:
-            raise InputError(source, f"line {e.at}: {e.document} " + (
-                "prints a sector column: the row needs its sector" if wants_sector else "has no sector column: "
-                "leave sector empty"))
+            raise InputError(
+                source,
+                f"line {e.at}: {e.document} "
+                + (
+                    "prints a sector column: the row needs its sector"
+                    if wants_sector
+                    else "has no sector column: leave sector empty"
+                ),
+            )
         side = doc.unread_tables.get((e.page, e.line), (0,))
         table = side[min(sum(1 for a in added if (a[0], a[1]) == (e.page, e.line)), len(side) - 1)]
         added.append((e.page, e.line, e.company, e.symbol, e.sector or None, f"{source}:{e.at}"))
@@ -135,22 +146,39 @@ def settle(doc, entries: tuple[Correction, ...], source: str):
 def _with_rows(doc, added: list[tuple], tables: list[int], settled: set[tuple[int, int]]):
     """The document's rows with `added` put in reading order, and its unread lines and page counts
     without the `settled` ones."""
-    fixed = {"source_sha256": doc.sha256, "index_name": doc.index_name, "as_of_date": doc.as_of_date,
-             "change": doc.doc_type.removesuffix("s"), "stage": doc.stage, "classification": doc.classification}
+    fixed = {
+        "source_sha256": doc.sha256,
+        "index_name": doc.index_name,
+        "as_of_date": doc.as_of_date,
+        "change": doc.doc_type.removesuffix("s"),
+        "stage": doc.stage,
+        "classification": doc.classification,
+    }
     named = ("source_page", "source_line", "company", "symbol", "sector", "corrected_by")
-    new = pl.DataFrame([dict(zip(named, a, strict=True)) | fixed for a in added],
-                       schema={c: t for c, t in CHANGE_COLUMNS.items() if c != "recon_year"})
+    new = pl.DataFrame(
+        [dict(zip(named, a, strict=True)) | fixed for a in added],
+        schema={c: t for c, t in CHANGE_COLUMNS.items() if c != "recon_year"},
+    )
     new = new.select([pl.col(c).cast(t) for c, t in doc.rows.schema.items()])
-    keys = [(p, t, n) for p, n, t in zip(doc.rows["source_page"], doc.rows["source_line"], doc.row_tables,
-                                         strict=True)]
+    keys = [
+        (p, t, n)
+        for p, n, t in zip(doc.rows["source_page"], doc.rows["source_line"], doc.row_tables, strict=True)
+    ]
     keys += [(p, t, n) for (p, n, *_), t in zip(added, tables, strict=True)]
     order = sorted(range(len(keys)), key=keys.__getitem__)
     rows = pl.concat([doc.rows, new])[order]
-    unread = doc.unread.join(pl.DataFrame(sorted(settled), schema={"page": pl.Int64, "line": pl.Int64}, orient="row"),
-                             on=["page", "line"], how="anti")
+    unread = doc.unread.join(
+        pl.DataFrame(sorted(settled), schema={"page": pl.Int64, "line": pl.Int64}, orient="row"),
+        on=["page", "line"],
+        how="anti",
+    )
     produced = dict(rows.group_by("source_page").len().iter_rows())
     lost = dict(unread.group_by("page").len().iter_rows())
-    stats = pl.DataFrame([(p, produced.get(p, 0) + lost.get(p, 0), produced.get(p, 0)) for p in doc.page_stats["page"]],
-                         schema=doc.page_stats.schema, orient="row")
-    return dataclasses.replace(doc, rows=rows, row_tables=tuple(keys[i][1] for i in order), unread=unread,
-                               page_stats=stats)
+    stats = pl.DataFrame(
+        [(p, produced.get(p, 0) + lost.get(p, 0), produced.get(p, 0)) for p in doc.page_stats["page"]],
+        schema=doc.page_stats.schema,
+        orient="row",
+    )
+    return dataclasses.replace(
+        doc, rows=rows, row_tables=tuple(keys[i][1] for i in order), unread=unread, page_stats=stats
+    )

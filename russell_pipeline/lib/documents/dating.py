@@ -44,9 +44,16 @@ class Evidence:
 
     def said(self) -> str:
         """What each source says, in precedence order: `text 2024-06-28; file name 2024-06-28; PDF created ...`."""
-        parts = [f"{label} {value}" for label, value in (
-            ("text", self.text), ("file name", self.file_name), ("PDF created", self.created),
-            ("PDF modified", self.modified)) if value is not None]
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                ("text", self.text),
+                ("file name", self.file_name),
+                ("PDF created", self.created),
+                ("PDF modified", self.modified),
+            )
+            if value is not None
+        ]
         return "; ".join(parts) or "no date in its text, file name or PDF metadata"
 
 
@@ -79,30 +86,50 @@ def pdf_date(value: str | None) -> dt.date | None:
 
 
 def evidence(text: dt.date | None, path: str | Path, metadata: dict[str, str]) -> Evidence:
-    return Evidence(text, name_date(Path(path).name), pdf_date(metadata.get("CreationDate")),
-                    pdf_date(metadata.get("ModDate")))
+    return Evidence(
+        text,
+        name_date(Path(path).name),
+        pdf_date(metadata.get("CreationDate")),
+        pdf_date(metadata.get("ModDate")),
+    )
 
 
 def decide(ev: Evidence, folder: int | None = None, is_list: bool = True, membership: bool = False) -> Dated:
     """The document's date and where it came from, and, for a list, what refuses it: filed under a
     folder of another year, created too long before the date it bears, or (a membership list) no date."""
     made = ev.created or ev.modified
-    as_of, source = next(((d, s) for d, s in ((ev.text, "text"), (ev.file_name, "file_name"), (made, "metadata"))
-                          if d is not None), (None, "folder" if folder is not None else None))
+    as_of, source = next(
+        (
+            (d, s)
+            for d, s in ((ev.text, "text"), (ev.file_name, "file_name"), (made, "metadata"))
+            if d is not None
+        ),
+        (None, "folder" if folder is not None else None),
+    )
     if not is_list:
         return Dated(as_of, source)
     if as_of is None and membership:
-        return Dated(None, source, "a membership list needs its date (constituents.as_of_date) and none is in its "
-                                   "text, file name or PDF metadata: put it in the file name (..._YYYYMMDD.pdf)")
+        return Dated(
+            None,
+            source,
+            "a membership list needs its date (constituents.as_of_date) and none is in its "
+            "text, file name or PDF metadata: put it in the file name (..._YYYYMMDD.pdf)",
+        )
     if as_of is None:
         return Dated(None, source)
     said = f"dated {as_of} by its {source.replace('_', ' ')} ({ev.said()})"
     if ev.created is not None and source != "metadata" and (as_of - ev.created).days > EARLY_DAYS:
         days = (as_of - ev.created).days
-        return Dated(as_of, source, f"{said}, but the PDF was created {days} days before that date, and a list is "
-                                    f"made at most {EARLY_DAYS} days before the date it bears: it is a list of "
-                                    f"{ev.created.year} or earlier under a new name; name it after its own date and "
-                                    f"file it under its own year, or put the list of {as_of} here")
+        return Dated(
+            as_of,
+            source,
+            f"{said}, but the PDF was created {days} days before that date, and a list is "
+            f"made at most {EARLY_DAYS} days before the date it bears: it is a list of "
+            f"{ev.created.year} or earlier under a new name; name it after its own date and "
+            f"file it under its own year, or put the list of {as_of} here",
+        )
     if folder is not None and as_of.year != folder:
-        return Dated(as_of, source, f"{said}: it belongs under raw/{as_of.year}/, not raw/{folder}/; move it there")
+        return Dated(
+            as_of, source, f"{said}: it belongs under raw/{as_of.year}/, not raw/{folder}/; move it there"
+        )
     return Dated(as_of, source)

@@ -29,7 +29,11 @@ from russell_pipeline.lib.errors import InputError
 
 # The facts a documents run reports its year under (defs/documents/assets.py), which `build` prints:
 # each document and its state, the corrections applied, and the entries that would settle unread lines.
-DOCUMENTS_FACT, CORRECTIONS_FACT, UNREAD_FACT = "partition_documents", "partition_corrections", "partition_unread_entries"
+DOCUMENTS_FACT, CORRECTIONS_FACT, UNREAD_FACT = (
+    "partition_documents",
+    "partition_corrections",
+    "partition_unread_entries",
+)
 SOURCE_COLUMNS = {
     "recon_year": pl.Int64,
     "path": pl.String,
@@ -43,7 +47,12 @@ SOURCE_COLUMNS = {
     "rows": pl.Int64,
     "date_source": pl.String,
 }
-PAGE_STAT_COLUMNS = {"source_sha256": pl.String, "page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
+PAGE_STAT_COLUMNS = {
+    "source_sha256": pl.String,
+    "page": pl.Int64,
+    "candidate_lines": pl.Int64,
+    "rows": pl.Int64,
+}
 UNREAD_LINE_COLUMNS = {"source_sha256": pl.String, **UNREAD_COLUMNS}
 
 
@@ -128,20 +137,31 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
             got = settle(got, tuple(e for e in entries if e.document == path.name), source)
         except InputError as err:
             problems.append(str(err))
-        dated = dating.decide(got.evidence, year, got.doc_type in LIST_TYPES, got.doc_type == "membership_list")
+        dated = dating.decide(
+            got.evidence, year, got.doc_type in LIST_TYPES, got.doc_type == "membership_list"
+        )
         got = dataclasses.replace(got, date_source=dated.source)
         docs.append(got)
-        states.append(DocumentState(shown, got.rows.height, dated.problem or got.unread_problem(), tuple(
-            ready_entry(path.name, p, n) for p, n, _ in got.unread.iter_rows()), _what(got)))
+        states.append(
+            DocumentState(
+                shown,
+                got.rows.height,
+                dated.problem or got.unread_problem(),
+                tuple(ready_entry(path.name, p, n) for p, n, _ in got.unread.iter_rows()),
+                _what(got),
+            )
+        )
     states = _identities(docs, states, raw, year)
     return YearTables(
         source_documents=_sources(docs, raw, year),
         constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
         constituent_changes=_stack(docs, ("additions", "deletions"), CHANGE_COLUMNS, year),
-        page_stats=_stack_frames([d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
-                                 PAGE_STAT_COLUMNS),
-        unread=_stack_frames([d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs],
-                             UNREAD_LINE_COLUMNS),
+        page_stats=_stack_frames(
+            [d.page_stats.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs], PAGE_STAT_COLUMNS
+        ),
+        unread=_stack_frames(
+            [d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs], UNREAD_LINE_COLUMNS
+        ),
         skipped=tuple(folder.skipped),
         documents=tuple(states),
         refusal=_refusal(problems, states, year),
@@ -169,18 +189,28 @@ def read_one(path: Path, limits: Limits | None = None) -> Document:
 
 
 def _empty(year: int, refusal: str) -> YearTables:
-    return YearTables(_sources([], Path(), year), _stack([], "", CONSTITUENT_COLUMNS, year),
-                      _stack([], "", CHANGE_COLUMNS, year), _stack_frames([], PAGE_STAT_COLUMNS),
-                      _stack_frames([], UNREAD_LINE_COLUMNS), refusal=refusal)
+    return YearTables(
+        _sources([], Path(), year),
+        _stack([], "", CONSTITUENT_COLUMNS, year),
+        _stack([], "", CHANGE_COLUMNS, year),
+        _stack_frames([], PAGE_STAT_COLUMNS),
+        _stack_frames([], UNREAD_LINE_COLUMNS),
+        refusal=refusal,
+    )
 
 
 def _what(doc: Document) -> str:
-    dated = f"dated {doc.as_of_date} by its {doc.date_source.replace('_', ' ')}" if doc.as_of_date else (
-        f"no date: the {doc.date_source}'s year" if doc.date_source else "no date")
+    dated = (
+        f"dated {doc.as_of_date} by its {doc.date_source.replace('_', ' ')}"
+        if doc.as_of_date
+        else (f"no date: the {doc.date_source}'s year" if doc.date_source else "no date")
+    )
     return ", ".join([*(v or "-" for v in (doc.doc_type, doc.index_name, doc.stage)), dated])
 
 
-def _identities(docs: list[Document], states: list[DocumentState], raw: Path, year: int) -> list[DocumentState]:
+def _identities(
+    docs: list[Document], states: list[DocumentState], raw: Path, year: int
+) -> list[DocumentState]:
     """The states with every document that is not a document of its own refused: a copy of a file
     anywhere under raw/ (same sha256: the first copy whose date fits its folder is read, the others
     are refused naming it), and two lists claiming to be the same version (index, kind, stage, date)."""
@@ -196,14 +226,25 @@ def _identities(docs: list[Document], states: list[DocumentState], raw: Path, ye
         if len(copies) < 2:
             continue
         # The copy to read: its date fits its folder; a copy whose file name also carries the date first.
-        fits = sorted((c for c in copies if not dating.decide(doc.evidence.with_name(c), int(c.split("/")[-2]),
-                                                       doc.doc_type in LIST_TYPES,
-                                                       doc.doc_type == "membership_list").problem),
-                      key=lambda c: (dating.name_date(c) is None, c))
+        fits = sorted(
+            (
+                c
+                for c in copies
+                if not dating.decide(
+                    doc.evidence.with_name(c),
+                    int(c.split("/")[-2]),
+                    doc.doc_type in LIST_TYPES,
+                    doc.doc_type == "membership_list",
+                ).problem
+            ),
+            key=lambda c: (dating.name_date(c) is None, c),
+        )
         for path, _ in mine:
             if fits and path != fits[0]:
-                why[path] = (f"same content as {fits[0]} (sha256 {sha[:12]}...): a document is read once, "
-                             "remove this copy")
+                why[path] = (
+                    f"same content as {fits[0]} (sha256 {sha[:12]}...): a document is read once, "
+                    "remove this copy"
+                )
     claims: dict[tuple, list[tuple[str, Document]]] = {}
     for d in docs:
         path = _shown(Path(d.path), raw)
@@ -213,11 +254,15 @@ def _identities(docs: list[Document], states: list[DocumentState], raw: Path, ye
         if len({d.sha256 for _, d in versions}) < 2:
             continue
         names = " and ".join(p for p, _ in versions)
-        what = " ".join(v for v in (index, stage, kind.replace("_", " ")) if v) + (f" of {as_of}" if as_of else "")
+        what = " ".join(v for v in (index, stage, kind.replace("_", " ")) if v) + (
+            f" of {as_of}" if as_of else ""
+        )
         rows = " vs ".join(str(d.rows.height) for _, d in versions)
         for path, _ in versions:
-            why[path] = (f"conflicting versions: {names} are both the {what} but differ ({rows} rows): keep the "
-                         "right one and remove the other")
+            why[path] = (
+                f"conflicting versions: {names} are both the {what} but differ ({rows} rows): keep the "
+                "right one and remove the other"
+            )
     return [dataclasses.replace(s, refused=s.refused or why.get(s.path)) for s in states]
 
 
@@ -239,8 +284,14 @@ def _corrections(folder: YearFolder, source: str, year: int) -> tuple[tuple[Corr
     names = {p.name for p in folder.documents}
     stray = next((e for e in entries if e.document not in names), None)
     if stray is not None:
-        return (), [str(InputError(source, f"line {stray.at}: {stray.document} is not a document under "
-                                           f"raw/{year}/; nothing changed"))]
+        return (), [
+            str(
+                InputError(
+                    source,
+                    f"line {stray.at}: {stray.document} is not a document under raw/{year}/; nothing changed",
+                )
+            )
+        ]
     return entries, []
 
 
@@ -256,10 +307,24 @@ def _refusal(problems: list[str], states: list[DocumentState], year: int) -> str
 
 def _sources(docs: list[Document], raw: Path, year: int) -> pl.DataFrame:
     return pl.DataFrame(
-        [{"recon_year": year, "path": _shown(Path(d.path), raw), "sha256": d.sha256, "bytes": d.bytes,
-          "pages": d.pages, "doc_type": d.doc_type, "index_name": d.index_name, "stage": d.stage,
-          "as_of_date": d.as_of_date, "rows": d.rows.height, "date_source": d.date_source} for d in docs],
-        schema=SOURCE_COLUMNS)
+        [
+            {
+                "recon_year": year,
+                "path": _shown(Path(d.path), raw),
+                "sha256": d.sha256,
+                "bytes": d.bytes,
+                "pages": d.pages,
+                "doc_type": d.doc_type,
+                "index_name": d.index_name,
+                "stage": d.stage,
+                "as_of_date": d.as_of_date,
+                "rows": d.rows.height,
+                "date_source": d.date_source,
+            }
+            for d in docs
+        ],
+        schema=SOURCE_COLUMNS,
+    )
 
 
 def _stack_frames(frames: list[pl.DataFrame], columns: dict) -> pl.DataFrame:
@@ -271,6 +336,4 @@ def _stack(docs: list[Document], doc_types, columns: dict, year: int) -> pl.Data
     frames = [d.rows.with_columns(recon_year=pl.lit(year, pl.Int64)) for d in docs if d.doc_type in types]
     if not frames:
         return pl.DataFrame(schema=columns)
-    return pl.concat(frames, how="diagonal_relaxed").select(
-        [pl.col(c).cast(t) for c, t in columns.items()]
-    )
+    return pl.concat(frames, how="diagonal_relaxed").select([pl.col(c).cast(t) for c, t in columns.items()])

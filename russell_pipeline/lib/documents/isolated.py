@@ -47,13 +47,16 @@ def check_decoded_size(path: str | Path, data: bytes) -> int:
         inflate, at = zlib.decompressobj(), m.end()
         try:
             while not inflate.eof and at < len(data):
-                chunk = inflate.decompress(inflate.unconsumed_tail or data[at:at + _PIECE], _PIECE)
+                chunk = inflate.decompress(inflate.unconsumed_tail or data[at : at + _PIECE], _PIECE)
                 if not inflate.unconsumed_tail:
                     at += _PIECE
                 total += len(chunk)
                 if total > limit:
-                    raise InputError(path, f"compressed content inflates to more than {limit:,} bytes "
-                                           f"({DECODED_PER_BYTE}x the file's size): a compression bomb, not read")
+                    raise InputError(
+                        path,
+                        f"compressed content inflates to more than {limit:,} bytes "
+                        f"({DECODED_PER_BYTE}x the file's size): a compression bomb, not read",
+                    )
                 if not chunk and not inflate.unconsumed_tail and inflate.eof:
                     break
         except zlib.error:
@@ -74,7 +77,9 @@ def run_isolated(path: str | Path, fn: Callable, *args):
             raise outcome.value
         raise _limit_error(path, "memory")
     sig = outcome.value
-    raise _limit_error(path, "cpu" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory" if sig else "crash")
+    raise _limit_error(
+        path, "cpu" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory" if sig else "crash"
+    )
 
 
 def _bounded() -> None:
@@ -90,9 +95,11 @@ def _bounded() -> None:
 
 
 def _limit_error(path: str | Path, what: str) -> InputError:
-    problem = {"memory": f"reading the PDF needed more than {MEMORY_BYTES // 1_000_000:,} MB of memory: stopped",
-               "cpu": f"reading the PDF needed more than {CPU_SECONDS} s of CPU: stopped",
-               "crash": "the PDF reader crashed on this file"}[what]
+    problem = {
+        "memory": f"reading the PDF needed more than {MEMORY_BYTES // 1_000_000:,} MB of memory: stopped",
+        "cpu": f"reading the PDF needed more than {CPU_SECONDS} s of CPU: stopped",
+        "crash": "the PDF reader crashed on this file",
+    }[what]
     return InputError(path, problem)
 
 

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 MB = 1_000_000
 # Limit -> (the environment variable settings.py reads it from, bytes, characters or pages per unit of it).
-LIMIT_ENV = {"pdf_bytes": ("RUSSELL_MAX_PDF_MB", MB), "text_chars": ("RUSSELL_MAX_TEXT_MB", MB),
-             "pages": ("RUSSELL_MAX_PAGES", 1)}
+LIMIT_ENV = {
+    "pdf_bytes": ("RUSSELL_MAX_PDF_MB", MB),
+    "text_chars": ("RUSSELL_MAX_TEXT_MB", MB),
+    "pages": ("RUSSELL_MAX_PAGES", 1),
+}
 
 
 @dataclass(frozen=True, slots=True)

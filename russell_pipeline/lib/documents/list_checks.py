@@ -10,8 +10,13 @@ from russell_pipeline.lib.documents.lists import FURNITURE
 NOT_A_ROW = rf"(?i)^(company|symbol|ticker|sector|industry)$|{FURNITURE}"
 SYMBOL = r"^[A-Z0-9]+([.\-/][A-Z0-9]+)*$"
 # Nominal sizes of the full membership lists; other indexes (styles, 2500, Midcap, ...) are not checked.
-NOMINAL_SIZE = {"Russell 1000": 1_000, "Russell 2000": 2_000, "Russell 3000": 3_000, "Russell 3000E": 4_000,
-                "Russell Microcap": 2_000}
+NOMINAL_SIZE = {
+    "Russell 1000": 1_000,
+    "Russell 2000": 2_000,
+    "Russell 3000": 3_000,
+    "Russell 3000E": 4_000,
+    "Russell Microcap": 2_000,
+}
 # The real Russell 3000 lists hold 3,005 (2016) and 3,010 (2022) rows; a list 15% off is a partial parse
 # or a mislabelled document.
 LIST_SIZE_TOLERANCE = 0.15
@@ -20,14 +25,21 @@ LIST_SIZE_TOLERANCE = 0.15
 def unread_lines(unread: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
     """Lines holding data the parser read no row from: path, page, line, text."""
     paths = documents.select(source_sha256="sha256", path="path").unique("source_sha256")
-    return (unread.join(paths, on="source_sha256", how="left")
-            .select("path", "page", "line", "text").sort("path", "page", "line"))
+    return (
+        unread.join(paths, on="source_sha256", how="left")
+        .select("path", "page", "line", "text")
+        .sort("path", "page", "line")
+    )
 
 
 def duplicate_symbols(rows: pl.DataFrame) -> pl.DataFrame:
     """Symbols listed twice within one document (one list), with the year it is filed under."""
-    return rows.group_by("recon_year", "source_sha256", "symbol").len().filter(pl.col("len") > 1).sort(
-        "recon_year", "source_sha256", "symbol")
+    return (
+        rows.group_by("recon_year", "source_sha256", "symbol")
+        .len()
+        .filter(pl.col("len") > 1)
+        .sort("recon_year", "source_sha256", "symbol")
+    )
 
 
 def non_rows(rows: pl.DataFrame) -> pl.DataFrame:
@@ -53,16 +65,25 @@ def list_sizes(constituents: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFr
 
     `nominal` is null for an index of no known size (its list is not checked)."""
     sizes = (
-        constituents.group_by("source_sha256", "index_name", "as_of_date").agg(rows=pl.len())
-        .join(documents.select(pl.col("sha256").alias("source_sha256"), "path").unique("source_sha256"),
-              on="source_sha256", how="left")
-        .with_columns(nominal=pl.col("index_name").replace_strict(NOMINAL_SIZE, default=None, return_dtype=pl.Int64))
-        .with_columns(low=(pl.col("nominal") * (1 - LIST_SIZE_TOLERANCE)).round().cast(pl.Int64),
-                      high=(pl.col("nominal") * (1 + LIST_SIZE_TOLERANCE)).round().cast(pl.Int64))
+        constituents.group_by("source_sha256", "index_name", "as_of_date")
+        .agg(rows=pl.len())
+        .join(
+            documents.select(pl.col("sha256").alias("source_sha256"), "path").unique("source_sha256"),
+            on="source_sha256",
+            how="left",
+        )
+        .with_columns(
+            nominal=pl.col("index_name").replace_strict(NOMINAL_SIZE, default=None, return_dtype=pl.Int64)
+        )
+        .with_columns(
+            low=(pl.col("nominal") * (1 - LIST_SIZE_TOLERANCE)).round().cast(pl.Int64),
+            high=(pl.col("nominal") * (1 + LIST_SIZE_TOLERANCE)).round().cast(pl.Int64),
+        )
         .with_columns(within=pl.col("rows").is_between("low", "high"))
     )
     return sizes.select("path", "index_name", "as_of_date", "rows", "nominal", "low", "high", "within").sort(
-        "path", "index_name")
+        "path", "index_name"
+    )
 
 
 def list_counts(sizes: pl.DataFrame) -> pl.DataFrame:

@@ -30,8 +30,15 @@ from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
 
 # Column titles as printed -> column; a title's words share one cell ("Company Name").
-_TITLES = {("company", "name"): "company", ("company",): "company", ("name",): "company",
-           ("symbol",): "symbol", ("ticker",): "symbol", ("sector",): "sector", ("industry",): "sector"}
+_TITLES = {
+    ("company", "name"): "company",
+    ("company",): "company",
+    ("name",): "company",
+    ("symbol",): "symbol",
+    ("ticker",): "symbol",
+    ("sector",): "sector",
+    ("industry",): "sector",
+}
 _LONGEST_TITLE = max(map(len, _TITLES))
 _TITLE_WORDS = frozenset(w for title in _TITLES for w in title)
 # Symbols are kept as published (BRK.B, HEI.A, BELFB); anything else is not a row.
@@ -92,7 +99,7 @@ def _titles(words: tuple[Word, ...]) -> list[tuple[str, list[Word], str]] | None
     i = 0
     while i < len(words):
         for n in range(min(_LONGEST_TITLE, len(words) - i), 0, -1):
-            span = words[i:i + n]
+            span = words[i : i + n]
             kind = _TITLES.get(tuple(w.text.lower() for w in span))
             if kind and len({w.cell for w in span}) == 1:
                 out.append((kind, list(span), " ".join(w.text for w in span)))
@@ -124,9 +131,13 @@ def find_header(line: Line) -> tuple[Table, ...]:
     if len(groups) > 1 and not positioned:
         raise LayoutError("side-by-side tables without column positions cannot be split")
     return tuple(
-        Table(tuple((k, ws[0].x0, ws[-1].x1) for k, ws, _ in g), positioned,
-              next((text.capitalize() for k, _, text in g if k == "sector"), None))
-        for g in groups)
+        Table(
+            tuple((k, ws[0].x0, ws[-1].x1) for k, ws, _ in g),
+            positioned,
+            next((text.capitalize() for k, _, text in g if k == "sector"), None),
+        )
+        for g in groups
+    )
 
 
 def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
@@ -137,9 +148,9 @@ def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
     at = kinds.index("company")
     out: dict[str, list[str]] = {}
     lo, hi = 0, len(tokens)
-    for kind, at_end in [(k, False) for k in kinds[:at]] + [(k, True) for k in reversed(kinds[at + 1:])]:
+    for kind, at_end in [(k, False) for k in kinds[:at]] + [(k, True) for k in reversed(kinds[at + 1 :])]:
         width = min(1 if kind == "symbol" else sector_width(tokens[lo:hi], at_end), hi - lo)
-        out[kind] = tokens[hi - width:hi] if at_end else tokens[lo:lo + width]
+        out[kind] = tokens[hi - width : hi] if at_end else tokens[lo : lo + width]
         lo, hi = (lo, hi - width) if at_end else (lo + width, hi)
     out["company"] = tokens[lo:hi]
     return {c: v for c, v in out.items() if v}
@@ -153,8 +164,11 @@ def _is_candidate(cols: dict[str, list[str]]) -> bool:
     if not cols.get("company") or len(cols) < 2:
         return False
     company, symbol = " ".join(cols["company"]), " ".join(cols.get("symbol", ()))
-    return (bool(_UPPER_RE.search(company)) and not _LOWER_RE.search(company)
-            and (not symbol or bool(_UPPER_RE.search(symbol))))
+    return (
+        bool(_UPPER_RE.search(company))
+        and not _LOWER_RE.search(company)
+        and (not symbol or bool(_UPPER_RE.search(symbol)))
+    )
 
 
 def _is_wrap(cols: dict[str, list[str]]) -> bool:
@@ -163,8 +177,9 @@ def _is_wrap(cols: dict[str, list[str]]) -> bool:
     return set(cols) == {"company"} and bool(_UPPER_RE.search(words)) and not _LOWER_RE.search(words)
 
 
-def _to_row(cols: dict[str, list[str]], table: Table, cells: int,
-            aligned: frozenset[str] = frozenset()) -> tuple[str, str, str | None] | None:
+def _to_row(
+    cols: dict[str, list[str]], table: Table, cells: int, aligned: frozenset[str] = frozenset()
+) -> tuple[str, str, str | None] | None:
     company, symbol = cols.get("company", []), cols.get("symbol", [])
     sector = cols.get("sector", [])
     if not _UPPER_RE.search(" ".join(company)) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
@@ -212,15 +227,17 @@ def _segments(page: Page, carried: tuple[Table, ...]) -> list[_Segment]:
     out = [_Segment(page.number, carried, None, page.lines[:first], bool(heads))] if carried else []
     for k, (i, tables) in enumerate(heads):
         end = heads[k + 1][0] if k + 1 < len(heads) else len(page.lines)
-        out.append(_Segment(page.number, tables, page.lines[i], page.lines[i + 1:end], False))
+        out.append(_Segment(page.number, tables, page.lines[i], page.lines[i + 1 : end], False))
     return out
 
 
 def _model(segment: _Segment) -> Model | None:
     if not segment.tables[0].positioned:
         return None
-    columns = sorted((Column(t, kind, x0, x1) for t, table in enumerate(segment.tables)
-                      for kind, x0, x1 in table.titles), key=lambda c: c.x0)
+    columns = sorted(
+        (Column(t, kind, x0, x1) for t, table in enumerate(segment.tables) for kind, x0, x1 in table.titles),
+        key=lambda c: c.x0,
+    )
     return learn(tuple(columns), segment.lines)
 
 
@@ -232,8 +249,9 @@ def _split(line: Line, segment: _Segment, model: Model | None, text: bool) -> Sp
     return Split(got.cols, tuple(frozenset() for _ in got.cols), got.spans) if text else got
 
 
-def _read(segment: _Segment, rows: list[ListRow], table_lines: set[tuple[int, int]], text: bool,
-          pitch: float | None) -> None:
+def _read(
+    segment: _Segment, rows: list[ListRow], table_lines: set[tuple[int, int]], text: bool, pitch: float | None
+) -> None:
     """Rows of the segment appended to `rows`, in reading order (left table, then right); every
     line's part in each table recorded as a piece. `pitch`: the row pitch of the pages before, which
     tells the wrapped rest of a carried table's first name on a page from a line of its own."""
@@ -246,8 +264,10 @@ def _read(segment: _Segment, rows: list[ListRow], table_lines: set[tuple[int, in
     if segment.header is not None:
         last = {t: (segment.header.y, None, -1) for t in range(len(segment.tables))}
         table_lines.add((segment.page, segment.header.number))
-        segment.pieces += [_Piece(segment.header.number, segment.header.y, t, "", "header")
-                           for t in range(len(segment.tables))]
+        segment.pieces += [
+            _Piece(segment.header.number, segment.header.y, t, "", "header")
+            for t in range(len(segment.tables))
+        ]
     for line in segment.lines:
         got = _split(line, segment, model, text)
         cells = len({w.cell for w in line.words})
@@ -260,8 +280,13 @@ def _read(segment: _Segment, rows: list[ListRow], table_lines: set[tuple[int, in
                 wrapped = _continue_name(rows, last, t, line.y, cols)
                 # A row typed with spaces crosses the columns as a row does, not as prose.
                 spaced = text and _spaced_row(line, segment.tables[t])
-                kind = ("wrap" if wrapped or _is_wrap(cols) else
-                        "candidate" if spaced or _is_candidate(cols) else "other")
+                kind = (
+                    "wrap"
+                    if wrapped or _is_wrap(cols)
+                    else "candidate"
+                    if spaced or _is_candidate(cols)
+                    else "other"
+                )
                 segment.pieces.append(_Piece(line.number, line.y, t, words, kind, got.spans and not spaced))
                 continue
             prev = last.get(t)
@@ -305,8 +330,15 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
         unread += [Unread(page, n, words, t) for n, (words, t) in lost]
     stats = _page_stats([page for page, _, _ in pages_read], rows, unread)
     sector = bool(tables) and tables[0].sector_header is not None
-    return ParsedList(tuple(rows), tuple(stats), found, _classify(tables, rows), frozenset(table_lines),
-                      tuple(unread), sector)
+    return ParsedList(
+        tuple(rows),
+        tuple(stats),
+        found,
+        _classify(tables, rows),
+        frozenset(table_lines),
+        tuple(unread),
+        sector,
+    )
 
 
 def _page_stats(pages: list[int], rows: list[ListRow], unread: list[Unread]) -> list[tuple[int, int, int]]:
@@ -340,7 +372,9 @@ FURNITURE = r"ftse russell|lse group|london stock exchange|©"
 _FURNITURE = re.compile(rf"{FURNITURE}|\|", re.IGNORECASE)  # and the footers' separator
 
 
-def _lost(segments: list[tuple[_Segment, float | None]], text: bool) -> list[tuple[int, tuple[str, tuple[int, ...]]]]:
+def _lost(
+    segments: list[tuple[_Segment, float | None]], text: bool
+) -> list[tuple[int, tuple[str, tuple[int, ...]]]]:
     """(line, (words, tables)) of a page's pieces that hold data no row took, one per line, in line
     order: the unread lines of the page's tables, never their furniture."""
     lost: dict[int, tuple[str, tuple[int, ...]]] = {}
@@ -365,17 +399,18 @@ def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, t
             return [p for p in mine if p.kind == "candidate" and not p.spans]
         return _walk(mine[1:], segment.header.y, pitch)
     top = 0 if segment.header is not None else rows[0]
-    inside = [p for p in mine[top + 1:rows[-1]]
-              if p.kind == "candidate" or (text and p.kind in ("wrap", "other"))]
-    after = _walk(mine[rows[-1] + 1:], _end_y(mine, rows[-1]), pitch)
-    before = [] if segment.header is not None else _walk(mine[:rows[0]][::-1], mine[rows[0]].y, pitch)
+    inside = [
+        p for p in mine[top + 1 : rows[-1]] if p.kind == "candidate" or (text and p.kind in ("wrap", "other"))
+    ]
+    after = _walk(mine[rows[-1] + 1 :], _end_y(mine, rows[-1]), pitch)
+    before = [] if segment.header is not None else _walk(mine[: rows[0]][::-1], mine[rows[0]].y, pitch)
     return [*before, *inside, *after]
 
 
 def _end_y(mine: list[_Piece], last_row: int) -> float:
     """Where the table's last row ends: its own line, or the wrapped rest of its name below it."""
     y = mine[last_row].y
-    for p in mine[last_row + 1:]:
+    for p in mine[last_row + 1 :]:
         if p.kind != "wrap":
             break
         y = p.y

@@ -62,7 +62,10 @@ def page_lines(path: str | Path, height: float, text: str, boxes: bytes, ok: byt
 def _table() -> tuple[np.ndarray, np.ndarray]:
     """isspace() and isprintable() of the first _TABLE code points (once per process)."""
     chars = [chr(c) for c in range(_TABLE)]
-    return (np.array([c.isspace() for c in chars], dtype=bool), np.array([c.isprintable() for c in chars], dtype=bool))
+    return (
+        np.array([c.isspace() for c in chars], dtype=bool),
+        np.array([c.isprintable() for c in chars], dtype=bool),
+    )
 
 
 def _classes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,8 +77,9 @@ def _classes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return space, printable
 
 
-def _word_starts(left: np.ndarray, right: np.ndarray, top: np.ndarray, bottom: np.ndarray,
-                 spaces: np.ndarray) -> np.ndarray:
+def _word_starts(
+    left: np.ndarray, right: np.ndarray, top: np.ndarray, bottom: np.ndarray, spaces: np.ndarray
+) -> np.ndarray:
     """Indices of the characters that start a word. A split depends on the word's first character,
     so each pass adds the first split of every word found so far; most pages need one pass."""
     size, mid = bottom - top, (top + bottom) / 2
@@ -95,8 +99,9 @@ def _word_starts(left: np.ndarray, right: np.ndarray, top: np.ndarray, bottom: n
         start[at[split][firsts]] = True
 
 
-def _lines(words: list[str], x0: np.ndarray, x1: np.ndarray, top: np.ndarray,
-           bottom: np.ndarray) -> tuple[Line, ...]:
+def _lines(
+    words: list[str], x0: np.ndarray, x1: np.ndarray, top: np.ndarray, bottom: np.ndarray
+) -> tuple[Line, ...]:
     mid, size = (top + bottom) / 2, bottom - top
     order = np.lexsort((x0, mid))  # stable: equal keys keep reading order
     n = order.size
@@ -113,15 +118,18 @@ def _lines(words: list[str], x0: np.ndarray, x1: np.ndarray, top: np.ndarray,
     cut[1:] = (gx0[1:] - gx1[:-1] > CELL_GAP_EM * np.maximum(gsize[1:], gsize[:-1])) & (line[1:] == line[:-1])
     run = np.cumsum(cut)
     texts = [words[i] for i in order.tolist()]
-    placed = list(map(_WORD, zip(texts, _round2(gx0), _round2(gx1), (run - run[firsts][line]).tolist(),
-                                 strict=True)))
+    placed = list(
+        map(_WORD, zip(texts, _round2(gx0), _round2(gx1), (run - run[firsts][line]).tolist(), strict=True))
+    )
     seps = np.where(cut, "\t", " ").astype(object)
     seps[firsts] = "\n"
     joined = "".join(chain.from_iterable(zip(seps.tolist(), texts, strict=True))).split("\n")
     mids = mid[order].tolist()
     ends = [*firsts[1:], n]
-    return tuple(Line(number, round(sum(mids[a:b]) / (b - a), 2), tuple(placed[a:b]), joined[number])
-                 for number, (a, b) in enumerate(zip(firsts, ends, strict=True), start=1))
+    return tuple(
+        Line(number, round(sum(mids[a:b]) / (b - a), 2), tuple(placed[a:b]), joined[number])
+        for number, (a, b) in enumerate(zip(firsts, ends, strict=True), start=1)
+    )
 
 
 def _round2(x: np.ndarray) -> list[float]:

@@ -68,7 +68,7 @@ class TextLayer:
 
 
 def sniff(path: str | Path, head: bytes) -> str:
-    """"pdf" or "text" from a file's first PREFIX_BYTES; anything else raises InputError."""
+    """ "pdf" or "text" from a file's first PREFIX_BYTES; anything else raises InputError."""
     if not head:
         raise InputError(path, "empty file")
     start = head[:1024]
@@ -155,7 +155,8 @@ def _text_page(number: int, chunk: str) -> Page:
 # argument's type and costs several times the C call itself; called through `map`, a page's boxes
 # are read with no Python step per character.
 _LOOSE_BOX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)(
-    ctypes.cast(pdfium_raw.FPDFText_GetLooseCharBox, ctypes.c_void_p).value)
+    ctypes.cast(pdfium_raw.FPDFText_GetLooseCharBox, ctypes.c_void_p).value
+)
 _BOX_BYTES = ctypes.sizeof(pdfium_raw.FS_RECTF)  # left, top, right, bottom as float32
 
 
@@ -190,8 +191,14 @@ def _read_pdf_pages(path: str | Path, data: bytes, limits: Limits) -> tuple:
                 n = tp.count_chars()
                 chars += n
                 if chars > limits.text_chars:
-                    raise InputError(path, over_limit(f"PDF text layer reaches {chars:,} characters by page {i + 1}",
-                                                      limits.text_chars, "text_chars"))
+                    raise InputError(
+                        path,
+                        over_limit(
+                            f"PDF text layer reaches {chars:,} characters by page {i + 1}",
+                            limits.text_chars,
+                            "text_chars",
+                        ),
+                    )
                 pages.append((page.get_height(), _page_text(tp, n), *_char_boxes(tp, n)))
             finally:
                 tp.close()

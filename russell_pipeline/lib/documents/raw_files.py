@@ -67,15 +67,20 @@ def list_year(raw: Path, year: int) -> YearFolder:
         hidden = [ch for ch in path.name if unicodedata.category(ch) in ("Cc", "Cf")]
         if hidden:  # a newline, a right-to-left override (U+202E): the name would not read as it is stored
             shown = path.name.encode("unicode_escape").decode("ascii")
-            raise InputError(folder / shown, f"file name holds a control or bidi character "
-                                             f"({', '.join(f'U+{ord(ch):04X}' for ch in hidden)}): rename it")
+            raise InputError(
+                folder / shown,
+                f"file name holds a control or bidi character "
+                f"({', '.join(f'U+{ord(ch):04X}' for ch in hidden)}): rename it",
+            )
         why = junk_reason(path.name)
         if path.name == CORRECTIONS:
             corrections = path
         elif why is not None:
             skipped.append(f"{path}: skipped ({why})")
         elif path.name.startswith("."):
-            raise InputError(path, "hidden file: rename it without the leading dot to have it read, or remove it")
+            raise InputError(
+                path, "hidden file: rename it without the leading dot to have it read, or remove it"
+            )
         else:
             documents.append(path)
     return YearFolder(documents, skipped, corrections)
@@ -92,8 +97,13 @@ def same_bytes_elsewhere(raw: Path, year: int, sizes: dict[str, int]) -> list[tu
         if folder.name == str(year):
             continue
         for path in sorted(folder.iterdir()):
-            if junk_reason(path.name) is not None or path.name == CORRECTIONS or path.is_symlink() \
-                    or not path.is_file() or path.stat().st_size not in wanted:
+            if (
+                junk_reason(path.name) is not None
+                or path.name == CORRECTIONS
+                or path.is_symlink()
+                or not path.is_file()
+                or path.stat().st_size not in wanted
+            ):
                 continue
             sha = file_sha256(path)
             if sha in sizes:

@@ -23,14 +23,29 @@ from russell_pipeline.lib.documents.raw_files import read_limited
 from russell_pipeline.lib.errors import InputError
 
 CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
-    "recon_year": pl.Int64, "as_of_date": pl.Date, "index_name": pl.String, "company": pl.String,
-    "symbol": pl.String, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "recon_year": pl.Int64,
+    "as_of_date": pl.Date,
+    "index_name": pl.String,
+    "company": pl.String,
+    "symbol": pl.String,
+    "source_sha256": pl.String,
+    "source_page": pl.Int64,
+    "source_line": pl.Int64,
     "corrected_by": pl.String,  # an extra column after the contract: a row a user's correction added
 }
 CHANGE_COLUMNS: dict[str, pl.DataType] = {
-    "recon_year": pl.Int64, "index_name": pl.String, "change": pl.String, "stage": pl.String,
-    "company": pl.String, "symbol": pl.String, "sector": pl.String, "classification": pl.String,
-    "as_of_date": pl.Date, "source_sha256": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "recon_year": pl.Int64,
+    "index_name": pl.String,
+    "change": pl.String,
+    "stage": pl.String,
+    "company": pl.String,
+    "symbol": pl.String,
+    "sector": pl.String,
+    "classification": pl.String,
+    "as_of_date": pl.Date,
+    "source_sha256": pl.String,
+    "source_page": pl.Int64,
+    "source_line": pl.Int64,
     "corrected_by": pl.String,
 }
 PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
@@ -40,26 +55,47 @@ DOC_TYPES = ("membership_list", "additions", "deletions", "schedule", "ground_ru
 LIST_TYPES = ("membership_list", "additions", "deletions")
 CHANGE_TYPES = ("additions", "deletions")
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH = "(" + "|".join(m.capitalize() for m in _MONTHS) + ")"
 _DATE_LINE = (  # a line that is only a date, maybe followed by a page number
-    re.compile(rf"^(?:[A-Z][a-z]+day,?\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(\d{{4}})(?:\s+\d{{1,3}})?$"),
+    re.compile(
+        rf"^(?:[A-Z][a-z]+day,?\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(\d{{4}})(?:\s+\d{{1,3}})?$"
+    ),
     re.compile(rf"^(?:[A-Z][a-z]+day,?\s+)?{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?:\s+\d{{1,3}})?$"),
 )
 # "Russell 2000 Index - Deletions", "Russell 3000 Index - IPO Additions" (up to three words between).
-_CHANGE_TITLE = re.compile(r"^(Russell\b.*?)\s*Index\s*(?:[-–—:]\s*)?(?:[A-Za-z]+\s+){0,3}?(Additions|Deletions)\b",
-                           re.IGNORECASE)
+_CHANGE_TITLE = re.compile(
+    r"^(Russell\b.*?)\s*Index\s*(?:[-–—:]\s*)?(?:[A-Za-z]+\s+){0,3}?(Additions|Deletions)\b", re.IGNORECASE
+)
 _INDEX_TITLE = re.compile(r"^(Russell\b.*?)\s*Index(es)?\b")
-_KIND_WORDS = (("additions", r"\b(additions|adds)\b"), ("deletions", r"\b(deletions|deletes)\b"),
-               ("membership_list", r"\bmembership"))
+_KIND_WORDS = (
+    ("additions", r"\b(additions|adds)\b"),
+    ("deletions", r"\b(deletions|deletes)\b"),
+    ("membership_list", r"\bmembership"),
+)
 # Titles and footers capitalise the stage ("FTSE Russell | Final index Adds"); prose does not.
 _STAGE_WORDS = (("update", r"\bUpdated?\b"), ("preliminary", r"\bPrelim(inary)?\b"), ("final", r"\bFinal\b"))
-_SCHEDULE = re.compile(r"\b(review schedule|reconstitution schedule|rank day|reconstitution calendar)\b",
-                       re.IGNORECASE)
+_SCHEDULE = re.compile(
+    r"\b(review schedule|reconstitution schedule|rank day|reconstitution calendar)\b", re.IGNORECASE
+)
 _UNKNOWN = "not a recognized FTSE Russell document (no company list header, schedule or ground rules found)"
-_UNKNOWN_LIST = ("company list whose kind is not stated: no title, footer, file name or PDF title says "
-                 "membership list, additions or deletions")
+_UNKNOWN_LIST = (
+    "company list whose kind is not stated: no title, footer, file name or PDF title says "
+    "membership list, additions or deletions"
+)
 _LIST_WORD = re.compile(r"\b(adds|deletes|additions|deletions|list|lists|index)\b", re.IGNORECASE)
 
 
@@ -81,7 +117,9 @@ class Document:
     row_tables: tuple[int, ...] = ()  # each row's table (0: the left one of side-by-side tables)
     unread_tables: dict = field(default_factory=dict)  # (page, line) of an unread line -> its tables
     corrections: int = 0  # entries of raw/<year>/corrections.csv applied (corrections.py)
-    evidence: dating.Evidence = field(default_factory=dating.Evidence)  # what its text, file name and PDF metadata say of its date
+    evidence: dating.Evidence = field(
+        default_factory=dating.Evidence
+    )  # what its text, file name and PDF metadata say of its date
     date_source: str | None = None  # which of them gave `as_of_date` (dating.SOURCES)
 
     def unread_problem(self) -> str | None:
@@ -90,8 +128,10 @@ class Document:
             return None
         shown = "; ".join(f"page {p} line {n}: {t!r}" for p, n, t in self.unread.head(3).iter_rows())
         more = f" (and {self.unread.height - 3} more)" if self.unread.height > 3 else ""
-        return (f"{self.unread.height} line(s) hold data no row was read from (not company, symbol"
-                f"{' and sector' if self.classification else ''} in their columns): {shown}{more}")
+        return (
+            f"{self.unread.height} line(s) hold data no row was read from (not company, symbol"
+            f"{' and sector' if self.classification else ''} in their columns): {shown}{more}"
+        )
 
 
 def read_document(path: str | Path, limits: Limits | None = None, root: Path | None = None) -> Document:
@@ -124,15 +164,35 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     as_of = dated.as_of
     stats = pl.DataFrame(
         list(parsed.page_stats) if is_list else [(p.number, 0, 0) for p in layer.pages],
-        schema=PAGE_STATS_COLUMNS, orient="row")
-    unread = pl.DataFrame([(u.page, u.line, u.text) for u in parsed.unread] if is_list else [],
-                          schema=UNREAD_COLUMNS, orient="row")
+        schema=PAGE_STATS_COLUMNS,
+        orient="row",
+    )
+    unread = pl.DataFrame(
+        [(u.page, u.line, u.text) for u in parsed.unread] if is_list else [],
+        schema=UNREAD_COLUMNS,
+        orient="row",
+    )
     classification = parsed.classification if doc_type in CHANGE_TYPES else None
     rows = _rows(doc_type, parsed, sha, index_name, stage, as_of, classification)
-    return Document(str(path), sha, len(data), len(layer.pages), doc_type, index_name, stage, as_of,
-                    lines, rows, stats, unread, classification, tuple(r.table for r in parsed.rows) if is_list else (),
-                    {(u.page, u.line): u.tables for u in parsed.unread} if is_list else {}, evidence=found,
-                    date_source=dated.source)
+    return Document(
+        str(path),
+        sha,
+        len(data),
+        len(layer.pages),
+        doc_type,
+        index_name,
+        stage,
+        as_of,
+        lines,
+        rows,
+        stats,
+        unread,
+        classification,
+        tuple(r.table for r in parsed.rows) if is_list else (),
+        {(u.page, u.line): u.tables for u in parsed.unread} if is_list else {},
+        evidence=found,
+        date_source=dated.source,
+    )
 
 
 def empty_rows(doc_type: str) -> pl.DataFrame:
@@ -142,19 +202,34 @@ def empty_rows(doc_type: str) -> pl.DataFrame:
     return pl.DataFrame(schema={k: v for k, v in cols.items() if k != "recon_year"})
 
 
-def _rows(doc_type: str, parsed: ParsedList, sha: str, index_name: str | None, stage: str | None,
-          as_of: dt.date | None, classification: str | None) -> pl.DataFrame:
+def _rows(
+    doc_type: str,
+    parsed: ParsedList,
+    sha: str,
+    index_name: str | None,
+    stage: str | None,
+    as_of: dt.date | None,
+    classification: str | None,
+) -> pl.DataFrame:
     if doc_type not in LIST_TYPES:
         return empty_rows(doc_type)
     common = {
-        "company": [r.company for r in parsed.rows], "symbol": [r.symbol for r in parsed.rows],
-        "source_sha256": sha, "source_page": [r.page for r in parsed.rows],
-        "source_line": [r.line for r in parsed.rows], "index_name": index_name, "as_of_date": as_of,
+        "company": [r.company for r in parsed.rows],
+        "symbol": [r.symbol for r in parsed.rows],
+        "source_sha256": sha,
+        "source_page": [r.page for r in parsed.rows],
+        "source_line": [r.line for r in parsed.rows],
+        "index_name": index_name,
+        "as_of_date": as_of,
         "corrected_by": None,
     }
     if doc_type != "membership_list":
-        common |= {"change": doc_type.removesuffix("s"), "stage": stage,
-                   "sector": [r.sector for r in parsed.rows], "classification": classification}
+        common |= {
+            "change": doc_type.removesuffix("s"),
+            "stage": stage,
+            "sector": [r.sector for r in parsed.rows],
+            "classification": classification,
+        }
     template = empty_rows(doc_type)
     n = len(parsed.rows)
     frame = pl.DataFrame({k: v if isinstance(v, list) else [v] * n for k, v in common.items()})
@@ -201,8 +276,11 @@ def _index_name(other: list[str]) -> str | None:
 
 def _metadata_text(path: str | Path, layer: TextLayer) -> list[str]:
     """The file name (as words) and the PDF's title and subject."""
-    return [re.sub(r"[^A-Za-z]+", " ", Path(path).stem), layer.metadata.get("Title", ""),
-            layer.metadata.get("Subject", "")]
+    return [
+        re.sub(r"[^A-Za-z]+", " ", Path(path).stem),
+        layer.metadata.get("Title", ""),
+        layer.metadata.get("Subject", ""),
+    ]
 
 
 def _stage(other: list[str], path: str | Path, layer: TextLayer) -> str:

@@ -5,23 +5,48 @@ from __future__ import annotations
 
 import re
 
-RGS_SECTORS = frozenset({
-    "Consumer Discretionary", "Consumer Staples", "Energy", "Financial Services", "Health Care",
-    "Materials & Processing", "Producer Durables", "Technology", "Utilities",
-})
-ICB_INDUSTRIES = frozenset({
-    "Basic Materials", "Consumer Discretionary", "Consumer Goods", "Consumer Services",
-    "Consumer Staples", "Energy", "Financials", "Health Care", "Industrials", "Oil & Gas",
-    "Real Estate", "Technology", "Telecommunications", "Utilities",
-})
+RGS_SECTORS = frozenset(
+    {
+        "Consumer Discretionary",
+        "Consumer Staples",
+        "Energy",
+        "Financial Services",
+        "Health Care",
+        "Materials & Processing",
+        "Producer Durables",
+        "Technology",
+        "Utilities",
+    }
+)
+ICB_INDUSTRIES = frozenset(
+    {
+        "Basic Materials",
+        "Consumer Discretionary",
+        "Consumer Goods",
+        "Consumer Services",
+        "Consumer Staples",
+        "Energy",
+        "Financials",
+        "Health Care",
+        "Industrials",
+        "Oil & Gas",
+        "Real Estate",
+        "Technology",
+        "Telecommunications",
+        "Utilities",
+    }
+)
 SECTOR_NAMES = RGS_SECTORS | ICB_INDUSTRIES
 _LOWER_RE = re.compile(r"[a-z]")
 
 
 def is_sector(tokens: list[str]) -> bool:
     """A sector name as printed; page edges may cut the last word of a longer one."""
-    return " ".join(tokens) in SECTOR_NAMES or len(tokens) > 1 and any(
-        _is_cut(tokens, name.split()) for name in SECTOR_NAMES)
+    return (
+        " ".join(tokens) in SECTOR_NAMES
+        or len(tokens) > 1
+        and any(_is_cut(tokens, name.split()) for name in SECTOR_NAMES)
+    )
 
 
 def _is_cut(tail: list[str], name: list[str]) -> bool:
@@ -30,6 +55,7 @@ def _is_cut(tail: list[str], name: list[str]) -> bool:
 
 def sector_width(tokens: list[str], at_end: bool) -> int:
     """How many tokens at the line's end (or start) name a sector, a whole name before a cut one."""
+
     def part(k: int) -> list[str]:
         return tokens[-k:] if at_end else tokens[:k]
 

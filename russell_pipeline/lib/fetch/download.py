@@ -34,7 +34,9 @@ try:
     _VERSION = version("russell_pipeline")
 except PackageNotFoundError:  # running from a source tree that was never installed
     _VERSION = "dev"
-USER_AGENT = f"russell_pipeline/{_VERSION} (fetches FTSE Russell's published index documents; one request at a time)"
+USER_AGENT = (
+    f"russell_pipeline/{_VERSION} (fetches FTSE Russell's published index documents; one request at a time)"
+)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 CHUNK = 1 << 16
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -82,9 +84,18 @@ def page_title(body: bytes) -> str | None:
 class Client:
     """Downloads with the manners above; `mirror` reads `https://host/path` from `mirror/host/path`."""
 
-    def __init__(self, mirror: str = "", timeout: float = 60.0, retries: int = 3, backoff: float = 2.0,
-                 max_wait: float = 120.0, max_seconds: float = 900.0, interval: float | None = None,
-                 user_agent: str = USER_AGENT, max_bytes: int = Limits().pdf_bytes):
+    def __init__(
+        self,
+        mirror: str = "",
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 2.0,
+        max_wait: float = 120.0,
+        max_seconds: float = 900.0,
+        interval: float | None = None,
+        user_agent: str = USER_AGENT,
+        max_bytes: int = Limits().pdf_bytes,
+    ):
         # A mirror given as a plain folder is read through file:// URLs.
         if mirror and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", mirror):
             mirror = Path(mirror).resolve().as_uri()
@@ -108,8 +119,11 @@ class Client:
                     raise InputError(target, f"{retry.reason}, still after {attempt} attempts") from None
                 delay = retry_delay(attempt, retry.retry_after, self.backoff)
                 if delay > self.max_wait:
-                    raise InputError(target, f"{retry.reason}; the server asks to wait {delay:.0f} s, longer than "
-                                             f"the {self.max_wait:.0f} s this client waits") from None
+                    raise InputError(
+                        target,
+                        f"{retry.reason}; the server asks to wait {delay:.0f} s, longer than "
+                        f"the {self.max_wait:.0f} s this client waits",
+                    ) from None
                 time.sleep(delay)
                 attempt += 1
 
@@ -128,8 +142,9 @@ class Client:
                 self._last[host] = time.monotonic()
 
     def _once(self, target: str, dest: Path) -> Response:
-        request = urllib.request.Request(target, headers={"User-Agent": self.user_agent,
-                                                          "Accept": "application/pdf, */*;q=0.1"})
+        request = urllib.request.Request(
+            target, headers={"User-Agent": self.user_agent, "Accept": "application/pdf, */*;q=0.1"}
+        )
         with self._turn(urllib.parse.urlsplit(target).netloc):
             started = time.monotonic()
             try:
@@ -140,7 +155,9 @@ class Client:
                 if err.code in RETRY_STATUSES:
                     raise _Retry(f"HTTP {err.code} {err.reason}", err.headers.get("Retry-After")) from None
                 title = page_title(body)
-                raise InputError(target, f"HTTP {err.code} {err.reason}" + (f" ({title})" if title else "")) from None
+                raise InputError(
+                    target, f"HTTP {err.code} {err.reason}" + (f" ({title})" if title else "")
+                ) from None
             except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as err:
                 raise InputError(target, _connection_problem(err, self.timeout)) from None
             with response:
@@ -149,35 +166,55 @@ class Client:
     def _save(self, target: str, response, dest: Path, started: float) -> Response:
         expected = response.headers.get("Content-Length")
         if expected and expected.isdigit() and int(expected) > self.max_bytes:
-            raise InputError(target, over_limit(f"announces a body of {int(expected):,} bytes (Content-Length)",
-                                                self.max_bytes, "pdf_bytes"))
+            raise InputError(
+                target,
+                over_limit(
+                    f"announces a body of {int(expected):,} bytes (Content-Length)",
+                    self.max_bytes,
+                    "pdf_bytes",
+                ),
+            )
         digest, size = hashlib.sha256(), 0
         with open(dest, "wb") as out:
             while True:
                 try:
                     chunk = response.read(CHUNK)
                 except (TimeoutError, http.client.HTTPException, OSError) as err:
-                    raise InputError(target, f"{_connection_problem(err, self.timeout)} after {size:,} bytes "
-                                             "of the body") from None
+                    raise InputError(
+                        target, f"{_connection_problem(err, self.timeout)} after {size:,} bytes of the body"
+                    ) from None
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise InputError(target, over_limit(f"body still going after {size - len(chunk):,} bytes",
-                                                        self.max_bytes, "pdf_bytes"))
+                    raise InputError(
+                        target,
+                        over_limit(
+                            f"body still going after {size - len(chunk):,} bytes", self.max_bytes, "pdf_bytes"
+                        ),
+                    )
                 out.write(chunk)
                 digest.update(chunk)
                 if time.monotonic() - started > self.max_seconds:
-                    raise InputError(target, f"download still running after {self.max_seconds:g} s "
-                                             f"({size:,} bytes received)")
+                    raise InputError(
+                        target,
+                        f"download still running after {self.max_seconds:g} s ({size:,} bytes received)",
+                    )
             out.flush()
             os.fsync(out.fileno())
         if expected and expected.isdigit() and int(expected) != size:
-            raise InputError(target, f"truncated body: {size:,} of the {int(expected):,} bytes announced "
-                                     "(Content-Length)")
+            raise InputError(
+                target, f"truncated body: {size:,} of the {int(expected):,} bytes announced (Content-Length)"
+            )
         # file:// answers carry no status; the manifest leaves it empty.
-        return Response(target, response.geturl(), response.status,
-                        response.headers.get_content_type(), size, digest.hexdigest())
+        return Response(
+            target,
+            response.geturl(),
+            response.status,
+            response.headers.get_content_type(),
+            size,
+            digest.hexdigest(),
+        )
 
 
 def _peek(err: urllib.error.HTTPError) -> bytes:

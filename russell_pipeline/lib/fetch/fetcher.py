@@ -34,14 +34,31 @@ from russell_pipeline.lib.fetch.registry import Published, documents_for
 
 MANIFEST = "fetch_manifest"
 MANIFEST_COLUMNS: dict[str, pl.DataType] = {
-    "recon_year": pl.Int64, "file": pl.String, "path": pl.String, "kind": pl.String, "index_name": pl.String,
-    "review": pl.String, "stage": pl.String, "doc_type": pl.String, "pdf_created": pl.Date, "url": pl.String,
-    "source": pl.String, "final_url": pl.String, "http_status": pl.Int64, "sha256": pl.String,
-    "bytes": pl.Int64, "fetched_at": pl.Datetime("us", "UTC"),
+    "recon_year": pl.Int64,
+    "file": pl.String,
+    "path": pl.String,
+    "kind": pl.String,
+    "index_name": pl.String,
+    "review": pl.String,
+    "stage": pl.String,
+    "doc_type": pl.String,
+    "pdf_created": pl.Date,
+    "url": pl.String,
+    "source": pl.String,
+    "final_url": pl.String,
+    "http_status": pl.Int64,
+    "sha256": pl.String,
+    "bytes": pl.Int64,
+    "fetched_at": pl.Datetime("us", "UTC"),
 }
 # The document type read_document reports for each registry kind.
-DOC_TYPES = {"membership_list": "membership_list", "additions": "additions", "ipo_additions": "additions",
-             "deletions": "deletions", "schedule": "schedule"}
+DOC_TYPES = {
+    "membership_list": "membership_list",
+    "additions": "additions",
+    "ipo_additions": "additions",
+    "deletions": "deletions",
+    "schedule": "schedule",
+}
 CHANGE_KINDS = ("additions", "deletions", "ipo_additions")
 # A list posted on a Friday evening may carry the previous day's date (LSEG renders them overnight).
 STAGE_SLACK = timedelta(days=3)
@@ -67,8 +84,10 @@ class Outcome:
             return f"{doc.label}: FAILED {doc.file}"
         if self.status == "present":
             return f"{doc.label}: already fetched {row['path']} (sha256 {row['sha256'][:12]})"
-        return (f"{doc.label}: fetched {row['path']} ({row['bytes']:,} bytes, stage {row['stage'] or '-'}, "
-                f"{row['source']} copy)" + (f"; warning: {self.warning}" if self.warning else ""))
+        return (
+            f"{doc.label}: fetched {row['path']} ({row['bytes']:,} bytes, stage {row['stage'] or '-'}, "
+            f"{row['source']} copy)" + (f"; warning: {self.warning}" if self.warning else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -103,8 +122,12 @@ def _review_events(review: str, ipo: bool) -> dict[str, date]:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         return {}
     kind = pl.col("review_type") == "quarterly_ipo"
-    events = (project_calendar(year).filter((pl.col("review") == review) & (kind if ipo else ~kind))
-              .group_by("event").agg(pl.col("date").min()))
+    events = (
+        project_calendar(year)
+        .filter((pl.col("review") == review) & (kind if ipo else ~kind))
+        .group_by("event")
+        .agg(pl.col("date").min())
+    )
     return dict(events.iter_rows())
 
 
@@ -147,8 +170,11 @@ def check_copy(path: Path, response: Response, doc: Published) -> Checked:
         raise InputError(response.url, f"holds {doc_type}, not {doc.kind}")
     start, end = review_window(doc.review)
     if created is not None and not start <= created <= end:
-        raise InputError(response.url, f"is a copy created {created}, another publication than the {doc.review} "
-                                       f"one (expected {start} to {end})")
+        raise InputError(
+            response.url,
+            f"is a copy created {created}, another publication than the {doc.review} "
+            f"one (expected {start} to {end})",
+        )
     stage = published_stage(doc.kind, doc.review, created, parsed.stage if parsed else None)
     if doc.stage and stage and stage != doc.stage:
         raise InputError(response.url, f"is the {stage} list (created {created}), not the {doc.stage} one")
@@ -214,8 +240,14 @@ def _running(pid: int) -> bool:
     return True
 
 
-def fetch_all(raw: Path, years: list[int], registry: list[Published], client: Client, known: pl.DataFrame | None,
-              report: Callable[[Outcome], None] = lambda _: None) -> tuple[list[Outcome], pl.DataFrame]:
+def fetch_all(
+    raw: Path,
+    years: list[int],
+    registry: list[Published],
+    client: Client,
+    known: pl.DataFrame | None,
+    report: Callable[[Outcome], None] = lambda _: None,
+) -> tuple[list[Outcome], pl.DataFrame]:
     """Every registry document of `years` fetched into `raw/<year>/`, and the years' new `fetch_manifest`
     rows: what was fetched now plus the earlier rows (`known`) whose files are still as recorded."""
     known = known if known is not None else pl.DataFrame(schema=MANIFEST_COLUMNS)
@@ -238,14 +270,26 @@ def _vouched(raw: Path, row: dict) -> bool:
     return path.is_file() and file_sha256(path) == row["sha256"]
 
 
-def _row(raw: Path, doc: Published, target: Path, url: str, source: str, response: Response,
-         checked: Checked) -> dict:
+def _row(
+    raw: Path, doc: Published, target: Path, url: str, source: str, response: Response, checked: Checked
+) -> dict:
     return {
-        "recon_year": doc.recon_year, "file": doc.file, "path": target.relative_to(raw.parent).as_posix(),
-        "kind": doc.kind, "index_name": doc.index_name, "review": doc.review, "stage": checked.stage,
-        "doc_type": checked.doc_type, "pdf_created": checked.created, "url": url, "source": source,
-        "final_url": response.final_url, "http_status": response.status, "sha256": response.sha256,
-        "bytes": response.bytes, "fetched_at": datetime.now(UTC),
+        "recon_year": doc.recon_year,
+        "file": doc.file,
+        "path": target.relative_to(raw.parent).as_posix(),
+        "kind": doc.kind,
+        "index_name": doc.index_name,
+        "review": doc.review,
+        "stage": checked.stage,
+        "doc_type": checked.doc_type,
+        "pdf_created": checked.created,
+        "url": url,
+        "source": source,
+        "final_url": response.final_url,
+        "http_status": response.status,
+        "sha256": response.sha256,
+        "bytes": response.bytes,
+        "fetched_at": datetime.now(UTC),
     }
 
 

@@ -30,8 +30,18 @@ from russell_pipeline.lib.errors import InputError
 KINDS = ("membership_list", "additions", "deletions", "ipo_additions", "schedule")
 STAGES = ("preliminary", "update", "final")
 CONFIDENCE = ("seen", "inferred")
-COLUMNS = ("recon_year", "review", "kind", "index_name", "stage", "file", "url", "archive_stamp",
-           "confidence", "note")
+COLUMNS = (
+    "recon_year",
+    "review",
+    "kind",
+    "index_name",
+    "stage",
+    "file",
+    "url",
+    "archive_stamp",
+    "confidence",
+    "note",
+)
 ARCHIVE = "https://web.archive.org/web/{stamp}id_/{url}"
 _YEARS = re.compile(r"^(\d{4})(?:\.\.(\d{4}))?$")
 _URL = re.compile(r"^https?://[^/\s]+/\S+$")
@@ -64,8 +74,9 @@ class Published:
 
     @property
     def label(self) -> str:
-        return " ".join(x for x in (str(self.recon_year), self.index_name, self.kind.replace("_", " "),
-                                    self.stage) if x)
+        return " ".join(
+            x for x in (str(self.recon_year), self.index_name, self.kind.replace("_", " "), self.stage) if x
+        )
 
 
 def registry_path() -> Path:
@@ -93,8 +104,14 @@ def load_registry(path: str | Path | None = None) -> list[Published]:
         if key in docs:
             first = docs[key]
             if (first.review, first.kind, first.index_name, first.stage) != (
-                    doc.review, doc.kind, doc.index_name, doc.stage):
-                raise InputError(where, f"line {line}: {doc.file} is described differently on an earlier line")
+                doc.review,
+                doc.kind,
+                doc.index_name,
+                doc.stage,
+            ):
+                raise InputError(
+                    where, f"line {line}: {doc.file} is described differently on an earlier line"
+                )
             doc = replace(first, addresses=first.addresses + doc.addresses)
         docs[key] = doc
     return list(docs.values())
@@ -119,7 +136,9 @@ def _document(where: Path, line: int, row: dict) -> Published:
     if not _URL.match(row["url"] or ""):
         raise bad(f"url {row['url']!r} is not an http(s) address")
     if not re.fullmatch(r"\d{4}(\d{2}){0,5}", row["archive_stamp"] or ""):
-        raise bad(f"archive_stamp {row['archive_stamp']!r} is not a web-archive timestamp (YYYY to YYYYMMDDhhmmss)")
+        raise bad(
+            f"archive_stamp {row['archive_stamp']!r} is not a web-archive timestamp (YYYY to YYYYMMDDhhmmss)"
+        )
     if row["confidence"] not in CONFIDENCE:
         raise bad(f"confidence {row['confidence']!r} is not one of {', '.join(CONFIDENCE)}")
     address = Address(row["url"], row["archive_stamp"], row["confidence"])

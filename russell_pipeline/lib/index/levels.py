@@ -189,8 +189,15 @@ def all_levels(weights_all, end, prices, dividends, splits, fx, session_days, st
     return pl.concat(out) if out else pl.DataFrame(schema=LEVEL_SCHEMA)
 
 
-def backfill(weights: pl.DataFrame, todo: list[str], last_day: date, start: LevelState | None,
-             read: Callable, visit: Callable, size: int = CHUNK_REVIEWS) -> pl.DataFrame:
+def backfill(
+    weights: pl.DataFrame,
+    todo: list[str],
+    last_day: date,
+    start: LevelState | None,
+    read: Callable,
+    visit: Callable,
+    size: int = CHUNK_REVIEWS,
+) -> pl.DataFrame:
     """The periods of `todo` (consecutive reviews of `weights`) chained up to `last_day`, `size` at a time.
 
     Each chunk reads, with `read(since, until)` -> MarketData, only what its periods and their checks
@@ -202,12 +209,20 @@ def backfill(weights: pl.DataFrame, todo: list[str], last_day: date, start: Leve
     in_data = sorted(weights["review"].unique().to_list())
     out, state = [], start
     for i in range(0, len(todo), size):
-        chunk = todo[i:i + size]
+        chunk = todo[i : i + size]
         after = in_data.index(chunk[-1]) + 1  # the chunk's last period ends where the next weights take over
         end = min(effective_date(weights, in_data[after]), last_day) if after < len(in_data) else last_day
         md = read(history_needed(weights, chunk), end)
-        part = all_levels(weights.filter(pl.col("review").is_in(chunk)), end, md.prices, md.dividends, md.splits,
-                          md.fx, sessions(effective_date(weights, chunk[0]), end), state)
+        part = all_levels(
+            weights.filter(pl.col("review").is_in(chunk)),
+            end,
+            md.prices,
+            md.dividends,
+            md.splits,
+            md.fx,
+            sessions(effective_date(weights, chunk[0]), end),
+            state,
+        )
         visit(part, md)
         state = _append(out, part, state)
         del md, part  # this chunk's market data goes before the next one is read
@@ -228,17 +243,36 @@ def rebalance_jumps(levels, weights_all, prices, splits, fx) -> pl.DataFrame:
     for ch in changes.iter_rows(named=True):
         day = ch["date_old"]
         old, new = (
-            numerator_grid(r, [day], closes_from(prices, r.cutoff, day), split_factors(splits, r, day), fx).numerators[0]
+            numerator_grid(
+                r, [day], closes_from(prices, r.cutoff, day), split_factors(splits, r, day), fx
+            ).numerators[0]
             for r in (review_of(weights[ch["review_old"]]), review_of(weights[ch["review"]]))
         )
-        rows.append((day, ch["review_old"], ch["review"], ch["price_return_old"],
-                     old / ch["divisor_old"], new / ch["divisor"]))
-    schema = {"date": pl.Date, "review_old": pl.String, "review_new": pl.String,
-              "level": pl.Float64, "level_old": pl.Float64, "level_new": pl.Float64}
+        rows.append(
+            (
+                day,
+                ch["review_old"],
+                ch["review"],
+                ch["price_return_old"],
+                old / ch["divisor_old"],
+                new / ch["divisor"],
+            )
+        )
+    schema = {
+        "date": pl.Date,
+        "review_old": pl.String,
+        "review_new": pl.String,
+        "level": pl.Float64,
+        "level_old": pl.Float64,
+        "level_new": pl.Float64,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
-        (pl.max_horizontal((pl.col("level_old") - pl.col("level")).abs(),
-                           (pl.col("level_new") - pl.col("level")).abs()) / pl.col("level").abs())
-        .alias("rel_diff")
+        (
+            pl.max_horizontal(
+                (pl.col("level_old") - pl.col("level")).abs(), (pl.col("level_new") - pl.col("level")).abs()
+            )
+            / pl.col("level").abs()
+        ).alias("rel_diff")
     )
 
 
@@ -258,5 +292,5 @@ def history_needed(weights: pl.DataFrame | None, keys: list[str]):
     if not mine:
         return None
     first = in_data.index(min(mine))
-    wanted = [*mine, *in_data[first - 1:first]]
+    wanted = [*mine, *in_data[first - 1 : first]]
     return weights.filter(pl.col("review").is_in(wanted))["cutoff_date"].min() - CLOSE_LOOKBACK

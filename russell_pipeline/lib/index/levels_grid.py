@@ -96,7 +96,9 @@ def split_factors(splits: pl.DataFrame | None, r: Review, end: date) -> pl.DataF
         .group_by("cid", "ex_date")
         .agg(pl.col("ratio").sort().product())  # several splits of one day multiply in one order
         .sort("cid", "ex_date")
-        .select("cid", pl.col("ex_date").alias("split_date"), pl.col("ratio").cum_prod().over("cid").alias("g"))
+        .select(
+            "cid", pl.col("ex_date").alias("split_date"), pl.col("ratio").cum_prod().over("cid").alias("g")
+        )
     )
 
 
@@ -238,7 +240,8 @@ def dividend_points(r: Review, grid: Grid, dividends: pl.DataFrame | None, facto
     # One order for the dividends of a session, whatever order they were stored in: their points add up
     # in it (np.bincount adds in input order).
     divs = dividends.filter(pl.col("ex_date") > days[0], pl.col("ex_date") <= days[-1]).sort(
-        "ex_date", "symbol", "amount")
+        "ex_date", "symbol", "amount"
+    )
     cid = _codes(divs["symbol"], r.members["symbol"])
     divs, cid = divs.filter(pl.Series(cid >= 0)), cid[cid >= 0]
     ex = _day_numbers(divs["ex_date"])

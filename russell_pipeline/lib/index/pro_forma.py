@@ -44,14 +44,33 @@ PER_BILLION = 1e9
 TOLERANCE = 1e-12  # pro-forma of a review past its cut-off vs its stored weights
 # The `pro_forma_weights` contract: one row per symbol of the review or of the weights in force.
 PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
-    "review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date, "prices_date": pl.Date,
-    "stand_in": pl.Boolean, "as_of_date": pl.Date, "previous_review": pl.String, "symbol": pl.String,
-    "move": pl.String, "weight_now": pl.Float64, "weight_pro_forma": pl.Float64, "change": pl.Float64,
-    "price": pl.Float64, "fx": pl.Float64, "shares_per_billion": pl.Float64,
-    "members_review": pl.String, "members_carried": pl.Boolean,
+    "review": pl.String,
+    "cutoff_date": pl.Date,
+    "effective_date": pl.Date,
+    "prices_date": pl.Date,
+    "stand_in": pl.Boolean,
+    "as_of_date": pl.Date,
+    "previous_review": pl.String,
+    "symbol": pl.String,
+    "move": pl.String,
+    "weight_now": pl.Float64,
+    "weight_pro_forma": pl.Float64,
+    "change": pl.Float64,
+    "price": pl.Float64,
+    "fx": pl.Float64,
+    "shares_per_billion": pl.Float64,
+    "members_review": pl.String,
+    "members_carried": pl.Boolean,
 }
-TRADE_COLUMNS = ["symbol", "weight_now", "weight_pro_forma", "change", "shares_per_billion", "members_review",
-                 "members_carried"]
+TRADE_COLUMNS = [
+    "symbol",
+    "weight_now",
+    "weight_pro_forma",
+    "change",
+    "shares_per_billion",
+    "members_review",
+    "members_carried",
+]
 
 
 def carried_members(with_members: list[str], partitions: list[str]) -> dict[str, str]:
@@ -65,8 +84,9 @@ def carried_members(with_members: list[str], partitions: list[str]) -> dict[str,
     return {later[0]: last} if later else {}
 
 
-def carry(md: MarketData, review: str, members_review: str, prices_date: date, max_stale_sessions: int = 10
-          ) -> MarketData:
+def carry(
+    md: MarketData, review: str, members_review: str, prices_date: date, max_stale_sessions: int = 10
+) -> MarketData:
     """`md` with the members of `members_review` as those of `review`, less the members without a close
     within `max_stale_sessions` sessions of `prices_date` (they stopped trading: in the trade list they
     are `out` of the review they are carried from)."""
@@ -109,8 +129,10 @@ class Totals:
 
     def line(self, review: str, as_of: date, stand_in: bool) -> str:
         prices = "latest close standing in for the cut-off close" if stand_in else "cut-off closes"
-        return (f"{review} as of {as_of} ({prices}): one-way turnover {self.turnover:.4%}, "
-                f"names in {self.names_in}, names out {self.names_out}, {self.names} symbols")
+        return (
+            f"{review} as of {as_of} ({prices}): one-way turnover {self.turnover:.4%}, "
+            f"names in {self.names_in}, names out {self.names_out}, {self.names} symbols"
+        )
 
 
 def weights_now(in_force: pl.DataFrame, md: MarketData, as_of: date) -> pl.DataFrame:
@@ -123,18 +145,36 @@ def weights_now(in_force: pl.DataFrame, md: MarketData, as_of: date) -> pl.DataF
 def _closes(md: MarketData, symbols: pl.Series, as_of: date) -> pl.DataFrame:
     """symbol, price, fx: each symbol's last close on or before `as_of` and its currency's rate then."""
     latest = pl.col("date").arg_max()
-    closes = (md.prices.filter(pl.col("date") <= as_of, pl.col("symbol").is_in(symbols.implode()),
-                               pl.col("close").cast(pl.Float64).is_finite())
-              .group_by("symbol").agg(pl.col("close").get(latest).cast(pl.Float64).alias("price"),
-                                      pl.col("currency").get(latest).fill_null(USD)))
-    rates = (md.fx.filter(pl.col("date") <= as_of).group_by("currency")
-             .agg(pl.col("usd_per_unit").get(latest).alias("fx")))
+    closes = (
+        md.prices.filter(
+            pl.col("date") <= as_of,
+            pl.col("symbol").is_in(symbols.implode()),
+            pl.col("close").cast(pl.Float64).is_finite(),
+        )
+        .group_by("symbol")
+        .agg(
+            pl.col("close").get(latest).cast(pl.Float64).alias("price"),
+            pl.col("currency").get(latest).fill_null(USD),
+        )
+    )
+    rates = (
+        md.fx.filter(pl.col("date") <= as_of)
+        .group_by("currency")
+        .agg(pl.col("usd_per_unit").get(latest).alias("fx"))
+    )
     return closes.join(rates, on="currency", how="left").select(
-        "symbol", "price", pl.when(pl.col("currency") == USD).then(1.0).otherwise(pl.col("fx")).alias("fx"))
+        "symbol", "price", pl.when(pl.col("currency") == USD).then(1.0).otherwise(pl.col("fx")).alias("fx")
+    )
 
 
-def pro_forma(md: MarketData, dates: ReviewDates, in_force: pl.DataFrame | None, previous: str | None,
-              max_stale_sessions: int = 10, members_review: str | None = None) -> pl.DataFrame:
+def pro_forma(
+    md: MarketData,
+    dates: ReviewDates,
+    in_force: pl.DataFrame | None,
+    previous: str | None,
+    max_stale_sessions: int = 10,
+    members_review: str | None = None,
+) -> pl.DataFrame:
     """The `pro_forma_weights` rows of one review (module docstring); `in_force`: the stored weights of
     `previous`, the review in force at the as-of date, or None for the base review; `members_review`: the
     review whose members `md` holds when they are carried (`carried_members`), else R itself."""
@@ -143,34 +183,59 @@ def pro_forma(md: MarketData, dates: ReviewDates, in_force: pl.DataFrame | None,
         md = carry(md, dates.review, members_review, dates.prices_date, max_stale_sessions)
     target = compute_weights(md, dates.review, dates.prices_date, dates.effective, max_stale_sessions)
     target = target.select("symbol", pl.col("weight").alias("weight_pro_forma"))
-    now = (pl.DataFrame(schema={"symbol": pl.String, "weight_now": pl.Float64}) if in_force is None
-           else weights_now(in_force, md, dates.as_of))
-    both = now.join(target, on="symbol", how="full", coalesce=True).with_columns(
-        pl.when(pl.col("weight_now").is_null()).then(pl.lit("in"))
-        .when(pl.col("weight_pro_forma").is_null()).then(pl.lit("out")).otherwise(pl.lit("kept")).alias("move"),
-        pl.col("weight_now", "weight_pro_forma").fill_null(0.0),
-    ).with_columns((pl.col("weight_pro_forma") - pl.col("weight_now")).alias("change"))
+    now = (
+        pl.DataFrame(schema={"symbol": pl.String, "weight_now": pl.Float64})
+        if in_force is None
+        else weights_now(in_force, md, dates.as_of)
+    )
+    both = (
+        now.join(target, on="symbol", how="full", coalesce=True)
+        .with_columns(
+            pl.when(pl.col("weight_now").is_null())
+            .then(pl.lit("in"))
+            .when(pl.col("weight_pro_forma").is_null())
+            .then(pl.lit("out"))
+            .otherwise(pl.lit("kept"))
+            .alias("move"),
+            pl.col("weight_now", "weight_pro_forma").fill_null(0.0),
+        )
+        .with_columns((pl.col("weight_pro_forma") - pl.col("weight_now")).alias("change"))
+    )
     both = both.join(_closes(md, both["symbol"], dates.as_of), on="symbol", how="left")
     missing = both.filter(pl.col("price").is_null() | pl.col("fx").is_null())
     if missing.height:
-        raise ValueError(f"review {dates.review}: no close or fx rate on or before {dates.as_of} for "
-                         f"{missing['symbol'].head(5).to_list()}")
-    return both.with_columns(
-        pl.lit(dates.review).alias("review"), pl.lit(dates.cutoff).alias("cutoff_date"),
-        pl.lit(dates.effective).alias("effective_date"), pl.lit(dates.prices_date).alias("prices_date"),
-        pl.lit(dates.stand_in).alias("stand_in"), pl.lit(dates.as_of).alias("as_of_date"),
-        pl.lit(previous, pl.String).alias("previous_review"),
-        (pl.col("change") * PER_BILLION / (pl.col("price") * pl.col("fx"))).alias("shares_per_billion"),
-        pl.lit(members_review).alias("members_review"), pl.lit(members_review != dates.review).alias("members_carried"),
-    ).select(pl.col(c).cast(t) for c, t in PRO_FORMA_COLUMNS.items()).sort("symbol")
+        raise ValueError(
+            f"review {dates.review}: no close or fx rate on or before {dates.as_of} for "
+            f"{missing['symbol'].head(5).to_list()}"
+        )
+    return (
+        both.with_columns(
+            pl.lit(dates.review).alias("review"),
+            pl.lit(dates.cutoff).alias("cutoff_date"),
+            pl.lit(dates.effective).alias("effective_date"),
+            pl.lit(dates.prices_date).alias("prices_date"),
+            pl.lit(dates.stand_in).alias("stand_in"),
+            pl.lit(dates.as_of).alias("as_of_date"),
+            pl.lit(previous, pl.String).alias("previous_review"),
+            (pl.col("change") * PER_BILLION / (pl.col("price") * pl.col("fx"))).alias("shares_per_billion"),
+            pl.lit(members_review).alias("members_review"),
+            pl.lit(members_review != dates.review).alias("members_carried"),
+        )
+        .select(pl.col(c).cast(t) for c, t in PRO_FORMA_COLUMNS.items())
+        .sort("symbol")
+    )
 
 
 def totals(rows: pl.DataFrame) -> Totals:
     """One review's totals: one-way turnover (sum of the positive changes), names in and out."""
     moves = rows["move"].value_counts()
     count = dict(zip(moves["move"].to_list(), moves["count"].to_list(), strict=True))
-    return Totals(math.fsum(c for c in rows["change"].to_list() if c > 0), count.get("in", 0), count.get("out", 0),
-                  rows.height)
+    return Totals(
+        math.fsum(c for c in rows["change"].to_list() if c > 0),
+        count.get("in", 0),
+        count.get("out", 0),
+        rows.height,
+    )
 
 
 def weight_mismatches(rows: pl.DataFrame, stored: pl.DataFrame, tolerance: float = TOLERANCE) -> pl.DataFrame:
@@ -180,7 +245,9 @@ def weight_mismatches(rows: pl.DataFrame, stored: pl.DataFrame, tolerance: float
     `rows`: pro-forma rows of the reviews to compare; `stored`: their `quarterly_weights` rows."""
     members = rows.filter(pl.col("move") != "out").select("review", "symbol", "weight_pro_forma")
     return (
-        members.join(stored.select("review", "symbol", "weight"), on=["review", "symbol"], how="full", coalesce=True)
+        members.join(
+            stored.select("review", "symbol", "weight"), on=["review", "symbol"], how="full", coalesce=True
+        )
         .with_columns((pl.col("weight_pro_forma") - pl.col("weight")).abs().alias("difference"))
         .filter(~(pl.col("difference") <= tolerance).fill_null(False))
         .sort("review", "symbol")

@@ -18,9 +18,19 @@ from russell_pipeline.lib.market.contract import R2G, SCC, MarketData
 DAILY_MOVE_BOUND = 0.20  # |I_d / I_{d-1} - 1|
 WEIGHTS_TOLERANCE = 1e-12
 CONTINUITY_TOLERANCE = 1e-10
-MISMATCH_SCHEMA = {c: pl.String if c in ("review", "symbol") else pl.Float64 for c in (
-    "review", "symbol", "weight", "weight_sql", "weighting_factor", "weighting_factor_sql", "weight_diff",
-    "factor_diff")}
+MISMATCH_SCHEMA = {
+    c: pl.String if c in ("review", "symbol") else pl.Float64
+    for c in (
+        "review",
+        "symbol",
+        "weight",
+        "weight_sql",
+        "weighting_factor",
+        "weighting_factor_sql",
+        "weight_diff",
+        "factor_diff",
+    )
+}
 
 
 # docs/methodology.md §1.3-1.4, for one review and its cut-off date.
@@ -62,7 +72,9 @@ def market_connection(tables: Mapping[str, pl.DataFrame] | MarketData) -> duckdb
     views no other connection sees."""
     con = _database().cursor()
     for name in ("memberships", "prices", "shares", "fx"):
-        con.register(name, (tables[name] if isinstance(tables, Mapping) else getattr(tables, name)).to_arrow())
+        con.register(
+            name, (tables[name] if isinstance(tables, Mapping) else getattr(tables, name)).to_arrow()
+        )
     return con
 
 
@@ -73,8 +85,9 @@ def sql_weights(con: duckdb.DuckDBPyConnection, review: str, cutoff) -> pl.DataF
     (scaled SCC cap and R2000 Growth cap, over the total or the stock's cap): what a rounding error is
     relative to, since final_mcap = scaled - cap_r2g can cancel to near 0. `con` holds the market tables
     (`market_connection`)."""
-    return pl.from_arrow(con.sql(WEIGHTS_SQL, params={"review": review, "cutoff": cutoff}).to_arrow_table()).sort(
-        "symbol")
+    return pl.from_arrow(
+        con.sql(WEIGHTS_SQL, params={"review": review, "cutoff": cutoff}).to_arrow_table()
+    ).sort("symbol")
 
 
 def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] | MarketData) -> pl.DataFrame:
@@ -90,18 +103,29 @@ def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] 
     with market_connection(tables) as con:
         for (review, cutoff), part in weights.group_by("review", "cutoff_date"):
             frames.append(_compared(part, sql_weights(con, review, cutoff), review))
-    return pl.concat(frames, how="vertical_relaxed").filter(
-        ~((pl.col("weight_diff") <= WEIGHTS_TOLERANCE) & (pl.col("factor_diff") <= WEIGHTS_TOLERANCE)).fill_null(False)
-    ).select(columns).sort("review", "symbol")
+    return (
+        pl.concat(frames, how="vertical_relaxed")
+        .filter(
+            ~(
+                (pl.col("weight_diff") <= WEIGHTS_TOLERANCE) & (pl.col("factor_diff") <= WEIGHTS_TOLERANCE)
+            ).fill_null(False)
+        )
+        .select(columns)
+        .sort("review", "symbol")
+    )
 
 
 def _compared(part: pl.DataFrame, sql: pl.DataFrame, review: str) -> pl.DataFrame:
     """One review's stored weights beside the SQL's, with each difference relative to its scale."""
-    both = part.select("review", "symbol", "weight", "weighting_factor").join(
-        sql, on="symbol", how="full", coalesce=True, suffix="_sql").with_columns(pl.lit(review).alias("review"))
+    both = (
+        part.select("review", "symbol", "weight", "weighting_factor")
+        .join(sql, on="symbol", how="full", coalesce=True, suffix="_sql")
+        .with_columns(pl.lit(review).alias("review"))
+    )
     return both.with_columns(
         weight_diff=(pl.col("weight") - pl.col("weight_sql")).abs() / pl.col("weight_scale"),
-        factor_diff=(pl.col("weighting_factor") - pl.col("weighting_factor_sql")).abs() / pl.col("factor_scale"),
+        factor_diff=(pl.col("weighting_factor") - pl.col("weighting_factor_sql")).abs()
+        / pl.col("factor_scale"),
     )
 
 
@@ -116,108 +140,191 @@ def _positions(weights: pl.DataFrame, review: str, day, prices, splits, fx) -> p
     from the review's cut-off (docs/methodology.md §1.5-1.6)."""
     w = weights.filter(pl.col("review") == review)
     cutoff = w["cutoff_date"][0]
-    ratio = (splits.filter((pl.col("ex_date") > cutoff) & (pl.col("ex_date") <= day))
-             .group_by("symbol").agg(k=pl.col("ratio").product()))
+    ratio = (
+        splits.filter((pl.col("ex_date") > cutoff) & (pl.col("ex_date") <= day))
+        .group_by("symbol")
+        .agg(k=pl.col("ratio").product())
+    )
     # Every member has a close within the stale limit before the cut-off: the window the levels read too
     # (`prices` in date order: the window is a slice, not a scan of the whole history).
     closes = _on_or_before(closes_from(prices, cutoff, day), "symbol", ["close", "currency"], day)
     rates = _on_or_before(fx, "currency", ["usd_per_unit"], day)
     return (
         w.select("symbol", "weight", "shares", "free_float", "weighting_factor")
-        .join(closes, on="symbol", how="left").join(rates, on="currency", how="left").join(ratio, on="symbol", how="left")
-        .with_columns(e=pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("usd_per_unit")),
-                      k=pl.col("k").fill_null(1.0))
-        .select("symbol", "weight", "close", "e", "k",
-                value=pl.col("close") * pl.col("e") * pl.col("shares") * pl.col("k") * pl.col("free_float")
-                * pl.col("weighting_factor"))
+        .join(closes, on="symbol", how="left")
+        .join(rates, on="currency", how="left")
+        .join(ratio, on="symbol", how="left")
+        .with_columns(
+            e=pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("usd_per_unit")),
+            k=pl.col("k").fill_null(1.0),
+        )
+        .select(
+            "symbol",
+            "weight",
+            "close",
+            "e",
+            "k",
+            value=pl.col("close")
+            * pl.col("e")
+            * pl.col("shares")
+            * pl.col("k")
+            * pl.col("free_float")
+            * pl.col("weighting_factor"),
+        )
     )
 
 
-def rebalance_levels(levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFrame, splits: pl.DataFrame,
-                     fx: pl.DataFrame) -> pl.DataFrame:
+def rebalance_levels(
+    levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFrame, splits: pl.DataFrame, fx: pl.DataFrame
+) -> pl.DataFrame:
     """At each rebalance T in `levels` (the row whose review differs from the next row's): the stored level,
     the level from the old review's positions / old divisor and from the new review's / new divisor."""
-    rows = levels.sort("date").with_columns(next_review=pl.col("review").shift(-1),
-                                            next_divisor=pl.col("divisor").shift(-1))
+    rows = levels.sort("date").with_columns(
+        next_review=pl.col("review").shift(-1), next_divisor=pl.col("divisor").shift(-1)
+    )
     out, prices = [], by_date(prices)
-    for r in rows.filter(pl.col("next_review").is_not_null() & (pl.col("next_review") != pl.col("review"))
-                         ).iter_rows(named=True):
+    for r in rows.filter(
+        pl.col("next_review").is_not_null() & (pl.col("next_review") != pl.col("review"))
+    ).iter_rows(named=True):
         old = _positions(weights, r["review"], r["date"], prices, splits, fx)["value"].sum() / r["divisor"]
-        new = _positions(weights, r["next_review"], r["date"], prices, splits, fx)["value"].sum() / r["next_divisor"]
+        new = (
+            _positions(weights, r["next_review"], r["date"], prices, splits, fx)["value"].sum()
+            / r["next_divisor"]
+        )
         out.append((r["date"], r["review"], r["next_review"], r["price_return"], old, new))
-    frame = pl.DataFrame(out, orient="row", schema={"date": pl.Date, "old_review": pl.String,
-                                                    "new_review": pl.String, "level": pl.Float64,
-                                                    "level_old": pl.Float64, "level_new": pl.Float64})
-    return frame.with_columns(rel_diff=pl.max_horizontal(
-        (pl.col("level_old") - pl.col("level")).abs(), (pl.col("level_new") - pl.col("level")).abs()
-    ) / pl.col("level").abs())
+    frame = pl.DataFrame(
+        out,
+        orient="row",
+        schema={
+            "date": pl.Date,
+            "old_review": pl.String,
+            "new_review": pl.String,
+            "level": pl.Float64,
+            "level_old": pl.Float64,
+            "level_new": pl.Float64,
+        },
+    )
+    return frame.with_columns(
+        rel_diff=pl.max_horizontal(
+            (pl.col("level_old") - pl.col("level")).abs(), (pl.col("level_new") - pl.col("level")).abs()
+        )
+        / pl.col("level").abs()
+    )
 
 
 def continuity_breaks(rebalances: pl.DataFrame) -> pl.DataFrame:
     return rebalances.filter(~(pl.col("rel_diff") <= CONTINUITY_TOLERANCE))
 
 
-def large_moves(levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFrame, splits: pl.DataFrame,
-                fx: pl.DataFrame) -> pl.DataFrame:
+def large_moves(
+    levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFrame, splits: pl.DataFrame, fx: pl.DataFrame
+) -> pl.DataFrame:
     """Sessions whose price return moved more than DAILY_MOVE_BOUND, with the top 5 contributors.
 
     A contributor's share is its review weight x its USD return that day (close, split ratio and fx)."""
-    moves = levels.sort("date").with_columns(previous=pl.col("date").shift(1),
-                                             move=pl.col("price_return") / pl.col("price_return").shift(1) - 1
-                                             ).filter(pl.col("move").abs() > DAILY_MOVE_BOUND)
+    moves = (
+        levels.sort("date")
+        .with_columns(
+            previous=pl.col("date").shift(1),
+            move=pl.col("price_return") / pl.col("price_return").shift(1) - 1,
+        )
+        .filter(pl.col("move").abs() > DAILY_MOVE_BOUND)
+    )
     out, prices = [], by_date(prices)
     for r in moves.iter_rows(named=True):
         # Returns over the day with the review in force on d, shares fixed: the split ratio k scales the close.
         now = _positions(weights, r["review"], r["date"], prices, splits, fx)
         before = _positions(weights, r["review"], r["previous"], prices, splits, fx)
-        top = now.join(before, on="symbol", suffix="_before").with_columns(
-            contribution=pl.col("weight") * ((pl.col("close") * pl.col("e") * pl.col("k"))
-                                             / (pl.col("close_before") * pl.col("e_before") * pl.col("k_before"))
-                                             - 1)
-        ).sort(pl.col("contribution").abs(), descending=True).head(5)
-        out.append((r["date"], r["review"], r["move"],
-                    ", ".join(f"{s} {c:+.4%}" for s, c in top.select("symbol", "contribution").iter_rows())))
-    return pl.DataFrame(out, orient="row", schema={"date": pl.Date, "review": pl.String, "move": pl.Float64,
-                                                   "top_contributors": pl.String})
+        top = (
+            now.join(before, on="symbol", suffix="_before")
+            .with_columns(
+                contribution=pl.col("weight")
+                * (
+                    (pl.col("close") * pl.col("e") * pl.col("k"))
+                    / (pl.col("close_before") * pl.col("e_before") * pl.col("k_before"))
+                    - 1
+                )
+            )
+            .sort(pl.col("contribution").abs(), descending=True)
+            .head(5)
+        )
+        out.append(
+            (
+                r["date"],
+                r["review"],
+                r["move"],
+                ", ".join(f"{s} {c:+.4%}" for s, c in top.select("symbol", "contribution").iter_rows()),
+            )
+        )
+    return pl.DataFrame(
+        out,
+        orient="row",
+        schema={"date": pl.Date, "review": pl.String, "move": pl.Float64, "top_contributors": pl.String},
+    )
 
 
-def total_return_breaks(levels: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFrame,
-                        dividends: pl.DataFrame | None, splits: pl.DataFrame, fx: pl.DataFrame) -> pl.DataFrame:
+def total_return_breaks(
+    levels: pl.DataFrame,
+    weights: pl.DataFrame,
+    prices: pl.DataFrame,
+    dividends: pl.DataFrame | None,
+    splits: pl.DataFrame,
+    fx: pl.DataFrame,
+) -> pl.DataFrame:
     """Sessions whose stored total-return growth TR_d / TR_{d-1} differs from (I_d + XD_d) / I_{d-1}
     recomputed from the stored dividends, split-adjusted shares, fx and weights (docs/methodology.md §1.7:
     XD_d = sum(div e s f c) / divisor over the constituents the row for d reports, dividends with
     ex-date d). A dividend applied a session early or late breaks both sessions."""
-    rows = levels.sort("date").with_columns(prev_pr=pl.col("price_return").shift(1),
-                                            prev_tr=pl.col("total_return").shift(1)).drop_nulls("prev_pr")
+    rows = (
+        levels.sort("date")
+        .with_columns(prev_pr=pl.col("price_return").shift(1), prev_tr=pl.col("total_return").shift(1))
+        .drop_nulls("prev_pr")
+    )
     paid = pl.DataFrame(schema={"date": pl.Date, "xd": pl.Float64})
     if dividends is not None and dividends.height and rows.height:
         paid = _dividend_points(rows, weights, prices, dividends, splits, fx)
     return (
         rows.join(paid, on="date", how="left")
         .with_columns(xd=pl.col("xd").fill_null(0.0))
-        .with_columns(expected=(pl.col("price_return") + pl.col("xd")) / pl.col("prev_pr"),
-                      stored=pl.col("total_return") / pl.col("prev_tr"))
+        .with_columns(
+            expected=(pl.col("price_return") + pl.col("xd")) / pl.col("prev_pr"),
+            stored=pl.col("total_return") / pl.col("prev_tr"),
+        )
         .with_columns(rel_diff=(pl.col("stored") / pl.col("expected") - 1).abs())
         .filter(~(pl.col("rel_diff") <= CONTINUITY_TOLERANCE))
         .select("date", "review", "xd", "expected", "stored", "rel_diff")
     )
 
 
-def _dividend_points(rows: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataFrame, dividends: pl.DataFrame,
-                     splits: pl.DataFrame | None, fx: pl.DataFrame | None) -> pl.DataFrame:
+def _dividend_points(
+    rows: pl.DataFrame,
+    weights: pl.DataFrame,
+    prices: pl.DataFrame,
+    dividends: pl.DataFrame,
+    splits: pl.DataFrame | None,
+    fx: pl.DataFrame | None,
+) -> pl.DataFrame:
     """date, xd = sum(div e s k f c) / divisor per session of `rows` with a constituent going ex-dividend:
     s split-adjusted by the splits after the review's cut-off up to d, e the fx of the stock's close currency."""
     paid = (
-        dividends.group_by("ex_date", "symbol").agg(pl.col("amount").sum())
+        dividends.group_by("ex_date", "symbol")
+        .agg(pl.col("amount").sum())
         .join(rows.select(ex_date="date", review="review", divisor="divisor"), on="ex_date")
-        .join(weights.select("review", "symbol", "cutoff_date", "shares", "free_float", "weighting_factor"),
-              on=["review", "symbol"])
+        .join(
+            weights.select("review", "symbol", "cutoff_date", "shares", "free_float", "weighting_factor"),
+            on=["review", "symbol"],
+        )
     )
     if splits is not None and splits.height:
-        ratio = (paid.select("ex_date", "symbol", "cutoff_date")
-                 .join(splits.select(split_date="ex_date", symbol="symbol", ratio="ratio"), on="symbol")
-                 .filter((pl.col("split_date") > pl.col("cutoff_date")) & (pl.col("split_date") <= pl.col("ex_date")))
-                 .group_by("ex_date", "symbol").agg(k=pl.col("ratio").product()))
+        ratio = (
+            paid.select("ex_date", "symbol", "cutoff_date")
+            .join(splits.select(split_date="ex_date", symbol="symbol", ratio="ratio"), on="symbol")
+            .filter(
+                (pl.col("split_date") > pl.col("cutoff_date")) & (pl.col("split_date") <= pl.col("ex_date"))
+            )
+            .group_by("ex_date", "symbol")
+            .agg(k=pl.col("ratio").product())
+        )
         paid = paid.join(ratio, on=["ex_date", "symbol"], how="left")
     else:
         paid = paid.with_columns(k=pl.lit(None, pl.Float64))
@@ -227,16 +334,31 @@ def _dividend_points(rows: pl.DataFrame, weights: pl.DataFrame, prices: pl.DataF
     # CLOSE_LOOKBACK before the earliest cut-off (where every constituent has one), not the whole history.
     window = closes_from(by_date(prices), paid["cutoff_date"].min(), paid["ex_date"].max())
     currency = window.filter(pl.col("symbol").is_in(paid["symbol"].unique().implode())).select(
-        "date", "symbol", "currency")
-    paid = paid.sort("ex_date").join_asof(currency, left_on="ex_date", right_on="date", by="symbol",
-                                          strategy="backward", check_sortedness=False)
+        "date", "symbol", "currency"
+    )
+    paid = paid.sort("ex_date").join_asof(
+        currency, left_on="ex_date", right_on="date", by="symbol", strategy="backward", check_sortedness=False
+    )
     if fx is not None and fx.height:
         rates = fx.select("date", "currency", "usd_per_unit").sort("date")
-        paid = paid.drop("date").join_asof(rates, left_on="ex_date", right_on="date", by="currency",
-                                           strategy="backward", check_sortedness=False)
+        paid = paid.drop("date").join_asof(
+            rates,
+            left_on="ex_date",
+            right_on="date",
+            by="currency",
+            strategy="backward",
+            check_sortedness=False,
+        )
     else:
         paid = paid.with_columns(usd_per_unit=pl.lit(None, pl.Float64))
     e = pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("usd_per_unit"))
-    point = pl.col("amount") * e * pl.col("shares") * pl.col("k").fill_null(1.0) * pl.col("free_float") * pl.col(
-        "weighting_factor") / pl.col("divisor")
+    point = (
+        pl.col("amount")
+        * e
+        * pl.col("shares")
+        * pl.col("k").fill_null(1.0)
+        * pl.col("free_float")
+        * pl.col("weighting_factor")
+        / pl.col("divisor")
+    )
     return paid.group_by(pl.col("ex_date").alias("date")).agg(xd=point.sum()).cast({"xd": pl.Float64})

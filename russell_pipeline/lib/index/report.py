@@ -20,17 +20,14 @@ def _stats(frame: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
         return pl.col(f"prev_{col}").first().fill_null(pl.col(col).first())
 
     peak = pl.max_horizontal(pl.col("total_return").cum_max(), base("total_return"))
-    return (
-        frame.group_by(key.alias("period"), maintain_order=True)
-        .agg(
-            pl.col("date").first().alias("first_date"),
-            pl.col("date").last().alias("last_date"),
-            pl.len().cast(pl.Int64).alias("sessions"),
-            (pl.col("price_return").last() / base("price_return") - 1).alias("price_return"),
-            (pl.col("total_return").last() / base("total_return") - 1).alias("total_return"),
-            (pl.col("daily").std() * math.sqrt(TRADING_DAYS)).alias("volatility"),
-            (pl.col("total_return") / peak - 1).min().clip(upper_bound=0.0).alias("max_drawdown"),
-        )
+    return frame.group_by(key.alias("period"), maintain_order=True).agg(
+        pl.col("date").first().alias("first_date"),
+        pl.col("date").last().alias("last_date"),
+        pl.len().cast(pl.Int64).alias("sessions"),
+        (pl.col("price_return").last() / base("price_return") - 1).alias("price_return"),
+        (pl.col("total_return").last() / base("total_return") - 1).alias("total_return"),
+        (pl.col("daily").std() * math.sqrt(TRADING_DAYS)).alias("volatility"),
+        (pl.col("total_return") / peak - 1).min().clip(upper_bound=0.0).alias("max_drawdown"),
     )
 
 
@@ -48,8 +45,12 @@ def summary_table(levels: pl.DataFrame) -> pl.DataFrame:
         )
     )
     years = _stats(frame, pl.col("date").dt.year().cast(pl.String))
-    overall = _stats(frame.with_columns(pl.lit(None, pl.Float64).alias(c) for c in
-                                        ("prev_price_return", "prev_total_return")), pl.lit("overall"))
+    overall = _stats(
+        frame.with_columns(
+            pl.lit(None, pl.Float64).alias(c) for c in ("prev_price_return", "prev_total_return")
+        ),
+        pl.lit("overall"),
+    )
     return pl.concat([years, overall])
 
 
@@ -60,9 +61,16 @@ def levels_chart(levels: pl.DataFrame, size: tuple[int, int], note: str = "", fo
     """Total and price return levels by date, `size` in pixels; `note` says where the data came from."""
     levels = levels.sort("date")
     dates = levels["date"].to_list()
-    return Chart(*size, title=(TITLE, note), font=font, y_label="Level",
-                 series=(Series("Total return", dates, levels["total_return"].to_list()),
-                         Series("Price return", dates, levels["price_return"].to_list())))
+    return Chart(
+        *size,
+        title=(TITLE, note),
+        font=font,
+        y_label="Level",
+        series=(
+            Series("Total return", dates, levels["total_return"].to_list()),
+            Series("Price return", dates, levels["price_return"].to_list()),
+        ),
+    )
 
 
 def chart_svg(levels: pl.DataFrame, path: str | Path, note: str = "") -> Path:
@@ -78,13 +86,21 @@ def chart_markdown(levels: pl.DataFrame, note: str = "") -> str:
 
 
 # (column, heading, unit) of the readable table; returns and risk in percent.
-COLUMNS = (("period", "Period", ""), ("first_date", "From", ""), ("last_date", "To", ""),
-           ("sessions", "Sessions", ""), ("price_return", "Price return", "%"),
-           ("total_return", "Total return", "%"), ("volatility", "Volatility", "% a year"),
-           ("max_drawdown", "Max drawdown", "%"))
-NOTES = ("Returns run from the last level of the period before (the base level for the first period).",
-         "Volatility: standard deviation of daily total returns, annualised (x sqrt(252)).",
-         "Max drawdown: the largest fall of the total return level from its running peak.")
+COLUMNS = (
+    ("period", "Period", ""),
+    ("first_date", "From", ""),
+    ("last_date", "To", ""),
+    ("sessions", "Sessions", ""),
+    ("price_return", "Price return", "%"),
+    ("total_return", "Total return", "%"),
+    ("volatility", "Volatility", "% a year"),
+    ("max_drawdown", "Max drawdown", "%"),
+)
+NOTES = (
+    "Returns run from the last level of the period before (the base level for the first period).",
+    "Volatility: standard deviation of daily total returns, annualised (x sqrt(252)).",
+    "Max drawdown: the largest fall of the total return level from its running peak.",
+)
 
 
 def _cells(summary: pl.DataFrame) -> list[list[str]]:
@@ -107,15 +123,25 @@ def summary_text(summary: pl.DataFrame, note: str = "") -> str:
     def line(cells: list[str]) -> str:
         return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    out = [TITLE, *([note] if note else []), "", line(heads), "  ".join("-" * w for w in widths),
-           *(line(r) for r in rows), "", *NOTES]
+    out = [
+        TITLE,
+        *([note] if note else []),
+        "",
+        line(heads),
+        "  ".join("-" * w for w in widths),
+        *(line(r) for r in rows),
+        "",
+        *NOTES,
+    ]
     return "\n".join(out) + "\n"
 
 
 def summary_html(summary: pl.DataFrame, chart: str, note: str = "") -> str:
     """A page with the chart (file name `chart`, beside it) next to the summary table."""
     esc = html.escape
-    heads = "".join(f"<th>{esc(h)}" + (f"<br><small>{esc(u)}</small>" if u else "") + "</th>" for _, h, u in COLUMNS)
+    heads = "".join(
+        f"<th>{esc(h)}" + (f"<br><small>{esc(u)}</small>" if u else "") + "</th>" for _, h, u in COLUMNS
+    )
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in _cells(summary))
     notes = "".join(f"<li>{esc(n)}</li>" for n in NOTES)
     return f"""<!doctype html>

@@ -13,11 +13,23 @@ from russell_pipeline.lib.market.contract import R2G, SCC, MarketData
 
 # The `quarterly_weights` contract, then the inputs' dates so a user can follow each row back.
 WEIGHT_COLUMNS: dict[str, pl.DataType] = {
-    "review": pl.String, "cutoff_date": pl.Date, "effective_date": pl.Date, "symbol": pl.String,
-    "price": pl.Float64, "shares": pl.Float64, "free_float": pl.Float64, "fx": pl.Float64,
-    "scc_fraction": pl.Float64, "r2g_fraction": pl.Float64, "final_mcap": pl.Float64,
-    "weight": pl.Float64, "weighting_factor": pl.Float64,
-    "price_date": pl.Date, "stale_sessions": pl.Int64, "shares_date": pl.Date, "currency": pl.String,
+    "review": pl.String,
+    "cutoff_date": pl.Date,
+    "effective_date": pl.Date,
+    "symbol": pl.String,
+    "price": pl.Float64,
+    "shares": pl.Float64,
+    "free_float": pl.Float64,
+    "fx": pl.Float64,
+    "scc_fraction": pl.Float64,
+    "r2g_fraction": pl.Float64,
+    "final_mcap": pl.Float64,
+    "weight": pl.Float64,
+    "weighting_factor": pl.Float64,
+    "price_date": pl.Date,
+    "stale_sessions": pl.Int64,
+    "shares_date": pl.Date,
+    "currency": pl.String,
 }
 CONTRACT_COLUMNS = list(WEIGHT_COLUMNS)[:13]
 
@@ -27,26 +39,35 @@ def _latest(md: MarketData, table: str, key: str, cutoff: date) -> pl.DataFrame:
     rows = getattr(md, table).filter(pl.col("date") <= cutoff)
     rows = rows.filter(pl.col("date") == pl.col("date").max().over(key))
     # load_market_data rejects duplicate keys; frames built in memory may not have been through it.
-    _check_none(md, table, rows.filter(pl.col(key).is_duplicated()),
-                f"two rows for {key} {{{key}}} on {{date}}; which one applies is ambiguous")
+    _check_none(
+        md,
+        table,
+        rows.filter(pl.col(key).is_duplicated()),
+        f"two rows for {key} {{{key}}} on {{date}}; which one applies is ambiguous",
+    )
     return rows
 
 
 def _members(md: MarketData, review: str) -> pl.DataFrame:
     m = md.memberships.filter(pl.col("review") == review)
     if m.is_empty():
-        raise InputError(md.label("memberships"), f"review {review} has no members (reviews present: "
-                                                  f"{', '.join(md.reviews) or 'none'})")
+        raise InputError(
+            md.label("memberships"),
+            f"review {review} has no members (reviews present: {', '.join(md.reviews) or 'none'})",
+        )
     sides = {}
     for index, col in ((SCC, "scc_fraction"), (R2G, "r2g_fraction")):
         side = m.filter(pl.col("index") == index)
         if side.is_empty():
-            raise InputError(md.label("memberships"), f"review {review}: component index {index} has no members")
+            raise InputError(
+                md.label("memberships"), f"review {review}: component index {index} has no members"
+            )
         if side.get_column("symbol").is_duplicated().any():
             raise InputError(md.label("memberships"), f"review {review}: {index} lists a symbol twice")
         sides[col] = side.select("symbol", pl.col("fraction").alias(col))
     return (
-        sides["scc_fraction"].join(sides["r2g_fraction"], on="symbol", how="full", coalesce=True)
+        sides["scc_fraction"]
+        .join(sides["r2g_fraction"], on="symbol", how="full", coalesce=True)
         .with_columns(pl.col("scc_fraction", "r2g_fraction").fill_null(0.0))
     )
 
@@ -56,24 +77,40 @@ def compute_weights(
 ) -> pl.DataFrame:
     """The `quarterly_weights` rows of one review, plus the dates behind each input."""
     df = _priced(md, review, cutoff)
-    _check_none(md, "prices", df.filter(pl.col("price").is_null()),
-                f"review {review}: member {{symbol}} has no close on or before cut-off {cutoff}")
-    _check_none(md, "prices", df.filter(pl.col("stale_sessions") > max_stale_sessions),
-                f"review {review}: member {{symbol}} last close {{price_date}} is {{stale_sessions}} sessions "
-                f"before cut-off {cutoff} (limit {max_stale_sessions})")
+    _check_none(
+        md,
+        "prices",
+        df.filter(pl.col("price").is_null()),
+        f"review {review}: member {{symbol}} has no close on or before cut-off {cutoff}",
+    )
+    _check_none(
+        md,
+        "prices",
+        df.filter(pl.col("stale_sessions") > max_stale_sessions),
+        f"review {review}: member {{symbol}} last close {{price_date}} is {{stale_sessions}} sessions "
+        f"before cut-off {cutoff} (limit {max_stale_sessions})",
+    )
 
     shares = _latest(md, "shares", "symbol", cutoff).rename({"date": "shares_date"})
     df = df.join(shares, on="symbol", how="left")
-    _check_none(md, "shares", df.filter(pl.col("shares").is_null()),
-                f"review {review}: member {{symbol}} has no shares row dated on or before cut-off {cutoff}")
+    _check_none(
+        md,
+        "shares",
+        df.filter(pl.col("shares").is_null()),
+        f"review {review}: member {{symbol}} has no shares row dated on or before cut-off {cutoff}",
+    )
 
     fx = _latest(md, "fx", "currency", cutoff).select("currency", pl.col("usd_per_unit").alias("fx"))
     df = df.join(fx, on="currency", how="left").with_columns(
         pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("fx")).alias("fx")
     )
-    _check_none(md, "fx", df.filter(pl.col("fx").is_null()),
-                f"review {review}: member {{symbol}} is priced in {{currency}} but there is no {{currency}} "
-                f"rate on or before cut-off {cutoff}")
+    _check_none(
+        md,
+        "fx",
+        df.filter(pl.col("fx").is_null()),
+        f"review {review}: member {{symbol}} is priced in {{currency}} but there is no {{currency}} "
+        f"rate on or before cut-off {cutoff}",
+    )
     return _weigh(df.sort("symbol"), review, cutoff, effective)
 
 
@@ -91,7 +128,8 @@ def unpriced_members(md: MarketData, review: str, cutoff: date, max_stale_sessio
     their close: none on or before the cut-off, or one more than `max_stale_sessions` sessions before it."""
     df = _priced(md, review, cutoff)
     return df.filter(pl.col("price").is_null() | (pl.col("stale_sessions") > max_stale_sessions)).select(
-        "symbol", "price_date", "stale_sessions")
+        "symbol", "price_date", "stale_sessions"
+    )
 
 
 def _check_none(md: MarketData, table: str, bad: pl.DataFrame, what: str) -> None:

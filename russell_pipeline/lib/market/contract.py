@@ -51,11 +51,19 @@ RULES: list[tuple[str, str, pl.Expr, str]] = [
     ("shares", "free_float", (pl.col("free_float") > 0) & (pl.col("free_float") <= 1), "must be in (0, 1]"),
     ("memberships", "fraction", (pl.col("fraction") > 0) & (pl.col("fraction") <= 1), "must be in (0, 1]"),
     # The 90/10 index is reviewed in March, June, September and December only.
-    ("memberships", "review", pl.col("review").str.contains(r"^\d{4}-(03|06|09|12)$"),
-     "must be YYYY-MM with month 03, 06, 09 or 12"),
+    (
+        "memberships",
+        "review",
+        pl.col("review").str.contains(r"^\d{4}-(03|06|09|12)$"),
+        "must be YYYY-MM with month 03, 06, 09 or 12",
+    ),
     # Members of any review the calendar dates; which one comes first is the data's to say.
-    ("memberships", "review", pl.col("review") >= FIRST_DATED_REVIEW,
-     f"must be {FIRST_DATED_REVIEW} or later (the first review the calendar dates its cut-off and rebalance for)"),
+    (
+        "memberships",
+        "review",
+        pl.col("review") >= FIRST_DATED_REVIEW,
+        f"must be {FIRST_DATED_REVIEW} or later (the first review the calendar dates its cut-off and rebalance for)",
+    ),
     ("memberships", "index", pl.col("index").is_in(INDEXES), f"must be one of {', '.join(INDEXES)}"),
     ("dividends", "amount", pl.col("amount") >= 0, "must not be negative"),
     ("splits", "ratio", pl.col("ratio") > 0, "must be positive"),
@@ -115,8 +123,10 @@ def source_files(folder: str | Path) -> dict[str, Path]:
         if len(found) > 1:
             raise InputError(found[1], f"both {found[0].name} and {found[1].name} exist; keep one")
         if not found and name in REQUIRED_TABLES:
-            raise InputError(folder / f"{name}.parquet", f"required table '{name}' is missing "
-                                                         f"(expected {name}.parquet or {name}.csv)")
+            raise InputError(
+                folder / f"{name}.parquet",
+                f"required table '{name}' is missing (expected {name}.parquet or {name}.csv)",
+            )
         if found:
             files[name] = found[0]
     return files
@@ -175,8 +185,15 @@ def write_market_data(md: MarketData, folder: str | Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------- one table
-def validate_table(name: str, path: Path, out: Path, latest: date | None = None, shown: Path | None = None,
-                   offset: int = 0, keep: pl.Expr | None = None) -> None:
+def validate_table(
+    name: str,
+    path: Path,
+    out: Path,
+    latest: date | None = None,
+    shown: Path | None = None,
+    offset: int = 0,
+    keep: pl.Expr | None = None,
+) -> None:
     """Validate one contract table's file into `out` (typed Parquet, source order); InputError on the first bad row.
 
     `shown`, `offset`: the file an error names and the rows before `path`'s first (a CSV's appended
@@ -208,8 +225,14 @@ class _Where:
         return self.name(i) if self.name else _row_ref(self.path, self.offset + i)
 
 
-def _validate(name: str, path: Path, out: Path, latest: date | None = None, where: _Where | None = None,
-              keep: pl.Expr | None = None) -> None:
+def _validate(
+    name: str,
+    path: Path,
+    out: Path,
+    latest: date | None = None,
+    where: _Where | None = None,
+    keep: pl.Expr | None = None,
+) -> None:
     where = where or _Where(path)
     source = _source(name, path, where.path)
     kept = out.with_name(f"{out.stem}.kept{out.suffix}")  # with each kept row's row in the file
@@ -223,8 +246,11 @@ def _validate(name: str, path: Path, out: Path, latest: date | None = None, wher
                 pl.scan_parquet(kept).drop(_FILE_ROW).sink_parquet(out)
         except Exception as exc:  # any reader failure means a bad file for the user ...
             if _disk_full(exc):  # ... but a full disk is where the validated copy goes, not the file
-                raise InputError(out.parent, f"no space left on device while writing the validated copy of "
-                                             f"{where.path}: free space, then build again (nothing was changed)") from None
+                raise InputError(
+                    out.parent,
+                    f"no space left on device while writing the validated copy of "
+                    f"{where.path}: free space, then build again (nothing was changed)",
+                ) from None
             raise _unreadable(where.path, exc) from exc
         if keep is not None:  # an error names the row of the file: looked up only then (memory: none)
             rows = pl.scan_parquet(kept).select(_FILE_ROW)
@@ -256,7 +282,9 @@ def _source(name: str, path: Path, shown: Path | None = None) -> pl.LazyFrame:
     schema = SCHEMAS[name]
     missing = [c for c in schema if c not in columns and (name, c) not in DEFAULTS]
     if missing:
-        raise InputError(shown or path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}")
+        raise InputError(
+            shown or path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}"
+        )
     return scan.select(pl.col(c) if c in columns else pl.lit(DEFAULTS[(name, c)]).alias(c) for c in schema)
 
 
@@ -303,20 +331,38 @@ def _checks(name: str, latest: date | None = None) -> list[tuple[str, pl.Expr, s
     checks += [(col, ok, problem) for table, col, ok, problem in RULES if table == name]
     dated = SESSION_DATES.get(name) or DATED_COLUMNS.get(name)
     if latest is not None and dated:
-        checks.append((dated, pl.col(dated) <= latest, (f"dated after {latest}, the last NYSE session completed when "
-                                                       "the data were read (a fact from the future)")))
+        checks.append(
+            (
+                dated,
+                pl.col(dated) <= latest,
+                (
+                    f"dated after {latest}, the last NYSE session completed when "
+                    "the data were read (a fact from the future)"
+                ),
+            )
+        )
     if name in SESSION_DATES:
         col = SESSION_DATES[name]
         checks.append((col, pl.col(col).is_in(_sessions().implode()), "session"))
     return checks
 
 
-def _check_rows(name: str, where: _Where, typed: Path, source: pl.LazyFrame, latest: date | None = None) -> None:
+def _check_rows(
+    name: str, where: _Where, typed: Path, source: pl.LazyFrame, latest: date | None = None
+) -> None:
     """The first row breaking any check, in one streaming pass over the typed table."""
     checks = _checks(name, latest)
-    failed = pl.coalesce([pl.when(~ok.fill_null(False)).then(pl.lit(k)) for k, (_, ok, _) in enumerate(checks)])
-    hit = (pl.scan_parquet(typed).with_row_index("_row").with_columns(failed.alias("_check"))
-           .filter(pl.col("_check").is_not_null()).head(1).collect(engine="streaming"))
+    failed = pl.coalesce(
+        [pl.when(~ok.fill_null(False)).then(pl.lit(k)) for k, (_, ok, _) in enumerate(checks)]
+    )
+    hit = (
+        pl.scan_parquet(typed)
+        .with_row_index("_row")
+        .with_columns(failed.alias("_check"))
+        .filter(pl.col("_check").is_not_null())
+        .head(1)
+        .collect(engine="streaming")
+    )
     if hit.is_empty():
         return
     row = hit.row(0, named=True)
@@ -344,23 +390,30 @@ def _check_unique(name: str, where: _Where, typed: Path) -> None:
     # Rows are split in buckets by key hash, so memory stays bounded however long the file.
     buckets = -(-scan.select(pl.len()).collect().item() // HASHES_PER_PASS) or 1
     hashed = _key_hash(key)
-    pairs = [pair for b in range(buckets) if (pair := _first_repeat(scan, key, hashed, hashed % buckets == b))]
+    pairs = [
+        pair for b in range(buckets) if (pair := _first_repeat(scan, key, hashed, hashed % buckets == b))
+    ]
     if pairs:
         i, j, row = min(pairs, key=lambda pair: pair[0])
-        raise InputError(where.path, f"column(s) {', '.join(key)}: duplicate key in {where.row(i)} and "
-                                     f"{where.row(j)}: {_show(row)}")
+        raise InputError(
+            where.path,
+            f"column(s) {', '.join(key)}: duplicate key in {where.row(i)} and {where.row(j)}: {_show(row)}",
+        )
 
 
 def _key_hash(key: tuple[str, ...]) -> pl.Expr:
     return pl.struct(key).hash(seed=8)
 
 
-def _first_repeat(scan: pl.LazyFrame, key: tuple[str, ...], hashed: pl.Expr,
-                  bucket: pl.Expr) -> tuple[int, int, dict] | None:
+def _first_repeat(
+    scan: pl.LazyFrame, key: tuple[str, ...], hashed: pl.Expr, bucket: pl.Expr
+) -> tuple[int, int, dict] | None:
     # Equal neighbours among the bucket's sorted 64-bit key hashes: a fifth of the memory of a
     # group-by over the keys (3.6 GB for 41M prices). Each candidate is then checked by value,
     # in row order, since two keys can share a hash.
-    hashes = scan.filter(bucket).select(hashed).collect(engine="streaming").to_series().to_numpy(writable=True)
+    hashes = (
+        scan.filter(bucket).select(hashed).collect(engine="streaming").to_series().to_numpy(writable=True)
+    )
     hashes.sort()
     repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
     del hashes
@@ -368,7 +421,9 @@ def _first_repeat(scan: pl.LazyFrame, key: tuple[str, ...], hashed: pl.Expr,
         return None
     candidates = scan.filter(bucket & hashed.is_in(pl.Series(repeated).implode()))
     start = 0
-    while not (hit := candidates.filter(pl.col("_row") >= start).head(1).collect(engine="streaming")).is_empty():
+    while not (
+        hit := candidates.filter(pl.col("_row") >= start).head(1).collect(engine="streaming")
+    ).is_empty():
         i, row = int(hit["_row"][0]), hit.drop("_row").row(0, named=True)
         same = pl.all_horizontal(pl.col(c) == pl.lit(row[c]) for c in key)
         again = scan.filter(pl.col("_row") > i, same).head(1).collect(engine="streaming")

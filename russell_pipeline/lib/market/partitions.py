@@ -24,8 +24,14 @@ from russell_pipeline.lib.market.contract import SCHEMAS
 
 YEAR = "year"
 # Contract table -> the column its year partition is taken from (memberships: the year of the review).
-PARTITIONED = {"prices": "date", "shares": "date", "memberships": "review", "dividends": "ex_date",
-               "splits": "ex_date", "fx": "date"}
+PARTITIONED = {
+    "prices": "date",
+    "shares": "date",
+    "memberships": "review",
+    "dividends": "ex_date",
+    "splits": "ex_date",
+    "fx": "date",
+}
 DATED = {name: column for name, column in PARTITIONED.items() if name != "memberships"}
 DIGESTS_SCHEMA = {"table_name": pl.String, YEAR: pl.Int32, "rows": pl.Int64, "digest": pl.Int64}
 DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64}  # `market_days`
@@ -35,7 +41,11 @@ _BLOCK = 1 << 20
 def year_of(name: str) -> pl.Expr:
     """The partition a row of contract table `name` belongs to."""
     column = pl.col(PARTITIONED[name])
-    return (column.dt.year() if name in DATED else column.str.slice(0, 4).cast(pl.Int32)).cast(pl.Int32).alias(YEAR)
+    return (
+        (column.dt.year() if name in DATED else column.str.slice(0, 4).cast(pl.Int32))
+        .cast(pl.Int32)
+        .alias(YEAR)
+    )
 
 
 def with_year(name: str, rows: pl.LazyFrame) -> pl.LazyFrame:
@@ -50,19 +60,29 @@ def row_hash(name: str) -> pl.Expr:
 
 def year_digests(name: str, rows: pl.LazyFrame) -> pl.DataFrame:
     """table_name, year, rows, digest of every year holding rows of `rows` (contract table `name`)."""
-    return (rows.group_by(year_of(name)).agg(pl.len().cast(pl.Int64).alias("rows"),
-                                              row_hash(name).sum().reinterpret(signed=True).alias("digest"))
-            .with_columns(pl.lit(name).alias("table_name")).select(list(DIGESTS_SCHEMA))
-            .collect(engine="streaming").cast(DIGESTS_SCHEMA).sort(YEAR))
+    return (
+        rows.group_by(year_of(name))
+        .agg(
+            pl.len().cast(pl.Int64).alias("rows"),
+            row_hash(name).sum().reinterpret(signed=True).alias("digest"),
+        )
+        .with_columns(pl.lit(name).alias("table_name"))
+        .select(list(DIGESTS_SCHEMA))
+        .collect(engine="streaming")
+        .cast(DIGESTS_SCHEMA)
+        .sort(YEAR)
+    )
 
 
 def add_digests(before: pl.DataFrame, added: pl.DataFrame) -> pl.DataFrame:
     """The digests of each year of `added` once its rows join that year's rows of `before` (same table)."""
-    joined = added.join(before.select(YEAR, pl.col("rows").alias("r0"), pl.col("digest").alias("d0")),
-                        on=YEAR, how="left").with_columns(pl.col("r0", "d0").fill_null(0))
-    digest = (pl.col("digest").reinterpret(signed=False) + pl.col("d0").reinterpret(signed=False))
-    return joined.select("table_name", YEAR, pl.col("rows") + pl.col("r0"),
-                         digest.reinterpret(signed=True).alias("digest")).cast(DIGESTS_SCHEMA)
+    joined = added.join(
+        before.select(YEAR, pl.col("rows").alias("r0"), pl.col("digest").alias("d0")), on=YEAR, how="left"
+    ).with_columns(pl.col("r0", "d0").fill_null(0))
+    digest = pl.col("digest").reinterpret(signed=False) + pl.col("d0").reinterpret(signed=False)
+    return joined.select(
+        "table_name", YEAR, pl.col("rows") + pl.col("r0"), digest.reinterpret(signed=True).alias("digest")
+    ).cast(DIGESTS_SCHEMA)
 
 
 def changed_years(before: pl.DataFrame, after: pl.DataFrame, years: set[int] | None) -> list[int]:
@@ -73,8 +93,11 @@ def changed_years(before: pl.DataFrame, after: pl.DataFrame, years: set[int] | N
     return sorted(y for y in candidates if old.get(y) != new.get(y))
 
 
-def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame | None], before: pl.DataFrame | None = None,
-                years: Collection[int] = ()) -> pl.DataFrame:
+def market_days(
+    tables: dict[str, pl.DataFrame | pl.LazyFrame | None],
+    before: pl.DataFrame | None = None,
+    years: Collection[int] = (),
+) -> pl.DataFrame:
     """day -> a running digest of every dated market-data row up to that day (prices, shares,
     dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that ends on day D depends on the value at D only, so
     extending the data to later days leaves the digests of earlier periods unchanged.
@@ -82,20 +105,31 @@ def market_days(tables: dict[str, pl.DataFrame | pl.LazyFrame | None], before: p
     With `before` (the stored table), `tables` hold only the rows of `years`: the days of those
     years are summed again, every other day keeps its own sum from `before` (a night reads one year)."""
     daily = [
-        table.lazy().select(pl.col(col).alias("day"), pl.struct(pl.all().exclude("year"), pl.lit(name))
-                            .hash(seed=0).alias("h"))
-        .group_by("day").agg(pl.col("h").sum())
-        for name, col in DATED.items() if (table := tables.get(name)) is not None
+        table.lazy()
+        .select(
+            pl.col(col).alias("day"),
+            pl.struct(pl.all().exclude("year"), pl.lit(name)).hash(seed=0).alias("h"),
+        )
+        .group_by("day")
+        .agg(pl.col("h").sum())
+        for name, col in DATED.items()
+        if (table := tables.get(name)) is not None
     ]
     sums = pl.concat(daily).group_by("day").agg(pl.col("h").sum()).collect(engine="streaming")
     if before is not None and before.height:
         before = before.sort("day")
         running = pl.col("digest").reinterpret(signed=False)
-        kept = before.select("day", (running - running.shift(1).fill_null(0)).alias("h"))  # wraps, as the sum did
+        kept = before.select(
+            "day", (running - running.shift(1).fill_null(0)).alias("h")
+        )  # wraps, as the sum did
         sums = pl.concat([kept.filter(~pl.col("day").dt.year().is_in(list(years))), sums])
-    return (sums.group_by("day").agg(pl.col("h").sum()).sort("day")
-            .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
-            .cast(DAYS_SCHEMA))
+    return (
+        sums.group_by("day")
+        .agg(pl.col("h").sum())
+        .sort("day")
+        .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
+        .cast(DAYS_SCHEMA)
+    )
 
 
 # ------------------------------------------------------------------ appended CSV files
@@ -139,4 +173,3 @@ def csv_tail(path: Path, start: int, out: Path) -> Path:
         while block := src.read(_BLOCK):
             dst.write(block)
     return out
-

@@ -82,10 +82,18 @@ def _stocks(seed: int, n: int, horizon: int) -> _Stocks:
         delisting=np.where(u() < 0.35, rng.integers(30, horizon, n), never),
         split_at=np.where(u() < 0.15, rng.integers(1, horizon, n), never),
         split_ratio=split_ratio,
-        suspensions=np.stack([
-            np.stack([np.where(u() < 0.1, rng.integers(1, horizon, n), never),
-                      rng.integers(1, MAX_SUSPENSION + 1, n)], axis=1) for _ in range(2)
-        ]),
+        suspensions=np.stack(
+            [
+                np.stack(
+                    [
+                        np.where(u() < 0.1, rng.integers(1, horizon, n), never),
+                        rng.integers(1, MAX_SUSPENSION + 1, n),
+                    ],
+                    axis=1,
+                )
+                for _ in range(2)
+            ]
+        ),
         style=rng.normal(0.0, 1.0, n),
     )
 
@@ -124,9 +132,13 @@ def borrowed_tickers(listed: pl.DataFrame | None, n: int) -> list[tuple[str, int
         return []
     rows = listed.with_columns(pl.col("symbol").str.strip_chars()).filter(pl.col("symbol") != "")
     small = rows.filter(pl.col("index_name").str.contains(SMALL_CAP_LISTS))["symbol"].unique()
-    names = (rows.filter(pl.col("symbol").is_in(small.implode()))
-             .group_by("symbol").agg(first=pl.col("recon_year").min(), last=pl.col("recon_year").max())
-             .sort("first", "symbol").head(n))
+    names = (
+        rows.filter(pl.col("symbol").is_in(small.implode()))
+        .group_by("symbol")
+        .agg(first=pl.col("recon_year").min(), last=pl.col("recon_year").max())
+        .sort("first", "symbol")
+        .head(n)
+    )
     return [(s, int(a), int(b)) for s, a, b in names.iter_rows()]
 
 
@@ -160,13 +172,16 @@ def _tickers(borrowed: list[tuple[str, int, int]], st: _Stocks, grid: np.ndarray
     return out
 
 
-def _frame(days: list[date], tickers: list[str], j: np.ndarray, i: np.ndarray, date_col: str = "date",
-           **cols) -> pl.DataFrame:
-    return pl.DataFrame({
-        date_col: pl.Series(days, dtype=pl.Date).gather(j),
-        "symbol": pl.Series(tickers, dtype=pl.String).gather(i),
-        **cols,
-    })
+def _frame(
+    days: list[date], tickers: list[str], j: np.ndarray, i: np.ndarray, date_col: str = "date", **cols
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            date_col: pl.Series(days, dtype=pl.Date).gather(j),
+            "symbol": pl.Series(tickers, dtype=pl.String).gather(i),
+            **cols,
+        }
+    )
 
 
 def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,8 +198,14 @@ def _shares_paths(seed: int, st: _Stocks, updates: np.ndarray) -> tuple[np.ndarr
 
 
 def synthetic_market_data(
-    end: date, listed: pl.DataFrame | None = None, *, n_stocks: int, seed: int = 20190101,
-    start: date = date(2018, 1, 2), since: date | None = None, members_from: str = FIRST_MEMBERS,
+    end: date,
+    listed: pl.DataFrame | None = None,
+    *,
+    n_stocks: int,
+    seed: int = 20190101,
+    start: date = date(2018, 1, 2),
+    since: date | None = None,
+    members_from: str = FIRST_MEMBERS,
 ) -> MarketData:
     """Synthetic prices, shares, memberships, dividends and splits from `start` to `end`, with stocks
     named after the small- and micro-cap lists of `listed` (recon_year, index_name, symbol rows);
@@ -198,7 +219,11 @@ def synthetic_market_data(
     grid = np.array(sessions(start, LAST_DAY), dtype="datetime64[D]")
     horizon = len(grid)
     n, nd = n_stocks, len(days)
-    first = 0 if since is None else int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(since)))
+    first = (
+        0
+        if since is None
+        else int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(since)))
+    )
 
     def rows(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(session, stock) ordinals where `mask` holds, from the session `since` on."""
@@ -226,8 +251,10 @@ def synthetic_market_data(
     splits = _frame(days, tickers, j, i, "ex_date", ratio=st.split_ratio[i])
 
     # Share counts are revised on the first session of each calendar quarter, and on split ex-dates.
-    updates = np.array([k for k in range(1, nd) if days[k].month % 3 == 1 and days[k].month != days[k - 1].month],
-                       dtype=np.int64)
+    updates = np.array(
+        [k for k in range(1, nd) if days[k].month % 3 == 1 and days[k].month != days[k - 1].month],
+        dtype=np.int64,
+    )
     shares_path, ff_path = _shares_paths(seed, st, updates)
 
     def shares_on(j: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,8 +270,15 @@ def synthetic_market_data(
 
     last_trade = np.maximum.accumulate(np.where(trading, t, -1), axis=0)
     memberships = _memberships(seed, st, days, tickers, close, shares_on, last_trade, members_from)
-    return MarketData(prices=prices, shares=shares, memberships=memberships, dividends=dividends,
-                      splits=splits, fx=empty_table("fx"), source="synthetic")
+    return MarketData(
+        prices=prices,
+        shares=shares,
+        memberships=memberships,
+        dividends=dividends,
+        splits=splits,
+        fx=empty_table("fx"),
+        source="synthetic",
+    )
 
 
 def _reviews(days: list[date], first: str) -> list[tuple[str, int]]:
@@ -270,7 +304,9 @@ def _memberships(seed, st, days, tickers, close, shares_on, last_trade, first: s
         ok = (st.listing <= c - SEASONING) & (st.delisting > c) & (last_trade[c] >= c - MAX_SUSPENSION - 2)
         eligible = np.flatnonzero(ok)
         everyone = np.arange(st.beta.size)
-        cap = close[np.maximum(last_trade[c], 0), everyone] * shares_on(np.full_like(everyone, c), everyone)[0]
+        cap = (
+            close[np.maximum(last_trade[c], 0), everyone] * shares_on(np.full_like(everyone, c), everyone)[0]
+        )
         order = eligible[np.argsort(-cap[eligible], kind="stable")]
         rank = {int(s): r for r, s in enumerate(order)}
         # Russell SCC ~ all but the largest 500 of 3,000; R2000 = ranks 1001-3000: same proportions here.

@@ -30,10 +30,18 @@ from russell_pipeline.lib.membership.reconcile import reconcile_membership
 from russell_pipeline.lib.membership.revisions import list_revisions
 
 HISTORY_COLUMNS = {
-    "index_name": pl.String, "symbol": pl.String, "member": pl.Int64, "company": pl.String,
-    "start_date": pl.Date, "end_date": pl.Date, "start_review": pl.String, "end_review": pl.String,
-    "opened_by": pl.String, "closed_by": pl.String,
-    **{f"open_{k}": t for k, t in TRACE.items()}, **{f"close_{k}": t for k, t in TRACE.items()},
+    "index_name": pl.String,
+    "symbol": pl.String,
+    "member": pl.Int64,
+    "company": pl.String,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+    "start_review": pl.String,
+    "end_review": pl.String,
+    "opened_by": pl.String,
+    "closed_by": pl.String,
+    **{f"open_{k}": t for k, t in TRACE.items()},
+    **{f"close_{k}": t for k, t in TRACE.items()},
 }
 
 
@@ -50,15 +58,26 @@ class _Walk:
         self.base: Step | None = None  # the membership list the current members rest on
 
     def begin(self, symbol: str, step: Step | None, how: str | None, row: dict) -> dict:
-        interval = {"index_name": self.index, "symbol": symbol, "company": row["company"],
-                    "start_date": step and step.effective_date, "start_review": step and step.review,
-                    "opened_by": how, **trace("open", row if step else None),
-                    "end_date": None, "end_review": None, "closed_by": None, **trace("close", None)}
+        interval = {
+            "index_name": self.index,
+            "symbol": symbol,
+            "company": row["company"],
+            "start_date": step and step.effective_date,
+            "start_review": step and step.review,
+            "opened_by": how,
+            **trace("open", row if step else None),
+            "end_date": None,
+            "end_review": None,
+            "closed_by": None,
+            **trace("close", None),
+        }
         self.intervals.append(interval)
         return interval
 
     def end(self, interval: dict, step: Step, how: str, row: dict | None) -> None:
-        interval.update(end_date=step.effective_date, end_review=step.review, closed_by=how, **trace("close", row))
+        interval.update(
+            end_date=step.effective_date, end_review=step.review, closed_by=how, **trace("close", row)
+        )
         segment = self.shown.get(interval["symbol"])
         if segment is not None and segment.interval is interval:
             segment.valid_to = step.effective_date
@@ -70,8 +89,12 @@ class _Walk:
             if listed is not None and symbol in listed:
                 continue  # the membership list contradicts the deletion; the reconciliation reports it
             # A deletion of a symbol no earlier document lists: a member until here, since unknown.
-            self.end(self.current.pop(symbol) if symbol in self.current else self.begin(symbol, None, None, row),
-                     step, "deletion", row)
+            self.end(
+                self.current.pop(symbol) if symbol in self.current else self.begin(symbol, None, None, row),
+                step,
+                "deletion",
+                row,
+            )
         if listed is not None:
             for symbol in [s for s in self.current if s not in listed]:
                 self.end(self.current.pop(symbol), step, "not_listed", step.membership_source)
@@ -117,7 +140,9 @@ class _Walk:
             by_symbol.setdefault(interval["symbol"], []).append(interval)
         for intervals in by_symbol.values():
             member, left_as = 1, None
-            for interval in sorted(intervals, key=lambda i: (i["end_date"] or date.max, i["start_date"] or date.min)):
+            for interval in sorted(
+                intervals, key=lambda i: (i["end_date"] or date.max, i["start_date"] or date.min)
+            ):
                 shown = names.get(id(interval)) or [interval["company"]]
                 if left_as is not None and not same_company(left_as, shown[0], interval["symbol"]):
                     member += 1
@@ -137,8 +162,9 @@ def _walks(indexes: list[tuple[str, list[Step]]]) -> list[_Walk]:
 
 def _history(walks: list[_Walk]) -> pl.DataFrame:
     """HISTORY_COLUMNS: one row per interval of membership of a symbol in an index."""
-    return (pl.DataFrame([i for w in walks for i in w.intervals], schema=HISTORY_COLUMNS)
-            .sort("index_name", "symbol", pl.col("start_date").fill_null(date.min), "end_date"))
+    return pl.DataFrame([i for w in walks for i in w.intervals], schema=HISTORY_COLUMNS).sort(
+        "index_name", "symbol", pl.col("start_date").fill_null(date.min), "end_date"
+    )
 
 
 def overlapping_intervals(history: pl.DataFrame) -> pl.DataFrame:
@@ -148,8 +174,11 @@ def overlapping_intervals(history: pl.DataFrame) -> pl.DataFrame:
     ordered = history.sort(*symbol, pl.col("end_date").fill_null(date.max))
     previous_end = pl.col("end_date").shift(1).over(symbol)
     has_previous = pl.int_range(pl.len()).over(symbol) > 0
-    return ordered.filter(has_previous & pl.col("start_date").is_not_null()
-                          & (previous_end.is_null() | (previous_end > pl.col("start_date"))))
+    return ordered.filter(
+        has_previous
+        & pl.col("start_date").is_not_null()
+        & (previous_end.is_null() | (previous_end > pl.col("start_date")))
+    )
 
 
 @dataclass(frozen=True)
@@ -157,17 +186,26 @@ class MembershipTables:
     history: pl.DataFrame  # HISTORY_COLUMNS
     in_force: pl.DataFrame  # in_force.IN_FORCE_COLUMNS: each member's row in force, and the derived indexes
     reconciliation: pl.DataFrame  # membership_reconcile.DIFFERENCE_COLUMNS
-    summary: pl.DataFrame  # membership_reconcile.SUMMARY_COLUMNS: what each reconstitution could be checked for
+    summary: (
+        pl.DataFrame
+    )  # membership_reconcile.SUMMARY_COLUMNS: what each reconstitution could be checked for
     revisions: pl.DataFrame  # revisions.REVISION_COLUMNS
     unplaced: pl.DataFrame  # list documents no review of the calendar takes, with the problem
 
 
-def membership_tables(constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.DataFrame,
-                      calendar: pl.DataFrame) -> MembershipTables:
+def membership_tables(
+    constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.DataFrame, calendar: pl.DataFrame
+) -> MembershipTables:
     """Everything the membership tables hold, from the document tables and the calendar."""
     rows, placed, reviews = placement.placed_lists(constituents, changes, sources, calendar)
     indexes = list(placement.index_steps(rows, placed, reviews))
     differences, summary = reconcile_membership(indexes)
     walks = _walks(indexes)
-    return MembershipTables(_history(walks), in_force.in_force_table([s for w in walks for s in w.segments]),
-                            differences, summary, list_revisions(rows, placed), placement.unplaced(placed))
+    return MembershipTables(
+        _history(walks),
+        in_force.in_force_table([s for w in walks for s in w.segments]),
+        differences,
+        summary,
+        list_revisions(rows, placed),
+        placement.unplaced(placed),
+    )

@@ -23,10 +23,12 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-_GENERIC_WORDS = ("A AN AND THE OF DE DEL LA LE LES DU DI "
-                  "INC INCORPORATED CORP CORPORATION CO COS COMPANY COMPANIES LTD LIMITED PLC LLC LP NV SA AG SE "
-                  "AB ASA OYJ SPA BV KK GRP GROUP HLDG HLDGS HOLDING HOLDINGS TR TRUST INTL INTERNATIONAL "
-                  "CL CLASS SHS SHARES SH COM COMMON ORD ADR ADS REIT NEW OLD")
+_GENERIC_WORDS = (
+    "A AN AND THE OF DE DEL LA LE LES DU DI "
+    "INC INCORPORATED CORP CORPORATION CO COS COMPANY COMPANIES LTD LIMITED PLC LLC LP NV SA AG SE "
+    "AB ASA OYJ SPA BV KK GRP GROUP HLDG HLDGS HOLDING HOLDINGS TR TRUST INTL INTERNATIONAL "
+    "CL CLASS SHS SHARES SH COM COMMON ORD ADR ADS REIT NEW OLD"
+)
 GENERIC = frozenset(_GENERIC_WORDS.split())  # words that say nothing about which company it is
 _WORD = re.compile(r"[A-Z0-9]+")
 PREFIX_LETTERS = 4  # a word cut short matches the word it begins from this many letters on
@@ -45,8 +47,13 @@ def significant_words(name: str | None) -> set[str]:
 
 def _abbreviates(short: str, long: str) -> bool:
     rest = iter(long[1:-1])
-    return (len(short) >= 3 and len(long) <= 2 * len(short) + 1 and short[0] == long[0] and short[-1] == long[-1]
-            and all(c in rest for c in short[1:-1]))
+    return (
+        len(short) >= 3
+        and len(long) <= 2 * len(short) + 1
+        and short[0] == long[0]
+        and short[-1] == long[-1]
+        and all(c in rest for c in short[1:-1])
+    )
 
 
 def _match(a: str, b: str) -> bool:
@@ -73,4 +80,6 @@ def same_company(first: str | None, second: str | None, ticker: str | None = Non
         return True
     if (_forms(first) & b) or (_forms(second) & a):
         return True
-    return ticker is not None and len(ticker) >= 2 and ticker.upper() in set(_words(second)) | set(_words(first))
+    return (
+        ticker is not None and len(ticker) >= 2 and ticker.upper() in set(_words(second)) | set(_words(first))
+    )

@@ -27,12 +27,23 @@ import polars as pl
 from russell_pipeline.lib.membership.placement import TRACE, Step
 
 IN_FORCE_COLUMNS = {
-    "index_name": pl.String, "symbol": pl.String, "member": pl.Int64, "company": pl.String,
-    "sector": pl.String, "classification": pl.String,
-    "valid_from": pl.Date, "valid_to": pl.Date, "complete": pl.Boolean, "derived_from": pl.String,
-    "base_review": pl.String, "base_path": pl.String,
+    "index_name": pl.String,
+    "symbol": pl.String,
+    "member": pl.Int64,
+    "company": pl.String,
+    "sector": pl.String,
+    "classification": pl.String,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+    "complete": pl.Boolean,
+    "derived_from": pl.String,
+    "base_review": pl.String,
+    "base_path": pl.String,
     **{f"source_{k}": t for k, t in TRACE.items()},
-    "start_date": pl.Date, "end_date": pl.Date, "start_review": pl.String, "opened_by": pl.String,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+    "start_review": pl.String,
+    "opened_by": pl.String,
     **{f"open_{k}": t for k, t in TRACE.items()},
 }
 # Indexes no list need cover: name -> (the whole, the part), on dates both are complete.
@@ -55,17 +66,33 @@ class Segment:
     def record(self) -> tuple:
         """The IN_FORCE_COLUMNS values, in order."""
         i, r, base = self.interval, self.row, self.base
-        return (i["index_name"], i["symbol"], i["member"], r["company"], r["sector"], r["classification"],
-                self.valid_from, self.valid_to, self.complete, None, base and base.review,
-                base and base.membership_source["path"], r["sha256"], r["path"], r["page"], r["line"],
-                *(i[k] for k in _INTERVAL))
+        return (
+            i["index_name"],
+            i["symbol"],
+            i["member"],
+            r["company"],
+            r["sector"],
+            r["classification"],
+            self.valid_from,
+            self.valid_to,
+            self.complete,
+            None,
+            base and base.review,
+            base and base.membership_source["path"],
+            r["sha256"],
+            r["path"],
+            r["page"],
+            r["line"],
+            *(i[k] for k in _INTERVAL),
+        )
 
 
 def in_force_table(segments: Iterable[Segment]) -> pl.DataFrame:
     """IN_FORCE_COLUMNS: every segment of every listed index, then the derived indexes' rows."""
     listed = pl.DataFrame([s.record() for s in segments], schema=IN_FORCE_COLUMNS, orient="row")
-    return pl.concat([listed, *(derived(listed, name, whole, part) for name, (whole, part) in DERIVED.items())]
-                     ).sort("index_name", "symbol", "valid_from")
+    return pl.concat(
+        [listed, *(derived(listed, name, whole, part) for name, (whole, part) in DERIVED.items())]
+    ).sort("index_name", "symbol", "valid_from")
 
 
 def _spans(frame: pl.DataFrame) -> list[Span]:
@@ -100,7 +127,9 @@ def _minus(spans: list[Span], cuts: list[Span]) -> list[Span]:
 def _runs(by: list[str], start: str, end: str) -> pl.Expr:
     """A run number per row (of a frame sorted by `by`, then `start`): a new run where `by` changes or
     a row does not begin where the one before it ends."""
-    apart = pl.any_horizontal(*(pl.col(c) != pl.col(c).shift(1) for c in by), pl.col(start) != pl.col(end).shift(1))
+    apart = pl.any_horizontal(
+        *(pl.col(c) != pl.col(c).shift(1) for c in by), pl.col(start) != pl.col(end).shift(1)
+    )
     return apart.fill_null(True).cum_sum()
 
 
@@ -117,41 +146,75 @@ def derived(listed: pl.DataFrame, name: str, whole: str, part: str) -> pl.DataFr
     if of[whole].is_empty() or not dates:
         return pl.DataFrame(schema=IN_FORCE_COLUMNS)
     ends = pl.col("valid_to").fill_null(date.max)
-    bounds = sorted({*of[whole]["valid_from"], *of[part]["valid_from"], *of[whole].select(ends).to_series(),
-                     *of[part].select(ends).to_series(), *(d for span in dates for d in span)})
+    bounds = sorted(
+        {
+            *of[whole]["valid_from"],
+            *of[part]["valid_from"],
+            *of[whole].select(ends).to_series(),
+            *of[part].select(ends).to_series(),
+            *(d for span in dates for d in span),
+        }
+    )
     position = {d: k for k, d in enumerate(bounds)}
-    inside = [k for k in range(len(bounds) - 1) if any(a <= bounds[k] and bounds[k + 1] <= b for a, b in dates)]
+    inside = [
+        k for k in range(len(bounds) - 1) if any(a <= bounds[k] and bounds[k + 1] <= b for a, b in dates)
+    ]
 
     def periods(frame: pl.DataFrame) -> pl.DataFrame:
-        at = {c: e.replace_strict(position, return_dtype=pl.Int64) for c, e in (("a", pl.col("valid_from")),
-                                                                               ("b", ends))}
-        return (frame.with_columns(k=pl.int_ranges(at["a"], at["b"])).explode("k")
-                .filter(pl.col("k").is_in(inside)))
+        at = {
+            c: e.replace_strict(position, return_dtype=pl.Int64)
+            for c, e in (("a", pl.col("valid_from")), ("b", ends))
+        }
+        return (
+            frame.with_columns(k=pl.int_ranges(at["a"], at["b"]))
+            .explode("k")
+            .filter(pl.col("k").is_in(inside))
+        )
 
-    kept = (periods(of[whole].with_row_index("row"))
-            .join(periods(of[part]).select("symbol", "k"), on=["symbol", "k"], how="anti")
-            .sort("row", "k").with_columns(next_k=pl.col("k") + 1))
+    kept = (
+        periods(of[whole].with_row_index("row"))
+        .join(periods(of[part]).select("symbol", "k"), on=["symbol", "k"], how="anti")
+        .sort("row", "k")
+        .with_columns(next_k=pl.col("k") + 1)
+    )
     day = {"valid_from": pl.col("k").min(), "valid_to": pl.col("next_k").max()}
-    pieces = (kept.with_columns(run=_runs(["row"], "k", "next_k"))
-              .group_by("run").agg(pl.exclude("k", "next_k", "run", "valid_from", "valid_to").first(),
-                                   **{c: e.replace_strict(dict(enumerate(bounds)), return_dtype=pl.Date)
-                                      for c, e in day.items()})
-              .with_columns(index_name=pl.lit(name), derived_from=pl.lit(f"{whole} minus {part}"))
-              .sort("symbol", "valid_from"))
+    pieces = (
+        kept.with_columns(run=_runs(["row"], "k", "next_k"))
+        .group_by("run")
+        .agg(
+            pl.exclude("k", "next_k", "run", "valid_from", "valid_to").first(),
+            **{c: e.replace_strict(dict(enumerate(bounds)), return_dtype=pl.Date) for c, e in day.items()},
+        )
+        .with_columns(index_name=pl.lit(name), derived_from=pl.lit(f"{whole} minus {part}"))
+        .sort("symbol", "valid_from")
+    )
     span = pieces.with_columns(interval=_runs(["symbol", "member"], "valid_from", "valid_to"))
-    return (span.with_columns(start_date=pl.col("valid_from").min().over("interval"),
-                              end_date=pl.col("valid_to").max().over("interval"))
-            .with_columns(*(pl.when(pl.col(c) < date.max).then(pl.col(c)).alias(c) for c in ("valid_to", "end_date")),
-                          start_review=pl.lit(None, pl.String), opened_by=pl.lit("derived"),
-                          **{f"open_{k}": pl.lit(None, t) for k, t in TRACE.items()})
-            .select(list(IN_FORCE_COLUMNS)).cast(IN_FORCE_COLUMNS))
+    return (
+        span.with_columns(
+            start_date=pl.col("valid_from").min().over("interval"),
+            end_date=pl.col("valid_to").max().over("interval"),
+        )
+        .with_columns(
+            *(pl.when(pl.col(c) < date.max).then(pl.col(c)).alias(c) for c in ("valid_to", "end_date")),
+            start_review=pl.lit(None, pl.String),
+            opened_by=pl.lit("derived"),
+            **{f"open_{k}": pl.lit(None, t) for k, t in TRACE.items()},
+        )
+        .select(list(IN_FORCE_COLUMNS))
+        .cast(IN_FORCE_COLUMNS)
+    )
 
 
 def coverage(in_force: pl.DataFrame) -> pl.DataFrame:
     """index_name, complete, valid_from, valid_to: the spans in which the lake holds members of each
     index, complete or partial (valid_to null: no later document)."""
-    rows = [(index, flag, a, None if b == date.max else b)
-            for (index, flag), group in in_force.group_by("index_name", "complete")
-            for a, b in union(_spans(group))]
-    return pl.DataFrame(rows, schema={"index_name": pl.String, "complete": pl.Boolean, "valid_from": pl.Date,
-                                      "valid_to": pl.Date}, orient="row").sort("index_name", "valid_from")
+    rows = [
+        (index, flag, a, None if b == date.max else b)
+        for (index, flag), group in in_force.group_by("index_name", "complete")
+        for a, b in union(_spans(group))
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"index_name": pl.String, "complete": pl.Boolean, "valid_from": pl.Date, "valid_to": pl.Date},
+        orient="row",
+    ).sort("index_name", "valid_from")

@@ -23,11 +23,30 @@ STAGE_ORDER = {"preliminary": 0, "update": 1, "final": 2}
 # lacks its review and the document is reported, not placed on a neighbouring one.
 PLACEMENT_DAYS = 92
 
-DOCUMENT_COLUMNS = {"recon_year": pl.Int64, "index_name": pl.String, "kind": pl.String, "stage": pl.String,
-                    "as_of_date": pl.Date, "sha256": pl.String, "path": pl.String, "rows": pl.Int64}
-ROW_COLUMNS = {"recon_year": pl.Int64, "index_name": pl.String, "kind": pl.String, "stage": pl.String,
-               "as_of_date": pl.Date, "symbol": pl.String, "company": pl.String, "sector": pl.String,
-               "classification": pl.String, "sha256": pl.String, "page": pl.Int64, "line": pl.Int64}
+DOCUMENT_COLUMNS = {
+    "recon_year": pl.Int64,
+    "index_name": pl.String,
+    "kind": pl.String,
+    "stage": pl.String,
+    "as_of_date": pl.Date,
+    "sha256": pl.String,
+    "path": pl.String,
+    "rows": pl.Int64,
+}
+ROW_COLUMNS = {
+    "recon_year": pl.Int64,
+    "index_name": pl.String,
+    "kind": pl.String,
+    "stage": pl.String,
+    "as_of_date": pl.Date,
+    "symbol": pl.String,
+    "company": pl.String,
+    "sector": pl.String,
+    "classification": pl.String,
+    "sha256": pl.String,
+    "page": pl.Int64,
+    "line": pl.Int64,
+}
 PLACEMENT = ["review", "review_type", "effective_date"]
 TRACE = {"sha256": pl.String, "path": pl.String, "page": pl.Int64, "line": pl.Int64}  # a document row
 
@@ -41,14 +60,33 @@ def document_rows(constituents: pl.DataFrame, changes: pl.DataFrame) -> pl.DataF
     """Every list row (membership lists and addition/deletion lists) in one shape (ROW_COLUMNS)."""
     none = pl.lit(None, pl.String)
     lists = constituents.select(
-        "recon_year", "index_name", pl.lit("membership").alias("kind"), none.alias("stage"),
-        "as_of_date", "symbol", "company", none.alias("sector"), none.alias("classification"),
-        pl.col("source_sha256").alias("sha256"), pl.col("source_page").alias("page"),
-        pl.col("source_line").alias("line"))
+        "recon_year",
+        "index_name",
+        pl.lit("membership").alias("kind"),
+        none.alias("stage"),
+        "as_of_date",
+        "symbol",
+        "company",
+        none.alias("sector"),
+        none.alias("classification"),
+        pl.col("source_sha256").alias("sha256"),
+        pl.col("source_page").alias("page"),
+        pl.col("source_line").alias("line"),
+    )
     moves = changes.select(
-        "recon_year", "index_name", pl.col("change").alias("kind"), "stage", "as_of_date", "symbol", "company",
-        "sector", "classification", pl.col("source_sha256").alias("sha256"), pl.col("source_page").alias("page"),
-        pl.col("source_line").alias("line"))
+        "recon_year",
+        "index_name",
+        pl.col("change").alias("kind"),
+        "stage",
+        "as_of_date",
+        "symbol",
+        "company",
+        "sector",
+        "classification",
+        pl.col("source_sha256").alias("sha256"),
+        pl.col("source_page").alias("page"),
+        pl.col("source_line").alias("line"),
+    )
     return pl.concat([lists.cast(ROW_COLUMNS), moves.cast(ROW_COLUMNS)])
 
 
@@ -56,8 +94,12 @@ def list_documents(rows: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
     """One row per list document (DOCUMENT_COLUMNS): its kind, stage, date and path."""
     key = ["recon_year", "index_name", "kind", "stage", "as_of_date", "sha256"]
     paths = sources.select("recon_year", pl.col("sha256"), "path").unique(["recon_year", "sha256"])
-    return (rows.group_by(key).agg(pl.len().cast(pl.Int64).alias("rows"))
-            .join(paths, on=["recon_year", "sha256"], how="left").select(list(DOCUMENT_COLUMNS)))
+    return (
+        rows.group_by(key)
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+        .join(paths, on=["recon_year", "sha256"], how="left")
+        .select(list(DOCUMENT_COLUMNS))
+    )
 
 
 def place_lists(lists: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
@@ -69,16 +111,30 @@ def place_lists(lists: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
     belongs to its year's annual reconstitution."""
     tolerance, columns = timedelta(days=PLACEMENT_DAYS), [*lists.columns, "review_year", *PLACEMENT]
     dated = lists.filter(pl.col("as_of_date").is_not_null()).sort("as_of_date")
-    right = reviews.drop_nulls("recon_close").select(pl.col("recon_year").alias("review_year"), "review", "review_type",
-                                                     pl.col("effective_open").alias("effective_date"), "recon_close")
+    right = reviews.drop_nulls("recon_close").select(
+        pl.col("recon_year").alias("review_year"),
+        "review",
+        "review_type",
+        pl.col("effective_open").alias("effective_date"),
+        "recon_close",
+    )
     members = dated.filter(pl.col("kind") == "membership").join_asof(
-        right.sort("recon_close"), left_on="as_of_date", right_on="recon_close", strategy="backward",
-        tolerance=tolerance)
+        right.sort("recon_close"),
+        left_on="as_of_date",
+        right_on="recon_close",
+        strategy="backward",
+        tolerance=tolerance,
+    )
     moves = dated.filter(pl.col("kind") != "membership").join_asof(
-        right.sort("effective_date"), left_on="as_of_date", right_on="effective_date", strategy="forward",
-        tolerance=tolerance)
+        right.sort("effective_date"),
+        left_on="as_of_date",
+        right_on="effective_date",
+        strategy="forward",
+        tolerance=tolerance,
+    )
     annual = right.filter(pl.col("review_type") == "annual_reconstitution").with_columns(
-        pl.col("review_year").alias("recon_year"))
+        pl.col("review_year").alias("recon_year")
+    )
     undated = lists.filter(pl.col("as_of_date").is_null()).join(annual, on="recon_year", how="left")
     return pl.concat([f.select(columns) for f in (members, moves, undated)])
 
@@ -87,14 +143,19 @@ def place_documents(documents: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFr
     """Each document with the review it belongs to (`place_lists`; null when the calendar has none),
     and its `version` within (index, review, kind), ordered by stage, then date (undated last), then path."""
     placed = place_lists(documents, reviews).select(*DOCUMENT_COLUMNS, *PLACEMENT)
-    placed = placed.with_columns(pl.when(pl.col("index_name").is_null()).then(None).otherwise(pl.col(c)).alias(c)
-                                 for c in PLACEMENT)
+    placed = placed.with_columns(
+        pl.when(pl.col("index_name").is_null()).then(None).otherwise(pl.col(c)).alias(c) for c in PLACEMENT
+    )
     return placed.sort(*versions_key()).with_columns(
-        version=pl.int_range(1, pl.len() + 1).over(["index_name", "review", "review_type", "kind"]).cast(pl.Int64))
+        version=pl.int_range(1, pl.len() + 1)
+        .over(["index_name", "review", "review_type", "kind"])
+        .cast(pl.Int64)
+    )
 
 
-def placed_lists(constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.DataFrame,
-                 calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def placed_lists(
+    constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.DataFrame, calendar: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(document_rows, place_documents, review_dates) of the stored list tables on the calendar."""
     reviews = review_dates(calendar)
     rows = document_rows(constituents, changes)
@@ -104,27 +165,40 @@ def placed_lists(constituents: pl.DataFrame, changes: pl.DataFrame, sources: pl.
 def versions_key() -> list:
     """Sort order of a list's versions: preliminary, updates, final; then by date; then by path."""
     stage = pl.col("stage").replace_strict(STAGE_ORDER, default=len(STAGE_ORDER), return_dtype=pl.Int64)
-    return [pl.col("index_name"), pl.col("review"), pl.col("kind"), stage,
-            pl.col("as_of_date").fill_null(date.max), pl.col("path"), pl.col("sha256")]
+    return [
+        pl.col("index_name"),
+        pl.col("review"),
+        pl.col("kind"),
+        stage,
+        pl.col("as_of_date").fill_null(date.max),
+        pl.col("path"),
+        pl.col("sha256"),
+    ]
 
 
 def in_force(placed: pl.DataFrame) -> pl.DataFrame:
     """The documents membership follows: the last membership list and the last final change list
     of each kind per index and review (a later final copy replaces an earlier one)."""
-    usable = placed.filter(pl.col("review").is_not_null()
-                           & ((pl.col("kind") == "membership") | (pl.col("stage") == "final")))
-    return usable.filter(pl.col("version") == pl.col("version").max().over(["index_name", "review", "review_type",
-                                                                            "kind"]))
+    usable = placed.filter(
+        pl.col("review").is_not_null() & ((pl.col("kind") == "membership") | (pl.col("stage") == "final"))
+    )
+    return usable.filter(
+        pl.col("version") == pl.col("version").max().over(["index_name", "review", "review_type", "kind"])
+    )
 
 
 def unplaced(placed: pl.DataFrame) -> pl.DataFrame:
     """Documents that cannot be placed on a review, with the reason."""
-    reason = (pl.when(pl.col("index_name").is_null()).then(pl.lit("the list names no index"))
-              .when(pl.col("as_of_date").is_null())
-              .then(pl.lit("undated, and recon_calendar has no annual reconstitution for its year"))
-              .otherwise(pl.lit(f"recon_calendar has no review within {PLACEMENT_DAYS} days of its date")))
+    reason = (
+        pl.when(pl.col("index_name").is_null())
+        .then(pl.lit("the list names no index"))
+        .when(pl.col("as_of_date").is_null())
+        .then(pl.lit("undated, and recon_calendar has no annual reconstitution for its year"))
+        .otherwise(pl.lit(f"recon_calendar has no review within {PLACEMENT_DAYS} days of its date"))
+    )
     return placed.filter(pl.col("review").is_null()).select(
-        "recon_year", "path", "kind", "stage", "index_name", "as_of_date", reason.alias("problem"))
+        "recon_year", "path", "kind", "stage", "index_name", "as_of_date", reason.alias("problem")
+    )
 
 
 @dataclass
@@ -147,21 +221,28 @@ class Step:
         return self.review_type != "quarterly_ipo"
 
 
-def index_steps(rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame) -> Iterator[tuple[str, list[Step]]]:
+def index_steps(
+    rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame
+) -> Iterator[tuple[str, list[Step]]]:
     """Per index: its reviews in effective order from its first document on (every reconstitution,
     documented or not, and every other review with a document), with their lists."""
     current = in_force(placed).select("recon_year", "sha256", current=pl.lit(True))
-    docs = (placed.filter(pl.col("review").is_not_null())
-            .join(current, on=["recon_year", "sha256"], how="left")
-            .select("recon_year", "sha256", "path", *PLACEMENT, "version", pl.col("current").fill_null(False)))
+    docs = (
+        placed.filter(pl.col("review").is_not_null())
+        .join(current, on=["recon_year", "sha256"], how="left")
+        .select("recon_year", "sha256", "path", *PLACEMENT, "version", pl.col("current").fill_null(False))
+    )
     located = rows.join(docs, on=["recon_year", "sha256"])
     for (index,), group in located.sort("index_name").group_by("index_name", maintain_order=True):
         steps: dict[tuple[str, str], Step] = {}
         for r in group.sort("version", "page", "line").iter_rows(named=True):
-            step = steps.setdefault((r["review"], r["review_type"]),
-                                    Step(r["review"], r["review_type"], r["effective_date"]))
-            row = {k: r[k] for k in ("symbol", "company", "sector", "classification", "sha256", "path", "page",
-                                     "line")}
+            step = steps.setdefault(
+                (r["review"], r["review_type"]), Step(r["review"], r["review_type"], r["effective_date"])
+            )
+            row = {
+                k: r[k]
+                for k in ("symbol", "company", "sector", "classification", "sha256", "path", "page", "line")
+            }
             if not r["current"]:
                 if r["kind"] != "membership":
                     step.earlier[r["kind"]].setdefault(r["symbol"], row)
@@ -174,10 +255,11 @@ def index_steps(rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame)
                     step.membership_source = row | {"page": None, "line": None}
             found.setdefault(r["symbol"], row)
         first = min(s.effective_date for s in steps.values())
-        undocumented = [Step(r["review"], r["review_type"], r["effective_open"])
-                        for r in reviews.filter((pl.col("effective_open") > first)
-                                                & (pl.col("review_type") != "quarterly_ipo")).iter_rows(named=True)
-                        if (r["review"], r["review_type"]) not in steps]
+        undocumented = [
+            Step(r["review"], r["review_type"], r["effective_open"])
+            for r in reviews.filter(
+                (pl.col("effective_open") > first) & (pl.col("review_type") != "quarterly_ipo")
+            ).iter_rows(named=True)
+            if (r["review"], r["review_type"]) not in steps
+        ]
         yield index, sorted([*steps.values(), *undocumented], key=lambda s: (s.effective_date, s.review_type))
-
-

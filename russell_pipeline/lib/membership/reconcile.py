@@ -24,25 +24,54 @@ import polars as pl
 from russell_pipeline.lib.membership.placement import Step
 
 DIFFERENCE_COLUMNS = {
-    "recon_year": pl.Int64, "review": pl.String, "index_name": pl.String, "previous_review": pl.String,
-    "difference": pl.String, "cause": pl.String, "symbol": pl.String, "company": pl.String,
-    "source_sha256": pl.String, "source_path": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "recon_year": pl.Int64,
+    "review": pl.String,
+    "index_name": pl.String,
+    "previous_review": pl.String,
+    "difference": pl.String,
+    "cause": pl.String,
+    "symbol": pl.String,
+    "company": pl.String,
+    "source_sha256": pl.String,
+    "source_path": pl.String,
+    "source_page": pl.Int64,
+    "source_line": pl.Int64,
 }
 SUMMARY_COLUMNS = {
-    "recon_year": pl.Int64, "review": pl.String, "index_name": pl.String, "previous_review": pl.String,
-    "previous_members": pl.Int64, "additions": pl.Int64, "deletions": pl.Int64, "expected": pl.Int64,
-    "listed": pl.Int64, "differences": pl.Int64, "unexplained": pl.Int64, "missing_document": pl.Int64,
-    "scope": pl.String, "note": pl.String,
+    "recon_year": pl.Int64,
+    "review": pl.String,
+    "index_name": pl.String,
+    "previous_review": pl.String,
+    "previous_members": pl.Int64,
+    "additions": pl.Int64,
+    "deletions": pl.Int64,
+    "expected": pl.Int64,
+    "listed": pl.Int64,
+    "differences": pl.Int64,
+    "unexplained": pl.Int64,
+    "missing_document": pl.Int64,
+    "scope": pl.String,
+    "note": pl.String,
 }
 # Differences no document accounts for: what the WARN check counts.
 UNACCOUNTED = ("unexplained", "contradicts_final_list")
 
 
 def _difference(step: Step, index: str, base: Step | None, difference: str, cause: str, row: dict) -> dict:
-    return {"recon_year": int(step.review[:4]), "review": step.review, "index_name": index,
-            "previous_review": base.review if base else None, "difference": difference, "cause": cause,
-            "symbol": row["symbol"], "company": row["company"], "source_sha256": row["sha256"],
-            "source_path": row["path"], "source_page": row["page"], "source_line": row["line"]}
+    return {
+        "recon_year": int(step.review[:4]),
+        "review": step.review,
+        "index_name": index,
+        "previous_review": base.review if base else None,
+        "difference": difference,
+        "cause": cause,
+        "symbol": row["symbol"],
+        "company": row["company"],
+        "source_sha256": row["sha256"],
+        "source_path": row["path"],
+        "source_page": row["page"],
+        "source_line": row["line"],
+    }
 
 
 def _unexplained(missing: bool) -> str:
@@ -55,10 +84,17 @@ def _changes(step: Step, expected: dict, ipo: dict, gap: bool) -> list[tuple[str
     out = []
     for symbol, row in (step.deletion or {}).items():
         if symbol not in expected:
-            out.append(("deletion_of_non_member", *(("ipo_addition", ipo[symbol]) if symbol in ipo
-                                                    else (_unexplained(gap), row))))
-    out += [("addition_of_member", _unexplained(gap), row) for s, row in (step.addition or {}).items()
-            if s in expected]
+            out.append(
+                (
+                    "deletion_of_non_member",
+                    *(("ipo_addition", ipo[symbol]) if symbol in ipo else (_unexplained(gap), row)),
+                )
+            )
+    out += [
+        ("addition_of_member", _unexplained(gap), row)
+        for s, row in (step.addition or {}).items()
+        if s in expected
+    ]
     return out
 
 
@@ -98,8 +134,10 @@ def _note(step: Step, base: Step | None, uncovered: list[str]) -> str:
     if step.membership is None:
         missing.append("no membership list: the final changes are checked against the previous list only")
     if uncovered:
-        missing.append(f"no documents for {len(uncovered)} reconstitution(s) since the previous list "
-                       f"({', '.join(uncovered)}): their changes are missing from the expected membership")
+        missing.append(
+            f"no documents for {len(uncovered)} reconstitution(s) since the previous list "
+            f"({', '.join(uncovered)}): their changes are missing from the expected membership"
+        )
     return "; ".join(missing)
 
 
@@ -124,21 +162,34 @@ def _index_reconciliation(index: str, steps: list[Step]) -> tuple[list[dict], li
             expected = kept | {s: r for s, r in (step.addition or {}).items() if s not in kept}
             if step.membership is not None:
                 found += _against_list(step, expected, ipo, bool(uncovered))
-        scope = ("no_previous_list" if expected is None else "changes_only" if step.membership is None
-                 else "no_change_lists" if step.addition is None and step.deletion is None else "compared")
+        scope = (
+            "no_previous_list"
+            if expected is None
+            else "changes_only"
+            if step.membership is None
+            else "no_change_lists"
+            if step.addition is None and step.deletion is None
+            else "compared"
+        )
         differences += [_difference(step, index, base, *f) for f in found]
-        summary.append({
-            "recon_year": int(step.review[:4]), "review": step.review, "index_name": index,
-            "previous_review": base.review if base else None,
-            "previous_members": len(base.membership) if base else None,
-            "additions": len(step.addition) if step.addition is not None else None,
-            "deletions": len(step.deletion) if step.deletion is not None else None,
-            "expected": len(expected) if expected is not None else None,
-            "listed": len(step.membership) if step.membership is not None else None,
-            "differences": len(found), "unexplained": sum(cause in UNACCOUNTED for _, cause, _ in found),
-            "missing_document": sum(cause == "missing_document" for _, cause, _ in found),
-            "scope": scope, "note": _note(step, base, uncovered),
-        })
+        summary.append(
+            {
+                "recon_year": int(step.review[:4]),
+                "review": step.review,
+                "index_name": index,
+                "previous_review": base.review if base else None,
+                "previous_members": len(base.membership) if base else None,
+                "additions": len(step.addition) if step.addition is not None else None,
+                "deletions": len(step.deletion) if step.deletion is not None else None,
+                "expected": len(expected) if expected is not None else None,
+                "listed": len(step.membership) if step.membership is not None else None,
+                "differences": len(found),
+                "unexplained": sum(cause in UNACCOUNTED for _, cause, _ in found),
+                "missing_document": sum(cause == "missing_document" for _, cause, _ in found),
+                "scope": scope,
+                "note": _note(step, base, uncovered),
+            }
+        )
         if step.membership is not None:
             base, expected, ipo, uncovered = step, dict(step.membership), {}, []
     return differences, summary
@@ -153,5 +204,7 @@ def reconcile_membership(indexes: list[tuple[str, list[Step]]]) -> tuple[pl.Data
         differences += d
         summary += s
     order = ["index_name", "review", "difference", "cause", "symbol"]
-    return (pl.DataFrame(differences, schema=DIFFERENCE_COLUMNS).sort(order),
-            pl.DataFrame(summary, schema=SUMMARY_COLUMNS).sort("index_name", "review"))
+    return (
+        pl.DataFrame(differences, schema=DIFFERENCE_COLUMNS).sort(order),
+        pl.DataFrame(summary, schema=SUMMARY_COLUMNS).sort("index_name", "review"),
+    )

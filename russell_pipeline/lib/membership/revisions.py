@@ -11,11 +11,22 @@ from __future__ import annotations
 import polars as pl
 
 REVISION_COLUMNS = {
-    "recon_year": pl.Int64, "review": pl.String, "index_name": pl.String, "change": pl.String,
-    "version": pl.Int64, "stage": pl.String, "as_of_date": pl.Date,
-    "previous_stage": pl.String, "previous_as_of_date": pl.Date,
-    "revision": pl.String, "symbol": pl.String, "company": pl.String,
-    "source_sha256": pl.String, "source_path": pl.String, "source_page": pl.Int64, "source_line": pl.Int64,
+    "recon_year": pl.Int64,
+    "review": pl.String,
+    "index_name": pl.String,
+    "change": pl.String,
+    "version": pl.Int64,
+    "stage": pl.String,
+    "as_of_date": pl.Date,
+    "previous_stage": pl.String,
+    "previous_as_of_date": pl.Date,
+    "revision": pl.String,
+    "symbol": pl.String,
+    "company": pl.String,
+    "source_sha256": pl.String,
+    "source_path": pl.String,
+    "source_page": pl.Int64,
+    "source_line": pl.Int64,
 }
 LIST = ["index_name", "review", "review_type", "kind"]
 
@@ -28,10 +39,16 @@ def version_pairs(placed: pl.DataFrame) -> pl.DataFrame:
     """Each version of a change list after its first, with the stage and date of the version before it
     (`placed`: list_placement.place_documents)."""
     docs = _change_lists(placed)
-    return docs.join(docs.select(*LIST, (pl.col("version") + 1).alias("version"),
-                                 pl.col("stage").alias("previous_stage"),
-                                 pl.col("as_of_date").alias("previous_as_of_date")),
-                     on=[*LIST, "version"], nulls_equal=True)
+    return docs.join(
+        docs.select(
+            *LIST,
+            (pl.col("version") + 1).alias("version"),
+            pl.col("stage").alias("previous_stage"),
+            pl.col("as_of_date").alias("previous_as_of_date"),
+        ),
+        on=[*LIST, "version"],
+        nulls_equal=True,
+    )
 
 
 def revision_steps(placed: pl.DataFrame, revisions: pl.DataFrame) -> pl.DataFrame:
@@ -40,9 +57,15 @@ def revision_steps(placed: pl.DataFrame, revisions: pl.DataFrame) -> pl.DataFram
     rows; null where none is stored)."""
     pairs = version_pairs(placed).sort("review", "index_name", "kind", "version")
     counts = revisions.group_by("review", "index_name", "change", "version").agg(
-        (pl.col("revision") == "entered").sum().alias("entered"), (pl.col("revision") == "left").sum().alias("left"))
-    return pairs.join(counts, left_on=["review", "index_name", "kind", "version"],
-                      right_on=["review", "index_name", "change", "version"], how="left")
+        (pl.col("revision") == "entered").sum().alias("entered"),
+        (pl.col("revision") == "left").sum().alias("left"),
+    )
+    return pairs.join(
+        counts,
+        left_on=["review", "index_name", "kind", "version"],
+        right_on=["review", "index_name", "change", "version"],
+        how="left",
+    )
 
 
 def list_revisions(rows: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
@@ -52,22 +75,44 @@ def list_revisions(rows: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
     A version's row that names the symbol is the trace: the later one for `entered`, the
     earlier one for `left`."""
     docs = _change_lists(placed)
-    named = (rows.join(docs.select("recon_year", "sha256", "path", *LIST[1:3], "version"),
-                       on=["recon_year", "sha256"])
-             .sort("version", "page", "line")
-             .unique([*LIST, "version", "symbol"], keep="first", maintain_order=True))
+    named = (
+        rows.join(
+            docs.select("recon_year", "sha256", "path", *LIST[1:3], "version"), on=["recon_year", "sha256"]
+        )
+        .sort("version", "page", "line")
+        .unique([*LIST, "version", "symbol"], keep="first", maintain_order=True)
+    )
     pairs = version_pairs(placed)
     key = [*LIST, "version", "symbol"]
     later = named.filter(pl.col("version") > 1)
     earlier = named.with_columns(pl.col("version") + 1)
-    entered = later.join(earlier, on=key, how="anti", nulls_equal=True).with_columns(revision=pl.lit("entered"))
+    entered = later.join(earlier, on=key, how="anti", nulls_equal=True).with_columns(
+        revision=pl.lit("entered")
+    )
     left = earlier.join(later, on=key, how="anti", nulls_equal=True).with_columns(revision=pl.lit("left"))
     moves = pl.concat([entered, left]).select(*key, "revision", "company", "sha256", "path", "page", "line")
-    out = pairs.select(*LIST, "recon_year", "version", "stage", "as_of_date", "previous_stage",
-                       "previous_as_of_date").join(moves, on=[*LIST, "version"], nulls_equal=True)
-    return out.select(
-        "recon_year", "review", "index_name", pl.col("kind").alias("change"), "version", "stage", "as_of_date",
-        "previous_stage", "previous_as_of_date", "revision", "symbol", "company",
-        pl.col("sha256").alias("source_sha256"), pl.col("path").alias("source_path"),
-        pl.col("page").alias("source_page"), pl.col("line").alias("source_line"),
-    ).cast(REVISION_COLUMNS).sort("recon_year", "review", "index_name", "change", "version", "revision", "symbol")
+    out = pairs.select(
+        *LIST, "recon_year", "version", "stage", "as_of_date", "previous_stage", "previous_as_of_date"
+    ).join(moves, on=[*LIST, "version"], nulls_equal=True)
+    return (
+        out.select(
+            "recon_year",
+            "review",
+            "index_name",
+            pl.col("kind").alias("change"),
+            "version",
+            "stage",
+            "as_of_date",
+            "previous_stage",
+            "previous_as_of_date",
+            "revision",
+            "symbol",
+            "company",
+            pl.col("sha256").alias("source_sha256"),
+            pl.col("path").alias("source_path"),
+            pl.col("page").alias("source_page"),
+            pl.col("line").alias("source_line"),
+        )
+        .cast(REVISION_COLUMNS)
+        .sort("recon_year", "review", "index_name", "change", "version", "revision", "symbol")
+    )

@@ -15,7 +15,9 @@ SIZE = (720, 300)
 
 def group_sources(effect: pl.DataFrame) -> dict[str, str]:
     """list_group -> the `price_source` its rows carry (each group rests on one source)."""
-    return dict(effect.select("list_group", COLUMN).unique("list_group", keep="first").sort("list_group").rows())
+    return dict(
+        effect.select("list_group", COLUMN).unique("list_group", keep="first").sort("list_group").rows()
+    )
 
 
 def effect_chart(effect: pl.DataFrame, days: EventDays) -> Chart:
@@ -30,12 +32,20 @@ def effect_chart(effect: pl.DataFrame, days: EventDays) -> Chart:
             label = "90/10 index" if group == INDEX_GROUP else f"{group}s (median of {rows['symbols'].max()})"
             label += " (SYNTHETIC)" if is_synthetic(sources[group]) else ""
             series.append(Series(label, rows["session_offset"].to_list(), rows["median"].to_list()))
-    marks = tuple((offset, event) for event, day in days.marks.items()
-                  if (offset := days.offset_of(day)) is not None)
+    marks = tuple(
+        (offset, event) for event, day in days.marks.items() if (offset := days.offset_of(day)) is not None
+    )
     note = sources_line({g: SYNTHETIC_WORDS if is_synthetic(s) else s for g, s in sources.items()})
-    return Chart(*SIZE, title=(f"Russell reconstitution {days.year}: close / close on rank day", f"prices: {note}"),
-                 series=tuple(series), x_label="sessions from recon_close", legend="lower left", marks=marks,
-                 reference=1.0, font=11)
+    return Chart(
+        *SIZE,
+        title=(f"Russell reconstitution {days.year}: close / close on rank day", f"prices: {note}"),
+        series=tuple(series),
+        x_label="sessions from recon_close",
+        legend="lower left",
+        marks=marks,
+        reference=1.0,
+        font=11,
+    )
 
 
 def effect_markdown(effect: pl.DataFrame, days: EventDays) -> str:

@@ -27,10 +27,23 @@ SESSIONS_AROUND = 20
 MARKED_EVENTS = ("rank_day", "preliminary_list", "final_list", "recon_close")
 WINDOW_SCHEMA = {"session_offset": pl.Int64, "date": pl.Date}
 LISTED_SCHEMA = {"list_group": pl.String, "symbol": pl.String}
-PATH_SCHEMA = {"list_group": pl.String, "symbol": pl.String, "session_offset": pl.Int64, "date": pl.Date,
-               "close": pl.Float64, "reference_close": pl.Float64, "normalized": pl.Float64}
-EFFECT_SCHEMA = {"list_group": pl.String, "session_offset": pl.Int64, "date": pl.Date, "symbols": pl.Int64,
-                 "median": pl.Float64, "mean": pl.Float64}
+PATH_SCHEMA = {
+    "list_group": pl.String,
+    "symbol": pl.String,
+    "session_offset": pl.Int64,
+    "date": pl.Date,
+    "close": pl.Float64,
+    "reference_close": pl.Float64,
+    "normalized": pl.Float64,
+}
+EFFECT_SCHEMA = {
+    "list_group": pl.String,
+    "session_offset": pl.Int64,
+    "date": pl.Date,
+    "symbols": pl.Int64,
+    "median": pl.Float64,
+    "mean": pl.Float64,
+}
 
 
 @dataclass(frozen=True)
@@ -52,14 +65,21 @@ class EventDays:
 def event_days(calendar: pl.DataFrame, year: int, around: int = SESSIONS_AROUND) -> EventDays:
     """The dates of `year`'s annual reconstitution from `recon_calendar` rows, and its window;
     ValueError naming what is missing when the calendar has no rank day or recon_close for it."""
-    rows = calendar.filter((pl.col("recon_year") == year) & (pl.col("review_type") == "annual_reconstitution"))
+    rows = calendar.filter(
+        (pl.col("recon_year") == year) & (pl.col("review_type") == "annual_reconstitution")
+    )
     firsts = dict(rows.group_by("event").agg(pl.col("date").min()).iter_rows())
     missing = [e for e in ("rank_day", "recon_close") if e not in firsts]
     if missing:
         raise ValueError(f"recon_calendar {year}: no {' or '.join(missing)} of the annual reconstitution")
     rank_day, recon_close = firsts["rank_day"], firsts["recon_close"]
-    return EventDays(year, rank_day, recon_close, {e: firsts[e] for e in MARKED_EVENTS if e in firsts},
-                     window(rank_day, recon_close, around))
+    return EventDays(
+        year,
+        rank_day,
+        recon_close,
+        {e: firsts[e] for e in MARKED_EVENTS if e in firsts},
+        window(rank_day, recon_close, around),
+    )
 
 
 def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> pl.DataFrame:
@@ -69,9 +89,11 @@ def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> 
     days = sessions(rank_day - timedelta(days=3 * around + 14), recon_close + timedelta(days=3 * around + 14))
     rank = max(i for i, d in enumerate(days) if d <= rank_day)
     close = max(i for i, d in enumerate(days) if d <= recon_close)
-    span = days[rank - around:close + around + 1]
+    span = days[rank - around : close + around + 1]
     start = rank - around - close
-    return pl.DataFrame({"session_offset": range(start, start + len(span)), "date": span}, schema=WINDOW_SCHEMA)
+    return pl.DataFrame(
+        {"session_offset": range(start, start + len(span)), "date": span}, schema=WINDOW_SCHEMA
+    )
 
 
 def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -90,13 +112,17 @@ def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | No
     return final.select(pl.col("change").alias("list_group"), "symbol").unique().sort("list_group", "symbol")
 
 
-def year_events(changes: pl.DataFrame | None, calendar: pl.DataFrame, year: int
-                ) -> tuple[pl.DataFrame, EventDays | None, str | None]:
+def year_events(
+    changes: pl.DataFrame | None, calendar: pl.DataFrame, year: int
+) -> tuple[pl.DataFrame, EventDays | None, str | None]:
     """(listed, days, why) of `year`: its annual reconstitution's listed symbols, placed on the year's own
     reviews whatever years `changes` and `calendar` (recon_calendar rows) hold, and its event days; days
     None and `why` naming what is missing when it has no final list or the calendar lacks its dates."""
-    listed = (listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year)) if changes is not None
-              else pl.DataFrame(schema=LISTED_SCHEMA))
+    listed = (
+        listed_symbols(changes, year, calendar.filter(pl.col("recon_year") == year))
+        if changes is not None
+        else pl.DataFrame(schema=LISTED_SCHEMA)
+    )
     if not listed.height:
         return listed, None, f"no final addition or deletion list for {year}'s annual reconstitution"
     try:
@@ -105,7 +131,9 @@ def year_events(changes: pl.DataFrame | None, calendar: pl.DataFrame, year: int
         return listed, None, str(err)
 
 
-def listed_effect(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays) -> tuple[pl.DataFrame, pl.DataFrame]:
+def listed_effect(
+    prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(paths, effect) of the listed symbols: each one's normalized path (`normalized_paths`) and their
     median and mean per list group and session (`group_paths`)."""
     paths = normalized_paths(prices, listed, days)
@@ -117,12 +145,22 @@ def normalized_paths(prices: pl.DataFrame, listed: pl.DataFrame, days: EventDays
     reference close, on each window session it has a close. `prices`: date, symbol, close."""
     symbols = listed["symbol"].unique()
     mine = prices.lazy().filter(pl.col("symbol").is_in(symbols.implode()))
-    reference = (mine.filter(pl.col("date") <= days.rank_day).sort("date")
-                 .group_by("symbol").agg(pl.col("close").last().alias("reference_close")))
-    return (listed.lazy().join(reference, on="symbol")
-            .join(mine.join(days.window.lazy(), on="date"), on="symbol")
-            .with_columns((pl.col("close") / pl.col("reference_close")).alias("normalized"))
-            .select(list(PATH_SCHEMA)).sort("list_group", "symbol", "session_offset").collect().cast(PATH_SCHEMA))
+    reference = (
+        mine.filter(pl.col("date") <= days.rank_day)
+        .sort("date")
+        .group_by("symbol")
+        .agg(pl.col("close").last().alias("reference_close"))
+    )
+    return (
+        listed.lazy()
+        .join(reference, on="symbol")
+        .join(mine.join(days.window.lazy(), on="date"), on="symbol")
+        .with_columns((pl.col("close") / pl.col("reference_close")).alias("normalized"))
+        .select(list(PATH_SCHEMA))
+        .sort("list_group", "symbol", "session_offset")
+        .collect()
+        .cast(PATH_SCHEMA)
+    )
 
 
 def group_paths(paths: pl.DataFrame) -> pl.DataFrame:
@@ -131,10 +169,16 @@ def group_paths(paths: pl.DataFrame) -> pl.DataFrame:
 
     Each mean sums its values in ascending order, whatever order the rows came in: the same closes give
     the same bits (docs/reliability.md, bit-identical rebuilds)."""
-    return (paths.group_by("list_group", "session_offset", "date")
-            .agg(pl.len().alias("symbols"), pl.col("normalized").median().alias("median"),
-                 pl.col("normalized").sort().mean().alias("mean"))
-            .sort("list_group", "session_offset").cast(EFFECT_SCHEMA))
+    return (
+        paths.group_by("list_group", "session_offset", "date")
+        .agg(
+            pl.len().alias("symbols"),
+            pl.col("normalized").median().alias("median"),
+            pl.col("normalized").sort().mean().alias("mean"),
+        )
+        .sort("list_group", "session_offset")
+        .cast(EFFECT_SCHEMA)
+    )
 
 
 def index_path(levels: pl.DataFrame | None, days: EventDays) -> pl.DataFrame:

@@ -31,8 +31,10 @@ from russell_pipeline.lib.market.contract import _check_rows, _check_unique, _ty
 PRICE_SCHEMA = {"date": pl.Date, "symbol": pl.String, "close": pl.Float64}
 DATE_NAMES, TICKER_NAMES, CLOSE_NAMES = {"date"}, {"ticker", "symbol"}, {"close"}
 LAYOUTS = ("long", "wide", "yfinance")
-EXPECTED = ("a header with Date, Ticker (or Symbol) and Close (long), a first column Date followed by one "
-            "column per ticker (wide), or the Price/Ticker/Date header yfinance writes")
+EXPECTED = (
+    "a header with Date, Ticker (or Symbol) and Close (long), a first column Date followed by one "
+    "column per ticker (wide), or the Price/Ticker/Date header yfinance writes"
+)
 
 
 @dataclass(frozen=True)
@@ -70,21 +72,29 @@ def detect_layout(path: str | Path) -> str:
     head = lines[0]
     found = [_named(head, names) for names in (DATE_NAMES, TICKER_NAMES, CLOSE_NAMES)]
     if any(len(f) > 1 for f in found):
-        raise InputError(path, f"header names a column twice ({', '.join(f for fs in found for f in fs)}): "
-                               "keep one of each")
+        raise InputError(
+            path,
+            f"header names a column twice ({', '.join(f for fs in found for f in fs)}): keep one of each",
+        )
     if all(found):
         return "long"
     if first[0] == "date" and len(head) > 1 and not found[1]:
         return "wide"
-    raise InputError(path, f"unknown price file layout (header {','.join(head)[:120]!r}): expected {EXPECTED}")
+    raise InputError(
+        path, f"unknown price file layout (header {','.join(head)[:120]!r}): expected {EXPECTED}"
+    )
 
 
 def _long(path: Path) -> tuple[pl.LazyFrame, None]:
     scan = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
     head = scan.collect_schema().names()
     date_col, ticker, close = (_named(head, names)[0] for names in (DATE_NAMES, TICKER_NAMES, CLOSE_NAMES))
-    return scan.select(pl.col(date_col).alias("date"), pl.col(ticker).alias("symbol"), pl.col(close).alias("close"),
-                       pl.lit("USD").alias("currency")), None
+    return scan.select(
+        pl.col(date_col).alias("date"),
+        pl.col(ticker).alias("symbol"),
+        pl.col(close).alias("close"),
+        pl.lit("USD").alias("currency"),
+    ), None
 
 
 def _wide(path: Path, layout: str) -> tuple[pl.LazyFrame, pl.DataFrame]:
@@ -102,20 +112,36 @@ def _wide(path: Path, layout: str) -> tuple[pl.LazyFrame, pl.DataFrame]:
     if len(set(names)) < len(names) or not all(names):
         twice = sorted({t for t in names if names.count(t) > 1 or not t})
         raise InputError(path, f"ticker columns must be named once each: {', '.join(repr(t) for t in twice)}")
-    frame = pl.read_csv(path, has_header=False, skip_rows=skip, infer_schema=False, encoding="utf8-lossy",
-                        truncate_ragged_lines=False)
+    frame = pl.read_csv(
+        path,
+        has_header=False,
+        skip_rows=skip,
+        infer_schema=False,
+        encoding="utf8-lossy",
+        truncate_ragged_lines=False,
+    )
     width = len(_header(path)[skip - 1])
     if frame.width != width:
-        raise InputError(path, f"rows hold {frame.width} cells, the header {width}: one cell per header column")
-    frame = frame.select(pl.col(frame.columns[0]).alias("date"),
-                         *(pl.col(frame.columns[i]).alias(f"#{k}") for k, (i, _) in enumerate(columns)))
-    long = (frame.with_row_index("_line", offset=first_line)
-            .unpivot(index=["_line", "date"], variable_name="_k", value_name="close")
-            .filter(pl.col("close").str.strip_chars().fill_null("") != "")
-            .with_columns(pl.col("_k").str.slice(1).cast(pl.Int64))
-            .sort("_line", "_k")
-            .with_columns(pl.col("_k").replace_strict(list(range(len(names))), names, return_dtype=pl.String)
-                          .alias("symbol"), pl.lit("USD").alias("currency")))
+        raise InputError(
+            path, f"rows hold {frame.width} cells, the header {width}: one cell per header column"
+        )
+    frame = frame.select(
+        pl.col(frame.columns[0]).alias("date"),
+        *(pl.col(frame.columns[i]).alias(f"#{k}") for k, (i, _) in enumerate(columns)),
+    )
+    long = (
+        frame.with_row_index("_line", offset=first_line)
+        .unpivot(index=["_line", "date"], variable_name="_k", value_name="close")
+        .filter(pl.col("close").str.strip_chars().fill_null("") != "")
+        .with_columns(pl.col("_k").str.slice(1).cast(pl.Int64))
+        .sort("_line", "_k")
+        .with_columns(
+            pl.col("_k")
+            .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
+            .alias("symbol"),
+            pl.lit("USD").alias("currency"),
+        )
+    )
     return long.select("date", "symbol", "close", "currency").lazy(), long.select("_line", "symbol")
 
 
@@ -139,7 +165,9 @@ def read_price_file(path: str | Path, latest: date | None = None) -> PriceFile:
         try:
             _typed("prices", source).sink_parquet(typed)
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # a reader failure: a bad file
-            raise InputError(path, f"cannot read: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
+            raise InputError(
+                path, f"cannot read: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from None
         _check_rows("prices", where, typed, source, latest)
         _check_unique("prices", where, typed)
         prices = pl.read_parquet(typed).select(list(PRICE_SCHEMA))
