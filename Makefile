@@ -64,6 +64,8 @@ run: setup
 	$(BIN)/russell-pipeline build
 
 test: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 # The instance is opened the way `build` opens it first: a new home gets the project's dagster.yaml

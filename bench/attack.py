@@ -123,7 +123,10 @@ def _kill(lab: Lab, fresh: dict, end: date, when) -> tuple[bool, str]:
     views = "the previous build whole" if whole else "MIXED"
     return (
         whole and again.returncode == 0 and lab.contents() == fresh,
-        f"killed {moment} ({'in flight' if killed else 'already done'}); views {views}; rebuild rc {again.returncode}",
+        (
+            f"killed {moment} ({'in flight' if killed else 'already done'}); "
+            f"views {views}; rebuild rc {again.returncode}"
+        ),
     )
 
 
@@ -204,14 +207,15 @@ def main() -> int:
         shutil.rmtree(lab.market)
         shutil.copytree(saved, lab.market)
         again, _ = lab.cli("build")
+        rebuilt = "market_data: up to date" not in again.stdout
         record(
             "killed between two tables, input put back",
             killed.returncode == -signal.SIGKILL
             and again.returncode == 0
-            and "market_data: up to date" not in again.stdout
+            and rebuilt
             and lab.contents() == expected[last],
             f"kill rc {killed.returncode}, next build rc {again.returncode}, "
-            f"{'rebuilt market data' if 'market_data: up to date' not in again.stdout else 'said up to date'}",
+            f"{'rebuilt market data' if rebuilt else 'said up to date'}",
         )
 
         # EXPLAIN ANALYZE COPY into the lake.
@@ -281,7 +285,10 @@ def main() -> int:
             and "Traceback" not in broken.stdout + broken.stderr
             and repaired.returncode == 0
             and lab.contents() == expected[last],
-            f"rc {broken.returncode} with one line per failure, repaired by moving it aside: rc {repaired.returncode}",
+            (
+                f"rc {broken.returncode} with one line per failure, "
+                f"repaired by moving it aside: rc {repaired.returncode}"
+            ),
         )
 
         # A mirror answering an endless body.
@@ -332,8 +339,8 @@ def main() -> int:
                 and "sha256 mismatch" in said[0]
                 and done.returncode == 0
                 and lab.contents() == expected[last],
-                f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to a fresh "
-                f"build: {lab.contents() == expected[last]}",
+                f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to "
+                f"a fresh build: {lab.contents() == expected[last]}",
             )
     finally:
         shutil.rmtree(where, ignore_errors=True)

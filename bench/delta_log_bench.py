@@ -42,7 +42,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lake, plain = Lake(tmp), str(Path(tmp) / "plain")
         print(
-            f"{'commits':>7} {'lake open ms':>13} {'delta default ms':>17}  (checkpoint every {CHECKPOINT_EVERY} / 100)"
+            f"{'commits':>7} {'lake open ms':>13} {'delta default ms':>17}  (checkpoint every "
+            f"{CHECKPOINT_EVERY} / 100)"
         )
         worst = {"lake": 0.0, "plain": 0.0}
         for n in range(1, a.commits + 1):

@@ -60,10 +60,8 @@ def main() -> None:
         ):
             steps[name] = timed(command, clone)
         installed = re.search(r"Installed (\d+) packages", steps["make setup"][2])
-        print(
-            f"{args.rev} ({subprocess.check_output(['git', 'rev-parse', '--short', 'HEAD'], cwd=clone, text=True).strip()}),"
-            f" {installed.group(1) if installed else '?'} packages installed"
-        )
+        head = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=clone, text=True).strip()
+        print(f"{args.rev} ({head}), {installed.group(1) if installed else '?'} packages installed")
         for line in steps["make run"][2].splitlines():
             if re.match(r"^\S.*: ok in |^\S.*FAILED|^years:|^reviews:", line):
                 print(f"  {line}")
@@ -76,8 +74,8 @@ def main() -> None:
         )
         compiling = [steps["make run"][i] - steps["make run, warm"][i] for i in (0, 1)]
         print(
-            f"of make run: wall {compiling[0]:.1f} s, cpu {compiling[1]:.1f} s compiling and first loading its modules "
-            f"(make run less the same build with their bytecode kept)"
+            f"of make run: wall {compiling[0]:.1f} s, cpu {compiling[1]:.1f} s compiling and first loading "
+            f"its modules (make run less the same build with their bytecode kept)"
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

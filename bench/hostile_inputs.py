@@ -118,8 +118,8 @@ def _run(*args: str) -> dict:
 
 def _report(name: str, size: int, result: dict) -> None:
     print(
-        f"{name:<40}{size / 1e6:>9,.0f} MB  {result['seconds']:>7.2f} s  (process {result['process_seconds']:.2f} s)"
-        f"  peak {result['peak_mb']:>6,} MB"
+        f"{name:<40}{size / 1e6:>9,.0f} MB  {result['seconds']:>7.2f} s  (process "
+        f"{result['process_seconds']:.2f} s)  peak {result['peak_mb']:>6,} MB"
     )
     print(f"    {result['outcome'][:200]}")
 

@@ -82,7 +82,8 @@ def backfill(root: str, way: str) -> None:
             sessions(lv.effective_date(weights, keys[0]), last_day),
         )
         findings.append(level_findings(levels, levels.clear(), weights, md))
-    else:  # a chunk of reviews at a time, each from its own span of the market data, checked with the row before
+    else:
+        # a chunk of reviews at a time, each from its own span of the market data, checked with the row before
         previous = []
 
         def check(part, md):
@@ -132,9 +133,10 @@ def main() -> None:
         results,
         WAYS,
         lambda way, years, r: (
-            f"{way:>11}, {years:>2} years of reviews: levels backfill {r['seconds']:.1f} s ({r['reviews']} reviews, "
-            f"{r['sessions']:,} sessions, {r['rebalances']} rebalances checked), peak RSS {r['peak']:.0f} MB "
-            f"({r['peak'] - r['imported']:.0f} MB after imports), levels {r['levels']}, checks {r['checks']}"
+            f"{way:>11}, {years:>2} years of reviews: levels backfill {r['seconds']:.1f} s ({r['reviews']} "
+            f"reviews, {r['sessions']:,} sessions, {r['rebalances']} rebalances checked), peak RSS "
+            f"{r['peak']:.0f} MB ({r['peak'] - r['imported']:.0f} MB after imports), levels {r['levels']}, "
+            f"checks {r['checks']}"
         ),
         "levels or check findings",
     )

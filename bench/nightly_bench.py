@@ -21,9 +21,9 @@ whole series back and drawing the chart) beside the run's wall time and the core
 `--market`: does one new market day cost the same with 16 years of reviews as with 4? For each
 --history length it writes the synthetic feed of --stocks stocks over those years to the session
 --days sessions before --end as a user's CSV folder (memberships from the first year of prices, so
-the longer history holds four times the reviews, weights and levels) and builds a lake from it; then for each of those --days
-sessions up to --end, on each lake in turn (so both see the same machine), it times, each a fresh
-`russell-pipeline build` process: a build with nothing new, and a build after that session's rows
+the longer history holds four times the reviews, weights and levels) and builds a lake from it; then for each
+of those --days sessions up to --end, on each lake in turn (so both see the same machine), it times, each a
+fresh `russell-pipeline build` process: a build with nothing new, and a build after that session's rows
 are appended to the CSV files. It prints each night, the medians, and the two ratios of medians
 against the targets:
 the new day with the longest history over the shortest (<= 1.3x), and over the
@@ -176,10 +176,10 @@ def dagster_bench(stocks: int, end: str, repeat: int) -> None:
         ).stdout
         r = json.loads(out.splitlines()[-1])
         print(
-            f"in Dagster, {stocks} synthetic stocks to {end} ({r['history']:,} sessions stored): index_levels "
-            f"{r['key']} asset step (STEP_START to STEP_SUCCESS) {r['step'] * 1000:.0f} ms, run wall "
-            f"{r['wall'] * 1000:.0f} ms; core read + period in force on the same lake {r['core'] * 1000:.0f} ms "
-            f"({r['sessions']} sessions; median of {repeat})"
+            f"in Dagster, {stocks} synthetic stocks to {end} ({r['history']:,} sessions stored): "
+            f"index_levels {r['key']} asset step (STEP_START to STEP_SUCCESS) {r['step'] * 1000:.0f} ms, run "
+            f"wall {r['wall'] * 1000:.0f} ms; core read + period in force on the same lake "
+            f"{r['core'] * 1000:.0f} ms ({r['sessions']} sessions; median of {repeat})"
         )
 
 
@@ -213,8 +213,8 @@ def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tupl
     if failures:
         sys.exit(f"backfill failed: {failures}")
     print(
-        f"history {years} years ({start} to {before}, {rows:,} price rows, {reviews} reviews): backfill {full:.1f} s, "
-        f"peak {peak:.0f} MB",
+        f"history {years} years ({start} to {before}, {rows:,} price rows, {reviews} reviews): backfill "
+        f"{full:.1f} s, peak {peak:.0f} MB",
         flush=True,
     )
     return env, market, new
@@ -243,8 +243,9 @@ def _night(years: int, day: date, env: dict, market: Path, new) -> dict:
     }
     wrote = next((ln.strip() for ln in out.splitlines() if "market_data wrote:" in ln), "")
     print(
-        f"history {years} years, new day {day}: no-change build {still:.1f} s; one-new-day build {night:.1f} s "
-        f"(peak {peak:.0f} MB; runs: {', '.join(f'{k} {v:.1f} s' for k, v in ran.items())}; {wrote})",
+        f"history {years} years, new day {day}: no-change build {still:.1f} s; one-new-day build "
+        f"{night:.1f} s (peak {peak:.0f} MB; runs: {', '.join(f'{k} {v:.1f} s' for k, v in ran.items())}; "
+        f"{wrote})",
         flush=True,
     )
     return {"still": still, "night": night, "market": ran.get("market_data", float("nan"))}

@@ -129,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(CPU: {ours_cpu:.2f} s)"
     )
     print(
-        f"pypdfium2 text-only: {total_pages} pages in {pdfium_wall:.2f} s = {total_pages / pdfium_wall:.0f} pages/s "
-        f"(CPU: {pdfium_cpu:.2f} s)"
+        f"pypdfium2 text-only: {total_pages} pages in {pdfium_wall:.2f} s = {total_pages / pdfium_wall:.0f} "
+        f"pages/s (CPU: {pdfium_cpu:.2f} s)"
     )
     print(
         f"parser / pypdfium2 text-only: {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU "

@@ -88,7 +88,8 @@ def main() -> None:
             print(f"publish, {name}: median {statistics.median(samples):.3f} s over {args.rounds} rounds")
         ratio = statistics.median(runs["one new day"]) / statistics.median(runs["every view"])
         print(
-            f"ratio one new day / every view ({views} views, {len(NEW_DAY) + 1} tables rewritten): {ratio:.2f} x"
+            f"ratio one new day / every view ({views} views, {len(NEW_DAY) + 1} tables rewritten): "
+            f"{ratio:.2f} x"
         )
 
 

@@ -1,6 +1,7 @@
 """How a full backfill and a night grow with the number of constituents and years: `build` at 1x and 10x.
 
-    .venv/bin/python bench/scaling_bench.py [--stocks 3000 30000] [--end 2026-11-20] [--years 30 | --from-year 1996]
+    .venv/bin/python bench/scaling_bench.py [--stocks 3000 30000] [--end 2026-11-20]
+        [--years 30 | --from-year 1996]
 
 For each universe size N it writes the built-in synthetic feed with N stocks (to the session before
 --end; from 2018-01-02, or --years years before --end, or the first session of --from-year) into a
@@ -66,8 +67,8 @@ def history_start(end: str, years: int | None, from_year: int | None = None) -> 
     if start < FIRST_DAY:
         sys.exit(
             f"--years {years}: the history would start {start}, before the NYSE calendar known here "
-            f"({FIRST_DAY}); ask for at most {last.year - FIRST_DAY.year - (last.replace(year=FIRST_DAY.year) < FIRST_DAY)} "
-            f"years to {last}"
+            f"({FIRST_DAY}); ask for at most "
+            f"{last.year - FIRST_DAY.year - (last.replace(year=FIRST_DAY.year) < FIRST_DAY)} years to {last}"
         )
     return start.isoformat()
 
@@ -79,7 +80,8 @@ def du_mb(path: Path) -> float:
 
 
 def timed_build(env: dict) -> tuple[float, float, str, list[str]]:
-    """(wall seconds, peak RSS in MB, stdout, failure lines) of one `russell-pipeline build` in a fresh process."""
+    """(wall seconds, peak RSS in MB, stdout, failure lines) of one `russell-pipeline build` in a fresh
+    process."""
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "russell_pipeline.cli", "build"]
     started = time.perf_counter()
     done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True)
@@ -145,8 +147,8 @@ def one_size(stocks: int, end: str, before: str, keep: Path | None, start: str =
                 print(f"N={stocks} WARNING: the no-change build launched {runs} runs:\n{out}", flush=True)
             print(
                 f"N={stocks} {label}: {took:.1f} s, peak RSS {peak:.0f} MB, {runs} runs, "
-                f"{events} Dagster events ({events / runs if runs else 0:.0f} per run), {mats} materializations"
-                + (f"; FAILED: {' | '.join(failures)}" if failures else ""),
+                f"{events} Dagster events ({events / runs if runs else 0:.0f} per run), {mats} "
+                "materializations" + (f"; FAILED: {' | '.join(failures)}" if failures else ""),
                 flush=True,
             )
             ran = [
@@ -194,8 +196,8 @@ def main() -> None:
     before = previous_session(date.fromordinal(end.toordinal() - 1)).isoformat()
     start = history_start(a.end, a.years, a.from_year)
     print(
-        f"machine: {os.cpu_count()} cores; feed {'from ' + start + ' ' if start else ''}to {before}, then one "
-        f"new session {end}",
+        f"machine: {os.cpu_count()} cores; feed {'from ' + start + ' ' if start else ''}to {before}, then "
+        f"one new session {end}",
         flush=True,
     )
     for stocks in a.stocks:

@@ -3,14 +3,15 @@
     .venv/bin/python bench/startup_bench.py [--rounds 7]
 
 It first builds a lake from the committed samples with a market-data folder of the synthetic feed
-(--stocks, default 3000; a folder, so a second build has nothing to do). Each round then runs, in a fresh process each and interleaved (so a busy
-machine slows all alike): `import polars`, the import of the pipeline a build needs (`import
-russell_pipeline.cli` and the definitions Dagster loads, `from russell_pipeline.definitions import defs`), `russell-pipeline build` on that lake with
-nothing to do, `russell-pipeline parse` of a small sample list, `russell-pipeline calendar 2024`
-(which needs the NYSE calendar) and `russell-pipeline --help`. It prints the median CPU seconds
-(user + system of the child, from wait4) and wall seconds of each, each one's CPU ratio to
-`import polars`, and the build's to the pipeline's import. Targets: `parse` of a small
-list at most 2.5x `import polars`; the no-change build at most 1.3x the pipeline's import.
+(--stocks, default 3000; a folder, so a second build has nothing to do). Each round then runs, in a fresh
+process each and interleaved (so a busy machine slows all alike): `import polars`, the import of the pipeline
+a build needs (`import russell_pipeline.cli` and the definitions Dagster loads,
+`from russell_pipeline.definitions import defs`), `russell-pipeline build` on that lake with nothing to do,
+`russell-pipeline parse` of a small sample list, `russell-pipeline calendar 2024` (which needs the NYSE
+calendar) and `russell-pipeline --help`. It prints the median CPU seconds (user + system of the child, from
+wait4) and wall seconds of each, each one's CPU ratio to `import polars`, and the build's to the pipeline's
+import. Targets: `parse` of a small list at most 2.5x `import polars`; the no-change build at most 1.3x the
+pipeline's import.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def run(rounds: int, cli: list[str], lake_env: dict) -> None:
     cpu = {name: statistics.median(c for c, _ in samples) for name, samples in runs.items()}
     print(
         f"{build}: {cpu[build] / cpu[pipeline]:.2f}x the CPU of {pipeline} "
-        f"(`import russell_pipeline.cli; from russell_pipeline.definitions import defs`), {cpu[build] / base:.2f}x import polars"
+        "(`import russell_pipeline.cli; from russell_pipeline.definitions import defs`), "
+        f"{cpu[build] / base:.2f}x import polars"
     )
 
 

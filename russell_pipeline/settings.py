@@ -75,7 +75,8 @@ class Settings:
     retention_hours: int = DEFAULT_RETENTION_HOURS
     limits: Limits = field(default_factory=Limits)
     # The market data: the synthetic feed's last session (None: the last completed NYSE session) and
-    # stock count, the time it is (None: the clock), and the most sessions a price may be older than a cut-off.
+    # stock count, the time it is (None: the clock), and the most sessions a price may be older than a
+    # cut-off.
     synthetic_end: date | None = None
     synthetic_stocks: int = 1000
     now: datetime | None = None

@@ -105,7 +105,8 @@ def materialize(
 def cli(
     *args: str, env: dict | None = None, cwd: Path | None = None, text: bool = False, timeout: float = 600
 ) -> subprocess.CompletedProcess:
-    """`russell-pipeline ARGS` in a subprocess with `env` added to this environment; never raises on exit code."""
+    """`russell-pipeline ARGS` in a subprocess with `env` added to this environment; never raises on exit
+    code."""
     return subprocess.run(
         [sys.executable, "-m", "russell_pipeline.cli", *args],
         capture_output=True,

@@ -58,7 +58,10 @@ def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project)
                 f"skipped although {real} holds the real documents: "
                 f"{project.path}/shared/CALENDAR_FACTS.md not present"
             ),
-            f"skipped although {real} holds the real documents: {real}/ru3000_membershiplist_20990101.pdf not present",
+            (
+                f"skipped although {real} holds the real documents: "
+                f"{real}/ru3000_membershiplist_20990101.pdf not present"
+            ),
             "SKIPPED [[]1[]] test_docs.py:17: needs a mount namespace (unshare -m)",
             "ERROR test_docs.py::test_calendar_facts[[]0[]] - skipped although *",
             "FAILED test_docs.py::test_reads_a_real_pdf - skipped although *",

@@ -559,8 +559,8 @@ def _table_hashes(root) -> dict[str, tuple[str, str | None]]:
 
 @pytest.mark.slow
 def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path):
-    """The same documents and market data, built from scratch into two lakes by `russell-pipeline build`: every
-    table holds the same rows, bit for bit (the levels, weights and reconstitution effect included), and
+    """The same documents and market data, built from scratch into two lakes by `russell-pipeline build`:
+    every table holds the same rows, bit for bit (the levels, weights and reconstitution effect included), and
     every table written from memory holds them in the same order within each partition."""
     market = market_folder(tmp_path / "market", date(2020, 12, 31))  # a year of reviews and 2020's window
     hashes = []

@@ -200,8 +200,8 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("market_data", "index_levels"): None,
         ("index_levels", "index_levels"): {
             "className": "TimeWindowPartitionMapping",
-            "description": f"{overlap} The start and end of the upstream time window is offsetted by -1 and -1 "
-            "partitions respectively.",
+            "description": f"{overlap} The start and end of the upstream time window is offsetted by "
+            "-1 and -1 partitions respectively.",
         },
         ("quarterly_weights", "index_levels"): {
             "className": "TimeWindowPartitionMapping",

@@ -16,8 +16,8 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
     for c in contradictions.iter_rows(named=True):
         other = f"{c['other_line']} ({c['other_date'] or 'footnote'})"
         print(
-            f"warning: {c['path']}: {c['review']} {c['event']}: {c['line']} ({c['date']}) contradicts {other}; "
-            "dropped, the projection stands",
+            f"warning: {c['path']}: {c['review']} {c['event']}: {c['line']} ({c['date']}) contradicts "
+            f"{other}; dropped, the projection stands",
             file=sys.stderr,
         )
 

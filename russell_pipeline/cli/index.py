@@ -73,9 +73,10 @@ def cmd_pro_forma(args, settings: Settings) -> int:
     print(summary.line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
     if head["members_carried"]:
         print(
-            f"members carried: the market data holds no members for {args.review} yet, so these are the members of "
-            f"{head['members_review']} (its latest review with members; {summary.names_out} without a close "
-            f"within the stale limit left out); when the data gives {args.review} its own, build uses them",
+            f"members carried: the market data holds no members for {args.review} yet, so these are the "
+            f"members of {head['members_review']} (its latest review with members; {summary.names_out} "
+            f"without a close within the stale limit left out); when the data gives {args.review} its own, "
+            "build uses them",
             file=sys.stderr,
         )
     say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")

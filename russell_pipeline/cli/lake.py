@@ -45,8 +45,8 @@ def cmd_verify(args, settings: Settings) -> int:
         print(f"{line} by the next `russell-pipeline build`", file=sys.stderr)
     for table in unrecorded:
         print(
-            f"note: {lake.tables / table}: files with no checksum yet (written before checksums were kept, or by "
-            "`fetch`); the next build records them",
+            f"note: {lake.tables / table}: files with no checksum yet (written before checksums were kept, "
+            "or by `fetch`); the next build records them",
             file=sys.stderr,
         )
     print(f"verify: {count} files checked, {len(damage)} damaged")
@@ -112,7 +112,7 @@ def cmd_fetch(args, settings: Settings) -> int:
     outcomes = fetch_years(lake, years, registry, client, report)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("fetched", "present", "failed")}
     print(
-        f"fetch: {counts['fetched']} fetched, {counts['present']} already present, {counts['failed']} failed; "
-        f"files in {lake.raw}, listed in the {MANIFEST} table"
+        f"fetch: {counts['fetched']} fetched, {counts['present']} already present, {counts['failed']} "
+        f"failed; files in {lake.raw}, listed in the {MANIFEST} table"
     )
     return 1 if counts["failed"] else 0

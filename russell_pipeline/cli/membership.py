@@ -109,8 +109,9 @@ def cmd_diff(args, settings: Settings) -> int:
     emit(revisions, args.format)
     for r in steps.iter_rows(named=True):
         print(
-            f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} {r['previous_as_of_date'] or '-'}"
-            f" -> {r['stage']} {r['as_of_date'] or '-'}: {r['entered'] or 0} entered, {r['left'] or 0} left",
+            f"{r['review']} {r['index_name']} {r['kind']}s: {r['previous_stage']} "
+            f"{r['previous_as_of_date'] or '-'} -> {r['stage']} {r['as_of_date'] or '-'}: "
+            f"{r['entered'] or 0} entered, {r['left'] or 0} left",
             file=sys.stderr,
         )
     return 0

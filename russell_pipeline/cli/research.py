@@ -70,7 +70,8 @@ def cmd_event_study(args, settings: Settings) -> int:
     window = days.window["date"]
     print(
         f"{args.year}: rank day {days.rank_day}, recon_close {days.recon_close} (session_offset 0), window "
-        f"{window[0]}..{window[-1]} (session offsets {days.window['session_offset'][0]}..{days.window['session_offset'][-1]})",
+        f"{window[0]}..{window[-1]} (session offsets "
+        f"{days.window['session_offset'][0]}..{days.window['session_offset'][-1]})",
         file=sys.stderr,
     )
     for (group,), rows in listed.group_by("list_group", maintain_order=True):

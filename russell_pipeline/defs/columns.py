@@ -48,10 +48,13 @@ COLUMNS: dict[str, dict[str, str]] = {
         "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules` or `unknown`.",
         "index_name": "The index the title names (`Russell 3000`); null when it names none.",
         "stage": "`preliminary`, `update` or `final` (change lists only).",
-        "as_of_date": "The document's date: the date its text prints, else its file name's, else its PDF's creation date.",
+        "as_of_date": (
+            "The document's date: the date its text prints, else its file name's, else its PDF's "
+            "creation date."
+        ),
         "rows": "Rows parsed from it.",
-        "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the PDF's "
-        "creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
+        "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the "
+        "PDF's creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
     },
     "constituents": {
         "recon_year": _YEAR,
@@ -82,10 +85,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "recon_calendar": {
         "recon_year": "The reconstitution year the review belongs to.",
         "review": _REVIEW,
-        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution`, `quarterly_ipo`, or `index_review` "
-        "(the 90/10 index's March, September and December reviews before 2016).",
-        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, `rebalance`, ... "
-        "(methodology §2.4).",
+        "review_type": "`annual_reconstitution`, `semi_annual_reconstitution`, `quarterly_ipo`, or "
+        "`index_review` (the 90/10 index's March, September and December reviews before 2016).",
+        "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, `rebalance`, "
+        "... (methodology §2.4).",
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
@@ -139,11 +142,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "change": "weight_pro_forma - weight_now.",
         "price": "The stock's last close on or before as_of_date, local currency.",
         "fx": "USD per unit of its currency on or before as_of_date (1 for USD).",
-        "shares_per_billion": "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked.",
+        "shares_per_billion": (
+            "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked."
+        ),
         "price_source": _PRICE_SOURCE,
-        "members_review": "The review whose members the pro-forma weights are computed for: the review itself, or "
-        "the latest review with members when the market data holds none for it yet.",
-        "members_carried": "True when members_review is not the review: its members are carried, not announced.",
+        "members_review": "The review whose members the pro-forma weights are computed for: the review "
+        "itself, or the latest review with members when the market data holds none for it yet.",
+        "members_carried": (
+            "True when members_review is not the review: its members are carried, not announced."
+        ),
     },
     "membership_history": {
         "index_name": _INDEX,
@@ -173,19 +180,26 @@ COLUMNS: dict[str, dict[str, str]] = {
         "sector": "Its sector, where that document prints one (change lists); null for membership lists.",
         "classification": "`ICB` or `RGS`: the sector scheme of `sector`.",
         "valid_from": "First day this row is in force.",
-        "valid_to": "First day it no longer is (a later document, or the member left); null: no later document.",
+        "valid_to": (
+            "First day it no longer is (a later document, or the member left); null: no later document."
+        ),
         "complete": (
             "True: the index's whole membership is known on these dates (a membership list in force and "
             "every final change list since); false: only part of it (change lists without a list)."
         ),
-        "derived_from": "Null for a listed index; for a derived one the two it comes from (`Russell 3000 minus Russell 2000`).",
+        "derived_from": (
+            "Null for a listed index; for a derived one the two it comes from "
+            "(`Russell 3000 minus Russell 2000`)."
+        ),
         "base_review": "The review of the membership list the members rest on (null: none in force).",
         "base_path": "That list's path under `raw/`.",
         "source_sha256": "The document in force that prints this row.",
         "source_path": _PATH,
         "source_page": _PAGE,
         "source_line": _LINE,
-        "start_date": "First day of the member's interval (membership_history); a derived index: of its run of rows.",
+        "start_date": (
+            "First day of the member's interval (membership_history); a derived index: of its run of rows."
+        ),
         "end_date": "First day after the interval; null: still a member as far as the documents go.",
         "start_review": "The review the interval opens at (null for a derived index).",
         "opened_by": "`addition`, `listed`, `first_listed` (membership_history), or `derived`.",
@@ -199,8 +213,12 @@ COLUMNS: dict[str, dict[str, str]] = {
         "review": "The reconstitution whose new list is compared.",
         "index_name": _INDEX,
         "previous_review": "The review of the previous membership list.",
-        "difference": "`missing_from_list`, `unexpected_in_list`, `deletion_of_non_member` or `addition_of_member`.",
-        "cause": "`ipo_addition`, `list_revision`, `contradicts_final_list`, `missing_document` or `unexplained`.",
+        "difference": (
+            "`missing_from_list`, `unexpected_in_list`, `deletion_of_non_member` or `addition_of_member`."
+        ),
+        "cause": (
+            "`ipo_addition`, `list_revision`, `contradicts_final_list`, `missing_document` or `unexplained`."
+        ),
         "symbol": _SYMBOL,
         "company": _COMPANY,
         "source_sha256": "The document of the row behind the difference.",
@@ -221,7 +239,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "differences": "Symbols where expected and listed differ (rows of membership_reconciliation).",
         "unexplained": "Those no document accounts for (`unexplained` or `contradicts_final_list`).",
         "missing_document": "Those a document not stored would account for (`missing_document`).",
-        "scope": "`compared`, `no_change_lists` (a list, no change list), `changes_only` or `no_previous_list`.",
+        "scope": (
+            "`compared`, `no_change_lists` (a list, no change list), `changes_only` or `no_previous_list`."
+        ),
         "note": "Which documents are missing.",
     },
     "list_revisions": {
@@ -244,7 +264,9 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "reconstitution_paths": {
         "recon_year": _YEAR,
-        "list_group": "`addition` or `deletion` (the year's final lists, any index), or `index` (the 90/10 index).",
+        "list_group": (
+            "`addition` or `deletion` (the year's final lists, any index), or `index` (the 90/10 index)."
+        ),
         "symbol": "Ticker as the list prints it (`index` for the index's path).",
         "session_offset": _SESSION_OFFSET,
         "date": "The NYSE session.",

@@ -5,7 +5,8 @@ import dagster as dg
 from russell_pipeline.planning.keys import FIRST_DATED_REVIEW, FIRST_RECON_YEAR, REVIEWS_AHEAD, YEARS_AHEAD
 
 # Reconstitution years: from FIRST_RECON_YEAR (1989, the first annual June reconstitution and the
-# calendar rules' first year; years without documents hold only the projected calendar), to YEARS_AHEAD years past the current one (planning/keys.py lists the same keys without Dagster).
+# calendar rules' first year; years without documents hold only the projected calendar), to YEARS_AHEAD years
+# past the current one (planning/keys.py lists the same keys without Dagster).
 recon_years = dg.TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 1 *", start=str(FIRST_RECON_YEAR), fmt="%Y", end_offset=YEARS_AHEAD + 1
 )

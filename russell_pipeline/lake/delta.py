@@ -166,7 +166,8 @@ class Tables(WriterLock):
             stored = self.scan(table)
             # This write's own handle on the table (none is shared): its commit advances it in place.
             target = None if stored is None else self._open(table)
-            # A table stored with other partitions (its layout changed) is rewritten whole from the rows given.
+            # A table stored with other partitions (its layout changed) is rewritten whole from the rows
+            # given.
             moved = (
                 target is not None
                 and partition_column is not None
@@ -212,7 +213,8 @@ class Tables(WriterLock):
         return scan.collect()
 
     def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
-        """The table (at its current or an earlier version), lazily: filters prune partitions and row groups."""
+        """The table (at its current or an earlier version), lazily: filters prune partitions and row
+        groups."""
         dt = self.delta(table)
         if dt is None:
             return None

@@ -44,8 +44,9 @@ class Lineage(Tables):
             now = self.version(table)
             if now != version:
                 out.append(
-                    f"{table}: {'gone or unreadable' if now is None else f'at version {now}'}, but {owner} last left it at "
-                    f"version {version}: changed outside a build; {owner} is rebuilt from its inputs"
+                    f"{table}: {'gone or unreadable' if now is None else f'at version {now}'}, but {owner} "
+                    f"last left it at version {version}: changed outside a build; {owner} is rebuilt from "
+                    "its inputs"
                 )
         return out
 

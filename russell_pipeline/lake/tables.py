@@ -204,9 +204,9 @@ def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:
 
 def ingested_lists(store: Lake) -> pl.DataFrame:
     """recon_year, index_name, symbol of the ingested lists of the years the synthetic feed's memberships
-    cover (from the year of its first review with members): the synthetic feed names its stocks after the small- and micro-cap ones
-    (lib/market/synthetic.py `borrowed_tickers`). Lists of earlier years are not read, so adding them
-    changes neither the feed nor its input digest (nor the reviews)."""
+    cover (from the year of its first review with members): the synthetic feed names its stocks after the
+    small- and micro-cap ones (lib/market/synthetic.py `borrowed_tickers`). Lists of earlier years are not
+    read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
     frames = [pl.DataFrame(schema=LISTED_SCHEMA)]
     for table in ("constituents", "constituent_changes"):
         scan = store.scan(table)

@@ -114,7 +114,8 @@ class Warehouse(Tables):
         return {name: (row["version"], row.get("definition")) for name, row in self._registry().items()}
 
     def _registry(self) -> dict[str, dict]:
-        """Table -> its `lake_tables` row in the current warehouse file ({} when there is none or it is busy)."""
+        """Table -> its `lake_tables` row in the current warehouse file ({} when there is none or it is
+        busy)."""
         if self.location and not self._fetch_warehouse():
             return {}
         if not self.warehouse.exists():

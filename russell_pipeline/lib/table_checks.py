@@ -78,7 +78,8 @@ def null_contract_cells(frame: pl.DataFrame, table: str) -> pl.DataFrame:
 
 
 def after_write(stored: pl.DataFrame | None, staged: pl.DataFrame, column: str, keys: list) -> pl.DataFrame:
-    """The table as it will be once `staged` replaces the partitions `keys` (values of `column`) of `stored`."""
+    """The table as it will be once `staged` replaces the partitions `keys` (values of `column`) of
+    `stored`."""
     kept = stored.filter(~pl.col(column).is_in(keys)) if stored is not None else staged.clear()
     return pl.concat([kept, staged], how="diagonal_relaxed")  # kept rows may predate a new extra column
 

@@ -2,10 +2,11 @@
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
 levels), then the membership tables over every year, then the reconstitution effect of each year
-(it reads the levels), each only where its inputs changed (planning/stale.py, planning/research.py). A build first asks the lake, without importing Dagster, whether any of these
-is out of date, or any table changed behind a build, or any data file differs from its commit:
-when none is, it says so stage by stage, exactly as the full planner would, and launches nothing;
-otherwise the full planner (planning/runs.py) runs the stages as recorded Dagster runs.
+(it reads the levels), each only where its inputs changed (planning/stale.py, planning/research.py). A build
+first asks the lake, without importing Dagster, whether any of these is out of date, or any table changed
+behind a build, or any data file differs from its commit: when none is, it says so stage by stage, exactly as
+the full planner would, and launches nothing; otherwise the full planner (planning/runs.py) runs the stages as
+recorded Dagster runs.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def build(settings: Settings, verbose: bool = False) -> int:
             removed = lake.vacuum()
             if removed:
                 print(
-                    f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago"
+                    f"vacuum: removed {removed} data files replaced more than "
+                    f"{lake.retention_hours} hours ago"
                 )
             lake.publish()
     _summary(lake)

@@ -36,7 +36,8 @@ def module_file(module: str, root: Path = ROOT) -> Path | None:
 
 
 def _imports(path: Path) -> frozenset[str]:
-    """The `russell_pipeline.lib` modules one source file imports (a `from pkg import name` may name a module)."""
+    """The `russell_pipeline.lib` modules one source file imports (a `from pkg import name` may name a
+    module)."""
     stat = path.stat()
     return _parsed_imports(path, stat.st_mtime_ns, stat.st_size)
 

@@ -157,7 +157,8 @@ def review_inputs(
     carried: dict[str, str] | None = None,
     price_source: str | None = None,
 ) -> dict[str, dict]:
-    """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record now.
+    """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record
+    now.
 
     `reviews`: review, cutoff_date, effective_date of the reviews that have market data (and of those
     in `carried`); `days`: `market_days`; `memberships`: the market-data memberships; `carried`: {review:

@@ -27,7 +27,8 @@ from russell_pipeline.lib.research.event import EventDays, index_path, index_sou
 from russell_pipeline.planning import digests, keys
 
 ASSET = "reconstitution_effect"
-JOB = "research_job"  # reconstitution_paths and reconstitution_effect of a range of years (defs/research/jobs.py)
+# reconstitution_paths and reconstitution_effect of a range of years (defs/research/jobs.py)
+JOB = "research_job"
 RESEARCH_PRICES = "research_prices"  # written by `russell-pipeline import-prices FILE` (cli/research.py)
 NO_PRICES = "no prices: `import-prices FILE`, or materialize market_data"
 
@@ -57,7 +58,8 @@ def _price_state(store: Lake) -> tuple[str, object] | None:
     days, files = store.read("market_days"), _live_files(store, "market_prices")
     if files is None:
         return None
-    # What the effect's price_source names: the prices file, or `synthetic` (not the synthetic feed's end date).
+    # What the effect's price_source names: the prices file, or `synthetic` (not the synthetic feed's end
+    # date).
     return "market", (price_label(store), files if days is None else days)
 
 

@@ -3,9 +3,10 @@ any): every out-of-date partition of every asset, as recorded runs in the Dagste
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
 levels), then the membership tables over every year, then the reconstitution effect of each year,
-each only where its inputs changed (planning/stale.py, planning/research.py). Every run gets the resources of the build's own `Settings`, so the lake it
-plans on is the lake the runs write. Years that fail are split off until they run alone, so a bad document fails its own year and every
-other year, the market data and the index still build.
+each only where its inputs changed (planning/stale.py, planning/research.py). Every run gets the resources of
+the build's own `Settings`, so the lake it plans on is the lake the runs write. Years that fail are split off
+until they run alone, so a bad document fails its own year and every other year, the market data and the index
+still build.
 """
 
 from __future__ import annotations
@@ -235,7 +236,8 @@ class _Runner:
             for line in failure_lines(result):
                 self.failures.append(f"{label}: {line}")
                 print(f"{label}: FAILED: {line}", file=sys.stderr, flush=True)
-            # A refused year hides none of its documents: each with its state (the UI has them for every year).
+            # A refused year hides none of its documents: each with its state (the UI has them for every
+            # year).
             for line in document_lines(result):
                 print(line, flush=True)
         return result.success

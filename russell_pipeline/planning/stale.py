@@ -34,7 +34,8 @@ YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/
 
 
 def year_digests(store: Lake, years: list[str]) -> dict[str, dict[str, str]]:
-    """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record now."""
+    """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record
+    now."""
     docs = {y: digests.year_inputs(store.raw, int(y)) for y in years}
     return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
 
@@ -91,7 +92,8 @@ MARKET_KEY = "all"  # market_data is one unpartitioned table set
 
 
 def last_session(settings: Settings) -> date:
-    """The last NYSE session completed at `settings.now` (the clock when None): market rows dated later are refused."""
+    """The last NYSE session completed at `settings.now` (the clock when None): market rows dated later are
+    refused."""
     return last_completed_session(settings.now or datetime.now(UTC))
 
 
@@ -164,7 +166,8 @@ def reviews_out_of_date(store: Lake) -> tuple[dict[str, dict[str, str]], dict[st
 
 
 def stale_reviews(store: Lake) -> dict[str, list[str]]:
-    """{"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}: reviews to recompute."""
+    """{"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}: reviews to
+    recompute."""
     return reviews_out_of_date(store)[1]
 
 

@@ -514,7 +514,10 @@ GOOD_ROW = "quarterly_ipo  3  2020-2020  recon_close  fri3  prev  ipo"
         ),
         (
             "quarterly_ipo  3  2020-2020  recon_close  fri3  prev",
-            "bad rules row \\(7 fields, the last a source\\): quarterly_ipo  3  2020-2020  recon_close  fri3  prev",
+            (
+                "bad rules row \\(7 fields, the last a source\\): "
+                "quarterly_ipo  3  2020-2020  recon_close  fri3  prev"
+            ),
         ),
         (
             "quarterly_ipo  3  2020-2020  recon_close  fri6  prev  ipo",
@@ -522,7 +525,10 @@ GOOD_ROW = "quarterly_ipo  3  2020-2020  recon_close  fri3  prev  ipo"
         ),
         (
             "quarterly_ipo  3  2020-2020  rank_day  eom-2+1d  prev  ipo",
-            "bad rule 'eom-2\\+1d' in rules row: quarterly_ipo  3  2020-2020  rank_day  eom-2\\+1d  prev  ipo",
+            (
+                "bad rule 'eom-2\\+1d' in rules row: "
+                "quarterly_ipo  3  2020-2020  rank_day  eom-2\\+1d  prev  ipo"
+            ),
         ),
     ],
 )

@@ -29,10 +29,13 @@ TYPED_TEXT = """
 1997 1997-05-30 1997-06-30 1997-07-01  1 June a Sunday: May 31 a Saturday; Monday 30 June
 2001 2001-05-31 2001-06-29 2001-07-02  1 June a Friday: June 30 a Saturday, so Friday 29 June
 2003 2003-05-30 2003-06-30 2003-07-01  1 June a Sunday: the last year on the last trading day of June
-2004 2004-05-28 2004-06-25 2004-06-28  Memorial Day 31 May; last Friday 25 June, open 28 June (release of Feb 2004)
+2004 2004-05-28 2004-06-25 2004-06-28  Memorial Day 31 May; last Friday 25 June, open 28 June \
+(release of Feb 2004)
 2005 2005-05-31 2005-06-24 2005-06-27  Memorial Day 30 May; Friday 24 June (Russell's April 2005 schedule)
-2006 2006-05-31 2006-06-30 2006-07-03  Fridays 2..30: the last, 30 June (Russell, June 2006), not the 4th (23rd)
-2007 2007-05-31 2007-06-22 2007-06-25  Fridays 1..29: the last is the 29th, so 22 June (release of 11 June 2007)
+2006 2006-05-31 2006-06-30 2006-07-03  Fridays 2..30: the last, 30 June (Russell, June 2006), \
+not the 4th (23rd)
+2007 2007-05-31 2007-06-22 2007-06-25  Fridays 1..29: the last is the 29th, so 22 June \
+(release of 11 June 2007)
 2008 2008-05-30 2008-06-27 2008-06-30  1 June a Sunday: May 31 a Saturday; Fridays 6, 13, 20, 27
 2009 2009-05-29 2009-06-26 2009-06-29  1 June a Monday: May 31 a Sunday; Fridays 5, 12, 19, 26
 """

@@ -204,7 +204,8 @@ def render(
     layout: Layout, created: datetime | None = CREATED
 ) -> tuple[bytes, list[tuple[int, str, str, str | None]], tuple[int, str] | None]:
     """The PDF (its CreationDate `created`, none when None), its rows in reading order as (page,
-    company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has one."""
+    company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has
+    one."""
     rng = random.Random(layout.seed * 7919 + 1)
     width, height = PAGES[layout.page]
     pdf = FPDF(unit="pt", format=(width, height))

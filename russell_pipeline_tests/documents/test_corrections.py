@@ -34,10 +34,13 @@ def year(tmp_lake):
 def test_a_refused_document_leaves_every_document_of_its_year_listed_with_its_state(year):
     got = read_year(year, 2023)
     assert [d.line() for d in got.documents] == [
-        f"raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)",
         (
-            "raw/2023/adds.txt: refused: 1 line(s) hold data no row was read from (not company, symbol and sector in "
-            "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
+            f"raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the "
+            "folder's year)"
+        ),
+        (
+            "raw/2023/adds.txt: refused: 1 line(s) hold data no row was read from (not company, symbol and "
+            "sector in their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
         ),
     ]
     assert got.refusal == f"raw/2023/adds.txt: {got.documents[1].refused}"
@@ -163,11 +166,14 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         assert not refused.success
         entry = "adds.txt,1,5,not_a_row,,,"
         assert document_lines(refused) == [
-            f"  raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)",
+            (
+                f"  raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the "
+                "folder's year)"
+            ),
             f"  raw/2023/adds.txt: refused: {read_year(year, 2023).documents[1].refused}",
             (
-                "  settle each line above that the parser could not read in raw/2023/corrections.csv: paste its entry "
-                "(or edit it into `row` with the company, symbol and sector the line holds):"
+                "  settle each line above that the parser could not read in raw/2023/corrections.csv: paste "
+                "its entry (or edit it into `row` with the company, symbol and sector the line holds):"
             ),
             entry,
         ]
@@ -203,7 +209,8 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
     }
     assert meta["constituent_changes"][CORRECTIONS_FACT].value == 1
     assert meta["source_documents"][DOCUMENTS_FACT].value == (
-        f"- raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: the folder's year)\n"
+        f"- raw/2023/{SEED}: read, 161 rows (additions, Russell Microcap, preliminary, no date: "
+        "the folder's year)\n"
         "- raw/2023/adds.txt: read, 3 rows (additions, Russell 2000, final, no date: the folder's year)"
     )
     stored = Lake(root).read("constituent_changes")

@@ -240,8 +240,8 @@ ADDS_2023, M2022 = "ru3000-additions-final-20230623.pdf", "ru3000_membershiplist
             "ru3000-additions-final-20240628.pdf",
             2024,
             (
-                "dated 2024-06-28 by its file name (file name 2024-06-28; PDF created 2023-06-23; PDF modified 2023-06-28), "
-                "but the PDF was created 371 days before that date"
+                "dated 2024-06-28 by its file name (file name 2024-06-28; PDF created 2023-06-23; PDF "
+                "modified 2023-06-28), but the PDF was created 371 days before that date"
             ),
         ),
         (ADDS_2023, ADDS_2023, 2024, "it belongs under raw/2023/, not raw/2024/"),
@@ -263,10 +263,14 @@ def test_the_real_2023_additions_are_dated_by_their_file_name_and_counted_once(t
     got = read_year(raw, 2023)
     assert [d.line() for d in got.documents] == [
         (
-            "raw/2023/additions-copy.pdf: refused: same content as raw/2023/ru3000-additions-final-20230623.pdf (sha256 "
+            "raw/2023/additions-copy.pdf: refused: same content as "
+            "raw/2023/ru3000-additions-final-20230623.pdf (sha256 "
             f"{got.source_documents['sha256'][0][:12]}...): a document is read once, remove this copy"
         ),
-        f"raw/2023/{ADDS_2023}: read, 281 rows (additions, Russell 3000, final, dated 2023-06-23 by its file name)",
+        (
+            f"raw/2023/{ADDS_2023}: read, 281 rows (additions, Russell 3000, final, dated 2023-06-23 by its "
+            "file name)"
+        ),
     ]
     (raw / "2023" / "additions-copy.pdf").unlink()
     got = read_year(raw, 2023)

@@ -70,7 +70,10 @@ LIMITED = {
     "big.pdf": (
         PDF,
         Limits(pdf_bytes=len(PDF) - 1),
-        f"PDF has {len(PDF):,} bytes, over the limit of {len(PDF) - 1:,} (set RUSSELL_MAX_PDF_MB to raise it)",
+        (
+            f"PDF has {len(PDF):,} bytes, over the limit of {len(PDF) - 1:,} "
+            "(set RUSSELL_MAX_PDF_MB to raise it)"
+        ),
     ),
     "long.pdf": (
         PDF,

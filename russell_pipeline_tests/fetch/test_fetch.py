@@ -746,7 +746,10 @@ def test_an_overwritten_address_yields_each_stage_from_its_own_copy(mirror, lake
     [
         (
             doc("ipo.pdf", "https://files.test/ipo.pdf", year=2024, review="2024-09", kind="ipo_additions"),
-            "is a copy created 2023-06-23, another publication than the 2024-09 one (expected 2024-07-01 to 2024-10-31)",
+            (
+                "is a copy created 2023-06-23, another publication than the 2024-09 one "
+                "(expected 2024-07-01 to 2024-10-31)"
+            ),
         ),
         (doc("dels.pdf", "https://files.test/dels.pdf", kind="deletions"), "holds additions, not deletions"),
         (
@@ -883,16 +886,16 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1:] == [
         (
-            f"2023 Russell 3000 additions final: fetched raw/2023/{ADDITIONS_2023} (216,529 bytes, stage final, "
-            "publisher copy)"
+            f"2023 Russell 3000 additions final: fetched raw/2023/{ADDITIONS_2023} (216,529 bytes, stage "
+            "final, publisher copy)"
         ),
         (
-            f"2023 Russell 3000 deletions final: fetched raw/2023/{DELETIONS_2023} (204,478 bytes, stage final, "
-            "publisher copy)"
+            f"2023 Russell 3000 deletions final: fetched raw/2023/{DELETIONS_2023} (204,478 bytes, stage "
+            "final, publisher copy)"
         ),
         (
-            f"fetch: 2 fetched, 0 already present, 0 failed; files in {tmp_path / 'lake' / 'raw'}, listed in the "
-            "fetch_manifest table"
+            f"fetch: 2 fetched, 0 already present, 0 failed; files in {tmp_path / 'lake' / 'raw'}, listed in "
+            "the fetch_manifest table"
         ),
     ]
     # The packaged registry through RUSSELL_MIRROR: what the mirror lacks is one error line per document.

@@ -19,21 +19,30 @@ from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, load_mark
 from russell_pipeline_tests.helpers import RAW, cli
 
 # The previous review 2024-03 (cut-off 6 March) holds AAA and BBB in SCC and CCC in R2000 Growth, each with
-# a cap of 1000 at its cut-off: S = 2000, G = 1000, so c = 4.5, 4.5, -1 and the weights 0.5625, 0.5625, -0.125.
-# By 5 June AAA rose to 12, BBB split 2:1 (ex 1 May) and trades at 10, CCC is unchanged: p s f c is
+# a cap of 1000 at its cut-off: S = 2000, G = 1000, so c = 4.5, 4.5, -1 and the weights 0.5625, 0.5625,
+# -0.125. By 5 June AAA rose to 12, BBB split 2:1 (ex 1 May) and trades at 10, CCC is unchanged: p s f c is
 # 5400, 10 x 50 x 2 x 4.5 = 4500 and -1000, so the weights in force are 54/89, 45/89 and -10/89.
 # The review 2024-06 (cut-off 12 June, not passed on 5 June) holds AAA and DDD (priced in CAD at 0.8) in SCC
 # and half of BBB in R2000 Growth: on 5 June the caps are AAA 1200, DDD 4 x 250 x 0.8 = 800, BBB 10 x 100 =
 # 1000, so S = 2000, G = 500, the scaling 9 G / S = 2.25 and final caps 2700, 1800, -500 (sum 4000 = 8 G):
 # weights 0.675, 0.45, -0.125. Rows dated 6 June (after the last close used) must change nothing.
 TABLES = {
-    "prices": "date,symbol,close,currency\n2024-03-06,AAA,10,USD\n2024-03-06,BBB,20,USD\n2024-03-06,CCC,5,USD\n"
-    "2024-06-05,AAA,12,USD\n2024-06-05,BBB,10,USD\n2024-06-05,CCC,5,USD\n2024-06-05,DDD,4,CAD\n"
-    "2024-06-06,AAA,99,USD\n2024-06-06,BBB,99,USD\n2024-06-06,CCC,99,USD\n2024-06-06,DDD,99,CAD\n",
-    "shares": "date,symbol,shares,free_float\n2024-01-02,AAA,100,1\n2024-01-02,BBB,50,1\n2024-01-02,CCC,200,1\n"
-    "2024-05-01,BBB,100,1\n2024-06-03,DDD,250,1\n2024-06-06,DDD,9999,1\n",
-    "memberships": f"review,index,symbol,fraction\n2024-03,{SCC},AAA,1\n2024-03,{SCC},BBB,1\n2024-03,{R2G},CCC,1\n"
-    f"2024-06,{SCC},AAA,1\n2024-06,{SCC},DDD,1\n2024-06,{R2G},BBB,0.5\n",
+    "prices": (
+        "date,symbol,close,currency\n"
+        "2024-03-06,AAA,10,USD\n2024-03-06,BBB,20,USD\n2024-03-06,CCC,5,USD\n"
+        "2024-06-05,AAA,12,USD\n2024-06-05,BBB,10,USD\n2024-06-05,CCC,5,USD\n2024-06-05,DDD,4,CAD\n"
+        "2024-06-06,AAA,99,USD\n2024-06-06,BBB,99,USD\n2024-06-06,CCC,99,USD\n2024-06-06,DDD,99,CAD\n"
+    ),
+    "shares": (
+        "date,symbol,shares,free_float\n"
+        "2024-01-02,AAA,100,1\n2024-01-02,BBB,50,1\n2024-01-02,CCC,200,1\n"
+        "2024-05-01,BBB,100,1\n2024-06-03,DDD,250,1\n2024-06-06,DDD,9999,1\n"
+    ),
+    "memberships": (
+        "review,index,symbol,fraction\n"
+        f"2024-03,{SCC},AAA,1\n2024-03,{SCC},BBB,1\n2024-03,{R2G},CCC,1\n"
+        f"2024-06,{SCC},AAA,1\n2024-06,{SCC},DDD,1\n2024-06,{R2G},BBB,0.5\n"
+    ),
     "fx": "date,currency,usd_per_unit\n2024-05-31,CAD,0.8\n2024-06-06,CAD,5\n",
     "splits": "ex_date,symbol,ratio\n2024-05-01,BBB,2\n",
 }
@@ -96,8 +105,8 @@ def test_hand_computed_trade_list(md: MarketData):
     assert totals.turnover == pytest.approx(45 / 89 + 0.125, abs=1e-15)
     assert (totals.names_in, totals.names_out, totals.names) == (1, 1, 4)
     assert totals.line("2024-06", JUNE.as_of, JUNE.stand_in) == (
-        "2024-06 as of 2024-06-05 (latest close standing in for the cut-off close): one-way turnover 63.0618%, "
-        "names in 1, names out 1, 4 symbols"
+        "2024-06 as of 2024-06-05 (latest close standing in for the cut-off close): one-way turnover "
+        "63.0618%, names in 1, names out 1, 4 symbols"
     )
 
 
@@ -381,9 +390,9 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
     rows, said = _trades(root, "2020-09")
     assert set(rows.select("members_review", "members_carried").rows()) == {("2020-06", True)}
     assert (
-        "members carried: the market data holds no members for 2020-09 yet, so these are the members of 2020-06"
-        in said
-    )
+        "members carried: the market data holds no members for 2020-09 yet, so these are the "
+        "members of 2020-06"
+    ) in said
     lake = Lake(root / "lake")
     stored = lake.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
     assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [

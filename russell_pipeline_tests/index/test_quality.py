@@ -150,7 +150,8 @@ def _tiny_market() -> dict[str, pl.DataFrame]:
 
 
 def test_sql_weights_follow_the_methodology_by_hand():
-    # base p s f e: A 1000, B 500, C 240 (EUR 5 x 1.2); SCC caps A 1000, B 250 (sum 1250); R2G B 500, C 240 (740).
+    # base p s f e: A 1000, B 500, C 240 (EUR 5 x 1.2); SCC caps A 1000, B 250 (sum 1250);
+    # R2G B 500, C 240 (740).
     # scaled = cap_scc x 9 x 740 / 1250: A 5328, B 1332; final: A 5328, B 832, C -240 (sum 5920).
     got = recompute.sql_weights(recompute.market_connection(_tiny_market()), "2020-03", date(2020, 3, 11))
     assert got["symbol"].to_list() == ["A", "B", "C"]
@@ -504,7 +505,8 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
         dg.AssetCheckSeverity.WARN,
         1,
     )
-    # By hand from the stored tables: the day's move, and weight x (close / previous close - 1) of 2019-09's members.
+    # By hand from the stored tables: the day's move, and weight x (close / previous close - 1) of 2019-09's
+    # members.
     lake_ = Lake(lake)
     move = lake_.query(
         "SELECT price_return / lag(price_return) OVER (ORDER BY date) - 1 AS m, date "
@@ -554,7 +556,8 @@ def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(g
 
 
 def _levels_stopped(good, tmp_path: Path):
-    """The good inputs built into a new lake whose reviews run fails: (lake, that run, its one failure line)."""
+    """The good inputs built into a new lake whose reviews run fails: (lake, that run, its one failure
+    line)."""
     lake = tmp_path / "lake"
     shutil.copytree(RAW, lake / "raw")
     resources = resources_for(lake, market_data=str(good[1]))
@@ -608,8 +611,8 @@ def test_levels_that_ignore_splits_are_stopped_by_rebalance_continuity(good, tmp
     )
     assert "; index_levels.total_return_matches_dividends (session whose total return disagrees" in line
     check = _checks(reviews)["index_levels", "rebalance_continuity"]
-    # The mid-period split breaks the 2019-12 rebalance (old side), the split between its cut-off and T that one
-    # (new side) and the 2020-03 one (old side: 2019-12 shares are dated before it).
+    # The mid-period split breaks the 2019-12 rebalance (old side), the split between its cut-off and T that
+    # one (new side) and the 2020-03 one (old side: 2019-12 shares are dated before it).
     examples = check.metadata["examples"].value
     assert check.metadata["failures"].value == 2 and "2019-12-20" in examples and "2020-03-20" in examples
     assert Lake(lake).read("index_levels") is None or Lake(lake).read("index_levels").height == 0

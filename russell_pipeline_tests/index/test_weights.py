@@ -444,7 +444,8 @@ def test_the_window_holds_what_the_weights_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "error"),
     [
-        # CCC's last close years before the cut-off: stale, not "no close" (its row before the window is read).
+        # CCC's last close years before the cut-off: stale, not "no close" (its row before the window is
+        # read).
         (
             "2024-03-04,CCC",
             "2022-06-01,CCC",

@@ -202,8 +202,8 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
     rebuilt = cli("build", env=env, text=True)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert (
-        f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 is "
-        "rebuilt from its inputs"
+        f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 "
+        "is rebuilt from its inputs"
     ) in rebuilt.stdout, rebuilt.stdout
     assert "index_levels 2019-09: ok" in rebuilt.stdout and "reviews: 1 out of date" in rebuilt.stdout
     assert _contents(root) == before

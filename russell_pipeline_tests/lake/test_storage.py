@@ -54,7 +54,8 @@ def test_rewrite_replaces_exactly_that_partition(tmp_path):
     ],
 )
 def test_replacing_a_middle_partition_keeps_its_neighbours_row_for_row(tmp_path, column, keys):
-    """A predicate that reached past the written keys (a range, a prefix, a type cast) would drop a neighbour."""
+    """A predicate that reached past the written keys (a range, a prefix, a type cast) would drop a
+    neighbour."""
     lake = Lake(tmp_path)
     dtype = pl.Int64 if column == "recon_year" else pl.String
     every = pl.DataFrame(

@@ -66,8 +66,8 @@ def rejected(folder: Path) -> str:
             "2024-03-01,CCC,7",
             "1988-12-30,CCC,7",  # a Friday, before the calendar's first year
             (
-                "prices.csv: column 'date' row 5 (line 6): 1988-12-30 is outside the NYSE calendar known here "
-                "(1989-01-01 to 2035-12-31): date=1988-12-30, symbol=CCC, close=7.0, currency=USD"
+                "prices.csv: column 'date' row 5 (line 6): 1988-12-30 is outside the NYSE calendar known "
+                "here (1989-01-01 to 2035-12-31): date=1988-12-30, symbol=CCC, close=7.0, currency=USD"
             ),
         ),
         (
@@ -75,8 +75,8 @@ def rejected(folder: Path) -> str:
             "2024-03-04,AAA",
             "2024-03-03,AAA",
             (
-                "dividends.csv: column 'ex_date' row 1 (line 2): 2024-03-03 is a Sunday, not an NYSE session: "
-                "ex_date=2024-03-03, symbol=AAA, amount=0.1"
+                "dividends.csv: column 'ex_date' row 1 (line 2): 2024-03-03 is a Sunday, not an NYSE "
+                "session: ex_date=2024-03-03, symbol=AAA, amount=0.1"
             ),
         ),
         (
@@ -218,8 +218,9 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
             "2024-03-01,CCC,7",
             "2035-12-31,CCC,7",
             (
-                "prices.csv: column 'date' row 5 (line 6): dated after 2024-03-07, the last NYSE session completed when the "
-                "data were read (a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD"
+                "prices.csv: column 'date' row 5 (line 6): dated after 2024-03-07, the last NYSE session "
+                "completed when the data were read (a fact from the future): date=2035-12-31, symbol=CCC, "
+                "close=7.0, currency=USD"
             ),
         ),
         (
@@ -227,8 +228,9 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
             "2024-03-04,AAA",
             "2024-03-08,AAA",
             (
-                "dividends.csv: column 'ex_date' row 1 (line 2): dated after 2024-03-07, the last NYSE session completed "
-                "when the data were read (a fact from the future): ex_date=2024-03-08, symbol=AAA, amount=0.1"
+                "dividends.csv: column 'ex_date' row 1 (line 2): dated after 2024-03-07, the last NYSE "
+                "session completed when the data were read (a fact from the future): ex_date=2024-03-08, "
+                "symbol=AAA, amount=0.1"
             ),
         ),
         (
@@ -236,14 +238,16 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
             "2024-03-07,CAD",
             "2024-03-09,CAD",
             (
-                "fx.csv: column 'date' row 2 (line 3): dated after 2024-03-07, the last NYSE session completed when the "
-                "data were read (a fact from the future): date=2024-03-09, currency=CAD, usd_per_unit=5.0"
+                "fx.csv: column 'date' row 2 (line 3): dated after 2024-03-07, the last NYSE session "
+                "completed when the data were read (a fact from the future): date=2024-03-09, currency=CAD, "
+                "usd_per_unit=5.0"
             ),
         ),
     ],
 )
 def test_rows_dated_after_the_last_completed_session_are_refused(tmp_path, table, old, new, line):
-    """`latest` is the last session whose close has happened (2024-03-08 before its 16:00 close in New York)."""
+    """`latest` is the last session whose close has happened
+    (2024-03-08 before its 16:00 close in New York)."""
     from datetime import datetime
 
     from russell_pipeline.lib.calendar.sessions import NEW_YORK, last_completed_session
@@ -305,7 +309,7 @@ def test_a_full_disk_while_validating_is_named_as_such_not_as_an_unreadable_file
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stdout.splitlines() == [
         (
-            f"{tiny / 'out'}: no space left on device while writing the validated copy of {small_market}/prices.parquet: "
-            "free space, then build again (nothing was changed)"
+            f"{tiny / 'out'}: no space left on device while writing the validated copy of "
+            f"{small_market}/prices.parquet: free space, then build again (nothing was changed)"
         )
     ]

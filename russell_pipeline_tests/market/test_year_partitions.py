@@ -1,4 +1,5 @@
-"""The market tables by year: a night validates what its source added and replaces only the years that changed."""
+"""The market tables by year: a night validates what its source added and replaces only the years that
+changed."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def files(root: Path, table: str) -> dict[str, set[str]]:
 
 
 def run(root: Path, instance, **settings) -> dg.ExecuteInProcessResult:
-    """The market_data run at the clock NOW, with these fields of the settings (market_data, synthetic_end...)."""
+    """The market_data run at the clock NOW, with these fields of the settings (market_data,
+    synthetic_end...)."""
     return materialize([market_data], resources_for(root, now=NOW, **settings), instance)
 
 
@@ -81,9 +83,9 @@ def built(tmp_path):
     with dg.instance_for_test() as instance:
         result = run(root, instance, market_data=str(folder))
         assert result.success, failure_lines(result)
-        assert (
-            written(result)
-            == "prices 2018..2021; shares 2018..2021; memberships 2019, 2020; dividends 2018..2020; splits 2018, 2020"
+        assert written(result) == (
+            "prices 2018..2021; shares 2018..2021; memberships 2019, 2020; dividends 2018..2020; "
+            "splits 2018, 2020"
         )
         yield folder, root, instance
 
@@ -170,8 +172,8 @@ def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
     result = run(root, instance, market_data=str(folder))
     assert failure_lines(result) == [
         (
-            f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 is a "
-            "Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD"
+            f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 "
+            "is a Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD"
         )
     ]
     assert {t: lake.version(t) for t in lake.table_names()} == versions

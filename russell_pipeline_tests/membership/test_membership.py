@@ -1,4 +1,5 @@
-"""Membership history, reconciliation and list revisions: the pure functions, on constructed and real lists."""
+"""Membership history, reconciliation and list revisions: the pure functions, on constructed and real
+lists."""
 
 from __future__ import annotations
 
@@ -301,7 +302,8 @@ def test_list_revisions_between_preliminary_updates_and_final(tmp_path):
         ),
     ]
     assert set(got["index_name"]) == {R2000} and set(got["recon_year"]) == {2023}
-    # Each step between versions, with its counts (what `diff` prints): a step nobody entered is 0, not absent.
+    # Each step between versions, with its counts (what `diff` prints): a step nobody entered is 0, not
+    # absent.
     _, placed, _ = placed_lists(year.constituents, year.constituent_changes, year.source_documents, CALENDAR)
     assert revision_steps(placed, got).select(
         "kind", "version", "previous_stage", "stage", "entered", "left"

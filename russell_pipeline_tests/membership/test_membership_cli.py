@@ -1,4 +1,5 @@
-"""The membership tables through Dagster, the warehouse macro, the planner and the `members` / `diff` verbs."""
+"""The membership tables through Dagster, the warehouse macro, the planner and the `members` / `diff`
+verbs."""
 
 from __future__ import annotations
 
@@ -178,7 +179,10 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
     assert [",".join(line.split(",")[:11]) for line in lines] == [
         "index_name,symbol,company,start_date,end_date,start_review,opened_by,open_sha256,open_path,open_page,open_line",
         *(
-            f"Russell 2000,{symbol},{company},{start},2024-07-01,{review},{how},{_sha(path[4:])},{path},1,{line}"
+            (
+                f"Russell 2000,{symbol},{company},{start},2024-07-01,{review},"
+                f"{how},{_sha(path[4:])},{path},1,{line}"
+            )
             for symbol, company, start, review, how, path, line in rows
         ),
     ]
@@ -220,9 +224,10 @@ def test_members_errors_are_one_line(built, tmp_path):
     )
     assert (derived.returncode, derived.stdout, derived.stderr.count("\n")) == (1, "", 1)
     assert derived.stderr.startswith(
-        "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it is "
-        "derived as Russell 3000 minus Russell 2000 only where both are stored whole; Russell 3000: no complete "
-        "membership of it is stored; Russell 2000: its membership is known whole over [2022-06-27, 2024-07-01)"
+        "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it "
+        "is derived as Russell 3000 minus Russell 2000 only where both are stored whole; Russell 3000: no "
+        "complete membership of it is stored; Russell 2000: its membership is known whole over "
+        "[2022-06-27, 2024-07-01)"
     )
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -515,10 +520,11 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         done = cli("members", "2025-07-01", *asked, text=True, env=env)
         assert (done.returncode, done.stdout) == (1, "")
         assert done.stderr == (
-            "error: members 2025-07-01: no count for Russell 3000: no membership list is in force; the lake holds 3 "
-            "of its members (3 added by the final additions of 2025-06; its final deletions: no list stored); its "
-            "membership is known whole over [2023-06-26, 2024-07-01) (the rows it holds, each marked complete or "
-            "not: russell-pipeline query \"SELECT * FROM members_on(DATE '2025-07-01')\")\n"
+            "error: members 2025-07-01: no count for Russell 3000: no membership list is in force; the lake "
+            "holds 3 of its members (3 added by the final additions of 2025-06; its final deletions: no list "
+            "stored); its membership is known whole over [2023-06-26, 2024-07-01) (the rows it holds, each "
+            "marked complete or not: "
+            "russell-pipeline query \"SELECT * FROM members_on(DATE '2025-07-01')\")\n"
         )
     whole = cli("members", "2023-07-03", text=True, env=env)
     assert whole.returncode == 0 and pl.read_csv(io.StringIO(whole.stdout))["symbol"].to_list() == [
@@ -591,7 +597,8 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     _prices(prices)
 
     def sensor_runs(instance, years: tuple[str, ...]) -> dict[str, str]:
-        """The runs the new_documents sensor asks for `years`, executed as the daemon would: {year: run id}."""
+        """The runs the new_documents sensor asks for `years`, executed as the daemon would:
+        {year: run id}."""
         asked = new_documents(dg.build_sensor_context(instance=instance, resources=resources))
         done = {}
         for request in (r for r in asked.run_requests if r.partition_key in years):
@@ -608,9 +615,9 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         failed = cli("event-study", "2023", "--prices", str(prices), text=True, env=env)
         assert (failed.returncode, failed.stdout, failed.stderr.count("\n")) == (1, "", 1)
         assert failed.stderr == (
-            f"error: {root}/lake/constituent_changes: no final addition or deletion list for 2023: the build of 2023 "
-            f"failed on its files under raw/2023/ (run {runs['2023']}): documents: raw/2023/saved_page.pdf: "
-            "is an HTML page, not a PDF (a failed download saved as .pdf?)\n"
+            f"error: {root}/lake/constituent_changes: no final addition or deletion list for 2023: the build "
+            f"of 2023 failed on its files under raw/2023/ (run {runs['2023']}): documents: "
+            "raw/2023/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?)\n"
         )
         diff = cli("diff", "2023", text=True, env=env)
         assert (diff.returncode, diff.stdout) == (1, "")

@@ -183,9 +183,9 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
     warned = cli("build", env=env, text=True)
     assert warned.returncode == 0, warned.stderr[-2000:]
     assert (
-        "  recon_year_job 1989..2030: warn-level check failed: constituent_changes.additions_deletions_disjoint "
-        "on 2021 (overlap: recon_year=2021, index_name=Russell 2000, stage=final, symbol=ACME)"
-        in warned.stdout.splitlines()
+        "  recon_year_job 1989..2030: warn-level check failed: "
+        "constituent_changes.additions_deletions_disjoint on 2021 (overlap: recon_year=2021, "
+        "index_name=Russell 2000, stage=final, symbol=ACME)" in warned.stdout.splitlines()
     )
     assert "build finished" not in warned.stderr
     # GAMM listed twice in one list: the data are wrong, error level. The rows are written; the build fails.
@@ -269,8 +269,9 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
 @pytest.mark.slow
 def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path):
     """Digests cover what each partition reads: the synthetic feed names its stocks after the lists of
-    the years from its first review with members (2019) on, so a 2016 list rebuilds its year (and the membership
-    tables, which read every list) but reaches neither the market data nor any weights or levels."""
+    the years from its first review with members (2019) on, so a 2016 list rebuilds its year (and the
+    membership tables, which read every list) but reaches neither the market data nor any weights or
+    levels."""
     import shutil
 
     import dagster as dg
@@ -409,8 +410,8 @@ def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr.decode().splitlines() == [
         (
-            f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in their "
-            "columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
+            f"error: {bad}: 1 line(s) hold data no row was read from (not company, symbol and sector in "
+            "their columns): page 1 line 5: 'BETA INDUSTRIES BE TA Technology'"
         ),
         "adds.txt,1,5,not_a_row,,,",
     ]

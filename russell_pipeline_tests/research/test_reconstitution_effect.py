@@ -124,7 +124,8 @@ def lake_2023(tmp_path_factory):
 
 
 def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
-    """The medians and means in plain pandas, from the file, the lists' symbols and the NYSE calendar alone."""
+    """The medians and means in plain pandas, from the file, the lists' symbols and the NYSE calendar
+    alone."""
     df = pd.read_csv(path, parse_dates=["Date"])
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2023-01-01", "2023-12-31")
     rank = sessions.get_indexer([pd.Timestamp(RANK_DAY)])[0]

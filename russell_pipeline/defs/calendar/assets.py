@@ -84,7 +84,10 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
                             f.calendar,
                             "date",
                             published_rows=f.calendar.filter(pl.col("source") == "published").height,
-                            empty_because=f"no calendar rules before {FIRST_YEAR} and no schedule published under raw/{y}/",
+                            empty_because=(
+                                f"no calendar rules before {FIRST_YEAR} and no schedule published "
+                                f"under raw/{y}/"
+                            ),
                         )
                         for y, f in found.items()
                     },

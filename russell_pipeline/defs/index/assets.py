@@ -95,7 +95,8 @@ def or_fail(read, *args):
 
 
 def price_facts(label: str | None) -> dict:
-    """A partition's facts about its prices: the label its rows carry, and whether it is the synthetic feed."""
+    """A partition's facts about its prices: the label its rows carry, and whether it is the synthetic
+    feed."""
     return {provenance.COLUMN: label, "synthetic_prices": provenance.is_synthetic(label)}
 
 

@@ -1,4 +1,5 @@
-"""The reconstitution effect: price paths of each year's added and deleted symbols around its reconstitution."""
+"""The reconstitution effect: price paths of each year's added and deleted symbols around its
+reconstitution."""
 
 import dagster as dg
 import polars as pl
@@ -29,15 +30,15 @@ TABLES = {
     "reconstitution_paths": (
         YEAR | PATH_SCHEMA | provenance.SCHEMA,
         (
-            "Close / close on rank day of each symbol of a year's final addition and deletion lists (and the 90/10 "
-            "index), per session from 20 before rank day to 20 after recon_close."
+            "Close / close on rank day of each symbol of a year's final addition and deletion lists (and the "
+            "90/10 index), per session from 20 before rank day to 20 after recon_close."
         ),
     ),
     "reconstitution_effect": (
         YEAR | EFFECT_SCHEMA | provenance.SCHEMA,
         (
-            "Median and mean normalized close per list group (addition, deletion, index) and session offset from "
-            "recon_close, with the source of each group's prices."
+            "Median and mean normalized close per list group (addition, deletion, index) and session offset "
+            "from recon_close, with the source of each group's prices."
         ),
     ),
 }

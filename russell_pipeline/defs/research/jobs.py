@@ -8,6 +8,6 @@ research_job = dg.define_asset_job(
     "research_job",
     selection=dg.AssetSelection.assets("reconstitution_paths", "reconstitution_effect"),
     partitions_def=recon_years,
-    description="Price paths and the reconstitution effect of a range of years, from the stored lists, calendar, "
-    "index levels and prices.",
+    description="Price paths and the reconstitution effect of a range of years, from the stored lists, "
+    "calendar, index levels and prices.",
 )

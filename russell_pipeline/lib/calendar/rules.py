@@ -2,7 +2,8 @@
 
 Every era of the schedule is a row of `RULES_TEXT`, so a change announced by FTSE Russell
 (a new rank-day rule, the month of the semi-annual reconstitution) is an edit of that table,
-never a new branch in code. Holidays and special closures come only from the NYSE calendar (lib/calendar/sessions.py).
+never a new branch in code. Holidays and special closures come only from the NYSE calendar
+(lib/calendar/sessions.py).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ FIRST_DATED_REVIEW = f"{FIRST_YEAR}-03"
 # carries its rule and that text in `basis`).
 # Eras of the annual reconstitution before 2016 (docs/methodology.md section 3.3):
 # - rank day as of May 31 until 2015. "As of May 31" is the close of the last trading day of May
-#   ("as of the end of May" in Russell's 2003 release), so a May 31 that is not a session rolls to the previous
-#   session, as the 2010-2015 row always did (2010: Friday 28 May, May 31 being Memorial Day).
+#   ("as of the end of May" in Russell's 2003 release), so a May 31 that is not a session rolls to the
+#   previous session, as the 2010-2015 row always did (2010: Friday 28 May, May 31 being Memorial Day).
 # - recon_close: the last trading day of June until 2003; the last Friday of June 2004-2006 (Friday
 #   30 June 2006); from 2007 the fourth Friday (the last Friday, or the Friday before when that is
 #   the 29th or 30th: 22 June 2007).

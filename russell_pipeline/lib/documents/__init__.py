@@ -1,1 +1,2 @@
-"""Reading published documents: PDF text layer, list parser, document kind, raw-file rules, a year's tables."""
+"""Reading published documents: PDF text layer, list parser, document kind, raw-file rules, a year's
+tables."""

@@ -43,7 +43,8 @@ class Evidence:
         return Evidence(self.text, name_date(name), self.created, self.modified)
 
     def said(self) -> str:
-        """What each source says, in precedence order: `text 2024-06-28; file name 2024-06-28; PDF created ...`."""
+        """What each source says, in precedence order:
+        `text 2024-06-28; file name 2024-06-28; PDF created ...`."""
         parts = [
             f"{label} {value}"
             for label, value in (

@@ -5,8 +5,8 @@ Two layers, cheapest first:
    thrown away, before pdfium sees the file. Real FTSE Russell PDFs inflate to 4-11x their size;
    a compressed text-layer bomb (a few hundred KB drawing hundreds of millions of characters)
    inflates to hundreds of times its size and is refused here in well under a second.
-2. `run_isolated`: the extraction itself runs in a forked child process (lib/sandbox.py) whose address space may
-   grow by at most `MEMORY_BYTES` and whose CPU time is capped at `CPU_SECONDS` (RLIMIT_AS and
+2. `run_isolated`: the extraction itself runs in a forked child process (lib/sandbox.py) whose address space
+   may grow by at most `MEMORY_BYTES` and whose CPU time is capped at `CPU_SECONDS` (RLIMIT_AS and
    RLIMIT_CPU, enforced by the kernel), and whose wall time is capped at `WALL_SECONDS` (killed).
    Whatever pdfium does with a hostile file, the reading process stays as it was: the child's
    death is one InputError naming the file and the limit.

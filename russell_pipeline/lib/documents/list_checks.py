@@ -87,5 +87,6 @@ def list_sizes(constituents: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFr
 
 
 def list_counts(sizes: pl.DataFrame) -> pl.DataFrame:
-    """index_name, review (`<as_of_date> <path>`), members of each full membership list, for member_count_changes."""
+    """index_name, review (`<as_of_date> <path>`), members of each full membership list, for
+    member_count_changes."""
     return sizes.select("index_name", review=pl.format("{} {}", "as_of_date", "path"), members="rows")

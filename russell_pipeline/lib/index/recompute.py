@@ -62,7 +62,8 @@ FROM final
 
 @lru_cache(maxsize=1)
 def _database() -> duckdb.DuckDBPyConnection:
-    """The process's in-memory DuckDB database: opening one costs tens of milliseconds, a cursor on it none."""
+    """The process's in-memory DuckDB database: opening one costs tens of milliseconds, a cursor on it
+    none."""
     return duckdb.connect()
 
 
@@ -232,7 +233,8 @@ def large_moves(
     )
     out, prices = [], by_date(prices)
     for r in moves.iter_rows(named=True):
-        # Returns over the day with the review in force on d, shares fixed: the split ratio k scales the close.
+        # Returns over the day with the review in force on d, shares fixed: the split ratio k scales the
+        # close.
         now = _positions(weights, r["review"], r["date"], prices, splits, fx)
         before = _positions(weights, r["review"], r["previous"], prices, splits, fx)
         top = (
@@ -305,7 +307,8 @@ def _dividend_points(
     fx: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """date, xd = sum(div e s k f c) / divisor per session of `rows` with a constituent going ex-dividend:
-    s split-adjusted by the splits after the review's cut-off up to d, e the fx of the stock's close currency."""
+    s split-adjusted by the splits after the review's cut-off up to d, e the fx of the stock's close
+    currency."""
     paid = (
         dividends.group_by("ex_date", "symbol")
         .agg(pl.col("amount").sum())

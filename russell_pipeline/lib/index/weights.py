@@ -1,4 +1,5 @@
-"""Quarterly weights of the Russell Custom Small Cap Completeness 90/10 Index (docs/methodology.md §1.2-1.4, 1.9)."""
+"""Quarterly weights of the Russell Custom Small Cap Completeness 90/10 Index
+(docs/methodology.md §1.2-1.4, 1.9)."""
 
 from __future__ import annotations
 

@@ -62,7 +62,10 @@ RULES: list[tuple[str, str, pl.Expr, str]] = [
         "memberships",
         "review",
         pl.col("review") >= FIRST_DATED_REVIEW,
-        f"must be {FIRST_DATED_REVIEW} or later (the first review the calendar dates its cut-off and rebalance for)",
+        (
+            f"must be {FIRST_DATED_REVIEW} or later "
+            "(the first review the calendar dates its cut-off and rebalance for)"
+        ),
     ),
     ("memberships", "index", pl.col("index").is_in(INDEXES), f"must be one of {', '.join(INDEXES)}"),
     ("dividends", "amount", pl.col("amount") >= 0, "must not be negative"),
@@ -113,7 +116,8 @@ def unique_temp(path: Path) -> Path:
 
 
 def source_files(folder: str | Path) -> dict[str, Path]:
-    """Table -> its file under `folder` (`<name>.parquet` or `<name>.csv`); absent optional tables left out."""
+    """Table -> its file under `folder` (`<name>.parquet` or `<name>.csv`); absent optional tables left
+    out."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "market data folder does not exist")
@@ -194,7 +198,8 @@ def validate_table(
     offset: int = 0,
     keep: pl.Expr | None = None,
 ) -> None:
-    """Validate one contract table's file into `out` (typed Parquet, source order); InputError on the first bad row.
+    """Validate one contract table's file into `out` (typed Parquet, source order); InputError on the first
+    bad row.
 
     `shown`, `offset`: the file an error names and the rows before `path`'s first (a CSV's appended
     tail is validated alone, its errors naming the whole file's row and line). `keep`: only the typed

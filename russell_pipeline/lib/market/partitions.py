@@ -99,8 +99,9 @@ def market_days(
     years: Collection[int] = (),
 ) -> pl.DataFrame:
     """day -> a running digest of every dated market-data row up to that day (prices, shares,
-    dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that ends on day D depends on the value at D only, so
-    extending the data to later days leaves the digests of earlier periods unchanged.
+    dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that
+    ends on day D depends on the value at D only, so extending the data to later days leaves the digests of
+    earlier periods unchanged.
 
     With `before` (the stored table), `tables` hold only the rows of `years`: the days of those
     years are summed again, every other day keeps its own sum from `before` (a night reads one year)."""

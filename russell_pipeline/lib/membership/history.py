@@ -46,7 +46,8 @@ HISTORY_COLUMNS = {
 
 
 class _Walk:
-    """One index's reviews in effective order: its intervals, and each member's segments (lib/membership/in_force.py)."""
+    """One index's reviews in effective order: its intervals, and each member's segments
+    (lib/membership/in_force.py)."""
 
     def __init__(self, index: str):
         self.index = index

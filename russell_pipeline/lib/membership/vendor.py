@@ -42,7 +42,8 @@ def unlisted_members(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(UNLISTED_COLUMNS: each market-data member absent from a published index it belongs to, on its
     review's effective date; COMPARED_COLUMNS: per review and published index, whether a complete
-    list covered that date). `memberships`: review, index, symbol; `reviews`: lib/calendar/reviews.py `review_dates`."""
+    list covered that date). `memberships`: review, index, symbol; `reviews`: lib/calendar/reviews.py
+    `review_dates`."""
     dates = (
         reviews.drop_nulls("effective_open")
         .group_by("review")

@@ -83,8 +83,8 @@ def event_days(calendar: pl.DataFrame, year: int, around: int = SESSIONS_AROUND)
 
 
 def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> pl.DataFrame:
-    """session_offset, date: the sessions from the `around`th before rank day (the last session on or before it)
-    to the `around`th after `recon_close`, offsets counted from `recon_close` (0)."""
+    """session_offset, date: the sessions from the `around`th before rank day (the last session on or before
+    it) to the `around`th after `recon_close`, offsets counted from `recon_close` (0)."""
     # Three calendar days per session and two weeks' margin reach far enough past any holidays.
     days = sessions(rank_day - timedelta(days=3 * around + 14), recon_close + timedelta(days=3 * around + 14))
     rank = max(i for i, d in enumerate(days) if d <= rank_day)
@@ -97,13 +97,14 @@ def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> 
 
 
 def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None = None) -> pl.DataFrame:
-    """list_group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of its
-    annual reconstitution.
+    """list_group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of
+    its annual reconstitution.
 
     With `calendar` (recon_calendar rows), the lists are placed as membership places them
     (lib/membership/placement.py `place_lists`): only lists placed on `year`'s annual reconstitution
     count, so a quarterly IPO review's final additions stored under the same year do not; an undated
-    list belongs to its year's annual reconstitution. Without a calendar every final list of the year counts."""
+    list belongs to its year's annual reconstitution. Without a calendar every final list of the year
+    counts."""
     final = changes.filter((pl.col("recon_year") == year) & (pl.col("stage") == "final"))
     if calendar is not None and final.height:
         placed = place_lists(final.with_columns(pl.col("change").alias("kind")), review_dates(calendar))
@@ -201,7 +202,8 @@ def index_sources(levels: pl.DataFrame | None, days: EventDays) -> list[str]:
 
 
 def sources_line(sources: dict[str, str]) -> str:
-    """Which prices each group rests on, in words: `addition, deletion: imported file p.csv; index: synthetic`."""
+    """Which prices each group rests on, in words:
+    `addition, deletion: imported file p.csv; index: synthetic`."""
     by_label: dict[str, list[str]] = {}
     for group in sorted(sources):
         by_label.setdefault(sources[group], []).append(group)
