@@ -10,7 +10,7 @@ import sys
 import warnings
 from datetime import date
 
-from russell_pipeline.cli import documents, index, lake, membership, research
+from russell_pipeline.cli import documents, forecast, index, lake, membership, research
 from russell_pipeline.cli.common import duckdb_error, one_line
 from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.settings import Settings
@@ -67,6 +67,11 @@ VERBS = {
         "names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
         'russell-pipeline diff 2023 --index "russell 2000"',
     ),
+    "forecast": (
+        "which companies a year's reconstitution adds, deletes and moves, forecast from its rank-day universe",
+        "russell-pipeline forecast 2023 --format csv\n  russell-pipeline forecast 2023 --summary\n"
+        "  russell-pipeline forecast 2023 --score",
+    ),
 }
 HANDLERS = {
     "build": lake.cmd_build,
@@ -81,6 +86,7 @@ HANDLERS = {
     "import-prices": research.cmd_import_prices,
     "event-study": research.cmd_event_study,
     "pro-forma": index.cmd_pro_forma,
+    "forecast": forecast.cmd_forecast,
 }
 
 
@@ -177,6 +183,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=int, help="a reconstitution year with final lists in the lake")
     p.add_argument("--prices", required=True, help="a price file, as import-prices reads it")
     output(p, ["csv", "json"], "csv")
+    p = verb("forecast")
+    p.add_argument("year", type=int, help="a reconstitution year")
+    p.add_argument("--review", default=None, help="one review of the year, YYYY-MM (default: every one)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--summary", action="store_true", help="rows per action and the breaks' market caps")
+    shown.add_argument(
+        "--score", action="store_true", help="precision, recall and F1 against the published lists, and the misses"
+    )
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "parquet"],
+        default=None,
+        help="output format (default: csv for the rows, table for --summary and --score)",
+    )
     return parser
 
 

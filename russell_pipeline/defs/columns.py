@@ -39,13 +39,31 @@ _CORRECTED = (
 )
 
 COLUMNS: dict[str, dict[str, str]] = {
+    "universe_securities": {
+        "recon_year": _YEAR,
+        "as_of_date": "The universe file's date: the close its prices and market caps are of.",
+        "symbol": "Ticker in the lists' form (`BRK.B` for the screener's `BRK/B`).",
+        "listed_symbol": "Ticker as the file prints it.",
+        "company": "Security name, as printed (`Alphabet Inc. Class C Capital Stock`).",
+        "price": "Last sale, USD.",
+        "market_cap": "Market capitalization as the file gives it, USD (a company's total on each class line); null "
+        "where blank.",
+        "country": "Country as the file gives it; null where blank.",
+        "ipo_year": "Year of listing as the file gives it; null where blank.",
+        "volume": "Shares traded that day.",
+        "sector": "Sector as the file gives it.",
+        "industry": "Industry as the file gives it.",
+        "source_sha256": _SHA,
+        "source_line": "Line of the security in the file (the header is line 1).",
+    },
     "source_documents": {
         "recon_year": _YEAR,
         "path": "The file, under the lake's `raw/` folder.",
         "sha256": "Its content hash; every row traced to a document carries it.",
         "bytes": "File size in bytes.",
         "pages": "PDF pages, or form-feed pages of a text file.",
-        "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules` or `unknown`.",
+        "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules`, `universe` (a "
+        "rank-day universe file) or `unknown`.",
         "index_name": "The index the title names (`Russell 3000`); null when it names none.",
         "stage": "`preliminary`, `update` or `final` (change lists only).",
         "as_of_date": (

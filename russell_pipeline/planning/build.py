@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import sys
 
+import polars as pl
+
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists, price_label
 from russell_pipeline.lib.market import provenance
-from russell_pipeline.planning import research, stale
+from russell_pipeline.planning import forecast, research, stale
 from russell_pipeline.settings import Settings
 
 TABLES = (
     "source_documents",
     "constituents",
     "constituent_changes",
+    "universe_securities",
     "recon_calendar",
     "market_prices",
     "market_memberships",
@@ -39,6 +42,10 @@ TABLES = (
     "research_prices",
     "reconstitution_paths",
     "reconstitution_effect",
+    "reconstitution_forecast",
+    "forecast_breaks",
+    "forecast_score",
+    "forecast_misses",
 )
 
 
@@ -112,12 +119,16 @@ def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
     research_years, _, todo = research.years_out_of_date(lake)
     if todo:
         return None
+    forecast_years, _, todo = forecast.years_out_of_date(lake)
+    if todo:
+        return None
     return [
         f"years: 0 of {len(years)} out of date",
         "market_data: up to date",
         "reviews: 0 out of date",
         "membership: up to date",
         f"{research.ASSET}: 0 of {len(research_years)} years out of date",
+        f"{forecast.ASSET}: 0 of {len(forecast_years)} years out of date",
     ]
 
 
@@ -126,12 +137,33 @@ def _summary(lake: Lake) -> None:
     if not counts:
         return
     print(f"tables in {lake.warehouse}:")
-    for table in TABLES:
-        if table in counts:
-            print(f"  {table:<26}{counts[table]:>12,} rows")
+    shown = [t for t in TABLES if t in counts]
+    width = max(map(len, shown), default=0) + 2
+    for table in shown:
+        print(f"  {table:<{width}}{counts[table]:>12,} rows")
+    if "reconstitution_forecast" in counts:
+        for line in forecast_lines(lake.published("reconstitution_forecast")):
+            print(line)
     if provenance.is_synthetic(price_label(lake)):
         print(
             provenance.synthetic_note("the market tables and every row whose price_source is `synthetic`"),
             file=sys.stderr,
             flush=True,
         )
+
+
+def forecast_lines(rows: pl.DataFrame | None) -> list[str]:
+    """The latest forecast review in a line: its actions and what its universe is (`forecast YEAR`)."""
+    if rows is None or not rows.height:
+        return []
+    review = rows["review"].max()
+    mine = rows.filter(pl.col("review") == review)
+    counts = mine.group_by("action").len().sort("len", descending=True)
+    said = ", ".join(f"{a} {n:,}" for a, n in counts.iter_rows() if a in ("add", "delete", "move_up", "move_down"))
+    source = ", ".join(sorted(set(mine[provenance.COLUMN].drop_nulls())))
+    if provenance.is_synthetic(source):
+        source = "the market data, SYNTHETIC (the built-in feed, not market data)"
+    return [
+        f"forecast of the {review} reconstitution (rank day {mine['rank_day'][0]}, universe: {source}): "
+        f"{said or 'no change'}; `russell-pipeline forecast {review[:4]} --summary` has the breaks"
+    ]

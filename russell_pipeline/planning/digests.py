@@ -39,6 +39,7 @@ _DEFINED_IN = {
         ),
     ),
     "reconstitution_effect": ("research", ()),
+    "reconstitution_forecast": ("forecast", ()),
 }
 CODE_VERSIONS = {
     asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)

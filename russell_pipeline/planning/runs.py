@@ -30,7 +30,7 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline.planning import attempts, digests, research, stale
+from russell_pipeline.planning import attempts, digests, forecast, research, stale
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
 from russell_pipeline.planning.sqlite_events import fewer_syncs
 from russell_pipeline.settings import Settings
@@ -355,3 +355,12 @@ def _build(lake: Lake, runner: _Runner) -> None:
         flush=True,
     )
     runner.ranges(research.JOB, todo, years, retry_alone=True, inputs=now)
+
+    # After the membership tables (the members in force on each rank day).
+    years, now, todo = forecast.years_out_of_date(lake)
+    print(
+        f"{forecast.ASSET}: {len(todo)} of {len(years)} years out of date"
+        + (f" ({spans(todo, years)})" if todo else ""),
+        flush=True,
+    )
+    runner.ranges(forecast.JOB, todo, years, retry_alone=True, inputs=now)

@@ -17,6 +17,7 @@ from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.planning import digests
 
 # A year's documents on its partition (lake/commit.py's facts; build prints them: planning/runs.py).
@@ -98,6 +99,12 @@ TABLES = {
     "constituent_changes": (
         CHANGE_COLUMNS,
         "Addition and deletion lists, traced to page and line.",
+        ["source_documents"],
+    ),
+    "universe_securities": (
+        UNIVERSE_COLUMNS,
+        "Every security of the rank-day universe files (the Nasdaq screener's layout), traced to its line: "
+        "what reconstitution_forecast ranks.",
         ["source_documents"],
     ),
 }

@@ -95,9 +95,10 @@ def evidence(text: dt.date | None, path: str | Path, metadata: dict[str, str]) -
     )
 
 
-def decide(ev: Evidence, folder: int | None = None, is_list: bool = True, membership: bool = False) -> Dated:
+def decide(ev: Evidence, folder: int | None = None, is_list: bool = True, needs_date: str | None = None) -> Dated:
     """The document's date and where it came from, and, for a list, what refuses it: filed under a
-    folder of another year, created too long before the date it bears, or (a membership list) no date."""
+    folder of another year, created too long before the date it bears, or no date where the kind
+    `needs_date` names must have one (`a membership list needs its date (constituents.as_of_date)`)."""
     made = ev.created or ev.modified
     as_of, source = next(
         (
@@ -109,12 +110,12 @@ def decide(ev: Evidence, folder: int | None = None, is_list: bool = True, member
     )
     if not is_list:
         return Dated(as_of, source)
-    if as_of is None and membership:
+    if as_of is None and needs_date:
         return Dated(
             None,
             source,
-            "a membership list needs its date (constituents.as_of_date) and none is in its "
-            "text, file name or PDF metadata: put it in the file name (..._YYYYMMDD.pdf)",
+            f"{needs_date} and none is in its text, file name or PDF metadata: put it in the file name "
+            "(..._YYYYMMDD.pdf, ..._YYYY-MM-DD.csv)",
         )
     if as_of is None:
         return Dated(None, source)

@@ -23,8 +23,10 @@ from russell_pipeline.lib.documents.reading import (
     LIST_TYPES,
     UNREAD_COLUMNS,
     Document,
+    date_of,
     read_document,
 )
+from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.lib.errors import InputError
 
 # The facts a documents run reports its year under (defs/documents/assets.py), which `build` prints:
@@ -79,6 +81,7 @@ class YearTables:
     constituent_changes: pl.DataFrame
     page_stats: pl.DataFrame
     unread: pl.DataFrame  # UNREAD_LINE_COLUMNS: lines holding data no row was read from
+    universe_securities: pl.DataFrame  # UNIVERSE_COLUMNS: the securities of the rank-day universe files
     skipped: tuple[str, ...] = ()  # junk files left unread, one line each
     documents: tuple[DocumentState, ...] = ()  # every document of the year, in name order
     refusal: str | None = None  # one line: why nothing of the year may be written
@@ -137,9 +140,7 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
             got = settle(got, tuple(e for e in entries if e.document == path.name), source)
         except InputError as err:
             problems.append(str(err))
-        dated = dating.decide(
-            got.evidence, year, got.doc_type in LIST_TYPES, got.doc_type == "membership_list"
-        )
+        dated = date_of(got.doc_type, got.evidence, year)
         got = dataclasses.replace(got, date_source=dated.source)
         docs.append(got)
         states.append(
@@ -162,6 +163,7 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
         unread=_stack_frames(
             [d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs], UNREAD_LINE_COLUMNS
         ),
+        universe_securities=_stack(docs, "universe", UNIVERSE_COLUMNS, year),
         skipped=tuple(folder.skipped),
         documents=tuple(states),
         refusal=_refusal(problems, states, year),
@@ -176,7 +178,7 @@ def read_one(path: Path, limits: Limits | None = None) -> Document:
     doc = read_document(path, limits)
     folder = path.parent
     year = int(folder.name) if folder.name.isdigit() and len(folder.name) == 4 else None
-    dated = dating.decide(doc.evidence, year, doc.doc_type in LIST_TYPES, doc.doc_type == "membership_list")
+    dated = date_of(doc.doc_type, doc.evidence, year)
     if dated.problem:
         raise InputError(path, dated.problem)
     doc = dataclasses.replace(doc, date_source=dated.source)
@@ -195,6 +197,7 @@ def _empty(year: int, refusal: str) -> YearTables:
         _stack([], "", CHANGE_COLUMNS, year),
         _stack_frames([], PAGE_STAT_COLUMNS),
         _stack_frames([], UNREAD_LINE_COLUMNS),
+        _stack([], "", UNIVERSE_COLUMNS, year),
         refusal=refusal,
     )
 
@@ -230,12 +233,7 @@ def _identities(
             (
                 c
                 for c in copies
-                if not dating.decide(
-                    doc.evidence.with_name(c),
-                    int(c.split("/")[-2]),
-                    doc.doc_type in LIST_TYPES,
-                    doc.doc_type == "membership_list",
-                ).problem
+                if not date_of(doc.doc_type, doc.evidence.with_name(c), int(c.split("/")[-2])).problem
             ),
             key=lambda c: (dating.name_date(c) is None, c),
         )
@@ -248,7 +246,7 @@ def _identities(
     claims: dict[tuple, list[tuple[str, Document]]] = {}
     for d in docs:
         path = _shown(Path(d.path), raw)
-        if d.doc_type in LIST_TYPES and not state[path].refused and path not in why:
+        if d.doc_type in (*LIST_TYPES, "universe") and not state[path].refused and path not in why:
             claims.setdefault((d.doc_type, d.index_name, d.stage, d.as_of_date), []).append((path, d))
     for (kind, index, stage, as_of), versions in claims.items():
         if len({d.sha256 for _, d in versions}) < 2:

@@ -18,8 +18,9 @@ import polars as pl
 from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.lists import LayoutError, ParsedList, parse_list
-from russell_pipeline.lib.documents.pdftext import TextLayer, read_text_layer
+from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, TextLayer, read_text_layer, sniff
 from russell_pipeline.lib.documents.raw_files import read_limited
+from russell_pipeline.lib.documents.universe import looks_like_universe, read_universe
 from russell_pipeline.lib.errors import InputError
 
 CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
@@ -51,9 +52,20 @@ CHANGE_COLUMNS: dict[str, pl.DataType] = {
 PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
 # Lines holding data the parser did not read (a lost row): where, and what they say.
 UNREAD_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "line": pl.Int64, "text": pl.String}
-DOC_TYPES = ("membership_list", "additions", "deletions", "schedule", "ground_rules", "unknown")
+DOC_TYPES = ("membership_list", "additions", "deletions", "schedule", "ground_rules", "universe", "unknown")
 LIST_TYPES = ("membership_list", "additions", "deletions")
 CHANGE_TYPES = ("additions", "deletions")
+# The kinds that must carry a date, and how a refusal names what is missing (dating.decide).
+NEEDS_DATE = {
+    "membership_list": "a membership list needs its date (constituents.as_of_date)",
+    "universe": "a universe file needs its date (the rank day it was taken on)",
+}
+
+
+def date_of(doc_type: str, evidence: dating.Evidence, folder: int | None) -> dating.Dated:
+    """A document's date from its evidence, as its kind requires (lists and universes are refused
+    under the wrong year's folder; membership lists and universes without a date)."""
+    return dating.decide(evidence, folder, doc_type in (*LIST_TYPES, "universe"), NEEDS_DATE.get(doc_type))
 
 _MONTHS = [
     "january",
@@ -141,6 +153,8 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     """
     limits = limits or Limits()
     data = read_limited(path, limits, root)
+    if sniff(path, data[:PREFIX_BYTES]) == "text" and looks_like_universe(data[:4096].decode("utf-8", "replace")):
+        return _universe(path, data)
     layer = read_text_layer(path, data, limits)
     try:
         parsed = parse_list(layer.pages, text=layer.kind == "text")
@@ -160,7 +174,7 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     index_name = _index_name(other)
     stage = _stage(other, path, layer) if doc_type in CHANGE_TYPES else None
     found = dating.evidence(_text_date(other), path, layer.metadata)
-    dated = dating.decide(found, None, is_list, doc_type == "membership_list")
+    dated = date_of(doc_type, found, None)
     as_of = dated.as_of
     stats = pl.DataFrame(
         list(parsed.page_stats) if is_list else [(p.number, 0, 0) for p in layer.pages],
@@ -192,6 +206,30 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
         {(u.page, u.line): u.tables for u in parsed.unread} if is_list else {},
         evidence=found,
         date_source=dated.source,
+    )
+
+
+def _universe(path: str | Path, data: bytes) -> Document:
+    """A rank-day universe file (lib/documents/universe.py): its securities are its rows."""
+    sha = hashlib.sha256(data).hexdigest()
+    found = dating.evidence(None, path, {})
+    as_of = date_of("universe", found, None).as_of
+    rows = read_universe(str(path), data, sha).with_columns(as_of_date=pl.lit(as_of, pl.Date))
+    return Document(
+        str(path),
+        sha,
+        len(data),
+        1,
+        "universe",
+        None,
+        None,
+        as_of,
+        (),
+        rows,
+        pl.DataFrame(schema=PAGE_STATS_COLUMNS),
+        pl.DataFrame(schema=UNREAD_COLUMNS),
+        evidence=found,
+        date_source=date_of("universe", found, None).source,
     )
 
 

@@ -1,0 +1,93 @@
+"""`forecast YEAR`: the stored reconstitution forecast of a year's reviews, its summary or its score."""
+
+from __future__ import annotations
+
+import sys
+
+import polars as pl
+
+from russell_pipeline.cli.common import emit, not_built, open_lake, say_synthetic, stored
+from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.settings import Settings
+
+ACTIONS = ("add", "delete", "stay", "move_up", "move_down", "out", "absent")
+
+
+def _year(lake, table: str, year: int, review: str | None) -> pl.DataFrame:
+    rows = lake.published(table).filter(pl.col("recon_year") == year)
+    return rows.filter(pl.col("review") == review) if review else rows
+
+
+def summary(rows: pl.DataFrame, breaks: pl.DataFrame) -> pl.DataFrame:
+    """One row per review: how many rows of each action, and the market cap at each break."""
+    counts = rows.group_by("review").agg(
+        [(pl.col("action") == a).sum().cast(pl.Int64).alias(a) for a in ACTIONS]
+    )
+    caps = breaks.pivot(on="break", index="review", values="market_cap")
+    caps = caps.rename({c: c.lower().replace(" ", "_") + "_break_cap" for c in caps.columns if c != "review"})
+    band = breaks.filter(pl.col("break") == "Russell 1000").select(
+        "review", r1000_band_low_pct="band_low_pct", r1000_band_high_pct="band_high_pct"
+    )
+    return counts.join(caps, on="review", how="left").join(band, on="review", how="left").sort("review")
+
+
+def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
+    for r in scores.sort("review", "change").iter_rows(named=True):
+        print(
+            f"{r['review']} {r['change']}s: precision {r['precision']:.3f}, recall {r['recall']:.3f}, F1 {r['f1']:.3f} "
+            f"({r['published']} on the published {r['published_stage']} list of {r['published_as_of']}, "
+            f"{r['predicted']} forecast, {r['hits']} right)"
+        )
+    for (review, change, kind), group in misses.group_by("review", "change", "kind", maintain_order=True):
+        label = "published, not forecast" if kind == "miss" else "forecast, not published"
+        print(f"{review} {change}s {label} ({group.height}):")
+        for r in group.sort("symbol").iter_rows(named=True):
+            print(f"  {r['symbol']:<8} {(r['company'] or '')[:40]:<40} {r['reason']}")
+
+
+def cmd_forecast(args, settings: Settings) -> int:
+    """The rows (csv by default), `--summary` or `--score` (a table by default) of a year's forecast."""
+    fmt = args.format or ("table" if args.summary or args.score else "csv")
+    lake = open_lake(settings)
+    for table in ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses"):
+        stored(lake, table)
+    rows = _year(lake, "reconstitution_forecast", args.year, args.review)
+    unbuilt = not_built(lake, args.year, rows.height > 0)
+    if not rows.height:
+        raise LakeError(
+            f"{lake.tables / 'reconstitution_forecast'}: no forecast of {args.review or args.year}: "
+            + (
+                unbuilt
+                or f"it needs a universe file dated on a rank day under raw/{args.year}/ (or market data with a "
+                "close on one) and `russell-pipeline build`"
+            )
+        )
+    breaks = _year(lake, "forecast_breaks", args.year, args.review)
+    for review, notes in breaks.select("review", "notes").unique().sort("review").iter_rows():
+        if notes:
+            print(f"{review}: not known: {notes}", file=sys.stderr)
+    say_synthetic(rows["price_source"], "this forecast's universe and prices")
+    if args.score:
+        scores = _year(lake, "forecast_score", args.year, args.review)
+        misses = _year(lake, "forecast_misses", args.year, args.review)
+        if not scores.height:
+            raise LakeError(
+                f"{lake.tables / 'forecast_score'}: no score for {args.review or args.year}: the lake holds no "
+                f"published Russell 3000 additions or deletions list of its reconstitution (raw/{args.year}/)"
+            )
+        if fmt == "table":
+            _print_score(scores, misses)
+        else:
+            emit(misses.join(scores.drop("recon_year"), on=["review", "change"], how="left").drop("recon_year"), fmt)
+        return 0
+    if args.summary:
+        found = summary(rows, breaks)
+        if fmt == "table":
+            with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
+                print(found)
+        else:
+            emit(found, fmt)
+        return 0
+    out = rows.drop("recon_year").sort("review", pl.col("rank").is_null(), "rank", "symbol")
+    emit(out, "csv" if fmt == "table" else fmt)
+    return 0
