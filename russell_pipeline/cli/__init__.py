@@ -189,7 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--summary", action="store_true", help="rows per action and the breaks' market caps")
     shown.add_argument(
-        "--score", action="store_true", help="precision, recall and F1 against the published lists, and the misses"
+        "--score",
+        action="store_true",
+        help="precision, recall and F1 against the published lists, and the misses",
     )
     p.add_argument(
         "--format",

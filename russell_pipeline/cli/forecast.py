@@ -78,7 +78,12 @@ def cmd_forecast(args, settings: Settings) -> int:
         if fmt == "table":
             _print_score(scores, misses)
         else:
-            emit(misses.join(scores.drop("recon_year"), on=["review", "change"], how="left").drop("recon_year"), fmt)
+            emit(
+                misses.join(scores.drop("recon_year"), on=["review", "change"], how="left").drop(
+                    "recon_year"
+                ),
+                fmt,
+            )
         return 0
     if args.summary:
         found = summary(rows, breaks)

@@ -159,7 +159,9 @@ def forecast_lines(rows: pl.DataFrame | None) -> list[str]:
     review = rows["review"].max()
     mine = rows.filter(pl.col("review") == review)
     counts = mine.group_by("action").len().sort("len", descending=True)
-    said = ", ".join(f"{a} {n:,}" for a, n in counts.iter_rows() if a in ("add", "delete", "move_up", "move_down"))
+    said = ", ".join(
+        f"{a} {n:,}" for a, n in counts.iter_rows() if a in ("add", "delete", "move_up", "move_down")
+    )
     source = ", ".join(sorted(set(mine[provenance.COLUMN].drop_nulls())))
     if provenance.is_synthetic(source):
         source = "the market data, SYNTHETIC (the built-in feed, not market data)"

@@ -78,7 +78,9 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     changes = _read(store, "constituent_changes", CHANGE_COLUMNS)
     in_force = _read(store, "membership_in_force", IN_FORCE_COLUMNS)
     every_calendar = _read(store, "recon_calendar", CALENDAR_SCHEMA)
-    vendor = _read(store, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String})
+    vendor = _read(
+        store, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String}
+    )
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
     for year in years:
@@ -107,10 +109,16 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
             )
             members = inputs.members_on(in_force, review.rank_day)
             base = in_force.filter(pl.col("valid_from") <= review.rank_day)["valid_from"].max()
-            gaps = inputs.missing_ipo_lists(every_calendar, changes, base, review.rank_day) if members.height else []
+            gaps = (
+                inputs.missing_ipo_lists(every_calendar, changes, base, review.rank_day)
+                if members.height
+                else []
+            )
             notes = (
-                [f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: companies they "
-                 "added count as new here"]
+                [
+                    f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: companies they "
+                    "added count as new here"
+                ]
                 if gaps
                 else []
             )
@@ -125,8 +133,12 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
             if on_day.height:
                 path = on_day["path"][0]
                 rows = mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0])
-                done.append(ReviewInputs(review, rows, f"universe file {path}", history, members, tuple(notes)))
-                parts.append([review.review, "file", digests.frame_digest(rows), digests.frame_digest(history)])
+                done.append(
+                    ReviewInputs(review, rows, f"universe file {path}", history, members, tuple(notes))
+                )
+                parts.append(
+                    [review.review, "file", digests.frame_digest(rows), digests.frame_digest(history)]
+                )
             else:
                 closes, state = _market_closes(store, review.rank_day)
                 if not closes:
@@ -135,7 +147,9 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
                         "market-data close on it"
                     )
                     continue
-                done.append(ReviewInputs(review, None, state[0] or "market data", history, members, tuple(notes)))
+                done.append(
+                    ReviewInputs(review, None, state[0] or "market data", history, members, tuple(notes))
+                )
                 parts.append([review.review, "market", state])
             parts[-1] += [review.rank_day, review.effective_open, digests.frame_digest(members), notes]
         if not year_reviews:

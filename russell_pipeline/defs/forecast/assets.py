@@ -62,8 +62,14 @@ def _review(store: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> t
         market = stored_market_data(store, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
         universe = market_universe(market.prices, market.shares, market.fx, day)
         history = market.prices.filter(pl.col("date") < day).select("symbol", "date", "close")
-    made = forecast(universe, r.members, r.review.review, r.review.rank_day, history=history,
-                    from_file=r.universe is not None)
+    made = forecast(
+        universe,
+        r.members,
+        r.review.review,
+        r.review.rank_day,
+        history=history,
+        from_file=r.universe is not None,
+    )
     rows = made.rows.with_columns(recon_year=pl.lit(year, pl.Int64), price_source=pl.lit(label))
     notes = [*r.notes, *made.notes]
     breaks = made.breaks.with_columns(notes=pl.lit("; ".join(notes) or None, pl.String))
@@ -97,7 +103,13 @@ def _facts(year_rows: pl.DataFrame, notes: list[str], scores: pl.DataFrame) -> d
     specs=[
         dg.AssetSpec(
             name,
-            deps=["universe_securities", "membership_in_force", "recon_calendar", "constituent_changes", "market_data"],
+            deps=[
+                "universe_securities",
+                "membership_in_force",
+                "recon_calendar",
+                "constituent_changes",
+                "market_data",
+            ],
             code_version=digests.CODE_VERSIONS[ASSET],
             **table_definition(name, schema, description),
         )
@@ -126,15 +138,23 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
             }
             notes = [*inputs.notes, *(n for p in parts for n in p[4])]
             year_facts = _facts(frames[ASSET], notes, frames["forecast_score"])
-            why = inputs.why or "no published Russell 3000 additions or deletions of its reconstitutions in the lake"
+            why = (
+                inputs.why
+                or "no published Russell 3000 additions or deletions of its reconstitutions in the lake"
+            )
             for name, frame in frames.items():
                 built[name].append(frame)
                 facts[name][str(year)] = partition_facts(
-                    str(year), frame, "rank_day" if name == ASSET else None,
-                    empty_because=inputs.why or (why if name in ("forecast_score", "forecast_misses") else "empty"),
+                    str(year),
+                    frame,
+                    "rank_day" if name == ASSET else None,
+                    empty_because=inputs.why
+                    or (why if name in ("forecast_score", "forecast_misses") else "empty"),
                     **year_facts,
                 )
-        staged = {name: Staged(name, pl.concat(frames), "recon_year", years) for name, frames in built.items()}
+        staged = {
+            name: Staged(name, pl.concat(frames), "recon_year", years) for name, frames in built.items()
+        }
         scores = staged["forecast_score"].rows
         low = scores.filter(pl.col("f1") < F1_FLOOR)
         yield from commit(
@@ -147,7 +167,9 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
                     f"published list forecast with F1 below {F1_FLOOR}",
                     scored=", ".join(
                         f"{rv} {c}s F1 {f:.3f} (P {p:.3f}, R {r:.3f})"
-                        for rv, c, p, r, f in scores.select("review", "change", "precision", "recall", "f1").iter_rows()
+                        for rv, c, p, r, f in scores.select(
+                            "review", "change", "precision", "recall", "f1"
+                        ).iter_rows()
                     )
                     or "none: no published Russell 3000 lists of these years' reconstitutions in the lake",
                 )

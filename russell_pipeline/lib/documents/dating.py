@@ -95,7 +95,9 @@ def evidence(text: dt.date | None, path: str | Path, metadata: dict[str, str]) -
     )
 
 
-def decide(ev: Evidence, folder: int | None = None, is_list: bool = True, needs_date: str | None = None) -> Dated:
+def decide(
+    ev: Evidence, folder: int | None = None, is_list: bool = True, needs_date: str | None = None
+) -> Dated:
     """The document's date and where it came from, and, for a list, what refuses it: filed under a
     folder of another year, created too long before the date it bears, or no date where the kind
     `needs_date` names must have one (`a membership list needs its date (constituents.as_of_date)`)."""

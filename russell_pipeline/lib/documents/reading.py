@@ -67,6 +67,7 @@ def date_of(doc_type: str, evidence: dating.Evidence, folder: int | None) -> dat
     under the wrong year's folder; membership lists and universes without a date)."""
     return dating.decide(evidence, folder, doc_type in (*LIST_TYPES, "universe"), NEEDS_DATE.get(doc_type))
 
+
 _MONTHS = [
     "january",
     "february",
@@ -153,7 +154,9 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     """
     limits = limits or Limits()
     data = read_limited(path, limits, root)
-    if sniff(path, data[:PREFIX_BYTES]) == "text" and looks_like_universe(data[:4096].decode("utf-8", "replace")):
+    if sniff(path, data[:PREFIX_BYTES]) == "text" and looks_like_universe(
+        data[:4096].decode("utf-8", "replace")
+    ):
         return _universe(path, data)
     layer = read_text_layer(path, data, limits)
     try:

@@ -32,7 +32,17 @@ SCREENER_HEADER = (
     "Sector",
     "Industry",
 )
-REQUIRED = ("Symbol", "Name", "Last Sale", "Market Cap", "Country", "IPO Year", "Volume", "Sector", "Industry")
+REQUIRED = (
+    "Symbol",
+    "Name",
+    "Last Sale",
+    "Market Cap",
+    "Country",
+    "IPO Year",
+    "Volume",
+    "Sector",
+    "Industry",
+)
 UNIVERSE_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64,
     "as_of_date": pl.Date,
@@ -68,7 +78,9 @@ def _numbers(frame: pl.DataFrame, column: str, path: str, strip: str = "$,") -> 
     if bad.any():
         i = int(bad.arg_max())
         raise InputError(path, f"line {i + 2}: {column} {raw[i]!r} is not a number")
-    return pl.select(pl.when(pl.lit(blank)).then(None).otherwise(pl.lit(cleaned))).to_series().cast(pl.Float64)
+    return (
+        pl.select(pl.when(pl.lit(blank)).then(None).otherwise(pl.lit(cleaned))).to_series().cast(pl.Float64)
+    )
 
 
 def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
@@ -97,7 +109,9 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     if twice.any():
         i = int(twice.arg_max())
         lines = [n + 2 for n in (symbol == symbol[i]).arg_true().to_list()]
-        raise InputError(path, f"symbol {listed[i]!r} on lines {', '.join(map(str, lines))}: a symbol once per file")
+        raise InputError(
+            path, f"symbol {listed[i]!r} on lines {', '.join(map(str, lines))}: a symbol once per file"
+        )
     ipo = _numbers(frame, "IPO Year", path, strip="")
     if ((ipo % 1 != 0) | (ipo < 1800) | (ipo > 2200)).fill_null(False).any():
         i = int(((ipo % 1 != 0) | (ipo < 1800) | (ipo > 2200)).fill_null(False).arg_max())

@@ -100,8 +100,10 @@ def _companies(lines: pl.DataFrame) -> pl.Series:
     without a cap joins its stem's company when the stem has only one."""
     cap = pl.col("market_cap").fill_null(0)
     shares = (pl.col("market_cap") / pl.col("price")).fill_nan(None)
-    ordered = lines.select("symbol", "stem", "market_cap", "price").with_row_index("i").sort(
-        ["stem", "market_cap", "symbol"], descending=[False, True, False], nulls_last=True
+    ordered = (
+        lines.select("symbol", "stem", "market_cap", "price")
+        .with_row_index("i")
+        .sort(["stem", "market_cap", "symbol"], descending=[False, True, False], nulls_last=True)
     )
     same_shares = ((shares - shares.shift(1)).abs() <= 0.005 * shares).fill_null(False)
     starts = (
@@ -112,8 +114,10 @@ def _companies(lines: pl.DataFrame) -> pl.Series:
     )
     ordered = ordered.with_columns(cluster=starts.cum_sum())
     # Lines without a cap: the stem's company when its capped lines are one company, else their own.
-    capped = ordered.filter(cap > 0).group_by("stem").agg(
-        n=pl.col("cluster").n_unique(), only=pl.col("cluster").first()
+    capped = (
+        ordered.filter(cap > 0)
+        .group_by("stem")
+        .agg(n=pl.col("cluster").n_unique(), only=pl.col("cluster").first())
     )
     ordered = ordered.join(capped, on="stem", how="left").with_columns(
         cluster=pl.when((cap <= 0) & (pl.col("n") == 1) & (pl.col("stem") != ""))
@@ -123,7 +127,10 @@ def _companies(lines: pl.DataFrame) -> pl.Series:
         .otherwise(pl.col("cluster"))
     )
     keyed = ordered.with_columns(
-        company_key=pl.col("symbol").sort_by(pl.col("market_cap").fill_null(0), descending=True).first().over("cluster")
+        company_key=pl.col("symbol")
+        .sort_by(pl.col("market_cap").fill_null(0), descending=True)
+        .first()
+        .over("cluster")
     )
     return keyed.sort("i")["company_key"]
 
@@ -163,22 +170,33 @@ def forecast(
     active = R.active(R.RULES if rules is None else rules, year)
     notes: list[str] = []
     lines = universe.select(
-        "symbol", "listed_symbol", "company", "price", "market_cap", "country", "ipo_year", "volume",
-        "industry", "source_line",
+        "symbol",
+        "listed_symbol",
+        "company",
+        "price",
+        "market_cap",
+        "country",
+        "ipo_year",
+        "volume",
+        "industry",
+        "source_line",
     ).with_columns(stem=name_stem(pl.col("company")) if from_file else pl.col("symbol"))
     units = pl.col("company").fill_null("").str.contains(r"(?i)\bunits?\b")
     lines = lines.with_columns(
         company_key=_companies(lines) if from_file else pl.col("symbol"),
-        issuer_lists_units=pl.col("stem").is_in(pl.col("stem").filter(units).implode()) & (pl.col("stem") != ""),
+        issuer_lists_units=pl.col("stem").is_in(pl.col("stem").filter(units).implode())
+        & (pl.col("stem") != ""),
     )
-    mtable = member_table(members)
+    mtable = member_table(members.select("symbol", "company", "index_name").cast(pl.String))
     # Renamed members: a member symbol the universe lacks whose name stem is one company's, once.
     absent = mtable.join(lines.select("symbol"), on="symbol", how="anti")
     member_lines = lines.join(mtable, on="symbol", how="semi")
     free = lines.join(member_lines.select("company_key").unique(), on="company_key", how="anti")
     renamed = pl.DataFrame(schema={"symbol": pl.String, "company_key": pl.String, "renamed_from": pl.String})
     if from_file and absent.height:
-        stems = free.group_by("stem").agg(pl.col("company_key").n_unique().alias("n"), pl.col("company_key").first())
+        stems = free.group_by("stem").agg(
+            pl.col("company_key").n_unique().alias("n"), pl.col("company_key").first()
+        )
         stems = stems.filter((pl.col("n") == 1) & (pl.col("stem") != ""))
         matched = absent.with_columns(stem=name_stem(pl.col("member_company"))).join(stems, on="stem")
         matched = matched.filter(pl.col("company_key").is_unique())
@@ -189,7 +207,13 @@ def forecast(
     by_company = (
         pl.concat(
             [
-                keyed.select("company_key", "in_r3000", "segment", "in_micro", pl.lit(None, pl.String).alias("renamed_from")),
+                keyed.select(
+                    "company_key",
+                    "in_r3000",
+                    "segment",
+                    "in_micro",
+                    pl.lit(None, pl.String).alias("renamed_from"),
+                ),
                 renamed.join(mtable.rename({"symbol": "renamed_from"}), on="renamed_from").select(
                     "company_key", "in_r3000", "segment", "in_micro", "renamed_from"
                 ),
@@ -246,12 +270,16 @@ def forecast(
     )
     top = ranked.filter(pl.col("rank") <= active["break_r3000e"]["value"])
     total = top["total_market_cap"].sum() or 1.0
-    ranked = ranked.with_columns(cumulative_cap_pct=pl.col("total_market_cap").cum_sum() / total * 100)
-    if "listed_before" in active:
+    ranked = ranked.with_columns(cumulative_cap_pct=pl.col("total_market_cap").cum_sum() * 100 / total)
+    if "listed_before" in active and from_file:  # the market data says nothing of a listing's age
         ranked = _listed_before(ranked, lines, active, year)
+    else:
+        ranked = ranked.with_columns(listed_before=pl.lit(False))
     breaks = _breaks(ranked, active, review)
     companies = companies.join(
-        ranked.select("company_key", "rank", "cumulative_cap_pct", "listed_before"), on="company_key", how="left"
+        ranked.select("company_key", "rank", "cumulative_cap_pct", "listed_before"),
+        on="company_key",
+        how="left",
     )
     placed = _place(companies, lines, breaks, active)
     rows = _rows(lines, placed, breaks, review, rank_day, int(active["break_r3000"]["value"]))
@@ -273,12 +301,14 @@ def _company_screens(
         window = history.filter(
             (pl.col("date") >= rank_day - timedelta(days=30)) & (pl.col("date") < rank_day)
         )
-        avg = window.group_by("symbol").agg(average_30d=pl.col("close").mean()).rename({"symbol": "primary_symbol"})
+        avg = (
+            window.group_by("symbol")
+            .agg(average_30d=pl.col("close").mean())
+            .rename({"symbol": "primary_symbol"})
+        )
     companies = companies.join(avg, on="primary_symbol", how="left")
     member_rule = active.get("min_price_member")
-    member_ok = (
-        pl.col("average_30d").fill_null(0) >= member_rule["value"] if member_rule else pl.lit(False)
-    )
+    member_ok = pl.col("average_30d").fill_null(0) >= member_rule["value"] if member_rule else pl.lit(False)
     below = pl.col("company_price") < price_floor
     return companies.with_columns(
         company_excluded=pl.when(pl.col("total_market_cap").fill_null(0) <= 0)
@@ -302,7 +332,7 @@ def _listed_before(ranked: pl.DataFrame, lines: pl.DataFrame, active: dict, year
         return ranked.with_columns(listed_before=pl.lit(False))
     flagged = (
         (~pl.col("member"))
-        & (pl.col("total_market_cap") >= cut[0])
+        & (pl.col("total_market_cap") > cut[0])
         & (pl.col("ipo_year").fill_null(0) < year - 1)
     )
     out = ranked.with_columns(listed_before=flagged)
@@ -311,7 +341,7 @@ def _listed_before(ranked: pl.DataFrame, lines: pl.DataFrame, active: dict, year
     kept = kept.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
     top = kept.filter(pl.col("rank") <= active["break_r3000e"]["value"])
     total = top["total_market_cap"].sum() or 1.0
-    kept = kept.with_columns(cumulative_cap_pct=pl.col("total_market_cap").cum_sum() / total * 100)
+    kept = kept.with_columns(cumulative_cap_pct=pl.col("total_market_cap").cum_sum() * 100 / total)
     dropped = out.filter(pl.col("listed_before")).with_columns(
         rank=pl.lit(None, pl.Int64), cumulative_cap_pct=pl.lit(None, pl.Float64)
     )
@@ -350,7 +380,11 @@ def _place(companies: pl.DataFrame, lines: pl.DataFrame, breaks: pl.DataFrame, a
         .then(pl.col("segment"))
         .otherwise(by_rank.when(rank <= r3000e).then(pl.lit(MICRO)))
     )
-    r2000, micro_low, micro_high = active["break_r2000"]["value"], b[R2000]["band_low_pct"], b[R2000]["band_high_pct"]
+    r2000, micro_low, micro_high = (
+        active["break_r2000"]["value"],
+        b[R2000]["band_low_pct"],
+        b[R2000]["band_high_pct"],
+    )
     micro_band = pct.is_between(micro_low, micro_high) if micro_low is not None else pl.lit(False)
     micro = (
         pl.when(rank.is_null() | (rank > r3000e))
@@ -368,8 +402,18 @@ def _rows(
     b = {r["break"]: r for r in breaks.iter_rows(named=True)}
     out = lines.join(
         placed.select(
-            "company_key", "primary_symbol", "company_price", "total_market_cap", "company_excluded", "rank",
-            "cumulative_cap_pct", "index_after", "microcap_after", "banded", "average_30d", "listed_before",
+            "company_key",
+            "primary_symbol",
+            "company_price",
+            "total_market_cap",
+            "company_excluded",
+            "rank",
+            "cumulative_cap_pct",
+            "index_after",
+            "microcap_after",
+            "banded",
+            "average_30d",
+            "listed_before",
         ),
         on="company_key",
         how="left",
@@ -381,10 +425,14 @@ def _rows(
         .then(pl.col("segment").fill_null(pl.lit(R3000)))
         .otherwise(pl.lit(MICRO))
     )
-    out = out.with_columns(index_before=before, index_after=pl.when(pl.col("excluded").is_null()).then(pl.col("index_after")))
+    out = out.with_columns(
+        index_before=before, index_after=pl.when(pl.col("excluded").is_null()).then(pl.col("index_after"))
+    )
     was_in = pl.col("index_before").is_in([R1000, R2000, R3000])
     is_in = pl.col("index_after").is_in([R1000, R2000])
-    no_cap_member = pl.col("member") & pl.col("excluded").is_null() & (pl.col("company_excluded") == "no_market_cap")
+    no_cap_member = (
+        pl.col("member") & pl.col("excluded").is_null() & (pl.col("company_excluded") == "no_market_cap")
+    )
     action = (
         pl.when(no_cap_member)
         .then(pl.lit("stay"))
@@ -440,7 +488,11 @@ def _grouped(n: pl.Expr) -> pl.Expr:
 
 def _money(x: pl.Expr) -> pl.Expr:
     """USD as `$1.23B` or `$164.0M`."""
-    return pl.when(x >= 1e9).then(pl.format("${}B", _fixed(x / 1e9, 2))).otherwise(pl.format("${}M", _fixed(x / 1e6, 1)))
+    return (
+        pl.when(x >= 1e9)
+        .then(pl.format("${}B", _fixed(x / 1e9, 2)))
+        .otherwise(pl.format("${}M", _fixed(x / 1e6, 1)))
+    )
 
 
 def _reasons(b: dict, r3000: int) -> pl.Expr:
@@ -450,7 +502,9 @@ def _reasons(b: dict, r3000: int) -> pl.Expr:
     screens = pl.lit(None, pl.String)
     for name, (_, text) in R.SCREENS.items():
         said = (
-            pl.format(text.replace("{country}", "{}"), pl.col("country")) if "{country}" in text else pl.lit(text)
+            pl.format(text.replace("{country}", "{}"), pl.col("country"))
+            if "{country}" in text
+            else pl.lit(text)
         )
         screens = pl.when(rule == name).then(said).otherwise(screens)
     cap3000 = b[R3000]["market_cap"]
@@ -460,7 +514,12 @@ def _reasons(b: dict, r3000: int) -> pl.Expr:
     price = pl.format("price ${} below $1.00", _fixed(pl.col("company_price"), 2))
     text = (
         pl.when(pl.col("reused"))
-        .then(pl.format("a member's symbol, now a {}: its common stock is not in the universe file (renamed?)", screens))
+        .then(
+            pl.format(
+                "a member's symbol, now a {}: its common stock is not in the universe file (renamed?)",
+                screens,
+            )
+        )
         .when(rule.is_in(list(R.SCREENS)))
         .then(screens)
         .when((rule == "no_market_cap") & (action == "stay"))
@@ -505,10 +564,14 @@ def _reasons(b: dict, r3000: int) -> pl.Expr:
         .then(pl.format("{}: {} (before: Russell 3000, its segment unknown)", where, pl.col("index_after")))
         .otherwise(pl.format("{}: {}", where, pl.col("index_after")))
     )
-    renamed = pl.format("; a member as {}, listed now as {} (same company name)", pl.col("renamed_from"), pl.col("symbol"))
-    return pl.when(pl.col("renamed_from").is_not_null() & ~pl.col("reused")).then(
-        pl.concat_str([text, renamed])
-    ).otherwise(text)
+    renamed = pl.format(
+        "; a member as {}, listed now as {} (same company name)", pl.col("renamed_from"), pl.col("symbol")
+    )
+    return (
+        pl.when(pl.col("renamed_from").is_not_null() & ~pl.col("reused"))
+        .then(pl.concat_str([text, renamed]))
+        .otherwise(text)
+    )
 
 
 def _absent(absent: pl.DataFrame, review: str, rank_day: date) -> pl.DataFrame:
@@ -518,7 +581,9 @@ def _absent(absent: pl.DataFrame, review: str, rank_day: date) -> pl.DataFrame:
         symbol="symbol",
         company="member_company",
         primary_symbol="symbol",
-        index_before=pl.when(pl.col("in_r3000")).then(pl.col("segment").fill_null(pl.lit(R3000))).otherwise(pl.lit(MICRO)),
+        index_before=pl.when(pl.col("in_r3000"))
+        .then(pl.col("segment").fill_null(pl.lit(R3000)))
+        .otherwise(pl.lit(MICRO)),
         action=pl.lit("absent"),
         reason=pl.lit("not in the universe file: was it acquired, delisted or renamed?"),
         rule=pl.lit("absent"),

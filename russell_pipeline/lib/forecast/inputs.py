@@ -41,7 +41,9 @@ def placed_files(universe: pl.DataFrame, documents: pl.DataFrame, year_reviews: 
     files = (
         universe.group_by("source_sha256")
         .agg(as_of_date=pl.col("as_of_date").first())
-        .join(documents.select(pl.col("sha256").alias("source_sha256"), "path"), on="source_sha256", how="left")
+        .join(
+            documents.select(pl.col("sha256").alias("source_sha256"), "path"), on="source_sha256", how="left"
+        )
         .sort("as_of_date", "path")
     )
     out = []
@@ -56,8 +58,14 @@ def placed_files(universe: pl.DataFrame, documents: pl.DataFrame, year_reviews: 
             nearest = min(year_reviews, key=lambda r: abs((r.rank_day - as_of).days))
             review, nearest = nearest.review, nearest.rank_day
         out.append((sha, path, as_of, role, review, nearest))
-    schema = {"source_sha256": pl.String, "path": pl.String, "as_of_date": pl.Date, "role": pl.String,
-              "review": pl.String, "nearest": pl.Date}
+    schema = {
+        "source_sha256": pl.String,
+        "path": pl.String,
+        "as_of_date": pl.Date,
+        "role": pl.String,
+        "review": pl.String,
+        "nearest": pl.Date,
+    }
     return pl.DataFrame(out, schema=schema, orient="row")
 
 
@@ -69,11 +77,15 @@ def members_on(in_force: pl.DataFrame, day: date) -> pl.DataFrame:
     return on.select("symbol", "company", "index_name", "complete").unique(["symbol", "index_name"])
 
 
-def missing_ipo_lists(calendar: pl.DataFrame, changes: pl.DataFrame, since: date | None, rank_day: date) -> list[str]:
+def missing_ipo_lists(
+    calendar: pl.DataFrame, changes: pl.DataFrame, since: date | None, rank_day: date
+) -> list[str]:
     """The quarterly IPO reviews effective after `since` (the membership's base) and by `rank_day`
     whose Russell addition lists the lake does not hold: their additions count as new companies."""
     ipo = review_dates(calendar.filter(pl.col("review_type") == "quarterly_ipo"))
-    ipo = ipo.filter((pl.col("effective_open") <= rank_day) & (pl.col("effective_open") > (since or date.min)))
+    ipo = ipo.filter(
+        (pl.col("effective_open") <= rank_day) & (pl.col("effective_open") > (since or date.min))
+    )
     missing = []
     for review, opened in ipo.select("review", "effective_open").iter_rows():
         held = changes.filter(
@@ -85,19 +97,24 @@ def missing_ipo_lists(calendar: pl.DataFrame, changes: pl.DataFrame, since: date
     return missing
 
 
-def market_universe(prices: pl.DataFrame, shares: pl.DataFrame, fx: pl.DataFrame | None, day: date) -> pl.DataFrame:
+def market_universe(
+    prices: pl.DataFrame, shares: pl.DataFrame, fx: pl.DataFrame | None, day: date
+) -> pl.DataFrame:
     """The market data as a universe of `day`: each symbol with a close that day, its total market cap
     (close x shares in force x the USD rate), in lib/documents/universe.py's columns (the names are
     the symbols; country, IPO year and industry are unknown)."""
     closes = prices.filter(pl.col("date") == day)
-    held = (
-        shares.filter(pl.col("date") <= day).sort("date").group_by("symbol").agg(pl.col("shares").last())
-    )
+    held = shares.filter(pl.col("date") <= day).sort("date").group_by("symbol").agg(pl.col("shares").last())
     out = closes.join(held, on="symbol", how="inner")
     if "currency" not in out.columns:
         out = out.with_columns(currency=pl.lit("USD"))
     if fx is not None and fx.height:
-        rates = fx.filter(pl.col("date") <= day).sort("date").group_by("currency").agg(pl.col("usd_per_unit").last())
+        rates = (
+            fx.filter(pl.col("date") <= day)
+            .sort("date")
+            .group_by("currency")
+            .agg(pl.col("usd_per_unit").last())
+        )
         out = out.join(rates, on="currency", how="left")
     else:
         out = out.with_columns(usd_per_unit=pl.lit(None, pl.Float64))
@@ -127,8 +144,14 @@ def vendor_members(memberships: pl.DataFrame, review: str) -> tuple[pl.DataFrame
     of `members_on`; none: an empty frame), and that review."""
     before = memberships.filter(pl.col("review") < review, pl.col("index").is_in(list(VENDOR_INDEXES)))
     if not before.height:
-        return pl.DataFrame(schema={"symbol": pl.String, "company": pl.String, "index_name": pl.String,
-                                    "complete": pl.Boolean}), None
+        return pl.DataFrame(
+            schema={
+                "symbol": pl.String,
+                "company": pl.String,
+                "index_name": pl.String,
+                "complete": pl.Boolean,
+            }
+        ), None
     last = before["review"].max()
     rows = before.filter(pl.col("review") == last)
     return rows.select(

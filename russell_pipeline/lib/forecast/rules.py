@@ -25,12 +25,12 @@ RULES_TEXT = """
 # rule              to      years      value       source
 preferred           all     1989-2035  -           share_types
 debt                all     1989-2035  -           share_types
+partnership         new     1989-2035  -           structures
+royalty_trust       new     1989-2035  -           structures
 warrant_right_unit  all     1989-2035  -           share_types
 depositary          all     1989-2035  -           country
 fund                new     1989-2035  -           structures
 blank_check         new     1989-2035  -           structures
-royalty_trust       new     1989-2035  -           structures
-partnership         new     1989-2035  -           structures
 investment_company  new     2014-2035  -           bdc
 us_company          new     1989-2006  -           country_pre2007
 us_company          new     2007-2035  -           country
@@ -141,9 +141,16 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         "preferred share",
     ),
     "debt": (_name(r"\bnotes?\b|\bdebentures?\b|\bdue 20\d\d\b|%"), "exchange-traded debt"),
-    "warrant_right_unit": (_name(r"\bwarrants?\b|\brights?\b|\b(sub)?units?\b"), "warrant, right or unit"),
+    "warrant_right_unit": (
+        _name(r"\bwarrants?\b|\brights?\b")
+        # a blank-check company's units; a partnership's or trust's units are its equity (rules above)
+        | (_name(r"\b(sub)?units?\b") & ~_name(r"\b(common|partnership|limited|trust) units\b|\bunits of\b")),
+        "warrant, right or unit",
+    ),
     "depositary": (
-        _name(r"american depositary|depositary (shares?|receipts?)|depository (shares?|receipts?)|\bADS\b|\bADR\b"),
+        _name(
+            r"american depositary|depositary (shares?|receipts?)|depository (shares?|receipts?)|\bADS\b|\bADR\b"
+        ),
         "depositary receipt of a foreign company",
     ),
     "fund": (

@@ -61,7 +61,9 @@ def published_lists(changes: pl.DataFrame, rank_day: date, effective_open: date)
     columns = ["symbol", "company", "change", "stage", "as_of_date"]
     if not out:
         return pl.DataFrame(schema={k: changes.schema[k] for k in columns})
-    return pl.concat([o.select(columns) for o in out]).unique(["symbol", "change"], keep="first", maintain_order=True)
+    return pl.concat([o.select(columns) for o in out]).unique(
+        ["symbol", "change"], keep="first", maintain_order=True
+    )
 
 
 def score(forecast: pl.DataFrame, published: pl.DataFrame, review: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -80,14 +82,28 @@ def score(forecast: pl.DataFrame, published: pl.DataFrame, review: str) -> tuple
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         first = listed.row(0, named=True)
         scores.append(
-            (review, change, first["stage"], first["as_of_date"], len(truth), len(predicted), hits, precision, recall, f1)
+            (
+                review,
+                change,
+                first["stage"],
+                first["as_of_date"],
+                len(truth),
+                len(predicted),
+                hits,
+                precision,
+                recall,
+                f1,
+            )
         )
         missed = listed.filter(~pl.col("symbol").is_in(list(predicted))).select("symbol", "company")
-        missed = missed.join(forecast.select("symbol", "action", "reason", "rank", "total_market_cap"), on="symbol", how="left")
+        missed = missed.join(
+            forecast.select("symbol", "action", "reason", "rank", "total_market_cap"), on="symbol", how="left"
+        )
         missed = missed.with_columns(
             kind=pl.lit("miss"),
             reason=pl.col("reason").fill_null(
-                "not in the universe file" + (", nor a member in force on rank day" if change == "deletion" else "")
+                "not in the universe file"
+                + (", nor a member in force on rank day" if change == "deletion" else "")
             ),
         )
         alarms = said.filter(~pl.col("symbol").is_in(list(truth))).select(
@@ -97,7 +113,9 @@ def score(forecast: pl.DataFrame, published: pl.DataFrame, review: str) -> tuple
             misses.append(frame.with_columns(review=pl.lit(review), change=pl.lit(change)))
     score_rows = pl.DataFrame(scores, schema=SCORE_COLUMNS, orient="row")
     miss_rows = (
-        pl.concat([m.select(list(MISS_COLUMNS)) for m in misses]).cast(MISS_COLUMNS).sort("change", "kind", "symbol")
+        pl.concat([m.select(list(MISS_COLUMNS)) for m in misses])
+        .cast(MISS_COLUMNS)
+        .sort("change", "kind", "symbol")
         if misses
         else pl.DataFrame(schema=MISS_COLUMNS)
     )
