@@ -18,7 +18,12 @@ LAYERS = [
     ("russell_pipeline.lake",),
     ("russell_pipeline.settings",),
     ("russell_pipeline.lib.research",),
-    ("russell_pipeline.lib.index", "russell_pipeline.lib.membership", "russell_pipeline.lib.fetch"),
+    (
+        "russell_pipeline.lib.index",
+        "russell_pipeline.lib.membership",
+        "russell_pipeline.lib.fetch",
+        "russell_pipeline.lib.forecast",
+    ),
     ("russell_pipeline.lib.market",),
     ("russell_pipeline.lib.calendar",),
     ("russell_pipeline.lib.documents",),

@@ -16,6 +16,7 @@ KINDS = {"polars", "parquet", "duckdb"}
 # its label; `pdf` (like `csv`, `yaml`) it draws as a bare icon with no text (ui-core OpTags.tsx),
 # so the published documents and the tables read from them carry a kind that shows as a word.
 PDF = "PDFs"
+CSV = "CSVs"  # the rank-day universe files
 
 
 def table_definition(table: str, schema: dict[str, pl.DataType], description: str, **extra) -> dict:

@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.metadata import (
+    CSV,
     OWNERS,
     PDF,
     no_nulls,
@@ -116,7 +117,7 @@ TABLES = {
             name,
             deps=deps,
             code_version=digests.CODE_VERSIONS["documents"],
-            **table_definition(name, schema, description, kinds={PDF}),
+            **table_definition(name, schema, description, kinds={CSV if name == "universe_securities" else PDF}),
         )
         for name, (schema, description, deps) in TABLES.items()
     ],
