@@ -12,7 +12,7 @@ blank market cap or country stays null. What the values mean for the index is li
 from __future__ import annotations
 
 import io
-import re
+from typing import NoReturn
 
 import polars as pl
 
@@ -59,7 +59,6 @@ UNIVERSE_COLUMNS: dict[str, pl.DataType] = {
     "source_sha256": pl.String,
     "source_line": pl.Int64,
 }
-_NUMBER = re.compile(r"^-?\d+(\.\d*)?([eE][-+]?\d+)?$")
 
 
 def looks_like_universe(text_head: str) -> bool:
@@ -69,23 +68,68 @@ def looks_like_universe(text_head: str) -> bool:
     return {"symbol", "market cap"} <= cells
 
 
-def _numbers(frame: pl.DataFrame, column: str, path: str, strip: str = "$,") -> pl.Series:
-    """A column of numbers: blank is null, `$` and `,` are dropped; anything else refuses the file."""
-    raw = frame[column].str.strip_chars()
-    cleaned = raw.str.replace_all(f"[{re.escape(strip)}]", "").str.strip_chars() if strip else raw
-    blank = cleaned.is_null() | (cleaned == "") | (cleaned.str.to_uppercase().is_in(["NA", "N/A"]))
-    bad = ~blank & ~cleaned.str.contains(_NUMBER.pattern).fill_null(False)
-    if bad.any():
-        i = int(bad.arg_max())
-        raise InputError(path, f"line {i + 2}: {column} {raw[i]!r} is not a number")
-    return (
-        pl.select(pl.when(pl.lit(blank)).then(None).otherwise(pl.lit(cleaned))).to_series().cast(pl.Float64)
-    )
+_BLANK = ("", "NA", "N/A", "na", "n/a")
+NUMBERS = {"price": "Last Sale", "market_cap": "Market Cap", "ipo_year": "IPO Year", "volume": "Volume"}
+TEXTS = {"company": "Name", "country": "Country", "sector": "Sector", "industry": "Industry"}
+
+
+# The columns read as numbers as the file is read (a value that is not one sends the file to the
+# checked reading, which names its line); Last Sale carries a `$` and is read as text.
+TYPED = {"Market Cap": pl.Float64, "IPO Year": pl.Float64, "Volume": pl.Float64}
 
 
 def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     """The universe rows of a screener CSV (UNIVERSE_COLUMNS without recon_year and as_of_date),
-    in file order; `source_line` is the file's line (the header is line 1)."""
+    in file order; `source_line` is the file's line (the header is line 1). A file whose numbers
+    all read as numbers is read typed, in one pass; any other is read as text and checked value by
+    value, so its first bad value is named with its line."""
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            schema_overrides=TYPED,
+            infer_schema=False,
+            null_values=list(_BLANK[1:]),
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError:
+        return _checked(path, data, sha256)
+    if set(REQUIRED) - set(frame.columns) or not frame.height:
+        return _checked(path, data, sha256)
+    price = pl.col("Last Sale").str.strip_chars_start("$")
+    rows = frame.lazy().select(
+        symbol=pl.col("Symbol")
+        .str.to_uppercase()
+        .str.replace_all("/", ".", literal=True)
+        .str.replace_all("-", ".", literal=True),
+        listed_symbol=pl.col("Symbol"),
+        company=pl.col("Name"),
+        price=price.cast(pl.Float64, strict=False),
+        market_cap=pl.col("Market Cap"),
+        country=pl.col("Country"),
+        ipo_year=pl.col("IPO Year"),
+        volume=pl.col("Volume"),
+        sector=pl.col("Sector"),
+        industry=pl.col("Industry"),
+        source_sha256=pl.lit(sha256),
+        source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+        _fine=(
+            pl.col("Symbol").is_not_null().all()
+            & (pl.col("Symbol").str.to_uppercase().n_unique() == pl.len())
+            & (pl.col("Symbol").str.len_bytes() == pl.col("Symbol").str.strip_chars().str.len_bytes()).all()
+            & (pl.col("Last Sale").is_null() | price.cast(pl.Float64, strict=False).is_finite().fill_null(False)).all()
+            & (pl.col("Market Cap").fill_null(0) >= 0).all()
+            & ((pl.col("IPO Year") % 1 == 0) & pl.col("IPO Year").is_between(1800, 2200)).fill_null(True).all()
+            & pl.col("Market Cap").fill_null(0).is_finite().all()
+        ),
+    ).collect()
+    if not rows["_fine"][0] or (rows["price"] < 0).any():
+        return _checked(path, data, sha256)
+    columns = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
+    return rows.select(list(columns)).cast(columns)
+
+
+def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
+    """`read_universe` of a file read as text, every value checked: its first problem refuses it."""
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:
@@ -100,47 +144,66 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
         )
     if not frame.height:
         raise InputError(path, "universe file with a header and no securities")
-    listed = frame["Symbol"].str.strip_chars()
-    if (listed.is_null() | (listed == "")).any():
-        i = int((listed.is_null() | (listed == "")).arg_max())
-        raise InputError(path, f"line {i + 2}: no symbol")
-    symbol = listed.str.to_uppercase().str.replace_all(r"[/\-]", ".")
-    twice = symbol.is_duplicated()
-    if twice.any():
-        i = int(twice.arg_max())
-        lines = [n + 2 for n in (symbol == symbol[i]).arg_true().to_list()]
-        raise InputError(
-            path, f"symbol {listed[i]!r} on lines {', '.join(map(str, lines))}: a symbol once per file"
+    # The text as given (blank: null), then the numbers read from it: `$` and `,` are not part of one.
+    given = {name: pl.col(column).str.strip_chars() for name, column in {**NUMBERS, **TEXTS}.items()}
+    plain = [
+        pl.when(e.is_in(_BLANK)).then(None).otherwise(e).alias(f"_{n}") for n, e in given.items() if n in NUMBERS
+    ]
+    rows = (
+        frame.lazy()
+        .select(
+            pl.col("Symbol").str.strip_chars().alias("listed_symbol"),
+            *[pl.when(e == "").then(None).otherwise(e).alias(n) for n, e in given.items() if n in TEXTS],
+            *plain,
         )
-    ipo = _numbers(frame, "IPO Year", path, strip="")
-    if ((ipo % 1 != 0) | (ipo < 1800) | (ipo > 2200)).fill_null(False).any():
-        i = int(((ipo % 1 != 0) | (ipo < 1800) | (ipo > 2200)).fill_null(False).arg_max())
-        raise InputError(path, f"line {i + 2}: IPO Year {frame['IPO Year'][i]!r} is not a year")
-    cap = _numbers(frame, "Market Cap", path)
-    price = _numbers(frame, "Last Sale", path)
-    for name, values in (("Market Cap", cap), ("Last Sale", price)):
-        negative = (values < 0).fill_null(False)
-        if negative.any():
-            i = int(negative.arg_max())
-            raise InputError(path, f"line {i + 2}: {name} {frame[name][i]!r} is negative")
+        .with_columns(
+            symbol=pl.col("listed_symbol").str.to_uppercase().str.replace_all(r"[/\-]", "."),
+            **{
+                n: pl.col(f"_{n}").str.strip_chars_start("$").str.replace_all(",", "", literal=True)
+                .cast(pl.Float64, strict=False)
+                for n in NUMBERS
+            },
+        )
+        .with_columns(
+            source_sha256=pl.lit(sha256),
+            source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+            # What refuses the file (the first offending line is looked up only then).
+            _no_symbol=pl.col("listed_symbol").is_null() | (pl.col("listed_symbol") == ""),
+            _twice=pl.col("symbol").is_duplicated(),
+            **{f"_bad_{n}": pl.col(f"_{n}").is_not_null() & ~pl.col(n).is_finite().fill_null(False) for n in NUMBERS},
+            _bad_year=((pl.col("ipo_year") % 1 != 0) | ~pl.col("ipo_year").is_between(1800, 2200)).fill_null(False),
+            _negative_market_cap=(pl.col("market_cap") < 0).fill_null(False),
+            _negative_price=(pl.col("price") < 0).fill_null(False),
+        )
+        .collect()
+    )
+    flags = ["_no_symbol", "_twice", *(f"_bad_{n}" for n in NUMBERS), "_bad_year", "_negative_market_cap",
+             "_negative_price"]
+    found = rows.select(pl.col(flags).any()).row(0, named=True)
+    if any(found.values()):
+        _refuse(path, frame, rows, next(f for f in flags if found[f]))
+    columns = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
+    return rows.select(list(columns)).cast(columns)
 
-    def text(column: str) -> pl.Series:
-        values = frame[column].str.strip_chars()
-        return pl.select(pl.when(pl.lit(values) == "").then(None).otherwise(pl.lit(values))).to_series()
 
-    return pl.DataFrame(
-        {
-            "symbol": symbol,
-            "listed_symbol": listed,
-            "company": text("Name"),
-            "price": price,
-            "market_cap": cap,
-            "country": text("Country"),
-            "ipo_year": ipo.cast(pl.Int64),
-            "volume": _numbers(frame, "Volume", path, strip=","),
-            "sector": text("Sector"),
-            "industry": text("Industry"),
-            "source_sha256": pl.repeat(sha256, frame.height, eager=True),
-            "source_line": pl.int_range(2, frame.height + 2, eager=True),
-        }
-    ).cast({k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")})
+def _refuse(path: str, frame: pl.DataFrame, rows: pl.DataFrame, flag: str) -> NoReturn:
+    """The one line of the first offending line's problem."""
+    i = int(rows[flag].arg_max())
+    line = i + 2
+    if flag == "_no_symbol":
+        raise InputError(path, f"line {line}: no symbol")
+    if flag == "_twice":
+        symbol = rows["symbol"][i]
+        lines = [n + 2 for n in (rows["symbol"] == symbol).arg_true().to_list()]
+        raise InputError(
+            path,
+            f"symbol {rows['listed_symbol'][i]!r} on lines {', '.join(map(str, lines))}: a symbol once per file",
+        )
+    name = flag.removeprefix("_bad_").removeprefix("_negative_")
+    column = NUMBERS.get(name, "IPO Year")
+    value = frame[column][i]
+    if flag.startswith("_negative"):
+        raise InputError(path, f"line {line}: {column} {value!r} is negative")
+    if flag == "_bad_year":
+        raise InputError(path, f"line {line}: IPO Year {value!r} is not a year")
+    raise InputError(path, f"line {line}: {column} {value!r} is not a number")

@@ -93,6 +93,19 @@ def name_stem(company: pl.Expr) -> pl.Expr:
     )
 
 
+# Where a universe line's name stops naming the company and starts naming the security.
+_SECURITY = (
+    r"(?i)[\s,]+(class|series|cl|common|ordinary|capital stock|warrants?|units?|subunits?|rights?|preferred"
+    r"|depositary|depository|american depositary|shares?|subordinate|non[- ]?voting|voting|\d[\d.]*%)(?-u:\b).*$"
+)
+
+
+def _line_stem(company: pl.Expr) -> pl.Expr:
+    """A universe line's company name: its name up to the words that name the security, in lower case
+    (`Alphabet Inc. Class C Capital Stock` and `... Class A Common Stock` are `alphabet inc.`)."""
+    return company.fill_null("").str.replace(_SECURITY, "").str.strip_chars().str.to_lowercase()
+
+
 def _companies(lines: pl.DataFrame) -> pl.Series:
     """A company key per line: lines sharing a name stem are one company while, from the largest down,
     each market cap is within 5% of the one before or implies the same share count (cap / price: the
@@ -180,8 +193,8 @@ def forecast(
         "volume",
         "industry",
         "source_line",
-    ).with_columns(stem=name_stem(pl.col("company")) if from_file else pl.col("symbol"))
-    units = pl.col("company").fill_null("").str.contains(r"(?i)\bunits?\b")
+    ).with_columns(stem=_line_stem(pl.col("company")) if from_file else pl.col("symbol"))
+    units = pl.col("company").fill_null("").str.contains(r"(?i)(?-u:\b)units?(?-u:\b)")
     lines = lines.with_columns(
         company_key=_companies(lines) if from_file else pl.col("symbol"),
         issuer_lists_units=pl.col("stem").is_in(pl.col("stem").filter(units).implode())
@@ -194,7 +207,11 @@ def forecast(
     free = lines.join(member_lines.select("company_key").unique(), on="company_key", how="anti")
     renamed = pl.DataFrame(schema={"symbol": pl.String, "company_key": pl.String, "renamed_from": pl.String})
     if from_file and absent.height:
-        stems = free.group_by("stem").agg(
+        wanted = absent.select(stem=name_stem(pl.col("member_company")))
+        first = pl.col("stem").str.extract(r"^(\S+)")
+        words = wanted.select(first.unique())["stem"].drop_nulls().implode()
+        free = free.filter(pl.col("company").str.to_lowercase().str.extract(r"^(\S+)").is_in(words))
+        stems = free.with_columns(stem=name_stem(pl.col("company"))).group_by("stem").agg(
             pl.col("company_key").n_unique().alias("n"), pl.col("company_key").first()
         )
         stems = stems.filter((pl.col("n") == 1) & (pl.col("stem") != ""))
@@ -232,18 +249,7 @@ def forecast(
     lines = lines.join(by_company, on="company_key", how="left").with_columns(
         pl.col("member").fill_null(False), symbol_member=pl.col("symbol").is_in(mtable["symbol"].implode())
     )
-    # The screens that read a line: the first that excludes it names its rule.
-    excluded = pl.lit(None, pl.String)
-    for rule, row in reversed(list(active.items())):
-        if rule not in R.SCREENS or (not from_file and rule != "preferred"):
-            continue
-        applies = R.screen(rule, row["source"])
-        if row["to"] == "new":
-            applies = applies & ~pl.col("member")
-        elif row["to"] == "member":
-            applies = applies & pl.col("member")
-        excluded = pl.when(applies.fill_null(False)).then(pl.lit(rule)).otherwise(excluded)
-    lines = lines.with_columns(excluded=excluded)
+    lines = _screened(lines, active, from_file)
     # Companies: the eligible lines of each, priced by the most traded one.
     eligible = lines.filter(pl.col("excluded").is_null())
     companies = (
@@ -287,6 +293,33 @@ def forecast(
         rows = pl.concat([rows, _absent(absent, review, rank_day)], how="diagonal_relaxed")
     notes += _segment_notes(mtable)
     return Forecast(rows.select(list(FORECAST_COLUMNS)).cast(FORECAST_COLUMNS), breaks, notes)
+
+
+def _screened(lines: pl.DataFrame, active: dict, from_file: bool) -> pl.DataFrame:
+    """`lines` with `excluded`: the first screen of rules.py that excludes each (null: none). The
+    screens that read names run only on the lines whose names hold one of their words."""
+    screens = [
+        (rule, R.screen(rule, row["source"]), row["to"])
+        for rule, row in active.items()
+        if rule in R.SCREENS and (from_file or rule == "preferred")
+    ]
+    worded = pl.col("company").fill_null("").str.contains_any(list(R.NAME_WORDS), ascii_case_insensitive=True)
+    lines = lines.with_row_index("_at").with_columns(_worded=worded if from_file else pl.lit(False))
+    parts = []
+    for (named,), part in lines.partition_by("_worded", as_dict=True).items():
+        flags = {}
+        for rule, expr, to in screens:
+            if not named and rule in R.BY_NAME:
+                continue
+            who = ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
+            flags[f"_{rule}"] = (expr & who).fill_null(False)
+        part = part.lazy().with_columns(**flags).collect()
+        excluded = pl.lit(None, pl.String)
+        for rule, _, _ in reversed(screens):
+            if f"_{rule}" in flags:
+                excluded = pl.when(pl.col(f"_{rule}")).then(pl.lit(rule)).otherwise(excluded)
+        parts.append(part.with_columns(excluded=excluded).drop(list(flags)))
+    return pl.concat(parts).drop("_at", "_worded")
 
 
 def _company_screens(
@@ -463,12 +496,9 @@ def _rows(
             pl.lit("break_r1000"),
         ),
     )
-    return out.with_columns(
-        review=pl.lit(review),
-        rank_day=pl.lit(rank_day, pl.Date),
-        price=pl.col("price"),
-        reason=_reasons(b, r3000),
-    )
+    out = out.with_columns(review=pl.lit(review), rank_day=pl.lit(rank_day, pl.Date))
+    return _with_reasons(out.select(*FORECAST_COLUMNS.keys() - {"reason"}, "renamed_from", "reused", "average_30d",
+                                    "company_price", "ipo_year"), b, r3000)
 
 
 def _fixed(x: pl.Expr, places: int) -> pl.Expr:
@@ -495,83 +525,73 @@ def _money(x: pl.Expr) -> pl.Expr:
     )
 
 
-def _reasons(b: dict, r3000: int) -> pl.Expr:
-    """One human line per row: the rule it rests on, with its numbers."""
-    rule, rank, action = pl.col("rule"), pl.col("rank"), pl.col("action")
+def _reason(rule: str, b: dict, r3000: int) -> pl.Expr:
+    """One human line for the rows of one rule, with their numbers (evaluated on those rows only)."""
+    rank, action = pl.col("rank"), pl.col("action")
     where = pl.format("rank {}", _grouped(rank))
-    screens = pl.lit(None, pl.String)
-    for name, (_, text) in R.SCREENS.items():
-        said = (
-            pl.format(text.replace("{country}", "{}"), pl.col("country"))
-            if "{country}" in text
-            else pl.lit(text)
+    price = pl.format("price ${} below $1.00", _fixed(pl.col("company_price"), 2))
+    if rule in R.SCREENS:
+        text = R.SCREENS[rule][1]
+        said = pl.format(text.replace("{country}", "{}"), pl.col("country")) if "{country}" in text else pl.lit(text)
+        reused = pl.format("a member's symbol, now a {}: its common stock is not in the universe file (renamed?)", said)
+        return pl.when(pl.col("reused")).then(reused).otherwise(said)
+    if rule == "no_market_cap":
+        return (
+            pl.when(action == "stay")
+            .then(pl.lit("no market cap in the universe file: not ranked, kept as it stands"))
+            .otherwise(pl.lit("no market cap in the universe file: not ranked"))
         )
-        screens = pl.when(rule == name).then(said).otherwise(screens)
+    if rule == "min_total_cap":
+        return pl.format("total market cap {} below $30.0M", _money(pl.col("total_market_cap")))
+    if rule == "min_price":
+        return price
+    if rule == "min_price_member":
+        return (
+            pl.when(pl.col("average_30d").is_not_null())
+            .then(pl.format("{}, and its 30-day average ${} too", price, _fixed(pl.col("average_30d"), 2)))
+            .otherwise(
+                pl.format(
+                    "{}; its 30-day average (which keeps a member at $1.00 or more) is unknown: no closes "
+                    "before rank day",
+                    price,
+                )
+            )
+        )
+    if rule == "listed_before":
+        return pl.format(
+            "total market cap {}, above the Russell 1000 break, but not a member though listed {}: left out at "
+            "the last reconstitution, taken to stay out",
+            _money(pl.col("total_market_cap")),
+            pl.format("since {}", pl.col("ipo_year")).fill_null("before (no IPO year given)"),
+        )
+    if rule == "band_r1000":
+        low, high = b[R1000]["band_low_pct"], b[R1000]["band_high_pct"]
+        return pl.format(
+            f"{{}}: kept in the {{}}: within the band ({{}}% cumulative, band {low:.2f}-{high:.2f}%)",
+            where,
+            pl.col("index_after"),
+            _fixed(pl.col("cumulative_cap_pct"), 2),
+        )
     cap3000 = b[R3000]["market_cap"]
     below = f" (its market cap ${cap3000 / 1e6:,.1f}M)" if cap3000 is not None else ""
-    low, high = b[R1000]["band_low_pct"], b[R1000]["band_high_pct"]
-    band = f", band {low:.2f}-{high:.2f}%)" if low is not None else ")"
-    price = pl.format("price ${} below $1.00", _fixed(pl.col("company_price"), 2))
-    text = (
-        pl.when(pl.col("reused"))
-        .then(
-            pl.format(
-                "a member's symbol, now a {}: its common stock is not in the universe file (renamed?)",
-                screens,
-            )
-        )
-        .when(rule.is_in(list(R.SCREENS)))
-        .then(screens)
-        .when((rule == "no_market_cap") & (action == "stay"))
-        .then(pl.lit("no market cap in the universe file: not ranked, kept as it stands"))
-        .when(rule == "no_market_cap")
-        .then(pl.lit("no market cap in the universe file: not ranked"))
-        .when(rule == "min_total_cap")
-        .then(pl.format("total market cap {} below $30.0M", _money(pl.col("total_market_cap"))))
-        .when(rule == "min_price")
-        .then(price)
-        .when((rule == "min_price_member") & pl.col("average_30d").is_not_null())
-        .then(pl.format("{}, and its 30-day average ${} too", price, _fixed(pl.col("average_30d"), 2)))
-        .when(rule == "min_price_member")
-        .then(
-            pl.format(
-                "{}; its 30-day average (which keeps a member at $1.00 or more) is unknown: no closes before "
-                "rank day",
-                price,
-            )
-        )
-        .when(rule == "listed_before")
-        .then(
-            pl.format(
-                "total market cap {}, above the Russell 1000 break, but not a member though listed since {}: "
-                "left out at the last reconstitution, taken to stay out",
-                _money(pl.col("total_market_cap")),
-                pl.col("ipo_year").cast(pl.String).fill_null("before its year was recorded"),
-            )
-        )
-        .when(rule == "band_r1000")
-        .then(
-            pl.format(
-                "{}: kept in the {}: within the band ({}% cumulative" + band,
-                where,
-                pl.col("index_after"),
-                _fixed(pl.col("cumulative_cap_pct"), 2),
-            )
-        )
-        .when(action.is_in(["delete", "out"]) & rank.is_not_null() & (rank > r3000))
+    return (
+        pl.when(action.is_in(["delete", "out"]) & (rank > r3000))
         .then(pl.format("{}: below the Russell 3000 break" + below, where))
         .when(pl.col("index_before") == R3000)
         .then(pl.format("{}: {} (before: Russell 3000, its segment unknown)", where, pl.col("index_after")))
         .otherwise(pl.format("{}: {}", where, pl.col("index_after")))
     )
-    renamed = pl.format(
-        "; a member as {}, listed now as {} (same company name)", pl.col("renamed_from"), pl.col("symbol")
-    )
-    return (
-        pl.when(pl.col("renamed_from").is_not_null() & ~pl.col("reused"))
-        .then(pl.concat_str([text, renamed]))
-        .otherwise(text)
-    )
+
+
+def _with_reasons(out: pl.DataFrame, b: dict, r3000: int) -> pl.DataFrame:
+    """`out` with `reason`, computed rule by rule; a renamed member's says under which symbol it was one."""
+    parts = [part.with_columns(reason=_reason(rule, b, r3000)) for (rule,), part in out.partition_by("rule", as_dict=True).items()]
+    out = pl.concat(parts)
+    renamed = pl.col("renamed_from").is_not_null() & ~pl.col("reused")
+    if not out.select(renamed.any()).item():
+        return out
+    said = pl.format("{}; a member as {}, listed now as {} (same company name)", pl.col("reason"), pl.col("renamed_from"), pl.col("symbol"))
+    return out.with_columns(reason=pl.when(renamed).then(said).otherwise(pl.col("reason")))
 
 
 def _absent(absent: pl.DataFrame, review: str, rank_day: date) -> pl.DataFrame:

@@ -201,6 +201,20 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         "no Country, and its name gives a non-US legal form or share name: taken as not a US company",
     ),
 }
+# The screens that read a line's name, and every word any of them looks for: a name holding none
+# of these words (in any letter case) passes them all, so they run only on the names that do.
+BY_NAME = frozenset(
+    {"debt", "partnership", "royalty_trust", "warrant_right_unit", "depositary", "fund", "investment_company",
+     "us_company_form"}
+)
+NAME_WORDS = (
+    "preferred", "perpetual", "note", "debenture", "due 20", "%", "l.p", "lp", "limited", "partnership", "units",
+    "royalty", "trust", "beneficial", "warrant", "right", "unit", "depositary", "depository", "ads", "adr",
+    "fund", "municipal", "closed", "etf", "bdc", "business development", "acquisition", "merger", "capital",
+    "investment", "finance", "credit", "lending", "income", "floating", "opportunit", "dividend", "investors",
+    "securities", "infrastructure", "total return", "common shares", "ordinary share", "subordinate", "n.v", "s.a", "s.p.a",
+    "ag", "plc", "ltd",
+)
 # Rules of the pre-2007 era read the same columns; a BDI country is not the US then.
 PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US)
 
