@@ -27,8 +27,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from russell_pipeline.lib.documents.universe import SCREENER_HEADER, read_universe  # noqa: E402
-from russell_pipeline.lib.forecast.forecast import forecast  # noqa: E402
+from russell_pipeline.lib.documents.universe import SCREENER_HEADER, read_universe
+from russell_pipeline.lib.forecast.forecast import forecast
 
 KINDS = (
     ("{} Inc. Common Stock", 0.70),
@@ -60,8 +60,19 @@ def universe_csv(lines: int, seed: int = 0) -> tuple[str, list[str]]:
             price = "" if rng.random() < 0.5 else price
         country, ipo = rng.choice(COUNTRIES), rng.choice(["", str(rng.randint(1980, 2023))])
         symbol = symbol + "^A" if rng.random() < 0.05 else symbol
-        cells = [symbol, kind, f"${price}" if price != "" else "", "0.1", "0.5%", f"{cap:.2f}", country, ipo,
-                 str(rng.randint(0, 10**7)), "Technology", "EDP Services"]
+        cells = [
+            symbol,
+            kind,
+            f"${price}" if price != "" else "",
+            "0.1",
+            "0.5%",
+            f"{cap:.2f}",
+            country,
+            ipo,
+            str(rng.randint(0, 10**7)),
+            "Technology",
+            "EDP Services",
+        ]
         rows.append(",".join(f'"{c}"' if "," in c else c for c in cells))
         if rng.random() < 0.03 and len(rows) <= lines:  # a second class of the same company
             cells[0], cells[1] = symbol + "B", kind.replace("Common Stock", "Class B Common Stock")
@@ -97,11 +108,11 @@ def main() -> int:
                 {"symbol": symbols, "company": symbols, "index_name": "Russell 3000", "complete": True}
             )
 
-            def run() -> pl.DataFrame:
+            def run(path=path, sha=sha, members=members) -> pl.DataFrame:
                 rows = read_universe(str(path), path.read_bytes(), sha)
                 return forecast(rows, members, "2023-06", date(2023, 4, 28)).rows
 
-            anchor = _median(lambda: pl.read_csv(path), args.repeat)
+            anchor = _median(lambda path=path: pl.read_csv(path), args.repeat)
             took = _median(run, args.repeat)
             worst = max(worst, took / anchor)
             made = run()

@@ -68,9 +68,11 @@ VERBS = {
         'russell-pipeline diff 2023 --index "russell 2000"',
     ),
     "forecast": (
-        "which companies a year's reconstitution adds, deletes and moves, forecast from its rank-day universe",
-        "russell-pipeline forecast 2023 --format csv\n  russell-pipeline forecast 2023 --summary\n"
-        "  russell-pipeline forecast 2023 --score",
+        "the companies a year's reconstitution adds, deletes and moves, forecast from its universe",
+        (
+            "russell-pipeline forecast 2023 --format csv\n  russell-pipeline forecast 2023 --summary\n"
+            "  russell-pipeline forecast 2023 --score"
+        ),
     ),
 }
 HANDLERS = {

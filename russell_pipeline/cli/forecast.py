@@ -34,7 +34,8 @@ def summary(rows: pl.DataFrame, breaks: pl.DataFrame) -> pl.DataFrame:
 def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
     for r in scores.sort("review", "change").iter_rows(named=True):
         print(
-            f"{r['review']} {r['change']}s: precision {r['precision']:.3f}, recall {r['recall']:.3f}, F1 {r['f1']:.3f} "
+            f"{r['review']} {r['change']}s: precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
+            f"F1 {r['f1']:.3f} "
             f"({r['published']} on the published {r['published_stage']} list of {r['published_as_of']}, "
             f"{r['predicted']} forecast, {r['hits']} right)"
         )
@@ -58,7 +59,8 @@ def cmd_forecast(args, settings: Settings) -> int:
             f"{lake.tables / 'reconstitution_forecast'}: no forecast of {args.review or args.year}: "
             + (
                 unbuilt
-                or f"it needs a universe file dated on a rank day under raw/{args.year}/ (or market data with a "
+                or f"it needs a universe file dated on a rank day under raw/{args.year}/ (or market data "
+                "with a "
                 "close on one) and `russell-pipeline build`"
             )
         )
@@ -72,7 +74,8 @@ def cmd_forecast(args, settings: Settings) -> int:
         misses = _year(lake, "forecast_misses", args.year, args.review)
         if not scores.height:
             raise LakeError(
-                f"{lake.tables / 'forecast_score'}: no score for {args.review or args.year}: the lake holds no "
+                f"{lake.tables / 'forecast_score'}: no score for {args.review or args.year}: the lake holds "
+                "no "
                 f"published Russell 3000 additions or deletions list of its reconstitution (raw/{args.year}/)"
             )
         if fmt == "table":

@@ -92,10 +92,11 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
         if stray.height:
             r = stray.row(0, named=True)
             refusal = (
-                f"{r['path']}: a universe file dated {r['as_of_date']}, which is not a rank day of the calendar "
+                f"{r['path']}: a universe file dated {r['as_of_date']}, which is not a rank day of the "
+                "calendar "
                 + (
-                    f"nor within the {inputs.HISTORY_DAYS} days before one: the nearest rank day is {r['nearest']} "
-                    f"(review {r['review']})"
+                    f"nor within the {inputs.HISTORY_DAYS} days before one: the nearest rank day is "
+                    f"{r['nearest']} (review {r['review']})"
                     if r["nearest"]
                     else f"(recon_calendar dates no reconstitution in {year})"
                 )
@@ -116,8 +117,10 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
             )
             notes = (
                 [
-                    f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: companies they "
-                    "added count as new here"
+                    (
+                        f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: "
+                        "companies they added count as new here"
+                    )
                 ]
                 if gaps
                 else []
@@ -126,9 +129,10 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
                 members, of = inputs.vendor_members(vendor, review.review)
                 if of is not None:
                     notes.append(
-                        f"no published Russell list is in force on rank day: the members before are the market "
-                        f"data's memberships of {of} (Small Cap Completeness in the Russell 3000, Russell 2000 "
-                        "Growth in the Russell 2000); a Russell 3000 member in neither counts as new"
+                        "no published Russell list is in force on rank day: the members before are the "
+                        f"market data's memberships of {of} (Small Cap Completeness in the Russell 3000, "
+                        "Russell 2000 Growth in the Russell 2000); a Russell 3000 member in neither counts "
+                        "as new"
                     )
             if on_day.height:
                 path = on_day["path"][0]

@@ -17,11 +17,31 @@ from russell_pipeline.lib.forecast.forecast import forecast
 RANK_DAY = date(2023, 4, 28)
 
 
-def line(symbol: str, name: str, price: float | str, cap: float | str, country: str = "United States",
-         ipo: str = "", volume: int = 1000, industry: str = "EDP Services") -> list[str]:
+def line(
+    symbol: str,
+    name: str,
+    price: float | str,
+    cap: float | str,
+    country: str = "United States",
+    ipo: str = "",
+    volume: int = 1000,
+    industry: str = "EDP Services",
+) -> list[str]:
     price_text = price if isinstance(price, str) else f"${price}"
     cap_text = cap if isinstance(cap, str) else f"{cap:.2f}"
-    return [symbol, name, price_text, "0.1", "0.5%", cap_text, country, ipo, str(volume), "Technology", industry]
+    return [
+        symbol,
+        name,
+        price_text,
+        "0.1",
+        "0.5%",
+        cap_text,
+        country,
+        ipo,
+        str(volume),
+        "Technology",
+        industry,
+    ]
 
 
 def universe(rows: list[list[str]]) -> pl.DataFrame:
@@ -33,7 +53,10 @@ def universe(rows: list[list[str]]) -> pl.DataFrame:
 
 def companies(n: int, cap: float = 1e9, start: int = 0, prefix: str = "C") -> list[list[str]]:
     """`n` US companies of equal cap `cap`, symbols C00000.., names Company 0.."""
-    return [line(f"{prefix}{i:05d}", f"{prefix}ompany {i} Inc. Common Stock", 20.0, cap) for i in range(start, start + n)]
+    return [
+        line(f"{prefix}{i:05d}", f"{prefix}ompany {i} Inc. Common Stock", 20.0, cap)
+        for i in range(start, start + n)
+    ]
 
 
 def members(symbols: list[str], index: str = "Russell 3000") -> pl.DataFrame:
@@ -41,7 +64,9 @@ def members(symbols: list[str], index: str = "Russell 3000") -> pl.DataFrame:
 
 
 def run(rows, member_frame=None, review="2023-06", **kw) -> pl.DataFrame:
-    made = forecast(universe(rows), member_frame if member_frame is not None else members([]), review, RANK_DAY, **kw)
+    made = forecast(
+        universe(rows), member_frame if member_frame is not None else members([]), review, RANK_DAY, **kw
+    )
     return made.rows
 
 
@@ -64,7 +89,12 @@ def test_a_company_with_three_classes_ranks_once_and_every_class_follows_it():
     assert big.height == 3 and set(big["rank"]) == {1} and set(big["action"]) == {"stay"}
     assert action(out, "SMALL")["rank"] == 2 and action(out, "SMALL")["action"] == "add"
     # Not one company: the same stem with caps far apart (two companies named alike).
-    apart = run([line("FB1", "First Bancorp Common Stock", 10.0, 1e9), line("FB2", "First Bancorp Common Stock", 10.0, 3e9)])
+    apart = run(
+        [
+            line("FB1", "First Bancorp Common Stock", 10.0, 1e9),
+            line("FB2", "First Bancorp Common Stock", 10.0, 3e9),
+        ]
+    )
     assert sorted(apart["rank"]) == [1, 2]
 
 
@@ -118,15 +148,18 @@ def test_a_new_company_needs_a_close_of_one_dollar_on_rank_day(price, eligible):
         assert row["rule"] == "min_price" and row["reason"] == "price $0.99 below $1.00"
 
 
-@pytest.mark.parametrize(
-    ("average", "kept"), [(1.00, True), (0.99, False), (None, False)]
-)
+@pytest.mark.parametrize(("average", "kept"), [(1.00, True), (0.99, False), (None, False)])
 def test_a_member_below_one_dollar_stays_while_its_30_day_average_is_one_dollar_or_more(average, kept):
     history = (
         pl.DataFrame(schema={"symbol": pl.String, "date": pl.Date, "close": pl.Float64})
         if average is None
-        else pl.DataFrame({"symbol": ["PENNY"] * 2, "date": [date(2023, 4, 3), date(2023, 4, 27)],
-                           "close": [average - 0.01, average + 0.01]})
+        else pl.DataFrame(
+            {
+                "symbol": ["PENNY"] * 2,
+                "date": [date(2023, 4, 3), date(2023, 4, 27)],
+                "close": [average - 0.01, average + 0.01],
+            }
+        )
     )
     out = run([line("PENNY", "Penny Inc. Common Stock", 0.99, 5e8)], members(["PENNY"]), history=history)
     row = action(out, "PENNY")
@@ -135,8 +168,13 @@ def test_a_member_below_one_dollar_stays_while_its_30_day_average_is_one_dollar_
         assert "30-day average" in row["reason"] and "unknown" in row["reason"]
     # A close older than the 30 days before rank day does not count.
     old = history.with_columns(date=pl.lit(date(2023, 3, 28)))
-    assert action(run([line("PENNY", "Penny Inc. Common Stock", 0.99, 5e8)], members(["PENNY"]), history=old),
-                  "PENNY")["action"] == "delete"
+    assert (
+        action(
+            run([line("PENNY", "Penny Inc. Common Stock", 0.99, 5e8)], members(["PENNY"]), history=old),
+            "PENNY",
+        )["action"]
+        == "delete"
+    )
 
 
 @pytest.mark.parametrize(("cap", "eligible"), [(29_999_999.0, False), (30_000_000.0, True)])
@@ -147,11 +185,18 @@ def test_a_company_needs_a_total_market_cap_of_30_million(cap, eligible):
 
 
 def test_a_member_missing_from_the_universe_is_absent_not_deleted_and_a_renamed_one_stays():
-    rows = [line("NEWT", "Renamed Widgets Inc. Common Stock", 20.0, 1e9), line("OTHER", "Other Inc. Common Stock", 20.0, 1e9)]
-    frame = pl.DataFrame({
-        "symbol": ["GONE", "OLDT"], "company": ["GONE HOLDINGS INC", "RENAMED WIDGETS INC"],
-        "index_name": "Russell 3000", "complete": True,
-    })
+    rows = [
+        line("NEWT", "Renamed Widgets Inc. Common Stock", 20.0, 1e9),
+        line("OTHER", "Other Inc. Common Stock", 20.0, 1e9),
+    ]
+    frame = pl.DataFrame(
+        {
+            "symbol": ["GONE", "OLDT"],
+            "company": ["GONE HOLDINGS INC", "RENAMED WIDGETS INC"],
+            "index_name": "Russell 3000",
+            "complete": True,
+        }
+    )
     out = run(rows, frame)
     gone = action(out, "GONE")
     assert gone["action"] == "absent" and gone["reason"].startswith("not in the universe file")
@@ -168,13 +213,21 @@ def test_a_member_missing_from_the_universe_is_absent_not_deleted_and_a_renamed_
         ("WRNTW", "Warrant Co Inc. Warrant", "United States", "EDP Services", "warrant_right_unit"),
         ("ADRX", "Foreign Co Ltd. American Depositary Shares", "China", "EDP Services", "depositary"),
         ("FNDX", "Income Fund Inc. Common Shares", "United States", "Investment Managers", "fund"),
-        ("SPCA", "Blank Acquisition Corp. Class A Common Stock", "United States", "Blank Checks", "blank_check"),
+        (
+            "SPCA",
+            "Blank Acquisition Corp. Class A Common Stock",
+            "United States",
+            "Blank Checks",
+            "blank_check",
+        ),
         ("LPX", "Pipeline Partners L.P. Common Units", "United States", "Natural Gas", "partnership"),
         ("ISRL", "Israel Tech Ltd. Ordinary Shares", "Israel", "EDP Services", "us_company"),
         ("PLCX", "Overseas plc Ordinary Shares", "", "EDP Services", "us_company_form"),
     ],
 )
-def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classification(symbol, name, country, industry, rule):
+def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classification(
+    symbol, name, country, industry, rule
+):
     rows = [line(symbol, name, 20.0, 2e9, country=country, industry=industry)]
     row = action(run(rows), symbol)
     assert row["action"] == "out" and row["rule"] == rule, row

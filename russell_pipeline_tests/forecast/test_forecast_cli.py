@@ -15,7 +15,11 @@ from russell_pipeline_tests.helpers import REAL, cli
 pytestmark = pytest.mark.slow
 FILES = {
     "2022": ["ru3000_membershiplist_20220624_0.pdf"],
-    "2023": ["ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf", "universe/nasdaq_screener_2023-04-28.csv"],
+    "2023": [
+        "ru3000-additions-final-20230623.pdf",
+        "ru3000-deletions-final-20230623.pdf",
+        "universe/nasdaq_screener_2023-04-28.csv",
+    ],
 }
 
 
@@ -29,7 +33,11 @@ def built(tmp_path_factory, small_market):
         (root / "raw" / year).mkdir(parents=True)
         for name in files:
             shutil.copy(REAL / name, root / "raw" / year / name.split("/")[-1])
-    env = {"RUSSELL_DATA_LAKE": str(root), "RUSSELL_MARKET_DATA": str(small_market), "DAGSTER_HOME": str(root / "home")}
+    env = {
+        "RUSSELL_DATA_LAKE": str(root),
+        "RUSSELL_MARKET_DATA": str(small_market),
+        "DAGSTER_HOME": str(root / "home"),
+    }
     done = cli("build", env=env, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     return root, env, done.stdout
@@ -40,8 +48,17 @@ def test_forecast_prints_each_security_with_its_action_and_reason(built):
     done = cli("forecast", "2023", env=env, text=True)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
-    assert {"symbol", "company", "total_market_cap", "rank", "cumulative_cap_pct", "index_before", "index_after",
-            "action", "reason"} <= set(rows[0])
+    assert {
+        "symbol",
+        "company",
+        "total_market_cap",
+        "rank",
+        "cumulative_cap_pct",
+        "index_before",
+        "index_after",
+        "action",
+        "reason",
+    } <= set(rows[0])
     by = {r["symbol"]: r for r in rows}
     assert by["AAPL"]["action"] == "stay" and by["AAPL"]["rank"] == "1"
     # Said on stderr: what the forecast could not know (the IPO lists, the segments before).
@@ -60,8 +77,11 @@ def test_forecast_score_prints_precision_recall_f1_and_every_miss(built):
     assert float(add.split("F1 ")[1].split()[0]) >= 0.79
     assert any(ln.startswith("2023-06 deletions forecast, not published (") for ln in lines)
     assert any(ln.startswith("2023-06 additions published, not forecast (") for ln in lines)
-    as_csv = list(csv.DictReader(io.StringIO(cli("forecast", "2023", "--score", "--format", "csv", env=env,
-                                                  text=True).stdout)))
+    as_csv = list(
+        csv.DictReader(
+            io.StringIO(cli("forecast", "2023", "--score", "--format", "csv", env=env, text=True).stdout)
+        )
+    )
     assert {r["kind"] for r in as_csv} == {"miss", "false_alarm"} and all(r["reason"] for r in as_csv)
 
 
@@ -84,7 +104,9 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(
     root, env, _ = built
     lake = tmp_path / "lake"
     shutil.copytree(root / "raw", lake / "raw")
-    (lake / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(lake / "raw" / "2023" / "screener_2023-05-12.csv")
+    (lake / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
+        lake / "raw" / "2023" / "screener_2023-05-12.csv"
+    )
     env = {**env, "RUSSELL_DATA_LAKE": str(lake), "DAGSTER_HOME": str(tmp_path / "home")}
     done = cli("build", env=env, text=True)
     assert done.returncode == 1

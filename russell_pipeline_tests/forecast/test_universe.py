@@ -19,7 +19,10 @@ from russell_pipeline.lib.forecast.score import published_lists, score
 from russell_pipeline_tests.helpers import REAL
 
 HEADER = ",".join(SCREENER_HEADER)
-GOOD = "AAA,Alpha Inc. Common Stock,$12.50,0.1,0.8%,1250000000.00,United States,2001,120000,Technology,EDP Services"
+GOOD = (
+    "AAA,Alpha Inc. Common Stock,$12.50,0.1,0.8%,1250000000.00,United States,2001,120000,Technology,"
+    "EDP Services"
+)
 
 
 def read(text: str, name: str = "nasdaq_screener_2023-04-28.csv") -> pl.DataFrame:
@@ -34,20 +37,40 @@ def test_a_screener_file_is_a_universe_document_dated_by_its_name(tmp_path):
     doc = read_document(path)
     assert (doc.doc_type, doc.as_of_date, doc.rows.height) == ("universe", date(2023, 4, 28), 2)
     row = doc.rows.row(1, named=True)
-    assert (row["symbol"], row["listed_symbol"], row["market_cap"], row["country"]) == ("BRK.B", "BRK/B", None, None)
+    assert (row["symbol"], row["listed_symbol"], row["market_cap"], row["country"]) == (
+        "BRK.B",
+        "BRK/B",
+        None,
+        None,
+    )
     assert doc.rows["source_line"].to_list() == [2, 3]
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("Symbol,Name,Market Cap\nAAA,Alpha,100\n", "without the column(s) Last Sale, Country, IPO Year, Volume"),
+        (
+            "Symbol,Name,Market Cap\nAAA,Alpha,100\n",
+            "without the column(s) Last Sale, Country, IPO Year, Volume",
+        ),
         (f"{HEADER}\n", "a header and no securities"),
-        (f"{HEADER}\n{GOOD}\nBBB,Beta,$3.10,0,0%,12 billion,United States,,5,,\n", "line 3: Market Cap '12 billion' is not a number"),
-        (f"{HEADER}\n{GOOD}\nBBB,Beta,three,0,0%,100,United States,,5,,\n", "line 3: Last Sale 'three' is not a number"),
-        (f"{HEADER}\n{GOOD}\nBBB,Beta,$3,0,0%,-100,United States,,5,,\n", "line 3: Market Cap '-100' is negative"),
+        (
+            f"{HEADER}\n{GOOD}\nBBB,Beta,$3.10,0,0%,12 billion,United States,,5,,\n",
+            "line 3: Market Cap '12 billion' is not a number",
+        ),
+        (
+            f"{HEADER}\n{GOOD}\nBBB,Beta,three,0,0%,100,United States,,5,,\n",
+            "line 3: Last Sale 'three' is not a number",
+        ),
+        (
+            f"{HEADER}\n{GOOD}\nBBB,Beta,$3,0,0%,-100,United States,,5,,\n",
+            "line 3: Market Cap '-100' is negative",
+        ),
         (f"{HEADER}\n{GOOD}\n{GOOD}\n", "symbol 'AAA' on lines 2, 3"),
-        (f"{HEADER}\n{GOOD}\nBBB,Beta,$3,0,0%,100,United States,19x9,5,,\n", "line 3: IPO Year '19x9' is not a number"),
+        (
+            f"{HEADER}\n{GOOD}\nBBB,Beta,$3,0,0%,100,United States,19x9,5,,\n",
+            "line 3: IPO Year '19x9' is not a number",
+        ),
         (f"{HEADER}\n{GOOD}\n,Nameless,$3,0,0%,100,United States,,5,,\n", "line 3: no symbol"),
     ],
 )
@@ -80,28 +103,49 @@ def test_a_universe_file_dated_on_no_rank_day_names_the_nearest_one():
 
 
 def test_the_score_takes_the_latest_stage_and_names_every_miss_and_false_alarm():
-    rows = pl.DataFrame({
-        "symbol": ["A", "B", "C", "D", "E"], "company": list("abcde"), "action": ["add", "add", "delete", "stay", "out"],
-        "reason": ["r"] * 5, "rank": [1, 2, 3, 4, None], "total_market_cap": [1.0] * 5,
-    })
-    changes = pl.DataFrame({
-        "index_name": "Russell 3000", "change": ["addition", "addition", "addition", "deletion"],
-        "stage": ["preliminary", "final", "final", "final"], "symbol": ["Z", "A", "E", "C"],
-        "company": ["z", "a", "e", "c"], "as_of_date": [date(2023, 5, 19), date(2023, 6, 23), date(2023, 6, 23), date(2023, 6, 23)],
-    })
+    rows = pl.DataFrame(
+        {
+            "symbol": ["A", "B", "C", "D", "E"],
+            "company": list("abcde"),
+            "action": ["add", "add", "delete", "stay", "out"],
+            "reason": ["r"] * 5,
+            "rank": [1, 2, 3, 4, None],
+            "total_market_cap": [1.0] * 5,
+        }
+    )
+    changes = pl.DataFrame(
+        {
+            "index_name": "Russell 3000",
+            "change": ["addition", "addition", "addition", "deletion"],
+            "stage": ["preliminary", "final", "final", "final"],
+            "symbol": ["Z", "A", "E", "C"],
+            "company": ["z", "a", "e", "c"],
+            "as_of_date": [date(2023, 5, 19), date(2023, 6, 23), date(2023, 6, 23), date(2023, 6, 23)],
+        }
+    )
     published = published_lists(changes, date(2023, 4, 28), date(2023, 6, 26))
-    assert set(published.filter(pl.col("change") == "addition")["symbol"]) == {"A", "E"}  # final over preliminary
+    assert set(published.filter(pl.col("change") == "addition")["symbol"]) == {
+        "A",
+        "E",
+    }  # final over preliminary
     scores, misses = score(rows, published, "2023-06")
     add = scores.filter(pl.col("change") == "addition").row(0, named=True)
     assert (add["hits"], add["precision"], add["recall"], add["published_stage"]) == (1, 0.5, 0.5, "final")
     assert scores.filter(pl.col("change") == "deletion")["f1"].to_list() == [1.0]
-    assert {(k, s) for k, s in misses.select("kind", "symbol").iter_rows()} == {("miss", "E"), ("false_alarm", "B")}
+    assert {(k, s) for k, s in misses.select("kind", "symbol").iter_rows()} == {
+        ("miss", "E"),
+        ("false_alarm", "B"),
+    }
 
 
 @pytest.fixture(scope="module")
 def real_2023():
-    paths = [REAL / "universe" / "nasdaq_screener_2023-04-28.csv", REAL / "ru3000_membershiplist_20220624_0.pdf",
-             REAL / "ru3000-additions-final-20230623.pdf", REAL / "ru3000-deletions-final-20230623.pdf"]
+    paths = [
+        REAL / "universe" / "nasdaq_screener_2023-04-28.csv",
+        REAL / "ru3000_membershiplist_20220624_0.pdf",
+        REAL / "ru3000-additions-final-20230623.pdf",
+        REAL / "ru3000-deletions-final-20230623.pdf",
+    ]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         pytest.skip(f"{', '.join(missing)} not present")
@@ -111,10 +155,13 @@ def real_2023():
 def test_the_real_2023_universe_forecast_scores_against_the_published_lists(real_2023):
     universe, members, additions, deletions = real_2023
     assert universe.rows.height == 7746
-    made = forecast(universe.rows, members.rows.select("symbol", "company", "index_name"), "2023-06",
-                    date(2023, 4, 28))
+    made = forecast(
+        universe.rows, members.rows.select("symbol", "company", "index_name"), "2023-06", date(2023, 4, 28)
+    )
     changes = pl.concat([additions.rows, deletions.rows], how="diagonal_relaxed")
-    scores, misses = score(made.rows, published_lists(changes, date(2023, 4, 28), date(2023, 6, 26)), "2023-06")
+    scores, misses = score(
+        made.rows, published_lists(changes, date(2023, 4, 28), date(2023, 6, 26)), "2023-06"
+    )
     f1 = dict(scores.select("change", "f1").iter_rows())
     # What the rules reach from the universe file alone (docs/methodology.md section 12.6): a change
     # that loses ground on the real file fails here.

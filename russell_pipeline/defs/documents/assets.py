@@ -104,8 +104,10 @@ TABLES = {
     ),
     "universe_securities": (
         UNIVERSE_COLUMNS,
-        "Every security of the rank-day universe files (the Nasdaq screener's layout), traced to its line: "
-        "what reconstitution_forecast ranks.",
+        (
+            "Every security of the rank-day universe files (the Nasdaq screener's layout), traced to its "
+            "line: what reconstitution_forecast ranks."
+        ),
         ["source_documents"],
     ),
 }
@@ -117,7 +119,9 @@ TABLES = {
             name,
             deps=deps,
             code_version=digests.CODE_VERSIONS["documents"],
-            **table_definition(name, schema, description, kinds={CSV if name == "universe_securities" else PDF}),
+            **table_definition(
+                name, schema, description, kinds={CSV if name == "universe_securities" else PDF}
+            ),
         )
         for name, (schema, description, deps) in TABLES.items()
     ],

@@ -23,24 +23,32 @@ YEAR = {"recon_year": pl.Int64}
 TABLES = {
     ASSET: (
         YEAR | FORECAST_COLUMNS | provenance.SCHEMA,
-        "Each security of a rank-day universe and each member in force, with its index before and after the "
-        "reconstitution, the action (add, delete, stay, move_up, move_down; out, absent) and its reason, by FTSE "
-        "Russell's published construction rules.",
+        (
+            "Each security of a rank-day universe and each member in force, with its index before and after "
+            "the reconstitution, the action (add, delete, stay, move_up, move_down; out, absent) and its "
+            "reason, by FTSE Russell's published construction rules."
+        ),
     ),
     "forecast_breaks": (
         YEAR | BREAK_COLUMNS,
-        "The breaks of each forecast review: the rank, market cap and cumulative market cap of the Russell 1000, "
-        "2000, 3000 and 3000E breaks, with the band around the Russell 1000's.",
+        (
+            "The breaks of each forecast review: the rank, market cap and cumulative market cap of the "
+            "Russell 1000, 2000, 3000 and 3000E breaks, with the band around the Russell 1000's."
+        ),
     ),
     "forecast_score": (
         YEAR | SCORE_COLUMNS,
-        "Precision, recall and F1 of each forecast review's additions and deletions against the Russell 3000 lists "
-        "FTSE Russell published.",
+        (
+            "Precision, recall and F1 of each forecast review's additions and deletions against the Russell "
+            "3000 lists FTSE Russell published."
+        ),
     ),
     "forecast_misses": (
         YEAR | MISS_COLUMNS,
-        "Every published addition or deletion the forecast missed, and every one it forecast that was not "
-        "published, with the forecast's reason.",
+        (
+            "Every published addition or deletion the forecast missed, and every one it forecast that was "
+            "not published, with the forecast's reason."
+        ),
     ),
 }
 SCORED = Check(

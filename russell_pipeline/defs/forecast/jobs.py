@@ -10,6 +10,6 @@ forecast_job = dg.define_asset_job(
         "reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses"
     ),
     partitions_def=recon_years,
-    description="The reconstitution forecast of a range of years, from each rank day's universe and the members "
-    "in force, scored against the published lists where the lake holds them.",
+    description="The reconstitution forecast of a range of years, from each rank day's universe and the "
+    "members in force, scored against the published lists where the lake holds them.",
 )

@@ -96,32 +96,43 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     if set(REQUIRED) - set(frame.columns) or not frame.height:
         return _checked(path, data, sha256)
     price = pl.col("Last Sale").str.strip_chars_start("$")
-    rows = frame.lazy().select(
-        symbol=pl.col("Symbol")
-        .str.to_uppercase()
-        .str.replace_all("/", ".", literal=True)
-        .str.replace_all("-", ".", literal=True),
-        listed_symbol=pl.col("Symbol"),
-        company=pl.col("Name"),
-        price=price.cast(pl.Float64, strict=False),
-        market_cap=pl.col("Market Cap"),
-        country=pl.col("Country"),
-        ipo_year=pl.col("IPO Year"),
-        volume=pl.col("Volume"),
-        sector=pl.col("Sector"),
-        industry=pl.col("Industry"),
-        source_sha256=pl.lit(sha256),
-        source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-        _fine=(
-            pl.col("Symbol").is_not_null().all()
-            & (pl.col("Symbol").str.to_uppercase().n_unique() == pl.len())
-            & (pl.col("Symbol").str.len_bytes() == pl.col("Symbol").str.strip_chars().str.len_bytes()).all()
-            & (pl.col("Last Sale").is_null() | price.cast(pl.Float64, strict=False).is_finite().fill_null(False)).all()
-            & (pl.col("Market Cap").fill_null(0) >= 0).all()
-            & ((pl.col("IPO Year") % 1 == 0) & pl.col("IPO Year").is_between(1800, 2200)).fill_null(True).all()
-            & pl.col("Market Cap").fill_null(0).is_finite().all()
-        ),
-    ).collect()
+    rows = (
+        frame.lazy()
+        .select(
+            symbol=pl.col("Symbol")
+            .str.to_uppercase()
+            .str.replace_all("/", ".", literal=True)
+            .str.replace_all("-", ".", literal=True),
+            listed_symbol=pl.col("Symbol"),
+            company=pl.col("Name"),
+            price=price.cast(pl.Float64, strict=False),
+            market_cap=pl.col("Market Cap"),
+            country=pl.col("Country"),
+            ipo_year=pl.col("IPO Year"),
+            volume=pl.col("Volume"),
+            sector=pl.col("Sector"),
+            industry=pl.col("Industry"),
+            source_sha256=pl.lit(sha256),
+            source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+            _fine=(
+                pl.col("Symbol").is_not_null().all()
+                & (pl.col("Symbol").str.to_uppercase().n_unique() == pl.len())
+                & (
+                    pl.col("Symbol").str.len_bytes() == pl.col("Symbol").str.strip_chars().str.len_bytes()
+                ).all()
+                & (
+                    pl.col("Last Sale").is_null()
+                    | price.cast(pl.Float64, strict=False).is_finite().fill_null(False)
+                ).all()
+                & (pl.col("Market Cap").fill_null(0) >= 0).all()
+                & ((pl.col("IPO Year") % 1 == 0) & pl.col("IPO Year").is_between(1800, 2200))
+                .fill_null(True)
+                .all()
+                & pl.col("Market Cap").fill_null(0).is_finite().all()
+            ),
+        )
+        .collect()
+    )
     if not rows["_fine"][0] or (rows["price"] < 0).any():
         return _checked(path, data, sha256)
     columns = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
@@ -147,7 +158,9 @@ def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     # The text as given (blank: null), then the numbers read from it: `$` and `,` are not part of one.
     given = {name: pl.col(column).str.strip_chars() for name, column in {**NUMBERS, **TEXTS}.items()}
     plain = [
-        pl.when(e.is_in(_BLANK)).then(None).otherwise(e).alias(f"_{n}") for n, e in given.items() if n in NUMBERS
+        pl.when(e.is_in(_BLANK)).then(None).otherwise(e).alias(f"_{n}")
+        for n, e in given.items()
+        if n in NUMBERS
     ]
     rows = (
         frame.lazy()
@@ -159,7 +172,9 @@ def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
         .with_columns(
             symbol=pl.col("listed_symbol").str.to_uppercase().str.replace_all(r"[/\-]", "."),
             **{
-                n: pl.col(f"_{n}").str.strip_chars_start("$").str.replace_all(",", "", literal=True)
+                n: pl.col(f"_{n}")
+                .str.strip_chars_start("$")
+                .str.replace_all(",", "", literal=True)
                 .cast(pl.Float64, strict=False)
                 for n in NUMBERS
             },
@@ -170,15 +185,26 @@ def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
             # What refuses the file (the first offending line is looked up only then).
             _no_symbol=pl.col("listed_symbol").is_null() | (pl.col("listed_symbol") == ""),
             _twice=pl.col("symbol").is_duplicated(),
-            **{f"_bad_{n}": pl.col(f"_{n}").is_not_null() & ~pl.col(n).is_finite().fill_null(False) for n in NUMBERS},
-            _bad_year=((pl.col("ipo_year") % 1 != 0) | ~pl.col("ipo_year").is_between(1800, 2200)).fill_null(False),
+            **{
+                f"_bad_{n}": pl.col(f"_{n}").is_not_null() & ~pl.col(n).is_finite().fill_null(False)
+                for n in NUMBERS
+            },
+            _bad_year=((pl.col("ipo_year") % 1 != 0) | ~pl.col("ipo_year").is_between(1800, 2200)).fill_null(
+                False
+            ),
             _negative_market_cap=(pl.col("market_cap") < 0).fill_null(False),
             _negative_price=(pl.col("price") < 0).fill_null(False),
         )
         .collect()
     )
-    flags = ["_no_symbol", "_twice", *(f"_bad_{n}" for n in NUMBERS), "_bad_year", "_negative_market_cap",
-             "_negative_price"]
+    flags = [
+        "_no_symbol",
+        "_twice",
+        *(f"_bad_{n}" for n in NUMBERS),
+        "_bad_year",
+        "_negative_market_cap",
+        "_negative_price",
+    ]
     found = rows.select(pl.col(flags).any()).row(0, named=True)
     if any(found.values()):
         _refuse(path, frame, rows, next(f for f in flags if found[f]))
@@ -197,7 +223,8 @@ def _refuse(path: str, frame: pl.DataFrame, rows: pl.DataFrame, flag: str) -> No
         lines = [n + 2 for n in (rows["symbol"] == symbol).arg_true().to_list()]
         raise InputError(
             path,
-            f"symbol {rows['listed_symbol'][i]!r} on lines {', '.join(map(str, lines))}: a symbol once per file",
+            f"symbol {rows['listed_symbol'][i]!r} on lines {', '.join(map(str, lines))}: "
+            "a symbol once per file",
         )
     name = flag.removeprefix("_bad_").removeprefix("_negative_")
     column = NUMBERS.get(name, "IPO Year")

@@ -43,7 +43,8 @@ FORECAST_COLUMNS: dict[str, pl.DataType] = {
     "total_market_cap": pl.Float64,  # the company's, in USD
     "rank": pl.Int64,  # among the eligible companies on rank day; null: not ranked
     "cumulative_cap_pct": pl.Float64,  # of the Russell 3000E's total market cap, largest first
-    "index_before": pl.String,  # Russell 1000 | Russell 2000 | Russell 3000 (segment unknown) | Russell Microcap
+    # Russell 1000 | Russell 2000 | Russell 3000 (segment unknown) | Russell Microcap
+    "index_before": pl.String,
     "index_after": pl.String,  # Russell 1000 | Russell 2000 | Russell Microcap (ranks 3,001-4,000) | null
     "microcap_after": pl.Boolean,
     "action": pl.String,
@@ -53,7 +54,8 @@ FORECAST_COLUMNS: dict[str, pl.DataType] = {
 }
 BREAK_COLUMNS: dict[str, pl.DataType] = {
     "review": pl.String,
-    "break": pl.String,  # Russell 1000 | Russell 2000 (rank 2,000, the Microcap's upper end) | Russell 3000 | Russell 3000E
+    # Russell 1000 | Russell 2000 (rank 2,000, the Microcap's upper end) | Russell 3000 | Russell 3000E
+    "break": pl.String,
     "rank": pl.Int64,
     "market_cap": pl.Float64,  # of the company at that rank (null: fewer eligible companies)
     "cumulative_cap_pct": pl.Float64,
@@ -65,9 +67,9 @@ MEMBER_INDEXES = (R1000, R2000, R3000, MICRO, "Russell 3000E")
 # Name words that say which class or kind of share a line is, not which company: removed to find the
 # company's name stem.
 _SHARE_WORDS = (
-    r"\b(class|cl|series)\s+[a-z0-9]\b|\bcommon stock\b|\bcapital stock\b|\bordinary shares?\b|\bcommon shares?\b"
-    r"|\bsubordinate voting shares?\b|\bnon[- ]?voting\b|\bvoting\b|\bshares?\b|\bstock\b|\bnew\b"
-    r"|\bwarrants?\b|\brights?\b|\b(sub)?units?\b"
+    r"\b(class|cl|series)\s+[a-z0-9]\b|\bcommon stock\b|\bcapital stock\b|\bordinary shares?\b|\bcommon "
+    r"shares?\b|\bsubordinate voting shares?\b|\bnon[- "
+    r"]?voting\b|\bvoting\b|\bshares?\b|\bstock\b|\bnew\b|\bwarrants?\b|\brights?\b|\b(sub)?units?\b"
 )
 _LEGAL = r"\b(inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|lp|holdings?|group|the)\b"
 
@@ -95,8 +97,9 @@ def name_stem(company: pl.Expr) -> pl.Expr:
 
 # Where a universe line's name stops naming the company and starts naming the security.
 _SECURITY = (
-    r"(?i)[\s,]+(class|series|cl|common|ordinary|capital stock|warrants?|units?|subunits?|rights?|preferred"
-    r"|depositary|depository|american depositary|shares?|subordinate|non[- ]?voting|voting|\d[\d.]*%)(?-u:\b).*$"
+    r"(?i)[\s,]+(class|series|cl|common|ordinary|capital "
+    r"stock|warrants?|units?|subunits?|rights?|preferred|depositary|depository|american "
+    r"depositary|shares?|subordinate|non[- ]?voting|voting|\d[\d.]*%)(?-u:\b).*$"
 )
 
 
@@ -211,8 +214,10 @@ def forecast(
         first = pl.col("stem").str.extract(r"^(\S+)")
         words = wanted.select(first.unique())["stem"].drop_nulls().implode()
         free = free.filter(pl.col("company").str.to_lowercase().str.extract(r"^(\S+)").is_in(words))
-        stems = free.with_columns(stem=name_stem(pl.col("company"))).group_by("stem").agg(
-            pl.col("company_key").n_unique().alias("n"), pl.col("company_key").first()
+        stems = (
+            free.with_columns(stem=name_stem(pl.col("company")))
+            .group_by("stem")
+            .agg(pl.col("company_key").n_unique().alias("n"), pl.col("company_key").first())
         )
         stems = stems.filter((pl.col("n") == 1) & (pl.col("stem") != ""))
         matched = absent.with_columns(stem=name_stem(pl.col("member_company"))).join(stems, on="stem")
@@ -497,8 +502,18 @@ def _rows(
         ),
     )
     out = out.with_columns(review=pl.lit(review), rank_day=pl.lit(rank_day, pl.Date))
-    return _with_reasons(out.select(*FORECAST_COLUMNS.keys() - {"reason"}, "renamed_from", "reused", "average_30d",
-                                    "company_price", "ipo_year"), b, r3000)
+    return _with_reasons(
+        out.select(
+            *FORECAST_COLUMNS.keys() - {"reason"},
+            "renamed_from",
+            "reused",
+            "average_30d",
+            "company_price",
+            "ipo_year",
+        ),
+        b,
+        r3000,
+    )
 
 
 def _fixed(x: pl.Expr, places: int) -> pl.Expr:
@@ -532,8 +547,14 @@ def _reason(rule: str, b: dict, r3000: int) -> pl.Expr:
     price = pl.format("price ${} below $1.00", _fixed(pl.col("company_price"), 2))
     if rule in R.SCREENS:
         text = R.SCREENS[rule][1]
-        said = pl.format(text.replace("{country}", "{}"), pl.col("country")) if "{country}" in text else pl.lit(text)
-        reused = pl.format("a member's symbol, now a {}: its common stock is not in the universe file (renamed?)", said)
+        said = (
+            pl.format(text.replace("{country}", "{}"), pl.col("country"))
+            if "{country}" in text
+            else pl.lit(text)
+        )
+        reused = pl.format(
+            "a member's symbol, now a {}: its common stock is not in the universe file (renamed?)", said
+        )
         return pl.when(pl.col("reused")).then(reused).otherwise(said)
     if rule == "no_market_cap":
         return (
@@ -559,8 +580,8 @@ def _reason(rule: str, b: dict, r3000: int) -> pl.Expr:
         )
     if rule == "listed_before":
         return pl.format(
-            "total market cap {}, above the Russell 1000 break, but not a member though listed {}: left out at "
-            "the last reconstitution, taken to stay out",
+            "total market cap {}, above the Russell 1000 break, but not a member though listed {}: left out "
+            "at the last reconstitution, taken to stay out",
             _money(pl.col("total_market_cap")),
             pl.format("since {}", pl.col("ipo_year")).fill_null("before (no IPO year given)"),
         )
@@ -585,12 +606,20 @@ def _reason(rule: str, b: dict, r3000: int) -> pl.Expr:
 
 def _with_reasons(out: pl.DataFrame, b: dict, r3000: int) -> pl.DataFrame:
     """`out` with `reason`, computed rule by rule; a renamed member's says under which symbol it was one."""
-    parts = [part.with_columns(reason=_reason(rule, b, r3000)) for (rule,), part in out.partition_by("rule", as_dict=True).items()]
+    parts = [
+        part.with_columns(reason=_reason(rule, b, r3000))
+        for (rule,), part in out.partition_by("rule", as_dict=True).items()
+    ]
     out = pl.concat(parts)
     renamed = pl.col("renamed_from").is_not_null() & ~pl.col("reused")
     if not out.select(renamed.any()).item():
         return out
-    said = pl.format("{}; a member as {}, listed now as {} (same company name)", pl.col("reason"), pl.col("renamed_from"), pl.col("symbol"))
+    said = pl.format(
+        "{}; a member as {}, listed now as {} (same company name)",
+        pl.col("reason"),
+        pl.col("renamed_from"),
+        pl.col("symbol"),
+    )
     return out.with_columns(reason=pl.when(renamed).then(said).otherwise(pl.col("reason")))
 
 
@@ -615,7 +644,9 @@ def _segment_notes(mtable: pl.DataFrame) -> list[str]:
         return ["no Russell membership in force on rank day in the lake: every eligible company is new"]
     if mtable.filter(pl.col("in_r3000"))["segment"].null_count() == mtable.filter(pl.col("in_r3000")).height:
         return [
-            "the Russell 1000 and 2000 before are unknown (only the Russell 3000 is in force): members are "
-            "placed by rank alone, without the band"
+            (
+                "the Russell 1000 and 2000 before are unknown (only the Russell 3000 is in force): members "
+                "are placed by rank alone, without the band"
+            )
         ]
     return []

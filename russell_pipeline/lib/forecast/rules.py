@@ -72,9 +72,10 @@ SOURCES = {
     "to the US unless its assets or revenues point elsewhere (from 2007)",
     "country_pre2007": "Construction and Methodology before 2007: companies incorporated outside the US, "
     "benefit-driven incorporation countries included, were not eligible",
-    "size": "Construction and Methodology 5.9: a total market capitalization below $30 million is not eligible",
-    "price": "Construction and Methodology 5.8: a close of $1.00 or more on rank day; a member below it stays "
-    "eligible if its average close over the 30 days before rank day is $1.00 or more",
+    "size": "Construction and Methodology 5.9: a total market capitalization below $30 million is not "
+    "eligible",
+    "price": "Construction and Methodology 5.8: a close of $1.00 or more on rank day; a member below it "
+    "stays eligible if its average close over the 30 days before rank day is $1.00 or more",
     "previous": "the previous reconstitution's ranking: a company far above the Russell 1000 break that was "
     "listed then and not ranked was excluded by FTSE Russell (country, share type, voting rights), and "
     "that classification is taken to stand (an inference of this pipeline, not a published rule)",
@@ -149,7 +150,8 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
     ),
     "depositary": (
         _name(
-            r"american depositary|depositary (shares?|receipts?)|depository (shares?|receipts?)|\bADS\b|\bADR\b"
+            r"american depositary|depositary (shares?|receipts?)|depository "
+            r"(shares?|receipts?)|\bADS\b|\bADR\b"
         ),
         "depositary receipt of a foreign company",
     ),
@@ -182,9 +184,10 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
     "investment_company": (
         pl.col("industry").is_in(FINANCIAL_INDUSTRIES)
         & _name(
-            r"\btrust\b|\bBDC\b|\bbusiness development\b|\b(capital|investment|finance|credit) (corp|corporation"
-            r"|company|co|inc)\b|\blending\b|\bincome\b|\bfloating rate\b|\bopportunit(y|ies)\b|\bdividend\b"
-            r"|\binvestors\b|\bsecurities\b|\btotal return\b|\binfrastructure\b"
+            r"\btrust\b|\bBDC\b|\bbusiness development\b|\b(capital|investment|finance|credit) "
+            r"(corp|corporation|company|co|inc)\b|\blending\b|\bincome\b|\bfloating "
+            r"rate\b|\bopportunit(y|ies)\b|\bdividend\b|\binvestors\b|\bsecurities\b|\btotal "
+            r"return\b|\binfrastructure\b"
         ),
         "investment company (a closed-end fund or business development company by its name and industry)",
     ),
@@ -195,8 +198,8 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
     "us_company_form": (
         pl.col("country").is_null()
         & _name(
-            r"common shares|ordinary shares?|subordinate voting|\bN\.?V\.?(\s|$)|\bS\.A\.?(\s|$)|\bS\.p\.A\.?|"
-            r"\bAG\b|\bplc\b|\bLtd\.?(\s|$)|\blimited\b"
+            r"common shares|ordinary shares?|subordinate "
+            r"voting|\bN\.?V\.?(\s|$)|\bS\.A\.?(\s|$)|\bS\.p\.A\.?|\bAG\b|\bplc\b|\bLtd\.?(\s|$)|\blimited\b"
         ),
         "no Country, and its name gives a non-US legal form or share name: taken as not a US company",
     ),
@@ -204,16 +207,69 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
 # The screens that read a line's name, and every word any of them looks for: a name holding none
 # of these words (in any letter case) passes them all, so they run only on the names that do.
 BY_NAME = frozenset(
-    {"debt", "partnership", "royalty_trust", "warrant_right_unit", "depositary", "fund", "investment_company",
-     "us_company_form"}
+    {
+        "debt",
+        "partnership",
+        "royalty_trust",
+        "warrant_right_unit",
+        "depositary",
+        "fund",
+        "investment_company",
+        "us_company_form",
+    }
 )
 NAME_WORDS = (
-    "preferred", "perpetual", "note", "debenture", "due 20", "%", "l.p", "lp", "limited", "partnership", "units",
-    "royalty", "trust", "beneficial", "warrant", "right", "unit", "depositary", "depository", "ads", "adr",
-    "fund", "municipal", "closed", "etf", "bdc", "business development", "acquisition", "merger", "capital",
-    "investment", "finance", "credit", "lending", "income", "floating", "opportunit", "dividend", "investors",
-    "securities", "infrastructure", "total return", "common shares", "ordinary share", "subordinate", "n.v", "s.a", "s.p.a",
-    "ag", "plc", "ltd",
+    "preferred",
+    "perpetual",
+    "note",
+    "debenture",
+    "due 20",
+    "%",
+    "l.p",
+    "lp",
+    "limited",
+    "partnership",
+    "units",
+    "royalty",
+    "trust",
+    "beneficial",
+    "warrant",
+    "right",
+    "unit",
+    "depositary",
+    "depository",
+    "ads",
+    "adr",
+    "fund",
+    "municipal",
+    "closed",
+    "etf",
+    "bdc",
+    "business development",
+    "acquisition",
+    "merger",
+    "capital",
+    "investment",
+    "finance",
+    "credit",
+    "lending",
+    "income",
+    "floating",
+    "opportunit",
+    "dividend",
+    "investors",
+    "securities",
+    "infrastructure",
+    "total return",
+    "common shares",
+    "ordinary share",
+    "subordinate",
+    "n.v",
+    "s.a",
+    "s.p.a",
+    "ag",
+    "plc",
+    "ltd",
 )
 # Rules of the pre-2007 era read the same columns; a BDI country is not the US then.
 PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US)
