@@ -347,20 +347,13 @@ def _build(lake: Lake, runner: _Runner) -> None:
     else:
         print("membership: up to date", flush=True)
 
-    # After the levels (a year's index path reads them): the years whose lists, dates, prices or levels moved.
-    years, now, todo = research.years_out_of_date(lake)
-    print(
-        f"{research.ASSET}: {len(todo)} of {len(years)} years out of date"
-        + (f" ({spans(todo, years)})" if todo else ""),
-        flush=True,
-    )
-    runner.ranges(research.JOB, todo, years, retry_alone=True, inputs=now)
-
-    # After the membership tables (the members in force on each rank day).
-    years, now, todo = forecast.years_out_of_date(lake)
-    print(
-        f"{forecast.ASSET}: {len(todo)} of {len(years)} years out of date"
-        + (f" ({spans(todo, years)})" if todo else ""),
-        flush=True,
-    )
-    runner.ranges(forecast.JOB, todo, years, retry_alone=True, inputs=now)
+    # After the levels (a year's index path reads them) and the membership tables (the members in force
+    # on each rank day): the years whose inputs moved.
+    for stage in (research, forecast):
+        years, now, todo = stage.years_out_of_date(lake)
+        print(
+            f"{stage.ASSET}: {len(todo)} of {len(years)} years out of date"
+            + (f" ({spans(todo, years)})" if todo else ""),
+            flush=True,
+        )
+        runner.ranges(stage.JOB, todo, years, retry_alone=True, inputs=now)

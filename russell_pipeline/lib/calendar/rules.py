@@ -16,6 +16,7 @@ import polars as pl
 
 from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
 from russell_pipeline.lib.calendar.sessions import next_session, previous_session
+from russell_pipeline.lib.rules_text import table_rows
 
 FIRST_YEAR, LAST_YEAR = 1989, 2035  # annual reconstitution every June since 1989
 # The first review the calendar dates (price cut-off and rebalance): the earliest any market data may
@@ -138,12 +139,7 @@ _RULE = re.compile(
 def parse_rules(text: str) -> pl.DataFrame:
     """The rules table as a frame, one row per (review_type, month, year range, event)."""
     rows = []
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split()
-        if len(fields) != 7:
-            raise ValueError(f"bad rules row (7 fields, the last a source): {line.strip()}")
+    for line, fields in table_rows(text, 7, "rules row (7 fields, the last a source)"):
         review_type, months, years, event, rule, holiday, source = fields
         first, last = (int(y) for y in years.split("-"))
         if (

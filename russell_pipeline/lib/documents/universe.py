@@ -32,17 +32,7 @@ SCREENER_HEADER = (
     "Sector",
     "Industry",
 )
-REQUIRED = (
-    "Symbol",
-    "Name",
-    "Last Sale",
-    "Market Cap",
-    "Country",
-    "IPO Year",
-    "Volume",
-    "Sector",
-    "Industry",
-)
+REQUIRED = tuple(c for c in SCREENER_HEADER if c not in ("Net Change", "% Change"))
 UNIVERSE_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64,
     "as_of_date": pl.Date,

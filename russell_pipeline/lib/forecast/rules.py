@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from russell_pipeline.lib.rules_text import table_rows
+
 # rule: what it excludes, or a break of the ranking
 # to: all | new (not a member of the Russell 3000E on rank day) | member
 # years: first-last reconstitution year it applies to
@@ -278,16 +280,11 @@ PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US)
 def parse_rules(text: str) -> pl.DataFrame:
     """The rules table as a frame (RULE_SCHEMA); a row that does not parse raises ValueError."""
     rows = []
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split()
-        if len(fields) != 5:
-            raise ValueError(f"bad forecast rules row (5 fields): {line.strip()}")
+    for line, fields in table_rows(text, 5, "forecast rules row (5 fields)"):
         rule, to, years, value, source = fields
         first, _, last = years.partition("-")
         if to not in ("all", "new", "member") or source not in SOURCES or not (first + last).isdigit():
-            raise ValueError(f"bad forecast rules row: {line.strip()}")
+            raise ValueError(f"bad forecast rules row: {line}")
         rows.append((rule, to, int(first), int(last), None if value == "-" else float(value), source))
     return pl.DataFrame(rows, schema=RULE_SCHEMA, orient="row")
 
