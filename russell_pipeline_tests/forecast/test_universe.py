@@ -163,7 +163,7 @@ def test_the_real_2023_universe_forecast_scores_against_the_published_lists(real
         made.rows, published_lists(changes, date(2023, 4, 28), date(2023, 6, 26)), "2023-06"
     )
     f1 = dict(scores.select("change", "f1").iter_rows())
-    # What the rules reach from the universe file alone (docs/methodology.md section 12.6): a change
+    # What the rules reach from the universe file alone (docs/methodology.md section 4.6): a change
     # that loses ground on the real file fails here.
     assert f1["addition"] >= 0.79 and f1["deletion"] >= 0.86, f1
     # Every class of a company follows it (its warrants and preferreds are securities of their own).

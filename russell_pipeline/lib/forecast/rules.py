@@ -23,6 +23,7 @@ from russell_pipeline.lib.rules_text import table_rows
 # to: all | new (not a member of the Russell 3000E on rank day) | member
 # years: first-last reconstitution year it applies to
 # value: its threshold (dollars, a rank, percentage points), or -
+R1000, R2000, R3000, MICRO = "Russell 1000", "Russell 2000", "Russell 3000", "Russell Microcap"
 RULES_TEXT = """
 # rule              to      years      value       source
 preferred           all     1989-2035  -           share_types
@@ -60,7 +61,7 @@ RULE_SCHEMA = {
 
 # What each rule rests on: FTSE Russell's "Russell US Equity Indexes: Construction and Methodology"
 # (the section numbers of its 2026 edition) and where a rule changed, the change; docs/methodology.md
-# section 12 restates them.
+# section 4.3 restates them.
 SOURCES = {
     "share_types": "Construction and Methodology 5.13: preferred and convertible preferred stock, "
     "redeemable shares, warrants, rights, units, installment and trust receipts are not eligible",

@@ -1,0 +1,183 @@
+"""Which lines of a universe are one company, and which companies are members: the classes of a
+company (the screener prints the company's total market cap on every class line) rank once and
+follow the company; a member whose symbol the universe lacks is matched by its company's name (a
+renamed ticker) or is absent."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from russell_pipeline.lib.forecast.rules import MICRO, R1000, R2000, R3000
+
+MEMBER_INDEXES = (R1000, R2000, R3000, MICRO, "Russell 3000E")
+# Name words that say which class or kind of share a line is, not which company: removed to find the
+# company's name stem.
+_SHARE_WORDS = (
+    r"\b(class|cl|series)\s+[a-z0-9]\b|\bcommon stock\b|\bcapital stock\b|\bordinary shares?\b|\bcommon "
+    r"shares?\b|\bsubordinate voting shares?\b|\bnon[- "
+    r"]?voting\b|\bvoting\b|\bshares?\b|\bstock\b|\bnew\b|\bwarrants?\b|\brights?\b|\b(sub)?units?\b"
+)
+_LEGAL = r"\b(inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|lp|holdings?|group|the)\b"
+
+
+def name_stem(company: pl.Expr) -> pl.Expr:
+    """A company's name without its share class and legal form: `BERKSHIRE HATHAWAY` for both classes."""
+    return (
+        company.fill_null("")
+        .str.to_lowercase()
+        .str.replace_all("&", " and ")
+        .str.replace_all(_SHARE_WORDS, " ")
+        .str.replace_all(r"[^a-z0-9 ]", " ")
+        .str.replace_all(_LEGAL, " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
+# Where a universe line's name stops naming the company and starts naming the security.
+_SECURITY = (
+    r"(?i)[\s,]+(class|series|cl|common|ordinary|capital "
+    r"stock|warrants?|units?|subunits?|rights?|preferred|depositary|depository|american "
+    r"depositary|shares?|subordinate|non[- ]?voting|voting|\d[\d.]*%)(?-u:\b).*$"
+)
+
+
+def line_stem(company: pl.Expr) -> pl.Expr:
+    """A universe line's company name: its name up to the words that name the security, in lower case
+    (`Alphabet Inc. Class C Capital Stock` and `... Class A Common Stock` are `alphabet inc.`)."""
+    return company.fill_null("").str.replace(_SECURITY, "").str.strip_chars().str.to_lowercase()
+
+
+def company_keys(lines: pl.DataFrame) -> pl.Series:
+    """A company key per line: lines sharing a name stem are one company while, from the largest down,
+    each market cap is within 5% of the one before or implies the same share count (cap / price: the
+    screener prints the company's total cap on every class line, at that class's price); a line
+    without a cap joins its stem's company when the stem has only one."""
+    cap = pl.col("market_cap").fill_null(0)
+    shares = (pl.col("market_cap") / pl.col("price")).fill_nan(None)
+    ordered = (
+        lines.select("symbol", "stem", "market_cap", "price")
+        .with_row_index("i")
+        .sort(["stem", "market_cap", "symbol"], descending=[False, True, False], nulls_last=True)
+    )
+    same_shares = ((shares - shares.shift(1)).abs() <= 0.005 * shares).fill_null(False)
+    starts = (
+        (pl.col("stem") != pl.col("stem").shift(1)).fill_null(True)
+        | (pl.col("stem") == "")
+        | ((cap > 0) & (cap < 0.95 * cap.shift(1).fill_null(0)) & ~same_shares)
+        | ((cap <= 0) & (cap.shift(1).fill_null(0) <= 0) & (pl.col("stem") != pl.col("stem").shift(1)))
+    )
+    ordered = ordered.with_columns(cluster=starts.cum_sum())
+    # Lines without a cap: the stem's company when its capped lines are one company, else their own.
+    capped = (
+        ordered.filter(cap > 0)
+        .group_by("stem")
+        .agg(n=pl.col("cluster").n_unique(), only=pl.col("cluster").first())
+    )
+    ordered = ordered.join(capped, on="stem", how="left").with_columns(
+        cluster=pl.when((cap <= 0) & (pl.col("n") == 1) & (pl.col("stem") != ""))
+        .then(pl.col("only"))
+        .when(cap <= 0)
+        .then(-pl.col("i").cast(pl.Int64) - 1)
+        .otherwise(pl.col("cluster"))
+    )
+    keyed = ordered.with_columns(
+        company_key=pl.col("symbol")
+        .sort_by(pl.col("market_cap").fill_null(0), descending=True)
+        .first()
+        .over("cluster")
+    )
+    return keyed.sort("i")["company_key"]
+
+
+def member_table(members: pl.DataFrame) -> pl.DataFrame:
+    """One row per member symbol: its company, whether it is in the Russell 3000, its segment (1000 or
+    2000, null where the lake knows only the 3000), whether it is in the Microcap (null: unknown)."""
+    m = members.filter(pl.col("index_name").is_in(MEMBER_INDEXES))
+    known_micro = m["index_name"].is_in([MICRO]).any()
+    return m.group_by("symbol").agg(
+        member_company=pl.col("company").first(),
+        in_r3000=pl.col("index_name").is_in([R1000, R2000, R3000]).any(),
+        segment=pl.when(pl.col("index_name").is_in([R1000]).any())
+        .then(pl.lit(R1000))
+        .when(pl.col("index_name").is_in([R2000]).any())
+        .then(pl.lit(R2000)),
+        in_micro=pl.col("index_name").is_in([MICRO]).any() if known_micro else pl.lit(None, pl.Boolean),
+    )
+
+
+def with_members(
+    lines: pl.DataFrame, mtable: pl.DataFrame, from_file: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the universe's lines with their company (`company_key`, `stem`, `issuer_lists_units`) and its
+    membership (`member`, `in_r3000`, `segment`, `in_micro`, `renamed_from`, and `symbol_member`: the
+    line's own symbol is a member's), the members the universe lacks under any name)."""
+    lines = lines.select(
+        "symbol",
+        "listed_symbol",
+        "company",
+        "price",
+        "market_cap",
+        "country",
+        "ipo_year",
+        "volume",
+        "industry",
+        "source_line",
+    ).with_columns(stem=line_stem(pl.col("company")) if from_file else pl.col("symbol"))
+    units = pl.col("company").fill_null("").str.contains(r"(?i)(?-u:\b)units?(?-u:\b)")
+    lines = lines.with_columns(
+        company_key=company_keys(lines) if from_file else pl.col("symbol"),
+        issuer_lists_units=pl.col("stem").is_in(pl.col("stem").filter(units).implode())
+        & (pl.col("stem") != ""),
+    )
+    # Renamed members: a member symbol the universe lacks whose name stem is one company's, once.
+    absent = mtable.join(lines.select("symbol"), on="symbol", how="anti")
+    member_lines = lines.join(mtable, on="symbol", how="semi")
+    free = lines.join(member_lines.select("company_key").unique(), on="company_key", how="anti")
+    renamed = pl.DataFrame(schema={"symbol": pl.String, "company_key": pl.String, "renamed_from": pl.String})
+    if from_file and absent.height:
+        wanted = absent.select(stem=name_stem(pl.col("member_company")))
+        first = pl.col("stem").str.extract(r"^(\S+)")
+        words = wanted.select(first.unique())["stem"].drop_nulls().implode()
+        free = free.filter(pl.col("company").str.to_lowercase().str.extract(r"^(\S+)").is_in(words))
+        stems = (
+            free.with_columns(stem=name_stem(pl.col("company")))
+            .group_by("stem")
+            .agg(pl.col("company_key").n_unique().alias("n"), pl.col("company_key").first())
+        )
+        stems = stems.filter((pl.col("n") == 1) & (pl.col("stem") != ""))
+        matched = absent.with_columns(stem=name_stem(pl.col("member_company"))).join(stems, on="stem")
+        matched = matched.filter(pl.col("company_key").is_unique())
+        renamed = matched.select(pl.col("company_key"), renamed_from=pl.col("symbol"))
+        absent = absent.join(matched.select("symbol"), on="symbol", how="anti")
+    # Each company's membership: any of its lines a member, or a renamed member.
+    keyed = lines.join(mtable, on="symbol", how="left")
+    by_company = (
+        pl.concat(
+            [
+                keyed.select(
+                    "company_key",
+                    "in_r3000",
+                    "segment",
+                    "in_micro",
+                    pl.lit(None, pl.String).alias("renamed_from"),
+                ),
+                renamed.join(mtable.rename({"symbol": "renamed_from"}), on="renamed_from").select(
+                    "company_key", "in_r3000", "segment", "in_micro", "renamed_from"
+                ),
+            ]
+        )
+        .filter(pl.col("in_r3000").is_not_null())
+        .group_by("company_key")
+        .agg(
+            member=pl.lit(True),
+            in_r3000=pl.col("in_r3000").any(),
+            segment=pl.col("segment").drop_nulls().first(),
+            in_micro=pl.col("in_micro").drop_nulls().first(),
+            renamed_from=pl.col("renamed_from").drop_nulls().first(),
+        )
+    )
+    lines = lines.join(by_company, on="company_key", how="left").with_columns(
+        pl.col("member").fill_null(False), symbol_member=pl.col("symbol").is_in(mtable["symbol"].implode())
+    )
+    return lines, absent
