@@ -45,6 +45,7 @@ MEMBERSHIP = (
     "list_revisions",
 )
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
+FORECAST = ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses")
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +150,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("raw_documents", "recon_calendar"),
         ("source_documents", "constituents"),
         ("source_documents", "constituent_changes"),
+        ("source_documents", "universe_securities"),
         ("constituents", "market_data"),
         ("constituent_changes", "market_data"),
         ("market_data", "quarterly_weights"),
@@ -169,6 +171,17 @@ def test_asset_graph_edges_and_partition_mappings(server):
             for table in RESEARCH
             for upstream in ("constituent_changes", "recon_calendar", "market_data", "index_levels")
         ),
+        *(
+            (upstream, table)
+            for table in FORECAST
+            for upstream in (
+                "universe_securities",
+                "membership_in_force",
+                "recon_calendar",
+                "constituent_changes",
+                "market_data",
+            )
+        ),
     }
     assert {n["assetKey"]["path"][0]: n["groupName"] for n in nodes} == {
         "published_documents": "documents",
@@ -176,6 +189,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
         "source_documents": "documents",
         "constituents": "documents",
         "constituent_changes": "documents",
+        "universe_securities": "documents",
         "recon_calendar": "calendar",
         "market_data": "market",
         "quarterly_weights": "index",
@@ -183,6 +197,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
         "pro_forma_weights": "index",
         **dict.fromkeys(MEMBERSHIP, "membership"),
         **dict.fromkeys(RESEARCH, "research"),
+        **dict.fromkeys(FORECAST, "forecast"),
     }
     mappings = {
         (d["asset"]["assetKey"]["path"][0], n["assetKey"]["path"][0]): d["partitionMapping"]
@@ -381,11 +396,13 @@ def test_every_column_of_every_table_asset_is_described(server):
     }
     assert set(schemas) == {
         *YEAR_ASSETS,
+        "universe_securities",
         "quarterly_weights",
         "index_levels",
         "pro_forma_weights",
         *MEMBERSHIP,
         *RESEARCH,
+        *FORECAST,
     }
     assert [
         f"{a}.{c['name']}"
@@ -443,6 +460,8 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
         ("index_levels", "levels_current"): (False, "FAILED"),
         # The synthetic feed prices none of the sample lists' symbols: a warning, red in the UI.
         ("reconstitution_paths", "listed_symbols_priced"): (False, "FAILED"),
+        # No published Russell 3000 list of a forecast review in the samples: nothing to score.
+        ("forecast_score", "forecast_matches_published"): (False, ok),
     }
 
 
@@ -490,6 +509,7 @@ def test_schedules_sensors_and_the_builds_runs(server):
         "freshness_job",
         "membership_job",
         "research_job",
+        "forecast_job",
     }
     # The build's runs, newest first, with the ranges they covered.
     runs = [
@@ -502,6 +522,7 @@ def test_schedules_sensors_and_the_builds_runs(server):
     ]
     years, _ = _expected_keys()
     assert runs == [
+        ("forecast_job", "SUCCESS", years[0]),
         ("research_job", "SUCCESS", years[0]),
         ("membership_job", "SUCCESS", None),
         ("reviews_job", "SUCCESS", "2019-03"),
@@ -520,7 +541,7 @@ def page(browser, server):
     # The first visit to a fresh instance opens a newsletter dialog over the page; seen, it stays shut.
     server.graphql("mutation { setNuxSeen }")
     # Big enough for the whole graph at a zoom that draws full nodes (the picture is scaled down).
-    context = browser.new_context(viewport={"width": 2600, "height": 1700}, device_scale_factor=0.6)
+    context = browser.new_context(viewport={"width": 3800, "height": 2600}, device_scale_factor=0.45)
     context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
@@ -537,8 +558,10 @@ ASSETS = (
     "quarterly_weights",
     "index_levels",
     "pro_forma_weights",
+    "universe_securities",
     *MEMBERSHIP,
     *RESEARCH,
+    *FORECAST,
 )
 
 
@@ -551,7 +574,7 @@ def _latest_levels_run(server: Server) -> str:
 def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tmp_path):
     from playwright.sync_api import expect
 
-    groups = ("calendar", "documents", "index", "market", "membership", "research")
+    groups = ("calendar", "documents", "forecast", "index", "market", "membership", "research")
     # Every group expanded and the graph laid out top to bottom: the whole graph then fits the
     # window at a zoom where each asset shows its name and state (a wide layout leaves some off screen).
     page.add_init_script("window.localStorage.setItem('asset-graph-direction', JSON.stringify('vertical'))")
@@ -640,8 +663,8 @@ def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
     from playwright.sync_api import expect
 
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", server.build_output)
-    # years, market data, weights, levels, pro-forma, membership, reconstitution effect
-    assert len(printed) == 7, server.build_output
+    # years, market data, weights, levels, pro-forma, membership, reconstitution effect, forecast
+    assert len(printed) == 8, server.build_output
     for run_id in printed:
         found = server.graphql(
             f'{{ runOrError(runId: "{run_id}") {{ __typename ... on Run {{ status }} }} }}'
