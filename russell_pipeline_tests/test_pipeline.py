@@ -235,9 +235,8 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
         for r in instance.all_logs(years.run_id)
         if r.dagster_event is None and ": 0 rows: " in r.user_message
     ]
-    assert (
-        len(logged) == 3
-    )  # source_documents, constituents, constituent_changes; the calendar fills every year
+    # source_documents, constituents, constituent_changes, universe_securities; the calendar fills every year
+    assert len(logged) == 4
     assert "constituent_changes 2021: 0 rows: no documents under raw/2021/" in "\n".join(logged).splitlines()
     # Their checks still ran (over the run's rows) and passed; the blocking ones gate the write as before.
     checked = {
@@ -360,7 +359,8 @@ def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
         if e.event_type_value == "ASSET_OBSERVATION"
     }
     assert observed == {
-        (t, "2023", f"failed: {reason}") for t in ("source_documents", "constituents", "constituent_changes")
+        (t, "2023", f"failed: {reason}")
+        for t in ("source_documents", "constituents", "constituent_changes", "universe_securities")
     }
 
 

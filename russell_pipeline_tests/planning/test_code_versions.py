@@ -13,7 +13,7 @@ import pytest
 from russell_pipeline.planning import code_versions, digests
 from russell_pipeline.planning.code_versions import ROOT, closure, code_version
 
-DOMAINS = ("documents", "calendar", "market", "index", "membership", "fetch", "research")
+DOMAINS = ("documents", "calendar", "market", "index", "membership", "fetch", "research", "forecast")
 
 
 def test_every_lib_module_the_definitions_load_feeds_an_asset_code_version():

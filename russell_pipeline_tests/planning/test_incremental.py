@@ -44,7 +44,10 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
     # 2019 holds schedules only: its list tables have no rows there, and say so.
-    assert lines[2] == "  constituents, constituent_changes 2019: 0 rows: no rows in this year's documents"
+    assert lines[2] == (
+        "  constituents, constituent_changes, universe_securities 2019: 0 rows: no rows in this year's "
+        "documents"
+    )
     # The published date differs from the rule's: worth a look, said, and the build passes.
     assert lines[3].startswith(
         "  recon_year_job 2019: warn-level check failed: recon_calendar."
@@ -80,10 +83,13 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
         (
-            "  source_documents, constituents, constituent_changes 1989..2018, 2021, 2025..2030: 0 rows: "
-            "no documents under raw/<year>/"
+            "  source_documents, constituents, constituent_changes, universe_securities 1989..2018, 2021, "
+            "2025..2030: 0 rows: no documents under raw/<year>/"
         ),
-        "  constituents 2019..2020, 2022..2024: 0 rows: no rows in this year's documents",
+        (
+            "  constituents, universe_securities 2019..2020, 2022..2024: 0 rows: no rows in this year's "
+            "documents"
+        ),
         "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents",
     ]
     assert lines[5].startswith("market_data: ok")
@@ -394,7 +400,8 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
         if e.event_type_value == "ASSET_OBSERVATION"
     }
     assert observed == {
-        (t, "2023", f"failed: {reason}") for t in ("source_documents", "constituents", "constituent_changes")
+        (t, "2023", f"failed: {reason}")
+        for t in ("source_documents", "constituents", "constituent_changes", "universe_securities")
     }
     assert result.asset_materializations_for_node("documents") == []
     assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)
