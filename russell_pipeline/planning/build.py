@@ -166,6 +166,8 @@ def forecast_lines(rows: pl.DataFrame | None) -> list[str]:
     if provenance.is_synthetic(source):
         source = "the market data, SYNTHETIC (the built-in feed, not market data)"
     return [
-        f"forecast of the {review} reconstitution (rank day {mine['rank_day'][0]}, universe: {source}): "
-        f"{said or 'no change'}; `russell-pipeline forecast {review[:4]} --summary` has the breaks"
+        (
+            f"forecast of the {review} reconstitution (rank day {mine['rank_day'][0]}, universe: {source}): "
+            f"{said or 'no change'}; `russell-pipeline forecast {review[:4]} --summary` has the breaks"
+        )
     ]
