@@ -254,6 +254,12 @@ COLUMNS: dict[str, dict[str, str]] = {
         "members_carried": (
             "True when members_review is not the review: its members are carried, not announced."
         ),
+        "members_forecast": (
+            "True when the carried members are changed as the review's reconstitution forecast says: its "
+            "deletions leave, its additions join the Small Cap Completeness (methodology §1.10)."
+        ),
+        "forecast_action": "The forecast's action for the symbol (`add`, `delete`, `stay`, `move_up`, ...) "
+        "where members_forecast; null otherwise.",
     },
     "membership_history": {
         "index_name": _INDEX,
