@@ -293,6 +293,32 @@ def test_a_forecast_leaving_a_component_empty_is_not_used(tmp_path: Path):
     assert "unchanged" not in pf.members_line("2024-06", plain, None)
 
 
+def test_the_forecast_of_a_carried_review_is_in_its_pro_forma_digest_only():
+    from russell_pipeline.planning import digests
+
+    dates = pl.DataFrame(
+        {
+            "review": ["2024-03", "2024-06"],
+            "cutoff_date": [date(2024, 3, 6), date(2024, 6, 12)],
+            "effective_date": [date(2024, 3, 15), date(2024, 6, 28)],
+        }
+    )
+    days = pl.DataFrame({"day": [date(2024, 3, 6), date(2024, 6, 5)], "digest": [1, 2]})
+    members = pl.DataFrame(
+        {"review": ["2024-03"] * 2, "index": [SCC, R2G], "symbol": ["AAA", "CCC"], "fraction": [1.0, 1.0]}
+    )
+
+    def inputs(forecasts: dict | None) -> dict:
+        return digests.review_inputs(dates, days, members, {"2024-06": "2024-03"}, "synthetic", forecasts)
+
+    plain, one, other = inputs(None), inputs({"2024-06": "a"}), inputs({"2024-06": "b"})
+    assert plain["pro_forma_weights"]["2024-06"] != one["pro_forma_weights"]["2024-06"]
+    assert one["pro_forma_weights"]["2024-06"] != other["pro_forma_weights"]["2024-06"]
+    for asset in ("quarterly_weights", "index_levels"):
+        assert plain[asset] == one[asset] == other[asset]
+    assert plain["pro_forma_weights"]["2024-03"] == one["pro_forma_weights"]["2024-03"]
+
+
 def test_the_base_review_is_bought_from_nothing(md: MarketData):
     rows = pf.pro_forma(md, JUNE, None, None)
     assert rows["move"].to_list() == ["in", "in", "in"] and rows["weight_now"].to_list() == [0.0, 0.0, 0.0]
@@ -484,8 +510,9 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_pat
     done = cli("build", env=_env(root), cwd=root, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
+    assert "pro_forma_weights: 2 out of date (2020-06..2020-09)" in done.stdout, done.stdout
     assert [
-        line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights")
+        line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights ")
     ] == ["pro_forma_weights 2020-06..2020-09"]
     rows, totals = _trades(root, "2020-06")
     assert rows.height > 50 and totals.startswith(
