@@ -161,6 +161,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("market_data", "pro_forma_weights"),
         ("recon_calendar", "pro_forma_weights"),
         ("quarterly_weights", "pro_forma_weights"),
+        ("reconstitution_forecast", "pro_forma_weights"),
         *(
             (upstream, table)
             for table in MEMBERSHIP

@@ -53,7 +53,8 @@ def cmd_pro_forma(args, settings: Settings) -> int:
     """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol, and
     the prices it rests on; the totals on stderr, and a note when those prices are the synthetic feed
     (docs/methodology.md §1.10). Nothing is printed on stdout unless the whole answer is."""
-    from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, totals
+    from russell_pipeline.lake.tables import forecast_rows
+    from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, members_line, totals
     from russell_pipeline.lib.market.provenance import COLUMN
 
     lake = open_lake(settings)
@@ -72,12 +73,7 @@ def cmd_pro_forma(args, settings: Settings) -> int:
     head, summary = rows.row(0, named=True), totals(rows)
     print(summary.line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
     if head["members_carried"]:
-        print(
-            f"members carried: the market data holds no members for {args.review} yet, so these are the "
-            f"members of {head['members_review']} (its latest review with members; {summary.names_out} "
-            f"without a close within the stale limit left out); when the data gives {args.review} its own, "
-            "build uses them",
-            file=sys.stderr,
-        )
+        said = members_line(args.review, rows, forecast_rows(lake, args.review))
+        print(f"{said}; when the data gives {args.review} its own, build uses them", file=sys.stderr)
     say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
     return 0

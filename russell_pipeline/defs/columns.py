@@ -44,30 +44,41 @@ COLUMNS: dict[str, dict[str, str]] = {
         "recon_year": _YEAR,
         "review": _FORECAST_REVIEW,
         "rank_day": "The rank day the universe is of.",
-        "symbol": "Ticker in the lists' form: a security of the universe, or a member in force the universe "
-        "lacks.",
+        "symbol": (
+            "Ticker in the lists' form: a security of the universe, or a member in force the universe lacks."
+        ),
         "company": "Name as the universe file prints it (a member's as its list does).",
-        "primary_symbol": "The company's most traded line: its classes rank once, as the company, and follow "
-        "it.",
+        "primary_symbol": (
+            "The company's most traded line: its classes rank once, as the company, and follow it."
+        ),
         "country": "Country as the universe file gives it; null where blank or unknown.",
         "price": "Close on rank day, USD.",
         "total_market_cap": "The company's total market cap on rank day, USD.",
-        "rank": "Rank among the eligible companies by total market cap; null when not ranked (its reason "
-        "says why).",
+        "rank": (
+            "Rank among the eligible companies by total market cap; null when not ranked (its reason says "
+            "why)."
+        ),
         "cumulative_cap_pct": "Cumulative market cap down to this company, % of the Russell 3000E's total.",
         "index_before": "Index in force on rank day: `Russell 1000`, `Russell 2000`, `Russell 3000` (segment "
         "unknown), `Russell Microcap`; null when not a member.",
-        "index_after": "Index after the reconstitution: `Russell 1000`, `Russell 2000`, `Russell Microcap` "
-        "(ranks 3,001-4,000); null when out.",
-        "microcap_after": "Whether the company is in the Russell Microcap after the reconstitution (ranks "
-        "2,001-4,000).",
-        "action": "`add`, `delete`, `stay`, `move_up` (2000 to 1000), `move_down` (1000 to 2000) for the "
-        "Russell 3000; `out` (outside before and after), `absent` (a member not in the universe).",
+        "index_after": (
+            "Index after the reconstitution: `Russell 1000`, `Russell 2000`, `Russell Microcap` (ranks "
+            "3,001-4,000); null when out."
+        ),
+        "microcap_after": (
+            "Whether the company is in the Russell Microcap after the reconstitution (ranks 2,001-4,000)."
+        ),
+        "action": (
+            "`add`, `delete`, `stay`, `move_up` (2000 to 1000), `move_down` (1000 to 2000) for the Russell "
+            "3000; `out` (outside before and after), `absent` (a member not in the universe)."
+        ),
         "reason": "One line: the rule the action rests on, with its numbers.",
-        "rule": "The rule of the forecast's rules table the action rests on (`break_r3000`, `min_price`, "
-        "...).",
-        "source_line": "Line of the security in the universe file; null for the market data's or an absent "
-        "member.",
+        "rule": (
+            "The rule of the forecast's rules table the action rests on (`break_r3000`, `min_price`, ...)."
+        ),
+        "source_line": (
+            "Line of the security in the universe file; null for the market data's or an absent member."
+        ),
         "price_source": "The universe: `universe file raw/<year>/<name>`, or the market data (`synthetic`, "
         "`market file <name>`).",
     },
@@ -76,8 +87,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "review": _FORECAST_REVIEW,
         "break": "`Russell 1000`, `Russell 2000` (rank 2,000), `Russell 3000`, `Russell 3000E`.",
         "rank": "The rank of the break.",
-        "market_cap": "Total market cap of the company at that rank, USD; null when fewer companies are "
-        "eligible.",
+        "market_cap": (
+            "Total market cap of the company at that rank, USD; null when fewer companies are eligible."
+        ),
         "cumulative_cap_pct": "Cumulative market cap down to that rank, % of the Russell 3000E's total.",
         "band_low_pct": "Lower edge of the band members stay within (null where no band applies).",
         "band_high_pct": "Upper edge of the band.",
@@ -87,8 +99,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "recon_year": _YEAR,
         "review": _FORECAST_REVIEW,
         "change": _CHANGE,
-        "published_stage": "The published list scored against: `final`, else the latest `update`, else "
-        "`preliminary`.",
+        "published_stage": (
+            "The published list scored against: `final`, else the latest `update`, else `preliminary`."
+        ),
         "published_as_of": "Its date.",
         "published": "Symbols on the published list.",
         "predicted": "Symbols the forecast says `add` (additions) or `delete` (deletions).",
@@ -116,8 +129,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "listed_symbol": "Ticker as the file prints it.",
         "company": "Security name, as printed (`Alphabet Inc. Class C Capital Stock`).",
         "price": "Last sale, USD.",
-        "market_cap": "Market capitalization as the file gives it, USD (a company's total on each class "
-        "line); null where blank.",
+        "market_cap": (
+            "Market capitalization as the file gives it, USD (a company's total on each class line); null "
+            "where blank."
+        ),
         "country": "Country as the file gives it; null where blank.",
         "ipo_year": "Year of listing as the file gives it; null where blank.",
         "volume": "Shares traded that day.",
@@ -239,6 +254,12 @@ COLUMNS: dict[str, dict[str, str]] = {
         "members_carried": (
             "True when members_review is not the review: its members are carried, not announced."
         ),
+        "members_forecast": (
+            "True when the carried members are changed as the review's reconstitution forecast says: its "
+            "deletions leave, its additions join the Small Cap Completeness (methodology §1.10)."
+        ),
+        "forecast_action": "The forecast's action for the symbol (`add`, `delete`, `stay`, `move_up`, ...) "
+        "where members_forecast; null otherwise.",
     },
     "membership_history": {
         "index_name": _INDEX,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import polars as pl
@@ -14,6 +14,7 @@ from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.index.levels import LevelState
+from russell_pipeline.lib.index.pro_forma import FORECAST_SCHEMA
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
@@ -117,13 +118,16 @@ def last_close(store: Lake) -> date | None:
     return prices.select(pl.col("date").max()).collect(engine="streaming").item()
 
 
-def review_market_data(store: Lake, review: str, cutoff: date, max_stale_sessions: int) -> MarketData:
+def review_market_data(
+    store: Lake, review: str, cutoff: date, max_stale_sessions: int, also: Sequence[str] = ()
+) -> MarketData:
     """What the weights of one review read of the stored market data (docs/methodology.md §1.3), and no more.
 
     Its memberships; its members' closes from the earliest session a close could be dated and not be
     stale at the cut-off, to the cut-off (plus, for a member with none there, its last close before
     them, so the refusal still says how stale it is); per member the latest `shares` row, and per
-    currency the latest `fx` row, on or before the cut-off. `compute_weights` gives the same rows
+    currency the latest `fx` row, on or before the cut-off. The symbols `also` (a forecast's additions,
+    lib/index/pro_forma.py) are read as members are. `compute_weights` gives the same rows
     (and refusals) on it as on the whole history, and so does the SQL recomputation
     (`recompute.weight_mismatches`). The scans filter on date, so files and row groups outside the
     window are skipped, and the latest rows are found streaming: memory grows with the number of
@@ -136,7 +140,7 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
         .select(list(SCHEMAS["memberships"]))
         .collect()
     )
-    members = memberships["symbol"].unique()
+    members = pl.concat([memberships["symbol"], pl.Series("symbol", list(also), pl.String)]).unique()
     mine = pl.col("symbol").is_in(members.implode())
     known = sessions(FIRST_DAY, cutoff)
     start = known[-(max_stale_sessions + 1)] if len(known) > max_stale_sessions else date.min
@@ -170,13 +174,19 @@ def review_market_data(store: Lake, review: str, cutoff: date, max_stale_session
 
 
 def pro_forma_market_data(
-    store: Lake, review: str, prices_date: date, since: date, as_of: date, max_stale_sessions: int
+    store: Lake,
+    review: str,
+    prices_date: date,
+    since: date,
+    as_of: date,
+    max_stale_sessions: int,
+    also: Sequence[str] = (),
 ) -> MarketData:
     """What one review's pro-forma weights read (lib/index/pro_forma.py), and no more: the weights'
-    window at `prices_date` (`review_market_data`; `review`: the review whose members they take), and
-    the dated tables from `since` to `as_of` for the weights in force drifted to `as_of` and the trade
-    valued there."""
-    target = review_market_data(store, review, prices_date, max_stale_sessions)
+    window at `prices_date` (`review_market_data`; `review`: the review whose members they take, `also`:
+    the symbols its forecast adds), and the dated tables from `since` to `as_of` for the weights in force
+    drifted to `as_of` and the trade valued there."""
+    target = review_market_data(store, review, prices_date, max_stale_sessions, also)
     span = _tables_between(
         store, ("prices", "dividends", "splits", "fx"), since, as_of
     )  # not shares, memberships
@@ -192,6 +202,16 @@ def pro_forma_market_data(
         splits=span["splits"],
         fx=both(target.fx, span["fx"]),
     )
+
+
+def forecast_rows(store: Lake, review: str) -> pl.DataFrame:
+    """symbol, action, index_after of the stored `reconstitution_forecast` of `review` (no rows when the
+    lake holds none): what a carried review's pro-forma members take from it (lib/index/pro_forma.py)."""
+    scan = store.scan("reconstitution_forecast")
+    if scan is None:
+        return pl.DataFrame(schema=FORECAST_SCHEMA)
+    rows = scan.filter(pl.col("recon_year") == int(review[:4]), pl.col("review") == review)
+    return rows.select(list(FORECAST_SCHEMA)).collect().cast(FORECAST_SCHEMA)
 
 
 def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:

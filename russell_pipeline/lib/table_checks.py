@@ -62,6 +62,7 @@ REQUIRED_COLUMNS = {
         "shares_per_billion",
         "members_review",
         "members_carried",
+        "members_forecast",
     ),
 }
 

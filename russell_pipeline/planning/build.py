@@ -2,11 +2,13 @@
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
 levels), then the membership tables over every year, then the reconstitution effect of each year
-(it reads the levels), each only where its inputs changed (planning/stale.py, planning/research.py). A build
-first asks the lake, without importing Dagster, whether any of these is out of date, or any table changed
-behind a build, or any data file differs from its commit: when none is, it says so stage by stage, exactly as
-the full planner would, and launches nothing; otherwise the full planner (planning/runs.py) runs the stages as
-recorded Dagster runs.
+(it reads the levels) and its forecast (it reads the membership tables), then the pro-forma weights
+(the upcoming review's read its forecast), each only where its inputs changed (planning/stale.py,
+planning/research.py, planning/forecast.py). A build first asks the lake, without importing Dagster,
+whether any of these is out of date, or any table changed behind a build, or any data file differs
+from its commit: when none is, it says so stage by stage, exactly as the full planner would, and
+launches nothing; otherwise the full planner (planning/runs.py) runs the stages as recorded Dagster
+runs.
 """
 
 from __future__ import annotations
@@ -114,13 +116,13 @@ def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
     if todo or stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake))):
         return None
     _, reviews = stale.reviews_out_of_date(lake)
-    if any(reviews.values()) or stale.membership_stale(lake):
+    if any(reviews[a] for a in stale.INDEX_ASSETS) or stale.membership_stale(lake):
         return None
     research_years, _, todo = research.years_out_of_date(lake)
     if todo:
         return None
     forecast_years, _, todo = forecast.years_out_of_date(lake)
-    if todo:
+    if todo or reviews[stale.PRO_FORMA]:
         return None
     return [
         f"years: 0 of {len(years)} out of date",
@@ -129,6 +131,7 @@ def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
         "membership: up to date",
         f"{research.ASSET}: 0 of {len(research_years)} years out of date",
         f"{forecast.ASSET}: 0 of {len(forecast_years)} years out of date",
+        f"{stale.PRO_FORMA}: 0 out of date",
     ]
 
 

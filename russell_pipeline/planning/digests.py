@@ -157,6 +157,7 @@ def review_inputs(
     memberships: pl.DataFrame,
     carried: dict[str, str] | None = None,
     price_source: str | None = None,
+    forecasts: dict[str, str] | None = None,
 ) -> dict[str, dict]:
     """The digests `quarterly_weights`, `index_levels` and `pro_forma_weights` of each review would record
     now.
@@ -165,16 +166,19 @@ def review_inputs(
     in `carried`); `days`: `market_days`; `memberships`: the market-data memberships; `carried`: {review:
     the review whose members its pro-forma takes} for reviews without members of their own (only the
     pro-forma weights are computed for those); `price_source`: the label of the stored market data
-    (lib/market/provenance.py), which levels and pro-forma weights inherit through their weights' digest.
+    (lib/market/provenance.py), which levels and pro-forma weights inherit through their weights' digest;
+    `forecasts`: {carried review: the digest of its `reconstitution_forecast` rows}, which change its
+    carried members (lib/index/pro_forma.py), so a new forecast of it recomputes its pro-forma.
     Returns {"quarterly_weights": {review: digest}, "index_levels": {review: digest},
     "pro_forma_weights": {review: digest}}.
     """
-    carried = carried or {}
+    carried, forecasts = carried or {}, forecasts or {}
     every = reviews.sort("review").rows(named=True)
     rows = [r for r in every if r["review"] not in carried]
     of = members_digests(memberships)
     members = {r["review"]: of[carried.get(r["review"], r["review"])] for r in every}
-    # The weights each pro-forma computes: a carried review's digest names the review its members come from.
+    # The weights each pro-forma computes: a carried review's digest names the review its members come from
+    # and the forecast that changes them.
     target = {
         r["review"]: weights_inputs(
             r["cutoff_date"],
@@ -182,7 +186,11 @@ def review_inputs(
             window_digest(days, r["cutoff_date"]),
             members[r["review"]]
             if r["review"] not in carried
-            else digest(carried[r["review"]], members[r["review"]]),
+            else digest(
+                carried[r["review"]],
+                members[r["review"]],
+                *([forecasts[r["review"]]] if r["review"] in forecasts else []),
+            ),
             price_source,
         )
         for r in every

@@ -2,11 +2,12 @@
 any): every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), then the membership tables over every year, then the reconstitution effect of each year,
-each only where its inputs changed (planning/stale.py, planning/research.py). Every run gets the resources of
-the build's own `Settings`, so the lake it plans on is the lake the runs write. Years that fail are split off
-until they run alone, so a bad document fails its own year and every other year, the market data and the index
-still build.
+levels), then the membership tables over every year, then the reconstitution effect and the
+reconstitution forecast of each year, then the pro-forma weights of the reviews (the upcoming one
+reads its forecast), each only where its inputs changed (planning/stale.py, planning/research.py,
+planning/forecast.py). Every run gets the resources of the build's own `Settings`, so the lake it
+plans on is the lake the runs write. Years that fail are split off until they run alone, so a bad
+document fails its own year and every other year, the market data and the index still build.
 """
 
 from __future__ import annotations
@@ -325,14 +326,13 @@ def _build(lake: Lake, runner: _Runner) -> None:
         print("market_data: up to date", flush=True)
 
     expected, out_of_date = stale.reviews_out_of_date(lake)
-    keys = sorted(set().union(*out_of_date.values()))
+    keys = sorted(set().union(*(out_of_date[a] for a in stale.INDEX_ASSETS)))
     print(
         f"reviews: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""), flush=True
     )
     # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
-    # the levels from the period before it on (each period starts from the one before); the pro-forma
-    # weights last, after the weights they trade from and are checked against.
-    for asset in ("quarterly_weights", "index_levels", "pro_forma_weights"):
+    # the levels from the period before it on (each period starts from the one before).
+    for asset in stale.INDEX_ASSETS:
         runner.ranges(
             "reviews_job",
             out_of_date[asset],
@@ -357,3 +357,20 @@ def _build(lake: Lake, runner: _Runner) -> None:
             flush=True,
         )
         runner.ranges(stage.JOB, todo, years, retry_alone=True, inputs=now)
+
+    # Last: after the weights they trade from and are checked against, and after the forecast that
+    # changes the upcoming review's carried members (planned now, on the forecast just written).
+    expected, out_of_date = stale.reviews_out_of_date(lake)
+    keys = out_of_date[stale.PRO_FORMA]
+    print(
+        f"{stale.PRO_FORMA}: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""),
+        flush=True,
+    )
+    runner.ranges(
+        "reviews_job",
+        keys,
+        review_keys(),
+        retry_alone=False,
+        inputs=expected[stale.PRO_FORMA],
+        asset=stale.PRO_FORMA,
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import price_label
+from russell_pipeline.lake.tables import forecast_rows, price_label
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session
@@ -124,15 +124,17 @@ def market_attempt(fingerprint: object) -> str:
     return attempts.key("market_data", {MARKET_KEY: digests.market_inputs(fingerprint)})
 
 
-REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
+INDEX_ASSETS = ("quarterly_weights", "index_levels")  # the reviews stage of `build`
+PRO_FORMA = "pro_forma_weights"  # its last stage: after the forecast, which it reads
+REVIEW_ASSETS = (*INDEX_ASSETS, PRO_FORMA)
 
 
 def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     """The digests weights, levels and pro-forma weights of every review partition would record now ({}
     per asset when the calendar or market data is not stored yet): from the members, calendar dates
     and market data of each review the market data holds members for (and, for the pro-forma, of the
-    review right after the last of them, which carries its members); every other review holds no rows,
-    and its digest says only that (`digests.empty_review`)."""
+    review right after the last of them, which carries its members, changed as its stored forecast
+    says); every other review holds no rows, and its digest says only that (`digests.empty_review`)."""
     calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
     if calendar is None or members is None or days is None:
         return {asset: {} for asset in REVIEW_ASSETS}
@@ -142,7 +144,15 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     with_members = sorted(set(members["review"].unique().to_list()) & set(partitions))
     carried = carried_members(with_members, partitions)
     dates = rebalance_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
-    expected = digests.review_inputs(dates, days, members, carried, price_label(store))
+    forecasts = {r: forecast_rows(store, r) for r in carried}
+    expected = digests.review_inputs(
+        dates,
+        days,
+        members,
+        carried,
+        price_label(store),
+        {r: digests.frame_digest(rows) for r, rows in forecasts.items() if rows.height},
+    )
     return {
         asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
         for asset in REVIEW_ASSETS

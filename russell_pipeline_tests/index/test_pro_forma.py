@@ -124,18 +124,7 @@ def test_hand_computed_trade_list_with_carried_members(tmp_path: Path):
     # close carried): 8600 in all. Carried to June at the 5 June closes: AAA 1200, BBB 1000 in SCC (S =
     # 2200), CCC 1000 in R2G (G = 1000); scaled by 9 G / S the SCC caps are 54000/11 and 45000/11, the sum
     # of final caps 8000: weights 27/44, 45/88 and -1/8.
-    tables = dict(TABLES)
-    tables["prices"] += "2024-03-06,EEE,10,USD\n"
-    tables["shares"] += "2024-01-02,EEE,100,1\n"
-    tables["memberships"] = (
-        "".join(line + "\n" for line in tables["memberships"].splitlines() if not line.startswith("2024-06"))
-        + f"2024-03,{SCC},EEE,1\n"
-    )
-    folder = tmp_path / "md"
-    folder.mkdir()
-    for name, text in tables.items():
-        (folder / f"{name}.csv").write_text(text)
-    md = load_market_data(folder)
+    md = _carried(tmp_path)
     march = _march(md)
     assert march["weighting_factor"].to_list() == [3.0, 3.0, -1.0, 3.0]
     rows = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03")
@@ -162,11 +151,172 @@ def test_hand_computed_trade_list_with_carried_members(tmp_path: Path):
     assert set(own.select("members_review", "members_carried").rows()) == {("2024-06", False)}
 
 
-def _folder(folder: Path) -> Path:
+def _folder(folder: Path, tables: dict[str, str] = TABLES) -> Path:
     folder.mkdir()
-    for name, text in TABLES.items():
+    for name, text in tables.items():
         (folder / f"{name}.csv").write_text(text)
     return folder
+
+
+def _carried(tmp_path: Path) -> MarketData:
+    """TABLES without the members of 2024-06 (they are carried from 2024-03), and EEE, an SCC member of
+    2024-03 with a cap of 1000 at its cut-off, that has not traded since: stale on 5 June."""
+    tables = dict(TABLES)
+    tables["prices"] += "2024-03-06,EEE,10,USD\n"
+    tables["shares"] += "2024-01-02,EEE,100,1\n"
+    tables["memberships"] = (
+        "".join(line + "\n" for line in tables["memberships"].splitlines() if not line.startswith("2024-06"))
+        + f"2024-03,{SCC},EEE,1\n"
+    )
+    return load_market_data(_folder(tmp_path / "carried", tables))
+
+
+def _forecast(*rows: tuple[str, str, str | None]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=pf.FORECAST_SCHEMA, orient="row")
+
+
+def test_forecast_members_follow_each_action():
+    members = pl.DataFrame(
+        [
+            *(("2024-06", SCC, s, 1.0) for s in ("AAA", "BBB", "DDD", "EEE", "FFF", "GGG")),
+            *(("2024-06", R2G, s, f) for s, f in (("BBB", 0.5), ("CCC", 1.0), ("DDD", 0.25))),
+        ],
+        schema={"review": pl.String, "index": pl.String, "symbol": pl.String, "fraction": pl.Float64},
+        orient="row",
+    )
+    forecast = _forecast(
+        ("AAA", "add", "Russell 2000"),  # a member already: nothing changes, nothing counted
+        ("BBB", "delete", None),  # leaves both components
+        ("CCC", "stay", "Russell 2000"),
+        ("DDD", "move_up", "Russell 1000"),  # leaves the Russell 2000 Growth, stays in the SCC
+        ("EEE", "move_down", "Russell 2000"),  # joins no Growth index: its style is unknown
+        ("FFF", "absent", None),  # leaves by a corporate action, not at the reconstitution
+        ("GGG", "out", None),
+        ("NEW", "add", "Russell 2000"),  # joins the SCC at fraction 1, not the Growth index
+        ("BIG", "add", "Russell 1000"),
+        ("UNP", "add", "Russell 2000"),  # no close to weigh it: left out, counted
+        ("MIC", "out", "Russell Microcap"),  # not a Russell 3000 addition
+        ("ZZZ", "delete", None),  # not a carried member: nothing to remove
+    )
+    changed, changes = pf.forecast_members(members, forecast, weighable={"AAA", "NEW", "BIG", "MIC"})
+    assert changed.filter(pl.col("index") == SCC).select("symbol", "fraction").rows() == [
+        ("AAA", 1.0),
+        ("BIG", 1.0),
+        ("DDD", 1.0),
+        ("EEE", 1.0),
+        ("FFF", 1.0),
+        ("GGG", 1.0),
+        ("NEW", 1.0),
+    ]
+    assert changed.filter(pl.col("index") == R2G).select("symbol", "fraction").rows() == [("CCC", 1.0)]
+    assert set(changed["review"]) == {"2024-06"} and changed.schema == members.schema
+    assert changes == pf.ForecastChanges(
+        added=("BIG", "NEW"), deleted=("BBB",), moved_up=("DDD",), moved_down=("EEE",), unplaced=("UNP",)
+    )
+    # Without a forecast row the carried members are the forecast's too.
+    assert pf.forecast_members(members, _forecast(), set())[0].equals(members.sort("index", "symbol"))
+
+
+def test_only_an_addition_the_weights_can_price_is_weighable(tmp_path: Path):
+    tables = dict(TABLES)
+    tables["prices"] += "2024-06-05,NOS,3,USD\n2024-05-01,OLD,3,USD\n2024-06-05,GBP,3,GBP\n"
+    tables["shares"] += "2024-01-02,OLD,10,1\n2024-01-02,GBP,10,1\n"
+    md = load_market_data(_folder(tmp_path / "md", tables))
+    # DDD: a close, shares and a CAD rate on 5 June; NOS no shares, OLD a stale close, GBP no rate, XXX
+    # no close at all.
+    symbols = ["AAA", "DDD", "NOS", "OLD", "GBP", "XXX"]
+    assert pf.weighable(md, symbols, JUNE.prices_date) == {"AAA", "DDD"}
+
+
+def test_hand_computed_trade_list_with_forecast_members(tmp_path: Path):
+    # Carried from 2024-03 (AAA, BBB and EEE in SCC, CCC in R2G; EEE stale on 5 June) and changed as the
+    # forecast of 2024-06 says: BBB deleted, DDD added (a close of 4 CAD at 0.8 and 250 shares on 5 June),
+    # XXX added without a close, AAA moved up (it is in no Growth index: nothing changes). At the 5 June
+    # closes the caps are AAA 1200, DDD 800 (S = 2000) and CCC 1000 (G = 1000): 9 G / S = 4.5, final caps
+    # 5400, 3600 and -1000 (sum 8000): weights 0.675, 0.45 and -0.125.
+    md = _carried(tmp_path)
+    march = _march(md)
+    forecast = _forecast(
+        ("AAA", "move_up", "Russell 1000"),
+        ("BBB", "delete", None),
+        ("CCC", "stay", "Russell 2000"),
+        ("DDD", "add", "Russell 2000"),
+        ("XXX", "add", "Russell 2000"),
+    )
+    rows = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03", forecast=forecast)
+    assert rows.select("symbol", "move", "forecast_action").rows() == [
+        ("AAA", "kept", "move_up"),
+        ("BBB", "out", "delete"),
+        ("CCC", "kept", "stay"),
+        ("DDD", "in", "add"),
+        ("EEE", "out", None),
+    ]
+    target = {"AAA": 0.675, "BBB": 0.0, "CCC": -0.125, "DDD": 0.45, "EEE": 0.0}
+    for r in rows.iter_rows(named=True):
+        assert r["weight_pro_forma"] == pytest.approx(target[r["symbol"]], abs=1e-15)
+    assert set(rows.select("members_review", "members_carried", "members_forecast").rows()) == {
+        ("2024-03", True, True)
+    }
+    assert pf.forecast_changes(rows, forecast) == pf.ForecastChanges(
+        added=("DDD",), deleted=("BBB",), unplaced=("XXX",)
+    )
+    said = pf.members_line("2024-06", rows, forecast)
+    assert said.startswith(
+        "members forecast: the market data holds no members for 2024-06 yet, so these are the members of "
+        "2024-03 as the reconstitution forecast of 2024-06 changes them: 1 added"
+    )
+    assert ", 1 deleted, 1 additions left unplaced" in said and said.endswith(
+        "1 without a close within the stale limit left out"
+    )
+    # A review with its own members takes no forecast: the forecast changes carried members only.
+    announced = load_market_data(_folder(tmp_path / "own"))
+    own = pf.pro_forma(announced, JUNE, _march(announced), "2024-03", forecast=forecast)
+    assert set(own.select("members_forecast", "forecast_action").rows()) == {(False, None)}
+
+
+def test_a_forecast_leaving_a_component_empty_is_not_used(tmp_path: Path):
+    # CCC, the one Russell 2000 Growth member, moves up: the weights would have no short side. The
+    # members are carried as they are, and every row and the line say so.
+    md = _carried(tmp_path)
+    march = _march(md)
+    forecast = _forecast(("CCC", "move_up", "Russell 1000"), ("DDD", "add", "Russell 2000"))
+    rows = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03", forecast=forecast)
+    plain = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03")
+    assert rows.equals(plain)
+    assert set(rows.select("members_carried", "members_forecast", "forecast_action").rows()) == {
+        (True, False, None)
+    }
+    assert pf.members_line("2024-06", rows, forecast).endswith(
+        "unchanged by the reconstitution forecast of 2024-06: it leaves a component index without a "
+        "member to weigh"
+    )
+    assert "unchanged" not in pf.members_line("2024-06", plain, None)
+
+
+def test_the_forecast_of_a_carried_review_is_in_its_pro_forma_digest_only():
+    from russell_pipeline.planning import digests
+
+    dates = pl.DataFrame(
+        {
+            "review": ["2024-03", "2024-06"],
+            "cutoff_date": [date(2024, 3, 6), date(2024, 6, 12)],
+            "effective_date": [date(2024, 3, 15), date(2024, 6, 28)],
+        }
+    )
+    days = pl.DataFrame({"day": [date(2024, 3, 6), date(2024, 6, 5)], "digest": [1, 2]})
+    members = pl.DataFrame(
+        {"review": ["2024-03"] * 2, "index": [SCC, R2G], "symbol": ["AAA", "CCC"], "fraction": [1.0, 1.0]}
+    )
+
+    def inputs(forecasts: dict | None) -> dict:
+        return digests.review_inputs(dates, days, members, {"2024-06": "2024-03"}, "synthetic", forecasts)
+
+    plain, one, other = inputs(None), inputs({"2024-06": "a"}), inputs({"2024-06": "b"})
+    assert plain["pro_forma_weights"]["2024-06"] != one["pro_forma_weights"]["2024-06"]
+    assert one["pro_forma_weights"]["2024-06"] != other["pro_forma_weights"]["2024-06"]
+    for asset in ("quarterly_weights", "index_levels"):
+        assert plain[asset] == one[asset] == other[asset]
+    assert plain["pro_forma_weights"]["2024-03"] == one["pro_forma_weights"]["2024-03"]
 
 
 def test_the_base_review_is_bought_from_nothing(md: MarketData):
@@ -360,8 +510,9 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_pat
     done = cli("build", env=_env(root), cwd=root, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
+    assert "pro_forma_weights: 2 out of date (2020-06..2020-09)" in done.stdout, done.stdout
     assert [
-        line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights")
+        line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights ")
     ] == ["pro_forma_weights 2020-06..2020-09"]
     rows, totals = _trades(root, "2020-06")
     assert rows.height > 50 and totals.startswith(

@@ -125,6 +125,7 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
         "membership: up to date",
         f"reconstitution_effect: 0 of {years} years out of date",
         f"reconstitution_forecast: 0 of {years} years out of date",
+        "pro_forma_weights: 0 out of date",
     ]
     # Only the research's inputs change: a price file imported (a new research_prices).
     prices = tmp_path / "prices.csv"

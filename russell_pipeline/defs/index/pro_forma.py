@@ -15,8 +15,14 @@ from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_defi
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, reports_failure, specs
+from russell_pipeline.lake.tables import (
+    forecast_rows,
+    market_source,
+    price_label,
+    pro_forma_market_data,
+    stored_reviews,
+)
 from russell_pipeline.lake.tables import last_close as stored_last_close
-from russell_pipeline.lake.tables import market_source, price_label, pro_forma_market_data, stored_reviews
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
@@ -52,6 +58,8 @@ def _previous(reviews: list[str], key: str) -> str | None:
         "market_data",
         dg.AssetDep("recon_calendar", partition_mapping=review_to_year),
         dg.AssetDep("quarterly_weights", partition_mapping=previous_and_this_review),
+        # The upcoming review's carried members change as its forecast says (§1.10).
+        dg.AssetDep("reconstitution_forecast", partition_mapping=review_to_year),
     ],
     **lake_writer("index", reviews),
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
@@ -78,7 +86,7 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
         weights = store.read("quarterly_weights", "review", wanted)
         weights = pl.DataFrame(schema=WEIGHT_COLUMNS) if weights is None else weights
-        frames, status = {}, {}
+        frames, status, forecast = {}, {}, {}
         for key in keys:
             row, prev = dates.filter(pl.col("review") == key), previous[key]
             in_force = weights.filter(pl.col("review") == prev) if prev else None
@@ -106,6 +114,7 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                     [on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])]
                 )
                 members = carried.get(key, key)
+                forecast[key] = forecast_rows(store, key) if key in carried else None
                 md = pro_forma_market_data(
                     store,
                     members,
@@ -113,10 +122,19 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                     earliest - CLOSE_LOOKBACK,
                     on.as_of,
                     pipeline.settings.max_stale_sessions,
+                    pf.additions(forecast[key]) if forecast[key] is not None else (),
                 )
                 try:
                     frames[key] = provenance.stamped(
-                        pf.pro_forma(md, on, in_force, prev, pipeline.settings.max_stale_sessions, members),
+                        pf.pro_forma(
+                            md,
+                            on,
+                            in_force,
+                            prev,
+                            pipeline.settings.max_stale_sessions,
+                            members,
+                            forecast[key],
+                        ),
                         label,
                     )
                 except (InputError, ValueError) as err:
@@ -131,7 +149,9 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
             CHECKS,
             _results(staged, weights),
             {
-                key: _facts(key, frames.get(key, EMPTY), status.get(key, "empty"), source, label)
+                key: _facts(
+                    key, frames.get(key, EMPTY), status.get(key, "empty"), source, label, forecast.get(key)
+                )
                 for key in keys
             },
         )
@@ -152,8 +172,16 @@ def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckR
     ]
 
 
-def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str, label: str | None) -> dict:
-    """The partition's facts: as-of date, which prices, the previous review, turnover and names in/out."""
+def _facts(
+    key: str,
+    rows: pl.DataFrame,
+    empty_because: str,
+    source: str,
+    label: str | None,
+    forecast: pl.DataFrame | None = None,
+) -> dict:
+    """The partition's facts: as-of date, which prices, whose members (and what the forecast changed),
+    the previous review, turnover and names in/out."""
     if not rows.height:
         return partition_facts(
             key, rows, empty_because=empty_because, market_data_source=source, **price_facts(label)
@@ -164,12 +192,7 @@ def _facts(key: str, rows: pl.DataFrame, empty_because: str, source: str, label:
         if head["stand_in"]
         else f"cut-off closes of {head['cutoff_date']}"
     )
-    members = (
-        f"carried from {head['members_review']}: the market data holds no members for {key} yet "
-        f"({totals.names_out} of them without a close within the stale limit left out)"
-        if head["members_carried"]
-        else f"{key}'s own"
-    )
+    members = pf.members_line(key, rows, forecast) if head["members_carried"] else f"{key}'s own"
     return partition_facts(
         key,
         rows,

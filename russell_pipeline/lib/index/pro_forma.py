@@ -26,19 +26,29 @@ For review R with cut-off t and rebalance T, on market data whose last close is 
   without a close within the stale limit at the prices date (a stock that stopped trading: `out` of
   the trade); every row says so (`members_review`, `members_carried`). When the data gives R its own
   members, they are used.
+- **forecast members**: when the lake holds R's reconstitution forecast (docs/methodology.md §4), the
+  carried members are changed as it says (`forecast_members`): a deletion leaves both components, an
+  addition joins the Small Cap Completeness at fraction 1 (taken to be outside the S&P 500, it is in
+  the Russell 3000 ex S&P 500) but no Russell 2000 Growth (its style is unknown), a move up to the
+  Russell 1000 leaves the Russell 2000 Growth, a move down joins nothing (style unknown). An addition
+  the weights cannot price at the prices date is left out and counted. Every row says so
+  (`members_forecast`, and the forecast's action for the symbol in `forecast_action`). A forecast that
+  would leave a component without a member is not used: the members are carried as they are.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
 
+from russell_pipeline.lib.calendar.sessions import sessions_between
 from russell_pipeline.lib.index.levels_grid import USD, numerator_grid, review_of, split_factors
-from russell_pipeline.lib.index.weights import compute_weights, unpriced_members
-from russell_pipeline.lib.market.contract import MarketData
+from russell_pipeline.lib.index.weights import compute_weights
+from russell_pipeline.lib.market.contract import INDEXES, R2G, SCC, MarketData
 
 PER_BILLION = 1e9
 TOLERANCE = 1e-12  # pro-forma of a review past its cut-off vs its stored weights
@@ -61,6 +71,8 @@ PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
     "shares_per_billion": pl.Float64,
     "members_review": pl.String,
     "members_carried": pl.Boolean,
+    "members_forecast": pl.Boolean,
+    "forecast_action": pl.String,
 }
 TRADE_COLUMNS = [
     "symbol",
@@ -70,7 +82,12 @@ TRADE_COLUMNS = [
     "shares_per_billion",
     "members_review",
     "members_carried",
+    "members_forecast",
+    "forecast_action",
 ]
+# What the pro-forma reads of a review's `reconstitution_forecast` rows (docs/methodology.md §4.5).
+FORECAST_SCHEMA: dict[str, pl.DataType] = {"symbol": pl.String, "action": pl.String, "index_after": pl.String}
+JOINS_RUSSELL_3000 = ("Russell 1000", "Russell 2000")  # the index_after of a forecast addition
 
 
 def carried_members(with_members: list[str], partitions: list[str]) -> dict[str, str]:
@@ -85,14 +102,128 @@ def carried_members(with_members: list[str], partitions: list[str]) -> dict[str,
 
 
 def carry(
-    md: MarketData, review: str, members_review: str, prices_date: date, max_stale_sessions: int = 10
+    md: MarketData,
+    review: str,
+    members_review: str,
+    prices_date: date,
+    max_stale_sessions: int = 10,
+    forecast: pl.DataFrame | None = None,
 ) -> MarketData:
-    """`md` with the members of `members_review` as those of `review`, less the members without a close
-    within `max_stale_sessions` sessions of `prices_date` (they stopped trading: in the trade list they
-    are `out` of the review they are carried from)."""
+    """`md` with the members of `members_review` as those of `review` (changed as `forecast`, the review's
+    `reconstitution_forecast` rows, says: `forecast_members`), less the members without a close within
+    `max_stale_sessions` sessions of `prices_date` (they stopped trading: in the trade list they are
+    `out` of the review they are carried from)."""
     members = md.memberships.filter(pl.col("review") == members_review).with_columns(review=pl.lit(review))
-    gone = unpriced_members(replace(md, memberships=members), review, prices_date, max_stale_sessions)
-    return replace(md, memberships=members.filter(~pl.col("symbol").is_in(gone["symbol"].implode())))
+    if forecast is not None:
+        members, _ = forecast_members(
+            members, forecast, weighable(md, additions(forecast), prices_date, max_stale_sessions)
+        )
+    fresh = _fresh(md, members["symbol"].unique().to_list(), prices_date, max_stale_sessions)
+    return replace(md, memberships=members.filter(pl.col("symbol").is_in(list(fresh))))
+
+
+def unweighed_components(memberships: pl.DataFrame) -> list[str]:
+    """The component indexes without a member in `memberships`: the weights need both (§1.4)."""
+    return [index for index in INDEXES if index not in set(memberships["index"].to_list())]
+
+
+@dataclass(frozen=True)
+class ForecastChanges:
+    """What a review's forecast changes in the members carried to it (sorted symbols of each kind)."""
+
+    added: tuple[str, ...] = ()  # joined the Small Cap Completeness at fraction 1
+    deleted: tuple[str, ...] = ()  # left both components
+    moved_up: tuple[str, ...] = ()  # to the Russell 1000: left the Russell 2000 Growth
+    moved_down: tuple[str, ...] = ()  # to the Russell 2000: nothing joined (its style is unknown)
+    unplaced: tuple[str, ...] = ()  # additions without a close or shares to weigh them: left out
+
+
+def additions(forecast: pl.DataFrame) -> list[str]:
+    """The symbols the forecast adds to the Russell 3000 (in the Russell 1000 or 2000 after), sorted."""
+    adds = forecast.filter(pl.col("action") == "add", pl.col("index_after").is_in(JOINS_RUSSELL_3000))
+    return sorted(set(adds["symbol"].to_list()))
+
+
+def forecast_members(
+    members: pl.DataFrame, forecast: pl.DataFrame, weighable: Collection[str]
+) -> tuple[pl.DataFrame, ForecastChanges]:
+    """The carried `members` (review, index, symbol, fraction rows of one review) as the review's forecast
+    (symbol, action, index_after rows of `reconstitution_forecast`) changes them, and what changed.
+
+    A `delete` leaves both components; an `add` joins the Small Cap Completeness at fraction 1 (taken to be
+    outside the S&P 500) when it is in `weighable` (it has a close and shares to weigh it;
+    otherwise it is `unplaced`), and no Russell 2000 Growth (its style is unknown); a `move_up` leaves the
+    Russell 2000 Growth; a `move_down` joins nothing (style unknown); `stay`, `out` and `absent` change
+    nothing (an absent member that stopped trading is left out by its stale close, as any carried one)."""
+
+    def of(action: str) -> set[str]:
+        return set(forecast.filter(pl.col("action") == action)["symbol"].to_list())
+
+    deletes, ups, downs = of("delete"), of("move_up"), of("move_down")
+    held = set(members["symbol"].to_list())
+    growth = set(members.filter(pl.col("index") == R2G)["symbol"].to_list())
+    kept = members.filter(
+        ~pl.col("symbol").is_in(list(deletes)),
+        ~((pl.col("index") == R2G) & pl.col("symbol").is_in(list(ups))),
+    )
+    scc = set(kept.filter(pl.col("index") == SCC)["symbol"].to_list())
+    new = [s for s in additions(forecast) if s not in scc]
+    placed = [s for s in new if s in weighable]
+    joined = pl.DataFrame({"symbol": placed}, schema={"symbol": pl.String}).select(
+        review=pl.lit(members["review"][0] if members.height else None, pl.String),
+        index=pl.lit(SCC),
+        symbol="symbol",
+        fraction=pl.lit(1.0),
+    )
+    changes = ForecastChanges(
+        added=tuple(placed),
+        deleted=tuple(sorted(held & deletes)),
+        moved_up=tuple(sorted((growth & ups) - deletes)),
+        moved_down=tuple(sorted((held & downs) - deletes)),
+        unplaced=tuple(s for s in new if s not in weighable),
+    )
+    out = pl.concat([kept, joined.select(kept.columns).cast(kept.schema)]).sort("index", "symbol")
+    return out, changes
+
+
+def _fresh(md: MarketData, symbols: list[str], prices_date: date, max_stale_sessions: int) -> dict[str, str]:
+    """{symbol: its currency} of the `symbols` with a close on or before `prices_date` within
+    `max_stale_sessions` sessions of it (what the weights refuse otherwise, docs/methodology.md §1.3)."""
+    closes = (
+        md.prices.filter(pl.col("date") <= prices_date, pl.col("symbol").is_in(symbols))
+        .group_by("symbol")
+        .agg(pl.col("date").max(), pl.col("currency").get(pl.col("date").arg_max()).fill_null(USD))
+    )
+    return {
+        symbol: currency
+        for symbol, day, currency in closes.iter_rows()
+        if sessions_between(day, prices_date) <= max_stale_sessions
+    }
+
+
+def weighable(
+    md: MarketData, symbols: list[str], prices_date: date, max_stale_sessions: int = 10
+) -> set[str]:
+    """The `symbols` the weights can price at `prices_date` (docs/methodology.md §1.3): a close on or
+    before it within `max_stale_sessions` sessions, a shares row on or before it, and a rate for its
+    currency on or before it (none needed for USD)."""
+    shares = set(md.shares.filter(pl.col("date") <= prices_date, pl.col("symbol").is_in(symbols))["symbol"])
+    rates = {USD, *md.fx.filter(pl.col("date") <= prices_date)["currency"].to_list()}
+    fresh = _fresh(md, symbols, prices_date, max_stale_sessions)
+    return {symbol for symbol, currency in fresh.items() if symbol in shares and currency in rates}
+
+
+def forecast_changes(rows: pl.DataFrame, forecast: pl.DataFrame) -> ForecastChanges:
+    """What the forecast changed, read from a review's stored trade list (`rows`) and the forecast it
+    used: the additions bought (`in`), the deletions sold (`out`), and the additions the rows lack (no
+    close or shares to weigh them). Moves are not told apart here: the rows do not say who is in the
+    Russell 2000 Growth."""
+    act, listed = pl.col("forecast_action"), set(rows["symbol"].to_list())
+    return ForecastChanges(
+        added=tuple(rows.filter(act == "add", pl.col("move") == "in")["symbol"].sort().to_list()),
+        deleted=tuple(rows.filter(act == "delete", pl.col("move") == "out")["symbol"].sort().to_list()),
+        unplaced=tuple(s for s in additions(forecast) if s not in listed),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +266,38 @@ class Totals:
         )
 
 
+def members_line(review: str, rows: pl.DataFrame, forecast: pl.DataFrame | None) -> str:
+    """Whose members the rows of a carried review are, in one line (`pro-forma`'s stderr, the partition's
+    facts): the review they are carried from, what the review's forecast (its rows, or None) changed, or
+    why it changed nothing, and how many carried members stopped trading."""
+    head = rows.row(0, named=True)
+    deleted = pl.col("forecast_action").fill_null("") == "delete"
+    stale = rows.filter(pl.col("move") == "out", ~deleted).height
+    left = f"{stale} without a close within the stale limit left out"
+    if head.get("members_forecast"):
+        changes = forecast_changes(
+            rows, forecast if forecast is not None else pl.DataFrame(schema=FORECAST_SCHEMA)
+        )
+        return (
+            f"members forecast: the market data holds no members for {review} yet, so these are the members "
+            f"of {head['members_review']} as the reconstitution forecast of {review} changes them: "
+            f"{len(changes.added)} added (to the Small Cap Completeness, to no Russell 2000 Growth: their "
+            f"style is unknown), {len(changes.deleted)} deleted, {len(changes.unplaced)} additions left "
+            "unplaced (no close or shares to weigh them), moves up to the Russell 1000 out of the Russell "
+            f"2000 Growth; of the carried members, {left}"
+        )
+    said = (
+        f"members carried: the market data holds no members for {review} yet, so these are the members of "
+        f"{head['members_review']} (its latest review with members; {left})"
+    )
+    if forecast is not None and forecast.height:
+        said += (
+            f", unchanged by the reconstitution forecast of {review}: it leaves a component index without "
+            "a member to weigh"
+        )
+    return said
+
+
 def weights_now(in_force: pl.DataFrame, md: MarketData, as_of: date) -> pl.DataFrame:
     """symbol, weight_now: the review `in_force` (its `quarterly_weights` rows) drifted to `as_of`'s close."""
     r = review_of(in_force)
@@ -174,13 +337,26 @@ def pro_forma(
     previous: str | None,
     max_stale_sessions: int = 10,
     members_review: str | None = None,
+    forecast: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The `pro_forma_weights` rows of one review (module docstring); `in_force`: the stored weights of
     `previous`, the review in force at the as-of date, or None for the base review; `members_review`: the
-    review whose members `md` holds when they are carried (`carried_members`), else R itself."""
+    review whose members `md` holds when they are carried (`carried_members`), else R itself; `forecast`:
+    the review's `reconstitution_forecast` rows (FORECAST_SCHEMA), which change carried members."""
     members_review = members_review or dates.review
-    if members_review != dates.review:
-        md = carry(md, dates.review, members_review, dates.prices_date, max_stale_sessions)
+    carried = members_review != dates.review
+    forecast = forecast if carried and forecast is not None and forecast.height else None
+    if carried:
+        kept = carry(md, dates.review, members_review, dates.prices_date, max_stale_sessions, forecast)
+        if forecast is not None and unweighed_components(
+            kept.memberships.filter(pl.col("review") == dates.review)
+        ):
+            # The forecast leaves a component without a member to weigh (a universe too small for the
+            # Russell 1000 break moves every Russell 2000 Growth member up): the members are carried as
+            # they are, and the rows say so.
+            forecast = None
+            kept = carry(md, dates.review, members_review, dates.prices_date, max_stale_sessions)
+        md = kept
     target = compute_weights(md, dates.review, dates.prices_date, dates.effective, max_stale_sessions)
     target = target.select("symbol", pl.col("weight").alias("weight_pro_forma"))
     now = (
@@ -202,6 +378,14 @@ def pro_forma(
         .with_columns((pl.col("weight_pro_forma") - pl.col("weight_now")).alias("change"))
     )
     both = both.join(_closes(md, both["symbol"], dates.as_of), on="symbol", how="left")
+    actions = (
+        pl.DataFrame(schema={"symbol": pl.String, "forecast_action": pl.String})
+        if forecast is None
+        else forecast.sort("symbol", "action")
+        .unique("symbol", keep="first", maintain_order=True)
+        .select("symbol", pl.col("action").alias("forecast_action"))
+    )
+    both = both.join(actions, on="symbol", how="left")
     missing = both.filter(pl.col("price").is_null() | pl.col("fx").is_null())
     if missing.height:
         raise ValueError(
@@ -219,7 +403,8 @@ def pro_forma(
             pl.lit(previous, pl.String).alias("previous_review"),
             (pl.col("change") * PER_BILLION / (pl.col("price") * pl.col("fx"))).alias("shares_per_billion"),
             pl.lit(members_review).alias("members_review"),
-            pl.lit(members_review != dates.review).alias("members_carried"),
+            pl.lit(carried).alias("members_carried"),
+            pl.lit(forecast is not None).alias("members_forecast"),
         )
         .select(pl.col(c).cast(t) for c, t in PRO_FORMA_COLUMNS.items())
         .sort("symbol")
