@@ -129,7 +129,7 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
         return _empty(year, str(InputError(_shown(Path(err.path), raw), err.problem)))
     found = _read_each(partial(_read_or_error, limits=limits or Limits(), root=raw), folder.documents)
     source = _shown(folder.corrections, raw)
-    entries, problems = _corrections(folder, source, year)
+    entries, problems = _corrections(folder, source, year, raw)
     docs, states = [], []
     for path, got in zip(folder.documents, found, strict=True):
         shown = _shown(path, raw)
@@ -183,9 +183,9 @@ def read_one(path: Path, limits: Limits | None = None) -> Document:
         raise InputError(path, dated.problem)
     doc = dataclasses.replace(doc, date_source=dated.source)
     corrections = folder / CORRECTIONS
-    if year is not None and corrections.is_file():
+    if year is not None and os.path.lexists(corrections):
         source = f"raw/{folder.name}/{CORRECTIONS}"  # as the lake's rows name it (`corrected_by`)
-        entries = read_corrections(corrections, source)
+        entries = read_corrections(corrections, source, folder.parent)
         doc = settle(doc, tuple(e for e in entries if e.document == path.name), source)
     return doc
 
@@ -271,12 +271,14 @@ def _shown(path: Path | None, raw: Path) -> str:
     return path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
 
 
-def _corrections(folder: YearFolder, source: str, year: int) -> tuple[tuple[Correction, ...], list[str]]:
+def _corrections(
+    folder: YearFolder, source: str, year: int, raw: Path
+) -> tuple[tuple[Correction, ...], list[str]]:
     """The year's corrections, and the one-line problem of a file that cannot be applied."""
     if folder.corrections is None:
         return (), []
     try:
-        entries = read_corrections(folder.corrections, source)
+        entries = read_corrections(folder.corrections, source, raw)
     except InputError as err:
         return (), [str(err)]
     names = {p.name for p in folder.documents}
