@@ -23,11 +23,12 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
 
 
 def cmd_parse(args, settings: Settings) -> int:
+    from russell_pipeline.lib.calendar.rules import rank_day
     from russell_pipeline.lib.documents.corrections import ready_entry
     from russell_pipeline.lib.documents.ingest import read_one
 
     path = Path(args.file)
-    doc = read_one(path, settings.limits)
+    doc = read_one(path, settings.limits, rank_day)
     if doc.doc_type == "schedule":  # only a schedule needs the calendar rules (and NYSE sessions)
         from russell_pipeline.lib.calendar.published import read_schedule
 
