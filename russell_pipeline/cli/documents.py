@@ -50,7 +50,7 @@ def cmd_parse(args, settings: Settings) -> int:
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
     year = (
         int(path.parent.name)
-        if path.parent.name.isdigit()
+        if path.parent.name.isdecimal()
         else (doc.as_of_date.year if doc.as_of_date else None)
     )
     rows = doc.rows.with_columns(recon_year=pl.lit(year, pl.Int64)).select(["recon_year", *doc.rows.columns])

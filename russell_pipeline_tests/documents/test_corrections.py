@@ -127,6 +127,10 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
             "line 3: adds.txt page 1 line 5 is settled twice",
         ),
         (HEAD + "adds.txt,1,5,not_a_row,,\n", "line 2: 6 fields, not 7"),
+        (
+            HEAD + "adds.txt,\u00b2,5,not_a_row,,,\n",
+            "line 2: page '\u00b2' is not a number from 1 (as the refusal prints it)",
+        ),
     ],
     ids=[
         "header",
@@ -139,13 +143,19 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
         "sector",
         "twice",
         "fields",
+        "superscript-page",
     ],
 )
 def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text, problem):
+    """(A page number with a superscript digit ended in `invalid literal for int()` without the file or
+    the line, from `parse` and `build` alike.)"""
     (year / "2023" / "corrections.csv").write_text(text)
     got = read_year(year, 2023)
     assert got.refusal.startswith(f"raw/2023/corrections.csv: {problem}"), got.refusal
     assert "\n" not in got.refusal
+    if "\u00b2" in text:  # as a user meets it
+        done = cli("parse", str(year / "2023" / "adds.txt"), text=True)
+        assert done.returncode == 1 and done.stderr.startswith(f"error: raw/2023/corrections.csv: {problem}")
 
 
 def test_corrections_csv_is_an_input_of_its_year_not_a_document(year):

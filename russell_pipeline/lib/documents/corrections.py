@@ -86,7 +86,7 @@ def _entry(name: str, at: int, fields: list[str]) -> Correction:
         raise bad(f"document {document!r}: the file name under the year's folder")
     numbers = []
     for field, value in (("page", page), ("line", line)):
-        if not value.isdigit() or int(value) < 1:
+        if not value.isdecimal() or int(value) < 1:
             raise bad(f"{field} {value!r} is not a number from 1 (as the refusal prints it)")
         numbers.append(int(value))
     if action not in ACTIONS:

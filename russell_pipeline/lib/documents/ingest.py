@@ -110,8 +110,16 @@ def _read_each(read, paths: list[Path]) -> list:
     if workers < 2 or pdf_bytes < 4_000_000:
         return [read(p) for p in paths]
     # Spawn, not fork: polars' and pdfium's threads and locks do not survive a fork.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
         return list(pool.map(read, paths))
+    except BaseException:  # interrupted (a stop signal): the workers end now, not after their documents
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
@@ -200,7 +208,7 @@ def read_one(
     folder's corrections.csv that name it applied; a bad document, date or entry is one InputError."""
     doc = read_document(path, limits)
     folder = path.parent
-    year = int(folder.name) if folder.name.isdigit() and len(folder.name) == 4 else None
+    year = int(folder.name) if folder.name.isdecimal() and len(folder.name) == 4 else None
     dated = date_of(doc.doc_type, doc.evidence, year)
     ranked = year or (dated.as_of.year if dated.as_of else None)
     problem = dated.problem or _not_final(

@@ -61,6 +61,10 @@ def list_year(raw: Path, year: int) -> YearFolder:
     """The documents of raw/<year>/; a hidden file that is not known junk raises InputError."""
     folder = raw / str(year)
     if not folder.is_dir():
+        if os.path.lexists(folder):  # a link that leads to no folder (to itself, to nothing), or a file
+            raise InputError(
+                folder, f"{_not_a_folder(folder)}: a year's documents go in a folder raw/<year>/"
+            )
         return YearFolder([], [])
     documents, skipped, corrections = [], [], None
     for path in sorted(folder.iterdir()):
@@ -93,7 +97,9 @@ def same_bytes_elsewhere(raw: Path, year: int, sizes: dict[str, int]) -> list[tu
     if not wanted or not raw.is_dir():  # no document this year, or a new lake with none at all
         return []
     out = []
-    for folder in sorted(p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
+    for folder in sorted(
+        p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdecimal()
+    ):
         if folder.name == str(year):
             continue
         for path in sorted(folder.iterdir()):
@@ -205,3 +211,14 @@ def _symlink(path: str | Path, what: str = "the document itself") -> InputError:
     except OSError:
         target = "?"
     return InputError(path, f"is a symbolic link to {target}; put {what} in raw/<year>/")
+
+
+def _not_a_folder(path: Path) -> str:
+    """What a year's entry under raw/ that is no folder is: a link leading nowhere, or a file."""
+    if not path.is_symlink():
+        return "is a file, not a folder"
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"is a symbolic link to {target}, which leads to no folder (to itself, or to nothing)"

@@ -286,7 +286,7 @@ def parse_rules(text: str) -> pl.DataFrame:
             raise ValueError(f"bad forecast rules row (5 fields): {line.strip()}")
         rule, to, years, value, source = fields
         first, _, last = years.partition("-")
-        if to not in ("all", "new", "member") or source not in SOURCES or not (first + last).isdigit():
+        if to not in ("all", "new", "member") or source not in SOURCES or not (first + last).isdecimal():
             raise ValueError(f"bad forecast rules row: {line.strip()}")
         rows.append((rule, to, int(first), int(last), None if value == "-" else float(value), source))
     return pl.DataFrame(rows, schema=RULE_SCHEMA, orient="row")
