@@ -57,7 +57,7 @@ def cmd_query(args, settings: Settings) -> int:
     """The statement's rows as it selects them (a priced table's `price_source` column is there to select);
     a note on stderr names the tables it reads whose rows rest on the synthetic feed."""
     lake = open_lake(settings)
-    result = lake.query(args.sql)
+    result = lake.query(args.sql, timeout=args.timeout or None)
     if args.format != "table":
         emit(result, args.format)
     else:
