@@ -309,7 +309,7 @@ class Tables(WriterLock):
         lines = []
         for name in self.table_names():
             try:
-                self._open(name)
+                self.delta(name)  # inside `pinned`, opened once for the questions that follow
             except LakeError as err:
                 lines.append(str(err))
                 continue
