@@ -6,6 +6,7 @@ one document. Every error is one line naming the file, date or value and the pro
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import warnings
 from datetime import date
@@ -149,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
         "sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights"
     )
     p.add_argument("--max-rows", type=int, default=50, help="rows shown in the table format (default 50)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds the statement may run before it is stopped (default 300; 0: no limit)",
+    )
     output(p, ["table", "csv", "json", "parquet"], "table")
     p = verb("fetch")
     p.add_argument("years", help="a year (2024) or a range (2010..2026)")
@@ -210,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return HANDLERS[args.verb](args, Settings.from_env())
+    except KeyboardInterrupt as err:  # SIGINT, or a SIGTERM a verb turned into one: its cleanup has run
+        name = str(err) or "SIGINT"
+        print(f"error: {args.verb}: stopped by {name}", file=sys.stderr)
+        return 128 + getattr(signal, name, signal.SIGINT)
     except Exception as err:
         if not isinstance(err, (InputError, LakeError, ValueError, OSError)) and not duckdb_error(err):
             raise

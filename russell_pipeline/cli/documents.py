@@ -23,11 +23,12 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
 
 
 def cmd_parse(args, settings: Settings) -> int:
+    from russell_pipeline.lib.calendar.rules import rank_day
     from russell_pipeline.lib.documents.corrections import ready_entry
     from russell_pipeline.lib.documents.ingest import read_one
 
     path = Path(args.file)
-    doc = read_one(path, settings.limits)
+    doc = read_one(path, settings.limits, rank_day)
     if doc.doc_type == "schedule":  # only a schedule needs the calendar rules (and NYSE sessions)
         from russell_pipeline.lib.calendar.published import read_schedule
 
@@ -49,7 +50,7 @@ def cmd_parse(args, settings: Settings) -> int:
     # Under raw/<year>/ the folder names the reconstitution year; elsewhere the document's date does.
     year = (
         int(path.parent.name)
-        if path.parent.name.isdigit()
+        if path.parent.name.isdecimal()
         else (doc.as_of_date.year if doc.as_of_date else None)
     )
     rows = doc.rows.with_columns(recon_year=pl.lit(year, pl.Int64)).select(["recon_year", *doc.rows.columns])

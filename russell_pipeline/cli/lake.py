@@ -39,8 +39,14 @@ def cmd_verify(args, settings: Settings) -> int:
     if not lake.table_names():
         raise LakeError(f"{lake.tables}: no tables yet: run `russell-pipeline build` first")
     with lake.locked():
+        # The logs first: a table whose log cannot be read, or no longer holds the version readers are
+        # shown (an entry deleted), is what `query` and `build` would trip on.
+        logs = [ln for ln in lake.damaged_tables() if "its Delta log cannot be read" in ln]
+        logs += lake.unpublishable() + lake.changed_outside()
         damage, unrecorded, count = checksums.check(lake, every_byte=True)
         lines = checksums.forget(lake, damage)
+    for line in logs:
+        print(line, file=sys.stderr)
     for line in lines:
         print(f"{line} by the next `russell-pipeline build`", file=sys.stderr)
     for table in unrecorded:
@@ -49,21 +55,25 @@ def cmd_verify(args, settings: Settings) -> int:
             "or by `fetch`); the next build records them",
             file=sys.stderr,
         )
-    print(f"verify: {count} files checked, {len(damage)} damaged")
-    return 1 if damage else 0
+    print(
+        f"verify: {count} files checked, {len(damage)} damaged"
+        + (f"; {len(logs)} table log problem(s)" if logs else "")
+    )
+    return 1 if damage or logs else 0
 
 
 def cmd_query(args, settings: Settings) -> int:
     """The statement's rows as it selects them (a priced table's `price_source` column is there to select);
     a note on stderr names the tables it reads whose rows rest on the synthetic feed."""
     lake = open_lake(settings)
-    result = lake.query(args.sql)
+    result = lake.query(args.sql, timeout=args.timeout or None)
+    synthetic = _synthetic_tables(lake, args.sql)  # before the answer: a log it cannot read is one line
     if args.format != "table":
         emit(result, args.format)
     else:
         with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
             print(result)
-    if synthetic := _synthetic_tables(lake, args.sql):
+    if synthetic:
         from russell_pipeline.lib.market.provenance import synthetic_note
 
         print(synthetic_note(f"the rows of {', '.join(synthetic)}"), file=sys.stderr)

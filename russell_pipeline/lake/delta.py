@@ -11,7 +11,10 @@ are not atomic. Data files are plain Parquet in hive folders (`<column>=<key>/`)
 from __future__ import annotations
 
 import os
+import re
 import signal
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +40,66 @@ def fault(table: str, point: str) -> None:
     """Fault injection for the crash tests: `RUSSELL_FAULT=<table>:<point>` kills the process there."""
     if fault_point() == f"{table}:{point}":
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+# What the Rust runtime under the Delta writer prints to stderr when a write fails (a full disk, a
+# read-only folder): a panic per worker thread, whose one-line cause the write's error gives.
+_RUST_NOISE = re.compile(
+    rb"^(thread '.*' .*panicked at .*|Already shut down|stack backtrace:|note: (Some details are omitted|run "
+    rb"with).*|\s*\d+: .*|\s+at .*|)$"
+)
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+@contextmanager
+def storage_errors(table: str, where: str) -> Iterator[None]:
+    """A failed write of `table` as one LakeError naming the table and the operating system's reason
+    (`No space left on device`, `Read-only file system`), never a Parquet parse error; and the panics the
+    Rust runtime prints while it fails kept off the terminal (other lines written meanwhile are kept)."""
+    with _stderr_caught() as caught:
+        try:
+            yield
+        except (DeltaError, OSError) as err:
+            caught.append(True)  # the write failed: its panics are noise
+            code = _OS_ERROR.search(" ".join(str(err).split()))
+            if isinstance(err, DeltaError) and code is None:  # not the storage: the rows (a bug), as it is
+                raise
+            reason = (
+                err.strerror
+                if isinstance(err, OSError) and err.strerror
+                else os.strerror(int(code.group(1)))
+                if code
+                else str(err)
+            )
+            raise LakeError(
+                f"{where}: the write of {table} failed: {reason}; nothing of it was committed"
+            ) from None
+
+
+@contextmanager
+def _stderr_caught() -> Iterator[list]:
+    """File descriptor 2 into a temporary file while inside; afterwards its lines are written to the real
+    stderr, but for the Rust runtime's panics when the caller appended to the list it was given."""
+    sys.stderr.flush()
+    try:
+        caught = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after fd 2 is restored
+    except OSError:  # nowhere to put it: nothing is caught
+        yield []
+        return
+    saved, failed = os.dup(2), []
+    os.dup2(caught.fileno(), 2)
+    try:
+        yield failed
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        caught.seek(0)
+        lines = caught.read().splitlines(keepends=True)
+        caught.close()
+        kept = [ln for ln in lines if not (failed and _RUST_NOISE.match(ln.rstrip(b"\n")))]
+        if kept:
+            os.write(2, b"".join(kept))
 
 
 def _batches(table: str, data: pl.DataFrame | pl.LazyFrame) -> pa.RecordBatchReader:
@@ -183,14 +246,16 @@ class Tables(WriterLock):
                     "schema_mode": "overwrite"
                 }
             self._unpin([table])
-            write_deltalake(
-                self.uri(table) if target is None else target,
-                _batches(table, df),
-                storage_options=self.options,
-                **options,
-            )
+            with storage_errors(table, self.uri(table)):
+                write_deltalake(
+                    self.uri(table) if target is None else target,
+                    _batches(table, df),
+                    storage_options=self.options,
+                    **options,
+                )
             fault(table, "committed")
-            self._checkpoint(self.delta(table) if target is None else target, 1)
+            with storage_errors(f"{table}'s checkpoint", self.uri(table)):
+                self._checkpoint(self.delta(table) if target is None else target, 1)
             if publish:
                 self.publish()
 
@@ -237,6 +302,25 @@ class Tables(WriterLock):
             return []
         return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
 
+    def damaged_tables(self) -> list[str]:
+        """One line per table that a build could not use: its Delta log cannot be read (a truncated
+        checkpoint, a corrupt entry), or its folder cannot be written (a read-only mount). Asked before
+        any run, so such a table is named once, not as the failure of every partition."""
+        lines = []
+        for name in self.table_names():
+            try:
+                self.delta(name)  # inside `pinned`, opened once for the questions that follow
+            except LakeError as err:
+                lines.append(str(err))
+                continue
+            if self.location is None:
+                folder = self.tables / name
+                stuck = next((p for p in (folder, folder / "_delta_log") if not os.access(p, os.W_OK)), None)
+                if stuck is not None:
+                    reason = "Read-only file system" if _read_only(stuck) else "Permission denied"
+                    lines.append(f"{stuck}: the table {name} cannot be written ({reason}); make it writable")
+        return lines
+
     def readable_tables(self) -> dict[str, DeltaTable]:
         """Every table whose Delta log can be read. One that cannot is left out (no view, no vacuum)
         until it is repaired: `build` names it in one line (`changed_outside`, and its asset's failure)."""
@@ -254,3 +338,8 @@ class Tables(WriterLock):
         CHECKPOINT_EVERY (written beside the commits: a reader sees it, or the commits alone)."""
         if dt.version() % CHECKPOINT_EVERY < commits:
             dt.create_checkpoint()
+
+
+def _read_only(path: Path) -> bool:
+    """Whether `path` lies on a file system mounted read-only."""
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)

@@ -47,8 +47,10 @@ class WriterLock:
             try:
                 yield self
             finally:
-                fd, depth = WriterLock._held[path]
-                WriterLock._held[path] = (fd, depth - 1)
+                # Gone when the outer holder let go first: an interrupted step's generator closed late.
+                if path in WriterLock._held:
+                    fd, depth = WriterLock._held[path]
+                    WriterLock._held[path] = (fd, depth - 1)
             return
         if self.location:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ import polars as pl
 from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market.contract import KEYS, SCHEMAS, typed_rows, validate_table
+from russell_pipeline.lib.market.contract import KEYS, SCHEMAS, require_rows, typed_rows, validate_table
 from russell_pipeline.lib.market.partitions import (
     DATED,
     DIGESTS_SCHEMA,
@@ -147,6 +147,7 @@ def read_file(
                 name, path, out, latest, keep=year_of(name).is_in(sorted(years)) | year_of(name).is_null()
             )
             rows = pl.scan_parquet(out)
+        require_rows(name, path, int(digests["rows"].sum()))
         read = _read_row(name, path, size, sha256.result().hexdigest(), int(digests["rows"].sum()), code)
     return Update(rows, digests, years, read)
 

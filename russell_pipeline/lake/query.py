@@ -3,6 +3,7 @@ warehouse views, checked by DuckDB's parse, then answered in a child process tha
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import pyarrow as pa
 from russell_pipeline.lake import remote
 from russell_pipeline.lake.warehouse import Warehouse
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline.lib.sandbox import forbid_writes, run_in_child
+from russell_pipeline.lib.sandbox import forbid_writes, run_in_child, terminate_as_interrupt
 
 
 def _explained(statement) -> tuple[str | None, bool]:
@@ -70,15 +71,39 @@ def _kind(statement) -> str:
     return statement.type.name
 
 
+SPILL_PREFIX = "russell-query-"  # <tmp>/russell-query-<pid>-<random>: a query's spill folder
+
+
+def _remove_dead_spills() -> None:
+    """The spill folders of queries whose process is gone (killed outright: nothing ran its cleanup)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SPILL_PREFIX).split("-", 1)[0]
+        if pid.isdecimal() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Query(Warehouse):
     """Read-only statements of a user's, answered in a sandboxed child; part of `Lake` (store.py)."""
 
-    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
+    def query(self, sql: str, params: list | None = None, timeout: float | None = None) -> pl.DataFrame:
         """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views.
 
         The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
         in a child process the kernel forbids to change any file but its own spill folder
-        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written."""
+        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written.
+        `timeout`: seconds before the child is killed (one line, nothing left behind). The spill folder
+        is removed when the query ends, however it ends: a SIGTERM ends it as an interrupt does, and the
+        folder of a query whose process was killed outright is removed by the next query."""
         if self.location:
             self._fetch_warehouse()  # the child reads this copy
         if not self.warehouse.exists():
@@ -95,11 +120,19 @@ class Query(Warehouse):
                 f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
                 f"allowed (got {kinds}); the query surface is read-only"
             )
-        spill = Path(tempfile.mkdtemp(prefix="russell-query-"))
+        _remove_dead_spills()
+        spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
         try:
-            outcome = run_in_child(self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill))
+            with terminate_as_interrupt():
+                outcome = run_in_child(
+                    self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill), wall=timeout
+                )
         finally:
             shutil.rmtree(spill, ignore_errors=True)
+        if outcome.kind == "killed":
+            raise LakeError(
+                f"query: stopped after {timeout:g} s, its time limit (--timeout); nothing was changed"
+            )
         if outcome.kind == "ok":
             return pl.from_arrow(outcome.value)
         if outcome.kind == "error" and isinstance(outcome.value, LakeError):

@@ -44,19 +44,30 @@ def price_label(store: Lake) -> str | None:
 
 def on_synthetic_prices(lake: Lake, tables: set[str]) -> list[str]:
     """Those of `tables` whose published rows rest on the synthetic feed: rows whose `price_source` is
-    `synthetic`, or a market table of a synthetic `market_source` (the names not published are left out)."""
+    `synthetic`, or a market table of a synthetic `market_source` (the names not published are left out).
+    Asked of the views, as the query that names them reads them (their files, not the tables' logs)."""
     versions = lake.published_versions()
-    source = lake.published("market_source") if "market_source" in versions else None
-    market_synthetic = source is not None and bool(source["synthetic"].any())
+    named = sorted(tables & set(versions))
+    if not named:
+        return []
     out = []
-    for table in sorted(tables & set(versions)):
-        scan = lake.scan(table, versions[table])
-        if provenance.COLUMN in scan.collect_schema().names():
-            rows = scan.filter(pl.col(provenance.COLUMN) == provenance.SYNTHETIC).head(1).collect().height
-            if rows:
+    with lake.connect() as con:
+
+        def columns(table: str) -> list[str]:
+            return [row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()]
+
+        market_synthetic = "market_source" in versions and bool(
+            con.execute('SELECT coalesce(bool_or("synthetic"), false) FROM "market_source"').fetchone()[0]
+        )
+        for table in named:
+            if provenance.COLUMN in columns(table):
+                found = con.execute(
+                    f'SELECT 1 FROM "{table}" WHERE "{provenance.COLUMN}" = ? LIMIT 1', [provenance.SYNTHETIC]
+                ).fetchone()
+                if found:
+                    out.append(table)
+            elif table.startswith("market_") and market_synthetic:
                 out.append(table)
-        elif table.startswith("market_") and market_synthetic:
-            out.append(table)
     return out
 
 

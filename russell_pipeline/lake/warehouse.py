@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from russell_pipeline.lake import remote
 from russell_pipeline.lake.delta import Tables, fault
@@ -129,9 +130,28 @@ class Warehouse(Tables):
         return {(row := dict(zip(columns, values)))["table_name"]: row for values in rows}
 
     def published(self, table: str) -> pl.DataFrame | None:
-        """The table as readers see it: at the version of the last published snapshot (None if none)."""
+        """The table as readers see it: at the version of the last published snapshot (None if none). A
+        version its log no longer holds (an entry deleted) is one LakeError naming the table."""
         version = self.published_versions().get(table)
-        return None if version is None else self.scan(table, version).collect()
+        if version is None:
+            return None
+        try:
+            return self.scan(table, version).collect()
+        except (DeltaError, OSError, pl.exceptions.PolarsError) as err:
+            raise LakeError(_missing_version(self.uri(table), version, err)) from None
+
+    def unpublishable(self) -> list[str]:
+        """One line per table of the published warehouse whose published version its Delta log no
+        longer holds (an entry deleted or damaged): what `verify` names and readers would trip on."""
+        lines = []
+        for table, version in self.published_versions().items():
+            try:
+                DeltaTable(self.uri(table), version=version, storage_options=self.options)
+            except TableNotFoundError:
+                continue  # the folder moved out of the lake: the next build rebuilds it
+            except (DeltaError, OSError) as err:
+                lines.append(_missing_version(self.uri(table), version, err))
+        return lines
 
     def publish(self, timeout: float | None = None) -> bool:
         """Make warehouse.duckdb show every table's current version, when any version changed.
@@ -147,10 +167,12 @@ class Warehouse(Tables):
         tables, published = self.readable_tables(), self._published_views()
         if {name: dt.version() for name, dt in tables.items()} == {n: v for n, (v, _) in published.items()}:
             return False  # nothing changed: no lock taken, no file touched
+        self._never_a_table_short(tables)
         held = self.holds_lock()
         with self.locked(timeout):
             if not held:  # another writer may have committed before this process took the lock
                 tables, published = self.readable_tables(), self._published_views()
+                self._never_a_table_short(tables)
             versions = {name: dt.version() for name, dt in tables.items()}
             if versions == {name: version for name, (version, _) in published.items()}:
                 return False
@@ -181,6 +203,17 @@ class Warehouse(Tables):
                     remote.put(tmp, f"{self.location}/{WAREHOUSE}")
                 os.replace(tmp, self.warehouse)
             return True
+
+    def _never_a_table_short(self, tables: dict[str, DeltaTable]) -> None:
+        """A LakeError when a table folder of the lake has a log that cannot be read: the new warehouse
+        would lack its view, so the published one (which still reads its files) stays."""
+        broken = [name for name in self.table_names() if name not in tables]
+        if broken:
+            raise LakeError(
+                f"not published: {', '.join(broken)}: the Delta log cannot be read, and a warehouse without "
+                "it would be a table short; the previous warehouse stays (repair: `russell-pipeline build` "
+                "names the fix)"
+            )
 
     def _make_warehouse(
         self,
@@ -275,3 +308,12 @@ class Warehouse(Tables):
                 union = " UNION ALL ".join(f'SELECT {_quote(t)}, count(*) FROM "{t}"' for t in unknown)
                 counts |= dict(con.sql(union).fetchall())
         return counts
+
+
+def _missing_version(uri: str, version: int, err: Exception) -> str:
+    reason = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+    return (
+        f"{uri}: the version {version} the warehouse shows cannot be read from its Delta log ({reason}); "
+        "a log entry is missing or damaged: restore it from a copy, or move the folder out of the lake and "
+        "run `russell-pipeline build` (the table is rebuilt from its inputs)"
+    )

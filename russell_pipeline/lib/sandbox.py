@@ -16,9 +16,30 @@ import select
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While inside (in the main thread), SIGTERM raises KeyboardInterrupt, as SIGINT does: `finally`
+    blocks run (a child is killed, a temporary folder removed) instead of the process ending where it
+    stands."""
+    try:
+        old = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: nothing to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _interrupt(signum: int, _frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @dataclass(frozen=True)
@@ -43,11 +64,13 @@ def run_in_child(
     for stream in (sys.stdout, sys.stderr):  # what the parent printed is not printed again by the child
         stream.flush()
     read, write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read)
         status = 0
         try:
+            _die_with(parent)
             # Its answer goes through the pipe: nothing it does may add to the parent's output.
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             if prepare is not None:
@@ -69,6 +92,10 @@ def run_in_child(
     os.close(write)
     try:
         data, killed = _collect(read, pid, wall)
+    except BaseException:  # interrupted (a stop signal): the child does not outlive the wait for it
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     finally:
         os.close(read)
     _, status = os.waitpid(pid, 0)
@@ -77,6 +104,15 @@ def run_in_child(
     if data:
         return pickle.loads(data)
     return Outcome("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+
+
+def _die_with(parent: int) -> None:
+    """This (child) process is killed when its parent dies (Linux PR_SET_PDEATHSIG): a parent killed
+    outright leaves no child working on."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the rule was set
+        os._exit(70)
 
 
 def _collect(fd: int, pid: int, wall: float | None) -> tuple[bytes, bool]:
@@ -98,6 +134,7 @@ def _collect(fd: int, pid: int, wall: float | None) -> tuple[bytes, bool]:
 # Landlock (include/uapi/linux/landlock.h): syscall numbers are the same on every Linux architecture.
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION, _RULE_PATH_BENEATH, _PR_SET_NO_NEW_PRIVS = 1, 1, 38
+_PR_SET_PDEATHSIG = 1
 # Every right that changes the file system, by the ABI version that introduced it.
 _WRITES = {
     1: sum(1 << bit for bit in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12)),  # write, remove, make

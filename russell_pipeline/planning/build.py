@@ -14,6 +14,7 @@ runs.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import polars as pl
 
@@ -22,6 +23,8 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists, price_label
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import forecast, research, stale
+from russell_pipeline.planning.outcome import Outcome
+from russell_pipeline.planning.stop import Stopped, StopSignals, end_descendants, stop_signals
 from russell_pipeline.settings import Settings
 
 TABLES = (
@@ -55,50 +58,112 @@ def build(settings: Settings, verbose: bool = False) -> int:
     """Every out-of-date partition, then one new warehouse: readers see the tables of the previous
     build until this one ends, then all of this one's (lake/commit.py leaves publishing to it).
 
+    The published warehouse is always one whole build: this one, when every run succeeded or failed
+    on its input only (its partitions keep what they held, and what reads them was built on that);
+    else the previous one, unchanged: a table that cannot be used (named before any run), a run that
+    failed on anything but its input (no later stage runs), or a stop signal (SIGTERM, SIGINT: the
+    build ends at its next safe point, kills what it started and exits 128 + the signal's number).
+
     The build holds the lake's writer lock from before it plans until it has published, so builds
     started together run one after the other, and each plans on what the one before it left."""
     lake = Lake.from_settings(settings)
     lake.check_writable()
+    with stop_signals() as stop:
+        try:
+            return _build(lake, settings, verbose, stop)
+        except Stopped as stopped:
+            ended = end_descendants()
+            print(
+                f"build stopped by {stopped.name}: what was committed stays in the lake (the next build "
+                f"continues from it), nothing of this build is published"
+                + (f", {len(ended)} process(es) it started ended" if ended else "")
+                + f"; {_published_state(lake, new=False)}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 128 + stopped.signum
+
+
+def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> int:
     with lake.locked():
         with lake.pinned():  # each table opened once for the questions (nothing here writes)
-            planned = nothing_to_do(lake, settings)
+            damaged = lake.damaged_tables()
+            planned = None if damaged else nothing_to_do(lake, settings)
+        if damaged:  # not about a year nor a review: said once, before any run
+            for line in damaged:
+                print(f"error: {line}", file=sys.stderr)
+            print(
+                f"build: nothing was run: {len(damaged)} table(s) of the lake cannot be used; "
+                f"{_published_state(lake, new=False)}",
+                file=sys.stderr,
+            )
+            return 1
         if planned is not None:
             for line in planned:
                 print(line, flush=True)
-            failed_runs, failed_checks = [], []
+            outcome = Outcome([], [])
         else:
             from russell_pipeline.planning.runs import run_stages  # Dagster: only for a build with work
 
-            failed_runs, failed_checks = run_stages(lake, settings, verbose)
-        with lake.pinned():  # after the runs: their commits are opened afresh here
-            removed = lake.vacuum()
-            if removed:
-                print(
-                    f"vacuum: removed {removed} data files replaced more than "
-                    f"{lake.retention_hours} hours ago"
-                )
-            lake.publish()
+            outcome = run_stages(lake, settings, verbose, stop)
+        stop.check()
+        if outcome.halted is None:
+            with lake.pinned():  # after the runs: their commits are opened afresh here
+                removed = lake.vacuum()
+                if removed:
+                    print(
+                        f"vacuum: removed {removed} data files replaced more than "
+                        f"{lake.retention_hours} hours ago"
+                    )
+                lake.publish()
     _summary(lake)
-    return _failures(failed_runs, failed_checks)
+    return _failures(lake, outcome)
 
 
-def _failures(failed_runs: list[str], failed_checks: list[str]) -> int:
+def _published_state(lake: Lake, new: bool) -> str:
+    """Which build the warehouse shows, in words."""
+    if not lake.warehouse.exists():
+        return "no warehouse is published yet"
+    when = datetime.fromtimestamp(lake.warehouse.stat().st_mtime).isoformat(" ", "seconds")
+    return (
+        f"the warehouse shows this build's tables (published {when})"
+        if new
+        else f"the warehouse still shows the previous build's tables (published {when})"
+    )
+
+
+def _failures(lake: Lake, outcome: Outcome) -> int:
     """The exit code, like `dbt build`'s: 1 when a run failed (its partitions keep what they held) or
     an error-level check failed on what a run wrote (warn-level ones were printed and pass); the
-    summary says which kind each failure is."""
-    if not failed_runs and not failed_checks:
+    summary says which kind each failure is, and which build the warehouse shows."""
+    if not outcome.failures and not outcome.failed_checks and not outcome.halted:
         return 0
     said = [
         f"{len(lines)} {what}"
         for lines, what in (
-            (failed_runs, "run(s) failed, their partitions keep what they held"),
-            (failed_checks, "error-level check(s) failed on rows that were written"),
+            (outcome.failures, "run(s) failed, their partitions keep what they held"),
+            (outcome.failed_checks, "error-level check(s) failed on rows that were written"),
         )
         if lines
     ]
-    print(f"build finished with failures: {'; '.join(said)}:", file=sys.stderr)
-    for line in failed_runs + failed_checks:
+    if said:
+        print(f"build finished with failures: {'; '.join(said)}:", file=sys.stderr)
+    for line in outcome.failures + outcome.failed_checks:
         print(f"  {line}", file=sys.stderr)
+    if outcome.halted in outcome.failures:  # a run failed on something other than its input
+        print(
+            f"build halted: {outcome.halted.split(': ', 1)[0]} failed on something other than its input, so "
+            f"no later stage ran and nothing of this build is published; {_published_state(lake, new=False)}",
+            file=sys.stderr,
+        )
+    elif outcome.halted:  # outside any run (the Dagster instance)
+        print(
+            f"build halted: {outcome.halted}; nothing of this build is published; "
+            f"{_published_state(lake, new=False)}",
+            file=sys.stderr,
+        )
+    else:
+        print(_published_state(lake, new=True), file=sys.stderr)
     return 1
 
 

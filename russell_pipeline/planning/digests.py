@@ -60,8 +60,8 @@ def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
     """(name, sha256) of every entry under raw/<year>/ but editor and OS junk: hidden files and links
     too (not followed), so a change to any of them is noticed and its run refuses it with one line."""
     folder = raw / str(year)
-    if not folder.is_dir():
-        return []
+    if not folder.is_dir():  # a link to nowhere (to itself) is noticed, so its run refuses it
+        return [(folder.name, f"link:{os.readlink(folder)}")] if folder.is_symlink() else []
     out = []
     for p in sorted(folder.iterdir()):
         if junk_reason(p.name) is not None:

@@ -12,6 +12,7 @@ document fails its own year and every other year, the market data and the index 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -33,7 +34,9 @@ from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests, forecast, research, stale
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
+from russell_pipeline.planning.outcome import Outcome
 from russell_pipeline.planning.sqlite_events import fewer_syncs
+from russell_pipeline.planning.stop import StopSignals
 from russell_pipeline.settings import Settings
 
 
@@ -176,7 +179,9 @@ class _Runner:
     """Runs jobs in this process, prints one line per run (with its full run id: the UI opens it at
     /runs/<id>), and collects failures."""
 
-    def __init__(self, instance: dg.DagsterInstance, settings: Settings, verbose: bool):
+    def __init__(
+        self, instance: dg.DagsterInstance, settings: Settings, verbose: bool, stop: StopSignals | None = None
+    ):
         from russell_pipeline.definitions import definitions
 
         self.defs, self.instance, self.settings, self.verbose = (
@@ -187,6 +192,10 @@ class _Runner:
         )
         self.failures: list[str] = []  # runs that failed: their partitions keep what they held
         self.failed_checks: list[str] = []  # error-level checks that failed on what a run wrote
+        # The failure that was not about a run's input (a full disk, a read-only table, a crash): the
+        # lake may hold one table of an asset and not the next, so no later stage runs on it.
+        self.halted: str | None = None
+        self.stop = stop or StopSignals()
         self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
 
     def run(
@@ -198,7 +207,11 @@ class _Runner:
         assets: list[str] | None = None,
         attempt: str | None = None,
     ) -> bool:
-        """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going."""
+        """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going,
+        or the build has halted or been stopped."""
+        self.stop.check()
+        if self.halted:
+            return False
         if attempt is not None:
             before = attempts.previous(self.instance, attempt)
             if before is not None and before.going:
@@ -223,6 +236,7 @@ class _Runner:
             raise_on_error=self.verbose,
         )
         took = time.perf_counter() - started
+        self.stop.check()  # a run a stop signal interrupted is not a failure to report: the build stops
         if result.success:
             error, warn = failed_checks(result, label)
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})", flush=True)
@@ -233,6 +247,11 @@ class _Runner:
             for line in error:  # the rows were written (an error-level check does not block): the build fails
                 self.failed_checks.append(line)
                 print(f"  {line}", file=sys.stderr, flush=True)
+        elif not on_input(result):  # not about its input: said once, and no later run goes on the lake
+            line = "; ".join(failure_lines(result))
+            self.halted = f"{label}: {line}"
+            self.failures.append(self.halted)
+            print(f"{label}: FAILED: {line}", file=sys.stderr, flush=True)
         elif not quiet_failure:
             for line in failure_lines(result):
                 self.failures.append(f"{label}: {line}")
@@ -275,6 +294,7 @@ class _Runner:
                 )
                 or not retry_alone
                 or first == last
+                or self.halted  # not about a partition: halving would only repeat it
             ):
                 return
             print(
@@ -285,20 +305,61 @@ class _Runner:
             run(span[len(span) // 2 :])
 
         for first, last in digests.ranges(keys, all_keys):
+            if self.halted:
+                return
             run(all_keys[all_keys.index(first) : all_keys.index(last) + 1])
 
 
-def run_stages(lake: Lake, settings: Settings, verbose: bool = False) -> tuple[list[str], list[str]]:
-    """Plan and run every stage on the locked lake (planning/build.py holds the lock and publishes);
-    the failed runs and the failed error-level checks, one line each. Runs left STARTED by a process
-    that died are marked failed first."""
+def on_input(result) -> bool:
+    """Whether a failed run failed on its input only (every failed step raised `dg.Failure`: a refused
+    document, a blocking check, a market-data contract error): its partitions keep what they held and
+    the tables stay consistent. Anything else (a full disk, a read-only table, a bug) is not."""
+    failed = [e for e in result.all_events if e.is_step_failure and e.step_failure_data]
+    return bool(failed) and all(e.step_failure_data.user_failure_data is not None for e in failed)
+
+
+def run_stages(
+    lake: Lake, settings: Settings, verbose: bool = False, stop: StopSignals | None = None
+) -> Outcome:
+    """Plan and run every stage on the locked lake (planning/build.py holds the lock and publishes).
+    Runs left STARTED by a process that died are marked failed first. A run that fails on anything but
+    its input halts the build: no later stage runs on what it left."""
     instance = instance_for(lake)
     for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    runner = _Runner(instance, settings, verbose)
-    with fewer_syncs(instance):  # the runs' events, on a local instance, without a disk sync each
-        _build(lake, runner)
-    return runner.failures, runner.failed_checks
+    runner = _Runner(instance, settings, verbose, stop)
+    try:
+        with fewer_syncs(instance):  # the runs' events, on a local instance, without a disk sync each
+            _build(lake, runner)
+    except Exception as err:
+        if not disk_full(err):
+            raise
+        home = Path(os.environ["DAGSTER_HOME"])
+        line = (
+            f"{home}: the Dagster instance (DAGSTER_HOME) cannot record the runs: the disk holding it "
+            f"({mount_point(home)}) is full; free space there, then build again"
+        )
+        return Outcome(runner.failures, runner.failed_checks, line)
+    return Outcome(runner.failures, runner.failed_checks, runner.halted)
+
+
+def disk_full(err: BaseException) -> bool:
+    """Whether an error, or one it wraps (SQLAlchemy's `orig`, a cause), is a full disk."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if getattr(err, "errno", None) == errno.ENOSPC or "disk is full" in str(err).lower():
+            return True
+        err = getattr(err, "orig", None) or err.__cause__ or err.__context__
+    return False
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point of the file system holding `path`."""
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _build(lake: Lake, runner: _Runner) -> None:
@@ -319,12 +380,16 @@ def _build(lake: Lake, runner: _Runner) -> None:
     # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
     runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
 
+    if runner.halted:
+        return
     fingerprint = stale.market_fingerprint(runner.settings, ingested_lists(lake))
     if stale.market_stale(lake, fingerprint):
         runner.run("market_job", "market_data", attempt=stale.market_attempt(fingerprint))
     else:
         print("market_data: up to date", flush=True)
 
+    if runner.halted:
+        return
     expected, out_of_date = stale.reviews_out_of_date(lake)
     keys = sorted(set().union(*(out_of_date[a] for a in stale.INDEX_ASSETS)))
     print(
@@ -342,6 +407,8 @@ def _build(lake: Lake, runner: _Runner) -> None:
             asset=asset,
         )
 
+    if runner.halted:
+        return
     if stale.membership_stale(lake):
         runner.run("membership_job", "membership", attempt=stale.membership_attempt(lake))
     else:
@@ -350,6 +417,8 @@ def _build(lake: Lake, runner: _Runner) -> None:
     # After the levels (a year's index path reads them) and the membership tables (the members in force
     # on each rank day): the years whose inputs moved.
     for stage in (research, forecast):
+        if runner.halted:
+            return
         years, now, todo = stage.years_out_of_date(lake)
         print(
             f"{stage.ASSET}: {len(todo)} of {len(years)} years out of date"
@@ -358,6 +427,8 @@ def _build(lake: Lake, runner: _Runner) -> None:
         )
         runner.ranges(stage.JOB, todo, years, retry_alone=True, inputs=now)
 
+    if runner.halted:
+        return
     # Last: after the weights they trade from and are checked against, and after the forecast that
     # changes the upcoming review's carried members (planned now, on the forecast just written).
     expected, out_of_date = stale.reviews_out_of_date(lake)

@@ -3,6 +3,11 @@ hide the year's other documents: per-document states, the ready entries, `correc
 
 from __future__ import annotations
 
+import os
+import resource
+import stat
+import time
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -122,6 +127,10 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
             "line 3: adds.txt page 1 line 5 is settled twice",
         ),
         (HEAD + "adds.txt,1,5,not_a_row,,\n", "line 2: 6 fields, not 7"),
+        (
+            HEAD + "adds.txt,\u00b2,5,not_a_row,,,\n",
+            "line 2: page '\u00b2' is not a number from 1 (as the refusal prints it)",
+        ),
     ],
     ids=[
         "header",
@@ -134,13 +143,19 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
         "sector",
         "twice",
         "fields",
+        "superscript-page",
     ],
 )
 def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text, problem):
+    """(A page number with a superscript digit ended in `invalid literal for int()` without the file or
+    the line, from `parse` and `build` alike.)"""
     (year / "2023" / "corrections.csv").write_text(text)
     got = read_year(year, 2023)
     assert got.refusal.startswith(f"raw/2023/corrections.csv: {problem}"), got.refusal
     assert "\n" not in got.refusal
+    if "\u00b2" in text:  # as a user meets it
+        done = cli("parse", str(year / "2023" / "adds.txt"), text=True)
+        assert done.returncode == 1 and done.stderr.startswith(f"error: raw/2023/corrections.csv: {problem}")
 
 
 def test_corrections_csv_is_an_input_of_its_year_not_a_document(year):
@@ -254,3 +269,107 @@ def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
     assert len({p for p, *_ in expected}) > 1
     lines = stored.filter(pl.col("source_page") == 1)["source_line"].to_list()
     assert lines != sorted(lines)  # the right table's first row shares a line with the left one's
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        (
+            [f"adds.txt,1,5,row,INVENTED {i},INV{i},Technology" for i in range(300)],
+            "line 3: adds.txt page 1 line 5 is settled twice: line 2 already settles it; nothing changed",
+        ),
+        (
+            ["adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology", "adds.txt,1,5,row,BETA TWO,BETB,Technology"],
+            "line 3: adds.txt page 1 line 5 is settled twice: line 2 already settles it; nothing changed",
+        ),
+        (
+            ["adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology", "adds.txt,1,5,not_a_row,,,"],
+            "line 3: adds.txt page 1 line 5 is settled twice: line 2 already settles it; nothing changed",
+        ),
+        (
+            ["adds.txt,1,4,row,ACME CORP,ACME,Technology"],
+            (
+                "line 2: adds.txt page 1 line 4 is not a line the parser could not read (its unread lines: "
+                "page 1 line 5); nothing changed"
+            ),
+        ),
+        (
+            ["adds.txt,1,5,row,BETA INDUSTRIES,ACME,Technology"],
+            (
+                "line 2: symbol ACME is already on adds.txt page 1 line 4: a list names a symbol once; "
+                "nothing changed"
+            ),
+        ),
+    ],
+    ids=["300-rows-for-one-line", "two-rows-for-one-line", "row-then-not-a-row", "a-read-line", "dup-symbol"],
+)
+def test_a_correction_settles_one_unread_line_once_or_the_year_is_refused(year, entries, problem):
+    """Before: 300 `row` entries for one unread line added 300 rows, two entries two rows, and a
+    correction repeating a symbol was written (failing a check afterwards)."""
+    (year / "2023" / "corrections.csv").write_text(HEAD + "\n".join(entries) + "\n")
+    got = read_year(year, 2023)
+    assert got.refusal == f"raw/2023/corrections.csv: {problem}"
+    assert got.corrections == 0
+
+
+def _hostile_corrections(kind: str, path, tmp_path) -> str:
+    """Make raw/2023/corrections.csv the hostile `kind`; the problem its one line must name."""
+    if kind == "link-out-of-raw":
+        outside = tmp_path / "outside.csv"
+        outside.write_text(HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n")
+        path.symlink_to(outside)
+        return f"is a symbolic link to {outside}; put the file itself in raw/<year>/"
+    if kind == "fifo":
+        os.mkfifo(path)
+        return "is not a regular file (a device, pipe or socket)"
+    if kind == "device":
+        try:  # /dev/zero's numbers, made inside raw/ (not a link)
+            os.mknod(path, 0o644 | stat.S_IFCHR, os.makedev(1, 5))
+        except PermissionError:
+            pytest.skip("mknod of a character device needs CAP_MKNOD, which this process lacks")
+        return "is not a regular file (a device, pipe or socket)"
+    with open(path, "wb") as f:  # 2 GB, sparse: no disk, but its size says 2 GB
+        f.truncate(2_000_000_000)
+    return "2,000,000,000 bytes, over the 1,000,000 of a file of corrections"
+
+
+@pytest.mark.parametrize("kind", ["link-out-of-raw", "fifo", "device", "two-gigabytes"])
+def test_a_hostile_corrections_file_is_refused_like_a_document(year, tmp_path, kind):
+    """Before: the link was followed and applied, the FIFO hung `build`, /dev/zero took 4 GB and a 2 GB
+    file was read whole before its size was refused. Read by `parse` (as a user) and for `build`."""
+    path = year / "2023" / "corrections.csv"
+    problem = _hostile_corrections(kind, path, tmp_path)
+    started = time.monotonic()
+    got = read_year(year, 2023)
+    assert got.refusal == f"raw/2023/corrections.csv: {problem}"
+    done = cli("parse", str(year / "2023" / "adds.txt"), text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"error: raw/2023/corrections.csv: {problem}"]
+    assert time.monotonic() - started < 30  # never blocked, never read what it refuses
+    if kind == "two-gigabytes":
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_000_000  # KB: not 2 GB read
+
+
+def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, small_market):
+    """The attack through the CLI in a fresh lake: one unread line, 300 `row` entries for it. Before:
+    exit 0 and 300 invented symbols published. Now: the year is refused naming the entry, and no
+    invented symbol reaches the warehouse."""
+    root = tmp_path / "lake"
+    (root / "raw" / "2023").mkdir(parents=True)
+    (root / "raw" / "2023" / "adds.txt").write_text(BAD)
+    (root / "raw" / "2023" / "corrections.csv").write_text(
+        HEAD + "".join(f"adds.txt,1,5,row,INVENTED {i},INV{i},Technology\n" for i in range(300))
+    )
+    env = {
+        "RUSSELL_DATA_LAKE": str(root),
+        "RUSSELL_MARKET_DATA": str(small_market),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+    }
+    done = cli("build", env=env, text=True)
+    assert done.returncode == 1
+    assert (
+        "recon_year_job 2023: FAILED: documents: raw/2023/corrections.csv: line 3: adds.txt page 1 line 5 "
+        "is settled twice: line 2 already settles it; nothing changed"
+    ) in done.stderr, done.stderr
+    published = Lake(root).query("SELECT symbol FROM constituent_changes")
+    assert not published.filter(pl.col("symbol").str.starts_with("INV")).height

@@ -284,3 +284,77 @@ def test_a_new_lake_without_a_raw_folder_reads_an_empty_year(tmp_path):
     # `build --init` starts a lake with no raw/ at all: each year is read empty, not refused.
     got = read_year(tmp_path / "raw", 2024)
     assert got.refusal is None and got.documents == () and got.source_documents.height == 0
+
+
+def _forged(data: bytes, created: str, modified: str) -> bytes:
+    """The PDF with its metadata dates edited in place (same length: its cross-reference table holds)."""
+    out = data.replace(b"D:20230623", f"D:{created}".encode()).replace(
+        b"D:20230628", f"D:{modified}".encode()
+    )
+    assert out != data and len(out) == len(data)
+    return out
+
+
+@pytest.mark.slow
+def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_pdf, small_market):
+    """As an attacker: the real 2023 final additions with their PDF dates edited to 2024 and filed under
+    a 2024 name, and the real 2023 final deletions under a name without a date and created (by their
+    metadata) three months before their reconstitution. Before: both published, exit 0. Now: each
+    refused naming its evidence, and the warehouse holds the first build's lists only."""
+    root = tmp_path / "lake"
+    raw = _year(root, {f"2023/{ADDS_2023}": real_pdf(ADDS_2023).read_bytes()})
+    env = {
+        "RUSSELL_DATA_LAKE": str(root),
+        "RUSSELL_MARKET_DATA": str(small_market),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+    }
+    first = cli("build", env=env, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
+    forged = "ru3000-additions-final-20240628.pdf"
+    (raw / "2024").mkdir()
+    (raw / "2024" / forged).write_bytes(_forged(real_pdf(ADDS_2023).read_bytes(), "20240628", "20240628"))
+    deletions = real_pdf("ru3000-deletions-final-20230623.pdf").read_bytes()
+    (raw / "2023" / "ru3000-deletions-final.pdf").write_bytes(_forged(deletions, "20230324", "20230324"))
+    second = cli("build", env=env, text=True)
+    assert second.returncode == 1
+    assert (
+        f"raw/2024/{forged}: refused: its 281 rows equal those of raw/2023/{ADDS_2023}, stored for 2023: "
+        "it is that list under other dates (file name 2024-06-28; PDF created 2024-06-28; PDF modified "
+        "2024-06-28), not a list of its own; remove it"
+    ) in second.stdout, second.stdout
+    assert (
+        "raw/2023/ru3000-deletions-final.pdf: refused: a final list dated 2023-03-24 by its metadata (PDF "
+        "created 2023-03-24; PDF modified 2023-03-24), but 2023's rank day is 2023-04-28 and a final list "
+        "is published after its rank day: that date is not its own; name it after its own date"
+    ) in second.stdout, second.stdout
+    after = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
+    assert after.equals(before) and after["recon_year"].unique().to_list() == [2023]
+
+
+def test_a_list_equal_to_another_years_is_refused_in_the_same_run_and_from_the_lake(tmp_path):
+    """Two years' lists with the same rows, read in one run (the later year refused naming the earlier)
+    and against the lake's stored lists (`stored_lists`)."""
+    from russell_pipeline.lib.documents.ingest import stored_lists
+
+    raw = _year(
+        tmp_path,
+        {
+            "2023/adds-20230623.pdf": _list(None, dt.datetime(2023, 6, 23)),
+            "2024/adds-20240628.pdf": _list(None, JUNE_28),
+        },
+    )
+    first = read_year(raw, 2023)
+    assert first.refusal is None
+    later = read_year(raw, 2024, others={key: f"{path}, read for 2023" for key, path in first.lists})
+    assert later.refusal.startswith(
+        "raw/2024/adds-20240628.pdf: its 3 rows equal those of raw/2023/adds-20230623.pdf, read for 2023: it "
+        "is that list under other dates (file name 2024-06-28; PDF created 2024-06-28)"
+    )
+    stored = stored_lists(first.constituents, first.constituent_changes, first.source_documents)
+    assert list(stored.values()) == ["raw/2023/adds-20230623.pdf, stored for 2023"]
+    assert read_year(raw, 2024, others=stored).refusal.startswith(
+        "raw/2024/adds-20240628.pdf: its 3 rows equal those of raw/2023/adds-20230623.pdf, stored for 2023"
+    )
+    different = _year(tmp_path / "b", {"2024/adds-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2])})
+    assert read_year(different, 2024, others=stored).refusal is None  # other rows: its own list

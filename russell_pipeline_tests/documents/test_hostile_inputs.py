@@ -243,3 +243,20 @@ def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
     ]
     assert_frame_equal(Lake(root).read("source_documents"), before)
     assert before["path"].to_list() == [f"raw/2024/{SAMPLE}"]
+
+
+def test_a_year_folder_linking_to_itself_is_refused_not_skipped(tmp_path):
+    """`raw/2025` a link to itself: before, the year read as empty without a word (and its digest did not
+    change, so it was never run again). Now the year is refused in one line naming the link."""
+    from russell_pipeline.lib.documents.ingest import read_year
+    from russell_pipeline.planning import digests
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    empty = digests.year_inputs(raw, 2025)
+    (raw / "2025").symlink_to("2025")
+    assert digests.year_inputs(raw, 2025) != empty  # its run happens
+    assert read_year(raw, 2025).refusal == (
+        "raw/2025: is a symbolic link to 2025, which leads to no folder (to itself, or to nothing): a year's "
+        "documents go in a folder raw/<year>/"
+    )

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -19,6 +20,7 @@ from deltalake.exceptions import DeltaError
 from russell_pipeline.lake.delta import CHECKPOINT_EVERY
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import LakeError
+from russell_pipeline_tests.helpers import cli
 
 
 def _frame(year: int, names: list[str]) -> pl.DataFrame:
@@ -446,3 +448,86 @@ def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
     lake.write("t", _frame(2021, ["b"]), "recon_year", [2021])
     assert not _has_probe(lake) and _names(lake) == [(2020, "a"), (2021, "b")]
     assert set(_registry(lake)) == {"t", "u", "v"}
+
+
+# A statement that runs for minutes: 10^10 rows joined, on the lake's query surface.
+ENDLESS = "SELECT sum(a.range * b.range) AS s FROM range(100000) a, range(100000) b"
+
+
+def _spills(folder: Path) -> list[Path]:
+    return sorted(folder.glob("russell-query-*"))
+
+
+def test_a_query_has_a_time_limit_and_leaves_no_spill_folder(tmp_path):
+    """Before: no limit (the statement ran until killed by hand). Now: `query` stops it after its
+    `--timeout` (default 300 s) with one line, and removes its spill folder."""
+    from russell_pipeline.cli import _parser
+
+    assert _parser().parse_args(["query", "SELECT 1"]).timeout == 300
+    Lake(tmp_path).write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    env = {"RUSSELL_DATA_LAKE": str(tmp_path), "TMPDIR": str(spills)}
+    started = time.monotonic()
+    done = cli("query", ENDLESS, "--timeout", "2", env=env, text=True, timeout=120)
+    assert done.returncode == 1 and time.monotonic() - started < 30
+    assert done.stderr == "error: query: stopped after 2 s, its time limit (--timeout); nothing was changed\n"
+    assert _spills(spills) == []
+
+
+def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
+    """Before: a query killed (SIGTERM) left its spill folder behind. Now: a SIGTERM ends it as Ctrl-C
+    does (its child killed, its folder removed, exit 143, one line); a query killed outright (SIGKILL),
+    where nothing can run, has its folder removed by the next query."""
+    Lake(tmp_path).write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    env = os.environ | {"RUSSELL_DATA_LAKE": str(tmp_path), "TMPDIR": str(spills)}
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        query = subprocess.Popen(
+            [sys.executable, "-m", "russell_pipeline.cli", "query", ENDLESS],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not (_spills(spills) and descendants(query.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = descendants(query.pid)
+        assert _spills(spills) and children
+        query.send_signal(signum)
+        _, err = query.communicate(timeout=60)
+        if signum == signal.SIGTERM:
+            assert query.returncode == 128 + signal.SIGTERM
+            assert err == "error: query: stopped by SIGTERM\n"
+            assert _spills(spills) == []
+        else:
+            assert query.returncode == -signal.SIGKILL and len(_spills(spills)) == 1
+            assert cli("query", "SELECT 1 AS one", env=env, text=True).returncode == 0
+            assert _spills(spills) == []
+        deadline = time.monotonic() + 10  # its child does not outlive it, however it ended
+        while [c for c in children if _running(c)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [c for c in children if _running(c)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes `pid` started (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out

@@ -16,6 +16,7 @@ from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
 from russell_pipeline.lib import table_checks
+from russell_pipeline.lib.calendar.rules import rank_day
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
@@ -133,7 +134,18 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as store:
-        parsed = {y: ingest.read_year(store.raw, y, pipeline.limits()) for y in years}
+        # The other years' lists: for member_count_change against neighbouring years, and so that a list
+        # equal to another year's (the same list under other dates) is refused.
+        stored = {
+            name: store.read(name, "recon_year", without=years)
+            for name in ("constituents", "constituent_changes", "source_documents")
+        }
+        others = ingest.stored_lists(*stored.values())
+        parsed = {}
+        for y in years:  # a list equal to one of an earlier year of this run is refused too
+            parsed[y] = ingest.read_year(store.raw, y, pipeline.limits(), rank_day(y), others)
+            if not parsed[y].refusal:
+                others = others | {key: f"{path}, read for {y}" for key, path in parsed[y].lists}
         tables = {
             name: pl.concat([getattr(p, name) for p in parsed.values()], how="vertical_relaxed")
             for name in (*TABLES, "unread")
@@ -146,11 +158,6 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         skipped = [line for p in parsed.values() for line in p.skipped]
         for line in skipped:
             context.log.warning(line)
-        # The other years' lists, for member_count_change against the lists of neighbouring years.
-        stored = {
-            name: store.read(name, "recon_year", without=years)
-            for name in ("constituents", "source_documents")
-        }
         results = _results(tables, years, skipped, stored)
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(

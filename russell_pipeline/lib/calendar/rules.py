@@ -311,3 +311,11 @@ def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFra
 def with_occurrence(calendar: pl.DataFrame) -> pl.DataFrame:
     """Adds `occurrence` (1, 2, ... by date) within (review, review_type, event)."""
     return calendar.with_columns(occurrence=pl.col("date").rank("ordinal").over(KEY).cast(pl.Int64))
+
+
+def rank_day(year: int) -> date | None:
+    """The year's first rank day by rule (the annual reconstitution's), None outside the projected years."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    days = project_calendar(year).filter(pl.col("event") == "rank_day")["date"]
+    return days.min() if days.len() else None

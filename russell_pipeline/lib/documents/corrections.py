@@ -4,7 +4,9 @@ A list line that holds data no row was read from refuses its document (and so it
 looks at the page and writes one entry per such line: `not_a_row` (the line holds no company: a
 note, a stray heading) or `row` (the company, symbol and sector it holds). An entry must match an
 unread line of the document it names, else the whole file is refused, naming its line; a `row` entry
-adds its row, traced to the corrections file and line (`corrected_by`).
+adds its row, traced to the corrections file and line (`corrected_by`). An entry settles one unread
+line, once: a line holds one row per table it crosses, and a row's symbol must be new to its list.
+The file itself is untrusted input, read under the rules of a document (raw_files.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lib.documents.lists import TICKER_RE
+from russell_pipeline.lib.documents.raw_files import read_small
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
 from russell_pipeline.lib.errors import InputError
 
@@ -45,16 +48,18 @@ def ready_entry(document: str, page: int, line: int) -> str:
     return out.getvalue()
 
 
-def read_corrections(path: Path, shown: str | None = None) -> tuple[Correction, ...]:
+def read_corrections(
+    path: Path, shown: str | None = None, root: Path | None = None
+) -> tuple[Correction, ...]:
     """The entries of a corrections file; a file or entry that is not as specified is one InputError
-    naming the file (as `shown`: `raw/<year>/corrections.csv`) and its line."""
+    naming the file (as `shown`: `raw/<year>/corrections.csv`) and its line. It is read as a document
+    is (raw_files.py): with `root` (raw/) never through a link nor from outside it, never from a pipe or
+    a device, its size refused before it is read, and no more than its limit ever read."""
     name = shown or str(path)
     try:
-        data = path.read_bytes()[: _MAX_BYTES + 1]
-    except OSError as err:
-        raise InputError(name, f"cannot read file ({err.strerror or err})") from None
-    if len(data) > _MAX_BYTES:
-        raise InputError(name, f"more than {_MAX_BYTES:,} bytes: not a file of corrections")
+        data = read_small(path, _MAX_BYTES, "a file of corrections", root)
+    except InputError as err:
+        raise InputError(name, err.problem) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -63,19 +68,10 @@ def read_corrections(path: Path, shown: str | None = None) -> tuple[Correction, 
     header = next(reader, None)
     if header is None or tuple(h.strip() for h in header) != HEADER:
         raise InputError(name, f"line 1: the header must be `{','.join(HEADER)}`")
-    out, seen = [], {}
+    out = []
     for fields in reader:
-        at = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        entry = _entry(name, at, fields)
-        key = (entry.document, entry.page, entry.line)
-        if entry.action == "not_a_row" and key in seen or seen.get(key) == "not_a_row":
-            raise InputError(
-                name, f"line {at}: {entry.document} page {entry.page} line {entry.line} is settled twice"
-            )
-        seen[key] = entry.action
-        out.append(entry)
+        if any(f.strip() for f in fields):
+            out.append(_entry(name, reader.line_num, fields))
     return tuple(out)
 
 
@@ -90,7 +86,7 @@ def _entry(name: str, at: int, fields: list[str]) -> Correction:
         raise bad(f"document {document!r}: the file name under the year's folder")
     numbers = []
     for field, value in (("page", page), ("line", line)):
-        if not value.isdigit() or int(value) < 1:
+        if not value.isdecimal() or int(value) < 1:
             raise bad(f"{field} {value!r} is not a number from 1 (as the refusal prints it)")
         numbers.append(int(value))
     if action not in ACTIONS:
@@ -107,40 +103,65 @@ def _entry(name: str, at: int, fields: list[str]) -> Correction:
 
 def settle(doc, entries: tuple[Correction, ...], source: str):
     """The document with its entries applied: each `not_a_row` line is no longer unread, each `row`
-    entry's row added in reading order with `corrected_by` = `<source>:<line>`. An entry that matches
-    no unread line of the document, or a row that does not fit its columns, is one InputError naming
-    the corrections file (`source`) and the entry's line."""
+    entry's row added in reading order with `corrected_by` = `<source>:<line>`.
+
+    A correction settles one unread line of its document, once: an entry for a line that is not
+    unread, a second entry for a line already settled, a `row` beyond what the line holds (one row
+    per table the line crosses), a row that does not fit its columns, or a row whose symbol the
+    document already lists is one InputError naming the corrections file (`source`) and the entry's
+    line; nothing of the file is applied then."""
     if not entries:
         return doc
     unread = {(p, n): t for p, n, t in doc.unread.iter_rows()}
-    added, tables, settled = [], [], set()
+    symbols = dict(
+        zip(
+            doc.rows["symbol"],
+            zip(doc.rows["source_page"], doc.rows["source_line"], strict=True),
+            strict=True,
+        )
+    )
+    added, tables, settled = [], [], {}
     for e in entries:
+        where = f"{e.document} page {e.page} line {e.line}"
+
+        def refuse(why: str, at: int = e.at) -> InputError:
+            return InputError(source, f"line {at}: {why}; nothing changed")
+
         if (e.page, e.line) not in unread:
             shown = ", ".join(f"page {p} line {n}" for p, n in unread) or "none"
-            raise InputError(
-                source,
-                f"line {e.at}: {e.document} page {e.page} line {e.line} is not a line the parser "
-                f"could not read (its unread lines: {shown}); nothing changed",
-            )
-        settled.add((e.page, e.line))
+            raise refuse(f"{where} is not a line the parser could not read (its unread lines: {shown})")
+        side = doc.unread_tables.get((e.page, e.line), (0,))
+        before = settled.setdefault((e.page, e.line), [])
+        if before and (
+            e.action == "not_a_row" or before[0].action == "not_a_row" or len(before) >= len(side)
+        ):
+            holds = "" if len(side) == 1 else f" (it holds {len(side)} rows, one per table it crosses)"
+            lines = ", ".join(str(b.at) for b in before)
+            raise refuse(f"{where} is settled twice: line {lines} already settles it{holds}")
+        before.append(e)
         if e.action == "not_a_row":
             continue
         wants_sector = doc.classification is not None
         if bool(e.sector) != wants_sector:
-            raise InputError(
-                source,
-                f"line {e.at}: {e.document} "
+            raise refuse(
+                f"{e.document} "
                 + (
                     "prints a sector column: the row needs its sector"
                     if wants_sector
                     else "has no sector column: leave sector empty"
-                ),
+                )
             )
-        side = doc.unread_tables.get((e.page, e.line), (0,))
-        table = side[min(sum(1 for a in added if (a[0], a[1]) == (e.page, e.line)), len(side) - 1)]
+        if e.symbol in symbols:
+            page, line = symbols[e.symbol]
+            raise refuse(
+                f"symbol {e.symbol} is already on {e.document} page {page} line {line}: "
+                "a list names a symbol once"
+            )
+        symbols[e.symbol] = (e.page, e.line)
+        table = side[len(before) - 1]
         added.append((e.page, e.line, e.company, e.symbol, e.sector or None, f"{source}:{e.at}"))
         tables.append(table)
-    return dataclasses.replace(_with_rows(doc, added, tables, settled), corrections=len(entries))
+    return dataclasses.replace(_with_rows(doc, added, tables, set(settled)), corrections=len(entries))
 
 
 def _with_rows(doc, added: list[tuple], tables: list[int], settled: set[tuple[int, int]]):

@@ -11,6 +11,11 @@ the winner within what is normal:
   (before the previous reconstitution, for an annual list) is not that list: a list of an earlier
   year under a new name;
 - a date in the text wins over the file name whatever the file is called.
+- a final list is published after the rank day it ranks members on: one dated before its year's rank
+  day (`before_rank_day`) is not final on that date, whatever its text, name or metadata say.
+Metadata is the weakest evidence (anyone can edit it), and no date proves a list is its year's own:
+ingest.py also refuses a list whose rows equal a list of another year (the same document in all but
+its bytes and dates).
 A list that breaks one of these is refused with one line naming the file, what each source says, and
 the move that settles it. Schedules and ground rules are dated the same way but never refused for it:
 a schedule is published in the year before the one it schedules.
@@ -137,3 +142,18 @@ def decide(
             as_of, source, f"{said}: it belongs under raw/{as_of.year}/, not raw/{folder}/; move it there"
         )
     return Dated(as_of, source)
+
+
+def before_rank_day(
+    as_of: dt.date | None, source: str | None, ev: Evidence, rank_day: dt.date | None
+) -> str | None:
+    """Why a final list dated `as_of` cannot be final: its year's rank day (`rank_day`, the calendar's)
+    comes after that date, and a final list is published after the rank day it ranks on. None when it
+    can be (or either date is unknown)."""
+    if as_of is None or rank_day is None or as_of >= rank_day:
+        return None
+    return (
+        f"a final list dated {as_of} by its {(source or 'folder').replace('_', ' ')} ({ev.said()}), but "
+        f"{rank_day.year}'s rank day is {rank_day} and a final list is published after its rank day: "
+        "that date is not its own; name it after its own date (..._YYYYMMDD.pdf)"
+    )

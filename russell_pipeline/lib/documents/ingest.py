@@ -4,8 +4,13 @@ constituent_changes) and the page statistics the row-count check reads."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
+import json
 import multiprocessing
 import os
+import re
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -19,6 +24,7 @@ from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year, same_bytes_elsewhere
 from russell_pipeline.lib.documents.reading import (
     CHANGE_COLUMNS,
+    CHANGE_TYPES,
     CONSTITUENT_COLUMNS,
     LIST_TYPES,
     UNREAD_COLUMNS,
@@ -86,6 +92,7 @@ class YearTables:
     documents: tuple[DocumentState, ...] = ()  # every document of the year, in name order
     refusal: str | None = None  # one line: why nothing of the year may be written
     corrections: int = 0  # entries of raw/<year>/corrections.csv applied
+    lists: tuple[tuple[str, str], ...] = ()  # (list_key, raw/<year>/<file>) of every list read
 
 
 def _read_or_error(path: Path, limits: Limits, root: Path) -> Document | InputError:
@@ -103,8 +110,16 @@ def _read_each(read, paths: list[Path]) -> list:
     if workers < 2 or pdf_bytes < 4_000_000:
         return [read(p) for p in paths]
     # Spawn, not fork: polars' and pdfium's threads and locks do not survive a fork.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
         return list(pool.map(read, paths))
+    except BaseException:  # interrupted (a stop signal): the workers end now, not after their documents
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
@@ -116,12 +131,20 @@ def ingest_year(raw: Path, year: int, limits: Limits | None = None) -> YearTable
     return tables
 
 
-def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
+def read_year(
+    raw: Path,
+    year: int,
+    limits: Limits | None = None,
+    rank_day: dt.date | None = None,
+    others: Mapping[str, str] | None = None,
+) -> YearTables:
     """Every document under `raw/<year>/`, each read or refused, with the user's corrections applied.
 
     One refused document refuses the year (`refusal`: nothing of it may be written), but every
     document's state is kept, and the tables hold the rows of every document that could be read.
-    `limits`: the document bounds (the settings' `limits`).
+    `limits`: the document bounds (the settings' `limits`); `rank_day`: the year's rank day (a final
+    list dated before it is refused); `others`: the lists of other years ({list_key: where it is}), so
+    a list whose rows equal one of them is refused as that list under other dates.
     """
     try:
         folder = list_year(raw, year)
@@ -129,7 +152,7 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
         return _empty(year, str(InputError(_shown(Path(err.path), raw), err.problem)))
     found = _read_each(partial(_read_or_error, limits=limits or Limits(), root=raw), folder.documents)
     source = _shown(folder.corrections, raw)
-    entries, problems = _corrections(folder, source, year)
+    entries, problems = _corrections(folder, source, year, raw)
     docs, states = [], []
     for path, got in zip(folder.documents, found, strict=True):
         shown = _shown(path, raw)
@@ -147,12 +170,13 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
             DocumentState(
                 shown,
                 got.rows.height,
-                dated.problem or got.unread_problem(),
+                dated.problem or _not_final(got, rank_day) or got.unread_problem(),
                 tuple(ready_entry(path.name, p, n) for p, n, _ in got.unread.iter_rows()),
                 _what(got),
             )
         )
     states = _identities(docs, states, raw, year)
+    states = _same_rows_elsewhere(docs, states, raw, others or {})
     return YearTables(
         source_documents=_sources(docs, raw, year),
         constituents=_stack(docs, "membership_list", CONSTITUENT_COLUMNS, year),
@@ -168,24 +192,36 @@ def read_year(raw: Path, year: int, limits: Limits | None = None) -> YearTables:
         documents=tuple(states),
         refusal=_refusal(problems, states, year),
         corrections=sum(d.corrections for d in docs),
+        lists=tuple(
+            (list_key(d.doc_type, d.index_name, d.rows), _shown(Path(d.path), raw))
+            for d in docs
+            if d.doc_type in LIST_TYPES
+        ),
     )
 
 
-def read_one(path: Path, limits: Limits | None = None) -> Document:
+def read_one(
+    path: Path, limits: Limits | None = None, rank_day: Callable[[int], dt.date | None] | None = None
+) -> Document:
     """One document as `parse` reads it: under a year folder (`raw/<year>/`), dated against that year
-    (dating.py) and with the entries of that folder's corrections.csv that name it applied; a bad
-    document, date or entry is one InputError."""
+    (dating.py; `rank_day(year)`: the year's rank day, for a final list) and with the entries of that
+    folder's corrections.csv that name it applied; a bad document, date or entry is one InputError."""
     doc = read_document(path, limits)
     folder = path.parent
-    year = int(folder.name) if folder.name.isdigit() and len(folder.name) == 4 else None
+    year = int(folder.name) if folder.name.isdecimal() and len(folder.name) == 4 else None
     dated = date_of(doc.doc_type, doc.evidence, year)
-    if dated.problem:
-        raise InputError(path, dated.problem)
+    ranked = year or (dated.as_of.year if dated.as_of else None)
+    problem = dated.problem or _not_final(
+        dataclasses.replace(doc, date_source=dated.source),
+        rank_day(ranked) if rank_day is not None and ranked is not None else None,
+    )
+    if problem:
+        raise InputError(path, problem)
     doc = dataclasses.replace(doc, date_source=dated.source)
     corrections = folder / CORRECTIONS
-    if year is not None and corrections.is_file():
+    if year is not None and os.path.lexists(corrections):
         source = f"raw/{folder.name}/{CORRECTIONS}"  # as the lake's rows name it (`corrected_by`)
-        entries = read_corrections(corrections, source)
+        entries = read_corrections(corrections, source, folder.parent)
         doc = settle(doc, tuple(e for e in entries if e.document == path.name), source)
     return doc
 
@@ -264,6 +300,68 @@ def _identities(
     return [dataclasses.replace(s, refused=s.refused or why.get(s.path)) for s in states]
 
 
+_IPO = re.compile(r"\bIPO\b")
+
+
+def _not_final(doc: Document, rank_day: dt.date | None) -> str | None:
+    """Why a final change list cannot be final on its date (dating.before_rank_day); IPO additions,
+    published each quarter, are not held to the annual rank day."""
+    if (
+        doc.doc_type not in CHANGE_TYPES
+        or doc.stage != "final"
+        or any(_IPO.search(t) for _, _, t in doc.lines)
+    ):
+        return None
+    return dating.before_rank_day(doc.as_of_date, doc.date_source, doc.evidence, rank_day)
+
+
+def list_key(kind: str, index_name: str | None, rows: pl.DataFrame) -> str:
+    """What a list says, whatever its bytes and dates: its kind, index and (company, symbol) rows."""
+    pairs = sorted(rows.select("company", "symbol").unique().iter_rows())
+    return hashlib.sha256(json.dumps([kind, index_name, pairs]).encode()).hexdigest()
+
+
+def stored_lists(
+    constituents: pl.DataFrame | None, changes: pl.DataFrame | None, sources: pl.DataFrame | None
+) -> dict[str, str]:
+    """{list_key: `raw/<year>/<file>, stored for <year>`} of the lists a lake holds (its `constituents`,
+    `constituent_changes` and `source_documents`), for `read_year`'s `others`."""
+    if sources is None or not sources.height:
+        return {}
+    paths = dict(sources.select("sha256", "path").iter_rows())
+    frames = []
+    if constituents is not None and constituents.height:
+        frames.append(constituents.with_columns(kind=pl.lit("membership_list")))
+    if changes is not None and changes.height:
+        frames.append(changes.with_columns(kind=pl.col("change") + "s"))
+    out = {}
+    for frame in frames:
+        for (sha, year, index, kind), rows in frame.group_by(
+            "source_sha256", "recon_year", "index_name", "kind"
+        ):
+            out[list_key(kind, index, rows)] = f"{paths.get(sha, sha[:12])}, stored for {year}"
+    return out
+
+
+def _same_rows_elsewhere(
+    docs: list[Document], states: list[DocumentState], raw: Path, others: Mapping[str, str]
+) -> list[DocumentState]:
+    """The states with every list whose rows equal a list of another year refused, naming it."""
+    if not others:
+        return states
+    why = {}
+    for d in docs:
+        if d.doc_type not in LIST_TYPES:
+            continue
+        where = others.get(list_key(d.doc_type, d.index_name, d.rows))
+        if where is not None:
+            why[_shown(Path(d.path), raw)] = (
+                f"its {d.rows.height} rows equal those of {where}: it is that list under other dates "
+                f"({d.evidence.said()}), not a list of its own; remove it"
+            )
+    return [dataclasses.replace(s, refused=s.refused or why.get(s.path)) for s in states]
+
+
 def _shown(path: Path | None, raw: Path) -> str:
     """A path under raw/ as the tables show it: `raw/<year>/<file>`."""
     if path is None:
@@ -271,12 +369,14 @@ def _shown(path: Path | None, raw: Path) -> str:
     return path.relative_to(raw.parent).as_posix() if path.is_relative_to(raw.parent) else str(path)
 
 
-def _corrections(folder: YearFolder, source: str, year: int) -> tuple[tuple[Correction, ...], list[str]]:
+def _corrections(
+    folder: YearFolder, source: str, year: int, raw: Path
+) -> tuple[tuple[Correction, ...], list[str]]:
     """The year's corrections, and the one-line problem of a file that cannot be applied."""
     if folder.corrections is None:
         return (), []
     try:
-        entries = read_corrections(folder.corrections, source)
+        entries = read_corrections(folder.corrections, source, raw)
     except InputError as err:
         return (), [str(err)]
     names = {p.name for p in folder.documents}

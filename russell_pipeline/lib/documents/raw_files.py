@@ -61,6 +61,10 @@ def list_year(raw: Path, year: int) -> YearFolder:
     """The documents of raw/<year>/; a hidden file that is not known junk raises InputError."""
     folder = raw / str(year)
     if not folder.is_dir():
+        if os.path.lexists(folder):  # a link that leads to no folder (to itself, to nothing), or a file
+            raise InputError(
+                folder, f"{_not_a_folder(folder)}: a year's documents go in a folder raw/<year>/"
+            )
         return YearFolder([], [])
     documents, skipped, corrections = [], [], None
     for path in sorted(folder.iterdir()):
@@ -93,7 +97,9 @@ def same_bytes_elsewhere(raw: Path, year: int, sizes: dict[str, int]) -> list[tu
     if not wanted or not raw.is_dir():  # no document this year, or a new lake with none at all
         return []
     out = []
-    for folder in sorted(p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdigit()):
+    for folder in sorted(
+        p for p in raw.iterdir() if p.is_dir() and not p.is_symlink() and p.name.isdecimal()
+    ):
         if folder.name == str(year):
             continue
         for path in sorted(folder.iterdir()):
@@ -126,26 +132,9 @@ def read_limited(path: str | Path, limits: Limits, root: Path | None = None) -> 
     With `root` (raw/), the file must also be a regular file inside it: a symbolic link, or a path
     that resolves elsewhere (through a linked folder or `..`), is refused.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # O_NONBLOCK: opening a FIFO must not hang
-    if root is not None:
-        if os.path.islink(path):
-            raise _symlink(path)
-        real = Path(os.path.realpath(path))
-        if not real.is_relative_to(os.path.realpath(root)):
-            raise InputError(path, f"resolves to {real}, outside {root}")
-        flags |= os.O_NOFOLLOW  # in case a link replaces the file after the check
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP and root is not None:
-            raise _symlink(path) from None
-        raise InputError(path, f"cannot read file ({exc.strerror or exc})") from None
+    fd = _open_regular(path, root, "documents go directly in raw/<year>/", "the document itself")
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(path, "is a folder; documents go directly in raw/<year>/")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(path, "is not a regular file (a device, pipe or socket)")
         head = _read_up_to(fd, PREFIX_BYTES)
         if sniff(path, head) == "pdf":
             what, limit, name = "PDF", limits.pdf_bytes, "pdf_bytes"
@@ -161,6 +150,50 @@ def read_limited(path: str | Path, limits: Limits, root: Path | None = None) -> 
     return data
 
 
+def read_small(path: str | Path, limit: int, what: str, root: Path | None = None) -> bytes:
+    """The bytes of a small input file under raw/ (`what`: a file of corrections) under the same rules as
+    a document: a regular file (never a link with `root`, nor a path resolving outside it; a pipe or a
+    device refused without blocking), its size refused from `fstat` before a byte is read, and never more
+    than `limit` + 1 bytes read (a file growing while it is read is refused too)."""
+    fd = _open_regular(path, root, f"{what} is a file in raw/<year>/", "the file itself")
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise InputError(path, f"{size:,} bytes, over the {limit:,} of {what}")
+        data = _read_up_to(fd, limit + 1)
+        if len(data) > limit:
+            raise InputError(path, f"more than {limit:,} bytes, over the {limit:,} of {what}")
+    finally:
+        os.close(fd)
+    return data
+
+
+def _open_regular(path: str | Path, root: Path | None, folder_hint: str, link_hint: str) -> int:
+    """A descriptor of a regular file, opened without following a link under `root` and without
+    blocking on a pipe; an InputError naming the path otherwise."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # O_NONBLOCK: opening a FIFO must not hang
+    if root is not None:
+        if os.path.islink(path):
+            raise _symlink(path, link_hint)
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(os.path.realpath(root)):
+            raise InputError(path, f"resolves to {real}, outside {root}")
+        flags |= os.O_NOFOLLOW  # in case a link replaces the file after the check
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and root is not None:
+            raise _symlink(path, link_hint) from None
+        raise InputError(path, f"cannot read file ({exc.strerror or exc})") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise InputError(path, f"is a folder; {folder_hint}")
+    raise InputError(path, "is not a regular file (a device, pipe or socket)")
+
+
 def _read_up_to(fd: int, n: int) -> bytes:
     chunks, size = [], 0
     while size < n:
@@ -172,9 +205,20 @@ def _read_up_to(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _symlink(path: str | Path) -> InputError:
+def _symlink(path: str | Path, what: str = "the document itself") -> InputError:
     try:
         target = os.readlink(path)
     except OSError:
         target = "?"
-    return InputError(path, f"is a symbolic link to {target}; put the document itself in raw/<year>/")
+    return InputError(path, f"is a symbolic link to {target}; put {what} in raw/<year>/")
+
+
+def _not_a_folder(path: Path) -> str:
+    """What a year's entry under raw/ that is no folder is: a link leading nowhere, or a file."""
+    if not path.is_symlink():
+        return "is a file, not a folder"
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"is a symbolic link to {target}, which leads to no folder (to itself, or to nothing)"

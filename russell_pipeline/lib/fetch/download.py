@@ -62,7 +62,7 @@ def retry_delay(attempt: int, retry_after: str | None, backoff: float, now: date
     """Seconds before retry `attempt` (1, 2, ...): the server's Retry-After (seconds or an HTTP
     date) when it sends one, else `backoff * 2**(attempt - 1)`."""
     value = (retry_after or "").strip()
-    if value.isdigit():
+    if value.isdecimal():
         return float(value)
     if value:
         try:
@@ -165,7 +165,7 @@ class Client:
 
     def _save(self, target: str, response, dest: Path, started: float) -> Response:
         expected = response.headers.get("Content-Length")
-        if expected and expected.isdigit() and int(expected) > self.max_bytes:
+        if expected and expected.isdecimal() and int(expected) > self.max_bytes:
             raise InputError(
                 target,
                 over_limit(
@@ -202,7 +202,7 @@ class Client:
                     )
             out.flush()
             os.fsync(out.fileno())
-        if expected and expected.isdigit() and int(expected) != size:
+        if expected and expected.isdecimal() and int(expected) != size:
             raise InputError(
                 target, f"truncated body: {size:,} of the {int(expected):,} bytes announced (Content-Length)"
             )

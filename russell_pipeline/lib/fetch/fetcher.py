@@ -224,7 +224,7 @@ def remove_stale_staging(folder: Path) -> list[Path]:
     removed = []
     for path in folder.glob(f"{STAGING}*"):
         pid = path.name.removeprefix(STAGING).split("-", 1)[0]
-        if path.is_dir() and not (pid.isdigit() and _running(int(pid))):
+        if path.is_dir() and not (pid.isdecimal() and _running(int(pid))):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

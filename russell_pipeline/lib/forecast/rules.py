@@ -284,7 +284,7 @@ def parse_rules(text: str) -> pl.DataFrame:
     for line, fields in table_rows(text, 5, "forecast rules row (5 fields)"):
         rule, to, years, value, source = fields
         first, _, last = years.partition("-")
-        if to not in ("all", "new", "member") or source not in SOURCES or not (first + last).isdigit():
+        if to not in ("all", "new", "member") or source not in SOURCES or not (first + last).isdecimal():
             raise ValueError(f"bad forecast rules row: {line}")
         rows.append((rule, to, int(first), int(last), None if value == "-" else float(value), source))
     return pl.DataFrame(rows, schema=RULE_SCHEMA, orient="row")

@@ -110,6 +110,15 @@ class MarketData:
         return self.files.get(table, f"{self.source}/{table}")
 
 
+def require_rows(name: str, path: Path, rows: int) -> None:
+    """A required table (prices, shares, memberships) whose file holds no row breaks the contract: the
+    index needs them, and a header alone would pass every other check."""
+    if rows == 0 and name in REQUIRED_TABLES:
+        raise InputError(
+            path, f"required table '{name}' holds no rows (a header alone): the market data needs its {name}"
+        )
+
+
 def unique_temp(path: Path) -> Path:
     """A temporary name beside `path`, unique per process and call: concurrent writers never share one."""
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
@@ -261,6 +270,8 @@ def _validate(
             rows = pl.scan_parquet(kept).select(_FILE_ROW)
             source = source.join(rows, on=_FILE_ROW, how="semi", maintain_order="left").drop(_FILE_ROW)
             where = _Where(where.path, name=lambda i, at=where.row: at(rows.slice(i, 1).collect().item()))
+        if keep is None:
+            require_rows(name, where.path, pl.scan_parquet(out).select(pl.len()).collect().item())
         _check_rows(name, where, out, source, latest)
         if name in KEYS:
             _check_unique(name, where, out)

@@ -1,0 +1,149 @@
+"""A stop signal (SIGTERM, SIGINT) ends a `build` at its next safe point.
+
+Between runs the build stops at once: nothing it does there is half-written (each table commit is
+one Delta commit, the warehouse one rename). Inside a Dagster run, Dagster's own handlers take the
+signal and interrupt the step (a commit is whole or absent); the run ends failed, and the build stops
+before the next one. Either way the build publishes nothing (the warehouse keeps the previous build),
+kills the processes it started (PDF readers, worker pools, Dagster's log watchers), and exits with
+128 + the signal's number, saying it was stopped. What was committed stays: the next build plans on it.
+
+Dagster replaces the handlers while a run goes and puts them back after, so the signal is also noted
+where no handler can lose it: the wakeup descriptor of Python's signal module, written by the
+interpreter for every signal that has a Python handler, whoever's handler it is.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Stopped(BaseException):  # not an Exception: no `except Exception` on the way out keeps it
+    """A stop signal arrived: the build ends at this point."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class StopSignals:
+    """While a build runs: a stop signal raises `Stopped` where the build's own code runs, and is noted
+    for `check` where Dagster's handlers took it."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._pipe: tuple[int, int] | None = None
+
+    def _handler(self, signum: int, _frame) -> None:
+        self.received = self.received or signum
+        raise Stopped(signum)
+
+    def check(self) -> None:
+        """`Stopped` when a stop signal arrived since the build started (during a run included)."""
+        if self._pipe is not None:
+            try:
+                noted = os.read(self._pipe[0], 4096)
+            except BlockingIOError:
+                noted = b""
+            for signum in noted:
+                if signum in STOP_SIGNALS:
+                    self.received = self.received or signum
+        if self.received:
+            raise Stopped(self.received)
+
+
+@contextmanager
+def stop_signals() -> Iterator[StopSignals]:
+    """The build's stop-signal handling, undone on the way out (a build inside a test process leaves
+    that process as it was). Outside the main thread there is no signal to handle."""
+    stop = StopSignals()
+    try:
+        read, write = os.pipe()
+    except OSError:
+        yield stop
+        return
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    try:
+        old_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        old = {s: signal.signal(s, stop._handler) for s in STOP_SIGNALS}
+    except ValueError:  # not the main thread
+        os.close(read)
+        os.close(write)
+        yield stop
+        return
+    stop._pipe = (read, write)
+    try:
+        yield stop
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        signal.set_wakeup_fd(old_fd)
+        os.close(read)
+        os.close(write)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living process started by `pid`, or by one it started, and so on (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdecimal():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so split after its last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def end_descendants(grace: float = 2.0) -> list[int]:
+    """Ask every process this one started to end (SIGTERM), then kill what is left after `grace`
+    seconds (SIGKILL); the ids it found."""
+    found = descendants(os.getpid())
+    for pid in found:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(pid) for pid in found):
+        time.sleep(0.05)
+    for pid in found:
+        _signal(pid, signal.SIGKILL)
+    for pid in found:  # reap our own children (a grandchild is reaped by its parent, or by init)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+    return found
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"  # a zombie has ended

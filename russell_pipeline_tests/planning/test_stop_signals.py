@@ -1,0 +1,87 @@
+"""A stop signal ends `build` at its next safe point, as a user (Ctrl-C) or a supervisor (`timeout`,
+systemd, Kubernetes: SIGTERM) sends it: non-zero, saying so, its child processes ended, nothing
+published, what was committed kept for the next build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.planning.build import TABLES
+from russell_pipeline.planning.stop import descendants
+from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.lake.test_failed_builds import published
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_market, fresh_build, signum):
+    """Before: the build ran on (a SIGTERM 19 s in: exit 0, the interrupted run's tables published
+    empty; under `timeout 300`, past 20 minutes). Now: signalled once the market data is committed and a
+    run is going, it exits 128 + the signal within seconds, says it was stopped, leaves no process of
+    its own behind and publishes nothing; the next build ends with the tables of a fresh build."""
+    root = tmp_path / "lake"
+    shutil.copytree(RAW, root / "raw")
+    env = {
+        "RUSSELL_DATA_LAKE": str(root),
+        "RUSSELL_MARKET_DATA": str(small_market),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+    }
+    build = subprocess.Popen(
+        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ | env,
+        text=True,
+    )
+    try:
+        seen = []
+        for line in build.stdout:  # as the user watches it
+            seen.append(line)
+            if line.startswith("market_data: ok"):
+                break
+        else:
+            pytest.fail(f"the build ended before the market data:\n{''.join(seen)}{build.stderr.read()}")
+        deadline = time.monotonic() + 60
+        while not (started := descendants(build.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the next run has started its processes (Dagster's log watchers)
+        assert started, "no child process to end"
+        build.send_signal(signum)
+        signalled = time.monotonic()
+        _, err = build.communicate(timeout=120)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    assert build.returncode == 128 + signum, err[-2000:]
+    assert time.monotonic() - signalled < 30
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith(
+        f"build stopped by {signal.Signals(signum).name}: what was committed stays in the lake (the next "
+        "build continues from it), nothing of this build is published"
+    ), err
+    assert not [pid for pid in started if _alive(pid)]  # its children did not outlive it
+    assert not (root / "warehouse.duckdb").exists()  # nothing published: a fresh lake has no warehouse yet
+    assert Lake(root).version("market_prices") is not None  # what was committed stays
+    if signum == signal.SIGTERM:  # the next build continues from it, to the tables of a fresh build
+        again = cli("build", env=env, text=True)
+        assert again.returncode == 0, again.stderr[-2000:]
+        fresh, now = published(fresh_build(date(2020, 3, 31))), published(root)
+        data = [t for t in TABLES if t != "market_source" and t in fresh]
+        assert len(data) >= 20 and {t: now.get(t) for t in data} == {t: fresh[t] for t in data}
