@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -109,13 +110,33 @@ def server(tmp_path_factory) -> Server:
 # --- GraphQL -------------------------------------------------------------------------------------
 
 
-def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
-    """`make ui HOST=... PORT=...` passes them to `dagster dev -h -p`: the UI answers there."""
+def _session(sid: int) -> list[str]:
+    """The processes of session `sid` still running (not zombies): `pid command` each."""
+    got = subprocess.run(["ps", "-eo", "pid=,sid=,stat=,args="], capture_output=True, text=True, check=True)
+    out = []
+    for line in got.stdout.splitlines():
+        pid, session, stat, *args = line.split(None, 3)
+        if int(session) == sid and not stat.startswith("Z"):
+            out.append(f"{pid} {' '.join(args)[:100]}")
+    return out
+
+
+@pytest.mark.parametrize("sigint", ["as-is", "ignored"], ids=["terminal", "background"])
+def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_children_on_sigterm(
+    tmp_path, sigint
+):
+    """`make ui HOST=... PORT=...` runs `dg dev -h -p` (no supersession warning: `dagster dev` printed
+    one), and a SIGTERM to make ends make, the webserver, the daemon and the code server. Started in
+    the background (SIGINT ignored, as `cmd &` or a service manager leaves it), Dagster's dev command
+    used to take SIGTERM as SIGINT, and ignore it: the whole UI outlived the stop."""
+    import signal
+
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
     (tmp_path / "lake").mkdir()
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "ui", "HOST=127.0.0.1", f"PORT={port}"],
+    make = f"exec make --no-print-directory ui HOST=127.0.0.1 PORT={port}"
+    process = subprocess.Popen(  # `trap '' INT`: SIGINT ignored from then on, through the exec
+        ["sh", "-c", f"trap '' INT; {make}" if sigint == "ignored" else make],
         cwd=REPO,
         env=env,
         stdout=(tmp_path / "log").open("w"),
@@ -128,9 +149,19 @@ def test_make_ui_serves_on_the_host_and_port_it_is_given(tmp_path):
         )
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
             assert json.load(response)["dagster_version"] == "1.13.27"
+        assert len(_session(process.pid)) >= 4  # make, dg dev, the webserver, the daemon (and code server)
+        process.send_signal(signal.SIGTERM)  # to make alone, as a service manager stops what it started
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while _session(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _session(process.pid) == [], (tmp_path / "log").read_text()[-3000:]
     finally:
         stop_group(process)
-    assert f"dagster dev -w workspace.yaml -h 127.0.0.1 -p {port}" in (tmp_path / "log").read_text()
+    log = (tmp_path / "log").read_text()
+    assert f"russell_pipeline.cli.ui --host 127.0.0.1 --port {port}" in log
+    assert "SupersessionWarning" not in log and "superseded" not in log, log[-3000:]
+    assert "Shutting down Dagster services" in log
 
 
 def test_asset_graph_edges_and_partition_mappings(server):
