@@ -99,6 +99,14 @@ def _input_failures(records: Sequence) -> list[str]:
     ]
 
 
+def on_inputs(events: Sequence[dg.DagsterEvent]) -> bool:
+    """Whether a run's step failures include one on its inputs (a `dg.Failure`), the kind a run of the
+    same inputs repeats; a lock or a busy machine, a crash or a kill is not."""
+    return any(
+        e.is_step_failure and e.step_failure_data and e.step_failure_data.user_failure_data for e in events
+    )
+
+
 def recorded(lake_root: Path) -> dg.DagsterInstance | None:
     """The instance `build` records its runs in (DAGSTER_HOME, else the lake's `.dagster`), opened to
     read; None when there is none yet."""

@@ -66,9 +66,17 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
 
 
 def failure_lines(result) -> list[str]:
-    """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error)."""
+    """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error); without
+    a failed step, the run's own failure message (a run that failed before or around its steps)."""
     lines = [attempts.failure_line(e) for e in result.all_events if e.is_step_failure and e.step_failure_data]
-    return lines or ["run failed"]
+    if lines:
+        return lines
+    run = [
+        " ".join(str(e.message or "").split())
+        for e in result.all_events
+        if e.event_type_value == "PIPELINE_FAILURE"
+    ]
+    return [m for m in run if m] or ["run failed without a failed step or a message (see its log in the UI)"]
 
 
 def years_written(result) -> list[str]:
@@ -185,6 +193,7 @@ class _Runner:
             verbose,
         )
         self.failures: list[str] = []  # runs that failed: their partitions keep what they held
+        self.reasons: list[str] = []  # why the last run failed, one line each
         self.failed_checks: list[str] = []  # error-level checks that failed on what a run wrote
         self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
 
@@ -196,14 +205,20 @@ class _Runner:
         quiet_failure: bool = False,
         assets: list[str] | None = None,
         attempt: str | None = None,
+        again: bool = True,
     ) -> bool:
-        """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going."""
+        """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going.
+
+        A run that fails on no input of its own (a lock, a timeout, a busy machine: no `dg.Failure`) is
+        run once more (`again`) before it counts: the same inputs then usually succeed."""
+        self.reasons = []
         if attempt is not None:
             before = attempts.previous(self.instance, attempt)
             if before is not None and before.going:
                 print(f"{label}: {before.line()}", flush=True)
                 return True
             if before is not None:
+                self.reasons = list(before.reasons)
                 if not quiet_failure:
                     self.failures.append(f"{label}: {before.line()}")
                     print(f"{label}: {before.line()}", file=sys.stderr, flush=True)
@@ -222,6 +237,12 @@ class _Runner:
             raise_on_error=self.verbose,
         )
         took = time.perf_counter() - started
+        if not result.success and again and not attempts.on_inputs(result.all_events):
+            why = "; ".join(failure_lines(result))
+            print(f"{label}: failed ({why}), not on its inputs: running it once more", flush=True)
+            return self.run(job_name, label, tags, quiet_failure, assets, attempt, again=False)
+        if not result.success:
+            self.reasons = failure_lines(result)
         if result.success:
             error, warn = failed_checks(result, label)
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})", flush=True)
@@ -277,7 +298,8 @@ class _Runner:
             ):
                 return
             print(
-                f"{label}: failed; running its halves apart until the failing partitions run alone",
+                f"{label}: failed ({'; '.join(self.reasons) or 'no reason recorded'}); running its halves "
+                "apart until the failing partitions run alone",
                 flush=True,
             )
             run(span[: len(span) // 2])
