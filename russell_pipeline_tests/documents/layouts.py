@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -139,6 +139,7 @@ class Layout:
     wraps: bool
     bad_row: int | None  # the index of the row printed with its symbol split in two
     ipo: bool = False  # a quarterly IPO list: ticker first, `IPO Additions` in its title
+    schedule: bool = False  # a reconstitution schedule (a timetable of dates), not a list
     furniture: tuple[tuple[float, str], ...] = ()  # (where among the table pages 0..1, kind) of each page
     embedded: bool = False  # text in an embedded TrueType font (DejaVu), not a core font
     shuffled: bool = False  # each page's text drawn in a random order
@@ -183,6 +184,8 @@ def draw(seed: int) -> Layout:
         bad_row=None if rng.random() < 0.85 else -1,
         **_page_kinds(seed, kind),
     )
+    if layout.schedule:
+        return replace(layout, kind="schedule", two_up=False, bad_row=None)
     if not layout.ipo:
         return layout
     # FTSE Russell's quarterly IPO additions: Ticker, then Company Name (then the sector, if any).
@@ -210,8 +213,10 @@ def _page_kinds(seed: int, kind: str) -> dict:
         sorted((rng.choice((0.0, 1.0, rng.random())), rng.choice(FURNITURE)) for _ in range(count))
     )
     columns = rng.choice((1, 2, 2, 3))
+    schedule = rng.random() < 0.12
     return {
-        "ipo": kind == "additions" and rng.random() < 0.3,
+        "schedule": schedule,
+        "ipo": not schedule and kind == "additions" and rng.random() < 0.5,
         "furniture": furniture,
         "embedded": rng.random() < 0.4,
         "shuffled": rng.random() < 0.3,
@@ -264,6 +269,8 @@ def render(
     """The PDF (its CreationDate `created`, none when None), its rows in reading order as (page,
     company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has
     one."""
+    if layout.schedule:
+        return _render_schedule(layout, created)
     rng = random.Random(layout.seed * 7919 + 1)
     width, height = PAGES[layout.page]
     pdf = _Canvas(layout, width, height)
@@ -493,7 +500,7 @@ def _furniture(pdf: _Canvas, layout: Layout, kind: str, margin: float, boxes: li
         y += 30
         starts = [c[0] for cols in boxes for c in cols]
         xs = [
-            rng.choice(starts) if rng.random() < 0.5 else margin + a * (width - 2 * margin)
+            rng.choice(starts) if starts and rng.random() < 0.5 else margin + a * (width - 2 * margin)
             for a in layout.contact_at
         ]
         regions = rng.sample(_REGIONS, len(xs))
@@ -627,6 +634,16 @@ def outcome(layout: Layout, expected: list, bad: tuple[int, str] | None, doc=Non
         return "refused-unlocated" if type(error).__name__ == "InputError" else f"wrong: crashed ({error!r})"
     if doc.doc_type != layout.kind:
         return f"wrong: read as {doc.doc_type}"
+    if layout.kind == "schedule":
+        from russell_pipeline.lib.calendar.published import read_schedule
+
+        try:
+            published = read_schedule(doc, doc.path)
+        except Exception as err:  # noqa: BLE001 - an InputError names its line; anything else is wrong
+            located = type(err).__name__ == "InputError" and " line " in str(err)
+            return "refused-located" if located else f"wrong: schedule crashed ({err!r})"
+        got = sorted(published.rows.select("review", "review_type", "event", "date").rows())
+        return "exact" if got == expected else f"wrong: schedule rows {got[:3]} for {expected[:3]}"
     unread = doc.unread.rows()
     if unread:
         if bad is not None and not any(p == bad[0] and bad[1] in t for p, _, t in unread):
@@ -642,3 +659,111 @@ def outcome(layout: Layout, expected: list, bad: tuple[int, str] | None, doc=Non
         )
         return f"wrong: {len(got)} rows for {len(expected)}, first difference at row {first}"
     return "exact"
+
+
+_MONTH_NAMES = tuple(date(2000, m, 1).strftime("%B") for m in range(1, 13))
+
+
+def _friday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def schedule_dates(layout: Layout) -> tuple[int, list[tuple[str, str, date, date | None]]]:
+    """(year, [(event, label, date, end date of a period)]) of a schedule layout's timetable: an annual
+    reconstitution closing on the fourth Friday of June, its events the usual weeks before it."""
+    rng = random.Random(layout.seed * 7 + 11)
+    year = rng.randint(2019, 2030)
+    close = _friday(year, 6, 4)
+    weeks = rng.choice((6, 7))
+    return year, [
+        (
+            "rank_day",
+            "Rank day. Membership eligibility is determined at market close.",
+            close - timedelta(weeks=weeks),
+            None,
+        ),
+        (
+            "query_period",
+            "Query period. Users are welcome to query the published data.",
+            close - timedelta(weeks=5),
+            close - timedelta(weeks=2),
+        ),
+        (
+            "preliminary_list",
+            "Preliminary membership lists are published after market close.",
+            close - timedelta(weeks=3),
+            None,
+        ),
+        (
+            "lock_down",
+            "Lock-down. No further corrections will be implemented.",
+            close - timedelta(days=11),
+            None,
+        ),
+        (
+            "final_list",
+            "Final membership lists are published after market close.",
+            close - timedelta(weeks=1),
+            None,
+        ),
+        ("implementation", "The Russell US reconstitution is implemented after market close.", close, None),
+    ]
+
+
+def _said(d: date, style: int) -> str:
+    month = _MONTH_NAMES[d.month - 1]
+    return f"{d:%A} {d.day:02d} {month} {d.year}" if style == 0 else f"{d:%A}, {month} {d.day}, {d.year}"
+
+
+def _render_schedule(layout: Layout, created: datetime | None) -> tuple[bytes, list, None]:
+    """A reconstitution schedule: title, prose, and a timetable (`Friday 09 May 2025: Rank day. ...`),
+    with the layout's furniture pages, fonts, order and turns; its calendar rows as (review,
+    review_type, event, date), sorted."""
+    from russell_pipeline.lib.calendar.sessions import next_session
+
+    rng = random.Random(layout.seed * 13 + 5)
+    width, height = PAGES[layout.page]
+    pdf = _Canvas(layout, width, height)
+    margin = rng.choice((36.0, 42.0, 54.0))
+    year, events = schedule_dates(layout)
+    style, tabbed = rng.randint(0, 1), rng.random() < 0.3
+    pdf.add_page()
+    pdf.set_font(layout.font, size=14.0)
+    pdf.text(margin, 50, f"Russell US Indexes - Annual Reconstitution {year}")
+    pdf.set_font(layout.font, size=layout.size)
+    y = 80.0
+    for text in (
+        "Performed annually, reconstitution ensures that the Russell US indexes continue to reflect",
+        "the current state of the US equity market and its market segments.",
+    ):
+        pdf.text(margin, y, text)
+        y += layout.pitch
+    if rng.random() < 0.5:  # the timetable on a page of its own
+        _footer(pdf, layout, margin, width, height, 1)
+        pdf.add_page()
+        pdf.set_font(layout.font, size=layout.size)
+        y = 60.0
+    pdf.text(margin, y + layout.pitch, "Timetable:")
+    y += 2.5 * layout.pitch
+    for _, label, start, end in events:
+        said = _said(start, style) + (f" to {_said(end, style)}" if end else "")
+        if tabbed:  # the date and its label in cells of their own
+            pdf.text(margin, y, said)
+            pdf.text(margin + pdf.get_string_width(said) + 3 * pdf.get_string_width("M"), y, label)
+        else:
+            pdf.text(margin, y, f"{said}: {label}")
+        y += layout.pitch * 1.5
+    _footer(pdf, layout, margin, width, height, len(pdf.pages))
+    _with_furniture(pdf, layout, margin, [])
+    review = f"{year}-06"
+    rows = []
+    for event, _, start, end in events:
+        if event == "query_period":
+            rows += [("query_period_start", start), ("query_period_end", end)]
+        elif event == "implementation":
+            rows += [("recon_close", start), ("effective_open", next_session(start))]
+        else:
+            rows.append((event, start))
+    expected = sorted((review, "annual_reconstitution", e, d) for e, d in rows)
+    return _emit(pdf, layout, created), expected, None
