@@ -469,7 +469,8 @@ def _furniture(pdf: _Canvas, layout: Layout, kind: str, margin: float, boxes: li
     if kind == "blank":
         return ops
     if kind == "cover":
-        for text in _title_lines(layout, random.Random(layout.seed)):
+        titles = ["Russell US Indexes", "Reconstitution"] if layout.schedule else None
+        for text in titles or _title_lines(layout, random.Random(layout.seed)):
             line(margin, y, text, 16.0)
             y += 30
     elif kind in ("about", "disclaimer"):
