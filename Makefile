@@ -68,11 +68,10 @@ test: setup-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
-# The instance is opened the way `build` opens it first: a new home gets the project's dagster.yaml
-# (the lake_writer pool), and its tables are created by one process at a time.
+# `dg dev` on the project's instance (russell_pipeline/cli/ui.py): Ctrl-C, SIGTERM (make passes it on)
+# and SIGHUP end it and its children, and so does make's death.
 ui: setup
-	@$(BIN)/python -c "from russell_pipeline.lake.store import Lake; from russell_pipeline.planning.runs import instance_for; from russell_pipeline.settings import Settings; instance_for(Lake.from_settings(Settings.from_env()))"
-	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+	$(BIN)/python -m russell_pipeline.cli.ui --host $(HOST) --port $(PORT)
 
 bench: setup-test
 	$(BIN)/python bench/parse_bench.py ../shared/real

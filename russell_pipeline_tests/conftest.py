@@ -38,10 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--layouts",
         type=int,
-        default=500,
+        default=16,
         metavar="N",
         help="how many randomly drawn list layouts documents/test_generated_layouts.py reads "
-        "(seeds 0..N-1; default 500, what CI runs)",
+        "(seeds 0..N-1; default 16, what CI runs, a few seconds; bench/layouts_bench.py reads thousands)",
     )
 
 

@@ -95,3 +95,30 @@ def test_the_synthetic_feed_prices_every_sample_symbol_before_its_rank_day(defau
     )
     assert sorted(paths.rows()) == [(2020, "deletion", 256), (2020, "index", 1)]
     assert set(lake.read("market_source")["synthetic"]) == {True}
+
+
+@pytest.mark.slow
+def test_the_readme_says_what_a_build_materializes(default_build):
+    """The README's sentence on materializations, held against the instance `make run` leaves: every
+    partition of `constituents` the build wrote has its materialization, the years without documents
+    too (`status` `0 rows: ...`); before, it said only partitions that hold rows had one."""
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert "one materialization per partition a build writes" in readme and "`0 rows:`" in readme
+    _, instance, _, _ = default_build
+    key = dg.AssetKey("constituents")
+    done = instance.get_materialized_partitions(key)
+    assert done == _year_keys()
+    events = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=1000).records
+    statuses = {
+        r.asset_materialization.partition: str(r.asset_materialization.metadata["status"].value)
+        for r in events
+    }
+    assert statuses["1995"].startswith("0 rows: no documents under raw/1995/")
+
+
+def _year_keys() -> set[str]:
+    from russell_pipeline.defs.partitions import recon_years
+
+    return set(recon_years.get_partition_keys())

@@ -64,6 +64,8 @@ def cmd_parse(args, settings: Settings) -> int:
         f"{path}: {doc.doc_type}, {doc.index_name or '-'}, {doc.stage or '-'}, {rows.height} rows, {dated}",
         file=sys.stderr,
     )
+    for page, why in doc.furniture:  # pages read as no part of the table, and why
+        print(f"{path}: page {page}: furniture ({why})", file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,7 @@ def cmd_members(args, settings: Settings) -> int:
     index the lake cannot count whole that day is one clause of the error line, and the exit code is 1."""
     from russell_pipeline.lib.calendar.sessions import is_session
     from russell_pipeline.lib.membership.in_force import DERIVED, coverage
-    from russell_pipeline.lib.membership.on_date import answer, known_whole
+    from russell_pipeline.lib.membership.on_date import answer, before_first, known_whole
 
     lake = open_lake(settings)
     for table in ("membership_in_force", "membership_reconciliation_summary"):
@@ -25,6 +25,9 @@ def cmd_members(args, settings: Settings) -> int:
     spans = coverage(lake.published("membership_in_force"))
     known = list(dict.fromkeys([*spans["index_name"].to_list(), *DERIVED]))
     index = _index_name(args.index, known, "membership_in_force")
+    early = before_first(args.date, spans, index)
+    if early:  # the answer first: the first date it can answer; the table it looked in after it
+        raise LakeError(f"{early} (in {lake.tables / 'membership_in_force'})")
     on_day = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
     asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
     if not asked:

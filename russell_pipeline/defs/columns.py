@@ -158,6 +158,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rows": "Rows parsed from it.",
         "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the "
         "PDF's creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
+        "furniture_pages": "A list's pages that hold no part of its table (a cover, an about page, a "
+        "disclaimer, a contact block), each `page: why`, `; `-separated; null when every page is table.",
     },
     "constituents": {
         "recon_year": _YEAR,

@@ -98,9 +98,10 @@ class Check:
             asset_key=self.asset, check_name=self.name, passed=passed, severity=severity, metadata=metadata
         )
 
-    def frame(self, bad: pl.DataFrame, what: str, **facts) -> dg.AssetCheckResult:
+    def frame(self, bad: pl.DataFrame, what: str, summary: str | None = None, **facts) -> dg.AssetCheckResult:
         """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`;
-        when the rows carry their partition, which partitions they are in (`partitions`)."""
+        when the rows carry their partition, which partitions they are in (`partitions`). `summary`,
+        when given, is the failure's line (`first`) in place of the first offending row."""
         with pl.Config(
             tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True
         ):
@@ -112,7 +113,7 @@ class Check:
             bad.height == 0,
             failures=bad.height,
             examples=dg.MetadataValue.md(shown),
-            **({"first": f"{what}: {first}"} if first else {}),
+            **({"first": summary or f"{what}: {first}"} if first else {}),
             **({PARTITIONS: where} if where else {}),
             **facts,
         )

@@ -36,10 +36,28 @@ from russell_pipeline.settings import fault_point
 CHECKPOINT_EVERY = 10
 
 
+_BUSY: dict[str, int] = {}  # table -> how many times this process has raised its `busy` fault
+# Writes of the table that fail under the `busy` fault: the step's try and its retries (defs/partitions.py
+# `retry`), so the run fails as one on a machine busy for longer than the step waits does.
+BUSY_WRITES = 3
+
+
+class Busy(OSError):
+    """The machine, not the input: a write that would succeed when tried again (the `busy` fault)."""
+
+
 def fault(table: str, point: str) -> None:
-    """Fault injection for the crash tests: `RUSSELL_FAULT=<table>:<point>` kills the process there."""
-    if fault_point() == f"{table}:{point}":
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Fault injection for the crash tests: `RUSSELL_FAULT=<table>:<point>` kills the process there;
+    `<table>:busy` makes the table's first BUSY_WRITES writes in the process fail as a busy machine's
+    would."""
+    if fault_point() != f"{table}:{point}":
+        return
+    if point == "busy":
+        if _BUSY.get(table, 0) < BUSY_WRITES:
+            _BUSY[table] = _BUSY.get(table, 0) + 1
+            raise Busy(f"{table}: the write timed out on a busy machine (RUSSELL_FAULT {table}:busy)")
+        return
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 # What the Rust runtime under the Delta writer prints to stderr when a write fails (a full disk, a
@@ -204,6 +222,7 @@ class Tables(WriterLock):
         A LazyFrame is streamed into the table chunk by chunk, so its size is not bounded by memory.
         The pipeline writes through lake/commit.py, which records what each write left.
         """
+        fault(table, "busy")
         schema = _schema(df)
         nulls = [c for c, t in schema.items() if t == pl.Null]
         if nulls:

@@ -70,9 +70,17 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
 
 
 def failure_lines(result) -> list[str]:
-    """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error)."""
+    """The one-line reason of each failed step (the innermost cause of Dagster's wrapped error); without
+    a failed step, the run's own failure message (a run that failed before or around its steps)."""
     lines = [attempts.failure_line(e) for e in result.all_events if e.is_step_failure and e.step_failure_data]
-    return lines or ["run failed"]
+    if lines:
+        return lines
+    run = [
+        " ".join(str(e.message or "").split())
+        for e in result.all_events
+        if e.event_type_value == "PIPELINE_FAILURE"
+    ]
+    return [m for m in run if m] or ["run failed without a failed step or a message (see its log in the UI)"]
 
 
 def years_written(result) -> list[str]:
@@ -191,6 +199,7 @@ class _Runner:
             verbose,
         )
         self.failures: list[str] = []  # runs that failed: their partitions keep what they held
+        self.reasons: list[str] = []  # why the last run failed, one line each
         self.failed_checks: list[str] = []  # error-level checks that failed on what a run wrote
         # The failure that was not about a run's input (a full disk, a read-only table, a crash): the
         # lake may hold one table of an asset and not the next, so no later stage runs on it.
@@ -206,18 +215,25 @@ class _Runner:
         quiet_failure: bool = False,
         assets: list[str] | None = None,
         attempt: str | None = None,
+        again: bool = True,
     ) -> bool:
         """Run the job unless `attempt` (planning/attempts.py) already failed on these inputs, or is going,
-        or the build has halted or been stopped."""
+        or the build has halted or been stopped.
+
+        A run that fails on anything but its input (a lock, a timeout, a busy machine: no `dg.Failure`) is
+        run once more (`again`) before it counts: the same inputs then usually succeed. If it fails so
+        again, the build halts."""
         self.stop.check()
         if self.halted:
             return False
+        self.reasons = []
         if attempt is not None:
             before = attempts.previous(self.instance, attempt)
             if before is not None and before.going:
                 print(f"{label}: {before.line()}", flush=True)
                 return True
             if before is not None:
+                self.reasons = list(before.reasons)
                 if not quiet_failure:
                     self.failures.append(f"{label}: {before.line()}")
                     print(f"{label}: {before.line()}", file=sys.stderr, flush=True)
@@ -237,6 +253,12 @@ class _Runner:
         )
         took = time.perf_counter() - started
         self.stop.check()  # a run a stop signal interrupted is not a failure to report: the build stops
+        if not result.success and again and not on_input(result):
+            why = "; ".join(failure_lines(result))
+            print(f"{label}: failed ({why}), not on its inputs: running it once more", flush=True)
+            return self.run(job_name, label, tags, quiet_failure, assets, attempt, again=False)
+        if not result.success:
+            self.reasons = failure_lines(result)
         if result.success:
             error, warn = failed_checks(result, label)
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})", flush=True)
@@ -298,7 +320,8 @@ class _Runner:
             ):
                 return
             print(
-                f"{label}: failed; running its halves apart until the failing partitions run alone",
+                f"{label}: failed ({'; '.join(self.reasons) or 'no reason recorded'}); running its halves "
+                "apart until the failing partitions run alone",
                 flush=True,
             )
             run(span[: len(span) // 2])

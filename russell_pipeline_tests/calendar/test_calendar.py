@@ -541,3 +541,42 @@ def test_bad_rules_rows_are_refused_naming_the_row(row, message):
 def test_rules_text_comments_and_blank_lines():
     rules = parse_rules(f"\n   # an indented comment\n\n{GOOD_ROW}\n\t# a tabbed one\n")
     assert rules.rows() == [("quarterly_ipo", 3, 2020, 2020, "recon_close", "fri3", "prev", "ipo")]
+
+
+def _readme_calendar_claim() -> str:
+    text = " ".join((Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").split())
+    return re.search(r"Every date is an NYSE session[^.]*\.[^.]*\.", text)[0]
+
+
+def test_every_calendar_date_is_a_session_but_the_period_openings_the_readme_names():
+    """The README's claim, held: before, it said every date is an NYSE session, while 9 lock-down
+    dates fall on Labor Day (the rule is right: the published 2022 schedule opens lock-down on 5
+    September 2022, Labor Day, and `keep` reproduces it). Every projected date of 1989..2035 that is
+    not a session is of an event the README names, kept on a weekday holiday, and counted as it says."""
+    claim = _readme_calendar_claim()
+    named = set(re.findall(r"`(\w+)`", claim))
+    calendar = pl.concat([project_calendar(y) for y in range(1989, 2036)])
+    off = calendar.filter(~pl.col("date").map_elements(is_session, return_dtype=pl.Boolean))
+    assert set(off["event"]) == named == {"lock_down", "query_period_start"}
+    assert all(d.weekday() < 5 and d.month == 9 and d.day <= 7 for d in off["date"])  # Labor Day
+    counts = dict(off.group_by("event").len().iter_rows())
+    assert (
+        f"{counts['lock_down']} September lock-downs and {counts['query_period_start']} query periods"
+        in claim
+    )
+    assert date(2022, 9, 5) in off.filter(pl.col("event") == "lock_down")["date"].to_list()
+
+
+def test_the_calendar_verb_prints_the_2022_lock_down_on_labor_day_as_published(tmp_path):
+    """As a user reads it: `calendar 2022` on a fresh lake holding the committed 2022 schedule."""
+    import shutil
+
+    from russell_pipeline_tests.helpers import RAW, cli
+
+    shutil.copytree(RAW / "2022", tmp_path / "lake" / "raw" / "2022")
+    got = cli(
+        "calendar", "2022", "--format", "csv", env={"RUSSELL_DATA_LAKE": str(tmp_path / "lake")}, text=True
+    )
+    assert got.returncode == 0, got.stderr
+    rows = [r for r in got.stdout.splitlines() if "lock_down" in r and "2022-09" in r]
+    assert len(rows) == 1 and "2022-09-05" in rows[0] and "published" in rows[0], got.stdout

@@ -1,21 +1,35 @@
 """List PDFs drawn from random layouts of the FTSE Russell family, and the rows each must read as.
 
-A `Layout` is drawn from a seed: page size and font, one table a page or two side by side, the
-column order and titles, each column left-aligned, centred or right-aligned under its title (the
-title aligned with it), 1-4 title lines on every page or on the first only, the header on every page
-or on the first only, a notice block of 1-12 lines after the table on the last page or on every
+A `Layout` is drawn from a seed: the family (a two-up membership list, an addition or deletion list,
+a quarterly IPO list with the ticker first), page size and font, one table a page or two side by
+side, the column order and titles, each column left-aligned, centred or right-aligned under its title
+(the title aligned with it), 1-4 title lines on every page or on the first only, the header on every
+page or on the first only, a notice block of 1-12 lines after the table on the last page or on every
 page (close under the last row or further down), a footer with the page number, names with digits,
 `&`, `'`, `-` and class suffixes, symbols with `.A`/`.B`, names wrapped onto a second line. Some
 layouts hold one bad row (its symbol split in two) strictly inside a table: that line, and only
-that one, must be named as unread. `render` draws the PDF with fpdf2 and returns the rows in
-reading order (page by page, the left table, then the right one).
+that one, must be named as unread.
+
+Pages that are not part of the table are mixed in at random positions (before, between or after the
+table pages): a cover, an about page, a disclaimer, a methodology note, a contact block in one, two or
+three columns (at random places, some on the table's own columns), a summary of counts by sector, a
+blank page, a page of footnotes. The text is set in a core font (Type 1, not embedded) or in an
+embedded TrueType font (DejaVu, from matplotlib); some layouts draw each page's text in a random order
+(not the order it reads in), some pages are turned (/Rotate 90 or 270, the text drawn turned the other
+way so the page shows upright), and some are cropped (a crop box inside the media box, with a printer's
+slug outside it that a reader never sees). `render` draws the PDF with fpdf2 (turned and cropped pages
+are set with pypdfium2) and returns the rows in reading order (page by page, the left table, then the
+right one).
 """
 
 from __future__ import annotations
 
+import io
 import random
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from fpdf import FPDF
 
@@ -124,6 +138,14 @@ class Layout:
     rows: int
     wraps: bool
     bad_row: int | None  # the index of the row printed with its symbol split in two
+    ipo: bool = False  # a quarterly IPO list: ticker first, `IPO Additions` in its title
+    schedule: bool = False  # a reconstitution schedule (a timetable of dates), not a list
+    furniture: tuple[tuple[float, str], ...] = ()  # (where among the table pages 0..1, kind) of each page
+    embedded: bool = False  # text in an embedded TrueType font (DejaVu), not a core font
+    shuffled: bool = False  # each page's text drawn in a random order
+    turned: tuple[int, ...] = ()  # the page rotation (0, 90, 270) of each page, cycled
+    cropped: bool = False  # a crop box inside the media box, a slug outside it
+    contact_at: tuple[float, ...] = field(default=())  # the contact block's column starts (fractions)
 
 
 def draw(seed: int) -> Layout:
@@ -136,7 +158,7 @@ def draw(seed: int) -> Layout:
     page = rng.choice(tuple(PAGES))
     size = rng.choice((6.5, 7.0, 7.5, 8.0, 9.0))
     titles = tuple(rng.choice(_TITLES[c]) for c in order)
-    return Layout(
+    layout = Layout(
         seed=seed,
         kind=kind,
         page=page,
@@ -160,7 +182,48 @@ def draw(seed: int) -> Layout:
         rows=rng.randint(3, 150),
         wraps=rng.random() < 0.3,
         bad_row=None if rng.random() < 0.85 else -1,
+        **_page_kinds(seed, kind),
     )
+    if layout.schedule:
+        return replace(layout, kind="schedule", two_up=False, bad_row=None)
+    if not layout.ipo:
+        return layout
+    # FTSE Russell's quarterly IPO additions: Ticker, then Company Name (then the sector, if any).
+    first = [layout.order.index("symbol"), layout.order.index("company")]
+    rest = [i for i in range(len(layout.order)) if i not in first]
+    pick = first + rest
+    return replace(
+        layout,
+        order=tuple(layout.order[i] for i in pick),
+        titles=("Ticker", "Company Name", *(layout.titles[i] for i in rest)),
+        align=tuple(layout.align[i] for i in pick),
+        two_up=False,
+    )
+
+
+FURNITURE = ("cover", "about", "disclaimer", "methodology", "contact", "sectors", "blank", "footnotes")
+
+
+def _page_kinds(seed: int, kind: str) -> dict:
+    """The layout's pages beyond its table and how its text is set, from their own random stream (so the
+    table of a seed stays the one it was)."""
+    rng = random.Random(seed * 104729 + 17)
+    count = rng.choice((0, 1, 1, 2, 3))
+    furniture = tuple(
+        sorted((rng.choice((0.0, 1.0, rng.random())), rng.choice(FURNITURE)) for _ in range(count))
+    )
+    columns = rng.choice((1, 2, 2, 3))
+    schedule = rng.random() < 0.12
+    return {
+        "schedule": schedule,
+        "ipo": not schedule and kind == "additions" and rng.random() < 0.5,
+        "furniture": furniture,
+        "embedded": rng.random() < 0.4,
+        "shuffled": rng.random() < 0.3,
+        "turned": rng.choice(((0,), (0,), (0,), (90,), (270,), (0, 90), (0, 0, 270))),
+        "cropped": rng.random() < 0.25,
+        "contact_at": tuple(sorted(rng.uniform(0.0, 0.7) for _ in range(columns))),
+    }
 
 
 @dataclass(frozen=True)
@@ -206,11 +269,11 @@ def render(
     """The PDF (its CreationDate `created`, none when None), its rows in reading order as (page,
     company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has
     one."""
+    if layout.schedule:
+        return _render_schedule(layout, created)
     rng = random.Random(layout.seed * 7919 + 1)
     width, height = PAGES[layout.page]
-    pdf = FPDF(unit="pt", format=(width, height))
-    pdf.set_auto_page_break(False)
-    pdf.creation_date = created
+    pdf = _Canvas(layout, width, height)
     pdf.set_font(layout.font, size=layout.size)
     margin = rng.choice((36.0, 42.0, 54.0))
     tables = 2 if layout.two_up else 1
@@ -293,12 +356,233 @@ def render(
                 pdf.text(margin + rng.choice((0, 0, 36)), ny, line)
                 ny += 11
         _footer(pdf, layout, margin, width, height, page_no)
+    at = _with_furniture(pdf, layout, margin, boxes)  # table page -> page of the document
     reading = sorted(expected, key=lambda e: (e[0], e[1]))  # stable: each table's rows stay in order
-    out = [(p, r.company, r.symbol, r.sector) for p, _, r in reading]
-    return bytes(pdf.output()), out, bad_at
+    out = [(at[p], r.company, r.symbol, r.sector) for p, _, r in reading]
+    return _emit(pdf, layout, created), out, (at[bad_at[0]], bad_at[1]) if bad_at else None
 
 
-def _draw_row(pdf: FPDF, layout: Layout, cols: list, y: float, row: Row, symbol: str | None = None) -> None:
+_Op = tuple[str, str, float, float, float, str]  # (family, style, size, x, y, text)
+
+
+class _Canvas:
+    """What `render` draws, recorded page by page (fpdf2's calls, measured in the font it will be set in),
+    so pages can be put in another order, drawn in another order, turned and cropped."""
+
+    def __init__(self, layout: Layout, width: float, height: float):
+        self.layout, self.width, self.height = layout, width, height
+        self.pages: list[list[_Op]] = []
+        self.measure = _fpdf(layout, width, height)
+        self.measure.add_page()
+        self.font: tuple[str, str, float] = (layout.font, "", layout.size)
+
+    def add_page(self) -> None:
+        self.pages.append([])
+
+    def set_font(self, family: str, style: str = "", size: float = 0.0) -> None:
+        self.font = (family, style, size or self.font[2])
+        self.measure.set_font(_family(self.layout, family), style=style, size=self.font[2])
+
+    def get_string_width(self, text: str) -> float:
+        return self.measure.get_string_width(text)
+
+    def text(self, x: float, y: float, text: str) -> None:
+        self.pages[-1].append((*self.font, x, y, text))
+
+
+@cache
+def _ttf() -> tuple[str, str]:
+    """DejaVu Sans, regular and bold, as matplotlib (a test dependency) ships them."""
+    import matplotlib
+
+    folder = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
+    return str(folder / "DejaVuSans.ttf"), str(folder / "DejaVuSans-Bold.ttf")
+
+
+def _fpdf(layout: Layout, width: float, height: float) -> FPDF:
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.set_auto_page_break(False)
+    if layout.embedded:
+        regular, bold = _ttf()
+        pdf.add_font("dejavu", "", regular)
+        pdf.add_font("dejavu", "B", bold)
+    return pdf
+
+
+def _family(layout: Layout, family: str) -> str:
+    return "dejavu" if layout.embedded else family
+
+
+def _with_furniture(pdf: _Canvas, layout: Layout, margin: float, boxes: list) -> dict[int, int]:
+    """The layout's furniture pages put among the table pages; {table page: its page in the document}."""
+    rng = random.Random(layout.seed * 6007 + 3)
+    tables = len(pdf.pages)
+    before: dict[int, list[list[_Op]]] = {}
+    for where, kind in layout.furniture:
+        before.setdefault(round(where * tables), []).append(_furniture(pdf, layout, kind, margin, boxes, rng))
+    pages, at = [], {}
+    for k in range(tables + 1):
+        pages += before.get(k, [])
+        if k < tables:
+            pages.append(pdf.pages[k])
+            at[k + 1] = len(pages)
+    pdf.pages = pages
+    return at
+
+
+_ABOUT = (
+    "FTSE Russell is a leading global provider of benchmarking, analytics and data solutions for investors,",
+    "giving them a precise view of the market relevant to their investment process. A comprehensive range",
+    "of reliable and accurate indexes provides investors worldwide with the tools they require to measure",
+    "and benchmark markets across asset classes, styles or strategies.",
+)
+_METHOD = (
+    "The lists below are ranked by total market capitalization as of the rank day. Companies are",
+    "assigned to the index for which they are eligible on that day; membership is reviewed annually",
+    "and quarterly for initial public offerings.",
+)
+_FOOTNOTES = (
+    "* Company added after the rank day as a result of a spin-off.",
+    "1 Symbol changed after the lists were published; the new symbol is shown.",
+    "2 Class A and class B shares are listed separately where both are eligible.",
+)
+_REGIONS = (
+    ("EMEA", "10 Paternoster Square", "LONDON EC4M 7LS", "+44 (0) 20 7866 1810"),
+    ("NORTH AMERICA", "1 Liberty Plaza", "NEW YORK NY 10006", "+1 877 503 6437"),
+    ("ASIA-PACIFIC", "18 Harbour Road", "HONG KONG", "+852 2164 3333"),
+    ("Americas", "One World Trade Center", "New York", "+1 877 503 6437"),
+    ("Tokyo", "Marunouchi 1-chome", "TOKYO 100-0005", "+81 3 4563 6346"),
+)
+_SECTORS = ("Technology", "Health Care", "Financials", "Industrials", "Energy", "Utilities")
+
+
+def _furniture(pdf: _Canvas, layout: Layout, kind: str, margin: float, boxes: list, rng: random.Random):
+    """The ops of one page that holds no part of the table (FURNITURE), with a footer."""
+    ops: list[_Op] = []
+    f, size = layout.font, 8.0
+
+    def line(x: float, y: float, text: str, s: float = size, style: str = "") -> None:
+        ops.append((f, style, s, x, y, text))
+
+    width = pdf.width
+    y = 60.0
+    if kind == "blank":
+        return ops
+    if kind == "cover":
+        titles = ["Russell US Indexes", "Reconstitution"] if layout.schedule else None
+        for text in titles or _title_lines(layout, random.Random(layout.seed)):
+            line(margin, y, text, 16.0)
+            y += 30
+    elif kind in ("about", "disclaimer"):
+        line(margin, y, "About FTSE Russell" if kind == "about" else "Disclaimer", 12.0)
+        for text in _ABOUT if kind == "about" else _NOTICE[2:]:
+            y += 12
+            line(margin, y, text)
+    elif kind == "methodology":
+        line(margin, y, "Methodology note", 12.0)
+        line(margin, y + 14, "RUSSELL US INDEXES")
+        for text in _METHOD:
+            y += 12
+            line(margin, y + 14, text)
+    elif kind == "footnotes":
+        for text in _FOOTNOTES:
+            line(margin, y, text)
+            y += 12
+    elif kind == "sectors":
+        line(margin, y, "Summary by sector", 12.0)
+        upper = rng.random() < 0.5
+        x1 = rng.choice([margin + 200, *(c[0] for cols in boxes for c in cols)])
+        for name in _SECTORS:
+            y += 12
+            line(margin, y, name.upper() if upper else name)
+            line(x1, y, str(rng.randint(20, 600)))
+    elif kind == "contact":
+        line(margin, y, "For more information about our indexes, please visit ftserussell.com.")
+        y += 30
+        starts = [c[0] for cols in boxes for c in cols]
+        xs = [
+            rng.choice(starts) if starts and rng.random() < 0.5 else margin + a * (width - 2 * margin)
+            for a in layout.contact_at
+        ]
+        regions = rng.sample(_REGIONS, len(xs))
+        for k in range(4):
+            for x, region in zip(xs, regions, strict=True):
+                line(x, y, region[k], size, "B" if k == 0 else "")
+            y += 12
+    _footer_ops(ops, layout, margin, width, pdf.height)
+    return ops
+
+
+def _footer_ops(ops: list[_Op], layout: Layout, margin: float, width: float, height: float) -> None:
+    left = {"url": "ftserussell.com", "ftse": "FTSE Russell | Final index list", "date": "June 27, 2025"}
+    ops.append((layout.font, "", 7.0, margin, height - 30, left[layout.footer]))
+
+
+def _emit(pdf: _Canvas, layout: Layout, created: datetime | None) -> bytes:
+    """The recorded pages as a PDF: in the layout's font, each page's text in reading or random order,
+    then the turned and cropped pages set."""
+    out = _fpdf(layout, pdf.width, pdf.height)
+    out.creation_date = created
+    rng = random.Random(layout.seed * 3571 + 5)
+    slug = f"PROOF {layout.seed:05d} - printed for review - not for distribution"
+    for ops in pdf.pages:
+        out.add_page()
+        if layout.cropped:
+            ops = [
+                *ops,
+                (layout.font, "", 6.0, 12.0, pdf.height - 6.0, slug),
+                (layout.font, "", 6.0, 12.0, 9.0, slug),
+            ]
+        if layout.shuffled:
+            ops = rng.sample(ops, len(ops))
+        for family, style, size, x, y, text in ops:
+            out.set_font(_family(layout, family), style=style, size=size)
+            out.text(x, y, text)
+    data = bytes(out.output())
+    if not layout.cropped and set(layout.turned) == {0}:
+        return data
+    return _turned_and_cropped(data, layout, pdf.width, pdf.height)
+
+
+CROP = 20.0  # points the crop box leaves off each side of a cropped page
+
+
+def _turned_and_cropped(data: bytes, layout: Layout, width: float, height: float) -> bytes:
+    """Each page turned as `layout.turned` cycles (its text drawn turned the other way, so it shows
+    upright) and cropped by CROP on every side when `layout.cropped`, by pypdfium2."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        for i in range(len(doc)):
+            page = doc[i]
+            turn = layout.turned[i % len(layout.turned)]
+            w, h = (height, width) if turn else (width, height)
+            if turn:
+                # Shown (x, y) -> drawn: turned 90 the page shows x = y_drawn, y = h_drawn - x_drawn.
+                matrix = (
+                    pdfium.PdfMatrix(0, 1, -1, 0, height, 0)
+                    if turn == 90
+                    else pdfium.PdfMatrix(0, -1, 1, 0, 0, width)
+                )
+                for obj in page.get_objects():
+                    obj.transform(matrix)
+                page.set_mediabox(0, 0, w, h)
+                page.set_rotation(turn)
+                page.gen_content()
+            if layout.cropped:
+                page.set_cropbox(CROP, CROP, w - CROP, h - CROP)
+            page.close()
+        buffer = io.BytesIO()
+        doc.save(buffer)
+        return buffer.getvalue()
+    finally:
+        doc.close()
+
+
+def _draw_row(
+    pdf: _Canvas, layout: Layout, cols: list, y: float, row: Row, symbol: str | None = None
+) -> None:
     values = {"company": row.company, "symbol": symbol or row.symbol, "sector": row.sector or ""}
     if row.wrap_at:
         words = row.company.split()
@@ -317,7 +601,7 @@ def _draw_row(pdf: FPDF, layout: Layout, cols: list, y: float, row: Row, symbol:
 def _title_lines(layout: Layout, rng: random.Random) -> list[str]:
     kind = {
         "membership_list": "Membership list",
-        "additions": "Russell 3000 Index - Additions",
+        "additions": "Russell 3000 Index - IPO Additions" if layout.ipo else "Russell 3000 Index - Additions",
         "deletions": "Russell 2000 Index - Deletions",
     }[layout.kind]
     extra = [
@@ -331,10 +615,156 @@ def _title_lines(layout: Layout, rng: random.Random) -> list[str]:
     return lines
 
 
-def _footer(pdf: FPDF, layout: Layout, margin: float, width: float, height: float, page: int) -> None:
+def _footer(pdf: _Canvas, layout: Layout, margin: float, width: float, height: float, page: int) -> None:
     pdf.set_font(layout.font, size=7)
     left = {"url": "ftserussell.com", "ftse": "FTSE Russell | Final index list", "date": "June 27, 2025"}[
         layout.footer
     ]
     pdf.text(margin, height - 30, left)
     pdf.text(width - margin - pdf.get_string_width(str(page)), height - 30, str(page))
+
+
+def outcome(layout: Layout, expected: list, bad: tuple[int, str] | None, doc=None, error=None) -> str:
+    """What became of one rendered layout: `exact` (its kind and every row, nothing unread),
+    `refused-located` (refused with the lines named by page and line: the bad row, when it has one,
+    among them), `refused-unlocated` (a one-line refusal naming no line), or `wrong: why` (read with a
+    row, a kind or a bad row missed: what must never happen)."""
+    import polars as pl
+
+    if error is not None:
+        return "refused-unlocated" if type(error).__name__ == "InputError" else f"wrong: crashed ({error!r})"
+    if doc.doc_type != layout.kind:
+        return f"wrong: read as {doc.doc_type}"
+    if layout.kind == "schedule":
+        from russell_pipeline.lib.calendar.published import read_schedule
+
+        try:
+            published = read_schedule(doc, doc.path)
+        except Exception as err:  # noqa: BLE001 - an InputError names its line; anything else is wrong
+            located = type(err).__name__ == "InputError" and " line " in str(err)
+            return "refused-located" if located else f"wrong: schedule crashed ({err!r})"
+        got = sorted(published.rows.select("review", "review_type", "event", "date").rows())
+        return "exact" if got == expected else f"wrong: schedule rows {got[:3]} for {expected[:3]}"
+    unread = doc.unread.rows()
+    if unread:
+        if bad is not None and not any(p == bad[0] and bad[1] in t for p, _, t in unread):
+            return f"wrong: the bad row on page {bad[0]} not named, others are: {unread[:2]}"
+        return "refused-located"
+    if bad is not None:
+        return f"wrong: the bad row on page {bad[0]} ({bad[1]}) read as nothing"
+    sector = pl.col("sector") if "sector" in doc.rows.columns else pl.lit(None, pl.String)
+    got = doc.rows.select("source_page", "company", "symbol", sector.alias("sector")).rows()
+    if got != expected:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected))
+        )
+        return f"wrong: {len(got)} rows for {len(expected)}, first difference at row {first}"
+    return "exact"
+
+
+_MONTH_NAMES = tuple(date(2000, m, 1).strftime("%B") for m in range(1, 13))
+
+
+def _friday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def schedule_dates(layout: Layout) -> tuple[int, list[tuple[str, str, date, date | None]]]:
+    """(year, [(event, label, date, end date of a period)]) of a schedule layout's timetable: an annual
+    reconstitution closing on the fourth Friday of June, its events the usual weeks before it."""
+    rng = random.Random(layout.seed * 7 + 11)
+    year = rng.randint(2019, 2030)
+    close = _friday(year, 6, 4)
+    weeks = rng.choice((6, 7))
+    return year, [
+        (
+            "rank_day",
+            "Rank day. Membership eligibility is determined at market close.",
+            close - timedelta(weeks=weeks),
+            None,
+        ),
+        (
+            "query_period",
+            "Query period. Users are welcome to query the published data.",
+            close - timedelta(weeks=5),
+            close - timedelta(weeks=2),
+        ),
+        (
+            "preliminary_list",
+            "Preliminary membership lists are published after market close.",
+            close - timedelta(weeks=3),
+            None,
+        ),
+        (
+            "lock_down",
+            "Lock-down. No further corrections will be implemented.",
+            close - timedelta(days=11),
+            None,
+        ),
+        (
+            "final_list",
+            "Final membership lists are published after market close.",
+            close - timedelta(weeks=1),
+            None,
+        ),
+        ("implementation", "The Russell US reconstitution is implemented after market close.", close, None),
+    ]
+
+
+def _said(d: date, style: int) -> str:
+    month = _MONTH_NAMES[d.month - 1]
+    return f"{d:%A} {d.day:02d} {month} {d.year}" if style == 0 else f"{d:%A}, {month} {d.day}, {d.year}"
+
+
+def _render_schedule(layout: Layout, created: datetime | None) -> tuple[bytes, list, None]:
+    """A reconstitution schedule: title, prose, and a timetable (`Friday 09 May 2025: Rank day. ...`),
+    with the layout's furniture pages, fonts, order and turns; its calendar rows as (review,
+    review_type, event, date), sorted."""
+    from russell_pipeline.lib.calendar.sessions import next_session
+
+    rng = random.Random(layout.seed * 13 + 5)
+    width, height = PAGES[layout.page]
+    pdf = _Canvas(layout, width, height)
+    margin = rng.choice((36.0, 42.0, 54.0))
+    year, events = schedule_dates(layout)
+    style, tabbed = rng.randint(0, 1), rng.random() < 0.3
+    pdf.add_page()
+    pdf.set_font(layout.font, size=14.0)
+    pdf.text(margin, 50, f"Russell US Indexes - Annual Reconstitution {year}")
+    pdf.set_font(layout.font, size=layout.size)
+    y = 80.0
+    for text in (
+        "Performed annually, reconstitution ensures that the Russell US indexes continue to reflect",
+        "the current state of the US equity market and its market segments.",
+    ):
+        pdf.text(margin, y, text)
+        y += layout.pitch
+    if rng.random() < 0.5:  # the timetable on a page of its own
+        _footer(pdf, layout, margin, width, height, 1)
+        pdf.add_page()
+        pdf.set_font(layout.font, size=layout.size)
+        y = 60.0
+    pdf.text(margin, y + layout.pitch, "Timetable:")
+    y += 2.5 * layout.pitch
+    for _, label, start, end in events:
+        said = _said(start, style) + (f" to {_said(end, style)}" if end else "")
+        if tabbed:  # the date and its label in cells of their own
+            pdf.text(margin, y, said)
+            pdf.text(margin + pdf.get_string_width(said) + 3 * pdf.get_string_width("M"), y, label)
+        else:
+            pdf.text(margin, y, f"{said}: {label}")
+        y += layout.pitch * 1.5
+    _footer(pdf, layout, margin, width, height, len(pdf.pages))
+    _with_furniture(pdf, layout, margin, [])
+    review = f"{year}-06"
+    rows = []
+    for event, _, start, end in events:
+        if event == "query_period":
+            rows += [("query_period_start", start), ("query_period_end", end)]
+        elif event == "implementation":
+            rows += [("recon_close", start), ("effective_open", next_session(start))]
+        else:
+            rows.append((event, start))
+    expected = sorted((review, "annual_reconstitution", e, d) for e, d in rows)
+    return _emit(pdf, layout, created), expected, None

@@ -1,13 +1,15 @@
-"""Every list layout of the family reads row-exact: PDFs rendered from randomly drawn layouts
-(layouts.py), seeded, `--layouts N` of them (500 by default; CI runs the default)."""
+"""Every list layout of the family reads row-exact or is refused with its place, and every
+schedule gives its dates: PDFs rendered from randomly drawn layouts (layouts.py: every family, with
+pages that are not part of the table, core and embedded TrueType fonts, text drawn out of order,
+turned and cropped pages), seeded, `--layouts N` of them (16 by default, a few seconds;
+`bench/layouts_bench.py --documents 5000` reads thousands)."""
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 
 from russell_pipeline.lib.documents.reading import read_document
-from russell_pipeline_tests.documents.layouts import draw, render
+from russell_pipeline_tests.documents.layouts import FURNITURE, draw, outcome, render
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -15,20 +17,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("seed", range(metafunc.config.getoption("layouts")))
 
 
-def test_a_drawn_layout_reads_row_exact(tmp_path, seed):
+def test_a_drawn_layout_reads_row_exact_or_is_refused_naming_its_bad_row(tmp_path, seed):
     layout = draw(seed)
     data, expected, bad = render(layout)
     path = tmp_path / f"layout-{seed}.pdf"
     path.write_bytes(data)
     doc = read_document(path)
     named = f"layout {layout}"  # seed and parameters: the failure says which layout to draw again
-    assert doc.doc_type == layout.kind, named
-    sector = pl.col("sector") if "sector" in doc.rows.columns else pl.lit(None, pl.String)
-    got = doc.rows.select("source_page", "company", "symbol", sector.alias("sector")).rows()
-    assert got == expected, named
-    if bad is None:
-        assert doc.unread.rows() == [], named
-    else:  # the one bad row, strictly inside a table, is named by its page and line, and nothing else is
+    # Exact, or (a layout holding one bad row) refused with that row named by its page and line.
+    assert outcome(layout, expected, bad, doc=doc) == ("exact" if bad is None else "refused-located"), named
+    if layout.schedule:  # its calendar rows, exact (outcome): a schedule has no list rows
+        return
+    if bad is not None:
         ((page, _, text),) = doc.unread.rows()
         assert page == bad[0] and bad[1] in text, named
     stats = doc.page_stats
@@ -42,3 +42,18 @@ def test_a_drawn_layout_reads_row_exact(tmp_path, seed):
         assert company.split()[0] in lines[(page, line)].split() and symbol in lines[(page, line)].split(), (
             named
         )
+    # Every page the layout added beside its table is named as furniture, none of the table's.
+    table_pages = {p for p, *_ in expected} | ({bad[0]} if bad else set())
+    assert not table_pages & {p for p, _ in doc.furniture}, named
+
+
+def test_the_sample_draws_every_kind_of_page_font_order_and_turn():
+    """The seeded sample the suite reads holds each feature the generator draws at least once."""
+    layouts = [draw(seed) for seed in range(16)]
+    assert {k for layout in layouts for _, k in layout.furniture} == set(FURNITURE)
+    assert {layout.kind for layout in layouts} == {"membership_list", "additions", "deletions", "schedule"}
+    assert any(layout.ipo for layout in layouts) and any(layout.two_up for layout in layouts)
+    assert any(layout.embedded for layout in layouts) and any(not layout.embedded for layout in layouts)
+    assert any(layout.shuffled for layout in layouts) and any(layout.cropped for layout in layouts)
+    assert {t for layout in layouts for t in layout.turned} == {0, 90, 270}
+    assert any(layout.bad_row is not None for layout in layouts)

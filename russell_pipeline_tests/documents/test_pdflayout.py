@@ -76,8 +76,9 @@ def _plain(lines) -> list[tuple]:
 def test_real_pages_lay_out_as_character_at_a_time(real_pdf, name):
     path = real_pdf(name)
     _, pages = pdftext._read_pdf_pages(path, path.read_bytes(), Limits())
-    for height, text, boxes, ok in pages:
-        assert _plain(page_lines(path, height, text, boxes, ok)) == _reference_lines(height, text, boxes)
+    for view, text, boxes, ok in pages:
+        assert view[0] == 0 and view[1] == view[2] == 0  # the real pages: upright, cropped at the origin
+        assert _plain(page_lines(path, view, text, boxes, ok)) == _reference_lines(view[4], text, boxes)
 
 
 def _generated_page(rng: random.Random) -> tuple[float, str, bytes]:
@@ -111,11 +112,18 @@ def _generated_page(rng: random.Random) -> tuple[float, str, bytes]:
     return height, text, b"".join(struct.pack("4f", *b) for b in boxes)
 
 
+def _whole(height: float) -> tuple:
+    """An upright page's view whose crop box holds every generated character."""
+    return (0, 0.0, 0.0, 10_000.0, height)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_generated_pages_lay_out_as_character_at_a_time(seed):
     height, text, boxes = _generated_page(random.Random(seed))
     ok = b"\x01" * len(text)
-    assert _plain(page_lines("gen.pdf", height, text, boxes, ok)) == _reference_lines(height, text, boxes)
+    assert _plain(page_lines("gen.pdf", _whole(height), text, boxes, ok)) == _reference_lines(
+        height, text, boxes
+    )
 
 
 def test_a_character_without_a_box_is_a_damaged_pdf():
@@ -123,12 +131,12 @@ def test_a_character_without_a_box_is_a_damaged_pdf():
     at = next(i for i, ch in enumerate(text) if ch.isalnum())
     ok = b"\x01" * at + b"\x00" + b"\x01" * (len(text) - at - 1)
     with pytest.raises(InputError, match="damaged PDF"):
-        page_lines("gen.pdf", height, text, boxes, ok)
+        page_lines("gen.pdf", _whole(height), text, boxes, ok)
     # A missing box where no text is (a space) is no damage.
     space = text.index(" ") if " " in text else None
     if space is not None:
         ok = b"\x01" * space + b"\x00" + b"\x01" * (len(text) - space - 1)
-        assert page_lines("gen.pdf", height, text, boxes, ok)
+        assert page_lines("gen.pdf", _whole(height), text, boxes, ok)
 
 
 def test_rounding_is_pythons_round():

@@ -649,3 +649,20 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     assert versions.returncode == 0 and versions.stderr.splitlines()[-1] == (
         "2022-06 Russell 2000 additions: preliminary 2022-05-20 -> final 2022-06-24: 1 entered, 0 left"
     )
+
+
+@pytest.mark.parametrize("index", [None, "Russell 2000"], ids=["any-index", "one-index"])
+def test_members_before_the_first_list_answers_with_the_first_date_it_can_answer(built, index):
+    """Before, the line began with the lake's path (`.../membership_in_force: members 2021-03-01: no
+    stored document covers that date ...`); now it begins with what a user needs: the first date."""
+    root = built[0]
+    args = ("--index", index) if index else ()
+    done = cli("members", "2021-03-01", *args, text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(
+        "error: members 2021-03-01: the first date the lake can answer is 2022-06-27 (Russell 2000: "
+        "russell-pipeline members 2022-06-27); 2021-03-01 is before the first membership list stored"
+    ), done.stderr
+    assert done.stderr.count("\n") == 1
+    later = cli("members", "2022-06-27", *args, text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    assert later.returncode == 0, later.stderr

@@ -234,8 +234,12 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     root, env = _lake(tmp_path, small_market)
     (root / "raw" / "2021").mkdir()
     (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    assert cli("build", env=env).returncode == 1
+    first = cli("build", env=env, text=True)
+    assert first.returncode == 1
     reason = "documents: raw/2021/empty.pdf: empty file"
+    # Every "failed" line says why: the ranges halved on the way to 2021 too.
+    halved = [line for line in first.stdout.splitlines() if "running its halves apart" in line]
+    assert halved and all(f"failed ({reason}); running its halves apart" in line for line in halved), halved
 
     def runs_of_2021(instance) -> list:
         return [
@@ -473,3 +477,27 @@ def test_a_review_without_members_is_planned_only_when_it_was_built_before():
     assert stale.review_out_of_date(
         "quarterly_weights", {**expected, "1995-06": "members"}, {"1995-06": empty}
     ) == ["1995-06", "2019-03"]
+
+
+@pytest.mark.slow
+def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_build_has_nothing_to_do(
+    tmp_path, small_market
+):
+    """A lock, a timeout or a busy machine fails a run whose inputs are fine (here the first writes of
+    `recon_calendar` in the build's process time out, the step's retries too: RUSSELL_FAULT
+    `recon_calendar:busy`). Before,
+    the build printed `recon_year_job 1989..2030: failed; running its halves apart ...` with no reason
+    and ran halves; now the line says why and the run is run once more, whole, and succeeds; the next
+    build has nothing to do."""
+    _, env = _lake(tmp_path, small_market)
+    busy = cli("build", env=env | {"RUSSELL_FAULT": "recon_calendar:busy"}, text=True)
+    assert busy.returncode == 0, busy.stderr[-2000:]
+    lines = busy.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("recon_year_job 1989..2030: failed ("))
+    assert "recon_calendar: the write timed out on a busy machine" in lines[at]
+    assert lines[at].endswith("), not on its inputs: running it once more")
+    assert lines[at + 1].startswith("recon_year_job 1989..2030: ok in")
+    assert "halves" not in busy.stdout and "failed" not in busy.stderr
+    again = cli("build", env=env, text=True)
+    assert again.returncode == 0 and again.stdout.splitlines()[0] == "years: 0 of 42 out of date"
+    assert "failed" not in again.stdout + again.stderr

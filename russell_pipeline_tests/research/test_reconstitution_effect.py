@@ -200,10 +200,16 @@ def test_group_means_are_bit_identical_whatever_order_the_paths_come_in():
         assert first.equals(group_paths(paths.sample(fraction=1.0, shuffle=True, seed=seed)))
 
 
-def _same_as_pandas(stdout: str, path, groups: dict[str, str] = GROUP) -> pl.DataFrame:
-    """The CLI's rows, after checking them against the plain pandas computation on the same file."""
+def _same_as_pandas(
+    stdout: str, path, groups: dict[str, str] = GROUP, index: str = "Russell 2000"
+) -> pl.DataFrame:
+    """The CLI's rows, after checking them against the plain pandas computation on the same file; each
+    row says its year and the index whose lists make its group (dropped from what is returned)."""
     mine = pl.read_csv(io.StringIO(stdout), try_parse_dates=True)
+    assert set(mine["recon_year"]) == {2023} and set(mine["index_name"]) == {index}
+    mine = mine.drop("index_name")
     assert mine.columns == [
+        "recon_year",
         "list_group",
         "session_offset",
         "date",
@@ -233,7 +239,9 @@ def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, pr
     assert set(mine.filter(pl.col("list_group") == "addition")["symbols"]) == {2}
     assert set(mine.filter(pl.col("list_group") == "deletion")["symbols"]) == {2, 3}
     assert (
-        "additions: 2 of 4 listed symbols" in run.stderr
+        "2023 additions (Russell 2000): 2 of 4 names have a close on or before rank day 2023-04-28"
+        in run.stderr
+        and "2023 deletions (Russell 2000): 3 of 3 names" in run.stderr
         and "recon_close 2023-06-23 (session_offset 0)" in run.stderr
     )
     # The installed console script, as a user runs it.
@@ -248,6 +256,50 @@ def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, pr
     )
     assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["list_group"] == "addition"
     assert pl.DataFrame(json.loads(as_json.stdout))["median"].to_list() == mine["median"].to_list()
+
+
+@pytest.mark.parametrize(
+    "covers, refused",
+    [
+        ("deletions", "2023 additions (Russell 2000): 0 of 4 names"),
+        (
+            "2025",
+            (
+                "2023 additions (Russell 2000): 0 of 4 names have a close on or before rank day 2023-04-28; "
+                "2023 deletions (Russell 2000): 0 of 3 names"
+            ),
+        ),
+    ],
+)
+def test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group(
+    lake_2023, tmp_path, covers, refused
+):
+    """A file that covers part of a year's names (only the deleted names, or only 2025): `import-prices`
+    says per group how many names it prices (a warning for a group with none; it used to say nothing,
+    and the build warned of one symbol), and `event-study` refuses, naming each group without a price
+    (it used to print the other group's rows and exit 0)."""
+    prices = _long_prices()
+    if covers == "deletions":
+        prices = prices[prices.Ticker.isin(["DDD", "EEE", "FFF"])]
+    else:
+        prices = prices.assign(Date=prices.Date + pd.DateOffset(years=2))
+        prices = prices[prices.Date.dt.dayofweek < 5].drop_duplicates(["Date", "Ticker"])
+        days = set(xcals.get_calendar("XNYS").sessions_in_range("2025-01-01", "2025-12-31"))
+        prices = prices[prices.Date.isin(days)]
+    path = tmp_path / f"{covers}.csv"
+    prices.to_csv(path, index=False, date_format="%Y-%m-%d")
+    env = {"RUSSELL_DATA_LAKE": str(lake_2023)}
+    study = cli("event-study", "2023", "--prices", str(path), env=env, text=True)
+    assert study.returncode == 1 and study.stdout == "" and study.stderr.count("\n") == 1, study.stderr
+    assert study.stderr.startswith(f"error: {path}: {refused}") and "every group" in study.stderr
+    imported = cli("import-prices", str(path), env=env, text=True)
+    assert imported.returncode == 0, imported.stderr
+    warned = [line for line in imported.stderr.splitlines() if line.startswith("warning: 2023 ")]
+    said = [line.strip() for line in imported.stdout.splitlines()[1:]]
+    assert len(warned) + len(said) == 2 and all("none, so no path" in line for line in warned)
+    assert any("2023 deletions (Russell 2000): 3 of 3 names" in line for line in said) == (
+        covers == "deletions"
+    )
 
 
 def test_wide_and_yfinance_layouts_give_the_long_layouts_closes(price_files):
@@ -360,6 +412,11 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
     )
     assert check.check_name == "listed_symbols_priced" and not check.passed
     assert check.metadata["failures"].value == 2  # CCC and ZZZ
+    # The build's line: each group and how many of its names are priced, not one symbol.
+    assert check.metadata["first"].value == (
+        "names without a close on or before rank day: "
+        "2023 additions 2 of 4 priced, 2023 deletions 3 of 3 priced"
+    )
     events = {
         e.asset_key.to_user_string(): e.step_materialization_data.materialization
         for e in result.all_events
@@ -656,7 +713,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path, real_pdf):
         env = {"RUSSELL_DATA_LAKE": str(root)}
         run = cli("event-study", "2023", "--prices", str(prices), env=env, text=True)
         assert run.returncode == 0, run.stderr
-        mine = _same_as_pandas(run.stdout, prices, groups)
+        mine = _same_as_pandas(run.stdout, prices, groups, "Russell 3000")
         assert mine["symbols"].max() == 281
         assert cli("import-prices", str(prices), env=env).returncode == 0
         result = materialize([reconstitution_effect], resources, instance, "2023")

@@ -117,6 +117,18 @@ def _year(
     return paths, effect, unpriced, facts
 
 
+def _priced_summary(built: dict) -> str:
+    """Each year's groups and how many of their names are priced by rank day, in one line (`2020
+    additions 0 of 180 priced (none: no path), 2020 deletions 12 of 200 priced`)."""
+    parts = []
+    for year, b in sorted(built.items()):
+        for key, value in b[3].items():
+            if key.endswith("s_priced"):
+                none = " (none: no path)" if str(value).startswith("0 of") else ""
+                parts.append(f"{year} {key.removesuffix('_priced')} {value} priced{none}")
+    return "names without a close on or before rank day: " + ", ".join(parts)
+
+
 def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: dict[str, str]) -> dict:
     """The year's dates, which prices each group rests on (`synthetic_prices`: any of them on the
     synthetic feed), and how many listed symbols of each list have a reference close."""
@@ -201,6 +213,7 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
                 PRICED.frame(
                     unpriced.select("recon_year", "list_group", "symbol"),
                     "symbol without a close on or before rank day",
+                    _priced_summary(built),
                 )
             ],
             staged,

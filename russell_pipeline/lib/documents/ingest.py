@@ -54,6 +54,7 @@ SOURCE_COLUMNS = {
     "as_of_date": pl.Date,
     "rows": pl.Int64,
     "date_source": pl.String,
+    "furniture_pages": pl.String,
 }
 PAGE_STAT_COLUMNS = {
     "source_sha256": pl.String,
@@ -418,6 +419,7 @@ def _sources(docs: list[Document], raw: Path, year: int) -> pl.DataFrame:
                 "as_of_date": d.as_of_date,
                 "rows": d.rows.height,
                 "date_source": d.date_source,
+                "furniture_pages": d.furniture_pages(),
             }
             for d in docs
         ],

@@ -25,6 +25,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from russell_pipeline.lib.documents import furniture
 from russell_pipeline.lib.documents.columns import Column, Model, Split, learn, split
 from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
@@ -89,6 +90,7 @@ class ParsedList:
     table_lines: frozenset[tuple[int, int]]  # (page, line) of headers and rows
     unread: tuple[Unread, ...] = ()
     sector_column: bool = False  # the tables print a sector column
+    pages: tuple[furniture.PageKind, ...] = ()  # each page: table or furniture, and why (furniture.py)
 
 
 def _titles(words: tuple[Word, ...]) -> list[tuple[str, list[Word], str]] | None:
@@ -218,6 +220,8 @@ class _Segment:
     above_header: bool  # carried over and ended by a header on this page: titles and running heads
     pieces: list[_Piece] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)  # y distances between consecutive rows of a table
+    model: Model | None = None  # the column model its lines were read with
+    row_like: set[tuple[int, int]] = field(default_factory=set)  # (line, table): looks like a lost row
 
 
 def _segments(page: Page, carried: tuple[Table, ...]) -> list[_Segment]:
@@ -256,7 +260,7 @@ def _read(
     line's part in each table recorded as a piece. `pitch`: the row pitch of the pages before, which
     tells the wrapped rest of a carried table's first name on a page from a line of its own."""
     first = len(rows)
-    model = _model(segment)
+    model = segment.model = _model(segment)
     # table -> (y of its last line, row pitch so far, index of its last row); the header's y stands
     # in for a previous row, so a first row's wrap is seen too.
     last: dict[int, tuple[float, float | None, int]] = {}
@@ -314,6 +318,8 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     found = False
     pages_read: list[tuple[int, int, list[_Segment]]] = []  # (page, first row index, segments)
     done: list[_Segment] = []
+    kinds: list[furniture.PageKind] = []
+    prior: Model | None = None  # the column model of the last page that held rows
     for page in pages:
         segments = _segments(page, tables)
         first = len(rows)
@@ -322,6 +328,9 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
             done.append(segment)
             if segment.header is not None:
                 tables, found = segment.tables, True
+        kinds.append(_page_kind(page, segments, rows, first, table_lines, prior, text, _pitch(done)))
+        if len(rows) > first and segments[-1].model is not None:
+            prior = segments[-1].model
         pages_read.append((page.number, first, segments))
     pitch = _pitch(done)
     unread: list[Unread] = []
@@ -338,7 +347,81 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
         frozenset(table_lines),
         tuple(unread),
         sector,
+        tuple(kinds),
     )
+
+
+def _page_kind(
+    page: Page,
+    segments: list[_Segment],
+    rows: list[ListRow],
+    first: int,
+    table_lines: set[tuple[int, int]],
+    prior: Model | None,
+    text: bool,
+    pitch: float | None,
+) -> furniture.PageKind:
+    """Table or furniture, by evidence (furniture.py). A page without a header keeps the rows that read
+    as rows of the table at the columns the earlier pages set; the others are demoted to lines that
+    look like rows, unread where they stand in the table (or, on a page without a row, where they
+    stand where the table's rows stand)."""
+    header = next((s.header for s in segments if s.header is not None), None)
+    if header is not None:
+        return furniture.PageKind(page.number, "table", f"table header on line {header.number}")
+    if not segments:
+        return furniture.PageKind(
+            page.number, "furniture", "before the first table header" if page.lines else "blank: no text"
+        )
+    (segment,) = segments  # carried over, to the page's end
+    positioned = segment.tables[0].positioned and not text
+    model = prior if positioned else None
+    kinds = tuple(tuple(k for k, _, _ in t.titles) for t in segment.tables)
+    lines = {ln.number: ln for ln in segment.lines}
+    splits = {n: split(ln, model, len(segment.tables)) for n, ln in lines.items()} if model else {}
+
+    def parts(n: int) -> Split:
+        return (
+            splits[n] if model else _split(lines[n], segment, segment.model, text)
+        )  # the page's own columns
+
+    def at_columns(n: int, t: int, test) -> bool:
+        got = parts(n)
+        cols = got.cols[t] if t < len(got.cols) else {}
+        return test(cols, got.aligned[t] if model else frozenset(), kinds[t], model is not None)
+
+    order = [ln.number for ln in segment.lines]
+
+    def heads_a_block(r: ListRow) -> bool:  # the line under it is text set in the columns, not a row
+        at = order.index(r.line)
+        if at + 1 == len(order) or pitch is None:
+            return False
+        below = order[at + 1]
+        if lines[below].y - lines[r.line].y > PITCH_REACH * pitch:
+            return False
+        got = parts(below)
+        return r.table < len(got.cols) and furniture.set_in_columns(got.cols[r.table], got.spans)
+
+    keep = [r for r in rows[first:] if at_columns(r.line, r.table, furniture.fits)]
+    headings = {(r.line, r.table) for r in keep if heads_a_block(r)}
+    keep = [r for r in keep if (r.line, r.table) not in headings]
+    if len(keep) < len(rows) - first:
+        demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
+        rows[first:] = keep
+        table_lines -= {(page.number, n) for n, _ in demoted} - {(page.number, r.line) for r in keep}
+        for piece in segment.pieces:
+            if (piece.line, piece.table) in demoted:
+                piece.kind = "other" if (piece.line, piece.table) in headings else "candidate"
+    if keep:
+        return furniture.PageKind(
+            page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before"
+        )
+    candidates = [p for p in segment.pieces if p.kind == "candidate"]
+    segment.row_like = {
+        (p.line, p.table) for p in candidates if at_columns(p.line, p.table, furniture.row_like)
+    }
+    prose = sum(1 for ln in segment.lines if any(c.islower() for c in ln.text))
+    reason = furniture.furniture_reason(len(segment.lines), prose, len({p.line for p in candidates}))
+    return furniture.PageKind(page.number, "furniture", reason)
 
 
 def _page_stats(pages: list[int], rows: list[ListRow], unread: list[Unread]) -> list[tuple[int, int, int]]:
@@ -395,8 +478,8 @@ def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, t
     if not rows:
         if segment.above_header:  # titles and running heads above this page's header
             return []
-        if segment.header is None:  # a whole page without a row: every line that looks like one is lost
-            return [p for p in mine if p.kind == "candidate" and not p.spans]
+        if segment.header is None:  # a page without a row: what stands where the table's rows stand is lost
+            return [p for p in mine if p.kind == "candidate" and (p.line, p.table) in segment.row_like]
         return _walk(mine[1:], segment.header.y, pitch)
     top = 0 if segment.header is not None else rows[0]
     inside = [

@@ -33,11 +33,13 @@ _TABLE = 0x3000  # code points classified by table lookup: Latin, punctuation, s
 _WORD = partial(tuple.__new__, Word)  # Word._make without its length check: a zip of four
 
 
-def page_lines(path: str | Path, height: float, text: str, boxes: bytes, ok: bytes) -> tuple[Line, ...]:
-    """The page's lines, top to bottom; y and x rounded to 0.01 pt.
+def page_lines(path: str | Path, view: tuple, text: str, boxes: bytes, ok: bytes) -> tuple[Line, ...]:
+    """The page's lines as the page is shown, top to bottom; y and x rounded to 0.01 pt.
 
-    `boxes` holds (left, top, right, bottom) float32 per character of `text` in PDF space,
-    `ok` one byte per character: 1 where pdfium gave the box."""
+    `view`: (rotation clockwise, crop box left, bottom, right, top) (pdftext.py `_view`); a character
+    whose middle lies outside the crop box is not shown, and not read. `boxes` holds (left, top,
+    right, bottom) float32 per character of `text` in PDF space, `ok` one byte per character: 1 where
+    pdfium gave the box."""
     if not text:
         return ()
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -49,13 +51,36 @@ def page_lines(path: str | Path, height: float, text: str, boxes: bytes, ok: byt
     if not np.frombuffer(ok, dtype=np.uint8)[keep].all():
         raise InputError(path, "damaged PDF (failed to get charbox)")
     box = np.frombuffer(boxes, dtype=np.float32).reshape(-1, 4)[keep].astype(np.float64)
-    left, right = box[:, 0], box[:, 2]
-    top, bottom = height - box[:, 1], height - box[:, 3]  # measured from the page top
+    left, top, right, bottom = _shown(box, *view)
+    inside = _inside(box, *view[1:])
+    if not inside.all():  # cropped away: not on the page a reader sees
+        keep, left, top, right, bottom = (a[inside] for a in (keep, left, top, right, bottom))
+        if not keep.size:
+            return ()
     starts = _word_starts(left, right, top, bottom, np.cumsum(space)[keep])
     ends = np.append(starts[1:], keep.size)
     kept = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
     words = [kept[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     return _lines(words, left[starts], right[ends - 1], top[starts], bottom[starts])
+
+
+def _shown(box: np.ndarray, rotation: int, x0: float, y0: float, x1: float, y1: float) -> tuple:
+    """(left, top, right, bottom) of each character box (PDF space: left, top, right, bottom, y up) as
+    the page is shown: turned clockwise by `rotation`, measured from the crop box's top left corner."""
+    xa, ya, xb, yb = box[:, 0], box[:, 1], box[:, 2], box[:, 3]  # ya: the box's top (larger y)
+    if rotation == 90:
+        return yb - y0, xa - x0, ya - y0, xb - x0
+    if rotation == 180:
+        return x1 - xb, yb - y0, x1 - xa, ya - y0
+    if rotation == 270:
+        return y1 - ya, x1 - xb, y1 - yb, x1 - xa
+    return xa - x0, y1 - ya, xb - x0, y1 - yb
+
+
+def _inside(box: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """Whether each character's middle lies inside the crop box."""
+    mx, my = (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2
+    return (mx >= x0) & (mx <= x1) & (my >= y0) & (my <= y1)
 
 
 @cache

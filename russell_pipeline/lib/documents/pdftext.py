@@ -166,8 +166,9 @@ def _read_pdf(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
 
 
 def _read_pdf_pages(path: str | Path, data: bytes, limits: Limits) -> tuple:
-    """(metadata, [(page height, text, character boxes, box read) per page]): what pdfium gives, as
-    bytes; what crosses from the reading child back costs little to unpickle."""
+    """(metadata, [(page view, text, character boxes, box read) per page]): what pdfium gives, as
+    bytes; what crosses from the reading child back costs little to unpickle. The view (`_view`) is
+    the page's rotation and crop box."""
     # pdfium silently rebuilds a truncated file from what is left; a missing
     # end-of-file marker is the reliable sign that pages may be gone.
     if b"%%EOF" not in data[-2048:]:
@@ -199,7 +200,7 @@ def _read_pdf_pages(path: str | Path, data: bytes, limits: Limits) -> tuple:
                             "text_chars",
                         ),
                     )
-                pages.append((page.get_height(), _page_text(tp, n), *_char_boxes(tp, n)))
+                pages.append((_view(page), _page_text(tp, n), *_char_boxes(tp, n)))
             finally:
                 tp.close()
                 page.close()
@@ -210,6 +211,16 @@ def _read_pdf_pages(path: str | Path, data: bytes, limits: Limits) -> tuple:
     if not pages:
         raise InputError(path, "PDF has no pages")
     return metadata, pages
+
+
+def _view(page: pdfium.PdfPage) -> tuple[int, float, float, float, float]:
+    """(rotation in degrees clockwise, crop box left, bottom, right, top): how the page is shown. Its
+    text is laid out as shown (pdflayout.py): upright on a page its /Rotate turns, and only inside
+    its crop box (text cropped away is not on the page a reader sees)."""
+    # The box pdfium shows (the crop box within the media box, either inherited from the page tree):
+    # get_cropbox reads the page's own entry only, and falls back to a Letter page without one.
+    left, bottom, right, top = page.get_bbox()
+    return page.get_rotation() % 360, left, bottom, right, top
 
 
 def _page_text(tp: pdfium.PdfTextPage, n: int) -> str:

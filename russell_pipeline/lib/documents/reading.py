@@ -134,6 +134,11 @@ class Document:
         default_factory=dating.Evidence
     )  # what its text, file name and PDF metadata say of its date
     date_source: str | None = None  # which of them gave `as_of_date` (dating.SOURCES)
+    furniture: tuple[tuple[int, str], ...] = ()  # (page, why) of a list's pages that hold no table
+
+    def furniture_pages(self) -> str | None:
+        """`page: why` of each furniture page, `; `-separated (source_documents.furniture_pages)."""
+        return "; ".join(f"{page}: {why}" for page, why in self.furniture) or None
 
     def unread_problem(self) -> str | None:
         """One line naming each unread line (page, line, text), or None when every data line was read."""
@@ -209,6 +214,7 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
         {(u.page, u.line): u.tables for u in parsed.unread} if is_list else {},
         evidence=found,
         date_source=dated.source,
+        furniture=tuple((k.page, k.reason) for k in parsed.pages if k.kind == "furniture") if is_list else (),
     )
 
 

@@ -33,6 +33,25 @@ def _spans(spans: pl.DataFrame, index: str) -> str:
     return f"its membership is known whole over {text}" if text else "no complete membership of it is stored"
 
 
+def before_first(day: date, spans: pl.DataFrame, index: str | None = None) -> str | None:
+    """The answer for a date before the first the lake can count (of `index`, or of any index), in
+    one line that starts with that first date; None when `day` is not before it. `spans`:
+    in_force.coverage."""
+    whole = spans.filter(pl.col("complete"))
+    if index is not None:
+        whole = whole.filter(pl.col("index_name") == index)
+    if not whole.height:
+        return None
+    first = whole["valid_from"].min()
+    if day >= first:
+        return None
+    names = ", ".join(sorted(whole.filter(pl.col("valid_from") == first)["index_name"].unique()))
+    return (
+        f"members {day}: the first date the lake can answer is {first} ({names}: "
+        f"russell-pipeline members {first}); {day} is before the first membership list stored"
+    )
+
+
 def known_whole(spans: pl.DataFrame) -> str:
     """Where each index's membership is known whole (`spans`: in_force.coverage), in words."""
     whole = spans.filter(pl.col("complete"))

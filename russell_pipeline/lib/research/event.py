@@ -98,7 +98,28 @@ def window(rank_day: date, recon_close: date, around: int = SESSIONS_AROUND) -> 
 
 def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None = None) -> pl.DataFrame:
     """list_group, symbol: the distinct symbols of `year`'s final addition and deletion lists (every index) of
-    its annual reconstitution.
+    its annual reconstitution (`annual_lists`)."""
+    final = annual_lists(changes, year, calendar)
+    return final.select(pl.col("change").alias("list_group"), "symbol").unique().sort("list_group", "symbol")
+
+
+def group_indexes(
+    changes: pl.DataFrame | None, year: int, calendar: pl.DataFrame | None = None
+) -> dict[str, str]:
+    """Each list group of `year` and the indexes whose final lists make it (`Russell 2000, Russell 3000`)."""
+    if changes is None:
+        return {}
+    final = annual_lists(changes, year, calendar).with_columns(
+        pl.col("index_name").fill_null("index not named")
+    )
+    return {
+        group: ", ".join(sorted(set(names)))
+        for group, names in final.group_by("change").agg("index_name").sort("change").iter_rows()
+    }
+
+
+def annual_lists(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The rows of `year`'s final addition and deletion lists (every index) of its annual reconstitution.
 
     With `calendar` (recon_calendar rows), the lists are placed as membership places them
     (lib/membership/placement.py `place_lists`): only lists placed on `year`'s annual reconstitution
@@ -110,7 +131,7 @@ def listed_symbols(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | No
         placed = place_lists(final.with_columns(pl.col("change").alias("kind")), review_dates(calendar))
         annual = (pl.col("review_type") == "annual_reconstitution") & (pl.col("review_year") == year)
         final = placed.filter(annual | pl.col("as_of_date").is_null())
-    return final.select(pl.col("change").alias("list_group"), "symbol").unique().sort("list_group", "symbol")
+    return final
 
 
 def year_events(
@@ -180,6 +201,24 @@ def group_paths(paths: pl.DataFrame) -> pl.DataFrame:
         .sort("list_group", "session_offset")
         .cast(EFFECT_SCHEMA)
     )
+
+
+def priced_groups(listed: pl.DataFrame, paths: pl.DataFrame) -> list[tuple[str, int, int]]:
+    """(list group, names with a reference close, names listed) of each group of `listed`, in order."""
+    priced = dict(paths.group_by("list_group").agg(pl.col("symbol").n_unique()).iter_rows())
+    counts = listed.group_by("list_group", maintain_order=True).len()
+    return [(g, priced.get(g, 0), n) for g, n in counts.sort("list_group").iter_rows()]
+
+
+def coverage_lines(
+    year: int, days: EventDays, groups: list[tuple[str, int, int]], indexes: dict[str, str]
+) -> list[str]:
+    """One line per list group: how many of its names have a close on or before rank day."""
+    return [
+        f"{year} {group}s ({indexes.get(group, 'index not named')}): {priced} of {listed} names have a close "
+        f"on or before rank day {days.rank_day}" + ("" if priced else ": none, so no path of this group")
+        for group, priced, listed in groups
+    ]
 
 
 def index_path(levels: pl.DataFrame | None, days: EventDays) -> pl.DataFrame:
