@@ -5,16 +5,18 @@ column order and titles, each column left-aligned, centred or right-aligned unde
 title aligned with it), 1-4 title lines on every page or on the first only, the header on every page
 or on the first only, a notice block of 1-12 lines after the table on the last page or on every
 page (close under the last row or further down), a footer with the page number, names with digits,
-`&`, `'`, `-` and class suffixes, symbols with `.A`/`.B`, names wrapped onto a second line. Some
-layouts hold one bad row (its symbol split in two) strictly inside a table: that line, and only
-that one, must be named as unread. `render` draws the PDF with fpdf2 and returns the rows in
-reading order (page by page, the left table, then the right one).
+`&`, `'`, `-` and class suffixes, symbols with `.A`/`.B`, names wrapped onto a second line, long names
+printed up to the left edge of the column after them (the leftmost of its title and of what its rows
+print there: one cell with a wide centred or right-aligned symbol) or past it (into that column, up to
+the row's own text). Some layouts hold one bad row (its symbol split in two) strictly inside a table:
+that line, and only that one, must be named as unread. `render` draws the PDF with fpdf2 and returns
+the rows in reading order (page by page, the left table, then the right one).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from fpdf import FPDF
@@ -124,6 +126,7 @@ class Layout:
     rows: int
     wraps: bool
     bad_row: int | None  # the index of the row printed with its symbol split in two
+    long_names: str = ""  # "up_to" | "past": some names run up to the next column's edge, or past it
 
 
 def draw(seed: int) -> Layout:
@@ -160,6 +163,7 @@ def draw(seed: int) -> Layout:
         rows=rng.randint(3, 150),
         wraps=rng.random() < 0.3,
         bad_row=None if rng.random() < 0.85 else -1,
+        long_names=rng.choice(("", "", "up_to", "past")),  # drawn last: the draws above stay as they were
     )
 
 
@@ -169,6 +173,7 @@ class Row:
     symbol: str
     sector: str | None
     wrap_at: int = 0  # the name's words on its first line (0: not wrapped)
+    stretch: float = 100.0  # the name's horizontal scaling (percent): a long name ends where it is meant to
 
 
 def _rows(layout: Layout, rng: random.Random, room: int) -> list[Row]:
@@ -196,16 +201,91 @@ def _rows(layout: Layout, rng: random.Random, room: int) -> list[Row]:
     return out
 
 
+def _long_names(
+    layout: Layout,
+    pdf: FPDF,
+    rows: list[Row],
+    chosen: set[int],
+    start: float,
+    box: float,
+    rng: random.Random,
+    used: set[str],
+) -> tuple[list[Row], set[int]]:
+    """One table's rows on one page, with the names of the `chosen` ones (indices into `rows`) lengthened
+    (new words, scaled to end where they are meant to) to run up to the left edge of the column after the
+    company's, `start` to `start + box` from the company's left: the leftmost of its title and of what the
+    other rows print there (the page's column model can learn it). Up to it, the name ends 2-4 pt short of
+    the edge, and the row's own text in that column is put at the edge where it can be (one cell with
+    it); past it, the name ends between the edge and the row's own text. Returns the rows and the indices
+    of those printed past the edge."""
+    at = layout.order.index("company")
+    column, align = layout.order[at + 1], layout.align[at + 1]
+
+    def text_x(row: Row) -> float:
+        return start + _at(
+            align, 0, box, pdf.get_string_width(row.symbol if column == "symbol" else row.sector)
+        )
+
+    pdf.set_font(layout.font, style="B", size=layout.size + 0.5)
+    title = start + _at(align, 0, box, pdf.get_string_width(layout.titles[at + 1]))
+    pdf.set_font(layout.font, size=layout.size)
+    edge = min([title, *(text_x(r) for k, r in enumerate(rows) if k not in chosen)])
+    out, past = list(rows), set()
+    for k in sorted(chosen):
+        # The row's own text in that column never left of the edge: as far left as it lets, or (past it)
+        # far enough right for the name to end between the two.
+        fits = sorted(
+            (x, sorted(c.items()))
+            for c in _beside(column, rng, used)
+            if (x := text_x(replace(out[k], **c))) >= edge
+        )
+        far = [f for f in fits if f[0] >= edge + 4]
+        if layout.long_names == "past" and far:
+            out[k] = replace(out[k], **dict(rng.choice(far)[1]))
+        elif fits:
+            out[k] = replace(out[k], **dict(fits[0][1]))
+        used.add(out[k].symbol)
+        own = text_x(out[k])
+        end = rng.uniform(edge + 1, own - 2) if own - edge >= 4 and layout.long_names == "past" else None
+        end = end or min(edge, own) - rng.uniform(2, 4)
+        for _ in range(50):
+            name = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 9)))
+            stretch = 100 * end / pdf.get_string_width(name)
+            if 80 <= stretch <= 120:
+                out[k] = replace(out[k], company=name, stretch=stretch)
+                if end > edge:
+                    past.add(k)
+                break
+    return out, past
+
+
+def _beside(column: str, rng: random.Random, used: set[str]) -> list[dict[str, str]]:
+    """Texts to try in the column after a long name: the sectors, or symbols of 1-4 letters and a digit
+    (no other row's symbol holds a digit; `used`: those given to long names already)."""
+    if column == "sector":
+        return [{"sector": s} for s in sorted(RGS_SECTORS | ICB_INDUSTRIES)]
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    tried = {"".join(rng.choice(letters) for _ in range(rng.randint(1, 4))) + rng.choice("0123456789")}
+    for _ in range(29):
+        tried.add("".join(rng.choice(letters) for _ in range(rng.randint(1, 4))) + rng.choice("0123456789"))
+    return [{"symbol": s} for s in sorted(tried - used)]
+
+
 def _at(align: str, x0: float, x1: float, width: float) -> float:
     return x0 if align == "left" else x1 - width if align == "right" else (x0 + x1 - width) / 2
 
 
 def render(
     layout: Layout, created: datetime | None = CREATED
-) -> tuple[bytes, list[tuple[int, str, str, str | None]], tuple[int, str] | None]:
+) -> tuple[
+    bytes,
+    list[tuple[int, str, str, str | None]],
+    tuple[int, str] | None,
+    set[tuple[int, str, str, str | None]],
+]:
     """The PDF (its CreationDate `created`, none when None), its rows in reading order as (page,
-    company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has
-    one."""
+    company, symbol, sector), the bad row's (page, name as printed on its line) when the layout has
+    one, and the rows whose names run past the next column's edge (each read whole, or its line unread)."""
     rng = random.Random(layout.seed * 7919 + 1)
     width, height = PAGES[layout.page]
     pdf = FPDF(unit="pt", format=(width, height))
@@ -226,6 +306,13 @@ def render(
     room = max(8, int(company_width / pdf.get_string_width("W")))
     rows = _rows(layout, rng, room)
     bad = rng.randrange(len(rows)) if layout.bad_row is not None and len(rows) > 2 else None
+    # Names run up to (or past) the next column's edge: drawn with their own generator, so the other rows
+    # of every layout stay as they were.
+    at = layout.order.index("company")
+    lengthen = layout.long_names and at + 1 < len(layout.order) and layout.align[at] == "left"
+    long_rng = random.Random(layout.seed * 104729 + 3)
+    chosen = {k for k in range(len(rows)) if k != bad and not rows[k].wrap_at and long_rng.random() < 0.25}
+    chosen, used = chosen if lengthen else set(), set()
     boxes = []  # per table, per column: (x0, x1)
     for t in range(tables):
         x, cols = margin + t * (span + 24), []
@@ -239,7 +326,7 @@ def render(
     notice = [_NOTICE[(i + layout.seed) % len(_NOTICE)] for i in range(layout.notice_lines)]
     notice_height = layout.pitch * (layout.notice_gap + 1) + 11 * len(notice) if notice else 0
     bottom = height - 60
-    expected, page_no, i, bad_at = [], 0, 0, None
+    expected, page_no, i, bad_at, past = [], 0, 0, None, set()
     while i < len(rows) or page_no == 0:
         page_no += 1
         pdf.add_page()
@@ -261,6 +348,21 @@ def render(
         per_table = max(1, int((limit - y) // (layout.pitch * 1.7 if layout.wraps else layout.pitch)))
         # Side by side, the tables share their lines: a slot is as tall as its taller row.
         page_rows = [rows[i + t * per_table : i + (t + 1) * per_table] for t in range(tables)]
+        past_rows: set[int] = set()
+        for t in range(tables) if chosen else ():
+            first = i + t * per_table
+            mine = {k - first for k in chosen if first <= k < first + len(page_rows[t])}
+            page_rows[t], beyond = _long_names(
+                layout,
+                pdf,
+                page_rows[t],
+                mine,
+                company_width + gutter,
+                fixed[layout.order[at + 1]],
+                long_rng,
+                used,
+            )
+            past_rows |= {first + k for k in beyond}
         slots, ty = [], y
         for k in range(max(len(r) for r in page_rows)):
             slots.append(ty)
@@ -279,6 +381,8 @@ def render(
                     )
                 else:
                     expected.append((page_no, t, row))
+                    if i + t * per_table + k in past_rows:
+                        past.add((page_no, row.company, row.symbol, row.sector))
                     _draw_row(pdf, layout, boxes[t], slots[k], row)
         i += sum(len(r) for r in page_rows)
         last_y = slots[-1] + (layout.pitch * 0.7 if ty - slots[-1] > layout.pitch else 0) if slots else y
@@ -295,7 +399,7 @@ def render(
         _footer(pdf, layout, margin, width, height, page_no)
     reading = sorted(expected, key=lambda e: (e[0], e[1]))  # stable: each table's rows stay in order
     out = [(p, r.company, r.symbol, r.sector) for p, _, r in reading]
-    return bytes(pdf.output()), out, bad_at
+    return bytes(pdf.output()), out, bad_at, past
 
 
 def _draw_row(pdf: FPDF, layout: Layout, cols: list, y: float, row: Row, symbol: str | None = None) -> None:
@@ -311,7 +415,9 @@ def _draw_row(pdf: FPDF, layout: Layout, cols: list, y: float, row: Row, symbol:
             rest,
         )
     for (x0, x1), column, align in zip(cols, layout.order, layout.align, strict=True):
+        pdf.set_stretching(row.stretch if column == "company" else 100)
         pdf.text(_at(align, x0, x1, pdf.get_string_width(values[column])), y, values[column])
+    pdf.set_stretching(100)
 
 
 def _title_lines(layout: Layout, rng: random.Random) -> list[str]:

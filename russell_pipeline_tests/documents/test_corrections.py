@@ -243,7 +243,7 @@ def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
     """Page by page, the left table's rows top to bottom, then the right one's; page and line exact."""
     from russell_pipeline_tests.documents.layouts import draw, render
 
-    data, expected, _ = render(draw(87))  # a two-up Russell 3000 membership list over several pages
+    data, expected, _, _ = render(draw(87))  # a two-up Russell 3000 membership list over several pages
     root = tmp_path / "lake"
     (root / "raw" / "2025").mkdir(parents=True)
     (root / "raw" / "2025" / "membership.pdf").write_bytes(data)
