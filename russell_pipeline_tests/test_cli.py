@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 
 from russell_pipeline.cli import main
+from russell_pipeline.lake.commit import Staged, write_staged
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.helpers import RAW, cli, flip_bytes
 
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
 
@@ -333,3 +334,63 @@ def test_pro_forma_writes_parquet_and_an_error_writes_nothing(tmp_path):
         missing = cli("pro-forma", "2030-03", "--format", fmt, env=env, text=True)
         assert (missing.returncode, missing.stdout) == (1, "")
         assert missing.stderr.startswith("error: pro-forma 2030-03: no pro-forma weights for this review")
+
+
+def _verified_lake(root) -> Lake:
+    """A lake whose one table (two partitions of asset `a`) went through the write path, checksums and all."""
+    lake = Lake(root)
+    rows = pl.DataFrame({"recon_year": [2023, 2024], "v": [1.5, 2.5]})
+    write_staged(lake, [Staged("t", rows, "recon_year", [2023, 2024])], {"a": {"2023": "d3", "2024": "d4"}})
+    return lake
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ("flipped", "its content differs from what its commit wrote (sha256 mismatch)"),
+        ("truncated", "bytes, but its commit wrote"),
+        ("deleted", "missing: the table's log names it but the file is gone"),
+    ],
+)
+def test_verify_exits_1_naming_each_damaged_file_and_0_on_a_sound_lake(
+    tmp_path, monkeypatch, capsys, damage, problem
+):
+    lake = _verified_lake(tmp_path)
+    monkeypatch.setenv("RUSSELL_DATA_LAKE", str(tmp_path))
+    assert main(["verify"]) == 0
+    files = 4  # t's two partitions, asset a's lineage and the versions it wrote
+    assert capsys.readouterr() == (f"verify: {files} files checked, 0 damaged\n", "")
+    (path,) = (tmp_path / "lake" / "t" / "recon_year=2024").glob("*.parquet")
+    if damage == "flipped":
+        flip_bytes(path, restore_time=True)  # only reading every byte finds it
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-10])
+    else:
+        path.unlink()
+    assert main(["verify"]) == 1
+    out, err = capsys.readouterr()
+    assert out == f"verify: {files} files checked, 1 damaged\n"
+    assert err.startswith(f"{path}: ") and problem in err and err.count("\n") == 1
+    assert err.endswith(": a 2024 is rebuilt from its inputs by the next `russell-pipeline build`\n")
+    assert lake.lineage("a") == {"2023": "d3"}  # the damaged partition is out of date now
+
+
+def test_verify_of_a_lake_without_tables_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RUSSELL_DATA_LAKE", str(tmp_path))
+    assert main(["verify"]) == 1
+    assert capsys.readouterr() == (
+        "",
+        f"error: {tmp_path / 'lake'}: no tables yet: run `russell-pipeline build` first\n",
+    )
+
+
+def test_verify_notes_a_table_written_without_checksums_and_passes(tmp_path, monkeypatch, capsys):
+    _verified_lake(tmp_path).write("fetched", pl.DataFrame({"url": ["u"]}), publish=False)  # past the path
+    monkeypatch.setenv("RUSSELL_DATA_LAKE", str(tmp_path))
+    assert main(["verify"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("verify: ") and out.endswith(" files checked, 0 damaged\n")
+    assert err == (
+        f"note: {tmp_path / 'lake' / 'fetched'}: files with no checksum yet (written before checksums were "
+        "kept, or by `fetch`); the next build records them\n"
+    )

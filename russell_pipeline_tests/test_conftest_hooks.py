@@ -1,5 +1,6 @@
 """The conftest hook that turns a skip for an absent ../shared document into a failure where
-../shared/real holds the PDFs, run on a throw-away project with pytester."""
+../shared/real holds the PDFs, and in CI any skip for something CI has into a failure, run on a
+throw-away project with pytester."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def test_skipped_for_another_reason():
     pass
 
 
+def test_skipped_for_a_tool_ci_has():
+    pytest.skip("uv (installed by `make setup`) is not in this environment")
+
+
 def test_plain():
     pass
 """
@@ -39,6 +44,7 @@ def test_plain():
 def project(pytester: pytest.Pytester, monkeypatch) -> pytest.Pytester:
     """A project whose ../shared is its own shared/ folder, its tests run with the suite's conftest.py."""
     monkeypatch.setenv("RUSSELL_TEST_SHARED", str(pytester.path / "shared"))
+    monkeypatch.delenv("RUSSELL_CI", raising=False)
     pytester.makepyfile(test_docs=TESTS)
     (pytester.path / "shared" / "real").mkdir(parents=True)
     return pytester
@@ -50,7 +56,7 @@ def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project)
     result = project.runpytest_subprocess("-rA", *OPTIONS)
     # The real-PDF skip (in the call) fails, the mark skip naming ../shared (in setup) errors,
     # the unrelated skip stays a skip.
-    result.assert_outcomes(passed=1, failed=1, errors=1, skipped=1)
+    result.assert_outcomes(passed=1, failed=1, errors=1, skipped=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [  # the ERRORS section (setup) comes before FAILURES
@@ -71,5 +77,18 @@ def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project)
 
 def test_the_same_skips_pass_where_shared_has_no_pdfs(project):
     result = project.runpytest_subprocess("-rA", *OPTIONS)
-    result.assert_outcomes(passed=1, skipped=3)
+    result.assert_outcomes(passed=1, skipped=4)
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_in_ci_a_skip_for_something_ci_has_fails_and_one_for_what_it_may_lack_stays(project, monkeypatch):
+    monkeypatch.setenv("RUSSELL_CI", "1")
+    result = project.runpytest_subprocess("-rA", *OPTIONS)
+    # Without the real PDFs the ../shared skips stay skips; the mount namespace CI may lack.
+    result.assert_outcomes(passed=1, failed=1, skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "skipped in CI (RUSSELL_CI is set), which has what the test waits for: uv (installed by *",
+            "FAILED test_docs.py::test_skipped_for_a_tool_ci_has - skipped in CI *",
+        ]
+    )

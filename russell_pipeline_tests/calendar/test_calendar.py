@@ -94,6 +94,87 @@ def test_calendar_facts_table(year, event, expected):
     assert _on(year, f"{year}-06", event, "annual_reconstitution") == [expected]
 
 
+# The published dates of docs/methodology.md section 3.6 (the table of CALENDAR_FACTS.md, restated):
+# the rules of every era from 2016 are checked here, whether or not ../shared is present.
+PUBLISHED_TEXT = """
+2016 2016-05-27 2016-06-10 -          2016-06-24
+2017 2017-05-12 2017-06-09 -          2017-06-23
+2018 2018-05-11 2018-06-08 -          2018-06-22
+2019 2019-05-10 2019-06-07 2019-06-17 2019-06-28
+2020 2020-05-08 2020-06-05 -          2020-06-26
+2021 2021-05-07 2021-06-04 -          2021-06-25
+2022 2022-05-06 2022-06-03 2022-06-13 2022-06-24
+2023 2023-04-28 2023-05-19 2023-06-05 2023-06-23
+2024 2024-04-30 2024-05-24 2024-06-10 2024-06-28
+2025 2025-04-30 2025-05-23 2025-06-09 2025-06-27
+"""
+PUBLISHED = [
+    (int(year), event, date.fromisoformat(day))
+    for year, *days in (line.split() for line in PUBLISHED_TEXT.strip().splitlines())
+    for event, day in zip(("rank_day", "preliminary_list", "lock_down", "recon_close"), days, strict=True)
+    if day != "-"
+]
+
+
+@pytest.mark.parametrize(("year", "event", "expected"), PUBLISHED, ids=lambda v: str(v))
+def test_published_dates_of_every_era_from_2016(year, event, expected):
+    assert _on(year, f"{year}-06", event, "annual_reconstitution")[:1] == [expected]
+
+
+# The years on both sides of each change of rule (RULES_TEXT's eras): the event's dates in the last
+# year of one era and the first of the next, worked out on a calendar of each June ([]: no such event).
+ERA_SIDES = [
+    (2015, "rank_day", ["2015-05-29"]),  # as of May 31, a Sunday: the session before
+    (2016, "rank_day", ["2016-05-27"]),  # four weeks before recon_close (24 June)
+    (2016, "preliminary_list", ["2016-06-10"]),
+    (2015, "preliminary_list", []),  # 2010-2015: no list release is dated
+    (2010, "preliminary_list", []),
+    (2009, "preliminary_list", ["2009-06-12"]),  # two weeks before recon_close (26 June)
+    (2018, "lock_down", []),
+    (2019, "lock_down", ["2019-06-17"]),  # 11 days before recon_close (28 June)
+    (2022, "lock_down", ["2022-06-13"]),
+    (2023, "lock_down", ["2023-06-05"]),  # 18 days before recon_close (23 June)
+    (2018, "query_period_start", []),
+    (2019, "query_period_start", ["2019-05-24"]),
+    (2018, "query_period_end", []),
+    (2019, "query_period_end", ["2019-06-14"]),  # two weeks before recon_close
+    (2022, "query_period_end", ["2022-06-10"]),
+    (2023, "query_period_end", ["2023-06-02"]),  # three weeks before recon_close
+    (2018, "final_list", []),
+    (2019, "final_list", ["2019-06-21"]),  # a week before recon_close, 2019-2022 only
+    (2022, "final_list", ["2022-06-17"]),
+    (2023, "final_list", []),
+    (2022, "rank_day", ["2022-05-06"]),  # seven weeks before recon_close
+    (2023, "rank_day", ["2023-04-28"]),  # the last session of April (the 30th a Sunday)
+    (2003, "recon_close", ["2003-06-30"]),  # the last trading day of June, a Monday
+    (2004, "recon_close", ["2004-06-25"]),  # the last Friday
+    (2006, "recon_close", ["2006-06-30"]),
+    (2007, "recon_close", ["2007-06-22"]),  # the fourth Friday (the last is the 29th)
+]
+
+
+@pytest.mark.parametrize(("year", "event", "expected"), ERA_SIDES, ids=lambda v: str(v))
+def test_both_sides_of_every_change_of_rule(year, event, expected):
+    assert _on(year, f"{year}-06", event, "annual_reconstitution") == [
+        date.fromisoformat(d) for d in expected
+    ]
+
+
+@pytest.mark.parametrize(
+    ("year", "reviews"),
+    [(2015, []), (2016, ["2016-03", "2016-09", "2016-12"]), (2025, ["2025-03", "2025-09", "2025-12"])],
+)
+def test_quarterly_ipo_reviews_start_in_2016(year, reviews):
+    cal = project_calendar(year).filter(review_type="quarterly_ipo", event="recon_close")
+    assert sorted(cal["review"]) == reviews
+
+
+@pytest.mark.parametrize(("year", "reviews"), [(2025, []), (2026, ["2026-12"])])
+def test_the_semi_annual_reconstitution_starts_in_2026(year, reviews):
+    cal = project_calendar(year).filter(review_type="semi_annual_reconstitution", event="recon_close")
+    assert sorted(cal["review"]) == reviews
+
+
 # Dates stated in CALENDAR_FACTS.md's rules prose.
 PROSE_FACTS = [
     (2023, "2023-03", "quarterly_ipo", "ipo_rank", [date(2023, 2, 10)]),

@@ -6,7 +6,9 @@ side, the column order and titles, each column left-aligned, centred or right-al
 (the title aligned with it), 1-4 title lines on every page or on the first only, the header on every
 page or on the first only, a notice block of 1-12 lines after the table on the last page or on every
 page (close under the last row or further down), a footer with the page number, names with digits,
-`&`, `'`, `-` and class suffixes, symbols with `.A`/`.B`, names wrapped onto a second line. Some
+`&`, `'`, `-` and class suffixes, symbols with `.A`/`.B`, names wrapped onto a second line, long names
+printed up to the left edge of the column after them (the leftmost of its title and of what its rows
+print there) or past it (into that column, up to the row's own text). Some
 layouts hold one bad row (its symbol split in two) strictly inside a table: that line, and only
 that one, must be named as unread.
 
@@ -146,6 +148,7 @@ class Layout:
     turned: tuple[int, ...] = ()  # the page rotation (0, 90, 270) of each page, cycled
     cropped: bool = False  # a crop box inside the media box, a slug outside it
     contact_at: tuple[float, ...] = field(default=())  # the contact block's column starts (fractions)
+    long_names: str = ""  # "up_to" | "past": some names run up to the next column's edge, or past it
 
 
 def draw(seed: int) -> Layout:
@@ -183,6 +186,7 @@ def draw(seed: int) -> Layout:
         wraps=rng.random() < 0.3,
         bad_row=None if rng.random() < 0.85 else -1,
         **_page_kinds(seed, kind),
+        long_names=rng.choice(("", "", "up_to", "past")),  # the draws above stay as they were
     )
     if layout.schedule:
         return replace(layout, kind="schedule", two_up=False, bad_row=None)
@@ -232,6 +236,7 @@ class Row:
     symbol: str
     sector: str | None
     wrap_at: int = 0  # the name's words on its first line (0: not wrapped)
+    stretch: float = 100.0  # the name's horizontal scaling (percent): a long name ends where it is meant to
 
 
 def _rows(layout: Layout, rng: random.Random, room: int) -> list[Row]:
@@ -259,16 +264,91 @@ def _rows(layout: Layout, rng: random.Random, room: int) -> list[Row]:
     return out
 
 
+def _long_names(
+    layout: Layout,
+    pdf: _Canvas,
+    rows: list[Row],
+    chosen: set[int],
+    start: float,
+    box: float,
+    rng: random.Random,
+    used: set[str],
+) -> tuple[list[Row], set[int]]:
+    """One table's rows on one page, with the names of the `chosen` ones (indices into `rows`) lengthened
+    (new words, scaled to end where they are meant to) to run up to the left edge of the column after the
+    company's, `start` to `start + box` from the company's left: the leftmost of its title and of what the
+    other rows print there (the page's column model can learn it). Up to it, the name ends 2-4 pt short of
+    the edge, and the row's own text in that column is put at the edge where it can be (one cell with
+    it); past it, the name ends between the edge and the row's own text. Returns the rows and the indices
+    of those printed past the edge."""
+    at = layout.order.index("company")
+    column, align = layout.order[at + 1], layout.align[at + 1]
+
+    def text_x(row: Row) -> float:
+        return start + _at(
+            align, 0, box, pdf.get_string_width(row.symbol if column == "symbol" else row.sector)
+        )
+
+    pdf.set_font(layout.font, style="B", size=layout.size + 0.5)
+    title = start + _at(align, 0, box, pdf.get_string_width(layout.titles[at + 1]))
+    pdf.set_font(layout.font, size=layout.size)
+    edge = min([title, *(text_x(r) for k, r in enumerate(rows) if k not in chosen)])
+    out, past = list(rows), set()
+    for k in sorted(chosen):
+        # The row's own text in that column never left of the edge: as far left as it lets, or (past it)
+        # far enough right for the name to end between the two.
+        fits = sorted(
+            (x, sorted(c.items()))
+            for c in _beside(column, rng, used)
+            if (x := text_x(replace(out[k], **c))) >= edge
+        )
+        far = [f for f in fits if f[0] >= edge + 4]
+        if layout.long_names == "past" and far:
+            out[k] = replace(out[k], **dict(rng.choice(far)[1]))
+        elif fits:
+            out[k] = replace(out[k], **dict(fits[0][1]))
+        used.add(out[k].symbol)
+        own = text_x(out[k])
+        end = rng.uniform(edge + 1, own - 2) if own - edge >= 4 and layout.long_names == "past" else None
+        end = end or min(edge, own) - rng.uniform(2, 4)
+        for _ in range(50):
+            name = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 9)))
+            stretch = 100 * end / pdf.get_string_width(name)
+            if 80 <= stretch <= 120:
+                out[k] = replace(out[k], company=name, stretch=stretch)
+                if end > edge:
+                    past.add(k)
+                break
+    return out, past
+
+
+def _beside(column: str, rng: random.Random, used: set[str]) -> list[dict[str, str]]:
+    """Texts to try in the column after a long name: the sectors, or symbols of 1-4 letters and a digit
+    (no other row's symbol holds a digit; `used`: those given to long names already)."""
+    if column == "sector":
+        return [{"sector": s} for s in sorted(RGS_SECTORS | ICB_INDUSTRIES)]
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    tried = {"".join(rng.choice(letters) for _ in range(rng.randint(1, 4))) + rng.choice("0123456789")}
+    for _ in range(29):
+        tried.add("".join(rng.choice(letters) for _ in range(rng.randint(1, 4))) + rng.choice("0123456789"))
+    return [{"symbol": s} for s in sorted(tried - used)]
+
+
 def _at(align: str, x0: float, x1: float, width: float) -> float:
     return x0 if align == "left" else x1 - width if align == "right" else (x0 + x1 - width) / 2
 
 
 def render(
     layout: Layout, created: datetime | None = CREATED
-) -> tuple[bytes, list[tuple[int, str, str, str | None]], tuple[int, str] | None]:
+) -> tuple[
+    bytes,
+    list[tuple[int, str, str, str | None]],
+    tuple[int, str] | None,
+    set[tuple[int, str, str, str | None]],
+]:
     """The PDF (its CreationDate `created`, none when None), its rows in reading order as (page,
-    company, symbol, sector), and the bad row's (page, name as printed on its line) when the layout has
-    one."""
+    company, symbol, sector), the bad row's (page, name as printed on its line) when the layout has
+    one, and the rows whose names run past the next column's edge (each read whole, or its line unread)."""
     if layout.schedule:
         return _render_schedule(layout, created)
     rng = random.Random(layout.seed * 7919 + 1)
@@ -289,6 +369,13 @@ def render(
     room = max(8, int(company_width / pdf.get_string_width("W")))
     rows = _rows(layout, rng, room)
     bad = rng.randrange(len(rows)) if layout.bad_row is not None and len(rows) > 2 else None
+    # Names run up to (or past) the next column's edge: drawn with their own generator, so the other rows
+    # of every layout stay as they were.
+    at = layout.order.index("company")
+    lengthen = layout.long_names and at + 1 < len(layout.order) and layout.align[at] == "left"
+    long_rng = random.Random(layout.seed * 104729 + 3)
+    chosen = {k for k in range(len(rows)) if k != bad and not rows[k].wrap_at and long_rng.random() < 0.25}
+    chosen, used = chosen if lengthen else set(), set()
     boxes = []  # per table, per column: (x0, x1)
     for t in range(tables):
         x, cols = margin + t * (span + 24), []
@@ -302,7 +389,7 @@ def render(
     notice = [_NOTICE[(i + layout.seed) % len(_NOTICE)] for i in range(layout.notice_lines)]
     notice_height = layout.pitch * (layout.notice_gap + 1) + 11 * len(notice) if notice else 0
     bottom = height - 60
-    expected, page_no, i, bad_at = [], 0, 0, None
+    expected, page_no, i, bad_at, past = [], 0, 0, None, set()
     while i < len(rows) or page_no == 0:
         page_no += 1
         pdf.add_page()
@@ -324,6 +411,21 @@ def render(
         per_table = max(1, int((limit - y) // (layout.pitch * 1.7 if layout.wraps else layout.pitch)))
         # Side by side, the tables share their lines: a slot is as tall as its taller row.
         page_rows = [rows[i + t * per_table : i + (t + 1) * per_table] for t in range(tables)]
+        past_rows: set[int] = set()
+        for t in range(tables) if chosen else ():
+            first = i + t * per_table
+            mine = {k - first for k in chosen if first <= k < first + len(page_rows[t])}
+            page_rows[t], beyond = _long_names(
+                layout,
+                pdf,
+                page_rows[t],
+                mine,
+                company_width + gutter,
+                fixed[layout.order[at + 1]],
+                long_rng,
+                used,
+            )
+            past_rows |= {first + k for k in beyond}
         slots, ty = [], y
         for k in range(max(len(r) for r in page_rows)):
             slots.append(ty)
@@ -342,6 +444,8 @@ def render(
                     )
                 else:
                     expected.append((page_no, t, row))
+                    if i + t * per_table + k in past_rows:
+                        past.add((page_no, row.company, row.symbol, row.sector))
                     _draw_row(pdf, layout, boxes[t], slots[k], row)
         i += sum(len(r) for r in page_rows)
         last_y = slots[-1] + (layout.pitch * 0.7 if ty - slots[-1] > layout.pitch else 0) if slots else y
@@ -359,10 +463,11 @@ def render(
     at = _with_furniture(pdf, layout, margin, boxes)  # table page -> page of the document
     reading = sorted(expected, key=lambda e: (e[0], e[1]))  # stable: each table's rows stay in order
     out = [(at[p], r.company, r.symbol, r.sector) for p, _, r in reading]
-    return _emit(pdf, layout, created), out, (at[bad_at[0]], bad_at[1]) if bad_at else None
+    bad = (at[bad_at[0]], bad_at[1]) if bad_at else None
+    return _emit(pdf, layout, created), out, bad, {(at[p], *rest) for p, *rest in past}
 
 
-_Op = tuple[str, str, float, float, float, str]  # (family, style, size, x, y, text)
+_Op = tuple[str, str, float, float, float, str, float]  # (family, style, size, x, y, text, stretch)
 
 
 class _Canvas:
@@ -375,6 +480,7 @@ class _Canvas:
         self.measure = _fpdf(layout, width, height)
         self.measure.add_page()
         self.font: tuple[str, str, float] = (layout.font, "", layout.size)
+        self.stretch = 100.0
 
     def add_page(self) -> None:
         self.pages.append([])
@@ -383,11 +489,15 @@ class _Canvas:
         self.font = (family, style, size or self.font[2])
         self.measure.set_font(_family(self.layout, family), style=style, size=self.font[2])
 
+    def set_stretching(self, stretch: float) -> None:
+        self.stretch = stretch
+        self.measure.set_stretching(stretch)
+
     def get_string_width(self, text: str) -> float:
         return self.measure.get_string_width(text)
 
     def text(self, x: float, y: float, text: str) -> None:
-        self.pages[-1].append((*self.font, x, y, text))
+        self.pages[-1].append((*self.font, x, y, text, self.stretch))
 
 
 @cache
@@ -462,7 +572,7 @@ def _furniture(pdf: _Canvas, layout: Layout, kind: str, margin: float, boxes: li
     f, size = layout.font, 8.0
 
     def line(x: float, y: float, text: str, s: float = size, style: str = "") -> None:
-        ops.append((f, style, s, x, y, text))
+        ops.append((f, style, s, x, y, text, 100.0))
 
     width = pdf.width
     y = 60.0
@@ -515,7 +625,7 @@ def _furniture(pdf: _Canvas, layout: Layout, kind: str, margin: float, boxes: li
 
 def _footer_ops(ops: list[_Op], layout: Layout, margin: float, width: float, height: float) -> None:
     left = {"url": "ftserussell.com", "ftse": "FTSE Russell | Final index list", "date": "June 27, 2025"}
-    ops.append((layout.font, "", 7.0, margin, height - 30, left[layout.footer]))
+    ops.append((layout.font, "", 7.0, margin, height - 30, left[layout.footer], 100.0))
 
 
 def _emit(pdf: _Canvas, layout: Layout, created: datetime | None) -> bytes:
@@ -530,13 +640,14 @@ def _emit(pdf: _Canvas, layout: Layout, created: datetime | None) -> bytes:
         if layout.cropped:
             ops = [
                 *ops,
-                (layout.font, "", 6.0, 12.0, pdf.height - 6.0, slug),
-                (layout.font, "", 6.0, 12.0, 9.0, slug),
+                (layout.font, "", 6.0, 12.0, pdf.height - 6.0, slug, 100.0),
+                (layout.font, "", 6.0, 12.0, 9.0, slug, 100.0),
             ]
         if layout.shuffled:
             ops = rng.sample(ops, len(ops))
-        for family, style, size, x, y, text in ops:
+        for family, style, size, x, y, text, stretch in ops:
             out.set_font(_family(layout, family), style=style, size=size)
+            out.set_stretching(stretch)
             out.text(x, y, text)
     data = bytes(out.output())
     if not layout.cropped and set(layout.turned) == {0}:
@@ -595,7 +706,9 @@ def _draw_row(
             rest,
         )
     for (x0, x1), column, align in zip(cols, layout.order, layout.align, strict=True):
+        pdf.set_stretching(row.stretch if column == "company" else 100)
         pdf.text(_at(align, x0, x1, pdf.get_string_width(values[column])), y, values[column])
+    pdf.set_stretching(100)
 
 
 def _title_lines(layout: Layout, rng: random.Random) -> list[str]:
@@ -624,11 +737,14 @@ def _footer(pdf: _Canvas, layout: Layout, margin: float, width: float, height: f
     pdf.text(width - margin - pdf.get_string_width(str(page)), height - 30, str(page))
 
 
-def outcome(layout: Layout, expected: list, bad: tuple[int, str] | None, doc=None, error=None) -> str:
+def outcome(
+    layout: Layout, expected: list, bad: tuple[int, str] | None, doc=None, error=None, past=frozenset()
+) -> str:
     """What became of one rendered layout: `exact` (its kind and every row, nothing unread),
     `refused-located` (refused with the lines named by page and line: the bad row, when it has one,
-    among them), `refused-unlocated` (a one-line refusal naming no line), or `wrong: why` (read with a
-    row, a kind or a bad row missed: what must never happen)."""
+    and each row not read, whose name ran past the next column's edge (`past`), among them),
+    `refused-unlocated` (a one-line refusal naming no line), or `wrong: why` (read with a row, a kind
+    or a bad row missed, a row lost: what must never happen)."""
     import polars as pl
 
     if error is not None:
@@ -646,20 +762,27 @@ def outcome(layout: Layout, expected: list, bad: tuple[int, str] | None, doc=Non
         got = sorted(published.rows.select("review", "review_type", "event", "date").rows())
         return "exact" if got == expected else f"wrong: schedule rows {got[:3]} for {expected[:3]}"
     unread = doc.unread.rows()
-    if unread:
-        if bad is not None and not any(p == bad[0] and bad[1] in t for p, _, t in unread):
-            return f"wrong: the bad row on page {bad[0]} not named, others are: {unread[:2]}"
-        return "refused-located"
-    if bad is not None:
-        return f"wrong: the bad row on page {bad[0]} ({bad[1]}) read as nothing"
     sector = pl.col("sector") if "sector" in doc.rows.columns else pl.lit(None, pl.String)
     got = doc.rows.select("source_page", "company", "symbol", sector.alias("sector")).rows()
-    if got != expected:
+    # A name run past the next column's edge is read whole or its line is unread; every other row is read.
+    refused = [e for e in expected if e not in set(got)]
+    if not set(refused) <= set(past):
+        return f"wrong: {len(set(refused) - set(past))} rows neither read nor named, first {refused[0]}"
+    if got != [e for e in expected if e not in refused]:
         first = next(
             (i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected))
         )
         return f"wrong: {len(got)} rows for {len(expected)}, first difference at row {first}"
-    return "exact"
+    if bad is not None and not any(p == bad[0] and bad[1] in t for p, _, t in unread):
+        return f"wrong: the bad row on page {bad[0]} ({bad[1]}) not named, unread: {unread[:2]}"
+    for page, _, symbol, _ in refused:
+        if not any(p == page and symbol in t.split() for p, _, t in unread):
+            return f"wrong: the row of {symbol} on page {page} neither read nor named"
+    if len(unread) > len(refused) + (bad is not None):
+        return (
+            f"wrong: {len(unread)} lines unread for {len(refused) + (bad is not None)} not read: {unread[:2]}"
+        )
+    return "refused-located" if unread else "exact"
 
 
 _MONTH_NAMES = tuple(date(2000, m, 1).strftime("%B") for m in range(1, 13))
@@ -717,7 +840,7 @@ def _said(d: date, style: int) -> str:
     return f"{d:%A} {d.day:02d} {month} {d.year}" if style == 0 else f"{d:%A}, {month} {d.day}, {d.year}"
 
 
-def _render_schedule(layout: Layout, created: datetime | None) -> tuple[bytes, list, None]:
+def _render_schedule(layout: Layout, created: datetime | None) -> tuple[bytes, list, None, set]:
     """A reconstitution schedule: title, prose, and a timetable (`Friday 09 May 2025: Rank day. ...`),
     with the layout's furniture pages, fonts, order and turns; its calendar rows as (review,
     review_type, event, date), sorted."""
@@ -767,4 +890,4 @@ def _render_schedule(layout: Layout, created: datetime | None) -> tuple[bytes, l
         else:
             rows.append((event, start))
     expected = sorted((review, "annual_reconstitution", e, d) for e, d in rows)
-    return _emit(pdf, layout, created), expected, None
+    return _emit(pdf, layout, created), expected, None, set()

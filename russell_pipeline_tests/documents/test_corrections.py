@@ -3,6 +3,7 @@ hide the year's other documents: per-document states, the ready entries, `correc
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import stat
@@ -258,7 +259,7 @@ def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
     """Page by page, the left table's rows top to bottom, then the right one's; page and line exact."""
     from russell_pipeline_tests.documents.layouts import draw, render
 
-    data, expected, _ = render(draw(87))  # a two-up Russell 3000 membership list over several pages
+    data, expected, _, _ = render(draw(87))  # a two-up Russell 3000 membership list over several pages
     root = tmp_path / "lake"
     (root / "raw" / "2025").mkdir(parents=True)
     (root / "raw" / "2025" / "membership.pdf").write_bytes(data)
@@ -373,3 +374,95 @@ def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, small_m
     ) in done.stderr, done.stderr
     published = Lake(root).query("SELECT symbol FROM constituent_changes")
     assert not published.filter(pl.col("symbol").str.starts_with("INV")).height
+
+
+# Three unread lines on one page (5, 7, 9: a split symbol each), then a page with a fourth (page 2 line 3).
+MANY = (
+    "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    "BETA INDUSTRIES\tBE TA\tTechnology\nDELTA CO\tDLT\tEnergy\nEPSILON INC\tEP SI\tUtilities\n"
+    "ZETA GROUP\tZET\tEnergy\nETA HOLDINGS\tE TA\tHealth Care\nTHETA CORP\tTHT\tEnergy\n"
+    "\fCompany\tSymbol\tSector\nIOTA INC\tIOT\tEnergy\nKAPPA CO\tKA PA\tEnergy\nLAMBDA INC\tLMB\tEnergy\n"
+)
+FIXES = {  # each unread line's entry, as a user writes it
+    (1, 5): "many.txt,1,5,row,BETA INDUSTRIES,BETA,Technology",
+    (1, 7): "many.txt,1,7,not_a_row,,,",
+    (1, 9): "many.txt,1,9,row,ETA HOLDINGS,ETA,Health Care",
+    (2, 3): "many.txt,2,3,row,KAPPA CO,KAPA,Energy",
+}
+
+
+def _settled(tmp_path, keys) -> tuple:
+    from russell_pipeline.lib.documents.corrections import settle
+    from russell_pipeline.lib.documents.reading import read_document
+
+    doc = read_document(_write(tmp_path / "many.txt", MANY))
+    assert [(p, n) for p, n, _ in doc.unread.iter_rows()] == list(FIXES)
+    (tmp_path / "corrections.csv").write_text(HEAD + "".join(FIXES[k] + "\n" for k in keys))
+    return doc, settle(doc, read_corrections(tmp_path / "corrections.csv"), "raw/2023/corrections.csv")
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(FIXES))[::5],  # the entries in every order (a spread of the 24)
+    ids=lambda o: "-".join(f"{p}.{n}" for p, n in o),
+)
+def test_several_unread_lines_of_a_page_each_settle_their_own_line_in_any_order(tmp_path, order):
+    doc, fixed = _settled(tmp_path, order)
+    at = {key: k + 2 for k, key in enumerate(order)}  # the entry's line in corrections.csv
+    assert fixed.rows.select("source_page", "source_line", "symbol", "corrected_by").rows() == [
+        (1, 4, "ACME", None),
+        (1, 5, "BETA", f"raw/2023/corrections.csv:{at[(1, 5)]}"),
+        (1, 6, "DLT", None),
+        (1, 8, "ZET", None),
+        (1, 9, "ETA", f"raw/2023/corrections.csv:{at[(1, 9)]}"),
+        (1, 10, "THT", None),
+        (2, 2, "IOT", None),
+        (2, 3, "KAPA", f"raw/2023/corrections.csv:{at[(2, 3)]}"),
+        (2, 4, "LMB", None),
+    ]
+    assert fixed.rows.filter(pl.col("symbol") == "ETA")["company"].to_list() == ["ETA HOLDINGS"]
+    assert fixed.unread.is_empty() and fixed.corrections == 4
+    assert fixed.page_stats.rows() == [(1, 6, 6), (2, 3, 3)]
+    assert doc.page_stats.rows() == [(1, 7, 4), (2, 3, 2)]  # the document itself is left as it was
+
+
+@pytest.mark.parametrize("key", list(FIXES), ids=lambda k: f"{k[0]}.{k[1]}")
+def test_one_of_several_unread_lines_settled_leaves_exactly_the_others(tmp_path, key):
+    _, fixed = _settled(tmp_path, [key])
+    left = [k for k in FIXES if k != key]
+    assert [(p, n) for p, n, _ in fixed.unread.iter_rows()] == left
+    corrected = fixed.rows.filter(pl.col("corrected_by").is_not_null())
+    want = [] if "not_a_row" in FIXES[key] else [key]
+    assert corrected.select("source_page", "source_line").rows() == want
+    data, rows = {1: 7, 2: 3}, {1: 4, 2: 2}  # (rows + unread lines, rows) of each page before
+    assert fixed.page_stats.rows() == [
+        (p, data[p] - (p == key[0] and not want), rows[p] + (p == key[0] and bool(want))) for p in (1, 2)
+    ]
+
+
+def test_two_rows_settled_on_one_line_of_side_by_side_tables_go_left_then_right(tmp_path):
+    from russell_pipeline.lib.documents.corrections import settle
+    from russell_pipeline.lib.documents.reading import read_document
+
+    two_up = (
+        "Russell 3000 Index\nMembership list\nCompany\tSymbol\tCompany\tSymbol\n"
+        "ALPHA CORP\tALP\tOMEGA INC\tOMG\nBETA INC\tBE TA\tPSI CORP\tP SI\nGAMMA CO\tGAM\tRHO INC\tRHO\n"
+    )
+    doc = read_document(_write(tmp_path / "ru3000_membershiplist_20250627.txt", two_up))
+    assert doc.unread.rows() == [(1, 5, "BETA INC BE TA | PSI CORP P SI")]
+    (tmp_path / "c.csv").write_text(HEAD + "x.txt,1,5,row,BETA INC,BETA,\nx.txt,1,5,row,PSI CORP,PSI,\n")
+    fixed = settle(doc, read_corrections(tmp_path / "c.csv"), "c.csv")
+    assert fixed.rows.select("source_line", "symbol").rows() == [
+        (4, "ALP"),
+        (5, "BETA"),
+        (6, "GAM"),
+        (4, "OMG"),
+        (5, "PSI"),
+        (6, "RHO"),
+    ]
+    assert fixed.row_tables == (0, 0, 0, 1, 1, 1) and fixed.page_stats.rows() == [(1, 6, 6)]

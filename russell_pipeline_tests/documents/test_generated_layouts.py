@@ -6,6 +6,7 @@ turned and cropped pages), seeded, `--layouts N` of them (16 by default, a few s
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from russell_pipeline.lib.documents.reading import read_document
@@ -19,22 +20,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_a_drawn_layout_reads_row_exact_or_is_refused_naming_its_bad_row(tmp_path, seed):
     layout = draw(seed)
-    data, expected, bad = render(layout)
+    data, expected, bad, past = render(layout)
     path = tmp_path / f"layout-{seed}.pdf"
     path.write_bytes(data)
-    doc = read_document(path)
+    doc = read_document(path)  # the parser's own line accounting holds on every page, or it raises
     named = f"layout {layout}"  # seed and parameters: the failure says which layout to draw again
-    # Exact, or (a layout holding one bad row) refused with that row named by its page and line.
-    assert outcome(layout, expected, bad, doc=doc) == ("exact" if bad is None else "refused-located"), named
+    # Exact, or refused with the lines it could not read named by page and line: the bad row (a layout
+    # holding one), a row whose name runs past the next column's edge when it is not read whole.
+    got_outcome = outcome(layout, expected, bad, doc=doc, past=past)
+    assert got_outcome in (
+        {"refused-located"} if bad else {"exact", "refused-located"} if past else {"exact"}
+    ), f"{got_outcome}: {named}"
     if layout.schedule:  # its calendar rows, exact (outcome): a schedule has no list rows
         return
-    if bad is not None:
-        ((page, _, text),) = doc.unread.rows()
-        assert page == bad[0] and bad[1] in text, named
+    unread = doc.unread.rows()
+    sector = pl.col("sector") if "sector" in doc.rows.columns else pl.lit(None, pl.String)
+    got = doc.rows.select("source_page", "company", "symbol", sector.alias("sector")).rows()
     stats = doc.page_stats
-    assert stats["rows"].sum() == len(expected) and stats["candidate_lines"].sum() == len(expected) + (
-        bad is not None
-    )
+    assert stats["rows"].sum() == len(got) and stats["candidate_lines"].sum() == len(got) + len(unread)
     lines = {(p, n): " ".join(t.split()) for p, n, t in doc.lines}
     for page, line, company, symbol in doc.rows.select(
         "source_page", "source_line", "company", "symbol"

@@ -13,9 +13,7 @@ from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.pdftext import _read_pdf
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.helpers import REPO, cli, text_layer_bomb
-
-REAL = REPO.parent / "shared" / "real"
+from russell_pipeline_tests.helpers import REAL, cli, text_layer_bomb
 
 
 def _peak_mb() -> float:
@@ -92,9 +90,9 @@ def test_the_child_returns_results_and_input_errors_as_they_are():
 
 
 def test_real_documents_inflate_well_inside_the_bound():
-    pdfs = sorted(REAL.glob("*.pdf"))
+    pdfs = sorted(REAL.glob("*.pdf"))  # ../shared/real, or RUSSELL_TEST_SHARED's real/
     if not pdfs:
-        pytest.skip(f"{REAL} not present")
+        pytest.skip(f"no PDF in {REAL}")
     for pdf in pdfs:
         data = pdf.read_bytes()
         assert isolated.check_decoded_size(pdf, data) < 12 * len(data)

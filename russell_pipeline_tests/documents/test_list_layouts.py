@@ -10,6 +10,7 @@ import re
 import polars as pl
 import pytest
 
+from russell_pipeline.cli import main
 from russell_pipeline.lib.documents.ingest import ingest_year
 from russell_pipeline.lib.documents.lists import LayoutError, find_header, parse_list
 from russell_pipeline.lib.documents.pdftext import Line, Page, Word
@@ -469,15 +470,16 @@ TAB_LIST = [
     ],
     ids=["symbol-missing", "symbol-missing-last", "spaces", "spaces-last", "name-alone", "prose"],
 )
-def test_every_data_line_of_a_text_list_that_is_not_a_row_fails_naming_it(tmp_path, line, at):
+def test_every_data_line_of_a_text_list_that_is_not_a_row_fails_naming_it(tmp_path, capsys, line, at):
     path = tmp_path / "deletions.txt"
     path.write_text("\n".join([*TAB_LIST[: at - 1], line, *TAB_LIST[at - 1 :]]) + "\n", encoding="utf-8")
     doc = read_document(path)
     assert doc.rows.height == 3
     assert doc.unread.rows() == [(1, at, " ".join(line.split()))]
-    out = cli("parse", str(path), text=True)
-    assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr == (
+    assert main(["parse", str(path)]) == 1  # the command line, in this process
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == (
         f"error: {path}: 1 line(s) hold data no row was read from (not company, symbol and sector "
         f"in their columns): page 1 line {at}: {' '.join(line.split())!r}\n"
         f"deletions.txt,1,{at},not_a_row,,,\n"

@@ -206,7 +206,8 @@ def test_text_lines_number_like_the_file():
 
 @pytest.mark.parametrize("name", [ADDS, DELS])
 def test_words_match_pdfplumber(name):
-    pdfplumber = pytest.importorskip("pdfplumber")
+    import pdfplumber  # a test dependency (requirements-test.lock)
+
     path = _path(name)
     layer = read_text_layer(path, path.read_bytes())
     with pdfplumber.open(path) as pdf:
@@ -220,7 +221,8 @@ def _pdfplumber_membership_rows(path: Path) -> list[tuple[int, str, str]]:
     """(page, company, symbol) of a two-tables-per-page membership list from pdfplumber's words alone:
     the "Company" and "Ticker" header words give each table's column starts, a line is the words
     sharing a top below the header and above the page footer; left table first, then the right."""
-    pdfplumber = pytest.importorskip("pdfplumber")
+    import pdfplumber  # a test dependency (requirements-test.lock)
+
     out = []
     with pdfplumber.open(path) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
@@ -264,7 +266,7 @@ def test_membership_rows_match_pdfplumber(name, n_rows, n_pages):
 # ------------------------------------------------------------------ generated layouts
 def _pdf(pages: list[list[tuple[float, float, str, float]]], creation: dt.datetime | None = None) -> bytes:
     """A text PDF: (x, y from the top, text, font size) per item, one list per page."""
-    mpl = pytest.importorskip("matplotlib")
+    import matplotlib as mpl
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure  # not pyplot: no global backend switch for other tests
 
@@ -489,7 +491,8 @@ def _encrypted_pdf(user: bytes = b"secret") -> bytes:
 
 
 def _image_only_pdf() -> bytes:
-    figure = pytest.importorskip("matplotlib.figure")
+    from matplotlib import figure
+
     fig = figure.Figure(figsize=(8.5, 11))
     fig.figimage([[0.1, 0.9], [0.9, 0.1]], resize=False)
     buf = io.BytesIO()
@@ -517,7 +520,7 @@ BAD_INPUTS = {
     "picture.pdf": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(64), "not a PDF"),
     "truncated.pdf": (lambda: _pdf([RGS_PAGE_1])[:900], "truncated"),
     "damaged.pdf": (lambda: b"%PDF-1.4\n garbage, no objects at all\n%%EOF\n", "unreadable PDF"),
-    "encrypted.pdf": (_encrypted_pdf, "encrypted"),
+    "encrypted.pdf": (_encrypted_pdf, "encrypted PDF (needs a password)"),  # pdfium asked for a password
     "scan.pdf": (_image_only_pdf, "no text layer"),
     "blank.pdf": (_blank_page_pdf, "no text layer"),
     "garbage.txt": (lambda: random.Random(7).randbytes(4096), "binary data"),
@@ -557,9 +560,3 @@ def test_bad_input_is_one_clear_line(tmp_path, name):
 def test_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="cannot read file"):
         read_document(tmp_path / "nope.pdf")
-
-
-def test_encrypted_fixture_is_really_encrypted():
-    import pypdfium2 as pdfium
-
-    assert len(pdfium.PdfDocument(_encrypted_pdf(), password="secret")) == 1

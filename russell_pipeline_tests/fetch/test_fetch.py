@@ -245,7 +245,7 @@ def real_documents() -> list[Published]:
     """The packaged registry's documents that ../shared/real holds a copy of."""
     docs = [d for d in load_registry() if (REAL / d.file).is_file()]
     if not docs:
-        pytest.skip(f"{REAL} not present")
+        pytest.skip(f"no document of the packaged registry in {REAL}")
     return docs
 
 

@@ -565,3 +565,27 @@ def test_total_return_check_agrees_with_the_hand_levels_and_catches_a_dividend_a
     # On T2 the stored growth misses B's dividend: 0.3 x 150 shares / the old divisor, as in the hand levels.
     div1 = _hand_levels()["divisor"][0]
     assert breaks["xd"][0] == pytest.approx(0.3 * 150 / div1, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("end", "start", "dates"),
+    [
+        (D[1], None, []),  # the session before the rebalance: no level yet
+        (T1, None, [T1]),  # the base row alone
+        (D[3], None, [T1, D[3]]),
+        (T1, LevelState(T1, 1000.0, 1000.0), []),  # a chained period adds rows only after its T
+        (D[3], LevelState(T1, 1000.0, 1000.0), [D[3]]),
+    ],
+    ids=["before-T", "T-base", "T-and-after", "T-chained", "after-T-chained"],
+)
+def test_a_review_window_runs_from_the_session_after_its_rebalance_to_its_end(end, start, dates):
+    got = period_levels(W1, start, end, PRICES, DIVIDENDS, SPLITS, FX, D)
+    assert got["date"].to_list() == dates and set(got["review"].to_list()) <= {"2024-01"}
+
+
+@pytest.mark.parametrize("end", [T2, D[6]], ids=["at-T2", "after-T2"])
+def test_the_last_session_of_a_review_window_is_the_next_rebalance(end):
+    got = all_levels(WEIGHTS, end, PRICES, DIVIDENDS, SPLITS, FX, D)
+    labels = dict(zip(got["date"].to_list(), got["review"].to_list(), strict=True))
+    assert labels[D[3]] == labels[T2] == "2024-01"  # the first and the last session of the first window
+    assert labels.get(D[6]) == (None if end == T2 else "2024-02")  # the first of the next

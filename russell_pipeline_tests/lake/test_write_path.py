@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 import russell_pipeline
 
@@ -41,21 +40,6 @@ def test_no_module_outside_the_write_path_writes_a_table():
     }
     assert {path: lines for path, lines in found.items() if lines and path not in ALLOWED} == {}
     assert found["lake/commit.py"] and found["lake/delta.py"]  # the scan sees the writes it allows
-
-
-@pytest.mark.parametrize(
-    ("source", "is_write"),
-    [
-        ('lake.write("t", rows, publish=False)', True),
-        ('store.write(MANIFEST, manifest, "recon_year", years)', True),
-        ("write_deltalake(uri, batches, mode='overwrite')", True),
-        ("handle.write(text)", False),
-        ('os.write(fd, b"1")', False),
-        ("sys.stdout.buffer.write(data)", False),
-    ],
-)
-def test_the_scan_tells_a_table_write_from_a_file_write(source, is_write):
-    assert bool(table_writes(source)) is is_write
 
 
 def test_a_check_never_evaluated_before_passes_over_nothing_with_the_failure_reason(tmp_path):

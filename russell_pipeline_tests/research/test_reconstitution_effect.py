@@ -829,3 +829,20 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
     again = digest()
     assert again[2023] != first[2023]
     assert lake.vacuum(retention_hours=0) >= 1 and digest() == again
+
+
+def test_the_reference_close_is_the_last_on_or_before_rank_day_never_the_session_after():
+    days = _days_2023()
+    before, after = date(2023, 4, 27), date(2023, 5, 1)  # the sessions either side of Friday 28 April
+    prices = pl.DataFrame(
+        {
+            "date": [before, RANK_DAY, after, before, after, after, RECON_CLOSE, RECON_CLOSE, RECON_CLOSE],
+            "symbol": ["ON", "ON", "ON", "BEFORE", "BEFORE", "AFTER", "ON", "BEFORE", "AFTER"],
+            "close": [1.0, 4.0, 9.0, 5.0, 7.0, 2.0, 8.0, 10.0, 4.0],
+        }
+    )
+    listed = pl.DataFrame({"list_group": ["addition"] * 3, "symbol": ["ON", "BEFORE", "AFTER"]})
+    paths = normalized_paths(prices, listed, days)
+    assert dict(paths.select("symbol", "reference_close").unique().iter_rows()) == {"ON": 4.0, "BEFORE": 5.0}
+    at_close = paths.filter(pl.col("date") == RECON_CLOSE)
+    assert dict(at_close.select("symbol", "normalized").iter_rows()) == {"ON": 2.0, "BEFORE": 2.0}

@@ -118,9 +118,18 @@ def split(line: Line, model: Model, tables: int) -> Split:
 
 def _spans(model: Model, cell: list[Word]) -> bool:
     """A run of words that is not a row's: it crosses from one table into another, or over two column
-    boundaries, or it is prose (lower case). A name run up to its symbol crosses one boundary, in capitals."""
-    reached = {bisect_right(model.starts, w.x0) - 1 for w in cell} - {-1}
+    boundaries, or it is prose (lower case outside a sector column). A name run up to its symbol, or to
+    its sector, crosses one boundary, its name in capitals."""
+    at = [bisect_right(model.starts, w.x0) - 1 for w in cell]
+    reached = set(at) - {-1}
     if len(reached) < 2:
         return False
     tables = {model.columns[j].table for j in reached}
-    return len(tables) > 1 or max(reached) - min(reached) > 1 or any(_LOWER.search(w.text) for w in cell)
+    return (
+        len(tables) > 1
+        or max(reached) - min(reached) > 1
+        or any(
+            _LOWER.search(w.text) and (j < 0 or model.columns[j].kind != "sector")
+            for w, j in zip(cell, at, strict=True)
+        )
+    )

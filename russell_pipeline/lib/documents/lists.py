@@ -17,6 +17,10 @@ it is page furniture, never a row and never an unread line: everything above a p
 header, and what follows a table's last row (or, carried over, precedes its first) once a
 line is further than one and a half row pitches from the table, crosses column boundaries
 the way prose does, or is not a name in capitals.
+
+Every line of every page is accounted for, and checked (`account_page`): lines = row lines +
+furniture + unread lines. A line that is none of them was lost by the parser, and the document is
+refused (LostLineError) rather than read without it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from russell_pipeline.lib.documents import furniture
-from russell_pipeline.lib.documents.columns import Column, Model, Split, learn, split
+from russell_pipeline.lib.documents.columns import TOLERANCE, Column, Model, Split, learn, split
 from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
 
@@ -52,6 +56,12 @@ PITCH_REACH = 1.5
 
 class LayoutError(ValueError):
     """The document is a list but its table layout cannot be read."""
+
+
+class LostLineError(LayoutError):
+    """A line the parser neither read as a row, recognised as page furniture, nor reported unread: the
+    line accounting (`account_page`) does not add up, and the document is refused rather than read
+    without it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,18 @@ class ParsedList:
     unread: tuple[Unread, ...] = ()
     sector_column: bool = False  # the tables print a sector column
     pages: tuple[furniture.PageKind, ...] = ()  # each page: table or furniture, and why (furniture.py)
+    accounts: tuple[PageAccount, ...] = ()  # every page's line accounting, checked
+
+
+@dataclass(frozen=True, slots=True)
+class PageAccount:
+    """Where the lines of a page went: `lines` = `rows` + `furniture` + `unread`, each line counted once."""
+
+    page: int
+    lines: int  # the page's lines, as its text layer gives them
+    rows: int  # lines holding a row, or the wrapped rest of a row's name
+    furniture: int  # headers, what lies above a page's first header or beyond a table's reach, footers
+    unread: int  # lines holding data no row took (`ParsedList.unread`), and the wrapped rest of their names
 
 
 def _titles(words: tuple[Word, ...]) -> list[tuple[str, list[Word], str]] | None:
@@ -188,6 +210,9 @@ def _to_row(
         return None
     if table.sector_header and not sector:
         return None
+    # Sector names are printed in mixed case: a word in capitals there is a name run into the column.
+    if any(_UPPER_RE.search(w) and not _LOWER_RE.search(w) for w in sector):
+        return None
     # One run of text across columns is prose, unless its symbol sits where the column's symbols
     # sit (a long name printed up to the symbol, as at the foot of a two-up column).
     if table.positioned and cells < 2 and "symbol" not in aligned:
@@ -207,6 +232,7 @@ class _Piece:
     words: str
     kind: str  # header | row | wrap | candidate | other
     spans: bool = False
+    joined: bool = False  # a wrap appended to the name of the row above it
 
 
 @dataclass
@@ -291,7 +317,9 @@ def _read(
                     if spaced or _is_candidate(cols)
                     else "other"
                 )
-                segment.pieces.append(_Piece(line.number, line.y, t, words, kind, got.spans and not spaced))
+                segment.pieces.append(
+                    _Piece(line.number, line.y, t, words, kind, got.spans and not spaced, wrapped)
+                )
                 continue
             prev = last.get(t)
             if t in row_y:
@@ -339,6 +367,10 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
         unread += [Unread(page, n, words, t) for n, (words, t) in lost]
     stats = _page_stats([page for page, _, _ in pages_read], rows, unread)
     sector = bool(tables) and tables[0].sector_header is not None
+    accounts = tuple(
+        account_page(page, [(s, _pitch([s]) or pitch) for s in segments], rows, unread)
+        for page, (_, _, segments) in zip(pages, pages_read, strict=True)
+    )
     return ParsedList(
         tuple(rows),
         tuple(stats),
@@ -348,6 +380,7 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
         tuple(unread),
         sector,
         tuple(kinds),
+        accounts,
     )
 
 
@@ -503,16 +536,19 @@ def _end_y(mine: list[_Piece], last_row: int) -> float:
 def _walk(pieces: list[_Piece], y: float, pitch: float | None) -> list[_Piece]:
     """Lines leaving the table (below its last row, or above its first): lost rows while they stay
     within reach of the table, up to the first line of page furniture; the rest is furniture."""
-    out = []
-    for p in pieces:
+    return [p for p in pieces[: _reach(pieces, y, pitch)] if p.kind == "candidate"]
+
+
+def _reach(pieces: list[_Piece], y: float, pitch: float | None) -> int:
+    """How many of `pieces` (leaving the table from `y`) still belong to it: up to the first one further
+    than PITCH_REACH row pitches from the one before, or crossing columns as prose does, or not data."""
+    for n, p in enumerate(pieces):
         if pitch is not None and abs(p.y - y) > PITCH_REACH * pitch:
-            break
+            return n
         if p.spans or p.kind == "other":
-            break
-        if p.kind == "candidate":
-            out.append(p)
+            return n
         y = p.y
-    return out
+    return len(pieces)
 
 
 def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict[str, list[str]]) -> bool:
@@ -533,3 +569,119 @@ def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:
     if not tables or not tables[0].sector_header:
         return None
     return classification({r.sector for r in rows if r.sector}, tables[0].sector_header)
+
+
+def account_page(
+    page: Page, segments: list[tuple[_Segment, float | None]], rows: list[ListRow], unread: list[Unread]
+) -> PageAccount:
+    """The line accounting of one page, checked: every line is a row line, page furniture or unread,
+    and they add up to the page's lines; a line that is none of them (`_lost_lines`) was lost by the
+    parser, and LostLineError names it: the document is refused rather than read without it."""
+    n = page.number
+    unread_at = {u.line: u.tables for u in unread if u.page == n}
+    lost, held, owed = _lost_lines(page, segments, unread_at)
+    row_lines = {r.line for r in rows if r.page == n} | held
+    counts = {"rows": 0, "furniture": 0, "unread": 0}
+    for line in page.lines:  # a lost line is none of them
+        if line.number in lost:
+            continue
+        if line.number in unread_at or line.number in owed:
+            counts["unread"] += 1
+        elif line.number in row_lines:
+            counts["rows"] += 1
+        else:
+            counts["furniture"] += 1
+    account = PageAccount(n, len(page.lines), **counts)
+    if account.lines != account.rows + account.furniture + account.unread:
+        shown = "; ".join(f"line {k}: {' '.join(v.split())!r}" for k, v in sorted(lost.items())[:3])
+        raise LostLineError(
+            f"page {n}: {len(lost)} line(s) neither read as a row, recognised as page furniture, nor "
+            f"reported unread ({shown}): {account.lines} lines, {account.rows} row lines, "
+            f"{account.furniture} furniture, {account.unread} unread"
+        )
+    return account
+
+
+def _lost_lines(
+    page: Page, segments: list[tuple[_Segment, float | None]], unread_at: dict[int, tuple[int, ...]]
+) -> tuple[dict[int, str], set[int], set[int]]:
+    """(lost lines -> their words, lines holding the rest of a row's name, lines holding the rest of an
+    unread line's name) of a page.
+
+    Furniture is recognised for a reason, never by elimination: a header; a line above the page's first
+    header; a line beyond a table's reach (`_extent`), or on a carried page without a row; a footer's
+    words; at a table's edge (within reach below its last row, or above a carried table's first), a line
+    of name words inside the name column (the rest of a name from the column or page before, or a
+    title). Between a table's header (or first row) and its last row every line is a row, the rest of a
+    name or unread, so a change to the column model that turns a row into anything else is lost."""
+    held: set[int] = set()
+    owed: set[int] = set()
+    lost: dict[int, str] = {}
+    spans: list[tuple[float, float]] = []  # each table's extent on the page: top and bottom y
+    pieced: set[int] = set()
+    for segment, pitch in segments:
+        lines = {line.number: line for line in segment.lines}
+        for t in range(len(segment.tables)):
+            mine = [p for p in segment.pieces if p.table == t]
+            pieced.update(p.line for p in mine)
+            lo, first, last, hi = _extent(segment, mine, pitch)
+            if lo < hi:
+                spans.append((mine[lo].y, mine[hi - 1].y))
+            refused = None  # index in `mine` of the last piece of an unread line, or of the rest of its name
+            for i, p in enumerate(mine):
+                if p.joined:
+                    held.add(p.line)
+                elif p.kind in ("row", "header") or not lo <= i < hi or _FURNITURE.search(p.words):
+                    continue
+                elif t in unread_at.get(p.line, ()):
+                    refused = i
+                elif refused == i - 1 and _rest_of_name(p, mine[i - 1], pitch):
+                    refused = i
+                    owed.add(p.line)
+                elif first <= i <= last or p.kind != "wrap" or not _in_name_column(lines[p.line], segment, t):
+                    lost[p.line] = p.words
+    in_table = {line.number for s, _ in segments for line in s.lines} - pieced
+    for line in page.lines:  # a line inside a table whose words no column took
+        if (
+            line.number in in_table
+            and any(top <= line.y <= bottom for top, bottom in spans)
+            and not _FURNITURE.search(line.text)
+        ):
+            lost[line.number] = line.text
+    return lost, held, owed
+
+
+def _rest_of_name(piece: _Piece, above: _Piece, pitch: float | None) -> bool:
+    """`piece` is the wrapped rest of the name on the line `above` it (as `_continue_name` joins a row's)."""
+    return piece.kind == "wrap" and pitch is not None and 0 < piece.y - above.y < 0.8 * pitch
+
+
+def _in_name_column(line: Line, segment: _Segment, t: int) -> bool:
+    """The words of `line` in table `t` (by the titles, not the column model) touch no title of the table
+    but the company's."""
+    tables = segment.tables
+    left = (tables[t - 1].titles[-1][2] + tables[t].titles[0][1]) / 2 if t else float("-inf")
+    right = (
+        (tables[t].titles[-1][2] + tables[t + 1].titles[0][1]) / 2 if t + 1 < len(tables) else float("inf")
+    )
+    others = [(x0, x1) for kind, x0, x1 in tables[t].titles if kind != "company"]
+    return not any(
+        left <= (w.x0 + w.x1) / 2 < right and w.x0 <= x1 + TOLERANCE and w.x1 >= x0 - TOLERANCE
+        for w in line.words
+        for x0, x1 in others
+    )
+
+
+def _extent(segment: _Segment, mine: list[_Piece], pitch: float | None) -> tuple[int, int, int, int]:
+    """(lo, first, last, hi): the pieces of one table of a segment inside the table are mine[lo:hi], from
+    its header (or the first piece within reach above its first row) to the last piece within reach below
+    its last row (`_reach`); mine[first:last + 1] runs from the header (or first row) to the last row.
+    None for the titles above a header, or a carried page without a row."""
+    rows = [i for i, p in enumerate(mine) if p.kind == "row"]
+    if not rows:
+        if segment.above_header or segment.header is None:
+            return 0, 0, -1, 0
+        return 0, 0, 0, 1 + _reach(mine[1:], segment.header.y, pitch)
+    first = 0 if segment.header is not None else rows[0]
+    lo = first - _reach(mine[:first][::-1], mine[first].y, pitch) if segment.header is None else 0
+    return lo, first, rows[-1], rows[-1] + 1 + _reach(mine[rows[-1] + 1 :], _end_y(mine, rows[-1]), pitch)

@@ -1,0 +1,171 @@
+"""The column model (lib/documents/columns.py) on words placed by hand: where each column starts taking
+words and how its rows are aligned, learned from the page; which column each word of a line goes to;
+which runs of words cross the columns the way prose does."""
+
+from __future__ import annotations
+
+import pytest
+
+from russell_pipeline.lib.documents.columns import TOLERANCE, Column, Model, _spans, learn, split
+from russell_pipeline.lib.documents.pdftext import Line, Word
+
+# Company over 50-90, Symbol over 300-330, Sector over 400-440; a second table from 500.
+COMPANY, SYMBOL, SECTOR = (
+    Column(0, "company", 50, 90),
+    Column(0, "symbol", 300, 330),
+    Column(0, "sector", 400, 440),
+)
+ONE = (COMPANY, SYMBOL)
+TWO = (COMPANY, SYMBOL, Column(1, "company", 500, 540), Column(1, "symbol", 700, 730))
+
+
+def _line(*cells: tuple[float, float, str]) -> Line:
+    """Each (x0, x1, text) one cell; a cell's words share its span evenly, 1 pt apart."""
+    words = []
+    for k, (x0, x1, text) in enumerate(cells):
+        parts = text.split()
+        step = (x1 - x0 + 1) / len(parts)
+        words += [Word(w, x0 + i * step, x0 + (i + 1) * step - 1, k) for i, w in enumerate(parts)]
+    return Line(1, 10.0, tuple(words), "")
+
+
+def _run(*words: tuple[float, float, str]) -> Line:
+    """One cell of words, each at its own (x0, x1)."""
+    return Line(1, 10.0, tuple(Word(t, a, b, 0) for a, b, t in words), "")
+
+
+def test_a_centred_column_starts_where_its_widest_row_does_and_is_known_as_centred():
+    lines = [
+        _line((50, 120, "ALPHA CORP"), (305, 325, "ALP")),
+        _line((50, 100, "BETA"), (295, 335, "BETAX")),
+        _line((50, 150, "GAMMA HOLDINGS"), (310, 320, "G")),
+    ]
+    model = learn(ONE, lines)
+    assert model.starts == (50 - TOLERANCE, 295 - TOLERANCE)
+    assert model.anchors == (("left", 0.0, 0.0), ("centre", 0.0, 0.0))
+
+
+def test_left_and_right_aligned_columns_and_the_band_of_their_offsets():
+    lines = [
+        _line((52, 120, "ALPHA CORP"), (320, 330, "A")),
+        _line((50, 100, "BETA"), (290, 331, "BETAX")),
+        _line((51, 150, "GAMMA HOLDINGS"), (310, 329, "GA")),
+    ]
+    model = learn(ONE, lines)
+    assert model.starts == (50 - TOLERANCE, 290 - TOLERANCE)
+    assert model.anchors == (("left", 0.0, 2.0), ("right", -1.0, 1.0))
+
+
+def test_only_lines_with_two_columns_are_rows_the_model_learns_from():
+    lines = [
+        _line((10, 45, "LEFT NOTE")),  # one run left of every title: touches none
+        _line((40, 60, "TITLE")),  # one column only: a title, not a row
+        _line((60, 320, "A NOTICE SPANNING BOTH TITLES"), (400, 420, "X")),  # touches two titles at once
+        _line((70, 120, "ALPHA CORP"), (302, 318, "ALP")),
+    ]
+    model = learn(ONE, lines)
+    assert model.starts == (50 - TOLERANCE, 300 - TOLERANCE)  # the row's cells lie right of the titles
+    assert model.anchors == (("left", 20.0, 20.0), ("left", 2.0, 2.0))
+
+
+def test_a_column_without_rows_starts_at_its_title_and_is_left_aligned():
+    model = learn((COMPANY, SYMBOL, SECTOR), [_line((50, 120, "ALPHA CORP"), (305, 325, "ALP"))])
+    assert model.starts[2] == 400 - TOLERANCE and model.anchors[2] == ("left", 0.0, 0.0)
+
+
+def test_equal_bands_prefer_left_then_centre():
+    same = learn(ONE, [_line((50, 90, "A"), (300, 330, "SYM")), _line((50, 90, "B"), (300, 330, "SYX"))])
+    assert same.anchors == (("left", 0.0, 0.0), ("left", 0.0, 0.0))
+    centred = learn(
+        ONE, [_line((50, 90, "A"), (305, 325, "S")), _line((50, 90, "B"), (295, 335, "SS"))]
+    )  # right varies as much as left; the centre does not
+    assert centred.anchors[1] == ("centre", 0.0, 0.0)
+
+
+MODEL = Model(ONE, (50 - TOLERANCE, 293.5), (("left", 0.0, 0.0), ("centre", -1.0, 1.0)))
+
+
+def test_a_cell_touching_one_title_goes_whole_to_its_column():
+    got = split(_line((50, 292, "A LONG NAME ENDING LEFT OF THE START"), (300, 330, "SYM")), MODEL, 1)
+    name = ["A", "LONG", "NAME", "ENDING", "LEFT", "OF", "THE", "START"]
+    assert got.cols == ({"company": name, "symbol": ["SYM"]},)
+    assert got.aligned == (frozenset({"company", "symbol"}),) and not got.spans
+
+
+def test_a_cell_touching_two_titles_is_split_word_by_word_at_the_starts():
+    cell = _run((50, 80, "AMERICAN"), (82, 292, "HOLDINGS"), (293.5, 336.5, "WIDEX"))
+    got = split(cell, MODEL, 1)
+    assert got.cols == ({"company": ["AMERICAN", "HOLDINGS"], "symbol": ["WIDEX"]},)
+    assert got.aligned == (frozenset({"company", "symbol"}),) and not got.spans
+    late = split(_run((50, 80, "AMERICAN"), (82, 292, "HOLDINGS"), (293, 336, "WIDEX")), MODEL, 1)
+    assert late.cols == ({"company": ["AMERICAN", "HOLDINGS", "WIDEX"]},)  # left of the symbol's start
+
+
+def test_words_left_of_every_column_are_left_out():
+    got = split(_line((10, 20, "7"), (50, 90, "ALPHA"), (300, 330, "ALP")), MODEL, 1)
+    assert got.cols == ({"company": ["ALPHA"], "symbol": ["ALP"]},)
+    assert split(_line((10, 40, "NOTE")), MODEL, 1).cols == ({},)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "aligned"),
+    [
+        ((300, 330), True),  # centred: offset 0
+        ((301 + TOLERANCE, 331 + TOLERANCE), True),  # offset 1 + TOLERANCE: at the band's edge
+        ((302 + TOLERANCE, 332 + TOLERANCE), False),
+        ((299 - TOLERANCE, 329 - TOLERANCE), True),  # offset -1 - TOLERANCE
+        ((298 - TOLERANCE, 328 - TOLERANCE), False),
+    ],
+    ids=["centre", "high-edge", "past-high", "low-edge", "past-low"],
+)
+def test_a_column_is_aligned_when_its_words_sit_within_the_band_of_its_rows(symbol, aligned):
+    got = split(_line((50, 90, "ALPHA"), (*symbol, "ALP")), MODEL, 1)
+    assert ("symbol" in got.aligned[0]) is aligned and "company" in got.aligned[0]
+
+
+def test_side_by_side_tables_get_their_own_columns():
+    model = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+    got = split(_line((50, 90, "ALPHA"), (300, 330, "ALP"), (500, 540, "OMEGA"), (700, 730, "OMG")), model, 2)
+    assert got.cols == ({"company": ["ALPHA"], "symbol": ["ALP"]}, {"company": ["OMEGA"], "symbol": ["OMG"]})
+    assert got.aligned == (frozenset({"company", "symbol"}), frozenset({"company", "symbol"}))
+
+
+WITH_SECTOR = Model((COMPANY, SYMBOL, SECTOR), (48.5, 298.5, 398.5), (("left", 0.0, 0.0),) * 3)
+PROSE_MODEL = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+
+
+@pytest.mark.parametrize(
+    ("model", "words", "spans"),
+    [
+        (WITH_SECTOR, [(50, 80, "ACME"), (300, 320, "ACM")], False),  # a name run up to its symbol
+        (WITH_SECTOR, [(50, 80, "ACME"), (300, 320, "Acm")], True),  # in mixed case: prose
+        (WITH_SECTOR, [(300, 320, "ACM"), (400, 420, "Energy")], False),  # a symbol run up to its sector
+        (WITH_SECTOR, [(250, 290, "ACME"), (400, 420, "Health"), (425, 440, "Care")], True),  # two boundaries
+        (WITH_SECTOR, [(50, 80, "ACME"), (300, 320, "ACM"), (400, 420, "ENERGY")], True),  # over two
+        (WITH_SECTOR, [(50, 80, "ACME"), (90, 120, "CORP")], False),  # one column
+        (WITH_SECTOR, [(10, 40, "see"), (50, 80, "ACME")], False),  # left of every column, then one
+        (WITH_SECTOR, [(10, 40, "see"), (50, 80, "the"), (300, 320, "NOTES")], True),  # prose from the margin
+        (PROSE_MODEL, [(300, 320, "ACM"), (500, 520, "OMEGA")], True),  # from one table into the other
+        (PROSE_MODEL, [(50, 80, "ALPHA"), (300, 320, "ALP")], False),
+    ],
+    ids=[
+        "name-to-symbol",
+        "mixed-case",
+        "symbol-to-sector",
+        "sector-case-over-two",
+        "capitals-over-two",
+        "one-column",
+        "margin-then-one",
+        "prose-from-the-margin",
+        "across-tables",
+        "left-table",
+    ],
+)
+def test_a_run_crosses_columns_as_prose_does(model, words, spans):
+    assert _spans(model, [Word(t, a, b, 0) for a, b, t in words]) is spans
+
+
+def test_a_line_spans_when_one_of_its_cells_crosses_as_prose_does():
+    notice = _run((60, 80, "see"), (85, 100, "the"), (300, 320, "note"))  # one cell over both, mixed case
+    assert split(notice, MODEL, 1).spans
+    assert not split(_line((50, 90, "ACME"), (300, 330, "ACM")), MODEL, 1).spans

@@ -1,0 +1,176 @@
+"""The list parser's own line accounting (lists.account_page): every line of a page is a row line,
+page furniture or unread, and the parser refuses a document where one is none of them, so a change to
+the column model cannot lose a row without a word. Hand-made pages: each word where it is printed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from russell_pipeline.lib.documents import columns, lists
+from russell_pipeline.lib.documents.lists import LostLineError, PageAccount, parse_list
+from russell_pipeline.lib.documents.pdftext import Line, Page, Word
+
+# Company left at 50; Symbol centred under its title (300-330). The symbols are wider than the title:
+# the column's rows reach 5 pt left of it (295), which the column model learns from the rows.
+TITLES = ((50.0, 90.0, "Company"), (300.0, 330.0, "Symbol"))
+LONG = "AMERICAN INTERNATIONAL PHARMA HOLDINGS"  # printed up to its symbol: one cell with it
+
+
+def _words(cell: int, x: float, text: str, x1: float | None = None) -> list[Word]:
+    """`text`'s words from x, as wide as their letters (5 pt each) and 4 pt apart, or spread to end at x1."""
+    out, at = [], x
+    for word in text.split():
+        out.append(Word(word, at, at + 5 * len(word), cell))
+        at += 5 * len(word) + 4
+    scale = 1.0 if x1 is None else (x1 - x) / (out[-1].x1 - x)
+    return [Word(w.text, x + (w.x0 - x) * scale, x + (w.x1 - x) * scale, cell) for w in out]
+
+
+def _row(number: int, y: float, company: str, symbol: str) -> Line:
+    centred = 315 - 4 * len(symbol)  # 8 pt a letter: a five-letter symbol starts at 295
+    words = (*_words(0, 50, company), Word(symbol, centred, centred + 8 * len(symbol), 1))
+    return Line(number, y, words, f"{company}\t{symbol}")
+
+
+def _long(number: int, y: float, symbol: str = "WIDEX") -> Line:
+    """The long name ends 3 pt short of its symbol (295): no column-sized gap, one cell."""
+    words = (*_words(0, 50, LONG, x1=292), Word(symbol, 295, 335, 0))
+    return Line(number, y, words, f"{LONG} {symbol}")
+
+
+def _header(number: int, y: float) -> Line:
+    return Line(number, y, tuple(Word(t, a, b, k) for k, (a, b, t) in enumerate(TITLES)), "Company\tSymbol")
+
+
+def _text(number: int, y: float, text: str, x: float = 50) -> Line:
+    return Line(number, y, tuple(_words(0, x, text)), text)
+
+
+def _page(number: int, *lines: Line) -> Page:
+    return Page(number, tuple(dataclasses.replace(line, number=n) for n, line in enumerate(lines, start=1)))
+
+
+def _rows(y: float, *names: tuple[str, str]) -> list[Line]:
+    return [_row(0, y + 12 * k, company, symbol) for k, (company, symbol) in enumerate(names)]
+
+
+CLEAN = (("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA"))  # centred: of every width
+
+
+def _pages(at: str) -> tuple[tuple[Page, ...], tuple[int, int]]:
+    """A list whose long-named row is `at` inside its table, its last row, or a carried table's first
+    row on page 2; and that row's (page, line)."""
+    title = _text(0, 40, "Russell 3000 Index Membership list", x=50)
+    footer = _text(0, 760, "ftserussell.com")
+    if at == "inside":
+        lines = [title, _header(0, 80), *_rows(92, *CLEAN[:2]), _long(0, 116), *_rows(128, CLEAN[2]), footer]
+        return (_page(1, *lines),), (1, 5)
+    if at == "last":
+        lines = [title, _header(0, 80), *_rows(92, *CLEAN), _long(0, 128), footer]
+        return (_page(1, *lines),), (1, 6)
+    first = _page(1, title, _header(0, 80), *_rows(92, *CLEAN), footer)
+    second = _page(2, _long(0, 60), *_rows(72, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")), footer)
+    return (first, second), (2, 1)
+
+
+def _title_edge(learned: columns.Model) -> columns.Model:
+    """The bug: a centred column's left edge from its title alone, not from where its rows reach."""
+    starts = tuple(
+        c.x0 - columns.TOLERANCE if anchor == "centre" else start
+        for c, start, (anchor, _, _) in zip(learned.columns, learned.starts, learned.anchors, strict=True)
+    )
+    return dataclasses.replace(learned, starts=starts)
+
+
+@pytest.mark.parametrize("at", ["inside", "last", "carried-first"])
+def test_a_column_model_that_loses_a_row_is_refused_by_the_line_accounting_not_read_without_it(
+    monkeypatch, at
+):
+    pages, (page, line) = _pages(at)
+    parsed = parse_list(pages)
+    assert (page, line, LONG, "WIDEX") in [(r.page, r.line, r.company, r.symbol) for r in parsed.rows]
+    assert parsed.unread == ()
+    for a in parsed.accounts:
+        assert a.lines == a.rows + a.furniture + a.unread == len(pages[a.page - 1].lines)
+
+    learn = columns.learn
+    monkeypatch.setattr(lists, "learn", lambda cols, lines: _title_edge(learn(cols, lines)))
+    with pytest.raises(LostLineError) as refused:
+        parse_list(pages)
+    assert str(refused.value).startswith(
+        f"page {page}: 1 line(s) neither read as a row, recognised as page furniture, nor reported unread "
+        f"(line {line}: '{LONG} WIDEX'): "
+    )
+    # What the accounting stops: without it the same model reads the list one row short, and says nothing.
+    monkeypatch.setattr(lists, "account_page", lambda *args: None)
+    quiet = parse_list(pages)
+    assert len(quiet.rows) == len(parsed.rows) - 1 and quiet.unread == ()
+
+
+def test_every_line_of_a_page_is_counted_once_as_a_row_furniture_or_unread():
+    lines = [
+        _text(0, 30, "Russell 3000 Index - Additions"),  # above the header: furniture
+        _header(0, 80),  # furniture
+        _row(0, 92, "ALPHA CORP", "ALPHA"),
+        _text(0, 97, "HOLDINGS"),  # the rest of ALPHA's name: a row line
+        _row(0, 104, "BETA INC", "BETAX"),
+        Line(
+            0, 116, (*_words(0, 50, "GAMMA CO"), Word("GA", 303, 319, 1), Word("MM", 321, 337, 1)), ""
+        ),  # unread
+        _text(0, 121, "PHARMA"),  # the rest of the unread line's name: unread with it
+        _row(0, 128, "DELTA CO", "DELTA"),
+        _text(0, 400, "Past performance is no guarantee of future results."),  # beyond reach: furniture
+        _text(0, 760, "FTSE Russell | Final index Adds 1"),  # furniture
+    ]
+    parsed = parse_list((_page(1, *lines),))
+    assert [r.symbol for r in parsed.rows] == ["ALPHA", "BETAX", "DELTA"]
+    assert parsed.rows[0].company == "ALPHA CORP HOLDINGS"
+    assert [(u.line, u.text) for u in parsed.unread] == [(6, "GAMMA CO GA MM")]
+    assert parsed.accounts == (PageAccount(1, lines=10, rows=4, furniture=4, unread=2),)
+
+
+def test_pages_without_a_table_count_every_line_as_furniture():
+    cover = _page(1, _text(0, 40, "Russell US Indexes"), _text(0, 60, "RECONSTITUTION 2025"))
+    table = _page(2, _header(0, 80), *_rows(92, *CLEAN))
+    notice = _page(3, _text(0, 40, "QUARTERLY IPO ADDITIONS"), _text(0, 60, "Data as of June 2025."))
+    parsed = parse_list((cover, table, notice))
+    assert len(parsed.rows) == 3
+    assert parsed.accounts == (
+        PageAccount(1, lines=2, rows=0, furniture=2, unread=0),
+        PageAccount(2, lines=4, rows=3, furniture=1, unread=0),
+        PageAccount(3, lines=2, rows=0, furniture=2, unread=0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("lost", "shown"),
+    [
+        (_text(0, 104, "DELTA HOLDINGS"), "DELTA HOLDINGS"),  # name words alone, a row pitch below: no wrap
+        (_text(0, 104, "continued on the next page"), "continued on the next page"),  # prose inside a table
+        (_text(0, 104, "12", x=5), "12"),  # words left of every column
+    ],
+    ids=["name-words", "prose", "left-of-every-column"],
+)
+def test_a_line_inside_a_table_that_is_no_row_and_not_unread_is_refused(lost, shown):
+    lines = [_header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"), lost, _row(0, 116, "BETA INC", "BETAX")]
+    with pytest.raises(
+        LostLineError,
+        match=rf"^page 1: 1 line\(s\) .* \(line 3: '{shown}'\): 4 lines, 2 row lines, 1 furniture, 0 unread$",
+    ):
+        parse_list((_page(1, *lines),))
+
+
+def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_another_column():
+    """Below the last row, name words inside the name column are the rest of a name from the column before,
+    or a title; name words that reach into the symbol's title are a row whose columns were lost."""
+    table = [_header(0, 80), *_rows(92, *CLEAN[:2])]
+    inside = parse_list((_page(1, *table, _text(0, 116, "HOLDINGS")),))
+    assert inside.accounts == (PageAccount(1, lines=4, rows=2, furniture=2, unread=0),)
+    reaching = Line(0, 116, (Word("OMEGA", 50, 75, 0), Word("TECHNOLOGIESLTD", 230, 302, 0)), "")
+    with pytest.raises(
+        LostLineError,
+        match=r"\(line 4: 'OMEGA TECHNOLOGIESLTD'\): 4 lines, 2 row lines, 1 furniture, 0 unread$",
+    ):
+        parse_list((_page(1, *table, reaching),))

@@ -1,0 +1,342 @@
+"""The one write path (lake/commit.py), unit by unit: a check declared once, the one-line reason of a
+failed one, the step that fails without a failed run reading as failed data, the commit that blocks,
+writes, records lineage and the checksum of every file it wrote, then materializes each partition with
+its own facts. Dagster's context and instance are stood in for by the little they are asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import dagster as dg
+import polars as pl
+import pytest
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+from russell_pipeline.lake import checksums
+from russell_pipeline.lake.commit import (
+    Check,
+    Refusal,
+    Staged,
+    _not_evaluated,
+    _rows_per_partition,
+    commit,
+    refuse,
+    reports_failure,
+    specs,
+    why,
+    write_and_publish,
+    write_staged,
+)
+from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.errors import InputError
+
+BLOCK = Check("t", "no_nulls", "No null names.", "block")
+ERROR = Check("t", "positive", "Values are positive.")
+WARN = Check("t", "recent", "Recent enough.", "warn")
+
+
+def test_a_check_declares_its_spec_and_result_by_its_level():
+    assert [(c.blocking, c.spec().blocking, c.spec().description) for c in (BLOCK, ERROR, WARN)] == [
+        (True, True, "No null names. Blocks the write."),
+        (False, False, "Values are positive."),
+        (False, False, "Recent enough. (WARN)"),
+    ]
+    assert [s.name for s in specs([BLOCK, WARN])] == ["no_nulls", "recent"]
+    assert BLOCK.spec().asset_key == dg.AssetKey("t")
+    results = [c.result(False, n=1) for c in (BLOCK, ERROR, WARN)]
+    assert [r.severity for r in results] == [
+        dg.AssetCheckSeverity.ERROR,
+        dg.AssetCheckSeverity.ERROR,
+        dg.AssetCheckSeverity.WARN,
+    ]
+    assert [(r.asset_key, r.check_name, r.passed, r.metadata["n"].value) for r in results[:1]] == [
+        (dg.AssetKey("t"), "no_nulls", False, 1)
+    ]
+
+
+def test_a_frame_check_passes_on_no_rows_and_shows_the_first_ones_and_their_partitions():
+    ok = ERROR.frame(
+        pl.DataFrame({"review": [], "v": []}, schema={"review": pl.String, "v": pl.Int64}), "bad"
+    )
+    assert ok.passed and ok.metadata["failures"].value == 0 and ok.metadata["examples"].value == "no bad"
+    assert "first" not in ok.metadata and "partitions" not in ok.metadata
+    bad = pl.DataFrame({"review": ["2024-06", "2024-03", "2024-06"], "v": [-1, -2, -3]})
+    got = ERROR.frame(bad, "negative values", source="x")
+    assert not got.passed and got.metadata["failures"].value == 3
+    assert got.metadata["first"].value == "negative values: review=2024-06, v=-1"
+    assert got.metadata["partitions"].value == "2024-03, 2024-06"
+    assert got.metadata["source"].value == "x"
+    assert "2024-03" in got.metadata["examples"].value and got.metadata["examples"].value.startswith("```\n")
+    years = ERROR.frame(pl.DataFrame({"recon_year": [2023, 2021], "v": [1, 2]}), "rows")
+    assert years.metadata["partitions"].value == "2021, 2023"
+    assert "partitions" not in ERROR.frame(pl.DataFrame({"v": [1]}), "rows").metadata
+
+
+@pytest.mark.parametrize(
+    ("metadata", "line"),
+    [
+        ({"first": "rows: a=1", "failures": 3}, "t.c (rows: a=1)"),
+        ({"failures": 3, "examples": "```\nx\n```"}, "t.c (3 failure(s))"),
+        ({"sum": 1.5, "what": "text", "table": "a\nb", "listed": [1]}, "t.c (sum=1.5, what=text)"),
+        ({}, "t.c (failed)"),
+        ({"first": dg.MetadataValue.text("rows: b=2")}, "t.c (rows: b=2)"),
+    ],
+    ids=["first", "failures", "plain", "nothing", "metadata-value"],
+)
+def test_a_failed_check_is_one_line(metadata, line):
+    assert why("t.c", metadata) == line
+
+
+def test_refuse_fails_the_step_on_its_input_for_good():
+    with pytest.raises(Refusal) as refused:
+        refuse("raw/2024/a.pdf: encrypted", {"2024": {"state": "refused"}})
+    assert refused.value.description == "raw/2024/a.pdf: encrypted"
+    assert refused.value.facts == {"2024": {"state": "refused"}}
+    assert refused.value.allow_retries is False
+    assert Refusal("why").facts == {}
+
+
+@dataclass
+class _Context:
+    """What commit and reports_failure ask of an AssetExecutionContext."""
+
+    partitioned: bool = True
+    partition_keys: list[str] = field(default_factory=lambda: ["2023", "2024"])
+    selected_asset_keys: set = field(default_factory=lambda: {dg.AssetKey("t"), dg.AssetKey("a")})
+    selected_asset_check_keys: set = field(default_factory=set)
+    instance: object = None
+    added: list = field(default_factory=list)
+    logged: list = field(default_factory=list)
+
+    @property
+    def assets_def(self):
+        return SimpleNamespace(partitions_def=object() if self.partitioned else None)
+
+    @property
+    def log(self):
+        return SimpleNamespace(info=self.logged.append)
+
+    def add_asset_metadata(self, metadata, asset_key, partition_key):
+        self.added.append((asset_key, partition_key, metadata))
+
+
+@dataclass
+class _Record:
+    run_id: str
+    evaluation: object
+
+
+class _Instance:
+    """A Dagster instance holding the check's history: records newest first, the runs that succeeded."""
+
+    def __init__(self, records: list[_Record], succeeded: set[str]):
+        self.records, self.succeeded, self.asked = records, succeeded, []
+        self.event_log_storage = self
+
+    def get_asset_check_execution_history(self, check, limit, status):
+        self.asked.append((check, limit, frozenset(status)))
+        return self.records
+
+    def get_runs(self, filters):
+        assert filters.statuses == [dg.DagsterRunStatus.SUCCESS]
+        return [SimpleNamespace(run_id=r) for r in filters.run_ids if r in self.succeeded]
+
+
+def _evaluation(passed: bool, **metadata):
+    return SimpleNamespace(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
+
+
+CHECK = dg.AssetCheckKey(dg.AssetKey("t"), "positive")
+
+
+def test_a_check_not_evaluated_restates_the_latest_result_of_a_run_that_succeeded():
+    instance = _Instance(
+        [_Record("failed-run", _evaluation(True)), _Record("ok-run", _evaluation(False, n=3))],
+        succeeded={"ok-run", "no-evaluation"},
+    )
+    got = _not_evaluated(instance, CHECK, "disk full")
+    said = (
+        "not evaluated: its run failed (disk full); the result on the rows the lake holds, of run ok-run, "
+        "stands"
+    )
+    assert (got.passed, got.severity, got.description) == (False, dg.AssetCheckSeverity.WARN, said)
+    assert got.metadata["n"].value == 3 and got.metadata["status"].value == said
+    ((asked, limit, statuses),) = instance.asked
+    assert (asked, limit, statuses) == (CHECK, 50, {Status.SUCCEEDED, Status.FAILED})
+    skipped = _Instance([_Record("no-evaluation", None), _Record("ok-run", _evaluation(True))], {"ok-run"})
+    assert _not_evaluated(skipped, CHECK, "x").description.endswith("of run ok-run, stands")
+
+
+def test_a_check_no_succeeded_run_evaluated_passes_over_nothing():
+    for instance in (_Instance([], set()), _Instance([_Record("failed-run", _evaluation(False))], set())):
+        got = _not_evaluated(instance, CHECK, "disk full")
+        assert got.passed and got.severity == dg.AssetCheckSeverity.ERROR
+        assert (
+            got.description
+            == "not evaluated: its run failed (disk full); no run that wrote its rows evaluated it"
+        )
+        assert dict(got.metadata) == {"status": dg.MetadataValue.text(got.description)}
+
+
+def test_a_failing_step_says_so_on_every_partition_and_check_and_raises_the_same_error():
+    other = dg.AssetCheckKey(dg.AssetKey("a"), "recent")
+    context = _Context(selected_asset_check_keys={CHECK, other}, instance=_Instance([], set()))
+
+    @reports_failure
+    def step(context):
+        yield dg.AssetCheckResult(asset_key="t", check_name="positive", passed=True)
+        refuse("raw/2024/a.pdf:   encrypted\n  PDF", {"2024": {"state": "refused"}})
+
+    events = []
+    with pytest.raises(Refusal):
+        events.extend(step(context))  # what it yields before it raises
+    observed = [(e.asset_key.to_user_string(), e.partition, dict(e.metadata)) for e in events[1:5]]
+    failed = dg.MetadataValue.text("failed: raw/2024/a.pdf: encrypted PDF")
+    assert [(a, p) for a, p, _ in observed] == [("a", "2023"), ("a", "2024"), ("t", "2023"), ("t", "2024")]
+    assert observed[0][2] == {"status": failed}
+    assert observed[1][2] == {"status": failed, "state": dg.MetadataValue.text("refused")}
+    (not_evaluated,) = events[5:]  # only the check the step did not report
+    assert (not_evaluated.asset_key, not_evaluated.check_name) == (dg.AssetKey("a"), "recent")
+    assert not_evaluated.description.startswith(
+        "not evaluated: its run failed (raw/2024/a.pdf: encrypted PDF)"
+    )
+
+
+def test_an_unpartitioned_step_that_crashes_says_so_once_per_asset():
+    context = _Context(
+        partitioned=False, selected_asset_keys={dg.AssetKey("t")}, instance=_Instance([], set())
+    )
+
+    @reports_failure
+    def step(context, rows):
+        yield from ()
+        raise InputError("m.csv", f"{rows} bad rows")
+
+    events = []
+    with pytest.raises(InputError):
+        events.extend(step(context, rows=2))
+    (observation,) = events
+    assert (
+        observation.partition is None and observation.metadata["status"].value == "failed: m.csv: 2 bad rows"
+    )
+
+
+def test_a_step_that_succeeds_passes_its_events_through():
+    @reports_failure
+    def step(context):
+        yield dg.MaterializeResult(asset_key="t")
+
+    assert step.__name__ == "step"
+    assert [type(e) for e in step(_Context())] == [dg.MaterializeResult]
+
+
+def _staged(root) -> tuple[Lake, list[Staged]]:
+    lake = Lake(root)
+    rows = pl.DataFrame({"recon_year": [2023, 2023, 2024], "v": [1, 2, 3]})
+    flat = pl.DataFrame({"k": ["x"]})
+    return lake, [Staged("t", rows, "recon_year", [2023, 2024, 2025]), Staged("u", flat.lazy())]
+
+
+def test_a_blocking_check_that_fails_writes_nothing_and_names_each_failure(tmp_path):
+    lake, staged = _staged(tmp_path)
+    results = [
+        BLOCK.frame(pl.DataFrame({"review": ["2024-06"], "name": [None]}), "null names"),
+        ERROR.result(False),
+        Check("t", "other", "x", "block").result(True),
+    ]
+    events = []
+    with pytest.raises(Refusal) as refused:
+        events.extend(commit(_Context(), lake, [BLOCK, ERROR], results, staged, {"t": {"2024": "d"}}, {}))
+    assert events == results  # every result is reported before the step stops
+    assert refused.value.description == (
+        "blocking check failed, nothing written (the stored partitions stay): "
+        "t.no_nulls (null names: review=2024-06, name=None)"
+    )
+    assert lake.table_names() == []
+
+
+def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts(tmp_path):
+    lake, staged = _staged(tmp_path)
+    context = _Context()
+    facts = {
+        "t": {"2023": {"rows": 2}, "2024": {"rows": 1}, "2025": {"status": "no documents under raw/2025/"}}
+    }
+    results = [ERROR.result(False)]  # an error-level failure is reported and written
+    events = list(
+        commit(
+            context,
+            lake,
+            [BLOCK, ERROR],
+            results,
+            staged,
+            {"t": {"2023": "d3", "2024": "d4", "2025": "d5"}},
+            facts,
+            data_version="v1",
+            descriptions={"t": {"2024": "# a chart"}},
+        )
+    )
+    assert events[0] is results[0]
+    materialized, described = events[1:]
+    assert materialized.asset_key == dg.AssetKey("t") and materialized.data_version == dg.DataVersion("v1")
+    assert (described.asset_key, described.partition, described.description) == (
+        dg.AssetKey("t"),
+        "2024",
+        "# a chart",
+    )
+    assert context.added == [
+        ("t", "2023", {"rows": 2}),
+        ("t", "2024", {"rows": 1}),
+        ("t", "2025", {"status": "0 rows: no documents under raw/2025/"}),
+    ]
+    assert context.logged == ["t 2025: 0 rows: no documents under raw/2025/"]
+    assert lake.read("t").sort("v").rows() == [(2023, 1), (2023, 2), (2024, 3)]
+    assert lake.lineage("t") == {"2023": "d3", "2024": "d4", "2025": "d5"}
+    assert not lake.changed_outside("t")
+    damage, unrecorded, count = checksums.check(lake, every_byte=True)
+    assert (damage, unrecorded) == ([], [])  # every file the commit wrote has its checksum
+    assert count == sum(len(checksums.data_files(lake.delta(t))) for t in ("t", "u", LINEAGE, WRITTEN))
+
+
+def test_an_empty_partition_without_a_reason_says_no_rows_and_an_unpartitioned_asset_gets_its_facts(tmp_path):
+    lake, staged = _staged(tmp_path)
+    context = _Context()
+    list(commit(context, lake, [], [], staged, {}, {"t": {"2025": {}}}))
+    assert context.added == [("t", "2025", {"status": "0 rows: no rows"})]
+    flat = _Context(partitioned=False)
+    (done,) = commit(flat, lake, [], [], [Staged("u", pl.DataFrame({"k": ["y"]}))], {}, {"u": {"n": 1}})
+    assert done.asset_key == dg.AssetKey("u") and done.metadata == {"n": 1} and done.data_version is None
+    assert flat.added == [] and flat.logged == []
+
+
+def test_a_write_without_lineage_records_checksums_of_its_tables_only(tmp_path):
+    lake, staged = _staged(tmp_path)
+    write_staged(lake, staged, {})
+    assert lake.table_names() == sorted(["t", "u", checksums.CHECKSUMS])
+    assert set(checksums.recorded(lake)) == {"t", "u"}
+    assert checksums.check(lake, every_byte=True)[:2] == ([], [])
+    write_staged(
+        lake, [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [9]}), "recon_year", [2024])], {}
+    )
+    assert checksums.check(lake, every_byte=True)[:2] == ([], [])  # the new file too
+    assert sorted(lake.read("t")["v"]) == [1, 2, 9]
+
+
+def test_write_and_publish_makes_the_table_readable_at_once(tmp_path):
+    lake = Lake(tmp_path)
+    write_and_publish(lake, Staged("prices_file", pl.DataFrame({"symbol": ["A"], "close": [1.5]})))
+    assert lake.query("SELECT symbol, close FROM prices_file").rows() == [("A", 1.5)]
+    assert set(checksums.recorded(lake)) == {"prices_file"}
+
+
+def test_rows_are_counted_per_staged_partition_with_zero_for_an_empty_one():
+    staged = [
+        Staged(
+            "t", pl.DataFrame({"review": ["2024-03", "2024-03", "2024-06"]}), "review", ["2024-03", "2024-09"]
+        ),
+        Staged("u", pl.DataFrame({"recon_year": [2023]}).lazy(), "recon_year", [2023, 2024]),
+        Staged("flat", pl.DataFrame({"k": [1]})),
+        Staged("all", pl.DataFrame({"recon_year": [2023]}), "recon_year"),
+    ]
+    assert _rows_per_partition(staged) == {"t": {"2024-03": 2, "2024-09": 0}, "u": {"2023": 1, "2024": 0}}
