@@ -4,7 +4,6 @@ feed to the last completed session) ends with every check green because the samp
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import dagster as dg
@@ -13,7 +12,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import sessions
-from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.lakes import sample_lake
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +20,9 @@ def default_build(tmp_path_factory):
     """(lake root, instance, the build's stdout and stderr) of `russell-pipeline build` as `make run`
     runs it on a fresh clone: the sample documents, no market data folder, a new Dagster home."""
     root = tmp_path_factory.mktemp("default")
-    shutil.copytree(RAW, root / "data_lake" / "raw")
-    env = {
-        "RUSSELL_DATA_LAKE": str(root / "data_lake"),
-        "RUSSELL_MARKET_DATA": "",
-        "DAGSTER_HOME": str(root / "home"),
-    }
+    lake = sample_lake(root / "data_lake", home=root / "home")  # no market data: the built-in feed
     (root / "home").mkdir()
-    done = cli("build", env=env, text=True)
+    done = lake.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:
         yield root / "data_lake", instance, done.stdout, done.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.settings import Settings, SettingsError
-from russell_pipeline_tests.helpers import RAW
+from russell_pipeline_tests.lakes import sample_lake
 
 
 def test_settings_read_every_variable_once():
@@ -116,7 +115,7 @@ def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(
     tmp_path, small_market, monkeypatch
 ):
     given, elsewhere = tmp_path / "given", tmp_path / "elsewhere"
-    shutil.copytree(RAW, given / "raw")
+    sample_lake(given)
     elsewhere.mkdir()
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(elsewhere))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))

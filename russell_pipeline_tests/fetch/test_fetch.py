@@ -43,6 +43,7 @@ from russell_pipeline.lib.fetch.registry import (
     registry_path,
 )
 from russell_pipeline_tests.helpers import REAL, cli, materialize, resources_for
+from russell_pipeline_tests.lakes import lake_folder
 
 ADDITIONS_2023 = "ru3000-additions-final-20230623.pdf"
 DELETIONS_2023 = "ru3000-deletions-final-20230623.pdf"
@@ -880,7 +881,8 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     docs = real_documents()
     for d in docs:
         mirror.publish(d.addresses[0].url, REAL / d.file)
-    env = {"RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
+    lake = lake_folder(tmp_path / "lake")
+    env = lake.env()
     sources = _registry_csv(tmp_path / "sources.csv", [d for d in docs if d.recon_year == 2023])
     done = cli("fetch", "2023", "--mirror", mirror.url, "--sources", str(sources), text=True, env=env)
     assert done.returncode == 0, done.stderr
