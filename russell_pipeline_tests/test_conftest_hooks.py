@@ -1,5 +1,6 @@
 """The conftest hook that turns a skip for an absent ../shared document into a failure where
-../shared/real holds the PDFs, run on a throw-away project with pytester."""
+../shared/real holds the PDFs, and any other skip into a failure where RUSSELL_REQUIRE_ALL is set (CI),
+run on a throw-away project with pytester."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def test_plain():
 def project(pytester: pytest.Pytester, monkeypatch) -> pytest.Pytester:
     """A project whose ../shared is its own shared/ folder, its tests run with the suite's conftest.py."""
     monkeypatch.setenv("RUSSELL_TEST_SHARED", str(pytester.path / "shared"))
+    monkeypatch.delenv("RUSSELL_REQUIRE_ALL", raising=False)  # CI sets it for the suite itself
     pytester.makepyfile(test_docs=TESTS)
     (pytester.path / "shared" / "real").mkdir(parents=True)
     return pytester
@@ -74,3 +76,20 @@ def test_the_same_skips_pass_where_shared_has_no_pdfs(project):
     result = project.runpytest_subprocess("-rA", *OPTIONS)
     result.assert_outcomes(passed=1, skipped=3)
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_with_require_all_every_other_skip_fails_and_an_absent_shared_stays_a_skip(project, monkeypatch):
+    monkeypatch.setenv("RUSSELL_REQUIRE_ALL", "1")
+    result = project.runpytest_subprocess("-rA", *OPTIONS)
+    # The mark skip (in setup) errors; the skips for the absent ../shared stay skips.
+    result.assert_outcomes(passed=1, errors=1, skipped=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            (
+                "skipped although RUSSELL_REQUIRE_ALL is set (CI has what each test needs): needs a mount "
+                "namespace (unshare -m)"
+            ),
+            "ERROR test_docs.py::test_skipped_for_another_reason - skipped although *",
+        ]
+    )
