@@ -33,8 +33,11 @@ def test_every_check_of_the_default_build_is_evaluated_and_passes(default_build)
     _, instance, stdout, stderr = default_build
     assert "checks failed" not in stdout
     assert not [line for line in stderr.splitlines() if re.search(r"(?i)fail|error|warn", line)], stderr
-    records = instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION))
-    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    evaluations = [
+        entry.dagster_event.event_specific_data
+        for run in instance.get_runs()
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
     failed = [
         (e.asset_key.to_user_string(), e.check_name, {k: v.value for k, v in e.metadata.items()})
         for e in evaluations

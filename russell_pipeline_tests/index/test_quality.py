@@ -445,7 +445,9 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
 
     def drop(tables):
         m = tables["memberships"]
-        gone = m.filter((pl.col("review") == "2019-12") & (pl.col("index") == SCC)).head(50)["symbol"]
+        gone = (
+            m.filter((pl.col("review") == "2019-12") & (pl.col("index") == SCC)).head(50)["symbol"].to_list()
+        )
         return tables | {
             "memberships": m.filter(~((pl.col("review") == "2019-12") & pl.col("symbol").is_in(gone)))
         }
