@@ -534,6 +534,10 @@ def test_lineage_graph_shows_every_asset_and_its_state(browser, server, page, tm
     expect(page.get_by_text("Global asset lineage", exact=True)).to_be_visible()
     page.get_by_text("Hide navigation", exact=True).click()
     page.locator("button:has([aria-label='panel_show_right'])").click()  # and the group tree
+    # The graph is fitted to its pane when it is laid out: laid out before the clicks above, it stayed
+    # at the first pane's zoom, too small to draw full nodes (6 of 15 loads here). Both choices are
+    # kept by the UI, so loaded again it is laid out in its final pane.
+    page.reload()
     # A node holds its full name in a tooltip (a long one is drawn shortened).
     nodes = {name: page.locator(f"foreignObject:has([data-tooltip='{name}'])") for name in ASSETS}
     for node in nodes.values():
