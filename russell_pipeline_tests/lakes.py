@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from russell_pipeline_tests.helpers import RAW, REAL, cli, resources_for
+from russell_pipeline_tests.helpers import RAW, REAL, cli
 
 if TYPE_CHECKING:
     from russell_pipeline.lake.store import Lake
@@ -74,10 +74,6 @@ class LakeFolder:
         """`russell-pipeline ARGS` on this lake (`helpers.cli`; text output unless asked otherwise)."""
         env = self.env(**kwargs.pop("env", {}))
         return cli(*args, env=env, text=text, **kwargs)
-
-    def resources(self, **settings) -> dict:
-        """The Dagster resources over this lake; `settings` replaces other fields of its `Settings`."""
-        return resources_for(self.root, **{"market_data": self.settings.market_data, **settings})
 
     def with_settings(self, **fields) -> LakeFolder:
         return replace(self, settings=replace(self.settings, **fields))
