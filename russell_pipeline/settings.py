@@ -20,9 +20,10 @@ The market and fetch fields after `limits` have no variable: tests and code set 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -105,6 +106,35 @@ class Settings:
     def with_lake(self, root: str | Path) -> Settings:
         """The same settings over another lake (a lake given in code, a test's folder)."""
         return replace(self, data_lake=str(root), data_lake_named=True)
+
+    def environ(self, dagster_home: str | Path | None = None) -> dict[str, str]:
+        """The variables that hand these settings to another process, where `from_env` reads them back
+        equal (a `russell-pipeline` subprocess of a test, a launcher), and DAGSTER_HOME if given. Every
+        variable is set, a default too, so nothing of this process's environment shows through. The
+        fields that have no variable must be at their defaults: no process could be told them."""
+        names, default = [f.name for f in fields(self)], Settings()
+        after_limits = names[names.index("limits") + 1 :]  # the fields without a variable
+        unsaid = [name for name in after_limits if getattr(self, name) != getattr(default, name)]
+        if unsaid:
+            raise SettingsError(f"{', '.join(unsaid)}: no environment variable hands this to a process")
+        named = self.data_lake_named or self.data_lake != DEFAULT_LAKE
+        env = {
+            "RUSSELL_DATA_LAKE": self.data_lake if named else "",
+            "RUSSELL_MARKET_DATA": self.market_data,
+            "RUSSELL_MIRROR": self.mirror,
+            "RUSSELL_LAKE_CACHE": str(self.lake_cache),
+            "RUSSELL_LOCK_TIMEOUT": repr(float(self.lock_timeout)),
+            "RUSSELL_LAKE_RETENTION_HOURS": str(self.retention_hours),
+        }
+        for name, (var, unit) in LIMIT_ENV.items():
+            value = getattr(self.limits, name)
+            number = value / unit  # the smallest that `_limits` turns back into `value`
+            while int(number * unit) < value:
+                number = math.nextafter(number, math.inf)
+            env[var] = str(value) if unit == 1 else repr(number)
+        if dagster_home is not None:
+            env["DAGSTER_HOME"] = str(dagster_home)
+        return env
 
 
 def fault_point() -> str:

@@ -1,18 +1,18 @@
-"""Shared fixtures and hooks: a fresh lake and its resources per test, the small market feed, first
-builds to compare with, the real PDFs of ../shared, a browser; skips for absent real PDFs fail where
-they are present, and in CI every skip for something CI has fails. Constants and plain helpers live in
-helpers.py."""
+"""Shared fixtures and hooks: the lakes built once per run, a fresh lake and its resources per test, the
+small market feed, the real PDFs of ../shared, a browser; skips for absent real PDFs fail where they are
+present, and in CI every skip for something CI has fails. The lakes are made in lakes.py; constants and
+plain helpers live in helpers.py."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from russell_pipeline_tests.helpers import RAW, REAL, SHARED, WAIT_MS, cli, market_folder, resources_for
+from russell_pipeline_tests.helpers import REAL, SHARED, WAIT_MS, resources_for
+from russell_pipeline_tests.lakes import SharedLakes, real_document, sample_lake
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -72,13 +72,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def real_pdf() -> Callable[[str], Path]:
     """`real_pdf(name)`: a real FTSE Russell PDF from ../shared/real; the test skips where it is absent."""
 
-    def find(name: str) -> Path:
-        path = REAL / name
-        if not path.is_file():
-            pytest.skip(f"{path} not present")
-        return path
+    return real_document
 
-    return find
+
+@pytest.fixture(scope="session")
+def lakes(tmp_path_factory) -> SharedLakes:
+    """The lakes built once per run and shared by every worker (lakes.py): `lakes.built(end)` to read,
+    `lakes.copy(folder, end)` to change."""
+    base = tmp_path_factory.getbasetemp()
+    # This run's temporary folder, which every xdist worker sees (each worker's own is inside it).
+    return SharedLakes((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared_lakes")
+
+
+@pytest.fixture
+def tmp_lake(tmp_path: Path) -> Path:
+    """A lake folder holding a copy of the committed sample documents."""
+    return sample_lake(tmp_path / "lake_root").root
 
 
 @pytest.fixture
@@ -87,58 +96,11 @@ def lake_resources(tmp_lake: Path) -> dict:
     return resources_for(tmp_lake)
 
 
-@pytest.fixture
-def tmp_lake(tmp_path: Path) -> Path:
-    """A lake folder holding a copy of the committed sample documents."""
-    root = tmp_path / "lake_root"
-    shutil.copytree(RAW, root / "raw")
-    return root
-
-
 @pytest.fixture(scope="session")
-def small_market(tmp_path_factory) -> Path:
-    """A small market-data folder (120 synthetic stocks to 2020-03-31): whole builds take seconds."""
-    from datetime import date
-
-    return market_folder(tmp_path_factory.mktemp("small_market"), date(2020, 3, 31))
-
-
-def _shared_root(tmp_path_factory) -> Path:
-    """This run's temporary folder that every xdist worker sees (each worker's own is inside it)."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-@pytest.fixture(scope="session")
-def fresh_build(tmp_path_factory):
-    """`fresh_build(end)`: the lake root of a first `russell-pipeline build` over the sample documents
-    and the small feed up to `end` (2020-03-31 or later). Tests compare a lake that went through kills
-    and rebuilds with it; they only read it. Built once per run, whichever worker asks first (the
-    others wait on the lock and reuse it)."""
-    import fcntl
-    from datetime import date
-
-    shared = _shared_root(tmp_path_factory) / "fresh_builds"
-    shared.mkdir(exist_ok=True)
-
-    def build(end: date) -> Path:
-        folder = shared / end.isoformat()
-        with (shared / f"{end.isoformat()}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (folder / "built").exists():
-                shutil.rmtree(folder, ignore_errors=True)
-                shutil.copytree(RAW, folder / "lake" / "raw")
-                env = {
-                    "RUSSELL_DATA_LAKE": str(folder / "lake"),
-                    "RUSSELL_MARKET_DATA": str(market_folder(folder / "market", end)),
-                    "DAGSTER_HOME": str(folder / "home"),
-                }
-                done = cli("build", env=env, text=True)
-                assert done.returncode == 0, done.stderr[-2000:]
-                (folder / "built").touch()
-        return folder / "lake"
-
-    return build
+def small_market(lakes: SharedLakes) -> Path:
+    """The small market-data folder (120 synthetic stocks to 2020-03-31; read-only): whole builds take
+    seconds."""
+    return lakes.small_market()
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -153,18 +115,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# CI sets this: a missing Chromium there is a failure, not a skip.
-REQUIRE_CHROMIUM = "RUSSELL_REQUIRE_CHROMIUM"
 
 
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium. Tests name it before costly fixtures: when it skips, nothing is built."""
     if not CHROMIUM.is_file():
-        reason = f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does)"
-        if os.environ.get(REQUIRE_CHROMIUM):
-            pytest.fail(f"{reason}, and {REQUIRE_CHROMIUM} is set")
-        pytest.skip(reason)
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
     from playwright.sync_api import expect, sync_playwright
 
     # `expect` waits 5 s unless told otherwise (the context's timeout does not reach it): a busy

@@ -1,6 +1,6 @@
-"""What the tests share besides fixtures: the paths of the repository and ../shared, lakes and
-resources, the one way to materialize assets in-process, the command line as a user runs it, and the
-Dagster webserver as a user opens it.
+"""What the tests share besides fixtures and lakes (lakes.py): the paths of the repository and
+../shared, the Dagster resources over a lake, the one way to materialize assets in-process, the
+command line as a user runs it, and the Dagster webserver as a user opens it.
 
 The project and Dagster are imported inside the functions: conftest.py imports this module, and
 `make mutate` starts a test process per mutant from a server that has loaded it."""
@@ -25,6 +25,7 @@ import pytest
 
 if TYPE_CHECKING:
     from russell_pipeline.lake.store import Lake
+    from russell_pipeline_tests.lakes import LakeFolder
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared next to the checkout; RUSSELL_TEST_SHARED points elsewhere (`make mutate` runs the tests
@@ -44,23 +45,6 @@ def resources_for(root: Path | str, **settings) -> dict:
     from russell_pipeline.settings import Settings
 
     return resources(replace(Settings().with_lake(root), **settings))
-
-
-def documents_lake(root: Path, documents: dict[str, str]) -> Path:
-    """A lake at `root` whose raw/ holds `documents` ({"<year>/<file name>": text})."""
-    for name, text in documents.items():
-        (root / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "raw" / name).write_text(text)
-    return root
-
-
-def market_folder(folder: Path, end) -> Path:
-    """The small synthetic feed (120 stocks, the same on every call) up to `end`, written to `folder`."""
-    from russell_pipeline.lib.market.contract import write_market_data
-    from russell_pipeline.lib.market.synthetic import synthetic_market_data
-
-    write_market_data(synthetic_market_data(end, n_stocks=120), folder)
-    return folder
 
 
 def materialize(
@@ -168,6 +152,7 @@ class Server:
     lake: Lake
     log: Path
     build_output: str = ""  # what `russell-pipeline build` printed
+    folder: LakeFolder | None = None  # the lake, its market data and its Dagster home
 
     def graphql(self, query: str) -> dict:
         request = urllib.request.Request(

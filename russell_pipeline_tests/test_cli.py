@@ -18,6 +18,7 @@ from russell_pipeline.cli import main
 from russell_pipeline.lake.commit import Staged, write_staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.helpers import RAW, cli, flip_bytes
+from russell_pipeline_tests.lakes import lake_folder
 
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
 
@@ -77,26 +78,16 @@ def test_calendar_ics_imports_with_one_event_per_date_stamped_at_its_export(year
 
 
 @pytest.mark.slow
-def test_build_query_and_report_on_a_market_data_folder(tmp_lake, tmp_path):
-    from russell_pipeline.lib.market.contract import write_market_data
-    from russell_pipeline.lib.market.synthetic import synthetic_market_data
-
-    market = tmp_path / "market"
-    write_market_data(synthetic_market_data(date(2020, 3, 31), n_stocks=120), market)
-    env = {
-        "RUSSELL_DATA_LAKE": str(tmp_lake),
-        "RUSSELL_MARKET_DATA": str(market),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    }
-    (tmp_path / "dagster_home").mkdir()
-    done = cli("build", env=env, cwd=tmp_path)
-    out = done.stdout.decode()
-    assert done.returncode == 0, done.stderr.decode()[-3000:]
+def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
+    first = lakes.build()  # `russell-pipeline build` of the samples on a new lake and a market-data folder
+    out = first.stdout
     assert "recon_year_job 1989..2030: ok" in out and "market_data: ok" in out
     assert "index_levels 2019-03..2020-03: ok" in out
+    built = first.folder.copy(tmp_path)
+    tmp_lake, env = built.root, built.env()
     # Each run line names its run by the full id the UI opens at /runs/<id>, not a prefix of it.
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", out)
-    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         assert sorted(printed) == sorted(r.run_id for r in instance.get_runs())
 
     # Nothing new: the second build plans nothing, runs nothing and touches no file of the lake.
@@ -201,7 +192,7 @@ def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code,
             "index_levels",
             pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0], "total_return": [1000.0]}),
         )
-    done = cli(*args, text=True, env={"RUSSELL_DATA_LAKE": str(tmp_path)})
+    done = cli(*args, text=True, env=lake_folder(tmp_path).env())
     assert (done.returncode, done.stderr) == (code, line + "\n")
     assert "Error:" not in done.stderr and "Traceback" not in done.stderr
 
@@ -292,7 +283,7 @@ def _priced_lake(root, label: str) -> None:
 @pytest.mark.parametrize("label", ["synthetic", "market file prices.parquet"])
 def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(tmp_path, label, capsys):
     _priced_lake(tmp_path, label)
-    env = {"RUSSELL_DATA_LAKE": str(tmp_path)}
+    env = lake_folder(tmp_path).env()
     synthetic = label == "synthetic"
     note = "rest on SYNTHETIC prices (the built-in feed, not market data)"
     as_json = cli("pro-forma", "2024-06", "--format", "json", env=env, text=True)
@@ -322,7 +313,7 @@ def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(t
 
 def test_pro_forma_writes_parquet_and_an_error_writes_nothing(tmp_path):
     _priced_lake(tmp_path, "synthetic")
-    env = {"RUSSELL_DATA_LAKE": str(tmp_path)}
+    env = lake_folder(tmp_path).env()
     done = cli("pro-forma", "2024-06", "--format", "parquet", env=env)
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_parquet(io.BytesIO(done.stdout))

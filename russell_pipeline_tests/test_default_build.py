@@ -4,7 +4,6 @@ feed to the last completed session) ends with every check green because the samp
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import dagster as dg
@@ -13,7 +12,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import sessions
-from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.lakes import sample_lake
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +20,9 @@ def default_build(tmp_path_factory):
     """(lake root, instance, the build's stdout and stderr) of `russell-pipeline build` as `make run`
     runs it on a fresh clone: the sample documents, no market data folder, a new Dagster home."""
     root = tmp_path_factory.mktemp("default")
-    shutil.copytree(RAW, root / "data_lake" / "raw")
-    env = {
-        "RUSSELL_DATA_LAKE": str(root / "data_lake"),
-        "RUSSELL_MARKET_DATA": "",
-        "DAGSTER_HOME": str(root / "home"),
-    }
+    lake = sample_lake(root / "data_lake", home=root / "home")  # no market data: the built-in feed
     (root / "home").mkdir()
-    done = cli("build", env=env, text=True)
+    done = lake.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:
         yield root / "data_lake", instance, done.stdout, done.stderr
@@ -39,8 +33,11 @@ def test_every_check_of_the_default_build_is_evaluated_and_passes(default_build)
     _, instance, stdout, stderr = default_build
     assert "checks failed" not in stdout
     assert not [line for line in stderr.splitlines() if re.search(r"(?i)fail|error|warn", line)], stderr
-    records = instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION))
-    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    evaluations = [
+        entry.dagster_event.event_specific_data
+        for run in instance.get_runs()
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
     failed = [
         (e.asset_key.to_user_string(), e.check_name, {k: v.value for k, v in e.metadata.items()})
         for e in evaluations

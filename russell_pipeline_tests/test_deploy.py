@@ -36,7 +36,8 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.helpers import RAW, REPO, resources_for
+from russell_pipeline_tests.helpers import REPO, resources_for
+from russell_pipeline_tests.lakes import sample_lake
 
 DEPLOY = REPO / "deploy"
 PG_BIN = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin"
@@ -186,8 +187,7 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
 
     pools = {defs.resolve_assets_def(name).op.pool for name in INDEX_ASSETS}
     assert pools == {"lake_writer"}
-    root = tmp_path / "lake_root"
-    shutil.copytree(RAW, root / "raw")
+    root = sample_lake(tmp_path / "lake_root").root
     resources = resources_for(root, synthetic_end=date(2019, 12, 31), synthetic_stocks=100)
     home = tmp_path / "dagster_home"
     results = {}

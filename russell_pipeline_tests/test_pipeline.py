@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import dagster as dg
@@ -18,7 +17,8 @@ from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.helpers import RAW, cli, market_folder, materialize, resources_for
+from russell_pipeline_tests.helpers import RAW, materialize, resources_for
+from russell_pipeline_tests.lakes import lake_folder, market_folder, real_lists, sample_lake
 
 YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
@@ -39,8 +39,7 @@ def _failed_checks(result) -> list[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Seeds + a small synthetic feed to 2020-12-31, materialized as one run per partitioning."""
-    root = tmp_path_factory.mktemp("built")
-    shutil.copytree(RAW, root / "raw")
+    root = sample_lake(tmp_path_factory.mktemp("built")).root
     with dg.instance_for_test() as instance:
         years = materialize(YEAR_ASSETS, _resources(root), instance, ("2016", "2030"), publish=True)
         # Every review partition the feed fills (2019-03, the first there is, to 2020-12).
@@ -370,10 +369,7 @@ def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
     lake = Lake(root)
     full = lake.read("index_levels").sort("date")
     # Replay: copy the lake, drop the levels, and materialize one review partition per run.
-    import shutil
-
-    copy = tmp_path / "copy"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("index_levels", "*.duckdb"))
+    copy = lake_folder(root).copy(tmp_path, leave=("index_levels", "*.duckdb")).root
     reviews = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03", "2020-06", "2020-09", "2020-12"]
     with dg.instance_for_test() as fresh:
         for review in reviews:
@@ -452,17 +448,8 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
 
 
 @pytest.mark.slow
-def test_real_pdfs_through_the_documents_asset(tmp_path, real_pdf):
-    pdfs = {
-        2016: ["ru3000_membershiplist_20160627.pdf"],
-        2022: ["ru3000_membershiplist_20220624_0.pdf"],
-        2023: ["ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"],
-    }
-    for year, names in pdfs.items():
-        (tmp_path / "raw" / str(year)).mkdir(parents=True)
-        for name in names:
-            # Copied: a symbolic link under raw/ is refused.
-            shutil.copyfile(real_pdf(name), tmp_path / "raw" / str(year) / name)
+def test_real_pdfs_through_the_documents_asset(tmp_path):
+    real_lists(tmp_path)  # the 2016 and 2022 Russell 3000 lists, the 2023 final changes
     with dg.instance_for_test() as instance:
         result = materialize(YEAR_ASSETS, _resources(tmp_path), instance, ("2016", "2023"), publish=True)
     assert result.success, failure_lines(result)
@@ -565,13 +552,7 @@ def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path):
     market = market_folder(tmp_path / "market", date(2020, 12, 31))  # a year of reviews and 2020's window
     hashes = []
     for name in ("first", "second"):
-        shutil.copytree(RAW, tmp_path / name / "raw")
-        env = {
-            "RUSSELL_DATA_LAKE": str(tmp_path / name),
-            "RUSSELL_MARKET_DATA": str(market),
-            "DAGSTER_HOME": str(tmp_path / f"{name}_home"),
-        }
-        done = cli("build", env=env, text=True)
+        done = sample_lake(tmp_path / name, market).cli("build")
         assert done.returncode == 0, done.stderr[-3000:]
         hashes.append(_table_hashes(tmp_path / name))
     first, second = hashes

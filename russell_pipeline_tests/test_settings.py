@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.settings import Settings, SettingsError
-from russell_pipeline_tests.helpers import RAW
+from russell_pipeline_tests.lakes import sample_lake
 
 
 def test_settings_read_every_variable_once():
@@ -55,6 +54,50 @@ def test_settings_read_every_variable_once():
         Settings.from_env({"RUSSELL_LOCK_TIMEOUT": "soon"})
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(),
+        Settings().with_lake("/tmp/lake"),
+        Settings(
+            market_data="/data/market",
+            mirror="http://127.0.0.1:9/",
+            lake_cache=Path("/tmp/cache"),
+            lock_timeout=0.25,
+            retention_hours=2,
+            limits=Limits(pdf_bytes=1_234_567, text_chars=3, pages=9),
+        ).with_lake("s3://bucket/lake"),
+    ],
+    ids=["defaults", "a folder", "every variable"],
+)
+def test_the_environment_of_settings_reads_back_as_the_same_settings(settings):
+    env = settings.environ(dagster_home="/tmp/home")
+    assert Settings.from_env(env) == settings
+    # Every variable is set, so the environment of the process that hands them over shows through none.
+    assert set(env) == {
+        "RUSSELL_DATA_LAKE",
+        "RUSSELL_MARKET_DATA",
+        "RUSSELL_MIRROR",
+        "RUSSELL_LAKE_CACHE",
+        "RUSSELL_LOCK_TIMEOUT",
+        "RUSSELL_LAKE_RETENTION_HOURS",
+        "RUSSELL_MAX_PDF_MB",
+        "RUSSELL_MAX_TEXT_MB",
+        "RUSSELL_MAX_PAGES",
+        "DAGSTER_HOME",
+    }
+    assert env["DAGSTER_HOME"] == "/tmp/home" and "DAGSTER_HOME" not in settings.environ()
+    outside = {"RUSSELL_MARKET_DATA": "/elsewhere", "RUSSELL_MAX_PAGES": "1"}
+    assert Settings.from_env(outside | settings.environ()) == settings
+
+
+def test_settings_no_variable_can_carry_are_refused_for_a_process():
+    from datetime import date
+
+    with pytest.raises(SettingsError, match=r"^synthetic_end, synthetic_stocks: no environment variable"):
+        Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).environ()
+
+
 def test_no_module_but_settings_reads_a_russell_variable():
     package = Path(__file__).resolve().parents[1] / "russell_pipeline"
     readers = sorted(
@@ -72,7 +115,7 @@ def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(
     tmp_path, small_market, monkeypatch
 ):
     given, elsewhere = tmp_path / "given", tmp_path / "elsewhere"
-    shutil.copytree(RAW, given / "raw")
+    sample_lake(given)
     elsewhere.mkdir()
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(elsewhere))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))

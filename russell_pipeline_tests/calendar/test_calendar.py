@@ -42,7 +42,8 @@ def _facts_table() -> list:
     """(year, event, date) from CALENDAR_FACTS.md's table of published dates."""
     path = SHARED / "CALENDAR_FACTS.md"
     if not path.exists():  # one skipped case naming the file (conftest fails it where ../shared/real exists)
-        return [pytest.param(0, "", None, marks=pytest.mark.skip(reason=f"{path} not present"))]
+        reason = f"{path} not present (FTSE Russell's published dates, kept beside the real PDFs)"
+        return [pytest.param(0, "", None, marks=pytest.mark.skip(reason=reason))]
     events = {
         "rank_day": "rank_day",
         "first preliminary_list": "preliminary_list",

@@ -25,7 +25,7 @@ import pytest
 from russell_pipeline.lib.documents.pdftext import read_text_layer
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS, read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.helpers import REAL
+from russell_pipeline_tests.lakes import real_document
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = REPO / "data_lake" / "raw"
@@ -36,11 +36,9 @@ M2016, M2022 = "ru3000_membershiplist_20160627.pdf", "ru3000_membershiplist_2022
 def _path(name: str) -> Path:
     """A seed from the committed samples or a real PDF from ../shared/real (skip if absent)."""
     if name.endswith(".pdf"):
-        path = REAL / name
-    else:
-        path = next(iter(sorted(RAW.glob(f"*/{name}_*.txt"))), RAW / name)
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
+        return real_document(name)
+    path = next(iter(sorted(RAW.glob(f"*/{name}_*.txt"))), RAW / name)
+    assert path.is_file(), f"{path}: no committed sample of that name"
     return path
 
 

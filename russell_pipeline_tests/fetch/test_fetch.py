@@ -43,6 +43,7 @@ from russell_pipeline.lib.fetch.registry import (
     registry_path,
 )
 from russell_pipeline_tests.helpers import REAL, cli, materialize, resources_for
+from russell_pipeline_tests.lakes import lake_folder
 
 ADDITIONS_2023 = "ru3000-additions-final-20230623.pdf"
 DELETIONS_2023 = "ru3000-deletions-final-20230623.pdf"
@@ -245,7 +246,7 @@ def real_documents() -> list[Published]:
     """The packaged registry's documents that ../shared/real holds a copy of."""
     docs = [d for d in load_registry() if (REAL / d.file).is_file()]
     if not docs:
-        pytest.skip(f"no document of the packaged registry in {REAL}")
+        pytest.skip(f"{REAL} holds none of the registry's documents (the real PDFs: docs/testing.md)")
     return docs
 
 
@@ -413,7 +414,7 @@ def test_the_registry_is_package_data(tmp_path):
     assert registry_path().name == "sources.csv" and registry_path().is_file()
     uv = Path(sys.executable).with_name("uv")
     if not uv.is_file():
-        pytest.skip("uv (installed by `make setup`) is not in this environment")
+        pytest.skip(f"needs uv at {uv} to build the wheel (`make setup` installs it)")
     root = Path(__file__).resolve().parents[2]
     built = subprocess.run(
         [str(uv), "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(root)],
@@ -880,7 +881,8 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     docs = real_documents()
     for d in docs:
         mirror.publish(d.addresses[0].url, REAL / d.file)
-    env = {"RUSSELL_DATA_LAKE": str(tmp_path / "lake")}
+    lake = lake_folder(tmp_path / "lake")
+    env = lake.env()
     sources = _registry_csv(tmp_path / "sources.csv", [d for d in docs if d.recon_year == 2023])
     done = cli("fetch", "2023", "--mirror", mirror.url, "--sources", str(sources), text=True, env=env)
     assert done.returncode == 0, done.stderr
@@ -900,7 +902,7 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     ]
     # The packaged registry through RUSSELL_MIRROR: what the mirror lacks is one error line per document.
     wanted = [d for d in load_registry() if d.recon_year in (2022, 2023)]
-    done = cli("fetch", "2022..2023", text=True, env=env | {"RUSSELL_MIRROR": mirror.url})
+    done = cli("fetch", "2022..2023", text=True, env=lake.with_settings(mirror=mirror.url).env())
     missing = sorted((d for d in wanted if not (REAL / d.file).is_file()), key=lambda d: d.recon_year)
     assert done.returncode == 1
     errors = done.stderr.splitlines()

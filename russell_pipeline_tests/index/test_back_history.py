@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.market.contract import R2G, SCC
-from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.lakes import LakeFolder, sample_lake
 
 FIRST_CUTOFF, FIRST_REBALANCE = date(2010, 3, 10), date(2010, 3, 19)  # Wednesday after 5 March; third Friday
 LAST_CLOSE = date(2013, 1, 31)
@@ -79,38 +78,28 @@ def _write_feed(folder: Path) -> None:
     )
 
 
-def _env(root: Path) -> dict:
-    return {
-        "RUSSELL_DATA_LAKE": str(root / "lake"),
-        "RUSSELL_MARKET_DATA": str(root / "market"),
-        "DAGSTER_HOME": str(root / "home"),
-    }
-
-
-def _tables(root: Path) -> dict[str, pl.DataFrame]:
-    from russell_pipeline.lake.store import Lake
-
-    lake = Lake(root / "lake")
+def _tables(root: LakeFolder) -> dict[str, pl.DataFrame]:
+    lake = root.lake
     tables = {t: lake.published(t) for t in ("quarterly_weights", "index_levels", "pro_forma_weights")}
-    tables["prices"] = pl.read_csv(root / "market" / "prices.csv", try_parse_dates=True)
+    tables["prices"] = pl.read_csv(root.market / "prices.csv", try_parse_dates=True)
     return tables
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
+def root(tmp_path_factory) -> LakeFolder:
     root = tmp_path_factory.mktemp("back_history")
-    shutil.copytree(RAW, root / "lake" / "raw")
     _write_feed(root / "market")
-    done = cli("build", env=_env(root), text=True, timeout=1200)
+    folder = sample_lake(root / "lake", root / "market", root / "home")
+    done = folder.cli("build", timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # Weights and levels of the reviews with members; the pro-forma also of 2013-03, which carries them.
     assert "reviews: 12 out of date (2010-03..2012-12)" in done.stdout, done.stdout
     assert "pro_forma_weights: 13 out of date (2010-03..2013-03)" in done.stdout, done.stdout
-    return root
+    return folder
 
 
 @pytest.fixture(scope="module")
-def built(root: Path) -> dict[str, pl.DataFrame]:
+def built(root: LakeFolder) -> dict[str, pl.DataFrame]:
     return _tables(root)
 
 
@@ -186,13 +175,12 @@ def test_the_divisor_chain_is_unbroken_from_the_first_review_to_the_last(built):
 
 @pytest.mark.slow
 def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_its_new_first(
-    root: Path, tmp_path: Path
+    root: LakeFolder, tmp_path: Path
 ):
-    copy = tmp_path / "copy"
-    shutil.copytree(root, copy)
-    members = pl.read_csv(copy / "market" / "memberships.csv")
-    members.filter(pl.col("review") >= "2011-03").write_csv(copy / "market" / "memberships.csv")
-    done = cli("build", env=_env(copy), text=True, timeout=1200)
+    copy = root.copy(tmp_path / "copy")
+    members = pl.read_csv(copy.market / "memberships.csv")
+    members.filter(pl.col("review") >= "2011-03").write_csv(copy.market / "memberships.csv")
+    done = copy.cli("build", timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # The 2010 reviews held rows: they are run again, hold none, and say why.
     reason = "the market data has no members for <review> (its reviews with members: 2011-03..2012-12)"
@@ -206,5 +194,5 @@ def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_it
         assert tables[table]["review"].min() == "2011-03", table
     levels = tables["index_levels"].sort("date")
     assert levels.row(0, named=True)["date"] == date(2011, 3, 18) and levels["price_return"][0] == 1000.0
-    again = cli("build", env=_env(copy), text=True)
+    again = copy.cli("build")
     assert "reviews: 0 out of date" in again.stdout, again.stdout

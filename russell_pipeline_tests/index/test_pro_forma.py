@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pytest
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.weights import compute_weights
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, load_market_data
-from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.lakes import LakeFolder, lake_folder, sample_lake
 
 # The previous review 2024-03 (cut-off 6 March) holds AAA and BBB in SCC and CCC in R2000 Growth, each with
 # a cap of 1000 at its cut-off: S = 2000, G = 1000, so c = 4.5, 4.5, -1 and the weights 0.5625, 0.5625,
@@ -363,7 +363,7 @@ def test_the_check_fails_on_a_wrong_frame(md: MarketData):
 
 def test_pro_forma_on_a_lake_without_it_is_one_line(tmp_path):
     for args in (("pro-forma", "2024-06"), ("pro-forma", "2024-06", "--format", "json")):
-        done = cli(*args, text=True, env={"RUSSELL_DATA_LAKE": str(tmp_path)})
+        done = cli(*args, text=True, env=lake_folder(tmp_path).env())
         assert (done.returncode, done.stdout) == (1, "")
         assert done.stderr == (
             f"error: {tmp_path / 'lake' / 'pro_forma_weights'}: not built yet: run "
@@ -400,37 +400,27 @@ def _market(folder: Path, last: date, members_until: str = "2020-06") -> MarketD
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> LakeFolder:
     root = tmp_path_factory.mktemp("pro_forma")
-    shutil.copytree(RAW, root / "lake" / "raw")
     _market(root / "market", LAST_CLOSE)
-    done = cli("build", env=_env(root), cwd=root, text=True)
+    folder = sample_lake(root / "lake", root / "market", root / "home")
+    done = folder.cli("build", cwd=root)
     assert done.returncode == 0, done.stderr[-3000:]
     # ... and 2020-09, which carries the June members (but trades from June weights not known yet)
     assert "pro_forma_weights 2019-03..2020-09: ok" in done.stdout, done.stdout
-    return root
+    return folder
 
 
-def _env(root: Path) -> dict:
-    return {
-        "RUSSELL_DATA_LAKE": str(root / "lake"),
-        "RUSSELL_MARKET_DATA": str(root / "market"),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-    }
-
-
-def _trades(root: Path, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
-    done = cli("pro-forma", review, "--format", fmt, env=_env(root), cwd=root, text=True)
+def _trades(lake: LakeFolder, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
+    done = lake.cli("pro-forma", review, "--format", fmt)
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(io.StringIO(done.stdout)) if fmt == "csv" else pl.DataFrame(json.loads(done.stdout))
     return rows, done.stderr
 
 
 @pytest.mark.slow
-def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: Path):
-    from russell_pipeline.lake.store import Lake
-
-    stored = Lake(built / "lake").published("quarterly_weights")
+def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: LakeFolder):
+    stored = built.lake.published("quarterly_weights")
     for review in PAST:
         rows, totals = _trades(built, review)
         # Each row names the prices it rests on: the folder's prices file (so stderr has no synthetic note).
@@ -449,11 +439,10 @@ def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: Path):
 
 
 @pytest.mark.slow
-def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: Path):
-    from russell_pipeline.lake.store import Lake
+def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: LakeFolder):
     from russell_pipeline.lib.index.recompute import _positions
 
-    lake, md = Lake(built / "lake"), load_market_data(built / "market")
+    lake, md = built.lake, load_market_data(built.market)
     review, cutoff, effective = JUNE_2020
     weights = lake.published("quarterly_weights")
     assert review not in weights["review"].to_list()  # its cut-off has not passed: no weights yet
@@ -491,9 +480,9 @@ def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: Path):
 
 
 @pytest.mark.slow
-def test_an_unknown_review_is_one_line(built: Path):
+def test_an_unknown_review_is_one_line(built: LakeFolder):
     for review in ("2021-03", "2020-07", "june"):
-        done = cli("pro-forma", review, env=_env(built), cwd=built, text=True)
+        done = built.cli("pro-forma", review)
         assert (done.returncode, done.stdout) == (1, "")
         assert done.stderr == (
             f"error: pro-forma {review}: no pro-forma weights for this review (reviews with them: "
@@ -503,11 +492,10 @@ def test_an_unknown_review_is_one_line(built: Path):
 
 
 @pytest.mark.slow
-def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_path: Path):
-    root = tmp_path / "copy"
-    shutil.copytree(built, root)
-    _market(root / "market", date(2020, 6, 8))
-    done = cli("build", env=_env(root), cwd=root, text=True)
+def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, tmp_path: Path):
+    root = built.copy(tmp_path / "copy")
+    _market(root.market, date(2020, 6, 8))
+    done = root.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
     assert "pro_forma_weights: 2 out of date (2020-06..2020-09)" in done.stdout, done.stdout
@@ -522,21 +510,18 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_pat
 
 @pytest.mark.slow
 def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the_data(
-    built: Path, tmp_path: Path
+    built: LakeFolder, tmp_path: Path
 ):
-    from russell_pipeline.lake.store import Lake
-
-    root = tmp_path / "copy"
-    shutil.copytree(built, root)
+    root = built.copy(tmp_path / "copy")
     # Closes to 31 July 2020: June's weights are in force (rebalance 26 June), September's members unknown;
     # one June member stops trading on 1 July (21 sessions before 31 July: stale).
-    md = _market(root / "market", date(2020, 7, 31))
+    md = _market(root.market, date(2020, 7, 31))
     gone = md.memberships.filter(pl.col("review") == "2020-06")["symbol"].sort()[0]
     md.prices.filter((pl.col("symbol") != gone) | (pl.col("date") <= date(2020, 7, 1))).write_parquet(
-        root / "market" / "prices.parquet"
+        root.market / "prices.parquet"
     )
-    md = load_market_data(root / "market")
-    done = cli("build", env=_env(root), cwd=root, text=True)
+    md = load_market_data(root.market)
+    done = root.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     rows, said = _trades(root, "2020-09")
     assert set(rows.select("members_review", "members_carried").rows()) == {("2020-06", True)}
@@ -544,7 +529,7 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
         "members carried: the market data holds no members for 2020-09 yet, so these are the "
         "members of 2020-06"
     ) in said
-    lake = Lake(root / "lake")
+    lake = root.lake
     stored = lake.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
     assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [
         (date(2020, 7, 31), True, "2020-06")
@@ -564,8 +549,8 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
     assert "2020-09" not in lake.published("quarterly_weights")["review"].to_list()
 
     # The feed announces September's members: they are used, and December carries them.
-    _market(root / "market", date(2020, 7, 31), members_until="2020-09")
-    done = cli("build", env=_env(root), cwd=root, text=True)
+    _market(root.market, date(2020, 7, 31), members_until="2020-09")
+    done = root.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "pro_forma_weights 2020-09..2020-12: ok" in done.stdout, done.stdout
     rows, said = _trades(root, "2020-09")

@@ -5,7 +5,6 @@ and (in-process) a weights or levels bug."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +26,8 @@ from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.market.contract import R2G, SCC, SCHEMAS
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.helpers import RAW, materialize, resources_for
+from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.lakes import lake_folder, sample_lake
 
 YEAR_ASSETS, REVIEW_ASSETS = [documents, recon_calendar], [market_data, quarterly_weights, index_levels]
 YEARS, REVIEWS = ("2016", "2030"), ("2019-03", "2020-03")  # the sample lists' years; the small feed's reviews
@@ -343,8 +343,8 @@ NEW_CHECKS = [
 def good(tmp_path_factory, small_market):
     """The seeds and the small feed with two splits, built as one years run and one reviews run."""
     tmp = tmp_path_factory.mktemp("quality")
-    root, market = tmp / "lake", _market(tmp / "market", small_market, _with_splits)
-    shutil.copytree(RAW, root / "raw")
+    market = _market(tmp / "market", small_market, _with_splits)
+    root = sample_lake(tmp / "lake", market).root
     resources = resources_for(root, market_data=str(market))
     with dg.instance_for_test() as instance:
         runs = [
@@ -379,8 +379,7 @@ def _membership_list(lake: Path, year: int, as_of: str, rows: int) -> Path:
 
 
 def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_path):
-    lake = tmp_path / "lake"
-    shutil.copytree(RAW, lake / "raw")
+    lake = sample_lake(tmp_path / "lake").root
     _membership_list(lake, 2022, "June 24, 2022", 300)
     with dg.instance_for_test() as instance:
         run = materialize(
@@ -446,14 +445,15 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
 
     def drop(tables):
         m = tables["memberships"]
-        gone = m.filter((pl.col("review") == "2019-12") & (pl.col("index") == SCC)).head(50)["symbol"]
+        gone = (
+            m.filter((pl.col("review") == "2019-12") & (pl.col("index") == SCC)).head(50)["symbol"].to_list()
+        )
         return tables | {
             "memberships": m.filter(~((pl.col("review") == "2019-12") & pl.col("symbol").is_in(gone)))
         }
 
     market = _market(tmp_path / "market", good[1], drop)
-    lake = tmp_path / "lake"
-    shutil.copytree(root, lake, ignore=shutil.ignore_patterns(".dagster"))
+    lake = lake_folder(root).copy(tmp_path, leave=(".dagster",)).root
     with dg.instance_for_test() as instance:
         run = materialize(
             [market_data, quarterly_weights],
@@ -489,8 +489,7 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
         }
 
     market = _market(tmp_path / "market", good[1], jump)
-    lake = tmp_path / "lake"
-    shutil.copytree(RAW, lake / "raw")
+    lake = sample_lake(tmp_path / "lake").root
     resources = resources_for(lake, market_data=str(market))
     with dg.instance_for_test() as instance:
         runs = [
@@ -558,8 +557,7 @@ def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(g
 def _levels_stopped(good, tmp_path: Path):
     """The good inputs built into a new lake whose reviews run fails: (lake, that run, its one failure
     line)."""
-    lake = tmp_path / "lake"
-    shutil.copytree(RAW, lake / "raw")
+    lake = sample_lake(tmp_path / "lake").root
     resources = resources_for(lake, market_data=str(good[1]))
     with dg.instance_for_test() as instance:
         years = materialize(YEAR_ASSETS, resources, instance, YEARS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from russell_pipeline_tests.helpers import RAW, cli
-from russell_pipeline_tests.lake.test_reliability import EXTENDED_END, TABLES, _extend_market
+from russell_pipeline.settings import Settings
+from russell_pipeline_tests.helpers import RAW
+from russell_pipeline_tests.lake.test_reliability import TABLES
+from russell_pipeline_tests.lakes import EXTENDED_END, LakeFolder, market_folder
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory):
+def s3():
     """moto's S3 server on a free 127.0.0.1 port, and the AWS_* environment pointing at it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -34,7 +35,6 @@ def s3(tmp_path_factory):
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "RUSSELL_LAKE_CACHE": str(tmp_path_factory.mktemp("cache")),
     }
     deadline = time.monotonic() + 30
     while True:
@@ -80,13 +80,13 @@ print(json.dumps({t: sorted(map(repr, lake.query(f'SELECT * FROM "{t}"').rows())
 """
 
 
-def _contents_of(env: dict) -> dict[str, list]:
+def _contents_of(lake: LakeFolder, s3_env: dict) -> dict[str, list]:
     """Every table's rows as a user's process sees them through the read-only query surface."""
     done = subprocess.run(
         [sys.executable, "-c", CONTENTS, *TABLES],
         capture_output=True,
         text=True,
-        env=os.environ | env,
+        env=os.environ | lake.env(**s3_env),
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -95,38 +95,33 @@ def _contents_of(env: dict) -> dict[str, list]:
 
 
 @pytest.mark.slow
-def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_queries(
-    s3, small_market, tmp_path, fresh_build
-):
-    uri = _bucket(s3, "russell")
-    shutil.copytree(small_market, tmp_path / "market")
-    env = s3 | {
-        "RUSSELL_DATA_LAKE": uri,
-        "RUSSELL_MARKET_DATA": str(tmp_path / "market"),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
-    first = cli("build", env=env)
-    assert first.returncode == 0, first.stderr.decode()[-3000:]
-    assert "index_levels 2019-03..2020-03: ok" in first.stdout.decode()
-    before = _contents_of(env)
+def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_queries(s3, tmp_path, lakes):
+    market = market_folder(tmp_path / "market")  # the small feed, which the test extends
+    settings = Settings(market_data=str(market), lake_cache=tmp_path / "cache")
+    on_s3 = LakeFolder(settings.with_lake(_bucket(s3, "russell")), tmp_path / "home")
+    first = on_s3.cli("build", env=s3)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "index_levels 2019-03..2020-03: ok" in first.stdout
+    before = _contents_of(on_s3, s3)
     # A kill inside the index_levels write: S3 keeps the previous version, every view still answers.
-    _extend_market(tmp_path / "market")
-    killed = cli("build", env=env | {"RUSSELL_FAULT": "index_levels:data_written"})
+    market_folder(market, EXTENDED_END)
+    killed = on_s3.cli("build", env=s3 | {"RUSSELL_FAULT": "index_levels:data_written"})
     assert killed.returncode == -signal.SIGKILL
-    assert _contents_of(env)["index_levels"] == before["index_levels"]
-    again = cli("build", env=env)
-    assert again.returncode == 0, again.stderr.decode()[-3000:]
-    assert "marked run" in again.stdout.decode()
+    assert _contents_of(on_s3, s3)["index_levels"] == before["index_levels"]
+    again = on_s3.cli("build", env=s3)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "marked run" in again.stdout
     # The same tables as a build on a local folder with the same inputs.
-    assert _contents_of(env) == _contents_of({"RUSSELL_DATA_LAKE": str(fresh_build(EXTENDED_END))})
+    after = _contents_of(on_s3, s3)
+    assert after == _contents_of(lakes.built(EXTENDED_END), {})
     # The query surface stays read-only and inside the lake on S3 too.
     for sql, problem in (
         ("COPY (SELECT 1) TO 's3://russell/lake/lake/index_levels/x.parquet'", "got COPY"),
         ("SELECT * FROM read_text('s3://russell/other.txt')", "Cannot access file"),
     ):
-        refused = cli("query", sql, env=env)
-        assert refused.returncode == 1 and problem in refused.stderr.decode(), refused.stderr.decode()
+        refused = on_s3.cli("query", sql, env=s3)
+        assert refused.returncode == 1 and problem in refused.stderr, refused.stderr
     # The lake is self-contained on the store: a fresh machine (new cache) reads the same tables.
-    fresh = env | {"RUSSELL_LAKE_CACHE": str(tmp_path / "other_machine")}
-    assert _contents_of(fresh) == _contents_of(env)
+    fresh = on_s3.with_settings(lake_cache=tmp_path / "other_machine")
+    assert _contents_of(fresh, s3) == after
     assert list((tmp_path / "other_machine").glob("*/warehouse.duckdb"))  # its own copy of the warehouse

@@ -9,18 +9,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline_tests.helpers import RAW, cli, flip_bytes, market_folder
+from russell_pipeline_tests.helpers import flip_bytes
+from russell_pipeline_tests.lakes import EXTENDED_END, SMALL_END, lake_folder, market_folder, sample_lake
 
-# The small feed (conftest's small_market) ends 2020-03-31; extended, a month later.
-SMALL_END = date(2020, 3, 31)
-EXTENDED_END = date(2020, 4, 30)
 TABLES = (
     "source_documents",
     "constituent_changes",
@@ -31,89 +28,64 @@ TABLES = (
 )
 
 
-def _lake(tmp_path: Path, small_market: Path, name: str = "lake") -> tuple[Path, dict]:
-    root = tmp_path / name
-    shutil.copytree(RAW, root / "raw")
-    shutil.copytree(small_market, tmp_path / f"{name}_market")
-    env = {
-        "RUSSELL_DATA_LAKE": str(root),
-        "RUSSELL_MARKET_DATA": str(tmp_path / f"{name}_market"),
-        "DAGSTER_HOME": str(tmp_path / f"{name}_home"),
-    }
-    return root, env
-
-
 def _contents(root: Path) -> dict[str, list]:
     """Every table's rows as the warehouse shows them, in a stable order."""
     lake = Lake(root)
     return {t: sorted(lake.query(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
 
 
-def _extend_market(folder: Path) -> None:
-    """The same synthetic feed a month longer: only the last review period can change."""
-    market_folder(folder, EXTENDED_END)
-
-
 @pytest.mark.slow
-def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(
-    tmp_path, small_market, monkeypatch, fresh_build
-):
-    root, env = _lake(tmp_path, small_market)
-    first = cli("build", env=env)
-    assert first.returncode == 0, first.stderr.decode()[-2000:]
-    before = _contents(root)
-    _extend_market(Path(env["RUSSELL_MARKET_DATA"]))
-    killed = cli("build", env=env | {"RUSSELL_FAULT": "index_levels:data_written"})
+def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_build_clean(tmp_path, lakes):
+    built = lakes.copy(tmp_path)  # a first build of the samples and the small feed
+    before = _contents(built.root)
+    market_folder(built.market, EXTENDED_END)
+    killed = built.cli("build", env={"RUSSELL_FAULT": "index_levels:data_written"})
     assert killed.returncode == -signal.SIGKILL
-    assert "index_levels 2020-03: ok" not in killed.stdout.decode()  # it died inside that run
+    assert "index_levels 2020-03: ok" not in killed.stdout  # it died inside that run
     # Every view still answers, with the previous levels (the new market data was already published).
-    after_kill = _contents(root)
+    after_kill = _contents(built.root)
     assert after_kill["index_levels"] == before["index_levels"]
     assert after_kill["recon_calendar"] == before["recon_calendar"]
-    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         (stuck,) = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     # The next build marks the killed run failed and ends with the tables a fresh build gives.
-    again = cli("build", env=env)
-    assert again.returncode == 0, again.stderr.decode()[-2000:]
-    assert f"marked run {stuck.run_id} failed:" in again.stdout.decode()  # the id /runs/<id> opens
-    with dg.DagsterInstance.get() as instance:
+    again = built.cli("build")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"marked run {stuck.run_id} failed:" in again.stdout  # the id /runs/<id> opens
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         assert instance.get_run_by_id(stuck.run_id).status == dg.DagsterRunStatus.FAILURE
-    assert _contents(root) == _contents(fresh_build(EXTENDED_END))
+    assert _contents(built.root) == _contents(lakes.built(EXTENDED_END).root)
 
 
 @pytest.mark.slow
-def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(
-    tmp_path, small_market, fresh_build
-):
+def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_not_up_to_date(tmp_path, lakes):
     """Killed as `market_prices` committed (the other market tables not yet), then the market files put
     back as they were (same bytes, same times): the inputs match the record, the tables do not. The
     next build names the table and rebuilds market data; the lake equals a fresh build's."""
-    root, env = _lake(tmp_path, small_market)
-    assert cli("build", env=env).returncode == 0
-    folder = Path(env["RUSSELL_MARKET_DATA"])
+    built = lakes.copy(tmp_path)
+    folder = built.market
     saved = tmp_path / "saved_market"
     shutil.copytree(folder, saved)  # copy2: sizes and times kept, so the input digest comes back
-    _extend_market(folder)
-    killed = cli("build", env=env | {"RUSSELL_FAULT": "market_prices:committed"})
+    market_folder(folder, EXTENDED_END)
+    killed = built.cli("build", env={"RUSSELL_FAULT": "market_prices:committed"})
     assert killed.returncode == -signal.SIGKILL
     shutil.rmtree(folder)
     shutil.copytree(saved, folder)
-    again = cli("build", env=env, text=True)
+    again = built.cli("build")
     assert again.returncode == 0, again.stderr[-2000:]
     assert (
         "market_prices: at version" in again.stdout
         and "changed outside a build; market_data is rebuilt" in again.stdout
     ), again.stdout
     assert "market_data: up to date" not in again.stdout
-    assert _contents(root) == _contents(fresh_build(SMALL_END))
-    assert cli("build", env=env, text=True).stdout.count("changed outside") == 0  # and then it is up to date
+    assert _contents(built.root) == _contents(lakes.built(SMALL_END).root)
+    assert built.cli("build").stdout.count("changed outside") == 0  # and then it is up to date
 
 
 @pytest.mark.slow
-def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(tmp_path, small_market):
-    root, env = _lake(tmp_path, small_market)
-    assert cli("build", env=env).returncode == 0
+def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(tmp_path, lakes):
+    built = lakes.copy(tmp_path)
+    root = built.root
     before = _contents(root)
     # The newest commit, and its checkpoint when it has one (a reader opens a checkpointed version from it).
     log = max((root / "lake" / "index_levels" / "_delta_log").glob("*.json"))
@@ -121,7 +93,7 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
     checkpoint = log.with_name(f"{log.stem}.checkpoint.parquet")
     if checkpoint.exists():
         checkpoint.write_bytes(b"PAR1 garbage")
-    broken = cli("build", env=env, text=True)
+    broken = built.cli("build")
     assert broken.returncode == 1 and "Traceback" not in broken.stdout + broken.stderr
     lines = [ln for ln in broken.stderr.splitlines() if "its Delta log cannot be read" in ln]
     assert lines and all(
@@ -131,7 +103,7 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
         for ln in lines
     ), broken.stderr
     shutil.move(root / "lake" / "index_levels", tmp_path / "index_levels.corrupt")
-    repaired = cli("build", env=env, text=True)
+    repaired = built.cli("build")
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     assert "index_levels: gone or unreadable" in repaired.stdout
     assert _contents(root) == before
@@ -165,41 +137,39 @@ def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
 
 
 @pytest.mark.slow
-def test_readers_see_all_tables_of_one_build_or_all_of_the_previous_one(tmp_path, small_market):
-    """Killed after the 2019 document's tables and its calendar committed: the views (and the CLI) still
-    show the previous build whole, not the new documents beside the old calendar; the next build
-    publishes all of its tables at once."""
-    root, env = _lake(tmp_path, small_market)
-    (document,) = (root / "raw" / "2019").iterdir()
-    shutil.move(document, tmp_path / document.name)
-    assert cli("build", env=env).returncode == 0
-    lake = Lake(root)
+def test_readers_see_all_tables_of_one_build_or_all_of_the_previous_one(tmp_path, lakes):
+    """The 2019 schedule taken away, and the build killed after 2019's document tables and its calendar
+    committed: the views (and the CLI) still show the previous build whole, not the documents without it
+    beside the old calendar; the next build publishes all of its tables at once."""
+    built = lakes.copy(tmp_path)
+    root, lake = built.root, built.lake
     before, versions = _contents(root), lake.published_versions()
-    shutil.move(tmp_path / document.name, document)
-    killed = cli("build", env=env | {"RUSSELL_FAULT": "recon_calendar:committed"})
+    (document,) = (root / "raw" / "2019").iterdir()
+    document.unlink()
+    killed = built.cli("build", env={"RUSSELL_FAULT": "recon_calendar:committed"})
     assert killed.returncode == -signal.SIGKILL
     assert lake.version("source_documents") > versions["source_documents"]  # the new tables are in the lake
     assert lake.version("recon_calendar") > versions["recon_calendar"]
     assert lake.published_versions() == versions and _contents(root) == before
     assert lake.published("source_documents").height == len(before["source_documents"])
-    again = cli("build", env=env, text=True)
+    again = built.cli("build")
     assert again.returncode == 0, again.stderr[-2000:]
     after = _contents(root)
-    assert len(after["source_documents"]) == len(before["source_documents"]) + 1
-    assert after["recon_calendar"] != before["recon_calendar"]  # the document's schedule moved 2019's dates
+    assert len(after["source_documents"]) == len(before["source_documents"]) - 1
+    assert after["recon_calendar"] != before["recon_calendar"]  # without the schedule, 2019's dates moved
 
 
 @pytest.mark.slow
-def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_path, small_market):
+def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_path, lakes):
     """64 bytes flipped in a data file: `build` finds it (its stamp changed) and rebuilds that review;
     flipped with the file's time put back, `verify` (every byte) finds it, exits 1, and the next
     build rebuilds it. The lake ends equal to before, and `verify` passes."""
-    root, env = _lake(tmp_path, small_market)
-    assert cli("build", env=env).returncode == 0
+    built = lakes.copy(tmp_path)
+    root = built.root
     before = _contents(root)
     (damaged,) = (root / "lake" / "index_levels" / "review=2019-09").glob("*.parquet")
     flip_bytes(damaged)
-    rebuilt = cli("build", env=env, text=True)
+    rebuilt = built.cli("build")
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert (
         f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 "
@@ -210,17 +180,17 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
 
     (quiet,) = (root / "lake" / "quarterly_weights" / "review=2020-03").glob("*.parquet")
     flip_bytes(quiet, restore_time=True)
-    found = cli("verify", env=env, text=True)
+    found = built.cli("verify")
     assert found.returncode == 1 and "Traceback" not in found.stderr
     assert found.stderr.startswith(
         f"{quiet}: its content differs from what its commit wrote (sha256 mismatch): "
         "quarterly_weights 2020-03 is rebuilt from its inputs by the next"
     ), found.stderr
     assert found.stdout.endswith(", 1 damaged\n")
-    again = cli("build", env=env, text=True)
+    again = built.cli("build")
     assert again.returncode == 0 and "quarterly_weights 2020-03: ok" in again.stdout, again.stdout
     assert _contents(root) == before
-    clean = cli("verify", env=env, text=True)
+    clean = built.cli("verify")
     assert clean.returncode == 0 and clean.stdout.endswith(", 0 damaged\n"), clean.stdout + clean.stderr
 
 
@@ -279,10 +249,11 @@ READER = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_build(
-    tmp_path, small_market, fresh_build
+    tmp_path, small_market, lakes
 ):
     """One build takes the lake; the others each say they wait, then plan on what it left: nothing to do."""
-    root, env = _lake(tmp_path, small_market)
+    new = sample_lake(tmp_path / "lake", small_market)
+    root, env = new.root, new.env()
     stop = tmp_path / "stop"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(root), str(stop)], stdout=subprocess.PIPE, text=True
@@ -313,7 +284,7 @@ def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_bu
         ), out
     assert int(errors) == 0, examples
     assert int(reads) > 0
-    assert _contents(root) == _contents(fresh_build(SMALL_END))
+    assert _contents(root) == _contents(lakes.built(SMALL_END).root)
 
 
 OPEN_INSTANCE = textwrap.dedent("""
@@ -361,10 +332,9 @@ def test_processes_opening_a_new_instance_at_once_all_succeed(tmp_path):
 @pytest.mark.slow
 def test_a_missing_lake_folder_is_one_line_unless_asked_to_create_it(tmp_path):
     missing = tmp_path / "no_such_lake"
-    env = {"RUSSELL_DATA_LAKE": str(missing), "DAGSTER_HOME": str(tmp_path / "home")}
-    done = cli("build", env=env)
+    done = lake_folder(missing, home=tmp_path / "home").cli("build")
     assert done.returncode == 1
-    assert done.stderr.decode().splitlines() == [
+    assert done.stderr.splitlines() == [
         (
             f"error: {missing}: the lake folder (RUSSELL_DATA_LAKE) does not exist; create it, or run "
             "`russell-pipeline build --init` to start a new lake there"
@@ -377,7 +347,8 @@ def test_a_missing_lake_folder_is_one_line_unless_asked_to_create_it(tmp_path):
 def test_a_read_only_lake_or_instance_is_one_line(tmp_path, small_market):
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], check=False).returncode:
         pytest.skip("needs a mount namespace (unshare -m) to make a read-only folder as root")
-    root, env = _lake(tmp_path, small_market)
+    new = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    root = new.root
     (tmp_path / "home").mkdir()
 
     def read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -389,7 +360,7 @@ def test_a_read_only_lake_or_instance_is_one_line(tmp_path, small_market):
             ["unshare", "-m", "sh", "-c", script],
             capture_output=True,
             text=True,
-            env=os.environ | env | {"DAGSTER_HOME": str(tmp_path / "home")},
+            env=os.environ | new.env(),
             check=False,
         )
 

@@ -350,7 +350,7 @@ def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(
     from russell_pipeline.lib.sandbox import landlock_abi
 
     if not landlock_abi():
-        pytest.skip("this kernel has no Landlock")
+        pytest.skip("needs a kernel with Landlock enabled (Linux 5.13 or later) to sandbox the query process")
     lake = Lake(tmp_path)
     lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     monkeypatch.setattr(query, "_reads_only", lambda statement: True)  # a hole in the statement filter

@@ -67,7 +67,7 @@ def macro(tables: MembershipTables, day: date, index: str | None = None) -> pl.D
     con.register("membership_in_force", tables.in_force.to_arrow())
     con.execute((MACROS / "membership_in_force.sql").read_text())
     return pl.from_arrow(
-        con.execute("SELECT * FROM members_on(?, index := ?)", [day, index]).to_arrow_table()
+        con.sql("SELECT * FROM members_on(?, index := ?)", params=[day, index]).to_arrow_table()
     )
 
 

@@ -22,7 +22,8 @@ from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.helpers import cli, documents_lake, materialize, resources_for
+from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.lakes import documents_lake, lake_folder
 
 MEMBERS = "Russell US Indexes\nMembership list\nRussell 2000® Index\n{day}\nCompany\tTicker\n{rows}"
 ADDS = "Russell 2000® Index - {stage}Additions\n{day}\n\nCompany Symbol Industry\n{rows}"
@@ -73,7 +74,7 @@ def _check(result, name: str) -> dg.AssetCheckEvaluation:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = documents_lake(tmp_path_factory.mktemp("membership"), DOCUMENTS)
+    root = documents_lake(tmp_path_factory.mktemp("membership"), DOCUMENTS).root
     resources = resources_for(root)
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources, instance, ("2022", "2024"))
@@ -121,7 +122,7 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     assert materialized["membership_in_force"]["dagster/row_count"].value == 3 + 5
 
 
-def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(built):
+def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(built, tmp_path):
     root, instance, _ = built
     lake = Lake(root)
     context = dg.build_sensor_context(instance=instance, resources=resources_for(root))
@@ -130,8 +131,7 @@ def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(bui
     # The calendar rewritten with the same dates changes nothing the membership tables read.
     again = materialize([recon_calendar], resources_for(root), instance, ("2022", "2024"))
     assert again.success and not stale.membership_stale(lake)
-    extra = root.parent / "extra"
-    shutil.copytree(root, extra)
+    extra = lake_folder(root).copy(tmp_path).root
     (extra / "raw" / "2023" / "adds_update2.txt").write_text(
         ADDS.format(stage="Updated ", day="June 2, 2023", rows="DELTA INC DLTA Technology\n")
     )
@@ -164,7 +164,7 @@ def test_definitions_hold_the_membership_job_and_sensor():
 
 def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built):
     root = built[0]
-    done = cli("members", "2023-06-26", "--index", "Russell 2000", env={"RUSSELL_DATA_LAKE": str(root)})
+    done = cli("members", "2023-06-26", "--index", "Russell 2000", env=lake_folder(root).env())
     assert done.returncode == 0, done.stderr.decode()
     m22, m23 = "raw/2022/members_20220624.txt", "raw/2023/members_20230623.txt"
     adds = "raw/2023/adds_final.txt"
@@ -200,7 +200,7 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
 
 
 def test_members_in_parquet_keeps_the_types(built):
-    done = cli("members", "2023-06-23", "--format", "parquet", env={"RUSSELL_DATA_LAKE": str(built[0])})
+    done = cli("members", "2023-06-23", "--format", "parquet", env=lake_folder(built[0]).env())
     assert done.returncode == 0, done.stderr.decode()
     got = pl.read_parquet(io.BytesIO(done.stdout))
     assert got.select("symbol", "start_date", "open_line").rows() == [
@@ -212,16 +212,14 @@ def test_members_in_parquet_keeps_the_types(built):
 
 def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
-    unknown = cli("members", "2023-06-26", "--index", "Russell Midcap", env={"RUSSELL_DATA_LAKE": str(root)})
+    unknown = cli("members", "2023-06-26", "--index", "Russell Midcap", env=lake_folder(root).env())
     assert unknown.returncode == 1
     assert unknown.stderr.decode() == (
         "error: --index Russell Midcap: no such index in membership_in_force "
         "(indexes: Russell 2000, Russell 1000)\n"
     )
     # The Russell 1000 is derived where a Russell 3000 and a Russell 2000 list are both in force.
-    derived = cli(
-        "members", "2023-06-26", "--index", "russell 1000", text=True, env={"RUSSELL_DATA_LAKE": str(root)}
-    )
+    derived = cli("members", "2023-06-26", "--index", "russell 1000", text=True, env=lake_folder(root).env())
     assert (derived.returncode, derived.stdout, derived.stderr.count("\n")) == (1, "", 1)
     assert derived.stderr.startswith(
         "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it "
@@ -231,12 +229,12 @@ def test_members_errors_are_one_line(built, tmp_path):
     )
     empty = tmp_path / "empty"
     empty.mkdir()
-    missing = cli("members", "2023-06-26", env={"RUSSELL_DATA_LAKE": str(empty)})
+    missing = cli("members", "2023-06-26", env=lake_folder(empty).env())
     assert missing.returncode == 1
     assert missing.stderr.decode() == (
         f"error: {empty}/lake/membership_in_force: not built yet: run `russell-pipeline build` first\n"
     )
-    bad = cli("members", "2023-02-30", env={"RUSSELL_DATA_LAKE": str(root)})
+    bad = cli("members", "2023-02-30", env=lake_folder(root).env())
     assert (bad.returncode, bad.stderr.decode()) == (
         2,
         (
@@ -247,7 +245,7 @@ def test_members_errors_are_one_line(built, tmp_path):
 
 
 def test_members_tells_what_an_answer_means(built):
-    env = {"RUSSELL_DATA_LAKE": str(built[0])}
+    env = lake_folder(built[0]).env()
     # Any letter case names the index; a Saturday is the membership in force that day.
     saturday = cli("members", "2023-07-01", "--index", "russell  2000", text=True, env=env)
     assert saturday.returncode == 0, saturday.stderr
@@ -280,7 +278,7 @@ def test_members_tells_what_an_answer_means(built):
 
 def test_diff_prints_who_entered_and_left_between_list_versions(built):
     root = built[0]
-    done = cli("diff", "2023", env={"RUSSELL_DATA_LAKE": str(root)})
+    done = cli("diff", "2023", env=lake_folder(root).env())
     assert done.returncode == 0, done.stderr.decode()
     lines = done.stdout.decode().splitlines()
     assert lines[0] == (
@@ -301,7 +299,7 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
         "2023-06 Russell 2000 deletions: preliminary 2023-05-19 -> final 2023-06-23: 0 entered, 1 left",
     ]
     # Nothing to compare is an error: no change list at all, or each with one version.
-    none = cli("diff", "2022", env={"RUSSELL_DATA_LAKE": str(root)})
+    none = cli("diff", "2022", env=lake_folder(root).env())
     assert (none.returncode, none.stdout) == (1, b"")
     assert (
         none.stderr.decode()
@@ -331,9 +329,7 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
         result = materialize([membership], resources_for(root), instance, publish=True)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
-    done = cli(
-        "members", "2012-07-02", "--index", "Russell 2000", text=True, env={"RUSSELL_DATA_LAKE": str(root)}
-    )
+    done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env=lake_folder(root).env())
     assert done.returncode == 0, done.stderr
     assert pl.read_csv(io.StringIO(done.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
     assert done.stderr.startswith(
@@ -364,7 +360,7 @@ THREE_YEARS = {
 
 @pytest.fixture(scope="module")
 def three_years(tmp_path_factory):
-    root = documents_lake(tmp_path_factory.mktemp("three_years"), THREE_YEARS)
+    root = documents_lake(tmp_path_factory.mktemp("three_years"), THREE_YEARS).root
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources_for(root), instance, ("2014", "2016"))
         assert years.success, failure_lines(years)
@@ -386,7 +382,7 @@ def test_lists_without_change_lists_reconcile_as_a_state_not_a_failure(three_yea
 
 
 def test_members_names_every_member_as_the_list_in_force_prints_it(three_years):
-    env = {"RUSSELL_DATA_LAKE": str(three_years[0])}
+    env = lake_folder(three_years[0]).env()
     for day, names in (
         (
             "2015-07-01",
@@ -405,7 +401,7 @@ def test_members_names_every_member_as_the_list_in_force_prints_it(three_years):
 
 
 def test_russell_1000_is_derived_and_labelled_so(three_years):
-    env = {"RUSSELL_DATA_LAKE": str(three_years[0])}
+    env = lake_folder(three_years[0]).env()
     done = cli("members", "2016-07-01", "--index", "Russell 1000", text=True, env=env)
     assert done.returncode == 0, done.stderr
     got = pl.read_csv(io.StringIO(done.stdout))
@@ -464,8 +460,7 @@ def _market(root, synthetic: bool, members: dict[str, list[str]]) -> None:
 
 
 def test_vendor_memberships_absent_from_the_list_in_force_are_named(three_years, tmp_path):
-    root = tmp_path / "lake"
-    shutil.copytree(three_years[0], root)
+    root = lake_folder(three_years[0]).copy(tmp_path).root
     resources = resources_for(root)
     wrong = {
         "RUSSELL_SMALL_CAP_COMPLETENESS": ["AA", "BRVO", "AAPLX"],
@@ -510,12 +505,12 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
                 rows="DELTA INC DLTA Technology\nECHO CORP ECHO Energy\nFOXTROT CO FXT Financials\n",
             ),
         },
-    )
+    ).root
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources_for(root), instance, ("2023", "2025"))
         assert years.success, failure_lines(years)
         assert materialize([membership], resources_for(root), instance, publish=True).success
-    env = {"RUSSELL_DATA_LAKE": str(root)}
+    env = lake_folder(root).env()
     for asked in (["--index", "Russell 3000"], []):
         done = cli("members", "2025-07-01", *asked, text=True, env=env)
         assert (done.returncode, done.stdout) == (1, "")
@@ -588,11 +583,11 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         {f"2022/{name}": text for name, text in lists.items()}
         | {f"2023/{name}": _redated(text, dated_2023) for name, text in lists.items()}
         | {"2023/saved_page.pdf": html},
-    )
+    ).root
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(Path(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
-    resources, env = resources_for(root), {"RUSSELL_DATA_LAKE": str(root), "DAGSTER_HOME": str(home)}
+    resources, env = resources_for(root), lake_folder(root, home=home).env()
     prices = tmp_path / "prices.csv"
     _prices(prices)
 

@@ -18,7 +18,7 @@ from russell_pipeline.planning import digests, keys, stale
 from russell_pipeline.planning.build import build, nothing_to_do
 from russell_pipeline.settings import Settings
 from russell_pipeline_tests.helpers import flip_bytes
-from russell_pipeline_tests.lake.test_reliability import _lake
+from russell_pipeline_tests.lakes import sample_lake
 from russell_pipeline_tests.planning.test_incremental import AMENDED_2019
 
 MOMENTS = [
@@ -90,15 +90,20 @@ def _launched(out: str) -> list[str]:
 
 @pytest.mark.slow
 def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
-    tmp_path, small_market, monkeypatch, capsys
+    tmp_path, lakes, small_market, monkeypatch, capsys
 ):
-    root, env = _lake(tmp_path, small_market)
+    # A lake nothing has built: the fast path never says "nothing to do" (every other test's first build
+    # shows what the full planner launches there).
+    new = sample_lake(tmp_path / "new", small_market)
+    assert nothing_to_do(new.lake, new.settings) is None
+    built = lakes.copy(tmp_path / "built")  # the samples built over the small feed
+    root = built.root
     # A final list of 2017 besides the samples' of 2020: two years apart that a price file reaches.
     (root / "raw" / "2017").mkdir()
     (root / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(
         "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
     )
-    for name, value in env.items():
+    for name, value in built.env().items():
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
     lake = Lake.from_settings(settings)
@@ -116,7 +121,7 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
             assert out.splitlines()[: len(fast)] == fast, state
         return fast
 
-    assert check("a new lake") is None
+    assert check("a list of a year without documents") is None
     years = len(keys.year_keys())
     assert check("nothing changed") == [
         f"years: 0 of {years} out of date",
@@ -137,7 +142,7 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
     assert check("nothing changed after the import") is not None
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
     assert check("a document added") is None
-    market = next(p for p in sorted(tmp_path.joinpath("lake_market").iterdir()) if p.is_file())
+    market = next(p for p in sorted(built.market.iterdir()) if p.is_file())
     os.utime(market, ns=(market.stat().st_atime_ns, market.stat().st_mtime_ns + 10**9))
     assert check("market data changed") is None
     lake.write("market_source", lake.read("market_source"), publish=False)
@@ -150,12 +155,15 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
 
 
 @pytest.mark.slow
-def test_a_build_with_nothing_to_do_does_not_import_dagster(tmp_path, small_market):
-    _, env = _lake(tmp_path, small_market)
+def test_a_build_with_nothing_to_do_does_not_import_dagster(tmp_path, lakes):
+    built = lakes.copy(tmp_path)
+    env = built.env()
     code = (
         "import sys; from russell_pipeline.cli import main; rc = main(['build']); "
         "print('dagster imported' if 'dagster' in sys.modules else 'no dagster'); sys.exit(rc)"
     )
+    # Something to do (a damaged data file: its review is rebuilt): Dagster runs it.
+    flip_bytes(next((built.root / "lake" / "index_levels" / "review=2019-09").glob("*.parquet")))
     first = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=False
     )

@@ -14,8 +14,8 @@ from russell_pipeline.lib.calendar.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.planning.runs import generic_reason
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.helpers import RAW, cli, materialize, resources_for
-from russell_pipeline_tests.lake.test_reliability import SMALL_END, _lake
+from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.lakes import SMALL_END, sample_lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
 AMENDED_2019 = """Russell US Indexes - Annual Reconstitution 2019 (amended)
@@ -27,10 +27,9 @@ Friday 21 June 2019: The Russell US reconstitution is implemented after market c
 
 
 @pytest.mark.slow
-def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, small_market):
-    root, env = _lake(tmp_path, small_market)
-    assert cli("build", env=env).returncode == 0
-    lake = Lake(root)
+def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lakes):
+    built = lakes.copy(tmp_path)
+    root, lake = built.root, built.lake
     unmoved = "SELECT * FROM index_levels WHERE date <= '2019-06-21' ORDER BY date"
     levels_before = lake.query(unmoved)
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
@@ -38,9 +37,9 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
         "documents": ["2019"],
         "recon_calendar": ["2019"],
     }
-    done = cli("build", env=env)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    lines = done.stdout.decode().splitlines()
+    done = built.cli("build")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
     assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
     # 2019 holds schedules only: its list tables have no rows there, and say so.
@@ -62,12 +61,12 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, sma
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
-    again = cli("build", env=env).stdout.decode().splitlines()
+    again = built.cli("build").stdout.splitlines()
     assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
 
 
 @pytest.mark.slow
-def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp_path, small_market):
+def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp_path, lakes):
     """A year with no documents (or no list of a kind) is built, recorded as built from its files, and
     materialized with 0 rows and its reason; `build` says so when it builds it, and plans it again
     only when its files change."""
@@ -75,10 +74,9 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
 
     from russell_pipeline.defs.partitions import recon_years, reviews
 
-    _, env = _lake(tmp_path, small_market)
-    first = cli("build", env=env)
-    assert first.returncode == 0, first.stderr.decode()[-2000:]
-    lines = first.stdout.decode().splitlines()
+    first = lakes.build()  # the first build of the samples over the small feed, and what it printed
+    built = first.folder.copy(tmp_path)
+    lines = first.stdout.splitlines()
     assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
     assert lines[2:5] == [
@@ -93,7 +91,7 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
         "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents",
     ]
     assert lines[5].startswith("market_data: ok")
-    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         years = recon_years.get_partition_keys()
 
         def materialized(asset: str, keys: list[str], partitions) -> list[str]:
@@ -115,18 +113,19 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
                 "2020-03",
             ]
     # Built from the same files: not planned again, and not said again.
-    again = cli("build", env=env).stdout.decode().splitlines()
+    again = built.cli("build").stdout.splitlines()
     assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
     assert not [line for line in again if ": 0 rows: " in line]
 
 
 @pytest.mark.slow
 def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, small_market):
-    root, env = _lake(tmp_path, small_market)
+    new = sample_lake(tmp_path / "lake", small_market)
+    root = new.root
     (root / "raw" / "2021").mkdir()
     (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    done = cli("build", env=env)
-    out, err = done.stdout.decode(), done.stderr.decode()
+    done = new.cli("build")
+    out, err = done.stdout, done.stderr
     assert done.returncode == 1
     # The failing range is halved until the bad year runs alone: 11 runs, every other year built.
     years = [
@@ -146,10 +145,14 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, smal
         "recon_year_job 2022..2024: ok",
         "recon_year_job 2025..2030: ok",
     ]
-    assert (
-        "recon_year_job 1989..2030: failed; running its halves apart until the failing partitions run alone"
-        in out
+    # Every "failed" line says why: the ranges halved on the way to 2021 too.
+    reason = "documents: raw/2021/empty.pdf: empty file"
+    halved = [line for line in out.splitlines() if "running its halves apart" in line]
+    assert halved[0] == (
+        f"recon_year_job 1989..2030: failed ({reason}); running its halves apart until the failing "
+        "partitions run alone"
     )
+    assert len(halved) == 5 and all(f"failed ({reason}); running its halves apart" in line for line in halved)
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
     assert (
         "  raw/2021/empty.pdf: refused: empty file" in out.splitlines()
@@ -181,28 +184,29 @@ DELETIONS_2021 = (
 
 
 @pytest.mark.slow
-def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_not(tmp_path, small_market):
+def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_not(tmp_path, lakes):
     """Like `dbt build`: a check of error level failing on what the build wrote exits 1 and the summary
     names it, apart from failed runs, with the partition its rows are in; a warn-level one is printed
     and the build passes."""
-    root, env = _lake(tmp_path, small_market)
+    built = lakes.copy(tmp_path)  # the samples built over the small feed
+    root = built.root
     (root / "raw" / "2021").mkdir()
     # ACME both added and deleted in 2021: worth a look (a re-used ticker can be), warn level.
     (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021)
     (root / "raw" / "2021" / "r2000-deletions.txt").write_text(DELETIONS_2021)
-    warned = cli("build", env=env, text=True)
+    warned = built.cli("build")
     assert warned.returncode == 0, warned.stderr[-2000:]
     assert (
-        "  recon_year_job 1989..2030: warn-level check failed: "
+        "  recon_year_job 2021: warn-level check failed: "
         "constituent_changes.additions_deletions_disjoint on 2021 (overlap: recon_year=2021, "
         "index_name=Russell 2000, stage=final, symbol=ACME)" in warned.stdout.splitlines()
-    )
+    ), warned.stdout
     assert "build finished" not in warned.stderr
     # GAMM listed twice in one list: the data are wrong, error level. The rows are written; the build fails.
     (root / "raw" / "2021" / "r2000-additions.txt").write_text(
         ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n"
     )
-    failed = cli("build", env=env, text=True)
+    failed = built.cli("build")
     assert failed.returncode == 1, failed.stdout[-2000:]
     lines = failed.stderr.splitlines()
     check = (
@@ -222,7 +226,7 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
 
 
 @pytest.mark.slow
-def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_changes(tmp_path, small_market):
+def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_changes(tmp_path, lakes):
     """What was attempted with which inputs is one record, the runs' `russell/inputs` tag in the
     instance (planning/attempts.py): `build` and the `new_documents` sensor (which starts with the UI)
     both read it, so neither re-runs a year whose files already failed; new files run again."""
@@ -231,15 +235,12 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     from russell_pipeline.defs.documents.sensors import new_documents
     from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 
-    root, env = _lake(tmp_path, small_market)
+    built = lakes.copy(tmp_path)
+    root = built.root
     (root / "raw" / "2021").mkdir()
     (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    first = cli("build", env=env, text=True)
-    assert first.returncode == 1
+    assert built.cli("build").returncode == 1
     reason = "documents: raw/2021/empty.pdf: empty file"
-    # Every "failed" line says why: the ranges halved on the way to 2021 too.
-    halved = [line for line in first.stdout.splitlines() if "running its halves apart" in line]
-    assert halved and all(f"failed ({reason}); running its halves apart" in line for line in halved), halved
 
     def runs_of_2021(instance) -> list:
         return [
@@ -249,7 +250,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
             or r.tags.get("dagster/partition") == "2021"
         ]
 
-    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         [failed] = runs_of_2021(instance)
         assert failed.status == dg.DagsterRunStatus.FAILURE
         # The UI starts: its sensor sees the build's failure and asks for nothing.
@@ -258,28 +259,28 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
         assert tick.skip_reason.skip_message.startswith(
             f"2021: not run: failed with the same inputs in run {failed.run_id}"
         )
-    again = cli("build", env=env)
+    again = built.cli("build")
     assert again.returncode == 1
-    assert again.stdout.decode().splitlines()[0] == "years: 1 of 42 out of date (2021)"
+    assert again.stdout.splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (
         f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
         f"when its inputs or code change): {reason}"
     )
-    assert again.stderr.decode().splitlines()[:-1] == [
+    assert again.stderr.splitlines()[:-1] == [
         line,
         "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
         f"  {line}",
     ]
-    assert again.stderr.decode().splitlines()[-1].startswith(PUBLISHED)
+    assert again.stderr.splitlines()[-1].startswith(PUBLISHED)
     (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file taken away: new inputs
-    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         assert runs_of_2021(instance) == [failed]  # the second build launched nothing
         # New files are new inputs: asked for again.
         tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
         assert [r.partition_key for r in tick.run_requests] == ["2021"]
-    done = cli("build", env=env)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    assert done.stdout.decode().splitlines()[1].startswith("recon_year_job 2021: ok")
+    done = built.cli("build")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[1].startswith("recon_year_job 2021: ok")
 
 
 @pytest.mark.slow
@@ -288,8 +289,6 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     the years from its first review with members (2019) on, so a 2016 list rebuilds its year (and the
     membership tables, which read every list) but reaches neither the market data nor any weights or
     levels."""
-    import shutil
-
     import dagster as dg
 
     from russell_pipeline.defs.calendar.assets import recon_calendar
@@ -300,8 +299,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.market.assets import market_data
     from russell_pipeline.lake.tables import ingested_lists
 
-    root = tmp_path / "lake"
-    shutil.copytree(RAW, root / "raw")
+    root = sample_lake(tmp_path / "lake").root
     settings = Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).with_lake(root)
     resources, lake = (
         resources_for(root, synthetic_end=settings.synthetic_end, synthetic_stocks=120),
@@ -355,9 +353,9 @@ def test_levels_are_due_for_the_last_session_closed_before_the_deadline(now, exp
 
 
 @pytest.mark.slow
-def test_freshness_check_fails_when_the_series_missed_a_night(fresh_build):
+def test_freshness_check_fails_when_the_series_missed_a_night(lakes):
     # A build on the small feed, which ends 2020-03-31: today the series is years behind the last session.
-    result = levels_current(pipeline=Pipeline(Settings().with_lake(fresh_build(SMALL_END))))
+    result = levels_current(pipeline=Pipeline(lakes.built(SMALL_END).settings))
     assert not result.passed
     assert result.metadata["latest_level_date"].value == "2020-03-31"
 
@@ -489,8 +487,8 @@ def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_bui
     the build printed `recon_year_job 1989..2030: failed; running its halves apart ...` with no reason
     and ran halves; now the line says why and the run is run once more, whole, and succeeds; the next
     build has nothing to do."""
-    _, env = _lake(tmp_path, small_market)
-    busy = cli("build", env=env | {"RUSSELL_FAULT": "recon_calendar:busy"}, text=True)
+    new = sample_lake(tmp_path / "lake", small_market)
+    busy = new.cli("build", env={"RUSSELL_FAULT": "recon_calendar:busy"})
     assert busy.returncode == 0, busy.stderr[-2000:]
     lines = busy.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("recon_year_job 1989..2030: failed ("))
@@ -498,6 +496,6 @@ def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_bui
     assert lines[at].endswith("), not on its inputs: running it once more")
     assert lines[at + 1].startswith("recon_year_job 1989..2030: ok in")
     assert "halves" not in busy.stdout and "failed" not in busy.stderr
-    again = cli("build", env=env, text=True)
+    again = new.cli("build")
     assert again.returncode == 0 and again.stdout.splitlines()[0] == "years: 0 of 42 out of date"
     assert "failed" not in again.stdout + again.stderr

@@ -38,7 +38,8 @@ from russell_pipeline.lib.research.event import (
 )
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.planning.runs import failure_lines
-from russell_pipeline_tests.helpers import cli, documents_lake, materialize, resources_for
+from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.lakes import REAL_LISTS, documents_lake, lake_folder, real_lists
 
 # 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
 RANK_DAY, RECON_CLOSE = date(2023, 4, 28), date(2023, 6, 23)
@@ -116,7 +117,7 @@ def price_files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lake_2023(tmp_path_factory):
     """A lake with the sample 2023 documents and calendar built and published."""
-    root = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS)
+    root = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS).root
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources_for(root), instance, "2023", publish=True)
         assert years.success, failure_lines(years)
@@ -231,7 +232,7 @@ def _same_as_pandas(
 
 
 def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, price_files):
-    env = {"RUSSELL_DATA_LAKE": str(lake_2023)}
+    env = lake_folder(lake_2023).env()
     run = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env, text=True)
     assert run.returncode == 0, run.stderr
     mine = _same_as_pandas(run.stdout, price_files / "long.csv")
@@ -348,9 +349,7 @@ def test_a_bad_price_file_is_one_line_naming_the_file_and_row(tmp_path, name):
 def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_path, name):
     path = tmp_path / name
     path.write_text(BAD[name][0])
-    run = cli(
-        "event-study", "2023", "--prices", str(path), env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True
-    )
+    run = cli("event-study", "2023", "--prices", str(path), env=lake_folder(lake_2023).env(), text=True)
     assert run.returncode == 1 and run.stdout == ""
     assert (
         run.stderr.count("\n") == 1
@@ -383,13 +382,13 @@ def test_chart_labels_each_groups_prices_and_never_draws_synthetic_as_real():
 
 def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
     imported = cli(
-        "import-prices", str(price_files / "long.csv"), env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True
+        "import-prices", str(price_files / "long.csv"), env=lake_folder(lake_2023).env(), text=True
     )
     assert imported.returncode == 0, imported.stderr
     assert (
         f"long layout, {len(_long_prices())} closes of 8 symbols, 2023-03-01..2023-08-31" in imported.stdout
     )
-    verified = cli("verify", env={"RUSSELL_DATA_LAKE": str(lake_2023)}, text=True)
+    verified = cli("verify", env=lake_folder(lake_2023).env(), text=True)
     assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
     assert Lake(lake_2023).query("SELECT count(*) FROM research_prices").item() == len(_long_prices())
     resources = resources_for(lake_2023)
@@ -540,8 +539,7 @@ def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():
 
 
 def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_path):
-    root = tmp_path / "lake"
-    shutil.copytree(lake_2023, root)
+    root = lake_folder(lake_2023).copy(tmp_path).root
     lake = Lake(root)
     shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
     lake.write(
@@ -617,8 +615,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     """An imported file prices the listed names; the index group rests on the levels' market data and
     says so, synthetic or a market file, whatever was imported; a file that prices none of a year's
     names leaves only the index group, which never wears the file's name."""
-    root = tmp_path / "lake"
-    shutil.copytree(lake_2023, root)
+    root = lake_folder(lake_2023).copy(tmp_path).root
     lake = Lake(root)
     label = "synthetic" if market == "synthetic" else "market file prices.csv"
     days = window(RANK_DAY, RECON_CLOSE)["date"]
@@ -649,7 +646,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     )
 
     def effect_of(prices_file: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
-        assert cli("import-prices", str(prices_file), env={"RUSSELL_DATA_LAKE": str(root)}).returncode == 0
+        assert cli("import-prices", str(prices_file), env=lake_folder(root).env()).returncode == 0
         with dg.instance_for_test() as instance:
             result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
             assert result.success, failure_lines(result)
@@ -687,20 +684,17 @@ def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_
         "2022",
         "--prices",
         str(price_files / "long.csv"),
-        env={"RUSSELL_DATA_LAKE": str(lake_2023)},
+        env=lake_folder(lake_2023).env(),
         text=True,
     )
     assert run.returncode == 1 and run.stdout == "" and run.stderr.count("\n") == 1
     assert "no final addition or deletion list for 2022" in run.stderr
 
 
-def test_event_study_and_asset_on_the_real_2023_lists(tmp_path, real_pdf):
+def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
     """The real Russell 3000 final addition and deletion lists of 2023, with a long price file for their
     symbols: the CLI's medians equal pandas', and the asset stores the same paths."""
-    root = tmp_path / "lake"
-    for name in ("ru3000-additions-final-20230623.pdf", "ru3000-deletions-final-20230623.pdf"):
-        (root / "raw" / "2023").mkdir(parents=True, exist_ok=True)
-        shutil.copy(real_pdf(name), root / "raw" / "2023" / name)
+    root = real_lists(tmp_path / "lake", {2023: REAL_LISTS[2023]}).root
     resources = resources_for(root)
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources, instance, "2023", publish=True)
@@ -710,7 +704,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path, real_pdf):
         assert len(groups) == 281 + 173
         prices = tmp_path / "prices.csv"
         _long_prices(sorted(groups)).to_csv(prices, index=False, date_format="%Y-%m-%d")
-        env = {"RUSSELL_DATA_LAKE": str(root)}
+        env = lake_folder(root).env()
         run = cli("event-study", "2023", "--prices", str(prices), env=env, text=True)
         assert run.returncode == 0, run.stderr
         mine = _same_as_pandas(run.stdout, prices, groups, "Russell 3000")
@@ -775,8 +769,7 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
     from russell_pipeline.lib.market.partitions import market_days
     from russell_pipeline.planning import research
 
-    root = tmp_path / "lake"
-    shutil.copytree(lake_2023, root)
+    root = lake_folder(lake_2023).copy(tmp_path).root
     lake = Lake(root)
     shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
 
