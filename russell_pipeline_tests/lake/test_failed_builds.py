@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,9 @@ import pytest
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning.build import TABLES
 from russell_pipeline.planning.digests import frame_digest
-from russell_pipeline_tests.helpers import RAW, cli, market_folder
+from russell_pipeline_tests.lakes import EXTENDED_END, LakeFolder, market_folder, sample_lake
 
-SMALL_END, EXTENDED_END = date(2020, 3, 31), date(2020, 4, 30)
 PANIC = "panicked at"  # what the Rust runtime under the Delta writer printed on a failed write
-
-
-def _lake(tmp_path: Path, small_market: Path) -> tuple[Path, dict]:
-    root = tmp_path / "lake"
-    shutil.copytree(RAW, root / "raw")
-    shutil.copytree(small_market, tmp_path / "market")
-    env = {
-        "RUSSELL_DATA_LAKE": str(root),
-        "RUSSELL_MARKET_DATA": str(tmp_path / "market"),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
-    return root, env
 
 
 def published(root: Path) -> dict[str, tuple[int, str]]:
@@ -45,18 +31,16 @@ def published(root: Path) -> dict[str, tuple[int, str]]:
         }
 
 
-def _good_build(tmp_path: Path, small_market: Path) -> tuple[Path, dict, dict]:
+def _good_build(tmp_path: Path, lakes) -> tuple[Path, LakeFolder, dict]:
     """A lake after one good build, its market data then a month longer (the input the next build reads)."""
-    root, env = _lake(tmp_path, small_market)
-    first = cli("build", env=env, text=True)
-    assert first.returncode == 0, first.stderr[-2000:]
-    before = published(root)
+    built = lakes.copy(tmp_path)
+    before = published(built.root)
     assert len(before) >= 20 and before["index_levels"][0] > 0
-    market_folder(Path(env["RUSSELL_MARKET_DATA"]), EXTENDED_END)
-    return root, env, before
+    market_folder(built.market, EXTENDED_END)
+    return built.root, built, before
 
 
-def _in_namespace(setup: str, env: dict) -> subprocess.CompletedProcess:
+def _in_namespace(setup: str, lake: LakeFolder) -> subprocess.CompletedProcess:
     """`build` in a mount namespace of its own, after `setup` (mounts) there; never raises."""
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], check=False).returncode:
         pytest.skip("needs a mount namespace (unshare -m, as root) to make a full or read-only folder")
@@ -64,23 +48,23 @@ def _in_namespace(setup: str, env: dict) -> subprocess.CompletedProcess:
         ["unshare", "-m", "sh", "-c", f"{setup} && exec {sys.executable} -m russell_pipeline.cli build"],
         capture_output=True,
         text=True,
-        env=os.environ | env,
+        env=os.environ | lake.env(),
         check=False,
         timeout=600,
     )
 
 
 @pytest.mark.slow
-def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, small_market):
+def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, lakes):
     """Before: `build` exited 1 and afterwards the table no longer existed for `query`. Now: the damage is
     named once before any run, nothing is published, and `query` still answers from the last good build."""
-    root, env, before = _good_build(tmp_path, small_market)
+    root, lake, before = _good_build(tmp_path, lakes)
     checkpoint = (
         root / "lake" / "quarterly_weights" / "_delta_log" / "00000000000000000000.checkpoint.parquet"
     )
     with open(checkpoint, "r+b") as f:
         f.truncate(100)
-    done = cli("build", env=env, text=True)
+    done = lake.cli("build")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""  # no year, no run: the failure is not about one
     lines = done.stderr.splitlines()
@@ -90,11 +74,9 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, s
         "previous build's tables (published "
     )
     assert published(root) == before
-    answer = cli(
-        "query", "SELECT count(*) AS n FROM quarterly_weights", "--format", "csv", env=env, text=True
-    )
+    answer = lake.cli("query", "SELECT count(*) AS n FROM quarterly_weights", "--format", "csv")
     assert answer.returncode == 0 and answer.stdout == f"n\n{before['quarterly_weights'][0]}\n", answer.stderr
-    verify = cli("verify", env=env, text=True)
+    verify = lake.cli("verify")
     assert (
         verify.returncode == 1
         and f"{root}/lake/quarterly_weights: its Delta log cannot be read" in verify.stderr
@@ -102,12 +84,12 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, s
 
 
 @pytest.mark.slow
-def test_a_read_only_table_folder_and_a_changed_input_publish_nothing_new(tmp_path, small_market):
+def test_a_read_only_table_folder_and_a_changed_input_publish_nothing_new(tmp_path, lakes):
     """Before: exit 1 with Rust panic traces, and readers got the new weights with the old levels. Now:
     the read-only table is named once before any run, and the warehouse is the last good build."""
-    root, env, before = _good_build(tmp_path, small_market)
+    root, lake, before = _good_build(tmp_path, lakes)
     folder = root / "lake" / "index_levels"
-    done = _in_namespace(f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder}", env)
+    done = _in_namespace(f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder}", lake)
     assert done.returncode == 1 and PANIC not in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0] == (
         f"error: {folder}: the table index_levels cannot be written (Read-only file system); make it writable"
@@ -116,18 +98,16 @@ def test_a_read_only_table_folder_and_a_changed_input_publish_nothing_new(tmp_pa
 
 
 @pytest.mark.slow
-def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is_whole(
-    tmp_path, small_market, fresh_build
-):
+def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is_whole(tmp_path, lakes):
     """`market_prices` on a full tmpfs: before, the membership and research tables were published anyway
     and `reconstitution_effect` matched neither build. Now: one line naming the table and the full disk,
     no later stage, the last good build published; with room again, the next build is a fresh build's."""
-    root, env, before = _good_build(tmp_path, small_market)
+    root, lake, before = _good_build(tmp_path, lakes)
     table = root / "lake" / "market_prices"
     copy = tmp_path / "market_prices"
     shutil.copytree(table, copy)
     size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) + 48 * 1024
-    done = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", env)
+    done = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", lake)
     assert done.returncode == 1 and PANIC not in done.stderr and "Traceback" not in done.stderr
     failed = (
         f"market_data: FAILED: market_data: {table}: the write of market_prices failed: No space left on "
@@ -142,9 +122,9 @@ def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is
         "nothing of this build is published; the warehouse still shows the previous build's tables"
     )
     assert published(root) == before
-    again = cli("build", env=env, text=True)  # the disk has room again (outside the namespace)
+    again = lake.cli("build")  # the disk has room again (outside the namespace)
     assert again.returncode == 0, again.stderr[-2000:]
-    fresh = published(fresh_build(EXTENDED_END))
+    fresh = published(lakes.built(EXTENDED_END).root)
     # Every table of the build's summary (market_source names its folder, the lake's own records their
     # paths and times: those differ between two lakes by construction).
     data, now = [t for t in TABLES if t != "market_source" and t in fresh], published(root)
@@ -152,14 +132,14 @@ def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is
 
 
 @pytest.mark.slow
-def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, small_market):
+def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
     """Before: market_data passed with 0 rows and the weights failed with a Python type error. Now:
     market_data fails on its input, naming the file, and the last good build stays published."""
-    root, env, before = _good_build(tmp_path, small_market)
-    market = Path(env["RUSSELL_MARKET_DATA"])
+    root, lake, before = _good_build(tmp_path, lakes)
+    market = lake.market
     (market / "prices.parquet").unlink()
     (market / "prices.csv").write_text("date,symbol,close,currency\n")
-    done = cli("build", env=env, text=True)
+    done = lake.cli("build")
     assert done.returncode == 1 and "TypeError" not in done.stderr and "Traceback" not in done.stderr
     assert (
         f"market_data: FAILED: market_data: {market}/prices.csv: required table 'prices' holds no rows (a "
@@ -170,14 +150,14 @@ def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, small_ma
 
 
 @pytest.mark.slow
-def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path, small_market):
+def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path, lakes):
     """One Delta log entry deleted between the last checkpoint and the latest commit: before, `build`
     split all 42 years into separate failing runs (20 minutes on the real history); now one line, no
     run, nothing published. The latest entry deleted: before, `query` printed its answer, then a 40-line
     traceback and exit 1, while `verify` passed; now `query` answers from the published files and
     `verify` names the table whose log lacks the version readers are shown."""
-    root, env, _ = _good_build(tmp_path, small_market)
-    second = cli("build", env=env, text=True)  # a month more: the logs grow past their first checkpoint
+    root, lake, _ = _good_build(tmp_path, lakes)
+    second = lake.cli("build")  # a month more: the logs grow past their first checkpoint
     assert second.returncode == 0, second.stderr[-2000:]
     before = published(root)
     lineage = root / "lake" / "lineage" / "_delta_log"
@@ -187,7 +167,7 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
     middle = [p for p in commits if checkpoint < int(p.stem) < int(commits[-1].stem)]
     assert middle, [p.name for p in commits]
     middle[0].unlink()
-    done = cli("build", env=env, text=True, timeout=120)
+    done = lake.cli("build", timeout=120)
     assert done.returncode == 1 and done.stdout == "", done.stdout  # no year tried, no run
     (line, state) = done.stderr.splitlines()
     assert line.startswith(f"error: {root}/lake/lineage: its Delta log cannot be read (") and "Gap" in line
@@ -202,10 +182,10 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
     latest = max(log.glob("*.json"))
     assert latest.stem != "00000000000000000000"
     latest.unlink()
-    answer = cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv", env=env, text=True)
+    answer = lake.cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv")
     assert answer.returncode == 0 and answer.stderr == "", answer.stderr
     assert answer.stdout == f"n\n{before['index_levels'][0]}\n"
-    verify = cli("verify", env=env, text=True)
+    verify = lake.cli("verify")
     assert verify.returncode == 1 and "Traceback" not in verify.stderr
     assert (
         f"{root}/lake/market_source: the version {int(latest.stem)} the warehouse shows cannot be read from "
@@ -218,10 +198,10 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
 def test_a_full_disk_under_the_dagster_instance_is_one_line_naming_it(tmp_path, small_market):
     """DAGSTER_HOME on a 1 MB tmpfs that fills during the first run. Before: 100 lines of SQLite
     traceback. Now: one line naming the instance and the full disk, and nothing published."""
-    root, env = _lake(tmp_path, small_market)
-    home = Path(env["DAGSTER_HOME"])
+    lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    root, home = lake.root, lake.home
     home.mkdir()
-    done = _in_namespace(f"mount -t tmpfs -o size=1m tmpfs {home}", env)
+    done = _in_namespace(f"mount -t tmpfs -o size=1m tmpfs {home}", lake)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
     assert done.stderr.splitlines() == [
         (

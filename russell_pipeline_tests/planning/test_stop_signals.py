@@ -5,20 +5,18 @@ published, what was committed kept for the next build."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from datetime import date
 
 import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning.build import TABLES
 from russell_pipeline.planning.stop import descendants
-from russell_pipeline_tests.helpers import RAW, cli
 from russell_pipeline_tests.lake.test_failed_builds import published
+from russell_pipeline_tests.lakes import sample_lake
 
 
 def _alive(pid: int) -> bool:
@@ -31,23 +29,18 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_market, fresh_build, signum):
+def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_market, lakes, signum):
     """Before: the build ran on (a SIGTERM 19 s in: exit 0, the interrupted run's tables published
     empty; under `timeout 300`, past 20 minutes). Now: signalled once the market data is committed and a
     run is going, it exits 128 + the signal within seconds, says it was stopped, leaves no process of
     its own behind and publishes nothing; the next build ends with the tables of a fresh build."""
-    root = tmp_path / "lake"
-    shutil.copytree(RAW, root / "raw")
-    env = {
-        "RUSSELL_DATA_LAKE": str(root),
-        "RUSSELL_MARKET_DATA": str(small_market),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
+    lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    root = lake.root
     build = subprocess.Popen(
         [sys.executable, "-m", "russell_pipeline.cli", "build"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=os.environ | env,
+        env=os.environ | lake.env(),
         text=True,
     )
     try:
@@ -80,8 +73,8 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     assert not (root / "warehouse.duckdb").exists()  # nothing published: a fresh lake has no warehouse yet
     assert Lake(root).version("market_prices") is not None  # what was committed stays
     if signum == signal.SIGTERM:  # the next build continues from it, to the tables of a fresh build
-        again = cli("build", env=env, text=True)
+        again = lake.cli("build")
         assert again.returncode == 0, again.stderr[-2000:]
-        fresh, now = published(fresh_build(date(2020, 3, 31))), published(root)
+        fresh, now = published(lakes.built().root), published(root)
         data = [t for t in TABLES if t != "market_source" and t in fresh]
         assert len(data) >= 20 and {t: now.get(t) for t in data} == {t: fresh[t] for t in data}
