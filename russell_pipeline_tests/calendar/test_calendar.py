@@ -653,12 +653,13 @@ def test_the_calendar_verb_prints_the_2022_lock_down_on_labor_day_as_published(t
     """As a user reads it: `calendar 2022` on a fresh lake holding the committed 2022 schedule."""
     import shutil
 
-    from russell_pipeline_tests.helpers import RAW, cli
+    from russell_pipeline_tests.lakes import sample_lake
 
-    shutil.copytree(RAW / "2022", tmp_path / "lake" / "raw" / "2022")
-    got = cli(
-        "calendar", "2022", "--format", "csv", env={"RUSSELL_DATA_LAKE": str(tmp_path / "lake")}, text=True
-    )
+    lake = sample_lake(tmp_path / "lake")
+    for year in (lake.root / "raw").iterdir():  # the 2022 schedule alone
+        if year.name != "2022":
+            shutil.rmtree(year)
+    got = lake.cli("calendar", "2022", "--format", "csv")
     assert got.returncode == 0, got.stderr
     rows = [r for r in got.stdout.splitlines() if "lock_down" in r and "2022-09" in r]
     assert len(rows) == 1 and "2022-09-05" in rows[0] and "published" in rows[0], got.stdout

@@ -21,6 +21,7 @@ from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import document_lines, failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.lakes import lake_folder
 
 SEED = "001_24f06aff5129bbda.txt"  # the committed 2023 sample: 161 Microcap additions
 BAD = (
@@ -361,12 +362,7 @@ def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, small_m
     (root / "raw" / "2023" / "corrections.csv").write_text(
         HEAD + "".join(f"adds.txt,1,5,row,INVENTED {i},INV{i},Technology\n" for i in range(300))
     )
-    env = {
-        "RUSSELL_DATA_LAKE": str(root),
-        "RUSSELL_MARKET_DATA": str(small_market),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
-    done = cli("build", env=env, text=True)
+    done = lake_folder(root, small_market, tmp_path / "home").cli("build")
     assert done.returncode == 1
     assert (
         "recon_year_job 2023: FAILED: documents: raw/2023/corrections.csv: line 3: adds.txt page 1 line 5 "

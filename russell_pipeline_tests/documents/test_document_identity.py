@@ -18,6 +18,7 @@ from russell_pipeline.planning import digests
 from russell_pipeline.planning.runs import failure_lines
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.lakes import lake_folder
 
 ROWS = [
     ("ACME CORP", "ACME", "Technology"),
@@ -303,12 +304,8 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     refused naming its evidence, and the warehouse holds the first build's lists only."""
     root = tmp_path / "lake"
     raw = _year(root, {f"2023/{ADDS_2023}": real_pdf(ADDS_2023).read_bytes()})
-    env = {
-        "RUSSELL_DATA_LAKE": str(root),
-        "RUSSELL_MARKET_DATA": str(small_market),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
-    first = cli("build", env=env, text=True)
+    lake = lake_folder(root, small_market, tmp_path / "home")
+    first = lake.cli("build")
     assert first.returncode == 0, first.stderr[-2000:]
     before = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     forged = "ru3000-additions-final-20240628.pdf"
@@ -316,7 +313,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     (raw / "2024" / forged).write_bytes(_forged(real_pdf(ADDS_2023).read_bytes(), "20240628", "20240628"))
     deletions = real_pdf("ru3000-deletions-final-20230623.pdf").read_bytes()
     (raw / "2023" / "ru3000-deletions-final.pdf").write_bytes(_forged(deletions, "20230324", "20230324"))
-    second = cli("build", env=env, text=True)
+    second = lake.cli("build")
     assert second.returncode == 1
     assert (
         f"raw/2024/{forged}: refused: its 281 rows equal those of raw/2023/{ADDS_2023}, stored for 2023: "

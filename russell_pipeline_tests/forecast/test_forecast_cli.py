@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from pathlib import Path
 
 import pytest
 
 from russell_pipeline_tests.helpers import REAL, cli
+from russell_pipeline_tests.lakes import lake_folder
 
 pytestmark = pytest.mark.slow
 FILES = {
@@ -33,14 +35,10 @@ def built(tmp_path_factory, small_market):
         (root / "raw" / year).mkdir(parents=True)
         for name in files:
             shutil.copy(REAL / name, root / "raw" / year / name.split("/")[-1])
-    env = {
-        "RUSSELL_DATA_LAKE": str(root),
-        "RUSSELL_MARKET_DATA": str(small_market),
-        "DAGSTER_HOME": str(root / "home"),
-    }
-    done = cli("build", env=env, text=True)
+    lake = lake_folder(root, small_market, root / "home")
+    done = lake.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
-    return root, env, done.stdout
+    return root, lake.env(), done.stdout
 
 
 def test_forecast_prints_each_security_with_its_action_and_reason(built):
@@ -102,13 +100,12 @@ def test_a_year_without_a_universe_says_what_it_needs(built):
 
 def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(built, tmp_path):
     root, env, _ = built
-    lake = tmp_path / "lake"
-    shutil.copytree(root / "raw", lake / "raw")
-    (lake / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
-        lake / "raw" / "2023" / "screener_2023-05-12.csv"
+    lake = lake_folder(tmp_path / "lake", Path(env["RUSSELL_MARKET_DATA"]), tmp_path / "home")
+    shutil.copytree(root / "raw", lake.root / "raw")
+    (lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
+        lake.root / "raw" / "2023" / "screener_2023-05-12.csv"
     )
-    env = {**env, "RUSSELL_DATA_LAKE": str(lake), "DAGSTER_HOME": str(tmp_path / "home")}
-    done = cli("build", env=env, text=True)
+    done = lake.cli("build")
     assert done.returncode == 1
     assert (
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "

@@ -16,7 +16,8 @@ import pytest
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.weights import compute_weights
 from russell_pipeline.lib.market.contract import load_market_data
-from russell_pipeline_tests.helpers import RAW, cli
+from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.lakes import lake_folder, sample_lake
 
 LAST_CLOSE = date(2020, 6, 5)  # after the rank day (8 May), before June's cut-off (17 June)
 REVIEW, CARRIED, EFFECTIVE = "2020-06", "2020-03", date(2020, 6, 26)
@@ -28,22 +29,19 @@ def built(tmp_path_factory) -> Path:
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
     root = tmp_path_factory.mktemp("pro_forma_forecast")
-    shutil.copytree(RAW, root / "lake" / "raw")
+    lake = sample_lake(root / "lake", root / "market", root / "dagster_home")
     # Members from 2019-09 to 2020-03 (reviews whose cut-off has passed); a short history keeps it quick.
     md = synthetic_market_data(LAST_CLOSE, n_stocks=1200, start=date(2019, 6, 3))
     write_market_data(md, root / "market")
-    done = cli("build", env=_env(root), text=True)
+    done = lake.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"pro_forma_weights: 4 out of date (2019-09..{REVIEW})" in done.stdout, done.stdout
     return root
 
 
 def _env(root: Path) -> dict:
-    return {
-        "RUSSELL_DATA_LAKE": str(root / "lake"),
-        "RUSSELL_MARKET_DATA": str(root / "market"),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-    }
+    """The environment of `russell-pipeline` on the lake `built` made under `root` (or a copy of it)."""
+    return lake_folder(root / "lake", root / "market", root / "dagster_home").env()
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ from russell_pipeline.lake.delta import CHECKPOINT_EVERY
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.lakes import lake_folder
 
 
 def _frame(year: int, names: list[str]) -> pl.DataFrame:
@@ -467,9 +468,10 @@ def test_a_query_has_a_time_limit_and_leaves_no_spill_folder(tmp_path):
     Lake(tmp_path).write("t", _frame(2020, ["a"]), "recon_year", [2020])
     spills = tmp_path / "tmp"
     spills.mkdir()
-    env = {"RUSSELL_DATA_LAKE": str(tmp_path), "TMPDIR": str(spills)}
     started = time.monotonic()
-    done = cli("query", ENDLESS, "--timeout", "2", env=env, text=True, timeout=120)
+    done = lake_folder(tmp_path).cli(
+        "query", ENDLESS, "--timeout", "2", env={"TMPDIR": str(spills)}, timeout=120
+    )
     assert done.returncode == 1 and time.monotonic() - started < 30
     assert done.stderr == "error: query: stopped after 2 s, its time limit (--timeout); nothing was changed\n"
     assert _spills(spills) == []
@@ -482,7 +484,7 @@ def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
     Lake(tmp_path).write("t", _frame(2020, ["a"]), "recon_year", [2020])
     spills = tmp_path / "tmp"
     spills.mkdir()
-    env = os.environ | {"RUSSELL_DATA_LAKE": str(tmp_path), "TMPDIR": str(spills)}
+    env = os.environ | lake_folder(tmp_path).env(TMPDIR=str(spills))
     for signum in (signal.SIGTERM, signal.SIGKILL):
         query = subprocess.Popen(
             [sys.executable, "-m", "russell_pipeline.cli", "query", ENDLESS],

@@ -652,12 +652,12 @@ def test_members_before_the_first_list_answers_with_the_first_date_it_can_answer
     stored document covers that date ...`); now it begins with what a user needs: the first date."""
     root = built[0]
     args = ("--index", index) if index else ()
-    done = cli("members", "2021-03-01", *args, text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    done = lake_folder(root).cli("members", "2021-03-01", *args)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith(
         "error: members 2021-03-01: the first date the lake can answer is 2022-06-27 (Russell 2000: "
         "russell-pipeline members 2022-06-27); 2021-03-01 is before the first membership list stored"
     ), done.stderr
     assert done.stderr.count("\n") == 1
-    later = cli("members", "2022-06-27", *args, text=True, env={"RUSSELL_DATA_LAKE": str(root)})
+    later = lake_folder(root).cli("members", "2022-06-27", *args)
     assert later.returncode == 0, later.stderr

@@ -289,11 +289,11 @@ def test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group(
         prices = prices[prices.Date.isin(days)]
     path = tmp_path / f"{covers}.csv"
     prices.to_csv(path, index=False, date_format="%Y-%m-%d")
-    env = {"RUSSELL_DATA_LAKE": str(lake_2023)}
-    study = cli("event-study", "2023", "--prices", str(path), env=env, text=True)
+    lake = lake_folder(lake_2023)
+    study = lake.cli("event-study", "2023", "--prices", str(path))
     assert study.returncode == 1 and study.stdout == "" and study.stderr.count("\n") == 1, study.stderr
     assert study.stderr.startswith(f"error: {path}: {refused}") and "every group" in study.stderr
-    imported = cli("import-prices", str(path), env=env, text=True)
+    imported = lake.cli("import-prices", str(path))
     assert imported.returncode == 0, imported.stderr
     warned = [line for line in imported.stderr.splitlines() if line.startswith("warning: 2023 ")]
     said = [line.strip() for line in imported.stdout.splitlines()[1:]]
