@@ -45,7 +45,10 @@ _SECURITY = (
 def line_stem(company: pl.Expr) -> pl.Expr:
     """A universe line's company name: its name up to the words that name the security, in lower case
     (`Alphabet Inc. Class C Capital Stock` and `... Class A Common Stock` are `alphabet inc.`)."""
-    return company.fill_null("").str.replace(_SECURITY, "").str.strip_chars().str.to_lowercase()
+    name = company.fill_null("")
+    # The name before the match (which runs to the end): found, then cut, at half the cost of a replace.
+    cut = name.cast(pl.Binary).bin.head(name.str.find(_SECURITY)).cast(pl.String)  # find: a byte offset
+    return pl.coalesce(cut, name).str.strip_chars().str.to_lowercase()
 
 
 def company_keys(lines: pl.DataFrame) -> pl.Series:
