@@ -150,7 +150,10 @@ def _screened(lines: pl.DataFrame, active: dict, from_file: bool) -> pl.DataFram
                 continue
             who = ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
             flags[f"_{rule}"] = (expr & who).fill_null(False)
-        part = part.lazy().with_columns(**flags).collect(engine="in-memory")
+        names = R.name_columns(named or not from_file)  # market data: every line is read
+        part = (
+            part.lazy().with_columns(**names).with_columns(**flags).drop(*names).collect(engine="in-memory")
+        )
         excluded = pl.lit(None, pl.String)
         for rule, _, _ in reversed(screens):
             if f"_{rule}" in flags:
