@@ -98,7 +98,8 @@ def forecast(
     # Companies: the eligible lines of each, priced by the most traded one.
     eligible = lines.filter(pl.col("excluded").is_null())
     companies = (
-        eligible.with_columns(traded=pl.col("volume").fill_null(0) * pl.col("price").fill_null(0))
+        eligible.lazy()  # lazy: only the columns the companies keep are sorted
+        .with_columns(traded=pl.col("volume").fill_null(0) * pl.col("price").fill_null(0))
         .sort(["traded", "symbol"], descending=[True, False])
         .group_by("company_key", maintain_order=True)
         .agg(
@@ -111,6 +112,7 @@ def forecast(
             segment=pl.col("segment").first(),
             in_micro=pl.col("in_micro").first(),
         )
+        .collect(engine="in-memory")
     )
     companies = _company_screens(companies, active, history, rank_day, from_file)
     ranked = _ranked(companies.filter(pl.col("company_excluded").is_null()), active)
