@@ -283,8 +283,8 @@ def _rows(
     lines: pl.DataFrame, placed: pl.DataFrame, breaks: pl.DataFrame, review: str, rank_day: date, r3000: int
 ) -> pl.DataFrame:
     b = {r["break"]: r for r in breaks.iter_rows(named=True)}
-    out = lines.join(
-        placed.select(
+    out = lines.lazy().join(  # lazy: the row's columns made in one pass
+        placed.lazy().select(
             "company_key",
             "primary_symbol",
             "company_price",
@@ -355,7 +355,7 @@ def _rows(
             "average_30d",
             "company_price",
             "ipo_year",
-        ),
+        ).collect(engine="in-memory"),
         b,
         r3000,
     )
