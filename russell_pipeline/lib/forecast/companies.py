@@ -134,11 +134,12 @@ def with_members(
         & (pl.col("stem") != ""),
     )
     # Renamed members: a member symbol the universe lacks whose name stem is one company's, once.
-    absent = mtable.join(lines.select("symbol"), on="symbol", how="anti")
-    member_lines = lines.join(mtable, on="symbol", how="semi")
-    free = lines.join(member_lines.select("company_key").unique(), on="company_key", how="anti")
-    renamed = pl.DataFrame(schema={"symbol": pl.String, "company_key": pl.String, "renamed_from": pl.String})
+    keys = lines.select("symbol", "company_key")
+    absent = mtable.join(keys, on="symbol", how="anti")
+    renamed = pl.DataFrame(schema={"company_key": pl.String, "renamed_from": pl.String})
     if from_file and absent.height:
+        member_keys = keys.join(mtable, on="symbol", how="semi").select("company_key").unique()
+        free = lines.select("company", "company_key").join(member_keys, on="company_key", how="anti")
         wanted = absent.select(stem=name_stem(pl.col("member_company")))
         first = pl.col("stem").str.extract(r"^(\S+)")
         words = wanted.select(first.unique())["stem"].drop_nulls().implode()
@@ -154,7 +155,7 @@ def with_members(
         renamed = matched.select(pl.col("company_key"), renamed_from=pl.col("symbol"))
         absent = absent.join(matched.select("symbol"), on="symbol", how="anti")
     # Each company's membership: any of its lines a member, or a renamed member.
-    keyed = lines.join(mtable, on="symbol", how="left")
+    keyed = keys.lazy().join(mtable.lazy(), on="symbol", how="left")  # lazy: one query to the lines
     by_company = (
         pl.concat(
             [
@@ -165,9 +166,9 @@ def with_members(
                     "in_micro",
                     pl.lit(None, pl.String).alias("renamed_from"),
                 ),
-                renamed.join(mtable.rename({"symbol": "renamed_from"}), on="renamed_from").select(
-                    "company_key", "in_r3000", "segment", "in_micro", "renamed_from"
-                ),
+                renamed.lazy()
+                .join(mtable.lazy().rename({"symbol": "renamed_from"}), on="renamed_from")
+                .select("company_key", "in_r3000", "segment", "in_micro", "renamed_from"),
             ]
         )
         .filter(pl.col("in_r3000").is_not_null())
@@ -180,7 +181,13 @@ def with_members(
             renamed_from=pl.col("renamed_from").drop_nulls().first(),
         )
     )
-    lines = lines.join(by_company, on="company_key", how="left").with_columns(
-        pl.col("member").fill_null(False), symbol_member=pl.col("symbol").is_in(mtable["symbol"].implode())
+    lines = (
+        lines.lazy()
+        .join(by_company, on="company_key", how="left")
+        .with_columns(
+            pl.col("member").fill_null(False),
+            symbol_member=pl.col("symbol").is_in(mtable["symbol"].implode()),
+        )
+        .collect(engine="in-memory")
     )
     return lines, absent
