@@ -143,25 +143,21 @@ def _screened(lines: pl.DataFrame, active: dict, from_file: bool) -> pl.DataFram
         if rule in R.SCREENS and (from_file or rule == "preferred")
     ]
     worded = pl.col("company").fill_null("").str.contains_any(list(R.NAME_WORDS), ascii_case_insensitive=True)
-    lines = lines.with_row_index("_at").with_columns(_worded=worded if from_file else pl.lit(False))
+    lines = lines.with_columns(_worded=worded if from_file else pl.lit(False))
     parts = []
     for (named,), part in lines.partition_by("_worded", as_dict=True).items():
-        flags = {}
-        for rule, expr, to in screens:
-            if not named and rule in R.BY_NAME:
-                continue
-            who = ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
-            flags[f"_{rule}"] = (expr & who).fill_null(False)
-        names = R.name_columns(named or not from_file)  # market data: every line is read
-        part = (
-            part.lazy().with_columns(**names).with_columns(**flags).drop(*names).collect(engine="in-memory")
-        )
         excluded = pl.lit(None, pl.String)
-        for rule, _, _ in reversed(screens):
-            if f"_{rule}" in flags:
-                excluded = pl.when(pl.col(f"_{rule}")).then(pl.lit(rule)).otherwise(excluded)
-        parts.append(part.with_columns(excluded=excluded).drop(list(flags)))
-    return pl.concat(parts).drop("_at", "_worded")
+        for rule, expr, to in reversed(screens):  # the first that excludes a line names it
+            if named or rule not in R.BY_NAME:
+                who = (
+                    ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
+                )
+                excluded = pl.when(expr & who).then(pl.lit(rule)).otherwise(excluded)
+        names = R.name_columns(named or not from_file)  # market data: every line is read
+        parts.append(
+            part.lazy().with_columns(**names).with_columns(excluded=excluded).drop(*names, "_worded")
+        )
+    return pl.concat(parts).collect(engine="in-memory")
 
 
 def _company_screens(
