@@ -8,6 +8,7 @@ import polars as pl
 
 from russell_pipeline.cli.common import emit, not_built, open_lake, say_synthetic, stored
 from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.lib.forecast.reasons import money
 from russell_pipeline.settings import Settings
 
 ACTIONS = ("add", "delete", "stay", "move_up", "move_down", "out", "absent")
@@ -29,6 +30,23 @@ def summary(rows: pl.DataFrame, breaks: pl.DataFrame) -> pl.DataFrame:
         "review", r1000_band_low_pct="band_low_pct", r1000_band_high_pct="band_high_pct"
     )
     return counts.join(caps, on="review", how="left").join(band, on="review", how="left").sort("review")
+
+
+def _print_summary(found: pl.DataFrame) -> None:
+    """Per review: the count of each action, the market cap at each break, the Russell 1000 band."""
+    caps = [c for c in found.columns if c.endswith("_break_cap")]
+    shown = found.with_columns(money(pl.col(c)).fill_null("-") for c in caps)
+    for r in shown.iter_rows(named=True):
+        print(f"{r['review']}: " + ", ".join(f"{a} {r[a]:,}" for a in ACTIONS))
+        names = (c.removesuffix("_break_cap").replace("_", " ").title() for c in caps)
+        print(
+            "  market cap at the break: " + ", ".join(f"{n} {r[c]}" for n, c in zip(names, caps, strict=True))
+        )
+        if r.get("r1000_band_low_pct") is not None:
+            print(
+                f"  Russell 1000 band: {r['r1000_band_low_pct']:.1f}% to {r['r1000_band_high_pct']:.1f}% of "
+                "cumulative market cap"
+            )
 
 
 def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
@@ -91,8 +109,7 @@ def cmd_forecast(args, settings: Settings) -> int:
     if args.summary:
         found = summary(rows, breaks)
         if fmt == "table":
-            with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
-                print(found)
+            _print_summary(found)
         else:
             emit(found, fmt)
         return 0

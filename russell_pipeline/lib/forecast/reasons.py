@@ -24,7 +24,7 @@ def _grouped(n: pl.Expr) -> pl.Expr:
     return text.str.reverse().str.replace_all(r"(\d{3})(\d)", "$1,$2").str.reverse()
 
 
-def _money(x: pl.Expr) -> pl.Expr:
+def money(x: pl.Expr) -> pl.Expr:
     """USD as `$1.23B` or `$164.0M`."""
     return (
         pl.when(x >= 1e9)
@@ -56,7 +56,7 @@ def reason(rule: str, b: dict, r3000: int) -> pl.Expr:
             .otherwise(pl.lit("no market cap in the universe file: not ranked"))
         )
     if rule == "min_total_cap":
-        return pl.format("total market cap {} below $30.0M", _money(pl.col("total_market_cap")))
+        return pl.format("total market cap {} below $30.0M", money(pl.col("total_market_cap")))
     if rule == "min_price":
         return price
     if rule == "min_price_member":
@@ -76,7 +76,7 @@ def reason(rule: str, b: dict, r3000: int) -> pl.Expr:
         return pl.format(
             "total market cap {}, above the Russell 1000 break, but not a member though listed {}: left out "
             "at the last reconstitution, taken to stay out",
-            _money(pl.col("total_market_cap")),
+            money(pl.col("total_market_cap")),
             pl.format("since {}", pl.col("ipo_year")).fill_null("before (no IPO year given)"),
         )
     if rule == "band_r1000":
