@@ -89,6 +89,13 @@ def test_forecast_summary_gives_the_counts_and_the_breaks(built):
     row = next(csv.DictReader(io.StringIO(done.stdout)))
     assert row["review"] == "2023-06" and int(row["add"]) > 200 and int(row["delete"]) > 100
     assert 1.4e8 < float(row["russell_3000_break_cap"]) < 1.8e8
+    table = cli("forecast", "2023", "--summary", env=env, text=True).stdout.splitlines()
+    assert table[0] == (
+        f"2023-06: add {int(row['add']):,}, delete {int(row['delete']):,}, stay {int(row['stay']):,}, "
+        f"move_up {row['move_up']}, move_down {row['move_down']}, out {int(row['out']):,}, "
+        f"absent {row['absent']}"
+    )
+    assert table[1].startswith("  market cap at the break: Russell 1000 $") and "Russell 3000 $1" in table[1]
 
 
 def test_a_year_without_a_universe_says_what_it_needs(built):
