@@ -10,8 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "russell_pipeline"
 # Top to bottom. Prefixes side by side in one layer import neither each other nor anything above.
 LAYERS = [
     ("russell_pipeline.cli",),
-    ("russell_pipeline.planning.build",),
-    ("russell_pipeline.planning.runs",),
+    ("russell_pipeline.runner",),
     ("russell_pipeline.definitions",),
     ("russell_pipeline.defs",),
     ("russell_pipeline.planning",),

@@ -38,7 +38,7 @@ the rows the lake still holds: a failed run never reads as data that failed its 
 
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
-writes nothing, `error` is written and fails `build` (planning/runs.py), `warn` is written and said.
+writes nothing, `error` is written and fails `build` (runner/runs.py), `warn` is written and said.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ Level = Literal["block", "error", "warn"]
 # in the run's log), `failed: <reason>` on the observation of one whose run failed; of a check, `not
 # evaluated: <why>` when its run failed before evaluating it.
 STATUS, EMPTY, FAILED, NOT_EVALUATED = "status", "0 rows", "failed", "not evaluated"
-IN_BUILD = "russell/build"  # the tag of every run a `build` makes (planning/runs.py): it publishes at its end
+IN_BUILD = "russell/build"  # the tag of every run a `build` makes (runner/runs.py): it publishes at its end
 _SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
 PARTITION_COLUMNS = ("recon_year", "review")  # the partition column of every partitioned table
 PARTITIONS = "partitions"  # a failed check's fact: the partitions its offending rows are in

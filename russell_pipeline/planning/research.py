@@ -9,7 +9,7 @@ running digest of its dated rows up to the window's last session (`market_days`,
 market data) and its source, so a new close after the window leaves the year up to date. A year
 with nothing to chart (no final lists, no calendar dates, no prices) records the reason's digest,
 so it is planned again only when that changes. The asset records these digests and `build` asks
-for them (planning/build.py, planning/runs.py): both read the same tables under the lake's lock.
+for them (runner/build.py, runner/runs.py): both read the same tables under the lake's lock.
 Nothing here imports Dagster.
 """
 

@@ -27,7 +27,7 @@ from russell_pipeline.planning import digests, keys
 from russell_pipeline.settings import Settings
 
 # Nothing here imports Dagster: `build` plans with these before it knows it has a run to launch
-# (planning/build.py). The attempt keys (planning/attempts.py, which reads the Dagster instance)
+# (runner/build.py). The attempt keys (planning/attempts.py, which reads the Dagster instance)
 # are imported by the functions that give them, which only a build with work calls.
 
 YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/documents/jobs.py)

@@ -22,7 +22,7 @@ from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_C
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.planning import digests
 
-# A year's documents on its partition (lake/commit.py's facts; build prints them: planning/runs.py).
+# A year's documents on its partition (lake/commit.py's facts; build prints them: runner/runs.py).
 
 raw_documents = dg.AssetSpec(
     "raw_documents",

@@ -1,4 +1,4 @@
-"""The runs of a `build` with work (planning/build.py decides first, without Dagster, whether it has
+"""The runs of a `build` with work (runner/build.py decides first, without Dagster, whether it has
 any): every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
@@ -34,9 +34,9 @@ from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests, forecast, research, stale
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
-from russell_pipeline.planning.outcome import Outcome
-from russell_pipeline.planning.sqlite_events import fewer_syncs
-from russell_pipeline.planning.stop import StopSignals
+from russell_pipeline.runner.outcome import Outcome
+from russell_pipeline.runner.sqlite_events import fewer_syncs
+from russell_pipeline.runner.stop import StopSignals
 from russell_pipeline.settings import Settings
 
 
@@ -344,7 +344,7 @@ def on_input(result) -> bool:
 def run_stages(
     lake: Lake, settings: Settings, verbose: bool = False, stop: StopSignals | None = None
 ) -> Outcome:
-    """Plan and run every stage on the locked lake (planning/build.py holds the lock and publishes).
+    """Plan and run every stage on the locked lake (runner/build.py holds the lock and publishes).
     Runs left STARTED by a process that died are marked failed first. A run that fails on anything but
     its input halts the build: no later stage runs on what it left."""
     instance = instance_for(lake)
