@@ -244,7 +244,7 @@ def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason
 
 def commit(
     context: dg.AssetExecutionContext,
-    store: Lake,
+    lake: Lake,
     checks: Iterable[Check],
     results: Iterable[dg.AssetCheckResult],
     staged: Iterable[Staged],
@@ -272,7 +272,7 @@ def commit(
             "blocking check failed, nothing written (the stored partitions stay): "
             + "; ".join(_why(r) for r in failed)
         )
-    write_staged(store, staged, lineage)
+    write_staged(lake, staged, lineage)
     partitioned = context.assets_def.partitions_def is not None
     version = dg.DataVersion(data_version) if data_version else None
     rows = _rows_per_partition(staged) if partitioned else {}
@@ -296,27 +296,27 @@ def commit(
             context.log.info("\n".join(empty))  # one event in the run's log, not one per partition
 
 
-def write_staged(store: Lake, staged: list[Staged], lineage: dict[str, dict[str, str]]) -> None:
+def write_staged(lake: Lake, staged: list[Staged], lineage: dict[str, dict[str, str]]) -> None:
     """Write `staged` under the writer lock (each one Delta commit replacing exactly its partitions), then
     record the versions it left and `lineage` ({asset: {partition: digest}}) for each asset, then the
     checksum of every data file of the tables written. The warehouse is not published."""
-    with store.locked():
+    with lake.locked():
         for s in staged:
-            store.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
+            lake.write(s.table, s.rows, s.partition_column, s.keys, publish=False)
         for asset in lineage:  # the versions this write left: a later change by anything else shows
-            store.record_written(asset, [s.table for s in staged])
+            lake.record_written(asset, [s.table for s in staged])
         for asset, digests in lineage.items():
-            store.record_lineage(asset, digests)
+            lake.record_lineage(asset, digests)
         # What each file holds, so a byte changed later is found (lake/checksums.py).
-        checksums.record(store, [*(s.table for s in staged), *((WRITTEN, LINEAGE) if lineage else ())])
+        checksums.record(lake, [*(s.table for s in staged), *((WRITTEN, LINEAGE) if lineage else ())])
 
 
-def write_and_publish(store: Lake, staged: Staged) -> None:
+def write_and_publish(lake: Lake, staged: Staged) -> None:
     """One table written with no checks or lineage (the fetch manifest, an imported price file): through
     `write_staged`, then published, so readers see it at once."""
-    with store.locked():
-        write_staged(store, [staged], {})
-        store.publish()
+    with lake.locked():
+        write_staged(lake, [staged], {})
+        lake.publish()
 
 
 def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:

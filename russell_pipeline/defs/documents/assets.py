@@ -133,17 +133,17 @@ TABLES = {
 def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
-    with pipeline.writing() as store:
+    with pipeline.writing() as lake:
         # The other years' lists: for member_count_change against neighbouring years, and so that a list
         # equal to another year's (the same list under other dates) is refused.
         stored = {
-            name: store.read(name, "recon_year", without=years)
+            name: lake.read(name, "recon_year", without=years)
             for name in ("constituents", "constituent_changes", "source_documents")
         }
         others = ingest.stored_lists(*stored.values())
         parsed = {}
         for y in years:  # a list equal to one of an earlier year of this run is refused too
-            parsed[y] = ingest.read_year(store.raw, y, pipeline.limits(), rank_day(y), others)
+            parsed[y] = ingest.read_year(lake.raw, y, pipeline.limits(), rank_day(y), others)
             if not parsed[y].refusal:
                 others = others | {key: f"{path}, read for {y}" for key, path in parsed[y].lists}
         tables = {
@@ -162,14 +162,14 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             results,
             staged.values(),
-            {"documents": {str(y): digests.year_inputs(store.raw, y) for y in years}},
+            {"documents": {str(y): digests.year_inputs(lake.raw, y) for y in years}},
             {
                 name: with_table_facts(
-                    store,
+                    lake,
                     staged[name],
                     {
                         str(y): partition_facts(str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y))

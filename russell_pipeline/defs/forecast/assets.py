@@ -62,12 +62,12 @@ CHECKS = [SCORED]
 F1_FLOOR = 0.8
 
 
-def _review(store: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+def _review(lake: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
     """One review's forecast rows, breaks, score and misses."""
     universe, history, label = r.universe, r.history, r.universe_source
     if universe is None:  # the market data's closes on rank day
         day = r.review.rank_day
-        market = stored_market_data(store, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
+        market = stored_market_data(lake, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
         universe = market_universe(market.prices, market.shares, market.fx, day)
         history = market.prices.filter(pl.col("date") < day).select("symbol", "date", "close")
     made = forecast(
@@ -131,15 +131,15 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
     """For each year's reconstitutions: every security of the rank-day universe and every member in force,
     placed by the construction rules, and the forecast scored where the published lists are stored."""
     years = [int(k) for k in context.partition_keys]
-    with pipeline.writing() as store:
-        found = year_inputs(store, years)
+    with pipeline.writing() as lake:
+        found = year_inputs(lake, years)
         refused = [i.refusal for i in found.values() if i.refusal]
         if refused:
             refuse("; ".join(refused))
         built = {name: [] for name in TABLES}
         facts = {name: {} for name in TABLES}
         for year, inputs in found.items():
-            parts = [_review(store, year, r, inputs.changes) for r in inputs.reviews]
+            parts = [_review(lake, year, r, inputs.changes) for r in inputs.reviews]
             frames = {
                 name: pl.concat([p[i] for p in parts]) if parts else pl.DataFrame(schema=TABLES[name][0])
                 for i, name in enumerate(TABLES)
@@ -167,7 +167,7 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
         low = scores.filter(pl.col("f1") < F1_FLOOR)
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             [
                 SCORED.frame(
@@ -184,5 +184,5 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
             ],
             staged.values(),
             {ASSET: {str(y): i.digest for y, i in found.items()}},
-            {name: with_table_facts(store, staged[name], facts[name], None) for name in TABLES},
+            {name: with_table_facts(lake, staged[name], facts[name], None) for name in TABLES},
         )

@@ -106,8 +106,8 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
 @reports_failure
 def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """One pass over every year's lists and review dates feeds the four membership tables."""
-    with pipeline.writing() as store:
-        inputs, digest = membership_inputs(store)
+    with pipeline.writing() as lake:
+        inputs, digest = membership_inputs(lake)
         built = membership_tables(
             inputs["constituents"],
             inputs["constituent_changes"],
@@ -129,14 +129,14 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
         ]
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             results,
             [Staged(name, frame) for name, frame in frames.items()],
             {"membership": {MEMBERSHIP_KEY: digest}},
             {
                 name: table_facts(
-                    store,
+                    lake,
                     name,
                     frame,
                     DATED.get(name),
