@@ -154,3 +154,20 @@ def test_no_import_cycle():
 def test_a_cycle_is_named():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}
     assert _cycles(graph) == [["a", "b", "c", "a"]]
+
+
+# Below defs, nothing knows Dagster but planning (the attempts and runs it reads from the instance).
+WITHOUT_DAGSTER = ("russell_pipeline.lake", "russell_pipeline.settings", "russell_pipeline.lib")
+
+
+def test_the_lake_settings_and_lib_do_not_import_dagster():
+    wrong = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: imports {alias.name if alias else node.module}"
+        for name, path in _modules().items()
+        if _place(name) is not None and _place(name)[1].startswith(WITHOUT_DAGSTER)
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        for alias in (node.names if isinstance(node, ast.Import) else [None])
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and (alias.name if alias else node.module or "").split(".")[0] == "dagster"
+    ]
+    assert not wrong, "\n".join(wrong)

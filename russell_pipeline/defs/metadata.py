@@ -7,7 +7,8 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.columns import COLUMNS
-from russell_pipeline.lake.commit import STATUS, Check, Staged
+from russell_pipeline.defs.commit import STATUS, Check
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 
 OWNERS = ["team:index-data"]
@@ -56,7 +57,7 @@ def table_facts(lake: Lake, table: str, rows: pl.DataFrame, date_column: str | N
 def partition_facts(key: str, rows: pl.DataFrame, date_column: str | None = None, **facts) -> dict:
     """What one partition holds, labelled as the partition's: `partition` first, then its rows, date range
     and where it came from, each as `partition_<fact>`; an empty one's `status` (`empty_because`, which
-    lake/commit.py puts on its observation) says why."""
+    defs/commit.py puts on its observation) says why."""
     own = _holds(rows, date_column, facts)
     return {"partition": key} | {k if k == STATUS else f"partition_{k}": v for k, v in own.items()}
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import polars as pl
 
+from russell_pipeline.lake.commit import Staged, write_and_publish
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
 from russell_pipeline.lib.errors import LakeError
@@ -257,9 +258,6 @@ def fetch_years(
 ) -> list[Outcome]:
     """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
     partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
-    # Imported here: the write path imports Dagster, which the readers of this module need not.
-    from russell_pipeline.lake.commit import Staged, write_and_publish
-
     outcomes, manifest = fetch_all(
         lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years), report
     )

@@ -56,7 +56,7 @@ TABLES = (
 
 def build(settings: Settings, verbose: bool = False) -> int:
     """Every out-of-date partition, then one new warehouse: readers see the tables of the previous
-    build until this one ends, then all of this one's (lake/commit.py leaves publishing to it).
+    build until this one ends, then all of this one's (defs/commit.py leaves publishing to it).
 
     The published warehouse is always one whole build: this one, when every run succeeded or failed
     on its input only (its partitions keep what they held, and what reads them was built on that);

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists
@@ -95,7 +95,7 @@ def years_written(result) -> list[str]:
 
 
 def empty_partitions(result) -> list[str]:
-    """The partitions a run materialized with no rows (lake/commit.py), one line per reason:
+    """The partitions a run materialized with no rows (defs/commit.py), one line per reason:
     `constituents, constituent_changes 2010..2018, 2021: 0 rows: no documents under raw/<year>/`."""
     by_reason: dict[str, dict[str, list[str]]] = {}
     for event in result.all_events:
@@ -205,7 +205,7 @@ class _Runner:
         # lake may hold one table of an asset and not the next, so no later stage runs on it.
         self.halted: str | None = None
         self.stop = stop or StopSignals()
-        self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
+        self.build = uuid.uuid4().hex  # every run of this build carries it: defs/commit.py does not publish
 
     def run(
         self,

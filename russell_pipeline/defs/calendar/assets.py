@@ -3,10 +3,11 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib.calendar.published import disagreements, year_calendar
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.planning import digests

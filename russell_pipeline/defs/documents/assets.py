@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import (
     CSV,
     OWNERS,
@@ -14,7 +15,7 @@ from russell_pipeline.defs.metadata import (
 )
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.rules import rank_day
 from russell_pipeline.lib.documents import ingest, list_checks
@@ -22,7 +23,7 @@ from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_C
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.planning import digests
 
-# A year's documents on its partition (lake/commit.py's facts; build prints them: runner/runs.py).
+# A year's documents on its partition (defs/commit.py's facts; build prints them: runner/runs.py).
 
 raw_documents = dg.AssetSpec(
     "raw_documents",

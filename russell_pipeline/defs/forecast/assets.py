@@ -6,10 +6,11 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import stored_market_data
 from russell_pipeline.lib.forecast.forecast import BREAK_COLUMNS, FORECAST_COLUMNS, forecast

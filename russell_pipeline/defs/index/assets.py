@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
     lake_writer,
@@ -12,7 +13,7 @@ from russell_pipeline.defs.partitions import (
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.tables import (
     last_close,
     market_source,

@@ -4,6 +4,7 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, reports_failure, specs
 from russell_pipeline.defs.index.assets import (
     commit_reviews,
     no_members,
@@ -14,7 +15,6 @@ from russell_pipeline.defs.index.assets import (
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, reports_failure, specs
 from russell_pipeline.lake.tables import (
     forecast_rows,
     market_source,

@@ -6,11 +6,12 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import commit, reports_failure
 from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
-from russell_pipeline.lake.commit import Staged, commit, reports_failure
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market import provenance
