@@ -1,4 +1,5 @@
-"""Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it."""
+"""Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it,
+no import cycle, and every module is named in that file."""
 
 from __future__ import annotations
 
@@ -171,3 +172,10 @@ def test_the_lake_settings_and_lib_do_not_import_dagster():
         and (alias.name if alias else node.module or "").split(".")[0] == "dagster"
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_module_is_named_in_the_code_layout():
+    layout = (PACKAGE.parent / "docs" / "code_layout.md").read_text()
+    paths = [p.relative_to(PACKAGE.parent).as_posix() for p in sorted(PACKAGE.rglob("*.py"))]
+    missing = [path for path in paths if path not in layout]
+    assert not missing, f"modules docs/code_layout.md does not name: {missing}"
