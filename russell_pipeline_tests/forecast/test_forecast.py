@@ -240,6 +240,19 @@ def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classifica
         assert kept["action"] == "absent" and "now a" in kept["reason"]
 
 
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("Société Générale Fund Inc. Common Shares", "fund"),
+        ("Blank Acqui\u017fition Corp. Class A Common Stock", "blank_check"),  # a long s: an s in any case
+        ("Pipeline Partners L.P.\u00a0Units", "partnership"),  # a no-break space is a space
+    ],
+)
+def test_a_name_beyond_ascii_is_screened_in_any_letter_case(name, rule):
+    row = action(run([line("ODD", name, 20.0, 2e9)]), "ODD")
+    assert row["action"] == "out" and row["rule"] == rule, row
+
+
 def test_bermuda_counts_as_us_from_2007_and_not_before():
     rows = [line("BMU", "Island Re Ltd. Common Stock", 20.0, 2e9, country="Bermuda")]
     assert action(run(rows), "BMU")["action"] == "add"

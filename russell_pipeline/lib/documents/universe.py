@@ -121,7 +121,7 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
                 & pl.col("Market Cap").fill_null(0).is_finite().all()
             ),
         )
-        .collect()
+        .collect(engine="in-memory")
     )
     if not rows["_fine"][0] or (rows["price"] < 0).any():
         return _checked(path, data, sha256)
@@ -185,7 +185,7 @@ def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
             _negative_market_cap=(pl.col("market_cap") < 0).fill_null(False),
             _negative_price=(pl.col("price") < 0).fill_null(False),
         )
-        .collect()
+        .collect(engine="in-memory")
     )
     flags = [
         "_no_symbol",

@@ -97,7 +97,8 @@ def forecast(
     # Companies: the eligible lines of each, priced by the most traded one.
     eligible = lines.filter(pl.col("excluded").is_null())
     companies = (
-        eligible.with_columns(traded=pl.col("volume").fill_null(0) * pl.col("price").fill_null(0))
+        eligible.lazy()  # lazy: only the columns the companies keep are sorted
+        .with_columns(traded=pl.col("volume").fill_null(0) * pl.col("price").fill_null(0))
         .sort(["traded", "symbol"], descending=[True, False])
         .group_by("company_key", maintain_order=True)
         .agg(
@@ -110,6 +111,7 @@ def forecast(
             segment=pl.col("segment").first(),
             in_micro=pl.col("in_micro").first(),
         )
+        .collect(engine="in-memory")
     )
     companies = _company_screens(companies, active, history, rank_day, from_file)
     ranked = _ranked(companies.filter(pl.col("company_excluded").is_null()), active)
@@ -140,22 +142,21 @@ def _screened(lines: pl.DataFrame, active: dict, from_file: bool) -> pl.DataFram
         if rule in R.SCREENS and (from_file or rule == "preferred")
     ]
     worded = pl.col("company").fill_null("").str.contains_any(list(R.NAME_WORDS), ascii_case_insensitive=True)
-    lines = lines.with_row_index("_at").with_columns(_worded=worded if from_file else pl.lit(False))
+    lines = lines.with_columns(_worded=worded if from_file else pl.lit(False))
     parts = []
     for (named,), part in lines.partition_by("_worded", as_dict=True).items():
-        flags = {}
-        for rule, expr, to in screens:
-            if not named and rule in R.BY_NAME:
-                continue
-            who = ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
-            flags[f"_{rule}"] = (expr & who).fill_null(False)
-        part = part.lazy().with_columns(**flags).collect()
         excluded = pl.lit(None, pl.String)
-        for rule, _, _ in reversed(screens):
-            if f"_{rule}" in flags:
-                excluded = pl.when(pl.col(f"_{rule}")).then(pl.lit(rule)).otherwise(excluded)
-        parts.append(part.with_columns(excluded=excluded).drop(list(flags)))
-    return pl.concat(parts).drop("_at", "_worded")
+        for rule, expr, to in reversed(screens):  # the first that excludes a line names it
+            if named or rule not in R.BY_NAME:
+                who = (
+                    ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
+                )
+                excluded = pl.when(expr & who).then(pl.lit(rule)).otherwise(excluded)
+        names = R.name_columns(named or not from_file)  # market data: every line is read
+        parts.append(
+            part.lazy().with_columns(**names).with_columns(excluded=excluded).drop(*names, "_worded")
+        )
+    return pl.concat(parts).collect(engine="in-memory")
 
 
 def _company_screens(
@@ -277,8 +278,8 @@ def _rows(
     lines: pl.DataFrame, placed: pl.DataFrame, breaks: pl.DataFrame, review: str, rank_day: date, r3000: int
 ) -> pl.DataFrame:
     b = {r["break"]: r for r in breaks.iter_rows(named=True)}
-    out = lines.join(
-        placed.select(
+    out = lines.lazy().join(  # lazy: the row's columns made in one pass
+        placed.lazy().select(
             "company_key",
             "primary_symbol",
             "company_price",
@@ -349,7 +350,7 @@ def _rows(
             "average_30d",
             "company_price",
             "ipo_year",
-        ),
+        ).collect(engine="in-memory"),
         b,
         r3000,
     )

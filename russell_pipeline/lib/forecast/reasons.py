@@ -60,16 +60,17 @@ def reason(rule: str, b: dict, r3000: int) -> pl.Expr:
     if rule == "min_price":
         return price
     if rule == "min_price_member":
-        return (
+        return pl.format(
+            "{}{}",
+            price,
             pl.when(pl.col("average_30d").is_not_null())
-            .then(pl.format("{}, and its 30-day average ${} too", price, _fixed(pl.col("average_30d"), 2)))
+            .then(pl.format(", and its 30-day average ${} too", _fixed(pl.col("average_30d"), 2)))
             .otherwise(
-                pl.format(
-                    "{}; its 30-day average (which keeps a member at $1.00 or more) is unknown: no closes "
-                    "before rank day",
-                    price,
+                pl.lit(
+                    "; its 30-day average (which keeps a member at $1.00 or more) is unknown: no closes "
+                    "before rank day"
                 )
-            )
+            ),
         )
     if rule == "listed_before":
         return pl.format(
@@ -88,13 +89,14 @@ def reason(rule: str, b: dict, r3000: int) -> pl.Expr:
         )
     cap3000 = b[R3000]["market_cap"]
     below = f" (its market cap ${cap3000 / 1e6:,.1f}M)" if cap3000 is not None else ""
-    return (
+    placed = (
         pl.when(action.is_in(["delete", "out"]) & (rank > r3000))
-        .then(pl.format("{}: below the Russell 3000 break" + below, where))
+        .then(pl.lit("below the Russell 3000 break" + below))
         .when(pl.col("index_before") == R3000)
-        .then(pl.format("{}: {} (before: Russell 3000, its segment unknown)", where, pl.col("index_after")))
-        .otherwise(pl.format("{}: {}", where, pl.col("index_after")))
+        .then(pl.format("{} (before: Russell 3000, its segment unknown)", pl.col("index_after")))
+        .otherwise(pl.col("index_after"))
     )
+    return pl.format("{}: {}", where, placed)  # the rank written once
 
 
 def with_reasons(out: pl.DataFrame, b: dict, r3000: int) -> pl.DataFrame:
