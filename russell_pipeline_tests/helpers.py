@@ -160,8 +160,11 @@ class Server:
             data=json.dumps({"query": query}).encode(),
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            body = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                body = json.load(response)
+        except urllib.error.HTTPError as err:  # the server's own account of what went wrong
+            raise AssertionError(f"{err}: {err.read().decode(errors='replace')[:3000]}") from err
         assert "errors" not in body, body["errors"]
         return body["data"]
 

@@ -31,7 +31,8 @@ YEAR_ASSETS = (
     "source_documents",
     "constituents",
     "constituent_changes",
-)  # one multi-asset: the UI takes all three
+    "universe_securities",
+)  # one multi-asset: the UI takes all of it
 REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
 # `dagster-daemon`, whose backfill daemon looks for work every 2 s instead of 30 s (Dagster 1.13 reads the
 # interval from a module constant, not from dagster.yaml, when its loop starts).

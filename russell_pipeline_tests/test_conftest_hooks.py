@@ -66,7 +66,7 @@ def test_skips_for_absent_shared_documents_fail_where_the_real_pdfs_are(project)
             ),
             (
                 f"skipped although {real} holds the real documents: "
-                f"{real}/ru3000_membershiplist_20990101.pdf not present"
+                f"{real}/ru3000_membershiplist_20990101.pdf not present (the real FTSE Russell PDFs*"
             ),
             "SKIPPED [[]1[]] test_docs.py:17: needs a mount namespace (unshare -m)",
             "ERROR test_docs.py::test_calendar_facts[[]0[]] - skipped although *",

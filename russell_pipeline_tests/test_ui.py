@@ -529,12 +529,12 @@ def test_schedules_sensors_and_the_builds_runs(server):
     ]
     years, _ = _expected_keys()
     assert runs == [
+        ("reviews_job", "SUCCESS", "2019-03"),  # pro_forma_weights, last: it reads the forecast
         ("forecast_job", "SUCCESS", years[0]),
         ("research_job", "SUCCESS", years[0]),
         ("membership_job", "SUCCESS", None),
-        ("reviews_job", "SUCCESS", "2019-03"),
-        ("reviews_job", "SUCCESS", "2019-03"),
-        ("reviews_job", "SUCCESS", "2019-03"),
+        ("reviews_job", "SUCCESS", "2019-03"),  # index_levels
+        ("reviews_job", "SUCCESS", "2019-03"),  # quarterly_weights
         ("market_job", "SUCCESS", None),
         ("recon_year_job", "SUCCESS", years[0]),
     ]

@@ -284,12 +284,12 @@ def test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group(
         prices = prices[prices.Ticker.isin(["DDD", "EEE", "FFF"])]
     else:
         prices = prices.assign(Date=prices.Date + pd.DateOffset(years=2))
-        prices = prices[prices.Date.dt.dayofweek < 5].drop_duplicates(["Date", "Ticker"])
+        prices = prices[prices.Date.dt.day_of_week < 5].drop_duplicates(["Date", "Ticker"])
         days = set(xcals.get_calendar("XNYS").sessions_in_range("2025-01-01", "2025-12-31"))
         prices = prices[prices.Date.isin(days)]
     path = tmp_path / f"{covers}.csv"
     prices.to_csv(path, index=False, date_format="%Y-%m-%d")
-    lake = lake_folder(lake_2023)
+    lake = lake_folder(lake_2023, home=lake_2023 / ".dagster")  # the lake's own: its build left none
     study = lake.cli("event-study", "2023", "--prices", str(path))
     assert study.returncode == 1 and study.stdout == "" and study.stderr.count("\n") == 1, study.stderr
     assert study.stderr.startswith(f"error: {path}: {refused}") and "every group" in study.stderr
