@@ -12,7 +12,7 @@ the levels backfill of every review with its level checks (`level_findings`) the
   reviews on), every period computed from it (`all_levels`) and checked over the whole span, as
   `index_levels` did before it read per chunk;
 - `chunked`: `levels.backfill`, as `index_levels` runs it: `CHUNK_REVIEWS` periods at a time, each
-  chunk reading only its own span (`stored_market_data(store, since, until)`) and checked with the
+  chunk reading only its own span (`stored_market_data(lake, since, until)`) and checked with the
   session before it.
 
 It prints per (way, Y) the wall time (the fastest of --rounds interleaved runs: the machine is
@@ -43,14 +43,14 @@ def prepare(root: str, stocks: int, years: int) -> None:
     from russell_pipeline.lib.index.weights import compute_weights
 
     prepare_market(root, stocks, years)
-    store = Lake(root)
-    keys = stored_reviews(store)
+    lake = Lake(root)
+    keys = stored_reviews(lake)
     dates = rebalance_dates(pl.concat([project_calendar(y) for y in sorted({int(k[:4]) for k in keys})]))
     frames = [
-        compute_weights(review_market_data(store, row[0], row[1], 10), *row, 10)
+        compute_weights(review_market_data(lake, row[0], row[1], 10), *row, 10)
         for row in dates.filter(pl.col("review").is_in(keys)).iter_rows()
     ]
-    store.write("quarterly_weights", pl.concat(frames, how="vertical_relaxed"), publish=False)
+    lake.write("quarterly_weights", pl.concat(frames, how="vertical_relaxed"), publish=False)
 
 
 def backfill(root: str, way: str) -> None:
@@ -64,13 +64,13 @@ def backfill(root: str, way: str) -> None:
     from russell_pipeline.lib.index import levels as lv
 
     imported = _peak_mb()
-    store = Lake(root)
-    weights = store.read("quarterly_weights")
+    lake = Lake(root)
+    weights = lake.read("quarterly_weights")
     keys = sorted(weights["review"].unique().to_list())
     findings = []
     started = time.perf_counter()
     if way == WAYS[0]:  # the whole run's market data at once, every period from it, one check of the span
-        md = stored_market_data(store, lv.history_needed(weights, keys))
+        md = stored_market_data(lake, lv.history_needed(weights, keys))
         last_day = md.prices["date"].max()
         levels = lv.all_levels(
             weights,
@@ -95,9 +95,9 @@ def backfill(root: str, way: str) -> None:
         levels = lv.backfill(
             weights,
             keys,
-            last_close(store),
+            last_close(lake),
             None,
-            lambda since, until: stored_market_data(store, since, until),
+            lambda since, until: stored_market_data(lake, since, until),
             check,
         )
     took = time.perf_counter() - started

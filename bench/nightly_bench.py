@@ -94,9 +94,9 @@ def dagster_night(root: Path, repeat: int) -> dict:
     from russell_pipeline.lake.tables import stored_market_data
     from russell_pipeline.lib.calendar.sessions import sessions
 
-    store = Lake(root)
-    weights = store.read("quarterly_weights")
-    last_day = store.scan("market_prices").select(pl.col("date").max()).collect().item()
+    lake = Lake(root)
+    weights = lake.read("quarterly_weights")
+    last_day = lake.scan("market_prices").select(pl.col("date").max()).collect().item()
     in_force = sorted(weights.filter(pl.col("effective_date") <= last_day)["review"].unique().to_list())
     key, previous = in_force[-1], in_force[-2]
     job = defs.resolve_job_def("reviews_job")
@@ -123,8 +123,8 @@ def dagster_night(root: Path, repeat: int) -> dict:
         # the core of the same night on the same lake: read from two months before the cut-off, compute
         t0 = time.perf_counter()
         own = weights.filter(pl.col("review") == key)
-        md = stored_market_data(store, since=history_needed(weights, [key]))
-        start = stored_state(store, previous, key)
+        md = stored_market_data(lake, since=history_needed(weights, [key]))
+        start = stored_state(lake, previous, key)
         rows = all_levels(
             own,
             md.prices["date"].max(),
@@ -136,7 +136,7 @@ def dagster_night(root: Path, repeat: int) -> dict:
             start,
         )
         cores.append(time.perf_counter() - t0)
-    stored = store.read("index_levels", "review", [key])
+    stored = lake.read("index_levels", "review", [key])
     assert rows.select("date", "price_return").equals(stored.sort("date").select("date", "price_return")), (
         "core and asset disagree"
     )
@@ -146,7 +146,7 @@ def dagster_night(root: Path, repeat: int) -> dict:
         "wall": statistics.median(walls),
         "core": statistics.median(cores),
         "sessions": rows.height,
-        "history": store.read("index_levels").height,
+        "history": lake.read("index_levels").height,
     }
 
 

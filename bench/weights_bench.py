@@ -8,7 +8,7 @@ market tables of a fresh temporary lake, as `market_data` stores them (date orde
 fresh process (so its peak RSS is its own), it runs the weights backfill of every review the two
 ways, each with its SQL recomputation (`recompute.weight_mismatches`) as `quarterly_weights` runs it:
 
-- `whole history`: every market table read whole (`stored_market_data(store)`), as `quarterly_weights`
+- `whole history`: every market table read whole (`stored_market_data(lake)`), as `quarterly_weights`
   did before it read per review;
 - `per review`: each review reads only its window (`review_market_data`), as `quarterly_weights` does.
 
@@ -48,9 +48,9 @@ def prepare(root: str, stocks: int, years: int) -> None:
 
     md = synthetic_market_data(date(2018 + years, 12, 31), n_stocks=stocks)
     Path(root).mkdir(parents=True)
-    store = Lake(root)
+    lake = Lake(root)
     for name in SCHEMAS:
-        store.write(f"market_{name}", getattr(md, name), publish=False)
+        lake.write(f"market_{name}", getattr(md, name), publish=False)
     print(json.dumps({"prices": md.prices.height, "reviews": len(md.reviews)}))
 
 
@@ -66,8 +66,8 @@ def backfill(root: str, way: str) -> None:
     from russell_pipeline.lib.index.weights import compute_weights
 
     imported = _peak_mb()
-    store = Lake(root)
-    keys = stored_reviews(store)
+    lake = Lake(root)
+    keys = stored_reviews(lake)
     years = sorted({int(k[:4]) for k in keys})
     dates = rebalance_dates(pl.concat([project_calendar(y) for y in years])).filter(
         pl.col("review").is_in(keys)
@@ -75,13 +75,13 @@ def backfill(root: str, way: str) -> None:
     digest = hashlib.sha256()
     started = time.perf_counter()
     if way == WAYS[0]:  # all tables read whole, every review computed, then one SQL recomputation of them all
-        md = stored_market_data(store)
+        md = stored_market_data(lake)
         frames = [compute_weights(md, *row, 10) for row in dates.iter_rows()]
         bad = recompute.weight_mismatches(pl.concat(frames), md).height
     else:  # each review from its own window, with its SQL recomputation on that window
         frames, bad = [], 0
         for row in dates.iter_rows():
-            md = review_market_data(store, row[0], row[1], 10)
+            md = review_market_data(lake, row[0], row[1], 10)
             frames.append(compute_weights(md, *row, 10))
             bad += recompute.weight_mismatches(frames[-1], md).height
     took = time.perf_counter() - started

@@ -59,7 +59,7 @@ def materialize(
     """One in-process run of `assets` on the lake of `resources`, recorded in `instance`: of the partition
     `partitions`, of every partition of the range (first, last) as `build` runs a backfill (range tags), or
     unpartitioned. `publish` then does what the `publish_warehouse` sensor does once the runs are done:
-    runs outside `build` do not publish the warehouse themselves (lake/commit.py). Never raises on a failed
+    runs outside `build` do not publish the warehouse themselves (defs/commit.py). Never raises on a failed
     run: the caller asserts `success` or reads the failure."""
     import dagster as dg
 

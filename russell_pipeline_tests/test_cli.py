@@ -304,7 +304,7 @@ def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(t
     plain = cli("query", "SELECT 1 AS index_levels_count", env=env, text=True)  # names no table
     assert plain.returncode == 0 and plain.stderr == ""
     # `build` ends with the tables and, on the synthetic feed, the note.
-    from russell_pipeline.planning.build import _summary
+    from russell_pipeline.runner.build import _summary
 
     _summary(Lake(tmp_path))
     said = capsys.readouterr()

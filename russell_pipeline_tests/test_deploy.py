@@ -35,7 +35,7 @@ from dagster_k8s import K8sRunLauncher
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import REPO, resources_for
 from russell_pipeline_tests.lakes import sample_lake
 

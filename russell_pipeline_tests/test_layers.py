@@ -1,4 +1,5 @@
-"""Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it."""
+"""Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it,
+no import cycle, and every module is named in that file."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "russell_pipeline"
 # Top to bottom. Prefixes side by side in one layer import neither each other nor anything above.
 LAYERS = [
     ("russell_pipeline.cli",),
-    ("russell_pipeline.planning.build",),
-    ("russell_pipeline.planning.runs",),
+    ("russell_pipeline.runner",),
     ("russell_pipeline.definitions",),
     ("russell_pipeline.defs",),
     ("russell_pipeline.planning",),
@@ -84,3 +84,98 @@ def test_no_module_imports_a_layer_above_its_own():
                         f"({there[1]} is not below {here[1]})"
                     )
     assert not wrong, "\n".join(wrong)
+
+
+def _graph() -> dict[str, set[str]]:
+    """{module: the package modules it imports}, function-level imports too."""
+    modules = _modules()
+    return {
+        name: {
+            target
+            for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            for target in _imported(node, set(modules))
+            if target in modules and target != name
+        }
+        for name, path in modules.items()
+    }
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle of each strongly connected group of more than one module, as `a, b, ..., a`."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's algorithm
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
+            if len(group) > 1:
+                groups.append(group)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return [_cycle_in(graph, set(group)) for group in groups]
+
+
+def _cycle_in(graph: dict[str, set[str]], group: set[str]) -> list[str]:
+    """A path from the group's first module back to itself, through the group only (breadth first)."""
+    start = min(group)
+    came: dict[str, str] = {}
+    todo = [start]
+    while todo:
+        v = todo.pop(0)
+        for w in sorted(graph[v] & group):
+            if w == start:
+                path = [v]
+                while path[-1] != start:
+                    path.append(came[path[-1]])
+                return [start, *reversed(path[:-1]), start]
+            if w not in came:
+                came[w] = v
+                todo.append(w)
+    raise AssertionError(f"no cycle in {sorted(group)}")
+
+
+def test_no_import_cycle():
+    cycles = _cycles(_graph())
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_a_cycle_is_named():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}
+    assert _cycles(graph) == [["a", "b", "c", "a"]]
+
+
+# Below defs, nothing knows Dagster but planning (the attempts and runs it reads from the instance).
+WITHOUT_DAGSTER = ("russell_pipeline.lake", "russell_pipeline.settings", "russell_pipeline.lib")
+
+
+def test_the_lake_settings_and_lib_do_not_import_dagster():
+    wrong = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: imports {alias.name if alias else node.module}"
+        for name, path in _modules().items()
+        if _place(name) is not None and _place(name)[1].startswith(WITHOUT_DAGSTER)
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        for alias in (node.names if isinstance(node, ast.Import) else [None])
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and (alias.name if alias else node.module or "").split(".")[0] == "dagster"
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_module_is_named_in_the_code_layout():
+    layout = (PACKAGE.parent / "docs" / "code_layout.md").read_text()
+    paths = [p.relative_to(PACKAGE.parent).as_posix() for p in sorted(PACKAGE.rglob("*.py"))]
+    missing = [path for path in paths if path not in layout]
+    assert not missing, f"modules docs/code_layout.md does not name: {missing}"

@@ -16,7 +16,7 @@ from russell_pipeline.defs.market.assets import market_data
 from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import RAW, materialize, resources_for
 from russell_pipeline_tests.lakes import lake_folder, market_folder, real_lists, sample_lake
 

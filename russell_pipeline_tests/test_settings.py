@@ -119,7 +119,7 @@ def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(
     elsewhere.mkdir()
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(elsewhere))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    from russell_pipeline.planning.build import build
+    from russell_pipeline.runner.build import build
 
     settings = Settings(market_data=str(small_market)).with_lake(given)
     assert build(settings) == 0

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from russell_pipeline.planning.build import build
+    from russell_pipeline.runner.build import build
 
     lake = open_lake(settings)
     if lake.location is None and not lake.root.is_dir():

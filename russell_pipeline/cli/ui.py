@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from dagster_dg_cli.cli import cli as dg
 
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.planning.runs import instance_for
+    from russell_pipeline.runner.runs import instance_for
     from russell_pipeline.settings import Settings
 
     # The instance opened the way `build` opens it first: a new home gets the project's dagster.yaml

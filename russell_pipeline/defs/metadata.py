@@ -7,7 +7,8 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.columns import COLUMNS
-from russell_pipeline.lake.commit import STATUS, Check, Staged
+from russell_pipeline.defs.commit import STATUS, Check
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 
 OWNERS = ["team:index-data"]
@@ -47,22 +48,22 @@ def _holds(rows: pl.DataFrame, date_column: str | None, facts: dict) -> dict:
     return out | {k: v for k, v in facts.items() if k != "empty_because"}
 
 
-def table_facts(store: Lake, table: str, rows: pl.DataFrame, date_column: str | None = None, **facts) -> dict:
+def table_facts(lake: Lake, table: str, rows: pl.DataFrame, date_column: str | None = None, **facts) -> dict:
     """What an unpartitioned table holds, for its materialization: rows, date range and where it came from."""
     own = _holds(rows, date_column, facts)
-    return {"dagster/row_count": own.pop("rows"), "dagster/uri": store.uri(table)} | own
+    return {"dagster/row_count": own.pop("rows"), "dagster/uri": lake.uri(table)} | own
 
 
 def partition_facts(key: str, rows: pl.DataFrame, date_column: str | None = None, **facts) -> dict:
     """What one partition holds, labelled as the partition's: `partition` first, then its rows, date range
     and where it came from, each as `partition_<fact>`; an empty one's `status` (`empty_because`, which
-    lake/commit.py puts on its observation) says why."""
+    defs/commit.py puts on its observation) says why."""
     own = _holds(rows, date_column, facts)
     return {"partition": key} | {k if k == STATUS else f"partition_{k}": v for k, v in own.items()}
 
 
 def with_table_facts(
-    store: Lake, staged: Staged, partitions: dict[str, dict], date_column: str | None = None
+    lake: Lake, staged: Staged, partitions: dict[str, dict], date_column: str | None = None
 ) -> dict[str, dict]:
     """Each partition's facts followed by the whole table's as writing `staged` leaves it.
 
@@ -73,7 +74,7 @@ def with_table_facts(
     column, keys = staged.partition_column, list(staged.keys or [])
     wanted = [column, *([date_column] if date_column else [])]
     parts = [staged.rows.lazy().select(wanted)]
-    if (stored := store.scan(staged.table)) is not None:
+    if (stored := lake.scan(staged.table)) is not None:
         parts.append(stored.filter(~pl.col(column).is_in(keys)).select(wanted))
     whole = (
         pl.concat(parts, how="vertical_relaxed")
@@ -93,7 +94,7 @@ def with_table_facts(
     )
     table = {
         "dagster/row_count": whole["rows"],
-        "dagster/uri": store.uri(staged.table),
+        "dagster/uri": lake.uri(staged.table),
         "table_partitions_with_rows": whole["partitions"],
         "table_partition_range": f"{whole['first']}..{whole['last']}" if whole["rows"] else "none",
     }

@@ -1,6 +1,6 @@
 """Publishing the warehouse after runs that are not part of a `build`.
 
-A table-writing step does not publish (lake/commit.py): readers keep the previous snapshot until
+A table-writing step does not publish (defs/commit.py): readers keep the previous snapshot until
 every run is done. `build` publishes at its end; runs launched from the UI, a sensor or a schedule
 are published by this sensor at the first tick when no run is going and no writer holds the lake,
 so a reader sees all tables as those runs left them, or all as they were before.

@@ -30,8 +30,8 @@ class Pipeline:
         """The lake with its writer lock held: what an asset reads and writes is one consistent step.
         Every commit of the step goes through this object, so each table is opened once until the
         step commits to it (`Lake.pinned`): a review backfill reads the market tables per review."""
-        with self.lake().pinned() as store:
-            yield store
+        with self.lake().pinned() as lake:
+            yield lake
 
     def limits(self) -> Limits:
         return self.settings.limits

@@ -73,18 +73,18 @@ class Update:
     read: dict | None
 
 
-def previous(store: Lake, trusted: bool, code: str) -> Previous | None:
+def previous(lake: Lake, trusted: bool, code: str) -> Previous | None:
     """The last run's record, when the stored tables are what it left (`trusted`: its lineage stands,
     so no table changed outside it and no damaged file was found) and the same code read them."""
-    reads, years = (store.read(READS), store.read(YEARS)) if trusted else (None, None)
+    reads, years = (lake.read(READS), lake.read(YEARS)) if trusted else (None, None)
     if reads is None or years is None or reads.filter(pl.col("code") != code).height:
         return None
     return Previous({r["table_name"]: r for r in reads.iter_rows(named=True)}, years.cast(DIGESTS_SCHEMA))
 
 
-def stored_rows(store: Lake, name: str, years: set[int] | None = None) -> pl.LazyFrame:
+def stored_rows(lake: Lake, name: str, years: set[int] | None = None) -> pl.LazyFrame:
     """The stored rows of contract table `name` (of `years`), contract columns only."""
-    scan = store.scan(f"market_{name}")
+    scan = lake.scan(f"market_{name}")
     if scan is None:
         return pl.LazyFrame(schema=SCHEMAS[name])
     if years is not None:
@@ -109,7 +109,7 @@ def unchanged(name: str, read: dict | None) -> Update:
 
 
 def read_file(
-    store: Lake,
+    lake: Lake,
     name: str,
     path: Path | None,
     before: Previous | None,
@@ -124,7 +124,7 @@ def read_file(
     size, last = path.stat().st_size, before.reads.get(name) if before else None
     if last is not None and last["file"] == path.name:
         if may_have_grown(path, last["bytes"]):
-            added = _appended(store, name, path, size, last, tmp, latest, before)
+            added = _appended(lake, name, path, size, last, tmp, latest, before)
             if added is not None:
                 return added
         elif (
@@ -162,7 +162,7 @@ def _source_digests(name: str, path: Path) -> pl.DataFrame | None:
 
 
 def _appended(
-    store: Lake,
+    lake: Lake,
     name: str,
     path: Path,
     size: int,
@@ -178,7 +178,7 @@ def _appended(
         prefix = pool.submit(file_sha256, path, last["bytes"])
         try:
             added = (
-                _read_tail(store, name, path, last, tmp, latest, before)
+                _read_tail(lake, name, path, last, tmp, latest, before)
                 if size > last["bytes"]
                 else unchanged(name, last)
             )
@@ -193,7 +193,7 @@ def _appended(
 
 
 def _read_tail(
-    store: Lake, name: str, path: Path, last: dict, tmp: Path, latest: date | None, before: Previous
+    lake: Lake, name: str, path: Path, last: dict, tmp: Path, latest: date | None, before: Previous
 ) -> Update | None:
     """The rows appended to CSV `path` since `last` was read, joined to the stored rows of their years;
     None when one repeats a stored key (the whole file is then read, and its error names both rows)."""
@@ -203,7 +203,7 @@ def _read_tail(
     added = pl.scan_parquet(out)
     digests = year_digests(name, added)
     years = set(digests[YEAR].to_list())
-    stored = stored_rows(store, name, years)
+    stored = stored_rows(lake, name, years)
     if name in KEYS and stored.join(added, on=list(KEYS[name]), how="semi").head(1).collect().height:
         return None
     read = _read_row(
@@ -231,12 +231,12 @@ def read_generated(
     return updates
 
 
-def _stored_years(store: Lake, name: str) -> set[int]:
+def _stored_years(lake: Lake, name: str) -> set[int]:
     """The year partitions the stored table holds (from its log), whatever any record says."""
-    dt = store.delta(f"market_{name}")
+    dt = lake.delta(f"market_{name}")
     if dt is None or YEAR not in dt.metadata().partition_columns:
         return set()
-    scan = store.scan(f"market_{name}")
+    scan = lake.scan(f"market_{name}")
     return set(scan.select(pl.col(YEAR).unique()).collect()[YEAR].to_list())
 
 
@@ -256,14 +256,14 @@ class Night:
         return set(self.years.filter((pl.col("table_name") == name) & (pl.col("rows") > 0))[YEAR].to_list())
 
 
-def plan(store: Lake, updates: dict[str, Update], before: Previous | None) -> Night:
+def plan(lake: Lake, updates: dict[str, Update], before: Previous | None) -> Night:
     """The years of each table to replace (those whose digest changed; every year when nothing before
     is trusted), staged with the record of what was read, and `market_days` for the changed years."""
     staged, written, kept = [], {}, []
     for name, update in updates.items():
         old = before.digests(name) if before else pl.DataFrame(schema=DIGESTS_SCHEMA)
         if before is None:  # nothing recorded is trusted: every year read or stored is written
-            years = sorted(set(update.digests[YEAR].to_list()) | _stored_years(store, name))
+            years = sorted(set(update.digests[YEAR].to_list()) | _stored_years(lake, name))
         else:
             years = changed_years(old, update.digests, update.years)
         written[name] = years
@@ -282,7 +282,7 @@ def plan(store: Lake, updates: dict[str, Update], before: Previous | None) -> Ni
             )
         )
         kept.append(after)
-    days = _days(store, updates, written, before)
+    days = _days(lake, updates, written, before)
     reads = pl.DataFrame(
         [u.read for u in updates.values() if u.read is not None], schema=READS_SCHEMA, orient="row"
     )
@@ -292,36 +292,36 @@ def plan(store: Lake, updates: dict[str, Update], before: Previous | None) -> Ni
     )
 
 
-def _days(store: Lake, updates: dict[str, Update], written: dict[str, list[int]], before: Previous | None):
+def _days(lake: Lake, updates: dict[str, Update], written: dict[str, list[int]], before: Previous | None):
     """`market_days` after this run: from every row when nothing before is trusted, else the stored
     table with the days of the changed years summed again (new rows where a table changed, stored ones
     where it did not)."""
-    stored = store.read("market_days")
+    stored = lake.read("market_days")
     if before is None or stored is None:
         return market_days({n: updates[n].rows for n in DATED})
     years = set().union(*(written[n] for n in DATED))
     return market_days(
-        {name: after(store, name, updates[name], written[name], years) for name in DATED}, stored, years
+        {name: after(lake, name, updates[name], written[name], years) for name in DATED}, stored, years
     )
 
 
-def after(store: Lake, name: str, update: Update, written: list[int], years: set[int]) -> pl.LazyFrame:
+def after(lake: Lake, name: str, update: Update, written: list[int], years: set[int]) -> pl.LazyFrame:
     """Table `name`'s rows of `years` once this run is written: read now where it replaces the year,
     stored where it does not."""
     mine = sorted(set(written) & years)
     return pl.concat(
-        [update.rows.filter(year_of(name).is_in(mine)), stored_rows(store, name, years - set(mine))]
+        [update.rows.filter(year_of(name).is_in(mine)), stored_rows(lake, name, years - set(mine))]
     )
 
 
-def facts(store: Lake, updates: dict[str, Update], night: Night) -> tuple[list[str], date | None]:
+def facts(lake: Lake, updates: dict[str, Update], night: Night) -> tuple[list[str], date | None]:
     """(the reviews, the last price date) of the market data once this run is written."""
     reviews = after(
-        store, "memberships", updates["memberships"], night.written["memberships"], night.held("memberships")
+        lake, "memberships", updates["memberships"], night.written["memberships"], night.held("memberships")
     )
     prices = night.held("prices")
     last = after(
-        store, "prices", updates["prices"], night.written["prices"], {max(prices)} if prices else set()
+        lake, "prices", updates["prices"], night.written["prices"], {max(prices)} if prices else set()
     )
     return (
         reviews.select(pl.col("review").unique().sort()).collect()["review"].to_list(),

@@ -7,6 +7,7 @@ from datetime import date
 
 import polars as pl
 
+from russell_pipeline.lake.commit import Staged, write_and_publish
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
 from russell_pipeline.lib.errors import LakeError
@@ -24,16 +25,16 @@ MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
 
 
-def market_source(store: Lake) -> str:
+def market_source(lake: Lake) -> str:
     """Where the stored market data came from, e.g. `SYNTHETIC feed to 2026-11-20 (...)`."""
-    row = store.read("market_source")
+    row = lake.read("market_source")
     return row["source"][0] if row is not None and row.height else "unknown"
 
 
-def price_label(store: Lake) -> str | None:
+def price_label(lake: Lake) -> str | None:
     """The `price_source` of what is computed from the stored market data (lib/market/provenance.py):
     `synthetic` or `market file <name>`; None when no market data is stored."""
-    row = store.read("market_source")
+    row = lake.read("market_source")
     if row is None or not row.height:
         return None
     if provenance.COLUMN in row.columns:
@@ -71,7 +72,7 @@ def on_synthetic_prices(lake: Lake, tables: set[str]) -> list[str]:
     return out
 
 
-def stored_market_data(store: Lake, since: date | None = None, until: date | None = None) -> MarketData:
+def stored_market_data(lake: Lake, since: date | None = None, until: date | None = None) -> MarketData:
     """The validated market data as `market_data` stored it; dated tables from `since` on, up to `until`.
 
     Reading only from `since` (and up to `until`) keeps a run's cost independent of the length of
@@ -79,14 +80,14 @@ def stored_market_data(store: Lake, since: date | None = None, until: date | Non
     opened, and within a year they are sorted by date, so Parquet row groups outside are skipped.
     A rate is read "on or before": fx also holds each currency's latest rate before `since`.
     """
-    return MarketData(**_tables_between(store, MARKET_TABLES, since, until))
+    return MarketData(**_tables_between(lake, MARKET_TABLES, since, until))
 
 
 def _tables_between(
-    store: Lake, names: tuple[str, ...], since: date | None, until: date | None
+    lake: Lake, names: tuple[str, ...], since: date | None, until: date | None
 ) -> dict[str, pl.DataFrame]:
     """The stored market tables `names`, the dated ones from `since` up to `until` (`stored_market_data`)."""
-    whole = _market_scans(store)
+    whole = _market_scans(lake)
     scans = {n: whole[n] for n in names}
     if since is not None:
         scans = {
@@ -105,32 +106,30 @@ def _tables_between(
     return dict(zip(queries, pl.collect_all(queries.values(), engine="streaming"), strict=True))
 
 
-def _market_scans(store: Lake) -> dict[str, pl.LazyFrame]:
+def _market_scans(lake: Lake) -> dict[str, pl.LazyFrame]:
     """The stored market tables as lazy scans, with their `year` partition column: a filter on it skips
     whole years' files; the frames handed on hold the contract's columns only."""
-    scans = {name: store.scan(f"market_{name}") for name in MARKET_TABLES}
+    scans = {name: lake.scan(f"market_{name}") for name in MARKET_TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
-        raise LakeError(
-            f"{store.tables}: market data tables {missing} missing: materialize market_data first"
-        )
+        raise LakeError(f"{lake.tables}: market data tables {missing} missing: materialize market_data first")
     return scans
 
 
-def stored_reviews(store: Lake) -> list[str]:
+def stored_reviews(lake: Lake) -> list[str]:
     """The reviews the stored memberships hold, in order."""
-    scan = _market_scans(store)["memberships"]
+    scan = _market_scans(lake)["memberships"]
     return scan.select(pl.col("review").unique().sort()).collect(engine="streaming")["review"].to_list()
 
 
-def last_close(store: Lake) -> date | None:
+def last_close(lake: Lake) -> date | None:
     """The date of the last stored close (one column, streaming: not the history in memory)."""
-    prices = _market_scans(store)["prices"]
+    prices = _market_scans(lake)["prices"]
     return prices.select(pl.col("date").max()).collect(engine="streaming").item()
 
 
 def review_market_data(
-    store: Lake, review: str, cutoff: date, max_stale_sessions: int, also: Sequence[str] = ()
+    lake: Lake, review: str, cutoff: date, max_stale_sessions: int, also: Sequence[str] = ()
 ) -> MarketData:
     """What the weights of one review read of the stored market data (docs/methodology.md §1.3), and no more.
 
@@ -144,7 +143,7 @@ def review_market_data(
     window are skipped, and the latest rows are found streaming: memory grows with the number of
     stocks, not the years of history.
     """
-    scans = _market_scans(store)
+    scans = _market_scans(lake)
     memberships = (
         scans["memberships"]
         .filter(pl.col(YEAR) == int(review[:4]), pl.col("review") == review)
@@ -185,7 +184,7 @@ def review_market_data(
 
 
 def pro_forma_market_data(
-    store: Lake,
+    lake: Lake,
     review: str,
     prices_date: date,
     since: date,
@@ -197,9 +196,9 @@ def pro_forma_market_data(
     window at `prices_date` (`review_market_data`; `review`: the review whose members they take, `also`:
     the symbols its forecast adds), and the dated tables from `since` to `as_of` for the weights in force
     drifted to `as_of` and the trade valued there."""
-    target = review_market_data(store, review, prices_date, max_stale_sessions, also)
+    target = review_market_data(lake, review, prices_date, max_stale_sessions, also)
     span = _tables_between(
-        store, ("prices", "dividends", "splits", "fx"), since, as_of
+        lake, ("prices", "dividends", "splits", "fx"), since, as_of
     )  # not shares, memberships
 
     def both(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
@@ -215,10 +214,10 @@ def pro_forma_market_data(
     )
 
 
-def forecast_rows(store: Lake, review: str) -> pl.DataFrame:
+def forecast_rows(lake: Lake, review: str) -> pl.DataFrame:
     """symbol, action, index_after of the stored `reconstitution_forecast` of `review` (no rows when the
     lake holds none): what a carried review's pro-forma members take from it (lib/index/pro_forma.py)."""
-    scan = store.scan("reconstitution_forecast")
+    scan = lake.scan("reconstitution_forecast")
     if scan is None:
         return pl.DataFrame(schema=FORECAST_SCHEMA)
     rows = scan.filter(pl.col("recon_year") == int(review[:4]), pl.col("review") == review)
@@ -233,14 +232,14 @@ def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:
     return scan.join(latest, on=[key, "date"], how="semi").select(columns)
 
 
-def ingested_lists(store: Lake) -> pl.DataFrame:
+def ingested_lists(lake: Lake) -> pl.DataFrame:
     """recon_year, index_name, symbol of the ingested lists of the years the synthetic feed's memberships
     cover (from the year of its first review with members): the synthetic feed names its stocks after the
     small- and micro-cap ones (lib/market/synthetic.py `borrowed_tickers`). Lists of earlier years are not
     read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
     frames = [pl.DataFrame(schema=LISTED_SCHEMA)]
     for table in ("constituents", "constituent_changes"):
-        scan = store.scan(table)
+        scan = lake.scan(table)
         if scan is not None:
             frames.append(
                 scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4]))
@@ -259,9 +258,6 @@ def fetch_years(
 ) -> list[Outcome]:
     """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
     partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
-    # Imported here: the write path imports Dagster, which the readers of this module need not.
-    from russell_pipeline.lake.commit import Staged, write_and_publish
-
     outcomes, manifest = fetch_all(
         lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years), report
     )
@@ -270,9 +266,9 @@ def fetch_years(
     return outcomes
 
 
-def stored_state(store: Lake, previous: str, review: str) -> LevelState:
+def stored_state(lake: Lake, previous: str, review: str) -> LevelState:
     """The last stored `index_levels` row of the period before `review`: where its levels start."""
-    prev = store.read("index_levels", "review", [previous])
+    prev = lake.read("index_levels", "review", [previous])
     if prev is None or not prev.height:
         raise LakeError(
             f"index_levels: review {previous} is not materialized; materialize the reviews "

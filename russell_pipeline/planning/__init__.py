@@ -1,1 +1,1 @@
-"""What is out of date and why: input digests, computed code versions, and build's runner."""
+"""What is out of date and why: input digests, computed code versions, partition keys, attempts."""

@@ -55,7 +55,7 @@ def failure_line(event: dg.DagsterEvent) -> str:
         error = error.cause
     text = " ".join(error.message.split())
     # The message without the exception's class ("russell_pipeline.lake.store.LakeError: ...",
-    # "russell_pipeline.lake.commit.Refusal: ...").
+    # "russell_pipeline.defs.commit.Refusal: ...").
     return f"{event.step_key}: {_CLASS.sub('', text)}"
 
 

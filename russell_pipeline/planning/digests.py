@@ -47,8 +47,6 @@ CODE_VERSIONS = {
 }
 CODE_VERSIONS["pro_forma_weights"] = code_version("russell_pipeline.defs.index.pro_forma")
 
-LINEAGE_SCHEMA = {"asset": pl.String, "partition": pl.String, "inputs": pl.String}
-
 
 def digest(*parts: object) -> str:
     """A stable short digest of JSON-able parts (dates as ISO strings)."""

@@ -57,30 +57,28 @@ class YearInputs:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _read(store: Lake, table: str, schema: dict, years: list[int] | None = None) -> pl.DataFrame:
-    rows = store.read(table, "recon_year", years) if years is not None else store.read(table)
+def _read(lake: Lake, table: str, schema: dict, years: list[int] | None = None) -> pl.DataFrame:
+    rows = lake.read(table, "recon_year", years) if years is not None else lake.read(table)
     return rows.select(list(schema)).cast(schema) if rows is not None else pl.DataFrame(schema=schema)
 
 
-def _market_closes(store: Lake, day: date) -> tuple[bool, object]:
+def _market_closes(lake: Lake, day: date) -> tuple[bool, object]:
     """Whether the market data holds closes on `day`, and what identifies them (its running digest)."""
-    days = store.read("market_days")
+    days = lake.read("market_days")
     if days is None or not days.filter(pl.col("day") == day).height:
         return False, None
-    return True, (price_label(store), digests.window_digest(days, day))
+    return True, (price_label(lake), digests.window_digest(days, day))
 
 
-def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
+def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     """Each year's `YearInputs`, read from the lake as it is."""
-    calendar = _read(store, "recon_calendar", CALENDAR_SCHEMA, years)
-    universe = _read(store, "universe_securities", UNIVERSE_COLUMNS, years)
-    documents = _read(store, "source_documents", SOURCE_COLUMNS, years)
-    changes = _read(store, "constituent_changes", CHANGE_COLUMNS)
-    in_force = _read(store, "membership_in_force", IN_FORCE_COLUMNS)
-    every_calendar = _read(store, "recon_calendar", CALENDAR_SCHEMA)
-    vendor = _read(
-        store, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String}
-    )
+    calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA, years)
+    universe = _read(lake, "universe_securities", UNIVERSE_COLUMNS, years)
+    documents = _read(lake, "source_documents", SOURCE_COLUMNS, years)
+    changes = _read(lake, "constituent_changes", CHANGE_COLUMNS)
+    in_force = _read(lake, "membership_in_force", IN_FORCE_COLUMNS)
+    every_calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA)
+    vendor = _read(lake, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String})
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
     for year in years:
@@ -144,7 +142,7 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
                     [review.review, "file", digests.frame_digest(rows), digests.frame_digest(history)]
                 )
             else:
-                closes, state = _market_closes(store, review.rank_day)
+                closes, state = _market_closes(lake, review.rank_day)
                 if not closes:
                     why.append(
                         f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
@@ -176,8 +174,8 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     return out
 
 
-def years_out_of_date(store: Lake) -> tuple[list[str], dict[str, str], list[str]]:
+def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, str], list[str]]:
     """(every year key, the digest each year would record now, the years whose recorded digest differs)."""
     years = keys.year_keys()
-    now = {str(y): i.digest for y, i in year_inputs(store, [int(y) for y in years]).items()}
-    return years, now, digests.out_of_date(now, store.lineage(ASSET))
+    now = {str(y): i.digest for y, i in year_inputs(lake, [int(y) for y in years]).items()}
+    return years, now, digests.out_of_date(now, lake.lineage(ASSET))

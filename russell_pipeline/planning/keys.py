@@ -2,7 +2,7 @@
 
 defs/partitions.py declares the same partitionings to Dagster from these constants, and a test
 checks that Dagster's keys are these at many moments, so `build` can decide that nothing is out of
-date before it imports Dagster (planning/build.py).
+date before it imports Dagster (runner/build.py).
 """
 
 from __future__ import annotations

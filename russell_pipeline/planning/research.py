@@ -9,7 +9,7 @@ running digest of its dated rows up to the window's last session (`market_days`,
 market data) and its source, so a new close after the window leaves the year up to date. A year
 with nothing to chart (no final lists, no calendar dates, no prices) records the reason's digest,
 so it is planned again only when that changes. The asset records these digests and `build` asks
-for them (planning/build.py, planning/runs.py): both read the same tables under the lake's lock.
+for them (runner/build.py, runner/runs.py): both read the same tables under the lake's lock.
 Nothing here imports Dagster.
 """
 
@@ -44,32 +44,32 @@ class YearInputs:
     digest: str
 
 
-def _live_files(store: Lake, table: str) -> list[str] | None:
+def _live_files(lake: Lake, table: str) -> list[str] | None:
     """The table's data files now (each write adds new ones; a vacuum, unlike its version, leaves them)."""
-    dt = store.delta(table)
+    dt = lake.delta(table)
     return None if dt is None else sorted(data_files(dt))
 
 
-def _price_state(store: Lake) -> tuple[str, object] | None:
+def _price_state(lake: Lake) -> tuple[str, object] | None:
     """Where the closes come from and what identifies them without reading them (None: no prices)."""
-    imported = _live_files(store, RESEARCH_PRICES)
+    imported = _live_files(lake, RESEARCH_PRICES)
     if imported is not None:
         return "imported", imported
-    days, files = store.read("market_days"), _live_files(store, "market_prices")
+    days, files = lake.read("market_days"), _live_files(lake, "market_prices")
     if files is None:
         return None
     # What the effect's price_source names: the prices file, or `synthetic` (not the synthetic feed's end
     # date).
-    return "market", (price_label(store), files if days is None else days)
+    return "market", (price_label(lake), files if days is None else days)
 
 
-def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
+def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     """Each year's `YearInputs`, read from the lake as it is (the lists, calendar, levels and price state)."""
-    changes = store.read("constituent_changes", "recon_year", years)
-    calendar = store.read("recon_calendar", "recon_year", years)
+    changes = lake.read("constituent_changes", "recon_year", years)
+    calendar = lake.read("recon_calendar", "recon_year", years)
     calendar = calendar if calendar is not None else pl.DataFrame(schema=CALENDAR_SCHEMA)
-    levels = store.read("index_levels")
-    state = _price_state(store)
+    levels = lake.read("index_levels")
+    state = _price_state(lake)
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
     for year in years:
@@ -107,8 +107,8 @@ def year_inputs(store: Lake, years: list[int]) -> dict[int, YearInputs]:
     return out
 
 
-def years_out_of_date(store: Lake) -> tuple[list[str], dict[str, str], list[str]]:
+def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, str], list[str]]:
     """(every year key, the digest each year would record now, the years whose recorded digest differs)."""
     years = keys.year_keys()
-    now = {str(y): i.digest for y, i in year_inputs(store, [int(y) for y in years]).items()}
-    return years, now, digests.out_of_date(now, store.lineage(ASSET))
+    now = {str(y): i.digest for y, i in year_inputs(lake, [int(y) for y in years]).items()}
+    return years, now, digests.out_of_date(now, lake.lineage(ASSET))

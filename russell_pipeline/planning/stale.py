@@ -27,32 +27,32 @@ from russell_pipeline.planning import digests, keys
 from russell_pipeline.settings import Settings
 
 # Nothing here imports Dagster: `build` plans with these before it knows it has a run to launch
-# (planning/build.py). The attempt keys (planning/attempts.py, which reads the Dagster instance)
+# (runner/build.py). The attempt keys (planning/attempts.py, which reads the Dagster instance)
 # are imported by the functions that give them, which only a build with work calls.
 
 YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/documents/jobs.py)
 
 
-def year_digests(store: Lake, years: list[str]) -> dict[str, dict[str, str]]:
+def year_digests(lake: Lake, years: list[str]) -> dict[str, dict[str, str]]:
     """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record
     now."""
-    docs = {y: digests.year_inputs(store.raw, int(y)) for y in years}
+    docs = {y: digests.year_inputs(lake.raw, int(y)) for y in years}
     return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
 
 
-def years_out_of_date(store: Lake) -> tuple[list[str], dict[str, dict[str, str]], list[str]]:
+def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, dict[str, str]], list[str]]:
     """(every year key, `year_digests` of them, the years whose documents or calendar are out of date)."""
     years = keys.year_keys()
-    now = year_digests(store, years)
-    out = {asset: digests.out_of_date(expected, store.lineage(asset)) for asset, expected in now.items()}
+    now = year_digests(lake, years)
+    out = {asset: digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()}
     return years, now, sorted(set(out["documents"]) | set(out["recon_calendar"]))
 
 
-def stale_years(store: Lake, years: list[str]) -> dict[str, list[str]]:
+def stale_years(lake: Lake, years: list[str]) -> dict[str, list[str]]:
     """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
     return {
-        asset: digests.out_of_date(now, store.lineage(asset))
-        for asset, now in year_digests(store, years).items()
+        asset: digests.out_of_date(now, lake.lineage(asset))
+        for asset, now in year_digests(lake, years).items()
     }
 
 
@@ -64,19 +64,19 @@ def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> s
     return attempts.key(YEAR_JOB, {y: year_digests["recon_calendar"][y] for y in years})
 
 
-def year_not_built(store: Lake, year: int) -> str | None:
+def year_not_built(lake: Lake, year: int) -> str | None:
     """Why the stored tables of `year` are not those of the files now under raw/<year>/, in one
     clause (a failed build of them, with its run and reason, from the record `build` and the sensors
     share); None when they are, or when the folder holds no file."""
     key = str(year)
-    if key not in keys.year_keys() or not digests.year_files(store.raw, year):
+    if key not in keys.year_keys() or not digests.year_files(lake.raw, year):
         return None
-    now = year_digests(store, [key])
-    if not any(digests.out_of_date(expected, store.lineage(asset)) for asset, expected in now.items()):
+    now = year_digests(lake, [key])
+    if not any(digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()):
         return None
     from russell_pipeline.planning import attempts
 
-    instance = attempts.recorded(store.root)
+    instance = attempts.recorded(lake.root)
     before = attempts.previous(instance, year_attempt(now, [key])) if instance is not None else None
     if before is None:
         return f"the files under raw/{year}/ are not built yet: run `russell-pipeline build`"
@@ -114,8 +114,8 @@ def market_fingerprint(settings: Settings, listed: pl.DataFrame) -> object:
     return ["synthetic", market_end(settings), stocks, digests.digest(borrowed_tickers(listed, stocks))]
 
 
-def market_stale(store: Lake, fingerprint: object) -> bool:
-    return store.lineage("market_data").get(MARKET_KEY) != digests.market_inputs(fingerprint)
+def market_stale(lake: Lake, fingerprint: object) -> bool:
+    return lake.lineage("market_data").get(MARKET_KEY) != digests.market_inputs(fingerprint)
 
 
 def market_attempt(fingerprint: object) -> str:
@@ -129,13 +129,13 @@ PRO_FORMA = "pro_forma_weights"  # its last stage: after the forecast, which it 
 REVIEW_ASSETS = (*INDEX_ASSETS, PRO_FORMA)
 
 
-def review_digests(store: Lake) -> dict[str, dict[str, str]]:
+def review_digests(lake: Lake) -> dict[str, dict[str, str]]:
     """The digests weights, levels and pro-forma weights of every review partition would record now ({}
     per asset when the calendar or market data is not stored yet): from the members, calendar dates
     and market data of each review the market data holds members for (and, for the pro-forma, of the
     review right after the last of them, which carries its members, changed as its stored forecast
     says); every other review holds no rows, and its digest says only that (`digests.empty_review`)."""
-    calendar, members, days = (store.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
+    calendar, members, days = (lake.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
     if calendar is None or members is None or days is None:
         return {asset: {} for asset in REVIEW_ASSETS}
     # Only reviews that are partitions: a review outside them (a feed reaching past the upcoming
@@ -144,13 +144,13 @@ def review_digests(store: Lake) -> dict[str, dict[str, str]]:
     with_members = sorted(set(members["review"].unique().to_list()) & set(partitions))
     carried = carried_members(with_members, partitions)
     dates = rebalance_dates(calendar).filter(pl.col("review").is_in([*with_members, *carried]))
-    forecasts = {r: forecast_rows(store, r) for r in carried}
+    forecasts = {r: forecast_rows(lake, r) for r in carried}
     expected = digests.review_inputs(
         dates,
         days,
         members,
         carried,
-        price_label(store),
+        price_label(lake),
         {r: digests.frame_digest(rows) for r, rows in forecasts.items() if rows.height},
     )
     return {
@@ -166,19 +166,19 @@ def review_out_of_date(asset: str, expected: dict[str, str], recorded: dict[str,
     return [k for k in digests.out_of_date(expected, recorded) if k in recorded or expected[k] != empty]
 
 
-def reviews_out_of_date(store: Lake) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
+def reviews_out_of_date(lake: Lake) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
     """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}:
     the reviews each asset must recompute)."""
-    expected = review_digests(store)
+    expected = review_digests(lake)
     return expected, {
-        asset: review_out_of_date(asset, now, store.lineage(asset)) for asset, now in expected.items()
+        asset: review_out_of_date(asset, now, lake.lineage(asset)) for asset, now in expected.items()
     }
 
 
-def stale_reviews(store: Lake) -> dict[str, list[str]]:
+def stale_reviews(lake: Lake) -> dict[str, list[str]]:
     """{"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}: reviews to
     recompute."""
-    return reviews_out_of_date(store)[1]
+    return reviews_out_of_date(lake)[1]
 
 
 MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
@@ -198,7 +198,7 @@ MEMBERSHIP_INPUTS = {
 }
 
 
-def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
+def membership_inputs(lake: Lake) -> tuple[dict[str, pl.DataFrame], str]:
     """The tables the membership tables are built from (empty where not stored yet) and their digest."""
     tables = {}
     for name, (schema, rows) in MEMBERSHIP_INPUTS.items():
@@ -207,7 +207,7 @@ def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
         unread = name == "market_memberships" and (
             tables["market_source"]["synthetic"].any() or tables["constituents"].is_empty()
         )
-        scan = None if unread else store.scan(name)
+        scan = None if unread else lake.scan(name)
         if scan is None:
             tables[name] = pl.DataFrame(schema=schema)
             continue
@@ -216,11 +216,11 @@ def membership_inputs(store: Lake) -> tuple[dict[str, pl.DataFrame], str]:
     return tables, digests.membership_inputs(tables)
 
 
-def membership_stale(store: Lake) -> bool:
-    return store.lineage("membership").get(MEMBERSHIP_KEY) != membership_inputs(store)[1]
+def membership_stale(lake: Lake) -> bool:
+    return lake.lineage("membership").get(MEMBERSHIP_KEY) != membership_inputs(lake)[1]
 
 
-def membership_attempt(store: Lake) -> str:
+def membership_attempt(lake: Lake) -> str:
     from russell_pipeline.planning import attempts
 
-    return attempts.key("membership", {MEMBERSHIP_KEY: membership_inputs(store)[1]})
+    return attempts.key("membership", {MEMBERSHIP_KEY: membership_inputs(lake)[1]})

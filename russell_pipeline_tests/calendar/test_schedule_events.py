@@ -15,7 +15,7 @@ from russell_pipeline.lib.calendar.published import read_schedule, year_calendar
 from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import RAW, cli, materialize
 from russell_pipeline_tests.test_pipeline import YEAR_ASSETS, _resources
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from russell_pipeline.lib.documents.columns import TOLERANCE, Column, Model, _spans, learn, split
-from russell_pipeline.lib.documents.pdftext import Line, Word
+from russell_pipeline.lib.documents.textlayer import Line, Word
 
 # Company over 50-90, Symbol over 300-330, Sector over 400-440; a second table from 500.
 COMPANY, SYMBOL, SECTOR = (

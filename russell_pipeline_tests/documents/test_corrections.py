@@ -19,7 +19,7 @@ from russell_pipeline.lib.documents.corrections import HEADER, read_corrections
 from russell_pipeline.lib.documents.ingest import CORRECTIONS_FACT, DOCUMENTS_FACT, UNREAD_FACT, read_year
 from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
-from russell_pipeline.planning.runs import document_lines, failure_lines
+from russell_pipeline.runner.runs import document_lines, failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 from russell_pipeline_tests.lakes import lake_folder
 

@@ -15,7 +15,7 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.planning import digests
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 from russell_pipeline_tests.lakes import lake_folder

@@ -20,7 +20,7 @@ from russell_pipeline.lib.documents.ingest import ingest_year
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline.settings import Settings
 from russell_pipeline_tests.helpers import materialize, resources_for
 

@@ -10,7 +10,7 @@ import pytest
 
 from russell_pipeline.lib.documents import columns, lists
 from russell_pipeline.lib.documents.lists import LostLineError, PageAccount, parse_list
-from russell_pipeline.lib.documents.pdftext import Line, Page, Word
+from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 
 # Company left at 50; Symbol centred under its title (300-330). The symbols are wider than the title:
 # the column's rows reach 5 pt left of it (295), which the column model learns from the rows.

@@ -13,8 +13,8 @@ import pytest
 from russell_pipeline.cli import main
 from russell_pipeline.lib.documents.ingest import ingest_year
 from russell_pipeline.lib.documents.lists import LayoutError, find_header, parse_list
-from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.reading import read_document
+from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
 from russell_pipeline_tests.helpers import cli

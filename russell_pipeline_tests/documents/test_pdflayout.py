@@ -150,7 +150,7 @@ def test_rounding_is_pythons_round():
 
 def test_words_go_to_the_columns_the_page_learned_side_by_side():
     from russell_pipeline.lib.documents.columns import Column, learn, split
-    from russell_pipeline.lib.documents.pdftext import Line, Word
+    from russell_pipeline.lib.documents.textlayer import Line, Word
 
     def line(*words):
         return Line(1, 1.0, tuple(Word(t, x, x + 4, k) for k, (x, t) in enumerate(words)), "")

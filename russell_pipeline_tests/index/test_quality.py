@@ -25,7 +25,7 @@ from russell_pipeline.lib.documents.reading import CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.market.contract import R2G, SCC, SCHEMAS
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for
 from russell_pipeline_tests.lakes import lake_folder, sample_lake
 

@@ -397,12 +397,12 @@ def stored_lake(root: Path, tables: dict[str, str]) -> Lake:
     """A lake whose market tables hold `tables` as `market_data` stores them (validated, date order)."""
     md = load_market_data(write_tables(root / "feed", tables))
     root.mkdir(exist_ok=True)
-    store = Lake(root)
+    lake = Lake(root)
     for name in SCHEMAS:
         frame = with_year(name, getattr(md, name).lazy()).collect()
         frame = frame.sort(DATED[name], maintain_order=True) if name in DATED else frame
-        store.write(f"market_{name}", frame, YEAR, sorted(set(frame[YEAR].to_list())), publish=False)
-    return store
+        lake.write(f"market_{name}", frame, YEAR, sorted(set(frame[YEAR].to_list())), publish=False)
+    return lake
 
 
 def weights_or_error(md: MarketData) -> pl.DataFrame | str:
@@ -413,8 +413,8 @@ def weights_or_error(md: MarketData) -> pl.DataFrame | str:
 
 
 def test_the_window_holds_what_the_weights_read(tmp_path: Path) -> None:
-    store = stored_lake(tmp_path / "lake", HISTORY)
-    window, whole = review_market_data(store, "2024-03", CUTOFF, 10), stored_market_data(store)
+    lake = stored_lake(tmp_path / "lake", HISTORY)
+    window, whole = review_market_data(lake, "2024-03", CUTOFF, 10), stored_market_data(lake)
     # Only the closes the stale limit allows (from 2024-02-21, 10 sessions back), the latest shares row
     # per member and rate per currency on or before the cut-off: years of history are not read.
     assert window.prices["date"].min() == date(2024, 2, 21) and window.prices["date"].max() == CUTOFF
@@ -463,12 +463,12 @@ def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(
     tmp_path, old, new, error
 ) -> None:
     tables = {**HISTORY, "prices": HISTORY["prices"].replace("2024-03-01,CCC,7,USD\n", "").replace(old, new)}
-    store = stored_lake(tmp_path / "lake", tables)
-    got = weights_or_error(review_market_data(store, "2024-03", CUTOFF, 10))
+    lake = stored_lake(tmp_path / "lake", tables)
+    got = weights_or_error(review_market_data(lake, "2024-03", CUTOFF, 10))
     limit = " (limit 10)" if "last close" in error else ""
     assert (
         got
-        == weights_or_error(stored_market_data(store))
+        == weights_or_error(stored_market_data(lake))
         == f"market_data/prices: review 2024-03: {error}{limit}"
     )
 
@@ -481,9 +481,9 @@ def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, s
             ([market_data, quarterly_weights], "2019-03", "2020-03"),
         ):
             assert materialize(assets, resources, instance, (first, last)).success
-    store = Lake(tmp_lake)
-    whole, stored = stored_market_data(store), store.read("quarterly_weights")
-    dates = rebalance_dates(store.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
+    lake = Lake(tmp_lake)
+    whole, stored = stored_market_data(lake), lake.read("quarterly_weights")
+    dates = rebalance_dates(lake.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
     assert dates["review"].to_list() == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Each row says which prices it rests on: the market-data folder's prices file.
     assert set(stored["price_source"]) == {f"market file {source_files(small_market)['prices'].name}"}

@@ -1,5 +1,6 @@
-"""The one write path (lake/commit.py), unit by unit: a check declared once, the one-line reason of a
-failed one, the step that fails without a failed run reading as failed data, the commit that blocks,
+"""The one write path (defs/commit.py; its table write, lake/commit.py), unit by unit: a check declared
+once, the one-line reason of a failed one, the step that fails without a failed run reading as
+failed data, the commit that blocks,
 writes, records lineage and the checksum of every file it wrote, then materializes each partition with
 its own facts. Dagster's context and instance are stood in for by the little they are asked."""
 
@@ -13,11 +14,9 @@ import polars as pl
 import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
 
-from russell_pipeline.lake import checksums
-from russell_pipeline.lake.commit import (
+from russell_pipeline.defs.commit import (
     Check,
     Refusal,
-    Staged,
     _not_evaluated,
     _rows_per_partition,
     commit,
@@ -25,9 +24,9 @@ from russell_pipeline.lake.commit import (
     reports_failure,
     specs,
     why,
-    write_and_publish,
-    write_staged,
 )
+from russell_pipeline.lake import checksums
+from russell_pipeline.lake.commit import Staged, write_and_publish, write_staged
 from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError

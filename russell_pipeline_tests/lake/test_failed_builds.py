@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.planning.build import TABLES
 from russell_pipeline.planning.digests import frame_digest
+from russell_pipeline.runner.build import TABLES
 from russell_pipeline_tests.lakes import EXTENDED_END, LakeFolder, market_folder, sample_lake
 
 PANIC = "panicked at"  # what the Rust runtime under the Delta writer printed on a failed write

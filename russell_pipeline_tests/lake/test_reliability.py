@@ -290,7 +290,7 @@ def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_bu
 OPEN_INSTANCE = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from russell_pipeline.planning.runs import instance_for
+    from russell_pipeline.runner.runs import instance_for
     from russell_pipeline.lake.store import Lake
     go = Path(sys.argv[1])
     (go.parent / f"ready{sys.argv[3]}").touch()  # imported: all wait, then open the home together

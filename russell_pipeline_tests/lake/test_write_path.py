@@ -44,7 +44,7 @@ def test_no_module_outside_the_write_path_writes_a_table():
 
 def test_a_check_never_evaluated_before_passes_over_nothing_with_the_failure_reason(tmp_path):
     # A new instance has no result to restate: the failed run's reason still reaches the check.
-    from russell_pipeline.lake.commit import _not_evaluated
+    from russell_pipeline.defs.commit import _not_evaluated
 
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         result = _not_evaluated(

@@ -22,7 +22,7 @@ from russell_pipeline.lib.market.contract import (
     validate_market_data,
     write_market_data,
 )
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for
 from russell_pipeline_tests.index.test_weights import TABLES, write_tables
 

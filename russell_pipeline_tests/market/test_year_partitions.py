@@ -18,7 +18,7 @@ from russell_pipeline.lib.market import contract
 from russell_pipeline.lib.market.contract import load_market_data
 from russell_pipeline.lib.market.partitions import market_days
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for
 
 pytestmark = pytest.mark.slow

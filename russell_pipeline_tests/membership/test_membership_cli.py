@@ -21,7 +21,7 @@ from russell_pipeline.defs.membership.assets import membership
 from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import stale
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 from russell_pipeline_tests.lakes import documents_lake, lake_folder
 

@@ -12,7 +12,7 @@ from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import expected_last_session
 from russell_pipeline.planning import stale
-from russell_pipeline.planning.runs import generic_reason
+from russell_pipeline.runner.runs import generic_reason
 from russell_pipeline.settings import Settings
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 from russell_pipeline_tests.lakes import SMALL_END, sample_lake
@@ -367,7 +367,7 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
     import dagster as dg
 
     from russell_pipeline.defs.documents.assets import documents
-    from russell_pipeline.planning.runs import failure_lines
+    from russell_pipeline.runner.runs import failure_lines
 
     with dg.instance_for_test() as instance:
         assert materialize([documents], lake_resources, instance, "2023").success

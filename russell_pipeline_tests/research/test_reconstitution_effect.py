@@ -37,7 +37,7 @@ from russell_pipeline.lib.research.event import (
     year_events,
 )
 from russell_pipeline.lib.research.prices import read_price_file
-from russell_pipeline.planning.runs import failure_lines
+from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 from russell_pipeline_tests.lakes import REAL_LISTS, documents_lake, lake_folder, real_lists
 

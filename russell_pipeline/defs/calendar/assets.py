@@ -3,10 +3,11 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib.calendar.published import disagreements, year_calendar
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.planning import digests
@@ -48,8 +49,8 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
 def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]
-    with pipeline.writing() as store:
-        found = {year: year_calendar(store.raw, year, pipeline.limits()) for year in years}
+    with pipeline.writing() as lake:
+        found = {year: year_calendar(lake.raw, year, pipeline.limits()) for year in years}
         calendar = pl.concat([f.calendar for f in found.values()], how="vertical_relaxed")
         errors = [e for f in found.values() for e in f.errors]
         contradicted = pl.concat([f.contradictions for f in found.values()]).select(
@@ -65,18 +66,18 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
         staged = Staged("recon_calendar", calendar, "recon_year", years)
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             results,
             [staged],
             {
                 "recon_calendar": {
-                    str(y): digests.calendar_inputs(digests.year_inputs(store.raw, y)) for y in years
+                    str(y): digests.calendar_inputs(digests.year_inputs(lake.raw, y)) for y in years
                 }
             },
             {
                 "recon_calendar": with_table_facts(
-                    store,
+                    lake,
                     staged,
                     {
                         str(y): partition_facts(

@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import (
     CSV,
     OWNERS,
@@ -14,7 +15,7 @@ from russell_pipeline.defs.metadata import (
 )
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.rules import rank_day
 from russell_pipeline.lib.documents import ingest, list_checks
@@ -22,7 +23,7 @@ from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_C
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.planning import digests
 
-# A year's documents on its partition (lake/commit.py's facts; build prints them: planning/runs.py).
+# A year's documents on its partition (defs/commit.py's facts; build prints them: runner/runs.py).
 
 raw_documents = dg.AssetSpec(
     "raw_documents",
@@ -133,17 +134,17 @@ TABLES = {
 def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
-    with pipeline.writing() as store:
+    with pipeline.writing() as lake:
         # The other years' lists: for member_count_change against neighbouring years, and so that a list
         # equal to another year's (the same list under other dates) is refused.
         stored = {
-            name: store.read(name, "recon_year", without=years)
+            name: lake.read(name, "recon_year", without=years)
             for name in ("constituents", "constituent_changes", "source_documents")
         }
         others = ingest.stored_lists(*stored.values())
         parsed = {}
         for y in years:  # a list equal to one of an earlier year of this run is refused too
-            parsed[y] = ingest.read_year(store.raw, y, pipeline.limits(), rank_day(y), others)
+            parsed[y] = ingest.read_year(lake.raw, y, pipeline.limits(), rank_day(y), others)
             if not parsed[y].refusal:
                 others = others | {key: f"{path}, read for {y}" for key, path in parsed[y].lists}
         tables = {
@@ -162,14 +163,14 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             results,
             staged.values(),
-            {"documents": {str(y): digests.year_inputs(store.raw, y) for y in years}},
+            {"documents": {str(y): digests.year_inputs(lake.raw, y) for y in years}},
             {
                 name: with_table_facts(
-                    store,
+                    lake,
                     staged[name],
                     {
                         str(y): partition_facts(str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y))

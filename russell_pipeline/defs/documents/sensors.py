@@ -17,12 +17,10 @@ def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourcePara
     (a bad document), in a run of this sensor or of `build`, is not asked for again until its files
     or the code change; nor one whose run with the same files is still going.
     """
-    store = pipeline.lake()
+    lake = pipeline.lake()
     keys = recon_years.get_partition_keys()
-    now = year_digests(store, keys)
-    stale = {
-        y for asset, expected in now.items() for y in digests.out_of_date(expected, store.lineage(asset))
-    }
+    now = year_digests(lake, keys)
+    stale = {y for asset, expected in now.items() for y in digests.out_of_date(expected, lake.lineage(asset))}
     if not stale:
         return dg.SkipReason("every year is up to date with its files")
     requests, observations, held = [], [], []
@@ -35,7 +33,7 @@ def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourcePara
         requests.append(
             dg.RunRequest(run_key=f"{year}:{attempt}", partition_key=year, tags=attempts.tags(attempt))
         )
-        files = digests.year_files(store.raw, int(year))
+        files = digests.year_files(lake.raw, int(year))
         observations.append(
             dg.AssetObservation(
                 "raw_documents",

@@ -6,10 +6,11 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, refuse, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import stored_market_data
 from russell_pipeline.lib.forecast.forecast import BREAK_COLUMNS, FORECAST_COLUMNS, forecast
@@ -62,12 +63,12 @@ CHECKS = [SCORED]
 F1_FLOOR = 0.8
 
 
-def _review(store: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+def _review(lake: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
     """One review's forecast rows, breaks, score and misses."""
     universe, history, label = r.universe, r.history, r.universe_source
     if universe is None:  # the market data's closes on rank day
         day = r.review.rank_day
-        market = stored_market_data(store, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
+        market = stored_market_data(lake, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
         universe = market_universe(market.prices, market.shares, market.fx, day)
         history = market.prices.filter(pl.col("date") < day).select("symbol", "date", "close")
     made = forecast(
@@ -131,15 +132,15 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
     """For each year's reconstitutions: every security of the rank-day universe and every member in force,
     placed by the construction rules, and the forecast scored where the published lists are stored."""
     years = [int(k) for k in context.partition_keys]
-    with pipeline.writing() as store:
-        found = year_inputs(store, years)
+    with pipeline.writing() as lake:
+        found = year_inputs(lake, years)
         refused = [i.refusal for i in found.values() if i.refusal]
         if refused:
             refuse("; ".join(refused))
         built = {name: [] for name in TABLES}
         facts = {name: {} for name in TABLES}
         for year, inputs in found.items():
-            parts = [_review(store, year, r, inputs.changes) for r in inputs.reviews]
+            parts = [_review(lake, year, r, inputs.changes) for r in inputs.reviews]
             frames = {
                 name: pl.concat([p[i] for p in parts]) if parts else pl.DataFrame(schema=TABLES[name][0])
                 for i, name in enumerate(TABLES)
@@ -167,7 +168,7 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
         low = scores.filter(pl.col("f1") < F1_FLOOR)
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             [
                 SCORED.frame(
@@ -184,5 +185,5 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
             ],
             staged.values(),
             {ASSET: {str(y): i.digest for y, i in found.items()}},
-            {name: with_table_facts(store, staged[name], facts[name], None) for name in TABLES},
+            {name: with_table_facts(lake, staged[name], facts[name], None) for name in TABLES},
         )

@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
     lake_writer,
@@ -12,7 +13,7 @@ from russell_pipeline.defs.partitions import (
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.tables import (
     last_close,
     market_source,
@@ -106,15 +107,15 @@ def no_members(key: str, in_data: list[str]) -> str:
     return f"the market data has no members for {key} (its reviews with members: {held})"
 
 
-def stored_review_dates(store, keys: list[str]) -> pl.DataFrame:
+def stored_review_dates(lake, keys: list[str]) -> pl.DataFrame:
     """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
-    calendar = store.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+    calendar = lake.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
     return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
 
 
 def commit_reviews(
     context: dg.AssetExecutionContext,
-    store,
+    lake,
     asset: str,
     rows: pl.DataFrame,
     checks: list[Check],
@@ -126,16 +127,16 @@ def commit_reviews(
     checks), each review's input digest is recorded as its lineage, and each partition shows its facts
     beside the whole table's."""
     keys = context.partition_keys
-    expected = review_digests(store)[asset]
+    expected = review_digests(lake)[asset]
     written = Staged(asset, rows, "review", keys)
     yield from commit(
         context,
-        store,
+        lake,
         checks,
         results,
         [written],
         {asset: {k: expected[k] for k in keys if k in expected}},
-        {asset: with_table_facts(store, written, facts, date_column)},
+        {asset: with_table_facts(lake, written, facts, date_column)},
     )
 
 
@@ -155,11 +156,11 @@ def commit_reviews(
 def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
-    with pipeline.writing() as store:
-        in_data = or_fail(stored_reviews, store)
+    with pipeline.writing() as lake:
+        in_data = or_fail(stored_reviews, lake)
         # A run of reviews without members (a backfill over the years before the data) reads no prices.
-        last_day = last_close(store) if set(keys) & set(in_data) else None
-        dates, label = stored_review_dates(store, keys), price_label(store)
+        last_day = last_close(lake) if set(keys) & set(in_data) else None
+        dates, label = stored_review_dates(lake, keys), price_label(lake)
         frames, status, mismatches = {}, {}, []
         for key in keys:
             row = dates.filter(pl.col("review") == key)
@@ -175,7 +176,7 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                 # Each review reads only its own window of the market tables: memory follows the
                 # number of stocks, and a backfill's time the number of reviews.
                 md = review_market_data(
-                    store, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions
+                    lake, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions
                 )
                 try:
                     frames[key] = provenance.stamped(
@@ -193,14 +194,14 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                 mismatches.append(recompute.weight_mismatches(frames[key], md))
         empty = pl.DataFrame(schema=WEIGHTS_TABLE)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
-        source = market_source(store)
+        source = market_source(lake)
         yield from commit_reviews(
             context,
-            store,
+            lake,
             "quarterly_weights",
             staged,
             WEIGHT_CHECKS,
-            _weight_results(staged, mismatches, stored_review_rows(store, keys)),
+            _weight_results(staged, mismatches, stored_review_rows(lake, keys)),
             {
                 key: partition_facts(
                     key,
@@ -216,9 +217,9 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
         )
 
 
-def stored_review_rows(store, keys: list[str]) -> pl.DataFrame | None:
+def stored_review_rows(lake, keys: list[str]) -> pl.DataFrame | None:
     """The `review` of every stored weights row but those of `keys` (what the member-count check reads)."""
-    scan = store.scan("quarterly_weights")
+    scan = lake.scan("quarterly_weights")
     return None if scan is None else scan.filter(~pl.col("review").is_in(keys)).select("review").collect()
 
 
@@ -269,8 +270,8 @@ def _weight_results(
 def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
-    with pipeline.writing() as store:
-        stored = store.scan("quarterly_weights")
+    with pipeline.writing() as lake:
+        stored = lake.scan("quarterly_weights")
         in_data = (
             [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
         )
@@ -279,12 +280,12 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
         # rebalance check) and after (where the last period ends). A run of reviews without any reads none.
         around = in_data[max(in_data.index(todo[0]) - 1, 0) : in_data.index(todo[-1]) + 2] if todo else []
         weights = (
-            store.read("quarterly_weights", "review", around)
+            lake.read("quarterly_weights", "review", around)
             if around
             else pl.DataFrame(schema=WEIGHT_COLUMNS)
         )
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
-        kept = store.read("index_levels", "review", without=keys)
+        kept = lake.read("index_levels", "review", without=keys)
         kept = pl.DataFrame(schema=LEVELS_TABLE) if kept is None else kept
         findings, context_rows = [], kept
 
@@ -304,39 +305,39 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
         if todo:
             first = in_data.index(todo[0])
-            start = None if first == 0 else or_fail(stored_state, store, in_data[first - 1], todo[0])
+            start = None if first == 0 else or_fail(stored_state, lake, in_data[first - 1], todo[0])
             # A backfill reads and computes a few periods at a time (lv.CHUNK_REVIEWS), each from the
             # last row of the chunk before: its memory follows the chunk, not the length of the run.
             levels = lv.backfill(
                 weights,
                 todo,
-                or_fail(last_close, store),
+                or_fail(last_close, lake),
                 start,
-                lambda since, until: or_fail(stored_market_data, store, since, until),
+                lambda since, until: or_fail(stored_market_data, lake, since, until),
                 check,
             )
-        label = price_label(store)
+        label = price_label(lake)
         levels = provenance.stamped(levels, label)
         # Kept rows of a lake written before the label have no such column until they are rebuilt.
         series = pl.concat([kept, levels], how="diagonal_relaxed").sort("date")
         yield from commit_reviews(
             context,
-            store,
+            lake,
             "index_levels",
             levels,
             LEVEL_CHECKS,
             level_results(levels, findings),
             _level_facts(
-                keys, in_data, levels, series, market_source(store), label, stored_reviews_or_none(store)
+                keys, in_data, levels, series, market_source(lake), label, stored_reviews_or_none(lake)
             ),
             "date",
         )
 
 
-def stored_reviews_or_none(store) -> list[str]:
+def stored_reviews_or_none(lake) -> list[str]:
     """The reviews the stored market data holds members for (none before `market_data` is stored)."""
     try:
-        return stored_reviews(store)
+        return stored_reviews(lake)
     except LakeError:
         return []
 

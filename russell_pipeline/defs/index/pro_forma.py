@@ -4,6 +4,7 @@
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, reports_failure, specs
 from russell_pipeline.defs.index.assets import (
     commit_reviews,
     no_members,
@@ -14,7 +15,6 @@ from russell_pipeline.defs.index.assets import (
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, reports_failure, specs
 from russell_pipeline.lake.tables import (
     forecast_rows,
     market_source,
@@ -76,15 +76,15 @@ def _previous(reviews: list[str], key: str) -> str | None:
 def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
-    with pipeline.writing() as store:
-        in_data, dates = or_fail(stored_reviews, store), stored_review_dates(store, keys)
-        last_close, label = stored_last_close(store), price_label(store)
+    with pipeline.writing() as lake:
+        in_data, dates = or_fail(stored_reviews, lake), stored_review_dates(lake, keys)
+        last_close, label = stored_last_close(lake), price_label(lake)
         # The review after the last one with members takes its members (the upcoming review, before
         # its own are in the data), and trades from that one's weights.
         carried = pf.carried_members(in_data, review_keys())
         previous = {key: _previous(sorted({*in_data, *carried}), key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
-        weights = store.read("quarterly_weights", "review", wanted)
+        weights = lake.read("quarterly_weights", "review", wanted)
         weights = pl.DataFrame(schema=WEIGHT_COLUMNS) if weights is None else weights
         frames, status, forecast = {}, {}, {}
         for key in keys:
@@ -114,9 +114,9 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                     [on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])]
                 )
                 members = carried.get(key, key)
-                forecast[key] = forecast_rows(store, key) if key in carried else None
+                forecast[key] = forecast_rows(lake, key) if key in carried else None
                 md = pro_forma_market_data(
-                    store,
+                    lake,
                     members,
                     on.prices_date,
                     earliest - CLOSE_LOOKBACK,
@@ -140,10 +140,10 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                 except (InputError, ValueError) as err:
                     raise dg.Failure(description=str(err), allow_retries=False) from None
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
-        source = market_source(store)
+        source = market_source(lake)
         yield from commit_reviews(
             context,
-            store,
+            lake,
             "pro_forma_weights",
             staged,
             CHECKS,

@@ -11,14 +11,14 @@ from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 from russell_pipeline.planning.stale import review_digests, review_out_of_date
 
 
-def review_runs(store) -> list[tuple[str, str, str, str]]:
+def review_runs(lake) -> list[tuple[str, str, str, str]]:
     """(asset, first, last, attempt) of each run of consecutive reviews whose weights or levels are out of
     date; the attempt (planning/attempts.py) is the one `build` gives the same run."""
     keys = reviews.get_partition_keys()
-    expected = review_digests(store)
+    expected = review_digests(lake)
     out = []
     for asset, now in expected.items():
-        stale = review_out_of_date(asset, now, store.lineage(asset))
+        stale = review_out_of_date(asset, now, lake.lineage(asset))
         for a, b in digests.ranges(stale, keys):
             span = keys[keys.index(a) : keys.index(b) + 1]
             out.append((asset, a, b, attempts.key(asset, {k: now[k] for k in span})))

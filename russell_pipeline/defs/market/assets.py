@@ -6,11 +6,12 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import commit, reports_failure
 from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
-from russell_pipeline.lake.commit import Staged, commit, reports_failure
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market import provenance
@@ -37,12 +38,12 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
 def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
     code, folder = digests.CODE_VERSIONS["market_data"], pipeline.settings.market_data
-    with pipeline.writing() as store:
-        listed = ingested_lists(store)
+    with pipeline.writing() as lake:
+        listed = ingested_lists(lake)
         fingerprint = pipeline.fingerprint(listed)
-        before = stored.previous(store, MARKET_KEY in store.lineage("market_data"), code)
+        before = stored.previous(lake, MARKET_KEY in lake.lineage("market_data"), code)
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
-        with store.scratch() as tmp:
+        with lake.scratch() as tmp:
             try:
                 if folder:
                     source = f"folder {folder}"
@@ -50,7 +51,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
                     label = provenance.market_file(files["prices"].name)
                     updates = {
                         name: stored.read_file(
-                            store, name, files.get(name), before, tmp, pipeline.last_session(), code
+                            lake, name, files.get(name), before, tmp, pipeline.last_session(), code
                         )
                         for name in SCHEMAS
                     }
@@ -61,8 +62,8 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
                     updates = _synthetic(pipeline, listed, end, before, tmp, code)
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
-            night = stored.plan(store, updates, before)
-            reviews, last = stored.facts(store, updates, night)
+            night = stored.plan(lake, updates, before)
+            reviews, last = stored.facts(lake, updates, night)
             written = "; ".join(f"{name} {_years(years)}" for name, years in night.written.items() if years)
             inputs = digests.market_inputs(fingerprint)
             staged = [
@@ -84,7 +85,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
             context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
             yield from commit(
                 context,
-                store,
+                lake,
                 [],
                 [],
                 staged,
@@ -98,7 +99,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
                         "last_price_date": str(last),
                         stored.WRITTEN_FACT: written or "nothing (no year changed)",
                         "partition_column": YEAR,  # of every market table (lib/market/partitions.py)
-                        "dagster/uri": store.uri("market_prices"),
+                        "dagster/uri": lake.uri("market_prices"),
                         "dagster/row_count": night.rows("prices"),
                         **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
                     }

@@ -4,10 +4,11 @@ the revisions of each list, and the market data's memberships checked against th
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
@@ -106,8 +107,8 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
 @reports_failure
 def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
     """One pass over every year's lists and review dates feeds the four membership tables."""
-    with pipeline.writing() as store:
-        inputs, digest = membership_inputs(store)
+    with pipeline.writing() as lake:
+        inputs, digest = membership_inputs(lake)
         built = membership_tables(
             inputs["constituents"],
             inputs["constituent_changes"],
@@ -129,14 +130,14 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
         ]
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             results,
             [Staged(name, frame) for name, frame in frames.items()],
             {"membership": {MEMBERSHIP_KEY: digest}},
             {
                 name: table_facts(
-                    store,
+                    lake,
                     name,
                     frame,
                     DATED.get(name),

@@ -12,11 +12,11 @@ from russell_pipeline.planning.stale import membership_attempt, membership_input
 def stale_membership(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
     """One run when the stored lists or review dates differ from what the tables were built from,
     unless a run of the same inputs failed (this sensor's or `build`'s) or is still going."""
-    store = pipeline.lake()
-    if not membership_stale(store):
+    lake = pipeline.lake()
+    if not membership_stale(lake):
         return dg.SkipReason("the membership tables are up to date with the stored lists and calendar")
-    attempt = membership_attempt(store)
+    attempt = membership_attempt(lake)
     before = attempts.previous(context.instance, attempt)
     if before is not None:
         return dg.SkipReason(f"membership: {before.line()}")
-    return dg.RunRequest(run_key=f"membership:{membership_inputs(store)[1]}", tags=attempts.tags(attempt))
+    return dg.RunRequest(run_key=f"membership:{membership_inputs(lake)[1]}", tags=attempts.tags(attempt))

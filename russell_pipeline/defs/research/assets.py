@@ -4,10 +4,11 @@ reconstitution."""
 import dagster as dg
 import polars as pl
 
+from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Check, Staged, commit, reports_failure, specs
+from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import price_label
 from russell_pipeline.lib.market import provenance
@@ -55,25 +56,25 @@ CHECKS = [PRICED]
 YEAR_TO_REVIEWS = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
 
 
-def listed_prices(store: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, str | None]:
+def listed_prices(lake: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, str | None]:
     """(date, symbol, close of `symbols`; their `price_source`): an imported price file if the lake holds
     one (`research_prices`), else the market data's prices (`synthetic` for the built-in feed)."""
-    imported = store.scan(RESEARCH_PRICES)
+    imported = lake.scan(RESEARCH_PRICES)
     if imported is not None:
         names = sorted(imported.select(pl.col("source").unique()).collect()["source"].to_list())
         wanted = imported.filter(pl.col("symbol").is_in(symbols.implode()))
         return wanted.select("date", "symbol", "close").collect(), provenance.imported_file(", ".join(names))
-    market = store.scan("market_prices")
+    market = lake.scan("market_prices")
     if market is None:
         return None, None
     rows = (
         market.filter(pl.col("symbol").is_in(symbols.implode())).select("date", "symbol", "close").collect()
     )
-    return rows, price_label(store)
+    return rows, price_label(lake)
 
 
 def _year(
-    store: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | None
+    lake: Lake, year: int, inputs: YearInputs, levels: pl.DataFrame | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict]:
     """One year's paths, effect, unpriced symbols and facts (empty frames and why when it has none).
 
@@ -89,11 +90,11 @@ def _year(
     if days is None:
         return paths, effect, unpriced, {"empty_because": inputs.why}
     # Days only when planning/research.py found prices (an import or market_prices), under this same lock.
-    prices, label = listed_prices(store, listed["symbol"].unique())
+    prices, label = listed_prices(lake, listed["symbol"].unique())
     per_symbol, listed_groups = listed_effect(prices, listed, days)
     unpriced = listed.join(per_symbol.select("symbol").unique(), on="symbol", how="anti")
     index = index_path(levels, days)
-    index_label = ", ".join(index_sources(levels, days)) or price_label(store)
+    index_label = ", ".join(index_sources(levels, days)) or price_label(lake)
     year_column = pl.lit(year, pl.Int64).alias("recon_year")
     paths = (
         pl.concat([provenance.stamped(per_symbol, label), provenance.stamped(index, index_label)])
@@ -170,10 +171,10 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
     group and the index's path, from an imported price file or the market data, each group labelled with
     the source of its prices (`synthetic` for the built-in feed)."""
     years = [int(k) for k in context.partition_keys]
-    with pipeline.writing() as store:
+    with pipeline.writing() as lake:
         # The lists, dates and digests build plans with (planning/research.py), read under this lock.
-        inputs, levels = year_inputs(store, years), store.read("index_levels")
-        built = {y: _year(store, y, inputs[y], levels) for y in years}
+        inputs, levels = year_inputs(lake, years), lake.read("index_levels")
+        built = {y: _year(lake, y, inputs[y], levels) for y in years}
         staged = [
             Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
             for i, name in enumerate(TABLES)
@@ -207,7 +208,7 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
         }
         yield from commit(
             context,
-            store,
+            lake,
             CHECKS,
             [
                 PRICED.frame(
@@ -218,6 +219,6 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
             ],
             staged,
             {ASSET: {str(y): i.digest for y, i in inputs.items()}},
-            {name: with_table_facts(store, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
+            {name: with_table_facts(lake, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
             descriptions={ASSET: charts},
         )

@@ -23,7 +23,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from russell_pipeline.lib.documents.pdftext import Line, Word
+from russell_pipeline.lib.documents.textlayer import Line, Word
 
 TOLERANCE = 1.5  # points: a title and the words under it agree to well under this
 ANCHORS = ("left", "centre", "right")

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 from russell_pipeline.lib.documents import furniture
 from russell_pipeline.lib.documents.columns import TOLERANCE, Column, Model, Split, learn, split
-from russell_pipeline.lib.documents.pdftext import Line, Page, Word
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
+from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 
 # Column titles as printed -> column; a title's words share one cell ("Company Name").
 _TITLES = {

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from russell_pipeline.lib.documents.pdftext import Line, Word
+from russell_pipeline.lib.documents.textlayer import Line, Word
 from russell_pipeline.lib.errors import InputError
 
 # A gap wider than this many font sizes separates cells: a space is ~0.3 em,

@@ -14,57 +14,20 @@ from __future__ import annotations
 import ctypes
 import re
 import unicodedata
-from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 
 from russell_pipeline.lib.documents.isolated import check_decoded_size, run_isolated
 from russell_pipeline.lib.documents.limits import Limits, over_limit
+from russell_pipeline.lib.documents.textlayer import Line, Page, TextLayer, Word
 from russell_pipeline.lib.errors import InputError
 
 _CONTROLS_OK = "\t\n\r\f"
 # What a file's first bytes must tell: PDF or text, and whether the text is binary.
 PREFIX_BYTES = 64 * 1024
-
-
-class Word(NamedTuple):  # a tuple: a page's hundreds of words are made at C speed
-    text: str
-    x0: float
-    x1: float
-    cell: int
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    number: int  # 1-based on its page: visual order for PDFs, file line for text
-    y: float  # top-down: points from the page top (PDF) or the line number (text)
-    words: tuple[Word, ...]
-    text: str  # cells joined by tabs, words by single spaces
-
-    def cells(self) -> list[list[Word]]:
-        out: list[list[Word]] = []
-        for w in self.words:
-            if not out or out[-1][-1].cell != w.cell:
-                out.append([])
-            out[-1].append(w)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    number: int  # 1-based
-    lines: tuple[Line, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TextLayer:
-    kind: str  # "pdf" | "text"
-    pages: tuple[Page, ...]
-    metadata: dict[str, str]  # the PDF info dictionary (Title, CreationDate, ...); {} for text
 
 
 def sniff(path: str | Path, head: bytes) -> str:

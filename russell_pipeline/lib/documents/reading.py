@@ -18,8 +18,9 @@ import polars as pl
 from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.lists import LayoutError, ParsedList, parse_list
-from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, TextLayer, read_text_layer, sniff
+from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, read_text_layer, sniff
 from russell_pipeline.lib.documents.raw_files import read_limited
+from russell_pipeline.lib.documents.textlayer import TextLayer
 from russell_pipeline.lib.documents.universe import looks_like_universe, read_universe
 from russell_pipeline.lib.errors import InputError
 

@@ -32,7 +32,6 @@ from russell_pipeline.lib.forecast.companies import member_table, with_members
 from russell_pipeline.lib.forecast.reasons import with_reasons
 from russell_pipeline.lib.forecast.rules import MICRO, R1000, R2000, R3000
 
-SEGMENTS = (R1000, R2000)
 ACTIONS = ("add", "delete", "stay", "move_up", "move_down", "out", "absent")
 FORECAST_COLUMNS: dict[str, pl.DataType] = {
     "review": pl.String,

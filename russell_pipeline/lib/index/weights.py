@@ -124,15 +124,6 @@ def _priced(md: MarketData, review: str, cutoff: date) -> pl.DataFrame:
     return df.with_columns(pl.Series("stale_sessions", stale, dtype=pl.Int64))
 
 
-def unpriced_members(md: MarketData, review: str, cutoff: date, max_stale_sessions: int = 10) -> pl.DataFrame:
-    """symbol, price_date, stale_sessions of the members of `review` that `compute_weights` refuses for
-    their close: none on or before the cut-off, or one more than `max_stale_sessions` sessions before it."""
-    df = _priced(md, review, cutoff)
-    return df.filter(pl.col("price").is_null() | (pl.col("stale_sessions") > max_stale_sessions)).select(
-        "symbol", "price_date", "stale_sessions"
-    )
-
-
 def _check_none(md: MarketData, table: str, bad: pl.DataFrame, what: str) -> None:
     """Raise for the first offending row (of `bad`), saying how many more there are."""
     if not bad.is_empty():

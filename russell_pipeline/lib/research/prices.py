@@ -30,7 +30,6 @@ from russell_pipeline.lib.market.contract import _check_rows, _check_unique, _ty
 
 PRICE_SCHEMA = {"date": pl.Date, "symbol": pl.String, "close": pl.Float64}
 DATE_NAMES, TICKER_NAMES, CLOSE_NAMES = {"date"}, {"ticker", "symbol"}, {"close"}
-LAYOUTS = ("long", "wide", "yfinance")
 EXPECTED = (
     "a header with Date, Ticker (or Symbol) and Close (long), a first column Date followed by one "
     "column per ticker (wide), or the Price/Ticker/Date header yfinance writes"

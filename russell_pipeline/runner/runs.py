@@ -1,4 +1,4 @@
-"""The runs of a `build` with work (planning/build.py decides first, without Dagster, whether it has
+"""The runs of a `build` with work (runner/build.py decides first, without Dagster, whether it has
 any): every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
 Years first (documents and calendar), then the market data, then the reviews (weights and
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists
@@ -34,9 +34,9 @@ from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests, forecast, research, stale
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
-from russell_pipeline.planning.outcome import Outcome
-from russell_pipeline.planning.sqlite_events import fewer_syncs
-from russell_pipeline.planning.stop import StopSignals
+from russell_pipeline.runner.outcome import Outcome
+from russell_pipeline.runner.sqlite_events import fewer_syncs
+from russell_pipeline.runner.stop import StopSignals
 from russell_pipeline.settings import Settings
 
 
@@ -95,7 +95,7 @@ def years_written(result) -> list[str]:
 
 
 def empty_partitions(result) -> list[str]:
-    """The partitions a run materialized with no rows (lake/commit.py), one line per reason:
+    """The partitions a run materialized with no rows (defs/commit.py), one line per reason:
     `constituents, constituent_changes 2010..2018, 2021: 0 rows: no documents under raw/<year>/`."""
     by_reason: dict[str, dict[str, list[str]]] = {}
     for event in result.all_events:
@@ -205,7 +205,7 @@ class _Runner:
         # lake may hold one table of an asset and not the next, so no later stage runs on it.
         self.halted: str | None = None
         self.stop = stop or StopSignals()
-        self.build = uuid.uuid4().hex  # every run of this build carries it: lake/commit.py does not publish
+        self.build = uuid.uuid4().hex  # every run of this build carries it: defs/commit.py does not publish
 
     def run(
         self,
@@ -344,7 +344,7 @@ def on_input(result) -> bool:
 def run_stages(
     lake: Lake, settings: Settings, verbose: bool = False, stop: StopSignals | None = None
 ) -> Outcome:
-    """Plan and run every stage on the locked lake (planning/build.py holds the lock and publishes).
+    """Plan and run every stage on the locked lake (runner/build.py holds the lock and publishes).
     Runs left STARTED by a process that died are marked failed first. A run that fails on anything but
     its input halts the build: no later stage runs on what it left."""
     instance = instance_for(lake)

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.planning.build import TABLES
-from russell_pipeline.planning.stop import descendants
+from russell_pipeline.runner.build import TABLES
+from russell_pipeline.runner.stop import descendants
 from russell_pipeline_tests.lake.test_failed_builds import published
 from russell_pipeline_tests.lakes import sample_lake
 

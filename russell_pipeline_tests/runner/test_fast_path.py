@@ -15,7 +15,7 @@ from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.planning import digests, keys, stale
-from russell_pipeline.planning.build import build, nothing_to_do
+from russell_pipeline.runner.build import build, nothing_to_do
 from russell_pipeline.settings import Settings
 from russell_pipeline_tests.helpers import flip_bytes
 from russell_pipeline_tests.lakes import sample_lake

@@ -7,7 +7,7 @@ levels), then the membership tables over every year, then the reconstitution eff
 planning/research.py, planning/forecast.py). A build first asks the lake, without importing Dagster,
 whether any of these is out of date, or any table changed behind a build, or any data file differs
 from its commit: when none is, it says so stage by stage, exactly as the full planner would, and
-launches nothing; otherwise the full planner (planning/runs.py) runs the stages as recorded Dagster
+launches nothing; otherwise the full planner (runner/runs.py) runs the stages as recorded Dagster
 runs.
 """
 
@@ -23,8 +23,8 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lake.tables import ingested_lists, price_label
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import forecast, research, stale
-from russell_pipeline.planning.outcome import Outcome
-from russell_pipeline.planning.stop import Stopped, StopSignals, end_descendants, stop_signals
+from russell_pipeline.runner.outcome import Outcome
+from russell_pipeline.runner.stop import Stopped, StopSignals, end_descendants, stop_signals
 from russell_pipeline.settings import Settings
 
 TABLES = (
@@ -56,7 +56,7 @@ TABLES = (
 
 def build(settings: Settings, verbose: bool = False) -> int:
     """Every out-of-date partition, then one new warehouse: readers see the tables of the previous
-    build until this one ends, then all of this one's (lake/commit.py leaves publishing to it).
+    build until this one ends, then all of this one's (defs/commit.py leaves publishing to it).
 
     The published warehouse is always one whole build: this one, when every run succeeded or failed
     on its input only (its partitions keep what they held, and what reads them was built on that);
@@ -103,7 +103,7 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
                 print(line, flush=True)
             outcome = Outcome([], [])
         else:
-            from russell_pipeline.planning.runs import run_stages  # Dagster: only for a build with work
+            from russell_pipeline.runner.runs import run_stages  # Dagster: only for a build with work
 
             outcome = run_stages(lake, settings, verbose, stop)
         stop.check()
@@ -169,7 +169,7 @@ def _failures(lake: Lake, outcome: Outcome) -> int:
 
 def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
     """The lines the full planner prints when it launches no run (every stage up to date), or None
-    when it has work: the same questions as planning/runs.py `_build`, in its order, asked of the
+    when it has work: the same questions as runner/runs.py `_build`, in its order, asked of the
     locked lake. Nothing is written. (When no stage is out of date the full planner changes
     nothing between stages, so asking every stage up front gives its answers.)"""
     if lake.changed_outside():

@@ -1,4 +1,4 @@
-"""What the runs of a `build` came to (planning/runs.py), as planning/build.py reads it without Dagster."""
+"""What the runs of a `build` came to (runner/runs.py), as runner/build.py reads it without Dagster."""
 
 from __future__ import annotations
 

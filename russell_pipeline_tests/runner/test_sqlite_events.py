@@ -1,5 +1,5 @@
 """A build's Dagster events on SQLite: no checkpoint and no sync per event while the build runs, every
-event stored when it ends (planning/sqlite_events.py)."""
+event stored when it ends (runner/sqlite_events.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import dagster as dg
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from russell_pipeline.planning.sqlite_events import fewer_syncs
+from russell_pipeline.runner.sqlite_events import fewer_syncs
 
 
 def _store(db: Path, value: int) -> int:

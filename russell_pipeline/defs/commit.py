@@ -1,0 +1,296 @@
+"""The one way an asset writes the lake: staged rows -> checks -> block -> write -> lineage -> metadata.
+
+Every table-writing asset computes its rows (staged, nothing written yet), evaluates its checks on
+them, and hands both to `commit`, which
+1. reports every check result;
+2. stops the step when a check declared `block` failed: nothing is written, the stored partitions
+   stay, and the failure names each such check with its first offending row;
+3. writes every staged table (each one Delta commit replacing exactly its partitions);
+4. records the version of each table it wrote, then what each partition was built from
+   (planning/digests.py), after the data, so a crash in between leaves the partitions looking out of
+   date, never falsely up to date; a table found later at another version than recorded (a write
+   killed between two tables, a stray writer) makes its asset out of date (`Lake.lineage`); then
+   the checksum of every new data file (lake/checksums.py: a file changed later is rebuilt);
+5. attaches each partition's own facts to its materialization.
+
+Steps 3 and 4 are `write_staged` (lake/commit.py), the lake's one table write: the two writes that
+are no asset's `commit`, the fetch manifest and `import-prices`'s `research_prices`, go through it
+too (`write_and_publish`).
+
+It does not publish the warehouse: readers see one build's tables or the previous build's, never a
+mix. `build` publishes once when it ends (its runs carry the `russell/build` tag); any other run (the
+UI, a sensor, the schedule) is published by the `publish_warehouse` sensor once no run is going
+and no writer holds the lake (defs/publish.py).
+
+A partition of a partitioned table that holds no rows is a result like any other (the rule lives
+here, once, for every asset): it is written (none, so an emptied partition is cleared), its lineage
+recorded, and it is **materialized with 0 rows and its reason**: its `status` is `0 rows: <why>`
+(`0 rows: no documents under raw/2013/`, from the `status` its asset passes), and the run's log
+names each such partition and why (one entry per asset: Dagster stores every log line as an
+event). So every partition of a run is materialized: Dagster's backfills, which count a targeted
+partition done only once it is materialized or failed, end successfully over any range, and the
+steps that depend on the asset in the same run always run (no output is ever skipped).
+
+A step that fails (`refuse` on bad input, a failed blocking check, a crash) writes nothing; every
+table-writing asset is wrapped in `reports_failure`, which says so on each partition of the run
+and reports each check of the step it did not evaluate as **not evaluated**, keeping its result on
+the rows the lake still holds: a failed run never reads as data that failed its checks.
+
+A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
+Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
+writes nothing, `error` is written and fails `build` (runner/runs.py), `warn` is written and said.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal, NoReturn
+
+import dagster as dg
+import polars as pl
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from russell_pipeline.lake.commit import Staged, write_staged
+from russell_pipeline.lake.store import Lake
+
+Level = Literal["block", "error", "warn"]
+# The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and
+# in the run's log), `failed: <reason>` on the observation of one whose run failed; of a check, `not
+# evaluated: <why>` when its run failed before evaluating it.
+STATUS, EMPTY, FAILED, NOT_EVALUATED = "status", "0 rows", "failed", "not evaluated"
+IN_BUILD = "russell/build"  # the tag of every run a `build` makes (runner/runs.py): it publishes at its end
+_SUFFIX = {"block": " Blocks the write.", "error": "", "warn": " (WARN)"}
+PARTITION_COLUMNS = ("recon_year", "review")  # the partition column of every partitioned table
+PARTITIONS = "partitions"  # a failed check's fact: the partitions its offending rows are in
+_HISTORY = 50  # how far back a check not evaluated looks for the result of a run that wrote its rows
+
+
+@dataclass(frozen=True)
+class Check:
+    """One asset check, declared once: which asset, its name, what it asserts, and its level.
+
+    `block`: evaluated on the staged rows; a failure writes nothing and fails the step.
+    `error`: a failure is reported (red) and the rows are written. `warn`: reported as a warning."""
+
+    asset: str
+    name: str
+    description: str
+    level: Level = "error"
+
+    @property
+    def blocking(self) -> bool:
+        return self.level == "block"
+
+    def spec(self) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(
+            self.name,
+            asset=self.asset,
+            blocking=self.blocking,
+            description=self.description + _SUFFIX[self.level],
+        )
+
+    def result(self, passed: bool, **metadata) -> dg.AssetCheckResult:
+        severity = dg.AssetCheckSeverity.WARN if self.level == "warn" else dg.AssetCheckSeverity.ERROR
+        return dg.AssetCheckResult(
+            asset_key=self.asset, check_name=self.name, passed=passed, severity=severity, metadata=metadata
+        )
+
+    def frame(self, bad: pl.DataFrame, what: str, summary: str | None = None, **facts) -> dg.AssetCheckResult:
+        """Passes when `bad` (the offending rows) is empty; shows the first ones whole, and `facts`;
+        when the rows carry their partition, which partitions they are in (`partitions`). `summary`,
+        when given, is the failure's line (`first`) in place of the first offending row."""
+        with pl.Config(
+            tbl_cols=-1, tbl_width_chars=1000, fmt_str_lengths=1000, tbl_hide_dataframe_shape=True
+        ):
+            shown = f"```\n{bad.head(10)}\n```" if bad.height else f"no {what}"
+        first = ", ".join(f"{k}={v}" for k, v in bad.row(0, named=True).items()) if bad.height else ""
+        column = next((c for c in PARTITION_COLUMNS if c in bad.columns), None)
+        where = ", ".join(sorted({str(v) for v in bad[column]})) if column and bad.height else ""
+        return self.result(
+            bad.height == 0,
+            failures=bad.height,
+            examples=dg.MetadataValue.md(shown),
+            **({"first": summary or f"{what}: {first}"} if first else {}),
+            **({PARTITIONS: where} if where else {}),
+            **facts,
+        )
+
+
+def specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
+    return [c.spec() for c in checks]
+
+
+def why(check: str, metadata: Mapping) -> str:
+    """A failed check in one line: `asset.check (its first offending row, or how many failed, or its
+    plain facts)`."""
+    values = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    plain = ", ".join(
+        f"{k}={v}" for k, v in values.items() if isinstance(v, str | int | float) and "\n" not in str(v)
+    )
+    text = values.get("first") or (
+        f"{values['failures']} failure(s)" if "failures" in values else plain or "failed"
+    )
+    return f"{check} ({text})"
+
+
+def _why(result: dg.AssetCheckResult) -> str:
+    return why(f"{result.asset_key.to_user_string()}.{result.check_name}", result.metadata or {})
+
+
+class Refusal(dg.Failure):
+    """A step failed on its input: never retried (the same input fails the same way). `facts`
+    ({partition key: metadata}) go on the observation of each failed partition beside its reason."""
+
+    def __init__(self, reason: str, facts: dict[str, dict] | None = None):
+        super().__init__(description=reason, allow_retries=False)
+        self.facts = facts or {}
+
+
+def refuse(reason: str, facts: dict[str, dict] | None = None) -> NoReturn:
+    """Fail the step on its input with `reason` (one line), and each partition's `facts` ({key:
+    metadata}, e.g. the state of each document of a refused year); `reports_failure` says it on the
+    step's partitions and checks."""
+    raise Refusal(reason, facts)
+
+
+def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """The compute function of an asset that writes the lake, such that a failed run never reads as
+    failed data. When the step fails (a refused input, a failed blocking check, a crash), before the
+    failure is raised:
+
+    - each partition of the run of each of the step's assets is observed with `status: failed:
+      <reason>`: its page in the UI says why, above the facts of the data it still holds;
+    - each check of the step that reported no result is reported **not evaluated**, with the reason,
+      restating its latest result in a run that succeeded (same verdict, severity and facts, its run
+      named): a failed step writes nothing, so the lake still holds the rows that result is about.
+      A check no such run evaluated passes (the lake holds none of its rows). Without a result,
+      Dagster shows every such check "Execution failed" in red, the way it shows data that failed it.
+    """
+
+    @functools.wraps(compute)
+    def step(context: dg.AssetExecutionContext, *args, **kwargs) -> Iterator:
+        reported: set[dg.AssetCheckKey] = set()
+        try:
+            for event in compute(context, *args, **kwargs):
+                if isinstance(event, dg.AssetCheckResult):
+                    reported.add(
+                        dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name)
+                    )
+                yield event
+        except Exception as err:
+            reason = " ".join(str(err.description if isinstance(err, dg.Failure) else err).split())
+            keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
+            facts = err.facts if isinstance(err, Refusal) else {}
+            for asset in sorted(context.selected_asset_keys):
+                for key in keys:
+                    yield dg.AssetObservation(
+                        asset_key=asset,
+                        partition=key,
+                        metadata={STATUS: f"{FAILED}: {reason}", **facts.get(key, {})},
+                    )
+            for check in sorted(context.selected_asset_check_keys - reported, key=str):
+                yield _not_evaluated(context.instance, check, reason)
+            raise
+
+    return step
+
+
+def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason: str) -> dg.AssetCheckResult:
+    """`check` not evaluated in a failed run: the latest result of a run that succeeded (whose rows
+    the lake holds: a failed run's result was on rows never written) restated, or a pass over nothing."""
+    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    records = instance.event_log_storage.get_asset_check_execution_history(check, _HISTORY, status=done)
+    succeeded = (
+        {
+            r.run_id
+            for r in instance.get_runs(
+                filters=dg.RunsFilter(
+                    run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]
+                )
+            )
+        }
+        if records
+        else set()
+    )
+    latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
+    found = latest.evaluation if latest is not None else None
+    said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (
+        f"the result on the rows the lake holds, of run {latest.run_id}, stands"
+        if found
+        else "no run that wrote its rows evaluated it"
+    )
+    return dg.AssetCheckResult(
+        asset_key=check.asset_key,
+        check_name=check.name,
+        passed=found.passed if found else True,
+        **({"severity": found.severity} if found else {}),
+        description=said,
+        metadata={**(found.metadata if found else {}), STATUS: said},
+    )
+
+
+def commit(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    checks: Iterable[Check],
+    results: Iterable[dg.AssetCheckResult],
+    staged: Iterable[Staged],
+    lineage: dict[str, dict[str, str]],
+    facts: dict[str, dict],
+    data_version: str | None = None,
+    descriptions: dict[str, dict[str, str]] | None = None,
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation]:
+    """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
+    ({asset: {partition: digest}}), then materialize each asset of `facts`, every partition of the
+    run (one with no rows says so and why: see the module's docstring).
+
+    `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
+    own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
+    `descriptions`: {asset: {partition_key: Markdown}} shown in full in the UI on an observation of the
+    partition that follows its materialization (a chart at its own size: a metadata value over 1,000
+    characters is only a button, and a materialization made from the step's output takes no description).
+    Call with the lake's writer lock held."""
+    blocking = {(c.asset, c.name) for c in checks if c.blocking}
+    results, staged = list(results), list(staged)
+    yield from results
+    failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
+    if failed:
+        refuse(
+            "blocking check failed, nothing written (the stored partitions stay): "
+            + "; ".join(_why(r) for r in failed)
+        )
+    write_staged(lake, staged, lineage)
+    partitioned = context.assets_def.partitions_def is not None
+    version = dg.DataVersion(data_version) if data_version else None
+    rows = _rows_per_partition(staged) if partitioned else {}
+    for asset, meta in facts.items():
+        if not partitioned:
+            yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
+            continue
+        empty = []
+        for key, partition_meta in meta.items():
+            if rows.get(asset, {}).get(key) == 0:
+                partition_meta = {
+                    **partition_meta,
+                    STATUS: f"{EMPTY}: {partition_meta.get(STATUS) or 'no rows'}",
+                }
+                empty.append(f"{asset} {key}: {partition_meta[STATUS]}")
+            context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
+        yield dg.MaterializeResult(asset_key=asset, data_version=version)
+        for key, text in (descriptions or {}).get(asset, {}).items():
+            yield dg.AssetObservation(asset_key=asset, partition=key, description=text)
+        if empty:
+            context.log.info("\n".join(empty))  # one event in the run's log, not one per partition
+
+
+def _rows_per_partition(staged: list[Staged]) -> dict[str, dict[str, int]]:
+    """{table: {partition key: rows staged}} of the partitioned tables of a write."""
+    out: dict[str, dict[str, int]] = {}
+    for s in staged:
+        if s.partition_column is None or s.keys is None:
+            continue
+        counts = dict(s.rows.lazy().group_by(s.partition_column).agg(pl.len()).collect().iter_rows())
+        out[s.table] = {str(k): counts.get(k, 0) for k in s.keys}
+    return out
