@@ -37,12 +37,12 @@ from russell_pipeline_tests.documents.layouts import draw, outcome, render
 def one(seed: int) -> tuple[int, str, int, bool]:
     """(seed, outcome, rows expected, holds a bad row) of one layout."""
     layout = draw(seed)
-    data, expected, bad, past = render(layout)
+    data, expected, bad, _ = render(layout)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"layout-{seed}.pdf"
         path.write_bytes(data)
         try:
-            found = outcome(layout, expected, bad, doc=read_document(path), past=past)
+            found = outcome(layout, expected, bad, doc=read_document(path))
         except InputError as err:
             found = outcome(layout, expected, bad, error=err)
         except Exception as err:  # noqa: BLE001 - a crash is an outcome here, counted as wrong

@@ -417,6 +417,29 @@ def test_other_years_of_the_family_parse_and_match(lines, rows):
         assert row["date"] in _on(row["recon_year"], row["review"], row["event"], row["review_type"]), row
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_prose_naming_another_review_or_year_does_not_say_what_the_schedule_is(where):
+    """A disclaimer page before the timetable that mentions quarterly IPO additions and a copyright year
+    read the whole schedule as a quarterly IPO one (its rank day as `ipo_rank`, no lock-down): the
+    document is what its title names, not what a sentence of prose mentions."""
+    prose = [
+        "Copyright 2025 London Stock Exchange Group plc and its applicable group undertakings.",
+        "Quarterly IPO additions are announced after the close of the rank day of each quarter.",
+    ]
+    schedule = [
+        "Russell US Indexes - Annual Reconstitution 2024",
+        "Tuesday 30 April 2024: Rank day.",
+        "Friday 24 May 2024: Preliminary lists posted after the close.",
+        "Monday 10 June 2024: Lock-down period begins.",
+        "Friday 28 June 2024: Reconstitution implemented after the close.",
+    ]
+    lines = prose + schedule if where == "before" else schedule + prose
+    published = parse_schedule(lines, "schedule.txt", "abc").rows
+    assert set(published["review_type"]) == {"annual_reconstitution"}
+    assert published.filter(pl.col("event") == "rank_day")["date"].to_list() == [date(2024, 4, 30)]
+    assert published.filter(pl.col("event") == "lock_down")["date"].to_list() == [date(2024, 6, 10)]
+
+
 def test_us_style_dates_parse():
     lines = [
         "2024 Russell annual reconstitution schedule",

@@ -206,6 +206,22 @@ def test_a_member_missing_from_the_universe_is_absent_not_deleted_and_a_renamed_
     assert out.filter(pl.col("symbol") == "OLDT").height == 0
 
 
+def test_absent_members_come_in_the_same_order_every_time():
+    """Rebuilds are byte for byte: the members missing from the universe are listed by symbol, whatever
+    order the grouping of the members left them in."""
+    symbols = [f"GONE{k:02d}" for k in range(40)]
+    frame = pl.DataFrame(
+        {
+            "symbol": symbols[::-1],
+            "company": [f"GONE {s} INC" for s in symbols[::-1]],
+            "index_name": "Russell 3000",
+            "complete": True,
+        }
+    )
+    out = run([line("OTHER", "Other Inc. Common Stock", 20.0, 1e9)], frame)
+    assert out.filter(pl.col("action") == "absent")["symbol"].to_list() == symbols
+
+
 @pytest.mark.parametrize(
     ("symbol", "name", "country", "industry", "rule"),
     [

@@ -160,6 +160,16 @@ def _header(cell: str) -> tuple[str, str] | None:
     return review_key(int(m["y1"]), _MONTHS[m["month"].lower()]), _kind(m["kind"])
 
 
+def _named(pattern: re.Pattern, lines: list[str]) -> re.Match | None:
+    """The first match of `pattern` on a line that names rather than tells (a title, a header: not a
+    sentence ending in a full stop), else the first anywhere: a disclaimer's prose (`Quarterly IPO
+    additions are announced after ...`, `Copyright 2025 ...`) does not say what the document is."""
+    for line in lines:
+        if not line.rstrip().endswith(".") and (m := pattern.search(line)):
+            return m
+    return pattern.search("\n".join(lines))
+
+
 def _kind(text: str) -> str:
     return text.lower().replace("-", "_").replace(" ", "_")
 
@@ -209,8 +219,7 @@ def parse_schedule(
 
     `where` names each line in messages (default `line N`, N counting `lines` from 1)."""
     src = _Source(path, lines, where or [f"line {n}" for n in range(1, len(lines) + 1)], footnotes(lines))
-    text = "\n".join(lines)
-    year_m, type_m = _YEAR.search(text), _DOC_TYPE.search(text)
+    year_m, type_m = _named(_YEAR, lines), _named(_DOC_TYPE, lines)
     year = int(year_m[0]) if year_m else None
     doc_type = _kind(type_m[0]) if type_m else None
     rows: list[tuple] = []  # review, review_type, event, date, line, other date, other line

@@ -357,7 +357,8 @@ def _rows(
 
 
 def _absent(absent: pl.DataFrame, review: str, rank_day: date) -> pl.DataFrame:
-    return absent.select(
+    """The members the universe does not list, by symbol (their grouping left them in no set order)."""
+    return absent.sort("symbol", "member_company").select(
         review=pl.lit(review),
         rank_day=pl.lit(rank_day, pl.Date),
         symbol="symbol",
