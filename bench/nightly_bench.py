@@ -90,8 +90,8 @@ def dagster_night(root: Path, repeat: int) -> dict:
 
     from russell_pipeline.definitions import defs
     from russell_pipeline.defs.index.assets import effective_date, history_needed, stored_state
+    from russell_pipeline.lake.market_tables import stored_market_data
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lake.tables import stored_market_data
     from russell_pipeline.lib.calendar.sessions import sessions
 
     lake = Lake(root)

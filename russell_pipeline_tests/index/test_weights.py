@@ -16,8 +16,8 @@ from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.market_tables import DATED, review_market_data, stored_market_data
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import DATED, review_market_data, stored_market_data
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.sessions import previous_session, sessions
 from russell_pipeline.lib.errors import InputError

@@ -14,14 +14,14 @@ from russell_pipeline.defs.partitions import (
 )
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
-from russell_pipeline.lake.tables import (
+from russell_pipeline.lake.index_tables import stored_state
+from russell_pipeline.lake.market_tables import (
     last_close,
     market_source,
     price_label,
     review_market_data,
     stored_market_data,
     stored_reviews,
-    stored_state,
 )
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.reviews import rebalance_dates

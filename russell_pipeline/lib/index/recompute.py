@@ -95,8 +95,9 @@ def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] 
     """(review, symbol) rows where the stored weight or factor differs from the SQL recomputation by more
     than WEIGHTS_TOLERANCE relative (a symbol on one side only is a mismatch).
 
-    `tables` may be the whole history or, per review, only its window (`lake.tables.review_market_data`):
-    the SQL reads the latest close, shares row and rate on or before the cut-off, which the window holds."""
+    `tables` may be the whole history or, per review, only its window (lake/market_tables.py
+    `review_market_data`): the SQL reads the latest close, shares row and rate on or before the
+    cut-off, which the window holds."""
     columns = list(MISMATCH_SCHEMA)
     if weights.is_empty():
         return pl.DataFrame(schema=MISMATCH_SCHEMA)

@@ -1,0 +1,31 @@
+"""The index's stored tables read back: where a review's levels start, and the forecast it carries."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.lib.index.levels import LevelState
+from russell_pipeline.lib.index.pro_forma import FORECAST_SCHEMA
+
+
+def forecast_rows(lake: Lake, review: str) -> pl.DataFrame:
+    """symbol, action, index_after of the stored `reconstitution_forecast` of `review` (no rows when the
+    lake holds none): what a carried review's pro-forma members take from it (lib/index/pro_forma.py)."""
+    scan = lake.scan("reconstitution_forecast")
+    if scan is None:
+        return pl.DataFrame(schema=FORECAST_SCHEMA)
+    rows = scan.filter(pl.col("recon_year") == int(review[:4]), pl.col("review") == review)
+    return rows.select(list(FORECAST_SCHEMA)).collect().cast(FORECAST_SCHEMA)
+
+
+def stored_state(lake: Lake, previous: str, review: str) -> LevelState:
+    """The last stored `index_levels` row of the period before `review`: where its levels start."""
+    prev = lake.read("index_levels", "review", [previous])
+    if prev is None or not prev.height:
+        raise LakeError(
+            f"index_levels: review {previous} is not materialized; materialize the reviews "
+            f"before {review} first (one backfill run does them all)"
+        )
+    return LevelState.last_of(prev)
