@@ -1,4 +1,4 @@
-"""The documents' tables: each year's fetched documents (raw/, `fetch_manifest`) and the ingested lists.
+"""The documents' tables: each year's fetched documents, the ingested lists, the reviews' dates.
 
 The synthetic feed borrows its tickers from those lists (lib/market/synthetic.py)."""
 
@@ -10,6 +10,7 @@ import polars as pl
 
 from russell_pipeline.lake.commit import Staged, write_and_publish
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.fetch.download import Client
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
 from russell_pipeline.lib.fetch.registry import Published
@@ -48,3 +49,9 @@ def fetch_years(
     lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
     write_and_publish(lake, Staged(MANIFEST, manifest, "recon_year", years))
     return outcomes
+
+
+def stored_review_dates(lake: Lake, keys: list[str]) -> pl.DataFrame:
+    """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
+    calendar = lake.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+    return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})

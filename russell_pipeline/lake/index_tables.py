@@ -1,4 +1,4 @@
-"""The index's stored tables read back: where a review's levels start, and the forecast it carries."""
+"""The index's tables read back: its weights, where a review's levels start, the forecast it carries."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.index.levels import LevelState
 from russell_pipeline.lib.index.pro_forma import FORECAST_SCHEMA
+
+
+def stored_review_rows(lake: Lake, keys: list[str]) -> pl.DataFrame | None:
+    """The `review` of every stored weights row but those of `keys` (what the member-count check reads)."""
+    scan = lake.scan("quarterly_weights")
+    return None if scan is None else scan.filter(~pl.col("review").is_in(keys)).select("review").collect()
 
 
 def forecast_rows(lake: Lake, review: str) -> pl.DataFrame:

@@ -14,7 +14,8 @@ from russell_pipeline.defs.partitions import (
 )
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
-from russell_pipeline.lake.index_tables import stored_state
+from russell_pipeline.lake.document_tables import stored_review_dates
+from russell_pipeline.lake.index_tables import stored_review_rows, stored_state
 from russell_pipeline.lake.market_tables import (
     last_close,
     market_source,
@@ -24,12 +25,11 @@ from russell_pipeline.lake.market_tables import (
     stored_reviews,
 )
 from russell_pipeline.lib import table_checks
-from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
-from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, no_members, weights_due
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
@@ -101,18 +101,6 @@ def price_facts(label: str | None) -> dict:
     return {provenance.COLUMN: label, "synthetic_prices": provenance.is_synthetic(label)}
 
 
-def no_members(key: str, in_data: list[str]) -> str:
-    """Why review `key` holds no rows when the market data has no members for it (its `status`)."""
-    held = f"{in_data[0]}..{in_data[-1]}" if in_data else "none"
-    return f"the market data has no members for {key} (its reviews with members: {held})"
-
-
-def stored_review_dates(lake, keys: list[str]) -> pl.DataFrame:
-    """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
-    calendar = lake.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-    return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
-
-
 def commit_reviews(
     context: dg.AssetExecutionContext,
     lake,
@@ -162,36 +150,21 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
         last_day = last_close(lake) if set(keys) & set(in_data) else None
         dates, label = stored_review_dates(lake, keys), price_label(lake)
         frames, status, mismatches = {}, {}, []
+        stale = pipeline.settings.max_stale_sessions
         for key in keys:
-            row = dates.filter(pl.col("review") == key)
-            if key not in in_data:
-                status[key] = no_members(key, in_data)
-            elif row.height != 1:
-                raise dg.Failure(
-                    f"recon_calendar: no price cut-off/effective date for review {key}", allow_retries=False
-                )
-            elif row["cutoff_date"][0] > last_day:  # memberships announced, cut-off not reached
-                status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_day}"
-            else:
-                # Each review reads only its own window of the market tables: memory follows the
-                # number of stocks, and a backfill's time the number of reviews.
-                md = review_market_data(
-                    lake, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions
-                )
-                try:
-                    frames[key] = provenance.stamped(
-                        compute_weights(
-                            md,
-                            key,
-                            row["cutoff_date"][0],
-                            row["effective_date"][0],
-                            pipeline.settings.max_stale_sessions,
-                        ),
-                        label,
-                    )
-                except (InputError, ValueError) as err:
-                    raise dg.Failure(description=str(err), allow_retries=False) from None
-                mismatches.append(recompute.weight_mismatches(frames[key], md))
+            due = or_fail(weights_due, key, in_data, dates, last_day)
+            if isinstance(due, str):  # no members, or the cut-off not reached
+                status[key] = due
+                continue
+            cutoff, effective = due
+            # Each review reads only its own window of the market tables: memory follows the
+            # number of stocks, and a backfill's time the number of reviews.
+            md = review_market_data(lake, key, cutoff, stale)
+            try:
+                frames[key] = provenance.stamped(compute_weights(md, key, cutoff, effective, stale), label)
+            except (InputError, ValueError) as err:
+                raise dg.Failure(description=str(err), allow_retries=False) from None
+            mismatches.append(recompute.weight_mismatches(frames[key], md))
         empty = pl.DataFrame(schema=WEIGHTS_TABLE)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
         source = market_source(lake)
@@ -215,12 +188,6 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
             },
             "cutoff_date",
         )
-
-
-def stored_review_rows(lake, keys: list[str]) -> pl.DataFrame | None:
-    """The `review` of every stored weights row but those of `keys` (what the member-count check reads)."""
-    scan = lake.scan("quarterly_weights")
-    return None if scan is None else scan.filter(~pl.col("review").is_in(keys)).select("review").collect()
 
 
 def _weight_results(
