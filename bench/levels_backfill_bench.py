@@ -57,11 +57,11 @@ def backfill(root: str, way: str) -> None:
     """The levels of every review with weights, the `way` given; prints time, peak RSS and digests."""
     import polars as pl
 
-    from russell_pipeline.defs.index.assets import level_findings
     from russell_pipeline.lake.market_tables import last_close, stored_market_data
     from russell_pipeline.lake.store import Lake
     from russell_pipeline.lib.calendar.sessions import sessions
     from russell_pipeline.lib.index import levels as lv
+    from russell_pipeline.lib.index.recompute import level_findings
 
     imported = _peak_mb()
     lake = Lake(root)

@@ -8,6 +8,21 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.index.levels import LevelState
 from russell_pipeline.lib.index.pro_forma import FORECAST_SCHEMA
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS
+
+
+def weight_reviews(lake: Lake) -> list[str]:
+    """The reviews the stored `quarterly_weights` hold rows for, in order (none before it is stored)."""
+    stored = lake.scan("quarterly_weights")
+    return [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
+
+
+def stored_weights(lake: Lake, reviews: list[str]) -> pl.DataFrame:
+    """The stored `quarterly_weights` rows of `reviews` (none, with the contract's columns, when `reviews`
+    is empty)."""
+    return (
+        lake.read("quarterly_weights", "review", reviews) if reviews else pl.DataFrame(schema=WEIGHT_COLUMNS)
+    )
 
 
 def stored_review_rows(lake: Lake, keys: list[str]) -> pl.DataFrame | None:
