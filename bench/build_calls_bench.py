@@ -28,8 +28,8 @@ CALLS = [  # (module, qualified name)
     ("dagster._core.storage.event_log.sqlite.sqlite_event_log", "SqliteEventLogStorage.store_event"),
     ("dagster._core.instance.runs.run_domain", "RunDomain.create_run"),
     ("russell_pipeline.lib.index.recompute", "market_connection"),
-    ("russell_pipeline.lake.tables", "review_market_data"),
-    ("russell_pipeline.lake.tables", "pro_forma_market_data"),
+    ("russell_pipeline.lake.market_tables", "review_market_data"),
+    ("russell_pipeline.lake.market_tables", "pro_forma_market_data"),
 ]
 
 

@@ -36,8 +36,8 @@ def prepare(root: str, stocks: int, years: int) -> None:
     """The market tables (weights_bench.prepare), then every review's weights into the same lake."""
     import polars as pl
 
+    from russell_pipeline.lake.market_tables import review_market_data, stored_reviews
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lake.tables import review_market_data, stored_reviews
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.calendar.rules import project_calendar
     from russell_pipeline.lib.index.weights import compute_weights
@@ -57,11 +57,11 @@ def backfill(root: str, way: str) -> None:
     """The levels of every review with weights, the `way` given; prints time, peak RSS and digests."""
     import polars as pl
 
-    from russell_pipeline.defs.index.assets import level_findings
+    from russell_pipeline.lake.market_tables import last_close, stored_market_data
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lake.tables import last_close, stored_market_data
     from russell_pipeline.lib.calendar.sessions import sessions
     from russell_pipeline.lib.index import levels as lv
+    from russell_pipeline.lib.index.recompute import level_findings
 
     imported = _peak_mb()
     lake = Lake(root)

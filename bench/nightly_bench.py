@@ -89,10 +89,11 @@ def dagster_night(root: Path, repeat: int) -> dict:
     import dagster as dg
 
     from russell_pipeline.definitions import defs
-    from russell_pipeline.defs.index.assets import effective_date, history_needed, stored_state
+    from russell_pipeline.lake.index_tables import stored_state
+    from russell_pipeline.lake.market_tables import stored_market_data
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lake.tables import stored_market_data
     from russell_pipeline.lib.calendar.sessions import sessions
+    from russell_pipeline.lib.index.levels import effective_date, history_needed
 
     lake = Lake(root)
     weights = lake.read("quarterly_weights")

@@ -58,8 +58,8 @@ def backfill(root: str, way: str) -> None:
     """The weights of every stored review, the `way` given; prints time, peak RSS and a digest."""
     import polars as pl
 
+    from russell_pipeline.lake.market_tables import review_market_data, stored_market_data, stored_reviews
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lake.tables import review_market_data, stored_market_data, stored_reviews
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.calendar.rules import project_calendar
     from russell_pipeline.lib.index import recompute

@@ -53,7 +53,7 @@ def cmd_pro_forma(args, settings: Settings) -> int:
     """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol, and
     the prices it rests on; the totals on stderr, and a note when those prices are the synthetic feed
     (docs/methodology.md §1.10). Nothing is printed on stdout unless the whole answer is."""
-    from russell_pipeline.lake.tables import forecast_rows
+    from russell_pipeline.lake.index_tables import forecast_rows
     from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, members_line, totals
     from russell_pipeline.lib.market.provenance import COLUMN
 

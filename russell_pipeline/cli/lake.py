@@ -85,7 +85,7 @@ def _synthetic_tables(lake: Lake, sql: str) -> list[str]:
     the synthetic feed."""
     import duckdb
 
-    from russell_pipeline.lake.tables import on_synthetic_prices
+    from russell_pipeline.lake.market_tables import on_synthetic_prices
 
     tokens = duckdb.tokenize(sql)
     ends = [start for start, _ in tokens[1:]] + [len(sql)]
@@ -98,7 +98,7 @@ def _synthetic_tables(lake: Lake, sql: str) -> list[str]:
 
 
 def cmd_fetch(args, settings: Settings) -> int:
-    from russell_pipeline.lake.tables import fetch_years
+    from russell_pipeline.lake.document_tables import fetch_years
     from russell_pipeline.lib.fetch.download import Client
     from russell_pipeline.lib.fetch.fetcher import MANIFEST
     from russell_pipeline.lib.fetch.registry import load_registry, parse_years

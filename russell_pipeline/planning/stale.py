@@ -13,8 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lake.index_tables import forecast_rows
+from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import forecast_rows, price_label
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.sessions import last_completed_session

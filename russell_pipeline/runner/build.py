@@ -19,8 +19,9 @@ from datetime import datetime
 import polars as pl
 
 from russell_pipeline.lake import checksums
+from russell_pipeline.lake.document_tables import ingested_lists
+from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_lists, price_label
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import forecast, research, stale
 from russell_pipeline.runner.outcome import Outcome

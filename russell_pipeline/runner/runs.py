@@ -27,9 +27,9 @@ import dagster as dg
 
 from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
 from russell_pipeline.lake import checksums
+from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests, forecast, research, stale

@@ -26,8 +26,8 @@ import pytest
 
 from russell_pipeline.defs.fetch.assets import published_documents
 from russell_pipeline.lake import checksums
+from russell_pipeline.lake.document_tables import fetch_years
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import fetch_years
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.calendar.sessions import previous_session
 from russell_pipeline.lib.errors import InputError

@@ -589,3 +589,72 @@ def test_the_last_session_of_a_review_window_is_the_next_rebalance(end):
     labels = dict(zip(got["date"].to_list(), got["review"].to_list(), strict=True))
     assert labels[D[3]] == labels[T2] == "2024-01"  # the first and the last session of the first window
     assert labels.get(D[6]) == (None if end == T2 else "2024-02")  # the first of the next
+
+
+# -- what a levels run computes and reads, and its checks chunk by chunk -------------------------
+
+REVIEWS = ["2023-06", "2023-12", "2024-06", "2024-12", "2025-06"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "todo", "weights", "previous"),
+    [
+        (["2024-06", "2024-12"], ["2024-06", "2024-12"], REVIEWS[1:], "2023-12"),  # one each side
+        (["2024-12", "2024-06"], ["2024-06", "2024-12"], REVIEWS[1:], "2023-12"),  # in order
+        (["2023-06"], ["2023-06"], REVIEWS[:2], None),  # the first: no level to start from
+        (["2025-06"], ["2025-06"], REVIEWS[3:], "2024-12"),  # the last: no period after it
+        (["2022-12", "2023-06"], ["2023-06"], REVIEWS[:2], None),  # a run from before the weights
+        (["2025-12"], [], [], None),  # no weights yet: nothing computed, nothing read
+    ],
+    ids=["middle", "unordered", "first", "last", "from-before", "none"],
+)
+def test_a_levels_run_reads_its_reviews_weights_and_their_neighbours_only(keys, todo, weights, previous):
+    from russell_pipeline.lib.index.levels import Window, levels_window
+
+    assert levels_window(REVIEWS, keys) == Window(todo, weights, previous)
+    assert levels_window([], keys) == Window([], [], None)
+
+
+def _market(dividends: pl.DataFrame):
+    from russell_pipeline.lib.market.contract import MarketData, empty_table
+
+    return MarketData(PRICES, empty_table("shares"), empty_table("memberships"), dividends, SPLITS, FX)
+
+
+@pytest.mark.parametrize("cut", [1, 3, 4, 5], ids=["after-T1", "before-T2", "after-T2", "before-last"])
+def test_level_checks_chunk_by_chunk_find_what_they_find_at_once(cut):
+    """A chunk is checked with the session before it: the rebalance at T2 and the total-return breaks
+    (dividends applied a session late) are found wherever the chunks are cut, as over all the rows."""
+    from russell_pipeline.lib.index.recompute import LevelFindings
+
+    late = DIVIDENDS.with_columns(ex_date=pl.Series([D[6], D[7]]))
+    levels = all_levels(WEIGHTS, D[-1], PRICES, late, SPLITS, FX, D)
+    empty = pl.DataFrame(schema=LEVEL_SCHEMA)
+    whole = LevelFindings(WEIGHTS, empty)
+    whole.visit(levels, _market(DIVIDENDS))
+    chunked = LevelFindings(WEIGHTS, empty)
+    chunked.visit(levels.head(cut), _market(DIVIDENDS))
+    chunked.visit(levels.head(0), _market(DIVIDENDS))  # a chunk without rows changes nothing
+    chunked.visit(levels.slice(cut), _market(DIVIDENDS))
+    assert whole.found()["dividends"]["date"].to_list() == [T2, D[6], D[7]]
+    assert whole.found()["rebalances"]["date"].to_list() == [T2]
+    assert whole.found()["moves"].height == whole.found()["jumps"].height == 0
+    for name, frame in whole.found().items():
+        assert_frame_equal(chunked.found()[name].sort("date"), frame.sort("date"), check_exact=True)
+    # the session before the first chunk comes from the stored rows the run keeps (with their label)
+    kept = levels.head(cut).with_columns(price_source=pl.lit("synthetic"))
+    resumed = LevelFindings(WEIGHTS, kept)
+    resumed.visit(levels.slice(cut), _market(DIVIDENDS))
+    after = resumed.found()["dividends"]["date"].to_list()
+    assert after == [d for d in [T2, D[6], D[7]] if d > levels["date"][cut - 1]]
+
+
+def test_level_checks_of_no_rows_find_nothing_with_their_columns():
+    from russell_pipeline.lib.index.recompute import LevelFindings
+
+    findings = LevelFindings(WEIGHTS, pl.DataFrame(schema=LEVEL_SCHEMA))
+    findings.visit(pl.DataFrame(schema=LEVEL_SCHEMA), _market(DIVIDENDS))
+    found = findings.found()
+    assert sorted(found) == ["dividends", "jumps", "moves", "rebalances"]
+    assert all(frame.height == 0 for frame in found.values())
+    assert "rel_diff" in found["jumps"].columns and "top_contributors" in found["moves"].columns

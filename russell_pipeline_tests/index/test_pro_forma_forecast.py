@@ -46,8 +46,8 @@ def _env(root: Path) -> dict:
 
 @pytest.mark.slow
 def test_the_upcoming_review_takes_the_forecasts_members(built: Path):
+    from russell_pipeline.lake.index_tables import forecast_rows
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lake.tables import forecast_rows
 
     done = cli("pro-forma", REVIEW, env=_env(built), cwd=built, text=True)
     assert done.returncode == 0, done.stderr

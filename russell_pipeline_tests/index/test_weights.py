@@ -16,8 +16,8 @@ from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.market_tables import DATED, review_market_data, stored_market_data
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import DATED, review_market_data, stored_market_data
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.sessions import previous_session, sessions
 from russell_pipeline.lib.errors import InputError
@@ -576,3 +576,27 @@ def test_synthetic_is_deterministic_and_past_values_never_change() -> None:
         )
         assert_frame_equal(getattr(longer, name).filter(when), getattr(short, name))
     assert not short.prices.equals(other_seed.prices)
+
+
+def test_a_review_is_due_with_members_and_its_cut_off_closed_else_its_status_says_why() -> None:
+    from russell_pipeline.lib.errors import LakeError
+    from russell_pipeline.lib.index.weights import weights_due
+
+    cutoff, effective = date(2024, 5, 31), date(2024, 6, 28)
+    dates = pl.DataFrame({"review": ["2024-06"], "cutoff_date": [cutoff], "effective_date": [effective]})
+    members = ["2024-06", "2024-12"]
+    assert weights_due("2024-06", members, dates, date(2024, 6, 3)) == (cutoff, effective)
+    assert weights_due("2024-06", members, dates, cutoff) == (cutoff, effective)  # closed on the cut-off
+    assert weights_due("2024-06", members, dates, date(2024, 5, 30)) == (
+        "pending: cut-off 2024-05-31 is after the last close 2024-05-30"
+    )
+    # No members: said before the calendar is asked (a backfill over the years before the data).
+    assert weights_due("2023-06", members, dates, None) == (
+        "the market data has no members for 2023-06 (its reviews with members: 2024-06..2024-12)"
+    )
+    assert weights_due("2023-06", [], dates, None) == (
+        "the market data has no members for 2023-06 (its reviews with members: none)"
+    )
+    missing = r"^recon_calendar: no price cut-off/effective date for review 2024-12$"
+    with pytest.raises(LakeError, match=missing):
+        weights_due("2024-12", members, dates, date(2025, 1, 2))

@@ -12,8 +12,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.market_tables import MARKET_TABLES, stored_market_data
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import MARKET_TABLES, stored_market_data
 from russell_pipeline.lib.market import contract
 from russell_pipeline.lib.market.contract import load_market_data
 from russell_pipeline.lib.market.partitions import market_days

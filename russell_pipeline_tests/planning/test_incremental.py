@@ -297,7 +297,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.index.pro_forma import pro_forma_weights
     from russell_pipeline.defs.index.sensors import stale_reviews_sensor
     from russell_pipeline.defs.market.assets import market_data
-    from russell_pipeline.lake.tables import ingested_lists
+    from russell_pipeline.lake.document_tables import ingested_lists
 
     root = sample_lake(tmp_path / "lake").root
     settings = Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).with_lake(root)

@@ -12,8 +12,8 @@ import pytest
 
 from russell_pipeline.cli import main
 from russell_pipeline.lake.checksums import data_files
+from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import ingested_lists
 from russell_pipeline.planning import digests, keys, stale
 from russell_pipeline.runner.build import build, nothing_to_do
 from russell_pipeline.settings import Settings

@@ -4,7 +4,7 @@ import dagster as dg
 
 from russell_pipeline.defs.partitions import recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.tables import fetch_years
+from russell_pipeline.lake.document_tables import fetch_years
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.fetcher import MANIFEST
 from russell_pipeline.planning.code_versions import code_version

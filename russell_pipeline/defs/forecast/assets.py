@@ -11,8 +11,8 @@ from russell_pipeline.defs.metadata import partition_facts, table_definition, wi
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.market_tables import stored_market_data
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import stored_market_data
 from russell_pipeline.lib.forecast.forecast import BREAK_COLUMNS, FORECAST_COLUMNS, forecast
 from russell_pipeline.lib.forecast.inputs import HISTORY_DAYS, market_universe
 from russell_pipeline.lib.forecast.score import MISS_COLUMNS, SCORE_COLUMNS, published_lists, score

@@ -14,24 +14,28 @@ from russell_pipeline.defs.partitions import (
 )
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
-from russell_pipeline.lake.tables import (
+from russell_pipeline.lake.document_tables import stored_review_dates
+from russell_pipeline.lake.index_tables import (
+    stored_review_rows,
+    stored_state,
+    stored_weights,
+    weight_reviews,
+)
+from russell_pipeline.lake.market_tables import (
     last_close,
     market_source,
     price_label,
     review_market_data,
     stored_market_data,
     stored_reviews,
-    stored_state,
 )
 from russell_pipeline.lib import table_checks
-from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.report import chart_markdown
-from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, compute_weights, no_members, weights_due
 from russell_pipeline.lib.market import provenance
-from russell_pipeline.lib.market.contract import MarketData, empty_table
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import review_digests
 
@@ -101,18 +105,6 @@ def price_facts(label: str | None) -> dict:
     return {provenance.COLUMN: label, "synthetic_prices": provenance.is_synthetic(label)}
 
 
-def no_members(key: str, in_data: list[str]) -> str:
-    """Why review `key` holds no rows when the market data has no members for it (its `status`)."""
-    held = f"{in_data[0]}..{in_data[-1]}" if in_data else "none"
-    return f"the market data has no members for {key} (its reviews with members: {held})"
-
-
-def stored_review_dates(lake, keys: list[str]) -> pl.DataFrame:
-    """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
-    calendar = lake.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
-    return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})
-
-
 def commit_reviews(
     context: dg.AssetExecutionContext,
     lake,
@@ -162,36 +154,21 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
         last_day = last_close(lake) if set(keys) & set(in_data) else None
         dates, label = stored_review_dates(lake, keys), price_label(lake)
         frames, status, mismatches = {}, {}, []
+        stale = pipeline.settings.max_stale_sessions
         for key in keys:
-            row = dates.filter(pl.col("review") == key)
-            if key not in in_data:
-                status[key] = no_members(key, in_data)
-            elif row.height != 1:
-                raise dg.Failure(
-                    f"recon_calendar: no price cut-off/effective date for review {key}", allow_retries=False
-                )
-            elif row["cutoff_date"][0] > last_day:  # memberships announced, cut-off not reached
-                status[key] = f"pending: cut-off {row['cutoff_date'][0]} is after the last close {last_day}"
-            else:
-                # Each review reads only its own window of the market tables: memory follows the
-                # number of stocks, and a backfill's time the number of reviews.
-                md = review_market_data(
-                    lake, key, row["cutoff_date"][0], pipeline.settings.max_stale_sessions
-                )
-                try:
-                    frames[key] = provenance.stamped(
-                        compute_weights(
-                            md,
-                            key,
-                            row["cutoff_date"][0],
-                            row["effective_date"][0],
-                            pipeline.settings.max_stale_sessions,
-                        ),
-                        label,
-                    )
-                except (InputError, ValueError) as err:
-                    raise dg.Failure(description=str(err), allow_retries=False) from None
-                mismatches.append(recompute.weight_mismatches(frames[key], md))
+            due = or_fail(weights_due, key, in_data, dates, last_day)
+            if isinstance(due, str):  # no members, or the cut-off not reached
+                status[key] = due
+                continue
+            cutoff, effective = due
+            # Each review reads only its own window of the market tables: memory follows the
+            # number of stocks, and a backfill's time the number of reviews.
+            md = review_market_data(lake, key, cutoff, stale)
+            try:
+                frames[key] = provenance.stamped(compute_weights(md, key, cutoff, effective, stale), label)
+            except (InputError, ValueError) as err:
+                raise dg.Failure(description=str(err), allow_retries=False) from None
+            mismatches.append(recompute.weight_mismatches(frames[key], md))
         empty = pl.DataFrame(schema=WEIGHTS_TABLE)
         staged = pl.concat([empty, *frames.values()], how="vertical_relaxed")
         source = market_source(lake)
@@ -215,12 +192,6 @@ def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
             },
             "cutoff_date",
         )
-
-
-def stored_review_rows(lake, keys: list[str]) -> pl.DataFrame | None:
-    """The `review` of every stored weights row but those of `keys` (what the member-count check reads)."""
-    scan = lake.scan("quarterly_weights")
-    return None if scan is None else scan.filter(~pl.col("review").is_in(keys)).select("review").collect()
 
 
 def _weight_results(
@@ -271,50 +242,26 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
     with pipeline.writing() as lake:
-        stored = lake.scan("quarterly_weights")
-        in_data = (
-            [] if stored is None else sorted(stored.select(pl.col("review").unique()).collect()["review"])
-        )
-        todo = [k for k in keys if k in in_data]  # consecutive reviews of in_data: the run's keys are a range
-        # The weights its periods read, and no others: theirs, the review's before (where they start, the
-        # rebalance check) and after (where the last period ends). A run of reviews without any reads none.
-        around = in_data[max(in_data.index(todo[0]) - 1, 0) : in_data.index(todo[-1]) + 2] if todo else []
-        weights = (
-            lake.read("quarterly_weights", "review", around)
-            if around
-            else pl.DataFrame(schema=WEIGHT_COLUMNS)
-        )
+        in_data = weight_reviews(lake)
+        window = lv.levels_window(in_data, keys)
+        weights = stored_weights(lake, window.weights)
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
         kept = lake.read("index_levels", "review", without=keys)
         kept = pl.DataFrame(schema=LEVELS_TABLE) if kept is None else kept
-        findings, context_rows = [], kept
-
-        def check(part: pl.DataFrame, md: MarketData) -> None:
-            """The checks of a chunk's rows, with the session before them (stored, or the chunk before's)."""
-            nonlocal context_rows
-            if part.height:
-                before = (
-                    context_rows.filter(pl.col("date") < part["date"].min())
-                    .sort("date")
-                    .tail(1)
-                    .select(list(lv.LEVEL_SCHEMA))
-                )
-                findings.append(level_findings(part, before, weights, md))
-                context_rows = part
-
+        findings = recompute.LevelFindings(weights, kept)
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)
-        if todo:
-            first = in_data.index(todo[0])
-            start = None if first == 0 else or_fail(stored_state, lake, in_data[first - 1], todo[0])
+        if window.todo:
+            previous = window.previous
+            start = None if previous is None else or_fail(stored_state, lake, previous, window.todo[0])
             # A backfill reads and computes a few periods at a time (lv.CHUNK_REVIEWS), each from the
             # last row of the chunk before: its memory follows the chunk, not the length of the run.
             levels = lv.backfill(
                 weights,
-                todo,
+                window.todo,
                 or_fail(last_close, lake),
                 start,
                 lambda since, until: or_fail(stored_market_data, lake, since, until),
-                check,
+                findings.visit,
             )
         label = price_label(lake)
         levels = provenance.stamped(levels, label)
@@ -326,7 +273,7 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[P
             "index_levels",
             levels,
             LEVEL_CHECKS,
-            level_results(levels, findings),
+            level_results(levels, findings.found()),
             _level_facts(
                 keys, in_data, levels, series, market_source(lake), label, stored_reviews_or_none(lake)
             ),
@@ -380,35 +327,8 @@ def _level_facts(
     return facts
 
 
-def level_findings(
-    levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
-) -> dict[str, pl.DataFrame]:
-    """What the level checks find in some rows (`context_rows` adds the session before them), from
-    market data `md` reaching from `lv.history_needed` of their reviews to their last date."""
-    span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
-    # only the span's reviews: a chunk's checks cost the same however many reviews the table holds
-    weights = weights.filter(pl.col("review").is_in(span["review"].unique().implode()))
-    jumps = (
-        lv.rebalance_jumps(span, weights, md.prices, md.splits, md.fx)
-        if span.height
-        else pl.DataFrame(schema={"rel_diff": pl.Float64})
-    )
-    return {
-        "jumps": jumps.filter(pl.col("rel_diff") > 1e-10),
-        "rebalances": recompute.rebalance_levels(span, weights, md.prices, md.splits, md.fx),
-        "dividends": recompute.total_return_breaks(span, weights, md.prices, md.dividends, md.splits, md.fx),
-        "moves": recompute.large_moves(span, weights, md.prices, md.splits, md.fx),
-    }
-
-
-def level_results(levels: pl.DataFrame, findings: list[dict[str, pl.DataFrame]]) -> list[dg.AssetCheckResult]:
-    """The level checks over this run's rows, from the `level_findings` of each chunk of them."""
-    if not findings:  # no rows: the findings of nothing, with their columns
-        nothing = MarketData(empty_table("prices"), empty_table("shares"), empty_table("memberships"))
-        findings = [
-            level_findings(levels.clear(), levels.clear(), pl.DataFrame(schema=WEIGHT_COLUMNS), nothing)
-        ]
-    found = {name: pl.concat([f[name] for f in findings], how="vertical_relaxed") for name in findings[0]}
+def level_results(levels: pl.DataFrame, found: dict[str, pl.DataFrame]) -> list[dg.AssetCheckResult]:
+    """The level checks over this run's rows, from what `recompute.LevelFindings` found in them."""
     return [
         NO_JUMP.frame(found["jumps"], "jump"),
         no_nulls("index_levels").frame(table_checks.null_contract_cells(levels, "index_levels"), "nulls"),

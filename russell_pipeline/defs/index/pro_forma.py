@@ -5,29 +5,24 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs.commit import Check, reports_failure, specs
-from russell_pipeline.defs.index.assets import (
-    commit_reviews,
-    no_members,
-    or_fail,
-    price_facts,
-    stored_review_dates,
-)
+from russell_pipeline.defs.index.assets import commit_reviews, or_fail, price_facts
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.tables import (
-    forecast_rows,
+from russell_pipeline.lake.document_tables import stored_review_dates
+from russell_pipeline.lake.index_tables import forecast_rows
+from russell_pipeline.lake.market_tables import last_close as stored_last_close
+from russell_pipeline.lake.market_tables import (
     market_source,
     price_label,
     pro_forma_market_data,
     stored_reviews,
 )
-from russell_pipeline.lake.tables import last_close as stored_last_close
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.levels import CLOSE_LOOKBACK
-from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS, no_members
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.keys import review_keys

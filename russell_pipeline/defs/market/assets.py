@@ -12,7 +12,8 @@ from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.commit import Staged
-from russell_pipeline.lake.tables import MARKET_TABLES, ingested_lists
+from russell_pipeline.lake.document_tables import ingested_lists
+from russell_pipeline.lake.market_tables import MARKET_TABLES
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data

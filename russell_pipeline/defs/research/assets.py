@@ -9,8 +9,8 @@ from russell_pipeline.defs.metadata import partition_facts, table_definition, wi
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lake.tables import price_label
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.research.chart import effect_markdown, group_sources
 from russell_pipeline.lib.research.event import (

@@ -276,6 +276,29 @@ def rebalance_jumps(levels, weights_all, prices, splits, fx) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class Window:
+    """What a levels run over some reviews computes and reads (`levels_window`)."""
+
+    todo: list[str]  # the run's reviews with weights, in order: the periods it computes
+    weights: list[str]  # the reviews whose weights those periods read
+    previous: str | None  # the review before the first of them: its last level is where they start
+
+
+def levels_window(with_weights: list[str], keys: list[str]) -> Window:
+    """The periods a run over the reviews `keys` computes (those of `with_weights`, the stored weights'
+    reviews in order; the run's keys are a range, so they are consecutive there) and the weights they
+    read, and no others: theirs, the review's before (where they start, the rebalance check) and after
+    (where the last period ends). A run of reviews without weights computes and reads none."""
+    todo = [k for k in sorted(keys) if k in with_weights]
+    if not todo:
+        return Window([], [], None)
+    first, last = with_weights.index(todo[0]), with_weights.index(todo[-1])
+    return Window(
+        todo, with_weights[max(first - 1, 0) : last + 2], with_weights[first - 1] if first else None
+    )
+
+
 def effective_date(weights: pl.DataFrame, review: str):
     return weights.filter(pl.col("review") == review)["effective_date"][0]
 

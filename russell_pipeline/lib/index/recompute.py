@@ -12,8 +12,9 @@ from functools import lru_cache
 import duckdb
 import polars as pl
 
-from russell_pipeline.lib.index.levels import by_date, closes_from
-from russell_pipeline.lib.market.contract import R2G, SCC, MarketData
+from russell_pipeline.lib.index.levels import LEVEL_SCHEMA, by_date, closes_from, rebalance_jumps
+from russell_pipeline.lib.index.weights import WEIGHT_COLUMNS
+from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
 
 DAILY_MOVE_BOUND = 0.20  # |I_d / I_{d-1} - 1|
 WEIGHTS_TOLERANCE = 1e-12
@@ -95,8 +96,9 @@ def weight_mismatches(weights: pl.DataFrame, tables: Mapping[str, pl.DataFrame] 
     """(review, symbol) rows where the stored weight or factor differs from the SQL recomputation by more
     than WEIGHTS_TOLERANCE relative (a symbol on one side only is a mismatch).
 
-    `tables` may be the whole history or, per review, only its window (`lake.tables.review_market_data`):
-    the SQL reads the latest close, shares row and rate on or before the cut-off, which the window holds."""
+    `tables` may be the whole history or, per review, only its window (lake/market_tables.py
+    `review_market_data`): the SQL reads the latest close, shares row and rate on or before the
+    cut-off, which the window holds."""
     columns = list(MISMATCH_SCHEMA)
     if weights.is_empty():
         return pl.DataFrame(schema=MISMATCH_SCHEMA)
@@ -365,3 +367,59 @@ def _dividend_points(
         / pl.col("divisor")
     )
     return paid.group_by(pl.col("ex_date").alias("date")).agg(xd=point.sum()).cast({"xd": pl.Float64})
+
+
+def level_findings(
+    levels: pl.DataFrame, context_rows: pl.DataFrame, weights: pl.DataFrame, md: MarketData
+) -> dict[str, pl.DataFrame]:
+    """What the level checks find in some rows (`context_rows` adds the session before them), from
+    market data `md` reaching from `levels.history_needed` of their reviews to their last date:
+    `jumps` (a level that differs with the old and new constituents at a rebalance), `rebalances`
+    (`rebalance_levels`), `dividends` (`total_return_breaks`) and `moves` (`large_moves`)."""
+    span = pl.concat([context_rows, levels], how="vertical_relaxed").unique("date").sort("date")
+    # only the span's reviews: a chunk's checks cost the same however many reviews the table holds
+    weights = weights.filter(pl.col("review").is_in(span["review"].unique().implode()))
+    jumps = (
+        rebalance_jumps(span, weights, md.prices, md.splits, md.fx)
+        if span.height
+        else pl.DataFrame(schema={"rel_diff": pl.Float64})
+    )
+    return {
+        "jumps": jumps.filter(pl.col("rel_diff") > 1e-10),
+        "rebalances": rebalance_levels(span, weights, md.prices, md.splits, md.fx),
+        "dividends": total_return_breaks(span, weights, md.prices, md.dividends, md.splits, md.fx),
+        "moves": large_moves(span, weights, md.prices, md.splits, md.fx),
+    }
+
+
+class LevelFindings:
+    """What the level checks find in the rows of a backfill, chunk by chunk (`visit` is what
+    `levels.backfill` hands each chunk's rows and market data to): each chunk is checked with the
+    session before it, from the stored rows the run keeps (`kept`) or the chunk before."""
+
+    def __init__(self, weights: pl.DataFrame, kept: pl.DataFrame):
+        self.weights = weights
+        self._before = kept
+        self._found: list[dict[str, pl.DataFrame]] = []
+
+    def visit(self, part: pl.DataFrame, md: MarketData) -> None:
+        """The checks of a chunk's rows `part`, with the session before them."""
+        if part.height:
+            before = (
+                self._before.filter(pl.col("date") < part["date"].min())
+                .sort("date")
+                .tail(1)
+                .select(list(LEVEL_SCHEMA))
+            )
+            self._found.append(level_findings(part, before, self.weights, md))
+            self._before = part
+
+    def found(self) -> dict[str, pl.DataFrame]:
+        """Each check's findings over every chunk visited (the findings of nothing, with their columns,
+        when no chunk had rows)."""
+        found = self._found
+        if not found:
+            nothing = MarketData(empty_table("prices"), empty_table("shares"), empty_table("memberships"))
+            empty = pl.DataFrame(schema=LEVEL_SCHEMA)
+            found = [level_findings(empty, empty, pl.DataFrame(schema=WEIGHT_COLUMNS), nothing)]
+        return {name: pl.concat([f[name] for f in found], how="vertical_relaxed") for name in found[0]}

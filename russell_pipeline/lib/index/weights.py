@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from russell_pipeline.lib.calendar.sessions import sessions_between
-from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData
 
 # The `quarterly_weights` contract, then the inputs' dates so a user can follow each row back.
@@ -33,6 +33,34 @@ WEIGHT_COLUMNS: dict[str, pl.DataType] = {
     "currency": pl.String,
 }
 CONTRACT_COLUMNS = list(WEIGHT_COLUMNS)[:13]
+
+
+def no_members(review: str, with_members: list[str]) -> str:
+    """Why `review` holds no rows when the market data has no members for it (its partition's `status`);
+    `with_members`: the reviews it has members for, in order."""
+    held = f"{with_members[0]}..{with_members[-1]}" if with_members else "none"
+    return f"the market data has no members for {review} (its reviews with members: {held})"
+
+
+def weights_due(
+    review: str, with_members: list[str], dates: pl.DataFrame, last_close: date | None
+) -> tuple[date, date] | str:
+    """The cut-off and effective date of `review` when its weights can be computed now, otherwise why its
+    partition holds no rows: the market data has no members for it, or its cut-off is after the last
+    stored close (`last_close`; memberships announced, cut-off not reached).
+
+    `dates`: review, cutoff_date, effective_date (lib/calendar/reviews.py `rebalance_dates`). A review
+    with members the calendar gives no dates for is an error: its weights would silently be missing.
+    """
+    if review not in with_members:
+        return no_members(review, with_members)
+    row = dates.filter(pl.col("review") == review)
+    if row.height != 1:
+        raise LakeError(f"recon_calendar: no price cut-off/effective date for review {review}")
+    cutoff, effective = row["cutoff_date"][0], row["effective_date"][0]
+    if cutoff > last_close:
+        return f"pending: cut-off {cutoff} is after the last close {last_close}"
+    return cutoff, effective
 
 
 def _latest(md: MarketData, table: str, key: str, cutoff: date) -> pl.DataFrame:

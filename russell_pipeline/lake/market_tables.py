@@ -1,25 +1,20 @@
-"""Reads and writes of particular stored tables that several parts of the pipeline share."""
+"""The stored market tables read back: whole, between two dates, or the window a review's weights read.
+
+lake/market.py writes them; `market_source` and `price_label` say where their prices came from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lake.commit import Staged, write_and_publish
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline.lib.fetch.download import Client
-from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
-from russell_pipeline.lib.fetch.registry import Published
-from russell_pipeline.lib.index.levels import LevelState
-from russell_pipeline.lib.index.pro_forma import FORECAST_SCHEMA
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
-from russell_pipeline.lib.market.synthetic import FIRST_MEMBERS, LISTED_SCHEMA
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}
@@ -214,64 +209,9 @@ def pro_forma_market_data(
     )
 
 
-def forecast_rows(lake: Lake, review: str) -> pl.DataFrame:
-    """symbol, action, index_after of the stored `reconstitution_forecast` of `review` (no rows when the
-    lake holds none): what a carried review's pro-forma members take from it (lib/index/pro_forma.py)."""
-    scan = lake.scan("reconstitution_forecast")
-    if scan is None:
-        return pl.DataFrame(schema=FORECAST_SCHEMA)
-    rows = scan.filter(pl.col("recon_year") == int(review[:4]), pl.col("review") == review)
-    return rows.select(list(FORECAST_SCHEMA)).collect().cast(FORECAST_SCHEMA)
-
-
 def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:
     """Per `key`, every row with its latest date: what `weights._latest` keeps, found streaming
     (the latest date per key first, then the rows on it), so only one row per key is held."""
     latest = scan.group_by(key).agg(pl.col("date").max())
     columns = [c for c in scan.collect_schema().names() if c != YEAR]
     return scan.join(latest, on=[key, "date"], how="semi").select(columns)
-
-
-def ingested_lists(lake: Lake) -> pl.DataFrame:
-    """recon_year, index_name, symbol of the ingested lists of the years the synthetic feed's memberships
-    cover (from the year of its first review with members): the synthetic feed names its stocks after the
-    small- and micro-cap ones (lib/market/synthetic.py `borrowed_tickers`). Lists of earlier years are not
-    read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
-    frames = [pl.DataFrame(schema=LISTED_SCHEMA)]
-    for table in ("constituents", "constituent_changes"):
-        scan = lake.scan(table)
-        if scan is not None:
-            frames.append(
-                scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4]))
-                .select(list(LISTED_SCHEMA))
-                .collect()
-            )
-    return pl.concat(frames)
-
-
-def fetch_years(
-    lake: Lake,
-    years: list[int],
-    registry: list[Published],
-    client: Client,
-    report: Callable[[Outcome], None] = lambda _: None,
-) -> list[Outcome]:
-    """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
-    partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
-    outcomes, manifest = fetch_all(
-        lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years), report
-    )
-    lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
-    write_and_publish(lake, Staged(MANIFEST, manifest, "recon_year", years))
-    return outcomes
-
-
-def stored_state(lake: Lake, previous: str, review: str) -> LevelState:
-    """The last stored `index_levels` row of the period before `review`: where its levels start."""
-    prev = lake.read("index_levels", "review", [previous])
-    if prev is None or not prev.height:
-        raise LakeError(
-            f"index_levels: review {previous} is not materialized; materialize the reviews "
-            f"before {review} first (one backfill run does them all)"
-        )
-    return LevelState.last_of(prev)
