@@ -225,3 +225,19 @@ def stop_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+
+
+def up_to_date_lines() -> list[str]:
+    """The first lines `build` prints when every stage is up to date, stage by stage."""
+    from russell_pipeline.planning.keys import year_keys
+
+    years = len(year_keys())
+    return [
+        f"years: 0 of {years} out of date",
+        "market_data: up to date",
+        "reviews: 0 out of date",
+        "membership: up to date",
+        f"reconstitution_effect: 0 of {years} years out of date",
+        f"reconstitution_forecast: 0 of {years} years out of date",
+        "pro_forma_weights: 0 out of date",
+    ]

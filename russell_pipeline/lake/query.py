@@ -15,7 +15,7 @@ import pyarrow as pa
 from russell_pipeline.lake import remote
 from russell_pipeline.lake.warehouse import Warehouse
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline.lib.sandbox import forbid_writes, run_in_child, terminate_as_interrupt
+from russell_pipeline.lib.sandbox import forbid_writes, run_in_child, running, terminate_as_interrupt
 
 
 def _explained(statement) -> tuple[str | None, bool]:
@@ -78,18 +78,8 @@ def _remove_dead_spills() -> None:
     """The spill folders of queries whose process is gone (killed outright: nothing ran its cleanup)."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*-*"):
         pid = folder.name.removeprefix(SPILL_PREFIX).split("-", 1)[0]
-        if pid.isdecimal() and not _running(int(pid)):
+        if pid.isdecimal() and not running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Query(Warehouse):

@@ -2,7 +2,8 @@
 
 `run_in_child` runs a function in a forked child after a `prepare` step (resource limits for an
 untrusted PDF, `forbid_writes` for an untrusted query) and brings back its result, its error, or
-how it died. `forbid_writes` uses Landlock (Linux 5.13+): once applied, the process and its threads
+how it died; `running` says whether a process (a lock's or a spill folder's owner) still runs.
+`forbid_writes` uses Landlock (Linux 5.13+): once applied, the process and its threads
 cannot create, write, truncate, rename or remove any file outside the folders named, whatever a
 library inside it is asked to do. Reading is not restricted by it.
 """
@@ -203,4 +204,15 @@ def forbid_writes(allowed: list[Path]) -> bool:
             raise OSError(ctypes.get_errno(), "landlock_restrict_self")
     finally:
         os.close(ruleset)
+    return True
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists on this host (another user's counts: it cannot be signalled, but runs)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True

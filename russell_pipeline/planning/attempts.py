@@ -25,6 +25,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+from russell_pipeline.lib.sandbox import running
 from russell_pipeline.planning import digests
 
 INPUTS_TAG = "russell/inputs"
@@ -106,22 +107,12 @@ def recorded(lake_root: Path) -> dg.DagsterInstance | None:
     return dg.DagsterInstance.from_config(str(home)) if (home / "dagster.yaml").is_file() else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[str]:
     """Runs still STARTED whose process on this host has died (a SIGKILL, a power cut) are failed."""
     host, failed = socket.gethostname(), []
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(LIVE))):
         pid = run.tags.get(PID_TAG)
-        if run.run_id == own_run_id or run.tags.get(HOST_TAG) != host or not pid or _alive(int(pid)):
+        if run.run_id == own_run_id or run.tags.get(HOST_TAG) != host or not pid or running(int(pid)):
             continue
         instance.report_run_failed(
             run,

@@ -31,6 +31,7 @@ from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.download import Client, Response, page_title
 from russell_pipeline.lib.fetch.registry import Published, documents_for
+from russell_pipeline.lib.sandbox import running
 
 MANIFEST = "fetch_manifest"
 MANIFEST_COLUMNS: dict[str, pl.DataType] = {
@@ -224,20 +225,10 @@ def remove_stale_staging(folder: Path) -> list[Path]:
     removed = []
     for path in folder.glob(f"{STAGING}*"):
         pid = path.name.removeprefix(STAGING).split("-", 1)[0]
-        if path.is_dir() and not (pid.isdecimal() and _running(int(pid))):
+        if path.is_dir() and not (pid.isdecimal() and running(int(pid))):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def fetch_all(
