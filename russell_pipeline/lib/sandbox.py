@@ -39,7 +39,13 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+# How many stop signals `_interrupt` has raised: one raised inside fork()'s hooks is printed and dropped
+# by Python, so `run_in_child` counts them across its fork and raises a dropped one again.
+_STOPS = [0]
+
+
 def _interrupt(signum: int, _frame) -> None:
+    _STOPS[0] += 1
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -65,7 +71,7 @@ def run_in_child(
     for stream in (sys.stdout, sys.stderr):  # what the parent printed is not printed again by the child
         stream.flush()
     read, write = os.pipe()
-    parent = os.getpid()
+    parent, stops = os.getpid(), _STOPS[0]
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read)
@@ -92,6 +98,8 @@ def run_in_child(
             os._exit(status)
     os.close(write)
     try:
+        if _STOPS[0] != stops:  # a stop signal landed inside fork() and its exception was dropped there
+            raise KeyboardInterrupt("a stop signal during the fork")
         data, killed = _collect(read, pid, wall)
     except BaseException:  # interrupted (a stop signal): the child does not outlive the wait for it
         os.kill(pid, signal.SIGKILL)

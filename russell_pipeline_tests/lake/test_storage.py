@@ -514,6 +514,28 @@ def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
         assert not [c for c in children if _running(c)]
 
 
+def test_a_stop_signal_that_lands_inside_the_fork_still_stops_the_query(monkeypatch):
+    """Before: a SIGTERM that arrived while the query's child was being forked ran its handler inside
+    fork's hooks, where its KeyboardInterrupt was printed and dropped: the query ran on to its end
+    (seen once as a query that ignored SIGTERM). Now the stop is held across the fork and raised after."""
+    from russell_pipeline.lib.sandbox import run_in_child, terminate_as_interrupt
+
+    armed = [True]
+
+    def stop_inside_the_fork() -> None:
+        if armed:
+            armed.pop()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    dropped = []  # what Python drops in fork's hooks: the stop, raised where nothing can catch it
+    monkeypatch.setattr(sys, "unraisablehook", lambda raised: dropped.append(raised.exc_type))
+    os.register_at_fork(before=stop_inside_the_fork)  # fires once: `armed` empties
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), terminate_as_interrupt():
+        run_in_child(time.sleep, 5)
+    assert dropped == [KeyboardInterrupt] and time.monotonic() - started < 4
+
+
 def _running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
