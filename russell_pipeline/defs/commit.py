@@ -139,20 +139,31 @@ def _why(result: dg.AssetCheckResult) -> str:
     return why(f"{result.asset_key.to_user_string()}.{result.check_name}", result.metadata or {})
 
 
+# The failure's metadata naming the partitions whose input it refused ("2019, 2021"), when the step
+# knows them: `build` then runs those alone and the rest of the range together (runner/runs.py).
+REFUSED = "refused partitions"
+
+
 class Refusal(dg.Failure):
     """A step failed on its input: never retried (the same input fails the same way). `facts`
-    ({partition key: metadata}) go on the observation of each failed partition beside its reason."""
+    ({partition key: metadata}) go on the observation of each failed partition beside its reason;
+    `partitions`, where known, are the partitions whose input was refused."""
 
-    def __init__(self, reason: str, facts: dict[str, dict] | None = None):
-        super().__init__(description=reason, allow_retries=False)
+    def __init__(
+        self, reason: str, facts: dict[str, dict] | None = None, partitions: list[str] | None = None
+    ):
+        metadata = {REFUSED: ", ".join(partitions)} if partitions else None
+        super().__init__(description=reason, allow_retries=False, metadata=metadata)
         self.facts = facts or {}
 
 
-def refuse(reason: str, facts: dict[str, dict] | None = None) -> NoReturn:
+def refuse(
+    reason: str, facts: dict[str, dict] | None = None, partitions: list[str] | None = None
+) -> NoReturn:
     """Fail the step on its input with `reason` (one line), and each partition's `facts` ({key:
     metadata}, e.g. the state of each document of a refused year); `reports_failure` says it on the
-    step's partitions and checks."""
-    raise Refusal(reason, facts)
+    step's partitions and checks. `partitions`: the ones whose input is refused, where the step knows."""
+    raise Refusal(reason, facts, partitions)
 
 
 def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]:

@@ -62,12 +62,12 @@ def _read(lake: Lake, table: str, schema: dict, years: list[int] | None = None) 
     return rows.select(list(schema)).cast(schema) if rows is not None else pl.DataFrame(schema=schema)
 
 
-def _market_closes(lake: Lake, day: date) -> tuple[bool, object]:
-    """Whether the market data holds closes on `day`, and what identifies them (its running digest)."""
-    days = lake.read("market_days")
+def _market_closes(days: pl.DataFrame | None, label: str | None, day: date) -> tuple[bool, object]:
+    """Whether the market data (`days`: `market_days`; `label`: its price source) holds closes on `day`,
+    and what identifies them (its running digest)."""
     if days is None or not days.filter(pl.col("day") == day).height:
         return False, None
-    return True, (price_label(lake), digests.window_digest(days, day))
+    return True, (label, digests.window_digest(days, day))
 
 
 def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
@@ -79,6 +79,7 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     in_force = _read(lake, "membership_in_force", IN_FORCE_COLUMNS)
     every_calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA)
     vendor = _read(lake, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String})
+    days, label = lake.read("market_days"), price_label(lake)
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
     for year in years:
@@ -142,7 +143,7 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
                     [review.review, "file", digests.frame_digest(rows), digests.frame_digest(history)]
                 )
             else:
-                closes, state = _market_closes(lake, review.rank_day)
+                closes, state = _market_closes(days, label, review.rank_day)
                 if not closes:
                     why.append(
                         f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "

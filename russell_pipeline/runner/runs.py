@@ -25,7 +25,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, STATUS, why
+from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, REFUSED, STATUS, why
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market import WRITTEN_FACT
@@ -200,6 +200,7 @@ class _Runner:
         )
         self.failures: list[str] = []  # runs that failed: their partitions keep what they held
         self.reasons: list[str] = []  # why the last run failed, one line each
+        self.refused: set[str] | None = None  # the partitions the last run's failure named, if it named all
         self.failed_checks: list[str] = []  # error-level checks that failed on what a run wrote
         # The failure that was not about a run's input (a full disk, a read-only table, a crash): the
         # lake may hold one table of an asset and not the next, so no later stage runs on it.
@@ -226,7 +227,7 @@ class _Runner:
         self.stop.check()
         if self.halted:
             return False
-        self.reasons = []
+        self.reasons, self.refused = [], None
         if attempt is not None:
             before = attempts.previous(self.instance, attempt)
             if before is not None and before.going:
@@ -258,7 +259,7 @@ class _Runner:
             print(f"{label}: failed ({why}), not on its inputs: running it once more", flush=True)
             return self.run(job_name, label, tags, quiet_failure, assets, attempt, again=False)
         if not result.success:
-            self.reasons = failure_lines(result)
+            self.reasons, self.refused = failure_lines(result), refused_partitions(result)
         if result.success:
             error, warn = failed_checks(result, label)
             print(f"{label}: ok in {took:.1f}s (run {result.run_id})", flush=True)
@@ -294,9 +295,10 @@ class _Runner:
         asset: str | None = None,
     ) -> None:
         """Runs over the consecutive ranges of `keys`; `inputs`: each partition's input digest (its attempt).
-        With `retry_alone`, a range that fails is run again as its two halves, and so on, until the
-        failing partitions have run alone: the others still build, in a few runs (a bad year of 42 costs
-        11 runs, not 43)."""
+        With `retry_alone`, a range that fails on its input runs again apart until the failing partitions
+        have run alone, so the others still build: where the failure names the partitions it refused,
+        each of those alone and the ranges between them (a bad year of 42 costs 4 runs); otherwise its
+        two halves, and so on (11 runs)."""
         target = asset or job_name
 
         def attempt(span: list[str]) -> str:
@@ -319,9 +321,18 @@ class _Runner:
                 or self.halted  # not about a partition: halving would only repeat it
             ):
                 return
+            why = "; ".join(self.reasons) or "no reason recorded"
+            named = sorted(self.refused or set())
+            if named and set(named) <= set(span):
+                print(
+                    f"{label}: failed ({why}); running {', '.join(named)} alone and the rest apart",
+                    flush=True,
+                )
+                for part in _apart(span, set(named)):
+                    run(part)
+                return
             print(
-                f"{label}: failed ({'; '.join(self.reasons) or 'no reason recorded'}); running its halves "
-                "apart until the failing partitions run alone",
+                f"{label}: failed ({why}); running its halves apart until the failing partitions run alone",
                 flush=True,
             )
             run(span[: len(span) // 2])
@@ -331,6 +342,32 @@ class _Runner:
             if self.halted:
                 return
             run(all_keys[all_keys.index(first) : all_keys.index(last) + 1])
+
+
+def _apart(span: list[str], refused: set[str]) -> list[list[str]]:
+    """`span` cut into each refused partition alone and the ranges of the others between them, in order."""
+    parts: list[list[str]] = []
+    for key in span:
+        if key in refused or not parts or parts[-1][-1] in refused:
+            parts.append([key])
+        else:
+            parts[-1].append(key)
+    return parts
+
+
+def refused_partitions(result) -> set[str] | None:
+    """The partitions a failed run's refusals name (defs/commit.py, `REFUSED`), or None unless every failed
+    step named its own: the run may then have failed on any of its partitions."""
+    named: set[str] = set()
+    for event in result.all_events:
+        if not (event.is_step_failure and event.step_failure_data):
+            continue
+        user = event.step_failure_data.user_failure_data
+        found = user.metadata.get(REFUSED) if user is not None else None
+        if found is None:
+            return None
+        named |= {k.strip() for k in str(found.value).split(",")}
+    return named or None
 
 
 def on_input(result) -> bool:

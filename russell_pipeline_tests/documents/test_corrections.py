@@ -21,7 +21,6 @@ from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
 from russell_pipeline.runner.runs import document_lines, failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
-from russell_pipeline_tests.lakes import lake_folder
 
 SEED = "001_24f06aff5129bbda.txt"  # the committed 2023 sample: 161 Microcap additions
 BAD = (
@@ -352,24 +351,25 @@ def test_a_hostile_corrections_file_is_refused_like_a_document(year, tmp_path, k
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_000_000  # KB: not 2 GB read
 
 
-def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, small_market):
-    """The attack through the CLI in a fresh lake: one unread line, 300 `row` entries for it. Before:
-    exit 0 and 300 invented symbols published. Now: the year is refused naming the entry, and no
-    invented symbol reaches the warehouse."""
-    root = tmp_path / "lake"
-    (root / "raw" / "2023").mkdir(parents=True)
-    (root / "raw" / "2023" / "adds.txt").write_text(BAD)
-    (root / "raw" / "2023" / "corrections.csv").write_text(
+@pytest.mark.slow
+def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, lakes):
+    """The attack through the CLI on a built lake: a new year holding one unread line and 300 `row` entries
+    for it. Before: exit 0 and 300 invented symbols published. Now: the year is refused naming the entry,
+    and no invented symbol reaches the warehouse (the build's other tables are published as before)."""
+    built = lakes.copy(tmp_path)  # the samples built over the small feed: only the new year is to build
+    (built.root / "raw" / "2021").mkdir()
+    (built.root / "raw" / "2021" / "adds.txt").write_text(BAD)
+    (built.root / "raw" / "2021" / "corrections.csv").write_text(
         HEAD + "".join(f"adds.txt,1,5,row,INVENTED {i},INV{i},Technology\n" for i in range(300))
     )
-    done = lake_folder(root, small_market, tmp_path / "home").cli("build")
+    done = built.cli("build")
     assert done.returncode == 1
     assert (
-        "recon_year_job 2023: FAILED: documents: raw/2023/corrections.csv: line 3: adds.txt page 1 line 5 "
+        "recon_year_job 2021: FAILED: documents: raw/2021/corrections.csv: line 3: adds.txt page 1 line 5 "
         "is settled twice: line 2 already settles it; nothing changed"
     ) in done.stderr, done.stderr
-    published = Lake(root).query("SELECT symbol FROM constituent_changes")
-    assert not published.filter(pl.col("symbol").str.starts_with("INV")).height
+    published = Lake(built.root).query("SELECT symbol FROM constituent_changes")
+    assert published.height and not published.filter(pl.col("symbol").str.starts_with("INV")).height
 
 
 # Three unread lines on one page (5, 7, 9: a split symbol each), then a page with a fourth (page 2 line 3).

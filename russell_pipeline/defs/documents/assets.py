@@ -155,7 +155,11 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         if refused:  # the year is atomic: nothing of it is written, the stored partitions stay
             if tables["unread"].height:  # lines no row was read from: the check that stops them is red
                 yield _rows_match_pages(tables)
-            refuse("; ".join(refused), {str(y): _document_facts(parsed[y]) for y in years})
+            refuse(
+                "; ".join(refused),
+                {str(y): _document_facts(parsed[y]) for y in years},
+                [str(y) for y in years if parsed[y].refusal],
+            )
         skipped = [line for p in parsed.values() for line in p.skipped]
         for line in skipped:
             context.log.warning(line)

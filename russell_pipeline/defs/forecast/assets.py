@@ -136,7 +136,7 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
         found = year_inputs(lake, years)
         refused = [i.refusal for i in found.values() if i.refusal]
         if refused:
-            refuse("; ".join(refused))
+            refuse("; ".join(refused), partitions=[str(y) for y, i in found.items() if i.refusal])
         built = {name: [] for name in TABLES}
         facts = {name: {} for name in TABLES}
         for year, inputs in found.items():
