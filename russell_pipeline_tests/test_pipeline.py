@@ -156,18 +156,16 @@ def _materializations(result, table: str) -> list[dg.AssetMaterialization]:
 
 
 @pytest.mark.slow
-def test_a_materialization_labels_its_partition_and_carries_the_whole_table(tmp_lake):
+def test_a_materialization_labels_its_partition_and_carries_the_whole_table(built):
     """The asset's overview shows its latest materialization: whichever partition that is, its headline
     row count is the table's, and the partition's own facts are named as the partition's."""
-    root, lake = tmp_lake, Lake(tmp_lake)
-    with dg.instance_for_test() as instance:
-        years = materialize(YEAR_ASSETS, _resources(root), instance, ("2019", "2023"), publish=True)
-        reviews = materialize(REVIEW_ASSETS, _resources(root), instance, ("2019-03", "2020-12"), publish=True)
-        assert years.success and reviews.success, failure_lines(years) + failure_lines(reviews)
-        _check_facts(lake, years, reviews)
-        # One year rebuilt alone: its materialization is now the latest, and still reads as the whole table.
-        result = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
-        assert result.success, failure_lines(result)
+    root, instance, years, reviews = built
+    lake = Lake(root)
+    assert years.success and reviews.success, failure_lines(years) + failure_lines(reviews)
+    _check_facts(lake, years, reviews)
+    # One year rebuilt alone: its materialization is now the latest, and still reads as the whole table.
+    result = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
+    assert result.success, failure_lines(result)
     stored = _stored_partitions(lake, "constituent_changes")
     [event] = _materializations(result, "constituent_changes")
     meta = event.metadata
