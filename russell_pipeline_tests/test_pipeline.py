@@ -18,7 +18,7 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import RAW, materialize, resources_for
-from russell_pipeline_tests.lakes import lake_folder, market_folder, real_lists, sample_lake
+from russell_pipeline_tests.lakes import EXTENDED_END, lake_folder, real_lists, sample_lake
 
 YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
@@ -156,18 +156,16 @@ def _materializations(result, table: str) -> list[dg.AssetMaterialization]:
 
 
 @pytest.mark.slow
-def test_a_materialization_labels_its_partition_and_carries_the_whole_table(tmp_lake):
+def test_a_materialization_labels_its_partition_and_carries_the_whole_table(built):
     """The asset's overview shows its latest materialization: whichever partition that is, its headline
     row count is the table's, and the partition's own facts are named as the partition's."""
-    root, lake = tmp_lake, Lake(tmp_lake)
-    with dg.instance_for_test() as instance:
-        years = materialize(YEAR_ASSETS, _resources(root), instance, ("2019", "2023"), publish=True)
-        reviews = materialize(REVIEW_ASSETS, _resources(root), instance, ("2019-03", "2020-12"), publish=True)
-        assert years.success and reviews.success, failure_lines(years) + failure_lines(reviews)
-        _check_facts(lake, years, reviews)
-        # One year rebuilt alone: its materialization is now the latest, and still reads as the whole table.
-        result = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
-        assert result.success, failure_lines(result)
+    root, instance, years, reviews = built
+    lake = Lake(root)
+    assert years.success and reviews.success, failure_lines(years) + failure_lines(reviews)
+    _check_facts(lake, years, reviews)
+    # One year rebuilt alone: its materialization is now the latest, and still reads as the whole table.
+    result = materialize(YEAR_ASSETS, _resources(root), instance, ("2023", "2023"), publish=True)
+    assert result.success, failure_lines(result)
     stored = _stored_partitions(lake, "constituent_changes")
     [event] = _materializations(result, "constituent_changes")
     meta = event.metadata
@@ -545,18 +543,20 @@ def _table_hashes(root) -> dict[str, tuple[str, str | None]]:
 
 
 @pytest.mark.slow
-def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path):
+def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path, lakes):
     """The same documents and market data, built from scratch into two lakes by `russell-pipeline build`:
     every table holds the same rows, bit for bit (the levels, weights and reconstitution effect included), and
-    every table written from memory holds them in the same order within each partition."""
-    market = market_folder(tmp_path / "market", date(2020, 12, 31))  # a year of reviews and 2020's window
-    hashes = []
-    for name in ("first", "second"):
-        done = sample_lake(tmp_path / name, market).cli("build")
-        assert done.returncode == 0, done.stderr[-3000:]
-        hashes.append(_table_hashes(tmp_path / name))
-    first, second = hashes
+    every table written from memory holds them in the same order within each partition. The first is the
+    run's shared build of the samples over the extended small feed (a new lake and Dagster home; five
+    reviews and the start of 2020's reconstitution window), the second a build here of the same documents
+    and the same market-data folder (which a build only reads, and names in market_source and lineage)."""
+    shared = lakes.built(EXTENDED_END)
+    first_root = shared.root
+    done = sample_lake(tmp_path / "second", shared.market).cli("build")
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = _table_hashes(first_root), _table_hashes(tmp_path / "second")
     assert {"quarterly_weights", "index_levels", "pro_forma_weights", "reconstitution_effect"} <= set(first)
-    assert Lake(tmp_path / "first").read("reconstitution_effect").height > 0
+    assert Lake(first_root).read("reconstitution_effect").height > 0
+    assert Lake(first_root).read("index_levels")["review"].n_unique() > CHUNK_REVIEWS  # more than a chunk
     assert {t: h for t, h in first.items() if second.get(t) != h} == {}
     assert set(first) == set(second)

@@ -453,7 +453,7 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
         }
 
     market = _market(tmp_path / "market", good[1], drop)
-    lake = lake_folder(root).copy(tmp_path, leave=(".dagster",)).root
+    lake = _good_copy(good, tmp_path)
     with dg.instance_for_test() as instance:
         run = materialize(
             [market_data, quarterly_weights],
@@ -489,15 +489,14 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
         }
 
     market = _market(tmp_path / "market", good[1], jump)
-    lake = sample_lake(tmp_path / "lake").root
-    resources = resources_for(lake, market_data=str(market))
+    # The good build's years (the jump is in the market data only), its reviews rebuilt over the jump.
+    lake = _good_copy(good, tmp_path)
     with dg.instance_for_test() as instance:
-        runs = [
-            materialize(YEAR_ASSETS, resources, instance, YEARS),
-            materialize(REVIEW_ASSETS, resources, instance, REVIEWS, publish=True),
-        ]
-    assert all(r.success for r in runs), [failure_lines(r) for r in runs]
-    checks = _checks(*runs)
+        run = materialize(
+            REVIEW_ASSETS, resources_for(lake, market_data=str(market)), instance, REVIEWS, publish=True
+        )
+    assert run.success, failure_lines(run)
+    checks = _checks(run)
     check = checks["index_levels", "daily_move_bound"]
     assert (check.passed, check.severity, check.metadata["failures"].value) == (
         False,
@@ -554,15 +553,20 @@ def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(g
     assert Lake(root).read("quarterly_weights", "review", ["2019-12"]).equals(before)
 
 
+def _good_copy(good, tmp_path: Path, leave: tuple[str, ...] = ()) -> Path:
+    """A writable copy of the good build's lake (not its Dagster records), less the files `leave` names."""
+    return lake_folder(good[0]).copy(tmp_path, leave=(".dagster", *leave)).root
+
+
 def _levels_stopped(good, tmp_path: Path):
-    """The good inputs built into a new lake whose reviews run fails: (lake, that run, its one failure
-    line)."""
-    lake = sample_lake(tmp_path / "lake").root
-    resources = resources_for(lake, market_data=str(good[1]))
+    """The good build's lake without its levels (years, market data and weights kept), whose levels run
+    over every review fails: (lake, that run, its one failure line)."""
+    lake = _good_copy(good, tmp_path, leave=("index_levels", "*.duckdb"))
     with dg.instance_for_test() as instance:
-        years = materialize(YEAR_ASSETS, resources, instance, YEARS)
-        reviews = materialize(REVIEW_ASSETS, resources, instance, REVIEWS, publish=True)
-    assert years.success and not reviews.success
+        reviews = materialize(
+            [index_levels], resources_for(lake, market_data=str(good[1])), instance, REVIEWS, publish=True
+        )
+    assert not reviews.success
     (line,) = failure_lines(reviews)
     return lake, reviews, line
 

@@ -600,6 +600,17 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     }
 
 
+def _import_prices(root: Path, prices: Path) -> None:
+    """`import-prices PRICES` on the lake at `root`, the verb run in this process (as a subprocess, as a
+    user runs it: test_asset_materializes_the_paths_of_an_imported_price_file and
+    test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group)."""
+    from argparse import Namespace
+
+    from russell_pipeline.cli.research import cmd_import_prices
+
+    assert cmd_import_prices(Namespace(file=str(prices)), lake_folder(root).settings) == 0
+
+
 def _effect_facts(result) -> dict:
     return {
         k: v.value
@@ -646,7 +657,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     )
 
     def effect_of(prices_file: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
-        assert cli("import-prices", str(prices_file), env=lake_folder(root).env()).returncode == 0
+        _import_prices(root, prices_file)
         with dg.instance_for_test() as instance:
             result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
             assert result.success, failure_lines(result)
@@ -709,7 +720,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         assert run.returncode == 0, run.stderr
         mine = _same_as_pandas(run.stdout, prices, groups, "Russell 3000")
         assert mine["symbols"].max() == 281
-        assert cli("import-prices", str(prices), env=env).returncode == 0
+        _import_prices(root, prices)
         result = materialize([reconstitution_effect], resources, instance, "2023")
         assert result.success, failure_lines(result)
     stored = Lake(root).read("reconstitution_effect").sort("list_group", "session_offset")
