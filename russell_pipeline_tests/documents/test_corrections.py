@@ -154,9 +154,15 @@ def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text,
     got = read_year(year, 2023)
     assert got.refusal.startswith(f"raw/2023/corrections.csv: {problem}"), got.refusal
     assert "\n" not in got.refusal
-    if "\u00b2" in text:  # as a user meets it
-        done = cli("parse", str(year / "2023" / "adds.txt"), text=True)
-        assert done.returncode == 1 and done.stderr.startswith(f"error: raw/2023/corrections.csv: {problem}")
+
+
+def test_parse_prints_a_superscript_page_as_one_line_naming_the_file(year):
+    """The superscript page of the cases above as a user meets it, from `parse`."""
+    (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,\u00b2,5,not_a_row,,,\n")
+    done = cli("parse", str(year / "2023" / "adds.txt"), text=True)
+    assert done.returncode == 1
+    problem = "line 2: page '\u00b2' is not a number from 1 (as the refusal prints it)"
+    assert done.stderr.splitlines() == [f"error: raw/2023/corrections.csv: {problem}"]
 
 
 def test_corrections_csv_is_an_input_of_its_year_not_a_document(year):
@@ -337,18 +343,25 @@ def _hostile_corrections(kind: str, path, tmp_path) -> str:
 @pytest.mark.parametrize("kind", ["link-out-of-raw", "fifo", "device", "two-gigabytes"])
 def test_a_hostile_corrections_file_is_refused_like_a_document(year, tmp_path, kind):
     """Before: the link was followed and applied, the FIFO hung `build`, /dev/zero took 4 GB and a 2 GB
-    file was read whole before its size was refused. Read by `parse` (as a user) and for `build`."""
-    path = year / "2023" / "corrections.csv"
-    problem = _hostile_corrections(kind, path, tmp_path)
+    file was read whole before its size was refused. Read for `build` (and by `parse`, below)."""
+    problem = _hostile_corrections(kind, year / "2023" / "corrections.csv", tmp_path)
     started = time.monotonic()
     got = read_year(year, 2023)
     assert got.refusal == f"raw/2023/corrections.csv: {problem}"
-    done = cli("parse", str(year / "2023" / "adds.txt"), text=True, timeout=60)
-    assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.splitlines() == [f"error: raw/2023/corrections.csv: {problem}"]
     assert time.monotonic() - started < 30  # never blocked, never read what it refuses
     if kind == "two-gigabytes":
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_000_000  # KB: not 2 GB read
+
+
+@pytest.mark.parametrize("kind", ["link-out-of-raw", "fifo", "device", "two-gigabytes"])
+def test_parse_prints_the_refusal_of_a_hostile_corrections_file(year, tmp_path, kind):
+    """The same refusal as a user meets it: `parse` prints one line and exits 1, never blocked."""
+    problem = _hostile_corrections(kind, year / "2023" / "corrections.csv", tmp_path)
+    started = time.monotonic()
+    done = cli("parse", str(year / "2023" / "adds.txt"), text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"error: raw/2023/corrections.csv: {problem}"]
+    assert time.monotonic() - started < 30
 
 
 @pytest.mark.slow

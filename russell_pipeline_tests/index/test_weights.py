@@ -584,7 +584,7 @@ def test_a_review_is_due_with_members_and_its_cut_off_closed_else_its_status_say
 
     cutoff, effective = date(2024, 5, 31), date(2024, 6, 28)
     dates = pl.DataFrame({"review": ["2024-06"], "cutoff_date": [cutoff], "effective_date": [effective]})
-    members = ["2024-06", "2024-12"]
+    members = ["2024-06", "2024-09", "2024-12"]  # three: the first and the last are named, not the second
     assert weights_due("2024-06", members, dates, date(2024, 6, 3)) == (cutoff, effective)
     assert weights_due("2024-06", members, dates, cutoff) == (cutoff, effective)  # closed on the cut-off
     assert weights_due("2024-06", members, dates, date(2024, 5, 30)) == (

@@ -12,7 +12,15 @@ import pytest
 from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.membership.identity import same_company
-from russell_pipeline.lib.membership.in_force import coverage
+from russell_pipeline.lib.membership.in_force import (
+    _INTERVAL,
+    IN_FORCE_COLUMNS,
+    Segment,
+    _minus,
+    coverage,
+    derived,
+    in_force_table,
+)
 from russell_pipeline.lib.membership.on_date import known_whole
 from russell_pipeline.lib.membership.vendor import unlisted_members
 from russell_pipeline_tests.membership.helpers import lake_frames, macro, real_tables, tables_of
@@ -446,3 +454,88 @@ def test_the_spans_known_whole_are_named_in_words(complete, expected):
         }
     )
     assert known_whole(spans) == expected
+
+
+def _in_force(*spans: tuple[str, str, bool, date, date | None]) -> pl.DataFrame:
+    """IN_FORCE_COLUMNS rows of (index, symbol, complete, valid_from, valid_to), opened at the 2015-06
+    review by a list's page 3, the rest left null."""
+    blank = dict.fromkeys(IN_FORCE_COLUMNS) | {"member": 1, "start_review": "2015-06", "open_page": 3}
+    return pl.DataFrame(
+        [
+            blank | {"index_name": i, "symbol": s, "complete": c, "valid_from": a, "valid_to": b}
+            for i, s, c, a, b in spans
+        ],
+        schema=IN_FORCE_COLUMNS,
+    )
+
+
+def test_coverage_merges_touching_spans_per_completeness_in_date_order_with_an_open_end_null():
+    in_force = _in_force(
+        (R2000, "AAA", False, date(2016, 6, 27), date(2017, 6, 26)),
+        (R2000, "AAA", True, date(2017, 6, 26), date(2018, 1, 2)),
+        (R2000, "BBB", True, date(2017, 12, 1), date(2018, 6, 25)),  # overlaps the row before
+        (R2000, "AAA", False, date(2018, 6, 25), None),
+        (R3000, "AAA", True, date(2016, 6, 27), None),
+    )
+    assert coverage(in_force).rows() == [
+        (R2000, False, date(2016, 6, 27), date(2017, 6, 26)),
+        (R2000, True, date(2017, 6, 26), date(2018, 6, 25)),
+        (R2000, False, date(2018, 6, 25), None),
+        (R3000, True, date(2016, 6, 27), None),
+    ]
+
+
+def test_a_derived_member_is_out_while_the_part_holds_it_and_back_after():
+    """AAA is in the Russell 3000 throughout and in the Russell 2000 for 2017 only: two derived spans,
+    two intervals, the second open. CCC, never in the Russell 2000, is one span across the three periods."""
+    listed = _in_force(
+        (R3000, "AAA", True, date(2016, 1, 4), None),
+        (R3000, "CCC", True, date(2016, 1, 4), None),
+        (R2000, "BBB", True, date(2016, 1, 4), None),
+        (R2000, "AAA", True, date(2017, 1, 3), date(2018, 1, 2)),
+    )
+    got = derived(listed, R1000, R3000, R2000)
+    assert got.select("symbol", "valid_from", "valid_to", "start_date", "end_date", "opened_by").rows() == [
+        ("AAA", date(2016, 1, 4), date(2017, 1, 3), date(2016, 1, 4), date(2017, 1, 3), "derived"),
+        ("AAA", date(2018, 1, 2), None, date(2018, 1, 2), None, "derived"),
+        ("CCC", date(2016, 1, 4), None, date(2016, 1, 4), None, "derived"),
+    ]
+    assert set(got["derived_from"]) == {"Russell 3000 minus Russell 2000"}
+    # opened by the derivation, not by the whole's review and list
+    assert got.select("start_review", "open_page").rows() == [(None, None)] * 3
+
+
+def test_the_dates_outside_the_cuts_are_the_parts_left_and_never_an_empty_one():
+    d = lambda day: date(2016, 1, day)
+    assert _minus([(d(1), d(10))], [(d(3), d(5)), (d(7), d(8))]) == [
+        (d(1), d(3)),
+        (d(5), d(7)),
+        (d(8), d(10)),
+    ]
+    assert _minus([(d(1), d(10))], [(d(1), d(4))]) == [(d(4), d(10))]  # a cut from the start leaves no (1, 1)
+    assert _minus([(d(1), d(5)), (d(6), d(9))], [(d(5), d(6))]) == [(d(1), d(5)), (d(6), d(9))]
+    assert _minus([(d(1), d(5))], [(d(1), d(5))]) == []
+
+
+def _segment(index: str, symbol: str, valid_from: date) -> Segment:
+    interval = {"index_name": index, "symbol": symbol, "member": 1, **dict.fromkeys(_INTERVAL)}
+    row = {
+        "company": f"{symbol} INC",
+        **dict.fromkeys(("sector", "classification", "sha256", "path", "page", "line")),
+    }
+    return Segment(interval, row, valid_from, False, None, None)
+
+
+def test_the_in_force_table_is_in_index_symbol_and_date_order_whatever_order_its_segments_come_in():
+    segments = [
+        _segment(R3000, "AAA", date(2018, 6, 25)),
+        _segment(R2000, "ZZZ", date(2017, 6, 26)),
+        _segment(R2000, "AAA", date(2019, 7, 1)),
+        _segment(R2000, "AAA", date(2016, 6, 27)),
+    ]
+    assert in_force_table(segments).select("index_name", "symbol", "valid_from", "company").rows() == [
+        (R2000, "AAA", date(2016, 6, 27), "AAA INC"),
+        (R2000, "AAA", date(2019, 7, 1), "AAA INC"),
+        (R2000, "ZZZ", date(2017, 6, 26), "ZZZ INC"),
+        (R3000, "AAA", date(2018, 6, 25), "AAA INC"),
+    ]
