@@ -41,7 +41,7 @@ def _good_build(tmp_path: Path, lakes) -> tuple[Path, LakeFolder, dict]:
     return built.root, built, before
 
 
-NO_NAMESPACE = "needs a mount namespace (unshare -m, as root) to make a full or read-only folder"
+NO_NAMESPACE = "needs a mount namespace (unshare -m) to make a full or read-only folder (as root)"
 
 
 def _namespaces() -> bool:
