@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,20 @@ def _good_build(tmp_path: Path, lakes) -> tuple[Path, LakeFolder, dict]:
     return built.root, built, before
 
 
+NO_NAMESPACE = "needs a mount namespace (unshare -m) to make a full or read-only folder (as root)"
+
+
+def _namespaces() -> bool:
+    """Whether this machine gives a process a mount namespace of its own."""
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-m", "true"], check=False).returncode == 0
+
+
 def _in_namespace(setup: str, lake: LakeFolder) -> subprocess.CompletedProcess:
     """`build` in a mount namespace of its own, after `setup` (mounts) there; never raises."""
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], check=False).returncode:
-        pytest.skip("needs a mount namespace (unshare -m, as root) to make a full or read-only folder")
+    if not _namespaces():
+        pytest.skip(NO_NAMESPACE)
     return subprocess.run(
         ["unshare", "-m", "sh", "-c", f"{setup} && exec {sys.executable} -m russell_pipeline.cli build"],
         capture_output=True,
@@ -97,17 +108,44 @@ def test_a_read_only_table_folder_and_a_changed_input_publish_nothing_new(tmp_pa
     assert published(root) == before
 
 
+@dataclass(frozen=True)
+class Rebuilt:
+    """A lake after one good build, then the next (its market data a month longer), which, where a mount
+    namespace can be had, was first tried with `market_prices` on a full tmpfs."""
+
+    lake: LakeFolder
+    before: dict  # what the good build published
+    full: subprocess.CompletedProcess | None  # the build on the full disk (None: no mount namespace)
+    after_full: dict | None  # what was published after it
+    again: subprocess.CompletedProcess  # the build with room again
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory, lakes) -> Rebuilt:
+    """The full-disk test's builds, once: the deleted-log test starts from a copy of where they end."""
+    folder = tmp_path_factory.mktemp("rebuilt")
+    root, lake, before = _good_build(folder, lakes)
+    full = after_full = None
+    if _namespaces():
+        table = root / "lake" / "market_prices"
+        copy = folder / "market_prices"
+        shutil.copytree(table, copy)
+        size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) + 48 * 1024
+        full = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", lake)
+        after_full = published(root)
+    again = lake.cli("build")  # the disk has room again (outside the namespace)
+    return Rebuilt(lake, before, full, after_full, again)
+
+
 @pytest.mark.slow
-def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is_whole(tmp_path, lakes):
+def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is_whole(rebuilt, lakes):
     """`market_prices` on a full tmpfs: before, the membership and research tables were published anyway
     and `reconstitution_effect` matched neither build. Now: one line naming the table and the full disk,
     no later stage, the last good build published; with room again, the next build is a fresh build's."""
-    root, lake, before = _good_build(tmp_path, lakes)
+    done, root = rebuilt.full, rebuilt.lake.root
+    if done is None:
+        pytest.skip(NO_NAMESPACE)
     table = root / "lake" / "market_prices"
-    copy = tmp_path / "market_prices"
-    shutil.copytree(table, copy)
-    size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) + 48 * 1024
-    done = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", lake)
     assert done.returncode == 1 and PANIC not in done.stderr and "Traceback" not in done.stderr
     failed = (
         f"market_data: FAILED: market_data: {table}: the write of market_prices failed: No space left on "
@@ -121,8 +159,8 @@ def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is
         "build halted: market_data failed on something other than its input, so no later stage ran and "
         "nothing of this build is published; the warehouse still shows the previous build's tables"
     )
-    assert published(root) == before
-    again = lake.cli("build")  # the disk has room again (outside the namespace)
+    assert rebuilt.after_full == rebuilt.before
+    again = rebuilt.again
     assert again.returncode == 0, again.stderr[-2000:]
     fresh = published(lakes.built(EXTENDED_END).root)
     # Every table of the build's summary (market_source names its folder, the lake's own records their
@@ -150,15 +188,16 @@ def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
 
 
 @pytest.mark.slow
-def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path, lakes):
+def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path, rebuilt):
     """One Delta log entry deleted between the last checkpoint and the latest commit: before, `build`
     split all 42 years into separate failing runs (20 minutes on the real history); now one line, no
     run, nothing published. The latest entry deleted: before, `query` printed its answer, then a 40-line
     traceback and exit 1, while `verify` passed; now `query` answers from the published files and
     `verify` names the table whose log lacks the version readers are shown."""
-    root, lake, _ = _good_build(tmp_path, lakes)
-    second = lake.cli("build")  # a month more: the logs grow past their first checkpoint
-    assert second.returncode == 0, second.stderr[-2000:]
+    # After a good build and a second (a month more): the logs have grown past their first checkpoint.
+    assert rebuilt.again.returncode == 0, rebuilt.again.stderr[-2000:]
+    lake = rebuilt.lake.copy(tmp_path)
+    root = lake.root
     before = published(root)
     lineage = root / "lake" / "lineage" / "_delta_log"
     shutil.copytree(lineage, tmp_path / "lineage_log")
