@@ -1,4 +1,5 @@
-"""The lake under stress, as a user meets it: a build killed mid-write, two builds at once, bad settings."""
+"""The lake under stress, as a user meets it: a build killed mid-write, two builds at once, damaged files,
+bad settings."""
 
 from __future__ import annotations
 
@@ -107,6 +108,28 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     assert "index_levels: gone or unreadable" in repaired.stdout
     assert _contents(root) == before
+
+
+def test_a_log_changed_after_this_process_read_it_is_read_again(tmp_path):
+    """A process keeps a table it opened while the table's log lists the same files (delta.py `_OPENED`):
+    another writer's commit is read at the next question, and an entry damaged in place (its size and
+    time kept) is named as a log that cannot be read, as on a first read."""
+    import polars as pl
+
+    from russell_pipeline.lib.errors import LakeError
+
+    def names(*values: str) -> pl.DataFrame:
+        return pl.DataFrame({"recon_year": [2020] * len(values), "name": list(values)})
+
+    lake = Lake(tmp_path)
+    lake.write("t", names("a"), "recon_year", [2020], publish=False)
+    assert lake.delta("t") is lake.delta("t")  # the log unchanged: not read again
+    Lake(tmp_path).write("t", names("b"), "recon_year", [2020], publish=False)  # another writer
+    assert lake.version("t") == 1 and lake.read("t")["name"].to_list() == ["b"]
+    flip_bytes(tmp_path / "lake" / "t" / "_delta_log" / f"{1:020}.json", restore_time=True)
+    with pytest.raises(LakeError, match=r"/lake/t: its Delta log cannot be read \("):
+        lake.read("t")
+    assert lake.version("t") is None
 
 
 def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
