@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,17 @@ _BUSY: dict[str, int] = {}  # table -> how many times this process has raised it
 # Writes of the table that fail under the `busy` fault: the step's try and its retries (defs/partitions.py
 # `retry`), so the run fails as one on a machine busy for longer than the step waits does.
 BUSY_WRITES = 3
+
+
+# The tables this process opened, by location and store options: (their log's listing then, the table).
+# A log that lists the same files again (names, sizes, times or ETags) holds the same commits, so the
+# table is handed out again instead of read again: on an object store an open reads the last checkpoint
+# and each commit since, a request each, and a build asks its bookkeeping tables hundreds of times. Any
+# change to the log (a commit, a checkpoint, a damaged or deleted entry, the folder moved) opens it afresh.
+_OPENED: dict[tuple[str, str], tuple[tuple, DeltaTable]] = {}
+_OPENED_LOCK = threading.Lock()
+_OPENED_MAX = 256  # the oldest entry goes first past this many (a test process meets many lakes)
+_COMMIT = re.compile(r"^(\d{20})\.json$")
 
 
 class Busy(OSError):
@@ -188,13 +200,57 @@ class Tables(WriterLock):
     def delta(self, table: str) -> DeltaTable | None:
         """The Delta table at its current version (inside `pinned`, as first opened there), None when it
         does not exist; a log that cannot be read is one LakeError naming the table and the repair (its
-        asset is rebuilt once the folder is out of the way)."""
+        asset is rebuilt once the folder is out of the way). Shared: never commit through it."""
         if self._pinned is not None and table in self._pinned:
             return self._pinned[table]
-        dt = self._open(table)
+        dt = self._current(table)
         if self._pinned is not None:
             self._pinned[table] = dt
         return dt
+
+    def _current(self, table: str) -> DeltaTable | None:
+        """The table at its current version: as this process last had it when its log lists the same
+        files (`_OPENED`), else opened afresh. The log is listed before it is opened, so a commit landing
+        in between is in the table handed out and makes the next listing differ."""
+        key, listing = self._key(table), self._log_listing(table)
+        with _OPENED_LOCK:
+            known = _OPENED.get(key)
+        if listing is not None and known is not None and known[0] == listing:
+            return known[1]
+        dt = self._open(table)
+        self._remember(table, listing, dt)
+        return dt
+
+    def _remember(self, table: str, listing: tuple | None, dt: DeltaTable | None) -> None:
+        """Keep `dt` for `_current` when `listing` (its log's, listed no later than `dt` was read) names
+        `dt`'s version as the newest commit; otherwise forget what was kept."""
+        key = self._key(table)
+        commits = (_COMMIT.match(entry[0]) for entry in listing or ())
+        newest = max((int(m.group(1)) for m in commits if m), default=None)
+        with _OPENED_LOCK:
+            _OPENED.pop(key, None)
+            if dt is not None and newest is not None and newest == dt.version():
+                _OPENED[key] = (listing, dt)
+                while len(_OPENED) > _OPENED_MAX:
+                    _OPENED.pop(next(iter(_OPENED)))
+
+    def _key(self, table: str) -> tuple[str, str]:
+        return self.uri(table), repr(sorted(self.options.items()))
+
+    def _log_listing(self, table: str) -> tuple | None:
+        """The files of the table's `_delta_log` with what a write changes (size and times, or size and
+        ETag on an object store), sorted; None when there is none or it cannot be listed."""
+        if self.location:
+            return remote.listing(f"{self.uri(table)}/_delta_log")
+        try:
+            with os.scandir(self.tables / table / "_delta_log") as entries:
+                listing = []
+                for entry in entries:
+                    st = entry.stat(follow_symlinks=False)
+                    listing.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        except OSError:
+            return None
+        return tuple(sorted(listing)) or None
 
     def _open(self, table: str) -> DeltaTable | None:
         try:
@@ -275,6 +331,8 @@ class Tables(WriterLock):
             fault(table, "committed")
             with storage_errors(f"{table}'s checkpoint", self.uri(table)):
                 self._checkpoint(self.delta(table) if target is None else target, 1)
+            if target is not None:  # at its new version: kept unless the log holds a newer commit
+                self._remember(table, self._log_listing(table), target)
             if publish:
                 self.publish()
 

@@ -95,6 +95,21 @@ def get(location: str, local: Path) -> bool:
     return True
 
 
+def listing(location: str) -> tuple | None:
+    """The objects directly under `location`, each as (name, size, ETag), sorted; None when there are
+    none or the store cannot be listed (one LIST request)."""
+    try:
+        entries = fs_for(location).ls(location, detail=True)
+    except OSError:
+        return None
+    found = sorted(
+        (str(e["name"]).rsplit("/", 1)[-1], e.get("size"), str(e.get("ETag") or e.get("LastModified") or ""))
+        for e in entries
+        if e.get("type") != "directory"
+    )
+    return tuple(found) or None
+
+
 def delta_tables(location: str) -> list[str]:
     """Names of the Delta tables under `location` (folders holding a `_delta_log`)."""
     fs = fs_for(location)

@@ -26,7 +26,8 @@ class Vacuum(Lineage):
             return 0
         with self.locked():
             before = {name: self.version(name) for name in due}
-            removed = sum(len(self.delta(name).vacuum(dry_run=False, **options)) for name in due)
+            # Its own handle: the vacuum commits through it (`delta` hands out shared ones).
+            removed = sum(len(self._open(name).vacuum(dry_run=False, **options)) for name in due)
             self._unpin(due)  # the vacuum committed: its new versions are read afresh
             for name in due:
                 dt = self.delta(name)

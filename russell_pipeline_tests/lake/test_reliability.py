@@ -1,14 +1,15 @@
-"""The lake under stress, as a user meets it: a build killed mid-write, two builds at once, bad settings."""
+"""The lake under stress, as a user meets it: a build killed mid-write, two builds at once, damaged files,
+bad settings."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -107,6 +108,28 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     assert "index_levels: gone or unreadable" in repaired.stdout
     assert _contents(root) == before
+
+
+def test_a_log_changed_after_this_process_read_it_is_read_again(tmp_path):
+    """A process keeps a table it opened while the table's log lists the same files (delta.py `_OPENED`):
+    another writer's commit is read at the next question, and an entry damaged in place (its size and
+    time kept) is named as a log that cannot be read, as on a first read."""
+    import polars as pl
+
+    from russell_pipeline.lib.errors import LakeError
+
+    def names(*values: str) -> pl.DataFrame:
+        return pl.DataFrame({"recon_year": [2020] * len(values), "name": list(values)})
+
+    lake = Lake(tmp_path)
+    lake.write("t", names("a"), "recon_year", [2020], publish=False)
+    assert lake.delta("t") is lake.delta("t")  # the log unchanged: not read again
+    Lake(tmp_path).write("t", names("b"), "recon_year", [2020], publish=False)  # another writer
+    assert lake.version("t") == 1 and lake.read("t")["name"].to_list() == ["b"]
+    flip_bytes(tmp_path / "lake" / "t" / "_delta_log" / f"{1:020}.json", restore_time=True)
+    with pytest.raises(LakeError, match=r"/lake/t: its Delta log cannot be read \("):
+        lake.read("t")
+    assert lake.version("t") is None
 
 
 def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
@@ -287,16 +310,41 @@ def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_bu
     assert _contents(root) == _contents(lakes.built(SMALL_END).root)
 
 
+# One process imports the project once, then per trial forks STARTS processes on a new home: each waits
+# until all are ready, then all open the home together. Each trial's exit codes as one line of JSON.
+STARTS = 4
 OPEN_INSTANCE = textwrap.dedent("""
-    import sys, time
+    import json, os, sys, time, traceback
     from pathlib import Path
     from russell_pipeline.runner.runs import instance_for
     from russell_pipeline.lake.store import Lake
-    go = Path(sys.argv[1])
-    (go.parent / f"ready{sys.argv[3]}").touch()  # imported: all wait, then open the home together
-    while not go.exists():
-        time.sleep(0.001)
-    instance_for(Lake(sys.argv[2]))
+    lake, starts = sys.argv[1], int(sys.argv[2])
+    for trial in map(Path, sys.argv[3:]):
+        go, pids = trial / "go", []
+        for i in range(starts):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:  # a process of its own, opening the home as a build or the UI would
+                code = 1
+                try:
+                    os.environ["DAGSTER_HOME"] = str(trial / "home")
+                    (trial / f"ready{i}").touch()
+                    while not go.exists():
+                        time.sleep(0.001)
+                    instance_for(Lake(lake))
+                    code = 0
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    sys.stderr.flush()
+                    os._exit(code)
+            pids.append(pid)
+        deadline = time.monotonic() + 120
+        while len(list(trial.glob("ready*"))) < starts and time.monotonic() < deadline:
+            time.sleep(0.001)
+        go.touch()
+        print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]), flush=True)
 """)
 
 
@@ -304,28 +352,24 @@ OPEN_INSTANCE = textwrap.dedent("""
 def test_processes_opening_a_new_instance_at_once_all_succeed(tmp_path):
     """Two builds (or a build and the UI) on a new DAGSTER_HOME both create its SQLite tables;
     unserialized, 7 of 8 such starts had a process fail ("table snapshots already exists") or left
-    the home with two alembic heads."""
-    for trial in range(2):
-        trial_dir = tmp_path / f"trial{trial}"
-        trial_dir.mkdir()
-        home, go = trial_dir / "home", trial_dir / "go"
-        env = os.environ | {"DAGSTER_HOME": str(home)}
-        starts = [
-            subprocess.Popen(
-                [sys.executable, "-c", OPEN_INSTANCE, str(go), str(tmp_path), str(i)],
-                env=env,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for i in range(4)
-        ]
-        deadline = time.monotonic() + 120
-        while len(list(trial_dir.glob("ready*"))) < 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        go.touch()
-        errors = [p.communicate(timeout=120)[1] for p in starts]
-        assert [p.returncode for p in starts] == [0] * 4, [e[-500:] for e in errors if e]
-        with dg.DagsterInstance.from_config(str(home)) as instance:
+    the home with two alembic heads. Two trials of four processes (forked from one that imported the
+    project, so the imports are paid once) opening a new home at the same moment."""
+    trials = [tmp_path / f"trial{trial}" for trial in range(2)]
+    for trial in trials:
+        trial.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_INSTANCE, str(tmp_path), str(STARTS), *map(str, trials)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [[0] * STARTS] * len(trials), (
+        done.stderr[-2000:]
+    )
+    for trial in trials:
+        with dg.DagsterInstance.from_config(str(trial / "home")) as instance:
             assert instance.get_runs() == []
 
 

@@ -255,14 +255,16 @@ def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_pa
 def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, monkeypatch):
     """Inside `pinned` a table's log is read once however often it is asked for; a commit through the
     lake (a write, a vacuum) is seen at once, and only the tables it committed to are read again;
-    outside it every question reads the log again."""
+    outside it every question reads the log again (its listing: `Tables._current`)."""
     lake = Lake(tmp_path)
     for year, names in ((2020, ["a"]), (2020, ["b"]), (2021, ["c"])):
         lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
     lake.write("u", _frame(2020, ["x"]), "recon_year", [2020], publish=False)
     opened = []
-    real_open = Lake._open
-    monkeypatch.setattr(Lake, "_open", lambda self, table: opened.append(table) or real_open(self, table))
+    real_current = Lake._current
+    monkeypatch.setattr(
+        Lake, "_current", lambda self, table: opened.append(table) or real_current(self, table)
+    )
     with lake.pinned():
         for _ in range(3):
             assert lake.version("t") == 2 and sorted(lake.read("t")["name"]) == ["b", "c"]
