@@ -149,6 +149,10 @@ class Layout:
     cropped: bool = False  # a crop box inside the media box, a slug outside it
     contact_at: tuple[float, ...] = field(default=())  # the contact block's column starts (fractions)
     long_names: str = ""  # "up_to" | "past": some names run up to the next column's edge, or past it
+    # A contact block set, not drawn (tests): per column, where it starts (("column", k): at the start of
+    # the page's k-th table column, left to right; ("at", f): `f` of the width between the margins) and
+    # its region (an index into _REGIONS).
+    contact: tuple[tuple[str, float, int], ...] = ()
 
 
 def draw(seed: int) -> Layout:
@@ -610,11 +614,18 @@ def _furniture(pdf: _Canvas, layout: Layout, kind: str, margin: float, boxes: li
         line(margin, y, "For more information about our indexes, please visit ftserussell.com.")
         y += 30
         starts = [c[0] for cols in boxes for c in cols]
-        xs = [
-            rng.choice(starts) if starts and rng.random() < 0.5 else margin + a * (width - 2 * margin)
-            for a in layout.contact_at
-        ]
-        regions = rng.sample(_REGIONS, len(xs))
+        if layout.contact:
+            xs = [
+                starts[int(v)] if how == "column" else margin + v * (width - 2 * margin)
+                for how, v, _ in layout.contact
+            ]
+            regions = [_REGIONS[r] for *_, r in layout.contact]
+        else:
+            xs = [
+                rng.choice(starts) if starts and rng.random() < 0.5 else margin + a * (width - 2 * margin)
+                for a in layout.contact_at
+            ]
+            regions = rng.sample(_REGIONS, len(xs))
         for k in range(4):
             for x, region in zip(xs, regions, strict=True):
                 line(x, y, region[k], size, "B" if k == 0 else "")

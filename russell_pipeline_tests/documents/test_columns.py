@@ -123,6 +123,16 @@ def test_a_column_is_aligned_when_its_words_sit_within_the_band_of_its_rows(symb
     assert ("symbol" in got.aligned[0]) is aligned and "company" in got.aligned[0]
 
 
+def test_a_column_holding_two_runs_of_text_is_not_where_a_rows_cell_sits():
+    """A row prints one run of text in each column: region heads side by side (`NORTH AMERICA` and
+    `ASIA-PACIFIC` both in the company column, `EMEA` at the symbol's) do not sit as a row's cells."""
+    heads = split(_line((50, 120, "NORTH AMERICA"), (200, 260, "ASIA-PACIFIC"), (300, 330, "EMEA")), MODEL, 1)
+    assert heads.cols == ({"company": ["NORTH", "AMERICA", "ASIA-PACIFIC"], "symbol": ["EMEA"]},)
+    assert heads.aligned == (frozenset({"symbol"}),)
+    row = split(_run((50, 80, "AMERICAN"), (82, 292, "HOLDINGS"), (293.5, 336.5, "WIDEX")), MODEL, 1)
+    assert row.aligned == (frozenset({"company", "symbol"}),)  # one run, split at the symbol's start
+
+
 def test_side_by_side_tables_get_their_own_columns():
     model = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
     got = split(_line((50, 90, "ALPHA"), (300, 330, "ALP"), (500, 540, "OMEGA"), (700, 730, "OMG")), model, 2)

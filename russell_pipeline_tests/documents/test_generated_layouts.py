@@ -6,11 +6,13 @@ turned and cropped pages), seeded, `--layouts N` of them (16 by default, a few s
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
 from russell_pipeline.lib.documents.reading import read_document
-from russell_pipeline_tests.documents.layouts import FURNITURE, draw, outcome, render
+from russell_pipeline_tests.documents.layouts import FURNITURE, Layout, draw, outcome, render
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -62,3 +64,47 @@ def test_the_sample_draws_every_kind_of_page_font_order_and_turn():
     assert any(layout.shuffled for layout in layouts) and any(layout.cropped for layout in layouts)
     assert {t for layout in layouts for t in layout.turned} == {0, 90, 270}
     assert any(layout.bad_row is not None for layout in layouts)
+
+
+# Contact pages set in close columns between table pages (issue 42; seed 3800 of the bench, as drawn):
+# region heads in capitals stand side by side where the table's columns start (`EMEA` under the ticker
+# column of an IPO list, `NORTH AMERICA` under its company column) and read as a row, or look like one;
+# the address lines under them run into one another.
+EMEA, NORTH_AMERICA, ASIA_PACIFIC = 0, 1, 2  # layouts._REGIONS
+
+
+def _contact_between(seed: int, *contact: tuple[str, float, int]) -> Layout:
+    """Seed `seed`'s table with one contact page halfway through it, its columns (("column", k): at the
+    table's k-th column start; ("at", f): f of the width between the margins) and regions as given."""
+    return replace(draw(seed), furniture=((0.5, "contact"),), contact=contact, bad_row=None, long_names="")
+
+
+CLOSE_CONTACTS = {
+    "bench-seed-3800": draw(3800),
+    "ipo-2-columns": _contact_between(3800, ("column", 0, EMEA), ("column", 1, NORTH_AMERICA)),
+    "ipo-3-columns": _contact_between(
+        3800, ("column", 0, EMEA), ("column", 1, NORTH_AMERICA), ("at", 0.315, ASIA_PACIFIC)
+    ),
+    "additions-2-columns": _contact_between(9, ("column", 0, NORTH_AMERICA), ("column", 1, EMEA)),
+    "additions-3-columns": _contact_between(
+        9, ("column", 0, ASIA_PACIFIC), ("column", 1, EMEA), ("column", 2, NORTH_AMERICA)
+    ),
+    "two-up-3-columns": _contact_between(
+        1, ("column", 0, NORTH_AMERICA), ("column", 1, EMEA), ("column", 2, ASIA_PACIFIC)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSE_CONTACTS))
+def test_a_contact_page_in_close_columns_between_table_pages_is_furniture(tmp_path, name):
+    """Its region heads are no row: a column holding two runs of text is not where a row's cell
+    sits, and a line under them holding text set in columns as no list prints it (an address, a
+    telephone number) makes them the heading of a block. The page is furniture, named with why; every
+    row of the list reads exact."""
+    layout = CLOSE_CONTACTS[name]
+    data, expected, bad, _ = render(layout)
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert outcome(layout, expected, bad, doc=doc) == "exact", layout
+    assert {p for p, _ in doc.furniture} == set(range(1, doc.pages + 1)) - {p for p, *_ in expected}

@@ -57,7 +57,7 @@ def _reference_lines(height: float, text: str, boxes: bytes) -> list[tuple]:
         group.sort(key=lambda w: w[1])
         out, cell, parts = [], 0, []
         for k, (word, wx0, wx1, _t, _b, size) in enumerate(group):
-            if k and wx0 - group[k - 1][2] > CELL_GAP_EM * max(size, group[k - 1][5]):
+            if k and abs(wx0 - group[k - 1][2]) > CELL_GAP_EM * max(size, group[k - 1][5]):
                 cell += 1
             if k:
                 parts.append("\t" if cell != out[-1][3] else " ")
@@ -124,6 +124,23 @@ def test_generated_pages_lay_out_as_character_at_a_time(seed):
     assert _plain(page_lines("gen.pdf", _whole(height), text, boxes, ok)) == _reference_lines(
         height, text, boxes
     )
+
+
+def test_text_set_over_text_is_two_cells():
+    """Two columns set closer than their text is wide: the second starts inside the first's last word.
+    Each is a run of text of its own, as if a gap parted them; words a space apart share a cell."""
+    height, chars, boxes = 792.0, [], []
+    for x, word in ((42.0, "10"), (56.4, "PATERNOSTER"), (95.5, "1"), (105.1, "LIBERTY")):
+        for k, ch in enumerate(word):
+            chars.append(ch)
+            boxes.append((x + 4.8 * k, height - 92.0, x + 4.8 * (k + 1), height - 100.0))
+        chars.append(" ")
+        boxes.append((0.0, 0.0, 0.0, 0.0))
+    text = "".join(chars)
+    packed = b"".join(struct.pack("4f", *b) for b in boxes)
+    (line,) = page_lines("gen.pdf", _whole(height), text, packed, b"\x01" * len(text))
+    assert [(w.text, w.cell) for w in line.words] == [("10", 0), ("PATERNOSTER", 0), ("1", 1), ("LIBERTY", 1)]
+    assert _plain([line]) == _reference_lines(height, text, packed)
 
 
 def test_a_character_without_a_box_is_a_damaged_pdf():

@@ -47,8 +47,9 @@ class Model:
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """A line's words by table and column; `aligned`: the columns whose words sit where the column's
-    rows do; `spans`: a run of words that no row prints crosses column boundaries (`_spans`)."""
+    """A line's words by table and column; `aligned`: the columns whose words are one run of text (a
+    row prints one in each column) sitting where the column's rows do; `spans`: a run of words that no
+    row prints crosses column boundaries (`_spans`)."""
 
     cols: tuple[dict[str, list[str]], ...]
     aligned: tuple[frozenset[str], ...]
@@ -111,7 +112,8 @@ def split(line: Line, model: Model, tables: int) -> Split:
         column, words = model.columns[j], by_column[j]
         cols[column.table].setdefault(column.kind, []).extend(w.text for w in words)
         anchor, low, high = model.anchors[j]
-        if low - TOLERANCE <= _offset(anchor, column, words[0].x0, words[-1].x1) <= high + TOLERANCE:
+        at = _offset(anchor, column, words[0].x0, words[-1].x1)
+        if len({w.cell for w in words}) == 1 and low - TOLERANCE <= at <= high + TOLERANCE:
             aligned[column.table].add(column.kind)
     return Split(tuple(cols), tuple(frozenset(a) for a in aligned), crossing)
 

@@ -4,14 +4,16 @@ A list's pages are not all table: a cover, an "about the index" page, a disclaim
 note, a contact block in one, two or three columns, a summary of counts by sector, a blank page or a
 page of footnotes may stand before, between or after the table pages. A page is a table page when
 it prints a table header, or, without one, when lines on it read as rows of the table the earlier
-pages set: company and symbol (and sector, where the table has one) in the columns, at the
-alignment those pages' rows had, and a symbol of a symbol's shape. Everything else on a page
-without a header is furniture, and the page says why.
+pages set: company and symbol (and sector, where the table has one) in the columns, each one run of
+text at the alignment those pages' rows had, and a symbol of a symbol's shape. A line that reads as
+a row but heads a block of text set in columns as no list prints it (a contact block's region names
+over its addresses and telephone numbers) is no row. Everything else on a page without a header is
+furniture, and the page says why.
 
 Furniture is never a place to lose rows: a line on a furniture page that reads as one of the
 table's rows at its columns, but not as a row of it (a symbol split in two, a symbol no list
 prints), is a row the parser cannot account for, and stays unread: the document is refused and the
-line named.
+line named; unless it heads a block set in columns, as above.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ def row_like(
 def set_in_columns(cols: dict[str, list[str]], spans: bool) -> bool:
     """Text set in the table's columns as no list prints it: beside another column, a company column
     in mixed case or without a capital (an address, a telephone number), and not one run across the
-    columns (prose). Right under a line that reads as a row, it makes that line a heading of a block
-    set in columns (a contact block's region names), not a row."""
+    columns (prose). Under a line that reads as a row, it makes that line the heading of a block set
+    in columns (a contact block's region names), not a row."""
     company = " ".join(cols.get("company", ()))
     return (
         not spans
@@ -75,7 +77,7 @@ def set_in_columns(cols: dict[str, list[str]], spans: bool) -> bool:
     )
 
 
-def furniture_reason(lines: int, prose: int, candidates: int) -> str:
+def furniture_reason(lines: int, prose: int, candidates: int, headings: int) -> str:
     """Why a page without a header and without a row is furniture, in a few words."""
     if not lines:
         return "blank: no text"
@@ -84,4 +86,6 @@ def furniture_reason(lines: int, prose: int, candidates: int) -> str:
         parts.append(f"{prose} of prose")
     if candidates:
         parts.append(f"{candidates} in capitals not at the table's columns")
+    if headings:
+        parts.append(f"{headings} heading(s) of a block set in columns")
     return "; ".join(parts)

@@ -397,7 +397,7 @@ def _page_kind(
     """Table or furniture, by evidence (furniture.py). A page without a header keeps the rows that read
     as rows of the table at the columns the earlier pages set; the others are demoted to lines that
     look like rows, unread where they stand in the table (or, on a page without a row, where they
-    stand where the table's rows stand)."""
+    stand where the table's rows stand), but for the heading of a block set in columns: furniture."""
     header = next((s.header for s in segments if s.header is not None), None)
     if header is not None:
         return furniture.PageKind(page.number, "table", f"table header on line {header.number}")
@@ -424,18 +424,24 @@ def _page_kind(
 
     order = [ln.number for ln in segment.lines]
 
-    def heads_a_block(r: ListRow) -> bool:  # the line under it is text set in the columns, not a row
-        at = order.index(r.line)
-        if at + 1 == len(order) or pitch is None:
+    def heads_a_block(n: int, t: int) -> bool:
+        """Under line `n`, before a line that reads as a row, and each within reach of the one above,
+        a line holds text set in the table's columns as no list prints it: `n` is the heading of a
+        block set in columns (a contact block's region names), not a row."""
+        if pitch is None:
             return False
-        below = order[at + 1]
-        if lines[below].y - lines[r.line].y > PITCH_REACH * pitch:
-            return False
-        got = parts(below)
-        return r.table < len(got.cols) and furniture.set_in_columns(got.cols[r.table], got.spans)
+        y = lines[n].y
+        for below in order[order.index(n) + 1 :]:
+            if lines[below].y - y > PITCH_REACH * pitch or at_columns(below, t, furniture.fits):
+                return False
+            got = parts(below)
+            if t < len(got.cols) and furniture.set_in_columns(got.cols[t], got.spans):
+                return True
+            y = lines[below].y
+        return False
 
     keep = [r for r in rows[first:] if at_columns(r.line, r.table, furniture.fits)]
-    headings = {(r.line, r.table) for r in keep if heads_a_block(r)}
+    headings = {(r.line, r.table) for r in keep if heads_a_block(r.line, r.table)}
     keep = [r for r in keep if (r.line, r.table) not in headings]
     if len(keep) < len(rows) - first:
         demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
@@ -448,12 +454,20 @@ def _page_kind(
         return furniture.PageKind(
             page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before"
         )
-    candidates = [p for p in segment.pieces if p.kind == "candidate"]
-    segment.row_like = {
-        (p.line, p.table) for p in candidates if at_columns(p.line, p.table, furniture.row_like)
-    }
+    # A line that looks like a lost row is one unless it heads a block set in columns.
+    for piece in segment.pieces:
+        key = (piece.line, piece.table)
+        if piece.kind == "candidate" and at_columns(*key, furniture.row_like):
+            if heads_a_block(*key):
+                piece.kind = "other"
+                headings.add(key)
+            else:
+                segment.row_like.add(key)
+    candidates = {p.line for p in segment.pieces if p.kind == "candidate"}
     prose = sum(1 for ln in segment.lines if any(c.islower() for c in ln.text))
-    reason = furniture.furniture_reason(len(segment.lines), prose, len({p.line for p in candidates}))
+    reason = furniture.furniture_reason(
+        len(segment.lines), prose, len(candidates), len({n for n, _ in headings})
+    )
     return furniture.PageKind(page.number, "furniture", reason)
 
 

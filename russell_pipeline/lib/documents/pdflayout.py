@@ -9,7 +9,9 @@ character. The rules are the ones a reader would apply character by character:
   or jumps more than WORD_GAP_EM font sizes to the right;
 - words sorted by their middle (then x) share a line while their middle sits inside the band of
   the line's first word (header cells in different font sizes still share a line);
-- on a line, sorted by x, a gap wider than CELL_GAP_EM times the larger font size starts a cell.
+- on a line, sorted by x, a gap wider than CELL_GAP_EM times the larger font size starts a cell, and
+  so does a word set that far over the one before it (text printed over text: columns set closer than
+  their text is wide are still two runs of text, not one).
 """
 
 from __future__ import annotations
@@ -139,8 +141,9 @@ def _lines(
     line = np.repeat(np.arange(len(firsts)), np.diff(np.append(firsts, n)))
     order = order[np.lexsort((x0[order], line))]  # each line left to right
     gx0, gx1, gsize = x0[order], x1[order], size[order]
-    cut = np.zeros(n, dtype=bool)  # a new cell: a gap wider than the larger font allows
-    cut[1:] = (gx0[1:] - gx1[:-1] > CELL_GAP_EM * np.maximum(gsize[1:], gsize[:-1])) & (line[1:] == line[:-1])
+    cut = np.zeros(n, dtype=bool)  # a new cell: a gap (or an overlap) wider than the larger font allows
+    gap = np.abs(gx0[1:] - gx1[:-1])
+    cut[1:] = (gap > CELL_GAP_EM * np.maximum(gsize[1:], gsize[:-1])) & (line[1:] == line[:-1])
     run = np.cumsum(cut)
     texts = [words[i] for i in order.tolist()]
     placed = list(
