@@ -13,6 +13,7 @@ import pytest
 from russell_pipeline.lib.documents.universe import SCREENER_HEADER, read_universe
 from russell_pipeline.lib.forecast import rules as R
 from russell_pipeline.lib.forecast.forecast import forecast
+from russell_pipeline.lib.forecast.reasons import money
 
 RANK_DAY = date(2023, 4, 28)
 
@@ -298,3 +299,19 @@ def test_the_rules_table_refuses_a_bad_row_and_overlapping_years():
         R.active(twice, 2026)
     # Every excluding rule of the table has a screen or a company rule, and every source a text.
     assert set(R.RULES["source"]) <= set(R.SOURCES)
+
+
+@pytest.mark.parametrize(
+    ("usd", "said"),
+    [
+        (0.0, "$0.0M"),
+        (164_049_999.0, "$164.0M"),
+        (999_949_999.0, "$999.9M"),
+        (1_234_560_000.0, "$1.23B"),
+        (1_234_567_000_000.0, "$1,234.57B"),
+        (1_234_567_000_000_000.0, "$1,234,567.00B"),
+        (-2_500_000.0, "$-2.5M"),
+    ],
+)
+def test_money_in_a_reason_groups_every_thousand_of_any_size(usd, said):
+    assert pl.select(money(pl.lit(usd))).item() == said

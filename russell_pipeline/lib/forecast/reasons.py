@@ -12,16 +12,16 @@ from russell_pipeline.lib.forecast.rules import R1000, R3000
 def _fixed(x: pl.Expr, places: int) -> pl.Expr:
     """A number as text with `places` decimals and thousands grouped: 1234.5 -> `1,234.50`."""
     scaled = (x * 10**places).round(0).cast(pl.Int64)
-    whole = _grouped(scaled // 10**places)
-    if not places:
-        return whole
-    return pl.format("{}.{}", whole, (scaled % 10**places).cast(pl.String).str.zfill(places))
+    whole = _grouped(scaled.abs() // 10**places)
+    if places:
+        whole = pl.format("{}.{}", whole, (scaled.abs() % 10**places).cast(pl.String).str.zfill(places))
+    return pl.when(scaled < 0).then(pl.format("-{}", whole)).otherwise(whole)
 
 
 def _grouped(n: pl.Expr) -> pl.Expr:
-    """A whole number as text with thousands grouped: 3214 -> `3,214`."""
-    text = n.cast(pl.String)
-    return text.str.reverse().str.replace_all(r"(\d{3})(\d)", "$1,$2").str.reverse()
+    """A whole number as text with thousands grouped: 3214 -> `3,214`, -1234567 -> `-1,234,567`."""
+    grouped = n.cast(pl.String).str.reverse().str.replace_all(r"(\d{3})", "${1},").str.reverse()
+    return grouped.str.replace(r"^(-?),", "${1}")  # no comma before the first digit
 
 
 def money(x: pl.Expr) -> pl.Expr:
