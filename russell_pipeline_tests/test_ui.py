@@ -421,16 +421,22 @@ def test_every_column_of_every_table_asset_is_described(server):
     ] == []
 
 
+def _state(check: dict) -> str:
+    """A check's state as the UI shows it (its line on the Checks tab): of a check partitioned like its
+    asset, failed when it failed on any partition, else its latest evaluation's."""
+    ranges = (check["partitionStatuses"] or {}).get("ranges") or []
+    failed = any(r["status"] == "FAILED" for r in ranges)
+    return "FAILED" if failed else check["executionForLatestMaterialization"]["status"]
+
+
 def test_checks_with_their_blocking_flag_and_latest_result(server):
     nodes = server.graphql(
         "{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { "
-        "name blocking executionForLatestMaterialization { status } } } } } }"
+        "name blocking executionForLatestMaterialization { status } partitionStatuses { "
+        "... on AssetCheckTimePartitionStatuses { ranges { status } } } } } } } }"
     )["assetNodes"]
     checks = {
-        (n["assetKey"]["path"][0], c["name"]): (
-            c["blocking"],
-            c["executionForLatestMaterialization"]["status"],
-        )
+        (n["assetKey"]["path"][0], c["name"]): (c["blocking"], _state(c))
         for n in nodes
         for c in n["assetChecksOrError"]["checks"]
     }
@@ -467,7 +473,7 @@ def test_checks_with_their_blocking_flag_and_latest_result(server):
         # The data end on 2020-03-31, long before the last NYSE session: the UI shows both red.
         ("market_data", "market_current"): (False, "FAILED"),
         ("index_levels", "levels_current"): (False, "FAILED"),
-        # The synthetic feed prices none of the sample lists' symbols: a warning, red in the UI.
+        # The synthetic feed prices none of 2020's listed symbols: a warning on 2020, red in the UI.
         ("reconstitution_paths", "listed_symbols_priced"): (False, "FAILED"),
         # No published Russell 3000 list of a forecast review in the samples: nothing to score.
         ("forecast_score", "forecast_matches_published"): (False, ok),
@@ -665,6 +671,40 @@ def test_asset_page_shows_the_latest_materialization(browser, server, page):
         expect(page.locator("tr", has=page.get_by_text(label, exact=True))).to_have_text(
             re.compile(rf"^\s*{re.escape(label)}\s*{re.escape(str(value))}\s*$")
         )
+
+
+def test_the_checks_tab_shows_the_partition_of_each_evaluation(browser, server, page):
+    """A check of a partitioned asset is evaluated once per run, on the rows of every partition of the
+    run (one run built the reviews 2019-03..2020-03, one the years 1989..2030), and recorded on each
+    partition: the Checks tab shows the partition of each evaluation (it showed `—`), and a check that
+    failed on one year's rows failed on that year only."""
+    from playwright.sync_api import expect
+
+    def latest(label: str):
+        return page.get_by_text(label, exact=True).locator("xpath=..")
+
+    def column(name: str) -> list[str]:
+        heads = [h.strip() for h in page.locator("thead th").all_inner_texts()]
+        assert name in heads, heads
+        return [
+            r.locator("td").nth(heads.index(name)).inner_text().strip()
+            for r in page.locator("tbody tr").all()
+        ]
+
+    page.goto(f"{server.url}/assets/index_levels?view=checks&checkDetail=rebalance_continuity")
+    expect(latest("Partition")).to_have_text(re.compile(r"^\s*Partition\s*2020-03\s*$"))
+    page.get_by_text("Execution history", exact=True).click()
+    expect(page.locator("tbody tr")).to_have_count(len(BUILT_REVIEWS))  # one run, one per review
+    assert column("Partition") == BUILT_REVIEWS[::-1]
+    assert set(column("Evaluation result")) == {"Passed"}
+
+    page.goto(f"{server.url}/assets/reconstitution_paths?view=checks&checkDetail=listed_symbols_priced")
+    expect(latest("Partition")).to_have_text(re.compile(r"^\s*Partition\s*2030\s*$"))  # the run's last
+    expect(page.get_by_text("Failed", exact=True)).to_be_visible()  # the check's state: failed on 2020
+    page.get_by_text("Execution history", exact=True).click()
+    expect(page.locator("tbody td", has_text=re.compile(r"^2020$"))).to_be_visible()
+    shown = dict(zip(column("Partition"), column("Evaluation result"), strict=True))
+    assert shown["2020"] == "Failed" and shown["2030"] == shown["2019"] == "Passed", shown
 
 
 def test_every_kind_shows_a_word_and_every_column_its_meaning(browser, server, page):

@@ -2,7 +2,8 @@
 
 Every table-writing asset computes its rows (staged, nothing written yet), evaluates its checks on
 them, and hands both to `commit`, which
-1. reports every check result;
+1. reports every check result (`reports_failure` records it once the step's materializations are
+   out: a check of a partitioned asset on each partition of the run, see `_on_partitions`);
 2. stops the step when a check declared `block` failed: nothing is written, the stored partitions
    stay, and the failure names each such check with its first offending row;
 3. writes every staged table (each one Delta commit replacing exactly its partitions);
@@ -33,12 +34,13 @@ steps that depend on the asset in the same run always run (no output is ever ski
 
 A step that fails (`refuse` on bad input, a failed blocking check, a crash) writes nothing; every
 table-writing asset is wrapped in `reports_failure`, which says so on each partition of the run
-and reports each check of the step it did not evaluate as **not evaluated**, keeping its result on
-the rows the lake still holds: a failed run never reads as data that failed its checks.
+and reports each check of the step it did not evaluate as **not evaluated** there, keeping its
+result on the rows the lake still holds: a failed run never reads as data that failed its checks.
 
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
 writes nothing, `error` is written and fails `build` (runner/runs.py), `warn` is written and said.
+The asset's `lake_writer` (defs/partitions.py) declares its checks, partitioned like it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ from typing import Literal, NoReturn
 
 import dagster as dg
 import polars as pl
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from russell_pipeline.lake.commit import Staged, write_staged
@@ -83,12 +89,13 @@ class Check:
     def blocking(self) -> bool:
         return self.level == "block"
 
-    def spec(self) -> dg.AssetCheckSpec:
+    def spec(self, partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetCheckSpec:
         return dg.AssetCheckSpec(
             self.name,
             asset=self.asset,
             blocking=self.blocking,
             description=self.description + _SUFFIX[self.level],
+            partitions_def=partitions_def,
         )
 
     def result(self, passed: bool, **metadata) -> dg.AssetCheckResult:
@@ -118,8 +125,12 @@ class Check:
         )
 
 
-def specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
-    return [c.spec() for c in checks]
+def specs(
+    checks: Iterable[Check], partitions_def: dg.PartitionsDefinition | None = None
+) -> list[dg.AssetCheckSpec]:
+    """The checks' specs, partitioned like their asset (`partitions_def`): each evaluation is then of
+    one partition (`reports_failure`)."""
+    return [c.spec(partitions_def) for c in checks]
 
 
 def why(check: str, metadata: Mapping) -> str:
@@ -167,32 +178,37 @@ def refuse(
 
 
 def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]:
-    """The compute function of an asset that writes the lake, such that a failed run never reads as
-    failed data. When the step fails (a refused input, a failed blocking check, a crash), before the
-    failure is raised:
+    """The compute function of an asset that writes the lake, such that each check result is recorded
+    on the partitions it is about, and a failed run never reads as failed data.
+
+    The step's check results are recorded once its materializations are out (`_on_partitions`,
+    `_recorded`): each partition's evaluation is then on that partition's materialization of the run,
+    the one Dagster counts a check of the partition on. When the step fails (a refused input, a failed
+    blocking check, a crash), before the failure is raised:
 
     - each partition of the run of each of the step's assets is observed with `status: failed:
       <reason>`: its page in the UI says why, above the facts of the data it still holds;
-    - each check of the step that reported no result is reported **not evaluated**, with the reason,
-      restating its latest result in a run that succeeded (same verdict, severity and facts, its run
-      named): a failed step writes nothing, so the lake still holds the rows that result is about.
-      A check no such run evaluated passes (the lake holds none of its rows). Without a result,
-      Dagster shows every such check "Execution failed" in red, the way it shows data that failed it.
+    - each check of the step that reported no result is reported **not evaluated** on each partition,
+      with the reason, restating its latest result on that partition in a run that succeeded (same
+      verdict, severity and facts, its run named): a failed step writes nothing, so the lake still
+      holds the rows that result is about. A check no such run evaluated passes (the lake holds none
+      of its rows). Without a result, Dagster shows every such check "Execution failed" in red, the
+      way it shows data that failed it.
     """
 
     @functools.wraps(compute)
     def step(context: dg.AssetExecutionContext, *args, **kwargs) -> Iterator:
-        reported: set[dg.AssetCheckKey] = set()
+        keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
+        results: dict[dg.AssetCheckKey, dict[str | None, dg.AssetCheckResult]] = {}
         try:
             for event in compute(context, *args, **kwargs):
                 if isinstance(event, dg.AssetCheckResult):
-                    reported.add(
-                        dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name)
-                    )
-                yield event
+                    check = dg.AssetCheckKey(dg.AssetKey.from_coercible(event.asset_key), event.check_name)
+                    results[check] = _on_partitions(event, keys)
+                else:
+                    yield event
         except Exception as err:
             reason = " ".join(str(err.description if isinstance(err, dg.Failure) else err).split())
-            keys = context.partition_keys if context.assets_def.partitions_def is not None else [None]
             facts = err.facts if isinstance(err, Refusal) else {}
             for asset in sorted(context.selected_asset_keys):
                 for key in keys:
@@ -201,18 +217,92 @@ def reports_failure(compute: Callable[..., Iterator]) -> Callable[..., Iterator]
                         partition=key,
                         metadata={STATUS: f"{FAILED}: {reason}", **facts.get(key, {})},
                     )
-            for check in sorted(context.selected_asset_check_keys - reported, key=str):
-                yield _not_evaluated(context.instance, check, reason)
+            for check in sorted(context.selected_asset_check_keys - results.keys(), key=str):
+                results[check] = {key: _not_evaluated(context.instance, check, reason, key) for key in keys}
+            yield from _recorded(context, results)
             raise
+        yield from _recorded(context, results)
 
     return step
 
 
-def _not_evaluated(instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason: str) -> dg.AssetCheckResult:
-    """`check` not evaluated in a failed run: the latest result of a run that succeeded (whose rows
-    the lake holds: a failed run's result was on rows never written) restated, or a pass over nothing."""
+def _on_partitions(
+    result: dg.AssetCheckResult, keys: list[str | None]
+) -> dict[str | None, dg.AssetCheckResult]:
+    """`result`, evaluated once on the rows of a run over `keys` (a check may compare partitions), as
+    the result on each partition: failed on those its offending rows are in (`partitions`), on every
+    one when they name none of the run's, passed on the others (its facts kept, and where they
+    failed said). `[None]`: an unpartitioned asset, the result as it is."""
+    named = result.metadata.get(PARTITIONS)
+    failed = set(keys) & set(str(named.value).split(", ")) if named and not result.passed else set()
+    return {
+        key: result._replace(
+            passed=True, description=f"passed: its offending rows are in {named.value}, none in {key}"
+        )
+        if failed and key not in failed
+        else result
+        for key in keys
+    }
+
+
+def _recorded(
+    context: dg.AssetExecutionContext, results: dict[dg.AssetCheckKey, dict[str | None, dg.AssetCheckResult]]
+) -> Iterator[dg.AssetCheckResult | dg.Output | dg.AssetCheckEvaluation]:
+    """Each check's results as Dagster records them: of an unpartitioned asset as it is; of a
+    partitioned one, the check's output and one evaluation per partition (Dagster gives a result the
+    partition of a run of one partition only), on the partition's latest materialization."""
+    on: dict[dg.AssetKey, dict[str, AssetCheckEvaluationTargetMaterializationData]] = {}
+    for check, by_partition in results.items():
+        if None in by_partition:
+            yield by_partition[None]
+            continue
+        if check.asset_key not in on:  # the same partitions for every check of the step
+            on[check.asset_key] = _latest_materializations(
+                context.instance, check.asset_key, list(by_partition)
+            )
+        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(check))
+        blocking = context.assets_def.get_spec_for_check_key(check).blocking
+        for key, result in by_partition.items():
+            yield dg.AssetCheckEvaluation(
+                asset_key=check.asset_key,
+                check_name=check.name,
+                passed=result.passed,
+                metadata=result.metadata,
+                target_materialization_data=on[check.asset_key].get(key),
+                severity=result.severity,
+                description=result.description,
+                blocking=blocking,
+                partition=key,
+            )
+
+
+def _latest_materializations(
+    instance: dg.DagsterInstance, asset: dg.AssetKey, keys: list[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """{partition key: its latest materialization} of the partitions of `keys` that have one."""
+    ids = instance.event_log_storage.get_latest_storage_id_by_partition(
+        asset, dg.DagsterEventType.ASSET_MATERIALIZATION, set(keys)
+    )
+    found = dg.AssetRecordsFilter(asset_key=asset, storage_ids=list(ids.values()))
+    records = instance.fetch_materializations(found, limit=len(ids)).records if ids else []
+    return {
+        r.partition_key: AssetCheckEvaluationTargetMaterializationData(
+            storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp
+        )
+        for r in records
+    }
+
+
+def _not_evaluated(
+    instance: dg.DagsterInstance, check: dg.AssetCheckKey, reason: str, partition: str | None = None
+) -> dg.AssetCheckResult:
+    """`check` not evaluated on `partition` in a failed run: its latest result there of a run that
+    succeeded (whose rows the lake holds: a failed run's result was on rows never written) restated,
+    or a pass over nothing."""
     done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    records = instance.event_log_storage.get_asset_check_execution_history(check, _HISTORY, status=done)
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        check, _HISTORY, status=done, partition_filter=PartitionKeyFilter(key=partition)
+    )
     succeeded = (
         {
             r.run_id

@@ -1,7 +1,10 @@
 """The two partitionings of the project and how they map onto each other, declared once."""
 
+from collections.abc import Iterable
+
 import dagster as dg
 
+from russell_pipeline.defs.commit import Check, specs
 from russell_pipeline.planning.keys import FIRST_DATED_REVIEW, FIRST_RECON_YEAR, REVIEWS_AHEAD, YEARS_AHEAD
 
 # Reconstitution years: from FIRST_RECON_YEAR (1989, the first annual June reconstitution and the
@@ -43,8 +46,17 @@ LAKE_POOL = "lake_writer"
 retry = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-def lake_writer(group: str, partitions_def: dg.PartitionsDefinition | None = None) -> dict:
-    """What every asset that writes the lake shares: its group, the writer pool and the retry policy,
-    and for a partitioned one, ranges backfilled in one run."""
+def lake_writer(
+    group: str, partitions_def: dg.PartitionsDefinition | None = None, checks: Iterable[Check] = ()
+) -> dict:
+    """What every asset that writes the lake shares: its group, the writer pool, the retry policy and
+    its `checks`, and for a partitioned one, ranges backfilled in one run and checks partitioned like it
+    (each evaluation is of one partition: defs/commit.py)."""
     partitioned = {"partitions_def": partitions_def, "backfill_policy": single_run} if partitions_def else {}
-    return {"group_name": group, "pool": LAKE_POOL, "retry_policy": retry, **partitioned}
+    return {
+        "group_name": group,
+        "pool": LAKE_POOL,
+        "retry_policy": retry,
+        "check_specs": specs(checks, partitions_def),
+        **partitioned,
+    }

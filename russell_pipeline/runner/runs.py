@@ -167,7 +167,8 @@ def document_lines(result) -> list[str]:
 
 def failed_checks(result, label: str) -> tuple[list[str], list[str]]:
     """The checks that failed in a run, one line each, as (error level, warn level): which check, on
-    which partitions (those its offending rows are in, else the run's, named by `label`), and why."""
+    which partitions (those its offending rows are in, else the run's, named by `label`), and why;
+    said once, though recorded on each partition it failed on (defs/commit.py)."""
     error, warn = [], []
     for event in result.all_events:
         if event.event_type_value != "ASSET_CHECK_EVALUATION" or event.asset_check_evaluation_data.passed:
@@ -179,7 +180,9 @@ def failed_checks(result, label: str) -> tuple[list[str], list[str]]:
             f" on {where.value}" if where else ""
         )
         line = f"{label}: {'warn' if warning else 'error'}-level check failed: {why(check, found.metadata)}"
-        (warn if warning else error).append(line)
+        lines = warn if warning else error
+        if line not in lines:
+            lines.append(line)
     return error, warn
 
 

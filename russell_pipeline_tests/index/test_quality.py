@@ -314,15 +314,17 @@ def _with_splits(tables: dict) -> dict:
 
 
 def _checks(*results) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
-    return {
-        (
-            e.asset_check_evaluation_data.asset_key.to_user_string(),
-            e.asset_check_evaluation_data.check_name,
-        ): e.asset_check_evaluation_data
-        for result in results
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
+    """Each check's evaluation in the runs: a check of a partitioned asset is recorded on each partition
+    of its run (failed on those its offending rows are in), so the one that failed, if one did."""
+    found: dict[tuple[str, str], dg.AssetCheckEvaluation] = {}
+    for result in results:
+        for e in result.all_events:
+            if e.event_type_value == "ASSET_CHECK_EVALUATION":
+                data = e.asset_check_evaluation_data
+                key = (data.asset_key.to_user_string(), data.check_name)
+                if key not in found or found[key].passed:
+                    found[key] = data
+    return found
 
 
 NEW_CHECKS = [

@@ -18,6 +18,7 @@ from russell_pipeline.defs.commit import (
     Check,
     Refusal,
     _not_evaluated,
+    _on_partitions,
     _rows_per_partition,
     commit,
     refuse,
@@ -111,7 +112,13 @@ class _Context:
 
     @property
     def assets_def(self):
-        return SimpleNamespace(partitions_def=object() if self.partitioned else None)
+        return SimpleNamespace(
+            partitions_def=object() if self.partitioned else None,
+            get_output_name_for_asset_check_key=lambda check: (
+                f"{check.asset_key.to_user_string()}_{check.name}"
+            ),
+            get_spec_for_check_key=lambda check: SimpleNamespace(blocking=check.name == "no_nulls"),
+        )
 
     @property
     def log(self):
@@ -128,15 +135,26 @@ class _Record:
 
 
 class _Instance:
-    """A Dagster instance holding the check's history: records newest first, the runs that succeeded."""
+    """A Dagster instance holding the check's history (records newest first), the runs that succeeded,
+    and the materializations of partition 2024 of each asset (its storage id 7)."""
 
     def __init__(self, records: list[_Record], succeeded: set[str]):
         self.records, self.succeeded, self.asked = records, succeeded, []
         self.event_log_storage = self
 
-    def get_asset_check_execution_history(self, check, limit, status):
-        self.asked.append((check, limit, frozenset(status)))
+    def get_asset_check_execution_history(self, check, limit, status, partition_filter):
+        self.asked.append((check, limit, frozenset(status), partition_filter.key))
         return self.records
+
+    def get_latest_storage_id_by_partition(self, asset, event_type, partitions):
+        assert event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+        return {"2024": 7} if "2024" in partitions else {}
+
+    def fetch_materializations(self, records_filter, limit):
+        assert (records_filter.storage_ids, limit) == ([7], 1)
+        return SimpleNamespace(
+            records=[SimpleNamespace(partition_key="2024", storage_id=7, run_id="r", timestamp=1.0)]
+        )
 
     def get_runs(self, filters):
         assert filters.statuses == [dg.DagsterRunStatus.SUCCESS]
@@ -162,8 +180,10 @@ def test_a_check_not_evaluated_restates_the_latest_result_of_a_run_that_succeede
     )
     assert (got.passed, got.severity, got.description) == (False, dg.AssetCheckSeverity.WARN, said)
     assert got.metadata["n"].value == 3 and got.metadata["status"].value == said
-    ((asked, limit, statuses),) = instance.asked
-    assert (asked, limit, statuses) == (CHECK, 50, {Status.SUCCEEDED, Status.FAILED})
+    ((asked, limit, statuses, partition),) = instance.asked
+    assert (asked, limit, statuses, partition) == (CHECK, 50, {Status.SUCCEEDED, Status.FAILED}, None)
+    _not_evaluated(instance, CHECK, "disk full", "2024")  # on one partition: that partition's history
+    assert instance.asked[-1][3] == "2024"
     skipped = _Instance([_Record("no-evaluation", None), _Record("ok-run", _evaluation(True))], {"ok-run"})
     assert _not_evaluated(skipped, CHECK, "x").description.endswith("of run ok-run, stands")
 
@@ -191,16 +211,66 @@ def test_a_failing_step_says_so_on_every_partition_and_check_and_raises_the_same
     events = []
     with pytest.raises(Refusal):
         events.extend(step(context))  # what it yields before it raises
-    observed = [(e.asset_key.to_user_string(), e.partition, dict(e.metadata)) for e in events[1:5]]
+    observed = [(e.asset_key.to_user_string(), e.partition, dict(e.metadata)) for e in events[:4]]
     failed = dg.MetadataValue.text("failed: raw/2024/a.pdf: encrypted PDF")
     assert [(a, p) for a, p, _ in observed] == [("a", "2023"), ("a", "2024"), ("t", "2023"), ("t", "2024")]
     assert observed[0][2] == {"status": failed}
     assert observed[1][2] == {"status": failed, "state": dg.MetadataValue.text("refused")}
-    (not_evaluated,) = events[5:]  # only the check the step did not report
-    assert (not_evaluated.asset_key, not_evaluated.check_name) == (dg.AssetKey("a"), "recent")
-    assert not_evaluated.description.startswith(
-        "not evaluated: its run failed (raw/2024/a.pdf: encrypted PDF)"
-    )
+    # Each check on each partition of the run: the one reported, then the one the step did not report.
+    recorded = [getattr(e, "output_name", None) or e.partition for e in events[4:]]
+    assert recorded == ["t_positive", "2023", "2024", "a_recent", "2023", "2024"]  # each check's output first
+    reported, not_evaluated = events[5:7], events[8:]
+    assert [(e.check_name, e.passed, e.description) for e in reported] == [("positive", True, None)] * 2
+    for e in not_evaluated:
+        assert (e.asset_key, e.check_name) == (dg.AssetKey("a"), "recent")
+        assert e.description.startswith("not evaluated: its run failed (raw/2024/a.pdf: encrypted PDF)")
+    # Each on its partition's latest materialization: 2024 has one (storage id 7), 2023 none.
+    assert [getattr(e.target_materialization_data, "storage_id", None) for e in not_evaluated] == [None, 7]
+
+
+def test_a_step_records_its_check_results_after_its_materializations():
+    """Recorded after the step's materializations, each evaluation is on its partition's materialization
+    of the run (Dagster counts a partition's check result only on its latest materialization)."""
+
+    @reports_failure
+    def step(context):
+        yield BLOCK.result(True)
+        yield dg.MaterializeResult(asset_key="t")
+
+    events = list(step(_Context(instance=_Instance([], set()))))
+    assert [type(e).__name__ for e in events] == [
+        "MaterializeResult",
+        "Output",
+        *["AssetCheckEvaluation"] * 2,
+    ]
+    assert [(e.partition, e.passed, e.blocking) for e in events[2:]] == [
+        ("2023", True, True),
+        ("2024", True, True),
+    ]
+    flat = _Context(partitioned=False, instance=_Instance([], set()))
+    result = ERROR.result(True)
+    assert (
+        list(reports_failure(lambda context: iter([result, dg.MaterializeResult(asset_key="t")]))(flat))[1]
+        is result
+    )  # an unpartitioned asset's result as it is, after its materialization
+
+
+def test_a_check_of_a_run_fails_on_the_partitions_its_offending_rows_are_in():
+    keys = ["2019-03", "2019-06", "2019-09"]
+    bad = ERROR.frame(pl.DataFrame({"review": ["2019-06", "2018-12"], "v": [-1, -2]}), "negative values")
+    on = _on_partitions(bad, keys)
+    assert {k: r.passed for k, r in on.items()} == {"2019-03": True, "2019-06": False, "2019-09": True}
+    assert on["2019-06"] is bad  # the failure with all its facts
+    assert on["2019-03"].description == "passed: its offending rows are in 2018-12, 2019-06, none in 2019-03"
+    assert on["2019-03"].metadata == bad.metadata
+    # Rows that name none of the run's partitions (or none at all): failed on every one.
+    for elsewhere in (
+        ERROR.frame(pl.DataFrame({"review": ["2018-12"], "v": [1]}), "rows"),
+        ERROR.result(False, failures=1),
+    ):
+        assert all(r is elsewhere for r in _on_partitions(elsewhere, keys).values())
+    ok = ERROR.result(True)
+    assert _on_partitions(ok, keys) == dict.fromkeys(keys, ok) and _on_partitions(ok, [None]) == {None: ok}
 
 
 def test_an_unpartitioned_step_that_crashes_says_so_once_per_asset():

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
+from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
@@ -38,9 +38,8 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     # The calendar reads the year's files itself: a bad list document fails `documents` for its
     # year, never the calendar, whose projection stands on its own.
     deps=["raw_documents"],
-    **lake_writer("calendar", recon_years),
+    **lake_writer("calendar", recon_years, CHECKS),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
-    check_specs=specs(CHECKS),
     **table_definition(
         "recon_calendar", SCHEMA, "Reconstitution and review dates of each year; published beats projected."
     ),

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure, specs
+from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure
 from russell_pipeline.defs.metadata import (
     CSV,
     OWNERS,
@@ -127,8 +127,7 @@ TABLES = {
         )
         for name, (schema, description, deps) in TABLES.items()
     ],
-    check_specs=specs(CHECKS),
-    **lake_writer("documents", recon_years),
+    **lake_writer("documents", recon_years, CHECKS),
 )
 @reports_failure
 def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):

@@ -6,7 +6,7 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure, specs
+from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
@@ -124,8 +124,7 @@ def _facts(year_rows: pl.DataFrame, notes: list[str], scores: pl.DataFrame) -> d
         )
         for name, (schema, description) in TABLES.items()
     ],
-    check_specs=specs(CHECKS),
-    **lake_writer("forecast", recon_years),
+    **lake_writer("forecast", recon_years, CHECKS),
 )
 @reports_failure
 def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):

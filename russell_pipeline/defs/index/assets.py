@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
+from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
     lake_writer,
@@ -134,9 +134,8 @@ def commit_reviews(
 
 @dg.asset(
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
-    **lake_writer("index", reviews),
+    **lake_writer("index", reviews, WEIGHT_CHECKS),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
-    check_specs=specs(WEIGHT_CHECKS),
     **table_definition(
         "quarterly_weights",
         WEIGHTS_TABLE,
@@ -227,9 +226,8 @@ def _weight_results(
         dg.AssetDep("index_levels", partition_mapping=previous_review),
         "market_data",
     ],
-    **lake_writer("index", reviews),
+    **lake_writer("index", reviews, LEVEL_CHECKS),
     code_version=digests.CODE_VERSIONS["index_levels"],
-    check_specs=specs(LEVEL_CHECKS),
     **table_definition(
         "index_levels",
         LEVELS_TABLE,

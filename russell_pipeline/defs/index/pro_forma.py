@@ -4,7 +4,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, reports_failure, specs
+from russell_pipeline.defs.commit import Check, reports_failure
 from russell_pipeline.defs.index.assets import commit_reviews, or_fail, price_facts
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
 from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
@@ -56,9 +56,8 @@ def _previous(reviews: list[str], key: str) -> str | None:
         # The upcoming review's carried members change as its forecast says (§1.10).
         dg.AssetDep("reconstitution_forecast", partition_mapping=review_to_year),
     ],
-    **lake_writer("index", reviews),
+    **lake_writer("index", reviews, CHECKS),
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
-    check_specs=specs(CHECKS),
     **table_definition(
         "pro_forma_weights",
         TABLE,

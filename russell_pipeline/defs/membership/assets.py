@@ -4,7 +4,7 @@ the revisions of each list, and the market data's memberships checked against th
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
+from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
@@ -101,8 +101,7 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
         )
         for name, (schema, description) in TABLES.items()
     ],
-    check_specs=specs(CHECKS),
-    **lake_writer("membership"),
+    **lake_writer("membership", checks=CHECKS),
 )
 @reports_failure
 def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):

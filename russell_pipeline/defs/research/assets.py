@@ -4,7 +4,7 @@ reconstitution."""
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure, specs
+from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
@@ -162,8 +162,7 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
         )
         for name, (schema, description) in TABLES.items()
     ],
-    check_specs=specs(CHECKS),
-    **lake_writer("research", recon_years),
+    **lake_writer("research", recon_years, CHECKS),
 )
 @reports_failure
 def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
