@@ -83,7 +83,7 @@ def _generate_prices(folder: Path, gigabytes: float) -> None:
     import numpy as np
     import polars as pl
 
-    from russell_pipeline.lib.calendar.sessions import sessions
+    from russell_pipeline.lib.sessions import sessions
 
     folder.mkdir(parents=True, exist_ok=True)
     days = sessions(date(2005, 1, 3), date(2035, 12, 31))

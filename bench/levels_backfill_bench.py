@@ -59,9 +59,9 @@ def backfill(root: str, way: str) -> None:
 
     from russell_pipeline.lake.market_tables import last_close, stored_market_data
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lib.calendar.sessions import sessions
     from russell_pipeline.lib.index import levels as lv
     from russell_pipeline.lib.index.recompute import level_findings
+    from russell_pipeline.lib.sessions import sessions
 
     imported = _peak_mb()
     lake = Lake(root)

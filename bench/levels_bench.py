@@ -31,8 +31,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from russell_pipeline.lib.calendar.sessions import previous_session, sessions
 from russell_pipeline.lib.index.levels import all_levels
+from russell_pipeline.lib.sessions import previous_session, sessions
 
 FIRST = date(2005, 1, 1)
 CURRENCIES = ["USD", "CAD", "EUR"]

@@ -92,8 +92,8 @@ def dagster_night(root: Path, repeat: int) -> dict:
     from russell_pipeline.lake.index_tables import stored_state
     from russell_pipeline.lake.market_tables import stored_market_data
     from russell_pipeline.lake.store import Lake
-    from russell_pipeline.lib.calendar.sessions import sessions
     from russell_pipeline.lib.index.levels import effective_date, history_needed
+    from russell_pipeline.lib.sessions import sessions
 
     lake = Lake(root)
     weights = lake.read("quarterly_weights")
@@ -190,8 +190,8 @@ def _market_lake(stocks: int, years: int, nights: list[date], tmp: Path) -> tupl
     nights' rows)."""
     from scaling_bench import feed_start, history_start, timed_build
 
-    from russell_pipeline.lib.calendar.sessions import previous_session
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
+    from russell_pipeline.lib.sessions import previous_session
 
     before = previous_session(date.fromordinal(nights[0].toordinal() - 1))
     start = date.fromisoformat(history_start(nights[-1].isoformat(), years))
@@ -255,7 +255,7 @@ def _night(years: int, day: date, env: dict, market: Path, new) -> dict:
 def market_bench(stocks: int, histories: list[int], end: str, days: int, keep: Path | None) -> None:
     """Both lakes first, then night by night on each in turn, so both see the same machine."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from russell_pipeline.lib.calendar.sessions import previous_session
+    from russell_pipeline.lib.sessions import previous_session
 
     nights = [date.fromisoformat(end)]
     while len(nights) < days:

@@ -56,7 +56,7 @@ def history_start(end: str, years: int | None, from_year: int | None = None) -> 
     the feed's own start, 2018-01-02)."""
     from datetime import date
 
-    from russell_pipeline.lib.calendar.sessions import FIRST_DAY, next_session
+    from russell_pipeline.lib.sessions import FIRST_DAY, next_session
 
     if from_year is not None:
         return next_session(date(from_year - 1, 12, 31)).isoformat()
@@ -188,7 +188,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from datetime import date
 
-    from russell_pipeline.lib.calendar.sessions import previous_session
+    from russell_pipeline.lib.sessions import previous_session
 
     end = date.fromisoformat(a.end)
     if previous_session(end) != end:

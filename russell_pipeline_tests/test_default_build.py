@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.sessions import sessions
+from russell_pipeline.lib.sessions import sessions
 from russell_pipeline_tests.lakes import sample_lake
 
 

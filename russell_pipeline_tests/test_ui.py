@@ -770,7 +770,7 @@ def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(brows
     link to the chart in a line (not a [Show Markdown] button), and its event shows it at 720 x 300."""
     from playwright.sync_api import expect
 
-    from russell_pipeline.lib.calendar.sessions import sessions
+    from russell_pipeline.lib.sessions import sessions
 
     deleted = server.lake.read("constituent_changes").filter(
         pl.col("recon_year") == 2020, pl.col("stage") == "final"

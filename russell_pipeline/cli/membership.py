@@ -15,9 +15,9 @@ from russell_pipeline.settings import Settings
 def cmd_members(args, settings: Settings) -> int:
     """The members of each index on a date, from a complete base only (docs/methodology.md §2.8): an
     index the lake cannot count whole that day is one clause of the error line, and the exit code is 1."""
-    from russell_pipeline.lib.calendar.sessions import is_session
     from russell_pipeline.lib.membership.in_force import DERIVED, coverage
     from russell_pipeline.lib.membership.on_date import answer, before_first, known_whole
+    from russell_pipeline.lib.sessions import is_session
 
     lake = open_lake(settings)
     for table in ("membership_in_force", "membership_reconciliation_summary"):
@@ -51,7 +51,7 @@ def cmd_members(args, settings: Settings) -> int:
 
 
 def _in_calendar(day: date) -> bool:
-    from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY
+    from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY
 
     return FIRST_DAY <= day <= LAST_DAY
 

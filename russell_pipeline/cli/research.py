@@ -15,7 +15,7 @@ from russell_pipeline.settings import Settings
 def _latest_session():
     from datetime import UTC, datetime
 
-    from russell_pipeline.lib.calendar.sessions import last_completed_session
+    from russell_pipeline.lib.sessions import last_completed_session
 
     return last_completed_session(datetime.now(UTC))
 

@@ -10,11 +10,11 @@ from datetime import date
 import polars as pl
 
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.sessions import FIRST_DAY, sessions
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, MarketData
 from russell_pipeline.lib.market.partitions import YEAR
+from russell_pipeline.lib.sessions import FIRST_DAY, sessions
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
 DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "date"}

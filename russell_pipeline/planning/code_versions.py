@@ -21,7 +21,7 @@ PACKAGE = "russell_pipeline"
 ROOT = Path(__file__).resolve().parents[1]  # the russell_pipeline package folder
 FOLLOWED = f"{PACKAGE}.lib"
 # NYSE closures come from the holidays package: a new release can move a session, so a date.
-SESSIONS_MODULE = f"{PACKAGE}.lib.calendar.sessions"
+SESSIONS_MODULE = f"{PACKAGE}.lib.sessions"
 SESSIONS_PACKAGE = "holidays"
 
 

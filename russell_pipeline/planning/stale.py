@@ -18,12 +18,12 @@ from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
-from russell_pipeline.lib.calendar.sessions import last_completed_session
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index.pro_forma import carried_members
 from russell_pipeline.lib.market.contract import SCHEMAS
 from russell_pipeline.lib.market.synthetic import borrowed_tickers
+from russell_pipeline.lib.sessions import last_completed_session
 from russell_pipeline.planning import digests, keys
 from russell_pipeline.settings import Settings
 

@@ -22,8 +22,8 @@ from russell_pipeline.lib.calendar.rules import (
     project_calendar,
 )
 from russell_pipeline.lib.calendar.schedules import parse_schedule
-from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY, is_session, sessions
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, is_session, sessions
 from russell_pipeline_tests.helpers import SHARED
 
 RAW = Path(__file__).resolve().parents[2] / "data_lake" / "raw"

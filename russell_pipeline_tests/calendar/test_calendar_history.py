@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lib.calendar.rules import project_calendar
-from russell_pipeline.lib.calendar.sessions import is_session
+from russell_pipeline.lib.sessions import is_session
 from russell_pipeline_tests.helpers import cli
 
 # year, rank_day, recon_close, effective_open: each worked out on a calendar of that June.

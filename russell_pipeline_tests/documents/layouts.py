@@ -852,7 +852,7 @@ def _render_schedule(layout: Layout, created: datetime | None) -> tuple[bytes, l
     """A reconstitution schedule: title, prose, and a timetable (`Friday 09 May 2025: Rank day. ...`),
     with the layout's furniture pages, fonts, order and turns; its calendar rows as (review,
     review_type, event, date), sorted."""
-    from russell_pipeline.lib.calendar.sessions import next_session
+    from russell_pipeline.lib.sessions import next_session
 
     rng = random.Random(layout.seed * 13 + 5)
     width, height = PAGES[layout.page]

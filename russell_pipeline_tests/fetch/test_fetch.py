@@ -29,7 +29,6 @@ from russell_pipeline.lake import checksums
 from russell_pipeline.lake.document_tables import fetch_years
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.rules import project_calendar
-from russell_pipeline.lib.calendar.sessions import previous_session
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.download import Client, page_title, retry_delay
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, fetch_document, published_stage, review_window
@@ -42,6 +41,7 @@ from russell_pipeline.lib.fetch.registry import (
     parse_years,
     registry_path,
 )
+from russell_pipeline.lib.sessions import previous_session
 from russell_pipeline_tests.helpers import REAL, cli, materialize, resources_for
 from russell_pipeline_tests.lakes import lake_folder
 

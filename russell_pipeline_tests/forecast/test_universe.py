@@ -4,7 +4,7 @@ file and the problem; the real 2023 rank-day file forecast and scored against th
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 import pytest
@@ -16,6 +16,7 @@ from russell_pipeline.lib.forecast.forecast import forecast
 from russell_pipeline.lib.forecast.inputs import Review, placed_files
 from russell_pipeline.lib.forecast.rules import SCREENS
 from russell_pipeline.lib.forecast.score import published_lists, score
+from russell_pipeline.lib.sessions import NEW_YORK
 from russell_pipeline_tests.helpers import REAL
 
 HEADER = ",".join(SCREENER_HEADER)
@@ -88,6 +89,50 @@ def test_a_universe_file_without_a_date_is_refused(tmp_path):
     (tmp_path / "2023" / "screener.csv").write_text(f"{HEADER}\n{GOOD}\n")
     tables = read_year(tmp_path, 2023)
     assert tables.refusal and "a universe file needs its date" in tables.refusal
+
+
+def _ms(new_york: str) -> int:
+    """The Unix time in milliseconds of a New York wall-clock time (`2023-04-28 20:15`)."""
+    return int(datetime.fromisoformat(new_york).replace(tzinfo=NEW_YORK).timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("taken", "close"),
+    [
+        ("2023-04-28 20:15", date(2023, 4, 28)),  # the evening of rank day (a Friday)
+        ("2023-04-28 16:00", date(2023, 4, 28)),  # the close itself
+        ("2023-04-29 02:00", date(2023, 4, 28)),  # the Saturday after
+        ("2023-05-01 09:29", date(2023, 4, 28)),  # the Monday after, before the open
+        ("2023-04-28 09:29", date(2023, 4, 27)),  # rank day before its open: Thursday's close
+        ("2023-05-29 11:00", date(2023, 5, 26)),  # Memorial Day: no session, Friday's close
+        ("2023-04-28 09:30", None),  # the open: no close yet
+        ("2023-04-28 15:59", None),  # a minute before the close
+    ],
+)
+def test_a_screener_download_is_dated_by_the_close_it_holds(tmp_path, taken, close):
+    """The screener names its download `nasdaq_screener_<Unix time in ms>.csv`: the file holds the last
+    close before that moment, and one taken while the market was open holds no close and is refused
+    with the time it was taken."""
+    from russell_pipeline.lib.documents.ingest import read_year
+
+    (tmp_path / "2023").mkdir()
+    (tmp_path / "2023" / f"nasdaq_screener_{_ms(taken)}.csv").write_text(f"{HEADER}\n{GOOD}\n")
+    tables = read_year(tmp_path, 2023)
+    if close is None:
+        assert tables.refusal and f"taken at {taken} New York time, while the NYSE session was open" in (
+            tables.refusal
+        )
+    else:
+        assert tables.refusal is None
+        assert tables.universe_securities["as_of_date"].to_list() == [close]
+        assert tables.source_documents["date_source"].to_list() == ["file_name"]
+
+
+def test_a_date_in_a_universe_files_name_wins_over_the_time_it_was_taken(tmp_path):
+    path = tmp_path / "2023" / f"nasdaq_screener_{_ms('2023-05-02 10:00')}_2023-04-28.csv"
+    path.parent.mkdir()
+    path.write_text(f"{HEADER}\n{GOOD}\n")
+    assert read_document(path).as_of_date == date(2023, 4, 28)
 
 
 def test_a_universe_file_dated_on_no_rank_day_names_the_nearest_one():

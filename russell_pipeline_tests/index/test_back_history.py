@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.market.contract import R2G, SCC
+from russell_pipeline.lib.sessions import sessions
 from russell_pipeline_tests.lakes import LakeFolder, sample_lake
 
 FIRST_CUTOFF, FIRST_REBALANCE = date(2010, 3, 10), date(2010, 3, 19)  # Wednesday after 5 March; third Friday

@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.index.levels import (
     LEVEL_SCHEMA,
     LevelState,
@@ -22,6 +21,7 @@ from russell_pipeline.lib.index.levels import (
     rebalance_jumps,
 )
 from russell_pipeline.lib.index.report import chart_markdown, chart_svg, summary_table
+from russell_pipeline.lib.sessions import sessions
 
 D = [date(2024, 1, day) for day in (2, 3, 4, 5, 8, 9, 10, 11)]  # a short calendar of our own
 T1, T2 = D[2], D[5]  # rebalance Fridays of the two reviews; cut-offs D[0] and D[4]

@@ -19,12 +19,12 @@ from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib import table_checks
-from russell_pipeline.lib.calendar.sessions import next_session
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CONSTITUENT_COLUMNS
 from russell_pipeline.lib.index import levels as lv
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.market.contract import R2G, SCC, SCHEMAS
+from russell_pipeline.lib.sessions import next_session
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for
 from russell_pipeline_tests.lakes import lake_folder, sample_lake

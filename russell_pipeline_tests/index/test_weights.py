@@ -19,7 +19,6 @@ from russell_pipeline.defs.market.assets import market_data
 from russell_pipeline.lake.market_tables import DATED, review_market_data, stored_market_data
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
-from russell_pipeline.lib.calendar.sessions import previous_session, sessions
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.index.weights import CONTRACT_COLUMNS, compute_weights
@@ -34,6 +33,7 @@ from russell_pipeline.lib.market.contract import (
 )
 from russell_pipeline.lib.market.partitions import YEAR, with_year
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.lib.sessions import previous_session, sessions
 from russell_pipeline_tests.helpers import materialize, resources_for
 
 CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 March 2024; third Friday

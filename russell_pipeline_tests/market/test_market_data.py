@@ -250,7 +250,7 @@ def test_rows_dated_after_the_last_completed_session_are_refused(tmp_path, table
     (2024-03-08 before its 16:00 close in New York)."""
     from datetime import datetime
 
-    from russell_pipeline.lib.calendar.sessions import NEW_YORK, last_completed_session
+    from russell_pipeline.lib.sessions import NEW_YORK, last_completed_session
 
     latest = last_completed_session(datetime(2024, 3, 8, 15, 59, tzinfo=NEW_YORK))
     assert latest == date(2024, 3, 7) and last_completed_session(

@@ -10,9 +10,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from russell_pipeline.lib.calendar.rules import project_calendar
-from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.market.contract import SCC
 from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
+from russell_pipeline.lib.sessions import sessions
 
 END = date(2024, 12, 31)
 STOCKS = 600

@@ -10,7 +10,7 @@ import pytest
 from russell_pipeline.defs.index.checks import levels_current
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.sessions import expected_last_session
+from russell_pipeline.lib.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import generic_reason
 from russell_pipeline.settings import Settings

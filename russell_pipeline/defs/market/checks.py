@@ -5,7 +5,7 @@ from datetime import date, datetime
 import dagster as dg
 
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lib.calendar.sessions import NEW_YORK, expected_last_session
+from russell_pipeline.lib.sessions import NEW_YORK, expected_last_session
 
 
 def current(latest: date | None, what: str) -> dg.AssetCheckResult:

@@ -1,1 +1,1 @@
-"""The reconstitution calendar: rules by era, published schedules, NYSE sessions, iCalendar output."""
+"""The reconstitution calendar: rules by era, published schedules, iCalendar output."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.sessions import next_session, previous_session
+from russell_pipeline.lib.sessions import next_session, previous_session
 
 REVIEW_DATES = {
     "recon_year": pl.Int64,

@@ -3,7 +3,7 @@
 Every era of the schedule is a row of `RULES_TEXT`, so a change announced by FTSE Russell
 (a new rank-day rule, the month of the semi-annual reconstitution) is an edit of that table,
 never a new branch in code. Holidays and special closures come only from the NYSE calendar
-(lib/calendar/sessions.py).
+(lib/sessions.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
-from russell_pipeline.lib.calendar.sessions import next_session, previous_session
 from russell_pipeline.lib.rules_text import table_rows
+from russell_pipeline.lib.sessions import next_session, previous_session
 
 FIRST_YEAR, LAST_YEAR = 1989, 2035  # annual reconstitution every June since 1989
 # The first review the calendar dates (price cut-off and rebalance): the earliest any market data may

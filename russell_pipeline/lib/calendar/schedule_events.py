@@ -14,7 +14,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from russell_pipeline.lib.calendar.sessions import next_session, previous_session
+from russell_pipeline.lib.sessions import next_session, previous_session
 
 _MARK = r"\*+|†+|‡+"
 _LABEL_MARK = re.compile(rf"({_MARK})\s*$")

@@ -16,8 +16,8 @@ import polars as pl
 
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, REPEATING_EVENTS, review_key
 from russell_pipeline.lib.calendar.schedule_events import Footnotes, footnotes, implementation, note_for
-from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY
 
 _MONTH_NAMES = "january february march april may june july august september october november december"
 _MONTHS = {n: i + 1 for i, n in enumerate(_MONTH_NAMES.split())}

@@ -19,6 +19,11 @@ its bytes and dates).
 A list that breaks one of these is refused with one line naming the file, what each source says, and
 the move that settles it. Schedules and ground rules are dated the same way but never refused for it:
 a schedule is published in the year before the one it schedules.
+
+A universe file (a snapshot of the market) whose name carries no date may carry the moment it was
+taken instead: the Nasdaq screener names its download `nasdaq_screener_<Unix time in ms>.csv`. It is
+dated by the close it holds (`sessions.close_held`: the last NYSE session closed at that moment), and
+refused when it was taken while a session was open (its prices are then no session's close).
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, NEW_YORK, close_held
+
 SOURCES = ("text", "file_name", "metadata", "folder")
 EARLY_DAYS = 92  # a list is made within a quarter before the date it bears
 _NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_]?(\d{2})[-_]?(\d{2})(?!\d)")
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})(\d{2})")
+_NAME_MOMENT = re.compile(r"(?<!\d)(\d{13})(?!\d)")  # a Unix time in milliseconds
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,11 @@ class Evidence:
     file_name: dt.date | None = None
     created: dt.date | None = None  # the PDF's CreationDate
     modified: dt.date | None = None  # the PDF's ModDate
+    taken: dt.datetime | None = None  # the moment the file name gives (a snapshot's download time)
 
     def with_name(self, name: str) -> Evidence:
         """The same document's evidence under another file name (a copy's)."""
-        return Evidence(self.text, name_date(name), self.created, self.modified)
+        return Evidence(self.text, name_date(name), self.created, self.modified, name_moment(name))
 
     def said(self) -> str:
         """What each source says, in precedence order:
@@ -57,6 +66,10 @@ class Evidence:
                 ("file name", self.file_name),
                 ("PDF created", self.created),
                 ("PDF modified", self.modified),
+                (
+                    "file name taken",
+                    self.taken and f"{self.taken.astimezone(NEW_YORK):%Y-%m-%d %H:%M} New York",
+                ),
             )
             if value is not None
         ]
@@ -80,6 +93,16 @@ def name_date(name: str) -> dt.date | None:
     return None
 
 
+def name_moment(name: str) -> dt.datetime | None:
+    """The moment a 13-digit Unix time in milliseconds in a file name gives, within the years the NYSE
+    sessions are known (sessions.FIRST_DAY-LAST_DAY)."""
+    for ms in _NAME_MOMENT.findall(Path(name).name):
+        moment = dt.datetime.fromtimestamp(int(ms) / 1000, dt.UTC)
+        if FIRST_DAY < moment.date() <= LAST_DAY:
+            return moment
+    return None
+
+
 def pdf_date(value: str | None) -> dt.date | None:
     """The date of a PDF date string (`D:20230623003008-07'00'`), as written (its own time zone)."""
     m = _PDF_DATE.match(value or "")
@@ -97,26 +120,47 @@ def evidence(text: dt.date | None, path: str | Path, metadata: dict[str, str]) -
         name_date(Path(path).name),
         pdf_date(metadata.get("CreationDate")),
         pdf_date(metadata.get("ModDate")),
+        name_moment(Path(path).name),
     )
 
 
 def decide(
-    ev: Evidence, folder: int | None = None, is_list: bool = True, needs_date: str | None = None
+    ev: Evidence,
+    folder: int | None = None,
+    is_list: bool = True,
+    needs_date: str | None = None,
+    snapshot: bool = False,
 ) -> Dated:
     """The document's date and where it came from, and, for a list, what refuses it: filed under a
     folder of another year, created too long before the date it bears, or no date where the kind
-    `needs_date` names must have one (`a membership list needs its date (constituents.as_of_date)`)."""
+    `needs_date` names must have one (`a membership list needs its date (constituents.as_of_date)`).
+    `snapshot`: a snapshot of the market (a universe file), which the moment its file name gives dates
+    by the close it holds."""
     made = ev.created or ev.modified
+    held = close_held(ev.taken) if snapshot and ev.taken is not None else None
     as_of, source = next(
         (
             (d, s)
-            for d, s in ((ev.text, "text"), (ev.file_name, "file_name"), (made, "metadata"))
+            for d, s in (
+                (ev.text, "text"),
+                (ev.file_name, "file_name"),
+                (held, "file_name"),
+                (made, "metadata"),
+            )
             if d is not None
         ),
         (None, "folder" if folder is not None else None),
     )
     if not is_list:
         return Dated(as_of, source)
+    if as_of is None and held is None and snapshot and ev.taken is not None:
+        return Dated(
+            None,
+            source,
+            f"its file name says it was taken at {ev.taken.astimezone(NEW_YORK):%Y-%m-%d %H:%M} New York "
+            "time, while the NYSE session was open: its prices are no session's close; take it after the "
+            "close (16:00) or name it after the close it holds (..._YYYY-MM-DD.csv)",
+        )
     if as_of is None and needs_date:
         return Dated(
             None,

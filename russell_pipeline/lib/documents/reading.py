@@ -66,7 +66,13 @@ NEEDS_DATE = {
 def date_of(doc_type: str, evidence: dating.Evidence, folder: int | None) -> dating.Dated:
     """A document's date from its evidence, as its kind requires (lists and universes are refused
     under the wrong year's folder; membership lists and universes without a date)."""
-    return dating.decide(evidence, folder, doc_type in (*LIST_TYPES, "universe"), NEEDS_DATE.get(doc_type))
+    return dating.decide(
+        evidence,
+        folder,
+        doc_type in (*LIST_TYPES, "universe"),
+        NEEDS_DATE.get(doc_type),
+        snapshot=doc_type == "universe",
+    )
 
 
 _MONTHS = [

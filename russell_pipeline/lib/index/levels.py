@@ -23,8 +23,8 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.index.levels_grid import dividend_points, numerator_grid, review_of, split_factors
+from russell_pipeline.lib.sessions import sessions
 
 BASE_LEVEL = 1000.0
 # Review periods a backfill computes from one read of the market data (`backfill`): a year, so the

@@ -45,10 +45,10 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.sessions import sessions_between
 from russell_pipeline.lib.index.levels_grid import USD, numerator_grid, review_of, split_factors
 from russell_pipeline.lib.index.weights import compute_weights
 from russell_pipeline.lib.market.contract import INDEXES, R2G, SCC, MarketData
+from russell_pipeline.lib.sessions import sessions_between
 
 PER_BILLION = 1e9
 TOLERANCE = 1e-12  # pro-forma of a review past its cut-off vs its stored weights

@@ -8,9 +8,9 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.sessions import sessions_between
 from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData
+from russell_pipeline.lib.sessions import sessions_between
 
 # The `quarterly_weights` contract, then the inputs' dates so a user can follow each row back.
 WEIGHT_COLUMNS: dict[str, pl.DataType] = {

@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 
 from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW
-from russell_pipeline.lib.calendar.sessions import FIRST_DAY, LAST_DAY, sessions
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, sessions
 
 SCC = "RUSSELL_SMALL_CAP_COMPLETENESS"
 R2G = "RUSSELL_2000_GROWTH"

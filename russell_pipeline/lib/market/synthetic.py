@@ -20,8 +20,8 @@ import polars as pl
 
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
-from russell_pipeline.lib.calendar.sessions import LAST_DAY, sessions
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
+from russell_pipeline.lib.sessions import LAST_DAY, sessions
 
 N_SECTORS = 11
 QUARTER_DAYS = 63  # sessions between quarterly dividends

@@ -16,9 +16,9 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.reviews import review_dates
-from russell_pipeline.lib.calendar.sessions import sessions
 from russell_pipeline.lib.market.provenance import COLUMN
 from russell_pipeline.lib.membership.placement import place_lists
+from russell_pipeline.lib.sessions import sessions
 
 GROUPS = ("addition", "deletion")
 INDEX_GROUP = "index"

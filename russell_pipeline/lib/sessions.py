@@ -78,6 +78,7 @@ def sessions_between(a: date, b: date) -> int:
 
 
 NEW_YORK = ZoneInfo("America/New_York")
+OPEN = time(9, 30)  # the NYSE open, New York time
 CLOSE = time(16, 0)  # the NYSE close, New York time
 # The nightly run starts 18:30 New York time; the day's data are due by 20:00.
 DEADLINE = time(20, 0)
@@ -87,6 +88,17 @@ def last_completed_session(now: datetime) -> date:
     """The last NYSE session whose close has happened at `now`: nothing dated later can be a fact yet."""
     local = now.astimezone(NEW_YORK)
     return previous_session(local.date() if local.time() >= CLOSE else local.date() - timedelta(days=1))
+
+
+def close_held(moment: datetime) -> date | None:
+    """The session whose close a snapshot of the market taken at `moment` holds (a screener's download,
+    say): the last session closed by then; None while a session is open (from its open to its close,
+    New York time), when the snapshot's prices are no session's close. An early close (13:00) is taken as
+    16:00: a snapshot between the two is refused, never dated wrong."""
+    local = moment.astimezone(NEW_YORK)
+    if is_session(local.date()) and OPEN <= local.time() < CLOSE:
+        return None
+    return last_completed_session(moment)
 
 
 def expected_last_session(now: datetime) -> date:
