@@ -430,6 +430,7 @@ def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_pa
         dg.AssetCheckSeverity.WARN,
         1,
     )
+    assert change.metadata["partitions"].value == "2022"  # the year of the list whose count fell
     row = change.metadata["examples"].value.splitlines()[6]
     for text in (
         "Russell 3000",

@@ -232,6 +232,9 @@ def _list_count_check(
         over="index_name",
         touching=list_checks.list_counts(run_sizes)["review"].to_list(),
     )
+    # Each change is in the year of its later list (`review`: `<as_of_date> <path>`; a list's date is in
+    # the year it is filed under): the partition the check fails on.
+    changes = changes.select(pl.col("review").str.slice(0, 4).cast(pl.Int64).alias("recon_year"), pl.all())
     return COUNT_CHANGE.frame(
         changes, "change beyond the bound", bound=f"±{table_checks.MEMBER_COUNT_CHANGE:.0%}"
     )
