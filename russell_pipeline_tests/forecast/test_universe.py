@@ -67,7 +67,11 @@ def test_a_screener_file_is_a_universe_document_dated_by_its_name(tmp_path):
             f"{HEADER}\n{GOOD}\nBBB,Beta,$3,0,0%,-100,United States,,5,,\n",
             "line 3: Market Cap '-100' is negative",
         ),
-        (f"{HEADER}\n{GOOD}\n{GOOD}\n", "symbol 'AAA' on lines 2, 3"),
+        (f"{HEADER}\n{GOOD}\n{GOOD}\n", "symbol 'AAA' on lines 2, 3: a symbol once per file"),
+        (
+            f"{HEADER}\n{GOOD}\nBRK/B,Berkshire,$3,0,0%,100,,,5,,\nBRK.B,Berkshire,$3,0,0%,100,,,5,,\n",
+            "symbol 'BRK/B' on lines 3, 4 (as 'BRK/B', 'BRK.B': one symbol in the lists' form)",
+        ),
         (
             f"{HEADER}\n{GOOD}\nBBB,Beta,$3,0,0%,100,United States,19x9,5,,\n",
             "line 3: IPO Year '19x9' is not a number",

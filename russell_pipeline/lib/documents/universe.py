@@ -63,6 +63,11 @@ NUMBERS = {"price": "Last Sale", "market_cap": "Market Cap", "ipo_year": "IPO Ye
 TEXTS = {"company": "Name", "country": "Country", "sector": "Sector", "industry": "Industry"}
 
 
+def _lists_form(symbol: pl.Expr) -> pl.Expr:
+    """A symbol in the lists' form: `BRK/B` and `brk-b` are `BRK.B`."""
+    return symbol.str.to_uppercase().str.replace_all(r"[/\-]", ".")
+
+
 # The columns read as numbers as the file is read (a value that is not one sends the file to the
 # checked reading, which names its line); Last Sale carries a `$` and is read as text.
 TYPED = {"Market Cap": pl.Float64, "IPO Year": pl.Float64, "Volume": pl.Float64}
@@ -89,10 +94,7 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     rows = (
         frame.lazy()
         .select(
-            symbol=pl.col("Symbol")
-            .str.to_uppercase()
-            .str.replace_all("/", ".", literal=True)
-            .str.replace_all("-", ".", literal=True),
+            symbol=_lists_form(pl.col("Symbol")),
             listed_symbol=pl.col("Symbol"),
             company=pl.col("Name"),
             price=price.cast(pl.Float64, strict=False),
@@ -106,7 +108,7 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
             source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
             _fine=(
                 pl.col("Symbol").is_not_null().all()
-                & (pl.col("Symbol").str.to_uppercase().n_unique() == pl.len())
+                & (_lists_form(pl.col("Symbol")).n_unique() == pl.len())  # BRK/B and BRK.B: twice
                 & (
                     pl.col("Symbol").str.len_bytes() == pl.col("Symbol").str.strip_chars().str.len_bytes()
                 ).all()
@@ -160,7 +162,7 @@ def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
             *plain,
         )
         .with_columns(
-            symbol=pl.col("listed_symbol").str.to_uppercase().str.replace_all(r"[/\-]", "."),
+            symbol=_lists_form(pl.col("listed_symbol")),
             **{
                 n: pl.col(f"_{n}")
                 .str.strip_chars_start("$")
@@ -209,11 +211,12 @@ def _refuse(path: str, frame: pl.DataFrame, rows: pl.DataFrame, flag: str) -> No
     if flag == "_no_symbol":
         raise InputError(path, f"line {line}: no symbol")
     if flag == "_twice":
-        symbol = rows["symbol"][i]
-        lines = [n + 2 for n in (rows["symbol"] == symbol).arg_true().to_list()]
+        same = rows.filter(pl.col("symbol") == rows["symbol"][i])
+        forms = same["listed_symbol"].unique(maintain_order=True).to_list()
+        said = f" (as {', '.join(map(repr, forms))}: one symbol in the lists' form)" if len(forms) > 1 else ""
         raise InputError(
             path,
-            f"symbol {rows['listed_symbol'][i]!r} on lines {', '.join(map(str, lines))}: "
+            f"symbol {forms[0]!r} on lines {', '.join(map(str, same['source_line']))}{said}: "
             "a symbol once per file",
         )
     name = flag.removeprefix("_bad_").removeprefix("_negative_")
