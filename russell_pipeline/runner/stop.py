@@ -10,12 +10,18 @@ kills the processes it started (PDF readers, worker pools, Dagster's log watcher
 Dagster replaces the handlers while a run goes and puts them back after, so the signal is also noted
 where no handler can lose it: the wakeup descriptor of Python's signal module, written by the
 interpreter for every signal that has a Python handler, whoever's handler it is.
+
+A signal that lands while the interpreter runs a finalizer (a weakref callback, `__del__`: a thread
+pool being collected, say) raises `Stopped` where Python can only drop it and print "Exception
+ignored ... Traceback"; the stop is noted all the same (`check` raises it at the next safe point), so
+that one is dropped without a word (`_quiet`).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,14 +88,26 @@ def stop_signals() -> Iterator[StopSignals]:
         yield stop
         return
     stop._pipe = (read, write)
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet(sys.unraisablehook)
     try:
         yield stop
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
         signal.set_wakeup_fd(old_fd)
+        sys.unraisablehook = hook
         os.close(read)
         os.close(write)
+
+
+def _quiet(hook):
+    """`hook` (sys.unraisablehook), except for a `Stopped` raised in a finalizer: noted, so not lost."""
+
+    def unraisable(raised) -> None:
+        if not isinstance(raised.exc_value, Stopped):
+            hook(raised)
+
+    return unraisable
 
 
 def descendants(pid: int) -> list[int]:

@@ -14,7 +14,7 @@ import pytest
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.runner.build import TABLES
-from russell_pipeline.runner.stop import descendants
+from russell_pipeline.runner.stop import Stopped, descendants, stop_signals
 from russell_pipeline_tests.lake.test_failed_builds import published
 from russell_pipeline_tests.lakes import sample_lake
 
@@ -78,3 +78,21 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
         fresh, now = published(lakes.built().root), published(root)
         data = [t for t in TABLES if t != "market_source" and t in fresh]
         assert len(data) >= 20 and {t: now.get(t) for t in data} == {t: fresh[t] for t in data}
+
+
+class _SignalsWhenCollected:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_stop_signal_inside_a_finalizer_is_noted_without_a_traceback(capfd, monkeypatch):
+    """A signal landing while Python collects an object (a thread pool's weakref callback, in a build):
+    no "Exception ignored ... Traceback" on the user's terminal, and the build still stops at its next
+    safe point."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)  # Python's, as `build` runs with it
+    with stop_signals() as stop:
+        _SignalsWhenCollected()  # collected at once: the signal arrives inside its __del__
+        with pytest.raises(Stopped) as stopped:
+            stop.check()
+    assert stopped.value.signum == signal.SIGTERM
+    assert capfd.readouterr().err == ""
