@@ -6,6 +6,7 @@ plain helpers live in helpers.py."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,6 +60,69 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how many randomly drawn list layouts documents/test_generated_layouts.py reads "
         "(seeds 0..N-1; default 16, what CI runs, a few seconds; bench/layouts_bench.py reads thousands)",
     )
+
+
+# The tests' folders (lakes, Dagster homes, market data: about 1 GB a run) go to a file system in memory
+# where the machine has one with room: every build syncs its commits and its SQLite events to disk
+# hundreds of times, and on a shared virtual disk a build then waits a third of its time on those syncs
+# (docs/testing.md). `--basetemp DIR` chooses the folder; RUSSELL_TEST_TMP=disk keeps pytest's default.
+RAM = Path("/dev/shm")
+RAM_ROOM = 4 * 2**30  # bytes free it needs
+
+
+def _ram_folder() -> Path | None:
+    """This run's folder in memory (`/dev/shm/russell-tests-<uid>/<pid>`), after removing those of runs
+    that are over (a run that failed leaves its folder for a look); None where there is no room."""
+    try:
+        room = os.statvfs(RAM)
+    except OSError:
+        return None
+    if room.f_bavail * room.f_frsize < RAM_ROOM or not os.access(RAM, os.W_OK):
+        return None
+    root = RAM / f"russell-tests-{os.getuid()}"
+    root.mkdir(exist_ok=True)
+    for earlier in root.iterdir():
+        if not (earlier.name.isdecimal() and _runs(int(earlier.name))):
+            shutil.rmtree(earlier, ignore_errors=True)
+    return root / str(os.getpid())
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest reads the option to make its temporary folders
+def pytest_configure(config: pytest.Config) -> None:
+    worker = hasattr(config, "workerinput")  # an xdist worker takes its folder inside the controller's
+    if config.option.basetemp is None and not worker and os.environ.get("RUSSELL_TEST_TMP") != "disk":
+        folder = _ram_folder()
+        if folder is not None:
+            config.option.basetemp = str(folder)
+            config.stash[_IN_RAM] = folder
+
+
+_IN_RAM = pytest.StashKey[Path]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run in memory that passed takes its folders with it; one that failed leaves them, and says where."""
+    folder = config.stash.get(_IN_RAM, None)
+    if folder is None:
+        return
+    if getattr(config, "_russell_failed", True):
+        print(f"\nthe failed run's test folders are in memory, at {folder} (the next run removes them)")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._russell_failed = exitstatus != 0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
