@@ -125,6 +125,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config._russell_failed = exitstatus != 0
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """The workers of `-n logical` (pyproject.toml): one per core this process may run on, and one more.
+    A worker waits a third of its time or more even with its folders in memory (Dagster's runs starting
+    their log watchers, servers and the browser answering, a worker waiting for a shared lake another
+    builds), so on 2 cores a third worker keeps them busy: `make test` ran in 698.65 s with 3 workers,
+    813.88 s with 2 (docs/testing.md, Timing). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs the test files on every core (pytest-xdist, `--dist loadfile`): the `slow`
     tests come first, so that the files holding the long builds are handed out first and no worker
