@@ -1,0 +1,97 @@
+"""How much of its time the test suite's workers wait rather than compute: the suite's wall time is set by
+what each worker waits on (a disk sync, a server, another worker's shared build) as much as by its CPU.
+
+    .venv/bin/python bench/suite_wait.py [--every 0.5] [--top 15] [--output FILE] [-- PYTEST ARGS...]
+
+Runs `python -m pytest -q` (with the given arguments) and, every `--every` seconds, reads each xdist
+worker's whole process tree (its build subprocesses, servers and browser included): the test it runs
+(from the worker's process title) and the CPU time the tree used since the last look. Prints pytest's
+summary line (its whole output goes to `--output`), then the workers' time on the CPU over their time
+sampled, and the test files and tests that waited longest (wall minus CPU). Run it alone on the
+machine: other work takes the CPU the workers would use, and shows as waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+TITLE = "[pytest-xdist running] "
+
+
+def _tree_cpu(process: psutil.Process) -> float | None:
+    """The CPU seconds of `process` and every process below it (those that ended counted in their
+    parent's children times)."""
+    try:
+        tree = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for member in tree:
+        try:
+            t = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def _workers() -> list[tuple[psutil.Process, str]]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        title = " ".join(process.info["cmdline"] or [])
+        if title.startswith(TITLE):
+            found.append((process, title.removeprefix(TITLE).split()[0]))
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--every", type=float, default=0.5, help="seconds between looks")
+    parser.add_argument("--top", type=int, default=15, help="how many files and tests to list")
+    parser.add_argument("--output", help="where to write pytest's whole output")
+    parser.add_argument("pytest_args", nargs="*", help="after --: pytest's arguments")
+    args = parser.parse_args()
+    output = Path(args.output or Path(tempfile.gettempdir()) / "suite_wait.log")
+    with output.open("w") as log:
+        run = subprocess.Popen([sys.executable, "-m", "pytest", "-q", *args.pytest_args], stdout=log)
+    wall, cpu = collections.Counter(), collections.Counter()
+    last: dict[int, float] = {}
+    while run.poll() is None:
+        for process, test in _workers():
+            used = _tree_cpu(process)
+            if used is None:
+                continue
+            if process.pid in last:
+                wall[test] += args.every
+                cpu[test] += max(used - last[process.pid], 0.0)
+            last[process.pid] = used
+        time.sleep(args.every)
+    lines = output.read_text().splitlines()
+    print(next((line for line in reversed(lines) if " in " in line and "passed" in line), "no summary"))
+    print(f"pytest's output: {output}")
+    if not wall:
+        print("no xdist worker seen: run with -n 2 or more")
+        return run.returncode
+    total_wall, total_cpu = sum(wall.values()), sum(cpu.values())
+    print(f"workers: {total_wall:.0f} s sampled, {total_cpu:.0f} s on the CPU ({total_cpu / total_wall:.0%})")
+    files_wall, files_cpu = collections.Counter(), collections.Counter()
+    for test in wall:
+        files_wall[test.split("::")[0]] += wall[test]
+        files_cpu[test.split("::")[0]] += cpu[test]
+    for title, w, c in (("file", files_wall, files_cpu), ("test", wall, cpu)):
+        print(f"{title}s that waited longest: wall, CPU, waited")
+        for name in sorted(w, key=lambda k: c[k] - w[k])[: args.top]:
+            print(f"  {w[name]:7.1f} {c[name]:7.1f} {w[name] - c[name]:7.1f}  {name}")
+    return run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
