@@ -3,6 +3,7 @@ hide the year's other documents: per-document states, the ready entries, `correc
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import resource
@@ -127,10 +128,46 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
             HEAD + "adds.txt,1,5,not_a_row,,,\nadds.txt,1,5,not_a_row,,,\n",
             "line 3: adds.txt page 1 line 5 is settled twice",
         ),
-        (HEAD + "adds.txt,1,5,not_a_row,,\n", "line 2: 6 fields, not 7"),
+        (
+            HEAD + "adds.txt,1,5,not_a_row,,\n",
+            "line 2: 6 fields, not 7 (document,page,line,action,company,symbol,sector)",
+        ),
         (
             HEAD + "adds.txt,\u00b2,5,not_a_row,,,\n",
             "line 2: page '\u00b2' is not a number from 1 (as the refusal prints it)",
+        ),
+        (
+            HEAD + "adds.txt,1,0,not_a_row,,,\n",
+            "line 2: line '0' is not a number from 1 (as the refusal prints it)",
+        ),
+        (
+            HEAD + "2023/adds.txt,1,5,not_a_row,,,\n",
+            "line 2: document '2023/adds.txt': the file name under the year's folder",
+        ),
+        (
+            HEAD + "..\\adds.txt,1,5,not_a_row,,,\n",
+            "line 2: document '..\\\\adds.txt': the file name under the year's folder",
+        ),
+        (HEAD + ",1,5,not_a_row,,,\n", "line 2: document '': the file name under the year's folder"),
+        (
+            HEAD + "adds.txt,1,5,not_a_row,,BETA,\n",
+            "line 2: not_a_row leaves company, symbol and sector empty",
+        ),
+        (
+            HEAD + "adds.txt,1,5,not_a_row,,,Technology\n",
+            "line 2: not_a_row leaves company, symbol and sector empty",
+        ),
+        (HEAD + "adds.txt,1,5,row,,BETA,Technology\n", "line 2: a row needs its company"),
+        (
+            HEAD.encode() + b"adds.txt,1,5,row,B\xc9TA INDUSTRIES,BETA,Technology\n",  # Latin-1, not UTF-8
+            "not UTF-8 text",
+        ),
+        (
+            HEAD + f"{SEED},1,4,not_a_row,,,\n",
+            (
+                f"line 2: {SEED} page 1 line 4 is not a line the parser could not read (its unread lines: "
+                "none); nothing changed"
+            ),
         ),
     ],
     ids=[
@@ -145,12 +182,22 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
         "twice",
         "fields",
         "superscript-page",
+        "line",
+        "document-in-a-folder",
+        "document-behind-a-backslash",
+        "no-document",
+        "not-a-row-with-a-symbol",
+        "not-a-row-with-a-sector",
+        "row-without-company",
+        "not-utf-8",
+        "a-document-with-no-unread-line",
     ],
 )
 def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text, problem):
     """(A page number with a superscript digit ended in `invalid literal for int()` without the file or
     the line, from `parse` and `build` alike.)"""
-    (year / "2023" / "corrections.csv").write_text(text)
+    path = year / "2023" / "corrections.csv"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     got = read_year(year, 2023)
     assert got.refusal.startswith(f"raw/2023/corrections.csv: {problem}"), got.refusal
     assert "\n" not in got.refusal
@@ -400,14 +447,20 @@ FIXES = {  # each unread line's entry, as a user writes it
 }
 
 
-def _settled(tmp_path, keys) -> tuple:
+def _settle(tmp_path, name: str, text: str, entries) -> tuple:
+    """The document `name` holding `text`, and it with `entries` (lines of corrections.csv) settled."""
     from russell_pipeline.lib.documents.corrections import settle
     from russell_pipeline.lib.documents.reading import read_document
 
-    doc = read_document(_write(tmp_path / "many.txt", MANY))
-    assert [(p, n) for p, n, _ in doc.unread.iter_rows()] == list(FIXES)
-    (tmp_path / "corrections.csv").write_text(HEAD + "".join(FIXES[k] + "\n" for k in keys))
+    doc = read_document(_write(tmp_path / name, text))
+    (tmp_path / "corrections.csv").write_text(HEAD + "".join(e + "\n" for e in entries))
     return doc, settle(doc, read_corrections(tmp_path / "corrections.csv"), "raw/2023/corrections.csv")
+
+
+def _settled(tmp_path, keys) -> tuple:
+    doc, fixed = _settle(tmp_path, "many.txt", MANY, [FIXES[k] for k in keys])
+    assert [(p, n) for p, n, _ in doc.unread.iter_rows()] == list(FIXES)
+    return doc, fixed
 
 
 def _write(path, text):
@@ -440,32 +493,35 @@ def test_several_unread_lines_of_a_page_each_settle_their_own_line_in_any_order(
     assert doc.page_stats.rows() == [(1, 7, 4), (2, 3, 2)]  # the document itself is left as it was
 
 
-@pytest.mark.parametrize("key", list(FIXES), ids=lambda k: f"{k[0]}.{k[1]}")
-def test_one_of_several_unread_lines_settled_leaves_exactly_the_others(tmp_path, key):
-    _, fixed = _settled(tmp_path, [key])
-    left = [k for k in FIXES if k != key]
-    assert [(p, n) for p, n, _ in fixed.unread.iter_rows()] == left
+@pytest.mark.parametrize(
+    "keys",
+    [[k] for k in FIXES] + [[(1, 5), (1, 7)], [(2, 3), (1, 9)]],
+    ids=lambda keys: "+".join(f"{p}.{n}" for p, n in keys),
+)
+def test_some_of_several_unread_lines_settled_leave_exactly_the_others(tmp_path, keys):
+    _, fixed = _settled(tmp_path, keys)
+    assert [(p, n) for p, n, _ in fixed.unread.iter_rows()] == [k for k in FIXES if k not in keys]
     corrected = fixed.rows.filter(pl.col("corrected_by").is_not_null())
-    want = [] if "not_a_row" in FIXES[key] else [key]
+    want = sorted(k for k in keys if "not_a_row" not in FIXES[k])
     assert corrected.select("source_page", "source_line").rows() == want
     data, rows = {1: 7, 2: 3}, {1: 4, 2: 2}  # (rows + unread lines, rows) of each page before
+    gone = [p for p, n in keys if (p, n) not in want]  # the page of each line settled as not a row
     assert fixed.page_stats.rows() == [
-        (p, data[p] - (p == key[0] and not want), rows[p] + (p == key[0] and bool(want))) for p in (1, 2)
+        (p, data[p] - gone.count(p), rows[p] + sum(q == p for q, _ in want)) for p in (1, 2)
     ]
 
 
-def test_two_rows_settled_on_one_line_of_side_by_side_tables_go_left_then_right(tmp_path):
-    from russell_pipeline.lib.documents.corrections import settle
-    from russell_pipeline.lib.documents.reading import read_document
+TWO_UP = (  # a membership list of side-by-side tables; line 5 is unread in both
+    "Russell 3000 Index\nMembership list\nCompany\tSymbol\tCompany\tSymbol\n"
+    "ALPHA CORP\tALP\tOMEGA INC\tOMG\nBETA INC\tBE TA\tPSI CORP\tP SI\nGAMMA CO\tGAM\tRHO INC\tRHO\n"
+)
+TWO_UP_NAME = "ru3000_membershiplist_20250627.txt"
 
-    two_up = (
-        "Russell 3000 Index\nMembership list\nCompany\tSymbol\tCompany\tSymbol\n"
-        "ALPHA CORP\tALP\tOMEGA INC\tOMG\nBETA INC\tBE TA\tPSI CORP\tP SI\nGAMMA CO\tGAM\tRHO INC\tRHO\n"
-    )
-    doc = read_document(_write(tmp_path / "ru3000_membershiplist_20250627.txt", two_up))
+
+def test_two_rows_settled_on_one_line_of_side_by_side_tables_go_left_then_right(tmp_path):
+    entries = [f"{TWO_UP_NAME},1,5,row,BETA INC,BETA,", f"{TWO_UP_NAME},1,5,row,PSI CORP,PSI,"]
+    doc, fixed = _settle(tmp_path, TWO_UP_NAME, TWO_UP, entries)
     assert doc.unread.rows() == [(1, 5, "BETA INC BE TA | PSI CORP P SI")]
-    (tmp_path / "c.csv").write_text(HEAD + "x.txt,1,5,row,BETA INC,BETA,\nx.txt,1,5,row,PSI CORP,PSI,\n")
-    fixed = settle(doc, read_corrections(tmp_path / "c.csv"), "c.csv")
     assert fixed.rows.select("source_line", "symbol").rows() == [
         (4, "ALP"),
         (5, "BETA"),
@@ -475,3 +531,86 @@ def test_two_rows_settled_on_one_line_of_side_by_side_tables_go_left_then_right(
         (6, "RHO"),
     ]
     assert fixed.row_tables == (0, 0, 0, 1, 1, 1) and fixed.page_stats.rows() == [(1, 6, 6)]
+
+
+# A line crossing two tables settled again: the entries that settled it already.
+TWICE = (
+    f"{TWO_UP_NAME} page 1 line 5 is settled twice: line {{lines}} already settles it (it holds 2 rows, one "
+    "per table it crosses)"
+)
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        (["row,BETA INC,BETA,", "not_a_row,,,"], "line 3: " + TWICE.format(lines="2")),
+        (["not_a_row,,,", "row,PSI CORP,PSI,"], "line 3: " + TWICE.format(lines="2")),
+        (
+            ["row,BETA INC,BETA,", "row,PSI CORP,PSI,", "row,INVENTED,INV,"],
+            "line 4: " + TWICE.format(lines="2, 3"),
+        ),
+        (
+            ["row,BETA INC,BETA,", "row,PSI CORP,BETA,"],
+            f"line 3: symbol BETA is already on {TWO_UP_NAME} page 1 line 5: a list names a symbol once",
+        ),
+        (["row,BETA INC,BETA,Technology"], f"line 2: {TWO_UP_NAME} has no sector column: leave sector empty"),
+    ],
+    ids=["row-then-not-a-row", "not-a-row-then-row", "three-rows", "one-symbol-twice", "a-sector"],
+)
+def test_a_line_across_two_tables_holds_two_rows_named_once_and_nothing_else(tmp_path, entries, problem):
+    """A line crossing two tables settles as two rows or as not a row, never both; without a sector."""
+    from russell_pipeline.lib.errors import InputError
+
+    with pytest.raises(InputError) as refused:
+        _settle(tmp_path, TWO_UP_NAME, TWO_UP, [f"{TWO_UP_NAME},1,5,{e}" for e in entries])
+    assert str(refused.value) == f"raw/2023/corrections.csv: {problem}; nothing changed"
+
+
+def test_an_entry_for_a_line_the_parser_read_names_every_unread_line_of_its_document(tmp_path):
+    from russell_pipeline.lib.errors import InputError
+
+    with pytest.raises(InputError) as refused:
+        _settle(tmp_path, "many.txt", MANY, ["many.txt,1,4,not_a_row,,,"])
+    assert str(refused.value) == (
+        "raw/2023/corrections.csv: line 2: many.txt page 1 line 4 is not a line the parser could not read "
+        "(its unread lines: page 1 line 5, page 1 line 7, page 1 line 9, page 2 line 3); nothing changed"
+    )
+
+
+# A list with its date, stage and sector column (RGS); line 6 is unread.
+DATED = (
+    "Russell 2000 Index - Additions\nFinal\nAs of June 23, 2023\nCompany\tSymbol\tSector\n"
+    "ACME CORP\tACME\tTechnology\nBETA INDUSTRIES\tBE TA\tHealth Care\nDELTA CO\tDLT\tEnergy\n"
+)
+
+
+def test_a_corrected_row_carries_its_document_s_columns_as_the_rows_read_beside_it_do(tmp_path):
+    name = "ru2000_additions_20230623.txt"
+    doc, fixed = _settle(tmp_path, name, DATED, [f"{name},1,6,row,BETA INDUSTRIES,BETA,  Health   Care "])
+    common = ("source_sha256", "index_name", "change", "stage", "classification", "as_of_date")
+    assert fixed.rows.select(common).unique().rows() == [
+        (doc.sha256, "Russell 2000", "addition", "final", "RGS", dt.date(2023, 6, 23))
+    ]
+    assert fixed.rows.select("symbol", "sector", "corrected_by").rows() == [
+        ("ACME", "Technology", None),
+        ("BETA", "Health Care", "raw/2023/corrections.csv:2"),
+        ("DLT", "Energy", None),
+    ]
+
+
+# A second page whose one data line is unread: once settled, the page holds no row.
+EMPTIED = (
+    "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    "DELTA CO\tDLT\tEnergy\n\fCompany\tSymbol\tSector\nKAPPA CO\tKA PA\tEnergy\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "stats"),
+    [("not_a_row,,,", [(1, 2, 2), (2, 0, 0)]), ("row,KAPPA CO,KAPA,Energy", [(1, 2, 2), (2, 1, 1)])],
+    ids=["not-a-row", "row"],
+)
+def test_a_page_whose_only_data_line_is_settled_counts_what_it_holds(tmp_path, entry, stats):
+    doc, fixed = _settle(tmp_path, "emptied.txt", EMPTIED, [f"emptied.txt,2,2,{entry}"])
+    assert doc.page_stats.rows() == [(1, 2, 2), (2, 1, 0)]
+    assert fixed.page_stats.rows() == stats and fixed.unread.is_empty()
