@@ -160,6 +160,52 @@ def test_weights_are_scale_free_and_zero_component_caps_are_refused(md: MarketDa
         compute_weights(no_scc, "2024-03", CUTOFF, EFFECTIVE)
 
 
+def refusal(md: MarketData) -> str:
+    """What compute_weights says when it refuses the hand-made review's weights (a ValueError)."""
+    with pytest.raises(ValueError) as err:
+        compute_weights(md, "2024-03", CUTOFF, EFFECTIVE)
+    return str(err.value)
+
+
+def test_a_zero_close_leaves_no_weighting_factor_and_the_weights_are_refused_naming_five_members(
+    tmp_path: Path,
+) -> None:
+    # A frame built in code (load_market_data refuses a close <= 0): p s f e = 0 makes c = 0 / 0 while the
+    # weight, 0 / total, is 0. Six such members of eight: the first five in symbol order are named.
+    extra = ("FFF", "GGG", "HHH")
+    tables = {
+        **TABLES,
+        "prices": TABLES["prices"] + "".join(f"2024-03-06,{s},30,USD\n" for s in extra),
+        "shares": TABLES["shares"] + "".join(f"2024-01-02,{s},100,1\n" for s in extra),
+        "memberships": TABLES["memberships"] + "".join(f"2024-03,{SCC},{s},1\n" for s in extra),
+    }
+    md = load_market_data(write_tables(tmp_path / "md", tables))
+    assert compute_weights(md, "2024-03", CUTOFF, EFFECTIVE).height == 8
+    one = _with_closes(md, {"BBB": 0.0})
+    assert refusal(one) == "review 2024-03: non-finite weight for ['BBB']"
+    six = _with_closes(md, {s: 0.0 for s in ("AAA", "BBB", "CCC", "EEE", "FFF", "GGG")})
+    assert refusal(six) == "review 2024-03: non-finite weight for ['AAA', 'BBB', 'CCC', 'EEE', 'FFF']"
+
+
+def test_weights_whose_sum_rounds_to_zero_are_refused_though_every_weighting_factor_is_finite(
+    tmp_path: Path,
+) -> None:
+    # Valid closes (positive, finite): one R2000 Growth member GGG of cap G = 5e-324 (2^-1074, the least
+    # positive double) and twelve completeness members of caps 1 and 11 x 0.5 (S = 6.5). 9 G / S rounds to
+    # G, so the scaled caps are G and eleven times 0.5 G, which rounds to even, 0: the final caps G, 0 (11)
+    # and -G sum to exactly 0 and every weight is x / 0, while the factors are G, 0 and -1.
+    closes = {"S01": "1", **{f"S{i:02d}": "0.5" for i in range(2, 13)}, "GGG": "5e-324"}
+    tables = {
+        "prices": "date,symbol,close,currency\n"
+        + "".join(f"2024-03-06,{s},{c},USD\n" for s, c in closes.items()),
+        "shares": "date,symbol,shares,free_float\n" + "".join(f"2024-01-02,{s},1,1\n" for s in closes),
+        "memberships": "review,index,symbol,fraction\n"
+        + "".join(f"2024-03,{R2G if s == 'GGG' else SCC},{s},1\n" for s in closes),
+    }
+    md = load_market_data(write_tables(tmp_path / "md", tables))
+    assert refusal(md) == "review 2024-03: non-finite weight for ['GGG', 'S01', 'S02', 'S03', 'S04']"
+
+
 def replace(table: str, old: str, new: str) -> dict[str, str]:
     assert old in TABLES[table]
     return {**TABLES, table: TABLES[table].replace(old, new, 1)}
