@@ -73,6 +73,8 @@ RAM_ROOM = 4 * 2**30  # bytes free it needs
 def _ram_folder() -> Path | None:
     """This run's folder in memory (`/dev/shm/russell-tests-<uid>/<pid>`), after removing those of runs
     that are over (a run that failed leaves its folder for a look); None where there is no room."""
+    from russell_pipeline.lib.sandbox import running
+
     try:
         room = os.statvfs(RAM)
     except OSError:
@@ -82,19 +84,9 @@ def _ram_folder() -> Path | None:
     root = RAM / f"russell-tests-{os.getuid()}"
     root.mkdir(exist_ok=True)
     for earlier in root.iterdir():
-        if not (earlier.name.isdecimal() and _runs(int(earlier.name))):
+        if not (earlier.name.isdecimal() and running(int(earlier.name))):
             shutil.rmtree(earlier, ignore_errors=True)
     return root / str(os.getpid())
-
-
-def _runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest reads the option to make its temporary folders
