@@ -110,7 +110,7 @@ def forecast(
     breaks = _breaks(companies, active, review)
     b = {r["break"]: r for r in breaks.iter_rows(named=True)}
     rows = _rows(lines, _placed(companies, b, active), review, rank_day)
-    rows = with_reasons(rows.sort("pos"), b, int(active["break_r3000"]["value"])).lazy()
+    rows = with_reasons(rows, b, int(active["break_r3000"]["value"]))
     if absent.height:
         rows = pl.concat([rows, _absent(absent, review, rank_day).lazy()], how="diagonal_relaxed")
     return Forecast(rows.select(_ROW).collect(engine="in-memory"), breaks, _segment_notes(mtable))
@@ -367,27 +367,49 @@ def _placed(companies: pl.DataFrame, b: dict, active: dict) -> pl.LazyFrame:
 
 def _rows(lines: pl.DataFrame, placed: pl.LazyFrame, review: str, rank_day: date) -> pl.DataFrame:
     """Each line's row: its company's place, its index before and after, its action and rule (the
-    columns the reasons read beside them)."""
-    out = lines.lazy().join(placed, on="company_key", how="left")
-    out = out.with_columns(
-        index_before=_BEFORE, index_after=pl.when(pl.col("excluded").is_null()).then(pl.col("index_after"))
+    columns the reasons read beside them), the rows of each rule together: the rules in the order of
+    their first row (`pos`), each rule's rows in that order."""
+    return (
+        lines.lazy()
+        .select(  # what the rows read of a line (the others are not carried through the join)
+            "symbol",
+            "company",
+            "country",
+            "price",
+            "ipo_year",
+            "source_line",
+            "renamed_from",
+            "pos",
+            "company_key",
+            "member",
+            "in_r3000",
+            "segment",
+            "symbol_member",
+            "excluded",
+        )
+        .join(placed, on="company_key", how="left")
+        .with_columns(
+            index_before=_BEFORE,
+            index_after=pl.when(pl.col("excluded").is_null()).then(pl.col("index_after")),
+        )
+        .with_columns(action=_ACTION, reused=_REUSED)
+        .with_columns(
+            index_after=pl.when(_NO_CAP_MEMBER).then(pl.col("index_before")).otherwise(pl.col("index_after")),
+            rule=_RULE,
+        )
+        .sort(pl.col("pos").min().over("rule") * 2 * pl.len() + pl.col("pos"))  # one key (pos < 2 x rows)
+        .select(
+            *(c for c in FORECAST_COLUMNS if c not in ("review", "rank_day", "reason")),
+            "renamed_from",
+            "reused",
+            "average_30d",
+            "company_price",
+            "ipo_year",
+            review=pl.lit(review),
+            rank_day=pl.lit(rank_day, pl.Date),
+        )
+        .collect(engine="in-memory")
     )
-    out = out.with_columns(action=_ACTION, reused=_REUSED)
-    out = out.with_columns(
-        index_after=pl.when(_NO_CAP_MEMBER).then(pl.col("index_before")).otherwise(pl.col("index_after")),
-        rule=_RULE,
-        review=pl.lit(review),
-        rank_day=pl.lit(rank_day, pl.Date),
-    )
-    return out.select(
-        *(c for c in FORECAST_COLUMNS if c != "reason"),
-        "renamed_from",
-        "reused",
-        "average_30d",
-        "company_price",
-        "ipo_year",
-        "pos",
-    ).collect(engine="in-memory")
 
 
 # A line's index before the review (null: not a member, or the member's symbol now names another
