@@ -72,6 +72,37 @@ def _lists_form(symbol: pl.Expr) -> pl.Expr:
 # checked reading, which names its line); Last Sale carries a `$` and is read as text.
 TYPED = {"Market Cap": pl.Float64, "IPO Year": pl.Float64, "Volume": pl.Float64}
 
+# read_universe's columns.
+_COLUMNS = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
+_SYMBOL = pl.col("Symbol")
+_PRICE = pl.col("Last Sale").str.strip_chars_start("$").cast(pl.Float64, strict=False)
+# The rows of a file read typed (source_sha256 aside): one query, built once.
+_TYPED_ROWS = {
+    "symbol": _lists_form(_SYMBOL),
+    "listed_symbol": _SYMBOL,
+    "company": pl.col("Name"),
+    "price": _PRICE,
+    "market_cap": pl.col("Market Cap"),
+    "country": pl.col("Country"),
+    "ipo_year": pl.col("IPO Year").cast(pl.Int64, strict=False),  # a whole year where _FINE holds
+    "volume": pl.col("Volume"),
+    "sector": pl.col("Sector"),
+    "industry": pl.col("Industry"),
+    "source_line": pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+}
+# Whether every value is one the checked reading takes as it is (any other sends the file there, which
+# names its line).
+_FINE = (
+    _SYMBOL.is_not_null().all()
+    & (_lists_form(_SYMBOL).n_unique() == pl.len())  # BRK/B and BRK.B: twice
+    & (_SYMBOL.str.len_bytes() == _SYMBOL.str.strip_chars().str.len_bytes()).all()
+    & (pl.col("Last Sale").is_null() | _PRICE.is_finite().fill_null(False)).all()
+    & ~(_PRICE < 0).any()
+    & (pl.col("Market Cap").fill_null(0) >= 0).all()
+    & ((pl.col("IPO Year") % 1 == 0) & pl.col("IPO Year").is_between(1800, 2200)).fill_null(True).all()
+    & pl.col("Market Cap").fill_null(0).is_finite().all()
+)
+
 
 def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     """The universe rows of a screener CSV (UNIVERSE_COLUMNS without recon_year and as_of_date),
@@ -90,45 +121,11 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
         return _checked(path, data, sha256)
     if set(REQUIRED) - set(frame.columns) or not frame.height:
         return _checked(path, data, sha256)
-    price = pl.col("Last Sale").str.strip_chars_start("$")
-    rows = (
-        frame.lazy()
-        .select(
-            symbol=_lists_form(pl.col("Symbol")),
-            listed_symbol=pl.col("Symbol"),
-            company=pl.col("Name"),
-            price=price.cast(pl.Float64, strict=False),
-            market_cap=pl.col("Market Cap"),
-            country=pl.col("Country"),
-            ipo_year=pl.col("IPO Year"),
-            volume=pl.col("Volume"),
-            sector=pl.col("Sector"),
-            industry=pl.col("Industry"),
-            source_sha256=pl.lit(sha256),
-            source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-            _fine=(
-                pl.col("Symbol").is_not_null().all()
-                & (_lists_form(pl.col("Symbol")).n_unique() == pl.len())  # BRK/B and BRK.B: twice
-                & (
-                    pl.col("Symbol").str.len_bytes() == pl.col("Symbol").str.strip_chars().str.len_bytes()
-                ).all()
-                & (
-                    pl.col("Last Sale").is_null()
-                    | price.cast(pl.Float64, strict=False).is_finite().fill_null(False)
-                ).all()
-                & (pl.col("Market Cap").fill_null(0) >= 0).all()
-                & ((pl.col("IPO Year") % 1 == 0) & pl.col("IPO Year").is_between(1800, 2200))
-                .fill_null(True)
-                .all()
-                & pl.col("Market Cap").fill_null(0).is_finite().all()
-            ),
-        )
-        .collect(engine="in-memory")
-    )
-    if not rows["_fine"][0] or (rows["price"] < 0).any():
+    typed = {**_TYPED_ROWS, "source_sha256": pl.lit(sha256)}
+    rows = frame.lazy().select(**{c: typed[c] for c in _COLUMNS}, _fine=_FINE).collect(engine="in-memory")
+    if not rows.drop_in_place("_fine")[0]:
         return _checked(path, data, sha256)
-    columns = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
-    return rows.select(list(columns)).cast(columns)
+    return rows
 
 
 def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
@@ -200,8 +197,7 @@ def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     found = rows.select(pl.col(flags).any()).row(0, named=True)
     if any(found.values()):
         _refuse(path, frame, rows, next(f for f in flags if found[f]))
-    columns = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
-    return rows.select(list(columns)).cast(columns)
+    return rows.select(list(_COLUMNS)).cast(_COLUMNS)
 
 
 def _refuse(path: str, frame: pl.DataFrame, rows: pl.DataFrame, flag: str) -> NoReturn:

@@ -10,6 +10,7 @@ import polars as pl
 from russell_pipeline.lib.forecast.rules import MICRO, R1000, R2000, R3000
 
 MEMBER_INDEXES = (R1000, R2000, R3000, MICRO, "Russell 3000E")
+INDEX = pl.Enum([R1000, R2000, R3000, MICRO])  # an index a company is in, before or after
 # Name words that say which class or kind of share a line is, not which company: removed to find the
 # company's name stem.
 _SHARE_WORDS = (
@@ -51,92 +52,88 @@ def line_stem(company: pl.Expr) -> pl.Expr:
     return pl.coalesce(cut, name).str.strip_chars().str.to_lowercase()
 
 
-def company_keys(lines: pl.DataFrame) -> pl.Series:
-    """A company key per line: lines sharing a name stem are one company while, from the largest down,
-    each market cap is within 5% of the one before or implies the same share count (cap / price: the
-    screener prints the company's total cap on every class line, at that class's price); a line
-    without a cap joins its stem's company when the stem has only one. The key is the symbol of the
-    company's largest line (ties: the first symbol)."""
+def company_keys(lines: pl.DataFrame) -> pl.DataFrame:
+    """`lines` (`i`: their place, `symbol`, `stem`, `market_cap`, `price`, and `units`: the name says
+    units) with `company_key`, the `i` of the company's largest line (ties: the first symbol), and
+    `issuer_lists_units`: a line of its stem says units. Lines sharing a name stem are one company
+    while, from the largest down, each market cap is within 5% of the one before or implies the same
+    share count (cap / price: the screener prints the company's total cap on every class line, at that
+    class's price); a line without a cap joins its stem's company when the stem has only one. A line
+    alone in its stem (most are), or without one, is its own company: only the others are sorted."""
     cap = pl.col("market_cap").fill_null(0)
     shares = (pl.col("market_cap") / pl.col("price")).fill_nan(None)
     same_shares = ((shares - shares.shift(1)).abs() <= 0.005 * shares).fill_null(False)
     new_stem = (pl.col("stem") != pl.col("stem").shift(1)).fill_null(True)
     # In stem order, largest first: a company's lines with a cap follow its largest one.
-    starts = (
-        new_stem
-        | (pl.col("stem") == "")
-        | ((cap > 0) & (cap < 0.95 * cap.shift(1).fill_null(0)) & ~same_shares)
-    )
-    # Lines without a cap: the stem's company when its capped lines are one company, else their own
-    # (stems are runs: the companies of one counted by the difference of a running count).
-    capped_starts = (pl.col("_start") & (cap > 0)).cast(pl.Int64)
-    counted = capped_starts.cum_sum()
-    through_stem = pl.when(pl.col("_new").shift(-1).fill_null(True)).then(counted).backward_fill()
-    before_stem = pl.when(pl.col("_new")).then(counted - capped_starts).forward_fill()
-    one_company = (through_stem - before_stem == 1) & (pl.col("stem") != "")
-    return (
+    starts = new_stem | ((cap > 0) & (cap < 0.95 * cap.shift(1).fill_null(0)) & ~same_shares)
+    # Lines without a cap: the stem's company when its capped lines are one company, else their own.
+    one_company = _in_stem(pl.col("_start") & (cap > 0)) == 1
+    shared = (
         lines.lazy()
-        .select("symbol", "stem", "market_cap", "price")
-        .with_row_index("i")
+        .filter(pl.col("stem").is_duplicated() & (pl.col("stem") != ""))
         .sort(["stem", "market_cap", "symbol"], descending=[False, True, False], nulls_last=True)
         .with_columns(_new=new_stem, _start=starts)
         .select(
             "i",
-            company_key=pl.when(cap > 0)
-            .then(pl.when(pl.col("_start")).then(pl.col("symbol")).forward_fill())
+            key=pl.when(cap > 0)
+            .then(pl.when(pl.col("_start")).then(pl.col("i")).forward_fill())
             .when(one_company)
-            .then(pl.when(pl.col("_new")).then(pl.col("symbol")).forward_fill())
-            .otherwise(pl.col("symbol")),
+            .then(pl.when(pl.col("_new")).then(pl.col("i")).forward_fill())
+            .otherwise(pl.col("i")),
+            units=_in_stem(pl.col("units")) > 0,
         )
-        .sort("i")
-        .collect(engine="in-memory")["company_key"]
+        .collect(engine="in-memory")
     )
+    # Looked up by place: the other lines are not copied, as a join would.
+    return lines.with_columns(
+        company_key=pl.col("i").replace_strict(shared["i"], shared["key"], default=pl.col("i")),
+        issuer_lists_units=pl.col("i").is_in(shared.filter("units")["i"].implode())
+        | (pl.col("units") & (pl.col("stem") != "")),
+    )
+
+
+def _in_stem(flag: pl.Expr) -> pl.Expr:
+    """How many lines of a line's stem have `flag`, in stem order (stems are runs, `_new` their first
+    line: the difference of a running count at the run's end and before its start)."""
+    n = flag.cast(pl.Int64)
+    counted = n.cum_sum()
+    through = pl.when(pl.col("_new").shift(-1).fill_null(True)).then(counted).backward_fill()
+    before = pl.when(pl.col("_new")).then(counted - n).forward_fill()
+    return through - before
 
 
 def member_table(members: pl.DataFrame) -> pl.DataFrame:
     """One row per member symbol: its company, whether it is in the Russell 3000, its segment (1000 or
-    2000, null where the lake knows only the 3000), whether it is in the Microcap (null: unknown)."""
-    m = members.filter(pl.col("index_name").is_in(MEMBER_INDEXES))
-    known_micro = m["index_name"].is_in([MICRO]).any()
-    return m.group_by("symbol").agg(
-        member_company=pl.col("company").first(),
-        in_r3000=pl.col("index_name").is_in([R1000, R2000, R3000]).any(),
-        segment=pl.when(pl.col("index_name").is_in([R1000]).any())
-        .then(pl.lit(R1000))
-        .when(pl.col("index_name").is_in([R2000]).any())
-        .then(pl.lit(R2000)),
-        in_micro=pl.col("index_name").is_in([MICRO]).any() if known_micro else pl.lit(None, pl.Boolean),
+    2000, null where the lake knows only the 3000), whether it is in the Microcap (null: unknown, where
+    no member is known to be)."""
+    return (
+        members.lazy()
+        .filter(pl.col("index_name").is_in(MEMBER_INDEXES))
+        .group_by("symbol")
+        .agg(
+            member_company=pl.col("company").first(),
+            in_r3000=pl.col("index_name").is_in([R1000, R2000, R3000]).any(),
+            segment=pl.when(pl.col("index_name").is_in([R1000]).any())
+            .then(pl.lit(R1000, INDEX))
+            .when(pl.col("index_name").is_in([R2000]).any())
+            .then(pl.lit(R2000, INDEX)),
+            in_micro=pl.col("index_name").is_in([MICRO]).any(),
+        )
+        .with_columns(in_micro=pl.when(pl.col("in_micro").any()).then("in_micro"))
+        .collect(engine="in-memory")
     )
 
 
 def with_members(
     lines: pl.DataFrame, mtable: pl.DataFrame, from_file: bool
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the universe's lines with their company (`company_key`, `stem`, `issuer_lists_units`) and its
-    membership (`member`, `in_r3000`, `segment`, `in_micro`, `renamed_from`, and `symbol_member`: the
-    line's own symbol is a member's), the members the universe lacks under any name)."""
-    lines = lines.select(
-        "symbol",
-        "listed_symbol",
-        "company",
-        "price",
-        "market_cap",
-        "country",
-        "ipo_year",
-        "volume",
-        "industry",
-        "source_line",
-    ).with_columns(stem=line_stem(pl.col("company")) if from_file else pl.col("symbol"))
-    units = pl.col("company").fill_null("").str.contains(r"(?i)(?-u:\b)units?(?-u:\b)")
-    lines = lines.with_columns(
-        company_key=company_keys(lines) if from_file else pl.col("symbol"),
-        issuer_lists_units=pl.col("stem").is_in(pl.col("stem").filter(units).implode())
-        & (pl.col("stem") != ""),
-    )
-    # Renamed members: a member symbol the universe lacks whose name stem is one company's, once.
+) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """(`lines` (with `company_key`), each with its company's membership (`member`, `in_r3000`,
+    `segment`, `in_micro`, `renamed_from`, and `symbol_member`: the line's own symbol is a member's),
+    the members the universe lacks under any name)."""
     keys = lines.select("symbol", "company_key")
     absent = mtable.join(keys, on="symbol", how="anti")
-    renamed = pl.DataFrame(schema={"company_key": pl.String, "renamed_from": pl.String})
+    renamed = pl.DataFrame(schema={"company_key": keys.schema["company_key"], "renamed_from": pl.String})
+    # Renamed members: a member symbol the universe lacks whose name stem is one company's, once.
     if from_file and absent.height:
         member_keys = keys.join(mtable, on="symbol", how="semi").select("company_key").unique()
         free = lines.select("company", "company_key").join(member_keys, on="company_key", how="anti")
@@ -154,12 +151,13 @@ def with_members(
         matched = matched.filter(pl.col("company_key").is_unique())
         renamed = matched.select(pl.col("company_key"), renamed_from=pl.col("symbol"))
         absent = absent.join(matched.select("symbol"), on="symbol", how="anti")
-    # Each company's membership: any of its lines a member, or a renamed member.
-    keyed = keys.lazy().join(mtable.lazy(), on="symbol", how="left")  # lazy: one query to the lines
+    # Each company's membership: any of its lines a member (in the lines' order), or a renamed member.
     by_company = (
         pl.concat(
             [
-                keyed.select(
+                keys.lazy()
+                .join(mtable.lazy(), on="symbol", maintain_order="left")
+                .select(
                     "company_key",
                     "in_r3000",
                     "segment",
@@ -171,7 +169,6 @@ def with_members(
                 .select("company_key", "in_r3000", "segment", "in_micro", "renamed_from"),
             ]
         )
-        .filter(pl.col("in_r3000").is_not_null())
         .group_by("company_key")
         .agg(
             member=pl.lit(True),
@@ -183,11 +180,10 @@ def with_members(
     )
     lines = (
         lines.lazy()
-        .join(by_company, on="company_key", how="left")
+        .join(by_company, on="company_key", how="left", maintain_order="left")
         .with_columns(
             pl.col("member").fill_null(False),
             symbol_member=pl.col("symbol").is_in(mtable["symbol"].implode()),
         )
-        .collect(engine="in-memory")
     )
     return lines, absent

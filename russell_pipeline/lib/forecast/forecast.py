@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.forecast import rules as R
-from russell_pipeline.lib.forecast.companies import member_table, with_members
+from russell_pipeline.lib.forecast.companies import INDEX, company_keys, line_stem, member_table, with_members
 from russell_pipeline.lib.forecast.reasons import with_reasons
 from russell_pipeline.lib.forecast.rules import MICRO, R1000, R2000, R3000
 
@@ -66,6 +66,17 @@ BREAK_COLUMNS: dict[str, pl.DataType] = {
 }
 
 
+# The labels of a row (its rule, action, indexes) as enumerations while the rows are made: a label is
+# then a small number, compared and chosen as one; they are written as text.
+ACTION = pl.Enum(ACTIONS)
+_LABEL = {
+    **{rule: pl.lit(rule, R.RULE) for rule in R.RULE.categories},
+    **{action: pl.lit(action, ACTION) for action in ACTIONS},
+    **{index: pl.lit(index, INDEX) for index in INDEX.categories},
+}
+_ROW = [pl.col(c).cast(t) for c, t in FORECAST_COLUMNS.items()]
+
+
 @dataclass(frozen=True)
 class Forecast:
     rows: pl.DataFrame  # FORECAST_COLUMNS
@@ -90,179 +101,246 @@ def forecast(
     rank day, for the member price rule's 30-day average."""
     year = int(review[:4])
     active = R.active(R.RULES if rules is None else rules, year)
-    notes: list[str] = []
     mtable = member_table(members.select("symbol", "company", "index_name").cast(pl.String))
-    lines, absent = with_members(universe, mtable, from_file)
-    lines = _screened(lines, active, from_file)
-    # Companies: the eligible lines of each, priced by the most traded one.
-    eligible = lines.filter(pl.col("excluded").is_null())
-    companies = (
-        eligible.lazy()  # lazy: only the columns the companies keep are sorted
-        .with_columns(traded=pl.col("volume").fill_null(0) * pl.col("price").fill_null(0))
-        .sort(["traded", "symbol"], descending=[True, False])
-        .group_by("company_key", maintain_order=True)
-        .agg(
-            primary_symbol=pl.col("symbol").first(),
-            company_price=pl.col("price").first(),
-            total_market_cap=pl.col("market_cap").max(),
-            ipo_year=pl.col("ipo_year").max(),
-            member=pl.col("member").first(),
-            in_r3000=pl.col("in_r3000").first(),
-            segment=pl.col("segment").first(),
-            in_micro=pl.col("in_micro").first(),
+    lines = _lines(universe, from_file)
+    ascii_only = lines["_ascii"].all()
+    lines, absent = with_members(lines, mtable, from_file)
+    lines = _screened(lines, active, from_file, ascii_only)
+    companies = _companies(lines, active, history, rank_day, year, from_file)
+    breaks = _breaks(companies, active, review)
+    b = {r["break"]: r for r in breaks.iter_rows(named=True)}
+    rows = _rows(lines, _placed(companies, b, active), review, rank_day)
+    rows = with_reasons(rows, b, int(active["break_r3000"]["value"]))
+    if absent.height:
+        rows = pl.concat([rows, _absent(absent, review, rank_day).lazy()], how="diagonal_relaxed")
+    return Forecast(rows.select(_ROW).collect(engine="in-memory"), breaks, _segment_notes(mtable))
+
+
+def _lines(universe: pl.DataFrame, from_file: bool) -> pl.DataFrame:
+    """The universe's lines (`i`: their place) with their company (`company_key`, `issuer_lists_units`:
+    companies.company_keys), whether the name is ASCII (`_ascii`) and holds one of rules.NAME_WORDS in
+    any letter case (`_worded`; market data: every name is read), and `pos`, where the line's row comes
+    among its rule's: the lines whose names are of the first line's kind (worded or not) first, each in
+    file order (the order the forecast's rows have always had). Market data: a symbol is a company."""
+    name = pl.col("company").fill_null("")
+    lines = (
+        universe.lazy()
+        .select(_LINE_COLUMNS)
+        .with_row_index("i")
+        .with_columns(
+            _ascii=name.str.len_bytes() == name.str.len_chars(),
+            _worded=name.str.contains_any(list(R.NAME_WORDS), ascii_case_insensitive=True)
+            if from_file
+            else pl.lit(True),
         )
+        .with_columns(
+            pos=pl.col("i").cast(pl.Int64) + pl.len() * (pl.col("_worded") != pl.col("_worded").first())
+        )
+    )
+    if not from_file:
+        lines = lines.with_columns(
+            company_key=pl.col("i").first().over("symbol"),
+            issuer_lists_units=pl.lit(False),  # read by the name screens alone, which market data skips
+        )
+        return lines.collect(engine="in-memory")
+    lines = lines.with_columns(
+        stem=line_stem(pl.col("company")),
+        units=name.str.contains(r"(?i)(?-u:\b)units?(?-u:\b)"),  # a blank-check company lists its units
+    )
+    return company_keys(lines.collect(engine="in-memory")).drop("stem", "units")
+
+
+_LINE_COLUMNS = [
+    "symbol",
+    "listed_symbol",
+    "company",
+    "price",
+    "market_cap",
+    "country",
+    "ipo_year",
+    "volume",
+    "industry",
+    "source_line",
+]
+
+
+def _screened(lines: pl.LazyFrame, active: dict, from_file: bool, ascii_only: bool) -> pl.DataFrame:
+    """`lines` with `excluded`: the first screen of rules.py that excludes each (null: none). Each name
+    is searched once for each pattern the screens read (rules.NAME_PATTERNS), by its kind: an ASCII name
+    (every name the screener prints) in lower case, against the pattern in lower case (several times
+    faster than a search in any case); an ASCII name without any of rules.NAME_WORDS matches none; any
+    other name in any case (a name beyond ASCII may match through a letter whose case folds to ASCII,
+    such as `ſ`)."""
+    screens = {
+        rule: row for rule, row in active.items() if rule in R.SCREENS and (from_file or rule == "preferred")
+    }
+    read = {c for rule, row in screens.items() for c in R.screen(rule, row["source"]).meta.root_names()}
+    patterns = [p for p in R.NAME_PATTERNS if R.NAME + p in read]
+    name = pl.col("company").fill_null("")
+    kinds = {  # which lines, and how a pattern is matched in their names
+        "ASCII, worded": (
+            pl.col("_ascii") & pl.col("_worded"),
+            lambda p: name.str.to_lowercase().str.contains(p.lower()),
+        ),
+        "ASCII": (pl.col("_ascii") & ~pl.col("_worded"), lambda p: pl.lit(False)),
+        "beyond ASCII": (~pl.col("_ascii"), lambda p: name.str.contains(f"(?i){p}")),
+    }
+    if ascii_only:  # every name the screener prints
+        del kinds["beyond ASCII"]
+    return (
+        pl.concat(
+            lines.filter(which).with_columns(match(p).alias(R.NAME + p) for p in patterns)
+            for which, match in kinds.values()
+        )
+        .with_columns(excluded=_excluded(screens))
+        .drop(*(R.NAME + p for p in patterns), "_ascii")
         .collect(engine="in-memory")
     )
-    companies = _company_screens(companies, active, history, rank_day, from_file)
-    ranked = _ranked(companies.filter(pl.col("company_excluded").is_null()), active)
-    if "listed_before" in active and from_file:  # the market data says nothing of a listing's age
-        ranked = _listed_before(ranked, lines, active, year)
-    else:
-        ranked = ranked.with_columns(listed_before=pl.lit(False))
-    breaks = _breaks(ranked, active, review)
-    companies = companies.join(
-        ranked.select("company_key", "rank", "cumulative_cap_pct", "listed_before"),
-        on="company_key",
-        how="left",
-    )
-    placed = _place(companies, lines, breaks, active)
-    rows = _rows(lines, placed, breaks, review, rank_day, int(active["break_r3000"]["value"]))
-    if absent.height:
-        rows = pl.concat([rows, _absent(absent, review, rank_day)], how="diagonal_relaxed")
-    notes += _segment_notes(mtable)
-    return Forecast(rows.select(list(FORECAST_COLUMNS)).cast(FORECAST_COLUMNS), breaks, notes)
 
 
-def _screened(lines: pl.DataFrame, active: dict, from_file: bool) -> pl.DataFrame:
-    """`lines` with `excluded`: the first screen of rules.py that excludes each (null: none). The
-    screens that read names run only on the lines whose names hold one of their words."""
-    screens = [
-        (rule, R.screen(rule, row["source"]), row["to"])
-        for rule, row in active.items()
-        if rule in R.SCREENS and (from_file or rule == "preferred")
-    ]
-    worded = pl.col("company").fill_null("").str.contains_any(list(R.NAME_WORDS), ascii_case_insensitive=True)
-    lines = lines.with_columns(_worded=worded if from_file else pl.lit(False))
-    parts = []
-    for (named,), part in lines.partition_by("_worded", as_dict=True).items():
-        excluded = pl.lit(None, pl.String)
-        for rule, expr, to in reversed(screens):  # the first that excludes a line names it
-            if named or rule not in R.BY_NAME:
-                who = (
-                    ~pl.col("member") if to == "new" else pl.col("member") if to == "member" else pl.lit(True)
-                )
-                excluded = pl.when(expr & who).then(pl.lit(rule)).otherwise(excluded)
-        names = R.name_columns(named or not from_file)  # market data: every line is read
-        parts.append(
-            part.lazy().with_columns(**names).with_columns(excluded=excluded).drop(*names, "_worded")
-        )
-    return pl.concat(parts).collect(engine="in-memory")
+def _excluded(screens: dict[str, dict]) -> pl.Expr:
+    """The first of `screens` (rules.py's rows) that excludes each line (null: none); those that read
+    names only where the name holds one of their words."""
+    out = pl.lit(None, R.RULE)
+    for rule, row in reversed(screens.items()):
+        expr = R.screen(rule, row["source"])
+        if row["to"] != "all":
+            expr = expr & (pl.col("member") if row["to"] == "member" else ~pl.col("member"))
+        if rule in R.BY_NAME:
+            expr = expr & pl.col("_worded")
+        out = pl.when(expr).then(pl.lit(rule, R.RULE)).otherwise(out)
+    return out
 
 
-def _company_screens(
-    companies: pl.DataFrame, active: dict, history: pl.DataFrame | None, rank_day: date, from_file: bool
+def _companies(
+    lines: pl.DataFrame,
+    active: dict,
+    history: pl.DataFrame | None,
+    rank_day: date,
+    year: int,
+    from_file: bool,
 ) -> pl.DataFrame:
-    """The screens of a company as a whole: a market cap, its size, its price (a member's 30-day
-    average where the price is below)."""
-    floor = active["min_total_cap"]["value"]
-    price_floor = active["min_price"]["value"]
-    avg = pl.DataFrame(schema={"primary_symbol": pl.String, "average_30d": pl.Float64})
+    """The companies of the eligible lines, priced by the most traded one (ties: the first symbol), each
+    with the screens of a company as a whole (`company_excluded`: a market cap, its size, its price, a
+    member's 30-day average where the price is below); the others ranked by total market cap, largest
+    first (ties by symbol): `rank` and `cumulative_cap_pct` (of the Russell 3000E's total: the top
+    `break_r3000e` companies). New companies ranked within the Russell 1000 whose listing (IPO year) is
+    known to precede the previous reconstitution's year are `listed_before`: the ranking then left them
+    out (rules.py `previous`), so they are ranked without them."""
+    companies = (
+        lines.lazy()
+        .filter(pl.col("excluded").is_null())
+        .sort(
+            "company_key",
+            pl.col("volume").fill_null(0) * pl.col("price").fill_null(0),  # the most traded first
+            "symbol",
+            descending=[False, True, False],
+        )
+        .group_by("company_key")
+        .agg(_COMPANY)
+    )
     if history is not None and history.height:
-        window = history.filter(
-            (pl.col("date") >= rank_day - timedelta(days=30)) & (pl.col("date") < rank_day)
-        )
-        avg = (
-            window.group_by("symbol")
-            .agg(average_30d=pl.col("close").mean())
-            .rename({"symbol": "primary_symbol"})
-        )
-    companies = companies.join(avg, on="primary_symbol", how="left")
+        window = pl.col("date").is_between(rank_day - timedelta(days=30), rank_day, closed="left")
+        averages = history.lazy().filter(window).group_by("symbol").agg(average_30d=pl.col("close").mean())
+        companies = companies.join(averages, left_on="primary_symbol", right_on="symbol", how="left")
+    else:
+        companies = companies.with_columns(average_30d=pl.lit(None, pl.Float64))
     member_rule = active.get("min_price_member")
     member_ok = pl.col("average_30d").fill_null(0) >= member_rule["value"] if member_rule else pl.lit(False)
-    below = pl.col("company_price") < price_floor
-    return companies.with_columns(
-        company_excluded=pl.when(pl.col("total_market_cap").fill_null(0) <= 0)
-        .then(pl.lit("no_market_cap"))
-        .when(pl.col("total_market_cap") < floor)
-        .then(pl.lit("min_total_cap"))
+    below = pl.col("company_price") < active["min_price"]["value"]
+    cap = pl.col("total_market_cap")
+    screened = (
+        pl.when(cap.fill_null(0) <= 0)
+        .then(_LABEL["no_market_cap"])
+        .when(cap < active["min_total_cap"]["value"])
+        .then(_LABEL["min_total_cap"])
         .when(pl.col("company_price").is_null())
-        .then(pl.lit("no_market_cap"))
+        .then(_LABEL["no_market_cap"])
         .when(below & ~pl.col("member"))
-        .then(pl.lit("min_price"))
+        .then(_LABEL["min_price"])
         .when(below & pl.col("member") & ~member_ok)
-        .then(pl.lit("min_price_member"))
+        .then(_LABEL["min_price_member"])
     )
-
-
-def _ranked(companies: pl.DataFrame, active: dict) -> pl.DataFrame:
-    """The companies by total market cap, largest first (ties by symbol), with `rank` and
-    `cumulative_cap_pct` (of the Russell 3000E's total: the top `break_r3000e` companies)."""
+    listed_before = pl.lit(False)
+    if "listed_before" in active and from_file:  # the market data says nothing of a listing's age
+        cut = cap.slice(int(active["break_r1000"]["value"]) - 1, 1).first()  # at the Russell 1000 break
+        listed_before = (
+            ~pl.col("member") & (cap > cut) & (pl.col("ipo_year").fill_null(0) < year - 1)
+        ).fill_null(False)
+    # The ranking without the companies listed before (a running count and sum that skip them).
+    kept = ~pl.col("listed_before")
+    total = cap.filter(kept).head(int(active["break_r3000e"]["value"])).sum()
+    companies = companies.with_columns(company_excluded=screened)
     ranked = (
-        companies.sort(["total_market_cap", "primary_symbol"], descending=[True, False])
-        .with_row_index("rank", offset=1)
-        .with_columns(pl.col("rank").cast(pl.Int64))
+        companies.filter(pl.col("company_excluded").is_null())
+        .sort("total_market_cap", "primary_symbol", descending=[True, False])
+        .with_columns(listed_before=listed_before)
+        .with_columns(
+            rank=pl.when(kept).then(kept.cum_sum().cast(pl.Int64)),
+            cumulative_cap_pct=pl.when(kept).then(
+                pl.when(kept).then(cap).otherwise(0.0).cum_sum()
+                * 100
+                / pl.when(total != 0).then(total).otherwise(1.0)
+            ),
+        )
     )
-    total = ranked.head(int(active["break_r3000e"]["value"]))["total_market_cap"].sum() or 1.0
-    return ranked.with_columns(cumulative_cap_pct=pl.col("total_market_cap").cum_sum() * 100 / total)
+    unranked = companies.filter(pl.col("company_excluded").is_not_null())
+    return pl.concat([ranked, unranked], how="diagonal").collect(engine="in-memory")
 
 
-def _listed_before(ranked: pl.DataFrame, lines: pl.DataFrame, active: dict, year: int) -> pl.DataFrame:
-    """Marks new companies ranked within the Russell 1000 whose listing (IPO year) is known to precede
-    the previous reconstitution's year: the ranking then left them out (rules.py `previous`)."""
-    cut = ranked.filter(pl.col("rank") == active["break_r1000"]["value"])["total_market_cap"]
-    if not cut.len():
-        return ranked.with_columns(listed_before=pl.lit(False))
-    flagged = (
-        (~pl.col("member"))
-        & (pl.col("total_market_cap") > cut[0])
-        & (pl.col("ipo_year").fill_null(0) < year - 1)
-    )
-    out = ranked.with_columns(listed_before=flagged)
-    # The ranking without them: they are not eligible companies.
-    kept = _ranked(out.filter(~pl.col("listed_before")).drop("rank", "cumulative_cap_pct"), active)
-    dropped = out.filter(pl.col("listed_before")).with_columns(
-        rank=pl.lit(None, pl.Int64), cumulative_cap_pct=pl.lit(None, pl.Float64)
-    )
-    return pl.concat([kept, dropped.select(kept.columns)])
+# A company of lines: its most traded line (the first) prices it.
+_COMPANY = [
+    pl.col("symbol").first().alias("primary_symbol"),
+    pl.col("price").first().alias("company_price"),
+    pl.col("market_cap").max().alias("total_market_cap"),
+    pl.col("ipo_year").max(),
+    *(pl.col(c).first() for c in ("member", "in_r3000", "segment", "in_micro")),
+]
 
 
-def _breaks(ranked: pl.DataFrame, active: dict, review: str) -> pl.DataFrame:
+def _breaks(companies: pl.DataFrame, active: dict, review: str) -> pl.DataFrame:
+    ranks = {name: int(active[rule]["value"]) for name, rule, _ in _BREAKS}
+    at = {
+        rank: (cap, pct)
+        for rank, cap, pct in companies.filter(pl.col("rank").is_in(list(ranks.values())))
+        .select("rank", "total_market_cap", "cumulative_cap_pct")
+        .iter_rows()
+    }
     rows = []
-    for name, rule, band in (
-        (R1000, "break_r1000", "band_r1000"),
-        (R2000, "break_r2000", "band_r2000"),
-        (R3000, "break_r3000", None),
-        ("Russell 3000E", "break_r3000e", None),
-    ):
-        rank = int(active[rule]["value"])
-        at = ranked.filter(pl.col("rank") == rank)
-        cap, pct = (at["total_market_cap"][0], at["cumulative_cap_pct"][0]) if at.height else (None, None)
+    for name, _, band in _BREAKS:
+        cap, pct = at.get(ranks[name], (None, None))
         width = active[band]["value"] if band in active and pct is not None else None
-        rows.append((review, name, rank, cap, pct, width and pct - width, width and pct + width, None))
+        rows.append((review, name, ranks[name], cap, pct, width and pct - width, width and pct + width, None))
     return pl.DataFrame(rows, schema=BREAK_COLUMNS, orient="row")
 
 
-def _place(companies: pl.DataFrame, lines: pl.DataFrame, breaks: pl.DataFrame, active: dict) -> pl.DataFrame:
-    """Each company's index after the review, with the action's rule."""
-    b = {r["break"]: r for r in breaks.iter_rows(named=True)}
+_BREAKS = (
+    (R1000, "break_r1000", "band_r1000"),
+    (R2000, "break_r2000", "band_r2000"),
+    (R3000, "break_r3000", None),
+    ("Russell 3000E", "break_r3000e", None),
+)
+
+
+def _placed(companies: pl.DataFrame, b: dict, active: dict) -> pl.LazyFrame:
+    """Each company's index after the review (`index_after`, `microcap_after`, `banded`: kept by the
+    band)."""
     rank, pct = pl.col("rank"), pl.col("cumulative_cap_pct")
-    r1000, r3000, r3000e = (active[k]["value"] for k in ("break_r1000", "break_r3000", "break_r3000e"))
+    r1000, r2000, r3000, r3000e = (
+        active[f"break_{k}"]["value"] for k in ("r1000", "r2000", "r3000", "r3000e")
+    )
     low, high = b[R1000]["band_low_pct"], b[R1000]["band_high_pct"]
     in_band = pct.is_between(low, high) if low is not None else pl.lit(False)
     banded = in_band & pl.col("segment").is_not_null() & pl.col("in_r3000").fill_null(False) & (rank <= r3000)
-    by_rank = pl.when(rank <= r1000).then(pl.lit(R1000)).when(rank <= r3000).then(pl.lit(R2000))
+    by_rank = pl.when(rank <= r1000).then(_LABEL[R1000]).when(rank <= r3000).then(_LABEL[R2000])
     after = (
         pl.when(rank.is_null())
-        .then(pl.lit(None, pl.String))
+        .then(pl.lit(None, INDEX))
         .when(banded)
         .then(pl.col("segment"))
-        .otherwise(by_rank.when(rank <= r3000e).then(pl.lit(MICRO)))
+        .otherwise(by_rank.when(rank <= r3000e).then(_LABEL[MICRO]))
     )
-    r2000, micro_low, micro_high = (
-        active["break_r2000"]["value"],
-        b[R2000]["band_low_pct"],
-        b[R2000]["band_high_pct"],
-    )
+    micro_low, micro_high = b[R2000]["band_low_pct"], b[R2000]["band_high_pct"]
     micro_band = pct.is_between(micro_low, micro_high) if micro_low is not None else pl.lit(False)
     micro = (
         pl.when(rank.is_null() | (rank > r3000e))
@@ -271,89 +349,112 @@ def _place(companies: pl.DataFrame, lines: pl.DataFrame, breaks: pl.DataFrame, a
         .then(pl.col("in_micro"))
         .otherwise(rank > r2000)
     )
-    return companies.with_columns(index_after=after, microcap_after=micro, banded=banded)
+    return companies.lazy().select(
+        "company_key",
+        "primary_symbol",
+        "company_price",
+        "total_market_cap",
+        "company_excluded",
+        "rank",
+        "cumulative_cap_pct",
+        "average_30d",
+        "listed_before",
+        index_after=after,
+        microcap_after=micro,
+        banded=banded,
+    )
 
 
-def _rows(
-    lines: pl.DataFrame, placed: pl.DataFrame, breaks: pl.DataFrame, review: str, rank_day: date, r3000: int
-) -> pl.DataFrame:
-    b = {r["break"]: r for r in breaks.iter_rows(named=True)}
-    out = lines.lazy().join(  # lazy: the row's columns made in one pass
-        placed.lazy().select(
+def _rows(lines: pl.DataFrame, placed: pl.LazyFrame, review: str, rank_day: date) -> pl.DataFrame:
+    """Each line's row: its company's place, its index before and after, its action and rule (the
+    columns the reasons read beside them), the rows of each rule together: the rules in the order of
+    their first row (`pos`), each rule's rows in that order."""
+    return (
+        lines.lazy()
+        .select(  # what the rows read of a line (the others are not carried through the join)
+            "symbol",
+            "company",
+            "country",
+            "price",
+            "ipo_year",
+            "source_line",
+            "renamed_from",
+            "pos",
             "company_key",
-            "primary_symbol",
-            "company_price",
-            "total_market_cap",
-            "company_excluded",
-            "rank",
-            "cumulative_cap_pct",
-            "index_after",
-            "microcap_after",
-            "banded",
-            "average_30d",
-            "listed_before",
-        ),
-        on="company_key",
-        how="left",
-    )
-    before = (
-        pl.when(~pl.col("member") | (pl.col("excluded").is_not_null() & ~pl.col("symbol_member")))
-        .then(pl.lit(None, pl.String))
-        .when(pl.col("in_r3000"))
-        .then(pl.col("segment").fill_null(pl.lit(R3000)))
-        .otherwise(pl.lit(MICRO))
-    )
-    out = out.with_columns(
-        index_before=before, index_after=pl.when(pl.col("excluded").is_null()).then(pl.col("index_after"))
-    )
-    was_in = pl.col("index_before").is_in([R1000, R2000, R3000])
-    is_in = pl.col("index_after").is_in([R1000, R2000])
-    no_cap_member = (
-        pl.col("member") & pl.col("excluded").is_null() & (pl.col("company_excluded") == "no_market_cap")
-    )
-    action = (
-        pl.when(no_cap_member)
-        .then(pl.lit("stay"))
-        .when(was_in & is_in & (pl.col("index_before") == R2000) & (pl.col("index_after") == R1000))
-        .then(pl.lit("move_up"))
-        .when(was_in & is_in & (pl.col("index_before") == R1000) & (pl.col("index_after") == R2000))
-        .then(pl.lit("move_down"))
-        .when(was_in & is_in)
-        .then(pl.lit("stay"))
-        .when(was_in)
-        .then(pl.lit("delete"))
-        .when(is_in)
-        .then(pl.lit("add"))
-        .otherwise(pl.lit("out"))
-    )
-    # A member's own symbol that now lists another kind of security (a preferred share, a warrant):
-    # the member's common stock is not in the universe.
-    reused = pl.col("symbol_member") & pl.col("excluded").is_not_null()
-    out = out.with_columns(action=pl.when(reused).then(pl.lit("absent")).otherwise(action), reused=reused)
-    out = out.with_columns(
-        index_after=pl.when(no_cap_member).then(pl.col("index_before")).otherwise(pl.col("index_after")),
-        rule=pl.coalesce(
+            "member",
+            "in_r3000",
+            "segment",
+            "symbol_member",
             "excluded",
-            "company_excluded",
-            pl.when(pl.col("listed_before").fill_null(False)).then(pl.lit("listed_before")),
-            pl.when(pl.col("banded")).then(pl.lit("band_r1000")),
-            pl.when(pl.col("action").is_in(["add", "delete", "out"])).then(pl.lit("break_r3000")),
-            pl.lit("break_r1000"),
-        ),
-    )
-    out = out.with_columns(review=pl.lit(review), rank_day=pl.lit(rank_day, pl.Date))
-    return with_reasons(
-        out.select(
-            *FORECAST_COLUMNS.keys() - {"reason"},
+        )
+        .join(placed, on="company_key", how="left")
+        .with_columns(
+            index_before=_BEFORE,
+            index_after=pl.when(pl.col("excluded").is_null()).then(pl.col("index_after")),
+        )
+        .with_columns(action=_ACTION, reused=_REUSED)
+        .with_columns(
+            index_after=pl.when(_NO_CAP_MEMBER).then(pl.col("index_before")).otherwise(pl.col("index_after")),
+            rule=_RULE,
+        )
+        .sort(pl.col("pos").min().over("rule") * 2 * pl.len() + pl.col("pos"))  # one key (pos < 2 x rows)
+        .select(
+            *(c for c in FORECAST_COLUMNS if c not in ("review", "rank_day", "reason")),
             "renamed_from",
             "reused",
             "average_30d",
             "company_price",
             "ipo_year",
-        ).collect(engine="in-memory"),
-        b,
-        r3000,
+            review=pl.lit(review),
+            rank_day=pl.lit(rank_day, pl.Date),
+        )
+        .collect(engine="in-memory")
     )
+
+
+# A line's index before the review (null: not a member, or the member's symbol now names another
+# security of its company).
+_BEFORE = (
+    pl.when(~pl.col("member") | (pl.col("excluded").is_not_null() & ~pl.col("symbol_member")))
+    .then(pl.lit(None, INDEX))
+    .when(pl.col("in_r3000"))
+    .then(pl.col("segment").fill_null(_LABEL[R3000]))
+    .otherwise(_LABEL[MICRO])
+)
+_NO_CAP_MEMBER = (
+    pl.col("member") & pl.col("excluded").is_null() & (pl.col("company_excluded") == "no_market_cap")
+)
+# A member's own symbol that now lists another kind of security (a preferred share, a warrant): the
+# member's common stock is not in the universe.
+_REUSED = pl.col("symbol_member") & pl.col("excluded").is_not_null()
+# The action, for the Russell 3000, from the index before and after.
+_WAS_IN = pl.col("index_before").is_in([R1000, R2000, R3000])
+_IS_IN = pl.col("index_after").is_in([R1000, R2000])
+_ACTION = (
+    pl.when(_REUSED)
+    .then(_LABEL["absent"])
+    .when(_NO_CAP_MEMBER)
+    .then(_LABEL["stay"])
+    .when(_WAS_IN & _IS_IN & (pl.col("index_before") == R2000) & (pl.col("index_after") == R1000))
+    .then(_LABEL["move_up"])
+    .when(_WAS_IN & _IS_IN & (pl.col("index_before") == R1000) & (pl.col("index_after") == R2000))
+    .then(_LABEL["move_down"])
+    .when(_WAS_IN & _IS_IN)
+    .then(_LABEL["stay"])
+    .when(_WAS_IN)
+    .then(_LABEL["delete"])
+    .when(_IS_IN)
+    .then(_LABEL["add"])
+    .otherwise(_LABEL["out"])
+)
+_RULE = pl.coalesce(
+    "excluded",
+    "company_excluded",
+    pl.when(pl.col("listed_before").fill_null(False)).then(_LABEL["listed_before"]),
+    pl.when(pl.col("banded")).then(_LABEL["band_r1000"]),
+    pl.when(pl.col("action").is_in(["add", "delete", "out"])).then(_LABEL["break_r3000"]),
+    _LABEL["break_r1000"],
+)
 
 
 def _absent(absent: pl.DataFrame, review: str, rank_day: date) -> pl.DataFrame:

@@ -134,28 +134,15 @@ FINANCIAL_INDUSTRIES = (
 )
 
 
-def name_columns(worded: bool) -> dict[str, pl.Expr]:
-    """The name as the name screens read it, two columns a frame takes before they run: an ASCII name
-    (every name the screener prints) in lower case, matched against the patterns in lower case (a search
-    several times faster than a case-insensitive one), any other as it is, matched case-insensitively.
-    ASCII names without any of NAME_WORDS (`worded` False) are read as empty: no pattern matches them
-    (a name beyond ASCII may match a pattern through a letter whose case folds to ASCII, such as `ſ`)."""
-    name = pl.col("company").fill_null("")
-    ascii_name = name.str.len_bytes() == name.str.len_chars()
-    return {
-        "_name_lower": pl.when(ascii_name).then(name.str.to_lowercase() if worded else pl.lit("")),
-        "_name_other": pl.when(~ascii_name).then(name),
-    }
+NAME = "name: "  # a name pattern's column: whether the line's name matches it (NAME_PATTERNS)
 
 
 def _name(pattern: str) -> pl.Expr:
-    """Whether a line's name (`name_columns`) matches `pattern` in any letter case."""
+    """Whether a line's name matches `pattern` in any letter case: the pattern's column, which a frame
+    takes before the screens run (each name is searched once for each pattern)."""
     if re.search(r"\\[A-Z]", pattern):  # an escape (\S, \B) that lower case would change
         raise ValueError(f"a name pattern in lower case means another: {pattern}")
-    return pl.coalesce(
-        pl.col("_name_lower").str.contains(pattern.lower()),
-        pl.col("_name_other").str.contains(f"(?i){pattern}"),
-    )
+    return pl.col(NAME + pattern)
 
 
 # Each excluding rule as read from a universe file's columns (true: the rule excludes the line), and
@@ -295,6 +282,26 @@ NAME_WORDS = (
     "ag",
     "plc",
     "ltd",
+)
+# Every rule a forecast row can rest on: the screens, then those of a company as a whole and of its rank.
+RULE = pl.Enum(
+    [
+        *SCREENS,
+        "no_market_cap",
+        "min_total_cap",
+        "min_price",
+        "min_price_member",
+        "listed_before",
+        "band_r1000",
+        "break_r3000",
+        "break_r1000",
+    ]
+)
+# Every pattern the screens read in a name, once, in the order they name them.
+NAME_PATTERNS = list(
+    dict.fromkeys(
+        c.removeprefix(NAME) for e, _ in SCREENS.values() for c in e.meta.root_names() if c.startswith(NAME)
+    )
 )
 # Rules of the pre-2007 era read the same columns; a BDI country is not the US then.
 PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US)
