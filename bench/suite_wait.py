@@ -7,8 +7,8 @@ Runs `python -m pytest -q` (with the given arguments) and, every `--every` secon
 worker's whole process tree (its build subprocesses, servers and browser included): the test it runs
 (from the worker's process title) and the CPU time the tree used since the last look. Prints pytest's
 summary line (its whole output goes to `--output`), then the workers' time on the CPU over their time
-sampled, and the test files and tests that waited longest (wall minus CPU). Run it alone on the
-machine: other work takes the CPU the workers would use, and shows as waiting.
+sampled, and the test files and tests that waited longest (wall minus CPU) and that used the most CPU.
+Run it alone on the machine: other work takes the CPU the workers would use, and shows as waiting.
 """
 
 from __future__ import annotations
@@ -87,9 +87,10 @@ def main() -> int:
         files_wall[test.split("::")[0]] += wall[test]
         files_cpu[test.split("::")[0]] += cpu[test]
     for title, w, c in (("file", files_wall, files_cpu), ("test", wall, cpu)):
-        print(f"{title}s that waited longest: wall, CPU, waited")
-        for name in sorted(w, key=lambda k: c[k] - w[k])[: args.top]:
-            print(f"  {w[name]:7.1f} {c[name]:7.1f} {w[name] - c[name]:7.1f}  {name}")
+        for what, most in (("waited longest", lambda k, w=w, c=c: w[k] - c[k]), ("used the most CPU", c.get)):
+            print(f"{title}s that {what}: wall, CPU, waited")
+            for name in sorted(w, key=most, reverse=True)[: args.top]:
+                print(f"  {w[name]:7.1f} {c[name]:7.1f} {w[name] - c[name]:7.1f}  {name}")
     return run.returncode
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -38,7 +37,7 @@ def built(tmp_path_factory, small_market):
     lake = lake_folder(root, small_market, root / "home")
     done = lake.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
-    return root, lake.env(), done.stdout
+    return lake, lake.env(), done.stdout
 
 
 def test_forecast_prints_each_security_with_its_action_and_reason(built):
@@ -106,9 +105,7 @@ def test_a_year_without_a_universe_says_what_it_needs(built):
 
 
 def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(built, tmp_path):
-    root, env, _ = built
-    lake = lake_folder(tmp_path / "lake", Path(env["RUSSELL_MARKET_DATA"]), tmp_path / "home")
-    shutil.copytree(root / "raw", lake.root / "raw")
+    lake = built[0].copy(tmp_path)  # the built lake: only the year whose universe file changed is run again
     (lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
         lake.root / "raw" / "2023" / "screener_2023-05-12.csv"
     )
