@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RUSSELL_TEST_SHARED") or REPO.parent / "shared")
 REAL = SHARED / "real"
 RAW = REPO / "data_lake" / "raw"
+# The machine's temporary folder, read before conftest.py points the tests' own at their folders in memory:
+# for what another user must run or read (that folder is the test user's alone, and /dev/shm may forbid
+# running a program from it).
+SYSTEM_TMP = Path(tempfile.gettempdir())
 WAIT_MS = 30_000  # how long a browser test waits for the UI to draw something
 
 

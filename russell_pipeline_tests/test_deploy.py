@@ -36,7 +36,7 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import REPO, resources_for
+from russell_pipeline_tests.helpers import REPO, SYSTEM_TMP, resources_for
 from russell_pipeline_tests.lakes import sample_lake
 
 DEPLOY = REPO / "deploy"
@@ -92,9 +92,9 @@ def _connect(env: dict, dbname: str):
 def postgres_server():
     """A PostgreSQL server on 127.0.0.1 with a password-protected `dagster` role."""
     # PostgreSQL refuses to run as root: as root, the server runs as `nobody` from a folder of its
-    # own (root's home and pytest's temp folders are closed to other users).
+    # own in the machine's temporary folder (root's home and pytest's temp folders are closed to other users).
     user = "nobody" if os.geteuid() == 0 else None
-    base = Path(tempfile.mkdtemp(prefix="russell-pg-"))
+    base = Path(tempfile.mkdtemp(prefix="russell-pg-", dir=SYSTEM_TMP))
     bin_dir, data, password = PG_BIN, base / "data", os.urandom(12).hex()
     started = None
     try:
