@@ -706,6 +706,7 @@ RULE_WORDS = [
     ("fri3", 9, "the third Friday of September"),
     ("fri2+5d", 6, "the Wednesday after the second Friday of June"),
     ("fri2-1d", 1, "the Thursday before the second Friday of January"),
+    ("fri2+7d", 6, "7 days after the second Friday of June"),  # a week or more: counted
     ("R-1w", 6, "1 week before the nominal recon_close Friday"),
     ("R-2w", 6, "2 weeks before the nominal recon_close Friday"),
     ("R-2d", 6, "the Wednesday before the nominal recon_close Friday"),
