@@ -13,6 +13,7 @@ import pytest
 
 from russell_pipeline.lib.calendar.ics import to_ics
 from russell_pipeline.lib.calendar.published import disagreements, reconcile
+from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
 from russell_pipeline.lib.calendar.rules import (
     CALENDAR_SCHEMA,
     LAST_YEAR,
@@ -20,6 +21,9 @@ from russell_pipeline.lib.calendar.rules import (
     RULES_TEXT,
     parse_rules,
     project_calendar,
+    rank_day,
+    rule_basis,
+    rule_words,
 )
 from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.errors import InputError
@@ -151,6 +155,10 @@ ERA_SIDES = [
     (2004, "recon_close", ["2004-06-25"]),  # the last Friday
     (2006, "recon_close", ["2006-06-30"]),
     (2007, "recon_close", ["2007-06-22"]),  # the fourth Friday (the last is the 29th)
+    # Weekly updates: until recon_close where no final list is dated, until the final list where one is.
+    (2018, "updated_preliminary_list", ["2018-06-15"]),  # lists 8 June, recon_close 22 June
+    (2019, "updated_preliminary_list", ["2019-06-14"]),  # lists 7 June, final list 21 June
+    (2022, "updated_preliminary_list", ["2022-06-10"]),  # lists 3 June, final list 17 June
 ]
 
 
@@ -686,3 +694,114 @@ def test_the_calendar_verb_prints_the_2022_lock_down_on_labor_day_as_published(t
     assert got.returncode == 0, got.stderr
     rows = [r for r in got.stdout.splitlines() if "lock_down" in r and "2022-09" in r]
     assert len(rows) == 1 and "2022-09-05" in rows[0] and "published" in rows[0], got.stdout
+
+
+# Each rule code in the words `basis` shows beside it (docs/methodology.md section 3.2), for a review in
+# `month`: weeks and days counted (one week, not one weeks), an offset of under a week from a Friday
+# named by its weekday, a month-end rule counted back across the new year.
+RULE_WORDS = [
+    ("d06-30", 6, "June 30"),
+    ("friL", 6, "the last Friday of June"),
+    ("fri4", 6, "the fourth Friday of June"),
+    ("fri3", 9, "the third Friday of September"),
+    ("fri2+5d", 6, "the Wednesday after the second Friday of June"),
+    ("fri2-1d", 1, "the Thursday before the second Friday of January"),
+    ("fri2+7d", 6, "7 days after the second Friday of June"),  # a week or more: counted
+    ("R-1w", 6, "1 week before the nominal recon_close Friday"),
+    ("R-2w", 6, "2 weeks before the nominal recon_close Friday"),
+    ("R-2d", 6, "the Wednesday before the nominal recon_close Friday"),
+    ("R-11d", 6, "11 days before the nominal recon_close Friday"),
+    ("eom-2", 9, "the last NYSE session of July"),
+    ("eom-2", 1, "the last NYSE session of November"),
+    ("next", 6, "the first session after recon_close"),
+    ("weekly", 6, "each Friday after the preliminary lists, before the final list"),
+]
+
+
+@pytest.mark.parametrize(("rule", "month", "words"), RULE_WORDS, ids=[f"{r}-{m}" for r, m, _ in RULE_WORDS])
+def test_a_rule_reads_in_words(rule, month, words):
+    assert rule_words(rule, month) == words
+
+
+def test_a_basis_says_the_rule_in_words_how_a_holiday_moves_it_and_what_it_rests_on():
+    assert rule_basis("R-18d", "keep", "schedules", 6) == (
+        "rule R-18d = 18 days before the nominal recon_close Friday (kept on a holiday): "
+        + RULE_SOURCES["schedules"]
+    )
+    assert rule_basis("eom-2", "prev", "ipo", 12) == (
+        "rule eom-2 = the last NYSE session of October (previous session if not one): " + RULE_SOURCES["ipo"]
+    )
+    # The session after recon_close is a session: no holiday to say anything of.
+    assert rule_basis("next", "keep", "next", 6) == (
+        "rule next = the first session after recon_close: " + RULE_SOURCES["next"]
+    )
+    with pytest.raises(ValueError, match="^bad rule 'fri9'$"):
+        rule_words("fri9", 6)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            ["quarterly_ipo  3  2020-2020  effective_open  next  keep  ipo"],
+            "review 2020-03 has rules relative to recon_close but no recon_close rule",
+        ),
+        (
+            ["annual_reconstitution  6  2020-2020  updated_preliminary_list  weekly  prev  schedules"],
+            "review 2020-06 has rules relative to recon_close but no recon_close rule",
+        ),
+        (["quarterly_ipo  9  2020-2020  lock_down  R-11d  keep  ipo"], "rule 'R-11d' needs a recon_close"),
+    ],
+    ids=["next", "weekly", "before-recon-close"],
+)
+def test_a_rule_counted_from_recon_close_without_one_is_refused_naming_it(rows, message):
+    rules = parse_rules("\n".join(rows))
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+        project_calendar(2020, rules)
+
+
+def test_overlapping_rules_are_refused_naming_the_year_and_the_rows():
+    rules = parse_rules("""
+        quarterly_ipo  3  2019-2020  recon_close  fri3  prev  ipo
+        quarterly_ipo  3  2020-2021  recon_close  fri2  prev  ipo
+    """)
+    assert project_calendar(2019, rules)["date"].to_list() == [date(2019, 3, 15)]
+    with pytest.raises(ValueError, match="^overlapping rules for 2020: ") as err:
+        project_calendar(2020, rules)
+    assert "'fri3'" in str(err.value) and "'fri2'" in str(err.value)
+
+
+def test_a_year_outside_the_projected_range_has_no_calendar_and_no_rank_day():
+    for year in (1988, LAST_YEAR + 1):
+        with pytest.raises(
+            ValueError, match=f"^year {year} is outside the projected range 1989..{LAST_YEAR}$"
+        ):
+            project_calendar(year)
+        assert rank_day(year) is None
+    # The first and the last projected year have theirs; a year of two reconstitutions, its first.
+    assert [rank_day(y) for y in (1989, 2026, 2035)] == [
+        date(1989, 5, 31),
+        date(2026, 4, 30),
+        date(2035, 4, 30),
+    ]
+
+
+def test_the_events_of_one_day_are_listed_by_review_then_review_type_then_event():
+    """The calendar's order (what `calendar` prints, row by row) does not depend on the order of the
+    rules table: by date, then review, review type and event."""
+    rules = parse_rules("""
+        quarterly_ipo          3  2020-2020  recon_close       fri3    prev  ipo
+        quarterly_ipo          3  2020-2020  query_period_end  R-2w    prev  ipo
+        quarterly_ipo          3  2020-2020  final_list        R-2w    prev  ipo
+        index_review           9  2020-2020  rebalance         d03-20  prev  backcast
+        annual_reconstitution  6  2020-2020  rank_day          eom-2   prev  schedules
+        quarterly_ipo          6  2020-2020  ipo_rank          eom-2   prev  ipo
+    """)
+    assert project_calendar(2020, rules).select("date", "review", "review_type", "event").rows() == [
+        (date(2020, 3, 6), "2020-03", "quarterly_ipo", "final_list"),
+        (date(2020, 3, 6), "2020-03", "quarterly_ipo", "query_period_end"),
+        (date(2020, 3, 20), "2020-03", "quarterly_ipo", "recon_close"),
+        (date(2020, 3, 20), "2020-09", "index_review", "rebalance"),
+        (date(2020, 4, 30), "2020-06", "annual_reconstitution", "rank_day"),
+        (date(2020, 4, 30), "2020-06", "quarterly_ipo", "ipo_rank"),
+    ]

@@ -409,3 +409,38 @@ def test_rows_are_counted_per_staged_partition_with_zero_for_an_empty_one():
         Staged("all", pl.DataFrame({"recon_year": [2023]}), "recon_year"),
     ]
     assert _rows_per_partition(staged) == {"t": {"2024-03": 2, "2024-09": 0}, "u": {"2023": 1, "2024": 0}}
+
+
+def test_a_partition_staged_without_rows_is_emptied_and_the_partitions_not_staged_stay(tmp_path):
+    """A step that found no rows for a partition it rebuilt must clear that partition's old rows, not
+    leave them standing as if still built; the partitions it did not stage keep theirs."""
+    lake = Lake(tmp_path)
+    old = pl.DataFrame({"recon_year": [2022, 2023, 2023], "v": [1, 2, 3]})
+    write_staged(lake, [Staged("t", old, "recon_year", [2022, 2023])], {})
+    write_staged(
+        lake, [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [9]}), "recon_year", [2023, 2024])], {}
+    )
+    assert lake.read("t").sort("v").rows() == [(2022, 1), (2024, 9)]
+
+
+def test_a_commit_publishes_nothing_the_build_publishes_its_tables_together(tmp_path):
+    """Readers go on seeing the last published warehouse while a build writes: the tables of its
+    commits are shown together when the build publishes (`build`, the publish sensor), never one write
+    at a time; here, on a new lake, no warehouse is made at all."""
+    lake, staged = _staged(tmp_path)
+    write_staged(lake, staged, {"t": {"2023": "d3"}})
+    assert lake.read("t").height == 3
+    assert lake.published_versions() == {} and not lake.warehouse.exists()
+
+
+def test_a_write_records_checksums_of_its_own_files_only_and_a_stray_file_stays_unrecorded(tmp_path):
+    """A write without lineage vouches for the tables it wrote, not for the lake's lineage tables: a file
+    a stray writer put there stays reported as no commit's."""
+    lake, staged = _staged(tmp_path)
+    write_staged(lake, staged, {"t": {"2023": "d3"}})
+    assert checksums.check(lake)[:2] == ([], [])
+    with lake.locked():
+        lake.write(LINEAGE, lake.read(LINEAGE), "asset", ["t"], publish=False)
+    assert checksums.check(lake)[1] == [LINEAGE]
+    write_staged(lake, [Staged("prices_file", pl.DataFrame({"symbol": ["A"], "close": [1.5]}))], {})
+    assert checksums.check(lake)[1] == [LINEAGE]
