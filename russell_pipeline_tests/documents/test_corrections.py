@@ -96,6 +96,7 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
             "document,page,line,action\n",
             "line 1: the header must be `document,page,line,action,company,symbol,sector`",
         ),
+        ("", "line 1: the header must be `document,page,line,action,company,symbol,sector`"),
         (
             HEAD + "adds.txt,1,6,not_a_row,,,\n",
             (
@@ -176,6 +177,7 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
     ],
     ids=[
         "header",
+        "empty-file",
         "no-such-line",
         "no-such-document",
         "action",
