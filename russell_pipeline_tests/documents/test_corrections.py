@@ -96,6 +96,7 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
             "document,page,line,action\n",
             "line 1: the header must be `document,page,line,action,company,symbol,sector`",
         ),
+        ("", "line 1: the header must be `document,page,line,action,company,symbol,sector`"),
         (
             HEAD + "adds.txt,1,6,not_a_row,,,\n",
             (
@@ -169,9 +170,14 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
                 "none); nothing changed"
             ),
         ),
+        (  # a quoted symbol holding a Windows line break: quoted as the file holds it, on one line
+            (HEAD + 'adds.txt,1,5,row,BETA INDUSTRIES,"BE\r\nTA",Technology\n').encode(),
+            "line 3: symbol 'BE\\r\\nTA' is not a symbol as the lists print them",
+        ),
     ],
     ids=[
         "header",
+        "empty-file",
         "no-such-line",
         "no-such-document",
         "action",
@@ -191,6 +197,7 @@ def test_a_pasted_correction_settles_the_line_and_its_row_says_so(year, entry, r
         "row-without-company",
         "not-utf-8",
         "a-document-with-no-unread-line",
+        "symbol-over-two-lines",
     ],
 )
 def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text, problem):
@@ -614,3 +621,27 @@ def test_a_page_whose_only_data_line_is_settled_counts_what_it_holds(tmp_path, e
     doc, fixed = _settle(tmp_path, "emptied.txt", EMPTIED, [f"emptied.txt,2,2,{entry}"])
     assert doc.page_stats.rows() == [(1, 2, 2), (2, 1, 0)]
     assert fixed.page_stats.rows() == stats and fixed.unread.is_empty()
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_a_corrections_file_reads_the_same_entries_whatever_its_line_ends(tmp_path, end):
+    """Windows ends lines with CR LF, and Excel for Mac's "CSV (Macintosh)" with a lone CR: each entry is
+    still read on its own line, numbered as the file's lines are (a blank line skipped, not renumbered)."""
+    from russell_pipeline.lib.documents.corrections import Correction
+
+    lines = [HEAD.strip(), "many.txt,1,5,row,BETA INC,BETA,Technology", "", "many.txt,1,7,not_a_row,,,"]
+    path = tmp_path / "corrections.csv"
+    path.write_bytes((end.join(lines) + end).encode())
+    assert read_corrections(path, "raw/2023/corrections.csv") == (
+        Correction(2, "many.txt", 1, 5, "row", "BETA INC", "BETA", "Technology"),
+        Correction(4, "many.txt", 1, 7, "not_a_row", "", "", ""),
+    )
+
+
+def test_a_wrong_entry_read_without_a_name_to_show_names_the_file_by_its_path(tmp_path):
+    from russell_pipeline.lib.errors import InputError
+
+    path = _write(tmp_path / "corrections.csv", HEAD + "adds.txt,1,5,drop,,,\n")
+    with pytest.raises(InputError) as refused:
+        read_corrections(path)
+    assert str(refused.value) == f"{path}: line 2: action 'drop' is not one of not_a_row, row"
