@@ -70,18 +70,9 @@ _REASONS = {
         pl.format("since {}", pl.col("ipo_year")).fill_null("before (no IPO year given)"),
     ),
 }
-# A rank (`rank 3,214`): below a million by arithmetic, as most rows print one (grouped by the search,
-# a rank costs several times as much; each way is computed for every row, the search reads the others
-# as null).
+# A rank with its thousands grouped (`rank 3,214`).
 _RANK = pl.col("rank")
-_WHERE = pl.format(
-    "rank {}",
-    pl.when(_RANK < 1000)
-    .then(_RANK.cast(pl.String))
-    .when(_RANK < 10**6)
-    .then(pl.format("{},{}", _RANK // 1000, (_RANK % 1000).cast(pl.String).str.zfill(3)))
-    .otherwise(_grouped(pl.when(_RANK >= 10**6).then(_RANK).cast(pl.String))),
-)
+_WHERE = pl.format("rank {}", _grouped(_RANK.cast(pl.String)))
 
 
 def reason(rule: str, b: dict, r3000: int) -> pl.Expr:
