@@ -101,10 +101,14 @@ def stop_signals() -> Iterator[StopSignals]:
 
 
 def _quiet(hook):
-    """`hook` (sys.unraisablehook), except for a `Stopped` raised in a finalizer: noted, so not lost."""
+    """`hook` (sys.unraisablehook), except for what a stop signal raises in a finalizer: `Stopped`, Python's
+    `KeyboardInterrupt`, or, inside a run, Dagster's interrupt (its handlers take SIGINT and SIGTERM there).
+    The signal itself is noted through the wakeup pipe, so nothing is lost."""
 
     def unraisable(raised) -> None:
-        if not isinstance(raised.exc_value, Stopped):
+        errors = sys.modules.get("dagster._core.errors")  # not imported: none of its errors was raised
+        dagsters = (errors.DagsterExecutionInterruptedError,) if errors else ()
+        if not isinstance(raised.exc_value, (Stopped, KeyboardInterrupt, *dagsters)):
             hook(raised)
 
     return unraisable

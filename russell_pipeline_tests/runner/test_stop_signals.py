@@ -81,8 +81,38 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
 
 
 class _SignalsWhenCollected:
+    def __init__(self, signum: int = signal.SIGTERM):
+        self.signum = signum
+
     def __del__(self):
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), self.signum)
+
+
+@pytest.mark.parametrize("interrupt", ["dagster", "python"])
+def test_an_interrupt_another_handler_raises_inside_a_finalizer_is_noted_without_a_traceback(
+    capfd, monkeypatch, interrupt
+):
+    """Inside a run Dagster's handler takes SIGINT and raises its own interrupt (outside one, Python's raises
+    KeyboardInterrupt); landing in a finalizer, it printed "Exception ignored ... Traceback" (the full
+    suite's SIGINT build test, once). Now: nothing printed, and the build still stops with the signal."""
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    raised = {"dagster": DagsterExecutionInterruptedError, "python": KeyboardInterrupt}[interrupt]
+
+    def handler(_signum, _frame):
+        raise raised()
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)  # Python's, as `build` runs with it
+    with stop_signals() as stop:
+        previous = signal.signal(signal.SIGINT, handler)  # as a run installs it
+        try:
+            _SignalsWhenCollected(signal.SIGINT)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        with pytest.raises(Stopped) as stopped:
+            stop.check()
+    assert stopped.value.signum == signal.SIGINT
+    assert capfd.readouterr().err == ""
 
 
 def test_a_stop_signal_inside_a_finalizer_is_noted_without_a_traceback(capfd, monkeypatch):
