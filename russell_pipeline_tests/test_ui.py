@@ -97,6 +97,17 @@ def _session(sid: int) -> list[str]:
     return out
 
 
+# The command after it run with SIGINT and SIGTERM as a terminal's shell leaves them (their default), whatever
+# the test process inherited: a suite started in the background ignores SIGINT, and so would `make`.
+DEFAULT_SIGNALS_THEN_EXEC = """
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
+AS_A_TERMINAL_LEAVES_THEM = [sys.executable, "-c", DEFAULT_SIGNALS_THEN_EXEC]
+
+
 @pytest.mark.parametrize("sigint", ["as-is", "ignored"], ids=["terminal", "background"])
 def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_children_on_sigterm(
     tmp_path, sigint, lakes
@@ -115,7 +126,7 @@ def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_child
     env = os.environ | built.env()
     make = f"exec make --no-print-directory ui HOST=127.0.0.1 PORT={port}"
     process = subprocess.Popen(  # `trap '' INT`: SIGINT ignored from then on, through the exec
-        ["sh", "-c", f"trap '' INT; {make}" if sigint == "ignored" else make],
+        [*AS_A_TERMINAL_LEAVES_THEM, "sh", "-c", f"trap '' INT; {make}" if sigint == "ignored" else make],
         cwd=REPO,
         env=env,
         stdout=(tmp_path / "log").open("w"),
