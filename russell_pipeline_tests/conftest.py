@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -152,6 +153,18 @@ def _temporary_files_beside_the_folders(tmp_path_factory) -> Iterator[None]:
         patch.setattr(tempfile, "tempdir", str(folder))
         patch.setenv("TMPDIR", str(folder))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _sigterm_as_it_was() -> Iterator[None]:
+    """Each test leaves SIGTERM's handler as it found it. A Dagster run inside a test process sets SIGTERM to
+    whatever SIGINT does and leaves it so: in a suite started with SIGINT ignored (`make test &`, nohup),
+    SIGTERM was then ignored too, by the worker and by every program a later test of it started (a `make`
+    that a test stopped with SIGTERM ran on)."""
+    before = signal.getsignal(signal.SIGTERM)
+    yield
+    if signal.getsignal(signal.SIGTERM) != before:
+        signal.signal(signal.SIGTERM, before)
 
 
 @pytest.fixture(scope="session")

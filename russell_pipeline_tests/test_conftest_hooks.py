@@ -92,3 +92,41 @@ def test_in_ci_a_skip_for_something_ci_has_fails_and_one_for_what_it_may_lack_st
             "FAILED test_docs.py::test_skipped_for_a_tool_ci_has - skipped in CI *",
         ]
     )
+
+
+SIGNAL_TESTS = """
+import signal
+
+import dagster as dg
+
+
+def test_a_dagster_run_in_the_test_process():
+    @dg.op
+    def one():
+        return 1
+
+    @dg.job
+    def job():
+        one()
+
+    assert job.execute_in_process().success
+
+
+def test_the_next_test_finds_sigterm_as_the_suite_began():
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+"""
+
+
+def test_a_suite_started_with_sigint_ignored_keeps_sigterm_after_a_dagster_run(pytester):
+    """Started in the background (`make test &`), a suite ignores SIGINT; a Dagster run in a test then set
+    SIGTERM to be ignored too, for the rest of the worker and every program it started."""
+    import signal
+
+    pytester.makepyfile(test_signals=SIGNAL_TESTS)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # what the suite's process inherits
+    try:
+        result = pytester.runpytest_subprocess("-rA", *OPTIONS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    result.assert_outcomes(passed=2)

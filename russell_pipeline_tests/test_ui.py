@@ -22,7 +22,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.helpers import (
     REPO,
     WAIT_MS,
@@ -31,7 +30,7 @@ from russell_pipeline_tests.helpers import (
     stop_group,
     wait_until_loaded,
 )
-from russell_pipeline_tests.lakes import SMALL_END, empty_lake
+from russell_pipeline_tests.lakes import SMALL_END
 
 pytestmark = pytest.mark.slow
 
@@ -98,21 +97,36 @@ def _session(sid: int) -> list[str]:
     return out
 
 
+# The command after it run with SIGINT and SIGTERM as a terminal's shell leaves them (their default), whatever
+# the test process inherited: a suite started in the background ignores SIGINT, and so would `make`.
+DEFAULT_SIGNALS_THEN_EXEC = """
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
+AS_A_TERMINAL_LEAVES_THEM = [sys.executable, "-c", DEFAULT_SIGNALS_THEN_EXEC]
+
+
 @pytest.mark.parametrize("sigint", ["as-is", "ignored"], ids=["terminal", "background"])
 def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_children_on_sigterm(
-    tmp_path, sigint
+    tmp_path, sigint, lakes
 ):
     """`make ui HOST=... PORT=...` runs `dg dev -h -p` (no supersession warning: `dagster dev` printed
     one), and a SIGTERM to make ends make, the webserver, the daemon and the code server. Started in
     the background (SIGINT ignored, as `cmd &` or a service manager leaves it), Dagster's dev command
-    used to take SIGTERM as SIGINT, and ignore it: the whole UI outlived the stop."""
+    used to take SIGTERM as SIGINT, and ignore it: the whole UI outlived the stop.
+
+    On a copy of a built lake, whose sensors find nothing to do: on an empty one, the daemon's sensors
+    launched builds that `dg dev` waits for on SIGTERM, minutes on a busy machine."""
     import signal
 
     port = free_port()
-    env = os.environ | empty_lake(tmp_path / "lake", home=tmp_path / "home").env()
+    built = lakes.copy(tmp_path)
+    env = os.environ | built.env()
     make = f"exec make --no-print-directory ui HOST=127.0.0.1 PORT={port}"
     process = subprocess.Popen(  # `trap '' INT`: SIGINT ignored from then on, through the exec
-        ["sh", "-c", f"trap '' INT; {make}" if sigint == "ignored" else make],
+        [*AS_A_TERMINAL_LEAVES_THEM, "sh", "-c", f"trap '' INT; {make}" if sigint == "ignored" else make],
         cwd=REPO,
         env=env,
         stdout=(tmp_path / "log").open("w"),
@@ -120,16 +134,12 @@ def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_child
         start_new_session=True,
     )
     try:
-        wait_until_loaded(
-            Server(f"http://127.0.0.1:{port}", Lake(tmp_path / "lake"), tmp_path / "log"), process
-        )
+        wait_until_loaded(Server(f"http://127.0.0.1:{port}", built.lake, tmp_path / "log"), process)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
             assert json.load(response)["dagster_version"] == "1.13.27"
         assert len(_session(process.pid)) >= 4  # make, dg dev, the webserver, the daemon (and code server)
         process.send_signal(signal.SIGTERM)  # to make alone, as a service manager stops what it started
-        # A run the daemon's sensors launched before the signal (on a busy machine the UI loads late enough
-        # for that) is finished first: `dg dev` waits for it. Ignoring SIGTERM, as before, never ends.
-        process.wait(timeout=240)
+        process.wait(timeout=240)  # ignoring SIGTERM, as before, never ends
         deadline = time.monotonic() + 60
         while _session(process.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -140,6 +150,7 @@ def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_child
     assert f"russell_pipeline.cli.ui --host 127.0.0.1 --port {port}" in log
     assert "SupersessionWarning" not in log and "superseded" not in log, log[-3000:]
     assert "Shutting down Dagster services" in log
+    assert "Launching run" not in log  # the daemon's sensors found the built lake up to date
 
 
 def test_asset_graph_edges_and_partition_mappings(server):

@@ -103,3 +103,44 @@ def test_the_assets_carry_the_computed_versions():
         node = graph.get(__import__("dagster").AssetKey(key))
         assert node.code_version == digests.CODE_VERSIONS[asset]
     assert code_versions.SESSIONS_MODULE.endswith("sessions")
+
+
+def _imports_by_ast(text: str) -> set[str]:
+    """The `russell_pipeline.lib` modules and names a source imports, as Python's parser reads it."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith(code_versions.FOLLOWED)}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(code_versions.FOLLOWED):
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+IMPORT_FORMS = """
+import russell_pipeline.lib.errors
+import os, russell_pipeline.lib.sessions as sessions  # a comment, russell_pipeline.lib.nothing
+from russell_pipeline.lib.documents import lists, reading as read  # columns
+from russell_pipeline.lib.index import (
+    levels,  # weights
+    levels_grid as grid,
+)
+from russell_pipeline.lib.calendar.rules import \\
+    project
+
+
+def later():
+    from russell_pipeline.lib.market import contract
+
+    return contract
+"""
+
+
+def test_the_imports_read_from_the_text_are_those_pythons_parser_reads(tmp_path):
+    """Every module of the package, and each form of import statement, read as `ast` reads it."""
+    forms = tmp_path / "forms.py"
+    forms.write_text(IMPORT_FORMS)
+    assert code_versions._imports(forms) == _imports_by_ast(IMPORT_FORMS) != set()
+    for path in ROOT.rglob("*.py"):
+        assert code_versions._imports(path) == _imports_by_ast(path.read_text()), path
