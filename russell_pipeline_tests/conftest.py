@@ -159,8 +159,8 @@ def _temporary_files_beside_the_folders(tmp_path_factory) -> Iterator[None]:
 def _sigterm_as_it_was() -> Iterator[None]:
     """Each test leaves SIGTERM's handler as it found it. A Dagster run inside a test process sets SIGTERM to
     whatever SIGINT does and leaves it so: in a suite started with SIGINT ignored (`make test &`, nohup),
-    SIGTERM was then ignored too, by the worker and by every program a later test of it started (a `make`
-    that a test stopped with SIGTERM ran on)."""
+    SIGTERM was then ignored too, by the worker and by every program a later test of it started (the `make`
+    that test_ui.py stops with SIGTERM ran on)."""
     before = signal.getsignal(signal.SIGTERM)
     yield
     if signal.getsignal(signal.SIGTERM) != before:

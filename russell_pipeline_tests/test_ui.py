@@ -97,8 +97,9 @@ def _session(sid: int) -> list[str]:
     return out
 
 
-# The command after it run with SIGINT and SIGTERM as a terminal's shell leaves them (their default), whatever
-# the test process inherited: a suite started in the background ignores SIGINT, and so would `make`.
+# The command that follows it, run with SIGINT and SIGTERM at their defaults (as a terminal's shell leaves
+# them) whatever the test process inherited: a suite started in the background ignores SIGINT, and `make`
+# would too.
 DEFAULT_SIGNALS_THEN_EXEC = """
 import os, signal, sys
 for s in (signal.SIGINT, signal.SIGTERM):
@@ -108,7 +109,7 @@ os.execvp(sys.argv[1], sys.argv[1:])
 AS_A_TERMINAL_LEAVES_THEM = [sys.executable, "-c", DEFAULT_SIGNALS_THEN_EXEC]
 
 
-@pytest.mark.parametrize("sigint", ["as-is", "ignored"], ids=["terminal", "background"])
+@pytest.mark.parametrize("sigint", ["default", "ignored"], ids=["terminal", "background"])
 def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_children_on_sigterm(
     tmp_path, sigint, lakes
 ):
@@ -118,7 +119,7 @@ def test_make_ui_serves_on_its_host_and_port_with_dg_dev_and_ends_with_its_child
     used to take SIGTERM as SIGINT, and ignore it: the whole UI outlived the stop.
 
     On a copy of a built lake, whose sensors find nothing to do: on an empty one, the daemon's sensors
-    launched builds that `dg dev` waits for on SIGTERM, minutes on a busy machine."""
+    launch a build at once, which `dg dev` then waits for on SIGTERM."""
     import signal
 
     port = free_port()
