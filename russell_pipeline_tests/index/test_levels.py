@@ -16,6 +16,7 @@ from russell_pipeline.lib.index.levels import (
     LevelState,
     all_levels,
     backfill,
+    closes_from,
     history_needed,
     period_levels,
     rebalance_jumps,
@@ -161,6 +162,120 @@ def test_rebalance_jumps_agree():
     levels = all_levels(WEIGHTS, D[-1], PRICES, DIVIDENDS, SPLITS, FX, D)
     jumps = rebalance_jumps(levels, WEIGHTS, PRICES, SPLITS, FX)
     assert jumps["date"].to_list() == [T2] and jumps["rel_diff"][0] < 1e-10
+
+
+@pytest.mark.parametrize(
+    ("row", "scale", "side"),
+    [(3, 1.25, "level_old"), (4, 0.8, "level_new")],
+    ids=["old-divisor-off", "new-divisor-off"],
+)
+def test_a_rebalance_jump_is_the_larger_gap_of_the_level_recomputed_either_side(row, scale, side):
+    """The stored divisor of T2 (the old review's) or of the session after (the new one's) off by a factor:
+    I_T2 recomputed with it is off by that factor, and the jump is that gap, whichever side it is on."""
+    levels = _hand_levels()
+    level = levels["price_return"][3]  # I_T2
+    bad = levels.with_columns(
+        divisor=pl.when(pl.int_range(pl.len()) == row).then(pl.col("divisor") * scale).otherwise("divisor")
+    )
+    jumps = rebalance_jumps(bad, WEIGHTS, PRICES, SPLITS, FX)
+    assert jumps.columns == [
+        "date",
+        "review_old",
+        "review_new",
+        "level",
+        "level_old",
+        "level_new",
+        "rel_diff",
+    ]
+    assert jumps.select("date", "review_old", "review_new", "level").rows() == [
+        (T2, "2024-01", "2024-02", level)
+    ]
+    other = "level_new" if side == "level_old" else "level_old"
+    assert jumps[side][0] == pytest.approx(level / scale, rel=1e-10)
+    assert jumps[other][0] == pytest.approx(level, rel=1e-10)
+    assert jumps["rel_diff"][0] == pytest.approx(abs(1 / scale - 1), rel=1e-9)  # 0.2, then 0.25
+
+
+def test_reviews_of_one_constituent_give_its_price_relative_to_the_base_close():
+    """Each review's weights one row, the same stock weighted differently: the index is its close over
+    its close at the base rebalance, across the rebalance, at once, chunk by chunk and in the check."""
+    from russell_pipeline.lib.market.contract import MarketData, empty_table
+
+    closes = [10.0, 10.0, 10.0, 11.0, 12.0, 12.5, 13.0, 14.0]
+    px = _prices({"X": closes})
+    weights = pl.concat(
+        [
+            _weights("2024-01", D[0], T1, [("X", 100, 1.0, 1.0)]),
+            _weights("2024-02", D[4], T2, [("X", 300, 0.5, 2.0)]),
+        ]
+    )
+    want = [1000.0, 1100.0, 1200.0, 1250.0, 1300.0, 1400.0]  # 1000 x close / 10, from T1
+    got = all_levels(weights, D[-1], px, None, None, None, D)
+    assert got["date"].to_list() == D[2:]
+    assert got["review"].to_list() == ["2024-01"] * 4 + ["2024-02"] * 2
+    assert got["price_return"].to_list() == pytest.approx(want, rel=1e-12)
+    assert got["total_return"].to_list() == pytest.approx(want, rel=1e-12)
+
+    def read(since, until):
+        return MarketData(
+            px.filter(pl.col("date").is_between(since, until)),
+            *(empty_table(t) for t in ("shares", "memberships")),
+        )
+
+    chunked = backfill(weights, ["2024-01", "2024-02"], D[-1], None, read, lambda *_: None, size=1)
+    assert_frame_equal(chunked, got, check_exact=True)
+    jumps = rebalance_jumps(got, weights, px, None, None)
+    assert jumps.select("date", "review_old", "review_new").rows() == [(T2, "2024-01", "2024-02")]
+    assert jumps.select("level", "level_old", "level_new").row(0) == pytest.approx((1250.0,) * 3, rel=1e-12)
+
+
+def test_a_run_with_no_period_to_compute_returns_no_rows_with_the_level_columns():
+    calls = []
+    got = backfill(WEIGHTS, [], D[-1], None, lambda *a: calls.append(a), lambda *a: calls.append(a))
+    assert calls == [] and got.height == 0 and got.schema == pl.Schema(LEVEL_SCHEMA)  # no reviews: no read
+    before = all_levels(WEIGHTS, D[1], PRICES, DIVIDENDS, SPLITS, FX, D)  # market data ending before T1
+    assert before.height == 0 and before.schema == pl.Schema(LEVEL_SCHEMA)
+
+
+def test_a_review_whose_numerator_at_its_rebalance_is_zero_is_refused_naming_it():
+    """A and B weighted +1 and -1 at the same close: sum(p e s f c) at T is 0, so no divisor gives a level."""
+    w = _weights("2024-01", D[0], D[1], [("A", 10.0, 1.0, 1.0), ("B", 10.0, 1.0, -1.0)])
+    px = _prices({"A": [10.0, 10.0, 11.0], "B": [10.0, 10.0, 10.0]})
+    with pytest.raises(ValueError, match=r"^review 2024-01: index numerator at 2024-01-03 is 0\.0$"):
+        period_levels(w, None, D[2], px, None, None, None, D)
+    # B weighted 9: the numerator at T is 100 + 900 = 1000, the divisor exactly 1, the level the numerator
+    got = period_levels(
+        w.with_columns(weighting_factor=pl.Series([1.0, 9.0])), None, D[2], px, None, None, None, D
+    )
+    assert got.select("price_return", "divisor").rows() == [(1000.0, 1.0), (1010.0, 1.0)]
+
+
+@pytest.mark.parametrize("cores", [None, 1], ids=["unknown-core-count", "one-core"])
+def test_levels_are_the_periods_chained_in_order_on_one_core_or_an_unknown_core_count(monkeypatch, cores):
+    """Two periods in flight at most (one core, or a count os.cpu_count() cannot tell, None): a year's
+    four periods still chain in order, each from the last row of the one before, as period by period."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    weights, prices, divs, splits, fx, days = _random_market()
+    reviews = sorted(weights.partition_by("review"), key=lambda w: w["effective_date"][0])
+    ends = [w["effective_date"][0] for w in reviews[1:]] + [days[-1]]
+    parts, state = [], None
+    for w, end in zip(reviews, ends, strict=True):
+        parts.append(period_levels(w, state, end, prices, divs, splits, fx, days))
+        state = LevelState.last_of(parts[-1])
+    got = all_levels(weights, days[-1], prices, divs, splits, fx, days)
+    assert len(reviews) == 4 and got["review"].unique(maintain_order=True).to_list() == [
+        w["review"][0] for w in reviews
+    ]
+    assert_frame_equal(got, pl.concat(parts), check_exact=True)
+
+
+def test_the_closes_a_review_is_valued_at_reach_from_62_days_before_its_cutoff_to_the_day():
+    cutoff, day = date(2024, 3, 1), date(2024, 3, 8)
+    dates = [date(2023, 12, 29), date(2023, 12, 30), cutoff, day, date(2024, 3, 11)]  # cut-off - 63, - 62
+    prices = pl.DataFrame({"date": dates, "symbol": "X", "close": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert closes_from(prices, cutoff, day)["date"].to_list() == dates[1:4]
 
 
 # -- a random year on the real calendar: invariants --------------------------------------------
@@ -427,6 +542,8 @@ def test_history_read_for_a_run_covers_the_review_before_it():
     assert history_needed(weights, ["2024-06", "2024-09"]) == date(2024, 3, 1) - timedelta(days=62)
     assert history_needed(weights, ["2024-03"]) == date(2024, 3, 1) - timedelta(days=62)
     assert history_needed(weights, ["2025-03"]) is None
+    assert history_needed(weights.clear(), ["2024-09"]) is None  # no weights stored yet
+    assert history_needed(None, ["2024-09"]) is None
 
 
 # -- a split, dividends and a rebalance by hand: the backfill and the nightly runs --------------
@@ -581,6 +698,7 @@ def test_total_return_check_agrees_with_the_hand_levels_and_catches_a_dividend_a
 def test_a_review_window_runs_from_the_session_after_its_rebalance_to_its_end(end, start, dates):
     got = period_levels(W1, start, end, PRICES, DIVIDENDS, SPLITS, FX, D)
     assert got["date"].to_list() == dates and set(got["review"].to_list()) <= {"2024-01"}
+    assert got.schema == pl.Schema(LEVEL_SCHEMA)  # the table's columns, rows or none
 
 
 @pytest.mark.parametrize("end", [T2, D[6]], ids=["at-T2", "after-T2"])
