@@ -405,6 +405,62 @@ def test_levels_are_bit_identical_whatever_order_the_stored_rows_come_back_in():
         assert_frame_equal(all_levels(w, days[-1], p, d, s, fx, days), first, check_exact=True)
 
 
+def test_the_dividend_points_of_a_session_are_the_same_bits_whatever_order_the_dividends_are_stored_in():
+    """Floating-point sums depend on their order: the points of one session add up by symbol, then amount,
+    however the rows come back. A, B and C pay 0.20 (k = 7, 1, 20) and B 0.12 as well, on one session."""
+    import itertools
+
+    from russell_pipeline.lib.index.levels_grid import (
+        dividend_points,
+        numerator_grid,
+        review_of,
+        split_factors,
+    )
+
+    r = review_of(
+        _weights("2024-01", D[0], D[1], [("A", 7.0, 1.0, 1.0), ("B", 1.0, 1.0, 1.0), ("C", 20.0, 1.0, 1.0)])
+    )
+    grid = numerator_grid(
+        r, D[1:3], _prices({s: [10.0] * 3 for s in "ABC"}), split_factors(None, r, D[2]), None
+    )
+    rows = [("A", 0.2), ("B", 0.2), ("C", 0.2), ("B", 0.12)]
+    want = ((0.2 * 7 + 0.12 * 1) + 0.2 * 1) + 0.2 * 20  # A, B's two by amount, C
+    orders = list(itertools.permutations(rows))
+    sums = {sum(a * {"A": 7, "B": 1, "C": 20}[s] for s, a in order) for order in orders}
+    assert want == 5.72 and len(sums) > 1  # other orders give other bits
+    for order in orders:
+        divs = pl.DataFrame(
+            {"ex_date": [D[2]] * 4, "symbol": [s for s, _ in order], "amount": [a for _, a in order]}
+        )
+        assert dividend_points(r, grid, divs, split_factors(None, r, D[2])).tolist() == [0.0, want]
+
+
+@pytest.mark.parametrize(
+    ("a_currency", "b_currency"),
+    [("CAD", "CAD"), ("USD", "CAD"), ("USD", "ZAR")],
+    ids=["one-currency", "two-currencies", "a-currency-after-usd"],
+)
+def test_each_member_s_value_is_in_dollars_at_each_session_s_rate(a_currency, b_currency):
+    """Grid.values(), what pro_forma prices members at: p e s f c in USD per member and session, a close
+    carried over a missing one converted at the later session's rate. k = 10 (A), 20 (B); B trades in
+    CAD or ZAR (which sorts after USD), A in B's currency or USD (the grid keeps the cells of one
+    currency unconverted, of several converted). The rates start on the anchor D[1]: none before it is
+    needed, and without one on it the grid is refused naming the currency and the anchor."""
+    from russell_pipeline.lib.index.levels_grid import numerator_grid, review_of, split_factors
+
+    r = review_of(_weights("2024-01", D[0], D[1], [("A", 10.0, 1.0, 1.0), ("B", 20.0, 0.5, 2.0)]))
+    px = _prices(
+        {"A": [10.0, 10.0, 11.0], "B": [5.0, 5.0, None]}, currency={"A": a_currency, "B": b_currency}
+    )
+    fx = FX.filter(pl.col("date") >= D[1]).with_columns(currency=pl.lit(b_currency))  # 0.76, 0.74, ...
+    values = numerator_grid(r, D[1:3], px, split_factors(None, r, D[2]), fx).values()
+    a_rate = [1.0, 1.0] if a_currency == "USD" else [0.76, 0.74]
+    want = [[100 * a_rate[0], 110 * a_rate[1]], [100 * 0.76, 100 * 0.74]]
+    np.testing.assert_allclose(values, want, rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match=rf"^no fx rate for {b_currency} on or before 2024-01-03$"):
+        numerator_grid(r, D[1:3], px, split_factors(None, r, D[2]), fx.filter(pl.col("date") > D[1]))
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
