@@ -461,6 +461,28 @@ def test_each_member_s_value_is_in_dollars_at_each_session_s_rate(a_currency, b_
         numerator_grid(r, D[1:3], px, split_factors(None, r, D[2]), fx.filter(pl.col("date") > D[1]))
 
 
+def test_split_factors_are_each_member_s_running_product_of_its_splits_after_the_cutoff():
+    """cid, split_date, g: A splits 5:1 on its cut-off (not after it: no factor) and 2:1 on D[1]; B 3:1
+    and 1:2 on one day (their product); Z is no member; none of no splits, with the same columns."""
+    from russell_pipeline.lib.index.levels_grid import review_of, split_factors
+
+    r = review_of(W1)  # cut-off D[0]; members A to E, cid 0 to 4
+    splits = pl.DataFrame(
+        {
+            "ex_date": [D[0], D[1], D[3], D[3], D[4], D[5]],
+            "symbol": ["A", "A", "B", "B", "Z", "A"],
+            "ratio": [5.0, 2.0, 3.0, 0.5, 7.0, 2.0],
+        }
+    )
+    got = split_factors(splits, r, D[4])  # A's second split on D[5] is after the end
+    assert got.columns == ["cid", "split_date", "g"]
+    assert got.rows() == [(0, D[1], 2.0), (1, D[3], 1.5)]
+    for none in (None, splits.clear()):
+        assert split_factors(none, r, D[4]).schema == pl.Schema(
+            {"cid": pl.Int64, "split_date": pl.Date, "g": pl.Float64}
+        )
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -528,6 +550,24 @@ def test_off_calendar_and_missing_closes(extra, monday_close, want_monday):
     px = pl.DataFrame(rows, schema={"date": pl.Date, "symbol": pl.String, "close": pl.Float64}, orient="row")
     got = period_levels(w, None, D[4], px, None, None, None, D)
     assert got["price_return"].to_list() == pytest.approx([1000, 1050, 1100, 100 * want_monday], rel=1e-12)
+
+
+def test_a_close_dividend_or_split_without_a_symbol_is_no_member_s():
+    """Rows whose symbol is null (the market-data contract refuses them; the levels do not rely on it) are
+    no constituent's: X and Y at 10 and 5, X at 11 on D[2], whatever the nameless rows say."""
+    w = _weights("2024-01", D[0], D[1], [("X", 10.0, 1.0, 1.0), ("Y", 10.0, 1.0, 1.0)])
+    px = _prices({"X": [10.0, 10.0, 11.0], "Y": [5.0, 5.0, 5.0]})
+    nameless = pl.DataFrame({"date": D[:3], "symbol": [None] * 3, "close": [1e6] * 3, "currency": "USD"})
+    px = pl.concat([px, nameless], how="vertical_relaxed").sort("date")
+    divs = pl.DataFrame(
+        {"ex_date": [D[2]], "symbol": [None], "amount": [1e3]}, schema_overrides={"symbol": pl.String}
+    )
+    splits = pl.DataFrame(
+        {"ex_date": [D[2]], "symbol": [None], "ratio": [4.0]}, schema_overrides={"symbol": pl.String}
+    )
+    got = period_levels(w, None, D[2], px, divs, splits, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+    assert got["total_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
 
 
 def test_dividend_dated_off_calendar_counts_next_session():
