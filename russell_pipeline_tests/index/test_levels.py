@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -462,21 +463,22 @@ def test_each_member_s_value_is_in_dollars_at_each_session_s_rate(a_currency, b_
 
 
 def test_split_factors_are_each_member_s_running_product_of_its_splits_after_the_cutoff():
-    """cid, split_date, g: A splits 5:1 on its cut-off (not after it: no factor) and 2:1 on D[1]; B 3:1
-    and 1:2 on one day (their product); Z is no member; none of no splits, with the same columns."""
+    """cid, split_date, g, by member then date: A splits 5:1 on its cut-off (not after it: no factor), 2:1
+    on D[1] and 3:1 on D[4]; B 3:1 and 1:2 on one day (their product); C 4:1 on D[2]; Z is no member;
+    A's split after the end is left out. None of no splits, with the same columns."""
     from russell_pipeline.lib.index.levels_grid import review_of, split_factors
 
     r = review_of(W1)  # cut-off D[0]; members A to E, cid 0 to 4
     splits = pl.DataFrame(
         {
-            "ex_date": [D[0], D[1], D[3], D[3], D[4], D[5]],
-            "symbol": ["A", "A", "B", "B", "Z", "A"],
-            "ratio": [5.0, 2.0, 3.0, 0.5, 7.0, 2.0],
+            "ex_date": [D[5], D[4], D[4], D[3], D[3], D[2], D[1], D[0]],
+            "symbol": ["A", "Z", "A", "B", "B", "C", "A", "A"],
+            "ratio": [2.0, 7.0, 3.0, 3.0, 0.5, 4.0, 2.0, 5.0],
         }
     )
-    got = split_factors(splits, r, D[4])  # A's second split on D[5] is after the end
+    got = split_factors(splits, r, D[4])
     assert got.columns == ["cid", "split_date", "g"]
-    assert got.rows() == [(0, D[1], 2.0), (1, D[3], 1.5)]
+    assert got.rows() == [(0, D[1], 2.0), (0, D[4], 6.0), (1, D[3], 1.5), (2, D[2], 4.0)]
     for none in (None, splits.clear()):
         assert split_factors(none, r, D[4]).schema == pl.Schema(
             {"cid": pl.Int64, "split_date": pl.Date, "g": pl.Float64}
@@ -541,6 +543,7 @@ SAT = date(2024, 1, 6)  # between D[3] (Friday) and D[4] (Monday), not a session
         ([(SAT, 12.0)], None, 12.0),  # a close dated off the calendar counts from the next session
         ([(SAT, 12.0)], 13.0, 13.0),  # ... unless that session has its own close
         ([(SAT, float("nan"))], None, 11.0),  # a NaN close is no close: Friday's carries on
+        ([(SAT, 12.0)], float("nan"), 12.0),  # ... nor is a NaN one there: Saturday's counts
     ],
 )
 def test_off_calendar_and_missing_closes(extra, monday_close, want_monday):
@@ -568,6 +571,29 @@ def test_a_close_dividend_or_split_without_a_symbol_is_no_member_s():
     got = period_levels(w, None, D[2], px, divs, splits, None, D)
     assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
     assert got["total_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None], ids=["nan", "null"])
+def test_a_missing_close_on_the_rebalance_day_carries_the_close_before_it(bad):
+    """X's close at T (D[1]) is NaN or null, no close: its D[0] close seeds the grid, as any missing close."""
+    w = _weights("2024-01", D[0], D[1], [("X", 10.0, 1.0, 1.0), ("Y", 10.0, 1.0, 1.0)])
+    px = _prices({"X": [10.0, None, 11.0], "Y": [5.0, 5.0, 5.0]})
+    bad_row = pl.DataFrame(
+        {"date": [D[1]], "symbol": ["X"], "close": [bad], "currency": ["USD"]}, schema=px.schema
+    )
+    px = pl.concat([px, bad_row]).sort("date")
+    got = period_levels(w, None, D[2], px, None, None, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+
+
+def test_members_without_a_close_up_to_the_rebalance_are_refused_naming_the_first_five():
+    """Only B has a close on or before T (D[1]); of the six without, E trades from D[2] (too late to seed
+    the grid): the first five by symbol are named, with T."""
+    w = _weights("2024-01", D[0], D[1], [(s, 10.0, 1.0, 1.0) for s in "ABCDEFG"])
+    px = _prices({"B": [10.0, 10.0, None], "E": [None, None, 12.0]})  # E's is the first close after T
+    message = "review 2024-01: no close on or before 2024-01-03 for ['A', 'C', 'D', 'E', 'F']"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        period_levels(w, None, D[2], px, None, None, None, D)
 
 
 def test_dividend_dated_off_calendar_counts_next_session():
