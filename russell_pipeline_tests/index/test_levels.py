@@ -596,6 +596,15 @@ def test_members_without_a_close_up_to_the_rebalance_are_refused_naming_the_firs
         period_levels(w, None, D[2], px, None, None, None, D)
 
 
+def test_the_first_constituent_without_a_close_on_the_two_sessions_after_t_keeps_its_t_close():
+    """X, the first member by symbol, has no close on D[2] and D[3]: its T close (10) is its value on
+    both, until its close of 12 on D[4]; Y stays at 5."""
+    w = _weights("2024-01", D[0], D[1], [("X", 10.0, 1.0, 1.0), ("Y", 10.0, 1.0, 1.0)])
+    px = _prices({"X": [10.0, 10.0, None, None, 12.0], "Y": [5.0] * 5})
+    got = period_levels(w, None, D[4], px, None, None, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000, 1000, 1000 * 170 / 150], rel=1e-12)
+
+
 def test_dividend_dated_off_calendar_counts_next_session():
     w = _weights("2024-01", D[0], D[1], [("X", 10, 1, 1)])
     px = _prices({"X": [10.0] * 5})
