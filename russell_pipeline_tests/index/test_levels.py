@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from russell_pipeline.lib.index.levels import (
     LevelState,
     all_levels,
     backfill,
+    closes_from,
     history_needed,
     period_levels,
     rebalance_jumps,
@@ -163,6 +165,120 @@ def test_rebalance_jumps_agree():
     assert jumps["date"].to_list() == [T2] and jumps["rel_diff"][0] < 1e-10
 
 
+@pytest.mark.parametrize(
+    ("row", "scale", "side"),
+    [(3, 1.25, "level_old"), (4, 0.8, "level_new")],
+    ids=["old-divisor-off", "new-divisor-off"],
+)
+def test_a_rebalance_jump_is_the_larger_gap_of_the_level_recomputed_either_side(row, scale, side):
+    """The stored divisor of T2 (the old review's) or of the session after (the new one's) off by a factor:
+    I_T2 recomputed with it is off by that factor, and the jump is that gap, whichever side it is on."""
+    levels = _hand_levels()
+    level = levels["price_return"][3]  # I_T2
+    bad = levels.with_columns(
+        divisor=pl.when(pl.int_range(pl.len()) == row).then(pl.col("divisor") * scale).otherwise("divisor")
+    )
+    jumps = rebalance_jumps(bad, WEIGHTS, PRICES, SPLITS, FX)
+    assert jumps.columns == [
+        "date",
+        "review_old",
+        "review_new",
+        "level",
+        "level_old",
+        "level_new",
+        "rel_diff",
+    ]
+    assert jumps.select("date", "review_old", "review_new", "level").rows() == [
+        (T2, "2024-01", "2024-02", level)
+    ]
+    other = "level_new" if side == "level_old" else "level_old"
+    assert jumps[side][0] == pytest.approx(level / scale, rel=1e-10)
+    assert jumps[other][0] == pytest.approx(level, rel=1e-10)
+    assert jumps["rel_diff"][0] == pytest.approx(abs(1 / scale - 1), rel=1e-9)  # 0.2, then 0.25
+
+
+def test_reviews_of_one_constituent_give_its_price_relative_to_the_base_close():
+    """Each review's weights one row, the same stock weighted differently: the index is its close over
+    its close at the base rebalance, across the rebalance, at once, chunk by chunk and in the check."""
+    from russell_pipeline.lib.market.contract import MarketData, empty_table
+
+    closes = [10.0, 10.0, 10.0, 11.0, 12.0, 12.5, 13.0, 14.0]
+    px = _prices({"X": closes})
+    weights = pl.concat(
+        [
+            _weights("2024-01", D[0], T1, [("X", 100, 1.0, 1.0)]),
+            _weights("2024-02", D[4], T2, [("X", 300, 0.5, 2.0)]),
+        ]
+    )
+    want = [1000.0, 1100.0, 1200.0, 1250.0, 1300.0, 1400.0]  # 1000 x close / 10, from T1
+    got = all_levels(weights, D[-1], px, None, None, None, D)
+    assert got["date"].to_list() == D[2:]
+    assert got["review"].to_list() == ["2024-01"] * 4 + ["2024-02"] * 2
+    assert got["price_return"].to_list() == pytest.approx(want, rel=1e-12)
+    assert got["total_return"].to_list() == pytest.approx(want, rel=1e-12)
+
+    def read(since, until):
+        return MarketData(
+            px.filter(pl.col("date").is_between(since, until)),
+            *(empty_table(t) for t in ("shares", "memberships")),
+        )
+
+    chunked = backfill(weights, ["2024-01", "2024-02"], D[-1], None, read, lambda *_: None, size=1)
+    assert_frame_equal(chunked, got, check_exact=True)
+    jumps = rebalance_jumps(got, weights, px, None, None)
+    assert jumps.select("date", "review_old", "review_new").rows() == [(T2, "2024-01", "2024-02")]
+    assert jumps.select("level", "level_old", "level_new").row(0) == pytest.approx((1250.0,) * 3, rel=1e-12)
+
+
+def test_a_run_with_no_period_to_compute_returns_no_rows_with_the_level_columns():
+    calls = []
+    got = backfill(WEIGHTS, [], D[-1], None, lambda *a: calls.append(a), lambda *a: calls.append(a))
+    assert calls == [] and got.height == 0 and got.schema == pl.Schema(LEVEL_SCHEMA)  # no reviews: no read
+    before = all_levels(WEIGHTS, D[1], PRICES, DIVIDENDS, SPLITS, FX, D)  # market data ending before T1
+    assert before.height == 0 and before.schema == pl.Schema(LEVEL_SCHEMA)
+
+
+def test_a_review_whose_numerator_at_its_rebalance_is_zero_is_refused_naming_it():
+    """A and B weighted +1 and -1 at the same close: sum(p e s f c) at T is 0, so no divisor gives a level."""
+    w = _weights("2024-01", D[0], D[1], [("A", 10.0, 1.0, 1.0), ("B", 10.0, 1.0, -1.0)])
+    px = _prices({"A": [10.0, 10.0, 11.0], "B": [10.0, 10.0, 10.0]})
+    with pytest.raises(ValueError, match=r"^review 2024-01: index numerator at 2024-01-03 is 0\.0$"):
+        period_levels(w, None, D[2], px, None, None, None, D)
+    # B weighted 9: the numerator at T is 100 + 900 = 1000, the divisor exactly 1, the level the numerator
+    got = period_levels(
+        w.with_columns(weighting_factor=pl.Series([1.0, 9.0])), None, D[2], px, None, None, None, D
+    )
+    assert got.select("price_return", "divisor").rows() == [(1000.0, 1.0), (1010.0, 1.0)]
+
+
+@pytest.mark.parametrize("cores", [None, 1], ids=["unknown-core-count", "one-core"])
+def test_levels_are_the_periods_chained_in_order_on_one_core_or_an_unknown_core_count(monkeypatch, cores):
+    """Two periods in flight at most (one core, or a count os.cpu_count() cannot tell, None): a year's
+    four periods still chain in order, each from the last row of the one before, as period by period."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    weights, prices, divs, splits, fx, days = _random_market()
+    reviews = sorted(weights.partition_by("review"), key=lambda w: w["effective_date"][0])
+    ends = [w["effective_date"][0] for w in reviews[1:]] + [days[-1]]
+    parts, state = [], None
+    for w, end in zip(reviews, ends, strict=True):
+        parts.append(period_levels(w, state, end, prices, divs, splits, fx, days))
+        state = LevelState.last_of(parts[-1])
+    got = all_levels(weights, days[-1], prices, divs, splits, fx, days)
+    assert len(reviews) == 4 and got["review"].unique(maintain_order=True).to_list() == [
+        w["review"][0] for w in reviews
+    ]
+    assert_frame_equal(got, pl.concat(parts), check_exact=True)
+
+
+def test_the_closes_a_review_is_valued_at_reach_from_62_days_before_its_cutoff_to_the_day():
+    cutoff, day = date(2024, 3, 1), date(2024, 3, 8)
+    dates = [date(2023, 12, 29), date(2023, 12, 30), cutoff, day, date(2024, 3, 11)]  # cut-off - 63, - 62
+    prices = pl.DataFrame({"date": dates, "symbol": "X", "close": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert closes_from(prices, cutoff, day)["date"].to_list() == dates[1:4]
+
+
 # -- a random year on the real calendar: invariants --------------------------------------------
 
 
@@ -290,6 +406,85 @@ def test_levels_are_bit_identical_whatever_order_the_stored_rows_come_back_in():
         assert_frame_equal(all_levels(w, days[-1], p, d, s, fx, days), first, check_exact=True)
 
 
+def test_the_dividend_points_of_a_session_are_the_same_bits_whatever_order_the_dividends_are_stored_in():
+    """Floating-point sums depend on their order: the points of one session add up by symbol, then amount,
+    however the rows come back. A, B and C pay 0.20 (k = 7, 1, 20) and B 0.12 as well, on one session."""
+    import itertools
+
+    from russell_pipeline.lib.index.levels_grid import (
+        dividend_points,
+        numerator_grid,
+        review_of,
+        split_factors,
+    )
+
+    r = review_of(
+        _weights("2024-01", D[0], D[1], [("A", 7.0, 1.0, 1.0), ("B", 1.0, 1.0, 1.0), ("C", 20.0, 1.0, 1.0)])
+    )
+    grid = numerator_grid(
+        r, D[1:3], _prices({s: [10.0] * 3 for s in "ABC"}), split_factors(None, r, D[2]), None
+    )
+    rows = [("A", 0.2), ("B", 0.2), ("C", 0.2), ("B", 0.12)]
+    want = ((0.2 * 7 + 0.12 * 1) + 0.2 * 1) + 0.2 * 20  # A, B's two by amount, C
+    orders = list(itertools.permutations(rows))
+    sums = {sum(a * {"A": 7, "B": 1, "C": 20}[s] for s, a in order) for order in orders}
+    assert want == 5.72 and len(sums) > 1  # other orders give other bits
+    for order in orders:
+        divs = pl.DataFrame(
+            {"ex_date": [D[2]] * 4, "symbol": [s for s, _ in order], "amount": [a for _, a in order]}
+        )
+        assert dividend_points(r, grid, divs, split_factors(None, r, D[2])).tolist() == [0.0, want]
+
+
+@pytest.mark.parametrize(
+    ("a_currency", "b_currency"),
+    [("CAD", "CAD"), ("USD", "CAD"), ("USD", "ZAR")],
+    ids=["one-currency", "two-currencies", "a-currency-after-usd"],
+)
+def test_each_member_s_value_is_in_dollars_at_each_session_s_rate(a_currency, b_currency):
+    """Grid.values(), what pro_forma prices members at: p e s f c in USD per member and session, a close
+    carried over a missing one converted at the later session's rate. k = 10 (A), 20 (B); B trades in
+    CAD or ZAR (which sorts after USD), A in B's currency or USD (the grid keeps the cells of one
+    currency unconverted, of several converted). The rates start on the anchor D[1]: none before it is
+    needed, and without one on it the grid is refused naming the currency and the anchor."""
+    from russell_pipeline.lib.index.levels_grid import numerator_grid, review_of, split_factors
+
+    r = review_of(_weights("2024-01", D[0], D[1], [("A", 10.0, 1.0, 1.0), ("B", 20.0, 0.5, 2.0)]))
+    px = _prices(
+        {"A": [10.0, 10.0, 11.0], "B": [5.0, 5.0, None]}, currency={"A": a_currency, "B": b_currency}
+    )
+    fx = FX.filter(pl.col("date") >= D[1]).with_columns(currency=pl.lit(b_currency))  # 0.76, 0.74, ...
+    values = numerator_grid(r, D[1:3], px, split_factors(None, r, D[2]), fx).values()
+    a_rate = [1.0, 1.0] if a_currency == "USD" else [0.76, 0.74]
+    want = [[100 * a_rate[0], 110 * a_rate[1]], [100 * 0.76, 100 * 0.74]]
+    np.testing.assert_allclose(values, want, rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match=rf"^no fx rate for {b_currency} on or before 2024-01-03$"):
+        numerator_grid(r, D[1:3], px, split_factors(None, r, D[2]), fx.filter(pl.col("date") > D[1]))
+
+
+def test_split_factors_are_each_member_s_running_product_of_its_splits_after_the_cutoff():
+    """cid, split_date, g, by member then date: A splits 5:1 on its cut-off (not after it: no factor), 2:1
+    on D[1] and 3:1 on D[4]; B 3:1 and 1:2 on one day (their product); C 4:1 on D[2]; Z is no member;
+    A's split after the end is left out. None of no splits, with the same columns."""
+    from russell_pipeline.lib.index.levels_grid import review_of, split_factors
+
+    r = review_of(W1)  # cut-off D[0]; members A to E, cid 0 to 4
+    splits = pl.DataFrame(
+        {
+            "ex_date": [D[5], D[4], D[4], D[3], D[3], D[2], D[1], D[0]],
+            "symbol": ["A", "Z", "A", "B", "B", "C", "A", "A"],
+            "ratio": [2.0, 7.0, 3.0, 3.0, 0.5, 4.0, 2.0, 5.0],
+        }
+    )
+    got = split_factors(splits, r, D[4])
+    assert got.columns == ["cid", "split_date", "g"]
+    assert got.rows() == [(0, D[1], 2.0), (0, D[4], 6.0), (1, D[3], 1.5), (2, D[2], 4.0)]
+    for none in (None, splits.clear()):
+        assert split_factors(none, r, D[4]).schema == pl.Schema(
+            {"cid": pl.Int64, "split_date": pl.Date, "g": pl.Float64}
+        )
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -348,6 +543,7 @@ SAT = date(2024, 1, 6)  # between D[3] (Friday) and D[4] (Monday), not a session
         ([(SAT, 12.0)], None, 12.0),  # a close dated off the calendar counts from the next session
         ([(SAT, 12.0)], 13.0, 13.0),  # ... unless that session has its own close
         ([(SAT, float("nan"))], None, 11.0),  # a NaN close is no close: Friday's carries on
+        ([(SAT, 12.0)], float("nan"), 12.0),  # ... nor is a NaN one there: Saturday's counts
     ],
 )
 def test_off_calendar_and_missing_closes(extra, monday_close, want_monday):
@@ -357,6 +553,56 @@ def test_off_calendar_and_missing_closes(extra, monday_close, want_monday):
     px = pl.DataFrame(rows, schema={"date": pl.Date, "symbol": pl.String, "close": pl.Float64}, orient="row")
     got = period_levels(w, None, D[4], px, None, None, None, D)
     assert got["price_return"].to_list() == pytest.approx([1000, 1050, 1100, 100 * want_monday], rel=1e-12)
+
+
+def test_a_close_dividend_or_split_without_a_symbol_is_no_member_s():
+    """Rows whose symbol is null (the market-data contract refuses them; the levels do not rely on it) are
+    no constituent's: X and Y at 10 and 5, X at 11 on D[2], whatever the nameless rows say."""
+    w = _weights("2024-01", D[0], D[1], [("X", 10.0, 1.0, 1.0), ("Y", 10.0, 1.0, 1.0)])
+    px = _prices({"X": [10.0, 10.0, 11.0], "Y": [5.0, 5.0, 5.0]})
+    nameless = pl.DataFrame({"date": D[:3], "symbol": [None] * 3, "close": [1e6] * 3, "currency": "USD"})
+    px = pl.concat([px, nameless], how="vertical_relaxed").sort("date")
+    divs = pl.DataFrame(
+        {"ex_date": [D[2]], "symbol": [None], "amount": [1e3]}, schema_overrides={"symbol": pl.String}
+    )
+    splits = pl.DataFrame(
+        {"ex_date": [D[2]], "symbol": [None], "ratio": [4.0]}, schema_overrides={"symbol": pl.String}
+    )
+    got = period_levels(w, None, D[2], px, divs, splits, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+    assert got["total_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None], ids=["nan", "null"])
+def test_a_missing_close_on_the_rebalance_day_carries_the_close_before_it(bad):
+    """X's close at T (D[1]) is NaN or null, no close: its D[0] close seeds the grid, as any missing close."""
+    w = _weights("2024-01", D[0], D[1], [("X", 10.0, 1.0, 1.0), ("Y", 10.0, 1.0, 1.0)])
+    px = _prices({"X": [10.0, None, 11.0], "Y": [5.0, 5.0, 5.0]})
+    bad_row = pl.DataFrame(
+        {"date": [D[1]], "symbol": ["X"], "close": [bad], "currency": ["USD"]}, schema=px.schema
+    )
+    px = pl.concat([px, bad_row]).sort("date")
+    got = period_levels(w, None, D[2], px, None, None, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000 * 160 / 150], rel=1e-12)
+
+
+def test_members_without_a_close_up_to_the_rebalance_are_refused_naming_the_first_five():
+    """Only B has a close on or before T (D[1]); of the six without, E trades from D[2] (too late to seed
+    the grid): the first five by symbol are named, with T."""
+    w = _weights("2024-01", D[0], D[1], [(s, 10.0, 1.0, 1.0) for s in "ABCDEFG"])
+    px = _prices({"B": [10.0, 10.0, None], "E": [None, None, 12.0]})  # E's is the first close after T
+    message = "review 2024-01: no close on or before 2024-01-03 for ['A', 'C', 'D', 'E', 'F']"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        period_levels(w, None, D[2], px, None, None, None, D)
+
+
+def test_the_first_constituent_without_a_close_on_the_two_sessions_after_t_keeps_its_t_close():
+    """X, the first member by symbol, has no close on D[2] and D[3]: its T close (10) is its value on
+    both, until its close of 12 on D[4]; Y stays at 5."""
+    w = _weights("2024-01", D[0], D[1], [("X", 10.0, 1.0, 1.0), ("Y", 10.0, 1.0, 1.0)])
+    px = _prices({"X": [10.0, 10.0, None, None, 12.0], "Y": [5.0] * 5})
+    got = period_levels(w, None, D[4], px, None, None, None, D)
+    assert got["price_return"].to_list() == pytest.approx([1000, 1000, 1000, 1000 * 170 / 150], rel=1e-12)
 
 
 def test_dividend_dated_off_calendar_counts_next_session():
@@ -427,6 +673,8 @@ def test_history_read_for_a_run_covers_the_review_before_it():
     assert history_needed(weights, ["2024-06", "2024-09"]) == date(2024, 3, 1) - timedelta(days=62)
     assert history_needed(weights, ["2024-03"]) == date(2024, 3, 1) - timedelta(days=62)
     assert history_needed(weights, ["2025-03"]) is None
+    assert history_needed(weights.clear(), ["2024-09"]) is None  # no weights stored yet
+    assert history_needed(None, ["2024-09"]) is None
 
 
 # -- a split, dividends and a rebalance by hand: the backfill and the nightly runs --------------
@@ -581,6 +829,7 @@ def test_total_return_check_agrees_with_the_hand_levels_and_catches_a_dividend_a
 def test_a_review_window_runs_from_the_session_after_its_rebalance_to_its_end(end, start, dates):
     got = period_levels(W1, start, end, PRICES, DIVIDENDS, SPLITS, FX, D)
     assert got["date"].to_list() == dates and set(got["review"].to_list()) <= {"2024-01"}
+    assert got.schema == pl.Schema(LEVEL_SCHEMA)  # the table's columns, rows or none
 
 
 @pytest.mark.parametrize("end", [T2, D[6]], ids=["at-T2", "after-T2"])
