@@ -134,7 +134,7 @@ class Query(Warehouse):
     def _sandbox(self, spill: Path) -> None:
         """In the query's child: no file but `spill` can change; an object store's client is made anew
         (the parent's belongs to its own process)."""
-        remote.filesystem.cache_clear()
+        remote.forget_clients()
         forbid_writes([spill])
 
     def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:

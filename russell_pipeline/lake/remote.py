@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import fsspec
+from fsspec.asyn import AsyncFileSystem
 
 
 def is_remote(location: str) -> bool:
@@ -52,6 +53,48 @@ def filesystem(protocol: str) -> fsspec.AbstractFileSystem:
 
 def fs_for(location: str) -> fsspec.AbstractFileSystem:
     return filesystem(location.split("://", 1)[0])
+
+
+def tables_fs_for(location: str) -> fsspec.AbstractFileSystem:
+    """The file system DuckDB's views read the tables' data files through. A Delta table's data file is
+    written once under a name of its own and never changed (a write adds new files), so what the store
+    says of one (that it exists, its size) is asked once per process: DuckDB asks for each file it opens
+    about two dozen times, each a HEAD request on S3. Everything else (the Delta logs, the warehouse, the
+    documents, the checksums' check of a file) is asked afresh through `fs_for`."""
+    return _tables_filesystem(location.split("://", 1)[0])
+
+
+@cache
+def _tables_filesystem(protocol: str) -> fsspec.AbstractFileSystem:
+    base = fsspec.get_filesystem_class(protocol)
+    if not issubclass(base, AsyncFileSystem):
+        return filesystem(protocol)
+
+    class DataFilesKept(base):
+        async def _info(self, path, *args, **kwargs):
+            if kwargs.get("version_id") or kwargs.get("refresh"):  # asked of one version, or afresh
+                return await super()._info(path, *args, **kwargs)
+            key = self._strip_protocol(path)
+            kept = self.__dict__.setdefault("_kept_infos", {})
+            if key not in kept:
+                info = await super()._info(path, *args, **kwargs)
+                if not (_data_file(key) and info.get("type") == "file"):
+                    return info
+                kept[key] = info
+            return dict(kept[key])
+
+    return DataFilesKept(use_listings_cache=False)
+
+
+def _data_file(path: str) -> bool:
+    """A Delta table's data file (`<table>/[<partition>/]<name>.parquet`), not a file of its log."""
+    return path.endswith(".parquet") and "/_delta_log/" not in path
+
+
+def forget_clients() -> None:
+    """Drop this process's object-store clients (a forked child makes its own)."""
+    filesystem.cache_clear()
+    _tables_filesystem.cache_clear()
 
 
 def sync_down(location: str, local: Path) -> None:

@@ -258,7 +258,7 @@ class Warehouse(Tables):
     def _attach_store(self, con: duckdb.DuckDBPyConnection) -> None:
         """Point the views at this lake: `lake_root`, and the object store's file system if remote."""
         if self.location:
-            con.register_filesystem(remote.fs_for(self.location))
+            con.register_filesystem(remote.tables_fs_for(self.location))
         con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
 
     @contextmanager

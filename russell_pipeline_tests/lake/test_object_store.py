@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -20,16 +22,20 @@ from russell_pipeline_tests.lakes import EXTENDED_END, LakeFolder, market_folder
 
 
 @pytest.fixture(scope="module")
-def s3():
-    """moto's S3 server on a free 127.0.0.1 port, and the AWS_* environment pointing at it."""
+def s3(tmp_path_factory):
+    """moto's S3 server on a free 127.0.0.1 port, and the AWS_* environment pointing at it; the server
+    logs each request it answers to the file `s3_log` names."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path_factory.mktemp("moto") / "requests.log"
+    with log.open("w") as requests:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=requests,
+        )
+    s3_log[port] = log
     env = {
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
@@ -51,6 +57,17 @@ def s3():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+s3_log: dict[int, Path] = {}  # the request log of the moto server on each port
+
+
+def _requests(s3_env: dict, action) -> list[str]:
+    """The requests (`HEAD /bucket/key`) the S3 server answered while `action()` ran."""
+    log = s3_log[int(s3_env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])]
+    start = log.stat().st_size
+    action()
+    return re.findall(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+ \S+) HTTP', log.read_text()[start:])
 
 
 def _bucket(s3_env: dict, name: str) -> str:
@@ -80,10 +97,11 @@ print(json.dumps({t: sorted(map(repr, lake.query(f'SELECT * FROM "{t}"').rows())
 """
 
 
-def _contents_of(lake: LakeFolder, s3_env: dict) -> dict[str, list]:
-    """Every table's rows as a user's process sees them through the read-only query surface."""
+def _contents_of(lake: LakeFolder, s3_env: dict, *tables: str) -> dict[str, list]:
+    """The rows of `tables` (default: every table) as a user's process sees them through the read-only
+    query surface."""
     done = subprocess.run(
-        [sys.executable, "-c", CONTENTS, *TABLES],
+        [sys.executable, "-c", CONTENTS, *(tables or TABLES)],
         capture_output=True,
         text=True,
         env=os.environ | lake.env(**s3_env),
@@ -102,7 +120,7 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
     first = on_s3.cli("build", env=s3)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "index_levels 2019-03..2020-03: ok" in first.stdout
-    before = _contents_of(on_s3, s3)
+    before = _contents_of(on_s3, s3, "index_levels")
     # A kill inside the index_levels write: S3 keeps the previous version, every view still answers.
     market_folder(market, EXTENDED_END)
     killed = on_s3.cli("build", env=s3 | {"RUSSELL_FAULT": "index_levels:data_written"})
@@ -122,7 +140,50 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
     ):
         refused = on_s3.cli("query", sql, env=s3)
         assert refused.returncode == 1 and problem in refused.stderr, refused.stderr
+    # Each process that reads a data file asks the store about it once, however often DuckDB asks (about
+    # two dozen HEAD requests a file when each was sent): `query` reads in two, the sandboxed child that
+    # answers and its own note on which tables rest on the synthetic feed.
+    asked = _requests(s3, lambda: on_s3.cli("query", 'SELECT count(*) FROM "index_levels"', env=s3))
+    heads = Counter(r for r in asked if r.startswith("HEAD") and r.endswith(".parquet"))
+    assert heads and max(heads.values()) <= 2, heads.most_common(3)
     # The lake is self-contained on the store: a fresh machine (new cache) reads the same tables.
     fresh = on_s3.with_settings(lake_cache=tmp_path / "other_machine")
     assert _contents_of(fresh, s3) == after
     assert list((tmp_path / "other_machine").glob("*/warehouse.duckdb"))  # its own copy of the warehouse
+
+
+def test_the_tables_file_system_asks_once_of_a_data_file_and_afresh_of_everything_else(
+    s3, monkeypatch, request
+):
+    import boto3
+
+    from russell_pipeline.lake import remote
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    client.create_bucket(Bucket="kept")
+    objects = {
+        "data": "lake/lake/t/year=2020/part-0.parquet",
+        "log": "lake/lake/t/_delta_log/00000000000000000000.checkpoint.parquet",
+        "warehouse": "lake/warehouse.duckdb",
+    }
+    for key in objects.values():
+        client.put_object(Bucket="kept", Key=key, Body=b"1234")
+    remote.forget_clients()  # clients of this server's, forgotten again after the test
+    request.addfinalizer(remote.forget_clients)
+    fs = remote.tables_fs_for("s3://kept/lake")
+
+    def heads(key: str) -> int:
+        def ask() -> None:
+            for _ in range(3):
+                assert fs.info(f"s3://kept/{key}")["size"] == 4 and fs.exists(f"s3://kept/{key}")
+
+        return sum(r == f"HEAD /kept/{key}" for r in _requests(s3, ask))
+
+    assert {what: heads(key) for what, key in objects.items()} == {"data": 1, "log": 6, "warehouse": 6}
+    # A data file changed behind the process (never by the lake's writes) is seen by a new one.
+    client.put_object(Bucket="kept", Key=objects["data"], Body=b"123456")
+    assert fs.info(f"s3://kept/{objects['data']}")["size"] == 4
+    remote.forget_clients()
+    assert remote.tables_fs_for("s3://kept/lake").info(f"s3://kept/{objects['data']}")["size"] == 6
