@@ -120,14 +120,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """The workers of `-n logical` (pyproject.toml): one per core this process may run on, and one more.
-    A worker waits a third of its time or more even with its folders in memory (Dagster's runs starting
-    their log watchers, servers and the browser answering, a worker waiting for a shared lake another
-    builds), so on 2 cores a third worker keeps them busy: `make test` ran in 698.65 s with 3 workers,
-    813.88 s with 2 (docs/testing.md, Timing). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
+    """The workers of `-n logical` (pyproject.toml): one per core this process may run on, and two more.
+    A worker waits part of its time even with its folders in memory (Dagster's runs starting their log
+    watchers, servers and the browser answering, a worker waiting for a shared lake another builds): on
+    2 cores, 3 workers kept the cores 88% busy (175%CPU) and 4 kept them 98% busy (docs/testing.md,
+    Timing). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    return len(os.sched_getaffinity(0)) + 1
+    return len(os.sched_getaffinity(0)) + 2
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
