@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -63,11 +66,19 @@ s3_log: dict[int, Path] = {}  # the request log of the moto server on each port
 
 
 def _requests(s3_env: dict, action) -> list[str]:
-    """The requests (`HEAD /bucket/key`) the S3 server answered while `action()` ran."""
+    """The requests (`HEAD /bucket/key`) the S3 server answered while `action()` ran: those logged before
+    the answer to one more request, sent after it (the server logs a request as it answers it)."""
     log = s3_log[int(s3_env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])]
     start = log.stat().st_size
     action()
-    return re.findall(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+ \S+) HTTP', log.read_text()[start:])
+    done = f"/action-done-{time.monotonic_ns()}"
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(urllib.request.Request(s3_env["AWS_ENDPOINT_URL"] + done, method="HEAD"))
+    deadline = time.monotonic() + 10
+    while f"HEAD {done} " not in (text := log.read_text()[start:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    requests = re.findall(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+ \S+) HTTP', text)
+    return requests[: requests.index(f"HEAD {done}")]
 
 
 def _bucket(s3_env: dict, name: str) -> str:
