@@ -444,3 +444,133 @@ def test_a_write_records_checksums_of_its_own_files_only_and_a_stray_file_stays_
     assert checksums.check(lake)[1] == [LINEAGE]
     write_staged(lake, [Staged("prices_file", pl.DataFrame({"symbol": ["A"], "close": [1.5]}))], {})
     assert checksums.check(lake)[1] == [LINEAGE]
+
+
+def test_a_refusal_names_the_partitions_whose_input_it_refused():
+    with pytest.raises(Refusal) as refused:
+        refuse("raw/2019/a.pdf: encrypted", partitions=["2019", "2021"])
+    assert refused.value.metadata["refused partitions"].value == "2019, 2021"
+    assert Refusal("why").metadata == {} and Refusal("why", partitions=[]).metadata == {}
+
+
+def test_a_frame_check_shows_its_first_rows_whole_however_wide():
+    long = "raw/2024/russell-3000-additions-preliminary.pdf"
+    bad = pl.DataFrame({f"column_{i}": [long if i == 11 else str(i)] for i in range(12)})
+    shown = ERROR.frame(bad, "rows").metadata["examples"].value
+    assert all(f"column_{i}" in shown for i in range(12)) and long in shown
+    assert "…" not in shown and "shape" not in shown
+
+
+def test_a_frame_check_shows_ten_rows_at_most_and_cuts_a_value_over_a_thousand_characters():
+    shown = ERROR.frame(pl.DataFrame({"v": range(100, 112)}), "rows").metadata["examples"].value
+    assert [v for v in range(100, 112) if str(v) in shown] == list(range(100, 110))
+    cut = ERROR.frame(pl.DataFrame({"v": ["x" * 1001], "n": [1]}), "rows").metadata["examples"].value
+    assert cut.count("x") == 1000 and "…" in cut
+    assert max(len(line) for line in cut.splitlines()) == 1000
+
+
+def test_the_specs_of_a_partitioned_asset_are_partitioned_like_it():
+    partitions = dg.StaticPartitionsDefinition(["2023", "2024"])
+    assert [s.partitions_def for s in specs([BLOCK, WARN], partitions)] == [partitions, partitions]
+    assert [s.partitions_def for s in specs([BLOCK])] == [None]
+
+
+def test_rows_are_counted_for_every_partitioned_table_whatever_comes_before_it():
+    staged = [Staged("flat", pl.DataFrame({"k": [1]})), Staged("t", pl.DataFrame({"v": [2023]}), "v", [2023])]
+    assert _rows_per_partition(staged) == {"t": {"2023": 1}}
+
+
+def test_a_check_fails_on_each_partition_of_the_run_its_offending_rows_are_in():
+    keys = ["2019-03", "2019-06", "2019-09"]
+    bad = ERROR.frame(pl.DataFrame({"review": ["2019-06", "2019-03"], "v": [-1, -2]}), "negative values")
+    on = _on_partitions(bad, keys)
+    assert {k: r.passed for k, r in on.items()} == {"2019-03": False, "2019-06": False, "2019-09": True}
+
+
+def test_a_partitioned_check_result_is_recorded_with_its_facts_and_severity_on_each_materialization():
+    instance = dg.DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(dg.AssetMaterialization("t", partition="2024"))
+    instance.report_runless_asset_event(dg.AssetMaterialization("a", partition="2023"))  # another asset's
+    materialized = instance.fetch_materializations(dg.AssetKey("t"), limit=1).records[0]
+
+    @reports_failure
+    def step(context):
+        yield WARN.frame(pl.DataFrame({"review": ["2024"], "v": [-1]}), "old rows", source="x")
+
+    evaluations = list(step(_Context(instance=instance)))[1:]
+    assert [(e.partition, e.passed, e.severity) for e in evaluations] == [
+        ("2023", True, dg.AssetCheckSeverity.WARN),
+        ("2024", False, dg.AssetCheckSeverity.WARN),
+    ]
+    for e in evaluations:  # the facts of the failure on each partition, where it passed too
+        assert (e.metadata["first"].value, e.metadata["source"].value) == ("old rows: review=2024, v=-1", "x")
+    assert [getattr(e.target_materialization_data, "storage_id", None) for e in evaluations] == [
+        None,
+        materialized.storage_id,
+    ]
+
+
+def test_an_unpartitioned_step_records_each_of_its_checks_and_names_the_ones_it_did_not_evaluate():
+    other = dg.AssetCheckKey(dg.AssetKey("t"), "recent")
+    context = _Context(
+        partitioned=False,
+        selected_asset_keys={dg.AssetKey("t")},
+        selected_asset_check_keys={CHECK, other},
+        instance=_Instance([], set()),
+    )
+
+    @reports_failure
+    def done(context):
+        yield ERROR.result(True)
+        yield WARN.result(False)
+
+    assert [(e.check_name, e.passed) for e in done(context)] == [("positive", True), ("recent", False)]
+
+    @reports_failure
+    def crashed(context):
+        yield from ()
+        raise InputError("m.csv", "bad rows")
+
+    events = []
+    with pytest.raises(InputError):
+        events.extend(crashed(context))
+    assert sorted((e.asset_key, e.check_name) for e in events[1:]) == [
+        (dg.AssetKey("t"), "positive"),
+        (dg.AssetKey("t"), "recent"),
+    ]
+
+
+def test_each_failed_blocking_check_is_named_in_the_refusal(tmp_path):
+    lake, staged = _staged(tmp_path)
+    other = Check("t", "no_gaps", "No gaps.", "block")
+    results = [BLOCK.result(False, failures=2), other.result(False, failures=1)]
+    with pytest.raises(Refusal) as refused:
+        list(commit(_Context(), lake, [BLOCK, other], results, staged, {}, {}))
+    assert refused.value.description == (
+        "blocking check failed, nothing written (the stored partitions stay): "
+        "t.no_nulls (2 failure(s)); t.no_gaps (1 failure(s))"
+    )
+
+
+def test_a_commit_logs_every_empty_partition_in_one_entry_and_materializes_an_asset_it_wrote_no_table_of(
+    tmp_path,
+):
+    lake = Lake(tmp_path)
+    staged = [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [1]}), "recon_year", [2024, 2025, 2026])]
+    context = _Context(partition_keys=["2024", "2025", "2026"])
+    facts = {"t": {"2024": {}, "2025": {}, "2026": {"status": "no documents"}}, "a": {"2024": {"n": 1}}}
+    events = list(commit(context, lake, [], [], staged, {}, facts))
+    assert [e.asset_key for e in events] == [dg.AssetKey("t"), dg.AssetKey("a")]
+    assert context.logged == ["t 2025: 0 rows: no rows\nt 2026: 0 rows: no documents"]
+    assert context.added[-1] == ("a", "2024", {"n": 1})
+
+
+def test_an_unpartitioned_commit_materializes_each_asset_with_its_data_version(tmp_path):
+    lake = Lake(tmp_path)
+    staged = [Staged("u", pl.DataFrame({"k": ["y"]})), Staged("w", pl.DataFrame({"k": ["z"]}))]
+    facts = {"u": {"n": 1}, "w": {"n": 2}}
+    events = list(commit(_Context(partitioned=False), lake, [], [], staged, {}, facts, data_version="v2"))
+    assert [(e.asset_key, e.metadata, e.data_version) for e in events] == [
+        (dg.AssetKey("u"), {"n": 1}, dg.DataVersion("v2")),
+        (dg.AssetKey("w"), {"n": 2}, dg.DataVersion("v2")),
+    ]
