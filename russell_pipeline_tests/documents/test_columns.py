@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from russell_pipeline.lib.documents.columns import TOLERANCE, Column, Model, _spans, learn, split
+from russell_pipeline.lib.documents.columns import (
+    TOLERANCE,
+    Column,
+    Model,
+    Split,
+    _spans,
+    _touching,
+    learn,
+    split,
+)
 from russell_pipeline.lib.documents.textlayer import Line, Word
 
 # Company over 50-90, Symbol over 300-330, Sector over 400-440; a second table from 500.
@@ -142,6 +151,12 @@ def test_side_by_side_tables_get_their_own_columns():
 
 WITH_SECTOR = Model((COMPANY, SYMBOL, SECTOR), (48.5, 298.5, 398.5), (("left", 0.0, 0.0),) * 3)
 PROSE_MODEL = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+# Columns in another order: Sector over 50-120, Company over 200-240, Symbol over 400-430.
+SECTOR_FIRST = Model(
+    (Column(0, "sector", 50, 120), Column(0, "company", 200, 240), Column(0, "symbol", 400, 430)),
+    (48.5, 198.5, 398.5),
+    (("left", 0.0, 0.0),) * 3,
+)
 
 
 @pytest.mark.parametrize(
@@ -157,6 +172,9 @@ PROSE_MODEL = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
         (WITH_SECTOR, [(10, 40, "see"), (50, 80, "the"), (300, 320, "NOTES")], True),  # prose from the margin
         (PROSE_MODEL, [(300, 320, "ACM"), (500, 520, "OMEGA")], True),  # from one table into the other
         (PROSE_MODEL, [(50, 80, "ALPHA"), (300, 320, "ALP")], False),
+        (SECTOR_FIRST, [(50, 80, "Health"), (85, 100, "Care"), (200, 230, "ACME")], False),  # sector to name
+        (SECTOR_FIRST, [(50, 80, "Health"), (85, 100, "Care"), (200, 230, "Acme")], True),  # to mixed case
+        (SECTOR_FIRST, [(10, 40, "see"), (50, 80, "Health"), (200, 230, "ACME")], True),  # from the margin
     ],
     ids=[
         "name-to-symbol",
@@ -169,6 +187,9 @@ PROSE_MODEL = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
         "prose-from-the-margin",
         "across-tables",
         "left-table",
+        "sector-first-to-name",
+        "sector-first-to-mixed-case",
+        "margin-then-sector-first",
     ],
 )
 def test_a_run_crosses_columns_as_prose_does(model, words, spans):
@@ -179,3 +200,78 @@ def test_a_line_spans_when_one_of_its_cells_crosses_as_prose_does():
     notice = _run((60, 80, "see"), (85, 100, "the"), (300, 320, "note"))  # one cell over both, mixed case
     assert split(notice, MODEL, 1).spans
     assert not split(_line((50, 90, "ACME"), (300, 330, "ACM")), MODEL, 1).spans
+
+
+def _cells(*cells: list[tuple[float, float, str]]) -> Line:
+    """Each list one cell of words, each word at its own (x0, x1)."""
+    words = (Word(t, a, b, k) for k, cell in enumerate(cells) for a, b, t in cell)
+    return Line(1, 10.0, tuple(words), "")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "touches"),
+    [
+        (330 + TOLERANCE, 340, True),  # starts at the symbol title's end widened by the tolerance
+        (330 + TOLERANCE - 0.25, 340, True),
+        (330 + TOLERANCE + 0.25, 340, False),
+        (280, 300 - TOLERANCE, True),  # ends at the symbol title's start widened by the tolerance
+        (280, 300 - TOLERANCE + 0.25, True),
+        (280, 300 - TOLERANCE - 0.25, False),
+    ],
+    ids=["right-edge", "inside-right", "past-right", "left-edge", "inside-left", "past-left"],
+)
+def test_a_cell_touches_a_title_widened_by_the_tolerance_on_either_side_and_no_further(a, b, touches):
+    assert _touching(ONE, a, b) == ([1] if touches else [])
+
+
+def test_a_column_without_rows_leaves_the_columns_after_it_learned():
+    """Side-by-side tables whose left names all run up to their symbols: the left table's cells touch
+    two titles, so its columns see no row and keep their titles; the right table's are learned."""
+    lines = [
+        _cells([(50, 80, "ALPHA"), (300, 320, "ALP")], [(500, 560, "OMEGA")], [(705, 725, "OMG")]),
+        _cells([(50, 80, "BETA"), (295, 335, "BETAX")], [(500, 600, "OMICRON")], [(700, 730, "OMIC")]),
+    ]
+    model = learn(TWO, lines)
+    assert model.starts == (50 - TOLERANCE, 300 - TOLERANCE, 500 - TOLERANCE, 700 - TOLERANCE)
+    assert model.anchors == (("left", 0.0, 0.0), ("left", 0.0, 0.0), ("left", 0.0, 0.0), ("centre", 0.0, 0.0))
+
+
+@pytest.mark.parametrize("name", ["ALPHA CORP", "Alpha Corp"], ids=["capitals", "mixed-case"])
+@pytest.mark.parametrize(
+    "last",
+    [(285, 292), (293.5 - 0.25, 297), (293.5, 297), (296, 300 - TOLERANCE - 0.25)],
+    ids=["before-the-start", "just-before-the-start", "at-the-start", "past-the-start"],
+)
+def test_a_name_touching_only_its_title_goes_whole_to_it_past_a_centred_column_s_start(name, last):
+    """MODEL's centred symbol column starts taking words at 293.5, left of its title (300): a name
+    that ends short of the symbol's title touches the company's title alone and goes whole to it,
+    whether its last word starts before the symbol's start, at it or past it; it is one run in one
+    column, not a run crossing columns, in any case."""
+    first, second = name.split()
+    line = _cells([(50, 80, first), (*last, second)], [(305, 325, "ALP")])
+    assert split(line, MODEL, 1) == Split(
+        ({"company": [first, second], "symbol": ["ALP"]},), (frozenset({"company", "symbol"}),), False
+    )
+
+
+def test_a_run_from_the_margin_into_the_columns_leaves_out_only_its_words_left_of_every_column():
+    run = _run((10, 20, "SEE"), (25, 40, "THE"), (50, 80, "ACME"), (300, 320, "ACM"))
+    got = split(run, MODEL, 1)
+    assert got.cols == ({"company": ["ACME"], "symbol": ["ACM"]},)
+    assert got.spans is False  # a name run up to its symbol, in capitals
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [[(60, 80, "see"), (85, 100, "the"), (300, 320, "note")], [(500, 520, "OMEGA"), (700, 720, "OMG")]],
+        [[(50, 80, "ALPHA"), (300, 320, "ALP")], [(500, 520, "see"), (700, 720, "note")]],
+        [[(60, 80, "see"), (300, 320, "note")], [(500, 520, "and"), (700, 720, "this")]],
+    ],
+    ids=["prose-then-a-row-s-run", "a-row-s-run-then-prose", "prose-twice"],
+)
+def test_a_line_spans_when_any_of_its_cells_crosses_as_prose_does_whatever_cells_follow(cells):
+    model = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+    assert split(_cells(*cells), model, 2).spans is True
+    rows = [[(50, 80, "ALPHA"), (300, 320, "ALP")], [(500, 520, "OMEGA"), (700, 720, "OMG")]]
+    assert split(_cells(*rows), model, 2).spans is False  # two rows' runs: no cell crosses as prose
