@@ -271,7 +271,7 @@ def test_a_run_from_the_margin_into_the_columns_leaves_out_only_its_words_left_o
     ids=["prose-then-a-row-s-run", "a-row-s-run-then-prose", "prose-twice"],
 )
 def test_a_line_spans_when_any_of_its_cells_crosses_as_prose_does_whatever_cells_follow(cells):
-    model = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+    model = PROSE_MODEL
     assert split(_cells(*cells), model, 2).spans is True
     rows = [[(50, 80, "ALPHA"), (300, 320, "ALP")], [(500, 520, "OMEGA"), (700, 720, "OMG")]]
     assert split(_cells(*rows), model, 2).spans is False  # two rows' runs: no cell crosses as prose
