@@ -38,9 +38,15 @@ def _line(*cells: tuple[float, float, str]) -> Line:
     return Line(1, 10.0, tuple(words), "")
 
 
+def _cells(*cells: list[tuple[float, float, str]]) -> Line:
+    """Each list one cell of words, each word at its own (x0, x1)."""
+    words = (Word(t, a, b, k) for k, cell in enumerate(cells) for a, b, t in cell)
+    return Line(1, 10.0, tuple(words), "")
+
+
 def _run(*words: tuple[float, float, str]) -> Line:
     """One cell of words, each at its own (x0, x1)."""
-    return Line(1, 10.0, tuple(Word(t, a, b, 0) for a, b, t in words), "")
+    return _cells(list(words))
 
 
 def test_a_centred_column_starts_where_its_widest_row_does_and_is_known_as_centred():
@@ -200,12 +206,6 @@ def test_a_line_spans_when_one_of_its_cells_crosses_as_prose_does():
     notice = _run((60, 80, "see"), (85, 100, "the"), (300, 320, "note"))  # one cell over both, mixed case
     assert split(notice, MODEL, 1).spans
     assert not split(_line((50, 90, "ACME"), (300, 330, "ACM")), MODEL, 1).spans
-
-
-def _cells(*cells: list[tuple[float, float, str]]) -> Line:
-    """Each list one cell of words, each word at its own (x0, x1)."""
-    words = (Word(t, a, b, k) for k, cell in enumerate(cells) for a, b, t in cell)
-    return Line(1, 10.0, tuple(words), "")
 
 
 @pytest.mark.parametrize(
