@@ -289,6 +289,37 @@ def test_fewer_companies_than_a_break_leave_that_break_empty():
     assert set(made.rows["index_after"]) == {"Russell 1000"}
 
 
+def test_a_large_company_listed_before_the_last_reconstitution_stays_out_only_beside_its_whole_list():
+    # Beside the whole Russell 3000 the 2022 reconstitution left, a company above the Russell 1000 break
+    # that is not a member was ranked then and left out, if it was listed before 2022 (or says no year).
+    rest = companies(1200)
+    listed = {"OLD": "2021", "BLANK": "", "NEW": "2022", "NEWER": "2023"}
+    big = [line(s, f"{s} Corp. Common Stock", 50.0, 5e11, ipo=year) for s, year in listed.items()]
+    symbols = [r[0] for r in rest]
+    whole = forecast(universe(rest + big), members(symbols), "2023-06", RANK_DAY)
+    got = {s: action(whole.rows, s) for s in listed}
+    assert {s: (r["action"], r["rule"]) for s, r in got.items()} == {
+        "OLD": ("out", "listed_before"),
+        "BLANK": ("out", "listed_before"),
+        "NEW": ("add", "break_r3000"),
+        "NEWER": ("add", "break_r3000"),
+    }
+    assert got["NEW"]["rank"] == 1 and got["OLD"]["rank"] is None  # ranked without the ones left out
+    assert not any("listing-age" in n for n in whole.notes)
+    # Beside members that are not the whole Russell 3000 (the market data's memberships, a part of the
+    # index), nothing says who the last ranking left out: each is ranked as new, and the forecast says so.
+    part = members(symbols).with_columns(complete=pl.lit(False))
+    only_2000 = members(symbols, "Russell 2000")
+    for before in (part, only_2000):
+        made = forecast(universe(rest + big), before, "2023-06", RANK_DAY)
+        assert {action(made.rows, s)["action"] for s in listed} == {"add"}
+        assert any("listing-age inference" in n for n in made.notes), made.notes
+    # The Russell 1000 and 2000 lists together are the whole Russell 3000.
+    both = pl.concat([members(symbols[:600], "Russell 1000"), members(symbols[600:], "Russell 2000")])
+    made = forecast(universe(rest + big), both, "2023-06", RANK_DAY)
+    assert action(made.rows, "OLD")["rule"] == "listed_before"
+
+
 def test_the_rules_table_refuses_a_bad_row_and_overlapping_years():
     with pytest.raises(ValueError, match="5 fields"):
         R.parse_rules("min_price new 2020-2035 1.00")

@@ -198,15 +198,16 @@ def real_2023():
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         pytest.skip(f"{', '.join(missing)} not present")
-    return [read_document(p) for p in paths]
+    universe, members, additions, deletions = (read_document(p) for p in paths)
+    # The June 2022 list is the whole Russell 3000 the 2022 reconstitution left (`complete`).
+    whole = members.rows.select("symbol", "company", "index_name", complete=pl.lit(True))
+    return universe, whole, additions, deletions
 
 
 def test_the_real_2023_universe_forecast_scores_against_the_published_lists(real_2023):
     universe, members, additions, deletions = real_2023
     assert universe.rows.height == 7746
-    made = forecast(
-        universe.rows, members.rows.select("symbol", "company", "index_name"), "2023-06", date(2023, 4, 28)
-    )
+    made = forecast(universe.rows, members, "2023-06", date(2023, 4, 28))
     changes = pl.concat([additions.rows, deletions.rows], how="diagonal_relaxed")
     scores, misses = score(
         made.rows, published_lists(changes, date(2023, 4, 28), date(2023, 6, 26)), "2023-06"
@@ -229,7 +230,7 @@ def test_the_screens_run_only_on_names_with_their_words_and_lose_nothing_by_it(r
     out the same as with every screen run on every line (a word missing from the list fails this)."""
     from russell_pipeline.lib.forecast import rules
 
-    universe, members = real_2023[0].rows, real_2023[1].rows.select("symbol", "company", "index_name")
+    universe, members = real_2023[0].rows, real_2023[1]
     fast = forecast(universe, members, "2023-06", date(2023, 4, 28)).rows
     monkeypatch.setattr(rules, "BY_NAME", frozenset())
     every = forecast(universe, members, "2023-06", date(2023, 4, 28)).rows

@@ -97,23 +97,45 @@ def forecast(
     """The forecast of `review` (rank day `rank_day`) from `universe` (lib/documents/universe.py's
     columns; `from_file` False: the market data's, whose names are symbols and whose country is unknown,
     so the screens that read names and countries do not apply) and `members` (symbol, company,
-    index_name: the members in force on rank day). `history` (symbol, date, close): the closes before
+    index_name, and `complete`: whether the lake knows the index whole there; the members in force on rank
+    day). `history` (symbol, date, close): the closes before
     rank day, for the member price rule's 30-day average."""
     year = int(review[:4])
     active = R.active(R.RULES if rules is None else rules, year)
     mtable = member_table(members.select("symbol", "company", "index_name").cast(pl.String))
+    # The listing-age inference reads the previous reconstitution's ranking in the members: only a
+    # complete published Russell 3000 says who that ranking left out.
+    inferred = from_file and "listed_before" in active
+    ranked_before = _ranked_before(members)
     lines = _lines(universe, from_file)
     ascii_only = lines["_ascii"].all()
     lines, absent = with_members(lines, mtable, from_file)
     lines = _screened(lines, active, from_file, ascii_only)
-    companies = _companies(lines, active, history, rank_day, year, from_file)
+    companies = _companies(lines, active, history, rank_day, year, inferred and ranked_before)
     breaks = _breaks(companies, active, review)
     b = {r["break"]: r for r in breaks.iter_rows(named=True)}
     rows = _rows(lines, _placed(companies, b, active), review, rank_day)
     rows = with_reasons(rows, b, int(active["break_r3000"]["value"]))
     if absent.height:
         rows = pl.concat([rows, _absent(absent, review, rank_day).lazy()], how="diagonal_relaxed")
-    return Forecast(rows.select(_ROW).collect(engine="in-memory"), breaks, _segment_notes(mtable))
+    notes = _segment_notes(mtable)
+    if inferred and not ranked_before and mtable.height:
+        notes.append(_NOT_RANKED_BEFORE)
+    return Forecast(rows.select(_ROW).collect(engine="in-memory"), breaks, notes)
+
+
+def _ranked_before(members: pl.DataFrame) -> bool:
+    """Whether `members` hold the whole Russell 3000 (`complete`, from published lists): the Russell 3000's
+    own list, or both the Russell 1000's and the Russell 2000's."""
+    whole = set(members.filter(pl.col("complete").cast(pl.Boolean))["index_name"].unique())
+    return R3000 in whole or {R1000, R2000} <= whole
+
+
+_NOT_RANKED_BEFORE = (
+    "no complete published Russell 3000 list is in force on rank day: a large company that is not a member "
+    "is ranked as new, whenever it was listed (the listing-age inference, rules.py `listed_before`, reads "
+    "the previous reconstitution's list)"
+)
 
 
 def _lines(universe: pl.DataFrame, from_file: bool) -> pl.DataFrame:
@@ -218,7 +240,7 @@ def _companies(
     history: pl.DataFrame | None,
     rank_day: date,
     year: int,
-    from_file: bool,
+    listing_age: bool,
 ) -> pl.DataFrame:
     """The companies of the eligible lines, priced by the most traded one (ties: the first symbol), each
     with the screens of a company as a whole (`company_excluded`: a market cap, its size, its price, a
@@ -226,7 +248,8 @@ def _companies(
     first (ties by symbol): `rank` and `cumulative_cap_pct` (of the Russell 3000E's total: the top
     `break_r3000e` companies). New companies ranked within the Russell 1000 whose listing (IPO year) is
     known to precede the previous reconstitution's year are `listed_before`: the ranking then left them
-    out (rules.py `previous`), so they are ranked without them."""
+    out (rules.py `previous`), so they are ranked without them; only with `listing_age` (a universe file,
+    and members that are the previous reconstitution's whole Russell 3000)."""
     companies = (
         lines.lazy()
         .filter(pl.col("excluded").is_null())
@@ -262,7 +285,7 @@ def _companies(
         .then(_LABEL["min_price_member"])
     )
     listed_before = pl.lit(False)
-    if "listed_before" in active and from_file:  # the market data says nothing of a listing's age
+    if listing_age:  # a universe file (the market data says nothing of a listing's age) and a list before
         cut = cap.slice(int(active["break_r1000"]["value"]) - 1, 1).first()  # at the Russell 1000 break
         listed_before = (
             ~pl.col("member") & (cap > cut) & (pl.col("ipo_year").fill_null(0) < year - 1)
