@@ -98,8 +98,8 @@ def forecast(
     columns; `from_file` False: the market data's, whose names are symbols and whose country is unknown,
     so the screens that read names and countries do not apply) and `members` (symbol, company,
     index_name, and `complete`: whether the lake knows the index whole there; the members in force on rank
-    day). `history` (symbol, date, close): the closes before
-    rank day, for the member price rule's 30-day average."""
+    day). `history` (symbol, date, close): the closes before rank day, for the member price rule's 30-day
+    average."""
     year = int(review[:4])
     active = R.active(R.RULES if rules is None else rules, year)
     mtable = member_table(members.select("symbol", "company", "index_name").cast(pl.String))
