@@ -5,6 +5,7 @@ the column model cannot lose a row without a word. Hand-made pages: each word wh
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -174,3 +175,97 @@ def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_anoth
         match=r"\(line 4: 'OMEGA TECHNOLOGIESLTD'\): 4 lines, 2 row lines, 1 furniture, 0 unread$",
     ):
         parse_list((_page(1, *table, reaching),))
+
+
+BROKEN = Line(0, 100, (*_words(0, 50, "GAMMA CO"), Word("GA", 303, 319, 1), Word("MM", 321, 337, 1)), "")
+
+
+def _after_broken(line: Line) -> Page:
+    """Rows 10 pt apart, the one at 100 broken (its symbol in two: unread), `line` under it."""
+    rows = [("DELTA CO", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
+    return _page(
+        1,
+        _header(0, 80),
+        _row(0, 90, "ALPHA CORP", "ALPHA"),
+        BROKEN,
+        line,
+        *[_row(0, 120 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("below", "unread"),
+    [
+        (1.0, True),  # a point under it: the rest of its name
+        (7.5, True),  # under 0.8 row pitches (8)
+        (8.0, False),  # 0.8 row pitches: a line of its own, as a row's wrap would be
+        (10.0, False),  # a whole row pitch
+    ],
+)
+def test_the_rest_of_an_unread_line_s_name_is_unread_with_it_only_closer_than_rows_are_apart(below, unread):
+    """Name words under an unread line inside a table are the rest of its name while closer than 0.8 row
+    pitches, as a row's wrap is; further down they are a line of their own, lost."""
+    page = _after_broken(_text(0, 100 + below, "PHARMA"))
+    if not unread:
+        with pytest.raises(
+            LostLineError, match=r"\(line 4: 'PHARMA'\): 7 lines, 4 row lines, 1 furniture, 1 unread$"
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
+    assert [(u.line, u.text) for u in parsed.unread] == [(3, "GAMMA CO GA MM")]
+    assert parsed.accounts == (PageAccount(1, lines=7, rows=4, furniture=1, unread=2),)
+
+
+def test_prose_under_an_unread_line_is_no_rest_of_its_name():
+    with pytest.raises(
+        LostLineError, match=r"\(line 4: 'see below'\): 7 lines, 4 row lines, 1 furniture, 1 unread$"
+    ):
+        parse_list((_after_broken(_text(0, 105, "see below")),))
+
+
+SHIFT = 350.0  # the right table of two side by side: the same columns, this far to the right
+
+
+def _beside(left: Line, right: Line | None) -> Line:
+    """`left` and, SHIFT to the right of it, `right`'s words in cells of their own (None: nothing there)."""
+    if right is None:
+        return left
+    cells = 1 + max(w.cell for w in left.words)
+    moved = tuple(Word(w.text, w.x0 + SHIFT, w.x1 + SHIFT, w.cell + cells) for w in right.words)
+    return Line(left.number, left.y, (*left.words, *moved), f"{left.text}\t{right.text}")
+
+
+@pytest.mark.parametrize(
+    ("tables", "t"), [(1, 0), (2, 0), (2, 1)], ids=["one-table", "left-of-two", "right-of-two"]
+)
+@pytest.mark.parametrize("start", [80.0, 230.0], ids=["long-word", "short-word"])
+@pytest.mark.parametrize(
+    ("end", "refused"),
+    [(120.0, False), (298.4, False), (298.5, True), (310.0, True)],
+    ids=["inside-its-column", "short-of-the-symbol-title", "at-its-tolerance", "under-it"],
+)
+def test_name_words_under_a_table_s_last_row_are_furniture_until_they_reach_its_symbol_title(
+    tables, t, start, end, refused
+):
+    """A run of name words under the last row of one of the page's tables, its last word from `start` to
+    `end` points from the table's left (its Symbol title spans 300-330, words within 1.5 pt of it touch
+    it): the rest of a name or a title while it keeps to the name column, a row whose columns were lost
+    once it touches the title."""
+    names = (("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA"))
+    right = (("DELTA CORP", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA"))[: 3 if tables == 2 else 0]
+    header = _beside(_header(0, 80), _header(0, 80) if tables == 2 else None)
+    rows = [_beside(left, mine) for left, mine in itertools.zip_longest(_rows(92, *names), _rows(92, *right))]
+    words = [("OMEGA", 50, 75), ("TECHNOLOGIESHOLDINGS", min(start, end - 10), end)]
+    foot = Line(0, 128, tuple(Word(w, x0 + SHIFT * t, x1 + SHIFT * t, 0) for w, x0, x1 in words), "")
+    page = _page(1, header, *rows, foot)
+    if refused:
+        with pytest.raises(
+            LostLineError,
+            match=r"\(line 5: 'OMEGA TECHNOLOGIESHOLDINGS'\): 5 lines, 3 row lines, 1 furniture",
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
+    assert len(parsed.rows) == 3 * tables and parsed.unread == ()
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)

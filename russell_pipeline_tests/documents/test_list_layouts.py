@@ -638,3 +638,39 @@ def test_a_row_lost_inside_a_table_still_refuses_while_the_notice_after_it_does_
     parsed, rows = _read(lines)
     assert [r[3] for r in rows] == ["AAA", "GGG"]
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [(1, 4, "BETA CORP BE TA Energy")]
+
+
+@pytest.mark.parametrize(
+    ("line", "unread"),
+    [
+        ("ACME CORP ACME Health Care", True),
+        ("ACME CORPORATION HOLDINGS ACME Energy", True),  # across all three columns
+        ("ACME CORPORATION HOLDINGS GROUP ACME", False),  # no sector: a run across the columns, as prose
+    ],
+    ids=["short-name", "long-name", "no-sector"],
+)
+def test_a_line_typed_with_spaces_under_a_tab_list_s_last_row_is_unread_when_it_ends_in_a_sector(
+    tmp_path, line, unread
+):
+    """Under the last row, a line of one cell is a lost row when split at spaces it reads as a whole row,
+    its known sector the evidence; without one it crosses the columns as a notice does: furniture."""
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:6], line, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == ([(1, 7, line)] if unread else [])
+
+
+@pytest.mark.parametrize("line", ["Health Care", "Technology", "ACME"])
+@pytest.mark.parametrize("order", [o for o in ORDERS if o[0] == "sector"], ids=lambda o: "-".join(o))
+def test_a_line_between_the_rows_of_a_space_separated_list_that_is_no_row_is_unread_as_printed(
+    tmp_path, order, line
+):
+    """A sector printed first, then the company and the symbol: a line of a sector name alone (or of one
+    word) between two rows is named unread with its words as printed, each once."""
+    lines = _text_list(order, " ").split("\n")
+    path = tmp_path / "ipo.txt"
+    path.write_text("\n".join([*lines[:4], line, *lines[4:]]), encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == [symbol for symbol, _, _ in IPO_ROWS]
+    assert doc.unread.rows() == [(1, 5, line)]
