@@ -269,3 +269,28 @@ def test_name_words_under_a_table_s_last_row_are_furniture_until_they_reach_its_
     parsed = parse_list((page,))
     assert len(parsed.rows) == 3 * tables and parsed.unread == ()
     assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("company", "symbol", "unread"),
+    [
+        ("ACME CORP", "AC ME", True),  # a row with its symbol in two: lost
+        ("ACME", "AC ME", True),
+        ("ACME CORP", "12", False),  # a page number beside a heading in capitals
+        ("ACME CORP", "1 2", False),
+        ("12 34", "ACME", False),  # no capital in the name column: not a name
+        ("12", "ACME", False),
+        ("Acme Corp", "AC ME", False),  # mixed case: prose, not a name
+    ],
+)
+def test_a_line_under_the_last_row_is_a_lost_row_only_with_a_name_in_capitals_and_a_symbol_with_one(
+    company, symbol, unread
+):
+    """One row pitch under the last row, a line with words in the name and the symbol column is a row the
+    parser could not read when the name is in capitals and the symbol holds a capital letter; else it is
+    page furniture (a heading and its page number), never unread."""
+    line = Line(0, 128, (*_words(0, 50, company), *_words(1, 300, symbol)), f"{company}\t{symbol}")
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), line),))
+    assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
+    assert [(u.line, u.text) for u in parsed.unread] == ([(5, f"{company} {symbol}")] if unread else [])
+    assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2 - unread, unread=int(unread)),)
