@@ -294,3 +294,20 @@ def test_a_line_under_the_last_row_is_a_lost_row_only_with_a_name_in_capitals_an
     assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
     assert [(u.line, u.text) for u in parsed.unread] == ([(5, f"{company} {symbol}")] if unread else [])
     assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2 - unread, unread=int(unread)),)
+
+
+@pytest.mark.parametrize(
+    ("words", "company"),
+    [
+        ("HOLDINGS", "GAMMA CO HOLDINGS"),
+        ("HOLDINGS GROUP", "GAMMA CO HOLDINGS GROUP"),
+        ("12", "GAMMA CO"),  # figures: a page number, not the rest of a name
+        ("12 34", "GAMMA CO"),
+        ("1 2 3", "GAMMA CO"),
+    ],
+)
+def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_name(words, company):
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), _text(0, 121, words)),))
+    assert [(r.company, r.symbol) for r in parsed.rows] == [*CLEAN[:2], (company, "GA")]
+    joined = company != "GAMMA CO"
+    assert parsed.accounts == (PageAccount(1, 5, rows=3 + joined, furniture=2 - joined, unread=0),)
