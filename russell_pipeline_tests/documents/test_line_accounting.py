@@ -311,3 +311,40 @@ def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_
     assert [(r.company, r.symbol) for r in parsed.rows] == [*CLEAN[:2], (company, "GA")]
     joined = company != "GAMMA CO"
     assert parsed.accounts == (PageAccount(1, 5, rows=3 + joined, furniture=2 - joined, unread=0),)
+
+
+def _broken(y: float) -> Line:
+    """A row whose symbol is printed in two: a line the parser cannot read as a row."""
+    return Line(0, y, (*_words(0, 50, "ACME CORP"), Word("AC", 303, 319, 1), Word("ME", 321, 337, 1)), "")
+
+
+@pytest.mark.parametrize(
+    ("gap", "unread"),
+    [(10.0, True), (15.0, True), (15.5, False), (30.0, False)],
+    ids=["a-pitch", "one-and-a-half-pitches", "just-beyond", "three-pitches"],
+)
+@pytest.mark.parametrize("where", ["under-the-last-row", "over-a-carried-first-row"])
+def test_a_lost_row_belongs_to_its_table_up_to_one_and_a_half_row_pitches_from_it(where, gap, unread):
+    """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row or over
+    the first row of the table carried to page 2: unread while within 1.5 row pitches, furniture beyond."""
+    rows = [("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA")]
+    table = [_row(0, 90 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
+    if where == "under-the-last-row":
+        pages = (_page(1, _header(0, 80), *table, _broken(110 + gap)),)
+    else:
+        carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
+        pages = (_page(1, _header(0, 80), *table), _page(2, _broken(100 - gap), *carried))
+    parsed = parse_list(pages)
+    assert len(parsed.rows) == 3 * len(pages)
+    line = 5 if len(pages) == 1 else 1
+    assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), line)] if unread else [])
+    assert parsed.accounts[-1].unread == int(unread) and parsed.accounts[-1].rows == 3
+
+
+def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitch_is_known():
+    """Page 1 holds one row: how far rows are apart is not known yet. Name words close under the row the
+    table carries to page 2 are not joined to its name: page furniture at the page's foot."""
+    first = _page(1, _header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"))
+    parsed = parse_list((first, _page(2, _row(0, 60, "BETA INC", "BETAX"), _text(0, 65, "HOLDINGS"))))
+    assert [r.company for r in parsed.rows] == ["ALPHA CORP", "BETA INC"]
+    assert parsed.accounts[1] == PageAccount(2, 2, rows=1, furniture=1, unread=0)
