@@ -348,3 +348,41 @@ def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitc
     parsed = parse_list((first, _page(2, _row(0, 60, "BETA INC", "BETAX"), _text(0, 65, "HOLDINGS"))))
     assert [r.company for r in parsed.rows] == ["ALPHA CORP", "BETA INC"]
     assert parsed.accounts[1] == PageAccount(2, 2, rows=1, furniture=1, unread=0)
+
+
+@pytest.mark.parametrize(
+    ("t", "run", "refused"),
+    [
+        (0, ("TECHNOLOGIES", 280, 440), True),  # centred left of the midline (360): the left table's
+        (0, ("TECHNOLOGIES", 290, 440), False),  # centred on the midline (365): the right table's
+        (1, ("technologies", 70, 650), False),  # centred left of the midline: the left table's
+        (1, ("technologies", 80, 650), True),  # on the midline and right of it: the right table's
+        (1, ("technologies", 300, 650), True),
+    ],
+    ids=[
+        "left-of-the-midline",
+        "on-the-midline",
+        "left-of-the-midline-under-the-right",
+        "on-the-midline-under-the-right",
+        "right-of-the-midline-under-the-right",
+    ],
+)
+def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_falls_between(t, run, refused):
+    """Two tables side by side, the midline between them at 365 (the left Symbol title ends at 330, the right
+    Company title starts at 400). Under their last rows, name words of table `t` and a word run across the
+    gutter: by the titles, the word is the table's its centre falls on (from the midline on, the right
+    one's), and refuses the line only if it touches a title of that table but the company's."""
+    header = _beside(_header(0, 80), _header(0, 80))
+    rows = [_beside(a, b) for a, b in zip(_rows(92, *CLEAN), _rows(92, *CLEAN), strict=True)]
+    text, x0, x1 = run
+    name = [Word("OMEGA", 50, 75, 0)] if t == 0 else [Word("HOLDINGS", 400, 440, 1)]
+    words = sorted([*name, Word(text, x0, x1, 0)], key=lambda w: w.x0)
+    foot = Line(0, 128, tuple(words), "")
+    page = _page(1, header, *rows, foot)
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return
+    assert parse_list((page,)).accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
