@@ -386,3 +386,34 @@ def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_fa
             parse_list((page,))
         return
     assert parse_list((page,)).accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("ys", "wrapped", "broken", "unread"),
+    [
+        ((90, 100, 110), 115, 130.0, True),  # 1.5 row pitches under the rest of the last row's name
+        ((90, 100, 110), 115, 130.5, False),
+        ((90, 100, 110), 105, 125.0, True),  # the row before wraps: 1.5 row pitches under the last row
+        ((90, 100, 110), 105, 125.5, False),
+        ((90, 100, 110, 150), 170, 185.0, True),  # a last row set apart, its name wrapped 20 pt under it
+        ((90, 100, 110, 150), 170, 185.5, False),
+    ],
+    ids=[
+        "last-row-wraps",
+        "last-row-wraps-beyond",
+        "row-before-wraps",
+        "row-before-wraps-beyond",
+        "last-row-apart-wraps",
+        "last-row-apart-wraps-beyond",
+    ],
+)
+def test_a_table_ends_where_its_last_row_s_name_ends(ys, wrapped, broken, unread):
+    """Rows at `ys` (10 pt apart: the row pitch), one name wrapped under its row (`wrapped`): a line the
+    parser cannot read belongs to the table within 1.5 row pitches of where the last row's name ends."""
+    names = (*CLEAN, ("DELTA CO", "DELTA"))
+    rows = [_row(0, y, company, symbol) for y, (company, symbol) in zip(ys, names)]
+    lines = sorted([*rows, _text(0, wrapped, "HOLDINGS"), _broken(broken)], key=lambda ln: ln.y)
+    parsed = parse_list((_page(1, _header(0, 80), *lines),))
+    wraps = max(k for k, y in enumerate(ys) if y < wrapped)
+    assert [r.company for r in parsed.rows][wraps] == f"{names[wraps][0]} HOLDINGS"
+    assert [(u.line, u.text) for u in parsed.unread] == ([(len(ys) + 3, "ACME CORP AC ME")] if unread else [])
