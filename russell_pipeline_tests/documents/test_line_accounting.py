@@ -227,13 +227,16 @@ def test_prose_under_an_unread_line_is_no_rest_of_its_name():
 SHIFT = 350.0  # the right table of two side by side: the same columns, this far to the right
 
 
-def _beside(left: Line, right: Line | None) -> Line:
-    """`left` and, SHIFT to the right of it, `right`'s words in cells of their own (None: nothing there)."""
-    if right is None:
-        return left
-    cells = 1 + max(w.cell for w in left.words)
-    moved = tuple(Word(w.text, w.x0 + SHIFT, w.x1 + SHIFT, w.cell + cells) for w in right.words)
-    return Line(left.number, left.y, (*left.words, *moved), f"{left.text}\t{right.text}")
+def _beside(left: Line, *others: Line | None) -> Line:
+    """`left` and, SHIFT further to the right each, the words of `others` in cells of their own (None:
+    nothing there)."""
+    words, texts = list(left.words), [left.text]
+    for k, other in enumerate(others, start=1):
+        if other is not None:
+            cells = 1 + max(w.cell for w in words)
+            words += [Word(w.text, w.x0 + k * SHIFT, w.x1 + k * SHIFT, w.cell + cells) for w in other.words]
+            texts.append(other.text)
+    return Line(left.number, left.y, tuple(words), "\t".join(texts))
 
 
 @pytest.mark.parametrize(
@@ -350,6 +353,7 @@ def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitc
     assert parsed.accounts[1] == PageAccount(2, 2, rows=1, furniture=1, unread=0)
 
 
+@pytest.mark.parametrize("tables", [2, 3])
 @pytest.mark.parametrize(
     ("t", "run", "refused"),
     [
@@ -367,13 +371,16 @@ def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitc
         "right-of-the-midline-under-the-right",
     ],
 )
-def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_falls_between(t, run, refused):
-    """Two tables side by side, the midline between them at 365 (the left Symbol title ends at 330, the right
-    Company title starts at 400). Under their last rows, name words of table `t` and a word run across the
-    gutter: by the titles, the word is the table's its centre falls on (from the midline on, the right
-    one's), and refuses the line only if it touches a title of that table but the company's."""
-    header = _beside(_header(0, 80), _header(0, 80))
-    rows = [_beside(a, b) for a, b in zip(_rows(92, *CLEAN), _rows(92, *CLEAN), strict=True)]
+def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_falls_between(
+    tables, t, run, refused
+):
+    """Tables side by side (two or three), the midline between the first two at 365 (the left Symbol title
+    ends at 330, the next Company title starts at 400). Under their last rows, name words of table `t` and
+    a word run across the gutter: by the titles, the word is the table's its centre falls on (from the
+    midline on, the right one's), and refuses the line only if it touches a title of that table but the
+    company's."""
+    header = _beside(*[_header(0, 80)] * tables)
+    rows = [_beside(*[row] * tables) for row in _rows(92, *CLEAN)]
     text, x0, x1 = run
     name = [Word("OMEGA", 50, 75, 0)] if t == 0 else [Word("HOLDINGS", 400, 440, 1)]
     words = sorted([*name, Word(text, x0, x1, 0)], key=lambda w: w.x0)
