@@ -674,3 +674,39 @@ def test_a_line_between_the_rows_of_a_space_separated_list_that_is_no_row_is_unr
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == [symbol for symbol, _, _ in IPO_ROWS]
     assert doc.unread.rows() == [(1, 5, line)]
+
+
+@pytest.mark.parametrize(("blank_lines", "unread"), [(0, True), (1, False), (2, False)])
+def test_a_lost_row_of_a_text_list_belongs_to_it_only_within_one_and_a_half_lines_of_its_last_row(
+    tmp_path, blank_lines, unread
+):
+    """In a text list rows are a line apart: a line that reads as a lost row is unread right under the
+    last row, page furniture once a blank line sets it apart."""
+    line = "ACME BROKEN HOLDINGS INC\tHealth Care"
+    path = tmp_path / "deletions.txt"
+    path.write_text(
+        "\n".join([*TAB_LIST[:6], *[""] * blank_lines, line, *TAB_LIST[6:]]) + "\n", encoding="utf-8"
+    )
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == ([(1, 7, "ACME BROKEN HOLDINGS INC Health Care")] if unread else [])
+
+
+@pytest.mark.parametrize("row", [0, 1, 2])
+def test_a_name_wrapped_over_three_lines_is_read_whole_on_any_row(row):
+    """Rows 12 pt apart; one name printed over three lines, each 4 pt under the one before."""
+    names = [("ALPHA CORP", "AAA"), ("BETA INC", "BBB"), ("GAMMA HOLDINGS", "GGG")]
+    lines, y = [_line(1, 90, *HEADER)], 90.0
+    for k, (name, symbol) in enumerate(names):
+        y += 12
+        lines.append(_line(len(lines) + 1, y, (50, name), (300, symbol)))
+        if k == row:
+            lines += [
+                _line(len(lines) + 1, y + 4, (50, "INTERNATIONAL")),
+                _line(len(lines) + 2, y + 8, (50, "GROUP")),
+            ]
+            y += 8
+    parsed, rows = _read(tuple(lines))
+    whole = [f"{name} INTERNATIONAL GROUP" if k == row else name for k, (name, _) in enumerate(names)]
+    assert [r[2] for r in rows] == whole
+    assert (parsed.unread, parsed.page_stats) == ((), ((1, 3, 3),))
