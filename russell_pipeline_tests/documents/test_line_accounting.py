@@ -41,6 +41,14 @@ def _long(number: int, y: float, symbol: str = "WIDEX") -> Line:
     return Line(number, y, words, f"{LONG} {symbol}")
 
 
+def _broken(y: float, company: str = "ACME CORP", symbol: str = "AC ME") -> Line:
+    """A row whose symbol is printed in two (two words of 8 pt a letter from 303): no row the parser reads."""
+    first, second = symbol.split()
+    x = 303 + 8 * len(first) + 2
+    words = (Word(first, 303, 303 + 8 * len(first), 1), Word(second, x, x + 8 * len(second), 1))
+    return Line(0, y, (*_words(0, 50, company), *words), "")
+
+
 def _header(number: int, y: float) -> Line:
     return Line(number, y, tuple(Word(t, a, b, k) for k, (a, b, t) in enumerate(TITLES)), "Company\tSymbol")
 
@@ -117,9 +125,7 @@ def test_every_line_of_a_page_is_counted_once_as_a_row_furniture_or_unread():
         _row(0, 92, "ALPHA CORP", "ALPHA"),
         _text(0, 97, "HOLDINGS"),  # the rest of ALPHA's name: a row line
         _row(0, 104, "BETA INC", "BETAX"),
-        Line(
-            0, 116, (*_words(0, 50, "GAMMA CO"), Word("GA", 303, 319, 1), Word("MM", 321, 337, 1)), ""
-        ),  # unread
+        _broken(116, "GAMMA CO", "GA MM"),  # unread
         _text(0, 121, "PHARMA"),  # the rest of the unread line's name: unread with it
         _row(0, 128, "DELTA CO", "DELTA"),
         _text(0, 400, "Past performance is no guarantee of future results."),  # beyond reach: furniture
@@ -177,9 +183,6 @@ def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_anoth
         parse_list((_page(1, *table, reaching),))
 
 
-BROKEN = Line(0, 100, (*_words(0, 50, "GAMMA CO"), Word("GA", 303, 319, 1), Word("MM", 321, 337, 1)), "")
-
-
 def _after_broken(line: Line) -> Page:
     """Rows 10 pt apart, the one at 100 broken (its symbol in two: unread), `line` under it."""
     rows = [("DELTA CO", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
@@ -187,7 +190,7 @@ def _after_broken(line: Line) -> Page:
         1,
         _header(0, 80),
         _row(0, 90, "ALPHA CORP", "ALPHA"),
-        BROKEN,
+        _broken(100, "GAMMA CO", "GA MM"),
         line,
         *[_row(0, 120 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)],
     )
@@ -314,11 +317,6 @@ def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_
     assert [(r.company, r.symbol) for r in parsed.rows] == [*CLEAN[:2], (company, "GA")]
     joined = company != "GAMMA CO"
     assert parsed.accounts == (PageAccount(1, 5, rows=3 + joined, furniture=2 - joined, unread=0),)
-
-
-def _broken(y: float) -> Line:
-    """A row whose symbol is printed in two: a line the parser cannot read as a row."""
-    return Line(0, y, (*_words(0, 50, "ACME CORP"), Word("AC", 303, 319, 1), Word("ME", 321, 337, 1)), "")
 
 
 @pytest.mark.parametrize(
