@@ -710,3 +710,18 @@ def test_a_name_wrapped_over_three_lines_is_read_whole_on_any_row(row):
     whole = [f"{name} INTERNATIONAL GROUP" if k == row else name for k, (name, _) in enumerate(names)]
     assert [r[2] for r in rows] == whole
     assert (parsed.unread, parsed.page_stats) == ((), ((1, 3, 3),))
+
+
+@pytest.mark.parametrize("order", [o for o in ORDERS if len(o) == 3], ids=lambda o: "-".join(o))
+def test_a_lost_row_right_under_the_last_row_of_a_space_separated_list_is_unread(tmp_path, order):
+    """A space-separated list with a sector column, its columns in any order: a line right under the last
+    row that reads as a row but for its sector is unread, as under a tab list's."""
+    line = "ACME CORP ACME"
+    lines = _text_list(order, " ").split("\n")
+    path = tmp_path / "ipo.txt"
+    path.write_text("\n".join([*lines[:9], line, *lines[9:]]), encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == [symbol for symbol, _, _ in IPO_ROWS]
+    ((page, number, text),) = doc.unread.rows()
+    # its words, in the order the columns were taken from the line (not always as printed)
+    assert (page, number, sorted(text.split())) == (1, 10, sorted(line.split()))
