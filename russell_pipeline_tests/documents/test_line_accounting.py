@@ -5,6 +5,7 @@ the column model cannot lose a row without a word. Hand-made pages: each word wh
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -38,6 +39,14 @@ def _long(number: int, y: float, symbol: str = "WIDEX") -> Line:
     """The long name ends 3 pt short of its symbol (295): no column-sized gap, one cell."""
     words = (*_words(0, 50, LONG, x1=292), Word(symbol, 295, 335, 0))
     return Line(number, y, words, f"{LONG} {symbol}")
+
+
+def _broken(y: float, company: str = "ACME CORP", symbol: str = "AC ME") -> Line:
+    """A row whose symbol is printed in two (two words of 8 pt a letter from 303): no row the parser reads."""
+    first, second = symbol.split()
+    x = 303 + 8 * len(first) + 2
+    words = (Word(first, 303, 303 + 8 * len(first), 1), Word(second, x, x + 8 * len(second), 1))
+    return Line(0, y, (*_words(0, 50, company), *words), "")
 
 
 def _header(number: int, y: float) -> Line:
@@ -116,9 +125,7 @@ def test_every_line_of_a_page_is_counted_once_as_a_row_furniture_or_unread():
         _row(0, 92, "ALPHA CORP", "ALPHA"),
         _text(0, 97, "HOLDINGS"),  # the rest of ALPHA's name: a row line
         _row(0, 104, "BETA INC", "BETAX"),
-        Line(
-            0, 116, (*_words(0, 50, "GAMMA CO"), Word("GA", 303, 319, 1), Word("MM", 321, 337, 1)), ""
-        ),  # unread
+        _broken(116, "GAMMA CO", "GA MM"),  # unread
         _text(0, 121, "PHARMA"),  # the rest of the unread line's name: unread with it
         _row(0, 128, "DELTA CO", "DELTA"),
         _text(0, 400, "Past performance is no guarantee of future results."),  # beyond reach: furniture
@@ -174,3 +181,244 @@ def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_anoth
         match=r"\(line 4: 'OMEGA TECHNOLOGIESLTD'\): 4 lines, 2 row lines, 1 furniture, 0 unread$",
     ):
         parse_list((_page(1, *table, reaching),))
+
+
+def _after_broken(line: Line) -> Page:
+    """Rows 10 pt apart, the one at 100 broken (its symbol in two: unread), `line` under it."""
+    rows = [("DELTA CO", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
+    return _page(
+        1,
+        _header(0, 80),
+        _row(0, 90, "ALPHA CORP", "ALPHA"),
+        _broken(100, "GAMMA CO", "GA MM"),
+        line,
+        *[_row(0, 120 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("below", "unread"),
+    [
+        (1.0, True),  # a point under it: the rest of its name
+        (7.5, True),  # under 0.8 row pitches (8)
+        (8.0, False),  # 0.8 row pitches: a line of its own, as a row's wrap would be
+        (10.0, False),  # a whole row pitch
+    ],
+)
+def test_the_rest_of_an_unread_line_s_name_is_unread_with_it_only_closer_than_rows_are_apart(below, unread):
+    """Name words under an unread line inside a table are the rest of its name while closer than 0.8 row
+    pitches, as a row's wrap is; further down they are a line of their own, lost."""
+    page = _after_broken(_text(0, 100 + below, "PHARMA"))
+    if not unread:
+        with pytest.raises(
+            LostLineError, match=r"\(line 4: 'PHARMA'\): 7 lines, 4 row lines, 1 furniture, 1 unread$"
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
+    assert [(u.line, u.text) for u in parsed.unread] == [(3, "GAMMA CO GA MM")]
+    assert parsed.accounts == (PageAccount(1, lines=7, rows=4, furniture=1, unread=2),)
+
+
+def test_prose_under_an_unread_line_is_no_rest_of_its_name():
+    with pytest.raises(
+        LostLineError, match=r"\(line 4: 'see below'\): 7 lines, 4 row lines, 1 furniture, 1 unread$"
+    ):
+        parse_list((_after_broken(_text(0, 105, "see below")),))
+
+
+SHIFT = 350.0  # the right table of two side by side: the same columns, this far to the right
+
+
+def _beside(left: Line, *others: Line | None) -> Line:
+    """`left` and, SHIFT further to the right each, the words of `others` in cells of their own (None:
+    nothing there)."""
+    words, texts = list(left.words), [left.text]
+    for k, other in enumerate(others, start=1):
+        if other is not None:
+            cells = 1 + max(w.cell for w in words)
+            words += [Word(w.text, w.x0 + k * SHIFT, w.x1 + k * SHIFT, w.cell + cells) for w in other.words]
+            texts.append(other.text)
+    return Line(left.number, left.y, tuple(words), "\t".join(texts))
+
+
+@pytest.mark.parametrize(
+    ("tables", "t"), [(1, 0), (2, 0), (2, 1)], ids=["one-table", "left-of-two", "right-of-two"]
+)
+@pytest.mark.parametrize("start", [80.0, 230.0], ids=["long-word", "short-word"])
+@pytest.mark.parametrize(
+    ("end", "refused"),
+    [(120.0, False), (298.4, False), (298.5, True), (310.0, True)],
+    ids=["inside-its-column", "short-of-the-symbol-title", "at-its-tolerance", "under-it"],
+)
+def test_name_words_under_a_table_s_last_row_are_furniture_until_they_reach_its_symbol_title(
+    tables, t, start, end, refused
+):
+    """A run of name words under the last row of one of the page's tables, its last word from `start` to
+    `end` points from the table's left (its Symbol title spans 300-330, words within 1.5 pt of it touch
+    it): the rest of a name or a title while it keeps to the name column, a row whose columns were lost
+    once it touches the title."""
+    names = (("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA"))
+    right = (("DELTA CORP", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA"))[: 3 if tables == 2 else 0]
+    header = _beside(_header(0, 80), _header(0, 80) if tables == 2 else None)
+    rows = [_beside(left, mine) for left, mine in itertools.zip_longest(_rows(92, *names), _rows(92, *right))]
+    words = [("OMEGA", 50, 75), ("TECHNOLOGIESHOLDINGS", min(start, end - 10), end)]
+    foot = Line(0, 128, tuple(Word(w, x0 + SHIFT * t, x1 + SHIFT * t, 0) for w, x0, x1 in words), "")
+    page = _page(1, header, *rows, foot)
+    if refused:
+        with pytest.raises(
+            LostLineError,
+            match=r"\(line 5: 'OMEGA TECHNOLOGIESHOLDINGS'\): 5 lines, 3 row lines, 1 furniture",
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
+    assert len(parsed.rows) == 3 * tables and parsed.unread == ()
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("company", "symbol", "unread"),
+    [
+        ("ACME CORP", "AC ME", True),  # a row with its symbol in two: lost
+        ("ACME", "AC ME", True),
+        ("ACME CORP", "12", False),  # a page number beside a heading in capitals
+        ("ACME CORP", "1 2", False),
+        ("12 34", "ACME", False),  # no capital in the name column: not a name
+        ("12", "ACME", False),
+        ("Acme Corp", "AC ME", False),  # mixed case: prose, not a name
+    ],
+)
+def test_a_line_under_the_last_row_is_a_lost_row_only_with_a_name_in_capitals_and_a_symbol_with_one(
+    company, symbol, unread
+):
+    """One row pitch under the last row, a line with words in the name and the symbol column is a row the
+    parser could not read when the name is in capitals and the symbol holds a capital letter; else it is
+    page furniture (a heading and its page number), never unread."""
+    line = Line(0, 128, (*_words(0, 50, company), *_words(1, 300, symbol)), f"{company}\t{symbol}")
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), line),))
+    assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
+    assert [(u.line, u.text) for u in parsed.unread] == ([(5, f"{company} {symbol}")] if unread else [])
+    assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2 - unread, unread=int(unread)),)
+
+
+@pytest.mark.parametrize(
+    ("words", "company"),
+    [
+        ("HOLDINGS", "GAMMA CO HOLDINGS"),
+        ("HOLDINGS GROUP", "GAMMA CO HOLDINGS GROUP"),
+        ("12", "GAMMA CO"),  # figures: a page number, not the rest of a name
+        ("12 34", "GAMMA CO"),
+        ("1 2 3", "GAMMA CO"),
+    ],
+)
+def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_name(words, company):
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), _text(0, 121, words)),))
+    assert [(r.company, r.symbol) for r in parsed.rows] == [*CLEAN[:2], (company, "GA")]
+    joined = company != "GAMMA CO"
+    assert parsed.accounts == (PageAccount(1, 5, rows=3 + joined, furniture=2 - joined, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("gap", "unread"),
+    [(10.0, True), (15.0, True), (15.5, False), (30.0, False)],
+    ids=["a-pitch", "one-and-a-half-pitches", "just-beyond", "three-pitches"],
+)
+@pytest.mark.parametrize("where", ["under-the-last-row", "over-a-carried-first-row"])
+def test_a_lost_row_belongs_to_its_table_up_to_one_and_a_half_row_pitches_from_it(where, gap, unread):
+    """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row or over
+    the first row of the table carried to page 2: unread while within 1.5 row pitches, furniture beyond."""
+    rows = [("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA")]
+    table = [_row(0, 90 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
+    if where == "under-the-last-row":
+        pages = (_page(1, _header(0, 80), *table, _broken(110 + gap)),)
+    else:
+        carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
+        pages = (_page(1, _header(0, 80), *table), _page(2, _broken(100 - gap), *carried))
+    parsed = parse_list(pages)
+    assert len(parsed.rows) == 3 * len(pages)
+    line = 5 if len(pages) == 1 else 1
+    assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), line)] if unread else [])
+    assert parsed.accounts[-1].unread == int(unread) and parsed.accounts[-1].rows == 3
+
+
+def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitch_is_known():
+    """Page 1 holds one row: how far rows are apart is not known yet. Name words close under the row the
+    table carries to page 2 are not joined to its name: page furniture at the page's foot."""
+    first = _page(1, _header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"))
+    parsed = parse_list((first, _page(2, _row(0, 60, "BETA INC", "BETAX"), _text(0, 65, "HOLDINGS"))))
+    assert [r.company for r in parsed.rows] == ["ALPHA CORP", "BETA INC"]
+    assert parsed.accounts[1] == PageAccount(2, 2, rows=1, furniture=1, unread=0)
+
+
+@pytest.mark.parametrize("tables", [2, 3])
+@pytest.mark.parametrize(
+    ("t", "run", "refused"),
+    [
+        (0, ("TECHNOLOGIES", 280, 440), True),  # centred left of the midline (360): the left table's
+        (0, ("TECHNOLOGIES", 290, 440), False),  # centred on the midline (365): the right table's
+        (1, ("technologies", 70, 650), False),  # centred left of the midline: the left table's
+        (1, ("technologies", 80, 650), True),  # on the midline and right of it: the right table's
+        (1, ("technologies", 300, 650), True),
+    ],
+    ids=[
+        "left-of-the-midline",
+        "on-the-midline",
+        "left-of-the-midline-under-the-right",
+        "on-the-midline-under-the-right",
+        "right-of-the-midline-under-the-right",
+    ],
+)
+def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_falls_between(
+    tables, t, run, refused
+):
+    """Tables side by side (two or three), the midline between the first two at 365 (the left Symbol title
+    ends at 330, the next Company title starts at 400). Under their last rows, name words of table `t` and
+    a word run across the gutter: by the titles, the word is the table's its centre falls on (from the
+    midline on, the right one's), and refuses the line only if it touches a title of that table but the
+    company's."""
+    header = _beside(*[_header(0, 80)] * tables)
+    rows = [_beside(*[row] * tables) for row in _rows(92, *CLEAN)]
+    text, x0, x1 = run
+    name = [Word("OMEGA", 50, 75, 0)] if t == 0 else [Word("HOLDINGS", 400, 440, 1)]
+    words = sorted([*name, Word(text, x0, x1, 0)], key=lambda w: w.x0)
+    foot = Line(0, 128, tuple(words), "")
+    page = _page(1, header, *rows, foot)
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return
+    assert parse_list((page,)).accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("ys", "wrapped", "broken", "unread"),
+    [
+        ((90, 100, 110), 115, 130.0, True),  # 1.5 row pitches under the rest of the last row's name
+        ((90, 100, 110), 115, 130.5, False),
+        ((90, 100, 110), 105, 125.0, True),  # the row before wraps: 1.5 row pitches under the last row
+        ((90, 100, 110), 105, 125.5, False),
+        ((90, 100, 110, 150), 170, 185.0, True),  # a last row set apart, its name wrapped 20 pt under it
+        ((90, 100, 110, 150), 170, 185.5, False),
+    ],
+    ids=[
+        "last-row-wraps",
+        "last-row-wraps-beyond",
+        "row-before-wraps",
+        "row-before-wraps-beyond",
+        "last-row-apart-wraps",
+        "last-row-apart-wraps-beyond",
+    ],
+)
+def test_a_table_ends_where_its_last_row_s_name_ends(ys, wrapped, broken, unread):
+    """Rows at `ys` (10 pt apart: the row pitch), one name wrapped under its row (`wrapped`): a line the
+    parser cannot read belongs to the table within 1.5 row pitches of where the last row's name ends."""
+    names = (*CLEAN, ("DELTA CO", "DELTA"))
+    rows = [_row(0, y, company, symbol) for y, (company, symbol) in zip(ys, names)]
+    lines = sorted([*rows, _text(0, wrapped, "HOLDINGS"), _broken(broken)], key=lambda ln: ln.y)
+    parsed = parse_list((_page(1, _header(0, 80), *lines),))
+    wraps = max(k for k, y in enumerate(ys) if y < wrapped)
+    assert [r.company for r in parsed.rows][wraps] == f"{names[wraps][0]} HOLDINGS"
+    assert [(u.line, u.text) for u in parsed.unread] == ([(len(ys) + 3, "ACME CORP AC ME")] if unread else [])

@@ -638,3 +638,90 @@ def test_a_row_lost_inside_a_table_still_refuses_while_the_notice_after_it_does_
     parsed, rows = _read(lines)
     assert [r[3] for r in rows] == ["AAA", "GGG"]
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [(1, 4, "BETA CORP BE TA Energy")]
+
+
+@pytest.mark.parametrize(
+    ("line", "unread"),
+    [
+        ("ACME CORP ACME Health Care", True),
+        ("ACME CORPORATION HOLDINGS ACME Energy", True),  # across all three columns
+        ("ACME CORPORATION HOLDINGS GROUP ACME", False),  # no sector: a run across the columns, as prose
+    ],
+    ids=["short-name", "long-name", "no-sector"],
+)
+def test_a_line_typed_with_spaces_under_a_tab_list_s_last_row_is_unread_when_it_ends_in_a_sector(
+    tmp_path, line, unread
+):
+    """Under the last row, a line of one cell is a lost row when split at spaces it reads as a whole row,
+    its known sector the evidence; without one it crosses the columns as a notice does: furniture."""
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:6], line, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == ([(1, 7, line)] if unread else [])
+
+
+@pytest.mark.parametrize("line", ["Health Care", "Technology", "ACME"])
+@pytest.mark.parametrize("order", [o for o in ORDERS if o[0] == "sector"], ids=lambda o: "-".join(o))
+def test_a_line_between_the_rows_of_a_space_separated_list_that_is_no_row_is_unread_as_printed(
+    tmp_path, order, line
+):
+    """A sector printed first, then the company and the symbol: a line of a sector name alone (or of one
+    word) between two rows is named unread with its words as printed, each once."""
+    lines = _text_list(order, " ").split("\n")
+    path = tmp_path / "ipo.txt"
+    path.write_text("\n".join([*lines[:4], line, *lines[4:]]), encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == [symbol for symbol, _, _ in IPO_ROWS]
+    assert doc.unread.rows() == [(1, 5, line)]
+
+
+@pytest.mark.parametrize(("blank_lines", "unread"), [(0, True), (1, False), (2, False)])
+def test_a_lost_row_of_a_text_list_belongs_to_it_only_within_one_and_a_half_lines_of_its_last_row(
+    tmp_path, blank_lines, unread
+):
+    """In a text list rows are a line apart: a line that reads as a lost row is unread right under the
+    last row, page furniture once a blank line sets it apart."""
+    line = "ACME BROKEN HOLDINGS INC\tHealth Care"
+    path = tmp_path / "deletions.txt"
+    path.write_text(
+        "\n".join([*TAB_LIST[:6], *[""] * blank_lines, line, *TAB_LIST[6:]]) + "\n", encoding="utf-8"
+    )
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == ([(1, 7, "ACME BROKEN HOLDINGS INC Health Care")] if unread else [])
+
+
+@pytest.mark.parametrize("row", [0, 1, 2])
+def test_a_name_wrapped_over_three_lines_is_read_whole_on_any_row(row):
+    """Rows 12 pt apart; one name printed over three lines, each 4 pt under the one before."""
+    names = [("ALPHA CORP", "AAA"), ("BETA INC", "BBB"), ("GAMMA HOLDINGS", "GGG")]
+    lines, y = [_line(1, 90, *HEADER)], 90.0
+    for k, (name, symbol) in enumerate(names):
+        y += 12
+        lines.append(_line(len(lines) + 1, y, (50, name), (300, symbol)))
+        if k == row:
+            lines += [
+                _line(len(lines) + 1, y + 4, (50, "INTERNATIONAL")),
+                _line(len(lines) + 2, y + 8, (50, "GROUP")),
+            ]
+            y += 8
+    parsed, rows = _read(tuple(lines))
+    whole = [f"{name} INTERNATIONAL GROUP" if k == row else name for k, (name, _) in enumerate(names)]
+    assert [r[2] for r in rows] == whole
+    assert (parsed.unread, parsed.page_stats) == ((), ((1, 3, 3),))
+
+
+@pytest.mark.parametrize("order", [o for o in ORDERS if len(o) == 3], ids=lambda o: "-".join(o))
+def test_a_lost_row_right_under_the_last_row_of_a_space_separated_list_is_unread(tmp_path, order):
+    """A space-separated list with a sector column, its columns in any order: a line right under the last
+    row that reads as a row but for its sector is unread, as under a tab list's."""
+    line = "ACME CORP ACME"
+    lines = _text_list(order, " ").split("\n")
+    path = tmp_path / "ipo.txt"
+    path.write_text("\n".join([*lines[:9], line, *lines[9:]]), encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == [symbol for symbol, _, _ in IPO_ROWS]
+    ((page, number, text),) = doc.unread.rows()
+    # its words, in the order the columns were taken from the line (not always as printed)
+    assert (page, number, sorted(text.split())) == (1, 10, sorted(line.split()))
