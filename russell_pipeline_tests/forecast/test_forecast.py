@@ -61,7 +61,10 @@ def companies(n: int, cap: float = 1e9, start: int = 0, prefix: str = "C") -> li
 
 
 def members(symbols: list[str], index: str = "Russell 3000") -> pl.DataFrame:
-    return pl.DataFrame({"symbol": symbols, "company": symbols, "index_name": index, "complete": True})
+    return pl.DataFrame(
+        {"symbol": symbols, "company": symbols, "index_name": index, "complete": True},
+        schema_overrides={"complete": pl.Boolean},  # typed even with no member, as membership_in_force's
+    )
 
 
 def run(rows, member_frame=None, review="2023-06", **kw) -> pl.DataFrame:

@@ -127,7 +127,7 @@ def forecast(
 def _ranked_before(members: pl.DataFrame) -> bool:
     """Whether `members` hold the whole Russell 3000 (`complete`, from published lists): the Russell 3000's
     own list, or both the Russell 1000's and the Russell 2000's."""
-    whole = set(members.filter(pl.col("complete").cast(pl.Boolean))["index_name"].unique())
+    whole = set(members.filter("complete")["index_name"].unique())
     return R3000 in whole or {R1000, R2000} <= whole
 
 
