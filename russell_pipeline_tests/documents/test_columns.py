@@ -4,6 +4,8 @@ which runs of words cross the columns the way prose does."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import pytest
 
 from russell_pipeline.lib.documents.columns import (
@@ -57,7 +59,7 @@ def test_a_centred_column_starts_where_its_widest_row_does_and_is_known_as_centr
     ]
     model = learn(ONE, lines)
     assert model.starts == (50 - TOLERANCE, 295 - TOLERANCE)
-    assert model.anchors == (("left", 0.0, 0.0), ("centre", 0.0, 0.0))
+    assert model.anchors == ((("left", 0.0, 0.0),), (("centre", 0.0, 0.0),))
 
 
 def test_left_and_right_aligned_columns_and_the_band_of_their_offsets():
@@ -68,7 +70,7 @@ def test_left_and_right_aligned_columns_and_the_band_of_their_offsets():
     ]
     model = learn(ONE, lines)
     assert model.starts == (50 - TOLERANCE, 290 - TOLERANCE)
-    assert model.anchors == (("left", 0.0, 2.0), ("right", -1.0, 1.0))
+    assert model.anchors == ((("left", 0.0, 2.0),), (("right", -1.0, 1.0),))
 
 
 def test_only_lines_with_two_columns_are_rows_the_model_learns_from():
@@ -80,24 +82,31 @@ def test_only_lines_with_two_columns_are_rows_the_model_learns_from():
     ]
     model = learn(ONE, lines)
     assert model.starts == (50 - TOLERANCE, 300 - TOLERANCE)  # the row's cells lie right of the titles
-    assert model.anchors == (("left", 20.0, 20.0), ("left", 2.0, 2.0))
+    # One row: its cells cannot tell left from centre from right, so each alignment holds.
+    assert [[a for a, _, _ in column] for column in model.anchors] == [["left", "centre", "right"]] * 2
+    assert model.anchors[0][0] == ("left", 20.0, 20.0) and model.anchors[1][0] == ("left", 2.0, 2.0)
 
 
 def test_a_column_without_rows_starts_at_its_title_and_is_left_aligned():
     model = learn((COMPANY, SYMBOL, SECTOR), [_line((50, 120, "ALPHA CORP"), (305, 325, "ALP"))])
-    assert model.starts[2] == 400 - TOLERANCE and model.anchors[2] == ("left", 0.0, 0.0)
+    assert model.starts[2] == 400 - TOLERANCE and model.anchors[2] == (("left", 0.0, 0.0),)
 
 
-def test_equal_bands_prefer_left_then_centre():
+def test_cells_of_one_width_admit_every_alignment_and_cells_of_several_only_theirs():
     same = learn(ONE, [_line((50, 90, "A"), (300, 330, "SYM")), _line((50, 90, "B"), (300, 330, "SYX"))])
-    assert same.anchors == (("left", 0.0, 0.0), ("left", 0.0, 0.0))
+    assert same.anchors == ((("left", 0.0, 0.0), ("centre", 0.0, 0.0), ("right", 0.0, 0.0)),) * 2
     centred = learn(
         ONE, [_line((50, 90, "A"), (305, 325, "S")), _line((50, 90, "B"), (295, 335, "SS"))]
     )  # right varies as much as left; the centre does not
-    assert centred.anchors[1] == ("centre", 0.0, 0.0)
+    assert centred.anchors[1] == (("centre", 0.0, 0.0),)
+    # Widths 1.5 pt apart cannot tell them apart either; 2 pt apart can.
+    close = learn(ONE, [_line((50, 90, "A"), (300, 330, "SY")), _line((50, 90, "B"), (300, 331.5, "SY"))])
+    assert [a for a, _, _ in close.anchors[1]] == ["left", "centre", "right"]
+    apart = learn(ONE, [_line((50, 90, "A"), (300, 330, "SY")), _line((50, 90, "B"), (300, 332, "SY"))])
+    assert [a for a, _, _ in apart.anchors[1]] == ["left", "centre"]
 
 
-MODEL = Model(ONE, (50 - TOLERANCE, 293.5), (("left", 0.0, 0.0), ("centre", -1.0, 1.0)))
+MODEL = Model(ONE, (50 - TOLERANCE, 293.5), ((("left", 0.0, 0.0),), (("centre", -1.0, 1.0),)))
 
 
 def test_a_cell_touching_one_title_goes_whole_to_its_column():
@@ -112,8 +121,38 @@ def test_a_cell_touching_two_titles_is_split_word_by_word_at_the_starts():
     got = split(cell, MODEL, 1)
     assert got.cols == ({"company": ["AMERICAN", "HOLDINGS"], "symbol": ["WIDEX"]},)
     assert got.aligned == (frozenset({"company", "symbol"}),) and not got.spans
-    late = split(_run((50, 80, "AMERICAN"), (82, 292, "HOLDINGS"), (293, 336, "WIDEX")), MODEL, 1)
-    assert late.cols == ({"company": ["AMERICAN", "HOLDINGS", "WIDEX"]},)  # left of the symbol's start
+    off = split(_run((50, 80, "AMERICAN"), (82, 250, "HOLDINGS"), (280, 323, "WIDEX")), MODEL, 1)
+    assert off.cols == ({"company": ["AMERICAN", "HOLDINGS", "WIDEX"]},)  # left of the symbol's start
+
+
+@pytest.mark.parametrize(
+    ("words", "cols"),
+    [
+        # A symbol 0.5 pt left of the start the page's symbols set, centred where they sit: the symbol's.
+        (
+            ((50, 80, "AMERICAN"), (82, 292, "HOLDINGS"), (293, 336, "WIDEX")),
+            (["AMERICAN", "HOLDINGS"], ["WIDEX"]),
+        ),
+        # A name's last word right of a start set too far left: the start gives the column "CO WIDEX",
+        # which does not sit where its rows do; "WIDEX" alone does.
+        (
+            ((50, 80, "AMERICAN"), (82, 250, "HOLDINGS"), (294, 301, "CO"), (303, 327, "WIDEX")),
+            (["AMERICAN", "HOLDINGS", "CO"], ["WIDEX"]),
+        ),
+        # Nothing sits where the symbols do: the starts decide.
+        (
+            ((50, 80, "AMERICAN"), (82, 250, "HOLDINGS"), (280, 323, "WIDEX")),
+            (["AMERICAN", "HOLDINGS", "WIDEX"], None),
+        ),
+    ],
+    ids=["pulled-into-the-symbol", "pushed-out-of-the-symbol", "not-aligned"],
+)
+def test_a_run_up_to_a_centred_column_gives_it_the_words_that_sit_where_its_rows_do(words, cols):
+    """MODEL's symbols are centred (offsets -1 to 1) and start at 293.5."""
+    got = split(_run(*words), MODEL, 1)
+    company, symbol = cols
+    assert got.cols == ({"company": company, **({"symbol": symbol} if symbol else {})},)
+    assert ("symbol" in got.aligned[0]) is (symbol is not None)
 
 
 def test_words_left_of_every_column_are_left_out():
@@ -149,19 +188,19 @@ def test_a_column_holding_two_runs_of_text_is_not_where_a_rows_cell_sits():
 
 
 def test_side_by_side_tables_get_their_own_columns():
-    model = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+    model = Model(TWO, (48.5, 298.5, 498.5, 698.5), ((("left", 0.0, 0.0),),) * 4)
     got = split(_line((50, 90, "ALPHA"), (300, 330, "ALP"), (500, 540, "OMEGA"), (700, 730, "OMG")), model, 2)
     assert got.cols == ({"company": ["ALPHA"], "symbol": ["ALP"]}, {"company": ["OMEGA"], "symbol": ["OMG"]})
     assert got.aligned == (frozenset({"company", "symbol"}), frozenset({"company", "symbol"}))
 
 
-WITH_SECTOR = Model((COMPANY, SYMBOL, SECTOR), (48.5, 298.5, 398.5), (("left", 0.0, 0.0),) * 3)
-PROSE_MODEL = Model(TWO, (48.5, 298.5, 498.5, 698.5), (("left", 0.0, 0.0),) * 4)
+WITH_SECTOR = Model((COMPANY, SYMBOL, SECTOR), (48.5, 298.5, 398.5), ((("left", 0.0, 0.0),),) * 3)
+PROSE_MODEL = Model(TWO, (48.5, 298.5, 498.5, 698.5), ((("left", 0.0, 0.0),),) * 4)
 # Columns in another order: Sector over 50-120, Company over 200-240, Symbol over 400-430.
 SECTOR_FIRST = Model(
     (Column(0, "sector", 50, 120), Column(0, "company", 200, 240), Column(0, "symbol", 400, 430)),
     (48.5, 198.5, 398.5),
-    (("left", 0.0, 0.0),) * 3,
+    ((("left", 0.0, 0.0),),) * 3,
 )
 
 
@@ -199,7 +238,8 @@ SECTOR_FIRST = Model(
     ],
 )
 def test_a_run_crosses_columns_as_prose_does(model, words, spans):
-    assert _spans(model, [Word(t, a, b, 0) for a, b, t in words]) is spans
+    at = [bisect_right(model.starts, a) - 1 for a, _, _ in words]  # each word's column, by the starts
+    assert _spans(model, [Word(t, a, b, 0) for a, b, t in words], at) is spans
 
 
 def test_a_line_spans_when_one_of_its_cells_crosses_as_prose_does():
@@ -233,7 +273,12 @@ def test_a_column_without_rows_leaves_the_columns_after_it_learned():
     ]
     model = learn(TWO, lines)
     assert model.starts == (50 - TOLERANCE, 300 - TOLERANCE, 500 - TOLERANCE, 700 - TOLERANCE)
-    assert model.anchors == (("left", 0.0, 0.0), ("left", 0.0, 0.0), ("left", 0.0, 0.0), ("centre", 0.0, 0.0))
+    assert model.anchors == (
+        (("left", 0.0, 0.0),),
+        (("left", 0.0, 0.0),),
+        (("left", 0.0, 0.0),),
+        (("centre", 0.0, 0.0),),
+    )
 
 
 @pytest.mark.parametrize("name", ["ALPHA CORP", "Alpha Corp"], ids=["capitals", "mixed-case"])

@@ -87,8 +87,8 @@ def _pages(at: str) -> tuple[tuple[Page, ...], tuple[int, int]]:
 def _title_edge(learned: columns.Model) -> columns.Model:
     """The bug: a centred column's left edge from its title alone, not from where its rows reach."""
     starts = tuple(
-        c.x0 - columns.TOLERANCE if anchor == "centre" else start
-        for c, start, (anchor, _, _) in zip(learned.columns, learned.starts, learned.anchors, strict=True)
+        c.x0 - columns.TOLERANCE if any(a == "centre" for a, _, _ in anchors) else start
+        for c, start, anchors in zip(learned.columns, learned.starts, learned.anchors, strict=True)
     )
     return dataclasses.replace(learned, starts=starts)
 
@@ -106,6 +106,9 @@ def test_a_column_model_that_loses_a_row_is_refused_by_the_line_accounting_not_r
 
     learn = columns.learn
     monkeypatch.setattr(lists, "learn", lambda cols, lines: _title_edge(learn(cols, lines)))
+    # and without the split that gives a centred column the words sitting where its rows sit, which
+    # would read the row whole in spite of the start
+    monkeypatch.setattr(columns, "_aligned_tail", lambda model, cell, last, at: at)
     with pytest.raises(LostLineError) as refused:
         parse_list(pages)
     assert str(refused.value).startswith(
@@ -351,6 +354,53 @@ def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitc
     assert parsed.accounts[1] == PageAccount(2, 2, rows=1, furniture=1, unread=0)
 
 
+@pytest.mark.parametrize(
+    "before", ["one-row", "header-alone", "one-row-then-one-row"], ids=lambda b: f"after-{b}"
+)
+@pytest.mark.parametrize("told", ["on-its-page", "on-a-later-page"])
+def test_name_words_under_a_carried_first_row_are_its_name_once_a_row_pitch_is_known(before, told):
+    """Pages before hold at most one row (or the header alone, at a page's foot): no row pitch is known
+    when the table carried on reaches its first row and the name words 5 pt under it. Rows 12 pt apart
+    later on that page, or on a later one, tell it: the words are the rest of that row's name, not a line
+    lost (the list was once refused) nor furniture."""
+    pages = {  # before the carried table's first row: pages of no row or one
+        "one-row": [_page(1, _header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"))],
+        "header-alone": [_page(1, _text(0, 40, "Russell 3000 additions"), _header(0, 740))],
+        "one-row-then-one-row": [
+            _page(1, _header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA")),
+            _page(2, _row(0, 60, "ZETA CO", "ZETA")),
+        ],
+    }[before]
+    n, rows_before = len(pages) + 1, {"one-row": 1, "header-alone": 0, "one-row-then-one-row": 2}[before]
+    carried = [_row(0, 60, "BETA INC", "BETAX"), _text(0, 65, "HOLDINGS")]
+    later = _rows(77, ("GAMMA CO", "GAMMA"), ("DELTA CO", "DELTA"))
+    if told == "on-its-page":
+        pages += [_page(n, *carried, *later)]
+    else:
+        pages += [_page(n, *carried), _page(n + 1, *later)]
+    parsed = parse_list(tuple(pages))
+    assert [(r.page, r.company) for r in parsed.rows if r.symbol == "BETAX"] == [(n, "BETA INC HOLDINGS")]
+    assert parsed.unread == () and len(parsed.rows) == rows_before + 3
+    lines = len(pages[n - 1].lines)  # every one a row's, or the rest of its name
+    assert parsed.accounts[n - 1] == PageAccount(n, lines, rows=lines, furniture=0, unread=0)
+
+
+def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_printed_is_read():
+    """Page 1 centres symbols of one width under their title, so its rows cannot tell centred from left
+    or right aligned; page 2, without a header, centres a wider one. The row is at the columns the page
+    before set, and read (it was once dropped with its page as furniture, without a word)."""
+    first = _page(1, _header(0, 80), *_rows(92, ("ALPHA CORP", "AL"), ("BETA INC", "BE"), ("GAMMA CO", "GA")))
+    parsed = parse_list((first, _page(2, *_rows(60, ("DELTA CO", "DELTA"), ("EPSILON CO", "EPS")))))
+    assert [(r.page, r.symbol) for r in parsed.rows] == [
+        (1, "AL"),
+        (1, "BE"),
+        (1, "GA"),
+        (2, "DELTA"),
+        (2, "EPS"),
+    ]
+    assert parsed.unread == () and parsed.pages[1].kind == "table"
+
+
 @pytest.mark.parametrize("tables", [2, 3])
 @pytest.mark.parametrize(
     ("t", "run", "refused"),
@@ -422,3 +472,50 @@ def test_a_table_ends_where_its_last_row_s_name_ends(ys, wrapped, broken, unread
     wraps = max(k for k, y in enumerate(ys) if y < wrapped)
     assert [r.company for r in parsed.rows][wraps] == f"{names[wraps][0]} HOLDINGS"
     assert [(u.line, u.text) for u in parsed.unread] == ([(len(ys) + 3, "ACME CORP AC ME")] if unread else [])
+
+
+def test_name_words_further_under_the_last_row_than_its_reach_are_furniture_whatever_they_touch():
+    """Ticker right-aligned before Company; the last row's name is not wrapped. Two row pitches under it a
+    contact line runs from the page's margin over the Ticker title into the Company column, its words in
+    capitals: beyond the table's reach, furniture (it was once taken as the rest of the last row's name,
+    which set the table's end on itself, and the list was refused)."""
+    header = Line(0, 80, (Word("Ticker", 100, 130, 0), Word("Company", 150, 190, 1)), "Ticker\tCompany")
+
+    def row(y: float, symbol: str, company: str) -> Line:
+        return Line(0, y, (Word(symbol, 130 - 8 * len(symbol), 130, 0), *_words(1, 150, company)), "")
+
+    contact = Line(
+        0,
+        116 + 24,
+        (
+            Word("AMERICAS:", 40, 85, 0),
+            Word("+1-877-503-6437;", 95, 140, 0),  # starts left of the Ticker column, over its title
+            Word("APAC:", 150, 175, 0),
+            Word("+65-6880-5926", 179, 244, 0),
+        ),
+        "",
+    )
+    rows = [row(92, "AAA", "ALPHA CORP"), row(104, "BB", "BETA INC"), row(116, "GGGG", "GAMMA CO")]
+    parsed = parse_list((_page(1, header, *rows, contact),))
+    assert [r.symbol for r in parsed.rows] == ["AAA", "BB", "GGGG"] and parsed.unread == ()
+    assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2, unread=0),)
+
+
+def test_rows_of_a_page_without_a_header_that_sit_where_no_earlier_row_did_are_unread_not_dropped():
+    """Page 1 prints its symbols left under their title (of several widths: left-aligned, no doubt); page
+    2, without a header, prints rows whose symbols sit 10 pt right of that. They read as rows by the page's
+    own columns but not at the columns the page before set: unread, each named (the page was once furniture
+    and its rows dropped without a word)."""
+
+    def row(y: float, company: str, symbol: str, x: float) -> Line:
+        return Line(0, y, (*_words(0, 50, company), Word(symbol, x, x + 8 * len(symbol), 1)), "")
+
+    first = _page(1, _header(0, 80), row(92, "ALPHA CORP", "A", 300), row(104, "BETA INC", "BETAX", 300))
+    second = _page(2, row(60, "GAMMA CO", "GAM", 310), row(72, "DELTA CO", "DELTA", 310))
+    parsed = parse_list((first, second))
+    assert [r.symbol for r in parsed.rows] == ["A", "BETAX"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [
+        (2, 1, "GAMMA CO GAM"),
+        (2, 2, "DELTA CO DELTA"),
+    ]
+    assert parsed.accounts[1] == PageAccount(2, 2, rows=0, furniture=0, unread=2)

@@ -192,5 +192,5 @@ def test_words_go_to_the_columns_the_page_learned_side_by_side():
             Line(2, 2.0, (Word("BETA", 10, 14, 0), Word("BETAX", 95.0, 130.0, 1)), ""),
         ],
     )
-    assert model.anchors[1][0] == "centre" and model.starts[1] == 95.0 - 1.5
+    assert [a for a, _, _ in model.anchors[1]] == ["centre"] and model.starts[1] == 95.0 - 1.5
     assert split(centred[1], model, 1).cols == ({"company": ["BETA"], "symbol": ["BETAX"]},)

@@ -10,7 +10,8 @@ give each column
   tolerance (a centred or right-aligned column reaches left of its title);
 - how its rows are aligned: left, centre or right, whichever edge of the cells keeps one offset from
   the title's (the band of offsets seen, so a symbol printed up to a long name can be recognized as
-  sitting where the column's symbols sit).
+  sitting where the column's symbols sit); each of them where the cells cannot tell them apart (all
+  of one width, as a page of symbols of one length prints them).
 
 A cell that touches one title goes whole to that column; a cell that touches several (a name run up
 to its symbol, a notice spanning the page) is split word by word at the columns' starts, and the line
@@ -42,7 +43,8 @@ class Column:
 class Model:
     columns: tuple[Column, ...]  # in x order of their titles
     starts: tuple[float, ...]  # where each column starts taking words
-    anchors: tuple[tuple[str, float, float], ...]  # per column: (anchor, lowest, highest offset seen)
+    # per column: (anchor, lowest, highest offset seen) of each alignment its cells admit
+    anchors: tuple[tuple[tuple[str, float, float], ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +87,17 @@ def learn(columns: tuple[Column, ...], lines: tuple[Line, ...] | list[Line]) -> 
     for column, cells in zip(columns, seen, strict=True):
         starts.append(min([column.x0, *(a for a, _ in cells)]) - TOLERANCE)
         if not cells:
-            anchors.append(("left", 0.0, 0.0))
+            anchors.append((("left", 0.0, 0.0),))
             continue
         bands = {anchor: [_offset(anchor, column, a, b) for a, b in cells] for anchor in ANCHORS}
-        anchor = min(ANCHORS, key=lambda k: max(bands[k]) - min(bands[k]))  # ties: left first
-        anchors.append((anchor, min(bands[anchor]), max(bands[anchor])))
+        spread = {anchor: max(band) - min(band) for anchor, band in bands.items()}
+        anchors.append(
+            tuple(
+                (anchor, min(band), max(band))
+                for anchor, band in bands.items()
+                if spread[anchor] <= min(spread.values()) + TOLERANCE
+            )
+        )
     return Model(columns, tuple(starts), tuple(anchors))
 
 
@@ -100,29 +108,59 @@ def split(line: Line, model: Model, tables: int) -> Split:
     crossing = False
     for cell in line.cells():
         hit = _touching(model.columns, cell[0].x0, cell[-1].x1)
-        for w in cell:
-            j = hit[0] if len(hit) == 1 else bisect_right(model.starts, w.x0) - 1
-            if j < 0:
-                continue
-            by_column.setdefault(j, []).append(w)
-        if len(hit) > 1 and not crossing:
-            crossing = _spans(model, cell)
+        at = [hit[0]] * len(cell) if len(hit) == 1 else [bisect_right(model.starts, w.x0) - 1 for w in cell]
+        if len(hit) > 1:
+            at = _aligned_tail(model, cell, hit[-1], at)
+            crossing = crossing or _spans(model, cell, at)
+        for w, j in zip(cell, at, strict=True):
+            if j >= 0:
+                by_column.setdefault(j, []).append(w)
     aligned: list[set[str]] = [set() for _ in range(tables)]
     for j in sorted(by_column):
         column, words = model.columns[j], by_column[j]
         cols[column.table].setdefault(column.kind, []).extend(w.text for w in words)
-        anchor, low, high = model.anchors[j]
-        at = _offset(anchor, column, words[0].x0, words[-1].x1)
-        if len({w.cell for w in words}) == 1 and low - TOLERANCE <= at <= high + TOLERANCE:
+        if len({w.cell for w in words}) == 1 and _aligned(model, j, words):
             aligned[column.table].add(column.kind)
     return Split(tuple(cols), tuple(frozenset(a) for a in aligned), crossing)
 
 
-def _spans(model: Model, cell: list[Word]) -> bool:
+def _aligned(model: Model, j: int, words: list[Word]) -> bool:
+    """`words` (one run) sit where column `j`'s rows sit, at one of the alignments its cells admit."""
+    column = model.columns[j]
+    return any(
+        low - TOLERANCE <= _offset(anchor, column, words[0].x0, words[-1].x1) <= high + TOLERANCE
+        for anchor, low, high in model.anchors[j]
+    )
+
+
+def _aligned_tail(model: Model, cell: list[Word], last: int, at: list[int]) -> list[int]:
+    """`at` (the column of each word of a run that touches several titles, by the columns' starts) with the
+    words that column `last` (the rightmost the run touches) prints at the run's end set where its rows
+    sit. A start learned from other rows than this one's (a centred sector or symbol wider, or narrower,
+    than any the page printed alone) can cut a run printed up to the column short of them, or into the
+    name before them: where the words the start gives the column do not sit where its rows do, the split
+    nearest to it that does, the column before keeping a word."""
+    k = len(at)
+    while k and at[k - 1] == last:
+        k -= 1
+    if k < len(at) and _aligned(model, last, cell[k:]):
+        return at
+    if model.columns[last - 1].table != model.columns[last].table:
+        return at
+    lo = k  # the run's words in the two columns are cell[lo:]
+    while lo and at[lo - 1] == last - 1:
+        lo -= 1
+    splits = [m for m in range(lo + 1, len(at)) if _aligned(model, last, cell[m:])]
+    if not splits:
+        return at
+    m = min(splits, key=lambda m: abs(m - k))
+    return [*at[:lo], *[last - 1] * (m - lo), *[last] * (len(at) - m)]
+
+
+def _spans(model: Model, cell: list[Word], at: list[int]) -> bool:
     """A run of words that is not a row's: it crosses from one table into another, or over two column
     boundaries, or it is prose (lower case outside a sector column). A name run up to its symbol, or to
-    its sector, crosses one boundary, its name in capitals."""
-    at = [bisect_right(model.starts, w.x0) - 1 for w in cell]
+    its sector, crosses one boundary, its name in capitals. `at`: the column of each word."""
     reached = set(at) - {-1}
     if len(reached) < 2:
         return False

@@ -177,7 +177,7 @@ def _token_row(line: Line, table: Table) -> dict[str, list[str]]:
         out[kind] = tokens[hi - width : hi] if at_end else tokens[lo : lo + width]
         lo, hi = (lo, hi - width) if at_end else (lo + width, hi)
     out["company"] = tokens[lo:hi]
-    return {c: v for c, v in out.items() if v}
+    return {c: out[c] for c in kinds if out.get(c)}  # as printed, left to right
 
 
 def _is_candidate(cols: dict[str, list[str]]) -> bool:
@@ -248,6 +248,9 @@ class _Segment:
     gaps: list[float] = field(default_factory=list)  # y distances between consecutive rows of a table
     model: Model | None = None  # the column model its lines were read with
     row_like: set[tuple[int, int]] = field(default_factory=set)  # (line, table): looks like a lost row
+    # Name words under a carried table's first row, met before any row pitch was known (pages of at most
+    # one row each before): (that row's line, table) -> (its y, the pieces), judged once it is known.
+    late: dict[tuple[int, int], tuple[float, list[_Piece]]] = field(default_factory=dict)
 
 
 def _segments(page: Page, carried: tuple[Table, ...]) -> list[_Segment]:
@@ -307,7 +310,8 @@ def _read(
             words = " ".join(w for ws in cols.values() for w in ws)
             row = _to_row(cols, segment.tables[t], cells, got.aligned[t])
             if row is None:
-                wrapped = _continue_name(rows, last, t, line.y, cols)
+                # A text list prints a row on a line: a line of name words is never the rest of a name.
+                wrapped = not text and _continue_name(rows, last, t, line.y, cols)
                 # A row typed with spaces crosses the columns as a row does, not as prose.
                 spaced = text and _spaced_row(line, segment.tables[t])
                 kind = (
@@ -317,9 +321,11 @@ def _read(
                     if spaced or _is_candidate(cols)
                     else "other"
                 )
-                segment.pieces.append(
-                    _Piece(line.number, line.y, t, words, kind, got.spans and not spaced, wrapped)
-                )
+                piece = _Piece(line.number, line.y, t, words, kind, got.spans and not spaced, wrapped)
+                segment.pieces.append(piece)
+                prev = last.get(t)
+                if kind == "wrap" and not (text or wrapped) and prev and prev[1] is None and prev[2] >= 0:
+                    segment.late.setdefault((rows[prev[2]].line, t), (prev[0], []))[1].append(piece)
                 continue
             prev = last.get(t)
             if t in row_y:
@@ -361,6 +367,7 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
             prior = segments[-1].model
         pages_read.append((page.number, first, segments))
     pitch = _pitch(done)
+    rows = _join_late(rows, done, pitch)
     unread: list[Unread] = []
     for page, _, segments in pages_read:
         lost = _lost([(s, _pitch([s]) or pitch) for s in segments], text)
@@ -368,7 +375,7 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     stats = _page_stats([page for page, _, _ in pages_read], rows, unread)
     sector = bool(tables) and tables[0].sector_header is not None
     accounts = tuple(
-        account_page(page, [(s, _pitch([s]) or pitch) for s in segments], rows, unread)
+        account_page(page, [(s, _pitch([s]) or pitch) for s in segments], rows, unread, text)
         for page, (_, _, segments) in zip(pages, pages_read, strict=True)
     )
     return ParsedList(
@@ -424,6 +431,9 @@ def _page_kind(
 
     order = [ln.number for ln in segment.lines]
 
+    def spaced(n: int, t: int) -> bool:
+        return text and _spaced_row(lines[n], segment.tables[t])
+
     def heads_a_block(n: int, t: int) -> bool:
         """Under line `n`, before a line that reads as a row, and each within reach of the one above,
         a line holds text set in the table's columns as no list prints it: `n` is the heading of a
@@ -432,7 +442,11 @@ def _page_kind(
             return False
         y = lines[n].y
         for below in order[order.index(n) + 1 :]:
-            if lines[below].y - y > PITCH_REACH * pitch or at_columns(below, t, furniture.fits):
+            if (
+                lines[below].y - y > PITCH_REACH * pitch
+                or at_columns(below, t, furniture.fits)
+                or spaced(below, t)
+            ):
                 return False
             got = parts(below)
             if t < len(got.cols) and furniture.set_in_columns(got.cols[t], got.spans):
@@ -443,8 +457,8 @@ def _page_kind(
     keep = [r for r in rows[first:] if at_columns(r.line, r.table, furniture.fits)]
     headings = {(r.line, r.table) for r in keep if heads_a_block(r.line, r.table)}
     keep = [r for r in keep if (r.line, r.table) not in headings]
-    if len(keep) < len(rows) - first:
-        demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
+    demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
+    if demoted:
         rows[first:] = keep
         table_lines -= {(page.number, n) for n, _ in demoted} - {(page.number, r.line) for r in keep}
         for piece in segment.pieces:
@@ -454,10 +468,14 @@ def _page_kind(
         return furniture.PageKind(
             page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before"
         )
-    # A line that looks like a lost row is one unless it heads a block set in columns.
+    # A line that looks like a lost row is one unless it heads a block set in columns: at the columns, or
+    # read as a row by the page's own columns (a row whose columns the pages before did not foresee), or
+    # in a text list a whole row typed with spaces.
     for piece in segment.pieces:
         key = (piece.line, piece.table)
-        if piece.kind == "candidate" and at_columns(*key, furniture.row_like):
+        if piece.kind == "candidate" and (
+            key in demoted or spaced(*key) or at_columns(*key, furniture.row_like)
+        ):
             if heads_a_block(*key):
                 piece.kind = "other"
                 headings.add(key)
@@ -469,6 +487,29 @@ def _page_kind(
         len(segment.lines), prose, len(candidates), len({n for n, _ in headings})
     )
     return furniture.PageKind(page.number, "furniture", reason)
+
+
+def _join_late(rows: list[ListRow], segments: list[_Segment], pitch: float | None) -> list[ListRow]:
+    """`rows` with the name words met under a carried table's first row before any row pitch was known
+    (`_Segment.late`) joined to its name where they lie closer below it than rows are apart (as
+    `_continue_name` judges a wrap), by the segment's own row pitch or the document's."""
+    names: dict[tuple[int, int, int], str] = {}
+    present = {(r.page, r.line, r.table) for r in rows}  # the rows a page without a header kept
+    for segment in segments:
+        own = _pitch([segment]) or pitch
+        for (line, t), (y, pieces) in segment.late.items() if own else ():
+            for piece in pieces:
+                key = (segment.page, line, t)
+                if key not in present or piece.y - y >= 0.8 * own:
+                    break
+                names[key] = f"{names.get(key, '')} {piece.words}"
+                piece.joined, y = True, piece.y
+    return [
+        ListRow(r.page, r.line, r.table, r.company + names[k], r.symbol, r.sector)
+        if (k := (r.page, r.line, r.table)) in names
+        else r
+        for r in rows
+    ]
 
 
 def _page_stats(pages: list[int], rows: list[ListRow], unread: list[Unread]) -> list[tuple[int, int, int]]:
@@ -489,9 +530,10 @@ def _pitch(segments: list[_Segment]) -> float | None:
 
 
 def _spaced_row(line: Line, table: Table) -> bool:
-    """A text line of one cell that reads as a whole row of a tab table with a sector column when
-    split at spaces: a row typed with spaces instead of tabs (the known sector name is the evidence)."""
-    if not table.positioned or not table.sector_header or len({w.cell for w in line.words}) > 1:
+    """A text line that its cells do not read as a row but that reads as a whole row of a tab table with
+    a sector column when split at any white space: a row typed with spaces instead of tabs, in all its
+    cells or some (the known sector name is the evidence)."""
+    if not table.positioned or not table.sector_header:
         return False
     spaced = Table(table.titles, False, table.sector_header)
     return _to_row(_token_row(line, spaced), spaced, 1) is not None
@@ -538,10 +580,11 @@ def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, t
 
 
 def _end_y(mine: list[_Piece], last_row: int) -> float:
-    """Where the table's last row ends: its own line, or the wrapped rest of its name below it."""
+    """Where the table's last row ends: its own line, or the wrapped rest of its name below it (joined to
+    it: name words further below are not its name, and may be furniture)."""
     y = mine[last_row].y
     for p in mine[last_row + 1 :]:
-        if p.kind != "wrap":
+        if not p.joined:
             break
         y = p.y
     return y
@@ -586,14 +629,18 @@ def _classify(tables: tuple[Table, ...], rows: list[ListRow]) -> str | None:
 
 
 def account_page(
-    page: Page, segments: list[tuple[_Segment, float | None]], rows: list[ListRow], unread: list[Unread]
+    page: Page,
+    segments: list[tuple[_Segment, float | None]],
+    rows: list[ListRow],
+    unread: list[Unread],
+    text: bool = False,
 ) -> PageAccount:
     """The line accounting of one page, checked: every line is a row line, page furniture or unread,
     and they add up to the page's lines; a line that is none of them (`_lost_lines`) was lost by the
     parser, and LostLineError names it: the document is refused rather than read without it."""
     n = page.number
     unread_at = {u.line: u.tables for u in unread if u.page == n}
-    lost, held, owed = _lost_lines(page, segments, unread_at)
+    lost, held, owed = _lost_lines(page, segments, unread_at, text)
     row_lines = {r.line for r in rows if r.page == n} | held
     counts = {"rows": 0, "furniture": 0, "unread": 0}
     for line in page.lines:  # a lost line is none of them
@@ -617,7 +664,10 @@ def account_page(
 
 
 def _lost_lines(
-    page: Page, segments: list[tuple[_Segment, float | None]], unread_at: dict[int, tuple[int, ...]]
+    page: Page,
+    segments: list[tuple[_Segment, float | None]],
+    unread_at: dict[int, tuple[int, ...]],
+    text: bool,
 ) -> tuple[dict[int, str], set[int], set[int]]:
     """(lost lines -> their words, lines holding the rest of a row's name, lines holding the rest of an
     unread line's name) of a page.
@@ -652,7 +702,11 @@ def _lost_lines(
                 elif refused == i - 1 and _rest_of_name(p, mine[i - 1], pitch):
                     refused = i
                     owed.add(p.line)
-                elif first <= i <= last or p.kind != "wrap" or not _in_name_column(lines[p.line], segment, t):
+                elif (
+                    first <= i <= last
+                    or p.kind != "wrap"
+                    or not _in_name_column(lines[p.line], segment, t, text)
+                ):
                     lost[p.line] = p.words
     in_table = {line.number for s, _ in segments for line in s.lines} - pieced
     for line in page.lines:  # a line inside a table whose words no column took
@@ -670,9 +724,11 @@ def _rest_of_name(piece: _Piece, above: _Piece, pitch: float | None) -> bool:
     return piece.kind == "wrap" and pitch is not None and 0 < piece.y - above.y < 0.8 * pitch
 
 
-def _in_name_column(line: Line, segment: _Segment, t: int) -> bool:
+def _in_name_column(line: Line, segment: _Segment, t: int, text: bool) -> bool:
     """The words of `line` in table `t` (by the titles, not the column model) touch no title of the table
-    but the company's."""
+    but the company's; a text line of one cell (no tab) stands in no column: it is taken as name words."""
+    if text and len({w.cell for w in line.words}) == 1:
+        return True
     tables = segment.tables
     left = (tables[t - 1].titles[-1][2] + tables[t].titles[0][1]) / 2 if t else float("-inf")
     right = (

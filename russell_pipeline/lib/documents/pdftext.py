@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import re
 import unicodedata
-from itertools import repeat
+from itertools import accumulate, chain, repeat
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -82,25 +82,27 @@ def _read_text(path: str | Path, data: bytes, limits: Limits) -> TextLayer:
     count = text.count("\f") + 1  # form feeds separate the pages of an extraction
     if count > limits.pages:
         raise InputError(path, over_limit(f"text document has {count:,} pages", limits.pages, "pages"))
-    pages = tuple(_text_page(n, chunk) for n, chunk in enumerate(text.split("\f"), start=1))
-    return TextLayer("text", pages, {})
-
-
-def _text_page(number: int, chunk: str) -> Page:
-    raw_lines = chunk.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    split = [ln.rstrip().split("\t") for ln in raw_lines]
-    # Lay tab cells out as a rendered table would: cell k of every line starts at the
-    # same x (the widest earlier cells decide), so headers and data align by position.
+    chunks = [chunk.replace("\r\n", "\n").replace("\r", "\n").split("\n") for chunk in text.split("\f")]
+    cells = [[line.rstrip().split("\t") for line in chunk] for chunk in chunks]
+    # Lay tab cells out as a rendered table would: cell k of every line of every page starts at the same
+    # x (the widest earlier cells decide), so headers and data align by position, on a page that
+    # carries a table without its header too.
     widths: list[int] = []
-    for cells in split:
-        if len(cells) > 1:
-            for k, cell in enumerate(cells):
+    for split in chain.from_iterable(cells):
+        if len(split) > 1:
+            for k, cell in enumerate(split):
                 if k == len(widths):
                     widths.append(0)
                 widths[k] = max(widths[k], len(cell))
-    starts = [0]
-    for w in widths:
-        starts.append(starts[-1] + w + 2)
+    starts = [0, *accumulate(w + 2 for w in widths)]
+    pages = tuple(
+        _text_page(n, chunk, split, starts)
+        for n, (chunk, split) in enumerate(zip(chunks, cells, strict=True), start=1)
+    )
+    return TextLayer("text", pages, {})
+
+
+def _text_page(number: int, raw_lines: list[str], split: list[list[str]], starts: list[int]) -> Page:
     lines = []
     for n, (raw, cells) in enumerate(zip(raw_lines, split, strict=True), start=1):
         words: list[Word] = []

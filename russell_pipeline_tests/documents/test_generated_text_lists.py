@@ -1,0 +1,62 @@
+"""Tab-separated text lists drawn at random (seeded): rows one or two lines apart, the header on the first
+page alone when a form feed parts the pages, a footer in capitals or prose, and one row's white space
+mangled (tabs for spaces, spaces for tabs, runs of either). Every row is read exactly, or its line is
+named unread: none is dropped or changed without a word, and no list is refused for its furniture."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from russell_pipeline.lib.documents.lists import parse_list
+from russell_pipeline.lib.documents.pdftext import read_text_layer
+
+SECTORS = ("Technology", "Health Care", "Consumer Discretionary", "Industrials", "Real Estate", "Financials")
+WORDS = ("ALPHA", "BETA", "GAMMA", "HOLDINGS", "CORP", "INC", "CO", "GROUP", "&", "TRUST", "1ST", "NOTES")
+FOOTERS = ((), ("", "ftserussell.com"), ("Source: FTSE Russell",), ("NOTES",), ("END OF LIST",), ("", "END"))
+WHITE = (" ", "\t", "  ", "\t\t", " \t")
+SEEDS = 2000  # about two seconds
+
+
+def _draw(seed: int) -> tuple[list[tuple[str, str, str]], int | None, str]:
+    """The rows, the one mangled (None: none) and the document's text."""
+    rng = random.Random(seed)
+    rows = []
+    for k in range(rng.randint(2, 8)):
+        name = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
+        symbol = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(rng.randint(1, 4))) + str(k)
+        rows.append((name if name.strip("& ") else "OMEGA", symbol, rng.choice(SECTORS)))
+    lines = ["\t".join(row) for row in rows]
+    mangled = rng.randrange(len(rows)) if rng.random() < 0.8 else None
+    if mangled is not None:
+        text = lines[mangled]
+        seps = [i for i, c in enumerate(text) if c in " \t"]
+        chosen = set(rng.sample(seps, rng.randint(1, len(seps))))
+        lines[mangled] = "".join(rng.choice(WHITE) if i in chosen else c for i, c in enumerate(text))
+    if rng.random() < 0.4:  # rows two lines apart
+        lines = [x for line in lines for x in (line, "")][:-1]
+    head = ["Russell 3000 Index - Additions", "", "Company\tSymbol\tSector"]
+    foot = list(rng.choice(FOOTERS))
+    if rng.random() < 0.3 and len(lines) > 2:  # a page break, the header on the first page alone
+        cut = rng.randint(1, len(lines) - 1)
+        return (
+            rows,
+            mangled,
+            "\n".join([*head, *lines[:cut], "Page 1", "\f" + lines[cut], *lines[cut + 1 :], *foot]),
+        )
+    return rows, mangled, "\n".join([*head, *lines, *foot])
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_every_row_of_a_drawn_text_list_is_read_exactly_or_named_unread(block):
+    for seed in range(block * SEEDS // 4, (block + 1) * SEEDS // 4):
+        rows, mangled, text = _draw(seed)
+        parsed = parse_list(read_text_layer(f"list-{seed}.txt", text.encode()).pages, text=True)
+        got = [(r.company, r.symbol, r.sector) for r in parsed.rows]
+        named = " ".join(u.text for u in parsed.unread).split()
+        shown = f"seed {seed}: {text!r}"
+        assert set(got) <= set(rows), f"a row read that the list does not print: {shown}"
+        assert all(row in got or row[1] in named for row in rows), f"a row lost without a word: {shown}"
+        if mangled is None:
+            assert got == rows and parsed.unread == (), f"a clean list not read whole: {shown}"
