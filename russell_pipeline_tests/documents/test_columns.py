@@ -155,6 +155,80 @@ def test_a_run_up_to_a_centred_column_gives_it_the_words_that_sit_where_its_rows
     assert ("symbol" in got.aligned[0]) is (symbol is not None)
 
 
+# Symbols centred within 8 pt either way of their title's centre (315): two splits of a run can sit there.
+LOOSE = Model(ONE, (48.5, 293.5), ((("left", 0.0, 0.0),), (("centre", -8.0, 8.0),)))
+# A company and a sector centred under its title (400-440, centre 420), the sector's start at 410.
+CENTRED_SECTOR = Model((COMPANY, SECTOR), (48.5, 410.0), ((("left", 0.0, 0.0),), (("centre", -1.0, 1.0),)))
+# Two tables, each with its symbols centred (the right one's title at 700-730, centre 715).
+TWO_CENTRED = Model(TWO, (48.5, 293.5, 498.5, 693.5), ((("left", 0.0, 0.0),), (("centre", -1.0, 1.0),)) * 2)
+
+
+@pytest.mark.parametrize(
+    ("model", "words", "table", "cols"),
+    [
+        # The starts give the symbol WIDEX, which sits there; so would X WIDEX: the starts' split stands.
+        (
+            LOOSE,
+            ((50, 80, "AMERICAN"), (82, 250, "HOLDINGS"), (290, 296, "X"), (298, 332, "WIDEX")),
+            0,
+            {"company": ["AMERICAN", "HOLDINGS", "X"], "symbol": ["WIDEX"]},
+        ),
+        # A one-word name, the start (410) inside the sector: Consumer Staples sits at the centre.
+        (
+            CENTRED_SECTOR,
+            ((50, 80, "ACME"), (385, 418, "Consumer"), (420, 455, "Staples")),
+            0,
+            {"company": ["ACME"], "sector": ["Consumer", "Staples"]},
+        ),
+        # The right table of two: its symbol 0.3 pt left of its start, centred where its symbols sit.
+        (
+            TWO_CENTRED,
+            ((500, 530, "OMEGA"), (532, 690, "HOLDINGS"), (693.2, 736.8, "WIDEX")),
+            1,
+            {"company": ["OMEGA", "HOLDINGS"], "symbol": ["WIDEX"]},
+        ),
+        # The starts give the symbol nothing; X WIDEX and WIDEX both sit there: the one nearest the starts'.
+        (
+            LOOSE,
+            ((50, 80, "AMERICAN"), (82, 250, "HOLDINGS"), (284, 290, "X"), (292, 336, "WIDEX")),
+            0,
+            {"company": ["AMERICAN", "HOLDINGS", "X"], "symbol": ["WIDEX"]},
+        ),
+        # A run over three columns (a symbol run into the name and the sector): only the sector's part moves.
+        (
+            Model(
+                (COMPANY, SYMBOL, SECTOR),
+                (48.5, 298.5, 410.0),
+                ((("left", 0.0, 0.0),), (("left", 0.0, 0.0),), (("centre", -1.0, 1.0),)),
+            ),
+            ((50, 80, "ACME"), (300, 320, "ACM"), (385, 418, "Consumer"), (420, 455, "Staples")),
+            0,
+            {"company": ["ACME"], "symbol": ["ACM"], "sector": ["Consumer", "Staples"]},
+        ),
+    ],
+    ids=["starts-kept-where-they-sit", "one-word-name", "right-table", "nearest-of-two", "three-columns"],
+)
+def test_a_run_s_split_is_the_starts_where_they_sit_else_the_nearest_that_sits(model, words, table, cols):
+    got = split(_run(*words), model, 1 + table)
+    assert got.cols[table] == cols and cols.keys() <= got.aligned[table]
+
+
+def test_a_run_centred_on_a_column_as_a_whole_leaves_the_column_before_its_words():
+    """A notice centred on the page, over the Company and Symbol titles, centred where the symbols sit:
+    no split that leaves the company a word sits there, so the starts decide (none goes whole to the
+    symbol)."""
+    got = split(_run((60, 95, "SEE"), (100, 560, "NOTES"), (562, 570, "X")), MODEL, 1)
+    assert got.cols == ({"company": ["SEE", "NOTES"], "symbol": ["X"]},) and "symbol" not in got.aligned[0]
+
+
+@pytest.mark.parametrize(("x0", "aligned"), [(307.5, True), (307.4, False), (312.5, True), (312.6, False)])
+def test_a_word_sits_where_its_column_s_rows_do_up_to_the_tolerance_beyond_the_band(x0, aligned):
+    """MODEL's symbols are centred, offsets -1 to 1 from the title's centre (315), and the tolerance is 1.5:
+    a symbol 10 pt wide from `x0` is centred `x0 - 310` from it, so it sits there from 307.5 to 312.5."""
+    got = split(_line((50, 90, "ACME"), (x0, x0 + 10, "ACM")), MODEL, 1)
+    assert ("symbol" in got.aligned[0]) is aligned
+
+
 def test_words_left_of_every_column_are_left_out():
     got = split(_line((10, 20, "7"), (50, 90, "ALPHA"), (300, 330, "ALP")), MODEL, 1)
     assert got.cols == ({"company": ["ALPHA"], "symbol": ["ALP"]},)

@@ -519,3 +519,41 @@ def test_rows_of_a_page_without_a_header_that_sit_where_no_earlier_row_did_are_u
         (2, 2, "DELTA CO DELTA"),
     ]
     assert parsed.accounts[1] == PageAccount(2, 2, rows=0, furniture=0, unread=2)
+
+
+@pytest.mark.parametrize(
+    ("under", "joined"),
+    [
+        ((("HOLDINGS", 4.0), ("GROUP", 7.0)), "BETA INC HOLDINGS GROUP"),  # two lines, each closer than 8 pt
+        (
+            (("HOLDINGS", 8.0),),
+            None,
+        ),  # 0.8 of the 10 pt pitch: not the rest of its name, and inside the table
+    ],
+    ids=["two-lines", "at-0.8-pitch"],
+)
+def test_name_words_met_before_the_pitch_is_known_are_judged_by_it_as_any_wrap(under, joined):
+    """Page 1 holds one row; page 2, carried, a first row (with its sector) and the name words under it,
+    then rows 10 pt apart. The words are the rest of the name while each line lies closer than 0.8 pitch
+    under the one before, the row whole otherwise (table, symbol and sector kept); at 0.8 pitch they are
+    not, and lie inside the table: the list is refused naming the line."""
+    titles = ((50.0, 90.0, "Company"), (300.0, 330.0, "Symbol"), (400.0, 440.0, "Sector"))
+    header = Line(0, 80, tuple(Word(t, a, b, k) for k, (a, b, t) in enumerate(titles)), "")
+
+    def row(y: float, company: str, symbol: str) -> Line:
+        return dataclasses.replace(
+            _row(0, y, company, symbol),
+            words=(*_row(0, y, company, symbol).words, Word("Energy", 400, 430, 2)),
+        )
+
+    first = _page(1, header, row(92, "ALPHA CORP", "ALPHA"))
+    words = [_text(0, 60 + dy, text) for text, dy in under]
+    second = _page(
+        2, row(60, "BETA INC", "BETAX"), *words, row(70, "GAMMA CO", "GAMMA"), row(80, "DELTA CO", "DELTA")
+    )
+    if joined is None:
+        with pytest.raises(LostLineError, match=r"^page 2: 1 line\(s\) .* \(line 2: 'HOLDINGS'\)"):
+            parse_list((first, second))
+        return
+    parsed = parse_list((first, second))
+    assert parsed.rows[1] == lists.ListRow(2, 1, 0, joined, "BETAX", "Energy") and parsed.unread == ()
