@@ -501,26 +501,6 @@ def test_name_words_further_under_the_last_row_than_its_reach_are_furniture_what
     assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2, unread=0),)
 
 
-def test_rows_of_a_page_without_a_header_that_sit_where_no_earlier_row_did_are_unread_not_dropped():
-    """Page 1 prints its symbols left under their title (of several widths: left-aligned, no doubt); page
-    2, without a header, prints rows whose symbols sit 10 pt right of that. They read as rows by the page's
-    own columns but not at the columns the page before set: unread, each named (the page was once furniture
-    and its rows dropped without a word)."""
-
-    def row(y: float, company: str, symbol: str, x: float) -> Line:
-        return Line(0, y, (*_words(0, 50, company), Word(symbol, x, x + 8 * len(symbol), 1)), "")
-
-    first = _page(1, _header(0, 80), row(92, "ALPHA CORP", "A", 300), row(104, "BETA INC", "BETAX", 300))
-    second = _page(2, row(60, "GAMMA CO", "GAM", 310), row(72, "DELTA CO", "DELTA", 310))
-    parsed = parse_list((first, second))
-    assert [r.symbol for r in parsed.rows] == ["A", "BETAX"]
-    assert [(u.page, u.line, u.text) for u in parsed.unread] == [
-        (2, 1, "GAMMA CO GAM"),
-        (2, 2, "DELTA CO DELTA"),
-    ]
-    assert parsed.accounts[1] == PageAccount(2, 2, rows=0, furniture=0, unread=2)
-
-
 @pytest.mark.parametrize(
     ("under", "joined"),
     [

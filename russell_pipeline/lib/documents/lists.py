@@ -457,8 +457,8 @@ def _page_kind(
     keep = [r for r in rows[first:] if at_columns(r.line, r.table, furniture.fits)]
     headings = {(r.line, r.table) for r in keep if heads_a_block(r.line, r.table)}
     keep = [r for r in keep if (r.line, r.table) not in headings]
-    demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
-    if demoted:
+    if len(keep) < len(rows) - first:
+        demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
         rows[first:] = keep
         table_lines -= {(page.number, n) for n, _ in demoted} - {(page.number, r.line) for r in keep}
         for piece in segment.pieces:
@@ -468,14 +468,11 @@ def _page_kind(
         return furniture.PageKind(
             page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before"
         )
-    # A line that looks like a lost row is one unless it heads a block set in columns: at the columns, or
-    # read as a row by the page's own columns (a row whose columns the pages before did not foresee), or
-    # in a text list a whole row typed with spaces.
+    # A line that looks like a lost row (at the columns, or in a text list a whole row typed with spaces)
+    # is one unless it heads a block set in columns.
     for piece in segment.pieces:
         key = (piece.line, piece.table)
-        if piece.kind == "candidate" and (
-            key in demoted or spaced(*key) or at_columns(*key, furniture.row_like)
-        ):
+        if piece.kind == "candidate" and (spaced(*key) or at_columns(*key, furniture.row_like)):
             if heads_a_block(*key):
                 piece.kind = "other"
                 headings.add(key)
