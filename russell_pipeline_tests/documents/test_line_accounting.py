@@ -521,10 +521,8 @@ def test_name_words_met_before_the_pitch_is_known_are_judged_by_it_as_any_wrap(u
     header = Line(0, 80, tuple(Word(t, a, b, k) for k, (a, b, t) in enumerate(titles)), "")
 
     def row(y: float, company: str, symbol: str) -> Line:
-        return dataclasses.replace(
-            _row(0, y, company, symbol),
-            words=(*_row(0, y, company, symbol).words, Word("Energy", 400, 430, 2)),
-        )
+        line = _row(0, y, company, symbol)
+        return dataclasses.replace(line, words=(*line.words, Word("Energy", 400, 430, 2)))  # its sector
 
     first = _page(1, header, row(92, "ALPHA CORP", "ALPHA"))
     words = [_text(0, 60 + dy, text) for text, dy in under]
