@@ -52,6 +52,8 @@ _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
 # A line further than this many row pitches from its table's last (or first) line is not the table's.
 PITCH_REACH = 1.5
+# Name words closer than this many row pitches under a row are the rest of its name (a wrap).
+WRAP_REACH = 0.8
 
 
 class LayoutError(ValueError):
@@ -497,7 +499,7 @@ def _join_late(rows: list[ListRow], segments: list[_Segment], pitch: float | Non
         for (line, t), (y, pieces) in segment.late.items() if own else ():
             for piece in pieces:
                 key = (segment.page, line, t)
-                if key not in present or piece.y - y >= 0.8 * own:
+                if key not in present or piece.y - y >= WRAP_REACH * own:
                     break
                 names[key] = f"{names.get(key, '')} {piece.words}"
                 piece.joined, y = True, piece.y
@@ -611,7 +613,7 @@ def _continue_name(rows: list[ListRow], last: dict, t: int, y: float, cols: dict
     words = cols.get("company", [])
     if not prev or prev[2] < 0 or not _is_wrap(cols):
         return False
-    if prev[1] is None or y - prev[0] >= 0.8 * prev[1]:
+    if prev[1] is None or y - prev[0] >= WRAP_REACH * prev[1]:
         return False
     r = rows[prev[2]]
     rows[prev[2]] = ListRow(r.page, r.line, r.table, f"{r.company} {' '.join(words)}", r.symbol, r.sector)
@@ -718,7 +720,7 @@ def _lost_lines(
 
 def _rest_of_name(piece: _Piece, above: _Piece, pitch: float | None) -> bool:
     """`piece` is the wrapped rest of the name on the line `above` it (as `_continue_name` joins a row's)."""
-    return piece.kind == "wrap" and pitch is not None and 0 < piece.y - above.y < 0.8 * pitch
+    return piece.kind == "wrap" and pitch is not None and 0 < piece.y - above.y < WRAP_REACH * pitch
 
 
 def _in_name_column(line: Line, segment: _Segment, t: int, text: bool) -> bool:
