@@ -19,9 +19,10 @@ blank page, a page of footnotes. The text is set in a core font (Type 1, not emb
 embedded TrueType font (DejaVu, from matplotlib); some layouts draw each page's text in a random order
 (not the order it reads in), some pages are turned (/Rotate 90 or 270, the text drawn turned the other
 way so the page shows upright), and some are cropped (a crop box inside the media box, with a printer's
-slug outside it that a reader never sees). `render` draws the PDF with fpdf2 (turned and cropped pages
-are set with pypdfium2) and returns the rows in reading order (page by page, the left table, then the
-right one).
+slug outside it that a reader never sees); in some, every other table page is moved along the line (a
+two-sided document's margins: the header, where it is printed, with it). `render` draws the PDF with
+fpdf2 (turned and cropped pages are set with pypdfium2) and returns the rows in reading order (page by
+page, the left table, then the right one).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class Layout:
     shuffled: bool = False  # each page's text drawn in a random order
     turned: tuple[int, ...] = ()  # the page rotation (0, 90, 270) of each page, cycled
     cropped: bool = False  # a crop box inside the media box, a slug outside it
+    shift: float = 0.0  # every other table page drawn this far right (points, within its margins)
     contact_at: tuple[float, ...] = field(default=())  # the contact block's column starts (fractions)
     long_names: str = ""  # "up_to" | "past": some names run up to the next column's edge, or past it
     # A contact block set, not drawn (tests): per column, where it starts (("column", k): at the start of
@@ -231,6 +233,7 @@ def _page_kinds(seed: int, kind: str) -> dict:
         "turned": rng.choice(((0,), (0,), (0,), (90,), (270,), (0, 90), (0, 0, 270))),
         "cropped": rng.random() < 0.25,
         "contact_at": tuple(sorted(rng.uniform(0.0, 0.7) for _ in range(columns))),
+        "shift": rng.choice((0.0, 0.0, 0.0, round(rng.uniform(2.0, 30.0) * rng.choice((1, -1)), 1))),
     }
 
 
@@ -360,6 +363,9 @@ def render(
     pdf = _Canvas(layout, width, height)
     pdf.set_font(layout.font, size=layout.size)
     margin = rng.choice((36.0, 42.0, 54.0))
+    # The shift of every other page, within its margins (and its crop box): the text stays on the page.
+    reach = margin - (CROP if layout.cropped else 0.0) - 4.0
+    shift = max(-reach, min(reach, layout.shift))
     tables = 2 if layout.two_up else 1
     span = (width - 2 * margin - (tables - 1) * 24) / tables
     em = pdf.get_string_width("M")
@@ -397,6 +403,7 @@ def render(
     while i < len(rows) or page_no == 0:
         page_no += 1
         pdf.add_page()
+        pdf.dx = shift if page_no % 2 == 0 else 0.0
         y = 40.0
         if page_no == 1 or layout.titles_every_page:
             for text, size in zip(title_text, title_size, strict=True):
@@ -458,12 +465,14 @@ def render(
             if ny + 11 * len(notice) > bottom:
                 pdf.add_page()  # the notice alone on a page of its own after the table
                 page_no += 1
+                pdf.dx = shift if page_no % 2 == 0 else 0.0
                 ny = 60.0
             pdf.set_font(layout.font, size=7)
             for line in notice:
                 pdf.text(margin + rng.choice((0, 0, 36)), ny, line)
                 ny += 11
         _footer(pdf, layout, margin, width, height, page_no)
+    pdf.dx = 0.0
     at = _with_furniture(pdf, layout, margin, boxes)  # table page -> page of the document
     reading = sorted(expected, key=lambda e: (e[0], e[1]))  # stable: each table's rows stay in order
     out = [(at[p], r.company, r.symbol, r.sector) for p, _, r in reading]
@@ -485,6 +494,7 @@ class _Canvas:
         self.measure.add_page()
         self.font: tuple[str, str, float] = (layout.font, "", layout.size)
         self.stretch = 100.0
+        self.dx = 0.0  # how far right the page's text is drawn from where it is placed (`Layout.shift`)
 
     def add_page(self) -> None:
         self.pages.append([])
@@ -501,7 +511,7 @@ class _Canvas:
         return self.measure.get_string_width(text)
 
     def text(self, x: float, y: float, text: str) -> None:
-        self.pages[-1].append((*self.font, x, y, text, self.stretch))
+        self.pages[-1].append((*self.font, x + self.dx, y, text, self.stretch))
 
 
 @cache

@@ -1,8 +1,8 @@
 """Every list layout of the family reads row-exact or is refused with its place, and every
 schedule gives its dates: PDFs rendered from randomly drawn layouts (layouts.py: every family, with
 pages that are not part of the table, core and embedded TrueType fonts, text drawn out of order,
-turned and cropped pages), seeded, `--layouts N` of them (16 by default, a few seconds;
-`bench/layouts_bench.py --documents 5000` reads thousands)."""
+turned and cropped pages, pages moved along the line), seeded, `--layouts N` of them (16 by default,
+a few seconds; `bench/layouts_bench.py --documents 5000` reads thousands)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def test_the_sample_draws_every_kind_of_page_font_order_and_turn():
     assert any(layout.shuffled for layout in layouts) and any(layout.cropped for layout in layouts)
     assert {t for layout in layouts for t in layout.turned} == {0, 90, 270}
     assert any(layout.bad_row is not None for layout in layouts)
+    assert any(layout.shift and not layout.header_every_page for layout in layouts)
 
 
 # Contact pages set in close columns between table pages (issue 42; seed 3800 of the bench, as drawn):

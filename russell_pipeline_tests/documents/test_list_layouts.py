@@ -781,3 +781,53 @@ def test_a_lost_row_right_under_the_last_row_of_a_space_separated_list_is_unread
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == [symbol for symbol, _, _ in IPO_ROWS]
     assert doc.unread.rows() == [(1, 10, line)]  # its words as printed, whatever the columns' order
+
+
+def _moved_page(dx: float, symbols: list[str], header: bool = False, two_up: bool = False) -> tuple:
+    """A page of `symbols`' rows (the header first, with `header`) set `dx` points right of where the
+    first page sets them; with `two_up`, each line also holds a row of a second table 400 points right,
+    its symbol and name ending in `R`."""
+    tables = {"": 0.0, "R": 400.0} if two_up else {"": 0.0}
+    head = [_line(1, 90, *[(x + at + dx, title) for at in tables.values() for x, title in WITH_SECTOR])]
+    body = [
+        _line(
+            k + 1 + header,
+            102 + 12 * k,
+            *[
+                (x + at + dx, text)
+                for end, at in tables.items()
+                for x, text in ((50, f"{s}{end} INC"), (250, s + end), (330, "Energy"))
+            ],
+        )
+        for k, s in enumerate(symbols)
+    ]
+    return tuple(head + body if header else body)
+
+
+@pytest.mark.parametrize("dx", [-30.0, -3.0, 3.0, 12.5, 45.0])
+@pytest.mark.parametrize("two_up", [False, True], ids=["one-table", "two-up"])
+def test_pages_without_a_header_set_with_other_margins_read_whole(dx, two_up):
+    """A two-sided document moves every other page's text along the line (its margins): a page without a
+    header prints the table carried over to it at its own place, every column moved alike. Its rows are
+    the table's, read whole, and each page says how far it is moved; before, such a page was furniture and
+    its rows were dropped without a word."""
+    symbols = [[f"S{p}{k}" for k in "ABCD"] for p in "ABCD"]  # four rows on each of four pages
+    pages = [_moved_page(dx if n % 2 else 0.0, symbols[n], n == 0, two_up) for n in range(4)]
+    parsed, rows = _read(*pages)
+    ends = ("", "R") if two_up else ("",)
+    expected = [(p + 1, s + end) for p in range(4) for end in ends for s in symbols[p]]
+    assert [(p, s) for p, *_, s in rows] == expected
+    assert not parsed.unread
+    # Each page against the page before it: moved, back, moved again.
+    held = f"no header; {4 * len(ends)} row(s) at the columns of the pages before, moved"
+    assert [k.reason for k in parsed.pages[1:]] == [f"{held} {d:+.1f} pt" for d in (dx, -dx, dx)]
+
+
+def test_a_row_the_parser_cannot_read_on_a_moved_page_is_named_by_page_and_line():
+    """On a page moved along the line, a row with its symbol split in two is unread, named by page and
+    line, as on a page at the first page's place; the rows around it are read."""
+    moved = list(_moved_page(20.0, ["EE", "FF", "GG", "HH"]))
+    moved[1] = _line(2, 114, (70, "BROKEN CORP"), (270, "BR K"), (350, "Energy"))
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC", "DD"], header=True), tuple(moved))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "GG", "HH"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, 2, "BROKEN CORP BR K Energy")]

@@ -124,6 +124,25 @@ def split(line: Line, model: Model, tables: int) -> Split:
     return Split(tuple(cols), tuple(frozenset(a) for a in aligned), crossing)
 
 
+def moved(model: Model, dx: float) -> Model:
+    """`model` printed `dx` points further right (a page set with another margin): its titles and starts
+    moved, its rows' offsets from their titles the same."""
+    columns = tuple(Column(c.table, c.kind, c.x0 + dx, c.x1 + dx) for c in model.columns)
+    return Model(columns, tuple(s + dx for s in model.starts), model.anchors)
+
+
+def shifts(model: Model, line: Line) -> set[float]:
+    """The shifts along x (`moved`) that would set a run of `line`'s words where the rows of one of the
+    model's columns sit, at the middle of the offsets seen at one of its alignments: where the line may be
+    a row of the model moved (the column whose rows sit closest together sets it most exactly)."""
+    return {
+        round(_offset(anchor, column, cell[0].x0, cell[-1].x1) - (low + high) / 2, 1)
+        for cell in line.cells()
+        for column, anchors in zip(model.columns, model.anchors, strict=True)
+        for anchor, low, high in anchors
+    }
+
+
 def _aligned(model: Model, j: int, words: list[Word]) -> bool:
     """`words` (one run) sit where column `j`'s rows sit, at one of the alignments its cells admit."""
     column = model.columns[j]

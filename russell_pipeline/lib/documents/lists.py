@@ -27,10 +27,19 @@ from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from russell_pipeline.lib.documents import furniture
-from russell_pipeline.lib.documents.columns import TOLERANCE, Column, Model, Split, learn, split
+from russell_pipeline.lib.documents.columns import (
+    TOLERANCE,
+    Column,
+    Model,
+    Split,
+    learn,
+    moved,
+    shifts,
+    split,
+)
 from russell_pipeline.lib.documents.sectors import classification, is_sector, sector_width
 from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 
@@ -358,15 +367,23 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     prior: Model | None = None  # the column model of the last page that held rows
     for page in pages:
         segments = _segments(page, tables)
+        carried = (tables, prior)
+        dx = _shift(segments, prior, text)
+        if dx:  # the carried tables, set where this page prints them
+            tables = tuple(_moved_table(table, dx) for table in tables)
+            prior = moved(prior, dx)
+            segments = _segments(page, tables)
         first = len(rows)
         for segment in segments:
             _read(segment, rows, table_lines, text, _pitch(done))
             done.append(segment)
             if segment.header is not None:
                 tables, found = segment.tables, True
-        kinds.append(_page_kind(page, segments, rows, first, table_lines, prior, text, _pitch(done)))
+        kinds.append(_page_kind(page, segments, rows, first, table_lines, prior, text, _pitch(done), dx))
         if len(rows) > first and segments[-1].model is not None:
             prior = segments[-1].model
+        elif dx:  # no row kept: the pages after are set against the pages before
+            tables, prior = carried
         pages_read.append((page.number, first, segments))
     pitch = _pitch(done)
     rows = _join_late(rows, done, pitch)
@@ -393,6 +410,37 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     )
 
 
+def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
+    """How far right (points) a page without a header prints the tables carried over to it, against the
+    column model of the last page that held rows (`prior`): 0 where a line of it reads as a row at that
+    model's columns, or none reads as one at any single shift of them all; else the shift at which the
+    most lines do (of equal ones, the nearest to 0). A page set with other margins (the even pages of a
+    two-sided document) prints the same table: at its own place, every column moved alike."""
+    if prior is None or text or len(segments) != 1 or segments[0].header is not None:
+        return 0.0
+    segment = segments[0]
+    kinds = tuple(tuple(k for k, _, _ in t.titles) for t in segment.tables)
+
+    def fits(line: Line, model: Model) -> bool:
+        got = split(line, model, len(kinds))
+        return any(furniture.fits(got.cols[t], got.aligned[t], kinds[t], True) for t in range(len(kinds)))
+
+    if any(fits(line, prior) for line in segment.lines):
+        return 0.0
+    best, counted = (0, 0.0, 0.0), {0.0}  # (lines that read as rows, -|shift|, shift)
+    for line in segment.lines:
+        for dx in shifts(prior, line) - counted:
+            model = moved(prior, dx)
+            if fits(line, model):  # the shift at which this line is a row: how many lines are
+                counted.add(dx)
+                best = max(best, (sum(fits(ln, model) for ln in segment.lines), -abs(dx), dx))
+    return best[2]
+
+
+def _moved_table(table: Table, dx: float) -> Table:
+    return replace(table, titles=tuple((kind, x0 + dx, x1 + dx) for kind, x0, x1 in table.titles))
+
+
 def _page_kind(
     page: Page,
     segments: list[_Segment],
@@ -402,6 +450,7 @@ def _page_kind(
     prior: Model | None,
     text: bool,
     pitch: float | None,
+    dx: float = 0.0,
 ) -> furniture.PageKind:
     """Table or furniture, by evidence (furniture.py). A page without a header keeps the rows that read
     as rows of the table at the columns the earlier pages set; the others are demoted to lines that
@@ -467,8 +516,9 @@ def _page_kind(
             if (piece.line, piece.table) in demoted:
                 piece.kind = "other" if (piece.line, piece.table) in headings else "candidate"
     if keep:
+        at = f", moved {dx:+.1f} pt" if dx else ""
         return furniture.PageKind(
-            page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before"
+            page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before{at}"
         )
     # A line that looks like a lost row (at the columns, or in a text list a whole row typed with spaces)
     # is one unless it heads a block set in columns.
