@@ -831,3 +831,28 @@ def test_a_row_the_parser_cannot_read_on_a_moved_page_is_named_by_page_and_line(
     parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC", "DD"], header=True), tuple(moved))
     assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "GG", "HH"]
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, 2, "BROKEN CORP BR K Energy")]
+
+
+@pytest.mark.parametrize(
+    "place",
+    [lambda x: 1.05 * x + 5, lambda x: x + 6 if x == 250 else x, lambda x: x + 8 if x == 330 else x],
+    ids=["scaled", "symbol-column-moved", "sector-column-moved"],
+)
+def test_rows_a_page_without_a_header_prints_at_other_columns_are_named_unread(place):
+    """A page without a header whose rows stand at columns no earlier page set, not all moved alike (the
+    page scaled, one column moved): its rows are not read at columns the parser cannot place, and not
+    dropped with the page either; each is named unread (page and line), and the document refused."""
+    first = _moved_page(0.0, ["AA", "BB", "CC"], header=True)
+    other = tuple(
+        _line(
+            k + 1,
+            102 + 12 * k,
+            *[(place(x), text) for x, text in ((50, f"{s} INC"), (250, s), (330, "Energy"))],
+        )
+        for k, s in enumerate(["DD", "EE", "FF"])
+    )
+    parsed, rows = _read(first, other)
+    assert [s for *_, s in rows] == ["AA", "BB", "CC"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [
+        (2, k + 1, f"{s} INC {s} Energy") for k, s in enumerate(["DD", "EE", "FF"])
+    ]

@@ -63,6 +63,9 @@ _UPPER_RE = re.compile(r"[A-Z]")
 PITCH_REACH = 1.5
 # Name words closer than this many row pitches under a row are the rest of its name (a wrap).
 WRAP_REACH = 0.8
+# On a page without a header, this many rows read at columns no earlier page set are a table's rows (the
+# page is the table, set otherwise), not a heading in capitals over a block: unread, never furniture.
+UNPLACED_ROWS = 2
 
 
 class LayoutError(ValueError):
@@ -455,7 +458,8 @@ def _page_kind(
     """Table or furniture, by evidence (furniture.py). A page without a header keeps the rows that read
     as rows of the table at the columns the earlier pages set; the others are demoted to lines that
     look like rows, unread where they stand in the table (or, on a page without a row, where they
-    stand where the table's rows stand), but for the heading of a block set in columns: furniture."""
+    stand where the table's rows stand, or wherever they stand when there are `UNPLACED_ROWS` of them),
+    but for the heading of a block set in columns: furniture."""
     header = next((s.header for s in segments if s.header is not None), None)
     if header is not None:
         return furniture.PageKind(page.number, "table", f"table header on line {header.number}")
@@ -508,8 +512,8 @@ def _page_kind(
     keep = [r for r in rows[first:] if at_columns(r.line, r.table, furniture.fits)]
     headings = {(r.line, r.table) for r in keep if heads_a_block(r.line, r.table)}
     keep = [r for r in keep if (r.line, r.table) not in headings]
-    if len(keep) < len(rows) - first:
-        demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
+    demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
+    if demoted:
         rows[first:] = keep
         table_lines -= {(page.number, n) for n, _ in demoted} - {(page.number, r.line) for r in keep}
         for piece in segment.pieces:
@@ -521,10 +525,15 @@ def _page_kind(
             page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before{at}"
         )
     # A line that looks like a lost row (at the columns, or in a text list a whole row typed with spaces)
-    # is one unless it heads a block set in columns.
+    # is one unless it heads a block set in columns; and so are rows the page's own columns read where no
+    # earlier page set them, when they are several (a table printed at other columns, scaled or with a
+    # column moved: not a heading in capitals).
+    unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
     for piece in segment.pieces:
         key = (piece.line, piece.table)
-        if piece.kind == "candidate" and (spaced(*key) or at_columns(*key, furniture.row_like)):
+        if piece.kind == "candidate" and (
+            key in unplaced or spaced(*key) or at_columns(*key, furniture.row_like)
+        ):
             if heads_a_block(*key):
                 piece.kind = "other"
                 headings.add(key)
