@@ -93,6 +93,8 @@ CLOSE_CONTACTS = {
     "two-up-3-columns": _contact_between(
         1, ("column", 0, NORTH_AMERICA), ("column", 1, EMEA), ("column", 2, ASIA_PACIFIC)
     ),
+    # After a two-up table: moved along the line, `NORTH AMERICA  EMEA` read as a row with `NORTH` cut off.
+    "bench-seed-3585": draw(3585),
 }
 
 
@@ -109,3 +111,18 @@ def test_a_contact_page_in_close_columns_between_table_pages_is_furniture(tmp_pa
     doc = read_document(path)
     assert outcome(layout, expected, bad, doc=doc) == "exact", layout
     assert {p for p, _ in doc.furniture} == set(range(1, doc.pages + 1)) - {p for p, *_ in expected}
+
+
+@pytest.mark.parametrize("drawn", [4989, 4359], ids=["one-row", "one-row-ticker-first"])
+def test_the_last_page_of_a_list_moved_along_the_line_with_one_row_reads_it(tmp_path, drawn):
+    """A list whose header is on its first page alone, every other page moved along the line (layouts of
+    the bench, as drawn): its last page holds one row, at the moved columns. One row is evidence enough of
+    where the page prints the table, and it is read; before, it was dropped with the page."""
+    layout = replace(draw(drawn), long_names="")
+    data, expected, bad, _ = render(layout)
+    path = tmp_path / f"layout-{drawn}.pdf"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert outcome(layout, expected, bad, doc=doc) == "exact", layout
+    last = [row for row in expected if row[0] == expected[-1][0]]
+    assert len(last) == 1  # the last page holds one row

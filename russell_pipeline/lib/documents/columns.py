@@ -131,6 +131,12 @@ def moved(model: Model, dx: float) -> Model:
     return Model(columns, tuple(s + dx for s in model.starts), model.anchors)
 
 
+def placed(model: Model, line: Line) -> bool:
+    """Every run of `line`'s words touches one column's title alone: each is one column's, none crosses into
+    the next or stands left of them all (as a row's cells do, a name not run up to its symbol)."""
+    return all(len(_touching(model.columns, cell[0].x0, cell[-1].x1)) == 1 for cell in line.cells())
+
+
 def shifts(model: Model, line: Line) -> set[float]:
     """The shifts along x (`moved`) that would set a run of `line`'s words where the rows of one of the
     model's columns sit, at the middle of the offsets seen at one of its alignments: where the line may be

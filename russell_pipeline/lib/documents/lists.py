@@ -37,6 +37,7 @@ from russell_pipeline.lib.documents.columns import (
     Split,
     learn,
     moved,
+    placed,
     shifts,
     split,
 )
@@ -416,9 +417,11 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
 def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
     """How far right (points) a page without a header prints the tables carried over to it, against the
     column model of the last page that held rows (`prior`): 0 where a line of it reads as a row at that
-    model's columns, or none reads as one at any single shift of them all; else the shift at which the
-    most lines do (of equal ones, the nearest to 0). A page set with other margins (the even pages of a
-    two-sided document) prints the same table: at its own place, every column moved alike."""
+    model's columns, or none reads as one at any single shift of them all, each of its runs in one column
+    (`placed`: a heading in capitals that a shift sets at a symbol's place reads as a row only with a
+    word cut off); else the shift at which the most lines do (of equal ones, the nearest to 0). A page
+    set with other margins (the even pages of a two-sided document) prints the same table: at its own
+    place, every column moved alike."""
     if prior is None or text or len(segments) != 1 or segments[0].header is not None:
         return 0.0
     segment = segments[0]
@@ -434,9 +437,10 @@ def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
     for line in segment.lines:
         for dx in shifts(prior, line) - counted:
             model = moved(prior, dx)
-            if fits(line, model):  # the shift at which this line is a row: how many lines are
+            if placed(model, line) and fits(line, model):  # this line is a row there: how many lines are
                 counted.add(dx)
-                best = max(best, (sum(fits(ln, model) for ln in segment.lines), -abs(dx), dx))
+                count = sum(placed(model, ln) and fits(ln, model) for ln in segment.lines)
+                best = max(best, (count, -abs(dx), dx))
     return best[2]
 
 
