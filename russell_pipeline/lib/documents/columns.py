@@ -132,8 +132,8 @@ def moved(model: Model, dx: float) -> Model:
 
 
 def placed(model: Model, line: Line) -> bool:
-    """Every run of `line`'s words touches one column's title alone: each is one column's, none crosses into
-    the next or stands left of them all (as a row's cells do, a name not run up to its symbol)."""
+    """Every run of `line`'s words touches one column's title alone: none crosses into the next column or
+    stands left of them all, as each cell of a row does (unless its name runs up to its symbol)."""
     return all(len(_touching(model.columns, cell[0].x0, cell[-1].x1)) == 1 for cell in line.cells())
 
 
