@@ -539,10 +539,11 @@ def test_a_row_typed_with_spaces_on_a_page_without_the_header_is_unread_not_furn
     assert doc.unread.rows() == [(2, 1 if first else 2, " ".join(spaced.split()))]
 
 
-@pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST"])
+@pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST", "INTERNATIONALHOLDINGS"])
 def test_name_words_under_a_double_spaced_text_list_s_last_row_are_never_joined_to_its_name(tmp_path, under):
     """A text list prints a row on a line. Rows two lines apart, a line of capitals right under the last
-    one is no part of its name (a footer's words were once joined to it)."""
+    one is no part of its name (a footer's words were once joined to it), nor a row lost: a line of one
+    cell stands in no column, even where its words run under the Symbol title (INTERNATIONALHOLDINGS)."""
     rows = [row for line in TAB_LIST[3:6] for row in (line, "")]
     path = tmp_path / "deletions.txt"
     path.write_text("\n".join([*TAB_LIST[:3], *rows[:-1], under, *TAB_LIST[6:]]) + "\n")
