@@ -444,6 +444,62 @@ def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_fa
 
 
 @pytest.mark.parametrize(
+    ("t", "run", "refused"),
+    [
+        (0, ("TECHNOLOGIES", 280, 660), True),  # centred at 470: left of the midline (495), the left table's
+        (0, ("TECHNOLOGIES", 280, 720), False),  # centred at 500: the right table's, short of its Symbol
+        (1, ("technologies", 140, 800), False),  # centred at 470: the left table's
+        (1, ("technologies", 200, 800), True),  # centred at 500: the right table's, reaching its Symbol
+    ],
+    ids=[
+        "left-of-the-midline",
+        "right-of-the-midline",
+        "left-of-the-midline-under-the-right",
+        "under-the-right",
+    ],
+)
+def test_the_midline_between_tables_with_a_sector_column_runs_from_the_left_table_s_last_title(
+    t, run, refused
+):
+    """Two tables side by side, each Company, Symbol and Sector (the left Sector title ends at 440, the right
+    Company title starts at 550: the midline at 495, not at the middle of the gutter after the Symbol
+    title). Under their last rows, name words of table `t` and a word run across the gutter: the word is
+    the table's its centre falls on, and refuses the line only if it touches a title of that table but the
+    company's."""
+    titles = ((50.0, 90.0, "Company"), (300.0, 330.0, "Symbol"), (400.0, 440.0, "Sector"))
+    shift = 500.0
+
+    def line(y: float, *cells: tuple[float, float, str]) -> Line:
+        words = [
+            Word(text, x0 + k * shift, x1 + k * shift, 3 * k + c)
+            for k in (0, 1)
+            for c, (x0, x1, text) in enumerate(cells)
+        ]
+        return Line(0, y, tuple(words), "")
+
+    header = line(80, *titles)
+    rows = []
+    for k, (company, symbol) in enumerate(CLEAN):
+        row = _row(0, 92 + 12 * k, company, symbol)
+        rows.append(line(row.y, *[(w.x0, w.x1, w.text) for w in row.words], (400, 430, "Energy")))
+    text, x0, x1 = run
+    name = Word("OMEGA", 50, 75, 0) if t == 0 else Word("HOLDINGS", 550, 590, 1)
+    foot = Line(0, 128, tuple(sorted([name, Word(text, x0, x1, 0)], key=lambda w: w.x0)), "")
+    page = _page(1, header, *rows, foot)
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
+    assert [(r.table, r.symbol, r.sector) for r in parsed.rows] == [
+        (k, symbol, "Energy") for k in (0, 1) for _, symbol in CLEAN
+    ]
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
     ("ys", "wrapped", "broken", "unread"),
     [
         ((90, 100, 110), 115, 130.0, True),  # 1.5 row pitches under the rest of the last row's name
@@ -474,16 +530,23 @@ def test_a_table_ends_where_its_last_row_s_name_ends(ys, wrapped, broken, unread
     assert [(u.line, u.text) for u in parsed.unread] == ([(len(ys) + 3, "ACME CORP AC ME")] if unread else [])
 
 
+TICKER_FIRST = Line(0, 80, (Word("Ticker", 100, 130, 0), Word("Company", 150, 190, 1)), "Ticker\tCompany")
+
+
+def _ticker_rows(x: float = 150) -> list[Line]:
+    """Three rows 12 pt apart from 92 under TICKER_FIRST: the ticker right-aligned at 130, the name from x."""
+    names = (("AAA", "ALPHA CORP"), ("BB", "BETA INC"), ("GGGG", "GAMMA CO"))
+    return [
+        Line(0, 92 + 12 * k, (Word(symbol, 130 - 8 * len(symbol), 130, 0), *_words(1, x, company)), "")
+        for k, (symbol, company) in enumerate(names)
+    ]
+
+
 def test_name_words_further_under_the_last_row_than_its_reach_are_furniture_whatever_they_touch():
     """Ticker right-aligned before Company; the last row's name is not wrapped. Two row pitches under it a
     contact line runs from the page's margin over the Ticker title into the Company column, its words in
     capitals: beyond the table's reach, furniture (it was once taken as the rest of the last row's name,
     which set the table's end on itself, and the list was refused)."""
-    header = Line(0, 80, (Word("Ticker", 100, 130, 0), Word("Company", 150, 190, 1)), "Ticker\tCompany")
-
-    def row(y: float, symbol: str, company: str) -> Line:
-        return Line(0, y, (Word(symbol, 130 - 8 * len(symbol), 130, 0), *_words(1, 150, company)), "")
-
     contact = Line(
         0,
         116 + 24,
@@ -495,8 +558,30 @@ def test_name_words_further_under_the_last_row_than_its_reach_are_furniture_what
         ),
         "",
     )
-    rows = [row(92, "AAA", "ALPHA CORP"), row(104, "BB", "BETA INC"), row(116, "GGGG", "GAMMA CO")]
-    parsed = parse_list((_page(1, header, *rows, contact),))
+    parsed = parse_list((_page(1, TICKER_FIRST, *_ticker_rows(), contact),))
+    assert [r.symbol for r in parsed.rows] == ["AAA", "BB", "GGGG"] and parsed.unread == ()
+    assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("x0", "refused"),
+    [(133.0, False), (131.6, False), (131.5, True), (131.0, True)],
+    ids=["where-names-start", "beyond-the-ticker-title-s-tolerance", "at-its-tolerance", "inside-it"],
+)
+def test_name_words_under_the_last_row_that_touch_a_ticker_title_on_its_right_are_a_lost_row(x0, refused):
+    """Ticker right-aligned before Company, the names printed from 132, 2 pt right of the Ticker title
+    (100-130): a row pitch under the last row, a word of capitals from `x0` in the name column is furniture
+    while it keeps clear of the title (words within 1.5 pt of it touch it), a row whose columns were lost
+    once it touches it, as on a Symbol title's left."""
+    foot = Line(0, 128, tuple(_words(1, x0, "HOLDINGS")), "")
+    page = _page(1, TICKER_FIRST, *_ticker_rows(x=132), foot)
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: 'HOLDINGS'\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
     assert [r.symbol for r in parsed.rows] == ["AAA", "BB", "GGGG"] and parsed.unread == ()
     assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2, unread=0),)
 
