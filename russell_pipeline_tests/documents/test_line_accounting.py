@@ -160,14 +160,17 @@ def test_pages_without_a_table_count_every_line_as_furniture():
         (_text(0, 104, "DELTA HOLDINGS"), "DELTA HOLDINGS"),  # name words alone, a row pitch below: no wrap
         (_text(0, 104, "continued on the next page"), "continued on the next page"),  # prose inside a table
         (_text(0, 104, "12", x=5), "12"),  # words left of every column
+        (_text(0, 86, "DELTA HOLDINGS"), "DELTA HOLDINGS"),  # under the header, before any row: no wrap
     ],
-    ids=["name-words", "prose", "left-of-every-column"],
+    ids=["name-words", "prose", "left-of-every-column", "name-words-over-the-first-row"],
 )
 def test_a_line_inside_a_table_that_is_no_row_and_not_unread_is_refused(lost, shown):
-    lines = [_header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"), lost, _row(0, 116, "BETA INC", "BETAX")]
+    rows = [_row(0, 92, "ALPHA CORP", "ALPHA"), _row(0, 116, "BETA INC", "BETAX")]
+    lines = [_header(0, 80), *sorted([*rows, lost], key=lambda ln: ln.y)]
     with pytest.raises(
         LostLineError,
-        match=rf"^page 1: 1 line\(s\) .* \(line 3: '{shown}'\): 4 lines, 2 row lines, 1 furniture, 0 unread$",
+        match=rf"^page 1: 1 line\(s\) .* \(line {lines.index(lost) + 1}: '{shown}'\): 4 lines, 2 row lines, "
+        "1 furniture, 0 unread$",
     ):
         parse_list((_page(1, *lines),))
 
