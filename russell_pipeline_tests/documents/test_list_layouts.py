@@ -466,6 +466,7 @@ TAB_LIST = [
         ("ACME CORP ACME Health Care", 5),
         ("ACME CORP ACME Health Care", 7),
         ("ACME CORP ACME Health\tCare", 5),  # typed with spaces but for a tab: in some cells, not all
+        ("ACME CORP       ACME    Energy", 5),  # spaces lined up under the columns: no print position
         ("ACME CORP ACME Health\tCare", 7),
         ("ACME\tCORP ACME Health Care", 7),
         ("ACME CORP  ACME\t\tHealth Care", 7),
@@ -478,6 +479,7 @@ TAB_LIST = [
         "spaces",
         "spaces-last",
         "spaces-but-a-tab-in-the-sector",
+        "spaces-lined-up-under-the-columns",
         "spaces-but-a-tab-in-the-sector-last",
         "spaces-but-a-tab-in-the-name-last",
         "a-tab-for-two-last",
