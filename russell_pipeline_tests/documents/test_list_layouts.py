@@ -554,6 +554,23 @@ def test_name_words_under_a_double_spaced_text_list_s_last_row_are_never_joined_
     assert doc.unread.is_empty()
 
 
+def test_name_words_under_a_text_list_s_first_row_on_a_page_carried_on_are_unread_never_its_name(tmp_path):
+    """Page 1 holds one row (no row pitch known), page 2 carries the table on, its rows two lines apart: a
+    line of capitals right under page 2's first row is a line of its own (a text list prints a row on a
+    line), unread, not the rest of that row's name as it would be in a PDF."""
+    page_2 = ["\fDELTA CORP\tDDD\tEnergy", "HOLDINGS", "EPSILON CO\tEEE\tEnergy", "", "ZETA INC\tZZZ\tEnergy"]
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:4], *page_2, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows.select("source_page", "company").rows() == [
+        (1, "ALPHA CORP"),
+        (2, "DELTA CORP"),
+        (2, "EPSILON CO"),
+        (2, "ZETA INC"),
+    ]
+    assert doc.unread.rows() == [(2, 2, "HOLDINGS")]
+
+
 # --- Page furniture and columns not left-aligned: samples of the families the column model reads ---
 
 NOTICE = [
