@@ -404,6 +404,24 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
     assert parsed.unread == () and parsed.pages[1].kind == "table"
 
 
+@pytest.mark.parametrize("at", [0, 1, 2], ids=["first", "between", "last"])
+@pytest.mark.parametrize("symbol", ["ABCDEFG", "ABCDEFGH"])
+def test_a_row_whose_symbol_is_longer_than_the_lists_print_on_a_page_without_a_header_is_unread(at, symbol):
+    """Page 2 carries the table on without its header; one of its rows prints a symbol of seven or eight
+    letters (the parser reads up to twelve under a header, but a page without one keeps only rows of a
+    symbol's shape, up to six): that line is unread, named with its words, wherever it stands on the page,
+    and the page's other rows are read."""
+    names = [("DELTA CORP", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
+    names[at] = ("OMEGA CORP", symbol)
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), _page(2, *_rows(60, *names))))
+    assert [(r.page, r.symbol) for r in parsed.rows] == [
+        *[(1, s) for _, s in CLEAN],
+        *[(2, s) for k, (_, s) in enumerate(names) if k != at],
+    ]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, at + 1, f"OMEGA CORP {symbol}")]
+    assert parsed.accounts[1] == PageAccount(2, 3, rows=2, furniture=0, unread=1)
+
+
 @pytest.mark.parametrize("tables", [2, 3])
 @pytest.mark.parametrize(
     ("t", "run", "refused"),
