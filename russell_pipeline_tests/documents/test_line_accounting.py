@@ -65,6 +65,11 @@ def _rows(y: float, *names: tuple[str, str]) -> list[Line]:
     return [_row(0, y + 12 * k, company, symbol) for k, (company, symbol) in enumerate(names)]
 
 
+def _two_cells(y: float, company: str, other: str, x: float) -> Line:
+    """`company` in the name column (from 50), `other` in a cell of its own from x."""
+    return Line(0, y, (*_words(0, 50, company), *_words(1, x, other)), f"{company}\t{other}")
+
+
 CLEAN = (("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA"))  # centred: of every width
 
 
@@ -301,7 +306,7 @@ def test_a_line_under_the_last_row_is_a_lost_row_only_with_a_name_in_capitals_an
     """One row pitch under the last row, a line with words in the name and the symbol column is a row the
     parser could not read when the name is in capitals and the symbol holds a capital letter; else it is
     page furniture (a heading and its page number), never unread."""
-    line = Line(0, 128, (*_words(0, 50, company), *_words(1, 300, symbol)), f"{company}\t{symbol}")
+    line = _two_cells(128, company, symbol, 300)
     parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), line),))
     assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
     assert [(u.line, u.text) for u in parsed.unread] == ([(5, f"{company} {symbol}")] if unread else [])
@@ -402,6 +407,32 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
         (2, "EPS"),
     ]
     assert parsed.unread == () and parsed.pages[1].kind == "table"
+
+
+@pytest.mark.parametrize(
+    ("lines", "kept"),
+    [
+        (_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")), ["DELTA", "EP"]),
+        ([_two_cells(60, "DELTA CORP", "DELTA", 450), _two_cells(72, "EPSILON CO", "EP", 450)], []),
+        (
+            [
+                _row(0, 60, "NORTH AMERICA", "EMEA"),
+                _two_cells(72, "1 Liberty Plaza", "10 Paternoster Sq", 295),
+            ],
+            [],
+        ),
+    ],
+    ids=["rows-at-the-columns", "symbols-where-no-row-sat", "region-heads-over-an-address-block"],
+)
+def test_a_page_without_a_header_keeps_only_rows_at_the_columns_of_the_pages_before(lines, kept):
+    """Page 2 prints no header. Lines there that read as rows where page 1's rows sat are rows; lines that
+    read as rows only by page 2's own columns (their symbols 120 pt right of where page 1 centred its
+    symbols), or a line that reads as a row but heads a block set in the same columns (region names over
+    an address), are furniture with the page, never rows nor unread."""
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), _page(2, *lines)))
+    assert [r.symbol for r in parsed.rows if r.page == 2] == kept and parsed.unread == ()
+    assert parsed.pages[1].kind == ("table" if kept else "furniture")
+    assert parsed.accounts[1] == PageAccount(2, 2, rows=len(kept), furniture=2 - len(kept), unread=0)
 
 
 @pytest.mark.parametrize("at", [0, 1, 2], ids=["first", "between", "last"])
