@@ -328,6 +328,16 @@ def _read(*pages: tuple[Line, ...]):
     return parsed, [(r.page, r.table, r.company, r.symbol) for r in parsed.rows]
 
 
+@pytest.mark.parametrize("sector", [True, False], ids=["with-sector", "without"])
+def test_a_parsed_list_says_whether_its_tables_print_a_sector_column(sector):
+    titles, cells = (WITH_SECTOR, [(330, "Energy")]) if sector else (HEADER, [])
+    x = titles[1][0]  # the symbol's column
+    lines = (_line(1, 90, *titles), _line(2, 102, (50, "ALPHA CORP"), (x, "AAA"), *cells))
+    parsed, rows = _read(lines)
+    assert rows == [(1, 0, "ALPHA CORP", "AAA")]
+    assert parsed.sector_column is sector and parsed.classification == ("RGS" if sector else None)
+
+
 def test_a_name_printed_up_to_its_ticker_at_the_foot_of_the_longer_two_up_column_is_a_row():
     """Two-up columns of unequal length: the last left row stands alone on its line, its long
     name printed up to the ticker in one run; the right column ended a row earlier."""
