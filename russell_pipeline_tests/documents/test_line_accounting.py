@@ -335,22 +335,29 @@ def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_
     [(10.0, True), (15.0, True), (15.5, False), (30.0, False)],
     ids=["a-pitch", "one-and-a-half-pitches", "just-beyond", "three-pitches"],
 )
-@pytest.mark.parametrize("where", ["under-the-last-row", "over-a-carried-first-row"])
+@pytest.mark.parametrize(
+    "where", ["under-the-last-row", "over-a-carried-first-row", "under-a-page-s-only-row"]
+)
 def test_a_lost_row_belongs_to_its_table_up_to_one_and_a_half_row_pitches_from_it(where, gap, unread):
-    """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row or over
-    the first row of the table carried to page 2: unread while within 1.5 row pitches, furniture beyond."""
+    """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row, over
+    the first row of the table carried to page 2, or under the only row of page 2's table (the pitch of
+    the pages before stands for its own): unread while within 1.5 row pitches, furniture beyond."""
     rows = [("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA")]
     table = [_row(0, 90 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
     if where == "under-the-last-row":
         pages = (_page(1, _header(0, 80), *table, _broken(110 + gap)),)
-    else:
+    elif where == "over-a-carried-first-row":
         carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
         pages = (_page(1, _header(0, 80), *table), _page(2, _broken(100 - gap), *carried))
+    else:
+        only = _row(0, 90, "DELTA CORP", "DELTA")
+        pages = (_page(1, _header(0, 80), *table), _page(2, _header(0, 80), only, _broken(90 + gap)))
     parsed = parse_list(pages)
-    assert len(parsed.rows) == 3 * len(pages)
-    line = 5 if len(pages) == 1 else 1
+    on_last = 1 if where == "under-a-page-s-only-row" else 3
+    assert len(parsed.rows) == 3 * (len(pages) - 1) + on_last
+    line = {"under-the-last-row": 5, "over-a-carried-first-row": 1, "under-a-page-s-only-row": 3}[where]
     assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), line)] if unread else [])
-    assert parsed.accounts[-1].unread == int(unread) and parsed.accounts[-1].rows == 3
+    assert parsed.accounts[-1].unread == int(unread) and parsed.accounts[-1].rows == on_last
 
 
 def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitch_is_known():
