@@ -10,6 +10,7 @@ import itertools
 import pytest
 
 from russell_pipeline.lib.documents import columns, lists
+from russell_pipeline.lib.documents.furniture import PageKind
 from russell_pipeline.lib.documents.lists import LostLineError, PageAccount, parse_list
 from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 
@@ -146,16 +147,28 @@ def test_every_line_of_a_page_is_counted_once_as_a_row_furniture_or_unread():
     assert parsed.accounts == (PageAccount(1, lines=10, rows=4, furniture=4, unread=2),)
 
 
-def test_pages_without_a_table_count_every_line_as_furniture():
+def test_pages_without_a_table_count_every_line_as_furniture_and_each_page_says_why():
     cover = _page(1, _text(0, 40, "Russell US Indexes"), _text(0, 60, "RECONSTITUTION 2025"))
-    table = _page(2, _header(0, 80), *_rows(92, *CLEAN))
-    notice = _page(3, _text(0, 40, "QUARTERLY IPO ADDITIONS"), _text(0, 60, "Data as of June 2025."))
-    parsed = parse_list((cover, table, notice))
-    assert len(parsed.rows) == 3
+    table = _page(3, _text(0, 40, "Russell 3000 Index"), _header(0, 80), *_rows(92, *CLEAN))
+    carried = _page(4, *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")))
+    notice = _page(5, _text(0, 40, "QUARTERLY IPO ADDITIONS"), _text(0, 60, "Data as of June 2025."))
+    parsed = parse_list((cover, _page(2), table, carried, notice, _page(6)))  # pages 2 and 6 blank
+    assert len(parsed.rows) == 5
     assert parsed.accounts == (
         PageAccount(1, lines=2, rows=0, furniture=2, unread=0),
-        PageAccount(2, lines=4, rows=3, furniture=1, unread=0),
-        PageAccount(3, lines=2, rows=0, furniture=2, unread=0),
+        PageAccount(2, lines=0, rows=0, furniture=0, unread=0),
+        PageAccount(3, lines=5, rows=3, furniture=2, unread=0),
+        PageAccount(4, lines=2, rows=2, furniture=0, unread=0),
+        PageAccount(5, lines=2, rows=0, furniture=2, unread=0),
+        PageAccount(6, lines=0, rows=0, furniture=0, unread=0),
+    )
+    assert parsed.pages == (
+        PageKind(1, "furniture", "before the first table header"),
+        PageKind(2, "furniture", "blank: no text"),
+        PageKind(3, "table", "table header on line 2"),
+        PageKind(4, "table", "no header; 2 row(s) at the columns of the pages before"),
+        PageKind(5, "furniture", "2 line(s), no table header and no row of the table; 1 of prose"),
+        PageKind(6, "furniture", "blank: no text"),
     )
 
 
@@ -417,28 +430,40 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
 
 
 @pytest.mark.parametrize(
-    ("lines", "kept"),
+    ("lines", "kept", "why"),
     [
-        (_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")), ["DELTA", "EP"]),
-        ([_two_cells(60, "DELTA CORP", "DELTA", 450), _two_cells(72, "EPSILON CO", "EP", 450)], []),
+        (
+            _rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
+            ["DELTA", "EP"],
+            "no header; 2 row(s) at the columns of the pages before",
+        ),
+        (
+            [_two_cells(60, "DELTA CORP", "DELTA", 450), _two_cells(72, "EPSILON CO", "EP", 450)],
+            [],
+            "2 line(s), no table header and no row of the table; 2 in capitals not at the table's columns",
+        ),
         (
             [
                 _row(0, 60, "NORTH AMERICA", "EMEA"),
                 _two_cells(72, "1 Liberty Plaza", "10 Paternoster Sq", 295),
             ],
             [],
+            (
+                "2 line(s), no table header and no row of the table; 1 of prose; 1 heading(s) of a block set "
+                "in columns"
+            ),
         ),
     ],
     ids=["rows-at-the-columns", "symbols-where-no-row-sat", "region-heads-over-an-address-block"],
 )
-def test_a_page_without_a_header_keeps_only_rows_at_the_columns_of_the_pages_before(lines, kept):
+def test_a_page_without_a_header_keeps_only_rows_at_the_columns_of_the_pages_before(lines, kept, why):
     """Page 2 prints no header. Lines there that read as rows where page 1's rows sat are rows; lines that
     read as rows only by page 2's own columns (their symbols 120 pt right of where page 1 centred its
     symbols), or a line that reads as a row but heads a block set in the same columns (region names over
-    an address), are furniture with the page, never rows nor unread."""
+    an address), are furniture with the page, never rows nor unread; the page says why."""
     parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), _page(2, *lines)))
     assert [r.symbol for r in parsed.rows if r.page == 2] == kept and parsed.unread == ()
-    assert parsed.pages[1].kind == ("table" if kept else "furniture")
+    assert parsed.pages[1] == PageKind(2, "table" if kept else "furniture", why)
     assert parsed.accounts[1] == PageAccount(2, 2, rows=len(kept), furniture=2 - len(kept), unread=0)
 
 
