@@ -537,6 +537,21 @@ def test_a_text_list_carried_over_a_page_break_without_its_header_reads_every_pa
     assert doc.unread.is_empty()
 
 
+@pytest.mark.parametrize(
+    "row", ["DELTA CORP\t  DDD\tEnergy", "DELTA CORP\tDDD\t  Energy"], ids=["symbol-padded", "sector-padded"]
+)
+def test_a_text_list_s_row_on_a_page_without_the_header_is_read_whatever_spaces_pad_its_cells(tmp_path, row):
+    """A text line has no print positions: a cell of a row on a page the table is carried to without its
+    header, padded with spaces after its tab, is still the row's, not a row out of its columns."""
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:6], "\f" + row, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows.select("source_page", "company", "symbol", "sector").rows()[3:] == [
+        (2, "DELTA CORP", "DDD", "Energy")
+    ]
+    assert doc.rows.height == 4 and doc.unread.is_empty()
+
+
 @pytest.mark.parametrize("first", [True, False], ids=["alone", "under-a-row"])
 def test_a_row_typed_with_spaces_on_a_page_without_the_header_is_unread_not_furniture(tmp_path, first):
     """A page carried over without its header whose only row, or the row under another, is typed with
