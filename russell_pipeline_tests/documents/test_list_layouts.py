@@ -552,6 +552,19 @@ def test_a_text_list_s_row_on_a_page_without_the_header_is_read_whatever_spaces_
     assert doc.rows.height == 4 and doc.unread.is_empty()
 
 
+@pytest.mark.parametrize("line", ["EMEA\tLONDON EC4M 7LS", "CONTACT\tLONDON OFFICE"])
+def test_capitals_set_in_a_text_list_s_columns_on_a_page_without_the_header_that_read_as_no_row_are_furniture(
+    tmp_path, line
+):
+    """A page after the table pages, without a header: a line in capitals split by a tab, its second cell no
+    symbol (two words) and no row typed with spaces (no sector), is page furniture, not a row lost."""
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:6], "\f" + line, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+    assert [page for page, _ in doc.furniture] == [2]
+
+
 @pytest.mark.parametrize("first", [True, False], ids=["alone", "under-a-row"])
 def test_a_row_typed_with_spaces_on_a_page_without_the_header_is_unread_not_furniture(tmp_path, first):
     """A page carried over without its header whose only row, or the row under another, is typed with
