@@ -455,6 +455,17 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
         ),
         (
             [
+                _row(0, 60, "NORTH AMERICA", "EMEA"),
+                _two_cells(78, "1 Liberty Plaza", "10 Paternoster Sq", 295),  # 1.5 row pitches under them
+            ],
+            [],
+            (
+                "2 line(s), no table header and no row of the table; 1 of prose; 1 heading(s) of a block set "
+                "in columns"
+            ),
+        ),
+        (
+            [
                 *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
                 _row(0, 84, "NORTH AMERICA", "EMEA"),
                 _two_cells(96, "1 Liberty Plaza", "10 Paternoster Sq", 295),
@@ -467,6 +478,7 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
         "rows-at-the-columns",
         "symbols-where-no-row-sat",
         "region-heads-over-an-address-block",
+        "region-heads-over-an-address-block-1.5-pitches-under-them",
         "rows-then-region-heads-over-an-address-block",
     ],
 )
