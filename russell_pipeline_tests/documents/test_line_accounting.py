@@ -473,6 +473,14 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
             ["DELTA", "EP"],
             "no header; 2 row(s) at the columns of the pages before",
         ),
+        (
+            [
+                *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
+                _text(0, 84, "Data as of June 2025: see the notes to the list for each company"),  # prose
+            ],
+            ["DELTA", "EP"],
+            "no header; 2 row(s) at the columns of the pages before",
+        ),
     ],
     ids=[
         "rows-at-the-columns",
@@ -480,13 +488,15 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
         "region-heads-over-an-address-block",
         "region-heads-over-an-address-block-1.5-pitches-under-them",
         "rows-then-region-heads-over-an-address-block",
+        "rows-then-a-note-across-the-columns",
     ],
 )
 def test_a_page_without_a_header_keeps_only_rows_at_the_columns_of_the_pages_before(lines, kept, why):
     """Page 2 prints no header. Lines there that read as rows where page 1's rows sat are rows; lines that
     read as rows only by page 2's own columns (their symbols 120 pt right of where page 1 centred its
     symbols), or a line that reads as a row but heads a block set in the same columns (region names over
-    an address, alone or under rows), are furniture, never rows nor unread; the page says why."""
+    an address, alone or under rows), are furniture, never rows nor unread; a note in prose across the
+    columns under the last row heads no block. The page says why."""
     parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), _page(2, *lines)))
     assert [r.symbol for r in parsed.rows if r.page == 2] == kept and parsed.unread == ()
     assert parsed.pages[1] == PageKind(2, "table" if kept else "furniture", why)
