@@ -521,6 +521,8 @@ def test_a_row_whose_symbol_is_longer_than_the_lists_print_on_a_page_without_a_h
     ]
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, at + 1, f"OMEGA CORP {symbol}")]
     assert parsed.accounts[1] == PageAccount(2, 3, rows=2, furniture=0, unread=1)
+    # the header and the rows' lines: not the unread one, whose words are left to tell the document's kind
+    assert parsed.table_lines == {(1, n) for n in range(1, 5)} | {(2, k + 1) for k in range(3) if k != at}
 
 
 @pytest.mark.parametrize("tables", [2, 3])
