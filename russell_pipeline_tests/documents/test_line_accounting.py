@@ -466,6 +466,17 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
         ),
         (
             [
+                _two_cells(60, "NORTH AMERICA", "EMEA UK", 297),  # two words: no row, though row-like
+                _two_cells(72, "1 Liberty Plaza", "10 Paternoster Sq", 295),
+            ],
+            [],
+            (
+                "2 line(s), no table header and no row of the table; 1 of prose; 1 heading(s) of a block set "
+                "in columns"
+            ),
+        ),
+        (
+            [
                 *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
                 _row(0, 84, "NORTH AMERICA", "EMEA"),
                 _two_cells(96, "1 Liberty Plaza", "10 Paternoster Sq", 295),
@@ -487,6 +498,7 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
         "symbols-where-no-row-sat",
         "region-heads-over-an-address-block",
         "region-heads-over-an-address-block-1.5-pitches-under-them",
+        "region-heads-that-read-as-no-row-over-an-address-block",
         "rows-then-region-heads-over-an-address-block",
         "rows-then-a-note-across-the-columns",
     ],
