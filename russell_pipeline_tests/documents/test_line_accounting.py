@@ -244,6 +244,22 @@ def test_the_rest_of_an_unread_line_s_name_is_unread_with_it_only_closer_than_ro
     assert parsed.accounts == (PageAccount(1, lines=7, rows=4, furniture=1, unread=2),)
 
 
+def test_the_rest_of_an_unread_line_s_name_over_two_lines_is_unread_with_it():
+    """Rows 10 pt apart; under the unread line at 100 its name runs on over two lines, each 3 pt under the
+    one before (a row's wrap over three lines, as the row's would be joined): both are unread with it."""
+    rows = [("ALPHA CORP", "ALPHA"), ("DELTA CO", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
+    lines = [_row(0, y, company, symbol) for y, (company, symbol) in zip((90, 120, 130, 140), rows)]
+    page = _page(
+        1,
+        _header(0, 80),
+        *sorted([*lines, _broken(100), _text(0, 103, "PHARMA"), _text(0, 106, "GROUP")], key=lambda ln: ln.y),
+    )
+    parsed = parse_list((page,))
+    assert [r.symbol for r in parsed.rows] == [s for _, s in rows]
+    assert [(u.line, u.text) for u in parsed.unread] == [(3, "ACME CORP AC ME")]
+    assert parsed.accounts == (PageAccount(1, lines=8, rows=4, furniture=1, unread=3),)
+
+
 def test_prose_under_an_unread_line_is_no_rest_of_its_name():
     with pytest.raises(
         LostLineError, match=r"\(line 4: 'see below'\): 7 lines, 4 row lines, 1 furniture, 1 unread$"
