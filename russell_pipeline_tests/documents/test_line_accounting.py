@@ -553,6 +553,26 @@ def test_a_row_whose_symbol_is_longer_than_the_lists_print_on_a_page_without_a_h
     assert parsed.table_lines == {(1, n) for n in range(1, 5)} | {(2, k + 1) for k in range(3) if k != at}
 
 
+def _foot(name: Word, run: tuple[str, float, float]) -> Line:
+    """The line under the tables' last rows (at 128): name words and a word `run` (text, x0, x1)."""
+    text, x0, x1 = run
+    return Line(0, 128, tuple(sorted([name, Word(text, x0, x1, 0)], key=lambda w: w.x0)), "")
+
+
+def _parse_with_foot(page: Page, refused: bool) -> lists.ParsedList | None:
+    """`page` (a header, three rows, a foot line) parsed: refused naming its line 5, or read with the foot
+    line as furniture (None when refused)."""
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return None
+    parsed = parse_list((page,))
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+    return parsed
+
+
 @pytest.mark.parametrize("tables", [2, 3])
 @pytest.mark.parametrize(
     ("t", "run", "refused"),
@@ -581,18 +601,8 @@ def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_fa
     company's."""
     header = _beside(*[_header(0, 80)] * tables)
     rows = [_beside(*[row] * tables) for row in _rows(92, *CLEAN)]
-    text, x0, x1 = run
-    name = [Word("OMEGA", 50, 75, 0)] if t == 0 else [Word("HOLDINGS", 400, 440, 1)]
-    words = sorted([*name, Word(text, x0, x1, 0)], key=lambda w: w.x0)
-    foot = Line(0, 128, tuple(words), "")
-    page = _page(1, header, *rows, foot)
-    if refused:
-        with pytest.raises(
-            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
-        ):
-            parse_list((page,))
-        return
-    assert parse_list((page,)).accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+    name = Word("OMEGA", 50, 75, 0) if t == 0 else Word("HOLDINGS", 400, 440, 1)
+    _parse_with_foot(_page(1, header, *rows, _foot(name, run)), refused)
 
 
 @pytest.mark.parametrize(
@@ -634,21 +644,12 @@ def test_the_midline_between_tables_with_a_sector_column_runs_from_the_left_tabl
     for k, (company, symbol) in enumerate(CLEAN):
         row = _row(0, 92 + 12 * k, company, symbol)
         rows.append(line(row.y, *[(w.x0, w.x1, w.text) for w in row.words], (400, 430, "Energy")))
-    text, x0, x1 = run
     name = Word("OMEGA", 50, 75, 0) if t == 0 else Word("HOLDINGS", 550, 590, 1)
-    foot = Line(0, 128, tuple(sorted([name, Word(text, x0, x1, 0)], key=lambda w: w.x0)), "")
-    page = _page(1, header, *rows, foot)
-    if refused:
-        with pytest.raises(
-            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
-        ):
-            parse_list((page,))
-        return
-    parsed = parse_list((page,))
-    assert [(r.table, r.symbol, r.sector) for r in parsed.rows] == [
-        (k, symbol, "Energy") for k in (0, 1) for _, symbol in CLEAN
-    ]
-    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+    parsed = _parse_with_foot(_page(1, header, *rows, _foot(name, run)), refused)
+    if parsed is not None:
+        assert [(r.table, r.symbol, r.sector) for r in parsed.rows] == [
+            (k, symbol, "Energy") for k in (0, 1) for _, symbol in CLEAN
+        ]
 
 
 @pytest.mark.parametrize(
