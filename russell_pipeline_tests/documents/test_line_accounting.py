@@ -147,6 +147,15 @@ def test_every_line_of_a_page_is_counted_once_as_a_row_furniture_or_unread():
     assert parsed.accounts == (PageAccount(1, lines=10, rows=4, furniture=4, unread=2),)
 
 
+def test_a_lost_row_between_the_header_and_the_first_row_is_named_once():
+    """Under the header, 6 pt over the first row (within reach of it, as a row over a carried first row
+    would be): a line the parser cannot read as a row is unread, its words named once."""
+    parsed = parse_list((_page(1, _header(0, 80), _broken(86), *_rows(92, *CLEAN)),))
+    assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
+    assert [(u.line, u.text, u.tables) for u in parsed.unread] == [(2, "ACME CORP AC ME", (0,))]
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=1, unread=1),)
+
+
 def test_pages_without_a_table_count_every_line_as_furniture_and_each_page_says_why():
     cover = _page(1, _text(0, 40, "Russell US Indexes"), _text(0, 60, "RECONSTITUTION 2025"))
     table = _page(3, _text(0, 40, "Russell 3000 Index"), _header(0, 80), *_rows(92, *CLEAN))
@@ -365,28 +374,44 @@ def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_
     ids=["a-pitch", "one-and-a-half-pitches", "just-beyond", "three-pitches"],
 )
 @pytest.mark.parametrize(
-    "where", ["under-the-last-row", "over-a-carried-first-row", "under-a-page-s-only-row"]
+    "where",
+    [
+        "under-the-last-row",
+        "over-a-carried-first-row",
+        "two-over-a-carried-first-row",
+        "under-a-page-s-only-row",
+        "under-a-header-without-rows",
+    ],
 )
 def test_a_lost_row_belongs_to_its_table_up_to_one_and_a_half_row_pitches_from_it(where, gap, unread):
     """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row, over
-    the first row of the table carried to page 2, or under the only row of page 2's table (the pitch of
-    the pages before stands for its own): unread while within 1.5 row pitches, furniture beyond."""
+    the first row of the table carried to page 2 (or two such lines a row pitch apart), or under the only
+    row of page 2's table or a header with no row under it on page 2 (the pitch of the pages before
+    stands for the page's own): unread while within 1.5 row pitches, furniture beyond."""
     rows = [("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA")]
     table = [_row(0, 90 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
-    if where == "under-the-last-row":
+    carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
+    second = {  # page 2, or None for a list of one page; its lines lost when within reach
+        "under-the-last-row": (None, [5]),
+        "over-a-carried-first-row": ([_broken(100 - gap), *carried], [1]),
+        "two-over-a-carried-first-row": ([_broken(90 - gap), _broken(100 - gap), *carried], [1, 2]),
+        "under-a-page-s-only-row": (
+            [_header(0, 80), _row(0, 90, "DELTA CORP", "DELTA"), _broken(90 + gap)],
+            [3],
+        ),
+        "under-a-header-without-rows": ([_header(0, 80), _broken(80 + gap)], [2]),
+    }
+    lines, lost = second[where]
+    if lines is None:
         pages = (_page(1, _header(0, 80), *table, _broken(110 + gap)),)
-    elif where == "over-a-carried-first-row":
-        carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
-        pages = (_page(1, _header(0, 80), *table), _page(2, _broken(100 - gap), *carried))
     else:
-        only = _row(0, 90, "DELTA CORP", "DELTA")
-        pages = (_page(1, _header(0, 80), *table), _page(2, _header(0, 80), only, _broken(90 + gap)))
+        pages = (_page(1, _header(0, 80), *table), _page(2, *lines))
     parsed = parse_list(pages)
-    on_last = 1 if where == "under-a-page-s-only-row" else 3
+    on_last = sum(1 for line in pages[-1].lines if line.words[-1].text in ("ALPHA", "BET", "GA", "DELTA"))
     assert len(parsed.rows) == 3 * (len(pages) - 1) + on_last
-    line = {"under-the-last-row": 5, "over-a-carried-first-row": 1, "under-a-page-s-only-row": 3}[where]
-    assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), line)] if unread else [])
-    assert parsed.accounts[-1].unread == int(unread) and parsed.accounts[-1].rows == on_last
+    assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), n) for n in lost] if unread else [])
+    assert [u.text for u in parsed.unread] == (["ACME CORP AC ME"] * len(lost) if unread else [])
+    assert parsed.accounts[-1].unread == len(lost) * unread and parsed.accounts[-1].rows == on_last
 
 
 def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitch_is_known():

@@ -436,7 +436,7 @@ def test_a_page_with_a_single_row_and_a_footer():
     ],
     ids=["symbol-missing", "symbol-split"],
 )
-@pytest.mark.parametrize("where", [3, 6], ids=["mid-page", "last-row"])
+@pytest.mark.parametrize("where", [2, 3, 6], ids=["first-row", "mid-page", "last-row"])
 def test_a_row_the_parser_cannot_read_is_named_by_page_and_line(bad, text, where):
     good = [
         _line(n, 90 + 12 * (n - 1), (50, f"{s} INC"), (250, s), (330, "Energy"))
