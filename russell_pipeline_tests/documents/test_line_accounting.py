@@ -202,6 +202,18 @@ def test_a_line_inside_a_table_that_is_no_row_and_not_unread_is_refused(lost, sh
         parse_list((_page(1, *lines),))
 
 
+def test_a_line_between_a_header_and_the_unread_line_under_it_is_inside_the_table():
+    """Page 2's header has no row under it, only a line the parser cannot read as a row (unread): the
+    table runs from the header to that line, and words left of every column between them are refused."""
+    first = _page(1, _header(0, 80), *_rows(92, *CLEAN))
+    second = _page(2, _header(0, 80), _text(0, 86, "12", x=5), _broken(92))
+    with pytest.raises(
+        LostLineError,
+        match=r"^page 2: 1 line\(s\) .* \(line 2: '12'\): 3 lines, 0 row lines, 1 furniture, 1 unread$",
+    ):
+        parse_list((first, second))
+
+
 def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_another_column():
     """Below the last row, name words inside the name column are the rest of a name from the column before,
     or a title; name words that reach into the symbol's title are a row whose columns were lost."""
