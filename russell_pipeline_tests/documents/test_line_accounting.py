@@ -204,8 +204,11 @@ def test_a_line_inside_a_table_that_is_no_row_and_not_unread_is_refused(lost, sh
 
 def test_a_line_between_a_header_and_the_unread_line_under_it_is_inside_the_table():
     """Page 2's header has no row under it, only a line the parser cannot read as a row (unread): the
-    table runs from the header to that line, and words left of every column between them are refused."""
+    table runs from the header to that line, and words left of every column between them are refused;
+    name words alone under such a header are furniture (the rest of a name, or a title)."""
     first = _page(1, _header(0, 80), *_rows(92, *CLEAN))
+    parsed = parse_list((first, _page(2, _header(0, 80), _text(0, 86, "HOLDINGS"))))
+    assert parsed.unread == () and parsed.accounts[1] == PageAccount(2, 2, rows=0, furniture=2, unread=0)
     second = _page(2, _header(0, 80), _text(0, 86, "12", x=5), _broken(92))
     with pytest.raises(
         LostLineError,
