@@ -188,8 +188,15 @@ def test_pages_without_a_table_count_every_line_as_furniture_and_each_page_says_
         (_text(0, 104, "continued on the next page"), "continued on the next page"),  # prose inside a table
         (_text(0, 104, "12", x=5), "12"),  # words left of every column
         (_text(0, 86, "DELTA HOLDINGS"), "DELTA HOLDINGS"),  # under the header, before any row: no wrap
+        (_text(0, 86, "12", x=5), "12"),
     ],
-    ids=["name-words", "prose", "left-of-every-column", "name-words-over-the-first-row"],
+    ids=[
+        "name-words",
+        "prose",
+        "left-of-every-column",
+        "name-words-over-the-first-row",
+        "left-of-every-column-over-the-first-row",
+    ],
 )
 def test_a_line_inside_a_table_that_is_no_row_and_not_unread_is_refused(lost, shown):
     rows = [_row(0, 92, "ALPHA CORP", "ALPHA"), _row(0, 116, "BETA INC", "BETAX")]
