@@ -224,6 +224,19 @@ def test_a_line_between_a_header_and_the_unread_line_under_it_is_inside_the_tabl
         parse_list((first, second))
 
 
+def test_a_refusal_names_the_first_three_lost_lines_of_a_page_and_counts_them_all():
+    names = ["DELTA HOLDINGS", "EPSILON GROUP", "ZETA TRUST", "OMEGA PARTNERS"]  # a row pitch apart: no wraps
+    lost = [_text(0, 104 + 12 * k, name) for k, name in enumerate(names)]
+    lines = [_header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"), *lost, _row(0, 152, "BETA INC", "BETAX")]
+    shown = "line 3: 'DELTA HOLDINGS'; line 4: 'EPSILON GROUP'; line 5: 'ZETA TRUST'"
+    with pytest.raises(LostLineError) as refused:
+        parse_list((_page(1, *lines),))
+    assert str(refused.value) == (
+        "page 1: 4 line(s) neither read as a row, recognised as page furniture, nor reported unread "
+        f"({shown}): 7 lines, 2 row lines, 1 furniture, 0 unread"
+    )
+
+
 def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_another_column():
     """Below the last row, name words inside the name column are the rest of a name from the column before,
     or a title; name words that reach into the symbol's title are a row whose columns were lost."""
