@@ -10,6 +10,7 @@ import itertools
 import pytest
 
 from russell_pipeline.lib.documents import columns, lists
+from russell_pipeline.lib.documents.furniture import PageKind
 from russell_pipeline.lib.documents.lists import LostLineError, PageAccount, parse_list
 from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 
@@ -63,6 +64,11 @@ def _page(number: int, *lines: Line) -> Page:
 
 def _rows(y: float, *names: tuple[str, str]) -> list[Line]:
     return [_row(0, y + 12 * k, company, symbol) for k, (company, symbol) in enumerate(names)]
+
+
+def _two_cells(y: float, company: str, other: str, x: float) -> Line:
+    """`company` in the name column (from 50), `other` in a cell of its own from x."""
+    return Line(0, y, (*_words(0, 50, company), *_words(1, x, other)), f"{company}\t{other}")
 
 
 CLEAN = (("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA"))  # centred: of every width
@@ -141,16 +147,37 @@ def test_every_line_of_a_page_is_counted_once_as_a_row_furniture_or_unread():
     assert parsed.accounts == (PageAccount(1, lines=10, rows=4, furniture=4, unread=2),)
 
 
-def test_pages_without_a_table_count_every_line_as_furniture():
+def test_a_lost_row_between_the_header_and_the_first_row_is_named_once():
+    """Under the header, 6 pt over the first row (within reach of it, as a row over a carried first row
+    would be): a line the parser cannot read as a row is unread, its words named once."""
+    parsed = parse_list((_page(1, _header(0, 80), _broken(86), *_rows(92, *CLEAN)),))
+    assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
+    assert [(u.line, u.text, u.tables) for u in parsed.unread] == [(2, "ACME CORP AC ME", (0,))]
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=1, unread=1),)
+
+
+def test_pages_without_a_table_count_every_line_as_furniture_and_each_page_says_why():
     cover = _page(1, _text(0, 40, "Russell US Indexes"), _text(0, 60, "RECONSTITUTION 2025"))
-    table = _page(2, _header(0, 80), *_rows(92, *CLEAN))
-    notice = _page(3, _text(0, 40, "QUARTERLY IPO ADDITIONS"), _text(0, 60, "Data as of June 2025."))
-    parsed = parse_list((cover, table, notice))
-    assert len(parsed.rows) == 3
+    table = _page(3, _text(0, 40, "Russell 3000 Index"), _header(0, 80), *_rows(92, *CLEAN))
+    carried = _page(4, *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")))
+    notice = _page(5, _text(0, 40, "QUARTERLY IPO ADDITIONS"), _text(0, 60, "Data as of June 2025."))
+    parsed = parse_list((cover, _page(2), table, carried, notice, _page(6)))  # pages 2 and 6 blank
+    assert len(parsed.rows) == 5
     assert parsed.accounts == (
         PageAccount(1, lines=2, rows=0, furniture=2, unread=0),
-        PageAccount(2, lines=4, rows=3, furniture=1, unread=0),
-        PageAccount(3, lines=2, rows=0, furniture=2, unread=0),
+        PageAccount(2, lines=0, rows=0, furniture=0, unread=0),
+        PageAccount(3, lines=5, rows=3, furniture=2, unread=0),
+        PageAccount(4, lines=2, rows=2, furniture=0, unread=0),
+        PageAccount(5, lines=2, rows=0, furniture=2, unread=0),
+        PageAccount(6, lines=0, rows=0, furniture=0, unread=0),
+    )
+    assert parsed.pages == (
+        PageKind(1, "furniture", "before the first table header"),
+        PageKind(2, "furniture", "blank: no text"),
+        PageKind(3, "table", "table header on line 2"),
+        PageKind(4, "table", "no header; 2 row(s) at the columns of the pages before"),
+        PageKind(5, "furniture", "2 line(s), no table header and no row of the table; 1 of prose"),
+        PageKind(6, "furniture", "blank: no text"),
     )
 
 
@@ -160,16 +187,54 @@ def test_pages_without_a_table_count_every_line_as_furniture():
         (_text(0, 104, "DELTA HOLDINGS"), "DELTA HOLDINGS"),  # name words alone, a row pitch below: no wrap
         (_text(0, 104, "continued on the next page"), "continued on the next page"),  # prose inside a table
         (_text(0, 104, "12", x=5), "12"),  # words left of every column
+        (_text(0, 86, "DELTA HOLDINGS"), "DELTA HOLDINGS"),  # under the header, before any row: no wrap
+        (_text(0, 86, "12", x=5), "12"),
     ],
-    ids=["name-words", "prose", "left-of-every-column"],
+    ids=[
+        "name-words",
+        "prose",
+        "left-of-every-column",
+        "name-words-over-the-first-row",
+        "left-of-every-column-over-the-first-row",
+    ],
 )
 def test_a_line_inside_a_table_that_is_no_row_and_not_unread_is_refused(lost, shown):
-    lines = [_header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"), lost, _row(0, 116, "BETA INC", "BETAX")]
+    rows = [_row(0, 92, "ALPHA CORP", "ALPHA"), _row(0, 116, "BETA INC", "BETAX")]
+    lines = [_header(0, 80), *sorted([*rows, lost], key=lambda ln: ln.y)]
     with pytest.raises(
         LostLineError,
-        match=rf"^page 1: 1 line\(s\) .* \(line 3: '{shown}'\): 4 lines, 2 row lines, 1 furniture, 0 unread$",
+        match=rf"^page 1: 1 line\(s\) .* \(line {lines.index(lost) + 1}: '{shown}'\): 4 lines, 2 row lines, "
+        "1 furniture, 0 unread$",
     ):
         parse_list((_page(1, *lines),))
+
+
+def test_a_line_between_a_header_and_the_unread_line_under_it_is_inside_the_table():
+    """Page 2's header has no row under it, only a line the parser cannot read as a row (unread): the
+    table runs from the header to that line, and words left of every column between them are refused;
+    name words alone under such a header are furniture (the rest of a name, or a title)."""
+    first = _page(1, _header(0, 80), *_rows(92, *CLEAN))
+    parsed = parse_list((first, _page(2, _header(0, 80), _text(0, 86, "HOLDINGS"))))
+    assert parsed.unread == () and parsed.accounts[1] == PageAccount(2, 2, rows=0, furniture=2, unread=0)
+    second = _page(2, _header(0, 80), _text(0, 86, "12", x=5), _broken(92))
+    with pytest.raises(
+        LostLineError,
+        match=r"^page 2: 1 line\(s\) .* \(line 2: '12'\): 3 lines, 0 row lines, 1 furniture, 1 unread$",
+    ):
+        parse_list((first, second))
+
+
+def test_a_refusal_names_the_first_three_lost_lines_of_a_page_and_counts_them_all():
+    names = ["DELTA HOLDINGS", "EPSILON GROUP", "ZETA TRUST", "OMEGA PARTNERS"]  # a row pitch apart: no wraps
+    lost = [_text(0, 104 + 12 * k, name) for k, name in enumerate(names)]
+    lines = [_header(0, 80), _row(0, 92, "ALPHA CORP", "ALPHA"), *lost, _row(0, 152, "BETA INC", "BETAX")]
+    shown = "line 3: 'DELTA HOLDINGS'; line 4: 'EPSILON GROUP'; line 5: 'ZETA TRUST'"
+    with pytest.raises(LostLineError) as refused:
+        parse_list((_page(1, *lines),))
+    assert str(refused.value) == (
+        "page 1: 4 line(s) neither read as a row, recognised as page furniture, nor reported unread "
+        f"({shown}): 7 lines, 2 row lines, 1 furniture, 0 unread"
+    )
 
 
 def test_name_words_at_the_foot_of_a_table_are_furniture_unless_they_reach_another_column():
@@ -221,6 +286,22 @@ def test_the_rest_of_an_unread_line_s_name_is_unread_with_it_only_closer_than_ro
     parsed = parse_list((page,))
     assert [(u.line, u.text) for u in parsed.unread] == [(3, "GAMMA CO GA MM")]
     assert parsed.accounts == (PageAccount(1, lines=7, rows=4, furniture=1, unread=2),)
+
+
+def test_the_rest_of_an_unread_line_s_name_over_two_lines_is_unread_with_it():
+    """Rows 10 pt apart; under the unread line at 100 its name runs on over two lines, each 3 pt under the
+    one before (a row's wrap over three lines, as the row's would be joined): both are unread with it."""
+    rows = [("ALPHA CORP", "ALPHA"), ("DELTA CO", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
+    lines = [_row(0, y, company, symbol) for y, (company, symbol) in zip((90, 120, 130, 140), rows)]
+    page = _page(
+        1,
+        _header(0, 80),
+        *sorted([*lines, _broken(100), _text(0, 103, "PHARMA"), _text(0, 106, "GROUP")], key=lambda ln: ln.y),
+    )
+    parsed = parse_list((page,))
+    assert [r.symbol for r in parsed.rows] == [s for _, s in rows]
+    assert [(u.line, u.text) for u in parsed.unread] == [(3, "ACME CORP AC ME")]
+    assert parsed.accounts == (PageAccount(1, lines=8, rows=4, furniture=1, unread=3),)
 
 
 def test_prose_under_an_unread_line_is_no_rest_of_its_name():
@@ -298,7 +379,7 @@ def test_a_line_under_the_last_row_is_a_lost_row_only_with_a_name_in_capitals_an
     """One row pitch under the last row, a line with words in the name and the symbol column is a row the
     parser could not read when the name is in capitals and the symbol holds a capital letter; else it is
     page furniture (a heading and its page number), never unread."""
-    line = Line(0, 128, (*_words(0, 50, company), *_words(1, 300, symbol)), f"{company}\t{symbol}")
+    line = _two_cells(128, company, symbol, 300)
     parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), line),))
     assert [r.symbol for r in parsed.rows] == [s for _, s in CLEAN]
     assert [(u.line, u.text) for u in parsed.unread] == ([(5, f"{company} {symbol}")] if unread else [])
@@ -327,22 +408,45 @@ def test_only_words_with_a_capital_close_under_the_last_row_are_the_rest_of_its_
     [(10.0, True), (15.0, True), (15.5, False), (30.0, False)],
     ids=["a-pitch", "one-and-a-half-pitches", "just-beyond", "three-pitches"],
 )
-@pytest.mark.parametrize("where", ["under-the-last-row", "over-a-carried-first-row"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "under-the-last-row",
+        "over-a-carried-first-row",
+        "two-over-a-carried-first-row",
+        "under-a-page-s-only-row",
+        "under-a-header-without-rows",
+    ],
+)
 def test_a_lost_row_belongs_to_its_table_up_to_one_and_a_half_row_pitches_from_it(where, gap, unread):
-    """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row or over
-    the first row of the table carried to page 2: unread while within 1.5 row pitches, furniture beyond."""
+    """Rows 10 pt apart; a line the parser cannot read as a row, `gap` under the table's last row, over
+    the first row of the table carried to page 2 (or two such lines a row pitch apart), or under the only
+    row of page 2's table or a header with no row under it on page 2 (the pitch of the pages before
+    stands for the page's own): unread while within 1.5 row pitches, furniture beyond."""
     rows = [("ALPHA CORP", "ALPHA"), ("BETA INC", "BET"), ("GAMMA CO", "GA")]
     table = [_row(0, 90 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
-    if where == "under-the-last-row":
+    carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
+    second = {  # page 2, or None for a list of one page; its lines lost when within reach
+        "under-the-last-row": (None, [5]),
+        "over-a-carried-first-row": ([_broken(100 - gap), *carried], [1]),
+        "two-over-a-carried-first-row": ([_broken(90 - gap), _broken(100 - gap), *carried], [1, 2]),
+        "under-a-page-s-only-row": (
+            [_header(0, 80), _row(0, 90, "DELTA CORP", "DELTA"), _broken(90 + gap)],
+            [3],
+        ),
+        "under-a-header-without-rows": ([_header(0, 80), _broken(80 + gap)], [2]),
+    }
+    lines, lost = second[where]
+    if lines is None:
         pages = (_page(1, _header(0, 80), *table, _broken(110 + gap)),)
     else:
-        carried = [_row(0, 100 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(rows)]
-        pages = (_page(1, _header(0, 80), *table), _page(2, _broken(100 - gap), *carried))
+        pages = (_page(1, _header(0, 80), *table), _page(2, *lines))
     parsed = parse_list(pages)
-    assert len(parsed.rows) == 3 * len(pages)
-    line = 5 if len(pages) == 1 else 1
-    assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), line)] if unread else [])
-    assert parsed.accounts[-1].unread == int(unread) and parsed.accounts[-1].rows == 3
+    on_last = sum(1 for line in pages[-1].lines if line.words[-1].text in ("ALPHA", "BET", "GA", "DELTA"))
+    assert len(parsed.rows) == 3 * (len(pages) - 1) + on_last
+    assert [(u.page, u.line) for u in parsed.unread] == ([(len(pages), n) for n in lost] if unread else [])
+    assert [u.text for u in parsed.unread] == (["ACME CORP AC ME"] * len(lost) if unread else [])
+    assert parsed.accounts[-1].unread == len(lost) * unread and parsed.accounts[-1].rows == on_last
 
 
 def test_name_words_under_a_carried_first_row_are_not_its_name_while_no_row_pitch_is_known():
@@ -401,6 +505,134 @@ def test_a_carried_row_whose_symbol_is_wider_than_every_one_the_page_before_prin
     assert parsed.unread == () and parsed.pages[1].kind == "table"
 
 
+@pytest.mark.parametrize(
+    ("lines", "kept", "why"),
+    [
+        (
+            _rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
+            ["DELTA", "EP"],
+            "no header; 2 row(s) at the columns of the pages before",
+        ),
+        (
+            [_two_cells(60, "DELTA CORP", "DELTA", 450), _two_cells(72, "EPSILON CO", "EP", 450)],
+            [],
+            "2 line(s), no table header and no row of the table; 2 in capitals not at the table's columns",
+        ),
+        (
+            [
+                _row(0, 60, "NORTH AMERICA", "EMEA"),
+                _two_cells(72, "1 Liberty Plaza", "10 Paternoster Sq", 295),
+            ],
+            [],
+            (
+                "2 line(s), no table header and no row of the table; 1 of prose; 1 heading(s) of a block set "
+                "in columns"
+            ),
+        ),
+        (
+            [
+                _row(0, 60, "NORTH AMERICA", "EMEA"),
+                _two_cells(78, "1 Liberty Plaza", "10 Paternoster Sq", 295),  # 1.5 row pitches under them
+            ],
+            [],
+            (
+                "2 line(s), no table header and no row of the table; 1 of prose; 1 heading(s) of a block set "
+                "in columns"
+            ),
+        ),
+        (
+            [
+                _two_cells(60, "NORTH AMERICA", "EMEA UK", 297),  # two words: no row, though row-like
+                _two_cells(72, "1 Liberty Plaza", "10 Paternoster Sq", 295),
+            ],
+            [],
+            (
+                "2 line(s), no table header and no row of the table; 1 of prose; 1 heading(s) of a block set "
+                "in columns"
+            ),
+        ),
+        (
+            [
+                *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
+                _row(0, 84, "NORTH AMERICA", "EMEA"),
+                _two_cells(96, "1 Liberty Plaza", "10 Paternoster Sq", 295),
+            ],
+            ["DELTA", "EP"],
+            "no header; 2 row(s) at the columns of the pages before",
+        ),
+        (
+            [
+                *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")),
+                _text(0, 84, "Data as of June 2025: see the notes to the list for each company"),  # prose
+            ],
+            ["DELTA", "EP"],
+            "no header; 2 row(s) at the columns of the pages before",
+        ),
+    ],
+    ids=[
+        "rows-at-the-columns",
+        "symbols-where-no-row-sat",
+        "region-heads-over-an-address-block",
+        "region-heads-over-an-address-block-1.5-pitches-under-them",
+        "region-heads-that-read-as-no-row-over-an-address-block",
+        "rows-then-region-heads-over-an-address-block",
+        "rows-then-a-note-across-the-columns",
+    ],
+)
+def test_a_page_without_a_header_keeps_only_rows_at_the_columns_of_the_pages_before(lines, kept, why):
+    """Page 2 prints no header. Lines there that read as rows where page 1's rows sat are rows; lines that
+    read as rows only by page 2's own columns (their symbols 120 pt right of where page 1 centred its
+    symbols), or a line that reads as a row but heads a block set in the same columns (region names over
+    an address, alone or under rows), are furniture, never rows nor unread; a note in prose across the
+    columns under the last row heads no block. The page says why."""
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), _page(2, *lines)))
+    assert [r.symbol for r in parsed.rows if r.page == 2] == kept and parsed.unread == ()
+    assert parsed.pages[1] == PageKind(2, "table" if kept else "furniture", why)
+    assert parsed.accounts[1] == PageAccount(
+        2, len(lines), rows=len(kept), furniture=len(lines) - len(kept), unread=0
+    )
+
+
+@pytest.mark.parametrize("at", [0, 1, 2], ids=["first", "between", "last"])
+@pytest.mark.parametrize("symbol", ["ABCDEFG", "ABCDEFGH"])
+def test_a_row_whose_symbol_is_longer_than_the_lists_print_on_a_page_without_a_header_is_unread(at, symbol):
+    """Page 2 carries the table on without its header; one of its rows prints a symbol of seven or eight
+    letters (the parser reads up to twelve under a header, but a page without one keeps only rows of a
+    symbol's shape, up to six): that line is unread, named with its words, wherever it stands on the page,
+    and the page's other rows are read."""
+    names = [("DELTA CORP", "DELTA"), ("EPSILON CO", "EP"), ("ZETA INC", "ZETA")]
+    names[at] = ("OMEGA CORP", symbol)
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), _page(2, *_rows(60, *names))))
+    assert [(r.page, r.symbol) for r in parsed.rows] == [
+        *[(1, s) for _, s in CLEAN],
+        *[(2, s) for k, (_, s) in enumerate(names) if k != at],
+    ]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, at + 1, f"OMEGA CORP {symbol}")]
+    assert parsed.accounts[1] == PageAccount(2, 3, rows=2, furniture=0, unread=1)
+    # the header and the rows' lines: not the unread one, whose words are left to tell the document's kind
+    assert parsed.table_lines == {(1, n) for n in range(1, 5)} | {(2, k + 1) for k in range(3) if k != at}
+
+
+def _foot(name: Word, run: tuple[str, float, float]) -> Line:
+    """The line under the tables' last rows (at 128): name words and a word `run` (text, x0, x1)."""
+    text, x0, x1 = run
+    return Line(0, 128, tuple(sorted([name, Word(text, x0, x1, 0)], key=lambda w: w.x0)), "")
+
+
+def _parse_with_foot(page: Page, refused: bool) -> lists.ParsedList | None:
+    """`page` (a header, three rows, a foot line) parsed: refused naming its line 5, or read with the foot
+    line as furniture (None when refused)."""
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return None
+    parsed = parse_list((page,))
+    assert parsed.accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+    return parsed
+
+
 @pytest.mark.parametrize("tables", [2, 3])
 @pytest.mark.parametrize(
     ("t", "run", "refused"),
@@ -429,18 +661,55 @@ def test_a_word_on_a_table_s_foot_line_is_the_table_s_whose_titles_its_centre_fa
     company's."""
     header = _beside(*[_header(0, 80)] * tables)
     rows = [_beside(*[row] * tables) for row in _rows(92, *CLEAN)]
-    text, x0, x1 = run
-    name = [Word("OMEGA", 50, 75, 0)] if t == 0 else [Word("HOLDINGS", 400, 440, 1)]
-    words = sorted([*name, Word(text, x0, x1, 0)], key=lambda w: w.x0)
-    foot = Line(0, 128, tuple(words), "")
-    page = _page(1, header, *rows, foot)
-    if refused:
-        with pytest.raises(
-            LostLineError, match=r"\(line 5: .*\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
-        ):
-            parse_list((page,))
-        return
-    assert parse_list((page,)).accounts == (PageAccount(1, lines=5, rows=3, furniture=2, unread=0),)
+    name = Word("OMEGA", 50, 75, 0) if t == 0 else Word("HOLDINGS", 400, 440, 1)
+    _parse_with_foot(_page(1, header, *rows, _foot(name, run)), refused)
+
+
+@pytest.mark.parametrize(
+    ("t", "run", "refused"),
+    [
+        (0, ("TECHNOLOGIES", 280, 660), True),  # centred at 470: left of the midline (495), the left table's
+        (0, ("TECHNOLOGIES", 280, 720), False),  # centred at 500: the right table's, short of its Symbol
+        (1, ("technologies", 140, 800), False),  # centred at 470: the left table's
+        (1, ("technologies", 200, 800), True),  # centred at 500: the right table's, reaching its Symbol
+    ],
+    ids=[
+        "left-of-the-midline",
+        "right-of-the-midline",
+        "left-of-the-midline-under-the-right",
+        "under-the-right",
+    ],
+)
+def test_the_midline_between_tables_with_a_sector_column_runs_from_the_left_table_s_last_title(
+    t, run, refused
+):
+    """Two tables side by side, each Company, Symbol and Sector (the left Sector title ends at 440, the right
+    Company title starts at 550: the midline at 495, not at the middle of the gutter after the Symbol
+    title). Under their last rows, name words of table `t` and a word run across the gutter: the word is
+    the table's its centre falls on, and refuses the line only if it touches a title of that table but the
+    company's."""
+    titles = ((50.0, 90.0, "Company"), (300.0, 330.0, "Symbol"), (400.0, 440.0, "Sector"))
+    shift = 500.0
+
+    def line(y: float, *cells: tuple[float, float, str]) -> Line:
+        words = [
+            Word(text, x0 + k * shift, x1 + k * shift, 3 * k + c)
+            for k in (0, 1)
+            for c, (x0, x1, text) in enumerate(cells)
+        ]
+        return Line(0, y, tuple(words), "")
+
+    header = line(80, *titles)
+    rows = []
+    for k, (company, symbol) in enumerate(CLEAN):
+        row = _row(0, 92 + 12 * k, company, symbol)
+        rows.append(line(row.y, *[(w.x0, w.x1, w.text) for w in row.words], (400, 430, "Energy")))
+    name = Word("OMEGA", 50, 75, 0) if t == 0 else Word("HOLDINGS", 550, 590, 1)
+    parsed = _parse_with_foot(_page(1, header, *rows, _foot(name, run)), refused)
+    if parsed is not None:
+        assert [(r.table, r.symbol, r.sector) for r in parsed.rows] == [
+            (k, symbol, "Energy") for k in (0, 1) for _, symbol in CLEAN
+        ]
 
 
 @pytest.mark.parametrize(
@@ -474,16 +743,23 @@ def test_a_table_ends_where_its_last_row_s_name_ends(ys, wrapped, broken, unread
     assert [(u.line, u.text) for u in parsed.unread] == ([(len(ys) + 3, "ACME CORP AC ME")] if unread else [])
 
 
+TICKER_FIRST = Line(0, 80, (Word("Ticker", 100, 130, 0), Word("Company", 150, 190, 1)), "Ticker\tCompany")
+
+
+def _ticker_rows(x: float = 150) -> list[Line]:
+    """Three rows 12 pt apart from 92 under TICKER_FIRST: the ticker right-aligned at 130, the name from x."""
+    names = (("AAA", "ALPHA CORP"), ("BB", "BETA INC"), ("GGGG", "GAMMA CO"))
+    return [
+        Line(0, 92 + 12 * k, (Word(symbol, 130 - 8 * len(symbol), 130, 0), *_words(1, x, company)), "")
+        for k, (symbol, company) in enumerate(names)
+    ]
+
+
 def test_name_words_further_under_the_last_row_than_its_reach_are_furniture_whatever_they_touch():
     """Ticker right-aligned before Company; the last row's name is not wrapped. Two row pitches under it a
     contact line runs from the page's margin over the Ticker title into the Company column, its words in
     capitals: beyond the table's reach, furniture (it was once taken as the rest of the last row's name,
     which set the table's end on itself, and the list was refused)."""
-    header = Line(0, 80, (Word("Ticker", 100, 130, 0), Word("Company", 150, 190, 1)), "Ticker\tCompany")
-
-    def row(y: float, symbol: str, company: str) -> Line:
-        return Line(0, y, (Word(symbol, 130 - 8 * len(symbol), 130, 0), *_words(1, 150, company)), "")
-
     contact = Line(
         0,
         116 + 24,
@@ -495,8 +771,30 @@ def test_name_words_further_under_the_last_row_than_its_reach_are_furniture_what
         ),
         "",
     )
-    rows = [row(92, "AAA", "ALPHA CORP"), row(104, "BB", "BETA INC"), row(116, "GGGG", "GAMMA CO")]
-    parsed = parse_list((_page(1, header, *rows, contact),))
+    parsed = parse_list((_page(1, TICKER_FIRST, *_ticker_rows(), contact),))
+    assert [r.symbol for r in parsed.rows] == ["AAA", "BB", "GGGG"] and parsed.unread == ()
+    assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2, unread=0),)
+
+
+@pytest.mark.parametrize(
+    ("x0", "refused"),
+    [(133.0, False), (131.6, False), (131.5, True), (131.0, True)],
+    ids=["where-names-start", "beyond-the-ticker-title-s-tolerance", "at-its-tolerance", "inside-it"],
+)
+def test_name_words_under_the_last_row_that_touch_a_ticker_title_on_its_right_are_a_lost_row(x0, refused):
+    """Ticker right-aligned before Company, the names printed from 132, 2 pt right of the Ticker title
+    (100-130): a row pitch under the last row, a word of capitals from `x0` in the name column is furniture
+    while it keeps clear of the title (words within 1.5 pt of it touch it), a row whose columns were lost
+    once it touches it, as on a Symbol title's left."""
+    foot = Line(0, 128, tuple(_words(1, x0, "HOLDINGS")), "")
+    page = _page(1, TICKER_FIRST, *_ticker_rows(x=132), foot)
+    if refused:
+        with pytest.raises(
+            LostLineError, match=r"\(line 5: 'HOLDINGS'\): 5 lines, 3 row lines, 1 furniture, 0 unread$"
+        ):
+            parse_list((page,))
+        return
+    parsed = parse_list((page,))
     assert [r.symbol for r in parsed.rows] == ["AAA", "BB", "GGGG"] and parsed.unread == ()
     assert parsed.accounts == (PageAccount(1, 5, rows=3, furniture=2, unread=0),)
 

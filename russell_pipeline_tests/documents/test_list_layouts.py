@@ -328,6 +328,16 @@ def _read(*pages: tuple[Line, ...]):
     return parsed, [(r.page, r.table, r.company, r.symbol) for r in parsed.rows]
 
 
+@pytest.mark.parametrize("sector", [True, False], ids=["with-sector", "without"])
+def test_a_parsed_list_says_whether_its_tables_print_a_sector_column(sector):
+    titles, cells = (WITH_SECTOR, [(330, "Energy")]) if sector else (HEADER, [])
+    x = titles[1][0]  # the symbol's column
+    lines = (_line(1, 90, *titles), _line(2, 102, (50, "ALPHA CORP"), (x, "AAA"), *cells))
+    parsed, rows = _read(lines)
+    assert rows == [(1, 0, "ALPHA CORP", "AAA")]
+    assert parsed.sector_column is sector and parsed.classification == ("RGS" if sector else None)
+
+
 def test_a_name_printed_up_to_its_ticker_at_the_foot_of_the_longer_two_up_column_is_a_row():
     """Two-up columns of unequal length: the last left row stands alone on its line, its long
     name printed up to the ticker in one run; the right column ended a row earlier."""
@@ -426,7 +436,7 @@ def test_a_page_with_a_single_row_and_a_footer():
     ],
     ids=["symbol-missing", "symbol-split"],
 )
-@pytest.mark.parametrize("where", [3, 6], ids=["mid-page", "last-row"])
+@pytest.mark.parametrize("where", [2, 3, 6], ids=["first-row", "mid-page", "last-row"])
 def test_a_row_the_parser_cannot_read_is_named_by_page_and_line(bad, text, where):
     good = [
         _line(n, 90 + 12 * (n - 1), (50, f"{s} INC"), (250, s), (330, "Energy"))
@@ -466,6 +476,7 @@ TAB_LIST = [
         ("ACME CORP ACME Health Care", 5),
         ("ACME CORP ACME Health Care", 7),
         ("ACME CORP ACME Health\tCare", 5),  # typed with spaces but for a tab: in some cells, not all
+        ("ACME CORP       ACME    Energy", 5),  # spaces lined up under the columns: no print position
         ("ACME CORP ACME Health\tCare", 7),
         ("ACME\tCORP ACME Health Care", 7),
         ("ACME CORP  ACME\t\tHealth Care", 7),
@@ -478,6 +489,7 @@ TAB_LIST = [
         "spaces",
         "spaces-last",
         "spaces-but-a-tab-in-the-sector",
+        "spaces-lined-up-under-the-columns",
         "spaces-but-a-tab-in-the-sector-last",
         "spaces-but-a-tab-in-the-name-last",
         "a-tab-for-two-last",
@@ -525,6 +537,34 @@ def test_a_text_list_carried_over_a_page_break_without_its_header_reads_every_pa
     assert doc.unread.is_empty()
 
 
+@pytest.mark.parametrize(
+    "row", ["DELTA CORP\t  DDD\tEnergy", "DELTA CORP\tDDD\t  Energy"], ids=["symbol-padded", "sector-padded"]
+)
+def test_a_text_list_s_row_on_a_page_without_the_header_is_read_whatever_spaces_pad_its_cells(tmp_path, row):
+    """A text line has no print positions: a cell of a row on a page the table is carried to without its
+    header, padded with spaces after its tab, is still the row's, not a row out of its columns."""
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:6], "\f" + row, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows.select("source_page", "company", "symbol", "sector").rows()[3:] == [
+        (2, "DELTA CORP", "DDD", "Energy")
+    ]
+    assert doc.rows.height == 4 and doc.unread.is_empty()
+
+
+@pytest.mark.parametrize("line", ["EMEA\tLONDON EC4M 7LS", "CONTACT\tLONDON OFFICE"])
+def test_capitals_set_in_a_text_list_s_columns_on_a_page_without_the_header_that_read_as_no_row_are_furniture(
+    tmp_path, line
+):
+    """A page after the table pages, without a header: a line in capitals split by a tab, its second cell no
+    symbol (two words) and no row typed with spaces (no sector), is page furniture, not a row lost."""
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:6], "\f" + line, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+    assert [page for page, _ in doc.furniture] == [2]
+
+
 @pytest.mark.parametrize("first", [True, False], ids=["alone", "under-a-row"])
 def test_a_row_typed_with_spaces_on_a_page_without_the_header_is_unread_not_furniture(tmp_path, first):
     """A page carried over without its header whose only row, or the row under another, is typed with
@@ -539,16 +579,30 @@ def test_a_row_typed_with_spaces_on_a_page_without_the_header_is_unread_not_furn
     assert doc.unread.rows() == [(2, 1 if first else 2, " ".join(spaced.split()))]
 
 
-@pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST"])
+@pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST", "INTERNATIONALHOLDINGS"])
 def test_name_words_under_a_double_spaced_text_list_s_last_row_are_never_joined_to_its_name(tmp_path, under):
     """A text list prints a row on a line. Rows two lines apart, a line of capitals right under the last
-    one is no part of its name (a footer's words were once joined to it)."""
+    one is no part of its name (a footer's words were once joined to it), nor a row lost: a line of one
+    cell stands in no column, even where its words run under the Symbol title (INTERNATIONALHOLDINGS)."""
     rows = [row for line in TAB_LIST[3:6] for row in (line, "")]
     path = tmp_path / "deletions.txt"
     path.write_text("\n".join([*TAB_LIST[:3], *rows[:-1], under, *TAB_LIST[6:]]) + "\n")
     doc = read_document(path)
     assert doc.rows["company"].to_list() == ["ALPHA CORP", "BETA INC", "GAMMA HOLDINGS"]
     assert doc.unread.is_empty()
+
+
+def test_name_words_under_a_text_list_s_first_row_on_a_page_carried_on_are_unread_never_its_name(tmp_path):
+    """Page 1 holds one row (no row pitch known), page 2 carries the table on, its rows two lines apart: a
+    line of capitals right under page 2's first row is a line of its own (a text list prints a row on a
+    line), unread, not the rest of that row's name as it would be in a PDF."""
+    page_2 = ["\fDELTA CORP\tDDD\tEnergy", "HOLDINGS", "EPSILON CO\tEEE\tEnergy", "", "ZETA INC\tZZZ\tEnergy"]
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:4], *page_2, *TAB_LIST[6:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    page_2_names = [(2, name) for name in ("DELTA CORP", "EPSILON CO", "ZETA INC")]
+    assert doc.rows.select("source_page", "company").rows() == [(1, "ALPHA CORP"), *page_2_names]
+    assert doc.unread.rows() == [(2, 2, "HOLDINGS")]
 
 
 # --- Page furniture and columns not left-aligned: samples of the families the column model reads ---
