@@ -889,8 +889,13 @@ def test_a_row_the_parser_cannot_read_on_a_moved_page_is_named_by_page_and_line(
 
 @pytest.mark.parametrize(
     "place",
-    [lambda x: 1.05 * x + 5, lambda x: x + 6 if x == 250 else x, lambda x: x + 8 if x == 330 else x],
-    ids=["scaled", "symbol-column-moved", "sector-column-moved"],
+    [
+        lambda x: 1.05 * x + 5,
+        lambda x: x + 6 if x == 250 else x,
+        lambda x: x + 48 if x == 250 else x,
+        lambda x: x + 8 if x == 330 else x,
+    ],
+    ids=["scaled", "symbol-column-moved", "symbol-column-moved-far", "sector-column-moved"],
 )
 def test_rows_a_page_without_a_header_prints_at_other_columns_are_named_unread(place):
     """A page without a header whose rows stand at columns no earlier page set, not all moved alike (the
