@@ -431,16 +431,18 @@ def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
         got = split(line, model, len(kinds))
         return any(furniture.fits(got.cols[t], got.aligned[t], kinds[t], True) for t in range(len(kinds)))
 
+    def moved_row(line: Line, model: Model) -> bool:
+        return placed(model, line) and fits(line, model)
+
     if any(fits(line, prior) for line in segment.lines):
         return 0.0
     best, counted = (0, 0.0, 0.0), {0.0}  # (lines that read as rows, -|shift|, shift)
     for line in segment.lines:
         for dx in shifts(prior, line) - counted:
             model = moved(prior, dx)
-            if placed(model, line) and fits(line, model):  # this line is a row there: how many lines are
+            if moved_row(line, model):  # this line is a row there: how many lines are
                 counted.add(dx)
-                count = sum(placed(model, ln) and fits(ln, model) for ln in segment.lines)
-                best = max(best, (count, -abs(dx), dx))
+                best = max(best, (sum(moved_row(ln, model) for ln in segment.lines), -abs(dx), dx))
     return best[2]
 
 
@@ -457,7 +459,7 @@ def _page_kind(
     prior: Model | None,
     text: bool,
     pitch: float | None,
-    dx: float = 0.0,
+    dx: float,
 ) -> furniture.PageKind:
     """Table or furniture, by evidence (furniture.py). A page without a header keeps the rows that read
     as rows of the table at the columns the earlier pages set; the others are demoted to lines that
