@@ -579,6 +579,57 @@ def test_a_row_typed_with_spaces_on_a_page_without_the_header_is_unread_not_furn
     assert doc.unread.rows() == [(2, 1 if first else 2, " ".join(spaced.split()))]
 
 
+# A membership list's text: no sector column.
+NO_SECTOR = [
+    "Russell 3000® Index",
+    "",
+    "Company\tSymbol",
+    "ALPHA CORP\tAAA",
+    "BETA INC\tBBB",
+    "GAMMA CO\tGGG",
+]
+TYPED = "1-800\tFLOWERS.COM FLWS"  # a tab typed inside the name: its cells read as no row
+
+
+@pytest.mark.parametrize(
+    ("page_2", "rows", "unread"),
+    [
+        (["DELTA CORP\tDDD", TYPED], ["DDD"], [(2, 2)]),
+        (["DELTA CORP\tDDD", TYPED, "EPSILON CO\tEEE"], ["DDD", "EEE"], [(2, 2)]),
+        ([TYPED, "DELTA CORP\tDDD"], ["DDD"], [(2, 1)]),
+        (None, [], [(1, 7)]),
+    ],
+    ids=["under-a-row", "between-rows", "over-a-row", "under-the-last-row-on-the-header-page"],
+)
+def test_a_row_typed_with_a_stray_tab_in_a_list_without_sectors_is_unread_and_the_rows_beside_it_read(
+    tmp_path, page_2, rows, unread
+):
+    """A list without a sector column, a row whose tab is typed inside its name: its name cell without a
+    capital is not an address under a contact block's heading, so the row above it is read, not taken for
+    that heading (every row of the page was dropped as furniture, without a word), and the line itself is
+    unread wherever it stands beside the table's rows."""
+    body = [*NO_SECTOR, "\f" + page_2[0], *page_2[1:]] if page_2 else [*NO_SECTOR, TYPED]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text(
+        "\n".join([*body, "", "FTSE Russell | Russell 3000 membership 1"]) + "\n", encoding="utf-8"
+    )
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG", *rows]
+    assert doc.unread.rows() == [(*at, "1-800 FLOWERS.COM FLWS") for at in unread]
+
+
+@pytest.mark.parametrize("line", ["CONTACT\tLONDON OFFICE", "EMEA\tLONDON EC4M 7LS", "AMERICAS\tEMEA"])
+def test_a_contact_page_after_a_list_without_sectors_is_furniture_not_a_refusal(tmp_path, line):
+    """The other side of the rule above: a page without the header and without a row, whose lines in
+    capitals read as rows typed with a stray tab (their last word a symbol's shape), refuses nothing."""
+    block = ["\fCONTACT US", line, "+1 888 622 7343\t+44 20 7866 1810", "10 Hudson Yards\t10 Paternoster Row"]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*NO_SECTOR, *block]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+    assert [page for page, _ in doc.furniture] == [2]
+
+
 @pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST", "INTERNATIONALHOLDINGS"])
 def test_name_words_under_a_double_spaced_text_list_s_last_row_are_never_joined_to_its_name(tmp_path, under):
     """A text list prints a row on a line. Rows two lines apart, a line of capitals right under the last
@@ -788,20 +839,31 @@ def test_a_line_between_the_rows_of_a_space_separated_list_that_is_no_row_is_unr
     assert doc.unread.rows() == [(1, 5, line)]
 
 
-@pytest.mark.parametrize(("blank_lines", "unread"), [(0, True), (1, False), (2, False)])
-def test_a_lost_row_of_a_text_list_belongs_to_it_only_within_one_and_a_half_lines_of_its_last_row(
-    tmp_path, blank_lines, unread
+@pytest.mark.parametrize(
+    ("line", "blank_lines", "unread"),
+    [
+        ("ACME BROKEN HOLDINGS\tHEALTH", 0, True),
+        ("ACME BROKEN HOLDINGS\tHEALTH", 1, False),
+        ("ACME BROKEN HOLDINGS\tHEALTH", 2, False),
+        ("ACME BROKEN HOLDINGS INC\tHealth Care", 0, True),
+        ("ACME BROKEN HOLDINGS INC\tHealth Care", 1, True),
+        ("ACME BROKEN HOLDINGS INC\tHealth Care", 2, True),
+    ],
+)
+def test_a_lost_row_of_a_text_list_belongs_to_it_within_one_and_a_half_lines_or_when_it_names_its_sector(
+    tmp_path, line, blank_lines, unread
 ):
-    """In a text list rows are a line apart: a line that reads as a lost row is unread right under the
-    last row, page furniture once a blank line sets it apart."""
-    line = "ACME BROKEN HOLDINGS INC\tHealth Care"
+    """In a text list rows are a line apart: a line that looks like a lost row (capitals beside another
+    column) is unread right under the last row, page furniture once a blank line sets it apart; a line
+    that reads as a whole row typed with spaces, its sector named, is unread however far below it."""
     path = tmp_path / "deletions.txt"
     path.write_text(
         "\n".join([*TAB_LIST[:6], *[""] * blank_lines, line, *TAB_LIST[6:]]) + "\n", encoding="utf-8"
     )
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
-    assert doc.unread.rows() == ([(1, 7, "ACME BROKEN HOLDINGS INC Health Care")] if unread else [])
+    shown = " ".join(line.split())
+    assert doc.unread.rows() == ([(1, 7 + blank_lines, shown)] if unread else [])
 
 
 @pytest.mark.parametrize("row", [0, 1, 2])

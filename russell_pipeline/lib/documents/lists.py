@@ -248,6 +248,7 @@ class _Piece:
     kind: str  # header | row | wrap | candidate | other
     spans: bool = False
     joined: bool = False  # a wrap appended to the name of the row above it
+    spaced: bool = False  # in a text list, a whole row typed with spaces, its sector named (`_spaced_row`)
 
 
 @dataclass
@@ -328,7 +329,8 @@ def _read(
                 # A text list prints a row on a line: a line of name words is never the rest of a name.
                 wrapped = not text and _continue_name(rows, last, t, line.y, cols)
                 # A row typed with spaces crosses the columns as a row does, not as prose.
-                spaced = text and _spaced_row(line, segment.tables[t])
+                named = text and _spaced_row(line, segment.tables[t])
+                spaced = named or text and _stray_tab_row(line, segment.tables[t])
                 kind = (
                     "wrap"
                     if wrapped or _is_wrap(cols)
@@ -336,7 +338,7 @@ def _read(
                     if spaced or _is_candidate(cols)
                     else "other"
                 )
-                piece = _Piece(line.number, line.y, t, words, kind, got.spans and not spaced, wrapped)
+                piece = _Piece(line.number, line.y, t, words, kind, got.spans and not spaced, wrapped, named)
                 segment.pieces.append(piece)
                 prev = last.get(t)
                 if kind == "wrap" and not (text or wrapped) and prev and prev[1] is None and prev[2] >= 0:
@@ -510,7 +512,9 @@ def _page_kind(
             ):
                 return False
             got = parts(below)
-            if t < len(got.cols) and furniture.set_in_columns(got.cols[t], got.spans):
+            # A line that reads as a row typed with a stray tab is no block's text (nor proof of a row).
+            stray = text and _stray_tab_row(lines[below], segment.tables[t])
+            if t < len(got.cols) and furniture.set_in_columns(got.cols[t], got.spans) and not stray:
                 return True
             y = lines[below].y
         return False
@@ -597,8 +601,21 @@ def _spaced_row(line: Line, table: Table) -> bool:
     """A text line that its cells do not read as a row but that reads as a whole row of a tab table with
     a sector column when split at any white space: a row typed with spaces instead of tabs, in all its
     cells or some (the known sector name is the evidence)."""
-    if not table.positioned or not table.sector_header:
-        return False
+    return table.positioned and bool(table.sector_header) and _whole_row(line, table)
+
+
+def _stray_tab_row(line: Line, table: Table) -> bool:
+    """A text line of several cells, in a tab table without a sector column, that its cells do not read
+    as a row but that reads as a whole row split at any white space: a name in capitals and a symbol's
+    shape last (`1-800<tab>FLOWERS.COM FLWS`, a tab typed inside the name). Weaker evidence than a
+    sector name (a contact block's `CONTACT<tab>LONDON OFFICE` reads so too): a line that looks like a
+    row, never proof of one."""
+    cells = len({w.cell for w in line.words})
+    return table.positioned and not table.sector_header and cells > 1 and _whole_row(line, table)
+
+
+def _whole_row(line: Line, table: Table) -> bool:
+    """`line` split at any white space reads as a whole row of `table`."""
     spaced = Table(table.titles, False, table.sector_header)
     return _to_row(_token_row(line, spaced), spaced, 1) is not None
 
@@ -640,7 +657,10 @@ def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, t
     ]
     after = _walk(mine[rows[-1] + 1 :], _end_y(mine, rows[-1]), pitch)
     before = [] if segment.header is not None else _walk(mine[: rows[0]][::-1], mine[rows[0]].y, pitch)
-    return [*before, *inside, *after]
+    # A row typed with spaces, its sector named, is lost wherever it stands on the table's page (past a
+    # blank line under the last row, too): a text list prints nothing else so.
+    far = [p for p in mine[:top] + mine[rows[-1] + 1 :] if p.spaced and p not in before and p not in after]
+    return sorted([*before, *inside, *after, *far], key=lambda p: p.line)
 
 
 def _end_y(mine: list[_Piece], last_row: int) -> float:
