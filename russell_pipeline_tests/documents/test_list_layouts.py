@@ -630,6 +630,26 @@ def test_a_contact_page_after_a_list_without_sectors_is_furniture_not_a_refusal(
     assert [page for page, _ in doc.furniture] == [2]
 
 
+@pytest.mark.parametrize("sector", [False, True], ids=["without-sectors", "with-sectors"])
+def test_a_contact_block_s_heading_after_pages_of_one_row_each_is_furniture_not_a_row(tmp_path, sector):
+    """Pages of one row each leave no row pitch to judge a contact block by: a text list's rows are a line
+    apart at least, so its heading in capitals set in the columns, over an address a line below, is the
+    block's (the heading was read as the row `AMERICAS`/`EMEA`, or named unread with a sector column)."""
+    tail = "\tEnergy" if sector else ""
+    lines = [
+        "Russell 3000® Index",
+        "",
+        "Company\tSymbol" + ("\tSector" if sector else ""),
+        "ALPHA CORP\tAAA" + tail,
+    ]
+    block = ["\fCONTACT US", "AMERICAS\tEMEA", "+1 888 622 7343\t+44 20 7866 1810"]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*lines, "\fBETA INC\tBBB" + tail, *block]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB"] and doc.unread.is_empty()
+    assert [page for page, _ in doc.furniture] == [3]
+
+
 @pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST", "INTERNATIONALHOLDINGS"])
 def test_name_words_under_a_double_spaced_text_list_s_last_row_are_never_joined_to_its_name(tmp_path, under):
     """A text list prints a row on a line. Rows two lines apart, a line of capitals right under the last

@@ -64,6 +64,8 @@ _UPPER_RE = re.compile(r"[A-Z]")
 PITCH_REACH = 1.5
 # Name words closer than this many row pitches under a row are the rest of its name (a wrap).
 WRAP_REACH = 0.8
+# A text list's lines are a unit apart (pdftext.py): its smallest row pitch.
+TEXT_LINE = 1.0
 # On a page without a header, this many rows read at columns no earlier page set are a table's rows (the
 # page is the table, set otherwise), not a heading in capitals over a block: unread, never furniture.
 UNPLACED_ROWS = 2
@@ -500,13 +502,15 @@ def _page_kind(
     def heads_a_block(n: int, t: int) -> bool:
         """Under line `n`, before a line that reads as a row, and each within reach of the one above,
         a line holds text set in the table's columns as no list prints it: `n` is the heading of a
-        block set in columns (a contact block's region names), not a row."""
-        if pitch is None:
+        block set in columns (a contact block's region names), not a row. Without a row pitch yet (pages
+        of one row each), a text list's is a line: it prints a row on one."""
+        step = TEXT_LINE if pitch is None and text else pitch
+        if step is None:
             return False
         y = lines[n].y
         for below in order[order.index(n) + 1 :]:
             if (
-                lines[below].y - y > PITCH_REACH * pitch
+                lines[below].y - y > PITCH_REACH * step
                 or at_columns(below, t, furniture.fits)
                 or spaced(below, t)
             ):
