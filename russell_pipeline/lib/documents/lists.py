@@ -250,7 +250,7 @@ class _Piece:
     kind: str  # header | row | wrap | candidate | other
     spans: bool = False
     joined: bool = False  # a wrap appended to the name of the row above it
-    spaced: bool = False  # in a text list, a whole row typed with spaces, its sector named (`_spaced_row`)
+    named: bool = False  # in a text list, a whole row typed with spaces, its sector named (`_spaced_row`)
 
 
 @dataclass
@@ -663,7 +663,7 @@ def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, t
     before = [] if segment.header is not None else _walk(mine[: rows[0]][::-1], mine[rows[0]].y, pitch)
     # A row typed with spaces, its sector named, is lost wherever it stands on the table's page (past a
     # blank line under the last row, too): a text list prints nothing else so.
-    far = [p for p in mine[:top] + mine[rows[-1] + 1 :] if p.spaced and p not in before and p not in after]
+    far = [p for p in mine[:top] + mine[rows[-1] + 1 :] if p.named and p not in before and p not in after]
     return sorted([*before, *inside, *after, *far], key=lambda p: p.line)
 
 
