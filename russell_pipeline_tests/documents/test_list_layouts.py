@@ -618,8 +618,15 @@ def test_a_row_typed_with_a_stray_tab_in_a_list_without_sectors_is_unread_and_th
     assert doc.unread.rows() == [(*at, "1-800 FLOWERS.COM FLWS") for at in unread]
 
 
-@pytest.mark.parametrize("line", ["CONTACT\tLONDON OFFICE", "EMEA\tLONDON EC4M 7LS", "AMERICAS\tEMEA"])
-def test_a_contact_page_after_a_list_without_sectors_is_furniture_not_a_refusal(tmp_path, line):
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("CONTACT\tLONDON OFFICE", "1 of prose; 1 in capitals not at the table's columns"),
+        ("EMEA\tLONDON EC4M 7LS", "1 of prose; 1 in capitals not at the table's columns"),
+        ("AMERICAS\tEMEA", "1 of prose; 1 heading(s) of a block set in columns"),
+    ],
+)
+def test_a_contact_page_after_a_list_without_sectors_is_furniture_not_a_refusal(tmp_path, line, why):
     """The other side of the rule above: a page without the header and without a row, whose lines in
     capitals read as rows typed with a stray tab (their last word a symbol's shape), refuses nothing."""
     block = ["\fCONTACT US", line, "+1 888 622 7343\t+44 20 7866 1810", "10 Hudson Yards\t10 Paternoster Row"]
@@ -627,7 +634,7 @@ def test_a_contact_page_after_a_list_without_sectors_is_furniture_not_a_refusal(
     path.write_text("\n".join([*NO_SECTOR, *block]) + "\n", encoding="utf-8")
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
-    assert [page for page, _ in doc.furniture] == [2]
+    assert doc.furniture == ((2, f"4 line(s), no table header and no row of the table; {why}"),)
 
 
 @pytest.mark.parametrize("sector", [False, True], ids=["without-sectors", "with-sectors"])
@@ -648,6 +655,18 @@ def test_a_contact_block_s_heading_after_pages_of_one_row_each_is_furniture_not_
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == ["AAA", "BBB"] and doc.unread.is_empty()
     assert [page for page, _ in doc.furniture] == [3]
+
+
+def test_a_contact_block_s_heading_two_lines_over_its_address_after_double_spaced_rows_is_furniture(tmp_path):
+    """Once a text list's rows show their pitch (two lines here), a contact block is judged by it, not by
+    the one line assumed before any pitch: an address two lines under its heading is still the block's."""
+    rows = ["ALPHA CORP\tAAA", "", "BETA INC\tBBB", "", "GAMMA CO\tGGG"]
+    block = ["\fCONTACT US", "AMERICAS\tEMEA", "", "+1 888 622 7343\t+44 20 7866 1810"]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*NO_SECTOR[:3], *rows, *block]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+    assert [page for page, _ in doc.furniture] == [2]
 
 
 @pytest.mark.parametrize("under", ["HOLDINGS", "END OF LIST", "INTERNATIONALHOLDINGS"])
@@ -997,3 +1016,18 @@ def test_rows_a_page_without_a_header_prints_at_other_columns_are_named_unread(p
     assert [(u.page, u.line, u.text) for u in parsed.unread] == [
         (2, k + 1, f"{s} INC {s} Energy") for k, s in enumerate(["DD", "EE", "FF"])
     ]
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_one_line_at_columns_no_shift_places_is_furniture_and_two_are_unread(count):
+    """The threshold of the rule above (UNPLACED_ROWS): one line in capitals at columns no earlier page set
+    may be a heading (a contact block's region names), and stays furniture; two are rows, named unread."""
+    first = _moved_page(0.0, ["AA", "BB", "CC"], header=True)
+    symbols = ["DD", "EE"][:count]
+    other = tuple(
+        _line(k + 1, 102 + 12 * k, (50, f"{s} INC"), (298, s), (330, "Energy")) for k, s in enumerate(symbols)
+    )
+    parsed, rows = _read(first, other)
+    assert [s for *_, s in rows] == ["AA", "BB", "CC"]
+    unread = [(2, k + 1, f"{s} INC {s} Energy") for k, s in enumerate(symbols)] if count == 2 else []
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == unread
