@@ -1031,3 +1031,4 @@ def test_one_line_at_columns_no_shift_places_is_furniture_and_two_are_unread(cou
     assert [s for *_, s in rows] == ["AA", "BB", "CC"]
     unread = [(2, k + 1, f"{s} INC {s} Energy") for k, s in enumerate(symbols)] if count == 2 else []
     assert [(u.page, u.line, u.text) for u in parsed.unread] == unread
+    assert parsed.pages[1].kind == "furniture"  # never a table page: its rows are not read at these columns
