@@ -621,20 +621,72 @@ def test_a_row_typed_with_a_stray_tab_in_a_list_without_sectors_is_unread_and_th
 @pytest.mark.parametrize(
     ("line", "why"),
     [
-        ("CONTACT\tLONDON OFFICE", "1 of prose; 1 in capitals not at the table's columns"),
-        ("EMEA\tLONDON EC4M 7LS", "1 of prose; 1 in capitals not at the table's columns"),
-        ("AMERICAS\tEMEA", "1 of prose; 1 heading(s) of a block set in columns"),
+        ("CONTACT\tLONDON OFFICE", "1 of prose; 2 in capitals not at the table's columns"),
+        ("EMEA\tLONDON EC4M 7LS", "1 of prose; 2 in capitals not at the table's columns"),
+        (
+            "AMERICAS\tEMEA",
+            "1 of prose; 1 in capitals not at the table's columns; 1 heading(s) of a block set in columns",
+        ),
     ],
 )
 def test_a_contact_page_after_a_list_without_sectors_is_furniture_not_a_refusal(tmp_path, line, why):
     """The other side of the rule above: a page without the header and without a row, whose lines in
-    capitals read as rows typed with a stray tab (their last word a symbol's shape), refuses nothing."""
+    capitals read as rows typed with a stray tab or with spaces (their last word a symbol's shape, as
+    `CONTACT US`), refuses nothing."""
     block = ["\fCONTACT US", line, "+1 888 622 7343\t+44 20 7866 1810", "10 Hudson Yards\t10 Paternoster Row"]
     path = tmp_path / "ru3000_membershiplist_20220624.txt"
     path.write_text("\n".join([*NO_SECTOR, *block]) + "\n", encoding="utf-8")
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
     assert doc.furniture == ((2, f"4 line(s), no table header and no row of the table; {why}"),)
+
+
+@pytest.mark.parametrize("typed", ["DELTA CORP DDD", "CO DD"])
+@pytest.mark.parametrize("listed", [1, 3], ids=["one-row-a-page", "three-rows"])
+@pytest.mark.parametrize(
+    ("body", "rows", "unread"),
+    [
+        (["{}"], [], (1, 1)),
+        (["{}", "END OF LIST"], [], (1, 1)),
+        (["\f{}", "EPSILON CO\tEEE"], ["EEE"], (2, 1)),
+    ],
+    ids=["under-the-last-row", "over-a-notice", "over-the-first-row-of-a-page"],
+)
+def test_a_row_typed_with_spaces_in_a_tab_list_without_sectors_is_unread_beside_the_rows(
+    tmp_path, typed, listed, body, rows, unread
+):
+    """A row of a tab list without a sector column whose tab is typed as a space is one run of capitals
+    ending in a symbol's shape: under the last row or over a page's first it was taken for a title or a
+    footer when short (its symbol under the symbol's title), and the row dropped without a word. It is
+    unread: only a notice's words (`END OF LIST`) make such a line furniture."""
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    lines = [*NO_SECTOR[: 3 + listed], *(b.format(typed) for b in body)]
+    path.write_text(
+        "\n".join([*lines, "", "FTSE Russell | Russell 3000 membership 1"]) + "\n", encoding="utf-8"
+    )
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"][:listed] + rows
+    page, line = unread
+    assert doc.unread.rows() == [(page, line + (3 + listed if page == 1 else 0), typed)]
+
+
+@pytest.mark.parametrize("notice", ["END OF LIST", "CONTINUED ON NEXT PAGE", "Page 2 of 9", "SEE NOTES"])
+@pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "spaces"])
+def test_a_notice_under_a_list_without_sectors_is_furniture_and_between_its_rows_unread(
+    tmp_path, notice, tabs
+):
+    """A notice in capitals reads as a name and a symbol (`END OF` and `LIST`): under the last row it was a
+    row of a list typed with spaces (a row the document does not hold) and would be unread in one typed
+    with tabs. A line of a notice's words alone is furniture where it ends the table, and unread between
+    its rows, where no notice stands."""
+    rows = NO_SECTOR[3:] if tabs else [row.replace("\t", " ") for row in NO_SECTOR[3:]]
+    head = NO_SECTOR[:3] if tabs else [*NO_SECTOR[:2], "Company Symbol"]
+    for body, unread in (([*rows, notice], []), ([*rows[:2], notice, rows[2]], [(1, 6)])):
+        path = tmp_path / "ru3000_membershiplist_20220624.txt"
+        path.write_text("\n".join([*head, *body]) + "\n", encoding="utf-8")
+        doc = read_document(path)
+        assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+        assert doc.unread.rows() == [(*at, notice) for at in unread]
 
 
 @pytest.mark.parametrize("sector", [False, True], ids=["without-sectors", "with-sectors"])

@@ -223,6 +223,8 @@ def _to_row(
 ) -> tuple[str, str, str | None] | None:
     company, symbol = cols.get("company", []), cols.get("symbol", [])
     sector = cols.get("sector", [])
+    if furniture.NOTICE.fullmatch(" ".join(company + symbol)):
+        return None
     if not _UPPER_RE.search(" ".join(company)) or len(symbol) != 1 or not TICKER_RE.match(symbol[0]):
         return None
     if table.sector_header and not sector:
@@ -334,8 +336,10 @@ def _read(
                 named = text and _spaced_row(line, segment.tables[t])
                 spaced = named or text and _stray_tab_row(line, segment.tables[t])
                 kind = (
-                    "wrap"
-                    if wrapped or _is_wrap(cols)
+                    "other"  # not data: a table reaches no further
+                    if furniture.NOTICE.fullmatch(words)
+                    else "wrap"
+                    if wrapped or _is_wrap(cols) and not spaced
                     else "candidate"
                     if spaced or _is_candidate(cols)
                     else "other"
@@ -609,13 +613,12 @@ def _spaced_row(line: Line, table: Table) -> bool:
 
 
 def _stray_tab_row(line: Line, table: Table) -> bool:
-    """A text line of several cells, in a tab table without a sector column, that its cells do not read
-    as a row but that reads as a whole row split at any white space: a name in capitals and a symbol's
-    shape last (`1-800<tab>FLOWERS.COM FLWS`, a tab typed inside the name). Weaker evidence than a
-    sector name (a contact block's `CONTACT<tab>LONDON OFFICE` reads so too): a line that looks like a
-    row, never proof of one."""
-    cells = len({w.cell for w in line.words})
-    return table.positioned and not table.sector_header and cells > 1 and _whole_row(line, table)
+    """A text line, in a tab table without a sector column, that its cells do not read as a row but that
+    reads as a whole row split at any white space: a name in capitals and a symbol's shape last, its tab
+    typed inside the name (`1-800<tab>FLOWERS.COM FLWS`) or as a space (`DELTA CORP DDD`, one cell). Weaker
+    evidence than a sector name (a contact block's `CONTACT<tab>LONDON OFFICE` and `CONTACT US` read so
+    too): a line that looks like a row, never proof of one; a notice's words are none (furniture.NOTICE)."""
+    return table.positioned and not table.sector_header and _whole_row(line, table)
 
 
 def _whole_row(line: Line, table: Table) -> bool:
