@@ -827,3 +827,14 @@ def test_name_words_met_before_the_pitch_is_known_are_judged_by_it_as_any_wrap(u
         return
     parsed = parse_list((first, second))
     assert parsed.rows[1] == lists.ListRow(2, 1, 0, joined, "BETAX", "Energy") and parsed.unread == ()
+
+
+def test_a_name_wrapped_onto_a_line_of_notice_words_is_joined_and_the_table_reaches_past_it():
+    """The rest of a name printed under its row may be words a notice is made of (`OF THE`): it is joined
+    to the name, and a lost row under it is still within the table's reach, so unread, as under any
+    wrapped name (the notice rule reads only lines that no row took)."""
+    rows = _rows(92, ("ALPHA CORP", "ALPHA"), ("BANK", "BOT"))
+    lines = [_header(0, 80), *rows, _text(0, 110, "OF THE"), _broken(122)]
+    parsed = parse_list((_page(1, *lines),))
+    assert [(r.company, r.symbol) for r in parsed.rows] == [("ALPHA CORP", "ALPHA"), ("BANK OF THE", "BOT")]
+    assert [(u.line, u.text) for u in parsed.unread] == [(5, "ACME CORP AC ME")]

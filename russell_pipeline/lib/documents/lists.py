@@ -336,10 +336,12 @@ def _read(
                 named = text and _spaced_row(line, segment.tables[t])
                 spaced = named or text and _stray_tab_row(line, segment.tables[t])
                 kind = (
-                    "other"  # not data: a table reaches no further
+                    "wrap"
+                    if wrapped
+                    else "other"  # a notice's words: not data, a table reaches no further
                     if furniture.NOTICE.fullmatch(words)
                     else "wrap"
-                    if wrapped or _is_wrap(cols) and not spaced
+                    if _is_wrap(cols) and not spaced
                     else "candidate"
                     if spaced or _is_candidate(cols)
                     else "other"
