@@ -155,16 +155,19 @@ def _temporary_files_beside_the_folders(tmp_path_factory) -> Iterator[None]:
         yield
 
 
+_SIGTERM = signal.getsignal(signal.SIGTERM)  # as this process (the suite, or its xdist worker) began
+
+
 @pytest.fixture(autouse=True)
-def _sigterm_as_it_was() -> Iterator[None]:
-    """Each test leaves SIGTERM's handler as it found it. A Dagster run inside a test process sets SIGTERM to
-    whatever SIGINT does and leaves it so: in a suite started with SIGINT ignored (`make test &`, nohup),
-    SIGTERM was then ignored too, by the worker and by every program a later test of it started (the `make`
-    that test_ui.py stops with SIGTERM ran on)."""
-    before = signal.getsignal(signal.SIGTERM)
+def _sigterm_as_the_suite_began() -> Iterator[None]:
+    """Each test starts and ends with SIGTERM's handler as the suite began. A Dagster run inside a test
+    process sets SIGTERM to whatever SIGINT does and leaves it so: in a suite started with SIGINT ignored
+    (`make test &`, nohup), SIGTERM was then ignored too, by the worker and by every program a later test
+    of it started (the `make` that test_ui.py stops with SIGTERM ran on). A run in a module's fixture
+    comes before a test's own fixtures, so the handler is set back before each test too, not only after."""
+    signal.signal(signal.SIGTERM, _SIGTERM)
     yield
-    if signal.getsignal(signal.SIGTERM) != before:
-        signal.signal(signal.SIGTERM, before)
+    signal.signal(signal.SIGTERM, _SIGTERM)
 
 
 @pytest.fixture(scope="session")

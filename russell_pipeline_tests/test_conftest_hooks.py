@@ -98,9 +98,10 @@ SIGNAL_TESTS = """
 import signal
 
 import dagster as dg
+import pytest
 
 
-def test_a_dagster_run_in_the_test_process():
+def _run():
     @dg.op
     def one():
         return 1
@@ -112,15 +113,29 @@ def test_a_dagster_run_in_the_test_process():
     assert job.execute_in_process().success
 
 
+@pytest.fixture(scope="module")
+def module_run():
+    _run()  # before any test's own fixture
+
+
+def test_a_dagster_run_in_the_test_process():
+    _run()
+
+
 def test_the_next_test_finds_sigterm_as_the_suite_began():
     assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_a_test_after_a_dagster_run_in_a_module_fixture_finds_it_so_too(module_run):
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 """
 
 
 def test_a_suite_started_with_sigint_ignored_keeps_sigterm_after_a_dagster_run(pytester):
-    """Started in the background (`make test &`), a suite ignores SIGINT; a Dagster run in a test then set
-    SIGTERM to be ignored too, for the rest of the worker and every program it started."""
+    """Started in the background (`make test &`), a suite ignores SIGINT; a Dagster run in a test, or in a
+    module's fixture, then set SIGTERM to be ignored too, for the rest of the worker and every program it
+    started."""
     import signal
 
     pytester.makepyfile(test_signals=SIGNAL_TESTS)
@@ -129,4 +144,4 @@ def test_a_suite_started_with_sigint_ignored_keeps_sigterm_after_a_dagster_run(p
         result = pytester.runpytest_subprocess("-rA", *OPTIONS)
     finally:
         signal.signal(signal.SIGINT, previous)
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
