@@ -154,9 +154,12 @@ def listing(location: str) -> tuple | None:
 
 
 def delta_tables(location: str) -> list[str]:
-    """Names of the Delta tables under `location` (folders holding a `_delta_log`)."""
+    """Names of the Delta tables under `location` (folders holding a `_delta_log`): one LIST of the
+    folders, and one of each folder's `_delta_log/` (an existence check would send a HEAD first)."""
     fs = fs_for(location)
-    if not fs.exists(location):
+    try:
+        entries = fs.ls(location, detail=True)
+    except FileNotFoundError:
         return []
-    names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(location, detail=False)]
-    return sorted(n for n in names if fs.exists(f"{location}/{n}/_delta_log"))
+    names = [str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory"]
+    return sorted(n for n in names if fs.isdir(f"{location}/{n}/_delta_log"))
