@@ -169,6 +169,7 @@ class Tables(WriterLock):
     tables: Path
     options: dict
     _pinned: dict[str, DeltaTable | None] | None  # `pinned`: the tables opened so far
+    _pinned_names: list[str] | None  # `pinned`: the table names, once listed
 
     def uri(self, table: str) -> str:
         return f"{self.location}/lake/{table}" if self.location else str((self.tables / table).absolute())
@@ -177,22 +178,25 @@ class Tables(WriterLock):
     def pinned(self) -> Iterator[Self]:
         """Hold the writer lock, and open each table once while it is held: a build asks the same
         tables several times (what is out of date, the file check, the vacuum, the warehouse), and
-        with the lock no other process can commit in between. A commit through this object opens the
-        tables it committed to afresh when next asked; a commit through another object in this
+        with the lock no other process can commit in between; the table names are listed once too. A
+        commit through this object opens the tables it committed to (and lists the names) afresh when
+        next asked; a commit through another object in this
         process (a Dagster run's) would not be seen, so only stretches in which this object alone
         commits are pinned."""
         with self.locked():
             outer = self._pinned is None
             if outer:
-                self._pinned = {}
+                self._pinned, self._pinned_names = {}, None
             try:
                 yield self
             finally:
                 if outer:
-                    self._pinned = None
+                    self._pinned, self._pinned_names = None, None
 
     def _unpin(self, tables: Iterable[str]) -> None:
-        """Before a commit to `tables`: they are opened afresh, at their new versions, when next asked."""
+        """Before a commit to `tables`: they are opened afresh, at their new versions, when next asked (and
+        the names listed afresh: the commit may make a table)."""
+        self._pinned_names = None
         if self._pinned is not None:
             for table in tables:
                 self._pinned.pop(table, None)
@@ -329,10 +333,11 @@ class Tables(WriterLock):
                     **options,
                 )
             fault(table, "committed")
+            written = self.delta(table) if target is None else target
             with storage_errors(f"{table}'s checkpoint", self.uri(table)):
-                self._checkpoint(self.delta(table) if target is None else target, 1)
-            if target is not None:  # at its new version: kept unless the log holds a newer commit
-                self._remember(table, self._log_listing(table), target)
+                self._checkpoint(written, 1)
+            # At its new version, checkpoint included: kept unless the log holds a newer commit.
+            self._remember(table, self._log_listing(table), written)
             if publish:
                 self.publish()
 
@@ -373,11 +378,18 @@ class Tables(WriterLock):
         return None if dt is None else dt.version()
 
     def table_names(self) -> list[str]:
+        """The tables of the lake (folders holding a `_delta_log`); inside `pinned`, listed once."""
+        if self._pinned is not None and self._pinned_names is not None:
+            return list(self._pinned_names)
         if self.location:
-            return remote.delta_tables(f"{self.location}/lake")
-        if not self.tables.is_dir():
-            return []
-        return sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
+            names = remote.delta_tables(f"{self.location}/lake")
+        elif not self.tables.is_dir():
+            names = []
+        else:
+            names = sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
+        if self._pinned is not None:
+            self._pinned_names = names
+        return list(names)
 
     def damaged_tables(self) -> list[str]:
         """One line per table that a build could not use: its Delta log cannot be read (a truncated

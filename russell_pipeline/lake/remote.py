@@ -105,7 +105,7 @@ def sync_down(location: str, local: Path) -> None:
     index_path = local / ".sync.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     remote = {}
-    for path, info in (fs.find(location, detail=True) if fs.exists(location) else {}).items():
+    for path, info in fs.find(location, detail=True).items():  # one LIST ({} when there are none)
         rel = path.split(location.split("://", 1)[1].rstrip("/") + "/", 1)[1]
         remote[rel] = str(info.get("ETag") or info.get("etag") or info.get("size"))
     for rel, tag in remote.items():
@@ -127,13 +127,15 @@ def put(local: Path, location: str) -> None:
 
 
 def get(location: str, local: Path) -> bool:
-    """Download one object to `local` (via a temporary name); False when it does not exist."""
-    fs = fs_for(location)
-    if not fs.exists(location):
-        return False
+    """Download one object to `local` (via a temporary name); False when it does not exist. One GET: no
+    HEAD to ask whether it exists, nor a LIST to ask whether it is a folder (`fs.get`'s)."""
     local.parent.mkdir(parents=True, exist_ok=True)
     tmp = local.with_name(f".get-{os.getpid()}-{local.name}")
-    fs.get(location, str(tmp))
+    try:
+        fs_for(location).get_file(location, str(tmp))
+    except FileNotFoundError:
+        tmp.unlink(missing_ok=True)
+        return False
     os.replace(tmp, local)
     return True
 
@@ -154,9 +156,12 @@ def listing(location: str) -> tuple | None:
 
 
 def delta_tables(location: str) -> list[str]:
-    """Names of the Delta tables under `location` (folders holding a `_delta_log`)."""
+    """Names of the Delta tables under `location` (folders holding a `_delta_log`): one LIST of the
+    folders, and one of each folder's `_delta_log/` (an existence check would send a HEAD first)."""
     fs = fs_for(location)
-    if not fs.exists(location):
+    try:
+        entries = fs.ls(location, detail=True)
+    except FileNotFoundError:
         return []
-    names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(location, detail=False)]
-    return sorted(n for n in names if fs.exists(f"{location}/{n}/_delta_log"))
+    names = [str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory"]
+    return sorted(n for n in names if fs.isdir(f"{location}/{n}/_delta_log"))

@@ -41,7 +41,7 @@ class Lake(Query, Vacuum):
         self.warehouse = self.root / WAREHOUSE
         self.options = remote.storage_options(self.location) if self.location else {}
         self._raw, self._raw_synced = self.root / "raw", False
-        self._pinned = None  # not inside `pinned` (delta.py)
+        self._pinned, self._pinned_names = None, None  # not inside `pinned` (delta.py)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Lake:

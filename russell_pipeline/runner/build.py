@@ -89,7 +89,9 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
     with lake.locked():
         with lake.pinned():  # each table opened once for the questions (nothing here writes)
             damaged = lake.damaged_tables()
-            planned = None if damaged else nothing_to_do(lake, settings)
+            # The file check, asked once: the full planner starts from it when there is work.
+            checked = None if damaged else checksums.check(lake)
+            planned = None if damaged else nothing_to_do(lake, settings, checked)
         if damaged:  # not about a year nor a review: said once, before any run
             for line in damaged:
                 print(f"error: {line}", file=sys.stderr)
@@ -106,7 +108,7 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
         else:
             from russell_pipeline.runner.runs import run_stages  # Dagster: only for a build with work
 
-            outcome = run_stages(lake, settings, verbose, stop)
+            outcome = run_stages(lake, settings, verbose, stop, checked)
         stop.check()
         if outcome.halted is None:
             with lake.pinned():  # after the runs: their commits are opened afresh here
@@ -168,14 +170,17 @@ def _failures(lake: Lake, outcome: Outcome) -> int:
     return 1
 
 
-def nothing_to_do(lake: Lake, settings: Settings) -> list[str] | None:
+def nothing_to_do(
+    lake: Lake, settings: Settings, checked: checksums.Checked | None = None
+) -> list[str] | None:
     """The lines the full planner prints when it launches no run (every stage up to date), or None
     when it has work: the same questions as runner/runs.py `_build`, in its order, asked of the
     locked lake. Nothing is written. (When no stage is out of date the full planner changes
-    nothing between stages, so asking every stage up front gives its answers.)"""
+    nothing between stages, so asking every stage up front gives its answers.) `checked`: what
+    `checksums.check` said of the locked lake, when it was asked already."""
     if lake.changed_outside():
         return None
-    damage, unrecorded, _ = checksums.check(lake)
+    damage, unrecorded, _ = checksums.check(lake) if checked is None else checked
     if damage or unrecorded:  # rebuilt, or recorded as found: the full planner writes
         return None
     years, _, todo = stale.years_out_of_date(lake)

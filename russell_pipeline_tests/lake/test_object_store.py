@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -77,7 +78,8 @@ def _requests(s3_env: dict, action) -> list[str]:
     deadline = time.monotonic() + 10
     while f"HEAD {done} " not in (text := log.read_text()[start:]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    requests = re.findall(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+ \S+) HTTP', text)
+    # Each line coloured by its status (a 206, a ranged GET's answer, by two codes).
+    requests = re.findall(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+ \S+) HTTP', text)
     return requests[: requests.index(f"HEAD {done}")]
 
 
@@ -198,3 +200,32 @@ def test_the_tables_file_system_asks_once_of_a_data_file_and_afresh_of_everythin
     assert fs.info(f"s3://kept/{objects['data']}")["size"] == 4
     remote.forget_clients()
     assert remote.tables_fs_for("s3://kept/lake").info(f"s3://kept/{objects['data']}")["size"] == 6
+
+
+def test_a_files_sha256_on_s3_is_read_in_ranges_of_the_size_its_stamp_said(
+    s3, monkeypatch, request, tmp_path
+):
+    import boto3
+
+    from russell_pipeline.lake import checksums, remote
+    from russell_pipeline.lake.store import Lake
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    client.create_bucket(Bucket="sums")
+    body = bytes(range(256)) * 5
+    client.put_object(Bucket="sums", Key="lake/lake/t/part-0.parquet", Body=body)
+    remote.forget_clients()  # clients of this server's, forgotten again after the test
+    request.addfinalizer(remote.forget_clients)
+    monkeypatch.setattr(checksums, "READ_BYTES", 100)
+    lake, got = Lake("s3://sums/lake", cache=tmp_path), {}
+
+    def read() -> None:
+        got["stamp"] = checksums._stamp(lake, "t", "part-0.parquet")
+        got["sha"] = checksums._sha256(lake, "t", "part-0.parquet", len(body))
+
+    asked = _requests(s3, read)
+    assert got["stamp"].startswith(f"{len(body)}:") and got["sha"] == hashlib.sha256(body).hexdigest()
+    assert Counter(r.split()[0] for r in asked) == {"HEAD": 1, "GET": 13}  # the stamp's HEAD, no other
+    assert checksums._sha256(lake, "t", "gone.parquet", len(body)) is None

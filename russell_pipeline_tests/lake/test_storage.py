@@ -253,9 +253,10 @@ def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_pa
 
 
 def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, monkeypatch):
-    """Inside `pinned` a table's log is read once however often it is asked for; a commit through the
-    lake (a write, a vacuum) is seen at once, and only the tables it committed to are read again;
-    outside it every question reads the log again (its listing: `Tables._current`)."""
+    """Inside `pinned` a table's log is read once however often it is asked for, and the table names are
+    listed once; a commit through the lake (a write, a vacuum) is seen at once, and only the tables it
+    committed to are read again; outside it every question reads the log again (its listing:
+    `Tables._current`)."""
     lake = Lake(tmp_path)
     for year, names in ((2020, ["a"]), (2020, ["b"]), (2021, ["c"])):
         lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
@@ -276,6 +277,12 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
         assert lake.vacuum(retention_hours=0) >= 2
         assert lake.version("t") == 5 and sorted(lake.read("t")["name"]) == ["b", "d"]
         assert lake.publish() and _names(lake) == [(2020, "b"), (2021, "d")]
+        behind = tmp_path / "lake" / "behind"  # a table folder made behind the pin: not listed again
+        (behind / "_delta_log").mkdir(parents=True)
+        assert lake.table_names() == ["t", "u"]
+        lake.write("v", _frame(2020, ["z"]), "recon_year", [2020], publish=False)
+        assert lake.table_names() == ["behind", "t", "u", "v"]  # a commit of its own lists them afresh
+        shutil.rmtree(behind)
     other = Lake(tmp_path)  # another writer, once the pin is gone
     other.write("u", _frame(2020, ["y"]), "recon_year", [2020], publish=False)
     opened.clear()
