@@ -1,13 +1,13 @@
 """Tab-separated text lists drawn at random (seeded), with a sector column or without: rows one or two
 lines apart, the header on the first page alone when a form feed parts the pages, a footer in capitals or
-prose, and one row's white space mangled (tabs for spaces, spaces for tabs, runs of either). Every row is
-read exactly, or its line is named unread: none is dropped or changed without a word, and no list is
-refused for its furniture.
+prose, a contact page after the list, and one row's white space mangled (tabs for spaces, spaces for tabs,
+runs of either). Every row is read exactly, or its line is named unread: none is dropped or changed without
+a word, and no list is refused for its furniture.
 
-Without a sector column, a mangled row is never left alone on a page without another row: there it is a
-line in capitals reading as a name and a symbol, as a contact or about page prints them (`CONTACT US`),
-and such a page refuses nothing (docs/methodology.md), so it is furniture. That case is the parser's
-known limit, not drawn here."""
+A mangled row alone on a page without another row, in a list without a sector column, reads as a name and
+a symbol as a contact page's heading does (`CONTACT US`): it is unread where nothing else on its page is
+written (prose, a telephone number, an address set in columns), and the contact pages here always hold
+some (docs/methodology.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ SECTORS = ("Technology", "Health Care", "Consumer Discretionary", "Industrials",
 WORDS = ("ALPHA", "BETA", "GAMMA", "HOLDINGS", "CORP", "INC", "CO", "GROUP", "&", "TRUST", "1ST", "NOTES")
 FOOTERS = ((), ("", "ftserussell.com"), ("Source: FTSE Russell",), ("NOTES",), ("END OF LIST",), ("", "END"))
 WHITE = (" ", "\t", "  ", "\t\t", " \t")
+# Contact pages as lists end with them: a heading in capitals over addresses and telephone numbers.
+CONTACTS = (
+    ("CONTACT US", "AMERICAS\tEMEA", "+1 888 622 7343\t+44 20 7866 1810"),
+    ("CONTACT\tLONDON OFFICE", "10 Hudson Yards\t10 Paternoster Row"),
+    ("EMEA\tLONDON EC4M 7LS", "NORTH AMERICA\tASIA PACIFIC", "New York\tHong Kong"),
+    ("CONTACT US", "info@ftserussell.com", "+1 888 622 7343"),
+)
 SEEDS = 2000  # about two seconds a variant
 
 
@@ -47,15 +54,9 @@ def _draw(seed: int, sector: bool = True) -> tuple[list[tuple[str, str, str | No
     foot = list(rng.choice(FOOTERS))
     if rng.random() < 0.3 and len(lines) > 2:  # a page break, the header on the first page alone
         cut = rng.randint(1, len(lines) - 1)
-        alone = mangled is not None and [i for i in range(cut, len(lines)) if lines[i]] == [mangled * step]
-        if alone and not sector:  # the known limit (above)
-            return rows, mangled, "\n".join([*head, *lines, *foot])
-        return (
-            rows,
-            mangled,
-            "\n".join([*head, *lines[:cut], "Page 1", "\f" + lines[cut], *lines[cut + 1 :], *foot]),
-        )
-    return rows, mangled, "\n".join([*head, *lines, *foot])
+        lines = [*lines[:cut], "Page 1", "\f" + lines[cut], *lines[cut + 1 :]]
+    contact = ["\f" + "\n".join(rng.choice(CONTACTS))] if rng.random() < 0.3 else []
+    return rows, mangled, "\n".join([*head, *lines, *foot, *contact])
 
 
 @pytest.mark.parametrize("sector", [True, False], ids=["with-sectors", "without-sectors"])

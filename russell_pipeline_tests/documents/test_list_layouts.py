@@ -689,6 +689,48 @@ def test_a_notice_under_a_list_without_sectors_is_furniture_and_between_its_rows
         assert doc.unread.rows() == [(*at, notice) for at in unread]
 
 
+@pytest.mark.parametrize(
+    "typed", ["DELTA CORP DDD", "CO DD", "DELTA\tCORP\tDDD", "&\tCORP DD", "& \tCO \tDD"]
+)
+@pytest.mark.parametrize(
+    "after",
+    [[], ["END OF LIST"], ["", "ftserussell.com"], ["Page 2 of 2"], ["\fCONTACT US", "+1 888 622 7343"]],
+    ids=["nothing", "a-notice", "the-web-address", "a-page-number", "a-contact-page"],
+)
+def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_path, typed, after):
+    """A list without a sector column whose last page holds one row, its tab typed as a space or in the
+    name: no row on the page read, and the line, one run of capitals ending in a symbol's shape as a
+    contact page's heading (`CONTACT US`) is, was furniture: the row dropped without a word. Where
+    nothing else on its page is written (prose, a telephone number, an address), it is unread."""
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*NO_SECTOR, "\f" + typed, *after]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == [(2, 1, " ".join(typed.split()))]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        ["CONTACT US", "info@ftserussell.com", "+1 888 622 7343"],
+        ["CONTACT US", "Client services answer from 8am to 6pm, London time."],
+        ["CONTACT US", "AMERICAS\tEMEA", "+1 888 622 7343\t+44 20 7866 1810"],
+        ["THIS PAGE INTENTIONALLY LEFT BLANK"],
+        ["TERMS OF USE", "© FTSE Russell 2024", "+44 20 7866 1810"],
+    ],
+    ids=["e-mail-and-telephone", "prose", "block-in-columns", "blank-notice", "telephone"],
+)
+def test_a_page_without_rows_holding_something_written_refuses_nothing(tmp_path, page):
+    """The other side of the rule above: a heading in capitals that reads as a name and a symbol, on a
+    page where something else is written (prose, a telephone number, an address set in columns), or a
+    notice's words alone, is furniture."""
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*NO_SECTOR, "\f" + page[0], *page[1:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+    assert [page for page, _ in doc.furniture] == [2]
+
+
 @pytest.mark.parametrize("sector", [False, True], ids=["without-sectors", "with-sectors"])
 def test_a_contact_block_s_heading_after_pages_of_one_row_each_is_furniture_not_a_row(tmp_path, sector):
     """Pages of one row each leave no row pitch to judge a contact block by: a text list's rows are a line

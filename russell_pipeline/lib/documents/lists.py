@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from russell_pipeline.lib.documents import furniture
@@ -60,6 +61,8 @@ _TITLE_WORDS = frozenset(w for title in _TITLES for w in title)
 TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
 _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
+_DIGIT_RE = re.compile(r"[0-9]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
 # A line further than this many row pitches from its table's last (or first) line is not the table's.
 PITCH_REACH = 1.5
 # Name words closer than this many row pitches under a row are the rest of its name (a wrap).
@@ -547,12 +550,20 @@ def _page_kind(
     # A line that looks like a lost row (at the columns, or in a text list a whole row typed with spaces)
     # is one unless it heads a block set in columns; and so are rows the page's own columns read where no
     # earlier page set them, when they are several (a table printed at other columns, scaled or with a
-    # column moved: not a heading in capitals).
+    # column moved: not a heading in capitals). In a text list without a sector column, a line that reads
+    # as a whole row split at any white space, its symbol of a symbol's shape, is one too where the page
+    # holds nothing written (`_written`): no prose and no block set in columns, whose headings in
+    # capitals (`CONTACT US`) read so as well.
     unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
+    bare = text and not _written(segment, parts)
+
+    def stray(n: int, t: int) -> bool:
+        return bare and _stray_tab_row(lines[n], segment.tables[t]) and _symbol_shaped(lines[n])
+
     for piece in segment.pieces:
         key = (piece.line, piece.table)
         if piece.kind == "candidate" and (
-            key in unplaced or spaced(*key) or at_columns(*key, furniture.row_like)
+            key in unplaced or spaced(*key) or stray(*key) or at_columns(*key, furniture.row_like)
         ):
             if heads_a_block(*key):
                 piece.kind = "other"
@@ -629,8 +640,31 @@ def _whole_row(line: Line, table: Table) -> bool:
     return _to_row(_token_row(line, spaced), spaced, 1) is not None
 
 
+def _symbol_shaped(line: Line) -> bool:
+    """The line's last word has a symbol's shape (furniture.SYMBOL_SHAPE; `INFORMATION` has not)."""
+    return bool(furniture.SYMBOL_SHAPE.match(line.text.split()[-1]))
+
+
+def _written(segment: _Segment, parts: Callable[[int], Split]) -> bool:
+    """A page without a row holds something written, on a line that is neither a notice, nor the
+    publisher's footer, nor read as a whole row (`& CORP<tab>CC`: no capital in its first cell): prose
+    (lower case), a number without letters (a telephone), or a block set in columns (an address)."""
+    for line in segment.lines:
+        words = line.text.strip()
+        if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words):
+            continue
+        if _whole_row(line, segment.tables[0]):
+            continue
+        if _LOWER_RE.search(words) or (_DIGIT_RE.search(words) and not _LETTER_RE.search(words)):
+            return True
+        got = parts(line.number)
+        if any(furniture.set_in_columns(cols, got.spans) for cols in got.cols):
+            return True
+    return False
+
+
 # Words of footers and notices that never are a company ("FTSE Russell | Final index Deletes 4").
-FURNITURE = r"ftse russell|lse group|london stock exchange|©"
+FURNITURE = r"ftse ?russell|lse group|london stock exchange|©"
 _FURNITURE = re.compile(rf"{FURNITURE}|\|", re.IGNORECASE)  # and the footers' separator
 
 
