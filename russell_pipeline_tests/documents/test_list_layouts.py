@@ -1072,6 +1072,57 @@ def test_pages_without_a_header_set_with_other_margins_read_whole(dx, two_up):
     assert [k.reason for k in parsed.pages[1:]] == [f"{held} {d:+.1f} pt" for d in (dx, -dx, dx)]
 
 
+@pytest.mark.parametrize(("dx", "symbols"), [(0.0, ["DD", "EE"]), (30.0, ["DD"]), (-12.5, ["DD"])])
+def test_a_carried_page_says_how_far_it_is_moved_and_not_at_all_at_the_same_place(dx, symbols):
+    """A page without a header at the place of the page before reads at its columns, unmoved (no shift
+    said); one moved along the line reads at its own place, though it holds one row only."""
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), _moved_page(dx, symbols))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", *symbols] and not parsed.unread
+    moved = f", moved {dx:+.1f} pt" if dx else ""
+    held = f"no header; {len(symbols)} row(s) at the columns of the pages before{moved}"
+    assert [k.reason for k in parsed.pages] == ["table header on line 1", held]
+
+
+def test_of_two_moves_that_each_read_one_row_the_nearer_one_is_taken_and_the_other_row_unread():
+    """Two lines of a page without a header, each a row at its own move and at no other: the page is set
+    at the nearer move (of equal evidence, the smaller change), and the other line is named unread."""
+    far, near = _moved_page(40.0, ["DD"])[0], _moved_page(-25.0, ["EE"])[0]
+    near = Line(2, 114.0, near.words, near.text)
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (far, near))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "EE"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, 1, "DD INC DD Energy")]
+    assert parsed.pages[1].reason == "no header; 1 row(s) at the columns of the pages before, moved -25.0 pt"
+
+
+def test_a_block_s_heading_a_move_reads_as_a_row_leaves_the_next_page_set_against_the_pages_before():
+    """A page without a header whose only line that reads as a row at some move heads a block set in
+    columns (a region over an address) is furniture, and keeps no move: the page after it, at the first
+    pages' place, reads there, unmoved."""
+    at = 30.0
+    block = (
+        _line(1, 102, (50 + at, "AMERICAS INC"), (250 + at, "EMEA"), (330 + at, "Energy")),
+        _line(2, 114, (50 + at, "10 Hudson Yards"), (250 + at, "10 Paternoster"), (330 + at, "London")),
+    )
+    parsed, rows = _read(
+        _moved_page(0.0, ["AA", "BB", "CC"], header=True), block, _moved_page(0.0, ["DD", "EE"])
+    )
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE"] and not parsed.unread
+    assert [k.kind for k in parsed.pages] == ["table", "furniture", "table"]
+    assert parsed.pages[2].reason == "no header; 2 row(s) at the columns of the pages before"
+
+
+@pytest.mark.parametrize("dx", [0.0, 20.0])
+def test_a_header_alone_at_a_page_s_foot_opens_the_table_the_next_page_prints(dx):
+    """A header printed at the foot of a page, no row under it: the next page's rows are the table's, read
+    at the header's columns (no page with rows before it to measure a move against)."""
+    parsed, rows = _read(_moved_page(0.0, [], header=True), _moved_page(dx, ["AA", "BB"]))
+    assert [s for *_, s in rows] == ["AA", "BB"] and not parsed.unread
+    assert [k.reason for k in parsed.pages] == [
+        "table header on line 1",
+        "no header; 2 row(s) at the columns of the pages before",
+    ]
+
+
 def test_a_row_the_parser_cannot_read_on_a_moved_page_is_named_by_page_and_line():
     """On a page moved along the line, a row with its symbol split in two is unread, named by page and
     line, as on a page at the first page's place; the rows around it are read."""
