@@ -720,14 +720,16 @@ def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_p
     ],
     ids=["e-mail-and-telephone", "prose", "block-in-columns", "blank-notice", "telephone"],
 )
-def test_a_page_without_rows_holding_something_written_refuses_nothing(tmp_path, page):
+@pytest.mark.parametrize("rows", [NO_SECTOR[3:], ["CO\tU", "BETA\tTH"]], ids=["long-rows", "short-rows"])
+def test_a_page_without_rows_holding_something_written_refuses_nothing(tmp_path, page, rows):
     """The other side of the rule above: a heading in capitals that reads as a name and a symbol, on a
     page where something else is written (prose, a telephone number, an address set in columns), or a
-    notice's words alone, is furniture."""
+    notice's words alone, is furniture; also after rows so short that the heading's last word falls where
+    their symbols do (a text line of one cell stands at the columns by its characters' count only)."""
     path = tmp_path / "ru3000_membershiplist_20220624.txt"
-    path.write_text("\n".join([*NO_SECTOR, "\f" + page[0], *page[1:]]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([*NO_SECTOR[:3], *rows, "\f" + page[0], *page[1:]]) + "\n", encoding="utf-8")
     doc = read_document(path)
-    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"] and doc.unread.is_empty()
+    assert doc.rows["symbol"].to_list() == [row.split("\t")[1] for row in rows] and doc.unread.is_empty()
     assert [page for page, _ in doc.furniture] == [2]
 
 

@@ -560,11 +560,14 @@ def _page_kind(
     def stray(n: int, t: int) -> bool:
         return bare and _stray_tab_row(lines[n], segment.tables[t]) and _symbol_shaped(lines[n])
 
+    def row_like(n: int, t: int) -> bool:
+        """At the columns; a text line of one cell is there only by its characters' count: `stray`'s."""
+        one_cell = text and len({w.cell for w in lines[n].words}) == 1
+        return at_columns(n, t, furniture.row_like) and (bare or not one_cell)
+
     for piece in segment.pieces:
         key = (piece.line, piece.table)
-        if piece.kind == "candidate" and (
-            key in unplaced or spaced(*key) or stray(*key) or at_columns(*key, furniture.row_like)
-        ):
+        if piece.kind == "candidate" and (key in unplaced or spaced(*key) or stray(*key) or row_like(*key)):
             if heads_a_block(*key):
                 piece.kind = "other"
                 headings.add(key)
