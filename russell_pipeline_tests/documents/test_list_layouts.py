@@ -694,8 +694,15 @@ def test_a_notice_under_a_list_without_sectors_is_furniture_and_between_its_rows
 )
 @pytest.mark.parametrize(
     "after",
-    [[], ["END OF LIST"], ["", "ftserussell.com"], ["Page 2 of 2"], ["\fCONTACT US", "+1 888 622 7343"]],
-    ids=["nothing", "a-notice", "the-web-address", "a-page-number", "a-contact-page"],
+    [
+        [],
+        ["END OF LIST"],
+        ["", "ftserussell.com"],
+        ["Page 2 of 2"],
+        ["- 2 -"],
+        ["\fCONTACT US", "+1 888 622 7343"],
+    ],
+    ids=["nothing", "a-notice", "the-web-address", "a-page-number", "a-dashed-page-number", "a-contact-page"],
 )
 def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_path, typed, after):
     """A list without a sector column whose last page holds one row, its tab typed as a space or in the

@@ -63,6 +63,8 @@ _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
 _DIGIT_RE = re.compile(r"[0-9]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+# A line of digits without letters holding at least this many is a telephone number, not a page's.
+TELEPHONE_DIGITS = 7
 # A line further than this many row pitches from its table's last (or first) line is not the table's.
 PITCH_REACH = 1.5
 # Name words closer than this many row pitches under a row are the rest of its name (a wrap).
@@ -651,14 +653,16 @@ def _symbol_shaped(line: Line) -> bool:
 def _written(segment: _Segment, parts: Callable[[int], Split]) -> bool:
     """A page without a row holds something written, on a line that is neither a notice, nor the
     publisher's footer, nor read as a whole row (`& CORP<tab>CC`: no capital in its first cell): prose
-    (lower case), a number without letters (a telephone), or a block set in columns (an address)."""
+    (lower case), a telephone number (digits without letters, more than a page number's: `- 2 -`), or a
+    block set in columns (an address)."""
     for line in segment.lines:
         words = line.text.strip()
         if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words):
             continue
         if _whole_row(line, segment.tables[0]):
             continue
-        if _LOWER_RE.search(words) or (_DIGIT_RE.search(words) and not _LETTER_RE.search(words)):
+        telephone = len(_DIGIT_RE.findall(words)) >= TELEPHONE_DIGITS and not _LETTER_RE.search(words)
+        if _LOWER_RE.search(words) or telephone:
             return True
         got = parts(line.number)
         if any(furniture.set_in_columns(cols, got.spans) for cols in got.cols):
