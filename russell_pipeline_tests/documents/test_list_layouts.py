@@ -690,7 +690,8 @@ def test_a_notice_under_a_list_without_sectors_is_furniture_and_between_its_rows
 
 
 @pytest.mark.parametrize(
-    "typed", ["DELTA CORP DDD", "CO DD", "DELTA\tCORP\tDDD", "&\tCORP DD", "& \tCO \tDD"]
+    "typed",
+    ["DELTA CORP DDD", "CO DD", "DELTA\tCORP\tDDD", "&\tCORP DD", "& \tCO \tDD", "DELTA INTERNATIONAL DD"],
 )
 @pytest.mark.parametrize(
     "after",
@@ -724,15 +725,21 @@ def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_p
         ["CONTACT US", "AMERICAS\tEMEA", "+1 888 622 7343\t+44 20 7866 1810"],
         ["THIS PAGE INTENTIONALLY LEFT BLANK"],
         ["TERMS OF USE", "© FTSE Russell 2024", "+44 20 7866 1810"],
+        ["CONTACT US", "(555) 0100"],
     ],
-    ids=["e-mail-and-telephone", "prose", "block-in-columns", "blank-notice", "telephone"],
+    ids=["e-mail-and-telephone", "prose", "block-in-columns", "blank-notice", "telephone", "seven-digits"],
 )
-@pytest.mark.parametrize("rows", [NO_SECTOR[3:], ["CO\tU", "BETA\tTH"]], ids=["long-rows", "short-rows"])
+@pytest.mark.parametrize(
+    "rows",
+    [NO_SECTOR[3:], ["CO\tU", "BETA\tTH"], ["ALPHA BETA GAMMA HOLDINGS CORPORATION\tAAA"]],
+    ids=["rows", "short-rows", "long-names"],
+)
 def test_a_page_without_rows_holding_something_written_refuses_nothing(tmp_path, page, rows):
     """The other side of the rule above: a heading in capitals that reads as a name and a symbol, on a
     page where something else is written (prose, a telephone number, an address set in columns), or a
     notice's words alone, is furniture; also after rows so short that the heading's last word falls where
-    their symbols do (a text line of one cell stands at the columns by its characters' count only)."""
+    their symbols do (a text line of one cell stands at the columns by its characters' count only), and
+    after names so long that a telephone number falls in the name's column alone."""
     path = tmp_path / "ru3000_membershiplist_20220624.txt"
     path.write_text("\n".join([*NO_SECTOR[:3], *rows, "\f" + page[0], *page[1:]]) + "\n", encoding="utf-8")
     doc = read_document(path)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from russell_pipeline.lib.documents import furniture
@@ -554,10 +553,10 @@ def _page_kind(
     # earlier page set them, when they are several (a table printed at other columns, scaled or with a
     # column moved: not a heading in capitals). In a text list without a sector column, a line that reads
     # as a whole row split at any white space, its symbol of a symbol's shape, is one too where the page
-    # holds nothing written (`_written`): no prose and no block set in columns, whose headings in
-    # capitals (`CONTACT US`) read so as well.
+    # holds nothing written (`_written`: no prose, no telephone number), as a contact page's heading in
+    # capitals (`CONTACT US`), which reads so as well, always has.
     unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
-    bare = text and not _written(segment, parts)
+    bare = text and not _written(segment)
 
     def stray(n: int, t: int) -> bool:
         return bare and _stray_tab_row(lines[n], segment.tables[t]) and _symbol_shaped(lines[n])
@@ -650,11 +649,10 @@ def _symbol_shaped(line: Line) -> bool:
     return bool(furniture.SYMBOL_SHAPE.match(line.text.split()[-1]))
 
 
-def _written(segment: _Segment, parts: Callable[[int], Split]) -> bool:
+def _written(segment: _Segment) -> bool:
     """A page without a row holds something written, on a line that is neither a notice, nor the
     publisher's footer, nor read as a whole row (`& CORP<tab>CC`: no capital in its first cell): prose
-    (lower case), a telephone number (digits without letters, more than a page number's: `- 2 -`), or a
-    block set in columns (an address)."""
+    (lower case), or a telephone number (digits without letters, more than a page number's: `- 2 -`)."""
     for line in segment.lines:
         words = line.text.strip()
         if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words):
@@ -663,9 +661,6 @@ def _written(segment: _Segment, parts: Callable[[int], Split]) -> bool:
             continue
         telephone = len(_DIGIT_RE.findall(words)) >= TELEPHONE_DIGITS and not _LETTER_RE.search(words)
         if _LOWER_RE.search(words) or telephone:
-            return True
-        got = parts(line.number)
-        if any(furniture.set_in_columns(cols, got.spans) for cols in got.cols):
             return True
     return False
 
