@@ -726,8 +726,17 @@ def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_p
         ["THIS PAGE INTENTIONALLY LEFT BLANK"],
         ["TERMS OF USE", "© FTSE Russell 2024", "+44 20 7866 1810"],
         ["CONTACT US", "(555) 0100"],
+        ["ALL RIGHTS RESERVED"],
     ],
-    ids=["e-mail-and-telephone", "prose", "block-in-columns", "blank-notice", "telephone", "seven-digits"],
+    ids=[
+        "e-mail-and-telephone",
+        "prose",
+        "block-in-columns",
+        "blank-notice",
+        "telephone",
+        "seven-digits",
+        "no-symbol-last",
+    ],
 )
 @pytest.mark.parametrize(
     "rows",
@@ -736,10 +745,11 @@ def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_p
 )
 def test_a_page_without_rows_holding_something_written_refuses_nothing(tmp_path, page, rows):
     """The other side of the rule above: a heading in capitals that reads as a name and a symbol, on a
-    page where something else is written (prose, a telephone number, an address set in columns), or a
-    notice's words alone, is furniture; also after rows so short that the heading's last word falls where
-    their symbols do (a text line of one cell stands at the columns by its characters' count only), and
-    after names so long that a telephone number falls in the name's column alone."""
+    page where something else is written (prose, a telephone number, an address set in columns), a
+    notice's words alone, and a heading whose last word has no symbol's shape (`RESERVED`) are
+    furniture; also after rows so short that the heading's last word falls where their symbols do (a
+    text line of one cell stands at the columns by its characters' count only), and after names so long
+    that a telephone number falls in the name's column alone."""
     path = tmp_path / "ru3000_membershiplist_20220624.txt"
     path.write_text("\n".join([*NO_SECTOR[:3], *rows, "\f" + page[0], *page[1:]]) + "\n", encoding="utf-8")
     doc = read_document(path)
