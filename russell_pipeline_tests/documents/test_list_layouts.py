@@ -1058,10 +1058,12 @@ def test_a_lost_row_right_under_the_last_row_of_a_space_separated_list_is_unread
     assert doc.unread.rows() == [(1, 10, line)]  # its words as printed, whatever the columns' order
 
 
-def _moved_page(dx: float, symbols: list[str], header: bool = False, two_up: bool = False) -> tuple:
+def _moved_page(
+    dx: float, symbols: list[str], header: bool = False, two_up: bool = False, indent: float = 0.0
+) -> tuple:
     """A page of `symbols`' rows (the header first, with `header`) set `dx` points right of where the
-    first page sets them; with `two_up`, each line also holds a row of a second table 400 points right,
-    its symbol and name ending in `R`."""
+    first page sets them, each cell `indent` points right of its title; with `two_up`, each line also
+    holds a row of a second table 400 points right, its symbol and name ending in `R`."""
     tables = {"": 0.0, "R": 400.0} if two_up else {"": 0.0}
     head = [_line(1, 90, *[(x + at + dx, title) for at in tables.values() for x, title in WITH_SECTOR])]
     body = [
@@ -1069,7 +1071,7 @@ def _moved_page(dx: float, symbols: list[str], header: bool = False, two_up: boo
             k + 1 + header,
             102 + 12 * k,
             *[
-                (x + at + dx, text)
+                (x + at + dx + indent, text)
                 for end, at in tables.items()
                 for x, text in ((50, f"{s}{end} INC"), (250, s + end), (330, "Energy"))
             ],
@@ -1107,6 +1109,23 @@ def test_a_carried_page_says_how_far_it_is_moved_and_not_at_all_at_the_same_plac
     moved = f", moved {dx:+.1f} pt" if dx else ""
     held = f"no header; {len(symbols)} row(s) at the columns of the pages before{moved}"
     assert [k.reason for k in parsed.pages] == ["table header on line 1", held]
+
+
+@pytest.mark.parametrize("dx", [20.0, -15.0])
+def test_a_moved_page_of_rows_set_off_their_titles_is_measured_from_where_the_rows_sit(dx):
+    """Rows whose cells stand a few points right of their titles (as most lists set them): a page moved
+    along the line is moved by how far its rows are from where the first page's rows sit, not from the
+    titles; its rows read whole at the move."""
+    first = _moved_page(0.0, ["AA", "BB", "CC"], header=True, indent=4.0)
+    moved = list(_moved_page(dx, ["DD", "EE"], indent=4.0))
+    # A longer name, its run past the company title: its words are placed by where the rows start.
+    moved[0] = _line(1, 102, (54 + dx, "DELTA INTERNATIONAL INC"), (254 + dx, "DD"), (334 + dx, "Energy"))
+    parsed, rows = _read(first, tuple(moved))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE"] and not parsed.unread
+    assert (
+        parsed.pages[1].reason
+        == f"no header; 2 row(s) at the columns of the pages before, moved {dx:+.1f} pt"
+    )
 
 
 def test_of_two_moves_that_each_read_one_row_the_nearer_one_is_taken_and_the_other_row_unread():
