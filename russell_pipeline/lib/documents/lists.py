@@ -553,8 +553,8 @@ def _page_kind(
     # earlier page set them, when they are several (a table printed at other columns, scaled or with a
     # column moved: not a heading in capitals). In a text list without a sector column, a line that reads
     # as a whole row split at any white space, its symbol of a symbol's shape, is one too where the page
-    # holds nothing written (`_written`: no prose, no telephone number), as a contact page's heading in
-    # capitals (`CONTACT US`), which reads so as well, always has.
+    # holds nothing written (`_written`: no prose, no telephone number); a contact page's heading in
+    # capitals (`CONTACT US`) reads so too, but its page always holds something written.
     unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
     bare = text and not _written(segment)
 
@@ -650,14 +650,12 @@ def _symbol_shaped(line: Line) -> bool:
 
 
 def _written(segment: _Segment) -> bool:
-    """A page without a row holds something written, on a line that is neither a notice, nor the
-    publisher's footer, nor read as a whole row (`& CORP<tab>CC`: no capital in its first cell): prose
-    (lower case), or a telephone number (digits without letters, more than a page number's: `- 2 -`)."""
+    """A page without a row holds something written, on a line that is neither a notice nor the
+    publisher's footer: prose (lower case), or a telephone number (digits without letters, more than a
+    page number's: `- 2 -`). A line that reads as a row is neither."""
     for line in segment.lines:
         words = line.text.strip()
         if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words):
-            continue
-        if _whole_row(line, segment.tables[0]):
             continue
         telephone = len(_DIGIT_RE.findall(words)) >= TELEPHONE_DIGITS and not _LETTER_RE.search(words)
         if _LOWER_RE.search(words) or telephone:
