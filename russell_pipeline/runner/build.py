@@ -108,7 +108,7 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
         else:
             from russell_pipeline.runner.runs import run_stages  # Dagster: only for a build with work
 
-            outcome = run_stages(lake, settings, verbose, stop, checked)
+            outcome = run_stages(lake, settings, checked, verbose, stop)
         stop.check()
         if outcome.halted is None:
             with lake.pinned():  # after the runs: their commits are opened afresh here

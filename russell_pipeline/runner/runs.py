@@ -384,14 +384,14 @@ def on_input(result) -> bool:
 def run_stages(
     lake: Lake,
     settings: Settings,
+    checked: checksums.Checked,
     verbose: bool = False,
     stop: StopSignals | None = None,
-    checked: checksums.Checked | None = None,
 ) -> Outcome:
     """Plan and run every stage on the locked lake (runner/build.py holds the lock and publishes).
     Runs left STARTED by a process that died are marked failed first. A run that fails on anything but
     its input halts the build: no later stage runs on what it left. `checked`: what `checksums.check`
-    said of the locked lake, when runner/build.py asked it already."""
+    said of the locked lake (runner/build.py asks it once, before it plans)."""
     instance = instance_for(lake)
     for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
@@ -430,12 +430,12 @@ def mount_point(path: Path) -> Path:
     return path
 
 
-def _build(lake: Lake, runner: _Runner, checked: checksums.Checked | None) -> None:
+def _build(lake: Lake, runner: _Runner, checked: checksums.Checked) -> None:
     """Plan and run every stage on the locked lake."""
     for line in lake.changed_outside():
         print(line, flush=True)
     # Files changed since their commit (a stamp differs, then the bytes): their partitions are rebuilt.
-    damage, unrecorded, _ = checksums.check(lake) if checked is None else checked
+    damage, unrecorded, _ = checked
     for line in checksums.forget(lake, damage):
         print(line, flush=True)
     if unrecorded:  # written before checksums were kept, or by `fetch`: recorded as found
