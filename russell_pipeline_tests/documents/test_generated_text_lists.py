@@ -1,13 +1,14 @@
 """Tab-separated text lists drawn at random (seeded), with a sector column or without: rows one or two
-lines apart, the header on the first page alone when a form feed parts the pages, a footer in capitals or
-prose, a contact page after the list, and one row's white space mangled (tabs for spaces, spaces for tabs,
-runs of either). Every row is read exactly, or its line is named unread: none is dropped or changed without
-a word, and no list is refused for its furniture.
+lines apart, the header on the first page alone when a form feed parts the pages (a page number, a running
+date or head around the break), a footer in capitals or prose, a contact page after the list, and one
+row's white space mangled (tabs for spaces, spaces for tabs, runs of either). Every row is read exactly, or
+its line is named unread: none is dropped or changed without a word, and no list is refused for its
+furniture.
 
 A mangled row alone on a page without another row, in a list without a sector column, reads as a name and
 a symbol as a contact page's heading does (`CONTACT US`): it is unread where nothing else on its page is
-written (prose, a telephone number, an address set in columns), and the contact pages here always hold
-some (docs/methodology.md)."""
+written (prose or a telephone number on a line the pages before did not print: a running date or head is
+not), and the contact pages here always hold some (docs/methodology.md)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,15 @@ CONTACTS = (
     ("CONTACT\tLONDON OFFICE", "10 Hudson Yards\t10 Paternoster Row"),
     ("EMEA\tLONDON EC4M 7LS", "NORTH AMERICA\tASIA PACIFIC", "New York\tHong Kong"),
     ("CONTACT US", "info@ftserussell.com", "+1 888 622 7343"),
+)
+# What a page break prints around the rows: at page 1's foot, at page 2's top, at page 2's foot (before the
+# list's footer): a page number, a running date or a running head, each in lower case on a page that may
+# hold no other row.
+BREAKS = (
+    (("Page 1",), (), ()),
+    (("p. 1",), (), ("p. 2",)),
+    (("As of June 23, 2023",), (), ("As of June 23, 2023",)),
+    ((), ("Russell 3000 Index - Additions",), ()),
 )
 SEEDS = 2000  # about two seconds a variant
 
@@ -54,7 +64,8 @@ def _draw(seed: int, sector: bool = True) -> tuple[list[tuple[str, str, str | No
     foot = list(rng.choice(FOOTERS))
     if rng.random() < 0.3 and len(lines) > 2:  # a page break, the header on the first page alone
         cut = rng.randint(1, len(lines) - 1)
-        lines = [*lines[:cut], "Page 1", "\f" + lines[cut], *lines[cut + 1 :]]
+        foot_1, top_2, foot_2 = rng.choice(BREAKS)
+        lines = [*lines[:cut], *foot_1, "\f" + "\n".join([*top_2, lines[cut]]), *lines[cut + 1 :], *foot_2]
     contact = ["\f" + "\n".join(rng.choice(CONTACTS))] if rng.random() < 0.3 else []
     return rows, mangled, "\n".join([*head, *lines, *foot, *contact])
 

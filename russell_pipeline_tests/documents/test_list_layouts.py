@@ -718,6 +718,44 @@ def test_a_mangled_row_alone_on_a_page_of_a_list_without_sectors_is_unread(tmp_p
 
 
 @pytest.mark.parametrize(
+    "page_1, page_2",
+    [
+        ([], ["p. 2"]),
+        (["p. 1"], ["p. 2"]),
+        (["As of June 23, 2023"], ["As of June 23, 2023"]),
+        ([], ["\fRussell 3000® Index", "DELTA CORP DDD"]),
+        (
+            ["Additions effective after the close of June 23, 2023"],
+            ["Additions effective after the close of June 23, 2023"],
+        ),
+    ],
+    ids=["a-page-label", "page-labels", "a-running-date", "a-running-head", "a-running-line-of-prose"],
+)
+def test_a_mangled_row_alone_on_a_page_beside_a_running_line_is_unread(tmp_path, page_1, page_2):
+    """A line the pages before printed too (its numbers aside: a running head, a dated footer, a page
+    label) is not what makes a page written: the lone row on the page beside it is unread, not furniture
+    dropped without a word (`p. 2` is a page's label, never prose)."""
+    second = page_2 if page_2[0].startswith("\f") else ["\fDELTA CORP DDD", *page_2]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*NO_SECTOR, *page_1, *second]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert [row[2] for row in doc.unread.rows()] == ["DELTA CORP DDD"]
+
+
+def test_a_contact_page_whose_prose_the_pages_before_did_not_print_refuses_nothing(tmp_path):
+    """The other side: a contact page's heading in capitals over prose of its own, after a list whose pages
+    carry a running date, is furniture; the running date alone does not make the heading a row."""
+    date = "As of June 23, 2023"
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    page_2 = ["\fCONTACT US", "Client services answer from 8am to 6pm, London time.", date]
+    path.write_text("\n".join([*NO_SECTOR, date, *page_2]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == []
+
+
+@pytest.mark.parametrize(
     "page",
     [
         ["CONTACT US", "info@ftserussell.com", "+1 888 622 7343"],

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 # a word of prose or an address set in the symbol's column, not evidence of the table.
 SYMBOL_SHAPE = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{1,6}(?:[./-][A-Z0-9]{1,2})?$")
 # The notices a list prints beside its rows, in capitals or not (`END OF LIST`, `CONTINUED ON NEXT PAGE`,
-# `PAGE 2 OF 9`, `SEE NOTES`, `THIS PAGE INTENTIONALLY LEFT BLANK`): a line of these words alone is furniture,
-# though it may read as a name and a symbol (`END OF` and `LIST`). A company's name holds a word of its own.
+# `PAGE 2 OF 9`, `p. 2`, `SEE NOTES`, `THIS PAGE INTENTIONALLY LEFT BLANK`): a line of these words alone is
+# furniture, though it may read as a name and a symbol (`END OF` and `LIST`). A company's name holds a word of
+# its own. A page's abbreviation has its point (`PG` is a symbol).
 NOTICE = re.compile(
-    r"(?:(?:END|OF|THE|LIST|CONTINUED|CONT|ON|NEXT|PAGE|SEE|NOTES?|THIS|INTENTIONALLY|LEFT|BLANK|\d+)\W*)+",
+    r"(?:(?:END|OF|THE|LIST|CONTINUED|CONT|ON|NEXT|PAGE|PP?\.|PG\.|SEE|NOTES?|THIS|INTENTIONALLY|LEFT|BLANK|\d+)\W*)+",
     re.IGNORECASE,
 )
 _UPPER = re.compile(r"[A-Z]")

@@ -61,6 +61,7 @@ TICKER_RE = re.compile(r"^(?=.*[A-Z])[A-Z0-9][A-Z0-9./-]{0,11}$")
 _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
 _DIGIT_RE = re.compile(r"[0-9]")
+_NUMBER_RE = re.compile(r"[0-9]+")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 # A line of digits without letters holding at least this many is a telephone number, not a page's.
 TELEPHONE_DIGITS = 7
@@ -383,6 +384,7 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     done: list[_Segment] = []
     kinds: list[furniture.PageKind] = []
     prior: Model | None = None  # the column model of the last page that held rows
+    printed: set[str] = set()  # the lines of the pages before, their numbers aside (_running)
     for page in pages:
         segments = _segments(page, tables)
         carried = (tables, prior)
@@ -397,7 +399,10 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
             done.append(segment)
             if segment.header is not None:
                 tables, found = segment.tables, True
-        kinds.append(_page_kind(page, segments, rows, first, table_lines, prior, text, _pitch(done), dx))
+        kinds.append(
+            _page_kind(page, segments, rows, first, table_lines, prior, text, _pitch(done), dx, printed)
+        )
+        printed |= {_running(line) for line in page.lines}
         if len(rows) > first and segments[-1].model is not None:
             prior = segments[-1].model
         elif dx:  # no row kept: the pages after are set against the pages before
@@ -474,6 +479,7 @@ def _page_kind(
     text: bool,
     pitch: float | None,
     dx: float,
+    printed: set[str],
 ) -> furniture.PageKind:
     """Table or furniture, by evidence (furniture.py). A page without a header keeps the rows that read
     as rows of the table at the columns the earlier pages set; the others are demoted to lines that
@@ -556,7 +562,7 @@ def _page_kind(
     # holds nothing written (`_written`: no prose, no telephone number); a contact page's heading in
     # capitals (`CONTACT US`) reads so too, but its page always holds something written.
     unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
-    bare = text and not _written(segment)
+    bare = text and not _written(segment, printed)
 
     def stray(n: int, t: int) -> bool:
         return bare and _stray_tab_row(lines[n], segment.tables[t]) and _symbol_shaped(lines[n])
@@ -649,18 +655,24 @@ def _symbol_shaped(line: Line) -> bool:
     return bool(furniture.SYMBOL_SHAPE.match(line.text.split()[-1]))
 
 
-def _written(segment: _Segment) -> bool:
-    """A page without a row holds something written, on a line that is neither a notice nor the
-    publisher's footer: prose (lower case), or a telephone number (digits without letters, more than a
-    page number's: `- 2 -`). A line that reads as a row is neither."""
+def _written(segment: _Segment, printed: set[str]) -> bool:
+    """A page without a row holds something written, on a line that is neither a notice, the
+    publisher's footer nor a running line (one the pages before printed too, its numbers aside: a
+    running head, a dated footer): prose (lower case), or a telephone number (digits without letters,
+    more than a page number's: `- 2 -`). A line that reads as a row is neither."""
     for line in segment.lines:
         words = line.text.strip()
-        if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words):
+        if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words) or _running(line) in printed:
             continue
         telephone = len(_DIGIT_RE.findall(words)) >= TELEPHONE_DIGITS and not _LETTER_RE.search(words)
         if _LOWER_RE.search(words) or telephone:
             return True
     return False
+
+
+def _running(line: Line) -> str:
+    """A line's words with its numbers as `#`: a running head or footer reads the same on every page."""
+    return _NUMBER_RE.sub("#", " ".join(line.text.split()))
 
 
 # Words of footers and notices that never are a company ("FTSE Russell | Final index Deletes 4").
