@@ -838,3 +838,122 @@ def test_a_name_wrapped_onto_a_line_of_notice_words_is_joined_and_the_table_reac
     parsed = parse_list((_page(1, *lines),))
     assert [(r.company, r.symbol) for r in parsed.rows] == [("ALPHA CORP", "ALPHA"), ("BANK OF THE", "BOT")]
     assert [(u.line, u.text) for u in parsed.unread] == [(5, "ACME CORP AC ME")]
+
+
+# --- Carried pages: the pitch they are judged by, the columns they are read at, and where they reach ---
+
+
+def test_the_rest_of_a_carried_first_name_is_judged_by_the_pitch_of_its_own_table_not_a_later_one_s():
+    """Page 1's table prints rows 12 pt apart. Page 2 carries it on for one row, its name wrapped 9 pt under
+    it, then opens a table of its own whose four rows stand 10 pt apart. The wrap lies closer than 0.8 of its
+    table's pitch (9.6 pt): the rest of that row's name, joined to it (by the document's pitch, 10 pt, set by
+    the later table, it is not, and the row would lose it without a word)."""
+    first = _page(1, _header(0, 80), *_rows(92, *CLEAN))
+    later = (("EPSILON CO", "EP"), ("ZETA INC", "ZETA"), ("ETA CORP", "ETA"), ("THETA CO", "TH"))
+    second = _page(
+        2,
+        _row(0, 40, "DELTA INTERNATIONAL", "DELTA"),
+        _text(0, 49, "HOLDINGS"),
+        _header(0, 70),
+        *[_row(0, 80 + 10 * k, company, symbol) for k, (company, symbol) in enumerate(later)],
+    )
+    parsed = parse_list((first, second))
+    assert [(r.page, r.line, r.company) for r in parsed.rows if r.page == 2] == [
+        (2, 1, "DELTA INTERNATIONAL HOLDINGS"),
+        *[(2, 4 + k, company) for k, (company, _) in enumerate(later)],
+    ]
+    assert parsed.unread == () and parsed.accounts[1] == PageAccount(2, 7, rows=6, furniture=1, unread=0)
+
+
+def _left(y: float, company: str, symbol: str, dx: float = 0.0) -> Line:
+    """A row whose symbol is printed from the Symbol title's left edge (300), `dx` points along the line."""
+    words = (*_words(0, 50 + dx, company), Word(symbol, 300 + dx, 300 + dx + 8 * len(symbol), 1))
+    return Line(0, y, words, f"{company}\t{symbol}")
+
+
+def test_rows_a_page_without_a_header_sets_left_where_the_pages_before_centred_their_symbols_are_unread():
+    """Page 1 centres symbols of every width under their title; page 2, without a header, prints its rows'
+    symbols from the title's left edge. Page 2's own columns read them as rows (its symbols sit where its
+    rows' do), but they stand at no alignment page 1 set, and no move of page 1's columns sets them there:
+    each is named unread, the page's rows not read at columns the parser cannot place."""
+    first = _page(1, _header(0, 80), *_rows(92, *CLEAN))
+    second = _page(2, _left(60, "DELTA CORP", "DELTA"), _left(72, "EPSILON CO", "EP"))
+    parsed = parse_list((first, second))
+    assert [r.symbol for r in parsed.rows] == ["ALPHA", "BET", "GA"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [
+        (2, 1, "DELTA CORP DELTA"),
+        (2, 2, "EPSILON CO EP"),
+    ]
+    assert parsed.pages[1].kind == "furniture"
+    assert parsed.accounts[1] == PageAccount(2, 2, rows=0, furniture=0, unread=2)
+
+
+def test_a_note_in_prose_under_a_carried_page_s_rows_ending_in_a_code_where_symbols_stand_is_furniture():
+    """Page 2 carries the table on without its header. Under its last row, a note in prose runs across the
+    columns in one run of text, ending in an exchange's code of eight letters centred where the symbols
+    stand. The page's own columns read it as a row; the columns of the pages before do not (no symbol a page
+    without a header keeps is eight letters long). A line crossing the columns as prose does ends the table:
+    the note is furniture, not a row lost."""
+    prose = _words(0, 50, "Prices at the close on")
+    note = Line(0, 84, (*prose, Word("NASDAQGS", 295, 335, 0)), "Prices at the close on NASDAQGS")
+    first = _page(1, _header(0, 80), *_rows(92, *CLEAN))
+    second = _page(2, *_rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP")), note)
+    parsed = parse_list((first, second))
+    assert [(r.page, r.symbol) for r in parsed.rows if r.page == 2] == [(2, "DELTA"), (2, "EP")]
+    assert parsed.unread == () and parsed.accounts[1] == PageAccount(2, 3, rows=2, furniture=1, unread=0)
+
+
+def test_a_row_whose_columns_were_lost_over_a_carried_page_s_first_row_is_refused_under_a_running_head():
+    """Page 2 carries the table on without its header: a running head at its top, then a row whose name runs
+    into the Symbol title without a symbol (its columns lost), the rest of its name under it, and the page's
+    rows. From its first row the table reaches up over the rest of that name to the lost row, and stops at
+    the running head: the lost row is inside the table, and the list is refused naming it."""
+    lost = Line(0, 48, (Word("OMEGA", 50, 75, 0), Word("TECHNOLOGIESLTD", 230, 302, 0)), "")
+    head = _text(0, 36, "Russell 3000 Index Membership list")
+    rows = _rows(60, ("DELTA CORP", "DELTA"), ("EPSILON CO", "EP"))
+    second = _page(2, head, lost, _text(0, 54, "HOLDINGS"), *rows)
+    with pytest.raises(
+        LostLineError,
+        match=(
+            r"^page 2: 1 line\(s\) .* \(line 2: 'OMEGA TECHNOLOGIESLTD'\): "
+            r"5 lines, 2 row lines, 2 furniture, 0 unread$"
+        ),
+    ):
+        parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN)), second))
+
+
+def _moved(line: Line, dx: float) -> Line:
+    return dataclasses.replace(line, words=tuple(w._replace(x0=w.x0 + dx, x1=w.x1 + dx) for w in line.words))
+
+
+@pytest.mark.parametrize("dx", [-30.0, -12.0, -5.0])
+@pytest.mark.parametrize("long_first", [True, False], ids=["long-name-first", "long-name-second"])
+def test_a_long_name_printed_up_to_its_symbol_on_a_page_moved_left_is_a_row(dx, long_first):
+    """Page 1 centres its symbols, one row's long name printed up to its symbol in one run. Page 2, without
+    a header, is set `dx` points left of it, and prints such a row beside another: the run is split at the
+    columns' starts moved with the page, left as its titles are, and both rows are read at the move."""
+    first = _page(1, _header(0, 80), *_rows(92, *CLEAN), _long(0, 128))
+    lines = [_row(0, 60, "DELTA CORP", "DELTA"), _long(0, 72, "WIDE")]
+    lines = lines[::-1] if long_first else lines
+    second = _page(2, *[_moved(dataclasses.replace(line, y=60 + 12 * k), dx) for k, line in enumerate(lines)])
+    parsed = parse_list((first, second))
+    assert [r.symbol for r in parsed.rows if r.page == 2] == [r.words[-1].text for r in lines]
+    assert parsed.unread == ()
+    held = "no header; 2 row(s) at the columns of the pages before"
+    assert parsed.pages[1].reason == f"{held}, moved {dx:+.1f} pt"
+
+
+@pytest.mark.parametrize("dx", [-30.0, -12.0, 12.0, 20.0, 45.0])
+def test_a_moved_page_of_columns_left_aligned_and_of_every_width_is_moved_by_its_cells_left_edges(dx):
+    """Page 1 prints names and symbols from their titles' left edges, of every width, each cell wider or
+    narrower than its title: only their left edges keep one offset from the titles. Page 2, without a header,
+    is moved `dx` along the line: the move is measured at the cells' left edges, and its rows read whole
+    there."""
+    names = (("ALPHA CORP", "AB"), ("BETA INC", "BETAX"), ("GAMMA CO", "GAMMAS"))
+    first = _page(1, _header(0, 80), *[_left(92 + 12 * k, c, s) for k, (c, s) in enumerate(names)])
+    second = _page(2, _left(60, "DELTA CORP", "DELTA", dx), _left(72, "EPSILON CO", "EP", dx))
+    parsed = parse_list((first, second))
+    assert [(r.page, r.symbol) for r in parsed.rows if r.page == 2] == [(2, "DELTA"), (2, "EP")]
+    assert parsed.unread == ()
+    held = "no header; 2 row(s) at the columns of the pages before"
+    assert parsed.pages[1].reason == f"{held}, moved {dx:+.1f} pt"

@@ -1260,3 +1260,80 @@ def test_one_line_at_columns_no_shift_places_is_furniture_and_two_are_unread(cou
     unread = [(2, k + 1, f"{s} INC {s} Energy") for k, s in enumerate(symbols)] if count == 2 else []
     assert [(u.page, u.line, u.text) for u in parsed.unread] == unread
     assert parsed.pages[1].kind == "furniture"  # never a table page: its rows are not read at these columns
+
+
+def test_a_heading_a_nearer_move_would_set_under_the_company_title_does_not_move_the_page():
+    """A page without a header set 30 pt right of the first, a heading in capitals over its one row, set
+    further left than the rows: a move of 5 pt would set the heading under the Company title, but a heading
+    reads as no row there, at no move. The page is moved by its row, which is read (at 5 pt it stands at no
+    column, and would be dropped with the page)."""
+    row = _moved_page(30.0, ["DD"])[0]
+    page = (_line(1, 90, (55, "NORTH AMERICA")), Line(2, row.y, row.words, row.text))
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), page)
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD"] and not parsed.unread
+    assert parsed.pages[1].reason == "no header; 1 row(s) at the columns of the pages before, moved +30.0 pt"
+
+
+def test_a_page_moved_one_point_its_words_a_fraction_of_a_point_off_reads_every_row_at_that_move():
+    """A page without a header set 1 pt right of the first, its words a fraction of a point either way of
+    that (as a PDF places them): no line stands at the first page's columns (a symbol 2 pt or more off its
+    column's), both stand at 1 pt, and one of them at 2 pt too. The nearest move that reads the most rows is
+    1 pt: both rows are read there, none named unread."""
+    near = _line(1, 102, (51, "DD INC"), (252, "DD"), (331, "Energy"))  # at the columns moved 1 pt and 2 pt
+    off = _line(2, 114, (49.6, "EE INC"), (252.4, "EE"), (330, "Energy"))  # at 1 pt only
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (near, off))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE"] and not parsed.unread
+    assert parsed.pages[1].reason == "no header; 2 row(s) at the columns of the pages before, moved +1.0 pt"
+
+
+def test_rows_of_a_text_list_typed_one_tab_in_on_a_page_without_the_header_are_unread_never_read_at_a_move(
+    tmp_path,
+):
+    """A text line has no margins, and a page of a text list is never set further along the line: rows typed
+    with a tab before their names, on a page the table is carried to without its header, stand a column to
+    the right of their own. Each is named unread, though the columns moved by a column's width (the name
+    column as wide as the symbol one) would read them as rows."""
+    page_2 = ["\tDELTA CORP\tDDD", "\tEPSILON CO\tEEE"]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*NO_SECTOR, "\f" + page_2[0], page_2[1]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == [(2, 1, "DELTA CORP DDD"), (2, 2, "EPSILON CO EEE")]
+
+
+def test_a_row_lost_under_a_footer_printed_between_the_rows_of_a_text_list_is_unread(tmp_path):
+    """A text extraction without form feeds prints a page's footer between the list's rows: the footer is
+    furniture, and a row typed with spaces under it, between two rows, is named unread as anywhere in the
+    table (not lost to the line accounting, which would refuse the list)."""
+    footer, typed = "FTSE Russell | Final index Deletes 1", "ACME CORP ACME Health Care"
+    path = tmp_path / "deletions.txt"
+    path.write_text("\n".join([*TAB_LIST[:5], footer, typed, *TAB_LIST[5:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert doc.unread.rows() == [(1, 7, typed)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG (issue 43, found by mutant _shift 2): a page that carries rows above a header of its own is not "
+        "searched for a move; set 15 pt left, its carried rows read at the unmoved columns as no row and are "
+        "dropped as furniture above the header, without a word"
+    ),
+)
+def test_rows_carried_above_a_page_s_own_header_on_a_page_set_with_other_margins_are_read():
+    """A page set 15 pt left of the first (the other side of a two-sided document) carries the table on for
+    two rows, then prints a header of its own and two rows under it. The carried rows are the table's, read
+    at the page's own place, as the rows under its header are."""
+    dx = -15.0
+    carried = [
+        _line(k + 1, 40 + 12 * k, (50 + dx, f"{s} INC"), (250 + dx, s), (330 + dx, "Energy"))
+        for k, s in enumerate(["DD", "EE"])
+    ]
+    header = _line(3, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
+    under = [
+        _line(4 + k, 102 + 12 * k, (50 + dx, f"{s} INC"), (250 + dx, s), (330 + dx, "Energy"))
+        for k, s in enumerate(["FF", "GG"])
+    ]
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (*carried, header, *under))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "FF", "GG"] or parsed.unread
