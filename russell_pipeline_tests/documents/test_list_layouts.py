@@ -1313,14 +1313,6 @@ def test_a_row_lost_under_a_footer_printed_between_the_rows_of_a_text_list_is_un
     assert doc.unread.rows() == [(1, 7, typed)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (issue 43, found by mutant _shift 2): a page that carries rows above a header of its own is not "
-        "searched for a move; set 15 pt left, its carried rows read at the unmoved columns as no row and are "
-        "dropped as furniture above the header, without a word"
-    ),
-)
 def test_rows_carried_above_a_page_s_own_header_on_a_page_set_with_other_margins_are_read():
     """A page set 15 pt left of the first (the other side of a two-sided document) carries the table on for
     two rows, then prints a header of its own and two rows under it. The carried rows are the table's, read
@@ -1336,4 +1328,59 @@ def test_rows_carried_above_a_page_s_own_header_on_a_page_set_with_other_margins
         for k, s in enumerate(["FF", "GG"])
     ]
     parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (*carried, header, *under))
-    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "FF", "GG"] or parsed.unread
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "FF", "GG"] and not parsed.unread
+
+
+@pytest.mark.parametrize("dx", [0.0, -15.0], ids=["in-place", "other-margins"])
+@pytest.mark.parametrize(
+    "above, unread",
+    [
+        ([("DD INC", "DD")], ["DD INC DD"]),
+        ([("DD INC", "DD"), ("EE INC", "EE")], ["DD INC DD", "EE INC EE"]),
+        ([("Russell 3000 Index membership list",)], []),
+        ([("NORTH AMERICA",)], []),
+    ],
+    ids=["a-row-without-its-sector", "two-such-rows", "a-running-head", "a-heading-in-capitals"],
+)
+def test_lines_carried_above_a_page_s_own_header_that_read_as_no_row_are_unread_where_they_look_like_rows(
+    dx, above, unread
+):
+    """A page carries the table on above a header of its own, where no line of it reads as a row (a row
+    that lost its sector). Such lines were taken for titles and running heads above the header and dropped
+    without a word; a line that looks like a row there (at the carried columns, set where the page's own
+    header sets its titles) is named unread, and a running head or a heading stays furniture."""
+    carried = [
+        _line(k + 1, 40 + 12 * k, *[(x + dx, cell) for x, cell in zip((50, 250), cells, strict=False)])
+        for k, cells in enumerate(above)
+    ]
+    header = _line(5, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
+    under = _line(6, 102, (50 + dx, "FF INC"), (250 + dx, "FF"), (330 + dx, "Energy"))
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (*carried, header, under))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "FF"]
+    assert [(u.page, u.text) for u in parsed.unread] == [(2, text) for text in unread]
+    assert parsed.accounts[1].unread == len(unread)
+
+
+@pytest.mark.parametrize(
+    "above, unread",
+    [
+        (["DELTA CORP DDD"], ["DELTA CORP DDD"]),
+        (["DELTA\tCORP\tDDD"], ["DELTA CORP DDD"]),
+        (["RUSSELL 3000 INDEX"], []),
+        (["RUSSELL 3000 INDEX", "THIS PAGE CONTINUES THE LIST"], []),
+    ],
+    ids=["a-row-typed-with-spaces", "a-row-with-a-stray-tab", "the-title-again", "the-title-and-a-notice"],
+)
+def test_a_text_list_s_lines_above_a_page_s_own_header_are_unread_where_they_read_as_a_row(
+    tmp_path, above, unread
+):
+    """A text list whose second page prints the header again: a row typed over it with its tab lost was
+    taken for a title and dropped without a word, and is named unread; the first page's title printed
+    again there, as it is, is a running head and refuses nothing."""
+    first = ["RUSSELL 3000 INDEX", "", "Company\tSymbol", "ALPHA CORP\tAAA", "BETA INC\tBBB"]
+    second = [*above, "Company\tSymbol", "GAMMA CO\tGGG"]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n".join([*first, "\f" + second[0], *second[1:]]) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
+    assert [row[2] for row in doc.unread.rows()] == unread

@@ -30,7 +30,7 @@ SYMBOL_SHAPE = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{1,6}(?:[./-][A-Z0-9]{1,2})?$")
 # furniture, though it may read as a name and a symbol (`END OF` and `LIST`). A company's name holds a word of
 # its own. A page's abbreviation has its point (`PG` is a symbol).
 NOTICE = re.compile(
-    r"(?:(?:END|OF|THE|LIST|CONTINUED|CONT|ON|NEXT|PAGE|PP?\.|PG\.|SEE|NOTES?|THIS|INTENTIONALLY|LEFT|BLANK|\d+)\W*)+",
+    r"(?:(?:END|OF|THE|LIST|CONT(?:INUE[DS]?)?|ON|NEXT|PAGE|PP?\.|PG\.|SEE|NOTES?|THIS|INTENTIONALLY|LEFT|BLANK|\d+)\W*)+",
     re.IGNORECASE,
 )
 _UPPER = re.compile(r"[A-Z]")

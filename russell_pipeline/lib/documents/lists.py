@@ -384,7 +384,7 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
     done: list[_Segment] = []
     kinds: list[furniture.PageKind] = []
     prior: Model | None = None  # the column model of the last page that held rows
-    printed: set[str] = set()  # the lines of the pages before, their numbers aside (_running)
+    printed: set[str] = set()  # the lines of the pages before (_said)
     for page in pages:
         segments = _segments(page, tables)
         carried = (tables, prior)
@@ -402,7 +402,7 @@ def parse_list(pages: tuple[Page, ...], text: bool = False) -> ParsedList:
         kinds.append(
             _page_kind(page, segments, rows, first, table_lines, prior, text, _pitch(done), dx, printed)
         )
-        printed |= {_running(line) for line in page.lines}
+        printed |= {_said(line) for line in page.lines}
         if len(rows) > first and segments[-1].model is not None:
             prior = segments[-1].model
         elif dx:  # no row kept: the pages after are set against the pages before
@@ -440,8 +440,10 @@ def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
     (`placed`: a heading in capitals that a shift sets at a symbol's place reads as a row only with a
     word cut off); else the shift at which the most lines do (of equal ones, the nearest to 0). A page
     set with other margins (the even pages of a two-sided document) prints the same table: at its own
-    place, every column moved alike."""
-    if prior is None or text or len(segments) != 1 or segments[0].header is not None:
+    place, every column moved alike. Tables carried over to a header of the page's own, where no line
+    of them reads at the columns, are where that header sets its titles when it prints the same ones,
+    all moved alike."""
+    if prior is None or text or segments[0].header is not None:
         return 0.0
     segment = segments[0]
     kinds = tuple(tuple(k for k, _, _ in t.titles) for t in segment.tables)
@@ -455,6 +457,13 @@ def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
 
     if any(fits(line, prior) for line in segment.lines):
         return 0.0
+    own = [t.titles for s in segments[1:2] for t in s.tables]  # the header the tables are carried to
+    if [tuple(k for k, _, _ in t) for t in own] == list(kinds):
+        moves = [
+            x0 - at for mine, t in zip(own, segment.tables) for (_, x0, _), (_, at, _) in zip(mine, t.titles)
+        ]
+        if max(moves) - min(moves) <= TOLERANCE:
+            return round(sum(moves) / len(moves), 1)
     best, counted = (0, 0.0, 0.0), {0.0}  # (lines that read as rows, -|shift|, shift)
     for line in segment.lines:
         for dx in shifts(prior, line) - counted:
@@ -485,15 +494,20 @@ def _page_kind(
     as rows of the table at the columns the earlier pages set; the others are demoted to lines that
     look like rows, unread where they stand in the table (or, on a page without a row, where they
     stand where the table's rows stand, or wherever they stand when there are `UNPLACED_ROWS` of them),
-    but for the heading of a block set in columns: furniture."""
+    but for the heading of a block set in columns: furniture. The tables carried over to a header of
+    the page's own, where no row of them reads there, are judged so too (their lines are titles and
+    running heads but for those that look like rows)."""
     header = next((s.header for s in segments if s.header is not None), None)
     if header is not None:
+        carried = segments[0]
+        if carried.header is None and not any(p.kind == "row" for p in carried.pieces):
+            _page_kind(page, [carried], rows, len(rows), table_lines, prior, text, pitch, dx, printed)
         return furniture.PageKind(page.number, "table", f"table header on line {header.number}")
     if not segments:
         return furniture.PageKind(
             page.number, "furniture", "before the first table header" if page.lines else "blank: no text"
         )
-    (segment,) = segments  # carried over, to the page's end
+    (segment,) = segments  # carried over, to the page's end (or, above, to the page's own header)
     positioned = segment.tables[0].positioned and not text
     model = prior if positioned else None
     kinds = tuple(tuple(k for k, _, _ in t.titles) for t in segment.tables)
@@ -560,7 +574,8 @@ def _page_kind(
     # column moved: not a heading in capitals). In a text list without a sector column, a line that reads
     # as a whole row split at any white space, its symbol of a symbol's shape, is one too where the page
     # holds nothing written (`_written`: no prose, no telephone number); a contact page's heading in
-    # capitals (`CONTACT US`) reads so too, but its page always holds something written.
+    # capitals (`CONTACT US`) reads so too, but its page always holds something written. A line the pages
+    # before printed as it is (a page's title in capitals over its header) is a running line, never one.
     unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
     bare = text and not _written(segment, printed)
 
@@ -574,7 +589,9 @@ def _page_kind(
 
     for piece in segment.pieces:
         key = (piece.line, piece.table)
-        if piece.kind == "candidate" and (key in unplaced or spaced(*key) or stray(*key) or row_like(*key)):
+        if piece.kind != "candidate" or _said(lines[piece.line]) in printed:
+            continue
+        if key in unplaced or spaced(*key) or stray(*key) or row_like(*key):
             if heads_a_block(*key):
                 piece.kind = "other"
                 headings.add(key)
@@ -660,9 +677,14 @@ def _written(segment: _Segment, printed: set[str]) -> bool:
     publisher's footer nor a running line (one the pages before printed too, its numbers aside: a
     running head, a dated footer): prose (lower case), or a telephone number (digits without letters,
     more than a page number's: `- 2 -`). A line that reads as a row is neither."""
+    running = {_NUMBER_RE.sub("#", said) for said in printed}
     for line in segment.lines:
         words = line.text.strip()
-        if furniture.NOTICE.fullmatch(words) or _FURNITURE.search(words) or _running(line) in printed:
+        if (
+            furniture.NOTICE.fullmatch(words)
+            or _FURNITURE.search(words)
+            or _NUMBER_RE.sub("#", _said(line)) in running
+        ):
             continue
         telephone = len(_DIGIT_RE.findall(words)) >= TELEPHONE_DIGITS and not _LETTER_RE.search(words)
         if _LOWER_RE.search(words) or telephone:
@@ -670,9 +692,9 @@ def _written(segment: _Segment, printed: set[str]) -> bool:
     return False
 
 
-def _running(line: Line) -> str:
-    """A line's words with its numbers as `#`: a running head or footer reads the same on every page."""
-    return _NUMBER_RE.sub("#", " ".join(line.text.split()))
+def _said(line: Line) -> str:
+    """A line's words, one space between: what a running head or footer prints again on each page."""
+    return " ".join(line.text.split())
 
 
 # Words of footers and notices that never are a company ("FTSE Russell | Final index Deletes 4").
@@ -701,9 +723,7 @@ def _unread_pieces(segment: _Segment, mine: list[_Piece], pitch: float | None, t
     """The pieces of one table of a segment that are lost rows."""
     rows = [i for i, p in enumerate(mine) if p.kind == "row"]
     if not rows:
-        if segment.above_header:  # titles and running heads above this page's header
-            return []
-        if segment.header is None:  # a page without a row: what stands where the table's rows stand is lost
+        if segment.above_header or segment.header is None:  # carried, without a row: what looks like one
             return [p for p in mine if p.kind == "candidate" and (p.line, p.table) in segment.row_like]
         return _walk(mine[1:], segment.header.y, pitch)
     top = 0 if segment.header is not None else rows[0]
