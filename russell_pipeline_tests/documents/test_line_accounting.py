@@ -957,3 +957,25 @@ def test_a_moved_page_of_columns_left_aligned_and_of_every_width_is_moved_by_its
     assert parsed.unread == ()
     held = "no header; 2 row(s) at the columns of the pages before"
     assert parsed.pages[1].reason == f"{held}, moved {dx:+.1f} pt"
+
+
+@pytest.mark.parametrize("code", ["NASDAQGS", "NYSEARCA"])
+def test_a_note_in_prose_under_a_list_in_capitals_ending_in_a_code_where_symbols_stand_is_no_row(code):
+    """Under the rows of a list that prints its names in capitals, a note in prose runs across the columns
+    in one run of text and ends in an exchange's code centred where the symbols stand. A long name printed
+    up to its symbol reads so too, but in capitals: the note is furniture, never a row of the list."""
+    note = Line(0, 140, (*_words(0, 50, "Prices at the close on"), Word(code, 295, 335, 0)), "")
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *CLEAN), note),))
+    assert [r.symbol for r in parsed.rows] == ["ALPHA", "BET", "GA"]
+    assert parsed.unread == () and parsed.accounts[0] == PageAccount(1, 5, rows=3, furniture=2, unread=0)
+
+
+def test_a_list_in_mixed_case_reads_a_long_name_printed_up_to_its_symbol():
+    """A list that prints its names in mixed case: a long name in one run up to its symbol, where the
+    symbols stand, is its row, as in a list in capitals."""
+    long = "Federal Agricultural Mortgage Corporation of America"
+    named = (("Alpha Corp", "ALPHA"), ("Beta Inc", "BET"))
+    run = Line(0, 116, (*_words(0, 50, long, x1=292), Word("FAMC", 298, 330, 0)), "")
+    parsed = parse_list((_page(1, _header(0, 80), *_rows(92, *named), run),))
+    assert [(r.company, r.symbol) for r in parsed.rows] == [*named, (long, "FAMC")]
+    assert parsed.unread == ()

@@ -224,8 +224,14 @@ def _is_wrap(cols: dict[str, list[str]]) -> bool:
 
 
 def _to_row(
-    cols: dict[str, list[str]], table: Table, cells: int, aligned: frozenset[str] = frozenset()
+    cols: dict[str, list[str]],
+    table: Table,
+    cells: int,
+    aligned: frozenset[str] = frozenset(),
+    capitals: bool = True,
 ) -> tuple[str, str, str | None] | None:
+    """(company, symbol, sector) of a line's part in one table, or None. `capitals`: the rows read before
+    print their names in capitals, as the lists do (or none is read yet)."""
     company, symbol = cols.get("company", []), cols.get("symbol", [])
     sector = cols.get("sector", [])
     if furniture.NOTICE.fullmatch(" ".join(company + symbol)):
@@ -238,10 +244,13 @@ def _to_row(
     if any(_UPPER_RE.search(w) and not _LOWER_RE.search(w) for w in sector):
         return None
     # One run of text across columns is prose, unless its symbol sits where the column's symbols
-    # sit (a long name printed up to the symbol, as at the foot of a two-up column).
-    if table.positioned and cells < 2 and "symbol" not in aligned:
+    # sit (a long name printed up to the symbol, as at the foot of a two-up column) and it is set as
+    # the rows before set their names: in a list in capitals, a run in mixed case ending in a code
+    # there (`Prices at the close on NASDAQGS`) is a note.
+    lower = bool(_LOWER_RE.search(" ".join(company)))
+    if table.positioned and cells < 2 and ("symbol" not in aligned or capitals and lower):
         return None
-    if not table.positioned and (_LOWER_RE.search(" ".join(company)) or sector and not is_sector(sector)):
+    if not table.positioned and (lower or sector and not is_sector(sector)):
         return None  # without positions only the upper-case convention tells names from prose
     return " ".join(company), symbol[0], " ".join(sector) or None
 
@@ -314,6 +323,7 @@ def _read(
     line's part in each table recorded as a piece. `pitch`: the row pitch of the pages before, which
     tells the wrapped rest of a carried table's first name on a page from a line of its own."""
     first = len(rows)
+    capitals = not any(_LOWER_RE.search(r.company) for r in rows)  # the names read so far
     model = segment.model = _model(segment)
     # table -> (y of its last line, row pitch so far, index of its last row); the header's y stands
     # in for a previous row, so a first row's wrap is seen too.
@@ -333,7 +343,7 @@ def _read(
             if not cols:
                 continue
             words = " ".join(w for ws in cols.values() for w in ws)
-            row = _to_row(cols, segment.tables[t], cells, got.aligned[t])
+            row = _to_row(cols, segment.tables[t], cells, got.aligned[t], capitals)
             if row is None:
                 # A text list prints a row on a line: a line of name words is never the rest of a name.
                 wrapped = not text and _continue_name(rows, last, t, line.y, cols)
@@ -363,6 +373,7 @@ def _read(
             row_y[t] = line.y
             last[t] = (line.y, line.y - prev[0] if prev else pitch, len(rows))
             rows.append(ListRow(segment.page, line.number, t, *row))
+            capitals = capitals and not _LOWER_RE.search(row[0])
             table_lines.add((segment.page, line.number))
             segment.pieces.append(_Piece(line.number, line.y, t, words, "row", got.spans))
     rows[first:] = sorted(rows[first:], key=lambda r: (r.table, r.line))
