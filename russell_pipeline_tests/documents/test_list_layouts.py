@@ -1331,16 +1331,25 @@ def test_rows_carried_above_a_page_s_own_header_on_a_page_set_with_other_margins
     assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "FF", "GG"] and not parsed.unread
 
 
-@pytest.mark.parametrize("dx", [0.0, -15.0], ids=["in-place", "other-margins"])
+@pytest.mark.parametrize("dx", [0.0, -15.0, 20.0], ids=["in-place", "moved-left", "moved-right"])
 @pytest.mark.parametrize(
     "above, unread",
     [
-        ([("DD INC", "DD")], ["DD INC DD"]),
-        ([("DD INC", "DD"), ("EE INC", "EE")], ["DD INC DD", "EE INC EE"]),
-        ([("Russell 3000 Index membership list",)], []),
-        ([("NORTH AMERICA",)], []),
+        ([((50, "DD INC"), (250, "DD"))], ["DD INC DD"]),
+        ([((50, "DD INC"), (250, "DD")), ((50, "EE INC"), (250, "EE"))], ["DD INC DD", "EE INC EE"]),
+        ([((50, "Russell 3000 Index membership list"),)], []),
+        ([((50, "NORTH AMERICA"),)], []),
+        ([((50, "NORTH AMERICA"), (262, "EMEA"))], []),
+        ([((50, "NORTH AMERICA"), (250, "EMEA")), ((50, "10 Hudson Yards"), (250, "London EC4M"))], []),
     ],
-    ids=["a-row-without-its-sector", "two-such-rows", "a-running-head", "a-heading-in-capitals"],
+    ids=[
+        "a-row-without-its-sector",
+        "two-such-rows",
+        "a-running-head",
+        "a-heading-in-capitals",
+        "a-heading-off-the-columns",
+        "a-contact-block-s-heading",
+    ],
 )
 def test_lines_carried_above_a_page_s_own_header_that_read_as_no_row_are_unread_where_they_look_like_rows(
     dx, above, unread
@@ -1348,10 +1357,10 @@ def test_lines_carried_above_a_page_s_own_header_that_read_as_no_row_are_unread_
     """A page carries the table on above a header of its own, where no line of it reads as a row (a row
     that lost its sector). Such lines were taken for titles and running heads above the header and dropped
     without a word; a line that looks like a row there (at the carried columns, set where the page's own
-    header sets its titles) is named unread, and a running head or a heading stays furniture."""
+    header sets its titles) is named unread, and a running head, a heading off the columns or a contact
+    block's heading over its addresses stays furniture."""
     carried = [
-        _line(k + 1, 40 + 12 * k, *[(x + dx, cell) for x, cell in zip((50, 250), cells, strict=False)])
-        for k, cells in enumerate(above)
+        _line(k + 1, 40 + 12 * k, *[(x + dx, cell) for x, cell in cells]) for k, cells in enumerate(above)
     ]
     header = _line(5, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
     under = _line(6, 102, (50 + dx, "FF INC"), (250 + dx, "FF"), (330 + dx, "Energy"))
@@ -1384,3 +1393,65 @@ def test_a_text_list_s_lines_above_a_page_s_own_header_are_unread_where_they_rea
     doc = read_document(path)
     assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG"]
     assert [row[2] for row in doc.unread.rows()] == unread
+
+
+def test_a_page_set_with_other_margins_is_placed_by_its_first_header_though_it_prints_two():
+    """A page set 15 pt left carries a row that lost its sector above a header of its own, then prints a
+    second header further down (a new table). The carried row is judged where the first header sets the
+    page: unread, not dropped for want of one move that suits both headers."""
+    dx = -15.0
+    header = [_line(n, y, *[(x + dx, title) for x, title in WITH_SECTOR]) for n, y in ((2, 90), (4, 130))]
+    rows = [
+        _line(n, y, (50 + dx, f"{s} INC"), (250 + dx, s), (330 + dx, "Energy"))
+        for n, y, s in ((3, 102, "FF"), (5, 142, "GG"))
+    ]
+    carried = _line(1, 40, (50 + dx, "DD INC"), (250 + dx, "DD"))
+    parsed, got = _read(
+        _moved_page(0.0, ["AA", "BB", "CC"], header=True), (carried, header[0], rows[0], header[1], rows[1])
+    )
+    assert [s for *_, s in got] == ["AA", "BB", "CC", "FF", "GG"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, 1, "DD INC DD")]
+
+
+def test_a_carried_part_that_reads_rows_above_a_page_s_own_header_is_judged_by_its_rows():
+    """Above a page's own header, the carried part reads a row, then a line that lost its sector over an
+    address set in columns. It is judged as any table's rows are: the lost line under the row is unread,
+    not taken for a contact block's heading as on a page without a row."""
+    dx = -15.0
+    row = _line(1, 40, (50 + dx, "DD INC"), (250 + dx, "DD"), (330 + dx, "Energy"))
+    lost = _line(2, 52, (50 + dx, "EE INC"), (250 + dx, "EE"))
+    address = _line(3, 64, (50 + dx, "10 Hudson Yards"), (250 + dx, "London EC4M"))
+    header = _line(4, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
+    under = _line(5, 102, (50 + dx, "FF INC"), (250 + dx, "FF"), (330 + dx, "Energy"))
+    parsed, got = _read(
+        _moved_page(0.0, ["AA", "BB", "CC"], header=True), (row, lost, address, header, under)
+    )
+    assert [s for *_, s in got] == ["AA", "BB", "CC", "DD", "FF"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, 2, "EE INC EE")]
+
+
+def test_a_running_line_is_one_any_page_before_printed_not_only_the_last(tmp_path):
+    """A dated footer on the first page, none on the second, and again on the third beside a row alone
+    with its tab typed as a space: the footer is a running line (the pages before printed it), so the
+    row is unread, not dropped with the page as furniture."""
+    date = "As of June 23, 2023"
+    pages = [[*NO_SECTOR, date], ["DELTA CORP\tDDD"], ["EPSILON CO EEE", date]]
+    path = tmp_path / "ru3000_membershiplist_20220624.txt"
+    path.write_text("\n\f".join("\n".join(page) for page in pages) + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.rows["symbol"].to_list() == ["AAA", "BBB", "GGG", "DDD"]
+    assert [row[2] for row in doc.unread.rows()] == ["EPSILON CO EEE"]
+
+
+@pytest.mark.parametrize("spread", [0.0, 1.0, 1.5])
+def test_a_page_s_own_header_whose_titles_moved_within_the_tolerance_sets_one_move(spread):
+    """A page set 15 pt left prints its own header with the Sector title up to 1.5 pt (TOLERANCE) further
+    than the others, as a PDF places titles: one move, the mean of the titles' own, sets the carried
+    columns, and the row above the header that lost its sector is unread there."""
+    moves = (-15.0, -15.0, -15.0 + spread)
+    header = _line(2, 90, *[(x + m, title) for (x, title), m in zip(WITH_SECTOR, moves, strict=True)])
+    carried = _line(1, 40, (35, "DD INC"), (235, "DD"))
+    under = _line(3, 102, (35, "FF INC"), (235, "FF"), (315 + spread, "Energy"))
+    parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (carried, header, under))
+    assert [s for *_, s in rows] == ["AA", "BB", "CC", "FF"]
+    assert [(u.page, u.line, u.text) for u in parsed.unread] == [(2, 1, "DD INC DD")]

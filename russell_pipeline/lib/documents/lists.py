@@ -474,7 +474,7 @@ def _shift(segments: list[_Segment], prior: Model | None, text: bool) -> float:
             x0 - at for mine, t in zip(own, segment.tables) for (_, x0, _), (_, at, _) in zip(mine, t.titles)
         ]
         if max(moves) - min(moves) <= TOLERANCE:
-            return round(sum(moves) / len(moves), 1)
+            return sum(moves) / len(moves)
     best, counted = (0, 0.0, 0.0), {0.0}  # (lines that read as rows, -|shift|, shift)
     for line in segment.lines:
         for dx in shifts(prior, line) - counted:
