@@ -1313,20 +1313,24 @@ def test_a_row_lost_under_a_footer_printed_between_the_rows_of_a_text_list_is_un
     assert doc.unread.rows() == [(1, 7, typed)]
 
 
+def _header_at(number: int, y: float, dx: float) -> Line:
+    """The WITH_SECTOR header on a page set `dx` points right of the first."""
+    return _line(number, y, *[(x + dx, title) for x, title in WITH_SECTOR])
+
+
+def _row_at(number: int, y: float, symbol: str, dx: float) -> Line:
+    """A row `<symbol> INC`, `symbol`, Energy under that header."""
+    return _line(number, y, (50 + dx, f"{symbol} INC"), (250 + dx, symbol), (330 + dx, "Energy"))
+
+
 def test_rows_carried_above_a_page_s_own_header_on_a_page_set_with_other_margins_are_read():
     """A page set 15 pt left of the first (the other side of a two-sided document) carries the table on for
     two rows, then prints a header of its own and two rows under it. The carried rows are the table's, read
     at the page's own place, as the rows under its header are."""
     dx = -15.0
-    carried = [
-        _line(k + 1, 40 + 12 * k, (50 + dx, f"{s} INC"), (250 + dx, s), (330 + dx, "Energy"))
-        for k, s in enumerate(["DD", "EE"])
-    ]
-    header = _line(3, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
-    under = [
-        _line(4 + k, 102 + 12 * k, (50 + dx, f"{s} INC"), (250 + dx, s), (330 + dx, "Energy"))
-        for k, s in enumerate(["FF", "GG"])
-    ]
+    carried = [_row_at(k + 1, 40 + 12 * k, s, dx) for k, s in enumerate(["DD", "EE"])]
+    header = _header_at(3, 90, dx)
+    under = [_row_at(4 + k, 102 + 12 * k, s, dx) for k, s in enumerate(["FF", "GG"])]
     parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (*carried, header, *under))
     assert [s for *_, s in rows] == ["AA", "BB", "CC", "DD", "EE", "FF", "GG"] and not parsed.unread
 
@@ -1362,8 +1366,7 @@ def test_lines_carried_above_a_page_s_own_header_that_read_as_no_row_are_unread_
     carried = [
         _line(k + 1, 40 + 12 * k, *[(x + dx, cell) for x, cell in cells]) for k, cells in enumerate(above)
     ]
-    header = _line(5, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
-    under = _line(6, 102, (50 + dx, "FF INC"), (250 + dx, "FF"), (330 + dx, "Energy"))
+    header, under = _header_at(5, 90, dx), _row_at(6, 102, "FF", dx)
     parsed, rows = _read(_moved_page(0.0, ["AA", "BB", "CC"], header=True), (*carried, header, under))
     assert [s for *_, s in rows] == ["AA", "BB", "CC", "FF"]
     assert [(u.page, u.text) for u in parsed.unread] == [(2, text) for text in unread]
@@ -1400,11 +1403,8 @@ def test_a_page_set_with_other_margins_is_placed_by_its_first_header_though_it_p
     second header further down (a new table). The carried row is judged where the first header sets the
     page: unread, not dropped for want of one move that suits both headers."""
     dx = -15.0
-    header = [_line(n, y, *[(x + dx, title) for x, title in WITH_SECTOR]) for n, y in ((2, 90), (4, 130))]
-    rows = [
-        _line(n, y, (50 + dx, f"{s} INC"), (250 + dx, s), (330 + dx, "Energy"))
-        for n, y, s in ((3, 102, "FF"), (5, 142, "GG"))
-    ]
+    header = [_header_at(n, y, dx) for n, y in ((2, 90), (4, 130))]
+    rows = [_row_at(n, y, s, dx) for n, y, s in ((3, 102, "FF"), (5, 142, "GG"))]
     carried = _line(1, 40, (50 + dx, "DD INC"), (250 + dx, "DD"))
     parsed, got = _read(
         _moved_page(0.0, ["AA", "BB", "CC"], header=True), (carried, header[0], rows[0], header[1], rows[1])
@@ -1418,11 +1418,10 @@ def test_a_carried_part_that_reads_rows_above_a_page_s_own_header_is_judged_by_i
     address set in columns. It is judged as any table's rows are: the lost line under the row is unread,
     not taken for a contact block's heading as on a page without a row."""
     dx = -15.0
-    row = _line(1, 40, (50 + dx, "DD INC"), (250 + dx, "DD"), (330 + dx, "Energy"))
+    row = _row_at(1, 40, "DD", dx)
     lost = _line(2, 52, (50 + dx, "EE INC"), (250 + dx, "EE"))
     address = _line(3, 64, (50 + dx, "10 Hudson Yards"), (250 + dx, "London EC4M"))
-    header = _line(4, 90, *[(x + dx, title) for x, title in WITH_SECTOR])
-    under = _line(5, 102, (50 + dx, "FF INC"), (250 + dx, "FF"), (330 + dx, "Energy"))
+    header, under = _header_at(4, 90, dx), _row_at(5, 102, "FF", dx)
     parsed, got = _read(
         _moved_page(0.0, ["AA", "BB", "CC"], header=True), (row, lost, address, header, under)
     )
