@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import generic_reason
 from russell_pipeline.settings import Settings
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
-from russell_pipeline_tests.lakes import SMALL_END, sample_lake
+from russell_pipeline_tests.lakes import SMALL_END, LakeFolder, sample_lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
 AMENDED_2019 = """Russell US Indexes - Annual Reconstitution 2019 (amended)
@@ -119,13 +120,23 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
     assert not [line for line in again if ": 0 rows: " in line]
 
 
+@pytest.fixture(scope="module")
+def refused_2021(tmp_path_factory, small_market) -> tuple[LakeFolder, subprocess.CompletedProcess]:
+    """The first build of a new lake holding the samples and an empty PDF under raw/2021/, over the small
+    feed, and what it printed (read-only: a test that builds again takes a copy). Its split of the
+    failed run is asserted by test_a_bad_document_fails_only_its_year_and_the_build_says_so; the runs
+    it recorded are where test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_changes
+    starts from."""
+    new = sample_lake(tmp_path_factory.mktemp("refused_2021") / "lake", small_market)
+    (new.root / "raw" / "2021").mkdir()
+    (new.root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
+    return new, new.cli("build")
+
+
 @pytest.mark.slow
-def test_a_bad_document_fails_only_its_year_and_the_build_says_so(tmp_path, small_market):
-    new = sample_lake(tmp_path / "lake", small_market)
+def test_a_bad_document_fails_only_its_year_and_the_build_says_so(refused_2021):
+    new, done = refused_2021  # a first build: every year is out of date, and 2021's document is empty
     root = new.root
-    (root / "raw" / "2021").mkdir()
-    (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    done = new.cli("build")
     out, err = done.stdout, done.stderr
     assert done.returncode == 1
     # The failure names the year it refused: that year runs alone and the years around it together,
@@ -223,7 +234,7 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
 
 
 @pytest.mark.slow
-def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_changes(tmp_path, lakes):
+def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_changes(tmp_path, refused_2021):
     """What was attempted with which inputs is one record, the runs' `russell/inputs` tag in the
     instance (planning/attempts.py): `build` and the `new_documents` sensor (which starts with the UI)
     both read it, so neither re-runs a year whose files already failed; new files run again."""
@@ -232,11 +243,11 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     from russell_pipeline.defs.documents.sensors import new_documents
     from russell_pipeline.planning.keys import RANGE_END, RANGE_START
 
-    built = lakes.copy(tmp_path)
+    # The samples and an empty PDF under raw/2021/, built once (2021 failed): a copy, to build again.
+    refused, first = refused_2021
+    built = refused.copy(tmp_path)
     root = built.root
-    (root / "raw" / "2021").mkdir()
-    (root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    assert built.cli("build").returncode == 1
+    assert first.returncode == 1
     reason = "documents: raw/2021/empty.pdf: empty file"
 
     def runs_of_2021(instance) -> list:
