@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from russell_pipeline.lib.market.contract import R2G, SCC
 from russell_pipeline.lib.sessions import sessions
-from russell_pipeline_tests.lakes import LakeFolder, sample_lake
+from russell_pipeline_tests.lakes import LakeFolder, SharedLakes
 
 FIRST_CUTOFF, FIRST_REBALANCE = date(2010, 3, 10), date(2010, 3, 19)  # Wednesday after 5 March; third Friday
 LAST_CLOSE = date(2013, 1, 31)
@@ -86,15 +87,21 @@ def _tables(root: LakeFolder) -> dict[str, pl.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> LakeFolder:
-    root = tmp_path_factory.mktemp("back_history")
-    _write_feed(root / "market")
-    folder = sample_lake(root / "lake", root / "market", root / "home")
+def root(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
+    """The sample documents over this feed: a copy of the sample lake built over the small feed, with this
+    feed in place of the small one, built again. The build is not a first one (the engine gives the same
+    tables as a fresh build, and the documents' years are up to date), so it runs the reviews of both
+    feeds: those of this one fill, those of the small feed (2019-03..2020-03) are emptied."""
+    folder = lakes.copy(tmp_path_factory.mktemp("back_history"))
+    shutil.rmtree(folder.market)
+    _write_feed(folder.market)
     done = folder.cli("build", timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # Weights and levels of the reviews with members; the pro-forma also of 2013-03, which carries them.
-    assert "reviews: 12 out of date (2010-03..2012-12)" in done.stdout, done.stdout
-    assert "pro_forma_weights: 13 out of date (2010-03..2013-03)" in done.stdout, done.stdout
+    assert "reviews: 17 out of date (2010-03..2012-12, 2019-03..2020-03)" in done.stdout, done.stdout
+    assert "pro_forma_weights: 19 out of date (2010-03..2013-03, 2019-03..2020-06)" in done.stdout, (
+        done.stdout
+    )
     return folder
 
 

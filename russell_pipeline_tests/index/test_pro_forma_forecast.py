@@ -16,53 +16,51 @@ import pytest
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.weights import compute_weights
 from russell_pipeline.lib.market.contract import load_market_data
-from russell_pipeline_tests.helpers import cli, up_to_date_lines
-from russell_pipeline_tests.lakes import lake_folder, sample_lake
+from russell_pipeline_tests.helpers import up_to_date_lines
+from russell_pipeline_tests.lakes import LakeFolder, SharedLakes
 
 LAST_CLOSE = date(2020, 6, 5)  # after the rank day (8 May), before June's cut-off (17 June)
 REVIEW, CARRIED, EFFECTIVE = "2020-06", "2020-03", date(2020, 6, 26)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
+def built(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
+    """The sample documents over this feed: a copy of the sample lake built over the small feed, with this
+    feed in place of it, built again. The build is not a first one (the engine gives the same tables as a
+    fresh build, and the documents' years are up to date): it runs the reviews of both feeds, and those of
+    the small feed this one has no members for (2019-03, 2019-06) are emptied."""
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    root = tmp_path_factory.mktemp("pro_forma_forecast")
-    lake = sample_lake(root / "lake", root / "market", root / "dagster_home")
+    lake = lakes.copy(tmp_path_factory.mktemp("pro_forma_forecast"))
+    shutil.rmtree(lake.market)
     # Members from 2019-09 to 2020-03 (reviews whose cut-off has passed); a short history keeps it quick.
     md = synthetic_market_data(LAST_CLOSE, n_stocks=1200, start=date(2019, 6, 3))
-    write_market_data(md, root / "market")
-    done = lake.cli("build")
+    write_market_data(md, lake.market)
+    done = lake.cli("build", cwd=lake.root.parent)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"pro_forma_weights: 4 out of date (2019-09..{REVIEW})" in done.stdout, done.stdout
-    return root
-
-
-def _env(root: Path) -> dict:
-    """The environment of `russell-pipeline` on the lake `built` made under `root` (or a copy of it)."""
-    return lake_folder(root / "lake", root / "market", root / "dagster_home").env()
+    assert f"pro_forma_weights: 6 out of date (2019-03..{REVIEW})" in done.stdout, done.stdout
+    return lake
 
 
 @pytest.mark.slow
-def test_the_upcoming_review_takes_the_forecasts_members(built: Path):
+def test_the_upcoming_review_takes_the_forecasts_members(built: LakeFolder):
     from russell_pipeline.lake.index_tables import forecast_rows
-    from russell_pipeline.lake.store import Lake
 
-    done = cli("pro-forma", REVIEW, env=_env(built), cwd=built, text=True)
+    done = built.cli("pro-forma", REVIEW, cwd=built.root.parent)
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(io.StringIO(done.stdout), schema_overrides={"forecast_action": pl.String})
     assert set(rows.select("members_review", "members_carried", "members_forecast").rows()) == {
         (CARRIED, True, True)
     }
-    forecast = forecast_rows(Lake(built / "lake"), REVIEW)
+    forecast = forecast_rows(built.lake, REVIEW)
     actions = dict(forecast.select("symbol", "action").iter_rows())
     assert {"add", "delete", "move_up"} <= set(actions.values())
     assert all(a == actions.get(s) for s, a in rows.select("symbol", "forecast_action").iter_rows())
 
     # Against the members carried as they are: exactly the forecast's deletions leave and its additions
     # (each with a close and shares on 5 June here) join.
-    md = load_market_data(built / "market")
+    md = load_market_data(built.market)
     plain = set(pf.carry(md, REVIEW, CARRIED, LAST_CLOSE).memberships["symbol"])
     members = set(rows.filter(pl.col("weight_pro_forma") != 0)["symbol"])
     added, deleted = set(pf.additions(forecast)), {s for s, a in actions.items() if a == "delete"}
@@ -87,18 +85,16 @@ def test_the_upcoming_review_takes_the_forecasts_members(built: Path):
 
 
 @pytest.mark.slow
-def test_a_changed_forecast_recomputes_the_upcoming_pro_forma_only(built: Path, tmp_path: Path):
-    from russell_pipeline.lake.store import Lake
+def test_a_changed_forecast_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, tmp_path: Path):
     from russell_pipeline.planning import stale
 
-    root = tmp_path / "copy"
-    shutil.copytree(built, root)
+    root = built.copy(tmp_path / "copy")
     # Nothing changed: a second build launches nothing, and says so stage by stage.
-    again = cli("build", env=_env(root), cwd=root, text=True)
+    again = root.cli("build", cwd=tmp_path / "copy")
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.splitlines()[:7] == up_to_date_lines()
     # The stored forecast of June says one more deletion: June's pro-forma is out of date, nothing else.
-    lake = Lake(root / "lake")
+    lake = root.lake
     year = lake.read("reconstitution_forecast", "recon_year", [2020])
     kept = year.filter(pl.col("review") == REVIEW, pl.col("action") == "stay")["symbol"][0]
     year = year.with_columns(
