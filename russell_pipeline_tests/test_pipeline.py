@@ -253,13 +253,14 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
 @pytest.mark.slow
 def test_rematerializing_a_year_replaces_exactly_that_year(built, tmp_path):
     """2020's documents taken away from a copy of the built lake and 2020 materialized again: that year's
-    rows are gone and every other year's stay as they were. (On a copy, so the module's lake is never
-    changed and no run is needed to put 2020 back.)"""
-    root, instance, *_ = built
+    rows are gone and every other year's stay as they were. (On a copy, with an instance of its own, so
+    neither the module's lake nor its instance's records change, and no run is needed to put 2020 back.)"""
+    root, *_ = built
     copy = lake_folder(root).copy(tmp_path).root
     before = Lake(root).read("constituent_changes").sort("recon_year", "source_sha256", "source_line")
     shutil.rmtree(copy / "raw" / "2020")
-    assert materialize(YEAR_ASSETS, _resources(copy), instance, ("2020", "2020"), publish=True).success
+    with dg.instance_for_test() as instance:
+        assert materialize(YEAR_ASSETS, _resources(copy), instance, ("2020", "2020"), publish=True).success
     after = Lake(copy).read("constituent_changes")
     assert 2020 not in after["recon_year"].to_list()
     assert_frame_equal(
