@@ -6,7 +6,8 @@ record runs in, handed to a `russell-pipeline` subprocess by `Settings.environ`.
   `market_folder` writes the small synthetic feed a build reads in seconds.
 - `SharedLakes` (the `lakes` fixture) builds the sample documents over the small feed once per run,
   by `russell-pipeline build`, whichever xdist worker asks first: `lakes.built(end)` is read-only,
-  `lakes.copy(folder, end)` a writable copy, instance and market data included.
+  `lakes.copy(folder, end)` a writable copy, instance and market data included (with `feed=`, over
+  another feed).
 
 The project and Dagster are imported inside the functions, as in helpers.py."""
 
@@ -25,6 +26,8 @@ import pytest
 from russell_pipeline_tests.helpers import RAW, REAL, cli
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from russell_pipeline.lake.store import Lake
     from russell_pipeline.settings import Settings
 
@@ -209,6 +212,15 @@ class SharedLakes:
         """The built sample lake over the small feed up to `end` (read-only)."""
         return self.build(end).folder
 
-    def copy(self, folder: Path, end: date = SMALL_END) -> LakeFolder:
-        """A writable copy of `built(end)` under `folder`."""
-        return self.built(end).copy(folder)
+    def copy(
+        self, folder: Path, end: date = SMALL_END, feed: Callable[[Path], object] | None = None
+    ) -> LakeFolder:
+        """A writable copy of `built(end)` under `folder`; with `feed`, its market-data folder is written anew
+        by `feed(folder)` in place of the small feed. Its next build is then not a first one: it runs again
+        only what the new feed changes (the engine gives the same tables as a fresh build), and the reviews
+        of the small feed the new one holds no members for are emptied."""
+        copied = self.built(end).copy(folder)
+        if feed is not None:
+            shutil.rmtree(copied.market)
+            feed(copied.market)
+        return copied

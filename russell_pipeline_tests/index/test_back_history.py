@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -88,13 +87,10 @@ def _tables(root: LakeFolder) -> dict[str, pl.DataFrame]:
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
-    """The sample documents over this feed: a copy of the sample lake built over the small feed, with this
-    feed in place of the small one, built again. The build is not a first one (the engine gives the same
-    tables as a fresh build, and the documents' years are up to date), so it runs the reviews of both
-    feeds: those of this one fill, those of the small feed (2019-03..2020-03) are emptied."""
-    folder = lakes.copy(tmp_path_factory.mktemp("back_history"))
-    shutil.rmtree(folder.market)
-    _write_feed(folder.market)
+    """The sample documents over this feed, built on a copy of the shared built lake (`lakes.copy`): the
+    reviews of both feeds run, those of this one fill and those of the small feed (2019-03..2020-03) are
+    emptied."""
+    folder = lakes.copy(tmp_path_factory.mktemp("back_history"), feed=_write_feed)
     done = folder.cli("build", timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # Weights and levels of the reviews with members; the pro-forma also of 2013-03, which carries them.

@@ -6,7 +6,6 @@ Russell 1000 break, so the forecast keeps a Russell 2000 Growth to weigh."""
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -25,18 +24,17 @@ REVIEW, CARRIED, EFFECTIVE = "2020-06", "2020-03", date(2020, 6, 26)
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
-    """The sample documents over this feed: a copy of the sample lake built over the small feed, with this
-    feed in place of it, built again. The build is not a first one (the engine gives the same tables as a
-    fresh build, and the documents' years are up to date): it runs the reviews of both feeds, and those of
-    the small feed this one has no members for (2019-03, 2019-06) are emptied."""
+    """The sample documents over this feed, built on a copy of the shared built lake (`lakes.copy`): the
+    reviews of both feeds run, and those of the small feed this one has no members for (2019-03, 2019-06)
+    are emptied."""
     from russell_pipeline.lib.market.contract import write_market_data
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
-    lake = lakes.copy(tmp_path_factory.mktemp("pro_forma_forecast"))
-    shutil.rmtree(lake.market)
     # Members from 2019-09 to 2020-03 (reviews whose cut-off has passed); a short history keeps it quick.
     md = synthetic_market_data(LAST_CLOSE, n_stocks=1200, start=date(2019, 6, 3))
-    write_market_data(md, lake.market)
+    lake = lakes.copy(
+        tmp_path_factory.mktemp("pro_forma_forecast"), feed=lambda market: write_market_data(md, market)
+    )
     done = lake.cli("build", cwd=lake.root.parent)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"pro_forma_weights: 6 out of date (2019-03..{REVIEW})" in done.stdout, done.stdout
