@@ -19,7 +19,9 @@ from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.calendar.rules import rank_day
 from russell_pipeline.lib.documents import ingest, list_checks
+from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.documents.sec_tickers import SEC_COLUMNS
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.planning import digests
 
@@ -112,7 +114,24 @@ TABLES = {
         ),
         ["source_documents"],
     ),
+    "sec_tickers": (
+        SEC_COLUMNS,
+        (
+            "Every ticker of the SEC's ticker maps with its company's CIK, traced to the map's entry: what "
+            "securities follows a company through its tickers by."
+        ),
+        ["source_documents"],
+    ),
+    "fund_holdings": (
+        HOLDINGS_COLUMNS,
+        (
+            "Every row of the ETF holdings files (iShares layout), traced to its line: a listed equity row "
+            "is evidence of membership in the fund's index on its date."
+        ),
+        ["source_documents"],
+    ),
 }
+_CSV_TABLES = ("universe_securities", "sec_tickers", "fund_holdings")
 
 
 @dg.multi_asset(
@@ -121,9 +140,7 @@ TABLES = {
             name,
             deps=deps,
             code_version=digests.CODE_VERSIONS["documents"],
-            **table_definition(
-                name, schema, description, kinds={CSV if name == "universe_securities" else PDF}
-            ),
+            **table_definition(name, schema, description, kinds={CSV if name in _CSV_TABLES else PDF}),
         )
         for name, (schema, description, deps) in TABLES.items()
     ],

@@ -20,6 +20,7 @@ import polars as pl
 
 from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.corrections import Correction, read_corrections, ready_entry, settle
+from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year, same_bytes_elsewhere
 from russell_pipeline.lib.documents.reading import (
@@ -27,11 +28,13 @@ from russell_pipeline.lib.documents.reading import (
     CHANGE_TYPES,
     CONSTITUENT_COLUMNS,
     LIST_TYPES,
+    TABLE_TYPES,
     UNREAD_COLUMNS,
     Document,
     date_of,
     read_document,
 )
+from russell_pipeline.lib.documents.sec_tickers import SEC_COLUMNS
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.lib.errors import InputError
 
@@ -89,6 +92,8 @@ class YearTables:
     page_stats: pl.DataFrame
     unread: pl.DataFrame  # UNREAD_LINE_COLUMNS: lines holding data no row was read from
     universe_securities: pl.DataFrame  # UNIVERSE_COLUMNS: the securities of the rank-day universe files
+    sec_tickers: pl.DataFrame  # SEC_COLUMNS: the SEC ticker maps' tickers
+    fund_holdings: pl.DataFrame  # HOLDINGS_COLUMNS: the ETF holdings files' rows
     skipped: tuple[str, ...] = ()  # junk files left unread, one line each
     documents: tuple[DocumentState, ...] = ()  # every document of the year, in name order
     refusal: str | None = None  # one line: why nothing of the year may be written
@@ -189,6 +194,8 @@ def read_year(
             [d.unread.with_columns(source_sha256=pl.lit(d.sha256)) for d in docs], UNREAD_LINE_COLUMNS
         ),
         universe_securities=_stack(docs, "universe", UNIVERSE_COLUMNS, year),
+        sec_tickers=_stack(docs, "sec_tickers", SEC_COLUMNS, year),
+        fund_holdings=_stack(docs, "holdings", HOLDINGS_COLUMNS, year),
         skipped=tuple(folder.skipped),
         documents=tuple(states),
         refusal=_refusal(problems, states, year),
@@ -235,6 +242,8 @@ def _empty(year: int, refusal: str) -> YearTables:
         _stack_frames([], PAGE_STAT_COLUMNS),
         _stack_frames([], UNREAD_LINE_COLUMNS),
         _stack([], "", UNIVERSE_COLUMNS, year),
+        _stack([], "", SEC_COLUMNS, year),
+        _stack([], "", HOLDINGS_COLUMNS, year),
         refusal=refusal,
     )
 
@@ -283,13 +292,14 @@ def _identities(
     claims: dict[tuple, list[tuple[str, Document]]] = {}
     for d in docs:
         path = _shown(Path(d.path), raw)
-        if d.doc_type in (*LIST_TYPES, "universe") and not state[path].refused and path not in why:
-            claims.setdefault((d.doc_type, d.index_name, d.stage, d.as_of_date), []).append((path, d))
-    for (kind, index, stage, as_of), versions in claims.items():
+        if d.doc_type in (*LIST_TYPES, *TABLE_TYPES) and not state[path].refused and path not in why:
+            fund = d.rows["fund"][0] if d.doc_type == "holdings" else None  # two funds may track one index
+            claims.setdefault((d.doc_type, d.index_name, d.stage, d.as_of_date, fund), []).append((path, d))
+    for (kind, index, stage, as_of, fund), versions in claims.items():
         if len({d.sha256 for _, d in versions}) < 2:
             continue
         names = " and ".join(p for p, _ in versions)
-        what = " ".join(v for v in (index, stage, kind.replace("_", " ")) if v) + (
+        what = " ".join(v for v in (fund or index, stage, kind.replace("_", " ")) if v) + (
             f" of {as_of}" if as_of else ""
         )
         rows = " vs ".join(str(d.rows.height) for _, d in versions)

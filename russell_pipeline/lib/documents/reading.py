@@ -16,10 +16,12 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lib.documents import dating
+from russell_pipeline.lib.documents.holdings import looks_like_holdings, read_holdings
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.lists import LayoutError, ParsedList, parse_list
 from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, read_text_layer, sniff
 from russell_pipeline.lib.documents.raw_files import read_limited
+from russell_pipeline.lib.documents.sec_tickers import looks_like_sec_map, read_sec_tickers
 from russell_pipeline.lib.documents.textlayer import TextLayer
 from russell_pipeline.lib.documents.universe import looks_like_universe, read_universe
 from russell_pipeline.lib.errors import InputError
@@ -53,23 +55,37 @@ CHANGE_COLUMNS: dict[str, pl.DataType] = {
 PAGE_STATS_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "candidate_lines": pl.Int64, "rows": pl.Int64}
 # Lines holding data the parser did not read (a lost row): where, and what they say.
 UNREAD_COLUMNS: dict[str, pl.DataType] = {"page": pl.Int64, "line": pl.Int64, "text": pl.String}
-DOC_TYPES = ("membership_list", "additions", "deletions", "schedule", "ground_rules", "universe", "unknown")
+DOC_TYPES = (
+    "membership_list",
+    "additions",
+    "deletions",
+    "schedule",
+    "ground_rules",
+    "universe",
+    "sec_tickers",
+    "holdings",
+    "unknown",
+)
+# The kinds whose rows are a table of their own, read from CSV or JSON (not a list's pages).
+TABLE_TYPES = ("universe", "sec_tickers", "holdings")
 LIST_TYPES = ("membership_list", "additions", "deletions")
 CHANGE_TYPES = ("additions", "deletions")
 # The kinds that must carry a date, and how a refusal names what is missing (dating.decide).
 NEEDS_DATE = {
     "membership_list": "a membership list needs its date (constituents.as_of_date)",
     "universe": "a universe file needs its date (the rank day it was taken on)",
+    "sec_tickers": "an SEC ticker map needs its date (the SEC's file carries none: the day it was saved)",
+    "holdings": "a holdings file needs its date (its `Fund Holdings as of` line)",
 }
 
 
 def date_of(doc_type: str, evidence: dating.Evidence, folder: int | None) -> dating.Dated:
-    """A document's date from its evidence, as its kind requires (lists and universes are refused
-    under the wrong year's folder; membership lists and universes without a date)."""
+    """A document's date from its evidence, as its kind requires (lists and the dated tables are refused
+    under the wrong year's folder; membership lists and the dated tables without a date)."""
     return dating.decide(
         evidence,
         folder,
-        doc_type in (*LIST_TYPES, "universe"),
+        doc_type in (*LIST_TYPES, *TABLE_TYPES),
         NEEDS_DATE.get(doc_type),
         snapshot=doc_type == "universe",
     )
@@ -166,10 +182,10 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     """
     limits = limits or Limits()
     data = read_limited(path, limits, root)
-    if sniff(path, data[:PREFIX_BYTES]) == "text" and looks_like_universe(
-        data[:4096].decode("utf-8", "replace")
-    ):
-        return _universe(path, data)
+    if sniff(path, data[:PREFIX_BYTES]) == "text":
+        table = _table_document(path, data)
+        if table is not None:
+            return table
     layer = read_text_layer(path, data, limits)
     try:
         parsed = parse_list(layer.pages, text=layer.kind == "text")
@@ -225,27 +241,39 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     )
 
 
-def _universe(path: str | Path, data: bytes) -> Document:
-    """A rank-day universe file (lib/documents/universe.py): its securities are its rows."""
-    sha = hashlib.sha256(data).hexdigest()
-    found = dating.evidence(None, path, {})
-    as_of = date_of("universe", found, None).as_of
-    rows = read_universe(str(path), data, sha).with_columns(as_of_date=pl.lit(as_of, pl.Date))
+def _table_document(path: str | Path, data: bytes) -> Document | None:
+    """A text document that is one table (TABLE_TYPES), recognized by its first lines: a rank-day
+    universe file (lib/documents/universe.py), an SEC ticker map (sec_tickers.py, dated by its file
+    name) or an ETF holdings file (holdings.py, dated by its text), with its rows, each dated as the
+    document is; None for any other text."""
+    head = data[:4096].decode("utf-8", "replace")
+    sha, text_date, index_name = hashlib.sha256(data).hexdigest(), None, None
+    if looks_like_universe(head):
+        doc_type, rows = "universe", read_universe(str(path), data, sha)
+    elif looks_like_sec_map(head):
+        doc_type, rows = "sec_tickers", read_sec_tickers(str(path), data, sha)
+    elif looks_like_holdings(head):
+        doc_type, (rows, text_date) = "holdings", read_holdings(str(path), data, sha)
+        index_name = rows["index_name"][0]
+    else:
+        return None
+    found = dating.evidence(text_date, path, {})
+    dated = date_of(doc_type, found, None)
     return Document(
         str(path),
         sha,
         len(data),
         1,
-        "universe",
+        doc_type,
+        index_name,
         None,
-        None,
-        as_of,
+        dated.as_of,
         (),
-        rows,
+        rows.with_columns(as_of_date=pl.lit(dated.as_of, pl.Date)),
         pl.DataFrame(schema=PAGE_STATS_COLUMNS),
         pl.DataFrame(schema=UNREAD_COLUMNS),
         evidence=found,
-        date_source=date_of("universe", found, None).source,
+        date_source=dated.source,
     )
 
 
