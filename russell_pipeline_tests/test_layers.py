@@ -24,6 +24,7 @@ LAYERS = [
         "russell_pipeline.lib.fetch",
         "russell_pipeline.lib.forecast",
     ),
+    ("russell_pipeline.lib.securities",),
     ("russell_pipeline.lib.market",),
     ("russell_pipeline.lib.calendar",),
     ("russell_pipeline.lib.documents",),

@@ -173,6 +173,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--index", default=None, help='one index, any letter case, e.g. "Russell 3000" (default: all)'
     )
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="also print the members the lake holds of an index it cannot count whole that day (complete = "
+        "false, what is missing on stderr); exit 0",
+    )
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("diff")
     p.add_argument("year", type=int, help="a reconstitution year")

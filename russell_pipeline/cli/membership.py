@@ -14,7 +14,8 @@ from russell_pipeline.settings import Settings
 
 def cmd_members(args, settings: Settings) -> int:
     """The members of each index on a date, from a complete base only (docs/methodology.md §2.8): an
-    index the lake cannot count whole that day is one clause of the error line, and the exit code is 1."""
+    index the lake cannot count whole that day is one clause of the error line, and the exit code is 1;
+    with `--partial`, its members the lake holds are printed too, marked so, and the exit code is 0."""
     from russell_pipeline.lib.membership.in_force import DERIVED, coverage
     from russell_pipeline.lib.membership.on_date import answer, before_first, known_whole
     from russell_pipeline.lib.sessions import is_session
@@ -36,8 +37,9 @@ def cmd_members(args, settings: Settings) -> int:
             f"that date for any index ({known_whole(spans)})"
         )
     found = answer(args.date, asked, on_day, spans, lake.published("membership_reconciliation_summary"))
-    if found.members.height:
-        emit(found.members, args.format)
+    shown = on_day.filter(pl.col("index_name").is_in(asked)) if args.partial else found.members
+    if shown.height:
+        emit(shown, args.format)
     if _in_calendar(args.date) and not is_session(args.date):
         print(
             f"note: {args.date} ({args.date:%A}) is not an NYSE session: the members in force that day",
@@ -45,7 +47,10 @@ def cmd_members(args, settings: Settings) -> int:
         )
     for line in found.notes:
         print(line, file=sys.stderr)
-    if found.uncounted:
+    if found.uncounted and args.partial:
+        for clause in found.uncounted:
+            print(f"{clause}; printed as a part, not the whole index (complete = false)", file=sys.stderr)
+    elif found.uncounted:
         raise LakeError(found.error(args.date))
     return 0
 

@@ -18,6 +18,10 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
+_SECURITY = (
+    "The security (securities.security_id): `CIK<cik>` where an SEC ticker map names its company, else "
+    "`TICKER:<ticker>`; one id through the tickers it carries."
+)
 _MEMBER = (
     "Which company under this ticker: 1 for the first the documents show, one more each time the ticker "
     "comes back under a name sharing no word with the one it left under."
@@ -141,6 +145,41 @@ COLUMNS: dict[str, dict[str, str]] = {
         "source_sha256": _SHA,
         "source_line": "Line of the security in the file (the header is line 1).",
     },
+    "sec_tickers": {
+        "recon_year": _YEAR,
+        "as_of_date": "The day the map was saved, as its file name says (the SEC's file has none).",
+        "cik": "The company's CIK: the SEC's permanent id of a filer, kept through renames.",
+        "company": "The company's name as the SEC writes it.",
+        "ticker": "Ticker in the lists' form (`BRK.B` for the SEC's `BRK-B`).",
+        "listed_ticker": "Ticker as the map prints it.",
+        "exchange": "Exchange as the map gives it (`NYSE`, `Nasdaq`, `OTC`); null where it gives none.",
+        "source_sha256": _SHA,
+        "source_line": "The entry's place in the map, from 1 (the file is one line of JSON).",
+    },
+    "fund_holdings": {
+        "recon_year": _YEAR,
+        "as_of_date": "The file's `Fund Holdings as of` date.",
+        "fund": "The fund's name, as the file's first line gives it.",
+        "index_name": "The Russell index the fund's name names (`iShares Russell 2000 ETF`: `Russell 2000`).",
+        "ticker": "Ticker as the fund prints it (a class without a separator: `MOGA`); null for `-`.",
+        "company": "Name, as the fund prints it.",
+        "sector": "Sector, as the fund gives it.",
+        "asset_class": "`Equity`, `Cash`, `Futures`, `Money Market`, ... as the fund gives it.",
+        "market_value": "Market value held, in the fund's currency.",
+        "weight_pct": "Weight in the fund, percent.",
+        "quantity": "Shares (or contracts) held.",
+        "price": "Price, in the row's currency.",
+        "location": "Country, as the fund gives it.",
+        "exchange": "Exchange, as the fund gives it (`-` and `NO MARKET (E.G. UNLISTED)`: no exchange).",
+        "currency": "The row's currency.",
+        "listed": (
+            "A listed share: an equity with a ticker of letters, on an exchange, priced above zero; evidence "
+            "that its company is a member of the fund's index that day (a missing row is no evidence of a "
+            "deletion: a fund need not hold every member)."
+        ),
+        "source_sha256": _SHA,
+        "source_line": "Line of the row in the file.",
+    },
     "source_documents": {
         "recon_year": _YEAR,
         "path": "The file, under the lake's `raw/` folder.",
@@ -148,7 +187,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "bytes": "File size in bytes.",
         "pages": "PDF pages, or form-feed pages of a text file.",
         "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules`, `universe` (a "
-        "rank-day universe file) or `unknown`.",
+        "rank-day universe file), `sec_tickers` (an SEC ticker map), `holdings` (an ETF holdings file) or "
+        "`unknown`.",
         "index_name": "The index the title names (`Russell 3000`); null when it names none.",
         "stage": "`preliminary`, `update` or `final` (change lists only).",
         "as_of_date": (
@@ -266,14 +306,18 @@ COLUMNS: dict[str, dict[str, str]] = {
     "membership_history": {
         "index_name": _INDEX,
         "symbol": _SYMBOL,
+        "security_id": _SECURITY,
         "member": _MEMBER,
         "company": "Company name, as the opening row prints it.",
         "start_date": "First day as a member; null: start unknown.",
         "end_date": "First day no longer a member; null: still a member as far as the documents go.",
         "start_review": "The review the interval opens at.",
         "end_review": "The review the interval closes at.",
-        "opened_by": "`addition`, `listed`, `first_listed`, or null (start unknown).",
-        "closed_by": "`deletion`, `not_listed`, `not_covered`, or null (no later document).",
+        "opened_by": (
+            "`addition`, `listed`, `first_listed`, `renamed` (a document prints the member under a new "
+            "ticker), or null (start unknown)."
+        ),
+        "closed_by": "`deletion`, `not_listed`, `not_covered`, `renamed`, or null (no later document).",
         "open_sha256": "The document of the row that opened the interval.",
         "open_path": "Its path under `raw/`.",
         "open_page": "Its page.",
@@ -286,6 +330,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "membership_in_force": {
         "index_name": "The index (`Russell 3000`, ...; a derived one: `Russell 1000`).",
         "symbol": _SYMBOL,
+        "security_id": _SECURITY,
         "member": _MEMBER,
         "company": "Company name, as the document in force on these dates prints it.",
         "sector": "Its sector, where that document prints one (change lists); null for membership lists.",
@@ -295,9 +340,15 @@ COLUMNS: dict[str, dict[str, str]] = {
             "First day it no longer is (a later document, or the member left); null: no later document."
         ),
         "complete": (
-            "True: the index's whole membership is known on these dates (a membership list in force and "
-            "every final change list since); false: only part of it (change lists without a list)."
+            "True: the index's whole membership is known on these dates (a membership list in force, every "
+            "final change list and quarterly IPO addition list since, and every deletion placed among the "
+            "members); false: only part of it (`gaps` says what is missing)."
         ),
+        "lists_whole": (
+            "True where a membership list is in force and the final change lists of every reconstitution "
+            "since are stored (what `complete` asks, less the IPO lists and the unplaced deletions)."
+        ),
+        "gaps": "What the lake cannot know on these dates, `; ` between; null where nothing is missing.",
         "derived_from": (
             "Null for a listed index; for a derived one the two it comes from "
             "(`Russell 3000 minus Russell 2000`)."
@@ -318,6 +369,41 @@ COLUMNS: dict[str, dict[str, str]] = {
         "open_path": "Its path under `raw/`.",
         "open_page": "Its page.",
         "open_line": "Its line on that page.",
+    },
+    "securities": {
+        "security_id": _SECURITY,
+        "cik": "The company's CIK (the SEC's id of a filer); null where no SEC ticker map names the ticker.",
+        "company": "The company's latest name as a document prints it (an SEC map's, where one does).",
+        "ticker": "The ticker in force from valid_from to valid_to (the lists' form: `BRK.B`).",
+        "share_class": "The class letter its ticker or name gives (`BRK.B`: `B`; `Class A`); null: none.",
+        "valid_from": "First day the ticker is this security's (its first sighting); null: the first known.",
+        "valid_to": "First day the next ticker is seen; null: still in force as far as the documents go.",
+        "first_seen": "The first document date that shows the security under this ticker.",
+        "last_seen": "The last one.",
+        "sightings": "How many document rows and map entries show it under this ticker.",
+        "first_kind": "What the first sighting is: `sec_map`, `membership_list`, `addition`, `deletion`, "
+        "`universe` or `holdings`.",
+        "first_path": "Its document, under `raw/`.",
+        "first_page": "Its page (lists); null elsewhere.",
+        "first_line": "Its line (an SEC map: its entry).",
+        "last_kind": "What the last sighting is.",
+        "last_path": "Its document.",
+        "last_page": "Its page.",
+        "last_line": "Its line.",
+    },
+    "ticker_changes": {
+        "kind": "`renamed` (the security took a new ticker) or `reused` (the ticker passed to another one).",
+        "security_id": "The security renamed, or the one the ticker passed to.",
+        "previous_security_id": "Reused: the security that held the ticker before; null for a rename.",
+        "cik": "The CIK of `security_id`.",
+        "company": "Its latest name.",
+        "old_ticker": "The ticker before.",
+        "new_ticker": "The ticker after.",
+        "old_last_seen": "The last date a document shows the old holding: the change came after it ...",
+        "new_first_seen": "... and on or before this one, the first date a document shows the new one.",
+        "old_path": "The document of the last sighting before.",
+        "new_path": "The document of the first sighting after.",
+        "evidence": "The change in words: the CIK and the documents that show each ticker.",
     },
     "membership_reconciliation": {
         "recon_year": _YEAR,

@@ -18,8 +18,11 @@ from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
+from russell_pipeline.lib.documents.sec_tickers import SEC_COLUMNS
+from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.lib.index.pro_forma import carried_members
 from russell_pipeline.lib.market.contract import SCHEMAS
 from russell_pipeline.lib.market.synthetic import borrowed_tickers
@@ -183,6 +186,13 @@ def stale_reviews(lake: Lake) -> dict[str, list[str]]:
 
 
 MEMBERSHIP_KEY = "all"  # the membership tables are whole-table computations over every year
+_TRACE = ("source_sha256", "source_line")
+
+
+def _columns(schema: dict, *names: str) -> dict:
+    return {k: schema[k] for k in names}
+
+
 # What they read: the list tables whole, the documents' paths and the calendar's review dates; and,
 # for the check of a vendor's memberships against the lists, the market data's memberships (not
 # read for the synthetic feed, whose memberships are generated: a new review of it changes nothing).
@@ -196,6 +206,13 @@ MEMBERSHIP_INPUTS = {
     ),
     "market_source": ({"synthetic": pl.Boolean}, None),
     "market_memberships": ({k: SCHEMAS["memberships"][k] for k in ("review", "index", "symbol")}, None),
+    # What the security master follows companies by (lib/securities/master.py `sightings`).
+    "sec_tickers": (_columns(SEC_COLUMNS, "as_of_date", "cik", "company", "ticker", *_TRACE), None),
+    "universe_securities": (_columns(UNIVERSE_COLUMNS, "as_of_date", "symbol", "company", *_TRACE), None),
+    "fund_holdings": (
+        _columns(HOLDINGS_COLUMNS, "as_of_date", "index_name", "ticker", "company", "listed", *_TRACE),
+        None,
+    ),
 }
 
 

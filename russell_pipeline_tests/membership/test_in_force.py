@@ -11,7 +11,7 @@ import pytest
 
 from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
-from russell_pipeline.lib.membership.identity import same_company
+from russell_pipeline.lib.securities.identity import same_company
 from russell_pipeline.lib.membership.in_force import (
     _INTERVAL,
     IN_FORCE_COLUMNS,

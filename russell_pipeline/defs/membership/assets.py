@@ -15,6 +15,7 @@ from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
 from russell_pipeline.lib.membership.reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
 from russell_pipeline.lib.membership.revisions import REVISION_COLUMNS
 from russell_pipeline.lib.membership.vendor import unlisted_members
+from russell_pipeline.lib.securities.master import SECURITY_COLUMNS, TICKER_CHANGE_COLUMNS, master, sightings
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import MEMBERSHIP_KEY, membership_inputs
 
@@ -56,10 +57,27 @@ TABLES = {
             "updates, final) of each addition and deletion list."
         ),
     ),
+    "securities": (
+        SECURITY_COLUMNS,
+        (
+            "The security master: each security the documents show, the tickers it carried and when "
+            "(spans of valid_from/valid_to), its company (the SEC's CIK where a ticker map gives one) and "
+            "the first and last document that show each ticker."
+        ),
+    ),
+    "ticker_changes": (
+        TICKER_CHANGE_COLUMNS,
+        (
+            "Each ticker a security changed (renamed: same CIK, new ticker) and each ticker that passed to "
+            "another company (reused), with the dates between which it happened and the evidence."
+        ),
+    ),
 }
 EMPTY = {
     "membership_reconciliation": "no differences, or nothing to reconcile (see the summary table)",
     "list_revisions": "no change list has more than one version",
+    "securities": "no document names a security",
+    "ticker_changes": "no security changed its ticker in the documents and maps stored",
 }
 DISJOINT = Check(
     "membership_history", "intervals_disjoint", "No symbol is in one index twice at the same time.", "block"
@@ -95,7 +113,15 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
     specs=[
         dg.AssetSpec(
             name,
-            deps=["source_documents", "constituents", "constituent_changes", "recon_calendar"],
+            deps=[
+                "source_documents",
+                "constituents",
+                "constituent_changes",
+                "recon_calendar",
+                "universe_securities",
+                "sec_tickers",
+                "fund_holdings",
+            ],
             code_version=digests.CODE_VERSIONS["membership"],
             **table_definition(name, schema, description),
         )
@@ -108,11 +134,18 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
     """One pass over every year's lists and review dates feeds the four membership tables."""
     with pipeline.writing() as lake:
         inputs, digest = membership_inputs(lake)
+        securities = master(
+            sightings(
+                *(inputs[t] for t in ("sec_tickers", "constituents", "constituent_changes")),
+                *(inputs[t] for t in ("universe_securities", "fund_holdings", "source_documents")),
+            )
+        )
         built = membership_tables(
             inputs["constituents"],
             inputs["constituent_changes"],
             inputs["source_documents"],
             inputs["recon_calendar"],
+            securities.keyed,
         )
         frames = {
             "membership_history": built.history,
@@ -120,6 +153,8 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
             "membership_reconciliation": built.reconciliation,
             "membership_reconciliation_summary": built.summary,
             "list_revisions": built.revisions,
+            "securities": securities.securities,
+            "ticker_changes": securities.changes,
         }
         results = [
             DISJOINT.frame(overlapping_intervals(built.history), "overlap"),

@@ -10,9 +10,11 @@ membership_job = dg.define_asset_job(
         "membership_reconciliation",
         "membership_reconciliation_summary",
         "list_revisions",
+        "securities",
+        "ticker_changes",
     ),
     description=(
         "Membership history, the members in force on each date, reconciliation (differences and summary) "
-        "and list revisions, from every year's stored lists."
+        "list revisions and the security master, from every year's stored documents."
     ),
 )

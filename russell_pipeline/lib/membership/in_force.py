@@ -29,6 +29,7 @@ from russell_pipeline.lib.membership.placement import TRACE, Step
 IN_FORCE_COLUMNS = {
     "index_name": pl.String,
     "symbol": pl.String,
+    "security_id": pl.String,
     "member": pl.Int64,
     "company": pl.String,
     "sector": pl.String,
@@ -36,6 +37,8 @@ IN_FORCE_COLUMNS = {
     "valid_from": pl.Date,
     "valid_to": pl.Date,
     "complete": pl.Boolean,
+    "lists_whole": pl.Boolean,
+    "gaps": pl.String,
     "derived_from": pl.String,
     "base_review": pl.String,
     "base_path": pl.String,
@@ -59,9 +62,14 @@ class Segment:
     interval: dict  # the membership_history interval it belongs to
     row: dict  # the document row in force: symbol, company, sector, classification, sha256, path, page, line
     valid_from: date
-    complete: bool
+    lists_whole: bool  # a membership list, then the final change lists of every reconstitution since
+    gaps: tuple[str, ...]  # what the lake cannot know besides (missing IPO lists, unplaced deletions)
     base: Step | None  # the membership list in force (None: no list under these members)
     valid_to: date | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.lists_whole and not self.gaps
 
     def record(self) -> tuple:
         """The IN_FORCE_COLUMNS values, in order."""
@@ -69,6 +77,7 @@ class Segment:
         return (
             i["index_name"],
             i["symbol"],
+            i["security_id"],
             i["member"],
             r["company"],
             r["sector"],
@@ -76,6 +85,8 @@ class Segment:
             self.valid_from,
             self.valid_to,
             self.complete,
+            self.lists_whole,
+            "; ".join(self.gaps) or None,
             None,
             base and base.review,
             base and base.membership_source["path"],
@@ -173,7 +184,7 @@ def derived(listed: pl.DataFrame, name: str, whole: str, part: str) -> pl.DataFr
 
     kept = (
         periods(of[whole].with_row_index("row"))
-        .join(periods(of[part]).select("symbol", "k"), on=["symbol", "k"], how="anti")
+        .join(periods(of[part]).select("security_id", "k"), on=["security_id", "k"], how="anti")
         .sort("row", "k")
         .with_columns(next_k=pl.col("k") + 1)
     )

@@ -76,9 +76,12 @@ def _rests_on(rows: pl.DataFrame) -> str:
 def _partial(rows: pl.DataFrame, summary: pl.DataFrame, index: str) -> str:
     """What the lake holds of an index on a date it cannot count whole."""
     head = rows.sort("start_review", descending=True, nulls_last=True).row(0, named=True)
+    gaps = "; ".join(dict.fromkeys(g for g in rows["gaps"].drop_nulls()))
     why = (
         "no membership list is in force"
         if head["base_review"] is None
+        else f"what the lake lacks since the membership list of {head['base_review']}: {gaps}"
+        if gaps
         else f"the final change lists since the membership list of {head['base_review']} are not all stored"
     )
     added = rows.filter(pl.col("opened_by") == "addition")

@@ -48,6 +48,11 @@ ROW_COLUMNS = {
     "line": pl.Int64,
 }
 PLACEMENT = ["review", "review_type", "effective_date"]
+# The reviews an index steps through without a document: a reconstitution (its lists missing, what
+# was known ends there) and a quarterly IPO review (its additions missing, the membership has a gap).
+UNDOCUMENTED_STEPS = ("annual_reconstitution", "semi_annual_reconstitution", "quarterly_ipo")
+# What a step keeps of each document row (Step).
+ROW_KEYS = ("symbol", "security_id", "company", "sector", "classification", "sha256", "path", "page", "line")
 TRACE = {"sha256": pl.String, "path": pl.String, "page": pl.Int64, "line": pl.Int64}  # a document row
 
 
@@ -203,7 +208,8 @@ def unplaced(placed: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass
 class Step:
-    """One review of one index: its date and the lists in force there ({symbol: row} or None)."""
+    """One review of one index: its date and the lists in force there ({security: row} or None; a row
+    is the document's: its `symbol` as printed, its `security_id`, company, trace)."""
 
     review: str
     review_type: str
@@ -224,8 +230,11 @@ class Step:
 def index_steps(
     rows: pl.DataFrame, placed: pl.DataFrame, reviews: pl.DataFrame
 ) -> Iterator[tuple[str, list[Step]]]:
-    """Per index: its reviews in effective order from its first document on (every reconstitution,
-    documented or not, and every other review with a document), with their lists."""
+    """Per index: its reviews in effective order from its first document on (every review, documented
+    or not), with their lists keyed by security: `rows`' `security_id` (lib/securities/master.py), else
+    the symbol printed."""
+    if "security_id" not in rows.columns:
+        rows = rows.with_columns(security_id=pl.col("symbol"))
     current = in_force(placed).select("recon_year", "sha256", current=pl.lit(True))
     docs = (
         placed.filter(pl.col("review").is_not_null())
@@ -239,13 +248,10 @@ def index_steps(
             step = steps.setdefault(
                 (r["review"], r["review_type"]), Step(r["review"], r["review_type"], r["effective_date"])
             )
-            row = {
-                k: r[k]
-                for k in ("symbol", "company", "sector", "classification", "sha256", "path", "page", "line")
-            }
+            row = {k: r[k] for k in ROW_KEYS}
             if not r["current"]:
                 if r["kind"] != "membership":
-                    step.earlier[r["kind"]].setdefault(r["symbol"], row)
+                    step.earlier[r["kind"]].setdefault(r["security_id"], row)
                 continue
             found = getattr(step, r["kind"])
             if found is None:
@@ -253,12 +259,12 @@ def index_steps(
                 setattr(step, r["kind"], found)
                 if r["kind"] == "membership":
                     step.membership_source = row | {"page": None, "line": None}
-            found.setdefault(r["symbol"], row)
+            found.setdefault(r["security_id"], row)
         first = min(s.effective_date for s in steps.values())
-        undocumented = [
+        undocumented = [  # a reconstitution without them ends what is known; an IPO review leaves a gap
             Step(r["review"], r["review_type"], r["effective_open"])
             for r in reviews.filter(
-                (pl.col("effective_open") > first) & (pl.col("review_type") != "quarterly_ipo")
+                (pl.col("effective_open") > first) & pl.col("review_type").is_in(UNDOCUMENTED_STEPS)
             ).iter_rows(named=True)
             if (r["review"], r["review_type"]) not in steps
         ]
