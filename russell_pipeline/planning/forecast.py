@@ -20,11 +20,15 @@ import polars as pl
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
+from russell_pipeline.lib.documents.sec_tickers import SEC_COLUMNS
 from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.lib.forecast import inputs
+from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
+from russell_pipeline.lib.securities.on_day import carried, identify, maps_until
 from russell_pipeline.planning import digests, keys
 
 ASSET = "reconstitution_forecast"
@@ -40,8 +44,9 @@ class ReviewInputs:
     universe: pl.DataFrame | None
     universe_source: str  # `universe file raw/2023/x.csv`, or the market data's price label
     history: pl.DataFrame  # symbol, date, close: the earlier universe files' closes
-    members: pl.DataFrame  # symbol, company, index_name, complete
+    members: pl.DataFrame  # symbol (the rank day's), listed_symbol, company, index_name, ...
     notes: tuple[str, ...]
+    evidence: inputs.Evidence | None = None  # what places members beyond the lists (a universe file's)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ def _read(lake: Lake, table: str, schema: dict, years: list[int] | None = None) 
     return rows.select(list(schema)).cast(schema) if rows is not None else pl.DataFrame(schema=schema)
 
 
+def _real(label: str | None) -> bool:
+    """Whether the stored market data (its price label) is a user's, not the synthetic feed or none."""
+    return label is not None and not provenance.is_synthetic(label)
+
+
 def _market_closes(days: pl.DataFrame | None, label: str | None, day: date) -> tuple[bool, object]:
     """Whether the market data (`days`: `market_days`; `label`: its price source) holds closes on `day`,
     and what identifies them (its running digest)."""
@@ -74,7 +84,11 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     """Each year's `YearInputs`, read from the lake as it is."""
     calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA, years)
     universe = _read(lake, "universe_securities", UNIVERSE_COLUMNS, years)
+    sec = _read(lake, "sec_tickers", SEC_COLUMNS)
+    holdings = _read(lake, "fund_holdings", HOLDINGS_COLUMNS)
+    holdings = _read(lake, "fund_holdings", HOLDINGS_COLUMNS)
     documents = _read(lake, "source_documents", SOURCE_COLUMNS, years)
+    every_document = _read(lake, "source_documents", SOURCE_COLUMNS)
     changes = _read(lake, "constituent_changes", CHANGE_COLUMNS)
     in_force = _read(lake, "membership_in_force", IN_FORCE_COLUMNS)
     every_calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA)
@@ -107,22 +121,25 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
             history = mine.filter(pl.col("source_sha256").is_in(before["source_sha256"].implode())).select(
                 "symbol", pl.col("as_of_date").alias("date"), pl.col("price").alias("close")
             )
-            members = inputs.members_on(in_force, review.rank_day)
-            base = in_force.filter(pl.col("valid_from") <= review.rank_day)["valid_from"].max()
-            gaps = (
-                inputs.missing_ipo_lists(every_calendar, changes, base, review.rank_day)
-                if members.height
-                else []
-            )
+            members = inputs.members_on(in_force, review.rank_day, every_document)
+            base = inputs.base_date(in_force, every_calendar, review.rank_day)
+            ipo = inputs.ipo_reviews(every_calendar, changes, base, review.rank_day)
+            gaps = ipo.filter("list_missing")["review"].to_list() if members.height else []
             notes = (
                 [
                     (
                         f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: "
-                        "companies they added count as new here"
+                        "companies they added count as new here unless other evidence places them "
+                        "(an ETF holdings file, the SEC maps, the IPO review rule)"
                     )
                 ]
                 if gaps
                 else []
+            )
+            evidence = inputs.Evidence(
+                inputs.previous_rank_day(every_calendar, review.rank_day),
+                ipo,
+                holdings.filter(pl.col("as_of_date").is_between(base or date.min, review.rank_day)),
             )
             if not members.height:  # no published list in force: the market data's memberships, if any
                 members, of = inputs.vendor_members(vendor, review.review)
@@ -135,12 +152,31 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
                     )
             if on_day.height:
                 path = on_day["path"][0]
-                rows = mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0])
+                # Each line's company as the SEC maps saved by rank day give it, and each member under the
+                # ticker its company carries that day (lib/securities/on_day.py).
+                known = maps_until(sec, review.rank_day)
+                rows = identify(
+                    mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0]), known, review.rank_day
+                )
+                members = carried(members, rows, known, review.rank_day)
                 done.append(
-                    ReviewInputs(review, rows, f"universe file {path}", history, members, tuple(notes))
+                    ReviewInputs(
+                        review, rows, f"universe file {path}", history, members, tuple(notes), evidence
+                    )
                 )
                 parts.append(
-                    [review.review, "file", digests.frame_digest(rows), digests.frame_digest(history)]
+                    [
+                        review.review,
+                        "file",
+                        digests.frame_digest(rows),
+                        digests.frame_digest(history),
+                        digests.frame_digest(known),
+                        evidence.previous_rank_day,
+                        digests.frame_digest(evidence.ipo_reviews),
+                        digests.frame_digest(evidence.holdings),
+                        # a user's market data's closes before rank day give a member's 30-day average
+                        _market_closes(days, label, review.rank_day) if _real(label) else None,
+                    ]
                 )
             else:
                 closes, state = _market_closes(days, label, review.rank_day)

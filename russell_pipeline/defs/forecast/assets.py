@@ -11,7 +11,7 @@ from russell_pipeline.defs.metadata import partition_facts, table_definition, wi
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
-from russell_pipeline.lake.market_tables import stored_market_data
+from russell_pipeline.lake.market_tables import price_label, stored_market_data
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.forecast.forecast import BREAK_COLUMNS, FORECAST_COLUMNS, forecast
 from russell_pipeline.lib.forecast.inputs import HISTORY_DAYS, market_universe
@@ -66,11 +66,19 @@ F1_FLOOR = 0.8
 def _review(lake: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
     """One review's forecast rows, breaks, score and misses."""
     universe, history, label = r.universe, r.history, r.universe_source
+    day = r.review.rank_day
     if universe is None:  # the market data's closes on rank day
-        day = r.review.rank_day
         market = stored_market_data(lake, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
         universe = market_universe(market.prices, market.shares, market.fx, day)
         history = market.prices.filter(pl.col("date") < day).select("symbol", "date", "close")
+    elif (found := price_label(lake)) is not None and not provenance.is_synthetic(found):
+        # A universe file's review: real market data's closes before rank day give a member's 30-day
+        # average where no earlier universe file does (the synthetic feed's borrowed names are not the
+        # companies of the file).
+        market = stored_market_data(lake, since=day - timedelta(days=HISTORY_DAYS + 10), until=day)
+        closes = market.prices.filter(pl.col("date") < day).select("symbol", "date", "close")
+        history = pl.concat([history, closes.join(history, on=["symbol", "date"], how="anti")])
+    evidence = r.evidence
     made = forecast(
         universe,
         r.members,
@@ -78,6 +86,9 @@ def _review(lake: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tu
         r.review.rank_day,
         history=history,
         from_file=r.universe is not None,
+        previous_rank_day=evidence and evidence.previous_rank_day,
+        ipo_reviews=evidence and evidence.ipo_reviews,
+        holdings=evidence and evidence.holdings,
     )
     rows = made.rows.with_columns(recon_year=pl.lit(year, pl.Int64), price_source=pl.lit(label))
     notes = [*r.notes, *made.notes]
@@ -114,6 +125,8 @@ def _facts(year_rows: pl.DataFrame, notes: list[str], scores: pl.DataFrame) -> d
             name,
             deps=[
                 "universe_securities",
+                "sec_tickers",
+                "fund_holdings",
                 "membership_in_force",
                 "recon_calendar",
                 "constituent_changes",

@@ -105,13 +105,16 @@ def _in_stem(flag: pl.Expr) -> pl.Expr:
 def member_table(members: pl.DataFrame) -> pl.DataFrame:
     """One row per member symbol: its company, whether it is in the Russell 3000, its segment (1000 or
     2000, null where the lake knows only the 3000), whether it is in the Microcap (null: unknown, where
-    no member is known to be)."""
+    no member is known to be), and the evidence it is a member by (`evidence`: null where none is said)."""
+    if "evidence" not in members.columns:
+        members = members.with_columns(evidence=pl.lit(None, pl.String))
     return (
         members.lazy()
         .filter(pl.col("index_name").is_in(MEMBER_INDEXES))
         .group_by("symbol")
         .agg(
             member_company=pl.col("company").first(),
+            evidence=pl.col("evidence").sort_by("index_name").drop_nulls().first(),
             in_r3000=pl.col("index_name").is_in([R1000, R2000, R3000]).any(),
             segment=pl.when(pl.col("index_name").is_in([R1000]).any())
             .then(pl.lit(R1000, INDEX))
@@ -162,11 +165,12 @@ def with_members(
                     "in_r3000",
                     "segment",
                     "in_micro",
+                    "evidence",
                     pl.lit(None, pl.String).alias("renamed_from"),
                 ),
                 renamed.lazy()
                 .join(mtable.lazy().rename({"symbol": "renamed_from"}), on="renamed_from")
-                .select("company_key", "in_r3000", "segment", "in_micro", "renamed_from"),
+                .select("company_key", "in_r3000", "segment", "in_micro", "evidence", "renamed_from"),
             ]
         )
         .group_by("company_key")
@@ -175,6 +179,7 @@ def with_members(
             in_r3000=pl.col("in_r3000").any(),
             segment=pl.col("segment").drop_nulls().first(),
             in_micro=pl.col("in_micro").drop_nulls().first(),
+            evidence=pl.col("evidence").drop_nulls().first(),
             renamed_from=pl.col("renamed_from").drop_nulls().first(),
         )
     )

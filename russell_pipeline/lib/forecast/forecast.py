@@ -27,10 +27,13 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.forecast import rules as R
 from russell_pipeline.lib.forecast.companies import INDEX, company_keys, line_stem, member_table, with_members
+from russell_pipeline.lib.forecast.evidence import IPO_REVIEW_COLUMNS, RULED, joined_by_rule, placed_members
 from russell_pipeline.lib.forecast.reasons import with_reasons
 from russell_pipeline.lib.forecast.rules import MICRO, R1000, R2000, R3000
+from russell_pipeline.lib.securities.on_day import IDENTITY_COLUMNS
 
 ACTIONS = ("add", "delete", "stay", "move_up", "move_down", "out", "absent")
 FORECAST_COLUMNS: dict[str, pl.DataType] = {
@@ -51,6 +54,9 @@ FORECAST_COLUMNS: dict[str, pl.DataType] = {
     "action": pl.String,
     "reason": pl.String,
     "rule": pl.String,  # the rule of rules.py the action rests on
+    # What its index before rests on: the list in force that prints it, the SEC maps that carry it under
+    # its rank-day ticker, or the evidence that placed it since (lib/forecast/evidence.py); null: not a member
+    "evidence": pl.String,
     "source_line": pl.Int64,  # the universe file's line (null: a member the universe does not hold)
 }
 BREAK_COLUMNS: dict[str, pl.DataType] = {
@@ -93,16 +99,29 @@ def forecast(
     history: pl.DataFrame | None = None,
     from_file: bool = True,
     rules: pl.DataFrame | None = None,
+    previous_rank_day: date | None = None,
+    ipo_reviews: pl.DataFrame | None = None,
+    holdings: pl.DataFrame | None = None,
 ) -> Forecast:
     """The forecast of `review` (rank day `rank_day`) from `universe` (lib/documents/universe.py's
     columns; `from_file` False: the market data's, whose names are symbols and whose country is unknown,
     so the screens that read names and countries do not apply) and `members` (symbol, company,
     index_name, and `complete`: whether the lake knows the index whole there; the members in force on rank
     day). `history` (symbol, date, close): the closes before rank day, for the member price rule's 30-day
-    average."""
+    average. A universe file's companies that joined since the list in force without a list the lake
+    holds are members by their evidence (lib/forecast/evidence.py: `holdings` rows dated after the list,
+    the quarterly `ipo_reviews` since it and whether their lists are missing, the `previous_rank_day`)."""
     year = int(review[:4])
     active = R.active(R.RULES if rules is None else rules, year)
-    mtable = member_table(members.select("symbol", "company", "index_name").cast(pl.String))
+    members = _with_evidence(members)
+    ruled = pl.DataFrame(schema=RULED)
+    if from_file:
+        held = pl.DataFrame(schema=HOLDINGS_COLUMNS) if holdings is None else holdings
+        members = pl.concat([members, placed_members(universe, members, held)], how="diagonal_relaxed")
+        reviews = pl.DataFrame(schema=IPO_REVIEW_COLUMNS) if ipo_reviews is None else ipo_reviews
+        ruled = joined_by_rule(universe, members, previous_rank_day, reviews)
+        ruled = ruled.filter(pl.col("rule").is_in([r for r in ("ipo_review", "spin_off") if r in active]))
+    mtable = member_table(members.select("symbol", "company", "index_name", "evidence").cast(pl.String))
     # The listing-age inference reads the previous reconstitution's ranking in the members: only a
     # complete published Russell 3000 says who that ranking left out.
     inferred = from_file and "listed_before" in active
@@ -118,16 +137,61 @@ def forecast(
     rows = with_reasons(rows, b, int(active["break_r3000"]["value"]))
     if absent.height:
         rows = pl.concat([rows, _absent(absent, review, rank_day).lazy()], how="diagonal_relaxed")
+    rows = _joined(rows.select(_ROW).collect(engine="in-memory"), ruled)
     notes = _segment_notes(mtable)
     if inferred and not ranked_before and mtable.height:
         notes.append(_NOT_RANKED_BEFORE)
-    return Forecast(rows.select(_ROW).collect(engine="in-memory"), breaks, notes)
+    return Forecast(rows, breaks, notes)
+
+
+def _with_evidence(members: pl.DataFrame) -> pl.DataFrame:
+    """`members` with `evidence`: the document in force that prints each (and, where the SEC maps carry its
+    company under another ticker on rank day, that: lib/securities/on_day.py `carried`)."""
+    if "evidence" in members.columns:
+        return members
+    if "source_path" not in members.columns:
+        return members.with_columns(evidence=pl.lit(None, pl.String))
+    listed = pl.col("listed_symbol") if "listed_symbol" in members.columns else pl.col("symbol")
+    said = pl.format("{} prints it as {}", "source_path", listed)
+    if "cik" in members.columns:
+        said = (
+            pl.when(listed != pl.col("symbol"))
+            .then(
+                pl.format(
+                    "{}; the SEC maps by rank day carry its company (CIK {}) as {}", said, "cik", "symbol"
+                )
+            )
+            .otherwise(said)
+        )
+    return members.with_columns(evidence=said)
+
+
+def _joined(rows: pl.DataFrame, ruled: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with each `add` that a rule says joined since the list (lib/forecast/evidence.py
+    `joined_by_rule`) a `stay`: a member of the Russell 3000 before, its segment unknown, by that rule."""
+    if not ruled.height:
+        return rows
+    hit = rows.select("symbol", _add=pl.col("action") == "add").join(ruled, on="symbol", how="left")
+    joined = hit["_add"] & hit["rule"].is_not_null()
+    said = pl.format("{} (before: Russell 3000 by rule {}, its segment unknown)", "reason", "_rule")
+    return (
+        rows.with_columns(_joined=joined, _rule=hit["rule"], _evidence=hit["evidence"])
+        .with_columns(
+            action=pl.when("_joined").then(pl.lit("stay")).otherwise("action"),
+            index_before=pl.when("_joined").then(pl.lit(R3000)).otherwise("index_before"),
+            reason=pl.when("_joined").then(said).otherwise("reason"),
+            rule=pl.when("_joined").then("_rule").otherwise("rule"),
+            evidence=pl.when("_joined").then("_evidence").otherwise("evidence"),
+        )
+        .drop("_joined", "_rule", "_evidence")
+    )
 
 
 def _ranked_before(members: pl.DataFrame) -> bool:
-    """Whether `members` hold the whole Russell 3000 (`complete`, from published lists): the Russell 3000's
-    own list, or both the Russell 1000's and the Russell 2000's."""
-    whole = set(members.filter("complete")["index_name"].unique())
+    """Whether `members` hold the whole Russell 3000 as the last reconstitution left it (`lists_whole`,
+    from published lists): the Russell 3000's own list, or both the Russell 1000's and the Russell
+    2000's; what the quarterly IPO reviews added since does not change who that ranking left out."""
+    whole = set(members.filter("lists_whole")["index_name"].unique())
     return R3000 in whole or {R1000, R2000} <= whole
 
 
@@ -145,9 +209,10 @@ def _lines(universe: pl.DataFrame, from_file: bool) -> pl.DataFrame:
     among its rule's: the lines whose names are of the first line's kind (worded or not) first, each in
     file order (the order the forecast's rows have always had). Market data: a symbol is a company."""
     name = pl.col("company").fill_null("")
+    identity = [c for c in IDENTITY_COLUMNS if c in universe.columns]
     lines = (
         universe.lazy()
-        .select(_LINE_COLUMNS)
+        .select(*_LINE_COLUMNS, *identity)
         .with_row_index("i")
         .with_columns(
             _ascii=name.str.len_bytes() == name.str.len_chars(),
@@ -169,7 +234,16 @@ def _lines(universe: pl.DataFrame, from_file: bool) -> pl.DataFrame:
         stem=line_stem(pl.col("company")),
         units=name.str.contains(r"(?i)(?-u:\b)units?(?-u:\b)"),  # a blank-check company lists its units
     )
-    return company_keys(lines.collect(engine="in-memory")).drop("stem", "units")
+    keyed = company_keys(lines.collect(engine="in-memory")).drop("stem", "units")
+    if "cik" not in identity:
+        return keyed.with_columns(cik=pl.lit(None, pl.Int64), listed_units=pl.lit(False))
+    # The lines of one CIK are one company (its classes), keyed by its first line; and a company that
+    # listed units under its own ticker in an SEC map lists them as much as one whose units the file prints.
+    by_cik = pl.col("i").min().over("cik")
+    return keyed.with_columns(
+        company_key=pl.when(pl.col("cik").is_not_null()).then(by_cik).otherwise(pl.col("company_key")),
+        issuer_lists_units=pl.col("issuer_lists_units") | pl.col("listed_units").fill_null(False),
+    )
 
 
 _LINE_COLUMNS = [
@@ -311,11 +385,16 @@ def _companies(
     return pl.concat([ranked, unranked], how="diagonal").collect(engine="in-memory")
 
 
-# A company of lines: its most traded line (the first) prices it.
+# A company of lines: its most traded line (the first) prices it, and gives its total market cap where it
+# prints one (the screener prints the company's total on each class line at that class's price, so a
+# thinly traded class at a higher price would overstate it).
 _COMPANY = [
     pl.col("symbol").first().alias("primary_symbol"),
     pl.col("price").first().alias("company_price"),
-    pl.col("market_cap").max().alias("total_market_cap"),
+    pl.when(pl.col("market_cap").first() > 0)
+    .then(pl.col("market_cap").first())
+    .otherwise(pl.col("market_cap").max())
+    .alias("total_market_cap"),
     pl.col("ipo_year").max(),
     *(pl.col(c).first() for c in ("member", "in_r3000", "segment", "in_micro")),
 ]
@@ -409,6 +488,7 @@ def _rows(lines: pl.DataFrame, placed: pl.LazyFrame, review: str, rank_day: date
             "segment",
             "symbol_member",
             "excluded",
+            "evidence",
         )
         .join(placed, on="company_key", how="left")
         .with_columns(
@@ -494,6 +574,7 @@ def _absent(absent: pl.DataFrame, review: str, rank_day: date) -> pl.DataFrame:
         action=pl.lit("absent"),
         reason=pl.lit("not in the universe file: was it acquired, delisted or renamed?"),
         rule=pl.lit("absent"),
+        evidence="evidence",
     )
 
 

@@ -12,9 +12,21 @@ from datetime import date, timedelta
 import polars as pl
 
 from russell_pipeline.lib.calendar.reviews import review_dates
+from russell_pipeline.lib.forecast.evidence import IPO_REVIEW_COLUMNS
 
 RECONSTITUTIONS = ("annual_reconstitution", "semi_annual_reconstitution")
 HISTORY_DAYS = 30  # the member price rule's average: the closes of the 30 days before rank day
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What places members beyond the lists in force (lib/forecast/evidence.py): the previous
+    reconstitution's rank day, the quarterly IPO reviews since the list (`ipo_reviews`), and the ETF
+    holdings rows dated after the list and by rank day."""
+
+    previous_rank_day: date | None
+    ipo_reviews: pl.DataFrame
+    holdings: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -69,32 +81,67 @@ def placed_files(universe: pl.DataFrame, documents: pl.DataFrame, year_reviews: 
     return pl.DataFrame(out, schema=schema, orient="row")
 
 
-def members_on(in_force: pl.DataFrame, day: date) -> pl.DataFrame:
-    """symbol, company, index_name, complete of the members in force on `day` (membership_in_force)."""
+def members_on(in_force: pl.DataFrame, day: date, documents: pl.DataFrame | None = None) -> pl.DataFrame:
+    """symbol, company, index_name, complete, lists_whole of the members in force on `day`
+    (membership_in_force), and `listed_on`: the date of the document that prints each (`documents`:
+    source_documents; null without them)."""
     on = in_force.filter(
         (pl.col("valid_from") <= day) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > day))
     )
-    return on.select("symbol", "company", "index_name", "complete").unique(["symbol", "index_name"])
+    out = on.select(
+        "symbol", "company", "index_name", "complete", "lists_whole", "source_sha256", "source_path"
+    ).unique(["symbol", "index_name"])
+    dates = (
+        documents
+        if documents is not None
+        else pl.DataFrame(schema={"sha256": pl.String, "as_of_date": pl.Date})
+    )
+    dates = dates.select(source_sha256="sha256", listed_on="as_of_date").unique("source_sha256")
+    return out.join(dates, on="source_sha256", how="left").drop("source_sha256")
 
 
-def missing_ipo_lists(
+def ipo_reviews(
     calendar: pl.DataFrame, changes: pl.DataFrame, since: date | None, rank_day: date
-) -> list[str]:
-    """The quarterly IPO reviews effective after `since` (the membership's base) and by `rank_day`
-    whose Russell addition lists the lake does not hold: their additions count as new companies."""
-    ipo = review_dates(calendar.filter(pl.col("review_type") == "quarterly_ipo"))
-    ipo = ipo.filter(
+) -> pl.DataFrame:
+    """The quarterly IPO reviews effective after `since` (the membership's base) and by `rank_day`:
+    review, ipo_rank (the day it ranked), and `list_missing`: the lake holds no addition list of it
+    (its additions are then not among the members: lib/forecast/evidence.py places what it can)."""
+    ipo = calendar.filter(pl.col("review_type") == "quarterly_ipo")
+    dates = review_dates(ipo).filter(
         (pl.col("effective_open") <= rank_day) & (pl.col("effective_open") > (since or date.min))
     )
-    missing = []
-    for review, opened in ipo.select("review", "effective_open").iter_rows():
+    ranked = ipo.filter(pl.col("event") == "ipo_rank").sort(pl.col("source") != "published")
+    ranked = ranked.group_by("review", maintain_order=True).agg(ipo_rank=pl.col("date").first())
+    out = []
+    for review, opened in dates.select("review", "effective_open").sort("effective_open").iter_rows():
         held = changes.filter(
             (pl.col("change") == "addition")
             & pl.col("as_of_date").is_between(opened - timedelta(days=35), opened)
         )
-        if not held.height:
-            missing.append(review)
-    return missing
+        rank = ranked.filter(pl.col("review") == review)["ipo_rank"]
+        out.append((review, rank[0] if rank.len() else None, not held.height))
+    return pl.DataFrame(out, schema=IPO_REVIEW_COLUMNS, orient="row")
+
+
+def base_date(in_force: pl.DataFrame, calendar: pl.DataFrame, day: date) -> date | None:
+    """The effective date of the membership list the members in force on `day` rest on (its review's
+    effective open; None: no list in force)."""
+    on = in_force.filter(
+        (pl.col("valid_from") <= day) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > day))
+    )
+    review = on["base_review"].drop_nulls().max() if on.height else None
+    if review is None:
+        return None
+    opened = review_dates(calendar).filter(pl.col("review") == review)["effective_open"]
+    return opened.min() if opened.len() else None
+
+
+def previous_rank_day(calendar: pl.DataFrame, day: date) -> date | None:
+    """The rank day of the reconstitution before the one ranked on `day` (published over projected)."""
+    rows = calendar.filter(pl.col("review_type").is_in(RECONSTITUTIONS), pl.col("event") == "rank_day")
+    days = rows.sort(pl.col("source") != "published").group_by("review").agg(pl.col("date").first())
+    earlier = days.filter(pl.col("date") < day)["date"]
+    return earlier.max() if earlier.len() else None
 
 
 def market_universe(
@@ -150,6 +197,8 @@ def vendor_members(memberships: pl.DataFrame, review: str) -> tuple[pl.DataFrame
                 "company": pl.String,
                 "index_name": pl.String,
                 "complete": pl.Boolean,
+                "lists_whole": pl.Boolean,
+                "source_path": pl.String,
             }
         ), None
     last = before["review"].max()
@@ -159,4 +208,6 @@ def vendor_members(memberships: pl.DataFrame, review: str) -> tuple[pl.DataFrame
         company=pl.col("symbol"),
         index_name=pl.col("index").replace_strict(VENDOR_INDEXES),
         complete=pl.lit(False),
+        lists_whole=pl.lit(False),
+        source_path=pl.lit(f"the market data's memberships of {last}"),
     ).unique(["symbol", "index_name"]), last

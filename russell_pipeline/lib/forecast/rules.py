@@ -45,6 +45,8 @@ min_total_cap       all     1989-2035  30000000    size
 min_price           new     1989-2035  1.00        price
 min_price_member    member  1989-2035  1.00        price
 listed_before       new     1990-2035  -           previous
+ipo_review          new     2016-2035  -           ipo
+spin_off            new     1989-2035  -           spin_offs
 break_r1000         all     1989-2035  1000        breaks
 break_r2000         all     1989-2035  2000        breaks
 break_r3000         all     1989-2035  3000        breaks
@@ -84,6 +86,12 @@ SOURCES = {
     "previous": "the previous reconstitution's ranking: a company far above the Russell 1000 break that was "
     "listed then and not ranked was excluded by FTSE Russell (country, share type, voting rights), and "
     "that classification is taken to stand (an inference of this pipeline, not a published rule)",
+    "ipo": "Construction and Methodology, quarterly IPO additions: an eligible company listed since the last "
+    "reconstitution is ranked at the next quarterly IPO review and added where its total market cap is "
+    "above the smallest company of the Russell 3000E at the last reconstitution; companies that merged with "
+    "a blank-check company are not IPOs (the calendar's quarterly IPO reviews, from 2016)",
+    "spin_offs": "Construction and Methodology, corporate actions: the spin-off of an index member is added "
+    "to the indexes its parent is in when the spin-off takes place, and is not a reconstitution addition",
     "breaks": "Construction and Methodology 6.10: Russell 3000E the largest 4,000 companies, Russell 3000 "
     "the largest 3,000, Russell 1000 the largest 1,000, Russell 2000 ranks 1,001-3,000, Russell Microcap "
     "ranks 2,001-4,000; no band at ranks 3,000 and 4,000",
