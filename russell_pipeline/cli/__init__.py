@@ -64,6 +64,10 @@ VERBS = {
         "median and mean price paths of a year's added and deleted symbols around its reconstitution",
         "russell-pipeline event-study 2025 --prices prices.csv --format json",
     ),
+    "reconcile": (
+        "the companies an ETF holdings file and the lake's members disagree on, each with its likely reason",
+        "russell-pipeline reconcile 2026-05-05 --format csv",
+    ),
     "diff": (
         "names entering or leaving between versions (preliminary, updates, final) of a year's change lists",
         'russell-pipeline diff 2023 --index "russell 2000"',
@@ -85,6 +89,7 @@ HANDLERS = {
     "fetch": lake.cmd_fetch,
     "members": membership.cmd_members,
     "diff": membership.cmd_diff,
+    "reconcile": membership.cmd_reconcile,
     "verify": lake.cmd_verify,
     "import-prices": research.cmd_import_prices,
     "event-study": research.cmd_event_study,
@@ -179,6 +184,10 @@ def _parser() -> argparse.ArgumentParser:
         help="also print the members the lake holds of an index it cannot count whole that day (complete = "
         "false, what is missing on stderr); exit 0",
     )
+    output(p, ["csv", "json", "parquet"], "csv")
+    p = verb("reconcile")
+    p.add_argument("date", type=_iso_date, help="the date of a holdings file under raw/<year>/, YYYY-MM-DD")
+    p.add_argument("--fund", default=None, help="one fund, by its name or a word of it (default: every fund)")
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("diff")
     p.add_argument("year", type=int, help="a reconstitution year")

@@ -1,4 +1,5 @@
-"""The verbs of membership: members (who was in an index on a date) and diff (a year's list revisions)."""
+"""The verbs of membership: members (who was in an index on a date), reconcile (an ETF's holdings
+against those members) and diff (a year's list revisions)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,48 @@ def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
     if not match:
         raise UsageError(f"--index {asked}: no such index in {table} (indexes: {', '.join(known) or 'none'})")
     return match[0]
+
+
+def cmd_reconcile(args, settings: Settings) -> int:
+    """The companies the holdings files of a date and the lake's members disagree on, each with its likely
+    reason (lib/membership/funds.py); stderr: per fund, what it was compared with and the counts. A date
+    with no holdings file is one line naming the dates that have one, and exit code 1."""
+    lake = open_lake(settings)
+    stored(lake, "holdings_reconciliation")
+    stored(lake, "fund_holdings")
+    held = lake.published("fund_holdings").filter(pl.col("listed"))
+    funds = held.filter(pl.col("as_of_date") == args.date).select("fund", "index_name").unique().sort("fund")
+    if args.fund:
+        funds = funds.filter(pl.col("fund").str.to_lowercase().str.contains(args.fund.lower(), literal=True))
+    if not funds.height:
+        dates = ", ".join(str(d) for d in sorted(set(held["as_of_date"]))) or "none"
+        which = f" of a fund named like {args.fund!r}" if args.fund else ""
+        raise LakeError(
+            f"reconcile {args.date}: no holdings file{which} is dated {args.date} (dates held: {dates})"
+        )
+    rows = lake.published("holdings_reconciliation").filter(
+        pl.col("as_of_date") == args.date, pl.col("fund").is_in(funds["fund"].implode())
+    )
+    emit(rows.sort("fund", "side", "symbol"), args.format)
+    for fund, index in funds.iter_rows():
+        mine = rows.filter(pl.col("fund") == fund)
+        compared = mine["compared_with"].drop_nulls()
+        against = compared[0] if compared.len() else None
+        counts = dict(mine.group_by("side").len().iter_rows())
+        print(
+            f"{fund} ({index}) on {args.date}: "
+            + (
+                f"compared with the lake's {against}"
+                if against
+                else "the lake holds no membership to compare"
+            )
+            + f": {counts.get('fund_only', 0)} held by the fund only, "
+            + f"{counts.get('lake_only', 0)} members it does not hold",
+            file=sys.stderr,
+        )
+        for reason, n in mine.group_by("reason").len().sort("len", descending=True).head(5).iter_rows():
+            print(f"  {n}: {reason}", file=sys.stderr)
+    return 0
 
 
 def cmd_diff(args, settings: Settings) -> int:

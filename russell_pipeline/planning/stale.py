@@ -210,7 +210,9 @@ MEMBERSHIP_INPUTS = {
     "sec_tickers": (_columns(SEC_COLUMNS, "as_of_date", "cik", "company", "ticker", *_TRACE), None),
     "universe_securities": (_columns(UNIVERSE_COLUMNS, "as_of_date", "symbol", "company", *_TRACE), None),
     "fund_holdings": (
-        _columns(HOLDINGS_COLUMNS, "as_of_date", "index_name", "ticker", "company", "listed", *_TRACE),
+        _columns(
+            HOLDINGS_COLUMNS, "as_of_date", "fund", "index_name", "ticker", "company", "listed", *_TRACE
+        ),
         None,
     ),
 }

@@ -49,6 +49,7 @@ TABLES = (
     "list_revisions",
     "securities",
     "ticker_changes",
+    "holdings_reconciliation",
     "research_prices",
     "reconstitution_paths",
     "reconstitution_effect",

@@ -10,6 +10,7 @@ from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib.calendar.reviews import review_dates
+from russell_pipeline.lib.membership.funds import RECONCILE_COLUMNS, reconcile_holdings
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
 from russell_pipeline.lib.membership.reconcile import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, UNACCOUNTED
@@ -65,6 +66,13 @@ TABLES = {
             "the first and last document that show each ticker."
         ),
     ),
+    "holdings_reconciliation": (
+        RECONCILE_COLUMNS,
+        (
+            "For each ETF holdings file, the companies the fund holds that the lake's members of its index "
+            "lack on that date, and the members it does not hold, each with its likely reason."
+        ),
+    ),
     "ticker_changes": (
         TICKER_CHANGE_COLUMNS,
         (
@@ -78,6 +86,7 @@ EMPTY = {
     "list_revisions": "no change list has more than one version",
     "securities": "no document names a security",
     "ticker_changes": "no security changed its ticker in the documents and maps stored",
+    "holdings_reconciliation": "no holdings file, or none that differs from the members",
 }
 DISJOINT = Check(
     "membership_history", "intervals_disjoint", "No symbol is in one index twice at the same time.", "block"
@@ -155,6 +164,18 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
             "list_revisions": built.revisions,
             "securities": securities.securities,
             "ticker_changes": securities.changes,
+            "holdings_reconciliation": reconcile_holdings(
+                inputs["fund_holdings"].join(
+                    inputs["source_documents"]
+                    .select(source_sha256="sha256", path="path")
+                    .unique("source_sha256"),
+                    on="source_sha256",
+                    how="left",
+                ),
+                securities.keyed,
+                built.in_force,
+                securities.securities,
+            ),
         }
         results = [
             DISJOINT.frame(overlapping_intervals(built.history), "overlap"),

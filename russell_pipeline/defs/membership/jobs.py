@@ -12,6 +12,7 @@ membership_job = dg.define_asset_job(
         "list_revisions",
         "securities",
         "ticker_changes",
+        "holdings_reconciliation",
     ),
     description=(
         "Membership history, the members in force on each date, reconciliation (differences and summary) "

@@ -81,6 +81,20 @@ NUMBERS = {
     "price": "Price",
 }
 AS_OF = "Fund Holdings as of"
+# The index a fund's holding is evidence of membership in: its own, or for a style index the one it is
+# drawn from (a Russell 2000 Growth fund holds Russell 2000 members).
+MEMBERSHIP_OF = {
+    "Russell 3000": "Russell 3000",
+    "Russell 1000": "Russell 1000",
+    "Russell 2000": "Russell 2000",
+    "Russell 1000 Growth": "Russell 1000",
+    "Russell 1000 Value": "Russell 1000",
+    "Russell 2000 Growth": "Russell 2000",
+    "Russell 2000 Value": "Russell 2000",
+    "Russell 3000 Growth": "Russell 3000",
+    "Russell 3000 Value": "Russell 3000",
+    "Russell Microcap": "Russell Microcap",
+}
 # The indexes a fund's name may name, longest first, as the lake's tables name them.
 _INDEX = re.compile(
     r"\bRussell\s+(Top\s*200|Mid-?\s*Cap|Micro-?\s*Cap|3000E|1000|2000|2500|3000)(?:\s+(Growth|Value))?\b",

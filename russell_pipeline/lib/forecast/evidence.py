@@ -28,18 +28,12 @@ from datetime import date
 
 import polars as pl
 
+from russell_pipeline.lib.documents.holdings import MEMBERSHIP_OF
 from russell_pipeline.lib.forecast.rules import R1000, R2000, R3000
 
-# The indexes a holdings file's fund may track, as the membership it is evidence of.
-FUND_INDEXES = {
-    R3000: R3000,
-    R1000: R1000,
-    R2000: R2000,
-    f"{R1000} Growth": R1000,
-    f"{R1000} Value": R1000,
-    f"{R2000} Growth": R2000,
-    f"{R2000} Value": R2000,
-}
+# The funds whose holdings are evidence of membership in the Russell 3000 or one of its two segments.
+FUND_INDEXES = {fund: index for fund, index in MEMBERSHIP_OF.items() if index in (R1000, R2000, R3000)}
+
 IPO_REVIEW_COLUMNS = {"review": pl.String, "ipo_rank": pl.Date, "list_missing": pl.Boolean}
 _MEMBER = {
     "symbol": pl.String,

@@ -113,6 +113,8 @@ def forecast(
     the quarterly `ipo_reviews` since it and whether their lists are missing, the `previous_rank_day`)."""
     year = int(review[:4])
     active = R.active(R.RULES if rules is None else rules, year)
+    if "lists_whole" not in members.columns:  # members given as complete or not (the lists' whole then)
+        members = members.with_columns(lists_whole=pl.col("complete"))
     members = _with_evidence(members)
     ruled = pl.DataFrame(schema=RULED)
     if from_file:
@@ -191,7 +193,7 @@ def _ranked_before(members: pl.DataFrame) -> bool:
     """Whether `members` hold the whole Russell 3000 as the last reconstitution left it (`lists_whole`,
     from published lists): the Russell 3000's own list, or both the Russell 1000's and the Russell
     2000's; what the quarterly IPO reviews added since does not change who that ranking left out."""
-    whole = set(members.filter("lists_whole")["index_name"].unique())
+    whole = set(members.filter(pl.col("lists_whole").fill_null(False))["index_name"])
     return R3000 in whole or {R1000, R2000} <= whole
 
 
