@@ -348,9 +348,13 @@ def _companies(
     member_ok = pl.col("average_30d").fill_null(0) >= member_rule["value"] if member_rule else pl.lit(False)
     below = pl.col("company_price") < active["min_price"]["value"]
     cap = pl.col("total_market_cap")
+    voting = active.get("voting_rights")
+    no_vote = pl.col("no_vote") if voting and voting["to"] == "all" else pl.col("no_vote") & ~pl.col("member")
     screened = (
         pl.when(cap.fill_null(0) <= 0)
         .then(_LABEL["no_market_cap"])
+        .when(no_vote if voting else pl.lit(False))
+        .then(_LABEL["voting_rights"])
         .when(cap < active["min_total_cap"]["value"])
         .then(_LABEL["min_total_cap"])
         .when(pl.col("company_price").is_null())
@@ -399,6 +403,8 @@ _COMPANY = [
     .alias("total_market_cap"),
     pl.col("ipo_year").max(),
     *(pl.col(c).first() for c in ("member", "in_r3000", "segment", "in_micro")),
+    # every listed class says it carries no vote: the company's voting class is not listed
+    pl.col("company").fill_null("").str.contains(r"(?i)\bnon[- ]?voting\b").all().alias("no_vote"),
 ]
 
 

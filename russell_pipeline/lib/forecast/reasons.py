@@ -58,6 +58,10 @@ _REASONS = {
     .then(pl.lit("no market cap in the universe file: not ranked, kept as it stands"))
     .otherwise(pl.lit("no market cap in the universe file: not ranked")),
     "min_total_cap": pl.format("total market cap {} below $30.0M", money(pl.col("total_market_cap"))),
+    "voting_rights": pl.lit(
+        "its listed shares carry no vote (its voting class is not listed): under 5% of its voting rights "
+        "are in unrestricted hands"
+    ),
     "min_price": _PRICE,
     "min_price_member": pl.format(
         "{}{}",

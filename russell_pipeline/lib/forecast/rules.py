@@ -44,6 +44,8 @@ no_market_cap       all     1989-2035  -           size
 min_total_cap       all     1989-2035  30000000    size
 min_price           new     1989-2035  1.00        price
 min_price_member    member  1989-2035  1.00        price
+voting_rights       new     2017-2022  -           voting
+voting_rights       all     2023-2035  -           voting
 listed_before       new     1990-2035  -           previous
 ipo_review          new     2016-2035  -           ipo
 spin_off            new     1989-2035  -           spin_offs
@@ -86,6 +88,10 @@ SOURCES = {
     "previous": "the previous reconstitution's ranking: a company far above the Russell 1000 break that was "
     "listed then and not ranked was excluded by FTSE Russell (country, share type, voting rights), and "
     "that classification is taken to stand (an inference of this pipeline, not a published rule)",
+    "voting": "Construction and Methodology 5.15: more than 5% of a company's voting rights must be in "
+    "the hands of unrestricted shareholders (new companies from the September 2017 rule; members "
+    "grandfathered until September 2022, so from the 2023 reconstitution); a company whose every listed "
+    "class is non-voting has none of them there",
     "ipo": "Construction and Methodology, quarterly IPO additions: an eligible company listed since the last "
     "reconstitution is ranked at the next quarterly IPO review and added where its total market cap is "
     "above the smallest company of the Russell 3000E at the last reconstitution; companies that merged with "
@@ -158,7 +164,15 @@ def _name(pattern: str) -> pl.Expr:
 SCREENS: dict[str, tuple[pl.Expr, str]] = {
     "preferred": (
         pl.col("listed_symbol").str.contains(r"\^")
-        | _name(r"\bpreferred (stock|shares?|securities)\b|\bperpetual\b"),
+        # a US company's depositary shares are fractions of a preferred share; a foreign company's
+        # American depositary shares or receipts (of its preferred shares too) are the depositary rule's
+        | (
+            _name(
+                r"\bpreferred (stock|shares?|securities|equity|class|series)\b|\bperp(etual)?\b|\bpfd\b"
+                r"|\bdep(ositary|ository)? (shares?|shs|shr)\b"
+            )
+            & ~_name(r"american depositary|\bsponsored\b|\bADS\b|\bADR\b")
+        ),
         "preferred share",
     ),
     "debt": (_name(r"\bnotes?\b|\bdebentures?\b|\bdue 20\d\d\b|%"), "exchange-traded debt"),
@@ -240,7 +254,9 @@ BY_NAME = frozenset(
 )
 NAME_WORDS = (
     "preferred",
-    "perpetual",
+    "perp",
+    "pfd",
+    "dep sh",
     "note",
     "debenture",
     "due 20",
@@ -296,6 +312,7 @@ RULE = pl.Enum(
     [
         *SCREENS,
         "no_market_cap",
+        "voting_rights",
         "min_total_cap",
         "min_price",
         "min_price_member",

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW
+from russell_pipeline.lib.documents.symbols import lists_form
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, sessions
 
@@ -325,6 +326,8 @@ def _typed(name: str, source: pl.LazyFrame) -> pl.LazyFrame:
             # Only an empty cell takes the default; an unreadable one stays null and is reported.
             blank = pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
             value = pl.when(blank).then(pl.lit(DEFAULTS[(name, col)], dtype)).otherwise(value)
+        if col == "symbol":  # one form for a class whatever the source writes (`BRK-B`, `BRK/B`: `BRK.B`)
+            value = lists_form(value)
         columns.append(value.alias(col))
     return source.select(*columns, *([pl.col(_FILE_ROW)] if _FILE_ROW in src else []))
 

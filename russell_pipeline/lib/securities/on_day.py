@@ -2,10 +2,12 @@
 companies behind the tickers, from the SEC ticker maps dated on or before that day only (a map saved
 later would tell the forecast what it could not have known).
 
-- `identify` gives each line of a universe its company (the CIK its ticker stands for that day), when
-  the company first appears in the maps and the latest map before that lacks it (the window its listing
-  falls in), and whether the company listed units under its own ticker in a map (a blank-check company
-  before its merger: its common stock is the units' base, `CCVI` of `CCVI.UN`).
+- `identify` gives each line of a universe its company (the CIK its ticker stands for that day); when
+  the company first appears in the maps on an exchange and the latest map before that (which lacks it,
+  or names it with no exchange: registered, not yet trading), the window its listing falls in; the
+  company that held its ticker in an earlier map, if another; and whether the company listed units
+  (under its own ticker: a blank-check company before its merger, `CCVI` of `CCVI.UN`; under any: one
+  once).
 - `carried` gives each member in force the ticker it is known by that day: a member whose company
   carries another ticker in the universe (renamed since its list: `RCII` is `UPBD`) takes that ticker,
   keeping the one its document prints in `listed_symbol`.
@@ -22,8 +24,8 @@ from russell_pipeline.lib.securities.master import Resolver
 IDENTITY_COLUMNS: dict[str, pl.DataType] = {
     "cik": pl.Int64,  # the company the line's ticker stands for on the day (null: no map names it)
     "security_id": pl.String,
-    "cik_first_seen": pl.Date,  # the first map (on or before the day) that names the company
-    "cik_unseen_before": pl.Date,  # the latest map before that one, which does not name it (null: none)
+    "cik_first_seen": pl.Date,  # the first map (on or before the day) that names the company on an exchange
+    "cik_unseen_before": pl.Date,  # the latest map before that one (which lacks it, or gives no exchange)
     "listed_units": pl.Boolean,  # the company listed units whose base is the line's own ticker
     "cik_listed_units": pl.Boolean,  # the company listed units under any ticker (a blank-check company once)
     "previous_cik": pl.Int64,  # the company that held the line's ticker in an earlier map, if another
@@ -49,7 +51,13 @@ def identify(universe: pl.DataFrame, sec: pl.DataFrame, day: date) -> pl.DataFra
     ]
     cik_of = dict(resolver.chains.select("security_id", "cik").unique("security_id").iter_rows())
     dates = sorted(known["as_of_date"].unique())
-    first = known.group_by("cik").agg(cik_first_seen=pl.col("as_of_date").min())
+    # A company the SEC names with no exchange has registered its ticker but does not trade yet: its
+    # listing is dated by the first map that gives it an exchange (OTC included: a company of its own).
+    first = (
+        known.filter(pl.col("exchange").is_not_null())
+        .group_by("cik")
+        .agg(cik_first_seen=pl.col("as_of_date").min())
+    )
     first = first.with_columns(
         cik_unseen_before=pl.col("cik_first_seen").map_elements(
             lambda d: max((m for m in dates if m < d), default=None), return_dtype=pl.Date
