@@ -11,6 +11,7 @@ The market and fetch fields after `limits` have no variable: tests and code set 
 | RUSSELL_DATA_LAKE | ./data_lake | the lake: a folder, or s3://bucket/prefix |
 | RUSSELL_MARKET_DATA | (synthetic feed) | a folder of market data in the contract's layout |
 | RUSSELL_MIRROR | (the publishers) | `fetch` reads https://host/path from MIRROR/host/path |
+| RUSSELL_SEC_CONTACT | | a contact (e-mail) `fetch` adds to its User-Agent for the SEC's ticker map |
 | RUSSELL_LAKE_CACHE | ~/.cache/russell_pipeline | local folder of an object-store lake |
 | RUSSELL_LOCK_TIMEOUT | 600 | seconds a writer waits for the lake lock |
 | RUSSELL_LAKE_RETENTION_HOURS | 168 | replaced data files kept this long for readers of older versions |
@@ -71,6 +72,7 @@ class Settings:
     data_lake_named: bool = False
     market_data: str = ""
     mirror: str = ""
+    sec_contact: str = ""
     lake_cache: Path = DEFAULT_CACHE
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     retention_hours: int = DEFAULT_RETENTION_HOURS
@@ -95,6 +97,7 @@ class Settings:
             data_lake_named=bool(lake),
             market_data=env.get("RUSSELL_MARKET_DATA", "").strip(),
             mirror=env.get("RUSSELL_MIRROR", "").strip(),
+            sec_contact=env.get("RUSSELL_SEC_CONTACT", "").strip(),
             lake_cache=Path(env.get("RUSSELL_LAKE_CACHE", "").strip() or DEFAULT_CACHE),
             lock_timeout=_number(env, "RUSSELL_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT),
             retention_hours=int(
@@ -122,6 +125,7 @@ class Settings:
             "RUSSELL_DATA_LAKE": self.data_lake if named else "",
             "RUSSELL_MARKET_DATA": self.market_data,
             "RUSSELL_MIRROR": self.mirror,
+            "RUSSELL_SEC_CONTACT": self.sec_contact,
             "RUSSELL_LAKE_CACHE": str(self.lake_cache),
             "RUSSELL_LOCK_TIMEOUT": repr(float(self.lock_timeout)),
             "RUSSELL_LAKE_RETENTION_HOURS": str(self.retention_hours),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -102,6 +103,7 @@ def cmd_fetch(args, settings: Settings) -> int:
     from russell_pipeline.lib.fetch.download import Client
     from russell_pipeline.lib.fetch.fetcher import MANIFEST
     from russell_pipeline.lib.fetch.registry import load_registry, parse_years
+    from russell_pipeline.lib.fetch.ticker_map import fetch_ticker_map
 
     years = parse_years(args.years)
     registry = load_registry(args.sources)
@@ -120,6 +122,12 @@ def cmd_fetch(args, settings: Settings) -> int:
             print(f"error: {outcome.failure_line}", file=sys.stderr, flush=True)
 
     outcomes = fetch_years(lake, years, registry, client, report)
+    today = datetime.now(UTC).date()
+    if today.year in years:  # today's SEC ticker map, dated by the day it is saved (lib/fetch/ticker_map.py)
+        found = fetch_ticker_map(lake.raw, client, today, settings.sec_contact)
+        lake.push_raw()
+        report(found)
+        outcomes.append(found)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("fetched", "present", "failed")}
     print(
         f"fetch: {counts['fetched']} fetched, {counts['present']} already present, {counts['failed']} "
