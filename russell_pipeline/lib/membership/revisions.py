@@ -71,26 +71,30 @@ def revision_steps(placed: pl.DataFrame, revisions: pl.DataFrame) -> pl.DataFram
 def list_revisions(rows: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
     """REVISION_COLUMNS for every change list with more than one version.
 
-    `rows`: list_placement.document_rows; `placed`: list_placement.place_documents (its `version`).
-    A version's row that names the symbol is the trace: the later one for `entered`, the
-    earlier one for `left`."""
+    `rows`: list_placement.document_rows (with `security_id` where the security master gives it: a
+    company printed under a new ticker in a later version neither entered nor left); `placed`:
+    list_placement.place_documents (its `version`). A version's row that names the company is the
+    trace: the later one for `entered`, the earlier one for `left`."""
+    ident = "security_id" if "security_id" in rows.columns else "symbol"
     docs = _change_lists(placed)
     named = (
         rows.join(
             docs.select("recon_year", "sha256", "path", *LIST[1:3], "version"), on=["recon_year", "sha256"]
         )
         .sort("version", "page", "line")
-        .unique([*LIST, "version", "symbol"], keep="first", maintain_order=True)
+        .unique([*LIST, "version", ident], keep="first", maintain_order=True)
     )
     pairs = version_pairs(placed)
-    key = [*LIST, "version", "symbol"]
+    key = [*LIST, "version", ident]
     later = named.filter(pl.col("version") > 1)
     earlier = named.with_columns(pl.col("version") + 1)
     entered = later.join(earlier, on=key, how="anti", nulls_equal=True).with_columns(
         revision=pl.lit("entered")
     )
     left = earlier.join(later, on=key, how="anti", nulls_equal=True).with_columns(revision=pl.lit("left"))
-    moves = pl.concat([entered, left]).select(*key, "revision", "company", "sha256", "path", "page", "line")
+    moves = pl.concat([entered, left]).select(
+        *dict.fromkeys([*key, "symbol"]), "revision", "company", "sha256", "path", "page", "line"
+    )
     out = pairs.select(
         *LIST, "recon_year", "version", "stage", "as_of_date", "previous_stage", "previous_as_of_date"
     ).join(moves, on=[*LIST, "version"], nulls_equal=True)

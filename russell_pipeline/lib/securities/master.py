@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 import polars as pl
 
@@ -162,32 +163,33 @@ def _chains(sec: pl.DataFrame) -> pl.DataFrame:
     first_ticker: list[str] = []
     cik_of: list[int] = []
     is_root: list[bool] = []  # a chain that began as a root line (not a warrant, unit, preferred...)
-    out: list[int] = []
     previous: dict[int, dict[str, str]] = {}  # cik -> {ticker: rest} in the last map that listed it
-    for _, group in maps.group_by("date", maintain_order=True):
-        tickers: dict[int, list[str]] = {}
-        for cik, ticker in group.select("cik", "ticker").iter_rows():
-            tickers.setdefault(cik, []).append(ticker)
-        for cik, now in tickers.items():
-            rests = _rests(now)
-            before = previous.get(cik, {})
-            gone = [t for t in before if t not in rests]
-            new = [t for t in now if t not in before]
-            for old_rest in {before[t] for t in gone}:
-                left = [t for t in gone if before[t] == old_rest]
-                came = [t for t in new if rests[t] == old_rest]
-                if len(left) == 1 and len(came) == 1:  # the same line under a new ticker
-                    chain_of[(cik, came[0])] = chain_of.pop((cik, left[0]))
-            for ticker in now:
-                if (cik, ticker) not in chain_of:
-                    chain_of[(cik, ticker)] = len(first_ticker)
-                    first_ticker.append(ticker)
-                    cik_of.append(cik)
-                    is_root.append(rests[ticker] == "")
-            for ticker in gone:
-                chain_of.pop((cik, ticker), None)
-            previous[cik] = rests
-        out.extend(chain_of[(cik, ticker)] for cik, ticker in group.select("cik", "ticker").iter_rows())
+    out: list[int] = []  # each sighting's chain, in the maps' order
+    rows = list(zip(maps["date"].to_list(), maps["cik"].to_list(), maps["ticker"].to_list(), strict=True))
+    for (_, cik), group in groupby(rows, key=lambda r: (r[0], r[1])):
+        now = [ticker for _, _, ticker in group]
+        before = previous.get(cik, {})
+        if len(now) == len(before) and all(t in before for t in now):
+            out.extend(chain_of[(cik, t)] for t in now)  # the same tickers as the last map: the same lines
+            continue
+        rests = _rests(now)
+        gone = [t for t in before if t not in rests]
+        new = [t for t in now if t not in before]
+        for old_rest in {before[t] for t in gone}:
+            left = [t for t in gone if before[t] == old_rest]
+            came = [t for t in new if rests[t] == old_rest]
+            if len(left) == 1 and len(came) == 1:  # the same line under a new ticker
+                chain_of[(cik, came[0])] = chain_of.pop((cik, left[0]))
+        for ticker in now:
+            if (cik, ticker) not in chain_of:
+                chain_of[(cik, ticker)] = len(first_ticker)
+                first_ticker.append(ticker)
+                cik_of.append(cik)
+                is_root.append(rests[ticker] == "")
+        for ticker in gone:
+            chain_of.pop((cik, ticker), None)
+        previous[cik] = rests
+        out.extend(chain_of[(cik, t)] for t in now)
     # A CIK's one root line is `CIK<cik>`; its other lines, and each of several roots (`BRK.A`, `BRK.B`),
     # `CIK<cik>:<first ticker>`.
     roots: dict[int, int] = {}
