@@ -28,7 +28,7 @@ from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.lib.forecast import inputs
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.membership.in_force import IN_FORCE_COLUMNS
-from russell_pipeline.lib.securities.on_day import carried, identify, maps_until
+from russell_pipeline.lib.securities.on_day import carried, identify, maps_until, resolver_on
 from russell_pipeline.planning import digests, keys
 
 ASSET = "reconstitution_forecast"
@@ -155,10 +155,10 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
                 # Each line's company as the SEC maps saved by rank day give it, and each member under the
                 # ticker its company carries that day (lib/securities/on_day.py).
                 known = maps_until(sec, review.rank_day)
-                rows = identify(
-                    mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0]), known, review.rank_day
-                )
-                members = carried(members, rows, known, review.rank_day)
+                resolver = resolver_on(known)
+                rows = mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0])
+                rows = identify(rows, known, review.rank_day, resolver)
+                members = carried(members, rows, resolver)
                 done.append(
                     ReviewInputs(
                         review, rows, f"universe file {path}", history, members, tuple(notes), evidence

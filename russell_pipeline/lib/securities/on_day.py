@@ -39,12 +39,18 @@ def maps_until(sec: pl.DataFrame, day: date) -> pl.DataFrame:
     return sec.filter(pl.col("as_of_date") <= day)
 
 
-def identify(universe: pl.DataFrame, sec: pl.DataFrame, day: date) -> pl.DataFrame:
-    """`universe` (symbol, company) with IDENTITY_COLUMNS, from the SEC maps of `sec` dated by `day`."""
-    known = maps_until(sec, day)
-    if not known.height:
+def resolver_on(known: pl.DataFrame) -> Resolver | None:
+    """The chains of the SEC map rows `known` (`maps_until`'s), for `identify` and `carried`; None: no map."""
+    return Resolver(_sightings(known)) if known.height else None
+
+
+def identify(
+    universe: pl.DataFrame, known: pl.DataFrame, day: date, resolver: Resolver | None
+) -> pl.DataFrame:
+    """`universe` (symbol, company) with IDENTITY_COLUMNS, from the SEC maps `known` dated by `day` (and
+    their `resolver_on`)."""
+    if resolver is None:
         return universe.with_columns(pl.lit(None, t).alias(c) for c, t in IDENTITY_COLUMNS.items())
-    resolver = Resolver(_sightings(known))
     ids = [
         resolver.key(symbol, day, company)
         for symbol, company in universe.select("symbol", "company").iter_rows()
@@ -87,15 +93,13 @@ def identify(universe: pl.DataFrame, sec: pl.DataFrame, day: date) -> pl.DataFra
     )
 
 
-def carried(members: pl.DataFrame, lines: pl.DataFrame, sec: pl.DataFrame, day: date) -> pl.DataFrame:
+def carried(members: pl.DataFrame, lines: pl.DataFrame, resolver: Resolver | None) -> pl.DataFrame:
     """`members` (symbol, company, `listed_on`: the date of the document that prints it, ...) with `symbol`
-    the ticker the universe `lines` (`identify`'s) carry their company under on `day`, `listed_symbol` the
-    one the document prints; a member no map links to a line keeps its symbol."""
-    known = maps_until(sec, day)
+    the ticker the universe `lines` (`identify`'s) carry their company under on their day, `listed_symbol`
+    the one the document prints; a member no map (of `resolver`) links to a line keeps its symbol."""
     out = members.with_columns(listed_symbol=pl.col("symbol"))
-    if not known.height or not members.height:
+    if resolver is None or not members.height:
         return out.with_columns(cik=pl.lit(None, pl.Int64))
-    resolver = Resolver(_sightings(known))
     keys = [
         resolver.key(symbol, listed_on, company)
         for symbol, company, listed_on in members.select("symbol", "company", "listed_on").iter_rows()
