@@ -80,6 +80,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rule": (
             "The rule of the forecast's rules table the action rests on (`break_r3000`, `min_price`, ...)."
         ),
+        "evidence": (
+            "What its index before rests on: the list in force that prints it, the SEC maps that carry its "
+            "company under its rank-day ticker, or the holdings file or rule (`ipo_review`, `spin_off`) that "
+            "placed it since the list; null: not a member."
+        ),
         "source_line": (
             "Line of the security in the universe file; null for the market data's or an absent member."
         ),
@@ -390,6 +395,22 @@ COLUMNS: dict[str, dict[str, str]] = {
         "last_path": "Its document.",
         "last_page": "Its page.",
         "last_line": "Its line.",
+    },
+    "holdings_reconciliation": {
+        "as_of_date": "The holdings file's date.",
+        "fund": "The fund, as the file's first line names it.",
+        "fund_index": "The index the fund tracks.",
+        "compared_with": (
+            "The lake's index it was compared with: the fund's own, else the nearest the lake holds that "
+            "contains it (the Russell 3000 for a Russell 2000 fund); null where the lake holds none that day."
+        ),
+        "side": "`fund_only`: the fund holds it and the lake's members lack it; `lake_only`: the reverse.",
+        "symbol": "The ticker on the file's date: the fund's (fund_only) or the member's (lake_only).",
+        "security_id": _SECURITY,
+        "company": "Name, as the fund or the member's document prints it.",
+        "reason": "Its likely reason, in words (methodology 2.13).",
+        "source_path": "The holdings file (fund_only), or the list that prints the member (lake_only).",
+        "source_line": "Its line there.",
     },
     "ticker_changes": {
         "kind": "`renamed` (the security took a new ticker) or `reused` (the ticker passed to another one).",

@@ -11,7 +11,6 @@ import pytest
 
 from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.calendar.rules import project_calendar
-from russell_pipeline.lib.securities.identity import same_company
 from russell_pipeline.lib.membership.in_force import (
     _INTERVAL,
     IN_FORCE_COLUMNS,
@@ -23,6 +22,7 @@ from russell_pipeline.lib.membership.in_force import (
 )
 from russell_pipeline.lib.membership.on_date import known_whole
 from russell_pipeline.lib.membership.vendor import unlisted_members
+from russell_pipeline.lib.securities.identity import same_company
 from russell_pipeline_tests.membership.helpers import lake_frames, macro, real_tables, tables_of
 
 CALENDAR = pl.concat([project_calendar(y) for y in range(2012, 2027)])
