@@ -59,14 +59,19 @@ RULED = {"symbol": pl.String, "rule": pl.String, "evidence": pl.String}
 def joined_by_rule(
     universe: pl.DataFrame, members: pl.DataFrame, previous_rank_day: date | None, ipo_reviews: pl.DataFrame
 ) -> pl.DataFrame:
-    """symbol, rule (`ipo_review` | `spin_off`), evidence: the lines of `universe` (with
-    lib/securities/on_day.py's identity columns) a rule says joined since the list in force
-    (`members`: symbol, listed_symbol, cik); `ipo_reviews`: IPO_REVIEW_COLUMNS of the IPO reviews since
-    it. Whether the forecast would add them is the forecast's to say."""
+    """symbol, rule (`ipo_review` | `spin_off`; null: a caveat only), evidence: the lines of `universe`
+    (with lib/securities/on_day.py's identity columns) a rule says joined since the list in force
+    (`members`: symbol, listed_symbol, cik), and those whose listing may fall in an IPO review whose
+    list is missing while the evidence does not say (a caveat, not a placement); `ipo_reviews`:
+    IPO_REVIEW_COLUMNS of the IPO reviews since it. Whether the forecast would add them is the
+    forecast's to say."""
     candidates = universe.filter(~pl.col("symbol").is_in(members["symbol"].implode()))
-    found = [_from_ipo_reviews(candidates, previous_rank_day, ipo_reviews), _spin_offs(candidates, members)]
+    found = [_spin_offs(candidates, members), _from_ipo_reviews(candidates, previous_rank_day, ipo_reviews)]
     out = pl.concat([f.select(list(RULED)).cast(RULED) for f in found])
-    return out.unique("symbol", keep="first", maintain_order=True)
+    # a placement wins over a caveat
+    return out.sort(pl.col("rule").is_null(), maintain_order=True).unique(
+        "symbol", keep="first", maintain_order=True
+    )
 
 
 def _from_holdings(lines: pl.DataFrame, holdings: pl.DataFrame) -> pl.DataFrame:
@@ -109,11 +114,28 @@ def _from_ipo_reviews(lines: pl.DataFrame, previous: date | None, reviews: pl.Da
         pl.col("cik_first_seen").is_not_null() | year.is_not_null(),
         ~pl.col("cik_listed_units").fill_null(False),
     ).with_columns(low=low, high=high)
-    # Only a window inside (previous rank day, the last IPO rank day] says an IPO review ranked it.
-    placed = windowed.filter(
-        (pl.col("low") > previous) & (pl.col("high") <= last) & (pl.col("low") <= pl.col("high"))
-    )
-    out = []
+    # Only a window inside (previous rank day, the last IPO rank day] says an IPO review ranked it; one
+    # that reaches past either end may have been ranked at one: the row says so, and stays as it is.
+    windowed = windowed.filter(pl.col("low") <= pl.col("high"))
+    placed = windowed.filter((pl.col("low") > previous) & (pl.col("high") <= last))
+    missing = reviews.filter("list_missing")
+    out = [
+        {
+            "symbol": row["symbol"],
+            "rule": None,
+            "evidence": (
+                f"listed between {row['low']} and {row['high']} (" + _said(row) + "): it may have joined at "
+                f"the quarterly IPO review of {', '.join(missing['review'])}, whose addition list is not in "
+                "the lake; the evidence does not say"
+            ),
+        }
+        for row in windowed.filter(
+            (pl.col("high") > previous)
+            & (pl.col("low") <= last)
+            & ~((pl.col("low") > previous) & (pl.col("high") <= last))
+        ).iter_rows(named=True)
+        if missing.height
+    ]
     for row in placed.iter_rows(named=True):
         # The reviews that may have ranked it: from the first whose rank day is on or after the window's
         # start to the first on or after its end; each must lack its list (with one stored, the lake knows).

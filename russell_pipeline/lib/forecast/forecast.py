@@ -122,7 +122,8 @@ def forecast(
         members = pl.concat([members, placed_members(universe, members, held)], how="diagonal_relaxed")
         reviews = pl.DataFrame(schema=IPO_REVIEW_COLUMNS) if ipo_reviews is None else ipo_reviews
         ruled = joined_by_rule(universe, members, previous_rank_day, reviews)
-        ruled = ruled.filter(pl.col("rule").is_in([r for r in ("ipo_review", "spin_off") if r in active]))
+        used = [r for r in ("ipo_review", "spin_off") if r in active]
+        ruled = ruled.filter(pl.col("rule").is_null() | pl.col("rule").is_in(used))
     mtable = member_table(members.select("symbol", "company", "index_name", "evidence").cast(pl.String))
     # The listing-age inference reads the previous reconstitution's ranking in the members: only a
     # complete published Russell 3000 says who that ranking left out.
@@ -175,17 +176,18 @@ def _joined(rows: pl.DataFrame, ruled: pl.DataFrame) -> pl.DataFrame:
         return rows
     hit = rows.select("symbol", _add=pl.col("action") == "add").join(ruled, on="symbol", how="left")
     joined = hit["_add"] & hit["rule"].is_not_null()
+    caveat = hit["_add"] & hit["rule"].is_null() & hit["evidence"].is_not_null()
     said = pl.format("{} (before: Russell 3000 by rule {}, its segment unknown)", "reason", "_rule")
     return (
-        rows.with_columns(_joined=joined, _rule=hit["rule"], _evidence=hit["evidence"])
+        rows.with_columns(_joined=joined, _caveat=caveat, _rule=hit["rule"], _evidence=hit["evidence"])
         .with_columns(
             action=pl.when("_joined").then(pl.lit("stay")).otherwise("action"),
             index_before=pl.when("_joined").then(pl.lit(R3000)).otherwise("index_before"),
             reason=pl.when("_joined").then(said).otherwise("reason"),
             rule=pl.when("_joined").then("_rule").otherwise("rule"),
-            evidence=pl.when("_joined").then("_evidence").otherwise("evidence"),
+            evidence=pl.when(pl.col("_joined") | pl.col("_caveat")).then("_evidence").otherwise("evidence"),
         )
-        .drop("_joined", "_rule", "_evidence")
+        .drop("_joined", "_caveat", "_rule", "_evidence")
     )
 
 
