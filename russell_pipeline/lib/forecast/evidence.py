@@ -49,6 +49,8 @@ def placed_members(universe: pl.DataFrame, members: pl.DataFrame, holdings: pl.D
     """The members a document places beyond `members` (module docstring), in `_MEMBER`'s columns.
     `universe`: the rank day's lines (symbol, company); `holdings`: fund_holdings rows dated after the
     list in force and by rank day."""
+    if not holdings.height:
+        return pl.DataFrame(schema=_MEMBER)
     candidates = universe.filter(~pl.col("symbol").is_in(members["symbol"].implode()))
     return _from_holdings(candidates, holdings).select(list(_MEMBER)).cast(_MEMBER)
 
@@ -65,6 +67,8 @@ def joined_by_rule(
     list is missing while the evidence does not say (a caveat, not a placement); `ipo_reviews`:
     IPO_REVIEW_COLUMNS of the IPO reviews since it. Whether the forecast would add them is the
     forecast's to say."""
+    if "cik_first_seen" not in universe.columns:
+        return pl.DataFrame(schema=RULED)  # lines without lib/securities/on_day.py's identity: nothing to read
     candidates = universe.filter(~pl.col("symbol").is_in(members["symbol"].implode()))
     found = [_spin_offs(candidates, members), _from_ipo_reviews(candidates, previous_rank_day, ipo_reviews)]
     out = pl.concat([f.select(list(RULED)).cast(RULED) for f in found])
