@@ -68,7 +68,9 @@ def joined_by_rule(
     IPO_REVIEW_COLUMNS of the IPO reviews since it. Whether the forecast would add them is the
     forecast's to say."""
     if "cik_first_seen" not in universe.columns:
-        return pl.DataFrame(schema=RULED)  # lines without lib/securities/on_day.py's identity: nothing to read
+        return pl.DataFrame(
+            schema=RULED
+        )  # lines without lib/securities/on_day.py's identity: nothing to read
     candidates = universe.filter(~pl.col("symbol").is_in(members["symbol"].implode()))
     found = [_spin_offs(candidates, members), _from_ipo_reviews(candidates, previous_rank_day, ipo_reviews)]
     out = pl.concat([f.select(list(RULED)).cast(RULED) for f in found])
