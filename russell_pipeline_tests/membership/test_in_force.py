@@ -309,6 +309,36 @@ def test_a_reused_ticker_is_two_members_and_a_renamed_company_one(lists, members
     assert _member_ids(*lists) == members
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "lib/securities/master.py _keyed_documents orders a date's sightings by kind (addition before "
+        "deletion) and compares each name with the last one seen: the deletion of OLD MINING CORP, after "
+        "the addition of NEW SOFTWARE INC under the same ticker that day, becomes a third security "
+        "(TICKER:XYZ#3) and a second `reused` change"
+    ),
+)
+def test_a_ticker_deleted_and_added_again_at_one_review_is_two_securities():
+    tables = _tables(
+        (2016, "membership", None, date(2016, 6, 24), OLD),
+        (2017, "deletion", "final", date(2017, 6, 23), OLD),
+        (2017, "addition", "final", date(2017, 6, 23), NEW),
+    )
+    keyed = tables.master.keyed.sort("date", "kind")
+    assert keyed.select("kind", "company", "security_id").rows() == [
+        ("membership_list", "OLD MINING CORP", FIRST),
+        ("addition", "NEW SOFTWARE INC", SECOND),
+        ("deletion", "OLD MINING CORP", FIRST),
+    ]
+    assert tables.master.securities.select("security_id", "company").rows() == [
+        (FIRST, "OLD MINING CORP"),
+        (SECOND, "NEW SOFTWARE INC"),
+    ]
+    assert tables.master.changes.select("kind", "previous_security_id", "security_id").rows() == [
+        ("reused", FIRST, SECOND)
+    ]
+
+
 @pytest.mark.parametrize(
     ("first", "second", "ticker"),
     [
