@@ -119,7 +119,25 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     }
     assert materialized["membership_history"]["dagster/row_count"].value == 6
     assert materialized["membership_history"]["first_date"].value == "2022-06-27"
-    assert materialized["membership_in_force"]["dagster/row_count"].value == 3 + 5
+    # A member's row in force changes at each quarterly IPO review whose additions the lake lacks (its gaps
+    # grow by one review), so each of the 2022 list's 3 members has 4 rows until the 2023 list (the list,
+    # then 2022-09, 2022-12 and 2023-03), and each of the 2023 list's 5 has 4 more until 2024-07-01 (was 3 + 5
+    # before issue 61, when a member's row ignored the IPO reviews): ALPH and CHRL 8, BRVO 4, the others 4.
+    assert materialized["membership_in_force"]["dagster/row_count"].value == 3 * 4 + 5 * 4
+    ipo = "the quarterly IPO additions of {} are not in the lake"
+    assert lake.query(
+        "SELECT valid_from, valid_to, complete, gaps FROM membership_in_force WHERE symbol = 'ALPH' "
+        "ORDER BY valid_from"
+    ).rows() == [
+        (date(2022, 6, 27), date(2022, 9, 19), True, None),
+        (date(2022, 9, 19), date(2022, 12, 19), False, ipo.format("2022-09")),
+        (date(2022, 12, 19), date(2023, 3, 20), False, ipo.format("2022-09 and 2022-12")),
+        (date(2023, 3, 20), date(2023, 6, 26), False, ipo.format("2022-09, 2022-12 and 2023-03")),
+        (date(2023, 6, 26), date(2023, 9, 18), True, None),
+        (date(2023, 9, 18), date(2023, 12, 18), False, ipo.format("2023-09")),
+        (date(2023, 12, 18), date(2024, 3, 18), False, ipo.format("2023-09 and 2023-12")),
+        (date(2024, 3, 18), date(2024, 7, 1), False, ipo.format("2023-09, 2023-12 and 2024-03")),
+    ]
 
 
 def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(built, tmp_path):
@@ -150,13 +168,19 @@ def test_definitions_hold_the_membership_job_and_sensor():
         "membership_reconciliation",
         "membership_reconciliation_summary",
         "list_revisions",
+        "securities",
+        "ticker_changes",
     ):
         node = graph.get(dg.AssetKey(name))
+        # the lists and the calendar, and the documents the security master reads (issue 61)
         assert {k.to_user_string() for k in node.parent_keys} == {
             "source_documents",
             "constituents",
             "constituent_changes",
             "recon_calendar",
+            "universe_securities",
+            "sec_tickers",
+            "fund_holdings",
         }
         assert node.metadata["dagster/table_name"] == f"warehouse.main.{name}"
     assert defs.resolve_job_def("membership_job") and defs.resolve_sensor_def("stale_membership")
@@ -176,11 +200,16 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
         ("HTL", "HOTEL INC", "2023-06-26", "2023-06", "listed", m23, 10),
     ]
     lines = done.stdout.decode().splitlines()
-    assert [",".join(line.split(",")[:11]) for line in lines] == [
-        "index_name,symbol,company,start_date,end_date,start_review,opened_by,open_sha256,open_path,open_page,open_line",
+    # `symbol` is the ticker on the date, `listed_symbol` the one the document prints and `security_id` the
+    # security both stand for (issue 61): without an SEC map, the ticker's own.
+    assert [",".join(line.split(",")[:13]) for line in lines] == [
+        (
+            "index_name,symbol,listed_symbol,security_id,company,start_date,end_date,start_review,opened_by,"
+            "open_sha256,open_path,open_page,open_line"
+        ),
         *(
             (
-                f"Russell 2000,{symbol},{company},{start},2024-07-01,{review},"
+                f"Russell 2000,{symbol},{symbol},TICKER:{symbol},{company},{start},2024-07-01,{review},"
                 f"{how},{_sha(path[4:])},{path},1,{line}"
             )
             for symbol, company, start, review, how, path, line in rows
@@ -192,22 +221,27 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
         (s, True, "2023-06", m23, line)
         for s, line in (("ALPH", 6), ("CHRL", 7), ("DLTA", 8), ("FXT", 9), ("HTL", 10))
     ]
+    # Known whole from each list to the first quarterly IPO review after it, whose additions the lake
+    # lacks (before issue 61: [2022-06-27, 2024-07-01), through the IPO reviews).
     assert done.stderr.decode() == (
         "Russell 2000 on 2023-06-26: 5 members; the membership list of 2023-06 in force "
         "(raw/2023/members_20230623.txt); its membership is known whole over "
-        "[2022-06-27, 2024-07-01)\n"
+        "[2022-06-27, 2022-09-19), [2023-06-26, 2023-09-18)\n"
     )
 
 
 def test_members_in_parquet_keeps_the_types(built):
-    done = cli("members", "2023-06-23", "--format", "parquet", env=lake_folder(built[0]).env())
+    # A day the 2022 list is whole: 2023-06-23, asked before issue 61, comes after the 2022-09 to 2023-03
+    # IPO reviews whose additions the lake lacks, and is no count now (the --partial test below).
+    done = cli("members", "2022-07-01", "--format", "parquet", env=lake_folder(built[0]).env())
     assert done.returncode == 0, done.stderr.decode()
     got = pl.read_parquet(io.BytesIO(done.stdout))
-    assert got.select("symbol", "start_date", "open_line").rows() == [
-        ("ALPH", date(2022, 6, 27), 6),
-        ("BRVO", date(2022, 6, 27), 7),
-        ("CHRL", date(2022, 6, 27), 8),
+    assert got.select("symbol", "start_date", "open_line", "complete", "gaps").rows() == [
+        ("ALPH", date(2022, 6, 27), 6, True, None),
+        ("BRVO", date(2022, 6, 27), 7, True, None),
+        ("CHRL", date(2022, 6, 27), 8, True, None),
     ]
+    assert got.schema["security_id"] == got.schema["gaps"] == pl.String
 
 
 def test_members_errors_are_one_line(built, tmp_path):
@@ -225,7 +259,7 @@ def test_members_errors_are_one_line(built, tmp_path):
         "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it "
         "is derived as Russell 3000 minus Russell 2000 only where both are stored whole; Russell 3000: no "
         "complete membership of it is stored; Russell 2000: its membership is known whole over "
-        "[2022-06-27, 2024-07-01)"
+        "[2022-06-27, 2022-09-19), [2023-06-26, 2023-09-18)"
     )
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -334,7 +368,12 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
 
 
 R3000_MEMBERS = MEMBERS.replace("Russell 2000®", "Russell 3000®")
-# Three years of Russell 3000 lists and no change list; ABY renamed in 2016; a 2016 Russell 2000 list.
+# FTSE Russell's quarterly IPO additions, ticker first.
+IPO_ADDS = "Russell {index}® Index - IPO Additions\n{day}\n\nTicker\tCompany Name\n{rows}"
+# Three years of Russell 3000 lists and no change list; ABY renamed in 2016; a 2016 Russell 2000 list;
+# the 2016-09 IPO additions of both (one IPO, in both: the Russell 1000 derived from them is unchanged),
+# without which neither is known whole on that review's effective open (2016-09-19), which the vendor's
+# 2016-09 memberships are compared on.
 THREE_YEARS = {
     "2014/r3000_20140627.txt": R3000_MEMBERS.format(
         day="June 27, 2014",
@@ -350,6 +389,12 @@ THREE_YEARS = {
     "2016/r2000_20160624.txt": MEMBERS.format(
         day="June 24, 2016", rows="BRAVO HOLDINGS\tBRVO\nDELTA INC\tDLTA\n"
     ),
+    **{
+        f"2016/r{index}_ipo_20160916.txt": IPO_ADDS.format(
+            index=index, day="September 16, 2016", rows="IPOA\tIPO ALPHA INC\n"
+        )
+        for index in (3000, 2000)
+    },
 }
 
 
@@ -404,10 +449,27 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
         ("AA", "ALCOA INC", "Russell 3000 minus Russell 2000"),
         ("ABY", "ATLANTICA YIELD PLC", "Russell 3000 minus Russell 2000"),
     ]
+    # Derived only where both parts are whole: to the 2016-12 IPO review, whose additions the lake lacks
+    # (before issue 61: to no later document, through the IPO reviews).
     assert done.stderr == (
         "Russell 1000 on 2016-07-01: 2 members; derived: Russell 3000 minus Russell 2000 of the "
-        "same date (lists of 2016-06); its membership is known whole over [2016-06-27, no later document)\n"
+        "same date (lists of 2016-06); its membership is known whole over [2016-06-27, 2016-12-19)\n"
     )
+    parts = cli(
+        "query",
+        "SELECT DISTINCT index_name, complete, gaps FROM members_on(DATE '2016-12-19') ORDER BY index_name",
+        "--format",
+        "csv",
+        text=True,
+        env=env,
+    )
+    assert parts.stdout.splitlines() == [
+        "index_name,complete,gaps",
+        *(
+            f"{index},false,the quarterly IPO additions of 2016-12 are not in the lake"
+            for index in ("Russell 2000", "Russell 3000")
+        ),
+    ]
     sql = cli(
         "query",
         "SELECT symbol, complete, derived_from FROM members_on(DATE '2016-07-01', index := 'Russell 1000')",
@@ -515,15 +577,24 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         assert done.stderr == (
             "error: members 2025-07-01: no count for Russell 3000: no membership list is in force; the lake "
             "holds 3 of its members (3 added by the final additions of 2025-06; its final deletions: no list "
-            "stored); its membership is known whole over [2023-06-26, 2024-07-01) (the rows it holds, each "
+            "stored); its membership is known whole over [2023-06-26, 2023-09-18) (the rows it holds, each "
             "marked complete or not: "
             "russell-pipeline query \"SELECT * FROM members_on(DATE '2025-07-01')\")\n"
         )
+    # The 2023 list is whole to the first IPO review after it, whose additions the lake lacks (before issue
+    # 61: to the 2024 reconstitution, 2024-07-01, through the IPO reviews).
     whole = cli("members", "2023-07-03", text=True, env=env)
     assert whole.returncode == 0 and pl.read_csv(io.StringIO(whole.stdout))["symbol"].to_list() == [
         "ALPH",
         "BRVO",
     ]
+    gap = cli("members", "2023-09-18", text=True, env=env)
+    assert (gap.returncode, gap.stdout) == (1, "")
+    assert gap.stderr.startswith(
+        "error: members 2023-09-18: no count for Russell 3000: what the lake lacks since the membership list "
+        "of 2023-06: the quarterly IPO additions of 2023-09 are not in the lake; the lake holds 2 of its "
+        "members"
+    ), gap.stderr
     # The macro gives the rows it holds, each marked: never a silent partial count.
     sql = cli(
         "query",
