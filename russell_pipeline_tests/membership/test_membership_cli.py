@@ -244,6 +244,40 @@ def test_members_in_parquet_keeps_the_types(built):
     assert got.schema["security_id"] == got.schema["gaps"] == pl.String
 
 
+def test_members_partial_prints_what_the_lake_holds_and_names_the_missing_ipo_reviews(built):
+    """2023-06-23: the 2022 list is in force, but the lake lacks the additions of the quarterly IPO reviews
+    since (2022-09, 2022-12, 2023-03). Without --partial: no count, exit 1, one line naming them; with it:
+    the rows the lake holds, each complete=false with the gaps, exit 0, and stderr says what is missing."""
+    env = lake_folder(built[0]).env()
+    why = (
+        "Russell 2000: what the lake lacks since the membership list of 2022-06: the quarterly IPO additions "
+        "of 2022-09, 2022-12 and 2023-03 are not in the lake; the lake holds 3 of its members; its "
+        "membership is known whole over [2022-06-27, 2022-09-19), [2023-06-26, 2023-09-18)"
+    )
+    whole = cli("members", "2023-06-23", text=True, env=env)
+    assert (whole.returncode, whole.stdout) == (1, "")
+    assert whole.stderr == (
+        f"error: members 2023-06-23: no count for {why} (the rows it holds, each marked complete or not: "
+        "russell-pipeline query \"SELECT * FROM members_on(DATE '2023-06-23')\")\n"
+    )
+    partial = cli("members", "2023-06-23", "--partial", text=True, env=env)
+    assert partial.returncode == 0, partial.stderr
+    got = pl.read_csv(io.StringIO(partial.stdout))
+    assert got.select("symbol", "listed_symbol", "security_id", "complete").rows() == [
+        ("ALPH", "ALPH", "TICKER:ALPH", False),
+        ("BRVO", "BRVO", "TICKER:BRVO", False),
+        ("CHRL", "CHRL", "TICKER:CHRL", False),
+    ]
+    assert set(got["gaps"]) == {
+        "the quarterly IPO additions of 2022-09, 2022-12 and 2023-03 are not in the lake"
+    }
+    assert partial.stderr == f"{why}; printed as a part, not the whole index (complete = false)\n"
+    # A day the lake holds whole is printed the same with or without --partial.
+    on_list = [cli("members", "2023-06-26", *flag, text=True, env=env) for flag in ((), ("--partial",))]
+    assert on_list[0].returncode == on_list[1].returncode == 0
+    assert on_list[0].stdout == on_list[1].stdout and on_list[0].stderr == on_list[1].stderr
+
+
 def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
     unknown = cli("members", "2023-06-26", "--index", "Russell Midcap", env=lake_folder(root).env())
