@@ -24,7 +24,9 @@ from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
 from russell_pipeline_tests.lakes import documents_lake, lake_folder
+from russell_pipeline_tests.membership.helpers import intervals, ipo_lists, macro, sec_map, tables_of
 
+R2000 = "Russell 2000"
 MEMBERS = "Russell US Indexes\nMembership list\nRussell 2000® Index\n{day}\nCompany\tTicker\n{rows}"
 ADDS = "Russell 2000® Index - {stage}Additions\n{day}\n\nCompany Symbol Industry\n{rows}"
 DELS = "Russell 2000® Index - {stage}Deletions\n{day}\n\nCompany\tSymbol\tSector\n{rows}"
@@ -644,6 +646,125 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         "ECHO,false,,addition",
         "FXT,false,,addition",
     ]
+
+
+# A rename only the SEC maps show: the 2022 list prints OLDT, the 2023 final deletions NEWT under a name
+# sharing no word with the old one. A re-used ticker: REUS passed from one company to another between the
+# maps, the first deleted and the second added at the 2023 reconstitution. The IPO additions of 2022-09 to
+# 2023-03 are stored, so what the index lacks is what the deletions leave unplaced.
+RENAMES = (
+    (
+        2022,
+        "membership",
+        None,
+        date(2022, 6, 24),
+        [("ALPH", "ALPHA INC"), ("OLDT", "OLD NAME THERAPEUTICS"), ("REUS", "REUSE HOLDINGS CORP")],
+    ),
+    *ipo_lists(date(2022, 6, 28), date(2023, 6, 25)),
+    (
+        2023,
+        "addition",
+        "final",
+        date(2023, 6, 23),
+        [("DLTA", "DELTA INC", "Technology"), ("REUS", "ANOTHER COMPANY INC", "Energy")],
+    ),
+    (
+        2023,
+        "deletion",
+        "final",
+        date(2023, 6, 23),
+        [("NEWT", "FRESH BIO INC", "Health Care"), ("REUS", "REUSE HOLDINGS CORP", "Industrials")],
+    ),
+)
+# Two SEC maps, one of the 2022 list's date and one later: CIK 1000001 under OLDT, then under NEWT; REUS
+# under CIK 1000003, then under CIK 1000004.
+SEC_MAPS = (
+    sec_map(
+        date(2022, 6, 24),
+        [
+            (1000001, "OLDT", "Old Name Therapeutics, Inc."),
+            (1000002, "ALPH", "Alpha Inc."),
+            (1000003, "REUS", "Reuse Holdings Corp"),
+        ],
+    ),
+    sec_map(
+        date(2023, 4, 28),
+        [
+            (1000001, "NEWT", "Fresh Bio, Inc."),
+            (1000002, "ALPH", "Alpha Inc."),
+            (1000004, "REUS", "Another Company Inc"),
+        ],
+    ),
+)
+AFTER = ["ALPH", "DLTA", "I2209", "I2212", "I2303", "REUS"]  # the 2022 list, the IPOs, 2023's changes
+
+
+def test_a_rename_the_sec_maps_show_is_one_member_the_deletion_under_its_new_ticker_closes():
+    keyed = tables_of(*RENAMES, maps=SEC_MAPS)
+    assert keyed.master.changes.filter(pl.col("kind") == "renamed").select(
+        "security_id", "old_ticker", "new_ticker", "old_last_seen", "new_first_seen"
+    ).rows() == [("CIK1000001", "OLDT", "NEWT", date(2022, 6, 24), date(2023, 4, 28))]
+    # Before the deletion, members prints the member under the ticker it carries on the date (the later
+    # map's), and the one its list printed beside it.
+    before = macro(keyed, date(2023, 6, 23), R2000)
+    assert before.filter(pl.col("security_id") == "CIK1000001").select(
+        "symbol", "listed_symbol", "company"
+    ).rows() == [("NEWT", "OLDT", "OLD NAME THERAPEUTICS")]
+    assert before["complete"].all()
+    # The deletion printing NEWT closes the member the list printed as OLDT: gone, and the index whole.
+    history = keyed.history.filter(pl.col("security_id") == "CIK1000001")
+    assert history.select("symbol", "start_date", "end_date", "closed_by", "close_line").rows() == [
+        ("OLDT", date(2022, 6, 27), date(2023, 6, 26), "deletion", 5)
+    ]
+    after = macro(keyed, date(2023, 6, 26), R2000)
+    assert after["symbol"].to_list() == AFTER
+    assert after["complete"].all() and after["gaps"].is_null().all()
+    # Without the maps nothing ties NEWT to OLDT: the deletion is unplaced, OLDT is still held, and the
+    # answer is not whole: `gaps` names NEWT.
+    unkeyed = tables_of(*RENAMES)
+    assert intervals(unkeyed.history, "NEWT") == [(None, date(2023, 6, 26), None, "deletion")]
+    held = macro(unkeyed, date(2023, 6, 26), R2000)
+    assert held["symbol"].to_list() == sorted([*AFTER, "OLDT"])
+    assert not held["complete"].any()
+    assert set(held["gaps"]) == {
+        (
+            "the final deletions of 2023-06 name 1 company the lake cannot place among the members (NEWT: "
+            "renamed since the list, or added without a list it holds)"
+        )
+    }
+
+
+def test_a_ticker_two_sec_maps_give_two_companies_is_two_securities():
+    keyed = tables_of(*RENAMES, maps=SEC_MAPS)
+    reus = keyed.master.securities.filter(pl.col("ticker") == "REUS")
+    assert reus.select("security_id", "cik").rows() == [("CIK1000003", 1000003), ("CIK1000004", 1000004)]
+    assert keyed.master.changes.filter(pl.col("kind") == "reused").select(
+        "previous_security_id", "security_id", "old_ticker", "new_ticker"
+    ).rows() == [("CIK1000003", "CIK1000004", "REUS", "REUS")]
+    # The first company leaves by its deletion, the second joins by its addition: two members of the ticker.
+    history = keyed.history.filter(pl.col("symbol") == "REUS")
+    assert history.select("security_id", "member", "company", "opened_by", "closed_by").rows() == [
+        ("CIK1000003", 1, "REUSE HOLDINGS CORP", "first_listed", "deletion"),
+        ("CIK1000004", 2, "ANOTHER COMPANY INC", "addition", "not_covered"),
+    ]
+    assert macro(keyed, date(2023, 6, 26), R2000).filter(pl.col("symbol") == "REUS").select(
+        "security_id", "company"
+    ).rows() == [("CIK1000004", "ANOTHER COMPANY INC")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "lib/securities/master.py Resolver.key: a ticker printed within NEAR_DAYS of a map is that map's "
+        "chain whatever the name printed, so the 2023 deletion of REUSE HOLDINGS CORP under REUS is keyed "
+        "to CIK1000004 (Another Company Inc), the company that took the ticker: the deletion is that "
+        "company's evidence in `securities` (the walk still closes the right member by its name)"
+    ),
+)
+def test_the_deletion_of_the_first_company_under_a_reused_ticker_is_its_sighting():
+    keyed = tables_of(*RENAMES, maps=SEC_MAPS).master.keyed
+    deletion = keyed.filter(pl.col("kind") == "deletion", pl.col("ticker") == "REUS")
+    assert deletion.select("company", "security_id").rows() == [("REUSE HOLDINGS CORP", "CIK1000003")]
 
 
 def _prices(path, symbols=("AAA", "DDD")) -> None:
