@@ -528,6 +528,21 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
     ), before.stderr
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "lib/membership/on_date.py answer(): for a derived index without rows it names only the spans its "
+        "parts are known whole over, not their gaps (the missing IPO additions), which the error for a "
+        "listed index names"
+    ),
+)
+def test_a_derived_index_a_part_of_which_lacks_an_ipo_list_names_the_list(three_years):
+    env = lake_folder(three_years[0]).env()
+    done = cli("members", "2016-12-19", "--index", "Russell 1000", text=True, env=env)
+    assert (done.returncode, done.stdout, done.stderr.count("\n")) == (1, "", 1)
+    assert "the quarterly IPO additions of 2016-12 are not in the lake" in done.stderr, done.stderr
+
+
 def _market(root, synthetic: bool, members: dict[str, list[str]]) -> None:
     """A market source and its memberships written to the lake as market_data writes them."""
     lake = Lake(root)
