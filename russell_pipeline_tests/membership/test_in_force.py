@@ -43,6 +43,9 @@ BASE = (2023, "membership", None, date(2023, 6, 23), "ALPH BRVO CHRL")
 # the 2024 reconstitution.
 IPOS = ipo_lists(date(2023, 6, 27), date(2024, 6, 30), calendar=CALENDAR)
 NO_IPOS = "the quarterly IPO additions of 2023-09, 2023-12 and 2024-03 are not in the lake"
+# The 2024 reconstitution's final changes.
+ADDED = (2024, "addition", "final", date(2024, 6, 28), "DLTA")
+DELETED = (2024, "deletion", "final", date(2024, 6, 28), "BRVO")
 
 
 @pytest.mark.parametrize(
@@ -60,12 +63,7 @@ NO_IPOS = "the quarterly IPO additions of 2023-09, 2023-12 and 2024-03 are not i
         # A list, the IPO additions of every quarterly review since, then both final change lists:
         # complete from the list plus the changes.
         (
-            [
-                BASE,
-                *IPOS,
-                (2024, "addition", "final", date(2024, 6, 28), "DLTA"),
-                (2024, "deletion", "final", date(2024, 6, 28), "BRVO"),
-            ],
+            [BASE, *IPOS, ADDED, DELETED],
             date(2024, 7, 1),
             True,
             "2023-06",
@@ -75,11 +73,7 @@ NO_IPOS = "the quarterly IPO additions of 2023-09, 2023-12 and 2024-03 are not i
         # The same without the IPO additions: the reconstitution's lists are whole, but who joined at the
         # three IPO reviews is unknown, so the rows are not the index, and `gaps` names those reviews.
         (
-            [
-                BASE,
-                (2024, "addition", "final", date(2024, 6, 28), "DLTA"),
-                (2024, "deletion", "final", date(2024, 6, 28), "BRVO"),
-            ],
+            [BASE, ADDED, DELETED],
             date(2024, 7, 1),
             False,
             "2023-06",
@@ -89,7 +83,7 @@ NO_IPOS = "the quarterly IPO additions of 2023-09, 2023-12 and 2024-03 are not i
         # The next reconstitution with additions only: who stayed is unknown; the additions are all it holds
         # (here and below the IPO additions are stored: the missing change list is the only gap).
         (
-            [BASE, *IPOS, (2024, "addition", "final", date(2024, 6, 28), "DLTA")],
+            [BASE, *IPOS, ADDED],
             date(2024, 7, 1),
             False,
             None,
@@ -98,7 +92,7 @@ NO_IPOS = "the quarterly IPO additions of 2023-09, 2023-12 and 2024-03 are not i
         ),
         # With deletions only, the list less the deletions is held, but the additions are missing.
         (
-            [BASE, *IPOS, (2024, "deletion", "final", date(2024, 6, 28), "BRVO")],
+            [BASE, *IPOS, DELETED],
             date(2024, 7, 1),
             False,
             "2023-06",

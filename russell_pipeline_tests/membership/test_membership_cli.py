@@ -66,6 +66,11 @@ def _sha(name: str) -> str:
     return hashlib.sha256(DOCUMENTS[name].encode()).hexdigest()
 
 
+def _query(env: dict[str, str], sql: str) -> list[str]:
+    """The lines `russell-pipeline query SQL --format csv` prints."""
+    return cli("query", sql, "--format", "csv", text=True, env=env).stdout.splitlines()
+
+
 def _check(result, name: str) -> dg.AssetCheckEvaluation:
     return next(
         e.asset_check_evaluation_data
@@ -491,30 +496,20 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
         "Russell 1000 on 2016-07-01: 2 members; derived: Russell 3000 minus Russell 2000 of the "
         "same date (lists of 2016-06); its membership is known whole over [2016-06-27, 2016-12-19)\n"
     )
-    parts = cli(
-        "query",
+    assert _query(
+        env,
         "SELECT DISTINCT index_name, complete, gaps FROM members_on(DATE '2016-12-19') ORDER BY index_name",
-        "--format",
-        "csv",
-        text=True,
-        env=env,
-    )
-    assert parts.stdout.splitlines() == [
+    ) == [
         "index_name,complete,gaps",
         *(
             f"{index},false,the quarterly IPO additions of 2016-12 are not in the lake"
             for index in ("Russell 2000", "Russell 3000")
         ),
     ]
-    sql = cli(
-        "query",
+    assert _query(
+        env,
         "SELECT symbol, complete, derived_from FROM members_on(DATE '2016-07-01', index := 'Russell 1000')",
-        "--format",
-        "csv",
-        text=True,
-        env=env,
-    )
-    assert sql.stdout.splitlines() == [
+    ) == [
         "symbol,complete,derived_from",
         "AA,true,Russell 3000 minus Russell 2000",
         "ABY,true,Russell 3000 minus Russell 2000",
@@ -647,15 +642,9 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         "members"
     ), gap.stderr
     # The macro gives the rows it holds, each marked: never a silent partial count.
-    sql = cli(
-        "query",
-        "SELECT symbol, complete, base_review, opened_by FROM members_on(DATE '2025-07-01')",
-        "--format",
-        "csv",
-        text=True,
-        env=env,
-    )
-    assert sql.stdout.splitlines() == [
+    assert _query(
+        env, "SELECT symbol, complete, base_review, opened_by FROM members_on(DATE '2025-07-01')"
+    ) == [
         "symbol,complete,base_review,opened_by",
         "DLTA,false,,addition",
         "ECHO,false,,addition",
