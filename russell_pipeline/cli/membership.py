@@ -37,7 +37,19 @@ def cmd_members(args, settings: Settings) -> int:
             f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
             f"that date for any index ({known_whole(spans)})"
         )
-    found = answer(args.date, asked, on_day, spans, lake.published("membership_reconciliation_summary"))
+    lacking = lake.query(
+        "SELECT index_name, string_agg(DISTINCT gaps, '; ') AS gaps FROM members_on(?) "
+        "WHERE gaps IS NOT NULL GROUP BY index_name",
+        [args.date],
+    )
+    found = answer(
+        args.date,
+        asked,
+        on_day,
+        spans,
+        lake.published("membership_reconciliation_summary"),
+        dict(lacking.iter_rows()),
+    )
     shown = on_day.filter(pl.col("index_name").is_in(asked)) if args.partial else found.members
     if shown.height:
         emit(shown, args.format)

@@ -303,15 +303,6 @@ def test_a_reused_ticker_is_two_members_and_a_renamed_company_one(lists, members
     assert _member_ids(*lists) == members
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "lib/securities/master.py _keyed_documents orders a date's sightings by kind (addition before "
-        "deletion) and compares each name with the last one seen: the deletion of OLD MINING CORP, after "
-        "the addition of NEW SOFTWARE INC under the same ticker that day, becomes a third security "
-        "(TICKER:XYZ#3) and a second `reused` change"
-    ),
-)
 def test_a_ticker_deleted_and_added_again_at_one_review_is_two_securities():
     tables = _tables(
         (2016, "membership", None, date(2016, 6, 24), OLD),

@@ -523,14 +523,6 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
     ), before.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "lib/membership/on_date.py answer(): for a derived index without rows it names only the spans its "
-        "parts are known whole over, not their gaps (the missing IPO additions), which the error for a "
-        "listed index names"
-    ),
-)
 def test_a_derived_index_a_part_of_which_lacks_an_ipo_list_names_the_list(three_years):
     env = lake_folder(three_years[0]).env()
     done = cli("members", "2016-12-19", "--index", "Russell 1000", text=True, env=env)
@@ -756,15 +748,6 @@ def test_a_ticker_two_sec_maps_give_two_companies_is_two_securities():
     ).rows() == [("CIK1000004", "ANOTHER COMPANY INC")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "lib/securities/master.py Resolver.key: a ticker printed within NEAR_DAYS of a map is that map's "
-        "chain whatever the name printed, so the 2023 deletion of REUSE HOLDINGS CORP under REUS is keyed "
-        "to CIK1000004 (Another Company Inc), the company that took the ticker: the deletion is that "
-        "company's evidence in `securities` (the walk still closes the right member by its name)"
-    ),
-)
 def test_the_deletion_of_the_first_company_under_a_reused_ticker_is_its_sighting():
     keyed = tables_of(*RENAMES, maps=SEC_MAPS).master.keyed
     deletion = keyed.filter(pl.col("kind") == "deletion", pl.col("ticker") == "REUS")

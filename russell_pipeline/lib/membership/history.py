@@ -69,7 +69,10 @@ class _Walk:
 
     @property
     def gaps(self) -> tuple[str, ...]:
-        """What the lake cannot know since the membership list in force, one clause each."""
+        """What the lake cannot know since the membership list in force, one clause each (none where the
+        lists are not whole: the index is not known whole then for want of a list)."""
+        if not self.lists_whole:
+            return ()
         if not self.missing_ipo:
             return self.unplaced
         *rest, last = self.missing_ipo

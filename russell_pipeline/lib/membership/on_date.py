@@ -99,10 +99,18 @@ def _partial(rows: pl.DataFrame, summary: pl.DataFrame, index: str) -> str:
 
 
 def answer(
-    day: date, asked: list[str], on_day: pl.DataFrame, spans: pl.DataFrame, summary: pl.DataFrame
+    day: date,
+    asked: list[str],
+    on_day: pl.DataFrame,
+    spans: pl.DataFrame,
+    summary: pl.DataFrame,
+    gaps: dict[str, str] | None = None,
 ) -> Answer:
     """`on_day`: members_on(day) of the indexes `asked`; `spans`: in_force.coverage; `summary`:
-    membership_reconciliation_summary (the change lists each reconstitution has)."""
+    membership_reconciliation_summary (the change lists each reconstitution has); `gaps`: what each
+    index lacks that day ({index: gaps}, from members_on(day) of every index), for a derived index's
+    parts."""
+    gaps = gaps or {}
     counted, notes, uncounted = [], [], []
     for index in asked:
         rows = on_day.filter(pl.col("index_name") == index)
@@ -115,10 +123,11 @@ def answer(
             uncounted.append(f"{index}: {_partial(rows, summary, index)}; {_spans(spans, index)}")
         elif index in DERIVED:
             whole, part = DERIVED[index]
+            lacks = "".join(f"; {name} lacks: {gaps[name]}" for name in (whole, part) if gaps.get(name))
             uncounted.append(
                 f"{index}: no list of its own covers {day}, and it is derived as {whole} minus {part} "
                 f"only where both are stored whole; {whole}: {_spans(spans, whole)}; "
-                f"{part}: {_spans(spans, part)}"
+                f"{part}: {_spans(spans, part)}{lacks}"
             )
         else:
             uncounted.append(f"{index}: no stored document covers {day}; {_spans(spans, index)}")

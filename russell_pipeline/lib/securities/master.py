@@ -34,7 +34,6 @@ document gives: the old ticker stays in force there, and `ticker_changes` says b
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -109,13 +108,16 @@ class Resolver:
             if sec.height
             else pl.DataFrame(schema={**SIGHTING_COLUMNS, "security_id": pl.String})
         )
-        self.by_ticker: dict[str, list[tuple[date, str, str]]] = {}
-        for ticker, day, company, key in self.chains.select(
-            "ticker", "date", "company", "security_id"
-        ).iter_rows():
-            self.by_ticker.setdefault(ticker, []).append((day, key, company))
-        for seen in self.by_ticker.values():
-            seen.sort()
+        # Each ticker's holders in date order, as runs of consecutive maps naming it under one chain:
+        # (first day, last day, chain, the name on its last day).
+        self.by_ticker: dict[str, list[tuple[date, date, str, str]]] = {}
+        ordered = self.chains.sort("ticker", "date").select("ticker", "date", "security_id", "company")
+        for ticker, day, key, company in ordered.iter_rows():
+            runs = self.by_ticker.setdefault(ticker, [])
+            if runs and runs[-1][2] == key:
+                runs[-1] = (runs[-1][0], day, key, company)
+            else:
+                runs.append((day, day, key, company))
         self.known = set(known) | set(self.by_ticker)
 
     def ticker_form(self, ticker: str, kind: str) -> str:
@@ -126,20 +128,23 @@ class Resolver:
         return classed if classed in self.known else ticker
 
     def key(self, ticker: str, day: date | None, company: str | None) -> str | None:
-        """The SEC chain `ticker` stands for on `day` (None: no map links it)."""
-        seen = self.by_ticker.get(ticker)
-        if not seen:
+        """The SEC chain `ticker` stands for on `day` (None: no map links it): of the companies the maps
+        give the ticker to, the nearest in time whose name is the printed one's (identity.py), else the
+        nearest within NEAR_DAYS (a company renamed while it kept its ticker)."""
+        runs = self.by_ticker.get(ticker)
+        if not runs:
             return None
         if day is None:
-            return seen[-1][1]
-        at = bisect.bisect_right(seen, (day, "\uffff"))
-        candidates = [seen[at - 1]] if at else []
-        if at < len(seen):
-            candidates.append(seen[at])
-        for when, key, name in sorted(candidates, key=lambda c: abs((c[0] - day).days)):
-            if abs((when - day).days) <= NEAR_DAYS or same_company(company, name, ticker):
-                return key
-        return None
+            return runs[-1][2]
+
+        def away(run: tuple) -> int:
+            first, last = run[0], run[1]
+            return 0 if first <= day <= last else min(abs((first - day).days), abs((last - day).days))
+
+        nearest = sorted(runs, key=away)
+        named = next((r for r in nearest if same_company(company, r[3], ticker)), None)
+        found = named or (nearest[0] if away(nearest[0]) <= NEAR_DAYS else None)
+        return found[2] if found else None
 
 
 def master(sightings: pl.DataFrame) -> Master:
@@ -216,7 +221,12 @@ def _rests(tickers: list[str]) -> dict[str, str]:
 def _keyed_documents(docs: pl.DataFrame, resolver: Resolver) -> pl.DataFrame:
     """The documents' sightings with their `security_id`: the SEC chain their ticker stands for on their
     date, else the ticker's own, split where a re-used ticker's names tell two companies apart."""
-    rows = docs.sort("date", "kind", "path", "page", "line", nulls_last=True).to_dicts()
+    # On one date a deletion comes before an addition (a ticker left by one company and taken by another
+    # at one review), and both before the lists and files that show the result.
+    order = pl.col("kind").replace_strict(
+        _SAME_DAY_ORDER, default=len(_SAME_DAY_ORDER), return_dtype=pl.Int64
+    )
+    rows = docs.sort("date", order, "path", "page", "line", nulls_last=True).to_dicts()
     own: dict[str, tuple[int, str | None]] = {}  # ticker -> (how many companies so far, the last name)
     keys = []
     for row in rows:
@@ -237,6 +247,7 @@ def _keyed_documents(docs: pl.DataFrame, resolver: Resolver) -> pl.DataFrame:
     )
 
 
+_SAME_DAY_ORDER = {"deletion": 0, "addition": 1, "membership_list": 2, "universe": 3, "holdings": 4}
 _EVIDENCE = ["kind", "path", "page", "line"]
 
 
