@@ -86,6 +86,11 @@ ROWS = [
 ]
 
 
+def bug(name: str, reason: str, *values):
+    """A case the code gets wrong today (the reason says where and how): a strict xfail."""
+    return pytest.param(*values, marks=pytest.mark.xfail(strict=True, reason=reason), id=name)
+
+
 def refused(path: Path, data: bytes) -> str:
     """The one line `read_document` refuses `data` with, saved as `path`."""
     path.write_bytes(data)
@@ -203,55 +208,40 @@ def test_a_bad_sec_map_is_one_line_naming_the_file_and_the_entry(tmp_path, case)
 @pytest.mark.parametrize(
     ("data", "said"),
     [
-        pytest.param(
+        bug(
+            "CIK past Int64",
+            "sec_tickers.py _checked accepts any Python int as a CIK; one past Int64 makes "
+            "pl.DataFrame raise a polars ComputeError (a traceback), not one line",
             sec_map([[2**63, "A Inc", "AA", "NYSE"]]),
             "entry 1: CIK",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="sec_tickers.py _checked accepts any Python int as a CIK; one past Int64 makes "
-                "pl.DataFrame raise a polars ComputeError (a traceback), not one line",
-            ),
-            id="CIK past Int64",
         ),
-        pytest.param(
+        bug(
+            "CIK in Arabic-Indic digits",
+            "sec_tickers.py _checked takes str.isdecimal(): Arabic-Indic digits read as CIK 123",
             sec_map([["\u0661\u0662\u0663", "A Inc", "AA", "NYSE"]]),
             "entry 1: CIK",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="sec_tickers.py _checked takes str.isdecimal(): Arabic-Indic digits read as CIK 123",
-            ),
-            id="CIK in Arabic-Indic digits",
         ),
-        pytest.param(
+        bug(
+            "ticker sharp s",
+            "symbols.py is_ticker upper-cases before matching ASCII: 'ß' is read as ticker SS",
             sec_map([[1, "A Inc", "\u00df", "NYSE"]]),
             "entry 1: ticker",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="symbols.py is_ticker upper-cases before matching ASCII: 'ß' is read as ticker SS",
-            ),
-            id="ticker sharp s",
         ),
-        pytest.param(
+        bug(
+            "ticker ligature ff",
+            "symbols.py is_ticker upper-cases before matching ASCII: U+FB00 is read as ticker FF",
             sec_map([[1, "A Inc", "\ufb00", "NYSE"]]),
             "entry 1: ticker",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="symbols.py is_ticker upper-cases before matching ASCII: U+FB00 is read as ticker FF",
-            ),
-            id="ticker ligature ff",
         ),
-        pytest.param(
+        bug(
+            "nested 100,000 deep",
+            "sec_tickers.py read_sec_tickers: json.loads raises RecursionError on deep nesting "
+            "(a traceback), not one line",
             b'{"fields": ["cik", "name", "ticker", "exchange"], "data": '
             + b"[" * 100_000
             + b"]" * 100_000
             + b"}",
             "",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="sec_tickers.py read_sec_tickers: json.loads raises RecursionError on deep nesting "
-                "(a traceback), not one line",
-            ),
-            id="nested 100,000 deep",
         ),
     ],
 )
@@ -466,33 +456,24 @@ def test_a_holdings_file_without_its_as_of_line_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        pytest.param(
+        bug(
+            "a 200,000-character name",
+            "holdings.py read_holdings: csv.reader raises csv.Error past its 131,072-character "
+            "field limit (a traceback), not one line",
             _with(0, "ALPHA INC", "A" * 200_000),
             "line 11",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="holdings.py read_holdings: csv.reader raises csv.Error past its 131,072-character "
-                "field limit (a traceback), not one line",
-            ),
-            id="a 200,000-character name",
         ),
-        pytest.param(
+        bug(
+            "ticker sharp s",
+            "symbols.py is_ticker upper-cases before matching ASCII: ticker 'ß' is read",
             _with(1, '"BETA"', '"\u00df"'),
             "line 12: Ticker",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="symbols.py is_ticker upper-cases before matching ASCII: ticker 'ß' is read",
-            ),
-            id="ticker sharp s",
         ),
-        pytest.param(
+        bug(
+            "a Quantity 1_000",
+            "holdings.py _number uses float(), which reads Python's digit grouping '1_000'",
             _with(0, '"100.00"', '"1_000"'),
             "line 11: Quantity '1_000' is not a number",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="holdings.py _number uses float(), which reads Python's digit grouping '1_000'",
-            ),
-            id="a Quantity 1_000",
         ),
     ],
 )

@@ -71,6 +71,15 @@ def doc(day: date, ticker: str, company: str, kind: str = "membership_list", lin
     }
 
 
+def lists_and_holdings(
+    maps: pl.DataFrame, constituents: pl.DataFrame, holdings: pl.DataFrame, sources: pl.DataFrame
+) -> pl.DataFrame:
+    """`sightings` of a lake holding SEC maps, membership lists and holdings files (no change list, no
+    universe file)."""
+    empty = (pl.DataFrame(schema=CHANGE_COLUMNS), pl.DataFrame(schema=UNIVERSE_COLUMNS))
+    return sightings(maps, constituents, *empty, holdings, sources)
+
+
 def master_of(maps: list[pl.DataFrame], docs: list[dict] = ()):
     frames = [map_sightings(*maps)] if maps else []
     return master(pl.concat([*frames, pl.DataFrame(list(docs), schema=SIGHTING_COLUMNS)]))
@@ -345,14 +354,7 @@ def test_sightings_gather_every_document_table_with_its_path():
             "path": ["raw/2022/map.json", "raw/2022/IWM.csv", "raw/2022/ru3000.pdf"],
         }
     )
-    seen = sightings(
-        maps,
-        listed,
-        pl.DataFrame(schema=CHANGE_COLUMNS),
-        pl.DataFrame(schema=UNIVERSE_COLUMNS),
-        held,
-        sources,
-    )
+    seen = lists_and_holdings(maps, listed, held, sources)
     assert seen.select("kind", "ticker", "cik", "path", "page", "line").sort("kind").rows() == [
         ("holdings", "MOGA", None, "raw/2022/IWM.csv", None, 11),
         ("membership_list", "MOG.B", None, "raw/2022/ru3000.pdf", 2, 7),

@@ -13,14 +13,12 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS, read_holdings
-from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
-from russell_pipeline.lib.documents.universe import UNIVERSE_COLUMNS
 from russell_pipeline.lib.membership.funds import RECONCILE_COLUMNS, reconcile_holdings
 from russell_pipeline.lib.membership.history import membership_tables
-from russell_pipeline.lib.securities.master import master, sightings
+from russell_pipeline.lib.securities.master import master
 from russell_pipeline_tests.documents.test_ticker_maps_and_holdings import holdings_file, holdings_row
 from russell_pipeline_tests.membership.helpers import CALENDAR, lake_frames
-from russell_pipeline_tests.securities.test_master import M1, M2, sec
+from russell_pipeline_tests.securities.test_master import M1, M2, lists_and_holdings, sec
 
 R3000 = "Russell 3000"
 IWV, IWM = "iShares Russell 3000 ETF", "iShares Russell 2000 ETF"
@@ -80,16 +78,7 @@ def reconciled(*files: str) -> pl.DataFrame:
             ],
         }
     )
-    made = master(
-        sightings(
-            maps,
-            constituents,
-            pl.DataFrame(schema=CHANGE_COLUMNS),
-            pl.DataFrame(schema=UNIVERSE_COLUMNS),
-            holdings,
-            paths,
-        )
-    )
+    made = master(lists_and_holdings(maps, constituents, holdings, paths))
     tables = membership_tables(constituents, changes, sources, CALENDAR, made.keyed)
     with_path = holdings.join(paths.rename({"sha256": "source_sha256"}), on="source_sha256", how="left")
     out = reconcile_holdings(with_path, made.keyed, tables.in_force, made.securities)
