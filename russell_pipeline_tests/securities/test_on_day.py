@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from russell_pipeline.lib.securities.on_day import carried, identify
+from russell_pipeline.lib.securities.on_day import carried, identify, maps_until, resolver_on
 from russell_pipeline_tests.forecast.test_forecast import RANK_DAY, line, universe
 from russell_pipeline_tests.securities.test_master import M1, sec
 
@@ -58,6 +58,17 @@ AFTER = sec(
 MAPS = pl.concat([BEFORE, ON_RANK_DAY])
 
 
+def as_on(
+    day: date, lines: pl.DataFrame, sec: pl.DataFrame, members: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """The universe `lines` identified and the `members` carried as a forecast of `day` does it
+    (planning/forecast.py): from the SEC maps of `sec` saved by that day, one resolver for both."""
+    known = maps_until(sec, day)
+    resolver = resolver_on(known)
+    lines = identify(lines, known, day, resolver)
+    return lines, None if members is None else carried(members, lines, resolver)
+
+
 def identity(frame: pl.DataFrame) -> dict[str, tuple]:
     columns = [
         "cik",
@@ -71,7 +82,7 @@ def identity(frame: pl.DataFrame) -> dict[str, tuple]:
 
 
 def test_identify_gives_each_line_its_company_when_it_first_appears_and_what_it_listed():
-    got = identity(identify(UNIVERSE, MAPS, RANK_DAY))
+    got = identity(as_on(RANK_DAY, UNIVERSE, MAPS)[0])
     assert got == {
         "UPBD": (933036, M1, None, False, False, None),
         "CR": (2, RANK_DAY, M1, False, False, 1),  # CR was CIK 1's in the earlier map
@@ -83,16 +94,16 @@ def test_identify_gives_each_line_its_company_when_it_first_appears_and_what_it_
 
 
 def test_a_map_saved_after_the_day_changes_nothing():
-    known = identify(UNIVERSE, MAPS, RANK_DAY)
-    assert_frame_equal(identify(UNIVERSE, pl.concat([MAPS, AFTER]), RANK_DAY), known)
+    known = as_on(RANK_DAY, UNIVERSE, MAPS)[0]
+    assert_frame_equal(as_on(RANK_DAY, UNIVERSE, pl.concat([MAPS, AFTER]))[0], known)
     # The day after that map, it is known.
-    later = identity(identify(UNIVERSE, pl.concat([MAPS, AFTER]), LATER))
+    later = identity(as_on(LATER, UNIVERSE, pl.concat([MAPS, AFTER]))[0])
     assert later["LOOSE"][:3] == (7, LATER, RANK_DAY) and later["UPBD"][4] is True
     assert later["NEWC"][0] == 4  # NWCO by then, but the map of 17 days before still names its NEWC
 
 
 def test_no_map_by_the_day_leaves_every_line_unknown():
-    got = identify(UNIVERSE, AFTER, RANK_DAY)
+    got = as_on(RANK_DAY, UNIVERSE, AFTER)[0]
     assert got.height == UNIVERSE.height
     assert got.select("cik", "security_id", "cik_first_seen").null_count().row(0) == (6, 6, 6)
 
@@ -109,8 +120,7 @@ def test_carried_gives_a_member_its_companys_ticker_of_the_day_and_keeps_the_lis
         ("CR", "CRANE HOLDINGS CO", M1),  # took CXT; the CR of rank day is another company
         ("GONE", "GONE AWAY INC", M1),  # no map names it: it keeps its ticker
     )
-    lines = identify(UNIVERSE, MAPS, RANK_DAY)
-    got = carried(listed, lines, MAPS, RANK_DAY)
+    got = as_on(RANK_DAY, UNIVERSE, MAPS, listed)[1]
     assert got.select("symbol", "listed_symbol", "cik").rows() == [
         ("UPBD", "RCII", 933036),
         ("CXT", "CR", 1),
@@ -118,11 +128,11 @@ def test_carried_gives_a_member_its_companys_ticker_of_the_day_and_keeps_the_lis
     ]
     assert got["company"].to_list() == listed["company"].to_list()
     # With only the maps saved after the day, nothing is carried.
-    alone = carried(listed, identify(UNIVERSE, AFTER, RANK_DAY), AFTER, RANK_DAY)
+    alone = as_on(RANK_DAY, UNIVERSE, AFTER, listed)[1]
     assert alone.select("symbol", "listed_symbol").rows() == [
         ("RCII", "RCII"),
         ("CR", "CR"),
         ("GONE", "GONE"),
     ]
     # A later map does not change the day's answer.
-    assert_frame_equal(carried(listed, lines, pl.concat([MAPS, AFTER]), RANK_DAY), got)
+    assert_frame_equal(as_on(RANK_DAY, UNIVERSE, pl.concat([MAPS, AFTER]), listed)[1], got)
