@@ -86,7 +86,6 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     universe = _read(lake, "universe_securities", UNIVERSE_COLUMNS, years)
     sec = _read(lake, "sec_tickers", SEC_COLUMNS)
     holdings = _read(lake, "fund_holdings", HOLDINGS_COLUMNS)
-    holdings = _read(lake, "fund_holdings", HOLDINGS_COLUMNS)
     documents = _read(lake, "source_documents", SOURCE_COLUMNS, years)
     every_document = _read(lake, "source_documents", SOURCE_COLUMNS)
     changes = _read(lake, "constituent_changes", CHANGE_COLUMNS)

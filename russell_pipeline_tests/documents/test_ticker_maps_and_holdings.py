@@ -86,11 +86,6 @@ ROWS = [
 ]
 
 
-def bug(name: str, reason: str, *values):
-    """A case the code gets wrong today (the reason says where and how): a strict xfail."""
-    return pytest.param(*values, marks=pytest.mark.xfail(strict=True, reason=reason), id=name)
-
-
 def refused(path: Path, data: bytes) -> str:
     """The one line `read_document` refuses `data` with, saved as `path`."""
     path.write_bytes(data)
@@ -208,40 +203,21 @@ def test_a_bad_sec_map_is_one_line_naming_the_file_and_the_entry(tmp_path, case)
 @pytest.mark.parametrize(
     ("data", "said"),
     [
-        bug(
-            "CIK past Int64",
-            "sec_tickers.py _checked accepts any Python int as a CIK; one past Int64 makes "
-            "pl.DataFrame raise a polars ComputeError (a traceback), not one line",
-            sec_map([[2**63, "A Inc", "AA", "NYSE"]]),
-            "entry 1: CIK",
-        ),
-        bug(
-            "CIK in Arabic-Indic digits",
-            "sec_tickers.py _checked takes str.isdecimal(): Arabic-Indic digits read as CIK 123",
+        pytest.param(sec_map([[2**63, "A Inc", "AA", "NYSE"]]), "entry 1: CIK", id="CIK past Int64"),
+        pytest.param(
             sec_map([["\u0661\u0662\u0663", "A Inc", "AA", "NYSE"]]),
             "entry 1: CIK",
+            id="CIK in Arabic-Indic digits",
         ),
-        bug(
-            "ticker sharp s",
-            "symbols.py is_ticker upper-cases before matching ASCII: 'ß' is read as ticker SS",
-            sec_map([[1, "A Inc", "\u00df", "NYSE"]]),
-            "entry 1: ticker",
-        ),
-        bug(
-            "ticker ligature ff",
-            "symbols.py is_ticker upper-cases before matching ASCII: U+FB00 is read as ticker FF",
-            sec_map([[1, "A Inc", "\ufb00", "NYSE"]]),
-            "entry 1: ticker",
-        ),
-        bug(
-            "nested 100,000 deep",
-            "sec_tickers.py read_sec_tickers: json.loads raises RecursionError on deep nesting "
-            "(a traceback), not one line",
+        pytest.param(sec_map([[1, "A Inc", "\u00df", "NYSE"]]), "entry 1: ticker", id="ticker sharp s"),
+        pytest.param(sec_map([[1, "A Inc", "\ufb00", "NYSE"]]), "entry 1: ticker", id="ticker ligature ff"),
+        pytest.param(
             b'{"fields": ["cik", "name", "ticker", "exchange"], "data": '
             + b"[" * 100_000
             + b"]" * 100_000
             + b"}",
             "",
+            id="nested 100,000 deep",
         ),
     ],
 )
@@ -456,24 +432,12 @@ def test_a_holdings_file_without_its_as_of_line_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        bug(
-            "a 200,000-character name",
-            "holdings.py read_holdings: csv.reader raises csv.Error past its 131,072-character "
-            "field limit (a traceback), not one line",
-            _with(0, "ALPHA INC", "A" * 200_000),
-            "line 11",
-        ),
-        bug(
-            "ticker sharp s",
-            "symbols.py is_ticker upper-cases before matching ASCII: ticker 'ß' is read",
-            _with(1, '"BETA"', '"\u00df"'),
-            "line 12: Ticker",
-        ),
-        bug(
-            "a Quantity 1_000",
-            "holdings.py _number uses float(), which reads Python's digit grouping '1_000'",
+        pytest.param(_with(0, "ALPHA INC", "A" * 200_000), "line 11", id="a 200,000-character name"),
+        pytest.param(_with(1, '"BETA"', '"\u00df"'), "line 12: Ticker", id="ticker sharp s"),
+        pytest.param(
             _with(0, '"100.00"', '"1_000"'),
             "line 11: Quantity '1_000' is not a number",
+            id="a Quantity 1_000",
         ),
     ],
 )
@@ -481,18 +445,10 @@ def test_a_hostile_holdings_file_is_one_line_too(tmp_path, text, said):
     assert said in refused(tmp_path / "IWV_holdings.csv", text.encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="holdings.py read_holdings numbers csv records, not file lines: after a quoted name holding a "
-    "line break every source_line and every `line N` of an error is one short",
-)
-def test_a_name_over_two_lines_keeps_every_later_line_number(tmp_path):
+def test_a_name_over_two_lines_is_refused_naming_the_line_it_starts_on(tmp_path):
+    # A name is printable text: a line break inside a quoted field would also shift every later line.
     text = _with(0, "ALPHA INC", "ALPHA\nINC")
-    rows, _ = read_holdings("IWV.csv", text.encode(), "sha")
-    lines = text.lstrip("\ufeff").split("\n")
-    assert rows.filter(pl.col("ticker") == "BETA")["source_line"].item() == lines.index(ROWS[1]) + 1
-    bad = text.replace('"GAMA"', '"GAMA","x"')
-    assert "line 14:" in refused(tmp_path / "IWV_holdings.csv", bad.encode())
+    assert "line 11: a field holds a line break" in refused(tmp_path / "IWV_holdings.csv", text.encode())
 
 
 @pytest.mark.parametrize(

@@ -216,12 +216,6 @@ def test_a_company_whose_cik_listed_units_merged_with_a_blank_check_company_and_
     assert (row["action"], row["rule"]) == ("add", "break_r3000")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on_day.py _UNIT r'^(.+?)\\.?U(N|NIT)?$' matches any ticker ending in U (ACMU, MU, COHU: 137 CIKs "
-    "of the 2023 map), so cik_listed_units is true for a company that never listed units and "
-    "evidence.py skips the ipo_review rule for it",
-)
 def test_a_new_company_whose_own_ticker_ends_in_u_is_ranked_at_its_ipo_review_like_any_other():
     maps = pl.concat([MAPS.filter(pl.col("ticker") != "NEWC"), sec(RANK_DAY, [(4, "Acmu Inc", "ACMU")])])
     row = newco("2022", maps, symbol="ACMU")

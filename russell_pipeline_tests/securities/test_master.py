@@ -162,7 +162,8 @@ def test_a_ticker_reused_by_another_company_is_two_securities():
         ]
     )
     assert spans(made.securities, "CIK1") == [("CR", None, M2, M1, M1), ("CXT", M2, None, M2, M2)]
-    assert spans(made.securities, "CIK2") == [("CR", None, None, M2, M2)]
+    # CR was CIK1's until CIK2's first sighting: CIK2 holds it from then, never both on one day.
+    assert spans(made.securities, "CIK2") == [("CR", M2, None, M2, M2)]
     assert sorted(changes(made)) == [
         ("renamed", "CIK1", None, "CR", "CXT", M1, M2),
         ("reused", "CIK2", "CIK1", "CR", "CR", M1, M2),
@@ -171,12 +172,6 @@ def test_a_ticker_reused_by_another_company_is_two_securities():
     assert reused["evidence"] == f"CR was Crane NXT, Co.'s (CIK1) through {M1}, Crane Co's (CIK2) from {M2}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="master.py _spans: a security's first span starts `since before any evidence` (valid_from null) "
-    "even when its ticker was another security's until then: the reused CR is in force for both CIKs "
-    "before the new holder's first sighting (19 reused tickers on the two real maps)",
-)
 def test_a_reused_ticker_is_one_securitys_on_any_day():
     made = master_of(
         [
@@ -259,7 +254,7 @@ def test_a_document_ticker_stands_for_the_company_the_map_nearest_its_date_gives
     assert key_of(made, "addition", "CR", date(2023, 6, 23)) == "CIK2"
     assert key_of(made, "addition", "CXT", date(2023, 6, 23)) == "CIK1"
     # The master's spans now run to the documents' dates.
-    assert spans(made.securities, "CIK2") == [("CR", None, None, M2, date(2023, 6, 23))]
+    assert spans(made.securities, "CIK2") == [("CR", M2, None, M2, date(2023, 6, 23))]
 
 
 @pytest.mark.parametrize(
@@ -401,14 +396,17 @@ def test_the_real_maps_show_the_reused_tickers_the_issue_names(real_master, tick
 
 def test_no_real_security_carries_two_tickers_on_one_day(real_master):
     securities = real_master.securities
-    # Each security's spans follow one another: the first since before any evidence, each next one from
-    # where the one before ends, the last still in force.
+    # Each security's spans follow one another: the first since before any evidence (or, for a ticker
+    # another security held before, from its first sighting), each next one from where the one before
+    # ends, the last still in force.
+    held_before = pl.col("first_seen") > pl.col("first_seen").min().over("ticker")
     chained = securities.with_columns(
         previous_to=pl.col("valid_to").shift(1).over("security_id"),
-        first=pl.col("valid_from").is_null(),
+        first=pl.col("valid_from").is_null() | (held_before & (pl.col("valid_from") == pl.col("first_seen"))),
         n=pl.int_range(pl.len()).over("security_id"),
     )
-    assert chained.filter((pl.col("n") == 0) != pl.col("first")).height == 0
+    assert chained.filter((pl.col("n") == 0) & ~pl.col("first")).height == 0
+    assert chained.filter((pl.col("n") > 0) & pl.col("valid_from").is_null()).height == 0
     assert chained.filter((pl.col("n") > 0) & (pl.col("valid_from") != pl.col("previous_to"))).height == 0
     assert (
         chained.filter(pl.col("valid_to").is_not_null() & (pl.col("valid_to") <= pl.col("valid_from"))).height
@@ -417,7 +415,13 @@ def test_no_real_security_carries_two_tickers_on_one_day(real_master):
     for day in (M1 - timedelta(days=1), M1, date(2023, 1, 3), M2, M2 + timedelta(days=1)):
         on = ticker_on(securities, day)
         assert on["security_id"].is_unique().all(), day
-        assert on.height == securities["security_id"].n_unique()
+        assert on["ticker"].is_unique().all(), day  # no ticker is two securities' on one day
+        # every security known by then has one ticker that day, unless another took its ticker since
+        started = securities.filter(pl.col("valid_from").is_null() | (pl.col("valid_from") <= day))
+        ended = started.group_by("security_id").agg(
+            pl.col("valid_to").is_not_null().all() & (pl.col("valid_to").max() <= day)
+        )
+        assert on.height == ended.filter(~pl.col("valid_to"))["security_id"].n_unique(), day
     assert real_master.changes.group_by("kind").len().sort("kind").rows() == [
         ("renamed", 293),
         ("reused", 19),

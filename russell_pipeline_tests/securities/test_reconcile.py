@@ -137,13 +137,6 @@ def test_a_russell_2000_fund_against_the_lakes_russell_3000_names_no_member_it_l
         date(2023, 1, 3),
         pytest.param(
             date(2022, 10, 3),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="funds.py _one_file takes `the last document the lake's members rest on` as the "
-                "latest valid_from of the members in force: the effective date of the last quarterly IPO "
-                "review whose list is missing (2022-12-19 here, a segment boundary), not a document; a "
-                "company first seen after the list and before that date is said `not among`",
-            ),
         ),
     ],
 )
@@ -228,11 +221,6 @@ def test_reconcile_prints_the_differences_and_their_counts_on_a_built_lake(lakes
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a date" in bad.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="funds.py _one_file: for a date before the lake's first membership the reason says `its "
-    "documents end on 2023-06-26` (in_force valid_to max) where they begin on 2022-06-27 after that date",
-)
 def test_a_date_before_the_lakes_membership_says_where_it_begins():
     out = reconciled(fund_file(IWV, date(2021, 3, 1), HELD))
     assert "2022-06-27" in out["reason"][0] and "end on" not in out["reason"][0]

@@ -105,6 +105,7 @@ _SIZES = {"top200": "Top 200", "midcap": "Midcap", "microcap": "Microcap"}
 _NO_EXCHANGE = re.compile(r"^(-|no market\b.*)$", re.IGNORECASE)
 _LETTERS = re.compile(r"[A-Z]{1,6}")
 _BLANK = ("", "-", "\xa0")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def looks_like_holdings(text_head: str) -> bool:
@@ -129,7 +130,8 @@ def read_holdings(path: str, data: bytes, sha256: str) -> tuple[pl.DataFrame, dt
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text at byte {exc.start}") from None
-    lines = list(csv.reader(io.StringIO(text, newline="")))
+    records = _records(path, text)
+    lines = [cells for _, cells, _ in records]
     fund = " ".join(lines[0][0].split()) if lines and lines[0] else ""
     index = index_of_fund(fund)
     if index is None:
@@ -144,28 +146,47 @@ def read_holdings(path: str, data: bytes, sha256: str) -> tuple[pl.DataFrame, dt
     header = [c.strip() for c in lines[at]]
     missing = [c for c in HEADER if c not in header]
     if missing:
-        raise InputError(path, f"line {at + 1}: the table header lacks {', '.join(missing)}")
+        raise InputError(path, f"line {records[at][0]}: the table header lacks {', '.join(missing)}")
     rows, end = [], None
-    for n in range(at + 1, len(lines)):
-        cells = lines[n]
+    for line, cells, spans in records[at + 1 :]:
+        if cells and cells[0].startswith("\0"):
+            raise InputError(path, f"line {line}: not a CSV record ({cells[0][1:]})")
         if not any(c.strip(" \xa0") for c in cells):
-            end = n
+            end = line
             break
+        if spans:
+            raise InputError(path, f"line {line}: a field holds a line break")
         if len(cells) != len(header):
             raise InputError(
                 path,
-                f"line {n + 1}: {len(cells)} fields, the header has {len(header)}: cut short or malformed",
+                f"line {line}: {len(cells)} fields, the header has {len(header)}: cut short or malformed",
             )
-        rows.append((n + 1, dict(zip(header, cells, strict=True))))
+        rows.append((line, dict(zip(header, cells, strict=True))))
     if end is None:
         raise InputError(
             path,
-            f"the holdings table runs to the end of the file (line {len(lines)}) without the blank line the "
-            "publisher ends it with: the file looks cut short",
+            f"the holdings table runs to the end of the file (line {records[-1][0]}) without the blank line "
+            "the publisher ends it with: the file looks cut short",
         )
     if not rows:
         raise InputError(path, "holdings table with a header and no rows")
     return _typed(path, rows, fund, index, sha256), as_of
+
+
+def _records(path: str, text: str) -> list[tuple[int, list[str], bool]]:
+    """The file's CSV records: (the line it starts on, its cells, whether it spans lines: a line break
+    inside a quoted field, which the notes below the table may hold and a row may not). A record the CSV
+    reader cannot read (a field beyond its limit) ends the records with an empty one marking its line."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    out: list[tuple[int, list[str], bool]] = []
+    start = 1
+    try:
+        for cells in reader:
+            out.append((start, cells, reader.line_num > start))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        out.append((start, [f"\0{exc}"], True))
+    return out
 
 
 def _as_of(path: str, lines: list[list[str]]) -> dt.date:
@@ -210,9 +231,9 @@ def _typed(path: str, rows: list[tuple[int, dict]], fund: str, index: str, sha25
 
 
 def _text(path: str, line: int, column: str, value: str) -> str | None:
-    value = " ".join(value.split())
-    if not value.isprintable():
+    if not value.replace("\t", " ").replace("\xa0", " ").isprintable():
         raise InputError(path, f"line {line}: {column} {value!r} is not printable text")
+    value = " ".join(value.split())
     return None if value in _BLANK else value
 
 
@@ -220,10 +241,12 @@ def _number(path: str, line: int, column: str, value: str) -> float | None:
     given = value.strip(" \xa0")
     if given in _BLANK:
         return None
-    try:
-        number = float(given.replace(",", ""))
-    except ValueError:
-        raise InputError(path, f"line {line}: {column} {given!r} is not a number") from None
+    plain = given.replace(",", "")
+    if plain.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        raise InputError(path, f"line {line}: {column} {given!r} is not a finite number")
+    if not _NUMBER.fullmatch(plain):  # float() would also take `1_000`
+        raise InputError(path, f"line {line}: {column} {given!r} is not a number")
+    number = float(plain)
     if not math.isfinite(number):
         raise InputError(path, f"line {line}: {column} {given!r} is not a finite number")
     return number

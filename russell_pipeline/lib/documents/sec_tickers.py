@@ -40,6 +40,7 @@ SEC_COLUMNS: dict[str, pl.DataType] = {
     "source_line": pl.Int64,  # the entry's place in the file, from 1
 }
 EXCHANGE_FIELDS = ("cik", "name", "ticker", "exchange")
+MAX_CIK = 9_999_999_999  # a CIK has at most ten digits
 LEGACY_KEYS = ("cik_str", "ticker", "title")
 
 
@@ -53,6 +54,8 @@ def read_sec_tickers(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     """The rows of an SEC ticker map (SEC_COLUMNS without recon_year and as_of_date), in file order."""
     try:
         parsed = json.loads(data.decode("utf-8-sig"))
+    except RecursionError:
+        raise InputError(path, "JSON nested deeper than any ticker map: not an SEC ticker map") from None
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text at byte {exc.start}: not an SEC ticker map") from None
     except json.JSONDecodeError as exc:
@@ -119,9 +122,9 @@ def _legacy_layout(path: str, parsed: dict) -> list[tuple]:
 
 def _checked(path: str, n: int, cik, name, ticker, exchange) -> tuple:
     """One entry's values typed, or one line naming what is wrong with it."""
-    if isinstance(cik, str) and cik.strip().isdecimal():
+    if isinstance(cik, str) and cik.strip().isascii() and cik.strip().isdigit():
         cik = int(cik)
-    if isinstance(cik, bool) or not isinstance(cik, int) or cik <= 0:
+    if isinstance(cik, bool) or not isinstance(cik, int) or not 0 < cik <= MAX_CIK:
         raise InputError(path, f"entry {n}: CIK {cik!r} is not a positive whole number")
     if not isinstance(ticker, str) or not is_ticker(ticker) or "/" in ticker:
         raise InputError(

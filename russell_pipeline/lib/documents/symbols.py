@@ -21,4 +21,4 @@ def lists_form(symbol: pl.Expr) -> pl.Expr:
 
 def is_ticker(text: str) -> bool:
     """Whether `text` (stripped, in any letter case) is a ticker as a document prints one."""
-    return TICKER.fullmatch(text.strip().upper()) is not None
+    return text.isascii() and TICKER.fullmatch(text.strip().upper()) is not None

@@ -58,6 +58,16 @@ def reconcile_holdings(
     return pl.concat(out).select(list(RECONCILE_COLUMNS)).cast(RECONCILE_COLUMNS)
 
 
+def _coverage(in_force: pl.DataFrame, day) -> str:
+    """Where the lake's membership begins or ends, beside a date it does not cover."""
+    if not in_force.height:
+        return ""
+    first, last = in_force["valid_from"].min(), in_force["valid_to"].max()
+    if day < first:
+        return f" (its documents begin on {first})"
+    return f" (its documents end on {last})" if last is not None else ""
+
+
 def _one_file(rows: pl.DataFrame, in_force: pl.DataFrame, seen: pl.DataFrame) -> pl.DataFrame:
     day, fund, index = rows["as_of_date"][0], rows["fund"][0], rows["index_name"][0]
     path = rows["path"][0] if "path" in rows.columns else None
@@ -74,11 +84,13 @@ def _one_file(rows: pl.DataFrame, in_force: pl.DataFrame, seen: pl.DataFrame) ->
     fund_only = held.join(members.select("security_id"), on="security_id", how="anti").join(
         seen, on="security_id", how="left"
     )
-    last_doc = on["valid_from"].max() if on.height else None
+    # The last document the members rest on: the latest review whose list opened an interval in force
+    # (a segment may start later, at an IPO review without a list: no document).
+    last_doc = on["start_date"].max() if on.height else None
     fund_reason = (
         pl.lit(
             f"the lake holds no membership of the {target} or an index that contains it on {day}"
-            + (f" (its documents end on {in_force['valid_to'].max()})" if in_force.height else "")
+            + _coverage(in_force, day)
         )
         if compared is None
         else pl.when(pl.col("first_seen") > (last_doc or day))

@@ -270,7 +270,15 @@ def _spans(keyed: pl.DataFrame) -> pl.DataFrame:
             **{f"last_{c}": pl.col(c).last() for c in _EVIDENCE},
         )
     )
-    first = pl.col("_run") == pl.col("_run").min().over("security_id")
+    # A security's first ticker is in force since before any evidence, unless another security held that
+    # ticker before it (a reused ticker): then from its first sighting, so no date has two holders.
+    held_before = pl.col("first_seen") > pl.col("first_seen").min().over("ticker")
+    first = (pl.col("_run") == pl.col("_run").min().over("security_id")) & ~held_before
+    by_ticker = runs.sort("ticker", "first_seen", "security_id")
+    nxt = {c: pl.col(c).shift(-1).over("ticker") for c in ("security_id", "first_seen")}
+    runs = by_ticker.with_columns(
+        _taken=pl.when(nxt["security_id"] != pl.col("security_id")).then(nxt["first_seen"])
+    ).sort("security_id", "_run")
     return (
         runs.with_columns(
             cik=pl.col("cik").drop_nulls().first().over("security_id"),
@@ -279,11 +287,12 @@ def _spans(keyed: pl.DataFrame) -> pl.DataFrame:
                 pl.col("ticker").str.extract(r"\.([A-Z])$"), pl.col("_class").str.to_uppercase()
             ),
             valid_from=pl.when(~first).then(pl.col("first_seen")),
-            valid_to=pl.col("first_seen").shift(-1).over("security_id"),
+            # until its next ticker, or until another security takes this one (a reused ticker)
+            valid_to=pl.min_horizontal(pl.col("first_seen").shift(-1).over("security_id"), "_taken"),
         )
         .select(list(SECURITY_COLUMNS))
         .cast(SECURITY_COLUMNS)
-        .sort("security_id", pl.col("valid_from").fill_null(date.min))
+        .sort("security_id", pl.col("first_seen"))
     )
 
 

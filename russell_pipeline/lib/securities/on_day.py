@@ -69,9 +69,16 @@ def identify(
             lambda d: max((m for m in dates if m < d), default=None), return_dtype=pl.Date
         )
     )
+    # A unit is a ticker of a CIK that is another of its tickers of the same map plus a unit suffix
+    # (`CCVI.UN` beside `CCVI`): `MU` alone is no unit of an `M`.
+    maybe = known.filter(pl.col("ticker").str.contains(_UNIT)).with_columns(
+        base=pl.col("ticker").str.extract(_UNIT, 1)
+    )
     units = (
-        known.filter(pl.col("ticker").str.contains(_UNIT))
-        .select("cik", base=pl.col("ticker").str.extract(_UNIT, 1))
+        maybe.join(
+            known.select("as_of_date", "cik", base="ticker"), on=["as_of_date", "cik", "base"], how="semi"
+        )
+        .select("cik", "base")
         .unique()
         .with_columns(listed_units=pl.lit(True))
     )
