@@ -183,6 +183,32 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
             1,
             ("error: /nonexistent/list.pdf: cannot read file (No such file or directory)"),
         ),
+        (
+            ("forecast", "2026", "--demand", "--tracked", "Russell 2000=1e12,Russell 5000=1e12"),
+            2,
+            (
+                "error: russell-pipeline forecast: argument --tracked: 'Russell 5000' is not an index whose "
+                "trackers are sized: one of Russell 1000, Russell 2000, Russell 3000 (see russell-pipeline "
+                "forecast --help)"
+            ),
+        ),
+        (
+            ("forecast", "2026", "--demand"),
+            2,
+            (
+                "error: forecast --demand: no assets tracking each index given: pass --tracked 'Russell "
+                "2000=1e12,Russell 1000=1e13' (US dollars) or set RUSSELL_TRACKED_ASSETS; the figures per $1 "
+                "billion are in the table reconstitution_demand"
+            ),
+        ),
+        (
+            ("forecast", "2026", "--tracked", "Russell 2000=1e12"),
+            2,
+            (
+                "error: russell-pipeline forecast: --tracked sizes --demand: give --demand too (see "
+                "russell-pipeline forecast --help)"
+            ),
+        ),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
 )
@@ -193,7 +219,7 @@ def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code,
             pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0], "total_return": [1000.0]}),
         )
     done = cli(*args, text=True, env=lake_folder(tmp_path).env())
-    assert (done.returncode, done.stderr) == (code, line + "\n")
+    assert (done.returncode, done.stderr, done.stdout) == (code, line + "\n", "")
     assert "Error:" not in done.stderr and "Traceback" not in done.stderr
 
 

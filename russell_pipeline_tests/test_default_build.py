@@ -119,3 +119,106 @@ def _year_keys() -> set[str]:
     from russell_pipeline.defs.partitions import recon_years
 
     return set(recon_years.get_partition_keys())
+
+
+# ---------------------------------------------------------------- what the forecast and the pro-forma trade
+TRACKED = "Russell 2000=1e12,Russell 1000=1e13"
+ASSETS = {"Russell 2000": 1e12, "Russell 1000": 1e13}
+TRADED = ("add", "delete", "move_up", "move_down")
+
+
+def _folder(default_build):
+    from russell_pipeline_tests.lakes import lake_folder
+
+    root = default_build[0]
+    return lake_folder(root, home=root.parent / "home")
+
+
+def _adv(prices: pl.DataFrame, day, symbols) -> dict[str, tuple[float, int]]:
+    """symbol -> (the mean of its volumes over the 20 last dates the market data has closes for up to
+    `day`, how many it has there; the synthetic feed trades every session): worked out here from the
+    stored closes alone."""
+    dates = prices.filter(pl.col("date") <= day)["date"].unique().sort().tail(20)
+    window = prices.filter(pl.col("date").is_in(dates.implode()), pl.col("symbol").is_in(list(symbols)))
+    known = window.filter(pl.col("volume").is_not_null())
+    means = known.group_by("symbol").agg(pl.col("volume").mean(), pl.len())
+    return {s: (m, n) for s, m, n in means.iter_rows()}
+
+
+@pytest.mark.slow
+def test_forecast_demand_prints_every_trade_with_shares_and_days_of_volume_recomputed_from_the_tables(
+    default_build,
+):
+    import csv
+    import io
+    import math
+
+    lake = Lake(default_build[0])
+    forecast = lake.read("reconstitution_forecast")
+    year = int(forecast["recon_year"].max())  # 2026 on the day this was written
+    done = _folder(default_build).cli("forecast", str(year), "--demand", "--tracked", TRACKED)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    mine = forecast.filter(pl.col("recon_year") == year)
+    traded = mine.filter(pl.col("action").is_in(TRADED))
+    assert {(r["review"], r["symbol"]) for r in rows} == set(traded.select("review", "symbol").iter_rows())
+    for r in rows:
+        tracked = r["index_name"] in ASSETS
+        assert (r["shares"] != "" and r["days_of_volume"] not in ("", "unknown")) == tracked, r
+        assert r["cap_basis"] == "total market cap" and r["price_source"] == "synthetic"
+
+    # Each figure of every 20th row worked out again from the stored forecast caps, closes and volumes.
+    prices = lake.read("market_prices")
+    members = {
+        "Russell 1000": ["Russell 1000"],
+        "Russell 2000": ["Russell 2000"],
+        "Russell 3000": ["Russell 1000", "Russell 2000", "Russell 3000"],
+    }
+    for r in rows[::20]:
+        review = mine.filter(pl.col("review") == r["review"])
+        me = review.filter(pl.col("symbol") == r["symbol"]).row(0, named=True)
+        index = members[r["index_name"]]
+        total_before = (
+            review.filter(pl.col("index_before").is_in(index))["total_market_cap"].drop_nulls().sum()
+        )
+        total_after = review.filter(pl.col("index_after").is_in(index))["total_market_cap"].sum()
+        wb = me["total_market_cap"] / total_before if me["index_before"] in index else 0.0
+        wa = me["total_market_cap"] / total_after if me["index_after"] in index else 0.0
+        per_billion = (wa - wb) * 1e9 / me["price"]
+        adv, sessions_averaged = _adv(prices, me["rank_day"], [r["symbol"]])[r["symbol"]]
+        assert float(r["weight_before"]) == pytest.approx(wb, rel=1e-9)
+        assert float(r["weight_after"]) == pytest.approx(wa, rel=1e-9)
+        assert float(r["shares_per_billion"]) == pytest.approx(per_billion, rel=1e-9)
+        assert float(r["adv_shares"]) == pytest.approx(adv, rel=1e-12)
+        assert r["adv_sessions"] == str(sessions_averaged)
+        if r["index_name"] in ASSETS:
+            shares = per_billion * ASSETS[r["index_name"]] / 1e9
+            assert float(r["shares"]) == pytest.approx(shares, rel=1e-9)
+            assert float(r["value"]) == pytest.approx(shares * me["price"], rel=1e-9)
+            assert float(r["days_of_volume"]) == pytest.approx(abs(shares) / adv, rel=1e-9)
+
+    # Stderr: the figures used, what each index buys and sells, the names over 1, 3 and 5 days.
+    lines = done.stderr.splitlines()
+    assert (
+        "tracked assets (--tracked): Russell 1000 $10,000,000,000,000, Russell 2000 $1,000,000,000,000"
+        in done.stderr
+    )
+    for review in sorted(set(traded["review"])):
+        for index in ASSETS:
+            values = [
+                float(r["value"])
+                for r in rows
+                if r["review"] == review and r["index_name"] == index and r["value"]
+            ]
+            bought, sold = math.fsum(v for v in values if v > 0), abs(math.fsum(v for v in values if v < 0))
+            said = next(ln for ln in lines if ln.startswith(f"{review} {index}: buys "))
+            from russell_pipeline.lib.forecast.tracked import usd
+
+            assert said == (
+                f"{review} {index}: buys {usd(bought)} of {sum(v > 0 for v in values)} names, "
+                f"sells {usd(sold)} of {sum(v < 0 for v in values)} names"
+            )
+        over = next(
+            ln for ln in lines if ln.startswith(f"{review} days of volume, net over the tracked indexes")
+        )
+        assert "over 1 day " in over and "over 3 days " in over and "over 5 days " in over

@@ -45,7 +45,13 @@ MEMBERSHIP = (
     "list_revisions",
 )
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
-FORECAST = ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses")
+FORECAST = (
+    "reconstitution_forecast",
+    "forecast_breaks",
+    "forecast_score",
+    "forecast_misses",
+    "reconstitution_demand",
+)
 
 
 @pytest.fixture(scope="module")

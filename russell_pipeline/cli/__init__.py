@@ -14,6 +14,7 @@ from datetime import date
 from russell_pipeline.cli import documents, forecast, index, lake, membership, research
 from russell_pipeline.cli.common import duckdb_error, one_line
 from russell_pipeline.lib.errors import InputError, LakeError
+from russell_pipeline.lib.forecast.tracked import parse_tracked
 from russell_pipeline.settings import Settings
 
 VERBS = {
@@ -72,7 +73,8 @@ VERBS = {
         "the companies a year's reconstitution adds, deletes and moves, forecast from its universe",
         (
             "russell-pipeline forecast 2023 --format csv\n  russell-pipeline forecast 2023 --summary\n"
-            "  russell-pipeline forecast 2023 --score"
+            "  russell-pipeline forecast 2023 --score\n"
+            "  russell-pipeline forecast 2026 --demand --tracked 'Russell 2000=1e12,Russell 1000=1e13'"
         ),
     ),
 }
@@ -91,6 +93,13 @@ HANDLERS = {
     "pro-forma": index.cmd_pro_forma,
     "forecast": forecast.cmd_forecast,
 }
+
+
+def _tracked(text: str) -> tuple[tuple[str, float], ...]:
+    try:
+        return parse_tracked(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _iso_date(text: str) -> date:
@@ -202,6 +211,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="precision, recall and F1 against the published lists, and the misses",
     )
+    shown.add_argument(
+        "--demand",
+        action="store_true",
+        help="what each add, delete and move makes index funds trade: shares and days of volume",
+    )
+    p.add_argument(
+        "--tracked",
+        type=_tracked,
+        default=None,
+        help="with --demand: US dollars tracking each index, 'Russell 2000=1e12,Russell 1000=1e13' "
+        "(default: RUSSELL_TRACKED_ASSETS; none is an error)",
+    )
     p.add_argument(
         "--format",
         choices=["table", "csv", "json", "parquet"],
@@ -211,10 +232,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _needs(args: argparse.Namespace) -> str | None:
+    """An option given without the one it qualifies, in words; None when they go together."""
+    if args.verb == "forecast" and args.tracked and not args.demand:
+        return "--tracked sizes --demand: give --demand too"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    alone = _needs(args)
+    if alone:
+        parser.exit(
+            2, f"error: russell-pipeline {args.verb}: {alone} (see russell-pipeline {args.verb} --help)\n"
+        )
     try:
         return HANDLERS[args.verb](args, Settings.from_env())
     except KeyboardInterrupt as err:  # SIGINT, or a SIGTERM a verb turned into one: its cleanup has run
@@ -225,4 +259,4 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(err, (InputError, LakeError, ValueError, OSError)) and not duckdb_error(err):
             raise
         print(f"error: {one_line(err)}", file=sys.stderr)
-        return 1
+        return getattr(err, "exit_code", 1)

@@ -118,3 +118,25 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "
         "calendar nor within the 30 days before one: the nearest rank day is 2023-04-28 (review 2023-06)"
     ) in done.stderr
+
+
+def test_demand_without_volume_history_takes_the_universe_files_one_day_and_says_so(built):
+    lake, env, _ = built
+    done = cli("forecast", "2023", "--demand", "--tracked", "Russell 3000=5e10", env=env, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    universe = lake.lake.read("universe_securities")
+    volume = {s: v for s, v in universe.select("symbol", "volume").iter_rows() if v}
+    # The small feed prices none of these names: every known volume is the universe file's one day.
+    assert {r["adv_source"] for r in rows} <= {"universe file, one day", ""}
+    for r in rows:
+        if r["symbol"] in volume and r["shares_per_billion"]:
+            assert float(r["adv_shares"]) == volume[r["symbol"]] and r["adv_sessions"] == "1"
+        elif not r["adv_source"]:
+            assert r["adv_shares"] == "unknown" and r["days_of_volume"] == "unknown"
+    # Only the Russell 3000 list is in force: a deletion's segment is unknown, so only its Russell 3000 trade
+    # is sized, and the row says so.
+    deleted = [r for r in rows if r["action"] == "delete"]
+    assert deleted and {r["index_name"] for r in deleted} == {"Russell 3000"}
+    assert all("its segment before is unknown" in r["note"] for r in deleted)
+    assert "Russell 1000 not given: its" in done.stderr and "Russell 2000 not given: its" in done.stderr
