@@ -209,6 +209,39 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
                 "russell-pipeline forecast --help)"
             ),
         ),
+        (
+            ("pro-forma", "2026-12", "--aum", "0"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument --aum: '0': expected a positive number of US "
+                "dollars (1e9, 250000000) (see russell-pipeline pro-forma --help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--aum", "-500000000"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument --aum: '-500000000': expected a positive number "
+                "of US dollars (1e9, 250000000) (see russell-pipeline pro-forma --help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--aum", "1e9", "--participation", "1.5"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument --participation: '1.5': expected the share of "
+                "each session's volume a fund trades, in (0, 1] (0.2 is 20%) (see russell-pipeline pro-forma "
+                "--help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--participation", "0.1"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: --participation is a fund's: give its --aum too (see "
+                "russell-pipeline pro-forma --help)"
+            ),
+        ),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
 )
@@ -267,7 +300,7 @@ def _priced_lake(root, label: str) -> None:
         "stand_in": True,
         "as_of_date": day,
         "previous_review": "2024-03",
-        "move": "kept",
+        "move": "stay",
         "weight_now": 0.5,
         "weight_pro_forma": 0.5,
         "change": 0.0,

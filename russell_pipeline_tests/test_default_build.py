@@ -222,3 +222,53 @@ def test_forecast_demand_prints_every_trade_with_shares_and_days_of_volume_recom
             ln for ln in lines if ln.startswith(f"{review} days of volume, net over the tracked indexes")
         )
         assert "over 1 day " in over and "over 3 days " in over and "over 5 days " in over
+
+
+@pytest.mark.slow
+def test_pro_forma_sized_for_a_fund_gives_shares_volume_and_days_and_unknown_where_no_volume(default_build):
+    import csv
+    import io
+
+    lake = Lake(default_build[0])
+    stored = lake.read("pro_forma_weights")
+    review = stored["review"].max()  # the upcoming review: 2026-12 on the day this was written
+    done = _folder(default_build).cli("pro-forma", review, "--aum", "1e9", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert list(rows[0])[:10] == [
+        "symbol",
+        "move",
+        "weight_now",
+        "weight_pro_forma",
+        "change",
+        "shares_per_billion",
+        "shares",
+        "adv_shares",
+        "adv_pct",
+        "days_to_trade",
+    ]
+    mine = {r["symbol"]: r for r in stored.filter(pl.col("review") == review).iter_rows(named=True)}
+    assert sorted(r["symbol"] for r in rows) == sorted(mine)
+    for r in rows:  # every row: the weight change times the assets over the price, both signs
+        s = mine[r["symbol"]]
+        assert float(r["shares"]) == pytest.approx(s["change"] * 1e9 / (s["price"] * s["fx"]), rel=1e-12)
+        assert r["move"] == s["move"] and r["move"] in ("in", "out", "stay")
+    signs = {float(r["shares"]) > 0 for r in rows if float(r["shares"]) != 0}
+    assert signs == {True, False}
+    as_of = next(iter(mine.values()))["as_of_date"]
+    adv = {s: m for s, (m, _) in _adv(lake.read("market_prices"), as_of, mine).items()}
+    unknown = [r for r in rows if r["symbol"] not in adv]
+    assert unknown, "the upcoming review's stocks that stopped trading have no volume"
+    for r in rows:
+        if r["symbol"] in adv:
+            shares = abs(float(r["shares"]))
+            assert float(r["adv_shares"]) == pytest.approx(adv[r["symbol"]], rel=1e-12)
+            assert float(r["adv_pct"]) == pytest.approx(100 * shares / adv[r["symbol"]], rel=1e-9)
+            assert float(r["days_to_trade"]) == pytest.approx(shares / (0.2 * adv[r["symbol"]]), rel=1e-9)
+        else:  # never 0
+            assert (r["adv_shares"], r["adv_pct"], r["days_to_trade"]) == ("unknown",) * 3
+    assert (
+        "sized for a fund of $1,000,000,000 trading at most 20% of each session's volume "
+        f"(the average of the 20 sessions to {as_of})"
+    ) in done.stderr
+    assert f"{len(unknown)} names have no volume in the market data" in done.stderr

@@ -6,6 +6,7 @@ one document. Every error is one line naming the file, date or value and the pro
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import warnings
@@ -15,6 +16,7 @@ from russell_pipeline.cli import documents, forecast, index, lake, membership, r
 from russell_pipeline.cli.common import duckdb_error, one_line
 from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.forecast.tracked import parse_tracked
+from russell_pipeline.lib.index.trade import PARTICIPATION
 from russell_pipeline.settings import Settings
 
 VERBS = {
@@ -55,7 +57,10 @@ VERBS = {
     ),
     "pro-forma": (
         "a review's weights as the method sets them and the trade from the weights in force",
-        "russell-pipeline pro-forma 2024-06 --format json",
+        (
+            "russell-pipeline pro-forma 2024-06 --format json\n"
+            "  russell-pipeline pro-forma 2026-12 --aum 1e9 --participation 0.1"
+        ),
     ),
     "import-prices": (
         "validate a price file (long, wide or yfinance CSV) and store it for reconstitution_effect",
@@ -100,6 +105,30 @@ def _tracked(text: str) -> tuple[tuple[str, float], ...]:
         return parse_tracked(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _dollars(text: str) -> float:
+    try:
+        value = float(text.strip().replace("_", "").removeprefix("$"))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a positive number of US dollars (1e9, 250000000)"
+        )
+    return value
+
+
+def _participation(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected the share of each session's volume a fund trades, in (0, 1] (0.2 is 20%)"
+        )
+    return value
 
 
 def _iso_date(text: str) -> date:
@@ -191,6 +220,18 @@ def _parser() -> argparse.ArgumentParser:
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("pro-forma")
     p.add_argument("review", help="a review, YYYY-MM (March, June, September or December)")
+    p.add_argument(
+        "--aum",
+        type=_dollars,
+        default=None,
+        help="a fund's assets in US dollars: adds its shares, the average volume, and the days to trade each",
+    )
+    p.add_argument(
+        "--participation",
+        type=_participation,
+        default=None,
+        help=f"with --aum: the share of each session's volume it trades, in (0, 1] (default {PARTICIPATION})",
+    )
     output(p, ["csv", "json", "parquet"], "csv")
     verb("verify")
     p = verb("import-prices")
@@ -236,6 +277,8 @@ def _needs(args: argparse.Namespace) -> str | None:
     """An option given without the one it qualifies, in words; None when they go together."""
     if args.verb == "forecast" and args.tracked and not args.demand:
         return "--tracked sizes --demand: give --demand too"
+    if args.verb == "pro-forma" and args.participation is not None and args.aum is None:
+        return "--participation is a fund's: give its --aum too"
     return None
 
 

@@ -50,11 +50,14 @@ def cmd_report(args, settings: Settings) -> int:
 
 
 def cmd_pro_forma(args, settings: Settings) -> int:
-    """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol, and
-    the prices it rests on; the totals on stderr, and a note when those prices are the synthetic feed
-    (docs/methodology.md §1.10). Nothing is printed on stdout unless the whole answer is."""
+    """A review's trade list: move, weight now, pro-forma weight, change and shares per $1 billion per
+    symbol (with `--aum`, sized for that fund against volume: cli/trades.py), and the prices it rests on;
+    the totals on stderr, and a note when those prices are the synthetic feed (docs/methodology.md §1.10).
+    Nothing is printed on stdout unless the whole answer is."""
+    from russell_pipeline.cli.trades import pro_forma_trade
     from russell_pipeline.lake.index_tables import forecast_rows
     from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, members_line, totals
+    from russell_pipeline.lib.index.trade import PARTICIPATION, TRADE_SIZE_COLUMNS
     from russell_pipeline.lib.market.provenance import COLUMN
 
     lake = open_lake(settings)
@@ -69,9 +72,18 @@ def cmd_pro_forma(args, settings: Settings) -> int:
             + "; a review needs its members in the "
             "market data and the weights of the review before it)"
         )
-    emit(rows.select(*TRADE_COLUMNS, COLUMN), args.format)
+    shown, sized_line = [*TRADE_COLUMNS, COLUMN], None
+    if args.aum is not None:  # sized for a fund (cli/trades.py)
+        rows, sized_line = pro_forma_trade(
+            lake, rows, args.aum, args.participation or PARTICIPATION, args.format
+        )
+        at = shown.index("shares_per_billion") + 1
+        shown[at:at] = list(TRADE_SIZE_COLUMNS)
+    emit(rows.select(shown), args.format)
     head, summary = rows.row(0, named=True), totals(rows)
     print(summary.line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
+    if sized_line:
+        print(sized_line, file=sys.stderr)
     if head["members_carried"]:
         said = members_line(args.review, rows, forecast_rows(lake, args.review))
         print(f"{said}; when the data gives {args.review} its own, build uses them", file=sys.stderr)

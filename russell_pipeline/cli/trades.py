@@ -1,6 +1,6 @@
 """Trades sized for the money behind them: `forecast YEAR --demand` (what a reconstitution makes the funds
-tracking each index buy and sell, against volume); a volume the lake does not know is said `unknown`, never
-0."""
+tracking each index buy and sell, against volume) and `pro-forma REVIEW --aum` (a fund's trade list against
+volume); a volume the lake does not know is said `unknown`, never 0."""
 
 from __future__ import annotations
 
@@ -111,3 +111,32 @@ def print_demand(lake, args, settings: Settings, tracked: dict[str, float], sour
 
 def _days(n: float) -> str:
     return f"{n:g} day" if n == 1 else f"{n:g} days"
+
+
+def pro_forma_trade(
+    lake, rows: pl.DataFrame, aum: float, participation: float, fmt: str
+) -> tuple[pl.DataFrame, str]:
+    """The review's rows sized for a fund of `aum` trading `participation` of each session's volume (the
+    average of the 20 sessions to its as-of date), and the line that sums them up for stderr."""
+    from russell_pipeline.lake.market_tables import window_volumes
+    from russell_pipeline.lib.index.trade import TRADE_SIZE_COLUMNS, sized_trade, trade_size
+    from russell_pipeline.lib.market.volume import ADV_SESSIONS, average_volume
+
+    as_of = rows["as_of_date"][0]
+    adv = average_volume(window_volumes(lake, as_of, rows["symbol"].to_list()), as_of)
+    sized = sized_trade(rows, adv, aum, participation)
+    size = trade_size(sized)
+    line = (
+        f"sized for a fund of {dollars(aum)} trading at most {participation:.0%} of each session's volume "
+        f"(the average of the {ADV_SESSIONS} sessions to {as_of}): buys {usd(size.bought)}, "
+        f"sells {usd(size.sold)}; "
+        f"{size.over_a_day} names take more than a day"
+        + (f", the longest {size.longest[0]} {size.longest[1]:,.1f} days" if size.longest else "")
+        + (
+            f"; {size.unknown} names have no volume in the market data: their adv_shares, adv_pct and "
+            "days_to_trade are unknown"
+            if size.unknown
+            else ""
+        )
+    )
+    return unknown_in_csv(sized, [c for c in TRADE_SIZE_COLUMNS if c != "shares"], fmt), line

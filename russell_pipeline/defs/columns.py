@@ -277,7 +277,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "as_of_date": "min(T, last close): the close weight_now and the trade are valued at.",
         "previous_review": "The review whose weights are in force on as_of_date (null: the base review).",
         "symbol": "The stock: a member of the review, of the previous review, or of both.",
-        "move": "`in` (member of the review only), `out` (of the previous review only) or `kept`.",
+        "move": "`in` (member of the review only), `out` (of the previous review only) or `stay`.",
         "weight_now": "The previous review's weights drifted to the as-of close (0 if not a member).",
         "weight_pro_forma": "The review's weight as the method sets it at prices_date (0 if not a member).",
         "change": "weight_pro_forma - weight_now.",
