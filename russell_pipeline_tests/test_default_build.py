@@ -272,3 +272,48 @@ def test_pro_forma_sized_for_a_fund_gives_shares_volume_and_days_and_unknown_whe
         f"(the average of the 20 sessions to {as_of})"
     ) in done.stderr
     assert f"{len(unknown)} names have no volume in the market data" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_report_forecast_page_shows_the_numbers_of_the_tables_and_renders(
+    browser, default_build, tmp_path
+):
+    from russell_pipeline.lib.forecast.demand import net_days, sized
+    from russell_pipeline.lib.forecast.forecast import ACTIONS
+    from russell_pipeline_tests.helpers import html_tables
+
+    lake = Lake(default_build[0])
+    out = tmp_path / "report"
+    done = _folder(default_build).cli("report", "--out", str(out), "--tracked", TRACKED)
+    assert done.returncode == 0, done.stderr
+    page = (out / "forecast.html").read_text()
+    forecast = lake.read("reconstitution_forecast")
+    last = lake.read("market_source")["last_price_date"][0]
+    opens = lake.read("recon_calendar").filter(pl.col("event") == "effective_open")
+    upcoming = sorted(set(forecast["review"]) & set(opens.filter(pl.col("date") > last)["review"])) or [
+        forecast["review"].max()
+    ]
+    assert f"(the forecast of {', '.join(upcoming)})" in done.stdout
+    [review] = upcoming[-1:]  # the page has a section for each; the last is checked here in full
+    section = page.split(f'<section id="{review}">')[1].split("</section>")[0]
+    tables = html_tables(section)
+    counts = dict(forecast.filter(pl.col("review") == review).group_by("action").len().iter_rows())
+    assert tables["actions"] == [list(ACTIONS), [f"{counts.get(a, 0):,}" for a in ACTIONS]]
+    breaks = lake.read("forecast_breaks").filter(pl.col("review") == review).sort("rank")
+    assert [row[:2] for row in tables["breaks"][1:]] == [
+        [b, f"{r:,}"] for b, r in breaks.select("break", "rank").iter_rows()
+    ]
+    demand = lake.read("reconstitution_demand").filter(pl.col("review") == review)
+    top = net_days(sized(demand, ASSETS)).head(15)
+    assert [(row[0], row[5]) for row in tables["top"][1:]] == [
+        (s, f"{d:,.1f}") for s, d in top.select("symbol", "days_of_volume").iter_rows()
+    ]
+    svg = (out / f"forecast_{review}.svg").read_text()
+    assert svg.count("<polyline") == 1 and f"{review}: cumulative market cap by rank" in svg
+    view = browser.new_page(viewport={"width": 1200, "height": 900})
+    view.goto((out / "forecast.html").as_uri())
+    image = view.locator(f'section[id="{review}"] img')
+    assert image.evaluate("img => img.complete && [img.naturalWidth, img.naturalHeight]") == [900, 420]
+    assert view.locator(f'section[id="{review}"] table.top tbody tr').count() == top.height
+    view.close()
+    assert 'href="forecast.html"' in (out / "report.html").read_text()

@@ -183,6 +183,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default="report", help="folder for index_levels.svg and the summary (default report/)"
     )
+    p.add_argument(
+        "--tracked",
+        type=_tracked,
+        default=None,
+        help="US dollars tracking each index, for the forecast page (default: RUSSELL_TRACKED_ASSETS)",
+    )
     p = verb("query")
     p.add_argument(
         "sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights"

@@ -39,11 +39,14 @@ def cmd_report(args, settings: Settings) -> int:
     ).write_csv(out / "summary.csv")
     text = summary_text(summary, note)
     (out / "summary.txt").write_text(text)
-    (out / "report.html").write_text(summary_html(summary, "index_levels.svg", note))
+    forecast = _forecast_page(lake, out, args, settings, note)
+    links = ((forecast[0].name, "Reconstitution forecast"),) if forecast else ()
+    (out / "report.html").write_text(summary_html(summary, "index_levels.svg", note, links))
     print(text, end="")
     print(
         f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.svg'}, {out / 'summary.csv'}, "
         f"{out / 'summary.txt'}"
+        + (f", {forecast[0]} (the forecast of {', '.join(forecast[1])})" if forecast else "")
     )
     say_synthetic(labels, "the index levels of this report")
     return 0
@@ -89,3 +92,44 @@ def cmd_pro_forma(args, settings: Settings) -> int:
         print(f"{said}; when the data gives {args.review} its own, build uses them", file=sys.stderr)
     say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
     return 0
+
+
+def _forecast_page(lake, out: Path, args, settings: Settings, note: str) -> tuple[Path, list[str]] | None:
+    """The forecast page beside the report (lib/forecast/page.py) and its charts, of the upcoming
+    reconstitutions the lake forecasts; None when it holds no forecast. The trades are sized for the
+    assets `--tracked` (else RUSSELL_TRACKED_ASSETS; else per $1 billion, as the page says)."""
+    from russell_pipeline.lib.forecast.demand import DEMAND_COLUMNS
+    from russell_pipeline.lib.forecast.inputs import reviews
+    from russell_pipeline.lib.forecast.page import PAGE, forecast_page, shown_reviews
+
+    rows = (
+        lake.published("reconstitution_forecast")
+        if "reconstitution_forecast" in lake.published_versions()
+        else None
+    )
+    if rows is None or not rows.height:
+        return None
+    calendar, source = lake.published("recon_calendar"), lake.published("market_source")
+    last = source["last_price_date"][0] if source is not None and source.height else None
+    years = sorted(set(rows["recon_year"]))
+    known = [r for year in years for r in reviews(calendar, year)]
+    shown = shown_reviews(known, rows["review"].unique().to_list(), last)
+    tables = {
+        name: lake.published(name) if name in lake.published_versions() else None
+        for name in ("forecast_breaks", "forecast_score", "forecast_misses", "reconstitution_demand")
+    }
+    demand = tables["reconstitution_demand"]
+    page = forecast_page(
+        rows,
+        tables["forecast_breaks"],
+        tables["forecast_score"],
+        tables["forecast_misses"],
+        demand if demand is not None else pl.DataFrame(schema=DEMAND_COLUMNS),
+        [r for r in known if r.review in shown],
+        dict(args.tracked or settings.tracked_assets) or None,
+        note,
+    )
+    for name, svg in page.charts.items():
+        (out / name).write_text(svg)
+    (out / PAGE).write_text(page.html)
+    return out / PAGE, shown
