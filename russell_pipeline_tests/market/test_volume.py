@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 
@@ -99,6 +100,18 @@ def test_the_synthetic_feed_trades_every_close_and_extending_it_changes_no_past_
         pl.col("volume").n_unique().alias("days"), pl.col("volume").median()
     )
     assert per_stock["days"].min() > 10 and per_stock["volume"].n_unique() == per_stock.height
+
+
+def test_no_close_share_count_or_membership_depends_on_the_volume_draws(monkeypatch):
+    from russell_pipeline.lib.market import synthetic
+
+    drawn = synthetic_market_data(date(2019, 9, 30), n_stocks=60)
+    monkeypatch.setattr(synthetic, "_volumes", lambda seed, st, logp, j, i, shares_on: np.zeros(j.size))
+    without = synthetic_market_data(date(2019, 9, 30), n_stocks=60)
+    assert without.prices["volume"].sum() == 0 and drawn.prices["volume"].sum() > 0
+    assert drawn.prices.drop("volume").equals(without.prices.drop("volume"))
+    for table in ("shares", "memberships", "dividends", "splits"):
+        assert getattr(drawn, table).equals(getattr(without, table)), table
 
 
 def test_the_volume_is_left_out_of_the_periods_digest_and_has_its_own():
