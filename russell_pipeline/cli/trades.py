@@ -97,7 +97,7 @@ def print_demand(lake, args, settings: Settings, tracked: dict[str, float], sour
             file=sys.stderr,
         )
         bands = [*THRESHOLDS[1:], None]
-        for low, high in zip(THRESHOLDS, bands, strict=True):
+        for low, high in reversed(list(zip(THRESHOLDS, bands, strict=True))):  # the most days first
             band = net.filter(
                 pl.col("days_of_volume") > low, pl.col("days_of_volume") <= high if high else pl.lit(True)
             )
