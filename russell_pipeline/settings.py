@@ -16,6 +16,7 @@ The market and fetch fields after `limits` have no variable: tests and code set 
 | RUSSELL_LOCK_TIMEOUT | 600 | seconds a writer waits for the lake lock |
 | RUSSELL_LAKE_RETENTION_HOURS | 168 | replaced data files kept this long for readers of older versions |
 | RUSSELL_MAX_PDF_MB, RUSSELL_MAX_TEXT_MB, RUSSELL_MAX_PAGES | 50, 10, 500 | bounds of an untrusted document |
+| RUSSELL_TRACKED_ASSETS | (none) | dollars tracking each index (`Russell 2000=1e12`): passive demand's size |
 | RUSSELL_FAULT | | tests only: `<table>:<point>` kills the process there (crash tests) |
 """
 
@@ -29,6 +30,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from russell_pipeline.lib.documents.limits import LIMIT_ENV, Limits
+from russell_pipeline.lib.forecast.tracked import parse_tracked, tracked_text
 
 DEFAULT_LAKE = "data_lake"
 DEFAULT_CACHE = Path.home() / ".cache" / "russell_pipeline"
@@ -51,6 +53,17 @@ def _number(environ: Mapping[str, str], name: str, default: float, whole: bool =
     if value <= 0:
         raise SettingsError(f"{name}={raw!r}: expected a positive {'whole number' if whole else 'number'}")
     return value
+
+
+def _tracked(environ: Mapping[str, str]) -> tuple[tuple[str, float], ...]:
+    """`RUSSELL_TRACKED_ASSETS`: the assets tracking each index (none when unset: no hidden default)."""
+    raw = environ.get("RUSSELL_TRACKED_ASSETS", "").strip()
+    if not raw:
+        return ()
+    try:
+        return parse_tracked(raw)
+    except ValueError as err:
+        raise SettingsError(f"RUSSELL_TRACKED_ASSETS={raw!r}: {err}") from None
 
 
 def _limits(environ: Mapping[str, str]) -> Limits:
@@ -76,6 +89,8 @@ class Settings:
     lake_cache: Path = DEFAULT_CACHE
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     retention_hours: int = DEFAULT_RETENTION_HOURS
+    # US dollars tracking each index ((index, dollars), ...): what passive demand is sized for; () unset.
+    tracked_assets: tuple[tuple[str, float], ...] = ()
     limits: Limits = field(default_factory=Limits)
     # The market data: the synthetic feed's last session (None: the last completed NYSE session) and
     # stock count, the time it is (None: the clock), and the most sessions a price may be older than a
@@ -103,6 +118,7 @@ class Settings:
             retention_hours=int(
                 _number(env, "RUSSELL_LAKE_RETENTION_HOURS", DEFAULT_RETENTION_HOURS, whole=True)
             ),
+            tracked_assets=_tracked(env),
             limits=_limits(env),
         )
 
@@ -129,6 +145,7 @@ class Settings:
             "RUSSELL_LAKE_CACHE": str(self.lake_cache),
             "RUSSELL_LOCK_TIMEOUT": repr(float(self.lock_timeout)),
             "RUSSELL_LAKE_RETENTION_HOURS": str(self.retention_hours),
+            "RUSSELL_TRACKED_ASSETS": tracked_text(dict(self.tracked_assets)),
         }
         for name, (var, unit) in LIMIT_ENV.items():
             value = getattr(self.limits, name)

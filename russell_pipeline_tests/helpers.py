@@ -246,3 +246,38 @@ def up_to_date_lines() -> list[str]:
         f"reconstitution_forecast: 0 of {years} years out of date",
         "pro_forma_weights: 0 out of date",
     ]
+
+
+def html_tables(page: str) -> dict[str, list[list[str]]]:
+    """The tables of an HTML page by their `class`: each a list of rows (the header row first) of the cells'
+    texts."""
+    from html.parser import HTMLParser
+
+    tables: dict[str, list[list[str]]] = {}
+
+    class Tables(HTMLParser):
+        name: str | None = None
+        cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.name = dict(attrs).get("class") or ""
+                tables[self.name] = []
+            elif tag == "tr" and self.name is not None:
+                tables[self.name].append([])
+            elif tag in ("td", "th") and self.name is not None:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                tables[self.name][-1].append("".join(self.cell).strip())
+                self.cell = None
+            elif tag == "table":
+                self.name = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    Tables().feed(page)
+    return tables

@@ -262,3 +262,33 @@ def test_a_long_series_keeps_per_pixel_column_its_first_highest_lowest_and_last_
     highest = min(points, key=lambda p: p[1])
     peak_x = x0 + ys.index(max(ys)) / (len(days) - 1) * (x1 - x0)
     assert highest[0] == pytest.approx(peak_x, abs=0.1)
+
+
+def test_a_band_is_shaded_across_the_plot_and_the_axis_can_start_above_the_data():
+    # A curve from 0 to 100; the axis from 80; a band from 90 to 95 and its label.
+    xs = list(range(11))
+    chart = Chart(
+        600,
+        400,
+        ("curve",),
+        (Series("a", xs, [10.0 * x for x in xs]),),
+        legend=None,
+        bands=((90.0, 95.0, "band 90-95%"),),
+        y_from=80.0,
+    )
+    root = _svg(chart)
+    x0, x1, y0, y1 = _plot_area(root)
+    (band,) = root.findall("s:rect[@fill='#f0b429']", NS)
+    top, height = float(band.get("y")), float(band.get("height"))
+    assert (float(band.get("x")), float(band.get("width"))) == pytest.approx((x0, x1 - x0), abs=0.1)
+    per_point = (y1 - y0) / 20  # the axis from 80 to 100
+    assert top == pytest.approx(y0 + 5 * per_point, abs=0.1) and height == pytest.approx(
+        5 * per_point, abs=0.1
+    )
+    assert "band 90-95%" in _texts(root)
+    assert next(t for t in _texts(root) if t and t[0].isdigit()) == "80"  # the lowest y tick
+    (clip,) = root.findall("s:defs/s:clipPath/s:rect", NS)
+    assert [float(clip.get(k)) for k in ("x", "y")] == pytest.approx([x0, y0], abs=0.1)
+    (line,) = root.findall("s:polyline", NS)
+    assert line.get("clip-path") == "url(#plot)"  # the points below 80 are drawn, then cut at the edge
+    assert _points(line)[0][1] > y1 and _points(line)[-1] == pytest.approx((x1, y0), abs=0.1)

@@ -183,6 +183,65 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
             1,
             ("error: /nonexistent/list.pdf: cannot read file (No such file or directory)"),
         ),
+        (
+            ("forecast", "2026", "--demand", "--tracked", "Russell 2000=1e12,Russell 5000=1e12"),
+            2,
+            (
+                "error: russell-pipeline forecast: argument --tracked: 'Russell 5000' is not an index whose "
+                "trackers are sized: one of Russell 1000, Russell 2000, Russell 3000 (see russell-pipeline "
+                "forecast --help)"
+            ),
+        ),
+        (
+            ("forecast", "2026", "--demand"),
+            2,
+            (
+                "error: forecast --demand: no assets tracking each index given: pass --tracked 'Russell "
+                "2000=1e12,Russell 1000=1e13' (US dollars) or set RUSSELL_TRACKED_ASSETS; the figures per $1 "
+                "billion are in the table reconstitution_demand"
+            ),
+        ),
+        (
+            ("forecast", "2026", "--tracked", "Russell 2000=1e12"),
+            2,
+            (
+                "error: russell-pipeline forecast: --tracked sizes --demand: give --demand too (see "
+                "russell-pipeline forecast --help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--aum", "0"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument --aum: '0': expected a positive number of US "
+                "dollars (1e9, 250000000) (see russell-pipeline pro-forma --help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--aum", "-500000000"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument --aum: '-500000000': expected a positive number "
+                "of US dollars (1e9, 250000000) (see russell-pipeline pro-forma --help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--aum", "1e9", "--participation", "1.5"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument --participation: '1.5': expected the share of "
+                "each session's volume a fund trades, in (0, 1] (0.2 is 20%) (see russell-pipeline pro-forma "
+                "--help)"
+            ),
+        ),
+        (
+            ("pro-forma", "2026-12", "--participation", "0.1"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: --participation is a fund's: give its --aum too (see "
+                "russell-pipeline pro-forma --help)"
+            ),
+        ),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
 )
@@ -193,7 +252,7 @@ def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code,
             pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0], "total_return": [1000.0]}),
         )
     done = cli(*args, text=True, env=lake_folder(tmp_path).env())
-    assert (done.returncode, done.stderr) == (code, line + "\n")
+    assert (done.returncode, done.stderr, done.stdout) == (code, line + "\n", "")
     assert "Error:" not in done.stderr and "Traceback" not in done.stderr
 
 
@@ -241,7 +300,7 @@ def _priced_lake(root, label: str) -> None:
         "stand_in": True,
         "as_of_date": day,
         "previous_review": "2024-03",
-        "move": "kept",
+        "move": "stay",
         "weight_now": 0.5,
         "weight_pro_forma": 0.5,
         "change": 0.0,

@@ -119,3 +119,201 @@ def _year_keys() -> set[str]:
     from russell_pipeline.defs.partitions import recon_years
 
     return set(recon_years.get_partition_keys())
+
+
+# ---------------------------------------------------------------- what the forecast and the pro-forma trade
+TRACKED = "Russell 2000=1e12,Russell 1000=1e13"
+ASSETS = {"Russell 2000": 1e12, "Russell 1000": 1e13}
+TRADED = ("add", "delete", "move_up", "move_down")
+
+
+def _folder(default_build):
+    from russell_pipeline_tests.lakes import lake_folder
+
+    root = default_build[0]
+    return lake_folder(root, home=root.parent / "home")
+
+
+def _adv(prices: pl.DataFrame, day, symbols) -> dict[str, tuple[float, int]]:
+    """symbol -> (the mean of its volumes over the 20 last dates the market data has closes for up to
+    `day`, how many it has there; the synthetic feed trades every session): worked out here from the
+    stored closes alone."""
+    dates = prices.filter(pl.col("date") <= day)["date"].unique().sort().tail(20)
+    window = prices.filter(pl.col("date").is_in(dates.implode()), pl.col("symbol").is_in(list(symbols)))
+    known = window.filter(pl.col("volume").is_not_null())
+    means = known.group_by("symbol").agg(pl.col("volume").mean(), pl.len())
+    return {s: (m, n) for s, m, n in means.iter_rows()}
+
+
+@pytest.mark.slow
+def test_forecast_demand_prints_every_trade_with_shares_and_days_of_volume_recomputed_from_the_tables(
+    default_build,
+):
+    import csv
+    import io
+    import math
+
+    lake = Lake(default_build[0])
+    forecast = lake.read("reconstitution_forecast")
+    year = int(forecast["recon_year"].max())  # 2026 on the day this was written
+    done = _folder(default_build).cli("forecast", str(year), "--demand", "--tracked", TRACKED)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    mine = forecast.filter(pl.col("recon_year") == year)
+    traded = mine.filter(pl.col("action").is_in(TRADED))
+    assert {(r["review"], r["symbol"]) for r in rows} == set(traded.select("review", "symbol").iter_rows())
+    for r in rows:
+        tracked = r["index_name"] in ASSETS
+        assert (r["shares"] != "" and r["days_of_volume"] not in ("", "unknown")) == tracked, r
+        assert r["cap_basis"] == "total market cap" and r["price_source"] == "synthetic"
+
+    # Each figure of every 20th row worked out again from the stored forecast caps, closes and volumes.
+    prices = lake.read("market_prices")
+    members = {
+        "Russell 1000": ["Russell 1000"],
+        "Russell 2000": ["Russell 2000"],
+        "Russell 3000": ["Russell 1000", "Russell 2000", "Russell 3000"],
+    }
+    for r in rows[::20]:
+        review = mine.filter(pl.col("review") == r["review"])
+        me = review.filter(pl.col("symbol") == r["symbol"]).row(0, named=True)
+        index = members[r["index_name"]]
+        total_before = (
+            review.filter(pl.col("index_before").is_in(index))["total_market_cap"].drop_nulls().sum()
+        )
+        total_after = review.filter(pl.col("index_after").is_in(index))["total_market_cap"].sum()
+        wb = me["total_market_cap"] / total_before if me["index_before"] in index else 0.0
+        wa = me["total_market_cap"] / total_after if me["index_after"] in index else 0.0
+        per_billion = (wa - wb) * 1e9 / me["price"]
+        adv, sessions_averaged = _adv(prices, me["rank_day"], [r["symbol"]])[r["symbol"]]
+        assert float(r["weight_before"]) == pytest.approx(wb, rel=1e-9)
+        assert float(r["weight_after"]) == pytest.approx(wa, rel=1e-9)
+        assert float(r["shares_per_billion"]) == pytest.approx(per_billion, rel=1e-9)
+        assert float(r["adv_shares"]) == pytest.approx(adv, rel=1e-12)
+        assert r["adv_sessions"] == str(sessions_averaged)
+        if r["index_name"] in ASSETS:
+            shares = per_billion * ASSETS[r["index_name"]] / 1e9
+            assert float(r["shares"]) == pytest.approx(shares, rel=1e-9)
+            assert float(r["value"]) == pytest.approx(shares * me["price"], rel=1e-9)
+            assert float(r["days_of_volume"]) == pytest.approx(abs(shares) / adv, rel=1e-9)
+
+    # Stderr: the figures used, what each index buys and sells, the names over 1, 3 and 5 days.
+    lines = done.stderr.splitlines()
+    assert (
+        "tracked assets (--tracked): Russell 1000 $10,000,000,000,000, Russell 2000 $1,000,000,000,000"
+        in done.stderr
+    )
+    for review in sorted(set(traded["review"])):
+        for index in ASSETS:
+            values = [
+                float(r["value"])
+                for r in rows
+                if r["review"] == review and r["index_name"] == index and r["value"]
+            ]
+            bought, sold = math.fsum(v for v in values if v > 0), abs(math.fsum(v for v in values if v < 0))
+            said = next(ln for ln in lines if ln.startswith(f"{review} {index}: buys "))
+            from russell_pipeline.lib.forecast.tracked import usd
+
+            assert said == (
+                f"{review} {index}: buys {usd(bought)} of {sum(v > 0 for v in values)} names, "
+                f"sells {usd(sold)} of {sum(v < 0 for v in values)} names"
+            )
+        over = next(
+            ln for ln in lines if ln.startswith(f"{review} days of volume, net over the tracked indexes")
+        )
+        assert "over 1 day " in over and "over 3 days " in over and "over 5 days " in over
+
+
+@pytest.mark.slow
+def test_pro_forma_sized_for_a_fund_gives_shares_volume_and_days_and_unknown_where_no_volume(default_build):
+    import csv
+    import io
+
+    lake = Lake(default_build[0])
+    stored = lake.read("pro_forma_weights")
+    review = stored["review"].max()  # the upcoming review: 2026-12 on the day this was written
+    done = _folder(default_build).cli("pro-forma", review, "--aum", "1e9", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert list(rows[0])[:10] == [
+        "symbol",
+        "move",
+        "weight_now",
+        "weight_pro_forma",
+        "change",
+        "shares_per_billion",
+        "shares",
+        "adv_shares",
+        "adv_pct",
+        "days_to_trade",
+    ]
+    mine = {r["symbol"]: r for r in stored.filter(pl.col("review") == review).iter_rows(named=True)}
+    assert sorted(r["symbol"] for r in rows) == sorted(mine)
+    for r in rows:  # every row: the weight change times the assets over the price, both signs
+        s = mine[r["symbol"]]
+        assert float(r["shares"]) == pytest.approx(s["change"] * 1e9 / (s["price"] * s["fx"]), rel=1e-12)
+        assert r["move"] == s["move"] and r["move"] in ("in", "out", "stay")
+    signs = {float(r["shares"]) > 0 for r in rows if float(r["shares"]) != 0}
+    assert signs == {True, False}
+    as_of = next(iter(mine.values()))["as_of_date"]
+    adv = {s: m for s, (m, _) in _adv(lake.read("market_prices"), as_of, mine).items()}
+    unknown = [r for r in rows if r["symbol"] not in adv]
+    assert unknown, "the upcoming review's stocks that stopped trading have no volume"
+    for r in rows:
+        if r["symbol"] in adv:
+            shares = abs(float(r["shares"]))
+            assert float(r["adv_shares"]) == pytest.approx(adv[r["symbol"]], rel=1e-12)
+            assert float(r["adv_pct"]) == pytest.approx(100 * shares / adv[r["symbol"]], rel=1e-9)
+            assert float(r["days_to_trade"]) == pytest.approx(shares / (0.2 * adv[r["symbol"]]), rel=1e-9)
+        else:  # never 0
+            assert (r["adv_shares"], r["adv_pct"], r["days_to_trade"]) == ("unknown",) * 3
+    assert (
+        "sized for a fund of $1,000,000,000 trading at most 20% of each session's volume "
+        f"(the average of the 20 sessions to {as_of})"
+    ) in done.stderr
+    assert f"{len(unknown)} names have no volume in the market data" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_report_forecast_page_shows_the_numbers_of_the_tables_and_renders(
+    browser, default_build, tmp_path
+):
+    from russell_pipeline.lib.forecast.demand import net_days, sized
+    from russell_pipeline.lib.forecast.forecast import ACTIONS
+    from russell_pipeline_tests.helpers import html_tables
+
+    lake = Lake(default_build[0])
+    out = tmp_path / "report"
+    done = _folder(default_build).cli("report", "--out", str(out), "--tracked", TRACKED)
+    assert done.returncode == 0, done.stderr
+    page = (out / "forecast.html").read_text()
+    forecast = lake.read("reconstitution_forecast")
+    last = lake.read("market_source")["last_price_date"][0]
+    opens = lake.read("recon_calendar").filter(pl.col("event") == "effective_open")
+    upcoming = sorted(set(forecast["review"]) & set(opens.filter(pl.col("date") > last)["review"])) or [
+        forecast["review"].max()
+    ]
+    assert f"(the forecast of {', '.join(upcoming)})" in done.stdout
+    [review] = upcoming[-1:]  # the page has a section for each; the last is checked here in full
+    section = page.split(f'<section id="{review}">')[1].split("</section>")[0]
+    tables = html_tables(section)
+    counts = dict(forecast.filter(pl.col("review") == review).group_by("action").len().iter_rows())
+    assert tables["actions"] == [list(ACTIONS), [f"{counts.get(a, 0):,}" for a in ACTIONS]]
+    breaks = lake.read("forecast_breaks").filter(pl.col("review") == review).sort("rank")
+    assert [row[:2] for row in tables["breaks"][1:]] == [
+        [b, f"{r:,}"] for b, r in breaks.select("break", "rank").iter_rows()
+    ]
+    demand = lake.read("reconstitution_demand").filter(pl.col("review") == review)
+    top = net_days(sized(demand, ASSETS)).head(15)
+    assert [(row[0], row[5]) for row in tables["top"][1:]] == [
+        (s, f"{d:,.1f}") for s, d in top.select("symbol", "days_of_volume").iter_rows()
+    ]
+    svg = (out / f"forecast_{review}.svg").read_text()
+    assert svg.count("<polyline") == 1 and f"{review}: cumulative market cap by rank" in svg
+    view = browser.new_page(viewport={"width": 1200, "height": 900})
+    view.goto((out / "forecast.html").as_uri())
+    image = view.locator(f'section[id="{review}"] img')
+    assert image.evaluate("img => img.complete && [img.naturalWidth, img.naturalHeight]") == [900, 420]
+    assert view.locator(f'section[id="{review}"] table.top tbody tr').count() == top.height
+    view.close()
+    assert 'href="forecast.html"' in (out / "report.html").read_text()

@@ -54,6 +54,29 @@ def test_settings_read_every_variable_once():
         Settings.from_env({"RUSSELL_LOCK_TIMEOUT": "soon"})
 
 
+def test_the_tracked_assets_are_read_and_a_bad_value_is_one_line_naming_the_variable():
+    assert Settings.from_env(
+        {"RUSSELL_TRACKED_ASSETS": " russell 2000=1e12, Russell  3000=$5e11 "}
+    ).tracked_assets == (
+        ("Russell 2000", 1e12),
+        ("Russell 3000", 5e11),
+    )
+    assert Settings.from_env({}).tracked_assets == ()  # no hidden default
+    for value, problem in [
+        (
+            "Russell 5000=1e12",
+            "'Russell 5000' is not an index whose trackers are sized: one of Russell 1000, ",
+        ),
+        ("Russell 2000=0", "Russell 2000='0': expected a positive number of US dollars"),
+        ("Russell 2000=lots", "Russell 2000='lots': expected a positive number of US dollars"),
+        ("Russell 2000=1e12,Russell 2000=2e12", "Russell 2000 is given twice"),
+        ("Russell 2000", "'Russell 2000': expected INDEX=DOLLARS"),
+    ]:
+        with pytest.raises(SettingsError) as err:
+            Settings.from_env({"RUSSELL_TRACKED_ASSETS": value})
+        assert str(err.value).startswith(f"RUSSELL_TRACKED_ASSETS={value!r}: {problem}"), str(err.value)
+
+
 @pytest.mark.parametrize(
     "settings",
     [
@@ -65,6 +88,7 @@ def test_settings_read_every_variable_once():
             lake_cache=Path("/tmp/cache"),
             lock_timeout=0.25,
             retention_hours=2,
+            tracked_assets=(("Russell 2000", 1e12), ("Russell 1000", 1.25e13)),
             limits=Limits(pdf_bytes=1_234_567, text_chars=3, pages=9),
         ).with_lake("s3://bucket/lake"),
     ],
@@ -81,6 +105,7 @@ def test_the_environment_of_settings_reads_back_as_the_same_settings(settings):
         "RUSSELL_LAKE_CACHE",
         "RUSSELL_LOCK_TIMEOUT",
         "RUSSELL_LAKE_RETENTION_HOURS",
+        "RUSSELL_TRACKED_ASSETS",
         "RUSSELL_MAX_PDF_MB",
         "RUSSELL_MAX_TEXT_MB",
         "RUSSELL_MAX_PAGES",

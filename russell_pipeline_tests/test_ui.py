@@ -45,7 +45,13 @@ MEMBERSHIP = (
     "list_revisions",
 )
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
-FORECAST = ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses")
+FORECAST = (
+    "reconstitution_forecast",
+    "forecast_breaks",
+    "forecast_score",
+    "forecast_misses",
+    "reconstitution_demand",
+)
 
 
 @pytest.fixture(scope="module")
@@ -568,7 +574,7 @@ def page(browser, server):
     # No newsletter dialog over the page of a fresh instance: the project's dagster.yaml turns it off
     # (the lineage test checks; this fixture used to mark it seen, which a user's `make ui` did not).
     # Big enough for the whole graph at a zoom that draws full nodes (the picture is scaled down).
-    context = browser.new_context(viewport={"width": 3800, "height": 2600}, device_scale_factor=0.45)
+    context = browser.new_context(viewport={"width": 4300, "height": 2600}, device_scale_factor=0.45)
     context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()

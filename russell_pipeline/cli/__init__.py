@@ -6,6 +6,7 @@ one document. Every error is one line naming the file, date or value and the pro
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import warnings
@@ -14,6 +15,8 @@ from datetime import date
 from russell_pipeline.cli import documents, forecast, index, lake, membership, research
 from russell_pipeline.cli.common import duckdb_error, one_line
 from russell_pipeline.lib.errors import InputError, LakeError
+from russell_pipeline.lib.forecast.tracked import parse_tracked
+from russell_pipeline.lib.index.trade import PARTICIPATION
 from russell_pipeline.settings import Settings
 
 VERBS = {
@@ -54,7 +57,10 @@ VERBS = {
     ),
     "pro-forma": (
         "a review's weights as the method sets them and the trade from the weights in force",
-        "russell-pipeline pro-forma 2024-06 --format json",
+        (
+            "russell-pipeline pro-forma 2024-06 --format json\n"
+            "  russell-pipeline pro-forma 2026-12 --aum 1e9 --participation 0.1"
+        ),
     ),
     "import-prices": (
         "validate a price file (long, wide or yfinance CSV) and store it for reconstitution_effect",
@@ -76,7 +82,8 @@ VERBS = {
         "the companies a year's reconstitution adds, deletes and moves, forecast from its universe",
         (
             "russell-pipeline forecast 2023 --format csv\n  russell-pipeline forecast 2023 --summary\n"
-            "  russell-pipeline forecast 2023 --score"
+            "  russell-pipeline forecast 2023 --score\n"
+            "  russell-pipeline forecast 2026 --demand --tracked 'Russell 2000=1e12,Russell 1000=1e13'"
         ),
     ),
 }
@@ -96,6 +103,37 @@ HANDLERS = {
     "pro-forma": index.cmd_pro_forma,
     "forecast": forecast.cmd_forecast,
 }
+
+
+def _tracked(text: str) -> tuple[tuple[str, float], ...]:
+    try:
+        return parse_tracked(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _dollars(text: str) -> float:
+    try:
+        value = float(text.strip().replace("_", "").removeprefix("$"))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a positive number of US dollars (1e9, 250000000)"
+        )
+    return value
+
+
+def _participation(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected the share of each session's volume a fund trades, in (0, 1] (0.2 is 20%)"
+        )
+    return value
 
 
 def _iso_date(text: str) -> date:
@@ -150,6 +188,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default="report", help="folder for index_levels.svg and the summary (default report/)"
     )
+    p.add_argument(
+        "--tracked",
+        type=_tracked,
+        default=None,
+        help="US dollars tracking each index, for the forecast page (default: RUSSELL_TRACKED_ASSETS)",
+    )
     p = verb("query")
     p.add_argument(
         "sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights"
@@ -197,6 +241,18 @@ def _parser() -> argparse.ArgumentParser:
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("pro-forma")
     p.add_argument("review", help="a review, YYYY-MM (March, June, September or December)")
+    p.add_argument(
+        "--aum",
+        type=_dollars,
+        default=None,
+        help="a fund's assets in US dollars: adds its shares, the average volume, and the days to trade each",
+    )
+    p.add_argument(
+        "--participation",
+        type=_participation,
+        default=None,
+        help=f"with --aum: the share of each session's volume it trades, in (0, 1] (default {PARTICIPATION})",
+    )
     output(p, ["csv", "json", "parquet"], "csv")
     verb("verify")
     p = verb("import-prices")
@@ -217,6 +273,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="precision, recall and F1 against the published lists, and the misses",
     )
+    shown.add_argument(
+        "--demand",
+        action="store_true",
+        help="what each add, delete and move makes index funds trade: shares and days of volume",
+    )
+    p.add_argument(
+        "--tracked",
+        type=_tracked,
+        default=None,
+        help="with --demand: US dollars tracking each index, 'Russell 2000=1e12,Russell 1000=1e13' "
+        "(default: RUSSELL_TRACKED_ASSETS; none is an error)",
+    )
     p.add_argument(
         "--format",
         choices=["table", "csv", "json", "parquet"],
@@ -226,10 +294,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _needs(args: argparse.Namespace) -> str | None:
+    """An option given without the one it qualifies, in words; None when they go together."""
+    if args.verb == "forecast" and args.tracked and not args.demand:
+        return "--tracked sizes --demand: give --demand too"
+    if args.verb == "pro-forma" and args.participation is not None and args.aum is None:
+        return "--participation is a fund's: give its --aum too"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    alone = _needs(args)
+    if alone:
+        parser.exit(
+            2, f"error: russell-pipeline {args.verb}: {alone} (see russell-pipeline {args.verb} --help)\n"
+        )
     try:
         return HANDLERS[args.verb](args, Settings.from_env())
     except KeyboardInterrupt as err:  # SIGINT, or a SIGTERM a verb turned into one: its cleanup has run
@@ -240,4 +323,4 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(err, (InputError, LakeError, ValueError, OSError)) and not duckdb_error(err):
             raise
         print(f"error: {one_line(err)}", file=sys.stderr)
-        return 1
+        return getattr(err, "exit_code", 1)

@@ -22,6 +22,13 @@ class UsageError(ValueError):
     """A request the command cannot answer as asked; str() is the one line shown."""
 
 
+class ArgumentsError(UsageError):
+    """Command-line values the verb cannot use together (or a value it needs and was not given): exit 2, as
+    argparse gives for a bad value, before anything is written."""
+
+    exit_code = 2
+
+
 def open_lake(settings: Settings) -> Lake:
     from russell_pipeline.lake.store import Lake
 

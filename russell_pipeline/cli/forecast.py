@@ -6,6 +6,7 @@ import sys
 
 import polars as pl
 
+from russell_pipeline.cli import trades
 from russell_pipeline.cli.common import emit, not_built, open_lake, say_synthetic, stored
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.forecast.reasons import money
@@ -65,8 +66,10 @@ def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
 
 
 def cmd_forecast(args, settings: Settings) -> int:
-    """The rows (csv by default), `--summary` or `--score` (a table by default) of a year's forecast."""
+    """The rows (csv by default), `--summary` or `--score` (a table by default) of a year's forecast, or
+    `--demand`: what it makes index funds trade (cli/trades.py)."""
     fmt = args.format or ("table" if args.summary or args.score else "csv")
+    tracked = trades.tracked_assets(args, settings) if args.demand else None
     lake = open_lake(settings)
     for table in ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses"):
         stored(lake, table)
@@ -87,6 +90,9 @@ def cmd_forecast(args, settings: Settings) -> int:
         if notes:
             print(f"{review}: not known: {notes}", file=sys.stderr)
     say_synthetic(rows["price_source"], "this forecast's universe and prices")
+    if tracked is not None:
+        trades.print_demand(lake, args, settings, *tracked)
+        return 0
     if args.score:
         scores = _year(lake, "forecast_score", args.year, args.review)
         misses = _year(lake, "forecast_misses", args.year, args.review)

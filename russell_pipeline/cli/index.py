@@ -39,22 +39,28 @@ def cmd_report(args, settings: Settings) -> int:
     ).write_csv(out / "summary.csv")
     text = summary_text(summary, note)
     (out / "summary.txt").write_text(text)
-    (out / "report.html").write_text(summary_html(summary, "index_levels.svg", note))
+    forecast = _forecast_page(lake, out, args, settings, note)
+    links = ((forecast[0].name, "Reconstitution forecast"),) if forecast else ()
+    (out / "report.html").write_text(summary_html(summary, "index_levels.svg", note, links))
     print(text, end="")
     print(
         f"wrote {out / 'report.html'} (chart and table), {out / 'index_levels.svg'}, {out / 'summary.csv'}, "
         f"{out / 'summary.txt'}"
+        + (f", {forecast[0]} (the forecast of {', '.join(forecast[1])})" if forecast else "")
     )
     say_synthetic(labels, "the index levels of this report")
     return 0
 
 
 def cmd_pro_forma(args, settings: Settings) -> int:
-    """A review's trade list: weight now, pro-forma weight, change and shares per $1 billion per symbol, and
-    the prices it rests on; the totals on stderr, and a note when those prices are the synthetic feed
-    (docs/methodology.md §1.10). Nothing is printed on stdout unless the whole answer is."""
+    """A review's trade list: move, weight now, pro-forma weight, change and shares per $1 billion per
+    symbol (with `--aum`, sized for that fund against volume: cli/trades.py), and the prices it rests on;
+    the totals on stderr, and a note when those prices are the synthetic feed (docs/methodology.md §1.10).
+    Nothing is printed on stdout unless the whole answer is."""
+    from russell_pipeline.cli.trades import pro_forma_trade
     from russell_pipeline.lake.index_tables import forecast_rows
     from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, members_line, totals
+    from russell_pipeline.lib.index.trade import PARTICIPATION, TRADE_SIZE_COLUMNS
     from russell_pipeline.lib.market.provenance import COLUMN
 
     lake = open_lake(settings)
@@ -69,11 +75,61 @@ def cmd_pro_forma(args, settings: Settings) -> int:
             + "; a review needs its members in the "
             "market data and the weights of the review before it)"
         )
-    emit(rows.select(*TRADE_COLUMNS, COLUMN), args.format)
+    shown, sized_line = [*TRADE_COLUMNS, COLUMN], None
+    if args.aum is not None:  # sized for a fund (cli/trades.py)
+        rows, sized_line = pro_forma_trade(
+            lake, rows, args.aum, args.participation or PARTICIPATION, args.format
+        )
+        at = shown.index("shares_per_billion") + 1
+        shown[at:at] = list(TRADE_SIZE_COLUMNS)
+    emit(rows.select(shown), args.format)
     head, summary = rows.row(0, named=True), totals(rows)
     print(summary.line(args.review, head["as_of_date"], head["stand_in"]), file=sys.stderr)
+    if sized_line:
+        print(sized_line, file=sys.stderr)
     if head["members_carried"]:
         said = members_line(args.review, rows, forecast_rows(lake, args.review))
         print(f"{said}; when the data gives {args.review} its own, build uses them", file=sys.stderr)
     say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
     return 0
+
+
+def _forecast_page(lake, out: Path, args, settings: Settings, note: str) -> tuple[Path, list[str]] | None:
+    """The forecast page beside the report (lib/forecast/page.py) and its charts, of the upcoming
+    reconstitutions the lake forecasts; None when it holds no forecast. The trades are sized for the
+    assets `--tracked` (else RUSSELL_TRACKED_ASSETS; else per $1 billion, as the page says)."""
+    from russell_pipeline.lib.forecast.demand import DEMAND_COLUMNS
+    from russell_pipeline.lib.forecast.inputs import reviews
+    from russell_pipeline.lib.forecast.page import PAGE, forecast_page, shown_reviews
+
+    rows = (
+        lake.published("reconstitution_forecast")
+        if "reconstitution_forecast" in lake.published_versions()
+        else None
+    )
+    if rows is None or not rows.height:
+        return None
+    calendar, source = lake.published("recon_calendar"), lake.published("market_source")
+    last = source["last_price_date"][0] if source is not None and source.height else None
+    years = sorted(set(rows["recon_year"]))
+    known = [r for year in years for r in reviews(calendar, year)]
+    shown = shown_reviews(known, rows["review"].unique().to_list(), last)
+    tables = {
+        name: lake.published(name) if name in lake.published_versions() else None
+        for name in ("forecast_breaks", "forecast_score", "forecast_misses", "reconstitution_demand")
+    }
+    demand = tables["reconstitution_demand"]
+    page = forecast_page(
+        rows,
+        tables["forecast_breaks"],
+        tables["forecast_score"],
+        tables["forecast_misses"],
+        demand if demand is not None else pl.DataFrame(schema=DEMAND_COLUMNS),
+        [r for r in known if r.review in shown],
+        dict(args.tracked or settings.tracked_assets) or None,
+        note,
+    )
+    for name, svg in page.charts.items():
+        (out / name).write_text(svg)
+    (out / PAGE).write_text(page.html)
+    return out / PAGE, shown

@@ -131,6 +131,42 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rank": "Its rank in the forecast; null when not ranked.",
         "total_market_cap": "Its company's total market cap on rank day, USD.",
     },
+    "reconstitution_demand": {
+        "recon_year": _YEAR,
+        "review": _FORECAST_REVIEW,
+        "rank_day": "The rank day the forecast and its prices are of.",
+        "symbol": "Ticker of the forecast row (a company with several classes trades on its primary line).",
+        "company": "Name as the forecast gives it.",
+        "action": "The forecast's action: `add`, `delete`, `move_up` or `move_down`.",
+        "index_name": (
+            "The index whose trackers trade it: `Russell 1000`, `Russell 2000` or `Russell 3000` (the two "
+            "together)."
+        ),
+        "side": "`buy` (it joins the index) or `sell` (it leaves it).",
+        "cap_basis": "The market cap the weights rest on: `total market cap` (the lake holds no free float).",
+        "total_market_cap": "The company's total market cap on rank day, USD (the forecast's).",
+        "price": "Close on rank day, USD: the price the shares are counted at.",
+        "weight_before": (
+            "Its weight in the index before: its cap over the caps of the members in force (0 if not one); "
+            "null when unknown."
+        ),
+        "weight_after": "Its weight after, over the caps of the forecast's members after (0 if it leaves).",
+        "shares_per_billion": (
+            "Shares a $1 billion fund tracking the index buys (+) or sells (-): weight change x 1e9 / price."
+        ),
+        "adv_shares": (
+            "Average daily volume, shares: the market data's 20 sessions to rank day, else the universe "
+            "file's one day; null: unknown."
+        ),
+        "adv_sessions": "Sessions averaged (1 for the universe file's one day); null: unknown.",
+        "adv_source": "`market data`, `universe file, one day`, or null (no volume known).",
+        "days_per_billion": (
+            "|shares_per_billion| / adv_shares: days of volume per $1 billion tracking the index."
+        ),
+        "note": "What the row's figures could not know (segment before, a further class, no market cap).",
+        "price_source": "The universe the forecast was made from: `universe file raw/<year>/<name>`, or the "
+        "market data (`synthetic`, `market file <name>`).",
+    },
     "universe_securities": {
         "recon_year": _YEAR,
         "as_of_date": "The universe file's date: the close its prices and market caps are of.",
@@ -286,7 +322,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "as_of_date": "min(T, last close): the close weight_now and the trade are valued at.",
         "previous_review": "The review whose weights are in force on as_of_date (null: the base review).",
         "symbol": "The stock: a member of the review, of the previous review, or of both.",
-        "move": "`in` (member of the review only), `out` (of the previous review only) or `kept`.",
+        "move": "`in` (member of the review only), `out` (of the previous review only) or `stay`.",
         "weight_now": "The previous review's weights drifted to the as-of close (0 if not a member).",
         "weight_pro_forma": "The review's weight as the method sets it at prices_date (0 if not a member).",
         "change": "weight_pro_forma - weight_now.",

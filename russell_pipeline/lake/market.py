@@ -21,7 +21,14 @@ import polars as pl
 from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.market.contract import KEYS, SCHEMAS, require_rows, typed_rows, validate_table
+from russell_pipeline.lib.market.contract import (
+    KEYS,
+    SCHEMAS,
+    contract_columns,
+    require_rows,
+    typed_rows,
+    validate_table,
+)
 from russell_pipeline.lib.market.partitions import (
     DATED,
     DIGESTS_SCHEMA,
@@ -89,7 +96,7 @@ def stored_rows(lake: Lake, name: str, years: set[int] | None = None) -> pl.Lazy
         return pl.LazyFrame(schema=SCHEMAS[name])
     if years is not None:
         scan = scan.filter(pl.col(YEAR).is_in(sorted(years)))
-    return scan.select(list(SCHEMAS[name]))
+    return scan.select(contract_columns(name, scan.collect_schema().names()))
 
 
 def _read_row(name: str, path: Path, size: int, sha256: str, rows: int, code: str) -> dict:

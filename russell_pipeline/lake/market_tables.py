@@ -12,8 +12,9 @@ import polars as pl
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.market import provenance
-from russell_pipeline.lib.market.contract import SCHEMAS, MarketData
+from russell_pipeline.lib.market.contract import SCHEMAS, MarketData, contract_columns
 from russell_pipeline.lib.market.partitions import YEAR
+from russell_pipeline.lib.market.volume import ADV_SESSIONS, adv_window
 from russell_pipeline.lib.sessions import FIRST_DAY, sessions
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
@@ -94,7 +95,7 @@ def _tables_between(
             n: s.filter(pl.col(YEAR) <= until.year, pl.col(DATED[n]) <= until) if n in DATED else s
             for n, s in scans.items()
         }
-    queries = {name: scan.select(list(SCHEMAS[name])) for name, scan in scans.items()}
+    queries = {name: _contract(name, scan) for name, scan in scans.items()}
     if since is not None and "fx" in names:
         before = whole["fx"].filter(pl.col(YEAR) <= since.year, pl.col("date") < since)
         queries["fx"] = pl.concat([_latest(before, "currency").select(list(SCHEMAS["fx"])), queries["fx"]])
@@ -158,7 +159,7 @@ def review_market_data(
                 pl.col("date") <= cutoff,
                 mine,
             )
-            .select(list(SCHEMAS["prices"])),
+            .pipe(lambda scan: _contract("prices", scan)),
             _latest(
                 scans["shares"].filter(pl.col(YEAR) <= cutoff.year, pl.col("date") <= cutoff, mine), "symbol"
             ),
@@ -168,14 +169,35 @@ def review_market_data(
     )
     absent = members.filter(~members.is_in(prices["symbol"].unique().implode()))
     if absent.len():  # stale or never priced: the weights refuse it, naming its last close
-        older = _latest(
-            scans["prices"].filter(
-                pl.col(YEAR) <= start.year, pl.col("date") < start, pl.col("symbol").is_in(absent.implode())
+        older = _contract(
+            "prices",
+            _latest(
+                scans["prices"].filter(
+                    pl.col(YEAR) <= start.year,
+                    pl.col("date") < start,
+                    pl.col("symbol").is_in(absent.implode()),
+                ),
+                "symbol",
             ),
-            "symbol",
         )
         prices = pl.concat([older.collect(engine="streaming"), prices])
     return MarketData(prices=prices, memberships=memberships, shares=shares, fx=fx)
+
+
+def window_volumes(
+    lake: Lake, day: date, symbols: Sequence[str] | None = None, n: int = ADV_SESSIONS
+) -> pl.DataFrame:
+    """symbol, date, volume of the stored closes in the `n` sessions ending on the last session on or
+    before `day` (lib/market/volume.py), of `symbols` (None: every symbol): what an average volume
+    reads. Empty when no market data is stored."""
+    scan = lake.scan("market_prices")
+    if scan is None:
+        return pl.DataFrame(schema={"symbol": pl.String, "date": pl.Date, "volume": pl.Float64})
+    first, last = adv_window(day, n)
+    scan = scan.filter(pl.col(YEAR).is_between(first.year, last.year), pl.col("date").is_between(first, last))
+    if symbols is not None:
+        scan = scan.filter(pl.col("symbol").is_in(list(symbols)))
+    return _contract("prices", scan).select("symbol", "date", "volume").collect(engine="streaming")
 
 
 def pro_forma_market_data(
@@ -207,6 +229,12 @@ def pro_forma_market_data(
         splits=span["splits"],
         fx=both(target.fx, span["fx"]),
     )
+
+
+def _contract(name: str, scan: pl.LazyFrame) -> pl.LazyFrame:
+    """The contract columns of a stored market table (an optional one a table stored before it lacks:
+    its default, or unknown)."""
+    return scan.select(contract_columns(name, scan.collect_schema().names()))
 
 
 def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:

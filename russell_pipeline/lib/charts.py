@@ -1,8 +1,10 @@
-"""Line charts as SVG, in pure Python (the index series, a reconstitution's effect).
+"""Line charts as SVG, in pure Python (the index series, a reconstitution's effect, a forecast's
+cumulative market cap).
 
 `render(chart)` lays a `Chart` out on its pixel size: title lines on top, "nice" y ticks (1-2-5
 steps covering the data), numeric or date x ticks (days, months or years by the span), a light grid,
-one polyline per series, then the optional legend, dotted marks, reference line and axis labels.
+shaded horizontal bands, one polyline per series, then the optional legend, dotted marks, reference line
+and axis labels.
 No font metrics are at hand, so text widths are estimated from the font size.
 """
 
@@ -40,6 +42,8 @@ class Chart:
     marks: tuple[tuple[float, str], ...] = ()  # (x, label): dotted vertical lines
     reference: float | None = None  # a horizontal line at this y
     font: float = 11.0  # pixels
+    bands: tuple[tuple[float, float, str], ...] = ()  # (y low, y high, label): shaded horizontal bands
+    y_from: float | None = None  # the y axis starts here: a line below it is cut at the plot's edge
 
 
 def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
@@ -151,6 +155,9 @@ def render(chart: Chart) -> str:
 
     xs = [num(x) for x, _ in finite] + [num(x) for x, _ in chart.marks]
     ys = [y for _, y in finite] + ([chart.reference] if chart.reference is not None else [])
+    ys += [y for low, high, _ in chart.bands for y in (low, high)]
+    if chart.y_from is not None:
+        ys = [chart.y_from, *(y for y in ys if y >= chart.y_from)]
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
     if x_hi <= x_lo:
         x_lo, x_hi = x_lo - 1, x_hi + 1
@@ -183,6 +190,10 @@ def render(chart: Chart) -> str:
             'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">'
         ),
         f'<rect width="{w}" height="{h}" fill="white"/>',
+        (  # what the lines may cover: the plot area
+            f'<defs><clipPath id="plot"><rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" '
+            f'height="{y1 - y0:.1f}"/></clipPath></defs>'
+        ),
     ]
     out += [
         _text(w / 2, 6 + (i + 1) * 1.3 * (f + 1) - 0.3 * f, line, f + 1, "middle")
@@ -197,6 +208,15 @@ def render(chart: Chart) -> str:
         f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="none" '
         'stroke="#444" stroke-width="0.8"/>'
     )
+    for low, high, label in chart.bands:
+        top, bottom = py(high), py(low)
+        out += [
+            (
+                f'<rect x="{x0:.1f}" y="{top:.1f}" width="{x1 - x0:.1f}" height="{bottom - top:.1f}" '
+                'fill="#f0b429" fill-opacity="0.25" stroke="#c98a00" stroke-width="0.6"/>'
+            ),
+            _text(x0 + 4, top - 3, label, 0.85 * f),
+        ]
     if chart.reference is not None:
         level = py(chart.reference)
         out.append(_line(x0, level, x1, level, 'stroke="black" stroke-width="0.7"'))
@@ -222,7 +242,8 @@ def render(chart: Chart) -> str:
                 runs[-1].append((px(x), py(y)))
         out += [
             f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in thinned(r))}" fill="none" '
-            f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round"/>'
+            f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round" '
+            'clip-path="url(#plot)"/>'
             for r in runs
             if r
         ]

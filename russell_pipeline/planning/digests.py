@@ -111,12 +111,21 @@ def membership_inputs(tables: dict[str, pl.DataFrame]) -> str:
     return digest(CODE_VERSIONS["membership"], {name: frame_digest(df) for name, df in tables.items()})
 
 
-def window_digest(days: pl.DataFrame, end: date | None) -> int:
-    """The running digest at the last day <= end (all days when end is None; 0 before the first).
+def window_digest(days: pl.DataFrame, end: date | None, column: str = "digest") -> int:
+    """The running digest (`column` of `market_days`) at the last day <= end (all days when end is None; 0
+    before the first).
 
     By date, not by row position: a stored table can come back in any file order."""
     upto = days if end is None else days.filter(pl.col("day") <= end)
-    return int(upto.sort("day")["digest"][-1]) if upto.height else 0
+    return int(upto.sort("day")[column][-1]) if upto.height else 0
+
+
+def volume_digest(days: pl.DataFrame | None, end: date) -> int | None:
+    """What identifies the market data's volumes up to `end` (`market_days`' running `volume_digest`;
+    None without market data): what the forecast's passive demand reads (lib/forecast/demand.py)."""
+    if days is None or "volume_digest" not in days.columns:
+        return None
+    return window_digest(days, end, "volume_digest")
 
 
 def members_digests(memberships: pl.DataFrame) -> dict[str, str]:

@@ -190,6 +190,7 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
                 )
                 parts.append([review.review, "market", state])
             parts[-1] += [review.rank_day, review.effective_open, digests.frame_digest(members), notes]
+            parts[-1].append(digests.volume_digest(days, review.rank_day))  # its demand's volumes
         if not year_reviews:
             why.append(f"recon_calendar dates no reconstitution in {year}")
         year_changes = changes.filter(pl.col("recon_year") == year)

@@ -57,6 +57,7 @@ TABLES = (
     "forecast_breaks",
     "forecast_score",
     "forecast_misses",
+    "reconstitution_demand",
 )
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 import shutil
 
+import polars as pl
 import pytest
 
 from russell_pipeline_tests.helpers import REAL, cli
@@ -118,3 +119,70 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "
         "calendar nor within the 30 days before one: the nearest rank day is 2023-04-28 (review 2023-06)"
     ) in done.stderr
+
+
+def test_demand_without_volume_history_takes_the_universe_files_one_day_and_says_so(built):
+    lake, env, _ = built
+    done = cli("forecast", "2023", "--demand", "--tracked", "Russell 3000=5e10", env=env, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    universe = lake.lake.read("universe_securities")
+    volume = {s: v for s, v in universe.select("symbol", "volume").iter_rows() if v}
+    # The small feed prices none of these names: every known volume is the universe file's one day.
+    assert {r["adv_source"] for r in rows} <= {"universe file, one day", ""}
+    for r in rows:
+        if r["symbol"] in volume and r["shares_per_billion"]:
+            assert float(r["adv_shares"]) == volume[r["symbol"]] and r["adv_sessions"] == "1"
+        elif not r["adv_source"]:
+            assert r["adv_shares"] == "unknown" and r["days_of_volume"] == "unknown"
+    # Only the Russell 3000 list is in force: a deletion's segment is unknown, so only its Russell 3000 trade
+    # is sized, and the row says so.
+    deleted = [r for r in rows if r["action"] == "delete"]
+    assert deleted and {r["index_name"] for r in deleted} == {"Russell 3000"}
+    assert all("its segment before is unknown" in r["note"] for r in deleted)
+    assert "Russell 1000 not given: its" in done.stderr and "Russell 2000 not given: its" in done.stderr
+
+
+def test_the_report_forecast_page_shows_the_breaks_bands_score_and_misses_by_cause(built, tmp_path):
+    from russell_pipeline.lib.forecast.tracked import usd
+    from russell_pipeline_tests.helpers import html_tables
+
+    lake, env, _ = built
+    done = cli("report", "--out", str(tmp_path), env=env, text=True)
+    assert done.returncode == 0, done.stderr
+    stored = lake.lake
+    tables = html_tables((tmp_path / "forecast.html").read_text())
+    breaks = stored.read("forecast_breaks").filter(pl.col("review") == "2023-06").sort("rank")
+    assert tables["breaks"][1:] == [
+        [
+            b["break"],
+            f"{b['rank']:,}",
+            "-" if b["market_cap"] is None else usd(b["market_cap"]),
+            "-" if b["cumulative_cap_pct"] is None else f"{b['cumulative_cap_pct']:.2f}%",
+            "-" if b["band_low_pct"] is None else f"{b['band_low_pct']:.2f}%",
+            "-" if b["band_high_pct"] is None else f"{b['band_high_pct']:.2f}%",
+        ]
+        for b in breaks.iter_rows(named=True)
+    ]
+    svg = (tmp_path / "forecast_2023-06.svg").read_text()
+    r1000 = breaks.row(0, named=True)
+    assert f"Russell 1000 band {r1000['band_low_pct']:.2f}-{r1000['band_high_pct']:.2f}%" in svg
+    assert f"Russell 1000 break: rank 1,000, {usd(r1000['market_cap'])}" in svg
+    scores = stored.read("forecast_score").sort("change")
+    assert [row[-1] for row in tables["score"][1:]] == [f"{f:.3f}" for f in scores["f1"]]
+    causes = (
+        stored.read("forecast_misses")
+        .join(
+            stored.read("reconstitution_forecast").select("symbol", "rule").unique("symbol"),
+            on="symbol",
+            how="left",
+        )
+        .group_by("change", "kind", pl.col("rule").fill_null("not in the forecast"))
+        .len()
+    )
+    shown = {
+        (c, "miss" if m.startswith("published") else "false_alarm", rule): int(n.replace(",", ""))
+        for c, m, rule, n, _ in tables["causes"][1:]
+    }
+    assert shown == {(c, k, r): n for c, k, r, n in causes.iter_rows()}
+    assert sum(shown.values()) == stored.read("forecast_misses").height

@@ -80,7 +80,7 @@ def test_hand_computed_trade_list(md: MarketData):
     usd_price = {"AAA": 12.0, "BBB": 10.0, "CCC": 5.0, "DDD": 4 * 0.8}
     assert rows.columns == list(pf.PRO_FORMA_COLUMNS)
     assert rows["symbol"].to_list() == ["AAA", "BBB", "CCC", "DDD"]
-    assert rows["move"].to_list() == ["kept", "kept", "out", "in"]
+    assert rows["move"].to_list() == ["stay", "stay", "out", "in"]
     for r in rows.iter_rows(named=True):
         s = r["symbol"]
         assert r["weight_now"] == pytest.approx(now[s], abs=1e-15)
@@ -130,7 +130,7 @@ def test_hand_computed_trade_list_with_carried_members(tmp_path: Path):
     rows = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03")
 
     assert rows["symbol"].to_list() == ["AAA", "BBB", "CCC", "EEE"]
-    assert rows["move"].to_list() == ["kept", "kept", "kept", "out"]
+    assert rows["move"].to_list() == ["stay", "stay", "stay", "out"]
     now = {"AAA": 36 / 86, "BBB": 30 / 86, "CCC": -10 / 86, "EEE": 30 / 86}
     target = {"AAA": 27 / 44, "BBB": 45 / 88, "CCC": -1 / 8, "EEE": 0.0}
     for r in rows.iter_rows(named=True):
@@ -245,9 +245,9 @@ def test_hand_computed_trade_list_with_forecast_members(tmp_path: Path):
     )
     rows = pf.pro_forma(md, JUNE, march, "2024-03", members_review="2024-03", forecast=forecast)
     assert rows.select("symbol", "move", "forecast_action").rows() == [
-        ("AAA", "kept", "move_up"),
+        ("AAA", "stay", "move_up"),
         ("BBB", "out", "delete"),
-        ("CCC", "kept", "stay"),
+        ("CCC", "stay", "stay"),
         ("DDD", "in", "add"),
         ("EEE", "out", None),
     ]

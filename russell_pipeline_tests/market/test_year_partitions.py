@@ -267,6 +267,7 @@ def test_a_rewritten_parquet_file_is_validated_only_in_the_years_whose_rows_chan
                 "symbol": prices["symbol"][:2].to_list(),
                 "close": [12.5, 7.25],
                 "currency": ["USD", "USD"],
+                "volume": [1200.0, 800.0],
             }
         ).cast(prices.schema)
         pl.concat([prices, new_day]).write_parquet(folder / "prices.parquet")

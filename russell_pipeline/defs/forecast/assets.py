@@ -11,16 +11,20 @@ from russell_pipeline.defs.metadata import partition_facts, table_definition, wi
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
-from russell_pipeline.lake.market_tables import price_label, stored_market_data
+from russell_pipeline.lake.market_tables import price_label, stored_market_data, window_volumes
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.forecast.demand import DEMAND_COLUMNS, UNIVERSE_VOLUME, demand
 from russell_pipeline.lib.forecast.forecast import BREAK_COLUMNS, FORECAST_COLUMNS, forecast
 from russell_pipeline.lib.forecast.inputs import HISTORY_DAYS, market_universe
 from russell_pipeline.lib.forecast.score import MISS_COLUMNS, SCORE_COLUMNS, published_lists, score
 from russell_pipeline.lib.market import provenance
+from russell_pipeline.lib.market.volume import average_volume
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.forecast import ASSET, ReviewInputs, year_inputs
 
 YEAR = {"recon_year": pl.Int64}
+DEMAND = "reconstitution_demand"
+EMPTY = {DEMAND: "no addition, deletion or move between the Russell 1000 and 2000 forecast"}
 TABLES = {
     ASSET: (
         YEAR | FORECAST_COLUMNS | provenance.SCHEMA,
@@ -49,6 +53,16 @@ TABLES = {
         (
             "Every published addition or deletion the forecast missed, and every one it forecast that was "
             "not published, with the forecast's reason."
+        ),
+    ),
+    DEMAND: (
+        YEAR | DEMAND_COLUMNS | provenance.SCHEMA,
+        (
+            "What each forecast addition, deletion and move makes index funds trade: per index it enters or "
+            "leaves (Russell 1000, 2000, 3000), its weight before and after, the shares a $1 billion fund "
+            "tracking the index buys or sells, the average volume of the 20 sessions to rank day and the "
+            "days of volume per $1 billion; `forecast YEAR --demand` sizes it for the assets tracking each "
+            "index."
         ),
     ),
 }
@@ -95,12 +109,19 @@ def _review(lake: Lake, year: int, r: ReviewInputs, changes: pl.DataFrame) -> tu
     breaks = made.breaks.with_columns(notes=pl.lit("; ".join(notes) or None, pl.String))
     published = published_lists(changes, r.review.rank_day, r.review.effective_open)
     scores, misses = score(made.rows, published, r.review.review)
+    volumes = window_volumes(lake, r.review.rank_day, made.rows["symbol"].unique().to_list())
+    traded = demand(
+        made.rows,
+        average_volume(volumes, r.review.rank_day),
+        None if r.universe is None else r.universe.select(list(UNIVERSE_VOLUME)),
+    )
     year_col = pl.lit(year, pl.Int64).alias("recon_year")
     return (
         rows.select(list(TABLES[ASSET][0])),
         breaks.with_columns(year_col).select(list(TABLES["forecast_breaks"][0])),
         scores.with_columns(year_col).select(list(TABLES["forecast_score"][0])),
         misses.with_columns(year_col).select(list(TABLES["forecast_misses"][0])),
+        traded.with_columns(year_col, price_source=pl.lit(label)).select(list(TABLES[DEMAND][0])),
         notes,
     )
 
@@ -157,7 +178,7 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
                 name: pl.concat([p[i] for p in parts]) if parts else pl.DataFrame(schema=TABLES[name][0])
                 for i, name in enumerate(TABLES)
             }
-            notes = [*inputs.notes, *(n for p in parts for n in p[4])]
+            notes = [*inputs.notes, *(n for p in parts for n in p[-1])]
             year_facts = _facts(frames[ASSET], notes, frames["forecast_score"])
             why = (
                 inputs.why
@@ -170,7 +191,7 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
                     frame,
                     "rank_day" if name == ASSET else None,
                     empty_because=inputs.why
-                    or (why if name in ("forecast_score", "forecast_misses") else "empty"),
+                    or (why if name in ("forecast_score", "forecast_misses") else EMPTY.get(name, "empty")),
                     **year_facts,
                 )
         staged = {

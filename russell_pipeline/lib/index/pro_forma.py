@@ -76,6 +76,7 @@ PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
 }
 TRADE_COLUMNS = [
     "symbol",
+    "move",
     "weight_now",
     "weight_pro_forma",
     "change",
@@ -371,7 +372,7 @@ def pro_forma(
             .then(pl.lit("in"))
             .when(pl.col("weight_pro_forma").is_null())
             .then(pl.lit("out"))
-            .otherwise(pl.lit("kept"))
+            .otherwise(pl.lit("stay"))
             .alias("move"),
             pl.col("weight_now", "weight_pro_forma").fill_null(0.0),
         )

@@ -136,9 +136,13 @@ def summary_text(summary: pl.DataFrame, note: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def summary_html(summary: pl.DataFrame, chart: str, note: str = "") -> str:
-    """A page with the chart (file name `chart`, beside it) next to the summary table."""
+def summary_html(
+    summary: pl.DataFrame, chart: str, note: str = "", links: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """A page with the chart (file name `chart`, beside it) next to the summary table; `links`: (page beside
+    it, its title) listed under the title."""
     esc = html.escape
+    nav = "".join(f'<a href="{esc(page)}">{esc(title)}</a> ' for page, title in links)
     heads = "".join(
         f"<th>{esc(h)}" + (f"<br><small>{esc(u)}</small>" if u else "") + "</th>" for _, h, u in COLUMNS
     )
@@ -157,6 +161,7 @@ td:nth-child(n+4) {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </style></head>
 <body><h1>{esc(TITLE)}</h1>
 <p class="source">{esc(note)}</p>
+{f"<nav>{nav}</nav>" if nav else ""}
 <main><figure><img src="{esc(chart)}" alt="Price and total return levels"></figure>
 <table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></main>
 <ul class="notes">{notes}</ul>

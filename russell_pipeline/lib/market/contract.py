@@ -10,7 +10,7 @@ import errno
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -29,7 +29,13 @@ R2G = "RUSSELL_2000_GROWTH"
 INDEXES = (SCC, R2G)
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "prices": {"date": pl.Date, "symbol": pl.String, "close": pl.Float64, "currency": pl.String},
+    "prices": {
+        "date": pl.Date,
+        "symbol": pl.String,
+        "close": pl.Float64,
+        "currency": pl.String,
+        "volume": pl.Float64,
+    },
     "shares": {"date": pl.Date, "symbol": pl.String, "shares": pl.Float64, "free_float": pl.Float64},
     "memberships": {"review": pl.String, "index": pl.String, "symbol": pl.String, "fraction": pl.Float64},
     "dividends": {"ex_date": pl.Date, "symbol": pl.String, "amount": pl.Float64},
@@ -39,6 +45,9 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 REQUIRED_TABLES = ("prices", "shares", "memberships")
 # Optional columns and the value an absent column or an empty cell means.
 DEFAULTS: dict[tuple[str, str], object] = {("prices", "currency"): "USD", ("memberships", "fraction"): 1.0}
+# Optional columns an absent column or an empty cell leaves unknown (null): a session's volume (shares
+# traded) is not known to every feed, and nothing the index computes reads it.
+UNKNOWN_WHEN_EMPTY = {("prices", "volume")}
 # Two rows with the same key would make "the close / shares / member" ambiguous.
 KEYS = {
     "prices": ("date", "symbol"),
@@ -48,6 +57,7 @@ KEYS = {
 }
 RULES: list[tuple[str, str, pl.Expr, str]] = [
     ("prices", "close", pl.col("close") > 0, "must be positive"),
+    ("prices", "volume", pl.col("volume").is_null() | (pl.col("volume") >= 0), "must not be negative"),
     ("shares", "shares", pl.col("shares") > 0, "must be positive"),
     ("shares", "free_float", (pl.col("free_float") > 0) & (pl.col("free_float") <= 1), "must be in (0, 1]"),
     ("memberships", "fraction", (pl.col("fraction") > 0) & (pl.col("fraction") <= 1), "must be in (0, 1]"),
@@ -190,7 +200,10 @@ def write_market_data(md: MarketData, folder: str | Path) -> list[Path]:
         path = folder / f"{name}.parquet"
         tmp = unique_temp(path)
         try:
-            getattr(md, name).select(pl.col(c).cast(t) for c, t in schema.items()).write_parquet(tmp)
+            frame = getattr(md, name)
+            frame.select(contract_columns(name, frame.columns)).select(
+                pl.col(c).cast(t) for c, t in schema.items()
+            ).write_parquet(tmp)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -297,12 +310,27 @@ def _source(name: str, path: Path, shown: Path | None = None) -> pl.LazyFrame:
     except Exception as exc:  # any reader failure means a bad file for the user
         raise _unreadable(shown or path, exc) from exc
     schema = SCHEMAS[name]
-    missing = [c for c in schema if c not in columns and (name, c) not in DEFAULTS]
+    missing = [c for c in schema if c not in columns and not _optional(name, c)]
     if missing:
         raise InputError(
             shown or path, f"missing column(s) {', '.join(missing)}; expected {', '.join(schema)}"
         )
-    return scan.select(pl.col(c) if c in columns else pl.lit(DEFAULTS[(name, c)]).alias(c) for c in schema)
+    return scan.select(pl.col(c) if c in columns else _absent(name, c) for c in schema)
+
+
+def _optional(name: str, col: str) -> bool:
+    return (name, col) in DEFAULTS or (name, col) in UNKNOWN_WHEN_EMPTY
+
+
+def _absent(name: str, col: str) -> pl.Expr:
+    """What an absent optional column holds: its default, or unknown (null)."""
+    return pl.lit(DEFAULTS.get((name, col)), SCHEMAS[name][col]).alias(col)
+
+
+def contract_columns(name: str, present: Collection[str]) -> list[pl.Expr]:
+    """The contract columns of table `name` from a frame holding the columns `present`: an optional one it
+    lacks (a file without it, a table stored before it) holds its default, or unknown."""
+    return [pl.col(c) if c in present or not _optional(name, c) else _absent(name, c) for c in SCHEMAS[name]]
 
 
 def _cast(col: str, src: pl.DataType, dtype: pl.DataType) -> pl.Expr:
@@ -321,11 +349,17 @@ def _typed(name: str, source: pl.LazyFrame) -> pl.LazyFrame:
     src = source.collect_schema()
     columns = []
     for col, dtype in SCHEMAS[name].items():
+        if col not in src:  # an optional column the source does not have (a user's price file)
+            columns.append(_absent(name, col))
+            continue
         value = _cast(col, src[col], dtype)
+        blank = pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
         if (name, col) in DEFAULTS:
             # Only an empty cell takes the default; an unreadable one stays null and is reported.
-            blank = pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
             value = pl.when(blank).then(pl.lit(DEFAULTS[(name, col)], dtype)).otherwise(value)
+        elif (name, col) in UNKNOWN_WHEN_EMPTY:
+            # An empty cell is unknown (null); an unreadable one is marked NaN, so the check reports it.
+            value = pl.when(blank).then(None).otherwise(value.fill_null(float("nan")))
         if col == "symbol":  # one form for a class whatever the source writes (`BRK-B`, `BRK/B`: `BRK.B`)
             value = lists_form(value)
         columns.append(value.alias(col))
@@ -344,6 +378,10 @@ def _checks(name: str, latest: date | None = None) -> list[tuple[str, pl.Expr, s
     """
     checks: list[tuple[str, pl.Expr, str | None]] = []
     for col, dtype in SCHEMAS[name].items():
+        if (name, col) in UNKNOWN_WHEN_EMPTY:  # null is unknown; NaN marks a cell that did not read
+            checks.append((col, pl.col(col).is_null() | ~pl.col(col).is_nan(), None))
+            checks.append((col, pl.col(col).is_null() | pl.col(col).is_finite(), "must be a finite number"))
+            continue
         checks.append((col, pl.col(col).is_not_null(), None))
         if dtype == pl.Float64:
             checks.append((col, pl.col(col).is_finite(), "must be a finite number"))
@@ -390,7 +428,13 @@ def _check_rows(
         row = source.slice(i, 1).collect(engine="streaming").row(0, named=True)
         cell = row[col]
         empty = cell is None or (isinstance(cell, str) and not cell.strip())
-        problem = "empty value" if empty else f"cannot read {cell!r} as {SCHEMAS[name][col]}"
+        problem = (
+            "empty value"
+            if empty
+            else "must be a finite number"
+            if _a_number(cell)
+            else f"cannot read {cell!r} as {SCHEMAS[name][col]}"
+        )
     elif problem == "session":
         problem = _not_a_session(row[col])
     raise InputError(where.path, f"column '{col}' {where.row(i)}: {problem}: {_show(row)}")
@@ -457,5 +501,18 @@ def _row_ref(path: Path, i: int) -> str:
     return f"row {i + 1} (line {i + 2})" if path.suffix == ".csv" else f"row {i + 1}"
 
 
+def _a_number(cell: object) -> bool:
+    """Whether a cell reads as a number (a NaN among them: what an unknown-when-empty column marks)."""
+    try:
+        float(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_UNKNOWN_COLUMNS = {col for _, col in UNKNOWN_WHEN_EMPTY}
+
+
 def _show(row: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in row.items())
+    """The row as `column=value, ...`; an unknown-when-empty column left unsaid where it is empty."""
+    return ", ".join(f"{k}={v}" for k, v in row.items() if not (k in _UNKNOWN_COLUMNS and v is None))

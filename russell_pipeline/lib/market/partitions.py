@@ -34,7 +34,10 @@ PARTITIONED = {
 }
 DATED = {name: column for name, column in PARTITIONED.items() if name != "memberships"}
 DIGESTS_SCHEMA = {"table_name": pl.String, YEAR: pl.Int32, "rows": pl.Int64, "digest": pl.Int64}
-DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64}  # `market_days`
+DAYS_SCHEMA = {"day": pl.Date, "digest": pl.Int64, "volume_digest": pl.Int64}  # `market_days`
+# Columns no period's weights, levels or closes read (a session's volume): left out of `market_days`'s
+# `digest`, so a revised volume rebuilds none of them; its `volume_digest` follows them alone.
+NOT_READ_BY_PERIODS = ("volume",)
 _BLOCK = 1 << 20
 
 
@@ -99,36 +102,52 @@ def market_days(
     years: Collection[int] = (),
 ) -> pl.DataFrame:
     """day -> a running digest of every dated market-data row up to that day (prices, shares,
-    dividends, splits, fx; a row's hash covers its contract columns, not the stored `year`). A period that
-    ends on day D depends on the value at D only, so extending the data to later days leaves the digests of
-    earlier periods unchanged.
+    dividends, splits, fx; a row's hash covers its contract columns but `NOT_READ_BY_PERIODS`, not the
+    stored `year`), and `volume_digest`, a running digest of the prices' volumes alone (what the forecast's
+    passive demand reads). A period that ends on day D depends on the value at D only, so extending the
+    data to later days leaves the digests of earlier periods unchanged.
 
     With `before` (the stored table), `tables` hold only the rows of `years`: the days of those
     years are summed again, every other day keeps its own sum from `before` (a night reads one year)."""
-    daily = [
-        table.lazy()
-        .select(
-            pl.col(col).alias("day"),
-            pl.struct(pl.all().exclude("year"), pl.lit(name)).hash(seed=0).alias("h"),
+    daily = []
+    for name, col in DATED.items():
+        if (table := tables.get(name)) is None:
+            continue
+        table = table.lazy()
+        volume = name == "prices" and "volume" in table.collect_schema().names()
+        read = pl.all().exclude("year", *NOT_READ_BY_PERIODS)
+        daily.append(
+            table.select(
+                pl.col(col).alias("day"),
+                pl.struct(read, pl.lit(name)).hash(seed=0).alias("h"),
+                (pl.struct("symbol", "volume").hash(seed=1) if volume else pl.lit(0, pl.UInt64)).alias("v"),
+            )
+            .group_by("day")
+            .agg(pl.col("h", "v").sum())
         )
-        .group_by("day")
-        .agg(pl.col("h").sum())
-        for name, col in DATED.items()
-        if (table := tables.get(name)) is not None
-    ]
-    sums = pl.concat(daily).group_by("day").agg(pl.col("h").sum()).collect(engine="streaming")
+    sums = pl.concat(daily).group_by("day").agg(pl.col("h", "v").sum()).collect(engine="streaming")
     if before is not None and before.height:
         before = before.sort("day")
-        running = pl.col("digest").reinterpret(signed=False)
         kept = before.select(
-            "day", (running - running.shift(1).fill_null(0)).alias("h")
-        )  # wraps, as the sum did
+            "day",
+            *(
+                (running - running.shift(1).fill_null(0)).alias(h)  # wraps, as the sum did
+                for h, running in (
+                    ("h", pl.col("digest").reinterpret(signed=False)),
+                    ("v", pl.col("volume_digest").reinterpret(signed=False)),
+                )
+            ),
+        )
         sums = pl.concat([kept.filter(~pl.col("day").dt.year().is_in(list(years))), sums])
     return (
         sums.group_by("day")
-        .agg(pl.col("h").sum())
+        .agg(pl.col("h", "v").sum())
         .sort("day")
-        .select("day", pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"))  # Delta has no u64
+        .select(  # Delta has no u64
+            "day",
+            pl.col("h").cum_sum().reinterpret(signed=True).alias("digest"),
+            pl.col("v").cum_sum().reinterpret(signed=True).alias("volume_digest"),
+        )
         .cast(DAYS_SCHEMA)
     )
 

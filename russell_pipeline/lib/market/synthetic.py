@@ -239,8 +239,7 @@ def synthetic_market_data(
     trading = alive.copy()
     for s in st.suspensions:
         trading &= ~((t >= s[:, 0]) & (t < s[:, 0] + s[:, 1]))
-    j, i = rows(trading)
-    prices = _frame(days, tickers, j, i, close=close[j, i]).with_columns(currency=pl.lit("USD"))
+    pj, pi = rows(trading)
 
     ex_div = alive & (st.div_drop > 0) & (t > st.listing) & ((t - st.div_phase) % QUARTER_DAYS == 0)
     j, i = rows(ex_div)
@@ -263,6 +262,10 @@ def synthetic_market_data(
         split = (j >= st.split_at[i]) & (st.split_at[i] > st.listing[i])
         return np.round(shares_path[k, i] * np.where(split, st.split_ratio[i], 1.0)), ff_path[k, i]
 
+    volume = _volumes(seed, st, logp, pj, pi, shares_on)
+    prices = _frame(days, tickers, pj, pi, close=close[pj, pi]).with_columns(
+        currency=pl.lit("USD"), volume=pl.Series(volume, dtype=pl.Float64)
+    )
     row = alive & ((t == st.listing) | np.isin(t, updates) | (t == st.split_at))
     j, i = rows(row)
     shares_values, ff_values = shares_on(j, i)
@@ -279,6 +282,23 @@ def synthetic_market_data(
         fx=empty_table("fx"),
         source="synthetic",
     )
+
+
+def _volumes(seed: int, st: _Stocks, logp: np.ndarray, j: np.ndarray, i: np.ndarray, shares_on) -> np.ndarray:
+    """Shares traded by stock i on session j (the rows of `prices`): its free-float shares times a daily
+    turnover of its own (about 0.6%, drawn once per stock), more on a day it moves, with a lognormal
+    draw per session. The draws are keyed like the closes' (per stock, per session), so extending the
+    feed never changes a past volume, and no close, share count or other draw changes with them."""
+    turnover = np.exp(np.random.default_rng([seed, 5]).normal(np.log(0.006), 0.5, st.beta.size))
+    moved = np.abs(logp[j, i] - logp[np.maximum(j - 1, 0), i])
+    moved = np.where(j == st.split_at[i], np.abs(moved - np.log(st.split_ratio[i])), moved)  # not the split
+    draws = np.empty(j.size)
+    bounds = np.searchsorted(j, np.arange(j.min(initial=0), j.max(initial=-1) + 2))  # rows are by session
+    for day, lo, hi in zip(range(j.min(initial=0), j.max(initial=-1) + 1), bounds[:-1], bounds[1:]):
+        if hi > lo:
+            draws[lo:hi] = np.random.default_rng([seed, 6, day]).normal(-0.06, 0.35, st.beta.size)[i[lo:hi]]
+    shares, free_float = shares_on(j, i)
+    return np.round(shares * free_float * turnover[i] * np.exp(draws) * (1.0 + 25.0 * moved))
 
 
 def _reviews(days: list[date], first: str) -> list[tuple[str, int]]:
