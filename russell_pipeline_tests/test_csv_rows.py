@@ -151,3 +151,16 @@ def test_a_file_checked_a_block_at_a_time_names_the_same_line_as_read_whole(tmp_
     (tmp_path / "t.csv").write_bytes(b"a,b\n1,2\n3\n")
     with pytest.raises(InputError, match=r"^t.csv: line 12: 1 fields"):
         check_file(tmp_path / "t.csv", "t.csv", line_offset=9)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_file_edited_by_hand_skips_empty_lines_and_ends_lines_at_a_cr_alone(end):
+    data = end.join(["a,b", "1,2", "", "3,4", "5"]).encode() + end.encode()
+    rows = read_rows(data[: -len(end) - 1 - len(end)], "c.csv", edited=True)  # without the short line
+    assert (rows.frame.rows(), rows.lines.to_list()) == ([("1", "2"), ("3", "4")], [2, 4])
+    assert (
+        _refused(data, edited=True)
+        == "u.csv: line 5: 1 fields, the header has 2 (a line cut short, or a field left out)"
+    )
+    # Not edited: the empty line refused (or, with CR line ends, the first CR alone).
+    assert _refused(data).startswith("u.csv: line 1: a CR" if end == "\r" else "u.csv: line 3: an empty line")

@@ -13,7 +13,9 @@ user's price file; any new one the same way):
 - every record holds as many fields as the header, an empty line too (it holds one field): a line
   cut short or holding more is refused;
 - with `whole_lines` (a file a program writes, every line ended), a last line without its line end is
-  refused: the file was cut short inside it.
+  refused: the file was cut short inside it;
+- with `edited` (a file people write by hand: `corrections.csv`), an empty line is no record (it is
+  skipped, the lines after it keep their numbers) and a CR alone ends a line (Excel for Mac's "CSV").
 
 A refusal is one `InputError` naming the file (as the caller shows it) and the line, the header being
 line 1. The rule is checked on the bytes, vectorised with numpy, before any parser sees them: a file
@@ -30,6 +32,8 @@ that passes is one polars reads exactly as the rule says, so readers keep polars
 from __future__ import annotations
 
 import csv
+import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +67,7 @@ def read_rows(
     *,
     separator: str = ",",
     whole_lines: bool = False,
+    edited: bool = False,
     first_line: int = 1,
     last_line: int | None = None,
 ) -> Rows:
@@ -74,8 +79,16 @@ def read_rows(
     body = data[start:end]
     if first_line == 1 and body.startswith(_BOM):
         body = body[len(_BOM) :]
-    scan = _Scan(shown, sep, first_line)
+    if edited:  # a CR alone ends a line: as LF, one byte for one, so every line keeps its number
+        body = re.sub(rb"\r(?!\n)", b"\n", body)
+    scan = _Scan(shown, sep, first_line, skip_empty=edited)
     table = scan.block(body, final=True, whole_lines=whole_lines and last_line is None)
+    if table.empty.size:  # the empty lines skipped: polars reads the records only
+        keep = np.ones(len(body), dtype=bool)
+        for start, end in table.empty:
+            keep[start:end] = False
+        body = np.frombuffer(body, np.uint8)[keep].tobytes()
+        table = dataclasses.replace(table, data_start=int(np.count_nonzero(keep[: table.data_start])))
     names = list(scan.header or ())
     frame = pl.DataFrame(schema=dict.fromkeys(names, pl.String))
     if table.records:
@@ -128,6 +141,7 @@ class _Block:
     records: int  # data records in the block
     lines: np.ndarray  # the line each starts on
     data_start: int  # where its first data record starts (past the header in the first block)
+    empty: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 2), np.int64))  # skipped lines
 
 
 def _separator(separator: str) -> int:
@@ -188,8 +202,8 @@ def _last_record_end(data: bytes) -> int:
 class _Scan:
     """The rule, checked block after block (each starting where a record starts)."""
 
-    def __init__(self, shown: str, sep: int, first_line: int, line_offset: int = 0):
-        self.shown, self.sep = shown, sep
+    def __init__(self, shown: str, sep: int, first_line: int, line_offset: int = 0, skip_empty: bool = False):
+        self.shown, self.sep, self.skip_empty = shown, sep, skip_empty
         self.line = self.first = first_line  # the line the next block starts on; the header's
         self.line_offset = line_offset
         self.header: list[str] | None = None
@@ -249,6 +263,14 @@ class _Scan:
             if twice:
                 raise self.refuse(int(lines[0]), f"column {twice[0]!r} named twice in the header")
             data_start, first = (end + 1 if ends.size else len(b)), 1
+        empty = np.empty((0, 2), np.int64)
+        if self.skip_empty:  # records holding nothing (but a CR), after the header
+            length = bounds - starts
+            blank = (length == 0) | ((length == 1) & (b[np.minimum(starts, max(len(b) - 1, 0))] == _CR))
+            blank[:first] = False
+            if blank.any():
+                empty = np.stack([starts[blank], np.minimum(bounds[blank] + 1, len(b))], axis=1)
+                starts, fields, lines = starts[~blank], fields[~blank], lines[~blank]
         wrong = np.flatnonzero(fields[first:] != self.width)
         if wrong.size:
             k = int(wrong[0]) + first
@@ -261,7 +283,7 @@ class _Scan:
                 + ("(a line cut short, or a field left out)" if n < self.width else "(a field too many)"),
             )
         self.line += lf.size
-        return _Block(int(starts.size - first), lines[first:], data_start)
+        return _Block(int(starts.size - first), lines[first:], data_start, empty)
 
     def _text(self, data: bytes, b: np.ndarray, lf: np.ndarray, line_at) -> None:
         """UTF-8 text without control characters but TAB and the line ends (CR only before LF). Counted
