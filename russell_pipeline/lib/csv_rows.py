@@ -26,7 +26,8 @@ that passes is one polars reads exactly as the rule says, so readers keep polars
   typed), with the line each record starts on. `first_line`/`last_line` read a table that is only
   part of a file (a download with lines of notes above and below its table).
 - `check_file(path, shown)`: a file of any size checked in bounded memory, a block at a time, for a
-  reader that then scans it with polars itself (the market data); its records' count.
+  reader that then scans it with polars itself (the market data, a price file); its records' count.
+  Its header may name a column twice (a yfinance file's `Price,Close,Close,...`): the reader says.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def check_file(
     block at a time (memory: a few blocks, whatever the file's size); the first line that breaks it is
     an InputError naming `shown`. `line_offset`: lines of the whole file before `path`'s second line (a
     file's appended tail checked alone, with its header line, names the whole file's lines)."""
-    scan = _Scan(str(shown), _separator(separator), 1, line_offset)
+    scan = _Scan(str(shown), _separator(separator), 1, line_offset, named=False)
     records = 0
     for block, final in _blocks(path, scan):
         records += scan.block(block, final=final, whole_lines=whole_lines).records
@@ -202,8 +203,16 @@ def _last_record_end(data: bytes) -> int:
 class _Scan:
     """The rule, checked block after block (each starting where a record starts)."""
 
-    def __init__(self, shown: str, sep: int, first_line: int, line_offset: int = 0, skip_empty: bool = False):
-        self.shown, self.sep, self.skip_empty = shown, sep, skip_empty
+    def __init__(
+        self,
+        shown: str,
+        sep: int,
+        first_line: int,
+        line_offset: int = 0,
+        skip_empty: bool = False,
+        named: bool = True,
+    ):
+        self.shown, self.sep, self.skip_empty, self.named = shown, sep, skip_empty, named
         self.line = self.first = first_line  # the line the next block starts on; the header's
         self.line_offset = line_offset
         self.header: list[str] | None = None
@@ -260,7 +269,7 @@ class _Scan:
             if not any(self.header):
                 raise self.refuse(int(lines[0]), "an empty header line (the column names come first)")
             twice = sorted({h for h in self.header if self.header.count(h) > 1})
-            if twice:
+            if twice and self.named:  # read_rows names its columns by the header
                 raise self.refuse(int(lines[0]), f"column {twice[0]!r} named twice in the header")
             data_start, first = (end + 1 if ends.size else len(b)), 1
         empty = np.empty((0, 2), np.int64)
