@@ -71,7 +71,9 @@ def cmd_forecast(args, settings: Settings) -> int:
     for table in ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses"):
         stored(lake, table)
     rows = _year(lake, "reconstitution_forecast", args.year, args.review)
-    unbuilt = not_built(lake, args.year, rows.height > 0)
+    from russell_pipeline.planning import forecast as stage
+
+    unbuilt = not_built(lake, args.year, rows.height > 0, stage)
     if not rows.height:
         raise LakeError(
             f"{lake.tables / 'reconstitution_forecast'}: no forecast of {args.review or args.year}: "

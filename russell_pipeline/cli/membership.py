@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, stored
+from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, stored, warn_not_current
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
@@ -45,9 +45,22 @@ def cmd_members(args, settings: Settings) -> int:
         )
     for line in found.notes:
         print(line, file=sys.stderr)
+    _not_current(lake, args.date)
     if found.uncounted:
         raise LakeError(found.error(args.date))
     return 0
+
+
+def _not_current(lake, day: date) -> None:
+    """A warning for each year up to `day`'s whose stored lists are not those of its files (their build
+    failed, or has not run), else when the membership tables are not those of the stored lists."""
+    from russell_pipeline.planning.keys import year_keys
+    from russell_pipeline.planning.stale import membership_not_built, year_not_built
+
+    whys = [why for key in year_keys() if int(key) <= day.year and (why := year_not_built(lake, int(key)))]
+    for why in whys or [membership_not_built(lake)]:
+        if why:
+            warn_not_current(why, "the membership tables an earlier build left")
 
 
 def _in_calendar(day: date) -> bool:

@@ -107,14 +107,22 @@ def test_a_year_without_a_universe_says_what_it_needs(built):
     assert "no forecast of 2021: it needs a universe file dated on a rank day under raw/2021/" in done.stderr
 
 
-def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(built, tmp_path):
+def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecast_says_so(built, tmp_path):
     lake = built[0].copy(tmp_path)  # the built lake: only the year whose universe file changed is run again
     (lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
         lake.root / "raw" / "2023" / "screener_2023-05-12.csv"
     )
     done = lake.cli("build")
     assert done.returncode == 1
-    assert (
+    refused = (
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "
         "calendar nor within the 30 days before one: the nearest rank day is 2023-04-28 (review 2023-06)"
-    ) in done.stderr
+    )
+    assert refused in done.stderr
+    # The forecast an earlier build left still answers, saying it is not that of the files now (before:
+    # exit 0 and the old counts, without a word, citing a file no longer under raw/).
+    old = lake.cli("forecast", "2023", "--summary")
+    assert old.returncode == 0 and old.stdout.startswith("2023-06: add ")
+    warning = old.stderr.splitlines()[0]
+    assert warning.startswith("warning: the build of reconstitution_forecast 2023 failed on its inputs (run ")
+    assert warning.endswith(f"{refused}; this answer rests on the tables an earlier build of 2023 left")

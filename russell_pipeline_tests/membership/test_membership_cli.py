@@ -643,6 +643,13 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         "raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
         "rests on the tables an earlier build of 2022 left"
     )
+    # `members` of a date in 2022 answers from the membership tables that failed year's earlier build left.
+    members = cli("members", "2022-07-01", text=True, env=env)
+    assert (
+        f"warning: the build of 2022 failed on its files under raw/2022/ (run {again['2022']}): documents: "
+        "raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
+        "rests on the membership tables an earlier build left"
+    ) in members.stderr.splitlines()
     versions = cli("diff", "2022", text=True, env=env)
     assert versions.returncode == 0 and versions.stderr.splitlines()[-1] == (
         "2022-06 Russell 2000 additions: preliminary 2022-05-20 -> final 2022-06-24: 1 entered, 0 left"
