@@ -118,9 +118,12 @@ def membership_not_built(lake: Lake) -> str | None:
 
 def market_not_built(lake: Lake, settings: Settings) -> str | None:
     """Why the stored market tables are not those of the market data now (its folder's files changed,
-    or the feed's end moved), in one clause; None when they are."""
+    or the feed's end moved), in one clause; None when they are, or when no build recorded what they
+    were made from."""
     from russell_pipeline.lake.document_tables import ingested_lists
 
+    if MARKET_KEY not in lake.lineage("market_data"):  # tables no build recorded the inputs of
+        return None
     fingerprint = market_fingerprint(settings, ingested_lists(lake))
     if not market_stale(lake, fingerprint):
         return None
@@ -133,9 +136,10 @@ def market_not_built(lake: Lake, settings: Settings) -> str | None:
 def review_not_built(lake: Lake, asset: str, reviews: list[str]) -> str | None:
     """Why the stored rows of `asset` (quarterly_weights, index_levels, pro_forma_weights) of `reviews`
     are not those of their inputs now (the calendar, the market tables, the stored forecast), in one
-    clause for the first such review; None when they all are."""
+    clause for the first such review; None when they all are (a review no build recorded aside)."""
+    recorded = lake.lineage(asset)
     expected, out = reviews_out_of_date(lake)
-    late = [r for r in reviews if r in out[asset]]
+    late = [r for r in reviews if r in out[asset] and r in recorded]  # a review some build recorded
     if not late:
         return None
     from russell_pipeline.planning import attempts
