@@ -23,8 +23,14 @@ def cmd_members(args, settings: Settings) -> int:
     for table in ("membership_in_force", "membership_reconciliation_summary"):
         stored(lake, table)
     spans = coverage(lake.published("membership_in_force"))
-    known = list(dict.fromkeys([*spans["index_name"].to_list(), *DERIVED]))
-    index = _index_name(args.index, known, "membership_in_force")
+    stored_names = spans["index_name"].unique(maintain_order=True).to_list()
+    # A derived index is offered where the lake stores what it is derived from; asked for, it is
+    # answered (or its count refused with why) either way.
+    derivable = [name for name, parts in DERIVED.items() if set(parts) <= set(stored_names)]
+    known = list(dict.fromkeys([*stored_names, *DERIVED]))
+    index = _index_name(
+        args.index, known, "membership_in_force", list(dict.fromkeys([*stored_names, *derivable]))
+    )
     early = before_first(args.date, spans, index)
     if early:  # the answer first: the first date it can answer; the table it looked in after it
         raise LakeError(f"{early} (in {lake.tables / 'membership_in_force'})")
@@ -57,10 +63,14 @@ def _not_current(lake, day: date) -> None:
     from russell_pipeline.planning.keys import year_keys
     from russell_pipeline.planning.stale import membership_not_built, year_not_built
 
-    whys = [why for key in year_keys() if int(key) <= day.year and (why := year_not_built(lake, int(key)))]
-    for why in whys or [membership_not_built(lake)]:
-        if why:
-            warn_not_current(why, "the membership tables an earlier build left")
+    whys = {
+        key: why for key in year_keys() if int(key) <= day.year and (why := year_not_built(lake, int(key)))
+    }
+    why = next(iter(whys.values()), None) or membership_not_built(lake)
+    if len(whys) > 1:  # one line: the first year's reason, the others named
+        why += f" (the years {', '.join(list(whys)[1:])} too: `russell-pipeline build` says why)"
+    if why:
+        warn_not_current(why, "the membership tables an earlier build left")
 
 
 def _in_calendar(day: date) -> bool:
@@ -69,13 +79,17 @@ def _in_calendar(day: date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
 
 
-def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
-    """The stored index name `--index` means, in any letter case; one line naming the known ones if none."""
+def _index_name(
+    asked: str | None, known: list[str], table: str, offered: list[str] | None = None
+) -> str | None:
+    """The stored index name `--index` means, in any letter case; one line naming the ones it can answer
+    for (`offered`, default `known`) if none."""
     if asked is None:
         return None
     match = [name for name in known if name.casefold() == " ".join(asked.split()).casefold()]
     if not match:
-        raise UsageError(f"--index {asked}: no such index in {table} (indexes: {', '.join(known) or 'none'})")
+        shown = ", ".join(offered if offered is not None else known) or "none"
+        raise UsageError(f"--index {asked}: no such index in {table} (indexes: {shown})")
     return match[0]
 
 

@@ -483,18 +483,29 @@ def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: LakeFolder
         f"turnover {turnover:.4%}, names in {(stored['move'] == 'in').sum()}, names out "
         f"{(stored['move'] == 'out').sum()}, {rows.height} symbols\n"
     )
+    # The rows say which names enter and leave, as stderr counts them (before: no column did).
+    assert rows["move"].to_list() == stored["move"].to_list() and {"out", "kept"} <= set(rows["move"])
+    leaving = rows.filter(pl.col("move") == "out")
+    assert leaving.height and (leaving["weight_now"] != 0).all() and (leaving["weight_pro_forma"] == 0).all()
 
 
 @pytest.mark.slow
 def test_an_unknown_review_is_one_line(built: LakeFolder):
-    for review in ("2021-03", "2020-07", "june"):
+    done = built.cli("pro-forma", "2021-03")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "error: pro-forma 2021-03: no pro-forma weights for this review (reviews with them: "
+        "2019-03..2020-06; a review needs its members in the market data and the weights of "
+        "the review before it)\n"
+    )
+    # A month that is no review, and no review at all, are bad values of the command line (exit 2).
+    for review, problem in (
+        ("2020-07", "2020-07: July is no review month (the reviews are March, June, September and December"),
+        ("june", "'june' is not a review (YYYY-MM, e.g. 2024-06)"),
+    ):
         done = built.cli("pro-forma", review)
-        assert (done.returncode, done.stdout) == (1, "")
-        assert done.stderr == (
-            f"error: pro-forma {review}: no pro-forma weights for this review (reviews with them: "
-            "2019-03..2020-06; a review needs its members in the market data and the weights of "
-            "the review before it)\n"
-        )
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr.startswith(f"error: russell-pipeline pro-forma: argument review: {problem}")
 
 
 @pytest.mark.slow

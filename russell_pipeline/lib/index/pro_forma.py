@@ -76,6 +76,7 @@ PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
 }
 TRADE_COLUMNS = [
     "symbol",
+    "move",  # in, out or kept: which names enter and leave (stderr counts them)
     "weight_now",
     "weight_pro_forma",
     "change",
