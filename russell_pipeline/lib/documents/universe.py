@@ -27,7 +27,7 @@ import polars as pl
 
 from russell_pipeline.lib.csv_rows import read_rows
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.text_rules import bad_names, name_problem, symbol_ok, symbol_problem
+from russell_pipeline.lib.text_rules import name_problem, symbol_ok, symbol_problem
 
 # The screener's header, and the columns the forecast reads (the two change columns are not read).
 SCREENER_HEADER = (
@@ -114,7 +114,6 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
     if not table.frame.height:
         raise InputError(path, "universe file with a header and no securities")
     names = {"listed_symbol": "Symbol", **NUMBERS, **TEXTS}
-    unprintable = {n: bad_names(table.frame[TEXTS[n]], control=False).str.strip_chars() for n in TEXTS}
     rows = (
         table.frame.lazy()
         .select(**{n: pl.col(c).str.strip_chars() for n, c in names.items()}, source_line=table.lines)
@@ -135,18 +134,26 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
                 False
             ),
             **{f"negative_{n}": (pl.col(n) < 0).fill_null(False) for n in ("price", "market_cap", "volume")},
+            # Beyond ASCII, for now: such a text is looked at character by character below (the lines
+            # hold no control character: lib/csv_rows.py).
             **{
-                f"bad_{n}": pl.col(n).is_in(bad.implode()).fill_null(False) if bad.len() else pl.lit(False)
-                for n, bad in unprintable.items()
+                f"bad_{n}": (pl.col(n).str.len_bytes() != pl.col(n).str.len_chars()).fill_null(False)
+                for n in TEXTS
             },
             twice=pl.col("symbol").is_duplicated(),
             source_sha256=pl.lit(sha256),
         )
-        .with_columns(_bad=pl.any_horizontal(_PROBLEMS))
         .collect(engine="in-memory")
     )
-    if rows["_bad"].any():
-        _refuse(path, rows.row(int(rows["_bad"].arg_max()), named=True), rows)
+    for n in TEXTS:  # most files hold no text beyond ASCII: then nothing here runs
+        if rows[f"bad_{n}"].any():
+            looked = [
+                b and name_problem(v) is not None for b, v in zip(rows[f"bad_{n}"], rows[n], strict=True)
+            ]
+            rows = rows.with_columns(pl.Series(f"bad_{n}", looked, dtype=pl.Boolean))
+    bad = rows.select(pl.any_horizontal(_PROBLEMS)).to_series()
+    if bad.any():
+        _refuse(path, rows.row(int(bad.arg_max()), named=True), rows)
     return rows.select(list(_COLUMNS)).cast(_COLUMNS)
 
 
