@@ -19,6 +19,17 @@ from russell_pipeline_tests.lake.test_failed_builds import published
 from russell_pipeline_tests.lakes import sample_lake
 
 
+def _start_build(lake, stderr: int = subprocess.PIPE) -> subprocess.Popen:
+    """`russell-pipeline build` on `lake` in a subprocess, its lines read as a user watches them."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=os.environ | lake.env(),
+        text=True,
+    )
+
+
 def _watch(pid: int, seconds: float) -> set[int]:
     """Every process `pid` started (and those they started) seen over `seconds`, looked up every 10 ms."""
     seen: set[int] = set()
@@ -46,13 +57,7 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     its own behind and publishes nothing; the next build ends with the tables of a fresh build."""
     lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
     root = lake.root
-    build = subprocess.Popen(
-        [sys.executable, "-m", "russell_pipeline.cli", "build"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=os.environ | lake.env(),
-        text=True,
-    )
+    build = _start_build(lake)
     try:
         seen = []
         for line in build.stdout:  # as the user watches it
@@ -150,13 +155,7 @@ def test_no_process_of_a_build_outlives_a_sigkill(tmp_path, small_market):
     after a SIGKILL. Now: a build killed with SIGKILL inside a run leaves no process it started alive,
     none holding its Dagster home, and it started no log tailer at all."""
     lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
-    build = subprocess.Popen(
-        [sys.executable, "-m", "russell_pipeline.cli", "build"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=os.environ | lake.env(),
-        text=True,
-    )
+    build = _start_build(lake, stderr=subprocess.DEVNULL)
     try:
         started: set[int] = set()
         for line in build.stdout:
