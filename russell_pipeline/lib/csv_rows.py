@@ -86,8 +86,8 @@ def read_rows(
     table = scan.block(body, final=True, whole_lines=whole_lines and last_line is None)
     if table.empty.size:  # the empty lines skipped: polars reads the records only
         keep = np.ones(len(body), dtype=bool)
-        for start, end in table.empty:
-            keep[start:end] = False
+        for first, past in table.empty:
+            keep[first:past] = False
         body = np.frombuffer(body, np.uint8)[keep].tobytes()
         table = dataclasses.replace(table, data_start=int(np.count_nonzero(keep[: table.data_start])))
     names = list(scan.header or ())
