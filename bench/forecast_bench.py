@@ -8,7 +8,8 @@ Each universe is generated in the Nasdaq screener's layout with the roughness of
 depositary shares, blank countries and caps), and a membership of 3,000 of its companies. The forecast
 is what `reconstitution_forecast` runs per review: the file read and checked
 (lib/documents/universe.py), then ranked and placed (lib/forecast/forecast.py). Prints the median of
-`--repeat` runs of each and their ratio; the target is a ratio of at most 3.
+`--repeat` runs of each and their ratio, and of the reading alone (`read_universe`, every line checked
+by lib/csv_rows.py and every value by the universe's rules); the target is a ratio of at most 3.
 
 Beside them, `bare steps`: the forecast's steps with nothing else, written as one polars query (the
 file read typed, each name searched once for each of the screens' patterns, lines grouped by name stem
@@ -156,13 +157,18 @@ def main() -> int:
                 return forecast(rows, members, "2023-06", date(2023, 4, 28)).rows
 
             anchor = _median(lambda path=path: pl.read_csv(path), args.repeat)
+            reader = _median(
+                lambda path=path, sha=sha: read_universe(str(path), path.read_bytes(), sha), args.repeat
+            )
             took = _median(run, args.repeat)
             listed = pl.Series(symbols)
             floor = _median(lambda path=path, listed=listed: bare_steps(path, listed), args.repeat)
             worst = max(worst, took / anchor)
             made = run()
             print(
-                f"{lines:>6,} lines: pl.read_csv {anchor * 1000:7.1f} ms, forecast {took * 1000:7.1f} ms "
+                f"{lines:>6,} lines: pl.read_csv {anchor * 1000:7.1f} ms, "
+                f"read_universe {reader * 1000:6.1f} ms ({reader / anchor:4.1f}x), "
+                f"forecast {took * 1000:7.1f} ms "
                 f"({took / anchor:4.1f}x), {made.height:,} rows, "
                 f"{made.filter(pl.col('action') == 'add').height:,} add, "
                 f"{made.filter(pl.col('action') == 'delete').height:,} delete; "

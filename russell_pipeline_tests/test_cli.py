@@ -20,6 +20,8 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.helpers import RAW, cli, flip_bytes
 from russell_pipeline_tests.lakes import lake_folder
 
+LAST_YEAR = datetime.now(UTC).year + 4  # the last reconstitution year a lake holds (planning/keys.py)
+
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
 
 
@@ -155,6 +157,36 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
             ("fetch", "2026..2010"),
             1,
             "error: years '2026..2010': expected a year (2024) or a range (2010..2026)",
+        ),
+        # A year no partition holds (before: "put a universe file under raw/2036/"), past the calendar or
+        # before it.
+        *(
+            (
+                ("forecast", year),
+                1,
+                (
+                    f"error: forecast {year}: the reconstitution years are 1989..{LAST_YEAR} (the "
+                    "calendar's, to four years past this one)"
+                ),
+            )
+            for year in (str(LAST_YEAR + 6), "-1")
+        ),
+        (  # before: "stopped after -5 s"
+            ("query", "SELECT 1", "--timeout", "-5"),
+            2,
+            (
+                "error: russell-pipeline query: argument --timeout: '-5' is not a number of seconds, 0 or "
+                "more (0: no limit) (see russell-pipeline query --help)"
+            ),
+        ),
+        (  # before: "no pro-forma weights for this review (reviews with them: ...)"
+            ("pro-forma", "2024-05"),
+            2,
+            (
+                "error: russell-pipeline pro-forma: argument review: 2024-05: May is no review month (the "
+                "reviews are March, June, September and December: 2024-03, 2024-06, 2024-09, 2024-12) (see "
+                "russell-pipeline pro-forma --help)"
+            ),
         ),
         (
             ("members", "2024-13-01"),

@@ -225,7 +225,7 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
     }
     why = _materialized(years, "constituents")
     assert why["2016"]["status"].value == "0 rows: no documents under raw/2016/"
-    assert why["2020"]["status"].value == "0 rows: no rows in this year's documents"
+    assert why["2020"]["status"].value == "0 rows: no membership list among this year's documents"
     assert not [e for e in years.all_events if e.event_type_value == "ASSET_OBSERVATION"]  # nothing failed
     # The run's log says it too: one entry per asset (not one per partition: each is a stored event).
     logged = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import signal
 import sys
 import warnings
@@ -143,6 +144,53 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _seconds(zero: str | None):
+    """A `--timeout` value: a finite number of seconds above 0, or 0 too when `zero` says what it means."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (value == 0 and zero is None):
+            said = f"0 or more (0: {zero})" if zero else "above 0"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, {said}")
+        return value
+
+    return seconds
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _review(text: str) -> str:
+    """A review, `YYYY-MM` of March, June, September or December."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    month = int(found.group(2)) if found else 0
+    if not 1 <= month <= 12:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a review (YYYY-MM, e.g. 2024-06)")
+    if month % 3:
+        year = found.group(1)
+        raise argparse.ArgumentTypeError(
+            f"{text}: {_MONTHS[month - 1]} is no review month (the reviews are March, June, September and "
+            f"December: {year}-03, {year}-06, {year}-09, {year}-12)"
+        )
+    return text.strip()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """A wrong argument is one line too (and exit code 2, as argparse gives)."""
@@ -201,7 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=int, default=50, help="rows shown in the table format (default 50)")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds("no limit"),
         default=300.0,
         help="seconds the statement may run before it is stopped (default 300; 0: no limit)",
     )
@@ -216,7 +264,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sources", default=None, help="a source registry CSV (default: the packaged sources.csv)"
     )
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a download fails")
+    p.add_argument(
+        "--timeout", type=_seconds(None), default=60.0, help="seconds without data before a download fails"
+    )
     p = verb("members")
     p.add_argument("date", type=_iso_date, help="the day, YYYY-MM-DD")
     p.add_argument(
@@ -240,7 +290,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     output(p, ["csv", "json", "parquet"], "csv")
     p = verb("pro-forma")
-    p.add_argument("review", help="a review, YYYY-MM (March, June, September or December)")
+    p.add_argument("review", type=_review, help="a review, YYYY-MM (March, June, September or December)")
     p.add_argument(
         "--aum",
         type=_dollars,

@@ -64,18 +64,22 @@ def say_synthetic(labels: pl.Series, what: str) -> None:
         print(provenance.synthetic_note(what), file=sys.stderr)
 
 
-def not_built(lake: Lake, year: int, answered: bool) -> str | None:
-    """Why the year's stored tables are not those of its files (planning/stale.py), or None; when the
-    verb still answers (from the tables an earlier build left), a warning says so."""
-    from russell_pipeline.planning.stale import year_not_built
+def not_built(lake: Lake, year: int, answered: bool, stage=None) -> str | None:
+    """Why the year's stored tables are not those of its files (planning/stale.py), or, with `stage`
+    (planning/forecast.py, planning/research.py), why the stage's rows of the year are not those of its
+    inputs; None when they are. When the verb still answers (from the tables an earlier build left), a
+    warning says so."""
+    from russell_pipeline.planning.stale import stage_not_built, year_not_built
 
-    why = year_not_built(lake, year)
+    why = year_not_built(lake, year) or (stage_not_built(lake, stage, year) if stage is not None else None)
     if why and answered:
-        print(
-            f"warning: {why}; this answer rests on the tables an earlier build of {year} left",
-            file=sys.stderr,
-        )
+        warn_not_current(why, f"the tables an earlier build of {year} left")
     return why
+
+
+def warn_not_current(why: str, rests_on: str) -> None:
+    """The warning of an answer that rests on stored tables its inputs have since changed from."""
+    print(f"warning: {why}; this answer rests on {rests_on}", file=sys.stderr)
 
 
 def duckdb_error(err: Exception) -> bool:

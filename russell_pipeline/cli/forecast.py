@@ -7,7 +7,7 @@ import sys
 import polars as pl
 
 from russell_pipeline.cli import trades
-from russell_pipeline.cli.common import emit, not_built, open_lake, say_synthetic, stored
+from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, say_synthetic, stored
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.forecast.reasons import money
 from russell_pipeline.settings import Settings
@@ -68,13 +68,23 @@ def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
 def cmd_forecast(args, settings: Settings) -> int:
     """The rows (csv by default), `--summary` or `--score` (a table by default) of a year's forecast, or
     `--demand`: what it makes index funds trade (cli/trades.py)."""
+    from russell_pipeline.planning.keys import year_keys
+
+    years = year_keys(settings.now)
+    if str(args.year) not in years:  # no partition holds it: no build could forecast it
+        raise UsageError(
+            f"forecast {args.year}: the reconstitution years are {years[0]}..{years[-1]} (the calendar's, to "
+            "four years past this one)"
+        )
     fmt = args.format or ("table" if args.summary or args.score else "csv")
     tracked = trades.tracked_assets(args, settings) if args.demand else None
     lake = open_lake(settings)
     for table in ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses"):
         stored(lake, table)
     rows = _year(lake, "reconstitution_forecast", args.year, args.review)
-    unbuilt = not_built(lake, args.year, rows.height > 0)
+    from russell_pipeline.planning import forecast as stage
+
+    unbuilt = not_built(lake, args.year, rows.height > 0, stage)
     if not rows.height:
         raise LakeError(
             f"{lake.tables / 'reconstitution_forecast'}: no forecast of {args.review or args.year}: "

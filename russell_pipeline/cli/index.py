@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.cli.common import UsageError, emit, open_lake, say_synthetic, stored
+from russell_pipeline.cli.common import UsageError, emit, open_lake, say_synthetic, stored, warn_not_current
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.settings import Settings
 
@@ -49,7 +49,29 @@ def cmd_report(args, settings: Settings) -> int:
         + (f", {forecast[0]} (the forecast of {', '.join(forecast[1])})" if forecast else "")
     )
     say_synthetic(labels, "the index levels of this report")
+    _not_current(
+        lake,
+        settings,
+        "index_levels",
+        sorted(levels["review"].unique()) if "review" in levels.columns else [],
+    )
     return 0
+
+
+def _not_current(lake, settings: Settings, asset: str, reviews: list[str], year: int | None = None) -> None:
+    """A warning when the stored rows of `asset` (of `reviews`) are not those of their inputs now: the
+    market data changed since it was read, the reviews' inputs changed or their run failed, or (`year`)
+    the forecast they carry (planning/stale.py)."""
+    from russell_pipeline.planning import forecast, keys
+    from russell_pipeline.planning.stale import market_not_built, review_not_built, stage_not_built
+
+    why = (
+        market_not_built(lake, settings)
+        or review_not_built(lake, asset, reviews or keys.review_keys())
+        or (stage_not_built(lake, forecast, year) if year is not None else None)
+    )
+    if why:
+        warn_not_current(why, "the tables an earlier build left")
 
 
 def cmd_pro_forma(args, settings: Settings) -> int:
@@ -91,6 +113,8 @@ def cmd_pro_forma(args, settings: Settings) -> int:
         said = members_line(args.review, rows, forecast_rows(lake, args.review))
         print(f"{said}; when the data gives {args.review} its own, build uses them", file=sys.stderr)
     say_synthetic(rows[COLUMN], f"the weights and trades of pro-forma {args.review}")
+    forecast_year = int(args.review[:4]) if rows["members_forecast"].any() else None
+    _not_current(lake, settings, "pro_forma_weights", [args.review], forecast_year)
     return 0
 
 

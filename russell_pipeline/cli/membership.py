@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, stored
+from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, stored, warn_not_current
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
@@ -25,8 +25,14 @@ def cmd_members(args, settings: Settings) -> int:
     for table in ("membership_in_force", "membership_reconciliation_summary"):
         stored(lake, table)
     spans = coverage(lake.published("membership_in_force"))
-    known = list(dict.fromkeys([*spans["index_name"].to_list(), *DERIVED]))
-    index = _index_name(args.index, known, "membership_in_force")
+    stored_names = spans["index_name"].unique(maintain_order=True).to_list()
+    # A derived index is offered where the lake stores what it is derived from; asked for, it is
+    # answered (or its count refused with why) either way.
+    derivable = [name for name, parts in DERIVED.items() if set(parts) <= set(stored_names)]
+    known = list(dict.fromkeys([*stored_names, *DERIVED]))
+    index = _index_name(
+        args.index, known, "membership_in_force", list(dict.fromkeys([*stored_names, *derivable]))
+    )
     early = before_first(args.date, spans, index)
     if early:  # the answer first: the first date it can answer; the table it looked in after it
         raise LakeError(f"{early} (in {lake.tables / 'membership_in_force'})")
@@ -60,6 +66,7 @@ def cmd_members(args, settings: Settings) -> int:
         )
     for line in found.notes:
         print(line, file=sys.stderr)
+    _not_current(lake, args.date)
     if found.uncounted and args.partial:
         for clause in found.uncounted:
             print(f"{clause}; printed as a part, not the whole index (complete = false)", file=sys.stderr)
@@ -68,19 +75,39 @@ def cmd_members(args, settings: Settings) -> int:
     return 0
 
 
+def _not_current(lake, day: date) -> None:
+    """A warning for each year up to `day`'s whose stored lists are not those of its files (their build
+    failed, or has not run), else when the membership tables are not those of the stored lists."""
+    from russell_pipeline.planning.keys import year_keys
+    from russell_pipeline.planning.stale import membership_not_built, year_not_built
+
+    whys = {
+        key: why for key in year_keys() if int(key) <= day.year and (why := year_not_built(lake, int(key)))
+    }
+    why = next(iter(whys.values()), None) or membership_not_built(lake)
+    if len(whys) > 1:  # one line: the first year's reason, the others named
+        why += f" (the years {', '.join(list(whys)[1:])} too: `russell-pipeline build` says why)"
+    if why:
+        warn_not_current(why, "the membership tables an earlier build left")
+
+
 def _in_calendar(day: date) -> bool:
     from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY
 
     return FIRST_DAY <= day <= LAST_DAY
 
 
-def _index_name(asked: str | None, known: list[str], table: str) -> str | None:
-    """The stored index name `--index` means, in any letter case; one line naming the known ones if none."""
+def _index_name(
+    asked: str | None, known: list[str], table: str, offered: list[str] | None = None
+) -> str | None:
+    """The stored index name `--index` means, in any letter case; one line naming the ones it can answer
+    for (`offered`, default `known`) if none."""
     if asked is None:
         return None
     match = [name for name in known if name.casefold() == " ".join(asked.split()).casefold()]
     if not match:
-        raise UsageError(f"--index {asked}: no such index in {table} (indexes: {', '.join(known) or 'none'})")
+        shown = ", ".join(offered if offered is not None else known) or "none"
+        raise UsageError(f"--index {asked}: no such index in {table} (indexes: {shown})")
     return match[0]
 
 

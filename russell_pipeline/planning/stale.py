@@ -78,18 +78,92 @@ def year_not_built(lake: Lake, year: int) -> str | None:
     now = year_digests(lake, [key])
     if not any(digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()):
         return None
+    return _not_current(
+        lake,
+        year_attempt(now, [key]),
+        str(year),
+        f"the files under raw/{year}/",
+        f"its files under raw/{year}/",
+    )
+
+
+def stage_not_built(lake: Lake, stage, year: int) -> str | None:
+    """Why the stored rows of a year stage (`stage`: planning/forecast.py or planning/research.py) for
+    `year` are not those of its inputs now, in one clause (its inputs changed since, or its run failed
+    on them, with the run and reason); None when they are. The year's own files: `year_not_built`."""
+    key = str(year)
+    if key not in keys.year_keys():
+        return None
+    now = stage.year_inputs(lake, [year])[year].digest
+    if lake.lineage(stage.ASSET).get(key) == now:
+        return None
+    from russell_pipeline.planning import attempts
+
+    what = f"{stage.ASSET} {year}"
+    return _not_current(
+        lake, attempts.key(stage.JOB, {key: now}), what, f"the inputs of {what}", "its inputs"
+    )
+
+
+def membership_not_built(lake: Lake) -> str | None:
+    """Why the stored membership tables are not those of the stored lists now, in one clause; None when
+    they are."""
+    if not membership_stale(lake):
+        return None
+    return _not_current(
+        lake,
+        membership_attempt(lake),
+        "the membership tables",
+        "the membership tables of the stored lists",
+        "the stored lists",
+    )
+
+
+def market_not_built(lake: Lake, settings: Settings) -> str | None:
+    """Why the stored market tables are not those of the market data now (its folder's files changed,
+    or the feed's end moved), in one clause; None when they are, or when no build recorded what they
+    were made from."""
+    from russell_pipeline.lake.document_tables import ingested_lists
+
+    if MARKET_KEY not in lake.lineage("market_data"):  # tables no build recorded the inputs of
+        return None
+    fingerprint = market_fingerprint(settings, ingested_lists(lake))
+    if not market_stale(lake, fingerprint):
+        return None
+    source = settings.market_data or "the synthetic feed"
+    return _not_current(
+        lake, market_attempt(fingerprint), "market_data", f"the market data in {source}", source
+    )
+
+
+def review_not_built(lake: Lake, asset: str, reviews: list[str]) -> str | None:
+    """Why the stored rows of `asset` (quarterly_weights, index_levels, pro_forma_weights) of `reviews`
+    are not those of their inputs now (the calendar, the market tables, the stored forecast), in one
+    clause for the first such review; None when they all are (a review no build recorded aside)."""
+    recorded = lake.lineage(asset)
+    expected, out = reviews_out_of_date(lake)
+    late = [r for r in reviews if r in out[asset] and r in recorded]  # a review some build recorded
+    if not late:
+        return None
+    from russell_pipeline.planning import attempts
+
+    what = f"{asset} {late[0]}" + (f" (and {len(late) - 1} more reviews)" if len(late) > 1 else "")
+    attempt = attempts.key(asset, {late[0]: expected[asset][late[0]]})
+    return _not_current(lake, attempt, what, f"the inputs of {what}", "its inputs")
+
+
+def _not_current(lake: Lake, attempt: str, what: str, inputs: str, its: str) -> str:
+    """Why the stored rows of `what` are not those of `inputs` as they are now, from the record of
+    `attempt` (planning/attempts.py): not built yet, being built, or failed on them (its run, reasons)."""
     from russell_pipeline.planning import attempts
 
     instance = attempts.recorded(lake.root)
-    before = attempts.previous(instance, year_attempt(now, [key])) if instance is not None else None
+    before = attempts.previous(instance, attempt) if instance is not None else None
     if before is None:
-        return f"the files under raw/{year}/ are not built yet: run `russell-pipeline build`"
+        return f"{inputs} are not built yet: run `russell-pipeline build`"
     if before.going:
-        return f"the files under raw/{year}/ are being built (run {before.run_id})"
-    return (
-        f"the build of {year} failed on its files under raw/{year}/ (run {before.run_id}): "
-        f"{'; '.join(before.reasons)}"
-    )
+        return f"{inputs} are being built (run {before.run_id})"
+    return f"the build of {what} failed on {its} (run {before.run_id}): {'; '.join(before.reasons)}"
 
 
 MARKET_KEY = "all"  # market_data is one unpartitioned table set

@@ -222,7 +222,7 @@ def _summary(lake: Lake) -> None:
     for table in shown:
         print(f"  {table:<{width}}{counts[table]:>12,} rows")
     if "reconstitution_forecast" in counts:
-        for line in forecast_lines(lake.published("reconstitution_forecast")):
+        for line in forecast_lines(lake.published("reconstitution_forecast"), _universe_files(lake)):
             print(line)
     if provenance.is_synthetic(price_label(lake)):
         print(
@@ -232,22 +232,94 @@ def _summary(lake: Lake) -> None:
         )
 
 
-def forecast_lines(rows: pl.DataFrame | None) -> list[str]:
-    """The latest forecast review in a line: its actions and what its universe is (`forecast YEAR`)."""
-    if rows is None or not rows.height:
-        return []
-    review = rows["review"].max()
-    mine = rows.filter(pl.col("review") == review)
-    counts = mine.group_by("action").len().sort("len", descending=True)
-    said = ", ".join(
-        f"{a} {n:,}" for a, n in counts.iter_rows() if a in ("add", "delete", "move_up", "move_down")
+def _universe_files(lake: Lake) -> pl.DataFrame:
+    """The published universe files of every year, each placed on the review it serves (lib/forecast/
+    inputs.py `placed_files`: `role` universe on a rank day, history within the 30 days before one)."""
+    from russell_pipeline.lib.forecast.inputs import placed_files, reviews
+
+    universe, documents = lake.published("universe_securities"), lake.published("source_documents")
+    calendar = lake.published("recon_calendar")
+    if universe is None or documents is None or calendar is None or not universe.height:
+        return pl.DataFrame(schema=FILES)
+    files = universe.select("recon_year", "source_sha256", "as_of_date").unique()
+    placed = [
+        placed_files(mine, documents, reviews(calendar, year)).with_columns(
+            rank_day=pl.col("review").replace_strict(
+                {r.review: r.rank_day for r in reviews(calendar, year)}, default=None, return_dtype=pl.Date
+            )
+        )
+        for (year,), mine in files.group_by("recon_year")
+    ]
+    return pl.concat(placed).select(list(FILES)).sort("as_of_date", "path")
+
+
+FILES = {
+    "path": pl.String,
+    "as_of_date": pl.Date,
+    "role": pl.String,
+    "review": pl.String,
+    "rank_day": pl.Date,
+}
+
+
+def _universe(source: str) -> str:
+    """A forecast's `price_source` as the summary says it: the synthetic feed named as such."""
+    return (
+        "the market data, SYNTHETIC (the built-in feed, not market data)"
+        if provenance.is_synthetic(source)
+        else source
     )
-    source = ", ".join(sorted(set(mine[provenance.COLUMN].drop_nulls())))
-    if provenance.is_synthetic(source):
-        source = "the market data, SYNTHETIC (the built-in feed, not market data)"
-    return [
-        (
+
+
+def forecast_lines(rows: pl.DataFrame | None, files: pl.DataFrame | None = None) -> list[str]:
+    """The latest forecast review in a line (its actions and what its universe is: `forecast YEAR`); which
+    universe each forecast review rests on; and each universe file dated off its review's rank day where
+    that review has no file on it (its forecast rests on the market data, or there is none), so a file
+    dated a day off is never passed over without a word. `files`: the universe files, placed
+    (`_universe_files`)."""
+    rows = (
+        rows if rows is not None else pl.DataFrame(schema={"review": pl.String, provenance.COLUMN: pl.String})
+    )
+    files = files if files is not None else pl.DataFrame(schema=FILES)
+    lines = []
+    if rows.height:
+        review = rows["review"].max()
+        mine = rows.filter(pl.col("review") == review)
+        counts = mine.group_by("action").len().sort("len", descending=True)
+        said = ", ".join(
+            f"{a} {n:,}" for a, n in counts.iter_rows() if a in ("add", "delete", "move_up", "move_down")
+        )
+        source = _universe(", ".join(sorted(set(mine[provenance.COLUMN].drop_nulls()))))
+        lines.append(
             f"forecast of the {review} reconstitution (rank day {mine['rank_day'][0]}, universe: {source}): "
             f"{said or 'no change'}; `russell-pipeline forecast {review[:4]} --summary` has the breaks"
         )
-    ]
+    by_review = dict(rows.group_by("review").agg(pl.col(provenance.COLUMN).drop_nulls().first()).iter_rows())
+    if len(by_review) > 1:  # consecutive forecast reviews on one universe in a run: `first..last on it`
+        runs: list[list] = []
+        for review, source in sorted(by_review.items()):
+            if runs and runs[-1][2] == source:
+                runs[-1][1] = review
+            else:
+                runs.append([review, review, source])
+        lines.append(
+            "forecasts by universe: "
+            + "; ".join(
+                f"{a}{'..' + b if b != a else ''} on {_universe(source or 'unknown')}"
+                for a, b, source in runs
+            )
+        )
+    on_day = set(files.filter(pl.col("role") == "universe")["review"].to_list())
+    off = files.filter(pl.col("role") == "history", ~pl.col("review").is_in(list(on_day)))
+    for path, as_of, _, review, rank_day in off.iter_rows():
+        rests = (
+            f"{review}'s forecast rests on {_universe(by_review[review])} instead"
+            if by_review.get(review)
+            else f"{review} has no forecast (no market-data close on its rank day either)"
+        )
+        lines.append(
+            f"{path}: dated {as_of}, not {review}'s rank day {rank_day}: {rests}; the file gives only the "
+            "closes before rank day (a member's average price). A file's date is the close it holds: a "
+            f"universe of the {rank_day} close is dated {rank_day}"
+        )
+    return lines

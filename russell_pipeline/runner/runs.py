@@ -135,9 +135,9 @@ def generic_reason(reason: str, key: str) -> str:
 
 def document_lines(result) -> list[str]:
     """Each document of each year the run read and what became of it (`raw/2024/a.pdf: read, 215 rows`,
-    `...: refused: why`), indented under the run's line, then the raw/<year>/corrections.csv entries that
-    would settle its unread lines, one a line as it is pasted: from the facts of `source_documents`
-    (defs/documents/assets.py)."""
+    `...: refused`: why is the run's failure line), indented under the run's line, then the
+    raw/<year>/corrections.csv entries that would settle its unread lines, one a line as it is pasted:
+    from the facts of `source_documents` (defs/documents/assets.py)."""
     found: dict[str, list[str]] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -149,8 +149,10 @@ def document_lines(result) -> list[str]:
         meta = seen.metadata
         if seen.asset_key.to_user_string() != "source_documents" or DOCUMENTS_FACT not in meta:
             continue
+        # A refused document's reason is the run's failure line: here its state only, so it is said once.
         lines = [
-            f"  {ln.removeprefix('- ')}"
+            f"  {ln.removeprefix('- ').partition(': refused: ')[0]}"
+            + (": refused" if ": refused: " in ln else "")
             for ln in str(meta[DOCUMENTS_FACT].value).splitlines()
             if ln != "none"
         ]
@@ -327,8 +329,10 @@ class _Runner:
             why = "; ".join(self.reasons) or "no reason recorded"
             named = sorted(self.refused or set())
             if named and set(named) <= set(span):
+                # The partitions it names run alone next and say why then, once (the build's summary too).
                 print(
-                    f"{label}: failed ({why}); running {', '.join(named)} alone and the rest apart",
+                    f"{label}: failed on the input of {', '.join(named)}; running "
+                    f"{'it' if len(named) == 1 else 'them'} alone and the rest apart",
                     flush=True,
                 )
                 for part in _apart(span, set(named)):

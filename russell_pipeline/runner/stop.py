@@ -4,7 +4,7 @@ Between runs the build stops at once: nothing it does there is half-written (eac
 one Delta commit, the warehouse one rename). Inside a Dagster run, Dagster's own handlers take the
 signal and interrupt the step (a commit is whole or absent); the run ends failed, and the build stops
 before the next one. Either way the build publishes nothing (the warehouse keeps the previous build),
-kills the processes it started (PDF readers, worker pools, Dagster's log watchers), and exits with
+kills the processes it started (PDF readers, worker pools), and exits with
 128 + the signal's number, saying it was stopped. What was committed stays: the next build plans on it.
 
 Dagster replaces the handlers while a run goes and puts them back after, so the signal is also noted

@@ -316,15 +316,20 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     second = lake.cli("build")
     assert second.returncode == 1
     assert (
-        f"raw/2024/{forged}: refused: its 281 rows equal those of raw/2023/{ADDS_2023}, stored for 2023: "
+        f"raw/2024/{forged}: its 281 rows equal those of raw/2023/{ADDS_2023}, stored for 2023: "
         "it is that list under other dates (file name 2024-06-28; PDF created 2024-06-28; PDF modified "
         "2024-06-28), not a list of its own; remove it"
-    ) in second.stdout, second.stdout
+    ) in second.stderr, second.stderr
     assert (
-        "raw/2023/ru3000-deletions-final.pdf: refused: a final list dated 2023-03-24 by its metadata (PDF "
+        "raw/2023/ru3000-deletions-final.pdf: a final list dated 2023-03-24 by its metadata (PDF "
         "created 2023-03-24; PDF modified 2023-03-24), but 2023's rank day is 2023-04-28 and a final list "
         "is published after its rank day: that date is not its own; name it after its own date"
-    ) in second.stdout, second.stdout
+    ) in second.stderr, second.stderr
+    listed = second.stdout.splitlines()  # each document of the refused years, with its state
+    assert (
+        f"  raw/2024/{forged}: refused" in listed
+        and "  raw/2023/ru3000-deletions-final.pdf: refused" in listed
+    )
     after = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     assert after.equals(before) and after["recon_year"].unique().to_list() == [2023]
 

@@ -260,3 +260,56 @@ def test_a_year_folder_linking_to_itself_is_refused_not_skipped(tmp_path):
         "raw/2025: is a symbolic link to 2025, which leads to no folder (to itself, or to nothing): a year's "
         "documents go in a folder raw/<year>/"
     )
+
+
+# ---------------------------------------------------------------- names are printable text
+def _text_list(rows: int, name_at: dict[int, str] | None = None) -> str:
+    """A tab-separated deletion list of `rows` rows in the 2020 sample's layout; `name_at` puts a company
+    name on some rows (row number -> name)."""
+    header = "Reconstitution\n\nRussell Microcap\u00ae Index - Deletions\n\nCompany\tSymbol\tSector\n"
+    names = name_at or {}
+    body = "".join(
+        f"{names.get(k, f'COMPANY {k} INC')}\tQ{chr(65 + k // 676)}{chr(65 + k // 26 % 26)}{chr(65 + k % 26)}"
+        "\tHealth Care\n"
+        for k in range(rows)
+    )
+    return header + body
+
+
+NOT_TEXT = {"Cc": "\x07", "Cf": "\u202e", "Co": "\ue000", "Cn": "\ufdd0"}
+TEXT = {"Ll": "\u00e9", "Lu": "\u0416", "Lo": "\u4e2d", "Mn": "\u0301", "Nd": "\u0663", "So": "\u00ae"}
+SPACES = {"Zs": "\u00a0", "Zl": "\u2028", "Zp": "\u2029"}  # white space: a text list's words part there
+
+
+@pytest.mark.parametrize("category", [*NOT_TEXT, *TEXT, *SPACES])
+def test_a_list_company_holding_a_character_of_each_category_is_read_or_refused_naming_its_line(
+    tmp_path, category
+):
+    ch = {**NOT_TEXT, **TEXT, **SPACES}[category]
+    path = tmp_path / "2020" / "deletions_2020.txt"
+    path.parent.mkdir()
+    path.write_text(_text_list(5, {3: f"ODD{ch}NAME INC"}))
+    if category not in NOT_TEXT:
+        read = "ODD NAME INC" if category in SPACES else f"ODD{ch}NAME INC"
+        assert read in read_document(path).rows["company"].to_list()
+        return
+    with pytest.raises(InputError) as err:
+        read_document(path)
+    assert str(err.value).startswith(f"{path}: page 1 line 9: company 'ODD"), str(err.value)
+    assert f"holds U+{ord(ch):04X}" in str(err.value) and str(err.value).endswith("a name is printable text")
+
+
+def test_a_control_character_in_a_list_name_is_refused_by_parse_naming_its_line(tmp_path):
+    """(A NUL refuses a text list as binary data; the other control characters, up to 1% of the text,
+    were stored in the name.)"""
+    from russell_pipeline_tests.helpers import cli
+
+    path = tmp_path / "2020" / "deletions_2020.txt"
+    path.parent.mkdir()
+    path.write_text(_text_list(300, {250: "LATE\x1bNAME INC"}))
+    done = cli("parse", str(path), text=True)
+    assert done.returncode == 1 and not done.stdout
+    assert done.stderr == (
+        f"error: {path}: page 1 line 256: company 'LATE\\x1bNAME INC' holds U+001B (a control character): "
+        "a name is printable text\n"
+    )

@@ -482,6 +482,18 @@ def test_a_bad_registry_row_is_one_line_naming_file_and_line(tmp_path, change, p
     assert str(err.value) == f"{path}: {problem}"
 
 
+def test_a_registry_line_short_of_a_field_is_refused_naming_it(tmp_path):
+    """(Read with the missing field empty before: a line short of its `note` passed unseen.)"""
+    path = tmp_path / "sources.csv"
+    path.write_text(",".join(COLUMNS) + "\n" + ",".join(ROW[c] for c in COLUMNS[:-1]) + "\n")
+    with pytest.raises(InputError) as err:
+        load_registry(path)
+    assert str(err.value) == (
+        f"{path}: line 2: {len(COLUMNS) - 1} fields, the header has {len(COLUMNS)} "
+        "(a line cut short, or a field left out)"
+    )
+
+
 def test_two_rows_of_one_document_must_agree(tmp_path):
     path = tmp_path / "sources.csv"
     rows = [ROW, ROW | {"url": "https://other.test/a.pdf"}, ROW | {"stage": "update"}]

@@ -108,17 +108,93 @@ def test_a_year_without_a_universe_says_what_it_needs(built):
     assert "no forecast of 2021: it needs a universe file dated on a rank day under raw/2021/" in done.stderr
 
 
-def test_a_universe_file_dated_on_no_rank_day_fails_its_year_naming_the_nearest(built, tmp_path):
+def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecast_says_so(built, tmp_path):
     lake = built[0].copy(tmp_path)  # the built lake: only the year whose universe file changed is run again
     (lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
         lake.root / "raw" / "2023" / "screener_2023-05-12.csv"
     )
     done = lake.cli("build")
     assert done.returncode == 1
-    assert (
+    refused = (
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "
         "calendar nor within the 30 days before one: the nearest rank day is 2023-04-28 (review 2023-06)"
-    ) in done.stderr
+    )
+    assert refused in done.stderr
+    # The forecast an earlier build left still answers, saying it is not that of the files now (before:
+    # exit 0 and the old counts, without a word, citing a file no longer under raw/).
+    old = lake.cli("forecast", "2023", "--summary")
+    assert old.returncode == 0 and old.stdout.startswith("2023-06: add ")
+    warning = old.stderr.splitlines()[0]
+    assert warning.startswith("warning: the build of reconstitution_forecast 2023 failed on its inputs (run ")
+    assert warning.endswith(f"{refused}; this answer rests on the tables an earlier build of 2023 left")
+    # Dated the day before the rank day, it is read for the member price rule only: the build says which
+    # universe each forecast rests on, and that this one rests on none of the file's rows (before: the
+    # year's forecast fell back to the market data without a word).
+    (lake.root / "raw" / "2023" / "screener_2023-05-12.csv").rename(
+        lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-27.csv"
+    )
+    done = lake.cli("build")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (
+        "raw/2023/nasdaq_screener_2023-04-27.csv: dated 2023-04-27, not 2023-06's rank day 2023-04-28: "
+        "2023-06 has no forecast (no market-data close on its rank day either); the file gives only the "
+        "closes before rank day"
+    ) in done.stdout
+    assert "forecasts by universe: 2018-06..2019-06 on market file prices.parquet" in done.stdout
+
+
+def test_the_summary_names_each_forecasts_universe_and_a_file_a_day_off_its_rank_day():
+    """The issue's sample on the default feed: a universe dated a day before 2023's rank day, the year
+    forecast from the synthetic feed (add 679) without a word."""
+    from datetime import date
+
+    import polars as pl
+
+    from russell_pipeline.runner.build import FILES, forecast_lines
+
+    rows = pl.DataFrame(
+        {
+            "review": ["2021-06", "2022-06", "2023-06", "2023-06", "2024-06"],
+            "action": ["add", "add", "add", "delete", "stay"],
+            "price_source": [
+                "synthetic",
+                "synthetic",
+                "synthetic",
+                "synthetic",
+                "universe file raw/2024/u.csv",
+            ],
+            "rank_day": [date(2021, 5, 7), date(2022, 5, 6), date(2023, 4, 28), date(2023, 4, 28), None],
+        }
+    )
+    files = pl.DataFrame(
+        [
+            (
+                "raw/2023/nasdaq_screener_2023-04-27.csv",
+                date(2023, 4, 27),
+                "history",
+                "2023-06",
+                date(2023, 4, 28),
+            ),
+            ("raw/2024/u.csv", date(2024, 4, 30), "universe", "2024-06", date(2024, 4, 30)),
+            ("raw/2024/u_before.csv", date(2024, 4, 29), "history", "2024-06", date(2024, 4, 30)),
+        ],
+        schema=FILES,
+        orient="row",
+    )
+    lines = forecast_lines(rows, files)
+    synthetic = "the market data, SYNTHETIC (the built-in feed, not market data)"
+    assert lines[1] == (
+        f"forecasts by universe: 2021-06..2023-06 on {synthetic}; 2024-06 on universe file raw/2024/u.csv"
+    )
+    # The 2023 file is named; 2024's earlier file is history beside the rank day's own, and not named.
+    assert lines[2:] == [
+        (
+            "raw/2023/nasdaq_screener_2023-04-27.csv: dated 2023-04-27, not 2023-06's rank day 2023-04-28: "
+            f"2023-06's forecast rests on {synthetic} instead; the file gives only the closes before rank "
+            "day (a member's average price). A file's date is the close it holds: a universe of the "
+            "2023-04-28 close is dated 2023-04-28"
+        )
+    ]
 
 
 def test_demand_without_volume_history_takes_the_universe_files_one_day_and_says_so(built):

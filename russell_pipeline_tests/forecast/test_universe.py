@@ -17,7 +17,7 @@ from russell_pipeline.lib.forecast.inputs import Review, placed_files
 from russell_pipeline.lib.forecast.rules import SCREENS
 from russell_pipeline.lib.forecast.score import published_lists, score
 from russell_pipeline.lib.sessions import NEW_YORK
-from russell_pipeline_tests.helpers import REAL
+from russell_pipeline_tests.helpers import REAL, cli
 
 HEADER = ",".join(SCREENER_HEADER)
 GOOD = (
@@ -236,3 +236,198 @@ def test_the_screens_run_only_on_names_with_their_words_and_lose_nothing_by_it(r
     every = forecast(universe, members, "2023-06", date(2023, 4, 28)).rows
     key = ["symbol", "action", "rule", "rank"]
     assert fast.select(key).sort("symbol").equals(every.select(key).sort("symbol"))
+
+
+# ---------------------------------------------------------------- one reading, every line checked
+# A small universe in the screener's form (CRLF, quoted names with commas, blanks, classes, preferreds).
+SAMPLE_LINES = [
+    GOOD,
+    'BRK/B,"Berkshire Hathaway, Inc. Class B",$328.55,1,0.3%,,,,100,,',
+    "ABR^D,Arbor Realty Trust 6.375% Series D Preferred,$17.10,0.1,0.5%,0.00,United States,,4200,,",
+    (
+        "NATH,Nathan's Famous Inc. Common Stock,$74.10,0.2,0.3%,302000000.00,United States,1993,9000,"
+        "Consumer Discretionary,Restaurants"
+    ),
+    *(
+        f"S{k:03d},Company {k} Inc. Common Stock,${k + 1}.25,0.1,0.5%,{(k + 1) * 1e8:.2f},United States,"
+        f"{1990 + k % 30},{1000 + k},Technology,EDP Services"
+        for k in range(12)
+    ),
+]
+SAMPLE = ("\r\n".join([HEADER, *SAMPLE_LINES]) + "\r\n").encode()
+
+
+def _more(count: int) -> str:
+    """More lines after the sample's (T000..): a universe past the 64 KiB a document's type is told by."""
+    return "".join(
+        f"T{k:03d},Company {k} Inc. Common Stock,$2.25,0.1,0.5%,1e8,United States,2001,10,Technology,EDP\r\n"
+        for k in range(count)
+    )
+
+
+def _read_bytes(data: bytes) -> pl.DataFrame:
+    return read_universe("nasdaq_screener_2023-04-28.csv", data, hashlib.sha256(data).hexdigest())
+
+
+def _refusal(data: bytes) -> str:
+    with pytest.raises(InputError) as err:
+        _read_bytes(data)
+    return err.value.problem
+
+
+def test_a_universe_cut_at_every_byte_is_its_lines_before_the_cut_or_refused_naming_the_cut_line():
+    whole = _read_bytes(SAMPLE).drop("source_sha256")
+    header_end = SAMPLE.index(b"\n") + 1
+    for cut in range(1, len(SAMPLE)):
+        part = SAMPLE[:cut]
+        if part.endswith(b"\n") and cut > header_end:  # a line boundary: exactly the lines before it
+            assert _read_bytes(part).drop("source_sha256").equals(whole.head(part.count(b"\n") - 1)), cut
+        elif cut == header_end:
+            assert _refusal(part) == "universe file with a header and no securities"
+        else:  # inside a line (or between its CR and LF): refused, naming that line
+            line = part.count(b"\n") + 1
+            assert _refusal(part).startswith(f"line {line}: "), (cut, _refusal(part))
+
+
+@pytest.mark.parametrize("fields", range(len(SCREENER_HEADER) + 3))
+@pytest.mark.parametrize("at", [2, 9, len(SAMPLE_LINES) + 1])
+def test_a_universe_line_with_any_other_field_count_is_refused_naming_it(fields, at):
+    lines = SAMPLE.decode().split("\r\n")
+    own = lines[at - 1].split(",")  # these lines quote no field
+    lines[at - 1] = ",".join(own[:fields] + ["x"] * (fields - len(SCREENER_HEADER)))
+    data = "\r\n".join(lines).encode()
+    if fields == len(SCREENER_HEADER):
+        assert _read_bytes(data).height == len(SAMPLE_LINES)
+        return
+    said = "an empty line" if fields == 0 else f"{fields} fields"
+    assert _refusal(data).startswith(f"line {at}: {said}, the header has {len(SCREENER_HEADER)}")
+
+
+# Each case: a change to the sample, and what every reading of it answers: a refusal's words, or (None)
+# the rows, read the same.
+MALFORMED = {
+    "a short line": (lambda t: t.replace(",Technology,EDP Services\r\nS003", "\r\nS003"), "line 8: 9 fields"),
+    "a field too many": (lambda t: t.replace("S004,", "S004,,"), "line 10: 12 fields, the header has 11"),
+    "cut inside the last line": (lambda t: t[:-9], f"line {len(SAMPLE_LINES) + 1}: the file ends inside"),
+    "NaN volume": (lambda t: t.replace(",1003,", ",NaN,"), "line 9: Volume 'NaN' is not a number"),
+    "inf volume": (lambda t: t.replace(",1003,", ",inf,"), "line 9: Volume 'inf' is not a number"),
+    "negative volume": (lambda t: t.replace(",1003,", ",-5,"), "line 9: Volume '-5' is negative"),
+    "a cap past float": (
+        lambda t: t.replace(",400000000.00,", ",1e400,"),
+        "line 9: Market Cap '1e400' is not",
+    ),
+    "a cap in words": (lambda t: t.replace(",400000000.00,", ",$1.2B,"), "line 9: Market Cap '$1.2B' is not"),
+    "a Cyrillic T": (
+        lambda t: t.replace("S003,", "\u0422SLA,"),
+        "line 9: symbol 'ТSLA' holds U+0422 CYRILLIC",
+    ),
+    "a right-to-left override": (
+        lambda t: t.replace("S003,", "S003\u202e,"),
+        "line 9: symbol 'S003\\u202e' holds U+202E RIGHT-TO-LEFT OVERRIDE",
+    ),
+    "a zero-width space": (
+        lambda t: t.replace("S003,", "S0\u200b03,"),
+        "line 9: symbol 'S0\\u200b03' holds U+200B ZERO WIDTH SPACE",
+    ),
+    "full-width letters": (lambda t: t.replace("S003,", "\uff33003,"), "line 9: symbol 'Ｓ003' holds U+FF33"),
+    "a line end in a symbol": (
+        lambda t: t.replace("S003,", '"S0\n03",'),
+        "line 9: symbol 'S0\\n03' holds U+000A",
+    ),
+    "a NUL in a name": (
+        lambda t: t.replace("Company 3 ", "Company\x003 "),
+        "binary data, not a text document",
+    ),
+    "a NUL past the first 64 KiB": (
+        lambda t: t + _more(1000).replace("Company 900 ", "Company\x00900 "),
+        "line 918: the control character U+0000",
+    ),
+    "a latin-1 byte": (
+        lambda t: t.replace("Company 3", "Compa\udce9y 3"),
+        "line 9: not UTF-8 text (byte 0xe9)",
+    ),
+    "a stray quote": (lambda t: t.replace("Company 3", 'Company "3'), 'line 9: a quote (")'),
+    "BRK/B and BRK.B": (lambda t: t.replace("S003,", "BRK.B,"), "symbol 'BRK/B' on lines 3, 9"),
+    "the ticker NA": (lambda t: t.replace("NATH,", "NA,"), None),
+    "a sector written N/A": (
+        lambda t: t.replace(",Technology,EDP Services\r\nS003", ",N/A,EDP Services\r\nS003"),
+        None,
+    ),
+    "countries with a space after": (lambda t: t.replace("United States,", "United States ,"), None),
+    "a byte-order mark and LF": (lambda t: "\ufeff" + t.replace("\r\n", "\n"), None),
+}
+
+
+def _case(name: str) -> bytes:
+    change, _ = MALFORMED[name]
+    return change(SAMPLE.decode()).encode("utf-8", "surrogateescape")
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_every_malformed_universe_reads_the_same_through_parse_and_the_builds_ingest(name, tmp_path):
+    """`parse` reads a file with `read_one`, a build with `read_year`: one answer for each case."""
+    from russell_pipeline.lib.documents.ingest import read_one, read_year
+
+    path = tmp_path / "2023" / "nasdaq_screener_2023-04-28.csv"
+    path.parent.mkdir()
+    path.write_bytes(_case(name))
+    _, problem = MALFORMED[name]
+    built = read_year(tmp_path, 2023)
+    state = built.documents[0]
+    try:
+        parsed = read_one(path).rows
+    except InputError as err:
+        assert problem is not None and err.problem.startswith(problem), err.problem
+        assert state.refused == err.problem and built.refusal and err.problem in built.refusal
+        return
+    assert problem is None and state.refused is None, state.refused
+    stored = built.universe_securities.drop("recon_year")
+    assert parsed.select(stored.columns).equals(stored)
+    if name == "the ticker NA":  # the text NA: a symbol, not a blank
+        assert "NA" in stored["symbol"].to_list()
+    if name.startswith("countries"):
+        assert set(stored["country"].drop_nulls()) == {"United States"}
+    if name == "a sector written N/A":  # text as written: only an empty text is null
+        assert stored["sector"].to_list().count("N/A") == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["a short line", "a Cyrillic T", "the ticker NA", "countries with a space after"]
+)
+def test_parse_answers_each_case_as_a_user_sees_it(name, tmp_path):
+    path = tmp_path / "2023" / "nasdaq_screener_2023-04-28.csv"
+    path.parent.mkdir()
+    path.write_bytes(_case(name))
+    done = cli("parse", str(path), text=True)
+    _, problem = MALFORMED[name]
+    if problem is not None:
+        assert (done.returncode, done.stderr) == (1, f"error: {path}: {problem}") or (
+            done.returncode == 1 and done.stderr.startswith(f"error: {path}: {problem}")
+        ), done.stderr
+        assert done.stderr.count("\n") == 1 and not done.stdout
+        return
+    assert done.returncode == 0, done.stderr
+    rows = pl.read_csv(done.stdout.encode(), infer_schema=False)
+    assert rows.height == len(SAMPLE_LINES)
+    assert set(rows["country"].drop_nulls()) == {"United States"}
+
+
+def test_the_real_universe_cut_where_the_issue_cut_it_is_refused_naming_the_line(tmp_path):
+    real = REAL / "universe" / "nasdaq_screener_2023-04-28.csv"
+    if not real.is_file():
+        pytest.skip(f"{real} not present")
+    data = real.read_bytes()
+    path = tmp_path / "2023" / real.name
+    path.parent.mkdir()
+    path.write_bytes(data[:650_283])  # MSFT's line cut in its Volume: it read as volume 3, no sector
+    line = data[:650_283].count(b"\n") + 1
+    done = cli("parse", str(path), text=True)
+    assert done.returncode == 1 and done.stderr == (
+        f"error: {path}: line {line}: the file ends inside this line, without its line end: cut short? "
+        "(a file written whole ends every line)\n"
+    )
+    # Cut at line boundaries it is the lines before the cut, exactly.
+    whole = _read_bytes(data).drop("source_sha256")
+    for lines in (2, 3_000, 7_746):
+        end = [i for i, b in enumerate(data) if b == 10][lines - 1] + 1
+        assert _read_bytes(data[:end]).drop("source_sha256").equals(whole.head(lines - 1))

@@ -483,24 +483,40 @@ def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: LakeFolder
         f"turnover {turnover:.4%}, names in {(stored['move'] == 'in').sum()}, names out "
         f"{(stored['move'] == 'out').sum()}, {rows.height} symbols\n"
     )
+    # The rows say which names enter and leave, as stderr counts them (before: no column did).
+    assert rows["move"].to_list() == stored["move"].to_list() and {"out", "stay"} <= set(rows["move"])
+    leaving = rows.filter(pl.col("move") == "out")
+    assert leaving.height and (leaving["weight_now"] != 0).all() and (leaving["weight_pro_forma"] == 0).all()
 
 
 @pytest.mark.slow
 def test_an_unknown_review_is_one_line(built: LakeFolder):
-    for review in ("2021-03", "2020-07", "june"):
+    done = built.cli("pro-forma", "2021-03")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "error: pro-forma 2021-03: no pro-forma weights for this review (reviews with them: "
+        "2019-03..2020-06; a review needs its members in the market data and the weights of "
+        "the review before it)\n"
+    )
+    # A month that is no review, and no review at all, are bad values of the command line (exit 2).
+    for review, problem in (
+        ("2020-07", "2020-07: July is no review month (the reviews are March, June, September and December"),
+        ("june", "'june' is not a review (YYYY-MM, e.g. 2024-06)"),
+    ):
         done = built.cli("pro-forma", review)
-        assert (done.returncode, done.stdout) == (1, "")
-        assert done.stderr == (
-            f"error: pro-forma {review}: no pro-forma weights for this review (reviews with them: "
-            "2019-03..2020-06; a review needs its members in the market data and the weights of "
-            "the review before it)\n"
-        )
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr.startswith(f"error: russell-pipeline pro-forma: argument review: {problem}")
 
 
 @pytest.mark.slow
 def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, tmp_path: Path):
     root = built.copy(tmp_path / "copy")
     _market(root.market, date(2020, 6, 8))
+    # Before the build, the stored trades and levels answer, saying the market data moved on since.
+    stale = f"warning: the market data in {root.market} are not built yet: run `russell-pipeline build`; "
+    for verb in (("pro-forma", "2020-06"), ("report", "--out", str(tmp_path / "report"))):
+        answered = root.cli(*verb)
+        assert answered.returncode == 0 and stale in answered.stderr, answered.stderr
     done = root.cli("build")
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
@@ -512,6 +528,7 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, t
     assert rows.height > 50 and totals.startswith(
         "2020-06 as of 2020-06-08 (latest close standing in for the cut-off close)"
     )
+    assert "warning" not in totals
 
 
 @pytest.mark.slow

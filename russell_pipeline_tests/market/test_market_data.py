@@ -313,3 +313,44 @@ def test_a_full_disk_while_validating_is_named_as_such_not_as_an_unreadable_file
             f"{small_market}/prices.parquet: free space, then build again (nothing was changed)"
         )
     ]
+
+
+# ---------------------------------------------------------------- every line by the one CSV rule
+@pytest.mark.parametrize("table", ["prices", "shares", "memberships", "fx", "dividends", "splits"])
+@pytest.mark.parametrize("fields", range(7))
+def test_a_contract_csv_line_with_any_other_field_count_is_refused_naming_it(tmp_path, table, fields):
+    """A line short of a field was read with that cell empty: a price line without its currency took the
+    default USD, and a short `shares` line became a row of empty cells named by the wrong problem."""
+    header, *lines = TABLES[table].splitlines()
+    width = header.count(",") + 1
+    lines[0] = ",".join((lines[0].split(",") + ["x"] * 6)[:fields])
+    folder = write_tables(tmp_path / "md", {**TABLES, table: "\n".join([header, *lines]) + "\n"})
+    if fields == width:  # the line as it was
+        assert getattr(load_market_data(folder), table).height == len(lines)
+        return
+    said = "an empty line" if fields == 0 else f"{fields} fields"
+    assert rejected(folder) == f"{folder}/{table}.csv: line 2: {said}, the header has {width}" + (
+        " fields (every line holds one per column)"
+        if fields == 0
+        else " (a line cut short, or a field left out)"
+        if fields < width
+        else " (a field too many)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("symbol", "char"),
+    [
+        ("\u0410AA", "U+0410 CYRILLIC CAPITAL LETTER A"),
+        ("AA\u200b", "U+200B ZERO WIDTH SPACE"),
+        ("\uff21AA", "U+FF21 FULLWIDTH LATIN CAPITAL LETTER A"),
+        ("A A", "U+0020 SPACE"),
+    ],
+)
+def test_a_symbol_beyond_ascii_is_refused_naming_its_row_and_character(tmp_path, symbol, char):
+    folder = market(tmp_path, "prices", "2024-03-06,DDD,5", f"2024-03-06,{symbol},5")
+    assert rejected(folder) == (
+        f"{folder}/prices.csv: column 'symbol' row 6 (line 7): symbol {symbol!r} holds {char}: a symbol is "
+        f"ASCII letters and digits, then also . / - ^: date=2024-03-06, symbol={symbol}, close=5.0, "
+        "currency=USD"
+    )

@@ -43,23 +43,24 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     lines = done.stdout.splitlines()
     assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("recon_year_job 2019: ok")
-    # 2019 holds schedules only: its list tables have no rows there, and say so.
-    assert lines[2] == (
-        "  constituents, constituent_changes, universe_securities 2019: 0 rows: no rows in this year's "
-        "documents"
-    )
+    # 2019 holds schedules only: its list tables have no rows there, and each says which kind it lacks.
+    assert lines[2:5] == [
+        "  constituents 2019: 0 rows: no membership list among this year's documents",
+        "  constituent_changes 2019: 0 rows: no addition or deletion list among this year's documents",
+        "  universe_securities 2019: 0 rows: no universe file among this year's documents",
+    ]
     # The published date differs from the rule's: worth a look, said, and the build passes.
-    assert lines[3].startswith(
+    assert lines[5].startswith(
         "  recon_year_job 2019: warn-level check failed: recon_calendar."
         "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06"
     )
     assert "build finished" not in done.stderr
-    assert lines[4] == "market_data: up to date"
+    assert lines[6] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
-    assert lines[5] == "reviews: 5 out of date (2019-03..2020-03)"
-    assert lines[6].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
-    assert lines[7].startswith("index_levels 2019-03..2020-03: ok")
+    assert lines[7] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[8].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[9].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
@@ -81,18 +82,21 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
     lines = first.stdout.splitlines()
     assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
     assert lines[1].startswith("recon_year_job 1989..2030: ok")
-    assert lines[2:5] == [
+    assert lines[2:6] == [
         (
             "  source_documents, constituents, constituent_changes, universe_securities 1989..2018, 2021, "
             "2025..2030: 0 rows: no documents under raw/<year>/"
         ),
+        # Each table says which kind of document the year lacks (before: "no rows in this year's
+        # documents", where the year held lists of another kind).
+        "  constituents 2019..2020, 2022..2024: 0 rows: no membership list among this year's documents",
         (
-            "  constituents, universe_securities 2019..2020, 2022..2024: 0 rows: no rows in this year's "
+            "  constituent_changes 2019, 2022, 2024: 0 rows: no addition or deletion list among this year's "
             "documents"
         ),
-        "  constituent_changes 2019, 2022, 2024: 0 rows: no rows in this year's documents",
+        "  universe_securities 2019..2020, 2022..2024: 0 rows: no universe file among this year's documents",
     ]
-    assert lines[5].startswith("market_data: ok")
+    assert lines[6].startswith("market_data: ok")
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
         years = recon_years.get_partition_keys()
 
@@ -151,13 +155,14 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(refused_2021):
         "recon_year_job 1989..2020: ok",
         "recon_year_job 2022..2030: ok",
     ]  # and `recon_year_job 2021: FAILED: ...` on stderr (below)
-    # The "failed" line says why.
-    reason = "documents: raw/2021/empty.pdf: empty file"
-    assert f"recon_year_job 1989..2030: failed ({reason}); running 2021 alone and the rest apart" in out
-    assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
+    # The "failed" line names the year whose input it failed on; why is said once, when the year runs
+    # alone, and in the summary (before: four times, twice more in the range's line and the document list).
     assert (
-        "  raw/2021/empty.pdf: refused: empty file" in out.splitlines()
-    )  # each document of the refused year
+        "recon_year_job 1989..2030: failed on the input of 2021; running it alone and the rest apart" in out
+    )
+    assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
+    assert "  raw/2021/empty.pdf: refused" in out.splitlines()  # each document of the refused year
+    assert (out + err).count("empty file") == 2
     assert err.splitlines()[:-1] == [
         "recon_year_job 2021: FAILED: documents: raw/2021/empty.pdf: empty file",
         "build finished with failures: 1 run(s) failed, their partitions keep what they held:",

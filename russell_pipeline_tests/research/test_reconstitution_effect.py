@@ -332,6 +332,28 @@ BAD = {
         "column 'close' line 3 (ticker BBB): must be positive",
     ),
     "unknown.csv": ("when,what,price\n2023-03-01,AAA,10\n", "unknown price file layout"),
+    # A line short of a cell was read with the cell empty: a long file's missing Close refused as an
+    # empty value, a wide file's as "rows hold N cells"; every layout now names the line.
+    "short.csv": (
+        "Date,Ticker,Open,Close\n2023-03-01,AAA,1,10\n2023-03-02,AAA,11\n",
+        "line 3: 3 fields, the header has 4 (a line cut short, or a field left out)",
+    ),
+    "wide_long_line.csv": (
+        "Date,AAA,BBB\n2023-03-01,10,12\n2023-03-02,11,13,14\n",
+        "line 3: 4 fields, the header has 3 (a field too many)",
+    ),
+    "yfinance_short.csv": (
+        "Price,Close,Close\nTicker,AAA,BBB\nDate,,\n2023-03-01,10,12\n2023-03-02,11\n",
+        "line 5: 2 fields, the header has 3",
+    ),
+    "cyrillic.csv": (
+        "Date,Ticker,Close\n2023-03-01,AAA,10\n2023-03-01,\u0410AA,11\n",
+        "column 'symbol' row 2 (line 3): symbol '\u0410AA' holds U+0410 CYRILLIC CAPITAL LETTER A",
+    ),
+    "wide_zero_width.csv": (
+        "Date,AAA,B\u200bB\n2023-03-01,10,12\n",
+        "column 'symbol' line 2 (ticker B\u200bB): symbol 'B\\u200bB' holds U+200B ZERO WIDTH SPACE",
+    ),
 }
 
 

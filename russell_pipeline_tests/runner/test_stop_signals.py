@@ -19,6 +19,27 @@ from russell_pipeline_tests.lake.test_failed_builds import published
 from russell_pipeline_tests.lakes import sample_lake
 
 
+def _start_build(lake, stderr: int = subprocess.PIPE) -> subprocess.Popen:
+    """`russell-pipeline build` on `lake` in a subprocess, its lines read as a user watches them."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=os.environ | lake.env(),
+        text=True,
+    )
+
+
+def _watch(pid: int, seconds: float) -> set[int]:
+    """Every process `pid` started (and those they started) seen over `seconds`, looked up every 10 ms."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen |= set(descendants(pid))
+        time.sleep(0.01)
+    return seen
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -36,25 +57,16 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     its own behind and publishes nothing; the next build ends with the tables of a fresh build."""
     lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
     root = lake.root
-    build = subprocess.Popen(
-        [sys.executable, "-m", "russell_pipeline.cli", "build"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=os.environ | lake.env(),
-        text=True,
-    )
+    build = _start_build(lake)
     try:
         seen = []
         for line in build.stdout:  # as the user watches it
             seen.append(line)
-            if line.startswith("market_data: ok"):
+            if line.startswith("reviews: "):  # the market data committed, the weights' run starting
                 break
         else:
             pytest.fail(f"the build ended before the market data:\n{''.join(seen)}{build.stderr.read()}")
-        deadline = time.monotonic() + 60
-        while not (started := descendants(build.pid)) and time.monotonic() < deadline:
-            time.sleep(0.05)  # until the next run has started its processes (Dagster's log watchers)
-        assert started, "no child process to end"
+        started = _watch(build.pid, 0.5)  # inside the run: every process the build starts meanwhile
         build.send_signal(signum)
         signalled = time.monotonic()
         _, err = build.communicate(timeout=120)
@@ -126,3 +138,46 @@ def test_a_stop_signal_inside_a_finalizer_is_noted_without_a_traceback(capfd, mo
             stop.check()
     assert stopped.value.signum == signal.SIGTERM
     assert capfd.readouterr().err == ""
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+def test_no_process_of_a_build_outlives_a_sigkill(tmp_path, small_market):
+    """Before: each step's stdout and stderr were mirrored by a `tail -F .../compute_logs/...` process
+    (with a watcher polling every second for its parent), and one was found under PID 1 ten minutes
+    after a SIGKILL. Now: a build killed with SIGKILL inside a run leaves no process it started alive,
+    none holding its Dagster home, and it started no log tailer at all."""
+    lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    build = _start_build(lake, stderr=subprocess.DEVNULL)
+    try:
+        started: set[int] = set()
+        for line in build.stdout:
+            started |= _watch(build.pid, 0)
+            if line.startswith("reviews: "):  # the documents' and the market data's runs done
+                break
+        else:
+            pytest.fail("the build ended before its reviews")
+        started |= _watch(build.pid, 1.0)  # inside the weights' run
+        commands = {pid: _command(pid) for pid in started}
+        build.send_signal(signal.SIGKILL)
+        build.wait(timeout=30)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    time.sleep(0.2)  # the kernel's SIGKILL of a child bound to the build (PR_SET_PDEATHSIG) is delivered
+    survivors = [f"{pid} {commands[pid]}" for pid in started if _alive(pid)]
+    assert not survivors, survivors
+    home = str(tmp_path / "home")
+    holding = [
+        f"{p} {_command(int(p))}" for p in os.listdir("/proc") if p.isdecimal() and home in _command(int(p))
+    ]
+    assert not holding, holding
+    assert not [c for c in commands.values() if "compute_logs" in c or "watch_orphans" in c], commands

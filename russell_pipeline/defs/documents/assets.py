@@ -193,7 +193,9 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
                     lake,
                     staged[name],
                     {
-                        str(y): partition_facts(str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y))
+                        str(y): partition_facts(
+                            str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y, name)
+                        )
                         for y in years
                     },
                 )
@@ -293,11 +295,23 @@ def _document_facts(parsed: ingest.YearTables) -> dict:
     }
 
 
-def _year_facts(parsed: ingest.YearTables, year: int) -> dict:
+# The documents a table's rows come from: a year without one of them says so, naming what it holds.
+HOLDS = {
+    "constituents": (("membership_list",), "membership list"),
+    "constituent_changes": (("additions", "deletions"), "addition or deletion list"),
+    "universe_securities": (("universe",), "universe file"),
+}
+
+
+def _year_facts(parsed: ingest.YearTables, year: int, name: str) -> dict:
     docs = parsed.source_documents
+    kinds, what = HOLDS.get(name, ((), ""))
+    held = docs["doc_type"].unique(maintain_order=True).to_list() if docs.height else []
     return {
         **{k.removeprefix("partition_"): v for k, v in _document_facts(parsed).items()},
         "empty_because": f"no documents under raw/{year}/"
         if not docs.height
+        else f"no {what} among this year's documents"
+        if kinds and not set(kinds) & set(held)
         else "no rows in this year's documents",
     }

@@ -14,15 +14,18 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.csv_rows import header_of, read_rows
 from russell_pipeline.lib.documents.lists import TICKER_RE
 from russell_pipeline.lib.documents.raw_files import read_small
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.text_rules import name_problem
 
 HEADER = ("document", "page", "line", "action", "company", "symbol", "sector")
 ACTIONS = ("not_a_row", "row")
@@ -52,7 +55,10 @@ def read_corrections(
     path: Path, shown: str | None = None, root: Path | None = None
 ) -> tuple[Correction, ...]:
     """The entries of a corrections file; a file or entry that is not as specified is one InputError
-    naming the file (as `shown`: `raw/<year>/corrections.csv`) and its line. It is read as a document
+    naming the file (as `shown`: `raw/<year>/corrections.csv`) and its line: its lines by the rule of
+    every CSV (lib/csv_rows.py, as a file edited by hand: an empty line is skipped, a CR alone ends a line;
+    a line with more or fewer than the header's seven fields is refused), a company and sector printable
+    text (lib/text_rules.py). It is read as a document
     is (raw_files.py): with `root` (raw/) never through a link nor from outside it, never from a pipe or
     a device, its size refused before it is read, and no more than its limit ever read."""
     name = shown or str(path)
@@ -60,27 +66,20 @@ def read_corrections(
         data = read_small(path, _MAX_BYTES, "a file of corrections", root)
     except InputError as err:
         raise InputError(name, err.problem) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(name, "not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != HEADER:
+    if tuple(header_of(re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0])) != HEADER:
         raise InputError(name, f"line 1: the header must be `{','.join(HEADER)}`")
-    out = []
-    for fields in reader:
-        if any(f.strip() for f in fields):
-            out.append(_entry(name, reader.line_num, fields))
-    return tuple(out)
+    table = read_rows(data, name, edited=True)  # every line by the one CSV rule (lib/csv_rows.py)
+    return tuple(
+        _entry(name, at, fields)
+        for at, fields in zip(table.lines, table.frame.rows(), strict=True)
+        if any(f.strip() for f in fields)
+    )
 
 
 def _entry(name: str, at: int, fields: list[str]) -> Correction:
     def bad(why: str) -> InputError:
         return InputError(name, f"line {at}: {why}")
 
-    if len(fields) != len(HEADER):
-        raise bad(f"{len(fields)} fields, not {len(HEADER)} ({','.join(HEADER)})")
     document, page, line, action, company, symbol, sector = (f.strip() for f in fields)
     if not document or "/" in document or "\\" in document:
         raise bad(f"document {document!r}: the file name under the year's folder")
@@ -98,7 +97,11 @@ def _entry(name: str, at: int, fields: list[str]) -> Correction:
         raise bad("a row needs its company")
     if action == "row" and not TICKER_RE.match(symbol):
         raise bad(f"symbol {symbol!r} is not a symbol as the lists print them (BRK.B, HEI.A, BELFB)")
-    return Correction(at, document, numbers[0], numbers[1], action, company, symbol, " ".join(sector.split()))
+    sector = " ".join(sector.split())
+    for what, text in (("company", company), ("sector", sector)):
+        if problem := name_problem(text, what):
+            raise bad(problem)
+    return Correction(at, document, numbers[0], numbers[1], action, company, symbol, sector)
 
 
 def settle(doc, entries: tuple[Correction, ...], source: str):

@@ -25,6 +25,7 @@ from russell_pipeline.lib.documents.sec_tickers import looks_like_sec_map, read_
 from russell_pipeline.lib.documents.textlayer import TextLayer
 from russell_pipeline.lib.documents.universe import looks_like_universe, read_universe
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.text_rules import bad_names, name_problem
 
 CONSTITUENT_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64,
@@ -219,6 +220,7 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
     )
     classification = parsed.classification if doc_type in CHANGE_TYPES else None
     rows = _rows(doc_type, parsed, sha, index_name, stage, as_of, classification)
+    _printable(path, rows)
     return Document(
         str(path),
         sha,
@@ -239,6 +241,18 @@ def read_document(path: str | Path, limits: Limits | None = None, root: Path | N
         date_source=dated.source,
         furniture=tuple((k.page, k.reason) for k in parsed.pages if k.kind == "furniture") if is_list else (),
     )
+
+
+def _printable(path: str | Path, rows: pl.DataFrame) -> None:
+    """A list's companies and sectors are printable text (lib/text_rules.py): the first row holding a
+    control, format or unassigned character (a NUL a text extraction lets through, U+202E) refuses the
+    document, naming its page and line. (A symbol is ASCII already: the parser reads no other.)"""
+    for column in ("company", "sector"):
+        bad = bad_names(rows[column]) if column in rows.columns else None
+        if bad is not None and bad.len():
+            row = rows.filter(pl.col(column).is_in(bad.implode())).row(0, named=True)
+            where = f"page {row['source_page']} line {row['source_line']}"
+            raise InputError(path, f"{where}: {name_problem(row[column], column)}")
 
 
 def _table_document(path: str | Path, data: bytes) -> Document | None:

@@ -2,21 +2,32 @@
 the Nasdaq stock screener's CSV download (`Symbol,Name,Last Sale,Net Change,% Change,Market Cap,
 Country,IPO Year,Volume,Sector,Industry`), read into `UNIVERSE_COLUMNS` rows.
 
-The file is recognized by its header, checked column by column, and read whole or refused with one
-line naming the file, the line and the problem (a missing column, a price or market cap that is not
-a number, a symbol twice). Values are kept as the screener prints them, only typed: symbols take
-the publisher's form for share classes (`BRK/B` is `BRK.B`, as FTSE Russell's lists print it), a
-blank market cap or country stays null. What the values mean for the index is lib/forecast's to say.
+The file is recognized by its header and read one way, whoever reads it (`parse`, a build): every line
+by the rule of lib/csv_rows.py (a line with fewer or more fields than the header, a file cut inside its
+last line, a stray quote or control character: refused), then every value by the rules below, and the
+first line that breaks one is one InputError naming the file, the line and the problem:
+
+- every field is trimmed of the white space around it; a text left empty is null;
+- `Last Sale`, `Market Cap`, `IPO Year` and `Volume` are numbers (a `$` before and `,` inside are not
+  part of one; empty, `NA` or `N/A` is null), finite and not negative; an IPO year is a whole year
+  from 1800 to 2200;
+- a symbol is present, ASCII by rule (lib/text_rules.py) and once per file in the lists' form (`BRK/B`
+  is `BRK.B`, as FTSE Russell's lists print it); `NA` is the symbol NA, not a blank;
+- a name, country, sector and industry is printable text.
+
+Values are kept as the screener prints them, only trimmed and typed. What the values mean for the index
+is lib/forecast's to say.
 """
 
 from __future__ import annotations
 
-import io
 from typing import NoReturn
 
 import polars as pl
 
+from russell_pipeline.lib.csv_rows import read_rows
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.text_rules import name_problem, symbol_ok, symbol_problem
 
 # The screener's header, and the columns the forecast reads (the two change columns are not read).
 SCREENER_HEADER = (
@@ -58,9 +69,10 @@ def looks_like_universe(text_head: str) -> bool:
     return {"symbol", "market cap"} <= cells
 
 
-_BLANK = ("", "NA", "N/A", "na", "n/a")
+_BLANK = ("", "NA", "N/A", "na", "n/a")  # a number not given
 NUMBERS = {"price": "Last Sale", "market_cap": "Market Cap", "ipo_year": "IPO Year", "volume": "Volume"}
 TEXTS = {"company": "Name", "country": "Country", "sector": "Sector", "industry": "Industry"}
+_COLUMNS = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
 
 
 def _lists_form(symbol: pl.Expr) -> pl.Expr:
@@ -68,146 +80,92 @@ def _lists_form(symbol: pl.Expr) -> pl.Expr:
     return symbol.str.to_uppercase().str.replace_all(r"[/\-]", ".")
 
 
-# The columns read as numbers as the file is read (a value that is not one sends the file to the
-# checked reading, which names its line); Last Sale carries a `$` and is read as text.
-TYPED = {"Market Cap": pl.Float64, "IPO Year": pl.Float64, "Volume": pl.Float64}
+def _number(text: pl.Expr) -> pl.Expr:
+    """A trimmed field as a number: `$` before it and `,` inside it are not part of it (null: unreadable)."""
+    return (
+        text.str.strip_chars_start("$").str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+    )
 
-# read_universe's columns.
-_COLUMNS = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
-_SYMBOL = pl.col("Symbol")
-_PRICE = pl.col("Last Sale").str.strip_chars_start("$").cast(pl.Float64, strict=False)
-# The rows of a file read typed (source_sha256 aside): one query, built once.
-_TYPED_ROWS = {
-    "symbol": _lists_form(_SYMBOL),
-    "listed_symbol": _SYMBOL,
-    "company": pl.col("Name"),
-    "price": _PRICE,
-    "market_cap": pl.col("Market Cap"),
-    "country": pl.col("Country"),
-    "ipo_year": pl.col("IPO Year").cast(pl.Int64, strict=False),  # a whole year where _FINE holds
-    "volume": pl.col("Volume"),
-    "sector": pl.col("Sector"),
-    "industry": pl.col("Industry"),
-    "source_line": pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-}
-# Whether every value is one the checked reading takes as it is (any other sends the file there, which
-# names its line).
-_FINE = (
-    _SYMBOL.is_not_null().all()
-    & (_lists_form(_SYMBOL).n_unique() == pl.len())  # BRK/B and BRK.B: twice
-    & (_SYMBOL.str.len_bytes() == _SYMBOL.str.strip_chars().str.len_bytes()).all()
-    & (pl.col("Last Sale").is_null() | _PRICE.is_finite().fill_null(False)).all()
-    & ~(_PRICE < 0).any()
-    & (pl.col("Market Cap").fill_null(0) >= 0).all()
-    & ((pl.col("IPO Year") % 1 == 0) & pl.col("IPO Year").is_between(1800, 2200)).fill_null(True).all()
-    & pl.col("Market Cap").fill_null(0).is_finite().all()
+
+# What refuses a line, in the order its problems are named (the first line holding any is named).
+_PROBLEMS = (
+    "no_symbol",
+    "bad_symbol",
+    *(f"bad_{n}" for n in NUMBERS),
+    "bad_year",
+    *(f"negative_{n}" for n in ("price", "market_cap", "volume")),
+    *(f"bad_{n}" for n in TEXTS),
+    "twice",
 )
 
 
 def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
-    """The universe rows of a screener CSV (UNIVERSE_COLUMNS without recon_year and as_of_date),
-    in file order; `source_line` is the file's line (the header is line 1). A file whose numbers
-    all read as numbers is read typed, in one pass; any other is read as text and checked value by
-    value, so its first bad value is named with its line."""
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            schema_overrides=TYPED,
-            infer_schema=False,
-            null_values=list(_BLANK[1:]),
-            truncate_ragged_lines=False,
-        )
-    except pl.exceptions.PolarsError:
-        return _checked(path, data, sha256)
-    if set(REQUIRED) - set(frame.columns) or not frame.height:
-        return _checked(path, data, sha256)
-    typed = {**_TYPED_ROWS, "source_sha256": pl.lit(sha256)}
-    rows = frame.lazy().select(**{c: typed[c] for c in _COLUMNS}, _fine=_FINE).collect(engine="in-memory")
-    if not rows.drop_in_place("_fine")[0]:
-        return _checked(path, data, sha256)
-    return rows
-
-
-def _checked(path: str, data: bytes, sha256: str) -> pl.DataFrame:
-    """`read_universe` of a file read as text, every value checked: its first problem refuses it."""
-    try:
-        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(path, f"not a readable CSV: {str(exc).splitlines()[0]}") from None
-    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    """The universe rows of a screener CSV (UNIVERSE_COLUMNS without recon_year and as_of_date), in file
+    order; `source_line` is the line each row starts on (the header is line 1). A file that breaks a rule
+    of the module's docstring is one InputError naming its first offending line."""
+    table = read_rows(data, path, whole_lines=True)
+    missing = [c for c in REQUIRED if c not in table.header]
     if missing:
         raise InputError(
             path,
             f"universe file without the column(s) {', '.join(missing)}: the Nasdaq screener layout "
             f"is {','.join(SCREENER_HEADER)}",
         )
-    if not frame.height:
+    if not table.frame.height:
         raise InputError(path, "universe file with a header and no securities")
-    # The text as given (blank: null), then the numbers read from it: `$` and `,` are not part of one.
-    given = {name: pl.col(column).str.strip_chars() for name, column in {**NUMBERS, **TEXTS}.items()}
-    plain = [
-        pl.when(e.is_in(_BLANK)).then(None).otherwise(e).alias(f"_{n}")
-        for n, e in given.items()
-        if n in NUMBERS
-    ]
+    names = {"listed_symbol": "Symbol", **NUMBERS, **TEXTS}
     rows = (
-        frame.lazy()
-        .select(
-            pl.col("Symbol").str.strip_chars().alias("listed_symbol"),
-            *[pl.when(e == "").then(None).otherwise(e).alias(n) for n, e in given.items() if n in TEXTS],
-            *plain,
-        )
+        table.frame.lazy()
+        .select(**{n: pl.col(c).str.strip_chars() for n, c in names.items()}, source_line=table.lines)
+        .with_columns(**{f"_{n}": pl.when(~pl.col(n).is_in(_BLANK)).then(pl.col(n)) for n in NUMBERS})
         .with_columns(
             symbol=_lists_form(pl.col("listed_symbol")),
-            **{
-                n: pl.col(f"_{n}")
-                .str.strip_chars_start("$")
-                .str.replace_all(",", "", literal=True)
-                .cast(pl.Float64, strict=False)
-                for n in NUMBERS
-            },
+            **{n: _number(pl.col(f"_{n}")) for n in NUMBERS},
+            **{n: pl.when(pl.col(n) != "").then(pl.col(n)) for n in TEXTS},
         )
         .with_columns(
-            source_sha256=pl.lit(sha256),
-            source_line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-            # What refuses the file (the first offending line is looked up only then).
-            _no_symbol=pl.col("listed_symbol").is_null() | (pl.col("listed_symbol") == ""),
-            _twice=pl.col("symbol").is_duplicated(),
+            no_symbol=pl.col("listed_symbol") == "",
+            bad_symbol=(pl.col("listed_symbol") != "") & ~symbol_ok("listed_symbol"),
             **{
-                f"_bad_{n}": pl.col(f"_{n}").is_not_null() & ~pl.col(n).is_finite().fill_null(False)
+                f"bad_{n}": pl.col(f"_{n}").is_not_null() & ~pl.col(n).is_finite().fill_null(False)
                 for n in NUMBERS
             },
-            _bad_year=((pl.col("ipo_year") % 1 != 0) | ~pl.col("ipo_year").is_between(1800, 2200)).fill_null(
+            bad_year=((pl.col("ipo_year") % 1 != 0) | ~pl.col("ipo_year").is_between(1800, 2200)).fill_null(
                 False
             ),
-            _negative_market_cap=(pl.col("market_cap") < 0).fill_null(False),
-            _negative_price=(pl.col("price") < 0).fill_null(False),
+            **{f"negative_{n}": (pl.col(n) < 0).fill_null(False) for n in ("price", "market_cap", "volume")},
+            # Beyond ASCII, for now: such a text is looked at character by character below (the lines
+            # hold no control character: lib/csv_rows.py).
+            **{
+                f"bad_{n}": (pl.col(n).str.len_bytes() != pl.col(n).str.len_chars()).fill_null(False)
+                for n in TEXTS
+            },
+            twice=pl.col("symbol").is_duplicated(),
+            source_sha256=pl.lit(sha256),
         )
         .collect(engine="in-memory")
     )
-    flags = [
-        "_no_symbol",
-        "_twice",
-        *(f"_bad_{n}" for n in NUMBERS),
-        "_bad_year",
-        "_negative_market_cap",
-        "_negative_price",
-    ]
-    found = rows.select(pl.col(flags).any()).row(0, named=True)
-    if any(found.values()):
-        _refuse(path, frame, rows, next(f for f in flags if found[f]))
+    for n in TEXTS:  # most files hold no text beyond ASCII: then nothing here runs
+        if rows[f"bad_{n}"].any():
+            looked = [
+                b and name_problem(v) is not None for b, v in zip(rows[f"bad_{n}"], rows[n], strict=True)
+            ]
+            rows = rows.with_columns(pl.Series(f"bad_{n}", looked, dtype=pl.Boolean))
+    bad = rows.select(pl.any_horizontal(_PROBLEMS)).to_series()
+    if bad.any():
+        _refuse(path, rows.row(int(bad.arg_max()), named=True), rows)
     return rows.select(list(_COLUMNS)).cast(_COLUMNS)
 
 
-def _refuse(path: str, frame: pl.DataFrame, rows: pl.DataFrame, flag: str) -> NoReturn:
-    """The one line of the first offending line's problem."""
-    i = int(rows[flag].arg_max())
-    line = i + 2
-    if flag == "_no_symbol":
+def _refuse(path: str, row: dict, rows: pl.DataFrame) -> NoReturn:
+    """The one line of the first problem of the first offending line (`row`)."""
+    line, flag = row["source_line"], next(f for f in _PROBLEMS if row[f])
+    if flag == "no_symbol":
         raise InputError(path, f"line {line}: no symbol")
-    if flag == "_twice":
-        same = rows.filter(pl.col("symbol") == rows["symbol"][i])
+    if flag == "bad_symbol":
+        raise InputError(path, f"line {line}: {symbol_problem(row['listed_symbol'])}")
+    if flag == "twice":
+        same = rows.filter(pl.col("symbol") == row["symbol"])
         forms = same["listed_symbol"].unique(maintain_order=True).to_list()
         said = f" (as {', '.join(map(repr, forms))}: one symbol in the lists' form)" if len(forms) > 1 else ""
         raise InputError(
@@ -215,11 +173,13 @@ def _refuse(path: str, frame: pl.DataFrame, rows: pl.DataFrame, flag: str) -> No
             f"symbol {forms[0]!r} on lines {', '.join(map(str, same['source_line']))}{said}: "
             "a symbol once per file",
         )
-    name = flag.removeprefix("_bad_").removeprefix("_negative_")
+    name = flag.split("_", 1)[1]
+    if name in TEXTS:
+        raise InputError(path, f"line {line}: {name_problem(row[name], TEXTS[name])}")
     column = NUMBERS.get(name, "IPO Year")
-    value = frame[column][i]
-    if flag.startswith("_negative"):
+    value = row[f"_{name}"]
+    if flag.startswith("negative"):
         raise InputError(path, f"line {line}: {column} {value!r} is negative")
-    if flag == "_bad_year":
+    if flag == "bad_year":
         raise InputError(path, f"line {line}: IPO Year {value!r} is not a year")
     raise InputError(path, f"line {line}: {column} {value!r} is not a number")

@@ -13,18 +13,18 @@ with its web-archive copy as fallback. Columns:
   archive redirects to the nearest capture of;
 - `confidence`: `seen` when the exact address appears in public sources, `inferred` when it is
   built from a naming pattern seen for neighbouring years or indexes; `note` says which.
+
+It is read by the rule of every CSV (lib/csv_rows.py): a line short of a field is refused naming it.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-import polars as pl
-
+from russell_pipeline.lib.csv_rows import read_rows
 from russell_pipeline.lib.errors import InputError
 
 KINDS = ("membership_list", "additions", "deletions", "ipo_additions", "schedule")
@@ -90,15 +90,12 @@ def load_registry(path: str | Path | None = None) -> list[Published]:
         text = where.read_bytes()
     except OSError as exc:
         raise InputError(where, f"cannot read the source registry ({exc.strerror or exc})") from None
-    try:
-        rows = pl.read_csv(io.BytesIO(text), infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(where, f"not a readable CSV ({exc})") from None
-    missing = [c for c in COLUMNS if c not in rows.columns]
+    table = read_rows(text, str(where))  # every line by the one CSV rule (lib/csv_rows.py)
+    missing = [c for c in COLUMNS if c not in table.header]
     if missing:
         raise InputError(where, f"missing columns {', '.join(missing)}")
     docs: dict[tuple[int, str], Published] = {}
-    for line, row in enumerate(rows.select(COLUMNS).iter_rows(named=True), start=2):
+    for line, row in zip(table.lines, table.frame.select(COLUMNS).iter_rows(named=True), strict=True):
         doc = _document(where, line, row)
         key = (doc.recon_year, doc.file)
         if key in docs:

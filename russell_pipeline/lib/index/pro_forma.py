@@ -76,7 +76,7 @@ PRO_FORMA_COLUMNS: dict[str, pl.DataType] = {
 }
 TRADE_COLUMNS = [
     "symbol",
-    "move",
+    "move",  # in, out or stay: which names enter and leave (stderr counts them)
     "weight_now",
     "weight_pro_forma",
     "change",

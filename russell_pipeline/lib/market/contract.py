@@ -1,7 +1,9 @@
 """Market data for the 90/10 index: the folder contract (`RUSSELL_MARKET_DATA`), validated on load.
 
 Validation streams: each source file is read once into typed Parquet and checked there by lazy
-queries, so a feed of any size is validated in bounded memory (bench/hostile_inputs.py).
+queries, so a feed of any size is validated in bounded memory (bench/hostile_inputs.py). A CSV file's
+lines are checked first by the rule of every CSV (lib/csv_rows.py, a block at a time): a line with
+fewer or more fields than the header is refused naming it, never read with empty cells.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import numpy as np
 import polars as pl
 
 from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW
+from russell_pipeline.lib.csv_rows import check_file
 from russell_pipeline.lib.documents.symbols import lists_form
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, sessions
+from russell_pipeline.lib.text_rules import SYMBOL_RULE, symbol_ok, symbol_problem
 
 SCC = "RUSSELL_SMALL_CAP_COMPLETENESS"
 R2G = "RUSSELL_2000_GROWTH"
@@ -82,6 +86,8 @@ RULES: list[tuple[str, str, pl.Expr, str]] = [
     ("dividends", "amount", pl.col("amount") >= 0, "must not be negative"),
     ("splits", "ratio", pl.col("ratio") > 0, "must be positive"),
     ("fx", "usd_per_unit", pl.col("usd_per_unit") > 0, "must be positive"),
+    # A symbol is ASCII by rule (lib/text_rules.py): a look-alike letter would be a second security.
+    *((table, "symbol", symbol_ok("symbol"), SYMBOL_RULE) for table in SCHEMAS if "symbol" in SCHEMAS[table]),
 ]
 # Dates that must be NYSE sessions. A close and an ex-date happen on a trading day by definition,
 # and an off-calendar one would silently move the index (a Saturday close becomes Monday's last
@@ -262,6 +268,8 @@ def _validate(
     keep: pl.Expr | None = None,
 ) -> None:
     where = where or _Where(path)
+    if path.suffix == ".csv":  # every line by the one CSV rule (lib/csv_rows.py), a block at a time
+        check_file(path, where.path, line_offset=where.offset)
     source = _source(name, path, where.path)
     kept = out.with_name(f"{out.stem}.kept{out.suffix}")  # with each kept row's row in the file
     try:
@@ -437,6 +445,8 @@ def _check_rows(
         )
     elif problem == "session":
         problem = _not_a_session(row[col])
+    elif problem == SYMBOL_RULE:  # the character that breaks it, named
+        problem = symbol_problem(row[col])
     raise InputError(where.path, f"column '{col}' {where.row(i)}: {problem}: {_show(row)}")
 
 

@@ -9,9 +9,11 @@ Three layouts, told apart by their header (docs/methodology.md §2.11):
   `yfinance.download(...).to_csv(FILE)` saves it (`Price,Close,...` / `Ticker,AAPL,...` /
   `Date,,...`): the `Close` columns are read, like the wide layout.
 
-Every row is checked with the contract's own checks (lib/market/contract.py): dates `YYYY-MM-DD`,
-NYSE sessions, not after the last completed session; closes present, finite and positive; one
-close per (date, ticker). The first bad row is one InputError naming the file and its line.
+Every line is read by the rule of every CSV (lib/csv_rows.py: as many cells as the header, UTF-8
+without control characters), and every row checked with the contract's own checks
+(lib/market/contract.py): dates `YYYY-MM-DD`, NYSE sessions, not after the last completed session;
+closes present, finite and positive; a ticker ASCII by rule; one close per (date, ticker). The first
+bad line is one InputError naming the file and its line.
 No shares, currencies or memberships are needed: a price path only reads closes.
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lib.csv_rows import check_file
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import _check_rows, _check_unique, _typed, _Where
 
@@ -85,7 +88,7 @@ def detect_layout(path: str | Path) -> str:
 
 
 def _long(path: Path) -> tuple[pl.LazyFrame, None]:
-    scan = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
+    scan = pl.scan_csv(path, infer_schema=False)
     head = scan.collect_schema().names()
     date_col, ticker, close = (_named(head, names)[0] for names in (DATE_NAMES, TICKER_NAMES, CLOSE_NAMES))
     return scan.select(
@@ -111,19 +114,7 @@ def _wide(path: Path, layout: str) -> tuple[pl.LazyFrame, pl.DataFrame]:
     if len(set(names)) < len(names) or not all(names):
         twice = sorted({t for t in names if names.count(t) > 1 or not t})
         raise InputError(path, f"ticker columns must be named once each: {', '.join(repr(t) for t in twice)}")
-    frame = pl.read_csv(
-        path,
-        has_header=False,
-        skip_rows=skip,
-        infer_schema=False,
-        encoding="utf8-lossy",
-        truncate_ragged_lines=False,
-    )
-    width = len(_header(path)[skip - 1])
-    if frame.width != width:
-        raise InputError(
-            path, f"rows hold {frame.width} cells, the header {width}: one cell per header column"
-        )
+    frame = pl.read_csv(path, has_header=False, skip_rows=skip, infer_schema=False)
     frame = frame.select(
         pl.col(frame.columns[0]).alias("date"),
         *(pl.col(frame.columns[i]).alias(f"#{k}") for k, (i, _) in enumerate(columns)),
@@ -151,6 +142,7 @@ def read_price_file(path: str | Path, latest: date | None = None) -> PriceFile:
     if not path.is_file():
         raise InputError(path, "price file does not exist")
     layout = detect_layout(path)
+    check_file(path, path)  # every line by the one CSV rule (lib/csv_rows.py): the header's cells on each
     source, lines = _long(path) if layout == "long" else _wide(path, layout)
 
     def wide_row(i: int) -> str:
