@@ -29,8 +29,9 @@ import re
 
 import polars as pl
 
-from russell_pipeline.lib.documents.symbols import is_ticker
+from russell_pipeline.lib.documents.symbols import ticker_problem
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.text_rules import name_problem
 
 HOLDINGS_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64,
@@ -207,10 +208,9 @@ def _typed(path: str, rows: list[tuple[int, dict]], fund: str, index: str, sha25
     for line, cells in rows:
         text = {k: _text(path, line, column, cells[column]) for k, column in TEXTS.items()}
         ticker = text["ticker"]
-        if ticker is not None and not is_ticker(ticker):
-            raise InputError(
-                path, f"line {line}: Ticker {ticker!r} is not one (ASCII letters, digits, '.', '-')"
-            )
+        problem = ticker_problem(ticker) if ticker is not None else None
+        if problem:
+            raise InputError(path, f"line {line}: Ticker {ticker!r} is not one ({problem})")
         numbers = {k: _number(path, line, column, cells[column]) for k, column in NUMBERS.items()}
         listed = (
             text["asset_class"] == "Equity"
@@ -231,8 +231,9 @@ def _typed(path: str, rows: list[tuple[int, dict]], fund: str, index: str, sha25
 
 
 def _text(path: str, line: int, column: str, value: str) -> str | None:
-    if not value.replace("\t", " ").replace("\xa0", " ").isprintable():
-        raise InputError(path, f"line {line}: {column} {value!r} is not printable text")
+    problem = name_problem(value.replace("\t", " "), column)
+    if problem:
+        raise InputError(path, f"line {line}: {problem}")
     value = " ".join(value.split())
     return None if value in _BLANK else value
 

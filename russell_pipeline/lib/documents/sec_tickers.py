@@ -25,8 +25,9 @@ import json
 
 import polars as pl
 
-from russell_pipeline.lib.documents.symbols import is_ticker, lists_form
+from russell_pipeline.lib.documents.symbols import lists_form, ticker_problem
 from russell_pipeline.lib.errors import InputError
+from russell_pipeline.lib.text_rules import name_problem
 
 SEC_COLUMNS: dict[str, pl.DataType] = {
     "recon_year": pl.Int64,
@@ -126,12 +127,12 @@ def _checked(path: str, n: int, cik, name, ticker, exchange) -> tuple:
         cik = int(cik)
     if isinstance(cik, bool) or not isinstance(cik, int) or not 0 < cik <= MAX_CIK:
         raise InputError(path, f"entry {n}: CIK {cik!r} is not a positive whole number")
-    if not isinstance(ticker, str) or not is_ticker(ticker) or "/" in ticker:
-        raise InputError(
-            path, f"entry {n}: ticker {ticker!r} is not a ticker (ASCII letters, digits, '.', '-')"
-        )
-    if not isinstance(name, str) or not name.strip() or not name.isprintable():
+    problem = ticker_problem(ticker) if isinstance(ticker, str) else "not text"
+    if problem or "/" in ticker or "^" in ticker:  # the SEC writes a class with a dash
+        said = problem or "the SEC writes ASCII letters, digits, '.' and '-'"
+        raise InputError(path, f"entry {n}: ticker {ticker!r} is not a ticker ({said})")
+    if not isinstance(name, str) or not name.strip() or name_problem(name):
         raise InputError(path, f"entry {n}: company name {name!r} is not printable text")
-    if exchange is not None and (not isinstance(exchange, str) or not exchange.isprintable()):
+    if exchange is not None and (not isinstance(exchange, str) or name_problem(exchange)):
         raise InputError(path, f"entry {n}: exchange {exchange!r} is not printable text")
     return (cik, " ".join(name.split()), ticker.strip(), exchange and exchange.strip() or None, n)

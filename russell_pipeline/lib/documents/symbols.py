@@ -5,13 +5,9 @@ separator (`BRKB`): lib/securities/ tells that form from a ticker of its own."""
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
-# A ticker as any of the documents prints one: ASCII letters and digits, and `.`, `/` or `-` before a
-# class or a suffix; at most 20 characters.
-TICKER = re.compile(r"[A-Z0-9][A-Z0-9./\-]{0,19}")
+from russell_pipeline.lib.text_rules import symbol_problem
 
 
 def lists_form(symbol: pl.Expr) -> pl.Expr:
@@ -19,6 +15,10 @@ def lists_form(symbol: pl.Expr) -> pl.Expr:
     return symbol.str.strip_chars().str.to_uppercase().str.replace_all(r"[/\-]", ".")
 
 
-def is_ticker(text: str) -> bool:
-    """Whether `text` (stripped, in any letter case) is a ticker as a document prints one."""
-    return text.isascii() and TICKER.fullmatch(text.strip().upper()) is not None
+def ticker_problem(text: str) -> str | None:
+    """Why `text` (stripped) is not a ticker as a document prints one (lib/text_rules.py's symbol rule,
+    at most 20 characters), or None."""
+    value = text.strip()
+    if len(value) > 20:
+        return f"symbol {value[:24]!r}... is {len(value)} characters long: a ticker is at most 20"
+    return symbol_problem(value)

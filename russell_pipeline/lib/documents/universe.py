@@ -26,6 +26,7 @@ from typing import NoReturn
 import polars as pl
 
 from russell_pipeline.lib.csv_rows import read_rows
+from russell_pipeline.lib.documents.symbols import lists_form
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.text_rules import name_problem, symbol_ok, symbol_problem
 
@@ -75,11 +76,6 @@ TEXTS = {"company": "Name", "country": "Country", "sector": "Sector", "industry"
 _COLUMNS = {k: v for k, v in UNIVERSE_COLUMNS.items() if k not in ("recon_year", "as_of_date")}
 
 
-def _lists_form(symbol: pl.Expr) -> pl.Expr:
-    """A symbol in the lists' form: `BRK/B` and `brk-b` are `BRK.B`."""
-    return symbol.str.to_uppercase().str.replace_all(r"[/\-]", ".")
-
-
 def _number(text: pl.Expr) -> pl.Expr:
     """A trimmed field as a number: `$` before it and `,` inside it are not part of it (null: unreadable)."""
     return (
@@ -119,7 +115,7 @@ def read_universe(path: str, data: bytes, sha256: str) -> pl.DataFrame:
         .select(**{n: pl.col(c).str.strip_chars() for n, c in names.items()}, source_line=table.lines)
         .with_columns(**{f"_{n}": pl.when(~pl.col(n).is_in(_BLANK)).then(pl.col(n)) for n in NUMBERS})
         .with_columns(
-            symbol=_lists_form(pl.col("listed_symbol")),
+            symbol=lists_form(pl.col("listed_symbol")),
             **{n: _number(pl.col(f"_{n}")) for n in NUMBERS},
             **{n: pl.when(pl.col(n) != "").then(pl.col(n)) for n in TEXTS},
         )
