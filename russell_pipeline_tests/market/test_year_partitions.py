@@ -37,6 +37,7 @@ def feed(folder: Path) -> Path:
 
 
 def append(path: Path, lines: list[str]) -> None:
+    """`lines` at the end of a contract CSV (prices: date, symbol, close, currency, volume)."""
     with open(path, "a") as f:
         f.write("".join(f"{line}\n" for line in lines))
 
@@ -93,7 +94,7 @@ def built(tmp_path):
 def test_one_new_day_rewrites_only_the_last_years_files(built):
     folder, root, instance = built
     before = {t: files(root, f"market_{t}") for t in ("prices", "shares")}
-    append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-15,AAAB,7.25,USD"])
+    append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD,1000", "2021-01-15,AAAB,7.25,USD,2000"])
     result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2021"
@@ -123,7 +124,7 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
             ("prices", "symbol", pl.col("symbol") != first["symbol"], "is the first row's symbol"),
         ],
     )
-    append(folder / "prices.csv", ["2021-01-15,ZZZZ,3.5,USD"])
+    append(folder / "prices.csv", ["2021-01-15,ZZZZ,3.5,USD,500"])
     result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2021"
@@ -168,12 +169,12 @@ def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
     lake = Lake(root)
     versions = {t: lake.version(t) for t in lake.table_names()}
     rows = pl.read_csv(folder / "prices.csv").height
-    append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD", "2021-01-16,AAAB,7.25,USD"])
+    append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD,1000", "2021-01-16,AAAB,7.25,USD,2000"])
     result = run(root, instance, market_data=str(folder))
     assert failure_lines(result) == [
         (
             f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 "
-            "is a Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD"
+            "is a Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD, volume=2000.0"
         )
     ]
     assert {t: lake.version(t) for t in lake.table_names()} == versions
@@ -183,7 +184,7 @@ def test_a_duplicate_of_a_stored_row_in_the_tail_names_both_rows(built):
     folder, root, instance = built
     last = pl.read_csv(folder / "prices.csv", infer_schema=False).row(-1)
     rows = pl.read_csv(folder / "prices.csv").height
-    append(folder / "prices.csv", [",".join([last[0], last[1], "1.5", "USD"])])
+    append(folder / "prices.csv", [",".join([last[0], last[1], "1.5", "USD", "100"])])
     [line] = failure_lines(run(root, instance, market_data=str(folder)))
     assert f"duplicate key in row {rows} (line {rows + 1}) and row {rows + 1} (line {rows + 2})" in line
 
