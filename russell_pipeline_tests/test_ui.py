@@ -43,7 +43,12 @@ MEMBERSHIP = (
     "membership_reconciliation",
     "membership_reconciliation_summary",
     "list_revisions",
+    "securities",
+    "ticker_changes",
+    "holdings_reconciliation",
 )
+# The documents' tables read from CSV files beside the PDFs: each from the year's source documents.
+CSV_TABLES = ("universe_securities", "sec_tickers", "fund_holdings")
 RESEARCH = ("reconstitution_paths", "reconstitution_effect")
 FORECAST = (
     "reconstitution_forecast",
@@ -176,7 +181,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
         ("raw_documents", "recon_calendar"),
         ("source_documents", "constituents"),
         ("source_documents", "constituent_changes"),
-        ("source_documents", "universe_securities"),
+        *(("source_documents", table) for table in CSV_TABLES),
         ("constituents", "market_data"),
         ("constituent_changes", "market_data"),
         ("market_data", "quarterly_weights"),
@@ -191,7 +196,13 @@ def test_asset_graph_edges_and_partition_mappings(server):
         *(
             (upstream, table)
             for table in MEMBERSHIP
-            for upstream in ("source_documents", "constituents", "constituent_changes", "recon_calendar")
+            for upstream in (
+                "source_documents",
+                "constituents",
+                "constituent_changes",
+                "recon_calendar",
+                *CSV_TABLES,
+            )
         ),
         *(
             (upstream, table)
@@ -202,7 +213,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
             (upstream, table)
             for table in FORECAST
             for upstream in (
-                "universe_securities",
+                *CSV_TABLES,
                 "membership_in_force",
                 "recon_calendar",
                 "constituent_changes",
@@ -216,7 +227,7 @@ def test_asset_graph_edges_and_partition_mappings(server):
         "source_documents": "documents",
         "constituents": "documents",
         "constituent_changes": "documents",
-        "universe_securities": "documents",
+        **dict.fromkeys(CSV_TABLES, "documents"),
         "recon_calendar": "calendar",
         "market_data": "market",
         "quarterly_weights": "index",
@@ -423,7 +434,7 @@ def test_every_column_of_every_table_asset_is_described(server):
     }
     assert set(schemas) == {
         *YEAR_ASSETS,
-        "universe_securities",
+        *CSV_TABLES,
         "quarterly_weights",
         "index_levels",
         "pro_forma_weights",
@@ -574,7 +585,7 @@ def page(browser, server):
     # No newsletter dialog over the page of a fresh instance: the project's dagster.yaml turns it off
     # (the lineage test checks; this fixture used to mark it seen, which a user's `make ui` did not).
     # Big enough for the whole graph at a zoom that draws full nodes (the picture is scaled down).
-    context = browser.new_context(viewport={"width": 4300, "height": 2600}, device_scale_factor=0.45)
+    context = browser.new_context(viewport={"width": 6000, "height": 2600}, device_scale_factor=0.4)
     context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
@@ -591,7 +602,7 @@ ASSETS = (
     "quarterly_weights",
     "index_levels",
     "pro_forma_weights",
-    "universe_securities",
+    *CSV_TABLES,
     *MEMBERSHIP,
     *RESEARCH,
     *FORECAST,
