@@ -872,9 +872,7 @@ def test_a_refused_document_leaves_the_checks_of_the_data_the_lake_holds(browser
         b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>Access denied</body></html>",
     )
     reason = "raw/2024/ru3000-additions.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?)"
-    assert done.returncode == 1 and f"recon_year_job 2024: FAILED: documents: {reason}" in done.stderr, (
-        done.stderr
-    )
+    assert done.returncode == 1 and f"documents 2024: FAILED: documents: {reason}" in done.stderr, done.stderr
     failed_run = server.asset("source_documents", 'latestRunForPartition(partition: "2024") { id status }')[
         "latestRunForPartition"
     ]

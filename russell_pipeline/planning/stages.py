@@ -48,10 +48,12 @@ ALL = "all"  # the one partition of an unpartitioned stage (market data, members
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage of `build`. `targets`: what its runs target, in order: its job's name, or (with
-    `select`) one asset of the job each; `said`: its line (`{n}` partitions out of date of `{m}`),
-    printed before its runs (an unpartitioned stage's only when it has nothing to do);
-    `retry_alone`: a range that fails on its input is split until its failing partitions run alone."""
+    """One stage of `build`. `targets`: what its runs target, in order (the name its runs are labelled
+    and attempted by: planning/attempts.py); `select`: which assets of its job a run materializes: the
+    whole job (None), the stage's own tables (`writes`: stages that share a job) or each target alone;
+    `said`: its line (`{n}` partitions out of date of `{m}`), printed before its runs (an unpartitioned
+    stage's only when it has nothing to do); `retry_alone`: a range that fails on its input is split
+    until its failing partitions run alone."""
 
     name: str
     job: str
@@ -61,11 +63,15 @@ class Stage:
     plan: Callable[[Lake, Settings], Plan]
     targets: tuple[str, ...]
     said: str
-    select: bool = False
+    select: Literal["writes", "target"] | None = None
     retry_alone: bool = False
 
     def out_of_date(self, lake: Lake, settings: Settings) -> Plan:
         return self.plan(lake, settings)
+
+    def assets(self, target: str) -> list[str] | None:
+        """The assets a run of `target` materializes (None: its whole job)."""
+        return {"writes": list(self.writes), "target": [target], None: None}[self.select]
 
     def line(self, plan: Plan) -> str | None:
         if self.partitions is None:
@@ -74,6 +80,15 @@ class Stage:
         return self.said.format(n=len(todo), m=len(plan.every)) + (
             f" ({spans(todo, list(plan.every))})" if todo else ""
         )
+
+
+def busy(plan: Plan, target: str) -> list[str]:
+    """The partitions of `target` a run may cover, in order: all but those with no input that have nothing
+    to do (digests.NO_INPUT), so one run spans the gaps between partitions out of date (a year without
+    documents between two with them is run with them, and holds no rows), where each gap would cost a
+    run of its own."""
+    todo, inputs = set(plan.todo[target]), plan.inputs[target]
+    return [k for k in plan.every if k in todo or inputs.get(k) != digests.NO_INPUT]
 
 
 def spans(keys: list[str], every: list[str]) -> str:
@@ -86,10 +101,15 @@ def _one(target: str, digest: str, stale_now: bool) -> Plan:
     return Plan((), {target: [ALL] if stale_now else []}, {target: {ALL: digest}})
 
 
-def _years(lake: Lake, settings: Settings) -> Plan:
-    years, now, todo = stale.years_out_of_date(lake)
-    # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
-    return Plan(tuple(years), {stale.YEAR_JOB: todo}, {stale.YEAR_JOB: now["recon_calendar"]})
+def _year(asset: str) -> Callable[[Lake, Settings], Plan]:
+    """The years of `asset` (documents, recon_calendar) whose files or code changed."""
+
+    def plan(lake: Lake, settings: Settings) -> Plan:
+        years = keys.year_keys()
+        now = stale.year_digests(lake, years)[asset]
+        return Plan(tuple(years), {asset: digests.out_of_date(now, lake.lineage(asset))}, {asset: now})
+
+    return plan
 
 
 def _market(lake: Lake, settings: Settings) -> Plan:
@@ -124,15 +144,30 @@ def _by_year(stage) -> Callable[[Lake, Settings], Plan]:
 MARKET_TABLES = (*(f"market_{t}" for t in MARKET_CONTRACT), "market_source", "market_days")
 LISTS = ("source_documents", "constituents", "constituent_changes")
 
-YEARS = Stage(
+# A year's documents: only the years with files under raw/<year>/ (and those built before).
+DOCUMENTS = Stage(
     "years",
     stale.YEAR_JOB,
     "years",
     reads=("raw",),
-    writes=(*LISTS, "universe_securities", "recon_calendar"),
-    plan=_years,
-    targets=(stale.YEAR_JOB,),
+    writes=(*LISTS, "universe_securities"),
+    plan=_year("documents"),
+    targets=("documents",),
     said="years: {n} of {m} out of date",
+    select="writes",
+    retry_alone=True,
+)
+# A year's calendar: projected by rule for every year (each has rows), published schedules applied.
+CALENDAR = Stage(
+    "recon_calendar",
+    stale.YEAR_JOB,
+    "years",
+    reads=("raw",),
+    writes=("recon_calendar",),
+    plan=_year("recon_calendar"),
+    targets=("recon_calendar",),
+    said="recon_calendar: {n} of {m} years out of date",
+    select="writes",
     retry_alone=True,
 )
 MARKET = Stage(
@@ -157,7 +192,7 @@ REVIEWS = Stage(
     plan=_reviews(*stale.INDEX_ASSETS),
     targets=stale.INDEX_ASSETS,
     said="reviews: {n} out of date",
-    select=True,
+    select="target",
 )
 MEMBERSHIP = Stage(
     "membership",
@@ -219,6 +254,6 @@ PRO_FORMA = Stage(
     plan=_reviews(stale.PRO_FORMA),
     targets=(stale.PRO_FORMA,),
     said=stale.PRO_FORMA + ": {n} out of date",
-    select=True,
+    select="target",
 )
-STAGES = (YEARS, MARKET, REVIEWS, MEMBERSHIP, RESEARCH, FORECAST, PRO_FORMA)
+STAGES = (DOCUMENTS, CALENDAR, MARKET, REVIEWS, MEMBERSHIP, RESEARCH, FORECAST, PRO_FORMA)

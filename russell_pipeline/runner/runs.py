@@ -31,7 +31,7 @@ from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
-from russell_pipeline.planning.stages import STAGES, Stage, spans
+from russell_pipeline.planning.stages import STAGES, Stage, busy, spans
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.sqlite_events import fewer_syncs
 from russell_pipeline.runner.stop import StopSignals
@@ -303,7 +303,7 @@ class _Runner:
                     label,
                     {RANGE_START: first, RANGE_END: last},
                     quiet_failure=retry_alone and first != last,
-                    assets=[target] if stage.select else None,
+                    assets=stage.assets(target),
                     attempt=attempt(span),
                 )
                 or not retry_alone
@@ -439,6 +439,8 @@ def _build(lake: Lake, runner: _Runner, checked: checksums.Checked) -> None:
             todo, inputs = plan.todo[target], plan.inputs[target]
             if stage.partitions is None:
                 if todo:
-                    runner.run(stage.job, target, attempt=attempts.key(target, inputs))
+                    runner.run(
+                        stage.job, target, assets=stage.assets(target), attempt=attempts.key(target, inputs)
+                    )
                 continue
-            runner.ranges(stage, target, todo, list(plan.every), inputs)
+            runner.ranges(stage, target, todo, busy(plan, target), inputs)
