@@ -99,9 +99,16 @@ def year_inputs(raw: Path, year: int) -> str:
     return documents_inputs(files, [(p.relative_to(raw).as_posix(), sha) for p, sha in copies])
 
 
-def calendar_inputs(documents: str) -> str:
-    """A year's calendar: the rules (code) and the year's documents."""
-    return digest(CODE_VERSIONS["recon_calendar"], documents)
+def calendar_files(raw: Path, year: int, others: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(name, sha256) of the files under raw/<year>/ the calendar reads for published schedules: every
+    one but those `source_documents` read as another kind of document (`others`: their (path,
+    sha256)), so a new list changes neither what the calendar reads nor its digest."""
+    return [(name, sha) for name, sha in year_files(raw, year) if (f"raw/{year}/{name}", sha) not in others]
+
+
+def calendar_inputs(files: list[tuple[str, str]]) -> str:
+    """A year's calendar: the rules (code) and the files it reads for schedules (`calendar_files`)."""
+    return digest(CODE_VERSIONS["recon_calendar"], sorted(files))
 
 
 def market_inputs(fingerprint: object) -> str:

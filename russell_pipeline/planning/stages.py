@@ -162,7 +162,7 @@ CALENDAR = Stage(
     "recon_calendar",
     stale.YEAR_JOB,
     "years",
-    reads=("raw",),
+    reads=("raw", "source_documents"),
     writes=("recon_calendar",),
     plan=_year("recon_calendar"),
     targets=("recon_calendar",),

@@ -37,8 +37,23 @@ YEAR_JOB = "recon_year_job"  # the documents or the calendar of a range of years
 def year_digests(lake: Lake, years: list[str]) -> dict[str, dict[str, str]]:
     """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record
     now."""
-    docs = {y: digests.year_inputs(lake.raw, int(y)) for y in years}
-    return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
+    others = not_schedules(lake)
+    return {
+        "documents": {y: digests.year_inputs(lake.raw, int(y)) for y in years},
+        "recon_calendar": {
+            y: digests.calendar_inputs(digests.calendar_files(lake.raw, int(y), others)) for y in years
+        },
+    }
+
+
+def not_schedules(lake: Lake) -> set[tuple[str, str]]:
+    """(path, sha256) of every document `source_documents` read as something other than a schedule: the
+    files the calendar need not read (planning/digests.py `calendar_files`)."""
+    scan = lake.scan("source_documents")
+    if scan is None:
+        return set()
+    rows = scan.filter(pl.col("doc_type") != "schedule").select("path", "sha256").collect()
+    return set(rows.iter_rows())
 
 
 def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, dict[str, str]], list[str]]:
