@@ -552,7 +552,7 @@ def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path, lakes)
     and the same market-data folder (which a build only reads, and names in market_source and lineage)."""
     shared = lakes.built(EXTENDED_END)
     first_root = shared.root
-    done = sample_lake(tmp_path / "second", shared.market).cli("build")
+    done = sample_lake(tmp_path / "second", shared.market).build()
     assert done.returncode == 0, done.stderr[-3000:]
     first, second = _table_hashes(first_root), _table_hashes(tmp_path / "second")
     assert {"quarterly_weights", "index_levels", "pro_forma_weights", "reconstitution_effect"} <= set(first)

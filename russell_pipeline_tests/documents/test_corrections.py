@@ -429,7 +429,7 @@ def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, lakes):
     (built.root / "raw" / "2021" / "corrections.csv").write_text(
         HEAD + "".join(f"adds.txt,1,5,row,INVENTED {i},INV{i},Technology\n" for i in range(300))
     )
-    done = built.cli("build")
+    done = built.build()
     assert done.returncode == 1
     assert (
         "documents 2021: FAILED: documents: raw/2021/corrections.csv: line 3: adds.txt page 1 line 5 "

@@ -39,7 +39,7 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
         "documents": ["2019"],
         "recon_calendar": ["2019"],
     }
-    done = built.cli("build")
+    done = built.build()
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert lines[0] == "years: 1 of 42 out of date (2019)"
@@ -66,7 +66,7 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
-    again = built.cli("build").stdout.splitlines()
+    again = built.build().stdout.splitlines()
     assert again[:4] == up_to_date_lines()[:4]
 
 
@@ -137,7 +137,7 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
     assert built.lake.query("SELECT count(*) FROM constituents WHERE recon_year = 1995").item() == 0
     assert built.lake.query("SELECT count(*) FROM recon_calendar WHERE recon_year = 1995").item() > 0
     # Built from the same files: not planned again, and not said again.
-    again = built.cli("build").stdout.splitlines()
+    again = built.build().stdout.splitlines()
     assert again[:4] == up_to_date_lines()[:4]
     assert not [line for line in again if ": 0 rows: " in line]
     # Files dropped into a year never built: only that year is run; emptied again, it is run once
@@ -145,14 +145,14 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
     (built.root / "raw" / "1995").mkdir()
     rules = (RAW / "2024" / "004_002a24caca4e0d3c.txt").read_text()  # not a copy: 2024 is not planned
     (built.root / "raw" / "1995" / "rules.txt").write_text(rules + "\n")
-    added = built.cli("build").stdout.splitlines()
+    added = built.build().stdout.splitlines()
     assert added[0] == "years: 1 of 42 out of date (1995)" and added[1].startswith("documents 1995: ok")
     shutil.rmtree(built.root / "raw" / "1995")
-    emptied = built.cli("build").stdout.splitlines()
+    emptied = built.build().stdout.splitlines()
     assert emptied[0] == "years: 1 of 42 out of date (1995)"
     assert emptied[2].endswith("1995: 0 rows: no documents under raw/<year>/")
     assert built.lake.query("SELECT count(*) FROM source_documents WHERE recon_year = 1995").item() == 0
-    assert built.cli("build").stdout.splitlines()[0] == "years: 0 of 42 out of date"
+    assert built.build().stdout.splitlines()[0] == "years: 0 of 42 out of date"
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def refused_2021(tmp_path_factory, small_market) -> tuple[LakeFolder, subprocess
     new = sample_lake(tmp_path_factory.mktemp("refused_2021") / "lake", small_market)
     (new.root / "raw" / "2021").mkdir()
     (new.root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    return new, new.cli("build")
+    return new, new.build()
 
 
 @pytest.mark.slow
@@ -243,7 +243,7 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
         ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n"
     )
     (root / "raw" / "2021" / "r2000-deletions.txt").write_text(DELETIONS_2021)
-    failed = built.cli("build")
+    failed = built.build()
     assert failed.returncode == 1, failed.stdout[-2000:]
     assert (
         "  documents 2021: warn-level check failed: "
@@ -302,7 +302,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
         assert tick.skip_reason.skip_message.startswith(
             f"documents 2021: not run: failed with the same inputs in run {failed.run_id}"
         )
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 1
     assert again.stdout.splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (
@@ -325,7 +325,7 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
             ("2021", "documents"),
             ("2021", "recon_calendar"),
         ]
-    done = built.cli("build")
+    done = built.build()
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[1].startswith("documents 2021: ok")
 
@@ -529,9 +529,9 @@ def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_bui
     tmp_path, lakes
 ):
     """A lock, a timeout or a busy machine fails a run whose inputs are fine (here the first writes of
-    `recon_calendar` in the build's process time out, the step's retries too: RUSSELL_FAULT
-    `recon_calendar:busy`; the run is of two years, lists placed in two years the built lake had no
-    documents for). Before, the build printed `recon_calendar 2025..2026: failed; running its halves
+    `constituent_changes` in the build's process time out, the step's retries too: RUSSELL_FAULT
+    `constituent_changes:busy`; the run is of two years, lists placed in two years the built lake had no
+    documents for). Before, the build printed `documents 2025..2026: failed; running its halves
     apart ...` with no reason and ran halves; now the line says why and the run is run once more, whole,
     and succeeds; the next build has nothing to do."""
     built = lakes.copy(tmp_path)  # the samples built over the small feed
@@ -541,17 +541,15 @@ def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_bui
     }.items():
         (built.root / "raw" / year).mkdir()
         (built.root / "raw" / year / name).write_text(text)
-    busy = built.cli("build", env={"RUSSELL_FAULT": "recon_calendar:busy"})
+    busy = built.cli("build", env={"RUSSELL_FAULT": "constituent_changes:busy"})
     assert busy.returncode == 0, busy.stderr[-2000:]
     lines = busy.stdout.splitlines()
     assert lines[0] == "years: 2 of 42 out of date (2025..2026)"
-    assert lines[1].startswith("documents 2025..2026: ok in")
-    lines = lines[lines.index("recon_calendar: 2 of 42 years out of date (2025..2026)") + 1 :]
-    assert lines[0].startswith("recon_calendar 2025..2026: failed (")
-    assert "recon_calendar: the write timed out on a busy machine" in lines[0]
-    assert lines[0].endswith("), not on its inputs: running it once more")
-    assert lines[1].startswith("recon_calendar 2025..2026: ok in")
+    assert lines[1].startswith("documents 2025..2026: failed (")
+    assert "constituent_changes: the write timed out on a busy machine" in lines[1]
+    assert lines[1].endswith("), not on its inputs: running it once more")
+    assert lines[2].startswith("documents 2025..2026: ok in")
     assert "halves" not in busy.stdout and "failed" not in busy.stderr
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 0 and again.stdout.splitlines()[0] == "years: 0 of 42 out of date"
     assert "failed" not in again.stdout + again.stderr
