@@ -812,12 +812,12 @@ def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(brows
 
 
 def _build_with(server: Server, name: str, content: bytes) -> subprocess.CompletedProcess:
-    """`russell-pipeline build` on the server's lake and instance with `raw/<name>` holding `content`
-    (taken away again after the build)."""
+    """`russell-pipeline build` on the server's lake and instance, in this process (the UI reads what it
+    records), with `raw/<name>` holding `content` (taken away again after the build)."""
     bad = server.lake.root / "raw" / name
     bad.write_bytes(content)
     try:
-        return server.folder.cli("build")
+        return server.folder.build()
     finally:
         bad.unlink()
 

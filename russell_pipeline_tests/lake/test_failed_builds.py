@@ -75,7 +75,7 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, l
     )
     with open(checkpoint, "r+b") as f:
         f.truncate(100)
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""  # no year, no run: the failure is not about one
     lines = done.stderr.splitlines()
@@ -133,7 +133,7 @@ def rebuilt(tmp_path_factory, lakes) -> Rebuilt:
         size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) + 48 * 1024
         full = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", lake)
         after_full = published(root)
-    again = lake.cli("build")  # the disk has room again (outside the namespace)
+    again = lake.build()  # the disk has room again (outside the namespace)
     return Rebuilt(lake, before, full, after_full, again)
 
 
@@ -177,7 +177,7 @@ def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
     market = lake.market
     (market / "prices.parquet").unlink()
     (market / "prices.csv").write_text("date,symbol,close,currency\n")
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 1 and "TypeError" not in done.stderr and "Traceback" not in done.stderr
     assert (
         f"market_data: FAILED: market_data: {market}/prices.csv: required table 'prices' holds no rows (a "
