@@ -59,6 +59,10 @@ def digest(*parts: object) -> str:
 # the code, so it is the same for every asset and code version. Such a partition never built is not
 # run (`out_of_date`): work follows the inputs.
 NO_INPUT = digest("no input")
+# What a partition whose run failed on its input records (runner/runs.py): no digest of inputs is this, so it
+# is out of date until a run builds it, also when its input comes back as it was built from before (its
+# stored rows are then right, but the failed run is the latest Dagster shows for it).
+REFUSED = "refused"
 
 
 def year_files(raw: Path, year: int) -> list[tuple[str, str]]:

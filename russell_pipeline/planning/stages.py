@@ -53,7 +53,8 @@ class Stage:
     whole job (None), the stage's own tables (`writes`: stages that share a job) or each target alone;
     `said`: its line (`{n}` partitions out of date of `{m}`), printed before its runs (an unpartitioned
     stage's only when it has nothing to do); `retry_alone`: a range that fails on its input is split
-    until its failing partitions run alone."""
+    until its failing partitions run alone; `records`: the name each target's runs record what they were
+    built from under (`Lake.lineage`), where it is not the target's own."""
 
     name: str
     job: str
@@ -65,9 +66,14 @@ class Stage:
     said: str
     select: Literal["writes", "target"] | None = None
     retry_alone: bool = False
+    records: tuple[str, ...] = ()
 
     def out_of_date(self, lake: Lake, settings: Settings) -> Plan:
         return self.plan(lake, settings)
+
+    def lineage(self, target: str) -> str:
+        """The name `target`'s runs record what each partition was built from under."""
+        return self.records[self.targets.index(target)] if self.records else target
 
     def assets(self, target: str) -> list[str] | None:
         """The assets a run of `target` materializes (None: its whole job)."""
@@ -220,6 +226,7 @@ RESEARCH = Stage(
     writes=("reconstitution_paths", research.ASSET),
     plan=_by_year(research),
     targets=(research.JOB,),
+    records=(research.ASSET,),
     said=research.ASSET + ": {n} of {m} years out of date",
     retry_alone=True,
 )
@@ -240,6 +247,7 @@ FORECAST = Stage(
     writes=(forecast.ASSET, "forecast_breaks", "forecast_score", "forecast_misses"),
     plan=_by_year(forecast),
     targets=(forecast.JOB,),
+    records=(forecast.ASSET,),
     said=forecast.ASSET + ": {n} of {m} years out of date",
     retry_alone=True,
 )

@@ -31,7 +31,7 @@ from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
-from russell_pipeline.planning.stages import STAGES, Stage, busy, spans
+from russell_pipeline.planning.stages import ALL, STAGES, Stage, busy, spans
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.sqlite_events import fewer_syncs
 from russell_pipeline.runner.stop import StopSignals
@@ -184,7 +184,12 @@ class _Runner:
     /runs/<id>), and collects failures."""
 
     def __init__(
-        self, instance: dg.DagsterInstance, settings: Settings, verbose: bool, stop: StopSignals | None = None
+        self,
+        instance: dg.DagsterInstance,
+        settings: Settings,
+        verbose: bool,
+        stop: StopSignals | None = None,
+        lake: Lake | None = None,
     ):
         from russell_pipeline.definitions import definitions
 
@@ -203,6 +208,7 @@ class _Runner:
         self.halted: str | None = None
         self.stop = stop or StopSignals()
         self.build = uuid.uuid4().hex  # every run of this build carries it: defs/commit.py does not publish
+        self.lake = lake or Lake.from_settings(settings)
 
     def run(
         self,
@@ -281,6 +287,13 @@ class _Runner:
                 print(line, flush=True)
         return result.success
 
+    def forget(self, asset: str, keys: list[str]) -> None:
+        """After a run failed on its input: what `keys` of `asset` were built from is forgotten
+        (digests.REFUSED), so they are out of date until a run builds them, also when their input comes
+        back as their stored rows were built from (the failed run is the latest Dagster shows for them);
+        until their input changes, `build` does not launch them again (planning/attempts.py)."""
+        self.lake.record_lineage(asset, {k: digests.REFUSED for k in keys})
+
     def ranges(
         self, stage: Stage, target: str, keys: list[str], all_keys: list[str], inputs: dict[str, str]
     ) -> None:
@@ -297,15 +310,18 @@ class _Runner:
         def run(span: list[str]) -> None:
             first, last = span[0], span[-1]
             label = target + f" {first}" + (f"..{last}" if last != first else "")
+            done = self.run(
+                job_name,
+                label,
+                {RANGE_START: first, RANGE_END: last},
+                quiet_failure=retry_alone and first != last,
+                assets=stage.assets(target),
+                attempt=attempt(span),
+            )
+            if not done and not self.halted:
+                self.forget(stage.lineage(target), sorted(self.refused or set()) or span)
             if (
-                self.run(
-                    job_name,
-                    label,
-                    {RANGE_START: first, RANGE_END: last},
-                    quiet_failure=retry_alone and first != last,
-                    assets=stage.assets(target),
-                    attempt=attempt(span),
-                )
+                done
                 or not retry_alone
                 or first == last
                 or self.halted  # not about a partition: halving would only repeat it
@@ -382,7 +398,7 @@ def run_stages(
     instance = instance_for(lake)
     for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    runner = _Runner(instance, settings, verbose, stop)
+    runner = _Runner(instance, settings, verbose, stop, lake)
     try:
         with fewer_syncs(instance):  # the runs' events, on a local instance, without a disk sync each
             _build(lake, runner, checked)
@@ -438,9 +454,9 @@ def _build(lake: Lake, runner: _Runner, checked: checksums.Checked) -> None:
         for target in stage.targets:
             todo, inputs = plan.todo[target], plan.inputs[target]
             if stage.partitions is None:
-                if todo:
-                    runner.run(
-                        stage.job, target, assets=stage.assets(target), attempt=attempts.key(target, inputs)
-                    )
+                attempt = attempts.key(target, inputs)
+                done = not todo or runner.run(stage.job, target, assets=stage.assets(target), attempt=attempt)
+                if not done and not runner.halted:
+                    runner.forget(stage.lineage(target), [ALL])
                 continue
             runner.ranges(stage, target, todo, busy(plan, target), inputs)
