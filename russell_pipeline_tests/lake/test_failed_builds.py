@@ -172,7 +172,9 @@ def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is
 @pytest.mark.slow
 def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
     """Before: market_data passed with 0 rows and the weights failed with a Python type error. Now:
-    market_data fails on its input, naming the file, and the last good build stays published."""
+    market_data fails on its input, naming the file, and the last good build stays published; the lake's
+    record of what market_data was built from says it was refused (so it is built again when a good
+    file comes back, the one it was built from too)."""
     root, lake, before = _good_build(tmp_path, lakes)
     market = lake.market
     (market / "prices.parquet").unlink()
@@ -184,7 +186,11 @@ def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
         "header alone): the market data needs its prices"
     ) in done.stderr.splitlines(), done.stderr
     assert "quarterly_weights" not in done.stderr
-    assert published(root) == before
+    now = published(root)
+    assert {t: v for t, v in now.items() if t != "lineage"} == {
+        t: v for t, v in before.items() if t != "lineage"
+    }
+    assert Lake(root).lineage("market_data") == {"all": "refused"}
 
 
 @pytest.mark.slow
