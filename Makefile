@@ -86,6 +86,7 @@ bench: setup-test
 	$(BIN)/python bench/build_calls_bench.py
 	$(BIN)/python bench/object_store_bench.py
 	$(BIN)/python bench/first_run_bench.py
+	$(BIN)/python bench/add_list_bench.py
 
 # Full backfill, no-change and one-new-day builds at 3,000 and 30,000 stocks (minutes; docs/scaling.md);
 # one new market day with 4 and 16 years of history at 15,000 stocks (docs/performance.md).

@@ -239,6 +239,7 @@ def up_to_date_lines() -> list[str]:
     years = len(year_keys())
     return [
         f"years: 0 of {years} out of date",
+        f"recon_calendar: 0 of {years} years out of date",
         "market_data: up to date",
         "reviews: 0 out of date",
         "membership: up to date",

@@ -93,7 +93,7 @@ def daemon(tmp_path_factory, lakes) -> Server:
         server.log,
     )
     try:
-        done = built.cli("build", cwd=root)
+        done = built.build()
         assert done.returncode == 0, done.stderr[-3000:]
         assert done.stdout.startswith("years: 1 of 42 out of date (2017)\n"), done.stdout
         runner = _start(

@@ -17,12 +17,13 @@ from russell_pipeline_tests.lakes import sample_lake
 
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory):
-    """(lake root, instance, the build's stdout and stderr) of `russell-pipeline build` as `make run`
-    runs it on a fresh clone: the sample documents, no market data folder, a new Dagster home."""
+    """(lake root, instance, the build's stdout and stderr) of the build `make run` runs on a fresh clone
+    (the sample documents, no market data folder, a new Dagster home), run in this process as the command
+    runs it (`LakeFolder.build`; test_cli.py runs the command itself on a new lake)."""
     root = tmp_path_factory.mktemp("default")
     lake = sample_lake(root / "data_lake", home=root / "home")  # no market data: the built-in feed
     (root / "home").mkdir()
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 0, done.stderr[-3000:]
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:
         yield root / "data_lake", instance, done.stdout, done.stderr
@@ -97,22 +98,24 @@ def test_the_synthetic_feed_prices_every_sample_symbol_before_its_rank_day(defau
 @pytest.mark.slow
 def test_the_readme_says_what_a_build_materializes(default_build):
     """The README's sentence on materializations, held against the instance `make run` leaves: every
-    partition of `constituents` the build wrote has its materialization, the years without documents
-    too (`status` `0 rows: ...`); before, it said only partitions that hold rows had one."""
+    partition of `constituents` the build wrote has its materialization, a year without documents
+    between two with them too (`status` `0 rows: ...`), and a year with no input, never run, has none
+    (before, every one of the 42 years was materialized)."""
     from pathlib import Path
 
     readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
     assert "one materialization per partition a build writes" in readme and "`0 rows:`" in readme
+    assert "one with no input, a year without documents, is not run" in readme
     _, instance, _, _ = default_build
     key = dg.AssetKey("constituents")
     done = instance.get_materialized_partitions(key)
-    assert done == _year_keys()
+    assert done == {str(y) for y in range(2019, 2025)} and "1995" in _year_keys()
     events = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=1000).records
     statuses = {
         r.asset_materialization.partition: str(r.asset_materialization.metadata["status"].value)
         for r in events
     }
-    assert statuses["1995"].startswith("0 rows: no documents under raw/1995/")
+    assert statuses["2021"].startswith("0 rows: no documents under raw/2021/")
 
 
 def _year_keys() -> set[str]:

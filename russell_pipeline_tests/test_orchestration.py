@@ -64,7 +64,8 @@ def test_dependencies_and_partition_mappings_are_declared():
     )
     assert list(years.partitions_subset.get_partition_keys()) == ["2024"]
     calendar = graph.get(dg.AssetKey("recon_calendar"))
-    assert {k.to_user_string() for k in calendar.parent_keys} == {"raw_documents"}
+    # The year's files, and the documents read from them (the calendar skips those read as lists).
+    assert {k.to_user_string() for k in calendar.parent_keys} == {"raw_documents", "source_documents"}
 
 
 def test_table_assets_carry_the_standard_metadata():
@@ -218,13 +219,17 @@ def test_ranges_group_consecutive_partitions(keys, expected):
 def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake, lake_resources):
     with dg.instance_for_test() as instance:
         first = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
-        # Nothing is built yet: every year is asked for, keyed by the digest of its files.
-        assert {r.partition_key for r in first.run_requests} >= {"2019", "2020", "2022", "2023", "2030"}
-        year_2023 = next(r for r in first.run_requests if r.partition_key == "2023")
-        # Keyed by the attempt (planning/attempts.py): the year's calendar digest, which covers its files.
+        # Nothing is built yet: the documents of every year with files, and every year's calendar, are
+        # asked for, keyed by the digest of its files (a year without files has no documents to build).
+        documents = [r for r in first.run_requests if r.run_key.startswith("documents:")]
+        assert [r.partition_key for r in documents] == ["2019", "2020", "2022", "2023", "2024"]
+        calendars = {r.partition_key for r in first.run_requests if r.run_key.startswith("recon_calendar:")}
+        assert calendars >= {"1989", "2019", "2023", "2030"}
+        year_2023 = next(r for r in documents if r.partition_key == "2023")
+        # Keyed by the attempt (planning/attempts.py): the year's documents digest, which covers its files.
         attempt = year_attempt(year_digests(Lake(tmp_lake), ["2023"]), ["2023"])
-        assert year_2023.run_key == f"2023:{attempt}" and year_2023.tags == {INPUTS_TAG: attempt}
-        assert {e.partition for e in first.asset_events} == {r.partition_key for r in first.run_requests}
+        assert year_2023.run_key == f"documents:2023:{attempt}" and year_2023.tags == {INPUTS_TAG: attempt}
+        assert {e.partition for e in first.asset_events} == {r.partition_key for r in documents}
         # The same files give the same attempt; other files another one.
         again = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
         assert year_2023.run_key in {r.run_key for r in again.run_requests}

@@ -5,16 +5,19 @@ The synthetic feed borrows its tickers from those lists (lib/market/synthetic.py
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from russell_pipeline.lake.commit import Staged, write_and_publish
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
-from russell_pipeline.lib.fetch.download import Client
-from russell_pipeline.lib.fetch.fetcher import MANIFEST, Outcome, fetch_all
-from russell_pipeline.lib.fetch.registry import Published
 from russell_pipeline.lib.market.synthetic import FIRST_MEMBERS, LISTED_SCHEMA
+
+if TYPE_CHECKING:  # the fetch modules load for `fetch` only (`fetch_years`)
+    from russell_pipeline.lib.fetch.download import Client
+    from russell_pipeline.lib.fetch.fetcher import Outcome
+    from russell_pipeline.lib.fetch.registry import Published
 
 
 def ingested_lists(lake: Lake) -> pl.DataFrame:
@@ -43,6 +46,8 @@ def fetch_years(
 ) -> list[Outcome]:
     """Every registry document of `years` into the lake's raw/, then the years' `fetch_manifest`
     partitions rewritten (lib/fetch/fetcher.py decides what is fetched and what stays)."""
+    from russell_pipeline.lib.fetch.fetcher import MANIFEST, fetch_all
+
     outcomes, manifest = fetch_all(
         lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years), report
     )

@@ -18,9 +18,12 @@ import json
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import fsspec
-from fsspec.asyn import AsyncFileSystem
+if TYPE_CHECKING:
+    import fsspec
+
+# fsspec is imported where an object-store lake is used: a lake folder never loads it.
 
 
 def is_remote(location: str) -> bool:
@@ -48,6 +51,8 @@ def storage_options(location: str) -> dict[str, str]:
 @cache
 def filesystem(protocol: str) -> fsspec.AbstractFileSystem:
     """The fsspec file system of a scheme (s3fs reads the same AWS_* environment)."""
+    import fsspec
+
     return fsspec.filesystem(protocol, use_listings_cache=False)
 
 
@@ -66,6 +71,9 @@ def tables_fs_for(location: str) -> fsspec.AbstractFileSystem:
 
 @cache
 def _tables_filesystem(protocol: str) -> fsspec.AbstractFileSystem:
+    import fsspec
+    from fsspec.asyn import AsyncFileSystem
+
     base = fsspec.get_filesystem_class(protocol)
     if not issubclass(base, AsyncFileSystem):
         return filesystem(protocol)

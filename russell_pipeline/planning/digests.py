@@ -54,6 +54,17 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# The digest of a partition with no input of its own (a year with no file under raw/<year>/, a review the
+# market data holds no members for, a year with nothing to chart or forecast): it holds no rows whatever
+# the code, so it is the same for every asset and code version. Such a partition never built is not
+# run (`out_of_date`): work follows the inputs.
+NO_INPUT = digest("no input")
+# What a partition whose run failed on its input records (runner/runs.py): no digest of inputs is this, so it
+# is out of date until a run builds it, also when its input comes back as it was built from before (its
+# stored rows are then right, but the failed run is the latest Dagster shows for it).
+REFUSED = "refused"
+
+
 def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
     """(name, sha256) of every entry under raw/<year>/ but editor and OS junk: hidden files and links
     too (not followed), so a change to any of them is noticed and its run refuses it with one line."""
@@ -74,7 +85,9 @@ def year_files(raw: Path, year: int) -> list[tuple[str, str]]:
 def documents_inputs(files: list[tuple[str, str]], copies: list[tuple[str, str]] = ()) -> str:
     """A year's documents: (file name, sha256) of every file under raw/<year>/ (its corrections.csv
     too), and (path, sha256) of the files under other years holding the same bytes as one of them
-    (`copies`: which copy is read depends on them)."""
+    (`copies`: which copy is read depends on them); `NO_INPUT` for a year without files."""
+    if not files and not copies:
+        return NO_INPUT
     return digest(CODE_VERSIONS["documents"], sorted(files), *([sorted(copies)] if copies else []))
 
 
@@ -90,9 +103,16 @@ def year_inputs(raw: Path, year: int) -> str:
     return documents_inputs(files, [(p.relative_to(raw).as_posix(), sha) for p, sha in copies])
 
 
-def calendar_inputs(documents: str) -> str:
-    """A year's calendar: the rules (code) and the year's documents."""
-    return digest(CODE_VERSIONS["recon_calendar"], documents)
+def calendar_files(raw: Path, year: int, others: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(name, sha256) of the files under raw/<year>/ the calendar reads for published schedules: every
+    one but those `source_documents` read as another kind of document (`others`: their (path,
+    sha256)), so a new list changes neither what the calendar reads nor its digest."""
+    return [(name, sha) for name, sha in year_files(raw, year) if (f"raw/{year}/{name}", sha) not in others]
+
+
+def calendar_inputs(files: list[tuple[str, str]]) -> str:
+    """A year's calendar: the rules (code) and the files it reads for schedules (`calendar_files`)."""
+    return digest(CODE_VERSIONS["recon_calendar"], sorted(files))
 
 
 def market_inputs(fingerprint: object) -> str:
@@ -151,11 +171,6 @@ def pro_forma_inputs(weights: str, previous: str | None, window: int) -> str:
     force) and the market data up to its rebalance (its as-of close is the last one up to T), so a new
     close before T recomputes it and one after T does not."""
     return digest(CODE_VERSIONS["pro_forma_weights"], weights, previous, window)
-
-
-def empty_review(asset: str) -> str:
-    """What a review the market data holds no members for gives `asset`: no rows, whatever else changes."""
-    return digest(CODE_VERSIONS[asset], "no members")
 
 
 def review_inputs(
@@ -223,8 +238,10 @@ def review_inputs(
 
 
 def out_of_date(expected: dict[str, str], recorded: dict[str, str]) -> list[str]:
-    """Partitions whose recorded digest is missing or differs from the expected one, in key order."""
-    return sorted(k for k, v in expected.items() if recorded.get(k) != v)
+    """Partitions whose recorded digest is missing or differs from the expected one, in key order; but
+    not one with no input that was never built (`NO_INPUT`): it holds no rows, and a run would only say
+    so. One built before (it may hold rows) is run, and then holds none."""
+    return sorted(k for k, v in expected.items() if recorded.get(k) != v and (k in recorded or v != NO_INPUT))
 
 
 def ranges(keys: list[str], all_keys: list[str]) -> list[tuple[str, str]]:

@@ -205,7 +205,10 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
             else None,
             refusal,
             year_changes,
-            digests.digest(code, parts, why, refusal, digests.frame_digest(year_changes)),
+            # Nothing to forecast and nothing to refuse: no rows, whatever the code.
+            digests.digest(code, parts, why, refusal, digests.frame_digest(year_changes))
+            if done or refusal
+            else digests.NO_INPUT,
             tuple(why) if done else (),
         )
     return out

@@ -7,8 +7,9 @@ hashing the prices: an imported price file (`research_prices`) by its data files
 new ones), the market data by the
 running digest of its dated rows up to the window's last session (`market_days`, written with the
 market data) and its source, so a new close after the window leaves the year up to date. A year
-with nothing to chart (no final lists, no calendar dates, no prices) records the reason's digest,
-so it is planned again only when that changes. The asset records these digests and `build` asks
+with nothing to chart (no final lists, no calendar dates, no prices) has no input
+(`digests.NO_INPUT`): never built, it is not run; built before, it is run once and holds no rows.
+The asset records these digests and `build` asks
 for them (runner/build.py, runner/runs.py): both read the same tables under the lake's lock.
 Nothing here imports Dagster.
 """
@@ -76,8 +77,8 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
         listed, days, why = year_events(changes, calendar, year)
         if days is not None and state is None:
             days, why = None, NO_PRICES
-        if days is None:
-            out[year] = YearInputs(listed, None, why, digests.digest(code, why))
+        if days is None:  # nothing to chart: no rows, whatever the code
+            out[year] = YearInputs(listed, None, why, digests.NO_INPUT)
             continue
         kind, prices = state
         if kind == "market":  # the market rows up to the window's end (their files without market_days,

@@ -34,14 +34,29 @@ from russell_pipeline.settings import Settings
 # (runner/build.py). The attempt keys (planning/attempts.py, which reads the Dagster instance)
 # are imported by the functions that give them, which only a build with work calls.
 
-YEAR_JOB = "recon_year_job"  # documents and calendar of a range of years (defs/documents/jobs.py)
+YEAR_JOB = "recon_year_job"  # the documents or the calendar of a range of years (defs/documents/jobs.py)
 
 
 def year_digests(lake: Lake, years: list[str]) -> dict[str, dict[str, str]]:
     """{"documents": {year: digest}, "recon_calendar": {year: digest}}: what each year's run would record
     now."""
-    docs = {y: digests.year_inputs(lake.raw, int(y)) for y in years}
-    return {"documents": docs, "recon_calendar": {y: digests.calendar_inputs(d) for y, d in docs.items()}}
+    others = not_schedules(lake)
+    return {
+        "documents": {y: digests.year_inputs(lake.raw, int(y)) for y in years},
+        "recon_calendar": {
+            y: digests.calendar_inputs(digests.calendar_files(lake.raw, int(y), others)) for y in years
+        },
+    }
+
+
+def not_schedules(lake: Lake) -> set[tuple[str, str]]:
+    """(path, sha256) of every document `source_documents` read as something other than a schedule: the
+    files the calendar need not read (planning/digests.py `calendar_files`)."""
+    scan = lake.scan("source_documents")
+    if scan is None:
+        return set()
+    rows = scan.filter(pl.col("doc_type") != "schedule").select("path", "sha256").collect()
+    return set(rows.iter_rows())
 
 
 def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, dict[str, str]], list[str]]:
@@ -61,11 +76,11 @@ def stale_years(lake: Lake, years: list[str]) -> dict[str, list[str]]:
 
 
 def year_attempt(year_digests: dict[str, dict[str, str]], years: list[str]) -> str:
-    """The attempt (planning/attempts.py) of a run of the year job over `years`: its inputs are the
-    calendar's digests, which cover the year's files and both assets' code."""
+    """The attempt (planning/attempts.py) of a run of the documents of `years` (the stage table's
+    `documents` target): its inputs are the documents' digests, which cover the year's files and code."""
     from russell_pipeline.planning import attempts
 
-    return attempts.key(YEAR_JOB, {y: year_digests["recon_calendar"][y] for y in years})
+    return attempts.key("documents", {y: year_digests["documents"][y] for y in years})
 
 
 def year_not_built(lake: Lake, year: int) -> str | None:
@@ -212,7 +227,7 @@ def review_digests(lake: Lake) -> dict[str, dict[str, str]]:
     per asset when the calendar or market data is not stored yet): from the members, calendar dates
     and market data of each review the market data holds members for (and, for the pro-forma, of the
     review right after the last of them, which carries its members, changed as its stored forecast
-    says); every other review holds no rows, and its digest says only that (`digests.empty_review`)."""
+    says); every other review holds no rows, and its digest says only that (`digests.NO_INPUT`)."""
     calendar, members, days = (lake.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
     if calendar is None or members is None or days is None:
         return {asset: {} for asset in REVIEW_ASSETS}
@@ -232,25 +247,15 @@ def review_digests(lake: Lake) -> dict[str, dict[str, str]]:
         {r: digests.frame_digest(rows) for r, rows in forecasts.items() if rows.height},
     )
     return {
-        asset: {k: expected[asset].get(k) or digests.empty_review(asset) for k in partitions}
-        for asset in REVIEW_ASSETS
+        asset: {k: expected[asset].get(k) or digests.NO_INPUT for k in partitions} for asset in REVIEW_ASSETS
     }
-
-
-def review_out_of_date(asset: str, expected: dict[str, str], recorded: dict[str, str]) -> list[str]:
-    """The reviews of `asset` to recompute: those whose digest differs from the recorded one, but a
-    review without members never built (it holds no rows: a run would only say so; a backfill may)."""
-    empty = digests.empty_review(asset)
-    return [k for k in digests.out_of_date(expected, recorded) if k in recorded or expected[k] != empty]
 
 
 def reviews_out_of_date(lake: Lake) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
     """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}:
     the reviews each asset must recompute)."""
     expected = review_digests(lake)
-    return expected, {
-        asset: review_out_of_date(asset, now, lake.lineage(asset)) for asset, now in expected.items()
-    }
+    return expected, {asset: digests.out_of_date(now, lake.lineage(asset)) for asset, now in expected.items()}
 
 
 def stale_reviews(lake: Lake) -> dict[str, list[str]]:

@@ -1,10 +1,7 @@
 """`build`, the main job: every out-of-date partition of every asset, then one new warehouse.
 
-Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), then the membership tables over every year, then the reconstitution effect of each year
-(it reads the levels) and its forecast (it reads the membership tables), then the pro-forma weights
-(the upcoming review's read its forecast), each only where its inputs changed (planning/stale.py,
-planning/research.py, planning/forecast.py). A build first asks the lake, without importing Dagster,
+The stages of the stage table (planning/stages.py), in its order, each only where its inputs changed.
+A build first asks the lake, without importing Dagster,
 whether any of these is out of date, or any table changed behind a build, or any data file differs
 from its commit: when none is, it says so stage by stage, exactly as the full planner would, and
 launches nothing; otherwise the full planner (runner/runs.py) runs the stages as recorded Dagster
@@ -19,11 +16,10 @@ from datetime import datetime
 import polars as pl
 
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.market import provenance
-from russell_pipeline.planning import forecast, research, stale
+from russell_pipeline.planning.stages import STAGES
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.stop import Stopped, StopSignals, end_descendants, stop_signals
 from russell_pipeline.settings import Settings
@@ -180,36 +176,22 @@ def nothing_to_do(
     lake: Lake, settings: Settings, checked: checksums.Checked | None = None
 ) -> list[str] | None:
     """The lines the full planner prints when it launches no run (every stage up to date), or None
-    when it has work: the same questions as runner/runs.py `_build`, in its order, asked of the
-    locked lake. Nothing is written. (When no stage is out of date the full planner changes
-    nothing between stages, so asking every stage up front gives its answers.) `checked`: what
-    `checksums.check` said of the locked lake, when it was asked already."""
+    when it has work: every stage of the stage table asked, in its order, of the locked lake. Nothing
+    is written. (When no stage is out of date the full planner changes nothing between stages, so
+    asking every stage up front gives its answers.) `checked`: what `checksums.check` said of the
+    locked lake, when it was asked already."""
     if lake.changed_outside():
         return None
     damage, unrecorded, _ = checksums.check(lake) if checked is None else checked
     if damage or unrecorded:  # rebuilt, or recorded as found: the full planner writes
         return None
-    years, _, todo = stale.years_out_of_date(lake)
-    if todo or stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake))):
-        return None
-    _, reviews = stale.reviews_out_of_date(lake)
-    if any(reviews[a] for a in stale.INDEX_ASSETS) or stale.membership_stale(lake):
-        return None
-    research_years, _, todo = research.years_out_of_date(lake)
-    if todo:
-        return None
-    forecast_years, _, todo = forecast.years_out_of_date(lake)
-    if todo or reviews[stale.PRO_FORMA]:
-        return None
-    return [
-        f"years: 0 of {len(years)} out of date",
-        "market_data: up to date",
-        "reviews: 0 out of date",
-        "membership: up to date",
-        f"{research.ASSET}: 0 of {len(research_years)} years out of date",
-        f"{forecast.ASSET}: 0 of {len(forecast_years)} years out of date",
-        f"{stale.PRO_FORMA}: 0 out of date",
-    ]
+    lines = []
+    for stage in STAGES:
+        plan = stage.out_of_date(lake, settings)
+        if not plan.empty:
+            return None
+        lines.append(stage.line(plan))
+    return lines
 
 
 def _summary(lake: Lake) -> None:

@@ -1,13 +1,11 @@
 """The runs of a `build` with work (runner/build.py decides first, without Dagster, whether it has
 any): every out-of-date partition of every asset, as recorded runs in the Dagster instance.
 
-Years first (documents and calendar), then the market data, then the reviews (weights and
-levels), then the membership tables over every year, then the reconstitution effect and the
-reconstitution forecast of each year, then the pro-forma weights of the reviews (the upcoming one
-reads its forecast), each only where its inputs changed (planning/stale.py, planning/research.py,
-planning/forecast.py). Every run gets the resources of the build's own `Settings`, so the lake it
-plans on is the lake the runs write. Years that fail are split off until they run alone, so a bad
-document fails its own year and every other year, the market data and the index still build.
+The stages and their order are the stage table's (planning/stages.py): each is asked what it has out
+of date once the stages before it have run, then its runs go. Every run gets the resources of the
+build's own `Settings`, so the lake it plans on is the lake the runs write. Years that fail are split
+off until they run alone, so a bad document fails its own year and every other year, the market data
+and the index still build.
 """
 
 from __future__ import annotations
@@ -27,13 +25,13 @@ import dagster as dg
 
 from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, REFUSED, STATUS, why
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline.planning import attempts, digests, forecast, research, stale
+from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
+from russell_pipeline.planning.stages import ALL, STAGES, Stage, busy, spans
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.sqlite_events import fewer_syncs
 from russell_pipeline.runner.stop import StopSignals
@@ -121,11 +119,6 @@ def empty_partitions(result) -> list[str]:
     return lines
 
 
-def spans(keys: list[str], every: list[str]) -> str:
-    """The keys as runs of consecutive partitions: `1989..2018, 2021, 2025..2030`."""
-    return ", ".join(a if a == b else f"{a}..{b}" for a, b in digests.ranges(keys, every))
-
-
 def generic_reason(reason: str, key: str) -> str:
     """The reason with its partition key as `<year>` or `<review>`, so partitions that share it are
     named on one line: the key as a word of its own ("raw/2021/"), never inside a date
@@ -193,7 +186,12 @@ class _Runner:
     /runs/<id>), and collects failures."""
 
     def __init__(
-        self, instance: dg.DagsterInstance, settings: Settings, verbose: bool, stop: StopSignals | None = None
+        self,
+        instance: dg.DagsterInstance,
+        settings: Settings,
+        verbose: bool,
+        stop: StopSignals | None = None,
+        lake: Lake | None = None,
     ):
         from russell_pipeline.definitions import definitions
 
@@ -212,6 +210,7 @@ class _Runner:
         self.halted: str | None = None
         self.stop = stop or StopSignals()
         self.build = uuid.uuid4().hex  # every run of this build carries it: defs/commit.py does not publish
+        self.lake = lake or Lake.from_settings(settings)
 
     def run(
         self,
@@ -290,21 +289,22 @@ class _Runner:
                 print(line, flush=True)
         return result.success
 
+    def forget(self, asset: str, keys: list[str]) -> None:
+        """After a run failed on its input: what `keys` of `asset` were built from is forgotten
+        (digests.REFUSED), so they are out of date until a run builds them, also when their input comes
+        back as their stored rows were built from (the failed run is the latest Dagster shows for them);
+        until their input changes, `build` does not launch them again (planning/attempts.py)."""
+        self.lake.record_lineage(asset, {k: digests.REFUSED for k in keys})
+
     def ranges(
-        self,
-        job_name: str,
-        keys: list[str],
-        all_keys: list[str],
-        retry_alone: bool,
-        inputs: dict[str, str],
-        asset: str | None = None,
+        self, stage: Stage, target: str, keys: list[str], all_keys: list[str], inputs: dict[str, str]
     ) -> None:
-        """Runs over the consecutive ranges of `keys`; `inputs`: each partition's input digest (its attempt).
-        With `retry_alone`, a range that fails on its input runs again apart until the failing partitions
-        have run alone, so the others still build: where the failure names the partitions it refused,
-        each of those alone and the ranges between them (a bad year of 42 costs 4 runs); otherwise its
-        two halves, and so on (11 runs)."""
-        target = asset or job_name
+        """Runs of `stage` for `target` over the consecutive ranges of `keys`; `inputs`: each partition's
+        input digest (its attempt). With the stage's `retry_alone`, a range that fails on its input runs
+        again apart until the failing partitions have run alone, so the others still build: where the
+        failure names the partitions it refused, each of those alone and the ranges between them (a bad
+        year of 42 costs 4 runs); otherwise its two halves, and so on (11 runs)."""
+        job_name, retry_alone = stage.job, stage.retry_alone
 
         def attempt(span: list[str]) -> str:
             return attempts.key(target, {k: inputs[k] for k in span})
@@ -312,15 +312,18 @@ class _Runner:
         def run(span: list[str]) -> None:
             first, last = span[0], span[-1]
             label = target + f" {first}" + (f"..{last}" if last != first else "")
+            done = self.run(
+                job_name,
+                label,
+                {RANGE_START: first, RANGE_END: last},
+                quiet_failure=retry_alone and first != last,
+                assets=stage.assets(target),
+                attempt=attempt(span),
+            )
+            if not done and not self.halted:
+                self.forget(stage.lineage(target), sorted(self.refused or set()) or span)
             if (
-                self.run(
-                    job_name,
-                    label,
-                    {RANGE_START: first, RANGE_END: last},
-                    quiet_failure=retry_alone and first != last,
-                    assets=[asset] if asset else None,
-                    attempt=attempt(span),
-                )
+                done
                 or not retry_alone
                 or first == last
                 or self.halted  # not about a partition: halving would only repeat it
@@ -399,7 +402,7 @@ def run_stages(
     instance = instance_for(lake)
     for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
-    runner = _Runner(instance, settings, verbose, stop)
+    runner = _Runner(instance, settings, verbose, stop, lake)
     try:
         with fewer_syncs(instance):  # the runs' events, on a local instance, without a disk sync each
             _build(lake, runner, checked)
@@ -435,7 +438,8 @@ def mount_point(path: Path) -> Path:
 
 
 def _build(lake: Lake, runner: _Runner, checked: checksums.Checked) -> None:
-    """Plan and run every stage on the locked lake."""
+    """Plan and run every stage on the locked lake, in the order of the stage table: each stage plans
+    on what the stages before it wrote."""
     for line in lake.changed_outside():
         print(line, flush=True)
     # Files changed since their commit (a stamp differs, then the bytes): their partitions are rebuilt.
@@ -444,76 +448,19 @@ def _build(lake: Lake, runner: _Runner, checked: checksums.Checked) -> None:
         print(line, flush=True)
     if unrecorded:  # written before checksums were kept, or by `fetch`: recorded as found
         checksums.record(lake, unrecorded)
-    years, now, todo = stale.years_out_of_date(lake)
-    print(
-        f"years: {len(todo)} of {len(years)} out of date" + (f" ({spans(todo, years)})" if todo else ""),
-        flush=True,
-    )
-    # A year's attempt is its calendar digest: it covers the year's files and both assets' code.
-    runner.ranges(stale.YEAR_JOB, todo, years, retry_alone=True, inputs=now["recon_calendar"])
-
-    if runner.halted:
-        return
-    fingerprint = stale.market_fingerprint(runner.settings, ingested_lists(lake))
-    if stale.market_stale(lake, fingerprint):
-        runner.run("market_job", "market_data", attempt=stale.market_attempt(fingerprint))
-    else:
-        print("market_data: up to date", flush=True)
-
-    if runner.halted:
-        return
-    expected, out_of_date = stale.reviews_out_of_date(lake)
-    keys = sorted(set().union(*(out_of_date[a] for a in stale.INDEX_ASSETS)))
-    print(
-        f"reviews: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""), flush=True
-    )
-    # Each asset over its own stale reviews: a moved rebalance recomputes that review's weights and
-    # the levels from the period before it on (each period starts from the one before).
-    for asset in stale.INDEX_ASSETS:
-        runner.ranges(
-            "reviews_job",
-            out_of_date[asset],
-            review_keys(),
-            retry_alone=False,
-            inputs=expected[asset],
-            asset=asset,
-        )
-
-    if runner.halted:
-        return
-    if stale.membership_stale(lake):
-        runner.run("membership_job", "membership", attempt=stale.membership_attempt(lake))
-    else:
-        print("membership: up to date", flush=True)
-
-    # After the levels (a year's index path reads them) and the membership tables (the members in force
-    # on each rank day): the years whose inputs moved.
-    for stage in (research, forecast):
+    for stage in STAGES:
         if runner.halted:
             return
-        years, now, todo = stage.years_out_of_date(lake)
-        print(
-            f"{stage.ASSET}: {len(todo)} of {len(years)} years out of date"
-            + (f" ({spans(todo, years)})" if todo else ""),
-            flush=True,
-        )
-        runner.ranges(stage.JOB, todo, years, retry_alone=True, inputs=now)
-
-    if runner.halted:
-        return
-    # Last: after the weights they trade from and are checked against, and after the forecast that
-    # changes the upcoming review's carried members (planned now, on the forecast just written).
-    expected, out_of_date = stale.reviews_out_of_date(lake)
-    keys = out_of_date[stale.PRO_FORMA]
-    print(
-        f"{stale.PRO_FORMA}: {len(keys)} out of date" + (f" ({spans(keys, review_keys())})" if keys else ""),
-        flush=True,
-    )
-    runner.ranges(
-        "reviews_job",
-        keys,
-        review_keys(),
-        retry_alone=False,
-        inputs=expected[stale.PRO_FORMA],
-        asset=stale.PRO_FORMA,
-    )
+        plan = stage.out_of_date(lake, runner.settings)
+        line = stage.line(plan)
+        if line is not None:
+            print(line, flush=True)
+        for target in stage.targets:
+            todo, inputs = plan.todo[target], plan.inputs[target]
+            if stage.partitions is None:
+                attempt = attempts.key(target, inputs)
+                done = not todo or runner.run(stage.job, target, assets=stage.assets(target), attempt=attempt)
+                if not done and not runner.halted:
+                    runner.forget(stage.lineage(target), [ALL])
+                continue
+            runner.ranges(stage, target, todo, busy(plan, target), inputs)

@@ -449,10 +449,10 @@ def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, lakes):
     (built.root / "raw" / "2021" / "corrections.csv").write_text(
         HEAD + "".join(f"adds.txt,1,5,row,INVENTED {i},INV{i},Technology\n" for i in range(300))
     )
-    done = built.cli("build")
+    done = built.build()
     assert done.returncode == 1
     assert (
-        "recon_year_job 2021: FAILED: documents: raw/2021/corrections.csv: line 3: adds.txt page 1 line 5 "
+        "documents 2021: FAILED: documents: raw/2021/corrections.csv: line 3: adds.txt page 1 line 5 "
         "is settled twice: line 2 already settles it; nothing changed"
     ) in done.stderr, done.stderr
     published = Lake(built.root).query("SELECT symbol FROM constituent_changes")

@@ -305,7 +305,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     root = tmp_path / "lake"
     raw = _year(root, {f"2023/{ADDS_2023}": real_pdf(ADDS_2023).read_bytes()})
     lake = lake_folder(root, small_market, tmp_path / "home")
-    first = lake.cli("build")
+    first = lake.build()
     assert first.returncode == 0, first.stderr[-2000:]
     before = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     forged = "ru3000-additions-final-20240628.pdf"
@@ -313,7 +313,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     (raw / "2024" / forged).write_bytes(_forged(real_pdf(ADDS_2023).read_bytes(), "20240628", "20240628"))
     deletions = real_pdf("ru3000-deletions-final-20230623.pdf").read_bytes()
     (raw / "2023" / "ru3000-deletions-final.pdf").write_bytes(_forged(deletions, "20230324", "20230324"))
-    second = lake.cli("build")
+    second = lake.build()
     assert second.returncode == 1
     assert (
         f"raw/2024/{forged}: its 281 rows equal those of raw/2023/{ADDS_2023}, stored for 2023: "

@@ -39,7 +39,7 @@ def built(tmp_path_factory, lakes: SharedLakes):
         (lake.root / "raw" / year).mkdir(parents=True)
         for name in files:
             shutil.copy(REAL / name, lake.root / "raw" / year / name.split("/")[-1])
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 0, done.stderr[-3000:]
     return lake, lake.env(), done.stdout
 
@@ -113,7 +113,7 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecas
     (lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
         lake.root / "raw" / "2023" / "screener_2023-05-12.csv"
     )
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 1
     refused = (
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "

@@ -91,7 +91,7 @@ def root(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
     reviews of both feeds run, those of this one fill and those of the small feed (2019-03..2020-03) are
     emptied."""
     folder = lakes.copy(tmp_path_factory.mktemp("back_history"), feed=_write_feed)
-    done = folder.cli("build", timeout=1200)
+    done = folder.build()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # Weights and levels of the reviews with members; the pro-forma also of 2013-03, which carries them.
     assert "reviews: 17 out of date (2010-03..2012-12, 2019-03..2020-03)" in done.stdout, done.stdout
@@ -183,7 +183,7 @@ def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_it
     copy = root.copy(tmp_path / "copy")
     members = pl.read_csv(copy.market / "memberships.csv")
     members.filter(pl.col("review") >= "2011-03").write_csv(copy.market / "memberships.csv")
-    done = copy.cli("build", timeout=1200)
+    done = copy.build()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # The 2010 reviews held rows: they are run again, hold none, and say why.
     reason = "the market data has no members for <review> (its reviews with members: 2011-03..2012-12)"
@@ -197,5 +197,5 @@ def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_it
         assert tables[table]["review"].min() == "2011-03", table
     levels = tables["index_levels"].sort("date")
     assert levels.row(0, named=True)["date"] == date(2011, 3, 18) and levels["price_return"][0] == 1000.0
-    again = copy.cli("build")
+    again = copy.build()
     assert "reviews: 0 out of date" in again.stdout, again.stdout

@@ -406,6 +406,24 @@ def test_levels_are_bit_identical_whatever_order_the_stored_rows_come_back_in():
         assert_frame_equal(all_levels(w, days[-1], p, d, s, fx, days), first, check_exact=True)
 
 
+def test_levels_are_bit_identical_whatever_the_constituents_are_named():
+    """The index is a sum of market values: the same values under other names (a feed that names its
+    stocks otherwise, as the synthetic feed did when a list of another index changed the years of a
+    borrowed name) give the same levels, bit for bit. Each session's numerator and dividend points are
+    exact sums, which do not depend on the order the constituents are summed in (by symbol)."""
+    weights, prices, divs, splits, fx, days = _random_market(n=300)
+    first = all_levels(weights, days[-1], prices, divs, splits, fx, days)
+    symbols = sorted(weights["symbol"].unique().to_list())
+    for seed in range(3):
+        shuffled = np.random.default_rng(seed).permutation(symbols).tolist()
+        renamed = dict(zip(symbols, shuffled, strict=True))
+        w, p, d, s = (
+            f.with_columns(pl.col("symbol").replace_strict(renamed, default=pl.col("symbol")))
+            for f in (weights, prices, divs, splits)
+        )
+        assert_frame_equal(all_levels(w, days[-1], p, d, s, fx, days), first, check_exact=True)
+
+
 def test_the_dividend_points_of_a_session_are_the_same_bits_whatever_order_the_dividends_are_stored_in():
     """Floating-point sums depend on their order: the points of one session add up by symbol, then amount,
     however the rows come back. A, B and C pay 0.20 (k = 7, 1, 20) and B 0.12 as well, on one session."""

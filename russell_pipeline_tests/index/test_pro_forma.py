@@ -406,7 +406,7 @@ def built(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
     change runs again."""
     root = tmp_path_factory.mktemp("pro_forma")
     folder = lakes.copy(root, feed=lambda market: _market(market, LAST_CLOSE))
-    done = folder.cli("build", cwd=root)
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
     # June's pro-forma, and 2020-09's, which carries the June members (but trades from June weights not
     # known yet)
@@ -517,7 +517,7 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, t
     for verb in (("pro-forma", "2020-06"), ("report", "--out", str(tmp_path / "report"))):
         answered = root.cli(*verb)
         assert answered.returncode == 0 and stale in answered.stderr, answered.stderr
-    done = root.cli("build")
+    done = root.build()
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
     assert "pro_forma_weights: 2 out of date (2020-06..2020-09)" in done.stdout, done.stdout
@@ -544,7 +544,7 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
         root.market / "prices.parquet"
     )
     md = load_market_data(root.market)
-    done = root.cli("build")
+    done = root.build()
     assert done.returncode == 0, done.stderr[-3000:]
     rows, said = _trades(root, "2020-09")
     assert set(rows.select("members_review", "members_carried").rows()) == {("2020-06", True)}
@@ -573,7 +573,7 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
 
     # The feed announces September's members: they are used, and December carries them.
     _market(root.market, date(2020, 7, 31), members_until="2020-09")
-    done = root.cli("build")
+    done = root.build()
     assert done.returncode == 0, done.stderr[-3000:]
     assert "pro_forma_weights 2020-09..2020-12: ok" in done.stdout, done.stdout
     rows, said = _trades(root, "2020-09")

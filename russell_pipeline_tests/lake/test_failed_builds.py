@@ -75,7 +75,7 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, l
     )
     with open(checkpoint, "r+b") as f:
         f.truncate(100)
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""  # no year, no run: the failure is not about one
     lines = done.stderr.splitlines()
@@ -133,7 +133,7 @@ def rebuilt(tmp_path_factory, lakes) -> Rebuilt:
         size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) + 48 * 1024
         full = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", lake)
         after_full = published(root)
-    again = lake.cli("build")  # the disk has room again (outside the namespace)
+    again = lake.build()  # the disk has room again (outside the namespace)
     return Rebuilt(lake, before, full, after_full, again)
 
 
@@ -172,19 +172,25 @@ def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is
 @pytest.mark.slow
 def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
     """Before: market_data passed with 0 rows and the weights failed with a Python type error. Now:
-    market_data fails on its input, naming the file, and the last good build stays published."""
+    market_data fails on its input, naming the file, and the last good build stays published; the lake's
+    record of what market_data was built from says it was refused (so it is built again when a good
+    file comes back, the one it was built from too)."""
     root, lake, before = _good_build(tmp_path, lakes)
     market = lake.market
     (market / "prices.parquet").unlink()
     (market / "prices.csv").write_text("date,symbol,close,currency\n")
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 1 and "TypeError" not in done.stderr and "Traceback" not in done.stderr
     assert (
         f"market_data: FAILED: market_data: {market}/prices.csv: required table 'prices' holds no rows (a "
         "header alone): the market data needs its prices"
     ) in done.stderr.splitlines(), done.stderr
     assert "quarterly_weights" not in done.stderr
-    assert published(root) == before
+    now = published(root)
+    assert {t: v for t, v in now.items() if t != "lineage"} == {
+        t: v for t, v in before.items() if t != "lineage"
+    }
+    assert Lake(root).lineage("market_data") == {"all": "refused"}
 
 
 @pytest.mark.slow

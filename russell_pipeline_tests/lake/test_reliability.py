@@ -50,7 +50,7 @@ def test_a_build_killed_inside_a_write_keeps_the_lake_readable_and_the_next_buil
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
         (stuck,) = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     # The next build marks the killed run failed and ends with the tables a fresh build gives.
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"marked run {stuck.run_id} failed:" in again.stdout  # the id /runs/<id> opens
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
@@ -72,7 +72,7 @@ def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_no
     assert killed.returncode == -signal.SIGKILL
     shutil.rmtree(folder)
     shutil.copytree(saved, folder)
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 0, again.stderr[-2000:]
     assert (
         "market_prices: at version" in again.stdout
@@ -80,7 +80,7 @@ def test_a_write_killed_between_two_tables_then_the_input_restored_is_rebuilt_no
     ), again.stdout
     assert "market_data: up to date" not in again.stdout
     assert _contents(built.root) == _contents(lakes.built(SMALL_END).root)
-    assert built.cli("build").stdout.count("changed outside") == 0  # and then it is up to date
+    assert built.build().stdout.count("changed outside") == 0  # and then it is up to date
 
 
 @pytest.mark.slow
@@ -94,7 +94,7 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
     checkpoint = log.with_name(f"{log.stem}.checkpoint.parquet")
     if checkpoint.exists():
         checkpoint.write_bytes(b"PAR1 garbage")
-    broken = built.cli("build")
+    broken = built.build()
     assert broken.returncode == 1 and "Traceback" not in broken.stdout + broken.stderr
     lines = [ln for ln in broken.stderr.splitlines() if "its Delta log cannot be read" in ln]
     assert lines and all(
@@ -104,7 +104,7 @@ def test_a_corrupt_delta_log_is_one_line_and_moving_the_table_aside_rebuilds_it(
         for ln in lines
     ), broken.stderr
     shutil.move(root / "lake" / "index_levels", tmp_path / "index_levels.corrupt")
-    repaired = built.cli("build")
+    repaired = built.build()
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     assert "index_levels: gone or unreadable" in repaired.stdout
     assert _contents(root) == before
@@ -175,7 +175,7 @@ def test_readers_see_all_tables_of_one_build_or_all_of_the_previous_one(tmp_path
     assert lake.version("recon_calendar") > versions["recon_calendar"]
     assert lake.published_versions() == versions and _contents(root) == before
     assert lake.published("source_documents").height == len(before["source_documents"])
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 0, again.stderr[-2000:]
     after = _contents(root)
     assert len(after["source_documents"]) == len(before["source_documents"]) - 1
@@ -192,7 +192,7 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
     before = _contents(root)
     (damaged,) = (root / "lake" / "index_levels" / "review=2019-09").glob("*.parquet")
     flip_bytes(damaged)
-    rebuilt = built.cli("build")
+    rebuilt = built.build()
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert (
         f"{damaged}: its content differs from what its commit wrote (sha256 mismatch): index_levels 2019-09 "
@@ -210,7 +210,7 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
         "quarterly_weights 2020-03 is rebuilt from its inputs by the next"
     ), found.stderr
     assert found.stdout.endswith(", 1 damaged\n")
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 0 and "quarterly_weights 2020-03: ok" in again.stdout, again.stdout
     assert _contents(root) == before
     clean = built.cli("verify")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from russell_pipeline.lib.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import generic_reason
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.helpers import RAW, cli, materialize, resources_for, up_to_date_lines
 from russell_pipeline_tests.lakes import SMALL_END, LakeFolder, sample_lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
@@ -38,41 +39,47 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
         "documents": ["2019"],
         "recon_calendar": ["2019"],
     }
-    done = built.cli("build")
+    done = built.build()
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert lines[0] == "years: 1 of 42 out of date (2019)"
-    assert lines[1].startswith("recon_year_job 2019: ok")
+    assert lines[1].startswith("documents 2019: ok")
     # 2019 holds schedules only: its list tables have no rows there, and each says which kind it lacks.
     assert lines[2:5] == [
         "  constituents 2019: 0 rows: no membership list among this year's documents",
         "  constituent_changes 2019: 0 rows: no addition or deletion list among this year's documents",
         "  universe_securities 2019: 0 rows: no universe file among this year's documents",
     ]
+    assert lines[5] == "recon_calendar: 1 of 42 years out of date (2019)"
+    assert lines[6].startswith("recon_calendar 2019: ok")
     # The published date differs from the rule's: worth a look, said, and the build passes.
-    assert lines[5].startswith(
-        "  recon_year_job 2019: warn-level check failed: recon_calendar."
+    assert lines[7].startswith(
+        "  recon_calendar 2019: warn-level check failed: recon_calendar."
         "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06"
     )
     assert "build finished" not in done.stderr
-    assert lines[6] == "market_data: up to date"
+    assert lines[8] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
-    assert lines[7] == "reviews: 5 out of date (2019-03..2020-03)"
-    assert lines[8].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
-    assert lines[9].startswith("index_levels 2019-03..2020-03: ok")
+    assert lines[9] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[10].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[11].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
-    again = built.cli("build").stdout.splitlines()
-    assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    again = built.build().stdout.splitlines()
+    assert again[:4] == up_to_date_lines()[:4]
 
 
 @pytest.mark.slow
-def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp_path, lakes):
-    """A year with no documents (or no list of a kind) is built, recorded as built from its files, and
-    materialized with 0 rows and its reason; `build` says so when it builds it, and plans it again
-    only when its files change."""
+def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a_run_says_0_rows(
+    tmp_path, lakes
+):
+    """A year with no documents, never built, is not run: no materialization, no check, no event of
+    Dagster's for it, and its tables hold no rows there (a query of it answers 0 rows). A year without
+    documents inside the range of a run (between two years with them) is built with them and
+    materialized with 0 rows and its reason, said once. The calendar, which the rules project for
+    every year, is built for every year. A build with the same files plans none of them again."""
     import dagster as dg
 
     from russell_pipeline.defs.partitions import recon_years, reviews
@@ -80,12 +87,12 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
     first = lakes.build()  # the first build of the samples over the small feed, and what it printed
     built = first.folder.copy(tmp_path)
     lines = first.stdout.splitlines()
-    assert lines[0] == "years: 42 of 42 out of date (1989..2030)"  # runs of years, not 42 of them
-    assert lines[1].startswith("recon_year_job 1989..2030: ok")
+    assert lines[0] == "years: 5 of 42 out of date (2019..2020, 2022..2024)"
+    assert lines[1].startswith("documents 2019..2024: ok")  # one run over the gap
     assert lines[2:6] == [
         (
-            "  source_documents, constituents, constituent_changes, universe_securities 1989..2018, 2021, "
-            "2025..2030: 0 rows: no documents under raw/<year>/"
+            "  source_documents, constituents, constituent_changes, universe_securities 2021: 0 rows: no "
+            "documents under raw/<year>/"
         ),
         # Each table says which kind of document the year lacks (before: "no rows in this year's
         # documents", where the year held lists of another kind).
@@ -96,7 +103,9 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
         ),
         "  universe_securities 2019..2020, 2022..2024: 0 rows: no universe file among this year's documents",
     ]
-    assert lines[6].startswith("market_data: ok")
+    assert lines[6] == "recon_calendar: 42 of 42 years out of date (1989..2030)"
+    assert lines[7].startswith("recon_calendar 1989..2030: ok")
+    assert lines[8].startswith("market_data: ok")
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
         years = recon_years.get_partition_keys()
 
@@ -104,8 +113,19 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
             status = instance.get_status_by_partition(dg.AssetKey(asset), keys, partitions)
             return [k for k in keys if status[k] is not None and status[k].value == "MATERIALIZED"]
 
-        for asset in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
-            assert materialized(asset, years, recon_years) == years
+        with_documents = [str(y) for y in range(2019, 2025)]
+        for asset in ("source_documents", "constituents", "constituent_changes"):
+            assert materialized(asset, years, recon_years) == with_documents
+        assert materialized("recon_calendar", years, recon_years) == years
+        # Not one event of any kind for a year the build did not run: 1995 is named only by the calendar.
+        named = {
+            (entry.dagster_event.asset_key.to_user_string(), entry.dagster_event.partition)
+            for run in instance.get_runs()
+            for entry in instance.all_logs(run.run_id)
+            if entry.dagster_event is not None and entry.dagster_event.asset_key is not None
+        }
+        assert {asset for asset, key in named if key == "1995"} == {"recon_calendar"}
+        assert ("constituents", "2023") in named and ("recon_calendar", "1995") in named
         # Reviews are offered from the first the calendar dates; the feed fills 2019-03..2020-03, and the
         # reviews without members, never built, stay missing.
         keys = reviews.get_partition_keys()
@@ -118,10 +138,25 @@ def test_build_says_once_which_partitions_hold_no_rows_and_materializes_them(tmp
                 "2019-12",
                 "2020-03",
             ]
+    assert built.lake.query("SELECT count(*) FROM constituents WHERE recon_year = 1995").item() == 0
+    assert built.lake.query("SELECT count(*) FROM recon_calendar WHERE recon_year = 1995").item() > 0
     # Built from the same files: not planned again, and not said again.
-    again = built.cli("build").stdout.splitlines()
-    assert again[:3] == ["years: 0 of 42 out of date", "market_data: up to date", "reviews: 0 out of date"]
+    again = built.build().stdout.splitlines()
+    assert again[:4] == up_to_date_lines()[:4]
     assert not [line for line in again if ": 0 rows: " in line]
+    # Files dropped into a year never built: only that year is run; emptied again, it is run once
+    # more (it held rows), then holds none and is up to date.
+    (built.root / "raw" / "1995").mkdir()
+    rules = (RAW / "2024" / "004_002a24caca4e0d3c.txt").read_text()  # not a copy: 2024 is not planned
+    (built.root / "raw" / "1995" / "rules.txt").write_text(rules + "\n")
+    added = built.build().stdout.splitlines()
+    assert added[0] == "years: 1 of 42 out of date (1995)" and added[1].startswith("documents 1995: ok")
+    shutil.rmtree(built.root / "raw" / "1995")
+    emptied = built.build().stdout.splitlines()
+    assert emptied[0] == "years: 1 of 42 out of date (1995)"
+    assert emptied[2].endswith("1995: 0 rows: no documents under raw/<year>/")
+    assert built.lake.query("SELECT count(*) FROM source_documents WHERE recon_year = 1995").item() == 0
+    assert built.build().stdout.splitlines()[0] == "years: 0 of 42 out of date"
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +169,7 @@ def refused_2021(tmp_path_factory, small_market) -> tuple[LakeFolder, subprocess
     new = sample_lake(tmp_path_factory.mktemp("refused_2021") / "lake", small_market)
     (new.root / "raw" / "2021").mkdir()
     (new.root / "raw" / "2021" / "empty.pdf").write_bytes(b"")
-    return new, new.cli("build")
+    return new, new.build()
 
 
 @pytest.mark.slow
@@ -148,25 +183,25 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(refused_2021):
     years = [
         line.split(":")[0] + (": ok" if ": ok in " in line else ": failed")
         for line in out.splitlines()
-        if line.startswith("recon_year_job")
+        if line.startswith("documents")
     ]
     assert years == [
-        "recon_year_job 1989..2030: failed",
-        "recon_year_job 1989..2020: ok",
-        "recon_year_job 2022..2030: ok",
-    ]  # and `recon_year_job 2021: FAILED: ...` on stderr (below)
+        "documents 2019..2024: failed",
+        "documents 2019..2020: ok",
+        "documents 2022..2024: ok",
+    ]  # and `documents 2021: FAILED: ...` on stderr (below)
     # The "failed" line names the year whose input it failed on; why is said once, when the year runs
     # alone, and in the summary (before: four times, twice more in the range's line and the document list).
     assert (
-        "recon_year_job 1989..2030: failed on the input of 2021; running it alone and the rest apart" in out
+        "documents 2019..2024: failed on the input of 2021; running it alone and the rest apart" in out
     )
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
     assert "  raw/2021/empty.pdf: refused" in out.splitlines()  # each document of the refused year
     assert (out + err).count("empty file") == 2
     assert err.splitlines()[:-1] == [
-        "recon_year_job 2021: FAILED: documents: raw/2021/empty.pdf: empty file",
+        "documents 2021: FAILED: documents: raw/2021/empty.pdf: empty file",
         "build finished with failures: 1 run(s) failed, their partitions keep what they held:",
-        "  recon_year_job 2021: documents: raw/2021/empty.pdf: empty file",
+        "  documents 2021: documents: raw/2021/empty.pdf: empty file",
     ]
     # A failure on its input keeps the tables consistent: the build's tables are published, and it says so.
     assert err.splitlines()[-1].startswith(PUBLISHED)
@@ -213,16 +248,16 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
         ADDITIONS_2021 + "GAMMA HOLDINGS\tGAMM\tEnergy\n"
     )
     (root / "raw" / "2021" / "r2000-deletions.txt").write_text(DELETIONS_2021)
-    failed = built.cli("build")
+    failed = built.build()
     assert failed.returncode == 1, failed.stdout[-2000:]
     assert (
-        "  recon_year_job 2021: warn-level check failed: "
+        "  documents 2021: warn-level check failed: "
         "constituent_changes.additions_deletions_disjoint on 2021 (overlap: recon_year=2021, "
         "index_name=Russell 2000, stage=final, symbol=ACME)" in failed.stdout.splitlines()
     ), failed.stdout
     lines = failed.stderr.splitlines()
     check = (
-        "recon_year_job 2021: error-level check failed: constituent_changes.no_duplicate_symbols on 2021 "
+        "documents 2021: error-level check failed: constituent_changes.no_duplicate_symbols on 2021 "
         "(duplicates: recon_year=2021, source_sha256="
     )
     assert lines[0].startswith(f"  {check}") and lines[0].endswith(", symbol=GAMM, len=2)"), lines
@@ -233,7 +268,7 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
         lines[0],
     ]
     assert lines[-1].startswith(PUBLISHED)
-    assert "recon_year_job 2021: ok in" in failed.stdout  # the run itself succeeded
+    assert "documents 2021: ok in" in failed.stdout  # the run itself succeeded
     written = Lake(root).read("constituent_changes", "recon_year", [2021])
     assert written.filter(written["symbol"] == "GAMM").height == 2
 
@@ -270,13 +305,13 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
         tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
         assert tick.run_requests == []
         assert tick.skip_reason.skip_message.startswith(
-            f"2021: not run: failed with the same inputs in run {failed.run_id}"
+            f"documents 2021: not run: failed with the same inputs in run {failed.run_id}"
         )
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 1
     assert again.stdout.splitlines()[0] == "years: 1 of 42 out of date (2021)"
     line = (
-        f"recon_year_job 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
+        f"documents 2021: not run: failed with the same inputs in run {failed.run_id} (it runs again "
         f"when its inputs or code change): {reason}"
     )
     assert again.stderr.splitlines()[:-1] == [
@@ -285,15 +320,19 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
         f"  {line}",
     ]
     assert again.stderr.splitlines()[-1].startswith(PUBLISHED)
-    (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file taken away: new inputs
+    (root / "raw" / "2021" / "empty.pdf").unlink()  # the bad file replaced by a good one: new inputs
+    (root / "raw" / "2021" / "r2000-additions.txt").write_text(ADDITIONS_2021)
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
         assert runs_of_2021(instance) == [failed]  # the second build launched nothing
-        # New files are new inputs: asked for again.
+        # New files are new inputs: asked for again, the documents and the calendar they are read for.
         tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
-        assert [r.partition_key for r in tick.run_requests] == ["2021"]
-    done = built.cli("build")
+        assert [(r.partition_key, r.run_key.split(":")[0]) for r in tick.run_requests] == [
+            ("2021", "documents"),
+            ("2021", "recon_calendar"),
+        ]
+    done = built.build()
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines()[1].startswith("recon_year_job 2021: ok")
+    assert done.stdout.splitlines()[1].startswith("documents 2021: ok")
 
 
 @pytest.mark.slow
@@ -472,24 +511,22 @@ def test_a_partition_key_is_made_generic_in_a_reason_but_never_inside_a_date(rea
     assert generic_reason(reason, key) == said
 
 
-def test_a_review_without_members_is_planned_only_when_it_was_built_before():
+def test_a_partition_without_input_is_planned_only_when_it_was_built_before():
     from russell_pipeline.planning import digests
 
-    empty = digests.empty_review("quarterly_weights")
+    empty = digests.NO_INPUT
     expected = {"1995-06": empty, "1995-09": empty, "2019-03": "members"}
     # Never built: it holds no rows, so nothing to do; one that held rows (its members gone) is emptied.
-    assert stale.review_out_of_date("quarterly_weights", expected, {}) == ["2019-03"]
-    assert stale.review_out_of_date(
-        "quarterly_weights", expected, {"1995-09": "rows", "2019-03": "members"}
-    ) == ["1995-09"]
+    assert digests.out_of_date(expected, {}) == ["2019-03"]
+    assert digests.out_of_date(expected, {"1995-09": "rows", "2019-03": "members"}) == ["1995-09"]
     # Run once without members (a backfill over it): up to date until the data gives it members.
-    assert (
-        stale.review_out_of_date("quarterly_weights", expected, {"1995-06": empty, "2019-03": "members"})
-        == []
-    )
-    assert stale.review_out_of_date(
-        "quarterly_weights", {**expected, "1995-06": "members"}, {"1995-06": empty}
-    ) == ["1995-06", "2019-03"]
+    assert digests.out_of_date(expected, {"1995-06": empty, "2019-03": "members"}) == []
+    assert digests.out_of_date({**expected, "1995-06": "members"}, {"1995-06": empty}) == [
+        "1995-06",
+        "2019-03",
+    ]
+    # A year without files has no input whatever the code; one with files is its files and the code.
+    assert digests.documents_inputs([]) == empty != digests.documents_inputs([("a.txt", "0" * 64)])
 
 
 @pytest.mark.slow
@@ -497,9 +534,9 @@ def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_bui
     tmp_path, lakes
 ):
     """A lock, a timeout or a busy machine fails a run whose inputs are fine (here the first writes of
-    `recon_calendar` in the build's process time out, the step's retries too: RUSSELL_FAULT
-    `recon_calendar:busy`; the run is of two years, lists placed in two years the built lake had no
-    documents for). Before, the build printed `recon_year_job 2025..2026: failed; running its halves
+    `constituent_changes` in the build's process time out, the step's retries too: RUSSELL_FAULT
+    `constituent_changes:busy`; the run is of two years, lists placed in two years the built lake had no
+    documents for). Before, the build printed `documents 2025..2026: failed; running its halves
     apart ...` with no reason and ran halves; now the line says why and the run is run once more, whole,
     and succeeds; the next build has nothing to do."""
     built = lakes.copy(tmp_path)  # the samples built over the small feed
@@ -509,15 +546,15 @@ def test_a_run_that_fails_on_no_input_of_its_own_runs_once_more_and_the_next_bui
     }.items():
         (built.root / "raw" / year).mkdir()
         (built.root / "raw" / year / name).write_text(text)
-    busy = built.cli("build", env={"RUSSELL_FAULT": "recon_calendar:busy"})
+    busy = built.cli("build", env={"RUSSELL_FAULT": "constituent_changes:busy"})
     assert busy.returncode == 0, busy.stderr[-2000:]
     lines = busy.stdout.splitlines()
     assert lines[0] == "years: 2 of 42 out of date (2025..2026)"
-    assert lines[1].startswith("recon_year_job 2025..2026: failed (")
-    assert "recon_calendar: the write timed out on a busy machine" in lines[1]
+    assert lines[1].startswith("documents 2025..2026: failed (")
+    assert "constituent_changes: the write timed out on a busy machine" in lines[1]
     assert lines[1].endswith("), not on its inputs: running it once more")
-    assert lines[2].startswith("recon_year_job 2025..2026: ok in")
+    assert lines[2].startswith("documents 2025..2026: ok in")
     assert "halves" not in busy.stdout and "failed" not in busy.stderr
-    again = built.cli("build")
+    again = built.build()
     assert again.returncode == 0 and again.stdout.splitlines()[0] == "years: 0 of 42 out of date"
     assert "failed" not in again.stdout + again.stderr

@@ -123,6 +123,11 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
 
     assert check("a list of a year without documents") is None
     years = len(keys.year_keys())
+    # A new list reruns what reads it only: its year's documents, not the calendar (the documents read it
+    # as a list, so the calendar does not), not the market data (a folder), not a review.
+    assert printed[0] == f"years: 1 of {years} out of date (2017)"
+    assert f"recon_calendar: 0 of {years} years out of date" in printed
+    assert "market_data: up to date" in printed and "reviews: 0 out of date" in printed
     assert check("nothing changed") == up_to_date_lines()
     # Only the research's inputs change: a price file imported (a new research_prices).
     prices = tmp_path / "prices.csv"

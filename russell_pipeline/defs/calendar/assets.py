@@ -1,5 +1,7 @@
 """The reconstitution calendar: projected by rule, overridden by published schedules."""
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
@@ -10,7 +12,11 @@ from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lib.calendar.published import disagreements, year_calendar
 from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
+from russell_pipeline.lib.documents.limits import Limits
+from russell_pipeline.lib.documents.raw_files import list_year
+from russell_pipeline.lib.errors import InputError
 from russell_pipeline.planning import digests
+from russell_pipeline.planning.stale import not_schedules
 
 SCHEMA = CALENDAR_SCHEMA | {"projected_date": pl.Date}
 PARSE = Check(
@@ -36,8 +42,9 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
 
 @dg.asset(
     # The calendar reads the year's files itself: a bad list document fails `documents` for its
-    # year, never the calendar, whose projection stands on its own.
-    deps=["raw_documents"],
+    # year, never the calendar, whose projection stands on its own. It skips the files the year's
+    # `source_documents` read as lists (or another kind than a schedule).
+    deps=["raw_documents", "source_documents"],
     **lake_writer("calendar", recon_years, CHECKS),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
     **table_definition(
@@ -49,7 +56,10 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
-        found = {year: year_calendar(lake.raw, year, pipeline.limits()) for year in years}
+        # Not the files the year's documents were read as lists (or another kind) from: by path and sha256.
+        others = not_schedules(lake)
+        files = {y: digests.calendar_files(lake.raw, y, others) for y in years}
+        found = {year: _calendar(lake.raw, year, files[year], pipeline.limits()) for year in years}
         calendar = pl.concat([f.calendar for f in found.values()], how="vertical_relaxed")
         errors = [e for f in found.values() for e in f.errors]
         contradicted = pl.concat([f.contradictions for f in found.values()]).select(
@@ -69,11 +79,7 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
             CHECKS,
             results,
             [staged],
-            {
-                "recon_calendar": {
-                    str(y): digests.calendar_inputs(digests.year_inputs(lake.raw, y)) for y in years
-                }
-            },
+            {"recon_calendar": {str(y): digests.calendar_inputs(files[y]) for y in years}},
             {
                 "recon_calendar": with_table_facts(
                     lake,
@@ -95,3 +101,15 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
                 )
             },
         )
+
+
+def _calendar(raw: Path, year: int, files: list[tuple[str, str]], limits: Limits):
+    """The year's calendar, read from its files that may hold a schedule (`files`: name, sha256): the
+    lists `documents` already read are not read again. A folder whose files cannot be listed is read
+    whole: the calendar says why and its projection stands."""
+    try:
+        documents = list_year(raw, year).documents
+    except InputError:
+        return year_calendar(raw, year, limits)
+    names = {name for name, _ in files}
+    return year_calendar(raw, year, limits, [p for p in documents if p.name in names])

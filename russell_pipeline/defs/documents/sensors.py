@@ -3,44 +3,53 @@
 import dagster as dg
 
 from russell_pipeline.defs.documents.jobs import recon_year_job
-from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.planning import attempts, digests
-from russell_pipeline.planning.stale import year_attempt, year_digests
+from russell_pipeline.planning.stages import CALENDAR, DOCUMENTS
 
 
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
-    """One run per year whose files (by sha256) differ from what its tables were built from.
+    """One run per year of its documents, and one of its calendar, where what they were built from
+    differs from the files (by sha256) and code now: the stage table's plans, so exactly the runs
+    `build` would make (a year without files and never built is not run).
 
     What was tried is the record `build` keeps too (planning/attempts.py): a year whose files failed
     (a bad document), in a run of this sensor or of `build`, is not asked for again until its files
     or the code change; nor one whose run with the same files is still going.
     """
     lake = pipeline.lake()
-    keys = recon_years.get_partition_keys()
-    now = year_digests(lake, keys)
-    stale = {y for asset, expected in now.items() for y in digests.out_of_date(expected, lake.lineage(asset))}
-    if not stale:
-        return dg.SkipReason("every year is up to date with its files")
     requests, observations, held = [], [], []
-    for year in sorted(stale):
-        attempt = year_attempt(now, [year])
-        before = attempts.previous(context.instance, attempt)
-        if before is not None:
-            held.append(f"{year}: {before.line()}")
-            continue
-        requests.append(
-            dg.RunRequest(run_key=f"{year}:{attempt}", partition_key=year, tags=attempts.tags(attempt))
-        )
-        files = digests.year_files(lake.raw, int(year))
-        observations.append(
-            dg.AssetObservation(
-                "raw_documents",
-                partition=year,
-                metadata={"files": len(files), "inputs": now["documents"][year]},
-            )
-        )
+    for stage in (DOCUMENTS, CALENDAR):
+        plan = stage.out_of_date(lake, pipeline.settings)
+        for target, years in plan.todo.items():
+            for year in years:
+                attempt = attempts.key(target, {year: plan.inputs[target][year]})
+                before = attempts.previous(context.instance, attempt)
+                if before is not None:
+                    held.append(f"{target} {year}: {before.line()}")
+                    continue
+                requests.append(
+                    dg.RunRequest(
+                        run_key=f"{target}:{year}:{attempt}",
+                        partition_key=year,
+                        asset_selection=[dg.AssetKey(a) for a in stage.assets(target)],
+                        tags=attempts.tags(attempt),
+                    )
+                )
+                if stage is DOCUMENTS:
+                    observations.append(
+                        dg.AssetObservation(
+                            "raw_documents",
+                            partition=year,
+                            metadata={
+                                "files": len(digests.year_files(lake.raw, int(year))),
+                                "inputs": plan.inputs[target][year],
+                            },
+                        )
+                    )
+    if not requests and not held:
+        return dg.SkipReason("every year is up to date with its files")
     for line in held:
         context.log.info(line)
     return dg.SensorResult(

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from russell_pipeline.defs.partitions import reviews
+from russell_pipeline.planning.stages import REVIEWS_JOB
 
 index_job = dg.define_asset_job(
     "index_job",
@@ -11,7 +12,7 @@ index_job = dg.define_asset_job(
     description="Market data, then weights and levels for a range of reviews, in one run.",
 )
 reviews_job = dg.define_asset_job(
-    "reviews_job",
+    REVIEWS_JOB,
     selection=dg.AssetSelection.assets("quarterly_weights", "index_levels", "pro_forma_weights"),
     partitions_def=reviews,
     description="Weights, levels and pro-forma weights of a range of reviews, from the stored calendar and "

@@ -8,7 +8,7 @@ from russell_pipeline.defs.partitions import reviews
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START
-from russell_pipeline.planning.stale import review_digests, review_out_of_date
+from russell_pipeline.planning.stale import review_digests
 
 
 def review_runs(lake) -> list[tuple[str, str, str, str]]:
@@ -18,7 +18,7 @@ def review_runs(lake) -> list[tuple[str, str, str, str]]:
     expected = review_digests(lake)
     out = []
     for asset, now in expected.items():
-        stale = review_out_of_date(asset, now, lake.lineage(asset))
+        stale = digests.out_of_date(now, lake.lineage(asset))
         for a, b in digests.ranges(stale, keys):
             span = keys[keys.index(a) : keys.index(b) + 1]
             out.append((asset, a, b, attempts.key(asset, {k: now[k] for k in span})))

@@ -2,8 +2,10 @@
 
 import dagster as dg
 
+from russell_pipeline.planning.stages import MARKET
+
 market_job = dg.define_asset_job(
-    "market_job",
+    MARKET.job,
     selection=dg.AssetSelection.assets("market_data"),
     description="Refresh the market data (the synthetic feed extends to the last completed session).",
 )

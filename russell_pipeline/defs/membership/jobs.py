@@ -2,18 +2,12 @@
 
 import dagster as dg
 
+from russell_pipeline.defs.membership.assets import membership
+from russell_pipeline.planning.stages import MEMBERSHIP
+
 membership_job = dg.define_asset_job(
-    "membership_job",
-    selection=dg.AssetSelection.assets(
-        "membership_history",
-        "membership_in_force",
-        "membership_reconciliation",
-        "membership_reconciliation_summary",
-        "list_revisions",
-        "securities",
-        "ticker_changes",
-        "holdings_reconciliation",
-    ),
+    MEMBERSHIP.job,
+    selection=dg.AssetSelection.assets(membership),  # every table of the multi-asset
     description=(
         "Membership history, the members in force on each date, reconciliation (differences and summary) "
         "list revisions and the security master, from every year's stored documents."

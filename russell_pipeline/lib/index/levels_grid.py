@@ -15,6 +15,7 @@ no jump. With a close on every session this is exactly step 11.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -52,8 +53,8 @@ def review_of(weights: pl.DataFrame) -> Review:
         raise ValueError(f"weights must hold exactly one review, got {heads.height} (review, dates) pairs")
     if weights["symbol"].n_unique() != weights.height:
         raise ValueError(f"review {heads['review'][0]}: duplicate symbols in weights")
-    # Members in symbol order, however the stored rows come back: each day's numerator sums their values
-    # in this order, so the same weights give the same bits (docs/reliability.md, bit-identical rebuilds).
+    # Members in symbol order, however the stored rows come back; each day's numerator is their exact sum
+    # (`exact_sums`), so the same values give the same bits (docs/reliability.md, bit-identical rebuilds).
     members = weights.sort("symbol").select(
         pl.int_range(pl.len()).alias("cid"),
         pl.col("symbol").cast(pl.String),
@@ -229,7 +230,14 @@ def numerator_grid(r: Review, days: list[date], prices: pl.DataFrame, factors, f
             c = codes[source]
             grid[missing] *= rates[c, missing % n] / rates[c, source % n]
     cells, scale = grid.reshape(m, n), (1.0 if multi else rates[0])
-    return Grid(day_s, codes, rates, cells.sum(axis=0) * scale, cells, scale)
+    return Grid(day_s, codes, rates, exact_sums(cells) * scale, cells, scale)
+
+
+def exact_sums(cells: np.ndarray) -> np.ndarray:
+    """Each column's sum, correctly rounded (math.fsum): it depends on the values alone, never on the order
+    of the rows, so the same market values give the same bits whatever the constituents are named (a
+    feed that names its stocks otherwise) and however the stored rows come back."""
+    return np.array([math.fsum(column) for column in cells.T.tolist()], dtype=np.float64)
 
 
 def dividend_points(r: Review, grid: Grid, dividends: pl.DataFrame | None, factors) -> np.ndarray:
@@ -237,8 +245,7 @@ def dividend_points(r: Review, grid: Grid, dividends: pl.DataFrame | None, facto
     days, n = grid.days, len(grid.days)
     if dividends is None or dividends.is_empty() or n < 2:
         return np.zeros(n)
-    # One order for the dividends of a session, whatever order they were stored in: their points add up
-    # in it (np.bincount adds in input order).
+    # One order for the dividends of a session, whatever order they were stored in.
     divs = dividends.filter(pl.col("ex_date") > days[0], pl.col("ex_date") <= days[-1]).sort(
         "ex_date", "symbol", "amount"
     )
@@ -251,4 +258,7 @@ def dividend_points(r: Review, grid: Grid, dividends: pl.DataFrame | None, facto
     amounts = divs["amount"].to_numpy() * r.members["k"].to_numpy()[cid]
     entries, g = _split_multipliers(cid, lambda i: ex[i], factors)
     amounts[entries] *= g
-    return np.bincount(pos, weights=amounts * grid.rates[codes, pos], minlength=n)
+    values, points = amounts * grid.rates[codes, pos], np.zeros(n)
+    for day in np.unique(pos):  # each session's points summed exactly, as the numerators are
+        points[day] = math.fsum(values[pos == day].tolist())
+    return points

@@ -126,14 +126,14 @@ LISTED_SCHEMA = {"recon_year": pl.Int64, "index_name": pl.String, "symbol": pl.S
 def borrowed_tickers(listed: pl.DataFrame | None, n: int) -> list[tuple[str, int, int]]:
     """(symbol, first year, last year) of the names the feed may give its stocks: the symbols of the
     small- and micro-cap lists among `listed` (recon_year, index_name, symbol rows), with the first
-    and last year any list names them in, the first `n` distinct ones, oldest first year first.
-    Nothing else of `listed` reaches the feed, so its input digest covers exactly these."""
+    and last year those lists name them in, the first `n` distinct ones, oldest first year first.
+    Nothing else of `listed` reaches the feed (another index's list, a Russell 3000 list naming the same
+    symbols, changes neither a name nor its years), so its input digest covers exactly these."""
     if listed is None or listed.is_empty():
         return []
     rows = listed.with_columns(pl.col("symbol").str.strip_chars()).filter(pl.col("symbol") != "")
-    small = rows.filter(pl.col("index_name").str.contains(SMALL_CAP_LISTS))["symbol"].unique()
     names = (
-        rows.filter(pl.col("symbol").is_in(small.implode()))
+        rows.filter(pl.col("index_name").str.contains(SMALL_CAP_LISTS))
         .group_by("symbol")
         .agg(first=pl.col("recon_year").min(), last=pl.col("recon_year").max())
         .sort("first", "symbol")
