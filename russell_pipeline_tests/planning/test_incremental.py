@@ -192,9 +192,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(refused_2021):
     ]  # and `documents 2021: FAILED: ...` on stderr (below)
     # The "failed" line names the year whose input it failed on; why is said once, when the year runs
     # alone, and in the summary (before: four times, twice more in the range's line and the document list).
-    assert (
-        "documents 2019..2024: failed on the input of 2021; running it alone and the rest apart" in out
-    )
+    assert "documents 2019..2024: failed on the input of 2021; running it alone and the rest apart" in out
     assert "index_levels 2019-03..2020-03: ok" in out  # the index still builds
     assert "  raw/2021/empty.pdf: refused" in out.splitlines()  # each document of the refused year
     assert (out + err).count("empty file") == 2
