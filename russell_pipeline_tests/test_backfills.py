@@ -32,6 +32,8 @@ YEAR_ASSETS = (
     "constituents",
     "constituent_changes",
     "universe_securities",
+    "sec_tickers",
+    "fund_holdings",
 )  # one multi-asset: the UI takes all of it
 REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
 # `dagster-daemon`, whose backfill daemon looks for work every 2 s instead of 30 s (Dagster 1.13 reads the

@@ -21,6 +21,16 @@ from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import RAW, materialize, resources_for
 from russell_pipeline_tests.lakes import EXTENDED_END, lake_folder, real_lists, sample_lake
 
+# The tables of one year's documents, one multi-asset: a year is read, refused or empty as one.
+DOCUMENT_TABLES = (
+    "source_documents",
+    "constituents",
+    "constituent_changes",
+    "universe_securities",
+    "sec_tickers",
+    "fund_holdings",
+)
+
 YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
 
@@ -233,8 +243,9 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
         for r in instance.all_logs(years.run_id)
         if r.dagster_event is None and ": 0 rows: " in r.user_message
     ]
-    # source_documents, constituents, constituent_changes, universe_securities; the calendar fills every year
-    assert len(logged) == 4
+    # source_documents, constituents, constituent_changes, universe_securities, sec_tickers, fund_holdings;
+    # the calendar fills every year
+    assert len(logged) == 6
     assert "constituent_changes 2021: 0 rows: no documents under raw/2021/" in "\n".join(logged).splitlines()
     # Their checks still ran (over the run's rows) and passed; the blocking ones gate the write as before.
     checked = {
@@ -356,10 +367,7 @@ def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
         for e in refused.all_events
         if e.event_type_value == "ASSET_OBSERVATION"
     }
-    assert observed == {
-        (t, "2023", f"failed: {reason}")
-        for t in ("source_documents", "constituents", "constituent_changes", "universe_securities")
-    }
+    assert observed == {(t, "2023", f"failed: {reason}") for t in DOCUMENT_TABLES}
 
 
 @pytest.mark.slow

@@ -106,6 +106,7 @@ def test_the_environment_of_settings_reads_back_as_the_same_settings(settings):
         "RUSSELL_LOCK_TIMEOUT",
         "RUSSELL_LAKE_RETENTION_HOURS",
         "RUSSELL_TRACKED_ASSETS",
+        "RUSSELL_SEC_CONTACT",
         "RUSSELL_MAX_PDF_MB",
         "RUSSELL_MAX_TEXT_MB",
         "RUSSELL_MAX_PAGES",

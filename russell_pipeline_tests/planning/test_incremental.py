@@ -45,25 +45,27 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     assert lines[0] == "years: 1 of 42 out of date (2019)"
     assert lines[1].startswith("documents 2019: ok")
     # 2019 holds schedules only: its list tables have no rows there, and each says which kind it lacks.
-    assert lines[2:5] == [
+    assert lines[2:7] == [
         "  constituents 2019: 0 rows: no membership list among this year's documents",
         "  constituent_changes 2019: 0 rows: no addition or deletion list among this year's documents",
         "  universe_securities 2019: 0 rows: no universe file among this year's documents",
+        "  sec_tickers 2019: 0 rows: no SEC ticker map among this year's documents",
+        "  fund_holdings 2019: 0 rows: no ETF holdings file among this year's documents",
     ]
-    assert lines[5] == "recon_calendar: 1 of 42 years out of date (2019)"
-    assert lines[6].startswith("recon_calendar 2019: ok")
+    assert lines[7] == "recon_calendar: 1 of 42 years out of date (2019)"
+    assert lines[8].startswith("recon_calendar 2019: ok")
     # The published date differs from the rule's: worth a look, said, and the build passes.
-    assert lines[7].startswith(
+    assert lines[9].startswith(
         "  recon_calendar 2019: warn-level check failed: recon_calendar."
         "published_matches_projection on 2019 (disagreement: recon_year=2019, review=2019-06"
     )
     assert "build finished" not in done.stderr
-    assert lines[8] == "market_data: up to date"
+    assert lines[10] == "market_data: up to date"
     # 2019-06's rebalance moved: its weights and levels change, the period before it ends earlier, and
     # every later period starts from a different level; the sessions before the move stay as they were.
-    assert lines[9] == "reviews: 5 out of date (2019-03..2020-03)"
-    assert lines[10].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
-    assert lines[11].startswith("index_levels 2019-03..2020-03: ok")
+    assert lines[11] == "reviews: 5 out of date (2019-03..2020-03)"
+    assert lines[12].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
+    assert lines[13].startswith("index_levels 2019-03..2020-03: ok")
     moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
     assert moved.item() == date(2019, 6, 21)
     assert lake.query(unmoved).equals(levels_before)
@@ -89,10 +91,10 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
     lines = first.stdout.splitlines()
     assert lines[0] == "years: 5 of 42 out of date (2019..2020, 2022..2024)"
     assert lines[1].startswith("documents 2019..2024: ok")  # one run over the gap
-    assert lines[2:6] == [
+    assert lines[2:8] == [
         (
-            "  source_documents, constituents, constituent_changes, universe_securities 2021: 0 rows: no "
-            "documents under raw/<year>/"
+            "  source_documents, constituents, constituent_changes, universe_securities, sec_tickers, "
+            "fund_holdings 2021: 0 rows: no documents under raw/<year>/"
         ),
         # Each table says which kind of document the year lacks (before: "no rows in this year's
         # documents", where the year held lists of another kind).
@@ -102,10 +104,12 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
             "documents"
         ),
         "  universe_securities 2019..2020, 2022..2024: 0 rows: no universe file among this year's documents",
+        "  sec_tickers 2019..2020, 2022..2024: 0 rows: no SEC ticker map among this year's documents",
+        "  fund_holdings 2019..2020, 2022..2024: 0 rows: no ETF holdings file among this year's documents",
     ]
-    assert lines[6] == "recon_calendar: 42 of 42 years out of date (1989..2030)"
-    assert lines[7].startswith("recon_calendar 1989..2030: ok")
-    assert lines[8].startswith("market_data: ok")
+    assert lines[8] == "recon_calendar: 42 of 42 years out of date (1989..2030)"
+    assert lines[9].startswith("recon_calendar 1989..2030: ok")
+    assert lines[10].startswith("market_data: ok")
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
         years = recon_years.get_partition_keys()
 
@@ -461,7 +465,14 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
     }
     assert observed == {
         (t, "2023", f"failed: {reason}")
-        for t in ("source_documents", "constituents", "constituent_changes", "universe_securities")
+        for t in (
+            "source_documents",
+            "constituents",
+            "constituent_changes",
+            "universe_securities",
+            "sec_tickers",
+            "fund_holdings",
+        )
     }
     assert result.asset_materializations_for_node("documents") == []
     assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)

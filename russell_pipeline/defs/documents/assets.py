@@ -300,6 +300,8 @@ HOLDS = {
     "constituents": (("membership_list",), "membership list"),
     "constituent_changes": (("additions", "deletions"), "addition or deletion list"),
     "universe_securities": (("universe",), "universe file"),
+    "sec_tickers": (("sec_tickers",), "SEC ticker map"),
+    "fund_holdings": (("holdings",), "ETF holdings file"),
 }
 
 
