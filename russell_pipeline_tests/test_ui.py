@@ -745,7 +745,8 @@ def test_the_checks_tab_shows_the_partition_of_each_evaluation(browser, server, 
 
     page.goto(f"{server.url}/assets/reconstitution_paths?view=checks&checkDetail=listed_symbols_priced")
     expect(latest("Partition")).to_have_text(re.compile(r"^\s*Partition\s*2020\s*$"))  # the run's one
-    expect(page.get_by_text("Failed", exact=True)).to_be_visible()  # the check's state: failed on 2020
+    # the check's state: failed on 2020 (the text, and its tooltip's copy)
+    expect(page.get_by_text("Failed", exact=True).first).to_be_visible()
     page.get_by_text("Execution history", exact=True).click()
     expect(page.locator("tbody td", has_text=re.compile(r"^2020$"))).to_be_visible()
     shown = dict(zip(column("Partition"), column("Evaluation result"), strict=True))

@@ -105,12 +105,13 @@ def year_not_built(lake: Lake, year: int) -> str | None:
 def stage_not_built(lake: Lake, stage, year: int) -> str | None:
     """Why the stored rows of a year stage (`stage`: planning/forecast.py or planning/research.py) for
     `year` are not those of its inputs now, in one clause (its inputs changed since, or its run failed
-    on them, with the run and reason); None when they are. The year's own files: `year_not_built`."""
+    on them, with the run and reason); None when they are, or when the year has no input and was never
+    built (`digests.NO_INPUT`: a build does not run it). The year's own files: `year_not_built`."""
     key = str(year)
     if key not in keys.year_keys():
         return None
     now = stage.year_inputs(lake, [year])[year].digest
-    if lake.lineage(stage.ASSET).get(key) == now:
+    if not digests.out_of_date({key: now}, lake.lineage(stage.ASSET)):  # built, or holds nothing to build
         return None
     from russell_pipeline.planning import attempts
 
