@@ -174,7 +174,8 @@ def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
     assert failure_lines(result) == [
         (
             f"market_data: {folder}/prices.csv: column 'date' row {rows + 2} (line {rows + 3}): 2021-01-16 "
-            "is a Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD, volume=2000.0"
+            "is a Saturday, not an NYSE session: date=2021-01-16, symbol=AAAB, close=7.25, currency=USD, "
+            "volume=2000.0"
         )
     ]
     assert {t: lake.version(t) for t in lake.table_names()} == versions
