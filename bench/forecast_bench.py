@@ -7,7 +7,7 @@ Each universe is generated in the Nasdaq screener's layout with the roughness of
 (preferred shares, warrants, units, several classes of one company, funds, blank-check companies,
 depositary shares, blank countries and caps), and a membership of 3,000 of its companies. The forecast
 is what `reconstitution_forecast` runs per review: the file read and checked
-(lib/documents/universe.py), then ranked and placed (lib/forecast/forecast.py). Prints the median of
+(lib/documents/universe.py), then ranked and placed (lib/forecast/predict.py). Prints the median of
 `--repeat` runs of each and their ratios to the read, and of the reading alone (`read_universe`, every
 line checked by lib/csv_rows.py and every value by the universe's rules).
 
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from russell_pipeline.lib.documents.universe import SCREENER_HEADER, read_universe
 from russell_pipeline.lib.forecast import rules as R
 from russell_pipeline.lib.forecast.companies import line_stem
-from russell_pipeline.lib.forecast.forecast import forecast
+from russell_pipeline.lib.forecast.predict import forecast
 
 KINDS = (
     ("{} Inc. Common Stock", 0.70),

@@ -38,8 +38,8 @@ def prepare(root: str, stocks: int, years: int) -> None:
 
     from russell_pipeline.lake.market_tables import review_market_data, stored_reviews
     from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lib.calendar.projection import project_calendar
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
-    from russell_pipeline.lib.calendar.rules import project_calendar
     from russell_pipeline.lib.index.weights import compute_weights
 
     prepare_market(root, stocks, years)

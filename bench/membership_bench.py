@@ -17,7 +17,7 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.rules import LAST_YEAR, project_calendar
+from russell_pipeline.lib.calendar.projection import LAST_YEAR, project_calendar
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
 from russell_pipeline.lib.membership.history import membership_tables
 from russell_pipeline.planning import digests

@@ -60,8 +60,8 @@ def backfill(root: str, way: str) -> None:
 
     from russell_pipeline.lake.market_tables import review_market_data, stored_market_data, stored_reviews
     from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lib.calendar.projection import project_calendar
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
-    from russell_pipeline.lib.calendar.rules import project_calendar
     from russell_pipeline.lib.index import recompute
     from russell_pipeline.lib.index.weights import compute_weights
 

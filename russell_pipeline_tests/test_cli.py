@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.cli import main
-from russell_pipeline.lake.commit import Staged, write_staged
+from russell_pipeline.lake.staged import Staged, write_staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.helpers import RAW, cli, flip_bytes, up_to_date_lines
 from russell_pipeline_tests.lakes import lake_folder

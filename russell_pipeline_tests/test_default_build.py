@@ -282,7 +282,7 @@ def test_the_report_forecast_page_shows_the_numbers_of_the_tables_and_renders(
     browser, default_build, tmp_path
 ):
     from russell_pipeline.lib.forecast.demand import net_days, sized
-    from russell_pipeline.lib.forecast.forecast import ACTIONS
+    from russell_pipeline.lib.forecast.predict import ACTIONS
     from russell_pipeline_tests.helpers import html_tables
 
     lake = Lake(default_build[0])

@@ -66,9 +66,9 @@ def say_synthetic(labels: pl.Series, what: str) -> None:
 
 def not_built(lake: Lake, year: int, answered: bool, stage=None) -> str | None:
     """Why the year's stored tables are not those of its files (planning/stale.py), or, with `stage`
-    (planning/forecast.py, planning/research.py), why the stage's rows of the year are not those of its
-    inputs; None when they are. When the verb still answers (from the tables an earlier build left), a
-    warning says so."""
+    (planning/forecast_years.py, planning/research_years.py), why the stage's rows of the year are not
+    those of its inputs; None when they are. When the verb still answers (from the tables an earlier
+    build left), a warning says so."""
     from russell_pipeline.planning.stale import stage_not_built, year_not_built
 
     why = year_not_built(lake, year) or (stage_not_built(lake, stage, year) if stage is not None else None)

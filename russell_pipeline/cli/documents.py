@@ -23,7 +23,7 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
 
 
 def cmd_parse(args, settings: Settings) -> int:
-    from russell_pipeline.lib.calendar.rules import rank_day
+    from russell_pipeline.lib.calendar.projection import rank_day
     from russell_pipeline.lib.documents.corrections import ready_entry
     from russell_pipeline.lib.documents.ingest import read_one
 
@@ -71,8 +71,8 @@ def cmd_parse(args, settings: Settings) -> int:
 
 def cmd_calendar(args, settings: Settings) -> int:
     from russell_pipeline.lib.calendar.ics import to_ics
+    from russell_pipeline.lib.calendar.projection import FIRST_YEAR, LAST_YEAR
     from russell_pipeline.lib.calendar.published import year_calendar
-    from russell_pipeline.lib.calendar.rules import FIRST_YEAR, LAST_YEAR
 
     if not FIRST_YEAR <= args.year <= LAST_YEAR:
         raise UsageError(

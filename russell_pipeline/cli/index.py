@@ -62,13 +62,13 @@ def _not_current(lake, settings: Settings, asset: str, reviews: list[str], year:
     """A warning when the stored rows of `asset` (of `reviews`) are not those of their inputs now: the
     market data changed since it was read, the reviews' inputs changed or their run failed, or (`year`)
     the forecast they carry (planning/stale.py)."""
-    from russell_pipeline.planning import forecast, keys
+    from russell_pipeline.planning import forecast_years, keys
     from russell_pipeline.planning.stale import market_not_built, review_not_built, stage_not_built
 
     why = (
         market_not_built(lake, settings)
         or review_not_built(lake, asset, reviews or keys.review_keys())
-        or (stage_not_built(lake, forecast, year) if year is not None else None)
+        or (stage_not_built(lake, forecast_years, year) if year is not None else None)
     )
     if why:
         warn_not_current(why, "the tables an earlier build left")

@@ -23,7 +23,7 @@ def _latest_session():
 def cmd_import_prices(args, settings: Settings) -> int:
     """Validate a price file and store it as `research_prices` (what `reconstitution_effect` reads)."""
     from russell_pipeline.defs.research.assets import RESEARCH_PRICES
-    from russell_pipeline.lake.commit import Staged, write_and_publish
+    from russell_pipeline.lake.staged import Staged, write_and_publish
     from russell_pipeline.lib.research.prices import read_price_file
 
     found = read_price_file(args.file, _latest_session())

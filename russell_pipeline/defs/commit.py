@@ -14,7 +14,7 @@ them, and hands both to `commit`, which
    the checksum of every new data file (lake/checksums.py: a file changed later is rebuilt);
 5. attaches each partition's own facts to its materialization.
 
-Steps 3 and 4 are `write_staged` (lake/commit.py), the lake's one table write: the two writes that
+Steps 3 and 4 are `write_staged` (lake/staged.py), the lake's one table write: the two writes that
 are no asset's `commit`, the fetch manifest and `import-prices`'s `research_prices`, go through it
 too (`write_and_publish`).
 
@@ -58,7 +58,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from russell_pipeline.lake.commit import Staged, write_staged
+from russell_pipeline.lake.staged import Staged, write_staged
 from russell_pipeline.lake.store import Lake
 
 Level = Literal["block", "error", "warn"]

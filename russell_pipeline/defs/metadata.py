@@ -8,7 +8,7 @@ import polars as pl
 
 from russell_pipeline.defs.columns import COLUMNS
 from russell_pipeline.defs.commit import STATUS, Check
-from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lake.store import Lake
 
 OWNERS = ["team:index-data"]

@@ -280,7 +280,7 @@ class Tables(WriterLock):
         """Replace exactly the given partitions of `table` (or the whole unpartitioned table) in one commit.
 
         A LazyFrame is streamed into the table chunk by chunk, so its size is not bounded by memory.
-        The pipeline writes through lake/commit.py, which records what each write left.
+        The pipeline writes through lake/staged.py, which records what each write left.
         """
         fault(table, "busy")
         schema = _schema(df)

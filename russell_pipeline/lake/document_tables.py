@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from russell_pipeline.lake.commit import Staged, write_and_publish
+from russell_pipeline.lake.staged import Staged, write_and_publish
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.market.synthetic import FIRST_MEMBERS, LISTED_SCHEMA

@@ -1,6 +1,6 @@
 """The stored market tables, year by year: what a `market_data` run reads, validates and replaces.
 
-Beside the six tables (partitioned by `year`, lib/market/partitions.py) the lake keeps what the last
+Beside the six tables (partitioned by `year`, lib/market/year_digests.py) the lake keeps what the last
 run read and stored: `market_reads` (per source table: its file, bytes, sha256, rows, the code that
 read it; for the synthetic feed its settings and end) and `market_years` (per table and year: rows
 and digest). A run then validates only what is new: nothing for an unchanged file, the appended rows
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import (
@@ -29,7 +29,7 @@ from russell_pipeline.lib.market.contract import (
     typed_rows,
     validate_table,
 )
-from russell_pipeline.lib.market.partitions import (
+from russell_pipeline.lib.market.year_digests import (
     DATED,
     DIGESTS_SCHEMA,
     YEAR,

@@ -13,8 +13,8 @@ from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, MarketData, contract_columns
-from russell_pipeline.lib.market.partitions import YEAR
 from russell_pipeline.lib.market.volume import ADV_SESSIONS, adv_window
+from russell_pipeline.lib.market.year_digests import YEAR
 from russell_pipeline.lib.sessions import FIRST_DAY, sessions
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")

@@ -3,7 +3,7 @@
 Each job is a module of its own, composed here: the writer lock (lock.py), the Delta tables
 (delta.py), the bookkeeping of what each asset built (lineage.py), the vacuum (vacuum.py), the
 DuckDB warehouse (warehouse.py) and the read-only query surface (query.py). The pipeline writes
-through lake/commit.py.
+through lake/staged.py.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ CODE_VERSIONS = {
     asset: code_version(f"russell_pipeline.defs.{domain}.assets", tables)
     for asset, (domain, tables) in _DEFINED_IN.items()
 }
-CODE_VERSIONS["pro_forma_weights"] = code_version("russell_pipeline.defs.index.pro_forma")
+CODE_VERSIONS["pro_forma_weights"] = code_version("russell_pipeline.defs.index.pro_forma_assets")
 
 
 def digest(*parts: object) -> str:

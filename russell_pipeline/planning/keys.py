@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW
+from russell_pipeline.lib.calendar.projection import FIRST_DATED_REVIEW
 
 # Reconstitution years: from 1989, the first annual June reconstitution and the first year of the
-# calendar rules (lib/calendar/rules.py FIRST_YEAR; a test holds the two equal) ...
+# calendar rules (lib/calendar/projection.py FIRST_YEAR; a test holds the two equal) ...
 FIRST_RECON_YEAR = 1989
 # ... to this many years past the current one, so the calendar shows projected future years.
 YEARS_AHEAD = 4

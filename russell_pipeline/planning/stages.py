@@ -17,7 +17,7 @@ from typing import Literal
 from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market_tables import MARKET_TABLES as MARKET_CONTRACT
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.planning import digests, forecast, keys, research, stale
+from russell_pipeline.planning import digests, forecast_years, keys, research_years, stale
 from russell_pipeline.settings import Settings
 
 
@@ -230,20 +230,20 @@ MEMBERSHIP = Stage(
 # After the levels (a year's index path reads them) and the membership tables (the members in force on
 # each rank day): the years whose inputs moved.
 RESEARCH = Stage(
-    research.ASSET,
-    research.JOB,
+    research_years.ASSET,
+    research_years.JOB,
     "years",
     reads=("constituent_changes", "recon_calendar", "index_levels", "research_prices", *MARKET_TABLES),
-    writes=("reconstitution_paths", research.ASSET),
-    plan=_by_year(research),
-    targets=(research.JOB,),
-    records=(research.ASSET,),
-    said=research.ASSET + ": {n} of {m} years out of date",
+    writes=("reconstitution_paths", research_years.ASSET),
+    plan=_by_year(research_years),
+    targets=(research_years.JOB,),
+    records=(research_years.ASSET,),
+    said=research_years.ASSET + ": {n} of {m} years out of date",
     retry_alone=True,
 )
 FORECAST = Stage(
-    forecast.ASSET,
-    forecast.JOB,
+    forecast_years.ASSET,
+    forecast_years.JOB,
     "years",
     reads=(
         "universe_securities",
@@ -257,11 +257,17 @@ FORECAST = Stage(
         "market_days",
         "market_source",
     ),
-    writes=(forecast.ASSET, "forecast_breaks", "forecast_score", "forecast_misses", "reconstitution_demand"),
-    plan=_by_year(forecast),
-    targets=(forecast.JOB,),
-    records=(forecast.ASSET,),
-    said=forecast.ASSET + ": {n} of {m} years out of date",
+    writes=(
+        forecast_years.ASSET,
+        "forecast_breaks",
+        "forecast_score",
+        "forecast_misses",
+        "reconstitution_demand",
+    ),
+    plan=_by_year(forecast_years),
+    targets=(forecast_years.JOB,),
+    records=(forecast_years.ASSET,),
+    said=forecast_years.ASSET + ": {n} of {m} years out of date",
     retry_alone=True,
 )
 # Last: after the weights they trade from and are checked against, and after the forecast that changes
@@ -270,7 +276,7 @@ PRO_FORMA = Stage(
     stale.PRO_FORMA,
     REVIEWS_JOB,
     "reviews",
-    reads=("recon_calendar", "quarterly_weights", forecast.ASSET, *MARKET_TABLES),
+    reads=("recon_calendar", "quarterly_weights", forecast_years.ASSET, *MARKET_TABLES),
     writes=(stale.PRO_FORMA,),
     plan=_reviews(stale.PRO_FORMA),
     targets=(stale.PRO_FORMA,),

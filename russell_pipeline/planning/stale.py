@@ -16,8 +16,8 @@ import polars as pl
 from russell_pipeline.lake.index_tables import forecast_rows
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
+from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
-from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS
@@ -103,10 +103,11 @@ def year_not_built(lake: Lake, year: int) -> str | None:
 
 
 def stage_not_built(lake: Lake, stage, year: int) -> str | None:
-    """Why the stored rows of a year stage (`stage`: planning/forecast.py or planning/research.py) for
-    `year` are not those of its inputs now, in one clause (its inputs changed since, or its run failed
-    on them, with the run and reason); None when they are, or when the year has no input and was never
-    built (`digests.NO_INPUT`: a build does not run it). The year's own files: `year_not_built`."""
+    """Why the stored rows of a year stage (`stage`: planning/forecast_years.py or
+    planning/research_years.py) for `year` are not those of its inputs now, in one clause (its inputs
+    changed since, or its run failed on them, with the run and reason); None when they are, or when the
+    year has no input and was never built (`digests.NO_INPUT`: a build does not run it). The year's
+    own files: `year_not_built`."""
     key = str(year)
     if key not in keys.year_keys():
         return None

@@ -12,9 +12,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.lib.calendar.ics import to_ics
-from russell_pipeline.lib.calendar.published import disagreements, reconcile
-from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
-from russell_pipeline.lib.calendar.rules import (
+from russell_pipeline.lib.calendar.projection import (
     CALENDAR_SCHEMA,
     LAST_YEAR,
     RULES,
@@ -25,6 +23,8 @@ from russell_pipeline.lib.calendar.rules import (
     rule_basis,
     rule_words,
 )
+from russell_pipeline.lib.calendar.published import disagreements, reconcile
+from russell_pipeline.lib.calendar.rule_sources import RULE_SOURCES
 from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, is_session, sessions
@@ -336,7 +336,7 @@ def test_special_closures_come_from_the_nyse_calendar():
     assert not is_session(date(2018, 12, 5)) and not is_session(date(2025, 1, 9))
     assert project_calendar(2018, rules).filter(event="price_cutoff")["date"].to_list() == [date(2018, 12, 4)]
     assert project_calendar(2025, rules).filter(event="price_cutoff")["date"].to_list() == [date(2025, 1, 8)]
-    source = (Path(__file__).resolve().parents[2] / "russell_pipeline/lib/calendar/rules.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "russell_pipeline/lib/calendar/projection.py").read_text()
     assert not re.search(r"2018.12.0?5|2025.0?1.0?9", source)
 
 

@@ -16,7 +16,7 @@ import exchange_calendars as xcals
 import polars as pl
 import pytest
 
-from russell_pipeline.lib.calendar.rules import project_calendar
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.sessions import is_session
 from russell_pipeline_tests.helpers import cli
 
@@ -134,7 +134,7 @@ def test_every_rule_code_is_explained_in_words_beside_it():
     beside it say what it means for that review, and they agree with the date it gives."""
     import calendar as months
 
-    from russell_pipeline.lib.calendar.rules import RULES, rule_words
+    from russell_pipeline.lib.calendar.projection import RULES, rule_words
 
     for rule, month in RULES.select("rule", "month").unique().rows():
         words = rule_words(rule, month)
@@ -238,8 +238,8 @@ def test_the_index_reviews_before_2016_have_their_cutoff_and_rebalance(review, c
 
 
 def test_every_review_from_1989_has_one_cutoff_before_its_rebalance():
+    from russell_pipeline.lib.calendar.projection import FIRST_DATED_REVIEW, LAST_YEAR
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
-    from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW, LAST_YEAR
 
     dates = rebalance_dates(pl.concat([project_calendar(year) for year in range(1989, LAST_YEAR + 1)]))
     assert dates["review"].to_list() == [

@@ -1,4 +1,4 @@
-"""The column model (lib/documents/columns.py) on words placed by hand: where each column starts taking
+"""The column model (lib/documents/page_columns.py) on words placed by hand: where each column starts taking
 words and how its rows are aligned, learned from the page; which column each word of a line goes to;
 which runs of words cross the columns the way prose does."""
 
@@ -8,7 +8,7 @@ from bisect import bisect_right
 
 import pytest
 
-from russell_pipeline.lib.documents.columns import (
+from russell_pipeline.lib.documents.page_columns import (
     TOLERANCE,
     Column,
     Model,

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from russell_pipeline.lib.documents import columns, lists
+from russell_pipeline.lib.documents import lists, page_columns
 from russell_pipeline.lib.documents.furniture import PageKind
 from russell_pipeline.lib.documents.lists import LostLineError, PageAccount, parse_list
 from russell_pipeline.lib.documents.textlayer import Line, Page, Word
@@ -90,10 +90,10 @@ def _pages(at: str) -> tuple[tuple[Page, ...], tuple[int, int]]:
     return (first, second), (2, 1)
 
 
-def _title_edge(learned: columns.Model) -> columns.Model:
+def _title_edge(learned: page_columns.Model) -> page_columns.Model:
     """The bug: a centred column's left edge from its title alone, not from where its rows reach."""
     starts = tuple(
-        c.x0 - columns.TOLERANCE if any(a == "centre" for a, _, _ in anchors) else start
+        c.x0 - page_columns.TOLERANCE if any(a == "centre" for a, _, _ in anchors) else start
         for c, start, anchors in zip(learned.columns, learned.starts, learned.anchors, strict=True)
     )
     return dataclasses.replace(learned, starts=starts)
@@ -110,11 +110,11 @@ def test_a_column_model_that_loses_a_row_is_refused_by_the_line_accounting_not_r
     for a in parsed.accounts:
         assert a.lines == a.rows + a.furniture + a.unread == len(pages[a.page - 1].lines)
 
-    learn = columns.learn
+    learn = page_columns.learn
     monkeypatch.setattr(lists, "learn", lambda cols, lines: _title_edge(learn(cols, lines)))
     # and without the split that gives a centred column the words sitting where its rows sit, which
     # would read the row whole in spite of the start
-    monkeypatch.setattr(columns, "_aligned_tail", lambda model, cell, last, at: at)
+    monkeypatch.setattr(page_columns, "_aligned_tail", lambda model, cell, last, at: at)
     with pytest.raises(LostLineError) as refused:
         parse_list(pages)
     assert str(refused.value).startswith(

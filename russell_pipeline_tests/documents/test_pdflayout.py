@@ -166,7 +166,7 @@ def test_rounding_is_pythons_round():
 
 
 def test_words_go_to_the_columns_the_page_learned_side_by_side():
-    from russell_pipeline.lib.documents.columns import Column, learn, split
+    from russell_pipeline.lib.documents.page_columns import Column, learn, split
     from russell_pipeline.lib.documents.textlayer import Line, Word
 
     def line(*words):

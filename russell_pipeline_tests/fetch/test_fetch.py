@@ -28,7 +28,7 @@ from russell_pipeline.defs.fetch.assets import published_documents
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.document_tables import fetch_years
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.rules import project_calendar
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.download import Client, page_title, retry_delay
 from russell_pipeline.lib.fetch.fetcher import MANIFEST, fetch_document, published_stage, review_window

@@ -9,7 +9,7 @@ import pytest
 
 from russell_pipeline.lib.forecast import rules as R
 from russell_pipeline.lib.forecast.demand import demand, net_days, sides, sized
-from russell_pipeline.lib.forecast.forecast import forecast
+from russell_pipeline.lib.forecast.predict import forecast
 from russell_pipeline.lib.forecast.tracked import TRACKED_INDEXES, parse_tracked, tracked_text
 from russell_pipeline_tests.forecast.test_forecast import RANK_DAY, line, universe
 

@@ -12,7 +12,7 @@ import pytest
 
 from russell_pipeline.lib.documents.universe import SCREENER_HEADER, read_universe
 from russell_pipeline.lib.forecast import rules as R
-from russell_pipeline.lib.forecast.forecast import forecast
+from russell_pipeline.lib.forecast.predict import forecast
 from russell_pipeline.lib.forecast.reasons import money
 
 RANK_DAY = date(2023, 4, 28)

@@ -14,7 +14,7 @@ import pytest
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS, read_holdings
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
 from russell_pipeline.lib.forecast import inputs
-from russell_pipeline.lib.forecast.forecast import forecast
+from russell_pipeline.lib.forecast.predict import forecast
 from russell_pipeline_tests.documents.test_ticker_maps_and_holdings import holdings_file, holdings_row
 from russell_pipeline_tests.forecast.test_forecast import RANK_DAY, action, companies, line, universe
 from russell_pipeline_tests.membership.helpers import CALENDAR, lake_frames, tables_of

@@ -12,8 +12,8 @@ import pytest
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.documents.universe import SCREENER_HEADER, read_universe
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.forecast.forecast import forecast
 from russell_pipeline.lib.forecast.inputs import Review, placed_files
+from russell_pipeline.lib.forecast.predict import forecast
 from russell_pipeline.lib.forecast.rules import SCREENS
 from russell_pipeline.lib.forecast.score import published_lists, score
 from russell_pipeline.lib.sessions import NEW_YORK

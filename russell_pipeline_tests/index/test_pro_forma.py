@@ -334,7 +334,7 @@ def test_pro_forma_after_the_cut_off_is_the_reviews_weights(md: MarketData):
 
 
 def test_the_check_fails_on_a_wrong_frame(md: MarketData):
-    from russell_pipeline.defs.index.pro_forma import _results
+    from russell_pipeline.defs.index.pro_forma_assets import _results
 
     passed = pf.ReviewDates("2024-06", date(2024, 6, 5), date(2024, 6, 28), last_close=date(2024, 6, 5))
     rows = pf.pro_forma(md, passed, _march(md), "2024-03")

@@ -31,8 +31,8 @@ from russell_pipeline.lib.market.contract import (
     source_files,
     write_market_data,
 )
-from russell_pipeline.lib.market.partitions import YEAR, with_year
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.lib.market.year_digests import YEAR, with_year
 from russell_pipeline.lib.sessions import previous_session, sessions
 from russell_pipeline_tests.helpers import materialize, resources_for
 

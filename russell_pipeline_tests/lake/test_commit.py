@@ -1,4 +1,4 @@
-"""The one write path (defs/commit.py; its table write, lake/commit.py), unit by unit: a check declared
+"""The one write path (defs/commit.py; its table write, lake/staged.py), unit by unit: a check declared
 once, the one-line reason of a failed one, the step that fails without a failed run reading as
 failed data, the commit that blocks,
 writes, records lineage and the checksum of every file it wrote, then materializes each partition with
@@ -27,8 +27,8 @@ from russell_pipeline.defs.commit import (
     why,
 )
 from russell_pipeline.lake import checksums
-from russell_pipeline.lake.commit import Staged, write_and_publish, write_staged
 from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
+from russell_pipeline.lake.staged import Staged, write_and_publish, write_staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from russell_pipeline.lib.calendar.rules import project_calendar
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.market.contract import SCC
 from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
 from russell_pipeline.lib.sessions import sessions

@@ -15,9 +15,9 @@ from russell_pipeline.defs.market.assets import market_data
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import load_market_data
-from russell_pipeline.lib.market.partitions import market_days
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
 from russell_pipeline.lib.market.volume import adv_window, average_volume
+from russell_pipeline.lib.market.year_digests import market_days
 from russell_pipeline.lib.sessions import sessions
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for

@@ -16,8 +16,8 @@ from russell_pipeline.lake.market_tables import MARKET_TABLES, stored_market_dat
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.market import contract
 from russell_pipeline.lib.market.contract import load_market_data
-from russell_pipeline.lib.market.partitions import market_days
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
+from russell_pipeline.lib.market.year_digests import market_days
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, resources_for
 

@@ -11,8 +11,8 @@ import duckdb
 import polars as pl
 
 from russell_pipeline.lake.warehouse import MACROS
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.calendar.reviews import review_dates
-from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.calendar.reviews import review_dates
-from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.membership.in_force import coverage
 from russell_pipeline.lib.membership.placement import PLACEMENT_DAYS, place_lists
 from russell_pipeline_tests.membership.helpers import intervals, macro, members_on, tables_of

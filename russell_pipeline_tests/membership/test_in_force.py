@@ -9,8 +9,8 @@ from datetime import date
 import polars as pl
 import pytest
 
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.calendar.reviews import review_dates
-from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.membership.in_force import (
     _INTERVAL,
     IN_FORCE_COLUMNS,

@@ -31,7 +31,7 @@ def test_every_lib_module_the_definitions_load_feeds_an_asset_code_version():
     )
     modules = [
         *(f"russell_pipeline.defs.{d}.assets" for d in DOMAINS),
-        "russell_pipeline.defs.index.pro_forma",
+        "russell_pipeline.defs.index.pro_forma_assets",
     ]
     covered = {str(p) for m in modules for p in closure(m)}
     assert len(loaded) > 30
@@ -126,7 +126,7 @@ from russell_pipeline.lib.index import (
     levels,  # weights
     levels_grid as grid,
 )
-from russell_pipeline.lib.calendar.rules import \\
+from russell_pipeline.lib.calendar.projection import \\
     project
 
 

@@ -348,7 +348,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     from russell_pipeline.defs.calendar.assets import recon_calendar
     from russell_pipeline.defs.documents.assets import documents
     from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
-    from russell_pipeline.defs.index.pro_forma import pro_forma_weights
+    from russell_pipeline.defs.index.pro_forma_assets import pro_forma_weights
     from russell_pipeline.defs.index.sensors import stale_reviews_sensor
     from russell_pipeline.defs.market.assets import market_data
     from russell_pipeline.lake.document_tables import ingested_lists

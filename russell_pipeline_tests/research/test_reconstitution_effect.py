@@ -509,7 +509,7 @@ def _days_2023():
     ],
 )
 def test_a_years_lists_and_days_or_why_it_has_none(dropped, listed, why):
-    from russell_pipeline.lib.calendar.rules import project_calendar
+    from russell_pipeline.lib.calendar.projection import project_calendar
     from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
 
     calendar = project_calendar(2023).filter(~pl.col("event").is_in(dropped or []))
@@ -750,7 +750,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
 
 
 def test_only_the_annual_reconstitutions_final_lists_count_not_a_quarterly_ipo_reviews():
-    from russell_pipeline.lib.calendar.rules import project_calendar
+    from russell_pipeline.lib.calendar.projection import project_calendar
     from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
     from russell_pipeline.lib.research.event import listed_symbols
 
@@ -799,18 +799,18 @@ def test_only_the_annual_reconstitutions_final_lists_count_not_a_quarterly_ipo_r
 
 
 def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_only(lake_2023, tmp_path):
-    from russell_pipeline.lib.market.partitions import market_days
-    from russell_pipeline.planning import research
+    from russell_pipeline.lib.market.year_digests import market_days
+    from russell_pipeline.planning import research_years
 
     root = lake_folder(lake_2023).copy(tmp_path).root
     lake = Lake(root)
     shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
 
     def digest() -> dict[int, str]:
-        return {y: i.digest for y, i in research.year_inputs(Lake(root), [2012, 2023]).items()}
+        return {y: i.digest for y, i in research_years.year_inputs(Lake(root), [2012, 2023]).items()}
 
     empty = digest()
-    assert research.year_inputs(lake, [2023])[2023].why == research.NO_PRICES
+    assert research_years.year_inputs(lake, [2023])[2023].why == research_years.NO_PRICES
     prices = {"date": [RANK_DAY, RECON_CLOSE], "symbol": ["AAA", "AAA"], "close": [10.0, 12.0]}
     lake.write("market_prices", pl.DataFrame(prices | {"currency": ["USD", "USD"]}), publish=False)
     days = market_days(

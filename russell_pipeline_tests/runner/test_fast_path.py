@@ -64,7 +64,7 @@ def test_review_partitions_run_from_1989_to_the_upcoming_review(moment, upcoming
 
 
 def test_the_first_partition_year_is_the_calendar_rules_first_year():
-    from russell_pipeline.lib.calendar.rules import FIRST_YEAR
+    from russell_pipeline.lib.calendar.projection import FIRST_YEAR
 
     assert keys.FIRST_RECON_YEAR == FIRST_YEAR == 1989
 

@@ -62,7 +62,7 @@ def as_on(
     day: date, lines: pl.DataFrame, sec: pl.DataFrame, members: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """The universe `lines` identified and the `members` carried as a forecast of `day` does it
-    (planning/forecast.py): from the SEC maps of `sec` saved by that day, one resolver for both."""
+    (planning/forecast_years.py): from the SEC maps of `sec` saved by that day, one resolver for both."""
     known = maps_until(sec, day)
     resolver = resolver_on(known)
     lines = identify(lines, known, day, resolver)

@@ -9,9 +9,9 @@ from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.staged import Staged
+from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.lib.calendar.published import disagreements, year_calendar
-from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, FIRST_YEAR
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.lib.errors import InputError

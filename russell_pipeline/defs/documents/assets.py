@@ -15,9 +15,9 @@ from russell_pipeline.defs.metadata import (
 )
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib import table_checks
-from russell_pipeline.lib.calendar.rules import rank_day
+from russell_pipeline.lib.calendar.projection import rank_day
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS, CONSTITUENT_COLUMNS

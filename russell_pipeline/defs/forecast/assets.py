@@ -10,17 +10,17 @@ from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.market_tables import price_label, stored_market_data, window_volumes
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.forecast.demand import DEMAND_COLUMNS, UNIVERSE_VOLUME, demand
-from russell_pipeline.lib.forecast.forecast import BREAK_COLUMNS, FORECAST_COLUMNS, forecast
 from russell_pipeline.lib.forecast.inputs import HISTORY_DAYS, market_universe
+from russell_pipeline.lib.forecast.predict import BREAK_COLUMNS, FORECAST_COLUMNS, forecast
 from russell_pipeline.lib.forecast.score import MISS_COLUMNS, SCORE_COLUMNS, published_lists, score
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.volume import average_volume
 from russell_pipeline.planning import digests
-from russell_pipeline.planning.forecast import ASSET, ReviewInputs, year_inputs
+from russell_pipeline.planning.forecast_years import ASSET, ReviewInputs, year_inputs
 
 YEAR = {"recon_year": pl.Int64}
 DEMAND = "reconstitution_demand"

@@ -13,7 +13,6 @@ from russell_pipeline.defs.partitions import (
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.document_tables import stored_review_dates
 from russell_pipeline.lake.index_tables import (
     stored_review_rows,
@@ -29,6 +28,7 @@ from russell_pipeline.lake.market_tables import (
     stored_market_data,
     stored_reviews,
 )
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError, LakeError
 from russell_pipeline.lib.index import levels as lv

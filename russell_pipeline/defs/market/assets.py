@@ -11,14 +11,14 @@ from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
-from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market_tables import MARKET_TABLES
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data
-from russell_pipeline.lib.market.partitions import YEAR
 from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
+from russell_pipeline.lib.market.year_digests import YEAR
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.stale import MARKET_KEY
 
@@ -99,7 +99,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
                         "reviews": ", ".join(reviews),
                         "last_price_date": str(last),
                         stored.WRITTEN_FACT: written or "nothing (no year changed)",
-                        "partition_column": YEAR,  # of every market table (lib/market/partitions.py)
+                        "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
                         "dagster/uri": lake.uri("market_prices"),
                         "dagster/row_count": night.rows("prices"),
                         **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},

@@ -8,7 +8,7 @@ from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Staged
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib.calendar.reviews import review_dates
 from russell_pipeline.lib.membership.funds import RECONCILE_COLUMNS, reconcile_holdings
 from russell_pipeline.lib.membership.history import HISTORY_COLUMNS, membership_tables, overlapping_intervals

@@ -8,8 +8,8 @@ from russell_pipeline.defs.commit import Check, commit, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.commit import Staged
 from russell_pipeline.lake.market_tables import price_label
+from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.research.chart import effect_markdown, group_sources
@@ -24,7 +24,7 @@ from russell_pipeline.lib.research.event import (
     sources_line,
 )
 from russell_pipeline.planning import digests
-from russell_pipeline.planning.research import ASSET, RESEARCH_PRICES, YearInputs, year_inputs
+from russell_pipeline.planning.research_years import ASSET, RESEARCH_PRICES, YearInputs, year_inputs
 
 YEAR = {"recon_year": pl.Int64}
 TABLES = {
@@ -89,7 +89,8 @@ def _year(
     unpriced = listed.clear()
     if days is None:
         return paths, effect, unpriced, {"empty_because": inputs.why}
-    # Days only when planning/research.py found prices (an import or market_prices), under this same lock.
+    # Days only when planning/research_years.py found prices (an import or market_prices), under this
+    # same lock.
     prices, label = listed_prices(lake, listed["symbol"].unique())
     per_symbol, listed_groups = listed_effect(prices, listed, days)
     unpriced = listed.join(per_symbol.select("symbol").unique(), on="symbol", how="anti")
@@ -171,7 +172,7 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
     the source of its prices (`synthetic` for the built-in feed)."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
-        # The lists, dates and digests build plans with (planning/research.py), read under this lock.
+        # The lists, dates and digests build plans with (planning/research_years.py), read under this lock.
         inputs, levels = year_inputs(lake, years), lake.read("index_levels")
         built = {y: _year(lake, y, inputs[y], levels) for y in years}
         staged = [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import polars as pl
 
-from russell_pipeline.lib.calendar.rules import with_occurrence
+from russell_pipeline.lib.calendar.projection import with_occurrence
 
 PRODID = "-//russell_pipeline//Russell reconstitution calendar//EN"
 UID_DOMAIN = "russell-pipeline"

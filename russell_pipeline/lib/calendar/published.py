@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.rules import (
+from russell_pipeline.lib.calendar.projection import (
     CALENDAR_SCHEMA,
     FIRST_YEAR,
     KEY,

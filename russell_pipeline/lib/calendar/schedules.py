@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA, REPEATING_EVENTS, review_key
+from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA, REPEATING_EVENTS, review_key
 from russell_pipeline.lib.calendar.schedule_events import Footnotes, footnotes, implementation, note_for
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY

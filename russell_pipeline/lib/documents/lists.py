@@ -30,7 +30,7 @@ import statistics
 from dataclasses import dataclass, field, replace
 
 from russell_pipeline.lib.documents import furniture
-from russell_pipeline.lib.documents.columns import (
+from russell_pipeline.lib.documents.page_columns import (
     TOLERANCE,
     Column,
     Model,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.lib.calendar.rules import FIRST_YEAR, LAST_YEAR, project_calendar
+from russell_pipeline.lib.calendar.projection import FIRST_YEAR, LAST_YEAR, project_calendar
 from russell_pipeline.lib.documents.pdftext import read_text_layer
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError

@@ -83,7 +83,7 @@ def demand(
     universe_volume: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The `reconstitution_demand` rows (DEMAND_COLUMNS) of one review's forecast `rows`
-    (lib/forecast/forecast.py's columns); `adv`: symbol, adv_shares, adv_sessions of the market data
+    (lib/forecast/predict.py's columns); `adv`: symbol, adv_shares, adv_sessions of the market data
     (lib/market/volume.py); `universe_volume`: source_line, volume of the universe file the forecast was
     made from (None: the market data was the universe)."""
     lines = rows.with_columns(key=pl.coalesce("primary_symbol", "symbol"))

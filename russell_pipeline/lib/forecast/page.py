@@ -18,8 +18,8 @@ import polars as pl
 
 from russell_pipeline.lib.charts import Chart, Series, render
 from russell_pipeline.lib.forecast.demand import INDEXES, net_days, sides, sized
-from russell_pipeline.lib.forecast.forecast import ACTIONS
 from russell_pipeline.lib.forecast.inputs import Review
+from russell_pipeline.lib.forecast.predict import ACTIONS
 from russell_pipeline.lib.forecast.tracked import dollars, usd
 from russell_pipeline.lib.market import provenance
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from russell_pipeline.lib.calendar.rules import FIRST_DATED_REVIEW
+from russell_pipeline.lib.calendar.projection import FIRST_DATED_REVIEW
 from russell_pipeline.lib.csv_rows import check_file
 from russell_pipeline.lib.documents.symbols import lists_form
 from russell_pipeline.lib.errors import InputError

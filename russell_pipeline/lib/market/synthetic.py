@@ -18,8 +18,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
-from russell_pipeline.lib.calendar.rules import project_calendar
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, empty_table
 from russell_pipeline.lib.sessions import LAST_DAY, sessions
 

@@ -23,7 +23,7 @@ import polars as pl
 from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.research.event import EventDays, index_path, index_sources, year_events
 from russell_pipeline.planning import digests, keys
 

@@ -5,7 +5,7 @@ universe: a universe file dated on the rank day (`universe_securities`), else th
 closes on it. It reads the members in force on the rank day (`membership_in_force`), the universe
 files of the 30 days before (a member's average price), the year's Russell 3000 addition and deletion
 lists (the score) and which quarterly IPO addition lists the lake lacks. Its digest is made of those
-(the market data by its running digest up to the rank day, as planning/research.py does), so a new
+(the market data by its running digest up to the rank day, as planning/research_years.py does), so a new
 document, list or close before the rank day plans it again, and a later close does not.
 Nothing here imports Dagster.
 """
@@ -19,7 +19,7 @@ import polars as pl
 
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.store import Lake
-from russell_pipeline.lib.calendar.rules import CALENDAR_SCHEMA
+from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
 from russell_pipeline.lib.documents.reading import CHANGE_COLUMNS
