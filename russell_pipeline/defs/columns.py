@@ -22,7 +22,7 @@ _LINE = "Line of the row on that page."
 _SECURITY_ID = (
     "`CIK<cik>` for a company's one root line, `CIK<cik>:<first ticker>` for another line or one of several "
     "classes (`CIK1067983:BRK.B`), `TICKER:<ticker>` where no SEC ticker map names its company; one id "
-    "through the tickers it carries."
+    "through its tickers."
 )
 _SECURITY = f"The security (securities.security_id): {_SECURITY_ID}"
 _MEMBER = (
