@@ -123,8 +123,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """The workers of `-n logical` (pyproject.toml): one per core this process may run on, and two more.
     A worker waits part of its time even with its folders in memory (Dagster's runs starting their log
     watchers, servers and the browser answering, a worker waiting for a shared lake another builds): on
-    2 cores, 3 workers kept the cores 88% busy (175%CPU) and 4 kept them 98% busy (docs/testing.md,
-    Timing). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
+    2 cores, 3 workers kept the cores 88% busy (175%CPU) and 4 kept them 98% busy (docs/performance.md,
+    the test suite). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return len(os.sched_getaffinity(0)) + 2
@@ -142,7 +142,7 @@ def _temporary_files_beside_the_folders(tmp_path_factory) -> Iterator[None]:
     """Where the tests' folders are in memory, so are the temporary files of each test process and of the
     processes it starts (`tempfile`, TMPDIR): Dagster's test instances (`instance_for_test`) keep their
     SQLite event logs there, and on the disk every event's commit waited on a sync (a test of one in-process
-    build: 47 s of wall time for 12 s of CPU, docs/testing.md)."""
+    build: 47 s of wall time for 12 s of CPU, `git log -p docs/testing.md`)."""
     base = tmp_path_factory.getbasetemp()
     if not base.resolve().is_relative_to(RAM):
         yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -143,6 +144,47 @@ def test_every_column_of_every_table_asset_says_what_it_holds():
         t: sorted(set(COLUMNS.get(t, {})) - {c.name for c in columns}) for t, columns in tables.items()
     } == {t: [] for t in tables}
     assert set(COLUMNS) == set(tables)
+
+
+def _methodology_column_tables() -> dict[str, dict[str, str]]:
+    """Each `| column | type | null | meaning |` table of docs/methodology.md, by the table its paragraph
+    names first (`` `constituents`: one row per ... ``): column -> meaning."""
+    tables: dict[str, dict[str, str]] = {}
+    named = None
+    lines = (REPO / "docs" / "methodology.md").read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines):
+        if (opening := re.match(r"`(\w+)`", line)) and (n == 0 or not lines[n - 1].strip()):
+            named = opening[1]
+        if line == "| column | type | null | meaning |":
+            assert named not in tables, f"methodology.md:{n + 1}: a second column table of {named}"
+            rows = itertools.takewhile(lambda row: row.startswith("|"), lines[n + 2 :])
+            cells = [row.strip().strip("|").split(" | ", 3) for row in rows]
+            tables[named] = {c[0].strip(): c[3].strip() for c in cells}
+    return tables
+
+
+def test_each_column_means_in_the_methodology_what_the_ui_says():
+    """Column meanings have one text: each row of methodology.md's column tables says what the table
+    asset's column schema in the UI says (defs/columns.py). Before, the two were written apart and
+    differed (`bytes`: `size` here, `File size in bytes.` in the UI), which only a reader saw."""
+    from russell_pipeline.definitions import defs
+
+    ui = {
+        spec.key.to_user_string(): {
+            c.name: c.description for c in spec.metadata["dagster/column_schema"].columns
+        }
+        for spec in defs.resolve_all_asset_specs()
+        if "dagster/table_name" in spec.metadata
+    }
+    documented = _methodology_column_tables()
+    assert len(documented) == 10 and set(documented) <= set(ui), sorted(documented)
+    differ = [
+        f"{table}.{column}: methodology.md says {meaning!r}, the UI {ui[table].get(column)!r}"
+        for table, columns in documented.items()
+        for column, meaning in columns.items()
+        if meaning != ui[table].get(column)
+    ]
+    assert differ == []
 
 
 def test_no_column_of_any_table_is_an_sql_reserved_word():

@@ -1,8 +1,9 @@
 """What each column of each lake table means, one line per column: the descriptions of its
 `dagster/column_schema` in the UI (the types come from the table's polars schema).
 
-The text follows the contracts of docs/methodology.md §2 (the docs' "meaning" column); a column
-without a line here shows no description, which `test_orchestration.py` refuses.
+The one text of each column's meaning: the column tables of docs/methodology.md §2 (their "meaning"
+column) hold the same words, and `test_orchestration.py` fails where the two differ, or where a
+column here shows no description.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ _SHA = "SHA-256 of the source document (`source_documents.sha256`)."
 _PATH = "Path of the source document under the lake's `raw/` folder."
 _PAGE = "Page of the source document the row is on."
 _LINE = "Line of the row on that page."
-_SECURITY = (
-    "The security (securities.security_id): `CIK<cik>` where an SEC ticker map names its company, else "
-    "`TICKER:<ticker>`; one id through the tickers it carries."
+_SECURITY_ID = (
+    "`CIK<cik>` for a company's one root line, `CIK<cik>:<first ticker>` for another line or one of several "
+    "classes (`CIK1067983:BRK.B`), `TICKER:<ticker>` where no SEC ticker map names its company; one id "
+    "through its tickers."
 )
+_SECURITY = f"The security (securities.security_id): {_SECURITY_ID}"
 _MEMBER = (
     "Which company under this ticker: 1 for the first the documents show, one more each time the ticker "
     "comes back under a name sharing no word with the one it left under."
@@ -228,8 +231,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "bytes": "File size in bytes.",
         "pages": "PDF pages, or form-feed pages of a text file.",
         "doc_type": "`membership_list`, `additions`, `deletions`, `schedule`, `ground_rules`, `universe` (a "
-        "rank-day universe file), `sec_tickers` (an SEC ticker map), `holdings` (an ETF holdings file) or "
-        "`unknown`.",
+        "rank-day universe file, methodology §4.1), `sec_tickers` (an SEC ticker map, §2.13), `holdings` (an "
+        "ETF holdings file, §2.13) or `unknown`.",
         "index_name": "The index the title names (`Russell 3000`); null when it names none.",
         "stage": "`preliminary`, `update` or `final` (change lists only).",
         "as_of_date": (
@@ -240,7 +243,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "date_source": "Which evidence gave `as_of_date` and the year: `text`, `file_name`, `metadata` (the "
         "PDF's creation date) or `folder` (no date anywhere: the `raw/<year>/` folder's year).",
         "furniture_pages": "A list's pages that hold no part of its table (a cover, an about page, a "
-        "disclaimer, a contact block), each `page: why`, `; `-separated; null when every page is table.",
+        "disclaimer, a contact block), each `page: why` (`33: 41 line(s), no table header and no row of the "
+        "table; 40 of prose`), `; `-separated; null when every page is table.",
     },
     "constituents": {
         "recon_year": _YEAR,
@@ -272,17 +276,21 @@ COLUMNS: dict[str, dict[str, str]] = {
         "recon_year": "The reconstitution year the review belongs to.",
         "review": _REVIEW,
         "review_type": "`annual_reconstitution`, `semi_annual_reconstitution`, `quarterly_ipo`, or "
-        "`index_review` (the 90/10 index's March, September and December reviews before 2016).",
+        "`index_review` (the 90/10 index's own March, September and December reviews before 2016).",
         "event": "`rank_day`, `final_list`, `recon_close`, `effective_open`, `price_cutoff`, `rebalance`, "
-        "... (methodology §2.4).",
+        "... (every event: methodology §2.4).",
         "date": "The date in force: published if a schedule gives it, else projected.",
         "source": "`published` or `projected`: where `date` comes from.",
         "source_sha256": "The schedule document, for published rows.",
         "basis": (
-            "What `date` rests on: the rule, its code and in words (`rule eom-2 = the last NYSE session of "
-            "April`), and its source (projected); or the schedule document (published)."
+            "What `date` rests on: for a projected row its rule, its code and in words (`rule eom-2 = the "
+            "last NYSE session of April`, methodology §3.2), and that rule's source; for a published row "
+            "`published: <document path>`."
         ),
-        "projected_date": "What the rules project for the same event (null when they project none).",
+        "projected_date": (
+            "What the rules project for the same event (null when they project none), beside `date` so both "
+            "stay visible."
+        ),
     },
     "quarterly_weights": {
         "review": _REVIEW,
@@ -318,12 +326,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "cutoff_date": "t: the review's price cut-off.",
         "effective_date": "T: the rebalance Friday, after whose close the review's weights apply.",
         "prices_date": "min(t, last close): the pro-forma reads prices, shares and fx on or before it.",
-        "stand_in": "True while t has not passed: the latest close stands in for the cut-off close.",
+        "stand_in": (
+            "True while t has not passed (prices_date < t): the latest close stands in for the cut-off close."
+        ),
         "as_of_date": "min(T, last close): the close weight_now and the trade are valued at.",
         "previous_review": "The review whose weights are in force on as_of_date (null: the base review).",
         "symbol": "The stock: a member of the review, of the previous review, or of both.",
-        "move": "`in` (member of the review only), `out` (of the previous review only) or `stay`.",
-        "weight_now": "The previous review's weights drifted to the as-of close (0 if not a member).",
+        "move": "`in` (member of the review only), `out` (of the previous review only) or `stay` (of both).",
+        "weight_now": "The previous review's weights drifted to as_of_date's close (0 if not a member).",
         "weight_pro_forma": "The review's weight as the method sets it at prices_date (0 if not a member).",
         "change": "weight_pro_forma - weight_now.",
         "price": "The stock's last close on or before as_of_date, local currency.",
@@ -332,8 +342,8 @@ COLUMNS: dict[str, dict[str, str]] = {
             "change x 1e9 / (price x fx): shares bought (+) or sold (-) per $1 billion tracked."
         ),
         "price_source": _PRICE_SOURCE,
-        "members_review": "The review whose members the pro-forma weights are computed for: the review "
-        "itself, or the latest review with members when the market data holds none for it yet.",
+        "members_review": "The review whose members weight_pro_forma is computed for: the review itself, "
+        "or the latest review with members when the market data holds none for it yet (methodology §1.10).",
         "members_carried": (
             "True when members_review is not the review: its members are carried, not announced."
         ),
@@ -350,15 +360,22 @@ COLUMNS: dict[str, dict[str, str]] = {
         "security_id": _SECURITY,
         "member": _MEMBER,
         "company": "Company name, as the opening row prints it.",
-        "start_date": "First day as a member; null: start unknown.",
-        "end_date": "First day no longer a member; null: still a member as far as the documents go.",
-        "start_review": "The review the interval opens at.",
-        "end_review": "The review the interval closes at.",
-        "opened_by": (
-            "`addition`, `listed`, `first_listed`, `renamed` (a document prints the member under a new "
-            "ticker), or null (start unknown)."
+        "start_date": (
+            "First day as a member; null: start unknown (a final deletion of a symbol no earlier list holds)."
         ),
-        "closed_by": "`deletion`, `not_listed`, `not_covered`, `renamed`, or null (no later document).",
+        "end_date": "First day no longer a member; null: still a member as far as the documents go.",
+        "start_review": "The review the interval opens at; null: start unknown.",
+        "end_review": "The review the interval closes at; null: still a member as far as the documents go.",
+        "opened_by": (
+            "`addition` (a final additions list), `listed` (new in a membership list), `first_listed` (the "
+            "index's first list, or the first after a gap: earlier membership unknown), `renamed` (a "
+            "document prints the member under its new ticker), or null (start unknown)."
+        ),
+        "closed_by": (
+            "`deletion`, `not_listed` (absent from the next membership list: left at or before that review), "
+            "`not_covered` (no deletion or membership list for that reconstitution: unknown from then on, "
+            "never assumed), `renamed`, or null (no later document)."
+        ),
         "open_sha256": "The document of the row that opened the interval.",
         "open_path": "Its path under `raw/`.",
         "open_page": "Its page.",
@@ -387,12 +404,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         ),
         "lists_whole": (
             "True where a membership list is in force and the final change lists of every reconstitution "
-            "since are stored (what `complete` asks, less the IPO lists and the unplaced deletions)."
+            "since are stored (what `complete` asks, less the IPO lists and the unplaced deletions): what "
+            "the last reconstitution left, which the forecast's `listed_before` reads."
         ),
-        "gaps": "What the lake cannot know on these dates, `; ` between; null where nothing is missing.",
+        "gaps": (
+            "What the lake cannot know on these dates (what is missing where `complete` is false and the "
+            "lists are whole), `; ` between; null where nothing is missing."
+        ),
         "derived_from": (
-            "Null for a listed index; for a derived one the two it comes from "
-            "(`Russell 3000 minus Russell 2000`)."
+            "Null for a listed index; for a derived one the two it comes from (`Russell 3000 minus Russell "
+            "2000` for the derived Russell 1000)."
         ),
         "base_review": "The review of the membership list the members rest on (null: none in force).",
         "base_path": "That list's path under `raw/`.",
@@ -412,15 +433,18 @@ COLUMNS: dict[str, dict[str, str]] = {
         "open_line": "Its line on that page.",
     },
     "securities": {
-        "security_id": _SECURITY,
+        "security_id": f"The security: {_SECURITY_ID}",
         "cik": "The company's CIK (the SEC's id of a filer); null where no SEC ticker map names the ticker.",
         "company": "The company's latest name as a document prints it (an SEC map's, where one does).",
         "ticker": "The ticker in force from valid_from to valid_to (the lists' form: `BRK.B`).",
         "share_class": "The class letter its ticker or name gives (`BRK.B`: `B`; `Class A`); null: none.",
-        "valid_from": "First day the ticker is this security's (its first sighting); null: the first known.",
+        "valid_from": (
+            "First day the ticker is this security's (its first sighting); null for the first ticker known: "
+            "in force since before any evidence."
+        ),
         "valid_to": "First day the next ticker is seen; null: still in force as far as the documents go.",
         "first_seen": "The first document date that shows the security under this ticker.",
-        "last_seen": "The last one.",
+        "last_seen": "The last document date that shows the security under this ticker.",
         "sightings": "How many document rows and map entries show it under this ticker.",
         "first_kind": "What the first sighting is: `sec_map`, `membership_list`, `addition`, `deletion`, "
         "`universe` or `holdings`.",
