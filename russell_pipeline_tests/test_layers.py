@@ -180,3 +180,58 @@ def test_every_module_is_named_in_the_code_layout():
     paths = [p.relative_to(PACKAGE.parent).as_posix() for p in sorted(PACKAGE.rglob("*.py"))]
     missing = [path for path in paths if path not in layout]
     assert not missing, f"modules docs/code_layout.md does not name: {missing}"
+
+
+# A function does one thing: none is longer than this, counted from its `def` line to its last line (the
+# docstring included), without a reason written beside it: `# long: <why>` on its `def` line or the line
+# above it (above its decorators, for a decorated one).
+LONGEST = 80
+LONG_REASON = "# long: "
+
+
+def _long_functions(package: Path) -> list[str]:
+    """`path:line: name is N lines` of each function or method under `package` longer than LONGEST
+    without a reason beside it."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        source = path.read_text()
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source, str(path))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = node.end_lineno - node.lineno + 1
+            top = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            beside = [lines[node.lineno - 1], lines[top - 2] if top > 1 else ""]
+            if length > LONGEST and not any(LONG_REASON in line for line in beside):
+                found.append(
+                    f"{path.relative_to(package.parent)}:{node.lineno}: {node.name} is {length} lines"
+                )
+    return found
+
+
+def test_no_function_is_long_without_a_reason():
+    long = _long_functions(PACKAGE)
+    assert not long, f"over {LONGEST} lines, without `{LONG_REASON}<why>` beside the def:\n" + "\n".join(long)
+
+
+def test_a_long_function_is_named_unless_its_reason_is_written(tmp_path):
+    def body(indent: str) -> str:  # LONGEST lines: with its def line, one too many
+        return "".join(f"{indent}x{i} = {i}\n" for i in range(LONGEST))
+
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "a.py").write_text(
+        "def short():\n    return 1\n\n\n"
+        f"def long():\n{body('    ')}\n\n"
+        f"class C:\n    @staticmethod\n    def method():\n{body('        ')}"
+    )
+    (package / "b.py").write_text(
+        f"# long: a table of data\n@decorated\ndef table():\n{body('    ')}\n\n"
+        f"def inline():  # long: a table of data\n{body('    ')}\n\n"
+        f"# long: a reason two lines above counts for nothing\n\ndef far():\n{body('    ')}"
+    )
+    assert _long_functions(package) == [
+        "package/a.py:5: long is 81 lines",
+        "package/a.py:90: method is 81 lines",
+        "package/b.py:171: far is 81 lines",
+    ]
