@@ -1,9 +1,11 @@
 """Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it,
-no import cycle, and every module is named in that file."""
+no import cycle, and every module is named in that file; every path of its Domains table exists; no
+function is over 80 lines without a reason written beside it."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "russell_pipeline"
@@ -234,4 +236,67 @@ def test_a_long_function_is_named_unless_its_reason_is_written(tmp_path):
         "package/a.py:5: long is 81 lines",
         "package/a.py:90: method is 81 lines",
         "package/b.py:171: far is 81 lines",
+    ]
+
+
+def _domains() -> dict[str, list[str]]:
+    """{domain: the paths its row of code_layout.md's Domains table names}, each `path` or `path:name`
+    under russell_pipeline/."""
+    layout = (PACKAGE.parent / "docs" / "code_layout.md").read_text()
+    assert "\n## Domains\n" in layout, "docs/code_layout.md has no Domains section"
+    section = layout.split("\n## Domains\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| domain")
+    ]
+    return {
+        row.split("|")[1].strip(): [
+            cell for cell in re.findall(r"`([^`]+)`", row) if cell.endswith("/") or ".py" in cell
+        ]
+        for row in rows
+    }
+
+
+def _missing_rooms(domains: dict[str, list[str]]) -> list[str]:
+    """Each path of the Domains table that is not there, each `path:name` whose module does not define
+    `name`, and each path a domain's lib package's docstring does not name."""
+    wrong = []
+    for domain, paths in domains.items():
+        lib = PACKAGE / "lib" / domain / "__init__.py"
+        said = (ast.get_docstring(ast.parse(lib.read_text())) or "") if lib.is_file() else ""
+        for room in paths:
+            path, _, name = room.partition(":")
+            where = PACKAGE / path
+            if not (where.is_dir() if path.endswith("/") else where.is_file()):
+                wrong.append(f"{domain}: {path} does not exist")
+            elif name and name not in {
+                n.name
+                for n in ast.parse(where.read_text()).body
+                if isinstance(n, ast.FunctionDef | ast.ClassDef)
+            }:
+                wrong.append(f"{domain}: {path} defines no {name}")
+            if room != f"lib/{domain}/" and f"`{room}`" not in said:
+                wrong.append(f"{domain}: lib/{domain}/__init__.py's docstring does not name {room}")
+    return wrong
+
+
+def test_every_domain_has_its_rooms_named_in_the_code_layout():
+    domains = _domains()
+    packages = sorted(p.name for p in (PACKAGE / "lib").iterdir() if (p / "__init__.py").is_file())
+    assert sorted(domains) == packages, "the Domains table's rows are not the packages of lib/"
+    assert all(f"lib/{d}/" in paths for d, paths in domains.items()), "a row without its lib package"
+    missing = _missing_rooms(domains)
+    assert not missing, "docs/code_layout.md, Domains:\n" + "\n".join(missing)
+
+
+def test_a_room_that_is_not_there_is_named():
+    domains = {
+        "forecast": ["lib/forecast/", "cli/forecast.py", "cli/nowhere.py", "lake/index_tables.py:nothing"],
+        "fetch": ["lib/fetch/", "planning/forecast_years.py"],
+    }
+    assert _missing_rooms(domains) == [
+        "forecast: cli/nowhere.py does not exist",
+        "forecast: lib/forecast/__init__.py's docstring does not name cli/nowhere.py",
+        "forecast: lake/index_tables.py defines no nothing",
+        "forecast: lib/forecast/__init__.py's docstring does not name lake/index_tables.py:nothing",
+        "fetch: lib/fetch/__init__.py's docstring does not name planning/forecast_years.py",
     ]
