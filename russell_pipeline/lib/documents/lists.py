@@ -574,9 +574,9 @@ def _page_kind(
     running heads but for those that look like rows)."""
     header = next((s.header for s in segments if s.header is not None), None)
     if header is not None:
-        carried = segments[0]
-        if carried.header is None and not any(p.kind == "row" for p in carried.pieces):
-            _page_kind(page, [carried], rows, len(rows), table_lines, prior, text, pitch, dx, printed)
+        above = segments[0]  # the tables carried over, above the page's own header
+        if above.header is None and not any(p.kind == "row" for p in above.pieces):
+            _page_kind(page, [above], rows, len(rows), table_lines, prior, text, pitch, dx, printed)
         return furniture.PageKind(page.number, "table", f"table header on line {header.number}")
     if not segments:
         return furniture.PageKind(
