@@ -167,6 +167,194 @@ class _Endless(http.server.BaseHTTPRequestHandler):
         pass
 
 
+Attack = tuple[str, bool, str]  # (what was done, whether the guarantee held, what was seen)
+
+
+def _killed_between_tables(lab: Lab, where: Path, expected: dict) -> Attack:
+    """A write killed between two tables, then the input put back as it was."""
+    saved = where / "saved_market"
+    shutil.copytree(lab.market, saved)
+    lab.extend_market(date(2020, 8, 31))
+    killed, _ = lab.cli("build", env={"RUSSELL_FAULT": "market_prices:committed"})
+    shutil.rmtree(lab.market)
+    shutil.copytree(saved, lab.market)
+    again, _ = lab.cli("build")
+    rebuilt = "market_data: up to date" not in again.stdout
+    return (
+        "killed between two tables, input put back",
+        killed.returncode == -signal.SIGKILL
+        and again.returncode == 0
+        and rebuilt
+        and lab.contents() == expected,
+        (
+            f"kill rc {killed.returncode}, next build rc {again.returncode}, "
+            f"{'rebuilt market data' if rebuilt else 'said up to date'}"
+        ),
+    )
+
+
+def _copy_into_the_lake(lab: Lab, where: Path, expected: dict) -> Attack:
+    """EXPLAIN ANALYZE COPY into the lake."""
+    target = lab.root / "lake" / "index_levels" / "x.parquet"
+    done, _ = lab.cli("query", f"EXPLAIN ANALYZE COPY (SELECT 1 AS a) TO '{target}'")
+    return (
+        "EXPLAIN ANALYZE COPY into the lake",
+        done.returncode != 0 and not target.exists(),
+        f"rc {done.returncode}: {done.stderr.strip()[:160]}",
+    )
+
+
+def _text_layer_bomb(lab: Lab, where: Path, expected: dict) -> Attack:
+    """A compressed text-layer bomb."""
+    from russell_pipeline_tests.helpers import text_layer_bomb
+
+    bomb = where / "ru3000-additions-20250627.pdf"
+    bomb.write_bytes(text_layer_bomb(300_000_000))
+    _, small_cost = lab.cli("parse", str(min((ROOT / "data_lake" / "raw" / "2023").iterdir())))
+    done, cost = lab.cli("parse", str(bomb))
+    return (
+        "text-layer bomb (405 KB, 300 M characters)",
+        done.returncode == 1
+        and done.stderr.count("\n") == 1
+        and (cost["peak_mb"] or 0) < 1000
+        and cost["seconds"] <= small_cost["seconds"] + 10,
+        (
+            f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB (a small list: "
+            f"{small_cost['seconds']} s): {done.stderr.strip()[:120]}"
+        ),
+    )
+
+
+def _future_price(lab: Lab, where: Path, expected: dict) -> Attack:
+    """A price from the future."""
+    import polars as pl
+
+    prices = lab.market / "prices.parquet"
+    original = pl.read_parquet(prices)
+    future = pl.concat([original, original.head(1).with_columns(date=pl.lit(date(2035, 12, 31)))])
+    future.write_parquet(prices)
+    done, _ = lab.cli("build")
+    original.write_parquet(prices)
+    lab.cli("build")
+    return (
+        "a price dated 2035-12-31",
+        done.returncode == 1 and "from the future" in done.stdout + done.stderr,
+        f"rc {done.returncode}",
+    )
+
+
+def _newline_in_a_name(lab: Lab, where: Path, expected: dict) -> Attack:
+    """A file name with a newline."""
+    odd = lab.root / "raw" / "2023" / "adds\n2023.txt"
+    odd.write_text("Russell 2000 Index - Additions\nCompany\tSymbol\tSector\nACME\tACME\tEnergy\n")
+    done, _ = lab.cli("build")
+    odd.unlink()
+    lab.cli("build")
+    said = [ln for ln in (done.stdout + done.stderr).splitlines() if "control or bidi character" in ln]
+    return (
+        "a file name with a newline",
+        done.returncode == 1 and bool(said),
+        f"rc {done.returncode}: " + (said[-1].strip()[-110:] if said else "nothing said"),
+    )
+
+
+def _corrupt_delta_log(lab: Lab, where: Path, expected: dict) -> Attack:
+    """A corrupt Delta log, then the folder moved aside."""
+    log = max((lab.root / "lake" / "index_levels" / "_delta_log").glob("*.json"))
+    log.write_text('{"add": garbage')
+    broken, _ = lab.cli("build")
+    shutil.move(lab.root / "lake" / "index_levels", where / "index_levels.corrupt")
+    repaired, _ = lab.cli("build")
+    return (
+        "a corrupt Delta log",
+        broken.returncode == 1
+        and "Traceback" not in broken.stdout + broken.stderr
+        and repaired.returncode == 0
+        and lab.contents() == expected,
+        (
+            f"rc {broken.returncode} with one line per failure, "
+            f"repaired by moving it aside: rc {repaired.returncode}"
+        ),
+    )
+
+
+def _endless_mirror(lab: Lab, where: Path, expected: dict) -> Attack:
+    """A mirror answering an endless body."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sources = where / "sources.csv"
+    sources.write_text(
+        "recon_year,review,kind,index_name,stage,file,url,archive_stamp,confidence,note\n"
+        "2023,2023-06,additions,Russell 3000,final,endless.pdf,https://files.test/endless.pdf,"
+        "20230701,seen,attack\n"
+    )
+    done, cost = lab.cli(
+        "fetch",
+        "2023",
+        "--sources",
+        str(sources),
+        "--mirror",
+        f"http://127.0.0.1:{server.server_address[1]}",
+        "--timeout",
+        "10",
+        env={"RUSSELL_MAX_PDF_MB": "50"},
+    )
+    server.shutdown()
+    leftovers = list((lab.root / "raw" / "2023").glob(".fetch-*"))
+    return (
+        "a mirror sending an endless body",
+        done.returncode != 0
+        and (cost["peak_mb"] or 0) < 1000
+        and not leftovers
+        and not (lab.root / "raw" / "2023" / "endless.pdf").exists(),
+        f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB",
+    )
+
+
+def _flipped(how: str):
+    """64 bytes flipped in a data file: build finds it by its changed stamp; with the file's time put
+    back, only `verify` (every byte) can, and the next build rebuilds it."""
+
+    def attack(lab: Lab, where: Path, expected: dict) -> Attack:
+        from russell_pipeline_tests.helpers import flip_bytes
+
+        files = (lab.root / "lake" / "index_levels").rglob("*.parquet")
+        # a data file: not a checkpoint of the Delta log, which no commit records a checksum of
+        data = max((f for f in files if "_delta_log" not in f.parts), key=lambda f: f.stat().st_mtime)
+        flip_bytes(data, restore_time=how == "verify")
+        found, _ = lab.cli(how)
+        done, _ = lab.cli("build") if how == "verify" else (found, None)
+        said = [ln for ln in (found.stdout + found.stderr).splitlines() if ln.startswith(f"{data}: ")]
+        return (
+            f"64 bytes flipped in an index_levels file, found by {how}",
+            bool(said)
+            and "sha256 mismatch" in said[0]
+            and done.returncode == 0
+            and lab.contents() == expected,
+            (
+                f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to "
+                f"a fresh build: {lab.contents() == expected}"
+            ),
+        )
+
+    return attack
+
+
+# After the kills, in this order, each on the lake the one before left.
+ATTACKS = (
+    _killed_between_tables,
+    _copy_into_the_lake,
+    _text_layer_bomb,
+    _future_price,
+    _newline_in_a_name,
+    _corrupt_delta_log,
+    _endless_mirror,
+    _flipped("build"),
+    _flipped("verify"),
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -177,7 +365,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     where = Path(tempfile.mkdtemp(prefix="attack.", dir=args.dir))
-    results: list[tuple[str, bool, str]] = []
+    results: list[Attack] = []
 
     def record(name: str, held: bool, seen: str) -> None:
         results.append((name, held, seen))
@@ -198,150 +386,8 @@ def main() -> int:
             record(f"random kill {k + 1}", *_kill_random(lab, rng, expected[end], end))
             record(f"kill at a commit {k + 1}", *_kill_at_commit(lab, rng, expected[end], end))
         last = ends[(args.kills - 1) % len(ends)] if args.kills else MARKET_END
-
-        # A write killed between two tables, then the input put back as it was.
-        saved = where / "saved_market"
-        shutil.copytree(lab.market, saved)
-        lab.extend_market(date(2020, 8, 31))
-        killed, _ = lab.cli("build", env={"RUSSELL_FAULT": "market_prices:committed"})
-        shutil.rmtree(lab.market)
-        shutil.copytree(saved, lab.market)
-        again, _ = lab.cli("build")
-        rebuilt = "market_data: up to date" not in again.stdout
-        record(
-            "killed between two tables, input put back",
-            killed.returncode == -signal.SIGKILL
-            and again.returncode == 0
-            and rebuilt
-            and lab.contents() == expected[last],
-            f"kill rc {killed.returncode}, next build rc {again.returncode}, "
-            f"{'rebuilt market data' if rebuilt else 'said up to date'}",
-        )
-
-        # EXPLAIN ANALYZE COPY into the lake.
-        target = lab.root / "lake" / "index_levels" / "x.parquet"
-        done, _ = lab.cli("query", f"EXPLAIN ANALYZE COPY (SELECT 1 AS a) TO '{target}'")
-        record(
-            "EXPLAIN ANALYZE COPY into the lake",
-            done.returncode != 0 and not target.exists(),
-            f"rc {done.returncode}: {done.stderr.strip()[:160]}",
-        )
-
-        # A compressed text-layer bomb.
-        from russell_pipeline_tests.helpers import flip_bytes, text_layer_bomb
-
-        bomb = where / "ru3000-additions-20250627.pdf"
-        bomb.write_bytes(text_layer_bomb(300_000_000))
-        _, small_cost = lab.cli("parse", str(min((ROOT / "data_lake" / "raw" / "2023").iterdir())))
-        done, cost = lab.cli("parse", str(bomb))
-        record(
-            "text-layer bomb (405 KB, 300 M characters)",
-            done.returncode == 1
-            and done.stderr.count("\n") == 1
-            and (cost["peak_mb"] or 0) < 1000
-            and cost["seconds"] <= small_cost["seconds"] + 10,
-            f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB (a small list: "
-            f"{small_cost['seconds']} s): {done.stderr.strip()[:120]}",
-        )
-
-        # A price from the future.
-        import polars as pl
-
-        prices = lab.market / "prices.parquet"
-        original = pl.read_parquet(prices)
-        future = pl.concat([original, original.head(1).with_columns(date=pl.lit(date(2035, 12, 31)))])
-        future.write_parquet(prices)
-        done, _ = lab.cli("build")
-        original.write_parquet(prices)
-        record(
-            "a price dated 2035-12-31",
-            done.returncode == 1 and "from the future" in done.stdout + done.stderr,
-            f"rc {done.returncode}",
-        )
-        lab.cli("build")
-
-        # A file name with a newline.
-        odd = lab.root / "raw" / "2023" / "adds\n2023.txt"
-        odd.write_text("Russell 2000 Index - Additions\nCompany\tSymbol\tSector\nACME\tACME\tEnergy\n")
-        done, _ = lab.cli("build")
-        odd.unlink()
-        said = [ln for ln in (done.stdout + done.stderr).splitlines() if "control or bidi character" in ln]
-        record(
-            "a file name with a newline",
-            done.returncode == 1 and bool(said),
-            f"rc {done.returncode}: " + (said[-1].strip()[-110:] if said else "nothing said"),
-        )
-        lab.cli("build")
-
-        # A corrupt Delta log, then the folder moved aside.
-        log = max((lab.root / "lake" / "index_levels" / "_delta_log").glob("*.json"))
-        log.write_text('{"add": garbage')
-        broken, _ = lab.cli("build")
-        shutil.move(lab.root / "lake" / "index_levels", where / "index_levels.corrupt")
-        repaired, _ = lab.cli("build")
-        record(
-            "a corrupt Delta log",
-            broken.returncode == 1
-            and "Traceback" not in broken.stdout + broken.stderr
-            and repaired.returncode == 0
-            and lab.contents() == expected[last],
-            (
-                f"rc {broken.returncode} with one line per failure, "
-                f"repaired by moving it aside: rc {repaired.returncode}"
-            ),
-        )
-
-        # A mirror answering an endless body.
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        sources = where / "sources.csv"
-        sources.write_text(
-            "recon_year,review,kind,index_name,stage,file,url,archive_stamp,confidence,note\n"
-            "2023,2023-06,additions,Russell 3000,final,endless.pdf,https://files.test/endless.pdf,"
-            "20230701,seen,attack\n"
-        )
-        done, cost = lab.cli(
-            "fetch",
-            "2023",
-            "--sources",
-            str(sources),
-            "--mirror",
-            f"http://127.0.0.1:{server.server_address[1]}",
-            "--timeout",
-            "10",
-            env={"RUSSELL_MAX_PDF_MB": "50"},
-        )
-        server.shutdown()
-        leftovers = list((lab.root / "raw" / "2023").glob(".fetch-*"))
-        record(
-            "a mirror sending an endless body",
-            done.returncode != 0
-            and (cost["peak_mb"] or 0) < 1000
-            and not leftovers
-            and not (lab.root / "raw" / "2023" / "endless.pdf").exists(),
-            f"rc {done.returncode} in {cost['seconds']} s, peak {cost['peak_mb']} MB",
-        )
-
-        # 64 bytes flipped in a data file: build finds it by its changed stamp; with the file's time put
-        # back, only `verify` (every byte) can, and the next build rebuilds it.
-        for how in ("build", "verify"):
-            data = max(
-                (lab.root / "lake" / "index_levels").rglob("*.parquet"), key=lambda p: p.stat().st_mtime
-            )
-            flip_bytes(data, restore_time=how == "verify")
-            found, _ = lab.cli(how)
-            done, _ = lab.cli("build") if how == "verify" else (found, None)
-            said = [ln for ln in (found.stdout + found.stderr).splitlines() if ln.startswith(f"{data}: ")]
-            record(
-                f"64 bytes flipped in an index_levels file, found by {how}",
-                bool(said)
-                and "sha256 mismatch" in said[0]
-                and done.returncode == 0
-                and lab.contents() == expected[last],
-                f"{how} rc {found.returncode}: {said[0][-90:] if said else 'nothing said'}; rebuilt equal to "
-                f"a fresh build: {lab.contents() == expected[last]}",
-            )
+        for attack in ATTACKS:
+            record(*attack(lab, where, expected[last]))
     finally:
         shutil.rmtree(where, ignore_errors=True)
     failed = [name for name, held, _ in results if not held]

@@ -68,48 +68,20 @@ def generate(stocks: int, years: int, out: Path, seed: int = 90_10) -> None:
     split_rows = []
     for b0 in range(0, u, 1000):
         syms = np.arange(b0, min(b0 + 1000, u))
-        brng = np.random.default_rng([seed, b0])
-        adj = 20 * np.exp(np.cumsum(brng.normal(0.0002, 0.02, (n, len(syms))), axis=0))
-        factor = np.ones_like(adj)  # cumulative split ratio in force on each day
-        for j, s in enumerate(syms):
-            lo, hi = births[s] + 1, min(deaths[s], n - 1) + 1
-            for x in brng.integers(lo, hi, brng.poisson(1.0)) if lo < hi else []:
-                k = brng.choice([2.0, 3.0, 1.5, 0.5])
-                factor[x:, j] *= k
-                split_rows.append((int(x), int(s), k))
-        close = adj / factor
-        alive = (np.arange(n)[:, None] >= births[syms]) & (np.arange(n)[:, None] <= deaths[syms])
-        valid = alive & ((brng.random(close.shape) > 0.02) | (np.arange(n)[:, None] == births[syms]))
-        d, j = np.nonzero(valid)
-        cols["day"].append(d.astype(np.int32))
-        cols["sym"].append(syms[j].astype(np.int32))
-        cols["close"].append(close[d, j])
-        last = np.maximum.accumulate(np.where(valid, np.arange(n)[:, None], -1), axis=0)
-        for q, (_, t, _) in enumerate(reviews):
-            member = (births[syms] <= t - 5) & (deaths[syms] >= t)
-            cols["wq"].append(np.full(member.sum(), q))
-            cols["wsym"].append(syms[member])
-            cols["wpx"].append(close[last[t, member], np.nonzero(member)[0]])
-            cols["wshares"].append(base_shares[syms[member]] * factor[t, member])
-        payer = brng.random(len(syms)) < 0.6  # quarterly payers, 1.6 % a year
-        for j in np.nonzero(payer)[0]:
-            xs = np.arange(births[syms[j]] + brng.integers(1, 63), min(deaths[syms[j]] + 1, n), 63)
-            cols["dday"].append(xs)
-            cols["dsym"].append(np.full(len(xs), syms[j]))
-            cols["damt"].append(0.004 * close[xs, j])
-    cat = pl.Categorical
+        _batch(
+            syms, np.random.default_rng([seed, b0]), n, births, deaths, base_shares, reviews, cols, split_rows
+        )
     names = np.array([f"S{s:05d}" for s in range(u)])
     day_arr = np.array(days, dtype="datetime64[D]")
     cat_idx = np.concatenate(cols["sym"])
     prices = pl.DataFrame(
         {
             "date": day_arr[np.concatenate(cols["day"])],
-            "symbol": pl.Series(names[cat_idx], dtype=cat),
+            "symbol": pl.Series(names[cat_idx], dtype=pl.Categorical),
             "close": np.concatenate(cols["close"]),
-            "currency": pl.Series(np.array(CURRENCIES)[cur[cat_idx]], dtype=cat),
+            "currency": pl.Series(np.array(CURRENCIES)[cur[cat_idx]], dtype=pl.Categorical),
         }
     ).sort("date", "symbol")
-    wq, wsym = np.concatenate(cols["wq"]), np.concatenate(cols["wsym"])
     fx_paths = {c_: 0.8 * np.exp(np.cumsum(rng.normal(0, 0.005, n))) for c_ in CURRENCIES[1:]}
     fx = pl.DataFrame(
         {
@@ -118,27 +90,7 @@ def generate(stocks: int, years: int, out: Path, seed: int = 90_10) -> None:
             "usd_per_unit": np.concatenate(list(fx_paths.values())),
         }
     )
-    wfx = np.array(
-        [1.0 if cur[s] == 0 else fx_paths[CURRENCIES[cur[s]]][reviews[q][1]] for q, s in zip(wq, wsym)]
-    )
-    mcap = np.concatenate(cols["wpx"]) * np.concatenate(cols["wshares"]) * free_float[wsym] * wfx
-    weights = pl.DataFrame(
-        {
-            "review": np.array([r[0] for r in reviews])[wq],
-            "cutoff_date": day_arr[[reviews[q][1] for q in wq]],
-            "effective_date": day_arr[[reviews[q][2] for q in wq]],
-            "symbol": names[wsym],
-            "price": np.concatenate(cols["wpx"]),
-            "shares": np.concatenate(cols["wshares"]),
-            "free_float": free_float[wsym],
-            "fx": wfx,
-            "scc_fraction": 1.0,
-            "r2g_fraction": 0.0,
-            "final_mcap": mcap * c[wsym],
-            "weight": 0.0,
-            "weighting_factor": c[wsym],
-        }
-    ).with_columns(weight=pl.col("final_mcap") / pl.col("final_mcap").sum().over("review"))
+    weights = _weights(cols, reviews, day_arr, names, cur, fx_paths, free_float, c)
     dsym = np.concatenate(cols["dsym"])
     dividends = pl.DataFrame(
         {
@@ -155,6 +107,77 @@ def generate(stocks: int, years: int, out: Path, seed: int = 90_10) -> None:
     for name, frame in zip(TABLES, [weights, prices, dividends, splits, fx]):
         frame.write_parquet(out / f"{name}.parquet")
     (out / "sessions.json").write_text(json.dumps([d.isoformat() for d in days]))
+
+
+def _batch(
+    syms: np.ndarray,
+    brng: np.random.Generator,
+    n: int,
+    births: np.ndarray,
+    deaths: np.ndarray,
+    base_shares: np.ndarray,
+    reviews: list[tuple[str, int, int]],
+    cols: dict[str, list],
+    split_rows: list[tuple[int, int, float]],
+) -> None:
+    """One batch of stocks, drawn from its own generator: closes (a random walk with splits, 2 % of
+    sessions missing), each review's members and their cut-off prices and shares, quarterly dividends;
+    appended to `cols` and `split_rows`."""
+    adj = 20 * np.exp(np.cumsum(brng.normal(0.0002, 0.02, (n, len(syms))), axis=0))
+    factor = np.ones_like(adj)  # cumulative split ratio in force on each day
+    for j, s in enumerate(syms):
+        lo, hi = births[s] + 1, min(deaths[s], n - 1) + 1
+        for x in brng.integers(lo, hi, brng.poisson(1.0)) if lo < hi else []:
+            k = brng.choice([2.0, 3.0, 1.5, 0.5])
+            factor[x:, j] *= k
+            split_rows.append((int(x), int(s), k))
+    close = adj / factor
+    alive = (np.arange(n)[:, None] >= births[syms]) & (np.arange(n)[:, None] <= deaths[syms])
+    valid = alive & ((brng.random(close.shape) > 0.02) | (np.arange(n)[:, None] == births[syms]))
+    d, j = np.nonzero(valid)
+    cols["day"].append(d.astype(np.int32))
+    cols["sym"].append(syms[j].astype(np.int32))
+    cols["close"].append(close[d, j])
+    last = np.maximum.accumulate(np.where(valid, np.arange(n)[:, None], -1), axis=0)
+    for q, (_, t, _) in enumerate(reviews):
+        member = (births[syms] <= t - 5) & (deaths[syms] >= t)
+        cols["wq"].append(np.full(member.sum(), q))
+        cols["wsym"].append(syms[member])
+        cols["wpx"].append(close[last[t, member], np.nonzero(member)[0]])
+        cols["wshares"].append(base_shares[syms[member]] * factor[t, member])
+    payer = brng.random(len(syms)) < 0.6  # quarterly payers, 1.6 % a year
+    for j in np.nonzero(payer)[0]:
+        xs = np.arange(births[syms[j]] + brng.integers(1, 63), min(deaths[syms[j]] + 1, n), 63)
+        cols["dday"].append(xs)
+        cols["dsym"].append(np.full(len(xs), syms[j]))
+        cols["damt"].append(0.004 * close[xs, j])
+
+
+def _weights(cols, reviews, day_arr, names, cur, fx_paths, free_float, c) -> pl.DataFrame:
+    """The weights of each review: its members at their cut-off prices, shares, free float and fx, the
+    short side (`c` < 0) weighted negatively."""
+    wq, wsym = np.concatenate(cols["wq"]), np.concatenate(cols["wsym"])
+    wfx = np.array(
+        [1.0 if cur[s] == 0 else fx_paths[CURRENCIES[cur[s]]][reviews[q][1]] for q, s in zip(wq, wsym)]
+    )
+    mcap = np.concatenate(cols["wpx"]) * np.concatenate(cols["wshares"]) * free_float[wsym] * wfx
+    return pl.DataFrame(
+        {
+            "review": np.array([r[0] for r in reviews])[wq],
+            "cutoff_date": day_arr[[reviews[q][1] for q in wq]],
+            "effective_date": day_arr[[reviews[q][2] for q in wq]],
+            "symbol": names[wsym],
+            "price": np.concatenate(cols["wpx"]),
+            "shares": np.concatenate(cols["wshares"]),
+            "free_float": free_float[wsym],
+            "fx": wfx,
+            "scc_fraction": 1.0,
+            "r2g_fraction": 0.0,
+            "final_mcap": mcap * c[wsym],
+            "weight": 0.0,
+            "weighting_factor": c[wsym],
+        }
+    ).with_columns(weight=pl.col("final_mcap") / pl.col("final_mcap").sum().over("review"))
 
 
 def _load(data: Path) -> tuple[dict[str, pl.DataFrame], list[date]]:
@@ -274,6 +297,13 @@ def main() -> None:
     print(f"ratio vectorised pandas / polars, {short}: {small_vec['seconds'] / small['seconds']:.1f} x")
     print(f"ratio pandas day loop / polars, {short}: {ref['seconds'] / small['seconds']:.0f} x")
 
+    _agree(data, size, short, a.years, a.pandas_years)
+
+
+def _agree(data: Path, size: str, short: str, years: int, pandas_years: int) -> None:
+    """Print the largest relative difference of each run against polars' (and of the short polars run
+    against the prefix of the full one); fail above 1e-10."""
+
     def rel(got: pl.DataFrame, want: pl.DataFrame) -> float:
         assert got["date"].equals(want["date"]) and got["review"].equals(want["review"])
         return max(
@@ -294,7 +324,7 @@ def main() -> None:
     drift = max(((prefix[c] - got[c]).abs() / got[c].abs()).max() for c in ("price_return", "total_return"))
     for what, d in diffs.items():
         print(f"max relative difference polars vs {what}: {d:.2e} (limit 1e-10)")
-    print(f"{a.pandas_years}-year run vs prefix of the {a.years}-year run: {drift:.2e}")
+    print(f"{pandas_years}-year run vs prefix of the {years}-year run: {drift:.2e}")
     assert max(diffs.values()) < 1e-10, "polars and pandas disagree"
 
 

@@ -84,30 +84,23 @@ def pandas_levels(weights, end, prices, dividends, splits, fx, session_days) -> 
     return pd.DataFrame(rows, columns=cols)
 
 
-def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, session_days) -> pd.DataFrame:
-    """The same index_levels rows, vectorised the way a pandas/numpy user would: prices as a
-    session x symbol matrix (last close and its row carried forward with one cumulative max), and
-    per review period the members' columns sliced out, split factors and dividends as small
-    period x member matrices, the daily numerators and dividend points as row sums, the total
-    return as a cumulative product; periods chained in order (one divisor reset per review)."""
-    end = pd.Timestamp(end)
-    days = pd.DatetimeIndex([pd.Timestamp(d) for d in session_days if pd.Timestamp(d) <= end])
-    prices = prices[prices["date"] <= end]
+def _codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and their labels (a categorical's own, else factorized): no string per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), pd.Index(column.cat.categories.astype(str))
+    found, labels = pd.factorize(column)
+    return found, pd.Index(labels.astype(str))
 
-    def codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
-        """Integer codes and their labels (a categorical's own, else factorized): no string per row."""
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            return column.cat.codes.to_numpy(), pd.Index(column.cat.categories.astype(str))
-        found, labels = pd.factorize(column)
-        return found, pd.Index(labels.astype(str))
 
-    sym_codes, sym_labels = codes(prices["symbol"])
+def _price_matrices(prices, weights, days: pd.DatetimeIndex):
+    """(symbols, currencies, close, currency code, row of the last close): session x symbol matrices of
+    the close and its currency on the days each symbol traded, and the row of its last close on or before
+    each day (-1: none yet)."""
+    sym_codes, sym_labels = _codes(prices["symbol"])
     symbols = sym_labels.append(pd.Index(weights["symbol"].astype(str).unique())).unique()
-    cur_codes, cur_labels = codes(prices["currency"])
+    cur_codes, cur_labels = _codes(prices["currency"])
     currencies = pd.Index(sorted(cur_labels))
     n_days, n_sym = len(days), len(symbols)
-
-    # close and currency on the day each symbol traded; the row of its last close on or before each day
     price_days = prices["date"].to_numpy("datetime64[ns]")
     row = days.searchsorted(price_days)
     assert (days.to_numpy()[np.minimum(row, n_days - 1)] == price_days).all(), (
@@ -120,33 +113,48 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
     cur[row, col] = currencies.get_indexer(cur_labels)[cur_codes]
     traded_row = np.full((n_days, n_sym), -1, dtype=np.int32)
     traded_row[row, col] = row
-    last_row = np.maximum.accumulate(traded_row, axis=0)
-    del traded_row
+    return symbols, currencies, close, cur, np.maximum.accumulate(traded_row, axis=0)
 
-    # USD per unit of each currency on each session: the last fx row on or before it (USD is 1)
+
+def _rates(fx, currencies: pd.Index, days: pd.DatetimeIndex) -> np.ndarray:
+    """USD per unit of each currency on each session: the last fx row on or before it (USD is 1); a last
+    column of NaN for code -1 (no close yet)."""
     fx_wide = fx.pivot(index="date", columns="currency", values="usd_per_unit").sort_index()
     fx_wide.index = pd.DatetimeIndex(fx_wide.index)
     fx_wide = fx_wide.reindex(columns=currencies)
     rates = (
         fx_wide.reindex(days, method="ffill").to_numpy(float)
         if len(fx_wide)
-        else np.full((n_days, len(currencies)), np.nan)
+        else np.full((len(days), len(currencies)), np.nan)
     )
     rates[:, currencies == "USD"] = 1.0
-    rates = np.concatenate([rates, np.full((n_days, 1), np.nan)], axis=1)  # code -1: no close yet
+    return np.concatenate([rates, np.full((len(days), 1), np.nan)], axis=1)
 
-    def per_member(frame, date_col, value_col, lo, hi, members_col, how):
-        """A (hi - lo) x members matrix of `value_col` on session rows lo..hi-1 (sum or product)."""
-        out = np.zeros((hi - lo, len(members_col))) if how == "sum" else np.ones((hi - lo, len(members_col)))
-        sel = frame[(frame[date_col] > days[lo - 1] if lo > 0 else True) & (frame[date_col] <= days[hi - 1])]
-        r = days.get_indexer(pd.DatetimeIndex(sel[date_col]))
-        c = pd.Index(members_col).get_indexer(sel["symbol"].astype(str))
-        keep = (r >= 0) & (c >= 0)
-        (np.add if how == "sum" else np.multiply).at(
-            out, (r[keep] - lo, c[keep]), sel[value_col].to_numpy(float)[keep]
-        )
-        return out
 
+def _per_member(frame, date_col, value_col, days: pd.DatetimeIndex, lo, hi, members_col, how):
+    """A (hi - lo) x members matrix of `value_col` on session rows lo..hi-1 (sum or product)."""
+    out = np.zeros((hi - lo, len(members_col))) if how == "sum" else np.ones((hi - lo, len(members_col)))
+    sel = frame[(frame[date_col] > days[lo - 1] if lo > 0 else True) & (frame[date_col] <= days[hi - 1])]
+    r = days.get_indexer(pd.DatetimeIndex(sel[date_col]))
+    c = pd.Index(members_col).get_indexer(sel["symbol"].astype(str))
+    keep = (r >= 0) & (c >= 0)
+    (np.add if how == "sum" else np.multiply).at(
+        out, (r[keep] - lo, c[keep]), sel[value_col].to_numpy(float)[keep]
+    )
+    return out
+
+
+def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, session_days) -> pd.DataFrame:
+    """The same index_levels rows, vectorised the way a pandas/numpy user would: prices as a
+    session x symbol matrix (last close and its row carried forward with one cumulative max), and
+    per review period the members' columns sliced out, split factors and dividends as small
+    period x member matrices, the daily numerators and dividend points as row sums, the total
+    return as a cumulative product; periods chained in order (one divisor reset per review)."""
+    end = pd.Timestamp(end)
+    days = pd.DatetimeIndex([pd.Timestamp(d) for d in session_days if pd.Timestamp(d) <= end])
+    prices = prices[prices["date"] <= end]
+    symbols, currencies, close, cur, last_row = _price_matrices(prices, weights, days)
+    rates = _rates(fx, currencies, days)
     frames = []
     level, tr = 1000.0, 1000.0
     for i, review, w, t, big_t, stop in _periods(weights, end):
@@ -158,15 +166,8 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
         stop_row = days.searchsorted(stop, side="right") - 1
         rows = np.arange(big_row, stop_row + 1)  # T_R, then every session of the period
         # split factor since the cut-off, G[x - t_row] for session x (1 up to the cut-off)
-        growth = np.cumprod(
-            np.vstack(
-                [
-                    np.ones((1, len(m))),
-                    per_member(splits, "ex_date", "ratio", t_row + 1, stop_row + 1, members, "product"),
-                ]
-            ),
-            axis=0,
-        )
+        split = _per_member(splits, "ex_date", "ratio", days, t_row + 1, stop_row + 1, members, "product")
+        growth = np.cumprod(np.vstack([np.ones((1, len(m))), split]), axis=0)
         last = last_row[rows][:, m]  # row of each member's last close on each day
         cols = np.broadcast_to(m, last.shape)
         px = np.where(last >= 0, close[np.maximum(last, 0), cols], np.nan)
@@ -175,7 +176,7 @@ def pandas_levels_vectorised(weights, end, prices, dividends, splits, fx, sessio
         g_obs = growth[np.maximum(last - t_row, 0), np.arange(len(m))]  # shares in force at that close
         g_now = growth[rows - t_row]
         numerators = np.nansum(px * e * k * g_obs, axis=1)
-        divs = per_member(dividends, "ex_date", "amount", big_row + 1, stop_row + 1, members, "sum")
+        divs = _per_member(dividends, "ex_date", "amount", days, big_row + 1, stop_row + 1, members, "sum")
         points = np.concatenate([[0.0], np.nansum(divs * e[1:] * k * g_now[1:], axis=1)])
         divisor = numerators[0] / level
         levels = numerators / divisor

@@ -1,9 +1,11 @@
 """Imports follow the layers of docs/code_layout.md: a module imports its own layer and those below it,
-no import cycle, and every module is named in that file."""
+no import cycle, and every module is named in that file; every path of its Domains table exists; no
+function is over 80 lines without a reason written beside it."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "russell_pipeline"
@@ -180,3 +182,121 @@ def test_every_module_is_named_in_the_code_layout():
     paths = [p.relative_to(PACKAGE.parent).as_posix() for p in sorted(PACKAGE.rglob("*.py"))]
     missing = [path for path in paths if path not in layout]
     assert not missing, f"modules docs/code_layout.md does not name: {missing}"
+
+
+# A function does one thing: none is longer than this, counted from its `def` line to its last line (the
+# docstring included), without a reason written beside it: `# long: <why>` on its `def` line or the line
+# above it (above its decorators, for a decorated one).
+LONGEST = 80
+LONG_REASON = "# long: "
+
+
+def _long_functions(package: Path) -> list[str]:
+    """`path:line: name is N lines` of each function or method under `package` longer than LONGEST
+    without a reason beside it."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        source = path.read_text()
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source, str(path))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = node.end_lineno - node.lineno + 1
+            top = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            beside = [lines[node.lineno - 1], lines[top - 2] if top > 1 else ""]
+            if length > LONGEST and not any(LONG_REASON in line for line in beside):
+                found.append(
+                    f"{path.relative_to(package.parent)}:{node.lineno}: {node.name} is {length} lines"
+                )
+    return found
+
+
+def test_no_function_is_long_without_a_reason():
+    long = _long_functions(PACKAGE)
+    assert not long, f"over {LONGEST} lines, without `{LONG_REASON}<why>` beside the def:\n" + "\n".join(long)
+
+
+def test_a_long_function_is_named_unless_its_reason_is_written(tmp_path):
+    def body(indent: str) -> str:  # LONGEST lines: with its def line, one too many
+        return "".join(f"{indent}x{i} = {i}\n" for i in range(LONGEST))
+
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "a.py").write_text(
+        "def short():\n    return 1\n\n\n"
+        f"def long():\n{body('    ')}\n\n"
+        f"class C:\n    @staticmethod\n    def method():\n{body('        ')}"
+    )
+    (package / "b.py").write_text(
+        f"# long: a table of data\n@decorated\ndef table():\n{body('    ')}\n\n"
+        f"def inline():  # long: a table of data\n{body('    ')}\n\n"
+        f"# long: a reason two lines above counts for nothing\n\ndef far():\n{body('    ')}"
+    )
+    assert _long_functions(package) == [
+        "package/a.py:5: long is 81 lines",
+        "package/a.py:90: method is 81 lines",
+        "package/b.py:171: far is 81 lines",
+    ]
+
+
+def _domains() -> dict[str, list[str]]:
+    """{domain: the paths its row of code_layout.md's Domains table names}, each `path` or `path:name`
+    under russell_pipeline/."""
+    layout = (PACKAGE.parent / "docs" / "code_layout.md").read_text()
+    assert "\n## Domains\n" in layout, "docs/code_layout.md has no Domains section"
+    section = layout.split("\n## Domains\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| domain")
+    ]
+    return {
+        row.split("|")[1].strip(): [
+            cell for cell in re.findall(r"`([^`]+)`", row) if cell.endswith("/") or ".py" in cell
+        ]
+        for row in rows
+    }
+
+
+def _missing_rooms(domains: dict[str, list[str]]) -> list[str]:
+    """Each path of the Domains table that is not there, each `path:name` whose module does not define
+    `name`, and each path a domain's lib package's docstring does not name."""
+    wrong = []
+    for domain, paths in domains.items():
+        lib = PACKAGE / "lib" / domain / "__init__.py"
+        said = (ast.get_docstring(ast.parse(lib.read_text())) or "") if lib.is_file() else ""
+        for room in paths:
+            path, _, name = room.partition(":")
+            where = PACKAGE / path
+            if not (where.is_dir() if path.endswith("/") else where.is_file()):
+                wrong.append(f"{domain}: {path} does not exist")
+            elif name and name not in {
+                n.name
+                for n in ast.parse(where.read_text()).body
+                if isinstance(n, ast.FunctionDef | ast.ClassDef)
+            }:
+                wrong.append(f"{domain}: {path} defines no {name}")
+            if room != f"lib/{domain}/" and f"`{room}`" not in said:
+                wrong.append(f"{domain}: lib/{domain}/__init__.py's docstring does not name {room}")
+    return wrong
+
+
+def test_every_domain_has_its_rooms_named_in_the_code_layout():
+    domains = _domains()
+    packages = sorted(p.name for p in (PACKAGE / "lib").iterdir() if (p / "__init__.py").is_file())
+    assert sorted(domains) == packages, "the Domains table's rows are not the packages of lib/"
+    assert all(f"lib/{d}/" in paths for d, paths in domains.items()), "a row without its lib package"
+    missing = _missing_rooms(domains)
+    assert not missing, "docs/code_layout.md, Domains:\n" + "\n".join(missing)
+
+
+def test_a_room_that_is_not_there_is_named():
+    domains = {
+        "forecast": ["lib/forecast/", "cli/forecast.py", "cli/nowhere.py", "lake/index_tables.py:nothing"],
+        "fetch": ["lib/fetch/", "planning/forecast_years.py"],
+    }
+    assert _missing_rooms(domains) == [
+        "forecast: cli/nowhere.py does not exist",
+        "forecast: lib/forecast/__init__.py's docstring does not name cli/nowhere.py",
+        "forecast: lake/index_tables.py defines no nothing",
+        "forecast: lib/forecast/__init__.py's docstring does not name lake/index_tables.py:nothing",
+        "fetch: lib/fetch/__init__.py's docstring does not name planning/forecast_years.py",
+    ]

@@ -197,42 +197,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="russell-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def _output(p: argparse.ArgumentParser, formats: list[str], default: str) -> None:
+    p.add_argument(
+        "--format",
+        choices=formats,
+        default=default,
+        help=f"output format (default {default}; parquet only into a file or pipe)",
     )
-    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    def verb(name: str) -> argparse.ArgumentParser:
-        text, example = VERBS[name]
-        return sub.add_parser(
-            name,
-            help=text,
-            description=text[0].upper() + text[1:] + ".",
-            epilog="example:\n  " + example,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
 
-    def output(p: argparse.ArgumentParser, formats: list[str], default: str) -> None:
-        p.add_argument(
-            "--format",
-            choices=formats,
-            default=default,
-            help=f"output format (default {default}; parquet only into a file or pipe)",
-        )
-
-    p = verb("build")
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--init", action="store_true", help="create the lake folder named by RUSSELL_DATA_LAKE if missing"
     )
     p.add_argument("--verbose", action="store_true", help="show Dagster's full log and stack traces")
-    p = verb("parse")
+
+
+def _parse(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="a membership, additions or deletions list, or a schedule (PDF or text)")
-    output(p, ["csv", "json", "parquet"], "csv")
-    p = verb("calendar")
+    _output(p, ["csv", "json", "parquet"], "csv")
+
+
+def _calendar(p: argparse.ArgumentParser) -> None:
     p.add_argument("year", type=int, help="a reconstitution year, 1989..2035")
-    output(p, ["csv", "json", "ics"], "csv")
-    p = verb("report")
+    _output(p, ["csv", "json", "ics"], "csv")
+
+
+def _report(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", default="report", help="folder for index_levels.svg and the summary (default report/)"
     )
@@ -242,7 +233,9 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="US dollars tracking each index, for the forecast page (default: RUSSELL_TRACKED_ASSETS)",
     )
-    p = verb("query")
+
+
+def _query(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "sql", help="one SELECT (or EXPLAIN) over the tables, e.g. index_levels, quarterly_weights"
     )
@@ -253,8 +246,10 @@ def _parser() -> argparse.ArgumentParser:
         default=300.0,
         help="seconds the statement may run before it is stopped (default 300; 0: no limit)",
     )
-    output(p, ["table", "csv", "json", "parquet"], "table")
-    p = verb("fetch")
+    _output(p, ["table", "csv", "json", "parquet"], "table")
+
+
+def _fetch(p: argparse.ArgumentParser) -> None:
     p.add_argument("years", help="a year (2024) or a range (2010..2026)")
     p.add_argument(
         "--mirror",
@@ -267,7 +262,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=_seconds(None), default=60.0, help="seconds without data before a download fails"
     )
-    p = verb("members")
+
+
+def _members(p: argparse.ArgumentParser) -> None:
     p.add_argument("date", type=_iso_date, help="the day, YYYY-MM-DD")
     p.add_argument(
         "--index", default=None, help='one index, any letter case, e.g. "Russell 3000" (default: all)'
@@ -278,18 +275,24 @@ def _parser() -> argparse.ArgumentParser:
         help="also print the members the lake holds of an index it cannot count whole that day (complete = "
         "false, what is missing on stderr); exit 0",
     )
-    output(p, ["csv", "json", "parquet"], "csv")
-    p = verb("reconcile")
+    _output(p, ["csv", "json", "parquet"], "csv")
+
+
+def _reconcile(p: argparse.ArgumentParser) -> None:
     p.add_argument("date", type=_iso_date, help="the date of a holdings file under raw/<year>/, YYYY-MM-DD")
     p.add_argument("--fund", default=None, help="one fund, by its name or a word of it (default: every fund)")
-    output(p, ["csv", "json", "parquet"], "csv")
-    p = verb("diff")
+    _output(p, ["csv", "json", "parquet"], "csv")
+
+
+def _diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("year", type=int, help="a reconstitution year")
     p.add_argument(
         "--index", default=None, help='one index, any letter case, e.g. "Russell 2000" (default: all)'
     )
-    output(p, ["csv", "json", "parquet"], "csv")
-    p = verb("pro-forma")
+    _output(p, ["csv", "json", "parquet"], "csv")
+
+
+def _pro_forma(p: argparse.ArgumentParser) -> None:
     p.add_argument("review", type=_review, help="a review, YYYY-MM (March, June, September or December)")
     p.add_argument(
         "--aum",
@@ -303,17 +306,26 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help=f"with --aum: the share of each session's volume it trades, in (0, 1] (default {PARTICIPATION})",
     )
-    output(p, ["csv", "json", "parquet"], "csv")
-    verb("verify")
-    p = verb("import-prices")
+    _output(p, ["csv", "json", "parquet"], "csv")
+
+
+def _verify(p: argparse.ArgumentParser) -> None:
+    """`verify` takes no argument."""
+
+
+def _import_prices(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "file", help="CSV: long (Date, Ticker, Close, ...), wide (Date, one column per ticker) or yfinance's"
     )
-    p = verb("event-study")
+
+
+def _event_study(p: argparse.ArgumentParser) -> None:
     p.add_argument("year", type=int, help="a reconstitution year with final lists in the lake")
     p.add_argument("--prices", required=True, help="a price file, as import-prices reads it")
-    output(p, ["csv", "json"], "csv")
-    p = verb("forecast")
+    _output(p, ["csv", "json"], "csv")
+
+
+def _forecast(p: argparse.ArgumentParser) -> None:
     p.add_argument("year", type=int, help="a reconstitution year")
     p.add_argument("--review", default=None, help="one review of the year, YYYY-MM (default: every one)")
     shown = p.add_mutually_exclusive_group()
@@ -341,6 +353,43 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: csv for the rows, table for --summary and --score)",
     )
+
+
+# Each verb's arguments, in the order `--help` lists the verbs.
+ARGUMENTS = {
+    "build": _build,
+    "parse": _parse,
+    "calendar": _calendar,
+    "report": _report,
+    "query": _query,
+    "fetch": _fetch,
+    "members": _members,
+    "reconcile": _reconcile,
+    "diff": _diff,
+    "pro-forma": _pro_forma,
+    "verify": _verify,
+    "import-prices": _import_prices,
+    "event-study": _event_study,
+    "forecast": _forecast,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="russell-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for name, arguments in ARGUMENTS.items():
+        text, example = VERBS[name]
+        arguments(
+            sub.add_parser(
+                name,
+                help=text,
+                description=text[0].upper() + text[1:] + ".",
+                epilog="example:\n  " + example,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
     return parser
 
 

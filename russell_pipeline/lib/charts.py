@@ -144,16 +144,45 @@ def thinned(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def render(chart: Chart) -> str:
-    """The chart as an SVG document of `chart.width` x `chart.height` pixels."""
+@dataclass(frozen=True)
+class _Plot:
+    """Where a chart's data falls: the plot area, x0..x1 left to right and y0..y1 top down, inside the
+    title and the axes' labels; the x range (dates as ordinals) and the y ticks it spans."""
+
+    dated: bool
+    x_lo: float
+    x_hi: float
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    y_ticks: list[float]
+
+    def px(self, x) -> float:
+        return self.x0 + (_number(x, self.dated) - self.x_lo) / (self.x_hi - self.x_lo) * (self.x1 - self.x0)
+
+    def py(self, y: float) -> float:
+        return self.y1 - (y - self.y_ticks[0]) / (self.y_ticks[-1] - self.y_ticks[0]) * (self.y1 - self.y0)
+
+
+def _number(x, dated: bool) -> float:
+    """An x value on the x axis's scale: a date's ordinal, or the number."""
+    return x.toordinal() if dated else float(x)
+
+
+def _title(chart: Chart) -> list[str]:
+    """The title's lines, each wrapped to the chart's width."""
+    width = int((chart.width - 20) / (CHAR * (chart.font + 1)))
+    return [part for line in chart.title for part in textwrap.wrap(line, width)]
+
+
+def _plot(chart: Chart, title: list[str]) -> _Plot:
+    """The plot of `chart`: its x range covers the data and the marks, its y ticks the data, the
+    reference line and the bands (from `y_from` up, when set)."""
     w, h, f = chart.width, chart.height, chart.font
     finite = [(x, y) for s in chart.series for x, y in zip(s.xs, s.ys) if y is not None and math.isfinite(y)]
     dated = bool(finite) and isinstance(finite[0][0], date)
-
-    def num(x) -> float:
-        return x.toordinal() if dated else float(x)
-
-    xs = [num(x) for x, _ in finite] + [num(x) for x, _ in chart.marks]
+    xs = [_number(x, dated) for x, _ in finite] + [_number(x, dated) for x, _ in chart.marks]
     ys = [y for _, y in finite] + ([chart.reference] if chart.reference is not None else [])
     ys += [y for low, high, _ in chart.bands for y in (low, high)]
     if chart.y_from is not None:
@@ -161,53 +190,65 @@ def render(chart: Chart) -> str:
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
     if x_hi <= x_lo:
         x_lo, x_hi = x_lo - 1, x_hi + 1
-    title = [part for line in chart.title for part in textwrap.wrap(line, int((w - 20) / (CHAR * (f + 1))))]
-    # The plot area, x0..x1 left to right and y0..y1 top down, inside the title and the axes' labels.
     y0, y1 = len(title) * 1.3 * (f + 1) + 12, h - 1.8 * f - (1.5 * f if chart.x_label else 0) - 6
     y_ticks = nice_ticks(min(ys), max(ys), max(4, int((y1 - y0) // (2.5 * f)))) if ys else [0.0, 1.0]
-    y_labels = [_label(t, y_ticks) for t in y_ticks]
-    x0 = max(len(s) for s in y_labels) * CHAR * f + f + (1.6 * f if chart.y_label else 0) + 6
-    x1 = w - 1.5 * f
+    widest = max(len(_label(t, y_ticks)) for t in y_ticks)
+    x0 = widest * CHAR * f + f + (1.6 * f if chart.y_label else 0) + 6
+    return _Plot(dated, x_lo, x_hi, x0, w - 1.5 * f, y0, y1, y_ticks)
 
-    def px(x) -> float:
-        return x0 + (num(x) - x_lo) / (x_hi - x_lo) * (x1 - x0)
 
-    def py(y: float) -> float:
-        return y1 - (y - y_ticks[0]) / (y_ticks[-1] - y_ticks[0]) * (y1 - y0)
+def _x_ticks(plot: _Plot, f: float) -> list[tuple[float, str]]:
+    """(pixel, label) of each x tick: dates by `date_ticks`, numbers at nice steps within the range."""
+    if plot.dated:
+        lo, hi = date.fromordinal(int(plot.x_lo)), date.fromordinal(int(plot.x_hi))
+        return [(plot.px(d), s) for d, s in date_ticks(lo, hi, plot.x1 - plot.x0, f)]
+    most = max(2, int((plot.x1 - plot.x0) // (6 * CHAR * f + 2 * f)))
+    ticks = [t for t in nice_ticks(plot.x_lo, plot.x_hi, most) if plot.x_lo <= t <= plot.x_hi]
+    return [(plot.px(t), _label(t, ticks)) for t in ticks]
 
-    if dated:
-        x_ticks = [
-            (px(d), s)
-            for d, s in date_ticks(date.fromordinal(int(x_lo)), date.fromordinal(int(x_hi)), x1 - x0, f)
-        ]
-    else:
-        most = max(2, int((x1 - x0) // (6 * CHAR * f + 2 * f)))
-        ticks = [t for t in nice_ticks(x_lo, x_hi, most) if x_lo <= t <= x_hi]
-        x_ticks = [(px(t), _label(t, ticks)) for t in ticks]
-    out = [
+
+def _canvas(chart: Chart, plot: _Plot, title: list[str]) -> list[str]:
+    """The SVG's opening, a white page, the plot area the lines are clipped to, and the title."""
+    w, h, f = chart.width, chart.height, chart.font
+    x0, y0 = plot.x0, plot.y0
+    return [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
             'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">'
         ),
         f'<rect width="{w}" height="{h}" fill="white"/>',
         (  # what the lines may cover: the plot area
-            f'<defs><clipPath id="plot"><rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" '
-            f'height="{y1 - y0:.1f}"/></clipPath></defs>'
+            f'<defs><clipPath id="plot"><rect x="{x0:.1f}" y="{y0:.1f}" width="{plot.x1 - x0:.1f}" '
+            f'height="{plot.y1 - y0:.1f}"/></clipPath></defs>'
+        ),
+        *(
+            _text(w / 2, 6 + (i + 1) * 1.3 * (f + 1) - 0.3 * f, line, f + 1, "middle")
+            for i, line in enumerate(title)
         ),
     ]
-    out += [
-        _text(w / 2, 6 + (i + 1) * 1.3 * (f + 1) - 0.3 * f, line, f + 1, "middle")
-        for i, line in enumerate(title)
-    ]
+
+
+def _axes(plot: _Plot, f: float) -> list[str]:
+    """The grid at each tick with its label, and the plot area's frame."""
+    x0, x1, y0, y1, py = plot.x0, plot.x1, plot.y0, plot.y1, plot.py
     grid = 'stroke="#ddd" stroke-width="0.8"'
-    for t, s in zip(y_ticks, y_labels):
+    out = []
+    for t in plot.y_ticks:
+        s = _label(t, plot.y_ticks)
         out += [_line(x0, py(t), x1, py(t), grid), _text(x0 - 5, py(t) + 0.35 * f, s, f, "end")]
-    for x, s in x_ticks:
+    for x, s in _x_ticks(plot, f):
         out += [_line(x, y0, x, y1, grid), _text(x, y1 + 1.2 * f + 3, s, f, "middle")]
     out.append(
         f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="none" '
         'stroke="#444" stroke-width="0.8"/>'
     )
+    return out
+
+
+def _bands_and_marks(chart: Chart, plot: _Plot) -> list[str]:
+    """The shaded bands with their labels, the reference line and the dotted marks with theirs."""
+    x0, x1, y0, y1, px, py, f = plot.x0, plot.x1, plot.y0, plot.y1, plot.px, plot.py, chart.font
+    out = []
     for low, high, label in chart.bands:
         top, bottom = py(high), py(low)
         out += [
@@ -233,13 +274,19 @@ def render(chart: Chart) -> str:
                 upright=True,
             ),
         ]
-    for i, s in enumerate(chart.series):
+    return out
+
+
+def _polylines(series: tuple[Series, ...], plot: _Plot) -> list[str]:
+    """One polyline per run of each series' finite values, in the series' colour, clipped to the plot."""
+    out = []
+    for i, s in enumerate(series):
         runs: list[list[tuple[float, float]]] = [[]]  # a missing value ends a run of the line
         for x, y in zip(s.xs, s.ys):
             if y is None or not math.isfinite(y):
                 runs.append([])
             else:
-                runs[-1].append((px(x), py(y)))
+                runs[-1].append((plot.px(x), plot.py(y)))
         out += [
             f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in thinned(r))}" fill="none" '
             f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="1.2" stroke-linejoin="round" '
@@ -247,12 +294,22 @@ def render(chart: Chart) -> str:
             for r in runs
             if r
         ]
+    return out
+
+
+def render(chart: Chart) -> str:
+    """The chart as an SVG document of `chart.width` x `chart.height` pixels."""
+    h, f = chart.height, chart.font
+    title = _title(chart)
+    plot = _plot(chart, title)
+    out = _canvas(chart, plot, title) + _axes(plot, f) + _bands_and_marks(chart, plot)
+    out += _polylines(chart.series, plot)
     if chart.legend and chart.series:
-        out += _legend(chart.series, x0 + 0.6 * f, y0, y1, chart.legend, f)
+        out += _legend(chart.series, plot.x0 + 0.6 * f, plot.y0, plot.y1, chart.legend, f)
     if chart.x_label:
-        out.append(_text((x0 + x1) / 2, h - 0.5 * f, chart.x_label, f, "middle"))
+        out.append(_text((plot.x0 + plot.x1) / 2, h - 0.5 * f, chart.x_label, f, "middle"))
     if chart.y_label:
-        out.append(_text(1.2 * f, (y0 + y1) / 2, chart.y_label, f, "middle", upright=True))
+        out.append(_text(1.2 * f, (plot.y0 + plot.y1) / 2, chart.y_label, f, "middle", upright=True))
     return "\n".join([*out, "</svg>"]) + "\n"
 
 

@@ -80,138 +80,200 @@ def _market_closes(days: pl.DataFrame | None, label: str | None, day: date) -> t
     return True, (label, digests.window_digest(days, day))
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """The lake's tables the forecast's inputs are read from: those of the years asked for, and the
+    whole of those a year reads before its own (the members in force, the lists, the SEC maps)."""
+
+    calendar: pl.DataFrame  # recon_calendar of the years
+    universe: pl.DataFrame  # universe_securities of the years
+    sec: pl.DataFrame
+    holdings: pl.DataFrame
+    documents: pl.DataFrame  # source_documents of the years
+    every_document: pl.DataFrame
+    changes: pl.DataFrame
+    in_force: pl.DataFrame
+    every_calendar: pl.DataFrame
+    vendor: pl.DataFrame  # market_memberships
+    days: pl.DataFrame | None  # market_days
+    label: str | None  # the market data's price label
+
+
+def _tables(lake: Lake, years: list[int]) -> _Tables:
+    return _Tables(
+        calendar=_read(lake, "recon_calendar", CALENDAR_SCHEMA, years),
+        universe=_read(lake, "universe_securities", UNIVERSE_COLUMNS, years),
+        sec=_read(lake, "sec_tickers", SEC_COLUMNS),
+        holdings=_read(lake, "fund_holdings", HOLDINGS_COLUMNS),
+        documents=_read(lake, "source_documents", SOURCE_COLUMNS, years),
+        every_document=_read(lake, "source_documents", SOURCE_COLUMNS),
+        changes=_read(lake, "constituent_changes", CHANGE_COLUMNS),
+        in_force=_read(lake, "membership_in_force", IN_FORCE_COLUMNS),
+        every_calendar=_read(lake, "recon_calendar", CALENDAR_SCHEMA),
+        vendor=_read(
+            lake, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String}
+        ),
+        days=lake.read("market_days"),
+        label=price_label(lake),
+    )
+
+
 def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     """Each year's `YearInputs`, read from the lake as it is."""
-    calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA, years)
-    universe = _read(lake, "universe_securities", UNIVERSE_COLUMNS, years)
-    sec = _read(lake, "sec_tickers", SEC_COLUMNS)
-    holdings = _read(lake, "fund_holdings", HOLDINGS_COLUMNS)
-    documents = _read(lake, "source_documents", SOURCE_COLUMNS, years)
-    every_document = _read(lake, "source_documents", SOURCE_COLUMNS)
-    changes = _read(lake, "constituent_changes", CHANGE_COLUMNS)
-    in_force = _read(lake, "membership_in_force", IN_FORCE_COLUMNS)
-    every_calendar = _read(lake, "recon_calendar", CALENDAR_SCHEMA)
-    vendor = _read(lake, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String})
-    days, label = lake.read("market_days"), price_label(lake)
-    code = digests.CODE_VERSIONS[ASSET]
-    out = {}
-    for year in years:
-        year_reviews = inputs.reviews(calendar, year)
-        mine = universe.filter(pl.col("recon_year") == year)
-        files = inputs.placed_files(mine, documents, year_reviews)
-        stray = files.filter(pl.col("role").is_null())
-        refusal = None
-        if stray.height:
-            r = stray.row(0, named=True)
-            refusal = (
-                f"{r['path']}: a universe file dated {r['as_of_date']}, which is not a rank day of the "
-                "calendar "
-                + (
-                    f"nor within the {inputs.HISTORY_DAYS} days before one: the nearest rank day is "
-                    f"{r['nearest']} (review {r['review']})"
-                    if r["nearest"]
-                    else f"(recon_calendar dates no reconstitution in {year})"
-                )
-            )
-        done, parts, why = [], [], []
-        for review in year_reviews:
-            on_day = files.filter((pl.col("role") == "universe") & (pl.col("review") == review.review))
-            before = files.filter((pl.col("role") == "history") & (pl.col("review") == review.review))
-            history = mine.filter(pl.col("source_sha256").is_in(before["source_sha256"].implode())).select(
-                "symbol", pl.col("as_of_date").alias("date"), pl.col("price").alias("close")
-            )
-            members = inputs.members_on(in_force, review.rank_day, every_document)
-            base = inputs.base_date(in_force, every_calendar, review.rank_day)
-            ipo = inputs.ipo_reviews(every_calendar, changes, base, review.rank_day)
-            gaps = ipo.filter("list_missing")["review"].to_list() if members.height else []
-            notes = (
-                [
-                    (
-                        f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: "
-                        "companies they added count as new here unless other evidence places them "
-                        "(an ETF holdings file, the SEC maps, the IPO review rule)"
-                    )
-                ]
-                if gaps
-                else []
-            )
-            evidence = inputs.Evidence(
-                inputs.previous_rank_day(every_calendar, review.rank_day),
-                ipo,
-                holdings.filter(pl.col("as_of_date").is_between(base or date.min, review.rank_day)),
-            )
-            if not members.height:  # no published list in force: the market data's memberships, if any
-                members, of = inputs.vendor_members(vendor, review.review)
-                if of is not None:
-                    notes.append(
-                        "no published Russell list is in force on rank day: the members before are the "
-                        f"market data's memberships of {of} (Small Cap Completeness in the Russell 3000, "
-                        "Russell 2000 Growth in the Russell 2000); a Russell 3000 member in neither counts "
-                        "as new"
-                    )
-            if on_day.height:
-                path = on_day["path"][0]
-                # Each line's company as the SEC maps saved by rank day give it, and each member under the
-                # ticker its company carries that day (lib/securities/on_day.py).
-                known = maps_until(sec, review.rank_day)
-                resolver = resolver_on(known)
-                rows = mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0])
-                rows = identify(rows, known, review.rank_day, resolver)
-                members = carried(members, rows, resolver)
-                done.append(
-                    ReviewInputs(
-                        review, rows, f"universe file {path}", history, members, tuple(notes), evidence
-                    )
-                )
-                parts.append(
-                    [
-                        review.review,
-                        "file",
-                        digests.frame_digest(rows),
-                        digests.frame_digest(history),
-                        digests.frame_digest(known),
-                        evidence.previous_rank_day,
-                        digests.frame_digest(evidence.ipo_reviews),
-                        digests.frame_digest(evidence.holdings),
-                        # a user's market data's closes before rank day give a member's 30-day average
-                        _market_closes(days, label, review.rank_day) if _real(label) else None,
-                    ]
-                )
-            else:
-                closes, state = _market_closes(days, label, review.rank_day)
-                if not closes:
-                    why.append(
-                        f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
-                        "market-data close on it"
-                    )
-                    continue
-                done.append(
-                    ReviewInputs(review, None, state[0] or "market data", history, members, tuple(notes))
-                )
-                parts.append([review.review, "market", state])
-            parts[-1] += [review.rank_day, review.effective_open, digests.frame_digest(members), notes]
-            parts[-1].append(digests.volume_digest(days, review.rank_day))  # its demand's volumes
-        if not year_reviews:
-            why.append(f"recon_calendar dates no reconstitution in {year}")
-        year_changes = changes.filter(pl.col("recon_year") == year)
-        out[year] = YearInputs(
-            tuple(done),
-            (
-                f"no universe file dated on a rank day under raw/{year}/, and no market-data close on one"
-                if year_reviews
-                else why[0]
-            )
-            if not done
-            else None,
-            refusal,
-            year_changes,
-            # Nothing to forecast and nothing to refuse: no rows, whatever the code.
-            digests.digest(code, parts, why, refusal, digests.frame_digest(year_changes))
-            if done or refusal
-            else digests.NO_INPUT,
-            tuple(why) if done else (),
+    tables = _tables(lake, years)
+    return {year: _year(tables, year) for year in years}
+
+
+def _year(t: _Tables, year: int) -> YearInputs:
+    """The year's reviews that have a universe, why the others have none, and the digest of it all."""
+    year_reviews = inputs.reviews(t.calendar, year)
+    mine = t.universe.filter(pl.col("recon_year") == year)
+    files = inputs.placed_files(mine, t.documents, year_reviews)
+    refusal = _refusal(files, year)
+    done, parts, why = [], [], []
+    for review in year_reviews:
+        got = _review(t, review, mine, files)
+        if isinstance(got, str):
+            why.append(got)
+            continue
+        done.append(got[0])
+        parts.append(got[1])
+    if not year_reviews:
+        why.append(f"recon_calendar dates no reconstitution in {year}")
+    year_changes = t.changes.filter(pl.col("recon_year") == year)
+    return YearInputs(
+        tuple(done),
+        (
+            f"no universe file dated on a rank day under raw/{year}/, and no market-data close on one"
+            if year_reviews
+            else why[0]
         )
-    return out
+        if not done
+        else None,
+        refusal,
+        year_changes,
+        # Nothing to forecast and nothing to refuse: no rows, whatever the code.
+        digests.digest(digests.CODE_VERSIONS[ASSET], parts, why, refusal, digests.frame_digest(year_changes))
+        if done or refusal
+        else digests.NO_INPUT,
+        tuple(why) if done else (),
+    )
+
+
+def _refusal(files: pl.DataFrame, year: int) -> str | None:
+    """One line naming the first universe file of the year dated on no rank day (`placed_files` gave it
+    no role), None when every one is placed."""
+    stray = files.filter(pl.col("role").is_null())
+    if not stray.height:
+        return None
+    r = stray.row(0, named=True)
+    return (
+        f"{r['path']}: a universe file dated {r['as_of_date']}, which is not a rank day of the "
+        "calendar "
+        + (
+            f"nor within the {inputs.HISTORY_DAYS} days before one: the nearest rank day is "
+            f"{r['nearest']} (review {r['review']})"
+            if r["nearest"]
+            else f"(recon_calendar dates no reconstitution in {year})"
+        )
+    )
+
+
+def _review(
+    t: _Tables, review: inputs.Review, mine: pl.DataFrame, files: pl.DataFrame
+) -> tuple[ReviewInputs, list] | str:
+    """The review's inputs and the parts of the year's digest they make, or why it has none: no universe
+    file dated on its rank day and no market-data close on it."""
+    on_day = files.filter((pl.col("role") == "universe") & (pl.col("review") == review.review))
+    before = files.filter((pl.col("role") == "history") & (pl.col("review") == review.review))
+    history = mine.filter(pl.col("source_sha256").is_in(before["source_sha256"].implode())).select(
+        "symbol", pl.col("as_of_date").alias("date"), pl.col("price").alias("close")
+    )
+    members, notes, evidence = _members_before(t, review)
+    if on_day.height:
+        got, part = _from_universe_file(t, review, mine, on_day, history, members, notes, evidence)
+    else:
+        closes, state = _market_closes(t.days, t.label, review.rank_day)
+        if not closes:
+            return (
+                f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
+                "market-data close on it"
+            )
+        got = ReviewInputs(review, None, state[0] or "market data", history, members, tuple(notes))
+        part = [review.review, "market", state]
+    part += [review.rank_day, review.effective_open, digests.frame_digest(got.members), notes]
+    part.append(digests.volume_digest(t.days, review.rank_day))  # its demand's volumes
+    return got, part
+
+
+def _members_before(t: _Tables, review: inputs.Review) -> tuple[pl.DataFrame, list[str], inputs.Evidence]:
+    """The members in force on the rank day (none published: the market data's memberships, if any),
+    the notes on what the lake lacks, and the evidence that places members beyond the lists."""
+    members = inputs.members_on(t.in_force, review.rank_day, t.every_document)
+    base = inputs.base_date(t.in_force, t.every_calendar, review.rank_day)
+    ipo = inputs.ipo_reviews(t.every_calendar, t.changes, base, review.rank_day)
+    gaps = ipo.filter("list_missing")["review"].to_list() if members.height else []
+    notes = (
+        [
+            (
+                f"the quarterly IPO addition lists of {', '.join(gaps)} are not in the lake: "
+                "companies they added count as new here unless other evidence places them "
+                "(an ETF holdings file, the SEC maps, the IPO review rule)"
+            )
+        ]
+        if gaps
+        else []
+    )
+    evidence = inputs.Evidence(
+        inputs.previous_rank_day(t.every_calendar, review.rank_day),
+        ipo,
+        t.holdings.filter(pl.col("as_of_date").is_between(base or date.min, review.rank_day)),
+    )
+    if not members.height:  # no published list in force: the market data's memberships, if any
+        members, of = inputs.vendor_members(t.vendor, review.review)
+        if of is not None:
+            notes.append(
+                "no published Russell list is in force on rank day: the members before are the "
+                f"market data's memberships of {of} (Small Cap Completeness in the Russell 3000, "
+                "Russell 2000 Growth in the Russell 2000); a Russell 3000 member in neither counts "
+                "as new"
+            )
+    return members, notes, evidence
+
+
+def _from_universe_file(
+    t: _Tables,
+    review: inputs.Review,
+    mine: pl.DataFrame,
+    on_day: pl.DataFrame,
+    history: pl.DataFrame,
+    members: pl.DataFrame,
+    notes: list[str],
+    evidence: inputs.Evidence,
+) -> tuple[ReviewInputs, list]:
+    """The review's inputs from the universe file dated on its rank day (`on_day`), and their parts of
+    the digest. Each line's company as the SEC maps saved by rank day give it, and each member under
+    the ticker its company carries that day (lib/securities/on_day.py)."""
+    known = maps_until(t.sec, review.rank_day)
+    resolver = resolver_on(known)
+    rows = mine.filter(pl.col("source_sha256") == on_day["source_sha256"][0])
+    rows = identify(rows, known, review.rank_day, resolver)
+    members = carried(members, rows, resolver)
+    source = f"universe file {on_day['path'][0]}"
+    got = ReviewInputs(review, rows, source, history, members, tuple(notes), evidence)
+    part = [
+        review.review,
+        "file",
+        digests.frame_digest(rows),
+        digests.frame_digest(history),
+        digests.frame_digest(known),
+        evidence.previous_rank_day,
+        digests.frame_digest(evidence.ipo_reviews),
+        digests.frame_digest(evidence.holdings),
+        # a user's market data's closes before rank day give a member's 30-day average
+        _market_closes(t.days, t.label, review.rank_day) if _real(t.label) else None,
+    ]
+    return got, part
 
 
 def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, str], list[str]]:

@@ -18,6 +18,7 @@ from russell_pipeline.lake.market_tables import (
     pro_forma_market_data,
     stored_reviews,
 )
+from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
@@ -84,55 +85,16 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
         for key in keys:
             row, prev = dates.filter(pl.col("review") == key), previous[key]
             in_force = weights.filter(pl.col("review") == prev) if prev else None
-            if key not in in_data and key not in carried:
-                status[key] = no_members(key, in_data)
-            elif row.height != 1:
-                raise dg.Failure(
-                    f"recon_calendar: no price cut-off/effective date for review {key}", allow_retries=False
-                )
-            elif in_force is not None and not in_force.height:
-                status[key] = f"the weights in force are not known: quarterly_weights {prev} holds no rows"
-            elif (
-                in_force is not None
-                and min(row["effective_date"][0], last_close) < in_force["effective_date"][0]
-            ):
-                status[key] = (
-                    f"the last close {last_close} is before {prev}'s rebalance "
-                    f"{in_force['effective_date'][0]}: its weights are not in force yet"
-                )
-            else:
-                on = pf.ReviewDates(key, row["cutoff_date"][0], row["effective_date"][0], last_close)
-                # Each review reads only its windows of the market tables (memory follows the stocks):
-                # from a close-lookback before the earlier of its prices date and the in-force cut-off.
-                earliest = min(
-                    [on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])]
-                )
-                members = carried.get(key, key)
-                forecast[key] = forecast_rows(lake, key) if key in carried else None
-                md = pro_forma_market_data(
-                    lake,
-                    members,
-                    on.prices_date,
-                    earliest - CLOSE_LOOKBACK,
-                    on.as_of,
-                    pipeline.settings.max_stale_sessions,
-                    pf.additions(forecast[key]) if forecast[key] is not None else (),
-                )
-                try:
-                    frames[key] = provenance.stamped(
-                        pf.pro_forma(
-                            md,
-                            on,
-                            in_force,
-                            prev,
-                            pipeline.settings.max_stale_sessions,
-                            members,
-                            forecast[key],
-                        ),
-                        label,
-                    )
-                except (InputError, ValueError) as err:
-                    raise dg.Failure(description=str(err), allow_retries=False) from None
+            unbuilt = _unbuilt(key, row, prev, in_force, in_data, carried, last_close)
+            if unbuilt is not None:
+                status[key] = unbuilt
+                continue
+            on = pf.ReviewDates(key, row["cutoff_date"][0], row["effective_date"][0], last_close)
+            forecast[key] = forecast_rows(lake, key) if key in carried else None
+            stale = pipeline.settings.max_stale_sessions
+            frames[key] = provenance.stamped(
+                _pro_forma(lake, on, in_force, prev, carried.get(key, key), forecast[key], stale), label
+            )
         staged = pl.concat([EMPTY, *frames.values()], how="vertical_relaxed")
         source = market_source(lake)
         yield from commit_reviews(
@@ -149,6 +111,62 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourcePa
                 for key in keys
             },
         )
+
+
+def _unbuilt(
+    key: str,
+    row: pl.DataFrame,
+    prev: str | None,
+    in_force: pl.DataFrame | None,
+    in_data: list[str],
+    carried: dict[str, str],
+    last_close,
+) -> str | None:
+    """Why review `key` has no pro-forma (its partition's `empty_because`), None when it has one.
+    `row`: its recon_calendar dates (none: the run fails); `in_force`: the weights of the review
+    before, `prev` (None: the base review)."""
+    if key not in in_data and key not in carried:
+        return no_members(key, in_data)
+    if row.height != 1:
+        raise dg.Failure(
+            f"recon_calendar: no price cut-off/effective date for review {key}", allow_retries=False
+        )
+    if in_force is not None and not in_force.height:
+        return f"the weights in force are not known: quarterly_weights {prev} holds no rows"
+    if in_force is not None and min(row["effective_date"][0], last_close) < in_force["effective_date"][0]:
+        return (
+            f"the last close {last_close} is before {prev}'s rebalance "
+            f"{in_force['effective_date'][0]}: its weights are not in force yet"
+        )
+    return None
+
+
+def _pro_forma(
+    lake: Lake,
+    on: pf.ReviewDates,
+    in_force: pl.DataFrame | None,
+    prev: str | None,
+    members: str,
+    forecast: pl.DataFrame | None,
+    max_stale_sessions: int,
+) -> pl.DataFrame:
+    """The review's pro-forma rows from its windows of the market tables (memory follows the stocks):
+    from a close-lookback before the earlier of its prices date and the in-force cut-off. `members`:
+    the review whose members it takes; `forecast`: the forecast rows they change by (None: none)."""
+    earliest = min([on.prices_date, *([in_force["cutoff_date"][0]] if in_force is not None else [])])
+    md = pro_forma_market_data(
+        lake,
+        members,
+        on.prices_date,
+        earliest - CLOSE_LOOKBACK,
+        on.as_of,
+        max_stale_sessions,
+        pf.additions(forecast) if forecast is not None else (),
+    )
+    try:
+        return pf.pro_forma(md, on, in_force, prev, max_stale_sessions, members, forecast)
+    except (InputError, ValueError) as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
 
 
 def _results(staged: pl.DataFrame, weights: pl.DataFrame) -> list[dg.AssetCheckResult]:

@@ -489,6 +489,70 @@ def _moved_table(table: Table, dx: float) -> Table:
     return replace(table, titles=tuple((kind, x0 + dx, x1 + dx) for kind, x0, x1 in table.titles))
 
 
+@dataclass
+class _Carried:
+    """The tables carried over to a page without a header of its own, as `_page_kind` judges its lines:
+    at the columns the earlier pages set (`prior`: a positioned table not in a text list), else at
+    the page's own."""
+
+    segment: _Segment
+    prior: Model | None
+    text: bool
+    pitch: float | None
+    kinds: tuple[tuple[str, ...], ...]  # each table's column kinds
+    lines: dict[int, Line]
+    splits: dict[int, Split]  # each line at the earlier pages' columns (none without `prior`)
+    order: list[int]  # the lines' numbers, top down
+
+    @classmethod
+    def of(cls, segment: _Segment, prior: Model | None, text: bool, pitch: float | None) -> _Carried:
+        positioned = segment.tables[0].positioned and not text
+        model = prior if positioned else None
+        lines = {ln.number: ln for ln in segment.lines}
+        splits = {n: split(ln, model, len(segment.tables)) for n, ln in lines.items()} if model else {}
+        kinds = tuple(tuple(k for k, _, _ in t.titles) for t in segment.tables)
+        return cls(segment, model, text, pitch, kinds, lines, splits, [ln.number for ln in segment.lines])
+
+    def parts(self, n: int) -> Split:
+        if self.prior:
+            return self.splits[n]
+        return _split(self.lines[n], self.segment, self.segment.model, self.text)  # the page's own columns
+
+    def at_columns(self, n: int, t: int, test) -> bool:
+        got = self.parts(n)
+        cols = got.cols[t] if t < len(got.cols) else {}
+        return test(
+            cols, got.aligned[t] if self.prior else frozenset(), self.kinds[t], self.prior is not None
+        )
+
+    def spaced(self, n: int, t: int) -> bool:
+        return self.text and _spaced_row(self.lines[n], self.segment.tables[t])
+
+    def heads_a_block(self, n: int, t: int) -> bool:
+        """Under line `n`, before a line that reads as a row, and each within reach of the one above,
+        a line holds text set in the table's columns as no list prints it: `n` is the heading of a
+        block set in columns (a contact block's region names), not a row. Without a row pitch yet (pages
+        of one row each), a text list's is a line: it prints a row on one."""
+        step = TEXT_LINE if self.pitch is None and self.text else self.pitch
+        if step is None:
+            return False
+        lines, y = self.lines, self.lines[n].y
+        for below in self.order[self.order.index(n) + 1 :]:
+            if (
+                lines[below].y - y > PITCH_REACH * step
+                or self.at_columns(below, t, furniture.fits)
+                or self.spaced(below, t)
+            ):
+                return False
+            got = self.parts(below)
+            # A line that reads as a row typed with a stray tab is no block's text (nor proof of a row).
+            stray = self.text and _stray_tab_row(lines[below], self.segment.tables[t])
+            if t < len(got.cols) and furniture.set_in_columns(got.cols[t], got.spans) and not stray:
+                return True
+            y = lines[below].y
+        return False
+
+
 def _page_kind(
     page: Page,
     segments: list[_Segment],
@@ -510,83 +574,65 @@ def _page_kind(
     running heads but for those that look like rows)."""
     header = next((s.header for s in segments if s.header is not None), None)
     if header is not None:
-        carried = segments[0]
-        if carried.header is None and not any(p.kind == "row" for p in carried.pieces):
-            _page_kind(page, [carried], rows, len(rows), table_lines, prior, text, pitch, dx, printed)
+        above = segments[0]  # the tables carried over, above the page's own header
+        if above.header is None and not any(p.kind == "row" for p in above.pieces):
+            _page_kind(page, [above], rows, len(rows), table_lines, prior, text, pitch, dx, printed)
         return furniture.PageKind(page.number, "table", f"table header on line {header.number}")
     if not segments:
         return furniture.PageKind(
             page.number, "furniture", "before the first table header" if page.lines else "blank: no text"
         )
     (segment,) = segments  # carried over, to the page's end (or, above, to the page's own header)
-    positioned = segment.tables[0].positioned and not text
-    model = prior if positioned else None
-    kinds = tuple(tuple(k for k, _, _ in t.titles) for t in segment.tables)
-    lines = {ln.number: ln for ln in segment.lines}
-    splits = {n: split(ln, model, len(segment.tables)) for n, ln in lines.items()} if model else {}
-
-    def parts(n: int) -> Split:
-        return (
-            splits[n] if model else _split(lines[n], segment, segment.model, text)
-        )  # the page's own columns
-
-    def at_columns(n: int, t: int, test) -> bool:
-        got = parts(n)
-        cols = got.cols[t] if t < len(got.cols) else {}
-        return test(cols, got.aligned[t] if model else frozenset(), kinds[t], model is not None)
-
-    order = [ln.number for ln in segment.lines]
-
-    def spaced(n: int, t: int) -> bool:
-        return text and _spaced_row(lines[n], segment.tables[t])
-
-    def heads_a_block(n: int, t: int) -> bool:
-        """Under line `n`, before a line that reads as a row, and each within reach of the one above,
-        a line holds text set in the table's columns as no list prints it: `n` is the heading of a
-        block set in columns (a contact block's region names), not a row. Without a row pitch yet (pages
-        of one row each), a text list's is a line: it prints a row on one."""
-        step = TEXT_LINE if pitch is None and text else pitch
-        if step is None:
-            return False
-        y = lines[n].y
-        for below in order[order.index(n) + 1 :]:
-            if (
-                lines[below].y - y > PITCH_REACH * step
-                or at_columns(below, t, furniture.fits)
-                or spaced(below, t)
-            ):
-                return False
-            got = parts(below)
-            # A line that reads as a row typed with a stray tab is no block's text (nor proof of a row).
-            stray = text and _stray_tab_row(lines[below], segment.tables[t])
-            if t < len(got.cols) and furniture.set_in_columns(got.cols[t], got.spans) and not stray:
-                return True
-            y = lines[below].y
-        return False
-
-    keep = [r for r in rows[first:] if at_columns(r.line, r.table, furniture.fits)]
-    headings = {(r.line, r.table) for r in keep if heads_a_block(r.line, r.table)}
-    keep = [r for r in keep if (r.line, r.table) not in headings]
-    demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
-    if demoted:
-        rows[first:] = keep
-        table_lines -= {(page.number, n) for n, _ in demoted} - {(page.number, r.line) for r in keep}
-        for piece in segment.pieces:
-            if (piece.line, piece.table) in demoted:
-                piece.kind = "other" if (piece.line, piece.table) in headings else "candidate"
+    carried = _Carried.of(segment, prior, text, pitch)
+    keep, headings, demoted = _demote(page, carried, rows, first, table_lines)
     if keep:
         at = f", moved {dx:+.1f} pt" if dx else ""
         return furniture.PageKind(
             page.number, "table", f"no header; {len(keep)} row(s) at the columns of the pages before{at}"
         )
-    # A line that looks like a lost row (at the columns, or in a text list a whole row typed with spaces)
-    # is one unless it heads a block set in columns; and so are rows the page's own columns read where no
-    # earlier page set them, when they are several (a table printed at other columns, scaled or with a
-    # column moved: not a heading in capitals). In a text list without a sector column, a line that reads
-    # as a whole row split at any white space, its symbol of a symbol's shape, is one too where the page
-    # holds nothing written (`_written`: no prose, no telephone number); a contact page's heading in
-    # capitals (`CONTACT US`) reads so too, but its page always holds something written. A line the pages
-    # before printed as it is (a page's title in capitals over its header) is a running line, never one.
+    _mark_row_like(carried, demoted, headings, printed)
+    candidates = {p.line for p in segment.pieces if p.kind == "candidate"}
+    prose = sum(1 for ln in segment.lines if any(c.islower() for c in ln.text))
+    reason = furniture.furniture_reason(
+        len(segment.lines), prose, len(candidates), len({n for n, _ in headings})
+    )
+    return furniture.PageKind(page.number, "furniture", reason)
+
+
+def _demote(
+    page: Page, carried: _Carried, rows: list[ListRow], first: int, table_lines: set[tuple[int, int]]
+) -> tuple[list[ListRow], set[tuple[int, int]], set[tuple[int, int]]]:
+    """Keep of the page's rows (`rows[first:]`) those at the carried tables' columns that head no block,
+    and demote the others, in place: out of `rows` and `table_lines`, their pieces candidates (the
+    headings: other). (kept rows, headings, demoted (line, table))."""
+    keep = [r for r in rows[first:] if carried.at_columns(r.line, r.table, furniture.fits)]
+    headings = {(r.line, r.table) for r in keep if carried.heads_a_block(r.line, r.table)}
+    keep = [r for r in keep if (r.line, r.table) not in headings]
+    demoted = {(r.line, r.table) for r in rows[first:]} - {(r.line, r.table) for r in keep}
+    if demoted:
+        rows[first:] = keep
+        table_lines -= {(page.number, n) for n, _ in demoted} - {(page.number, r.line) for r in keep}
+        for piece in carried.segment.pieces:
+            if (piece.line, piece.table) in demoted:
+                piece.kind = "other" if (piece.line, piece.table) in headings else "candidate"
+    return keep, headings, demoted
+
+
+def _mark_row_like(
+    carried: _Carried, demoted: set[tuple[int, int]], headings: set[tuple[int, int]], printed: set[str]
+) -> None:
+    """On a page that kept no row, the candidate lines that look like lost rows, in place: into the
+    segment's `row_like`, or, heading a block set in columns, `other` and into `headings`.
+
+    A line that looks like a lost row (at the columns, or in a text list a whole row typed with spaces)
+    is one unless it heads a block set in columns; and so are rows the page's own columns read where no
+    earlier page set them, when they are several (a table printed at other columns, scaled or with a
+    column moved: not a heading in capitals). In a text list without a sector column, a line that reads
+    as a whole row split at any white space, its symbol of a symbol's shape, is one too where the page
+    holds nothing written (`_written`: no prose, no telephone number); a contact page's heading in
+    capitals (`CONTACT US`) reads so too, but its page always holds something written. A line the pages
+    before printed as it is (a page's title in capitals over its header) is a running line, never one."""
+    segment, lines, text = carried.segment, carried.lines, carried.text
     unplaced = demoted - headings if len(demoted - headings) >= UNPLACED_ROWS else set()
     bare = text and not _written(segment, printed)
 
@@ -596,24 +642,18 @@ def _page_kind(
     def row_like(n: int, t: int) -> bool:
         """At the columns; a text line of one cell is there only by its characters' count: `stray`'s."""
         one_cell = text and len({w.cell for w in lines[n].words}) == 1
-        return at_columns(n, t, furniture.row_like) and (bare or not one_cell)
+        return carried.at_columns(n, t, furniture.row_like) and (bare or not one_cell)
 
     for piece in segment.pieces:
         key = (piece.line, piece.table)
         if piece.kind != "candidate" or _said(lines[piece.line]) in printed:
             continue
-        if key in unplaced or spaced(*key) or stray(*key) or row_like(*key):
-            if heads_a_block(*key):
+        if key in unplaced or carried.spaced(*key) or stray(*key) or row_like(*key):
+            if carried.heads_a_block(*key):
                 piece.kind = "other"
                 headings.add(key)
             else:
                 segment.row_like.add(key)
-    candidates = {p.line for p in segment.pieces if p.kind == "candidate"}
-    prose = sum(1 for ln in segment.lines if any(c.islower() for c in ln.text))
-    reason = furniture.furniture_reason(
-        len(segment.lines), prose, len(candidates), len({n for n, _ in headings})
-    )
-    return furniture.PageKind(page.number, "furniture", reason)
 
 
 def _join_late(rows: list[ListRow], segments: list[_Segment], pitch: float | None) -> list[ListRow]:

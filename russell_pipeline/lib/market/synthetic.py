@@ -240,28 +240,9 @@ def synthetic_market_data(
     for s in st.suspensions:
         trading &= ~((t >= s[:, 0]) & (t < s[:, 0] + s[:, 1]))
     pj, pi = rows(trading)
-
-    ex_div = alive & (st.div_drop > 0) & (t > st.listing) & ((t - st.div_phase) % QUARTER_DAYS == 0)
-    j, i = rows(ex_div)
-    prev_close = np.exp(logp[j - 1, i])
-    dividends = _frame(days, tickers, j, i, "ex_date", amount=np.round(st.div_drop[i] * prev_close, 4))
-    split = alive & (t == st.split_at) & (st.split_at > st.listing)
-    j, i = rows(split)
-    splits = _frame(days, tickers, j, i, "ex_date", ratio=st.split_ratio[i])
-
-    # Share counts are revised on the first session of each calendar quarter, and on split ex-dates.
-    updates = np.array(
-        [k for k in range(1, nd) if days[k].month % 3 == 1 and days[k].month != days[k - 1].month],
-        dtype=np.int64,
-    )
-    shares_path, ff_path = _shares_paths(seed, st, updates)
-
-    def shares_on(j: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Shares (split-adjusted) and free float in force on session j for stock i."""
-        k = np.searchsorted(updates, j, side="right")
-        split = (j >= st.split_at[i]) & (st.split_at[i] > st.listing[i])
-        return np.round(shares_path[k, i] * np.where(split, st.split_ratio[i], 1.0)), ff_path[k, i]
-
+    dividends, splits = _corporate_actions(st, logp, alive, days, tickers, rows)
+    updates = _update_sessions(days)
+    shares_on = _shares_in_force(st, updates, *_shares_paths(seed, st, updates))
     volume = _volumes(seed, st, logp, pj, pi, shares_on)
     prices = _frame(days, tickers, pj, pi, close=close[pj, pi]).with_columns(
         currency=pl.lit("USD"), volume=pl.Series(volume, dtype=pl.Float64)
@@ -282,6 +263,42 @@ def synthetic_market_data(
         fx=empty_table("fx"),
         source="synthetic",
     )
+
+
+def _corporate_actions(
+    st: _Stocks, logp: np.ndarray, alive: np.ndarray, days: list[date], tickers: list[str], rows
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(dividends, splits): a listed stock's quarterly dividend, `div_drop` of the close before, on its
+    phase's sessions after its first; its split on `split_at` after its listing. `rows(mask)` gives the
+    (session, stock) ordinals of a mask the feed holds."""
+    t = np.arange(len(days))[:, None]
+    ex_div = alive & (st.div_drop > 0) & (t > st.listing) & ((t - st.div_phase) % QUARTER_DAYS == 0)
+    j, i = rows(ex_div)
+    prev_close = np.exp(logp[j - 1, i])
+    dividends = _frame(days, tickers, j, i, "ex_date", amount=np.round(st.div_drop[i] * prev_close, 4))
+    split = alive & (t == st.split_at) & (st.split_at > st.listing)
+    j, i = rows(split)
+    return dividends, _frame(days, tickers, j, i, "ex_date", ratio=st.split_ratio[i])
+
+
+def _update_sessions(days: list[date]) -> np.ndarray:
+    """The sessions share counts are revised on: the first of each calendar quarter (split ex-dates
+    revise them too: `_shares_in_force`)."""
+    return np.array(
+        [k for k in range(1, len(days)) if days[k].month % 3 == 1 and days[k].month != days[k - 1].month],
+        dtype=np.int64,
+    )
+
+
+def _shares_in_force(st: _Stocks, updates: np.ndarray, shares_path: np.ndarray, ff_path: np.ndarray):
+    """`shares_on(j, i)`: shares (split-adjusted) and free float in force on session j for stock i."""
+
+    def shares_on(j: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = np.searchsorted(updates, j, side="right")
+        split = (j >= st.split_at[i]) & (st.split_at[i] > st.listing[i])
+        return np.round(shares_path[k, i] * np.where(split, st.split_ratio[i], 1.0)), ff_path[k, i]
+
+    return shares_on
 
 
 def _volumes(seed: int, st: _Stocks, logp: np.ndarray, j: np.ndarray, i: np.ndarray, shares_on) -> np.ndarray:

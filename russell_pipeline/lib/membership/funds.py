@@ -68,32 +68,26 @@ def _coverage(in_force: pl.DataFrame, day) -> str:
     return f" (its documents end on {last})" if last is not None else ""
 
 
-def _one_file(rows: pl.DataFrame, in_force: pl.DataFrame, seen: pl.DataFrame) -> pl.DataFrame:
-    day, fund, index = rows["as_of_date"][0], rows["fund"][0], rows["index_name"][0]
-    path = rows["path"][0] if "path" in rows.columns else None
-    on = in_force.filter(
-        (pl.col("valid_from") <= day) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > day))
-    )
-    target = MEMBERSHIP_OF.get(index, index)
+def _compared(on: pl.DataFrame, target: str) -> str | None:
+    """The index the fund's is compared with: `target` where the lake holds its members that day, else
+    the nearest the lake holds that contains it; None when it holds none of them."""
     compared = target
     while compared is not None and not on.filter(pl.col("index_name") == compared).height:
         compared = _WITHIN.get(compared)
-    members = on.filter(pl.col("index_name") == compared) if compared else on.clear()
-    whole = compared is not None and members["complete"].all()
-    held = rows.with_columns(pl.col("security_id").fill_null(pl.format("TICKER:{}", "ticker")))
-    fund_only = held.join(members.select("security_id"), on="security_id", how="anti").join(
-        seen, on="security_id", how="left"
-    )
-    # The last document the members rest on: the latest review whose list opened an interval in force
-    # (a segment may start later, at an IPO review without a list: no document).
-    last_doc = on["start_date"].max() if on.height else None
-    fund_reason = (
-        pl.lit(
+    return compared
+
+
+def _fund_reason(
+    day, target: str, compared: str | None, whole: bool, last_doc, in_force: pl.DataFrame
+) -> pl.Expr:
+    """Why the fund holds a company the lake's members lack (`first_seen`: when it was first seen)."""
+    if compared is None:
+        return pl.lit(
             f"the lake holds no membership of the {target} or an index that contains it on {day}"
             + _coverage(in_force, day)
         )
-        if compared is None
-        else pl.when(pl.col("first_seen") > (last_doc or day))
+    return (
+        pl.when(pl.col("first_seen") > (last_doc or day))
         .then(
             pl.format(
                 "first seen listed on {}, after the last document the lake's members rest on: added since "
@@ -109,17 +103,57 @@ def _one_file(rows: pl.DataFrame, in_force: pl.DataFrame, seen: pl.DataFrame) ->
             )
         )
     )
+
+
+def _lake_reason(day) -> pl.Expr:
+    """Why the lake's member is not in the fund (`last_seen`: when it was last seen listed)."""
+    return (
+        pl.when(pl.col("last_seen") < day)
+        .then(
+            pl.format(
+                "last seen listed on {} and in no later document: acquired or delisted since "
+                "(a deletion the lake's lists do not hold), or the fund does not hold every member",
+                "last_seen",
+            )
+        )
+        .otherwise(
+            pl.lit(
+                "the fund does not hold it: a fund need not hold every member, or it left the index "
+                "by a list the lake lacks"
+            )
+        )
+    )
+
+
+def _one_file(rows: pl.DataFrame, in_force: pl.DataFrame, seen: pl.DataFrame) -> pl.DataFrame:
+    """RECONCILE_COLUMNS of one holdings file (`rows`): what the fund holds that the members lack, and
+    (compared with the fund's own index) the members it does not hold."""
+    day, fund, index = rows["as_of_date"][0], rows["fund"][0], rows["index_name"][0]
+    path = rows["path"][0] if "path" in rows.columns else None
+    on = in_force.filter(
+        (pl.col("valid_from") <= day) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > day))
+    )
+    target = MEMBERSHIP_OF.get(index, index)
+    compared = _compared(on, target)
+    members = on.filter(pl.col("index_name") == compared) if compared else on.clear()
+    whole = compared is not None and members["complete"].all()
+    held = rows.with_columns(pl.col("security_id").fill_null(pl.format("TICKER:{}", "ticker")))
+    fund_only = held.join(members.select("security_id"), on="security_id", how="anti").join(
+        seen, on="security_id", how="left"
+    )
+    # The last document the members rest on: the latest review whose list opened an interval in force
+    # (a segment may start later, at an IPO review without a list: no document).
+    last_doc = on["start_date"].max() if on.height else None
+    same = {"as_of_date": pl.lit(day), "fund": pl.lit(fund), "fund_index": pl.lit(index)}
     out = [
         fund_only.select(
-            as_of_date=pl.lit(day),
-            fund=pl.lit(fund),
-            fund_index=pl.lit(index),
+            **same,
             compared_with=pl.lit(compared, pl.String),
             side=pl.lit("fund_only"),
             symbol="ticker",
             security_id="security_id",
             company="company",
-            reason=fund_reason,
+            reason=_fund_reason(day, target, compared, whole, last_doc, in_force),
             source_path=pl.lit(path, pl.String),
             source_line="source_line",
         )
@@ -130,28 +164,13 @@ def _one_file(rows: pl.DataFrame, in_force: pl.DataFrame, seen: pl.DataFrame) ->
         )
         out.append(
             lake_only.select(
-                as_of_date=pl.lit(day),
-                fund=pl.lit(fund),
-                fund_index=pl.lit(index),
+                **same,
                 compared_with=pl.lit(compared),
                 side=pl.lit("lake_only"),
                 symbol="symbol",
                 security_id="security_id",
                 company="company",
-                reason=pl.when(pl.col("last_seen") < day)
-                .then(
-                    pl.format(
-                        "last seen listed on {} and in no later document: acquired or delisted since "
-                        "(a deletion the lake's lists do not hold), or the fund does not hold every member",
-                        "last_seen",
-                    )
-                )
-                .otherwise(
-                    pl.lit(
-                        "the fund does not hold it: a fund need not hold every member, or it left the index "
-                        "by a list the lake lacks"
-                    )
-                ),
+                reason=_lake_reason(day),
                 source_path="source_path",
                 source_line="source_line",
             )
