@@ -116,6 +116,13 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
         done, parts, why = [], [], []
         for review in year_reviews:
             on_day = files.filter((pl.col("role") == "universe") & (pl.col("review") == review.review))
+            closes, state = _market_closes(days, label, review.rank_day)
+            if not (on_day.height or closes):  # nothing to forecast from: the review's members are not read
+                why.append(
+                    f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
+                    "market-data close on it"
+                )
+                continue
             before = files.filter((pl.col("role") == "history") & (pl.col("review") == review.review))
             history = mine.filter(pl.col("source_sha256").is_in(before["source_sha256"].implode())).select(
                 "symbol", pl.col("as_of_date").alias("date"), pl.col("price").alias("close")
@@ -174,17 +181,10 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
                         digests.frame_digest(evidence.ipo_reviews),
                         digests.frame_digest(evidence.holdings),
                         # a user's market data's closes before rank day give a member's 30-day average
-                        _market_closes(days, label, review.rank_day) if _real(label) else None,
+                        (closes, state) if _real(label) else None,
                     ]
                 )
             else:
-                closes, state = _market_closes(days, label, review.rank_day)
-                if not closes:
-                    why.append(
-                        f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
-                        "market-data close on it"
-                    )
-                    continue
                 done.append(
                     ReviewInputs(review, None, state[0] or "market data", history, members, tuple(notes))
                 )
