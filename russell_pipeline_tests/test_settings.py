@@ -10,7 +10,6 @@ from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.settings import Settings, SettingsError
-from russell_pipeline_tests.lakes import sample_lake
 
 
 def test_settings_read_every_variable_once():
@@ -137,18 +136,23 @@ def test_no_module_but_settings_reads_a_russell_variable():
 
 
 @pytest.mark.slow
-def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(
-    tmp_path, small_market, monkeypatch
-):
-    given, elsewhere = tmp_path / "given", tmp_path / "elsewhere"
-    sample_lake(given)
+def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(tmp_path, lakes, monkeypatch):
+    """A copy of the shared built lake with a new list under raw/2017/: the build it is given writes it (its
+    documents' table gets a new version), and nothing lands in the lake the environment names."""
+    given_lake, elsewhere = lakes.copy(tmp_path / "given"), tmp_path / "elsewhere"
+    given = given_lake.root
+    (given / "raw" / "2017").mkdir()
+    (given / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(
+        "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
+    )
+    before = Lake(given).version("source_documents")
     elsewhere.mkdir()
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(elsewhere))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(given_lake.home))
     from russell_pipeline.runner.build import build
 
-    settings = Settings(market_data=str(small_market)).with_lake(given)
-    assert build(settings) == 0
+    assert build(given_lake.settings) == 0
+    assert Lake(given).version("source_documents") > before
     assert {
         "source_documents",
         "recon_calendar",

@@ -185,6 +185,12 @@ def _review(
     """The review's inputs and the parts of the year's digest they make, or why it has none: no universe
     file dated on its rank day and no market-data close on it."""
     on_day = files.filter((pl.col("role") == "universe") & (pl.col("review") == review.review))
+    closes, state = _market_closes(t.days, t.label, review.rank_day)
+    if not (on_day.height or closes):  # nothing to forecast from: the review's members are not read
+        return (
+            f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
+            "market-data close on it"
+        )
     before = files.filter((pl.col("role") == "history") & (pl.col("review") == review.review))
     history = mine.filter(pl.col("source_sha256").is_in(before["source_sha256"].implode())).select(
         "symbol", pl.col("as_of_date").alias("date"), pl.col("price").alias("close")
@@ -193,12 +199,6 @@ def _review(
     if on_day.height:
         got, part = _from_universe_file(t, review, mine, on_day, history, members, notes, evidence)
     else:
-        closes, state = _market_closes(t.days, t.label, review.rank_day)
-        if not closes:
-            return (
-                f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
-                "market-data close on it"
-            )
         got = ReviewInputs(review, None, state[0] or "market data", history, members, tuple(notes))
         part = [review.review, "market", state]
     part += [review.rank_day, review.effective_open, digests.frame_digest(got.members), notes]

@@ -133,7 +133,7 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecas
     (lake.root / "raw" / "2023" / "screener_2023-05-12.csv").rename(
         lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-27.csv"
     )
-    done = lake.cli("build")
+    done = lake.build()
     assert done.returncode == 0, done.stderr[-3000:]
     assert (
         "raw/2023/nasdaq_screener_2023-04-27.csv: dated 2023-04-27, not 2023-06's rank day 2023-04-28: "
