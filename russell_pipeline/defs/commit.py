@@ -1,7 +1,7 @@
 """The one way an asset writes the lake: staged rows -> checks -> block -> write -> lineage -> metadata.
 
 Every table-writing asset computes its rows (staged, nothing written yet), evaluates its checks on
-them, and hands both to `commit`, which
+them, and hands both, with their lineage and facts, to `commit` as one `Write`, which
 1. reports every check result (`reports_failure` records it once the step's materializations are
    out: a check of a partitioned asset on each partition of the run, see `_on_partitions`);
 2. stops the step when a check declared `block` failed: nothing is written, the stored partitions
@@ -46,8 +46,8 @@ The asset's `lake_writer` (defs/partitions.py) declares its checks, partitioned 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal, NoReturn
 
 import dagster as dg
@@ -332,29 +332,38 @@ def _not_evaluated(
     )
 
 
-def commit(
-    context: dg.AssetExecutionContext,
-    lake: Lake,
-    checks: Iterable[Check],
-    results: Iterable[dg.AssetCheckResult],
-    staged: Iterable[Staged],
-    lineage: dict[str, dict[str, str]],
-    facts: dict[str, dict],
-    data_version: str | None = None,
-    descriptions: dict[str, dict[str, str]] | None = None,
-) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation]:
-    """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
-    ({asset: {partition: digest}}), then materialize each asset of `facts`, every partition of the
-    run (one with no rows says so and why: see the module's docstring).
+@dataclass(frozen=True)
+class Write:
+    """What one step writes, built by its asset and handed whole to `commit`.
 
-    `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
-    own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
-    `descriptions`: {asset: {partition_key: Markdown}} shown in full in the UI on an observation of the
-    partition that follows its materialization (a chart at its own size: a metadata value over 1,000
-    characters is only a button, and a materialization made from the step's output takes no description).
-    Call with the lake's writer lock held."""
-    blocking = {(c.asset, c.name) for c in checks if c.blocking}
-    results, staged = list(results), list(staged)
+    `staged`: the tables' rows (nothing written yet); `lineage`: {asset: {partition: digest}}, what
+    each partition was built from; `facts`: {asset: {partition_key: metadata}} for a partitioned asset
+    (each partition gets its own; `status` says why an empty one is empty), {asset: metadata} for an
+    unpartitioned one; `checks`: the step's declared checks and `results` their evaluations on the
+    staged rows; `data_version`: the materializations' data version (unpartitioned assets);
+    `descriptions`: {asset: {partition_key: Markdown}} shown in full in the UI on an observation of
+    the partition that follows its materialization (a chart at its own size: a metadata value over
+    1,000 characters is only a button, and a materialization made from the step's output takes no
+    description)."""
+
+    lake: Lake
+    staged: Sequence[Staged]
+    lineage: dict[str, dict[str, str]]
+    facts: dict[str, dict]
+    checks: Sequence[Check] = ()
+    results: Sequence[dg.AssetCheckResult] = ()
+    data_version: str | None = None
+    descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def commit(
+    context: dg.AssetExecutionContext, write: Write
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation]:
+    """Report the write's check results, block on a failed `block` check, write its staged tables,
+    record their lineage, then materialize each asset of its facts, every partition of the run (one
+    with no rows says so and why: see the module's docstring). Call with the lake's writer lock held."""
+    blocking = {(c.asset, c.name) for c in write.checks if c.blocking}
+    results, staged = list(write.results), list(write.staged)
     yield from results
     failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
     if failed:
@@ -362,11 +371,11 @@ def commit(
             "blocking check failed, nothing written (the stored partitions stay): "
             + "; ".join(_why(r) for r in failed)
         )
-    write_staged(lake, staged, lineage)
+    write_staged(write.lake, staged, write.lineage)
     partitioned = context.assets_def.partitions_def is not None
-    version = dg.DataVersion(data_version) if data_version else None
+    version = dg.DataVersion(write.data_version) if write.data_version else None
     rows = _rows_per_partition(staged) if partitioned else {}
-    for asset, meta in facts.items():
+    for asset, meta in write.facts.items():
         if not partitioned:
             yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
             continue
@@ -380,7 +389,7 @@ def commit(
                 empty.append(f"{asset} {key}: {partition_meta[STATUS]}")
             context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
         yield dg.MaterializeResult(asset_key=asset, data_version=version)
-        for key, text in (descriptions or {}).get(asset, {}).items():
+        for key, text in write.descriptions.get(asset, {}).items():
             yield dg.AssetObservation(asset_key=asset, partition=key, description=text)
         if empty:
             context.log.info("\n".join(empty))  # one event in the run's log, not one per partition

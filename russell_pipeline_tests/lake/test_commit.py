@@ -17,6 +17,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from russell_pipeline.defs.commit import (
     Check,
     Refusal,
+    Write,
     _not_evaluated,
     _on_partitions,
     _rows_per_partition,
@@ -317,7 +318,19 @@ def test_a_blocking_check_that_fails_writes_nothing_and_names_each_failure(tmp_p
     ]
     events = []
     with pytest.raises(Refusal) as refused:
-        events.extend(commit(_Context(), lake, [BLOCK, ERROR], results, staged, {"t": {"2024": "d"}}, {}))
+        events.extend(
+            commit(
+                _Context(),
+                Write(
+                    lake=lake,
+                    checks=[BLOCK, ERROR],
+                    results=results,
+                    staged=staged,
+                    lineage={"t": {"2024": "d"}},
+                    facts={},
+                ),
+            )
+        )
     assert events == results  # every result is reported before the step stops
     assert refused.value.description == (
         "blocking check failed, nothing written (the stored partitions stay): "
@@ -336,14 +349,16 @@ def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts
     events = list(
         commit(
             context,
-            lake,
-            [BLOCK, ERROR],
-            results,
-            staged,
-            {"t": {"2023": "d3", "2024": "d4", "2025": "d5"}},
-            facts,
-            data_version="v1",
-            descriptions={"t": {"2024": "# a chart"}},
+            Write(
+                lake=lake,
+                checks=[BLOCK, ERROR],
+                results=results,
+                staged=staged,
+                lineage={"t": {"2023": "d3", "2024": "d4", "2025": "d5"}},
+                facts=facts,
+                data_version="v1",
+                descriptions={"t": {"2024": "# a chart"}},
+            ),
         )
     )
     assert events[0] is results[0]
@@ -371,10 +386,13 @@ def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts
 def test_an_empty_partition_without_a_reason_says_no_rows_and_an_unpartitioned_asset_gets_its_facts(tmp_path):
     lake, staged = _staged(tmp_path)
     context = _Context()
-    list(commit(context, lake, [], [], staged, {}, {"t": {"2025": {}}}))
+    list(commit(context, Write(lake=lake, staged=staged, lineage={}, facts={"t": {"2025": {}}})))
     assert context.added == [("t", "2025", {"status": "0 rows: no rows"})]
     flat = _Context(partitioned=False)
-    (done,) = commit(flat, lake, [], [], [Staged("u", pl.DataFrame({"k": ["y"]}))], {}, {"u": {"n": 1}})
+    (done,) = commit(
+        flat,
+        Write(lake=lake, staged=[Staged("u", pl.DataFrame({"k": ["y"]}))], lineage={}, facts={"u": {"n": 1}}),
+    )
     assert done.asset_key == dg.AssetKey("u") and done.metadata == {"n": 1} and done.data_version is None
     assert flat.added == [] and flat.logged == []
 
@@ -545,7 +563,12 @@ def test_each_failed_blocking_check_is_named_in_the_refusal(tmp_path):
     other = Check("t", "no_gaps", "No gaps.", "block")
     results = [BLOCK.result(False, failures=2), other.result(False, failures=1)]
     with pytest.raises(Refusal) as refused:
-        list(commit(_Context(), lake, [BLOCK, other], results, staged, {}, {}))
+        list(
+            commit(
+                _Context(),
+                Write(lake=lake, checks=[BLOCK, other], results=results, staged=staged, lineage={}, facts={}),
+            )
+        )
     assert refused.value.description == (
         "blocking check failed, nothing written (the stored partitions stay): "
         "t.no_nulls (2 failure(s)); t.no_gaps (1 failure(s))"
@@ -559,7 +582,7 @@ def test_a_commit_logs_every_empty_partition_in_one_entry_and_materializes_an_as
     staged = [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [1]}), "recon_year", [2024, 2025, 2026])]
     context = _Context(partition_keys=["2024", "2025", "2026"])
     facts = {"t": {"2024": {}, "2025": {}, "2026": {"status": "no documents"}}, "a": {"2024": {"n": 1}}}
-    events = list(commit(context, lake, [], [], staged, {}, facts))
+    events = list(commit(context, Write(lake=lake, staged=staged, lineage={}, facts=facts)))
     assert [e.asset_key for e in events] == [dg.AssetKey("t"), dg.AssetKey("a")]
     assert context.logged == ["t 2025: 0 rows: no rows\nt 2026: 0 rows: no documents"]
     assert context.added[-1] == ("a", "2024", {"n": 1})
@@ -569,7 +592,12 @@ def test_an_unpartitioned_commit_materializes_each_asset_with_its_data_version(t
     lake = Lake(tmp_path)
     staged = [Staged("u", pl.DataFrame({"k": ["y"]})), Staged("w", pl.DataFrame({"k": ["z"]}))]
     facts = {"u": {"n": 1}, "w": {"n": 2}}
-    events = list(commit(_Context(partitioned=False), lake, [], [], staged, {}, facts, data_version="v2"))
+    events = list(
+        commit(
+            _Context(partitioned=False),
+            Write(lake=lake, staged=staged, lineage={}, facts=facts, data_version="v2"),
+        )
+    )
     assert [(e.asset_key, e.metadata, e.data_version) for e in events] == [
         (dg.AssetKey("u"), {"n": 1}, dg.DataVersion("v2")),
         (dg.AssetKey("w"), {"n": 2}, dg.DataVersion("v2")),

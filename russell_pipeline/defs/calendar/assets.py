@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
@@ -75,31 +75,33 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
         staged = Staged("recon_calendar", calendar, "recon_year", years)
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            results,
-            [staged],
-            {"recon_calendar": {str(y): digests.calendar_inputs(files[y]) for y in years}},
-            {
-                "recon_calendar": with_table_facts(
-                    lake,
-                    staged,
-                    {
-                        str(y): partition_facts(
-                            str(y),
-                            f.calendar,
-                            "date",
-                            published_rows=f.calendar.filter(pl.col("source") == "published").height,
-                            empty_because=(
-                                f"no calendar rules before {FIRST_YEAR} and no schedule published "
-                                f"under raw/{y}/"
-                            ),
-                        )
-                        for y, f in found.items()
-                    },
-                    "date",
-                )
-            },
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=[staged],
+                lineage={"recon_calendar": {str(y): digests.calendar_inputs(files[y]) for y in years}},
+                facts={
+                    "recon_calendar": with_table_facts(
+                        lake,
+                        staged,
+                        {
+                            str(y): partition_facts(
+                                str(y),
+                                f.calendar,
+                                "date",
+                                published_rows=f.calendar.filter(pl.col("source") == "published").height,
+                                empty_because=(
+                                    f"no calendar rules before {FIRST_YEAR} and no schedule published "
+                                    f"under raw/{y}/"
+                                ),
+                            )
+                            for y, f in found.items()
+                        },
+                        "date",
+                    )
+                },
+            ),
         )
 
 

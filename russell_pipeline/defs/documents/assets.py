@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure
 from russell_pipeline.defs.metadata import (
     CSV,
     OWNERS,
@@ -183,24 +183,26 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            results,
-            staged.values(),
-            {"documents": {str(y): digests.year_inputs(lake.raw, y) for y in years}},
-            {
-                name: with_table_facts(
-                    lake,
-                    staged[name],
-                    {
-                        str(y): partition_facts(
-                            str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y, name)
-                        )
-                        for y in years
-                    },
-                )
-                for name in TABLES
-            },
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=list(staged.values()),
+                lineage={"documents": {str(y): digests.year_inputs(lake.raw, y) for y in years}},
+                facts={
+                    name: with_table_facts(
+                        lake,
+                        staged[name],
+                        {
+                            str(y): partition_facts(
+                                str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y, name)
+                            )
+                            for y in years
+                        },
+                    )
+                    for name in TABLES
+                },
+            ),
         )
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
     lake_writer,
@@ -123,12 +123,14 @@ def commit_reviews(
     written = Staged(asset, rows, "review", keys)
     yield from commit(
         context,
-        lake,
-        checks,
-        results,
-        [written],
-        {asset: {k: expected[k] for k in keys if k in expected}},
-        {asset: with_table_facts(lake, written, facts, date_column)},
+        Write(
+            lake=lake,
+            checks=checks,
+            results=results,
+            staged=[written],
+            lineage={asset: {k: expected[k] for k in keys if k in expected}},
+            facts={asset: with_table_facts(lake, written, facts, date_column)},
+        ),
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import commit, reports_failure
+from russell_pipeline.defs.commit import Write, commit, reports_failure
 from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
@@ -86,26 +86,26 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
             context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
             yield from commit(
                 context,
-                lake,
-                [],
-                [],
-                staged,
-                {"market_data": {MARKET_KEY: inputs}},
-                {
-                    "market_data": {
-                        "source": source,
-                        "synthetic": not folder,
-                        provenance.COLUMN: label,
-                        "reviews": ", ".join(reviews),
-                        "last_price_date": str(last),
-                        stored.WRITTEN_FACT: written or "nothing (no year changed)",
-                        "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
-                        "dagster/uri": lake.uri("market_prices"),
-                        "dagster/row_count": night.rows("prices"),
-                        **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
-                    }
-                },
-                data_version=inputs,
+                Write(
+                    lake=lake,
+                    staged=staged,
+                    lineage={"market_data": {MARKET_KEY: inputs}},
+                    facts={
+                        "market_data": {
+                            "source": source,
+                            "synthetic": not folder,
+                            provenance.COLUMN: label,
+                            "reviews": ", ".join(reviews),
+                            "last_price_date": str(last),
+                            stored.WRITTEN_FACT: written or "nothing (no year changed)",
+                            "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
+                            "dagster/uri": lake.uri("market_prices"),
+                            "dagster/row_count": night.rows("prices"),
+                            **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
+                        }
+                    },
+                    data_version=inputs,
+                ),
             )
 
 

@@ -4,7 +4,7 @@ the revisions of each list, and the market data's memberships checked against th
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
 from russell_pipeline.defs.metadata import table_definition, table_facts
 from russell_pipeline.defs.partitions import lake_writer
 from russell_pipeline.defs.resources import Pipeline
@@ -185,22 +185,24 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
         ]
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            results,
-            [Staged(name, frame) for name, frame in frames.items()],
-            {"membership": {MEMBERSHIP_KEY: digest}},
-            {
-                name: table_facts(
-                    lake,
-                    name,
-                    frame,
-                    DATED.get(name),
-                    empty_because=EMPTY.get(name, "no list document placed on a review"),
-                )
-                for name, frame in frames.items()
-            },
-            data_version=digest,
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=[Staged(name, frame) for name, frame in frames.items()],
+                lineage={"membership": {MEMBERSHIP_KEY: digest}},
+                facts={
+                    name: table_facts(
+                        lake,
+                        name,
+                        frame,
+                        DATED.get(name),
+                        empty_because=EMPTY.get(name, "no list document placed on a review"),
+                    )
+                    for name, frame in frames.items()
+                },
+                data_version=digest,
+            ),
         )
 
 

@@ -4,7 +4,7 @@ reconstitution."""
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import lake_writer, recon_years
 from russell_pipeline.defs.resources import Pipeline
@@ -208,17 +208,22 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
         }
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            [
-                PRICED.frame(
-                    unpriced.select("recon_year", "list_group", "symbol"),
-                    "symbol without a close on or before rank day",
-                    _priced_summary(built),
-                )
-            ],
-            staged,
-            {ASSET: {str(y): i.digest for y, i in inputs.items()}},
-            {name: with_table_facts(lake, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
-            descriptions={ASSET: charts},
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=[
+                    PRICED.frame(
+                        unpriced.select("recon_year", "list_group", "symbol"),
+                        "symbol without a close on or before rank day",
+                        _priced_summary(built),
+                    )
+                ],
+                staged=staged,
+                lineage={ASSET: {str(y): i.digest for y, i in inputs.items()}},
+                facts={
+                    name: with_table_facts(lake, s, date_facts[name], "date")
+                    for name, s in zip(TABLES, staged)
+                },
+                descriptions={ASSET: charts},
+            ),
         )
