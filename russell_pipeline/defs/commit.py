@@ -40,7 +40,8 @@ result on the rows the lake still holds: a failed run never reads as data that f
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
 writes nothing, `error` is written and fails `build` (runner/runs.py), `warn` is written and said.
-The asset's `lake_writer` (defs/partitions.py) declares its checks, partitioned like it.
+Each asset declares its checks in its decorator (`check_specs=specs(CHECKS, partitions_def)`),
+partitioned like it.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA, FIRST_YEAR
@@ -45,7 +45,12 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     # year, never the calendar, whose projection stands on its own. It skips the files the year's
     # `source_documents` read as lists (or another kind than a schedule).
     deps=["raw_documents", "source_documents"],
-    **lake_writer("calendar", recon_years, CHECKS),
+    group_name="calendar",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
     **table_definition(
         "recon_calendar", SCHEMA, "Reconstitution and review dates of each year; published beats projected."

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import (
     CSV,
     OWNERS,
@@ -13,7 +13,7 @@ from russell_pipeline.defs.metadata import (
     table_definition,
     with_table_facts,
 )
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib import table_checks
@@ -144,7 +144,12 @@ _CSV_TABLES = ("universe_securities", "sec_tickers", "fund_holdings")
         )
         for name, (schema, description, deps) in TABLES.items()
     ],
-    **lake_writer("documents", recon_years, CHECKS),
+    group_name="documents",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
 def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):

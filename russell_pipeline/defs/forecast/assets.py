@@ -6,9 +6,9 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.market_tables import price_label, stored_market_data, window_volumes
 from russell_pipeline.lake.staged import Staged
@@ -158,7 +158,12 @@ def _facts(year_rows: pl.DataFrame, notes: list[str], scores: pl.DataFrame) -> d
         )
         for name, (schema, description) in TABLES.items()
     ],
-    **lake_writer("forecast", recon_years, CHECKS),
+    group_name="forecast",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
 def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):

@@ -3,13 +3,15 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
-    lake_writer,
+    LAKE_POOL,
+    LAKE_RETRY,
     previous_review,
     review_to_year,
     reviews,
+    single_run,
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import Pipeline
@@ -136,7 +138,12 @@ def commit_reviews(
 
 @dg.asset(
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
-    **lake_writer("index", reviews, WEIGHT_CHECKS),
+    group_name="index",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    check_specs=specs(WEIGHT_CHECKS, reviews),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
     **table_definition(
         "quarterly_weights",
@@ -228,7 +235,12 @@ def _weight_results(
         dg.AssetDep("index_levels", partition_mapping=previous_review),
         "market_data",
     ],
-    **lake_writer("index", reviews, LEVEL_CHECKS),
+    group_name="index",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    check_specs=specs(LEVEL_CHECKS, reviews),
     code_version=digests.CODE_VERSIONS["index_levels"],
     **table_definition(
         "index_levels",

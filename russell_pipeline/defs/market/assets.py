@@ -8,7 +8,7 @@ import polars as pl
 
 from russell_pipeline.defs.commit import Write, commit, reports_failure
 from russell_pipeline.defs.metadata import KINDS, OWNERS
-from russell_pipeline.defs.partitions import lake_writer
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.document_tables import ingested_lists
@@ -27,7 +27,9 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
 
 @dg.asset(
     deps=["constituents", "constituent_changes"],
-    **lake_writer("market"),
+    group_name="market",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
     code_version=digests.CODE_VERSIONS["market_data"],
     owners=OWNERS,
     kinds=KINDS,

@@ -4,9 +4,9 @@ reconstitution."""
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, Write, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.staged import Staged
@@ -163,7 +163,12 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
         )
         for name, (schema, description) in TABLES.items()
     ],
-    **lake_writer("research", recon_years, CHECKS),
+    group_name="research",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
 def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
