@@ -57,14 +57,14 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     ),
 )
 @reports_failure
-def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def recon_calendar(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
         # Not the files the year's documents were read as lists (or another kind) from: by path and sha256.
         others = not_schedules(lake)
         files = {y: digests.calendar_files(lake.raw, y, others) for y in years}
-        found = {year: _calendar(lake.raw, year, files[year], pipeline.limits()) for year in years}
+        found = {year: _calendar(lake.raw, year, files[year], pipeline.settings.limits) for year in years}
         calendar = pl.concat([f.calendar for f in found.values()], how="vertical_relaxed")
         errors = [e for f in found.values() for e in f.errors]
         contradicted = pl.concat([f.contradictions for f in found.values()]).select(

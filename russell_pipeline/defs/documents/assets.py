@@ -152,7 +152,7 @@ _CSV_TABLES = ("universe_securities", "sec_tickers", "fund_holdings")
     check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
-def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def documents(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
@@ -165,7 +165,7 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         others = ingest.stored_lists(*stored.values())
         parsed = {}
         for y in years:  # a list equal to one of an earlier year of this run is refused too
-            parsed[y] = ingest.read_year(lake.raw, y, pipeline.limits(), rank_day(y), others)
+            parsed[y] = ingest.read_year(lake.raw, y, pipeline.settings.limits, rank_day(y), others)
             if not parsed[y].refusal:
                 others = others | {key: f"{path}, read for {y}" for key, path in parsed[y].lists}
         tables = {

@@ -166,7 +166,7 @@ def _facts(year_rows: pl.DataFrame, notes: list[str], scores: pl.DataFrame) -> d
     check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
-def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """For each year's reconstitutions: every security of the rank-day universe and every member in force,
     placed by the construction rules, and the forecast scored where the published lists are stored."""
     years = [int(k) for k in context.partition_keys]

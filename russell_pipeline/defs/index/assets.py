@@ -153,7 +153,7 @@ def commit_reviews(
     ),
 )
 @reports_failure
-def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def quarterly_weights(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
     with pipeline.writing() as lake:
@@ -250,7 +250,7 @@ def _weight_results(
     ),
 )
 @reports_failure
-def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def index_levels(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
     with pipeline.writing() as lake:

@@ -79,7 +79,7 @@ def _previous(reviews: list[str], key: str) -> str | None:
     ),
 )
 @reports_failure
-def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
     with pipeline.writing() as lake:

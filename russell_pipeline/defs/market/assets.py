@@ -38,7 +38,7 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
     "market_fx, market_source).",
 )
 @reports_failure
-def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
     code, folder = digests.CODE_VERSIONS["market_data"], pipeline.settings.market_data
     with pipeline.writing() as lake:

@@ -142,7 +142,7 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
     check_specs=specs(CHECKS),
 )
 @reports_failure
-def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def membership(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """One pass over every year's lists and review dates feeds the four membership tables."""
     with pipeline.writing() as lake:
         inputs, digest = membership_inputs(lake)

@@ -171,7 +171,7 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
     check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
-def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """For each year: the normalized price path of every added and deleted symbol, the median and mean per
     group and the index's path, from an imported price file or the market data, each group labelled with
     the source of its prices (`synthetic` for the built-in feed)."""
