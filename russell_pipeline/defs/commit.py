@@ -53,12 +53,8 @@ from typing import Literal, NoReturn
 
 import dagster as dg
 import polars as pl
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from russell_pipeline.defs import check_target
 from russell_pipeline.lake.staged import Staged, write_staged
 from russell_pipeline.lake.store import Lake
 
@@ -252,7 +248,7 @@ def _recorded(
     """Each check's results as Dagster records them: of an unpartitioned asset as it is; of a
     partitioned one, the check's output and one evaluation per partition (Dagster gives a result the
     partition of a run of one partition only), on the partition's latest materialization."""
-    on: dict[dg.AssetKey, dict[str, AssetCheckEvaluationTargetMaterializationData]] = {}
+    on: dict[dg.AssetKey, dict[str, dg.EventLogRecord]] = {}
     for check, by_partition in results.items():
         if None in by_partition:
             yield by_partition[None]
@@ -269,7 +265,7 @@ def _recorded(
                 check_name=check.name,
                 passed=result.passed,
                 metadata=result.metadata,
-                target_materialization_data=on[check.asset_key].get(key),
+                target_materialization_data=check_target.on(on[check.asset_key].get(key)),
                 severity=result.severity,
                 description=result.description,
                 blocking=blocking,
@@ -279,19 +275,14 @@ def _recorded(
 
 def _latest_materializations(
     instance: dg.DagsterInstance, asset: dg.AssetKey, keys: list[str]
-) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+) -> dict[str, dg.EventLogRecord]:
     """{partition key: its latest materialization} of the partitions of `keys` that have one."""
     ids = instance.event_log_storage.get_latest_storage_id_by_partition(
         asset, dg.DagsterEventType.ASSET_MATERIALIZATION, set(keys)
     )
     found = dg.AssetRecordsFilter(asset_key=asset, storage_ids=list(ids.values()))
     records = instance.fetch_materializations(found, limit=len(ids)).records if ids else []
-    return {
-        r.partition_key: AssetCheckEvaluationTargetMaterializationData(
-            storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp
-        )
-        for r in records
-    }
+    return {r.partition_key: r for r in records}
 
 
 def _not_evaluated(
@@ -300,27 +291,11 @@ def _not_evaluated(
     """`check` not evaluated on `partition` in a failed run: its latest result there of a run that
     succeeded (whose rows the lake holds: a failed run's result was on rows never written) restated,
     or a pass over nothing."""
-    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    records = instance.event_log_storage.get_asset_check_execution_history(
-        check, _HISTORY, status=done, partition_filter=PartitionKeyFilter(key=partition)
-    )
-    succeeded = (
-        {
-            r.run_id
-            for r in instance.get_runs(
-                filters=dg.RunsFilter(
-                    run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]
-                )
-            )
-        }
-        if records
-        else set()
-    )
-    latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
-    found = latest.evaluation if latest is not None else None
+    latest = _last_result(instance, check, partition)
+    found = latest[1] if latest else None
     said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (
-        f"the result on the rows the lake holds, of run {latest.run_id}, stands"
-        if found
+        f"the result on the rows the lake holds, of run {latest[0]}, stands"
+        if latest
         else "no run that wrote its rows evaluated it"
     )
     return dg.AssetCheckResult(
@@ -331,6 +306,38 @@ def _not_evaluated(
         description=said,
         metadata={**(found.metadata if found else {}), STATUS: said},
     )
+
+
+def _last_result(
+    instance: dg.DagsterInstance, check: dg.AssetCheckKey, partition: str | None
+) -> tuple[str, dg.AssetCheckEvaluation] | None:
+    """(run id, evaluation): the latest evaluation of `check` on `partition` in a run that succeeded,
+    among the runs of the partition's last `_HISTORY` materializations (a run that writes a partition
+    materializes it: `commit`), or None."""
+    written = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=check.asset_key, asset_partitions=[partition] if partition is not None else None
+        ),
+        limit=_HISTORY,
+    ).records
+    runs = list(dict.fromkeys(r.run_id for r in written))  # newest first
+    succeeded = (
+        {
+            r.run_id
+            for r in instance.get_runs(
+                filters=dg.RunsFilter(run_ids=runs, statuses=[dg.DagsterRunStatus.SUCCESS])
+            )
+        }
+        if runs
+        else set()
+    )
+    for run_id in (r for r in runs if r in succeeded):
+        events = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        for entry in reversed(events):
+            evaluation = entry.dagster_event.event_specific_data
+            if evaluation.asset_check_key == check and evaluation.partition == partition:
+                return run_id, evaluation
+    return None
 
 
 @dataclass(frozen=True)
