@@ -2,7 +2,8 @@
 once, the one-line reason of a failed one, the step that fails without a failed run reading as
 failed data, the commit that blocks,
 writes, records lineage and the checksum of every file it wrote, then materializes each partition with
-its own facts. Dagster's context and instance are stood in for by the little they are asked."""
+its own facts. Dagster's step context is stood in for by the little it is asked; a check's history is
+that of real runs on a real instance."""
 
 from __future__ import annotations
 
