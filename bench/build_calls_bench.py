@@ -23,10 +23,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-CALLS = [  # (module, qualified name)
-    ("dagster._core.definitions.job_definition", "JobDefinition.execute_in_process"),
-    ("dagster._core.storage.event_log.sqlite.sqlite_event_log", "SqliteEventLogStorage.store_event"),
-    ("dagster._core.instance.runs.run_domain", "RunDomain.create_run"),
+CALLS = [  # (module, qualified name): Dagster's through its public classes (an event is stored in
+    # DagsterInstance.handle_new_event)
+    ("dagster", "JobDefinition.execute_in_process"),
+    ("dagster", "DagsterInstance.handle_new_event"),
+    ("dagster", "DagsterInstance.create_run_for_job"),
     ("russell_pipeline.lib.index.recompute", "market_connection"),
     ("russell_pipeline.lake.market_tables", "review_market_data"),
     ("russell_pipeline.lake.market_tables", "pro_forma_market_data"),

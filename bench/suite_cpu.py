@@ -70,7 +70,7 @@ def pytest_configure(config) -> None:
             _record(test=_test[0], kind="program", name=_program(args), cpu=_cpu()[1] - before)
 
     subprocess.run = timed_run
-    from dagster._core.definitions.job_definition import JobDefinition
+    from dagster import JobDefinition
 
     execute = JobDefinition.execute_in_process
 

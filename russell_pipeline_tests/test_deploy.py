@@ -7,6 +7,7 @@ a free port with password authentication, so Dagster connects over TCP as it wou
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -23,15 +25,7 @@ import psycopg2
 import psycopg2.sql
 import pytest
 import yaml
-from dagster._cli.api import grpc_command
-from dagster._config import validate_config
-from dagster._core.instance.config import dagster_instance_config
-from dagster._core.remote_origin import GrpcServerCodeLocationOrigin
-from dagster._core.run_coordinator import QueuedRunCoordinator
-from dagster._grpc.client import DagsterGrpcClient
-from dagster._grpc.server import wait_for_grpc_server
 from dagster_docker import DockerRunLauncher
-from dagster_k8s import K8sRunLauncher
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from russell_pipeline.lake.store import Lake
@@ -251,11 +245,8 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
 
 @pytest.mark.slow
 def test_production_instance_settings_as_dagster_reads_them(postgres, tmp_path):
-    from dagster._core.definitions.run_request import InstigatorType
-    from dagster._core.scheduler.instigation import TickStatus
-
     with _instance(tmp_path / "home", DEPLOY / "dagster.yaml") as instance:
-        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.max_concurrent_runs == 4
         assert [(t["key"], t.get("value"), t["limit"]) for t in queue.tag_concurrency_limits] == [
@@ -275,13 +266,10 @@ def test_production_instance_settings_as_dagster_reads_them(postgres, tmp_path):
             instance.run_retries_max_retries,
             instance.run_retries_retry_on_asset_or_op_failure,
         ) == (True, 1, False)
-        assert instance.get_tick_retention_settings(InstigatorType.SENSOR) == {
-            TickStatus.STARTED: -1,
-            TickStatus.SKIPPED: 7,
-            TickStatus.SUCCESS: -1,
-            TickStatus.FAILURE: 30,
+        assert instance.get_settings("retention") == {
+            "schedule": {"purge_after_days": 90},
+            "sensor": {"purge_after_days": {"skipped": 7, "failure": 30, "success": -1, "started": -1}},
         }
-        assert set(instance.get_tick_retention_settings(InstigatorType.SCHEDULE).values()) == {90}
         assert not instance.telemetry_enabled
 
 
@@ -324,9 +312,35 @@ def test_docker_instance_is_the_production_one_plus_a_docker_run_launcher(postgr
     )
 
 
+def _dagster(*args: str, home: Path | None = None) -> subprocess.CompletedProcess:
+    """The `dagster` command (on this interpreter), over DAGSTER_HOME=home when given."""
+    env = os.environ | ({"DAGSTER_HOME": str(home)} if home else {})
+    return subprocess.run(
+        [sys.executable, "-m", "dagster", *args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def _grpc_args(args: list[str]) -> dict:
-    """`dagster api grpc` options as its own command-line parser reads them."""
-    return grpc_command.make_context("grpc", list(args)).params
+    """`dagster api grpc` options ({name: value}, `--module-name` as `module_name`), each one an option
+    of that command (its --help lists it)."""
+    flags = dict(zip(args[::2], args[1::2], strict=True))
+    usage = _dagster("api", "grpc", "--help").stdout
+    assert all(re.search(rf"^\s+(-\w, )?{flag}\b", usage, re.MULTILINE) for flag in flags), (flags, usage)
+    return {flag.removeprefix("--").replace("-", "_"): value for flag, value in flags.items()}
+
+
+def _valid_instance(home: Path, config: dict) -> None:
+    """`config` as a dagster.yaml that `dagster instance info` loads: Dagster's own validation of every
+    key and value, the run launcher's included."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    info = _dagster("instance", "info", home=home)
+    assert info.returncode == 0, info.stderr[-3000:]
 
 
 def _dockerfile_cmd() -> list[str]:
@@ -354,7 +368,7 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
     dagster_table = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["dagster"]
     assert (params["host"], params["port"], params["module_name"], params["location_name"]) == (
         "0.0.0.0",
-        4000,
+        "4000",
         dagster_table["module_name"],
         dagster_table["code_location_name"],
     )
@@ -365,6 +379,11 @@ def test_dockerfile_installs_the_lock_and_serves_the_code_location_on_4000():
         "!pyproject.toml",
         "!russell_pipeline/",
     } <= set(ignored)
+
+
+LOCATION_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
+  ... on RepositoryLocation { repositories { displayMetadata { key value } jobs { name } } }
+  ... on PythonError { message } } } } } }"""
 
 
 @pytest.mark.slow
@@ -388,15 +407,29 @@ def test_the_image_command_serves_the_location_the_docker_workspace_names(tmp_pa
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_grpc_server(server, DagsterGrpcClient(port=port, host="127.0.0.1"), args, timeout=120)
+        deadline = time.monotonic() + 120
+        while _dagster("api", "grpc-health-check", "--host", "127.0.0.1", "--port", str(port)).returncode:
+            assert server.poll() is None and time.monotonic() < deadline, "the code server did not start"
+            time.sleep(1)
+        # The docker workspace's entry, on this port, read as the webserver reads it (its GraphQL).
         [entry] = _yaml(DEPLOY / "docker" / "workspace.yaml")["load_from"]
-        origin = GrpcServerCodeLocationOrigin(
-            host="127.0.0.1", port=port, location_name=entry["grpc_server"]["location_name"]
+        here = {"grpc_server": entry["grpc_server"] | {"host": "127.0.0.1", "port": port}}
+        (tmp_path / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [here]}))
+        answer = subprocess.run(
+            [Path(sys.executable).parent / "dagster-graphql", "-w", "workspace.yaml", "-t", LOCATION_QUERY],
+            check=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
-        with dg.instance_for_test() as instance, origin.create_location(instance) as location:
-            assert location.container_image == image["DAGSTER_CURRENT_IMAGE"]
-            [repository] = location.get_repositories().values()
-            assert {"recon_year_job", "index_job"} <= {job.name for job in repository.get_all_jobs()}
+        [location] = json.loads(answer.stdout)["data"]["workspaceOrError"]["locationEntries"]
+        assert location["name"] == entry["grpc_server"]["location_name"]
+        [repository] = location["locationOrLoadError"]["repositories"]
+        shown = {m["key"]: m["value"] for m in repository["displayMetadata"]}
+        assert shown["image"] == image["DAGSTER_CURRENT_IMAGE"]
+        assert {"recon_year_job", "index_job"} <= {job["name"] for job in repository["jobs"]}
     finally:
         # Not what is tested: a server asked to stop waits up to its grace period (60 s) for calls
         # still open, which a busy CI machine left it.
@@ -428,6 +461,16 @@ def test_compose_runs_postgres_code_webserver_daemon_against_one_image():
     assert workspace == {
         "load_from": [{"grpc_server": {"host": "code", "port": 4000, "location_name": "russell_pipeline"}}]
     }
+
+
+KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+    "users": [{"name": "u", "user": {"token": "unused"}}],
+    "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+    "current-context": "c",
+}
 
 
 def _snake(value):
@@ -465,7 +508,6 @@ def test_helm_values_hold_the_production_instance_and_a_valid_k8s_launcher(tmp_p
         "env_secrets": secrets,
         "run_k8s_config": _snake(k8s["runK8sConfig"]),
     }
-    assert validate_config(K8sRunLauncher.config_type(), rendered).success
 
     assert values["postgresql"]["enabled"] is False and values["generatePostgresqlPasswordSecret"] is False
     daemon = values["dagsterDaemon"]
@@ -480,8 +522,17 @@ def test_helm_values_hold_the_production_instance_and_a_valid_k8s_launcher(tmp_p
         "run_retries": _snake(daemon["runRetries"]),
         "telemetry": values["telemetry"],
     }
-    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(settings))
-    dagster_instance_config(str(tmp_path))  # Dagster's own validation of every key and value
+    # The instance the chart renders, its launcher with the service account the chart makes, read
+    # outside a cluster (a kubeconfig naming no reachable one: the launcher connects only to launch).
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(KUBECONFIG))
+    outside = {
+        "service_account_name": "dagster",
+        "load_incluster_config": False,
+        "kubeconfig_file": str(kubeconfig),
+    }
+    launcher = {"module": "dagster_k8s", "class": "K8sRunLauncher", "config": rendered | outside}
+    _valid_instance(tmp_path / "home", settings | {"run_launcher": launcher})
     # Same instance as deploy/dagster.yaml; only the start timeout is longer (pods wait for nodes).
     assert settings["run_monitoring"].pop("start_timeout_seconds") == 300
     production["run_monitoring"].pop("start_timeout_seconds")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -46,11 +48,31 @@ def test_settings_read_every_variable_once():
     lake = Lake.from_settings(s)
     assert (lake.location, lake.lock_timeout, lake.retention_hours) == ("s3://bucket/lake", 5.0, 2)
     assert lake.root.parent == Path("/tmp/cache")
-    pipeline = Pipeline(s)
-    assert pipeline.lake().location == "s3://bucket/lake" and pipeline.limits() == Limits(pages=9)
+    pipeline = Pipeline.from_settings(s)
+    assert pipeline.lake().location == "s3://bucket/lake" and pipeline.settings.limits == Limits(pages=9)
     assert pipeline.client().mirror == "http://127.0.0.1:9/"
     with pytest.raises(SettingsError, match=r"^RUSSELL_LOCK_TIMEOUT='soon': expected a positive number$"):
         Settings.from_env({"RUSSELL_LOCK_TIMEOUT": "soon"})
+
+
+def test_the_resource_config_is_every_setting_without_a_default_and_gives_the_settings_back_equal():
+    s = replace(
+        Settings().with_lake("/tmp/lake"),
+        market_data="/data/market",
+        lake_cache=Path("/tmp/cache"),
+        tracked_assets=(("Russell 2000", 1e12), ("Russell 1000", 2e12)),
+        limits=Limits(pdf_bytes=7, pages=9),
+        synthetic_end=date(2020, 1, 2),
+        synthetic_stocks=12,
+        now=datetime(2020, 1, 3, 4, 5, tzinfo=UTC),
+        max_stale_sessions=3,
+        sources="/tmp/registry.csv",
+        timeout=5.0,
+    )
+    assert list(Pipeline.model_fields) == [f.name for f in fields(Settings)]
+    assert all(field.is_required() for field in Pipeline.model_fields.values())  # Settings' defaults only
+    assert Pipeline.from_settings(s).settings == s
+    assert Pipeline.from_settings(Settings()).settings == Settings()
 
 
 def test_the_tracked_assets_are_read_and_a_bad_value_is_one_line_naming_the_variable():

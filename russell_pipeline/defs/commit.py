@@ -1,7 +1,7 @@
 """The one way an asset writes the lake: staged rows -> checks -> block -> write -> lineage -> metadata.
 
 Every table-writing asset computes its rows (staged, nothing written yet), evaluates its checks on
-them, and hands both to `commit`, which
+them, and hands both, with their lineage and facts, to `commit` as one `Write`, which
 1. reports every check result (`reports_failure` records it once the step's materializations are
    out: a check of a partitioned asset on each partition of the run, see `_on_partitions`);
 2. stops the step when a check declared `block` failed: nothing is written, the stored partitions
@@ -40,24 +40,21 @@ result on the rows the lake still holds: a failed run never reads as data that f
 A check is declared once, as a `Check`: its level (`block`, `error`, `warn`) sets both the
 Dagster spec (`blocking=`, `(WARN)` in its description) and what happens when it fails: `block`
 writes nothing, `error` is written and fails `build` (runner/runs.py), `warn` is written and said.
-The asset's `lake_writer` (defs/partitions.py) declares its checks, partitioned like it.
+Each asset declares its checks in its decorator (`check_specs=specs(CHECKS, partitions_def)`),
+partitioned like it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal, NoReturn
 
 import dagster as dg
 import polars as pl
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from russell_pipeline.defs import check_target
 from russell_pipeline.lake.staged import Staged, write_staged
 from russell_pipeline.lake.store import Lake
 
@@ -251,7 +248,7 @@ def _recorded(
     """Each check's results as Dagster records them: of an unpartitioned asset as it is; of a
     partitioned one, the check's output and one evaluation per partition (Dagster gives a result the
     partition of a run of one partition only), on the partition's latest materialization."""
-    on: dict[dg.AssetKey, dict[str, AssetCheckEvaluationTargetMaterializationData]] = {}
+    on: dict[dg.AssetKey, dict[str, dg.EventLogRecord]] = {}
     for check, by_partition in results.items():
         if None in by_partition:
             yield by_partition[None]
@@ -268,7 +265,7 @@ def _recorded(
                 check_name=check.name,
                 passed=result.passed,
                 metadata=result.metadata,
-                target_materialization_data=on[check.asset_key].get(key),
+                target_materialization_data=check_target.on(on[check.asset_key].get(key)),
                 severity=result.severity,
                 description=result.description,
                 blocking=blocking,
@@ -278,19 +275,14 @@ def _recorded(
 
 def _latest_materializations(
     instance: dg.DagsterInstance, asset: dg.AssetKey, keys: list[str]
-) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+) -> dict[str, dg.EventLogRecord]:
     """{partition key: its latest materialization} of the partitions of `keys` that have one."""
     ids = instance.event_log_storage.get_latest_storage_id_by_partition(
         asset, dg.DagsterEventType.ASSET_MATERIALIZATION, set(keys)
     )
     found = dg.AssetRecordsFilter(asset_key=asset, storage_ids=list(ids.values()))
     records = instance.fetch_materializations(found, limit=len(ids)).records if ids else []
-    return {
-        r.partition_key: AssetCheckEvaluationTargetMaterializationData(
-            storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp
-        )
-        for r in records
-    }
+    return {r.partition_key: r for r in records}
 
 
 def _not_evaluated(
@@ -299,27 +291,11 @@ def _not_evaluated(
     """`check` not evaluated on `partition` in a failed run: its latest result there of a run that
     succeeded (whose rows the lake holds: a failed run's result was on rows never written) restated,
     or a pass over nothing."""
-    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    records = instance.event_log_storage.get_asset_check_execution_history(
-        check, _HISTORY, status=done, partition_filter=PartitionKeyFilter(key=partition)
-    )
-    succeeded = (
-        {
-            r.run_id
-            for r in instance.get_runs(
-                filters=dg.RunsFilter(
-                    run_ids=[r.run_id for r in records], statuses=[dg.DagsterRunStatus.SUCCESS]
-                )
-            )
-        }
-        if records
-        else set()
-    )
-    latest = next((r for r in records if r.run_id in succeeded and r.evaluation is not None), None)
-    found = latest.evaluation if latest is not None else None
+    latest = _last_result(instance, check, partition)
+    found = latest[1] if latest else None
     said = f"{NOT_EVALUATED}: its run failed ({reason}); " + (
-        f"the result on the rows the lake holds, of run {latest.run_id}, stands"
-        if found
+        f"the result on the rows the lake holds, of run {latest[0]}, stands"
+        if latest
         else "no run that wrote its rows evaluated it"
     )
     return dg.AssetCheckResult(
@@ -332,29 +308,70 @@ def _not_evaluated(
     )
 
 
-def commit(
-    context: dg.AssetExecutionContext,
-    lake: Lake,
-    checks: Iterable[Check],
-    results: Iterable[dg.AssetCheckResult],
-    staged: Iterable[Staged],
-    lineage: dict[str, dict[str, str]],
-    facts: dict[str, dict],
-    data_version: str | None = None,
-    descriptions: dict[str, dict[str, str]] | None = None,
-) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation]:
-    """Report `results`, block on a failed `block` check, write `staged`, record `lineage`
-    ({asset: {partition: digest}}), then materialize each asset of `facts`, every partition of the
-    run (one with no rows says so and why: see the module's docstring).
+def _last_result(
+    instance: dg.DagsterInstance, check: dg.AssetCheckKey, partition: str | None
+) -> tuple[str, dg.AssetCheckEvaluation] | None:
+    """(run id, evaluation): the latest evaluation of `check` on `partition` in a run that succeeded,
+    among the runs of the partition's last `_HISTORY` materializations (a run that writes a partition
+    materializes it: `commit`), or None."""
+    written = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=check.asset_key, asset_partitions=[partition] if partition is not None else None
+        ),
+        limit=_HISTORY,
+    ).records
+    runs = list(dict.fromkeys(r.run_id for r in written))  # newest first
+    succeeded = (
+        {
+            r.run_id
+            for r in instance.get_runs(
+                filters=dg.RunsFilter(run_ids=runs, statuses=[dg.DagsterRunStatus.SUCCESS])
+            )
+        }
+        if runs
+        else set()
+    )
+    for run_id in (r for r in runs if r in succeeded):
+        events = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        for entry in reversed(events):
+            evaluation = entry.dagster_event.event_specific_data
+            if evaluation.asset_check_key == check and evaluation.partition == partition:
+                return run_id, evaluation
+    return None
 
-    `facts`: {asset: {partition_key: metadata}} for a partitioned asset (each partition gets its
-    own; `status` says why an empty one is empty), {asset: metadata} for an unpartitioned one.
-    `descriptions`: {asset: {partition_key: Markdown}} shown in full in the UI on an observation of the
-    partition that follows its materialization (a chart at its own size: a metadata value over 1,000
-    characters is only a button, and a materialization made from the step's output takes no description).
-    Call with the lake's writer lock held."""
-    blocking = {(c.asset, c.name) for c in checks if c.blocking}
-    results, staged = list(results), list(staged)
+
+@dataclass(frozen=True)
+class Write:
+    """What one step writes, built by its asset and handed whole to `commit`.
+
+    `staged`: the tables' rows (nothing written yet); `lineage`: {asset: {partition: digest}}, what
+    each partition was built from; `facts`: {asset: {partition_key: metadata}} for a partitioned asset
+    (each partition gets its own; `status` says why an empty one is empty), {asset: metadata} for an
+    unpartitioned one; `checks`: the step's declared checks and `results` their evaluations on the
+    staged rows; `data_version`: the materializations' data version (unpartitioned assets);
+    `descriptions`: {asset: {partition_key: Markdown}} shown in full in the UI on an observation of
+    the partition that follows its materialization (a chart at its own size: a metadata value over
+    1,000 characters is only a button, and a materialization made from the step's output takes no
+    description)."""
+
+    lake: Lake
+    staged: Sequence[Staged]
+    lineage: dict[str, dict[str, str]]
+    facts: dict[str, dict]
+    checks: Sequence[Check] = ()
+    results: Sequence[dg.AssetCheckResult] = ()
+    data_version: str | None = None
+    descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def commit(
+    context: dg.AssetExecutionContext, write: Write
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult | dg.AssetMaterialization | dg.AssetObservation]:
+    """Report the write's check results, block on a failed `block` check, write its staged tables,
+    record their lineage, then materialize each asset of its facts, every partition of the run (one
+    with no rows says so and why: see the module's docstring). Call with the lake's writer lock held."""
+    blocking = {(c.asset, c.name) for c in write.checks if c.blocking}
+    results, staged = list(write.results), list(write.staged)
     yield from results
     failed = [r for r in results if not r.passed and (r.asset_key.to_user_string(), r.check_name) in blocking]
     if failed:
@@ -362,11 +379,11 @@ def commit(
             "blocking check failed, nothing written (the stored partitions stay): "
             + "; ".join(_why(r) for r in failed)
         )
-    write_staged(lake, staged, lineage)
+    write_staged(write.lake, staged, write.lineage)
     partitioned = context.assets_def.partitions_def is not None
-    version = dg.DataVersion(data_version) if data_version else None
+    version = dg.DataVersion(write.data_version) if write.data_version else None
     rows = _rows_per_partition(staged) if partitioned else {}
-    for asset, meta in facts.items():
+    for asset, meta in write.facts.items():
         if not partitioned:
             yield dg.MaterializeResult(asset_key=asset, metadata=meta, data_version=version)
             continue
@@ -380,7 +397,7 @@ def commit(
                 empty.append(f"{asset} {key}: {partition_meta[STATUS]}")
             context.add_asset_metadata(partition_meta, asset_key=asset, partition_key=key)
         yield dg.MaterializeResult(asset_key=asset, data_version=version)
-        for key, text in (descriptions or {}).get(asset, {}).items():
+        for key, text in write.descriptions.get(asset, {}).items():
             yield dg.AssetObservation(asset_key=asset, partition=key, description=text)
         if empty:
             context.log.info("\n".join(empty))  # one event in the run's log, not one per partition

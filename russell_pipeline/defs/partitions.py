@@ -1,10 +1,7 @@
 """The two partitionings of the project and how they map onto each other, declared once."""
 
-from collections.abc import Iterable
-
 import dagster as dg
 
-from russell_pipeline.defs.commit import Check, specs
 from russell_pipeline.planning.keys import FIRST_DATED_REVIEW, FIRST_RECON_YEAR, REVIEWS_AHEAD, YEARS_AHEAD
 
 # Reconstitution years: from FIRST_RECON_YEAR (1989, the first annual June reconstitution and the
@@ -39,24 +36,13 @@ previous_and_this_review = dg.TimeWindowPartitionMapping(
 )
 
 single_run = dg.BackfillPolicy.single_run()
+# Every asset that writes the lake names, in its decorator, its group, this pool, this retry policy
+# and its checks (`specs(CHECKS, partitions_def)`: partitioned like it, each evaluation of one
+# partition, defs/commit.py); a partitioned one also backfills a range in one run (`single_run`).
 # Steps that write the lake queue for this pool (limit 1 in dagster.yaml); the lake's own lock
 # is the hard guarantee, the pool keeps runs from waiting on it inside a step.
 LAKE_POOL = "lake_writer"
 # A step retries only on what can pass (the lake lock held too long); bad input never retries.
-retry = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-def lake_writer(
-    group: str, partitions_def: dg.PartitionsDefinition | None = None, checks: Iterable[Check] = ()
-) -> dict:
-    """What every asset that writes the lake shares: its group, the writer pool, the retry policy and
-    its `checks`, and for a partitioned one, ranges backfilled in one run and checks partitioned like it
-    (each evaluation is of one partition: defs/commit.py)."""
-    partitioned = {"partitions_def": partitions_def, "backfill_policy": single_run} if partitions_def else {}
-    return {
-        "group_name": group,
-        "pool": LAKE_POOL,
-        "retry_policy": retry,
-        "check_specs": specs(checks, partitions_def),
-        **partitioned,
-    }
+LAKE_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)

@@ -14,7 +14,7 @@ from russell_pipeline.planning.attempts import GOING
 
 
 @dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def publish_warehouse(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
+def publish_warehouse(context: dg.SensorEvaluationContext, pipeline: Pipeline):
     """A new warehouse.duckdb over every table's current version, once no run is going."""
     going = context.instance.get_runs_count(filters=dg.RunsFilter(statuses=list(GOING)))
     if going:

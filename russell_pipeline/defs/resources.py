@@ -1,11 +1,17 @@
-"""The one Dagster resource: `pipeline`, the build's `Settings` and what the assets derive from them
-(the lake, the document bounds, the market data's sessions, the fetch client). `resources(settings)`
-builds it; nothing here reads the environment."""
+"""The one Dagster resource: `pipeline`, the build's `Settings` as a `ConfigurableResource`, and what
+the assets derive from them (the lake, the document bounds, the market data's sessions, the fetch
+client). `resources(settings)` builds it; nothing here reads the environment.
+
+Its config fields are the fields of `Settings`, one for one (a test holds the two lists equal), in
+the types Dagster's config takes: a path, a date or a time as text, the tracked assets as a map, the
+bounds as a map. None has a default: the defaults are `Settings`'s, and the resource is always made
+from a `Settings` (`Pipeline.from_settings`), so the UI shows the settings each run used."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -16,11 +22,63 @@ from russell_pipeline.planning import attempts, stale
 from russell_pipeline.settings import Settings
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    """What every asset, sensor and check is handed (typed `dg.ResourceParam[Pipeline]`)."""
+class Pipeline(dg.ConfigurableResource):
+    """What every asset, sensor and check is handed (a parameter `pipeline: Pipeline`): the build's
+    settings (`settings`) and what derives from them. As a run starts, it records the run's process
+    and fails the runs whose process died (planning/attempts.py): any run start cleans up after a
+    killed one."""
 
-    settings: Settings
+    data_lake: str
+    data_lake_named: bool
+    market_data: str
+    mirror: str
+    sec_contact: str
+    lake_cache: str
+    lock_timeout: float
+    retention_hours: int
+    tracked_assets: dict[str, float]
+    limits: dict[str, int]
+    synthetic_end: str | None
+    synthetic_stocks: int
+    now: str | None
+    max_stale_sessions: int
+    sources: str
+    timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Pipeline":
+        """The resource holding `settings`, each field in its config form (`settings` turns it back)."""
+        s = settings
+        return cls(
+            **{f.name: getattr(s, f.name) for f in fields(Settings)}
+            | {
+                "lake_cache": str(s.lake_cache),
+                "tracked_assets": dict(s.tracked_assets),
+                "limits": asdict(s.limits),
+                "synthetic_end": s.synthetic_end.isoformat() if s.synthetic_end else None,
+                "now": s.now.isoformat() if s.now else None,
+            }
+        )
+
+    @property
+    def settings(self) -> Settings:
+        """The `Settings` this resource was made from, equal to them."""
+        return Settings(
+            **{f.name: getattr(self, f.name) for f in fields(Settings)}
+            | {
+                "lake_cache": Path(self.lake_cache),
+                "tracked_assets": tuple(self.tracked_assets.items()),
+                "limits": Limits(**self.limits),
+                "synthetic_end": date.fromisoformat(self.synthetic_end) if self.synthetic_end else None,
+                "now": datetime.fromisoformat(self.now) if self.now else None,
+            }
+        )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        if run is not None and context.instance is not None:
+            for run_id in attempts.start_run(context.instance, run.run_id):
+                context.log.warning(f"marked run {run_id} failed: its process died")
 
     def lake(self) -> Lake:
         return Lake.from_settings(self.settings)
@@ -32,9 +90,6 @@ class Pipeline:
         step commits to it (`Lake.pinned`): a review backfill reads the market tables per review."""
         with self.lake().pinned() as lake:
             yield lake
-
-    def limits(self) -> Limits:
-        return self.settings.limits
 
     def last_session(self) -> date:
         return stale.last_session(self.settings)
@@ -59,15 +114,4 @@ class Pipeline:
 
 def resources(settings: Settings) -> dict:
     """The Dagster resources of `settings`: the `pipeline` every asset, sensor and check reads."""
-
-    @dg.resource(description="The build's settings: the lake, the market data and the fetch client.")
-    def pipeline(context: dg.InitResourceContext) -> Pipeline:
-        """As a run starts, it records its process and fails the runs whose process died
-        (planning/attempts.py): any run start cleans up after a killed one."""
-        run = context.dagster_run
-        if run is not None and context.instance is not None:
-            for run_id in attempts.start_run(context.instance, run.run_id):
-                context.log.warning(f"marked run {run_id} failed: its process died")
-        return Pipeline(settings)
-
-    return {"pipeline": pipeline}
+    return {"pipeline": Pipeline.from_settings(settings)}

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from russell_pipeline.lib.sandbox import running
 from russell_pipeline.planning import digests
@@ -83,7 +82,7 @@ def previous(instance: dg.DagsterInstance, attempt: str) -> Previous | None:
         if run.status in GOING:
             return Previous(run.run_id, going=True)
         if run.status == dg.DagsterRunStatus.FAILURE:
-            reasons = _input_failures(instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE))
+            reasons = _input_failures(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE))
             if reasons:
                 return Previous(run.run_id, going=False, reasons=tuple(reasons))
     return None

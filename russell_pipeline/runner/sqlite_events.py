@@ -25,6 +25,13 @@ While `fewer_syncs(instance)` is open (around a build's runs):
   taken as Dagster's own code made it (its tables, WAL mode and alembic stamp) before any event:
   alembic reads its migration scripts again for every database it stamps.
 A PostgreSQL instance (deploy/dagster.yaml) is not touched.
+
+This is the one module of the runner that uses Dagster's private API, and it has no public route:
+how the SQLite event log connects (`_connect`, its lock, its databases per run) is inside
+`SqliteEventLogStorage`, which Dagster 1.13 exports only from a private module, as it does the base
+class a storage named in dagster.yaml would have to implement (`EventLogStorage`). Only the
+pooled-engine part depends on it; an upgrade that changes it breaks here only, and
+`russell_pipeline_tests/runner/test_sqlite_events.py` fails on it.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 
+# No public route (see above): the storage whose connections are pooled, its index database's name,
+# and the busy timeout its own engines use.
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine, event

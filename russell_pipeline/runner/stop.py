@@ -106,8 +106,9 @@ def _quiet(hook):
     The signal itself is noted through the wakeup pipe, so nothing is lost."""
 
     def unraisable(raised) -> None:
-        errors = sys.modules.get("dagster._core.errors")  # not imported: none of its errors was raised
-        dagsters = (errors.DagsterExecutionInterruptedError,) if errors else ()
+        dagster = sys.modules.get("dagster")  # not imported: none of its errors was raised
+        interrupted = getattr(dagster, "DagsterExecutionInterruptedError", None)
+        dagsters = (interrupted,) if interrupted else ()
         if not isinstance(raised.exc_value, (Stopped, KeyboardInterrupt, *dagsters)):
             hook(raised)
 

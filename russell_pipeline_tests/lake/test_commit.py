@@ -2,7 +2,8 @@
 once, the one-line reason of a failed one, the step that fails without a failed run reading as
 failed data, the commit that blocks,
 writes, records lineage and the checksum of every file it wrote, then materializes each partition with
-its own facts. Dagster's context and instance are stood in for by the little they are asked."""
+its own facts. Dagster's step context is stood in for by the little it is asked; a check's history is
+that of real runs on a real instance."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from types import SimpleNamespace
 import dagster as dg
 import polars as pl
 import pytest
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
 
 from russell_pipeline.defs.commit import (
     Check,
     Refusal,
+    Write,
     _not_evaluated,
     _on_partitions,
     _rows_per_partition,
@@ -128,80 +129,88 @@ class _Context:
         self.added.append((asset_key, partition_key, metadata))
 
 
-@dataclass
-class _Record:
-    run_id: str
-    evaluation: object
-
-
 class _Instance:
-    """A Dagster instance holding the check's history (records newest first), the runs that succeeded,
-    and the materializations of partition 2024 of each asset (its storage id 7)."""
+    """A Dagster instance where no run evaluated a check, holding the latest materialization of
+    partition 2024 of each asset (its storage id 7)."""
 
-    def __init__(self, records: list[_Record], succeeded: set[str]):
-        self.records, self.succeeded, self.asked = records, succeeded, []
+    def __init__(self):
         self.event_log_storage = self
-
-    def get_asset_check_execution_history(self, check, limit, status, partition_filter):
-        self.asked.append((check, limit, frozenset(status), partition_filter.key))
-        return self.records
 
     def get_latest_storage_id_by_partition(self, asset, event_type, partitions):
         assert event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
         return {"2024": 7} if "2024" in partitions else {}
 
     def fetch_materializations(self, records_filter, limit):
+        if records_filter.storage_ids is None:  # a check's history: none
+            return SimpleNamespace(records=[])
         assert (records_filter.storage_ids, limit) == ([7], 1)
         return SimpleNamespace(
             records=[SimpleNamespace(partition_key="2024", storage_id=7, run_id="r", timestamp=1.0)]
         )
 
-    def get_runs(self, filters):
-        assert filters.statuses == [dg.DagsterRunStatus.SUCCESS]
-        return [SimpleNamespace(run_id=r) for r in filters.run_ids if r in self.succeeded]
-
-
-def _evaluation(passed: bool, **metadata):
-    return SimpleNamespace(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
-
 
 CHECK = dg.AssetCheckKey(dg.AssetKey("t"), "positive")
+YEARS = dg.StaticPartitionsDefinition(["2024", "2025", "2026"])
 
 
-def test_a_check_not_evaluated_restates_the_latest_result_of_a_run_that_succeeded():
-    instance = _Instance(
-        [_Record("failed-run", _evaluation(True)), _Record("ok-run", _evaluation(False, n=3))],
-        succeeded={"ok-run", "no-evaluation"},
+def _run(instance: dg.DagsterInstance, partition: str, passed: bool, fail: str = "", **facts) -> str:
+    """A real run of asset `t` on `partition`: its check `positive` evaluated (`passed`, a warning,
+    `facts`) and the partition materialized, the step failing `before` or `after` materializing."""
+
+    @dg.asset(
+        name="t",
+        partitions_def=YEARS,
+        check_specs=[dg.AssetCheckSpec("positive", asset="t", partitions_def=YEARS)],
     )
-    got = _not_evaluated(instance, CHECK, "disk full")
-    said = (
-        "not evaluated: its run failed (disk full); the result on the rows the lake holds, of run ok-run, "
-        "stands"
-    )
-    assert (got.passed, got.severity, got.description) == (False, dg.AssetCheckSeverity.WARN, said)
-    assert got.metadata["n"].value == 3 and got.metadata["status"].value == said
-    ((asked, limit, statuses, partition),) = instance.asked
-    assert (asked, limit, statuses, partition) == (CHECK, 50, {Status.SUCCEEDED, Status.FAILED}, None)
-    _not_evaluated(instance, CHECK, "disk full", "2024")  # on one partition: that partition's history
-    assert instance.asked[-1][3] == "2024"
-    skipped = _Instance([_Record("no-evaluation", None), _Record("ok-run", _evaluation(True))], {"ok-run"})
-    assert _not_evaluated(skipped, CHECK, "x").description.endswith("of run ok-run, stands")
-
-
-def test_a_check_no_succeeded_run_evaluated_passes_over_nothing():
-    for instance in (_Instance([], set()), _Instance([_Record("failed-run", _evaluation(False))], set())):
-        got = _not_evaluated(instance, CHECK, "disk full")
-        assert got.passed and got.severity == dg.AssetCheckSeverity.ERROR
-        assert (
-            got.description
-            == "not evaluated: its run failed (disk full); no run that wrote its rows evaluated it"
+    def t():
+        yield dg.AssetCheckResult(
+            check_name="positive", passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=facts
         )
-        assert dict(got.metadata) == {"status": dg.MetadataValue.text(got.description)}
+        if fail == "before":
+            raise RuntimeError("disk full")
+        yield dg.MaterializeResult()
+        if fail == "after":
+            raise RuntimeError("disk full")
+
+    result = dg.materialize([t], instance=instance, partition_key=partition, raise_on_error=False)
+    assert result.success == (not fail)
+    return result.run_id
+
+
+def test_a_check_not_evaluated_restates_the_latest_result_of_a_run_that_succeeded(tmp_path):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        wrote = _run(instance, "2024", passed=False, n=3)
+        _run(instance, "2024", passed=True, fail="before")  # newer, but its rows were never written
+        other = _run(instance, "2025", passed=True)
+        _run(instance, "2025", passed=False, fail="after")  # materialized, but its run failed
+        got = _not_evaluated(instance, CHECK, "disk full", "2024")
+        said = (
+            "not evaluated: its run failed (disk full); the result on the rows the lake holds, of run "
+            f"{wrote}, stands"
+        )
+        assert (got.passed, got.severity, got.description) == (False, dg.AssetCheckSeverity.WARN, said)
+        assert got.metadata["n"].value == 3 and got.metadata["status"].value == said
+        elsewhere = _not_evaluated(instance, CHECK, "disk full", "2025")  # each partition its own history
+        assert elsewhere.passed and elsewhere.description.endswith(f"of run {other}, stands")
+        never = _not_evaluated(instance, CHECK, "disk full", "2026")
+        assert never.passed and never.description.endswith("no run that wrote its rows evaluated it")
+
+
+def test_a_check_no_succeeded_run_evaluated_passes_over_nothing(tmp_path):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        _run(instance, "2024", passed=False, fail="before", n=3)
+        got = _not_evaluated(instance, CHECK, "disk full", "2024")
+    assert got.passed and got.severity == dg.AssetCheckSeverity.ERROR
+    assert (
+        got.description
+        == "not evaluated: its run failed (disk full); no run that wrote its rows evaluated it"
+    )
+    assert dict(got.metadata) == {"status": dg.MetadataValue.text(got.description)}
 
 
 def test_a_failing_step_says_so_on_every_partition_and_check_and_raises_the_same_error():
     other = dg.AssetCheckKey(dg.AssetKey("a"), "recent")
-    context = _Context(selected_asset_check_keys={CHECK, other}, instance=_Instance([], set()))
+    context = _Context(selected_asset_check_keys={CHECK, other}, instance=_Instance())
 
     @reports_failure
     def step(context):
@@ -237,7 +246,7 @@ def test_a_step_records_its_check_results_after_its_materializations():
         yield BLOCK.result(True)
         yield dg.MaterializeResult(asset_key="t")
 
-    events = list(step(_Context(instance=_Instance([], set()))))
+    events = list(step(_Context(instance=_Instance())))
     assert [type(e).__name__ for e in events] == [
         "MaterializeResult",
         "Output",
@@ -247,7 +256,7 @@ def test_a_step_records_its_check_results_after_its_materializations():
         ("2023", True, True),
         ("2024", True, True),
     ]
-    flat = _Context(partitioned=False, instance=_Instance([], set()))
+    flat = _Context(partitioned=False, instance=_Instance())
     result = ERROR.result(True)
     assert (
         list(reports_failure(lambda context: iter([result, dg.MaterializeResult(asset_key="t")]))(flat))[1]
@@ -274,9 +283,7 @@ def test_a_check_of_a_run_fails_on_the_partitions_its_offending_rows_are_in():
 
 
 def test_an_unpartitioned_step_that_crashes_says_so_once_per_asset():
-    context = _Context(
-        partitioned=False, selected_asset_keys={dg.AssetKey("t")}, instance=_Instance([], set())
-    )
+    context = _Context(partitioned=False, selected_asset_keys={dg.AssetKey("t")}, instance=_Instance())
 
     @reports_failure
     def step(context, rows):
@@ -317,7 +324,19 @@ def test_a_blocking_check_that_fails_writes_nothing_and_names_each_failure(tmp_p
     ]
     events = []
     with pytest.raises(Refusal) as refused:
-        events.extend(commit(_Context(), lake, [BLOCK, ERROR], results, staged, {"t": {"2024": "d"}}, {}))
+        events.extend(
+            commit(
+                _Context(),
+                Write(
+                    lake=lake,
+                    checks=[BLOCK, ERROR],
+                    results=results,
+                    staged=staged,
+                    lineage={"t": {"2024": "d"}},
+                    facts={},
+                ),
+            )
+        )
     assert events == results  # every result is reported before the step stops
     assert refused.value.description == (
         "blocking check failed, nothing written (the stored partitions stay): "
@@ -336,14 +355,16 @@ def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts
     events = list(
         commit(
             context,
-            lake,
-            [BLOCK, ERROR],
-            results,
-            staged,
-            {"t": {"2023": "d3", "2024": "d4", "2025": "d5"}},
-            facts,
-            data_version="v1",
-            descriptions={"t": {"2024": "# a chart"}},
+            Write(
+                lake=lake,
+                checks=[BLOCK, ERROR],
+                results=results,
+                staged=staged,
+                lineage={"t": {"2023": "d3", "2024": "d4", "2025": "d5"}},
+                facts=facts,
+                data_version="v1",
+                descriptions={"t": {"2024": "# a chart"}},
+            ),
         )
     )
     assert events[0] is results[0]
@@ -371,10 +392,13 @@ def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts
 def test_an_empty_partition_without_a_reason_says_no_rows_and_an_unpartitioned_asset_gets_its_facts(tmp_path):
     lake, staged = _staged(tmp_path)
     context = _Context()
-    list(commit(context, lake, [], [], staged, {}, {"t": {"2025": {}}}))
+    list(commit(context, Write(lake=lake, staged=staged, lineage={}, facts={"t": {"2025": {}}})))
     assert context.added == [("t", "2025", {"status": "0 rows: no rows"})]
     flat = _Context(partitioned=False)
-    (done,) = commit(flat, lake, [], [], [Staged("u", pl.DataFrame({"k": ["y"]}))], {}, {"u": {"n": 1}})
+    (done,) = commit(
+        flat,
+        Write(lake=lake, staged=[Staged("u", pl.DataFrame({"k": ["y"]}))], lineage={}, facts={"u": {"n": 1}}),
+    )
     assert done.asset_key == dg.AssetKey("u") and done.metadata == {"n": 1} and done.data_version is None
     assert flat.added == [] and flat.logged == []
 
@@ -516,7 +540,7 @@ def test_an_unpartitioned_step_records_each_of_its_checks_and_names_the_ones_it_
         partitioned=False,
         selected_asset_keys={dg.AssetKey("t")},
         selected_asset_check_keys={CHECK, other},
-        instance=_Instance([], set()),
+        instance=_Instance(),
     )
 
     @reports_failure
@@ -545,7 +569,12 @@ def test_each_failed_blocking_check_is_named_in_the_refusal(tmp_path):
     other = Check("t", "no_gaps", "No gaps.", "block")
     results = [BLOCK.result(False, failures=2), other.result(False, failures=1)]
     with pytest.raises(Refusal) as refused:
-        list(commit(_Context(), lake, [BLOCK, other], results, staged, {}, {}))
+        list(
+            commit(
+                _Context(),
+                Write(lake=lake, checks=[BLOCK, other], results=results, staged=staged, lineage={}, facts={}),
+            )
+        )
     assert refused.value.description == (
         "blocking check failed, nothing written (the stored partitions stay): "
         "t.no_nulls (2 failure(s)); t.no_gaps (1 failure(s))"
@@ -559,7 +588,7 @@ def test_a_commit_logs_every_empty_partition_in_one_entry_and_materializes_an_as
     staged = [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [1]}), "recon_year", [2024, 2025, 2026])]
     context = _Context(partition_keys=["2024", "2025", "2026"])
     facts = {"t": {"2024": {}, "2025": {}, "2026": {"status": "no documents"}}, "a": {"2024": {"n": 1}}}
-    events = list(commit(context, lake, [], [], staged, {}, facts))
+    events = list(commit(context, Write(lake=lake, staged=staged, lineage={}, facts=facts)))
     assert [e.asset_key for e in events] == [dg.AssetKey("t"), dg.AssetKey("a")]
     assert context.logged == ["t 2025: 0 rows: no rows\nt 2026: 0 rows: no documents"]
     assert context.added[-1] == ("a", "2024", {"n": 1})
@@ -569,7 +598,12 @@ def test_an_unpartitioned_commit_materializes_each_asset_with_its_data_version(t
     lake = Lake(tmp_path)
     staged = [Staged("u", pl.DataFrame({"k": ["y"]})), Staged("w", pl.DataFrame({"k": ["z"]}))]
     facts = {"u": {"n": 1}, "w": {"n": 2}}
-    events = list(commit(_Context(partitioned=False), lake, [], [], staged, {}, facts, data_version="v2"))
+    events = list(
+        commit(
+            _Context(partitioned=False),
+            Write(lake=lake, staged=staged, lineage={}, facts=facts, data_version="v2"),
+        )
+    )
     assert [(e.asset_key, e.metadata, e.data_version) for e in events] == [
         (dg.AssetKey("u"), {"n": 1}, dg.DataVersion("v2")),
         (dg.AssetKey("w"), {"n": 2}, dg.DataVersion("v2")),

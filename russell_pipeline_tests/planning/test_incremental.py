@@ -411,7 +411,7 @@ def test_levels_are_due_for_the_last_session_closed_before_the_deadline(now, exp
 @pytest.mark.slow
 def test_freshness_check_fails_when_the_series_missed_a_night(lakes):
     # A build on the small feed, which ends 2020-03-31: today the series is years behind the last session.
-    result = levels_current(pipeline=Pipeline(lakes.built(SMALL_END).settings))
+    result = levels_current(pipeline=Pipeline.from_settings(lakes.built(SMALL_END).settings))
     assert not result.passed
     assert result.metadata["latest_level_date"].value == "2020-03-31"
 

@@ -107,7 +107,7 @@ def test_an_interrupt_another_handler_raises_inside_a_finalizer_is_noted_without
     """Inside a run Dagster's handler takes SIGINT and raises its own interrupt (outside one, Python's raises
     KeyboardInterrupt); landing in a finalizer, it printed "Exception ignored ... Traceback" (the full
     suite's SIGINT build test, once). Now: nothing printed, and the build still stops with the signal."""
-    from dagster._core.errors import DagsterExecutionInterruptedError
+    from dagster import DagsterExecutionInterruptedError
 
     raised = {"dagster": DagsterExecutionInterruptedError, "python": KeyboardInterrupt}[interrupt]
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA, FIRST_YEAR
@@ -45,21 +45,26 @@ CHECKS = [PARSE, MATCHES, CONTRADICTIONS]
     # year, never the calendar, whose projection stands on its own. It skips the files the year's
     # `source_documents` read as lists (or another kind than a schedule).
     deps=["raw_documents", "source_documents"],
-    **lake_writer("calendar", recon_years, CHECKS),
+    group_name="calendar",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
     code_version=digests.CODE_VERSIONS["recon_calendar"],
     **table_definition(
         "recon_calendar", SCHEMA, "Reconstitution and review dates of each year; published beats projected."
     ),
 )
 @reports_failure
-def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def recon_calendar(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Reconstitution and review dates for each year; published beats projected."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
         # Not the files the year's documents were read as lists (or another kind) from: by path and sha256.
         others = not_schedules(lake)
         files = {y: digests.calendar_files(lake.raw, y, others) for y in years}
-        found = {year: _calendar(lake.raw, year, files[year], pipeline.limits()) for year in years}
+        found = {year: _calendar(lake.raw, year, files[year], pipeline.settings.limits) for year in years}
         calendar = pl.concat([f.calendar for f in found.values()], how="vertical_relaxed")
         errors = [e for f in found.values() for e in f.errors]
         contradicted = pl.concat([f.contradictions for f in found.values()]).select(
@@ -75,31 +80,33 @@ def recon_calendar(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam
         staged = Staged("recon_calendar", calendar, "recon_year", years)
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            results,
-            [staged],
-            {"recon_calendar": {str(y): digests.calendar_inputs(files[y]) for y in years}},
-            {
-                "recon_calendar": with_table_facts(
-                    lake,
-                    staged,
-                    {
-                        str(y): partition_facts(
-                            str(y),
-                            f.calendar,
-                            "date",
-                            published_rows=f.calendar.filter(pl.col("source") == "published").height,
-                            empty_because=(
-                                f"no calendar rules before {FIRST_YEAR} and no schedule published "
-                                f"under raw/{y}/"
-                            ),
-                        )
-                        for y, f in found.items()
-                    },
-                    "date",
-                )
-            },
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=[staged],
+                lineage={"recon_calendar": {str(y): digests.calendar_inputs(files[y]) for y in years}},
+                facts={
+                    "recon_calendar": with_table_facts(
+                        lake,
+                        staged,
+                        {
+                            str(y): partition_facts(
+                                str(y),
+                                f.calendar,
+                                "date",
+                                published_rows=f.calendar.filter(pl.col("source") == "published").height,
+                                empty_because=(
+                                    f"no calendar rules before {FIRST_YEAR} and no schedule published "
+                                    f"under raw/{y}/"
+                                ),
+                            )
+                            for y, f in found.items()
+                        },
+                        "date",
+                    )
+                },
+            ),
         )
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import (
     CSV,
     OWNERS,
@@ -13,7 +13,7 @@ from russell_pipeline.defs.metadata import (
     table_definition,
     with_table_facts,
 )
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib import table_checks
@@ -144,10 +144,15 @@ _CSV_TABLES = ("universe_securities", "sec_tickers", "fund_holdings")
         )
         for name, (schema, description, deps) in TABLES.items()
     ],
-    **lake_writer("documents", recon_years, CHECKS),
+    group_name="documents",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
-def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def documents(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """One parse of each year's documents feeds the three document tables."""
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
@@ -160,7 +165,7 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         others = ingest.stored_lists(*stored.values())
         parsed = {}
         for y in years:  # a list equal to one of an earlier year of this run is refused too
-            parsed[y] = ingest.read_year(lake.raw, y, pipeline.limits(), rank_day(y), others)
+            parsed[y] = ingest.read_year(lake.raw, y, pipeline.settings.limits, rank_day(y), others)
             if not parsed[y].refusal:
                 others = others | {key: f"{path}, read for {y}" for key, path in parsed[y].lists}
         tables = {
@@ -183,24 +188,26 @@ def documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipe
         staged = {name: Staged(name, tables[name], "recon_year", years) for name in TABLES}
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            results,
-            staged.values(),
-            {"documents": {str(y): digests.year_inputs(lake.raw, y) for y in years}},
-            {
-                name: with_table_facts(
-                    lake,
-                    staged[name],
-                    {
-                        str(y): partition_facts(
-                            str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y, name)
-                        )
-                        for y in years
-                    },
-                )
-                for name in TABLES
-            },
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=list(staged.values()),
+                lineage={"documents": {str(y): digests.year_inputs(lake.raw, y) for y in years}},
+                facts={
+                    name: with_table_facts(
+                        lake,
+                        staged[name],
+                        {
+                            str(y): partition_facts(
+                                str(y), getattr(parsed[y], name), **_year_facts(parsed[y], y, name)
+                            )
+                            for y in years
+                        },
+                    )
+                    for name in TABLES
+                },
+            ),
         )
 
 

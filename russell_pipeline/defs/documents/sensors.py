@@ -9,7 +9,7 @@ from russell_pipeline.planning.stages import CALENDAR, DOCUMENTS
 
 
 @dg.sensor(job=recon_year_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def new_documents(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
+def new_documents(context: dg.SensorEvaluationContext, pipeline: Pipeline):
     """One run per year of its documents, and one of its calendar, where what they were built from
     differs from the files (by sha256) and code now: the stage table's plans, so exactly the runs
     `build` would make (a year without files and never built is not run).

@@ -18,7 +18,7 @@ from russell_pipeline.planning.code_versions import code_version
     description=f"The year's published documents under `raw/<year>/`, one {MANIFEST} row per file "
     "(address, sha256, stage read from the PDF).",
 )
-def published_documents(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def published_documents(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Every document the source registry lists for the years; a failure stops none of the others."""
     years = [int(k) for k in context.partition_keys]
     try:

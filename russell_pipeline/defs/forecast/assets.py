@@ -6,9 +6,9 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, refuse, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.market_tables import price_label, stored_market_data, window_volumes
 from russell_pipeline.lake.staged import Staged
@@ -158,10 +158,15 @@ def _facts(year_rows: pl.DataFrame, notes: list[str], scores: pl.DataFrame) -> d
         )
         for name, (schema, description) in TABLES.items()
     ],
-    **lake_writer("forecast", recon_years, CHECKS),
+    group_name="forecast",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
-def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """For each year's reconstitutions: every security of the rank-day universe and every member in force,
     placed by the construction rules, and the forecast scored where the published lists are stored."""
     years = [int(k) for k in context.partition_keys]
@@ -199,24 +204,27 @@ def reconstitution_forecast(context: dg.AssetExecutionContext, pipeline: dg.Reso
         }
         scores = staged["forecast_score"].rows
         low = scores.filter(pl.col("f1") < F1_FLOOR)
+        results = [
+            SCORED.frame(
+                low.select("recon_year", "review", "change", "precision", "recall", "f1"),
+                f"published list forecast with F1 below {F1_FLOOR}",
+                scored=", ".join(
+                    f"{rv} {c}s F1 {f:.3f} (P {p:.3f}, R {r:.3f})"
+                    for rv, c, p, r, f in scores.select(
+                        "review", "change", "precision", "recall", "f1"
+                    ).iter_rows()
+                )
+                or "none: no published Russell 3000 lists of these years' reconstitutions in the lake",
+            )
+        ]
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            [
-                SCORED.frame(
-                    low.select("recon_year", "review", "change", "precision", "recall", "f1"),
-                    f"published list forecast with F1 below {F1_FLOOR}",
-                    scored=", ".join(
-                        f"{rv} {c}s F1 {f:.3f} (P {p:.3f}, R {r:.3f})"
-                        for rv, c, p, r, f in scores.select(
-                            "review", "change", "precision", "recall", "f1"
-                        ).iter_rows()
-                    )
-                    or "none: no published Russell 3000 lists of these years' reconstitutions in the lake",
-                )
-            ],
-            staged.values(),
-            {ASSET: {str(y): i.digest for y, i in found.items()}},
-            {name: with_table_facts(lake, staged[name], facts[name], None) for name in TABLES},
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=list(staged.values()),
+                lineage={ASSET: {str(y): i.digest for y, i in found.items()}},
+                facts={name: with_table_facts(lake, staged[name], facts[name], None) for name in TABLES},
+            ),
         )

@@ -3,13 +3,15 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import (
-    lake_writer,
+    LAKE_POOL,
+    LAKE_RETRY,
     previous_review,
     review_to_year,
     reviews,
+    single_run,
     this_and_next_review,
 )
 from russell_pipeline.defs.resources import Pipeline
@@ -123,18 +125,25 @@ def commit_reviews(
     written = Staged(asset, rows, "review", keys)
     yield from commit(
         context,
-        lake,
-        checks,
-        results,
-        [written],
-        {asset: {k: expected[k] for k in keys if k in expected}},
-        {asset: with_table_facts(lake, written, facts, date_column)},
+        Write(
+            lake=lake,
+            checks=checks,
+            results=results,
+            staged=[written],
+            lineage={asset: {k: expected[k] for k in keys if k in expected}},
+            facts={asset: with_table_facts(lake, written, facts, date_column)},
+        ),
     )
 
 
 @dg.asset(
     deps=["market_data", dg.AssetDep("recon_calendar", partition_mapping=review_to_year)],
-    **lake_writer("index", reviews, WEIGHT_CHECKS),
+    group_name="index",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    check_specs=specs(WEIGHT_CHECKS, reviews),
     code_version=digests.CODE_VERSIONS["quarterly_weights"],
     **table_definition(
         "quarterly_weights",
@@ -144,7 +153,7 @@ def commit_reviews(
     ),
 )
 @reports_failure
-def quarterly_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def quarterly_weights(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Stock weights and weighting factors c_i of each review of the 90/10 index."""
     keys = context.partition_keys
     with pipeline.writing() as lake:
@@ -226,7 +235,12 @@ def _weight_results(
         dg.AssetDep("index_levels", partition_mapping=previous_review),
         "market_data",
     ],
-    **lake_writer("index", reviews, LEVEL_CHECKS),
+    group_name="index",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    check_specs=specs(LEVEL_CHECKS, reviews),
     code_version=digests.CODE_VERSIONS["index_levels"],
     **table_definition(
         "index_levels",
@@ -236,7 +250,7 @@ def _weight_results(
     ),
 )
 @reports_failure
-def index_levels(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def index_levels(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Price and total return levels of the 90/10 index for every session of a review period."""
     keys = sorted(context.partition_keys)
     with pipeline.writing() as lake:

@@ -4,10 +4,17 @@
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, reports_failure
+from russell_pipeline.defs.commit import Check, reports_failure, specs
 from russell_pipeline.defs.index.assets import commit_reviews, or_fail, price_facts
 from russell_pipeline.defs.metadata import no_nulls, partition_facts, table_definition
-from russell_pipeline.defs.partitions import lake_writer, previous_and_this_review, review_to_year, reviews
+from russell_pipeline.defs.partitions import (
+    LAKE_POOL,
+    LAKE_RETRY,
+    previous_and_this_review,
+    review_to_year,
+    reviews,
+    single_run,
+)
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.document_tables import stored_review_dates
 from russell_pipeline.lake.index_tables import forecast_rows
@@ -57,7 +64,12 @@ def _previous(reviews: list[str], key: str) -> str | None:
         # The upcoming review's carried members change as its forecast says (§1.10).
         dg.AssetDep("reconstitution_forecast", partition_mapping=review_to_year),
     ],
-    **lake_writer("index", reviews, CHECKS),
+    group_name="index",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=reviews,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, reviews),
     code_version=digests.CODE_VERSIONS["pro_forma_weights"],
     **table_definition(
         "pro_forma_weights",
@@ -68,7 +80,7 @@ def _previous(reviews: list[str], key: str) -> str | None:
     ),
 )
 @reports_failure
-def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Pro-forma weights of each review and the trade from the weights in force."""
     keys = context.partition_keys
     with pipeline.writing() as lake:

@@ -31,7 +31,7 @@ def review_runs(lake) -> list[tuple[str, str, str, str]]:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def stale_reviews_sensor(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
+def stale_reviews_sensor(context: dg.SensorEvaluationContext, pipeline: Pipeline):
     """Weights, levels and pro-forma weights whose inputs changed (new market data, a new published calendar,
     new code).
 

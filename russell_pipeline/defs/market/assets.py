@@ -6,9 +6,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import commit, reports_failure
+from russell_pipeline.defs.commit import Write, commit, reports_failure
 from russell_pipeline.defs.metadata import KINDS, OWNERS
-from russell_pipeline.defs.partitions import lake_writer
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake import market as stored
 from russell_pipeline.lake.document_tables import ingested_lists
@@ -27,7 +27,9 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
 
 @dg.asset(
     deps=["constituents", "constituent_changes"],
-    **lake_writer("market"),
+    group_name="market",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
     code_version=digests.CODE_VERSIONS["market_data"],
     owners=OWNERS,
     kinds=KINDS,
@@ -36,7 +38,7 @@ SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_re
     "market_fx, market_source).",
 )
 @reports_failure
-def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """Prices, shares, memberships and corporate actions in the market-data contract, validated."""
     code, folder = digests.CODE_VERSIONS["market_data"], pipeline.settings.market_data
     with pipeline.writing() as lake:
@@ -86,26 +88,26 @@ def market_data(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pi
             context.log.info(f"market_data wrote: {written or 'nothing (no year changed)'}")
             yield from commit(
                 context,
-                lake,
-                [],
-                [],
-                staged,
-                {"market_data": {MARKET_KEY: inputs}},
-                {
-                    "market_data": {
-                        "source": source,
-                        "synthetic": not folder,
-                        provenance.COLUMN: label,
-                        "reviews": ", ".join(reviews),
-                        "last_price_date": str(last),
-                        stored.WRITTEN_FACT: written or "nothing (no year changed)",
-                        "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
-                        "dagster/uri": lake.uri("market_prices"),
-                        "dagster/row_count": night.rows("prices"),
-                        **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
-                    }
-                },
-                data_version=inputs,
+                Write(
+                    lake=lake,
+                    staged=staged,
+                    lineage={"market_data": {MARKET_KEY: inputs}},
+                    facts={
+                        "market_data": {
+                            "source": source,
+                            "synthetic": not folder,
+                            provenance.COLUMN: label,
+                            "reviews": ", ".join(reviews),
+                            "last_price_date": str(last),
+                            stored.WRITTEN_FACT: written or "nothing (no year changed)",
+                            "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
+                            "dagster/uri": lake.uri("market_prices"),
+                            "dagster/row_count": night.rows("prices"),
+                            **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
+                        }
+                    },
+                    data_version=inputs,
+                ),
             )
 
 

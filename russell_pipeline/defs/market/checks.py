@@ -24,6 +24,6 @@ def current(latest: date | None, what: str) -> dg.AssetCheckResult:
     description="The market data reaches the last NYSE session closed before "
     "the 20:00 New York deadline (weekends and holidays need no new day). (WARN)",
 )
-def market_current(pipeline: dg.ResourceParam[Pipeline]) -> dg.AssetCheckResult:
+def market_current(pipeline: Pipeline) -> dg.AssetCheckResult:
     source = pipeline.lake().read("market_source")
     return current(source["last_price_date"].max() if source is not None else None, "last_price_date")

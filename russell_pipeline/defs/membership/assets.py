@@ -4,9 +4,9 @@ the revisions of each list, and the market data's memberships checked against th
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import table_definition, table_facts
-from russell_pipeline.defs.partitions import lake_writer
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib.calendar.reviews import review_dates
@@ -136,10 +136,13 @@ DATED = {"membership_history": "start_date", "membership_in_force": "valid_from"
         )
         for name, (schema, description) in TABLES.items()
     ],
-    **lake_writer("membership", checks=CHECKS),
+    group_name="membership",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    check_specs=specs(CHECKS),
 )
 @reports_failure
-def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def membership(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """One pass over every year's lists and review dates feeds the four membership tables."""
     with pipeline.writing() as lake:
         inputs, digest = membership_inputs(lake)
@@ -185,22 +188,24 @@ def membership(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pip
         ]
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            results,
-            [Staged(name, frame) for name, frame in frames.items()],
-            {"membership": {MEMBERSHIP_KEY: digest}},
-            {
-                name: table_facts(
-                    lake,
-                    name,
-                    frame,
-                    DATED.get(name),
-                    empty_because=EMPTY.get(name, "no list document placed on a review"),
-                )
-                for name, frame in frames.items()
-            },
-            data_version=digest,
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=results,
+                staged=[Staged(name, frame) for name, frame in frames.items()],
+                lineage={"membership": {MEMBERSHIP_KEY: digest}},
+                facts={
+                    name: table_facts(
+                        lake,
+                        name,
+                        frame,
+                        DATED.get(name),
+                        empty_because=EMPTY.get(name, "no list document placed on a review"),
+                    )
+                    for name, frame in frames.items()
+                },
+                data_version=digest,
+            ),
         )
 
 

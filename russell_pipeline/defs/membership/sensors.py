@@ -9,7 +9,7 @@ from russell_pipeline.planning.stale import membership_attempt, membership_input
 
 
 @dg.sensor(job=membership_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def stale_membership(context: dg.SensorEvaluationContext, pipeline: dg.ResourceParam[Pipeline]):
+def stale_membership(context: dg.SensorEvaluationContext, pipeline: Pipeline):
     """One run when the stored lists or review dates differ from what the tables were built from,
     unless a run of the same inputs failed (this sensor's or `build`'s) or is still going."""
     lake = pipeline.lake()

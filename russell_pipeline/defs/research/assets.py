@@ -4,9 +4,9 @@ reconstitution."""
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.defs.commit import Check, commit, reports_failure
+from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, specs
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
-from russell_pipeline.defs.partitions import lake_writer, recon_years
+from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.staged import Staged
@@ -163,10 +163,15 @@ def _facts(listed: pl.DataFrame, paths: pl.DataFrame, days: EventDays, sources: 
         )
         for name, (schema, description) in TABLES.items()
     ],
-    **lake_writer("research", recon_years, CHECKS),
+    group_name="research",
+    pool=LAKE_POOL,
+    retry_policy=LAKE_RETRY,
+    partitions_def=recon_years,
+    backfill_policy=single_run,
+    check_specs=specs(CHECKS, recon_years),
 )
 @reports_failure
-def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.ResourceParam[Pipeline]):
+def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: Pipeline):
     """For each year: the normalized price path of every added and deleted symbol, the median and mean per
     group and the index's path, from an imported price file or the market data, each group labelled with
     the source of its prices (`synthetic` for the built-in feed)."""
@@ -208,17 +213,22 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: dg.Resour
         }
         yield from commit(
             context,
-            lake,
-            CHECKS,
-            [
-                PRICED.frame(
-                    unpriced.select("recon_year", "list_group", "symbol"),
-                    "symbol without a close on or before rank day",
-                    _priced_summary(built),
-                )
-            ],
-            staged,
-            {ASSET: {str(y): i.digest for y, i in inputs.items()}},
-            {name: with_table_facts(lake, s, date_facts[name], "date") for name, s in zip(TABLES, staged)},
-            descriptions={ASSET: charts},
+            Write(
+                lake=lake,
+                checks=CHECKS,
+                results=[
+                    PRICED.frame(
+                        unpriced.select("recon_year", "list_group", "symbol"),
+                        "symbol without a close on or before rank day",
+                        _priced_summary(built),
+                    )
+                ],
+                staged=staged,
+                lineage={ASSET: {str(y): i.digest for y, i in inputs.items()}},
+                facts={
+                    name: with_table_facts(lake, s, date_facts[name], "date")
+                    for name, s in zip(TABLES, staged)
+                },
+                descriptions={ASSET: charts},
+            ),
         )
