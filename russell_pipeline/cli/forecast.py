@@ -82,7 +82,7 @@ def cmd_forecast(args, settings: Settings) -> int:
     for table in ("reconstitution_forecast", "forecast_breaks", "forecast_score", "forecast_misses"):
         stored(lake, table)
     rows = _year(lake, "reconstitution_forecast", args.year, args.review)
-    from russell_pipeline.planning import forecast as stage
+    from russell_pipeline.planning import forecast_years as stage
 
     unbuilt = not_built(lake, args.year, rows.height > 0, stage)
     if not rows.height:
