@@ -181,6 +181,56 @@ def test_a_member_below_one_dollar_stays_while_its_30_day_average_is_one_dollar_
     )
 
 
+def two_classes(a_price: float, b_price: float) -> list[list[str]]:
+    """One company of 100 million shares in two classes (the screener prints its total cap at each class's
+    price), its series A the most traded."""
+    return [
+        line("TWMA", "Twin Media Inc. Series A Common Stock", a_price, a_price * 1e8, volume=500_000),
+        line("TWMB", "Twin Media Inc. Series B Common Stock", b_price, b_price * 1e8, volume=700),
+    ]
+
+
+def test_each_class_must_close_at_one_dollar_and_the_classes_that_do_price_the_company():
+    out = run(two_classes(0.80, 21.50))
+    a, b = action(out, "TWMA"), action(out, "TWMB")
+    assert a["action"] == "out" and a["rule"] == "min_price", a
+    assert a["reason"] == (
+        "price $0.80 below $1.00: each class must close at $1.00 or more, and its company ranks by its class "
+        "TWMB at $21.50"
+    )
+    assert b["action"] == "add" and b["primary_symbol"] == "TWMB" and b["total_market_cap"] == 2.15e9, b
+    # Every class below the price: the company's rule, priced by its most traded class, as before.
+    out = run(two_classes(0.80, 0.95))
+    for symbol in ("TWMA", "TWMB"):
+        row = action(out, symbol)
+        assert (
+            row["action"] == "out"
+            and row["rule"] == "min_price"
+            and row["reason"] == "price $0.80 below $1.00"
+        )
+
+
+@pytest.mark.parametrize(("average", "printed_stays"), [(None, False), (1.00, True)])
+def test_a_member_class_below_one_dollar_is_deleted_and_its_passing_class_added_in_its_place(
+    average, printed_stays
+):
+    history = pl.DataFrame(
+        {"symbol": ["TWMA"], "date": [date(2023, 4, 27)], "close": [average or 0.80]},
+        schema={"symbol": pl.String, "date": pl.Date, "close": pl.Float64},
+    )
+    out = run(two_classes(0.80, 3.82), members(["TWMA"]), history=history if average else None)
+    a, b = action(out, "TWMA"), action(out, "TWMB")
+    if printed_stays:  # its 30-day average keeps the member's class: the company is as it was
+        assert a["action"] == "stay" and b["action"] == "stay", (a, b)
+        return
+    assert a["action"] == "delete" and a["rule"] == "min_price_member", a
+    assert "its company ranks by its class TWMB at $3.82" in a["reason"] and "unknown" in a["reason"]
+    assert b["action"] == "add" and b["index_before"] is None, b
+    assert b["reason"].endswith(
+        "another class of a member company whose printed class leaves below $1.00: added in its place"
+    )
+
+
 @pytest.mark.parametrize(("cap", "eligible"), [(29_999_999.0, False), (30_000_000.0, True)])
 def test_a_company_needs_a_total_market_cap_of_30_million(cap, eligible):
     row = action(run([line("TINY", "Tiny Inc. Common Stock", 5.0, cap)]), "TINY")

@@ -192,3 +192,43 @@ def with_members(
         .with_columns(pl.col("member").fill_null(False))
     )
     return lines, absent
+
+
+# The price rules a line can fail on its own (`priced_classes`), beside the screens of its kind.
+PRICE_RULES = ("min_price", "min_price_member")
+
+
+def priced_classes(
+    lines: pl.DataFrame, floor: float, averages: pl.DataFrame, member_rule: bool
+) -> pl.DataFrame:
+    """`lines` (with `company_key`, `member`, `symbol_member` and `excluded`: with_members, then the
+    screens) with the minimum price applied to each class of a company that has one at `floor` or more
+    (Construction and Methodology 5.8: each security closes at $1.00 or more on rank day): a class below
+    it leaves (`excluded`: `min_price`; a member's own class `min_price_member`, unless `member_rule`
+    and its 30-day average in `averages` (symbol, average_30d) is at `floor` or more), and the company
+    is priced by the classes that pass. A company whose every class is below the floor is the company
+    rule's (its most traded class prices it). `replaces_class`: the line is another class of a member
+    company whose printed classes all leave so: FTSE Russell's lists name securities, so the member's
+    class is deleted and this one added."""
+    known = lines.join(averages, on="symbol", how="left") if averages.height else lines
+    if "average_30d" not in known.columns:
+        known = known.with_columns(average_30d=pl.lit(None, pl.Float64))
+    kept_by_average = pl.col("symbol_member") & (pl.col("average_30d").fill_null(0) >= floor) & member_rule
+    passes = pl.col("excluded").is_null() & ((pl.col("price") >= floor) | kept_by_average)
+    eligible = pl.col("excluded").is_null()
+    below = eligible & ~passes & passes.any().over("company_key")
+    rule = pl.when(pl.col("symbol_member")).then(pl.lit("min_price_member")).otherwise(pl.lit("min_price"))
+    priced = known.with_columns(
+        excluded=pl.when(below).then(rule.cast(known.schema["excluded"])).otherwise(pl.col("excluded")),
+        line_priced=below,
+        line_average_30d=pl.col("average_30d"),
+    ).drop("average_30d")
+    printed_out = (pl.col("symbol_member") & pl.col("line_priced")).any().over("company_key")
+    printed_in = (pl.col("symbol_member") & pl.col("excluded").is_null()).any().over("company_key")
+    return priced.with_columns(
+        replaces_class=pl.col("member")
+        & ~pl.col("symbol_member")
+        & pl.col("excluded").is_null()
+        & printed_out
+        & ~printed_in
+    )

@@ -83,8 +83,9 @@ SOURCES = {
     "benefit-driven incorporation countries included, were not eligible",
     "size": "Construction and Methodology 5.9: a total market capitalization below $30 million is not "
     "eligible",
-    "price": "Construction and Methodology 5.8: a close of $1.00 or more on rank day; a member below it "
-    "stays eligible if its average close over the 30 days before rank day is $1.00 or more",
+    "price": "Construction and Methodology 5.8: a close of $1.00 or more on rank day, each share class on "
+    "its own; a member below it stays eligible if its average close over the 30 days before rank day is "
+    "$1.00 or more",
     "previous": "the previous reconstitution's ranking: a company far above the Russell 1000 break that was "
     "listed then and not ranked was excluded by FTSE Russell (country, share type, voting rights), and "
     "that classification is taken to stand (an inference of this pipeline, not a published rule)",
