@@ -313,6 +313,21 @@ def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classifica
 @pytest.mark.parametrize(
     ("name", "rule"),
     [
+        ("NexGen Diversified Real Estate Trust Common Stock", None),  # a REIT, whatever its industry says
+        ("NexGen Real Estate Income Trust Common Stock", "fund"),  # an income trust: a fund
+        ("NexGen Real Estate Trust Fund Common Stock", "fund"),
+        ("NexGen Diversified Trust Common Stock", "fund"),
+    ],
+)
+def test_a_real_estate_trust_is_a_reit_not_a_fund(name, rule):
+    # The screener's industry of a fund that became a REIT stays a financial one a while.
+    row = action(run([line("NXG", name, 20.0, 2e9, industry="Investment Managers")]), "NXG")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
         ("Société Générale Fund Inc. Common Shares", "fund"),
         ("Blank Acqui\u017fition Corp. Class A Common Stock", "blank_check"),  # a long s: an s in any case
         ("Pipeline Partners L.P.\u00a0Units", "partnership"),  # a no-break space is a space

@@ -160,6 +160,10 @@ def _name(pattern: str) -> pl.Expr:
     return pl.col(NAME + pattern)
 
 
+# A trust whose name says it is a real estate trust is a REIT, an operating company (eligible), whatever
+# financial industry the screener still gives it (a fund that became a REIT keeps its old label a while).
+_REAL_ESTATE_TRUST = _name(r"\breal estate trust\b")
+
 # Each excluding rule as read from a universe file's columns (true: the rule excludes the line), and
 # the reason a row gives (`{country}` is the line's Country).
 SCREENS: dict[str, tuple[pl.Expr, str]] = {
@@ -195,6 +199,7 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         | (
             _name(r"\btrust\b")
             & ~_name(r"\bbank|\bbancorp|\bfinancial\b|\brealty\b|\bpropert(y|ies)\b|\bREIT\b|\bcorporation\b")
+            & ~_REAL_ESTATE_TRUST
             & (pl.col("industry").fill_null("") != "Real Estate Investment Trusts")
         ),
         "fund, trust or business development company",
@@ -218,6 +223,7 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
     ),
     "investment_company": (
         pl.col("industry").is_in(FINANCIAL_INDUSTRIES)
+        & ~_REAL_ESTATE_TRUST
         & _name(
             r"\btrust\b|\bBDC\b|\bbusiness development\b|\b(capital|investment|finance|credit) "
             r"(corp|corporation|company|co|inc)\b|\blending\b|\bincome\b|\bfloating "
