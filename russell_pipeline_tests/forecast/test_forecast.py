@@ -326,6 +326,21 @@ def test_a_real_estate_trust_is_a_reit_not_a_fund(name, rule):
 
 
 @pytest.mark.parametrize(
+    ("name", "industry", "rule"),
+    [
+        ("Peak Realty Trust Common Shares", "Real Estate Investment Trusts", None),  # a US trust's shares
+        ("Peak Storage Trust Common Shares of Beneficial Interest", "Real Estate Investment Trusts", None),
+        ("Peak Homes Common Shares", "Real Estate Investment Trusts", None),
+        ("Peak Mining Corp. Common Shares", "Metal Mining", "us_company_form"),  # no Country: foreign
+        ("Peak Realty Trust Ltd. Common Shares", "Real Estate Investment Trusts", "us_company_form"),
+    ],
+)
+def test_common_shares_without_a_country_are_foreign_unless_a_trust_issues_them(name, industry, rule):
+    row = action(run([line("PKT", name, 20.0, 2e9, country="", industry=industry)]), "PKT")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
+
+
+@pytest.mark.parametrize(
     ("name", "rule"),
     [
         ("Société Générale Fund Inc. Common Shares", "fund"),

@@ -238,9 +238,17 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
     ),
     "us_company_form": (
         pl.col("country").is_null()
-        & _name(
-            r"common shares|ordinary shares?|subordinate "
-            r"voting|\bN\.?V\.?(\s|$)|\bS\.A\.?(\s|$)|\bS\.p\.A\.?|\bAG\b|\bplc\b|\bLtd\.?(\s|$)|\blimited\b"
+        & (
+            _name(
+                r"ordinary shares?|subordinate "
+                r"voting|\bN\.?V\.?(\s|$)|\bS\.A\.?(\s|$)|\bS\.p\.A\.?|\bAG\b|\bplc\b|\bLtd\.?(\s|$)|\blimited\b"
+            )
+            # a US trust (a REIT) issues common shares (of beneficial interest) as much as a foreign company
+            | (
+                _name(r"common shares")
+                & ~_name(r"\btrust\b")
+                & (pl.col("industry").fill_null("") != "Real Estate Investment Trusts")
+            )
         ),
         "no Country, and its name gives a non-US legal form or share name: taken as not a US company",
     ),
