@@ -291,6 +291,7 @@ def test_absent_members_come_in_the_same_order_every_time():
             "blank_check",
         ),
         ("LPX", "Pipeline Partners L.P. Common Units", "United States", "Natural Gas", "partnership"),
+        ("LLCX", "Acres Holdings LLC Class A Common Shares", "United States", "Real Estate", "partnership"),
         ("ISRL", "Israel Tech Ltd. Ordinary Shares", "Israel", "EDP Services", "us_company"),
         ("PLCX", "Overseas plc Ordinary Shares", "", "EDP Services", "us_company_form"),
     ],
@@ -308,6 +309,20 @@ def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classifica
         assert kept["action"] == "stay", kept
     else:
         assert kept["action"] == "absent" and "now a" in kept["reason"]
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("Acres Holdings L.L.C. Common Stock", "partnership"),
+        ("Acres Holdings LLC Class A Common Shares", "partnership"),
+        ("Allcity Corp. Common Stock", None),  # `llc` inside a word is no legal form
+        ("Acres Holdings Co. Common Stock", None),
+    ],
+)
+def test_a_limited_liability_company_is_excluded_as_a_partnership_is(name, rule):
+    row = action(run([line("ACR", name, 20.0, 2e9)]), "ACR")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
 
 
 @pytest.mark.parametrize(

@@ -218,8 +218,8 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         "royalty trust",
     ),
     "partnership": (
-        _name(r"\bL\.?P\.?(\s|$)|limited partnership|common units|partnership units"),
-        "limited partnership",
+        _name(r"\bL\.?P\.?(\s|$)|limited partnership|common units|partnership units|\bL\.?L\.?C\b"),
+        "limited partnership or limited liability company",
     ),
     "investment_company": (
         pl.col("industry").is_in(FINANCIAL_INDUSTRIES)
@@ -278,6 +278,8 @@ NAME_WORDS = (
     "%",
     "l.p",
     "lp",
+    "llc",
+    "l.l.c",
     "limited",
     "partnership",
     "units",
