@@ -368,6 +368,23 @@ def test_a_name_beyond_ascii_is_screened_in_any_letter_case(name, rule):
     assert row["action"] == "out" and row["rule"] == rule, row
 
 
+@pytest.mark.parametrize(
+    ("name", "country", "rule"),
+    [
+        ("Kings Financial Inc. Common Stock (DE)", "Canada", None),  # incorporated in Delaware
+        ("Kings Bio Inc. (Delaware) Common Stock", "Israel", None),
+        ("Kings Energy Ltd. Common Shares (NV)", "", None),  # the state tag outweighs the foreign form
+        ("Kings Financial Inc. Common Stock (Canada)", "Canada", "us_company"),
+        ("Kings Financial Inc. Common Stock", "Canada", "us_company"),
+        ("Kings Energy Ltd. Common Shares (de)", "", "us_company_form"),  # no state in another case
+        ("Kings Holdings (The) Common Stock", "Israel", "us_company"),
+    ],
+)
+def test_a_company_incorporated_in_a_us_state_is_a_us_company_wherever_its_country_says(name, country, rule):
+    row = action(run([line("KNG", name, 20.0, 2e9, country=country)]), "KNG")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
+
+
 def test_bermuda_counts_as_us_from_2007_and_not_before():
     rows = [line("BMU", "Island Re Ltd. Common Stock", 20.0, 2e9, country="Bermuda")]
     assert action(run(rows), "BMU")["action"] == "add"

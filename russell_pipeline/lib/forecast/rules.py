@@ -109,6 +109,18 @@ SOURCES = {
 }
 
 US = ("United States", "Puerto Rico", "US Virgin Islands", "U.S. Virgin Islands", "Guam")
+# The US states (postal codes, and the names the screener spells out) a line's name gives in parentheses as
+# where the company is incorporated (`Ovintiv Inc. (DE)`): one home-country indicator in the US.
+US_STATES = (
+    *("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY"),
+    *("LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND"),
+    *("OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC"),
+    *("Delaware", "Maryland", "Nevada"),
+)
+# A company whose name says it is incorporated in a US state and that lists in the US (every line of the
+# universe does) has two of its three home-country indicators in the US: the screener's Country (its
+# headquarters) does not make it foreign. Matched in the name's own letter case (`(DE)`, never `(de)`).
+US_INCORPORATED = pl.col("company").fill_null("").str.contains(r"\((" + "|".join(US_STATES) + r")\)")
 # Benefit-driven incorporation countries (Construction and Methodology, appendix B): never a nationality.
 BDI = (
     "Anguilla",
@@ -233,11 +245,12 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         "investment company (a closed-end fund or business development company by its name and industry)",
     ),
     "us_company": (
-        pl.col("country").is_not_null() & ~pl.col("country").is_in([*US, *BDI]),
+        pl.col("country").is_not_null() & ~pl.col("country").is_in([*US, *BDI]) & ~US_INCORPORATED,
         "not a US company (Country: {country})",
     ),
     "us_company_form": (
         pl.col("country").is_null()
+        & ~US_INCORPORATED
         & (
             _name(
                 r"ordinary shares?|subordinate "
@@ -346,7 +359,7 @@ NAME_PATTERNS = list(
     )
 )
 # Rules of the pre-2007 era read the same columns; a BDI country is not the US then.
-PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US)
+PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US) & ~US_INCORPORATED
 
 
 def parse_rules(text: str) -> pl.DataFrame:
