@@ -210,12 +210,31 @@ def priced_classes(
     rule's (its most traded class prices it). `replaces_class`: the line is another class of a member
     company whose printed classes all leave so: FTSE Russell's lists name securities, so the member's
     class is deleted and this one added."""
-    known = lines.join(averages, on="symbol", how="left") if averages.height else lines
+    eligible = pl.col("excluded").is_null()
+    plain = {
+        "line_priced": pl.lit(False),
+        "line_average_30d": pl.lit(None, pl.Float64),
+        "replaces_class": pl.lit(False),
+    }
+    # Only a company with an eligible class below the floor and another eligible class can be priced by
+    # another: the lines of those few companies are looked at, every other line passes as it is.
+    found = (
+        lines.lazy()
+        .filter(eligible)
+        .group_by("company_key")
+        .agg(n=pl.len(), low=(pl.col("price") < floor).any())
+        .filter((pl.col("n") > 1) & pl.col("low"))
+        .collect(engine="in-memory")["company_key"]
+    )
+    if not found.len():
+        return lines.with_columns(**plain)
+    inside = pl.col("company_key").is_in(found.implode())
+    some = lines.filter(inside)
+    known = some.join(averages, on="symbol", how="left") if averages.height else some
     if "average_30d" not in known.columns:
         known = known.with_columns(average_30d=pl.lit(None, pl.Float64))
     kept_by_average = pl.col("symbol_member") & (pl.col("average_30d").fill_null(0) >= floor) & member_rule
-    passes = pl.col("excluded").is_null() & ((pl.col("price") >= floor) | kept_by_average)
-    eligible = pl.col("excluded").is_null()
+    passes = eligible & ((pl.col("price") >= floor) | kept_by_average)
     below = eligible & ~passes & passes.any().over("company_key")
     rule = pl.when(pl.col("symbol_member")).then(pl.lit("min_price_member")).otherwise(pl.lit("min_price"))
     priced = known.with_columns(
@@ -224,11 +243,9 @@ def priced_classes(
         line_average_30d=pl.col("average_30d"),
     ).drop("average_30d")
     printed_out = (pl.col("symbol_member") & pl.col("line_priced")).any().over("company_key")
-    printed_in = (pl.col("symbol_member") & pl.col("excluded").is_null()).any().over("company_key")
-    return priced.with_columns(
-        replaces_class=pl.col("member")
-        & ~pl.col("symbol_member")
-        & pl.col("excluded").is_null()
-        & printed_out
-        & ~printed_in
+    printed_in = (pl.col("symbol_member") & eligible).any().over("company_key")
+    priced = priced.with_columns(
+        replaces_class=pl.col("member") & ~pl.col("symbol_member") & eligible & printed_out & ~printed_in
     )
+    rest = lines.filter(~inside).with_columns(**plain)
+    return pl.concat([rest, priced.select(rest.columns)]).sort("i")
