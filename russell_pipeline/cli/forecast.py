@@ -10,6 +10,7 @@ from russell_pipeline.cli import trades
 from russell_pipeline.cli.common import UsageError, emit, not_built, open_lake, say_synthetic, stored
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.forecast.reasons import money
+from russell_pipeline.lib.forecast.score import misses_by_cause
 from russell_pipeline.settings import Settings
 
 ACTIONS = ("add", "delete", "stay", "move_up", "move_down", "out", "absent")
@@ -50,7 +51,7 @@ def _print_summary(found: pl.DataFrame) -> None:
             )
 
 
-def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
+def _print_score(scores: pl.DataFrame, misses: pl.DataFrame, rows: pl.DataFrame) -> None:
     for r in scores.sort("review", "change").iter_rows(named=True):
         print(
             f"{r['review']} {r['change']}s: precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
@@ -63,6 +64,12 @@ def _print_score(scores: pl.DataFrame, misses: pl.DataFrame) -> None:
         print(f"{review} {change}s {label} ({group.height}):")
         for r in group.sort("symbol").iter_rows(named=True):
             print(f"  {r['symbol']:<8} {(r['company'] or '')[:40]:<40} {r['reason']}")
+    # The closing note: the misses grouped by the rule the forecast's row rests on, with their counts.
+    causes = misses_by_cause(misses, rows)
+    for (review, change, kind), group in causes.group_by("review", "change", "kind", maintain_order=True):
+        label = "published, not forecast" if kind == "miss" else "forecast, not published"
+        said = ", ".join(f"{c} {n}" for c, n in group.select("cause", "names").iter_rows())
+        print(f"{review} {change}s {label}, by the forecast's rule: {said}")
 
 
 def cmd_forecast(args, settings: Settings) -> int:
@@ -113,7 +120,7 @@ def cmd_forecast(args, settings: Settings) -> int:
                 f"published Russell 3000 additions or deletions list of its reconstitution (raw/{args.year}/)"
             )
         if fmt == "table":
-            _print_score(scores, misses)
+            _print_score(scores, misses, rows)
         else:
             emit(
                 misses.join(scores.drop("recon_year"), on=["review", "change"], how="left").drop(

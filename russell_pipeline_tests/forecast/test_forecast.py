@@ -181,6 +181,56 @@ def test_a_member_below_one_dollar_stays_while_its_30_day_average_is_one_dollar_
     )
 
 
+def two_classes(a_price: float, b_price: float) -> list[list[str]]:
+    """One company of 100 million shares in two classes (the screener prints its total cap at each class's
+    price), its series A the most traded."""
+    return [
+        line("TWMA", "Twin Media Inc. Series A Common Stock", a_price, a_price * 1e8, volume=500_000),
+        line("TWMB", "Twin Media Inc. Series B Common Stock", b_price, b_price * 1e8, volume=700),
+    ]
+
+
+def test_each_class_must_close_at_one_dollar_and_the_classes_that_do_price_the_company():
+    out = run(two_classes(0.80, 21.50))
+    a, b = action(out, "TWMA"), action(out, "TWMB")
+    assert a["action"] == "out" and a["rule"] == "min_price", a
+    assert a["reason"] == (
+        "price $0.80 below $1.00: each class must close at $1.00 or more, and its company ranks by its class "
+        "TWMB at $21.50"
+    )
+    assert b["action"] == "add" and b["primary_symbol"] == "TWMB" and b["total_market_cap"] == 2.15e9, b
+    # Every class below the price: the company's rule, priced by its most traded class, as before.
+    out = run(two_classes(0.80, 0.95))
+    for symbol in ("TWMA", "TWMB"):
+        row = action(out, symbol)
+        assert (
+            row["action"] == "out"
+            and row["rule"] == "min_price"
+            and row["reason"] == "price $0.80 below $1.00"
+        )
+
+
+@pytest.mark.parametrize(("average", "printed_stays"), [(None, False), (1.00, True)])
+def test_a_member_class_below_one_dollar_is_deleted_and_its_passing_class_added_in_its_place(
+    average, printed_stays
+):
+    history = pl.DataFrame(
+        {"symbol": ["TWMA"], "date": [date(2023, 4, 27)], "close": [average or 0.80]},
+        schema={"symbol": pl.String, "date": pl.Date, "close": pl.Float64},
+    )
+    out = run(two_classes(0.80, 3.82), members(["TWMA"]), history=history if average else None)
+    a, b = action(out, "TWMA"), action(out, "TWMB")
+    if printed_stays:  # its 30-day average keeps the member's class: the company is as it was
+        assert a["action"] == "stay" and b["action"] == "stay", (a, b)
+        return
+    assert a["action"] == "delete" and a["rule"] == "min_price_member", a
+    assert "its company ranks by its class TWMB at $3.82" in a["reason"] and "unknown" in a["reason"]
+    assert b["action"] == "add" and b["index_before"] is None, b
+    assert b["reason"].endswith(
+        "another class of a member company whose printed class leaves below $1.00: added in its place"
+    )
+
+
 @pytest.mark.parametrize(("cap", "eligible"), [(29_999_999.0, False), (30_000_000.0, True)])
 def test_a_company_needs_a_total_market_cap_of_30_million(cap, eligible):
     row = action(run([line("TINY", "Tiny Inc. Common Stock", 5.0, cap)]), "TINY")
@@ -241,6 +291,7 @@ def test_absent_members_come_in_the_same_order_every_time():
             "blank_check",
         ),
         ("LPX", "Pipeline Partners L.P. Common Units", "United States", "Natural Gas", "partnership"),
+        ("LLCX", "Acres Holdings LLC Class A Common Shares", "United States", "Real Estate", "partnership"),
         ("ISRL", "Israel Tech Ltd. Ordinary Shares", "Israel", "EDP Services", "us_company"),
         ("PLCX", "Overseas plc Ordinary Shares", "", "EDP Services", "us_company_form"),
     ],
@@ -263,6 +314,50 @@ def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classifica
 @pytest.mark.parametrize(
     ("name", "rule"),
     [
+        ("Acres Holdings L.L.C. Common Stock", "partnership"),
+        ("Acres Holdings LLC Class A Common Shares", "partnership"),
+        ("Allcity Corp. Common Stock", None),  # `llc` inside a word is no legal form
+        ("Acres Holdings Co. Common Stock", None),
+    ],
+)
+def test_a_limited_liability_company_is_excluded_as_a_partnership_is(name, rule):
+    row = action(run([line("ACR", name, 20.0, 2e9)]), "ACR")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("NexGen Diversified Real Estate Trust Common Stock", None),  # a REIT, whatever its industry says
+        ("NexGen Real Estate Income Trust Common Stock", "fund"),  # an income trust: a fund
+        ("NexGen Real Estate Trust Fund Common Stock", "fund"),
+        ("NexGen Diversified Trust Common Stock", "fund"),
+    ],
+)
+def test_a_real_estate_trust_is_a_reit_not_a_fund(name, rule):
+    # The screener's industry of a fund that became a REIT stays a financial one a while.
+    row = action(run([line("NXG", name, 20.0, 2e9, industry="Investment Managers")]), "NXG")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
+
+
+@pytest.mark.parametrize(
+    ("name", "industry", "rule"),
+    [
+        ("Peak Realty Trust Common Shares", "Real Estate Investment Trusts", None),  # a US trust's shares
+        ("Peak Storage Trust Common Shares of Beneficial Interest", "Real Estate Investment Trusts", None),
+        ("Peak Homes Common Shares", "Real Estate Investment Trusts", None),
+        ("Peak Mining Corp. Common Shares", "Metal Mining", "us_company_form"),  # no Country: foreign
+        ("Peak Realty Trust Ltd. Common Shares", "Real Estate Investment Trusts", "us_company_form"),
+    ],
+)
+def test_common_shares_without_a_country_are_foreign_unless_a_trust_issues_them(name, industry, rule):
+    row = action(run([line("PKT", name, 20.0, 2e9, country="", industry=industry)]), "PKT")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
         ("Société Générale Fund Inc. Common Shares", "fund"),
         ("Blank Acqui\u017fition Corp. Class A Common Stock", "blank_check"),  # a long s: an s in any case
         ("Pipeline Partners L.P.\u00a0Units", "partnership"),  # a no-break space is a space
@@ -271,6 +366,23 @@ def test_each_excluded_kind_is_out_by_its_rule_and_a_member_keeps_its_classifica
 def test_a_name_beyond_ascii_is_screened_in_any_letter_case(name, rule):
     row = action(run([line("ODD", name, 20.0, 2e9)]), "ODD")
     assert row["action"] == "out" and row["rule"] == rule, row
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "rule"),
+    [
+        ("Kings Financial Inc. Common Stock (DE)", "Canada", None),  # incorporated in Delaware
+        ("Kings Bio Inc. (Delaware) Common Stock", "Israel", None),
+        ("Kings Energy Ltd. Common Shares (NV)", "", None),  # the state tag outweighs the foreign form
+        ("Kings Financial Inc. Common Stock (Canada)", "Canada", "us_company"),
+        ("Kings Financial Inc. Common Stock", "Canada", "us_company"),
+        ("Kings Energy Ltd. Common Shares (de)", "", "us_company_form"),  # no state in another case
+        ("Kings Holdings (The) Common Stock", "Israel", "us_company"),
+    ],
+)
+def test_a_company_incorporated_in_a_us_state_is_a_us_company_wherever_its_country_says(name, country, rule):
+    row = action(run([line("KNG", name, 20.0, 2e9, country=country)]), "KNG")
+    assert (row["action"], row["rule"]) == (("add", "break_r3000") if rule is None else ("out", rule)), row
 
 
 def test_bermuda_counts_as_us_from_2007_and_not_before():

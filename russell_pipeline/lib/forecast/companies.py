@@ -192,3 +192,60 @@ def with_members(
         .with_columns(pl.col("member").fill_null(False))
     )
     return lines, absent
+
+
+# The price rules a line can fail on its own (`priced_classes`), beside the screens of its kind.
+PRICE_RULES = ("min_price", "min_price_member")
+
+
+def priced_classes(
+    lines: pl.DataFrame, floor: float, averages: pl.DataFrame, member_rule: bool
+) -> pl.DataFrame:
+    """`lines` (with `company_key`, `member`, `symbol_member` and `excluded`: with_members, then the
+    screens) with the minimum price applied to each class of a company that has one at `floor` or more
+    (Construction and Methodology 5.8: each security closes at $1.00 or more on rank day): a class below
+    it leaves (`excluded`: `min_price`; a member's own class `min_price_member`, unless `member_rule`
+    and its 30-day average in `averages` (symbol, average_30d) is at `floor` or more), and the company
+    is priced by the classes that pass. A company whose every class is below the floor is the company
+    rule's (its most traded class prices it). `replaces_class`: the line is another class of a member
+    company whose printed classes all leave so: FTSE Russell's lists name securities, so the member's
+    class is deleted and this one added."""
+    eligible = pl.col("excluded").is_null()
+    plain = {
+        "line_priced": pl.lit(False),
+        "line_average_30d": pl.lit(None, pl.Float64),
+        "replaces_class": pl.lit(False),
+    }
+    # Only a company with an eligible class below the floor and another eligible class can be priced by
+    # another: the lines of those few companies are looked at, every other line passes as it is.
+    found = (
+        lines.lazy()
+        .filter(eligible)
+        .group_by("company_key")
+        .agg(n=pl.len(), low=(pl.col("price") < floor).any())
+        .filter((pl.col("n") > 1) & pl.col("low"))
+        .collect(engine="in-memory")["company_key"]
+    )
+    if not found.len():
+        return lines.with_columns(**plain)
+    inside = pl.col("company_key").is_in(found.implode())
+    some = lines.filter(inside)
+    known = some.join(averages, on="symbol", how="left") if averages.height else some
+    if "average_30d" not in known.columns:
+        known = known.with_columns(average_30d=pl.lit(None, pl.Float64))
+    kept_by_average = pl.col("symbol_member") & (pl.col("average_30d").fill_null(0) >= floor) & member_rule
+    passes = eligible & ((pl.col("price") >= floor) | kept_by_average)
+    below = eligible & ~passes & passes.any().over("company_key")
+    rule = pl.when(pl.col("symbol_member")).then(pl.lit("min_price_member")).otherwise(pl.lit("min_price"))
+    priced = known.with_columns(
+        excluded=pl.when(below).then(rule.cast(known.schema["excluded"])).otherwise(pl.col("excluded")),
+        line_priced=below,
+        line_average_30d=pl.col("average_30d"),
+    ).drop("average_30d")
+    printed_out = (pl.col("symbol_member") & pl.col("line_priced")).any().over("company_key")
+    printed_in = (pl.col("symbol_member") & eligible).any().over("company_key")
+    priced = priced.with_columns(
+        replaces_class=pl.col("member") & ~pl.col("symbol_member") & eligible & printed_out & ~printed_in
+    )
+    rest = lines.filter(~inside).with_columns(**plain)
+    return pl.concat([rest, priced.select(rest.columns)]).sort("i")

@@ -20,13 +20,13 @@ from russell_pipeline.lib.charts import Chart, Series, render
 from russell_pipeline.lib.forecast.demand import INDEXES, net_days, sides, sized
 from russell_pipeline.lib.forecast.inputs import Review
 from russell_pipeline.lib.forecast.predict import ACTIONS
+from russell_pipeline.lib.forecast.score import misses_by_cause
 from russell_pipeline.lib.forecast.tracked import dollars, usd
 from russell_pipeline.lib.market import provenance
 
 TOP = 15  # names shown with the most days of volume
 PAGE = "forecast.html"
 TITLE = "Reconstitution forecast"
-NOT_IN_FORECAST = "not in the forecast"
 
 
 @dataclass(frozen=True)
@@ -158,17 +158,6 @@ def _top_table(demand: pl.DataFrame, tracked: Mapping[str, float] | None) -> str
     return _table(heads, body, "top") if body else "<p>No name with a known volume.</p>"
 
 
-def _misses_by_cause(misses: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """change, kind, cause (the rule the forecast's action rests on), names, symbols: the misses grouped."""
-    return (
-        misses.join(rows.select("symbol", "rule").unique("symbol"), on="symbol", how="left")
-        .with_columns(cause=pl.col("rule").fill_null(NOT_IN_FORECAST))
-        .group_by("change", "kind", "cause")
-        .agg(pl.len().alias("names"), pl.col("symbol").sort().head(8).alias("symbols"))
-        .sort("change", "kind", "names", "cause", descending=[False, False, True, False])
-    )
-
-
 def _score(scores: pl.DataFrame, misses: pl.DataFrame, rows: pl.DataFrame) -> str:
     if not scores.height:
         return "<p>No published Russell 3000 list of this reconstitution in the lake: no score.</p>"
@@ -198,7 +187,7 @@ def _score(scores: pl.DataFrame, misses: pl.DataFrame, rows: pl.DataFrame) -> st
             f"{r['names']:,}",
             ", ".join(r["symbols"]) + (", ..." if r["names"] > len(r["symbols"]) else ""),
         )
-        for r in _misses_by_cause(misses, rows).iter_rows(named=True)
+        for r in misses_by_cause(misses, rows).iter_rows(named=True)
     ]
     if causes:
         out += "<h3>Misses by cause</h3>" + _table(

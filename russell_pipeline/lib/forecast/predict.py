@@ -29,7 +29,15 @@ import polars as pl
 
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.forecast import rules as R
-from russell_pipeline.lib.forecast.companies import INDEX, company_keys, line_stem, member_table, with_members
+from russell_pipeline.lib.forecast.companies import (
+    INDEX,
+    PRICE_RULES,
+    company_keys,
+    line_stem,
+    member_table,
+    priced_classes,
+    with_members,
+)
 from russell_pipeline.lib.forecast.evidence import IPO_REVIEW_COLUMNS, RULED, joined_by_rule, placed_members
 from russell_pipeline.lib.forecast.reasons import with_reasons
 from russell_pipeline.lib.forecast.rules import MICRO, R1000, R2000, R3000
@@ -133,7 +141,9 @@ def forecast(
     ascii_only = lines["_ascii"].all()
     lines, absent = with_members(lines, mtable, from_file)
     lines = _screened(lines, active, from_file, ascii_only)
-    companies = _companies(lines, active, history, rank_day, year, inferred and ranked_before)
+    averages = _averages(history, rank_day)
+    lines = priced_classes(lines, active["min_price"]["value"], averages, "min_price_member" in active)
+    companies = _companies(lines, active, averages, year, inferred and ranked_before)
     breaks = _breaks(companies, active, review)
     b = {r["break"]: r for r in breaks.iter_rows(named=True)}
     rows = _rows(lines, _placed(companies, b, active), review, rank_day)
@@ -312,11 +322,19 @@ def _excluded(screens: dict[str, dict]) -> pl.Expr:
     return out
 
 
+def _averages(history: pl.DataFrame | None, rank_day: date) -> pl.DataFrame:
+    """symbol, average_30d: each symbol's average close over the 30 days before `rank_day` (the member
+    price rule's), from `history` (symbol, date, close); none where it holds no closes then."""
+    if history is None or not history.height:
+        return pl.DataFrame(schema={"symbol": pl.String, "average_30d": pl.Float64})
+    window = pl.col("date").is_between(rank_day - timedelta(days=30), rank_day, closed="left")
+    return history.filter(window).group_by("symbol").agg(average_30d=pl.col("close").mean())
+
+
 def _companies(
     lines: pl.DataFrame,
     active: dict,
-    history: pl.DataFrame | None,
-    rank_day: date,
+    averages: pl.DataFrame,
     year: int,
     listing_age: bool,
 ) -> pl.DataFrame:
@@ -340,12 +358,7 @@ def _companies(
         .group_by("company_key")
         .agg(_COMPANY)
     )
-    if history is not None and history.height:
-        window = pl.col("date").is_between(rank_day - timedelta(days=30), rank_day, closed="left")
-        averages = history.lazy().filter(window).group_by("symbol").agg(average_30d=pl.col("close").mean())
-        companies = companies.join(averages, left_on="primary_symbol", right_on="symbol", how="left")
-    else:
-        companies = companies.with_columns(average_30d=pl.lit(None, pl.Float64))
+    companies = companies.join(averages.lazy(), left_on="primary_symbol", right_on="symbol", how="left")
     member_rule = active.get("min_price_member")
     member_ok = pl.col("average_30d").fill_null(0) >= member_rule["value"] if member_rule else pl.lit(False)
     below = pl.col("company_price") < active["min_price"]["value"]
@@ -499,6 +512,9 @@ def _rows(lines: pl.DataFrame, placed: pl.LazyFrame, review: str, rank_day: date
             "symbol_member",
             "excluded",
             "evidence",
+            "line_priced",
+            "line_average_30d",
+            "replaces_class",
         )
         .join(placed, on="company_key", how="left")
         .with_columns(
@@ -518,6 +534,9 @@ def _rows(lines: pl.DataFrame, placed: pl.LazyFrame, review: str, rank_day: date
             "average_30d",
             "company_price",
             "ipo_year",
+            "line_priced",
+            "line_average_30d",
+            "replaces_class",
             review=pl.lit(review),
             rank_day=pl.lit(rank_day, pl.Date),
         )
@@ -525,10 +544,14 @@ def _rows(lines: pl.DataFrame, placed: pl.LazyFrame, review: str, rank_day: date
     )
 
 
-# A line's index before the review (null: not a member, or the member's symbol now names another
-# security of its company).
+# A line's index before the review (null: not a member, the member's symbol now names another security
+# of its company, or the line is a class that takes the place of its company's printed class).
 _BEFORE = (
-    pl.when(~pl.col("member") | (pl.col("excluded").is_not_null() & ~pl.col("symbol_member")))
+    pl.when(
+        ~pl.col("member")
+        | (pl.col("excluded").is_not_null() & ~pl.col("symbol_member"))
+        | pl.col("replaces_class")
+    )
     .then(pl.lit(None, INDEX))
     .when(pl.col("in_r3000"))
     .then(pl.col("segment").fill_null(_LABEL[R3000]))
@@ -538,8 +561,8 @@ _NO_CAP_MEMBER = (
     pl.col("member") & pl.col("excluded").is_null() & (pl.col("company_excluded") == "no_market_cap")
 )
 # A member's own symbol that now lists another kind of security (a preferred share, a warrant): the
-# member's common stock is not in the universe.
-_REUSED = pl.col("symbol_member") & pl.col("excluded").is_not_null()
+# member's common stock is not in the universe (a class below the minimum price is still its stock).
+_REUSED = pl.col("symbol_member") & pl.col("excluded").is_not_null() & ~pl.col("excluded").is_in(PRICE_RULES)
 # The action, for the Russell 3000, from the index before and after.
 _WAS_IN = pl.col("index_before").is_in([R1000, R2000, R3000])
 _IS_IN = pl.col("index_after").is_in([R1000, R2000])

@@ -51,6 +51,22 @@ def _screened(text: str) -> pl.Expr:
 
 
 _PRICE = pl.format("price ${} below $1.00", _fixed(pl.col("company_price"), 2))
+# A class below the price while another class of its company passes (companies.priced_classes).
+_CLASS_PRICE = pl.format(
+    "price ${} below $1.00: each class must close at $1.00 or more, and its company ranks by its class {} "
+    "at ${}",
+    _fixed(pl.col("price"), 2),
+    pl.col("primary_symbol"),
+    _fixed(pl.col("company_price"), 2),
+)
+
+
+def _average(column: str) -> pl.Expr:
+    return pl.format(", and its 30-day average ${} too", _fixed(pl.col(column), 2)).fill_null(
+        "; its 30-day average (which keeps a member at $1.00 or more) is unknown: no closes before rank day"
+    )
+
+
 # The reason of each rule that the row alone says, built once.
 _REASONS = {
     **{rule: _screened(text) for rule, (_, text) in R.SCREENS.items()},
@@ -62,15 +78,10 @@ _REASONS = {
         "its listed shares carry no vote (its voting class is not listed): under 5% of its voting rights "
         "are in unrestricted hands"
     ),
-    "min_price": _PRICE,
-    "min_price_member": pl.format(
-        "{}{}",
-        _PRICE,
-        pl.format(", and its 30-day average ${} too", _fixed(pl.col("average_30d"), 2)).fill_null(
-            "; its 30-day average (which keeps a member at $1.00 or more) is unknown: no closes before "
-            "rank day"
-        ),
-    ),
+    "min_price": pl.when(pl.col("line_priced")).then(_CLASS_PRICE).otherwise(_PRICE),
+    "min_price_member": pl.when(pl.col("line_priced"))
+    .then(pl.format("{}{}", _CLASS_PRICE, _average("line_average_30d")))
+    .otherwise(pl.format("{}{}", _PRICE, _average("average_30d"))),
     "listed_before": pl.format(
         "total market cap {}, above the Russell 1000 break, but not a member though listed {}: left out "
         "at the last reconstitution, taken to stay out",
@@ -121,4 +132,14 @@ def with_reasons(out: pl.DataFrame, b: dict, r3000: int) -> pl.LazyFrame:
         pl.col("renamed_from"),
         pl.col("symbol"),
     )
-    return pl.concat(parts).with_columns(reason=pl.when(renamed).then(said).otherwise(pl.col("reason")))
+    replaces = pl.format(
+        "{}; another class of a member company whose printed class leaves below $1.00: added in its place",
+        pl.col("reason"),
+    )
+    return pl.concat(parts).with_columns(
+        reason=pl.when(renamed)
+        .then(said)
+        .when(pl.col("replaces_class") & (pl.col("action") == "add"))
+        .then(replaces)
+        .otherwise(pl.col("reason"))
+    )

@@ -83,8 +83,9 @@ SOURCES = {
     "benefit-driven incorporation countries included, were not eligible",
     "size": "Construction and Methodology 5.9: a total market capitalization below $30 million is not "
     "eligible",
-    "price": "Construction and Methodology 5.8: a close of $1.00 or more on rank day; a member below it "
-    "stays eligible if its average close over the 30 days before rank day is $1.00 or more",
+    "price": "Construction and Methodology 5.8: a close of $1.00 or more on rank day, each share class on "
+    "its own; a member below it stays eligible if its average close over the 30 days before rank day is "
+    "$1.00 or more",
     "previous": "the previous reconstitution's ranking: a company far above the Russell 1000 break that was "
     "listed then and not ranked was excluded by FTSE Russell (country, share type, voting rights), and "
     "that classification is taken to stand (an inference of this pipeline, not a published rule)",
@@ -108,6 +109,18 @@ SOURCES = {
 }
 
 US = ("United States", "Puerto Rico", "US Virgin Islands", "U.S. Virgin Islands", "Guam")
+# The US states (postal codes, and the names the screener spells out) a line's name gives in parentheses as
+# where the company is incorporated (`Ovintiv Inc. (DE)`): one home-country indicator in the US.
+US_STATES = (
+    *("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY"),
+    *("LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND"),
+    *("OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC"),
+    *("Delaware", "Maryland", "Nevada"),
+)
+# A company whose name says it is incorporated in a US state and that lists in the US (every line of the
+# universe does) has two of its three home-country indicators in the US: the screener's Country (its
+# headquarters) does not make it foreign. Matched in the name's own letter case (`(DE)`, never `(de)`).
+US_INCORPORATED = pl.col("company").fill_null("").str.contains(r"\((" + "|".join(US_STATES) + r")\)")
 # Benefit-driven incorporation countries (Construction and Methodology, appendix B): never a nationality.
 BDI = (
     "Anguilla",
@@ -159,6 +172,10 @@ def _name(pattern: str) -> pl.Expr:
     return pl.col(NAME + pattern)
 
 
+# A trust whose name says it is a real estate trust is a REIT, an operating company (eligible), whatever
+# financial industry the screener still gives it (a fund that became a REIT keeps its old label a while).
+_REAL_ESTATE_TRUST = _name(r"\breal estate trust\b")
+
 # Each excluding rule as read from a universe file's columns (true: the rule excludes the line), and
 # the reason a row gives (`{country}` is the line's Country).
 SCREENS: dict[str, tuple[pl.Expr, str]] = {
@@ -194,6 +211,7 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         | (
             _name(r"\btrust\b")
             & ~_name(r"\bbank|\bbancorp|\bfinancial\b|\brealty\b|\bpropert(y|ies)\b|\bREIT\b|\bcorporation\b")
+            & ~_REAL_ESTATE_TRUST
             & (pl.col("industry").fill_null("") != "Real Estate Investment Trusts")
         ),
         "fund, trust or business development company",
@@ -212,11 +230,12 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         "royalty trust",
     ),
     "partnership": (
-        _name(r"\bL\.?P\.?(\s|$)|limited partnership|common units|partnership units"),
-        "limited partnership",
+        _name(r"\bL\.?P\.?(\s|$)|limited partnership|common units|partnership units|\bL\.?L\.?C\b"),
+        "limited partnership or limited liability company",
     ),
     "investment_company": (
         pl.col("industry").is_in(FINANCIAL_INDUSTRIES)
+        & ~_REAL_ESTATE_TRUST
         & _name(
             r"\btrust\b|\bBDC\b|\bbusiness development\b|\b(capital|investment|finance|credit) "
             r"(corp|corporation|company|co|inc)\b|\blending\b|\bincome\b|\bfloating "
@@ -226,14 +245,23 @@ SCREENS: dict[str, tuple[pl.Expr, str]] = {
         "investment company (a closed-end fund or business development company by its name and industry)",
     ),
     "us_company": (
-        pl.col("country").is_not_null() & ~pl.col("country").is_in([*US, *BDI]),
+        pl.col("country").is_not_null() & ~pl.col("country").is_in([*US, *BDI]) & ~US_INCORPORATED,
         "not a US company (Country: {country})",
     ),
     "us_company_form": (
         pl.col("country").is_null()
-        & _name(
-            r"common shares|ordinary shares?|subordinate "
-            r"voting|\bN\.?V\.?(\s|$)|\bS\.A\.?(\s|$)|\bS\.p\.A\.?|\bAG\b|\bplc\b|\bLtd\.?(\s|$)|\blimited\b"
+        & ~US_INCORPORATED
+        & (
+            _name(
+                r"ordinary shares?|subordinate "
+                r"voting|\bN\.?V\.?(\s|$)|\bS\.A\.?(\s|$)|\bS\.p\.A\.?|\bAG\b|\bplc\b|\bLtd\.?(\s|$)|\blimited\b"
+            )
+            # a US trust (a REIT) issues common shares (of beneficial interest) as much as a foreign company
+            | (
+                _name(r"common shares")
+                & ~_name(r"\btrust\b")
+                & (pl.col("industry").fill_null("") != "Real Estate Investment Trusts")
+            )
         ),
         "no Country, and its name gives a non-US legal form or share name: taken as not a US company",
     ),
@@ -263,6 +291,8 @@ NAME_WORDS = (
     "%",
     "l.p",
     "lp",
+    "llc",
+    "l.l.c",
     "limited",
     "partnership",
     "units",
@@ -329,7 +359,7 @@ NAME_PATTERNS = list(
     )
 )
 # Rules of the pre-2007 era read the same columns; a BDI country is not the US then.
-PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US)
+PRE_2007_US = pl.col("country").is_not_null() & ~pl.col("country").is_in(US) & ~US_INCORPORATED
 
 
 def parse_rules(text: str) -> pl.DataFrame:

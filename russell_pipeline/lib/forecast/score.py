@@ -120,3 +120,20 @@ def score(forecast: pl.DataFrame, published: pl.DataFrame, review: str) -> tuple
         else pl.DataFrame(schema=MISS_COLUMNS)
     )
     return score_rows, miss_rows
+
+
+NOT_IN_FORECAST = "not in the forecast"
+
+
+def misses_by_cause(misses: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """review, change, kind, cause (the rule the forecast's action rests on), names, symbols: the misses
+    (MISS_COLUMNS) grouped by the rule of their forecast rows (`rows`: review, symbol, rule), most names
+    first."""
+    keys = ["review", "symbol"]
+    return (
+        misses.join(rows.select(*keys, "rule").unique(keys), on=keys, how="left")
+        .with_columns(cause=pl.col("rule").fill_null(NOT_IN_FORECAST))
+        .group_by("review", "change", "kind", "cause")
+        .agg(pl.len().alias("names"), pl.col("symbol").sort().head(8).alias("symbols"))
+        .sort("review", "change", "kind", "names", "cause", descending=[False, False, False, True, False])
+    )
