@@ -1,1 +1,1 @@
-"""The lake: Delta tables and the DuckDB warehouse (`Lake`, store.py), the one write path (commit.py)."""
+"""The lake: Delta tables and the DuckDB warehouse (`Lake`, lake_root.py), the one write path (staged.py)."""

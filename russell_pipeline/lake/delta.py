@@ -16,7 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
@@ -161,18 +161,26 @@ def _literal(value: object) -> str:
     return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
 
 
-class Tables(WriterLock):
-    """The Delta tables under `tables` (a folder, or `location`/lake on an object store with `options`),
-    one commit per write under the writer lock; part of `Lake` (store.py), whose `publish`
-    (warehouse.py) a write calls unless told not to."""
+class Tables:
+    """The Delta tables under `folder` (or `location`/lake on an object store, with its `options`), one
+    commit per write under the writer `lock`: `Lake.tables` (lake_root.py). A write then calls `publish`
+    (the warehouse's, warehouse.py) unless told not to."""
 
-    tables: Path
-    options: dict
-    _pinned: dict[str, DeltaTable | None] | None  # `pinned`: the tables opened so far
-    _pinned_names: list[str] | None  # `pinned`: the table names, once listed
+    def __init__(
+        self,
+        folder: Path,
+        location: str | None,
+        options: dict,
+        lock: WriterLock,
+        publish: Callable[[], object],
+    ):
+        self.folder, self.location, self.options, self.lock = folder, location, options, lock
+        self._publish = publish
+        self._pinned: dict[str, DeltaTable | None] | None = None  # `pinned`: the tables opened so far
+        self._pinned_names: list[str] | None = None  # `pinned`: the table names, once listed
 
     def uri(self, table: str) -> str:
-        return f"{self.location}/lake/{table}" if self.location else str((self.tables / table).absolute())
+        return f"{self.location}/lake/{table}" if self.location else str((self.folder / table).absolute())
 
     @contextmanager
     def pinned(self) -> Iterator[Self]:
@@ -183,7 +191,7 @@ class Tables(WriterLock):
         next asked; a commit through another object in this
         process (a Dagster run's) would not be seen, so only stretches in which this object alone
         commits are pinned."""
-        with self.locked():
+        with self.lock.hold():
             outer = self._pinned is None
             if outer:
                 self._pinned, self._pinned_names = {}, None
@@ -247,7 +255,7 @@ class Tables(WriterLock):
         if self.location:
             return remote.listing(f"{self.uri(table)}/_delta_log")
         try:
-            with os.scandir(self.tables / table / "_delta_log") as entries:
+            with os.scandir(self.folder / table / "_delta_log") as entries:
                 listing = []
                 for entry in entries:
                     st = entry.stat(follow_symlinks=False)
@@ -304,7 +312,7 @@ class Tables(WriterLock):
             options |= {"partition_by": [partition_column]}
             if keys:
                 options["predicate"] = f'"{partition_column}" IN ({", ".join(_literal(k) for k in keys)})'
-        with self.locked():
+        with self.lock.hold():
             stored = self.scan(table)
             # This write's own handle on the table (none is shared): its commit advances it in place.
             target = None if stored is None else self._open(table)
@@ -339,7 +347,7 @@ class Tables(WriterLock):
             # At its new version, checkpoint included: kept unless the log holds a newer commit.
             self._remember(table, self._log_listing(table), written)
             if publish:
-                self.publish()
+                self._publish()
 
     def read(
         self,
@@ -377,49 +385,69 @@ class Tables(WriterLock):
             return None
         return None if dt is None else dt.version()
 
-    def table_names(self) -> list[str]:
+    def names(self) -> list[str]:
         """The tables of the lake (folders holding a `_delta_log`); inside `pinned`, listed once."""
         if self._pinned is not None and self._pinned_names is not None:
             return list(self._pinned_names)
         if self.location:
             names = remote.delta_tables(f"{self.location}/lake")
-        elif not self.tables.is_dir():
+        elif not self.folder.is_dir():
             names = []
         else:
-            names = sorted(p.name for p in self.tables.iterdir() if (p / "_delta_log").is_dir())
+            names = sorted(p.name for p in self.folder.iterdir() if (p / "_delta_log").is_dir())
         if self._pinned is not None:
             self._pinned_names = names
         return list(names)
 
-    def damaged_tables(self) -> list[str]:
+    def damaged(self) -> list[str]:
         """One line per table that a build could not use: its Delta log cannot be read (a truncated
         checkpoint, a corrupt entry), or its folder cannot be written (a read-only mount). Asked before
         any run, so such a table is named once, not as the failure of every partition."""
         lines = []
-        for name in self.table_names():
+        for name in self.names():
             try:
                 self.delta(name)  # inside `pinned`, opened once for the questions that follow
             except LakeError as err:
                 lines.append(str(err))
                 continue
             if self.location is None:
-                folder = self.tables / name
+                folder = self.folder / name
                 stuck = next((p for p in (folder, folder / "_delta_log") if not os.access(p, os.W_OK)), None)
                 if stuck is not None:
                     reason = "Read-only file system" if _read_only(stuck) else "Permission denied"
                     lines.append(f"{stuck}: the table {name} cannot be written ({reason}); make it writable")
         return lines
 
-    def readable_tables(self) -> dict[str, DeltaTable]:
+    def readable(self) -> dict[str, DeltaTable]:
         """Every table whose Delta log can be read. One that cannot is left out (no view, no vacuum)
         until it is repaired: `build` names it in one line (`changed_outside`, and its asset's failure)."""
         out = {}
-        for name in self.table_names():
+        for name in self.names():
             try:
                 out[name] = self.delta(name)
             except LakeError:
                 continue
         return out
+
+    def vacuum_due(self, retention_hours: int) -> list[str]:
+        """The tables holding files no version within `retention_hours` needs (replaced ones, and a killed
+        write's orphans), by a dry run: no lock, no commit."""
+        options = {"retention_hours": retention_hours, "enforce_retention_duration": False}
+        return [name for name, dt in self.readable().items() if dt.vacuum(dry_run=True, **options)]
+
+    def vacuum(self, tables: list[str], retention_hours: int) -> int:
+        """Delete the files of `tables` no version within `retention_hours` needs: how many. The vacuum
+        commits to each table (Delta records it as two versions) without changing a row."""
+        options = {"retention_hours": retention_hours, "enforce_retention_duration": False}
+        with self.lock.hold():
+            before = {name: self.version(name) for name in tables}
+            # Its own handle: the vacuum commits through it (`delta` hands out shared ones).
+            removed = sum(len(self._open(name).vacuum(dry_run=False, **options)) for name in tables)
+            self._unpin(tables)  # the vacuum committed: its new versions are read afresh
+            for name in tables:
+                dt = self.delta(name)
+                self._checkpoint(dt, dt.version() - before[name])
+            return removed
 
     @staticmethod
     def _checkpoint(dt: DeltaTable, commits: int) -> None:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from russell_pipeline.lib.errors import LakeError
 
@@ -24,20 +24,21 @@ SCRATCH = ".scratch"  # writers' temporary files, beside the lake
 
 class WriterLock:
     """The writer lock of the lake folder `root` (`location`: the object store an object-store lake's
-    tables live in, its lock being the local folder's); part of `Lake` (store.py)."""
+    tables live in, its lock being the local folder's): `Lake.lock` (lake_root.py)."""
 
     _held: ClassVar[
         dict[str, tuple[int, int]]
     ] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
-    root: Path
-    location: str | None
-    lock_timeout: float
+
+    def __init__(self, root: Path, location: str | None, timeout: float):
+        """`timeout`: seconds a second writer waits for the lock before it gives up."""
+        self.root, self.location, self.timeout = root, location, timeout
 
     @contextmanager
-    def locked(self, timeout: float | None = None) -> Iterator[Self]:
+    def hold(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the lake's writer lock (an flock, which the OS releases when the process dies).
 
-        A second writer waits up to `timeout` seconds (default the lake's `lock_timeout`), then
+        A second writer waits up to `timeout` seconds (default the lock's own), then
         gives up with one line. Re-entrant within a process, so a build can hold it around its runs.
         """
         path = str((self.root / LOCK).absolute())
@@ -45,7 +46,7 @@ class WriterLock:
             fd, depth = WriterLock._held[path]
             WriterLock._held[path] = (fd, depth + 1)
             try:
-                yield self
+                yield
             finally:
                 # Gone when the outer holder let go first: an interrupted step's generator closed late.
                 if path in WriterLock._held:
@@ -61,20 +62,20 @@ class WriterLock:
         except OSError as err:
             raise LakeError(f"{path}: cannot open the lake lock ({err.strerror})") from None
         try:
-            _acquire(fd, path, self.lock_timeout if timeout is None else timeout)
+            _acquire(fd, path, self.timeout if timeout is None else timeout)
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             WriterLock._held[path] = (fd, 1)
             # Scratch space of a writer that died (a SIGKILL mid-step): no other writer can be using it.
             shutil.rmtree(self.root / SCRATCH, ignore_errors=True)
             try:
-                yield self
+                yield
             finally:
                 del WriterLock._held[path]
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
-    def holds_lock(self) -> bool:
+    def held(self) -> bool:
         """Whether this process holds the lake's writer lock now."""
         return str((self.root / LOCK).absolute()) in WriterLock._held
 
@@ -92,7 +93,7 @@ class WriterLock:
     def scratch(self) -> Iterator[Path]:
         """A private folder beside the lake (same file system, so a file made here can be renamed in),
         removed afterwards; what a killed writer leaves is removed when the next writer takes the lock."""
-        with self.locked():
+        with self.hold():
             folder = self.root / SCRATCH / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
             folder.mkdir(parents=True)
             try:

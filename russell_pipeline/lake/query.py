@@ -1,21 +1,22 @@
-"""The untrusted query surface (`russell-pipeline query`): one read-only statement against the
-warehouse views, checked by DuckDB's parse, then answered in a child process that cannot write."""
+"""The untrusted query surface (`russell-pipeline query`, `Warehouse.query`): one read-only statement
+against the warehouse views, checked by DuckDB's parse, then answered in a child process that cannot
+write."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from russell_pipeline.lake import remote
-from russell_pipeline.lake.warehouse import Warehouse
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline.lib.sandbox import forbid_writes, run_in_child, running, terminate_as_interrupt
+from russell_pipeline.lib.sandbox import Outcome, forbid_writes, running
 
 
 def _explained(statement) -> tuple[str | None, bool]:
@@ -82,62 +83,50 @@ def _remove_dead_spills() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-class Query(Warehouse):
-    """Read-only statements of a user's, answered in a sandboxed child; part of `Lake` (store.py)."""
+def check_read_only(sql: str) -> None:
+    """A LakeError unless `sql` is one SELECT, or EXPLAIN of one (never EXPLAIN ANALYZE), by DuckDB's
+    parse of it (parsing needs no catalog)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as err:
+        raise LakeError(f"query: {' '.join(str(err).split())}") from None
+    if len(statements) != 1 or not _reads_only(statements[0]):
+        kinds = ", ".join(_kind(s) for s in statements) or "nothing"
+        raise LakeError(
+            f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
+            f"allowed (got {kinds}); the query surface is read-only"
+        )
 
-    def query(self, sql: str, params: list | None = None, timeout: float | None = None) -> pl.DataFrame:
-        """Run one read-only statement (SELECT, EXPLAIN) against the warehouse views.
 
-        The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
-        in a child process the kernel forbids to change any file but its own spill folder
-        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written.
-        `timeout`: seconds before the child is killed (one line, nothing left behind). The spill folder
-        is removed when the query ends, however it ends: a SIGTERM ends it as an interrupt does, and the
-        folder of a query whose process was killed outright is removed by the next query."""
-        if self.location:
-            self._fetch_warehouse()  # the child reads this copy
-        if not self.warehouse.exists():
-            raise LakeError(
-                f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first"
-            )
-        try:
-            statements = duckdb.extract_statements(sql)  # parsing needs no catalog
-        except duckdb.Error as err:
-            raise LakeError(f"query: {' '.join(str(err).split())}") from None
-        if len(statements) != 1 or not _reads_only(statements[0]):
-            kinds = ", ".join(_kind(s) for s in statements) or "nothing"
-            raise LakeError(
-                f"query: only one SELECT statement (or EXPLAIN of one, without ANALYZE) is "
-                f"allowed (got {kinds}); the query surface is read-only"
-            )
-        _remove_dead_spills()
-        spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
-        try:
-            with terminate_as_interrupt():
-                outcome = run_in_child(
-                    self._answer, sql, params, spill, prepare=lambda: self._sandbox(spill), wall=timeout
-                )
-        finally:
-            shutil.rmtree(spill, ignore_errors=True)
-        if outcome.kind == "killed":
-            raise LakeError(
-                f"query: stopped after {timeout:g} s, its time limit (--timeout); nothing was changed"
-            )
-        if outcome.kind == "ok":
-            return pl.from_arrow(outcome.value)
-        if outcome.kind == "error" and isinstance(outcome.value, LakeError):
-            raise outcome.value
-        if outcome.kind == "error":
-            raise LakeError(f"query: {' '.join(str(outcome.value).split())}")
-        raise LakeError(f"query: the process answering it died (signal {outcome.value})")
+@contextmanager
+def spill_folder() -> Iterator[Path]:
+    """A query's spill folder, removed when the query ends however it ends; the folders of queries whose
+    process was killed outright are removed first."""
+    _remove_dead_spills()
+    spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
+    try:
+        yield spill
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
-    def _sandbox(self, spill: Path) -> None:
-        """In the query's child: no file but `spill` can change; an object store's client is made anew
-        (the parent's belongs to its own process)."""
-        remote.forget_clients()
-        forbid_writes([spill])
 
-    def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:
-        """The statement's rows, in the child (the parent has fetched the warehouse already)."""
-        with self.connect(spill, fetch=False) as con:
-            return con.sql(sql, params=params).to_arrow_table()
+def sandbox(spill: Path) -> None:
+    """In the query's child: no file but `spill` can change; an object store's client is made anew
+    (the parent's belongs to its own process)."""
+    remote.forget_clients()
+    forbid_writes([spill])
+
+
+def answer(outcome: Outcome, timeout: float | None) -> pl.DataFrame:
+    """The rows of the child's `outcome`, or one LakeError saying how it ended."""
+    if outcome.kind == "killed":
+        raise LakeError(
+            f"query: stopped after {timeout:g} s, its time limit (--timeout); nothing was changed"
+        )
+    if outcome.kind == "ok":
+        return pl.from_arrow(outcome.value)
+    if outcome.kind == "error" and isinstance(outcome.value, LakeError):
+        raise outcome.value
+    if outcome.kind == "error":
+        raise LakeError(f"query: {' '.join(str(outcome.value).split())}")
+    raise LakeError(f"query: the process answering it died (signal {outcome.value})")

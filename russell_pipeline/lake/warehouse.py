@@ -24,9 +24,12 @@ import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
+from russell_pipeline.lake import query as surface
 from russell_pipeline.lake import remote
 from russell_pipeline.lake.delta import Tables, fault
+from russell_pipeline.lake.lock import WriterLock
 from russell_pipeline.lib.errors import LakeError
+from russell_pipeline.lib.sandbox import run_in_child, terminate_as_interrupt
 
 WAREHOUSE = "warehouse.duckdb"
 REGISTRY = "lake_tables"  # the warehouse's own table: which version of each table its views show
@@ -69,11 +72,13 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class Warehouse(Tables):
-    """The views of the lake's tables in `warehouse` (a local file; an object-store lake's copy of its
-    published one), and read-only connections to it; part of `Lake` (store.py)."""
+class Warehouse:
+    """The views of the lake's `tables` in `file` (a local file; an object-store lake's copy of its
+    published one), read-only connections to it and the query surface: `Lake.warehouse`
+    (lake_root.py). `root`: the lake folder; `location`: an object-store lake's."""
 
-    warehouse: Path
+    def __init__(self, file: Path, root: Path, location: str | None, tables: Tables, lock: WriterLock):
+        self.file, self.root, self.location, self.tables, self.lock = file, root, location, tables, lock
 
     @property
     def lake_root(self) -> str:
@@ -119,10 +124,10 @@ class Warehouse(Tables):
         busy)."""
         if self.location and not self._fetch_warehouse():
             return {}
-        if not self.warehouse.exists():
+        if not self.file.exists():
             return {}
         try:
-            with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            with duckdb.connect(str(self.file), read_only=True) as con:
                 cursor = con.execute(f"SELECT * FROM {REGISTRY}")
                 columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error:
@@ -136,9 +141,9 @@ class Warehouse(Tables):
         if version is None:
             return None
         try:
-            return self.scan(table, version).collect()
+            return self.tables.scan(table, version).collect()
         except (DeltaError, OSError, pl.exceptions.PolarsError) as err:
-            raise LakeError(_missing_version(self.uri(table), version, err)) from None
+            raise LakeError(_missing_version(self.tables.uri(table), version, err)) from None
 
     def unpublishable(self) -> list[str]:
         """One line per table of the published warehouse whose published version its Delta log no
@@ -146,11 +151,11 @@ class Warehouse(Tables):
         lines = []
         for table, version in self.published_versions().items():
             try:
-                DeltaTable(self.uri(table), version=version, storage_options=self.options)
+                DeltaTable(self.tables.uri(table), version=version, storage_options=self.tables.options)
             except TableNotFoundError:
                 continue  # the folder moved out of the lake: the next build rebuilds it
             except (DeltaError, OSError) as err:
-                lines.append(_missing_version(self.uri(table), version, err))
+                lines.append(_missing_version(self.tables.uri(table), version, err))
         return lines
 
     def publish(self, timeout: float | None = None) -> bool:
@@ -164,14 +169,14 @@ class Warehouse(Tables):
         came or went, or a macro changed, every view is made in a new file. Returns whether a
         new file was published; `timeout`: how long to wait for the writer lock (default the lake's).
         """
-        tables, published = self.readable_tables(), self._published_views()
+        tables, published = self.tables.readable(), self._published_views()
         if {name: dt.version() for name, dt in tables.items()} == {n: v for n, (v, _) in published.items()}:
             return False  # nothing changed: no lock taken, no file touched
         self._never_a_table_short(tables)
-        held = self.holds_lock()
-        with self.locked(timeout):
+        held = self.lock.held()
+        with self.lock.hold(timeout):
             if not held:  # another writer may have committed before this process took the lock
-                tables, published = self.readable_tables(), self._published_views()
+                tables, published = self.tables.readable(), self._published_views()
                 self._never_a_table_short(tables)
             versions = {name: dt.version() for name, dt in tables.items()}
             if versions == {name: version for name, (version, _) in published.items()}:
@@ -189,7 +194,7 @@ class Warehouse(Tables):
                 if set(published) == set(views)
                 else set()
             )
-            with self.scratch() as folder:
+            with self.lock.scratch() as folder:
                 tmp = folder / WAREHOUSE
                 try:
                     self._make_warehouse(tmp, tables, views, macros, versions, definitions, keep)
@@ -201,13 +206,13 @@ class Warehouse(Tables):
                 fault(WAREHOUSE, "staged")
                 if self.location:  # an object store replaces a whole object at once
                     remote.put(tmp, f"{self.location}/{WAREHOUSE}")
-                os.replace(tmp, self.warehouse)
+                os.replace(tmp, self.file)
             return True
 
     def _never_a_table_short(self, tables: dict[str, DeltaTable]) -> None:
         """A LakeError when a table folder of the lake has a log that cannot be read: the new warehouse
         would lack its view, so the published one (which still reads its files) stays."""
-        broken = [name for name in self.table_names() if name not in tables]
+        broken = [name for name in self.tables.names() if name not in tables]
         if broken:
             raise LakeError(
                 f"not published: {', '.join(broken)}: the Delta log cannot be read, and a warehouse without "
@@ -228,7 +233,7 @@ class Warehouse(Tables):
         """The warehouse file at `tmp`: a copy of the published one keeping the views of `keep`, the
         other views made again (all of them, and the macros, in a new file when `keep` is empty)."""
         if keep:
-            shutil.copyfile(self.warehouse, tmp)
+            shutil.copyfile(self.file, tmp)
         with duckdb.connect(str(tmp)) as con:
             self._attach_store(con)
             con.execute("BEGIN")  # one commit for the whole catalog, not one per statement
@@ -253,7 +258,7 @@ class Warehouse(Tables):
 
     def _fetch_warehouse(self) -> bool:
         """Refresh the local copy of an object-store lake's published warehouse (False: none yet)."""
-        return remote.get(f"{self.location}/{WAREHOUSE}", self.warehouse)
+        return remote.get(f"{self.location}/{WAREHOUSE}", self.file)
 
     def _attach_store(self, con: duckdb.DuckDBPyConnection) -> None:
         """Point the views at this lake: `lake_root`, and the object store's file system if remote."""
@@ -274,11 +279,11 @@ class Warehouse(Tables):
         """
         if self.location and fetch:
             self._fetch_warehouse()
-        if not self.warehouse.exists():
+        if not self.file.exists():
             raise LakeError(
-                f"{self.location or self.warehouse}: no warehouse yet: run `russell-pipeline build` first"
+                f"{self.location or self.file}: no warehouse yet: run `russell-pipeline build` first"
             )
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con = duckdb.connect(str(self.file), read_only=True)
         try:
             self._attach_store(con)
             if temp_directory is not None:
@@ -308,6 +313,33 @@ class Warehouse(Tables):
                 union = " UNION ALL ".join(f'SELECT {_quote(t)}, count(*) FROM "{t}"' for t in unknown)
                 counts |= dict(con.sql(union).fetchall())
         return counts
+
+    def query(self, sql: str, params: list | None = None, timeout: float | None = None) -> pl.DataFrame:
+        """Run one read-only statement (SELECT, EXPLAIN) of a user's against the warehouse views.
+
+        The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
+        in a child process the kernel forbids to change any file but its own spill folder
+        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written.
+        `timeout`: seconds before the child is killed (one line, nothing left behind). The spill folder
+        is removed when the query ends, however it ends: a SIGTERM ends it as an interrupt does, and the
+        folder of a query whose process was killed outright is removed by the next query (query.py)."""
+        if self.location:
+            self._fetch_warehouse()  # the child reads this copy
+        if not self.file.exists():
+            raise LakeError(
+                f"{self.location or self.file}: no warehouse yet: run `russell-pipeline build` first"
+            )
+        surface.check_read_only(sql)
+        with surface.spill_folder() as spill, terminate_as_interrupt():
+            outcome = run_in_child(
+                self._answer, sql, params, spill, prepare=lambda: surface.sandbox(spill), wall=timeout
+            )
+        return surface.answer(outcome, timeout)
+
+    def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:
+        """The statement's rows, in the child (the parent has fetched the warehouse already)."""
+        with self.connect(spill, fetch=False) as con:
+            return con.sql(sql, params=params).to_arrow_table()
 
 
 def _missing_version(uri: str, version: int, err: Exception) -> str:
