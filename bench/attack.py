@@ -90,10 +90,10 @@ class Lab:
         )
 
     def contents(self) -> dict:
-        from russell_pipeline.lake.store import Lake
+        from russell_pipeline.lake.lake_root import Lake
 
         lake = Lake(self.root)
-        return {t: sorted(lake.query(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
+        return {t: sorted(lake.warehouse.query(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
 
     def extend_market(self, end: date) -> None:
         from russell_pipeline.lib.market.contract import write_market_data

@@ -3,7 +3,7 @@
     .venv/bin/python bench/delta_log_bench.py [--commits 120]
 
 Commits one small partition again and again to a table, as a build does to `lineage` several times a
-night: once through `Lake.write` (a checkpoint every CHECKPOINT_EVERY commits) and once through
+night: once through `Lake.tables.write` (a checkpoint every CHECKPOINT_EVERY commits) and once through
 deltalake's own writer (a checkpoint every 100, Delta's default), and after every 10 commits prints
 the median time of opening each table and reading its version (what `changed_outside`, `lineage` and
 every scan do first). The lake's open should stay flat; the other grows with the commits since its
@@ -22,7 +22,7 @@ import polars as pl
 from deltalake import DeltaTable, write_deltalake
 
 from russell_pipeline.lake.delta import CHECKPOINT_EVERY
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 
 
 def _open_ms(uri: str, repeat: int = 15) -> float:
@@ -47,7 +47,7 @@ def main() -> None:
         )
         worst = {"lake": 0.0, "plain": 0.0}
         for n in range(1, a.commits + 1):
-            lake.write("t", frame, "asset", ["a"], publish=False)
+            lake.tables.write("t", frame, "asset", ["a"], publish=False)
             write_deltalake(
                 plain,
                 frame.to_arrow(),
@@ -56,7 +56,7 @@ def main() -> None:
                 predicate="\"asset\" IN ('a')",
             )
             if n % 10 == 0:
-                ours, theirs = _open_ms(lake.uri("t")), _open_ms(plain)
+                ours, theirs = _open_ms(lake.tables.uri("t")), _open_ms(plain)
                 worst = {"lake": max(worst["lake"], ours), "plain": max(worst["plain"], theirs)}
                 print(f"{n:>7} {ours:>13.2f} {theirs:>17.2f}", flush=True)
         print(

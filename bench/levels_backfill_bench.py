@@ -36,8 +36,8 @@ def prepare(root: str, stocks: int, years: int) -> None:
     """The market tables (weights_bench.prepare), then every review's weights into the same lake."""
     import polars as pl
 
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.lake.market_tables import review_market_data, stored_reviews
-    from russell_pipeline.lake.store import Lake
     from russell_pipeline.lib.calendar.projection import project_calendar
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.index.weights import compute_weights
@@ -50,22 +50,22 @@ def prepare(root: str, stocks: int, years: int) -> None:
         compute_weights(review_market_data(lake, row[0], row[1], 10), *row, 10)
         for row in dates.filter(pl.col("review").is_in(keys)).iter_rows()
     ]
-    lake.write("quarterly_weights", pl.concat(frames, how="vertical_relaxed"), publish=False)
+    lake.tables.write("quarterly_weights", pl.concat(frames, how="vertical_relaxed"), publish=False)
 
 
 def backfill(root: str, way: str) -> None:
     """The levels of every review with weights, the `way` given; prints time, peak RSS and digests."""
     import polars as pl
 
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.lake.market_tables import last_close, stored_market_data
-    from russell_pipeline.lake.store import Lake
     from russell_pipeline.lib.index import levels as lv
     from russell_pipeline.lib.index.recompute import level_findings
     from russell_pipeline.lib.sessions import sessions
 
     imported = _peak_mb()
     lake = Lake(root)
-    weights = lake.read("quarterly_weights")
+    weights = lake.tables.read("quarterly_weights")
     keys = sorted(weights["review"].unique().to_list())
     findings = []
     started = time.perf_counter()

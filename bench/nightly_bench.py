@@ -90,14 +90,14 @@ def dagster_night(root: Path, repeat: int) -> dict:
 
     from russell_pipeline.definitions import defs
     from russell_pipeline.lake.index_tables import stored_state
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.lake.market_tables import stored_market_data
-    from russell_pipeline.lake.store import Lake
     from russell_pipeline.lib.index.levels import effective_date, history_needed
     from russell_pipeline.lib.sessions import sessions
 
     lake = Lake(root)
-    weights = lake.read("quarterly_weights")
-    last_day = lake.scan("market_prices").select(pl.col("date").max()).collect().item()
+    weights = lake.tables.read("quarterly_weights")
+    last_day = lake.tables.scan("market_prices").select(pl.col("date").max()).collect().item()
     in_force = sorted(weights.filter(pl.col("effective_date") <= last_day)["review"].unique().to_list())
     key, previous = in_force[-1], in_force[-2]
     job = defs.resolve_job_def("reviews_job")
@@ -137,7 +137,7 @@ def dagster_night(root: Path, repeat: int) -> dict:
             start,
         )
         cores.append(time.perf_counter() - t0)
-    stored = lake.read("index_levels", "review", [key])
+    stored = lake.tables.read("index_levels", "review", [key])
     assert rows.select("date", "price_return").equals(stored.sort("date").select("date", "price_return")), (
         "core and asset disagree"
     )
@@ -147,7 +147,7 @@ def dagster_night(root: Path, repeat: int) -> dict:
         "wall": statistics.median(walls),
         "core": statistics.median(cores),
         "sessions": rows.height,
-        "history": lake.read("index_levels").height,
+        "history": lake.tables.read("index_levels").height,
     }
 
 

@@ -5,8 +5,8 @@
 Without `--lake` it first builds a lake from the committed samples with a small synthetic feed
 (about a minute), then, in this process and interleaved round by round:
 - "one new day": the tables a night's build rewrites (the market tables, the last review's levels,
-  the lake's bookkeeping) are rewritten with their own rows, then `Lake.publish()`;
-- "every view": the warehouse is removed, then `Lake.publish()` makes every view (what every
+  the lake's bookkeeping) are rewritten with their own rows, then `Lake.warehouse.publish()`;
+- "every view": the warehouse is removed, then `Lake.warehouse.publish()` makes every view (what every
   publish did before the warehouse was copied and only changed views made again).
 It prints the median seconds of each and their ratio.
 """
@@ -51,10 +51,10 @@ def built_lake(folder: Path) -> Path:
 
 def timed(lake, before) -> float:
     """Seconds of one publish after `before`, with the writer lock held (as `build` publishes)."""
-    with lake.locked():
+    with lake.lock.hold():
         before()
         started = time.perf_counter()
-        assert lake.publish()
+        assert lake.warehouse.publish()
         return time.perf_counter() - started
 
 
@@ -65,25 +65,29 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
 
     with tempfile.TemporaryDirectory() as tmp:
         lake = Lake(args.lake or built_lake(Path(tmp)))
-        last = lake.read("index_levels")["review"].max()
+        last = lake.tables.read("index_levels")["review"].max()
 
         def new_day() -> None:
             for table in NEW_DAY:
-                lake.write(table, lake.read(table), publish=False)
-            lake.write(
-                "index_levels", lake.read("index_levels", "review", [last]), "review", [last], publish=False
+                lake.tables.write(table, lake.tables.read(table), publish=False)
+            lake.tables.write(
+                "index_levels",
+                lake.tables.read("index_levels", "review", [last]),
+                "review",
+                [last],
+                publish=False,
             )
 
         runs: dict[str, list[float]] = {"one new day": [], "every view": []}
         timed(lake, new_day)  # warm the caches; the warehouse now has this code's registry
         for _ in range(args.rounds):
             runs["one new day"].append(timed(lake, new_day))
-            runs["every view"].append(timed(lake, lambda: lake.warehouse.unlink()))
-        views = len(lake.published_versions())
+            runs["every view"].append(timed(lake, lambda: lake.warehouse.file.unlink()))
+        views = len(lake.warehouse.published_versions())
         for name, samples in runs.items():
             print(f"publish, {name}: median {statistics.median(samples):.3f} s over {args.rounds} rounds")
         ratio = statistics.median(runs["one new day"]) / statistics.median(runs["every view"])

@@ -42,7 +42,7 @@ def _peak_mb() -> float:
 
 def prepare(root: str, stocks: int, years: int) -> None:
     """The synthetic feed's market tables in a lake at `root` (its own process: not measured)."""
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.lib.market.contract import SCHEMAS
     from russell_pipeline.lib.market.synthetic import synthetic_market_data
 
@@ -50,7 +50,7 @@ def prepare(root: str, stocks: int, years: int) -> None:
     Path(root).mkdir(parents=True)
     lake = Lake(root)
     for name in SCHEMAS:
-        lake.write(f"market_{name}", getattr(md, name), publish=False)
+        lake.tables.write(f"market_{name}", getattr(md, name), publish=False)
     print(json.dumps({"prices": md.prices.height, "reviews": len(md.reviews)}))
 
 
@@ -58,8 +58,8 @@ def backfill(root: str, way: str) -> None:
     """The weights of every stored review, the `way` given; prints time, peak RSS and a digest."""
     import polars as pl
 
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.lake.market_tables import review_market_data, stored_market_data, stored_reviews
-    from russell_pipeline.lake.store import Lake
     from russell_pipeline.lib.calendar.projection import project_calendar
     from russell_pipeline.lib.calendar.reviews import rebalance_dates
     from russell_pipeline.lib.index import recompute

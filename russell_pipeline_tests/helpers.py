@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline_tests.lakes import LakeFolder
 
 REPO = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from russell_pipeline_tests.helpers import RAW, REAL, cli
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.settings import Settings
 
 # The small feed: 120 synthetic stocks, the same on every call, to 2020-03-31 (reviews 2019-03..2020-03);
@@ -66,7 +66,7 @@ class LakeFolder:
 
     @property
     def lake(self) -> Lake:
-        from russell_pipeline.lake.store import Lake
+        from russell_pipeline.lake.lake_root import Lake
 
         return Lake.from_settings(self.settings)
 

@@ -170,7 +170,7 @@ def test_ui_backfills_over_partitions_with_and_without_rows_complete(daemon):
     after it (no members yet): both backfills end COMPLETED_SUCCESS, every targeted partition
     materialized by their runs, those without rows with 0 rows and why."""
     lake = daemon.lake
-    filled = sorted(lake.read("quarterly_weights")["review"].unique())
+    filled = sorted(lake.tables.read("quarterly_weights")["review"].unique())
     every = daemon.asset("quarterly_weights", "partitionKeys")["partitionKeys"]
     reviews = every[every.index(filled[-1]) :][:3]
     assert len(reviews) == 3  # one with members, two without
@@ -188,7 +188,7 @@ def test_ui_backfills_over_partitions_with_and_without_rows_complete(daemon):
     # The partitions without rows say so, and why; the one with rows holds them.
     changes = _latest(daemon, "constituent_changes", years)
     assert changes["2016"][1]["status"] == "0 rows: no documents under raw/2016/"
-    stored = lake.read("constituent_changes").filter(pl.col("recon_year") == 2017)
+    stored = lake.tables.read("constituent_changes").filter(pl.col("recon_year") == 2017)
     assert changes["2017"][1]["partition_rows"] == stored.height == 3 and "status" not in changes["2017"][1]
     weights = _latest(daemon, "quarterly_weights", reviews)
     assert weights[reviews[0]][1]["partition_rows"] > 0

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from russell_pipeline.cli import main
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.staged import Staged, write_staged
-from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.helpers import RAW, cli, flip_bytes, up_to_date_lines
 from russell_pipeline_tests.lakes import lake_folder
 
@@ -279,7 +279,7 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
 )
 def test_every_error_is_one_line_without_an_exception_name(tmp_path, args, code, line):
     if args[0] == "report":  # stored levels, so the report gets as far as its folder
-        Lake(tmp_path).write(
+        Lake(tmp_path).tables.write(
             "index_levels",
             pl.DataFrame({"date": [date(2024, 1, 2)], "price_return": [1000.0], "total_return": [1000.0]}),
         )
@@ -340,14 +340,14 @@ def _priced_lake(root, label: str) -> None:
         "fx": 1.0,
         "shares_per_billion": 0.0,
     }
-    lake.write(
+    lake.tables.write(
         "pro_forma_weights",
         pl.DataFrame([rows | {"symbol": s} for s in ("AAA", "BBB")], schema=PRO_FORMA_COLUMNS).with_columns(
             price_source=pl.lit(label)
         ),
         "review",
     )
-    lake.write(
+    lake.tables.write(
         "index_levels",
         pl.DataFrame(
             {
@@ -358,7 +358,7 @@ def _priced_lake(root, label: str) -> None:
             }
         ),
     )
-    lake.write(
+    lake.tables.write(
         "market_source",
         pl.DataFrame(
             {
@@ -454,7 +454,7 @@ def test_verify_exits_1_naming_each_damaged_file_and_0_on_a_sound_lake(
     assert out == f"verify: {files} files checked, 1 damaged\n"
     assert err.startswith(f"{path}: ") and problem in err and err.count("\n") == 1
     assert err.endswith(": a 2024 is rebuilt from its inputs by the next `russell-pipeline build`\n")
-    assert lake.lineage("a") == {"2023": "d3"}  # the damaged partition is out of date now
+    assert lake.lineage.digests("a") == {"2023": "d3"}  # the damaged partition is out of date now
 
 
 def test_verify_of_a_lake_without_tables_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
@@ -467,7 +467,9 @@ def test_verify_of_a_lake_without_tables_is_one_line_and_exit_1(tmp_path, monkey
 
 
 def test_verify_notes_a_table_written_without_checksums_and_passes(tmp_path, monkeypatch, capsys):
-    _verified_lake(tmp_path).write("fetched", pl.DataFrame({"url": ["u"]}), publish=False)  # past the path
+    _verified_lake(tmp_path).tables.write(
+        "fetched", pl.DataFrame({"url": ["u"]}), publish=False
+    )  # past the path
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(tmp_path))
     assert main(["verify"]) == 0
     out, err = capsys.readouterr()

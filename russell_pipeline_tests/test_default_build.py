@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.sessions import sessions
 from russell_pipeline_tests.lakes import sample_lake
 
@@ -68,13 +68,13 @@ def test_no_run_of_the_default_build_logs_a_warning(default_build):
 @pytest.mark.slow
 def test_the_synthetic_feed_prices_every_sample_symbol_before_its_rank_day(default_build):
     lake = Lake(default_build[0])
-    listed = lake.read("constituent_changes").select("recon_year", "change", "symbol").unique()
+    listed = lake.tables.read("constituent_changes").select("recon_year", "change", "symbol").unique()
     assert set(listed["recon_year"]) == {2020, 2023} and listed.height == 256 + 161
-    rank_days = lake.read("recon_calendar").filter(
+    rank_days = lake.tables.read("recon_calendar").filter(
         (pl.col("event") == "rank_day") & (pl.col("review_type") == "annual_reconstitution")
     )
     closes = (
-        lake.read("market_prices")
+        lake.tables.read("market_prices")
         .join(listed, on="symbol")
         .join(rank_days.select("recon_year", rank_day="date"), on="recon_year")
     )
@@ -87,12 +87,12 @@ def test_the_synthetic_feed_prices_every_sample_symbol_before_its_rank_day(defau
         assert set(rows["symbol"]) == set(priced), year
     # The reconstitution effect of 2020's final (deletion) list holds every listed symbol, beside the index.
     paths = (
-        lake.read("reconstitution_paths")
+        lake.tables.read("reconstitution_paths")
         .group_by("recon_year", "list_group")
         .agg(pl.col("symbol").n_unique())
     )
     assert sorted(paths.rows()) == [(2020, "deletion", 256), (2020, "index", 1)]
-    assert set(lake.read("market_source")["synthetic"]) == {True}
+    assert set(lake.tables.read("market_source")["synthetic"]) == {True}
 
 
 @pytest.mark.slow
@@ -157,7 +157,7 @@ def test_forecast_demand_prints_every_trade_with_shares_and_days_of_volume_recom
     import math
 
     lake = Lake(default_build[0])
-    forecast = lake.read("reconstitution_forecast")
+    forecast = lake.tables.read("reconstitution_forecast")
     year = int(forecast["recon_year"].max())  # 2026 on the day this was written
     done = _folder(default_build).cli("forecast", str(year), "--demand", "--tracked", TRACKED)
     assert done.returncode == 0, done.stderr
@@ -171,7 +171,7 @@ def test_forecast_demand_prints_every_trade_with_shares_and_days_of_volume_recom
         assert r["cap_basis"] == "total market cap" and r["price_source"] == "synthetic"
 
     # Each figure of every 20th row worked out again from the stored forecast caps, closes and volumes.
-    prices = lake.read("market_prices")
+    prices = lake.tables.read("market_prices")
     members = {
         "Russell 1000": ["Russell 1000"],
         "Russell 2000": ["Russell 2000"],
@@ -233,7 +233,7 @@ def test_pro_forma_sized_for_a_fund_gives_shares_volume_and_days_and_unknown_whe
     import io
 
     lake = Lake(default_build[0])
-    stored = lake.read("pro_forma_weights")
+    stored = lake.tables.read("pro_forma_weights")
     review = stored["review"].max()  # the upcoming review: 2026-12 on the day this was written
     done = _folder(default_build).cli("pro-forma", review, "--aum", "1e9", "--format", "csv")
     assert done.returncode == 0, done.stderr
@@ -259,7 +259,7 @@ def test_pro_forma_sized_for_a_fund_gives_shares_volume_and_days_and_unknown_whe
     signs = {float(r["shares"]) > 0 for r in rows if float(r["shares"]) != 0}
     assert signs == {True, False}
     as_of = next(iter(mine.values()))["as_of_date"]
-    adv = {s: m for s, (m, _) in _adv(lake.read("market_prices"), as_of, mine).items()}
+    adv = {s: m for s, (m, _) in _adv(lake.tables.read("market_prices"), as_of, mine).items()}
     unknown = [r for r in rows if r["symbol"] not in adv]
     assert unknown, "the upcoming review's stocks that stopped trading have no volume"
     for r in rows:
@@ -290,9 +290,9 @@ def test_the_report_forecast_page_shows_the_numbers_of_the_tables_and_renders(
     done = _folder(default_build).cli("report", "--out", str(out), "--tracked", TRACKED)
     assert done.returncode == 0, done.stderr
     page = (out / "forecast.html").read_text()
-    forecast = lake.read("reconstitution_forecast")
-    last = lake.read("market_source")["last_price_date"][0]
-    opens = lake.read("recon_calendar").filter(pl.col("event") == "effective_open")
+    forecast = lake.tables.read("reconstitution_forecast")
+    last = lake.tables.read("market_source")["last_price_date"][0]
+    opens = lake.tables.read("recon_calendar").filter(pl.col("event") == "effective_open")
     upcoming = sorted(set(forecast["review"]) & set(opens.filter(pl.col("date") > last)["review"])) or [
         forecast["review"].max()
     ]
@@ -302,11 +302,11 @@ def test_the_report_forecast_page_shows_the_numbers_of_the_tables_and_renders(
     tables = html_tables(section)
     counts = dict(forecast.filter(pl.col("review") == review).group_by("action").len().iter_rows())
     assert tables["actions"] == [list(ACTIONS), [f"{counts.get(a, 0):,}" for a in ACTIONS]]
-    breaks = lake.read("forecast_breaks").filter(pl.col("review") == review).sort("rank")
+    breaks = lake.tables.read("forecast_breaks").filter(pl.col("review") == review).sort("rank")
     assert [row[:2] for row in tables["breaks"][1:]] == [
         [b, f"{r:,}"] for b, r in breaks.select("break", "rank").iter_rows()
     ]
-    demand = lake.read("reconstitution_demand").filter(pl.col("review") == review)
+    demand = lake.tables.read("reconstitution_demand").filter(pl.col("review") == review)
     top = net_days(sized(demand, ASSETS)).head(15)
     assert [(row[0], row[5]) for row in tables["top"][1:]] == [
         (s, f"{d:,.1f}") for s, d in top.select("symbol", "days_of_volume").iter_rows()

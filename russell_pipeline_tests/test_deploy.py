@@ -28,7 +28,7 @@ import yaml
 from dagster_docker import DockerRunLauncher
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import REPO, SYSTEM_TMP, resources_for
 from russell_pipeline_tests.lakes import sample_lake
@@ -223,7 +223,7 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
             r.partition_key: r.asset_materialization.metadata["partition_rows"].value
             for r in records["index_levels"]
         }
-        assert rows == dict(Lake(root).read("index_levels").group_by("review").len().iter_rows())
+        assert rows == dict(Lake(root).tables.read("index_levels").group_by("review").len().iter_rows())
         assert sum(rows.values()) == 202  # NYSE sessions 2019-03-15 (the March review) to 2019-12-31
         assert latest.asset_materialization.metadata["dagster/row_count"].value == 202  # the whole table
         # The pool took its limit from `concurrency.pools.default_limit`, and the run freed its slots.

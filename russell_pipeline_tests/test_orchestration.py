@@ -13,7 +13,7 @@ import pytest
 from russell_pipeline.defs.documents.sensors import new_documents
 from russell_pipeline.defs.index.sensors import stale_reviews_sensor
 from russell_pipeline.defs.market.jobs import nightly_market
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.attempts import INPUTS_TAG
 from russell_pipeline.planning.stale import year_attempt, year_digests

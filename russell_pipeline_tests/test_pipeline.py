@@ -15,7 +15,7 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
 from russell_pipeline.defs.partitions import recon_years
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import RAW, materialize, resources_for
@@ -90,7 +90,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert len(instance.get_runs()) == 2
     lake = Lake(root)
     counts = {
-        t: lake.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0]
+        t: lake.warehouse.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0]
         for t in (
             "source_documents",
             "constituent_changes",
@@ -103,12 +103,16 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     # The two sample lists, counted line by line here: seed 000's tab rows less its repeated
     # headers (256) and seed 001's lines ending in an ICB industry (161).
     assert counts["constituent_changes"] == _seed_list_rows() == 256 + 161
-    reviews_with_weights = lake.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")["review"]
+    reviews_with_weights = lake.warehouse.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")[
+        "review"
+    ]
     assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
     # One materialization per partition, each with its own facts (not the run's totals).
     levels_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("index_levels")}
     assert len(levels_meta) == 8  # 2019-03..2020-12
-    per_review = dict(lake.query("SELECT review, count(*) AS n FROM index_levels GROUP BY 1").rows())
+    per_review = dict(
+        lake.warehouse.query("SELECT review, count(*) AS n FROM index_levels GROUP BY 1").rows()
+    )
     for review, meta in levels_meta.items():
         assert meta["partition_rows"].value == per_review.get(review, 0), review
     assert levels_meta["2019-03"]["partition_first_date"].value == "2019-03-15"  # the base row at T
@@ -118,7 +122,8 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     meta = levels_meta["2020-12"]
     assert (
         meta["table_last_date"].value == "2020-12-31"
-        and meta["dagster/row_count"].value == lake.query("SELECT count(*) AS n FROM index_levels")["n"][0]
+        and meta["dagster/row_count"].value
+        == lake.warehouse.query("SELECT count(*) AS n FROM index_levels")["n"][0]
     )
     assert meta["series_chart"].value.startswith("![") and "base64," in meta["series_chart"].value
     assert "SYNTHETIC" in meta["partition_market_data_source"].value
@@ -127,7 +132,9 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     }
     assert (
         weights_meta["2020-06"]["partition_rows"].value
-        == lake.query("SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][0]
+        == lake.warehouse.query("SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][
+            0
+        ]
     )
     assert weights_meta["2020-06"]["partition_first_date"].value == "2020-06-17"  # the June cut-off
     docs_meta = {
@@ -137,7 +144,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     }
     assert docs_meta["2016"]["partition_rows"].value == 0  # no documents (test_a_partition_without_rows_...)
     assert docs_meta["2023"]["partition_rows"].value == 1
-    levels = lake.query("SELECT * FROM index_levels ORDER BY date")
+    levels = lake.warehouse.query("SELECT * FROM index_levels ORDER BY date")
     assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
     assert str(levels["date"][-1]) == "2020-12-31"
 
@@ -154,7 +161,9 @@ TABLES = {
 def _stored_partitions(lake: Lake, table: str) -> dict[str, int]:
     column = TABLES[table]
     return dict(
-        lake.query(f'SELECT CAST("{column}" AS VARCHAR) AS p, count(*) AS n FROM "{table}" GROUP BY 1').rows()
+        lake.warehouse.query(
+            f'SELECT CAST("{column}" AS VARCHAR) AS p, count(*) AS n FROM "{table}" GROUP BY 1'
+        ).rows()
     )
 
 
@@ -217,7 +226,7 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
     root, instance, years, reviews = built
     lake, keys = Lake(root), [str(y) for y in range(2016, 2031)]
     for table in ("source_documents", "constituents", "constituent_changes", "recon_calendar"):
-        rows = lake.read(table)
+        rows = lake.tables.read(table)
         filled = set() if rows is None else {str(y) for y in rows["recon_year"].unique()}
         status = instance.get_status_by_partition(dg.AssetKey(table), keys, recon_years)
         assert {k for k, v in status.items() if v is not None and v.value == "MATERIALIZED"} == set(keys), (
@@ -229,9 +238,9 @@ def test_a_partition_without_rows_is_materialized_with_0_rows_and_says_why(built
         )
         # Only an empty partition carries a status, and it starts with its row count.
         assert {k for k, meta in shown.items() if "status" in meta} == set(keys) - filled, table
-    assert lake.read("constituents").is_empty()  # the samples hold no membership list
+    assert lake.tables.read("constituents").is_empty()  # the samples hold no membership list
     assert {y for y in keys if y in {"2019", "2020", "2022", "2023", "2024"}} == {
-        str(y) for y in lake.read("source_documents")["recon_year"].unique()
+        str(y) for y in lake.tables.read("source_documents")["recon_year"].unique()
     }
     why = _materialized(years, "constituents")
     assert why["2016"]["status"].value == "0 rows: no documents under raw/2016/"
@@ -268,11 +277,11 @@ def test_rematerializing_a_year_replaces_exactly_that_year(built, tmp_path):
     neither the module's lake nor its instance's records change, and no run is needed to put 2020 back.)"""
     root, *_ = built
     copy = lake_folder(root).copy(tmp_path).root
-    before = Lake(root).read("constituent_changes").sort("recon_year", "source_sha256", "source_line")
+    before = Lake(root).tables.read("constituent_changes").sort("recon_year", "source_sha256", "source_line")
     shutil.rmtree(copy / "raw" / "2020")
     with dg.instance_for_test() as instance:
         assert materialize(YEAR_ASSETS, _resources(copy), instance, ("2020", "2020"), publish=True).success
-    after = Lake(copy).read("constituent_changes")
+    after = Lake(copy).tables.read("constituent_changes")
     assert 2020 not in after["recon_year"].to_list()
     assert_frame_equal(
         after.sort("recon_year", "source_sha256", "source_line"),
@@ -284,7 +293,7 @@ def test_rematerializing_a_year_replaces_exactly_that_year(built, tmp_path):
 def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
     root, instance, *_ = built
     lake = Lake(root)
-    before = lake.read("constituent_changes", "recon_year", [2023])
+    before = lake.tables.read("constituent_changes", "recon_year", [2023])
     bad = root / "raw" / "2023" / "broken.pdf"
     bad.write_bytes(b"<html><body>404 Not Found</body></html>")
     try:
@@ -292,7 +301,7 @@ def test_bad_document_fails_the_run_and_keeps_the_previous_partition(built):
         assert not result.success
         message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
         assert "broken.pdf" in message and "\n" not in message.strip()
-        assert_frame_equal(lake.read("constituent_changes", "recon_year", [2023]), before)
+        assert_frame_equal(lake.tables.read("constituent_changes", "recon_year", [2023]), before)
     finally:
         bad.unlink()
 
@@ -372,7 +381,7 @@ def test_a_failed_run_reports_its_checks_not_evaluated_never_failed(built):
 def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
     root, *_ = built
     lake = Lake(root)
-    full = lake.read("index_levels").sort("date")
+    full = lake.tables.read("index_levels").sort("date")
     # Replay: copy the lake, drop the levels, and materialize one review partition per run. (Not
     # published after each run: a run reads the stored tables, never the warehouse, and so does `read`.)
     copy = lake_folder(root).copy(tmp_path, leave=("index_levels", "*.duckdb")).root
@@ -380,7 +389,7 @@ def test_index_levels_backfill_equals_review_by_review_runs(built, tmp_path):
     with dg.instance_for_test() as fresh:
         for review in reviews:
             assert materialize([index_levels], _resources(copy), fresh, (review, review)).success
-    replay = Lake(copy).read("index_levels").sort("date")
+    replay = Lake(copy).tables.read("index_levels").sort("date")
     # The ranged run computed its reviews a chunk at a time, each chunk from the one before's last
     # row: the same rows, bit for bit, as one run per review from the stored row before it.
     assert len(reviews) > CHUNK_REVIEWS and full["review"].n_unique() == len(reviews)
@@ -434,7 +443,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
         "0 rows: pending: cut-off 2023-09-06 is after the last close"
     )
     assert meta["2023-06"]["partition_rows"].value == 3
-    got = Lake(tmp_lake).query(
+    got = Lake(tmp_lake).warehouse.query(
         "SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
         "FROM quarterly_weights ORDER BY symbol"
     )
@@ -459,11 +468,11 @@ def test_real_pdfs_through_the_documents_asset(tmp_path):
     assert result.success, failure_lines(result)
     assert _failed_checks(result) == []
     lake = Lake(tmp_path)
-    members = lake.query(
+    members = lake.warehouse.query(
         "SELECT recon_year, count(*) AS n, min(as_of_date) AS d FROM constituents GROUP BY 1 ORDER BY 1"
     )
     assert members.rows() == [(2016, 3005, date(2016, 6, 27)), (2022, 3010, date(2022, 6, 24))]
-    changes = lake.query(
+    changes = lake.warehouse.query(
         "SELECT change, stage, index_name, count(*) AS n FROM constituent_changes GROUP BY ALL ORDER BY 1"
     )
     assert changes.rows() == [
@@ -489,7 +498,7 @@ def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
     assert [f.check_name for f in failed] == ["published_schedules_parse"]
     message = failed[0].metadata["errors"].value
     assert "announcement.txt" in message and "line" in message
-    calendar = Lake(tmp_lake).read("recon_calendar", "recon_year", [2021])
+    calendar = Lake(tmp_lake).tables.read("recon_calendar", "recon_year", [2021])
     assert set(calendar["source"]) == {"projected"}
     assert calendar.filter((pl.col("review") == "2021-06") & (pl.col("event") == "recon_close"))["date"][
         0
@@ -515,7 +524,7 @@ def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
     assert not result.success
     (line,) = failure_lines(result)
     assert "shares.csv" in line and "free_float" in line and "AAA" in line
-    assert Lake(tmp_lake).read("market_prices") is None
+    assert Lake(tmp_lake).tables.read("market_prices") is None
 
 
 def _table_hashes(root) -> dict[str, tuple[str, str | None]]:
@@ -530,12 +539,12 @@ def _table_hashes(root) -> dict[str, tuple[str, str | None]]:
         return hashlib.sha256(text.encode()).hexdigest()
 
     lake, out = Lake(root), {}
-    for table in lake.table_names():
+    for table in lake.tables.names():
         if table == "file_checksums":  # the lake's record of its own data files, which have random names
             continue
-        rows = lake.read(table)
+        rows = lake.tables.read(table)
         canonical = digest(rows.sort(rows.columns, nulls_last=True))
-        column = (lake.delta(table).metadata().partition_columns or [None])[0]
+        column = (lake.tables.delta(table).metadata().partition_columns or [None])[0]
         if table.startswith("market_") and column is not None:  # streamed in batches (lake/market.py)
             out[table] = (canonical, None)
             continue
@@ -562,8 +571,10 @@ def test_two_fresh_builds_of_the_same_inputs_are_byte_identical(tmp_path, lakes)
     assert done.returncode == 0, done.stderr[-3000:]
     first, second = _table_hashes(first_root), _table_hashes(tmp_path / "second")
     assert {"quarterly_weights", "index_levels", "pro_forma_weights", "reconstitution_effect"} <= set(first)
-    assert Lake(first_root).read("reconstitution_effect").height > 0
-    assert Lake(first_root).read("index_levels")["review"].n_unique() > CHUNK_REVIEWS  # more than a chunk
+    assert Lake(first_root).tables.read("reconstitution_effect").height > 0
+    assert (
+        Lake(first_root).tables.read("index_levels")["review"].n_unique() > CHUNK_REVIEWS
+    )  # more than a chunk
     assert {t: h for t, h in first.items() if second.get(t) != h} == {}
     assert set(first) == set(second)
 
@@ -584,9 +595,9 @@ def test_a_rerun_of_every_stage_on_unchanged_inputs_writes_bit_identical_tables(
     built = lakes.copy(tmp_path, EXTENDED_END)
     before = _table_hashes(built.root)
     lake = built.lake
-    recorded = lake.read(LINEAGE)
-    with lake.locked():  # what each partition was built from, forgotten: every stage is out of date
-        lake.write(LINEAGE, recorded.clear(), "asset", sorted(set(recorded["asset"])), publish=False)
+    recorded = lake.tables.read(LINEAGE)
+    with lake.lock.hold():  # what each partition was built from, forgotten: every stage is out of date
+        lake.tables.write(LINEAGE, recorded.clear(), "asset", sorted(set(recorded["asset"])), publish=False)
         checksums.record(lake, [LINEAGE])
     for name, value in built.env().items():
         monkeypatch.setenv(name, value)
@@ -614,6 +625,7 @@ def test_a_rerun_of_every_stage_on_unchanged_inputs_writes_bit_identical_tables(
     assert {t for t in before if t not in bookkeeping and before[t] != after[t]} == set()
     assert set(before) == set(after)
     source = [
-        Lake(r).read("market_source").drop("source") for r in (lakes.built(EXTENDED_END).root, built.root)
+        Lake(r).tables.read("market_source").drop("source")
+        for r in (lakes.built(EXTENDED_END).root, built.root)
     ]
     assert source[0].equals(source[1])

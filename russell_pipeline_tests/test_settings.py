@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.settings import Settings, SettingsError
 
@@ -46,7 +46,7 @@ def test_settings_read_every_variable_once():
     )
     assert Settings.from_env({}) == Settings()
     lake = Lake.from_settings(s)
-    assert (lake.location, lake.lock_timeout, lake.retention_hours) == ("s3://bucket/lake", 5.0, 2)
+    assert (lake.location, lake.lock.timeout, lake.retention_hours) == ("s3://bucket/lake", 5.0, 2)
     assert lake.root.parent == Path("/tmp/cache")
     pipeline = Pipeline.from_settings(s)
     assert pipeline.lake().location == "s3://bucket/lake" and pipeline.settings.limits == Limits(pages=9)
@@ -167,20 +167,20 @@ def test_build_writes_the_lake_it_is_given_not_the_one_the_environment_names(tmp
     (given / "raw" / "2017" / "ru3000-additions-final-20170623.txt").write_text(
         "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
     )
-    before = Lake(given).version("source_documents")
+    before = Lake(given).tables.version("source_documents")
     elsewhere.mkdir()
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(elsewhere))
     monkeypatch.setenv("DAGSTER_HOME", str(given_lake.home))
     from russell_pipeline.runner.build import build
 
     assert build(given_lake.settings) == 0
-    assert Lake(given).version("source_documents") > before
+    assert Lake(given).tables.version("source_documents") > before
     assert {
         "source_documents",
         "recon_calendar",
         "market_prices",
         "quarterly_weights",
         "index_levels",
-    } <= set(Lake(given).table_names())
-    assert Lake(given).read("index_levels").height > 0
+    } <= set(Lake(given).tables.names())
+    assert Lake(given).tables.read("index_levels").height > 0
     assert sorted(p.name for p in elsewhere.iterdir()) == []

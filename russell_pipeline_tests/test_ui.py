@@ -347,7 +347,7 @@ def _partition_metadata(server: Server, asset: str, keys: list[str]) -> dict[str
 
 
 def test_each_partition_shows_its_own_rows_and_dates(server):
-    levels = server.lake.read("index_levels")
+    levels = server.lake.tables.read("index_levels")
     stored = {
         r["review"]: r
         for r in levels.group_by("review")
@@ -369,7 +369,7 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
     assert (shown["2019-06"]["partition_rows"], shown["2019-09"]["partition_rows"]) == (58, 64)
 
     changes = _partition_metadata(server, "constituent_changes", ["2016", "2021", "2020", "2023"])
-    per_year = dict(server.lake.read("constituent_changes").group_by("recon_year").len().iter_rows())
+    per_year = dict(server.lake.tables.read("constituent_changes").group_by("recon_year").len().iter_rows())
     assert {y: m["partition_rows"] for y, m in changes.items()} == {
         "2021": 0,
         "2020": per_year[2020],
@@ -385,7 +385,9 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
         "0 rows: no documents under raw/2021/",
     )
     assert "status" not in documents["2020"]
-    [path] = server.lake.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
+    [path] = (
+        server.lake.tables.read("source_documents").filter(pl.col("recon_year") == 2020)["path"].to_list()
+    )
     assert (
         documents["2020"]["partition_documents"]
         == f"- {path}: read, 256 rows (deletions, Russell Microcap, final, no date: the folder's year)"
@@ -395,7 +397,7 @@ def test_each_partition_shows_its_own_rows_and_dates(server):
 def test_each_pro_forma_partition_shows_its_trade_facts(server):
     from russell_pipeline.lib.index.pro_forma import totals
 
-    stored = server.lake.read("pro_forma_weights")
+    stored = server.lake.tables.read("pro_forma_weights")
     shown = _partition_metadata(server, "pro_forma_weights", BUILT_REVIEWS)
     assert sorted(shown) == BUILT_REVIEWS
     for review, meta in shown.items():
@@ -676,7 +678,7 @@ def test_a_new_home_opens_the_ui_without_the_sign_up_dialog(browser, server, pag
 def test_asset_page_shows_the_latest_materialization(browser, server, page):
     from playwright.sync_api import expect
 
-    levels = server.lake.read("index_levels")
+    levels = server.lake.tables.read("index_levels")
     latest = levels.sort("date").row(-1, named=True)
     page.goto(f"{server.url}/assets/index_levels")
     expect(page.get_by_text("Latest materialization", exact=True).locator("xpath=..")).to_contain_text(
@@ -793,7 +795,7 @@ def test_the_run_ids_build_prints_open_in_the_ui(browser, server, page):
 def test_the_pro_forma_partition_page_shows_its_facts(browser, server, page):
     from playwright.sync_api import expect
 
-    rows = server.lake.read("pro_forma_weights").filter(pl.col("review") == "2020-03")
+    rows = server.lake.tables.read("pro_forma_weights").filter(pl.col("review") == "2020-03")
     head = rows.row(0, named=True)
     page.goto(f"{server.url}/assets/pro_forma_weights?view=partitions&partition=2020-03")
     # The feed's five reviews and 2020-06, the upcoming one, which carries 2020-03's members
@@ -819,7 +821,7 @@ def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(brows
 
     from russell_pipeline.lib.sessions import sessions
 
-    deleted = server.lake.read("constituent_changes").filter(
+    deleted = server.lake.tables.read("constituent_changes").filter(
         pl.col("recon_year") == 2020, pl.col("stage") == "final"
     )
     symbols, days = deleted["symbol"].head(5).to_list(), sessions(date(2020, 3, 2), date(2020, 8, 31))

@@ -15,7 +15,7 @@ from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
 
 
 class UsageError(ValueError):
@@ -30,7 +30,7 @@ class ArgumentsError(UsageError):
 
 
 def open_lake(settings: Settings) -> Lake:
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
 
     return Lake.from_settings(settings)
 
@@ -51,9 +51,9 @@ def emit(df: pl.DataFrame, fmt: str) -> None:
 
 
 def stored(lake: Lake, table: str) -> None:
-    """The table must be in the published snapshot (what the views and `Lake.published` read)."""
-    if table not in lake.published_versions():
-        raise LakeError(f"{lake.tables / table}: not built yet: run `russell-pipeline build` first")
+    """The table must be in the published snapshot (what the views and `Lake.warehouse.published` read)."""
+    if table not in lake.warehouse.published_versions():
+        raise LakeError(f"{lake.tables.folder / table}: not built yet: run `russell-pipeline build` first")
 
 
 def say_synthetic(labels: pl.Series, what: str) -> None:

@@ -17,7 +17,7 @@ ACTIONS = ("add", "delete", "stay", "move_up", "move_down", "out", "absent")
 
 
 def _year(lake, table: str, year: int, review: str | None) -> pl.DataFrame:
-    rows = lake.published(table).filter(pl.col("recon_year") == year)
+    rows = lake.warehouse.published(table).filter(pl.col("recon_year") == year)
     return rows.filter(pl.col("review") == review) if review else rows
 
 
@@ -94,7 +94,7 @@ def cmd_forecast(args, settings: Settings) -> int:
     unbuilt = not_built(lake, args.year, rows.height > 0, stage)
     if not rows.height:
         raise LakeError(
-            f"{lake.tables / 'reconstitution_forecast'}: no forecast of {args.review or args.year}: "
+            f"{lake.tables.folder / 'reconstitution_forecast'}: no forecast of {args.review or args.year}: "
             + (
                 unbuilt
                 or f"it needs a universe file dated on a rank day under raw/{args.year}/ (or market data "
@@ -115,7 +115,7 @@ def cmd_forecast(args, settings: Settings) -> int:
         misses = _year(lake, "forecast_misses", args.year, args.review)
         if not scores.height:
             raise LakeError(
-                f"{lake.tables / 'forecast_score'}: no score for {args.review or args.year}: the lake holds "
+                f"{lake.tables.folder / 'forecast_score'}: no score for {args.review or args.year}: the lake holds "
                 "no "
                 f"published Russell 3000 additions or deletions list of its reconstitution (raw/{args.year}/)"
             )

@@ -16,10 +16,10 @@ def cmd_report(args, settings: Settings) -> int:
     from russell_pipeline.lib.index.report import chart_svg, summary_html, summary_table, summary_text
 
     lake = open_lake(settings)
-    levels = lake.published("index_levels")
+    levels = lake.warehouse.published("index_levels")
     if levels is None or not levels.height:
         raise InputError(
-            lake.tables / "index_levels", "no index levels stored: run `russell-pipeline build` first"
+            lake.tables.folder / "index_levels", "no index levels stored: run `russell-pipeline build` first"
         )
     out = Path(args.out)
     try:
@@ -27,7 +27,7 @@ def cmd_report(args, settings: Settings) -> int:
     except OSError as err:
         raise UsageError(f"report --out {out}: cannot create the folder ({err.strerror})") from None
     levels = levels.sort("date")
-    source = lake.published("market_source")
+    source = lake.warehouse.published("market_source")
     note = f"market data: {source['source'][0]}" if source is not None and source.height else ""
     chart_svg(levels, out / "index_levels.svg", note)
     summary = summary_table(levels)
@@ -87,7 +87,7 @@ def cmd_pro_forma(args, settings: Settings) -> int:
 
     lake = open_lake(settings)
     stored(lake, "pro_forma_weights")
-    weights = lake.published("pro_forma_weights")
+    weights = lake.warehouse.published("pro_forma_weights")
     rows = weights.filter(pl.col("review") == args.review).sort("symbol")
     if not rows.height:
         held = sorted(weights["review"].unique().to_list())
@@ -127,19 +127,19 @@ def _forecast_page(lake, out: Path, args, settings: Settings, note: str) -> tupl
     from russell_pipeline.lib.forecast.page import PAGE, forecast_page, shown_reviews
 
     rows = (
-        lake.published("reconstitution_forecast")
-        if "reconstitution_forecast" in lake.published_versions()
+        lake.warehouse.published("reconstitution_forecast")
+        if "reconstitution_forecast" in lake.warehouse.published_versions()
         else None
     )
     if rows is None or not rows.height:
         return None
-    calendar, source = lake.published("recon_calendar"), lake.published("market_source")
+    calendar, source = lake.warehouse.published("recon_calendar"), lake.warehouse.published("market_source")
     last = source["last_price_date"][0] if source is not None and source.height else None
     years = sorted(set(rows["recon_year"]))
     known = [r for year in years for r in reviews(calendar, year)]
     shown = shown_reviews(known, rows["review"].unique().to_list(), last)
     tables = {
-        name: lake.published(name) if name in lake.published_versions() else None
+        name: lake.warehouse.published(name) if name in lake.warehouse.published_versions() else None
         for name in ("forecast_breaks", "forecast_score", "forecast_misses", "reconstitution_demand")
     }
     demand = tables["reconstitution_demand"]

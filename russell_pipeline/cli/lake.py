@@ -13,7 +13,7 @@ from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
 
 
 def cmd_build(args, settings: Settings) -> int:
@@ -37,13 +37,13 @@ def cmd_verify(args, settings: Settings) -> int:
     from russell_pipeline.lake import checksums
 
     lake = open_lake(settings)
-    if not lake.table_names():
-        raise LakeError(f"{lake.tables}: no tables yet: run `russell-pipeline build` first")
-    with lake.locked():
+    if not lake.tables.names():
+        raise LakeError(f"{lake.tables.folder}: no tables yet: run `russell-pipeline build` first")
+    with lake.lock.hold():
         # The logs first: a table whose log cannot be read, or no longer holds the version readers are
         # shown (an entry deleted), is what `query` and `build` would trip on.
-        logs = [ln for ln in lake.damaged_tables() if "its Delta log cannot be read" in ln]
-        logs += lake.unpublishable() + lake.changed_outside()
+        logs = [ln for ln in lake.tables.damaged() if "its Delta log cannot be read" in ln]
+        logs += lake.warehouse.unpublishable() + lake.lineage.changed_outside()
         damage, unrecorded, count = checksums.check(lake, every_byte=True)
         lines = checksums.forget(lake, damage)
     for line in logs:
@@ -52,7 +52,7 @@ def cmd_verify(args, settings: Settings) -> int:
         print(f"{line} by the next `russell-pipeline build`", file=sys.stderr)
     for table in unrecorded:
         print(
-            f"note: {lake.tables / table}: files with no checksum yet (written before checksums were kept, "
+            f"note: {lake.tables.folder / table}: files with no checksum yet (written before checksums were kept, "
             "or by `fetch`); the next build records them",
             file=sys.stderr,
         )
@@ -67,7 +67,7 @@ def cmd_query(args, settings: Settings) -> int:
     """The statement's rows as it selects them (a priced table's `price_source` column is there to select);
     a note on stderr names the tables it reads whose rows rest on the synthetic feed."""
     lake = open_lake(settings)
-    result = lake.query(args.sql, timeout=args.timeout or None)
+    result = lake.warehouse.query(args.sql, timeout=args.timeout or None)
     synthetic = _synthetic_tables(lake, args.sql)  # before the answer: a log it cannot read is one line
     if args.format != "table":
         emit(result, args.format)

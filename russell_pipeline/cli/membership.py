@@ -24,7 +24,7 @@ def cmd_members(args, settings: Settings) -> int:
     lake = open_lake(settings)
     for table in ("membership_in_force", "membership_reconciliation_summary"):
         stored(lake, table)
-    spans = coverage(lake.published("membership_in_force"))
+    spans = coverage(lake.warehouse.published("membership_in_force"))
     stored_names = spans["index_name"].unique(maintain_order=True).to_list()
     # A derived index is offered where the lake stores what it is derived from; asked for, it is
     # answered (or its count refused with why) either way.
@@ -35,15 +35,15 @@ def cmd_members(args, settings: Settings) -> int:
     )
     early = before_first(args.date, spans, index)
     if early:  # the answer first: the first date it can answer; the table it looked in after it
-        raise LakeError(f"{early} (in {lake.tables / 'membership_in_force'})")
-    on_day = lake.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
+        raise LakeError(f"{early} (in {lake.tables.folder / 'membership_in_force'})")
+    on_day = lake.warehouse.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
     asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
     if not asked:
         raise LakeError(
-            f"{lake.tables / 'membership_in_force'}: members {args.date}: no stored document covers "
+            f"{lake.tables.folder / 'membership_in_force'}: members {args.date}: no stored document covers "
             f"that date for any index ({known_whole(spans)})"
         )
-    lacking = lake.query(
+    lacking = lake.warehouse.query(
         "SELECT index_name, string_agg(DISTINCT gaps, '; ') AS gaps FROM members_on(?) "
         "WHERE gaps IS NOT NULL GROUP BY index_name",
         [args.date],
@@ -53,7 +53,7 @@ def cmd_members(args, settings: Settings) -> int:
         asked,
         on_day,
         spans,
-        lake.published("membership_reconciliation_summary"),
+        lake.warehouse.published("membership_reconciliation_summary"),
         dict(lacking.iter_rows()),
     )
     shown = on_day.filter(pl.col("index_name").is_in(asked)) if args.partial else found.members
@@ -118,7 +118,7 @@ def cmd_reconcile(args, settings: Settings) -> int:
     lake = open_lake(settings)
     stored(lake, "holdings_reconciliation")
     stored(lake, "fund_holdings")
-    held = lake.published("fund_holdings").filter(pl.col("listed"))
+    held = lake.warehouse.published("fund_holdings").filter(pl.col("listed"))
     funds = held.filter(pl.col("as_of_date") == args.date).select("fund", "index_name").unique().sort("fund")
     if args.fund:
         funds = funds.filter(pl.col("fund").str.to_lowercase().str.contains(args.fund.lower(), literal=True))
@@ -128,7 +128,7 @@ def cmd_reconcile(args, settings: Settings) -> int:
         raise LakeError(
             f"reconcile {args.date}: no holdings file{which} is dated {args.date} (dates held: {dates})"
         )
-    rows = lake.published("holdings_reconciliation").filter(
+    rows = lake.warehouse.published("holdings_reconciliation").filter(
         pl.col("as_of_date") == args.date, pl.col("fund").is_in(funds["fund"].implode())
     )
     emit(rows.sort("fund", "side", "symbol"), args.format)
@@ -163,7 +163,7 @@ def cmd_diff(args, settings: Settings) -> int:
     lake = open_lake(settings)
     for table in ("list_revisions", "constituent_changes", "source_documents", "recon_calendar"):
         stored(lake, table)
-    changes = lake.published("constituent_changes")
+    changes = lake.warehouse.published("constituent_changes")
     index = _index_name(
         args.index,
         changes["index_name"].drop_nulls().unique(maintain_order=True).to_list(),
@@ -173,11 +173,11 @@ def cmd_diff(args, settings: Settings) -> int:
     _, placed, _ = placed_lists(
         pl.DataFrame(schema=CONSTITUENT_COLUMNS),
         changes.filter(*asked),
-        lake.published("source_documents"),
-        lake.published("recon_calendar"),
+        lake.warehouse.published("source_documents"),
+        lake.warehouse.published("recon_calendar"),
     )
     revisions = (
-        lake.published("list_revisions")
+        lake.warehouse.published("list_revisions")
         .filter(*asked)
         .sort("review", "index_name", "change", "version", "revision", "symbol")
     )

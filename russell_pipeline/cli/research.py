@@ -53,9 +53,12 @@ def _coverage(lake, prices: pl.DataFrame) -> list[str]:
         year_events,
     )
 
-    if not {"constituent_changes", "recon_calendar"} <= set(lake.published_versions()):
+    if not {"constituent_changes", "recon_calendar"} <= set(lake.warehouse.published_versions()):
         return []
-    changes, calendar = lake.published("constituent_changes"), lake.published("recon_calendar")
+    changes, calendar = (
+        lake.warehouse.published("constituent_changes"),
+        lake.warehouse.published("recon_calendar"),
+    )
     if changes is None or calendar is None:
         return []
     final = changes.filter(pl.col("stage") == "final")
@@ -92,21 +95,23 @@ def cmd_event_study(args, settings: Settings) -> int:
     for table in ("constituent_changes", "recon_calendar"):
         stored(lake, table)
     listed, days, why = year_events(
-        lake.published("constituent_changes"), lake.published("recon_calendar"), args.year
+        lake.warehouse.published("constituent_changes"), lake.warehouse.published("recon_calendar"), args.year
     )
     unbuilt = not_built(lake, args.year, listed.height > 0)
     if not listed.height:
         raise LakeError(
-            f"{lake.tables / 'constituent_changes'}: no final addition or deletion list for "
+            f"{lake.tables.folder / 'constituent_changes'}: no final addition or deletion list for "
             f"{args.year}: "
             + (unbuilt or f"put its lists under raw/{args.year}/ and run `russell-pipeline build`")
         )
     if days is None:
         raise ValueError(why)
     paths, effect = listed_effect(found.prices, listed, days)
-    changes = lake.published("constituent_changes")
+    changes = lake.warehouse.published("constituent_changes")
     indexes = group_indexes(
-        changes, args.year, lake.published("recon_calendar").filter(pl.col("recon_year") == args.year)
+        changes,
+        args.year,
+        lake.warehouse.published("recon_calendar").filter(pl.col("recon_year") == args.year),
     )
     groups = priced_groups(listed, paths)
     covered = f"{found.prices['date'].min()}..{found.prices['date'].max()}"

@@ -63,7 +63,7 @@ def print_demand(lake, args, settings: Settings, tracked: dict[str, float], sour
     """The year's `reconstitution_demand` rows sized for `tracked` on stdout; the assets used, the totals
     bought and sold per index and the names over 1, 3 and 5 days of volume on stderr."""
     stored(lake, "reconstitution_demand")
-    rows = lake.published("reconstitution_demand").filter(pl.col("recon_year") == args.year)
+    rows = lake.warehouse.published("reconstitution_demand").filter(pl.col("recon_year") == args.year)
     if args.review:
         rows = rows.filter(pl.col("review") == args.review)
     sized = demand_sized(rows, tracked)

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_signals()
     from dagster_dg_cli.cli import cli as dg
 
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.runner.runs import instance_for
     from russell_pipeline.settings import Settings
 

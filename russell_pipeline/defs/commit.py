@@ -10,7 +10,7 @@ them, and hands both, with their lineage and facts, to `commit` as one `Write`, 
 4. records the version of each table it wrote, then what each partition was built from
    (planning/digests.py), after the data, so a crash in between leaves the partitions looking out of
    date, never falsely up to date; a table found later at another version than recorded (a write
-   killed between two tables, a stray writer) makes its asset out of date (`Lake.lineage`); then
+   killed between two tables, a stray writer) makes its asset out of date (`Lake.lineage.digests`); then
    the checksum of every new data file (lake/checksums.py: a file changed later is rebuilt);
 5. attaches each partition's own facts to its materialization.
 
@@ -55,8 +55,8 @@ import dagster as dg
 import polars as pl
 
 from russell_pipeline.defs import check_target
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.staged import Staged, write_staged
-from russell_pipeline.lake.store import Lake
 
 Level = Literal["block", "error", "warn"]
 # The `status` of a partition: `0 rows: <why>` on the materialization of one that holds no rows (and

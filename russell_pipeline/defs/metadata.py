@@ -8,8 +8,8 @@ import polars as pl
 
 from russell_pipeline.defs.columns import COLUMNS
 from russell_pipeline.defs.commit import STATUS, Check
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.staged import Staged
-from russell_pipeline.lake.store import Lake
 
 OWNERS = ["team:index-data"]
 KINDS = {"polars", "parquet", "duckdb"}
@@ -51,7 +51,7 @@ def _holds(rows: pl.DataFrame, date_column: str | None, facts: dict) -> dict:
 def table_facts(lake: Lake, table: str, rows: pl.DataFrame, date_column: str | None = None, **facts) -> dict:
     """What an unpartitioned table holds, for its materialization: rows, date range and where it came from."""
     own = _holds(rows, date_column, facts)
-    return {"dagster/row_count": own.pop("rows"), "dagster/uri": lake.uri(table)} | own
+    return {"dagster/row_count": own.pop("rows"), "dagster/uri": lake.tables.uri(table)} | own
 
 
 def partition_facts(key: str, rows: pl.DataFrame, date_column: str | None = None, **facts) -> dict:
@@ -74,7 +74,7 @@ def with_table_facts(
     column, keys = staged.partition_column, list(staged.keys or [])
     wanted = [column, *([date_column] if date_column else [])]
     parts = [staged.rows.lazy().select(wanted)]
-    if (stored := lake.scan(staged.table)) is not None:
+    if (stored := lake.tables.scan(staged.table)) is not None:
         parts.append(stored.filter(~pl.col(column).is_in(keys)).select(wanted))
     whole = (
         pl.concat(parts, how="vertical_relaxed")
@@ -94,7 +94,7 @@ def with_table_facts(
     )
     table = {
         "dagster/row_count": whole["rows"],
-        "dagster/uri": lake.uri(staged.table),
+        "dagster/uri": lake.tables.uri(staged.table),
         "table_partitions_with_rows": whole["partitions"],
         "table_partition_range": f"{whole['first']}..{whole['last']}" if whole["rows"] else "none",
     }

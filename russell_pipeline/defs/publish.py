@@ -20,7 +20,7 @@ def publish_warehouse(context: dg.SensorEvaluationContext, pipeline: Pipeline):
     if going:
         return dg.SkipReason(f"{going} run(s) going: the warehouse keeps the snapshot before them")
     try:
-        published = pipeline.lake().publish(timeout=0)
+        published = pipeline.lake().warehouse.publish(timeout=0)
     except LakeError as err:  # a build (or a run's step) holds the lake: it publishes, or the next tick does
         return dg.SkipReason(str(err))
     return dg.SkipReason(

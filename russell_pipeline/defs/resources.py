@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.planning import attempts, stale
 from russell_pipeline.settings import Settings
@@ -87,8 +87,8 @@ class Pipeline(dg.ConfigurableResource):
     def writing(self) -> Iterator[Lake]:
         """The lake with its writer lock held: what an asset reads and writes is one consistent step.
         Every commit of the step goes through this object, so each table is opened once until the
-        step commits to it (`Lake.pinned`): a review backfill reads the market tables per review."""
-        with self.lake().pinned() as lake:
+        step commits to it (`Lake.tables.pinned`): a review backfill reads the market tables per review."""
+        with self.lake().tables.pinned() as lake:
             yield lake
 
     def last_session(self) -> date:

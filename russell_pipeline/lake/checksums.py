@@ -23,8 +23,8 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from russell_pipeline.lake import remote
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
-from russell_pipeline.lake.store import Lake
 
 # Per table: each data file of its current version as its commit left it (bytes, a stamp of size and
 # modification time, sha256). `check` compares the files with it: a file changed in place after
@@ -51,7 +51,7 @@ class Damage:
     problem: str
 
     def line(self, lake: Lake) -> str:
-        return f"{lake.tables / self.table / self.path}: {self.problem}"
+        return f"{lake.tables.folder / self.table / self.path}: {self.problem}"
 
 
 def data_files(dt: DeltaTable) -> dict[str, tuple[int, dict[str, str]]]:
@@ -70,9 +70,9 @@ def _stamp(lake: Lake, table: str, path: str) -> str | None:
     """Size and modification time of a data file; None when it is gone."""
     try:
         if lake.location:
-            info = remote.fs_for(lake.location).info(f"{lake.uri(table)}/{path}")
+            info = remote.fs_for(lake.location).info(f"{lake.tables.uri(table)}/{path}")
             return f"{info['size']}:{info.get('LastModified') or info.get('ETag') or ''}"
-        st = os.stat(lake.tables / table / path)
+        st = os.stat(lake.tables.folder / table / path)
         return f"{st.st_size}:{st.st_mtime_ns}"
     except OSError:
         return None
@@ -83,11 +83,15 @@ def _sha256(lake: Lake, table: str, path: str, size: int) -> str | None:
     of that many bytes, with no HEAD request to ask them again)."""
     try:
         if lake.location:
-            fs, uri, digest = remote.fs_for(lake.location), f"{lake.uri(table)}/{path}", hashlib.sha256()
+            fs, uri, digest = (
+                remote.fs_for(lake.location),
+                f"{lake.tables.uri(table)}/{path}",
+                hashlib.sha256(),
+            )
             for start in range(0, size, READ_BYTES):
                 digest.update(fs.cat_file(uri, start=start, end=min(size, start + READ_BYTES)))
             return digest.hexdigest()
-        with open(lake.tables / table / path, "rb") as f:
+        with open(lake.tables.folder / table / path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return None
@@ -95,7 +99,7 @@ def _sha256(lake: Lake, table: str, path: str, size: int) -> str | None:
 
 def recorded(lake: Lake) -> dict[str, dict[str, tuple[int, str, str]]]:
     """{table: {path: (bytes, stamp, sha256)}} as the commits recorded them."""
-    rows = lake.read(CHECKSUMS)
+    rows = lake.tables.read(CHECKSUMS)
     out: dict[str, dict[str, tuple[int, str, str]]] = {}
     for table, path, size, stamp, sha in [] if rows is None else rows.select(*SCHEMA).rows():
         out.setdefault(table, {})[path] = (size, stamp, sha)
@@ -109,7 +113,7 @@ def record(lake: Lake, tables: Iterable[str]) -> None:
     tables = sorted(set(tables))
     known, rows = recorded(lake), []
     for table in tables:
-        dt = lake.delta(table)
+        dt = lake.tables.delta(table)
         if dt is None:
             continue
         old = known.get(table, {})
@@ -120,7 +124,7 @@ def record(lake: Lake, tables: Iterable[str]) -> None:
             stamp = _stamp(lake, table, path)
             sha = None if stamp is None else _sha256(lake, table, path, int(stamp.split(":")[0]))
             rows.append((table, path, size, stamp or "", sha or ""))
-    lake.write(
+    lake.tables.write(
         CHECKSUMS, pl.DataFrame(rows, schema=SCHEMA, orient="row"), "table_name", tables, publish=False
     )
 
@@ -133,7 +137,7 @@ def check(lake: Lake, every_byte: bool = False) -> Checked:
     current version but the record itself. A file whose stamp is as recorded is trusted unless
     `every_byte`; otherwise it is read and its sha256 compared with the record."""
     known, damage, unrecorded, count = recorded(lake), [], [], 0
-    for table, dt in lake.readable_tables().items():
+    for table, dt in lake.tables.readable().items():
         if table == CHECKSUMS:
             continue
         files, record_of = data_files(dt), known.get(table, {})
@@ -161,16 +165,16 @@ def forget(lake: Lake, damage: list[Damage]) -> list[str]:
     """Make each damaged file's partition out of date, so `build` rebuilds it from its inputs; one line
     per file saying what is rebuilt. Call with the writer lock held."""
     owners: dict[str, list[str]] = {}
-    written = None if WRITTEN in {d.table for d in damage} else lake.read(WRITTEN)
+    written = None if WRITTEN in {d.table for d in damage} else lake.tables.read(WRITTEN)
     for asset, table in [] if written is None else written.select("asset", "table_name").rows():
         owners.setdefault(table, []).append(asset)
     lines, forgotten = [], {}
     for d in damage:
         if d.table in BOOKKEEPING:  # the lake's own record of an asset: that asset is rebuilt whole
             asset = d.partition.get("asset", "")
-            lake.write(
+            lake.tables.write(
                 d.table,
-                pl.DataFrame(schema=lake.scan(d.table).collect_schema()),
+                pl.DataFrame(schema=lake.tables.scan(d.table).collect_schema()),
                 "asset",
                 [asset],
                 publish=False,
@@ -196,7 +200,7 @@ def forget(lake: Lake, damage: list[Damage]) -> list[str]:
 
 def _forget_lineage(lake: Lake, asset: str, keys: list[str] | None) -> None:
     """Drop `keys` (None: every partition) from what `asset` was built from: they are out of date."""
-    rows = lake.read(LINEAGE, "asset", [asset]) if keys is not None else None
+    rows = lake.tables.read(LINEAGE, "asset", [asset]) if keys is not None else None
     if rows is not None and not rows.filter(pl.col("partition").is_in(keys)).height:
         rows = None  # a table partition that is no partition of the asset (market_data's years): all of it
     kept = (
@@ -204,4 +208,4 @@ def _forget_lineage(lake: Lake, asset: str, keys: list[str] | None) -> None:
         if rows is None
         else rows.filter(~pl.col("partition").is_in(keys))
     )
-    lake.write(LINEAGE, kept, "asset", [asset], publish=False)
+    lake.tables.write(LINEAGE, kept, "asset", [asset], publish=False)

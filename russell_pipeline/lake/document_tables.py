@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.staged import Staged, write_and_publish
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.market.synthetic import FIRST_MEMBERS, LISTED_SCHEMA
 
@@ -27,7 +27,7 @@ def ingested_lists(lake: Lake) -> pl.DataFrame:
     read, so adding them changes neither the feed nor its input digest (nor the reviews)."""
     frames = [pl.DataFrame(schema=LISTED_SCHEMA)]
     for table in ("constituents", "constituent_changes"):
-        scan = lake.scan(table)
+        scan = lake.tables.scan(table)
         if scan is not None:
             frames.append(
                 scan.filter(pl.col("recon_year") >= int(FIRST_MEMBERS[:4]))
@@ -49,7 +49,7 @@ def fetch_years(
     from russell_pipeline.lib.fetch.fetcher import MANIFEST, fetch_all
 
     outcomes, manifest = fetch_all(
-        lake.raw, years, registry, client, lake.read(MANIFEST, "recon_year", years), report
+        lake.raw, years, registry, client, lake.tables.read(MANIFEST, "recon_year", years), report
     )
     lake.push_raw()  # an object-store lake gets the new files too (a folder lake has them already)
     write_and_publish(lake, Staged(MANIFEST, manifest, "recon_year", years))
@@ -58,5 +58,5 @@ def fetch_years(
 
 def stored_review_dates(lake: Lake, keys: list[str]) -> pl.DataFrame:
     """review, cutoff_date, effective_date from the stored calendar years of the reviews `keys`."""
-    calendar = lake.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
+    calendar = lake.tables.read("recon_calendar", "recon_year", sorted({int(k[:4]) for k in keys}))
     return rebalance_dates(calendar) if calendar is not None else pl.DataFrame(schema={"review": pl.String})

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.staged import Staged
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import (
     KEYS,
@@ -83,7 +83,7 @@ class Update:
 def previous(lake: Lake, trusted: bool, code: str) -> Previous | None:
     """The last run's record, when the stored tables are what it left (`trusted`: its lineage stands,
     so no table changed outside it and no damaged file was found) and the same code read them."""
-    reads, years = (lake.read(READS), lake.read(YEARS)) if trusted else (None, None)
+    reads, years = (lake.tables.read(READS), lake.tables.read(YEARS)) if trusted else (None, None)
     if reads is None or years is None or reads.filter(pl.col("code") != code).height:
         return None
     return Previous({r["table_name"]: r for r in reads.iter_rows(named=True)}, years.cast(DIGESTS_SCHEMA))
@@ -91,7 +91,7 @@ def previous(lake: Lake, trusted: bool, code: str) -> Previous | None:
 
 def stored_rows(lake: Lake, name: str, years: set[int] | None = None) -> pl.LazyFrame:
     """The stored rows of contract table `name` (of `years`), contract columns only."""
-    scan = lake.scan(f"market_{name}")
+    scan = lake.tables.scan(f"market_{name}")
     if scan is None:
         return pl.LazyFrame(schema=SCHEMAS[name])
     if years is not None:
@@ -240,10 +240,10 @@ def read_generated(
 
 def _stored_years(lake: Lake, name: str) -> set[int]:
     """The year partitions the stored table holds (from its log), whatever any record says."""
-    dt = lake.delta(f"market_{name}")
+    dt = lake.tables.delta(f"market_{name}")
     if dt is None or YEAR not in dt.metadata().partition_columns:
         return set()
-    scan = lake.scan(f"market_{name}")
+    scan = lake.tables.scan(f"market_{name}")
     return set(scan.select(pl.col(YEAR).unique()).collect()[YEAR].to_list())
 
 
@@ -303,7 +303,7 @@ def _days(lake: Lake, updates: dict[str, Update], written: dict[str, list[int]],
     """`market_days` after this run: from every row when nothing before is trusted, else the stored
     table with the days of the changed years summed again (new rows where a table changed, stored ones
     where it did not)."""
-    stored = lake.read("market_days")
+    stored = lake.tables.read("market_days")
     if before is None or stored is None:
         return market_days({n: updates[n].rows for n in DATED})
     years = set().union(*(written[n] for n in DATED))

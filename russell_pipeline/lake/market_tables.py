@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, MarketData, contract_columns
@@ -23,14 +23,14 @@ DATED = {"prices": "date", "dividends": "ex_date", "splits": "ex_date", "fx": "d
 
 def market_source(lake: Lake) -> str:
     """Where the stored market data came from, e.g. `SYNTHETIC feed to 2026-11-20 (...)`."""
-    row = lake.read("market_source")
+    row = lake.tables.read("market_source")
     return row["source"][0] if row is not None and row.height else "unknown"
 
 
 def price_label(lake: Lake) -> str | None:
     """The `price_source` of what is computed from the stored market data (lib/market/provenance.py):
     `synthetic` or `market file <name>`; None when no market data is stored."""
-    row = lake.read("market_source")
+    row = lake.tables.read("market_source")
     if row is None or not row.height:
         return None
     if provenance.COLUMN in row.columns:
@@ -43,12 +43,12 @@ def on_synthetic_prices(lake: Lake, tables: set[str]) -> list[str]:
     """Those of `tables` whose published rows rest on the synthetic feed: rows whose `price_source` is
     `synthetic`, or a market table of a synthetic `market_source` (the names not published are left out).
     Asked of the views, as the query that names them reads them (their files, not the tables' logs)."""
-    versions = lake.published_versions()
+    versions = lake.warehouse.published_versions()
     named = sorted(tables & set(versions))
     if not named:
         return []
     out = []
-    with lake.connect() as con:
+    with lake.warehouse.connect() as con:
 
         def columns(table: str) -> list[str]:
             return [row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()]
@@ -105,10 +105,12 @@ def _tables_between(
 def _market_scans(lake: Lake) -> dict[str, pl.LazyFrame]:
     """The stored market tables as lazy scans, with their `year` partition column: a filter on it skips
     whole years' files; the frames handed on hold the contract's columns only."""
-    scans = {name: lake.scan(f"market_{name}") for name in MARKET_TABLES}
+    scans = {name: lake.tables.scan(f"market_{name}") for name in MARKET_TABLES}
     missing = [name for name, scan in scans.items() if scan is None]
     if missing:
-        raise LakeError(f"{lake.tables}: market data tables {missing} missing: materialize market_data first")
+        raise LakeError(
+            f"{lake.tables.folder}: market data tables {missing} missing: materialize market_data first"
+        )
     return scans
 
 
@@ -190,7 +192,7 @@ def window_volumes(
     """symbol, date, volume of the stored closes in the `n` sessions ending on the last session on or
     before `day` (lib/market/volume.py), of `symbols` (None: every symbol): what an average volume
     reads. Empty when no market data is stored."""
-    scan = lake.scan("market_prices")
+    scan = lake.tables.scan("market_prices")
     if scan is None:
         return pl.DataFrame(schema={"symbol": pl.String, "date": pl.Date, "volume": pl.Float64})
     first, last = adv_window(day, n)

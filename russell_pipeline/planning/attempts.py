@@ -54,7 +54,7 @@ def failure_line(event: dg.DagsterEvent) -> str:
     while error.cause is not None:
         error = error.cause
     text = " ".join(error.message.split())
-    # The message without the exception's class ("russell_pipeline.lake.store.LakeError: ...",
+    # The message without the exception's class ("russell_pipeline.lake.lake_root.LakeError: ...",
     # "russell_pipeline.defs.commit.Refusal: ...").
     return f"{event.step_key}: {_CLASS.sub('', text)}"
 

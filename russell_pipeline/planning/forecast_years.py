@@ -17,8 +17,8 @@ from datetime import date
 
 import polars as pl
 
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.ingest import SOURCE_COLUMNS
@@ -63,7 +63,7 @@ class YearInputs:
 
 
 def _read(lake: Lake, table: str, schema: dict, years: list[int] | None = None) -> pl.DataFrame:
-    rows = lake.read(table, "recon_year", years) if years is not None else lake.read(table)
+    rows = lake.tables.read(table, "recon_year", years) if years is not None else lake.tables.read(table)
     return rows.select(list(schema)).cast(schema) if rows is not None else pl.DataFrame(schema=schema)
 
 
@@ -113,7 +113,7 @@ def _tables(lake: Lake, years: list[int]) -> _Tables:
         vendor=_read(
             lake, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String}
         ),
-        days=lake.read("market_days"),
+        days=lake.tables.read("market_days"),
         label=price_label(lake),
     )
 
@@ -280,4 +280,4 @@ def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, str], list[str]]
     """(every year key, the digest each year would record now, the years whose recorded digest differs)."""
     years = keys.year_keys()
     now = {str(y): i.digest for y, i in year_inputs(lake, [int(y) for y in years]).items()}
-    return years, now, digests.out_of_date(now, lake.lineage(ASSET))
+    return years, now, digests.out_of_date(now, lake.lineage.digests(ASSET))

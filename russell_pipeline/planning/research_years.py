@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from russell_pipeline.lake.checksums import data_files
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.research.event import EventDays, index_path, index_sources, year_events
 from russell_pipeline.planning import digests, keys
@@ -47,7 +47,7 @@ class YearInputs:
 
 def _live_files(lake: Lake, table: str) -> list[str] | None:
     """The table's data files now (each write adds new ones; a vacuum, unlike its version, leaves them)."""
-    dt = lake.delta(table)
+    dt = lake.tables.delta(table)
     return None if dt is None else sorted(data_files(dt))
 
 
@@ -56,7 +56,7 @@ def _price_state(lake: Lake) -> tuple[str, object] | None:
     imported = _live_files(lake, RESEARCH_PRICES)
     if imported is not None:
         return "imported", imported
-    days, files = lake.read("market_days"), _live_files(lake, "market_prices")
+    days, files = lake.tables.read("market_days"), _live_files(lake, "market_prices")
     if files is None:
         return None
     # What the effect's price_source names: the prices file, or `synthetic` (not the synthetic feed's end
@@ -66,10 +66,10 @@ def _price_state(lake: Lake) -> tuple[str, object] | None:
 
 def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     """Each year's `YearInputs`, read from the lake as it is (the lists, calendar, levels and price state)."""
-    changes = lake.read("constituent_changes", "recon_year", years)
-    calendar = lake.read("recon_calendar", "recon_year", years)
+    changes = lake.tables.read("constituent_changes", "recon_year", years)
+    calendar = lake.tables.read("recon_calendar", "recon_year", years)
     calendar = calendar if calendar is not None else pl.DataFrame(schema=CALENDAR_SCHEMA)
-    levels = lake.read("index_levels")
+    levels = lake.tables.read("index_levels")
     state = _price_state(lake)
     code = digests.CODE_VERSIONS[ASSET]
     out = {}
@@ -112,4 +112,4 @@ def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, str], list[str]]
     """(every year key, the digest each year would record now, the years whose recorded digest differs)."""
     years = keys.year_keys()
     now = {str(y): i.digest for y, i in year_inputs(lake, [int(y) for y in years]).items()}
-    return years, now, digests.out_of_date(now, lake.lineage(ASSET))
+    return years, now, digests.out_of_date(now, lake.lineage.digests(ASSET))

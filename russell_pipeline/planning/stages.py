@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from russell_pipeline.lake.document_tables import ingested_lists
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import MARKET_TABLES as MARKET_CONTRACT
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.planning import digests, forecast_years, keys, research_years, stale
 from russell_pipeline.settings import Settings
 
@@ -54,7 +54,7 @@ class Stage:
     `said`: its line (`{n}` partitions out of date of `{m}`), printed before its runs (an unpartitioned
     stage's only when it has nothing to do); `retry_alone`: a range that fails on its input is split
     until its failing partitions run alone; `records`: the name each target's runs record what they were
-    built from under (`Lake.lineage`), where it is not the target's own."""
+    built from under (`Lake.lineage.digests`), where it is not the target's own."""
 
     name: str
     job: str
@@ -113,7 +113,9 @@ def _year(asset: str) -> Callable[[Lake, Settings], Plan]:
     def plan(lake: Lake, settings: Settings) -> Plan:
         years = keys.year_keys()
         now = stale.year_digests(lake, years)[asset]
-        return Plan(tuple(years), {asset: digests.out_of_date(now, lake.lineage(asset))}, {asset: now})
+        return Plan(
+            tuple(years), {asset: digests.out_of_date(now, lake.lineage.digests(asset))}, {asset: now}
+        )
 
     return plan
 
@@ -133,7 +135,7 @@ def _reviews(*assets: str) -> Callable[[Lake, Settings], Plan]:
 
 def _membership(lake: Lake, settings: Settings) -> Plan:
     digest = stale.membership_inputs(lake)[1]
-    return _one("membership", digest, lake.lineage("membership").get(stale.MEMBERSHIP_KEY) != digest)
+    return _one("membership", digest, lake.lineage.digests("membership").get(stale.MEMBERSHIP_KEY) != digest)
 
 
 def _by_year(stage) -> Callable[[Lake, Settings], Plan]:

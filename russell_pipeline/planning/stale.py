@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lake.index_tables import forecast_rows
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
@@ -52,7 +52,7 @@ def year_digests(lake: Lake, years: list[str]) -> dict[str, dict[str, str]]:
 def not_schedules(lake: Lake) -> set[tuple[str, str]]:
     """(path, sha256) of every document `source_documents` read as something other than a schedule: the
     files the calendar need not read (planning/digests.py `calendar_files`)."""
-    scan = lake.scan("source_documents")
+    scan = lake.tables.scan("source_documents")
     if scan is None:
         return set()
     rows = scan.filter(pl.col("doc_type") != "schedule").select("path", "sha256").collect()
@@ -63,14 +63,16 @@ def years_out_of_date(lake: Lake) -> tuple[list[str], dict[str, dict[str, str]],
     """(every year key, `year_digests` of them, the years whose documents or calendar are out of date)."""
     years = keys.year_keys()
     now = year_digests(lake, years)
-    out = {asset: digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()}
+    out = {
+        asset: digests.out_of_date(expected, lake.lineage.digests(asset)) for asset, expected in now.items()
+    }
     return years, now, sorted(set(out["documents"]) | set(out["recon_calendar"]))
 
 
 def stale_years(lake: Lake, years: list[str]) -> dict[str, list[str]]:
     """{"documents": [...], "recon_calendar": [...]}: years whose files changed since they were built."""
     return {
-        asset: digests.out_of_date(now, lake.lineage(asset))
+        asset: digests.out_of_date(now, lake.lineage.digests(asset))
         for asset, now in year_digests(lake, years).items()
     }
 
@@ -91,7 +93,7 @@ def year_not_built(lake: Lake, year: int) -> str | None:
     if key not in keys.year_keys() or not digests.year_files(lake.raw, year):
         return None
     now = year_digests(lake, [key])
-    if not any(digests.out_of_date(expected, lake.lineage(asset)) for asset, expected in now.items()):
+    if not any(digests.out_of_date(expected, lake.lineage.digests(asset)) for asset, expected in now.items()):
         return None
     return _not_current(
         lake,
@@ -112,7 +114,9 @@ def stage_not_built(lake: Lake, stage, year: int) -> str | None:
     if key not in keys.year_keys():
         return None
     now = stage.year_inputs(lake, [year])[year].digest
-    if not digests.out_of_date({key: now}, lake.lineage(stage.ASSET)):  # built, or holds nothing to build
+    if not digests.out_of_date(
+        {key: now}, lake.lineage.digests(stage.ASSET)
+    ):  # built, or holds nothing to build
         return None
     from russell_pipeline.planning import attempts
 
@@ -142,7 +146,7 @@ def market_not_built(lake: Lake, settings: Settings) -> str | None:
     were made from."""
     from russell_pipeline.lake.document_tables import ingested_lists
 
-    if MARKET_KEY not in lake.lineage("market_data"):  # tables no build recorded the inputs of
+    if MARKET_KEY not in lake.lineage.digests("market_data"):  # tables no build recorded the inputs of
         return None
     fingerprint = market_fingerprint(settings, ingested_lists(lake))
     if not market_stale(lake, fingerprint):
@@ -157,7 +161,7 @@ def review_not_built(lake: Lake, asset: str, reviews: list[str]) -> str | None:
     """Why the stored rows of `asset` (quarterly_weights, index_levels, pro_forma_weights) of `reviews`
     are not those of their inputs now (the calendar, the market tables, the stored forecast), in one
     clause for the first such review; None when they all are (a review no build recorded aside)."""
-    recorded = lake.lineage(asset)
+    recorded = lake.lineage.digests(asset)
     expected, out = reviews_out_of_date(lake)
     late = [r for r in reviews if r in out[asset] and r in recorded]  # a review some build recorded
     if not late:
@@ -210,7 +214,7 @@ def market_fingerprint(settings: Settings, listed: pl.DataFrame) -> object:
 
 
 def market_stale(lake: Lake, fingerprint: object) -> bool:
-    return lake.lineage("market_data").get(MARKET_KEY) != digests.market_inputs(fingerprint)
+    return lake.lineage.digests("market_data").get(MARKET_KEY) != digests.market_inputs(fingerprint)
 
 
 def market_attempt(fingerprint: object) -> str:
@@ -230,7 +234,9 @@ def review_digests(lake: Lake) -> dict[str, dict[str, str]]:
     and market data of each review the market data holds members for (and, for the pro-forma, of the
     review right after the last of them, which carries its members, changed as its stored forecast
     says); every other review holds no rows, and its digest says only that (`digests.NO_INPUT`)."""
-    calendar, members, days = (lake.read(t) for t in ("recon_calendar", "market_memberships", "market_days"))
+    calendar, members, days = (
+        lake.tables.read(t) for t in ("recon_calendar", "market_memberships", "market_days")
+    )
     if calendar is None or members is None or days is None:
         return {asset: {} for asset in REVIEW_ASSETS}
     # Only reviews that are partitions: a review outside them (a feed reaching past the upcoming
@@ -257,7 +263,9 @@ def reviews_out_of_date(lake: Lake) -> tuple[dict[str, dict[str, str]], dict[str
     """(`review_digests`, {"quarterly_weights": [...], "index_levels": [...], "pro_forma_weights": [...]}:
     the reviews each asset must recompute)."""
     expected = review_digests(lake)
-    return expected, {asset: digests.out_of_date(now, lake.lineage(asset)) for asset, now in expected.items()}
+    return expected, {
+        asset: digests.out_of_date(now, lake.lineage.digests(asset)) for asset, now in expected.items()
+    }
 
 
 def stale_reviews(lake: Lake) -> dict[str, list[str]]:
@@ -308,7 +316,7 @@ def membership_inputs(lake: Lake) -> tuple[dict[str, pl.DataFrame], str]:
         unread = name == "market_memberships" and (
             tables["market_source"]["synthetic"].any() or tables["constituents"].is_empty()
         )
-        scan = None if unread else lake.scan(name)
+        scan = None if unread else lake.tables.scan(name)
         if scan is None:
             tables[name] = pl.DataFrame(schema=schema)
             continue
@@ -318,7 +326,7 @@ def membership_inputs(lake: Lake) -> tuple[dict[str, pl.DataFrame], str]:
 
 
 def membership_stale(lake: Lake) -> bool:
-    return lake.lineage("membership").get(MEMBERSHIP_KEY) != membership_inputs(lake)[1]
+    return lake.lineage.digests("membership").get(MEMBERSHIP_KEY) != membership_inputs(lake)[1]
 
 
 def membership_attempt(lake: Lake) -> str:

@@ -16,8 +16,8 @@ from datetime import datetime
 import polars as pl
 
 from russell_pipeline.lake import checksums
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning.stages import STAGES
 from russell_pipeline.runner.outcome import Outcome
@@ -70,7 +70,7 @@ def build(settings: Settings, verbose: bool = False) -> int:
     The build holds the lake's writer lock from before it plans until it has published, so builds
     started together run one after the other, and each plans on what the one before it left."""
     lake = Lake.from_settings(settings)
-    lake.check_writable()
+    lake.lock.check_writable()
     with stop_signals() as stop:
         try:
             return _build(lake, settings, verbose, stop)
@@ -88,9 +88,9 @@ def build(settings: Settings, verbose: bool = False) -> int:
 
 
 def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> int:
-    with lake.locked():
-        with lake.pinned():  # each table opened once for the questions (nothing here writes)
-            damaged = lake.damaged_tables()
+    with lake.lock.hold():
+        with lake.tables.pinned():  # each table opened once for the questions (nothing here writes)
+            damaged = lake.tables.damaged()
             # The file check, asked once: the full planner starts from it when there is work.
             checked = None if damaged else checksums.check(lake)
             planned = None if damaged else nothing_to_do(lake, settings, checked)
@@ -113,23 +113,23 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
             outcome = run_stages(lake, settings, checked, verbose, stop)
         stop.check()
         if outcome.halted is None:
-            with lake.pinned():  # after the runs: their commits are opened afresh here
+            with lake.tables.pinned():  # after the runs: their commits are opened afresh here
                 removed = lake.vacuum()
                 if removed:
                     print(
                         f"vacuum: removed {removed} data files replaced more than "
                         f"{lake.retention_hours} hours ago"
                     )
-                lake.publish()
+                lake.warehouse.publish()
     _summary(lake)
     return _failures(lake, outcome)
 
 
 def _published_state(lake: Lake, new: bool) -> str:
     """Which build the warehouse shows, in words."""
-    if not lake.warehouse.exists():
+    if not lake.warehouse.file.exists():
         return "no warehouse is published yet"
-    when = datetime.fromtimestamp(lake.warehouse.stat().st_mtime).isoformat(" ", "seconds")
+    when = datetime.fromtimestamp(lake.warehouse.file.stat().st_mtime).isoformat(" ", "seconds")
     return (
         f"the warehouse shows this build's tables (published {when})"
         if new
@@ -180,7 +180,7 @@ def nothing_to_do(
     is written. (When no stage is out of date the full planner changes nothing between stages, so
     asking every stage up front gives its answers.) `checked`: what `checksums.check` said of the
     locked lake, when it was asked already."""
-    if lake.changed_outside():
+    if lake.lineage.changed_outside():
         return None
     damage, unrecorded, _ = checksums.check(lake) if checked is None else checked
     if damage or unrecorded:  # rebuilt, or recorded as found: the full planner writes
@@ -195,16 +195,18 @@ def nothing_to_do(
 
 
 def _summary(lake: Lake) -> None:
-    counts = lake.counts()  # the tables the warehouse has a view of
+    counts = lake.warehouse.counts()  # the tables the warehouse has a view of
     if not counts:
         return
-    print(f"tables in {lake.warehouse}:")
+    print(f"tables in {lake.warehouse.file}:")
     shown = [t for t in TABLES if t in counts]
     width = max(map(len, shown), default=0) + 2
     for table in shown:
         print(f"  {table:<{width}}{counts[table]:>12,} rows")
     if "reconstitution_forecast" in counts:
-        for line in forecast_lines(lake.published("reconstitution_forecast"), _universe_files(lake)):
+        for line in forecast_lines(
+            lake.warehouse.published("reconstitution_forecast"), _universe_files(lake)
+        ):
             print(line)
     if provenance.is_synthetic(price_label(lake)):
         print(
@@ -219,8 +221,11 @@ def _universe_files(lake: Lake) -> pl.DataFrame:
     inputs.py `placed_files`: `role` universe on a rank day, history within the 30 days before one)."""
     from russell_pipeline.lib.forecast.inputs import placed_files, reviews
 
-    universe, documents = lake.published("universe_securities"), lake.published("source_documents")
-    calendar = lake.published("recon_calendar")
+    universe, documents = (
+        lake.warehouse.published("universe_securities"),
+        lake.warehouse.published("source_documents"),
+    )
+    calendar = lake.warehouse.published("recon_calendar")
     if universe is None or documents is None or calendar is None or not universe.height:
         return pl.DataFrame(schema=FILES)
     files = universe.select("recon_year", "source_sha256", "as_of_date").unique()

@@ -25,8 +25,8 @@ import dagster as dg
 
 from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, REFUSED, STATUS, why
 from russell_pipeline.lake import checksums
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market import WRITTEN_FACT
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests
@@ -294,7 +294,7 @@ class _Runner:
         (digests.REFUSED), so they are out of date until a run builds them, also when their input comes
         back as their stored rows were built from (the failed run is the latest Dagster shows for them);
         until their input changes, `build` does not launch them again (planning/attempts.py)."""
-        self.lake.record_lineage(asset, {k: digests.REFUSED for k in keys})
+        self.lake.lineage.record(asset, {k: digests.REFUSED for k in keys})
 
     def ranges(
         self, stage: Stage, target: str, keys: list[str], all_keys: list[str], inputs: dict[str, str]
@@ -440,7 +440,7 @@ def mount_point(path: Path) -> Path:
 def _build(lake: Lake, runner: _Runner, checked: checksums.Checked) -> None:
     """Plan and run every stage on the locked lake, in the order of the stage table: each stage plans
     on what the stages before it wrote."""
-    for line in lake.changed_outside():
+    for line in lake.lineage.changed_outside():
         print(line, flush=True)
     # Files changed since their commit (a stamp differs, then the bytes): their partitions are rebuilt.
     damage, unrecorded, _ = checked

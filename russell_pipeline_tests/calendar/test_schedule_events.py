@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.calendar.published import read_schedule, year_calendar
 from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.documents.reading import read_document
@@ -164,7 +164,7 @@ def test_contradiction_is_a_warn_check_naming_both_lines_and_the_rest_is_publish
     example = warned.metadata["examples"].value
     assert "raw/2024/schedule.txt" in example and "line 10" in example and "line 4" in example
     assert checks["published_schedules_parse"].passed
-    calendar = Lake(tmp_lake).read("recon_calendar", "recon_year", [2024])
+    calendar = Lake(tmp_lake).tables.read("recon_calendar", "recon_year", [2024])
     assert _events(calendar.filter(pl.col("source") == "published")) == sorted(KEPT)
     assert calendar.filter(review="2024-09", event="ipo_rank")["source"].to_list() == ["projected"]
 

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.defs.documents.assets import documents
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.documents.corrections import HEADER, read_corrections
 from russell_pipeline.lib.documents.ingest import CORRECTIONS_FACT, DOCUMENTS_FACT, UNREAD_FACT, read_year
 from russell_pipeline.lib.documents.raw_files import list_year
@@ -256,7 +256,7 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
     with dg.instance_for_test() as instance:
         (year / "2023" / "adds.txt").rename(year / "adds.txt")
         assert materialize([documents], resources_for(root), instance, "2023").success
-        before = Lake(root).read("constituent_changes")
+        before = Lake(root).tables.read("constituent_changes")
         (year / "adds.txt").rename(year / "2023" / "adds.txt")
         refused = materialize([documents], resources_for(root), instance, "2023")
         assert not refused.success
@@ -281,7 +281,9 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
             if e.event_type_value == "ASSET_OBSERVATION"
         }
         assert seen["constituent_changes"][UNREAD_FACT].value == entry
-        assert Lake(root).read("constituent_changes").equals(before)  # the year is atomic: nothing written
+        assert (
+            Lake(root).tables.read("constituent_changes").equals(before)
+        )  # the year is atomic: nothing written
         # A wrong correction: one line naming the file and its line, and the lake does not change.
         (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,4,not_a_row,,,\n")
         wrong = materialize([documents], resources_for(root), instance, "2023")
@@ -292,7 +294,7 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
                 "nothing changed"
             )
         ]
-        assert Lake(root).read("constituent_changes").equals(before)
+        assert Lake(root).tables.read("constituent_changes").equals(before)
         (year / "2023" / "corrections.csv").write_text(
             HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n"
         )
@@ -309,7 +311,7 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         "the folder's year)\n"
         "- raw/2023/adds.txt: read, 3 rows (additions, Russell 2000, final, no date: the folder's year)"
     )
-    stored = Lake(root).read("constituent_changes")
+    stored = Lake(root).tables.read("constituent_changes")
     assert stored.filter(pl.col("corrected_by").is_not_null()).select(
         "symbol", "source_line", "corrected_by"
     ).rows() == [("BETA", 5, "raw/2023/corrections.csv:2")]
@@ -345,7 +347,7 @@ def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
     (root / "raw" / "2025" / "membership.pdf").write_bytes(data)
     with dg.instance_for_test() as instance:
         assert materialize([documents], resources_for(root), instance, "2025").success
-    stored = Lake(root).read("constituents")
+    stored = Lake(root).tables.read("constituents")
     assert stored.select("source_page", "company", "symbol").rows() == [(p, c, s) for p, c, s, _ in expected]
     assert len({p for p, *_ in expected}) > 1
     lines = stored.filter(pl.col("source_page") == 1)["source_line"].to_list()
@@ -455,7 +457,7 @@ def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, lakes):
         "documents 2021: FAILED: documents: raw/2021/corrections.csv: line 3: adds.txt page 1 line 5 "
         "is settled twice: line 2 already settles it; nothing changed"
     ) in done.stderr, done.stderr
-    published = Lake(built.root).query("SELECT symbol FROM constituent_changes")
+    published = Lake(built.root).warehouse.query("SELECT symbol FROM constituent_changes")
     assert published.height and not published.filter(pl.col("symbol").str.starts_with("INV")).height
 
 

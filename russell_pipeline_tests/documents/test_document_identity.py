@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.defs.documents.assets import documents
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.planning import digests
 from russell_pipeline.runner.runs import failure_lines
@@ -193,8 +193,8 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
     raw = _year(root, {"2024/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28)})
     with dg.instance_for_test() as instance:
         assert materialize([documents], resources_for(root), instance, "2024").success
-        before = Lake(root).read("constituent_changes")
-        assert Lake(root).read("source_documents").select("path", "date_source").rows() == [
+        before = Lake(root).tables.read("constituent_changes")
+        assert Lake(root).tables.read("source_documents").select("path", "date_source").rows() == [
             ("raw/2024/ru3000-additions-final-20240628.pdf", "file_name")
         ]
         (raw / "2024" / "additions-copy.pdf").write_bytes(
@@ -210,7 +210,7 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
         "documents: raw/2024: 2 documents cannot be read: raw/2024/additions-copy.pdf: same "
         "content as raw/2024/ru3000-additions-final-20240628.pdf"
     )
-    assert Lake(root).read("constituent_changes").equals(before)
+    assert Lake(root).tables.read("constituent_changes").equals(before)
     assert before.height == 3 and before["recon_year"].unique().to_list() == [2024]
 
 
@@ -307,7 +307,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     lake = lake_folder(root, small_market, tmp_path / "home")
     first = lake.build()
     assert first.returncode == 0, first.stderr[-2000:]
-    before = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
+    before = Lake(root).warehouse.query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     forged = "ru3000-additions-final-20240628.pdf"
     (raw / "2024").mkdir()
     (raw / "2024" / forged).write_bytes(_forged(real_pdf(ADDS_2023).read_bytes(), "20240628", "20240628"))
@@ -330,7 +330,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
         f"  raw/2024/{forged}: refused" in listed
         and "  raw/2023/ru3000-deletions-final.pdf: refused" in listed
     )
-    after = Lake(root).query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
+    after = Lake(root).warehouse.query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     assert after.equals(before) and after["recon_year"].unique().to_list() == [2023]
 
 

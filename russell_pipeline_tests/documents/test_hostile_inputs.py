@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from russell_pipeline.cli import main
 from russell_pipeline.defs.documents.assets import documents
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.documents.ingest import ingest_year
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.reading import read_document
@@ -231,7 +231,7 @@ def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
     with dg.instance_for_test() as instance:
         good = materialize([documents], resources, instance, "2024")
         assert good.success
-        before = Lake(root).read("source_documents")
+        before = Lake(root).tables.read("source_documents")
         (raw / "2024" / "list.txt").symlink_to("/etc/passwd")
         bad = materialize([documents], resources, instance, "2024")
     assert not bad.success
@@ -241,7 +241,7 @@ def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
             "put the document itself in raw/<year>/"
         )
     ]
-    assert_frame_equal(Lake(root).read("source_documents"), before)
+    assert_frame_equal(Lake(root).tables.read("source_documents"), before)
     assert before["path"].to_list() == [f"raw/2024/{SAMPLE}"]
 
 

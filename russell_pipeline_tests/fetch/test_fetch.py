@@ -27,7 +27,7 @@ import pytest
 from russell_pipeline.defs.fetch.assets import published_documents
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.document_tables import fetch_years
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.fetch.download import Client, page_title, retry_delay
@@ -609,7 +609,7 @@ def test_fetch_stores_the_published_bytes_then_downloads_nothing_again(mirror, l
     assert [(o.document.file, o.status) for o in outcomes] == [(d.file, "fetched") for d in docs]
     for d in docs:
         assert sha(lake.raw / str(d.recon_year) / d.file) == sha(REAL / d.file)
-    manifest = lake.read(MANIFEST).sort("recon_year", "file")
+    manifest = lake.tables.read(MANIFEST).sort("recon_year", "file")
     row = manifest.filter(pl.col("file") == ADDITIONS_2023).row(0, named=True)
     url = "https://www.lseg.com/content/dam/ftse-russell/en_us/documents/other/" + ADDITIONS_2023
     assert {k: v for k, v in row.items() if k != "fetched_at"} == {
@@ -641,7 +641,7 @@ def test_fetch_stores_the_published_bytes_then_downloads_nothing_again(mirror, l
     again = fetch_years(lake, [2016, 2022, 2023], docs, client(mirror))
     assert [o.status for o in again] == ["present"] * len(docs)
     assert mirror.total() == requests == len(docs)
-    assert lake.read(MANIFEST).sort("recon_year", "file").equals(manifest)
+    assert lake.tables.read(MANIFEST).sort("recon_year", "file").equals(manifest)
     # A file changed on disk is no longer vouched for: fetched again, the rest still skipped.
     (lake.raw / "2023" / ADDITIONS_2023).write_bytes(b"edited")
     third = fetch_years(lake, [2023], docs, client(mirror))
@@ -718,7 +718,7 @@ def test_each_failure_is_one_line_writes_nothing_and_stops_no_other_document(mir
     assert mirror.hits(busy.addresses[0].url) == 3  # 503: the first try and two retries
     # Nothing but the good file, no staging folder left behind, one manifest row.
     assert sorted(p.name for p in (lake.raw / "2023").iterdir()) == [ADDITIONS_2023]
-    assert lake.read(MANIFEST)["file"].to_list() == [ADDITIONS_2023]
+    assert lake.tables.read(MANIFEST)["file"].to_list() == [ADDITIONS_2023]
 
 
 def test_429_then_success_retries_and_stores(mirror, lake, real_pdf):
@@ -875,7 +875,7 @@ def test_published_documents_asset_fetches_a_partition(mirror, tmp_path):
         assert result.success
         (mat,) = result.asset_materializations_for_node("published_documents")
         assert (mat.metadata["fetched"].value, mat.metadata["already_present"].value) == (2, 0)
-        assert sorted(Lake(root).read(MANIFEST)["file"]) == [ADDITIONS_2023, DELETIONS_2023]
+        assert sorted(Lake(root).tables.read(MANIFEST)["file"]) == [ADDITIONS_2023, DELETIONS_2023]
         # A document that cannot be fetched fails the partition with its line; the others stay stored.
         broken = doc("missing.pdf", "https://files.test/missing.pdf")
         _registry_csv(sources, [*docs, broken])
@@ -885,7 +885,7 @@ def test_published_documents_asset_fetches_a_partition(mirror, tmp_path):
         assert "1 of 3 documents not fetched:\nraw/2023/missing.pdf not fetched: " in (
             failure.step_failure_data.error.message
         )
-    assert sorted(Lake(root).read(MANIFEST)["file"]) == [ADDITIONS_2023, DELETIONS_2023]
+    assert sorted(Lake(root).tables.read(MANIFEST)["file"]) == [ADDITIONS_2023, DELETIONS_2023]
 
 
 @pytest.mark.slow

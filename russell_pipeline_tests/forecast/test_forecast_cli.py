@@ -213,7 +213,7 @@ def test_demand_without_volume_history_takes_the_universe_files_one_day_and_says
     done = cli("forecast", "2023", "--demand", "--tracked", "Russell 3000=5e10", env=env, text=True)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
-    universe = lake.lake.read("universe_securities")
+    universe = lake.lake.tables.read("universe_securities")
     volume = {s: v for s, v in universe.select("symbol", "volume").iter_rows() if v}
     # The small feed prices none of these names: every known volume is the universe file's one day.
     assert {r["adv_source"] for r in rows} <= {"universe file, one day", ""}
@@ -244,7 +244,7 @@ def test_the_report_forecast_page_shows_the_breaks_bands_score_and_misses_by_cau
     assert done.returncode == 0, done.stderr
     stored = lake.lake
     tables = html_tables((tmp_path / "forecast.html").read_text())
-    breaks = stored.read("forecast_breaks").filter(pl.col("review") == "2023-06").sort("rank")
+    breaks = stored.tables.read("forecast_breaks").filter(pl.col("review") == "2023-06").sort("rank")
     assert tables["breaks"][1:] == [
         [
             b["break"],
@@ -260,12 +260,12 @@ def test_the_report_forecast_page_shows_the_breaks_bands_score_and_misses_by_cau
     r1000 = breaks.row(0, named=True)
     assert f"Russell 1000 band {r1000['band_low_pct']:.2f}-{r1000['band_high_pct']:.2f}%" in svg
     assert f"Russell 1000 break: rank 1,000, {usd(r1000['market_cap'])}" in svg
-    scores = stored.read("forecast_score").sort("change")
+    scores = stored.tables.read("forecast_score").sort("change")
     assert [row[-1] for row in tables["score"][1:]] == [f"{f:.3f}" for f in scores["f1"]]
     causes = (
-        stored.read("forecast_misses")
+        stored.tables.read("forecast_misses")
         .join(
-            stored.read("reconstitution_forecast").select("symbol", "rule").unique("symbol"),
+            stored.tables.read("reconstitution_forecast").select("symbol", "rule").unique("symbol"),
             on="symbol",
             how="left",
         )
@@ -277,4 +277,4 @@ def test_the_report_forecast_page_shows_the_breaks_bands_score_and_misses_by_cau
         for c, m, rule, n, _ in tables["causes"][1:]
     }
     assert shown == {(c, k, r): n for c, k, r, n in causes.iter_rows()}
-    assert sum(shown.values()) == stored.read("forecast_misses").height
+    assert sum(shown.values()) == stored.tables.read("forecast_misses").height

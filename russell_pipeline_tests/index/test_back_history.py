@@ -80,7 +80,9 @@ def _write_feed(folder: Path) -> None:
 
 def _tables(root: LakeFolder) -> dict[str, pl.DataFrame]:
     lake = root.lake
-    tables = {t: lake.published(t) for t in ("quarterly_weights", "index_levels", "pro_forma_weights")}
+    tables = {
+        t: lake.warehouse.published(t) for t in ("quarterly_weights", "index_levels", "pro_forma_weights")
+    }
     tables["prices"] = pl.read_csv(root.market / "prices.csv", try_parse_dates=True)
     return tables
 

@@ -423,7 +423,7 @@ def _trades(lake: LakeFolder, review: str, fmt: str = "csv") -> tuple[pl.DataFra
 
 @pytest.mark.slow
 def test_pro_forma_of_a_past_review_equals_its_stored_weights(built: LakeFolder):
-    stored = built.lake.published("quarterly_weights")
+    stored = built.lake.warehouse.published("quarterly_weights")
     as_csv = {}  # review: its trades as CSV
     for review in PAST:
         rows, totals = _trades(built, review)
@@ -450,10 +450,10 @@ def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: LakeFolder
 
     lake, md = built.lake, load_market_data(built.market)
     review, cutoff, effective = JUNE_2020
-    weights = lake.published("quarterly_weights")
+    weights = lake.warehouse.published("quarterly_weights")
     assert review not in weights["review"].to_list()  # its cut-off has not passed: no weights yet
     rows, totals = _trades(built, review)
-    stored = lake.published("pro_forma_weights").filter(pl.col("review") == review).sort("symbol")
+    stored = lake.warehouse.published("pro_forma_weights").filter(pl.col("review") == review).sort("symbol")
     assert rows["symbol"].to_list() == stored["symbol"].to_list() and rows.height > 50
     assert stored.select(
         "cutoff_date", "prices_date", "as_of_date", "stand_in", "previous_review"
@@ -553,7 +553,7 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
         "members of 2020-06"
     ) in said
     lake = root.lake
-    stored = lake.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
+    stored = lake.warehouse.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
     assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [
         (date(2020, 7, 31), True, "2020-06")
     ]
@@ -569,7 +569,7 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
     assert left_out == {gone} and set(stored.filter(pl.col("move") == "out")["symbol"]) == left_out
     assert rows["symbol"].to_list() == stored.sort("symbol")["symbol"].to_list()
     # September has no weights: its members are not in the data.
-    assert "2020-09" not in lake.published("quarterly_weights")["review"].to_list()
+    assert "2020-09" not in lake.warehouse.published("quarterly_weights")["review"].to_list()
 
     # The feed announces September's members: they are used, and December carries them.
     _market(root.market, date(2020, 7, 31), members_until="2020-09")

@@ -93,12 +93,12 @@ def test_a_changed_forecast_recomputes_the_upcoming_pro_forma_only(built: LakeFo
     assert again.stdout.splitlines()[: len(up_to_date_lines())] == up_to_date_lines()
     # The stored forecast of June says one more deletion: June's pro-forma is out of date, nothing else.
     lake = root.lake
-    year = lake.read("reconstitution_forecast", "recon_year", [2020])
+    year = lake.tables.read("reconstitution_forecast", "recon_year", [2020])
     kept = year.filter(pl.col("review") == REVIEW, pl.col("action") == "stay")["symbol"][0]
     year = year.with_columns(
         action=pl.when(pl.col("symbol") == kept).then(pl.lit("delete")).otherwise(pl.col("action"))
     )
-    lake.write("reconstitution_forecast", year, "recon_year", [2020])
+    lake.tables.write("reconstitution_forecast", year, "recon_year", [2020])
     assert stale.stale_reviews(lake) == {
         "quarterly_weights": [],
         "index_levels": [],

@@ -17,7 +17,7 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index import assets as index_assets
 from russell_pipeline.defs.index.assets import index_levels, quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.documents import ingest, list_checks
 from russell_pipeline.lib.documents.reading import CONSTITUENT_COLUMNS
@@ -408,7 +408,7 @@ def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_pa
             " 2550 ",
             " 3450 │",
         ]
-        assert Lake(lake).query("SELECT count(*) AS n FROM constituents")["n"][0] == 300
+        assert Lake(lake).warehouse.query("SELECT count(*) AS n FROM constituents")["n"][0] == 300
         assert _checks(run)["constituents", "member_count_change"].passed  # one list: nothing to compare
         # A 2,900-row list the year before: 2,900 -> 300 (-90%), named by both lists, from the 2021 run.
         _membership_list(lake, 2021, "June 24, 2021", 2900)
@@ -472,9 +472,13 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
         dg.AssetCheckSeverity.WARN,
         2,
     )
-    before = Lake(root).query("SELECT review, count(*) AS n FROM quarterly_weights GROUP BY 1 ORDER BY 1")
+    before = Lake(root).warehouse.query(
+        "SELECT review, count(*) AS n FROM quarterly_weights GROUP BY 1 ORDER BY 1"
+    )
     counts = dict(before.rows())
-    after = Lake(lake).query("SELECT count(*) AS n FROM quarterly_weights WHERE review = '2019-12'")["n"][0]
+    after = Lake(lake).warehouse.query(
+        "SELECT count(*) AS n FROM quarterly_weights WHERE review = '2019-12'"
+    )["n"][0]
     assert after < counts["2019-12"] * 0.7
     examples = check.metadata["examples"].value
     for text in ("2019-09", "2019-12", "2020-03", str(counts["2019-09"]), str(after)):
@@ -509,11 +513,11 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
     # By hand from the stored tables: the day's move, and weight x (close / previous close - 1) of 2019-09's
     # members.
     lake_ = Lake(lake)
-    move = lake_.query(
+    move = lake_.warehouse.query(
         "SELECT price_return / lag(price_return) OVER (ORDER BY date) - 1 AS m, date "
         "FROM index_levels QUALIFY date = DATE '2019-10-15'"
     )["m"][0]
-    top = lake_.query("""
+    top = lake_.warehouse.query("""
         SELECT w.symbol, w.weight * (p.close / b.close - 1) AS c FROM quarterly_weights w
         JOIN market_prices p ON p.symbol = w.symbol AND p.date = DATE '2019-10-15'
         JOIN market_prices b ON b.symbol = w.symbol AND b.date = DATE '2019-10-14'
@@ -530,7 +534,7 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
 
 def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(good, monkeypatch):
     root, market, instance, _ = good
-    before = Lake(root).read("quarterly_weights", "review", ["2019-12"])
+    before = Lake(root).tables.read("quarterly_weights", "review", ["2019-12"])
     real = index_assets.compute_weights
 
     def swapped(*args, **kwargs):  # a bug attaching the first two weights to each other's symbol
@@ -553,7 +557,7 @@ def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(g
     )
     check = _checks(run)["quarterly_weights", "weights_match_sql"]
     assert check.metadata["failures"].value == 2
-    assert Lake(root).read("quarterly_weights", "review", ["2019-12"]).equals(before)
+    assert Lake(root).tables.read("quarterly_weights", "review", ["2019-12"]).equals(before)
 
 
 def _good_copy(good, tmp_path: Path, leave: tuple[str, ...] = ()) -> Path:
@@ -598,7 +602,9 @@ def test_a_dividend_applied_a_session_late_is_stopped_before_the_write(good, tmp
         dividends.height
         and checks["index_levels", "total_return_matches_dividends"].metadata["failures"].value >= 2
     )
-    assert Lake(lake).read("index_levels") is None or Lake(lake).read("index_levels").height == 0
+    assert (
+        Lake(lake).tables.read("index_levels") is None or Lake(lake).tables.read("index_levels").height == 0
+    )
 
 
 def test_levels_that_ignore_splits_are_stopped_by_rebalance_continuity(good, tmp_path, monkeypatch):
@@ -620,7 +626,9 @@ def test_levels_that_ignore_splits_are_stopped_by_rebalance_continuity(good, tmp
     # one (new side) and the 2020-03 one (old side: 2019-12 shares are dated before it).
     examples = check.metadata["examples"].value
     assert check.metadata["failures"].value == 2 and "2019-12-20" in examples and "2020-03-20" in examples
-    assert Lake(lake).read("index_levels") is None or Lake(lake).read("index_levels").height == 0
+    assert (
+        Lake(lake).tables.read("index_levels") is None or Lake(lake).tables.read("index_levels").height == 0
+    )
 
 
 def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(good, tmp_path, monkeypatch):
@@ -629,7 +637,7 @@ def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(good, tmp_pat
     lake = _good_copy(good, tmp_path)
     resources = resources_for(lake, market_data=str(good[1]))
     with dg.instance_for_test() as instance:
-        before = Lake(lake).read("constituent_changes", "recon_year", [2020])
+        before = Lake(lake).tables.read("constituent_changes", "recon_year", [2020])
         real = ingest.read_year
 
         def null_symbol(*args, **kwargs):  # a parser bug losing the first row's symbol
@@ -654,5 +662,5 @@ def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(good, tmp_pat
     bad = checks["constituent_changes", "no_null_contract_columns"]
     assert (bad.passed, bad.metadata["failures"].value) == (False, 1)
     assert bad.metadata["examples"].value.splitlines()[6] == "│ symbol ┆ 1     │"
-    assert Lake(lake).read("constituent_changes", "recon_year", [2020]).equals(before)
+    assert Lake(lake).tables.read("constituent_changes", "recon_year", [2020]).equals(before)
     assert before.height == 256 and before["symbol"].null_count() == 0

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from russell_pipeline.cli import main
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.index.report import summary_table, summary_text
 
 # 100 -> 120 -> 90 (drawdown -25%) -> 110 across a year end
@@ -37,7 +37,7 @@ def test_the_summary_is_a_table_with_units_and_percentages():
 def test_the_report_page_shows_the_chart_beside_the_table(tmp_path, monkeypatch, capsys, browser):
     lake = tmp_path / "lake"
     lake.mkdir()
-    Lake(lake).write("index_levels", LEVELS)
+    Lake(lake).tables.write("index_levels", LEVELS)
     monkeypatch.setenv("RUSSELL_DATA_LAKE", str(lake))
     assert main(["report", "--out", str(tmp_path / "report")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith(f"wrote {tmp_path / 'report' / 'report.html'}")

@@ -16,8 +16,8 @@ from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.index.assets import quarterly_weights
 from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import DATED, review_market_data, stored_market_data
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.calendar.reviews import rebalance_dates
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import recompute
@@ -447,7 +447,7 @@ def stored_lake(root: Path, tables: dict[str, str]) -> Lake:
     for name in SCHEMAS:
         frame = with_year(name, getattr(md, name).lazy()).collect()
         frame = frame.sort(DATED[name], maintain_order=True) if name in DATED else frame
-        lake.write(f"market_{name}", frame, YEAR, sorted(set(frame[YEAR].to_list())), publish=False)
+        lake.tables.write(f"market_{name}", frame, YEAR, sorted(set(frame[YEAR].to_list())), publish=False)
     return lake
 
 
@@ -528,8 +528,8 @@ def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, s
         ):
             assert materialize(assets, resources, instance, (first, last)).success
     lake = Lake(tmp_lake)
-    whole, stored = stored_market_data(lake), lake.read("quarterly_weights")
-    dates = rebalance_dates(lake.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
+    whole, stored = stored_market_data(lake), lake.tables.read("quarterly_weights")
+    dates = rebalance_dates(lake.tables.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
     assert dates["review"].to_list() == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]
     # Each row says which prices it rests on: the market-data folder's prices file.
     assert set(stored["price_source"]) == {f"market file {source_files(small_market)['prices'].name}"}

@@ -28,9 +28,9 @@ from russell_pipeline.defs.commit import (
     why,
 )
 from russell_pipeline.lake import checksums
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
 from russell_pipeline.lake.staged import Staged, write_and_publish, write_staged
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.errors import InputError
 
 BLOCK = Check("t", "no_nulls", "No null names.", "block")
@@ -342,7 +342,7 @@ def test_a_blocking_check_that_fails_writes_nothing_and_names_each_failure(tmp_p
         "blocking check failed, nothing written (the stored partitions stay): "
         "t.no_nulls (null names: review=2024-06, name=None)"
     )
-    assert lake.table_names() == []
+    assert lake.tables.names() == []
 
 
 def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts(tmp_path):
@@ -381,12 +381,12 @@ def test_a_commit_writes_records_and_materializes_every_partition_with_its_facts
         ("t", "2025", {"status": "0 rows: no documents under raw/2025/"}),
     ]
     assert context.logged == ["t 2025: 0 rows: no documents under raw/2025/"]
-    assert lake.read("t").sort("v").rows() == [(2023, 1), (2023, 2), (2024, 3)]
-    assert lake.lineage("t") == {"2023": "d3", "2024": "d4", "2025": "d5"}
-    assert not lake.changed_outside("t")
+    assert lake.tables.read("t").sort("v").rows() == [(2023, 1), (2023, 2), (2024, 3)]
+    assert lake.lineage.digests("t") == {"2023": "d3", "2024": "d4", "2025": "d5"}
+    assert not lake.lineage.changed_outside("t")
     damage, unrecorded, count = checksums.check(lake, every_byte=True)
     assert (damage, unrecorded) == ([], [])  # every file the commit wrote has its checksum
-    assert count == sum(len(checksums.data_files(lake.delta(t))) for t in ("t", "u", LINEAGE, WRITTEN))
+    assert count == sum(len(checksums.data_files(lake.tables.delta(t))) for t in ("t", "u", LINEAGE, WRITTEN))
 
 
 def test_an_empty_partition_without_a_reason_says_no_rows_and_an_unpartitioned_asset_gets_its_facts(tmp_path):
@@ -406,20 +406,20 @@ def test_an_empty_partition_without_a_reason_says_no_rows_and_an_unpartitioned_a
 def test_a_write_without_lineage_records_checksums_of_its_tables_only(tmp_path):
     lake, staged = _staged(tmp_path)
     write_staged(lake, staged, {})
-    assert lake.table_names() == sorted(["t", "u", checksums.CHECKSUMS])
+    assert lake.tables.names() == sorted(["t", "u", checksums.CHECKSUMS])
     assert set(checksums.recorded(lake)) == {"t", "u"}
     assert checksums.check(lake, every_byte=True)[:2] == ([], [])
     write_staged(
         lake, [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [9]}), "recon_year", [2024])], {}
     )
     assert checksums.check(lake, every_byte=True)[:2] == ([], [])  # the new file too
-    assert sorted(lake.read("t")["v"]) == [1, 2, 9]
+    assert sorted(lake.tables.read("t")["v"]) == [1, 2, 9]
 
 
 def test_write_and_publish_makes_the_table_readable_at_once(tmp_path):
     lake = Lake(tmp_path)
     write_and_publish(lake, Staged("prices_file", pl.DataFrame({"symbol": ["A"], "close": [1.5]})))
-    assert lake.query("SELECT symbol, close FROM prices_file").rows() == [("A", 1.5)]
+    assert lake.warehouse.query("SELECT symbol, close FROM prices_file").rows() == [("A", 1.5)]
     assert set(checksums.recorded(lake)) == {"prices_file"}
 
 
@@ -444,7 +444,7 @@ def test_a_partition_staged_without_rows_is_emptied_and_the_partitions_not_stage
     write_staged(
         lake, [Staged("t", pl.DataFrame({"recon_year": [2024], "v": [9]}), "recon_year", [2023, 2024])], {}
     )
-    assert lake.read("t").sort("v").rows() == [(2022, 1), (2024, 9)]
+    assert lake.tables.read("t").sort("v").rows() == [(2022, 1), (2024, 9)]
 
 
 def test_a_commit_publishes_nothing_the_build_publishes_its_tables_together(tmp_path):
@@ -453,8 +453,8 @@ def test_a_commit_publishes_nothing_the_build_publishes_its_tables_together(tmp_
     at a time; here, on a new lake, no warehouse is made at all."""
     lake, staged = _staged(tmp_path)
     write_staged(lake, staged, {"t": {"2023": "d3"}})
-    assert lake.read("t").height == 3
-    assert lake.published_versions() == {} and not lake.warehouse.exists()
+    assert lake.tables.read("t").height == 3
+    assert lake.warehouse.published_versions() == {} and not lake.warehouse.file.exists()
 
 
 def test_a_write_records_checksums_of_its_own_files_only_and_a_stray_file_stays_unrecorded(tmp_path):
@@ -463,8 +463,8 @@ def test_a_write_records_checksums_of_its_own_files_only_and_a_stray_file_stays_
     lake, staged = _staged(tmp_path)
     write_staged(lake, staged, {"t": {"2023": "d3"}})
     assert checksums.check(lake)[:2] == ([], [])
-    with lake.locked():
-        lake.write(LINEAGE, lake.read(LINEAGE), "asset", ["t"], publish=False)
+    with lake.lock.hold():
+        lake.tables.write(LINEAGE, lake.tables.read(LINEAGE), "asset", ["t"], publish=False)
     assert checksums.check(lake)[1] == [LINEAGE]
     write_staged(lake, [Staged("prices_file", pl.DataFrame({"symbol": ["A"], "close": [1.5]}))], {})
     assert checksums.check(lake)[1] == [LINEAGE]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning.digests import frame_digest
 from russell_pipeline.runner.build import TABLES
 from russell_pipeline_tests.lakes import EXTENDED_END, LakeFolder, market_folder, sample_lake
@@ -24,10 +24,10 @@ PANIC = "panicked at"  # what the Rust runtime under the Delta writer printed on
 def published(root: Path) -> dict[str, tuple[int, str]]:
     """Every table the warehouse shows: (rows, a hash of its rows in any order), read as readers read it."""
     lake = Lake(root)
-    with lake.connect() as con:
+    with lake.warehouse.connect() as con:
         return {
             table: (frame.height, frame_digest(frame))
-            for table in sorted(lake.published_versions())
+            for table in sorted(lake.warehouse.published_versions())
             if (frame := con.sql(f'SELECT * FROM "{table}"').pl()) is not None
         }
 
@@ -190,7 +190,7 @@ def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
     assert {t: v for t, v in now.items() if t != "lineage"} == {
         t: v for t, v in before.items() if t != "lineage"
     }
-    assert Lake(root).lineage("market_data") == {"all": "refused"}
+    assert Lake(root).lineage.digests("market_data") == {"all": "refused"}
 
 
 @pytest.mark.slow

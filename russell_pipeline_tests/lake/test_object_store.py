@@ -103,10 +103,10 @@ def _bucket(s3_env: dict, name: str) -> str:
 
 CONTENTS = """
 import json, sys
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.settings import Settings
 lake = Lake.from_settings(Settings.from_env())
-print(json.dumps({t: sorted(map(repr, lake.query(f'SELECT * FROM "{t}"').rows())) for t in sys.argv[1:]}))
+print(json.dumps({t: sorted(map(repr, lake.warehouse.query(f'SELECT * FROM "{t}"').rows())) for t in sys.argv[1:]}))
 """
 
 
@@ -145,7 +145,9 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
     # The same tables as a build on a local folder with the same inputs (read here: no store involved).
     after = _contents_of(on_s3, s3)
     local = lakes.built(EXTENDED_END).lake
-    assert after == {t: sorted(map(repr, local.query(f'SELECT * FROM "{t}"').rows())) for t in TABLES}
+    assert after == {
+        t: sorted(map(repr, local.warehouse.query(f'SELECT * FROM "{t}"').rows())) for t in TABLES
+    }
     # The query surface stays read-only and inside the lake on S3 too.
     for sql, problem in (
         ("COPY (SELECT 1) TO 's3://russell/lake/lake/index_levels/x.parquet'", "got COPY"),
@@ -208,7 +210,7 @@ def test_a_files_sha256_on_s3_is_read_in_ranges_of_the_size_its_stamp_said(
     import boto3
 
     from russell_pipeline.lake import checksums, remote
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
 
     for name, value in s3.items():
         monkeypatch.setenv(name, value)

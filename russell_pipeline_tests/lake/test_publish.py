@@ -11,8 +11,8 @@ import dagster as dg
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.publish import publish_warehouse
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.lock import LOCK
-from russell_pipeline.lake.store import Lake
 from russell_pipeline_tests.helpers import materialize, resources_for
 
 HOLD = textwrap.dedent("""
@@ -32,7 +32,7 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
         run = materialize([documents, recon_calendar], lake_resources, instance, ("2019", "2023"))
         assert run.success
         assert (
-            "source_documents" in lake.table_names() and lake.published_versions() == {}
+            "source_documents" in lake.tables.names() and lake.warehouse.published_versions() == {}
         )  # steps do not publish
 
         def tick() -> str:
@@ -51,11 +51,13 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
         )
         try:
             assert holder.stdout.readline() == "held\n"
-            assert "the lake is being written by process" in tick() and lake.published_versions() == {}
+            assert (
+                "the lake is being written by process" in tick() and lake.warehouse.published_versions() == {}
+            )
         finally:
             holder.communicate("", timeout=10)
 
         assert tick() == "published a new warehouse"
-        assert lake.published_versions() == {t: lake.version(t) for t in lake.table_names()}
-        assert lake.query("SELECT count(*) AS n FROM source_documents")["n"][0] == 4
+        assert lake.warehouse.published_versions() == {t: lake.tables.version(t) for t in lake.tables.names()}
+        assert lake.warehouse.query("SELECT count(*) AS n FROM source_documents")["n"][0] == 4
         assert tick() == "the warehouse shows every table's version"

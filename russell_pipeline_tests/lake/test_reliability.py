@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline_tests.helpers import flip_bytes
 from russell_pipeline_tests.lakes import EXTENDED_END, SMALL_END, lake_folder, market_folder, sample_lake
 
@@ -32,7 +32,7 @@ TABLES = (
 def _contents(root: Path) -> dict[str, list]:
     """Every table's rows as the warehouse shows them, in a stable order."""
     lake = Lake(root)
-    return {t: sorted(lake.query(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
+    return {t: sorted(lake.warehouse.query(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
 
 
 @pytest.mark.slow
@@ -122,36 +122,36 @@ def test_a_log_changed_after_this_process_read_it_is_read_again(tmp_path):
         return pl.DataFrame({"recon_year": [2020] * len(values), "name": list(values)})
 
     lake = Lake(tmp_path)
-    lake.write("t", names("a"), "recon_year", [2020], publish=False)
-    assert lake.delta("t") is lake.delta("t")  # the log unchanged: not read again
-    Lake(tmp_path).write("t", names("b"), "recon_year", [2020], publish=False)  # another writer
-    assert lake.version("t") == 1 and lake.read("t")["name"].to_list() == ["b"]
+    lake.tables.write("t", names("a"), "recon_year", [2020], publish=False)
+    assert lake.tables.delta("t") is lake.tables.delta("t")  # the log unchanged: not read again
+    Lake(tmp_path).tables.write("t", names("b"), "recon_year", [2020], publish=False)  # another writer
+    assert lake.tables.version("t") == 1 and lake.tables.read("t")["name"].to_list() == ["b"]
     flip_bytes(tmp_path / "lake" / "t" / "_delta_log" / f"{1:020}.json", restore_time=True)
     with pytest.raises(LakeError, match=r"/lake/t: its Delta log cannot be read \("):
-        lake.read("t")
-    assert lake.version("t") is None
+        lake.tables.read("t")
+    assert lake.tables.version("t") is None
 
 
 def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
     import polars as pl
 
     lake = Lake(tmp_path)
-    lake.write("t", pl.DataFrame({"recon_year": [2020], "name": ["a"]}), "recon_year", [2020])
-    lake.record_written("a", ["t"])
-    lake.record_lineage("a", {"2020": "digest"})
-    assert lake.lineage("a") == {"2020": "digest"} and lake.changed_outside() == []
-    lake.write(
+    lake.tables.write("t", pl.DataFrame({"recon_year": [2020], "name": ["a"]}), "recon_year", [2020])
+    lake.lineage.record_written("a", ["t"])
+    lake.lineage.record("a", {"2020": "digest"})
+    assert lake.lineage.digests("a") == {"2020": "digest"} and lake.lineage.changed_outside() == []
+    lake.tables.write(
         "t", pl.DataFrame({"recon_year": [2020], "name": ["stray"]}), "recon_year", [2020]
     )  # not via commit
-    assert lake.lineage("a") == {}
-    assert lake.changed_outside() == [
+    assert lake.lineage.digests("a") == {}
+    assert lake.lineage.changed_outside() == [
         (
             "t: at version 1, but a last left it at version 0: changed outside a build; "
             "a is rebuilt from its inputs"
         )
     ]
     shutil.rmtree(tmp_path / "lake" / "t")
-    assert lake.changed_outside("a") == [
+    assert lake.lineage.changed_outside("a") == [
         (
             "t: gone or unreadable, but a last left it at version 0: changed outside a build; "
             "a is rebuilt from its inputs"
@@ -166,15 +166,17 @@ def test_readers_see_all_tables_of_one_build_or_all_of_the_previous_one(tmp_path
     beside the old calendar; the next build publishes all of its tables at once."""
     built = lakes.copy(tmp_path)
     root, lake = built.root, built.lake
-    before, versions = _contents(root), lake.published_versions()
+    before, versions = _contents(root), lake.warehouse.published_versions()
     (document,) = (root / "raw" / "2019").iterdir()
     document.unlink()
     killed = built.cli("build", env={"RUSSELL_FAULT": "recon_calendar:committed"})
     assert killed.returncode == -signal.SIGKILL
-    assert lake.version("source_documents") > versions["source_documents"]  # the new tables are in the lake
-    assert lake.version("recon_calendar") > versions["recon_calendar"]
-    assert lake.published_versions() == versions and _contents(root) == before
-    assert lake.published("source_documents").height == len(before["source_documents"])
+    assert (
+        lake.tables.version("source_documents") > versions["source_documents"]
+    )  # the new tables are in the lake
+    assert lake.tables.version("recon_calendar") > versions["recon_calendar"]
+    assert lake.warehouse.published_versions() == versions and _contents(root) == before
+    assert lake.warehouse.published("source_documents").height == len(before["source_documents"])
     again = built.build()
     assert again.returncode == 0, again.stderr[-2000:]
     after = _contents(root)
@@ -225,12 +227,12 @@ def test_a_damaged_lineage_file_makes_its_asset_out_of_date(tmp_path):
     from russell_pipeline.lake import checksums
 
     lake = Lake(tmp_path)
-    lake.write(
+    lake.tables.write(
         "t", pl.DataFrame({"recon_year": [2020, 2021], "name": ["a", "b"]}), "recon_year", [2020, 2021]
     )
-    lake.record_written("a", ["t"])
-    lake.record_lineage("a", {"2020": "d0", "2021": "d1"})
-    lake.record_lineage("b", {"all": "d2"})
+    lake.lineage.record_written("a", ["t"])
+    lake.lineage.record("a", {"2020": "d0", "2021": "d1"})
+    lake.lineage.record("b", {"all": "d2"})
     checksums.record(lake, ["t", "lineage", "written_versions"])
     assert checksums.check(lake, every_byte=True)[0] == []
     (flipped,) = (tmp_path / "lake" / "lineage" / "asset=a").glob("*.parquet")
@@ -247,19 +249,19 @@ def test_a_damaged_lineage_file_makes_its_asset_out_of_date(tmp_path):
     assert any(
         line.startswith(f"{flipped}: ") and line.endswith(": a is rebuilt from its inputs") for line in lines
     )
-    assert lake.lineage("a") == {} and lake.lineage("b") == {"all": "d2"}
+    assert lake.lineage.digests("a") == {} and lake.lineage.digests("b") == {"all": "d2"}
 
 
 # Until the first build publishes index_levels, a read finds no warehouse, or no such view: those are
 # no errors then. Once one read has succeeded, every failed read is one.
 READER = textwrap.dedent("""
     import os, sys, time
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     from russell_pipeline.lib.errors import LakeError
     lake, stop, reads, errors = Lake(sys.argv[1]), sys.argv[2], 0, []
     while not os.path.exists(stop):
         try:
-            lake.query("SELECT count(*) FROM index_levels")
+            lake.warehouse.query("SELECT count(*) FROM index_levels")
             reads += 1
         except Exception as err:
             expected = "no warehouse yet" if isinstance(err, LakeError) else "does not exist"
@@ -317,7 +319,7 @@ OPEN_INSTANCE = textwrap.dedent("""
     import json, os, sys, time, traceback
     from pathlib import Path
     from russell_pipeline.runner.runs import instance_for
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     lake, starts = sys.argv[1], int(sys.argv[2])
     for trial in map(Path, sys.argv[3:]):
         go, pids = trial / "go", []

@@ -18,7 +18,7 @@ import pytest
 from deltalake.exceptions import DeltaError
 
 from russell_pipeline.lake.delta import CHECKPOINT_EVERY
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline_tests.helpers import cli
 from russell_pipeline_tests.lakes import lake_folder
@@ -31,22 +31,26 @@ def _frame(year: int, names: list[str]) -> pl.DataFrame:
 
 
 def _names(lake: Lake, table: str = "t") -> list[tuple]:
-    return lake.query(f'SELECT recon_year, name FROM "{table}" ORDER BY recon_year, name').rows()
+    return lake.warehouse.query(f'SELECT recon_year, name FROM "{table}" ORDER BY recon_year, name').rows()
 
 
 def _data_files(lake: Lake, table: str = "t") -> set[str]:
-    return {p.relative_to(lake.tables).as_posix() for p in (lake.tables / table).rglob("*.parquet")}
+    return {
+        p.relative_to(lake.tables.folder).as_posix() for p in (lake.tables.folder / table).rglob("*.parquet")
+    }
 
 
 def test_rewrite_replaces_exactly_that_partition(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", pl.concat([_frame(2020, ["a", "b"]), _frame(2021, ["c"])]), "recon_year", [2020, 2021])
-    lake.write("t", _frame(2021, ["z", "y"]), "recon_year", [2021])
+    lake.tables.write(
+        "t", pl.concat([_frame(2020, ["a", "b"]), _frame(2021, ["c"])]), "recon_year", [2020, 2021]
+    )
+    lake.tables.write("t", _frame(2021, ["z", "y"]), "recon_year", [2021])
     assert _names(lake) == [(2020, "a"), (2020, "b"), (2021, "y"), (2021, "z")]
-    assert lake.read("t", "recon_year", [2021]).sort("name").rows() == [(2021, "y"), (2021, "z")]
+    assert lake.tables.read("t", "recon_year", [2021]).sort("name").rows() == [(2021, "y"), (2021, "z")]
     # Files are hive-style Parquet; the partition column comes back with its type.
     assert all(f.startswith(("t/recon_year=", "t/_delta_log")) for f in _data_files(lake))
-    assert lake.read("t").schema == pl.Schema({"recon_year": pl.Int64, "name": pl.String})
+    assert lake.tables.read("t").schema == pl.Schema({"recon_year": pl.Int64, "name": pl.String})
 
 
 @pytest.mark.parametrize(
@@ -65,78 +69,80 @@ def test_replacing_a_middle_partition_keeps_its_neighbours_row_for_row(tmp_path,
         {column: [k for k in keys for _ in range(3)], "name": [f"{k}-{i}" for k in keys for i in range(3)]},
         schema={column: dtype, "name": pl.String},
     )
-    lake.write("t", every, column, keys)
+    lake.tables.write("t", every, column, keys)
     middle = keys[2]
-    lake.write("t", pl.DataFrame({column: [middle], "name": ["new"]}, schema=every.schema), column, [middle])
-    after = lake.read("t").sort(column, "name")
+    lake.tables.write(
+        "t", pl.DataFrame({column: [middle], "name": ["new"]}, schema=every.schema), column, [middle]
+    )
+    after = lake.tables.read("t").sort(column, "name")
     assert after.filter(pl.col(column) != middle).equals(
         every.filter(pl.col(column) != middle).sort(column, "name")
     )
     assert after.filter(pl.col(column) == middle)["name"].to_list() == ["new"]
-    assert lake.query(f'SELECT count(*) AS n FROM t WHERE "{column}" <> ?', [middle])["n"][0] == 12
+    assert lake.warehouse.query(f'SELECT count(*) AS n FROM t WHERE "{column}" <> ?', [middle])["n"][0] == 12
 
 
 def test_empty_partition_clears_old_rows_and_keeps_schema(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
-    lake.write("t", _frame(2020, []), "recon_year", [2020])
-    assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 0
-    assert lake.query("SELECT * FROM t").columns == ["recon_year", "name"]
-    assert lake.read("t").columns == ["recon_year", "name"]
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, []), "recon_year", [2020])
+    assert lake.warehouse.query("SELECT count(*) AS n FROM t")["n"][0] == 0
+    assert lake.warehouse.query("SELECT * FROM t").columns == ["recon_year", "name"]
+    assert lake.tables.read("t").columns == ["recon_year", "name"]
 
 
 def test_failed_write_leaves_previous_partitions_untouched(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
+    lake.tables.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
     before = _data_files(lake)
     bad = pl.DataFrame(
         {"recon_year": [2020, 2021], "name": [object(), object()]}, schema_overrides={"name": pl.Object}
     )
     # polars refuses the Object column while delta-rs streams it in; delta-rs reports it as its own error
     with pytest.raises(DeltaError, match="cannot cast 'Object' type"):
-        lake.write("t", bad, "recon_year", [2020, 2021])
-    assert sorted(lake.read("t")["name"].to_list()) == ["a", "b"]
+        lake.tables.write("t", bad, "recon_year", [2020, 2021])
+    assert sorted(lake.tables.read("t")["name"].to_list()) == ["a", "b"]
     assert _data_files(lake) == before
 
 
 def test_rows_outside_the_written_partitions_are_refused(tmp_path):
     lake = Lake(tmp_path)
     with pytest.raises(ValueError, match=r"t: rows outside the partitions being written: \(2022, 'a'\)"):
-        lake.write("t", _frame(2022, ["a"]), "recon_year", [2021])
-    assert lake.read("t") is None
+        lake.tables.write("t", _frame(2022, ["a"]), "recon_year", [2021])
+    assert lake.tables.read("t") is None
 
 
 def test_unpartitioned_table_and_query_parameters(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("u", pl.DataFrame({"review": ["2019-03", "2019-06"], "x": [1.5, 2.5]}))
-    assert lake.query("SELECT x FROM u WHERE review = ?", ["2019-06"])["x"].to_list() == [2.5]
-    lake.write("u", pl.DataFrame({"review": ["2020-03"], "x": [9.0]}))
-    assert lake.query("SELECT review, x FROM u").rows() == [("2020-03", 9.0)]
+    lake.tables.write("u", pl.DataFrame({"review": ["2019-03", "2019-06"], "x": [1.5, 2.5]}))
+    assert lake.warehouse.query("SELECT x FROM u WHERE review = ?", ["2019-06"])["x"].to_list() == [2.5]
+    lake.tables.write("u", pl.DataFrame({"review": ["2020-03"], "x": [9.0]}))
+    assert lake.warehouse.query("SELECT review, x FROM u").rows() == [("2020-03", 9.0)]
 
 
 def test_a_changed_schema_rewrites_the_table_in_one_commit(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
+    lake.tables.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
     wider = _frame(2021, ["c"]).with_columns(extra=pl.lit(1.5))
-    lake.write("t", wider, "recon_year", [2021])
-    got = lake.query("SELECT recon_year, name, extra FROM t ORDER BY recon_year").rows()
+    lake.tables.write("t", wider, "recon_year", [2021])
+    got = lake.warehouse.query("SELECT recon_year, name, extra FROM t ORDER BY recon_year").rows()
     assert got == [(2020, "a", None), (2021, "c", 1.5)]
 
 
 def test_earlier_versions_stay_readable(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
-    lake.write("t", _frame(2020, ["b"]), "recon_year", [2020])
-    assert lake.scan("t", version=0).collect()["name"].to_list() == ["a"]
-    assert lake.read("t")["name"].to_list() == ["b"]
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, ["b"]), "recon_year", [2020])
+    assert lake.tables.scan("t", version=0).collect()["name"].to_list() == ["a"]
+    assert lake.tables.read("t")["name"].to_list() == ["b"]
 
 
 def test_views_are_relative_so_a_copied_lake_reads_its_own_files(tmp_path):
     lake = Lake(tmp_path / "a")
     (tmp_path / "a").mkdir()
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     shutil.copytree(tmp_path / "a", tmp_path / "b")
-    lake.write("t", _frame(2020, ["changed"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, ["changed"]), "recon_year", [2020])
     shutil.rmtree(tmp_path / "a" / "lake")  # the original's files are gone: the copy must not need them
     assert _names(Lake(tmp_path / "b")) == [(2020, "a")]
     # A user's own DuckDB session: from inside the lake folder, or with the lake_root variable set.
@@ -147,7 +153,7 @@ def test_views_are_relative_so_a_copied_lake_reads_its_own_files(tmp_path):
 
 def test_a_reader_holding_the_warehouse_never_blocks_a_write(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     # A user's session that opened the warehouse read-write (the DuckDB default), holding its lock.
     hold = textwrap.dedent("""
         import duckdb, sys
@@ -158,14 +164,14 @@ def test_a_reader_holding_the_warehouse_never_blocks_a_write(tmp_path):
         print(con.sql("SELECT name FROM t").fetchall(), flush=True)
     """)
     holder = subprocess.Popen(
-        [sys.executable, "-c", hold, str(lake.warehouse), str(tmp_path)],
+        [sys.executable, "-c", hold, str(lake.warehouse.file), str(tmp_path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "[('a',)]"
-        lake.write("t", _frame(2020, ["b"]), "recon_year", [2020])
+        lake.tables.write("t", _frame(2020, ["b"]), "recon_year", [2020])
         assert _names(lake) == [(2020, "b")]
         holder.stdin.write("\n")
         holder.stdin.flush()
@@ -178,10 +184,10 @@ def test_a_reader_holding_the_warehouse_never_blocks_a_write(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys, polars as pl
-    from russell_pipeline.lake.store import Lake
+    from russell_pipeline.lake.lake_root import Lake
     lake = Lake(sys.argv[1])
     rows = int(sys.argv[2])
-    lake.write("t", pl.DataFrame({"recon_year": [2021] * rows, "name": [f"new{i}" for i in range(rows)]}),
+    lake.tables.write("t", pl.DataFrame({"recon_year": [2021] * rows, "name": [f"new{i}" for i in range(rows)]}),
                "recon_year", [2021])
 """)
 
@@ -189,65 +195,69 @@ WRITER = textwrap.dedent("""
 @pytest.mark.parametrize("point", ["t:data_written", "t:committed", "warehouse.duckdb:staged"])
 def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_clean(tmp_path, point):
     lake = Lake(tmp_path)
-    lake.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
+    lake.tables.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
     env = os.environ | {"RUSSELL_FAULT": point}
     killed = subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "50000"], check=False, env=env)
     assert killed.returncode == -signal.SIGKILL
     # Readers see the old partition or the new one, whole: never a mix, never a broken view.
-    seen = lake.query(
+    seen = lake.warehouse.query(
         "SELECT recon_year, count(*) AS n, min(name) AS first FROM t GROUP BY 1 ORDER BY 1"
     ).rows()
     if point == "t:data_written":  # killed before the commit: the previous rows, in the view and the table
         assert seen == [(2020, 1, "a"), (2021, 1, "b")]
-        assert lake.read("t").height == 2
+        assert lake.tables.read("t").height == 2
     else:  # killed after the commit: the table has the new rows; the view shows one whole version
         assert seen in ([(2020, 1, "a"), (2021, 1, "b")], [(2020, 1, "a"), (2021, 50000, "new0")])
-        assert lake.read("t").height == 50001
+        assert lake.tables.read("t").height == 50001
     assert not list((tmp_path / ".scratch").glob("*")) or point == "warehouse.duckdb:staged"
     # The next write is clean and publishes a consistent warehouse; the killed run's leftovers go.
     subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "3"], check=True)
-    assert lake.query("SELECT count(*) AS n FROM t WHERE recon_year = 2021")["n"][0] == 3
+    assert lake.warehouse.query("SELECT count(*) AS n FROM t WHERE recon_year = 2021")["n"][0] == 3
     assert not list((tmp_path / ".scratch").glob("*"))
     assert Lake(tmp_path).vacuum(retention_hours=0) >= 1  # the replaced and the orphaned files
     assert len([f for f in _data_files(lake) if "_delta_log" not in f]) == 2  # one file per live partition
-    assert lake.query("SELECT count(*) AS n FROM t")["n"][0] == 4
+    assert lake.warehouse.query("SELECT count(*) AS n FROM t")["n"][0] == 4
 
 
 def test_a_vacuum_is_not_a_change_outside_a_build_but_a_real_one_still_is(tmp_path):
     lake = Lake(tmp_path)
     for year, names in ((2020, ["a"]), (2020, ["b"])):  # the second write replaces the first's file
-        lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
-        lake.write("u", _frame(year, names), "recon_year", [year], publish=False)
-    lake.record_written("owner_t", ["t"])
-    lake.record_written("owner_u", ["u"])
-    lake.write("u", _frame(2021, ["c"]), "recon_year", [2021], publish=False)  # u changed behind its owner
-    versions = {name: lake.version(name) for name in ("t", "u")}
+        lake.tables.write("t", _frame(year, names), "recon_year", [year], publish=False)
+        lake.tables.write("u", _frame(year, names), "recon_year", [year], publish=False)
+    lake.lineage.record_written("owner_t", ["t"])
+    lake.lineage.record_written("owner_u", ["u"])
+    lake.tables.write(
+        "u", _frame(2021, ["c"]), "recon_year", [2021], publish=False
+    )  # u changed behind its owner
+    versions = {name: lake.tables.version(name) for name in ("t", "u")}
     assert lake.vacuum(retention_hours=0) >= 2
-    assert {name: lake.version(name) for name in ("t", "u")} != versions  # the vacuum committed to both
-    assert [line.split(":")[0] for line in lake.changed_outside()] == ["u"]
-    assert lake.read("t")["name"].to_list() == ["b"]
+    assert {
+        name: lake.tables.version(name) for name in ("t", "u")
+    } != versions  # the vacuum committed to both
+    assert [line.split(":")[0] for line in lake.lineage.changed_outside()] == ["u"]
+    assert lake.tables.read("t")["name"].to_list() == ["b"]
 
 
 def test_a_table_committed_to_night_after_night_keeps_a_recent_checkpoint(tmp_path):
     """Opening a table replays its commits since the last checkpoint: writes and vacuums keep that
     under CHECKPOINT_EVERY + 1 commits, and every version stays readable."""
     lake = Lake(tmp_path)
-    log = lake.tables / "t" / "_delta_log"
+    log = lake.tables.folder / "t" / "_delta_log"
     behind = []
     for night in range(3 * CHECKPOINT_EVERY + 4):
-        lake.write("t", _frame(2020, [f"n{night}"]), "recon_year", [2020], publish=night % 7 == 0)
+        lake.tables.write("t", _frame(2020, [f"n{night}"]), "recon_year", [2020], publish=night % 7 == 0)
         if night % 9 == 8:
             lake.vacuum(retention_hours=0)  # two commits of its own
         checkpoint = (
             json.loads((log / "_last_checkpoint").read_text())["version"] if night >= CHECKPOINT_EVERY else 0
         )
-        behind.append(lake.version("t") - checkpoint)
+        behind.append(lake.tables.version("t") - checkpoint)
     assert max(behind) <= CHECKPOINT_EVERY + 1, behind
     assert len(list(log.glob("*.checkpoint.parquet"))) >= 3
-    assert lake.read("t")["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 3}"]
-    lake.publish()
+    assert lake.tables.read("t")["name"].to_list() == [f"n{3 * CHECKPOINT_EVERY + 3}"]
+    lake.warehouse.publish()
     assert _names(lake) == [(2020, f"n{3 * CHECKPOINT_EVERY + 3}")]
-    assert lake.scan("t", version=lake.version("t") - 1).collect()["name"].to_list() == [
+    assert lake.tables.scan("t", version=lake.tables.version("t") - 1).collect()["name"].to_list() == [
         f"n{3 * CHECKPOINT_EVERY + 2}"
     ]
 
@@ -259,56 +269,58 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
     `Tables._current`)."""
     lake = Lake(tmp_path)
     for year, names in ((2020, ["a"]), (2020, ["b"]), (2021, ["c"])):
-        lake.write("t", _frame(year, names), "recon_year", [year], publish=False)
-    lake.write("u", _frame(2020, ["x"]), "recon_year", [2020], publish=False)
+        lake.tables.write("t", _frame(year, names), "recon_year", [year], publish=False)
+    lake.tables.write("u", _frame(2020, ["x"]), "recon_year", [2020], publish=False)
     opened = []
     real_current = Lake._current
     monkeypatch.setattr(
         Lake, "_current", lambda self, table: opened.append(table) or real_current(self, table)
     )
-    with lake.pinned():
+    with lake.tables.pinned():
         for _ in range(3):
-            assert lake.version("t") == 2 and sorted(lake.read("t")["name"]) == ["b", "c"]
-            assert set(lake.readable_tables()) == {"t", "u"} and lake.version("missing") is None
+            assert lake.tables.version("t") == 2 and sorted(lake.tables.read("t")["name"]) == ["b", "c"]
+            assert set(lake.tables.readable()) == {"t", "u"} and lake.tables.version("missing") is None
         assert sorted(opened) == ["missing", "t", "u"]
-        lake.write("t", _frame(2021, ["d"]), "recon_year", [2021], publish=False)
-        assert lake.version("t") == 3 and sorted(lake.read("t")["name"]) == ["b", "d"]
-        assert set(lake.readable_tables()) == {"t", "u"} and opened.count("u") == 1  # only what it wrote
+        lake.tables.write("t", _frame(2021, ["d"]), "recon_year", [2021], publish=False)
+        assert lake.tables.version("t") == 3 and sorted(lake.tables.read("t")["name"]) == ["b", "d"]
+        assert set(lake.tables.readable()) == {"t", "u"} and opened.count("u") == 1  # only what it wrote
         assert lake.vacuum(retention_hours=0) >= 2
-        assert lake.version("t") == 5 and sorted(lake.read("t")["name"]) == ["b", "d"]
-        assert lake.publish() and _names(lake) == [(2020, "b"), (2021, "d")]
+        assert lake.tables.version("t") == 5 and sorted(lake.tables.read("t")["name"]) == ["b", "d"]
+        assert lake.warehouse.publish() and _names(lake) == [(2020, "b"), (2021, "d")]
         behind = tmp_path / "lake" / "behind"  # a table folder made behind the pin: not listed again
         (behind / "_delta_log").mkdir(parents=True)
-        assert lake.table_names() == ["t", "u"]
-        lake.write("v", _frame(2020, ["z"]), "recon_year", [2020], publish=False)
-        assert lake.table_names() == ["behind", "t", "u", "v"]  # a commit of its own lists them afresh
+        assert lake.tables.names() == ["t", "u"]
+        lake.tables.write("v", _frame(2020, ["z"]), "recon_year", [2020], publish=False)
+        assert lake.tables.names() == ["behind", "t", "u", "v"]  # a commit of its own lists them afresh
         shutil.rmtree(behind)
     other = Lake(tmp_path)  # another writer, once the pin is gone
-    other.write("u", _frame(2020, ["y"]), "recon_year", [2020], publish=False)
+    other.tables.write("u", _frame(2020, ["y"]), "recon_year", [2020], publish=False)
     opened.clear()
-    assert lake.read("u")["name"].to_list() == ["y"] and lake.read("u")["name"].to_list() == ["y"]
+    assert lake.tables.read("u")["name"].to_list() == ["y"] and lake.tables.read("u")["name"].to_list() == [
+        "y"
+    ]
     assert opened.count("u") == 2
-    assert not lake.holds_lock()
+    assert not lake.lock.held()
 
 
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
     hold = (
-        "import sys, time; from russell_pipeline.lake.store import Lake\n"
-        "with Lake(sys.argv[1]).locked():\n    print('held', flush=True); time.sleep(30)"
+        "import sys, time; from russell_pipeline.lake.lake_root import Lake\n"
+        "with Lake(sys.argv[1]).lock.hold():\n    print('held', flush=True); time.sleep(30)"
     )
     holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
         busy = rf"{tmp_path}/.lake.lock: the lake is being written by process {holder.pid}; gave up after 1 s"
-        with pytest.raises(LakeError, match=busy), lake.locked(timeout=1):
+        with pytest.raises(LakeError, match=busy), lake.lock.hold(timeout=1):
             pass
         assert 1 <= time.monotonic() - started < 5
         holder.kill()  # the OS releases the lock of a dead process
         holder.wait()
-        with lake.locked(timeout=5):
-            lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+        with lake.lock.hold(timeout=5):
+            lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     finally:
         holder.kill()
         holder.wait()
@@ -340,9 +352,9 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path)
 )
 def test_query_cannot_write_or_read_outside_the_lake(tmp_path, sql, error):
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     with pytest.raises((LakeError, duckdb.Error), match=f"(?i){__import__('re').escape(error)}"):
-        lake.query(sql.format(root=tmp_path))
+        lake.warehouse.query(sql.format(root=tmp_path))
     assert _names(lake) == [(2020, "a")] and not (tmp_path / "lake" / "t" / "x.parquet").exists()
 
 
@@ -362,13 +374,15 @@ def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(
     if not landlock_abi():
         pytest.skip("needs a kernel with Landlock enabled (Linux 5.13 or later) to sandbox the query process")
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     monkeypatch.setattr(query, "_reads_only", lambda statement: True)  # a hole in the statement filter
     copy = f"COPY (SELECT 'x' AS name, 2020 AS recon_year) TO '{tmp_path / target}' (FORMAT csv)"
     with pytest.raises(LakeError, match="(?i)permission denied"):
-        lake.query(copy)
+        lake.warehouse.query(copy)
     assert not (tmp_path / target).exists() and _names(lake) == [(2020, "a")]
-    with lake.connect() as con:  # the same connection, in this process: only the kernel rule was missing
+    with (
+        lake.warehouse.connect() as con
+    ):  # the same connection, in this process: only the kernel rule was missing
         con.execute(copy)
     assert (tmp_path / target).exists()
 
@@ -383,13 +397,13 @@ def test_the_query_process_cannot_write_the_lake_even_past_the_statement_filter(
 )
 def test_explain_of_a_select_shows_its_plan(tmp_path, sql):
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
-    plan = lake.query(sql)
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    plan = lake.warehouse.query(sql)
     assert plan.columns == ["explain_key", "explain_value"] and plan.height == 1
 
 
 def _registry(lake: Lake) -> dict[str, tuple]:
-    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+    with duckdb.connect(str(lake.warehouse.file), read_only=True) as con:
         return {
             r[0]: r[1:] for r in con.sql("SELECT table_name, version, definition FROM lake_tables").fetchall()
         }
@@ -397,12 +411,12 @@ def _registry(lake: Lake) -> dict[str, tuple]:
 
 def _add_probe(lake: Lake) -> None:
     """An object only a copy of the published warehouse holds (a file made anew has none)."""
-    with duckdb.connect(str(lake.warehouse)) as con:
+    with duckdb.connect(str(lake.warehouse.file)) as con:
         con.execute("CREATE VIEW probe AS SELECT 1 AS one")
 
 
 def _has_probe(lake: Lake) -> bool:
-    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+    with duckdb.connect(str(lake.warehouse.file), read_only=True) as con:
         return bool(con.sql("SELECT count(*) FROM duckdb_views() WHERE view_name = 'probe'").fetchall()[0][0])
 
 
@@ -411,51 +425,53 @@ def test_counts_come_from_the_tables_logs_without_reading_a_file(tmp_path):
     them when published, so counting opens no data file (on an object store, a request per file); a
     warehouse from before the registry kept them counts through the views."""
     lake = Lake(tmp_path)
-    lake.write("t", pl.concat([_frame(2020, ["a", "b"]), _frame(2021, ["c"])]), "recon_year", [2020, 2021])
-    lake.write("u", pl.DataFrame({"x": [1, 2, 3, 4]}))
-    lake.write("empty", pl.DataFrame(schema={"x": pl.Int64}))
-    with lake.connect() as con:
+    lake.tables.write(
+        "t", pl.concat([_frame(2020, ["a", "b"]), _frame(2021, ["c"])]), "recon_year", [2020, 2021]
+    )
+    lake.tables.write("u", pl.DataFrame({"x": [1, 2, 3, 4]}))
+    lake.tables.write("empty", pl.DataFrame(schema={"x": pl.Int64}))
+    with lake.warehouse.connect() as con:
         through_views = {
             t: con.sql(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in ("t", "u", "empty")
         }
     assert through_views == {"t": 3, "u": 4, "empty": 0}
-    assert lake.counts() == through_views
+    assert lake.warehouse.counts() == through_views
     # With t's files gone, a count through its view fails; the logged count still answers.
     for file in (tmp_path / "lake" / "t").rglob("*.parquet"):
         file.rename(file.with_suffix(".moved"))
-    with pytest.raises(duckdb.Error), lake.connect() as con:
+    with pytest.raises(duckdb.Error), lake.warehouse.connect() as con:
         con.sql('SELECT count(*) FROM "t"').fetchall()
-    assert lake.counts() == through_views
+    assert lake.warehouse.counts() == through_views
     for file in (tmp_path / "lake" / "t").rglob("*.moved"):
         file.rename(file.with_suffix(".parquet"))
     # An older warehouse without the column: every table counted through its view.
-    with duckdb.connect(str(lake.warehouse)) as con:
+    with duckdb.connect(str(lake.warehouse.file)) as con:
         con.execute("ALTER TABLE lake_tables DROP COLUMN rows")
-    assert lake.counts() == through_views
+    assert lake.warehouse.counts() == through_views
 
 
 def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("t", _frame(2020, ["a"]), "recon_year", [2020])
-    lake.write("u", pl.DataFrame({"x": [1]}))
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    lake.tables.write("u", pl.DataFrame({"x": [1]}))
     before = _registry(lake)
     _add_probe(lake)
-    lake.write("u", pl.DataFrame({"x": [2]}))
+    lake.tables.write("u", pl.DataFrame({"x": [2]}))
     after = _registry(lake)
     # t's view is kept from the published file (a copy: the probe is still there), u's is made again.
     assert _has_probe(lake) and after["t"] == before["t"]
     assert after["u"][0] == before["u"][0] + 1 and after["u"][1] != before["u"][1]
-    assert _names(lake) == [(2020, "a")] and lake.query("SELECT x FROM u").rows() == [(2,)]
+    assert _names(lake) == [(2020, "a")] and lake.warehouse.query("SELECT x FROM u").rows() == [(2,)]
     # A new table: every view is made in a new file.
-    lake.write("v", pl.DataFrame({"y": [3]}))
+    lake.tables.write("v", pl.DataFrame({"y": [3]}))
     assert not _has_probe(lake) and _registry(lake)["t"] == before["t"]
-    assert _names(lake) == [(2020, "a")] and lake.query("SELECT y FROM v").rows() == [(3,)]
+    assert _names(lake) == [(2020, "a")] and lake.warehouse.query("SELECT y FROM v").rows() == [(3,)]
     # A warehouse from before the registry kept view digests: every view is made again.
     _add_probe(lake)
-    with duckdb.connect(str(lake.warehouse)) as con:
+    with duckdb.connect(str(lake.warehouse.file)) as con:
         con.execute("ALTER TABLE lake_tables DROP COLUMN definition")
-    assert lake.published_versions() == {"t": 0, "u": 1, "v": 0}
-    lake.write("t", _frame(2021, ["b"]), "recon_year", [2021])
+    assert lake.warehouse.published_versions() == {"t": 0, "u": 1, "v": 0}
+    lake.tables.write("t", _frame(2021, ["b"]), "recon_year", [2021])
     assert not _has_probe(lake) and _names(lake) == [(2020, "a"), (2021, "b")]
     assert set(_registry(lake)) == {"t", "u", "v"}
 
@@ -474,7 +490,7 @@ def test_a_query_has_a_time_limit_and_leaves_no_spill_folder(tmp_path):
     from russell_pipeline.cli import _parser
 
     assert _parser().parse_args(["query", "SELECT 1"]).timeout == 300
-    Lake(tmp_path).write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    Lake(tmp_path).tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     spills = tmp_path / "tmp"
     spills.mkdir()
     started = time.monotonic()
@@ -490,7 +506,7 @@ def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
     """Before: a query killed (SIGTERM) left its spill folder behind. Now: a SIGTERM ends it as Ctrl-C
     does (its child killed, its folder removed, exit 143, one line); a query killed outright (SIGKILL),
     where nothing can run, has its folder removed by the next query."""
-    Lake(tmp_path).write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    Lake(tmp_path).tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     spills = tmp_path / "tmp"
     spills.mkdir()
     env = os.environ | lake_folder(tmp_path).env(TMPDIR=str(spills))

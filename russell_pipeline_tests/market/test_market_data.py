@@ -13,7 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from russell_pipeline.defs.market.assets import market_data
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market import contract as market_data_lib
 from russell_pipeline.lib.market.contract import (
@@ -205,7 +205,7 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
             "not an NYSE session: date=2024-03-02, symbol=CCC, close=8.0, currency=USD"
         )
     ]
-    assert Lake(root).read("market_prices") is None
+    assert Lake(root).tables.read("market_prices") is None
     assert list((root / ".scratch").iterdir()) == []  # the validation folder is gone too
     assert not (root / "lake").exists()
 
@@ -277,7 +277,7 @@ def test_a_price_from_the_future_fails_market_data_at_build_time_with_the_clock_
     [line] = failure_lines(result)
     assert line.startswith(f"market_data: {folder}/prices.csv: column 'date' row 5 (line 6): dated after ")
     assert line.endswith("(a fact from the future): date=2035-12-31, symbol=CCC, close=7.0, currency=USD")
-    assert Lake(root).read("market_prices") is None and Lake(root).read("market_source") is None
+    assert Lake(root).tables.read("market_prices") is None and Lake(root).tables.read("market_source") is None
 
 
 def test_a_full_disk_while_validating_is_named_as_such_not_as_an_unreadable_file(tmp_path, small_market):

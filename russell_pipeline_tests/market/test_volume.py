@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from russell_pipeline.defs.market.assets import market_data
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import load_market_data
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
@@ -83,7 +83,7 @@ def test_a_negative_volume_fails_market_data_and_writes_nothing(tmp_path):
             "date=2024-03-06, symbol=BBB, close=20.0, currency=USD, volume=-3.0"
         )
     ]
-    assert Lake(root).read("market_prices") is None
+    assert Lake(root).tables.read("market_prices") is None
 
 
 def test_the_synthetic_feed_trades_every_close_and_extending_it_changes_no_past_volume():

@@ -12,8 +12,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from russell_pipeline.defs.market.assets import market_data
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import MARKET_TABLES, stored_market_data
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.market import contract
 from russell_pipeline.lib.market.contract import load_market_data
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
@@ -44,7 +44,7 @@ def append(path: Path, lines: list[str]) -> None:
 
 def files(root: Path, table: str) -> dict[str, set[str]]:
     """year -> the data files of the table's current version."""
-    adds = Lake(root).delta(table).get_add_actions(flatten=True)
+    adds = Lake(root).tables.delta(table).get_add_actions(flatten=True)
     out: dict[str, set[str]] = {}
     for path, year in zip(
         adds.column("path").to_pylist(), adds.column("partition.year").to_pylist(), strict=True
@@ -71,7 +71,7 @@ def assert_stored_as_validated(root: Path, folder: Path) -> None:
     for name in MARKET_TABLES:
         assert_frame_equal(getattr(stored, name).sort(pl.all()), getattr(md, name).sort(pl.all()))
     assert (
-        lake.read("market_days")
+        lake.tables.read("market_days")
         .sort("day")
         .equals(market_days({n: getattr(md, n) for n in ("prices", "shares", "dividends", "splits", "fx")}))
     )
@@ -105,7 +105,7 @@ def test_one_new_day_rewrites_only_the_last_years_files(built):
     assert after["2021"].isdisjoint(before["prices"]["2021"])
     assert files(root, "market_shares") == before["shares"]
     assert_stored_as_validated(root, folder)
-    assert Lake(root).read("market_source")["last_price_date"][0] == date(2021, 1, 15)
+    assert Lake(root).tables.read("market_source")["last_price_date"][0] == date(2021, 1, 15)
     again = run(root, instance, market_data=str(folder))  # nothing new: nothing written
     assert written(again) == "nothing (no year changed)" and files(root, "market_prices") == after
 
@@ -128,7 +128,7 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result) == "prices 2021"
-    reads = Lake(root).read("market_reads").filter(pl.col("table_name") == "prices").row(0, named=True)
+    reads = Lake(root).tables.read("market_reads").filter(pl.col("table_name") == "prices").row(0, named=True)
     assert reads["bytes"] == (folder / "prices.csv").stat().st_size
     assert reads["rows"] == pl.read_csv(folder / "prices.csv").height
     text = (folder / "prices.csv").read_text()
@@ -167,7 +167,7 @@ def test_a_changed_row_in_an_old_year_rewrites_that_year_only(built):
 def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
     folder, root, instance = built
     lake = Lake(root)
-    versions = {t: lake.version(t) for t in lake.table_names()}
+    versions = {t: lake.tables.version(t) for t in lake.tables.names()}
     rows = pl.read_csv(folder / "prices.csv").height
     append(folder / "prices.csv", ["2021-01-15,AAAA,12.5,USD,1000", "2021-01-16,AAAB,7.25,USD,2000"])
     result = run(root, instance, market_data=str(folder))
@@ -178,7 +178,7 @@ def test_a_bad_row_in_the_appended_tail_is_refused_and_nothing_changes(built):
             "volume=2000.0"
         )
     ]
-    assert {t: lake.version(t) for t in lake.table_names()} == versions
+    assert {t: lake.tables.version(t) for t in lake.tables.names()} == versions
 
 
 def test_a_duplicate_of_a_stored_row_in_the_tail_names_both_rows(built):
@@ -195,7 +195,7 @@ def test_a_date_filter_opens_only_the_years_it_reaches(built):
     _, root, _ = built
     lake = Lake(root)
     [old] = files(root, "market_prices")["2018"]
-    (lake.tables / "market_prices" / old).unlink()
+    (lake.tables.folder / "market_prices" / old).unlink()
     since = stored_market_data(lake, since=date(2020, 1, 2))
     assert since.prices["date"].min() == date(2020, 1, 2)
     assert since.prices.columns == list(contract.SCHEMAS["prices"])
@@ -230,15 +230,15 @@ def test_a_damaged_market_file_makes_market_data_rewrite_every_year(built):
     folder, root, instance = built
     lake = Lake(root)
     [old] = files(root, "market_prices")["2019"]
-    path = lake.tables / "market_prices" / old
+    path = lake.tables.folder / "market_prices" / old
     data = bytearray(path.read_bytes())
     data[100:164] = bytes(b ^ 0xFF for b in data[100:164])
     path.write_bytes(bytes(data))
-    with lake.locked():
+    with lake.lock.hold():
         damage, _, _ = checksums.check(lake, every_byte=True)
         [line] = checksums.forget(lake, damage)
     assert line.endswith("market_data 2019 is rebuilt from its inputs")
-    assert MARKET_KEY not in lake.lineage("market_data")
+    assert MARKET_KEY not in lake.lineage.digests("market_data")
     result = run(root, instance, market_data=str(folder))
     assert result.success, failure_lines(result)
     assert written(result).startswith("prices 2018..2021; shares 2018..2021")
@@ -313,7 +313,7 @@ def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(
     file, and nothing changes."""
     folder, root, instance = built
     lake = Lake(root)
-    versions = {t: lake.version(t) for t in lake.table_names()}
+    versions = {t: lake.tables.version(t) for t in lake.tables.names()}
     prices = pl.read_csv(folder / "prices.csv", infer_schema=False).with_row_index()
     at = prices.filter(pl.col("date") == day)["index"][5]
     prices.with_columns(
@@ -323,4 +323,4 @@ def test_a_bad_row_of_a_rewritten_file_is_named_by_its_row_in_the_whole_file(
     assert line.startswith(
         f"market_data: {folder}/prices.csv: column '{column}' row {at + 1} (line {at + 2}): {problem}"
     )
-    assert {t: lake.version(t) for t in lake.table_names()} == versions
+    assert {t: lake.tables.version(t) for t in lake.tables.names()} == versions

@@ -19,7 +19,7 @@ from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.documents.sensors import new_documents
 from russell_pipeline.defs.membership.assets import membership
 from russell_pipeline.defs.membership.sensors import stale_membership
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import cli, materialize, resources_for
@@ -100,25 +100,27 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     assert not reconciles.passed and reconciles.severity == dg.AssetCheckSeverity.WARN
     assert (reconciles.metadata["differences"].value, reconciles.metadata["unaccounted"].value) == (2, 2)
     lake = Lake(root)
-    assert lake.query(
+    assert lake.warehouse.query(
         "SELECT difference, cause, symbol FROM membership_reconciliation ORDER BY symbol"
     ).rows() == [
         ("missing_from_list", "contradicts_final_list", "GOLF"),
         ("unexpected_in_list", "unexplained", "HTL"),
     ]
-    assert lake.query("SELECT symbol FROM members_on(DATE '2023-06-23', index := 'Russell 2000')").rows() == [
+    assert lake.warehouse.query(
+        "SELECT symbol FROM members_on(DATE '2023-06-23', index := 'Russell 2000')"
+    ).rows() == [
         ("ALPH",),
         ("BRVO",),
         ("CHRL",),
     ]
-    assert lake.query(
+    assert lake.warehouse.query(
         "SELECT review, previous_review, expected, listed, differences, scope "
         "FROM membership_reconciliation_summary ORDER BY review"
     ).rows() == [
         ("2022-06", None, None, 3, 0, "no_previous_list"),
         ("2023-06", "2022-06", 5, 5, 2, "compared"),
     ]
-    assert lake.query("SELECT count(*) FROM list_revisions").item() == 4
+    assert lake.warehouse.query("SELECT count(*) FROM list_revisions").item() == 4
     materialized = {
         e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
         for e in result.all_events
@@ -132,7 +134,7 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     # before issue 61, when a member's row ignored the IPO reviews): ALPH and CHRL 8, BRVO 4, the others 4.
     assert materialized["membership_in_force"]["dagster/row_count"].value == 3 * 4 + 5 * 4
     ipo = "the quarterly IPO additions of {} are not in the lake"
-    assert lake.query(
+    assert lake.warehouse.query(
         "SELECT valid_from, valid_to, complete, gaps FROM membership_in_force WHERE symbol = 'ALPH' "
         "ORDER BY valid_from"
     ).rows() == [
@@ -378,10 +380,15 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
 
 def test_macros_are_created_only_over_stored_tables(tmp_path):
     lake = Lake(tmp_path)
-    lake.write("constituents", pl.DataFrame({"recon_year": [2022], "symbol": ["ALPH"]}), "recon_year")
-    assert lake.query("SELECT count(*) FROM constituents").item() == 1  # published without members_on
+    lake.tables.write("constituents", pl.DataFrame({"recon_year": [2022], "symbol": ["ALPH"]}), "recon_year")
     assert (
-        lake.query("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'members_on'").item() == 0
+        lake.warehouse.query("SELECT count(*) FROM constituents").item() == 1
+    )  # published without members_on
+    assert (
+        lake.warehouse.query(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'members_on'"
+        ).item()
+        == 0
     )
 
 
@@ -532,14 +539,14 @@ def test_a_derived_index_a_part_of_which_lacks_an_ipo_list_names_the_list(three_
 def _market(root, synthetic: bool, members: dict[str, list[str]]) -> None:
     """A market source and its memberships written to the lake as market_data writes them."""
     lake = Lake(root)
-    lake.write(
+    lake.tables.write(
         "market_source",
         pl.DataFrame(
             {"source": ["folder /vendor"], "synthetic": [synthetic], "last_price_date": [date(2016, 9, 30)]}
         ),
     )
     rows = [("2016-09", index, s, 1.0, 2016) for index, symbols in members.items() for s in symbols]
-    lake.write(
+    lake.tables.write(
         "market_memberships",
         pl.DataFrame(
             rows,

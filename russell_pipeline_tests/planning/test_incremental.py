@@ -11,7 +11,7 @@ import pytest
 
 from russell_pipeline.defs.index.checks import levels_current
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import generic_reason
@@ -33,7 +33,7 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     built = lakes.copy(tmp_path)
     root, lake = built.root, built.lake
     unmoved = "SELECT * FROM index_levels WHERE date <= '2019-06-21' ORDER BY date"
-    levels_before = lake.query(unmoved)
+    levels_before = lake.warehouse.query(unmoved)
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)]) == {
         "documents": ["2019"],
@@ -66,9 +66,11 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     assert lines[11] == "reviews: 5 out of date (2019-03..2020-03)"
     assert lines[12].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
     assert lines[13].startswith("index_levels 2019-03..2020-03: ok")
-    moved = lake.query("SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'")
+    moved = lake.warehouse.query(
+        "SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'"
+    )
     assert moved.item() == date(2019, 6, 21)
-    assert lake.query(unmoved).equals(levels_before)
+    assert lake.warehouse.query(unmoved).equals(levels_before)
     again = built.build().stdout.splitlines()
     assert again[:4] == up_to_date_lines()[:4]
 
@@ -142,8 +144,10 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
                 "2019-12",
                 "2020-03",
             ]
-    assert built.lake.query("SELECT count(*) FROM constituents WHERE recon_year = 1995").item() == 0
-    assert built.lake.query("SELECT count(*) FROM recon_calendar WHERE recon_year = 1995").item() > 0
+    assert built.lake.warehouse.query("SELECT count(*) FROM constituents WHERE recon_year = 1995").item() == 0
+    assert (
+        built.lake.warehouse.query("SELECT count(*) FROM recon_calendar WHERE recon_year = 1995").item() > 0
+    )
     # Built from the same files: not planned again, and not said again.
     again = built.build().stdout.splitlines()
     assert again[:4] == up_to_date_lines()[:4]
@@ -159,7 +163,10 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
     emptied = built.build().stdout.splitlines()
     assert emptied[0] == "years: 1 of 42 out of date (1995)"
     assert emptied[2].endswith("1995: 0 rows: no documents under raw/<year>/")
-    assert built.lake.query("SELECT count(*) FROM source_documents WHERE recon_year = 1995").item() == 0
+    assert (
+        built.lake.warehouse.query("SELECT count(*) FROM source_documents WHERE recon_year = 1995").item()
+        == 0
+    )
     assert built.build().stdout.splitlines()[0] == "years: 0 of 42 out of date"
 
 
@@ -209,7 +216,10 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(refused_2021):
     assert err.splitlines()[-1].startswith(PUBLISHED)
     assert "Traceback" not in out + err
     lake = Lake(root)
-    assert lake.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height == 1
+    assert (
+        lake.warehouse.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height
+        == 1
+    )
     # The failed year stays out of date until its files change.
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)])["documents"] == ["2021"]
 
@@ -271,7 +281,7 @@ def test_a_failed_error_level_check_fails_the_build_and_a_warn_level_one_does_no
     ]
     assert lines[-1].startswith(PUBLISHED)
     assert "documents 2021: ok in" in failed.stdout  # the run itself succeeded
-    written = Lake(root).read("constituent_changes", "recon_year", [2021])
+    written = Lake(root).tables.read("constituent_changes", "recon_year", [2021])
     assert written.filter(written["symbol"] == "GAMM").height == 2
 
 
@@ -371,7 +381,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
         ).success
         # The upcoming review's, which carries March's members.
         assert materialize([pro_forma_weights], resources, instance, ("2020-06", "2020-06")).success
-        days = lake.read("market_days").sort("day")
+        days = lake.tables.read("market_days").sort("day")
         (root / "raw" / "2016").mkdir()
         (root / "raw" / "2016" / "members_20160624.txt").write_text(
             "Russell US Indexes\nMembership list\nRussell 2000® Index\nJune 24, 2016\nCompany\tTicker\n"
@@ -379,7 +389,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
         )
         # What the new_documents sensor launches.
         assert materialize([documents, recon_calendar], resources, instance, ("2016", "2016")).success
-        assert lake.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
+        assert lake.tables.read("constituents")["symbol"].to_list() == ["ZULU", "YNKE"]
         # `build`: the market data is up to date, so is every review.
         assert not stale.market_stale(lake, stale.market_fingerprint(settings, ingested_lists(lake)))
         assert stale.stale_reviews(lake) == {
@@ -389,7 +399,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
         }
         # The nightly schedule refreshes the market data anyway: the same data, no review to recompute.
         assert materialize([market_data], resources, instance).success
-        assert lake.read("market_days").sort("day").equals(days)
+        assert lake.tables.read("market_days").sort("day").equals(days)
         tick = stale_reviews_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         assert isinstance(tick, dg.SkipReason)
 
@@ -427,7 +437,7 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
 
     with dg.instance_for_test() as instance:
         assert materialize([documents], lake_resources, instance, "2023").success
-        before = Lake(tmp_lake).read("constituent_changes", "recon_year", [2023])
+        before = Lake(tmp_lake).tables.read("constituent_changes", "recon_year", [2023])
         (tmp_lake / "raw" / "2023" / "adds.txt").write_text(
             "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
             "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"
@@ -475,7 +485,7 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
         )
     }
     assert result.asset_materializations_for_node("documents") == []
-    assert Lake(tmp_lake).read("constituent_changes", "recon_year", [2023]).equals(before)
+    assert Lake(tmp_lake).tables.read("constituent_changes", "recon_year", [2023]).equals(before)
 
 
 def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):

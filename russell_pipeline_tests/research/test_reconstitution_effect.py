@@ -23,7 +23,7 @@ import pytest
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.research.assets import reconstitution_effect
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.provenance import SYNTHETIC_WORDS
 from russell_pipeline.lib.research.chart import effect_chart
@@ -412,19 +412,21 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
     )
     verified = cli("verify", env=lake_folder(lake_2023).env(), text=True)
     assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
-    assert Lake(lake_2023).query("SELECT count(*) FROM research_prices").item() == len(_long_prices())
+    assert Lake(lake_2023).warehouse.query("SELECT count(*) FROM research_prices").item() == len(
+        _long_prices()
+    )
     resources = resources_for(lake_2023)
     with dg.instance_for_test() as instance:
         result = materialize([reconstitution_effect], resources, instance, "2023")
         assert result.success, failure_lines(result)
     lake = Lake(lake_2023)
-    effect = lake.read("reconstitution_effect").sort("list_group", "session_offset")
+    effect = lake.tables.read("reconstitution_effect").sort("list_group", "session_offset")
     expected = _pandas_effect(price_files / "long.csv")
     assert effect.filter(pl.col("list_group") != "index")["median"].to_list() == pytest.approx(
         expected["median"].to_list(), rel=1e-12
     )
     assert set(effect["price_source"]) == {"imported file long.csv"}
-    paths = lake.read("reconstitution_paths")
+    paths = lake.tables.read("reconstitution_paths")
     assert sorted(paths["symbol"].unique()) == ["AAA", "BBB", "DDD", "EEE", "FFF"]
     check = next(
         e.asset_check_evaluation_data
@@ -563,8 +565,8 @@ def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():
 def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_path):
     root = lake_folder(lake_2023).copy(tmp_path).root
     lake = Lake(root)
-    shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
-    lake.write(
+    shutil.rmtree(lake.tables.folder / "research_prices", ignore_errors=True)
+    lake.tables.write(
         "market_prices",
         pl.DataFrame(
             {
@@ -575,7 +577,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
             }
         ),
     )
-    lake.write(
+    lake.tables.write(
         "market_source",
         pl.DataFrame(
             {
@@ -585,13 +587,13 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
             }
         ),
     )
-    lake.write(
+    lake.tables.write(
         "index_levels", pl.DataFrame({"date": [RANK_DAY, RECON_CLOSE], "price_return": [500.0, 450.0]})
     )
     with dg.instance_for_test() as instance:
         result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
         assert result.success, failure_lines(result)
-    effect = Lake(root).read("reconstitution_effect")
+    effect = Lake(root).tables.read("reconstitution_effect")
     assert effect.sort("list_group", "session_offset").select(
         "list_group", "session_offset", "symbols", "median"
     ).rows() == [
@@ -602,7 +604,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     ]
     # A market_source and index_levels written before the label: the synthetic flag still says it.
     assert set(effect["price_source"]) == {"synthetic"}
-    assert sorted(Lake(root).read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
+    assert sorted(Lake(root).tables.read("reconstitution_paths")["symbol"].unique()) == ["AAA", "index"]
     # A year without final lists (and before the first review of index_levels) is written empty and
     # materialized with 0 rows, and says why.
     with dg.instance_for_test() as instance:
@@ -652,11 +654,11 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     lake = Lake(root)
     label = "synthetic" if market == "synthetic" else "market file prices.csv"
     days = window(RANK_DAY, RECON_CLOSE)["date"]
-    lake.write(
+    lake.tables.write(
         "market_prices",
         pl.DataFrame({"date": [RANK_DAY], "symbol": ["AAA"], "close": [10.0], "currency": ["USD"]}),
     )
-    lake.write(
+    lake.tables.write(
         "market_source",
         pl.DataFrame(
             {
@@ -667,7 +669,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
             }
         ),
     )
-    lake.write(
+    lake.tables.write(
         "index_levels",
         pl.DataFrame(
             {
@@ -684,8 +686,8 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
             result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
             assert result.success, failure_lines(result)
         return (
-            Lake(root).read("reconstitution_effect"),
-            Lake(root).read("reconstitution_paths"),
+            Lake(root).tables.read("reconstitution_effect"),
+            Lake(root).tables.read("reconstitution_paths"),
             _effect_facts(result),
         )
 
@@ -732,7 +734,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources, instance, "2023", publish=True)
         assert years.success, failure_lines(years)
-        changes = Lake(root).read("constituent_changes").filter(pl.col("stage") == "final")
+        changes = Lake(root).tables.read("constituent_changes").filter(pl.col("stage") == "final")
         groups = dict(changes.select("symbol", "change").iter_rows())
         assert len(groups) == 281 + 173
         prices = tmp_path / "prices.csv"
@@ -745,7 +747,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         _import_prices(root, prices)
         result = materialize([reconstitution_effect], resources, instance, "2023")
         assert result.success, failure_lines(result)
-    stored = Lake(root).read("reconstitution_effect").sort("list_group", "session_offset")
+    stored = Lake(root).tables.read("reconstitution_effect").sort("list_group", "session_offset")
     assert stored.select(mine.columns).equals(mine.with_columns(pl.col("symbols").cast(pl.Int64)))
 
 
@@ -804,7 +806,7 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
 
     root = lake_folder(lake_2023).copy(tmp_path).root
     lake = Lake(root)
-    shutil.rmtree(lake.tables / "research_prices", ignore_errors=True)
+    shutil.rmtree(lake.tables.folder / "research_prices", ignore_errors=True)
 
     def digest() -> dict[int, str]:
         return {y: i.digest for y, i in research_years.year_inputs(Lake(root), [2012, 2023]).items()}
@@ -812,11 +814,11 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
     empty = digest()
     assert research_years.year_inputs(lake, [2023])[2023].why == research_years.NO_PRICES
     prices = {"date": [RANK_DAY, RECON_CLOSE], "symbol": ["AAA", "AAA"], "close": [10.0, 12.0]}
-    lake.write("market_prices", pl.DataFrame(prices | {"currency": ["USD", "USD"]}), publish=False)
+    lake.tables.write("market_prices", pl.DataFrame(prices | {"currency": ["USD", "USD"]}), publish=False)
     days = market_days(
         {"prices": pl.DataFrame(prices), "shares": None, "dividends": None, "splits": None, "fx": None}
     )
-    lake.write("market_days", days, publish=False)
+    lake.tables.write("market_days", days, publish=False)
     market = digest()
     assert market[2012] == empty[2012] and market[2023] != empty[2023]  # 2012 has no lists: its reason stays
     # A close after 2023's window (it ends 20 sessions after recon_close) leaves the year up to date ...
@@ -831,7 +833,7 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
             "fx": None,
         }
     )
-    lake.write("market_days", later, publish=False)
+    lake.tables.write("market_days", later, publish=False)
     assert digest() == market
     # ... one inside it does not.
     inside = market_days(
@@ -845,13 +847,13 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
             "fx": None,
         }
     )
-    lake.write("market_days", inside, publish=False)
+    lake.tables.write("market_days", inside, publish=False)
     assert digest()[2023] != market[2023]
     # An imported file replaces the market data; importing again re-plans the year, a vacuum does not.
-    lake.write("research_prices", pl.DataFrame(prices | {"source": ["a.csv", "a.csv"]}), publish=False)
+    lake.tables.write("research_prices", pl.DataFrame(prices | {"source": ["a.csv", "a.csv"]}), publish=False)
     first = digest()
     assert first[2023] not in (market[2023], empty[2023])
-    lake.write("research_prices", pl.DataFrame(prices | {"source": ["a.csv", "a.csv"]}), publish=False)
+    lake.tables.write("research_prices", pl.DataFrame(prices | {"source": ["a.csv", "a.csv"]}), publish=False)
     again = digest()
     assert again[2023] != first[2023]
     assert lake.vacuum(retention_hours=0) >= 1 and digest() == again

@@ -13,7 +13,7 @@ import pytest
 from russell_pipeline.cli import main
 from russell_pipeline.lake.checksums import data_files
 from russell_pipeline.lake.document_tables import ingested_lists
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning import digests, keys, stale
 from russell_pipeline.runner.build import build, nothing_to_do
 from russell_pipeline.settings import Settings
@@ -142,9 +142,11 @@ def test_nothing_to_do_is_said_exactly_when_the_full_planner_launches_no_run(
     market = next(p for p in sorted(built.market.iterdir()) if p.is_file())
     os.utime(market, ns=(market.stat().st_atime_ns, market.stat().st_mtime_ns + 10**9))
     assert check("market data changed") is None
-    lake.write("market_source", lake.read("market_source"), publish=False)
+    lake.tables.write("market_source", lake.tables.read("market_source"), publish=False)
     assert check("a table changed behind the build") is None
-    flip_bytes(lake.tables / "quarterly_weights" / min(data_files(lake.delta("quarterly_weights"))))
+    flip_bytes(
+        lake.tables.folder / "quarterly_weights" / min(data_files(lake.tables.delta("quarterly_weights")))
+    )
     assert check("a data file damaged") is None
     monkeypatch.setitem(digests.CODE_VERSIONS, "index_levels", "edited")
     assert check("the code of index_levels changed") is None

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from russell_pipeline.lake.store import Lake
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.runner.build import TABLES
 from russell_pipeline.runner.stop import Stopped, descendants, stop_signals
 from russell_pipeline_tests.lake.test_failed_builds import published
@@ -83,7 +83,7 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     ), err
     assert not [pid for pid in started if _alive(pid)]  # its children did not outlive it
     assert not (root / "warehouse.duckdb").exists()  # nothing published: a fresh lake has no warehouse yet
-    assert Lake(root).version("market_prices") is not None  # what was committed stays
+    assert Lake(root).tables.version("market_prices") is not None  # what was committed stays
     if signum == signal.SIGTERM:  # the next build continues from it, to the tables of a fresh build
         again = lake.cli("build")
         assert again.returncode == 0, again.stderr[-2000:]

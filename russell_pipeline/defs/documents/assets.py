@@ -159,7 +159,7 @@ def documents(context: dg.AssetExecutionContext, pipeline: Pipeline):
         # The other years' lists: for member_count_change against neighbouring years, and so that a list
         # equal to another year's (the same list under other dates) is refused.
         stored = {
-            name: lake.read(name, "recon_year", without=years)
+            name: lake.tables.read(name, "recon_year", without=years)
             for name in ("constituents", "constituent_changes", "source_documents")
         }
         others = ingest.stored_lists(*stored.values())

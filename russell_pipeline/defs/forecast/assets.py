@@ -10,9 +10,9 @@ from russell_pipeline.defs.commit import Check, Write, commit, refuse, reports_f
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label, stored_market_data, window_volumes
 from russell_pipeline.lake.staged import Staged
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.forecast.demand import DEMAND_COLUMNS, UNIVERSE_VOLUME, demand
 from russell_pipeline.lib.forecast.inputs import HISTORY_DAYS, market_universe
 from russell_pipeline.lib.forecast.predict import BREAK_COLUMNS, FORECAST_COLUMNS, forecast

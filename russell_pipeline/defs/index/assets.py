@@ -258,7 +258,7 @@ def index_levels(context: dg.AssetExecutionContext, pipeline: Pipeline):
         window = lv.levels_window(in_data, keys)
         weights = stored_weights(lake, window.weights)
         # The stored partitions the run keeps (the ones it rewrites are not read: they may be damaged).
-        kept = lake.read("index_levels", "review", without=keys)
+        kept = lake.tables.read("index_levels", "review", without=keys)
         kept = pl.DataFrame(schema=LEVELS_TABLE) if kept is None else kept
         findings = recompute.LevelFindings(weights, kept)
         levels = pl.DataFrame(schema=lv.LEVEL_SCHEMA)

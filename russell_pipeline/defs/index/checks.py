@@ -12,7 +12,7 @@ from russell_pipeline.defs.resources import Pipeline
     "20:00 New York deadline (weekends and holidays need no new row). (WARN)",
 )
 def levels_current(pipeline: Pipeline) -> dg.AssetCheckResult:
-    levels = pipeline.lake().scan("index_levels")
+    levels = pipeline.lake().tables.scan("index_levels")
     return current(
         levels.select("date").max().collect().item() if levels is not None else None, "latest_level_date"
     )

@@ -18,6 +18,7 @@ from russell_pipeline.defs.partitions import (
 from russell_pipeline.defs.resources import Pipeline
 from russell_pipeline.lake.document_tables import stored_review_dates
 from russell_pipeline.lake.index_tables import forecast_rows
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import last_close as stored_last_close
 from russell_pipeline.lake.market_tables import (
     market_source,
@@ -25,7 +26,6 @@ from russell_pipeline.lake.market_tables import (
     pro_forma_market_data,
     stored_reviews,
 )
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib import table_checks
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.index import pro_forma as pf
@@ -91,7 +91,7 @@ def pro_forma_weights(context: dg.AssetExecutionContext, pipeline: Pipeline):
         carried = pf.carried_members(in_data, review_keys())
         previous = {key: _previous(sorted({*in_data, *carried}), key) for key in keys}
         wanted = sorted({*keys, *(p for p in previous.values() if p)})
-        weights = lake.read("quarterly_weights", "review", wanted)
+        weights = lake.tables.read("quarterly_weights", "review", wanted)
         weights = pl.DataFrame(schema=WEIGHT_COLUMNS) if weights is None else weights
         frames, status, forecast = {}, {}, {}
         for key in keys:

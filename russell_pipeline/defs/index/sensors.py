@@ -18,7 +18,7 @@ def review_runs(lake) -> list[tuple[str, str, str, str]]:
     expected = review_digests(lake)
     out = []
     for asset, now in expected.items():
-        stale = digests.out_of_date(now, lake.lineage(asset))
+        stale = digests.out_of_date(now, lake.lineage.digests(asset))
         for a, b in digests.ranges(stale, keys):
             span = keys[keys.index(a) : keys.index(b) + 1]
             out.append((asset, a, b, attempts.key(asset, {k: now[k] for k in span})))

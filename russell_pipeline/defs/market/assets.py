@@ -44,9 +44,9 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
     with pipeline.writing() as lake:
         listed = ingested_lists(lake)
         fingerprint = pipeline.fingerprint(listed)
-        before = stored.previous(lake, MARKET_KEY in lake.lineage("market_data"), code)
+        before = stored.previous(lake, MARKET_KEY in lake.lineage.digests("market_data"), code)
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
-        with lake.scratch() as tmp:
+        with lake.lock.scratch() as tmp:
             try:
                 if folder:
                     source = f"folder {folder}"
@@ -101,7 +101,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
                             "last_price_date": str(last),
                             stored.WRITTEN_FACT: written or "nothing (no year changed)",
                             "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
-                            "dagster/uri": lake.uri("market_prices"),
+                            "dagster/uri": lake.tables.uri("market_prices"),
                             "dagster/row_count": night.rows("prices"),
                             **{f"{name}_rows": night.rows(name) for name in MARKET_TABLES},
                         }

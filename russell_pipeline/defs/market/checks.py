@@ -25,5 +25,5 @@ def current(latest: date | None, what: str) -> dg.AssetCheckResult:
     "the 20:00 New York deadline (weekends and holidays need no new day). (WARN)",
 )
 def market_current(pipeline: Pipeline) -> dg.AssetCheckResult:
-    source = pipeline.lake().read("market_source")
+    source = pipeline.lake().tables.read("market_source")
     return current(source["last_price_date"].max() if source is not None else None, "last_price_date")

@@ -8,9 +8,9 @@ from russell_pipeline.defs.commit import Check, Write, commit, reports_failure, 
 from russell_pipeline.defs.metadata import partition_facts, table_definition, with_table_facts
 from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY, recon_years, single_run
 from russell_pipeline.defs.resources import Pipeline
+from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lake.staged import Staged
-from russell_pipeline.lake.store import Lake
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.research.chart import effect_markdown, group_sources
 from russell_pipeline.lib.research.event import (
@@ -59,12 +59,12 @@ YEAR_TO_REVIEWS = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_parti
 def listed_prices(lake: Lake, symbols: pl.Series) -> tuple[pl.DataFrame | None, str | None]:
     """(date, symbol, close of `symbols`; their `price_source`): an imported price file if the lake holds
     one (`research_prices`), else the market data's prices (`synthetic` for the built-in feed)."""
-    imported = lake.scan(RESEARCH_PRICES)
+    imported = lake.tables.scan(RESEARCH_PRICES)
     if imported is not None:
         names = sorted(imported.select(pl.col("source").unique()).collect()["source"].to_list())
         wanted = imported.filter(pl.col("symbol").is_in(symbols.implode()))
         return wanted.select("date", "symbol", "close").collect(), provenance.imported_file(", ".join(names))
-    market = lake.scan("market_prices")
+    market = lake.tables.scan("market_prices")
     if market is None:
         return None, None
     rows = (
@@ -178,7 +178,7 @@ def reconstitution_effect(context: dg.AssetExecutionContext, pipeline: Pipeline)
     years = [int(k) for k in context.partition_keys]
     with pipeline.writing() as lake:
         # The lists, dates and digests build plans with (planning/research_years.py), read under this lock.
-        inputs, levels = year_inputs(lake, years), lake.read("index_levels")
+        inputs, levels = year_inputs(lake, years), lake.tables.read("index_levels")
         built = {y: _year(lake, y, inputs[y], levels) for y in years}
         staged = [
             Staged(name, pl.concat([b[i] for b in built.values()]), "recon_year", years)
