@@ -2,9 +2,9 @@
 
 `Settings.from_env()` is called once per process (by the CLI, by `build`, and when Dagster loads
 the definitions); everything else is handed the object: the lake is `Lake.from_settings(settings)`
-(lake/lake_root.py) and the assets get it in the one Dagster resource `resources(settings)` (defs/resources.py),
-so the lake `build` plans on is the lake its runs write. No other module reads a `RUSSELL_*` variable.
-The market and fetch fields after `limits` have no variable: tests and code set them.
+(lake/lake_root.py) and the assets get it in the one Dagster resource `resources(settings)`
+(defs/resources.py), so the lake `build` plans on is the lake its runs write. No other module reads a
+`RUSSELL_*` variable. The market and fetch fields after `limits` have no variable: tests and code set them.
 
 | variable | default | what |
 |---|---|---|

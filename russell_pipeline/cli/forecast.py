@@ -115,8 +115,8 @@ def cmd_forecast(args, settings: Settings) -> int:
         misses = _year(lake, "forecast_misses", args.year, args.review)
         if not scores.height:
             raise LakeError(
-                f"{lake.tables.folder / 'forecast_score'}: no score for {args.review or args.year}: the lake holds "
-                "no "
+                f"{lake.tables.folder / 'forecast_score'}: no score for {args.review or args.year}: "
+                "the lake holds no "
                 f"published Russell 3000 additions or deletions list of its reconstitution (raw/{args.year}/)"
             )
         if fmt == "table":

@@ -52,8 +52,8 @@ def cmd_verify(args, settings: Settings) -> int:
         print(f"{line} by the next `russell-pipeline build`", file=sys.stderr)
     for table in unrecorded:
         print(
-            f"note: {lake.tables.folder / table}: files with no checksum yet (written before checksums were kept, "
-            "or by `fetch`); the next build records them",
+            f"note: {lake.tables.folder / table}: files with no checksum yet (written before checksums were "
+            "kept, or by `fetch`); the next build records them",
             file=sys.stderr,
         )
     print(

@@ -88,7 +88,8 @@ class Pipeline(dg.ConfigurableResource):
         """The lake with its writer lock held: what an asset reads and writes is one consistent step.
         Every commit of the step goes through this object, so each table is opened once until the
         step commits to it (`Lake.tables.pinned`): a review backfill reads the market tables per review."""
-        with self.lake().tables.pinned() as lake:
+        lake = self.lake()
+        with lake.tables.pinned():
             yield lake
 
     def last_session(self) -> date:

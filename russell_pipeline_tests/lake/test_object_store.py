@@ -106,7 +106,8 @@ import json, sys
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.settings import Settings
 lake = Lake.from_settings(Settings.from_env())
-print(json.dumps({t: sorted(map(repr, lake.warehouse.query(f'SELECT * FROM "{t}"').rows())) for t in sys.argv[1:]}))
+rows = {t: lake.warehouse.query(f'SELECT * FROM "{t}"').rows() for t in sys.argv[1:]}
+print(json.dumps({t: sorted(map(repr, r)) for t, r in rows.items()}))
 """
 
 

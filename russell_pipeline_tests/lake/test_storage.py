@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from deltalake.exceptions import DeltaError
 
-from russell_pipeline.lake.delta import CHECKPOINT_EVERY
+from russell_pipeline.lake.delta import CHECKPOINT_EVERY, Tables
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline_tests.helpers import cli
@@ -187,8 +187,8 @@ WRITER = textwrap.dedent("""
     from russell_pipeline.lake.lake_root import Lake
     lake = Lake(sys.argv[1])
     rows = int(sys.argv[2])
-    lake.tables.write("t", pl.DataFrame({"recon_year": [2021] * rows, "name": [f"new{i}" for i in range(rows)]}),
-               "recon_year", [2021])
+    frame = pl.DataFrame({"recon_year": [2021] * rows, "name": [f"new{i}" for i in range(rows)]})
+    lake.tables.write("t", frame, "recon_year", [2021])
 """)
 
 
@@ -272,9 +272,9 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
         lake.tables.write("t", _frame(year, names), "recon_year", [year], publish=False)
     lake.tables.write("u", _frame(2020, ["x"]), "recon_year", [2020], publish=False)
     opened = []
-    real_current = Lake._current
+    real_current = Tables._current
     monkeypatch.setattr(
-        Lake, "_current", lambda self, table: opened.append(table) or real_current(self, table)
+        Tables, "_current", lambda self, table: opened.append(table) or real_current(self, table)
     )
     with lake.tables.pinned():
         for _ in range(3):
