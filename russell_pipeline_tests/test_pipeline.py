@@ -545,7 +545,9 @@ def _table_hashes(root) -> dict[str, tuple[str, str | None]]:
         rows = lake.tables.read(table)
         canonical = digest(rows.sort(rows.columns, nulls_last=True))
         column = (lake.tables.delta(table).metadata().partition_columns or [None])[0]
-        if table.startswith("market_") and column is not None:  # streamed in batches (lake/market.py)
+        if (
+            table.startswith("market_") and column is not None
+        ):  # streamed in batches (planning/market_update.py)
             out[table] = (canonical, None)
             continue
         parts = (

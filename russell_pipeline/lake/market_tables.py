@@ -1,10 +1,12 @@
 """The stored market tables read back: whole, between two dates, or the window a review's weights read.
 
-lake/market.py writes them; `market_source` and `price_label` say where their prices came from."""
+planning/market_update.py plans their writes, from what the last run read and stored (`previous`);
+`market_source` and `price_label` say where their prices came from."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -14,7 +16,7 @@ from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, MarketData, contract_columns
 from russell_pipeline.lib.market.volume import ADV_SESSIONS, adv_window
-from russell_pipeline.lib.market.year_digests import YEAR
+from russell_pipeline.lib.market.year_digests import DIGESTS_SCHEMA, YEAR
 from russell_pipeline.lib.sessions import FIRST_DAY, sessions
 
 MARKET_TABLES = ("prices", "shares", "memberships", "dividends", "splits", "fx")
@@ -72,7 +74,7 @@ def stored_market_data(lake: Lake, since: date | None = None, until: date | None
     """The validated market data as `market_data` stored it; dated tables from `since` on, up to `until`.
 
     Reading only from `since` (and up to `until`) keeps a run's cost independent of the length of
-    history: the tables are partitioned by year (lake/market.py), so other years' files are not
+    history: the tables are partitioned by year (planning/market_update.py), so other years' files are not
     opened, and within a year they are sorted by date, so Parquet row groups outside are skipped.
     A rate is read "on or before": fx also holds each currency's latest rate before `since`.
     """
@@ -245,3 +247,54 @@ def _latest(scan: pl.LazyFrame, key: str) -> pl.LazyFrame:
     latest = scan.group_by(key).agg(pl.col("date").max())
     columns = [c for c in scan.collect_schema().names() if c != YEAR]
     return scan.join(latest, on=[key, "date"], how="semi").select(columns)
+
+
+READS, YEARS = "market_reads", "market_years"
+READS_SCHEMA = {
+    "table_name": pl.String,
+    "file": pl.String,
+    "bytes": pl.Int64,
+    "sha256": pl.String,
+    "rows": pl.Int64,
+    "code": pl.String,
+    "end_date": pl.Date,
+}
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the last run read (table -> its `market_reads` row) and stored (`market_years`)."""
+
+    reads: dict[str, dict]
+    years: pl.DataFrame
+
+    def digests(self, name: str) -> pl.DataFrame:
+        return self.years.filter(pl.col("table_name") == name)
+
+
+def previous(lake: Lake, trusted: bool, code: str) -> Previous | None:
+    """The last run's record, when the stored tables are what it left (`trusted`: its lineage stands,
+    so no table changed outside it and no damaged file was found) and the same code read them."""
+    reads, years = (lake.tables.read(READS), lake.tables.read(YEARS)) if trusted else (None, None)
+    if reads is None or years is None or reads.filter(pl.col("code") != code).height:
+        return None
+    return Previous({r["table_name"]: r for r in reads.iter_rows(named=True)}, years.cast(DIGESTS_SCHEMA))
+
+
+def stored_rows(lake: Lake, name: str, years: set[int] | None = None) -> pl.LazyFrame:
+    """The stored rows of contract table `name` (of `years`), contract columns only."""
+    scan = lake.tables.scan(f"market_{name}")
+    if scan is None:
+        return pl.LazyFrame(schema=SCHEMAS[name])
+    if years is not None:
+        scan = scan.filter(pl.col(YEAR).is_in(sorted(years)))
+    return scan.select(contract_columns(name, scan.collect_schema().names()))
+
+
+def stored_years(lake: Lake, name: str) -> set[int]:
+    """The year partitions the stored table holds (from its log), whatever any record says."""
+    dt = lake.tables.delta(f"market_{name}")
+    if dt is None or YEAR not in dt.metadata().partition_columns:
+        return set()
+    scan = lake.tables.scan(f"market_{name}")
+    return set(scan.select(pl.col(YEAR).unique()).collect()[YEAR].to_list())

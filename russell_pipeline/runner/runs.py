@@ -26,11 +26,11 @@ import dagster as dg
 from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, REFUSED, STATUS, why
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.lake_root import Lake
-from russell_pipeline.lake.market import WRITTEN_FACT
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
+from russell_pipeline.planning.market_update import WRITTEN_FACT
 from russell_pipeline.planning.stages import ALL, STAGES, Stage, busy, spans
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.sqlite_events import fewer_syncs

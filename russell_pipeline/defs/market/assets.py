@@ -10,7 +10,7 @@ from russell_pipeline.defs.commit import Write, commit, reports_failure
 from russell_pipeline.defs.metadata import KINDS, OWNERS
 from russell_pipeline.defs.partitions import LAKE_POOL, LAKE_RETRY
 from russell_pipeline.defs.resources import Pipeline
-from russell_pipeline.lake import market as stored
+from russell_pipeline.lake import market_tables
 from russell_pipeline.lake.document_tables import ingested_lists
 from russell_pipeline.lake.market_tables import MARKET_TABLES
 from russell_pipeline.lake.staged import Staged
@@ -19,7 +19,7 @@ from russell_pipeline.lib.market import provenance
 from russell_pipeline.lib.market.contract import SCHEMAS, source_files, write_market_data
 from russell_pipeline.lib.market.synthetic import borrowed_tickers, synthetic_market_data
 from russell_pipeline.lib.market.year_digests import YEAR
-from russell_pipeline.planning import digests
+from russell_pipeline.planning import digests, market_update
 from russell_pipeline.planning.stale import MARKET_KEY
 
 SYNTHETIC = "synthetic"  # the `file` of the synthetic feed's rows in `market_reads`
@@ -44,7 +44,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
     with pipeline.writing() as lake:
         listed = ingested_lists(lake)
         fingerprint = pipeline.fingerprint(listed)
-        before = stored.previous(lake, MARKET_KEY in lake.lineage.digests("market_data"), code)
+        before = market_tables.previous(lake, MARKET_KEY in lake.lineage.digests("market_data"), code)
         # Validated into Parquet beside the lake first (streaming: any size); tables change once all pass.
         with lake.lock.scratch() as tmp:
             try:
@@ -53,7 +53,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
                     files = source_files(folder)
                     label = provenance.market_file(files["prices"].name)
                     updates = {
-                        name: stored.read_file(
+                        name: market_update.read_file(
                             lake, name, files.get(name), before, tmp, pipeline.last_session(), code
                         )
                         for name in SCHEMAS
@@ -65,8 +65,8 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
                     updates = _synthetic(pipeline, listed, end, before, tmp, code)
             except InputError as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
-            night = stored.plan(lake, updates, before)
-            reviews, last = stored.facts(lake, updates, night)
+            night = market_update.plan(lake, updates, before)
+            reviews, last = market_update.facts(lake, updates, night)
             written = "; ".join(f"{name} {_years(years)}" for name, years in night.written.items() if years)
             inputs = digests.market_inputs(fingerprint)
             staged = [
@@ -99,7 +99,7 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
                             provenance.COLUMN: label,
                             "reviews": ", ".join(reviews),
                             "last_price_date": str(last),
-                            stored.WRITTEN_FACT: written or "nothing (no year changed)",
+                            market_update.WRITTEN_FACT: written or "nothing (no year changed)",
                             "partition_column": YEAR,  # of every market table (lib/market/year_digests.py)
                             "dagster/uri": lake.tables.uri("market_prices"),
                             "dagster/row_count": night.rows("prices"),
@@ -112,8 +112,13 @@ def market_data(context: dg.AssetExecutionContext, pipeline: Pipeline):
 
 
 def _synthetic(
-    pipeline: Pipeline, listed: pl.DataFrame, end: date, before: stored.Previous | None, tmp: Path, code: str
-) -> dict[str, stored.Update]:
+    pipeline: Pipeline,
+    listed: pl.DataFrame,
+    end: date,
+    before: market_tables.Previous | None,
+    tmp: Path,
+    code: str,
+) -> dict[str, market_update.Update]:
     """The synthetic feed to `end`. Its past rows never change when it is extended, so with the same
     settings as the last run only the years from that run's end on are generated and validated."""
     stocks = pipeline.settings.synthetic_stocks
@@ -126,7 +131,7 @@ def _synthetic(
     folder = tmp / SYNTHETIC
     write_market_data(synthetic_market_data(end, listed, n_stocks=stocks, since=since), folder)
     read = {"file": SYNTHETIC, "bytes": 0, "sha256": settings, "rows": 0, "code": code, "end_date": end}
-    return stored.read_generated(folder, tmp, pipeline.last_session(), years, read)
+    return market_update.read_generated(folder, tmp, pipeline.last_session(), years, read)
 
 
 def _years(years: list[int]) -> str:

@@ -1,12 +1,12 @@
-"""The stored market tables, year by year: what a `market_data` run reads, validates and replaces.
+"""The market run's plan, year by year: what a `market_data` run reads, validates and replaces.
 
 Beside the six tables (partitioned by `year`, lib/market/year_digests.py) the lake keeps what the last
-run read and stored: `market_reads` (per source table: its file, bytes, sha256, rows, the code that
-read it; for the synthetic feed its settings and end) and `market_years` (per table and year: rows
-and digest). A run then validates only what is new: nothing for an unchanged file, the appended rows
-of a CSV that only grew at its end (checked against the stored rows for a repeated key), otherwise
-the years whose rows changed (the file's rows are digested by year first, typed but unchecked); and
-it replaces only the years whose digest changed.
+run read and stored (lake/market_tables.py `Previous`): `market_reads` (per source table: its file,
+bytes, sha256, rows, the code that read it; for the synthetic feed its settings and end) and
+`market_years` (per table and year: rows and digest). A run then validates only what is new: nothing for
+an unchanged file, the appended rows of a CSV that only grew at its end (checked against the stored rows
+for a repeated key), otherwise the years whose rows changed (the file's rows are digested by year first,
+typed but unchecked); and it replaces only the years whose digest changed (`plan`, a `Night`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,19 @@ from pathlib import Path
 import polars as pl
 
 from russell_pipeline.lake.lake_root import Lake
+from russell_pipeline.lake.market_tables import (
+    READS,
+    READS_SCHEMA,
+    YEARS,
+    Previous,
+    stored_rows,
+    stored_years,
+)
 from russell_pipeline.lake.staged import Staged
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.lib.market.contract import (
     KEYS,
     SCHEMAS,
-    contract_columns,
     require_rows,
     typed_rows,
     validate_table,
@@ -45,28 +52,7 @@ from russell_pipeline.lib.market.year_digests import (
     year_of,
 )
 
-READS, YEARS = "market_reads", "market_years"
 WRITTEN_FACT = "years_written"  # the metadata of a run's materialization: `prices 2026; shares 2026`
-READS_SCHEMA = {
-    "table_name": pl.String,
-    "file": pl.String,
-    "bytes": pl.Int64,
-    "sha256": pl.String,
-    "rows": pl.Int64,
-    "code": pl.String,
-    "end_date": pl.Date,
-}
-
-
-@dataclass(frozen=True)
-class Previous:
-    """What the last run read (table -> its `market_reads` row) and stored (`market_years`)."""
-
-    reads: dict[str, dict]
-    years: pl.DataFrame
-
-    def digests(self, name: str) -> pl.DataFrame:
-        return self.years.filter(pl.col("table_name") == name)
 
 
 @dataclass(frozen=True)
@@ -78,25 +64,6 @@ class Update:
     digests: pl.DataFrame
     years: set[int] | None
     read: dict | None
-
-
-def previous(lake: Lake, trusted: bool, code: str) -> Previous | None:
-    """The last run's record, when the stored tables are what it left (`trusted`: its lineage stands,
-    so no table changed outside it and no damaged file was found) and the same code read them."""
-    reads, years = (lake.tables.read(READS), lake.tables.read(YEARS)) if trusted else (None, None)
-    if reads is None or years is None or reads.filter(pl.col("code") != code).height:
-        return None
-    return Previous({r["table_name"]: r for r in reads.iter_rows(named=True)}, years.cast(DIGESTS_SCHEMA))
-
-
-def stored_rows(lake: Lake, name: str, years: set[int] | None = None) -> pl.LazyFrame:
-    """The stored rows of contract table `name` (of `years`), contract columns only."""
-    scan = lake.tables.scan(f"market_{name}")
-    if scan is None:
-        return pl.LazyFrame(schema=SCHEMAS[name])
-    if years is not None:
-        scan = scan.filter(pl.col(YEAR).is_in(sorted(years)))
-    return scan.select(contract_columns(name, scan.collect_schema().names()))
 
 
 def _read_row(name: str, path: Path, size: int, sha256: str, rows: int, code: str) -> dict:
@@ -238,15 +205,6 @@ def read_generated(
     return updates
 
 
-def _stored_years(lake: Lake, name: str) -> set[int]:
-    """The year partitions the stored table holds (from its log), whatever any record says."""
-    dt = lake.tables.delta(f"market_{name}")
-    if dt is None or YEAR not in dt.metadata().partition_columns:
-        return set()
-    scan = lake.tables.scan(f"market_{name}")
-    return set(scan.select(pl.col(YEAR).unique()).collect()[YEAR].to_list())
-
-
 @dataclass(frozen=True)
 class Night:
     """What a run writes: the staged tables, the years replaced per table, and the record after it."""
@@ -270,7 +228,7 @@ def plan(lake: Lake, updates: dict[str, Update], before: Previous | None) -> Nig
     for name, update in updates.items():
         old = before.digests(name) if before else pl.DataFrame(schema=DIGESTS_SCHEMA)
         if before is None:  # nothing recorded is trusted: every year read or stored is written
-            years = sorted(set(update.digests[YEAR].to_list()) | _stored_years(lake, name))
+            years = sorted(set(update.digests[YEAR].to_list()) | stored_years(lake, name))
         else:
             years = changed_years(old, update.digests, update.years)
         written[name] = years
