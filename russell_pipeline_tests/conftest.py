@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from russell_pipeline_tests.helpers import REAL, SHARED, WAIT_MS, resources_for
-from russell_pipeline_tests.lakes import SharedLakes, real_document, sample_lake
+from russell_pipeline_tests.helpers import REAL, SHARED, WAIT_MS
+from russell_pipeline_tests.lakes import LakeFolder, SharedLakes, real_document, sample_lake
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -187,15 +187,15 @@ def lakes(tmp_path_factory) -> SharedLakes:
 
 
 @pytest.fixture
-def tmp_lake(tmp_path: Path) -> Path:
-    """A lake folder holding a copy of the committed sample documents."""
-    return sample_lake(tmp_path / "lake_root").root
+def tmp_lake(tmp_path: Path) -> LakeFolder:
+    """A lake holding a copy of the committed sample documents (lakes.py `sample_lake`)."""
+    return sample_lake(tmp_path / "lake_root")
 
 
 @pytest.fixture
-def lake_resources(tmp_lake: Path) -> dict:
+def lake_resources(tmp_lake: LakeFolder) -> dict:
     """The resources over `tmp_lake`, with the built-in synthetic feed."""
-    return resources_for(tmp_lake)
+    return tmp_lake.resources()
 
 
 @pytest.fixture(scope="session")

@@ -41,17 +41,6 @@ SYSTEM_TMP = Path(tempfile.gettempdir())
 WAIT_MS = 30_000  # how long a browser test waits for the UI to draw something
 
 
-def resources_for(root: Path | str, **settings) -> dict:
-    """The Dagster resources over the lake at `root`, built the way the pipeline builds them
-    (`resources(settings)`); `settings` sets other fields of `Settings` (market_data, synthetic_end...)."""
-    from dataclasses import replace
-
-    from russell_pipeline.defs.resources import resources
-    from russell_pipeline.settings import Settings
-
-    return resources(replace(Settings().with_lake(root), **settings))
-
-
 def materialize(
     assets: Sequence,
     resources: dict,

@@ -1,8 +1,11 @@
 """The one way tests make lakes: a folder, the market data its builds read and the Dagster home they
 record runs in, handed to a `russell-pipeline` subprocess by `Settings.environ`.
 
-- `empty_lake`, `sample_lake` (a copy of the committed sample documents), `documents_lake` (documents
-  given as text) and `real_lists` (PDFs of ../shared/real) make a lake nothing has built yet;
+- Every lake a test is handed is a `LakeFolder`: `.root` its folder (a Path), `.lake` the `Lake` over
+  it, `.resources()` the Dagster resources over it, `.cli()`/`.build()` the command on it. A test names a
+  LakeFolder `folder` (or for what it holds: `built`, `tmp_lake`), a `Lake` `lake`, a folder's Path `root`.
+- `sample_lake` (a copy of the committed sample documents), `documents_lake` (documents given as text)
+  and `real_lists` (PDFs of ../shared/real) make a lake nothing has built yet;
   `market_folder` writes the small synthetic feed a build reads in seconds.
 - `SharedLakes` (the `lakes` fixture) builds the sample documents over the small feed once per run,
   by `russell-pipeline build`, whichever xdist worker asks first: `lakes.built(end)` is read-only,
@@ -104,6 +107,14 @@ class LakeFolder:
             ["russell-pipeline", "build", *args], code, out.getvalue(), err.getvalue()
         )
 
+    def resources(self, **fields) -> dict:
+        """The Dagster resources over this lake, built the way the pipeline builds them
+        (`resources(settings)`); `fields` sets other fields of its `Settings` (market_data,
+        synthetic_end...)."""
+        from russell_pipeline.defs.resources import resources
+
+        return resources(replace(self.settings, **fields))
+
     def with_settings(self, **fields) -> LakeFolder:
         return replace(self, settings=replace(self.settings, **fields))
 
@@ -130,12 +141,6 @@ def lake_folder(root: Path, market: Path | None = None, home: Path | None = None
 
     settings = Settings(market_data=str(market or "")).with_lake(root)
     return LakeFolder(settings, home or root.with_name(f"{root.name}_home"))
-
-
-def empty_lake(root: Path, market: Path | None = None, home: Path | None = None) -> LakeFolder:
-    """A lake folder holding nothing."""
-    root.mkdir(parents=True, exist_ok=True)
-    return lake_folder(root, market, home)
 
 
 def sample_lake(root: Path, market: Path | None = None, home: Path | None = None) -> LakeFolder:

@@ -86,7 +86,7 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
     assert "recon_calendar 1989..2030: ok" in out and "market_data: ok" in out
     assert "index_levels 2019-03..2020-03: ok" in out
     built = first.folder.copy(tmp_path)
-    tmp_lake, env = built.root, built.env()
+    root, env = built.root, built.env()
     # Each run line names its run by the full id the UI opens at /runs/<id>, not a prefix of it.
     printed = re.findall(r": ok in [0-9.]+s \(run ([^)]+)\)", out)
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
@@ -95,9 +95,7 @@ def test_build_query_and_report_on_a_market_data_folder(lakes, tmp_path):
     # Nothing new: the second build plans nothing, runs nothing and touches no file of the lake.
     # (The lock file names its holder: each build writes its pid there.)
     def files() -> dict:
-        return {
-            p: p.stat().st_mtime_ns for p in tmp_lake.rglob("*") if p.is_file() and p.name != ".lake.lock"
-        }
+        return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file() and p.name != ".lake.lock"}
 
     lake_files = files()
     again = cli("build", env=env, cwd=tmp_path)

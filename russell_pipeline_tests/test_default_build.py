@@ -21,9 +21,9 @@ def default_build(tmp_path_factory):
     (the sample documents, no market data folder, a new Dagster home), run in this process as the command
     runs it (`LakeFolder.build`; test_cli.py runs the command itself on a new lake)."""
     root = tmp_path_factory.mktemp("default")
-    lake = sample_lake(root / "data_lake", home=root / "home")  # no market data: the built-in feed
+    folder = sample_lake(root / "data_lake", home=root / "home")  # no market data: the built-in feed
     (root / "home").mkdir()
-    done = lake.build()
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:
         yield root / "data_lake", instance, done.stdout, done.stderr

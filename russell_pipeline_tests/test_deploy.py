@@ -30,8 +30,8 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import REPO, SYSTEM_TMP, resources_for
-from russell_pipeline_tests.lakes import sample_lake
+from russell_pipeline_tests.helpers import REPO, SYSTEM_TMP
+from russell_pipeline_tests.lakes import lake_folder, sample_lake
 
 DEPLOY = REPO / "deploy"
 PG_BIN = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin"
@@ -182,7 +182,7 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
     pools = {defs.resolve_assets_def(name).op.pool for name in INDEX_ASSETS}
     assert pools == {"lake_writer"}
     root = sample_lake(tmp_path / "lake_root").root
-    resources = resources_for(root, synthetic_end=date(2019, 12, 31), synthetic_stocks=100)
+    resources = lake_folder(root).resources(synthetic_end=date(2019, 12, 31), synthetic_stocks=100)
     home = tmp_path / "dagster_home"
     results = {}
     with _instance(home, DEPLOY / "dagster.yaml") as instance:

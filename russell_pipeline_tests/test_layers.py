@@ -349,3 +349,23 @@ def test_every_import_of_the_package_names_what_it_holds():
                 ):
                     wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {module} has no {name}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_no_class_of_the_lake_inherits_another_of_the_package():
+    """`Lake` holds its parts (lake/lake_root.py) rather than inheriting them: no class of lake/ has a base
+    of the package's own, so each part is one class read in one file."""
+    own = {
+        node.name
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ClassDef)
+    }
+    inherited = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.name}"
+        f"({', '.join(map(ast.unparse, node.bases))})"
+        for path in sorted((PACKAGE / "lake").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ClassDef)
+        and any(ast.unparse(b).rsplit(".", 1)[-1] in own for b in node.bases)
+    ]
+    assert not inherited, "classes of lake/ built on one another:\n" + "\n".join(inherited)

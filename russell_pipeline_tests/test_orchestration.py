@@ -13,7 +13,6 @@ import pytest
 from russell_pipeline.defs.documents.sensors import new_documents
 from russell_pipeline.defs.index.sensors import stale_reviews_sensor
 from russell_pipeline.defs.market.jobs import nightly_market
-from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning import digests
 from russell_pipeline.planning.attempts import INPUTS_TAG
 from russell_pipeline.planning.stale import year_attempt, year_digests
@@ -269,13 +268,13 @@ def test_document_sensor_asks_for_changed_years_once_per_content(tmp_lake, lake_
         assert calendars >= {"1989", "2019", "2023", "2030"}
         year_2023 = next(r for r in documents if r.partition_key == "2023")
         # Keyed by the attempt (planning/attempts.py): the year's documents digest, which covers its files.
-        attempt = year_attempt(year_digests(Lake(tmp_lake), ["2023"]), ["2023"])
+        attempt = year_attempt(year_digests(tmp_lake.lake, ["2023"]), ["2023"])
         assert year_2023.run_key == f"documents:2023:{attempt}" and year_2023.tags == {INPUTS_TAG: attempt}
         assert {e.partition for e in first.asset_events} == {r.partition_key for r in documents}
         # The same files give the same attempt; other files another one.
         again = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
         assert year_2023.run_key in {r.run_key for r in again.run_requests}
-        (tmp_lake / "raw" / "2023" / "extra.txt").write_text("Russell 2000 Index - Additions\n")
+        (tmp_lake.root / "raw" / "2023" / "extra.txt").write_text("Russell 2000 Index - Additions\n")
         changed = new_documents(dg.build_sensor_context(instance=instance, resources=lake_resources))
         assert year_2023.run_key not in {r.run_key for r in changed.run_requests}
 

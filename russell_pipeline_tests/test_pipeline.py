@@ -18,7 +18,7 @@ from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import RAW, materialize, resources_for
+from russell_pipeline_tests.helpers import RAW, materialize
 from russell_pipeline_tests.lakes import EXTENDED_END, lake_folder, real_lists, sample_lake
 
 # The tables of one year's documents, one multi-asset: a year is read, refused or empty as one.
@@ -36,7 +36,7 @@ REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
 
 
 def _resources(root, end=date(2020, 12, 31), stocks=150):
-    return resources_for(root, synthetic_end=end, synthetic_stocks=stocks)
+    return lake_folder(root).resources(synthetic_end=end, synthetic_stocks=stocks)
 
 
 def _failed_checks(result) -> list[str]:
@@ -431,7 +431,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
             "fraction": [1.0, 1.0, 0.6, 1.0, 1.0, 1.0],
         }
     ).write_csv(folder / "memberships.csv")
-    resources = resources_for(tmp_lake, market_data=str(folder))
+    resources = tmp_lake.resources(market_data=str(folder))
     with dg.instance_for_test() as instance:
         assert materialize(YEAR_ASSETS, resources, instance, ("2023", "2023"), publish=True).success
         result = materialize(REVIEW_ASSETS, resources, instance, ("2023-06", "2023-09"), publish=True)
@@ -443,7 +443,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
         "0 rows: pending: cut-off 2023-09-06 is after the last close"
     )
     assert meta["2023-06"]["partition_rows"].value == 3
-    got = Lake(tmp_lake).warehouse.query(
+    got = tmp_lake.lake.warehouse.query(
         "SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
         "FROM quarterly_weights ORDER BY symbol"
     )
@@ -483,12 +483,12 @@ def test_real_pdfs_through_the_documents_asset(tmp_path):
 
 @pytest.mark.slow
 def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
-    good = next((tmp_lake / "raw" / "2019").glob("002_*.txt")).read_text()
-    (tmp_lake / "raw" / "2021").mkdir()
-    bad = tmp_lake / "raw" / "2021" / "announcement.txt"
+    good = next((tmp_lake.root / "raw" / "2019").glob("002_*.txt")).read_text()
+    (tmp_lake.root / "raw" / "2021").mkdir()
+    bad = tmp_lake.root / "raw" / "2021" / "announcement.txt"
     bad.write_text(good.replace("2019", "2021").replace("Friday 10 May 2021", "Friday 31 June 2021"))
     with dg.instance_for_test() as instance:
-        result = materialize(YEAR_ASSETS, _resources(tmp_lake), instance, ("2021", "2021"), publish=True)
+        result = materialize(YEAR_ASSETS, _resources(tmp_lake.root), instance, ("2021", "2021"), publish=True)
     assert result.success, failure_lines(result)
     failed = [
         e.asset_check_evaluation_data
@@ -498,7 +498,7 @@ def test_bad_schedule_fails_its_check_and_the_projection_stands(tmp_lake):
     assert [f.check_name for f in failed] == ["published_schedules_parse"]
     message = failed[0].metadata["errors"].value
     assert "announcement.txt" in message and "line" in message
-    calendar = Lake(tmp_lake).tables.read("recon_calendar", "recon_year", [2021])
+    calendar = tmp_lake.lake.tables.read("recon_calendar", "recon_year", [2021])
     assert set(calendar["source"]) == {"projected"}
     assert calendar.filter((pl.col("review") == "2021-06") & (pl.col("event") == "recon_close"))["date"][
         0
@@ -518,13 +518,13 @@ def test_bad_market_folder_fails_with_file_column_and_row(tmp_lake, tmp_path):
     pl.DataFrame({"review": ["2023-06"], "index": ["RUSSELL_2000_GROWTH"], "symbol": ["AAA"]}).write_csv(
         folder / "memberships.csv"
     )
-    resources = resources_for(tmp_lake, market_data=str(folder))
+    resources = tmp_lake.resources(market_data=str(folder))
     with dg.instance_for_test() as instance:
         result = materialize([market_data], resources, instance)
     assert not result.success
     (line,) = failure_lines(result)
     assert "shares.csv" in line and "free_float" in line and "AAA" in line
-    assert Lake(tmp_lake).tables.read("market_prices") is None
+    assert tmp_lake.lake.tables.read("market_prices") is None
 
 
 def _table_hashes(root) -> dict[str, tuple[str, str | None]]:

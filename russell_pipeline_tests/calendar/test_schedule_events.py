@@ -10,7 +10,6 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.calendar.published import read_schedule, year_calendar
 from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.documents.reading import read_document
@@ -144,11 +143,11 @@ def test_ingestion_names_file_lines_and_keeps_the_other_published_dates(tmp_path
 
 @pytest.mark.slow
 def test_contradiction_is_a_warn_check_naming_both_lines_and_the_rest_is_published(tmp_lake):
-    (tmp_lake / "raw" / "2024" / "schedule.txt").write_text(
+    (tmp_lake.root / "raw" / "2024" / "schedule.txt").write_text(
         SCHEDULE_2024.format(march="15 March 2024"), encoding="utf-8"
     )
     with dg.instance_for_test() as instance:
-        result = materialize(YEAR_ASSETS, _resources(tmp_lake), instance, ("2024", "2024"), publish=True)
+        result = materialize(YEAR_ASSETS, _resources(tmp_lake.root), instance, ("2024", "2024"), publish=True)
     assert result.success, failure_lines(result)
     checks = {
         e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
@@ -164,7 +163,7 @@ def test_contradiction_is_a_warn_check_naming_both_lines_and_the_rest_is_publish
     example = warned.metadata["examples"].value
     assert "raw/2024/schedule.txt" in example and "line 10" in example and "line 4" in example
     assert checks["published_schedules_parse"].passed
-    calendar = Lake(tmp_lake).tables.read("recon_calendar", "recon_year", [2024])
+    calendar = tmp_lake.lake.tables.read("recon_calendar", "recon_year", [2024])
     assert _events(calendar.filter(pl.col("source") == "published")) == sorted(KEPT)
     assert calendar.filter(review="2024-09", event="ipo_rank")["source"].to_list() == ["projected"]
 

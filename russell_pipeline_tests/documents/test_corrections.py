@@ -21,7 +21,8 @@ from russell_pipeline.lib.documents.ingest import CORRECTIONS_FACT, DOCUMENTS_FA
 from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
 from russell_pipeline.runner.runs import document_lines, failure_lines
-from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.helpers import cli, materialize
+from russell_pipeline_tests.lakes import lake_folder
 
 SEED = "001_24f06aff5129bbda.txt"  # the committed 2023 sample: 161 Microcap additions
 BAD = (
@@ -34,8 +35,8 @@ HEAD = ",".join(HEADER) + "\n"
 @pytest.fixture
 def year(tmp_lake):
     """raw/2023/ holding the committed sample and a list whose line 5 cannot be read."""
-    (tmp_lake / "raw" / "2023" / "adds.txt").write_text(BAD)
-    return tmp_lake / "raw"
+    (tmp_lake.root / "raw" / "2023" / "adds.txt").write_text(BAD)
+    return tmp_lake.root / "raw"
 
 
 def test_a_refused_document_leaves_every_document_of_its_year_listed_with_its_state(year):
@@ -255,10 +256,10 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
     root = year.parent
     with dg.instance_for_test() as instance:
         (year / "2023" / "adds.txt").rename(year / "adds.txt")
-        assert materialize([documents], resources_for(root), instance, "2023").success
+        assert materialize([documents], lake_folder(root).resources(), instance, "2023").success
         before = Lake(root).tables.read("constituent_changes")
         (year / "adds.txt").rename(year / "2023" / "adds.txt")
-        refused = materialize([documents], resources_for(root), instance, "2023")
+        refused = materialize([documents], lake_folder(root).resources(), instance, "2023")
         assert not refused.success
         entry = "adds.txt,1,5,not_a_row,,,"
         assert document_lines(refused) == [
@@ -286,7 +287,7 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         )  # the year is atomic: nothing written
         # A wrong correction: one line naming the file and its line, and the lake does not change.
         (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,1,4,not_a_row,,,\n")
-        wrong = materialize([documents], resources_for(root), instance, "2023")
+        wrong = materialize([documents], lake_folder(root).resources(), instance, "2023")
         assert failure_lines(wrong) == [
             (
                 "documents: raw/2023/corrections.csv: line 2: adds.txt page 1 line 4 is not "
@@ -298,7 +299,7 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
         (year / "2023" / "corrections.csv").write_text(
             HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n"
         )
-        settled = materialize([documents], resources_for(root), instance, "2023")
+        settled = materialize([documents], lake_folder(root).resources(), instance, "2023")
         assert settled.success
     meta = {
         (e.asset_key.to_user_string()): e.step_materialization_data.materialization.metadata
@@ -346,7 +347,7 @@ def test_rows_of_side_by_side_tables_are_stored_in_reading_order(tmp_path):
     (root / "raw" / "2025").mkdir(parents=True)
     (root / "raw" / "2025" / "membership.pdf").write_bytes(data)
     with dg.instance_for_test() as instance:
-        assert materialize([documents], resources_for(root), instance, "2025").success
+        assert materialize([documents], lake_folder(root).resources(), instance, "2025").success
     stored = Lake(root).tables.read("constituents")
     assert stored.select("source_page", "company", "symbol").rows() == [(p, c, s) for p, c, s, _ in expected]
     assert len({p for p, *_ in expected}) > 1

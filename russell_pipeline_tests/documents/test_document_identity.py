@@ -17,7 +17,7 @@ from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.planning import digests
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
-from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.helpers import cli, materialize
 from russell_pipeline_tests.lakes import lake_folder
 
 ROWS = [
@@ -192,7 +192,7 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
     root = tmp_path / "lake"
     raw = _year(root, {"2024/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28)})
     with dg.instance_for_test() as instance:
-        assert materialize([documents], resources_for(root), instance, "2024").success
+        assert materialize([documents], lake_folder(root).resources(), instance, "2024").success
         before = Lake(root).tables.read("constituent_changes")
         assert Lake(root).tables.read("source_documents").select("path", "date_source").rows() == [
             ("raw/2024/ru3000-additions-final-20240628.pdf", "file_name")
@@ -203,7 +203,7 @@ def test_the_documents_asset_publishes_nothing_of_a_year_with_a_misfiled_renamed
         (raw / "2024" / "deletions-20240628.pdf").write_bytes(
             _list(None, dt.datetime(2023, 6, 23)).replace(b"Additions", b"Deletions")
         )
-        failed = materialize([documents], resources_for(root), instance, "2024")
+        failed = materialize([documents], lake_folder(root).resources(), instance, "2024")
     assert not failed.success
     (line,) = failure_lines(failed)
     assert line.startswith(
@@ -304,8 +304,8 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     refused naming its evidence, and the warehouse holds the first build's lists only."""
     root = tmp_path / "lake"
     raw = _year(root, {f"2023/{ADDS_2023}": real_pdf(ADDS_2023).read_bytes()})
-    lake = lake_folder(root, small_market, tmp_path / "home")
-    first = lake.build()
+    folder = lake_folder(root, small_market, tmp_path / "home")
+    first = folder.build()
     assert first.returncode == 0, first.stderr[-2000:]
     before = Lake(root).warehouse.query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     forged = "ru3000-additions-final-20240628.pdf"
@@ -313,7 +313,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     (raw / "2024" / forged).write_bytes(_forged(real_pdf(ADDS_2023).read_bytes(), "20240628", "20240628"))
     deletions = real_pdf("ru3000-deletions-final-20230623.pdf").read_bytes()
     (raw / "2023" / "ru3000-deletions-final.pdf").write_bytes(_forged(deletions, "20230324", "20230324"))
-    second = lake.build()
+    second = folder.build()
     assert second.returncode == 1
     assert (
         f"raw/2024/{forged}: its 281 rows equal those of raw/2023/{ADDS_2023}, stored for 2023: "

@@ -22,7 +22,8 @@ from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
+from russell_pipeline_tests.lakes import lake_folder
 
 SAMPLE = "004_002a24caca4e0d3c.txt"  # the committed 2024 sample
 
@@ -227,7 +228,7 @@ def test_sensor_sees_hidden_files_and_links_but_not_junk(raw):
 @pytest.mark.slow
 def test_bad_file_fails_the_documents_asset_and_keeps_the_stored_tables(raw):
     root = raw.parent
-    resources = resources_for(root)
+    resources = lake_folder(root).resources()
     with dg.instance_for_test() as instance:
         good = materialize([documents], resources, instance, "2024")
         assert good.success

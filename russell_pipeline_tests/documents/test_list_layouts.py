@@ -179,7 +179,7 @@ def test_untitled_list_keeps_its_rows_when_the_file_name_says_what_it_is(tmp_pat
 
 
 def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
-    raw = tmp_lake / "raw"
+    raw = tmp_lake.root / "raw"
     note = raw / "2020" / "notes.txt"
     note.write_text("Minutes of the weekly meeting.\nNothing about indexes.\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
@@ -194,7 +194,7 @@ def test_unrecognized_document_fails_ingestion_naming_the_file(tmp_lake):
 
 def test_every_bad_document_of_a_year_is_named_in_one_error(tmp_lake):
     """Three bad files in one year: one error, one line, naming each file and its problem."""
-    raw = tmp_lake / "raw"
+    raw = tmp_lake.root / "raw"
     bad = {
         "a-notes.txt": "Minutes of the weekly meeting.\n",
         "b-list.txt": UNTITLED,

@@ -42,7 +42,7 @@ from russell_pipeline.lib.fetch.registry import (
     registry_path,
 )
 from russell_pipeline.lib.sessions import previous_session
-from russell_pipeline_tests.helpers import REAL, cli, materialize, resources_for
+from russell_pipeline_tests.helpers import REAL, cli, materialize
 from russell_pipeline_tests.lakes import lake_folder
 
 ADDITIONS_2023 = "ru3000-additions-final-20230623.pdf"
@@ -869,7 +869,7 @@ def test_published_documents_asset_fetches_a_partition(mirror, tmp_path):
         mirror.publish(d.addresses[0].url, REAL / d.file)
     sources = _registry_csv(tmp_path / "sources.csv", docs)
     root = tmp_path / "lake"
-    resources = resources_for(root, mirror=mirror.url, sources=str(sources), timeout=TIMEOUT)
+    resources = lake_folder(root).resources(mirror=mirror.url, sources=str(sources), timeout=TIMEOUT)
     with dg.DagsterInstance.ephemeral() as instance:
         result = materialize([published_documents], resources, instance, "2023")
         assert result.success
@@ -893,8 +893,8 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     docs = real_documents()
     for d in docs:
         mirror.publish(d.addresses[0].url, REAL / d.file)
-    lake = lake_folder(tmp_path / "lake")
-    env = lake.env()
+    folder = lake_folder(tmp_path / "lake")
+    env = folder.env()
     sources = _registry_csv(tmp_path / "sources.csv", [d for d in docs if d.recon_year == 2023])
     done = cli("fetch", "2023", "--mirror", mirror.url, "--sources", str(sources), text=True, env=env)
     assert done.returncode == 0, done.stderr
@@ -914,7 +914,7 @@ def test_cli_fetch_through_the_mirror(mirror, tmp_path):
     ]
     # The packaged registry through RUSSELL_MIRROR: what the mirror lacks is one error line per document.
     wanted = [d for d in load_registry() if d.recon_year in (2022, 2023)]
-    done = cli("fetch", "2022..2023", text=True, env=lake.with_settings(mirror=mirror.url).env())
+    done = cli("fetch", "2022..2023", text=True, env=folder.with_settings(mirror=mirror.url).env())
     missing = sorted((d for d in wanted if not (REAL / d.file).is_file()), key=lambda d: d.recon_year)
     assert done.returncode == 1
     errors = done.stderr.splitlines()

@@ -34,15 +34,15 @@ def built(tmp_path_factory, lakes: SharedLakes):
     missing = [str(REAL / f) for files in FILES.values() for f in files if not (REAL / f).is_file()]
     if missing:
         pytest.skip(f"{', '.join(missing)} not present")
-    lake = lakes.copy(tmp_path_factory.mktemp("forecast_lake"))
-    shutil.rmtree(lake.root / "raw")
+    folder = lakes.copy(tmp_path_factory.mktemp("forecast_lake"))
+    shutil.rmtree(folder.root / "raw")
     for year, files in FILES.items():
-        (lake.root / "raw" / year).mkdir(parents=True)
+        (folder.root / "raw" / year).mkdir(parents=True)
         for name in files:
-            shutil.copy(REAL / name, lake.root / "raw" / year / name.split("/")[-1])
-    done = lake.build()
+            shutil.copy(REAL / name, folder.root / "raw" / year / name.split("/")[-1])
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
-    return lake, lake.env(), done.stdout
+    return folder, folder.env(), done.stdout
 
 
 def test_forecast_prints_each_security_with_its_action_and_reason(built):
@@ -120,11 +120,11 @@ def test_a_year_without_a_universe_says_what_it_needs(built):
 
 
 def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecast_says_so(built, tmp_path):
-    lake = built[0].copy(tmp_path)  # the built lake: only the year whose universe file changed is run again
-    (lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
-        lake.root / "raw" / "2023" / "screener_2023-05-12.csv"
+    folder = built[0].copy(tmp_path)  # the built lake: only the year whose universe file changed is run again
+    (folder.root / "raw" / "2023" / "nasdaq_screener_2023-04-28.csv").rename(
+        folder.root / "raw" / "2023" / "screener_2023-05-12.csv"
     )
-    done = lake.build()
+    done = folder.build()
     assert done.returncode == 1
     refused = (
         "raw/2023/screener_2023-05-12.csv: a universe file dated 2023-05-12, which is not a rank day of the "
@@ -133,7 +133,7 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecas
     assert refused in done.stderr
     # The forecast an earlier build left still answers, saying it is not that of the files now (before:
     # exit 0 and the old counts, without a word, citing a file no longer under raw/).
-    old = lake.cli("forecast", "2023", "--summary")
+    old = folder.cli("forecast", "2023", "--summary")
     assert old.returncode == 0 and old.stdout.startswith("2023-06: add ")
     warning = old.stderr.splitlines()[0]
     assert warning.startswith("warning: the build of reconstitution_forecast 2023 failed on its inputs (run ")
@@ -141,10 +141,10 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecas
     # Dated the day before the rank day, it is read for the member price rule only: the build says which
     # universe each forecast rests on, and that this one rests on none of the file's rows (before: the
     # year's forecast fell back to the market data without a word).
-    (lake.root / "raw" / "2023" / "screener_2023-05-12.csv").rename(
-        lake.root / "raw" / "2023" / "nasdaq_screener_2023-04-27.csv"
+    (folder.root / "raw" / "2023" / "screener_2023-05-12.csv").rename(
+        folder.root / "raw" / "2023" / "nasdaq_screener_2023-04-27.csv"
     )
-    done = lake.build()
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
     assert (
         "raw/2023/nasdaq_screener_2023-04-27.csv: dated 2023-04-27, not 2023-06's rank day 2023-04-28: "

@@ -78,17 +78,17 @@ def _write_feed(folder: Path) -> None:
     )
 
 
-def _tables(root: LakeFolder) -> dict[str, pl.DataFrame]:
-    lake = root.lake
+def _tables(folder: LakeFolder) -> dict[str, pl.DataFrame]:
+    lake = folder.lake
     tables = {
         t: lake.warehouse.published(t) for t in ("quarterly_weights", "index_levels", "pro_forma_weights")
     }
-    tables["prices"] = pl.read_csv(root.market / "prices.csv", try_parse_dates=True)
+    tables["prices"] = pl.read_csv(folder.market / "prices.csv", try_parse_dates=True)
     return tables
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
+def history(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
     """The sample documents over this feed, built on a copy of the shared built lake (`lakes.copy`): the
     reviews of both feeds run, those of this one fill and those of the small feed (2019-03..2020-03) are
     emptied."""
@@ -104,8 +104,8 @@ def root(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
 
 
 @pytest.fixture(scope="module")
-def built(root: LakeFolder) -> dict[str, pl.DataFrame]:
-    return _tables(root)
+def built(history: LakeFolder) -> dict[str, pl.DataFrame]:
+    return _tables(history)
 
 
 @pytest.mark.slow
@@ -180,9 +180,9 @@ def test_the_divisor_chain_is_unbroken_from_the_first_review_to_the_last(built):
 
 @pytest.mark.slow
 def test_reviews_the_feed_no_longer_holds_are_emptied_and_the_index_starts_at_its_new_first(
-    root: LakeFolder, tmp_path: Path
+    history: LakeFolder, tmp_path: Path
 ):
-    copy = root.copy(tmp_path / "copy")
+    copy = history.copy(tmp_path / "copy")
     members = pl.read_csv(copy.market / "memberships.csv")
     members.filter(pl.col("review") >= "2011-03").write_csv(copy.market / "memberships.csv")
     done = copy.build()

@@ -414,8 +414,8 @@ def built(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
     return folder
 
 
-def _trades(lake: LakeFolder, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
-    done = lake.cli("pro-forma", review, "--format", fmt)
+def _trades(folder: LakeFolder, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
+    done = folder.cli("pro-forma", review, "--format", fmt)
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(io.StringIO(done.stdout)) if fmt == "csv" else pl.DataFrame(json.loads(done.stdout))
     return rows, done.stderr
@@ -510,21 +510,21 @@ def test_an_unknown_review_is_one_line(built: LakeFolder):
 
 @pytest.mark.slow
 def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, tmp_path: Path):
-    root = built.copy(tmp_path / "copy")
-    _market(root.market, date(2020, 6, 8))
+    folder = built.copy(tmp_path / "copy")
+    _market(folder.market, date(2020, 6, 8))
     # Before the build, the stored trades and levels answer, saying the market data moved on since.
-    stale = f"warning: the market data in {root.market} are not built yet: run `russell-pipeline build`; "
+    stale = f"warning: the market data in {folder.market} are not built yet: run `russell-pipeline build`; "
     for verb in (("pro-forma", "2020-06"), ("report", "--out", str(tmp_path / "report"))):
-        answered = root.cli(*verb)
+        answered = folder.cli(*verb)
         assert answered.returncode == 0 and stale in answered.stderr, answered.stderr
-    done = root.build()
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
     # The upcoming review's, and the one after it, which carries its members
     assert "pro_forma_weights: 2 out of date (2020-06..2020-09)" in done.stdout, done.stdout
     assert [
         line.split(":")[0] for line in done.stdout.splitlines() if line.startswith("pro_forma_weights ")
     ] == ["pro_forma_weights 2020-06..2020-09"]
-    rows, totals = _trades(root, "2020-06")
+    rows, totals = _trades(folder, "2020-06")
     assert rows.height > 50 and totals.startswith(
         "2020-06 as of 2020-06-08 (latest close standing in for the cut-off close)"
     )
@@ -535,24 +535,24 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, t
 def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the_data(
     built: LakeFolder, tmp_path: Path
 ):
-    root = built.copy(tmp_path / "copy")
+    folder = built.copy(tmp_path / "copy")
     # Closes to 31 July 2020: June's weights are in force (rebalance 26 June), September's members unknown;
     # one June member stops trading on 1 July (21 sessions before 31 July: stale).
-    md = _market(root.market, date(2020, 7, 31))
+    md = _market(folder.market, date(2020, 7, 31))
     gone = md.memberships.filter(pl.col("review") == "2020-06")["symbol"].sort()[0]
     md.prices.filter((pl.col("symbol") != gone) | (pl.col("date") <= date(2020, 7, 1))).write_parquet(
-        root.market / "prices.parquet"
+        folder.market / "prices.parquet"
     )
-    md = load_market_data(root.market)
-    done = root.build()
+    md = load_market_data(folder.market)
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
-    rows, said = _trades(root, "2020-09")
+    rows, said = _trades(folder, "2020-09")
     assert set(rows.select("members_review", "members_carried").rows()) == {("2020-06", True)}
     assert (
         "members carried: the market data holds no members for 2020-09 yet, so these are the "
         "members of 2020-06"
     ) in said
-    lake = root.lake
+    lake = folder.lake
     stored = lake.warehouse.published("pro_forma_weights").filter(pl.col("review") == "2020-09")
     assert stored.select("prices_date", "stand_in", "previous_review").unique().rows() == [
         (date(2020, 7, 31), True, "2020-06")
@@ -572,10 +572,10 @@ def test_the_upcoming_review_carries_the_latest_members_until_its_own_are_in_the
     assert "2020-09" not in lake.warehouse.published("quarterly_weights")["review"].to_list()
 
     # The feed announces September's members: they are used, and December carries them.
-    _market(root.market, date(2020, 7, 31), members_until="2020-09")
-    done = root.build()
+    _market(folder.market, date(2020, 7, 31), members_until="2020-09")
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
     assert "pro_forma_weights 2020-09..2020-12: ok" in done.stdout, done.stdout
-    rows, said = _trades(root, "2020-09")
+    rows, said = _trades(folder, "2020-09")
     assert set(rows.select("members_review", "members_carried").rows()) == {("2020-09", False)}
     assert "members carried" not in said

@@ -32,13 +32,13 @@ def built(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
 
     # Members from 2019-09 to 2020-03 (reviews whose cut-off has passed); a short history keeps it quick.
     md = synthetic_market_data(LAST_CLOSE, n_stocks=1200, start=date(2019, 6, 3))
-    lake = lakes.copy(
+    folder = lakes.copy(
         tmp_path_factory.mktemp("pro_forma_forecast"), feed=lambda market: write_market_data(md, market)
     )
-    done = lake.build()
+    done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"pro_forma_weights: 6 out of date (2019-03..{REVIEW})" in done.stdout, done.stdout
-    return lake
+    return folder
 
 
 @pytest.mark.slow
@@ -86,13 +86,13 @@ def test_the_upcoming_review_takes_the_forecasts_members(built: LakeFolder):
 def test_a_changed_forecast_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, tmp_path: Path):
     from russell_pipeline.planning import stale
 
-    root = built.copy(tmp_path / "copy")
+    folder = built.copy(tmp_path / "copy")
     # Nothing changed: a second build launches nothing, and says so stage by stage.
-    again = root.build()
+    again = folder.build()
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.splitlines()[: len(up_to_date_lines())] == up_to_date_lines()
     # The stored forecast of June says one more deletion: June's pro-forma is out of date, nothing else.
-    lake = root.lake
+    lake = folder.lake
     year = lake.tables.read("reconstitution_forecast", "recon_year", [2020])
     kept = year.filter(pl.col("review") == REVIEW, pl.col("action") == "stay")["symbol"][0]
     year = year.with_columns(

@@ -26,7 +26,7 @@ from russell_pipeline.lib.index import recompute
 from russell_pipeline.lib.market.contract import R2G, SCC, SCHEMAS
 from russell_pipeline.lib.sessions import next_session
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
 from russell_pipeline_tests.lakes import lake_folder, sample_lake
 
 YEAR_ASSETS, REVIEW_ASSETS = [documents, recon_calendar], [market_data, quarterly_weights, index_levels]
@@ -347,7 +347,7 @@ def good(tmp_path_factory, small_market):
     tmp = tmp_path_factory.mktemp("quality")
     market = _market(tmp / "market", small_market, _with_splits)
     root = sample_lake(tmp / "lake", market).root
-    resources = resources_for(root, market_data=str(market))
+    resources = lake_folder(root).resources(market_data=str(market))
     with dg.instance_for_test() as instance:
         runs = [
             materialize(YEAR_ASSETS, resources, instance, YEARS),
@@ -369,8 +369,8 @@ def test_every_new_check_passes_on_the_good_build(good):
     assert checks["index_levels", "rebalance_continuity"].metadata["rebalances_checked"].value == 4
 
 
-def _membership_list(lake: Path, year: int, as_of: str, rows: int) -> Path:
-    path = lake / "raw" / str(year) / f"ru3000_membershiplist_{year}0624.txt"
+def _membership_list(root: Path, year: int, as_of: str, rows: int) -> Path:
+    path = root / "raw" / str(year) / f"ru3000_membershiplist_{year}0624.txt"
     path.parent.mkdir(exist_ok=True)
     path.write_text(
         f"Russell 3000® Index - Membership list\n{as_of}\n\nCompany\tTicker\n"
@@ -381,12 +381,12 @@ def _membership_list(lake: Path, year: int, as_of: str, rows: int) -> Path:
 
 
 def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_path):
-    lake = sample_lake(tmp_path / "lake").root
-    _membership_list(lake, 2022, "June 24, 2022", 300)
+    root = sample_lake(tmp_path / "lake").root
+    _membership_list(root, 2022, "June 24, 2022", 300)
     with dg.instance_for_test() as instance:
         run = materialize(
             YEAR_ASSETS,
-            resources_for(lake, market_data=str(good[1])),
+            lake_folder(root).resources(market_data=str(good[1])),
             instance,
             ("2022", "2022"),
             publish=True,
@@ -408,13 +408,13 @@ def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_pa
             " 2550 ",
             " 3450 │",
         ]
-        assert Lake(lake).warehouse.query("SELECT count(*) AS n FROM constituents")["n"][0] == 300
+        assert Lake(root).warehouse.query("SELECT count(*) AS n FROM constituents")["n"][0] == 300
         assert _checks(run)["constituents", "member_count_change"].passed  # one list: nothing to compare
         # A 2,900-row list the year before: 2,900 -> 300 (-90%), named by both lists, from the 2021 run.
-        _membership_list(lake, 2021, "June 24, 2021", 2900)
+        _membership_list(root, 2021, "June 24, 2021", 2900)
         run = materialize(
             YEAR_ASSETS,
-            resources_for(lake, market_data=str(good[1])),
+            lake_folder(root).resources(market_data=str(good[1])),
             instance,
             ("2021", "2021"),
             publish=True,
@@ -456,11 +456,11 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
         }
 
     market = _market(tmp_path / "market", good[1], drop)
-    lake = _good_copy(good, tmp_path)
+    copy_root = _good_copy(good, tmp_path)
     with dg.instance_for_test() as instance:
         run = materialize(
             [market_data, quarterly_weights],
-            resources_for(lake, market_data=str(market)),
+            lake_folder(copy_root).resources(market_data=str(market)),
             instance,
             ("2019-12", "2019-12"),
             publish=True,
@@ -476,7 +476,7 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
         "SELECT review, count(*) AS n FROM quarterly_weights GROUP BY 1 ORDER BY 1"
     )
     counts = dict(before.rows())
-    after = Lake(lake).warehouse.query(
+    after = Lake(copy_root).warehouse.query(
         "SELECT count(*) AS n FROM quarterly_weights WHERE review = '2019-12'"
     )["n"][0]
     assert after < counts["2019-12"] * 0.7
@@ -497,10 +497,14 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
 
     market = _market(tmp_path / "market", good[1], jump)
     # The good build's years (the jump is in the market data only), its reviews rebuilt over the jump.
-    lake = _good_copy(good, tmp_path)
+    root = _good_copy(good, tmp_path)
     with dg.instance_for_test() as instance:
         run = materialize(
-            REVIEW_ASSETS, resources_for(lake, market_data=str(market)), instance, REVIEWS, publish=True
+            REVIEW_ASSETS,
+            lake_folder(root).resources(market_data=str(market)),
+            instance,
+            REVIEWS,
+            publish=True,
         )
     assert run.success, failure_lines(run)
     checks = _checks(run)
@@ -512,7 +516,7 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
     )
     # By hand from the stored tables: the day's move, and weight x (close / previous close - 1) of 2019-09's
     # members.
-    lake_ = Lake(lake)
+    lake_ = Lake(root)
     move = lake_.warehouse.query(
         "SELECT price_return / lag(price_return) OVER (ORDER BY date) - 1 AS m, date "
         "FROM index_levels QUALIFY date = DATE '2019-10-15'"
@@ -544,7 +548,7 @@ def test_a_weights_bug_is_stopped_by_the_sql_check_and_the_stored_weights_stay(g
     monkeypatch.setattr(index_assets, "compute_weights", swapped)
     run = materialize(
         [quarterly_weights],
-        resources_for(root, market_data=str(market)),
+        lake_folder(root).resources(market_data=str(market)),
         instance,
         ("2019-12", "2019-12"),
         publish=True,
@@ -568,14 +572,18 @@ def _good_copy(good, tmp_path: Path, leave: tuple[str, ...] = ()) -> Path:
 def _levels_stopped(good, tmp_path: Path):
     """The good build's lake without its levels (years, market data and weights kept), whose levels run
     over every review fails: (lake, that run, its one failure line)."""
-    lake = _good_copy(good, tmp_path, leave=("index_levels", "*.duckdb"))
+    root = _good_copy(good, tmp_path, leave=("index_levels", "*.duckdb"))
     with dg.instance_for_test() as instance:
         reviews = materialize(
-            [index_levels], resources_for(lake, market_data=str(good[1])), instance, REVIEWS, publish=True
+            [index_levels],
+            lake_folder(root).resources(market_data=str(good[1])),
+            instance,
+            REVIEWS,
+            publish=True,
         )
     assert not reviews.success
     (line,) = failure_lines(reviews)
-    return lake, reviews, line
+    return root, reviews, line
 
 
 def test_a_dividend_applied_a_session_late_is_stopped_before_the_write(good, tmp_path, monkeypatch):
@@ -634,10 +642,10 @@ def test_levels_that_ignore_splits_are_stopped_by_rebalance_continuity(good, tmp
 def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(good, tmp_path, monkeypatch):
     """2020's documents read again, on a copy of the good build (whose 2020 rows a good parser wrote), by a
     parser that loses a symbol: the blocking check stops the write and the stored rows stay."""
-    lake = _good_copy(good, tmp_path)
-    resources = resources_for(lake, market_data=str(good[1]))
+    root = _good_copy(good, tmp_path)
+    resources = lake_folder(root).resources(market_data=str(good[1]))
     with dg.instance_for_test() as instance:
-        before = Lake(lake).tables.read("constituent_changes", "recon_year", [2020])
+        before = Lake(root).tables.read("constituent_changes", "recon_year", [2020])
         real = ingest.read_year
 
         def null_symbol(*args, **kwargs):  # a parser bug losing the first row's symbol
@@ -662,5 +670,5 @@ def test_a_null_symbol_from_the_parser_is_stopped_before_the_write(good, tmp_pat
     bad = checks["constituent_changes", "no_null_contract_columns"]
     assert (bad.passed, bad.metadata["failures"].value) == (False, 1)
     assert bad.metadata["examples"].value.splitlines()[6] == "│ symbol ┆ 1     │"
-    assert Lake(lake).tables.read("constituent_changes", "recon_year", [2020]).equals(before)
+    assert Lake(root).tables.read("constituent_changes", "recon_year", [2020]).equals(before)
     assert before.height == 256 and before["symbol"].null_count() == 0

@@ -35,10 +35,10 @@ def test_the_summary_is_a_table_with_units_and_percentages():
 
 
 def test_the_report_page_shows_the_chart_beside_the_table(tmp_path, monkeypatch, capsys, browser):
-    lake = tmp_path / "lake"
-    lake.mkdir()
-    Lake(lake).tables.write("index_levels", LEVELS)
-    monkeypatch.setenv("RUSSELL_DATA_LAKE", str(lake))
+    root = tmp_path / "lake"
+    root.mkdir()
+    Lake(root).tables.write("index_levels", LEVELS)
+    monkeypatch.setenv("RUSSELL_DATA_LAKE", str(root))
     assert main(["report", "--out", str(tmp_path / "report")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith(f"wrote {tmp_path / 'report' / 'report.html'}")
     page = browser.new_page(viewport={"width": 1500, "height": 900})

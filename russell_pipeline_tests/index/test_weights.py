@@ -34,7 +34,8 @@ from russell_pipeline.lib.market.contract import (
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
 from russell_pipeline.lib.market.year_digests import YEAR, with_year
 from russell_pipeline.lib.sessions import previous_session, sessions
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
+from russell_pipeline_tests.lakes import LakeFolder
 
 CUTOFF, EFFECTIVE = date(2024, 3, 6), date(2024, 3, 15)  # Wednesday after 1 March 2024; third Friday
 
@@ -519,15 +520,17 @@ def test_the_window_refuses_a_stale_or_missing_close_as_the_whole_history_does(
     )
 
 
-def test_the_weights_asset_stores_what_the_whole_history_gives(tmp_lake: Path, small_market: Path) -> None:
-    resources = resources_for(tmp_lake, market_data=str(small_market))
+def test_the_weights_asset_stores_what_the_whole_history_gives(
+    tmp_lake: LakeFolder, small_market: Path
+) -> None:
+    resources = tmp_lake.resources(market_data=str(small_market))
     with dg.instance_for_test() as instance:
         for assets, first, last in (
             ([documents, recon_calendar], "2019", "2020"),
             ([market_data, quarterly_weights], "2019-03", "2020-03"),
         ):
             assert materialize(assets, resources, instance, (first, last)).success
-    lake = Lake(tmp_lake)
+    lake = tmp_lake.lake
     whole, stored = stored_market_data(lake), lake.tables.read("quarterly_weights")
     dates = rebalance_dates(lake.tables.read("recon_calendar")).filter(pl.col("review").is_in(whole.reviews))
     assert dates["review"].to_list() == ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]

@@ -51,7 +51,7 @@ def _namespaces() -> bool:
     return subprocess.run(["unshare", "-m", "true"], check=False).returncode == 0
 
 
-def _in_namespace(setup: str, lake: LakeFolder) -> subprocess.CompletedProcess:
+def _in_namespace(setup: str, folder: LakeFolder) -> subprocess.CompletedProcess:
     """`build` in a mount namespace of its own, after `setup` (mounts) there; never raises."""
     if not _namespaces():
         pytest.skip(NO_NAMESPACE)
@@ -59,7 +59,7 @@ def _in_namespace(setup: str, lake: LakeFolder) -> subprocess.CompletedProcess:
         ["unshare", "-m", "sh", "-c", f"{setup} && exec {sys.executable} -m russell_pipeline.cli build"],
         capture_output=True,
         text=True,
-        env=os.environ | lake.env(),
+        env=os.environ | folder.env(),
         check=False,
         timeout=600,
     )
@@ -69,13 +69,13 @@ def _in_namespace(setup: str, lake: LakeFolder) -> subprocess.CompletedProcess:
 def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, lakes):
     """Before: `build` exited 1 and afterwards the table no longer existed for `query`. Now: the damage is
     named once before any run, nothing is published, and `query` still answers from the last good build."""
-    root, lake, before = _good_build(tmp_path, lakes)
+    root, built, before = _good_build(tmp_path, lakes)
     checkpoint = (
         root / "lake" / "quarterly_weights" / "_delta_log" / "00000000000000000000.checkpoint.parquet"
     )
     with open(checkpoint, "r+b") as f:
         f.truncate(100)
-    done = lake.build()
+    done = built.build()
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""  # no year, no run: the failure is not about one
     lines = done.stderr.splitlines()
@@ -85,9 +85,9 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, l
         "previous build's tables (published "
     )
     assert published(root) == before
-    answer = lake.cli("query", "SELECT count(*) AS n FROM quarterly_weights", "--format", "csv")
+    answer = built.cli("query", "SELECT count(*) AS n FROM quarterly_weights", "--format", "csv")
     assert answer.returncode == 0 and answer.stdout == f"n\n{before['quarterly_weights'][0]}\n", answer.stderr
-    verify = lake.cli("verify")
+    verify = built.cli("verify")
     assert (
         verify.returncode == 1
         and f"{root}/lake/quarterly_weights: its Delta log cannot be read" in verify.stderr
@@ -98,9 +98,9 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, l
 def test_a_read_only_table_folder_and_a_changed_input_publish_nothing_new(tmp_path, lakes):
     """Before: exit 1 with Rust panic traces, and readers got the new weights with the old levels. Now:
     the read-only table is named once before any run, and the warehouse is the last good build."""
-    root, lake, before = _good_build(tmp_path, lakes)
+    root, built, before = _good_build(tmp_path, lakes)
     folder = root / "lake" / "index_levels"
-    done = _in_namespace(f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder}", lake)
+    done = _in_namespace(f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder}", built)
     assert done.returncode == 1 and PANIC not in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0] == (
         f"error: {folder}: the table index_levels cannot be written (Read-only file system); make it writable"
@@ -113,7 +113,7 @@ class Rebuilt:
     """A lake after one good build, then the next (its market data a month longer), which, where a mount
     namespace can be had, was first tried with `market_prices` on a full tmpfs."""
 
-    lake: LakeFolder
+    folder: LakeFolder
     before: dict  # what the good build published
     full: subprocess.CompletedProcess | None  # the build on the full disk (None: no mount namespace)
     after_full: dict | None  # what was published after it
@@ -124,17 +124,17 @@ class Rebuilt:
 def rebuilt(tmp_path_factory, lakes) -> Rebuilt:
     """The full-disk test's builds, once: the deleted-log test starts from a copy of where they end."""
     folder = tmp_path_factory.mktemp("rebuilt")
-    root, lake, before = _good_build(folder, lakes)
+    root, built, before = _good_build(folder, lakes)
     full = after_full = None
     if _namespaces():
         table = root / "lake" / "market_prices"
         copy = folder / "market_prices"
         shutil.copytree(table, copy)
         size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) + 48 * 1024
-        full = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", lake)
+        full = _in_namespace(f"mount -t tmpfs -o size={size} tmpfs {table} && cp -a {copy}/. {table}/", built)
         after_full = published(root)
-    again = lake.build()  # the disk has room again (outside the namespace)
-    return Rebuilt(lake, before, full, after_full, again)
+    again = built.build()  # the disk has room again (outside the namespace)
+    return Rebuilt(built, before, full, after_full, again)
 
 
 @pytest.mark.slow
@@ -142,7 +142,7 @@ def test_a_full_disk_during_market_data_publishes_nothing_then_the_next_build_is
     """`market_prices` on a full tmpfs: before, the membership and research tables were published anyway
     and `reconstitution_effect` matched neither build. Now: one line naming the table and the full disk,
     no later stage, the last good build published; with room again, the next build is a fresh build's."""
-    done, root = rebuilt.full, rebuilt.lake.root
+    done, root = rebuilt.full, rebuilt.folder.root
     if done is None:
         pytest.skip(NO_NAMESPACE)
     table = root / "lake" / "market_prices"
@@ -175,11 +175,11 @@ def test_a_prices_file_with_only_a_header_is_a_contract_error(tmp_path, lakes):
     market_data fails on its input, naming the file, and the last good build stays published; the lake's
     record of what market_data was built from says it was refused (so it is built again when a good
     file comes back, the one it was built from too)."""
-    root, lake, before = _good_build(tmp_path, lakes)
-    market = lake.market
+    root, built, before = _good_build(tmp_path, lakes)
+    market = built.market
     (market / "prices.parquet").unlink()
     (market / "prices.csv").write_text("date,symbol,close,currency\n")
-    done = lake.build()
+    done = built.build()
     assert done.returncode == 1 and "TypeError" not in done.stderr and "Traceback" not in done.stderr
     assert (
         f"market_data: FAILED: market_data: {market}/prices.csv: required table 'prices' holds no rows (a "
@@ -202,8 +202,8 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
     `verify` names the table whose log lacks the version readers are shown."""
     # After a good build and a second (a month more): the logs have grown past their first checkpoint.
     assert rebuilt.again.returncode == 0, rebuilt.again.stderr[-2000:]
-    lake = rebuilt.lake.copy(tmp_path)
-    root = lake.root
+    folder = rebuilt.folder.copy(tmp_path)
+    root = folder.root
     before = published(root)
     lineage = root / "lake" / "lineage" / "_delta_log"
     shutil.copytree(lineage, tmp_path / "lineage_log")
@@ -212,7 +212,7 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
     middle = [p for p in commits if checkpoint < int(p.stem) < int(commits[-1].stem)]
     assert middle, [p.name for p in commits]
     middle[0].unlink()
-    done = lake.cli("build", timeout=120)
+    done = folder.cli("build", timeout=120)
     assert done.returncode == 1 and done.stdout == "", done.stdout  # no year tried, no run
     (line, state) = done.stderr.splitlines()
     assert line.startswith(f"error: {root}/lake/lineage: its Delta log cannot be read (") and "Gap" in line
@@ -227,10 +227,10 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
     latest = max(log.glob("*.json"))
     assert latest.stem != "00000000000000000000"
     latest.unlink()
-    answer = lake.cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv")
+    answer = folder.cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv")
     assert answer.returncode == 0 and answer.stderr == "", answer.stderr
     assert answer.stdout == f"n\n{before['index_levels'][0]}\n"
-    verify = lake.cli("verify")
+    verify = folder.cli("verify")
     assert verify.returncode == 1 and "Traceback" not in verify.stderr
     assert (
         f"{root}/lake/market_source: the version {int(latest.stem)} the warehouse shows cannot be read from "
@@ -243,10 +243,10 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
 def test_a_full_disk_under_the_dagster_instance_is_one_line_naming_it(tmp_path, small_market):
     """DAGSTER_HOME on a 1 MB tmpfs that fills during the first run. Before: 100 lines of SQLite
     traceback. Now: one line naming the instance and the full disk, and nothing published."""
-    lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
-    root, home = lake.root, lake.home
+    folder = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    root, home = folder.root, folder.home
     home.mkdir()
-    done = _in_namespace(f"mount -t tmpfs -o size=1m tmpfs {home}", lake)
+    done = _in_namespace(f"mount -t tmpfs -o size=1m tmpfs {home}", folder)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
     assert done.stderr.splitlines() == [
         (

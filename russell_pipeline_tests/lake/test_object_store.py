@@ -111,14 +111,14 @@ print(json.dumps({t: sorted(map(repr, r)) for t, r in rows.items()}))
 """
 
 
-def _contents_of(lake: LakeFolder, s3_env: dict, *tables: str) -> dict[str, list]:
+def _contents_of(folder: LakeFolder, s3_env: dict, *tables: str) -> dict[str, list]:
     """The rows of `tables` (default: every table) as a user's process sees them through the read-only
     query surface."""
     done = subprocess.run(
         [sys.executable, "-c", CONTENTS, *(tables or TABLES)],
         capture_output=True,
         text=True,
-        env=os.environ | lake.env(**s3_env),
+        env=os.environ | folder.env(**s3_env),
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]

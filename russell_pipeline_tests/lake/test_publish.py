@@ -11,9 +11,8 @@ import dagster as dg
 from russell_pipeline.defs.calendar.assets import recon_calendar
 from russell_pipeline.defs.documents.assets import documents
 from russell_pipeline.defs.publish import publish_warehouse
-from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.lock import LOCK
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
 
 HOLD = textwrap.dedent("""
     import fcntl, os, sys, time
@@ -27,7 +26,7 @@ HOLD = textwrap.dedent("""
 def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_holds_the_lake(
     tmp_lake, lake_resources
 ):
-    lake = Lake(tmp_lake)
+    lake = tmp_lake.lake
     with dg.instance_for_test() as instance:
         run = materialize([documents, recon_calendar], lake_resources, instance, ("2019", "2023"))
         assert run.success
@@ -36,7 +35,7 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
         )  # steps do not publish
 
         def tick() -> str:
-            context = dg.build_sensor_context(instance=instance, resources=resources_for(tmp_lake))
+            context = dg.build_sensor_context(instance=instance, resources=tmp_lake.resources())
             return publish_warehouse(context).skip_message
 
         going = instance.add_run(dg.DagsterRun(job_name="other", status=dg.DagsterRunStatus.STARTED))
@@ -44,7 +43,7 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
         instance.report_run_failed(going)
 
         holder = subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(tmp_lake / LOCK)],
+            [sys.executable, "-c", HOLD, str(tmp_lake.root / LOCK)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -23,8 +23,9 @@ from russell_pipeline.lib.market.contract import (
     write_market_data,
 )
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
 from russell_pipeline_tests.index.test_weights import TABLES, write_tables
+from russell_pipeline_tests.lakes import lake_folder
 
 
 def market(tmp_path: Path, table: str, old: str, new: str) -> Path:
@@ -196,7 +197,7 @@ def test_saturday_price_fails_market_data_and_writes_nothing(tmp_path):
     folder = market(tmp_path, "prices", "2024-03-04,CCC", "2024-03-02,CCC")
     root = tmp_path / "lake"
     root.mkdir()
-    resources = resources_for(root, market_data=str(folder))
+    resources = lake_folder(root).resources(market_data=str(folder))
     with dg.instance_for_test() as instance:
         result = materialize([market_data], resources, instance)
     assert failure_lines(result) == [
@@ -271,7 +272,9 @@ def test_a_price_from_the_future_fails_market_data_at_build_time_with_the_clock_
     folder = market(tmp_path, "prices", "2024-03-01,CCC,7", "2035-12-31,CCC,7")
     root = tmp_path / "lake"
     root.mkdir()
-    resources = resources_for(root, market_data=str(folder))  # the system clock: 2035 is still to come
+    resources = lake_folder(root).resources(
+        market_data=str(folder)
+    )  # the system clock: 2035 is still to come
     with dg.instance_for_test() as instance:
         result = materialize([market_data], resources, instance)
     [line] = failure_lines(result)

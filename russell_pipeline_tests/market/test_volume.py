@@ -20,8 +20,9 @@ from russell_pipeline.lib.market.volume import adv_window, average_volume
 from russell_pipeline.lib.market.year_digests import market_days
 from russell_pipeline.lib.sessions import sessions
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
 from russell_pipeline_tests.index.test_weights import TABLES, write_tables
+from russell_pipeline_tests.lakes import lake_folder
 
 PRICES = (
     "date,symbol,close,currency,volume\n"
@@ -76,7 +77,7 @@ def test_a_negative_volume_fails_market_data_and_writes_nothing(tmp_path):
     root = tmp_path / "lake"
     root.mkdir()
     with dg.instance_for_test() as instance:
-        result = materialize([market_data], resources_for(root, market_data=str(folder)), instance)
+        result = materialize([market_data], lake_folder(root).resources(market_data=str(folder)), instance)
     assert failure_lines(result) == [
         (
             f"market_data: {folder}/prices.csv: column 'volume' row 3 (line 4): must not be negative: "

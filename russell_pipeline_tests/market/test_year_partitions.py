@@ -19,7 +19,8 @@ from russell_pipeline.lib.market.contract import load_market_data
 from russell_pipeline.lib.market.synthetic import synthetic_market_data
 from russell_pipeline.lib.market.year_digests import market_days
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import materialize, resources_for
+from russell_pipeline_tests.helpers import materialize
+from russell_pipeline_tests.lakes import lake_folder
 
 pytestmark = pytest.mark.slow
 NOW = datetime.fromisoformat(
@@ -56,7 +57,7 @@ def files(root: Path, table: str) -> dict[str, set[str]]:
 def run(root: Path, instance, **settings) -> dg.ExecuteInProcessResult:
     """The market_data run at the clock NOW, with these fields of the settings (market_data,
     synthetic_end...)."""
-    return materialize([market_data], resources_for(root, now=NOW, **settings), instance)
+    return materialize([market_data], lake_folder(root).resources(now=NOW, **settings), instance)
 
 
 def written(result) -> str:

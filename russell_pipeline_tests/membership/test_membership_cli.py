@@ -22,7 +22,7 @@ from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import cli, materialize, resources_for
+from russell_pipeline_tests.helpers import cli, materialize
 from russell_pipeline_tests.lakes import documents_lake, lake_folder
 from russell_pipeline_tests.membership.helpers import intervals, ipo_lists, macro, sec_map, tables_of
 
@@ -82,7 +82,7 @@ def _check(result, name: str) -> dg.AssetCheckEvaluation:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = documents_lake(tmp_path_factory.mktemp("membership"), DOCUMENTS).root
-    resources = resources_for(root)
+    resources = lake_folder(root).resources()
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources, instance, ("2022", "2024"))
         assert years.success, failure_lines(years)
@@ -152,19 +152,21 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
 def test_the_planner_and_sensor_rerun_membership_only_when_its_inputs_change(built, tmp_path):
     root, instance, _ = built
     lake = Lake(root)
-    context = dg.build_sensor_context(instance=instance, resources=resources_for(root))
+    context = dg.build_sensor_context(instance=instance, resources=lake_folder(root).resources())
     assert not stale.membership_stale(lake)
     assert isinstance(stale_membership(context), dg.SkipReason)
     # The calendar rewritten with the same dates changes nothing the membership tables read.
-    again = materialize([recon_calendar], resources_for(root), instance, ("2022", "2024"))
+    again = materialize([recon_calendar], lake_folder(root).resources(), instance, ("2022", "2024"))
     assert again.success and not stale.membership_stale(lake)
     extra = lake_folder(root).copy(tmp_path).root
     (extra / "raw" / "2023" / "adds_update2.txt").write_text(
         ADDS.format(stage="Updated ", day="June 2, 2023", rows="DELTA INC DLTA Technology\n")
     )
-    changed = materialize([documents], resources_for(extra), instance, ("2023", "2023"))
+    changed = materialize([documents], lake_folder(extra).resources(), instance, ("2023", "2023"))
     assert changed.success and stale.membership_stale(Lake(extra))
-    request = stale_membership(dg.build_sensor_context(instance=instance, resources=resources_for(extra)))
+    request = stale_membership(
+        dg.build_sensor_context(instance=instance, resources=lake_folder(extra).resources())
+    )
     assert request.run_key == f"membership:{stale.membership_inputs(Lake(extra))[1]}"
 
 
@@ -400,9 +402,11 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
         MEMBERS.format(day="June 25, 2012", rows="ALPHA INC\tALPH\nBRAVO CORP\tBRVO\n")
     )
     with dg.instance_for_test() as instance:
-        years = materialize([documents, recon_calendar], resources_for(root), instance, ("2012", "2012"))
+        years = materialize(
+            [documents, recon_calendar], lake_folder(root).resources(), instance, ("2012", "2012")
+        )
         assert years.success, failure_lines(years)
-        result = materialize([membership], resources_for(root), instance, publish=True)
+        result = materialize([membership], lake_folder(root).resources(), instance, publish=True)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
     done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env=lake_folder(root).env())
@@ -449,9 +453,11 @@ THREE_YEARS = {
 def three_years(tmp_path_factory):
     root = documents_lake(tmp_path_factory.mktemp("three_years"), THREE_YEARS).root
     with dg.instance_for_test() as instance:
-        years = materialize([documents, recon_calendar], resources_for(root), instance, ("2014", "2016"))
+        years = materialize(
+            [documents, recon_calendar], lake_folder(root).resources(), instance, ("2014", "2016")
+        )
         assert years.success, failure_lines(years)
-        yield root, instance, materialize([membership], resources_for(root), instance, publish=True)
+        yield root, instance, materialize([membership], lake_folder(root).resources(), instance, publish=True)
 
 
 def test_lists_without_change_lists_reconcile_as_a_state_not_a_failure(three_years):
@@ -565,7 +571,7 @@ def _market(root, synthetic: bool, members: dict[str, list[str]]) -> None:
 
 def test_vendor_memberships_absent_from_the_list_in_force_are_named(three_years, tmp_path):
     root = lake_folder(three_years[0]).copy(tmp_path).root
-    resources = resources_for(root)
+    resources = lake_folder(root).resources()
     wrong = {
         "RUSSELL_SMALL_CAP_COMPLETENESS": ["AA", "BRVO", "AAPLX"],
         "RUSSELL_2000_GROWTH": ["BRVO", "ABY"],
@@ -611,9 +617,11 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         },
     ).root
     with dg.instance_for_test() as instance:
-        years = materialize([documents, recon_calendar], resources_for(root), instance, ("2023", "2025"))
+        years = materialize(
+            [documents, recon_calendar], lake_folder(root).resources(), instance, ("2023", "2025")
+        )
         assert years.success, failure_lines(years)
-        assert materialize([membership], resources_for(root), instance, publish=True).success
+        assert materialize([membership], lake_folder(root).resources(), instance, publish=True).success
     env = lake_folder(root).env()
     for asked in (["--index", "Russell 3000"], []):
         done = cli("members", "2025-07-01", *asked, text=True, env=env)
@@ -809,7 +817,7 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(Path(files("russell_pipeline") / "dagster.yaml"), home / "dagster.yaml")
-    resources, env = resources_for(root), lake_folder(root, home=home).env()
+    resources, env = lake_folder(root).resources(), lake_folder(root, home=home).env()
     prices = tmp_path / "prices.csv"
     _prices(prices)
 

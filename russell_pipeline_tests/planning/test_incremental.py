@@ -16,8 +16,8 @@ from russell_pipeline.lib.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import generic_reason
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.helpers import RAW, cli, materialize, resources_for, up_to_date_lines
-from russell_pipeline_tests.lakes import SMALL_END, LakeFolder, sample_lake
+from russell_pipeline_tests.helpers import RAW, cli, materialize, up_to_date_lines
+from russell_pipeline_tests.lakes import SMALL_END, LakeFolder, lake_folder, sample_lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
 AMENDED_2019 = """Russell US Indexes - Annual Reconstitution 2019 (amended)
@@ -314,7 +314,9 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
         [failed] = runs_of_2021(instance)
         assert failed.status == dg.DagsterRunStatus.FAILURE
         # The UI starts: its sensor sees the build's failure and asks for nothing.
-        tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
+        tick = new_documents(
+            dg.build_sensor_context(instance=instance, resources=lake_folder(root).resources())
+        )
         assert tick.run_requests == []
         assert tick.skip_reason.skip_message.startswith(
             f"documents 2021: not run: failed with the same inputs in run {failed.run_id}"
@@ -337,7 +339,9 @@ def test_a_failed_input_is_not_launched_again_by_build_or_the_sensor_until_it_ch
     with dg.DagsterInstance.from_config(str(built.home)) as instance:
         assert runs_of_2021(instance) == [failed]  # the second build launched nothing
         # New files are new inputs: asked for again, the documents and the calendar they are read for.
-        tick = new_documents(dg.build_sensor_context(instance=instance, resources=resources_for(root)))
+        tick = new_documents(
+            dg.build_sensor_context(instance=instance, resources=lake_folder(root).resources())
+        )
         assert [(r.partition_key, r.run_key.split(":")[0]) for r in tick.run_requests] == [
             ("2021", "documents"),
             ("2021", "recon_calendar"),
@@ -366,7 +370,7 @@ def test_a_list_of_a_year_before_the_first_review_recomputes_no_review(tmp_path)
     root = sample_lake(tmp_path / "lake").root
     settings = Settings(synthetic_end=date(2020, 3, 31), synthetic_stocks=120).with_lake(root)
     resources, lake = (
-        resources_for(root, synthetic_end=settings.synthetic_end, synthetic_stocks=120),
+        lake_folder(root).resources(synthetic_end=settings.synthetic_end, synthetic_stocks=120),
         Lake(root),
     )
     with dg.instance_for_test() as instance:
@@ -437,8 +441,8 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
 
     with dg.instance_for_test() as instance:
         assert materialize([documents], lake_resources, instance, "2023").success
-        before = Lake(tmp_lake).tables.read("constituent_changes", "recon_year", [2023])
-        (tmp_lake / "raw" / "2023" / "adds.txt").write_text(
+        before = tmp_lake.lake.tables.read("constituent_changes", "recon_year", [2023])
+        (tmp_lake.root / "raw" / "2023" / "adds.txt").write_text(
             "Russell 2000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
             "BETA INDUSTRIES\tBE TA\tTechnology\nGAMMA HOLDINGS\tGAMM\tEnergy\n"
         )
@@ -485,7 +489,7 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
         )
     }
     assert result.asset_materializations_for_node("documents") == []
-    assert Lake(tmp_lake).tables.read("constituent_changes", "recon_year", [2023]).equals(before)
+    assert tmp_lake.lake.tables.read("constituent_changes", "recon_year", [2023]).equals(before)
 
 
 def test_parse_refuses_a_list_with_a_line_it_cannot_read(tmp_path):

@@ -38,8 +38,8 @@ from russell_pipeline.lib.research.event import (
 )
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import cli, materialize, resources_for
-from russell_pipeline_tests.lakes import REAL_LISTS, documents_lake, lake_folder, real_lists
+from russell_pipeline_tests.helpers import cli, materialize
+from russell_pipeline_tests.lakes import REAL_LISTS, LakeFolder, documents_lake, lake_folder, real_lists
 
 # 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
 RANK_DAY, RECON_CLOSE = date(2023, 4, 28), date(2023, 6, 23)
@@ -115,13 +115,13 @@ def price_files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lake_2023(tmp_path_factory):
+def lake_2023(tmp_path_factory) -> LakeFolder:
     """A lake with the sample 2023 documents and calendar built and published."""
-    root = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS).root
+    folder = documents_lake(tmp_path_factory.mktemp("research_lake"), DOCUMENTS)
     with dg.instance_for_test() as instance:
-        years = materialize([documents, recon_calendar], resources_for(root), instance, "2023", publish=True)
+        years = materialize([documents, recon_calendar], folder.resources(), instance, "2023", publish=True)
         assert years.success, failure_lines(years)
-    return root
+    return folder
 
 
 def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
@@ -232,7 +232,7 @@ def _same_as_pandas(
 
 
 def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, price_files):
-    env = lake_folder(lake_2023).env()
+    env = lake_2023.env()
     run = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env, text=True)
     assert run.returncode == 0, run.stderr
     mine = _same_as_pandas(run.stdout, price_files / "long.csv")
@@ -289,11 +289,12 @@ def test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group(
         prices = prices[prices.Date.isin(days)]
     path = tmp_path / f"{covers}.csv"
     prices.to_csv(path, index=False, date_format="%Y-%m-%d")
-    lake = lake_folder(lake_2023, home=lake_2023 / ".dagster")  # the lake's own: its build left none
-    study = lake.cli("event-study", "2023", "--prices", str(path))
+    # The lake's own Dagster home: its build left none.
+    folder = lake_folder(lake_2023.root, home=lake_2023.root / ".dagster")
+    study = folder.cli("event-study", "2023", "--prices", str(path))
     assert study.returncode == 1 and study.stdout == "" and study.stderr.count("\n") == 1, study.stderr
     assert study.stderr.startswith(f"error: {path}: {refused}") and "every group" in study.stderr
-    imported = lake.cli("import-prices", str(path))
+    imported = folder.cli("import-prices", str(path))
     assert imported.returncode == 0, imported.stderr
     warned = [line for line in imported.stderr.splitlines() if line.startswith("warning: 2023 ")]
     said = [line.strip() for line in imported.stdout.splitlines()[1:]]
@@ -371,7 +372,7 @@ def test_a_bad_price_file_is_one_line_naming_the_file_and_row(tmp_path, name):
 def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_path, name):
     path = tmp_path / name
     path.write_text(BAD[name][0])
-    run = cli("event-study", "2023", "--prices", str(path), env=lake_folder(lake_2023).env(), text=True)
+    run = cli("event-study", "2023", "--prices", str(path), env=lake_2023.env(), text=True)
     assert run.returncode == 1 and run.stdout == ""
     assert (
         run.stderr.count("\n") == 1
@@ -403,23 +404,21 @@ def test_chart_labels_each_groups_prices_and_never_draws_synthetic_as_real():
 
 
 def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
-    imported = cli(
-        "import-prices", str(price_files / "long.csv"), env=lake_folder(lake_2023).env(), text=True
-    )
+    imported = cli("import-prices", str(price_files / "long.csv"), env=lake_2023.env(), text=True)
     assert imported.returncode == 0, imported.stderr
     assert (
         f"long layout, {len(_long_prices())} closes of 8 symbols, 2023-03-01..2023-08-31" in imported.stdout
     )
-    verified = cli("verify", env=lake_folder(lake_2023).env(), text=True)
+    verified = cli("verify", env=lake_2023.env(), text=True)
     assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
-    assert Lake(lake_2023).warehouse.query("SELECT count(*) FROM research_prices").item() == len(
+    assert lake_2023.lake.warehouse.query("SELECT count(*) FROM research_prices").item() == len(
         _long_prices()
     )
-    resources = resources_for(lake_2023)
+    resources = lake_2023.resources()
     with dg.instance_for_test() as instance:
         result = materialize([reconstitution_effect], resources, instance, "2023")
         assert result.success, failure_lines(result)
-    lake = Lake(lake_2023)
+    lake = lake_2023.lake
     effect = lake.tables.read("reconstitution_effect").sort("list_group", "session_offset")
     expected = _pandas_effect(price_files / "long.csv")
     assert effect.filter(pl.col("list_group") != "index")["median"].to_list() == pytest.approx(
@@ -563,7 +562,7 @@ def test_index_path_is_the_price_return_level_over_its_level_on_rank_day():
 
 
 def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_path):
-    root = lake_folder(lake_2023).copy(tmp_path).root
+    root = lake_2023.copy(tmp_path).root
     lake = Lake(root)
     shutil.rmtree(lake.tables.folder / "research_prices", ignore_errors=True)
     lake.tables.write(
@@ -591,7 +590,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
         "index_levels", pl.DataFrame({"date": [RANK_DAY, RECON_CLOSE], "price_return": [500.0, 450.0]})
     )
     with dg.instance_for_test() as instance:
-        result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
+        result = materialize([reconstitution_effect], lake_folder(root).resources(), instance, "2023")
         assert result.success, failure_lines(result)
     effect = Lake(root).tables.read("reconstitution_effect")
     assert effect.sort("list_group", "session_offset").select(
@@ -608,7 +607,7 @@ def test_asset_reads_the_market_data_and_labels_synthetic_prices(lake_2023, tmp_
     # A year without final lists (and before the first review of index_levels) is written empty and
     # materialized with 0 rows, and says why.
     with dg.instance_for_test() as instance:
-        empty = materialize([reconstitution_effect], resources_for(root), instance, "2012")
+        empty = materialize([reconstitution_effect], lake_folder(root).resources(), instance, "2012")
     assert empty.success, failure_lines(empty)
     done = [
         e.step_materialization_data.materialization
@@ -650,7 +649,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     """An imported file prices the listed names; the index group rests on the levels' market data and
     says so, synthetic or a market file, whatever was imported; a file that prices none of a year's
     names leaves only the index group, which never wears the file's name."""
-    root = lake_folder(lake_2023).copy(tmp_path).root
+    root = lake_2023.copy(tmp_path).root
     lake = Lake(root)
     label = "synthetic" if market == "synthetic" else "market file prices.csv"
     days = window(RANK_DAY, RECON_CLOSE)["date"]
@@ -683,7 +682,7 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
     def effect_of(prices_file: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
         _import_prices(root, prices_file)
         with dg.instance_for_test() as instance:
-            result = materialize([reconstitution_effect], resources_for(root), instance, "2023")
+            result = materialize([reconstitution_effect], lake_folder(root).resources(), instance, "2023")
             assert result.success, failure_lines(result)
         return (
             Lake(root).tables.read("reconstitution_effect"),
@@ -719,7 +718,7 @@ def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_
         "2022",
         "--prices",
         str(price_files / "long.csv"),
-        env=lake_folder(lake_2023).env(),
+        env=lake_2023.env(),
         text=True,
     )
     assert run.returncode == 1 and run.stdout == "" and run.stderr.count("\n") == 1
@@ -730,7 +729,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
     """The real Russell 3000 final addition and deletion lists of 2023, with a long price file for their
     symbols: the CLI's medians equal pandas', and the asset stores the same paths."""
     root = real_lists(tmp_path / "lake", {2023: REAL_LISTS[2023]}).root
-    resources = resources_for(root)
+    resources = lake_folder(root).resources()
     with dg.instance_for_test() as instance:
         years = materialize([documents, recon_calendar], resources, instance, "2023", publish=True)
         assert years.success, failure_lines(years)
@@ -804,7 +803,7 @@ def test_a_years_digest_moves_with_an_import_and_the_market_up_to_its_window_onl
     from russell_pipeline.lib.market.year_digests import market_days
     from russell_pipeline.planning import research_years
 
-    root = lake_folder(lake_2023).copy(tmp_path).root
+    root = lake_2023.copy(tmp_path).root
     lake = Lake(root)
     shutil.rmtree(lake.tables.folder / "research_prices", ignore_errors=True)
 

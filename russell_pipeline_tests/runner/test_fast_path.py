@@ -70,7 +70,7 @@ def test_the_first_partition_year_is_the_calendar_rules_first_year():
 
 
 def test_the_market_fingerprint_follows_the_settings(tmp_lake, small_market):
-    listed = ingested_lists(Lake(tmp_lake))
+    listed = ingested_lists(tmp_lake.lake)
     assert stale.market_fingerprint(Settings(market_data=str(small_market)), listed)[0] == "folder"
     friday_evening = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
     assert stale.market_fingerprint(Settings(now=friday_evening), listed)[:3] == [

@@ -55,9 +55,9 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     empty; under `timeout 300`, past 20 minutes). Now: signalled once the market data is committed and a
     run is going, it exits 128 + the signal within seconds, says it was stopped, leaves no process of
     its own behind and publishes nothing; the next build ends with the tables of a fresh build."""
-    lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
-    root = lake.root
-    build = _start_build(lake)
+    folder = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    root = folder.root
+    build = _start_build(folder)
     try:
         seen = []
         for line in build.stdout:  # as the user watches it
@@ -85,7 +85,7 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     assert not (root / "warehouse.duckdb").exists()  # nothing published: a fresh lake has no warehouse yet
     assert Lake(root).tables.version("market_prices") is not None  # what was committed stays
     if signum == signal.SIGTERM:  # the next build continues from it, to the tables of a fresh build
-        again = lake.cli("build")
+        again = folder.cli("build")
         assert again.returncode == 0, again.stderr[-2000:]
         fresh, now = published(lakes.built().root), published(root)
         data = [t for t in TABLES if t != "market_source" and t in fresh]
@@ -154,8 +154,8 @@ def test_no_process_of_a_build_outlives_a_sigkill(tmp_path, small_market):
     (with a watcher polling every second for its parent), and one was found under PID 1 ten minutes
     after a SIGKILL. Now: a build killed with SIGKILL inside a run leaves no process it started alive,
     none holding its Dagster home, and it started no log tailer at all."""
-    lake = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
-    build = _start_build(lake, stderr=subprocess.DEVNULL)
+    folder = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    build = _start_build(folder, stderr=subprocess.DEVNULL)
     try:
         started: set[int] = set()
         for line in build.stdout:

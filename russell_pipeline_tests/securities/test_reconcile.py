@@ -167,8 +167,8 @@ def test_a_date_the_lakes_membership_does_not_cover_says_so_on_every_row(day):
 def test_reconcile_prints_the_differences_and_their_counts_on_a_built_lake(lakes, tmp_path):
     """The shared built lake with a 2022 Russell 3000 list, two SEC maps and two funds' holdings files of one
     day under raw/: one build, then `reconcile DATE`."""
-    lake = lakes.copy(tmp_path)
-    raw = lake.root / "raw"
+    folder = lakes.copy(tmp_path)
+    raw = folder.root / "raw"
     members = "".join(f"{company}\t{symbol}\n" for symbol, company in MEMBERS)
     (raw / "2022" / "ru3000_members_20220624.txt").write_text(
         f"Russell US Indexes\nMembership list\nRussell 3000® Index\nJune 24, 2022\nCompany\tTicker\n{members}"
@@ -183,9 +183,9 @@ def test_reconcile_prints_the_differences_and_their_counts_on_a_built_lake(lakes
         )
     (raw / "2023" / "IWV_holdings.csv").write_text(fund_file(IWV, DAY, HELD))
     (raw / "2023" / "IWM_holdings.csv").write_text(fund_file(IWM, DAY, HELD[:1] + HELD[2:3]))
-    built = lake.build()  # in this process; `reconcile` runs as a user runs it
+    built = folder.build()  # in this process; `reconcile` runs as a user runs it
     assert built.returncode == 0, built.stderr[-3000:]
-    done = lake.cli("reconcile", str(DAY))
+    done = folder.cli("reconcile", str(DAY))
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(io.StringIO(done.stdout))
     assert rows.select("fund", "side", "symbol", "security_id").rows() == [
@@ -209,15 +209,15 @@ def test_reconcile_prints_the_differences_and_their_counts_on_a_built_lake(lakes
     )
     assert len(lines) == iwv + 5 and all(line.startswith("  1: ") for line in lines[iwv + 1 :])
     # One fund by a word of its name.
-    one = lake.cli("reconcile", str(DAY), "--fund", "russell 2000", "--format", "json")
+    one = folder.cli("reconcile", str(DAY), "--fund", "russell 2000", "--format", "json")
     assert one.returncode == 0 and [r["symbol"] for r in json.loads(one.stdout)] == ["LATE"]
     # A date without a holdings file: one line naming the dates held, exit code 1.
-    missing = lake.cli("reconcile", "2023-03-02")
+    missing = folder.cli("reconcile", "2023-03-02")
     assert (missing.returncode, missing.stdout) == (1, "")
     assert missing.stderr == (
         "error: reconcile 2023-03-02: no holdings file is dated 2023-03-02 (dates held: 2023-03-01)\n"
     )
-    bad = lake.cli("reconcile", "2023-02-30")
+    bad = folder.cli("reconcile", "2023-02-30")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a date" in bad.stderr
 
 
