@@ -34,6 +34,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RUSSELL_TEST_SHARED") or REPO.parent / "shared")
 REAL = SHARED / "real"
 RAW = REPO / "data_lake" / "raw"
+# The tables of one year's documents, one multi-asset: a year is read, refused or empty as one (the
+# UI materializes all of it).
+DOCUMENT_TABLES = (
+    "source_documents",
+    "constituents",
+    "constituent_changes",
+    "universe_securities",
+    "sec_tickers",
+    "fund_holdings",
+)
 # The machine's temporary folder, read before conftest.py points the tests' own at their folders in memory:
 # for what another user must run or read (that folder is the test user's alone, and /dev/shm may forbid
 # running a program from it).

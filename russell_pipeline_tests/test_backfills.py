@@ -19,7 +19,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from russell_pipeline_tests.helpers import REPO, Server, free_port, stop_group, wait_until_loaded
+from russell_pipeline_tests.helpers import (
+    DOCUMENT_TABLES,
+    REPO,
+    Server,
+    free_port,
+    stop_group,
+    wait_until_loaded,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -27,14 +34,6 @@ ADDITIONS_2017 = (
     "Russell 3000 Index - Additions\n\nCompany\tSymbol\tSector\nACME CORP\tACME\tTechnology\n"
     "GAMMA HOLDINGS\tGAMM\tEnergy\nDELTA INC\tDLTA\tUtilities\n"
 )
-YEAR_ASSETS = (
-    "source_documents",
-    "constituents",
-    "constituent_changes",
-    "universe_securities",
-    "sec_tickers",
-    "fund_holdings",
-)  # one multi-asset: the UI takes all of it
 REVIEW_ASSETS = ("quarterly_weights", "index_levels", "pro_forma_weights")
 # The daemon, as a deployment runs it (its command-line interface). Its backfill daemon looks for work
 # every 30 s: Dagster 1.13 offers no setting of that interval (its dagster.yaml `backfills:` takes
@@ -175,10 +174,10 @@ def test_ui_backfills_over_partitions_with_and_without_rows_complete(daemon):
     reviews = every[every.index(filled[-1]) :][:3]
     assert len(reviews) == 3  # one with members, two without
     years = ["2016", "2017"]
-    documents, index = _launch(daemon, YEAR_ASSETS, years), _launch(daemon, REVIEW_ASSETS, reviews)
+    documents, index = _launch(daemon, DOCUMENT_TABLES, years), _launch(daemon, REVIEW_ASSETS, reviews)
 
     assert _wait(daemon, [documents, index]) == {documents: "COMPLETED_SUCCESS", index: "COMPLETED_SUCCESS"}
-    for backfill, assets, keys in ((documents, YEAR_ASSETS, years), (index, REVIEW_ASSETS, reviews)):
+    for backfill, assets, keys in ((documents, DOCUMENT_TABLES, years), (index, REVIEW_ASSETS, reviews)):
         runs = _backfill_runs(daemon, backfill)
         assert runs and set(runs.values()) == {"SUCCESS"}, runs
         for asset in assets:

@@ -18,18 +18,8 @@ from russell_pipeline.defs.partitions import recon_years
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.index.levels import CHUNK_REVIEWS
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import RAW, materialize
+from russell_pipeline_tests.helpers import DOCUMENT_TABLES, RAW, materialize
 from russell_pipeline_tests.lakes import EXTENDED_END, lake_folder, real_lists, sample_lake
-
-# The tables of one year's documents, one multi-asset: a year is read, refused or empty as one.
-DOCUMENT_TABLES = (
-    "source_documents",
-    "constituents",
-    "constituent_changes",
-    "universe_securities",
-    "sec_tickers",
-    "fund_holdings",
-)
 
 YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]

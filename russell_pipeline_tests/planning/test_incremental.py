@@ -16,7 +16,7 @@ from russell_pipeline.lib.sessions import expected_last_session
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import generic_reason
 from russell_pipeline.settings import Settings
-from russell_pipeline_tests.helpers import RAW, cli, materialize, up_to_date_lines
+from russell_pipeline_tests.helpers import DOCUMENT_TABLES, RAW, cli, materialize, up_to_date_lines
 from russell_pipeline_tests.lakes import SMALL_END, LakeFolder, lake_folder, sample_lake
 
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
@@ -477,17 +477,7 @@ def test_a_blocking_check_failing_on_bad_input_publishes_nothing(tmp_lake, lake_
         for e in result.all_events
         if e.event_type_value == "ASSET_OBSERVATION"
     }
-    assert observed == {
-        (t, "2023", f"failed: {reason}")
-        for t in (
-            "source_documents",
-            "constituents",
-            "constituent_changes",
-            "universe_securities",
-            "sec_tickers",
-            "fund_holdings",
-        )
-    }
+    assert observed == {(t, "2023", f"failed: {reason}") for t in DOCUMENT_TABLES}
     assert result.asset_materializations_for_node("documents") == []
     assert tmp_lake.lake.tables.read("constituent_changes", "recon_year", [2023]).equals(before)
 
