@@ -80,7 +80,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert len(instance.get_runs()) == 2
     lake = Lake(root)
     counts = {
-        t: lake.warehouse.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0]
+        t: lake.warehouse.read(f'SELECT count(*) AS n FROM "{t}"')["n"][0]
         for t in (
             "source_documents",
             "constituent_changes",
@@ -93,16 +93,14 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     # The two sample lists, counted line by line here: seed 000's tab rows less its repeated
     # headers (256) and seed 001's lines ending in an ICB industry (161).
     assert counts["constituent_changes"] == _seed_list_rows() == 256 + 161
-    reviews_with_weights = lake.warehouse.query("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")[
+    reviews_with_weights = lake.warehouse.read("SELECT DISTINCT review FROM quarterly_weights ORDER BY 1")[
         "review"
     ]
     assert reviews_with_weights.to_list()[0] == "2019-03" and reviews_with_weights.to_list()[-1] == "2020-12"
     # One materialization per partition, each with its own facts (not the run's totals).
     levels_meta = {m.partition: m.metadata for m in reviews.asset_materializations_for_node("index_levels")}
     assert len(levels_meta) == 8  # 2019-03..2020-12
-    per_review = dict(
-        lake.warehouse.query("SELECT review, count(*) AS n FROM index_levels GROUP BY 1").rows()
-    )
+    per_review = dict(lake.warehouse.read("SELECT review, count(*) AS n FROM index_levels GROUP BY 1").rows())
     for review, meta in levels_meta.items():
         assert meta["partition_rows"].value == per_review.get(review, 0), review
     assert levels_meta["2019-03"]["partition_first_date"].value == "2019-03-15"  # the base row at T
@@ -113,7 +111,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     assert (
         meta["table_last_date"].value == "2020-12-31"
         and meta["dagster/row_count"].value
-        == lake.warehouse.query("SELECT count(*) AS n FROM index_levels")["n"][0]
+        == lake.warehouse.read("SELECT count(*) AS n FROM index_levels")["n"][0]
     )
     assert meta["series_chart"].value.startswith("![") and "base64," in meta["series_chart"].value
     assert "SYNTHETIC" in meta["partition_market_data_source"].value
@@ -122,9 +120,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     }
     assert (
         weights_meta["2020-06"]["partition_rows"].value
-        == lake.warehouse.query("SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][
-            0
-        ]
+        == lake.warehouse.read("SELECT count(*) AS n FROM quarterly_weights WHERE review = '2020-06'")["n"][0]
     )
     assert weights_meta["2020-06"]["partition_first_date"].value == "2020-06-17"  # the June cut-off
     docs_meta = {
@@ -134,7 +130,7 @@ def test_backfill_of_every_year_and_review_is_one_run_each_with_checks_green(bui
     }
     assert docs_meta["2016"]["partition_rows"].value == 0  # no documents (test_a_partition_without_rows_...)
     assert docs_meta["2023"]["partition_rows"].value == 1
-    levels = lake.warehouse.query("SELECT * FROM index_levels ORDER BY date")
+    levels = lake.warehouse.read("SELECT * FROM index_levels ORDER BY date")
     assert levels["price_return"][0] == 1000.0 and levels["date"].is_unique().all()
     assert str(levels["date"][-1]) == "2020-12-31"
 
@@ -151,7 +147,7 @@ TABLES = {
 def _stored_partitions(lake: Lake, table: str) -> dict[str, int]:
     column = TABLES[table]
     return dict(
-        lake.warehouse.query(
+        lake.warehouse.read(
             f'SELECT CAST("{column}" AS VARCHAR) AS p, count(*) AS n FROM "{table}" GROUP BY 1'
         ).rows()
     )
@@ -433,7 +429,7 @@ def test_market_folder_weights_match_a_hand_computation(tmp_lake, tmp_path):
         "0 rows: pending: cut-off 2023-09-06 is after the last close"
     )
     assert meta["2023-06"]["partition_rows"].value == 3
-    got = tmp_lake.lake.warehouse.query(
+    got = tmp_lake.lake.warehouse.read(
         "SELECT symbol, weight, final_mcap, cutoff_date, effective_date "
         "FROM quarterly_weights ORDER BY symbol"
     )
@@ -458,11 +454,11 @@ def test_real_pdfs_through_the_documents_asset(tmp_path):
     assert result.success, failure_lines(result)
     assert _failed_checks(result) == []
     lake = Lake(tmp_path)
-    members = lake.warehouse.query(
+    members = lake.warehouse.read(
         "SELECT recon_year, count(*) AS n, min(as_of_date) AS d FROM constituents GROUP BY 1 ORDER BY 1"
     )
     assert members.rows() == [(2016, 3005, date(2016, 6, 27)), (2022, 3010, date(2022, 6, 24))]
-    changes = lake.warehouse.query(
+    changes = lake.warehouse.read(
         "SELECT change, stage, index_name, count(*) AS n FROM constituent_changes GROUP BY ALL ORDER BY 1"
     )
     assert changes.rows() == [

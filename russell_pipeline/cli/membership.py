@@ -36,14 +36,14 @@ def cmd_members(args, settings: Settings) -> int:
     early = before_first(args.date, spans, index)
     if early:  # the answer first: the first date it can answer; the table it looked in after it
         raise LakeError(f"{early} (in {lake.tables.folder / 'membership_in_force'})")
-    on_day = lake.warehouse.query("SELECT * FROM members_on(?, index := ?)", [args.date, index])
+    on_day = lake.warehouse.read("SELECT * FROM members_on(?, index := ?)", [args.date, index])
     asked = [index] if index else on_day["index_name"].unique(maintain_order=True).to_list()
     if not asked:
         raise LakeError(
             f"{lake.tables.folder / 'membership_in_force'}: members {args.date}: no stored document covers "
             f"that date for any index ({known_whole(spans)})"
         )
-    lacking = lake.warehouse.query(
+    lacking = lake.warehouse.read(
         "SELECT index_name, string_agg(DISTINCT gaps, '; ') AS gaps FROM members_on(?) "
         "WHERE gaps IS NOT NULL GROUP BY index_name",
         [args.date],

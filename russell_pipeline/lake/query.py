@@ -1,22 +1,34 @@
-"""The untrusted query surface (`russell-pipeline query`, `Warehouse.query`): one read-only statement
-against the warehouse views, checked by DuckDB's parse, then answered in a child process that cannot
-write."""
+"""Reading the warehouse views: a connection that can read the lake's tables and nothing else
+(`open_views`), and on it the untrusted query surface (`russell-pipeline query`, `Warehouse.query`):
+one read-only statement, checked by DuckDB's parse, then answered (`rows`) in a fresh child process
+that cannot write.
+
+The statement is parsed on a connection of its own, closed at once: DuckDB's module-level functions
+would open the process's default database, whose threads a later fork would copy broken."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from russell_pipeline.lake import remote
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.sandbox import Outcome, forbid_writes, running
+
+
+def _statements(sql: str) -> list:
+    """DuckDB's parse of `sql` into statements, on an in-memory database closed before this returns."""
+    with duckdb.connect() as con:
+        return con.extract_statements(sql)
 
 
 def _explained(statement) -> tuple[str | None, bool]:
@@ -55,7 +67,7 @@ def _reads_only(statement) -> bool:
     if analyze or inner is None:
         return False
     try:
-        explained = duckdb.extract_statements(inner)
+        explained = _statements(inner)
     except duckdb.Error:
         return False
     return len(explained) == 1 and explained[0].type == duckdb.StatementType.SELECT
@@ -65,7 +77,7 @@ def _kind(statement) -> str:
     if statement.type == duckdb.StatementType.EXPLAIN:
         inner, analyze = _explained(statement)
         try:
-            kinds = ", ".join(s.type.name for s in duckdb.extract_statements(inner)) if inner else "nothing"
+            kinds = ", ".join(s.type.name for s in _statements(inner)) if inner else "nothing"
         except duckdb.Error:
             kinds = "a statement DuckDB cannot parse"
         return f"EXPLAIN{' ANALYZE' if analyze else ''} of {kinds}"
@@ -87,7 +99,7 @@ def check_read_only(sql: str) -> None:
     """A LakeError unless `sql` is one SELECT, or EXPLAIN of one (never EXPLAIN ANALYZE), by DuckDB's
     parse of it (parsing needs no catalog)."""
     try:
-        statements = duckdb.extract_statements(sql)
+        statements = _statements(sql)
     except duckdb.Error as err:
         raise LakeError(f"query: {' '.join(str(err).split())}") from None
     if len(statements) != 1 or not _reads_only(statements[0]):
@@ -110,11 +122,49 @@ def spill_folder() -> Iterator[Path]:
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def sandbox(spill: Path) -> None:
-    """In the query's child: no file but `spill` can change; an object store's client is made anew
-    (the parent's belongs to its own process)."""
-    remote.forget_clients()
-    forbid_writes([spill])
+def sandbox(spill: Path) -> Callable[[], None]:
+    """What the query's child does first: forbid changing any file but `spill`."""
+    return partial(forbid_writes, [spill])
+
+
+def attach_store(con: duckdb.DuckDBPyConnection, lake_root: str, location: str | None) -> None:
+    """Point `con`'s views at the lake: `lake_root`, and the object store's file system if remote."""
+    if location:
+        con.register_filesystem(remote.tables_fs_for(location))
+    con.execute("SET VARIABLE lake_root = ?", [lake_root])
+
+
+@contextmanager
+def open_views(
+    file: Path, lake_root: str, location: str | None, temp_directory: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse `file` that can read the lake's tables and nothing else.
+
+    No statement can write (the file is opened read-only), read or write a path outside the lake
+    (external access off, the lake folder allowed), load an extension or change these settings (the
+    configuration is locked). `temp_directory`: where DuckDB may spill."""
+    con = duckdb.connect(str(file), read_only=True)
+    try:
+        attach_store(con, lake_root, location)
+        if temp_directory is not None:
+            con.execute("SET temp_directory = ?", [str(temp_directory)])
+        con.execute("SET enable_progress_bar = false")  # stdout holds the answer (csv, json), nothing else
+        con.execute("SET allowed_directories = ?", [[f"{lake_root}/lake/"]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def rows(
+    file: Path, lake_root: str, location: str | None, sql: str, params: list | None, spill: Path
+) -> pa.Table:
+    """The statement's rows, in the query's child (the parent has fetched the warehouse already)."""
+    with open_views(file, lake_root, location, spill) as con:
+        return con.sql(sql, params=params).to_arrow_table()
 
 
 def answer(outcome: Outcome, timeout: float | None) -> pl.DataFrame:
@@ -129,4 +179,5 @@ def answer(outcome: Outcome, timeout: float | None) -> pl.DataFrame:
         raise outcome.value
     if outcome.kind == "error":
         raise LakeError(f"query: {' '.join(str(outcome.value).split())}")
-    raise LakeError(f"query: the process answering it died (signal {outcome.value})")
+    how = f"signal {outcome.value}" if outcome.value else "no answer"
+    raise LakeError(f"query: the process answering it died ({how})")

@@ -235,7 +235,7 @@ class Warehouse:
         if keep:
             shutil.copyfile(self.file, tmp)
         with duckdb.connect(str(tmp)) as con:
-            self._attach_store(con)
+            surface.attach_store(con, self.lake_root, self.location)
             con.execute("BEGIN")  # one commit for the whole catalog, not one per statement
             for name in set(views) - keep:
                 con.execute(f'DROP VIEW IF EXISTS "{name}"')
@@ -260,12 +260,6 @@ class Warehouse:
         """Refresh the local copy of an object-store lake's published warehouse (False: none yet)."""
         return remote.get(f"{self.location}/{WAREHOUSE}", self.file)
 
-    def _attach_store(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Point the views at this lake: `lake_root`, and the object store's file system if remote."""
-        if self.location:
-            con.register_filesystem(remote.tables_fs_for(self.location))
-        con.execute("SET VARIABLE lake_root = ?", [self.lake_root])
-
     @contextmanager
     def connect(
         self, temp_directory: Path | None = None, fetch: bool = True
@@ -283,22 +277,8 @@ class Warehouse:
             raise LakeError(
                 f"{self.location or self.file}: no warehouse yet: run `russell-pipeline build` first"
             )
-        con = duckdb.connect(str(self.file), read_only=True)
-        try:
-            self._attach_store(con)
-            if temp_directory is not None:
-                con.execute("SET temp_directory = ?", [str(temp_directory)])
-            con.execute(
-                "SET enable_progress_bar = false"
-            )  # stdout holds the answer (csv, json), nothing else
-            con.execute("SET allowed_directories = ?", [[f"{self.lake_root}/lake/"]])
-            con.execute("SET enable_external_access = false")
-            con.execute("SET autoinstall_known_extensions = false")
-            con.execute("SET autoload_known_extensions = false")
-            con.execute("SET lock_configuration = true")
+        with surface.open_views(self.file, self.lake_root, self.location, temp_directory) as con:
             yield con
-        finally:
-            con.close()
 
     def counts(self) -> dict[str, int]:
         """Rows per published table: as the registry took them from each table's log when it was
@@ -314,12 +294,20 @@ class Warehouse:
                 counts |= dict(con.sql(union).fetchall())
         return counts
 
+    def read(self, sql: str, params: list | None = None) -> pl.DataFrame:
+        """The rows of a statement of ours (fixed SQL, a user's values only as `params`) over the
+        warehouse views, in this process, on `connect()`. A user's statement goes to `query`."""
+        with self.connect() as con:
+            return con.sql(sql, params=params).pl()
+
     def query(self, sql: str, params: list | None = None, timeout: float | None = None) -> pl.DataFrame:
         """Run one read-only statement (SELECT, EXPLAIN) of a user's against the warehouse views.
 
         The statement is checked first (one SELECT, or EXPLAIN of one, by DuckDB's parse); then it runs
-        in a child process the kernel forbids to change any file but its own spill folder
-        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written.
+        in a fresh child process the kernel forbids to change any file but its own spill folder
+        (lib/sandbox.py, Landlock): whatever route a statement finds, the lake cannot be written. The
+        child is a new interpreter, not a fork: DuckDB's state in a fork of a process that has used
+        it (its threads, their locks) can crash it (seen: a query that died of SIGSEGV).
         `timeout`: seconds before the child is killed (one line, nothing left behind). The spill folder
         is removed when the query ends, however it ends: a SIGTERM ends it as an interrupt does, and the
         folder of a query whose process was killed outright is removed by the next query (query.py)."""
@@ -332,14 +320,13 @@ class Warehouse:
         surface.check_read_only(sql)
         with surface.spill_folder() as spill, terminate_as_interrupt():
             outcome = run_in_child(
-                self._answer, sql, params, spill, prepare=lambda: surface.sandbox(spill), wall=timeout
+                surface.rows,
+                *(self.file, self.lake_root, self.location, sql, params, spill),
+                prepare=surface.sandbox(spill),
+                wall=timeout,
+                fresh=True,
             )
         return surface.answer(outcome, timeout)
-
-    def _answer(self, sql: str, params: list | None, spill: Path) -> pa.Table:
-        """The statement's rows, in the child (the parent has fetched the warehouse already)."""
-        with self.connect(spill, fetch=False) as con:
-            return con.sql(sql, params=params).to_arrow_table()
 
 
 def _missing_version(uri: str, version: int, err: Exception) -> str:

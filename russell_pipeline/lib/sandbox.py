@@ -1,11 +1,11 @@
-"""Work done where the operating system bounds it: a forked child, and a kernel rule against writing.
+"""Work done where the operating system bounds it: a child process, and a kernel rule against writing.
 
-`run_in_child` runs a function in a forked child after a `prepare` step (resource limits for an
-untrusted PDF, `forbid_writes` for an untrusted query) and brings back its result, its error, or
-how it died; `running` says whether a process (a lock's or a spill folder's owner) still runs.
-`forbid_writes` uses Landlock (Linux 5.13+): once applied, the process and its threads
-cannot create, write, truncate, rename or remove any file outside the folders named, whatever a
-library inside it is asked to do. Reading is not restricted by it.
+`run_in_child` runs a function in a child process (a fork, or a fresh interpreter) after a `prepare`
+step (resource limits for an untrusted PDF, `forbid_writes` for an untrusted query) and brings back
+its result, its error, or how it died; `running` says whether a process (a lock's or a spill
+folder's owner) still runs. `forbid_writes` uses Landlock (Linux 5.13+): once applied, the process
+and its threads cannot create, write, truncate, rename or remove any file outside the folders named,
+whatever a library inside it is asked to do. Reading is not restricted by it.
 """
 
 from __future__ import annotations
@@ -64,39 +64,25 @@ def run_in_child(
     prepare: Callable[[], None] | None = None,
     wall: float | None = None,
     keep: tuple[type[BaseException], ...] = (Exception,),
+    fresh: bool = False,
 ) -> Outcome:
-    """`fn(*args)` in a forked child, after `prepare()` there. An exception of the `keep` kinds comes
+    """`fn(*args)` in a child process, after `prepare()` there. An exception of the `keep` kinds comes
     back as `error`; any other end of the child (a signal, a limit) is `died`; past `wall` seconds
-    the child is killed (`killed`)."""
+    the child is killed (`killed`).
+
+    The child is a fork of this process, or with `fresh` a new interpreter, to which `fn`, `args` and
+    `prepare` are pickled (functions by name). A fork copies every library's state but only the calling
+    thread: a library whose threads hold its state (DuckDB's scheduler, an object store's event loop)
+    can crash in the fork, whatever this process did before; a fresh interpreter starts clean, for
+    about 0.3 s of start-up."""
     for stream in (sys.stdout, sys.stderr):  # what the parent printed is not printed again by the child
         stream.flush()
     read, write = os.pipe()
-    parent, stops = os.getpid(), _STOPS[0]
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read)
-        status = 0
-        try:
-            _die_with(parent)
-            # Its answer goes through the pipe: nothing it does may add to the parent's output.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-            if prepare is not None:
-                prepare()
-            try:
-                outcome = Outcome("ok", fn(*args))
-            except keep as err:
-                outcome = Outcome("error", err)
-            try:
-                payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # noqa: BLE001 - an exception that does not pickle comes back as its text
-                payload = pickle.dumps(Outcome("error", " ".join(str(outcome.value).split())))
-            with os.fdopen(write, "wb") as out:
-                out.write(payload)
-        except BaseException:  # noqa: BLE001 - the parent reports the child's death
-            status = 70
-        finally:
-            os._exit(status)
-    os.close(write)
+    stops = _STOPS[0]
+    try:
+        pid = _spawn(write, prepare, fn, args, keep) if fresh else _fork(read, write, prepare, fn, args, keep)
+    finally:
+        os.close(write)
     try:
         if _STOPS[0] != stops:  # a stop signal landed inside fork() and its exception was dropped there
             raise KeyboardInterrupt("a stop signal during the fork")
@@ -113,6 +99,78 @@ def run_in_child(
     if data:
         return pickle.loads(data)
     return Outcome("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+
+
+def _fork(read: int, write: int, prepare, fn: Callable, args: tuple, keep: tuple) -> int:
+    """The forked child's pid; the child serves the request and never returns."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os._exit(_serve(parent, write, prepare, fn, args, keep))
+    return pid
+
+
+_FRESH_CHILD = "from russell_pipeline.lib.sandbox import fresh_child; fresh_child()"
+_ANSWER_FD = 3  # where a fresh child writes its outcome
+
+
+def _spawn(write: int, prepare, fn: Callable, args: tuple, keep: tuple) -> int:
+    """A fresh interpreter's pid, its request (this pid, prepare, fn, args, keep) on its stdin, its
+    outcome due on `write`; it imports this package from where this process did."""
+    request = pickle.dumps((os.getpid(), prepare, fn, args, keep), protocol=pickle.HIGHEST_PROTOCOL)
+    here = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    given, send = os.pipe()
+    try:
+        pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-c", _FRESH_CHILD],
+            os.environ | {"PYTHONPATH": path},
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, given, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, write, _ANSWER_FD),
+            ],
+        )
+    finally:
+        os.close(given)
+    with os.fdopen(send, "wb") as out:  # a request larger than the pipe waits for the child to read it
+        try:
+            out.write(request)
+        except BrokenPipeError:  # the child died before reading it: its end says how
+            pass
+    return pid
+
+
+def fresh_child() -> None:
+    """The body of a fresh child (`run_in_child(fresh=True)`): its request from stdin, its outcome to
+    fd 3."""
+    parent, prepare, fn, args, keep = pickle.load(sys.stdin.buffer)
+    os._exit(_serve(parent, _ANSWER_FD, prepare, fn, args, keep))
+
+
+def _serve(parent: int, write: int, prepare, fn: Callable, args: tuple, keep: tuple) -> int:
+    """In the child: `prepare()`, then `fn(*args)`, its outcome pickled to `write`; the exit status."""
+    try:
+        _die_with(parent)
+        # Its answer goes through the pipe: nothing it does may add to the parent's output.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        if prepare is not None:
+            prepare()
+        try:
+            outcome = Outcome("ok", fn(*args))
+        except keep as err:
+            outcome = Outcome("error", err)
+        try:
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle comes back as its text
+            payload = pickle.dumps(Outcome("error", " ".join(str(outcome.value).split())))
+        with os.fdopen(write, "wb") as out:
+            out.write(payload)
+    except BaseException:  # noqa: BLE001 - the parent reports the child's death
+        return 70
+    return 0
 
 
 def _die_with(parent: int) -> None:

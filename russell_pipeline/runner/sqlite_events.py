@@ -26,12 +26,14 @@ While `fewer_syncs(instance)` is open (around a build's runs):
   alembic reads its migration scripts again for every database it stamps.
 A PostgreSQL instance (deploy/dagster.yaml) is not touched.
 
-This is the one module of the runner that uses Dagster's private API, and it has no public route:
+This is the one module of the project that uses Dagster's private API, and it has no public route:
 how the SQLite event log connects (`_connect`, its lock, its databases per run) is inside
 `SqliteEventLogStorage`, which Dagster 1.13 exports only from a private module, as it does the base
 class a storage named in dagster.yaml would have to implement (`EventLogStorage`). Only the
 pooled-engine part depends on it; an upgrade that changes it breaks here only, and
-`russell_pipeline_tests/runner/test_sqlite_events.py` fails on it.
+`russell_pipeline_tests/runner/test_sqlite_events.py` fails on it. Without that part a build of the
+embedded defaults takes 26 s against 16 s (`bench/build_calls_bench.py --repeat 2`, with `pooled`
+set to False: 9 s against 2 s in `DagsterInstance.handle_new_event`).
 """
 
 from __future__ import annotations

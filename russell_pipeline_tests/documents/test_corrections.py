@@ -458,7 +458,7 @@ def test_a_build_refuses_300_invented_rows_for_one_unread_line(tmp_path, lakes):
         "documents 2021: FAILED: documents: raw/2021/corrections.csv: line 3: adds.txt page 1 line 5 "
         "is settled twice: line 2 already settles it; nothing changed"
     ) in done.stderr, done.stderr
-    published = Lake(built.root).warehouse.query("SELECT symbol FROM constituent_changes")
+    published = Lake(built.root).warehouse.read("SELECT symbol FROM constituent_changes")
     assert published.height and not published.filter(pl.col("symbol").str.starts_with("INV")).height
 
 

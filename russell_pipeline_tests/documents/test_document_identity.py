@@ -307,7 +307,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
     folder = lake_folder(root, small_market, tmp_path / "home")
     first = folder.build()
     assert first.returncode == 0, first.stderr[-2000:]
-    before = Lake(root).warehouse.query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
+    before = Lake(root).warehouse.read("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     forged = "ru3000-additions-final-20240628.pdf"
     (raw / "2024").mkdir()
     (raw / "2024" / forged).write_bytes(_forged(real_pdf(ADDS_2023).read_bytes(), "20240628", "20240628"))
@@ -330,7 +330,7 @@ def test_dates_forged_in_a_real_lists_metadata_are_not_believed(tmp_path, real_p
         f"  raw/2024/{forged}: refused" in listed
         and "  raw/2023/ru3000-deletions-final.pdf: refused" in listed
     )
-    after = Lake(root).warehouse.query("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
+    after = Lake(root).warehouse.read("SELECT * FROM constituent_changes ORDER BY source_page, source_line")
     assert after.equals(before) and after["recon_year"].unique().to_list() == [2023]
 
 

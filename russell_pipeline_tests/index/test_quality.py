@@ -408,7 +408,7 @@ def test_a_300_row_list_labelled_russell_3000_warns_naming_the_file(good, tmp_pa
             " 2550 ",
             " 3450 │",
         ]
-        assert Lake(root).warehouse.query("SELECT count(*) AS n FROM constituents")["n"][0] == 300
+        assert Lake(root).warehouse.read("SELECT count(*) AS n FROM constituents")["n"][0] == 300
         assert _checks(run)["constituents", "member_count_change"].passed  # one list: nothing to compare
         # A 2,900-row list the year before: 2,900 -> 300 (-90%), named by both lists, from the 2021 run.
         _membership_list(root, 2021, "June 24, 2021", 2900)
@@ -472,11 +472,11 @@ def test_half_the_members_gone_warns_naming_both_reviews(good, tmp_path):
         dg.AssetCheckSeverity.WARN,
         2,
     )
-    before = Lake(root).warehouse.query(
+    before = Lake(root).warehouse.read(
         "SELECT review, count(*) AS n FROM quarterly_weights GROUP BY 1 ORDER BY 1"
     )
     counts = dict(before.rows())
-    after = Lake(copy_root).warehouse.query(
+    after = Lake(copy_root).warehouse.read(
         "SELECT count(*) AS n FROM quarterly_weights WHERE review = '2019-12'"
     )["n"][0]
     assert after < counts["2019-12"] * 0.7
@@ -517,11 +517,11 @@ def test_a_25_percent_jump_warns_with_the_day_and_the_top_contributors(good, tmp
     # By hand from the stored tables: the day's move, and weight x (close / previous close - 1) of 2019-09's
     # members.
     lake_ = Lake(root)
-    move = lake_.warehouse.query(
+    move = lake_.warehouse.read(
         "SELECT price_return / lag(price_return) OVER (ORDER BY date) - 1 AS m, date "
         "FROM index_levels QUALIFY date = DATE '2019-10-15'"
     )["m"][0]
-    top = lake_.warehouse.query("""
+    top = lake_.warehouse.read("""
         SELECT w.symbol, w.weight * (p.close / b.close - 1) AS c FROM quarterly_weights w
         JOIN market_prices p ON p.symbol = w.symbol AND p.date = DATE '2019-10-15'
         JOIN market_prices b ON b.symbol = w.symbol AND b.date = DATE '2019-10-14'

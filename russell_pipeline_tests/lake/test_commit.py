@@ -419,7 +419,7 @@ def test_a_write_without_lineage_records_checksums_of_its_tables_only(tmp_path):
 def test_write_and_publish_makes_the_table_readable_at_once(tmp_path):
     lake = Lake(tmp_path)
     write_and_publish(lake, Staged("prices_file", pl.DataFrame({"symbol": ["A"], "close": [1.5]})))
-    assert lake.warehouse.query("SELECT symbol, close FROM prices_file").rows() == [("A", 1.5)]
+    assert lake.warehouse.read("SELECT symbol, close FROM prices_file").rows() == [("A", 1.5)]
     assert set(checksums.recorded(lake)) == {"prices_file"}
 
 

@@ -106,14 +106,14 @@ import json, sys
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.settings import Settings
 lake = Lake.from_settings(Settings.from_env())
-rows = {t: lake.warehouse.query(f'SELECT * FROM "{t}"').rows() for t in sys.argv[1:]}
+rows = {t: lake.warehouse.read(f'SELECT * FROM "{t}"').rows() for t in sys.argv[1:]}
 print(json.dumps({t: sorted(map(repr, r)) for t, r in rows.items()}))
 """
 
 
 def _contents_of(folder: LakeFolder, s3_env: dict, *tables: str) -> dict[str, list]:
-    """The rows of `tables` (default: every table) as a user's process sees them through the read-only
-    query surface."""
+    """The rows of `tables` (default: every table) as a new process of a user's sees them through the
+    warehouse views."""
     done = subprocess.run(
         [sys.executable, "-c", CONTENTS, *(tables or TABLES)],
         capture_output=True,
@@ -147,7 +147,7 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
     after = _contents_of(on_s3, s3)
     local = lakes.built(EXTENDED_END).lake
     assert after == {
-        t: sorted(map(repr, local.warehouse.query(f'SELECT * FROM "{t}"').rows())) for t in TABLES
+        t: sorted(map(repr, local.warehouse.read(f'SELECT * FROM "{t}"').rows())) for t in TABLES
     }
     # The query surface stays read-only and inside the lake on S3 too.
     for sql, problem in (

@@ -58,5 +58,5 @@ def test_a_run_outside_build_is_published_once_no_run_is_going_and_no_writer_hol
 
         assert tick() == "published a new warehouse"
         assert lake.warehouse.published_versions() == {t: lake.tables.version(t) for t in lake.tables.names()}
-        assert lake.warehouse.query("SELECT count(*) AS n FROM source_documents")["n"][0] == 4
+        assert lake.warehouse.read("SELECT count(*) AS n FROM source_documents")["n"][0] == 4
         assert tick() == "the warehouse shows every table's version"

@@ -32,7 +32,7 @@ TABLES = (
 def _contents(root: Path) -> dict[str, list]:
     """Every table's rows as the warehouse shows them, in a stable order."""
     lake = Lake(root)
-    return {t: sorted(lake.warehouse.query(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
+    return {t: sorted(lake.warehouse.read(f'SELECT * FROM "{t}"').rows(), key=repr) for t in TABLES}
 
 
 @pytest.mark.slow
@@ -261,7 +261,7 @@ READER = textwrap.dedent("""
     lake, stop, reads, errors = Lake(sys.argv[1]), sys.argv[2], 0, []
     while not os.path.exists(stop):
         try:
-            lake.warehouse.query("SELECT count(*) FROM index_levels")
+            lake.warehouse.read("SELECT count(*) FROM index_levels")
             reads += 1
         except Exception as err:
             expected = "no warehouse yet" if isinstance(err, LakeError) else "does not exist"

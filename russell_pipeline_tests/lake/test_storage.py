@@ -31,7 +31,7 @@ def _frame(year: int, names: list[str]) -> pl.DataFrame:
 
 
 def _names(lake: Lake, table: str = "t") -> list[tuple]:
-    return lake.warehouse.query(f'SELECT recon_year, name FROM "{table}" ORDER BY recon_year, name').rows()
+    return lake.warehouse.read(f'SELECT recon_year, name FROM "{table}" ORDER BY recon_year, name').rows()
 
 
 def _data_files(lake: Lake, table: str = "t") -> set[str]:
@@ -79,15 +79,15 @@ def test_replacing_a_middle_partition_keeps_its_neighbours_row_for_row(tmp_path,
         every.filter(pl.col(column) != middle).sort(column, "name")
     )
     assert after.filter(pl.col(column) == middle)["name"].to_list() == ["new"]
-    assert lake.warehouse.query(f'SELECT count(*) AS n FROM t WHERE "{column}" <> ?', [middle])["n"][0] == 12
+    assert lake.warehouse.read(f'SELECT count(*) AS n FROM t WHERE "{column}" <> ?', [middle])["n"][0] == 12
 
 
 def test_empty_partition_clears_old_rows_and_keeps_schema(tmp_path):
     lake = Lake(tmp_path)
     lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     lake.tables.write("t", _frame(2020, []), "recon_year", [2020])
-    assert lake.warehouse.query("SELECT count(*) AS n FROM t")["n"][0] == 0
-    assert lake.warehouse.query("SELECT * FROM t").columns == ["recon_year", "name"]
+    assert lake.warehouse.read("SELECT count(*) AS n FROM t")["n"][0] == 0
+    assert lake.warehouse.read("SELECT * FROM t").columns == ["recon_year", "name"]
     assert lake.tables.read("t").columns == ["recon_year", "name"]
 
 
@@ -115,9 +115,9 @@ def test_rows_outside_the_written_partitions_are_refused(tmp_path):
 def test_unpartitioned_table_and_query_parameters(tmp_path):
     lake = Lake(tmp_path)
     lake.tables.write("u", pl.DataFrame({"review": ["2019-03", "2019-06"], "x": [1.5, 2.5]}))
-    assert lake.warehouse.query("SELECT x FROM u WHERE review = ?", ["2019-06"])["x"].to_list() == [2.5]
+    assert lake.warehouse.read("SELECT x FROM u WHERE review = ?", ["2019-06"])["x"].to_list() == [2.5]
     lake.tables.write("u", pl.DataFrame({"review": ["2020-03"], "x": [9.0]}))
-    assert lake.warehouse.query("SELECT review, x FROM u").rows() == [("2020-03", 9.0)]
+    assert lake.warehouse.read("SELECT review, x FROM u").rows() == [("2020-03", 9.0)]
 
 
 def test_a_changed_schema_rewrites_the_table_in_one_commit(tmp_path):
@@ -125,7 +125,7 @@ def test_a_changed_schema_rewrites_the_table_in_one_commit(tmp_path):
     lake.tables.write("t", pl.concat([_frame(2020, ["a"]), _frame(2021, ["b"])]), "recon_year", [2020, 2021])
     wider = _frame(2021, ["c"]).with_columns(extra=pl.lit(1.5))
     lake.tables.write("t", wider, "recon_year", [2021])
-    got = lake.warehouse.query("SELECT recon_year, name, extra FROM t ORDER BY recon_year").rows()
+    got = lake.warehouse.read("SELECT recon_year, name, extra FROM t ORDER BY recon_year").rows()
     assert got == [(2020, "a", None), (2021, "c", 1.5)]
 
 
@@ -200,7 +200,7 @@ def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_cl
     killed = subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "50000"], check=False, env=env)
     assert killed.returncode == -signal.SIGKILL
     # Readers see the old partition or the new one, whole: never a mix, never a broken view.
-    seen = lake.warehouse.query(
+    seen = lake.warehouse.read(
         "SELECT recon_year, count(*) AS n, min(name) AS first FROM t GROUP BY 1 ORDER BY 1"
     ).rows()
     if point == "t:data_written":  # killed before the commit: the previous rows, in the view and the table
@@ -212,11 +212,11 @@ def test_sigkill_inside_a_write_leaves_every_view_readable_and_the_next_write_cl
     assert not list((tmp_path / ".scratch").glob("*")) or point == "warehouse.duckdb:staged"
     # The next write is clean and publishes a consistent warehouse; the killed run's leftovers go.
     subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "3"], check=True)
-    assert lake.warehouse.query("SELECT count(*) AS n FROM t WHERE recon_year = 2021")["n"][0] == 3
+    assert lake.warehouse.read("SELECT count(*) AS n FROM t WHERE recon_year = 2021")["n"][0] == 3
     assert not list((tmp_path / ".scratch").glob("*"))
     assert Lake(tmp_path).vacuum(retention_hours=0) >= 1  # the replaced and the orphaned files
     assert len([f for f in _data_files(lake) if "_delta_log" not in f]) == 2  # one file per live partition
-    assert lake.warehouse.query("SELECT count(*) AS n FROM t")["n"][0] == 4
+    assert lake.warehouse.read("SELECT count(*) AS n FROM t")["n"][0] == 4
 
 
 def test_a_vacuum_is_not_a_change_outside_a_build_but_a_real_one_still_is(tmp_path):
@@ -461,11 +461,11 @@ def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
     # t's view is kept from the published file (a copy: the probe is still there), u's is made again.
     assert _has_probe(lake) and after["t"] == before["t"]
     assert after["u"][0] == before["u"][0] + 1 and after["u"][1] != before["u"][1]
-    assert _names(lake) == [(2020, "a")] and lake.warehouse.query("SELECT x FROM u").rows() == [(2,)]
+    assert _names(lake) == [(2020, "a")] and lake.warehouse.read("SELECT x FROM u").rows() == [(2,)]
     # A new table: every view is made in a new file.
     lake.tables.write("v", pl.DataFrame({"y": [3]}))
     assert not _has_probe(lake) and _registry(lake)["t"] == before["t"]
-    assert _names(lake) == [(2020, "a")] and lake.warehouse.query("SELECT y FROM v").rows() == [(3,)]
+    assert _names(lake) == [(2020, "a")] and lake.warehouse.read("SELECT y FROM v").rows() == [(3,)]
     # A warehouse from before the registry kept view digests: every view is made again.
     _add_probe(lake)
     with duckdb.connect(str(lake.warehouse.file)) as con:
@@ -559,6 +559,40 @@ def test_a_stop_signal_that_lands_inside_the_fork_still_stops_the_query(monkeypa
     with pytest.raises(KeyboardInterrupt), terminate_as_interrupt():
         run_in_child(time.sleep, 5)
     assert dropped == [KeyboardInterrupt] and time.monotonic() - started < 4
+
+
+def test_a_fresh_child_holds_nothing_of_its_callers_memory_and_a_fork_holds_a_copy():
+    """What the caller set in its memory (here its recursion limit) a fork of it holds and a fresh child
+    does not; both are children of the caller."""
+    from russell_pipeline.lib.sandbox import Outcome, run_in_child
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 7)
+    try:
+        fresh, forked = (run_in_child(sys.getrecursionlimit, fresh=f) for f in (True, False))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert forked == Outcome("ok", limit + 7) and fresh.kind == "ok" and fresh.value != limit + 7
+    assert run_in_child(os.getppid, fresh=True) == Outcome("ok", os.getpid())
+
+
+def test_a_query_is_answered_by_a_process_that_copies_nothing_of_the_callers(tmp_path, monkeypatch):
+    """Before: the child answering a query was a fork of the caller, holding a copy of whatever the
+    caller's libraries held (DuckDB's databases without the threads that run them): a suite run saw a
+    query die of SIGSEGV. Now it is a fresh interpreter: a caller whose copy of the view-opening code
+    is broken in memory still gets its answer, where a fork would fail with it."""
+    from russell_pipeline.lake import query
+
+    lake = Lake(tmp_path)
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the caller's copy")
+
+    monkeypatch.setattr(query, "open_views", broken)
+    assert lake.warehouse.query("SELECT recon_year, name FROM t").rows() == [(2020, "a")]
+    with pytest.raises(RuntimeError, match="the caller's copy"):
+        lake.warehouse.read("SELECT 1")
 
 
 def _running(pid: int) -> bool:

@@ -100,27 +100,27 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     assert not reconciles.passed and reconciles.severity == dg.AssetCheckSeverity.WARN
     assert (reconciles.metadata["differences"].value, reconciles.metadata["unaccounted"].value) == (2, 2)
     lake = Lake(root)
-    assert lake.warehouse.query(
+    assert lake.warehouse.read(
         "SELECT difference, cause, symbol FROM membership_reconciliation ORDER BY symbol"
     ).rows() == [
         ("missing_from_list", "contradicts_final_list", "GOLF"),
         ("unexpected_in_list", "unexplained", "HTL"),
     ]
-    assert lake.warehouse.query(
+    assert lake.warehouse.read(
         "SELECT symbol FROM members_on(DATE '2023-06-23', index := 'Russell 2000')"
     ).rows() == [
         ("ALPH",),
         ("BRVO",),
         ("CHRL",),
     ]
-    assert lake.warehouse.query(
+    assert lake.warehouse.read(
         "SELECT review, previous_review, expected, listed, differences, scope "
         "FROM membership_reconciliation_summary ORDER BY review"
     ).rows() == [
         ("2022-06", None, None, 3, 0, "no_previous_list"),
         ("2023-06", "2022-06", 5, 5, 2, "compared"),
     ]
-    assert lake.warehouse.query("SELECT count(*) FROM list_revisions").item() == 4
+    assert lake.warehouse.read("SELECT count(*) FROM list_revisions").item() == 4
     materialized = {
         e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
         for e in result.all_events
@@ -134,7 +134,7 @@ def test_membership_asset_writes_the_three_tables_with_checks(built):
     # before issue 61, when a member's row ignored the IPO reviews): ALPH and CHRL 8, BRVO 4, the others 4.
     assert materialized["membership_in_force"]["dagster/row_count"].value == 3 * 4 + 5 * 4
     ipo = "the quarterly IPO additions of {} are not in the lake"
-    assert lake.warehouse.query(
+    assert lake.warehouse.read(
         "SELECT valid_from, valid_to, complete, gaps FROM membership_in_force WHERE symbol = 'ALPH' "
         "ORDER BY valid_from"
     ).rows() == [
@@ -384,10 +384,10 @@ def test_macros_are_created_only_over_stored_tables(tmp_path):
     lake = Lake(tmp_path)
     lake.tables.write("constituents", pl.DataFrame({"recon_year": [2022], "symbol": ["ALPH"]}), "recon_year")
     assert (
-        lake.warehouse.query("SELECT count(*) FROM constituents").item() == 1
+        lake.warehouse.read("SELECT count(*) FROM constituents").item() == 1
     )  # published without members_on
     assert (
-        lake.warehouse.query(
+        lake.warehouse.read(
             "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'members_on'"
         ).item()
         == 0

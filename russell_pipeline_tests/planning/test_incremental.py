@@ -33,7 +33,7 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     built = lakes.copy(tmp_path)
     root, lake = built.root, built.lake
     unmoved = "SELECT * FROM index_levels WHERE date <= '2019-06-21' ORDER BY date"
-    levels_before = lake.warehouse.query(unmoved)
+    levels_before = lake.warehouse.read(unmoved)
     (root / "raw" / "2019" / "zz_amended_2019.txt").write_text(AMENDED_2019)
     assert stale.stale_years(lake, [str(y) for y in range(1989, 2031)]) == {
         "documents": ["2019"],
@@ -66,11 +66,11 @@ def test_a_new_schedule_rebuilds_its_year_and_the_reviews_it_moves(tmp_path, lak
     assert lines[11] == "reviews: 5 out of date (2019-03..2020-03)"
     assert lines[12].startswith("quarterly_weights 2019-06: ok")  # only the review whose dates moved
     assert lines[13].startswith("index_levels 2019-03..2020-03: ok")
-    moved = lake.warehouse.query(
+    moved = lake.warehouse.read(
         "SELECT DISTINCT effective_date FROM quarterly_weights WHERE review = '2019-06'"
     )
     assert moved.item() == date(2019, 6, 21)
-    assert lake.warehouse.query(unmoved).equals(levels_before)
+    assert lake.warehouse.read(unmoved).equals(levels_before)
     again = built.build().stdout.splitlines()
     assert again[:4] == up_to_date_lines()[:4]
 
@@ -144,10 +144,8 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
                 "2019-12",
                 "2020-03",
             ]
-    assert built.lake.warehouse.query("SELECT count(*) FROM constituents WHERE recon_year = 1995").item() == 0
-    assert (
-        built.lake.warehouse.query("SELECT count(*) FROM recon_calendar WHERE recon_year = 1995").item() > 0
-    )
+    assert built.lake.warehouse.read("SELECT count(*) FROM constituents WHERE recon_year = 1995").item() == 0
+    assert built.lake.warehouse.read("SELECT count(*) FROM recon_calendar WHERE recon_year = 1995").item() > 0
     # Built from the same files: not planned again, and not said again.
     again = built.build().stdout.splitlines()
     assert again[:4] == up_to_date_lines()[:4]
@@ -164,8 +162,7 @@ def test_work_follows_the_inputs_a_partition_without_any_is_not_run_and_one_in_a
     assert emptied[0] == "years: 1 of 42 out of date (1995)"
     assert emptied[2].endswith("1995: 0 rows: no documents under raw/<year>/")
     assert (
-        built.lake.warehouse.query("SELECT count(*) FROM source_documents WHERE recon_year = 1995").item()
-        == 0
+        built.lake.warehouse.read("SELECT count(*) FROM source_documents WHERE recon_year = 1995").item() == 0
     )
     assert built.build().stdout.splitlines()[0] == "years: 0 of 42 out of date"
 
@@ -217,7 +214,7 @@ def test_a_bad_document_fails_only_its_year_and_the_build_says_so(refused_2021):
     assert "Traceback" not in out + err
     lake = Lake(root)
     assert (
-        lake.warehouse.query("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height
+        lake.warehouse.read("SELECT DISTINCT recon_year FROM recon_calendar WHERE recon_year = 2021").height
         == 1
     )
     # The failed year stays out of date until its files change.

@@ -411,9 +411,7 @@ def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price
     )
     verified = cli("verify", env=lake_2023.env(), text=True)
     assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
-    assert lake_2023.lake.warehouse.query("SELECT count(*) FROM research_prices").item() == len(
-        _long_prices()
-    )
+    assert lake_2023.lake.warehouse.read("SELECT count(*) FROM research_prices").item() == len(_long_prices())
     resources = lake_2023.resources()
     with dg.instance_for_test() as instance:
         result = materialize([reconstitution_effect], resources, instance, "2023")
