@@ -2,8 +2,9 @@
 record runs in, handed to a `russell-pipeline` subprocess by `Settings.environ`.
 
 - Every lake a test is handed is a `LakeFolder`: `.root` its folder (a Path), `.lake` the `Lake` over
-  it, `.resources()` the Dagster resources over it, `.cli()`/`.build()` the command on it. A test names a
-  LakeFolder `folder` (or for what it holds: `built`, `tmp_lake`), a `Lake` `lake`, a folder's Path `root`.
+  it, `.resources()` the Dagster resources over it, `.cli()` the command on it, `.run()`/`.build()` the
+  same in this process. A test names a LakeFolder `folder` (or for what it holds: `built`, `tmp_lake`),
+  a `Lake` `lake`, a folder's Path `root`.
 - `sample_lake` (a copy of the committed sample documents), `documents_lake` (documents given as text)
   and `real_lists` (PDFs of ../shared/real) make a lake nothing has built yet;
   `market_folder` writes the small synthetic feed a build reads in seconds.
@@ -11,8 +12,9 @@ record runs in, handed to a `russell-pipeline` subprocess by `Settings.environ`.
   by `russell-pipeline build`, whichever xdist worker asks first: `lakes.built(end)` is read-only,
   `lakes.copy(folder, end)` a writable copy, instance and market data included (with `feed=`, over
   another feed).
-- `LakeFolder.build()` builds a lake in the test's own process, as the command does: what a test of the
-  pipeline's results uses; `LakeFolder.cli("build")` starts the command, for what only a process shows.
+- `LakeFolder.run()` (and `.build()`) runs a verb in the test's own process, as the command does: what a
+  test of a verb's answer or the pipeline's results uses; `LakeFolder.cli()` starts the command, for what
+  only a process shows.
 
 The project and Dagster are imported inside the functions, as in helpers.py."""
 
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from russell_pipeline_tests.helpers import RAW, REAL, cli
+from russell_pipeline_tests.helpers import RAW, REAL, cli, run_main
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,29 +85,16 @@ class LakeFolder:
         env = self.env(**kwargs.pop("env", {}))
         return cli(*args, env=env, text=text, **kwargs)
 
+    def run(self, *args: str, env: dict | None = None, text: bool = True) -> subprocess.CompletedProcess:
+        """`russell-pipeline ARGS` on this lake run in this process (`helpers.run_main`): what a test of a
+        verb's answer or of the pipeline's results asks for (a build costs about 3 CPU-seconds so, a read
+        verb a fraction of one). What only a process shows (a kill, a stop signal, builds side by side, the
+        lock between them, the command line itself) runs `cli`."""
+        return run_main(*args, env=self.env(**(env or {})), text=text)
+
     def build(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        """`russell-pipeline build ARGS` on this lake, run in this process as the command runs it (the
-        CLI's `main`, its settings read from the environment `env()` gives, its output captured): what a
-        test of the pipeline's results asks for, without a process's start and imports (about 3
-        CPU-seconds a build). A test of what only a process shows (a kill, a stop signal, builds side by
-        side, the lock between them, the command line itself) runs `cli("build")`."""
-        import contextlib
-        import io
-        import os
-
-        from russell_pipeline.cli import main
-
-        out, err, saved = io.StringIO(), io.StringIO(), dict(os.environ)
-        os.environ.update(self.env(**(env or {})))
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(["build", *args])
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        return subprocess.CompletedProcess(
-            ["russell-pipeline", "build", *args], code, out.getvalue(), err.getvalue()
-        )
+        """`russell-pipeline build ARGS` on this lake, in this process (`run`)."""
+        return self.run("build", *args, env=env)
 
     def resources(self, **fields) -> dict:
         """The Dagster resources over this lake, built the way the pipeline builds them

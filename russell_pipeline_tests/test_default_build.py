@@ -159,7 +159,7 @@ def test_forecast_demand_prints_every_trade_with_shares_and_days_of_volume_recom
     lake = Lake(default_build[0])
     forecast = lake.tables.read("reconstitution_forecast")
     year = int(forecast["recon_year"].max())  # 2026 on the day this was written
-    done = _folder(default_build).cli("forecast", str(year), "--demand", "--tracked", TRACKED)
+    done = _folder(default_build).run("forecast", str(year), "--demand", "--tracked", TRACKED)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     mine = forecast.filter(pl.col("recon_year") == year)
@@ -235,7 +235,7 @@ def test_pro_forma_sized_for_a_fund_gives_shares_volume_and_days_and_unknown_whe
     lake = Lake(default_build[0])
     stored = lake.tables.read("pro_forma_weights")
     review = stored["review"].max()  # the upcoming review: 2026-12 on the day this was written
-    done = _folder(default_build).cli("pro-forma", review, "--aum", "1e9", "--format", "csv")
+    done = _folder(default_build).run("pro-forma", review, "--aum", "1e9", "--format", "csv")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert list(rows[0])[:10] == [
@@ -287,7 +287,7 @@ def test_the_report_forecast_page_shows_the_numbers_of_the_tables_and_renders(
 
     lake = Lake(default_build[0])
     out = tmp_path / "report"
-    done = _folder(default_build).cli("report", "--out", str(out), "--tracked", TRACKED)
+    done = _folder(default_build).run("report", "--out", str(out), "--tracked", TRACKED)
     assert done.returncode == 0, done.stderr
     page = (out / "forecast.html").read_text()
     forecast = lake.tables.read("reconstitution_forecast")

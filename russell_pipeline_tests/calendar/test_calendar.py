@@ -690,7 +690,7 @@ def test_the_calendar_verb_prints_the_2022_lock_down_on_labor_day_as_published(t
     for year in (folder.root / "raw").iterdir():  # the 2022 schedule alone
         if year.name != "2022":
             shutil.rmtree(year)
-    got = folder.cli("calendar", "2022", "--format", "csv")
+    got = folder.run("calendar", "2022", "--format", "csv")
     assert got.returncode == 0, got.stderr
     rows = [r for r in got.stdout.splitlines() if "lock_down" in r and "2022-09" in r]
     assert len(rows) == 1 and "2022-09-05" in rows[0] and "published" in rows[0], got.stdout

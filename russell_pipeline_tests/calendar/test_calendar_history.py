@@ -18,7 +18,7 @@ import pytest
 
 from russell_pipeline.lib.calendar.projection import project_calendar
 from russell_pipeline.lib.sessions import is_session
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import run_main
 
 # year, rank_day, recon_close, effective_open: each worked out on a calendar of that June.
 TYPED_TEXT = """
@@ -158,7 +158,7 @@ def test_every_rule_code_is_explained_in_words_beside_it():
 
 
 def test_calendar_1995_prints_its_events_with_their_sources():
-    done = cli("calendar", "1995")
+    done = run_main("calendar", "1995", text=False)
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_csv(io.BytesIO(done.stdout), try_parse_dates=True)
     # Wednesdays after the first Friday of March (3rd), September (1st) and December (1st), after the

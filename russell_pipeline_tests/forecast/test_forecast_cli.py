@@ -11,7 +11,7 @@ import shutil
 import polars as pl
 import pytest
 
-from russell_pipeline_tests.helpers import REAL, cli
+from russell_pipeline_tests.helpers import REAL, run_main
 from russell_pipeline_tests.lakes import SharedLakes
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def built(tmp_path_factory, lakes: SharedLakes):
 
 def test_forecast_prints_each_security_with_its_action_and_reason(built):
     _, env, _ = built
-    done = cli("forecast", "2023", env=env, text=True)
+    done = run_main("forecast", "2023", env=env)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert {
@@ -71,7 +71,7 @@ def test_forecast_prints_each_security_with_its_action_and_reason(built):
 
 def test_forecast_score_prints_precision_recall_f1_and_every_miss(built):
     _, env, _ = built
-    done = cli("forecast", "2023", "--score", env=env, text=True)
+    done = run_main("forecast", "2023", "--score", env=env)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     add = next(ln for ln in lines if ln.startswith("2023-06 additions: precision"))
@@ -91,7 +91,7 @@ def test_forecast_score_prints_precision_recall_f1_and_every_miss(built):
         assert note.split(": ", 1)[1].split(", ")[0].split()[0] in ("us_company", "min_price_member"), note
     as_csv = list(
         csv.DictReader(
-            io.StringIO(cli("forecast", "2023", "--score", "--format", "csv", env=env, text=True).stdout)
+            io.StringIO(run_main("forecast", "2023", "--score", "--format", "csv", env=env).stdout)
         )
     )
     assert {r["kind"] for r in as_csv} == {"miss", "false_alarm"} and all(r["reason"] for r in as_csv)
@@ -99,11 +99,11 @@ def test_forecast_score_prints_precision_recall_f1_and_every_miss(built):
 
 def test_forecast_summary_gives_the_counts_and_the_breaks(built):
     _, env, _ = built
-    done = cli("forecast", "2023", "--summary", "--format", "csv", env=env, text=True)
+    done = run_main("forecast", "2023", "--summary", "--format", "csv", env=env)
     row = next(csv.DictReader(io.StringIO(done.stdout)))
     assert row["review"] == "2023-06" and int(row["add"]) > 200 and int(row["delete"]) > 100
     assert 1.4e8 < float(row["russell_3000_break_cap"]) < 1.8e8
-    table = cli("forecast", "2023", "--summary", env=env, text=True).stdout.splitlines()
+    table = run_main("forecast", "2023", "--summary", env=env).stdout.splitlines()
     assert table[0] == (
         f"2023-06: add {int(row['add']):,}, delete {int(row['delete']):,}, stay {int(row['stay']):,}, "
         f"move_up {row['move_up']}, move_down {row['move_down']}, out {int(row['out']):,}, "
@@ -114,7 +114,7 @@ def test_forecast_summary_gives_the_counts_and_the_breaks(built):
 
 def test_a_year_without_a_universe_says_what_it_needs(built):
     _, env, _ = built
-    done = cli("forecast", "2021", env=env, text=True)
+    done = run_main("forecast", "2021", env=env)
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "no forecast of 2021: it needs a universe file dated on a rank day under raw/2021/" in done.stderr
 
@@ -133,7 +133,7 @@ def test_a_universe_file_dated_on_no_rank_day_fails_its_year_and_the_old_forecas
     assert refused in done.stderr
     # The forecast an earlier build left still answers, saying it is not that of the files now (before:
     # exit 0 and the old counts, without a word, citing a file no longer under raw/).
-    old = folder.cli("forecast", "2023", "--summary")
+    old = folder.run("forecast", "2023", "--summary")
     assert old.returncode == 0 and old.stdout.startswith("2023-06: add ")
     warning = old.stderr.splitlines()[0]
     assert warning.startswith("warning: the build of reconstitution_forecast 2023 failed on its inputs (run ")
@@ -210,7 +210,7 @@ def test_the_summary_names_each_forecasts_universe_and_a_file_a_day_off_its_rank
 
 def test_demand_without_volume_history_takes_the_universe_files_one_day_and_says_so(built):
     lake, env, _ = built
-    done = cli("forecast", "2023", "--demand", "--tracked", "Russell 3000=5e10", env=env, text=True)
+    done = run_main("forecast", "2023", "--demand", "--tracked", "Russell 3000=5e10", env=env)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     universe = lake.lake.tables.read("universe_securities")
@@ -240,7 +240,7 @@ def test_the_report_forecast_page_shows_the_breaks_bands_score_and_misses_by_cau
     from russell_pipeline_tests.helpers import html_tables
 
     lake, env, _ = built
-    done = cli("report", "--out", str(tmp_path), env=env, text=True)
+    done = run_main("report", "--out", str(tmp_path), env=env)
     assert done.returncode == 0, done.stderr
     stored = lake.lake
     tables = html_tables((tmp_path / "forecast.html").read_text())

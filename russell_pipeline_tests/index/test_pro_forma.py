@@ -15,7 +15,7 @@ import pytest
 from russell_pipeline.lib.index import pro_forma as pf
 from russell_pipeline.lib.index.weights import compute_weights
 from russell_pipeline.lib.market.contract import R2G, SCC, MarketData, load_market_data
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import run_main
 from russell_pipeline_tests.lakes import LakeFolder, SharedLakes, lake_folder
 
 # The previous review 2024-03 (cut-off 6 March) holds AAA and BBB in SCC and CCC in R2000 Growth, each with
@@ -363,13 +363,13 @@ def test_the_check_fails_on_a_wrong_frame(md: MarketData):
 
 def test_pro_forma_on_a_lake_without_it_is_one_line(tmp_path):
     for args in (("pro-forma", "2024-06"), ("pro-forma", "2024-06", "--format", "json")):
-        done = cli(*args, text=True, env=lake_folder(tmp_path).env())
+        done = run_main(*args, env=lake_folder(tmp_path).env())
         assert (done.returncode, done.stdout) == (1, "")
         assert done.stderr == (
             f"error: {tmp_path / 'lake' / 'pro_forma_weights'}: not built yet: run "
             "`russell-pipeline build` first\n"
         )
-    help_text = cli("pro-forma", "--help", text=True).stdout
+    help_text = run_main("pro-forma", "--help").stdout
     assert "\nexample:\n  russell-pipeline pro-forma 2024-06" in help_text
 
 
@@ -415,7 +415,7 @@ def built(tmp_path_factory, lakes: SharedLakes) -> LakeFolder:
 
 
 def _trades(folder: LakeFolder, review: str, fmt: str = "csv") -> tuple[pl.DataFrame, str]:
-    done = folder.cli("pro-forma", review, "--format", fmt)
+    done = folder.run("pro-forma", review, "--format", fmt)
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(io.StringIO(done.stdout)) if fmt == "csv" else pl.DataFrame(json.loads(done.stdout))
     return rows, done.stderr
@@ -491,7 +491,7 @@ def test_the_next_review_prints_a_trade_list_with_the_stand_in(built: LakeFolder
 
 @pytest.mark.slow
 def test_an_unknown_review_is_one_line(built: LakeFolder):
-    done = built.cli("pro-forma", "2021-03")
+    done = built.run("pro-forma", "2021-03")
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
         "error: pro-forma 2021-03: no pro-forma weights for this review (reviews with them: "
@@ -503,7 +503,7 @@ def test_an_unknown_review_is_one_line(built: LakeFolder):
         ("2020-07", "2020-07: July is no review month (the reviews are March, June, September and December"),
         ("june", "'june' is not a review (YYYY-MM, e.g. 2024-06)"),
     ):
-        done = built.cli("pro-forma", review)
+        done = built.run("pro-forma", review)
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr.startswith(f"error: russell-pipeline pro-forma: argument review: {problem}")
 
@@ -515,7 +515,7 @@ def test_a_new_close_recomputes_the_upcoming_pro_forma_only(built: LakeFolder, t
     # Before the build, the stored trades and levels answer, saying the market data moved on since.
     stale = f"warning: the market data in {folder.market} are not built yet: run `russell-pipeline build`; "
     for verb in (("pro-forma", "2020-06"), ("report", "--out", str(tmp_path / "report"))):
-        answered = folder.cli(*verb)
+        answered = folder.run(*verb)
         assert answered.returncode == 0 and stale in answered.stderr, answered.stderr
     done = folder.build()
     assert done.returncode == 0, done.stderr[-3000:]

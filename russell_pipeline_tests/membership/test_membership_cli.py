@@ -22,7 +22,7 @@ from russell_pipeline.defs.membership.sensors import stale_membership
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning import stale
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import cli, materialize
+from russell_pipeline_tests.helpers import materialize, run_main
 from russell_pipeline_tests.lakes import documents_lake, lake_folder
 from russell_pipeline_tests.membership.helpers import intervals, ipo_lists, macro, sec_map, tables_of
 
@@ -68,7 +68,7 @@ def _sha(name: str) -> str:
 
 def _query(env: dict[str, str], sql: str) -> list[str]:
     """The lines `russell-pipeline query SQL --format csv` prints."""
-    return cli("query", sql, "--format", "csv", text=True, env=env).stdout.splitlines()
+    return run_main("query", sql, "--format", "csv", env=env).stdout.splitlines()
 
 
 def _check(result, name: str) -> dg.AssetCheckEvaluation:
@@ -199,7 +199,9 @@ def test_definitions_hold_the_membership_job_and_sensor():
 
 def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built):
     root = built[0]
-    done = cli("members", "2023-06-26", "--index", "Russell 2000", env=lake_folder(root).env())
+    done = run_main(
+        "members", "2023-06-26", "--index", "Russell 2000", env=lake_folder(root).env(), text=False
+    )
     assert done.returncode == 0, done.stderr.decode()
     m22, m23 = "raw/2022/members_20220624.txt", "raw/2023/members_20230623.txt"
     adds = "raw/2023/adds_final.txt"
@@ -244,7 +246,9 @@ def test_members_prints_the_list_in_force_with_the_documents_that_open_it(built)
 def test_members_in_parquet_keeps_the_types(built):
     # A day the 2022 list is whole: 2023-06-23, asked before issue 61, comes after the 2022-09 to 2023-03
     # IPO reviews whose additions the lake lacks, and is no count now (the --partial test below).
-    done = cli("members", "2022-07-01", "--format", "parquet", env=lake_folder(built[0]).env())
+    done = run_main(
+        "members", "2022-07-01", "--format", "parquet", env=lake_folder(built[0]).env(), text=False
+    )
     assert done.returncode == 0, done.stderr.decode()
     got = pl.read_parquet(io.BytesIO(done.stdout))
     assert got.select("symbol", "start_date", "open_line", "complete", "gaps").rows() == [
@@ -265,13 +269,13 @@ def test_members_partial_prints_what_the_lake_holds_and_names_the_missing_ipo_re
         "of 2022-09, 2022-12 and 2023-03 are not in the lake; the lake holds 3 of its members; its "
         "membership is known whole over [2022-06-27, 2022-09-19), [2023-06-26, 2023-09-18)"
     )
-    whole = cli("members", "2023-06-23", text=True, env=env)
+    whole = run_main("members", "2023-06-23", env=env)
     assert (whole.returncode, whole.stdout) == (1, "")
     assert whole.stderr == (
         f"error: members 2023-06-23: no count for {why} (the rows it holds, each marked complete or not: "
         "russell-pipeline query \"SELECT * FROM members_on(DATE '2023-06-23')\")\n"
     )
-    partial = cli("members", "2023-06-23", "--partial", text=True, env=env)
+    partial = run_main("members", "2023-06-23", "--partial", env=env)
     assert partial.returncode == 0, partial.stderr
     got = pl.read_csv(io.StringIO(partial.stdout))
     assert got.select("symbol", "listed_symbol", "security_id", "complete").rows() == [
@@ -284,20 +288,22 @@ def test_members_partial_prints_what_the_lake_holds_and_names_the_missing_ipo_re
     }
     assert partial.stderr == f"{why}; printed as a part, not the whole index (complete = false)\n"
     # A day the lake holds whole is printed the same with or without --partial.
-    on_list = [cli("members", "2023-06-26", *flag, text=True, env=env) for flag in ((), ("--partial",))]
+    on_list = [run_main("members", "2023-06-26", *flag, env=env) for flag in ((), ("--partial",))]
     assert on_list[0].returncode == on_list[1].returncode == 0
     assert on_list[0].stdout == on_list[1].stdout and on_list[0].stderr == on_list[1].stderr
 
 
 def test_members_errors_are_one_line(built, tmp_path):
     root = built[0]
-    unknown = cli("members", "2023-06-26", "--index", "Russell Midcap", env=lake_folder(root).env())
+    unknown = run_main(
+        "members", "2023-06-26", "--index", "Russell Midcap", env=lake_folder(root).env(), text=False
+    )
     assert unknown.returncode == 1
     assert unknown.stderr.decode() == (
         "error: --index Russell Midcap: no such index in membership_in_force (indexes: Russell 2000)\n"
     )  # not the Russell 1000 (before), which it derives only where a Russell 3000 list is stored too
     # The Russell 1000 is derived where a Russell 3000 and a Russell 2000 list are both in force.
-    derived = cli("members", "2023-06-26", "--index", "russell 1000", text=True, env=lake_folder(root).env())
+    derived = run_main("members", "2023-06-26", "--index", "russell 1000", env=lake_folder(root).env())
     assert (derived.returncode, derived.stdout, derived.stderr.count("\n")) == (1, "", 1)
     assert derived.stderr.startswith(
         "error: members 2023-06-26: no count for Russell 1000: no list of its own covers 2023-06-26, and it "
@@ -307,12 +313,12 @@ def test_members_errors_are_one_line(built, tmp_path):
     )
     empty = tmp_path / "empty"
     empty.mkdir()
-    missing = cli("members", "2023-06-26", env=lake_folder(empty).env())
+    missing = run_main("members", "2023-06-26", env=lake_folder(empty).env(), text=False)
     assert missing.returncode == 1
     assert missing.stderr.decode() == (
         f"error: {empty}/lake/membership_in_force: not built yet: run `russell-pipeline build` first\n"
     )
-    bad = cli("members", "2023-02-30", env=lake_folder(root).env())
+    bad = run_main("members", "2023-02-30", env=lake_folder(root).env(), text=False)
     assert (bad.returncode, bad.stderr.decode()) == (
         2,
         (
@@ -325,7 +331,7 @@ def test_members_errors_are_one_line(built, tmp_path):
 def test_members_tells_what_an_answer_means(built):
     env = lake_folder(built[0]).env()
     # Any letter case names the index; a Saturday is the membership in force that day.
-    saturday = cli("members", "2023-07-01", "--index", "russell  2000", text=True, env=env)
+    saturday = run_main("members", "2023-07-01", "--index", "russell  2000", env=env)
     assert saturday.returncode == 0, saturday.stderr
     assert pl.read_csv(io.StringIO(saturday.stdout))["symbol"].to_list() == [
         "ALPH",
@@ -338,20 +344,20 @@ def test_members_tells_what_an_answer_means(built):
         "note: 2023-07-01 (Saturday) is not an NYSE session: the members in force that day"
     )
     # Before the first stored list nothing is known: an error, not an empty index.
-    early = cli("members", "2021-01-04", text=True, env=env)
+    early = run_main("members", "2021-01-04", env=env)
     assert (early.returncode, early.stdout) == (1, "")
     assert early.stderr == (
         "error: members 2021-01-04: the first date the lake can answer is 2022-06-27 (Russell 2000: "
         "russell-pipeline members 2022-06-27); 2021-01-04 is before the first membership list stored "
         f"(in {built[0]}/lake/membership_in_force)\n"
     )
-    diff = cli("diff", "2023", "--index", "RUSSELL 2000", text=True, env=env)
+    diff = run_main("diff", "2023", "--index", "RUSSELL 2000", env=env)
     assert diff.returncode == 0 and "Russell 2000" in diff.stdout
 
 
 def test_diff_prints_who_entered_and_left_between_list_versions(built):
     root = built[0]
-    done = cli("diff", "2023", env=lake_folder(root).env())
+    done = run_main("diff", "2023", env=lake_folder(root).env(), text=False)
     assert done.returncode == 0, done.stderr.decode()
     lines = done.stdout.decode().splitlines()
     assert lines[0] == (
@@ -372,7 +378,7 @@ def test_diff_prints_who_entered_and_left_between_list_versions(built):
         "2023-06 Russell 2000 deletions: preliminary 2023-05-19 -> final 2023-06-23: 0 entered, 1 left",
     ]
     # Nothing to compare is an error: no change list at all, or each with one version.
-    none = cli("diff", "2022", env=lake_folder(root).env())
+    none = run_main("diff", "2022", env=lake_folder(root).env(), text=False)
     assert (none.returncode, none.stdout) == (1, b"")
     assert (
         none.stderr.decode()
@@ -409,7 +415,7 @@ def test_a_2012_list_is_placed_on_its_projected_review_and_members_answers_from_
         result = materialize([membership], lake_folder(root).resources(), instance, publish=True)
     assert result.success, failure_lines(result)
     assert _check(result, "documents_placed").passed
-    done = cli("members", "2012-07-02", "--index", "Russell 2000", text=True, env=lake_folder(root).env())
+    done = run_main("members", "2012-07-02", "--index", "Russell 2000", env=lake_folder(root).env())
     assert done.returncode == 0, done.stderr
     assert pl.read_csv(io.StringIO(done.stdout))["symbol"].to_list() == ["ALPH", "BRVO"]
     assert done.stderr.startswith(
@@ -486,7 +492,7 @@ def test_members_names_every_member_as_the_list_in_force_prints_it(three_years):
             {"ABY": "ATLANTICA YIELD PLC", "AA": "ALCOA INC", "BRVO": "BRAVO HOLDINGS", "DLTA": "DELTA INC"},
         ),
     ):
-        done = cli("members", day, "--index", "Russell 3000", text=True, env=env)
+        done = run_main("members", day, "--index", "Russell 3000", env=env)
         assert done.returncode == 0, done.stderr
         got = pl.read_csv(io.StringIO(done.stdout))
         assert dict(got.select("symbol", "company").iter_rows()) == names
@@ -495,7 +501,7 @@ def test_members_names_every_member_as_the_list_in_force_prints_it(three_years):
 
 def test_russell_1000_is_derived_and_labelled_so(three_years):
     env = lake_folder(three_years[0]).env()
-    done = cli("members", "2016-07-01", "--index", "Russell 1000", text=True, env=env)
+    done = run_main("members", "2016-07-01", "--index", "Russell 1000", env=env)
     assert done.returncode == 0, done.stderr
     got = pl.read_csv(io.StringIO(done.stdout))
     assert got.select("symbol", "company", "derived_from").rows() == [
@@ -527,7 +533,7 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
         "ABY,true,Russell 3000 minus Russell 2000",
     ]
     # Where no Russell 2000 list is in force, nothing is derived, and the answer says why.
-    before = cli("members", "2015-07-01", "--index", "Russell 1000", text=True, env=env)
+    before = run_main("members", "2015-07-01", "--index", "Russell 1000", env=env)
     assert (before.returncode, before.stdout, before.stderr.count("\n")) == (1, "", 1)
     assert before.stderr.startswith(
         "error: members 2015-07-01: the first date the lake can answer is 2016-06-27 (Russell 1000: "
@@ -537,7 +543,7 @@ def test_russell_1000_is_derived_and_labelled_so(three_years):
 
 def test_a_derived_index_a_part_of_which_lacks_an_ipo_list_names_the_list(three_years):
     env = lake_folder(three_years[0]).env()
-    done = cli("members", "2016-12-19", "--index", "Russell 1000", text=True, env=env)
+    done = run_main("members", "2016-12-19", "--index", "Russell 1000", env=env)
     assert (done.returncode, done.stdout, done.stderr.count("\n")) == (1, "", 1)
     assert "the quarterly IPO additions of 2016-12 are not in the lake" in done.stderr, done.stderr
 
@@ -624,7 +630,7 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         assert materialize([membership], lake_folder(root).resources(), instance, publish=True).success
     env = lake_folder(root).env()
     for asked in (["--index", "Russell 3000"], []):
-        done = cli("members", "2025-07-01", *asked, text=True, env=env)
+        done = run_main("members", "2025-07-01", *asked, env=env)
         assert (done.returncode, done.stdout) == (1, "")
         assert done.stderr == (
             "error: members 2025-07-01: no count for Russell 3000: no membership list is in force; the lake "
@@ -635,12 +641,12 @@ def test_members_with_only_change_lists_for_the_date_gives_no_count(tmp_path):
         )
     # The 2023 list is whole to the first IPO review after it, whose additions the lake lacks (before issue
     # 61: to the 2024 reconstitution, 2024-07-01, through the IPO reviews).
-    whole = cli("members", "2023-07-03", text=True, env=env)
+    whole = run_main("members", "2023-07-03", env=env)
     assert whole.returncode == 0 and pl.read_csv(io.StringIO(whole.stdout))["symbol"].to_list() == [
         "ALPH",
         "BRVO",
     ]
-    gap = cli("members", "2023-09-18", text=True, env=env)
+    gap = run_main("members", "2023-09-18", env=env)
     assert (gap.returncode, gap.stdout) == (1, "")
     assert gap.stderr.startswith(
         "error: members 2023-09-18: no count for Russell 3000: what the lake lacks since the membership list "
@@ -843,14 +849,14 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         runs = sensor_runs(instance, ("2022", "2023"))
         assert sorted(runs) == ["2022", "2023"]
-        failed = cli("event-study", "2023", "--prices", str(prices), text=True, env=env)
+        failed = run_main("event-study", "2023", "--prices", str(prices), env=env)
         assert (failed.returncode, failed.stdout, failed.stderr.count("\n")) == (1, "", 1)
         assert failed.stderr == (
             f"error: {root}/lake/constituent_changes: no final addition or deletion list for 2023: the build "
             f"of 2023 failed on its files under raw/2023/ (run {runs['2023']}): documents: "
             "raw/2023/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?)\n"
         )
-        diff = cli("diff", "2023", text=True, env=env)
+        diff = run_main("diff", "2023", env=env)
         assert (diff.returncode, diff.stdout) == (1, "")
         assert diff.stderr.startswith(
             f"error: diff 2023: nothing to compare: the build of 2023 failed on its files "
@@ -861,7 +867,7 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         (root / "raw" / "2024" / "adds_final.txt").write_text(
             _redated(lists["adds_final.txt"], {"June 24, 2022": "June 28, 2024"})
         )
-        unbuilt = cli("diff", "2024", text=True, env=env)
+        unbuilt = run_main("diff", "2024", env=env)
         assert unbuilt.stderr == (
             "error: diff 2024: nothing to compare: the files under raw/2024/ are not built yet: "
             "run `russell-pipeline build`\n"
@@ -869,7 +875,7 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         # A year whose tables an earlier build left: answered from them, with a warning naming the failure.
         (root / "raw" / "2022" / "saved_page.pdf").write_text(html)
         again = sensor_runs(instance, ("2022",))
-    answered = cli("event-study", "2022", "--prices", str(prices), text=True, env=env)
+    answered = run_main("event-study", "2022", "--prices", str(prices), env=env)
     assert answered.returncode == 0, answered.stderr
     assert answered.stderr.splitlines()[0] == (
         f"warning: the build of 2022 failed on its files under raw/2022/ (run {again['2022']}): documents: "
@@ -877,13 +883,13 @@ def test_after_a_failed_year_event_study_and_diff_say_the_build_failed_and_why(t
         "rests on the tables an earlier build of 2022 left"
     )
     # `members` of a date in 2022 answers from the membership tables that failed year's earlier build left.
-    members = cli("members", "2022-07-01", text=True, env=env)
+    members = run_main("members", "2022-07-01", env=env)
     assert (
         f"warning: the build of 2022 failed on its files under raw/2022/ (run {again['2022']}): documents: "
         "raw/2022/saved_page.pdf: is an HTML page, not a PDF (a failed download saved as .pdf?); this answer "
         "rests on the membership tables an earlier build left"
     ) in members.stderr.splitlines()
-    versions = cli("diff", "2022", text=True, env=env)
+    versions = run_main("diff", "2022", env=env)
     assert versions.returncode == 0 and versions.stderr.splitlines()[-1] == (
         "2022-06 Russell 2000 additions: preliminary 2022-05-20 -> final 2022-06-24: 1 entered, 0 left"
     )
@@ -895,12 +901,12 @@ def test_members_before_the_first_list_answers_with_the_first_date_it_can_answer
     stored document covers that date ...`); now it begins with what a user needs: the first date."""
     root = built[0]
     args = ("--index", index) if index else ()
-    done = lake_folder(root).cli("members", "2021-03-01", *args)
+    done = lake_folder(root).run("members", "2021-03-01", *args)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith(
         "error: members 2021-03-01: the first date the lake can answer is 2022-06-27 (Russell 2000: "
         "russell-pipeline members 2022-06-27); 2021-03-01 is before the first membership list stored"
     ), done.stderr
     assert done.stderr.count("\n") == 1
-    later = lake_folder(root).cli("members", "2022-06-27", *args)
+    later = lake_folder(root).run("members", "2022-06-27", *args)
     assert later.returncode == 0, later.stderr

@@ -38,7 +38,7 @@ from russell_pipeline.lib.research.event import (
 )
 from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import cli, materialize
+from russell_pipeline_tests.helpers import materialize, run_main
 from russell_pipeline_tests.lakes import REAL_LISTS, LakeFolder, documents_lake, lake_folder, real_lists
 
 # 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
@@ -233,7 +233,7 @@ def _same_as_pandas(
 
 def test_event_study_median_paths_equal_a_plain_pandas_computation(lake_2023, price_files):
     env = lake_2023.env()
-    run = cli("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env, text=True)
+    run = run_main("event-study", "2023", "--prices", str(price_files / "long.csv"), env=env)
     assert run.returncode == 0, run.stderr
     mine = _same_as_pandas(run.stdout, price_files / "long.csv")
     # CCC (no close by rank day) and ZZZ (no prices) do not count; EEE drops out where it has no close.
@@ -291,10 +291,10 @@ def test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group(
     prices.to_csv(path, index=False, date_format="%Y-%m-%d")
     # The lake's own Dagster home: its build left none.
     folder = lake_folder(lake_2023.root, home=lake_2023.root / ".dagster")
-    study = folder.cli("event-study", "2023", "--prices", str(path))
+    study = folder.run("event-study", "2023", "--prices", str(path))
     assert study.returncode == 1 and study.stdout == "" and study.stderr.count("\n") == 1, study.stderr
     assert study.stderr.startswith(f"error: {path}: {refused}") and "every group" in study.stderr
-    imported = folder.cli("import-prices", str(path))
+    imported = folder.run("import-prices", str(path))
     assert imported.returncode == 0, imported.stderr
     warned = [line for line in imported.stderr.splitlines() if line.startswith("warning: 2023 ")]
     said = [line.strip() for line in imported.stdout.splitlines()[1:]]
@@ -372,7 +372,7 @@ def test_a_bad_price_file_is_one_line_naming_the_file_and_row(tmp_path, name):
 def test_event_study_refuses_a_bad_file_with_one_line_and_exit_1(lake_2023, tmp_path, name):
     path = tmp_path / name
     path.write_text(BAD[name][0])
-    run = cli("event-study", "2023", "--prices", str(path), env=lake_2023.env(), text=True)
+    run = run_main("event-study", "2023", "--prices", str(path), env=lake_2023.env())
     assert run.returncode == 1 and run.stdout == ""
     assert (
         run.stderr.count("\n") == 1
@@ -404,12 +404,12 @@ def test_chart_labels_each_groups_prices_and_never_draws_synthetic_as_real():
 
 
 def test_asset_materializes_the_paths_of_an_imported_price_file(lake_2023, price_files):
-    imported = cli("import-prices", str(price_files / "long.csv"), env=lake_2023.env(), text=True)
+    imported = run_main("import-prices", str(price_files / "long.csv"), env=lake_2023.env())
     assert imported.returncode == 0, imported.stderr
     assert (
         f"long layout, {len(_long_prices())} closes of 8 symbols, 2023-03-01..2023-08-31" in imported.stdout
     )
-    verified = cli("verify", env=lake_2023.env(), text=True)
+    verified = run_main("verify", env=lake_2023.env())
     assert verified.returncode == 0 and "research_prices" not in verified.stderr  # its checksums are recorded
     assert lake_2023.lake.warehouse.read("SELECT count(*) FROM research_prices").item() == len(_long_prices())
     resources = lake_2023.resources()
@@ -711,13 +711,12 @@ def test_each_group_carries_the_source_of_its_own_prices(lake_2023, price_files,
 
 
 def test_event_study_of_a_year_without_final_lists_is_one_line(lake_2023, price_files):
-    run = cli(
+    run = run_main(
         "event-study",
         "2022",
         "--prices",
         str(price_files / "long.csv"),
         env=lake_2023.env(),
-        text=True,
     )
     assert run.returncode == 1 and run.stdout == "" and run.stderr.count("\n") == 1
     assert "no final addition or deletion list for 2022" in run.stderr
@@ -737,7 +736,7 @@ def test_event_study_and_asset_on_the_real_2023_lists(tmp_path):
         prices = tmp_path / "prices.csv"
         _long_prices(sorted(groups)).to_csv(prices, index=False, date_format="%Y-%m-%d")
         env = lake_folder(root).env()
-        run = cli("event-study", "2023", "--prices", str(prices), env=env, text=True)
+        run = run_main("event-study", "2023", "--prices", str(prices), env=env)
         assert run.returncode == 0, run.stderr
         mine = _same_as_pandas(run.stdout, prices, groups, "Russell 3000")
         assert mine["symbols"].max() == 281

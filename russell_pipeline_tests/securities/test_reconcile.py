@@ -185,7 +185,7 @@ def test_reconcile_prints_the_differences_and_their_counts_on_a_built_lake(lakes
     (raw / "2023" / "IWM_holdings.csv").write_text(fund_file(IWM, DAY, HELD[:1] + HELD[2:3]))
     built = folder.build()  # in this process; `reconcile` runs as a user runs it
     assert built.returncode == 0, built.stderr[-3000:]
-    done = folder.cli("reconcile", str(DAY))
+    done = folder.run("reconcile", str(DAY))
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(io.StringIO(done.stdout))
     assert rows.select("fund", "side", "symbol", "security_id").rows() == [
@@ -209,15 +209,15 @@ def test_reconcile_prints_the_differences_and_their_counts_on_a_built_lake(lakes
     )
     assert len(lines) == iwv + 5 and all(line.startswith("  1: ") for line in lines[iwv + 1 :])
     # One fund by a word of its name.
-    one = folder.cli("reconcile", str(DAY), "--fund", "russell 2000", "--format", "json")
+    one = folder.run("reconcile", str(DAY), "--fund", "russell 2000", "--format", "json")
     assert one.returncode == 0 and [r["symbol"] for r in json.loads(one.stdout)] == ["LATE"]
     # A date without a holdings file: one line naming the dates held, exit code 1.
-    missing = folder.cli("reconcile", "2023-03-02")
+    missing = folder.run("reconcile", "2023-03-02")
     assert (missing.returncode, missing.stdout) == (1, "")
     assert missing.stderr == (
         "error: reconcile 2023-03-02: no holdings file is dated 2023-03-02 (dates held: 2023-03-01)\n"
     )
-    bad = folder.cli("reconcile", "2023-02-30")
+    bad = folder.run("reconcile", "2023-02-30")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a date" in bad.stderr
 
 
