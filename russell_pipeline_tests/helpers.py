@@ -69,20 +69,22 @@ def materialize(
 
     from russell_pipeline.defs.publish import publish_warehouse
     from russell_pipeline.planning.keys import RANGE_END, RANGE_START
+    from russell_pipeline.runner.sqlite_events import fewer_syncs
 
     tags, key = dict(tags or {}), None
     if isinstance(partitions, tuple):
         tags |= {RANGE_START: partitions[0], RANGE_END: partitions[1]}
     else:
         key = partitions
-    result = dg.materialize(
-        list(assets),
-        resources=resources,
-        instance=instance,
-        partition_key=key,
-        tags=tags,
-        raise_on_error=False,
-    )
+    with fewer_syncs(instance):  # its events stored as a build stores them
+        result = dg.materialize(
+            list(assets),
+            resources=resources,
+            instance=instance,
+            partition_key=key,
+            tags=tags,
+            raise_on_error=False,
+        )
     if publish:
         publish_warehouse(
             dg.build_sensor_context(instance=instance, resources={"pipeline": resources["pipeline"]})

@@ -15,7 +15,7 @@ from russell_pipeline.lib.calendar.schedules import parse_schedule
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.runner.runs import failure_lines
-from russell_pipeline_tests.helpers import RAW, cli, materialize
+from russell_pipeline_tests.helpers import RAW, materialize, run_main
 from russell_pipeline_tests.test_pipeline import YEAR_ASSETS, _resources
 
 A, Q = "annual_reconstitution", "quarterly_ipo"
@@ -188,7 +188,7 @@ def test_seed_2022_dates_its_implementations_both_ways_without_contradiction():
 def test_parse_of_a_schedule_prints_its_calendar_rows(tmp_path):
     path = tmp_path / "schedule.txt"
     path.write_text(SCHEDULE_2024.format(march="18 March 2024"), encoding="utf-8")
-    done = cli("parse", str(path), "--format", "parquet")
+    done = run_main("parse", str(path), "--format", "parquet", text=False)
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_parquet(io.BytesIO(done.stdout))
     assert rows.columns == [
@@ -218,5 +218,5 @@ def test_schedule_with_no_readable_date_is_an_error(tmp_path):
     with pytest.raises(InputError) as info:
         read_schedule(read_document(path), str(path))
     assert str(info.value) == f"{path}: schedule document: no reconstitution or review date could be read"
-    done = cli("parse", str(path))
+    done = run_main("parse", str(path), text=False)
     assert (done.returncode, done.stderr.decode()) == (1, f"error: {info.value}\n")

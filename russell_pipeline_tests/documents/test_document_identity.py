@@ -17,7 +17,7 @@ from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.planning import digests
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
-from russell_pipeline_tests.helpers import cli, materialize
+from russell_pipeline_tests.helpers import materialize, run_main
 from russell_pipeline_tests.lakes import lake_folder
 
 ROWS = [
@@ -218,10 +218,10 @@ def test_parse_prints_where_the_date_comes_from_and_refuses_a_misfiled_list(tmp_
     raw = _year(
         tmp_path, {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds.pdf": _list("June 28, 2024")}
     )
-    done = cli("parse", str(raw / "2024" / "adds-20240628.pdf"), text=True)
+    done = run_main("parse", str(raw / "2024" / "adds-20240628.pdf"))
     assert done.returncode == 0 and done.stderr.endswith("3 rows, dated 2024-06-28 (file_name)\n")
     assert pl.read_csv(done.stdout.encode())["recon_year"].unique().to_list() == [2024]
-    done = cli("parse", str(raw / "2025" / "adds.pdf"), text=True)
+    done = run_main("parse", str(raw / "2025" / "adds.pdf"))
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == (
         f"error: {raw / '2025' / 'adds.pdf'}: dated 2024-06-28 by its text (text 2024-06-28): "

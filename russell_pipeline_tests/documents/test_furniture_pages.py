@@ -11,7 +11,7 @@ from fpdf import FPDF
 from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import run_main
 
 COLUMNS = (36.0, 200.0, 320.0, 484.0)  # company, ticker, company, ticker of a two-up list
 ROWS = [(f"ACME {a}{b} HOLDINGS INC", f"A{a}{b}") for a in "BCD" for b in "KLMNO"]
@@ -161,7 +161,7 @@ def test_parse_and_source_documents_name_the_furniture_pages(tmp_path):
     (raw / "2022").mkdir(parents=True)
     path = raw / "2022" / "ru3000_membershiplist_20220624.pdf"
     _list(path, "contact", contact_at=(36.0, 200.0))
-    got = cli("parse", str(path), "--format", "csv", text=True)
+    got = run_main("parse", str(path), "--format", "csv")
     assert got.returncode == 0, got.stderr
     assert got.stdout.count("\n") == len(ROWS) + 1
     assert f"{path}: page 3: furniture (" in got.stderr

@@ -17,7 +17,7 @@ from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.documents.textlayer import Line, Page, Word
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline_tests.documents.test_parsing import _pdf, _table
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import run_main
 
 IPO_ROWS = [
     ("AAPL", "APPLE INC", "Technology"),
@@ -229,7 +229,7 @@ def test_every_bad_document_of_a_year_is_named_in_one_error(tmp_lake):
 def test_parse_of_an_unreadable_document_exits_non_zero_with_one_line(tmp_path, name, content, problem):
     path = tmp_path / name
     path.write_bytes(content)
-    done = cli("parse", str(path))
+    done = run_main("parse", str(path), text=False)
     assert done.returncode == 1 and done.stdout == b""
     (line,) = done.stderr.decode().splitlines()
     assert re.fullmatch(rf"error: {re.escape(str(path))}: {problem}.*", line), line
@@ -240,7 +240,7 @@ def test_parse_of_a_titled_ticker_first_list_prints_its_rows(tmp_path):
     folder.mkdir()
     path = folder / "ipo.txt"
     path.write_text(_text_list(("symbol", "company"), "\t"), encoding="utf-8")
-    done = cli("parse", str(path))
+    done = run_main("parse", str(path), text=False)
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_csv(done.stdout)
     assert rows.select("recon_year", "symbol", "change").rows()[:2] == [

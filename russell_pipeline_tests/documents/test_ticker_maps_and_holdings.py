@@ -19,7 +19,7 @@ from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.documents.sec_tickers import looks_like_sec_map
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline_tests.documents.test_hostile_inputs import one_line
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import run_main
 from russell_pipeline_tests.lakes import real_document
 
 SEC_FIELDS = ["cik", "name", "ticker", "exchange"]
@@ -278,7 +278,7 @@ def test_parse_prints_a_map_and_refuses_a_bad_one_in_one_line(tmp_path, capsys):
             "2023/company_tickers_exchange.json": sec_map([[1, "A Inc", "AA", "NYSE"]]),
         },
     )
-    good = cli("parse", str(raw / "2023" / SEC_NAME), text=True)
+    good = run_main("parse", str(raw / "2023" / SEC_NAME))
     assert good.returncode == 0, good.stderr
     assert good.stdout.splitlines()[1].startswith("2023,1067983,Berkshire Hathaway Inc,BRK.B,BRK-B,NYSE,")
     assert good.stderr == f"{raw}/2023/{SEC_NAME}: sec_tickers, -, -, 1 rows, dated 2023-04-28 (file_name)\n"
@@ -501,7 +501,7 @@ def test_two_funds_on_one_date_are_two_files_and_one_fund_twice_is_a_conflict(tm
 
 
 def test_parse_prints_the_real_holdings_and_refuses_a_bad_file_in_one_line(tmp_path, capsys):
-    good = cli("parse", str(real_document(REAL_HOLDINGS)), text=True)
+    good = run_main("parse", str(real_document(REAL_HOLDINGS)))
     assert good.returncode == 0, good.stderr
     assert len(good.stdout.splitlines()) == 1 + 1_929
     assert good.stderr.endswith(": holdings, Russell 2000, -, 1929 rows, dated 2026-05-05 (text)\n")

@@ -18,7 +18,7 @@ from russell_pipeline.lib.forecast.predict import forecast
 from russell_pipeline.lib.forecast.rules import SCREENS
 from russell_pipeline.lib.forecast.score import published_lists, score
 from russell_pipeline.lib.sessions import NEW_YORK
-from russell_pipeline_tests.helpers import REAL, cli
+from russell_pipeline_tests.helpers import REAL, run_main
 
 HEADER = ",".join(SCREENER_HEADER)
 GOOD = (
@@ -400,7 +400,7 @@ def test_parse_answers_each_case_as_a_user_sees_it(name, tmp_path):
     path = tmp_path / "2023" / "nasdaq_screener_2023-04-28.csv"
     path.parent.mkdir()
     path.write_bytes(_case(name))
-    done = cli("parse", str(path), text=True)
+    done = run_main("parse", str(path))
     _, problem = MALFORMED[name]
     if problem is not None:
         assert (done.returncode, done.stderr) == (1, f"error: {path}: {problem}") or (
@@ -423,7 +423,7 @@ def test_the_real_universe_cut_where_the_issue_cut_it_is_refused_naming_the_line
     path.parent.mkdir()
     path.write_bytes(data[:650_283])  # MSFT's line cut in its Volume: it read as volume 3, no sector
     line = data[:650_283].count(b"\n") + 1
-    done = cli("parse", str(path), text=True)
+    done = run_main("parse", str(path))
     assert done.returncode == 1 and done.stderr == (
         f"error: {path}: line {line}: the file ends inside this line, without its line end: cut short? "
         "(a file written whole ends every line)\n"
