@@ -9,9 +9,9 @@ record runs in, handed to a `russell-pipeline` subprocess by `Settings.environ`.
   and `real_lists` (PDFs of ../shared/real) make a lake nothing has built yet;
   `market_folder` writes the small synthetic feed a build reads in seconds.
 - `SharedLakes` (the `lakes` fixture) builds the sample documents over the small feed once per run,
-  by `russell-pipeline build`, whichever xdist worker asks first: `lakes.built(end)` is read-only,
-  `lakes.copy(folder, end)` a writable copy, instance and market data included (with `feed=`, over
-  another feed).
+  as `russell-pipeline build` builds (in-process), whichever xdist worker asks first: `lakes.built(end)`
+  is read-only, `lakes.copy(folder, end)` a writable copy, instance and market data included (with
+  `feed=`, over another feed).
 - `LakeFolder.run()` (and `.build()`) runs a verb in the test's own process, as the command does: what a
   test of a verb's answer or the pipeline's results uses; `LakeFolder.cli()` starts the command, for what
   only a process shows.
@@ -211,12 +211,12 @@ class SharedLakes:
         return self._once(f"market-{end}", lambda folder: market_folder(folder / "market", end)) / "market"
 
     def build(self, end: date = SMALL_END) -> SharedBuild:
-        """The sample documents over the small feed up to `end`, built by `russell-pipeline build` on a
-        new lake and Dagster home (read-only), and what the build printed."""
+        """The sample documents over the small feed up to `end`, built as `russell-pipeline build` builds
+        (`LakeFolder.build`) on a new lake and Dagster home (read-only), and what the build printed."""
 
         def make(folder: Path) -> None:
             market = market_folder(folder / "market", end)
-            built = sample_lake(folder / "lake", market, folder / "home").cli("build")
+            built = sample_lake(folder / "lake", market, folder / "home").build()
             assert built.returncode == 0, built.stderr[-3000:]
             (folder / "stdout").write_text(built.stdout)
             (folder / "stderr").write_text(built.stderr)

@@ -85,7 +85,7 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     assert not (root / "warehouse.duckdb").exists()  # nothing published: a fresh lake has no warehouse yet
     assert Lake(root).tables.version("market_prices") is not None  # what was committed stays
     if signum == signal.SIGTERM:  # the next build continues from it, to the tables of a fresh build
-        again = folder.cli("build")
+        again = folder.build()
         assert again.returncode == 0, again.stderr[-2000:]
         fresh, now = published(lakes.built().root), published(root)
         data = [t for t in TABLES if t != "market_source" and t in fresh]
