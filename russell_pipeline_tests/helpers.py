@@ -126,9 +126,9 @@ def run_main(*args: str, env: dict | None = None, text: bool = True) -> subproce
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
             try:
                 code = main(list(args))
-            except SystemExit as exit_:  # argparse's usage errors, --help
-                code = exit_.code if isinstance(exit_.code, int) else 1
-                if exit_.code is not None and not isinstance(exit_.code, int):
+            except SystemExit as exit_:  # argparse's usage errors and --help; exit codes as a process's
+                code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+                if isinstance(exit_.code, str):
                     print(exit_.code, file=sys.stderr)
     finally:
         os.environ.clear()

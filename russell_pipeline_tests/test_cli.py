@@ -25,6 +25,33 @@ LAST_YEAR = datetime.now(UTC).year + 4  # the last reconstitution year a lake ho
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("members", "2020-01-02", "--format", "parquet"),  # bytes
+        ("members", "2020-02-30"),  # a one-line error, exit 1
+        ("pro-forma", "2020"),  # argparse's usage error, exit 2
+        ("calendar", "2020", "--format", "json"),
+        ("diff", "2020"),
+        ("parse", str(SEED_DELETIONS)),  # a document read in an isolated child
+        ("query", "SELECT count(*) AS n FROM constituents", "--format", "csv"),
+        ("--help",),
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_a_verb_run_in_the_tests_process_answers_as_the_command_does(lakes, args):
+    """What tests read of a verb's answer in their own process (`run_main`, `LakeFolder.run`) is what the
+    command prints in a process of its own: the same exit code, stdout and stderr, byte for byte."""
+    built = lakes.built()
+    in_process, command = built.run(*args, text=False), built.cli(*args, text=False)
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        command.returncode,
+        command.stdout,
+        command.stderr,
+    )
+    assert command.stdout or command.stderr  # each says something
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_parse_prints_every_row_in_each_format(fmt):
     done = cli("parse", str(SEED_DELETIONS), "--format", fmt)
