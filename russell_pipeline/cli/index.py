@@ -123,7 +123,7 @@ def _forecast_page(lake, out: Path, args, settings: Settings, note: str) -> tupl
     reconstitutions the lake forecasts; None when it holds no forecast. The trades are sized for the
     assets `--tracked` (else RUSSELL_TRACKED_ASSETS; else per $1 billion, as the page says)."""
     from russell_pipeline.lib.forecast.demand import DEMAND_COLUMNS
-    from russell_pipeline.lib.forecast.inputs import reviews
+    from russell_pipeline.lib.forecast.inputs import Calendar, reviews
     from russell_pipeline.lib.forecast.page import PAGE, forecast_page, shown_reviews
 
     rows = (
@@ -133,7 +133,8 @@ def _forecast_page(lake, out: Path, args, settings: Settings, note: str) -> tupl
     )
     if rows is None or not rows.height:
         return None
-    calendar, source = lake.warehouse.published("recon_calendar"), lake.warehouse.published("market_source")
+    calendar = Calendar(lake.warehouse.published("recon_calendar"))
+    source = lake.warehouse.published("market_source")
     last = source["last_price_date"][0] if source is not None and source.height else None
     years = sorted(set(rows["recon_year"]))
     known = [r for year in years for r in reviews(calendar, year)]

@@ -85,7 +85,7 @@ class _Tables:
     """The lake's tables the forecast's inputs are read from: those of the years asked for, and the
     whole of those a year reads before its own (the members in force, the lists, the SEC maps)."""
 
-    calendar: pl.DataFrame  # recon_calendar of the years
+    calendar: inputs.Calendar  # recon_calendar of the years
     universe: pl.DataFrame  # universe_securities of the years
     sec: pl.DataFrame
     holdings: pl.DataFrame
@@ -93,7 +93,7 @@ class _Tables:
     every_document: pl.DataFrame
     changes: pl.DataFrame
     in_force: pl.DataFrame
-    every_calendar: pl.DataFrame
+    every_calendar: inputs.Calendar
     vendor: pl.DataFrame  # market_memberships
     days: pl.DataFrame | None  # market_days
     label: str | None  # the market data's price label
@@ -101,7 +101,7 @@ class _Tables:
 
 def _tables(lake: Lake, years: list[int]) -> _Tables:
     return _Tables(
-        calendar=_read(lake, "recon_calendar", CALENDAR_SCHEMA, years),
+        calendar=inputs.Calendar(_read(lake, "recon_calendar", CALENDAR_SCHEMA, years)),
         universe=_read(lake, "universe_securities", UNIVERSE_COLUMNS, years),
         sec=_read(lake, "sec_tickers", SEC_COLUMNS),
         holdings=_read(lake, "fund_holdings", HOLDINGS_COLUMNS),
@@ -109,7 +109,7 @@ def _tables(lake: Lake, years: list[int]) -> _Tables:
         every_document=_read(lake, "source_documents", SOURCE_COLUMNS),
         changes=_read(lake, "constituent_changes", CHANGE_COLUMNS),
         in_force=_read(lake, "membership_in_force", IN_FORCE_COLUMNS),
-        every_calendar=_read(lake, "recon_calendar", CALENDAR_SCHEMA),
+        every_calendar=inputs.Calendar(_read(lake, "recon_calendar", CALENDAR_SCHEMA)),
         vendor=_read(
             lake, "market_memberships", {"review": pl.String, "index": pl.String, "symbol": pl.String}
         ),

@@ -219,7 +219,7 @@ def _summary(lake: Lake) -> None:
 def _universe_files(lake: Lake) -> pl.DataFrame:
     """The published universe files of every year, each placed on the review it serves (lib/forecast/
     inputs.py `placed_files`: `role` universe on a rank day, history within the 30 days before one)."""
-    from russell_pipeline.lib.forecast.inputs import placed_files, reviews
+    from russell_pipeline.lib.forecast.inputs import Calendar, placed_files, reviews
 
     universe, documents = (
         lake.warehouse.published("universe_securities"),
@@ -229,6 +229,7 @@ def _universe_files(lake: Lake) -> pl.DataFrame:
     if universe is None or documents is None or calendar is None or not universe.height:
         return pl.DataFrame(schema=FILES)
     files = universe.select("recon_year", "source_sha256", "as_of_date").unique()
+    calendar = Calendar(calendar)
     placed = [
         placed_files(mine, documents, reviews(calendar, year)).with_columns(
             rank_day=pl.col("review").replace_strict(

@@ -21,6 +21,8 @@ from russell_pipeline_tests.membership.helpers import CALENDAR, lake_frames, tab
 from russell_pipeline_tests.securities.test_master import M1, sec
 from russell_pipeline_tests.securities.test_on_day import as_on
 
+RECON = inputs.Calendar(CALENDAR)  # the membership tests' calendar, its review dates worked out once
+
 REVIEW = "2023-06"
 PREVIOUS = date(2022, 5, 6)  # the 2022 reconstitution's rank day
 LIST = "raw/2022/ru3000_membershiplist_20220624.pdf"
@@ -132,28 +134,28 @@ def newco(
 ) -> dict:
     rows = [line(f"MEM{i}", f"Member {i} Inc. Common Stock", 20.0, 1e9) for i in range(3)]
     rows.append(line(symbol, "Newco Inc. Common Stock", 20.0, 1e9, ipo=ipo))
-    reviews = inputs.ipo_reviews(CALENDAR, changes, date(2022, 6, 27), RANK_DAY)
+    reviews = inputs.ipo_reviews(RECON, changes, date(2022, 6, 27), RANK_DAY)
     return action(run(rows, MEMBERS, maps, previous_rank_day=PREVIOUS, ipo_reviews=reviews), symbol)
 
 
 def test_inputs_give_the_ipo_reviews_since_the_list_and_whether_their_lists_are_missing():
-    assert inputs.ipo_reviews(CALENDAR, NO_CHANGES, date(2022, 6, 27), RANK_DAY).rows() == [
+    assert inputs.ipo_reviews(RECON, NO_CHANGES, date(2022, 6, 27), RANK_DAY).rows() == [
         ("2022-09", date(2022, 8, 12), True),
         ("2022-12", date(2022, 11, 11), True),
         ("2023-03", date(2023, 2, 10), True),
     ]
     # An addition list dated in the weeks before a review's effective date is its list.
-    assert inputs.ipo_reviews(CALENDAR, IPO_LIST, date(2022, 6, 27), RANK_DAY)["list_missing"].to_list() == [
+    assert inputs.ipo_reviews(RECON, IPO_LIST, date(2022, 6, 27), RANK_DAY)["list_missing"].to_list() == [
         True,
         False,
         True,
     ]
-    assert inputs.previous_rank_day(CALENDAR, RANK_DAY) == PREVIOUS
-    assert inputs.previous_rank_day(CALENDAR, date(2026, 10, 30)) == date(2026, 4, 30)  # semi-annual
-    assert inputs.previous_rank_day(CALENDAR, date(1990, 1, 1)) is None
+    assert inputs.previous_rank_day(RECON, RANK_DAY) == PREVIOUS
+    assert inputs.previous_rank_day(RECON, date(2026, 10, 30)) == date(2026, 4, 30)  # semi-annual
+    assert inputs.previous_rank_day(RECON, date(1990, 1, 1)) is None
     tables = tables_of((2022, "membership", None, M1, "ALPH BETA", "Russell 3000"))
-    assert inputs.base_date(tables.in_force, CALENDAR, RANK_DAY) == date(2022, 6, 27)
-    assert inputs.base_date(tables.in_force, CALENDAR, date(2022, 1, 3)) is None
+    assert inputs.base_date(tables.in_force, RECON, RANK_DAY) == date(2022, 6, 27)
+    assert inputs.base_date(tables.in_force, RECON, date(2022, 1, 3)) is None
 
 
 def test_a_new_company_an_ipo_review_ranked_stays_when_that_reviews_list_is_missing():
@@ -226,7 +228,7 @@ def test_the_ipo_review_rule_never_makes_a_company_below_the_break_a_deletion():
     rows = companies(3000, cap=2e9) + [line("NEWC", "Newco Inc. Common Stock", 20.0, 1e9, ipo="2022")]
     maps = pl.concat([MAPS, sec(RANK_DAY, [(1000 + i, f"C{i}", r[0]) for i, r in enumerate(rows[:3000])])])
     maps = maps.unique(["as_of_date", "ticker"], keep="first")
-    reviews = inputs.ipo_reviews(CALENDAR, NO_CHANGES, date(2022, 6, 27), RANK_DAY)
+    reviews = inputs.ipo_reviews(RECON, NO_CHANGES, date(2022, 6, 27), RANK_DAY)
     out = run(
         rows, listed([r[0] for r in rows[:3000]]), maps, previous_rank_day=PREVIOUS, ipo_reviews=reviews
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import polars as pl
 
@@ -36,14 +37,44 @@ class Review:
     effective_open: date
 
 
-def reviews(calendar: pl.DataFrame, year: int) -> list[Review]:
+@dataclass(frozen=True)
+class Calendar:
+    """recon_calendar rows, with what a forecast asks of them for each review (its reconstitutions,
+    review dates, IPO rank days) worked out once, when first asked."""
+
+    rows: pl.DataFrame
+
+    @cached_property
+    def dates(self) -> pl.DataFrame:
+        """`review_dates` of the rows."""
+        return review_dates(self.rows)
+
+    @cached_property
+    def reconstitutions(self) -> dict[int, list[Review]]:
+        """Each year's reconstitutions with their rank day (published over projected) and effective
+        open, in review order."""
+        mine = pl.col("review_type").is_in(RECONSTITUTIONS)
+        key = ["recon_year", "review"]
+        ranked = self.rows.filter(mine, pl.col("event") == "rank_day")
+        ranked = ranked.sort(pl.col("source") != "published", "date")
+        days = ranked.group_by(key, maintain_order=True).agg(rank_day=pl.col("date").first())
+        opens = self.dates.filter(mine).select(*key, "effective_open")
+        out: dict[int, list[Review]] = {}
+        for year, review, day, opened in days.join(opens, on=key).sort(key).iter_rows():
+            out.setdefault(year, []).append(Review(review, day, opened))
+        return out
+
+    @cached_property
+    def ipo_ranks(self) -> dict[str, date]:
+        """Each quarterly IPO review's rank day (published over projected)."""
+        ranked = self.rows.filter(pl.col("review_type") == "quarterly_ipo", pl.col("event") == "ipo_rank")
+        ranked = ranked.sort(pl.col("source") != "published")
+        return dict(ranked.group_by("review", maintain_order=True).agg(pl.col("date").first()).iter_rows())
+
+
+def reviews(calendar: Calendar, year: int) -> list[Review]:
     """The reconstitutions of `year` with their rank day (published over projected) and effective open."""
-    rows = calendar.filter(pl.col("recon_year") == year, pl.col("review_type").is_in(RECONSTITUTIONS))
-    ranked = rows.filter(pl.col("event") == "rank_day").sort(pl.col("source") != "published", "date")
-    days = ranked.group_by("review", maintain_order=True).agg(rank_day=pl.col("date").first())
-    opens = review_dates(rows).select("review", "effective_open")
-    joined = days.join(opens, on="review").sort("review")
-    return [Review(r, d, o) for r, d, o in joined.iter_rows()]
+    return list(calendar.reconstitutions.get(year, ()))
 
 
 def placed_files(universe: pl.DataFrame, documents: pl.DataFrame, year_reviews: list[Review]) -> pl.DataFrame:
@@ -101,29 +132,25 @@ def members_on(in_force: pl.DataFrame, day: date, documents: pl.DataFrame | None
 
 
 def ipo_reviews(
-    calendar: pl.DataFrame, changes: pl.DataFrame, since: date | None, rank_day: date
+    calendar: Calendar, changes: pl.DataFrame, since: date | None, rank_day: date
 ) -> pl.DataFrame:
     """The quarterly IPO reviews effective after `since` (the membership's base) and by `rank_day`:
     review, ipo_rank (the day it ranked), and `list_missing`: the lake holds no addition list of it
     (its additions are then not among the members: lib/forecast/evidence.py places what it can)."""
-    ipo = calendar.filter(pl.col("review_type") == "quarterly_ipo")
-    dates = review_dates(ipo).filter(
-        (pl.col("effective_open") <= rank_day) & (pl.col("effective_open") > (since or date.min))
+    dates = calendar.dates.filter(
+        pl.col("review_type") == "quarterly_ipo",
+        (pl.col("effective_open") <= rank_day) & (pl.col("effective_open") > (since or date.min)),
     )
-    ranked = ipo.filter(pl.col("event") == "ipo_rank").sort(pl.col("source") != "published")
-    ranked = ranked.group_by("review", maintain_order=True).agg(ipo_rank=pl.col("date").first())
+    # The dates of the addition lists held, in order: a review's list is one dated in the 35 days to its open.
+    added = changes.filter(pl.col("change") == "addition")["as_of_date"].drop_nulls().sort()
     out = []
     for review, opened in dates.select("review", "effective_open").sort("effective_open").iter_rows():
-        held = changes.filter(
-            (pl.col("change") == "addition")
-            & pl.col("as_of_date").is_between(opened - timedelta(days=35), opened)
-        )
-        rank = ranked.filter(pl.col("review") == review)["ipo_rank"]
-        out.append((review, rank[0] if rank.len() else None, not held.height))
+        held = added.search_sorted(opened, "right") - added.search_sorted(opened - timedelta(days=35), "left")
+        out.append((review, calendar.ipo_ranks.get(review), not held))
     return pl.DataFrame(out, schema=IPO_REVIEW_COLUMNS, orient="row")
 
 
-def base_date(in_force: pl.DataFrame, calendar: pl.DataFrame, day: date) -> date | None:
+def base_date(in_force: pl.DataFrame, calendar: Calendar, day: date) -> date | None:
     """The effective date of the membership list the members in force on `day` rest on (its review's
     effective open; None: no list in force)."""
     on = in_force.filter(
@@ -132,13 +159,13 @@ def base_date(in_force: pl.DataFrame, calendar: pl.DataFrame, day: date) -> date
     review = on["base_review"].drop_nulls().max() if on.height else None
     if review is None:
         return None
-    opened = review_dates(calendar).filter(pl.col("review") == review)["effective_open"]
+    opened = calendar.dates.filter(pl.col("review") == review)["effective_open"]
     return opened.min() if opened.len() else None
 
 
-def previous_rank_day(calendar: pl.DataFrame, day: date) -> date | None:
+def previous_rank_day(calendar: Calendar, day: date) -> date | None:
     """The rank day of the reconstitution before the one ranked on `day` (published over projected)."""
-    rows = calendar.filter(pl.col("review_type").is_in(RECONSTITUTIONS), pl.col("event") == "rank_day")
+    rows = calendar.rows.filter(pl.col("review_type").is_in(RECONSTITUTIONS), pl.col("event") == "rank_day")
     days = rows.sort(pl.col("source") != "published").group_by("review").agg(pl.col("date").first())
     earlier = days.filter(pl.col("date") < day)["date"]
     return earlier.max() if earlier.len() else None
