@@ -452,8 +452,10 @@ class Tables:
     @staticmethod
     def _checkpoint(dt: DeltaTable, commits: int) -> None:
         """A checkpoint of the table's log when its last `commits` commits reached a multiple of
-        CHECKPOINT_EVERY (written beside the commits: a reader sees it, or the commits alone)."""
-        if dt.version() % CHECKPOINT_EVERY < commits:
+        CHECKPOINT_EVERY (written beside the commits: a reader sees it, or the commits alone). None
+        before that: a young table opens from its few commits, where a checkpoint would cost a reader
+        more requests (a Parquet file's footer and columns) than the commits it replaces."""
+        if dt.version() >= CHECKPOINT_EVERY and dt.version() % CHECKPOINT_EVERY < commits:
             dt.create_checkpoint()
 
 

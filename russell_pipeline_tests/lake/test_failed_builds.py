@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.planning.digests import frame_digest
@@ -70,8 +71,11 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, l
     """Before: `build` exited 1 and afterwards the table no longer existed for `query`. Now: the damage is
     named once before any run, nothing is published, and `query` still answers from the last good build."""
     root, built, before = _good_build(tmp_path, lakes)
+    # A table gets its first checkpoint at its tenth commit (lake/delta.py): made here, as on an older table.
+    weights = DeltaTable(root / "lake" / "quarterly_weights")
+    weights.create_checkpoint()
     checkpoint = (
-        root / "lake" / "quarterly_weights" / "_delta_log" / "00000000000000000000.checkpoint.parquet"
+        root / "lake" / "quarterly_weights" / "_delta_log" / f"{weights.version():020d}.checkpoint.parquet"
     )
     with open(checkpoint, "r+b") as f:
         f.truncate(100)
