@@ -222,16 +222,18 @@ def pro_forma_market_data(
         lake, ("prices", "dividends", "splits", "fx"), since, as_of
     )  # not shares, memberships
 
-    def both(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
-        return pl.concat([a, b]).unique(maintain_order=True)
+    def both(a: pl.DataFrame, b: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+        """`a`'s rows, then `b`'s whose key `a` lacks (the two windows overlap; a key's row is the same in
+        both, one stored table)."""
+        return pl.concat([a, b.join(a.select(key), on=key, how="anti", maintain_order="left")])
 
     return MarketData(
-        prices=both(target.prices, span["prices"]),
+        prices=both(target.prices, span["prices"], ["symbol", "date"]),
         shares=target.shares,
         memberships=target.memberships,
         dividends=span["dividends"],
         splits=span["splits"],
-        fx=both(target.fx, span["fx"]),
+        fx=both(target.fx, span["fx"], ["currency", "date"]),
     )
 
 
