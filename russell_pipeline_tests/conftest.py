@@ -14,14 +14,6 @@ from pathlib import Path
 
 import pytest
 
-# An xdist worker shares the cores with the other workers (one per core and two more,
-# `pytest_xdist_auto_num_workers`): its polars queries, and those of the programs it starts, run on one
-# thread, not one per core each (polars reads this when it is imported, which the imports below do
-# first). The suite's CPU, `POLARS_MAX_THREADS=1` against unset, in docs/performance.md; a test that
-# needs more threads (`test_two_fresh_builds_of_the_same_inputs_are_byte_identical`) says so.
-if "PYTEST_XDIST_WORKER" in os.environ:
-    os.environ.setdefault("POLARS_MAX_THREADS", "1")
-
 from russell_pipeline_tests.helpers import REAL, SHARED, WAIT_MS
 from russell_pipeline_tests.lakes import LakeFolder, SharedLakes, real_document, sample_lake
 

@@ -10,7 +10,11 @@ digest. A run that is still going is not launched twice. A run that died (its pr
 step failure) or was canceled says nothing about its inputs: those are launched again.
 
 Every run also records its process as it starts (`russell/pid`, `russell/host`), so the next run
-start (a build, a sensor or schedule run, a UI launch) marks a run whose process died as failed.
+start (a build, a sensor or schedule run, a UI launch) marks a run whose process died as failed. A
+build's runs carry its process from their creation (`creator`): one the build created and never
+started (stopped or killed in between) would otherwise stay NOT_STARTED, a run "still going" that
+keeps its inputs from ever being launched again; the build that is stopped cancels its own
+(`cancel_going`), and the next one fails those of a build that was killed.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ GOING = (
     dg.DagsterRunStatus.STARTED,
 )
 LIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
+# What a run whose process died may be left in: live, or created and not started (a build's own runs).
+UNFINISHED = (dg.DagsterRunStatus.NOT_STARTED, *LIVE)
 
 
 def key(target: str, inputs: Mapping[str, str]) -> str:
@@ -106,24 +112,42 @@ def recorded(lake_root: Path) -> dg.DagsterInstance | None:
     return dg.DagsterInstance.from_config(str(home)) if (home / "dagster.yaml").is_file() else None
 
 
+def creator() -> dict[str, str]:
+    """The tags naming this process on a run: set as it starts (`start_run`), and by a build as it
+    creates one (runner/runs.py)."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
 def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[str]:
-    """Runs still STARTED whose process on this host has died (a SIGKILL, a power cut) are failed."""
+    """Runs still going (STARTED, or created by a build and NOT_STARTED) whose process on this host has
+    died (a SIGKILL, a power cut) are failed."""
     host, failed = socket.gethostname(), []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(LIVE))):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(UNFINISHED))):
         pid = run.tags.get(PID_TAG)
         if run.run_id == own_run_id or run.tags.get(HOST_TAG) != host or not pid or running(int(pid)):
             continue
         instance.report_run_failed(
             run,
             f"run process {pid} on {host} died (killed?) while the run was "
-            "STARTED; marked failed when the next run started",
+            f"{run.status.value}; marked failed when the next run started",
         )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)  # its lake_writer slot
         failed.append(run.run_id)
     return failed
 
 
+def cancel_going(instance: dg.DagsterInstance, tag: tuple[str, str], why: str) -> list[str]:
+    """The runs carrying `tag` that are still going (created and never started, or started), canceled
+    with `why`: what a build that stops does with its own before it exits (none of them will finish)."""
+    canceled = []
+    for run in instance.get_runs(filters=dg.RunsFilter(tags=dict([tag]), statuses=list(GOING))):
+        instance.report_run_canceled(run, why)
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        canceled.append(run.run_id)
+    return canceled
+
+
 def start_run(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """Record this process on run `run_id` as it starts, and fail the runs whose process died."""
-    instance.add_run_tags(run_id, {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()})
+    instance.add_run_tags(run_id, creator())
     return mark_dead_runs_failed(instance, run_id)

@@ -34,7 +34,7 @@ from russell_pipeline.planning.market_update import WRITTEN_FACT
 from russell_pipeline.planning.stages import ALL, STAGES, Stage, busy, spans
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.sqlite_events import fewer_syncs
-from russell_pipeline.runner.stop import StopSignals
+from russell_pipeline.runner.stop import Stopped, StopSignals
 from russell_pipeline.settings import Settings
 
 
@@ -244,7 +244,7 @@ class _Runner:
                     print(f"{label}: {before.line()}", file=sys.stderr, flush=True)
                 return False
             tags = {**(tags or {}), **attempts.tags(attempt)}
-        tags = {**(tags or {}), IN_BUILD: self.build}
+        tags = {**(tags or {}), IN_BUILD: self.build, **attempts.creator()}
         started = time.perf_counter()
         result = self.defs.resolve_job_def(job_name).execute_in_process(
             instance=self.instance,
@@ -406,6 +406,10 @@ def run_stages(
     try:
         with fewer_syncs(instance):  # the runs' events, on a local instance, without a disk sync each
             _build(lake, runner, checked)
+    except Stopped as stopped:  # a run it created may not have started: none will, the next build may
+        said = f"build stopped by {stopped.name} before the run finished"
+        attempts.cancel_going(instance, (IN_BUILD, runner.build), said)
+        raise
     except Exception as err:
         if not disk_full(err):
             raise

@@ -181,3 +181,89 @@ def test_no_process_of_a_build_outlives_a_sigkill(tmp_path, small_market):
     ]
     assert not holding, holding
     assert not [c for c in commands.values() if "compute_logs" in c or "watch_orphans" in c], commands
+
+
+def _end_when_created(monkeypatch, job: str, end) -> list[str]:
+    """`end()` called the moment the build has created a run of `job`, before the run starts (where
+    Dagster's own signal handlers are not yet in place): the ids of the runs so created."""
+    import dagster as dg
+
+    created, create = [], dg.DagsterInstance.create_run_for_job
+
+    def create_then_end(self, job_def, *args, **kwargs):
+        run = create(self, job_def, *args, **kwargs)
+        if job_def.name == job and not created:
+            created.append(run.run_id)
+            end()
+        return run
+
+    monkeypatch.setattr(dg.DagsterInstance, "create_run_for_job", create_then_end)
+    return created
+
+
+def _the_tables_of_a_fresh_build(folder, lakes) -> None:
+    again = folder.build()
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "still going" not in again.stdout, again.stdout
+    fresh, now = published(lakes.built().root), published(folder.root)
+    data = [t for t in TABLES if t != "market_source" and t in fresh]
+    assert len(data) >= 20 and {t: now.get(t) for t in data} == {t: fresh[t] for t in data}
+
+
+@pytest.mark.slow
+def test_a_stop_between_creating_a_run_and_starting_it_cancels_the_run_and_the_next_build_runs_it(
+    tmp_path, small_market, lakes, monkeypatch
+):
+    """Before: a SIGTERM landing after the weights' run was created and before it started left the run
+    NOT_STARTED for good, a run "still going" with those inputs: the next build did not launch the weights
+    (exit 0, the levels computed on no weights, `quarterly_weights` absent). Now: the stopped build cancels
+    the run it created, and the next build ends with the tables of a fresh build."""
+    import dagster as dg
+
+    folder = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+    created = _end_when_created(monkeypatch, "reviews_job", lambda: os.kill(os.getpid(), signal.SIGTERM))
+    stopped = folder.build()
+    assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr[-2000:]
+    assert stopped.stderr.splitlines()[-1].startswith("build stopped by SIGTERM"), stopped.stderr
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
+    assert len(created) == 1 and instance.get_run_by_id(created[0]).status == dg.DagsterRunStatus.CANCELED
+    monkeypatch.undo()
+    _the_tables_of_a_fresh_build(folder, lakes)
+
+
+class _Killed(BaseException):
+    """The process ending where it stands, as a SIGKILL ends it: nothing of the build's runs on."""
+
+
+@pytest.mark.slow
+def test_a_run_a_killed_build_created_and_never_started_is_marked_failed_and_run_again(
+    tmp_path, small_market, lakes, monkeypatch
+):
+    """A build killed after creating a run and before starting it leaves the run NOT_STARTED, under the
+    build's process: the next build marks it failed, as it does a started run whose process died, and
+    ends with the tables of a fresh build."""
+    import dagster as dg
+
+    from russell_pipeline.planning.attempts import PID_TAG
+
+    folder = sample_lake(tmp_path / "lake", small_market, tmp_path / "home")
+
+    def killed() -> None:
+        raise _Killed
+
+    created = _end_when_created(monkeypatch, "reviews_job", killed)
+    with pytest.raises(_Killed):
+        folder.build()
+    monkeypatch.undo()
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
+    run = instance.get_run_by_id(created[0])
+    assert run.status == dg.DagsterRunStatus.NOT_STARTED and run.tags[PID_TAG] == str(os.getpid())
+    # The build's process, as it is once killed: a process that has ended.
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    instance.add_run_tags(run.run_id, {PID_TAG: ended.stdout.strip()})
+    again = folder.build()
+    assert f"marked run {run.run_id} failed" in again.stdout, again.stdout
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+    _the_tables_of_a_fresh_build(folder, lakes)
