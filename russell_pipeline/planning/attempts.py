@@ -136,11 +136,11 @@ def mark_dead_runs_failed(instance: dg.DagsterInstance, own_run_id: str | None =
     return failed
 
 
-def cancel_going(instance: dg.DagsterInstance, tag: tuple[str, str], why: str) -> list[str]:
-    """The runs carrying `tag` that are still going (created and never started, or started), canceled
+def cancel_going(instance: dg.DagsterInstance, tags: dict[str, str], why: str) -> list[str]:
+    """The runs carrying `tags` that are still going (created and never started, or started), canceled
     with `why`: what a build that stops does with its own before it exits (none of them will finish)."""
     canceled = []
-    for run in instance.get_runs(filters=dg.RunsFilter(tags=dict([tag]), statuses=list(GOING))):
+    for run in instance.get_runs(filters=dg.RunsFilter(tags=tags, statuses=list(GOING))):
         instance.report_run_canceled(run, why)
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         canceled.append(run.run_id)

@@ -408,7 +408,7 @@ def run_stages(
             _build(lake, runner, checked)
     except Stopped as stopped:  # a run it created may not have started: none will, the next build may
         said = f"build stopped by {stopped.name} before the run finished"
-        attempts.cancel_going(instance, (IN_BUILD, runner.build), said)
+        attempts.cancel_going(instance, {IN_BUILD: runner.build}, said)
         raise
     except Exception as err:
         if not disk_full(err):

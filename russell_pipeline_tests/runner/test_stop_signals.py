@@ -85,11 +85,7 @@ def test_a_stop_signal_ends_the_build_at_its_next_safe_point(tmp_path, small_mar
     assert not (root / "warehouse.duckdb").exists()  # nothing published: a fresh lake has no warehouse yet
     assert Lake(root).tables.version("market_prices") is not None  # what was committed stays
     if signum == signal.SIGTERM:  # the next build continues from it, to the tables of a fresh build
-        again = folder.build()
-        assert again.returncode == 0, again.stderr[-2000:]
-        fresh, now = published(lakes.built().root), published(root)
-        data = [t for t in TABLES if t != "market_source" and t in fresh]
-        assert len(data) >= 20 and {t: now.get(t) for t in data} == {t: fresh[t] for t in data}
+        _rebuilt_as_fresh(folder, lakes)
 
 
 class _SignalsWhenCollected:
@@ -201,13 +197,14 @@ def _end_when_created(monkeypatch, job: str, end) -> list[str]:
     return created
 
 
-def _the_tables_of_a_fresh_build(folder, lakes) -> None:
+def _rebuilt_as_fresh(folder, lakes) -> subprocess.CompletedProcess:
+    """The next build on `folder`, which ends with the tables of a fresh build; what it printed."""
     again = folder.build()
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "still going" not in again.stdout, again.stdout
     fresh, now = published(lakes.built().root), published(folder.root)
     data = [t for t in TABLES if t != "market_source" and t in fresh]
     assert len(data) >= 20 and {t: now.get(t) for t in data} == {t: fresh[t] for t in data}
+    return again
 
 
 @pytest.mark.slow
@@ -228,7 +225,8 @@ def test_a_stop_between_creating_a_run_and_starting_it_cancels_the_run_and_the_n
     instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
     assert len(created) == 1 and instance.get_run_by_id(created[0]).status == dg.DagsterRunStatus.CANCELED
     monkeypatch.undo()
-    _the_tables_of_a_fresh_build(folder, lakes)
+    again = _rebuilt_as_fresh(folder, lakes)
+    assert "still going" not in again.stdout, again.stdout
 
 
 class _Killed(BaseException):
@@ -263,7 +261,7 @@ def test_a_run_a_killed_build_created_and_never_started_is_marked_failed_and_run
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
     )
     instance.add_run_tags(run.run_id, {PID_TAG: ended.stdout.strip()})
-    again = folder.build()
+    again = _rebuilt_as_fresh(folder, lakes)
     assert f"marked run {run.run_id} failed" in again.stdout, again.stdout
+    assert "still going" not in again.stdout, again.stdout
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
-    _the_tables_of_a_fresh_build(folder, lakes)
