@@ -51,6 +51,23 @@ _DUCKDB_TYPES = {
 }
 
 
+# The registry of each warehouse file read by this process, with the identity of the file it was read from
+# (`Warehouse._registry`): opening a DuckDB file costs ~20 ms (its catalog of built-in functions is made
+# anew), and a build or a verb asks for the published versions several times.
+_REGISTRIES: dict[Path, tuple[tuple, dict[str, dict]]] = {}
+
+
+def _identity(file: Path) -> tuple | None:
+    """What tells one state of `file` from another (None: no file): its inode, size and change time. A
+    published warehouse is a new file (rename); a change in place (a user's read-write session) moves
+    its modification and change times."""
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def _duckdb_type(table: str, column: str, delta_type) -> str:
     """The DuckDB type of a Delta column (the lake's tables hold primitive columns only)."""
     name = getattr(delta_type, "type", None)
@@ -121,18 +138,26 @@ class Warehouse:
 
     def _registry(self) -> dict[str, dict]:
         """Table -> its `lake_tables` row in the current warehouse file ({} when there is none or it is
-        busy)."""
+        busy). Read once per file: the answer is kept with the file's identity (`_identity`) and read
+        again when the file is another (publish swaps in a new one) or was changed in place."""
         if self.location and not self._fetch_warehouse():
             return {}
-        if not self.file.exists():
+        identity = _identity(self.file)
+        if identity is None:
             return {}
+        kept = _REGISTRIES.get(self.file)
+        if kept is not None and kept[0] == identity:
+            return {name: dict(row) for name, row in kept[1].items()}
         try:
             with duckdb.connect(str(self.file), read_only=True) as con:
                 cursor = con.execute(f"SELECT * FROM {REGISTRY}")
                 columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error:
             return {}
-        return {(row := dict(zip(columns, values)))["table_name"]: row for values in rows}
+        registry = {(row := dict(zip(columns, values)))["table_name"]: row for values in rows}
+        if _identity(self.file) == identity:  # not replaced while it was read
+            _REGISTRIES[self.file] = (identity, registry)
+        return {name: dict(row) for name, row in registry.items()}
 
     def published(self, table: str) -> pl.DataFrame | None:
         """The table as readers see it: at the version of the last published snapshot (None if none). A

@@ -21,9 +21,10 @@ While `fewer_syncs(instance)` is open (around a build's runs):
 - it remembers the tables, and the index columns of the asset table, it has found: Dagster asks the
   database for them at every asset event (through a new engine for the tables), and once present
   they stay;
-- each run's new database (Dagster keeps one per run) is a copy of the first one made in the block,
-  taken as Dagster's own code made it (its tables, WAL mode and alembic stamp) before any event:
-  alembic reads its migration scripts again for every database it stamps.
+- each run's new database (Dagster keeps one per run) is a copy of the first one this process made,
+  taken as Dagster's own code made it (its tables, WAL mode and alembic stamp) before any event and
+  kept in memory for the life of the process (the Dagster it imported makes them all alike): alembic
+  reads its migration scripts again for every database it stamps.
 A PostgreSQL instance (deploy/dagster.yaml) is not touched.
 
 This is the one module of the project that uses Dagster's private API, and it has no public route:
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 
@@ -52,6 +54,9 @@ from sqlalchemy.engine import Connection, Engine
 
 # The idle connections of the open `fewer_syncs()`, by database file; None when none is open.
 _held: dict[str, sqlite3.Connection] | None = None
+# A run's new database as Dagster made the first one in this process, before any event (`_new_shard`).
+_template: list[sqlite3.Connection] = []
+_template_lock = threading.Lock()
 
 
 def _on_connect(connection: object, _record: object) -> None:
@@ -67,10 +72,10 @@ def _on_connect(connection: object, _record: object) -> None:
         _held[path] = held
 
 
-def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine], fresh: list[sqlite3.Connection]):
+def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine]):
     """`storage._connect` (one transaction on one shard's database, under the storage's lock) from one
     engine per database, made on first use: its connection and compiled statements are reused. A run's
-    new database is a copy of the first new one (`_new_shard`; `fresh` holds it)."""
+    new database is a copy of the first new one this process made (`_new_shard`)."""
 
     @contextmanager
     def connect(shard: str) -> Iterator[Connection]:
@@ -79,7 +84,7 @@ def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine], fresh: l
             if url not in engines:
                 engines[url] = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
             if shard not in storage._initialized_dbs:
-                _new_shard(storage, shard, engines[url], fresh)
+                _new_shard(storage, shard, engines[url])
                 storage._initialized_dbs.add(shard)
             with engines[url].connect() as connection, connection.begin():
                 yield connection
@@ -87,25 +92,26 @@ def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine], fresh: l
     return connect
 
 
-def _new_shard(
-    storage: SqliteEventLogStorage, shard: str, engine: Engine, fresh: list[sqlite3.Connection]
-) -> None:
-    """Make `shard`'s database if it does not exist: with Dagster's `_initdb` the first time, kept in
-    `fresh` (in memory) before any event; as a copy of that one after (written beside, renamed into place)."""
+def _new_shard(storage: SqliteEventLogStorage, shard: str, engine: Engine) -> None:
+    """Make `shard`'s database if it does not exist: with Dagster's `_initdb` the first time in this
+    process, kept in memory (`_template`) before any event; as a copy of that one after (written beside,
+    renamed into place)."""
     path = storage.path_for_shard(shard)
     new_run = shard != INDEX_SHARD_NAME and not os.path.exists(path)
-    if new_run and fresh:
-        beside = f"{path}.new"  # not *.db: Dagster takes every *.db of the folder for a run's database
-        with closing(sqlite3.connect(beside)) as copy:
-            fresh[0].backup(copy)
-            copy.execute("PRAGMA journal_mode=WAL")
-        os.replace(beside, path)
-        return
-    storage._initdb(engine)
-    if new_run:
-        fresh.append(sqlite3.connect(":memory:", check_same_thread=False))
-        with closing(sqlite3.connect(path)) as made:
-            made.backup(fresh[0])
+    with _template_lock:
+        if new_run and _template:
+            beside = f"{path}.new"  # not *.db: Dagster takes every *.db of the folder for a run's database
+            with closing(sqlite3.connect(beside)) as copy:
+                _template[0].backup(copy)
+                copy.execute("PRAGMA journal_mode=WAL")
+            os.replace(beside, path)
+            return
+        storage._initdb(engine)
+        if new_run:
+            kept = sqlite3.connect(":memory:", check_same_thread=False)
+            with closing(sqlite3.connect(path)) as made:
+                made.backup(kept)
+            _template.append(kept)
 
 
 def _remembered(storage: SqliteEventLogStorage) -> dict[str, object]:
@@ -136,9 +142,8 @@ def fewer_syncs(instance=None) -> Iterator[None]:
         event.listen(Engine, "connect", _on_connect)
     storage = getattr(instance, "event_log_storage", None)
     engines: dict[str, Engine] = {}
-    fresh: list[sqlite3.Connection] = []
     pooled = type(storage) is SqliteEventLogStorage  # not a subclass: its connections may differ
-    replaced = {"_connect": _pooled(storage, engines, fresh), **_remembered(storage)} if pooled else {}
+    replaced = {"_connect": _pooled(storage, engines), **_remembered(storage)} if pooled else {}
     for name, method in replaced.items():
         setattr(storage, name, method)  # this object only, until the block ends
     _held = {}
@@ -149,8 +154,6 @@ def fewer_syncs(instance=None) -> Iterator[None]:
             delattr(storage, name)
         for engine in engines.values():
             engine.dispose()
-        for connection in fresh:
-            connection.close()
         held, _held = _held, None
         for connection in held.values():
             connection.close()  # the last close checkpoints the database once

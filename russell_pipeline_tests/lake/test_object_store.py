@@ -106,7 +106,8 @@ import json, sys
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.settings import Settings
 lake = Lake.from_settings(Settings.from_env())
-rows = {t: lake.warehouse.read(f'SELECT * FROM "{t}"').rows() for t in sys.argv[1:]}
+with lake.warehouse.connect() as con:
+    rows = {t: con.sql(f'SELECT * FROM "{t}"').pl().rows() for t in sys.argv[1:]}
 print(json.dumps({t: sorted(map(repr, r)) for t, r in rows.items()}))
 """
 
@@ -145,10 +146,8 @@ def test_a_build_on_s3_equals_a_build_on_a_folder_survives_a_kill_and_answers_qu
     assert "marked run" in again.stdout
     # The same tables as a build on a local folder with the same inputs (read here: no store involved).
     after = _contents_of(on_s3, s3)
-    local = lakes.built(EXTENDED_END).lake
-    assert after == {
-        t: sorted(map(repr, local.warehouse.read(f'SELECT * FROM "{t}"').rows())) for t in TABLES
-    }
+    with lakes.built(EXTENDED_END).lake.warehouse.connect() as local:
+        assert after == {t: sorted(map(repr, local.sql(f'SELECT * FROM "{t}"').pl().rows())) for t in TABLES}
     # The query surface stays read-only and inside the lake on S3 too.
     for sql, problem in (
         ("COPY (SELECT 1) TO 's3://russell/lake/lake/index_levels/x.parquet'", "got COPY"),

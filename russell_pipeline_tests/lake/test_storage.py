@@ -476,6 +476,34 @@ def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
     assert set(_registry(lake)) == {"t", "u", "v"}
 
 
+def test_the_published_versions_are_read_once_per_warehouse_file_and_never_stale(tmp_path, monkeypatch):
+    """Opening a DuckDB file costs ~20 ms: a process reads the registry of each published file once,
+    and again as soon as the file is another (a publish by any process) or was changed in place."""
+    lake = Lake(tmp_path)
+    lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
+    opened = []
+    real_connect = duckdb.connect
+
+    def connect(*args, **kwargs):
+        opened.append(args[0] if args else None)
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    assert [lake.warehouse.published_versions() for _ in range(3)] == [{"t": 0}] * 3
+    assert lake.warehouse.counts() == {"t": 1} and len(opened) == 1
+    # Another writer (its own Lake on the folder, as another process) publishes a new file.
+    Lake(tmp_path).tables.write("t", _frame(2021, ["b"]), "recon_year", [2021])
+    before = len(opened)
+    assert lake.warehouse.published_versions() == {"t": 1} and lake.warehouse.counts() == {"t": 2}
+    assert len(opened) == before + 1
+    # A change in place (a user's read-write session on the file) is seen too.
+    with real_connect(str(lake.warehouse.file)) as con:
+        con.execute("UPDATE lake_tables SET version = 7 WHERE table_name = 't'")
+    assert lake.warehouse.published_versions() == {"t": 7}
+    lake.warehouse.file.unlink()
+    assert lake.warehouse.published_versions() == {}
+
+
 # A statement that runs for minutes: 10^10 rows joined, on the lake's query surface.
 ENDLESS = "SELECT sum(a.range * b.range) AS s FROM range(100000) a, range(100000) b"
 
