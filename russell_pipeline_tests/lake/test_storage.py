@@ -189,6 +189,8 @@ WRITER = textwrap.dedent("""
     rows = int(sys.argv[2])
     frame = pl.DataFrame({"recon_year": [2021] * rows, "name": [f"new{i}" for i in range(rows)]})
     lake.tables.write("t", frame, "recon_year", [2021])
+    # A write and its publish never import pandas (pyarrow's pa.table probes for it: a second's import).
+    sys.exit("the write imported pandas" if "pandas" in sys.modules else 0)
 """)
 
 
