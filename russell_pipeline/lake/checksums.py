@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 import polars as pl
-import pyarrow as pa
 from deltalake import DeltaTable
 
 from russell_pipeline.lake import remote
+from russell_pipeline.lake.delta import add_actions
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.lineage import LINEAGE, WRITTEN
 
@@ -56,7 +56,7 @@ class Damage:
 
 def data_files(dt: DeltaTable) -> dict[str, tuple[int, dict[str, str]]]:
     """Path (relative to the table) -> (bytes, hive partition values) of each file of the current version."""
-    adds = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all().to_pylist()
+    adds = add_actions(dt).to_pylist()
     return {
         unquote(a["path"]): (
             a["size_bytes"],

@@ -459,6 +459,12 @@ class Tables:
             dt.create_checkpoint()
 
 
+def add_actions(dt: DeltaTable) -> pa.Table:
+    """The files of the table's current version as its log lists them (path, size_bytes, num_records,
+    partition.<column>...). Read as a stream: `pa.table` would probe for pandas, a second's import."""
+    return pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
+
+
 def _read_only(path: Path) -> bool:
     """Whether `path` lies on a file system mounted read-only."""
     return bool(os.statvfs(path).f_flag & os.ST_RDONLY)

@@ -20,13 +20,12 @@ from urllib.parse import unquote
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from russell_pipeline.lake import query as surface
 from russell_pipeline.lake import remote
-from russell_pipeline.lake.delta import Tables, fault
+from russell_pipeline.lake.delta import Tables, add_actions, fault
 from russell_pipeline.lake.lock import WriterLock
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.sandbox import run_in_child, terminate_as_interrupt
@@ -78,16 +77,10 @@ def _duckdb_type(table: str, column: str, delta_type) -> str:
     raise TypeError(f"{table}.{column}: column type {delta_type} has no view mapping")
 
 
-def _add_actions(dt: DeltaTable) -> pa.Table:
-    """The table's current files as its log lists them (path, size, num_records...). Read as a stream:
-    `pa.table` would probe for pandas, a second's import."""
-    return pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
-
-
 def _logged_rows(dt: DeltaTable) -> int | None:
     """The rows of the table's current files as its log records them (each file's `num_records`);
     None when a file was added without that statistic."""
-    records = _add_actions(dt).column("num_records").to_pylist()
+    records = add_actions(dt).column("num_records").to_pylist()
     return None if None in records else sum(records)
 
 
@@ -110,7 +103,7 @@ class Warehouse:
 
     def _view_sql(self, table: str, dt: DeltaTable) -> str:
         fields = [(f.name, _duckdb_type(table, f.name, f.type)) for f in dt.schema().fields]
-        files = [f"lake/{table}/{unquote(p)}" for p in _add_actions(dt).column("path").to_pylist()]
+        files = [f"lake/{table}/{unquote(p)}" for p in add_actions(dt).column("path").to_pylist()]
         if not files:  # an empty table still answers with its columns and types
             cols = ", ".join(f'CAST(NULL AS {t}) AS "{name}"' for name, t in fields)
             return f'CREATE VIEW "{table}" AS SELECT {cols} WHERE false'
