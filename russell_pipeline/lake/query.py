@@ -15,14 +15,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 
 from russell_pipeline.lake import remote
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.lib.sandbox import Outcome, forbid_writes, running
+
+if TYPE_CHECKING:  # polars is the parent's (`answer`): the child that answers a query never imports it
+    import polars as pl
 
 
 def _statements(sql: str) -> list:
@@ -174,6 +177,8 @@ def answer(outcome: Outcome, timeout: float | None) -> pl.DataFrame:
             f"query: stopped after {timeout:g} s, its time limit (--timeout); nothing was changed"
         )
     if outcome.kind == "ok":
+        import polars as pl
+
         return pl.from_arrow(outcome.value)
     if outcome.kind == "error" and isinstance(outcome.value, LakeError):
         raise outcome.value

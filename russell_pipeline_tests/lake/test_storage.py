@@ -625,6 +625,17 @@ def test_a_query_is_answered_by_a_process_that_copies_nothing_of_the_callers(tmp
         lake.warehouse.read("SELECT 1")
 
 
+def test_the_process_answering_a_query_imports_duckdb_and_pyarrow_not_polars_or_dagster():
+    """The query's child is a new interpreter that unpickles `query.rows`: what that module imports is paid
+    on every query (polars alone about 0.15 s); it answers with DuckDB and hands pyarrow back."""
+    code = (
+        "import sys; from russell_pipeline.lake import query; "
+        "print(sorted(m for m in ('duckdb', 'pyarrow', 'polars', 'pandas', 'dagster') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["['duckdb',", "'pyarrow']"], done.stdout
+
+
 def _running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
