@@ -51,7 +51,7 @@ _DUCKDB_TYPES = {
 
 
 # The registry of each warehouse file read by this process, with the identity of the file it was read from
-# (`Warehouse._registry`): opening a DuckDB file costs ~20 ms (its catalog of built-in functions is made
+# (`Warehouse._registry`): opening a DuckDB file costs 20-30 ms (its catalog of built-in functions is made
 # anew), and a build or a verb asks for the published versions several times.
 _REGISTRIES: dict[Path, tuple[tuple, dict[str, dict]]] = {}
 

@@ -479,7 +479,7 @@ def test_publish_makes_again_only_the_views_whose_tables_changed(tmp_path):
 
 
 def test_the_published_versions_are_read_once_per_warehouse_file_and_never_stale(tmp_path, monkeypatch):
-    """Opening a DuckDB file costs ~20 ms: a process reads the registry of each published file once,
+    """Opening a DuckDB file costs 20-30 ms: a process reads the registry of each published file once,
     and again as soon as the file is another (a publish by any process) or was changed in place."""
     lake = Lake(tmp_path)
     lake.tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
@@ -633,7 +633,7 @@ def test_the_process_answering_a_query_imports_duckdb_and_pyarrow_not_polars_or_
         "print(sorted(m for m in ('duckdb', 'pyarrow', 'polars', 'pandas', 'dagster') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["['duckdb',", "'pyarrow']"], done.stdout
+    assert done.stdout.strip() == "['duckdb', 'pyarrow']", done.stdout
 
 
 def _running(pid: int) -> bool:
