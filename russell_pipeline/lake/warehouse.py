@@ -143,18 +143,17 @@ class Warehouse:
         if identity is None:
             return {}
         kept = _REGISTRIES.get(self.file)
-        if kept is not None and kept[0] == identity:
-            return {name: dict(row) for name, row in kept[1].items()}
-        try:
-            with duckdb.connect(str(self.file), read_only=True) as con:
-                cursor = con.execute(f"SELECT * FROM {REGISTRY}")
-                columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
-        except duckdb.Error:
-            return {}
-        registry = {(row := dict(zip(columns, values)))["table_name"]: row for values in rows}
-        if _identity(self.file) == identity:  # not replaced while it was read
-            _REGISTRIES[self.file] = (identity, registry)
-        return {name: dict(row) for name, row in registry.items()}
+        if kept is None or kept[0] != identity:
+            try:
+                with duckdb.connect(str(self.file), read_only=True) as con:
+                    cursor = con.execute(f"SELECT * FROM {REGISTRY}")
+                    columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
+            except duckdb.Error:
+                return {}
+            kept = (identity, {(row := dict(zip(columns, values)))["table_name"]: row for values in rows})
+            if _identity(self.file) == identity:  # not replaced while it was read
+                _REGISTRIES[self.file] = kept
+        return {name: dict(row) for name, row in kept[1].items()}
 
     def published(self, table: str) -> pl.DataFrame | None:
         """The table as readers see it: at the version of the last published snapshot (None if none). A
