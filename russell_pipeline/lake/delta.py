@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -373,9 +374,11 @@ class Tables:
         dt = self.delta(table)
         if dt is None:
             return None
-        if version is None:  # the version just opened (its options carry the object store's)
-            return pl.scan_delta(dt)
-        return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
+        if version is not None:
+            return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
+        if self.location:  # polars' own resolution: its file sizes and statistics save store requests
+            return pl.scan_delta(dt)  # the version just opened (its options carry the object store's)
+        return _files_scan(dt)
 
     def version(self, table: str) -> int | None:
         """The table's current Delta version; None when it is missing or its log cannot be read."""
@@ -457,6 +460,53 @@ class Tables:
         more requests (a Parquet file's footer and columns) than the commits it replaces."""
         if dt.version() >= CHECKPOINT_EVERY and dt.version() % CHECKPOINT_EVERY < commits:
             dt.create_checkpoint()
+
+
+# The scan of each opened local table at its version (`_files_scan`), kept while the table object lives
+# (`_OPENED`, `pinned`): a build scans the market tables some 700 times, and polars' Delta reader lists
+# a version's files from its log again at every collect. A commit or a changed log opens a new object.
+# By the object's id, with the object's weak reference (a table object does not hash): an entry goes
+# when its object does.
+_SCANS: dict[int, tuple[weakref.ref, int, pl.LazyFrame]] = {}
+_SCANS_LOCK = threading.Lock()
+
+
+def _files_scan(dt: DeltaTable) -> pl.LazyFrame:
+    """The table at `dt`'s version as polars' Delta reader reads it (the version's data files as Parquet,
+    the partition columns from their hive folders, the table's columns in its order), its files listed
+    once per opened version. A table whose protocol asks more of a reader (column mapping, deletion
+    vectors: none of the lake's) is read by polars' Delta reader."""
+    version = dt.version()
+    with _SCANS_LOCK:
+        kept = _SCANS.get(id(dt))
+    if kept is not None and kept[0]() is dt and kept[1] == version:
+        return kept[2]
+    if dt.protocol().min_reader_version > 1:
+        return pl.scan_delta(dt)
+    schema = pl.Schema(dt.schema())
+    hive = {c: schema[c] for c in dt.metadata().partition_columns}
+    files = dt.file_uris()
+    scan = (
+        pl.scan_parquet(
+            files,
+            hive_schema=hive or None,
+            hive_partitioning=bool(hive),
+            missing_columns="insert",
+            extra_columns="ignore",
+        ).select(list(schema))
+        if files
+        else pl.LazyFrame(schema=schema)
+    )
+    with _SCANS_LOCK:
+        if id(dt) not in _SCANS:
+            weakref.finalize(dt, _forget_scan, id(dt))
+        _SCANS[id(dt)] = (weakref.ref(dt), version, scan)
+    return scan
+
+
+def _forget_scan(key: int) -> None:
+    with _SCANS_LOCK:
+        _SCANS.pop(key, None)
 
 
 def add_actions(dt: DeltaTable) -> pa.Table:

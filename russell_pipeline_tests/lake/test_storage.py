@@ -305,6 +305,37 @@ def test_a_pinned_lake_opens_each_table_once_and_sees_its_own_commits(tmp_path, 
     assert not lake.lock.held()
 
 
+def test_a_tables_files_are_listed_once_per_version_and_read_as_polars_delta_reader_reads_them(
+    tmp_path, monkeypatch
+):
+    """A table's scan lists its version's data files once (`delta._files_scan`) and answers what polars'
+    Delta reader answers: columns in the table's order, partition values from their folders (one that
+    needs escaping too), an empty table with its schema. Another writer's commit, a rewrite in a new
+    shape, or an earlier version is read afresh, never the kept listing."""
+    from deltalake import DeltaTable
+
+    lake = Lake(tmp_path)
+    odd = pl.DataFrame({"name": ["a", "b"], "review": ["2020-06", "a b/c%"]})
+    lake.tables.write("t", odd, "review", ["2020-06", "a b/c%"], publish=False)
+    lake.tables.write("empty", _frame(2020, []), "recon_year", [], publish=False)
+    expected = {table: pl.scan_delta(str(tmp_path / "lake" / table)).collect() for table in ("t", "empty")}
+    listed = []
+    real = DeltaTable.file_uris
+    monkeypatch.setattr(DeltaTable, "file_uris", lambda self, *a: listed.append(1) or real(self, *a))
+    for table, frame in expected.items():
+        for _ in range(3):
+            got = lake.tables.scan(table).collect()
+            assert got.columns == frame.columns and got.sort(pl.all()).equals(frame.sort(pl.all()))
+    assert len(listed) == 2  # each table once
+    Lake(tmp_path).tables.write("t", odd.head(1).with_columns(name=pl.lit("z")), "review", ["2020-06"])
+    before = len(listed)
+    assert sorted(lake.tables.read("t")["name"]) == ["b", "z"] and len(listed) == before + 1  # new version
+    wider = pl.DataFrame({"name": ["w"], "review": ["2021-06"], "extra": [1]})
+    lake.tables.write("t", wider, "review", ["2021-06"], publish=False)
+    assert lake.tables.scan("t").collect().columns == ["name", "review", "extra"]
+    assert lake.tables.scan("t", version=0).collect().columns == ["name", "review"]
+
+
 def test_a_second_writer_waits_for_the_lock_and_gives_up_with_one_line(tmp_path):
     lake = Lake(tmp_path)
     hold = (
