@@ -99,6 +99,11 @@ def pytest_configure(config: pytest.Config) -> None:
         if folder is not None:
             config.option.basetemp = str(folder)
             config.stash[_IN_RAM] = folder
+    # The Dagster instances the tests open read Dagster's migration scripts once per process, as a build's
+    # do (runner/migrations.py).
+    from russell_pipeline.runner.migrations import keep_migration_scripts
+
+    keep_migration_scripts()
 
 
 _IN_RAM = pytest.StashKey[Path]()

@@ -32,6 +32,7 @@ from russell_pipeline.planning import attempts, digests
 from russell_pipeline.planning.keys import RANGE_END, RANGE_START, review_keys, year_keys
 from russell_pipeline.planning.market_update import WRITTEN_FACT
 from russell_pipeline.planning.stages import ALL, STAGES, Stage, busy, spans
+from russell_pipeline.runner.migrations import keep_migration_scripts
 from russell_pipeline.runner.outcome import Outcome
 from russell_pipeline.runner.sqlite_events import fewer_syncs
 from russell_pipeline.runner.stop import Stopped, StopSignals
@@ -56,6 +57,7 @@ def instance_for(lake: Lake) -> dg.DagsterInstance:
         # create its SQLite tables ("table secondary_indexes already exists"): one at a time.
         with open(home / ".instance.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            keep_migration_scripts()
             instance = dg.DagsterInstance.get()
             # Opens (and on a new home creates) each storage: a read-only or broken home fails here, once.
             instance.get_runs(limit=1)
