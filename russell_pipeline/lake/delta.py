@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -376,9 +377,55 @@ class Tables:
             return None
         if version is not None:
             return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
-        if self.location:  # polars' own resolution: its file sizes and statistics save store requests
-            return pl.scan_delta(dt)  # the version just opened (its options carry the object store's)
-        return _files_scan(dt)
+        return _files_scan(dt, self.folder if self.location else None, lambda: self._local_files(table, dt))
+
+    def _local_files(self, table: str, dt: DeltaTable) -> list[str] | None:
+        """The data files of `dt`'s version as local paths: the lake folder's own; on an object store, this
+        machine's copies (`_copy`), each downloaded once, when the version holds at most LOCAL_COPY_BYTES.
+        None when it holds more, or a copy cannot be made (the file gone, the cache's disk full): then the
+        store is read, a range at a time, files skipped by their statistics (polars' Delta reader)."""
+        files = dt.file_uris()
+        if not self.location:
+            return files
+        if sum(add_actions(dt).column("size_bytes").to_pylist()) > LOCAL_COPY_BYTES:
+            return None
+        copies = []
+        for uri in files:
+            copy = self._copy(table, dt, uri)
+            try:
+                if copy is None or not (copy.exists() or remote.get(uri, copy)):
+                    return None
+            except OSError:
+                return None
+            copies.append(str(copy))
+        return copies
+
+    def _copy(self, table: str, dt: DeltaTable, uri: str) -> Path | None:
+        """Where this machine keeps its copy of the data file `uri` of an object-store table: under the
+        lake's cache folder, at the file's path in the table (a data file is written once under a name
+        of its own and never changed, so a copy is never stale)."""
+        root = dt.table_uri.rstrip("/") + "/"
+        return self.folder / table / uri[len(root) :] if uri.startswith(root) else None
+
+    def prune_copies(self, retention_hours: int) -> int:
+        """Remove this machine's copies of an object-store lake's data files that no table's current
+        version lists and that were made over `retention_hours` ago (a reader holding an older version
+        reads its files while the store keeps them): how many."""
+        if not self.location or not self.folder.is_dir():
+            return 0
+        listed = {
+            copy
+            for name, dt in self.readable().items()
+            for uri in dt.file_uris()
+            if (copy := self._copy(name, dt, uri))
+        }
+        before = time.time() - retention_hours * 3600
+        removed = 0
+        for copy in self.folder.rglob("*.parquet"):
+            if copy not in listed and copy.stat().st_mtime < before:
+                copy.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def version(self, table: str) -> int | None:
         """The table's current Delta version; None when it is missing or its log cannot be read."""
@@ -462,46 +509,60 @@ class Tables:
             dt.create_checkpoint()
 
 
-# The scan of each opened local table at its version (`_files_scan`), kept while the table object lives
+# An object-store table whose current version holds at most this many bytes of data files is read from
+# local copies of them (`Tables._local_files`): a build reads a small table a dozen times (the calendar,
+# the bookkeeping tables, a review's window of the market tables), each read a request or more per file.
+LOCAL_COPY_BYTES = 64 * 2**20
+
+# The scan of each opened table at its version (`_files_scan`), kept while the table object lives
 # (`_OPENED`, `pinned`): a build scans the market tables some 700 times, and polars' Delta reader lists
 # a version's files from its log again at every collect. A commit or a changed log opens a new object.
 # By the object's id, with the object's weak reference (a table object does not hash): an entry goes
 # when its object does.
-_SCANS: dict[int, tuple[weakref.ref, int, pl.LazyFrame]] = {}
+_SCANS: dict[int, tuple[weakref.ref, int, dict[Path | None, pl.LazyFrame]]] = {}
 _SCANS_LOCK = threading.Lock()
 
 
-def _files_scan(dt: DeltaTable) -> pl.LazyFrame:
-    """The table at `dt`'s version as polars' Delta reader reads it (the version's data files as Parquet,
-    the partition columns from their hive folders, the table's columns in its order), its files listed
-    once per opened version. A table whose protocol asks more of a reader (column mapping, deletion
-    vectors: none of the lake's) is read by polars' Delta reader."""
+def _files_scan(
+    dt: DeltaTable, copies: Path | None, local_files: Callable[[], list[str] | None]
+) -> pl.LazyFrame:
+    """The table at `dt`'s version, its files listed once per opened version and folder of `copies` (an
+    object-store lake's, None for a lake folder) by `local_files`: read as polars' Delta reader reads it
+    (`_parquet_scan`), or by that reader when the version has no local files (None) or its protocol asks
+    more of a reader (column mapping, deletion vectors: none of the lake's)."""
     version = dt.version()
     with _SCANS_LOCK:
         kept = _SCANS.get(id(dt))
-    if kept is not None and kept[0]() is dt and kept[1] == version:
-        return kept[2]
-    if dt.protocol().min_reader_version > 1:
-        return pl.scan_delta(dt)
-    schema = pl.Schema(dt.schema())
-    hive = {c: schema[c] for c in dt.metadata().partition_columns}
-    files = dt.file_uris()
-    scan = (
-        pl.scan_parquet(
-            files,
-            hive_schema=hive or None,
-            hive_partitioning=bool(hive),
-            missing_columns="insert",
-            extra_columns="ignore",
-        ).select(list(schema))
-        if files
-        else pl.LazyFrame(schema=schema)
-    )
+        if kept is not None and kept[0]() is dt and kept[1] == version and copies in kept[2]:
+            return kept[2][copies]
+    files = local_files() if dt.protocol().min_reader_version == 1 else None
+    # polars' reader: the version opened (its options carry the object store's)
+    scan = pl.scan_delta(dt) if files is None else _parquet_scan(dt, files)
     with _SCANS_LOCK:
-        if id(dt) not in _SCANS:
+        kept = _SCANS.get(id(dt))
+        if kept is None or kept[0]() is not dt:
             weakref.finalize(dt, _forget_scan, id(dt))
-        _SCANS[id(dt)] = (weakref.ref(dt), version, scan)
+            kept = None
+        if kept is None or kept[1] != version:
+            kept = _SCANS[id(dt)] = (weakref.ref(dt), version, {})
+        kept[2][copies] = scan
     return scan
+
+
+def _parquet_scan(dt: DeltaTable, files: list[str]) -> pl.LazyFrame:
+    """`files` (the data files of `dt`'s version) as polars' Delta reader reads them: as Parquet, the
+    partition columns from their hive folders, the table's columns in its order."""
+    schema = pl.Schema(dt.schema())
+    if not files:
+        return pl.LazyFrame(schema=schema)
+    hive = {c: schema[c] for c in dt.metadata().partition_columns}
+    return pl.scan_parquet(
+        files,
+        hive_schema=hive or None,
+        hive_partitioning=bool(hive),
+        missing_columns="insert",
+        extra_columns="ignore",
+    ).select(list(schema))
 
 
 def _forget_scan(key: int) -> None:

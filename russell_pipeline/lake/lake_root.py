@@ -80,6 +80,7 @@ class Lake:
         same way. A dry run decides first, so a lake with nothing to delete is not touched (no lock, no
         commit). The versions each asset left move with the vacuum's commits (`Lineage.carry_written`)."""
         hours = self.retention_hours if retention_hours is None else retention_hours
+        self.tables.prune_copies(hours)  # this machine's copies of an object-store lake's data files
         due = self.tables.vacuum_due(hours)
         if not due:
             return 0

@@ -4,7 +4,8 @@ Tables live on the store as Delta tables (delta-rs writes them there directly, c
 conditional puts, so two writers never both win). What DuckDB and the document parser need as
 local files is kept in a cache folder per lake location: the raw documents (mirrored down before
 they are read, pushed up when `fetch` adds one), the lock and scratch space of this machine's
-writers, and a copy of `warehouse.duckdb`, whose published copy sits beside the tables.
+writers, a copy of `warehouse.duckdb`, whose published copy sits beside the tables, and copies of the
+data files of the small tables a build reads again and again (`delta.Tables._local_files`).
 
 DuckDB reads the tables' Parquet through an fsspec file system registered on each connection:
 DuckDB's own httpfs extension cannot be downloaded here. With internet access, `INSTALL httpfs`
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -138,7 +140,7 @@ def get(location: str, local: Path) -> bool:
     """Download one object to `local` (via a temporary name); False when it does not exist. One GET: no
     HEAD to ask whether it exists, nor a LIST to ask whether it is a folder (`fs.get`'s)."""
     local.parent.mkdir(parents=True, exist_ok=True)
-    tmp = local.with_name(f".get-{os.getpid()}-{local.name}")
+    tmp = local.with_name(f".get-{os.getpid()}-{threading.get_ident()}-{local.name}")  # this thread's own
     try:
         fs_for(location).get_file(location, str(tmp))
     except FileNotFoundError:

@@ -231,3 +231,56 @@ def test_a_files_sha256_on_s3_is_read_in_ranges_of_the_size_its_stamp_said(
     assert got["stamp"].startswith(f"{len(body)}:") and got["sha"] == hashlib.sha256(body).hexdigest()
     assert Counter(r.split()[0] for r in asked) == {"HEAD": 1, "GET": 13}  # the stamp's HEAD, no other
     assert checksums._sha256(lake, "t", "gone.parquet", len(body)) is None
+
+
+def test_a_small_tables_data_files_are_fetched_once_per_machine_and_pruned_when_no_version_lists_them(
+    s3, monkeypatch, request, tmp_path
+):
+    """A table of an object-store lake at most `LOCAL_COPY_BYTES` is read from this machine's copies of its
+    data files, each fetched once (a data file never changes), and reads as polars' Delta reader reads the
+    store; a new version fetches its new files only; a larger table is read from the store; `vacuum`
+    removes the copies no current version lists once older than the retention."""
+    import boto3
+    import polars as pl
+
+    from russell_pipeline.lake import delta, remote
+    from russell_pipeline.lake.lake_root import Lake
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1").create_bucket(
+        Bucket="copies"
+    )
+    remote.forget_clients()  # clients of this server's, forgotten again after the test
+    request.addfinalizer(remote.forget_clients)
+    writer = Lake("s3://copies/lake", cache=tmp_path / "writer")
+    frame = pl.DataFrame({"year": [2020, 2021, 2022], "name": ["a", "b", "c"]})
+    writer.tables.write("t", frame, "year", [2020, 2021, 2022], publish=False)
+
+    def data_gets(read) -> int:
+        return sum(r.startswith("GET /copies/lake/lake/t/year=") for r in _requests(s3, read))
+
+    store = pl.scan_delta("s3://copies/lake/lake/t", storage_options=writer.tables.options).collect()
+    reader = Lake("s3://copies/lake", cache=tmp_path / "reader")
+    assert data_gets(lambda: reader.tables.read("t")) == 3  # each file once
+    assert data_gets(lambda: Lake("s3://copies/lake", cache=tmp_path / "reader").tables.read("t")) == 0
+    assert reader.tables.read("t").equals(store)
+    writer.tables.write(
+        "t", frame.filter(year=2021).with_columns(name=pl.lit("z")), "year", [2021], publish=False
+    )
+    assert data_gets(lambda: reader.tables.read("t")) == 1  # the new 2021 file only
+    assert sorted(reader.tables.read("t")["name"]) == ["a", "c", "z"]
+    monkeypatch.setattr(delta, "LOCAL_COPY_BYTES", 1)  # the table now too large: read from the store
+    big = Lake("s3://copies/lake", cache=tmp_path / "big")
+    assert data_gets(lambda: big.tables.read("t")) >= 3 and sorted(big.tables.read("t")["name"]) == [
+        "a",
+        "c",
+        "z",
+    ]
+    assert not list((tmp_path / "big").rglob("*.parquet"))
+    copies = sorted(p.relative_to(tmp_path / "reader") for p in (tmp_path / "reader").rglob("*.parquet"))
+    assert len(copies) == 4  # the replaced 2021 file's copy too
+    assert reader.tables.prune_copies(retention_hours=1) == 0  # made within the retention: kept
+    assert reader.tables.prune_copies(retention_hours=0) == 1
+    assert len(list((tmp_path / "reader").rglob("*.parquet"))) == 3
+    assert sorted(reader.tables.read("t")["name"]) == ["a", "c", "z"]
