@@ -5,6 +5,7 @@ function is over 80 lines without a reason written beside it."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -331,7 +332,8 @@ def test_a_room_that_is_not_there_is_named():
     ]
 
 
-def _top_level_names(path: Path) -> set[str]:
+@functools.cache  # asked once per import of it: each module parsed once
+def _top_level_names(path: Path) -> frozenset[str]:
     """The names a module binds at its top level (also inside a top-level `if` or `try`); a module with
     a `__getattr__` (definitions.py's `defs`) gives any name."""
     names: set[str] = set()
@@ -348,7 +350,7 @@ def _top_level_names(path: Path) -> set[str]:
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-    return names
+    return frozenset(names)
 
 
 def test_every_import_of_the_package_names_what_it_holds():
