@@ -135,18 +135,26 @@ def _spawn(write: int, prepare, fn: Callable, args: tuple, keep: tuple) -> int:
         )
     finally:
         os.close(given)
-    with os.fdopen(send, "wb") as out:  # a request larger than the pipe waits for the child to read it
-        try:
-            out.write(request)
-        except BrokenPipeError:  # the child died before reading it: its end says how
-            pass
+    try:
+        with os.fdopen(send, "wb") as out:  # a request larger than the pipe waits for the child to read it
+            try:
+                out.write(request)
+            except BrokenPipeError:  # the child died before reading it: its end says how
+                pass
+    except BaseException:  # interrupted (a stop signal) before the child had its request: it ends here
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     return pid
 
 
 def fresh_child() -> None:
     """The body of a fresh child (`run_in_child(fresh=True)`): its request from stdin, its outcome to
     fd 3."""
-    parent, prepare, fn, args, keep = pickle.load(sys.stdin.buffer)
+    try:
+        parent, prepare, fn, args, keep = pickle.load(sys.stdin.buffer)
+    except (EOFError, pickle.UnpicklingError):  # its parent stopped before sending all of it: no traceback
+        os._exit(70)
     os._exit(_serve(parent, _ANSWER_FD, prepare, fn, args, keep))
 
 

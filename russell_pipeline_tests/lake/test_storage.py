@@ -637,6 +637,38 @@ def test_a_fresh_child_holds_nothing_of_its_callers_memory_and_a_fork_holds_a_co
     assert run_in_child(os.getppid, fresh=True) == Outcome("ok", os.getpid())
 
 
+def test_a_stop_while_a_fresh_child_is_given_its_request_ends_the_child_with_no_traceback(monkeypatch):
+    """A stop signal landing while the caller writes a fresh child its request (a query stopped at its
+    start) printed the child's `EOFError` traceback under the query's one line, and left the child to end
+    on its own. Now the caller kills and reaps the child before the stop goes on, and a child whose
+    request was cut short ends quietly (exit 70, nothing on stderr)."""
+    import pickle
+
+    from russell_pipeline.lib import sandbox
+
+    request = pickle.dumps((os.getpid(), None, os.getpid, (), (Exception,)))
+    for given in (request[: len(request) // 2], b""):
+        child = subprocess.run(
+            [sys.executable, "-c", sandbox._FRESH_CHILD], input=given, capture_output=True, check=False
+        )
+        assert (child.returncode, child.stderr) == (70, b"")
+    spawned = []
+    real_spawn, real_fdopen = os.posix_spawn, os.fdopen
+    monkeypatch.setattr(os, "posix_spawn", lambda *a, **k: spawned.append(real_spawn(*a, **k)) or spawned[-1])
+
+    def interrupted(fd, *args, **kwargs):
+        if spawned and args[:1] == ("wb",):
+            os.close(fd)
+            raise KeyboardInterrupt("SIGTERM")
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sandbox.run_in_child(os.getpid, fresh=True)
+    with pytest.raises(ChildProcessError):  # reaped: no child of this process is left
+        os.waitpid(spawned[0], os.WNOHANG)
+
+
 def test_a_query_is_answered_by_a_process_that_copies_nothing_of_the_callers(tmp_path, monkeypatch):
     """Before: the child answering a query was a fork of the caller, holding a copy of whatever the
     caller's libraries held (DuckDB's databases without the threads that run them): a suite run saw a
