@@ -422,9 +422,12 @@ class Tables:
         before = time.time() - retention_hours * 3600
         removed = 0
         for copy in self.folder.rglob("*.parquet"):
-            if copy not in listed and copy.stat().st_mtime < before:
-                copy.unlink(missing_ok=True)
-                removed += 1
+            try:
+                if copy not in listed and copy.stat().st_mtime < before:
+                    copy.unlink()
+                    removed += 1
+            except FileNotFoundError:  # removed meanwhile by another process's vacuum
+                continue
         return removed
 
     def version(self, table: str) -> int | None:

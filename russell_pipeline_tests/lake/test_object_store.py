@@ -281,6 +281,10 @@ def test_a_small_tables_data_files_are_fetched_once_per_machine_and_pruned_when_
     copies = sorted(p.relative_to(tmp_path / "reader") for p in (tmp_path / "reader").rglob("*.parquet"))
     assert len(copies) == 4  # the replaced 2021 file's copy too
     assert reader.tables.prune_copies(retention_hours=1) == 0  # made within the retention: kept
+    gone = tmp_path / "reader" / "gone.parquet"  # a copy another process's vacuum removed meanwhile
+    real_rglob = Path.rglob
+    monkeypatch.setattr(Path, "rglob", lambda self, pattern: [*real_rglob(self, pattern), gone])
     assert reader.tables.prune_copies(retention_hours=0) == 1
+    monkeypatch.setattr(Path, "rglob", real_rglob)
     assert len(list((tmp_path / "reader").rglob("*.parquet"))) == 3
     assert sorted(reader.tables.read("t")["name"]) == ["a", "c", "z"]
