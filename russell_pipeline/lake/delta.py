@@ -561,6 +561,7 @@ def _parquet_scan(dt: DeltaTable, files: list[str]) -> pl.LazyFrame:
     hive = {c: schema[c] for c in dt.metadata().partition_columns}
     return pl.scan_parquet(
         files,
+        schema={c: t for c, t in schema.items() if c not in hive},  # the table's: no file opened for it
         hive_schema=hive or None,
         hive_partitioning=bool(hive),
         missing_columns="insert",
