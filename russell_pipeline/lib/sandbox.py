@@ -81,6 +81,9 @@ def run_in_child(
     stops = _STOPS[0]
     try:
         pid = _spawn(write, prepare, fn, args, keep) if fresh else _fork(read, write, prepare, fn, args, keep)
+    except BaseException:  # no child to wait for (or one already ended): its pipe goes too
+        os.close(read)
+        raise
     finally:
         os.close(write)
     try:

@@ -663,10 +663,12 @@ def test_a_stop_while_a_fresh_child_is_given_its_request_ends_the_child_with_no_
         return real_fdopen(fd, *args, **kwargs)
 
     monkeypatch.setattr(os, "fdopen", interrupted)
+    fds = len(os.listdir("/proc/self/fd"))
     with pytest.raises(KeyboardInterrupt):
         sandbox.run_in_child(os.getpid, fresh=True)
     with pytest.raises(ChildProcessError):  # reaped: no child of this process is left
         os.waitpid(spawned[0], os.WNOHANG)
+    assert len(os.listdir("/proc/self/fd")) == fds  # and none of its pipes stays open
 
 
 def test_a_query_is_answered_by_a_process_that_copies_nothing_of_the_callers(tmp_path, monkeypatch):
