@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -377,7 +376,7 @@ class Tables:
             return None
         if version is not None:
             return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
-        return _files_scan(dt, self.folder if self.location else None, lambda: self._local_files(table, dt))
+        return _files_scan(dt, self.folder, lambda: self._local_files(table, dt))
 
     def _local_files(self, table: str, dt: DeltaTable) -> list[str] | None:
         """The data files of `dt`'s version as local paths: the lake folder's own; on an object store, this
@@ -517,39 +516,22 @@ class Tables:
 # the bookkeeping tables, a review's window of the market tables), each read a request or more per file.
 LOCAL_COPY_BYTES = 64 * 2**20
 
-# The scan of each opened table at its version (`_files_scan`), kept while the table object lives
-# (`_OPENED`, `pinned`): a build scans the market tables some 700 times, and polars' Delta reader lists
-# a version's files from its log again at every collect. A commit or a changed log opens a new object.
-# By the object's id, with the object's weak reference (a table object does not hash): an entry goes
-# when its object does.
-_SCANS: dict[int, tuple[weakref.ref, int, dict[Path | None, pl.LazyFrame]]] = {}
-_SCANS_LOCK = threading.Lock()
 
-
-def _files_scan(
-    dt: DeltaTable, copies: Path | None, local_files: Callable[[], list[str] | None]
-) -> pl.LazyFrame:
-    """The table at `dt`'s version, its files listed once per opened version and folder of `copies` (an
-    object-store lake's, None for a lake folder) by `local_files`: read as polars' Delta reader reads it
-    (`_parquet_scan`), or by that reader when the version has no local files (None) or its protocol asks
-    more of a reader (column mapping, deletion vectors: none of the lake's)."""
-    version = dt.version()
-    with _SCANS_LOCK:
-        kept = _SCANS.get(id(dt))
-        if kept is not None and kept[0]() is dt and kept[1] == version and copies in kept[2]:
-            return kept[2][copies]
-    files = local_files() if dt.protocol().min_reader_version == 1 else None
-    # polars' reader: the version opened (its options carry the object store's)
-    scan = pl.scan_delta(dt) if files is None else _parquet_scan(dt, files)
-    with _SCANS_LOCK:
-        kept = _SCANS.get(id(dt))
-        if kept is None or kept[0]() is not dt:
-            weakref.finalize(dt, _forget_scan, id(dt))
-            kept = None
-        if kept is None or kept[1] != version:
-            kept = _SCANS[id(dt)] = (weakref.ref(dt), version, {})
-        kept[2][copies] = scan
-    return scan
+def _files_scan(dt: DeltaTable, folder: Path, local_files: Callable[[], list[str] | None]) -> pl.LazyFrame:
+    """The table at `dt`'s version, its files listed by `local_files` once per version and `folder` the
+    files are read from (an object-store lake's copies are per cache folder), the scan kept on the opened
+    table object itself (`_OPENED`, `pinned`: a build scans the market tables some 700 times, and polars'
+    Delta reader lists a version's files from its log again at every collect; a commit or a changed log
+    opens a new object). Read as that reader reads it (`_parquet_scan`), or by that reader when the
+    version has no local files (None) or its protocol asks more of a reader (column mapping, deletion
+    vectors: none of the lake's)."""
+    kept = dt.__dict__.setdefault("_russell_scans", {})  # dies with the object (a table object does not hash)
+    key = (dt.version(), folder)
+    if key not in kept:
+        files = local_files() if dt.protocol().min_reader_version == 1 else None
+        # polars' reader: the version opened (its options carry the object store's)
+        kept[key] = pl.scan_delta(dt) if files is None else _parquet_scan(dt, files)
+    return kept[key]
 
 
 def _parquet_scan(dt: DeltaTable, files: list[str]) -> pl.LazyFrame:
@@ -567,11 +549,6 @@ def _parquet_scan(dt: DeltaTable, files: list[str]) -> pl.LazyFrame:
         missing_columns="insert",
         extra_columns="ignore",
     ).select(list(schema))
-
-
-def _forget_scan(key: int) -> None:
-    with _SCANS_LOCK:
-        _SCANS.pop(key, None)
 
 
 def add_actions(dt: DeltaTable) -> pa.Table:
