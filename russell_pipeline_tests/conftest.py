@@ -104,6 +104,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from russell_pipeline.runner.migrations import keep_migration_scripts
 
     keep_migration_scripts()
+    # A test process's objects grow as its tests run (modules, definitions, Dagster instances, caches):
+    # each full collection looks only at those made since the last (lib/collector.py).
+    from russell_pipeline.lib import collector
+
+    collector.freeze_survivors()
 
 
 _IN_RAM = pytest.StashKey[Path]()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -299,6 +301,26 @@ def test_juneteenth_moves_to_previous_session():
     assert _on(2024, "2024-06", "price_cutoff") == [date(2024, 6, 18)]
     # 2026-06-19 is a Friday: the weekly update moves to Thursday.
     assert date(2026, 6, 18) in _on(2026, "2026-06", "updated_preliminary_list")
+
+
+def test_the_sessions_load_the_nyse_calendar_alone_and_its_closures_are_the_packages_own():
+    """lib/sessions.py runs holidays' NYSE module from its file: a new process computing sessions imports
+    no other exchange and no country, and the closures equal `holidays.financial_holidays("NYSE")`'s."""
+    code = (
+        "import sys; from russell_pipeline.lib.sessions import FIRST_DAY, LAST_DAY, sessions; "
+        "sessions(FIRST_DAY, LAST_DAY); "
+        "print(sorted(m for m in sys.modules if m.startswith(('holidays.financial', 'holidays.countries'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout[:500]
+    import holidays
+
+    from russell_pipeline.lib.sessions import _nyse
+
+    years = range(FIRST_DAY.year, LAST_DAY.year + 1)
+    assert dict(_nyse().NewYorkStockExchange(years=years)) == dict(
+        holidays.financial_holidays("NYSE", years=years)
+    )
 
 
 def test_the_sessions_are_exchange_calendars_xnys_sessions_day_for_day():
