@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from russell_pipeline.lib import collector
 from russell_pipeline_tests.helpers import REAL, SHARED, WAIT_MS
 from russell_pipeline_tests.lakes import LakeFolder, SharedLakes, real_document, sample_lake
 
@@ -104,14 +105,20 @@ def pytest_configure(config: pytest.Config) -> None:
     from russell_pipeline.runner.migrations import keep_migration_scripts
 
     keep_migration_scripts()
-    # A test process's objects grow as its tests run (modules, definitions, Dagster instances, caches):
-    # each full collection looks only at those made since the last (lib/collector.py).
-    from russell_pipeline.lib import collector
-
-    collector.freeze_survivors()
 
 
 _IN_RAM = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a test file's last test and its fixtures' teardown, what the process still holds lives on
+    (modules, definitions, the session's fixtures): frozen, so that later full collections look only at
+    what the next files make (lib/collector.py)."""
+    done = yield
+    if nextitem is None or nextitem.path != item.path:
+        collector.freeze_now()
+    return done
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

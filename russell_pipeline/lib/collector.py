@@ -2,17 +2,20 @@
 
 A full collection looks at every container object the process holds, and it comes each time their
 number has grown by a quarter: importing Dagster for a build takes the process from about 50,000 to
-270,000 objects, with five full collections on the way (0.5 of a build's 17 CPU-s), and a test process,
-whose objects grow as its tests run, spent 1.9 of 55 CPU-s in them (docs/performance.md, the
-collector). Nearly all of those objects (modules, classes, definitions, caches) live as long as the
-process.
+270,000 objects, with five full collections on the way (0.5 of a build's 17 CPU-s), and every full
+collection after that looks at all of them again. Nearly all of them (modules, classes, definitions)
+live as long as the process.
 
-`freeze_survivors()` moves what each full collection leaves out of later collections' sight
-(`gc.freeze`): the next one looks only at objects made since. When full collections come is unchanged
-(the count of survivors still decides it), and a frozen object is still freed the moment nothing refers
-to it; only a reference cycle among frozen objects waits, for `release`, at the process's exit, so that
-the interpreter's last collection frees it as it would have. Only the process that asked freezes: a
-forked child (lib/sandbox.py) collects as usual."""
+A build calls `freeze_survivors()` at its start and `settle()` once Dagster is imported and its instance
+open: in between, what each full collection leaves is frozen (`gc.freeze`), so the next one looks only
+at objects made since; after, what the work makes and drops is collected as before. A test process
+calls `freeze_now()` between two test files, when what is alive is what lives on (modules, definitions,
+the shared lakes' caches), not what a test made. A frozen object is still freed the moment nothing
+refers to it; only a reference cycle among frozen objects waits, for `release` at the process's exit
+(the interpreter's last collection then frees it as it would have). Freezing at every full collection
+of a test process instead froze its tests' objects too: 1.1 s of collections against 6.8 s over two
+test folders, but 1,070 MB against 781 at its peak (docs/performance.md). Only the process that asked
+freezes: a forked child (lib/sandbox.py) collects as usual."""
 
 from __future__ import annotations
 
@@ -24,19 +27,40 @@ _owner: list[int] = []  # the pid of the process that asked, once one has
 
 
 def freeze_survivors() -> None:
-    """From now on in this process, freeze what each full collection leaves (until `release`)."""
+    """From now on in this process, freeze what each full collection leaves, until `settle`. Once per
+    process: one that has asked before (a test process, whose tests run builds) is left as it is."""
+    if _owner:
+        return
+    _owner.append(os.getpid())
+    gc.callbacks.append(_freeze)
+    atexit.register(release)
+
+
+def settle() -> None:
+    """The start-up is over: what full collections leave is no longer frozen. (Nothing more is frozen
+    now: `gc.freeze` takes every object, garbage not yet collected included, and that would never be
+    freed.)"""
+    _stop()
+
+
+def freeze_now() -> None:
+    """A quiet point (a test process between two test files): collect, then freeze what is left alive."""
     if not _owner:
+        _owner.append(os.getpid())
         atexit.register(release)
-    _owner[:] = [os.getpid()]
-    if _freeze not in gc.callbacks:
-        gc.callbacks.append(_freeze)
+    gc.collect()
+    gc.freeze()
 
 
 def release() -> None:
     """Stop freezing and hand every frozen object back to the collector."""
+    _stop()
+    gc.unfreeze()
+
+
+def _stop() -> None:
     if _freeze in gc.callbacks:
         gc.callbacks.remove(_freeze)
-    gc.unfreeze()
 
 
 def _freeze(phase: str, info: dict) -> None:

@@ -26,6 +26,7 @@ import dagster as dg
 from russell_pipeline.defs.commit import EMPTY, IN_BUILD, PARTITIONS, REFUSED, STATUS, why
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.lake_root import Lake
+from russell_pipeline.lib import collector
 from russell_pipeline.lib.documents.ingest import DOCUMENTS_FACT, UNREAD_FACT
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.planning import attempts, digests
@@ -402,6 +403,7 @@ def run_stages(
     its input halts the build: no later stage runs on what it left. `checked`: what `checksums.check`
     said of the locked lake (runner/build.py asks it once, before it plans)."""
     instance = instance_for(lake)
+    collector.settle()  # the start-up is over (lib/collector.py)
     for run_id in attempts.mark_dead_runs_failed(instance):
         print(f"marked run {run_id} failed: its process died before it finished")
     runner = _Runner(instance, settings, verbose, stop, lake)
