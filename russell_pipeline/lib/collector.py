@@ -13,9 +13,9 @@ calls `freeze_now()` between two test files, when what is alive is what lives on
 the shared lakes' caches), not what a test made. A frozen object is still freed the moment nothing
 refers to it; only a reference cycle among frozen objects waits, for `release` at the process's exit
 (the interpreter's last collection then frees it as it would have). Freezing at every full collection
-of a test process instead froze its tests' objects too: 1.1 s of collections against 6.8 s over two
-test folders, but 1,070 MB against 781 at its peak (docs/performance.md). Only the process that asked
-freezes: a forked child (lib/sandbox.py) collects as usual."""
+of a test process froze its tests' objects too: 1.1 s of full collections against 6.9 s over `index/`
+and `documents/test_parsing.py`, but a peak of 1,070 MB against 788 (docs/performance.md). Only the
+process that asked freezes: a forked child (lib/sandbox.py) collects as usual."""
 
 from __future__ import annotations
 
