@@ -105,6 +105,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from russell_pipeline.runner.migrations import keep_migration_scripts
 
     keep_migration_scripts()
+    # The imports so far live as long as the process; and a build the tests run in this process freezes
+    # nothing of theirs (lib/collector.py: `freeze_survivors` is once per process).
+    collector.freeze_now()
 
 
 _IN_RAM = pytest.StashKey[Path]()

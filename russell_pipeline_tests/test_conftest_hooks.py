@@ -149,25 +149,31 @@ def test_a_suite_started_with_sigint_ignored_keeps_sigterm_after_a_dagster_run(p
 
 FREEZE_TESTS = {
     "test_first": """
+import builtins
 import gc
 
+KEPT = [[i] for i in range(20_000)]  # lives as long as the process (the module stays imported)
 
-def test_the_first_file_finds_nothing_frozen():
-    assert gc.get_freeze_count() == 0
+
+def test_the_first_file_finds_the_start_up_frozen():
+    builtins.frozen_in_first_file = gc.get_freeze_count()
+    assert builtins.frozen_in_first_file > 10_000
 """,
     "test_second": """
+import builtins
 import gc
 
 
-def test_the_next_file_finds_what_the_first_left_frozen():
-    assert gc.get_freeze_count() > 10_000
+def test_the_next_file_finds_what_the_first_left_frozen_too():
+    assert gc.get_freeze_count() >= builtins.frozen_in_first_file + 20_000
 """,
 }
 
 
 def test_between_two_test_files_what_the_process_holds_is_frozen(pytester):
-    """Between two test files (their fixtures torn down), the test process freezes what it still holds
-    (lib/collector.py `freeze_now`): later full collections look only at what the next files make."""
+    """At its start, and between two test files (their fixtures torn down), the test process freezes what
+    it still holds (lib/collector.py `freeze_now`): later full collections look only at what the next
+    files make."""
     pytester.makepyfile(**FREEZE_TESTS)
     result = pytester.runpytest_subprocess("-rA", "-n", "0", *OPTIONS)
     result.assert_outcomes(passed=2)

@@ -44,10 +44,13 @@ def settle() -> None:
 
 
 def freeze_now() -> None:
-    """A quiet point (a test process between two test files): collect, then freeze what is left alive."""
+    """A quiet point (a test process between two test files): collect, then freeze what is left alive.
+    What full collections leave is not frozen after it (a build's `freeze_survivors` in this process
+    leaves that so)."""
     if not _owner:
         _owner.append(os.getpid())
         atexit.register(release)
+    _stop()
     gc.collect()
     gc.freeze()
 

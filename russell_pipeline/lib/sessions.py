@@ -6,7 +6,7 @@ that loads in a fraction of a second; the tests check the sessions equal exchang
 sessions day for day over the whole range. (exchange-calendars, with the pandas it rests on, was a
 fifth of the code a first build compiled.) Only the NYSE's module is loaded: the package's own route
 (`holidays.financial_holidays("NYSE")`) imports every exchange's module and, through them, every
-country's, 280 modules (0.08 s a process, and 0.65 s to compile on a first run: `_nyse`).
+country's, 280 modules (0.08 s a process, and 0.65 s to compile on a first run: `_closures`).
 """
 
 from __future__ import annotations
@@ -28,22 +28,22 @@ LAST_DAY = date(2035, 12, 31)
 _NYSE = "holidays.financial.ny_stock_exchange"
 
 
-def _nyse():
-    """The module of holidays' NYSE calendar, run from its file without its package's `__init__` (which
-    imports every exchange); the one already imported when something else imported it."""
-    if _NYSE in sys.modules:
-        return sys.modules[_NYSE]
-    spec = importlib.util.spec_from_file_location(
-        _NYSE, Path(holidays.__file__).parent / "financial" / "ny_stock_exchange.py"
-    )
+def _closures(years: range) -> holidays.HolidayBase:
+    """The NYSE's full-day closures in `years`: holidays' NYSE module run from its file, without its
+    package's `__init__` (which imports every exchange); through the package when that is imported
+    already, or when a release keeps the module elsewhere."""
+    path = Path(holidays.__file__).parent / "financial" / "ny_stock_exchange.py"
+    if _NYSE in sys.modules or not path.is_file():
+        return holidays.financial_holidays("NYSE", years=years)
+    spec = importlib.util.spec_from_file_location(_NYSE, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    return module.NewYorkStockExchange(years=years)
 
 
 @lru_cache(maxsize=1)
 def _all_sessions() -> tuple[date, ...]:
-    closed = _nyse().NewYorkStockExchange(years=range(FIRST_DAY.year, LAST_DAY.year + 1))
+    closed = _closures(range(FIRST_DAY.year, LAST_DAY.year + 1))
     days = (FIRST_DAY + timedelta(n) for n in range((LAST_DAY - FIRST_DAY).days + 1))
     return tuple(d for d in days if d.weekday() < 5 and d not in closed)
 

@@ -315,12 +315,10 @@ def test_the_sessions_load_the_nyse_calendar_alone_and_its_closures_are_the_pack
     assert done.stdout.strip() == "[]", done.stdout[:500]
     import holidays
 
-    from russell_pipeline.lib.sessions import _nyse
+    from russell_pipeline.lib.sessions import _closures
 
     years = range(FIRST_DAY.year, LAST_DAY.year + 1)
-    assert dict(_nyse().NewYorkStockExchange(years=years)) == dict(
-        holidays.financial_holidays("NYSE", years=years)
-    )
+    assert dict(_closures(years)) == dict(holidays.financial_holidays("NYSE", years=years))
 
 
 def test_the_sessions_are_exchange_calendars_xnys_sessions_day_for_day():
