@@ -8,14 +8,14 @@ live as long as the process.
 
 A build calls `freeze_survivors()` at its start and `settle()` once Dagster is imported and its instance
 open: in between, what each full collection leaves is frozen (`gc.freeze`), so the next one looks only
-at objects made since; after, what the work makes and drops is collected as before. A test process
-calls `freeze_now()` between two test files, when what is alive is what lives on (modules, definitions,
-the shared lakes' caches), not what a test made. A frozen object is still freed the moment nothing
-refers to it; only a reference cycle among frozen objects waits, for `release` at the process's exit
-(the interpreter's last collection then frees it as it would have). Freezing at every full collection
-of a test process froze its tests' objects too: 1.1 s of full collections against 6.9 s over `index/`
-and `documents/test_parsing.py`, but a peak of 1,070 MB against 788 (docs/performance.md). Only the
-process that asked freezes: a forked child (lib/sandbox.py) collects as usual."""
+at objects made since; after, what the work makes and drops is collected as before. A test process calls
+`freeze_now()` at its start and between two test files, when what is alive is what lives on (modules,
+definitions, the shared lakes' caches), not what a test made. A frozen object is still freed the moment
+nothing refers to it; only a reference cycle among frozen objects waits, for `release` at the process's
+exit (the interpreter's last collection then frees it as it would have). Freezing at every full
+collection of a test process froze its tests' objects too: 1.1 s of full collections against 6.9 s over
+`index/` and `documents/test_parsing.py`, but a peak of 1,070 MB against 788 (docs/performance.md). Only
+the process that asked freezes: a forked child (lib/sandbox.py) collects as usual."""
 
 from __future__ import annotations
 
