@@ -1,12 +1,14 @@
 """A build on an object store: the requests it makes and its wall time, on moto's S3 server.
 
-    .venv/bin/python bench/object_store_bench.py [--repeat 2]
+    .venv/bin/python bench/object_store_bench.py [--repeat 2] [--kinds 20]
 
 Each repeat starts moto's S3 server on a free 127.0.0.1 port, puts the repository's sample documents
 in a new bucket, and builds the embedded defaults (the built-in synthetic feed) with
 `RUSSELL_DATA_LAKE=s3://.../lake`, in a new process. It prints the build's wall time and the requests
 the server answered, by method: the count does not depend on the machine's load (moto answers each
-request in this process's stead, so on a real store each is a round trip).
+request in this process's stead, so on a real store each is a round trip). With `--kinds N`, also the N
+most frequent kinds of request: the method and what it asked for (a table's data file, a commit or a
+checkpoint of its log, a listing of its log, the warehouse, a document).
 """
 
 from __future__ import annotations
@@ -22,11 +24,34 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def one_build(tmp: Path) -> tuple[float, Counter]:
+# A request line of the server's log (coloured by status: a 404 by one code, a ranged GET's 206 by two).
+REQUEST = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+) (/\S*) HTTP')
+
+
+def kind(method: str, path: str) -> str:
+    """What a request asked for: `GET log listing of lineage`, `HEAD data file of index_levels`..."""
+    where, _, query = unquote(path).partition("?")
+    table = re.search(r"/lake/lake/([^/]+)/", where + "/") or re.search(r"prefix=lake/lake/([^/%&]+)", query)
+    what = (
+        "log listing"
+        if "list-type" in query
+        else "log commit"
+        if re.search(r"_delta_log/\d+\.json$", where)
+        else "log checkpoint"
+        if "_delta_log/" in where
+        else "data file"
+        if where.endswith(".parquet")
+        else where.rsplit("/", 1)[-1]
+    )
+    return f"{method} {what}" + (f" of {table.group(1)}" if table else "")
+
+
+def one_build(tmp: Path) -> tuple[float, list[tuple[str, str]]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -85,9 +110,7 @@ def one_build(tmp: Path) -> tuple[float, Counter]:
         if done.returncode:
             raise SystemExit(f"build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         lines = log.read_text().splitlines()[before:]
-        # The server colours a line by its status (a 404 by one code, a ranged GET's 206 by two).
-        method = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+) /')
-        return wall, Counter(m.group(1) for line in lines if (m := method.search(line)))
+        return wall, [m.groups() for line in lines if (m := REQUEST.search(line))]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -96,6 +119,7 @@ def one_build(tmp: Path) -> tuple[float, Counter]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--kinds", type=int, default=0, help="print the N most frequent kinds of request")
     args = parser.parse_args()
     for n in range(1, args.repeat + 1):
         tmp = Path(tempfile.mkdtemp(prefix="object_store_bench_"))
@@ -103,8 +127,11 @@ def main() -> None:
             wall, requests = one_build(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        methods = ", ".join(f"{method} {count}" for method, count in sorted(requests.items()))
-        print(f"build {n} on S3: wall {wall:.1f} s, {sum(requests.values())} requests ({methods})")
+        methods = Counter(method for method, _ in requests)
+        listed = ", ".join(f"{method} {count}" for method, count in sorted(methods.items()))
+        print(f"build {n} on S3: wall {wall:.1f} s, {len(requests)} requests ({listed})")
+        for what, count in Counter(kind(*r) for r in requests).most_common(args.kinds):
+            print(f"  {count:6d}  {what}")
 
 
 if __name__ == "__main__":
