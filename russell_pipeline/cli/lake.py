@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from russell_pipeline.cli.common import emit, open_lake
-from russell_pipeline.lib import collector
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    collector.freeze_survivors()  # Dagster's import ahead: its objects live as long as the process
     from russell_pipeline.runner.build import build
 
     lake = open_lake(settings)

@@ -29,41 +29,42 @@ _owner: list[int] = []  # the pid of the process that asked, once one has
 def freeze_survivors() -> None:
     """From now on in this process, freeze what each full collection leaves, until `settle`. Once per
     process: one that has asked before (a test process, whose tests run builds) is left as it is."""
-    if _owner:
-        return
-    _owner.append(os.getpid())
-    gc.callbacks.append(_freeze)
-    atexit.register(release)
+    if not _asked():
+        gc.callbacks.append(_freeze)
 
 
 def settle() -> None:
     """The start-up is over: what full collections leave is no longer frozen. (Nothing more is frozen
     now: `gc.freeze` takes every object, garbage not yet collected included, and that would never be
     freed.)"""
-    _stop()
+    if _freeze in gc.callbacks:
+        gc.callbacks.remove(_freeze)
 
 
 def freeze_now() -> None:
     """A quiet point (a test process between two test files): collect, then freeze what is left alive.
     What full collections leave is not frozen after it (a build's `freeze_survivors` in this process
     leaves that so)."""
-    if not _owner:
-        _owner.append(os.getpid())
-        atexit.register(release)
-    _stop()
+    _asked()
+    settle()
     gc.collect()
     gc.freeze()
 
 
 def release() -> None:
     """Stop freezing and hand every frozen object back to the collector."""
-    _stop()
+    settle()
     gc.unfreeze()
 
 
-def _stop() -> None:
-    if _freeze in gc.callbacks:
-        gc.callbacks.remove(_freeze)
+def _asked() -> bool:
+    """Whether this process (or the one it was forked from) asked before; from now on it has, and its
+    frozen objects are released at its exit."""
+    if _owner:
+        return True
+    _owner.append(os.getpid())
+    atexit.register(release)
+    return False
 
 
 def _freeze(phase: str, info: dict) -> None:

@@ -18,6 +18,7 @@ import polars as pl
 from russell_pipeline.lake import checksums
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
+from russell_pipeline.lib import collector
 from russell_pipeline.lib.market import provenance
 from russell_pipeline.planning.stages import STAGES
 from russell_pipeline.runner.outcome import Outcome
@@ -69,6 +70,7 @@ def build(settings: Settings, verbose: bool = False) -> int:
 
     The build holds the lake's writer lock from before it plans until it has published, so builds
     started together run one after the other, and each plans on what the one before it left."""
+    collector.freeze_survivors()  # until runs.py settles: Dagster's objects live as long as the process
     lake = Lake.from_settings(settings)
     lake.lock.check_writable()
     with stop_signals() as stop:
