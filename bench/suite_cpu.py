@@ -19,6 +19,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -94,10 +95,41 @@ def pytest_runtest_protocol(item, nextitem):
         return (yield)
     finally:
         own, children = _cpu()
-        _record(test=item.nodeid, kind="test", own=own - own0, children=children - children0)
+        _record(
+            test=item.nodeid,
+            kind="test",
+            own=own - own0,
+            children=children - children0,
+            worker=os.environ.get("PYTEST_XDIST_WORKER", "main"),
+            end=time.time(),
+        )
 
 
 # --- the report -----------------------------------------------------------------------------------------
+
+# pytest's last line with `-q`: "2513 passed, 6 warnings in 428.29s (0:07:08)", "1 failed, 2512 passed in ..."
+_SUMMARY = re.compile(r"^(=+ )?(\d+ (passed|failed|errors?|skipped|deselected)|no tests ran)\b.* in [\d.]+s")
+
+
+def summary_line(output: str) -> str:
+    """pytest's summary line in `output`, after the line of each test that failed or erred; "" if none
+    (pytest itself failed: the caller prints what it said)."""
+    lines = output.splitlines()
+    summary = next((line for line in reversed(lines) if _SUMMARY.match(line)), "")
+    failed = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return "\n".join([*failed, summary]) if summary else ""
+
+
+def _tail(tests: list[dict]) -> None:
+    """When each worker ran its last test, in seconds after the first test ended: on 2 cores, the time
+    between the first worker's end and the last one's is a suite's wall time with fewer workers than
+    cores may have been busy."""
+    ends: dict[str, float] = {}
+    for r in tests:
+        ends[r["worker"]] = max(ends.get(r["worker"], 0.0), r["end"])
+    first = min(r["end"] for r in tests)
+    last = ", ".join(f"{worker} {t - first:.0f} s" for worker, t in sorted(ends.items()))
+    print(f"workers' last test ended at: {last}")
 
 
 def _report(records: list[dict], top: int) -> None:
@@ -107,6 +139,7 @@ def _report(records: list[dict], top: int) -> None:
         f"tests: {len(tests)}, CPU {own + children:.0f} s "
         f"({own:.0f} s in the workers, {children:.0f} s in their children)"
     )
+    _tail(tests)
     calls = collections.defaultdict(lambda: [0, 0.0])
     for r in records:
         if r["kind"] in ("program", "job"):
@@ -147,12 +180,7 @@ def main() -> int:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if args.output:
             Path(args.output).write_text(done.stdout + done.stderr)
-        summary = [
-            line
-            for line in done.stdout.splitlines()
-            if " in " in line and ("passed" in line or "failed" in line)
-        ]
-        print(summary[-1] if summary else done.stdout[-2000:] + done.stderr[-2000:])
+        print(summary_line(done.stdout) or done.stdout[-2000:] + done.stderr[-2000:])
         records = [
             json.loads(line)
             for path in Path(folder).glob("*.jsonl")

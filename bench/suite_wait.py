@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import psutil
+from suite_cpu import summary_line  # bench/ is this script's folder
 
 TITLE = "[pytest-xdist running] "
 
@@ -75,7 +76,7 @@ def main() -> int:
             last[process.pid] = used
         time.sleep(args.every)
     lines = output.read_text().splitlines()
-    print(next((line for line in reversed(lines) if " in " in line and "passed" in line), "no summary"))
+    print(summary_line("\n".join(lines)) or "no summary")
     print(f"pytest's output: {output}")
     if not wall:
         print("no xdist worker seen: run with -n 2 or more")
