@@ -7,7 +7,9 @@ Runs `python -m pytest -q` (with the given arguments) and, every `--every` secon
 worker's whole process tree (its build subprocesses, servers and browser included): the test it runs
 (from the worker's process title) and the CPU time the tree used since the last look. Prints pytest's
 summary line (its whole output goes to `--output`), then the workers' time on the CPU over their time
-sampled, and the test files and tests that waited longest (wall minus CPU) and that used the most CPU.
+sampled, how busy the machine's cores were, the programs of the workers' trees by their CPU (the browser,
+the servers, each verb: a process seen in no look, one shorter than `--every`, counts in none), and the
+test files and tests that waited longest (wall minus CPU) and that used the most CPU.
 Run it alone on the machine: other work takes the CPU the workers would use, and shows as waiting.
 """
 
@@ -27,9 +29,9 @@ from suite_cpu import summary_line  # bench/ is this script's folder
 TITLE = "[pytest-xdist running] "
 
 
-def _tree_cpu(process: psutil.Process) -> float | None:
+def _tree_cpu(process: psutil.Process, programs: dict[int, tuple[str, float]]) -> float | None:
     """The CPU seconds of `process` and every process below it (those that ended counted in their
-    parent's children times)."""
+    parent's children times); each one's own CPU seconds so far, by its pid, go into `programs`."""
     try:
         tree = [process, *process.children(recursive=True)]
     except psutil.Error:
@@ -38,10 +40,30 @@ def _tree_cpu(process: psutil.Process) -> float | None:
     for member in tree:
         try:
             t = member.cpu_times()
+            if member.pid not in programs:
+                programs[member.pid] = (_program(member.cmdline()), 0.0)
         except psutil.Error:
             continue
         total += t.user + t.system + t.children_user + t.children_system
+        programs[member.pid] = (programs[member.pid][0], t.user + t.system)
     return total
+
+
+def _program(argv: list[str]) -> str:
+    """What a process of a worker's tree runs, in a few words: `pytest worker`, `python -m
+    russell_pipeline.cli build`, `python -m dagster_webserver`, `chromium-headless-shell --type=renderer`."""
+    if not argv:
+        return "?"
+    if " ".join(argv).startswith(TITLE):
+        return "pytest worker"
+    name = Path(argv[0]).name
+    if name.startswith("python") and len(argv) > 2 and argv[1] == "-m":
+        verb = [a for a in argv[3:4] if not a.startswith("-")]
+        return " ".join(["python -m", argv[2], *verb])
+    if name.startswith("python") and len(argv) > 1:
+        return f"python {argv[1] if argv[1] == '-c' else Path(argv[1]).name}"
+    kind = next((a for a in argv[1:] if a.startswith("--type=")), "")
+    return f"{name} {kind}".strip()
 
 
 def _workers() -> list[tuple[psutil.Process, str]]:
@@ -65,9 +87,11 @@ def main() -> int:
         run = subprocess.Popen([sys.executable, "-m", "pytest", "-q", *args.pytest_args], stdout=log)
     wall, cpu = collections.Counter(), collections.Counter()
     last: dict[int, float] = {}
+    programs: dict[int, tuple[str, float]] = {}
+    machine = psutil.cpu_times()
     while run.poll() is None:
         for process, test in _workers():
-            used = _tree_cpu(process)
+            used = _tree_cpu(process, programs)
             if used is None:
                 continue
             if process.pid in last:
@@ -83,6 +107,16 @@ def main() -> int:
         return run.returncode
     total_wall, total_cpu = sum(wall.values()), sum(cpu.values())
     print(f"workers: {total_wall:.0f} s sampled, {total_cpu:.0f} s on the CPU ({total_cpu / total_wall:.0%})")
+    now = psutil.cpu_times()
+    idle = sum(getattr(now, f) - getattr(machine, f) for f in ("idle", "iowait"))
+    busy = sum(getattr(now, f) - getattr(machine, f) for f in ("user", "nice", "system", "irq", "softirq"))
+    print(f"the machine's cores: {busy:.0f} CPU-s busy, {idle:.0f} idle ({busy / (busy + idle):.0%} busy)")
+    by_program = collections.Counter()
+    for program, seconds in programs.values():
+        by_program[program] += seconds
+    print("programs the workers ran, by their own CPU seconds (each process as last seen):")
+    for program, seconds in by_program.most_common(args.top):
+        print(f"  {seconds:7.1f}  {program}")
     files_wall, files_cpu = collections.Counter(), collections.Counter()
     for test in wall:
         files_wall[test.split("::")[0]] += wall[test]
