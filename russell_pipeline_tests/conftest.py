@@ -143,8 +143,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """The workers of `-n logical` (pyproject.toml): one per core this process may run on, and two more.
     A worker waits part of its time even with its folders in memory (Dagster's runs starting their log
     watchers, servers and the browser answering, a worker waiting for a shared lake another builds): on
-    2 cores, 3 workers kept the cores 88% busy (175%CPU) and 4 kept them 98% busy (docs/performance.md,
-    the test suite). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
+    2 cores, 3 workers kept the cores 88% busy (175%CPU) and 4 kept them 98% busy; 5 kept them as busy
+    and took 10% more CPU and wall time (docs/performance.md, the test suite).
+    PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return len(os.sched_getaffinity(0)) + 2
@@ -225,11 +226,8 @@ def small_market(lakes: SharedLakes) -> Path:
     return lakes.small_market()
 
 
-# Debian's Chromium, never a downloaded one: its headless shell (`apt-get install chromium-headless-shell`:
-# the browser without the windows of a desktop one, whose own pages took a quarter of the UI tests' browser
-# CPU), else the desktop browser in its headless mode. Nothing but a server on 127.0.0.1 (or a file) may
-# be reached.
-CHROMIUMS = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never a downloaded one; nothing but a server on 127.0.0.1 (or a file) may be reached.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -245,18 +243,14 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium. Tests name it before costly fixtures: when it skips, nothing is built."""
-    chromium = next((path for path in CHROMIUMS if path.is_file()), None)
-    if chromium is None:
-        pytest.skip(
-            f"needs Debian's Chromium at {CHROMIUMS[0]} (apt-get install chromium-headless-shell; .ci/run "
-            f"does) or {CHROMIUMS[1]}"
-        )
+    if not CHROMIUM.is_file():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
     from playwright.sync_api import expect, sync_playwright
 
     # `expect` waits 5 s unless told otherwise (the context's timeout does not reach it): a busy
     # CI machine draws a node's check badge later than that.
     expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
