@@ -121,9 +121,10 @@ def summary_line(output: str) -> str:
 
 
 def _tail(tests: list[dict]) -> None:
-    """When each worker ran its last test, in seconds after the first test ended: on 2 cores, the time
-    between the first worker's end and the last one's is a suite's wall time with fewer workers than
-    cores may have been busy."""
+    """When each worker's last test ended, in seconds after the first test ended: from the first worker's
+    end to the last one's, fewer workers than cores may have been busy (the suite's tail)."""
+    if not tests:
+        return
     ends: dict[str, float] = {}
     for r in tests:
         ends[r["worker"]] = max(ends.get(r["worker"], 0.0), r["end"])

@@ -29,9 +29,10 @@ from suite_cpu import summary_line  # bench/ is this script's folder
 TITLE = "[pytest-xdist running] "
 
 
-def _tree_cpu(process: psutil.Process, programs: dict[int, tuple[str, float]]) -> float | None:
+def _tree_cpu(process: psutil.Process, programs: dict[tuple, tuple[str, float]]) -> float | None:
     """The CPU seconds of `process` and every process below it (those that ended counted in their
-    parent's children times); each one's own CPU seconds so far, by its pid, go into `programs`."""
+    parent's children times); each one's own CPU seconds so far go into `programs`, by its pid and start
+    time (a pid is used again by a later process over a whole suite)."""
     try:
         tree = [process, *process.children(recursive=True)]
     except psutil.Error:
@@ -39,13 +40,13 @@ def _tree_cpu(process: psutil.Process, programs: dict[int, tuple[str, float]]) -
     total = 0.0
     for member in tree:
         try:
-            t = member.cpu_times()
-            if member.pid not in programs:
-                programs[member.pid] = (_program(member.cmdline()), 0.0)
+            t, key = member.cpu_times(), (member.pid, member.create_time())
+            if key not in programs:
+                programs[key] = (_program(member.cmdline()), 0.0)
         except psutil.Error:
             continue
         total += t.user + t.system + t.children_user + t.children_system
-        programs[member.pid] = (programs[member.pid][0], t.user + t.system)
+        programs[key] = (programs[key][0], t.user + t.system)
     return total
 
 
@@ -87,7 +88,7 @@ def main() -> int:
         run = subprocess.Popen([sys.executable, "-m", "pytest", "-q", *args.pytest_args], stdout=log)
     wall, cpu = collections.Counter(), collections.Counter()
     last: dict[int, float] = {}
-    programs: dict[int, tuple[str, float]] = {}
+    programs: dict[tuple, tuple[str, float]] = {}
     machine = psutil.cpu_times()
     while run.poll() is None:
         for process, test in _workers():
