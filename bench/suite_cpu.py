@@ -43,14 +43,20 @@ def _record(**fields) -> None:
         out.write(json.dumps(fields) + "\n")
 
 
-def _program(args) -> str:
-    """`python -m russell_pipeline.cli build` -> `russell_pipeline.cli build`; else the program's name."""
+def program(args) -> str:
+    """What a command runs, in a few words (suite_wait.py names a process's so too): `python -m
+    russell_pipeline.cli build` -> `russell_pipeline.cli build`, `python -c ...` -> `python -c`, Chromium's
+    `--type=renderer` process -> `chromium --type=renderer`; else the program's name and its first argument
+    (`sh -c`, `python moto_server`), not a long option's."""
     argv = [str(a) for a in ([args] if isinstance(args, str | os.PathLike) else args)]
     if len(argv) > 2 and argv[1] == "-m":
         return " ".join(argv[2:4])
     if len(argv) > 1 and argv[1] == "-c":
         return f"{Path(argv[0]).name} -c"
-    return " ".join(Path(a).name for a in argv[:2])
+    kind = [a for a in argv[1:] if a.startswith("--type=")][:1] or [
+        Path(a).name for a in argv[1:2] if not a.startswith("--")
+    ]
+    return " ".join([Path(argv[0]).name, *kind]) if argv else "?"
 
 
 # --- the plugin (loaded by `-p suite_cpu` on every worker) ---------------------------------------------
@@ -68,7 +74,7 @@ def pytest_configure(config) -> None:
         try:
             return run(args, *a, **k)
         finally:
-            _record(test=_test[0], kind="program", name=_program(args), cpu=_cpu()[1] - before)
+            _record(test=_test[0], kind="program", name=program(args), cpu=_cpu()[1] - before)
 
     subprocess.run = timed_run
     from dagster import JobDefinition

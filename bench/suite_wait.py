@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import psutil
-from suite_cpu import summary_line  # bench/ is this script's folder
+from suite_cpu import program, summary_line  # bench/ is this script's folder
 
 TITLE = "[pytest-xdist running] "
 
@@ -42,29 +42,13 @@ def _tree_cpu(process: psutil.Process, programs: dict[tuple, tuple[str, float]])
         try:
             t, key = member.cpu_times(), (member.pid, member.create_time())
             if key not in programs:
-                programs[key] = (_program(member.cmdline()), 0.0)
+                argv = member.cmdline()
+                programs[key] = ("pytest worker" if " ".join(argv).startswith(TITLE) else program(argv), 0.0)
         except psutil.Error:
             continue
         total += t.user + t.system + t.children_user + t.children_system
         programs[key] = (programs[key][0], t.user + t.system)
     return total
-
-
-def _program(argv: list[str]) -> str:
-    """What a process of a worker's tree runs, in a few words: `pytest worker`, `python -m
-    russell_pipeline.cli build`, `python -m dagster_webserver`, `chromium-headless-shell --type=renderer`."""
-    if not argv:
-        return "?"
-    if " ".join(argv).startswith(TITLE):
-        return "pytest worker"
-    name = Path(argv[0]).name
-    if name.startswith("python") and len(argv) > 2 and argv[1] == "-m":
-        verb = [a for a in argv[3:4] if not a.startswith("-")]
-        return " ".join(["python -m", argv[2], *verb])
-    if name.startswith("python") and len(argv) > 1:
-        return f"python {argv[1] if argv[1] == '-c' else Path(argv[1]).name}"
-    kind = next((a for a in argv[1:] if a.startswith("--type=")), "")
-    return f"{name} {kind}".strip()
 
 
 def _workers() -> list[tuple[psutil.Process, str]]:
@@ -113,11 +97,11 @@ def main() -> int:
     busy = sum(getattr(now, f) - getattr(machine, f) for f in ("user", "nice", "system", "irq", "softirq"))
     print(f"the machine's cores: {busy:.0f} CPU-s busy, {idle:.0f} idle ({busy / (busy + idle):.0%} busy)")
     by_program = collections.Counter()
-    for program, seconds in programs.values():
-        by_program[program] += seconds
+    for name, seconds in programs.values():
+        by_program[name] += seconds
     print("programs the workers ran, by their own CPU seconds (each process as last seen):")
-    for program, seconds in by_program.most_common(args.top):
-        print(f"  {seconds:7.1f}  {program}")
+    for name, seconds in by_program.most_common(args.top):
+        print(f"  {seconds:7.1f}  {name}")
     files_wall, files_cpu = collections.Counter(), collections.Counter()
     for test in wall:
         files_wall[test.split("::")[0]] += wall[test]
