@@ -52,6 +52,51 @@ def test_a_verb_run_in_the_tests_process_answers_as_the_command_does(lakes, args
     assert command.stdout or command.stderr  # each says something
 
 
+def test_an_answer_piped_through_stops_and_continues_arrives_whole(lakes):
+    """`query ... --format csv | ...` stopped and continued while it writes (Ctrl-Z then `fg`, a debugger or
+    profiler attaching): every byte arrives. Python's stdout wrote a large answer with one write(2), which a
+    stop interrupts part-way; the rest was dropped and the command still exited 0 (2 MB of CSV arrived as
+    96-160 KB)."""
+    import os
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    built = lakes.built()
+    args = ("query", "SELECT * FROM market_prices ORDER BY ALL", "--format", "csv")
+    whole = built.run(*args, text=False).stdout
+    assert len(whole) > 1_000_000  # many times what a pipe holds (64 KB)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "russell_pipeline.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | built.env(),
+    )
+
+    def stop_and_continue() -> None:
+        while process.poll() is None:
+            process.send_signal(signal.SIGSTOP)
+            time.sleep(0.001)
+            process.send_signal(signal.SIGCONT)
+            time.sleep(0.002)
+
+    poker = threading.Thread(target=stop_and_continue)
+    poker.start()
+    try:
+        read = []
+        while chunk := process.stdout.read1(32768):  # read slowly: the pipe stays full, the writer blocks
+            read.append(chunk)
+            time.sleep(0.0005)
+        assert process.wait(timeout=120) == 0
+    finally:
+        process.kill()  # a stopped process is killed too (SIGKILL needs no SIGCONT)
+        process.wait()
+        poker.join()
+    got = b"".join(read)
+    assert (len(got), got) == (len(whole), whole)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_parse_prints_every_row_in_each_format(fmt):
     done = cli("parse", str(SEED_DELETIONS), "--format", fmt)

@@ -43,11 +43,22 @@ def emit(df: pl.DataFrame, fmt: str) -> None:
     if fmt == "parquet":
         buf = io.BytesIO()
         df.write_parquet(buf)
-        sys.stdout.buffer.write(buf.getvalue())
+        write_out(buf.getvalue())
     elif fmt == "json":
-        sys.stdout.write(df.write_json() + "\n")
+        write_out((df.write_json() + "\n").encode())
     else:
-        sys.stdout.write(df.write_csv())
+        write_out(df.write_csv().encode())
+
+
+def write_out(data: bytes) -> None:
+    """All of `data` on stdout. Python 3.11's buffered stdout writes a large block to a pipe with one
+    write(2): when a stop signal interrupts it (Ctrl-Z then `fg`, a debugger or profiler attaching), the
+    call returns the part written and `print` and `TextIOWrapper` drop the rest, exit status 0."""
+    sys.stdout.flush()  # what was printed before comes first
+    out, view = sys.stdout.buffer, memoryview(data)
+    while view:
+        view = view[out.write(view) :]
+    out.flush()
 
 
 def stored(lake: Lake, table: str) -> None:

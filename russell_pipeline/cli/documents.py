@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from russell_pipeline.cli.common import UsageError, emit, open_lake
+from russell_pipeline.cli.common import UsageError, emit, open_lake, write_out
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.settings import Settings
 
@@ -85,7 +85,7 @@ def cmd_calendar(args, settings: Settings) -> int:
         print(f"warning: {err} (projected dates kept)", file=sys.stderr)
     _warn_contradictions(found.contradictions)
     if args.format == "ics":
-        sys.stdout.buffer.write(to_ics(found.calendar))
+        write_out(to_ics(found.calendar))
     else:
         emit(found.calendar, args.format)
     return 0
