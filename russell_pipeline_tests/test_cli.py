@@ -92,9 +92,23 @@ def test_an_answer_piped_through_stops_and_continues_arrives_whole(lakes):
     finally:
         process.kill()  # a stopped process is killed too (SIGKILL needs no SIGCONT)
         process.wait()
+        process.stdout.close()
         poker.join()
     got = b"".join(read)
     assert (len(got), got) == (len(whole), whole)
+
+
+def test_rows_go_to_a_text_only_stdout_as_text(lakes, monkeypatch):
+    """`main` called where stdout is a text stream with no bytes beneath it (a notebook's): the same rows."""
+    import contextlib
+
+    built = lakes.built()
+    args = ["calendar", "2020", "--format", "csv"]
+    for name, value in built.env().items():
+        monkeypatch.setenv(name, value)
+    with contextlib.redirect_stdout(io.StringIO()) as text_only:
+        assert main(args) == 0
+    assert text_only.getvalue() == built.run(*args).stdout != ""
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])

@@ -55,7 +55,10 @@ def write_out(data: bytes) -> None:
     write(2): when a stop signal interrupts it (Ctrl-Z then `fg`, a debugger or profiler attaching), the
     call returns the part written and `print` and `TextIOWrapper` drop the rest, exit status 0."""
     sys.stdout.flush()  # what was printed before comes first
-    out, view = sys.stdout.buffer, memoryview(data)
+    out, view = getattr(sys.stdout, "buffer", None), memoryview(data)
+    if out is None:  # a text stream of its own (a notebook's): text only, as `print` writes it
+        sys.stdout.write(data.decode())
+        return
     while view:
         view = view[out.write(view) :]
     out.flush()
