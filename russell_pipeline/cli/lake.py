@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from russell_pipeline.cli.common import emit, open_lake
+from russell_pipeline.cli.common import emit, open_lake, write_out
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
@@ -73,7 +73,7 @@ def cmd_query(args, settings: Settings) -> int:
         emit(result, args.format)
     else:
         with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-            print(result)
+            write_out(f"{result}\n".encode())  # a table of --max-rows rows can be large
     if synthetic:
         from russell_pipeline.lib.market.provenance import synthetic_note
 
