@@ -92,13 +92,18 @@ def materialize(
     return result
 
 
+# `russell-pipeline` as a test starts it: this interpreter running the package's CLI (`cli`, and the tests
+# that start it with Popen to stop, kill or read it while it runs).
+COMMAND = [sys.executable, "-m", "russell_pipeline.cli"]
+
+
 def cli(
     *args: str, env: dict | None = None, cwd: Path | None = None, text: bool = False, timeout: float = 600
 ) -> subprocess.CompletedProcess:
     """`russell-pipeline ARGS` in a subprocess with `env` added to this environment; never raises on exit
     code."""
     return subprocess.run(
-        [sys.executable, "-m", "russell_pipeline.cli", *args],
+        [*COMMAND, *args],
         capture_output=True,
         env={**os.environ, **(env or {})},
         cwd=cwd,

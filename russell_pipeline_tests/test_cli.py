@@ -17,7 +17,7 @@ import pytest
 from russell_pipeline.cli import main
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.staged import Staged, write_staged
-from russell_pipeline_tests.helpers import RAW, cli, flip_bytes, up_to_date_lines
+from russell_pipeline_tests.helpers import COMMAND, RAW, cli, flip_bytes, up_to_date_lines
 from russell_pipeline_tests.lakes import lake_folder
 
 LAST_YEAR = datetime.now(UTC).year + 4  # the last reconstitution year a lake holds (planning/keys.py)
@@ -68,7 +68,7 @@ def test_an_answer_piped_through_stops_and_continues_arrives_whole(lakes):
     whole = built.run(*args, text=False).stdout
     assert len(whole) > 1_000_000  # many times what a pipe holds (64 KB)
     process = subprocess.Popen(
-        [sys.executable, "-m", "russell_pipeline.cli", *args],
+        [*COMMAND, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=os.environ | built.env(),

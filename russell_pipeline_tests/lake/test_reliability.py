@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from russell_pipeline.lake.lake_root import Lake
-from russell_pipeline_tests.helpers import flip_bytes
+from russell_pipeline_tests.helpers import COMMAND, flip_bytes
 from russell_pipeline_tests.lakes import EXTENDED_END, SMALL_END, lake_folder, market_folder, sample_lake
 
 TABLES = (
@@ -285,7 +285,7 @@ def test_three_builds_at_once_and_a_reader_all_succeed_with_the_tables_of_one_bu
     )
     builds = [
         subprocess.Popen(
-            [sys.executable, "-m", "russell_pipeline.cli", "build"],
+            [*COMMAND, "build"],
             env=os.environ | env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

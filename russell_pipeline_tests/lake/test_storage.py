@@ -20,7 +20,7 @@ from deltalake.exceptions import DeltaError
 from russell_pipeline.lake.delta import CHECKPOINT_EVERY, Tables
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lib.errors import LakeError
-from russell_pipeline_tests.helpers import cli
+from russell_pipeline_tests.helpers import COMMAND, cli
 from russell_pipeline_tests.lakes import lake_folder
 
 
@@ -573,7 +573,7 @@ def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
     env = os.environ | lake_folder(tmp_path).env(TMPDIR=str(spills))
     for signum in (signal.SIGTERM, signal.SIGKILL):
         query = subprocess.Popen(
-            [sys.executable, "-m", "russell_pipeline.cli", "query", ENDLESS],
+            [*COMMAND, "query", ENDLESS],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,

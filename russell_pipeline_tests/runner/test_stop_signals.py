@@ -15,6 +15,7 @@ import pytest
 from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.runner.build import TABLES
 from russell_pipeline.runner.stop import Stopped, descendants, stop_signals
+from russell_pipeline_tests.helpers import COMMAND
 from russell_pipeline_tests.lake.test_failed_builds import published
 from russell_pipeline_tests.lakes import sample_lake
 
@@ -22,7 +23,7 @@ from russell_pipeline_tests.lakes import sample_lake
 def _start_build(lake, stderr: int = subprocess.PIPE) -> subprocess.Popen:
     """`russell-pipeline build` on `lake` in a subprocess, its lines read as a user watches them."""
     return subprocess.Popen(
-        [sys.executable, "-m", "russell_pipeline.cli", "build"],
+        [*COMMAND, "build"],
         stdout=subprocess.PIPE,
         stderr=stderr,
         env=os.environ | lake.env(),
