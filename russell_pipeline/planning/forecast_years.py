@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 
@@ -72,14 +73,6 @@ def _real(label: str | None) -> bool:
     return label is not None and not provenance.is_synthetic(label)
 
 
-def _market_closes(days: pl.DataFrame | None, label: str | None, day: date) -> tuple[bool, object]:
-    """Whether the market data (`days`: `market_days`; `label`: its price source) holds closes on `day`,
-    and what identifies them (its running digest)."""
-    if days is None or not days.filter(pl.col("day") == day).height:
-        return False, None
-    return True, (label, digests.window_digest(days, day))
-
-
 @dataclass(frozen=True)
 class _Tables:
     """The lake's tables the forecast's inputs are read from: those of the years asked for, and the
@@ -97,6 +90,31 @@ class _Tables:
     vendor: pl.DataFrame  # market_memberships
     days: pl.DataFrame | None  # market_days
     label: str | None  # the market data's price label
+
+    # Planning asks of every year, most of which hold nothing: each year's rows are found once.
+    @cached_property
+    def universe_by_year(self) -> dict[int, pl.DataFrame]:
+        return _by_year(self.universe)
+
+    @cached_property
+    def changes_by_year(self) -> dict[int, pl.DataFrame]:
+        return _by_year(self.changes)
+
+    @cached_property
+    def closed(self) -> frozenset[date]:
+        """The days the market data holds closes on."""
+        return frozenset(self.days["day"].to_list()) if self.days is not None else frozenset()
+
+    def market_closes(self, day: date) -> tuple[bool, object]:
+        """Whether the market data holds closes on `day`, and what identifies them (its price label and
+        running digest)."""
+        if day not in self.closed:
+            return False, None
+        return True, (self.label, digests.window_digest(self.days, day))
+
+
+def _by_year(rows: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    return {key[0]: part for key, part in rows.partition_by("recon_year", as_dict=True).items()}
 
 
 def _tables(lake: Lake, years: list[int]) -> _Tables:
@@ -127,9 +145,9 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
 def _year(t: _Tables, year: int) -> YearInputs:
     """The year's reviews that have a universe, why the others have none, and the digest of it all."""
     year_reviews = inputs.reviews(t.calendar, year)
-    mine = t.universe.filter(pl.col("recon_year") == year)
+    mine = t.universe_by_year.get(year, t.universe.clear())
     files = inputs.placed_files(mine, t.documents, year_reviews)
-    refusal = _refusal(files, year)
+    refusal = _refusal(files, year) if files.height else None
     done, parts, why = [], [], []
     for review in year_reviews:
         got = _review(t, review, mine, files)
@@ -140,7 +158,7 @@ def _year(t: _Tables, year: int) -> YearInputs:
         parts.append(got[1])
     if not year_reviews:
         why.append(f"recon_calendar dates no reconstitution in {year}")
-    year_changes = t.changes.filter(pl.col("recon_year") == year)
+    year_changes = t.changes_by_year.get(year, t.changes.clear())
     return YearInputs(
         tuple(done),
         (
@@ -184,8 +202,12 @@ def _review(
 ) -> tuple[ReviewInputs, list] | str:
     """The review's inputs and the parts of the year's digest they make, or why it has none: no universe
     file dated on its rank day and no market-data close on it."""
-    on_day = files.filter((pl.col("role") == "universe") & (pl.col("review") == review.review))
-    closes, state = _market_closes(t.days, t.label, review.rank_day)
+    on_day = (
+        files.filter((pl.col("role") == "universe") & (pl.col("review") == review.review))
+        if files.height
+        else files
+    )
+    closes, state = t.market_closes(review.rank_day)
     if not (on_day.height or closes):  # nothing to forecast from: the review's members are not read
         return (
             f"{review.review}: no universe file dated on its rank day {review.rank_day}, and no "
@@ -271,7 +293,7 @@ def _from_universe_file(
         digests.frame_digest(evidence.ipo_reviews),
         digests.frame_digest(evidence.holdings),
         # a user's market data's closes before rank day give a member's 30-day average
-        _market_closes(t.days, t.label, review.rank_day) if _real(t.label) else None,
+        t.market_closes(review.rank_day) if _real(t.label) else None,
     ]
     return got, part
 

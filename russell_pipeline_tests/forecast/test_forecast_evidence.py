@@ -6,7 +6,7 @@ lines of one CIK as one company; with the inputs of lib/forecast/inputs.py that 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -150,6 +150,17 @@ def test_inputs_give_the_ipo_reviews_since_the_list_and_whether_their_lists_are_
         False,
         True,
     ]
+    # The window is the 35 days up to the effective open, both ends included.
+    opened = RECON.dates.filter(review="2022-12")["effective_open"].item()
+    for day, held in (
+        (opened, True),
+        (opened - timedelta(days=35), True),
+        (opened - timedelta(days=36), False),
+    ):
+        dated = lake_frames((2022, "addition", "final", day, "ZZZZ", "Russell 3000"))[1]
+        assert inputs.ipo_reviews(RECON, dated, date(2022, 6, 27), RANK_DAY)["list_missing"][1] is not held, (
+            day
+        )
     assert inputs.previous_rank_day(RECON, RANK_DAY) == PREVIOUS
     assert inputs.previous_rank_day(RECON, date(2026, 10, 30)) == date(2026, 4, 30)  # semi-annual
     assert inputs.previous_rank_day(RECON, date(1990, 1, 1)) is None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
+import numpy as np
 import polars as pl
 
 from russell_pipeline.lib.calendar.reviews import review_dates
@@ -65,6 +66,14 @@ class Calendar:
         return out
 
     @cached_property
+    def rank_days(self) -> pl.Series:
+        """Each reconstitution's rank day (published over projected), in no order."""
+        rows = self.rows.filter(pl.col("review_type").is_in(RECONSTITUTIONS), pl.col("event") == "rank_day")
+        return (
+            rows.sort(pl.col("source") != "published").group_by("review").agg(pl.col("date").first())["date"]
+        )
+
+    @cached_property
     def ipo_ranks(self) -> dict[str, date]:
         """Each quarterly IPO review's rank day (published over projected)."""
         ranked = self.rows.filter(pl.col("review_type") == "quarterly_ipo", pl.col("event") == "ipo_rank")
@@ -77,10 +86,23 @@ def reviews(calendar: Calendar, year: int) -> list[Review]:
     return list(calendar.reconstitutions.get(year, ()))
 
 
+# `placed_files`' columns.
+PLACED_SCHEMA = {
+    "source_sha256": pl.String,
+    "path": pl.String,
+    "as_of_date": pl.Date,
+    "role": pl.String,
+    "review": pl.String,
+    "nearest": pl.Date,
+}
+
+
 def placed_files(universe: pl.DataFrame, documents: pl.DataFrame, year_reviews: list[Review]) -> pl.DataFrame:
     """Each universe file of the year (path, as_of_date) with the review it serves: on a rank day, the
     review's universe (`role` universe); within the 30 days before one, a history of closes (`role`
     history); elsewhere `role` null, with `nearest` the rank day nearest its date."""
+    if universe.is_empty():  # most years: no file to place (planning asks of every year)
+        return pl.DataFrame(schema=PLACED_SCHEMA)
     files = (
         universe.group_by("source_sha256")
         .agg(as_of_date=pl.col("as_of_date").first())
@@ -101,15 +123,7 @@ def placed_files(universe: pl.DataFrame, documents: pl.DataFrame, year_reviews: 
             nearest = min(year_reviews, key=lambda r: abs((r.rank_day - as_of).days))
             review, nearest = nearest.review, nearest.rank_day
         out.append((sha, path, as_of, role, review, nearest))
-    schema = {
-        "source_sha256": pl.String,
-        "path": pl.String,
-        "as_of_date": pl.Date,
-        "role": pl.String,
-        "review": pl.String,
-        "nearest": pl.Date,
-    }
-    return pl.DataFrame(out, schema=schema, orient="row")
+    return pl.DataFrame(out, schema=PLACED_SCHEMA, orient="row")
 
 
 def members_on(in_force: pl.DataFrame, day: date, documents: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -142,11 +156,13 @@ def ipo_reviews(
         (pl.col("effective_open") <= rank_day) & (pl.col("effective_open") > (since or date.min)),
     )
     # The dates of the addition lists held, in order: a review's list is one dated in the 35 days to its open.
-    added = changes.filter(pl.col("change") == "addition")["as_of_date"].drop_nulls().sort()
-    out = []
-    for review, opened in dates.select("review", "effective_open").sort("effective_open").iter_rows():
-        held = added.search_sorted(opened, "right") - added.search_sorted(opened - timedelta(days=35), "left")
-        out.append((review, calendar.ipo_ranks.get(review), not held))
+    added = changes.filter(pl.col("change") == "addition")["as_of_date"].drop_nulls().sort().to_numpy()
+    dates = dates.select("review", "effective_open").sort("effective_open")
+    opened = dates["effective_open"].to_numpy()
+    held = np.searchsorted(added, opened, "right") - np.searchsorted(
+        added, opened - np.timedelta64(35, "D"), "left"
+    )
+    out = [(r, calendar.ipo_ranks.get(r), not h) for r, h in zip(dates["review"], held.tolist(), strict=True)]
     return pl.DataFrame(out, schema=IPO_REVIEW_COLUMNS, orient="row")
 
 
@@ -165,9 +181,7 @@ def base_date(in_force: pl.DataFrame, calendar: Calendar, day: date) -> date | N
 
 def previous_rank_day(calendar: Calendar, day: date) -> date | None:
     """The rank day of the reconstitution before the one ranked on `day` (published over projected)."""
-    rows = calendar.rows.filter(pl.col("review_type").is_in(RECONSTITUTIONS), pl.col("event") == "rank_day")
-    days = rows.sort(pl.col("source") != "published").group_by("review").agg(pl.col("date").first())
-    earlier = days.filter(pl.col("date") < day)["date"]
+    earlier = calendar.rank_days.filter(calendar.rank_days < day)
     return earlier.max() if earlier.len() else None
 
 

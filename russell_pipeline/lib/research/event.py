@@ -134,6 +134,11 @@ def annual_lists(changes: pl.DataFrame, year: int, calendar: pl.DataFrame | None
     return final
 
 
+def no_final_lists(year: int) -> str:
+    """Why `year` has no events: no final list of its annual reconstitution."""
+    return f"no final addition or deletion list for {year}'s annual reconstitution"
+
+
 def year_events(
     changes: pl.DataFrame | None, calendar: pl.DataFrame, year: int
 ) -> tuple[pl.DataFrame, EventDays | None, str | None]:
@@ -146,7 +151,7 @@ def year_events(
         else pl.DataFrame(schema=LISTED_SCHEMA)
     )
     if not listed.height:
-        return listed, None, f"no final addition or deletion list for {year}'s annual reconstitution"
+        return listed, None, no_final_lists(year)
     try:
         return listed, event_days(calendar, year), None
     except ValueError as err:  # no rank day or recon_close, or a window past the NYSE calendar known
