@@ -12,7 +12,6 @@ import io
 import re
 from datetime import date
 
-import exchange_calendars as xcals
 import polars as pl
 import pytest
 
@@ -96,7 +95,10 @@ def test_no_list_release_before_2004_and_no_russell_review_but_june():
 
 
 def test_every_date_1989_2009_is_an_nyse_session_by_the_exchange_calendar():
-    # Checked against exchange-calendars directly, not through the project's session helpers.
+    # Checked against exchange-calendars directly, not through the project's session helpers (imported
+    # here: every xdist worker collects this module, one runs this test).
+    import exchange_calendars as xcals
+
     xnys = xcals.get_calendar("XNYS", start="1989-01-01", end="2009-12-31")
     cal = pl.concat([project_calendar(year) for year in range(1989, 2010)])
     # June: 1989-2003 four events a year, 2004-2009 six; March, September and December: two each

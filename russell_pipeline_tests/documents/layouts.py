@@ -33,10 +33,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from russell_pipeline.lib.documents.sectors import ICB_INDUSTRIES, RGS_SECTORS
+
+if TYPE_CHECKING:  # imported where a PDF is drawn: every xdist worker collects the modules importing this one
+    from fpdf import FPDF
 
 CREATED = datetime(2025, 6, 27, 9, 30, tzinfo=UTC)
 PAGES = {
@@ -524,6 +526,8 @@ def _ttf() -> tuple[str, str]:
 
 
 def _fpdf(layout: Layout, width: float, height: float) -> FPDF:
+    from fpdf import FPDF
+
     pdf = FPDF(unit="pt", format=(width, height))
     pdf.set_auto_page_break(False)
     if layout.embedded:

@@ -5,7 +5,9 @@ published (the year's tables) and what is refused."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
+from collections.abc import Callable
 
 import dagster as dg
 import polars as pl
@@ -20,13 +22,14 @@ from russell_pipeline_tests.documents.test_parsing import _pdf, _table
 from russell_pipeline_tests.helpers import materialize, run_main
 from russell_pipeline_tests.lakes import lake_folder
 
-ROWS = [
+ROWS = (
     ("ACME CORP", "ACME", "Technology"),
     ("BETA INC", "BETA", "Energy"),
     ("GAMMA HOLDINGS", "GAMM", "Financials"),
-]
+)
 
 
+@functools.cache
 def _list(
     date_line: str | None = None, created: dt.datetime | None = None, stage: str = "", rows=ROWS
 ) -> bytes:
@@ -43,40 +46,47 @@ def _list(
     return _pdf([page], creation=created)
 
 
-def _year(tmp_path, files: dict[str, bytes]):
+def _later(*args, **kwargs) -> Callable[[], bytes]:
+    """`_list(*args, **kwargs)`, made when a test writes it: every xdist worker collects this module
+    (and would draw each case's PDFs), one runs its tests."""
+    return functools.partial(_list, *args, **kwargs)
+
+
+def _year(tmp_path, files: dict[str, bytes | Callable[[], bytes]]):
+    """`files` ({path under raw/: its bytes, or what makes them}) written under tmp_path/raw."""
     raw = tmp_path / "raw"
     for name, data in files.items():
         (raw / name).parent.mkdir(parents=True, exist_ok=True)
-        (raw / name).write_bytes(data)
+        (raw / name).write_bytes(data() if callable(data) else data)
     return raw
 
 
 JUNE_28 = dt.datetime(2024, 6, 28, 9, 0)
 CASES = {
     # name: (files, year read, refused path -> words of its reason, (as_of, date_source) of the read list)
-    "text-date": ({"2024/adds.pdf": _list("June 28, 2024", JUNE_28)}, 2024, {}, ("2024-06-28", "text")),
+    "text-date": ({"2024/adds.pdf": _later("June 28, 2024", JUNE_28)}, 2024, {}, ("2024-06-28", "text")),
     "text-wins-over-its-name": (
-        {"2023/adds-20240628.pdf": _list("June 23, 2023", dt.datetime(2023, 6, 23))},
+        {"2023/adds-20240628.pdf": _later("June 23, 2023", dt.datetime(2023, 6, 23))},
         2023,
         {},
         ("2023-06-23", "text"),
     ),
-    "file-name": ({"2024/adds-20240628.pdf": _list(None, JUNE_28)}, 2024, {}, ("2024-06-28", "file_name")),
+    "file-name": ({"2024/adds-20240628.pdf": _later(None, JUNE_28)}, 2024, {}, ("2024-06-28", "file_name")),
     "metadata": (
-        {"2024/adds.pdf": _list(None, dt.datetime(2024, 6, 7))},
+        {"2024/adds.pdf": _later(None, dt.datetime(2024, 6, 7))},
         2024,
         {},
         ("2024-06-07", "metadata"),
     ),
     "exported-later": (
-        {"2024/adds-20240628.pdf": _list(None, dt.datetime(2025, 2, 1))},
+        {"2024/adds-20240628.pdf": _later(None, dt.datetime(2025, 2, 1))},
         2024,
         {},
         ("2024-06-28", "file_name"),
     ),
-    "no-date-the-folder-decides": ({"2024/adds.pdf": _list()}, 2024, {}, (None, "folder")),
+    "no-date-the-folder-decides": ({"2024/adds.pdf": _later()}, 2024, {}, (None, "folder")),
     "misfiled-by-text": (
-        {"2025/adds.pdf": _list("June 28, 2024", JUNE_28)},
+        {"2025/adds.pdf": _later("June 28, 2024", JUNE_28)},
         2025,
         {
             "raw/2025/adds.pdf": "dated 2024-06-28 by its text (text 2024-06-28; PDF created 2024-06-28):"
@@ -85,60 +95,63 @@ CASES = {
         None,
     ),
     "misfiled-by-name": (
-        {"2025/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28)},
+        {"2025/ru3000-additions-final-20240628.pdf": _later(None, JUNE_28)},
         2025,
         {"raw/2025/ru3000-additions-final-20240628.pdf": "it belongs under raw/2024/"},
         None,
     ),
     "misfiled-by-metadata": (
-        {"2025/adds.pdf": _list(None, JUNE_28)},
+        {"2025/adds.pdf": _later(None, JUNE_28)},
         2025,
         {"raw/2025/adds.pdf": "raw/2024/"},
         None,
     ),
     "renamed": (
-        {"2024/ru3000-additions-final-20240628.pdf": _list(None, dt.datetime(2023, 6, 23))},
+        {"2024/ru3000-additions-final-20240628.pdf": _later(None, dt.datetime(2023, 6, 23))},
         2024,
         {"raw/2024/ru3000-additions-final-20240628.pdf": "the PDF was created 371 days before that date"},
         None,
     ),
     "renamed-with-a-text-date": (
-        {"2024/adds.pdf": _list("June 28, 2024", dt.datetime(2023, 6, 23))},
+        {"2024/adds.pdf": _later("June 28, 2024", dt.datetime(2023, 6, 23))},
         2024,
         {"raw/2024/adds.pdf": "created 371 days before"},
         None,
     ),
     "copy": (
         {
-            "2024/ru3000-additions-final-20240628.pdf": _list(None, JUNE_28),
-            "2024/additions-copy.pdf": _list(None, JUNE_28),
+            "2024/ru3000-additions-final-20240628.pdf": _later(None, JUNE_28),
+            "2024/additions-copy.pdf": _later(None, JUNE_28),
         },
         2024,
         {"raw/2024/additions-copy.pdf": "same content as raw/2024/ru3000-additions-final-20240628.pdf"},
         None,
     ),
     "copy-misfiled-elsewhere": (
-        {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds-20240628.pdf": _list(None, JUNE_28)},
+        {"2024/adds-20240628.pdf": _later(None, JUNE_28), "2025/adds-20240628.pdf": _later(None, JUNE_28)},
         2024,
         {},
         ("2024-06-28", "file_name"),
     ),
     "copy-misfiled-here": (
-        {"2024/adds-20240628.pdf": _list(None, JUNE_28), "2025/adds-20240628.pdf": _list(None, JUNE_28)},
+        {"2024/adds-20240628.pdf": _later(None, JUNE_28), "2025/adds-20240628.pdf": _later(None, JUNE_28)},
         2025,
         {"raw/2025/adds-20240628.pdf": "it belongs under raw/2024/"},
         None,
     ),
     "copy-in-a-later-folder-under-a-dateless-name": (
-        {"2024/adds.pdf": _list("June 28, 2024", JUNE_28), "2023/adds.pdf": _list("June 28, 2024", JUNE_28)},
+        {
+            "2024/adds.pdf": _later("June 28, 2024", JUNE_28),
+            "2023/adds.pdf": _later("June 28, 2024", JUNE_28),
+        },
         2024,
         {},
         ("2024-06-28", "text"),
     ),
     "conflicting-versions": (
         {
-            "2024/a-20240628.pdf": _list(None, JUNE_28),
-            "2024/b-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2]),
+            "2024/a-20240628.pdf": _later(None, JUNE_28),
+            "2024/b-20240628.pdf": _later(None, JUNE_28, rows=ROWS[:2]),
         },
         2024,
         {
@@ -151,8 +164,8 @@ CASES = {
     ),
     "revisions-are-not-conflicts": (
         {
-            "2024/a-20240607.pdf": _list(None, JUNE_28, stage="Updated "),
-            "2024/b-20240628.pdf": _list(None, JUNE_28, rows=ROWS[:2]),
+            "2024/a-20240607.pdf": _later(None, JUNE_28, stage="Updated "),
+            "2024/b-20240628.pdf": _later(None, JUNE_28, rows=ROWS[:2]),
         },
         2024,
         {},

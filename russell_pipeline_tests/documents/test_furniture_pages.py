@@ -5,13 +5,17 @@ table's rows stand and looks like one is still named."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from fpdf import FPDF
 
 from russell_pipeline.lib.documents.ingest import read_year
 from russell_pipeline.lib.documents.reading import read_document
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline_tests.helpers import run_main
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 COLUMNS = (36.0, 200.0, 320.0, 484.0)  # company, ticker, company, ticker of a two-up list
 ROWS = [(f"ACME {a}{b} HOLDINGS INC", f"A{a}{b}") for a in "BCD" for b in "KLMNO"]
@@ -31,6 +35,8 @@ def _list(path, *extra, rows_per_page: int = 5, headers: str = "every", contact_
     """A two-up membership list of ROWS, 2 x `rows_per_page` a page; `extra` pages (`about`,
     `contact`, `note`, `blank`, or a callable drawing on the PDF) after the table pages, or a
     (position, page) pair to put one before page `position` (0-based) of the table pages."""
+    from fpdf import FPDF  # imported where used: every xdist worker collects this module
+
     pdf = FPDF(unit="pt", format=(612, 792))
     pdf.set_auto_page_break(False)
     pages = [ROWS[i : i + 2 * rows_per_page] for i in range(0, len(ROWS), 2 * rows_per_page)]
@@ -178,6 +184,8 @@ def test_a_list_whose_only_rows_are_on_no_page_still_fails(tmp_path):
     doc, _ = _read(path)
     assert doc.rows.height == len(ROWS)
     empty = tmp_path / "empty_membershiplist_20220624.pdf"
+    from fpdf import FPDF
+
     pdf = FPDF(unit="pt", format=(612, 792))
     pdf.add_page()
     pdf.set_font("helvetica", size=8)

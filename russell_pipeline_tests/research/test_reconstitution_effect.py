@@ -12,11 +12,10 @@ import sys
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import exchange_calendars as xcals
 import numpy as np
-import pandas as pd
 import polars as pl
 import pytest
 
@@ -40,6 +39,11 @@ from russell_pipeline.lib.research.prices import read_price_file
 from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import materialize, run_main
 from russell_pipeline_tests.lakes import REAL_LISTS, LakeFolder, documents_lake, lake_folder, real_lists
+
+# pandas and exchange-calendars, the reference computation's, are imported where used: every xdist
+# worker collects this module, one runs it.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # 2023's annual reconstitution, from its rules: rank day Friday April 28, recon_close Friday June 23.
 RANK_DAY, RECON_CLOSE = date(2023, 4, 28), date(2023, 6, 23)
@@ -75,6 +79,9 @@ GROUP = {
 def _long_prices(tickers=("AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "PRLM", "XXX")) -> pd.DataFrame:
     """Closes as a download library saves them: CCC first trades after rank day (no reference close),
     EEE misses sessions in the window, PRLM and XXX are not on a final list, ZZZ has no prices at all."""
+    import exchange_calendars as xcals
+    import pandas as pd
+
     days = xcals.get_calendar("XNYS").sessions_in_range("2023-03-01", "2023-08-31")
     rng = np.random.default_rng(7)
     frames = []
@@ -127,6 +134,9 @@ def lake_2023(tmp_path_factory) -> LakeFolder:
 def _pandas_effect(path, groups: dict[str, str] = GROUP) -> pd.DataFrame:
     """The medians and means in plain pandas, from the file, the lists' symbols and the NYSE calendar
     alone."""
+    import exchange_calendars as xcals
+    import pandas as pd
+
     df = pd.read_csv(path, parse_dates=["Date"])
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2023-01-01", "2023-12-31")
     rank = sessions.get_indexer([pd.Timestamp(RANK_DAY)])[0]
@@ -279,6 +289,9 @@ def test_a_price_file_that_leaves_a_group_without_prices_says_so_per_group(
     says per group how many names it prices (a warning for a group with none; it used to say nothing,
     and the build warned of one symbol), and `event-study` refuses, naming each group without a price
     (it used to print the other group's rows and exit 0)."""
+    import exchange_calendars as xcals
+    import pandas as pd
+
     prices = _long_prices()
     if covers == "deletions":
         prices = prices[prices.Ticker.isin(["DDD", "EEE", "FFF"])]
