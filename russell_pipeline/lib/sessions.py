@@ -43,7 +43,9 @@ def _closures(years: range) -> holidays.HolidayBase:
 
 @lru_cache(maxsize=1)
 def _all_sessions() -> tuple[date, ...]:
-    closed = _closures(range(FIRST_DAY.year, LAST_DAY.year + 1))
+    # The closures' dates as a plain set: a lookup in the holidays object converts its key every time
+    # (half the time of this function, run by every process that asks about a session).
+    closed = set(_closures(range(FIRST_DAY.year, LAST_DAY.year + 1)))
     days = (FIRST_DAY + timedelta(n) for n in range((LAST_DAY - FIRST_DAY).days + 1))
     return tuple(d for d in days if d.weekday() < 5 and d not in closed)
 
