@@ -175,6 +175,8 @@ def _instance(home: Path, config: Path | dict) -> dg.DagsterInstance:
 @pytest.mark.slow
 def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_path):
     """`russell-pipeline build`'s two runs (a small synthetic feed) recorded in PostgreSQL."""
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
     from russell_pipeline.definitions import defs
 
     pools = {defs.resolve_assets_def(name).op.pool for name in INDEX_ASSETS}
@@ -183,8 +185,6 @@ def test_main_job_runs_on_the_postgres_instance_and_reads_back(postgres, tmp_pat
     resources = lake_folder(root).resources(synthetic_end=date(2019, 12, 31), synthetic_stocks=100)
     home = tmp_path / "dagster_home"
     results = {}
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
-
     with _instance(home, DEPLOY / "dagster.yaml") as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
@@ -290,9 +290,9 @@ def test_production_instance_keeps_every_laptop_setting():
 
 @pytest.mark.slow
 def test_docker_instance_is_the_production_one_plus_a_docker_run_launcher(postgres, tmp_path):
-    docker, production = _yaml(DEPLOY / "docker" / "dagster.yaml"), _yaml(DEPLOY / "dagster.yaml")
-    from dagster_docker import DockerRunLauncher
+    from dagster_docker import DockerRunLauncher  # imported here: every xdist worker collects this module
 
+    docker, production = _yaml(DEPLOY / "docker" / "dagster.yaml"), _yaml(DEPLOY / "dagster.yaml")
     launcher = docker.pop("run_launcher")
     assert docker == production
     with _instance(tmp_path / "home", {**production, "run_launcher": launcher}) as instance:

@@ -179,13 +179,13 @@ def test_parse_and_source_documents_name_the_furniture_pages(tmp_path):
 
 def test_a_list_whose_only_rows_are_on_no_page_still_fails(tmp_path):
     """Furniture is never a way to read a list as empty: a header with no row under it anywhere."""
+    from fpdf import FPDF
+
     path = tmp_path / "ru3000_membershiplist_20220624.pdf"
     _list(path, "contact", contact_at=(36.0, 200.0), rows_per_page=5)
     doc, _ = _read(path)
     assert doc.rows.height == len(ROWS)
     empty = tmp_path / "empty_membershiplist_20220624.pdf"
-    from fpdf import FPDF
-
     pdf = FPDF(unit="pt", format=(612, 792))
     pdf.add_page()
     pdf.set_font("helvetica", size=8)
