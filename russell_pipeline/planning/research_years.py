@@ -25,6 +25,7 @@ from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline.lake.market_tables import price_label
 from russell_pipeline.lib.calendar.projection import CALENDAR_SCHEMA
 from russell_pipeline.lib.research.event import (
+    LISTED_SCHEMA,
     EventDays,
     index_path,
     index_sources,
@@ -80,11 +81,12 @@ def year_inputs(lake: Lake, years: list[int]) -> dict[int, YearInputs]:
     code = digests.CODE_VERSIONS[ASSET]
     # Planning asks of every year, most of which have no final list: those are answered without reading.
     finals = set() if changes is None else set(changes.filter(pl.col("stage") == "final")["recon_year"])
-    none_listed = year_events(None if changes is None else changes.clear(), calendar.clear(), 0)[0]
     out = {}
     for year in years:
         if year not in finals:
-            out[year] = YearInputs(none_listed, None, no_final_lists(year), digests.NO_INPUT)
+            out[year] = YearInputs(
+                pl.DataFrame(schema=LISTED_SCHEMA), None, no_final_lists(year), digests.NO_INPUT
+            )
             continue
         listed, days, why = year_events(changes, calendar, year)
         if days is not None and state is None:
