@@ -1,6 +1,6 @@
 """A build on an object store: the requests it makes and its wall time, on moto's S3 server.
 
-    .venv/bin/python bench/object_store_bench.py [--repeat 2] [--kinds 20]
+    .venv/bin/python bench/object_store_bench.py [--repeat 2] [--kinds 20] [--again]
 
 Each repeat starts moto's S3 server on a free 127.0.0.1 port, puts the repository's sample documents
 in a new bucket, and builds the embedded defaults (the built-in synthetic feed) with
@@ -8,7 +8,9 @@ in a new bucket, and builds the embedded defaults (the built-in synthetic feed) 
 the server answered, by method: the count does not depend on the machine's load (moto answers each
 request in this process's stead, so on a real store each is a round trip). With `--kinds N`, also the N
 most frequent kinds of request: the method and what it asked for (a table's data file, a commit or a
-checkpoint of its log, a listing of its log, the warehouse, a document).
+checkpoint of its log, a listing of its log, the warehouse, a document). With `--again`, each repeat then
+builds once more with nothing changed (what a nightly build costs when no input moved) and prints its
+requests the same way.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def kind(method: str, path: str) -> str:
     return f"{method} {what}" + (f" of {table.group(1)}" if table else "")
 
 
-def one_build(tmp: Path) -> tuple[float, list[tuple[str, str]]]:
+def one_build(tmp: Path, again: bool = False) -> list[tuple[float, list[tuple[str, str]]]]:
+    """(wall seconds, requests) of the first build, then, with `again`, of one with nothing changed."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -86,7 +89,6 @@ def one_build(tmp: Path) -> tuple[float, list[tuple[str, str]]]:
         for path in raw.rglob("*"):
             if path.is_file():
                 client.upload_file(str(path), "bench", f"lake/raw/{path.relative_to(raw).as_posix()}")
-        before = log.read_text().count("\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSSELL_", "DAGSTER_", "AWS_"))}
         env |= {
             "AWS_ACCESS_KEY_ID": "bench",
@@ -97,20 +99,24 @@ def one_build(tmp: Path) -> tuple[float, list[tuple[str, str]]]:
             "RUSSELL_LAKE_CACHE": str(tmp / "cache"),
             "DAGSTER_HOME": str(tmp / "home"),
         }
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "russell_pipeline.cli", "build"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        if done.returncode:
-            raise SystemExit(f"build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-        lines = log.read_text().splitlines()[before:]
-        return wall, [m.groups() for line in lines if (m := REQUEST.search(line))]
+        builds = []
+        for _ in range(2 if again else 1):
+            before = log.read_text().count("\n")
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "russell_pipeline.cli", "build"],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = time.perf_counter() - started
+            if done.returncode:
+                raise SystemExit(f"build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+            lines = log.read_text().splitlines()[before:]
+            builds.append((wall, [m.groups() for line in lines if (m := REQUEST.search(line))]))
+        return builds
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -120,18 +126,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--kinds", type=int, default=0, help="print the N most frequent kinds of request")
+    parser.add_argument("--again", action="store_true", help="then build again with nothing changed")
     args = parser.parse_args()
     for n in range(1, args.repeat + 1):
         tmp = Path(tempfile.mkdtemp(prefix="object_store_bench_"))
         try:
-            wall, requests = one_build(tmp)
+            builds = one_build(tmp, args.again)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        methods = Counter(method for method, _ in requests)
-        listed = ", ".join(f"{method} {count}" for method, count in sorted(methods.items()))
-        print(f"build {n} on S3: wall {wall:.1f} s, {len(requests)} requests ({listed})")
-        for what, count in Counter(kind(*r) for r in requests).most_common(args.kinds):
-            print(f"  {count:6d}  {what}")
+        for label, (wall, requests) in zip((f"build {n}", f"build {n} again, nothing changed"), builds):
+            methods = Counter(method for method, _ in requests)
+            listed = ", ".join(f"{method} {count}" for method, count in sorted(methods.items()))
+            print(f"{label} on S3: wall {wall:.1f} s, {len(requests)} requests ({listed})")
+            for what, count in Counter(kind(*r) for r in requests).most_common(args.kinds):
+                print(f"  {count:6d}  {what}")
 
 
 if __name__ == "__main__":

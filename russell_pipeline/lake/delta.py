@@ -370,11 +370,12 @@ class Tables:
 
     def scan(self, table: str, version: int | None = None) -> pl.LazyFrame | None:
         """The table (at its current or an earlier version), lazily: filters prune partitions and row
-        groups."""
+        groups. The current version, however asked for (the published one usually is), is read through
+        `_files_scan`: on an object store from this machine's copies of its files, not the store."""
         dt = self.delta(table)
         if dt is None:
             return None
-        if version is not None:
+        if version is not None and version != dt.version():
             return pl.scan_delta(self.uri(table), version=version, storage_options=self.options or None)
         return _files_scan(dt, self.folder, lambda: self._local_files(table, dt))
 

@@ -273,6 +273,13 @@ def test_a_small_tables_data_files_are_fetched_once_per_machine_and_pruned_when_
     )
     assert data_gets(lambda: reader.tables.read("t")) == 1  # the new 2021 file only
     assert sorted(reader.tables.read("t")["name"]) == ["a", "c", "z"]
+    # The current version asked for by its number (the warehouse's published one) reads the same copies;
+    # an earlier version is read from the store.
+    current = reader.tables.version("t")
+    assert data_gets(lambda: reader.tables.scan("t", current).collect()) == 0
+    assert reader.tables.scan("t", current).collect().equals(reader.tables.read("t"))
+    assert data_gets(lambda: reader.tables.scan("t", current - 1).collect()) >= 3
+    assert sorted(reader.tables.scan("t", current - 1).collect()["name"]) == ["a", "b", "c"]
     monkeypatch.setattr(delta, "LOCAL_COPY_BYTES", 1)  # the table now too large: read from the store
     big = Lake("s3://copies/lake", cache=tmp_path / "big")
     assert data_gets(lambda: big.tables.read("t")) >= 3 and sorted(big.tables.read("t")["name"]) == [
