@@ -4,10 +4,10 @@ A Delta log names a table's files but not their content, so a byte flipped in pl
 a stray writer) would be served as data. After every commit, `record` keeps, per data file of the
 tables it wrote, its size, a stamp (size and modification time) and its sha256, in the lake's own
 `file_checksums` table. `check` compares: `build` reads a file again only when its stamp changed
-(so a no-change build costs one `stat` per file), the `verify` verb reads every byte. A damaged
-file is one line naming it; `forget` makes the partition that holds it out of date (its assets'
-lineage forgets it), so `build` rebuilds it from its inputs and the rewrite drops the file from
-the table's log.
+(so a no-change build costs one `stat` per file, on an object store one listing per table), the
+`verify` verb reads every byte. A damaged file is one line naming it; `forget` makes the partition
+that holds it out of date (its assets' lineage forgets it), so `build` rebuilds it from its inputs
+and the rewrite drops the file from the table's log.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import polars as pl
@@ -66,16 +67,38 @@ def data_files(dt: DeltaTable) -> dict[str, tuple[int, dict[str, str]]]:
     }
 
 
-def _stamp(lake: Lake, table: str, path: str) -> str | None:
-    """Size and modification time of a data file; None when it is gone."""
+def _stamps(lake: Lake, table: str, paths: Iterable[str]) -> dict[str, str | None]:
+    """Size and modification time of each of a table's data files `paths`; None for one that is gone. On
+    an object store, from one listing of the table's folder (a request per 1,000 files, not a HEAD per
+    file), each stamp as a HEAD of the file would give it (`_stamp_of`)."""
+    paths = list(paths)
+    if not lake.location:
+        return {path: _local_stamp(lake, table, path) for path in paths}
+    fs, uri = remote.fs_for(lake.location), lake.tables.uri(table)
+    root = uri.split("://", 1)[1].rstrip("/") + "/"  # how the listing names the table's objects
     try:
-        if lake.location:
-            info = remote.fs_for(lake.location).info(f"{lake.tables.uri(table)}/{path}")
-            return f"{info['size']}:{info.get('LastModified') or info.get('ETag') or ''}"
+        found = fs.find(uri, detail=True) if paths else {}
+    except OSError:
+        found = {}
+    listed = {key.removeprefix(root): info for key, info in found.items()}
+    return {path: _stamp_of(listed[path]) if path in listed else None for path in paths}
+
+
+def _local_stamp(lake: Lake, table: str, path: str) -> str | None:
+    try:
         st = os.stat(lake.tables.folder / table / path)
-        return f"{st.st_size}:{st.st_mtime_ns}"
     except OSError:
         return None
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _stamp_of(info: dict) -> str:
+    """An object's stamp: its size and modification time, to the second in UTC (a listing may say the
+    milliseconds and another time zone, a HEAD says neither), or its ETag where the store gives no time."""
+    modified = info.get("LastModified")
+    if isinstance(modified, datetime):
+        modified = modified.astimezone(UTC).replace(microsecond=0)
+    return f"{info['size']}:{modified or info.get('ETag') or ''}"
 
 
 def _sha256(lake: Lake, table: str, path: str, size: int) -> str | None:
@@ -116,12 +139,13 @@ def record(lake: Lake, tables: Iterable[str]) -> None:
         dt = lake.tables.delta(table)
         if dt is None:
             continue
-        old = known.get(table, {})
-        for path, (size, _) in data_files(dt).items():
+        old, files = known.get(table, {}), data_files(dt)
+        stamps = _stamps(lake, table, [path for path in files if path not in old])
+        for path, (size, _) in files.items():
             if path in old:
                 rows.append((table, path, *old[path]))
                 continue
-            stamp = _stamp(lake, table, path)
+            stamp = stamps[path]
             sha = None if stamp is None else _sha256(lake, table, path, int(stamp.split(":")[0]))
             rows.append((table, path, size, stamp or "", sha or ""))
     lake.tables.write(
@@ -143,12 +167,13 @@ def check(lake: Lake, every_byte: bool = False) -> Checked:
         files, record_of = data_files(dt), known.get(table, {})
         if any(path not in record_of for path in files):
             unrecorded.append(table)
+        stamps = _stamps(lake, table, [path for path in files if path in record_of])
         for path, (size, partition) in files.items():
             if path not in record_of:
                 continue
             count += 1
             want_size, want_stamp, want_sha = record_of[path]
-            stamp = _stamp(lake, table, path)
+            stamp = stamps[path]
             if stamp is None:
                 problem = "missing: the table's log names it but the file is gone"
             elif not stamp.startswith(f"{want_size}:"):

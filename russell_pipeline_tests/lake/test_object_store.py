@@ -207,9 +207,12 @@ def test_the_tables_file_system_asks_once_of_a_data_file_and_afresh_of_everythin
     assert remote.tables_fs_for("s3://kept/lake").info(f"s3://kept/{objects['data']}")["size"] == 6
 
 
-def test_a_files_sha256_on_s3_is_read_in_ranges_of_the_size_its_stamp_said(
+def test_a_tables_stamps_on_s3_are_one_listing_and_a_files_sha256_is_read_in_ranges_of_its_size(
     s3, monkeypatch, request, tmp_path
 ):
+    """The file check's stamps of a table's files come from one listing of its folder, not a HEAD per file,
+    each as a HEAD of the file says it (what the record held before); a file's sha256 is read in ranges of
+    the size its stamp said, with no request to ask the size again."""
     import boto3
 
     from russell_pipeline.lake import checksums, remote
@@ -220,19 +223,31 @@ def test_a_files_sha256_on_s3_is_read_in_ranges_of_the_size_its_stamp_said(
     client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1")
     client.create_bucket(Bucket="sums")
     body = bytes(range(256)) * 5
-    client.put_object(Bucket="sums", Key="lake/lake/t/part-0.parquet", Body=body)
+    for key, data in (
+        ("lake/lake/t/part-0.parquet", body),
+        ("lake/lake/t/year=2020/part-1.parquet", body[:300]),
+        ("lake/lake/t/_delta_log/00000000000000000000.json", b"{}"),
+        ("lake/lake/t2/part-0.parquet", body[:7]),  # another table, whose name extends this one's
+    ):
+        client.put_object(Bucket="sums", Key=key, Body=data)
     remote.forget_clients()  # clients of this server's, forgotten again after the test
     request.addfinalizer(remote.forget_clients)
     monkeypatch.setattr(checksums, "READ_BYTES", 100)
     lake, got = Lake("s3://sums/lake", cache=tmp_path), {}
+    files = ["part-0.parquet", "year=2020/part-1.parquet", "gone.parquet"]
 
     def read() -> None:
-        got["stamp"] = checksums._stamp(lake, "t", "part-0.parquet")
+        got["stamps"] = checksums._stamps(lake, "t", files)
         got["sha"] = checksums._sha256(lake, "t", "part-0.parquet", len(body))
 
     asked = _requests(s3, read)
-    assert got["stamp"].startswith(f"{len(body)}:") and got["sha"] == hashlib.sha256(body).hexdigest()
-    assert Counter(r.split()[0] for r in asked) == {"HEAD": 1, "GET": 13}  # the stamp's HEAD, no other
+    stamps = got["stamps"]
+    head = remote.fs_for("s3://sums").info("s3://sums/lake/lake/t/part-0.parquet")
+    assert stamps["part-0.parquet"] == f"{len(body)}:{head['LastModified']}"  # a HEAD's, as recorded before
+    assert stamps["year=2020/part-1.parquet"].startswith("300:") and stamps["gone.parquet"] is None
+    assert got["sha"] == hashlib.sha256(body).hexdigest()
+    assert Counter(r.split()[0] for r in asked) == {"GET": 14}, asked  # no HEAD
+    assert sum("list-type=2" in r for r in asked) == 1  # one listing, then the 13 ranges of 100 bytes
     assert checksums._sha256(lake, "t", "gone.parquet", len(body)) is None
 
 
