@@ -178,7 +178,8 @@ class Tables:
         self.folder, self.location, self.options, self.lock = folder, location, options, lock
         self._publish = publish
         self._pinned: dict[str, DeltaTable | None] | None = None  # `pinned`: the tables opened so far
-        self._pinned_names: list[str] | None = None  # `pinned`: the table names, once listed
+        # `pinned`: the table names, once listed, each with its log's listing on an object store (None here)
+        self._pinned_logs: dict[str, tuple | None] | None = None
 
     def uri(self, table: str) -> str:
         return f"{self.location}/lake/{table}" if self.location else str((self.folder / table).absolute())
@@ -195,17 +196,17 @@ class Tables:
         with self.lock.hold():
             outer = self._pinned is None
             if outer:
-                self._pinned, self._pinned_names = {}, None
+                self._pinned, self._pinned_logs = {}, None
             try:
                 yield self
             finally:
                 if outer:
-                    self._pinned, self._pinned_names = None, None
+                    self._pinned, self._pinned_logs = None, None
 
     def _unpin(self, tables: Iterable[str]) -> None:
         """Before a commit to `tables`: they are opened afresh, at their new versions, when next asked (and
         the names listed afresh: the commit may make a table)."""
-        self._pinned_names = None
+        self._pinned_logs = None
         if self._pinned is not None:
             for table in tables:
                 self._pinned.pop(table, None)
@@ -252,9 +253,11 @@ class Tables:
 
     def _log_listing(self, table: str) -> tuple | None:
         """The files of the table's `_delta_log` with what a write changes (size and times, or size and
-        ETag on an object store), sorted; None when there is none or it cannot be listed."""
+        ETag on an object store), sorted; None when there is none or it cannot be listed. Inside `pinned`, an
+        object store's as `names` listed it (nothing commits in between: a commit forgets the listings)."""
         if self.location:
-            return remote.listing(f"{self.uri(table)}/_delta_log")
+            listed = (self._pinned_logs or {}).get(table) if self._pinned is not None else None
+            return listed or remote.listing(f"{self.uri(table)}/_delta_log")
         try:
             with os.scandir(self.folder / table / "_delta_log") as entries:
                 listing = []
@@ -440,17 +443,17 @@ class Tables:
 
     def names(self) -> list[str]:
         """The tables of the lake (folders holding a `_delta_log`); inside `pinned`, listed once."""
-        if self._pinned is not None and self._pinned_names is not None:
-            return list(self._pinned_names)
+        if self._pinned is not None and self._pinned_logs is not None:
+            return sorted(self._pinned_logs)
         if self.location:
-            names = remote.delta_tables(f"{self.location}/lake")
+            logs = remote.delta_tables(f"{self.location}/lake")
         elif not self.folder.is_dir():
-            names = []
+            logs = {}
         else:
-            names = sorted(p.name for p in self.folder.iterdir() if (p / "_delta_log").is_dir())
+            logs = {p.name: None for p in self.folder.iterdir() if (p / "_delta_log").is_dir()}
         if self._pinned is not None:
-            self._pinned_names = names
-        return list(names)
+            self._pinned_logs = logs
+        return sorted(logs)
 
     def damaged(self) -> list[str]:
         """One line per table that a build could not use: its Delta log cannot be read (a truncated

@@ -165,13 +165,15 @@ def listing(location: str) -> tuple | None:
     return tuple(found) or None
 
 
-def delta_tables(location: str) -> list[str]:
-    """Names of the Delta tables under `location` (folders holding a `_delta_log`): one LIST of the
-    folders, and one of each folder's `_delta_log/` (an existence check would send a HEAD first)."""
+def delta_tables(location: str) -> dict[str, tuple]:
+    """The Delta tables under `location` (folders whose `_delta_log` holds files), each with that listing
+    (`listing`): one LIST of the folders, and one of each folder's `_delta_log/` (an existence check would
+    send a HEAD first), which opening the table then uses."""
     fs = fs_for(location)
     try:
         entries = fs.ls(location, detail=True)
     except FileNotFoundError:
-        return []
+        return {}
     names = [str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory"]
-    return sorted(n for n in names if fs.isdir(f"{location}/{n}/_delta_log"))
+    logs = {n: listing(f"{location}/{n}/_delta_log") for n in names}
+    return {n: log for n, log in sorted(logs.items()) if log is not None}

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -313,3 +314,49 @@ def test_a_small_tables_data_files_are_fetched_once_per_machine_and_pruned_when_
     monkeypatch.setattr(Path, "rglob", real_rglob)
     assert len(list((tmp_path / "reader").rglob("*.parquet"))) == 3
     assert sorted(reader.tables.read("t")["name"]) == ["a", "c", "z"]
+
+
+def test_inside_a_pinned_stretch_each_tables_log_is_listed_once_for_its_name_and_its_opening(
+    s3, monkeypatch, request, tmp_path
+):
+    """Finding the tables (folders whose `_delta_log` holds files) lists each log; opening a table then uses
+    that listing, not a second one (a build's questions, its vacuum and the warehouse ask every table)."""
+    import boto3
+    import polars as pl
+
+    from russell_pipeline.lake import remote
+    from russell_pipeline.lake.lake_root import Lake
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    client.create_bucket(Bucket="pinned")
+    client.put_object(
+        Bucket="pinned", Key="lake/lake/not_a_table/x.parquet", Body=b"1"
+    )  # no log: not a table
+    remote.forget_clients()  # clients of this server's, forgotten again after the test
+    request.addfinalizer(remote.forget_clients)
+    writer = Lake("s3://pinned/lake", cache=tmp_path / "writer")
+    for table in ("a", "b"):
+        writer.tables.write(
+            table, pl.DataFrame({"year": [2020, 2021], "x": [1, 2]}), "year", [2020, 2021], publish=False
+        )
+    lake, found = Lake("s3://pinned/lake", cache=tmp_path / "reader"), {}
+
+    def ask() -> None:
+        with lake.tables.pinned():
+            found["tables"] = {name: dt.version() for name, dt in lake.tables.readable().items()}
+            found["again"] = sorted(lake.tables.readable())  # inside the stretch: no request
+
+    asked = _requests(s3, ask)
+    assert found == {"tables": {"a": 0, "b": 0}, "again": ["a", "b"]}
+    listings = Counter(unquote(re.search(r"prefix=([^&]+)", r).group(1)) for r in asked if "list-type=2" in r)
+    # The lake's folders, then each table's log once (a folder without one: its missing log, then itself).
+    assert {p: n for p, n in listings.items() if "not_a_table" not in p} == {
+        "lake/lake/": 1,
+        "lake/lake/a/_delta_log/": 1,
+        "lake/lake/b/_delta_log/": 1,
+    }, asked
+    with lake.tables.pinned():
+        lake.tables.write("a", pl.DataFrame({"year": [2022], "x": [3]}), "year", [2022], publish=False)
+        assert lake.tables.version("a") == 1  # a commit forgets the listings: the new version is seen
