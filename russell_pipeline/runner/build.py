@@ -96,6 +96,11 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
             # The file check, asked once: the full planner starts from it when there is work.
             checked = None if damaged else checksums.check(lake)
             planned = None if damaged else nothing_to_do(lake, settings, checked)
+            if planned is not None:  # no run: the tables stay as opened for the vacuum and the warehouse
+                for line in planned:
+                    print(line, flush=True)
+                stop.check()
+                _vacuum_and_publish(lake)
         if damaged:  # not about a year nor a review: said once, before any run
             for line in damaged:
                 print(f"error: {line}", file=sys.stderr)
@@ -106,25 +111,26 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
             )
             return 1
         if planned is not None:
-            for line in planned:
-                print(line, flush=True)
             outcome = Outcome([], [])
         else:
             from russell_pipeline.runner.runs import run_stages  # Dagster: only for a build with work
 
             outcome = run_stages(lake, settings, checked, verbose, stop)
-        stop.check()
-        if outcome.halted is None:
-            with lake.tables.pinned():  # after the runs: their commits are opened afresh here
-                removed = lake.vacuum()
-                if removed:
-                    print(
-                        f"vacuum: removed {removed} data files replaced more than "
-                        f"{lake.retention_hours} hours ago"
-                    )
-                lake.warehouse.publish()
+            stop.check()
+            if outcome.halted is None:
+                with lake.tables.pinned():  # after the runs: their commits are opened afresh here
+                    _vacuum_and_publish(lake)
     _summary(lake)
     return _failures(lake, outcome)
+
+
+def _vacuum_and_publish(lake: Lake) -> None:
+    """The end of a build that did not halt: the files no version needs removed, then the warehouse
+    published (inside `pinned`, with the lock held)."""
+    removed = lake.vacuum()
+    if removed:
+        print(f"vacuum: removed {removed} data files replaced more than {lake.retention_hours} hours ago")
+    lake.warehouse.publish()
 
 
 def _published_state(lake: Lake, new: bool) -> str:

@@ -176,3 +176,30 @@ def test_a_build_with_nothing_to_do_does_not_import_dagster(tmp_path, lakes):
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.splitlines()[0] == f"years: 0 of {len(keys.year_keys())} out of date"
     assert again.stdout.splitlines()[-1] == "no dagster"
+
+
+def test_a_build_with_nothing_to_do_opens_each_table_once_for_its_questions_vacuum_and_warehouse(
+    tmp_path, lakes, monkeypatch, capsys
+):
+    """With no run between them, the questions, the vacuum and the warehouse's publish share one pinned
+    stretch: each table's log is listed and the table opened once (on an object store, a request each)."""
+    from russell_pipeline.lake.delta import Tables
+
+    built = lakes.copy(tmp_path)
+    for name, value in built.env().items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    opened: dict[str, int] = {}
+    current = Tables._current
+
+    def counted(self, table):
+        if self._pinned is not None:  # inside a pinned stretch of the build
+            opened[table] = opened.get(table, 0) + 1
+        return current(self, table)
+
+    monkeypatch.setattr(Tables, "_current", counted)
+    assert build(settings) == 0
+    assert capsys.readouterr().out.splitlines()[: len(up_to_date_lines())] == up_to_date_lines()
+    # (and the tables the planner asks for that the lake does not hold, `research_prices` here)
+    assert set(opened) >= set(Lake.from_settings(settings).tables.names()), opened
+    assert set(opened.values()) == {1}, opened
