@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
@@ -101,11 +102,12 @@ def _stamp_of(info: dict) -> str:
     return f"{info['size']}:{modified or info.get('ETag') or ''}"
 
 
-def _sha256(lake: Lake, table: str, path: str, size: int) -> str | None:
+def _sha256(lake: Lake, table: str, path: str, size: int, copy: Path | None = None) -> str | None:
     """The file's sha256; `size`: its bytes, as its stamp says (on an object store it is read by ranges
-    of that many bytes, with no HEAD request to ask them again)."""
+    of that many bytes, with no HEAD request to ask them again); `copy`: this machine's copy of it, just
+    fetched from the store (`record`: the reads that follow a commit then find it here)."""
     try:
-        if lake.location:
+        if lake.location and copy is None:
             fs, uri, digest = (
                 remote.fs_for(lake.location),
                 f"{lake.tables.uri(table)}/{path}",
@@ -114,7 +116,7 @@ def _sha256(lake: Lake, table: str, path: str, size: int) -> str | None:
             for start in range(0, size, READ_BYTES):
                 digest.update(fs.cat_file(uri, start=start, end=min(size, start + READ_BYTES)))
             return digest.hexdigest()
-        with open(lake.tables.folder / table / path, "rb") as f:
+        with open(copy or lake.tables.folder / table / path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return None
@@ -141,12 +143,19 @@ def record(lake: Lake, tables: Iterable[str]) -> None:
             continue
         old, files = known.get(table, {}), data_files(dt)
         stamps = _stamps(lake, table, [path for path in files if path not in old])
+        copies = lake.tables.copies_of(
+            table, dt, [path for path, stamp in stamps.items() if stamp is not None]
+        )
         for path, (size, _) in files.items():
             if path in old:
                 rows.append((table, path, *old[path]))
                 continue
             stamp = stamps[path]
-            sha = None if stamp is None else _sha256(lake, table, path, int(stamp.split(":")[0]))
+            sha = (
+                None
+                if stamp is None
+                else _sha256(lake, table, path, int(stamp.split(":")[0]), copies.get(path))
+            )
             rows.append((table, path, size, stamp or "", sha or ""))
     lake.tables.write(
         CHECKSUMS, pl.DataFrame(rows, schema=SCHEMA, orient="row"), "table_name", tables, publish=False

@@ -403,6 +403,26 @@ class Tables:
             copies.append(str(copy))
         return copies
 
+    def copies_of(self, table: str, dt: DeltaTable, paths: Iterable[str]) -> dict[str, Path]:
+        """This machine's copies of the data files `paths` (relative to the table, as its log names them)
+        of `dt`'s version on an object store, each fetched unless already here, when the version is read
+        from copies (`_local_files`); {} otherwise. A file whose copy cannot be made is left out."""
+        paths = list(paths)
+        if (
+            not (self.location and paths)
+            or sum(add_actions(dt).column("size_bytes").to_pylist()) > LOCAL_COPY_BYTES
+        ):
+            return {}
+        root, copies = dt.table_uri.rstrip("/") + "/", {}
+        for path in paths:
+            copy = self._copy(table, dt, root + path)
+            try:
+                if copy is not None and (copy.exists() or remote.get(root + path, copy)):
+                    copies[path] = copy
+            except OSError:
+                continue
+        return copies
+
     def _copy(self, table: str, dt: DeltaTable, uri: str) -> Path | None:
         """Where this machine keeps its copy of the data file `uri` of an object-store table: under the
         lake's cache folder, at the file's path in the table (a data file is written once under a name

@@ -360,3 +360,47 @@ def test_inside_a_pinned_stretch_each_tables_log_is_listed_once_for_its_name_and
     with lake.tables.pinned():
         lake.tables.write("a", pl.DataFrame({"year": [2022], "x": [3]}), "year", [2022], publish=False)
         assert lake.tables.version("a") == 1  # a commit forgets the listings: the new version is seen
+
+
+def test_the_checksum_of_a_new_small_tables_file_is_taken_from_the_copy_the_reads_that_follow_use(
+    s3, monkeypatch, request, tmp_path
+):
+    """After a commit, `record` fetches each new file of a table read from copies once, as this machine's
+    copy, and hashes that: a read that follows asks the store for no data file. A larger table's files are
+    hashed from the store, and no copy is made of them."""
+    import boto3
+    import polars as pl
+
+    from russell_pipeline.lake import checksums, delta, remote
+    from russell_pipeline.lake.lake_root import Lake
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    client.create_bucket(Bucket="hashed")
+    remote.forget_clients()  # clients of this server's, forgotten again after the test
+    request.addfinalizer(remote.forget_clients)
+    lake = Lake("s3://hashed/lake", cache=tmp_path / "writer")
+    frame = pl.DataFrame({"year": [2020, 2021, 2022], "name": ["a", "b", "c"]})
+
+    def data_gets(table: str, action) -> int:
+        return sum(r.startswith(f"GET /hashed/lake/lake/{table}/year=") for r in _requests(s3, action))
+
+    def stored_sha256(table: str) -> dict[str, str]:
+        return {
+            o["Key"].split(f"/lake/{table}/", 1)[1]: hashlib.sha256(
+                client.get_object(Bucket="hashed", Key=o["Key"])["Body"].read()
+            ).hexdigest()
+            for o in client.list_objects_v2(Bucket="hashed", Prefix=f"lake/lake/{table}/year=")["Contents"]
+        }
+
+    for table, limit in (("small", delta.LOCAL_COPY_BYTES), ("large", 1)):
+        monkeypatch.setattr(delta, "LOCAL_COPY_BYTES", limit)
+        lake.tables.write(table, frame, "year", [2020, 2021, 2022], publish=False)
+        assert data_gets(table, lambda t=table: checksums.record(lake, [t])) == 3  # each new file once
+        recorded = {path: sha for path, (_, _, sha) in checksums.recorded(lake)[table].items()}
+        assert recorded == stored_sha256(table)
+    monkeypatch.setattr(delta, "LOCAL_COPY_BYTES", 64 * 2**20)
+    assert data_gets("small", lambda: lake.tables.read("small")) == 0  # the copies `record` made
+    copied = {p.relative_to(tmp_path / "writer").parts[-3] for p in (tmp_path / "writer").rglob("*.parquet")}
+    assert "small" in copied and "large" not in copied, copied  # none of the larger table's files
