@@ -14,11 +14,14 @@ interpreter for every signal that has a Python handler, whoever's handler it is.
 A signal that lands while the interpreter runs a finalizer (a weakref callback, `__del__`: a thread
 pool being collected, say) raises `Stopped` where Python can only drop it and print "Exception
 ignored ... Traceback"; the stop is noted all the same (`check` raises it at the next safe point), so
-that one is dropped without a word (`_quiet`).
+that one is dropped without a word (`_quiet`). So is the one that lands while SQLAlchemy resets a pooled
+connection of the run's event storage: SQLAlchemy logs it ("Exception during reset or similar" and its
+traceback, through Python's last-resort handler) and lets it go on (`_said_by_pool`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -89,6 +92,8 @@ def stop_signals() -> Iterator[StopSignals]:
         return
     stop._pipe = (read, write)
     hook, sys.unraisablehook = sys.unraisablehook, _quiet(sys.unraisablehook)
+    pool, said = logging.getLogger("sqlalchemy.pool"), _said_by_pool()
+    pool.addHandler(said)
     try:
         yield stop
     finally:
@@ -96,23 +101,37 @@ def stop_signals() -> Iterator[StopSignals]:
             signal.signal(s, handler)
         signal.set_wakeup_fd(old_fd)
         sys.unraisablehook = hook
+        pool.removeHandler(said)
         os.close(read)
         os.close(write)
 
 
+def _by_a_stop(raised: BaseException | None) -> bool:
+    """Whether a stop signal raised `raised`: `Stopped`, Python's `KeyboardInterrupt`, or, inside a run,
+    Dagster's interrupt (its handlers take SIGINT and SIGTERM there)."""
+    dagster = sys.modules.get("dagster")  # not imported: none of its errors was raised
+    interrupted = getattr(dagster, "DagsterExecutionInterruptedError", None)
+    return isinstance(raised, (Stopped, KeyboardInterrupt, *((interrupted,) if interrupted else ())))
+
+
 def _quiet(hook):
-    """`hook` (sys.unraisablehook), except for what a stop signal raises in a finalizer: `Stopped`, Python's
-    `KeyboardInterrupt`, or, inside a run, Dagster's interrupt (its handlers take SIGINT and SIGTERM there).
-    The signal itself is noted through the wakeup pipe, so nothing is lost."""
+    """`hook` (sys.unraisablehook), except for what a stop signal raises in a finalizer. The signal itself
+    is noted through the wakeup pipe, so nothing is lost."""
 
     def unraisable(raised) -> None:
-        dagster = sys.modules.get("dagster")  # not imported: none of its errors was raised
-        interrupted = getattr(dagster, "DagsterExecutionInterruptedError", None)
-        dagsters = (interrupted,) if interrupted else ()
-        if not isinstance(raised.exc_value, (Stopped, KeyboardInterrupt, *dagsters)):
+        if not _by_a_stop(raised.exc_value):
             hook(raised)
 
     return unraisable
+
+
+def _said_by_pool() -> logging.Handler:
+    """What SQLAlchemy's connection pools log at WARNING and above, said on stderr as Python's last-resort
+    handler says it, except a record of what a stop signal raised (noted through the wakeup pipe)."""
+    said = logging.StreamHandler()
+    said.setLevel(logging.WARNING)
+    said.addFilter(lambda record: not _by_a_stop(record.exc_info[1] if record.exc_info else None))
+    return said
 
 
 def descendants(pid: int) -> list[int]:

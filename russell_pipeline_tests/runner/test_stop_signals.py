@@ -137,6 +137,31 @@ def test_a_stop_signal_inside_a_finalizer_is_noted_without_a_traceback(capfd, mo
     assert capfd.readouterr().err == ""
 
 
+def test_a_stop_signal_while_a_pooled_connection_is_reset_is_noted_without_a_traceback(
+    capfd, tmp_path, monkeypatch
+):
+    """A signal landing while SQLAlchemy resets a pooled connection (the run's event storage, in a build):
+    SQLAlchemy logged "Exception during reset or similar" and its traceback on the user's terminal (the
+    suite's SIGINT build test, once). Now nothing is said of it, the build still stops at its next safe point,
+    and a pool's other warnings are still said."""
+    import logging
+
+    from sqlalchemy import create_engine, event, text
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # none, as in `build`: not pytest's capture
+    engine = create_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    event.listen(engine.pool, "reset", lambda *_: os.kill(os.getpid(), signal.SIGINT))  # lands in the reset
+    with stop_signals() as stop:
+        with pytest.raises(Stopped), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        with pytest.raises(Stopped) as stopped:
+            stop.check()
+        logging.getLogger(engine.pool.logger.name).error("a pool's own trouble")
+    engine.dispose()
+    assert stopped.value.signum == signal.SIGINT
+    assert capfd.readouterr().err == "a pool's own trouble\n"
+
+
 def _command(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
