@@ -390,18 +390,12 @@ class Tables:
         files = dt.file_uris()
         if not self.location:
             return files
-        if sum(add_actions(dt).column("size_bytes").to_pylist()) > LOCAL_COPY_BYTES:
+        root = dt.table_uri.rstrip("/") + "/"
+        if not all(uri.startswith(root) for uri in files):
             return None
-        copies = []
-        for uri in files:
-            copy = self._copy(table, dt, uri)
-            try:
-                if copy is None or not (copy.exists() or remote.get(uri, copy)):
-                    return None
-            except OSError:
-                return None
-            copies.append(str(copy))
-        return copies
+        paths = [uri[len(root) :] for uri in files]
+        copies = self.copies_of(table, dt, paths)
+        return [str(copies[path]) for path in paths] if len(copies) == len(paths) else None
 
     def copies_of(self, table: str, dt: DeltaTable, paths: Iterable[str]) -> dict[str, Path]:
         """This machine's copies of the data files `paths` (relative to the table, as its log names them)
