@@ -374,6 +374,10 @@ def test_semi_annual_month_is_data_not_code():
         "recon_close": date(2026, 11, 13),
         "effective_open": date(2026, 11, 16),
     }
+    # The rules' projection, kept per year for the process, is not the one of other rules.
+    assert {"2026-12"} == set(
+        project_calendar(2026).filter(review_type="semi_annual_reconstitution")["review"]
+    )
 
 
 @pytest.mark.parametrize("year", range(2016, LAST_YEAR + 1))  # the 90/10 reviews: quarterly from 2016
@@ -541,6 +545,7 @@ def test_reconcile_published_wins_and_both_stay_visible():
     assert updates["source"].to_list() == ["published", "projected", "projected", "projected"]
     assert (cal.filter(source="projected")["date"] == cal.filter(source="projected")["projected_date"]).all()
     assert reconcile(projected, None).drop("projected_date").equals(projected)
+    assert reconcile(projected, published.clear()).equals(reconcile(projected, None))  # no rows: None
     diff = disagreements(cal)
     assert diff.select("event", "days_off").rows() == [("rank_day", 1), ("final_list", None)]
 

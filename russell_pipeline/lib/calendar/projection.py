@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar as _cal
 import re
 from datetime import date, timedelta
+from functools import cache
 
 import polars as pl
 
@@ -286,7 +287,17 @@ def project_calendar(year: int, rules: pl.DataFrame | None = None) -> pl.DataFra
     """Every projected event of the reviews whose key falls in `year` (recon_year = year)."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValueError(f"year {year} is outside the projected range {FIRST_YEAR}..{LAST_YEAR}")
-    table = RULES if rules is None else rules
+    return _by_rules(year) if rules is None else _project(year, rules)
+
+
+@cache
+def _by_rules(year: int) -> pl.DataFrame:
+    """`RULES`' projection of `year`, made once per process: the build asks for a year's calendar at every
+    document's rank day, review cut-off and calendar partition (a frame: every method returns a new one)."""
+    return _project(year, RULES)
+
+
+def _project(year: int, table: pl.DataFrame) -> pl.DataFrame:
     active = table.filter((pl.col("first_year") <= year) & (pl.col("last_year") >= year))
     dupes = active.filter(pl.struct("review_type", "month", "event").is_duplicated())
     if dupes.height:

@@ -28,13 +28,15 @@ def reconcile(projected: pl.DataFrame, published: pl.DataFrame | None) -> pl.Dat
 
     Several documents may publish the same event: pass them oldest first, the last one wins
     (repeating events keep every distinct date). `published` None means no schedule documents."""
-    published = pl.DataFrame(schema=CALENDAR_SCHEMA) if published is None else published
+    projected = projected.select(list(CALENDAR_SCHEMA)).cast(CALENDAR_SCHEMA)
+    if published is None or published.is_empty():  # most years: the projection as it stands
+        return projected.with_columns(projected_date="date").sort("date", *KEY)
     published = published.select(list(CALENDAR_SCHEMA)).cast(CALENDAR_SCHEMA)
     repeating = pl.col("event").is_in(list(REPEATING_EVENTS))
     several = published.filter(repeating).unique([*KEY, "date"], keep="first", maintain_order=True)
     one_off = published.filter(~repeating).unique(KEY, keep="last", maintain_order=True)
     published = pl.concat([several, one_off])
-    projected = with_occurrence(projected.select(list(CALENDAR_SCHEMA)).cast(CALENDAR_SCHEMA))
+    projected = with_occurrence(projected)
     on = [*KEY, "occurrence"]
     joined = projected.join(with_occurrence(published), on=on, how="full", coalesce=True, suffix="_pub")
     has_pub = pl.col("date_pub").is_not_null()
