@@ -17,7 +17,7 @@ import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -213,6 +213,7 @@ def backfill(
         after = in_data.index(chunk[-1]) + 1  # the chunk's last period ends where the next weights take over
         end = min(effective_date(weights, in_data[after]), last_day) if after < len(in_data) else last_day
         md = read(history_needed(weights, chunk), end)
+        md = replace(md, prices=by_date(md.prices))  # once: the levels and each check read them in date order
         part = all_levels(
             weights.filter(pl.col("review").is_in(chunk)),
             end,
