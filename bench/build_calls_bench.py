@@ -1,12 +1,14 @@
-"""Where a build of the embedded defaults spends its time: the wall seconds inside a few named calls.
+"""Where a build of the embedded defaults spends its time: the wall and CPU seconds inside a few named calls.
 
     .venv/bin/python bench/build_calls_bench.py [--repeat 2]
 
 Each repeat builds the defaults (the repository's sample documents, the synthetic feed) into a new
 temporary lake and Dagster home, in this process, with the bytecode already compiled; it prints the
-build's wall time and, per call below, how many times it ran and the wall seconds inside it (a
-wrapper around the real function: nothing is replaced). Run it with another checkout's interpreter
-(`OTHER/.venv/bin/python bench/build_calls_bench.py`) to put that checkout's code beside this one's.
+build's wall and CPU time and, per call below, how many times it ran and the wall and CPU seconds inside
+it (a wrapper around the real function: nothing is replaced). The CPU seconds are this process's, its
+threads' included (polars'): the steadier figure on a shared machine. Run it with another checkout's
+interpreter (`OTHER/.venv/bin/python bench/build_calls_bench.py`), or with `PYTHONPATH=OTHER`, to put that
+checkout's code beside this one's.
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ CALLS = [  # (module, qualified name): Dagster's through its public classes (an 
     ("dagster", "DagsterInstance.handle_new_event"),
     ("dagster", "DagsterInstance.create_run_for_job"),
     ("russell_pipeline.lib.index.recompute", "market_connection"),
+    ("russell_pipeline.lib.index.recompute", "LevelFindings.visit"),
+    ("russell_pipeline.lib.calendar.published", "year_calendar"),
+    ("russell_pipeline.lake.staged", "write_staged"),
     ("russell_pipeline.lake.market_tables", "review_market_data"),
     ("russell_pipeline.lake.market_tables", "pro_forma_market_data"),
 ]
 
 
-def _wrap(seconds: Counter, calls: Counter) -> None:
+def _wrap(seconds: Counter, cpu: Counter, calls: Counter) -> None:
     for module, qualified in CALLS:
         owner = importlib.import_module(module)
         *path, name = qualified.split(".")
@@ -44,11 +49,12 @@ def _wrap(seconds: Counter, calls: Counter) -> None:
 
         @functools.wraps(real)
         def timed(*args, _real=real, _key=qualified, **kwargs):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             try:
                 return _real(*args, **kwargs)
             finally:
                 seconds[_key] += time.perf_counter() - started
+                cpu[_key] += time.process_time() - used
                 calls[_key] += 1
 
         setattr(owner, name, timed)
@@ -62,24 +68,28 @@ def main() -> None:
     from russell_pipeline.cli import main as cli
 
     raw = Path(russell_pipeline.__file__).resolve().parents[1] / "data_lake" / "raw"
-    seconds, calls = Counter(), Counter()
-    _wrap(seconds, calls)
+    seconds, cpu, calls = Counter(), Counter(), Counter()
+    _wrap(seconds, cpu, calls)
     for repeat in range(args.repeat):
         tmp = Path(tempfile.mkdtemp(prefix="build_calls_"))
         shutil.copytree(raw, tmp / "lake" / "raw")
         (tmp / "home").mkdir()
         os.environ.update(RUSSELL_DATA_LAKE=str(tmp / "lake"), DAGSTER_HOME=str(tmp / "home"))
-        seconds.clear(), calls.clear()
+        seconds.clear(), cpu.clear(), calls.clear()
         sys.argv = ["russell-pipeline", "build"]
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         try:
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # the build's own lines
                 cli()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        print(f"build {repeat + 1}: wall {time.perf_counter() - started:.2f} s")
+        wall, used = time.perf_counter() - started, time.process_time() - used
+        print(f"build {repeat + 1}: wall {wall:.2f} s, cpu {used:.2f} s")
         for _, qualified in CALLS:
-            print(f"  {qualified:45s} {calls[qualified]:4d} calls {seconds[qualified]:6.2f} s")
+            print(
+                f"  {qualified:45s} {calls[qualified]:4d} calls {seconds[qualified]:6.2f} s"
+                f"  cpu {cpu[qualified]:6.2f} s"
+            )
 
 
 if __name__ == "__main__":

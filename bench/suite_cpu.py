@@ -2,7 +2,7 @@
 build`, `query`, a server) or Dagster job they run in their own process. On 2 cores a suite of N
 CPU-seconds takes N/2 seconds at best, so this, not the wall time, says what a faster suite must cut.
 
-    .venv/bin/python bench/suite_cpu.py [--top 15] [--output FILE] [-- PYTEST ARGS...]
+    .venv/bin/python bench/suite_cpu.py [--top 15] [--output FILE] [--records FILE] [-- PYTEST ARGS...]
 
 Runs `python -m pytest -q -p suite_cpu` (with the given arguments; this file is the plugin, on every xdist
 worker), with the bytecode cached as `make test` runs it (`PYTHONDONTWRITEBYTECODE` unset). Around each test
@@ -10,7 +10,8 @@ it reads the worker's CPU and that of its waited-for children (`getrusage`), aro
 the child's, by the program and verb it ran, and around each `execute_in_process` the worker's own, by job.
 A process started by `Popen` and killed (a server, a build a test kills) counts in its test's total only
 when it was waited for. Prints pytest's summary line (its whole output goes to `--output`), then the totals,
-the programs and jobs, and the files and tests that used the most CPU.
+the programs and jobs, and the files and tests that used the most CPU. `--records` keeps every record (one
+JSON object a line: a test's CPU, or a program or job one of its tests ran) for a closer look.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=15, help="how many programs, files and tests to list")
     parser.add_argument("--output", help="where to write pytest's whole output")
+    parser.add_argument("--records", help="where to write every record, one JSON object a line")
     parser.add_argument("pytest_args", nargs="*", help="after --: pytest's arguments")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -193,6 +195,8 @@ def main() -> int:
             for path in Path(folder).glob("*.jsonl")
             for line in path.read_text().splitlines()
         ]
+    if args.records:
+        Path(args.records).write_text("".join(json.dumps(r) + "\n" for r in records))
     _report(records, args.top)
     return done.returncode
 
