@@ -153,9 +153,17 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs the test files on every core (pytest-xdist, `--dist loadfile`): the `slow`
-    tests come first, so that the files holding the long builds are handed out first and no worker
-    is left with one at the end while the other idles."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept
+    tests come first, the costliest files first of all (their `cpu` marker, as `bench/suite_cpu.py`
+    measured them), so that the files holding the long builds, servers and browser are handed out first
+    and no worker is left with one at the end while the others idle (the UI's file, handed out last of
+    the slow ones, ran alone for the suite's last 20 s)."""
+
+    def cost(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("cpu")
+        return marker.args[0] if marker else 0
+
+    # stable: the order otherwise kept
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, -cost(item)))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,6 +20,8 @@ from russell_pipeline.lake.staged import Staged, write_staged
 from russell_pipeline_tests.helpers import COMMAND, RAW, cli, flip_bytes, up_to_date_lines
 from russell_pipeline_tests.lakes import lake_folder
 
+pytestmark = pytest.mark.cpu(45)
+
 LAST_YEAR = datetime.now(UTC).year + 4  # the last reconstitution year a lake holds (planning/keys.py)
 
 SEED_DELETIONS = next((RAW / "2020").glob("000_*.txt"))

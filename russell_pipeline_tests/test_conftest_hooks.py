@@ -177,3 +177,26 @@ def test_between_two_test_files_what_the_process_holds_is_frozen(pytester):
     pytester.makepyfile(**FREEZE_TESTS)
     result = pytester.runpytest_subprocess("-rA", "-n", "0", *OPTIONS)
     result.assert_outcomes(passed=2)
+
+
+def test_the_slow_files_are_handed_out_first_the_costliest_of_them_first(pytester: pytest.Pytester):
+    """The order the workers are handed the files in (`--dist loadfile` takes them as collected): the files
+    holding `slow` tests, those marked costlier first, then the others, each kept in its own order."""
+    pytester.makeini("[pytest]\nmarkers =\n    slow: slow\n    cpu(seconds): cost\n")
+    slow, unit = "@pytest.mark.slow\ndef test_build():\n    pass\n", "def test_unit():\n    pass\n"
+    pytester.makepyfile(
+        test_a_unit="def test_one():\n    pass\n\ndef test_two():\n    pass\n",
+        test_b_slow=f"import pytest\n\n{slow}\n{unit}",
+        test_c_costly=f"import pytest\n\npytestmark = pytest.mark.cpu(40)\n\n{slow}\n{unit}",
+        test_d_costliest="import pytest\n\npytestmark = [pytest.mark.slow, pytest.mark.cpu(80)]\n\n" + unit,
+    )
+    result = pytester.runpytest_subprocess("--collect-only", "-q", *OPTIONS)
+    assert [line for line in result.outlines if "::" in line] == [
+        "test_d_costliest.py::test_unit",
+        "test_c_costly.py::test_build",
+        "test_b_slow.py::test_build",
+        "test_c_costly.py::test_unit",
+        "test_a_unit.py::test_one",
+        "test_a_unit.py::test_two",
+        "test_b_slow.py::test_unit",
+    ]

@@ -21,6 +21,8 @@ from russell_pipeline.runner.runs import failure_lines
 from russell_pipeline_tests.helpers import DOCUMENT_TABLES, RAW, materialize
 from russell_pipeline_tests.lakes import EXTENDED_END, lake_folder, real_lists, sample_lake
 
+pytestmark = pytest.mark.cpu(38)
+
 YEAR_ASSETS = [documents, recon_calendar]
 REVIEW_ASSETS = [market_data, quarterly_weights, index_levels]
 

@@ -32,7 +32,7 @@ from russell_pipeline_tests.helpers import (
 )
 from russell_pipeline_tests.lakes import SMALL_END
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cpu(77)]
 
 MARKET_END = SMALL_END
 BUILT_REVIEWS = ["2019-03", "2019-06", "2019-09", "2019-12", "2020-03"]

@@ -25,6 +25,8 @@ from russell_pipeline_tests.helpers import RAW
 from russell_pipeline_tests.lake.test_reliability import TABLES
 from russell_pipeline_tests.lakes import EXTENDED_END, LakeFolder, market_folder
 
+pytestmark = pytest.mark.cpu(71)
+
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):

@@ -19,6 +19,8 @@ from russell_pipeline.lake.lake_root import Lake
 from russell_pipeline_tests.helpers import COMMAND, flip_bytes
 from russell_pipeline_tests.lakes import EXTENDED_END, SMALL_END, lake_folder, market_folder, sample_lake
 
+pytestmark = pytest.mark.cpu(59)
+
 TABLES = (
     "source_documents",
     "constituent_changes",

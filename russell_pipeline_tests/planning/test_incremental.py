@@ -19,6 +19,8 @@ from russell_pipeline.settings import Settings
 from russell_pipeline_tests.helpers import DOCUMENT_TABLES, RAW, cli, materialize, up_to_date_lines
 from russell_pipeline_tests.lakes import SMALL_END, LakeFolder, lake_folder, sample_lake
 
+pytestmark = pytest.mark.cpu(38)
+
 # An amended 2019 schedule (read after the seed's, so it wins) moving the reconstitution a week earlier.
 AMENDED_2019 = """Russell US Indexes - Annual Reconstitution 2019 (amended)
 

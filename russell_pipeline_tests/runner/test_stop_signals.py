@@ -19,6 +19,8 @@ from russell_pipeline_tests.helpers import COMMAND
 from russell_pipeline_tests.lake.test_failed_builds import published
 from russell_pipeline_tests.lakes import sample_lake
 
+pytestmark = pytest.mark.cpu(36)
+
 
 def _start_build(lake, stderr: int = subprocess.PIPE) -> subprocess.Popen:
     """`russell-pipeline build` on `lake` in a subprocess, its lines read as a user watches them."""
