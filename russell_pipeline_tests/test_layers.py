@@ -63,6 +63,17 @@ def _imported(node: ast.AST, modules: set[str]) -> list[str]:
     return []
 
 
+@functools.cache  # each file parsed once for every test of this file (they read the ~150 modules each)
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
+@functools.cache  # and walked once: the walks, not the parsing, were most of this file's CPU
+def _nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of the file's tree (function-level imports too), in `ast.walk`'s order."""
+    return tuple(ast.walk(_tree(path)))
+
+
 def _modules() -> dict[str, Path]:
     return {_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if p != PACKAGE / "__init__.py"}
 
@@ -77,7 +88,7 @@ def test_no_module_imports_a_layer_above_its_own():
     wrong = []
     for name, path in modules.items():
         here = _place(name)
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):  # function-level imports too
+        for node in _nodes(path):  # function-level imports too
             for target in _imported(node, set(modules)):
                 there = _place(target) if target.startswith("russell_pipeline.") else None
                 if there is not None and (
@@ -96,7 +107,7 @@ def _graph() -> dict[str, set[str]]:
     return {
         name: {
             target
-            for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            for node in _nodes(path)
             for target in _imported(node, set(modules))
             if target in modules and target != name
         }
@@ -170,7 +181,7 @@ def test_the_lake_settings_and_lib_do_not_import_dagster():
         f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: imports {alias.name if alias else node.module}"
         for name, path in _modules().items()
         if _place(name) is not None and _place(name)[1].startswith(WITHOUT_DAGSTER)
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        for node in _nodes(path)
         for alias in (node.names if isinstance(node, ast.Import) else [None])
         if isinstance(node, ast.Import | ast.ImportFrom)
         and (alias.name if alias else node.module or "").split(".")[0] == "dagster"
@@ -189,7 +200,7 @@ def _private_dagster_imports(root: Path, folders: list[str]) -> list[str]:
             path.relative_to(root).as_posix()
             for folder in folders
             for path in (root / folder).rglob("*.py")
-            for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            for node in _nodes(path)
             if isinstance(node, ast.Import | ast.ImportFrom)
             for name in (
                 [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -226,9 +237,8 @@ def _long_functions(package: Path) -> list[str]:
     without a reason beside it."""
     found = []
     for path in sorted(package.rglob("*.py")):
-        source = path.read_text()
-        lines = source.splitlines()
-        for node in ast.walk(ast.parse(source, str(path))):
+        lines = path.read_text().splitlines()
+        for node in _nodes(path):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             length = node.end_lineno - node.lineno + 1
@@ -292,16 +302,14 @@ def _missing_rooms(domains: dict[str, list[str]]) -> list[str]:
     wrong = []
     for domain, paths in domains.items():
         lib = PACKAGE / "lib" / domain / "__init__.py"
-        said = (ast.get_docstring(ast.parse(lib.read_text())) or "") if lib.is_file() else ""
+        said = (ast.get_docstring(_tree(lib)) or "") if lib.is_file() else ""
         for room in paths:
             path, _, name = room.partition(":")
             where = PACKAGE / path
             if not (where.is_dir() if path.endswith("/") else where.is_file()):
                 wrong.append(f"{domain}: {path} does not exist")
             elif name and name not in {
-                n.name
-                for n in ast.parse(where.read_text()).body
-                if isinstance(n, ast.FunctionDef | ast.ClassDef)
+                n.name for n in _tree(where).body if isinstance(n, ast.FunctionDef | ast.ClassDef)
             }:
                 wrong.append(f"{domain}: {path} defines no {name}")
             if room != f"lib/{domain}/" and f"`{room}`" not in said:
@@ -337,7 +345,7 @@ def _top_level_names(path: Path) -> frozenset[str]:
     """The names a module binds at its top level (also inside a top-level `if` or `try`); a module with
     a `__getattr__` (definitions.py's `defs`) gives any name."""
     names: set[str] = set()
-    body = list(ast.parse(path.read_text(), str(path)).body)
+    body = list(_tree(path).body)
     while body:
         node = body.pop()
         if isinstance(node, ast.If | ast.Try):
@@ -359,7 +367,7 @@ def test_every_import_of_the_package_names_what_it_holds():
     modules = _modules() | {"russell_pipeline": PACKAGE / "__init__.py"}
     wrong = []
     for path in sorted([*PACKAGE.rglob("*.py"), *Path(__file__).parent.rglob("*.py")]):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in _nodes(path):
             if isinstance(node, ast.Import):
                 named = [(a.name, None) for a in node.names if a.name.startswith("russell_pipeline.")]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -386,16 +394,13 @@ def test_no_class_of_the_lake_inherits_another_of_the_package():
     """`Lake` holds its parts (lake/lake_root.py) rather than inheriting them: no class of lake/ has a base
     of the package's own, so each part is one class read in one file."""
     own = {
-        node.name
-        for path in PACKAGE.rglob("*.py")
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
-        if isinstance(node, ast.ClassDef)
+        node.name for path in PACKAGE.rglob("*.py") for node in _nodes(path) if isinstance(node, ast.ClassDef)
     }
     inherited = [
         f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.name}"
         f"({', '.join(map(ast.unparse, node.bases))})"
         for path in sorted((PACKAGE / "lake").rglob("*.py"))
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        for node in _nodes(path)
         if isinstance(node, ast.ClassDef)
         and any(ast.unparse(b).rsplit(".", 1)[-1] in own for b in node.bases)
     ]
