@@ -28,6 +28,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
 
+from add_list_bench import build  # bench/ is this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -102,18 +104,7 @@ def one_build(tmp: Path, again: bool = False) -> list[tuple[float, list[tuple[st
         builds = []
         for _ in range(2 if again else 1):
             before = log.read_text().count("\n")
-            started = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, "-m", "russell_pipeline.cli", "build"],
-                env=env,
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            wall = time.perf_counter() - started
-            if done.returncode:
-                raise SystemExit(f"build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+            _, wall, _ = build(env)
             lines = log.read_text().splitlines()[before:]
             builds.append((wall, [m.groups() for line in lines if (m := REQUEST.search(line))]))
         return builds
