@@ -6,6 +6,7 @@ one document. Every error is one line naming the file, date or value and the pro
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import re
 import signal
@@ -13,11 +14,9 @@ import sys
 import warnings
 from datetime import date
 
-from russell_pipeline.cli import documents, forecast, index, lake, membership, research
 from russell_pipeline.cli.common import duckdb_error, one_line
 from russell_pipeline.lib.errors import InputError, LakeError
-from russell_pipeline.lib.forecast.tracked import parse_tracked
-from russell_pipeline.lib.index.trade import PARTICIPATION
+from russell_pipeline.lib.forecast.tracked import PARTICIPATION, parse_tracked
 from russell_pipeline.settings import Settings
 
 VERBS = {
@@ -88,22 +87,29 @@ VERBS = {
         ),
     ),
 }
+# Each verb's handler, "module:function" under russell_pipeline.cli: imported when its verb runs, so a
+# verb loads only what it uses (`parse` of a PDF starts reading it before polars is loaded).
 HANDLERS = {
-    "build": lake.cmd_build,
-    "parse": documents.cmd_parse,
-    "calendar": documents.cmd_calendar,
-    "report": index.cmd_report,
-    "query": lake.cmd_query,
-    "fetch": lake.cmd_fetch,
-    "members": membership.cmd_members,
-    "diff": membership.cmd_diff,
-    "reconcile": membership.cmd_reconcile,
-    "verify": lake.cmd_verify,
-    "import-prices": research.cmd_import_prices,
-    "event-study": research.cmd_event_study,
-    "pro-forma": index.cmd_pro_forma,
-    "forecast": forecast.cmd_forecast,
+    "build": "lake:cmd_build",
+    "parse": "documents:cmd_parse",
+    "calendar": "documents:cmd_calendar",
+    "report": "index:cmd_report",
+    "query": "lake:cmd_query",
+    "fetch": "lake:cmd_fetch",
+    "members": "membership:cmd_members",
+    "diff": "membership:cmd_diff",
+    "reconcile": "membership:cmd_reconcile",
+    "verify": "lake:cmd_verify",
+    "import-prices": "research:cmd_import_prices",
+    "event-study": "research:cmd_event_study",
+    "pro-forma": "index:cmd_pro_forma",
+    "forecast": "forecast:cmd_forecast",
 }
+
+
+def _handler(verb: str):
+    module, name = HANDLERS[verb].split(":")
+    return getattr(importlib.import_module(f"russell_pipeline.cli.{module}"), name)
 
 
 def _tracked(text: str) -> tuple[tuple[str, float], ...]:
@@ -413,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             2, f"error: russell-pipeline {args.verb}: {alone} (see russell-pipeline {args.verb} --help)\n"
         )
     try:
-        return HANDLERS[args.verb](args, Settings.from_env())
+        return _handler(args.verb)(args, Settings.from_env())
     except KeyboardInterrupt as err:  # SIGINT, or a SIGTERM a verb turned into one: its cleanup has run
         name = str(err) or "SIGINT"
         print(f"error: {args.verb}: stopped by {name}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """What the verbs share: the lake, rows in the format asked, and each error as one line.
 
-Each verb imports what it uses when it runs (the lake, DuckDB, Dagster, the calendar): `parse` of one
-document starts in about the time it takes to import polars."""
+Each verb imports what it uses when it runs (its own module, by `HANDLERS` in cli/__init__.py; the lake,
+DuckDB, Dagster, the calendar, polars): `parse` of a PDF has its pages read while polars loads."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import io
 import sys
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from russell_pipeline.lib.errors import LakeError
 from russell_pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from russell_pipeline.lake.lake_root import Lake
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from russell_pipeline.cli.common import UsageError, emit, open_lake, write_out
 from russell_pipeline.lib.errors import InputError
 from russell_pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from russell_pipeline.lib.documents.pdftext import PdfReading
 
 
 def _warn_contradictions(contradictions: pl.DataFrame) -> None:
@@ -23,12 +27,28 @@ def _warn_contradictions(contradictions: pl.DataFrame) -> None:
 
 
 def cmd_parse(args, settings: Settings) -> int:
+    from russell_pipeline.lib.documents.pdftext import start_pdf
+    from russell_pipeline.lib.documents.raw_files import read_limited
+
+    path = Path(args.file)
+    # A PDF's bounded reading child starts first: pdfium reads the pages while this process loads the
+    # parser and its libraries (polars, numpy), the other half of a parse's time.
+    started = start_pdf(path, read_limited(path, settings.limits), settings.limits)
+    try:
+        return _parse(args, path, settings, started)
+    finally:
+        if started is not None:
+            started.stop()  # nothing once its pages were read; a child no longer needed ends here
+
+
+def _parse(args, path: Path, settings: Settings, started: PdfReading | None) -> int:
+    import polars as pl
+
     from russell_pipeline.lib.calendar.projection import rank_day
     from russell_pipeline.lib.documents.corrections import ready_entry
     from russell_pipeline.lib.documents.ingest import read_one
 
-    path = Path(args.file)
-    doc = read_one(path, settings.limits, rank_day)
+    doc = read_one(path, settings.limits, rank_day, started)
     if doc.doc_type == "schedule":  # only a schedule needs the calendar rules (and NYSE sessions)
         from russell_pipeline.lib.calendar.published import read_schedule
 

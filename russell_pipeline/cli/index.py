@@ -81,8 +81,9 @@ def cmd_pro_forma(args, settings: Settings) -> int:
     Nothing is printed on stdout unless the whole answer is."""
     from russell_pipeline.cli.trades import pro_forma_trade
     from russell_pipeline.lake.index_tables import forecast_rows
+    from russell_pipeline.lib.forecast.tracked import PARTICIPATION
     from russell_pipeline.lib.index.pro_forma import TRADE_COLUMNS, members_line, totals
-    from russell_pipeline.lib.index.trade import PARTICIPATION, TRADE_SIZE_COLUMNS
+    from russell_pipeline.lib.index.trade import TRADE_SIZE_COLUMNS
     from russell_pipeline.lib.market.provenance import COLUMN
 
     lake = open_lake(settings)

@@ -2,10 +2,11 @@
 
 `run_in_child` runs a function in a child process (a fork, or a fresh interpreter) after a `prepare`
 step (resource limits for an untrusted PDF, `forbid_writes` for an untrusted query) and brings back
-its result, its error, or how it died; `running` says whether a process (a lock's or a spill
-folder's owner) still runs. `forbid_writes` uses Landlock (Linux 5.13+): once applied, the process
-and its threads cannot create, write, truncate, rename or remove any file outside the folders named,
-whatever a library inside it is asked to do. Reading is not restricted by it.
+its result, its error, or how it died (`start_child` starts it and leaves the wait for later);
+`running` says whether a process (a lock's or a spill folder's owner) still runs. `forbid_writes` uses
+Landlock (Linux 5.13+): once applied, the process and its threads cannot create, write, truncate, rename
+or remove any file outside the folders named, whatever a library inside it is asked to do. Reading is
+not restricted by it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ def run_in_child(
     thread: a library whose threads hold its state (DuckDB's scheduler, an object store's event loop)
     can crash in the fork, whatever this process did before; a fresh interpreter starts clean, for
     about 0.3 s of start-up."""
+    return start_child(fn, *args, prepare=prepare, wall=wall, keep=keep, fresh=fresh).outcome()
+
+
+def start_child(
+    fn: Callable,
+    *args,
+    prepare: Callable[[], None] | None = None,
+    wall: float | None = None,
+    keep: tuple[type[BaseException], ...] = (Exception,),
+    fresh: bool = False,
+) -> Child:
+    """`run_in_child`'s child started, its outcome not yet waited for: this process works on meanwhile,
+    then asks for `Child.outcome()`, or ends the child unheard with `Child.stop()`. `wall` counts from
+    now."""
     for stream in (sys.stdout, sys.stderr):  # what the parent printed is not printed again by the child
         stream.flush()
     read, write = os.pipe()
@@ -86,22 +101,43 @@ def run_in_child(
         raise
     finally:
         os.close(write)
-    try:
-        if _STOPS[0] != stops:  # a stop signal landed inside fork() and its exception was dropped there
-            raise KeyboardInterrupt("a stop signal during the fork")
-        data, killed = _collect(read, pid, wall)
-    except BaseException:  # interrupted (a stop signal): the child does not outlive the wait for it
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    finally:
-        os.close(read)
-    _, status = os.waitpid(pid, 0)
-    if killed:
-        return Outcome("killed")
-    if data:
-        return pickle.loads(data)
-    return Outcome("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+    child = Child(pid, read, None if wall is None else time.monotonic() + wall)
+    if _STOPS[0] != stops:  # a stop signal landed inside fork() and its exception was dropped there
+        child.stop()
+        raise KeyboardInterrupt("a stop signal during the fork")
+    return child
+
+
+class Child:
+    """A child process `start_child` started: its answer is read once, by `outcome()`."""
+
+    def __init__(self, pid: int, answer: int, deadline: float | None) -> None:
+        self.pid, self._answer, self._deadline = pid, answer, deadline
+
+    def outcome(self) -> Outcome:
+        """Waits for the child's end: what became of it."""
+        try:
+            data, killed = _collect(self._answer, self.pid, self._deadline)
+        except BaseException:  # interrupted (a stop signal): the child does not outlive the wait for it
+            self.stop()
+            raise
+        os.close(self._answer)
+        self._answer = None
+        _, status = os.waitpid(self.pid, 0)
+        if killed:
+            return Outcome("killed")
+        if data:
+            return pickle.loads(data)
+        return Outcome("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+
+    def stop(self) -> None:
+        """The child killed and reaped, unless its outcome was read already."""
+        if self._answer is None:
+            return
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self._answer)
+        self._answer = None
 
 
 def _fork(read: int, write: int, prepare, fn: Callable, args: tuple, keep: tuple) -> int:
@@ -193,9 +229,9 @@ def _die_with(parent: int) -> None:
         os._exit(70)
 
 
-def _collect(fd: int, pid: int, wall: float | None) -> tuple[bytes, bool]:
-    """Everything the child writes, until it closes the pipe or the wall time runs out (killed)."""
-    parts, deadline = [], None if wall is None else time.monotonic() + wall
+def _collect(fd: int, pid: int, deadline: float | None) -> tuple[bytes, bool]:
+    """Everything the child writes, until it closes the pipe or the `deadline` (monotonic) passes (killed)."""
+    parts = []
     while True:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:

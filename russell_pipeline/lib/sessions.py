@@ -17,9 +17,11 @@ import sys
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 FIRST_DAY = date(1989, 1, 1)  # the calendar's first year (rules.FIRST_YEAR)
 LAST_DAY = date(2035, 12, 31)
@@ -31,7 +33,10 @@ _NYSE = "holidays.financial.ny_stock_exchange"
 def _closures(years: range) -> holidays.HolidayBase:
     """The NYSE's full-day closures in `years`: holidays' NYSE module run from its file, without its
     package's `__init__` (which imports every exchange); through the package when that is imported
-    already, or when a release keeps the module elsewhere."""
+    already, or when a release keeps the module elsewhere. The package is imported here, by the first
+    question about a session: a process that asks none (`parse` of a list) does without its 0.03 s."""
+    import holidays
+
     path = Path(holidays.__file__).parent / "financial" / "ny_stock_exchange.py"
     if _NYSE in sys.modules or not path.is_file():
         return holidays.financial_holidays("NYSE", years=years)

@@ -3,6 +3,7 @@ pdfium sees it, and whatever pdfium does runs in a child the kernel bounds (memo
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 
@@ -87,6 +88,50 @@ def test_the_child_returns_results_and_input_errors_as_they_are():
     assert isolated.run_isolated("x.pdf", sorted, [3, 1, 2]) == [1, 2, 3]
     with pytest.raises(InputError, match=r"^x\.pdf: truncated PDF"):
         isolated.run_isolated("x.pdf", _read_pdf, "x.pdf", b"%PDF-1.7\n", Limits())
+
+
+def _mark_and_sleep(marker: str) -> int:
+    open(marker, "w").close()
+    time.sleep(60)
+    return 1
+
+
+def _mark(marker: str) -> str:
+    open(marker, "w").close()
+    return "read"
+
+
+def test_a_started_child_works_while_its_caller_does_and_a_stopped_one_leaves_nothing(tmp_path):
+    """`Isolated` starts the child at once (the caller loads its libraries meanwhile: `parse`); its
+    result comes when asked; a child stopped unheard is killed and reaped, its pipe closed."""
+    marker = tmp_path / "started"
+    reading = isolated.Isolated("x.pdf", _mark, str(marker))
+    deadline = time.monotonic() + 20
+    while not marker.exists() and time.monotonic() < deadline:  # it ran before anyone asked
+        time.sleep(0.01)
+    assert marker.exists() and reading.result() == "read"
+    fds = len(os.listdir("/proc/self/fd"))
+    marker.unlink()
+    reading = isolated.Isolated("x.pdf", _mark_and_sleep, str(marker))
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pid = reading._child.pid
+    reading.stop()
+    reading.stop()  # once is enough; again is nothing
+    with pytest.raises(ChildProcessError):  # reaped: no such child is left
+        os.waitpid(pid, os.WNOHANG)
+    assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_a_started_childs_wall_time_counts_from_its_start(monkeypatch):
+    """The wall limit runs while the caller works: asked after it passed, the answer is at once."""
+    monkeypatch.setattr(isolated, "WALL_SECONDS", 1)
+    reading = isolated.Isolated("raw/2025/x.pdf", _sleep)
+    time.sleep(1.5)
+    asked = time.monotonic()
+    with pytest.raises(InputError, match=r"^raw/2025/x\.pdf: reading the PDF took longer than 1 s: stopped$"):
+        reading.result()
+    assert time.monotonic() - asked < 0.9
 
 
 def test_real_documents_inflate_well_inside_the_bound():

@@ -16,6 +16,8 @@ import io
 import random
 import re
 import struct
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -341,6 +343,32 @@ def test_generated_rgs_list_with_dash_title_wrap_and_carried_table(tmp_path):
     ]
     assert doc.rows["change"].unique().to_list() == ["deletion"]
     assert doc.page_stats.rows() == [(1, 6, 6), (2, 1, 1)]
+
+
+def test_parse_starts_reading_a_pdf_before_it_loads_polars_and_prints_the_same_rows(tmp_path):
+    """`parse` forks the PDF's bounded reader before it imports polars and numpy, so pdfium reads the
+    pages while the parser loads (half a small list's time); the rows are those `read_document` gives.
+    Before, the CLI imported every verb's modules, polars with them, before it read a byte."""
+    path = tmp_path / "r2000-deletions-20240607.pdf"
+    path.write_bytes(_pdf([RGS_PAGE_1, RGS_PAGE_2]))
+    code = (
+        "import sys\n"
+        "from russell_pipeline.lib.documents import pdftext\n"
+        "real = pdftext.start_pdf\n"
+        "def spy(*args):\n"
+        "    print(sorted(m for m in ('numpy', 'polars') if m in sys.modules), file=sys.stderr)\n"
+        "    return real(*args)\n"
+        "pdftext.start_pdf = spy\n"
+        "from russell_pipeline.cli import main\n"
+        f"sys.exit(main(['parse', {str(path)!r}, '--format', 'json']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == "[]"
+    printed, read = (
+        pl.read_json(io.StringIO(t)) for t in (done.stdout, read_document(path).rows.write_json())
+    )
+    assert printed.drop("recon_year").rows() == read.rows() and read.height == 7
 
 
 def test_generated_side_by_side_membership_list(tmp_path):

@@ -22,6 +22,7 @@ from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.corrections import Correction, read_corrections, ready_entry, settle
 from russell_pipeline.lib.documents.holdings import HOLDINGS_COLUMNS
 from russell_pipeline.lib.documents.limits import Limits
+from russell_pipeline.lib.documents.pdftext import PdfReading
 from russell_pipeline.lib.documents.raw_files import CORRECTIONS, YearFolder, list_year, same_bytes_elsewhere
 from russell_pipeline.lib.documents.reading import (
     CHANGE_COLUMNS,
@@ -209,12 +210,16 @@ def read_year(
 
 
 def read_one(
-    path: Path, limits: Limits | None = None, rank_day: Callable[[int], dt.date | None] | None = None
+    path: Path,
+    limits: Limits | None = None,
+    rank_day: Callable[[int], dt.date | None] | None = None,
+    started: PdfReading | None = None,
 ) -> Document:
     """One document as `parse` reads it: under a year folder (`raw/<year>/`), dated against that year
     (dating.py; `rank_day(year)`: the year's rank day, for a final list) and with the entries of that
-    folder's corrections.csv that name it applied; a bad document, date or entry is one InputError."""
-    doc = read_document(path, limits)
+    folder's corrections.csv that name it applied; a bad document, date or entry is one InputError.
+    `started`: its PDF's reading, begun already (`read_document`)."""
+    doc = read_document(path, limits, started=started)
     folder = path.parent
     year = int(folder.name) if folder.name.isdecimal() and len(folder.name) == 4 else None
     dated = date_of(doc.doc_type, doc.evidence, year)

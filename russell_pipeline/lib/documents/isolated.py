@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from russell_pipeline.lib.errors import InputError
-from russell_pipeline.lib.sandbox import run_in_child
+from russell_pipeline.lib.sandbox import start_child
 
 # Inflated stream bytes allowed per byte of file (real documents: 4-11), never less than the floor.
 DECODED_PER_BYTE = 100
@@ -67,19 +67,36 @@ def check_decoded_size(path: str | Path, data: bytes) -> int:
 def run_isolated(path: str | Path, fn: Callable, *args):
     """`fn(*args)` in a forked child under the memory, CPU and wall-time limits; its result or
     its InputError comes back; its death (a limit reached, a crash) is an InputError naming `path`."""
-    outcome = run_in_child(fn, *args, prepare=_bounded, wall=WALL_SECONDS, keep=(InputError, MemoryError))
-    if outcome.kind == "ok":
-        return outcome.value
-    if outcome.kind == "killed":
-        raise InputError(path, f"reading the PDF took longer than {WALL_SECONDS} s: stopped")
-    if outcome.kind == "error":
-        if isinstance(outcome.value, InputError):
-            raise outcome.value
-        raise _limit_error(path, "memory")
-    sig = outcome.value
-    raise _limit_error(
-        path, "cpu" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory" if sig else "crash"
-    )
+    return Isolated(path, fn, *args).result()
+
+
+class Isolated:
+    """`run_isolated` in two halves: the child starts at construction, `result()` waits for it; `stop()`
+    ends it unheard (a caller that stopped needing it)."""
+
+    def __init__(self, path: str | Path, fn: Callable, *args) -> None:
+        self.path = path
+        self._child = start_child(
+            fn, *args, prepare=_bounded, wall=WALL_SECONDS, keep=(InputError, MemoryError)
+        )
+
+    def result(self):
+        outcome = self._child.outcome()
+        if outcome.kind == "ok":
+            return outcome.value
+        if outcome.kind == "killed":
+            raise InputError(self.path, f"reading the PDF took longer than {WALL_SECONDS} s: stopped")
+        if outcome.kind == "error":
+            if isinstance(outcome.value, InputError):
+                raise outcome.value
+            raise _limit_error(self.path, "memory")
+        sig = outcome.value
+        raise _limit_error(
+            self.path, "cpu" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory" if sig else "crash"
+        )
+
+    def stop(self) -> None:
+        self._child.stop()
 
 
 def _bounded() -> None:

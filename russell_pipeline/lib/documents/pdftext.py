@@ -20,7 +20,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 
-from russell_pipeline.lib.documents.isolated import check_decoded_size, run_isolated
+from russell_pipeline.lib.documents.isolated import Isolated, check_decoded_size
 from russell_pipeline.lib.documents.limits import Limits, over_limit
 from russell_pipeline.lib.documents.textlayer import Line, Page, TextLayer, Word
 from russell_pipeline.lib.errors import InputError
@@ -51,11 +51,32 @@ def read_text_layer(path: str | Path, data: bytes, limits: Limits | None = None)
 
     A PDF is bounded before pdfium reads it and read in a child process the kernel bounds
     (isolated.py): a hostile file costs this process nothing."""
-    limits = limits or Limits()
-    if sniff(path, data[:PREFIX_BYTES]) == "pdf":
-        check_decoded_size(path, data)
-        return _laid_out(path, run_isolated(path, _read_pdf_pages, path, data, limits))
-    return _read_text(path, data, limits)
+    reading = start_pdf(path, data, limits)
+    return reading.layer() if reading is not None else _read_text(path, data, limits or Limits())
+
+
+class PdfReading:
+    """A PDF's text layer being read in the bounded child (`start_pdf`): `layer()` waits for it and lays
+    its lines out; `stop()` ends the child unheard. `data`: the file's bytes."""
+
+    def __init__(self, path: str | Path, data: bytes, limits: Limits) -> None:
+        self.path, self.data = path, data
+        self._child = Isolated(path, _read_pdf_pages, path, data, limits)
+
+    def layer(self) -> TextLayer:
+        return _laid_out(self.path, self._child.result())
+
+    def stop(self) -> None:
+        self._child.stop()
+
+
+def start_pdf(path: str | Path, data: bytes, limits: Limits | None = None) -> PdfReading | None:
+    """`read_text_layer`'s reading of a PDF started and not waited for (None: `data` is a text document):
+    the caller loads or works on meanwhile, as `parse` does. The file is bounded first (isolated.py)."""
+    if sniff(path, data[:PREFIX_BYTES]) != "pdf":
+        return None
+    check_decoded_size(path, data)
+    return PdfReading(path, data, limits or Limits())
 
 
 # ---------------------------------------------------------------- text files

@@ -19,7 +19,7 @@ from russell_pipeline.lib.documents import dating
 from russell_pipeline.lib.documents.holdings import looks_like_holdings, read_holdings
 from russell_pipeline.lib.documents.limits import Limits
 from russell_pipeline.lib.documents.lists import LayoutError, ParsedList, parse_list
-from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, read_text_layer, sniff
+from russell_pipeline.lib.documents.pdftext import PREFIX_BYTES, PdfReading, read_text_layer, sniff
 from russell_pipeline.lib.documents.raw_files import read_limited
 from russell_pipeline.lib.documents.sec_tickers import looks_like_sec_map, read_sec_tickers
 from russell_pipeline.lib.documents.textlayer import TextLayer
@@ -176,18 +176,23 @@ class Document:
         )
 
 
-def read_document(path: str | Path, limits: Limits | None = None, root: Path | None = None) -> Document:
+def read_document(
+    path: str | Path,
+    limits: Limits | None = None,
+    root: Path | None = None,
+    started: PdfReading | None = None,
+) -> Document:
     """Parse one document; bad input raises InputError naming the file and the problem.
 
-    `limits` default to `Limits()`; with `root`, the file must be a regular file inside it.
-    """
+    `limits` default to `Limits()`; with `root`, the file must be a regular file inside it. `started`:
+    this PDF's reading, begun by `pdftext.start_pdf` (`parse` starts it before loading the rest)."""
     limits = limits or Limits()
-    data = read_limited(path, limits, root)
-    if sniff(path, data[:PREFIX_BYTES]) == "text":
+    data = started.data if started is not None else read_limited(path, limits, root)
+    if started is None and sniff(path, data[:PREFIX_BYTES]) == "text":
         table = _table_document(path, data)
         if table is not None:
             return table
-    layer = read_text_layer(path, data, limits)
+    layer = started.layer() if started is not None else read_text_layer(path, data, limits)
     try:
         parsed = parse_list(layer.pages, text=layer.kind == "text")
     except LayoutError as exc:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 # The indexes whose trackers' trades the forecast's demand sizes (lib/forecast/demand.py); the names are
 # the forecast's (lib/forecast/rules.py R1000, R2000, R3000).
 TRACKED_INDEXES = ("Russell 1000", "Russell 2000", "Russell 3000")
+# The share of each session's volume a fund trades when the user does not say (lib/index/trade.py).
+PARTICIPATION = 0.2
 
 
 def parse_tracked(text: str) -> tuple[tuple[str, float], ...]:

@@ -23,7 +23,6 @@ TRADE_SIZE_COLUMNS: dict[str, pl.DataType] = {
     "adv_pct": pl.Float64,
     "days_to_trade": pl.Float64,
 }
-PARTICIPATION = 0.2  # of each session's volume, when the user does not say
 
 
 def sized_trade(rows: pl.DataFrame, adv: pl.DataFrame, aum: float, participation: float) -> pl.DataFrame:
