@@ -1,5 +1,6 @@
 """The assets tracking each index, as a user writes them (`--tracked`, `RUSSELL_TRACKED_ASSETS`):
-`Russell 2000=1e12,Russell 1000=1e13`, US dollars per index. Read without polars: settings.py reads it at
+`Russell 2000=1e12,Russell 1000=1e13`, US dollars per index, and the share of a session's volume a fund
+trades unless told (`PARTICIPATION`). Read without polars: settings.py and the command line read them at
 start-up."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Mapping
 # The indexes whose trackers' trades the forecast's demand sizes (lib/forecast/demand.py); the names are
 # the forecast's (lib/forecast/rules.py R1000, R2000, R3000).
 TRACKED_INDEXES = ("Russell 1000", "Russell 2000", "Russell 3000")
-# The share of each session's volume a fund trades when the user does not say (lib/index/trade.py).
+# The share of each session's volume a fund trades when the user does not say (`pro-forma --aum`'s
+# `--participation`, lib/index/trade.py).
 PARTICIPATION = 0.2
 
 
