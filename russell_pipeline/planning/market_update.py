@@ -11,7 +11,8 @@ typed but unchecked); and it replaces only the years whose digest changed (`plan
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -149,7 +150,7 @@ def _appended(
     sha256 is computed beside the validation of the appended rows: hashlib runs outside the GIL);
     None when they are not, or an appended row repeats a stored key: the file is then read whole."""
     with ThreadPoolExecutor(1) as pool:
-        prefix = pool.submit(file_sha256, path, last["bytes"])
+        prefix = pool.submit(_first_bytes, path, last["bytes"])
         try:
             added = (
                 _read_tail(lake, name, path, last, tmp, latest, before)
@@ -164,6 +165,47 @@ def _appended(
     if added is None or running.hexdigest() != last["sha256"]:
         return None
     return replace(added, read=added.read | {"sha256": extend_sha256(running, path, last["bytes"])})
+
+
+# The hashes of market CSVs' first bytes that `prove_early` started, by the file as it was then.
+_early: dict[tuple, Future] = {}
+
+
+def prove_early(lake: Lake, folder: str, code: str) -> None:
+    """Start hashing, each on a thread of its own, the bytes the last market run (`market_reads`, read by
+    code `code`) read of each CSV under `folder` that has grown since: the proof `_appended` needs that
+    they are unchanged, computed while the build starts up (importing Dagster, planning) on a core it
+    leaves idle, instead of after (at 16 years of a 15,000-stock feed, `prices.csv` holds 1.7 GB: a
+    second of SHA-256). A file changed after this started is hashed afresh (`_first_bytes`)."""
+    reads = lake.tables.read(READS) if folder else None
+    for r in [] if reads is None else reads.filter(pl.col("code") == code).iter_rows(named=True):
+        path = Path(folder) / r["file"]
+        if path.suffix == ".csv" and path.is_file() and path.stat().st_size > r["bytes"] > 0:
+            key, done = _identity(path, r["bytes"]), Future()
+            _early[key] = done
+            threading.Thread(target=_hash_into, args=(done, path, r["bytes"]), daemon=True).start()
+
+
+def _hash_into(done: Future, path: Path, size: int) -> None:
+    try:
+        done.set_result(file_sha256(path, size))
+    except OSError as err:  # said where the proof is asked for: `_first_bytes` hashes the file again
+        done.set_exception(err)
+
+
+def _identity(path: Path, size: int) -> tuple:
+    """`path`'s first `size` bytes, as the file is now (a file written since has another size or time)."""
+    st = path.stat()
+    return (str(path), size, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _first_bytes(path: Path, size: int):
+    """The running sha256 of `path`'s first `size` bytes (`file_sha256`): the one `prove_early` started
+    when the file is as it was then, else computed here."""
+    early = _early.pop(_identity(path, size), None)
+    if early is not None and early.exception() is None:
+        return early.result()
+    return file_sha256(path, size)
 
 
 def _read_tail(

@@ -113,6 +113,10 @@ def _build(lake: Lake, settings: Settings, verbose: bool, stop: StopSignals) -> 
         if planned is not None:
             outcome = Outcome([], [])
         else:
+            if settings.market_data:  # a grown CSV's first bytes hashed while Dagster loads (market_update)
+                from russell_pipeline.planning import digests, market_update
+
+                market_update.prove_early(lake, settings.market_data, digests.CODE_VERSIONS["market_data"])
             from russell_pipeline.runner.runs import run_stages  # Dagster: only for a build with work
 
             outcome = run_stages(lake, settings, checked, verbose, stop)

@@ -143,6 +143,34 @@ def test_an_appended_csv_is_read_from_its_previous_end(built, monkeypatch):
     )
 
 
+def test_a_grown_csvs_first_bytes_hashed_early_prove_them_only_as_the_file_was_then(built):
+    """`build` starts hashing a grown CSV's first bytes while it loads Dagster (`prove_early`); the market
+    run takes that hash when the file is still as it was, and hashes the file afresh when it was written
+    since: a value changed in those bytes after the early hash is still seen, and its year rewritten."""
+    from russell_pipeline.planning import market_update
+    from russell_pipeline.planning.digests import CODE_VERSIONS
+
+    folder, root, instance = built
+    code, prices = CODE_VERSIONS["market_data"], folder / "prices.csv"
+    append(prices, ["2021-01-15,AAAA,12.5,USD,1000"])
+    market_update.prove_early(Lake(root), str(folder), code)
+    assert [key[0] for key in market_update._early] == [str(prices)]  # the one CSV that grew
+    result = run(root, instance, market_data=str(folder))
+    assert result.success and written(result) == "prices 2021", failure_lines(result)
+    assert market_update._early == {}  # taken by the run
+    assert_stored_as_validated(root, folder)
+    append(prices, ["2021-01-19,AAAA,12.75,USD,1000"])
+    market_update.prove_early(Lake(root), str(folder), code)
+    close = pl.read_csv(prices, infer_schema=False)["close"][0]
+    other = close[:-1] + ("1" if close[-1] != "1" else "2")  # as long: the file keeps its size
+    text = prices.read_text()  # then a close of 2018 changed: the early hash is of bytes no longer there
+    prices.write_text(text.replace(f"{close},", f"{other},", 1))
+    result = run(root, instance, market_data=str(folder))
+    assert result.success and written(result) == "prices 2018, 2021", failure_lines(result)
+    assert_stored_as_validated(root, folder)
+    market_update._early.clear()  # the early hash nobody took
+
+
 def test_a_changed_row_in_an_old_year_rewrites_that_year_only(built):
     folder, root, instance = built
     before = files(root, "market_prices")
