@@ -176,7 +176,9 @@ def prove_early(lake: Lake, folder: str, code: str) -> None:
     code `code`) read of each CSV under `folder` that has grown since: the proof `_appended` needs that
     they are unchanged, computed while the build starts up (importing Dagster, planning) on a core it
     leaves idle, instead of after (at 16 years of a 15,000-stock feed, `prices.csv` holds 1.7 GB: a
-    second of SHA-256). A file changed after this started is hashed afresh (`_first_bytes`)."""
+    second of SHA-256). A file changed after this started is hashed afresh (`_first_bytes`); what an
+    earlier build of this process started and its run did not take is forgotten here."""
+    _early.clear()
     reads = lake.tables.read(READS) if folder else None
     for r in [] if reads is None else reads.filter(pl.col("code") == code).iter_rows(named=True):
         path = Path(folder) / r["file"]
