@@ -191,7 +191,7 @@ def prove_early(lake: Lake, folder: str, code: str) -> None:
 def _hash_into(done: Future, path: Path, size: int) -> None:
     try:
         done.set_result(file_sha256(path, size))
-    except OSError as err:  # said where the proof is asked for: `_first_bytes` hashes the file again
+    except BaseException as err:  # noqa: BLE001 - any end is an answer: `_first_bytes` then hashes again
         done.set_exception(err)
 
 
