@@ -173,19 +173,29 @@ def review_market_data(
     )
     absent = members.filter(~members.is_in(prices["symbol"].unique().implode()))
     if absent.len():  # stale or never priced: the weights refuse it, naming its last close
-        older = _contract(
-            "prices",
-            _latest(
-                scans["prices"].filter(
-                    pl.col(YEAR) <= start.year,
-                    pl.col("date") < start,
-                    pl.col("symbol").is_in(absent.implode()),
-                ),
-                "symbol",
-            ),
-        )
-        prices = pl.concat([older.collect(engine="streaming"), prices])
+        prices = pl.concat([_last_closes_before(scans["prices"], absent, start), prices])
     return MarketData(prices=prices, memberships=memberships, shares=shares, fx=fx)
+
+
+def _last_closes_before(prices: pl.LazyFrame, symbols: pl.Series, start: date) -> pl.DataFrame:
+    """The stored closes of `symbols` on each one's last date before `start` (none for a symbol never
+    priced before it). The dates are found over two columns of every year before `start`; the rows, in
+    the years holding them only: a member priced years ago, or never, costs a pass over dates and
+    symbols, not over every stored column."""
+    last = (
+        prices.filter(
+            pl.col(YEAR) <= start.year, pl.col("date") < start, pl.col("symbol").is_in(symbols.implode())
+        )
+        .group_by("symbol")
+        .agg(pl.col("date").max())
+        .collect(engine="streaming")
+    )
+    rows = prices.filter(
+        pl.col(YEAR).is_in(sorted({day.year for day in last["date"]})),
+        pl.col("date").is_in(last["date"].unique().implode()),
+        pl.col("symbol").is_in(last["symbol"].implode()),
+    ).join(last.lazy(), on=["symbol", "date"], how="semi")
+    return _contract("prices", rows).collect(engine="streaming")
 
 
 def window_volumes(

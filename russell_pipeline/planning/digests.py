@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -136,8 +137,20 @@ def window_digest(days: pl.DataFrame, end: date | None, column: str = "digest") 
     before the first).
 
     By date, not by row position: a stored table can come back in any file order."""
-    upto = days if end is None else days.filter(pl.col("day") <= end)
-    return int(upto.sort("day")[column][-1]) if upto.height else 0
+    return window_digests(days, column)(end)
+
+
+def window_digests(days: pl.DataFrame, column: str = "digest") -> Callable[[date | None], int]:
+    """`window_digest` of `days` at any end, the days sorted once: planning asks at every review's
+    dates, and a long history holds thousands of days."""
+    ordered = days.select("day", column).sort("day")
+    values = ordered[column].to_list()
+
+    def at(end: date | None) -> int:
+        upto = len(values) if end is None else int(ordered["day"].search_sorted(end, side="right"))
+        return int(values[upto - 1]) if upto else 0
+
+    return at
 
 
 def volume_digest(days: pl.DataFrame | None, end: date) -> int | None:
@@ -149,9 +162,16 @@ def volume_digest(days: pl.DataFrame | None, end: date) -> int | None:
 
 
 def members_digests(memberships: pl.DataFrame) -> dict[str, str]:
-    """{review: a digest of its members (index, symbol, fraction)}, in one pass over the memberships."""
-    parts = memberships.select("review", "index", "symbol", "fraction").partition_by("review", as_dict=True)
-    return {review: frame_digest(part.drop("review")) for (review,), part in parts.items()}
+    """{review: a digest of its members (index, symbol, fraction)}: `frame_digest` of each review's rows,
+    their hashes taken in one pass over the memberships and sorted within each review."""
+    members = memberships.select("index", "symbol", "fraction")
+    schema = list(members.schema.items())
+    hashed = pl.DataFrame({"review": memberships["review"], "hash": members.hash_rows(seed=0)})
+    by_review = hashed.group_by("review").agg(pl.col("hash").sort())
+    return {
+        review: digest(schema, rows.len(), hashlib.sha256(rows.to_numpy().tobytes()).hexdigest())
+        for review, rows in zip(by_review["review"].to_list(), by_review["hash"], strict=True)
+    }
 
 
 def weights_inputs(cutoff: date, effective: date, window: int, members: str, price_source: str | None) -> str:
@@ -198,6 +218,7 @@ def review_inputs(
     every = reviews.sort("review").rows(named=True)
     rows = [r for r in every if r["review"] not in carried]
     of = members_digests(memberships)
+    window = window_digests(days)
     members = {r["review"]: of[carried.get(r["review"], r["review"])] for r in every}
     # The weights each pro-forma computes: a carried review's digest names the review its members come from
     # and the forecast that changes them.
@@ -205,7 +226,7 @@ def review_inputs(
         r["review"]: weights_inputs(
             r["cutoff_date"],
             r["effective_date"],
-            window_digest(days, r["cutoff_date"]),
+            window(r["cutoff_date"]),
             members[r["review"]]
             if r["review"] not in carried
             else digest(
@@ -223,14 +244,12 @@ def review_inputs(
     for i, r in enumerate(rows):
         following = (rows[i + 1]["review"], rows[i + 1]["effective_date"]) if i + 1 < len(rows) else None
         end = following[1] if following else None
-        previous = levels[r["review"]] = levels_inputs(
-            weights[r["review"]], following, previous, window_digest(days, end)
-        )
+        previous = levels[r["review"]] = levels_inputs(weights[r["review"]], following, previous, window(end))
     pro_forma = {
         r["review"]: pro_forma_inputs(
             target[r["review"]],
             target[every[i - 1]["review"]] if i else None,
-            window_digest(days, r["effective_date"]),
+            window(r["effective_date"]),
         )
         for i, r in enumerate(every)
     }

@@ -12,6 +12,7 @@ Nothing here imports Dagster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -101,6 +102,14 @@ class _Tables:
         return _by_year(self.changes)
 
     @cached_property
+    def vendor_by_review(self) -> dict[str, pl.DataFrame]:
+        return inputs.vendor_reviews(self.vendor)
+
+    @cached_property
+    def window(self) -> Callable[[date | None], int]:
+        return digests.window_digests(self.days)
+
+    @cached_property
     def closed(self) -> frozenset[date]:
         """The days the market data holds closes on."""
         return frozenset(self.days["day"].to_list()) if self.days is not None else frozenset()
@@ -110,7 +119,7 @@ class _Tables:
         running digest)."""
         if day not in self.closed:
             return False, None
-        return True, (self.label, digests.window_digest(self.days, day))
+        return True, (self.label, self.window(day))
 
 
 def _by_year(rows: pl.DataFrame) -> dict[int, pl.DataFrame]:
@@ -252,7 +261,7 @@ def _members_before(t: _Tables, review: inputs.Review) -> tuple[pl.DataFrame, li
         t.holdings.filter(pl.col("as_of_date").is_between(base or date.min, review.rank_day)),
     )
     if not members.height:  # no published list in force: the market data's memberships, if any
-        members, of = inputs.vendor_members(t.vendor, review.review)
+        members, of = inputs.vendor_members(t.vendor_by_review, review.review)
         if of is not None:
             notes.append(
                 "no published Russell list is in force on rank day: the members before are the "

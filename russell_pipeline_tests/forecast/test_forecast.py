@@ -435,6 +435,36 @@ def test_a_large_company_listed_before_the_last_reconstitution_stays_out_only_be
     assert action(made.rows, "OLD")["rule"] == "listed_before"
 
 
+def test_the_members_from_market_data_are_the_vendor_indexes_of_the_latest_review_before():
+    from russell_pipeline.lib.forecast.inputs import vendor_members, vendor_reviews
+
+    memberships = pl.DataFrame(
+        {
+            "review": ["2023-06", "2023-12", "2023-12", "2023-12", "2024-03", "2024-06"],
+            "index": [
+                "RUSSELL_2000_GROWTH",
+                "RUSSELL_SMALL_CAP_COMPLETENESS",
+                "RUSSELL_2000_GROWTH",
+                "RUSSELL_2000_GROWTH",
+                "OTHER",  # not a component of the 90/10 index: its review gives no members
+                "RUSSELL_2000_GROWTH",
+            ],
+            "symbol": ["OLD", "AAA", "BBB", "BBB", "CCC", "NEW"],
+        }
+    )
+    by_review = vendor_reviews(memberships)
+    got, of = vendor_members(by_review, "2024-06")
+    assert of == "2023-12"
+    assert sorted(got.select("symbol", "index_name", "complete").rows()) == [
+        ("AAA", "Russell 3000", False),
+        ("BBB", "Russell 2000", False),
+    ]
+    assert set(got["source_path"]) == {"the market data's memberships of 2023-12"}
+    assert vendor_members(by_review, "2023-12")[1] == "2023-06"
+    none, of = vendor_members(by_review, "2023-06")
+    assert of is None and none.is_empty() and none.columns == got.columns
+
+
 def test_the_rules_table_refuses_a_bad_row_and_overlapping_years():
     with pytest.raises(ValueError, match="5 fields"):
         R.parse_rules("min_price new 2020-2035 1.00")

@@ -671,9 +671,39 @@ def test_window_digest_reads_by_date_not_row_order():
 
     days = pl.DataFrame({"day": [date(2024, 1, d) for d in (2, 3, 4, 5)], "digest": [1, 2, 3, 4]})
     shuffled = pl.concat([days.tail(2), days.head(2)])
-    for end in (date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 31), None):
+    ends = (date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 31), None)
+    for end in ends:
         assert window_digest(shuffled, end) == window_digest(days, end)
-    assert window_digest(shuffled, date(2024, 1, 3)) == 2
+    assert [window_digest(shuffled, end) for end in ends] == [0, 2, 4, 4]
+
+
+def test_members_digests_are_each_reviews_frame_digest_in_any_row_order():
+    """`members_digests` hashes every review's rows in one pass: each review's digest is `frame_digest` of
+    its own rows (what the lineage of every stored review recorded), whatever the order of the rows."""
+    from russell_pipeline.planning.digests import frame_digest, members_digests
+
+    memberships = pl.DataFrame(
+        {
+            "review": ["2024-06", "2024-03", "2024-06", "2024-03", "2024-06", "2024-09"],
+            "index": ["A", "A", "B", "A", "A", "A"],
+            "symbol": ["X", "X", "X", "Y", "Y", "X"],
+            "fraction": [1.0, 1.0, 0.5, 1.0, 1.0, 1.0],
+            "date": [date(2024, 6, 1)] * 6,  # a column the digest does not read
+        }
+    )
+    got = members_digests(memberships)
+    members = memberships.select("index", "symbol", "fraction")
+    assert (
+        got
+        == members_digests(memberships.reverse())
+        == {
+            review: frame_digest(members.filter(memberships["review"] == review))
+            for review in ("2024-03", "2024-06", "2024-09")
+        }
+    )
+    # A changed fraction changes its review's digest only.
+    changed = members_digests(memberships.with_columns(fraction=pl.Series([1.0, 1.0, 0.6, 1.0, 1.0, 1.0])))
+    assert {r for r in got if got[r] != changed[r]} == {"2024-06"}
 
 
 def test_history_read_for_a_run_covers_the_review_before_it():

@@ -227,11 +227,18 @@ def market_universe(
 VENDOR_INDEXES = {"RUSSELL_SMALL_CAP_COMPLETENESS": "Russell 3000", "RUSSELL_2000_GROWTH": "Russell 2000"}
 
 
-def vendor_members(memberships: pl.DataFrame, review: str) -> tuple[pl.DataFrame, str | None]:
-    """The members the market data's `memberships` give for the latest review before `review` (columns
-    of `members_on`; none: an empty frame), and that review."""
-    before = memberships.filter(pl.col("review") < review, pl.col("index").is_in(list(VENDOR_INDEXES)))
-    if not before.height:
+def vendor_reviews(memberships: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """{review: its rows of the market data's `memberships` in the 90/10 index's components
+    (`VENDOR_INDEXES`)}."""
+    rows = memberships.filter(pl.col("index").is_in(list(VENDOR_INDEXES)))
+    return {review: part for (review,), part in rows.partition_by("review", as_dict=True).items()}
+
+
+def vendor_members(by_review: dict[str, pl.DataFrame], review: str) -> tuple[pl.DataFrame, str | None]:
+    """The members the market data gives for the latest review before `review` (`vendor_reviews`; none:
+    an empty frame), and that review."""
+    last = max((r for r in by_review if r < review), default=None)
+    if last is None:
         return pl.DataFrame(
             schema={
                 "symbol": pl.String,
@@ -242,9 +249,7 @@ def vendor_members(memberships: pl.DataFrame, review: str) -> tuple[pl.DataFrame
                 "source_path": pl.String,
             }
         ), None
-    last = before["review"].max()
-    rows = before.filter(pl.col("review") == last)
-    return rows.select(
+    return by_review[last].select(
         "symbol",
         company=pl.col("symbol"),
         index_name=pl.col("index").replace_strict(VENDOR_INDEXES),
