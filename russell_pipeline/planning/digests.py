@@ -123,8 +123,14 @@ def market_inputs(fingerprint: object) -> str:
 
 def frame_digest(df: pl.DataFrame) -> str:
     """The rows of a frame, in any order, with its column names and types."""
-    rows = hashlib.sha256(df.hash_rows(seed=0).sort().to_numpy().tobytes()).hexdigest() if df.height else ""
-    return digest(list(df.schema.items()), df.height, rows)
+    hashes = df.hash_rows(seed=0).sort() if df.height else pl.Series([], dtype=pl.UInt64)
+    return _rows_digest(df.schema, hashes)
+
+
+def _rows_digest(schema: pl.Schema, hashes: pl.Series) -> str:
+    """`frame_digest` of rows of `schema` whose `hash_rows(seed=0)` are `hashes`, sorted."""
+    rows = hashlib.sha256(hashes.to_numpy().tobytes()).hexdigest() if hashes.len() else ""
+    return digest(list(schema.items()), hashes.len(), rows)
 
 
 def membership_inputs(tables: dict[str, pl.DataFrame]) -> str:
@@ -165,11 +171,10 @@ def members_digests(memberships: pl.DataFrame) -> dict[str, str]:
     """{review: a digest of its members (index, symbol, fraction)}: `frame_digest` of each review's rows,
     their hashes taken in one pass over the memberships and sorted within each review."""
     members = memberships.select("index", "symbol", "fraction")
-    schema = list(members.schema.items())
     hashed = pl.DataFrame({"review": memberships["review"], "hash": members.hash_rows(seed=0)})
     by_review = hashed.group_by("review").agg(pl.col("hash").sort())
     return {
-        review: digest(schema, rows.len(), hashlib.sha256(rows.to_numpy().tobytes()).hexdigest())
+        review: _rows_digest(members.schema, rows)
         for review, rows in zip(by_review["review"].to_list(), by_review["hash"], strict=True)
     }
 
