@@ -44,12 +44,15 @@ _BUSY: dict[str, int] = {}  # table -> how many times this process has raised it
 BUSY_WRITES = 3
 
 
-# The tables this process opened, by location and store options: (their log's listing then, the table).
-# A log that lists the same files again (names, sizes, times or ETags) holds the same commits, so the
-# table is handed out again instead of read again: on an object store an open reads the last checkpoint
-# and each commit since, a request each, and a build asks its bookkeeping tables hundreds of times. Any
-# change to the log (a commit, a checkpoint, a damaged or deleted entry, the folder moved) opens it afresh.
-_OPENED: dict[tuple[str, str], tuple[tuple, DeltaTable]] = {}
+# The tables this process opened, by location and store options: (their log's listing then, the table, the
+# hold of the writer lock it was read or committed in). A log that lists the same files again (names, sizes,
+# times or ETags) holds the same commits, so the table is handed out again instead of read again: on an
+# object store an open reads the last checkpoint and each commit since, a request each, and a build asks
+# its bookkeeping tables hundreds of times. Any change to the log (a commit, a checkpoint, a damaged or
+# deleted entry, the folder moved) opens it afresh. While this process holds the writer lock, a table read
+# or committed in that same hold is handed out without listing its log (no other process commits then, and
+# this one's commits go through `Tables`, which keeps or forgets the entry): a build lists each log once.
+_OPENED: dict[tuple[str, str], tuple[tuple, DeltaTable, int | None]] = {}
 _OPENED_LOCK = threading.Lock()
 _OPENED_MAX = 256  # the oldest entry goes first past this many (a test process meets many lakes)
 _COMMIT = re.compile(r"^(\d{20})\.json$")
@@ -205,11 +208,16 @@ class Tables:
 
     def _unpin(self, tables: Iterable[str]) -> None:
         """Before a commit to `tables`: they are opened afresh, at their new versions, when next asked (and
-        the names listed afresh: the commit may make a table)."""
+        the names listed afresh: the commit may make a table), unless the commit hands its table on
+        (`_remember`)."""
         self._pinned_logs = None
+        tables = list(tables)
         if self._pinned is not None:
             for table in tables:
                 self._pinned.pop(table, None)
+        with _OPENED_LOCK:
+            for table in tables:
+                _OPENED.pop(self._key(table), None)
 
     def delta(self, table: str) -> DeltaTable | None:
         """The Delta table at its current version (inside `pinned`, as first opened there), None when it
@@ -223,13 +231,20 @@ class Tables:
         return dt
 
     def _current(self, table: str) -> DeltaTable | None:
-        """The table at its current version: as this process last had it when its log lists the same
-        files (`_OPENED`), else opened afresh. The log is listed before it is opened, so a commit landing
-        in between is in the table handed out and makes the next listing differ."""
-        key, listing = self._key(table), self._log_listing(table)
+        """The table at its current version: as this process last had it when it read or committed it in
+        the hold of the writer lock open now, or when its log lists the same files (`_OPENED`), else opened
+        afresh. The log is listed before it is opened, so a commit landing in between is in the table
+        handed out and makes the next listing differ."""
+        key, hold = self._key(table), self.lock.hold_id()
         with _OPENED_LOCK:
             known = _OPENED.get(key)
+        if known is not None and hold is not None and known[2] == hold:
+            return known[1]
+        listing = self._log_listing(table)
         if listing is not None and known is not None and known[0] == listing:
+            with _OPENED_LOCK:
+                if _OPENED.get(key) is known:
+                    _OPENED[key] = (listing, known[1], hold)
             return known[1]
         dt = self._open(table)
         self._remember(table, listing, dt)
@@ -244,7 +259,7 @@ class Tables:
         with _OPENED_LOCK:
             _OPENED.pop(key, None)
             if dt is not None and newest is not None and newest == dt.version():
-                _OPENED[key] = (listing, dt)
+                _OPENED[key] = (listing, dt, self.lock.hold_id())
                 while len(_OPENED) > _OPENED_MAX:
                     _OPENED.pop(next(iter(_OPENED)))
 

@@ -7,6 +7,7 @@ included); the file holds the holder's process id, named when a second writer gi
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import shutil
 import time
@@ -26,9 +27,10 @@ class WriterLock:
     """The writer lock of the lake folder `root` (`location`: the object store an object-store lake's
     tables live in, its lock being the local folder's): `Lake.lock` (lake_root.py)."""
 
-    _held: ClassVar[
-        dict[str, tuple[int, int]]
-    ] = {}  # lock path -> (fd, depth): the lock is re-entrant per process
+    # lock path -> (fd, depth, hold): the lock is re-entrant per process; `hold` numbers each time this
+    # process took it (`hold_id`)
+    _held: ClassVar[dict[str, tuple[int, int, int]]] = {}
+    _holds: ClassVar[Iterator[int]] = itertools.count(1)
 
     def __init__(self, root: Path, location: str | None, timeout: float):
         """`timeout`: seconds a second writer waits for the lock before it gives up."""
@@ -43,15 +45,15 @@ class WriterLock:
         """
         path = str((self.root / LOCK).absolute())
         if path in WriterLock._held:
-            fd, depth = WriterLock._held[path]
-            WriterLock._held[path] = (fd, depth + 1)
+            fd, depth, hold = WriterLock._held[path]
+            WriterLock._held[path] = (fd, depth + 1, hold)
             try:
                 yield
             finally:
                 # Gone when the outer holder let go first: an interrupted step's generator closed late.
                 if path in WriterLock._held:
-                    fd, depth = WriterLock._held[path]
-                    WriterLock._held[path] = (fd, depth - 1)
+                    fd, depth, hold = WriterLock._held[path]
+                    WriterLock._held[path] = (fd, depth - 1, hold)
             return
         if self.location:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,7 @@ class WriterLock:
             _acquire(fd, path, self.timeout if timeout is None else timeout)
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
-            WriterLock._held[path] = (fd, 1)
+            WriterLock._held[path] = (fd, 1, next(WriterLock._holds))
             # Scratch space of a writer that died (a SIGKILL mid-step): no other writer can be using it.
             shutil.rmtree(self.root / SCRATCH, ignore_errors=True)
             try:
@@ -77,7 +79,14 @@ class WriterLock:
 
     def held(self) -> bool:
         """Whether this process holds the lake's writer lock now."""
-        return str((self.root / LOCK).absolute()) in WriterLock._held
+        return self.hold_id() is not None
+
+    def hold_id(self) -> int | None:
+        """Which of this process's holds of the lock is open now (a number no other hold in the process
+        has had), None when it does not hold it: while one hold lasts, no other process commits to the
+        lake, so what this process read of it in that hold stays true until it commits itself."""
+        held = WriterLock._held.get(str((self.root / LOCK).absolute()))
+        return None if held is None else held[2]
 
     def check_writable(self) -> None:
         """One line now, rather than a failed step later, when the lake folder cannot be written."""

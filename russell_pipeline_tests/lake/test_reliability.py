@@ -134,6 +134,43 @@ def test_a_log_changed_after_this_process_read_it_is_read_again(tmp_path):
     assert lake.tables.version("t") is None
 
 
+def test_inside_one_hold_of_the_lock_a_log_is_listed_once_and_every_commit_of_the_process_is_seen(
+    tmp_path, monkeypatch
+):
+    """While this process holds the writer lock no other process commits: a table read in that hold is
+    handed out again without listing its log (a request each on an object store), and what this process
+    commits meanwhile (a write through another object, a vacuum's two versions) is what the next read
+    sees. Out of the hold, the log is listed again."""
+    import polars as pl
+    from deltalake import DeltaTable
+
+    from russell_pipeline.lake import delta
+
+    def names(*values: str) -> pl.DataFrame:
+        return pl.DataFrame({"recon_year": [2020] * len(values), "name": list(values)})
+
+    lake = Lake(tmp_path)
+    lake.tables.write("t", names("a"), "recon_year", [2020], publish=False)
+    listed: list[str] = []
+    real = delta.Tables._log_listing
+
+    def listing(self, table: str):
+        listed.append(table)
+        return real(self, table)
+
+    monkeypatch.setattr(delta.Tables, "_log_listing", listing)
+    with lake.lock.hold():
+        first = lake.tables.delta("t")
+        assert lake.tables.delta("t") is first and Lake(tmp_path).tables.delta("t") is first
+        assert listed == ["t"]  # the first question of the hold: the table was read in another one
+        Lake(tmp_path).tables.write("t", names("b"), "recon_year", [2020], publish=False)
+        assert lake.tables.read("t")["name"].to_list() == ["b"] and lake.tables.version("t") == 1
+        assert len(listed) == 2  # the write's, after its commit (kept for questions after the hold)
+        lake.tables.vacuum(["t"], 0)  # two commits: Delta's VACUUM START and END
+        assert lake.tables.version("t") == DeltaTable(tmp_path / "lake" / "t").version() == 3
+    assert lake.tables.version("t") == 3 and len(listed) == 4  # out of the hold: listed again
+
+
 def test_a_table_written_behind_its_asset_makes_the_asset_out_of_date(tmp_path):
     import polars as pl
 
