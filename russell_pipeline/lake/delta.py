@@ -50,8 +50,9 @@ BUSY_WRITES = 3
 # object store an open reads the last checkpoint and each commit since, a request each, and a build asks
 # its bookkeeping tables hundreds of times. Any change to the log (a commit, a checkpoint, a damaged or
 # deleted entry, the folder moved) opens it afresh. While this process holds the writer lock, a table read
-# or committed in that same hold is handed out without listing its log (no other process commits then, and
-# this one's commits go through `Tables`, which keeps or forgets the entry): a build lists each log once.
+# or committed in that same hold is handed out without listing its log (no other process of the machine
+# commits then, nor, on a store shared by machines, another writing step: the `lake_writer` pool; this
+# process's commits go through `Tables`, which keeps or forgets the entry): a build lists each log once.
 _OPENED: dict[tuple[str, str], tuple[tuple, DeltaTable, int | None]] = {}
 _OPENED_LOCK = threading.Lock()
 _OPENED_MAX = 256  # the oldest entry goes first past this many (a test process meets many lakes)
