@@ -243,9 +243,7 @@ class Tables:
             return known[1]
         listing = self._log_listing(table)
         if listing is not None and known is not None and known[0] == listing:
-            with _OPENED_LOCK:
-                if _OPENED.get(key) is known:
-                    _OPENED[key] = (listing, known[1], hold)
+            self._remember(table, listing, known[1])  # kept, now as read in this hold
             return known[1]
         dt = self._open(table)
         self._remember(table, listing, dt)
