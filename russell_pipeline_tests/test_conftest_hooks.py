@@ -200,3 +200,42 @@ def test_the_slow_files_are_handed_out_first_the_costliest_of_them_first(pyteste
         "test_a_unit.py::test_two",
         "test_b_slow.py::test_unit",
     ]
+
+
+CRASH_TESTS = {
+    "test_a_crash": "import os\nimport signal\n\n\ndef test_crash():\n"
+    "    os.kill(os.getpid(), signal.SIGSEGV)\n",
+    **{
+        f"test_{name}_later": "import time\n\n\n"
+        + "".join(f"def test_{i}():\n    time.sleep(0.2)\n\n\n" for i in range(3))
+        for name in "bcdef"
+    },
+}
+
+
+def test_a_worker_that_crashes_ends_the_run_at_once_naming_its_test(pytester: pytest.Pytester):
+    """The suite's own options (pyproject.toml's `addopts`, two workers each running whole files): a worker
+    killed by a segmentation fault ends the run with its test failed by name, the other files not handed to a
+    replacement worker (pytest-xdist 3.8 can wait forever on one under `--dist loadfile`)."""
+    from russell_pipeline_tests.helpers import REPO
+
+    pytester.makepyfile(**CRASH_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-c",
+        str(REPO / "pyproject.toml"),
+        "--rootdir",
+        str(pytester.path),
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        timeout=120,
+    )
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output
+    assert "crashed while running 'test_a_crash.py::test_crash'" in output, output
+    assert "crashed and worker restarting disabled" in output, output
+    assert "replacing crashed worker" not in output, output
+    assert (
+        "Fatal Python error: Segmentation fault" in result.stderr.str() + output
+    )  # the faulthandler's traceback
