@@ -84,6 +84,17 @@ def test_each_kernel_limit_stops_the_child_with_one_line(monkeypatch, fn, limit,
     assert time.monotonic() - started < 20
 
 
+def test_a_child_stopped_by_a_limit_writes_no_core_file_even_where_the_caller_would():
+    """SIGXCPU and abort (pdfium out of memory) dump a core where the limit allows one: the child's allows
+    none, whatever its caller's is."""
+    before = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (before[1], before[1]))
+    try:
+        assert isolated.run_isolated("x.pdf", resource.getrlimit, resource.RLIMIT_CORE) == (0, 0)
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, before)
+
+
 def test_the_child_returns_results_and_input_errors_as_they_are():
     assert isolated.run_isolated("x.pdf", sorted, [3, 1, 2]) == [1, 2, 3]
     with pytest.raises(InputError, match=r"^x\.pdf: truncated PDF"):

@@ -101,10 +101,13 @@ class Isolated:
 
 def _bounded() -> None:
     """In the child: a limit reached inside pdfium aborts it, and its dying words are noise (the parent
-    reports one line); the kernel bounds its address space and CPU time."""
+    reports one line); the kernel bounds its address space and CPU time. Its death writes no core file
+    either (abort and SIGXCPU dump one where the machine allows it: a copy of the whole process it was
+    forked from, gigabytes in the folder a build runs in)."""
     faulthandler.disable()
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     base = _address_space()
     if base is not None:  # Linux; elsewhere the CPU and wall limits still hold
         resource.setrlimit(resource.RLIMIT_AS, (base + MEMORY_BYTES, base + MEMORY_BYTES))
