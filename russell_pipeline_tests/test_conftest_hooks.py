@@ -203,7 +203,8 @@ def test_the_slow_files_are_handed_out_first_the_costliest_of_them_first(pyteste
 
 
 CRASH_TESTS = {
-    "test_a_crash": "import os\nimport signal\n\n\ndef test_crash():\n"
+    "test_a_crash": "import os\nimport resource\nimport signal\n\n\ndef test_crash():\n"
+    "    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file of the worker\n"
     "    os.kill(os.getpid(), signal.SIGSEGV)\n",
     **{
         f"test_{name}_later": "import time\n\n\n"
