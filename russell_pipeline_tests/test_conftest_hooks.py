@@ -202,26 +202,38 @@ def test_the_slow_files_are_handed_out_first_the_costliest_of_them_first(pyteste
     ]
 
 
-CRASH_TESTS = {
-    "test_a_crash": "import os\nimport resource\nimport signal\n\n\ndef test_crash():\n"
-    "    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file of the worker\n"
+# A test that kills its worker (no core file of it), and one stuck in a wait; then two files of quick tests.
+STOPS = {
+    "crash": "import os\nimport resource\nimport signal\n\n\ndef test_stop():\n"
+    "    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
     "    os.kill(os.getpid(), signal.SIGSEGV)\n",
-    **{
-        f"test_{name}_later": "import time\n\n\n"
-        + "".join(f"def test_{i}():\n    time.sleep(0.2)\n\n\n" for i in range(3))
-        for name in "bc"
-    },
+    "hang": "import threading\n\n\ndef test_stop():\n    threading.Event().wait()\n",
 }
+LATER = "import time\n\n\n" + "".join(f"def test_{i}():\n    time.sleep(0.2)\n\n\n" for i in range(3))
 
 
-def test_a_worker_that_crashes_ends_the_run_at_once_naming_its_test(pytester: pytest.Pytester):
-    """The suite's own options (pyproject.toml's `addopts`, here one worker running whole files): a worker
-    killed by a segmentation fault ends the run with its test failed by name, the other files not handed to a
-    replacement worker (pytest-xdist 3.8 waits forever on one under `--dist loadfile`: this run does so
-    without `--max-worker-restart 0`)."""
+@pytest.mark.parametrize(
+    ("stop", "options", "said"),
+    [
+        ("crash", (), "Fatal Python error: Segmentation fault"),
+        ("hang", ("-o", "faulthandler_timeout=2"), "Timeout (0:00:02)!"),
+    ],
+)
+def test_a_worker_that_crashes_or_hangs_ends_the_run_at_once_naming_its_test(pytester, stop, options, said):
+    """The suite's own options (pyproject.toml, here one worker running whole files): a worker killed by a
+    segmentation fault, or stuck in a test past `faulthandler_timeout` (which then prints every thread's
+    traceback and exits its process), ends the run with its test failed by name, the other files not handed
+    to a replacement worker: pytest-xdist 3.8 waits forever on one under `--dist loadfile` (this run does so
+    without `--max-worker-restart 0`), and a stuck test would hold CI to its 90 minutes."""
+    import tomllib
+
     from russell_pipeline_tests.helpers import REPO
 
-    pytester.makepyfile(**CRASH_TESTS)
+    ini = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert (
+        ini["faulthandler_timeout"] >= 600 and ini["faulthandler_exit_on_timeout"] is True
+    )  # the slowest: 3 min
+    pytester.makepyfile(test_a_stop=STOPS[stop], test_b_later=LATER, test_c_later=LATER)
     result = pytester.runpytest_subprocess(
         "-c",
         str(REPO / "pyproject.toml"),
@@ -231,13 +243,12 @@ def test_a_worker_that_crashes_ends_the_run_at_once_naming_its_test(pytester: py
         "1",
         "-p",
         "no:cacheprovider",
+        *options,
         timeout=120,
     )
     output = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output
-    assert "crashed while running 'test_a_crash.py::test_crash'" in output, output
+    assert "crashed while running 'test_a_stop.py::test_stop'" in output, output
     assert "crashed and worker restarting disabled" in output, output
     assert "replacing crashed worker" not in output, output
-    assert (
-        "Fatal Python error: Segmentation fault" in result.stderr.str() + output
-    )  # the faulthandler's traceback
+    assert said in result.stderr.str() + output  # the faulthandler's traceback of every thread
