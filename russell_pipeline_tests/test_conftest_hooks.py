@@ -1,6 +1,7 @@
 """The conftest hook that turns a skip for an absent ../shared document into a failure where
 ../shared/real holds the PDFs, and in CI any skip for something CI has into a failure, run on a
-throw-away project with pytester."""
+throw-away project with pytester; the order files are handed out in; and the suite's own options
+ending a run whose worker crashes or hangs."""
 
 from __future__ import annotations
 
