@@ -6,6 +6,7 @@ one document. Every error is one line naming the file, date or value and the pro
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import math
 import re
@@ -409,6 +410,10 @@ def _needs(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A crash in native code (a library's segmentation fault) prints where each Python thread was, the
+    # step of a build among them, before the process dies; unless something already asked (pytest does).
+    if not faulthandler.is_enabled():
+        faulthandler.enable()
     # Dagster's notes on beta and superseded APIs are for developers; a user sees results and errors.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|superseded)")
     parser = _parser()

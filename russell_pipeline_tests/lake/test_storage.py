@@ -566,12 +566,13 @@ def test_a_query_has_a_time_limit_and_leaves_no_spill_folder(tmp_path):
 def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
     """Before: a query killed (SIGTERM) left its spill folder behind. Now: a SIGTERM ends it as Ctrl-C
     does (its child killed, its folder removed, exit 143, one line); a query killed outright (SIGKILL),
-    where nothing can run, has its folder removed by the next query."""
+    where nothing can run, has its folder removed by the next query; so does one that crashes in native
+    code (SIGSEGV), which first prints where each of its Python threads was."""
     Lake(tmp_path).tables.write("t", _frame(2020, ["a"]), "recon_year", [2020])
     spills = tmp_path / "tmp"
     spills.mkdir()
     env = os.environ | lake_folder(tmp_path).env(TMPDIR=str(spills))
-    for signum in (signal.SIGTERM, signal.SIGKILL):
+    for signum in (signal.SIGTERM, signal.SIGKILL, signal.SIGSEGV):
         query = subprocess.Popen(
             [*COMMAND, "query", ENDLESS],
             stdout=subprocess.PIPE,
@@ -591,7 +592,9 @@ def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
             assert err == "error: query: stopped by SIGTERM\n"
             assert _spills(spills) == []
         else:
-            assert query.returncode == -signal.SIGKILL and len(_spills(spills)) == 1
+            assert query.returncode == -signum and len(_spills(spills)) == 1
+            if signum == signal.SIGSEGV:  # the faulthandler's traceback, of the main thread among them
+                assert err.startswith("Fatal Python error: Segmentation fault") and "cmd_query" in err, err
             assert cli("query", "SELECT 1 AS one", env=env, text=True).returncode == 0
             assert _spills(spills) == []
         deadline = time.monotonic() + 10  # its child does not outlive it, however it ended
