@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -580,6 +581,7 @@ def test_a_killed_query_leaves_no_spill_folder_and_no_process(tmp_path):
             env=env,
             text=True,
         )
+        resource.prlimit(query.pid, resource.RLIMIT_CORE, (0, 0))  # crashed on purpose: no core file of it
         deadline = time.monotonic() + 60
         while not (_spills(spills) and descendants(query.pid)) and time.monotonic() < deadline:
             time.sleep(0.05)
