@@ -17,7 +17,9 @@ While `fewer_syncs(instance)` is open (around a build's runs):
   which a crash of the process or the machine never corrupts the database; a power cut can lose
   the last events before it, as it can lose the run itself;
 - the instance's event log, when it is Dagster's SQLite one, takes its connections from one pooled
-  engine per database: the same statements, transactions and lock, each committed as before;
+  engine per database: the same statements, transactions and lock, each committed as before; so does
+  its run storage (a new engine per statement too: about 240 of them for a build's dozen runs, the run
+  read again at each step and event);
 - it remembers the tables, and the index columns of the asset table, it has found: Dagster asks the
   database for them at every asset event (through a new engine for the tables), and once present
   they stay;
@@ -48,6 +50,7 @@ from contextlib import closing, contextmanager
 # No public route (see above): the storage whose connections are pooled, its index database's name,
 # and the busy timeout its own engines use.
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -88,6 +91,22 @@ def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine]):
                 storage._initialized_dbs.add(shard)
             with engines[url].connect() as connection, connection.begin():
                 yield connection
+
+    return connect
+
+
+def _pooled_runs(storage: SqliteRunStorage, engines: dict[str, Engine]):
+    """`storage.connect` (one transaction on the runs database) from one engine, made on first use."""
+    lock = threading.Lock()
+
+    @contextmanager
+    def connect() -> Iterator[Connection]:
+        url = storage._conn_string
+        with lock:
+            if url not in engines:
+                engines[url] = create_engine(url)
+        with engines[url].connect() as connection, connection.begin():
+            yield connection
 
     return connect
 
@@ -136,22 +155,28 @@ def _remembered(storage: SqliteEventLogStorage) -> dict[str, object]:
 @contextmanager
 def fewer_syncs(instance=None) -> Iterator[None]:
     """Store this process's Dagster events on SQLite without a sync per event until the block ends
-    (and, for `instance`'s SQLite event log, without an engine per event)."""
+    (and, for `instance`'s SQLite event log and run storage, without an engine per statement)."""
     global _held
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
-    storage = getattr(instance, "event_log_storage", None)
+    events, runs = getattr(instance, "event_log_storage", None), getattr(instance, "run_storage", None)
     engines: dict[str, Engine] = {}
-    pooled = type(storage) is SqliteEventLogStorage  # not a subclass: its connections may differ
-    replaced = {"_connect": _pooled(storage, engines), **_remembered(storage)} if pooled else {}
-    for name, method in replaced.items():
-        setattr(storage, name, method)  # this object only, until the block ends
+    # Dagster's own SQLite storages only, not a subclass: its connections may differ.
+    replaced: list[tuple[object, dict]] = []
+    if type(events) is SqliteEventLogStorage:
+        replaced.append((events, {"_connect": _pooled(events, engines), **_remembered(events)}))
+    if type(runs) is SqliteRunStorage:
+        replaced.append((runs, {"connect": _pooled_runs(runs, engines)}))
+    for storage, methods in replaced:
+        for name, method in methods.items():
+            setattr(storage, name, method)  # this object only, until the block ends
     _held = {}
     try:
         yield
     finally:
-        for name in replaced:
-            delattr(storage, name)
+        for storage, methods in replaced:
+            for name in methods:
+                delattr(storage, name)
         for engine in engines.values():
             engine.dispose()
         held, _held = _held, None

@@ -95,6 +95,41 @@ def test_inside_a_build_the_event_log_reuses_one_connection_per_database(tmp_pat
         sa.event.remove(sa.engine.Engine, "connect", count)
 
 
+def test_inside_a_build_the_run_storage_reuses_one_connection(tmp_path):
+    """Dagster's SQLite run storage makes an engine and a connection per statement (a run reads and writes
+    its record at each step); inside, the runs database is connected once for every run, and the storage
+    goes back to its own connections after."""
+    opened: list[str] = []
+
+    def count(connection, _record) -> None:
+        opened.append(Path(connection.execute("PRAGMA database_list").fetchone()[2]).name)
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    sa.event.listen(sa.engine.Engine, "connect", count)
+    try:
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+
+            def runs(n: int) -> int:
+                """Connections to runs.db made while `n` runs of `one` ran."""
+                before = len(opened)
+                for _ in range(n):
+                    assert dg.materialize([one], instance=instance).success
+                return opened[before:].count("runs.db")
+
+            runs(1)  # the databases exist before the counts
+            assert runs(1) >= 10  # outside: a connection per statement
+            with fewer_syncs(instance):
+                assert runs(3) == 1  # one for all three runs
+            assert runs(1) >= 10  # after: the storage's own engine per statement again
+            recorded = instance.get_runs()
+            assert len(recorded) == 6 and all(r.is_success for r in recorded)
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", count)
+
+
 def test_inside_a_build_a_tagged_asset_event_asks_for_its_tables_once(tmp_path):
     """Dagster asks whether the tags table exists (through a new engine) and reads the asset table's
     columns at every asset event carrying tags; inside, once found, they are not asked again."""
