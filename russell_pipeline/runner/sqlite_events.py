@@ -31,8 +31,9 @@ A PostgreSQL instance (deploy/dagster.yaml) is not touched.
 
 This is the one module of the project that uses Dagster's private API, and it has no public route:
 how the SQLite event log connects (`_connect`, its lock, its databases per run) is inside
-`SqliteEventLogStorage`, which Dagster 1.13 exports only from a private module, as it does the base
-class a storage named in dagster.yaml would have to implement (`EventLogStorage`). Only the
+`SqliteEventLogStorage`, and how the run storage does (`connect`, its database's address) inside
+`SqliteRunStorage`, which Dagster 1.13 exports only from private modules, as it does the base
+classes a storage named in dagster.yaml would have to implement (`EventLogStorage`). Only the
 pooled-engine part depends on it; an upgrade that changes it breaks here only, and
 `russell_pipeline_tests/runner/test_sqlite_events.py` fails on it. Without that part a build of the
 embedded defaults takes 26 s against 16 s (`bench/build_calls_bench.py --repeat 2`, with `pooled`
@@ -47,8 +48,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 
-# No public route (see above): the storage whose connections are pooled, its index database's name,
-# and the busy timeout its own engines use.
+# No public route (see above): the storages whose connections are pooled, the event log's index
+# database's name, and the busy timeout its own engines use.
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
