@@ -850,8 +850,8 @@ def test_the_reconstitution_chart_is_shown_at_its_size_not_behind_a_button(brows
             "Close": [10.0 + i % 7 for i in range(len(symbols) * len(days))],
         }
     ).write_csv(prices)
-    for args in (["import-prices", str(prices)], ["build"]):
-        done = server.folder.cli(*args)
+    for args in (["import-prices", str(prices)], ["build"]):  # in this process, as `_build_with` builds
+        done = server.folder.run(*args)
         assert done.returncode == 0, done.stdout + done.stderr
     page.goto(f"{server.url}/assets/reconstitution_effect?view=partitions&partition=2020")
     row = page.locator("tr", has=page.get_by_text("partition_chart", exact=True))
