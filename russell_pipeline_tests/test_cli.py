@@ -460,25 +460,25 @@ def _priced_lake(root, label: str) -> None:
 @pytest.mark.parametrize("label", ["synthetic", "market file prices.parquet"])
 def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(tmp_path, label, capsys):
     _priced_lake(tmp_path, label)
-    env = lake_folder(tmp_path).env()
+    folder = lake_folder(tmp_path)  # each verb run in this process, as the command runs it
     synthetic = label == "synthetic"
     note = "rest on SYNTHETIC prices (the built-in feed, not market data)"
-    as_json = cli("pro-forma", "2024-06", "--format", "json", env=env, text=True)
+    as_json = folder.run("pro-forma", "2024-06", "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
     assert [r["price_source"] for r in json.loads(as_json.stdout)] == [label, label]
     assert (f"note: the weights and trades of pro-forma 2024-06 {note}" in as_json.stderr) is synthetic
     assert len(as_json.stderr.splitlines()) == 1 + synthetic  # the totals line, and the note
-    report = cli("report", "--out", str(tmp_path / "report"), env=env, text=True)
+    report = folder.run("report", "--out", str(tmp_path / "report"))
     assert report.returncode == 0, report.stderr
     assert (note in report.stderr) is synthetic
     assert pl.read_csv(tmp_path / "report" / "summary.csv")["price_source"].to_list() == [
         label,
         label,
     ]  # 2024, all
-    query = cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv", env=env, text=True)
+    query = folder.run("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv")
     assert (query.returncode, query.stdout) == (0, "n\n2\n")
     assert (f"note: the rows of index_levels {note}" in query.stderr) is synthetic
-    plain = cli("query", "SELECT 1 AS index_levels_count", env=env, text=True)  # names no table
+    plain = folder.run("query", "SELECT 1 AS index_levels_count")  # names no table
     assert plain.returncode == 0 and plain.stderr == ""
     # `build` ends with the tables and, on the synthetic feed, the note.
     from russell_pipeline.runner.build import _summary
@@ -490,16 +490,16 @@ def test_an_answer_resting_on_synthetic_prices_says_so_and_a_real_one_does_not(t
 
 def test_pro_forma_writes_parquet_and_an_error_writes_nothing(tmp_path):
     _priced_lake(tmp_path, "synthetic")
-    env = lake_folder(tmp_path).env()
-    done = cli("pro-forma", "2024-06", "--format", "parquet", env=env)
+    folder = lake_folder(tmp_path)  # each verb run in this process, its output bytes as the command's
+    done = folder.run("pro-forma", "2024-06", "--format", "parquet", text=False)
     assert done.returncode == 0, done.stderr.decode()
     rows = pl.read_parquet(io.BytesIO(done.stdout))
-    as_csv = pl.read_csv(io.BytesIO(cli("pro-forma", "2024-06", env=env).stdout))
+    as_csv = pl.read_csv(io.BytesIO(folder.run("pro-forma", "2024-06", text=False).stdout))
     assert rows.columns == as_csv.columns and rows["symbol"].to_list() == ["AAA", "BBB"]
     assert rows.columns[-1] == "price_source" and set(rows["price_source"]) == {"synthetic"}
     # A review without rows: one line and exit 1 before anything reaches stdout, so `> file` gets no bytes.
     for fmt in ("parquet", "json", "csv"):
-        missing = cli("pro-forma", "2030-03", "--format", fmt, env=env, text=True)
+        missing = folder.run("pro-forma", "2030-03", "--format", fmt)
         assert (missing.returncode, missing.stdout) == (1, "")
         assert missing.stderr.startswith("error: pro-forma 2030-03: no pro-forma weights for this review")
 
