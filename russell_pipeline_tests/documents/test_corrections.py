@@ -21,7 +21,7 @@ from russell_pipeline.lib.documents.ingest import CORRECTIONS_FACT, DOCUMENTS_FA
 from russell_pipeline.lib.documents.raw_files import list_year
 from russell_pipeline.planning import digests
 from russell_pipeline.runner.runs import document_lines, failure_lines
-from russell_pipeline_tests.helpers import cli, materialize
+from russell_pipeline_tests.helpers import cli, materialize, run_main
 from russell_pipeline_tests.lakes import lake_folder
 
 SEED = "001_24f06aff5129bbda.txt"  # the committed 2023 sample: 161 Microcap additions
@@ -234,7 +234,7 @@ def test_a_wrong_correction_is_one_line_naming_the_file_and_its_line(year, text,
 def test_parse_prints_a_superscript_page_as_one_line_naming_the_file(year):
     """The superscript page of the cases above as a user meets it, from `parse`."""
     (year / "2023" / "corrections.csv").write_text(HEAD + "adds.txt,\u00b2,5,not_a_row,,,\n")
-    done = cli("parse", str(year / "2023" / "adds.txt"), text=True)
+    done = run_main("parse", str(year / "2023" / "adds.txt"))
     assert done.returncode == 1
     problem = "line 2: page '\u00b2' is not a number from 1 (as the refusal prints it)"
     assert done.stderr.splitlines() == [f"error: raw/2023/corrections.csv: {problem}"]
@@ -321,14 +321,14 @@ def test_the_documents_asset_refuses_the_year_whole_and_lists_each_document(year
 
 def test_parse_prints_the_ready_entry_then_reads_the_settled_document(year):
     path = year / "2023" / "adds.txt"
-    done = cli("parse", str(path), text=True)
+    done = run_main("parse", str(path))  # in this process, as the command runs it
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines()[1:] == ["adds.txt,1,5,not_a_row,,,"]
-    assert cli("parse", str(year / "2023" / SEED)).returncode == 0  # the year's good document still parses
+    assert run_main("parse", str(year / "2023" / SEED)).returncode == 0  # the good document still parses
     (year / "2023" / "corrections.csv").write_text(
         HEAD + "adds.txt,1,5,row,BETA INDUSTRIES,BETA,Technology\n"
     )
-    done = cli("parse", str(path), text=True)
+    done = run_main("parse", str(path))
     assert done.returncode == 0, done.stderr
     rows = pl.read_csv(done.stdout.encode())
     assert rows.select("symbol", "corrected_by").rows() == [

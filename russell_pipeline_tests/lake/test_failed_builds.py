@@ -89,9 +89,9 @@ def test_a_truncated_checkpoint_leaves_the_last_good_build_published(tmp_path, l
         "previous build's tables (published "
     )
     assert published(root) == before
-    answer = built.cli("query", "SELECT count(*) AS n FROM quarterly_weights", "--format", "csv")
+    answer = built.run("query", "SELECT count(*) AS n FROM quarterly_weights", "--format", "csv")
     assert answer.returncode == 0 and answer.stdout == f"n\n{before['quarterly_weights'][0]}\n", answer.stderr
-    verify = built.cli("verify")
+    verify = built.run("verify")
     assert (
         verify.returncode == 1
         and f"{root}/lake/quarterly_weights: its Delta log cannot be read" in verify.stderr
@@ -231,10 +231,10 @@ def test_a_deleted_log_entry_is_named_once_before_any_run_and_by_verify(tmp_path
     latest = max(log.glob("*.json"))
     assert latest.stem != "00000000000000000000"
     latest.unlink()
-    answer = folder.cli("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv")
+    answer = folder.run("query", "SELECT count(*) AS n FROM index_levels", "--format", "csv")
     assert answer.returncode == 0 and answer.stderr == "", answer.stderr
     assert answer.stdout == f"n\n{before['index_levels'][0]}\n"
-    verify = folder.cli("verify")
+    verify = folder.run("verify")
     assert verify.returncode == 1 and "Traceback" not in verify.stderr
     assert (
         f"{root}/lake/market_source: the version {int(latest.stem)} the warehouse shows cannot be read from "

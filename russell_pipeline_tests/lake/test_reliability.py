@@ -244,7 +244,7 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
 
     (quiet,) = (root / "lake" / "quarterly_weights" / "review=2020-03").glob("*.parquet")
     flip_bytes(quiet, restore_time=True)
-    found = built.cli("verify")
+    found = built.run("verify")
     assert found.returncode == 1 and "Traceback" not in found.stderr
     assert found.stderr.startswith(
         f"{quiet}: its content differs from what its commit wrote (sha256 mismatch): "
@@ -254,7 +254,7 @@ def test_flipped_bytes_are_named_in_one_line_and_their_partition_is_rebuilt(tmp_
     again = built.build()
     assert again.returncode == 0 and "quarterly_weights 2020-03: ok" in again.stdout, again.stdout
     assert _contents(root) == before
-    clean = built.cli("verify")
+    clean = built.run("verify")
     assert clean.returncode == 0 and clean.stdout.endswith(", 0 damaged\n"), clean.stdout + clean.stderr
 
 
