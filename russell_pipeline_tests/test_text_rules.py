@@ -12,14 +12,20 @@ import pytest
 from russell_pipeline.lib.text_rules import SYMBOL_PATTERN, bad_names, name_problem, symbol_problem
 
 NOT_TEXT = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# The Unicode Standard's 30 general categories (section 4.5): a major class and its subclasses.
+MAJOR = {"L": "ultmo", "M": "nce", "N": "dlo", "P": "cdseifo", "S": "mcko", "Z": "slp", "C": "cfson"}
+GENERAL = {major + minor for major, minors in MAJOR.items() for minor in minors}
 
 
 def _by_category() -> dict[str, str]:
     """One character of each general category: the first beyond ASCII (and U+FDD0, a code point never
-    assigned, for Cn)."""
+    assigned, for Cn). The scan ends when each category has one (at U+E000, the first private use code
+    point): every test process collecting this module made the whole scan of 1.1 million code points."""
     found: dict[str, str] = {"Cn": "\ufdd0"}
     for code in range(0x80, sys.maxunicode + 1):
         found.setdefault(unicodedata.category(chr(code)), chr(code))
+        if len(found) == len(GENERAL):
+            break
     return found
 
 
@@ -27,7 +33,7 @@ CATEGORIES = _by_category()
 
 
 def test_every_general_category_is_sampled():
-    assert len(CATEGORIES) == 30
+    assert set(CATEGORIES) == GENERAL
 
 
 @pytest.mark.parametrize("category", sorted(CATEGORIES))
