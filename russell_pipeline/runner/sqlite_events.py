@@ -61,6 +61,7 @@ _held: dict[str, sqlite3.Connection] | None = None
 # A run's new database as Dagster made the first one in this process, before any event (`_new_shard`).
 _template: list[sqlite3.Connection] = []
 _template_lock = threading.Lock()
+_engines_lock = threading.Lock()  # the engines of the open block, made by the threads its runs use
 
 
 def _on_connect(connection: object, _record: object) -> None:
@@ -76,37 +77,41 @@ def _on_connect(connection: object, _record: object) -> None:
         _held[path] = held
 
 
+def _engine(engines: dict[str, Engine], url: str, **connect_args: object) -> Engine:
+    """The block's one engine on the database at `url`, made on first use (its connections and compiled
+    statements are reused); `connect_args`: what the storage's own engines pass (the event log's busy
+    timeout)."""
+    with _engines_lock:
+        if url not in engines:
+            engines[url] = create_engine(url, connect_args=connect_args)
+        return engines[url]
+
+
 def _pooled(storage: SqliteEventLogStorage, engines: dict[str, Engine]):
-    """`storage._connect` (one transaction on one shard's database, under the storage's lock) from one
-    engine per database, made on first use: its connection and compiled statements are reused. A run's
-    new database is a copy of the first new one this process made (`_new_shard`)."""
+    """`storage._connect` (one transaction on one shard's database, under the storage's lock) from the
+    block's engine on that database. A run's new database is a copy of the first new one this process made
+    (`_new_shard`)."""
 
     @contextmanager
     def connect(shard: str) -> Iterator[Connection]:
         with storage._db_lock:
             url = storage.conn_string_for_shard(shard)
-            if url not in engines:
-                engines[url] = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            engine = _engine(engines, url, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
             if shard not in storage._initialized_dbs:
-                _new_shard(storage, shard, engines[url])
+                _new_shard(storage, shard, engine)
                 storage._initialized_dbs.add(shard)
-            with engines[url].connect() as connection, connection.begin():
+            with engine.connect() as connection, connection.begin():
                 yield connection
 
     return connect
 
 
 def _pooled_runs(storage: SqliteRunStorage, engines: dict[str, Engine]):
-    """`storage.connect` (one transaction on the runs database) from one engine, made on first use."""
-    lock = threading.Lock()
+    """`storage.connect` (one transaction on the runs database) from the block's engine on it."""
 
     @contextmanager
     def connect() -> Iterator[Connection]:
-        url = storage._conn_string
-        with lock:
-            if url not in engines:
-                engines[url] = create_engine(url)
-        with engines[url].connect() as connection, connection.begin():
+        with _engine(engines, storage._conn_string).connect() as connection, connection.begin():
             yield connection
 
     return connect
